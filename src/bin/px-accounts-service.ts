@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/** px-accounts-service [--replace] [--accounts-dir DIR] [--no-background-check] [--verbose] */
+import { parseArgs } from 'node:util';
+import { log, setVerbose } from '../log.js';
+import { defaultAccountsDir, startService } from '../service.js';
+
+const USAGE = `Usage: px-accounts-service [OPTIONS]
+Serves org.pantherx.Accounts on the D-Bus session bus.
+
+  --replace              take the bus name over from a running instance
+  --accounts-dir DIR     account files (default $PX_ACCOUNTS_DIR or ~/.userdata/accounts)
+  --no-background-check  do not verify accounts at start-up ($PX_ACCOUNTS_NO_BACKGROUND_CHECK=1)
+  --verbose              log debug messages
+  --help                 show this help`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        replace: { type: 'boolean', default: false },
+        'accounts-dir': { type: 'string' },
+        'no-background-check': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`px-accounts-service: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  setVerbose(Boolean(args.verbose));
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
+    log.error('DBUS_SESSION_BUS_ADDRESS is not set: there is no session bus to serve on');
+    return 1;
+  }
+  let service;
+  try {
+    service = await startService({
+      accountsDir: args['accounts-dir'] ?? defaultAccountsDir(),
+      replace: Boolean(args.replace),
+      secretTimeoutMs: Number(process.env.PX_ACCOUNTS_SECRET_TIMEOUT_MS) || undefined,
+    });
+  } catch (err) {
+    log.error(`cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      log.info(`${signal} received`);
+      void service.stop(0);
+    });
+  }
+  return service.stopped;
+}
+
+main().then(
+  (status) => process.exit(status),
+  (err: Error) => {
+    log.error(`fatal: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

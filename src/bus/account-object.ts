@@ -1,0 +1,92 @@
+/** The D-Bus face of one account: the Account interface plus one interface per protocol. */
+import { AccountsError } from '../errors.js';
+import type { Accounts, AccountState } from '../accounts/accounts.js';
+import { PROTOCOL_SPECS, type Protocol } from '../accounts/protocols.js';
+import type { InterfaceSpec } from './contract.js';
+import type { ExportedInterface } from './object-server.js';
+import { ACCOUNT_IFACE } from './paths.js';
+
+/** The parts of the service an account object needs. */
+export interface AccountContext {
+  readonly accounts: Accounts;
+  readonly contract: ReadonlyMap<string, InterfaceSpec>;
+}
+
+function specOf(ctx: AccountContext, name: string): InterfaceSpec {
+  const spec = ctx.contract.get(name);
+  if (!spec) throw new Error(`interface ${name} is missing from interfaces/`);
+  return spec;
+}
+
+class AccountInterface implements ExportedInterface {
+  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: AccountContext) {}
+
+  getProperty(name: string): unknown {
+    const { config, status } = this.state;
+    switch (name) {
+      case 'Id': return config.id;
+      case 'Name': return config.name;
+      case 'Provider': return config.provider;
+      case 'ProviderName': return this.ctx.accounts.catalogue.get(config.provider)?.name ?? config.provider;
+      case 'Username': return config.username;
+      case 'Protocols': return config.protocols;
+      case 'Status': return status.status;
+      case 'StatusMessage': return status.message;
+      case 'StatusTime': return status.time;
+      case 'AttentionNeeded': return status.attentionNeeded;
+      case 'Credentials': return config.credentials;
+    }
+    throw new Error(`no getter for Account.${name}`);
+  }
+
+  async setProperty(name: string, value: unknown): Promise<void> {
+    if (name !== 'Name') throw new Error(`no setter for Account.${name}`);
+    await this.ctx.accounts.rename(this.state.config.id, value as string);
+  }
+
+  callMethod(name: string, args: unknown[]): unknown {
+    const id = this.state.config.id;
+    const accounts = this.ctx.accounts;
+    switch (name) {
+      case 'Update': return accounts.update(id, args[0] as Record<string, { signature: string; value: unknown }>);
+      case 'SetSecret': return accounts.setSecret(id, args[0] as string, args[1] as string);
+      case 'GetSecret': return accounts.getSecret(id, args[0] as string);
+      case 'DeleteSecret': return accounts.deleteSecret(id, args[0] as string);
+      case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
+      case 'Remove': return accounts.remove(id);
+      case 'Verify':
+        throw new AccountsError('UnsupportedProtocol', 'credential verification is not available in this version');
+    }
+    throw new Error(`no handler for Account.${name}`);
+  }
+}
+
+class ProtocolInterface implements ExportedInterface {
+  constructor(readonly spec: InterfaceSpec, private readonly protocol: Protocol, private readonly state: AccountState) {}
+
+  getProperty(name: string): unknown {
+    const s = this.state.config.settings[this.protocol];
+    if (!s) throw new Error(`${this.protocol} is not enabled on ${this.state.config.id}`);
+    switch (name) {
+      case 'Host': return s.host;
+      case 'Port': return s.port;
+      case 'Security': return s.security;
+      case 'Username': return s.username || this.state.config.username;
+      case 'Path': return s.path;
+      case 'Url': return s.url;
+    }
+    throw new Error(`no getter for ${this.spec.name}.${name}`);
+  }
+
+  callMethod(name: string): unknown {
+    throw new Error(`no handler for ${this.spec.name}.${name}`);
+  }
+}
+
+/** The interfaces an account exports, for its current (or a past) state. */
+export function accountInterfaces(ctx: AccountContext, state: AccountState): ExportedInterface[] {
+  return [
+    new AccountInterface(specOf(ctx, ACCOUNT_IFACE), state, ctx),
+    ...state.config.protocols.map((p) => new ProtocolInterface(specOf(ctx, PROTOCOL_SPECS[p].iface), p, state)),
+  ];
+}

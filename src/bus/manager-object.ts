@@ -1,0 +1,58 @@
+/** org.pantherx.Accounts.Manager at /org/pantherx/Accounts. */
+import dbus from 'dbus-next';
+import { AccountsError } from '../errors.js';
+import type { Accounts } from '../accounts/accounts.js';
+import { parseOptions } from '../accounts/options.js';
+import { findProvider, planNewAccount } from '../accounts/plan.js';
+import { checkSecretName, checkSecretValue } from '../accounts/validate.js';
+import type { Provider } from '../providers/catalogue.js';
+import type { InterfaceSpec } from './contract.js';
+import type { ExportedInterface } from './object-server.js';
+import { accountPath } from './paths.js';
+
+const { Variant } = dbus;
+type Variants = Record<string, { signature: string; value: unknown }>;
+
+export function describeProvider(p: Provider): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: new Variant('s', p.id),
+    name: new Variant('s', p.name),
+    domain: new Variant('s', p.domain),
+    protocols: new Variant('as', [...p.protocols]),
+    supported: new Variant('as', [...p.supported]),
+  };
+  for (const [protocol, raw] of Object.entries(p.servers)) {
+    for (const [key, value] of Object.entries(raw ?? {})) {
+      if (key === 'port') out[`${protocol}.port`] = new Variant('q', Number(value));
+      else if (typeof value === 'string') out[`${protocol}.${key}`] = new Variant('s', value);
+    }
+  }
+  return out;
+}
+
+export class ManagerInterface implements ExportedInterface {
+  constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts) {}
+
+  getProperty(name: string): unknown {
+    throw new Error(`no getter for Manager.${name}`);
+  }
+
+  callMethod(name: string, args: unknown[]): unknown {
+    switch (name) {
+      case 'AddAccount': {
+        const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
+        return this.accounts.add(provider, account, secrets, options).then((state) => accountPath(state.config.id));
+      }
+      case 'ValidateCredentials': {
+        const [providerId, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
+        // Bad arguments get their precise error even before verification exists.
+        planNewAccount(findProvider(this.accounts.catalogue, providerId), account, parseOptions(options, 'add'));
+        for (const [n, v] of Object.entries(secrets)) checkSecretValue(v, checkSecretName(n));
+        throw new AccountsError('UnsupportedProtocol', 'credential verification is not available in this version');
+      }
+      case 'ListProviders':
+        return this.accounts.catalogue.list().map(describeProvider);
+    }
+    throw new Error(`no handler for Manager.${name}`);
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * A small object server on top of dbus-next's connection: it dispatches method calls,
+ * properties and introspection from the XML contract, and implements
+ * org.freedesktop.DBus.ObjectManager. dbus-next's own service layer is bypassed because it
+ * assigns read-only properties on Set, answers a wrong signature with UnknownMethod, drops a
+ * whole path on unexport(path, iface) and sends stack traces to callers.
+ */
+import { readFileSync } from 'node:fs';
+import dbus from 'dbus-next';
+import { AccountsError } from '../errors.js';
+import { log } from '../log.js';
+import { parseInterfaces, renderInterface, STANDARD_XML, type InterfaceSpec } from './contract.js';
+
+const { Message, Variant } = dbus;
+type DBusMessage = InstanceType<typeof Message>;
+
+const NO_REPLY_EXPECTED = 0x1;
+const PEER = 'org.freedesktop.DBus.Peer';
+const INTROSPECTABLE = 'org.freedesktop.DBus.Introspectable';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+const OBJECT_MANAGER = 'org.freedesktop.DBus.ObjectManager';
+const DBUS_ERROR = 'org.freedesktop.DBus.Error.';
+
+const STANDARD = new Map(parseInterfaces(STANDARD_XML).map((s) => [s.name, s]));
+const XML_HEADER =
+  '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n' +
+  ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n';
+
+export interface CallContext { sender: string }
+
+/** What an exported interface implements; member names are the contract's. */
+export interface ExportedInterface {
+  readonly spec: InterfaceSpec;
+  getProperty(name: string): unknown;
+  setProperty?(name: string, value: unknown, ctx: CallContext): Promise<void>;
+  callMethod(name: string, args: unknown[], ctx: CallContext): unknown;
+}
+
+/** Error replies that are not ours to type (standard D-Bus errors). */
+class StandardError extends Error {
+  constructor(readonly dbusName: string, message: string) {
+    super(message);
+  }
+}
+
+type Interfaces = Map<string, ExportedInterface>;
+
+export class ObjectServer {
+  private readonly objects = new Map<string, Interfaces>();
+  private readonly bus: dbus.MessageBus;
+  private readonly managerPath: string;
+  private readonly managedPrefix: string;
+  private machineId: string | undefined;
+  /** Calls still running; shutdown waits for them so no write is cut short. */
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(bus: dbus.MessageBus, managerPath: string) {
+    this.bus = bus;
+    this.managerPath = managerPath;
+    this.managedPrefix = managerPath + '/';
+    bus.addMethodHandler((msg: DBusMessage) => {
+      this.dispatch(msg);
+      return true;
+    });
+  }
+
+  /** Exports (or replaces) the interfaces of an object, announcing the difference. */
+  setObject(path: string, ifaces: ExportedInterface[]): void {
+    const previous = this.objects.get(path);
+    const next: Interfaces = new Map(ifaces.map((i) => [i.spec.name, i]));
+    this.objects.set(path, next);
+    if (!path.startsWith(this.managedPrefix)) return;
+    const removed = previous ? [...previous.keys()].filter((n) => !next.has(n)) : [];
+    const added = [...next.values()].filter((i) => !previous?.has(i.spec.name));
+    if (removed.length) this.signal(this.managerPath, OBJECT_MANAGER, 'InterfacesRemoved', 'oas', [path, removed]);
+    if (added.length) {
+      this.signal(this.managerPath, OBJECT_MANAGER, 'InterfacesAdded', 'oa{sa{sv}}', [path, this.describe(added)]);
+    }
+  }
+
+  removeObject(path: string): void {
+    const previous = this.objects.get(path);
+    if (!previous) return;
+    this.objects.delete(path);
+    if (path.startsWith(this.managedPrefix)) {
+      this.signal(this.managerPath, OBJECT_MANAGER, 'InterfacesRemoved', 'oas', [path, [...previous.keys()]]);
+    }
+  }
+
+  /** Resolves when every call in progress has been answered. */
+  async drain(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  hasObject(path: string): boolean {
+    return this.objects.has(path);
+  }
+
+  emitPropertiesChanged(path: string, iface: string, names: string[]): void {
+    const impl = this.objects.get(path)?.get(iface);
+    if (!impl || names.length === 0) return;
+    const changed: Record<string, unknown> = {};
+    for (const name of names) changed[name] = this.variant(impl, name);
+    this.signal(path, PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [iface, changed, []]);
+  }
+
+  emitSignal(path: string, iface: string, name: string, args: unknown[]): void {
+    const spec = this.objects.get(path)?.get(iface)?.spec.signals.get(name);
+    if (!spec) throw new Error(`signal ${iface}.${name} is not exported on ${path}`);
+    this.signal(path, iface, name, spec.signature, args);
+  }
+
+  private signal(path: string, iface: string, name: string, signature: string, body: unknown[]): void {
+    this.bus.send(Message.newSignal(path, iface, name, signature, body));
+  }
+
+  private variant(impl: ExportedInterface, name: string): unknown {
+    const spec = impl.spec.properties.get(name);
+    if (!spec) throw new Error(`${impl.spec.name}.${name} is not in the contract`);
+    return new Variant(spec.type, impl.getProperty(name));
+  }
+
+  private allProperties(impl: ExportedInterface): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const p of impl.spec.properties.values()) {
+      if (p.access !== 'write') out[p.name] = new Variant(p.type, impl.getProperty(p.name));
+    }
+    return out;
+  }
+
+  private describe(ifaces: Iterable<ExportedInterface>): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const i of ifaces) out[i.spec.name] = this.allProperties(i);
+    return out;
+  }
+
+  private dispatch(msg: DBusMessage): void {
+    const reply = (signature: string, body: unknown[]) => {
+      if (msg.flags & NO_REPLY_EXPECTED) return;
+      this.bus.send(Message.newMethodReturn(msg, signature, body));
+    };
+    const fail = (err: unknown) => {
+      let name: string;
+      let text: string;
+      if (err instanceof AccountsError || err instanceof StandardError) {
+        name = err.dbusName;
+        text = err.message;
+      } else {
+        // A bug, not bad input: log it whole, tell the caller only that it happened.
+        log.error(`internal error in ${msg.interface}.${msg.member} on ${msg.path}: ${(err as Error)?.stack ?? String(err)}`);
+        name = DBUS_ERROR + 'Failed';
+        text = 'Internal error in px-accounts; the service log has the details';
+      }
+      if (msg.flags & NO_REPLY_EXPECTED) return;
+      this.bus.send(Message.newError(msg as unknown as string, name, text)); // its d.ts mistypes msg
+    };
+    try {
+      const result = this.route(msg);
+      if (result instanceof Promise) {
+        const done = result.then(([sig, body]) => reply(sig, body), fail).catch(fail);
+        this.inflight.add(done);
+        void done.finally(() => this.inflight.delete(done));
+      } else {
+        reply(result[0], result[1]);
+      }
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private route(msg: DBusMessage): [string, unknown[]] | Promise<[string, unknown[]]> {
+    const path = msg.path ?? '/';
+    const iface = msg.interface ?? '';
+    const member = msg.member ?? '';
+    const sig = msg.signature ?? '';
+    const body = msg.body ?? [];
+    const ctx: CallContext = { sender: msg.sender ?? '' };
+
+    const std = STANDARD.get(iface);
+    if (std) {
+      const spec = std.methods.get(member);
+      if (!spec) throw new StandardError(DBUS_ERROR + 'UnknownMethod', `No method ${member} in ${iface}`);
+      if (spec.inSignature !== sig) {
+        throw new StandardError(DBUS_ERROR + 'InvalidArgs', `${iface}.${member} takes (${spec.inSignature}), got (${sig})`);
+      }
+      return this.standard(path, iface, member, body as string[], ctx);
+    }
+
+    const object = this.objects.get(path);
+    if (!object) throw new StandardError(DBUS_ERROR + 'UnknownObject', `No object at ${path}`);
+    const impl = iface ? object.get(iface) : [...object.values()].find((i) => i.spec.methods.has(member));
+    if (!impl) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No interface ${iface} at ${path}`);
+    const spec = impl.spec.methods.get(member);
+    if (!spec) throw new StandardError(DBUS_ERROR + 'UnknownMethod', `No method ${member} in ${impl.spec.name}`);
+    if (spec.inSignature !== sig) {
+      throw new AccountsError('InvalidArgument', `${member} takes arguments of type (${spec.inSignature}), got (${sig})`);
+    }
+    const result = impl.callMethod(member, body, ctx);
+    const wrap = (value: unknown): [string, unknown[]] =>
+      spec.out.length === 0 ? ['', []] : [spec.outSignature, spec.out.length === 1 ? [value] : (value as unknown[])];
+    return result instanceof Promise ? result.then(wrap) : wrap(result);
+  }
+
+  private standard(path: string, iface: string, member: string, args: string[], ctx: CallContext):
+    [string, unknown[]] | Promise<[string, unknown[]]> {
+    if (iface === PEER) {
+      if (member === 'Ping') return ['', []];
+      this.machineId ??= readMachineId();
+      return ['s', [this.machineId]];
+    }
+    if (iface === INTROSPECTABLE) return ['s', [this.introspect(path)]];
+    if (iface === OBJECT_MANAGER) {
+      if (path !== this.managerPath) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No ObjectManager at ${path}`);
+      const out: Record<string, unknown> = {};
+      for (const [p, ifaces] of this.objects) if (p.startsWith(this.managedPrefix)) out[p] = this.describe(ifaces.values());
+      return ['a{oa{sa{sv}}}', [out]];
+    }
+    // org.freedesktop.DBus.Properties
+    const object = this.objects.get(path);
+    if (!object) throw new StandardError(DBUS_ERROR + 'UnknownObject', `No object at ${path}`);
+    const [ifaceName, propName] = args;
+    if (member === 'GetAll') {
+      if (ifaceName === '') return ['a{sv}', [Object.assign({}, ...[...object.values()].map((i) => this.allProperties(i)))]];
+      const impl = object.get(ifaceName);
+      if (!impl) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No interface ${ifaceName} at ${path}`);
+      return ['a{sv}', [this.allProperties(impl)]];
+    }
+    const impl = ifaceName === ''
+      ? [...object.values()].find((i) => i.spec.properties.has(propName))
+      : object.get(ifaceName);
+    if (!impl) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No interface ${ifaceName} at ${path}`);
+    const prop = impl.spec.properties.get(propName);
+    if (!prop) throw new StandardError(DBUS_ERROR + 'UnknownProperty', `No property ${propName} in ${impl.spec.name}`);
+    if (member === 'Get') {
+      if (prop.access === 'write') throw new StandardError(DBUS_ERROR + 'PropertyWriteOnly', `${propName} is write-only`);
+      return ['v', [new Variant(prop.type, impl.getProperty(propName))]];
+    }
+    if (prop.access === 'read' || !impl.setProperty) {
+      throw new StandardError(DBUS_ERROR + 'PropertyReadOnly', `${impl.spec.name}.${propName} is read-only`);
+    }
+    const value = (args as unknown[])[2] as InstanceType<typeof Variant>;
+    if (value.signature !== prop.type) {
+      throw new AccountsError('InvalidArgument', `${propName} has type ${prop.type}, got ${value.signature}`);
+    }
+    return impl.setProperty(propName, value.value, ctx).then((): [string, unknown[]] => ['', []]);
+  }
+
+  private introspect(path: string): string {
+    let xml = XML_HEADER + '<node>\n';
+    for (const spec of STANDARD.values()) {
+      if (spec.name !== OBJECT_MANAGER || path === this.managerPath) xml += renderInterface(spec);
+    }
+    for (const impl of this.objects.get(path)?.values() ?? []) xml += renderInterface(impl.spec);
+    const prefix = path === '/' ? '/' : path + '/';
+    const children = new Set<string>();
+    for (const p of this.objects.keys()) {
+      if (p.startsWith(prefix)) children.add(p.slice(prefix.length).split('/')[0]);
+    }
+    for (const child of children) xml += `  <node name="${child}"/>\n`;
+    return xml + '</node>\n';
+  }
+}
+
+function readMachineId(): string {
+  for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      /* try the next one */
+    }
+  }
+  throw new StandardError(DBUS_ERROR + 'Failed', 'No machine id on this system');
+}
+

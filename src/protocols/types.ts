@@ -1,0 +1,46 @@
+// The one shape every protocol verifier has: settings + secret in, { ok, code, message } out.
+
+export type Security = 'tls' | 'starttls' | 'none';
+
+export type VerifyCode =
+  | 'Ok'
+  | 'Unauthorized'
+  | 'Timeout'
+  | 'HostNotFound'
+  | 'ConnectionRefused'
+  | 'ConnectionFailed'
+  | 'TlsUntrusted'
+  | 'TlsExpired'
+  | 'TlsHostnameMismatch'
+  | 'HostKeyChanged'
+  | 'ServerError'
+  | 'Unavailable'
+  | 'Unknown';
+
+export interface VerifySettings {
+  host: string;
+  port: number;
+  security: Security;
+  username: string;
+  path?: string;
+  url?: string;
+  /** path of a PEM file of extra trusted CA or pinned self-signed cert */
+  ca?: string;
+  /** SFTP: pinned host key, 'SHA256:<base64>' as OpenSSH prints */
+  hostKey?: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  code: VerifyCode;
+  message: string;
+  /** SFTP: the key the server presented, so the caller can pin it */
+  hostKey?: string;
+}
+
+export interface VerifyOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export type Verifier = (settings: VerifySettings, secret: string, options: VerifyOptions) => Promise<VerifyResult>;

@@ -1,0 +1,111 @@
+/**
+ * The provider catalogue is data: one INI file per provider, shipped in the package's
+ * providers/ directory and extendable (or overridable, by id) from
+ * $XDG_DATA_HOME/px-accounts/providers without touching the code.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ini from 'ini';
+import { PROTOCOLS, PROTOCOL_SPECS, isProtocol, type Protocol } from '../accounts/protocols.js';
+import { resolveSettings, type RawSettings } from '../accounts/settings.js';
+import { log } from '../log.js';
+
+export interface Provider {
+  readonly id: string;
+  readonly name: string;
+  /** Appended to a bare login: johndoe on google becomes johndoe@gmail.com. '' for none. */
+  readonly domain: string;
+  /** Enabled when an account does not choose. */
+  readonly protocols: readonly Protocol[];
+  /** Every protocol with known servers. */
+  readonly supported: readonly Protocol[];
+  /** Server settings per protocol; `{username}` in a URL stands for the account's user name. */
+  readonly servers: Readonly<Partial<Record<Protocol, RawSettings>>>;
+  /** True for the bare protocols used for manual set-up. */
+  readonly manual: boolean;
+}
+
+export const BUILTIN_PROVIDER_DIR = fileURLToPath(new URL('../../../providers', import.meta.url));
+
+export function userProviderDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'px-accounts', 'providers');
+}
+
+const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Parses one provider file; throws with a reason a person can act on. */
+export function parseProvider(id: string, text: string): Provider {
+  if (!PROVIDER_ID.test(id)) throw new Error(`'${id}' is not a valid provider id (a-z, 0-9, '_', '-')`);
+  if (isProtocol(id)) throw new Error(`'${id}' is reserved for manual ${id} accounts`);
+  const doc = ini.parse(text);
+  const head = doc.provider;
+  if (typeof head !== 'object' || head === null) throw new Error('no [provider] section');
+  const name = String(head.name ?? '').trim();
+  if (!name) throw new Error('[provider] name is missing');
+  const servers: Partial<Record<Protocol, RawSettings>> = {};
+  for (const p of PROTOCOLS) {
+    if (typeof doc[p] === 'object' && doc[p] !== null) {
+      const raw: RawSettings = { ...doc[p] };
+      // Check the defaults now, so a broken catalogue entry is reported at load, not at add.
+      resolveSettings(p, [substitute(raw, 'user@example.org')], (k) => `[${p}] ${k}`);
+      servers[p] = raw;
+    }
+  }
+  const supported = PROTOCOLS.filter((p) => servers[p]);
+  const protocols = String(head.protocols ?? supported.join(','))
+    .split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const p of protocols) {
+    if (!isProtocol(p)) throw new Error(`[provider] protocols: unknown protocol '${p}'`);
+    if (!servers[p]) throw new Error(`[provider] protocols lists ${p} but there is no [${p}] section`);
+  }
+  if (protocols.length === 0) throw new Error('the provider supports no protocol');
+  const domain = String(head.domain ?? '').trim().toLowerCase();
+  return { id, name, domain, protocols: protocols as Protocol[], supported, servers, manual: false };
+}
+
+/** `{username}` in a provider URL is replaced by the account's (URL-encoded) user name. */
+export function substitute(raw: RawSettings, username: string): RawSettings {
+  if (typeof raw.url !== 'string' || !raw.url.includes('{username}')) return raw;
+  return { ...raw, url: raw.url.replaceAll('{username}', encodeURIComponent(username)) };
+}
+
+const manualProvider = (p: Protocol): Provider => ({
+  id: p, name: PROTOCOL_SPECS[p].title, domain: '', protocols: [p], supported: PROTOCOLS, servers: {}, manual: true,
+});
+
+export class Catalogue {
+  private readonly providers = new Map<string, Provider>();
+
+  /** Loads the given directories in order; a later file with the same id overrides. */
+  static load(dirs: string[]): Catalogue {
+    const catalogue = new Catalogue();
+    for (const dir of dirs) {
+      let files: string[];
+      try {
+        files = readdirSync(dir).filter((f) => f.endsWith('.ini')).sort();
+      } catch {
+        continue; // an absent user directory is normal
+      }
+      for (const file of files) {
+        const id = file.slice(0, -4);
+        try {
+          catalogue.providers.set(id, parseProvider(id, readFileSync(join(dir, file), 'utf8')));
+        } catch (err) {
+          log.warning(`provider file ${join(dir, file)} skipped: ${(err as Error).message}`);
+        }
+      }
+    }
+    return catalogue;
+  }
+
+  /** A catalogue provider, or the manual pseudo-provider of a bare protocol. */
+  get(id: string): Provider | undefined {
+    return this.providers.get(id) ?? (isProtocol(id) ? manualProvider(id) : undefined);
+  }
+
+  list(): Provider[] {
+    return [...this.providers.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+}

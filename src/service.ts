@@ -1,0 +1,104 @@
+/** Wiring: contract, catalogue, store, secrets and bus, and a clean shutdown. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import dbus from 'dbus-next';
+import { Accounts } from './accounts/accounts.js';
+import { loadContract } from './bus/contract.js';
+import { BusExporter } from './bus/exporter.js';
+import { ManagerInterface } from './bus/manager-object.js';
+import { ObjectServer } from './bus/object-server.js';
+import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
+import { log } from './log.js';
+import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
+import { KeyringSecretStore, type SecretStore } from './secrets/secret-store.js';
+import { AccountStore } from './store/account-store.js';
+
+export const INTERFACES_DIR = fileURLToPath(new URL('../../interfaces', import.meta.url));
+
+export interface ServiceOptions {
+  accountsDir: string;
+  /** Take the bus name over from a running instance. */
+  replace: boolean;
+  providerDirs?: string[];
+  secrets?: SecretStore;
+  secretTimeoutMs?: number;
+}
+
+export function defaultAccountsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PX_ACCOUNTS_DIR || join(homedir(), '.userdata', 'accounts');
+}
+
+export interface RunningService {
+  readonly accounts: Accounts;
+  /** Resolves with the exit status once the service has stopped. */
+  readonly stopped: Promise<number>;
+  stop(status?: number): Promise<void>;
+}
+
+const { RequestNameReply } = dbus;
+// DBUS_NAME_FLAG_ALLOW_REPLACEMENT | REPLACE_EXISTING | DO_NOT_QUEUE
+const ALLOW_REPLACEMENT = 0x1;
+const REPLACE_EXISTING = 0x2;
+const DO_NOT_QUEUE = 0x4;
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const started = performance.now();
+  const bus = dbus.sessionBus();
+  const contract = loadContract(INTERFACES_DIR);
+  const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
+  const store = new AccountStore(options.accountsDir, catalogue);
+  const secrets = options.secrets ?? new KeyringSecretStore(options.secretTimeoutMs);
+  const accounts = new Accounts(store, secrets, catalogue);
+  const server = new ObjectServer(bus, ROOT_PATH);
+  const managerSpec = contract.get(MANAGER_IFACE);
+  if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
+  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts)]);
+  accounts.setListener(new BusExporter(server, { accounts, contract }));
+
+  let resolveStopped!: (status: number) => void;
+  const stopped = new Promise<number>((r) => (resolveStopped = r));
+  let stopping = false;
+  const stop = async (status = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping: finishing calls in progress');
+    await server.drain();
+    await store.close();
+    await secrets.close();
+    bus.disconnect();
+    resolveStopped(status);
+  };
+
+  // dbus-next has no disconnect event: the end of its stream is the loss of the bus.
+  const connection = (bus as unknown as { _connection: NodeJS.EventEmitter })._connection;
+  connection.on('end', () => {
+    if (!stopping) log.notice('the session bus went away');
+    void stop(0);
+  });
+  bus.on('error', (err: Error) => {
+    log.error(`bus connection error: ${err.message}`);
+    void stop(0);
+  });
+
+  await store.init();
+  await accounts.load();
+  await store.watch((id) => {
+    accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`));
+  });
+
+  const flags = ALLOW_REPLACEMENT | DO_NOT_QUEUE | (options.replace ? REPLACE_EXISTING : 0);
+  const reply = await bus.requestName(BUS_NAME, flags);
+  if (reply !== RequestNameReply.PRIMARY_OWNER && reply !== RequestNameReply.ALREADY_OWNER) {
+    await stop(1);
+    throw new Error(`${BUS_NAME} is already owned by another process (use --replace to take over)`);
+  }
+  bus.on('message', (msg: { type: number; member?: string; body?: unknown[] }) => {
+    if (msg.member === 'NameLost' && msg.body?.[0] === BUS_NAME) {
+      log.notice(`${BUS_NAME} was taken over by another instance`);
+      void stop(0);
+    }
+  });
+  log.info(`serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`);
+  return { accounts, stopped, stop };
+}

@@ -1,0 +1,41 @@
+/** Account status is runtime state: it starts as none and is never written to files. */
+import { invalidArgument } from '../errors.js';
+import { checkText } from '../accounts/validate.js';
+
+export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
+export type StatusValue = (typeof STATUSES)[number];
+
+export interface AccountStatus {
+  readonly status: StatusValue;
+  readonly message: string;
+  /** Microseconds since the epoch of the last change; 0n when never changed. */
+  readonly time: bigint;
+  readonly attentionNeeded: boolean;
+}
+
+export const INITIAL_STATUS: AccountStatus = { status: 'none', message: '', time: 0n, attentionNeeded: false };
+
+export const MAX_STATUS_MESSAGE = 1024;
+
+export function checkStatus(status: string, message: string): StatusValue {
+  if (!(STATUSES as readonly string[]).includes(status)) {
+    throw invalidArgument(`status must be one of ${STATUSES.join(', ')}, got '${status.slice(0, 40)}'`);
+  }
+  checkText(message, 'message', MAX_STATUS_MESSAGE, true);
+  return status as StatusValue;
+}
+
+export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n;
+
+/** The next status; the same object when nothing changed, so callers can skip signals. */
+export function nextStatus(
+  prev: AccountStatus,
+  change: { status?: StatusValue; message?: string; attentionNeeded?: boolean },
+): AccountStatus {
+  const status = change.status ?? prev.status;
+  const message = change.message ?? prev.message;
+  const attentionNeeded = change.attentionNeeded ?? prev.attentionNeeded;
+  const moved = status !== prev.status || message !== prev.message;
+  if (!moved && attentionNeeded === prev.attentionNeeded) return prev;
+  return { status, message, attentionNeeded, time: moved ? nowMicros() : prev.time };
+}

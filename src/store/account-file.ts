@@ -1,0 +1,101 @@
+/**
+ * <id>.ini ↔ AccountConfig. Parsing is tolerant of hand edits (defaults come from the
+ * provider catalogue) but refuses files it cannot make sense of; writing keeps every key and
+ * section a person added.
+ */
+import ini from 'ini';
+import { ACCOUNT_ID, type AccountConfig } from '../accounts/account.js';
+import { settingsToRaw } from '../accounts/plan.js';
+import { PROTOCOLS, isProtocol, type Protocol } from '../accounts/protocols.js';
+import { resolveSettings, type ProtocolSettings, type RawSettings } from '../accounts/settings.js';
+import { checkSecretName, checkText } from '../accounts/validate.js';
+import { substitute, type Catalogue } from '../providers/catalogue.js';
+
+/** The parsed INI document, kept so unknown keys survive a rewrite. */
+export type IniDoc = Record<string, unknown>;
+
+export interface ParsedAccountFile {
+  config: AccountConfig;
+  doc: IniDoc;
+  /** Things that were ignored, worth a log line. */
+  warnings: string[];
+}
+
+const list = (value: unknown): string[] =>
+  String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+const isSection = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Throws an Error whose message says what is wrong with the file. */
+export function parseAccountFile(id: string, text: string, catalogue: Catalogue): ParsedAccountFile {
+  if (!ACCOUNT_ID.test(id)) throw new Error(`'${id}' is not a valid account id (letters, digits and '_' only)`);
+  if (text.includes('\u0000')) throw new Error('the file is binary, not INI text');
+  const doc = ini.parse(text) as IniDoc;
+  const head = doc.account;
+  if (!isSection(head)) throw new Error('there is no [account] section');
+  const field = (key: string, max: number, required: boolean): string => {
+    const raw = head[key];
+    if (raw === undefined || raw === '') {
+      if (required) throw new Error(`[account] ${key} is missing`);
+      return '';
+    }
+    if (typeof raw !== 'string' && typeof raw !== 'boolean') throw new Error(`[account] ${key} is not a single value`);
+    return checkText(String(raw), `[account] ${key}`, max);
+  };
+  const provider = field('provider', 64, true);
+  const username = field('username', 320, true);
+  const name = field('name', 256, false) || username;
+  const warnings: string[] = [];
+  const protocols: Protocol[] = [];
+  for (const p of list(head.protocols).map((s) => s.toLowerCase())) {
+    if (isProtocol(p)) {
+      if (!protocols.includes(p)) protocols.push(p);
+    } else {
+      warnings.push(`unknown protocol '${p}' ignored`);
+    }
+  }
+  const servers = catalogue.get(provider)?.servers ?? {};
+  const settings: Partial<Record<Protocol, ProtocolSettings>> = {};
+  for (const p of protocols) {
+    const own = isSection(doc[p]) ? (doc[p] as RawSettings) : {};
+    const defaults = servers[p] ? substitute(servers[p], username) : {};
+    settings[p] = resolveSettings(p, [defaults, own], (key) => `[${p}] ${key}`);
+  }
+  const credentials: string[] = [];
+  for (const c of list(head.credentials)) {
+    try {
+      credentials.push(checkSecretName(c));
+    } catch {
+      warnings.push(`invalid credential name ignored`);
+    }
+  }
+  return { config: { id, name, provider, username, protocols, settings, credentials }, doc, warnings };
+}
+
+/** The file text for a configuration, merged into the document it was read from. */
+export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): string {
+  const doc: IniDoc = structuredClone(previous);
+  const head = isSection(doc.account) ? doc.account : {};
+  delete doc.account;
+  const account: Record<string, unknown> = {
+    ...head,
+    name: config.name,
+    provider: config.provider,
+    username: config.username,
+    protocols: config.protocols.join(', '),
+  };
+  if (config.credentials.length) account.credentials = config.credentials.join(', ');
+  else delete account.credentials;
+  // [account] first, then enabled protocols in a stable order, then whatever else was there.
+  const out: IniDoc = { account };
+  for (const p of PROTOCOLS) {
+    const s = config.settings[p];
+    if (!s) continue;
+    const section = isSection(doc[p]) ? { ...doc[p] } : {};
+    for (const k of ['host', 'port', 'security', 'username', 'path', 'url', 'ca']) delete section[k];
+    out[p] = { ...section, ...Object.fromEntries(Object.entries(settingsToRaw(p, s)).map(([k, v]) => [k, String(v)])) };
+    delete doc[p];
+  }
+  Object.assign(out, doc);
+  return ini.stringify(out, { whitespace: true });
+}
