@@ -197,8 +197,10 @@ export class Accounts {
   async getSecret(id: string, name: string): Promise<string> {
     const state = this.require(id);
     checkSecretName(name);
+    // Credentials is the list of what is stored: an unlisted name needs no keyring round trip.
+    if (!state.config.credentials.includes(name)) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
     const value = await this.secrets.get(state.config.id, name);
-    if (value === null) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
+    if (value === null) throw new AccountsError('NotFound', `the secret '${name}' of account ${id} is missing from the Secret Service`);
     return value;
   }
 

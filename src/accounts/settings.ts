@@ -74,6 +74,15 @@ export function resolveSettings(protocol: Protocol, layers: RawSettings[], label
   out.host = host;
   if (spec.hasSecurity) out.security = get<Security>('security') ?? 'tls';
   out.port = get<number>('port') ?? spec.defaultPort(out.security as Security);
+  // Switching security without naming a port moves a default port along (993 → 143).
+  const securityLayer = layers.findLastIndex((l) => l.security !== undefined);
+  const portLayer = layers.findLastIndex((l) => l.port !== undefined);
+  if (spec.hasSecurity && securityLayer > portLayer && portLayer >= 0) {
+    const below = layers.slice(0, securityLayer).findLast((l) => l.security !== undefined)?.security ?? 'tls';
+    if (isSecurity(String(below)) && out.port === spec.defaultPort(below as Security)) {
+      out.port = spec.defaultPort(out.security as Security);
+    }
+  }
   if (spec.urlBased) {
     if (out.security === 'starttls') throw invalidArgument(`${label('security')}: ${spec.title} supports tls or none`);
     const scheme = out.security === 'tls' ? 'https' : 'http';

@@ -100,9 +100,19 @@ export class AccountStore {
   /** Calls back with the id of every <id>.ini added, changed or removed by anyone. */
   async watch(onChange: (id: string) => void): Promise<void> {
     const watcher = watch(this.dir, { depth: 0, ignoreInitial: true, persistent: true });
+    // chokidar drops a second 'change' within 50 ms of the first, so every event also
+    // schedules a trailing re-read; reloading an unchanged file is a no-op.
+    const trailing = new Map<string, NodeJS.Timeout>();
     const handle = (path: string) => {
       const name = basename(path);
-      if (name.endsWith('.ini')) onChange(name.slice(0, -4));
+      if (!name.endsWith('.ini')) return;
+      const id = name.slice(0, -4);
+      onChange(id);
+      clearTimeout(trailing.get(id));
+      trailing.set(id, setTimeout(() => {
+        trailing.delete(id);
+        onChange(id);
+      }, 80));
     };
     watcher.on('add', handle).on('change', handle).on('unlink', handle);
     watcher.on('error', (err) => log.error(`watching ${this.dir} failed: ${(err as Error).message}`));

@@ -24,6 +24,8 @@ export interface Session {
   readonly env: NodeJS.ProcessEnv;
   readonly busPid: number;
   keyringPid: number | undefined;
+  /** The password the session's login keyring was created with. */
+  readonly keyringPassword: string;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startSession(keyring: KeyringMode = 'unlocked'): Promise<S
   };
   const session: Session = {
     dir, home, servicesDir, address, env, busPid: Number(pid), keyringPid: undefined,
+    keyringPassword: randomBytes(12).toString('hex'),
     accountsDir: join(home, '.userdata', 'accounts'),
     async stop() {
       await stopPid(session.keyringPid);
@@ -108,7 +111,7 @@ export async function startSession(keyring: KeyringMode = 'unlocked'): Promise<S
   };
   try {
     if (keyring !== 'none') {
-      await startKeyring(session, randomBytes(12).toString('hex'));
+      await startKeyring(session, session.keyringPassword);
       if (keyring === 'locked') {
         // The collection exists now; a daemon started with another password cannot unlock it.
         await stopKeyring(session);

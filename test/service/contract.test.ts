@@ -1,0 +1,98 @@
+/** What the running service exports must be exactly what interfaces/*.xml says. */
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseInterfaces, type InterfaceSpec } from '../../src/bus/contract.js';
+import { ROOT as REPO } from '../harness/session.js';
+import { ACCOUNT, MANAGER, ROOT, errorOf, s, as } from '../harness/client.js';
+import { testSecret, useService } from './fixture.js';
+
+const files = readdirSync(join(REPO, 'interfaces')).filter((f) => f.endsWith('.xml'));
+const declared = new Map<string, InterfaceSpec>();
+for (const f of files) for (const spec of parseInterfaces(readFileSync(join(REPO, 'interfaces', f), 'utf8'))) declared.set(spec.name, spec);
+
+/** A comparable description: members, signatures, argument names and directions, access, docs. */
+function shape(spec: InterfaceSpec) {
+  return {
+    name: spec.name,
+    annotations: spec.annotations,
+    methods: [...spec.methods.values()].map((m) => ({ name: m.name, in: m.in, out: m.out, annotations: m.annotations })).sort((a, b) => a.name.localeCompare(b.name)),
+    properties: [...spec.properties.values()].map((p) => ({ ...p })).sort((a, b) => a.name.localeCompare(b.name)),
+    signals: [...spec.signals.values()].map((g) => ({ name: g.name, args: g.args, annotations: g.annotations })).sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+describe('contract: exported interfaces match interfaces/*.xml', () => {
+  const f = useService();
+  let accountPath: string;
+
+  before(async () => {
+    accountPath = await f.client.addAccount('imap', 'contract@example.org', { password: testSecret() }, {
+      protocols: as(['imap', 'smtp', 'pop3', 'caldav', 'carddav', 'sftp']),
+      'imap.host': s('127.0.0.1'), 'smtp.host': s('127.0.0.1'), 'pop3.host': s('127.0.0.1'),
+      'caldav.url': s('http://127.0.0.1:5232/'), 'carddav.url': s('http://127.0.0.1:5232/'), 'sftp.host': s('127.0.0.1'),
+    });
+  });
+
+  it('has one XML file per interface, each with documentation on every member', () => {
+    assert.deepEqual([...declared.keys()].sort(), [
+      'org.pantherx.Accounts.Account', 'org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav',
+      'org.pantherx.Accounts.Imap', 'org.pantherx.Accounts.Manager', 'org.pantherx.Accounts.Pop3',
+      'org.pantherx.Accounts.Sftp', 'org.pantherx.Accounts.Smtp',
+    ]);
+    for (const spec of declared.values()) {
+      const members = [spec, ...spec.methods.values(), ...spec.properties.values(), ...spec.signals.values()];
+      for (const m of members) {
+        const doc = m.annotations.find((a) => a.name === 'org.gtk.GDBus.DocString');
+        assert.ok(doc && doc.value.length > 10, `${spec.name} ${m.name} has no doc annotation`);
+      }
+    }
+  });
+
+  async function introspect(path: string): Promise<Map<string, InterfaceSpec>> {
+    const [xml] = await f.client.call(path, 'org.freedesktop.DBus.Introspectable', 'Introspect');
+    return new Map(parseInterfaces(xml as string).map((i) => [i.name, i]));
+  }
+
+  it('the root object exports exactly Manager plus the standard interfaces', async () => {
+    const got = await introspect(ROOT);
+    assert.deepEqual([...got.keys()].filter((n) => n.startsWith('org.pantherx.')), [MANAGER]);
+    assert.ok(got.has('org.freedesktop.DBus.ObjectManager'));
+    assert.deepEqual(shape(got.get(MANAGER)!), shape(declared.get(MANAGER)!));
+  });
+
+  it('an account object exports Account and every protocol interface exactly as declared', async () => {
+    const got = await introspect(accountPath);
+    const ours = [...got.keys()].filter((n) => n.startsWith('org.pantherx.')).sort();
+    assert.deepEqual(ours, [...declared.keys()].filter((n) => n !== MANAGER).sort());
+    for (const name of ours) assert.deepEqual(shape(got.get(name)!), shape(declared.get(name)!), name);
+  });
+
+  it('every declared property is really served with its declared type', async () => {
+    for (const [name, spec] of declared) {
+      if (name === MANAGER) continue;
+      const [all] = await f.client.call(accountPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', [name]);
+      const values = all as Record<string, { signature: string }>;
+      assert.deepEqual(Object.keys(values).sort(), [...spec.properties.keys()].sort(), name);
+      for (const [prop, p] of spec.properties) assert.equal(values[prop].signature, p.type, `${name}.${prop}`);
+    }
+  });
+
+  it('every declared method is dispatched (a wrong signature is InvalidArgument, never UnknownMethod)', async () => {
+    for (const [name, spec] of declared) {
+      const path = name === MANAGER ? ROOT : accountPath;
+      if (!(name === MANAGER || name === ACCOUNT)) continue;
+      for (const m of spec.methods.values()) {
+        const wrong = m.inSignature === 'b' ? 's' : 'b';
+        const err = await errorOf(f.client.call(path, name, m.name, wrong, [wrong === 'b' ? true : 'x']));
+        assert.equal(err.type, 'org.pantherx.Accounts.Error.InvalidArgument', `${name}.${m.name}: ${err.text}`);
+        assert.match(err.text, new RegExp(`\\(${m.inSignature.replace(/[{}()]/g, '\\$&')}\\)`));
+      }
+    }
+  });
+
+  it('an undeclared method is UnknownMethod', async () => {
+    const err = await errorOf(f.client.call(accountPath, ACCOUNT, 'Explode'));
+    assert.equal(err.type, 'org.freedesktop.DBus.Error.UnknownMethod');
+  });
+});
