@@ -338,3 +338,5 @@ async function sweepStaleSftpUsers(): Promise<void> {
     }
   }
 }
+
+export { startLatencyProxy, type LatencyProxy } from './peers/latency.js';

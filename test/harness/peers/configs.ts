@@ -61,7 +61,7 @@ mail_location = maildir:~/Maildir
 service imap-login {
   chroot =
   service_count = 0
-  process_min_avail = 1
+  process_min_avail = 2
   inet_listener imap {
     port = ${ports.imap}
   }
@@ -91,6 +91,21 @@ service submission-login {
     port = ${ports.submissions}
     ssl = yes
   }
+}
+# Mail processes serve many clients each (fine for a test box with one user): 50 logins at
+# once must not mean 50 forks + execs, which on two cores takes longer than the logins themselves.
+service imap {
+  client_limit = 200
+  service_count = 0
+  process_min_avail = 2
+}
+service pop3 {
+  client_limit = 200
+  service_count = 0
+}
+service submission {
+  client_limit = 200
+  service_count = 0
 }
 service anvil {
   chroot =
