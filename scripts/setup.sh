@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what px-accounts needs on Debian (packages only when missing), then npm ci and the build.
+# Usage: scripts/setup.sh [runtime|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-test}
+
+runtime_pkgs=(dbus libglib2.0-bin systemd gnome-keyring libsecret-tools)
+# Real servers the verification tests start on loopback, and tools the tests call.
+test_pkgs=(dovecot-imapd dovecot-pop3d dovecot-submissiond exim4-daemon-light radicale python3-passlib
+  python3-bcrypt apache2-utils openssh-server openssl procps)
+pkgs=("${runtime_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$mode" = test ] || [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Sets up and starts px-accounts-service in the foreground.
+# - With a reachable session bus (a desktop session), it serves there.
+# - Without one, it starts a private bus and an unlocked gnome-keyring (a throw-away test
+#   keyring), prints how to reach them, and stops both (by PID) when the service ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh runtime
+service=(node dist/src/bin/px-accounts-service.js "$@")
+
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
+     -m org.freedesktop.DBus.GetId >/dev/null 2>&1; then
+  echo "px-accounts: serving on the session bus $DBUS_SESSION_BUS_ADDRESS (Ctrl-C stops)" >&2
+  exec "${service[@]}"
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/px-accounts-session.XXXXXX")
+mkdir -p "$dir/run" "$dir/data" "$dir/services"
+chmod 700 "$dir/run"
+cat > "$dir/session.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:dir=$dir/run</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$dir/services</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+out=$(dbus-daemon --config-file="$dir/session.conf" --fork --nosyslog --print-address=1 --print-pid=1)
+export DBUS_SESSION_BUS_ADDRESS=$(echo "$out" | sed -n 1p)
+bus_pid=$(echo "$out" | sed -n 2p)
+export XDG_DATA_HOME="$dir/data" XDG_RUNTIME_DIR="$dir/run"
+keyring_pid=""
+cleanup() {
+  [ -n "$keyring_pid" ] && kill "$keyring_pid" 2>/dev/null || true
+  kill "$bus_pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+# A throw-away keyring password: this keyring lives only as long as this session.
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
+for _ in $(seq 100); do
+  [ "$(gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus -m org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null)" = "(true,)" ] && break
+  sleep 0.05
+done
+keyring_pid=$(gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
+  -m org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\1/')
+cat >&2 <<MSG
+px-accounts: no desktop session bus here, so a private one was started with an unlocked test keyring.
+Reach it from another shell with:
+
+  export DBUS_SESSION_BUS_ADDRESS='$DBUS_SESSION_BUS_ADDRESS'
+  busctl --user tree org.pantherx.Accounts
+
+Accounts are stored in ${PX_ACCOUNTS_DIR:-$HOME/.userdata/accounts}. Ctrl-C stops the service, the bus and the keyring.
+MSG
+# In the foreground: Ctrl-C reaches the service, which exits cleanly; the EXIT trap then
+# stops the keyring and the bus.
+"${service[@]}" || true
