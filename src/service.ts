@@ -82,7 +82,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
 
   await store.init();
+  server.announce = false;
   await accounts.load();
+  server.announce = true;
   await store.watch((id) => {
     accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`));
   });

@@ -51,6 +51,8 @@ export class ObjectServer {
   private readonly managerPath: string;
   private readonly managedPrefix: string;
   private machineId: string | undefined;
+  /** Off while the initial objects are exported: before the name is owned, nobody can be listening. */
+  announce = true;
   /** Calls still running; shutdown waits for them so no write is cut short. */
   private readonly inflight = new Set<Promise<unknown>>();
 
@@ -69,7 +71,7 @@ export class ObjectServer {
     const previous = this.objects.get(path);
     const next: Interfaces = new Map(ifaces.map((i) => [i.spec.name, i]));
     this.objects.set(path, next);
-    if (!path.startsWith(this.managedPrefix)) return;
+    if (!this.announce || !path.startsWith(this.managedPrefix)) return;
     const removed = previous ? [...previous.keys()].filter((n) => !next.has(n)) : [];
     const added = [...next.values()].filter((i) => !previous?.has(i.spec.name));
     if (removed.length) this.signal(this.managerPath, OBJECT_MANAGER, 'InterfacesRemoved', 'oas', [path, removed]);
