@@ -1,0 +1,72 @@
+// IMAP verifier (imapflow): connect (implicit TLS, STARTTLS required, or plain), LOGIN, check
+// that `path` exists when set, LOGOUT.
+import { ImapFlow } from 'imapflow';
+
+import { errorFacts, VerifyFailure } from './classify.js';
+import { runVerification, type ProtocolClassifier } from './run.js';
+import { bareHost, tlsOptions } from './trust.js';
+import type { Verifier } from './types.js';
+
+const classifyImap: ProtocolClassifier = (err) => {
+  if (err instanceof VerifyFailure) return undefined;
+  const e = err as { authenticationFailed?: boolean; serverResponseCode?: string; responseText?: string; response?: unknown };
+  const { codes } = errorFacts(err);
+  const serverText = typeof e?.responseText === 'string' ? e.responseText : undefined;
+  if (codes.has('UNAVAILABLE') || codes.has('INUSE') || codes.has('LIMIT') || codes.has('ETHROTTLE')) {
+    return { code: 'Unavailable', detail: serverText };
+  }
+  if (e?.authenticationFailed || codes.has('AUTHENTICATIONFAILED') || codes.has('AUTHORIZATIONFAILED') || codes.has('EXPIRED')) {
+    return { code: 'Unauthorized', detail: serverText };
+  }
+  if (codes.has('MissingServerExtension') || codes.has('InvalidResponse') || codes.has('UnexpectedTag')
+    || [...codes].some((c) => c.startsWith('ParserError'))) {
+    return { code: 'ServerError', detail: serverText ?? (err as Error).message };
+  }
+  return undefined;
+};
+
+export const verifyImap: Verifier = (settings, secret, options) =>
+  runVerification('IMAP', settings, secret, options, async (ctx) => {
+    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings);
+    const client = new ImapFlow({
+      host: bareHost(settings.host),
+      port: settings.port,
+      secure: settings.security === 'tls',
+      // 'starttls' must upgrade (or fail); 'none' never sends credentials through TLS it did not ask for
+      doSTARTTLS: settings.security === 'starttls',
+      ...(tls?.servername ? { servername: tls.servername } : {}),
+      ...(tls ? { tls: { secureContext: tls.secureContext } } : {}),
+      auth: { user: settings.username, pass: secret },
+      logger: false,
+      emitLogs: false,
+      disableAutoIdle: true,
+      disableCompression: true,
+      clientInfo: { name: 'px-accounts' },
+      connectionTimeout: ctx.remaining(),
+      greetingTimeout: ctx.remaining(),
+      socketTimeout: ctx.remaining(),
+    });
+    // imapflow reports some failures as 'error' events as well; the promise carries them
+    client.on('error', () => undefined);
+    ctx.defer(() => client.close());
+
+    await client.connect();
+
+    if (settings.path) {
+      try {
+        await client.status(settings.path, { messages: true });
+      } catch (err) {
+        // imapflow: code 'NotFound', the tagged NO in `response`; other servers say [NONEXISTENT]
+        type StatusError = { code?: string; mailboxMissing?: boolean; responseStatus?: string; responseText?: string; serverResponseCode?: string };
+        const e = err as StatusError & { response?: StatusError };
+        const status = e?.responseStatus ?? e?.response?.responseStatus;
+        if (e?.code === 'NotFound' || e?.mailboxMissing || e?.serverResponseCode === 'NONEXISTENT' || status === 'NO' || status === 'BAD') {
+          throw new VerifyFailure('ServerError', `the folder "${settings.path}" does not exist`);
+        }
+        throw err;
+      }
+    }
+
+    await client.logout();
+    return settings.path ? { detail: `folder "${settings.path}" found` } : {};
+  }, classifyImap);
