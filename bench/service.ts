@@ -27,7 +27,7 @@ async function measure(n: number) {
     for (let i = 0; i < n; i++) writeFileSync(join(session.accountsDir, `bench_${i}.ini`), accountFile(i), { mode: 0o600 });
     const client = await TestClient.connect(session.address, false);
     const t0 = performance.now();
-    const child = spawn(process.execPath, [SERVICE_BIN], { env: session.env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [SERVICE_BIN, '--no-background-check'], { env: session.env, stdio: 'ignore' });
     await waitFor('name', () => nameHasOwner(session.env, 'org.pantherx.Accounts'), 60000);
     let objects = 0;
     await waitFor('all objects', async () => (objects = Object.keys(await client.managedObjects()).length) >= n, 60000);

@@ -23,6 +23,8 @@ export interface ServiceOptions {
   providerDirs?: string[];
   secrets?: SecretStore;
   secretTimeoutMs?: number;
+  /** Check every account at start-up and retry failing ones with backoff. */
+  backgroundCheck: boolean;
 }
 
 export function defaultAccountsDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -49,7 +51,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
   const store = new AccountStore(options.accountsDir, catalogue);
   const secrets = options.secrets ?? new KeyringSecretStore(options.secretTimeoutMs);
-  const accounts = new Accounts(store, secrets, catalogue);
+  const accounts = new Accounts(store, secrets, catalogue, {
+    concurrency: 8, retry: options.backgroundCheck, firstRetryMs: 60_000, maxRetryMs: 3_600_000,
+  });
   const server = new ObjectServer(bus, ROOT_PATH);
   const managerSpec = contract.get(MANAGER_IFACE);
   if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
@@ -63,6 +67,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (stopping) return;
     stopping = true;
     log.info('stopping: finishing calls in progress');
+    accounts.checker.stop();
     await server.drain();
     await store.close();
     await secrets.close();
@@ -101,6 +106,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       void stop(0);
     }
   });
+  if (options.backgroundCheck) accounts.checkInBackground([]);
   log.info(`serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`);
   return { accounts, stopped, stop };
 }

@@ -15,6 +15,9 @@ import { baseId, duplicateKey, freeId, type AccountConfig } from './account.js';
 import { parseOptions } from './options.js';
 import { findProvider, planNewAccount, planUpdate } from './plan.js';
 import { checkSecretName, checkSecretValue } from './validate.js';
+import { checkProtocols, verdict, type CheckResults, type SecretLookup } from '../verify/check.js';
+import { Checker, type CheckerOptions } from '../verify/checker.js';
+import type { Protocol } from './protocols.js';
 
 export interface AccountState {
   config: AccountConfig;
@@ -32,6 +35,18 @@ export interface AccountListener {
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 
+/** Secrets given in a call: the one named after the protocol, else password. */
+const givenSecrets = (secrets: Record<string, string>): SecretLookup => async (p: Protocol) => secrets[p] ?? secrets.password ?? null;
+
+/** Records the host key an SFTP server presented on its first successful check. */
+function pinHostKeys(config: { settings: AccountConfig['settings'] }, results: CheckResults): boolean {
+  const sftp = results.sftp;
+  const settings = config.settings.sftp;
+  if (!sftp?.ok || !sftp.hostKey || !settings || settings.hostKey) return false;
+  settings.hostKey = sftp.hostKey;
+  return true;
+}
+
 export class Accounts {
   private readonly states = new Map<string, AccountState>();
   private readonly byKey = new Map<string, string>();
@@ -40,12 +55,16 @@ export class Accounts {
   private readonly reservedKeys = new Set<string>();
   private readonly lock = new KeyedLock();
   private listener: AccountListener | undefined;
+  readonly checker: Checker;
 
   constructor(
     private readonly store: AccountStore,
     private readonly secrets: SecretStore,
     readonly catalogue: Catalogue,
-  ) {}
+    checkerOptions: CheckerOptions = { concurrency: 8, retry: false, firstRetryMs: 60_000, maxRetryMs: 3_600_000 },
+  ) {
+    this.checker = new Checker((id) => this.runCheck(id), checkerOptions);
+  }
 
   setListener(listener: AccountListener): void {
     this.listener = listener;
@@ -107,8 +126,14 @@ export class Accounts {
     const plan = planNewAccount(provider, identifier, parsed);
     const names = Object.keys(secrets).sort();
     for (const name of names) checkSecretValue(secrets[name], checkSecretName(name));
+    let checked: CheckResults | undefined;
     if (parsed.verify) {
-      throw new AccountsError('UnsupportedProtocol', 'option verify: credential verification is not available in this version');
+      checked = await checkProtocols(plan, givenSecrets(secrets));
+      const failed = Object.entries(checked).filter(([, r]) => !r.ok);
+      if (failed.length) {
+        throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
+      }
+      pinHostKeys(plan, checked);
     }
     const key = duplicateKey(plan, provider.manual);
     if (this.byKey.has(key) || this.reservedKeys.has(key)) {
@@ -128,6 +153,7 @@ export class Accounts {
         }
         const doc = await this.store.write(config, undefined);
         const state: AccountState = { config, status: INITIAL_STATUS, doc };
+        if (checked) state.status = nextStatus(state.status, verdict(checked));
         this.insert(state);
         log.info(`account ${id} added (${provider.id}, ${config.protocols.join(', ')})`);
         return state;
@@ -223,6 +249,7 @@ export class Accounts {
       if (names.length) await this.secrets.get(id, names[0]);
       await this.store.remove(id);
       this.drop(id);
+      this.checker.forget(id);
       await this.forgetSecrets(id, names);
       log.info(`account ${id} removed`);
     });
@@ -237,6 +264,53 @@ export class Accounts {
     const before = state.status;
     state.status = nextStatus(before, change);
     if (state.status !== before) this.listener?.statusChanged(state, before);
+  }
+
+  /** Checks every enabled protocol now (merged with a check already running) and returns the results. */
+  verify(id: string): Promise<CheckResults> {
+    this.require(id);
+    return this.checker.request(id, true);
+  }
+
+  /** Queues background checks; every account when `ids` is empty. Unknown ids queue nothing. */
+  checkInBackground(ids: string[]): void {
+    for (const id of ids) this.require(id);
+    for (const id of ids.length ? ids : [...this.states.keys()]) this.checker.request(id).catch((err: Error) => {
+      log.info(`background check of ${id} did not run: ${err.message}`);
+    });
+  }
+
+  /** ValidateCredentials: the same checks as verify on add, with the given secrets, saving nothing. */
+  async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants): Promise<CheckResults> {
+    const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parseOptions(options, 'add'));
+    for (const [name, value] of Object.entries(secrets)) checkSecretValue(value, checkSecretName(name));
+    return checkProtocols(plan, givenSecrets(secrets));
+  }
+
+  /** One check of a stored account, applied to its status (and SFTP host-key pins). */
+  private async runCheck(id: string): Promise<{ results: CheckResults; ok: boolean }> {
+    const state = this.require(id);
+    const config = state.config;
+    const lookup: SecretLookup = async (p) => {
+      const name = config.credentials.includes(p) ? p : config.credentials.includes('password') ? 'password' : null;
+      return name === null ? null : this.secrets.get(id, name);
+    };
+    const results = await checkProtocols(config, lookup);
+    await this.lock.run(id, async () => {
+      const current = this.states.get(id);
+      if (!current) return; // removed while checking
+      if (current.config === config) {
+        const pinned = structuredClone(config);
+        if (pinHostKeys(pinned, results)) {
+          await this.commit(current, pinned);
+          log.notice(`account ${id}: pinned the SFTP host key ${pinned.settings.sftp?.hostKey}`);
+        }
+      }
+      this.setStatus(current, verdict(results));
+    });
+    const ok = Object.values(results).every((r) => r.ok);
+    log.info(`account ${id} checked: ${Object.entries(results).map(([p, r]) => `${p} ${r.code}`).join(', ')}`);
+    return { results, ok };
   }
 
   /** Re-reads one file after someone changed the directory. */

@@ -62,7 +62,7 @@ export function parseOptions(options: Record<string, VariantLike>, context: 'add
       }
       (parsed.settings[protocol] ??= {})[setting as SettingKey] = checkSetting(setting as SettingKey, value, `option ${key}`);
     } else {
-      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, <protocol>.host, .port, .security, .username, .path, .url, .ca)`);
+      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, <protocol>.host, .port, .security, .username, .path, .url, .ca, sftp.hostkey)`);
     }
   }
   return parsed;

@@ -25,6 +25,7 @@ export function settingsToRaw(protocol: Protocol, s: ProtocolSettings): RawSetti
   if (s.username) raw.username = s.username;
   if (s.path && !spec.urlBased) raw.path = s.path;
   if (s.ca) raw.ca = s.ca;
+  if (s.hostKey) raw.hostkey = s.hostKey;
   return raw;
 }
 

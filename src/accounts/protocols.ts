@@ -6,7 +6,7 @@ export const SECURITIES = ['tls', 'starttls', 'none'] as const;
 export type Security = (typeof SECURITIES)[number];
 
 /** Settings keys a protocol accepts in options (`<protocol>.<key>`) and in its INI section. */
-export type SettingKey = 'host' | 'port' | 'security' | 'username' | 'path' | 'url' | 'ca';
+export type SettingKey = 'host' | 'port' | 'security' | 'username' | 'path' | 'url' | 'ca' | 'hostkey';
 
 export interface ProtocolSpec {
   readonly id: Protocol;
@@ -40,7 +40,7 @@ export const PROTOCOL_SPECS: Readonly<Record<Protocol, ProtocolSpec>> = {
   caldav: dav('caldav', 'CalDAV', 'org.pantherx.Accounts.CalDav'),
   carddav: dav('carddav', 'CardDAV', 'org.pantherx.Accounts.CardDav'),
   sftp: {
-    id: 'sftp', title: 'SFTP', iface: 'org.pantherx.Accounts.Sftp', keys: ['host', 'port', 'username', 'path'],
+    id: 'sftp', title: 'SFTP', iface: 'org.pantherx.Accounts.Sftp', keys: ['host', 'port', 'username', 'path', 'hostkey'],
     urlBased: false, hasSecurity: false, defaultPort: () => 22,
   },
 };

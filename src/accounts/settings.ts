@@ -15,7 +15,11 @@ export interface ProtocolSettings {
   url: string;
   /** PEM file of extra trusted certificates; '' for the system store only. */
   ca: string;
+  /** SFTP: the pinned server host key ('SHA256:…'); '' until the first successful check. */
+  hostKey: string;
 }
+
+const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** Unvalidated settings as they come from options, provider files or account files. */
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
@@ -33,6 +37,9 @@ export function checkSetting(key: SettingKey, value: unknown, label: string): st
     case 'path': return checkText(value, label, 1024, true);
     case 'url': return value === '' ? '' : checkUrl(value, label).href;
     case 'ca': return value === '' ? '' : checkAbsolutePath(value, label);
+    case 'hostkey':
+      if (value !== '' && !HOST_KEY.test(value)) throw invalidArgument(`${label} must be a host key as OpenSSH prints it (SHA256:…) or empty`);
+      return value;
   }
 }
 
@@ -57,7 +64,7 @@ export function resolveSettings(protocol: Protocol, layers: RawSettings[], label
 
   const out: ProtocolSettings = {
     host: '', port: 0, security: spec.hasSecurity ? 'tls' : '', username: get<string>('username') ?? '',
-    path: get<string>('path') ?? '', url: '', ca: get<string>('ca') ?? '',
+    path: get<string>('path') ?? '', url: '', ca: get<string>('ca') ?? '', hostKey: get<string>('hostkey') ?? '',
   };
   const url = spec.urlBased ? get<string>('url') : undefined;
   if (url) {

@@ -44,6 +44,7 @@ async function main(): Promise<number> {
     service = await startService({
       accountsDir: args['accounts-dir'] ?? defaultAccountsDir(),
       replace: Boolean(args.replace),
+      backgroundCheck: !args['no-background-check'] && process.env.PX_ACCOUNTS_NO_BACKGROUND_CHECK !== '1',
       secretTimeoutMs: Number(process.env.PX_ACCOUNTS_SECRET_TIMEOUT_MS) || undefined,
     });
   } catch (err) {

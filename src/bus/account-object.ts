@@ -1,5 +1,5 @@
 /** The D-Bus face of one account: the Account interface plus one interface per protocol. */
-import { AccountsError } from '../errors.js';
+import { resultsToDBus } from '../verify/results.js';
 import type { Accounts, AccountState } from '../accounts/accounts.js';
 import { PROTOCOL_SPECS, type Protocol } from '../accounts/protocols.js';
 import type { InterfaceSpec } from './contract.js';
@@ -54,8 +54,7 @@ class AccountInterface implements ExportedInterface {
       case 'DeleteSecret': return accounts.deleteSecret(id, args[0] as string);
       case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
       case 'Remove': return accounts.remove(id);
-      case 'Verify':
-        throw new AccountsError('UnsupportedProtocol', 'credential verification is not available in this version');
+      case 'Verify': return accounts.verify(id).then(resultsToDBus);
     }
     throw new Error(`no handler for Account.${name}`);
   }
@@ -74,6 +73,7 @@ class ProtocolInterface implements ExportedInterface {
       case 'Username': return s.username || this.state.config.username;
       case 'Path': return s.path;
       case 'Url': return s.url;
+      case 'HostKey': return s.hostKey;
     }
     throw new Error(`no getter for ${this.spec.name}.${name}`);
   }

@@ -1,10 +1,7 @@
 /** org.pantherx.Accounts.Manager at /org/pantherx/Accounts. */
 import dbus from 'dbus-next';
-import { AccountsError } from '../errors.js';
 import type { Accounts } from '../accounts/accounts.js';
-import { parseOptions } from '../accounts/options.js';
-import { findProvider, planNewAccount } from '../accounts/plan.js';
-import { checkSecretName, checkSecretValue } from '../accounts/validate.js';
+import { resultsToDBus } from '../verify/results.js';
 import type { Provider } from '../providers/catalogue.js';
 import type { InterfaceSpec } from './contract.js';
 import type { ExportedInterface } from './object-server.js';
@@ -44,12 +41,11 @@ export class ManagerInterface implements ExportedInterface {
         return this.accounts.add(provider, account, secrets, options).then((state) => accountPath(state.config.id));
       }
       case 'ValidateCredentials': {
-        const [providerId, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
-        // Bad arguments get their precise error even before verification exists.
-        planNewAccount(findProvider(this.accounts.catalogue, providerId), account, parseOptions(options, 'add'));
-        for (const [n, v] of Object.entries(secrets)) checkSecretValue(v, checkSecretName(n));
-        throw new AccountsError('UnsupportedProtocol', 'credential verification is not available in this version');
+        const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
+        return this.accounts.validate(provider, account, secrets, options).then(resultsToDBus);
       }
+      case 'CheckAccounts':
+        return this.accounts.checkInBackground(args[0] as string[]);
       case 'ListProviders':
         return this.accounts.catalogue.list().map(describeProvider);
     }

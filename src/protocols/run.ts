@@ -47,14 +47,14 @@ export function runVerification(protocol: ProtocolName, settings: VerifySettings
   return new Promise<VerifyResult>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
-      const reason: unknown = options.signal?.reason;
+      const reason: unknown = options?.signal?.reason;
       const isTimeout = reason instanceof Error && reason.name === 'TimeoutError';
       finish(isTimeout ? 'Timeout' : 'Unknown', isTimeout ? undefined : 'the verification was cancelled');
     };
     const finish = (code: VerifyCode, detail?: string) => {
       if (controller.signal.aborted) return;
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      options?.signal?.removeEventListener('abort', onAbort);
       controller.abort();
       for (const fn of cleanups.splice(0).reverse()) safely(fn);
       resolve(result(protocol, settings ?? { host: '?', port: 0 }, code, ctx.secret, detail, {

@@ -92,7 +92,7 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
     const s = config.settings[p];
     if (!s) continue;
     const section = isSection(doc[p]) ? { ...doc[p] } : {};
-    for (const k of ['host', 'port', 'security', 'username', 'path', 'url', 'ca']) delete section[k];
+    for (const k of ['host', 'port', 'security', 'username', 'path', 'url', 'ca', 'hostkey']) delete section[k];
     out[p] = { ...section, ...Object.fromEntries(Object.entries(settingsToRaw(p, s)).map(([k, v]) => [k, String(v)])) };
     delete doc[p];
   }

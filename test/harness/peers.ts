@@ -103,9 +103,24 @@ function installExitHook(): void {
 
 const SFTP_USER_RE = /^pxsftp-[0-9a-f]{6}$/;
 
-/** Starts the given peers (default: all) and resolves once each one really serves. */
+/**
+ * Starts the given peers (default: all) and resolves once each one really serves. Ports are
+ * picked free at run time; should one be taken in the moment between picking and binding
+ * (another run, an outgoing connection), everything is stopped and started again on new ports.
+ */
 export async function startPeers(which: readonly PeerName[] = ALL_PEERS): Promise<Peers> {
   if (process.getuid?.() !== 0) throw new Error('startPeers() needs root (dovecot, exim and sshd are started as root)');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPeersOnce(which);
+    } catch (err) {
+      const inUse = err instanceof Error && /address already in use|EADDRINUSE/i.test(err.message);
+      if (!inUse || attempt >= 3 || process.env.PX_PEERS_BASE_PORT) throw err;
+    }
+  }
+}
+
+async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
   const want = new Set(which);
   const dir = await mkdtemp(join(tmpdir(), 'px-peers-'));
   // the dovecot auth process (user dovecot), exim (Debian-exim) and sshd (reading authorized_keys

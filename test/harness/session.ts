@@ -134,9 +134,14 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts px-accounts-service on the session and waits until it owns its name. */
+/**
+ * Starts px-accounts-service on the session and waits until it owns its name. Background
+ * checks are off unless extraEnv sets PX_ACCOUNTS_NO_BACKGROUND_CHECK=0: a test's accounts
+ * may name real providers, and nothing here may reach off this machine.
+ */
 export async function startService(session: Session, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [SERVICE_BIN, ...args], { env: { ...session.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...session.env, PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1', ...extraEnv };
+  const child = spawn(process.execPath, [SERVICE_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   child.stdout?.on('data', (d) => (stderr += d));

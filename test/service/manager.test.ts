@@ -38,7 +38,7 @@ describe('Manager.AddAccount', () => {
   it('adds a manual SFTP account from the seed example (loopback address)', async () => {
     const path = await f.client.addAccount('sftp', 'abc', { password: testSecret() }, { 'sftp.host': s('127.0.0.1'), 'sftp.port': q(22) });
     assert.equal(path, '/org/pantherx/Accounts/account/sftp_abc');
-    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Sftp'), { Host: '127.0.0.1', Port: 22, Username: 'abc', Path: '' });
+    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Sftp'), { Host: '127.0.0.1', Port: 22, Username: 'abc', Path: '', HostKey: '' });
     // Same login on another server is another account; the id gets a numeric suffix.
     const other = await f.client.addAccount('sftp', 'abc', {}, { 'sftp.host': s('127.0.0.2'), 'sftp.port': new Variant('u', 2222) });
     assert.equal(other, '/org/pantherx/Accounts/account/sftp_abc_2');
@@ -76,7 +76,7 @@ describe('Manager.AddAccount', () => {
     ['setting a protocol does not have', () => ['sftp', uniqueUser(), {}, { 'sftp.host': s('127.0.0.1'), 'sftp.security': s('tls') }], 'InvalidArgument', /not a setting of SFTP/],
     ['bad secret name', () => ['fastmail', uniqueUser(), { '../x': testSecret() }, {}], 'InvalidArgument', /secret name/],
     ['empty secret', () => ['fastmail', uniqueUser(), { password: '' }, {}], 'InvalidArgument', /must not be empty/],
-    ['verify before verification exists', () => ['fastmail', uniqueUser(), {}, { verify: b(true) }], 'UnsupportedProtocol', /verification/],
+    ['verify option of the wrong type', () => ['fastmail', uniqueUser(), {}, { verify: s('yes') }], 'InvalidArgument', /option verify must be a boolean/],
   ];
   for (const [what, args, error, message] of bad) {
     it(`refuses ${what} with ${error} and keeps nothing`, async () => {
@@ -124,11 +124,20 @@ describe('Manager.ListProviders and ValidateCredentials', () => {
     assert.deepEqual(fastmail.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
   });
 
-  it('validates arguments, then says verification is not available yet', async () => {
+  it('ValidateCredentials refuses bad arguments, reports per protocol and saves nothing', async () => {
     const bad = await errorOf(f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['nosuch', 'x', {}, {}]));
     assert.equal(bad.type, E + 'UnknownProvider');
-    const err = await errorOf(f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['fastmail', 'a@example.org', { password: testSecret() }, {}]));
-    assert.equal(err.type, E + 'UnsupportedProtocol');
+    const { createServer } = await import('node:net');
+    const server = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const closed = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    const [results] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', 'a@example.org', { password: testSecret() },
+      { 'imap.host': s('127.0.0.1'), 'imap.port': q(closed), 'imap.security': s('none') }]);
+    const imap = (results as Record<string, V>).imap.value as Record<string, V>;
+    assert.equal(imap.ok.value, false);
+    assert.equal(imap.code.value, 'ConnectionRefused');
+    assert.match(imap.message.value as string, new RegExp(`127\\.0\\.0\\.1:${closed}`));
     assert.deepEqual(readdirSync(f.session.accountsDir), []);
   });
 });

@@ -107,6 +107,10 @@ service submission {
   client_limit = 200
   service_count = 0
 }
+service auth {
+  # above the sum of the protocol services' process limits, or doveconf warns at every start
+  client_limit = 8000
+}
 service anvil {
   chroot =
   # mode 0: no per-IP penalty after failed logins (it would add 2..15 s delays to later tests)
