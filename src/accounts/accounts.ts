@@ -35,6 +35,9 @@ export interface AccountListener {
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 
+/** How long a live account's file may stay unparsable before its object goes away. */
+const INVALID_GRACE_MS = 150;
+
 /** Secrets given in a call: the one named after the protocol, else password. */
 const givenSecrets = (secrets: Record<string, string>): SecretLookup => async (p: Protocol) => secrets[p] ?? secrets.password ?? null;
 
@@ -54,6 +57,8 @@ export class Accounts {
   private readonly reservedIds = new Set<string>();
   private readonly reservedKeys = new Set<string>();
   private readonly lock = new KeyedLock();
+  /** Files of live accounts that failed to parse, and since when. */
+  private readonly invalidSince = new Map<string, number>();
   private listener: AccountListener | undefined;
   readonly checker: Checker;
 
@@ -109,7 +114,7 @@ export class Accounts {
 
   /** Loads every account file; call once before serving. */
   async load(): Promise<void> {
-    for (const file of await this.store.loadAll()) {
+    for (const file of this.store.loadAll()) {
       const key = this.keyOf(file.config);
       const other = this.byKey.get(key);
       if (other) {
@@ -180,6 +185,7 @@ export class Accounts {
 
   update(id: string, changes: Variants): Promise<void> {
     return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
       const state = this.require(id);
       const provider = findProvider(this.catalogue, state.config.provider);
       const next = planUpdate(state.config, provider, parseOptions(changes, 'update'));
@@ -203,6 +209,7 @@ export class Accounts {
 
   setSecret(id: string, name: string, value: string): Promise<void> {
     return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
       const state = this.require(id);
       checkSecretValue(value, checkSecretName(name));
       const isNew = !state.config.credentials.includes(name);
@@ -232,6 +239,7 @@ export class Accounts {
 
   deleteSecret(id: string, name: string): Promise<void> {
     return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
       const state = this.require(id);
       checkSecretName(name);
       const deleted = await this.secrets.delete(id, name);
@@ -243,6 +251,7 @@ export class Accounts {
 
   remove(id: string): Promise<void> {
     return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
       const state = this.require(id);
       const names = state.config.credentials;
       // Fail before touching anything if the secrets could not be deleted afterwards.
@@ -315,34 +324,54 @@ export class Accounts {
 
   /** Re-reads one file after someone changed the directory. */
   reload(id: string): Promise<void> {
-    return this.lock.run(id, async () => {
-      const result = await this.store.read(id);
-      const state = this.states.get(id);
-      if (result.kind === 'missing') {
-        if (state) log.info(`account ${id} removed: its file was deleted`);
-        this.drop(id);
-      } else if (result.kind === 'invalid') {
-        log.warning(`account file ${this.store.pathOf(id)} skipped: ${result.reason}`);
-        this.drop(id);
-      } else if (!state) {
-        if (this.reservedIds.has(id)) return; // our own add, still in progress
-        const other = this.byKey.get(this.keyOf(result.file.config));
-        if (other) {
-          log.warning(`account file ${this.store.pathOf(id)} skipped: it duplicates account ${other}`);
-          return;
-        }
-        this.insert({ config: result.file.config, status: INITIAL_STATUS, doc: result.file.doc });
-        log.info(`account ${id} added from its file`);
-      } else {
-        state.doc = result.file.doc;
-        const next = result.file.config;
-        if (JSON.stringify(next) === JSON.stringify(state.config)) return;
-        const before = state.config;
-        this.byKey.delete(this.keyOf(before));
-        this.byKey.set(this.keyOf(next), id);
-        state.config = next;
-        this.listener?.changed(state, before);
+    return this.lock.run(id, () => this.syncFromDisk(id, false));
+  }
+
+  /**
+   * Brings one account in line with its file. Also run before every change, under the
+   * account's lock: a hand edit the watcher has not reported yet is merged, not overwritten.
+   */
+  private async syncFromDisk(id: string, forChange = true): Promise<void> {
+    const result = await this.store.read(id);
+    const state = this.states.get(id);
+    if (result.kind !== 'invalid') this.invalidSince.delete(id);
+    if (result.kind === 'missing') {
+      if (state) log.info(`account ${id} removed: its file was deleted`);
+      this.drop(id);
+    } else if (result.kind === 'invalid') {
+      if (forChange && state) {
+        // Never overwrite a file a person is in the middle of editing.
+        throw new AccountsError('Io', `account file ${this.store.pathOf(id)} cannot be used (${result.reason}); fix or remove it first`);
       }
-    });
+      // An editor writing in place shows a half-written file for a moment: drop the account
+      // only if the file is still broken a little later.
+      const since = this.invalidSince.get(id);
+      if (state && since === undefined) {
+        this.invalidSince.set(id, Date.now());
+        setTimeout(() => void this.reload(id).catch(() => undefined), INVALID_GRACE_MS).unref();
+        return;
+      }
+      if (state && Date.now() - since! < INVALID_GRACE_MS) return;
+      if (state || since === undefined) log.warning(`account file ${this.store.pathOf(id)} skipped: ${result.reason}`);
+      this.drop(id);
+    } else if (!state) {
+      if (this.reservedIds.has(id)) return; // our own add, still in progress
+      const other = this.byKey.get(this.keyOf(result.file.config));
+      if (other) {
+        log.warning(`account file ${this.store.pathOf(id)} skipped: it duplicates account ${other}`);
+        return;
+      }
+      this.insert({ config: result.file.config, status: INITIAL_STATUS, doc: result.file.doc });
+      log.info(`account ${id} added from its file`);
+    } else {
+      state.doc = result.file.doc;
+      const next = result.file.config;
+      if (JSON.stringify(next) === JSON.stringify(state.config)) return;
+      const before = state.config;
+      this.byKey.delete(this.keyOf(before));
+      this.byKey.set(this.keyOf(next), id);
+      state.config = next;
+      this.listener?.changed(state, before);
+    }
   }
 }

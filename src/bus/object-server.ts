@@ -10,6 +10,7 @@ import dbus from 'dbus-next';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import { parseInterfaces, renderInterface, STANDARD_XML, type InterfaceSpec } from './contract.js';
+import { encodeMessage, MessageKind, type OutgoingMessage } from './wire.js';
 
 const { Message, Variant } = dbus;
 type DBusMessage = InstanceType<typeof Message>;
@@ -113,7 +114,23 @@ export class ObjectServer {
   }
 
   private signal(path: string, iface: string, name: string, signature: string, body: unknown[]): void {
-    this.bus.send(Message.newSignal(path, iface, name, signature, body));
+    this.send({ kind: MessageKind.Signal, path, iface, member: name, signature, body });
+  }
+
+  /** Encodes with our own marshaller and writes to the connection's stream. */
+  private send(m: Omit<OutgoingMessage, 'serial'>): void {
+    const connection = (this.bus as unknown as { _connection?: { state?: string; stream?: NodeJS.WritableStream & { supportsUnixFd?: boolean } } })._connection;
+    const stream = connection?.stream;
+    if (connection?.state !== 'connected' || !stream || stream.supportsUnixFd) {
+      // Not connected yet (or fd passing negotiated): let dbus-next queue and marshal it.
+      const msg = m.kind === MessageKind.Signal
+        ? Message.newSignal(m.path!, m.iface!, m.member!, m.signature, m.body)
+        : new Message({ type: m.kind, replySerial: m.replySerial, destination: m.destination, errorName: m.errorName, signature: m.signature, body: m.body } as unknown as ConstructorParameters<typeof Message>[0]);
+      this.bus.send(msg);
+      return;
+    }
+    if (!stream.writable) return; // the bus is gone; shutdown follows
+    stream.write(encodeMessage({ ...m, serial: this.bus.newSerial() }));
   }
 
   private variant(impl: ExportedInterface, name: string): unknown {
@@ -139,7 +156,7 @@ export class ObjectServer {
   private dispatch(msg: DBusMessage): void {
     const reply = (signature: string, body: unknown[]) => {
       if (msg.flags & NO_REPLY_EXPECTED) return;
-      this.bus.send(Message.newMethodReturn(msg, signature, body));
+      this.send({ kind: MessageKind.MethodReturn, replySerial: msg.serial!, destination: msg.sender, signature, body });
     };
     const fail = (err: unknown) => {
       let name: string;
@@ -154,7 +171,7 @@ export class ObjectServer {
         text = 'Internal error in px-accounts; the service log has the details';
       }
       if (msg.flags & NO_REPLY_EXPECTED) return;
-      this.bus.send(Message.newError(msg as unknown as string, name, text)); // its d.ts mistypes msg
+      this.send({ kind: MessageKind.Error, replySerial: msg.serial!, destination: msg.sender, errorName: name, signature: 's', body: [text] });
     };
     try {
       const result = this.route(msg);

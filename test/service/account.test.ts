@@ -38,7 +38,6 @@ describe('Account objects', () => {
     const id = idOf(path);
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(f.session.accountsDir, `${id}.ini`), file(path).replace('[imap]\n', '[imap]\nnote = keep me\n') + '\n[extra]\ncolour = blue\n');
-    await f.client.waitSignal(() => true, 300).catch(() => undefined); // let the watcher settle
     const mark = f.client.signals.length;
     await f.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(1993), protocols: as(['imap', 'pop3']), 'pop3.security': s('starttls') }]);
     assert.deepEqual(await f.client.get(path, ACCOUNT, 'Protocols'), ['imap', 'pop3']);

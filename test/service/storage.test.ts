@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT, ROOT, s } from '../harness/client.js';
+import { ACCOUNT, ROOT, errorOf, s } from '../harness/client.js';
 import { startService, waitFor } from '../harness/session.js';
 import { TestClient } from '../harness/client.js';
 import { testSecret, useService } from './fixture.js';
@@ -55,6 +55,16 @@ describe('storage: hand edits are picked up live', () => {
     const path = await f.client.addAccount('imap', 'g@example.org', {}, { 'imap.host': s('127.0.0.1') });
     assert.equal(path, P + 'imap_g_at_example_org_2');
     assert.equal(readFileSync(join(f.session.accountsDir, 'imap_g_at_example_org.ini'), 'utf8'), garbage);
+  });
+
+  it('a change through D-Bus never overwrites a file broken by hand', async () => {
+    write('in_edit.ini', ini('yahoo', 'edit@example.org'));
+    await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'in_edit');
+    const broken = ini('yahoo', 'edit@example.org', '[imap]\nport = not a port\n');
+    writeFileSync(join(f.session.accountsDir, 'in_edit.ini'), broken);
+    const err = await errorOf(f.client.call(P + 'in_edit', ACCOUNT, 'Update', 'a{sv}', [{ name: s('Clobber') }]));
+    assert.ok(['org.pantherx.Accounts.Error.Io', 'org.freedesktop.DBus.Error.UnknownObject'].includes(err.type), err.type);
+    assert.equal(readFileSync(join(f.session.accountsDir, 'in_edit.ini'), 'utf8'), broken);
   });
 
   it('a file broken by hand removes its object; fixing it brings it back', async () => {

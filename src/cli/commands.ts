@@ -1,0 +1,424 @@
+/** The px-accounts subcommands, as yargs command modules over the client library. */
+import type { Argv, CommandModule } from 'yargs';
+import {
+  AccountsClientError, STATUSES, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
+  type Protocol, type SettingsInput,
+} from '../client/index.js';
+import { CommandFailed, UsageError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+import {
+  accountJson, accountText, accountsTable, jsonLine, providerJson, providersTable, statusJson, statusText, timeText, verifyJson,
+  verifyTable,
+} from './format.js';
+import { readSecret } from './input.js';
+
+type Args = Record<string, unknown> & { json?: boolean; timeout?: string };
+
+export interface Context {
+  client: AccountsClient | undefined;
+  connect(argv: Args): Promise<AccountsClient>;
+  /** The subcommand being run, for messages. */
+  command: string;
+  exitCode?: number;
+}
+
+const out = (text: string) => process.stdout.write(text + '\n');
+
+/** A repeated single-value option keeps its last value (GNU style). */
+const last = (v: unknown): string | undefined => {
+  const x = Array.isArray(v) ? v[v.length - 1] : v;
+  return x === undefined ? undefined : String(x);
+};
+
+/** Protocol lists: `--protocol imap smtp`, `--protocol imap --protocol smtp` or `--protocol imap,smtp`. */
+const protocolList = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim().toLowerCase()).filter(Boolean);
+
+function parsePort(value: string): number {
+  const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= 65535)) throw new UsageError(`--port must be a number from 1 to 65535, got '${value.slice(0, 40)}'`);
+  return n;
+}
+
+const SECURITY = ['tls', 'starttls', 'none'] as const;
+
+/** The server options add and edit share; they apply to every protocol they target. */
+function serverOptions(y: Argv): Argv {
+  return y
+    .option('server', { type: 'string', requiresArg: true, coerce: last, describe: 'server host name or address', alias: 'host' })
+    .option('port', { type: 'string', requiresArg: true, coerce: last, describe: 'server port (1-65535)' })
+    .option('path', { type: 'string', requiresArg: true, coerce: last, describe: 'IMAP folder, SFTP directory or DAV path' })
+    .option('security', { type: 'string', requiresArg: true, coerce: last, choices: SECURITY, describe: 'transport security' })
+    .option('username', { type: 'string', requiresArg: true, coerce: last, describe: 'login, when it differs from the account identifier' })
+    .option('url', { type: 'string', requiresArg: true, coerce: last, describe: 'CalDAV/CardDAV service URL' });
+}
+
+/** The server settings given on the command line, or undefined when none. */
+function serverSettings(argv: Args): SettingsInput | undefined {
+  const s: SettingsInput = {};
+  if (argv.server !== undefined) s.host = argv.server as string;
+  if (argv.port !== undefined) s.port = parsePort(argv.port as string);
+  if (argv.path !== undefined) s.path = argv.path as string;
+  if (argv.security !== undefined) s.security = argv.security as SettingsInput['security'];
+  if (argv.username !== undefined) s.username = argv.username as string;
+  if (argv.url !== undefined) s.url = argv.url as string;
+  return Object.keys(s).length ? s : undefined;
+}
+
+/** `--set imap.port=1993` pairs. */
+function setPairs(values: unknown): Partial<Record<Protocol, SettingsInput>> {
+  const out: Partial<Record<Protocol, SettingsInput>> = {};
+  for (const raw of (Array.isArray(values) ? values : values === undefined ? [] : [values]).map(String)) {
+    const m = /^([a-z0-9]+)\.([a-z]+)=(.*)$/s.exec(raw);
+    if (!m) throw new UsageError(`--set takes PROTOCOL.KEY=VALUE (for example imap.port=993), got '${raw.slice(0, 60)}'`);
+    const [, protocol, key, value] = m as unknown as [string, string, string, string];
+    const settings = (out[protocol] ??= {}) as Record<string, string | number>;
+    settings[key] = key === 'port' ? parsePort(value) : value;
+  }
+  return out;
+}
+
+/** Settings each known protocol has; a protocol not listed here (a newer service) gets every one. */
+const PROTOCOL_SETTINGS: Record<string, readonly (keyof SettingsInput)[]> = {
+  imap: ['host', 'port', 'security', 'username', 'path'],
+  smtp: ['host', 'port', 'security', 'username'],
+  pop3: ['host', 'port', 'security', 'username'],
+  caldav: ['host', 'port', 'security', 'username', 'path', 'url'],
+  carddav: ['host', 'port', 'security', 'username', 'path', 'url'],
+  sftp: ['host', 'port', 'username', 'path'],
+};
+
+/**
+ * Applies --server, --port, ... to the target protocols: each setting goes to the protocols
+ * that have it (-path INBOX with imap and smtp is IMAP's folder). A setting none of them has
+ * is passed on anyway, so the service says what is wrong with it.
+ */
+function mergeSettings(target: Partial<Record<Protocol, SettingsInput>>, protocols: string[], s: SettingsInput | undefined): void {
+  if (!s) return;
+  for (const [key, value] of Object.entries(s) as Array<[keyof SettingsInput, string | number]>) {
+    const has = (p: string) => PROTOCOL_SETTINGS[p]?.includes(key) ?? true;
+    const receivers = protocols.some(has) ? protocols.filter(has) : protocols;
+    for (const p of receivers) {
+      const settings = (target[p] ??= {}) as Record<string, string | number>;
+      if (!(key in settings)) settings[key] = value; // --set wins
+    }
+  }
+}
+
+async function passwordOf(argv: Args): Promise<string | undefined> {
+  const positional = argv.password as string | undefined;
+  if (argv.passwordStdin) {
+    if (positional !== undefined) throw new UsageError('give the password either on stdin (--password-stdin) or as an argument, not both');
+    return readSecret('Password: ', 'password');
+  }
+  if (positional === '') throw new UsageError('the password must not be empty');
+  return positional;
+}
+
+function idOf(argv: Args): string {
+  return String(argv.id);
+}
+
+export function commands(ctx: Context): CommandModule[] {
+  const client = (argv: Args) => ctx.connect(argv);
+  const begin = (name: string) => {
+    ctx.command = name;
+  };
+
+  const add: CommandModule = {
+    command: 'add [password]',
+    describe: 'add an account',
+    builder: (y) => serverOptions(y
+      .usage(`Usage: px-accounts add --provider ID | --protocol P... --account IDENTIFIER [--password-stdin | PASSWORD] [options]
+
+Adds an account. Without --protocol every protocol of the provider is enabled; --protocol
+without --provider sets up that protocol by hand (the first one is the provider). --server,
+--port, --path, ... apply to every listed protocol that has that setting. Without --name the
+identifier is the name.
+
+Prefer --password-stdin to a PASSWORD argument: arguments are visible to other users in ps.`)
+      .positional('password', { type: 'string', describe: 'the password (prefer --password-stdin)' })
+      .option('provider', { type: 'string', requiresArg: true, coerce: last, describe: "catalogue id ('px-accounts providers')" })
+      .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'protocols to enable: imap smtp pop3 caldav carddav sftp' })
+      .option('account', { type: 'string', requiresArg: true, coerce: last, demandOption: 'give the identifier with --account (an e-mail address or login)', describe: 'identifier: e-mail address or login' })
+      .option('name', { type: 'string', requiresArg: true, coerce: last, describe: 'display name (default: the identifier)' })
+      .option('password-stdin', { type: 'boolean', default: false, describe: 'read the password from stdin (asks without echo on a terminal)' })
+      .option('verify', { type: 'boolean', default: false, describe: 'check the credentials with the servers first; save nothing if that fails' })
+      .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
+      .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')),
+    handler: async (argv: Args) => {
+      begin('add');
+      const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
+      if (protocols !== undefined && protocols.length === 0) throw new UsageError('--protocol needs at least one protocol');
+      const provider = (argv.provider as string | undefined) ?? protocols?.[0];
+      if (!provider) throw new UsageError('say what to add: --provider ID (see px-accounts providers) or --protocol P for manual set-up');
+      const account = argv.account as string;
+      if (!account) throw new UsageError('--account must not be empty');
+      const server = serverSettings(argv);
+      const password = await passwordOf(argv);
+      const c = await client(argv);
+      const input: AddAccountInput = { provider, account, settings: {} };
+      if (argv.name !== undefined) input.name = argv.name as string;
+      if (protocols) input.protocols = protocols;
+      if (password !== undefined) input.password = password;
+      if (argv.verify) input.verify = true;
+      if (server) {
+        let targets = protocols;
+        if (!targets) {
+          const known = (await c.listProviders()).find((p) => p.id === provider);
+          targets = known ? known.protocols : [provider];
+        }
+        mergeSettings(input.settings!, targets, server);
+      }
+      let created: Account;
+      try {
+        created = await c.addAccount(input);
+      } catch (err) {
+        if (argv.verify && err instanceof AccountsClientError && err.kind === 'UnsupportedProtocol' && /verif/i.test(err.message)) {
+          throw new CommandFailed(`${err.message}; nothing was saved — add the account without --verify`, EXIT.UNSUPPORTED);
+        }
+        throw err;
+      }
+      if (argv.json) out(jsonLine(accountJson(created)));
+      else out(`Added ${created.id}: ${created.name} (${created.providerName}: ${created.protocols.join(', ')})`);
+      if (created.credentials.length === 0) {
+        process.stderr.write(`px-accounts: note: no password stored; add one with: px-accounts secret set ${created.id} password\n`);
+      }
+    },
+  };
+
+  const list: CommandModule = {
+    command: 'list',
+    aliases: ['ls'],
+    describe: 'list the accounts (id, name, provider, protocols, status)',
+    builder: (y) => y
+      .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'only accounts with these protocols enabled' }),
+    handler: async (argv: Args) => {
+      begin('list');
+      const wanted = argv.protocol === undefined ? [] : protocolList(argv.protocol);
+      const accounts = (await (await client(argv)).listAccounts()).filter((a) => wanted.every((p) => a.protocols.includes(p)));
+      if (argv.json) out(jsonLine(accounts.map(accountJson)));
+      else out(accounts.length ? accountsTable(accounts) : 'No accounts. Add one with: px-accounts add --help');
+    },
+  };
+
+  const show: CommandModule = {
+    command: 'show <id>',
+    describe: 'show one account with its settings',
+    builder: (y) => y.positional('id', { type: 'string', describe: 'account id (px-accounts list)' }),
+    handler: async (argv: Args) => {
+      begin('show');
+      const a = await (await client(argv)).getAccount(idOf(argv));
+      out(argv.json ? jsonLine(accountJson(a)) : accountText(a));
+    },
+  };
+
+  const edit: CommandModule = {
+    command: 'edit <id>',
+    describe: 'change settings, enable or disable protocols, rename',
+    builder: (y) => serverOptions(y
+      .usage(`Usage: px-accounts edit ID [options]
+
+Changes an account atomically: every change is saved or none. --server, --port, ... apply to the
+protocols named with --protocol or --enable, or else to every enabled protocol.`)
+      .positional('id', { type: 'string', describe: 'account id (px-accounts list)' })
+      .option('name', { type: 'string', requiresArg: true, coerce: last, describe: 'new display name' })
+      .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'the complete list of protocols to enable' })
+      .option('enable', { type: 'array', string: true, requiresArg: true, describe: 'protocols to enable' })
+      .option('disable', { type: 'array', string: true, requiresArg: true, describe: 'protocols to disable' })
+      .option('set', { type: 'array', string: true, requiresArg: true, describe: 'any setting as PROTOCOL.KEY=VALUE (imap.port=993)' })
+      .example('px-accounts edit fastmail_info_at_example_org --name Work --disable caldav carddav', '')
+      .example('px-accounts edit imap_me_at_example_org --set imap.port=143 --set imap.security=starttls', '')),
+    handler: async (argv: Args) => {
+      begin('edit');
+      const id = idOf(argv);
+      const changes: AccountChanges = {};
+      if (argv.name !== undefined) changes.name = argv.name as string;
+      const listed = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
+      const enable = argv.enable === undefined ? [] : protocolList(argv.enable);
+      const disable = argv.disable === undefined ? [] : protocolList(argv.disable);
+      const server = serverSettings(argv);
+      const settings = setPairs(argv.set);
+      if (listed?.length === 0) throw new UsageError('--protocol needs at least one protocol');
+      if (changes.name === undefined && !listed && !enable.length && !disable.length && !server && !Object.keys(settings).length) {
+        throw new UsageError('nothing to change: give --name, --protocol, --enable, --disable, --server, --port, --path, --security, --username, --url or --set');
+      }
+      const c = await client(argv);
+      let current: Account | undefined;
+      if (!listed && (enable.length || disable.length || (server && !enable.length))) current = await c.getAccount(id);
+      if (listed || enable.length || disable.length) {
+        const base = listed ?? current!.protocols;
+        const next = [...base, ...enable.filter((p) => !base.includes(p))].filter((p) => !disable.includes(p));
+        if (next.length === 0) throw new UsageError('an account needs at least one protocol: it cannot disable them all (use px-accounts remove)');
+        if (listed || next.join() !== current!.protocols.join()) changes.protocols = next;
+      }
+      const targets = listed ?? (enable.length ? enable : changes.protocols ?? current?.protocols ?? []);
+      mergeSettings(settings, targets, server);
+      if (Object.keys(settings).length) changes.settings = settings;
+      const a = await c.updateAccount(id, changes);
+      if (argv.json) out(jsonLine(accountJson(a)));
+      else out(`Updated ${a.id}: ${a.name} (${a.providerName}: ${a.protocols.join(', ')})`);
+    },
+  };
+
+  const remove: CommandModule = {
+    command: 'remove <id>',
+    aliases: ['rm'],
+    describe: 'remove an account and every secret of it',
+    builder: (y) => y.positional('id', { type: 'string', describe: 'account id (px-accounts list)' }),
+    handler: async (argv: Args) => {
+      begin('remove');
+      const id = idOf(argv);
+      await (await client(argv)).removeAccount(id);
+      out(argv.json ? jsonLine({ id, removed: true }) : `Removed ${id}`);
+    },
+  };
+
+  const secretArgs = (y: Argv) => y
+    .positional('id', { type: 'string', describe: 'account id' })
+    .positional('name', { type: 'string', describe: 'secret name: password, or a protocol (imap, smtp, ...) to override it' });
+  const secret: CommandModule = {
+    command: 'secret',
+    describe: 'set, get or delete a secret of an account',
+    builder: (y) => y
+      .usage('Usage: px-accounts secret set|get|delete ID NAME\n\nset reads the value from stdin, or asks for it without echo on a terminal.')
+      .command({
+        command: 'set <id> <name>',
+        describe: 'store a secret, read from stdin (or asked for on a terminal)',
+        builder: (z) => secretArgs(z).example('printf %s "$PASSWORD" | px-accounts secret set ID password', ''),
+        handler: async (argv: Args) => {
+          begin('secret set');
+          const value = await readSecret(`Secret '${String(argv.name)}' for ${idOf(argv)}: `, 'secret');
+          await (await client(argv)).setSecret(idOf(argv), String(argv.name), value);
+          out(argv.json ? jsonLine({ id: idOf(argv), name: String(argv.name), stored: true }) : `Stored secret '${String(argv.name)}' of ${idOf(argv)}`);
+        },
+      })
+      .command({
+        command: 'get <id> <name>',
+        describe: 'print a secret',
+        builder: secretArgs,
+        handler: async (argv: Args) => {
+          begin('secret get');
+          const value = await (await client(argv)).getSecret(idOf(argv), String(argv.name));
+          out(argv.json ? jsonLine({ id: idOf(argv), name: String(argv.name), value }) : value);
+        },
+      })
+      .command({
+        command: 'delete <id> <name>',
+        aliases: ['rm'],
+        describe: 'delete a secret',
+        builder: secretArgs,
+        handler: async (argv: Args) => {
+          begin('secret delete');
+          await (await client(argv)).deleteSecret(idOf(argv), String(argv.name));
+          out(argv.json ? jsonLine({ id: idOf(argv), name: String(argv.name), deleted: true }) : `Deleted secret '${String(argv.name)}' of ${idOf(argv)}`);
+        },
+      })
+      .demandCommand(1, 'say what to do: secret set, secret get or secret delete'),
+    handler: () => undefined,
+  };
+
+  const status: CommandModule = {
+    command: 'status <id> [state] [message..]',
+    describe: 'show the status of an account, or report one (online, offline, error, none)',
+    builder: (y) => y
+      .usage('Usage: px-accounts status ID [online|offline|error|none [MESSAGE]]\n\nWithout a state, shows the status; with one, reports it (as a mail app would after a sync).')
+      .positional('id', { type: 'string', describe: 'account id' })
+      .positional('state', { type: 'string', choices: STATUSES, describe: 'status to report' })
+      .positional('message', { type: 'string', array: true, describe: 'detail (words are joined)' }),
+    handler: async (argv: Args) => {
+      begin('status');
+      const c = await client(argv);
+      const id = idOf(argv);
+      if (argv.state !== undefined) {
+        const message = ((argv.message as string[] | undefined) ?? []).join(' ');
+        await c.reportStatus(id, argv.state as AccountStatus, message);
+      } else if ((argv.message as string[] | undefined)?.length) {
+        throw new UsageError('a message needs a state before it');
+      }
+      const a = await c.getAccount(id);
+      if (argv.json) out(jsonLine(statusJson(a)));
+      else out(`${a.id}: ${statusText(a)}${a.statusTime ? ` since ${timeText(a.statusTime)}` : ''}`);
+    },
+  };
+
+  const verify: CommandModule = {
+    command: 'verify <id>',
+    describe: 'check the credentials of every enabled protocol with its server',
+    builder: (y) => y.positional('id', { type: 'string', describe: 'account id' }),
+    handler: async (argv: Args) => {
+      begin('verify');
+      const id = idOf(argv);
+      let results;
+      try {
+        results = await (await client(argv)).verify(id);
+      } catch (err) {
+        if (err instanceof AccountsClientError && err.kind === 'UnsupportedProtocol') {
+          throw new CommandFailed(`cannot verify ${id}: ${err.message}`, EXIT.UNSUPPORTED);
+        }
+        throw err;
+      }
+      const summary = verifyJson(id, results);
+      if (argv.json) out(jsonLine(summary));
+      else out(Object.keys(results).length ? verifyTable(results) : `${id}: nothing to verify`);
+      if (!summary.ok && Object.keys(results).length) ctx.exitCode = EXIT.VERIFICATION_FAILED;
+    },
+  };
+
+  const providers: CommandModule = {
+    command: 'providers',
+    describe: 'list the provider catalogue',
+    handler: async (argv: Args) => {
+      begin('providers');
+      const list = await (await client(argv)).listProviders();
+      out(argv.json ? jsonLine(list.map(providerJson)) : providersTable(list));
+    },
+  };
+
+  const watch: CommandModule = {
+    command: 'watch [id]',
+    describe: 'print one line per event (added, removed, changed, status) as it happens',
+    builder: (y) => y
+      .usage(`Usage: px-accounts watch [ID] [--initial] [--json]
+
+Prints one line per event until interrupted: added, removed, changed, status, and service
+(stopped/started). With --json, one JSON object per line. A notice goes to stderr once watching.`)
+      .positional('id', { type: 'string', describe: 'only this account' })
+      .option('initial', { type: 'boolean', default: false, describe: 'first print an added event for every existing account' }),
+    handler: async (argv: Args) => {
+      begin('watch');
+      const only = argv.id === undefined ? undefined : String(argv.id);
+      const c = await client(argv);
+      const wanted = (a: Account) => only === undefined || a.id === only;
+      const json = Boolean(argv.json);
+      const q = (s: string) => JSON.stringify(s);
+      const emit = (obj: Record<string, unknown>, text: string) => out(json ? jsonLine(obj) : text);
+      const added = (a: Account, initial: boolean) => wanted(a) && emit(
+        { event: 'added', id: a.id, ...(initial ? { initial: true } : {}), account: accountJson(a) },
+        `added ${a.id} provider=${a.provider} name=${q(a.name)} status=${a.status}`);
+      c.on('added', (a) => added(a, false));
+      c.on('removed', (a) => wanted(a) && emit({ event: 'removed', id: a.id, account: accountJson(a) }, `removed ${a.id}`));
+      c.on('changed', (a, fields) => wanted(a) && emit({ event: 'changed', id: a.id, fields, account: accountJson(a) }, `changed ${a.id} ${fields.join(',')}`));
+      c.on('status', (a, s, message) => wanted(a) && emit(
+        { event: 'status', id: a.id, status: s, message, time: Number(a.statusTime), attentionNeeded: a.attentionNeeded },
+        `status ${a.id} ${s}${message ? ' ' + q(message) : ''}`));
+      c.on('serviceStopped', () => emit({ event: 'service', state: 'stopped' }, 'service stopped'));
+      c.on('serviceStarted', () => emit({ event: 'service', state: 'started' }, 'service started'));
+      const initial = await c.watch();
+      if (only !== undefined && !initial.some((a) => a.id === only)) {
+        process.stderr.write(`px-accounts: note: no account '${only}' yet; watching for it\n`);
+      }
+      if (argv.initial) for (const a of initial) added(a, true);
+      process.stderr.write(`px-accounts: watching ${only ?? `${initial.length} account${initial.length === 1 ? '' : 's'}`}; press Ctrl-C to stop\n`);
+      await new Promise<void>((resolve, reject) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        process.once('SIGHUP', stop);
+        c.once('disconnected', (reason) => reject(new AccountsClientError('ServiceUnreachable', `lost the session bus: ${reason}`)));
+      });
+    },
+  };
+
+  return [add, list, show, edit, remove, secret, status, verify, providers, watch];
+}

@@ -1,0 +1,114 @@
+/** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
+import type { Account, Provider, VerifyResults } from '../client/index.js';
+
+export interface AccountJson {
+  id: string;
+  path: string;
+  name: string;
+  provider: string;
+  providerName: string;
+  username: string;
+  protocols: string[];
+  status: string;
+  statusMessage: string;
+  /** µs since the Unix epoch, 0 if unchanged since the service started. */
+  statusTime: number;
+  attentionNeeded: boolean;
+  credentials: string[];
+  settings: Record<string, Record<string, string | number>>;
+}
+
+export function accountJson(a: Account): AccountJson {
+  const settings: AccountJson['settings'] = {};
+  for (const p of a.protocols) {
+    const s = a.settings[p];
+    if (!s) continue;
+    // host, port, security, username, path, url first; then whatever else the protocol has (hostKey).
+    const out: Record<string, string | number> = {};
+    for (const key of ['host', 'port', 'security', 'username', 'path', 'url', ...Object.keys(s)]) {
+      const v = s[key];
+      if (v !== undefined && !(key in out)) out[key] = v;
+    }
+    settings[p] = out;
+  }
+  return {
+    id: a.id, path: a.path, name: a.name, provider: a.provider, providerName: a.providerName, username: a.username,
+    protocols: [...a.protocols], status: a.status, statusMessage: a.statusMessage, statusTime: Number(a.statusTime),
+    attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], settings,
+  };
+}
+
+export function statusJson(a: Account) {
+  return { id: a.id, status: a.status, message: a.statusMessage, time: Number(a.statusTime), attentionNeeded: a.attentionNeeded };
+}
+
+export function providerJson(p: Provider) {
+  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers };
+}
+
+export function verifyJson(id: string, results: VerifyResults) {
+  const values = Object.values(results);
+  return { id, ok: values.length > 0 && values.every((r) => r?.ok), results };
+}
+
+/** One line of JSON (the --json form of every command). */
+export const jsonLine = (value: unknown) => JSON.stringify(value);
+
+/** Left-aligned columns with a header; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** ISO time of a µs timestamp; '' for 0. */
+export function timeText(micros: bigint | number): string {
+  const n = Number(micros);
+  return n > 0 ? new Date(Math.floor(n / 1000)).toISOString() : '';
+}
+
+export function statusText(a: Account): string {
+  let s = a.status;
+  if (a.statusMessage) s += ` (${a.statusMessage})`;
+  if (a.attentionNeeded) s += ' [attention needed]';
+  return s;
+}
+
+export function accountsTable(accounts: Account[]): string {
+  return table(['ID', 'NAME', 'PROVIDER', 'PROTOCOLS', 'STATUS'],
+    accounts.map((a) => [a.id, a.name, a.provider, a.protocols.join(','), a.status + (a.attentionNeeded ? ' !' : '')]));
+}
+
+export function accountText(a: Account): string {
+  const since = timeText(a.statusTime);
+  const rows: Array<[string, string]> = [
+    ['ID', a.id],
+    ['Name', a.name],
+    ['Provider', a.providerName === a.provider ? a.provider : `${a.providerName} (${a.provider})`],
+    ['Username', a.username],
+    ['Protocols', a.protocols.join(', ')],
+    ['Status', statusText(a) + (since ? ` since ${since}` : '')],
+    ['Secrets', a.credentials.join(', ') || '(none)'],
+  ];
+  const lines = rows.map(([k, v]) => `${(k + ':').padEnd(11)}${v}`);
+  for (const p of a.protocols) {
+    const s = a.settings[p];
+    if (!s) continue;
+    lines.push('', `[${p}]`);
+    const keys = new Set(['host', 'port', 'security', 'username', 'path', 'url', ...Object.keys(s)]);
+    for (const k of keys) {
+      const v = s[k];
+      if (v !== undefined && v !== '') lines.push(`  ${(k + ':').padEnd(10)}${v}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function providersTable(providers: Provider[]): string {
+  return table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN'], providers.map((p) => [p.id, p.name, p.protocols.join(','), p.domain]));
+}
+
+export function verifyTable(results: VerifyResults): string {
+  return table(['PROTOCOL', 'RESULT', 'CODE', 'MESSAGE'],
+    Object.entries(results).map(([p, r]) => [p, r?.ok ? 'ok' : 'FAILED', r?.code ?? '', r?.message ?? '']));
+}

@@ -1,0 +1,47 @@
+/** Reading secrets: from stdin when it is a pipe or file, from a no-echo prompt when it is a terminal. */
+import { UsageError } from './errors.js';
+
+/** Everything on stdin, without one trailing newline (so `echo pw |` and `printf pw |` agree). */
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Prompts on stderr and reads one line from the terminal without echoing it. */
+function promptHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    process.stderr.write(prompt);
+    let value = '';
+    const done = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
+        if (ch === '\u0003') return done(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else if (ch === '\u0015') value = '';
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+/** A secret from stdin or, on a terminal, a prompt; refuses an empty one. */
+export async function readSecret(prompt: string, what: string): Promise<string> {
+  const value = process.stdin.isTTY ? await promptHidden(prompt) : await readAllStdin();
+  if (value === '') {
+    throw new UsageError(`no ${what} given: pipe it on stdin (printf %s "$SECRET" | px-accounts ...) or run in a terminal to be asked`);
+  }
+  return value;
+}

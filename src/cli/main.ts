@@ -1,0 +1,141 @@
+/**
+ * px-accounts: manage online accounts from the command line. Built on the client library,
+ * so it speaks only D-Bus to org.pantherx.Accounts. Parsing is yargs with
+ * 'short-option-groups' off, so the seed's `-provider fastmail` is the long option
+ * `--provider fastmail`.
+ */
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { AccountsClient, AccountsClientError } from '../client/index.js';
+import { commands, type Context } from './commands.js';
+import { CommandFailed, UsageError } from './errors.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+
+export const PROGRAM = 'px-accounts';
+
+const COMMAND_NAMES = ['add', 'list', 'ls', 'show', 'edit', 'remove', 'rm', 'secret', 'status', 'verify', 'providers', 'watch', 'completion'];
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The (sub)command a command line names, for "see --help" hints. */
+function commandOf(args: string[]): string {
+  const aliases: Record<string, string> = { ls: 'list', rm: 'remove' };
+  const [first = '', second = ''] = args;
+  if (!COMMAND_NAMES.includes(first)) return '';
+  if (first === 'secret' && ['set', 'get', 'delete', 'rm'].includes(second)) return `secret ${second === 'rm' ? 'delete' : second}`;
+  return aliases[first] ?? first;
+}
+
+/** What to do about each kind of error, appended to its message. */
+function hint(err: AccountsClientError, command: string): string {
+  switch (err.kind) {
+    case 'NotFound':
+      return /secret/i.test(err.message) ? `'${PROGRAM} show ID' lists the secrets of an account` : `'${PROGRAM} list' shows the accounts`;
+    case 'UnknownProvider':
+      return `'${PROGRAM} providers' lists them; for manual set-up use --protocol (imap, smtp, pop3, caldav, carddav, sftp)`;
+    case 'InvalidArgument':
+      return `see '${PROGRAM} ${command || ''}${command ? ' ' : ''}--help'`;
+    case 'Duplicate':
+      return `'${PROGRAM} list' shows it; change it with '${PROGRAM} edit'`;
+    case 'SecretsUnavailable':
+      return 'unlock your keyring (Secret Service, e.g. gnome-keyring) and try again';
+    case 'ServiceUnreachable':
+      return 'is px-accounts-service installed (D-Bus activation) or running?';
+    case 'Timeout':
+      return 'the service did not answer in time; try again, or give a longer --timeout';
+    default:
+      return '';
+  }
+}
+
+const oneLine = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
+function report(message: string): void {
+  process.stderr.write(`${PROGRAM}: ${oneLine(message)}\n`);
+}
+
+function buildParser(args: string[], ctx: Context): Argv {
+  const parser = yargs(args)
+    .scriptName(PROGRAM)
+    .parserConfiguration({
+      'short-option-groups': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'dot-notation': false,
+      'strip-aliased': true,
+    })
+    .usage(`Usage: ${PROGRAM} <command> [options]\n\nManage the online accounts of this user (org.pantherx.Accounts on the session bus).\nOptions may be written -option or --option.`)
+    .option('json', { type: 'boolean', default: false, global: true, describe: 'machine-readable output (see docs/cli.md)' })
+    .option('timeout', { type: 'string', global: true, requiresArg: true, describe: 'seconds to wait for each call (default 25; 75 for checks with servers)' })
+    .strict()
+    .demandCommand(1, 'no command given')
+    .help()
+    .alias('help', 'h')
+    .version(version())
+    .completion('completion', 'print a bash completion script (add to ~/.bashrc: source <(px-accounts completion))')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs reports its own validation failures as YError: those are usage errors.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(msg || err?.message || 'invalid command line');
+    })
+    .epilogue(`Exit codes: 0 ok, 1 other error, 2 invalid argument or usage, 3 not found, 4 duplicate,
+5 secrets unavailable, 6 verification failed, 7 service unreachable, 8 unsupported.
+Every read command takes --json. Documentation: docs/cli.md`);
+  for (const command of commands(ctx)) parser.command(command);
+  return parser;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const ctx: Context = {
+    client: undefined,
+    async connect(argv) {
+      if (this.client) return this.client;
+      let timeoutMs: number | undefined;
+      if (argv.timeout !== undefined) {
+        const seconds = Number(argv.timeout);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got '${String(argv.timeout)}'`);
+        timeoutMs = Math.round(seconds * 1000);
+      }
+      this.client = await AccountsClient.connect(timeoutMs === undefined ? {} : { timeoutMs, verifyTimeoutMs: timeoutMs });
+      return this.client;
+    },
+    command: '',
+  };
+  const first = args[0];
+  try {
+    if (first !== undefined && !first.startsWith('-') && !COMMAND_NAMES.includes(first)) {
+      throw new UsageError(`unknown command '${first.slice(0, 60)}' (commands: ${COMMAND_NAMES.filter((c) => c !== 'ls' && c !== 'rm').join(', ')})`);
+    }
+    const parser = buildParser(args, ctx);
+    await parser.parseAsync();
+    return ctx.exitCode ?? EXIT.OK;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const command = ctx.command || commandOf(args);
+      report(`${err.message} (see '${PROGRAM}${command ? ' ' + command : ''} --help')`);
+      return err.exitCode;
+    }
+    if (err instanceof CommandFailed) {
+      report(err.message);
+      return err.exitCode;
+    }
+    if (err instanceof AccountsClientError) {
+      const h = hint(err, ctx.command);
+      report(h ? `${err.message} — ${h}` : err.message);
+      return exitCodeOf(err.kind);
+    }
+    report(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+    return EXIT.FAILURE;
+  } finally {
+    ctx.client?.close();
+  }
+}

@@ -1,0 +1,463 @@
+/**
+ * AccountsClient: the typed client of org.pantherx.Accounts. It speaks only D-Bus, with
+ * dbus-next's low-level API (no proxy objects, so no introspection per account). With
+ * watch() it keeps a copy of every account current from ObjectManager and property signals
+ * and re-syncs when the service restarts.
+ */
+import { EventEmitter } from 'node:events';
+import dbus from 'dbus-next';
+import { Connection, sessionBusAddress, type DBusMessage } from './connection.js';
+import {
+  ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE, ROOT_PATH,
+  accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, fieldOf, isAccountPath, protocolOfInterface,
+  providerOf, rawObject, unwrap, updateChanges, verifyResults, type Props, type RawObject,
+} from './convert.js';
+import { AccountsClientError } from './errors.js';
+import type {
+  Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, Provider, VerifyResults,
+} from './types.js';
+
+type V = InstanceType<typeof dbus.Variant>;
+
+export const DEFAULT_TIMEOUT_MS = 25_000;
+/** Checks against servers take longer (the service allows each protocol 60 s, in parallel). */
+export const DEFAULT_VERIFY_TIMEOUT_MS = 75_000;
+/** How long signals about one account are gathered into one changed event. */
+const CHANGE_WINDOW_MS = 10;
+
+export interface ConnectOptions {
+  /** D-Bus address of the session bus; default $DBUS_SESSION_BUS_ADDRESS (or $XDG_RUNTIME_DIR/bus). */
+  busAddress?: string;
+  /** Default timeout of every call, in milliseconds (default 25 000). */
+  timeoutMs?: number;
+  /** Default timeout of calls that check servers (verify, validateCredentials, addAccount with verify); default 75 000. */
+  verifyTimeoutMs?: number;
+}
+
+export interface AccountsClientEvents {
+  /** An account appeared (also after a service restart, for accounts that are new then). */
+  added: [account: Account];
+  /** An account disappeared; `account` is its last known state. */
+  removed: [account: Account];
+  /** Some fields changed: Account field names, or `settings.<protocol>[.<field>]`. */
+  changed: [account: Account, fields: AccountField[]];
+  /** Status or status message changed (the service's StatusChanged). */
+  status: [account: Account, status: AccountStatus, message: string];
+  /** The service left the bus; the last known accounts stay in `accounts`. */
+  serviceStopped: [];
+  /** A (new) service instance owns the name and the accounts are re-synced. */
+  serviceStarted: [];
+  /** The connection to the session bus is gone; every later call fails with ServiceUnreachable. */
+  disconnected: [reason: string];
+}
+
+const PROTOCOL_INTERFACES: Record<string, string> = {
+  imap: 'Imap', smtp: 'Smtp', pop3: 'Pop3', caldav: 'CalDav', carddav: 'CardDav', sftp: 'Sftp', openvpn: 'OpenVpn', wallet: 'Wallet',
+};
+const interfaceOfProtocol = (p: string) =>
+  `org.pantherx.Accounts.${PROTOCOL_INTERFACES[p] ?? p.charAt(0).toUpperCase() + p.slice(1)}`;
+
+const byId = (a: Account, b: Account) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export class AccountsClient extends EventEmitter<AccountsClientEvents> {
+  /** Default timeout of calls, in milliseconds. */
+  timeoutMs: number;
+  /** Default timeout of calls that check servers, in milliseconds. */
+  verifyTimeoutMs: number;
+
+  private readonly cache = new Map<string, RawObject>();
+  private watching: Promise<Account[]> | undefined;
+  private synced = false;
+  private syncing = false;
+  private syncRequested = false;
+  private syncLoop: Promise<void> | undefined;
+  /** Unique bus name of the service instance the cache follows. */
+  private owner: string | undefined;
+  private readonly pendingChanges = new Map<string, Set<AccountField>>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly conn: Connection, timeoutMs: number, verifyTimeoutMs: number) {
+    super();
+    this.timeoutMs = timeoutMs;
+    this.verifyTimeoutMs = verifyTimeoutMs;
+    conn.on('closed', (reason) => this.emit('disconnected', reason));
+  }
+
+  /** Connects to the session bus. The service itself is started on the first call if needed (D-Bus activation). */
+  static async connect(options: ConnectOptions = {}): Promise<AccountsClient> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const verifyTimeoutMs = options.verifyTimeoutMs ?? Math.max(timeoutMs, DEFAULT_VERIFY_TIMEOUT_MS);
+    for (const [name, value] of [['timeoutMs', timeoutMs], ['verifyTimeoutMs', verifyTimeoutMs]] as const) {
+      if (!(value > 0)) throw new AccountsClientError('InvalidArgument', `${name} must be a positive number, got ${value}`);
+    }
+    const conn = await Connection.open(options.busAddress ?? sessionBusAddress(), timeoutMs);
+    return new AccountsClient(conn, timeoutMs, verifyTimeoutMs);
+  }
+
+  /** True once the bus connection is gone. */
+  get disconnected(): boolean {
+    return this.conn.closed;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.conn.disconnect();
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  private async call(path: string, iface: string, member: string, signature: string, body: unknown[], opts?: CallOptions & { autoStart?: boolean }): Promise<DBusMessage> {
+    return this.conn.call({
+      destination: BUS_NAME, path, interface: iface, member, signature, body,
+      timeoutMs: opts?.timeoutMs ?? this.timeoutMs, autoStart: opts?.autoStart,
+    });
+  }
+
+  /** A call on an account object; an unknown object becomes NotFound naming the account. */
+  private async accountCall(idOrPath: string, iface: string, member: string, signature: string, body: unknown[], opts?: CallOptions): Promise<DBusMessage> {
+    const path = accountPathOf(idOrPath);
+    try {
+      return await this.call(path, iface, member, signature, body, opts);
+    } catch (err) {
+      if (err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownObject') {
+        throw new AccountsClientError('NotFound', `no account '${path.slice(path.lastIndexOf('/') + 1)}'`, { dbusName: err.dbusName, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Every account, sorted by id (one GetManagedObjects call). */
+  async listAccounts(opts?: CallOptions): Promise<Account[]> {
+    const reply = await this.call(ROOT_PATH, OBJECT_MANAGER_IFACE, 'GetManagedObjects', '', [], opts);
+    return this.accountsOfManaged(reply.body[0]).sort(byId);
+  }
+
+  /** One account by id (fastmail_info_at_pantherx_org) or object path; NotFound if there is none. */
+  async getAccount(idOrPath: string, opts?: CallOptions): Promise<Account> {
+    const path = accountPathOf(idOrPath);
+    const reply = await this.accountCall(path, PROPERTIES_IFACE, 'GetAll', 's', [ACCOUNT_IFACE], opts);
+    const obj: RawObject = new Map([[ACCOUNT_IFACE, unwrap(reply.body[0])]]);
+    const protocols = obj.get(ACCOUNT_IFACE)!.Protocols;
+    await Promise.all((Array.isArray(protocols) ? (protocols as string[]) : []).map(async (p) => {
+      const iface = interfaceOfProtocol(p);
+      try {
+        const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);
+        obj.set(iface, unwrap(r.body[0]));
+      } catch (err) {
+        // Disabled between the two calls: the account simply has no such settings now.
+        if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownInterface')) throw err;
+      }
+    }));
+    return accountOf(path, obj)!;
+  }
+
+  private verifyOpts(opts?: CallOptions): CallOptions {
+    return { ...opts, timeoutMs: opts?.timeoutMs ?? this.verifyTimeoutMs };
+  }
+
+  /** Creates an account and returns it. With `verify`, the servers are checked first (VerificationFailed saves nothing). */
+  async addAccount(input: AddAccountInput, opts?: CallOptions): Promise<Account> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'AddAccount', 'ssa{ss}a{sv}',
+      [input.provider, input.account, addSecrets(input), addOptions(input)], input.verify ? this.verifyOpts(opts) : opts);
+    return this.getAccount(reply.body[0] as string, opts);
+  }
+
+  /** Checks credentials against the servers without saving anything: one result per protocol. */
+  async validateCredentials(input: AddAccountInput, opts?: CallOptions): Promise<VerifyResults> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ValidateCredentials', 'ssa{ss}a{sv}',
+      [input.provider, input.account, addSecrets(input), addOptions(input)], this.verifyOpts(opts));
+    return verifyResults(reply.body[0]);
+  }
+
+  /** Changes settings atomically (name, enabled protocols, per-protocol settings) and returns the account. */
+  async updateAccount(idOrPath: string, changes: AccountChanges, opts?: CallOptions): Promise<Account> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'Update', 'a{sv}', [updateChanges(changes)], opts);
+    return this.getAccount(idOrPath, opts);
+  }
+
+  async renameAccount(idOrPath: string, name: string, opts?: CallOptions): Promise<Account> {
+    return this.updateAccount(idOrPath, { name }, opts);
+  }
+
+  /** Deletes the account's file and every secret of it. */
+  async removeAccount(idOrPath: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'Remove', '', [], opts);
+  }
+
+  async setSecret(idOrPath: string, name: string, value: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'SetSecret', 'ss', [name, value], opts);
+  }
+
+  async getSecret(idOrPath: string, name: string, opts?: CallOptions): Promise<string> {
+    const reply = await this.accountCall(idOrPath, ACCOUNT_IFACE, 'GetSecret', 's', [name], opts);
+    return reply.body[0] as string;
+  }
+
+  async deleteSecret(idOrPath: string, name: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'DeleteSecret', 's', [name], opts);
+  }
+
+  /** What an app saw: online after a good sync, offline when unreachable, error when sync failed, none to clear. */
+  async reportStatus(idOrPath: string, status: AccountStatus, message = '', opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'ReportStatus', 'ss', [status, message], opts);
+  }
+
+  /** Checks every enabled protocol against its server: one result per protocol. */
+  async verify(idOrPath: string, opts?: CallOptions): Promise<VerifyResults> {
+    const reply = await this.accountCall(idOrPath, ACCOUNT_IFACE, 'Verify', '', [], this.verifyOpts(opts));
+    return verifyResults(reply.body[0]);
+  }
+
+  /**
+   * Asks the service to check accounts in the background (every account when `ids` is empty)
+   * and returns at once; results arrive as status events. Needs a service with
+   * Manager.CheckAccounts.
+   */
+  async checkAccounts(ids: string[] = [], opts?: CallOptions): Promise<void> {
+    await this.call(ROOT_PATH, MANAGER_IFACE, 'CheckAccounts', 'as', [ids.map((id) => accountPathOf(id).slice(ACCOUNT_PATH_PREFIX.length))], opts);
+  }
+
+  /** The provider catalogue, sorted by id. */
+  async listProviders(opts?: CallOptions): Promise<Provider[]> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ListProviders', '', [], opts);
+    return (reply.body[0] as Array<Record<string, V>>).map(providerOf);
+  }
+
+  private accountsOfManaged(objects: Record<string, Record<string, Record<string, V>>>): Account[] {
+    const out: Account[] = [];
+    for (const [path, ifaces] of Object.entries(objects ?? {})) {
+      if (!isAccountPath(path)) continue;
+      const account = accountOf(path, rawObject(ifaces));
+      if (account) out.push(account);
+    }
+    return out;
+  }
+
+  // ---- watching ----------------------------------------------------------------------------
+
+  /**
+   * Loads every account once and keeps them current from then on, emitting added, removed,
+   * changed and status events (no polling). Survives service restarts: when a new instance
+   * owns the name the accounts are re-synced and the differences emitted. Resolves to the
+   * accounts at the start; `accounts` has the current ones afterwards.
+   */
+  watch(opts?: CallOptions): Promise<Account[]> {
+    if (!this.watching) {
+      this.watching = this.startWatching(opts).catch((err) => {
+        this.watching = undefined;
+        throw err;
+      });
+    }
+    return this.watching;
+  }
+
+  /** The watched accounts, sorted by id (empty before watch()). */
+  get accounts(): Account[] {
+    const out: Account[] = [];
+    for (const [path, obj] of this.cache) {
+      const a = accountOf(path, obj);
+      if (a) out.push(a);
+    }
+    return out.sort(byId);
+  }
+
+  /** One watched account by id or path. */
+  account(idOrPath: string): Account | undefined {
+    const path = idOrPath.startsWith('/') ? idOrPath : `${ROOT_PATH}/account/${idOrPath}`;
+    const obj = this.cache.get(path);
+    return obj ? accountOf(path, obj) : undefined;
+  }
+
+  private async startWatching(opts?: CallOptions): Promise<Account[]> {
+    this.conn.on('signal', this.onSignal);
+    try {
+      const addMatch = (rule: string) => this.conn.busCall('AddMatch', 's', [rule], opts?.timeoutMs ?? this.timeoutMs);
+      await addMatch(`type='signal',sender='${BUS_NAME}',path_namespace='${ROOT_PATH}'`);
+      await addMatch(`type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`);
+      await this.requestSync(true, opts);
+    } catch (err) {
+      this.conn.off('signal', this.onSignal);
+      throw err;
+    }
+    return this.accounts;
+  }
+
+  /** Runs GetManagedObjects until no newer request is pending; signals are ignored meanwhile. */
+  private requestSync(autoStart: boolean, opts?: CallOptions): Promise<void> {
+    this.syncRequested = true;
+    this.syncing = true;
+    this.syncLoop ??= (async () => {
+      try {
+        while (this.syncRequested) {
+          this.syncRequested = false;
+          try {
+            await this.syncOnce(autoStart, opts);
+          } catch (err) {
+            if (!this.syncRequested) throw err;
+          }
+        }
+      } finally {
+        this.syncing = false;
+        this.syncLoop = undefined;
+      }
+    })();
+    return this.syncLoop;
+  }
+
+  private async syncOnce(autoStart: boolean, opts?: CallOptions): Promise<void> {
+    const reply = await this.call(ROOT_PATH, OBJECT_MANAGER_IFACE, 'GetManagedObjects', '', [], { ...opts, autoStart });
+    if (this.syncRequested) return; // a newer instance appeared meanwhile; its answer counts
+    this.owner = reply.sender;
+    const objects = reply.body[0] as Record<string, Record<string, Record<string, V>>>;
+    const next = new Map<string, RawObject>();
+    for (const [path, ifaces] of Object.entries(objects ?? {})) {
+      if (isAccountPath(path) && ACCOUNT_IFACE in ifaces) next.set(path, rawObject(ifaces));
+    }
+    const initial = !this.synced;
+    this.synced = true;
+    if (initial) {
+      for (const [path, obj] of next) this.cache.set(path, obj);
+      return;
+    }
+    this.flush();
+    const before = new Map([...this.cache].map(([p, o]) => [p, accountOf(p, o)!]));
+    this.cache.clear();
+    for (const [path, obj] of next) this.cache.set(path, obj);
+    for (const [path, old] of before) if (!next.has(path)) this.emit('removed', old);
+    for (const [path, obj] of next) {
+      const now = accountOf(path, obj)!;
+      const old = before.get(path);
+      if (!old) {
+        this.emit('added', now);
+        continue;
+      }
+      const fields = diffAccounts(old, now);
+      if (fields.length) this.emit('changed', now, fields);
+      if (old.status !== now.status || old.statusMessage !== now.statusMessage) this.emit('status', now, now.status, now.statusMessage);
+    }
+  }
+
+  private readonly onSignal = (msg: DBusMessage): void => {
+    const body = msg.body ?? [];
+    if (msg.sender === 'org.freedesktop.DBus' && msg.interface === 'org.freedesktop.DBus' && msg.member === 'NameOwnerChanged') {
+      if (body[0] !== BUS_NAME) return;
+      const newOwner = body[2] as string;
+      if (!newOwner) {
+        this.owner = undefined;
+        this.emit('serviceStopped');
+        return;
+      }
+      if (newOwner === this.owner) return;
+      this.owner = newOwner;
+      // autoStart off: if it is gone again by now, do not start it just to look.
+      this.requestSync(false).then(() => this.emit('serviceStarted'), () => undefined);
+      return;
+    }
+    if (this.syncing || !this.synced) return; // the sync in flight reflects these
+    if (this.owner !== undefined && msg.sender !== this.owner) return;
+    const path = msg.path ?? '';
+    if (msg.interface === OBJECT_MANAGER_IFACE && path === ROOT_PATH) {
+      const target = body[0] as string;
+      if (!isAccountPath(target)) return;
+      if (msg.member === 'InterfacesAdded') this.interfacesAdded(target, body[1] as Record<string, Record<string, V>>);
+      else if (msg.member === 'InterfacesRemoved') this.interfacesRemoved(target, body[1] as string[]);
+      return;
+    }
+    if (!isAccountPath(path)) return;
+    if (msg.interface === PROPERTIES_IFACE && msg.member === 'PropertiesChanged') {
+      this.propertiesChanged(path, body[0] as string, unwrap(body[1] as Record<string, V>), (body[2] as string[]) ?? []);
+    } else if (msg.interface === ACCOUNT_IFACE && msg.member === 'StatusChanged') {
+      const obj = this.cache.get(path);
+      const props = obj?.get(ACCOUNT_IFACE);
+      if (!obj || !props) return;
+      props.Status = body[0];
+      props.StatusMessage = body[1];
+      this.flush(path);
+      this.emit('status', accountOf(path, obj)!, body[0] as AccountStatus, body[1] as string);
+    }
+  };
+
+  private interfacesAdded(path: string, ifaces: Record<string, Record<string, V>>): void {
+    const obj = this.cache.get(path);
+    if (!obj) {
+      if (!(ACCOUNT_IFACE in ifaces)) return;
+      const fresh = rawObject(ifaces);
+      this.cache.set(path, fresh);
+      this.emit('added', accountOf(path, fresh)!);
+      return;
+    }
+    const fields: AccountField[] = [];
+    for (const [iface, props] of Object.entries(ifaces)) {
+      obj.set(iface, unwrap(props));
+      const protocol = protocolOfInterface(iface);
+      if (protocol) fields.push(`settings.${protocol}`);
+    }
+    this.queueChanged(path, fields);
+  }
+
+  private interfacesRemoved(path: string, ifaces: string[]): void {
+    const obj = this.cache.get(path);
+    if (!obj) return;
+    if (ifaces.includes(ACCOUNT_IFACE)) {
+      this.flush(path);
+      const last = accountOf(path, obj)!;
+      this.cache.delete(path);
+      this.emit('removed', last);
+      return;
+    }
+    const fields: AccountField[] = [];
+    for (const iface of ifaces) {
+      if (!obj.delete(iface)) continue;
+      const protocol = protocolOfInterface(iface);
+      if (protocol) fields.push(`settings.${protocol}`);
+    }
+    this.queueChanged(path, fields);
+  }
+
+  private propertiesChanged(path: string, iface: string, changed: Props, invalidated: string[]): void {
+    const props = this.cache.get(path)?.get(iface);
+    if (!props) return;
+    Object.assign(props, changed);
+    const fields = Object.keys(changed).map((k) => fieldOf(iface, k)).filter((f): f is AccountField => f !== undefined);
+    this.queueChanged(path, fields);
+    if (invalidated.length) {
+      // The service sends values, but follow the spec: fetch what was only invalidated.
+      this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], { autoStart: false }).then((r) => {
+        const now = this.cache.get(path)?.get(iface);
+        if (!now) return;
+        Object.assign(now, unwrap(r.body[0]));
+        this.queueChanged(path, invalidated.map((k) => fieldOf(iface, k)).filter((f): f is AccountField => f !== undefined));
+      }, () => undefined);
+    }
+  }
+
+  /**
+   * Changes are gathered per account and emitted once per burst of signals, so one Update
+   * (InterfacesAdded/Removed plus PropertiesChanged) is one event.
+   */
+  private queueChanged(path: string, fields: AccountField[]): void {
+    if (fields.length === 0) return;
+    let set = this.pendingChanges.get(path);
+    if (!set) this.pendingChanges.set(path, (set = new Set()));
+    for (const f of fields) set.add(f);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, CHANGE_WINDOW_MS);
+  }
+
+  /** Emits the gathered changes (of one account, or all) now. */
+  private flush(onlyPath?: string): void {
+    for (const [path, fields] of [...this.pendingChanges]) {
+      if (onlyPath !== undefined && path !== onlyPath) continue;
+      this.pendingChanges.delete(path);
+      const obj = this.cache.get(path);
+      const account = obj && accountOf(path, obj);
+      if (account) this.emit('changed', account, [...fields]);
+    }
+  }
+}
+
+export type { Protocol };

@@ -1,0 +1,205 @@
+/** Conversions between the service's D-Bus shapes and the client's types. */
+import dbus from 'dbus-next';
+import { AccountsClientError } from './errors.js';
+import type {
+  Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Protocol, ProtocolSettings, Provider,
+  ProviderServer, SettingsInput, VerifyResult, VerifyResults,
+} from './types.js';
+
+const { Variant } = dbus;
+type V = InstanceType<typeof Variant>;
+
+export const BUS_NAME = 'org.pantherx.Accounts';
+export const ROOT_PATH = '/org/pantherx/Accounts';
+export const ACCOUNT_PATH_PREFIX = `${ROOT_PATH}/account/`;
+export const MANAGER_IFACE = 'org.pantherx.Accounts.Manager';
+export const ACCOUNT_IFACE = 'org.pantherx.Accounts.Account';
+export const IFACE_PREFIX = 'org.pantherx.Accounts.';
+export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
+export const OBJECT_MANAGER_IFACE = 'org.freedesktop.DBus.ObjectManager';
+
+/** Plain property values of one interface. */
+export type Props = Record<string, unknown>;
+/** Interfaces of one object, by name. */
+export type RawObject = Map<string, Props>;
+
+const ID = /^[A-Za-z0-9_]+$/;
+
+/** Object path of an account given its id or its path; NotFound when it cannot be one. */
+export function accountPathOf(idOrPath: string): string {
+  if (idOrPath.startsWith(ACCOUNT_PATH_PREFIX) && ID.test(idOrPath.slice(ACCOUNT_PATH_PREFIX.length))) return idOrPath;
+  if (ID.test(idOrPath)) return ACCOUNT_PATH_PREFIX + idOrPath;
+  throw new AccountsClientError('NotFound', `no account '${idOrPath.slice(0, 80)}': account ids are made of letters, digits and '_'`);
+}
+
+export const isAccountPath = (path: string) => path.startsWith(ACCOUNT_PATH_PREFIX) && ID.test(path.slice(ACCOUNT_PATH_PREFIX.length));
+
+/** org.pantherx.Accounts.CalDav → caldav; undefined for interfaces that are not protocols. */
+export function protocolOfInterface(iface: string): Protocol | undefined {
+  if (!iface.startsWith(IFACE_PREFIX)) return undefined;
+  const rest = iface.slice(IFACE_PREFIX.length);
+  if (rest === 'Account' || rest === 'Manager' || rest.includes('.')) return undefined;
+  return rest.toLowerCase();
+}
+
+/** Unwraps a{sv} into plain values. */
+export function unwrap(variants: Record<string, V> | undefined): Props {
+  const out: Props = {};
+  for (const [k, v] of Object.entries(variants ?? {})) out[k] = v instanceof Variant ? v.value : v;
+  return out;
+}
+
+export function rawObject(ifaces: Record<string, Record<string, V>>): RawObject {
+  return new Map(Object.entries(ifaces).map(([name, props]) => [name, unwrap(props)]));
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+const camel = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+
+function settingsOf(p: Props): ProtocolSettings {
+  const s: ProtocolSettings = { host: str(p.Host), port: Number(p.Port ?? 0), username: str(p.Username) };
+  if ('Security' in p) s.security = str(p.Security) as ProtocolSettings['security'];
+  if ('Path' in p) s.path = str(p.Path);
+  if ('Url' in p) s.url = str(p.Url);
+  for (const [k, v] of Object.entries(p)) {
+    const key = camel(k);
+    if (!(key in s) && (typeof v === 'string' || typeof v === 'number')) s[key] = v;
+  }
+  return s;
+}
+
+/** The Account of an object, or undefined when it has no Account interface. */
+export function accountOf(path: string, obj: RawObject): Account | undefined {
+  const a = obj.get(ACCOUNT_IFACE);
+  if (!a) return undefined;
+  const settings: Account['settings'] = {};
+  for (const [iface, props] of obj) {
+    const protocol = protocolOfInterface(iface);
+    if (protocol) settings[protocol] = settingsOf(props);
+  }
+  const time = a.StatusTime;
+  return {
+    id: str(a.Id) || path.slice(path.lastIndexOf('/') + 1),
+    path,
+    name: str(a.Name),
+    provider: str(a.Provider),
+    providerName: str(a.ProviderName),
+    username: str(a.Username),
+    protocols: strs(a.Protocols),
+    status: (str(a.Status) || 'none') as AccountStatus,
+    statusMessage: str(a.StatusMessage),
+    statusTime: typeof time === 'bigint' ? time : BigInt(Number(time ?? 0)),
+    attentionNeeded: a.AttentionNeeded === true,
+    credentials: strs(a.Credentials),
+    settings,
+  };
+}
+
+const ACCOUNT_FIELDS: Record<string, AccountField> = {
+  Name: 'name', Provider: 'provider', ProviderName: 'providerName', Username: 'username', Protocols: 'protocols',
+  Status: 'status', StatusMessage: 'statusMessage', StatusTime: 'statusTime', AttentionNeeded: 'attentionNeeded',
+  Credentials: 'credentials',
+};
+
+/** The Account field a property of an interface shows up as. */
+export function fieldOf(iface: string, prop: string): AccountField | undefined {
+  if (iface === ACCOUNT_IFACE) return ACCOUNT_FIELDS[prop];
+  const protocol = protocolOfInterface(iface);
+  return protocol ? `settings.${protocol}.${camel(prop)}` : undefined;
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+
+/** Fields that differ between two views of the same account. */
+export function diffAccounts(a: Account, b: Account): AccountField[] {
+  const out: AccountField[] = [];
+  for (const f of Object.values(ACCOUNT_FIELDS)) {
+    if (json(a[f as keyof Account]) !== json(b[f as keyof Account])) out.push(f);
+  }
+  const protocols = new Set([...Object.keys(a.settings), ...Object.keys(b.settings)]);
+  for (const p of protocols) {
+    const x = a.settings[p];
+    const y = b.settings[p];
+    if (!x || !y) {
+      out.push(`settings.${p}`);
+      continue;
+    }
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      if (json(x[k as keyof ProtocolSettings]) !== json(y[k as keyof ProtocolSettings])) out.push(`settings.${p}.${k}`);
+    }
+  }
+  return out;
+}
+
+function settingsVariants(settings: Partial<Record<Protocol, SettingsInput>> | undefined, out: Record<string, V>): void {
+  for (const [protocol, s] of Object.entries(settings ?? {})) {
+    for (const [key, value] of Object.entries(s ?? {})) {
+      if (value === undefined) continue;
+      // Option keys are lower case: hostKey is sftp.hostkey.
+      const name = `${protocol}.${key.toLowerCase()}`;
+      if (key === 'port') {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+          throw new AccountsClientError('InvalidArgument', `${name} must be a port number from 1 to 65535, got '${String(value).slice(0, 40)}'`);
+        }
+        out[name] = new Variant('q', value);
+      } else {
+        if (typeof value !== 'string') throw new AccountsClientError('InvalidArgument', `${name} must be a string`);
+        out[name] = new Variant('s', value);
+      }
+    }
+  }
+}
+
+/** The a{sv} options of AddAccount / ValidateCredentials. */
+export function addOptions(input: AddAccountInput): Record<string, V> {
+  const out: Record<string, V> = {};
+  if (input.name !== undefined) out.name = new Variant('s', input.name);
+  if (input.protocols !== undefined) out.protocols = new Variant('as', [...input.protocols]);
+  if (input.verify !== undefined) out.verify = new Variant('b', input.verify);
+  settingsVariants(input.settings, out);
+  return out;
+}
+
+export function addSecrets(input: AddAccountInput): Record<string, string> {
+  const secrets: Record<string, string> = { ...(input.secrets ?? {}) };
+  if (input.password !== undefined) secrets.password = input.password;
+  return secrets;
+}
+
+/** The a{sv} changes of Account.Update. */
+export function updateChanges(changes: AccountChanges): Record<string, V> {
+  const out: Record<string, V> = {};
+  if (changes.name !== undefined) out.name = new Variant('s', changes.name);
+  if (changes.protocols !== undefined) out.protocols = new Variant('as', [...changes.protocols]);
+  settingsVariants(changes.settings, out);
+  return out;
+}
+
+/** Verify / ValidateCredentials results: a{sv}, each value a variant holding a{sv}. */
+export function verifyResults(raw: Record<string, V>): VerifyResults {
+  const out: VerifyResults = {};
+  for (const [protocol, v] of Object.entries(raw ?? {})) {
+    const r = unwrap((v instanceof Variant ? v.value : v) as Record<string, V>);
+    const result: VerifyResult = { ok: r.ok === true, code: str(r.code), message: str(r.message) };
+    out[protocol] = result;
+  }
+  return out;
+}
+
+export function providerOf(raw: Record<string, V>): Provider {
+  const p = unwrap(raw);
+  const servers: Provider['servers'] = {};
+  for (const [key, value] of Object.entries(p)) {
+    const dot = key.indexOf('.');
+    if (dot < 0) continue;
+    const protocol = key.slice(0, dot);
+    const field = key.slice(dot + 1);
+    (servers[protocol] ??= {} as ProviderServer)[field] = typeof value === 'number' ? value : str(value);
+  }
+  return {
+    id: str(p.id), name: str(p.name), domain: str(p.domain),
+    protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers,
+  };
+}

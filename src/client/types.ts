@@ -1,0 +1,131 @@
+/** The typed view of org.pantherx.Accounts that the client library hands out. */
+
+/** Protocol ids the service knows today; later versions may add more (the type stays open). */
+export const KNOWN_PROTOCOLS = ['imap', 'smtp', 'pop3', 'caldav', 'carddav', 'sftp'] as const;
+export type KnownProtocol = (typeof KNOWN_PROTOCOLS)[number];
+export type Protocol = KnownProtocol | (string & {});
+
+export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
+export type AccountStatus = (typeof STATUSES)[number];
+
+export type Security = 'tls' | 'starttls' | 'none';
+
+/** The non-secret settings of one enabled protocol (its org.pantherx.Accounts.<Protocol> interface). */
+export interface ProtocolSettings {
+  host: string;
+  port: number;
+  /** Absent for SFTP, which always runs over SSH. */
+  security?: Security;
+  /** The login for this protocol (the account's username unless overridden). */
+  username: string;
+  /** IMAP folder, SFTP directory or DAV URL path, where the protocol has one. */
+  path?: string;
+  /** DAV discovery URL. */
+  url?: string;
+  /** SFTP: the pinned host key (SHA256:...), '' until the first successful check. */
+  hostKey?: string;
+  /** Settings a newer service adds show up here too, named in camelCase. */
+  [setting: string]: string | number | undefined;
+}
+
+export interface Account {
+  /** Stable identifier; the last element of `path`. */
+  id: string;
+  /** D-Bus object path. */
+  path: string;
+  name: string;
+  /** Catalogue id (fastmail, google, ...) or the bare protocol of a manual account. */
+  provider: string;
+  providerName: string;
+  username: string;
+  /** Enabled protocols, in the service's order. */
+  protocols: Protocol[];
+  status: AccountStatus;
+  statusMessage: string;
+  /** When status or message last changed, µs since the Unix epoch; 0n if never since the service started. */
+  statusTime: bigint;
+  /** True when a server rejected the credentials. */
+  attentionNeeded: boolean;
+  /** Names of the stored secrets (never their values). */
+  credentials: string[];
+  /** Settings per enabled protocol. */
+  settings: Partial<Record<Protocol, ProtocolSettings>>;
+}
+
+/** Names `changed` events use: Account fields, and `settings.<protocol>[.<field>]`. */
+export type AccountField = Exclude<keyof Account, 'settings' | 'id' | 'path'> | `settings.${string}`;
+
+/** Settings given to add or update; unset fields keep the provider defaults (or current values). */
+export interface SettingsInput {
+  host?: string;
+  port?: number;
+  security?: Security;
+  username?: string;
+  path?: string;
+  url?: string;
+  /** Path of a PEM file with extra trusted certificates. */
+  ca?: string;
+  /** SFTP: the expected host key; '' forgets the pinned one. */
+  hostKey?: string;
+}
+
+export interface AddAccountInput {
+  /** Catalogue id, or a bare protocol (imap, sftp, ...) for manual set-up. */
+  provider: string;
+  /** The identifier: e-mail address or login. */
+  account: string;
+  /** Shorthand for `secrets.password`. */
+  password?: string;
+  /** Named secrets: `password` for every protocol, a protocol name to override it for that protocol. */
+  secrets?: Record<string, string>;
+  /** Display name; default the identifier. */
+  name?: string;
+  /** Enabled protocols; default every protocol of the provider. */
+  protocols?: Protocol[];
+  settings?: Partial<Record<Protocol, SettingsInput>>;
+  /** Check against the servers first; nothing is saved when that fails. */
+  verify?: boolean;
+}
+
+export interface AccountChanges {
+  name?: string;
+  /** The complete new list of enabled protocols. */
+  protocols?: Protocol[];
+  settings?: Partial<Record<Protocol, SettingsInput>>;
+}
+
+/** Result of checking one protocol against its server. */
+export interface VerifyResult {
+  ok: boolean;
+  /** Ok on success; else Unauthorized, Timeout, HostNotFound, ConnectionRefused, ... */
+  code: string;
+  message: string;
+}
+
+export type VerifyResults = Partial<Record<Protocol, VerifyResult>>;
+
+export interface ProviderServer {
+  host?: string;
+  port?: number;
+  security?: string;
+  url?: string;
+  [key: string]: string | number | undefined;
+}
+
+export interface Provider {
+  id: string;
+  name: string;
+  /** Appended to a bare login ('' for none): johndoe on google becomes johndoe@gmail.com. */
+  domain: string;
+  /** Protocols enabled when an account does not choose. */
+  protocols: Protocol[];
+  /** Every protocol the provider has servers for. */
+  supported: Protocol[];
+  servers: Partial<Record<Protocol, ProviderServer>>;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Milliseconds to wait for the answer; default the client's `timeoutMs`. */
+  timeoutMs?: number;
+}
