@@ -11,6 +11,7 @@ import { ObjectServer } from './bus/object-server.js';
 import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
 import { log } from './log.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
+import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
 import { KeyringSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { AccountStore } from './store/account-store.js';
 
@@ -107,6 +108,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
   });
   if (options.backgroundCheck) accounts.checkInBackground([]);
+  // After start-up, off the critical path: secrets left without an account by a crash.
+  void listStoredSecrets(bus)
+    .then((stored) => accounts.removeOrphanSecrets(stored, (item) => deleteItem(bus, item)))
+    .catch((err: Error) => log.debug(`orphaned secrets not checked: ${err.message}`));
   log.info(`serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`);
   return { accounts, stopped, stop };
 }

@@ -275,6 +275,25 @@ export class Accounts {
     if (state.status !== before) this.listener?.statusChanged(state, before);
   }
 
+  /**
+   * Deletes secrets that belong to no account (or to a name the account does not list).
+   * Each is decided under its account's lock, so an add or SetSecret in progress keeps its own.
+   */
+  async removeOrphanSecrets(stored: Array<{ id: string; name: string; item: string }>, remove: (item: string) => Promise<boolean>): Promise<number> {
+    let removed = 0;
+    for (const s of stored) {
+      await this.lock.run(s.id, async () => {
+        if (this.reservedIds.has(s.id) || this.states.get(s.id)?.config.credentials.includes(s.name)) return;
+        if (!this.states.has(s.id) && this.store.occupied(s.id)) return; // a file we could not parse may still own it
+        if (await remove(s.item)) {
+          removed++;
+          log.notice(`removed orphaned secret '${s.name}' of ${this.states.has(s.id) ? 'account' : 'missing account'} ${s.id}`);
+        }
+      });
+    }
+    return removed;
+  }
+
   /** Checks every enabled protocol now (merged with a check already running) and returns the results. */
   verify(id: string): Promise<CheckResults> {
     this.require(id);
