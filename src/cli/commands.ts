@@ -405,18 +405,20 @@ Prints one line per event until interrupted: added, removed, changed, status, an
       c.on('serviceStopped', () => emit({ event: 'service', state: 'stopped' }, 'service stopped'));
       c.on('serviceStarted', () => emit({ event: 'service', state: 'started' }, 'service started'));
       const initial = await c.watch();
-      if (only !== undefined && !initial.some((a) => a.id === only)) {
-        process.stderr.write(`px-accounts: note: no account '${only}' yet; watching for it\n`);
-      }
-      if (argv.initial) for (const a of initial) added(a, true);
-      process.stderr.write(`px-accounts: watching ${only ?? `${initial.length} account${initial.length === 1 ? '' : 's'}`}; press Ctrl-C to stop\n`);
-      await new Promise<void>((resolve, reject) => {
+      // Handlers first, then the notice: whoever reacts to the notice may signal at once.
+      const done = new Promise<void>((resolve, reject) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         process.once('SIGHUP', stop);
         c.once('disconnected', (reason) => reject(new AccountsClientError('ServiceUnreachable', `lost the session bus: ${reason}`)));
       });
+      if (only !== undefined && !initial.some((a) => a.id === only)) {
+        process.stderr.write(`px-accounts: note: no account '${only}' yet; watching for it\n`);
+      }
+      if (argv.initial) for (const a of initial) added(a, true);
+      process.stderr.write(`px-accounts: watching ${only ?? `${initial.length} account${initial.length === 1 ? '' : 's'}`}; press Ctrl-C to stop\n`);
+      await done;
     },
   };
 
