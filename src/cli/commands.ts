@@ -106,7 +106,13 @@ function mergeSettings(target: Partial<Record<Protocol, SettingsInput>>, protoco
 }
 
 async function passwordOf(argv: Args): Promise<string | undefined> {
-  const positional = argv.password as string | undefined;
+  // A password that starts with '-' comes after '--', where yargs leaves it in argv._.
+  const rest = ((argv._ as unknown[] | undefined) ?? []).slice(1).map(String);
+  let positional = argv.password as string | undefined;
+  if (rest.length > (positional === undefined ? 1 : 0)) {
+    throw new UsageError(`unexpected argument '${rest[rest.length - 1]!.slice(0, 40)}': give one password at most`);
+  }
+  positional ??= rest[0];
   if (argv.passwordStdin) {
     if (positional !== undefined) throw new UsageError('give the password either on stdin (--password-stdin) or as an argument, not both');
     return readSecret('Password: ', 'password');

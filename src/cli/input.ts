@@ -12,6 +12,8 @@ async function readAllStdin(): Promise<string> {
 function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
+    // No echo before the prompt appears: whoever types after seeing it must not be echoed.
+    stdin.setRawMode(true);
     process.stderr.write(prompt);
     let value = '';
     const done = (err?: Error) => {
@@ -31,7 +33,6 @@ function promptHidden(prompt: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });

@@ -49,6 +49,10 @@ function hint(err: AccountsClientError, command: string): string {
       return 'is px-accounts-service installed (D-Bus activation) or running?';
     case 'Timeout':
       return 'the service did not answer in time; try again, or give a longer --timeout';
+    case 'VerificationFailed':
+      return 'nothing was saved; fix the settings or the password, or add without --verify';
+    case 'Io':
+      return 'the service could not read or write the account files; its log (journal) says more';
     default:
       return '';
   }
@@ -133,7 +137,7 @@ export async function main(args: string[]): Promise<number> {
       report(h ? `${err.message} — ${h}` : err.message);
       return exitCodeOf(err.kind);
     }
-    report(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+    report(`unexpected error: ${(err as Error)?.message ?? String(err)}`);
     return EXIT.FAILURE;
   } finally {
     ctx.client?.close();

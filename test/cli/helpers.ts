@@ -1,0 +1,214 @@
+/** Running px-accounts as a child process against a private session, and a fake service for what the real one cannot do yet. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import dbus from 'dbus-next';
+import { ROOT, startService, startSession, type KeyringMode, type ServiceProcess, type Session } from '../harness/session.js';
+import { stopPid } from '../harness/process.js';
+
+export const CLI_BIN = join(ROOT, 'dist/src/bin/px-accounts.js');
+
+/** The documented exit codes (docs/cli.md), spelled out here so a change to either is caught. */
+export const CODE = {
+  OK: 0, FAILURE: 1, INVALID: 2, NOT_FOUND: 3, DUPLICATE: 4, SECRETS: 5, VERIFICATION: 6, UNREACHABLE: 7, UNSUPPORTED: 8,
+} as const;
+
+/** Test secrets are made at run time (never starting with '-', which would read as an option). */
+export const secret = () => `t${randomBytes(12).toString('base64url')}`;
+
+let counter = 0;
+/** A fresh identifier on example.org. */
+export const uniqueUser = (prefix = 'cli') => `${prefix}${++counter}x${process.pid}@example.org`;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/src/bin/px-accounts.js ARGS` with the session's environment. */
+export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 20000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`px-accounts ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Parses the single JSON document a --json command printed. */
+export function json<T = unknown>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** The one error line px-accounts prints, checked for the documented form. */
+export function errorLine(r: CliResult): string {
+  const lines = r.stderr.split('\n').filter(Boolean);
+  if (lines.length !== 1 || !lines[0]!.startsWith('px-accounts: ')) throw new Error(`expected one 'px-accounts: ' line on stderr, got: ${JSON.stringify(r.stderr)}`);
+  return lines[0]!;
+}
+
+export interface CliFixture {
+  session: Session;
+  service: ServiceProcess;
+  run(args: string[], input?: string): Promise<CliResult>;
+}
+
+/** One private session and service per describe block, torn down in after(). */
+export function useCliService(keyring: KeyringMode = 'unlocked'): CliFixture {
+  const f = {} as CliFixture;
+  before(async function () {
+    this.timeout(30000);
+    f.session = await startSession(keyring);
+    f.service = await startService(f.session, ['--no-background-check']);
+    f.run = (args, input) => cli(f.session.env, args, input);
+  });
+  after(async function () {
+    this.timeout(30000);
+    await f.service?.stop();
+    await f.session?.stop();
+  });
+  return f;
+}
+
+/** A line-reading child process (watch). */
+export class LineReader {
+  readonly lines: string[] = [];
+  readonly errLines: string[] = [];
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    const split = (target: string[]) => {
+      let buf = '';
+      return (d: Buffer) => {
+        buf += d.toString('utf8');
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          target.push(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+        for (const w of this.waiters.splice(0)) w();
+      };
+    };
+    child.stdout.on('data', split(this.lines));
+    child.stderr.on('data', split(this.errLines));
+    this.exited = new Promise((r) => child.once('close', (code) => {
+      for (const w of this.waiters.splice(0)) w();
+      r(code);
+    }));
+  }
+
+  static start(env: NodeJS.ProcessEnv, args: string[]): LineReader {
+    return new LineReader(spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  }
+
+  /** Waits for a line (stdout, or stderr with `stream`) matching `pred`, from index `from`. */
+  async waitLine(pred: (line: string) => boolean, timeoutMs = 5000, from = 0, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const source = stream === 'stdout' ? this.lines : this.errLines;
+    for (;;) {
+      const found = source.slice(from).find(pred);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching ${stream} line in ${timeoutMs} ms; got:\n${source.join('\n')}\nstderr:\n${this.errLines.join('\n')}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** SIGTERM, then the exit code. */
+  async stop(): Promise<number | null> {
+    await stopPid(this.child.pid);
+    return this.exited;
+  }
+}
+
+const { Message, Variant, MessageType } = dbus;
+type DBusMessage = InstanceType<typeof Message>;
+const V = (sig: string, value: unknown) => new Variant(sig, value);
+
+/**
+ * A stand-in for org.pantherx.Accounts that answers what the real service cannot answer yet
+ * (per-protocol verification results, Io and AccessDenied errors) or on purpose never answers.
+ * Accounts: fake_ok (every protocol passes), fake_bad (smtp rejected), fake_io, fake_denied,
+ * fake_silent (never answers), fake_unsupported (a service without verification).
+ */
+export class FakeService {
+  private constructor(private readonly bus: dbus.MessageBus) {}
+
+  static async start(session: Session): Promise<FakeService> {
+    const bus = dbus.sessionBus({ busAddress: session.address });
+    bus.on('error', () => undefined);
+    const fake = new FakeService(bus);
+    bus.addMethodHandler((msg: DBusMessage) => fake.handle(msg));
+    await bus.requestName('org.pantherx.Accounts', 0);
+    return fake;
+  }
+
+  private result(ok: boolean, code: string, message: string) {
+    return V('a{sv}', { ok: V('b', ok), code: V('s', code), message: V('s', message) });
+  }
+
+  private handle(msg: DBusMessage): boolean {
+    if (msg.type !== MessageType.METHOD_CALL) return false;
+    const reply = (sig: string, body: unknown[]) => this.bus.send(Message.newMethodReturn(msg, sig, body));
+    const fail = (name: string, text: string) => this.bus.send(Message.newError(msg as unknown as string, name, text));
+    const id = (msg.path ?? '').split('/').pop();
+    if (msg.interface === 'org.pantherx.Accounts.Account' && msg.member === 'Verify') {
+      switch (id) {
+        case 'fake_ok':
+          reply('a{sv}', [{ imap: this.result(true, 'Ok', 'logged in'), smtp: this.result(true, 'Ok', 'authenticated') }]);
+          return true;
+        case 'fake_bad':
+          reply('a{sv}', [{ imap: this.result(true, 'Ok', 'logged in'), smtp: this.result(false, 'Unauthorized', '535 authentication failed') }]);
+          return true;
+        case 'fake_io':
+          fail('org.pantherx.Accounts.Error.Io', 'cannot write the account file: disk full');
+          return true;
+        case 'fake_denied':
+          fail('org.pantherx.Accounts.Error.AccessDenied', 'not allowed');
+          return true;
+        case 'fake_silent':
+          return true; // never answers
+        case 'fake_unsupported':
+          fail('org.pantherx.Accounts.Error.UnsupportedProtocol', 'credential verification is not available in this version');
+          return true;
+      }
+      fail('org.freedesktop.DBus.Error.UnknownObject', `No object at ${msg.path}`);
+      return true;
+    }
+    if (msg.interface === 'org.pantherx.Accounts.Manager' && msg.member === 'AddAccount') {
+      fail('org.pantherx.Accounts.Error.VerificationFailed', 'smtp: 535 authentication failed; nothing was saved');
+      return true;
+    }
+    fail('org.freedesktop.DBus.Error.UnknownMethod', `fake service has no ${msg.interface}.${msg.member}`);
+    return true;
+  }
+
+  stop(): void {
+    this.bus.disconnect();
+  }
+}
+
+export { startService, startSession, stopPid };
