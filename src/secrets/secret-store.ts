@@ -19,7 +19,7 @@ export interface SecretStore {
   close(): Promise<void>;
 }
 
-interface Pending { resolve: (r: KeyringReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface Pending { resolve: (r: KeyringReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }
 
 const unavailable = (why: string) =>
   new AccountsError('SecretsUnavailable', `The Secret Service is unavailable (${why}); is a keyring running and unlocked?`);
@@ -54,17 +54,25 @@ export class KeyringSecretStore implements SecretStore {
     const worker = this.ensureWorker();
     const seq = ++this.seq;
     return new Promise<KeyringReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // The worker is stuck in a blocking call: drop it; the next request gets a fresh one.
-        log.warning(`secret service did not answer within ${this.timeoutMs} ms; restarting the keyring worker`);
-        this.resetWorker(unavailable(`no answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.pending.set(seq, { resolve, reject, timer });
+      this.pending.set(seq, { resolve, reject, timer: undefined });
+      // The worker runs one request at a time: only the oldest one is on the clock, so a
+      // queue of concurrent calls is not mistaken for a keyring that does not answer.
+      if (this.pending.size === 1) this.startClock(seq);
       worker.postMessage({ ...req, seq, service: SECRET_SERVICE_NAME } satisfies KeyringRequest);
     }).then((reply) => {
       if (!reply.ok) throw unavailable(reply.error ?? 'unknown error');
       return reply.value;
     });
+  }
+
+  private startClock(seq: number): void {
+    const p = this.pending.get(seq);
+    if (!p || p.timer) return;
+    p.timer = setTimeout(() => {
+      // The worker is stuck in a blocking call: drop it; the next request gets a fresh one.
+      log.warning(`secret service did not answer within ${this.timeoutMs} ms; restarting the keyring worker`);
+      this.resetWorker(unavailable(`no answer within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
   }
 
   private ensureWorker(): Worker {
@@ -76,6 +84,8 @@ export class KeyringSecretStore implements SecretStore {
       if (!p) return;
       this.pending.delete(reply.seq);
       clearTimeout(p.timer);
+      const next = this.pending.keys().next();
+      if (!next.done) this.startClock(next.value);
       p.resolve(reply);
     });
     worker.on('error', (err) => {

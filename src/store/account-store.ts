@@ -2,7 +2,7 @@
  * The accounts directory: one <id>.ini per account, written atomically (temp file, fsync,
  * rename) with mode 0600 in a 0700 directory, and watched so hand edits show up live.
  */
-import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync, type Stats } from 'node:fs';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -39,6 +39,9 @@ function readFileNoFollow(path: string): string {
   }
 }
 
+/** write-file-atomic's temp names: the target name, a dot and a number. */
+const TEMP_FILE = /^[A-Za-z0-9_]{1,200}\.ini\.\d+$/;
+
 function failure(err: unknown): ReadResult {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOENT') return { kind: 'missing' };
@@ -62,6 +65,16 @@ export class AccountStore {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await chmod(this.dir, 0o700);
+    // A crash between write-file-atomic's temp write and its rename leaves <id>.ini.<n>.
+    for (const name of readdirSync(this.dir)) {
+      if (!TEMP_FILE.test(name)) continue;
+      try {
+        unlinkSync(join(this.dir, name));
+        log.notice(`removed ${join(this.dir, name)}, left by an interrupted write`);
+      } catch (err) {
+        log.warning(`cannot remove ${join(this.dir, name)}: ${(err as Error).message}`);
+      }
+    }
   }
 
   /**

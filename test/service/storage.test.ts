@@ -103,6 +103,7 @@ describe('storage: start-up with hostile and hand-made files', () => {
     writeFileSync(join(session.dir, 'outside.ini'), ini('google', 'outside@example.org'));
     symlinkSync(join(session.dir, 'outside.ini'), join(dir, 'link.ini'));
     mkdirSync(join(dir, 'folder.ini'));
+    writeFileSync(join(dir, 'good.ini.2718281828'), 'half-written by a crashed write');
     writeFileSync(join(dir, 'huge.ini'), Buffer.alloc(2 * 1024 * 1024, 0x61));
     service = await startService(session);
     client = await TestClient.connect(session.address);
@@ -125,6 +126,11 @@ describe('storage: start-up with hostile and hand-made files', () => {
     ]) {
       assert.ok(log.includes(`${name} skipped:`) && log.includes(reason), `${name}: ${reason}\n${log}`);
     }
+  });
+
+  it('removes temp files left by an interrupted write, with a log line', async () => {
+    assert.ok(!readdirSync(session.accountsDir).includes('good.ini.2718281828'));
+    assert.match(service.log(), /removed .*good\.ini\.2718281828, left by an interrupted write/);
   });
 
   it('leaves every file exactly as it was', async () => {
