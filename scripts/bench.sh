@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Benchmarks: px-accounts against GNOME Online Accounts (goa-daemon) on one private bus, then
+# Account.Verify in parallel. Prints Markdown tables; never part of the pass/fail tests.
+#
+#   scripts/bench.sh [--quick] [--sizes 1,100,1000] [--runs N] [--big-runs N] [--skip startup,ops,sweep,verify] ...
+#
+# Every option is passed to `node dist/bench/compare.js` (see --help there), except
+# --skip verify, which leaves out bench/verify.ts; --quick is passed to both. Needs root (or
+# sudo) for apt and for the loopback Dovecot; see docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the daemon to compare with, the session bus and keyring, the loopback Dovecot.
+pkgs=(gnome-online-accounts dbus libglib2.0-bin gnome-keyring libsecret-tools
+  dovecot-imapd dovecot-pop3d dovecot-submissiond openssl procps)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing Debian packages: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+# The build emits JavaScript even when some other file fails to type-check (work in progress
+# elsewhere in the tree); go on if the benchmarks themselves were built.
+if ! npm run --silent build; then
+  if [ -f dist/bench/compare.js ] && [ -f dist/bench/verify.js ] && [ -f dist/src/bin/px-accounts-service.js ]; then
+    echo "bench: WARNING: the build reported errors (above); benchmarking what was emitted" >&2
+  else
+    exit 1
+  fi
+fi
+
+compare_args=()
+verify_args=()
+run_verify=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help)
+      node dist/bench/compare.js --help
+      echo "  --skip verify        (scripts/bench.sh) leave out the parallel-verification benchmark"
+      exit 0 ;;
+    --quick) compare_args+=("$1"); verify_args+=("$1") ;;
+    --skip)
+      [ $# -ge 2 ] || { echo "bench: --skip needs a list" >&2; exit 2; }
+      list=",$2,"
+      if [[ "$list" == *,verify,* ]]; then run_verify=0; fi
+      rest=$(echo "$2" | tr ',' '\n' | grep -vx verify | paste -sd, - || true)
+      [ -n "$rest" ] && compare_args+=(--skip "$rest")
+      shift ;;
+    --skip=*)
+      list=",${1#--skip=},"
+      if [[ "$list" == *,verify,* ]]; then run_verify=0; fi
+      rest=$(echo "${1#--skip=}" | tr ',' '\n' | grep -vx verify | paste -sd, - || true)
+      [ -n "$rest" ] && compare_args+=(--skip "$rest") ;;
+    *) compare_args+=("$1") ;;
+  esac
+  shift
+done
+
+node dist/bench/compare.js "${compare_args[@]}"
+if [ "$run_verify" = 1 ]; then
+  echo
+  node dist/bench/verify.js "${verify_args[@]}"
+fi
