@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import dbus from 'dbus-next';
 import { Accounts } from './accounts/accounts.js';
 import { loadContract } from './bus/contract.js';
+import { guardParser } from './bus/dbus-next-fixes.js';
 import { BusExporter } from './bus/exporter.js';
 import { ManagerInterface } from './bus/manager-object.js';
 import { ObjectServer } from './bus/object-server.js';
@@ -47,6 +48,7 @@ const DO_NOT_QUEUE = 0x4;
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const started = performance.now();
+  guardParser();
   const bus = dbus.sessionBus();
   const contract = loadContract(INTERFACES_DIR);
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);

@@ -14,7 +14,7 @@ import { KeyedLock } from '../util/keyed-lock.js';
 import { baseId, duplicateKey, freeId, type AccountConfig } from './account.js';
 import { parseOptions } from './options.js';
 import { findProvider, planNewAccount, planUpdate } from './plan.js';
-import { checkSecretName, checkSecretValue } from './validate.js';
+import { checkPlainDict, checkSecretName, checkSecretValue, MAX_SECRETS_PER_CALL } from './validate.js';
 import { checkProtocols, verdict, type CheckResults, type SecretLookup } from '../verify/check.js';
 import { Checker, type CheckerOptions } from '../verify/checker.js';
 import type { Protocol } from './protocols.js';
@@ -37,6 +37,12 @@ type Variants = Record<string, { signature: string; value: unknown }>;
 
 /** How long a live account's file may stay unparsable before its object goes away. */
 const INVALID_GRACE_MS = 150;
+
+function checkSecrets(secrets: Record<string, string>): void {
+  checkPlainDict(secrets, 'secrets');
+  const n = Object.keys(secrets).length;
+  if (n > MAX_SECRETS_PER_CALL) throw new AccountsError('InvalidArgument', `secrets: ${n} given, at most ${MAX_SECRETS_PER_CALL} per call`);
+}
 
 /** Secrets given in a call: the one named after the protocol, else password. */
 const givenSecrets = (secrets: Record<string, string>): SecretLookup => async (p: Protocol) => secrets[p] ?? secrets.password ?? null;
@@ -130,6 +136,7 @@ export class Accounts {
     const parsed = parseOptions(options, 'add');
     const plan = planNewAccount(provider, identifier, parsed);
     const names = Object.keys(secrets).sort();
+    checkSecrets(secrets);
     for (const name of names) checkSecretValue(secrets[name], checkSecretName(name));
     let checked: CheckResults | undefined;
     if (parsed.verify) {
@@ -311,6 +318,7 @@ export class Accounts {
   /** ValidateCredentials: the same checks as verify on add, with the given secrets, saving nothing. */
   async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants): Promise<CheckResults> {
     const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parseOptions(options, 'add'));
+    checkSecrets(secrets);
     for (const [name, value] of Object.entries(secrets)) checkSecretValue(value, checkSecretName(name));
     return checkProtocols(plan, givenSecrets(secrets));
   }

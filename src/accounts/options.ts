@@ -5,7 +5,7 @@
 import { AccountsError, invalidArgument } from '../errors.js';
 import { PROTOCOL_SPECS, isProtocol, type Protocol, type SettingKey } from './protocols.js';
 import { checkSetting, type RawSettings } from './settings.js';
-import { checkText } from './validate.js';
+import { checkPlainDict, checkText } from './validate.js';
 
 export interface ParsedOptions {
   name?: string;
@@ -37,6 +37,7 @@ export function parseProtocolList(value: string[], what: string): Protocol[] {
 }
 
 export function parseOptions(options: Record<string, VariantLike>, context: 'add' | 'update'): ParsedOptions {
+  checkPlainDict(options, context === 'add' ? 'options' : 'changes');
   const parsed: ParsedOptions = { settings: {} };
   for (const [key, v] of Object.entries(options)) {
     if (key === 'name') {

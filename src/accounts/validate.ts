@@ -48,6 +48,17 @@ export function checkAbsolutePath(value: string, what: string): string {
   return value;
 }
 
+/**
+ * dbus-next builds a{..} arguments as plain objects, so a key "__proto__" becomes the object's
+ * prototype instead of a key. Such a key is refused rather than silently dropped.
+ */
+export function checkPlainDict(dict: object, what: string): void {
+  const proto = Object.getPrototypeOf(dict);
+  if (proto !== Object.prototype && proto !== null) throw invalidArgument(`${what}: the key '__proto__' is not allowed`);
+}
+
+export const MAX_SECRETS_PER_CALL = 32;
+
 const SECRET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function checkSecretName(value: string): string {

@@ -42,6 +42,8 @@ function readFileNoFollow(path: string): string {
 /** write-file-atomic's temp names: the target name, a dot and a number. */
 const TEMP_FILE = /^[A-Za-z0-9_]{1,200}\.ini\.\d+$/;
 
+const BAD_NAME: ReadResult = { kind: 'invalid', reason: 'the file name is not a valid account id (letters, digits and _ only, then .ini)' };
+
 function failure(err: unknown): ReadResult {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOENT') return { kind: 'missing' };
@@ -88,18 +90,21 @@ export class AccountStore {
       const id = name.slice(0, -4);
       let r: ReadResult;
       try {
-        r = this.parse(id, checkStat(lstatSync(this.pathOf(id))) ?? readFileNoFollow(this.pathOf(id)));
+        r = ACCOUNT_ID.test(id) ? this.parse(id, checkStat(lstatSync(this.pathOf(id))) ?? readFileNoFollow(this.pathOf(id))) : BAD_NAME;
       } catch (err) {
         r = failure(err);
       }
       if (r.kind === 'ok') out.push(r.file);
       else if (r.kind === 'invalid') log.warning(`account file ${this.pathOf(id)} skipped: ${r.reason}`);
+      // Listed but not found: it vanished, or its name is not valid UTF-8 (readdir mangled it).
+      else log.warning(`account file ${this.pathOf(id)} skipped: it cannot be opened by its name (not valid UTF-8?)`);
     }
     return out;
   }
 
   /** Re-reads one file (after a change in the directory). */
   async read(id: string): Promise<ReadResult> {
+    if (!ACCOUNT_ID.test(id)) return BAD_NAME;
     try {
       return this.parse(id, checkStat(await lstat(this.pathOf(id))) ?? readFileNoFollow(this.pathOf(id)));
     } catch (err) {
@@ -108,7 +113,6 @@ export class AccountStore {
   }
 
   private parse(id: string, content: string | { reason: string }): ReadResult {
-    if (!ACCOUNT_ID.test(id)) return { kind: 'invalid', reason: 'the file name is not a valid account id (letters, digits and _ only, then .ini)' };
     if (typeof content !== 'string') return { kind: 'invalid', reason: content.reason };
     const file = parseAccountFile(id, content, this.catalogue);
     for (const w of file.warnings) log.warning(`account file ${this.pathOf(id)}: ${w}`);
@@ -153,7 +157,8 @@ export class AccountStore {
         onChange(id);
       }, 80));
     };
-    watcher.on('add', handle).on('change', handle).on('unlink', handle);
+    // addDir too: a directory named x.ini is reported (and skipped) like at start-up.
+    watcher.on('add', handle).on('change', handle).on('unlink', handle).on('addDir', handle);
     watcher.on('error', (err) => log.error(`watching ${this.dir} failed: ${(err as Error).message}`));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     this.watcher = watcher;
