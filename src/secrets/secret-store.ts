@@ -19,15 +19,34 @@ export interface SecretStore {
   close(): Promise<void>;
 }
 
-interface Pending { resolve: (r: KeyringReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }
+interface Pending {
+  req: KeyringRequest;
+  resolve: (r: KeyringReply) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Requests one worker serves before it is replaced. Each Entry keeps its own Secret Service
+ * connection until it is finalised; ending the worker's isolate closes them all, which keeps
+ * the service far below the bus's connection limit.
+ */
+const RECYCLE_AFTER = 4;
+
+/** The timeout while the keyring is known not to answer. */
+const HUNG_TIMEOUT_MS = 300;
 
 const unavailable = (why: string) =>
   new AccountsError('SecretsUnavailable', `The Secret Service is unavailable (${why}); is a keyring running and unlocked?`);
 
 export class KeyringSecretStore implements SecretStore {
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
+  /** Waiting requests; one at a time goes to the worker, so only it is on the clock. */
+  private readonly queue: Pending[] = [];
+  private current: (Pending & { timer: NodeJS.Timeout; worker: Worker }) | undefined;
   private seq = 0;
+  private served = 0;
+  /** Set when the keyring stopped answering: later calls fail fast until one succeeds. */
+  private hung = false;
 
   constructor(private readonly timeoutMs = 2000) {}
 
@@ -51,42 +70,50 @@ export class KeyringSecretStore implements SecretStore {
   }
 
   private run(req: Omit<KeyringRequest, 'seq' | 'service'>): Promise<KeyringReply['value']> {
-    const worker = this.ensureWorker();
-    const seq = ++this.seq;
     return new Promise<KeyringReply>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, timer: undefined });
-      // The worker runs one request at a time: only the oldest one is on the clock, so a
-      // queue of concurrent calls is not mistaken for a keyring that does not answer.
-      if (this.pending.size === 1) this.startClock(seq);
-      worker.postMessage({ ...req, seq, service: SECRET_SERVICE_NAME } satisfies KeyringRequest);
+      this.queue.push({ req: { ...req, seq: ++this.seq, service: SECRET_SERVICE_NAME }, resolve, reject });
+      this.pump();
     }).then((reply) => {
       if (!reply.ok) throw unavailable(reply.error ?? 'unknown error');
       return reply.value;
     });
   }
 
-  private startClock(seq: number): void {
-    const p = this.pending.get(seq);
-    if (!p || p.timer) return;
-    p.timer = setTimeout(() => {
-      // The worker is stuck in a blocking call: drop it; the next request gets a fresh one.
-      log.warning(`secret service did not answer within ${this.timeoutMs} ms; restarting the keyring worker`);
-      this.resetWorker(unavailable(`no answer within ${this.timeoutMs} ms`));
-    }, this.timeoutMs);
+  private pump(): void {
+    if (this.current || this.queue.length === 0) return;
+    const next = this.queue.shift()!;
+    const worker = this.ensureWorker();
+    // Calls of one account are serialised: with a hung keyring each would wait the full
+    // timeout in turn. After one timeout, the next calls get a short one until one succeeds.
+    const timeout = this.hung ? HUNG_TIMEOUT_MS : this.timeoutMs;
+    const timer = setTimeout(() => {
+      // The worker is stuck in a blocking call: drop it with everything queued behind it
+      // (they would wait just as long); the next request gets a fresh worker.
+      log.warning(`secret service did not answer within ${timeout} ms; restarting the keyring worker`);
+      this.hung = true;
+      this.resetWorker(unavailable(`no answer within ${timeout} ms`));
+    }, timeout);
+    this.current = { ...next, timer, worker };
+    worker.postMessage(next.req);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./keyring-worker.js', import.meta.url));
+    this.served = 0;
     worker.unref();
     worker.on('message', (reply: KeyringReply) => {
-      const p = this.pending.get(reply.seq);
-      if (!p) return;
-      this.pending.delete(reply.seq);
-      clearTimeout(p.timer);
-      const next = this.pending.keys().next();
-      if (!next.done) this.startClock(next.value);
-      p.resolve(reply);
+      const current = this.current;
+      if (!current || current.worker !== worker || current.req.seq !== reply.seq) return;
+      clearTimeout(current.timer);
+      this.current = undefined;
+      if (reply.ok) this.hung = false;
+      if (++this.served >= RECYCLE_AFTER && this.worker === worker) {
+        this.worker = undefined;
+        void worker.terminate();
+      }
+      current.resolve(reply);
+      this.pump();
     });
     worker.on('error', (err) => {
       log.error(`keyring worker failed: ${err.message}`);
@@ -104,10 +131,11 @@ export class KeyringSecretStore implements SecretStore {
   }
 
   private failAll(reason: Error): void {
-    for (const [seq, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(reason);
-      this.pending.delete(seq);
+    if (this.current) {
+      clearTimeout(this.current.timer);
+      this.current.reject(reason);
+      this.current = undefined;
     }
+    for (const p of this.queue.splice(0)) p.reject(reason);
   }
 }

@@ -58,6 +58,11 @@ export function crashSuite(): void {
     let secretsRead = 0;
     /** Accounts an operation went to since the last check: their secret values are read back. */
     const touched = new Set<string>();
+    /** Calls a kill cut short, per account: named in failure messages, to show the cause. */
+    const cutShort = new Map<string, string[]>();
+    let currentRound = 0;
+    const because = (id: string) => (cutShort.has(id) ? ` [cut short by a kill on this account: ${cutShort.get(id)!.join('; ')}]` : '');
+    const noteCut = (id: string, what: string) => cutShort.set(id, [...(cutShort.get(id) ?? []), `${what} in round ${currentRound}`].slice(-4));
     const add = (list: string[], line: string) => {
       if (!list.includes(line)) list.push(line);
     };
@@ -72,7 +77,10 @@ export function crashSuite(): void {
       const settle = (m: Model, ok: () => void, uncertain: () => void) => async (p: Promise<unknown>, what: string) => {
         const r = await outcome(p);
         if (r.name === 'ok') ok();
-        else if (UNCERTAIN.has(r.name)) uncertain();
+        else if (UNCERTAIN.has(r.name)) {
+          noteCut(m.id, what);
+          uncertain();
+        }
         else add(v.unexpectedErrors, `${what} on ${m.id}: ${r.name}: ${r.text}`);
         m.busy = false;
       };
@@ -99,6 +107,8 @@ export function crashSuite(): void {
           } else if (!UNCERTAIN.has(r.name)) {
             add(v.unexpectedErrors, `AddAccount ${user}: ${r.name}: ${r.text}`);
             models.delete(id);
+          } else {
+            noteCut(id, 'AddAccount');
           }
           m.busy = false;
         })();
@@ -177,7 +187,7 @@ export function crashSuite(): void {
         }
         for (const x of d.orphans) add(v.orphans, `round ${round}: ${x}`);
         for (const x of d.unlisted) add(v.unlisted, `round ${round}: ${x}`);
-        for (const x of d.missing) add(v.missing, `round ${round}: ${x}`);
+        for (const x of d.missing) add(v.missing, `round ${round}: ${x}${because(x.slice(0, x.indexOf('.ini')))}`);
         for (const o of orphansBefore) {
           const item = /keyring item (\S+)/.exec(o)![1];
           const id = item.slice(0, item.lastIndexOf('/'));
@@ -215,7 +225,7 @@ export function crashSuite(): void {
             secretsRead++;
             const r = await outcome(client.call(m.path, ACCOUNT, 'GetSecret', 's', [n]));
             if (r.name !== 'ok') {
-              add(v.badSecret, `round ${round}: ${id} lists '${n}' but GetSecret fails: ${r.name}`);
+              add(v.badSecret, `round ${round}: ${id} lists '${n}' but GetSecret fails: ${r.name}${because(id)}`);
               continue;
             }
             const value = (r.value as string[])[0];
@@ -231,6 +241,7 @@ export function crashSuite(): void {
       for (let round = 1; calls < TOTAL_CALLS || kills < MIN_KILLS; round++) {
         // Each round sends up to ROUND_QUOTA calls and is cut short by a SIGKILL a random
         // few milliseconds after its killAt-th call went out.
+        currentRound = round;
         const quota = Math.min(ROUND_QUOTA, TOTAL_CALLS - calls);
         const killAt = quota > 0 ? rng.range(1, quota) : 0;
         const delay = rng.int(25);

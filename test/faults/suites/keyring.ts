@@ -105,7 +105,10 @@ export function keyringSuite(): void {
       it(`${OPS_IN_ONE_SERVICE} SetSecret/GetSecret calls all succeed and leave no extra bus connections open`, async () => {
         const path = await fs.client.addAccount('fastmail', 'many-ops@example.org', { password: newSecret() });
         const failures = new Map<string, number>();
+        let most = 0;
         for (let k = 0; k < OPS_IN_ONE_SERVICE; k++) {
+          // The most it held at any point: a leak freed only by an occasional GC still shows.
+          if (k % 25 === 24) most = Math.max(most, await connectionsOf(fs, fs.service.pid));
           const name = `n${k % 5}`;
           const value = newSecret();
           const set = await outcome(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [name, value]));
@@ -115,9 +118,9 @@ export function keyringSuite(): void {
             if (got.name !== 'ok' || (got.value as string[])[0] !== value) failures.set(`GetSecret: ${got.name}`, (failures.get(`GetSecret: ${got.name}`) ?? 0) + 1);
           }
         }
-        const open = await connectionsOf(fs, fs.service.pid);
+        most = Math.max(most, await connectionsOf(fs, fs.service.pid));
         assert.deepEqual([...failures].map(([t, n]) => `${n}× ${t}`), []);
-        assert.ok(open <= 5, `the service holds ${open} connections to the bus after ${OPS_IN_ONE_SERVICE} keyring operations`);
+        assert.ok(most <= 5, `the service held up to ${most} connections to the bus during ${OPS_IN_ONE_SERVICE} keyring operations (one per operation until a GC: @napi-rs/keyring Entry objects keep theirs)`);
       });
     });
 
@@ -125,27 +128,31 @@ export function keyringSuite(): void {
       let fs: FaultSession;
       const paths: string[] = [];
       const acked = new Map<string, string>();
-      let results: Array<{ name: string; ms: number; text: string }> = [];
+      const results: Array<{ name: string; ms: number; text: string }> = [];
+      const afterKill: Array<{ name: string; ms: number; text: string }> = [];
+      let batchMs = 0;
       before(async function () {
         fs = await openSession('unlocked');
-        for (let i = 0; i < 5; i++) paths.push(await fs.client.addAccount('fastmail', `kill${i}@example.org`, { password: newSecret() }));
+        for (let i = 0; i < 8; i++) paths.push(await fs.client.addAccount('fastmail', `kill${i}@example.org`, { password: newSecret() }));
         for (const p of paths) acked.set(`${idOf(p)}/password`, (await fs.client.call(p, ACCOUNT, 'GetSecret', 's', ['password']))[0] as string);
-        const batch: Array<Promise<void>> = [];
-        let answered = 0;
-        for (let k = 0; k < 80; k++) {
+        const setSecret = (k: number, into: typeof results) => {
           const path = paths[k % paths.length];
           const name = k % 3 === 0 ? 'password' : `batch${k}`;
           const value = newSecret();
-          batch.push(timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [name, value])).then((r) => {
-            answered++;
-            results.push(r);
+          return timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [name, value])).then((r) => {
+            into.push(r);
             if (r.name === 'ok') acked.set(`${idOf(path)}/${name}`, value);
-          }));
-        }
-        // Kill it once some calls went through, while the rest are queued.
-        await waitFor('a few SetSecret answers', () => answered >= 5, 10_000);
+          });
+        };
+        const t0 = Date.now();
+        const batch = Array.from({ length: 48 }, (_, k) => setSecret(k, results));
+        // Kill it once some calls went through, while the rest are queued or running.
+        await waitFor('a few SetSecret answers', () => results.length >= 4, 10_000);
         process.kill(fs.session.keyringPid!, 'SIGKILL');
+        // And more calls right after the kill.
+        batch.push(...Array.from({ length: 8 }, (_, k) => setSecret(100 + k, afterKill)));
         await Promise.all(batch);
+        batchMs = Date.now() - t0;
         await waitFor('keyring gone', async () => !(await nameHasOwner(fs.session.env, 'org.freedesktop.secrets')));
         fs.session.keyringPid = undefined;
       });
@@ -153,14 +160,14 @@ export function keyringSuite(): void {
         await closeSession(fs);
       });
 
-      it('every call is answered: success before the kill, SecretsUnavailable after, each within 3 s', () => {
+      it('every call is answered: success before the kill, SecretsUnavailable after (the calls sent after the kill each within 3 s)', () => {
         const names = new Set(results.map((r) => r.name));
-        assert.equal(results.length, 80);
+        assert.equal(results.length, 48);
         assert.ok([...names].every((n) => n === 'ok' || n === UNAVAILABLE), [...names].join(', '));
         assert.ok(names.has('ok') && names.has(UNAVAILABLE), `outcomes: ${[...names].join(', ')}`);
-        const slow = results.filter((r) => r.ms > FAST_MS);
-        // Queued calls are measured from their send: allow the queue ahead of them, but not a hang.
-        assert.deepEqual(slow.map((r) => `${r.name} after ${r.ms} ms`), []);
+        assert.ok(batchMs < 15_000, `the batch took ${batchMs} ms`);
+        assert.deepEqual(afterKill.filter((r) => r.name !== UNAVAILABLE || r.ms > FAST_MS).map((r) => `${r.name} after ${r.ms} ms`), []);
+        assert.equal(afterKill.length, 8);
       });
 
       it('while the keyring is gone: SecretsUnavailable fast, nothing written', async () => {
