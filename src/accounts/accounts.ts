@@ -249,10 +249,16 @@ export class Accounts {
       await this.syncFromDisk(id);
       const state = this.require(id);
       checkSecretName(name);
-      const deleted = await this.secrets.delete(id, name);
       const listed = state.config.credentials.includes(name);
-      if (!deleted && !listed) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
-      if (listed) await this.commit(state, { ...state.config, credentials: state.config.credentials.filter((c) => c !== name) });
+      if (!listed) {
+        if (!(await this.secrets.delete(id, name))) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
+        return;
+      }
+      // Probe first (fail before changing anything), then the file, then the keyring: a crash in
+      // between leaves an orphan secret (removed at start-up), never a file naming a missing one.
+      await this.secrets.get(id, name);
+      await this.commit(state, { ...state.config, credentials: state.config.credentials.filter((c) => c !== name) });
+      await this.forgetSecrets(id, [name]);
     });
   }
 
