@@ -84,8 +84,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (!stopping) log.notice('the session bus went away');
     void stop(0);
   });
-  bus.on('error', (err: Error) => {
-    log.error(`bus connection error: ${err.message}`);
+  bus.on('error', (err: NodeJS.ErrnoException) => {
+    // A reset or broken pipe is the bus going away too, seen from a write instead of a read.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+      if (!stopping) log.notice(`the session bus went away (${err.code})`);
+    } else {
+      log.error(`bus connection error: ${err.message}`);
+    }
     void stop(0);
   });
 
