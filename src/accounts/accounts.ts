@@ -341,8 +341,12 @@ export class Accounts {
     await this.lock.run(id, async () => {
       const current = this.states.get(id);
       if (!current) return; // removed while checking
-      if (current.config === config) {
-        const pinned = structuredClone(config);
+      // Pin only if the server checked is still the account's server (it may have been edited
+      // meanwhile); compare settings, not object identity, since a reload replaces the object.
+      const checked = config.settings.sftp;
+      const now = current.config.settings.sftp;
+      if (!checked || (now && now.host === checked.host && now.port === checked.port)) {
+        const pinned = structuredClone(current.config);
         if (pinHostKeys(pinned, results)) {
           await this.commit(current, pinned);
           log.notice(`account ${id}: pinned the SFTP host key ${pinned.settings.sftp?.hostKey}`);
