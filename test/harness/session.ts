@@ -139,9 +139,11 @@ export interface ServiceProcess {
  * checks are off unless extraEnv sets PX_ACCOUNTS_NO_BACKGROUND_CHECK=0: a test's accounts
  * may name real providers, and nothing here may reach off this machine.
  */
-export async function startService(session: Session, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+export async function startService(session: Session, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<ServiceProcess> {
   const env = { ...session.env, PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1', ...extraEnv };
-  const child = spawn(process.execPath, [SERVICE_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `wrapper` runs the service under another command (e.g. setpriv dropping capabilities).
+  const argv = [...wrapper, process.execPath, SERVICE_BIN, ...args];
+  const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   child.stdout?.on('data', (d) => (stderr += d));

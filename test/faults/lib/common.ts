@@ -104,6 +104,19 @@ export async function startTracked(fs: FaultSession, args: string[] = [], env: N
   return service;
 }
 
+/**
+ * Starts the service like the harness does, but through setpriv without CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH: we run as root, and only then do file modes (chmod 000, a read-only
+ * directory) make reads and writes fail.
+ */
+export async function startWithoutDacOverride(fs: FaultSession): Promise<ServiceProcess> {
+  const caps = '-dac_override,-dac_read_search';
+  const proc = await startService(fs.session, [], {}, ['setpriv', `--inh-caps=${caps}`, `--bounding-set=${caps}`]);
+  fs.services.push(proc);
+  fs.service = proc;
+  return proc;
+}
+
 export async function connectTracked(fs: FaultSession, watchSignals = true): Promise<TestClient> {
   const c = await TestClient.connect(fs.session.address, watchSignals);
   // Some tests kill the bus under their clients: a dead connection must not crash mocha.

@@ -4,13 +4,13 @@
  * be consistent and every acknowledged account must be there with its secrets.
  */
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, PROPS, Variant, q, s } from '../../harness/client.js';
 import { run, waitFor } from '../../harness/process.js';
 import {
-  FIGURES, Rng, closeSession, idOf, keyringDisagreements, keyringItems, newSecret, openSession, outcome, seedFromEnv, startTracked,
-  type FaultSession,
+  FIGURES, Rng, closeSession, connectTracked, idOf, keyringDisagreements, keyringItems, newSecret, openSession, outcome, seedFromEnv,
+  startTracked, startWithoutDacOverride, type FaultSession,
 } from '../lib/common.js';
 
 const IMAP = 'org.pantherx.Accounts.Imap';
@@ -349,5 +349,50 @@ export function crashSuite(): void {
       await waitFor(`a log line naming ${ghost}`, () => fs.service.log().includes(ghost), 2000).catch(() => undefined);
       assert.ok(fs.service.log().split('\n').some((l) => l.includes(ghost)), `no log line names ${ghost}:\n${fs.service.log()}`);
     });
+  });
+
+  describe('crash safety, deterministically: every operation whose file write fails', function () {
+    this.timeout(60_000);
+    let fs: FaultSession;
+    let path = '';
+    let file = '';
+    let text = '';
+    const kept = new Map<string, string>();
+    before(async function () {
+      fs = await openSession('unlocked', false);
+      // Without CAP_DAC_OVERRIDE a read-only directory really refuses writes, even to root.
+      await startWithoutDacOverride(fs);
+      fs.client = await connectTracked(fs);
+      for (const n of ['password', 'imap', 'extra0']) kept.set(n, newSecret());
+      path = await fs.client.addAccount('fastmail', 'readonly@example.org', { password: kept.get('password')!, imap: kept.get('imap')! });
+      await fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['extra0', kept.get('extra0')!]);
+      file = join(fs.session.accountsDir, `${idOf(path)}.ini`);
+      text = readFileSync(file, 'utf8');
+      chmodSync(fs.session.accountsDir, 0o500);
+    });
+    after(async function () {
+      if (fs) chmodSync(fs.session.accountsDir, 0o700);
+      await closeSession(fs);
+    });
+
+    const IO = 'org.pantherx.Accounts.Error.Io';
+    const cases: Array<[string, () => Promise<unknown>]> = [
+      ['DeleteSecret', () => fs.client.call(path, ACCOUNT, 'DeleteSecret', 's', ['extra0'])],
+      ['SetSecret of a new name', () => fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['smtp', newSecret()])],
+      ['Update', () => fs.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(1993) }])],
+      ['Set Name', () => fs.client.call(path, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', new Variant('s', 'Read only')])],
+      ['Remove', () => fs.client.call(path, ACCOUNT, 'Remove')],
+      ['AddAccount', () => fs.client.addAccount('fastmail', 'readonly2@example.org', { password: newSecret() })],
+    ];
+    for (const [what, call] of cases) {
+      it(`${what}: answers Io and leaves the file and the keyring as they were`, async () => {
+        const r = await outcome(call());
+        assert.equal(r.name, IO, `${r.name}: ${r.text}`);
+        assert.equal(readFileSync(file, 'utf8'), text);
+        assert.deepEqual(await keyringDisagreements(fs), { missing: [], orphans: [], unlisted: [] });
+        for (const [n, value] of kept) assert.deepEqual(await fs.client.call(path, ACCOUNT, 'GetSecret', 's', [n]), [value], n);
+        assert.deepEqual(readdirSync(fs.session.accountsDir), [`${idOf(path)}.ini`]);
+      });
+    }
   });
 }

@@ -5,7 +5,6 @@
  * and none is modified.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, writeSync,
@@ -13,8 +12,8 @@ import {
 import { join } from 'node:path';
 import { ACCOUNT, ROOT, TestClient } from '../../harness/client.js';
 import { alive, run } from '../../harness/process.js';
-import { SERVICE_BIN, nameHasOwner, waitFor, type ServiceProcess, type Session } from '../../harness/session.js';
-import { FIGURES, closeSession, newSecret, openSession, startTracked, type FaultSession } from '../lib/common.js';
+import { waitFor } from '../../harness/session.js';
+import { FIGURES, closeSession, newSecret, openSession, startTracked, startWithoutDacOverride, type FaultSession } from '../lib/common.js';
 
 const P = '/org/pantherx/Accounts/account/';
 const ini = (provider: string, username: string, extra = '') => `[account]\nprovider = ${provider}\nusername = ${username}\nprotocols = imap\n${extra}`;
@@ -40,30 +39,6 @@ function fingerprint(path: string | Buffer): string {
   if (st.isFile()) return `file ${base} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
   if (st.isDirectory()) return `dir ${base} [${readdirSync(path).sort().join(',')}]`;
   return `other ${base}`;
-}
-
-/** Like the harness's startService, with a command prefix (setpriv). */
-async function startServiceVia(session: Session, prefix: string[]): Promise<ServiceProcess> {
-  const env = { ...session.env, PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1' };
-  const child = spawn(prefix[0], [...prefix.slice(1), process.execPath, SERVICE_BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  child.stdout?.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const proc: ServiceProcess = {
-    pid: child.pid!, child, exited, log: () => stderr,
-    async stop() {
-      const { stopPid } = await import('../../harness/process.js');
-      await stopPid(child.pid);
-      return exited;
-    },
-  };
-  const ready = await Promise.race([
-    waitFor('org.pantherx.Accounts', () => nameHasOwner(session.env, 'org.pantherx.Accounts'), 15000).then(() => true),
-    exited.then(() => false),
-  ]);
-  if (!ready) throw new Error(`px-accounts-service exited during start-up:\n${stderr}`);
-  return proc;
 }
 
 export function filesSuite(): void {
@@ -245,10 +220,7 @@ export function filesSuite(): void {
 
     it('a file whose read really fails (EACCES, service without CAP_DAC_OVERRIDE via setpriv) is skipped with a log line', async () => {
       await fs.service.stop();
-      const caps = '-dac_override,-dac_read_search';
-      const service = await startServiceVia(fs.session, ['setpriv', `--inh-caps=${caps}`, `--bounding-set=${caps}`]);
-      fs.services.push(service);
-      fs.service = service;
+      const service = await startWithoutDacOverride(fs);
       await waitFor('start-up log', () => /serving \d+ accounts/.test(service.log()), 5000);
       assert.match(service.log(), /\/unreadable\.ini skipped: cannot read it \(EACCES\)/);
       const objects = await client.managedObjects();
