@@ -86,19 +86,23 @@ export async function startSession(keyring: KeyringMode = 'unlocked'): Promise<S
   for (const d of ['run', 'data', 'services', 'home', 'config', 'cache']) mkdirSync(join(dir, d), { recursive: true });
   chmodSync(join(dir, 'run'), 0o700);
   writeFileSync(join(dir, 'session.conf'), busConfig(dir, servicesDir));
-  const daemon = await run('dbus-daemon', [`--config-file=${join(dir, 'session.conf')}`, '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'], process.env);
-  if (daemon.code !== 0) throw new Error(`dbus-daemon failed: ${daemon.stderr}`);
-  const [address, pid] = daemon.stdout.trim().split('\n');
-  const env: NodeJS.ProcessEnv = {
+  // The daemon runs with the session's environment: a service it activates inherits it, so an
+  // activated px-accounts-service uses this session's HOME, never the real one.
+  const baseEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     LANG: 'C.UTF-8',
     HOME: home,
-    DBUS_SESSION_BUS_ADDRESS: address,
     XDG_DATA_HOME: join(dir, 'data'),
     XDG_RUNTIME_DIR: join(dir, 'run'),
     XDG_CONFIG_HOME: join(dir, 'config'),
     XDG_CACHE_HOME: join(dir, 'cache'),
+    PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1',
   };
+  const daemon = await run('dbus-daemon', [`--config-file=${join(dir, 'session.conf')}`, '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'], baseEnv);
+  if (daemon.code !== 0) throw new Error(`dbus-daemon failed: ${daemon.stderr}`);
+  const [address, pid] = daemon.stdout.trim().split('\n');
+  const { PX_ACCOUNTS_NO_BACKGROUND_CHECK: _, ...sessionEnv } = baseEnv;
+  const env: NodeJS.ProcessEnv = { ...sessionEnv, DBUS_SESSION_BUS_ADDRESS: address };
   const session: Session = {
     dir, home, servicesDir, address, env, busPid: Number(pid), keyringPid: undefined,
     keyringPassword: randomBytes(12).toString('hex'),

@@ -1,6 +1,6 @@
 /** Activation, the systemd unit, clean exits on SIGTERM and on loss of the bus, --replace. */
 import { strict as assert } from 'node:assert';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, MANAGER, ROOT, TestClient } from '../harness/client.js';
 import { run, stopPid } from '../harness/process.js';
@@ -33,6 +33,9 @@ describe('lifecycle', () => {
     const client = await TestClient.connect(session.address, false);
     const [providers] = await client.call(ROOT, MANAGER, 'ListProviders');
     assert.ok((providers as unknown[]).length >= 7);
+    // The activated service lives in the session's HOME (the bus passes its environment on).
+    await client.addAccount('gandi', 'activated@example.org');
+    assert.deepEqual(readdirSync(session.accountsDir).filter((f) => f.endsWith('.ini')).length, 1);
     client.disconnect();
   });
 
