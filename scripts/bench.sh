@@ -29,7 +29,7 @@ fi
 # The build emits JavaScript even when some other file fails to type-check (work in progress
 # elsewhere in the tree); go on if the benchmarks themselves were built.
 if ! npm run --silent build; then
-  if [ -f dist/bench/compare.js ] && [ -f dist/bench/verify.js ] && [ -f dist/src/bin/px-accounts-service.js ]; then
+  if [ -f dist/bench/compare.js ] && [ -f dist/bench/verify.js ] && [ -f dist/bin/px-accounts-service.js ]; then
     echo "bench: WARNING: the build reported errors (above); benchmarking what was emitted" >&2
   else
     exit 1

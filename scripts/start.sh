@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh runtime
-service=(node dist/src/bin/px-accounts-service.js "$@")
+service=(node dist/bin/px-accounts-service.js "$@")
 
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
      -m org.freedesktop.DBus.GetId >/dev/null 2>&1; then

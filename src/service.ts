@@ -1,7 +1,6 @@
 /** Wiring: contract, catalogue, store, secrets and bus, and a clean shutdown. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import dbus from 'dbus-next';
 import { Accounts } from './accounts/accounts.js';
 import { loadContract } from './bus/contract.js';
@@ -10,13 +9,14 @@ import { BusExporter } from './bus/exporter.js';
 import { ManagerInterface } from './bus/manager-object.js';
 import { ObjectServer } from './bus/object-server.js';
 import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
+import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
 import { KeyringSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { AccountStore } from './store/account-store.js';
 
-export const INTERFACES_DIR = fileURLToPath(new URL('../../interfaces', import.meta.url));
+export const INTERFACES_DIR = join(INSTALL_DIR, 'interfaces');
 
 export interface ServiceOptions {
   accountsDir: string;
@@ -98,9 +98,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   server.announce = false;
   await accounts.load();
   server.announce = true;
-  await store.watch((id) => {
-    accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`));
-  });
+  store.watch(
+    (id) => accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`)),
+    () => [...accounts.all()].map((a) => a.config.id),
+  );
 
   const flags = ALLOW_REPLACEMENT | DO_NOT_QUEUE | (options.replace ? REPLACE_EXISTING : 0);
   const reply = await bus.requestName(BUS_NAME, flags);

@@ -6,9 +6,9 @@
  * - dictionaries become plain objects, so a key "__proto__" is silently dropped (or replaces
  *   the prototype). It is renamed to "[__proto__]", which every validator then refuses.
  */
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+// Imported, not required through createRequire: the start-up bundle must patch the same copy
+// of dbus-next that it bundles.
+import DBusBuffer from 'dbus-next/lib/dbus-buffer.js';
 
 interface DBusBufferProto {
   readSimpleType(this: { fds?: unknown[]; readInt32(): number }, type: string): unknown;
@@ -16,7 +16,7 @@ interface DBusBufferProto {
 }
 
 export function guardParser(): void {
-  const { prototype } = require('dbus-next/lib/dbus-buffer.js') as { prototype: DBusBufferProto };
+  const { prototype } = DBusBuffer as unknown as { prototype: DBusBufferProto };
   const original = prototype.readSimpleType;
   if ((original as { guarded?: boolean }).guarded) return;
   const guarded = function (this: { fds?: unknown[]; readInt32(): number }, type: string): unknown {

@@ -5,11 +5,13 @@
  * `--provider fastmail`.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { AccountsClient, AccountsClientError } from '../client/index.js';
 import { commands, type Context } from './commands.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
+import { INSTALL_DIR } from '../install-dir.js';
 
 export const PROGRAM = 'px-accounts';
 
@@ -17,7 +19,7 @@ const COMMAND_NAMES = ['add', 'list', 'ls', 'show', 'edit', 'remove', 'rm', 'sec
 
 function version(): string {
   try {
-    return JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
+    return JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')).version;
   } catch {
     return 'unknown';
   }

@@ -6,10 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ini from 'ini';
 import { PROTOCOLS, PROTOCOL_SPECS, isProtocol, type Protocol } from '../accounts/protocols.js';
 import { resolveSettings, type RawSettings } from '../accounts/settings.js';
+import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
 
 export interface Provider {
@@ -27,7 +27,7 @@ export interface Provider {
   readonly manual: boolean;
 }
 
-export const BUILTIN_PROVIDER_DIR = fileURLToPath(new URL('../../../providers', import.meta.url));
+export const BUILTIN_PROVIDER_DIR = join(INSTALL_DIR, 'providers');
 
 export function userProviderDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'px-accounts', 'providers');

@@ -146,7 +146,7 @@ describe('px-accounts: subcommands', () => {
     const id = await addManual();
     const value = secret();
     // script(1) gives the CLI a pseudo-terminal; the value is typed on it.
-    const cmd = `${process.execPath} dist/src/bin/px-accounts.js secret set ${id} imap`;
+    const cmd = `${process.execPath} dist/bin/px-accounts.js secret set ${id} imap`;
     const { spawn } = await import('node:child_process');
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: f.session.env, cwd: join(import.meta.dirname, '../../..') });
     let output = '';

@@ -6,7 +6,7 @@ import dbus from 'dbus-next';
 import { ROOT, startService, startSession, type KeyringMode, type ServiceProcess, type Session } from '../harness/session.js';
 import { stopPid } from '../harness/process.js';
 
-export const CLI_BIN = join(ROOT, 'dist/src/bin/px-accounts.js');
+export const CLI_BIN = join(ROOT, 'dist/bin/px-accounts.js');
 
 /** The documented exit codes (docs/cli.md), spelled out here so a change to either is caught. */
 export const CODE = {
@@ -26,7 +26,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node dist/src/bin/px-accounts.js ARGS` with the session's environment. */
+/** Runs `node dist/bin/px-accounts.js ARGS` with the session's environment. */
 export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 20000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

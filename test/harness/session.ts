@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { alive, run, sleep, stopPid, waitFor } from './process.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-export const SERVICE_BIN = join(ROOT, 'dist/src/bin/px-accounts-service.js');
+export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.js');
 
 export type KeyringMode = 'unlocked' | 'locked' | 'none';
 
