@@ -6,6 +6,7 @@ import { Accounts } from './accounts/accounts.js';
 import { loadContract } from './bus/contract.js';
 import { guardParser } from './bus/dbus-next-fixes.js';
 import { BusExporter } from './bus/exporter.js';
+import { useFastReader } from './bus/fast-reader.js';
 import { ManagerInterface } from './bus/manager-object.js';
 import { ObjectServer } from './bus/object-server.js';
 import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
@@ -49,6 +50,7 @@ const DO_NOT_QUEUE = 0x4;
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const started = performance.now();
   guardParser();
+  useFastReader();
   const bus = dbus.sessionBus();
   const contract = loadContract(INTERFACES_DIR);
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
