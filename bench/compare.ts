@@ -688,6 +688,7 @@ async function measureSize(n: number, runs: number): Promise<SizeFigures> {
           progress(`${n} accounts, run ${r + 1}/${runs}: ${t.label}`);
           out[t.key]!.push(await measureRun(s, t, n, r, { watch, client, wire }, port));
         }
+        bareFloor.set(n, [...(bareFloor.get(n) ?? []), await measureBare(s, client)]);
       }
     } finally {
       watch.disconnect();
@@ -758,6 +759,40 @@ async function measureRun(s: Session, t: Target, n: number, r: number, c: { watc
       progress(`${t.label}: no InterfacesAdded for ${added} within 10 s`);
     }
     return { name: st.name, all: st.all, settle, gmo: gmoTimes, gmoDecoded, gmoBytes, get: median(get), ping: median(pings), get99: pct(get, 0.99), hand, ...mem };
+  } finally {
+    await d.stop();
+  }
+}
+
+/** Get/Ping of bench/bare-responder.ts per size: the floor for a Node.js service. */
+const bareFloor = new Map<number, Array<{ get: number; ping: number }>>();
+const BARE_NAME = 'org.pantherx.BareResponder';
+const BARE_BIN = join(import.meta.dirname, 'bare-responder.js');
+
+async function measureBare(s: Session, client: TestClient): Promise<{ get: number; ping: number }> {
+  const d = spawnDaemon('bare responder', process.execPath, [BARE_BIN, BARE_NAME], s.env);
+  try {
+    const deadline = performance.now() + 10_000;
+    while (!(await client.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'NameHasOwner', 's', [BARE_NAME]))[0]) {
+      assertAlive(d);
+      if (performance.now() > deadline) throw new Error(`the bare responder did not own ${BARE_NAME}:\n${d.log()}`);
+      await sleep(5);
+    }
+    const get: number[] = [];
+    const pings: number[] = [];
+    for (let i = 0; i < GET_ITERATIONS + 200; i++) {
+      let t1 = performance.now();
+      await client.callTo(BARE_NAME, '/', PROPS, 'Get', 'ss', [ours.probe.iface, ours.probe.prop]);
+      const g = performance.now() - t1;
+      t1 = performance.now();
+      await ping(client);
+      const p = performance.now() - t1;
+      if (i >= 200) {
+        get.push(g);
+        pings.push(p);
+      }
+    }
+    return { get: median(get), ping: median(pings) };
   } finally {
     await d.stop();
   }
@@ -1064,6 +1099,7 @@ async function main(): Promise<void> {
       }
     }
     raw.sizes = Object.fromEntries(bySize);
+    raw.bareFloor = Object.fromEntries(bareFloor);
     const fig = (n: number, k: string, f: (r: RunFigures) => number) => median((bySize.get(n)?.[k] ?? []).map(f));
     const g = (n: number, f: (r: RunFigures) => number) => fig(n, 'goa', f);
     const u = (n: number, f: (r: RunFigures) => number) => fig(n, 'us', f);
@@ -1086,13 +1122,16 @@ async function main(): Promise<void> {
 
     say('## 2. Properties.Get of a string property vs Peer.Ping to dbus-daemon (same client), p50 µs');
     say();
-    say('| accounts | us: Get | us: Ping | us: Get/Ping | target: ≤ 1.5× Ping | us: Get p99 | goa: Get | goa: Ping | goa: Get/Ping | goa: Get p99 | Get us / goa |');
-    say('|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|');
+    say('| accounts | us: Get | us: Ping | us: Get/Ping | target: ≤ 1.5× Ping | us: Get p99 | goa: Get | goa: Ping | goa: Get/Ping | goa: Get p99 | Get us / goa | bare Node responder: Get/Ping |');
+    say('|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const n of ns) {
       const [ug, up, gg, gp] = [u(n, (r) => r.get * 1000), u(n, (r) => r.ping * 1000), g(n, (r) => r.get * 1000), g(n, (r) => r.ping * 1000)];
       say(`| ${fmt(n)} | ${fmt(ug)} | ${fmt(up)} | ${ratio(ug, up)} | ${verdict(known(ug, up) ? ug <= 1.5 * up : undefined)} | ${fmt(u(n, (r) => r.get99 * 1000))} | ` +
-        `${fmt(gg)} | ${fmt(gp)} | ${ratio(gg, gp)} | ${fmt(g(n, (r) => r.get99 * 1000))} | ${ratio(ug, gg)} |`);
+        `${fmt(gg)} | ${fmt(gp)} | ${ratio(gg, gp)} | ${fmt(g(n, (r) => r.get99 * 1000))} | ${ratio(ug, gg)} | ` +
+        `${ratio(median((bareFloor.get(n) ?? []).map((b) => b.get)), median((bareFloor.get(n) ?? []).map((b) => b.ping)))} |`);
     }
+    say();
+    say('The last column is bench/bare-responder.ts, a Node.js process that answers every call with a fixed variant and does nothing else (no decoding beyond the reply serial, no dispatch), measured by the same client on the same bus: the floor for any service written in Node.js. A call to a service crosses dbus-daemon twice where Ping crosses it once, so the ratio cannot reach 1 for any daemon.');
     say();
 
     say('## 3. GetManagedObjects, one call (median), ms');
