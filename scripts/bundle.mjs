@@ -11,8 +11,9 @@ await build({
   entryPoints: {
     'px-accounts-service': 'dist/src/bin/px-accounts-service.js',
     'px-accounts': 'dist/src/bin/px-accounts.js',
-    // started with new Worker(new URL('./keyring-worker.js', import.meta.url)): same directory
+    // started with new Worker(new URL('./<name>.js', import.meta.url)): same directory
     'keyring-worker': 'dist/src/secrets/keyring-worker.js',
+    'verifier-worker': 'dist/src/verify/verifier-worker.js',
   },
   outdir,
   bundle: true,
@@ -38,11 +39,12 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
-// new Worker(new URL('./keyring-worker.js', import.meta.url)) must sit next to the worker,
-// i.e. in an entry file, not in a shared chunk under chunks/.
+// new Worker(new URL('./<name>.js', import.meta.url)) must sit next to the worker, i.e. in an
+// entry file, not in a shared chunk under chunks/.
 for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.js'))) {
-  if (readFileSync(`${outdir}/chunks/${chunk}`, 'utf8').includes('./keyring-worker.js')) {
-    throw new Error(`bundle: the keyring worker is started from chunks/${chunk}, where ./keyring-worker.js does not resolve`);
+  const text = readFileSync(`${outdir}/chunks/${chunk}`, 'utf8');
+  for (const w of ['./keyring-worker.js', './verifier-worker.js']) {
+    if (text.includes(w)) throw new Error(`bundle: a worker is started from chunks/${chunk}, where ${w} does not resolve`);
   }
 }
 for (const bin of ['px-accounts-service', 'px-accounts']) chmodSync(`${outdir}/${bin}.js`, 0o755);

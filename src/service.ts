@@ -16,6 +16,7 @@ import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/ca
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
 import { KeyringSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { AccountStore } from './store/account-store.js';
+import { stopVerifiers } from './verify/verifier-thread.js';
 
 export const INTERFACES_DIR = join(INSTALL_DIR, 'interfaces');
 
@@ -76,6 +77,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await server.drain();
     await store.close();
     await secrets.close();
+    await stopVerifiers();
     bus.disconnect();
     resolveStopped(status);
   };

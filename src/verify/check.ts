@@ -4,8 +4,9 @@
  */
 import type { AccountConfig } from '../accounts/account.js';
 import { PROTOCOL_SPECS, type Protocol } from '../accounts/protocols.js';
-import type { VerifyCode, VerifyResult } from '../protocols/index.js';
+import type { VerifiableProtocol, VerifyCode, VerifyResult } from '../protocols/index.js';
 import type { StatusValue } from '../status/status.js';
+import { runVerifier } from './verifier-thread.js';
 
 export type CheckResults = Partial<Record<Protocol, VerifyResult>>;
 
@@ -15,10 +16,6 @@ export type SecretLookup = (protocol: Protocol) => Promise<string | null>;
 /** Each check is capped; a verifier resolves within its timeout, the race is a safety net. */
 export const CHECK_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_CHECK_TIMEOUT_MS) || 60_000;
 
-// The protocol clients (imapflow, nodemailer, tsdav, ssh2) are loaded on the first check, not
-// at start-up: loading them took about a third of the start-up time.
-let loaded: Promise<typeof import('../protocols/index.js')> | undefined;
-const protocolModule = () => (loaded ??= import('../protocols/index.js'));
 
 type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'>;
 
@@ -38,10 +35,10 @@ async function checkOne(config: Checkable, protocol: Protocol, secret: string | 
     timer = setTimeout(() => resolve({ ok: false, code: 'Timeout', message: `${title} server ${s.host}:${s.port} did not answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs + 2000);
   });
   try {
-    const { verifiers } = await protocolModule();
-    return await Promise.race([verifiers[protocol](settings, secret, { timeoutMs }), cap]);
+    // On the verifier thread, which loads the protocol clients on the first check.
+    return await Promise.race([runVerifier(protocol as VerifiableProtocol, settings, secret, timeoutMs), cap]);
   } catch (err) {
-    // Verifiers never throw by contract; if one does, say so without its text (it could quote input).
+    // The verifier thread could not be reached (say, the worker would not start).
     return { ok: false, code: 'Unknown', message: `${title} check failed unexpectedly (${(err as Error).name})` };
   } finally {
     clearTimeout(timer);

@@ -1,0 +1,56 @@
+/**
+ * The main thread's side of verifier-worker.ts: one worker, started on the first check, with
+ * any number of checks in flight (they are network-bound). If the worker dies (a library
+ * throwing from a socket callback would otherwise have ended the service), its checks answer
+ * Unknown and the next check starts a new one.
+ */
+import { Worker } from 'node:worker_threads';
+import { log } from '../log.js';
+import type { VerifiableProtocol, VerifyResult, VerifySettings } from '../protocols/index.js';
+import type { VerifierReply, VerifierRequest } from './verifier-worker.js';
+
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, (r: VerifyResult) => void>();
+
+function failAll(message: string): void {
+  for (const resolve of pending.values()) resolve({ ok: false, code: 'Unknown', message });
+  pending.clear();
+}
+
+function ensureWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(new URL('./verifier-worker.js', import.meta.url));
+  w.unref();
+  w.on('message', (reply: VerifierReply) => {
+    const resolve = pending.get(reply.id);
+    pending.delete(reply.id);
+    resolve?.(reply.result);
+  });
+  const gone = (why: string) => {
+    if (worker !== w) return;
+    worker = undefined;
+    log.error(`verifier thread ${why}; its checks are reported as failed`);
+    failAll(`the check was interrupted (${why})`);
+  };
+  w.on('error', (err) => gone(`failed: ${err.name}`));
+  w.on('exit', (code) => gone(`exited with status ${code}`));
+  worker = w;
+  return w;
+}
+
+export function runVerifier(protocol: VerifiableProtocol, settings: VerifySettings, secret: string, timeoutMs: number): Promise<VerifyResult> {
+  const id = ++nextId;
+  return new Promise<VerifyResult>((resolve) => {
+    pending.set(id, resolve);
+    ensureWorker().postMessage({ id, protocol, settings, secret, timeoutMs } satisfies VerifierRequest);
+  });
+}
+
+/** Stops the worker (service shutdown); checks still running answer Unknown. */
+export async function stopVerifiers(): Promise<void> {
+  const w = worker;
+  worker = undefined;
+  failAll('the service is stopping');
+  await w?.terminate();
+}
