@@ -316,7 +316,11 @@ export class Accounts {
   /** Queues background checks; every account when `ids` is empty. Unknown ids queue nothing. */
   checkInBackground(ids: string[]): void {
     for (const id of ids) this.require(id);
-    for (const id of ids.length ? ids : [...this.states.keys()]) this.checker.request(id).catch((err: Error) => {
+    if (ids.length === 0) {
+      this.checker.sweep([...this.states.keys()], (id) => this.states.has(id));
+      return;
+    }
+    for (const id of ids) this.checker.request(id).catch((err: Error) => {
       log.info(`background check of ${id} did not run: ${err.message}`);
     });
   }
