@@ -10,31 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the daemon to compare with, the session bus and keyring, the loopback Dovecot.
-pkgs=(gnome-online-accounts dbus libglib2.0-bin gnome-keyring libsecret-tools
-  dovecot-imapd dovecot-pop3d dovecot-submissiond openssl procps)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing Debian packages: ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
-# The build emits JavaScript even when some other file fails to type-check (work in progress
-# elsewhere in the tree); go on if the benchmarks themselves were built.
-if ! npm run --silent build; then
-  if [ -f dist/bench/compare.js ] && [ -f dist/bench/verify.js ] && [ -f dist/bin/px-accounts-service.js ]; then
-    echo "bench: WARNING: the build reported errors (above); benchmarking what was emitted" >&2
-  else
-    exit 1
-  fi
-fi
+# Debian packages (goa-daemon, the bus and keyring, the loopback Dovecot), npm ci if needed, the build.
+scripts/setup.sh bench
 
 compare_args=()
 verify_args=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what px-accounts needs on Debian (packages only when missing), then npm ci and the build.
-# Usage: scripts/setup.sh [runtime|test]
+# Usage: scripts/setup.sh [runtime|test|bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -9,8 +9,14 @@ runtime_pkgs=(dbus libglib2.0-bin systemd gnome-keyring libsecret-tools)
 # Real servers the verification tests start on loopback, and tools the tests call.
 test_pkgs=(dovecot-imapd dovecot-pop3d dovecot-submissiond exim4-daemon-light radicale python3-passlib
   python3-bcrypt apache2-utils openssh-server openssl procps)
-pkgs=("${runtime_pkgs[@]}")
-[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+# The daemon the benchmarks compare with, and the loopback Dovecot of their sweep.
+bench_pkgs=(gnome-online-accounts dovecot-imapd dovecot-pop3d dovecot-submissiond openssl procps)
+case "$mode" in
+  runtime) pkgs=("${runtime_pkgs[@]}") ;;
+  test) pkgs=("${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
+  bench) pkgs=("${runtime_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: scripts/setup.sh [runtime|test|bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
+# With no arguments, every suite; with arguments (spec files, --grep, ...), what they name.
+if [ $# -eq 0 ] || [[ "$1" == -* ]]; then
+  set -- 'dist/test/**/*.test.js' "$@"
+fi
 exec npx mocha "$@"
