@@ -11,13 +11,13 @@ import { checkStatus, INITIAL_STATUS, nextStatus, type AccountStatus } from '../
 import type { IniDoc } from '../store/account-file.js';
 import type { AccountStore } from '../store/account-store.js';
 import { KeyedLock } from '../util/keyed-lock.js';
-import { baseId, duplicateKey, freeId, type AccountConfig } from './account.js';
+import { baseId, duplicateKey, freeId, type AccountConfig } from '../model/account.js';
 import { parseOptions } from './options.js';
 import { findProvider, planNewAccount, planUpdate } from './plan.js';
-import { checkPlainDict, checkSecretName, checkSecretValue, MAX_SECRETS_PER_CALL } from './validate.js';
-import { checkProtocols, verdict, type CheckResults, type SecretLookup } from '../verify/check.js';
+import { checkPlainDict, checkSecretName, checkSecretValue, MAX_SECRETS_PER_CALL } from '../util/validate.js';
+import { findProtocol } from '../protocols/registry.js';
+import { checkProtocols, verdict, type CheckResults, type SecretSource } from '../verify/check.js';
 import { Checker, type CheckerOptions } from '../verify/checker.js';
-import type { Protocol } from './protocols.js';
 
 export interface AccountState {
   config: AccountConfig;
@@ -44,16 +44,26 @@ function checkSecrets(secrets: Record<string, string>): void {
   if (n > MAX_SECRETS_PER_CALL) throw new AccountsError('InvalidArgument', `secrets: ${n} given, at most ${MAX_SECRETS_PER_CALL} per call`);
 }
 
-/** Secrets given in a call: the one named after the protocol, else password. */
-const givenSecrets = (secrets: Record<string, string>): SecretLookup => async (p: Protocol) => secrets[p] ?? secrets.password ?? null;
+/** Secrets given in a call. */
+const givenSecrets = (secrets: Record<string, string>): SecretSource => ({
+  names: Object.keys(secrets),
+  get: async (name) => secrets[name] ?? null,
+});
 
-/** Records the host key an SFTP server presented on its first successful check. */
-function pinHostKeys(config: { settings: AccountConfig['settings'] }, results: CheckResults): boolean {
-  const sftp = results.sftp;
-  const settings = config.settings.sftp;
-  if (!sftp?.ok || !sftp.hostKey || !settings || settings.hostKey) return false;
-  settings.hostKey = sftp.hostKey;
-  return true;
+/**
+ * Applies what successful checks taught (each protocol's `learn`, e.g. SFTP's host key) to
+ * `config`'s settings of the protocols in `only` (all when undefined). Returns what it learned.
+ */
+function learn(config: { settings: AccountConfig['settings'] }, results: CheckResults, only?: (p: string) => boolean): string[] {
+  const learned: string[] = [];
+  for (const [p, result] of Object.entries(results)) {
+    const settings = config.settings[p];
+    const next = settings && (only?.(p) ?? true) ? findProtocol(p)?.learn?.(result, settings) : undefined;
+    if (!next) continue;
+    config.settings[p] = next;
+    learned.push(...Object.keys(next).filter((k) => next[k] !== settings![k]).map((k) => `${p}.${k} ${next[k]}`));
+  }
+  return learned;
 }
 
 export class Accounts {
@@ -145,7 +155,7 @@ export class Accounts {
       if (failed.length) {
         throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
       }
-      pinHostKeys(plan, checked);
+      learn(plan, checked);
     }
     const key = duplicateKey(plan, provider.manual);
     if (this.byKey.has(key) || this.reservedKeys.has(key)) {
@@ -333,28 +343,23 @@ export class Accounts {
     return checkProtocols(plan, givenSecrets(secrets));
   }
 
-  /** One check of a stored account, applied to its status (and SFTP host-key pins). */
+  /** One check of a stored account, applied to its status and settings (what the protocols learned). */
   private async runCheck(id: string): Promise<{ results: CheckResults; ok: boolean }> {
     const state = this.require(id);
     const config = state.config;
-    const lookup: SecretLookup = async (p) => {
-      const name = config.credentials.includes(p) ? p : config.credentials.includes('password') ? 'password' : null;
-      return name === null ? null : this.secrets.get(id, name);
-    };
-    const results = await checkProtocols(config, lookup);
+    const source: SecretSource = { names: config.credentials, get: (name) => this.secrets.get(id, name) };
+    const results = await checkProtocols(config, source);
     await this.lock.run(id, async () => {
       const current = this.states.get(id);
       if (!current) return; // removed while checking
-      // Pin only if the server checked is still the account's server (it may have been edited
-      // meanwhile); compare settings, not object identity, since a reload replaces the object.
-      const checked = config.settings.sftp;
-      const now = current.config.settings.sftp;
-      if (!checked || (now && now.host === checked.host && now.port === checked.port)) {
-        const pinned = structuredClone(current.config);
-        if (pinHostKeys(pinned, results)) {
-          await this.commit(current, pinned);
-          log.notice(`account ${id}: pinned the SFTP host key ${pinned.settings.sftp?.hostKey}`);
-        }
+      // Learn only where the settings checked are still the account's (they may have been
+      // edited meanwhile); compare values, not object identity, since a reload replaces the object.
+      const unchanged = (p: string) => JSON.stringify(config.settings[p]) === JSON.stringify(current.config.settings[p]);
+      const next = structuredClone(current.config);
+      const learned = learn(next, results, unchanged);
+      if (learned.length) {
+        await this.commit(current, next);
+        log.notice(`account ${id}: learned ${learned.join(', ')}`);
       }
       this.setStatus(current, verdict(results));
     });

@@ -1,21 +1,23 @@
 /**
  * The a{sv} options of AddAccount, ValidateCredentials and Update, checked key by key:
- * unknown keys, wrong types and bad values are refused, never ignored.
+ * unknown keys, wrong types and bad values are refused, never ignored. Per-protocol keys
+ * (`<protocol>.<key>`) come from the protocol's settings.
  */
-import { AccountsError, invalidArgument } from '../errors.js';
-import { PROTOCOL_SPECS, isProtocol, type Protocol, type SettingKey } from './protocols.js';
-import { checkSetting, type RawSettings } from './settings.js';
-import { checkPlainDict, checkText } from './validate.js';
+import { invalidArgument } from '../errors.js';
+import type { RawSettings } from '../protocols/plugin.js';
+import { requireProtocol } from '../protocols/registry.js';
+import { checkSetting } from '../protocols/settings.js';
+import { checkPlainDict, checkText } from '../util/validate.js';
 
 export interface ParsedOptions {
   name?: string;
-  protocols?: Protocol[];
+  protocols?: string[];
   verify?: boolean;
   /** Validated per-protocol overrides. */
-  settings: Partial<Record<Protocol, RawSettings>>;
+  settings: Record<string, RawSettings>;
 }
 
-interface VariantLike { signature: string; value: unknown }
+export interface VariantLike { signature: string; value: unknown }
 
 const INTEGER = new Set(['y', 'n', 'q', 'i', 'u', 'x', 't']);
 
@@ -24,16 +26,31 @@ function typed(key: string, v: VariantLike, signature: string, description: stri
   return v.value;
 }
 
-export function parseProtocolList(value: string[], what: string): Protocol[] {
-  const out: Protocol[] = [];
+export function parseProtocolList(value: string[], what: string): string[] {
+  const out: string[] = [];
   for (const p of value) {
-    if (!isProtocol(p)) {
-      throw new AccountsError('UnsupportedProtocol', `${what}: '${p.slice(0, 40)}' is not a supported protocol (imap, smtp, pop3, caldav, carddav, sftp)`);
-    }
+    requireProtocol(p, what);
     if (!out.includes(p)) out.push(p);
   }
   if (out.length === 0) throw invalidArgument(`${what} must name at least one protocol`);
   return out;
+}
+
+function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions): void {
+  const dot = key.indexOf('.');
+  const plugin = requireProtocol(key.slice(0, dot), `option ${key.slice(0, 60)}`);
+  const setting = key.slice(dot + 1);
+  const spec = plugin.settings.find((s) => s.key === setting);
+  if (!spec) {
+    throw invalidArgument(`option ${key.slice(0, 60)} is not a setting of ${plugin.title} (${plugin.settings.map((s) => `${plugin.id}.${s.key}`).join(', ')})`);
+  }
+  let value = v.value;
+  if (spec.kind === 'port') {
+    if (!INTEGER.has(v.signature)) throw invalidArgument(`option ${key} must be an integer (type 'q'), got type '${v.signature}'`);
+  } else {
+    value = typed(key, v, 's', 'a string');
+  }
+  (parsed.settings[plugin.id] ??= {})[setting] = checkSetting(spec, value, `option ${key}`);
 }
 
 export function parseOptions(options: Record<string, VariantLike>, context: 'add' | 'update'): ParsedOptions {
@@ -47,23 +64,9 @@ export function parseOptions(options: Record<string, VariantLike>, context: 'add
     } else if (key === 'verify' && context === 'add') {
       parsed.verify = typed(key, v, 'b', 'a boolean') as boolean;
     } else if (key.includes('.')) {
-      const [protocol, setting] = key.split('.', 2) as [string, string];
-      if (!isProtocol(protocol)) {
-        throw new AccountsError('UnsupportedProtocol', `option ${key.slice(0, 60)}: '${protocol.slice(0, 40)}' is not a supported protocol`);
-      }
-      const spec = PROTOCOL_SPECS[protocol];
-      if (!(spec.keys as readonly string[]).includes(setting) || key !== `${protocol}.${setting}`) {
-        throw invalidArgument(`option ${key.slice(0, 60)} is not a setting of ${spec.title} (${spec.keys.map((k) => `${protocol}.${k}`).join(', ')})`);
-      }
-      let value = v.value;
-      if (setting === 'port') {
-        if (!INTEGER.has(v.signature)) throw invalidArgument(`option ${key} must be an integer (type 'q'), got type '${v.signature}'`);
-      } else {
-        value = typed(key, v, 's', 'a string');
-      }
-      (parsed.settings[protocol] ??= {})[setting as SettingKey] = checkSetting(setting as SettingKey, value, `option ${key}`);
+      parseSetting(key, v, parsed);
     } else {
-      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, <protocol>.host, .port, .security, .username, .path, .url, .ca, sftp.hostkey)`);
+      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, and <protocol>.<setting> as ListProtocols describes)`);
     }
   }
   return parsed;

@@ -1,7 +1,8 @@
 /** The D-Bus face of one account: the Account interface plus one interface per protocol. */
 import { resultsToDBus } from '../verify/results.js';
 import type { Accounts, AccountState } from '../accounts/accounts.js';
-import { PROTOCOL_SPECS, type Protocol } from '../accounts/protocols.js';
+import type { ProtocolPlugin } from '../protocols/plugin.js';
+import { requireProtocol } from '../protocols/registry.js';
 import type { InterfaceSpec } from './contract.js';
 import type { ExportedInterface } from './object-server.js';
 import { ACCOUNT_IFACE } from './paths.js';
@@ -60,22 +61,21 @@ class AccountInterface implements ExportedInterface {
   }
 }
 
+/** A protocol's interface: one read-only property per setting of the protocol. */
 class ProtocolInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly protocol: Protocol, private readonly state: AccountState) {}
+  private readonly keys: ReadonlyMap<string, { key: string; username: boolean }>;
+
+  constructor(readonly spec: InterfaceSpec, private readonly plugin: ProtocolPlugin, private readonly state: AccountState) {
+    this.keys = new Map(plugin.settings.map((s) => [s.property, { key: s.key, username: s.kind === 'username' }]));
+  }
 
   getProperty(name: string): unknown {
-    const s = this.state.config.settings[this.protocol];
-    if (!s) throw new Error(`${this.protocol} is not enabled on ${this.state.config.id}`);
-    switch (name) {
-      case 'Host': return s.host;
-      case 'Port': return s.port;
-      case 'Security': return s.security;
-      case 'Username': return s.username || this.state.config.username;
-      case 'Path': return s.path;
-      case 'Url': return s.url;
-      case 'HostKey': return s.hostKey;
-    }
-    throw new Error(`no getter for ${this.spec.name}.${name}`);
+    const s = this.state.config.settings[this.plugin.id];
+    const setting = this.keys.get(name);
+    if (!s || !setting) throw new Error(`no getter for ${this.spec.name}.${name} on ${this.state.config.id}`);
+    const value = s[setting.key];
+    // A protocol's login is the account's user name unless it has its own.
+    return setting.username && !value ? this.state.config.username : value;
   }
 
   callMethod(name: string): unknown {
@@ -87,6 +87,9 @@ class ProtocolInterface implements ExportedInterface {
 export function accountInterfaces(ctx: AccountContext, state: AccountState): ExportedInterface[] {
   return [
     new AccountInterface(specOf(ctx, ACCOUNT_IFACE), state, ctx),
-    ...state.config.protocols.map((p) => new ProtocolInterface(specOf(ctx, PROTOCOL_SPECS[p].iface), p, state)),
+    ...state.config.protocols.map((p) => {
+      const plugin = requireProtocol(p, 'protocols');
+      return new ProtocolInterface(specOf(ctx, plugin.iface), plugin, state);
+    }),
   ];
 }

@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { AccountListener, AccountState } from '../accounts/accounts.js';
-import type { AccountConfig } from '../accounts/account.js';
+import type { AccountConfig } from '../model/account.js';
 import type { AccountStatus } from '../status/status.js';
 import { accountInterfaces, type AccountContext } from './account-object.js';
 import type { ExportedInterface, ObjectServer } from './object-server.js';

@@ -2,6 +2,8 @@
 import dbus from 'dbus-next';
 import type { Accounts } from '../accounts/accounts.js';
 import { resultsToDBus } from '../verify/results.js';
+import type { ProtocolPlugin } from '../protocols/plugin.js';
+import { allProtocols, isBuiltin } from '../protocols/registry.js';
 import type { Provider } from '../providers/catalogue.js';
 import type { InterfaceSpec } from './contract.js';
 import type { ExportedInterface } from './object-server.js';
@@ -27,6 +29,24 @@ export function describeProvider(p: Provider): Record<string, unknown> {
   return out;
 }
 
+export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
+  return {
+    id: new Variant('s', p.id),
+    name: new Variant('s', p.title),
+    interface: new Variant('s', p.iface),
+    builtin: new Variant('b', isBuiltin(p.id)),
+    secrets: new Variant('as', [...p.secrets]),
+    settings: new Variant('aa{sv}', p.settings.map((s) => ({
+      key: new Variant('s', s.key),
+      property: new Variant('s', s.property),
+      type: new Variant('s', s.kind === 'port' ? 'q' : 's'),
+      kind: new Variant('s', s.kind),
+      values: new Variant('as', [...(s.values ?? [])]),
+      doc: new Variant('s', s.doc),
+    }))),
+  };
+}
+
 export class ManagerInterface implements ExportedInterface {
   constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts) {}
 
@@ -48,6 +68,8 @@ export class ManagerInterface implements ExportedInterface {
         return this.accounts.checkInBackground(args[0] as string[]);
       case 'ListProviders':
         return this.accounts.catalogue.list().map(describeProvider);
+      case 'ListProtocols':
+        return allProtocols().map(describeProtocol);
     }
     throw new Error(`no handler for Manager.${name}`);
   }

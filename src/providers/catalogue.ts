@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ini from 'ini';
-import { PROTOCOLS, PROTOCOL_SPECS, isProtocol, type Protocol } from '../accounts/protocols.js';
-import { resolveSettings, type RawSettings } from '../accounts/settings.js';
+import type { RawSettings } from '../protocols/plugin.js';
+import { allProtocols, findProtocol } from '../protocols/registry.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
 
@@ -18,11 +18,11 @@ export interface Provider {
   /** Appended to a bare login: johndoe on google becomes johndoe@gmail.com. '' for none. */
   readonly domain: string;
   /** Enabled when an account does not choose. */
-  readonly protocols: readonly Protocol[];
+  readonly protocols: readonly string[];
   /** Every protocol with known servers. */
-  readonly supported: readonly Protocol[];
+  readonly supported: readonly string[];
   /** Server settings per protocol; `{username}` in a URL stands for the account's user name. */
-  readonly servers: Readonly<Partial<Record<Protocol, RawSettings>>>;
+  readonly servers: Readonly<Record<string, RawSettings>>;
   /** True for the bare protocols used for manual set-up. */
   readonly manual: boolean;
 }
@@ -38,31 +38,32 @@ const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** Parses one provider file; throws with a reason a person can act on. */
 export function parseProvider(id: string, text: string): Provider {
   if (!PROVIDER_ID.test(id)) throw new Error(`'${id}' is not a valid provider id (a-z, 0-9, '_', '-')`);
-  if (isProtocol(id)) throw new Error(`'${id}' is reserved for manual ${id} accounts`);
+  if (findProtocol(id)) throw new Error(`'${id}' is reserved for manual ${id} accounts`);
   const doc = ini.parse(text);
   const head = doc.provider;
   if (typeof head !== 'object' || head === null) throw new Error('no [provider] section');
   const name = String(head.name ?? '').trim();
   if (!name) throw new Error('[provider] name is missing');
-  const servers: Partial<Record<Protocol, RawSettings>> = {};
-  for (const p of PROTOCOLS) {
-    if (typeof doc[p] === 'object' && doc[p] !== null) {
-      const raw: RawSettings = { ...doc[p] };
+  const servers: Record<string, RawSettings> = {};
+  for (const p of allProtocols()) {
+    const section = doc[p.id];
+    if (typeof section === 'object' && section !== null) {
+      const raw: RawSettings = { ...section };
       // Check the defaults now, so a broken catalogue entry is reported at load, not at add.
-      resolveSettings(p, [substitute(raw, 'user@example.org')], (k) => `[${p}] ${k}`);
-      servers[p] = raw;
+      p.resolve([substitute(raw, 'user@example.org')], (k) => `[${p.id}] ${k}`);
+      servers[p.id] = raw;
     }
   }
-  const supported = PROTOCOLS.filter((p) => servers[p]);
+  const supported = Object.keys(servers);
   const protocols = String(head.protocols ?? supported.join(','))
     .split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   for (const p of protocols) {
-    if (!isProtocol(p)) throw new Error(`[provider] protocols: unknown protocol '${p}'`);
+    if (!findProtocol(p)) throw new Error(`[provider] protocols: unknown protocol '${p}'`);
     if (!servers[p]) throw new Error(`[provider] protocols lists ${p} but there is no [${p}] section`);
   }
   if (protocols.length === 0) throw new Error('the provider supports no protocol');
   const domain = String(head.domain ?? '').trim().toLowerCase();
-  return { id, name, domain, protocols: protocols as Protocol[], supported, servers, manual: false };
+  return { id, name, domain, protocols, supported, servers, manual: false };
 }
 
 /** `{username}` in a provider URL is replaced by the account's (URL-encoded) user name. */
@@ -71,8 +72,8 @@ export function substitute(raw: RawSettings, username: string): RawSettings {
   return { ...raw, url: raw.url.replaceAll('{username}', encodeURIComponent(username)) };
 }
 
-const manualProvider = (p: Protocol): Provider => ({
-  id: p, name: PROTOCOL_SPECS[p].title, domain: '', protocols: [p], supported: PROTOCOLS, servers: {}, manual: true,
+const manualProvider = (id: string, title: string): Provider => ({
+  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true,
 });
 
 export class Catalogue {
@@ -102,7 +103,8 @@ export class Catalogue {
 
   /** A catalogue provider, or the manual pseudo-provider of a bare protocol. */
   get(id: string): Provider | undefined {
-    return this.providers.get(id) ?? (isProtocol(id) ? manualProvider(id) : undefined);
+    const protocol = findProtocol(id);
+    return this.providers.get(id) ?? (protocol ? manualProvider(id, protocol.title) : undefined);
   }
 
   list(): Provider[] {

@@ -1,6 +1,6 @@
 /** Account status is runtime state: it starts as none and is never written to files. */
 import { invalidArgument } from '../errors.js';
-import { checkText } from '../accounts/validate.js';
+import { checkText } from '../util/validate.js';
 
 export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
 export type StatusValue = (typeof STATUSES)[number];

@@ -4,11 +4,10 @@
  * section a person added.
  */
 import ini from 'ini';
-import { ACCOUNT_ID, type AccountConfig } from '../accounts/account.js';
-import { settingsToRaw } from '../accounts/plan.js';
-import { PROTOCOLS, isProtocol, type Protocol } from '../accounts/protocols.js';
-import { resolveSettings, type ProtocolSettings, type RawSettings } from '../accounts/settings.js';
-import { checkSecretName, checkText } from '../accounts/validate.js';
+import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
+import type { RawSettings, Settings } from '../protocols/plugin.js';
+import { findProtocol, requireProtocol } from '../protocols/registry.js';
+import { checkSecretName, checkText } from '../util/validate.js';
 import { substitute, type Catalogue } from '../providers/catalogue.js';
 
 /** The parsed INI document, kept so unknown keys survive a rewrite. */
@@ -46,20 +45,20 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   const username = field('username', 320, true);
   const name = field('name', 256, false) || username;
   const warnings: string[] = [];
-  const protocols: Protocol[] = [];
+  const protocols: string[] = [];
   for (const p of list(head.protocols).map((s) => s.toLowerCase())) {
-    if (isProtocol(p)) {
+    if (findProtocol(p)) {
       if (!protocols.includes(p)) protocols.push(p);
     } else {
       warnings.push(`unknown protocol '${p}' ignored`);
     }
   }
   const servers = catalogue.get(provider)?.servers ?? {};
-  const settings: Partial<Record<Protocol, ProtocolSettings>> = {};
+  const settings: Record<string, Settings> = {};
   for (const p of protocols) {
     const own = isSection(doc[p]) ? (doc[p] as RawSettings) : {};
     const defaults = servers[p] ? substitute(servers[p], username) : {};
-    settings[p] = resolveSettings(p, [defaults, own], (key) => `[${p}] ${key}`);
+    settings[p] = requireProtocol(p, 'protocols').resolve([defaults, own], (key) => `[${p}] ${key}`);
   }
   const credentials: string[] = [];
   for (const c of list(head.credentials)) {
@@ -86,14 +85,15 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
   };
   if (config.credentials.length) account.credentials = config.credentials.join(', ');
   else delete account.credentials;
-  // [account] first, then enabled protocols in a stable order, then whatever else was there.
+  // [account] first, then the enabled protocols in the account's order, then whatever else was there.
   const out: IniDoc = { account };
-  for (const p of PROTOCOLS) {
+  for (const p of config.protocols) {
     const s = config.settings[p];
-    if (!s) continue;
+    const plugin = findProtocol(p);
+    if (!s || !plugin) continue;
     const section = isSection(doc[p]) ? { ...doc[p] } : {};
-    for (const k of ['host', 'port', 'security', 'username', 'path', 'url', 'ca', 'hostkey']) delete section[k];
-    out[p] = { ...section, ...Object.fromEntries(Object.entries(settingsToRaw(p, s)).map(([k, v]) => [k, String(v)])) };
+    for (const spec of plugin.settings) delete section[spec.key];
+    out[p] = { ...section, ...Object.fromEntries(Object.entries(plugin.stored(s)).map(([k, v]) => [k, String(v)])) };
     delete doc[p];
   }
   Object.assign(out, doc);

@@ -6,7 +6,7 @@ import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, rea
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { ACCOUNT_ID, type AccountConfig } from '../accounts/account.js';
+import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import type { Catalogue } from '../providers/catalogue.js';

@@ -2,54 +2,72 @@
  * Checking an account: every enabled protocol in parallel through its verifier, and what the
  * results mean for the account's status.
  */
-import type { AccountConfig } from '../accounts/account.js';
-import { PROTOCOL_SPECS, type Protocol } from '../accounts/protocols.js';
-import type { VerifiableProtocol, VerifyCode, VerifyResult } from '../protocols/index.js';
+import type { AccountConfig } from '../model/account.js';
+import type { VerifyCode, VerifyResult } from '../protocols/common/types.js';
+import { loginSecret, type ProtocolPlugin } from '../protocols/plugin.js';
+import { requireProtocol } from '../protocols/registry.js';
 import type { StatusValue } from '../status/status.js';
 import { runVerifier } from './verifier-thread.js';
 
-export type CheckResults = Partial<Record<Protocol, VerifyResult>>;
+export type CheckResults = Record<string, VerifyResult>;
 
-/** The secret a protocol logs in with: the one named after it, else `password`; null if none. */
-export type SecretLookup = (protocol: Protocol) => Promise<string | null>;
+/** The secrets a check may read: their names, and a way to fetch one (null when missing). */
+export interface SecretSource {
+  readonly names: readonly string[];
+  get(name: string): Promise<string | null>;
+}
 
 /** Each check is capped; a verifier resolves within its timeout, the race is a safety net. */
 export const CHECK_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_CHECK_TIMEOUT_MS) || 60_000;
 
-
 type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'>;
 
-async function checkOne(config: Checkable, protocol: Protocol, secret: string | null, timeoutMs: number): Promise<VerifyResult> {
-  const s = config.settings[protocol]!;
-  const title = PROTOCOL_SPECS[protocol].title;
-  if (secret === null) {
-    return { ok: false, code: 'Unauthorized', message: `No secret is stored for ${title}: set '${protocol}' or 'password'` };
+interface Secrets { login: string | null; named: Record<string, string> }
+
+/** Reads what one protocol needs: its login secret (named after it, else password) and its named secrets. */
+async function secretsFor(plugin: ProtocolPlugin, source: SecretSource): Promise<Secrets> {
+  const name = loginSecret(plugin, source.names);
+  const named: Record<string, string> = {};
+  for (const n of plugin.secrets) {
+    if (!source.names.includes(n)) continue;
+    const v = await source.get(n);
+    if (v !== null) named[n] = v;
   }
-  const settings = {
-    host: s.host, port: s.port, security: s.security || 'none', username: s.username || config.username,
-    ...(s.path ? { path: s.path } : {}), ...(s.url ? { url: s.url } : {}), ...(s.ca ? { ca: s.ca } : {}),
-    ...(s.hostKey ? { hostKey: s.hostKey } : {}),
-  } as const;
+  return { login: name === undefined ? null : await source.get(name), named };
+}
+
+async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secrets, timeoutMs: number): Promise<VerifyResult> {
+  const s = config.settings[plugin.id]!;
+  if (secrets.login === null && plugin.needsLoginSecret) {
+    return { ok: false, code: 'Unauthorized', message: `No secret is stored for ${plugin.title}: set '${plugin.id}' or 'password'` };
+  }
+  const settings = { ...s, username: s.username || config.username } as Parameters<typeof runVerifier>[1];
+  const options = { timeoutMs, secrets: secrets.named };
   let timer: NodeJS.Timeout | undefined;
   const cap = new Promise<VerifyResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, code: 'Timeout', message: `${title} server ${s.host}:${s.port} did not answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs + 2000);
+    const what = s.host ? `${plugin.title} server ${s.host}:${s.port}` : `${plugin.title} check`;
+    timer = setTimeout(() => resolve({ ok: false, code: 'Timeout', message: `${what} did not answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs + 2000);
   });
   try {
-    // On the verifier thread, which loads the protocol clients on the first check.
-    return await Promise.race([runVerifier(protocol as VerifiableProtocol, settings, secret, timeoutMs), cap]);
+    const running = plugin.verifier.thread
+      // On the verifier thread, which loads the protocol clients on the first check.
+      ? runVerifier(plugin.id, settings, secrets.login ?? '', options)
+      : plugin.verifier.verify(settings, secrets.login ?? '', options);
+    return await Promise.race([running, cap]);
   } catch (err) {
-    // The verifier thread could not be reached (say, the worker would not start).
-    return { ok: false, code: 'Unknown', message: `${title} check failed unexpectedly (${(err as Error).name})` };
+    // The verifier thread could not be reached, or an in-process verifier broke its contract.
+    return { ok: false, code: 'Unknown', message: `${plugin.title} check failed unexpectedly (${(err as Error)?.name})` };
   } finally {
     clearTimeout(timer);
   }
 }
 
-export async function checkProtocols(config: Checkable, secretFor: SecretLookup, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResults> {
+export async function checkProtocols(config: Checkable, source: SecretSource, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResults> {
+  const plugins = config.protocols.map((p) => requireProtocol(p, 'protocols'));
   // Secrets first (they may fail as a whole: SecretsUnavailable), then every server at once.
-  const secrets = await Promise.all(config.protocols.map((p) => secretFor(p)));
-  const results = await Promise.all(config.protocols.map((p, i) => checkOne(config, p, secrets[i], timeoutMs)));
-  return Object.fromEntries(config.protocols.map((p, i) => [p, results[i]]));
+  const secrets = await Promise.all(plugins.map((p) => secretsFor(p, source)));
+  const results = await Promise.all(plugins.map((p, i) => checkOne(config, p, secrets[i]!, timeoutMs)));
+  return Object.fromEntries(config.protocols.map((p, i) => [p, results[i]!]));
 }
 
 const NETWORK: ReadonlySet<VerifyCode> = new Set(['Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'Unavailable']);

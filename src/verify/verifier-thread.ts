@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
-import type { VerifiableProtocol, VerifyResult, VerifySettings } from '../protocols/index.js';
+import type { VerifyOptions, VerifyResult, VerifySettings } from '../protocols/common/types.js';
 import type { VerifierReply, VerifierRequest } from './verifier-worker.js';
 
 let worker: Worker | undefined;
@@ -39,11 +39,12 @@ function ensureWorker(): Worker {
   return w;
 }
 
-export function runVerifier(protocol: VerifiableProtocol, settings: VerifySettings, secret: string, timeoutMs: number): Promise<VerifyResult> {
+/** Runs a built-in protocol's verifier on the verifier thread. */
+export function runVerifier(protocol: string, settings: VerifySettings, secret: string, options: Pick<VerifyOptions, 'timeoutMs' | 'secrets'>): Promise<VerifyResult> {
   const id = ++nextId;
   return new Promise<VerifyResult>((resolve) => {
     pending.set(id, resolve);
-    ensureWorker().postMessage({ id, protocol, settings, secret, timeoutMs } satisfies VerifierRequest);
+    ensureWorker().postMessage({ id, protocol, settings, secret, timeoutMs: options.timeoutMs, secrets: options.secrets ?? {} } satisfies VerifierRequest);
   });
 }
 

@@ -42,7 +42,7 @@ describe('Account objects', () => {
     await f.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(1993), protocols: as(['imap', 'pop3']), 'pop3.security': s('starttls') }]);
     assert.deepEqual(await f.client.get(path, ACCOUNT, 'Protocols'), ['imap', 'pop3']);
     assert.equal(await f.client.get(path, 'org.pantherx.Accounts.Imap', 'Port'), 1993);
-    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Pop3'), { Host: 'pop.fastmail.com', Port: 110, Security: 'starttls', Username: (await f.client.get(path, ACCOUNT, 'Username')) });
+    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Pop3'), { Host: 'pop.fastmail.com', Port: 110, Security: 'starttls', Username: (await f.client.get(path, ACCOUNT, 'Username')), Ca: '' });
     const removed = await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === path, 3000, mark);
     assert.deepEqual((removed.body[1] as string[]).sort(), ['org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav', 'org.pantherx.Accounts.Smtp']);
     await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 3000, mark);

@@ -19,7 +19,7 @@ describe('Manager.AddAccount', () => {
     assert.deepEqual(props.Credentials, ['password']);
     assert.equal(props.Status, 'none');
     const imap = await f.client.getAll(path, 'org.pantherx.Accounts.Imap');
-    assert.deepEqual(imap, { Host: 'imap.fastmail.com', Port: 993, Security: 'tls', Username: 'info@pantherx.org', Path: '' });
+    assert.deepEqual(imap, { Host: 'imap.fastmail.com', Port: 993, Security: 'tls', Username: 'info@pantherx.org', Path: '', Ca: '' });
     const added = await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path);
     assert.deepEqual(Object.keys(added.body[1] as object).sort(), [ACCOUNT, 'org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav', 'org.pantherx.Accounts.Imap', 'org.pantherx.Accounts.Smtp']);
   });
@@ -50,7 +50,7 @@ describe('Manager.AddAccount', () => {
     const path = await f.client.addAccount('imap', 'me@example.org', { imap: testSecret() }, {
       'imap.host': s('127.0.0.1'), 'imap.port': q(993), 'imap.path': s('INBOX'),
     });
-    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Imap'), { Host: '127.0.0.1', Port: 993, Security: 'tls', Username: 'me@example.org', Path: 'INBOX' });
+    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Imap'), { Host: '127.0.0.1', Port: 993, Security: 'tls', Username: 'me@example.org', Path: 'INBOX', Ca: '' });
     const dav = await f.client.addAccount('caldav', 'dav@example.org', {}, { 'caldav.url': s('http://127.0.0.1:5232/dav/') });
     assert.deepEqual(await f.client.getAll(dav, 'org.pantherx.Accounts.CalDav'), {
       Host: '127.0.0.1', Port: 5232, Security: 'none', Username: 'dav@example.org', Path: '/dav/', Url: 'http://127.0.0.1:5232/dav/',

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { baseId, freeId, normaliseUsername, ACCOUNT_ID } from '../../src/accounts/account.js';
+import { baseId, freeId, normaliseUsername, ACCOUNT_ID } from '../../src/model/account.js';
 import { Catalogue, BUILTIN_PROVIDER_DIR } from '../../src/providers/catalogue.js';
 
 const catalogue = Catalogue.load([BUILTIN_PROVIDER_DIR]);

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { resolveSettings } from '../../src/accounts/settings.js';
+import type { RawSettings } from '../../src/protocols/plugin.js';
+import { requireProtocol } from '../../src/protocols/registry.js';
 import { parseOptions } from '../../src/accounts/options.js';
 import { checkStatus, INITIAL_STATUS, nextStatus } from '../../src/status/status.js';
 
 const label = (k: string) => `option imap.${k}`;
+const resolveSettings = (id: string, layers: RawSettings[], l: (k: string) => string) => requireProtocol(id, 'test').resolve(layers, l);
 
 describe('settings resolution', () => {
   it('derives the default port from security', () => {

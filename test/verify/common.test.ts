@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
 import net from 'node:net';
 
-import { classifyError, describe as describeResult, endpoint, scrubSecret } from '../../src/protocols/classify.js';
-import { verifiers } from '../../src/protocols/index.js';
-import type { VerifySettings } from '../../src/protocols/types.js';
+import { classifyError, describe as describeResult, endpoint, scrubSecret } from '../../src/protocols/common/classify.js';
+import type { Verifier, VerifySettings } from '../../src/protocols/common/types.js';
+import { verifyImap } from '../../src/protocols/imap/verifier.js';
+import { verifyPop3 } from '../../src/protocols/pop3/verifier.js';
+import { allProtocols } from '../../src/protocols/registry.js';
+import { verifySmtp } from '../../src/protocols/smtp/verifier.js';
 import type { Peers } from '../harness/peers.js';
 import { assertNoSecret, expectCode, LOCAL, openSockets, peers, socketsSettle } from './fixture.js';
 
@@ -94,7 +97,7 @@ describe('verifiers: common behaviour', function () {
         else if (line === 'QUIT') sock.end('+OK\r\n');
       }, '+OK fake POP3\r\n');
       try {
-        const r = await expectCode(verifiers.pop3, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, secret, 'Unauthorized');
+        const r = await expectCode(verifyPop3, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, secret, 'Unauthorized');
         assert.match(r.message, /\*\*\*/);
       } finally {
         await srv.close();
@@ -106,7 +109,7 @@ describe('verifiers: common behaviour', function () {
         else if (line.startsWith('PASS')) sock.write('-ERR [SYS/TEMP] try again later\r\n');
       }, '+OK fake POP3\r\n');
       try {
-        await expectCode(verifiers.pop3, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'whatever-secret', 'Unavailable');
+        await expectCode(verifyPop3, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'whatever-secret', 'Unavailable');
       } finally {
         await srv.close();
       }
@@ -120,7 +123,7 @@ describe('verifiers: common behaviour', function () {
         else sock.write(`${tag} BAD unknown\r\n`);
       }, '* OK [CAPABILITY IMAP4rev1] fake IMAP\r\n');
       try {
-        const r = await expectCode(verifiers.imap, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, secret, 'Unauthorized');
+        const r = await expectCode(verifyImap, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, secret, 'Unauthorized');
         assert.match(r.message, /LOGIN "alice" "\*\*\*"/);
       } finally {
         await srv.close();
@@ -133,7 +136,7 @@ describe('verifiers: common behaviour', function () {
         else sock.write(`${tag} BAD unknown\r\n`);
       }, '* OK [CAPABILITY IMAP4rev1] fake IMAP\r\n');
       try {
-        await expectCode(verifiers.imap, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'some-secret-1', 'Unavailable');
+        await expectCode(verifyImap, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'some-secret-1', 'Unavailable');
       } finally {
         await srv.close();
       }
@@ -141,7 +144,7 @@ describe('verifiers: common behaviour', function () {
     it('SMTP: 421 greeting → Unavailable', async () => {
       const srv = await fakeServer(() => undefined, '421 fake.example Service not available, too busy\r\n');
       try {
-        await expectCode(verifiers.smtp, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'some-secret-2', 'Unavailable');
+        await expectCode(verifySmtp, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'some-secret-2', 'Unavailable');
       } finally {
         await srv.close();
       }
@@ -151,12 +154,15 @@ describe('verifiers: common behaviour', function () {
   describe('with the real servers', () => {
     let p: Peers;
     let baseline: number;
+    /** The verifier of every built-in protocol, loaded as the verifier thread loads them. */
+    const verifiers: Record<string, Verifier> = {};
     before(async () => {
       p = await peers();
+      for (const plugin of allProtocols()) if (plugin.loadVerifier) verifiers[plugin.id] = await plugin.loadVerifier();
       baseline = await socketsSettle(0, 500);
     });
 
-    const silentSettings = (): Record<keyof typeof verifiers, VerifySettings> => ({
+    const silentSettings = (): Record<string, VerifySettings> => ({
       imap: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       smtp: { host: LOCAL, port: p.ports.silent, security: 'starttls', username: 'u' },
       pop3: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
@@ -165,14 +171,16 @@ describe('verifiers: common behaviour', function () {
       sftp: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
     });
 
-    it('verifiers has the six protocols', () => {
-      assert.deepEqual(Object.keys(verifiers).sort(), ['caldav', 'carddav', 'imap', 'pop3', 'sftp', 'smtp']);
+    it('every built-in protocol has a verifier, and this suite covers each', () => {
+      const ids = allProtocols().filter((x) => x.verifier.thread).map((x) => x.id).sort();
+      assert.deepEqual(Object.keys(verifiers).sort(), ids);
+      assert.deepEqual(Object.keys(silentSettings()).sort(), ids);
     });
 
     it('every verifier times out on a silent server within timeoutMs + 1 s, all at once', async () => {
       const s = silentSettings();
       await Promise.all(Object.entries(verifiers).map(([name, verify]) =>
-        expectCode(verify, s[name as keyof typeof verifiers], 'silent-secret', 'Timeout', { timeoutMs: 800 })));
+        expectCode(verify, s[name]!, 'silent-secret', 'Timeout', { timeoutMs: 800 })));
     });
 
     it("the caller's signal cancels an attempt at once (Unknown, 'cancelled')", async () => {
@@ -181,7 +189,7 @@ describe('verifiers: common behaviour', function () {
         const ac = new AbortController();
         setTimeout(() => ac.abort(), 100);
         const t0 = performance.now();
-        const r = await verify(s[name as keyof typeof verifiers], 'cancel-secret', { timeoutMs: 10_000, signal: ac.signal });
+        const r = await verify(s[name]!, 'cancel-secret', { timeoutMs: 10_000, signal: ac.signal });
         const ms = performance.now() - t0;
         assert.equal(r.code, 'Unknown', `${name}: ${r.message}`);
         assert.match(r.message, /cancelled/);
@@ -190,12 +198,12 @@ describe('verifiers: common behaviour', function () {
     });
 
     it('an AbortSignal.timeout() of the caller counts as Timeout', async () => {
-      const r = await verifiers.caldav(silentSettings().caldav, 'x-secret', { timeoutMs: 10_000, signal: AbortSignal.timeout(200) });
+      const r = await verifiers.caldav!(silentSettings().caldav, 'x-secret', { timeoutMs: 10_000, signal: AbortSignal.timeout(200) });
       assert.equal(r.code, 'Timeout', r.message);
     });
 
     it('an already aborted signal resolves immediately', async () => {
-      const r = await verifiers.imap({ host: LOCAL, port: p.ports.imap, security: 'none', username: p.user }, p.password, { timeoutMs: 5000, signal: AbortSignal.abort() });
+      const r = await verifiers.imap!({ host: LOCAL, port: p.ports.imap, security: 'none', username: p.user }, p.password, { timeoutMs: 5000, signal: AbortSignal.abort() });
       assert.equal(r.code, 'Unknown');
     });
 

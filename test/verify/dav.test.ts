@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 
-import { verifyCalDav, verifyCardDav } from '../../src/protocols/dav.js';
-import type { Verifier, VerifySettings } from '../../src/protocols/types.js';
+import { verifyCalDav, verifyCardDav } from '../../src/protocols/common/dav.js';
+import type { Verifier, VerifySettings } from '../../src/protocols/common/types.js';
 import type { Peers } from '../harness/peers.js';
 import { expectCode, LOCAL, openSockets, peers, socketsSettle, wrong } from './fixture.js';
 

@@ -2,7 +2,7 @@
 // use, stopped by a root-level after hook), and the assertions every case makes.
 import { strict as assert } from 'node:assert';
 
-import type { Verifier, VerifyCode, VerifyResult, VerifySettings } from '../../src/protocols/types.js';
+import type { Verifier, VerifyCode, VerifyResult, VerifySettings } from '../../src/protocols/common/types.js';
 import { startPeers, type Peers } from '../harness/peers.js';
 
 let started: Promise<Peers> | undefined;

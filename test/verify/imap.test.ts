@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 
-import { verifyImap } from '../../src/protocols/imap.js';
-import type { VerifySettings } from '../../src/protocols/types.js';
+import { verifyImap } from '../../src/protocols/imap/verifier.js';
+import type { VerifySettings } from '../../src/protocols/common/types.js';
 import { startLatencyProxy, type Peers } from '../harness/peers.js';
 import { expectCode, LOCAL, openSockets, peers, socketsSettle, wrong } from './fixture.js';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 
-import { verifyPop3 } from '../../src/protocols/pop3.js';
-import type { VerifySettings } from '../../src/protocols/types.js';
+import { verifyPop3 } from '../../src/protocols/pop3/verifier.js';
+import type { VerifySettings } from '../../src/protocols/common/types.js';
 import type { Peers } from '../harness/peers.js';
 import { expectCode, LOCAL, openSockets, peers, socketsSettle, wrong } from './fixture.js';
 

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { verifySftp } from '../../src/protocols/sftp.js';
-import type { VerifySettings } from '../../src/protocols/types.js';
+import { verifySftp } from '../../src/protocols/sftp/verifier.js';
+import type { VerifySettings } from '../../src/protocols/common/types.js';
 import type { Peers } from '../harness/peers.js';
 import { expectCode, LOCAL, openSockets, peers, socketsSettle, wrong } from './fixture.js';
 
@@ -66,23 +66,23 @@ describe('SFTP verifier (OpenSSH)', function () {
 
   describe('host key', () => {
     it('pinned key that matches → Ok', async () => {
-      const r = await expectCode(verifySftp, sftp({ hostKey: p.sftpHostKey }), p.sftpPassword, 'Ok');
+      const r = await expectCode(verifySftp, sftp({ hostkey: p.sftpHostKey }), p.sftpPassword, 'Ok');
       assert.equal(r.hostKey, p.sftpHostKey);
     });
     it('pinned key with base64 padding and without the SHA256: prefix → Ok', async () => {
-      await expectCode(verifySftp, sftp({ hostKey: p.sftpHostKey.slice('SHA256:'.length) + '=' }), p.sftpKey, 'Ok');
+      await expectCode(verifySftp, sftp({ hostkey: p.sftpHostKey.slice('SHA256:'.length) + '=' }), p.sftpKey, 'Ok');
     });
     it('changed key → HostKeyChanged, naming both keys', async () => {
-      const r = await expectCode(verifySftp, sftp({ hostKey: CHANGED }), p.sftpPassword, 'HostKeyChanged');
+      const r = await expectCode(verifySftp, sftp({ hostkey: CHANGED }), p.sftpPassword, 'HostKeyChanged');
       assert.equal(r.hostKey, p.sftpHostKey, 'the presented key is reported so it can be re-pinned');
       assert.ok(r.message.includes(CHANGED) && r.message.includes(p.sftpHostKey), r.message);
     });
     it('changed key: the secret never reaches the server', async () => {
       const before = await authLines();
       // even a wrong password reports HostKeyChanged: authentication never started
-      await expectCode(verifySftp, sftp({ hostKey: CHANGED }), wrong(p.sftpPassword), 'HostKeyChanged');
-      await expectCode(verifySftp, sftp({ hostKey: CHANGED }), p.sftpPassword, 'HostKeyChanged');
-      await expectCode(verifySftp, sftp({ hostKey: CHANGED }), p.sftpKey, 'HostKeyChanged');
+      await expectCode(verifySftp, sftp({ hostkey: CHANGED }), wrong(p.sftpPassword), 'HostKeyChanged');
+      await expectCode(verifySftp, sftp({ hostkey: CHANGED }), p.sftpPassword, 'HostKeyChanged');
+      await expectCode(verifySftp, sftp({ hostkey: CHANGED }), p.sftpKey, 'HostKeyChanged');
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(await authLines(), before, 'sshd logged no authentication attempt');
       assert.ok(!(await sshdLog()).includes(p.sftpPassword));

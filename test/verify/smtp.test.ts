@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 
-import { verifySmtp } from '../../src/protocols/smtp.js';
-import type { VerifySettings } from '../../src/protocols/types.js';
+import { verifySmtp } from '../../src/protocols/smtp/verifier.js';
+import type { VerifySettings } from '../../src/protocols/common/types.js';
 import type { Peers } from '../harness/peers.js';
 import { expectCode, LOCAL, openSockets, peers, socketsSettle, wrong } from './fixture.js';
 

@@ -3,10 +3,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
 
-import { VerifyFailure } from './classify.js';
-import { runVerification } from './run.js';
-import { bareHost, tlsOptions } from './trust.js';
-import type { Verifier } from './types.js';
+import { VerifyFailure } from '../common/classify.js';
+import { runVerification } from '../common/run.js';
+import { bareHost, tlsOptions } from '../common/trust.js';
+import type { Verifier } from '../common/types.js';
 
 /** Reads CRLF-terminated lines; a pending read fails with the socket's error or on close. */
 class Lines {

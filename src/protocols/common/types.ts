@@ -27,7 +27,9 @@ export interface VerifySettings {
   /** path of a PEM file of extra trusted CA or pinned self-signed cert */
   ca?: string;
   /** SFTP: pinned host key, 'SHA256:<base64>' as OpenSSH prints */
-  hostKey?: string;
+  hostkey?: string;
+  /** Any other setting of the protocol, by its option key. */
+  [key: string]: string | number | undefined;
 }
 
 export interface VerifyResult {
@@ -41,6 +43,8 @@ export interface VerifyResult {
 export interface VerifyOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Named secrets of the account the protocol asked for besides its login secret (ProtocolPlugin.secrets). */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 export type Verifier = (settings: VerifySettings, secret: string, options: VerifyOptions) => Promise<VerifyResult>;

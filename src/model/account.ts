@@ -1,18 +1,19 @@
 /** The account model and the naming rules: ids, user-name normalisation, duplicate keys. */
 import { createHash } from 'node:crypto';
 import type { Provider } from '../providers/catalogue.js';
-import type { Protocol } from './protocols.js';
-import type { ProtocolSettings } from './settings.js';
+import type { Settings } from '../protocols/plugin.js';
 import { invalidArgument } from '../errors.js';
-import { checkText } from './validate.js';
+import { checkText } from '../util/validate.js';
 
 export interface AccountConfig {
   id: string;
   name: string;
   provider: string;
   username: string;
-  protocols: Protocol[];
-  settings: Partial<Record<Protocol, ProtocolSettings>>;
+  /** Enabled protocol ids, in the account's order. */
+  protocols: string[];
+  /** Resolved settings of each enabled protocol. */
+  settings: Record<string, Settings>;
   /** Names of the secrets stored in the Secret Service; never values. */
   credentials: string[];
 }
@@ -60,6 +61,6 @@ export function normaliseUsername(provider: Provider, identifier: string): strin
 export function duplicateKey(config: Pick<AccountConfig, 'provider' | 'username' | 'settings'>, manual: boolean): string {
   const key = `${config.provider}\n${config.username.toLowerCase()}`;
   if (!manual) return key;
-  const own = config.settings[config.provider as Protocol];
-  return `${key}\n${(own?.host ?? '').toLowerCase()}`;
+  const own = config.settings[config.provider];
+  return `${key}\n${String(own?.host ?? '').toLowerCase()}`;
 }

@@ -4,10 +4,10 @@
 import net from 'node:net';
 import { createTransport } from 'nodemailer';
 
-import { errorFacts, VerifyFailure } from './classify.js';
-import { runVerification, type ProtocolClassifier } from './run.js';
-import { bareHost, tlsOptions } from './trust.js';
-import type { Verifier } from './types.js';
+import { errorFacts, VerifyFailure } from '../common/classify.js';
+import { runVerification, type ProtocolClassifier } from '../common/run.js';
+import { bareHost, tlsOptions } from '../common/trust.js';
+import type { Verifier } from '../common/types.js';
 
 const classifySmtp: ProtocolClassifier = (err) => {
   if (err instanceof VerifyFailure) return undefined;

@@ -7,7 +7,8 @@
 // failures expired before hostname mismatch before untrusted.
 import type { VerifyCode, VerifyResult, VerifySettings } from './types.js';
 
-export type ProtocolName = 'IMAP' | 'SMTP' | 'POP3' | 'CalDAV' | 'CardDAV' | 'SFTP';
+/** The protocol's title as people read it (IMAP, CalDAV, FTP, ...). */
+export type ProtocolName = string;
 
 /** A failure a verifier determined itself (auth rejected, folder missing, host key changed, …). */
 export class VerifyFailure extends Error {

@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { Client, type FileEntry, type SFTPWrapper } from 'ssh2';
 
-import { errorFacts, VerifyFailure } from './classify.js';
-import { runVerification, type ProtocolClassifier } from './run.js';
-import { bareHost } from './trust.js';
-import type { Verifier } from './types.js';
+import { errorFacts, VerifyFailure } from '../common/classify.js';
+import { runVerification, type ProtocolClassifier } from '../common/run.js';
+import { bareHost } from '../common/trust.js';
+import type { Verifier } from '../common/types.js';
 
 /** 'SHA256:<base64 without padding>' of an SSH public key blob. */
 export function hostKeyFingerprint(keyBlob: Buffer): string {
@@ -38,7 +38,7 @@ export const verifySftp: Verifier = (settings, secret, options) =>
   runVerification('SFTP', settings ? { ...settings, security: settings.security ?? 'none' } : settings, secret, options, async (ctx) => {
     const keyAuth = /^\s*-----BEGIN /.test(secret);
     ctx.keyAuth = keyAuth;
-    const pinned = settings.hostKey ? normalizePin(settings.hostKey) : undefined;
+    const pinned = settings.hostkey ? normalizePin(settings.hostkey) : undefined;
     let keyChanged = false;
     const client = new Client();
     ctx.defer(() => client.destroy());

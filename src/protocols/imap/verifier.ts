@@ -2,10 +2,10 @@
 // that `path` exists when set, LOGOUT.
 import { ImapFlow } from 'imapflow';
 
-import { errorFacts, VerifyFailure } from './classify.js';
-import { runVerification, type ProtocolClassifier } from './run.js';
-import { bareHost, tlsOptions } from './trust.js';
-import type { Verifier } from './types.js';
+import { errorFacts, VerifyFailure } from '../common/classify.js';
+import { runVerification, type ProtocolClassifier } from '../common/run.js';
+import { bareHost, tlsOptions } from '../common/trust.js';
+import type { Verifier } from '../common/types.js';
 
 const classifyImap: ProtocolClassifier = (err) => {
   if (err instanceof VerifyFailure) return undefined;

@@ -1,0 +1,75 @@
+/**
+ * The one shape of every protocol, built in or third-party (DESIGN.md section 9). The core
+ * (accounts, store, bus, checker, catalogue) takes everything protocol-specific from here:
+ * the settings and how they resolve, the D-Bus interface, the secrets, the verifier, and what
+ * a successful check teaches (SFTP's host key). Built-ins live in `src/protocols/<id>/plugin.ts`.
+ */
+import type { Verifier, VerifyResult } from './common/types.js';
+
+/** How a setting is validated and shown; every kind but `port` is a string (D-Bus `s`). */
+export type SettingKind =
+  | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list';
+
+export interface SettingSpec {
+  /** Lower-case key: option `<protocol>.<key>`, INI key in section `[<protocol>]`. */
+  readonly key: string;
+  /** The read-only property on the protocol's interface (`host` → `Host`). */
+  readonly property: string;
+  readonly kind: SettingKind;
+  /** `enum`: the accepted values. */
+  readonly values?: readonly string[];
+  /** For people: shown by ListProtocols, the CLI and the window. */
+  readonly doc: string;
+}
+
+/** Unvalidated settings as they come from options, provider files or account files. */
+export type RawSettings = Record<string, unknown>;
+
+/** Resolved settings: every key of the protocol's spec, strings and port numbers. */
+export type Settings = Record<string, string | number>;
+
+/** Names a key in error messages: `option imap.port`, `[imap] port`. */
+export type Label = (key: string) => string;
+
+export interface ProtocolPlugin {
+  /** Lower-case id: `imap`, `ftp`, `matrix`. Option prefix, INI section, Protocols entry. */
+  readonly id: string;
+  /** As people write it: `IMAP`, `CalDAV`. */
+  readonly title: string;
+  /** The D-Bus interface exported on an account that enables it; its XML is in interfaces/. */
+  readonly iface: string;
+  readonly settings: readonly SettingSpec[];
+  /**
+   * Secret names the verifier reads besides the login secret (an OpenVPN key, a passphrase).
+   * The login secret is the one named after the protocol, else `password`.
+   */
+  readonly secrets: readonly string[];
+  /** True when the protocol cannot check without the login secret (false: a certificate-only VPN). */
+  readonly needsLoginSecret: boolean;
+  /**
+   * Merges layers of raw settings, lowest first (provider defaults, then the account's own),
+   * validates them and fills in what derives (default ports, URLs). Throws InvalidArgument
+   * naming the key with `label`.
+   */
+  resolve(layers: readonly RawSettings[], label: Label): Settings;
+  /** What an account file keeps of resolved settings (derived values are left out). */
+  stored(settings: Settings): RawSettings;
+  /**
+   * The verifier. `thread`: loaded and run on the verifier thread (built-ins with heavy client
+   * libraries); otherwise run on the service's thread (a helper process, an in-process test).
+   */
+  readonly verifier: { readonly thread: true } | { readonly thread: false; readonly verify: Verifier };
+  /** Loads the verifier module on the verifier thread (thread verifiers only). */
+  loadVerifier?(): Promise<Verifier>;
+  /** What a successful check teaches, as new settings to store (SFTP pins the host key); undefined: nothing. */
+  learn?(result: VerifyResult, settings: Settings): Settings | undefined;
+}
+
+/** `host` → `Host`, `client_id` → `ClientId`: the D-Bus property of a setting key. */
+export const propertyName = (key: string): string =>
+  key.split(/[_-]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+
+/** The secret a protocol logs in with: the one named after it, else `password`; undefined if neither is stored. */
+export function loginSecret(plugin: Pick<ProtocolPlugin, 'id'>, names: readonly string[]): string | undefined {
+  return names.includes(plugin.id) ? plugin.id : names.includes('password') ? 'password' : undefined;
+}

@@ -1,0 +1,69 @@
+/**
+ * Every protocol the service knows: the built-ins (one folder each, listed by the build) and
+ * those registered at start-up (third-party descriptors) or in-process (tests). Ids and
+ * interfaces are unique; a built-in is never replaced.
+ */
+import { AccountsError } from '../errors.js';
+import { BUILTIN_PROTOCOLS } from './builtin.js';
+import type { ProtocolPlugin } from './plugin.js';
+
+export const PROTOCOL_ID = /^[a-z][a-z0-9]{0,31}$/;
+const INTERFACE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+
+const plugins = new Map<string, ProtocolPlugin>();
+const builtins = new Set<string>();
+
+/** Checks a plugin's shape; throws an Error saying what is wrong. */
+function checkPlugin(p: ProtocolPlugin): void {
+  if (!PROTOCOL_ID.test(p.id)) throw new Error(`'${p.id}' is not a valid protocol id (a-z then a-z, 0-9; at most 32)`);
+  if (!INTERFACE.test(p.iface) || p.iface.length > 255) throw new Error(`'${p.iface}' is not a valid D-Bus interface name`);
+  const keys = new Set<string>();
+  for (const s of p.settings) {
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(s.key)) throw new Error(`setting '${s.key}' is not a valid key (a-z, 0-9, '_', '-')`);
+    if (keys.has(s.key)) throw new Error(`setting '${s.key}' is listed twice`);
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(s.property)) throw new Error(`setting '${s.key}': bad property name '${s.property}'`);
+    keys.add(s.key);
+  }
+}
+
+/** Adds a protocol; refuses an id or interface already taken. */
+export function registerProtocol(p: ProtocolPlugin): void {
+  checkPlugin(p);
+  const taken = plugins.get(p.id);
+  if (taken) throw new Error(`protocol id '${p.id}' is already taken by ${builtins.has(p.id) ? 'a built-in protocol' : `the plugin of ${taken.iface}`}`);
+  for (const other of plugins.values()) {
+    if (other.iface === p.iface) throw new Error(`interface ${p.iface} is already used by protocol ${other.id}`);
+  }
+  plugins.set(p.id, p);
+}
+
+/** Removes a registered (not built-in) protocol; for tests. */
+export function unregisterProtocol(id: string): void {
+  if (!builtins.has(id)) plugins.delete(id);
+}
+
+for (const p of BUILTIN_PROTOCOLS) {
+  registerProtocol(p);
+  builtins.add(p.id);
+}
+
+export const isBuiltin = (id: string): boolean => builtins.has(id);
+
+export const findProtocol = (id: string): ProtocolPlugin | undefined => plugins.get(id);
+
+export const isProtocol = (id: string): boolean => plugins.has(id);
+
+/** Every protocol, built-ins first, each group by id. */
+export function allProtocols(): ProtocolPlugin[] {
+  const list = [...plugins.values()];
+  return list.sort((a, b) => Number(builtins.has(b.id)) - Number(builtins.has(a.id)) || a.id.localeCompare(b.id));
+}
+
+export const protocolIds = (): string => allProtocols().map((p) => p.id).join(', ');
+
+/** The protocol, or UnsupportedProtocol naming `what` and the known ones. */
+export function requireProtocol(id: string, what: string): ProtocolPlugin {
+  const p = plugins.get(id);
+  if (!p) throw new AccountsError('UnsupportedProtocol', `${what}: '${id.slice(0, 40)}' is not a supported protocol (${protocolIds()})`);
+  return p;
+}

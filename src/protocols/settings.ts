@@ -1,0 +1,62 @@
+/**
+ * Settings validation shared by every protocol: one checker per SettingKind, and merging of
+ * layers. Protocols describe their settings (plugin.ts); none validates its own values.
+ */
+import { invalidArgument } from '../errors.js';
+import { checkAbsolutePath, checkHost, checkPort, checkText, checkUrl } from '../util/validate.js';
+import type { Label, RawSettings, SettingSpec, Settings } from './plugin.js';
+
+export const SECURITIES = ['tls', 'starttls', 'none'] as const;
+export type Security = (typeof SECURITIES)[number];
+export const isSecurity = (s: string): s is Security => (SECURITIES as readonly string[]).includes(s);
+
+const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** Validates one value of a setting; `label` names where it came from. */
+export function checkSetting(spec: SettingSpec, value: unknown, label: string): string | number {
+  if (spec.kind === 'port') return checkPort(value, label);
+  if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
+  if (typeof value !== 'string') throw invalidArgument(`${label} must be a string`);
+  switch (spec.kind) {
+    case 'host': return checkHost(value, label);
+    case 'security':
+      if (!isSecurity(value)) throw invalidArgument(`${label} must be tls, starttls or none, got '${value.slice(0, 40)}'`);
+      return value;
+    case 'enum':
+      if (!spec.values?.includes(value)) throw invalidArgument(`${label} must be one of ${spec.values?.join(', ')}, got '${value.slice(0, 40)}'`);
+      return value;
+    case 'username': return checkText(value, label, 320, true);
+    case 'path': return checkText(value, label, 1024, true);
+    case 'text': return checkText(value, label, 1024, true);
+    case 'list': return checkText(value, label, 4096, true);
+    case 'url': return value === '' ? '' : checkUrl(value, label).href;
+    case 'file': return value === '' ? '' : checkAbsolutePath(value, label);
+    case 'hostkey':
+      if (value !== '' && !HOST_KEY.test(value)) throw invalidArgument(`${label} must be a host key as OpenSSH prints it (SHA256:…) or empty`);
+      return value;
+  }
+}
+
+/** The raw value of each known key in the highest layer that sets it. */
+export function mergeLayers(specs: readonly SettingSpec[], layers: readonly RawSettings[]): RawSettings {
+  const merged: RawSettings = {};
+  for (const layer of layers) {
+    for (const spec of specs) if (layer[spec.key] !== undefined) merged[spec.key] = layer[spec.key];
+  }
+  return merged;
+}
+
+/** Checks every merged value; unset strings become '' and an unset port 0. */
+export function checkAll(specs: readonly SettingSpec[], merged: RawSettings, label: Label): Settings {
+  const out: Settings = {};
+  for (const spec of specs) {
+    const value = merged[spec.key];
+    out[spec.key] = value === undefined ? (spec.kind === 'port' ? 0 : '') : checkSetting(spec, value, label(spec.key));
+  }
+  return out;
+}
+
+/** Settings kept in a file: every non-empty value. */
+export function nonEmpty(settings: Settings): RawSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== '' && v !== 0));
+}
