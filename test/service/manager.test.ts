@@ -53,7 +53,7 @@ describe('Manager.AddAccount', () => {
     assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Imap'), { Host: '127.0.0.1', Port: 993, Security: 'tls', Username: 'me@example.org', Path: 'INBOX', Ca: '' });
     const dav = await f.client.addAccount('caldav', 'dav@example.org', {}, { 'caldav.url': s('http://127.0.0.1:5232/dav/') });
     assert.deepEqual(await f.client.getAll(dav, 'org.pantherx.Accounts.CalDav'), {
-      Host: '127.0.0.1', Port: 5232, Security: 'none', Username: 'dav@example.org', Path: '/dav/', Url: 'http://127.0.0.1:5232/dav/',
+      Host: '127.0.0.1', Port: 5232, Security: 'none', Username: 'dav@example.org', Path: '/dav/', Url: 'http://127.0.0.1:5232/dav/', Ca: '',
     });
   });
 
