@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
 import { Accounts } from './accounts/accounts.js';
-import { loadContract } from './bus/contract.js';
+import { loadContract, settingsInterface, type InterfaceSpec } from './bus/contract.js';
 import { guardParser } from './bus/dbus-next-fixes.js';
 import { BusExporter } from './bus/exporter.js';
 import { useFastReader } from './bus/fast-reader.js';
@@ -12,6 +12,8 @@ import { ObjectServer } from './bus/object-server.js';
 import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
+import { loadPlugins, pluginDirs } from './plugins/descriptors.js';
+import { allProtocols, isBuiltin } from './protocols/registry.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
 import { KeyringSecretStore, type SecretStore } from './secrets/secret-store.js';
@@ -25,6 +27,8 @@ export interface ServiceOptions {
   /** Take the bus name over from a running instance. */
   replace: boolean;
   providerDirs?: string[];
+  /** Where third-party protocol descriptors are looked for, in order (default: the XDG data dirs). */
+  pluginDirs?: string[];
   secrets?: SecretStore;
   secretTimeoutMs?: number;
   /** Check every account at start-up and retry failing ones with backoff. */
@@ -48,12 +52,23 @@ const ALLOW_REPLACEMENT = 0x1;
 const REPLACE_EXISTING = 0x2;
 const DO_NOT_QUEUE = 0x4;
 
+/** The contract plus an interface for each third-party protocol; a built-in must ship its XML. */
+function protocolContract(contract: Map<string, InterfaceSpec>): Map<string, InterfaceSpec> {
+  for (const p of allProtocols()) {
+    if (contract.has(p.iface)) continue;
+    if (isBuiltin(p.id)) throw new Error(`interface ${p.iface} of protocol ${p.id} is missing from ${INTERFACES_DIR}`);
+    contract.set(p.iface, settingsInterface(p.iface, `${p.title} settings of an account, present while ${p.id} is enabled (a third-party protocol).`, p.settings));
+  }
+  return contract;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const started = performance.now();
   guardParser();
   useFastReader();
   const bus = dbus.sessionBus();
-  const contract = loadContract(INTERFACES_DIR);
+  loadPlugins(options.pluginDirs ?? pluginDirs());
+  const contract = protocolContract(loadContract(INTERFACES_DIR));
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
   const store = new AccountStore(options.accountsDir, catalogue);
   const secrets = options.secrets ?? new KeyringSecretStore(options.secretTimeoutMs);

@@ -20,7 +20,7 @@ export interface SecretSource {
 /** Each check is capped; a verifier resolves within its timeout, the race is a safety net. */
 export const CHECK_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_CHECK_TIMEOUT_MS) || 60_000;
 
-type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'>;
+type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'> & { id?: string };
 
 interface Secrets { login: string | null; named: Record<string, string> }
 
@@ -42,7 +42,7 @@ async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secr
     return { ok: false, code: 'Unauthorized', message: `No secret is stored for ${plugin.title}: set '${plugin.id}' or 'password'` };
   }
   const settings = { ...s, username: s.username || config.username } as Parameters<typeof runVerifier>[1];
-  const options = { timeoutMs, secrets: secrets.named };
+  const options = { timeoutMs, secrets: secrets.named, account: config.id ?? '' };
   let timer: NodeJS.Timeout | undefined;
   const cap = new Promise<VerifyResult>((resolve) => {
     const what = s.host ? `${plugin.title} server ${s.host}:${s.port}` : `${plugin.title} check`;

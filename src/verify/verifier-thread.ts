@@ -40,7 +40,7 @@ function ensureWorker(): Worker {
 }
 
 /** Runs a built-in protocol's verifier on the verifier thread. */
-export function runVerifier(protocol: string, settings: VerifySettings, secret: string, options: Pick<VerifyOptions, 'timeoutMs' | 'secrets'>): Promise<VerifyResult> {
+export function runVerifier(protocol: string, settings: VerifySettings, secret: string, options: Pick<VerifyOptions, 'timeoutMs' | 'secrets' | 'account'>): Promise<VerifyResult> {
   const id = ++nextId;
   return new Promise<VerifyResult>((resolve) => {
     pending.set(id, resolve);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseInterfaces, type InterfaceSpec } from '../../src/bus/contract.js';
 import { ROOT as REPO } from '../harness/session.js';
 import { ACCOUNT, MANAGER, ROOT, errorOf, s, as } from '../harness/client.js';
+import { allProtocols } from '../../src/protocols/registry.js';
 import { testSecret, useService } from './fixture.js';
 
 const files = readdirSync(join(REPO, 'interfaces')).filter((f) => f.endsWith('.xml'));
@@ -27,24 +28,35 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   let accountPath: string;
 
   before(async () => {
+    // Every built-in protocol enabled at once, each with the least it needs.
+    const options: Record<string, ReturnType<typeof s>> = {};
+    for (const p of allProtocols()) {
+      if (p.settings.some((x) => x.key === 'url')) options[`${p.id}.url`] = s('http://127.0.0.1:5232/');
+      else options[`${p.id}.host`] = s('127.0.0.1');
+    }
     accountPath = await f.client.addAccount('imap', 'contract@example.org', { password: testSecret() }, {
-      protocols: as(['imap', 'smtp', 'pop3', 'caldav', 'carddav', 'sftp']),
-      'imap.host': s('127.0.0.1'), 'smtp.host': s('127.0.0.1'), 'pop3.host': s('127.0.0.1'),
-      'caldav.url': s('http://127.0.0.1:5232/'), 'carddav.url': s('http://127.0.0.1:5232/'), 'sftp.host': s('127.0.0.1'),
+      protocols: as(allProtocols().map((p) => p.id)), ...options,
     });
   });
 
   it('has one XML file per interface, each with documentation on every member', () => {
-    assert.deepEqual([...declared.keys()].sort(), [
-      'org.pantherx.Accounts.Account', 'org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav',
-      'org.pantherx.Accounts.Imap', 'org.pantherx.Accounts.Manager', 'org.pantherx.Accounts.Pop3',
-      'org.pantherx.Accounts.Sftp', 'org.pantherx.Accounts.Smtp',
-    ]);
+    assert.deepEqual([...declared.keys()].sort(), [ACCOUNT, MANAGER, ...allProtocols().map((p) => p.iface)].sort());
     for (const spec of declared.values()) {
       const members = [spec, ...spec.methods.values(), ...spec.properties.values(), ...spec.signals.values()];
       for (const m of members) {
         const doc = m.annotations.find((a) => a.name === 'org.gtk.GDBus.DocString');
         assert.ok(doc && doc.value.length > 10, `${spec.name} ${m.name} has no doc annotation`);
+      }
+    }
+  });
+
+  it("each protocol's interface has exactly one read-only property per setting, typed by its kind", () => {
+    for (const p of allProtocols()) {
+      const spec = declared.get(p.iface)!;
+      assert.deepEqual([...spec.properties.keys()].sort(), p.settings.map((x) => x.property).sort(), p.iface);
+      for (const x of p.settings) {
+        const prop = spec.properties.get(x.property)!;
+        assert.deepEqual([prop.type, prop.access], [x.kind === 'port' ? 'q' : 's', 'read'], `${p.iface}.${x.property}`);
       }
     }
   });

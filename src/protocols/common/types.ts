@@ -45,6 +45,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Named secrets of the account the protocol asked for besides its login secret (ProtocolPlugin.secrets). */
   secrets?: Readonly<Record<string, string>>;
+  /** The account's id ('' before it exists: ValidateCredentials, AddAccount with verify). */
+  account?: string;
 }
 
 export type Verifier = (settings: VerifySettings, secret: string, options: VerifyOptions) => Promise<VerifyResult>;
