@@ -6,6 +6,10 @@ import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = 'dist/bin';
+// What start-up needs goes into the bundle; every other dependency (the protocols' client
+// libraries, loaded on the first check, and the native keyring addon) stays in node_modules.
+const BUNDLED = ['dbus-next', 'fast-xml-parser', 'ini', 'write-file-atomic'];
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: {
@@ -21,10 +25,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Bundled: what start-up loads. Left to node_modules: the native addon, dbus-next's optional
-  // x11 (never taken on a unix socket), the verifiers' libraries (loaded on the first check
-  // only, and they locate workers, wasm and locale files next to their own sources) and yargs.
-  external: ['@napi-rs/keyring', 'x11', 'imapflow', 'nodemailer', 'tsdav', 'ssh2', 'yargs', 'yargs/*'],
+  // Left to node_modules: dbus-next's optional x11 (never taken on a unix socket), and the
+  // verifiers' libraries (they locate workers, wasm and locale files next to their own sources).
+  external: [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.includes(d)), 'x11', 'yargs/*'],
   // CommonJS dependencies use require, __filename and __dirname; give the ESM bundle them.
   banner: {
     js: [

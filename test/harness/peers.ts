@@ -1,12 +1,12 @@
 // Real servers on loopback for protocol tests: Dovecot (IMAP, POP3, submission), Exim (SMTP),
-// Radicale (CalDAV/CardDAV over HTTP and HTTPS), sshd (SFTP) and timeout peers.
+// Radicale (CalDAV/CardDAV over HTTP and HTTPS), sshd (SFTP), ProFTPD (FTPS) and timeout peers.
 //
 // Everything lives in a fresh temp dir: TLS material and credentials are generated per run,
 // ports are chosen free per run (or PX_PEERS_BASE_PORT, PX_PEERS_BASE_PORT+1, …), every process
 // is recorded by PID and stopped by PID. PX_PEERS_KEEP=1 keeps the temp dir (logs) after stop().
 //
 // Needs root and the Debian packages dovecot-imapd dovecot-pop3d dovecot-submissiond
-// exim4-daemon-light radicale openssh-server openssl (and /usr/bin/python3).
+// exim4-daemon-light radicale openssh-server proftpd-core proftpd-mod-crypto openssl (and /usr/bin/python3).
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { generateCerts, type CertFiles } from './peers/certs.js';
-import { ADDR, BLACKHOLE_PY, dovecotConf, eximConf, radicaleConf, sshdConfig } from './peers/configs.js';
+import { ADDR, BLACKHOLE_PY, dovecotConf, eximConf, proftpdConf, radicaleConf, sshdConfig } from './peers/configs.js';
 import { canConnect, converse, freePorts, ProcessGroup, waitUntil } from './peers/proc.js';
 
 const run = promisify(execFile);
 
-export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'blackhole';
-export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'blackhole'];
+export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'blackhole';
+export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'proftpd', 'blackhole'];
 
 export interface PeerPorts {
   /** Dovecot IMAP, plain + STARTTLS (143-style) */
@@ -47,6 +47,10 @@ export interface PeerPorts {
   https: number;
   /** sshd (SFTP only) on 127.0.0.1 and ::1 */
   ssh: number;
+  /** ProFTPD on 127.0.0.1, explicit FTPS (AUTH TLS required; plain login refused), self-signed certificate */
+  ftp: number;
+  /** ProFTPD on 127.0.0.1, implicit FTPS, self-signed certificate */
+  ftps: number;
   /** 127.0.0.1: accepts connections and never says a word */
   silent: number;
   /** 127.0.0.1: full accept queue, SYNs are dropped (TCP connect times out) */
@@ -81,6 +85,9 @@ export interface Peers {
   sftpHostKey: string;
   /** a directory the SFTP user can list (also its home, the default directory) */
   sftpDir: string;
+  /** virtual FTP user of the ProFTPD peers (a user file, no system account); its home holds `docs/` */
+  ftpUser: string;
+  ftpPassword: string;
   /** which peers run, and their PIDs */
   started: PeerName[];
   pids: Record<string, number>;
@@ -137,8 +144,8 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
   const sftpPassword = randomBytes(15).toString('base64url');
   let sftpUserCreated = false;
 
-  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed] = await freePorts(15);
-  const ports: PeerPorts = { imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, submission: submission!, submissions: submissions!, smtp: smtp!, smtps: smtps!, http: http!, https: https!, ssh: ssh!, silent: silent!, synDrop: synDrop!, closed: closed! };
+  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed, ftp, ftps] = await freePorts(17);
+  const ports: PeerPorts = { imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, submission: submission!, submissions: submissions!, smtp: smtp!, smtps: smtps!, http: http!, https: https!, ssh: ssh!, silent: silent!, synDrop: synDrop!, closed: closed!, ftp: ftp!, ftps: ftps! };
 
   let stopping: Promise<void> | undefined;
   const cleanupSync = () => {
@@ -171,11 +178,12 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
     imapFolder: 'Archive',
     sftpUser: want.has('sshd') ? sftpUser : '', sftpPassword: want.has('sshd') ? sftpPassword : '',
     sftpKey: '', sftpPublicKey: '', sftpHostKey: '', sftpDir: '',
+    ftpUser: `pxftp-${hex}`, ftpPassword: randomBytes(15).toString('base64url'),
     started: [], pids: {}, stop,
   };
 
   try {
-    const needCerts = want.has('dovecot') || want.has('exim') || want.has('radicale');
+    const needCerts = want.has('dovecot') || want.has('exim') || want.has('radicale') || want.has('proftpd');
     const certs = needCerts ? await generateCerts(join(dir, 'certs')) : undefined;
     if (certs) peers.certs = { ca: certs.ca, selfSigned: certs.selfSigned, leaf: certs.leaf, expired: certs.expired };
 
@@ -184,6 +192,7 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
     if (want.has('exim')) starters.push(startExim());
     if (want.has('radicale')) starters.push(startRadicale());
     if (want.has('sshd')) starters.push(startSshd());
+    if (want.has('proftpd')) starters.push(startProftpd());
     if (want.has('blackhole')) starters.push(startBlackhole());
     const results = await Promise.allSettled(starters);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -300,6 +309,25 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
         host: '127.0.0.1', port: ports.ssh, timeoutMs: 1500, steps: [{ expect: /^SSH-2\.0-/m }],
       }), { timeoutMs: 15_000, proc });
       peers.started.push('sshd');
+    }
+
+    async function startProftpd(): Promise<void> {
+      const d = join(dir, 'proftpd');
+      const home = join(d, 'home');
+      await mkdir(join(home, 'docs'), { recursive: true });
+      await run('chown', ['-R', 'nobody:nogroup', home]);
+      await chmod(d, 0o755);
+      const users = join(d, 'users');
+      await runWithInput('ftpasswd', ['--passwd', `--file=${users}`, `--name=${peers.ftpUser}`, '--uid=65534', '--gid=65534',
+        `--home=${home}`, '--shell=/bin/false', '--sha512', '--stdin'], peers.ftpPassword);
+      await chmod(users, 0o600);
+      await Promise.all([{ name: 'proftpd-explicit', port: ports.ftp, implicit: false }, { name: 'proftpd-implicit', port: ports.ftps, implicit: true }].map(async (inst) => {
+        const conf = join(d, `${inst.name}.conf`);
+        await writeFile(conf, proftpdConf({ dir: d, name: inst.name, port: inst.port, users, cert: certs!.selfSigned, key: certs!.selfSignedKey, implicit: inst.implicit }));
+        const proc = group.spawn(inst.name, '/usr/sbin/proftpd', ['-n', '-q', '-c', conf], { log: join(logs, `${inst.name}.log`) });
+        await waitUntil(`${inst.name} (127.0.0.1:${inst.port})`, () => canConnect('127.0.0.1', inst.port), { timeoutMs: 15_000, proc });
+      }));
+      peers.started.push('proftpd');
     }
 
     async function startBlackhole(): Promise<void> {

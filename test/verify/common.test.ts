@@ -169,6 +169,7 @@ describe('verifiers: common behaviour', function () {
       caldav: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
       carddav: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       sftp: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
+      ftp: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
     });
 
     it('every built-in protocol has a verifier, and this suite covers each', () => {

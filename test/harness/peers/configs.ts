@@ -239,6 +239,43 @@ X11Forwarding no
  * - syn-drop: listen(0), never accept(), the accept queue pre-filled, so further SYNs are dropped
  *   and a client's TCP connect itself times out.
  */
+/**
+ * ProFTPD with a passwd-style user file and TLS required: explicit AUTH TLS on one instance,
+ * implicit FTPS on another (one config each; `proftpd -n` stays in the foreground).
+ */
+export function proftpdConf(o: { dir: string; name: string; port: number; users: string; cert: string; key: string; implicit: boolean }): string {
+  return `ServerName "px-accounts test ${o.name}"
+ServerType standalone
+DefaultServer on
+Port ${o.port}
+DefaultAddress 127.0.0.1
+SocketBindTight on
+UseIPv6 off
+User nobody
+Group nogroup
+PidFile ${o.dir}/${o.name}.pid
+ScoreboardFile ${o.dir}/${o.name}.scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+RequireValidShell off
+AuthOrder mod_auth_file.c
+AuthUserFile ${o.users}
+DefaultRoot ~
+TransferLog none
+MaxLoginAttempts 1000
+MaxInstances 200
+LoadModule mod_tls.c
+TLSEngine on
+TLSRequired on
+TLSRSACertificateFile ${o.cert}
+TLSRSACertificateKeyFile ${o.key}
+TLSProtocol TLSv1.2 TLSv1.3
+TLSOptions NoSessionReuseRequired${o.implicit ? ' UseImplicitSSL' : ''}
+TLSVerifyClient off
+`;
+}
+
 export const BLACKHOLE_PY = `import socket, sys, threading, time
 silent_port, drop_port = int(sys.argv[1]), int(sys.argv[2])
 def listener(port, backlog):
