@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { generateCerts, type CertFiles } from './peers/certs.js';
-import { ADDR, BLACKHOLE_PY, dovecotConf, eximConf, proftpdConf, radicaleConf, sshdConfig } from './peers/configs.js';
+import { ADDR, BLACKHOLE_PY, danteConf, dovecotConf, eximConf, proftpdConf, radicaleConf, sshdConfig, tinyproxyConf } from './peers/configs.js';
 import { canConnect, converse, freePorts, ProcessGroup, waitUntil } from './peers/proc.js';
 
 const run = promisify(execFile);
 
-export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'blackhole';
-export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'proftpd', 'blackhole'];
+export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'tinyproxy' | 'dante' | 'blackhole';
+export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'proftpd', 'tinyproxy', 'dante', 'blackhole'];
 
 export interface PeerPorts {
   /** Dovecot IMAP, plain + STARTTLS (143-style) */
@@ -51,6 +51,10 @@ export interface PeerPorts {
   ftp: number;
   /** ProFTPD on 127.0.0.1, implicit FTPS, self-signed certificate */
   ftps: number;
+  /** tinyproxy on 127.0.0.1: HTTP proxy with basic auth (proxyUser / proxyPassword) */
+  httpProxy: number;
+  /** Dante on 127.0.0.1: SOCKS5 with user name/password of the system user (sftpUser / sftpPassword) */
+  socks: number;
   /** 127.0.0.1: accepts connections and never says a word */
   silent: number;
   /** 127.0.0.1: full accept queue, SYNs are dropped (TCP connect times out) */
@@ -88,6 +92,9 @@ export interface Peers {
   /** virtual FTP user of the ProFTPD peers (a user file, no system account); its home holds `docs/` */
   ftpUser: string;
   ftpPassword: string;
+  /** basic-auth credentials of the HTTP proxy peer */
+  proxyUser: string;
+  proxyPassword: string;
   /** which peers run, and their PIDs */
   started: PeerName[];
   pids: Record<string, number>;
@@ -144,8 +151,8 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
   const sftpPassword = randomBytes(15).toString('base64url');
   let sftpUserCreated = false;
 
-  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed, ftp, ftps] = await freePorts(17);
-  const ports: PeerPorts = { imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, submission: submission!, submissions: submissions!, smtp: smtp!, smtps: smtps!, http: http!, https: https!, ssh: ssh!, silent: silent!, synDrop: synDrop!, closed: closed!, ftp: ftp!, ftps: ftps! };
+  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed, ftp, ftps, httpProxy, socks] = await freePorts(19);
+  const ports: PeerPorts = { imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, submission: submission!, submissions: submissions!, smtp: smtp!, smtps: smtps!, http: http!, https: https!, ssh: ssh!, silent: silent!, synDrop: synDrop!, closed: closed!, ftp: ftp!, ftps: ftps!, httpProxy: httpProxy!, socks: socks! };
 
   let stopping: Promise<void> | undefined;
   const cleanupSync = () => {
@@ -176,9 +183,10 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
     dir, user, password, ports, hosts: ADDR,
     certs: { ca: '', selfSigned: '', leaf: '', expired: '' },
     imapFolder: 'Archive',
-    sftpUser: want.has('sshd') ? sftpUser : '', sftpPassword: want.has('sshd') ? sftpPassword : '',
+    sftpUser: want.has('sshd') || want.has('dante') ? sftpUser : '', sftpPassword: want.has('sshd') || want.has('dante') ? sftpPassword : '',
     sftpKey: '', sftpPublicKey: '', sftpHostKey: '', sftpDir: '',
     ftpUser: `pxftp-${hex}`, ftpPassword: randomBytes(15).toString('base64url'),
+    proxyUser: `pxproxy-${hex}`, proxyPassword: randomBytes(15).toString('base64url'),
     started: [], pids: {}, stop,
   };
 
@@ -187,12 +195,16 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
     const certs = needCerts ? await generateCerts(join(dir, 'certs')) : undefined;
     if (certs) peers.certs = { ca: certs.ca, selfSigned: certs.selfSigned, leaf: certs.leaf, expired: certs.expired };
 
+    // sshd and Dante authenticate the same system user.
+    if (want.has('sshd') || want.has('dante')) await createSystemUser();
     const starters: Array<Promise<void>> = [];
     if (want.has('dovecot')) starters.push(startDovecot());
     if (want.has('exim')) starters.push(startExim());
     if (want.has('radicale')) starters.push(startRadicale());
     if (want.has('sshd')) starters.push(startSshd());
     if (want.has('proftpd')) starters.push(startProftpd());
+    if (want.has('tinyproxy')) starters.push(startTinyproxy());
+    if (want.has('dante')) starters.push(startDante());
     if (want.has('blackhole')) starters.push(startBlackhole());
     const results = await Promise.allSettled(starters);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -280,10 +292,6 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
       const home = join(dir, 'sftp-home');
       await mkdir(join(d, 'authorized_keys'), { recursive: true });
       await chmod(d, 0o755);
-      await sweepStaleSftpUsers();
-      await retry(() => run('useradd', ['-M', '-d', home, '-s', '/bin/sh', '-c', 'px-accounts test peer', sftpUser]));
-      sftpUserCreated = true;
-      await retry(() => runWithInput('chpasswd', [], `${sftpUser}:${sftpPassword}\n`));
       await mkdir(join(home, 'docs'), { recursive: true });
       await writeFile(join(home, 'hello.txt'), 'hello from the px-accounts test peer\n');
       await run('chown', ['-R', `${sftpUser}:`, home]);
@@ -309,6 +317,29 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
         host: '127.0.0.1', port: ports.ssh, timeoutMs: 1500, steps: [{ expect: /^SSH-2\.0-/m }],
       }), { timeoutMs: 15_000, proc });
       peers.started.push('sshd');
+    }
+
+    async function createSystemUser(): Promise<void> {
+      await sweepStaleSftpUsers();
+      await retry(() => run('useradd', ['-M', '-d', join(dir, 'sftp-home'), '-s', '/bin/sh', '-c', 'px-accounts test peer', sftpUser]));
+      sftpUserCreated = true;
+      await retry(() => runWithInput('chpasswd', [], `${sftpUser}:${sftpPassword}\n`));
+    }
+
+    async function startTinyproxy(): Promise<void> {
+      const conf = join(dir, 'tinyproxy.conf');
+      await writeFile(conf, tinyproxyConf({ port: ports.httpProxy, user: peers.proxyUser, password: peers.proxyPassword, connectPort: ports.closed }), { mode: 0o644 });
+      const proc = group.spawn('tinyproxy', '/usr/bin/tinyproxy', ['-d', '-c', conf], { log: join(logs, 'tinyproxy.log') });
+      await waitUntil('tinyproxy', () => canConnect('127.0.0.1', ports.httpProxy), { timeoutMs: 15_000, proc });
+      peers.started.push('tinyproxy');
+    }
+
+    async function startDante(): Promise<void> {
+      const conf = join(dir, 'danted.conf');
+      await writeFile(conf, danteConf({ port: ports.socks, log: join(logs, 'danted.log') }));
+      const proc = group.spawn('danted', '/usr/sbin/danted', ['-f', conf], { log: join(logs, 'danted.out') });
+      await waitUntil('danted', () => canConnect('127.0.0.1', ports.socks), { timeoutMs: 15_000, proc });
+      peers.started.push('dante');
     }
 
     async function startProftpd(): Promise<void> {

@@ -170,6 +170,7 @@ describe('verifiers: common behaviour', function () {
       carddav: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       sftp: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
       ftp: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
+      proxy: { host: LOCAL, port: p.ports.silent, type: 'http', security: 'none', username: 'u' },
     });
 
     it('every built-in protocol has a verifier, and this suite covers each', () => {

@@ -276,6 +276,35 @@ TLSVerifyClient off
 `;
 }
 
+/** tinyproxy in the foreground with basic auth; CONNECT only to `connectPort`. */
+export function tinyproxyConf(o: { port: number; user: string; password: string; connectPort: number }): string {
+  return `User nobody
+Group nogroup
+Port ${o.port}
+Listen 127.0.0.1
+Timeout 30
+Allow 127.0.0.1
+BasicAuth ${o.user} ${o.password}
+ConnectPort ${o.connectPort}
+LogLevel Info
+MaxClients 100
+`;
+}
+
+/** Dante SOCKS5 with user name/password checked against system users (RFC 1929). */
+export function danteConf(o: { port: number; log: string }): string {
+  return `logoutput: ${o.log}
+internal: 127.0.0.1 port = ${o.port}
+external: 127.0.0.1
+socksmethod: username
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+`;
+}
+
 export const BLACKHOLE_PY = `import socket, sys, threading, time
 silent_port, drop_port = int(sys.argv[1]), int(sys.argv[2])
 def listener(port, backlog):
