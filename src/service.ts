@@ -13,6 +13,7 @@ import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
 import { loadPlugins, pluginDirs } from './plugins/descriptors.js';
+import { signatureOf } from './protocols/plugin.js';
 import { allProtocols, isBuiltin } from './protocols/registry.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
@@ -57,7 +58,8 @@ function protocolContract(contract: Map<string, InterfaceSpec>): Map<string, Int
   for (const p of allProtocols()) {
     if (contract.has(p.iface)) continue;
     if (isBuiltin(p.id)) throw new Error(`interface ${p.iface} of protocol ${p.id} is missing from ${INTERFACES_DIR}`);
-    contract.set(p.iface, settingsInterface(p.iface, `${p.title} settings of an account, present while ${p.id} is enabled (a third-party protocol).`, p.settings));
+    const properties = [...p.settings.map((s) => ({ ...s, signature: signatureOf(s.kind) })), ...(p.computed ?? []).map((c) => ({ ...c, signature: 's' }))];
+    contract.set(p.iface, settingsInterface(p.iface, `${p.title} settings of an account, present while ${p.id} is enabled (a third-party protocol).`, properties));
   }
   return contract;
 }

@@ -145,8 +145,10 @@ export class Accounts {
     const provider = findProvider(this.catalogue, providerId);
     const parsed = parseOptions(options, 'add');
     const plan = planNewAccount(provider, identifier, parsed);
-    const names = Object.keys(secrets).sort();
     checkSecrets(secrets);
+    // Secrets an import produced (a profile's keys); those given by name win.
+    secrets = { ...parsed.secrets, ...secrets };
+    const names = Object.keys(secrets).sort();
     for (const name of names) checkSecretValue(secrets[name], checkSecretName(name));
     let checked: CheckResults | undefined;
     if (parsed.verify) {
@@ -337,8 +339,10 @@ export class Accounts {
 
   /** ValidateCredentials: the same checks as verify on add, with the given secrets, saving nothing. */
   async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants): Promise<CheckResults> {
-    const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parseOptions(options, 'add'));
+    const parsed = parseOptions(options, 'add');
+    const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parsed);
     checkSecrets(secrets);
+    secrets = { ...parsed.secrets, ...secrets };
     for (const [name, value] of Object.entries(secrets)) checkSecretValue(value, checkSecretName(name));
     return checkProtocols(plan, givenSecrets(secrets));
   }

@@ -15,6 +15,8 @@ export interface ParsedOptions {
   verify?: boolean;
   /** Validated per-protocol overrides. */
   settings: Record<string, RawSettings>;
+  /** Secrets an import produced (a profile's key material), by name. */
+  secrets: Record<string, string>;
 }
 
 export interface VariantLike { signature: string; value: unknown }
@@ -36,10 +38,25 @@ export function parseProtocolList(value: string[], what: string): string[] {
   return out;
 }
 
-function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions): void {
+function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, options: Record<string, VariantLike>, context: 'add' | 'update'): void {
   const dot = key.indexOf('.');
   const plugin = requireProtocol(key.slice(0, dot), `option ${key.slice(0, 60)}`);
   const setting = key.slice(dot + 1);
+  const importer = plugin.imports?.[setting];
+  if (importer) {
+    if (context === 'update') throw invalidArgument(`option ${key} is accepted by AddAccount only: remove the account and add it again, or change its settings`);
+    // Companions (openvpn.profile_dir) are the call's other string options of the protocol.
+    const companions = Object.fromEntries(Object.entries(options)
+      .filter(([k, x]) => k.startsWith(`${plugin.id}.${setting}_`) && x.signature === 's').map(([k, x]) => [k.slice(dot + 1), x.value as string]));
+    const imported = importer(typed(key, v, 's', 'a string') as string, companions);
+    for (const [k, value] of Object.entries(imported.settings)) {
+      const spec = plugin.settings.find((s) => s.key === k);
+      if (spec && (parsed.settings[plugin.id] ??= {})[k] === undefined) parsed.settings[plugin.id]![k] = checkSetting(spec, value, `option ${key} (${k})`);
+    }
+    Object.assign(parsed.secrets, imported.secrets);
+    return;
+  }
+  if (Object.keys(plugin.imports ?? {}).some((name) => setting.startsWith(`${name}_`))) return; // a companion, read above
   const spec = plugin.settings.find((s) => s.key === setting);
   if (!spec) {
     throw invalidArgument(`option ${key.slice(0, 60)} is not a setting of ${plugin.title} (${plugin.settings.map((s) => `${plugin.id}.${s.key}`).join(', ')})`);
@@ -47,6 +64,8 @@ function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions): void 
   let value = v.value;
   if (spec.kind === 'port') {
     if (!INTEGER.has(v.signature)) throw invalidArgument(`option ${key} must be an integer (type 'q'), got type '${v.signature}'`);
+  } else if (spec.kind === 'list' && v.signature === 'as') {
+    value = (v.value as string[]).join(`${spec.separator ?? ','} `);
   } else {
     value = typed(key, v, 's', 'a string');
   }
@@ -55,7 +74,7 @@ function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions): void 
 
 export function parseOptions(options: Record<string, VariantLike>, context: 'add' | 'update'): ParsedOptions {
   checkPlainDict(options, context === 'add' ? 'options' : 'changes');
-  const parsed: ParsedOptions = { settings: {} };
+  const parsed: ParsedOptions = { settings: {}, secrets: {} };
   for (const [key, v] of Object.entries(options)) {
     if (key === 'name') {
       parsed.name = checkText(typed(key, v, 's', 'a string') as string, 'option name', 256);
@@ -64,7 +83,7 @@ export function parseOptions(options: Record<string, VariantLike>, context: 'add
     } else if (key === 'verify' && context === 'add') {
       parsed.verify = typed(key, v, 'b', 'a boolean') as boolean;
     } else if (key.includes('.')) {
-      parseSetting(key, v, parsed);
+      parseSetting(key, v, parsed, options, context);
     } else {
       throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, and <protocol>.<setting> as ListProtocols describes)`);
     }

@@ -63,19 +63,21 @@ class AccountInterface implements ExportedInterface {
 
 /** A protocol's interface: one read-only property per setting of the protocol. */
 class ProtocolInterface implements ExportedInterface {
-  private readonly keys: ReadonlyMap<string, { key: string; username: boolean }>;
-
-  constructor(readonly spec: InterfaceSpec, private readonly plugin: ProtocolPlugin, private readonly state: AccountState) {
-    this.keys = new Map(plugin.settings.map((s) => [s.property, { key: s.key, username: s.kind === 'username' }]));
-  }
+  constructor(readonly spec: InterfaceSpec, private readonly plugin: ProtocolPlugin, private readonly state: AccountState) {}
 
   getProperty(name: string): unknown {
     const s = this.state.config.settings[this.plugin.id];
-    const setting = this.keys.get(name);
-    if (!s || !setting) throw new Error(`no getter for ${this.spec.name}.${name} on ${this.state.config.id}`);
-    const value = s[setting.key];
-    // A protocol's login is the account's user name unless it has its own.
-    return setting.username && !value ? this.state.config.username : value;
+    const setting = this.plugin.settings.find((x) => x.property === name);
+    if (s && setting) {
+      const value = s[setting.key]!;
+      // A protocol's login is the account's user name unless it has its own.
+      if (setting.kind === 'username') return value || this.state.config.username;
+      if (setting.kind === 'list') return String(value).split(setting.separator ?? ',').map((x) => x.trim()).filter(Boolean);
+      return value;
+    }
+    const computed = this.plugin.computed?.find((c) => c.property === name);
+    if (s && computed) return computed.get(s);
+    throw new Error(`no getter for ${this.spec.name}.${name} on ${this.state.config.id}`);
   }
 
   callMethod(name: string): unknown {

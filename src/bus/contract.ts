@@ -74,12 +74,12 @@ export function parseInterfaces(xml: string): InterfaceSpec[] {
  * The interface of a protocol that ships no XML (a third-party descriptor): one read-only
  * property per setting, documented from the setting.
  */
-export function settingsInterface(name: string, doc: string, settings: ReadonlyArray<{ property: string; kind: string; doc: string }>): InterfaceSpec {
+export function settingsInterface(name: string, doc: string, properties: ReadonlyArray<{ property: string; signature: string; doc: string }>): InterfaceSpec {
   const docString = (value: string): Annotation[] => [{ name: 'org.gtk.GDBus.DocString', value }];
   return {
     name, annotations: docString(doc), methods: new Map(), signals: new Map(),
-    properties: new Map(settings.map((s) => [s.property, {
-      name: s.property, type: s.kind === 'port' ? 'q' : 's', access: 'read' as const, annotations: docString(s.doc),
+    properties: new Map(properties.map((s) => [s.property, {
+      name: s.property, type: s.signature, access: 'read' as const, annotations: docString(s.doc),
     }])),
   };
 }

@@ -2,7 +2,7 @@
 import dbus from 'dbus-next';
 import type { Accounts } from '../accounts/accounts.js';
 import { resultsToDBus } from '../verify/results.js';
-import type { ProtocolPlugin } from '../protocols/plugin.js';
+import { signatureOf, type ProtocolPlugin } from '../protocols/plugin.js';
 import { allProtocols, isBuiltin } from '../protocols/registry.js';
 import type { Provider } from '../providers/catalogue.js';
 import type { InterfaceSpec } from './contract.js';
@@ -36,10 +36,11 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
     interface: new Variant('s', p.iface),
     builtin: new Variant('b', isBuiltin(p.id)),
     secrets: new Variant('as', [...p.secrets]),
+    imports: new Variant('as', Object.keys(p.imports ?? {})),
     settings: new Variant('aa{sv}', p.settings.map((s) => ({
       key: new Variant('s', s.key),
       property: new Variant('s', s.property),
-      type: new Variant('s', s.kind === 'port' ? 'q' : 's'),
+      type: new Variant('s', signatureOf(s.kind)),
       kind: new Variant('s', s.kind),
       values: new Variant('as', [...(s.values ?? [])]),
       doc: new Variant('s', s.doc),

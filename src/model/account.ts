@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Provider } from '../providers/catalogue.js';
 import type { Settings } from '../protocols/plugin.js';
+import { findProtocol } from '../protocols/registry.js';
 import { invalidArgument } from '../errors.js';
 import { checkText } from '../util/validate.js';
 
@@ -62,5 +63,6 @@ export function duplicateKey(config: Pick<AccountConfig, 'provider' | 'username'
   const key = `${config.provider}\n${config.username.toLowerCase()}`;
   if (!manual) return key;
   const own = config.settings[config.provider];
-  return `${key}\n${String(own?.host ?? '').toLowerCase()}`;
+  const endpoint = own ? findProtocol(config.provider)?.endpoint?.(own) ?? own.host : '';
+  return `${key}\n${String(endpoint ?? '').toLowerCase()}`;
 }

@@ -6,9 +6,13 @@
  */
 import type { Verifier, VerifyResult } from './common/types.js';
 
-/** How a setting is validated and shown; every kind but `port` is a string (D-Bus `s`). */
+/**
+ * How a setting is validated and shown. On the bus `port` is `q`, `list` is `as` (stored as one
+ * string joined by its separator), every other kind `s`; `certs` is base64 DER certificates
+ * separated by spaces.
+ */
 export type SettingKind =
-  | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list';
+  | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list' | 'certs';
 
 export interface SettingSpec {
   /** Lower-case key: option `<protocol>.<key>`, INI key in section `[<protocol>]`. */
@@ -18,6 +22,8 @@ export interface SettingSpec {
   readonly kind: SettingKind;
   /** `enum`: the accepted values. */
   readonly values?: readonly string[];
+  /** `list`: what separates entries in the stored string (default ','). */
+  readonly separator?: string;
   /** For people: shown by ListProtocols, the CLI and the window. */
   readonly doc: string;
 }
@@ -61,9 +67,21 @@ export interface ProtocolPlugin {
   readonly verifier: { readonly thread: true } | { readonly thread: false; readonly verify: Verifier };
   /** Loads the verifier module on the verifier thread (thread verifiers only). */
   loadVerifier?(): Promise<Verifier>;
+  /** Properties computed from the settings (OpenVPN's Profile), besides one per setting; all `s`. */
+  readonly computed?: readonly { readonly property: string; readonly doc: string; get(settings: Settings): string }[];
+  /**
+   * Options that are not settings but turn into settings and secrets at add (`openvpn.profile`:
+   * a profile imported). Each gets the option's string and the other options of the call.
+   */
+  readonly imports?: Readonly<Record<string, (value: string, companions: Readonly<Record<string, string>>) => { settings: RawSettings; secrets: Record<string, string> }>>;
+  /** The server an account of this protocol talks to, for duplicate keys (default: `host`). */
+  endpoint?(settings: Settings): string;
   /** What a successful check teaches, as new settings to store (SFTP pins the host key); undefined: nothing. */
   learn?(result: VerifyResult, settings: Settings): Settings | undefined;
 }
+
+/** The D-Bus signature of a setting's property. */
+export const signatureOf = (kind: SettingKind): string => (kind === 'port' ? 'q' : kind === 'list' ? 'as' : 's');
 
 /** `host` → `Host`, `client_id` → `ClientId`: the D-Bus property of a setting key. */
 export const propertyName = (key: string): string =>

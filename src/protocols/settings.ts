@@ -2,6 +2,7 @@
  * Settings validation shared by every protocol: one checker per SettingKind, and merging of
  * layers. Protocols describe their settings (plugin.ts); none validates its own values.
  */
+import { X509Certificate } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import { checkAbsolutePath, checkHost, checkPort, checkText, checkUrl } from '../util/validate.js';
 import type { Label, RawSettings, SettingSpec, Settings } from './plugin.js';
@@ -11,6 +12,23 @@ export type Security = (typeof SECURITIES)[number];
 export const isSecurity = (s: string): s is Security => (SECURITIES as readonly string[]).includes(s);
 
 const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+const MAX_CERTS = 256 * 1024;
+
+/** Certificates as base64 DER separated by spaces; each must parse. */
+function checkCerts(value: string, label: string): string {
+  if (value.length > MAX_CERTS) throw invalidArgument(`${label} is too long (at most ${MAX_CERTS} characters)`);
+  const list = value.split(/\s+/).filter(Boolean);
+  for (const [i, b64] of list.entries()) {
+    try {
+      if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) throw new Error('not base64');
+      new X509Certificate(Buffer.from(b64, 'base64'));
+    } catch {
+      throw invalidArgument(`${label}: certificate ${i + 1} is not a base64 DER certificate`);
+    }
+  }
+  return list.join(' ');
+}
 
 /** Validates one value of a setting; `label` names where it came from. */
 export function checkSetting(spec: SettingSpec, value: unknown, label: string): string | number {
@@ -28,7 +46,8 @@ export function checkSetting(spec: SettingSpec, value: unknown, label: string): 
     case 'username': return checkText(value, label, 320, true);
     case 'path': return checkText(value, label, 1024, true);
     case 'text': return checkText(value, label, 1024, true);
-    case 'list': return checkText(value, label, 4096, true);
+    case 'list': return checkText(value, label, 16 * 1024, true);
+    case 'certs': return value === '' ? '' : checkCerts(value, label);
     case 'url': return value === '' ? '' : checkUrl(value, label).href;
     case 'file': return value === '' ? '' : checkAbsolutePath(value, label);
     case 'hostkey':

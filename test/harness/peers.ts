@@ -17,12 +17,13 @@ import { promisify } from 'node:util';
 
 import { generateCerts, type CertFiles } from './peers/certs.js';
 import { ADDR, BLACKHOLE_PY, danteConf, dovecotConf, eximConf, proftpdConf, radicaleConf, sshdConfig, tinyproxyConf } from './peers/configs.js';
+import { startOpenVpn, type VpnPeer } from './peers/openvpn.js';
 import { canConnect, converse, freePorts, ProcessGroup, waitUntil } from './peers/proc.js';
 
 const run = promisify(execFile);
 
-export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'tinyproxy' | 'dante' | 'blackhole';
-export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'proftpd', 'tinyproxy', 'dante', 'blackhole'];
+export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'tinyproxy' | 'dante' | 'openvpn' | 'blackhole';
+export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'proftpd', 'tinyproxy', 'dante', 'openvpn', 'blackhole'];
 
 export interface PeerPorts {
   /** Dovecot IMAP, plain + STARTTLS (143-style) */
@@ -95,6 +96,8 @@ export interface Peers {
   /** basic-auth credentials of the HTTP proxy peer */
   proxyUser: string;
   proxyPassword: string;
+  /** the OpenVPN servers and their PKI (undefined unless the openvpn peer runs) */
+  vpn: VpnPeer | undefined;
   /** which peers run, and their PIDs */
   started: PeerName[];
   pids: Record<string, number>;
@@ -151,7 +154,7 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
   const sftpPassword = randomBytes(15).toString('base64url');
   let sftpUserCreated = false;
 
-  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed, ftp, ftps, httpProxy, socks] = await freePorts(19);
+  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed, ftp, ftps, httpProxy, socks, vpnPassword, vpnCert] = await freePorts(21);
   const ports: PeerPorts = { imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, submission: submission!, submissions: submissions!, smtp: smtp!, smtps: smtps!, http: http!, https: https!, ssh: ssh!, silent: silent!, synDrop: synDrop!, closed: closed!, ftp: ftp!, ftps: ftps!, httpProxy: httpProxy!, socks: socks! };
 
   let stopping: Promise<void> | undefined;
@@ -186,7 +189,7 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
     sftpUser: want.has('sshd') || want.has('dante') ? sftpUser : '', sftpPassword: want.has('sshd') || want.has('dante') ? sftpPassword : '',
     sftpKey: '', sftpPublicKey: '', sftpHostKey: '', sftpDir: '',
     ftpUser: `pxftp-${hex}`, ftpPassword: randomBytes(15).toString('base64url'),
-    proxyUser: `pxproxy-${hex}`, proxyPassword: randomBytes(15).toString('base64url'),
+    proxyUser: `pxproxy-${hex}`, proxyPassword: randomBytes(15).toString('base64url'), vpn: undefined,
     started: [], pids: {}, stop,
   };
 
@@ -205,6 +208,10 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
     if (want.has('proftpd')) starters.push(startProftpd());
     if (want.has('tinyproxy')) starters.push(startTinyproxy());
     if (want.has('dante')) starters.push(startDante());
+    if (want.has('openvpn')) {
+      starters.push(startOpenVpn(join(dir, 'openvpn'), logs, { password: vpnPassword!, cert: vpnCert! }, () => randomBytes(15).toString('base64url'), group)
+        .then((vpn) => { peers.vpn = vpn; peers.started.push('openvpn'); }));
+    }
     if (want.has('blackhole')) starters.push(startBlackhole());
     const results = await Promise.allSettled(starters);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseInterfaces, type InterfaceSpec } from '../../src/bus/contract.js';
 import { ROOT as REPO } from '../harness/session.js';
 import { ACCOUNT, MANAGER, ROOT, errorOf, s, as } from '../harness/client.js';
+import { signatureOf } from '../../src/protocols/plugin.js';
 import { allProtocols } from '../../src/protocols/registry.js';
 import { testSecret, useService } from './fixture.js';
 
@@ -53,11 +54,13 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   it("each protocol's interface has exactly one read-only property per setting, typed by its kind", () => {
     for (const p of allProtocols()) {
       const spec = declared.get(p.iface)!;
-      assert.deepEqual([...spec.properties.keys()].sort(), p.settings.map((x) => x.property).sort(), p.iface);
+      const computed = (p.computed ?? []).map((c) => c.property);
+      assert.deepEqual([...spec.properties.keys()].sort(), [...p.settings.map((x) => x.property), ...computed].sort(), p.iface);
       for (const x of p.settings) {
         const prop = spec.properties.get(x.property)!;
-        assert.deepEqual([prop.type, prop.access], [x.kind === 'port' ? 'q' : 's', 'read'], `${p.iface}.${x.property}`);
+        assert.deepEqual([prop.type, prop.access], [signatureOf(x.kind), 'read'], `${p.iface}.${x.property}`);
       }
+      for (const c of computed) assert.deepEqual([spec.properties.get(c)!.type, spec.properties.get(c)!.access], ['s', 'read']);
     }
   });
 

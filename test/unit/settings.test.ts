@@ -39,7 +39,7 @@ describe('options', () => {
   const v = (signature: string, value: unknown) => ({ signature, value });
   it('parses typed options and refuses unknown keys and wrong types', () => {
     const parsed = parseOptions({ name: v('s', 'Work'), protocols: v('as', ['imap', 'imap', 'smtp']), 'imap.port': v('u', 993) }, 'add');
-    assert.deepEqual(parsed, { name: 'Work', protocols: ['imap', 'smtp'], settings: { imap: { port: 993 } } });
+    assert.deepEqual(parsed, { name: 'Work', protocols: ['imap', 'smtp'], settings: { imap: { port: 993 } }, secrets: {} });
     assert.throws(() => parseOptions({ verify: v('b', true) }, 'update'), /unknown option 'verify'/);
     assert.throws(() => parseOptions({ 'imap.port': v('d', 1.5) }, 'add'), /must be an integer/);
     assert.throws(() => parseOptions({ 'imap.host.x': v('s', 'h') }, 'add'), /not a setting of IMAP/);

@@ -171,6 +171,10 @@ describe('verifiers: common behaviour', function () {
       sftp: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
       ftp: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       proxy: { host: LOCAL, port: p.ports.silent, type: 'http', security: 'none', username: 'u' },
+      openvpn: {
+        host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u', auth: 'password', remotes: `${LOCAL} ${p.ports.silent} tcp-client`,
+        ca: Buffer.from(p.vpn!.ca.replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64'), options: '',
+      },
     });
 
     it('every built-in protocol has a verifier, and this suite covers each', () => {

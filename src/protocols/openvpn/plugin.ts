@@ -1,0 +1,59 @@
+/**
+ * OpenVPN: an account is an imported client profile (AddAccount option `openvpn.profile`, the
+ * .ovpn text, and `openvpn.profile_dir` to resolve files it names). Key material becomes
+ * secrets (key, pkcs12, tls-auth, tls-crypt, tls-crypt-v2, secret; the key's passphrase is
+ * `key-passphrase`, the auth-user-pass password `password`); servers, certificates and options
+ * stay settings. `Profile` gives the profile back without any key material.
+ */
+import { invalidArgument } from '../../errors.js';
+import type { ProtocolPlugin, SettingSpec, Settings } from '../plugin.js';
+import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
+import { importProfile, KEY_BLOCKS, parseOptionList, parseRemotes, settingToPem } from './profile.js';
+
+const settings: readonly SettingSpec[] = [
+  { key: 'remotes', property: 'Remotes', kind: 'list', doc: "Servers in the profile's order, each 'host port proto' (proto udp or tcp)." },
+  { key: 'auth', property: 'Auth', kind: 'enum', values: ['password', 'tls', 'password-tls'], doc: 'password: user name and password (auth-user-pass); tls: client certificate only; password-tls: both.' },
+  { key: 'username', property: 'Username', kind: 'username', doc: "User name for auth-user-pass (the account's Username unless overridden)." },
+  { key: 'options', property: 'Options', kind: 'list', separator: ';', doc: 'The other client directives of the profile, one entry per line (allow-listed: no scripts, plugins, management or files).' },
+  { key: 'ca', property: 'Ca', kind: 'certs', doc: 'CA certificates the server must chain to: base64 DER, separated by spaces.' },
+  { key: 'cert', property: 'Cert', kind: 'certs', doc: 'Client certificate (its private key is the secret key): base64 DER; empty without certificate authentication.' },
+  { key: 'extra_certs', property: 'ExtraCerts', kind: 'certs', doc: 'Intermediate certificates sent with the client certificate: base64 DER, separated by spaces.' },
+];
+
+const block = (name: string, body: string) => `<${name}>\n${body.endsWith('\n') ? body : body + '\n'}</${name}>\n`;
+
+/** The profile without key material; `secrets` adds the key blocks for a check. */
+export function renderProfile(s: Settings, secrets: Readonly<Record<string, string>> = {}): string {
+  let out = 'client\n';
+  const options = parseOptionList(String(s.options ?? ''), 'options');
+  for (const line of options) out += line + '\n';
+  for (const r of parseRemotes(String(s.remotes), 'remotes')) out += `remote ${r.host} ${r.port} ${r.proto}\n`;
+  if (String(s.auth).startsWith('password')) out += 'auth-user-pass\n';
+  if (s.ca) out += block('ca', settingToPem(String(s.ca)));
+  if (s.cert) out += block('cert', settingToPem(String(s.cert)));
+  if (s.extra_certs) out += block('extra-certs', settingToPem(String(s.extra_certs)));
+  for (const name of KEY_BLOCKS) if (secrets[name]) out += block(name, secrets[name]);
+  return out;
+}
+
+const plugin: ProtocolPlugin = {
+  id: 'openvpn', title: 'OpenVPN', iface: 'org.pantherx.Accounts.OpenVpn', settings,
+  secrets: [...KEY_BLOCKS, 'key-passphrase'],
+  // A certificate-only profile has no password.
+  needsLoginSecret: false,
+  resolve(layers, label) {
+    const out = checkAll(settings, mergeLayers(settings, layers), label);
+    if (!out.remotes) throw invalidArgument(`${label('remotes')} is required: import a profile with openvpn.profile`);
+    out.remotes = parseRemotes(String(out.remotes), label('remotes')).map((r) => `${r.host} ${r.port} ${r.proto}`).join(', ');
+    out.options = parseOptionList(String(out.options), label('options')).join('; ');
+    out.auth ||= out.cert ? 'tls' : 'password';
+    return out;
+  },
+  stored: nonEmpty,
+  computed: [{ property: 'Profile', doc: 'The profile as .ovpn text without any key material (add the secrets key, tls-auth, tls-crypt, ... as inline blocks, or let the VPN client ask for them).', get: (s) => renderProfile(s) }],
+  imports: { profile: (text, companions) => importProfile(text, companions.profile_dir) },
+  endpoint: (s) => String(s.remotes).split(/\s+/)[0] ?? '',
+  verifier: { thread: true },
+  loadVerifier: () => import('./verifier.js').then((m) => m.verifyOpenVpn),
+};
+export default plugin;

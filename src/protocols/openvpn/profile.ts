@@ -1,0 +1,239 @@
+/**
+ * OpenVPN profiles (.ovpn) in and out, with an allow-list like NetworkManager-openvpn's
+ * importer: only client options are kept; a directive that runs a program, loads a plugin,
+ * opens a management port, writes or reads files or changes the directory is refused by name.
+ * Key material (<key>, <pkcs12>, <tls-auth>, <tls-crypt>, <tls-crypt-v2>, <secret>) becomes
+ * named secrets; certificates and options stay as settings a person can edit.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { invalidArgument } from '../../errors.js';
+
+export const MAX_PROFILE = 256 * 1024;
+const MAX_REMOTES = 64;
+
+/** Client options kept as they are (their arguments are checked for control characters only). */
+const ALLOWED = new Set([
+  'client', 'tls-client', 'pull', 'dev', 'dev-type', 'proto', 'remote-random', 'remote-random-hostname', 'resolv-retry',
+  'nobind', 'bind', 'persist-key', 'persist-tun', 'persist-remote-ip', 'float', 'port', 'rport', 'lport',
+  'remote-cert-tls', 'remote-cert-ku', 'remote-cert-eku', 'ns-cert-type', 'verify-x509-name', 'x509-username-field',
+  'cipher', 'data-ciphers', 'data-ciphers-fallback', 'ncp-ciphers', 'ncp-disable', 'auth', 'key-direction', 'key-method',
+  'tls-version-min', 'tls-version-max', 'tls-cipher', 'tls-ciphersuites', 'tls-groups', 'tls-cert-profile', 'ecdh-curve',
+  'comp-lzo', 'compress', 'allow-compression', 'auth-nocache', 'auth-retry', 'auth-token', 'reneg-sec', 'reneg-bytes',
+  'reneg-pkts', 'keepalive', 'ping', 'ping-restart', 'ping-exit', 'ping-timer-rem', 'inactive', 'verb', 'mute',
+  'mute-replay-warnings', 'fragment', 'mssfix', 'tun-mtu', 'tun-mtu-extra', 'link-mtu', 'mtu-disc', 'mtu-test',
+  'sndbuf', 'rcvbuf', 'txqueuelen', 'connect-retry', 'connect-retry-max', 'connect-timeout', 'server-poll-timeout',
+  'hand-window', 'tran-window', 'explicit-exit-notify', 'route', 'route-ipv6', 'route-delay', 'route-metric',
+  'route-nopull', 'redirect-gateway', 'redirect-private', 'block-ipv6', 'topology', 'dhcp-option', 'block-outside-dns',
+  'pull-filter', 'ifconfig-nowarn', 'replay-window', 'replay-persist', 'tun-ipv6', 'push-peer-info', 'setenv-safe',
+  'http-proxy-retry', 'socks-proxy-retry', 'allow-pull-fqdn', 'static-challenge', 'peer-fingerprint', 'machine-readable-output',
+  'disable-occ', 'opt-verify', 'mark', 'tls-timeout', 'tls-exit', 'single-session', 'udp-mtu', 'auth-token-user',
+]);
+
+/** Refused with the reason a person needs. */
+const REFUSED: Record<string, string> = {
+  up: 'runs a program', down: 'runs a program', 'route-up': 'runs a program', 'route-pre-down': 'runs a program',
+  ipchange: 'runs a program', 'client-connect': 'runs a program', 'client-disconnect': 'runs a program',
+  'learn-address': 'runs a program', 'auth-user-pass-verify': 'runs a program', 'tls-verify': 'runs a program',
+  iproute: 'runs a program', 'script-security': 'allows running programs', plugin: 'loads a plugin into OpenVPN',
+  management: 'opens a management port', 'management-client': 'opens a management port',
+  'management-query-passwords': 'belongs to the management interface', 'management-hold': 'belongs to the management interface',
+  config: 'reads another configuration file', cd: 'changes the directory', chroot: 'changes the root directory',
+  log: 'writes a file', 'log-append': 'writes a file', status: 'writes a file', writepid: 'writes a file',
+  'tmp-dir': 'names a directory for files', daemon: 'detaches from the caller', syslog: 'changes logging',
+  setenv: 'sets variables for scripts', user: 'changes the user', group: 'changes the group', mlock: 'locks memory',
+  'askpass': 'reads a password from a file (give it as the key-passphrase secret)', 'http-proxy': 'names a proxy (use a proxy account)',
+  'socks-proxy': 'names a proxy (use a proxy account)', 'auth-user-pass-optional': 'is a server option', 'crl-verify': 'reads a file at run time',
+  'capath': 'reads a directory at run time', 'dh': 'is a server option', server: 'is a server option', mode: 'is a server option',
+  'tls-server': 'is a server option', 'ifconfig': 'configures an interface', 'ifconfig-ipv6': 'configures an interface',
+  'pkcs11-providers': 'loads a library', 'engine': 'loads a crypto engine', 'providers': 'loads crypto providers',
+  'dev-node': 'names a device node', 'lladdr': 'changes a link address', 'echo': 'passes commands to a GUI',
+};
+
+/** Blocks holding key material: kept in the Secret Service under these names. */
+export const KEY_BLOCKS = ['key', 'pkcs12', 'tls-auth', 'tls-crypt', 'tls-crypt-v2', 'secret'] as const;
+/** Blocks holding certificates: settings (base64 DER, space-separated), hand-editable. */
+const CERT_BLOCKS = { ca: 'ca', cert: 'cert', 'extra-certs': 'extra_certs' } as const;
+const BLOCKS = new Set<string>([...KEY_BLOCKS, ...Object.keys(CERT_BLOCKS), 'auth-user-pass', 'connection', 'http-proxy-user-pass']);
+
+export interface ImportedProfile {
+  /** Raw settings for the openvpn protocol. */
+  settings: Record<string, string>;
+  /** Key material and the auth-user-pass password, by secret name. */
+  secrets: Record<string, string>;
+}
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
+/** Splits a directive line into words, honouring OpenVPN's quoting. */
+function words(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3])!);
+  return out;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Certificates (PEM) → base64 DER, space-separated; each must parse. */
+export function certsToSetting(pem: string, what: string): string {
+  const blocks = pem.match(PEM_CERT);
+  if (!blocks?.length) throw invalidArgument(`${what} holds no PEM certificate`);
+  return blocks.map((b) => {
+    try {
+      return new X509Certificate(b).raw.toString('base64');
+    } catch {
+      throw invalidArgument(`${what} holds a certificate that cannot be parsed`);
+    }
+  }).join(' ');
+}
+
+/** The setting back to PEM. */
+export function settingToPem(value: string): string {
+  return value.split(/\s+/).filter(Boolean)
+    .map((b64) => `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`).join('');
+}
+
+function checkKeyBlock(name: string, text: string): string {
+  const t = text.trim() + '\n';
+  if (name === 'pkcs12') {
+    if (!/^[A-Za-z0-9+/=\s]+$/.test(t)) throw invalidArgument(`<pkcs12> must be base64`);
+    return t;
+  }
+  if (name === 'key') {
+    if (!/^-----BEGIN (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n[\s\S]+\n-----END (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n$/.test(t)) {
+      throw invalidArgument('<key> is not a PEM private key');
+    }
+    return t;
+  }
+  if (!/-----BEGIN OpenVPN (Static key V1|tls-crypt-v2 client key)-----[\s\S]+-----END OpenVPN (Static key V1|tls-crypt-v2 client key)-----/.test(t)) {
+    throw invalidArgument(`<${name}> is not an OpenVPN static key`);
+  }
+  return t;
+}
+
+/** Reads a file a directive names: absolute, or relative to `dir` (the profile's directory). */
+function readReferenced(directive: string, file: string, dir: string | undefined): string {
+  if (!isAbsolute(file) && !dir) throw invalidArgument(`${directive} ${file}: a relative file needs openvpn.profile_dir (the profile's directory), or inline it as <${directive}>`);
+  const path = isAbsolute(file) ? file : join(dir!, file);
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (text.length > MAX_PROFILE) throw new Error('too large');
+    return text;
+  } catch (err) {
+    throw invalidArgument(`${directive} ${file}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** Parses a profile; throws InvalidArgument naming the line and what is wrong. */
+export function importProfile(text: string, dir?: string): ImportedProfile {
+  if (text.length > MAX_PROFILE) throw invalidArgument(`openvpn.profile is too large (${text.length} characters, at most ${MAX_PROFILE})`);
+  if (text.includes('\u0000')) throw invalidArgument('openvpn.profile is binary, not an OpenVPN profile');
+  if (dir !== undefined && !isAbsolute(dir)) throw invalidArgument('openvpn.profile_dir must be an absolute directory');
+  const settings: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  const options: string[] = [];
+  const remotes: string[] = [];
+  let proto = 'udp';
+  let port = '1194';
+  let password = false;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    const at = `line ${i + 1}`;
+    if (!raw || raw.startsWith('#') || raw.startsWith(';')) continue;
+    if (CONTROL.test(raw)) throw invalidArgument(`openvpn.profile ${at}: control characters`);
+    const block = /^<([a-z0-9-]+)>$/.exec(raw);
+    if (block) {
+      const name = block[1]!;
+      if (!BLOCKS.has(name)) throw invalidArgument(`openvpn.profile ${at}: the block <${name}> is not allowed`);
+      const end = lines.findIndex((l, j) => j > i && l.trim() === `</${name}>`);
+      if (end < 0) throw invalidArgument(`openvpn.profile ${at}: <${name}> is never closed`);
+      const body = lines.slice(i + 1, end).join('\n');
+      i = end;
+      if (name === 'connection' || name === 'http-proxy-user-pass') throw invalidArgument(`openvpn.profile ${at}: <${name}> blocks are not supported; use remote lines`);
+      if (name === 'auth-user-pass') {
+        const [user, pass] = body.split('\n').map((s) => s.trim());
+        if (user) settings.username = user;
+        if (pass) secrets.password = pass;
+        password = true;
+      } else if (name in CERT_BLOCKS) {
+        settings[CERT_BLOCKS[name as keyof typeof CERT_BLOCKS]] = certsToSetting(body, `<${name}>`);
+      } else {
+        secrets[name] = checkKeyBlock(name, body);
+      }
+      continue;
+    }
+    const [directive, ...args] = words(raw.replace(/^--/, ''));
+    const d = directive!.toLowerCase();
+    if (REFUSED[d]) throw invalidArgument(`openvpn.profile ${at}: '${d}' is refused: it ${REFUSED[d]}`);
+    if (d === 'remote') {
+      if (remotes.length >= MAX_REMOTES) throw invalidArgument(`openvpn.profile: more than ${MAX_REMOTES} remote lines`);
+      remotes.push(args.join(' '));
+    } else if (d === 'auth-user-pass') {
+      password = true;
+      if (args[0]) {
+        // A credentials file: its first line is the user name, the second the password.
+        const [user, pass] = readReferenced(d, args[0], dir).split(/\r?\n/).map((s) => s.trim());
+        if (user) settings.username = user;
+        if (pass) secrets.password = pass;
+      }
+    } else if (d in CERT_BLOCKS) {
+      if (!args[0]) throw invalidArgument(`openvpn.profile ${at}: ${d} needs a file`);
+      if (args[0] !== '[inline]') settings[CERT_BLOCKS[d as keyof typeof CERT_BLOCKS]] = certsToSetting(readReferenced(d, args[0], dir), `${d} ${args[0]}`);
+    } else if ((KEY_BLOCKS as readonly string[]).includes(d)) {
+      if (!args[0]) throw invalidArgument(`openvpn.profile ${at}: ${d} needs a file`);
+      if (args[0] !== '[inline]') secrets[d] = checkKeyBlock(d, readReferenced(d, args[0], dir));
+      // tls-auth FILE 1: the direction moves to key-direction
+      if (d === 'tls-auth' && args[1]) options.push(`key-direction ${args[1]}`);
+    } else if (ALLOWED.has(d)) {
+      if (d === 'client') continue; // the profile is always rendered as a client
+      if (d === 'proto' && args[0]) proto = args[0];
+      else if (d === 'port' && args[0]) port = args[0];
+      else options.push([d, ...args.map((a) => (/[\s;"']/.test(a) ? `"${a.replace(/["\\]/g, '\\$&')}"` : a))].join(' '));
+    } else {
+      throw invalidArgument(`openvpn.profile ${at}: '${d.slice(0, 40)}' is not an OpenVPN client option px-accounts accepts`);
+    }
+  }
+  if (remotes.length === 0) throw invalidArgument('openvpn.profile has no remote line');
+  settings.remotes = remotes.map((r) => {
+    const [host, p, pr] = r.split(/\s+/);
+    return [host, p ?? port, pr ?? proto].join(' ');
+  }).join(', ');
+  const tls = !!settings.cert || 'pkcs12' in secrets;
+  settings.auth = password && tls ? 'password-tls' : password ? 'password' : 'tls';
+  if (!settings.ca && !('pkcs12' in secrets) && !('secret' in secrets)) throw invalidArgument('openvpn.profile names no CA certificate (ca or <ca>)');
+  if (options.length) settings.options = options.join('; ');
+  return { settings, secrets };
+}
+
+export interface Remote { host: string; port: number; proto: string }
+
+const PROTOS = new Set(['udp', 'tcp', 'udp4', 'udp6', 'tcp4', 'tcp6', 'tcp-client', 'tcp4-client', 'tcp6-client']);
+const HOST = /^[A-Za-z0-9.-]{1,253}$|^[0-9A-Fa-f:.]{2,45}$/;
+
+/** `host port proto, …` → remotes; throws naming the entry. */
+export function parseRemotes(value: string, label: string): Remote[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw invalidArgument(`${label} must name at least one server (host port proto)`);
+  if (list.length > MAX_REMOTES) throw invalidArgument(`${label}: more than ${MAX_REMOTES} servers`);
+  return list.map((entry) => {
+    const [host, port = '1194', proto = 'udp', ...rest] = entry.split(/\s+/);
+    const n = Number(port);
+    if (!host || !HOST.test(host) || rest.length || !Number.isInteger(n) || n < 1 || n > 65535 || !PROTOS.has(proto)) {
+      throw invalidArgument(`${label}: '${entry.slice(0, 80)}' is not 'host port proto' (proto udp or tcp)`);
+    }
+    return { host, port: n, proto };
+  });
+}
+
+/** Options as stored (`a; b c; …`) → directive lines, each checked against the allow-list again. */
+export function parseOptionList(value: string, label: string): string[] {
+  return value.split(';').map((s) => s.trim()).filter(Boolean).map((line) => {
+    const d = words(line)[0]!.toLowerCase();
+    if (REFUSED[d]) throw invalidArgument(`${label}: '${d}' is refused: it ${REFUSED[d]}`);
+    if (!ALLOWED.has(d)) throw invalidArgument(`${label}: '${d.slice(0, 40)}' is not an OpenVPN client option px-accounts accepts`);
+    if (CONTROL.test(line)) throw invalidArgument(`${label}: control characters`);
+    return line;
+  });
+}
