@@ -35,6 +35,7 @@ const label = (p: string) => (key: string) => `option ${p}.${key}`;
 
 export function planNewAccount(provider: Provider, identifier: string, options: ParsedOptions): NewAccount {
   const username = normaliseUsername(provider, identifier);
+  if (provider.supported.length === 0) throw new AccountsError('UnsupportedProtocol', `provider ${provider.id}: ${provider.notice}`);
   const protocols = options.protocols ?? [...provider.protocols];
   checkSupported(provider, protocols);
   checkOverridesEnabled(options, protocols);

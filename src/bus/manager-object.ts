@@ -19,6 +19,7 @@ export function describeProvider(p: Provider): Record<string, unknown> {
     domain: new Variant('s', p.domain),
     protocols: new Variant('as', [...p.protocols]),
     supported: new Variant('as', [...p.supported]),
+    notice: new Variant('s', p.notice),
   };
   for (const [protocol, raw] of Object.entries(p.servers)) {
     for (const [key, value] of Object.entries(raw ?? {})) {

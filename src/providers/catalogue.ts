@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import ini from 'ini';
 import type { RawSettings } from '../protocols/plugin.js';
 import { allProtocols, findProtocol } from '../protocols/registry.js';
+import { checkSetting } from '../protocols/settings.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
 
@@ -25,6 +26,8 @@ export interface Provider {
   readonly servers: Readonly<Record<string, RawSettings>>;
   /** True for the bare protocols used for manual set-up. */
   readonly manual: boolean;
+  /** What a person should know before adding (a service that ended); '' for none. */
+  readonly notice: string;
 }
 
 export const BUILTIN_PROVIDER_DIR = join(INSTALL_DIR, 'providers');
@@ -49,8 +52,13 @@ export function parseProvider(id: string, text: string): Provider {
     const section = doc[p.id];
     if (typeof section === 'object' && section !== null) {
       const raw: RawSettings = { ...section };
-      // Check the defaults now, so a broken catalogue entry is reported at load, not at add.
-      p.resolve([substitute(raw, 'user@example.org')], (k) => `[${p.id}] ${k}`);
+      // Check each default now, so a broken catalogue entry is reported at load, not at add. A
+      // default may leave a value to the account (a VPN server the user chooses).
+      for (const [key, value] of Object.entries(substitute(raw, 'user@example.org'))) {
+        const spec = p.settings.find((x) => x.key === key);
+        if (!spec) throw new Error(`[${p.id}] ${key} is not a setting of ${p.title} (${p.settings.map((x) => x.key).join(', ')})`);
+        checkSetting(spec, value, `[${p.id}] ${key}`);
+      }
       servers[p.id] = raw;
     }
   }
@@ -61,9 +69,11 @@ export function parseProvider(id: string, text: string): Provider {
     if (!findProtocol(p)) throw new Error(`[provider] protocols: unknown protocol '${p}'`);
     if (!servers[p]) throw new Error(`[provider] protocols lists ${p} but there is no [${p}] section`);
   }
-  if (protocols.length === 0) throw new Error('the provider supports no protocol');
+  const notice = String(head.notice ?? '').trim();
+  // A provider that no longer offers anything we support stays listed, saying so.
+  if (protocols.length === 0 && !notice) throw new Error('the provider supports no protocol (and has no notice saying why)');
   const domain = String(head.domain ?? '').trim().toLowerCase();
-  return { id, name, domain, protocols, supported, servers, manual: false };
+  return { id, name, domain, protocols, supported, servers, manual: false, notice };
 }
 
 /** `{username}` in a provider URL is replaced by the account's (URL-encoded) user name. */
@@ -73,7 +83,7 @@ export function substitute(raw: RawSettings, username: string): RawSettings {
 }
 
 const manualProvider = (id: string, title: string): Provider => ({
-  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true,
+  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true, notice: '',
 });
 
 export class Catalogue {

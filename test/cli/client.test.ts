@@ -72,8 +72,8 @@ describe('client library: calls and typed errors', () => {
     assert.equal(a.statusTime, 0n);
     assert.equal(a.attentionNeeded, false);
     assert.deepEqual(a.credentials, ['password']);
-    assert.deepEqual(a.settings.imap, { host: 'imap.fastmail.com', port: 1993, security: 'tls', username: user, path: '' });
-    assert.deepEqual(a.settings.smtp, { host: 'smtp.fastmail.com', port: 465, security: 'tls', username: user });
+    assert.deepEqual(a.settings.imap, { host: 'imap.fastmail.com', port: 1993, security: 'tls', username: user, path: '', ca: '' });
+    assert.deepEqual(a.settings.smtp, { host: 'smtp.fastmail.com', port: 465, security: 'tls', username: user, ca: '' });
     assert.deepEqual(await client.getAccount(a.path), a, 'by path');
     assert.deepEqual((await client.listAccounts()).find((x) => x.id === a.id), a);
     const updated = await client.updateAccount(a.id, { protocols: ['imap', 'caldav'], settings: { imap: { security: 'starttls', port: 143 } } });

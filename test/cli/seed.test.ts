@@ -19,7 +19,7 @@ describe('px-accounts: the seed examples', () => {
     assert.deepEqual(a.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
     assert.deepEqual(a.credentials, ['password']);
     assert.equal(a.status, 'none');
-    assert.deepEqual(a.settings.imap, { host: 'imap.fastmail.com', port: 993, security: 'tls', username: 'info@pantherx.org', path: '' });
+    assert.deepEqual(a.settings.imap, { host: 'imap.fastmail.com', port: 993, security: 'tls', username: 'info@pantherx.org', path: '', ca: '' });
     // The password went to the keyring, never to the file.
     const got = await f.run(['secret', 'get', 'fastmail_info_at_pantherx_org', 'password']);
     assert.equal(got.stdout, pw + '\n');
@@ -52,7 +52,7 @@ describe('px-accounts: the seed examples', () => {
     const r = await f.run(['add', '-protocol', 'imap', '-account', 'me@example.org', secret(), '-server', 'mail.example.org', '-port', '993', '-path', 'INBOX']);
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(await f.run(['show', 'imap_me_at_example_org', '--json']));
-    assert.deepEqual(a.settings.imap, { host: 'mail.example.org', port: 993, security: 'tls', username: 'me@example.org', path: 'INBOX' });
+    assert.deepEqual(a.settings.imap, { host: 'mail.example.org', port: 993, security: 'tls', username: 'me@example.org', path: 'INBOX', ca: '' });
     assert.equal(a.name, 'me@example.org');
   });
 
