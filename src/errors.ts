@@ -1,16 +1,7 @@
 /** Typed failures of the service; each maps to one D-Bus error name. */
-export const ERROR_PREFIX = 'org.pantherx.Accounts.Error.';
+import { ERROR_PREFIX, type ErrorKind } from './contract/names.js';
 
-export type ErrorKind =
-  | 'NotFound'
-  | 'InvalidArgument'
-  | 'Duplicate'
-  | 'UnknownProvider'
-  | 'UnsupportedProtocol'
-  | 'SecretsUnavailable'
-  | 'AccessDenied'
-  | 'VerificationFailed'
-  | 'Io';
+export { ERROR_PREFIX, type ErrorKind };
 
 export class AccountsError extends Error {
   readonly kind: ErrorKind;

@@ -1,7 +1,4 @@
-export const BUS_NAME = 'org.pantherx.Accounts';
-export const ROOT_PATH = '/org/pantherx/Accounts';
-export const ACCOUNT_PATH_PREFIX = `${ROOT_PATH}/account/`;
-export const MANAGER_IFACE = 'org.pantherx.Accounts.Manager';
-export const ACCOUNT_IFACE = 'org.pantherx.Accounts.Account';
+export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
+import { ACCOUNT_PATH_PREFIX } from '../contract/names.js';
 
 export const accountPath = (id: string) => ACCOUNT_PATH_PREFIX + id;

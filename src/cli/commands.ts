@@ -1,4 +1,6 @@
 /** The px-accounts subcommands, as yargs command modules over the client library. */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import {
   AccountsClientError, STATUSES, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
@@ -7,7 +9,7 @@ import {
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import {
-  accountJson, accountText, accountsTable, jsonLine, providerJson, providersTable, statusJson, statusText, timeText, verifyJson,
+  accountJson, accountText, accountsTable, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText, verifyJson,
   verifyTable,
 } from './format.js';
 import { readSecret } from './input.js';
@@ -78,25 +80,20 @@ function setPairs(values: unknown): Partial<Record<Protocol, SettingsInput>> {
   return out;
 }
 
-/** Settings each known protocol has; a protocol not listed here (a newer service) gets every one. */
-const PROTOCOL_SETTINGS: Record<string, readonly (keyof SettingsInput)[]> = {
-  imap: ['host', 'port', 'security', 'username', 'path'],
-  smtp: ['host', 'port', 'security', 'username'],
-  pop3: ['host', 'port', 'security', 'username'],
-  caldav: ['host', 'port', 'security', 'username', 'path', 'url'],
-  carddav: ['host', 'port', 'security', 'username', 'path', 'url'],
-  sftp: ['host', 'port', 'username', 'path'],
-};
+/** The settings each protocol has, as the service lists them: protocol id → setting keys. */
+async function settingKeys(c: AccountsClient): Promise<Map<string, string[]>> {
+  return new Map((await c.listProtocols()).map((p) => [p.id, p.settings.map((x) => x.key)]));
+}
 
 /**
  * Applies --server, --port, ... to the target protocols: each setting goes to the protocols
  * that have it (-path INBOX with imap and smtp is IMAP's folder). A setting none of them has
  * is passed on anyway, so the service says what is wrong with it.
  */
-function mergeSettings(target: Partial<Record<Protocol, SettingsInput>>, protocols: string[], s: SettingsInput | undefined): void {
+function mergeSettings(target: Partial<Record<Protocol, SettingsInput>>, protocols: string[], s: SettingsInput | undefined, keys: Map<string, string[]>): void {
   if (!s) return;
-  for (const [key, value] of Object.entries(s) as Array<[keyof SettingsInput, string | number]>) {
-    const has = (p: string) => PROTOCOL_SETTINGS[p]?.includes(key) ?? true;
+  for (const [key, value] of Object.entries(s) as Array<[string, string | number]>) {
+    const has = (p: string) => keys.get(p)?.includes(key) ?? true;
     const receivers = protocols.some(has) ? protocols.filter(has) : protocols;
     for (const p of receivers) {
       const settings = (target[p] ??= {}) as Record<string, string | number>;
@@ -119,6 +116,24 @@ async function passwordOf(argv: Args): Promise<string | undefined> {
   }
   if (positional === '') throw new UsageError('the password must not be empty');
   return positional;
+}
+
+/**
+ * --profile FILE: the file's text and directory go to every target protocol that imports a
+ * profile (`<protocol>.profile`, `<protocol>.profile_dir`), as ListProtocols says.
+ */
+async function importProfile(c: AccountsClient, input: AddAccountInput, provider: string, protocols: string[] | undefined, file: string): Promise<void> {
+  const importers = (await c.listProtocols()).filter((p) => p.imports.includes('profile')).map((p) => p.id);
+  const targets = (protocols ?? (await c.listProviders()).find((p) => p.id === provider)?.protocols ?? [provider]).filter((p) => importers.includes(p));
+  if (targets.length === 0) throw new UsageError(`--profile: none of the protocols to enable imports a profile (those that do: ${importers.join(', ') || 'none'})`);
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--profile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  for (const p of targets) Object.assign((input.settings![p] ??= {}), { profile: text, profile_dir: dirname(path) });
 }
 
 function idOf(argv: Args): string {
@@ -145,13 +160,15 @@ identifier is the name.
 Prefer --password-stdin to a PASSWORD argument: arguments are visible to other users in ps.`)
       .positional('password', { type: 'string', describe: 'the password (prefer --password-stdin)' })
       .option('provider', { type: 'string', requiresArg: true, coerce: last, describe: "catalogue id ('px-accounts providers')" })
-      .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'protocols to enable: imap smtp pop3 caldav carddav sftp' })
+      .option('protocol', { type: 'array', string: true, requiresArg: true, describe: "protocols to enable ('px-accounts protocols' lists them)" })
+      .option('profile', { type: 'string', requiresArg: true, coerce: last, describe: 'a profile to import (OpenVPN: the .ovpn file; files it names are read next to it)' })
       .option('account', { type: 'string', requiresArg: true, coerce: last, demandOption: 'give the identifier with --account (an e-mail address or login)', describe: 'identifier: e-mail address or login' })
       .option('name', { type: 'string', requiresArg: true, coerce: last, describe: 'display name (default: the identifier)' })
       .option('password-stdin', { type: 'boolean', default: false, describe: 'read the password from stdin (asks without echo on a terminal)' })
       .option('verify', { type: 'boolean', default: false, describe: 'check the credentials with the servers first; save nothing if that fails' })
       .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
-      .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')),
+      .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')
+      .example('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn --password-stdin', '')),
     handler: async (argv: Args) => {
       begin('add');
       const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
@@ -174,8 +191,9 @@ Prefer --password-stdin to a PASSWORD argument: arguments are visible to other u
           const known = (await c.listProviders()).find((p) => p.id === provider);
           targets = known ? known.protocols : [provider];
         }
-        mergeSettings(input.settings!, targets, server);
+        mergeSettings(input.settings!, targets, server, await settingKeys(c));
       }
+      if (argv.profile !== undefined) await importProfile(c, input, provider, protocols, String(argv.profile));
       let created: Account;
       try {
         created = await c.addAccount(input);
@@ -259,7 +277,7 @@ protocols named with --protocol or --enable, or else to every enabled protocol.`
         if (listed || next.join() !== current!.protocols.join()) changes.protocols = next;
       }
       const targets = listed ?? (enable.length ? enable : changes.protocols ?? current?.protocols ?? []);
-      mergeSettings(settings, targets, server);
+      if (server) mergeSettings(settings, targets, server, await settingKeys(c));
       if (Object.keys(settings).length) changes.settings = settings;
       const a = await c.updateAccount(id, changes);
       if (argv.json) out(jsonLine(accountJson(a)));
@@ -381,6 +399,16 @@ protocols named with --protocol or --enable, or else to every enabled protocol.`
     },
   };
 
+  const protocols: CommandModule = {
+    command: 'protocols',
+    describe: 'list the protocols the service knows (built-in and plugins) and their settings',
+    handler: async (argv: Args) => {
+      begin('protocols');
+      const list = await (await client(argv)).listProtocols();
+      out(argv.json ? jsonLine(list) : protocolsTable(list));
+    },
+  };
+
   const watch: CommandModule = {
     command: 'watch [id]',
     describe: 'print one line per event (added, removed, changed, status) as it happens',
@@ -428,5 +456,5 @@ Prints one line per event until interrupted: added, removed, changed, status, an
     },
   };
 
-  return [add, list, show, edit, remove, secret, status, verify, providers, watch];
+  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, watch];
 }

@@ -1,5 +1,5 @@
 /** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
-import type { Account, Provider, VerifyResults } from '../client/index.js';
+import type { Account, ProtocolInfo, Provider, VerifyResults } from '../client/index.js';
 
 export interface AccountJson {
   id: string;
@@ -43,7 +43,7 @@ export function statusJson(a: Account) {
 }
 
 export function providerJson(p: Provider) {
-  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers };
+  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers, notice: p.notice };
 }
 
 export function verifyJson(id: string, results: VerifyResults) {
@@ -105,7 +105,13 @@ export function accountText(a: Account): string {
 }
 
 export function providersTable(providers: Provider[]): string {
-  return table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN'], providers.map((p) => [p.id, p.name, p.protocols.join(','), p.domain]));
+  const rows = table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN'], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain]));
+  const notices = providers.filter((p) => p.notice).map((p) => `${p.id}: ${p.notice}`);
+  return notices.length ? `${rows}\n\n${notices.join('\n')}` : rows;
+}
+
+export function protocolsTable(protocols: ProtocolInfo[]): string {
+  return table(['ID', 'NAME', 'SETTINGS', 'SOURCE'], protocols.map((p) => [p.id, p.name, p.settings.map((x) => x.key).join(','), p.builtin ? 'built-in' : 'plugin']));
 }
 
 export function verifyTable(results: VerifyResults): string {

@@ -15,7 +15,11 @@ import { INSTALL_DIR } from '../install-dir.js';
 
 export const PROGRAM = 'px-accounts';
 
-const COMMAND_NAMES = ['add', 'list', 'ls', 'show', 'edit', 'remove', 'rm', 'secret', 'status', 'verify', 'providers', 'watch', 'completion'];
+/** Every subcommand and alias, from the command modules themselves (and yargs' completion). */
+const COMMAND_NAMES = [
+  ...commands({} as Context).flatMap((c) => [String(c.command).split(' ')[0]!, ...[c.aliases ?? []].flat().map(String)]),
+  'completion',
+];
 
 function version(): string {
   try {
@@ -40,7 +44,7 @@ function hint(err: AccountsClientError, command: string): string {
     case 'NotFound':
       return /secret/i.test(err.message) ? `'${PROGRAM} show ID' lists the secrets of an account` : `'${PROGRAM} list' shows the accounts`;
     case 'UnknownProvider':
-      return `'${PROGRAM} providers' lists them; for manual set-up use --protocol (imap, smtp, pop3, caldav, carddav, sftp)`;
+      return `'${PROGRAM} providers' lists them; for manual set-up use --protocol ('${PROGRAM} protocols' lists them)`;
     case 'InvalidArgument':
       return `see '${PROGRAM} ${command || ''}${command ? ' ' : ''}--help'`;
     case 'Duplicate':

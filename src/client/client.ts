@@ -9,12 +9,12 @@ import dbus from 'dbus-next';
 import { Connection, sessionBusAddress, type DBusMessage } from './connection.js';
 import {
   ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE, ROOT_PATH,
-  accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, fieldOf, isAccountPath, protocolOfInterface,
+  accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
   providerOf, rawObject, unwrap, updateChanges, verifyResults, type Props, type RawObject,
 } from './convert.js';
 import { AccountsClientError } from './errors.js';
 import type {
-  Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, Provider, VerifyResults,
+  Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider, VerifyResults,
 } from './types.js';
 
 type V = InstanceType<typeof dbus.Variant>;
@@ -51,12 +51,6 @@ export interface AccountsClientEvents {
   disconnected: [reason: string];
 }
 
-const PROTOCOL_INTERFACES: Record<string, string> = {
-  imap: 'Imap', smtp: 'Smtp', pop3: 'Pop3', caldav: 'CalDav', carddav: 'CardDav', sftp: 'Sftp', openvpn: 'OpenVpn', wallet: 'Wallet',
-};
-const interfaceOfProtocol = (p: string) =>
-  `org.pantherx.Accounts.${PROTOCOL_INTERFACES[p] ?? p.charAt(0).toUpperCase() + p.slice(1)}`;
-
 const byId = (a: Account, b: Account) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class AccountsClient extends EventEmitter<AccountsClientEvents> {
@@ -66,6 +60,9 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   verifyTimeoutMs: number;
 
   private readonly cache = new Map<string, RawObject>();
+  /** Protocol interfaces of the service instance followed (ListProtocols), interface → id. */
+  private known = new Map<string, string>();
+  private protocolList: Protocol[] | undefined;
   private watching: Promise<Account[]> | undefined;
   private synced = false;
   private syncing = false;
@@ -128,8 +125,29 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     }
   }
 
+  /** The protocols the service knows (built-in and third-party), with their settings; cached per service instance. */
+  async listProtocols(opts?: CallOptions): Promise<ProtocolInfo[]> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ListProtocols', '', [], opts);
+    const list = (reply.body[0] as Array<Record<string, V>>).map(protocolInfoOf);
+    this.known = new Map(list.map((p) => [p.interface, p.id]));
+    this.protocolList = list.map((p) => p.id);
+    return list;
+  }
+
+  /** Learns the protocol interfaces once; an older service without ListProtocols leaves the naming rule. */
+  private async ensureProtocols(opts?: CallOptions): Promise<void> {
+    if (this.protocolList) return;
+    try {
+      await this.listProtocols(opts);
+    } catch (err) {
+      if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownMethod')) throw err;
+      this.protocolList = [];
+    }
+  }
+
   /** Every account, sorted by id (one GetManagedObjects call). */
   async listAccounts(opts?: CallOptions): Promise<Account[]> {
+    await this.ensureProtocols(opts);
     const reply = await this.call(ROOT_PATH, OBJECT_MANAGER_IFACE, 'GetManagedObjects', '', [], opts);
     return this.accountsOfManaged(reply.body[0]).sort(byId);
   }
@@ -137,11 +155,12 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   /** One account by id (fastmail_info_at_pantherx_org) or object path; NotFound if there is none. */
   async getAccount(idOrPath: string, opts?: CallOptions): Promise<Account> {
     const path = accountPathOf(idOrPath);
+    await this.ensureProtocols(opts);
     const reply = await this.accountCall(path, PROPERTIES_IFACE, 'GetAll', 's', [ACCOUNT_IFACE], opts);
     const obj: RawObject = new Map([[ACCOUNT_IFACE, unwrap(reply.body[0])]]);
     const protocols = obj.get(ACCOUNT_IFACE)!.Protocols;
     await Promise.all((Array.isArray(protocols) ? (protocols as string[]) : []).map(async (p) => {
-      const iface = interfaceOfProtocol(p);
+      const iface = [...this.known].find(([, id]) => id === p)?.[0] ?? interfaceOfBuiltin(p);
       try {
         const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);
         obj.set(iface, unwrap(r.body[0]));
@@ -150,7 +169,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
         if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownInterface')) throw err;
       }
     }));
-    return accountOf(path, obj)!;
+    return accountOf(path, obj, this.known)!;
   }
 
   private verifyOpts(opts?: CallOptions): CallOptions {
@@ -229,7 +248,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const out: Account[] = [];
     for (const [path, ifaces] of Object.entries(objects ?? {})) {
       if (!isAccountPath(path)) continue;
-      const account = accountOf(path, rawObject(ifaces));
+      const account = accountOf(path, rawObject(ifaces), this.known);
       if (account) out.push(account);
     }
     return out;
@@ -257,7 +276,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   get accounts(): Account[] {
     const out: Account[] = [];
     for (const [path, obj] of this.cache) {
-      const a = accountOf(path, obj);
+      const a = accountOf(path, obj, this.known);
       if (a) out.push(a);
     }
     return out.sort(byId);
@@ -267,7 +286,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   account(idOrPath: string): Account | undefined {
     const path = idOrPath.startsWith('/') ? idOrPath : `${ROOT_PATH}/account/${idOrPath}`;
     const obj = this.cache.get(path);
-    return obj ? accountOf(path, obj) : undefined;
+    return obj ? accountOf(path, obj, this.known) : undefined;
   }
 
   private async startWatching(opts?: CallOptions): Promise<Account[]> {
@@ -309,6 +328,8 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   private async syncOnce(autoStart: boolean, opts?: CallOptions): Promise<void> {
     const reply = await this.call(ROOT_PATH, OBJECT_MANAGER_IFACE, 'GetManagedObjects', '', [], { ...opts, autoStart });
     if (this.syncRequested) return; // a newer instance appeared meanwhile; its answer counts
+    if (this.owner !== reply.sender) this.protocolList = undefined; // another instance may know other plugins
+    await this.ensureProtocols(opts);
     this.owner = reply.sender;
     const objects = reply.body[0] as Record<string, Record<string, Record<string, V>>>;
     const next = new Map<string, RawObject>();
@@ -322,12 +343,12 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       return;
     }
     this.flush();
-    const before = new Map([...this.cache].map(([p, o]) => [p, accountOf(p, o)!]));
+    const before = new Map([...this.cache].map(([p, o]) => [p, accountOf(p, o, this.known)!]));
     this.cache.clear();
     for (const [path, obj] of next) this.cache.set(path, obj);
     for (const [path, old] of before) if (!next.has(path)) this.emit('removed', old);
     for (const [path, obj] of next) {
-      const now = accountOf(path, obj)!;
+      const now = accountOf(path, obj, this.known)!;
       const old = before.get(path);
       if (!old) {
         this.emit('added', now);
@@ -375,7 +396,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       props.Status = body[0];
       props.StatusMessage = body[1];
       this.flush(path);
-      this.emit('status', accountOf(path, obj)!, body[0] as AccountStatus, body[1] as string);
+      this.emit('status', accountOf(path, obj, this.known)!, body[0] as AccountStatus, body[1] as string);
     }
   };
 
@@ -385,13 +406,13 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       if (!(ACCOUNT_IFACE in ifaces)) return;
       const fresh = rawObject(ifaces);
       this.cache.set(path, fresh);
-      this.emit('added', accountOf(path, fresh)!);
+      this.emit('added', accountOf(path, fresh, this.known)!);
       return;
     }
     const fields: AccountField[] = [];
     for (const [iface, props] of Object.entries(ifaces)) {
       obj.set(iface, unwrap(props));
-      const protocol = protocolOfInterface(iface);
+      const protocol = protocolOfInterface(iface, this.known);
       if (protocol) fields.push(`settings.${protocol}`);
     }
     this.queueChanged(path, fields);
@@ -402,7 +423,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     if (!obj) return;
     if (ifaces.includes(ACCOUNT_IFACE)) {
       this.flush(path);
-      const last = accountOf(path, obj)!;
+      const last = accountOf(path, obj, this.known)!;
       this.cache.delete(path);
       this.emit('removed', last);
       return;
@@ -410,7 +431,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const fields: AccountField[] = [];
     for (const iface of ifaces) {
       if (!obj.delete(iface)) continue;
-      const protocol = protocolOfInterface(iface);
+      const protocol = protocolOfInterface(iface, this.known);
       if (protocol) fields.push(`settings.${protocol}`);
     }
     this.queueChanged(path, fields);
@@ -420,7 +441,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const props = this.cache.get(path)?.get(iface);
     if (!props) return;
     Object.assign(props, changed);
-    const fields = Object.keys(changed).map((k) => fieldOf(iface, k)).filter((f): f is AccountField => f !== undefined);
+    const fields = Object.keys(changed).map((k) => fieldOf(iface, k, this.known)).filter((f): f is AccountField => f !== undefined);
     this.queueChanged(path, fields);
     if (invalidated.length) {
       // The service sends values, but follow the spec: fetch what was only invalidated.
@@ -428,7 +449,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
         const now = this.cache.get(path)?.get(iface);
         if (!now) return;
         Object.assign(now, unwrap(r.body[0]));
-        this.queueChanged(path, invalidated.map((k) => fieldOf(iface, k)).filter((f): f is AccountField => f !== undefined));
+        this.queueChanged(path, invalidated.map((k) => fieldOf(iface, k, this.known)).filter((f): f is AccountField => f !== undefined));
       }, () => undefined);
     }
   }
@@ -454,7 +475,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       if (onlyPath !== undefined && path !== onlyPath) continue;
       this.pendingChanges.delete(path);
       const obj = this.cache.get(path);
-      const account = obj && accountOf(path, obj);
+      const account = obj && accountOf(path, obj, this.known);
       if (account) this.emit('changed', account, [...fields]);
     }
   }

@@ -2,19 +2,16 @@
 import dbus from 'dbus-next';
 import { AccountsClientError } from './errors.js';
 import type {
-  Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Protocol, ProtocolSettings, Provider,
+  Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Protocol, ProtocolInfo, ProtocolSettings, Provider,
   ProviderServer, SettingsInput, VerifyResult, VerifyResults,
 } from './types.js';
 
 const { Variant } = dbus;
 type V = InstanceType<typeof Variant>;
 
-export const BUS_NAME = 'org.pantherx.Accounts';
-export const ROOT_PATH = '/org/pantherx/Accounts';
-export const ACCOUNT_PATH_PREFIX = `${ROOT_PATH}/account/`;
-export const MANAGER_IFACE = 'org.pantherx.Accounts.Manager';
-export const ACCOUNT_IFACE = 'org.pantherx.Accounts.Account';
-export const IFACE_PREFIX = 'org.pantherx.Accounts.';
+import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX } from '../contract/names.js';
+
+export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, IFACE_PREFIX, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
 export const OBJECT_MANAGER_IFACE = 'org.freedesktop.DBus.ObjectManager';
 
@@ -34,13 +31,25 @@ export function accountPathOf(idOrPath: string): string {
 
 export const isAccountPath = (path: string) => path.startsWith(ACCOUNT_PATH_PREFIX) && ID.test(path.slice(ACCOUNT_PATH_PREFIX.length));
 
-/** org.pantherx.Accounts.CalDav → caldav; undefined for interfaces that are not protocols. */
-export function protocolOfInterface(iface: string): Protocol | undefined {
+/** Interface name → protocol id, as the service's ListProtocols tells. */
+export type ProtocolInterfaces = ReadonlyMap<string, string>;
+
+/**
+ * The protocol an interface stands for: from ListProtocols when known, else by the naming rule
+ * of built-in protocols (org.pantherx.Accounts.CalDav → caldav); undefined for interfaces that
+ * are not protocols.
+ */
+export function protocolOfInterface(iface: string, known?: ProtocolInterfaces): Protocol | undefined {
+  const id = known?.get(iface);
+  if (id) return id;
   if (!iface.startsWith(IFACE_PREFIX)) return undefined;
   const rest = iface.slice(IFACE_PREFIX.length);
   if (rest === 'Account' || rest === 'Manager' || rest.includes('.')) return undefined;
   return rest.toLowerCase();
 }
+
+/** The naming rule of built-in protocol interfaces, for a service too old to list them. */
+export const interfaceOfBuiltin = (p: string): string => IFACE_PREFIX + p.charAt(0).toUpperCase() + p.slice(1);
 
 /** Unwraps a{sv} into plain values. */
 export function unwrap(variants: Record<string, V> | undefined): Props {
@@ -71,12 +80,12 @@ function settingsOf(p: Props): ProtocolSettings {
 }
 
 /** The Account of an object, or undefined when it has no Account interface. */
-export function accountOf(path: string, obj: RawObject): Account | undefined {
+export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfaces): Account | undefined {
   const a = obj.get(ACCOUNT_IFACE);
   if (!a) return undefined;
   const settings: Account['settings'] = {};
   for (const [iface, props] of obj) {
-    const protocol = protocolOfInterface(iface);
+    const protocol = protocolOfInterface(iface, known);
     if (protocol) settings[protocol] = settingsOf(props);
   }
   const time = a.StatusTime;
@@ -104,9 +113,9 @@ const ACCOUNT_FIELDS: Record<string, AccountField> = {
 };
 
 /** The Account field a property of an interface shows up as. */
-export function fieldOf(iface: string, prop: string): AccountField | undefined {
+export function fieldOf(iface: string, prop: string, known?: ProtocolInterfaces): AccountField | undefined {
   if (iface === ACCOUNT_IFACE) return ACCOUNT_FIELDS[prop];
-  const protocol = protocolOfInterface(iface);
+  const protocol = protocolOfInterface(iface, known);
   return protocol ? `settings.${protocol}.${camel(prop)}` : undefined;
 }
 
@@ -144,6 +153,8 @@ function settingsVariants(settings: Partial<Record<Protocol, SettingsInput>> | u
           throw new AccountsClientError('InvalidArgument', `${name} must be a port number from 1 to 65535, got '${String(value).slice(0, 40)}'`);
         }
         out[name] = new Variant('q', value);
+      } else if (Array.isArray(value)) {
+        out[name] = new Variant('as', value.map(String));
       } else {
         if (typeof value !== 'string') throw new AccountsClientError('InvalidArgument', `${name} must be a string`);
         out[name] = new Variant('s', value);
@@ -188,6 +199,18 @@ export function verifyResults(raw: Record<string, V>): VerifyResults {
   return out;
 }
 
+export function protocolInfoOf(raw: Record<string, V>): ProtocolInfo {
+  const p = unwrap(raw);
+  const settings = (Array.isArray(p.settings) ? p.settings : []).map((x: Record<string, V>) => {
+    const s = unwrap(x);
+    return { key: str(s.key), property: str(s.property), type: str(s.type), kind: str(s.kind), values: strs(s.values), doc: str(s.doc) };
+  });
+  return {
+    id: str(p.id), name: str(p.name), interface: str(p.interface), builtin: p.builtin === true,
+    secrets: strs(p.secrets), imports: strs(p.imports), settings,
+  };
+}
+
 export function providerOf(raw: Record<string, V>): Provider {
   const p = unwrap(raw);
   const servers: Provider['servers'] = {};
@@ -200,6 +223,6 @@ export function providerOf(raw: Record<string, V>): Provider {
   }
   return {
     id: str(p.id), name: str(p.name), domain: str(p.domain),
-    protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers,
+    protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers, notice: str(p.notice),
   };
 }

@@ -5,22 +5,13 @@
  */
 import dbus from 'dbus-next';
 
-export const SERVICE_ERROR_PREFIX = 'org.pantherx.Accounts.Error.';
-const DBUS_ERROR = 'org.freedesktop.DBus.Error.';
+import { ERROR_KINDS, ERROR_PREFIX, type ErrorKind as ServiceErrorKind } from '../contract/names.js';
 
+export const SERVICE_ERROR_PREFIX = ERROR_PREFIX;
 /** The error kinds the service itself answers with. */
-export const SERVICE_ERROR_KINDS = [
-  'NotFound',
-  'InvalidArgument',
-  'Duplicate',
-  'UnknownProvider',
-  'UnsupportedProtocol',
-  'SecretsUnavailable',
-  'AccessDenied',
-  'VerificationFailed',
-  'Io',
-] as const;
-export type ServiceErrorKind = (typeof SERVICE_ERROR_KINDS)[number];
+export const SERVICE_ERROR_KINDS = ERROR_KINDS;
+export type { ServiceErrorKind };
+const DBUS_ERROR = 'org.freedesktop.DBus.Error.';
 
 /**
  * Every kind: the service's own, plus

@@ -1,12 +1,11 @@
 /** The typed view of org.pantherx.Accounts that the client library hands out. */
 
-/** Protocol ids the service knows today; later versions may add more (the type stays open). */
-export const KNOWN_PROTOCOLS = ['imap', 'smtp', 'pop3', 'caldav', 'carddav', 'sftp'] as const;
-export type KnownProtocol = (typeof KNOWN_PROTOCOLS)[number];
-export type Protocol = KnownProtocol | (string & {});
+/** A protocol id: built-in (imap, smtp, pop3, caldav, carddav, sftp, ftp, proxy, openvpn) or a third-party plugin's; listProtocols() tells which. */
+export type Protocol = string;
 
-export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
-export type AccountStatus = (typeof STATUSES)[number];
+export { STATUSES } from '../contract/names.js';
+export type { StatusValue as AccountStatus } from '../contract/names.js';
+import type { StatusValue as AccountStatus } from '../contract/names.js';
 
 export type Security = 'tls' | 'starttls' | 'none';
 
@@ -67,6 +66,8 @@ export interface SettingsInput {
   ca?: string;
   /** SFTP: the expected host key; '' forgets the pinned one. */
   hostKey?: string;
+  /** Any other setting of the protocol (ListProtocols), and imports such as OpenVPN's profile; lists as string arrays. */
+  [setting: string]: string | number | string[] | undefined;
 }
 
 export interface AddAccountInput {
@@ -122,6 +123,37 @@ export interface Provider {
   /** Every protocol the provider has servers for. */
   supported: Protocol[];
   servers: Partial<Record<Protocol, ProviderServer>>;
+  /** What a person should know before adding ('' for nothing): a service that ended, say. */
+  notice: string;
+}
+
+/** One setting of a protocol, as ListProtocols describes it. */
+export interface ProtocolSetting {
+  /** Option and INI key: `<protocol>.<key>`. */
+  key: string;
+  /** Property on the protocol's interface. */
+  property: string;
+  /** D-Bus signature: q for ports, as for lists, s otherwise. */
+  type: string;
+  /** host, port, security, username, text, path, url, file, hostkey, enum, list or certs. */
+  kind: string;
+  /** enum: the accepted values. */
+  values: string[];
+  doc: string;
+}
+
+export interface ProtocolInfo {
+  id: Protocol;
+  name: string;
+  /** The D-Bus interface an account enabling the protocol exports. */
+  interface: string;
+  /** False for a third-party plugin. */
+  builtin: boolean;
+  /** Named secrets it reads besides the login secret (the secret named after the protocol, else password). */
+  secrets: string[];
+  /** Options that import something at add (openvpn: profile), given as `<protocol>.<name>`. */
+  imports: string[];
+  settings: ProtocolSetting[];
 }
 
 /** Per-call options. */

@@ -2,8 +2,9 @@
 import { invalidArgument } from '../errors.js';
 import { checkText } from '../util/validate.js';
 
-export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
-export type StatusValue = (typeof STATUSES)[number];
+import { STATUSES, type StatusValue } from '../contract/names.js';
+
+export { STATUSES, type StatusValue };
 
 export interface AccountStatus {
   readonly status: StatusValue;

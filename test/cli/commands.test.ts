@@ -218,7 +218,7 @@ describe('px-accounts: subcommands', () => {
     const list = json<Array<{ id: string; name: string; domain: string; protocols: string[]; supported: string[]; servers: Record<string, Record<string, unknown>> }>>(await f.run(['providers', '--json']));
     assert.deepEqual(list.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'office365', 'outlook', 'torguard', 'yahoo']);
     const fastmail = list.find((p) => p.id === 'fastmail')!;
-    assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers']);
+    assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers', 'notice']);
     assert.equal(fastmail.servers.imap!.host, 'imap.fastmail.com');
     assert.equal(fastmail.servers.imap!.port, 993);
   });
@@ -250,7 +250,7 @@ describe('px-accounts: subcommands', () => {
     assert.equal(check.code, 0, check.stderr);
     const words = await f.run(['--get-yargs-completions', 'px-accounts', '']);
     assert.deepEqual(words.stdout.trim().split('\n').sort(),
-      ['add', 'completion', 'edit', 'list', 'providers', 'remove', 'secret', 'show', 'status', 'verify', 'watch']);
+      ['add', 'completion', 'edit', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'status', 'verify', 'watch']);
     const secretWords = await f.run(['--get-yargs-completions', 'px-accounts', 'secret', '']);
     assert.deepEqual(secretWords.stdout.trim().split('\n').sort(), ['delete', 'get', 'set']);
   });

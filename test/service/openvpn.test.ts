@@ -4,8 +4,10 @@
  * naming what is wrong, and nothing written.
  */
 import { strict as assert } from 'node:assert';
-import { readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli } from '../cli/helpers.js';
 import { ACCOUNT, MANAGER, ROOT, as, b, errorOf, s, type V } from '../harness/client.js';
 import { startPeers, type Peers } from '../harness/peers.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
@@ -113,6 +115,21 @@ describe('OpenVPN accounts over the bus (real openvpn server)', function () {
     assert.deepEqual(readdirSync(f.session.accountsDir).sort(), before);
     const [objectsAfter] = await f.client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
     assert.deepEqual(Object.keys(objectsAfter as object), Object.keys(objectsBefore as object));
+  });
+
+  it('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn: files next to the profile are read, keys go to the keyring', async () => {
+    const v = p.vpn!;
+    const file = join(v.dir, 'cli-test.ovpn');
+    writeFileSync(file, vpnProfile(v, v.passwordPort, { ca: null, cert: null, key: null, 'tls-crypt': null, extra: 'ca ca.crt\ncert client.crt\nkey client.key\ntls-crypt tc.key\n' }));
+    const r = await cli(f.session.env, ['add', '-protocol', 'openvpn', '-account', v.user, '-profile', file, '--password-stdin', '--verify', '--json'], v.password + '\n');
+    assert.equal(r.code, 0, r.stderr);
+    const added = JSON.parse(r.stdout) as { id: string; status: string; credentials: string[] };
+    assert.equal(added.status, 'online');
+    assert.deepEqual(added.credentials.sort(), ['key', 'password', 'tls-crypt']);
+    const shown = await cli(f.session.env, ['protocols']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^openvpn +OpenVPN +remotes,auth,username,options,ca,cert,extra_certs +built-in$/m);
+    await f.client.call(`/org/pantherx/Accounts/account/${added.id}`, ACCOUNT, 'Remove');
   });
 
   it('lists openvpn with its import and its secrets', async () => {

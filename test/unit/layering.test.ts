@@ -64,7 +64,8 @@ describe('layering of src/', () => {
 
   it('the client library and the CLI import nothing of the service', () => {
     const g = folderGraph();
-    assert.deepEqual([...g.get('client')!], [], 'client imports only itself');
+    assert.deepEqual([...g.get('client')!], ['contract'], 'client imports only itself and the contract names');
+    assert.deepEqual([...g.get('contract')!], [], 'the contract names import nothing');
     assert.deepEqual([...g.get('cli')!].sort(), ['client', 'install-dir.ts'], 'cli imports only the client (and where it is installed)');
   });
 });

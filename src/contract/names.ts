@@ -1,0 +1,22 @@
+/**
+ * Names of the D-Bus contract shared by the service and the client library: bus name, paths,
+ * interfaces, error kinds and statuses. Stated once here; both sides import them.
+ */
+export const BUS_NAME = 'org.pantherx.Accounts';
+export const ROOT_PATH = '/org/pantherx/Accounts';
+export const ACCOUNT_PATH_PREFIX = `${ROOT_PATH}/account/`;
+export const IFACE_PREFIX = 'org.pantherx.Accounts.';
+export const MANAGER_IFACE = 'org.pantherx.Accounts.Manager';
+export const ACCOUNT_IFACE = 'org.pantherx.Accounts.Account';
+
+/** D-Bus errors of the service are `org.pantherx.Accounts.Error.<Kind>`. */
+export const ERROR_PREFIX = 'org.pantherx.Accounts.Error.';
+export const ERROR_KINDS = [
+  'NotFound', 'InvalidArgument', 'Duplicate', 'UnknownProvider', 'UnsupportedProtocol', 'SecretsUnavailable',
+  'AccessDenied', 'VerificationFailed', 'Io',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** Account.Status values. */
+export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
+export type StatusValue = (typeof STATUSES)[number];
