@@ -130,6 +130,27 @@ describe('verification through the service', function () {
     assert.equal(await f.client.get(path, ACCOUNT, 'Status'), 'online');
   });
 
+  it('FTP and proxy accounts are added with verify against their real servers, and bad credentials are refused', async () => {
+    const ftp = await f.client.addAccount('ftp', p.ftpUser, { password: p.ftpPassword }, {
+      'ftp.host': s('127.0.0.1'), 'ftp.port': q(p.ports.ftp), 'ftp.security': s('starttls'), 'ftp.ca': s(p.certs.selfSigned), verify: b(true),
+    });
+    assert.equal(await f.client.get(ftp, ACCOUNT, 'Status'), 'online');
+    assert.deepEqual(await f.client.getAll(ftp, 'org.pantherx.Accounts.Ftp'), {
+      Host: '127.0.0.1', Port: p.ports.ftp, Security: 'starttls', Username: p.ftpUser, Path: '', Ca: p.certs.selfSigned,
+    });
+    const socks = await f.client.addAccount('proxy', p.sftpUser, { password: p.sftpPassword }, {
+      'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.socks), 'proxy.type': s('socks5'), verify: b(true),
+    });
+    assert.equal(await f.client.get(socks, 'org.pantherx.Accounts.Proxy', 'Type'), 'socks5');
+    const refused = await errorOf(f.client.addAccount('proxy', p.proxyUser, { password: `${p.proxyPassword}-wrong` }, {
+      'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.httpProxy), verify: b(true),
+    }));
+    assert.equal(refused.type, E + 'VerificationFailed');
+    assert.match(refused.text, /proxy: Unauthorized/);
+    const badType = await errorOf(f.client.addAccount('proxy', 'x', {}, { 'proxy.host': s('127.0.0.1'), 'proxy.type': s('socks4') }));
+    assert.match(badType.text, /option proxy\.type must be one of http, https, socks5/);
+  });
+
   it('ValidateCredentials checks with the given secrets and saves nothing', async () => {
     const before = (await run('ls', [f.session.accountsDir], f.session.env)).stdout;
     const [raw] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', uniqueUser(), { imap: p.password, smtp: 'x' }, mail()]);

@@ -256,6 +256,7 @@ Group nogroup
 PidFile ${o.dir}/${o.name}.pid
 ScoreboardFile ${o.dir}/${o.name}.scoreboard
 DelayTable none
+DelayEngine off
 WtmpLog off
 UseReverseDNS off
 RequireValidShell off
