@@ -4,10 +4,12 @@
  * every way a descriptor or a helper can be wrong, contained.
  */
 import { strict as assert } from 'node:assert';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ACCOUNT, MANAGER, ROOT, TestClient, b, errorOf, s, type V } from '../harness/client.js';
-import { alive, readTree, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { alive, readTree, ROOT as REPO, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 import { testSecret } from './fixture.js';
 
 const PY = '/usr/bin/python3';
@@ -223,5 +225,60 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     await waitFor('hung helper gone', async () => !alive(pid) && !alive(child), 3000);
     assert.ok(alive(service.pid));
     assert.ok(!service.log().includes(secret), 'no secret in the log');
+  });
+});
+
+describe('the example plugin shipped in examples/plugins (Matrix)', function () {
+  this.timeout(30_000);
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+  let homeserver: Server;
+  const password = testSecret();
+  const calls: string[] = [];
+
+  before(async () => {
+    // A homeserver of the test's own on loopback: the two endpoints the helper uses.
+    homeserver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        calls.push(req.url!);
+        res.setHeader('Content-Type', 'application/json');
+        if (req.url === '/_matrix/client/v3/login') {
+          const r = JSON.parse(body) as { identifier: { user: string }; password: string };
+          if (r.identifier.user === '@alice:example.org' && r.password === password) return res.end(JSON.stringify({ access_token: 'session-token' }));
+          res.statusCode = 403;
+          return res.end(JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'Invalid password' }));
+        }
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => homeserver.listen(0, '127.0.0.1', r));
+    session = await startSession();
+    const dir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const f of ['matrix.ini', 'matrix-helper']) cpSync(join(REPO, 'examples', 'plugins', f), join(dir, f));
+    service = await startService(session);
+    client = await TestClient.connect(session.address);
+  });
+
+  after(async () => {
+    client?.disconnect();
+    await service?.stop();
+    await session?.stop();
+    homeserver?.close();
+  });
+
+  it('adds a Matrix account checked against the homeserver, and reports a refused password', async () => {
+    const url = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
+    const path = await client.addAccount('matrix', '@alice:example.org', { password }, { 'matrix.url': s(url), verify: b(true) });
+    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
+    assert.deepEqual(calls, ['/_matrix/client/v3/login', '/_matrix/client/v3/logout'], 'the check logs its session out again');
+    await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', 'not-' + password]);
+    const [res] = await client.call(path, ACCOUNT, 'Verify');
+    const r = (res as Record<string, V>).matrix!.value as Record<string, V>;
+    assert.equal(r.code!.value, 'Unauthorized');
+    assert.match(String(r.message!.value), /M_FORBIDDEN/);
   });
 });
