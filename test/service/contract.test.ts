@@ -32,8 +32,9 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
     // Every built-in protocol enabled at once, each with the least it needs.
     const options: Record<string, ReturnType<typeof s>> = {};
     for (const p of allProtocols()) {
-      if (p.settings.some((x) => x.key === 'url')) options[`${p.id}.url`] = s('http://127.0.0.1:5232/');
-      else options[`${p.id}.host`] = s('127.0.0.1');
+      if (p.settings.some((x) => x.kind === 'url')) options[`${p.id}.url`] = s('http://127.0.0.1:5232/');
+      else if (p.settings.some((x) => x.kind === 'host')) options[`${p.id}.host`] = s('127.0.0.1');
+      else options[`${p.id}.remotes`] = s('127.0.0.1 1194 udp'); // OpenVPN: a server, no profile needed
     }
     accountPath = await f.client.addAccount('imap', 'contract@example.org', { password: testSecret() }, {
       protocols: as(allProtocols().map((p) => p.id)), ...options,
