@@ -16,7 +16,6 @@ await build({
     'px-accounts-service': 'dist/src/bin/px-accounts-service.js',
     'px-accounts': 'dist/src/bin/px-accounts.js',
     // started with new Worker(new URL('./<name>.js', import.meta.url)): same directory
-    'keyring-worker': 'dist/src/secrets/keyring-worker.js',
     'verifier-worker': 'dist/src/verify/verifier-worker.js',
   },
   outdir,
@@ -46,7 +45,7 @@ await build({
 // entry file, not in a shared chunk under chunks/.
 for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.js'))) {
   const text = readFileSync(`${outdir}/chunks/${chunk}`, 'utf8');
-  for (const w of ['./keyring-worker.js', './verifier-worker.js']) {
+  for (const w of ['./verifier-worker.js']) {
     if (text.includes(w)) throw new Error(`bundle: a worker is started from chunks/${chunk}, where ${w} does not resolve`);
   }
 }

@@ -17,7 +17,7 @@ import { signatureOf } from './protocols/plugin.js';
 import { allProtocols, isBuiltin } from './protocols/registry.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
-import { KeyringSecretStore, type SecretStore } from './secrets/secret-store.js';
+import { SecretServiceStore, type SecretStore } from './secrets/secret-service.js';
 import { AccountStore } from './store/account-store.js';
 import { stopVerifiers } from './verify/verifier-thread.js';
 
@@ -73,14 +73,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const contract = protocolContract(loadContract(INTERFACES_DIR));
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
   const store = new AccountStore(options.accountsDir, catalogue);
-  const secrets = options.secrets ?? new KeyringSecretStore(options.secretTimeoutMs);
+  const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
+  const secrets = options.secrets ?? keyring!;
   const accounts = new Accounts(store, secrets, catalogue, {
     concurrency: 8, retry: options.backgroundCheck, firstRetryMs: 60_000, maxRetryMs: 3_600_000,
   });
   const server = new ObjectServer(bus, ROOT_PATH);
   const managerSpec = contract.get(MANAGER_IFACE);
   if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
-  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts)]);
+  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets)]);
+  secrets.onAvailability = () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
   accounts.setListener(new BusExporter(server, { accounts, contract }));
 
   let resolveStopped!: (status: number) => void;
@@ -136,9 +138,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       void stop(0);
     }
   });
+  // Off the critical path: follow the keyring (its name, its collections) from now on.
+  const following = keyring?.start().catch((err: Error) => log.debug(`keyring not followed: ${err.message}`));
   if (options.backgroundCheck) accounts.checkInBackground([]);
   // After start-up, off the critical path: secrets left without an account by a crash.
-  void listStoredSecrets(bus)
+  void Promise.resolve(following).then(() => listStoredSecrets(bus))
     .then((stored) => accounts.removeOrphanSecrets(stored, (item) => deleteItem(bus, item)))
     .catch((err: Error) => log.debug(`orphaned secrets not checked: ${err.message}`));
   log.info(`serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`);

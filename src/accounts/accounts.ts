@@ -6,7 +6,7 @@
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import type { Catalogue } from '../providers/catalogue.js';
-import type { SecretStore } from '../secrets/secret-store.js';
+import type { SecretStore } from '../secrets/secret-service.js';
 import { checkStatus, INITIAL_STATUS, nextStatus, type AccountStatus } from '../status/status.js';
 import type { IniDoc } from '../store/account-file.js';
 import type { AccountStore } from '../store/account-store.js';

@@ -5,6 +5,7 @@ import { resultsToDBus } from '../verify/results.js';
 import { signatureOf, type ProtocolPlugin } from '../protocols/plugin.js';
 import { allProtocols, isBuiltin } from '../protocols/registry.js';
 import type { Provider } from '../providers/catalogue.js';
+import type { SecretStore } from '../secrets/secret-service.js';
 import type { InterfaceSpec } from './contract.js';
 import type { ExportedInterface } from './object-server.js';
 import { accountPath } from './paths.js';
@@ -50,9 +51,10 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
 }
 
 export class ManagerInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts) {}
+  constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>) {}
 
   getProperty(name: string): unknown {
+    if (name === 'SecretsAvailable') return this.secrets.available;
     throw new Error(`no getter for Manager.${name}`);
   }
 

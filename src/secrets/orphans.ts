@@ -4,7 +4,7 @@
  * without reading any secret value, and deleted.
  */
 import dbus from 'dbus-next';
-import { SECRET_SERVICE_NAME } from './secret-store.js';
+import { SECRET_SERVICE_NAME } from './secret-service.js';
 
 const { Message } = dbus;
 const SECRETS = 'org.freedesktop.secrets';

@@ -83,3 +83,48 @@ describe('secrets: orphans left by a crash are removed at start-up', () => {
     }
   });
 });
+
+describe('secrets: the Secret Service over the bus', () => {
+  const f = useService('unlocked');
+
+  it('stores items secret-tool finds, reads what secret-tool stores, and never sends a value in clear', async () => {
+    const { run } = await import('../harness/process.js');
+    const { spawn } = await import('node:child_process');
+    // Everything on the bus while secrets are stored and read, as a monitor sees it.
+    const monitor = spawn('dbus-monitor', ['--address', f.session.address, '--binary'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const captured: Buffer[] = [];
+    monitor.stdout.on('data', (d: Buffer) => captured.push(d));
+    await new Promise((r) => setTimeout(r, 300));
+    const first = testSecret();
+    const path = await f.client.addAccount('fastmail', uniqueUser('compat'), { password: first });
+    const id = path.split('/').pop()!;
+    assert.deepEqual(await f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']), [first]);
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`], f.session.env)).stdout, first);
+    await new Promise((r) => setTimeout(r, 300));
+    monitor.kill();
+    const wire = Buffer.concat(captured);
+    assert.ok(wire.length > 1000, 'the monitor saw the traffic');
+    assert.ok(wire.includes(Buffer.from('org.freedesktop.Secret.Item')), 'the monitor saw the Secret Service calls');
+    // The reply to the app carries it (that is the point of GetSecret); nothing else does.
+    const count = (b: Buffer, s: string) => b.toString('latin1').split(s).length - 1;
+    assert.equal(count(wire, first), 2, 'the secret crossed the bus only in AddAccount and in the GetSecret reply');
+    // A value changed with secret-tool (same attributes) is what the service reads next.
+    const second = testSecret();
+    await run('secret-tool', ['store', '--label=changed by hand', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`], f.session.env, second);
+    assert.deepEqual(await f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']), [second]);
+  });
+
+  it('SecretsAvailable follows the keyring, with PropertiesChanged', async () => {
+    const { MANAGER, ROOT } = await import('../harness/client.js');
+    assert.equal(await f.client.get(ROOT, MANAGER, 'SecretsAvailable'), true);
+    const mark = f.client.signals.length;
+    await stopKeyring(f.session);
+    const gone = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.body[0] === MANAGER, 5000, mark);
+    assert.equal((gone.body[1] as Record<string, { value: unknown }>).SecretsAvailable!.value, false);
+    const back = f.client.signals.length;
+    await startKeyring(f.session, f.session.keyringPassword);
+    const again = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.body[0] === MANAGER, 5000, back);
+    assert.equal((again.body[1] as Record<string, { value: unknown }>).SecretsAvailable!.value, true);
+    assert.equal(await f.client.get(ROOT, MANAGER, 'SecretsAvailable'), true);
+  });
+});
