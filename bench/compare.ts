@@ -33,7 +33,7 @@ const USAGE = `Usage: node dist/bench/compare.js [OPTIONS]
   --sizes LIST         account counts for start-up, GMO, Get/Ping, hand edit and RSS (default 1,100,1000,10000)
   --runs N             runs per size (default 3; --quick: 1)
   --big-runs N         runs for sizes >= 10000 (default: --runs)
-  --skip LIST          leave sections out: startup (covers 1-5), ops, sweep
+  --skip LIST          leave sections out: startup (covers 1-5), ops, sweep, secrets
   --no-goa             measure px-accounts only (goa columns print n/a)
   --goa PATH           the goa-daemon binary (default /usr/libexec/goa-daemon)
   --ops N              add+remove pairs per client in the concurrency test (default 10; --quick: 3)
@@ -305,6 +305,8 @@ interface Target {
   handAdd(s: Session, tag: string, spec: Spec): string;
   /** Attributes and secret text of the Secret Service item the service reads for an account. */
   secret(i: number, password: string): { label: string; attributes: Record<string, string>; value: string };
+  /** Reads an account's password the way an app does (GetSecret / PasswordBased.GetPassword). */
+  readSecret(c: TestClient, i: number): Promise<unknown[]>;
 }
 
 const ours: Target = {
@@ -333,6 +335,9 @@ const ours: Target = {
     attributes: { service: 'org.pantherx.Accounts', username: `bench_${i}/password` },
     value: password,
   }),
+  readSecret(c, i) {
+    return c.callTo(this.busName, this.accountPath(i), 'org.pantherx.Accounts.Account', 'GetSecret', 's', ['password']);
+  },
 };
 
 function oursIni(spec: Spec): string {
@@ -377,6 +382,9 @@ const goa: Target = {
     attributes: { 'xdg:schema': 'org.gnome.OnlineAccounts', 'goa-identity': `imap_smtp:gen0:account_bench_${i}` },
     value: `{'imap-password': <'${password}'>, 'smtp-password': <'${password}'>}`,
   }),
+  readSecret(c, i) {
+    return c.callTo(this.busName, this.accountPath(i), 'org.gnome.OnlineAccounts.PasswordBased', 'GetPassword', 's', ['imap-password']);
+  },
 };
 
 const targets = (): Target[] => (GOA_ENABLED ? [ours, goa] : [ours]);
@@ -796,6 +804,59 @@ async function measureBare(s: Session, client: TestClient): Promise<{ get: numbe
   } finally {
     await d.stop();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8: reading a password, as an app does
+
+interface SecretFigures { calls: number; p50: number; p99: number; worst: number; error?: string }
+const SECRET_CALLS = 500;
+
+async function measureSecrets(): Promise<Record<string, SecretFigures>> {
+  const out: Record<string, SecretFigures> = {};
+  const s = await newSession();
+  try {
+    const port = await closedPort();
+    const specs: Spec[] = Array.from({ length: 100 }, (_, i) => ({ i, imapPort: port, smtpPort: port, user: `bench${i}` }));
+    const writer = await SecretWriter.open(s.address);
+    const watch = await connect(s);
+    const client = await connect(s);
+    const wire = await WireClient.connect(s.address);
+    try {
+      for (const t of targets()) {
+        await addMatch(watch, `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`);
+        t.writeAccounts(s, specs);
+        for (const spec of specs) await writer.store(t.secret(spec.i, `pw-${spec.i}`));
+        progress(`secret reads: ${t.label}`);
+        const st = await startAndWait(s, t, watch, wire, specs.length, false);
+        try {
+          await waitQuiet([st.d.pid], st.t0 + 1500, 20_000);
+          for (let k = 0; k < 20; k++) await t.readSecret(client, k % specs.length); // warm-up
+          const lat: number[] = [];
+          for (let k = 0; k < SECRET_CALLS; k++) {
+            const t0 = performance.now();
+            await t.readSecret(client, k % specs.length);
+            lat.push(performance.now() - t0);
+          }
+          let worst = 0;
+          for (const x of lat) worst = Math.max(worst, x);
+          out[t.key] = { calls: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), worst };
+        } catch (err) {
+          out[t.key] = { calls: 0, p50: NaN, p99: NaN, worst: NaN, error: (err as Error).message.split('\n')[0] };
+        } finally {
+          await st.d.stop();
+        }
+      }
+    } finally {
+      writer.close();
+      watch.disconnect();
+      client.disconnect();
+      wire.close();
+    }
+  } finally {
+    await endSession(s);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1226,6 +1287,31 @@ async function main(): Promise<void> {
         'State changes signalled: StatusChanged for px-accounts, PropertiesChanged (AttentionNeeded) for goa-daemon, counted until the daemon was stopped; goa-daemon signals only accounts whose check failed, so its count is a lower bound of the accounts it checked.');
     } catch (err) {
       progress(`sweep failed: ${(err as Error).stack}`);
+      say(`> failed: ${(err as Error).message.split('\n')[0]}`);
+    }
+    say();
+  }
+
+  // 8
+  if (!SKIP.has('secrets')) {
+    say(`## 8. Reading a password as an app does, ${SECRET_CALLS} calls in a row over 100 accounts (GetSecret / PasswordBased.GetPassword), ms`);
+    say();
+    try {
+      const sec = await measureSecrets();
+      raw.secrets = sec;
+      say('| service | calls | p50 | p99 | worst | target: p50 ≤ goa |');
+      say('|---|---:|---:|---:|---:|:---:|');
+      for (const t of [ours, goa]) {
+        const f = sec[t.key];
+        if (!f || f.error) {
+          say(`| ${t.label} | n/a | n/a | n/a | n/a | ${f?.error ?? GOA_MISSING} |`);
+          continue;
+        }
+        const target = t.key === 'us' && sec.goa && !sec.goa.error ? verdict(f.p50 <= sec.goa.p50) : '–';
+        say(`| ${t.label} | ${fmt(f.calls)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${fmt(f.worst, 2)} | ${target} |`);
+      }
+    } catch (err) {
+      progress(`secrets failed: ${(err as Error).stack}`);
       say(`> failed: ${(err as Error).message.split('\n')[0]}`);
     }
     say();
