@@ -2,7 +2,7 @@
 // dbus-next, chokidar, ini, ...) in ~200 ms on these machines, one bundle in ~15 ms.
 // tsc has already type-checked and emitted dist/ (the tests and the client library use that);
 // this turns dist/src/bin/*.js into dist/bin/*.js. Verifiers stay a lazily loaded chunk.
-import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = 'dist/bin';
@@ -49,4 +49,8 @@ for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.j
     if (text.includes(w)) throw new Error(`bundle: a worker is started from chunks/${chunk}, where ${w} does not resolve`);
   }
 }
-for (const bin of ['px-accounts-service', 'px-accounts']) chmodSync(`${outdir}/${bin}.js`, 0o755);
+// dist/bin on PATH gives the commands their installed names (scripts/start.sh prints how).
+for (const bin of ['px-accounts-service', 'px-accounts']) {
+  chmodSync(`${outdir}/${bin}.js`, 0o755);
+  symlinkSync(`${bin}.js`, `${outdir}/${bin}`);
+}

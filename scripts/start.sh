@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh runtime
 service=(node dist/bin/px-accounts-service.js "$@")
+bin_dir="$(pwd)/dist/bin"
 
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
      -m org.freedesktop.DBus.GetId >/dev/null 2>&1; then
   echo "px-accounts: serving on the session bus $DBUS_SESSION_BUS_ADDRESS (Ctrl-C stops)" >&2
+  echo "px-accounts: the command line, from another shell: export PATH=\"$bin_dir:\$PATH\"; px-accounts list" >&2
   exec "${service[@]}"
 fi
 
@@ -57,6 +59,8 @@ px-accounts: no desktop session bus here, so a private one was started with an u
 Reach it from another shell with:
 
   export DBUS_SESSION_BUS_ADDRESS='$DBUS_SESSION_BUS_ADDRESS'
+  export PATH="$bin_dir:\$PATH"
+  px-accounts list
   busctl --user tree org.pantherx.Accounts
 
 Accounts are stored in ${PX_ACCOUNTS_DIR:-$HOME/.userdata/accounts}. Ctrl-C stops the service, the bus and the keyring.
