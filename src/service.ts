@@ -12,6 +12,10 @@ import { ObjectServer } from './bus/object-server.js';
 import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
+import { Access } from './access/access.js';
+import { Callers } from './access/callers.js';
+import { defaultGrantsFile, Grants } from './access/grants.js';
+import { AccessPolicy } from './access/policy.js';
 import { loadPlugins, pluginDirs } from './plugins/descriptors.js';
 import { signatureOf } from './protocols/plugin.js';
 import { allProtocols, isBuiltin } from './protocols/registry.js';
@@ -28,6 +32,8 @@ export interface ServiceOptions {
   /** Take the bus name over from a running instance. */
   replace: boolean;
   providerDirs?: string[];
+  /** The access file (grants); default $XDG_STATE_HOME/px-accounts/access.json. */
+  grantsFile?: string;
   /** Where third-party protocol descriptors are looked for, in order (default: the XDG data dirs). */
   pluginDirs?: string[];
   secrets?: SecretStore;
@@ -81,9 +87,30 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const server = new ObjectServer(bus, ROOT_PATH);
   const managerSpec = contract.get(MANAGER_IFACE);
   if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
-  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets)]);
+  const grants = new Grants(options.grantsFile ?? defaultGrantsFile());
+  grants.load();
+  const access = new Access(grants, (id) => accounts.get(id) !== undefined);
+  const callers = new Callers(bus);
+  const policy = new AccessPolicy(callers, grants);
+  server.authorize = (sender, iface, member, path) => policy.authorize(sender, iface, member, path);
+  access.events = {
+    requested: (account, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessRequested', [account, app]),
+    changed: (account, app, decision) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
+    secretAccessed: (account, name, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'SecretAccessed', [account, name, app]),
+  };
+  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access)]);
   secrets.onAvailability = () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
-  accounts.setListener(new BusExporter(server, { accounts, contract }));
+  const exporter = new BusExporter(server, { accounts, contract, access });
+  accounts.setListener({
+    added: (state) => exporter.added(state),
+    changed: (state, before) => exporter.changed(state, before),
+    statusChanged: (state, before) => exporter.statusChanged(state, before),
+    // An account that goes (by a call or by hand) takes its grants with it.
+    removed: (id) => {
+      exporter.removed(id);
+      void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));
+    },
+  });
 
   let resolveStopped!: (status: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
@@ -95,6 +122,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     accounts.checker.stop();
     await server.drain();
     await store.close();
+    callers.stop();
     await secrets.close();
     await stopVerifiers();
     bus.disconnect();
@@ -105,6 +133,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const connection = (bus as unknown as { _connection: NodeJS.EventEmitter })._connection;
   connection.on('end', () => {
     if (!stopping) log.notice('the session bus went away');
+    keyring?.abort(); // nothing waits for a keyring that can no longer answer
     void stop(0);
   });
   bus.on('error', (err: NodeJS.ErrnoException) => {
@@ -114,6 +143,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     } else {
       log.error(`bus connection error: ${err.message}`);
     }
+    keyring?.abort();
     void stop(0);
   });
 
@@ -140,6 +170,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   // Off the critical path: follow the keyring (its name, its collections) from now on.
   const following = keyring?.start().catch((err: Error) => log.debug(`keyring not followed: ${err.message}`));
+  void callers.start().catch((err: Error) => log.debug(`callers not followed: ${err.message}`));
   if (options.backgroundCheck) accounts.checkInBackground([]);
   // After start-up, off the critical path: secrets left without an account by a crash.
   void Promise.resolve(following).then(() => listStoredSecrets(bus))

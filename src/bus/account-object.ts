@@ -4,13 +4,16 @@ import type { Accounts, AccountState } from '../accounts/accounts.js';
 import type { ProtocolPlugin } from '../protocols/plugin.js';
 import { requireProtocol } from '../protocols/registry.js';
 import type { InterfaceSpec } from './contract.js';
-import type { ExportedInterface } from './object-server.js';
+import type { Access } from '../access/access.js';
+import type { Caller } from '../access/callers.js';
+import type { CallContext, ExportedInterface } from './object-server.js';
 import { ACCOUNT_IFACE } from './paths.js';
 
 /** The parts of the service an account object needs. */
 export interface AccountContext {
   readonly accounts: Accounts;
   readonly contract: ReadonlyMap<string, InterfaceSpec>;
+  readonly access: Access;
 }
 
 function specOf(ctx: AccountContext, name: string): InterfaceSpec {
@@ -45,13 +48,16 @@ class AccountInterface implements ExportedInterface {
     await this.ctx.accounts.rename(this.state.config.id, value as string);
   }
 
-  callMethod(name: string, args: unknown[]): unknown {
+  callMethod(name: string, args: unknown[], call: CallContext): unknown {
     const id = this.state.config.id;
     const accounts = this.ctx.accounts;
     switch (name) {
       case 'Update': return accounts.update(id, args[0] as Record<string, { signature: string; value: unknown }>);
       case 'SetSecret': return accounts.setSecret(id, args[0] as string, args[1] as string);
-      case 'GetSecret': return accounts.getSecret(id, args[0] as string);
+      case 'GetSecret': return accounts.getSecret(id, args[0] as string).then((value) => {
+        this.ctx.access.handedOut(id, args[0] as string, call.caller as Caller | undefined);
+        return value;
+      });
       case 'DeleteSecret': return accounts.deleteSecret(id, args[0] as string);
       case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
       case 'Remove': return accounts.remove(id);

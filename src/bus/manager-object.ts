@@ -7,7 +7,9 @@ import { allProtocols, isBuiltin } from '../protocols/registry.js';
 import type { Provider } from '../providers/catalogue.js';
 import type { SecretStore } from '../secrets/secret-service.js';
 import type { InterfaceSpec } from './contract.js';
-import type { ExportedInterface } from './object-server.js';
+import type { Access } from '../access/access.js';
+import type { Caller } from '../access/callers.js';
+import type { CallContext, ExportedInterface } from './object-server.js';
 import { accountPath } from './paths.js';
 
 const { Variant } = dbus;
@@ -51,14 +53,28 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
 }
 
 export class ManagerInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>) {}
+  constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>,
+    private readonly access: Access) {}
 
   getProperty(name: string): unknown {
     if (name === 'SecretsAvailable') return this.secrets.available;
+    if (name === 'HostApps') return this.access.grants.hostApps;
     throw new Error(`no getter for Manager.${name}`);
   }
 
-  callMethod(name: string, args: unknown[]): unknown {
+  callMethod(name: string, args: unknown[], ctx: CallContext): unknown {
+    const [a, b] = args as [string, string];
+    switch (name) {
+      case 'RequestAccess': return this.access.request(a, ctx.caller as Caller);
+      case 'ListAccess': return this.access.list().map((e) => ({
+        account: new Variant('s', e.account), app: new Variant('s', e.app), decision: new Variant('s', e.decision),
+        last_used: new Variant('t', BigInt(e.lastUsed)),
+      }));
+      case 'GrantAccess': return this.access.decide(a, b, 'always');
+      case 'DenyAccess': return this.access.decide(a, b, 'deny');
+      case 'RevokeAccess': return this.access.revoke(a, b);
+      case 'SetHostApps': return this.access.setHostApps(a);
+    }
     switch (name) {
       case 'AddAccount': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];

@@ -27,7 +27,17 @@ const XML_HEADER =
   '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n' +
   ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n';
 
-export interface CallContext { sender: string }
+export interface CallContext {
+  sender: string;
+  /** Who called, as the authorize hook identified them (only for members it checks). */
+  caller?: unknown;
+}
+
+/**
+ * Decides whether a call may run, before dispatch; undefined when the member needs no check
+ * (the call then stays synchronous). `member` is `Set:<property>` for Properties.Set.
+ */
+export type Authorize = (sender: string, iface: string, member: string, path: string) => Promise<unknown> | undefined;
 
 /** What an exported interface implements; member names are the contract's. */
 export interface ExportedInterface {
@@ -56,6 +66,7 @@ export class ObjectServer {
   announce = true;
   /** Calls still running; shutdown waits for them so no write is cut short. */
   private readonly inflight = new Set<Promise<unknown>>();
+  authorize: Authorize | undefined;
 
   constructor(bus: dbus.MessageBus, managerPath: string) {
     this.bus = bus;
@@ -214,9 +225,13 @@ export class ObjectServer {
     if (spec.inSignature !== sig) {
       throw new AccountsError('InvalidArgument', `${member} takes arguments of type (${spec.inSignature}), got (${sig})`);
     }
-    const result = impl.callMethod(member, body, ctx);
     const wrap = (value: unknown): [string, unknown[]] =>
       spec.out.length === 0 ? ['', []] : [spec.outSignature, spec.out.length === 1 ? [value] : (value as unknown[])];
+    const gate = this.authorize?.(ctx.sender, impl.spec.name, member, path);
+    if (gate) {
+      return gate.then(async (caller) => wrap(await impl.callMethod(member, body, { ...ctx, caller })));
+    }
+    const result = impl.callMethod(member, body, ctx);
     return result instanceof Promise ? result.then(wrap) : wrap(result);
   }
 
@@ -261,7 +276,9 @@ export class ObjectServer {
     if (value.signature !== prop.type) {
       throw new AccountsError('InvalidArgument', `${propName} has type ${prop.type}, got ${value.signature}`);
     }
-    return impl.setProperty(propName, value.value, ctx).then((): [string, unknown[]] => ['', []]);
+    const set = impl.setProperty;
+    const gate = this.authorize?.(ctx.sender, impl.spec.name, `Set:${propName}`, path) ?? Promise.resolve(undefined);
+    return gate.then((caller) => set.call(impl, propName, value.value, { ...ctx, caller })).then((): [string, unknown[]] => ['', []]);
   }
 
   private introspect(path: string): string {

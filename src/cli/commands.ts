@@ -9,7 +9,7 @@ import {
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import {
-  accountJson, accountText, accountsTable, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText, verifyJson,
+  accessTable, accountJson, accountText, accountsTable, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText, verifyJson,
   verifyTable,
 } from './format.js';
 import { readSecret } from './input.js';
@@ -399,6 +399,51 @@ protocols named with --protocol or --enable, or else to every enabled protocol.`
     },
   };
 
+  const grantArgs = (z: Argv) => z
+    .positional('id', { type: 'string', describe: 'account id (px-accounts list)' })
+    .positional('app', { type: 'string', describe: 'app as px-accounts access list shows it: a Flatpak id, snap.<name>, a desktop id or an executable path' });
+  const decide = (verb: string, decision: 'always' | 'deny' | null, done: string): CommandModule => ({
+    command: `${verb} <id> <app>`,
+    describe: `${verb} an app's access to an account`,
+    builder: grantArgs,
+    handler: async (argv: Args) => {
+      begin(`access ${verb}`);
+      await (await client(argv)).setAccess(idOf(argv), String(argv.app), decision);
+      out(argv.json ? jsonLine({ id: idOf(argv), app: String(argv.app), decision: decision ?? '' }) : `${done}: ${String(argv.app)} for ${idOf(argv)}`);
+    },
+  });
+  const access: CommandModule = {
+    command: 'access',
+    describe: 'which apps may use which accounts: list, grant, deny, revoke, host',
+    builder: (y) => y
+      .usage('Usage: px-accounts access list | grant ID APP | deny ID APP | revoke ID APP | host allow|ask')
+      .command({
+        command: 'list',
+        describe: 'grants, refusals and pending requests, with when each was last used',
+        handler: async (argv: Args) => {
+          begin('access list');
+          const list = await (await client(argv)).listAccess();
+          if (argv.json) out(jsonLine(list.map((e) => ({ ...e, lastUsed: e.lastUsed ? timeText(e.lastUsed) : null }))));
+          else out(list.length ? accessTable(list) : 'No grants or requests. Sandboxed apps ask with RequestAccess; grant with: px-accounts access grant ID APP');
+        },
+      })
+      .command(decide('grant', 'always', 'Granted'))
+      .command(decide('deny', 'deny', 'Denied'))
+      .command(decide('revoke', null, 'Revoked'))
+      .command({
+        command: 'host <mode>',
+        describe: 'allow: apps that are not sandboxed use every account (default); ask: they need grants too',
+        builder: (z) => z.positional('mode', { type: 'string', choices: ['allow', 'ask'] }),
+        handler: async (argv: Args) => {
+          begin('access host');
+          await (await client(argv)).setHostApps(argv.mode as 'allow' | 'ask');
+          out(argv.json ? jsonLine({ hostApps: argv.mode }) : `Host apps: ${String(argv.mode)}`);
+        },
+      })
+      .demandCommand(1, 'say what to do: access list, grant, deny, revoke or host'),
+    handler: () => undefined,
+  };
+
   const protocols: CommandModule = {
     command: 'protocols',
     describe: 'list the protocols the service knows (built-in and plugins) and their settings',
@@ -456,5 +501,5 @@ Prints one line per event until interrupted: added, removed, changed, status, an
     },
   };
 
-  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, watch];
+  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch];
 }

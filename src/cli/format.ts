@@ -1,5 +1,5 @@
 /** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
-import type { Account, ProtocolInfo, Provider, VerifyResults } from '../client/index.js';
+import type { AccessEntry, Account, ProtocolInfo, Provider, VerifyResults } from '../client/index.js';
 
 export interface AccountJson {
   id: string;
@@ -108,6 +108,10 @@ export function providersTable(providers: Provider[]): string {
   const rows = table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN'], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain]));
   const notices = providers.filter((p) => p.notice).map((p) => `${p.id}: ${p.notice}`);
   return notices.length ? `${rows}\n\n${notices.join('\n')}` : rows;
+}
+
+export function accessTable(entries: AccessEntry[]): string {
+  return table(['ACCOUNT', 'APP', 'DECISION', 'LAST USED'], entries.map((e) => [e.account, e.app, e.decision, e.lastUsed ? timeText(e.lastUsed) : 'never']));
 }
 
 export function protocolsTable(protocols: ProtocolInfo[]): string {

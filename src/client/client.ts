@@ -14,7 +14,8 @@ import {
 } from './convert.js';
 import { AccountsClientError } from './errors.js';
 import type {
-  Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider, VerifyResults,
+  AccessEntry, AccessState, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
+  VerifyResults,
 } from './types.js';
 
 type V = InstanceType<typeof dbus.Variant>;
@@ -236,6 +237,61 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    */
   async checkAccounts(ids: string[] = [], opts?: CallOptions): Promise<void> {
     await this.call(ROOT_PATH, MANAGER_IFACE, 'CheckAccounts', 'as', [ids.map((id) => accountPathOf(id).slice(ACCOUNT_PATH_PREFIX.length))], opts);
+  }
+
+  // ---- access ------------------------------------------------------------------------------
+
+  /**
+   * Asks for access to an account for this app, and waits up to `waitMs` (default 0: do not
+   * wait) for the user's answer: 'always', 'deny', or 'pending' when nobody answered in time.
+   */
+  async requestAccess(idOrPath: string, opts?: CallOptions & { waitMs?: number }): Promise<AccessState> {
+    const id = accountPathOf(idOrPath).slice(ACCOUNT_PATH_PREFIX.length);
+    const ask = async () => (await this.call(ROOT_PATH, MANAGER_IFACE, 'RequestAccess', 's', [id], opts)).body[0] as AccessState;
+    const waitMs = opts?.waitMs ?? 0;
+    if (waitMs <= 0) return ask();
+    // Listen before asking, so an answer that comes at once is not missed.
+    const rule = `type='signal',sender='${BUS_NAME}',path='${ROOT_PATH}',interface='${MANAGER_IFACE}',member='AccessChanged',arg0='${id}'`;
+    await this.conn.busCall('AddMatch', 's', [rule], opts?.timeoutMs ?? this.timeoutMs);
+    let wake: () => void = () => undefined;
+    const onSignal = (msg: DBusMessage) => {
+      if (msg.member === 'AccessChanged' && msg.body?.[0] === id) wake();
+    };
+    this.conn.on('signal', onSignal);
+    try {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const changed = new Promise<void>((r) => (wake = r));
+        const state = await ask();
+        const left = deadline - Date.now();
+        if (state !== 'pending' || left <= 0) return state;
+        await Promise.race([changed, new Promise((r) => setTimeout(r, left))]);
+      }
+    } finally {
+      this.conn.off('signal', onSignal);
+      await this.conn.busCall('RemoveMatch', 's', [rule], this.timeoutMs).catch(() => undefined);
+    }
+  }
+
+  /** Grants and pending requests (refused to sandboxed apps). */
+  async listAccess(opts?: CallOptions): Promise<AccessEntry[]> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ListAccess', '', [], opts);
+    return (reply.body[0] as Array<Record<string, V>>).map((raw) => {
+      const e = unwrap(raw);
+      return { account: String(e.account), app: String(e.app), decision: String(e.decision) as AccessEntry['decision'], lastUsed: BigInt(e.last_used as bigint ?? 0) };
+    });
+  }
+
+  /** Lets `app` use the account ('always'), refuses it ('deny'), or forgets the decision (null). */
+  async setAccess(idOrPath: string, app: string, decision: 'always' | 'deny' | null, opts?: CallOptions): Promise<void> {
+    const id = accountPathOf(idOrPath).slice(ACCOUNT_PATH_PREFIX.length);
+    const member = decision === 'always' ? 'GrantAccess' : decision === 'deny' ? 'DenyAccess' : 'RevokeAccess';
+    await this.call(ROOT_PATH, MANAGER_IFACE, member, 'ss', [id, app], opts);
+  }
+
+  /** Whether apps that are not sandboxed need grants too. */
+  async setHostApps(mode: 'allow' | 'ask', opts?: CallOptions): Promise<void> {
+    await this.call(ROOT_PATH, MANAGER_IFACE, 'SetHostApps', 's', [mode], opts);
   }
 
   /** The provider catalogue, sorted by id. */

@@ -156,6 +156,18 @@ export interface ProtocolInfo {
   settings: ProtocolSetting[];
 }
 
+/** Where an app stands with an account: allowed, refused by the user, or asked and not answered yet. */
+export type AccessState = 'always' | 'deny' | 'pending';
+
+export interface AccessEntry {
+  account: string;
+  /** A Flatpak id, snap.<name>, a desktop id or an executable path. */
+  app: string;
+  decision: AccessState;
+  /** µs since the epoch of the last secret handed out under the grant; 0n never. */
+  lastUsed: bigint;
+}
+
 /** Per-call options. */
 export interface CallOptions {
   /** Milliseconds to wait for the answer; default the client's `timeoutMs`. */

@@ -64,6 +64,8 @@ export class SecretServiceStore implements SecretStore {
   private hung = false;
   private state = false;
   private closed = false;
+  /** Calls waiting for the keyring; rejected at once when the bus goes away. */
+  private readonly waiting = new Set<(err: Error) => void>();
   onAvailability?: (available: boolean) => void;
   private readonly onMessage = (msg: InstanceType<typeof Message>) => {
     if (msg.type !== dbus.MessageType.SIGNAL) return;
@@ -168,12 +170,20 @@ export class SecretServiceStore implements SecretStore {
     });
   }
 
+  /** The bus went away: every call waiting for the keyring fails now, and later ones at once. */
+  abort(): void {
+    this.closed = true;
+    for (const reject of this.waiting) reject(new DBusFailure('Disconnected', 'the bus went away'));
+    this.waiting.clear();
+  }
+
   async close(): Promise<void> {
+    const connected = !this.closed;
     this.closed = true;
     this.bus.off('message', this.onMessage);
     const session = this.session;
     this.reset();
-    const s = await session?.catch(() => undefined);
+    const s = connected ? await session?.catch(() => undefined) : undefined;
     if (s) await this.call(s.path, 'org.freedesktop.Secret.Session', 'Close', '', []).catch(() => undefined);
   }
 
@@ -297,11 +307,13 @@ export class SecretServiceStore implements SecretStore {
   /** A method call with a timeout (dbus-next's call has none). */
   private raw(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[], timeoutMs: number): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DBusFailure('Timeout', `no answer within ${timeoutMs} ms`)), timeoutMs);
+      const done = () => { clearTimeout(timer); this.waiting.delete(reject); };
+      const timer = setTimeout(() => { done(); reject(new DBusFailure('Timeout', `no answer within ${timeoutMs} ms`)); }, timeoutMs);
+      this.waiting.add(reject);
       this.bus.call(new Message({ destination, path, interface: iface, member, signature, body })).then(
-        (reply) => { clearTimeout(timer); resolve(reply?.body ?? []); },
+        (reply) => { done(); resolve(reply?.body ?? []); },
         (err: { type?: string; text?: string; message?: string }) => {
-          clearTimeout(timer);
+          done();
           reject(new DBusFailure(err?.type ?? 'Failed', err?.text ?? err?.message ?? 'failed'));
         },
       );

@@ -1,0 +1,93 @@
+/**
+ * Who is calling: the uid and pid of a unique bus name (GetConnectionCredentials), then the app
+ * of that process. Cached per unique name and dropped when the name goes away; a name is
+ * never reused by the bus, so a cached identity cannot pass to another connection. After the
+ * app lookup (which itself notices a pid replaced while it reads /proc) the name must still
+ * have its owner: a caller that exited, and whose pid may since belong to another process, is
+ * refused, never attributed to the newcomer.
+ */
+import dbus from 'dbus-next';
+import { AccountsError } from '../errors.js';
+import { log } from '../log.js';
+import { appOfPid, type AppInfo } from './app-info.js';
+
+const { Message } = dbus;
+
+export interface Caller extends AppInfo {
+  uid: number;
+  pid: number;
+  /** The unique bus name. */
+  sender: string;
+}
+
+const DBUS = ['org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus'] as const;
+/** dbus-daemon answers in microseconds; a call that takes this long is one that never will. */
+const BUS_TIMEOUT_MS = 2000;
+
+export class Callers {
+  private readonly cache = new Map<string, Promise<Caller>>();
+  private readonly onMessage = (msg: InstanceType<typeof Message>) => {
+    // A unique name that lost its owner is gone for good.
+    if (msg.member === 'NameOwnerChanged' && typeof msg.body?.[0] === 'string' && msg.body[0].startsWith(':') && msg.body[2] === '') {
+      this.cache.delete(msg.body[0]);
+    }
+  };
+
+  constructor(private readonly bus: dbus.MessageBus) {}
+
+  async start(): Promise<void> {
+    this.bus.on('message', this.onMessage);
+    await this.bus.call(new Message({
+      destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member: 'AddMatch', signature: 's',
+      body: [`type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'`],
+    }));
+  }
+
+  stop(): void {
+    this.bus.off('message', this.onMessage);
+  }
+
+  identify(sender: string): Promise<Caller> {
+    let caller = this.cache.get(sender);
+    if (!caller) {
+      caller = this.lookup(sender);
+      this.cache.set(sender, caller);
+      caller.catch(() => this.cache.delete(sender));
+    }
+    return caller;
+  }
+
+  /** A call to dbus-daemon itself, with a timeout (dbus-next's call has none). */
+  private daemon(member: string, arg: string): Promise<unknown[]> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.bus.call(new Message({ destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member, signature: 's', body: [arg] }))
+        .then((reply) => reply?.body ?? []),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`dbus-daemon did not answer ${member}`)), BUS_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private async lookup(sender: string): Promise<Caller> {
+    const [credentials] = await this.daemon('GetConnectionCredentials', sender).catch((err: Error) => {
+      log.notice(`caller ${sender} not identified: ${err.message}`);
+      throw refused(sender, 'the bus no longer knows it (it may have exited)');
+    });
+    const creds = (credentials ?? {}) as Record<string, { value: unknown }>;
+    const uid = Number(creds.UnixUserID?.value);
+    const pid = Number(creds.ProcessID?.value);
+    if (!Number.isInteger(uid) || !Number.isInteger(pid) || pid <= 0) throw refused(sender, 'the bus does not tell its user and process');
+    try {
+      const app = appOfPid(pid);
+      // The pid came with the connection; if that process had exited and the pid been reused
+      // before we looked, the connection would be closed by now: the name must still be there.
+      const [owned] = await this.daemon('NameHasOwner', sender);
+      if (owned !== true) throw new Error('its connection closed while it was being identified');
+      return { ...app, uid, pid, sender };
+    } catch (err) {
+      log.notice(`caller ${sender} (pid ${pid}) not identified: ${(err as Error).message}`);
+      throw refused(sender, 'its process could not be identified (it may have exited)');
+    }
+  }
+}
+
+const refused = (sender: string, why: string) => new AccountsError('AccessDenied', `caller ${sender} is refused: ${why}`);

@@ -1,0 +1,146 @@
+/**
+ * Which apps get secrets: a fake Flatpak (bwrap with a tmpfs root and a .flatpak-info, as
+ * flatpak sets one up) running a real D-Bus client (gdbus), host callers (the CLI, this test
+ * process, a caller that is gone before it is identified), grants through the CLI, and the
+ * audit signal.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cli } from '../cli/helpers.js';
+import { ACCOUNT, MANAGER, ROOT, errorOf } from '../harness/client.js';
+import { ROOT as REPO, waitFor } from '../harness/session.js';
+import { testSecret, uniqueUser, useService } from './fixture.js';
+
+const DENIED = 'org.pantherx.Accounts.Error.AccessDenied';
+const FLATPAK_APP = 'org.example.Mail';
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+describe('access: which apps get secrets', function () {
+  this.timeout(30_000);
+  const f = useService();
+  let info: string;
+  let a: { path: string; id: string; secret: string };
+  let b: { path: string; id: string };
+
+  /** gdbus inside a sandbox that looks like a Flatpak of FLATPAK_APP to the service. */
+  function flatpak(args: string[]): Promise<Run> {
+    const socket = /unix:path=([^,]+)/.exec(f.session.address)![1]!;
+    const fd = openSync(info, 'r');
+    const child = spawn('bwrap', [
+      '--tmpfs', '/', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
+      '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--proc', '/proc', '--dev', '/dev',
+      '--bind', dirname(socket), dirname(socket), '--ro-bind-data', '3', '/.flatpak-info',
+      '--setenv', 'DBUS_SESSION_BUS_ADDRESS', f.session.address,
+      '/usr/bin/gdbus', 'call', '--session', '--dest', 'org.pantherx.Accounts', ...args,
+    ], { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } });
+    closeSync(fd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  }
+  const getSecret = (path: string) => flatpak(['--object-path', path, '--method', `${ACCOUNT}.GetSecret`, 'password']);
+  const manager = (method: string, ...args: string[]) => flatpak(['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
+
+  before(async () => {
+    info = join(f.session.dir, 'flatpak-info');
+    writeFileSync(info, `[Application]\nname=${FLATPAK_APP}\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1\n`);
+    const secret = testSecret();
+    const pathA = await f.client.addAccount('fastmail', uniqueUser('granted'), { password: secret });
+    const pathB = await f.client.addAccount('fastmail', uniqueUser('other'), { password: testSecret() });
+    a = { path: pathA, id: pathA.split('/').pop()!, secret };
+    b = { path: pathB, id: pathB.split('/').pop()! };
+  });
+
+  it('a sandboxed app is refused, asks, is granted by the user, gets the secret (audited), and is refused again once revoked', async () => {
+    const denied = await getSecret(a.path);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /AccessDenied/);
+    assert.match(denied.stderr, new RegExp(`${FLATPAK_APP.replace(/\./g, '\\.')} has no grant for account ${a.id}`));
+
+    const mark = f.client.signals.length;
+    const asked = await manager('RequestAccess', a.id);
+    assert.equal(asked.stdout.trim(), "('pending',)");
+    const requested = await f.client.waitSignal((x) => x.member === 'AccessRequested', 3000, mark);
+    assert.deepEqual(requested.body, [a.id, FLATPAK_APP]);
+
+    // It cannot answer its own request, nor manage anything else.
+    for (const [method, args] of [['GrantAccess', [a.id, FLATPAK_APP]], ['ListAccess', []], ['SetHostApps', ['allow']]] as const) {
+      const self = await manager(method, ...args);
+      assert.match(self.stderr, /AccessDenied.*sandboxed/, method);
+    }
+
+    const granted = await cli(f.session.env, ['access', 'grant', a.id, FLATPAK_APP]);
+    assert.equal(granted.code, 0, granted.stderr);
+    await f.client.waitSignal((x) => x.member === 'AccessChanged' && x.body[2] === 'always', 3000, mark);
+
+    const got = await getSecret(a.path);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout.trim(), `('${a.secret}',)`);
+    const audit = await f.client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[2] === FLATPAK_APP, 3000, mark);
+    assert.deepEqual(audit.body, [a.id, 'password', FLATPAK_APP]);
+    assert.ok(!JSON.stringify(f.client.signals.slice(mark)).includes(a.secret), 'no signal carries the value');
+    assert.match(f.service.log(), new RegExp(`secret 'password' of account ${a.id} handed to ${FLATPAK_APP.replace(/\./g, '\\.')}`));
+
+    const listed = await cli(f.session.env, ['access', 'list', '--json']);
+    const entry = (JSON.parse(listed.stdout) as Array<{ account: string; app: string; decision: string; lastUsed: string | null }>).find((e) => e.app === FLATPAK_APP)!;
+    assert.equal(entry.decision, 'always');
+    assert.ok(entry.lastUsed, 'the last use is recorded');
+
+    // A grant is for one account: the other one stays closed, for reading and for changes.
+    assert.match((await getSecret(b.path)).stderr, /AccessDenied/);
+    assert.match((await flatpak(['--object-path', b.path, '--method', `${ACCOUNT}.Remove`])).stderr, /AccessDenied/);
+    assert.match((await flatpak(['--object-path', b.path, '--method', `${ACCOUNT}.Update`, "{'name': <'mine now'>}"])).stderr, /AccessDenied/);
+    assert.match((await flatpak(['--object-path', b.path, '--method', 'org.freedesktop.DBus.Properties.Set', ACCOUNT, 'Name', "<'mine'>"])).stderr, /AccessDenied/);
+
+    assert.equal((await cli(f.session.env, ['access', 'revoke', a.id, FLATPAK_APP])).code, 0);
+    assert.match((await getSecret(a.path)).stderr, /AccessDenied/);
+    assert.equal((await cli(f.session.env, ['access', 'deny', a.id, FLATPAK_APP])).code, 0);
+    assert.match((await getSecret(a.path)).stderr, /was refused access to account .* by the user/);
+    assert.equal((await manager('RequestAccess', a.id)).stdout.trim(), "('deny',)");
+  });
+
+  it('host apps are allowed by default; set to ask, they need grants too, each app by its own name', async () => {
+    assert.equal((await cli(f.session.env, ['secret', 'get', a.id, 'password'])).stdout.trim(), a.secret);
+    assert.equal((await cli(f.session.env, ['access', 'host', 'ask'])).code, 0);
+    try {
+      assert.equal(await f.client.get(ROOT, MANAGER, 'HostApps'), 'ask');
+      const refused = await cli(f.session.env, ['secret', 'get', a.id, 'password']);
+      assert.notEqual(refused.code, 0);
+      // node is an interpreter: the app is the script it runs, the CLI itself.
+      const cliPath = join(REPO, 'dist', 'bin', 'px-accounts.js');
+      assert.match(refused.stderr, new RegExp(`${cliPath.replace(/[./]/g, '\\$&')} has no grant for account ${a.id}`));
+      assert.equal((await cli(f.session.env, ['access', 'grant', a.id, cliPath])).code, 0, 'management stays open to host apps');
+      assert.equal((await cli(f.session.env, ['secret', 'get', a.id, 'password'])).stdout.trim(), a.secret);
+      // This test process is another host app: still refused.
+      assert.equal((await errorOf(f.client.call(a.path, ACCOUNT, 'GetSecret', 's', ['password']))).type, DENIED);
+    } finally {
+      await cli(f.session.env, ['access', 'host', 'allow']);
+    }
+  });
+
+  it('a caller that is gone before it is identified is refused, never taken for another process', async () => {
+    // dbus-send does not wait for the reply: by the time the service asks who it was, it may have exited.
+    const child = spawn('dbus-send', ['--session', `--dest=org.pantherx.Accounts`, '--type=method_call', b.path, `${ACCOUNT}.GetSecret`, 'string:password'],
+      { env: f.session.env, stdio: 'ignore' });
+    await new Promise((r) => child.on('close', r));
+    await waitFor('the call logged', () => /handed to \/usr\/bin\/dbus-send|not identified/.test(f.service.log()) || undefined, 3000);
+    const log = f.service.log();
+    assert.ok(/secret 'password' of account \S+ handed to \/usr\/bin\/dbus-send/.test(log) || /caller :\S+ .*not identified/.test(log), log.slice(-600));
+    assert.ok(!/handed to (?!\/usr\/bin\/dbus-send|org\.example\.Mail|\S*px-accounts\.js)/.test(log), 'never attributed to another program');
+  });
+
+  it('removing an account removes its grants', async () => {
+    await cli(f.session.env, ['access', 'grant', b.id, FLATPAK_APP]);
+    await f.client.call(b.path, ACCOUNT, 'Remove');
+    const list = JSON.parse((await cli(f.session.env, ['access', 'list', '--json'])).stdout) as Array<{ account: string }>;
+    assert.ok(!list.some((e) => e.account === b.id));
+    const file = join(f.session.home, '.local', 'state', 'px-accounts', 'access.json');
+    assert.ok(existsSync(file));
+    assert.ok(!readFileSync(file, 'utf8').includes(b.id));
+  });
+});
