@@ -809,7 +809,7 @@ async function measureBare(s: Session, client: TestClient): Promise<{ get: numbe
 // ---------------------------------------------------------------------------------------------
 // 8: reading a password, as an app does
 
-interface SecretFigures { calls: number; p50: number; p99: number; worst: number; error?: string }
+interface SecretFigures { calls: number; p50: number; p99: number; worst: number; firstCall: number; error?: string }
 const SECRET_CALLS = 500;
 
 async function measureSecrets(): Promise<Record<string, SecretFigures>> {
@@ -840,9 +840,18 @@ async function measureSecrets(): Promise<Record<string, SecretFigures>> {
           }
           let worst = 0;
           for (const x of lat) worst = Math.max(worst, x);
-          out[t.key] = { calls: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), worst };
+          // The first call of a new connection: px-accounts identifies the caller then (bus credentials, /proc).
+          const first: number[] = [];
+          for (let k = 0; k < 20; k++) {
+            const fresh = await connect(s);
+            const t0 = performance.now();
+            await t.readSecret(fresh, k % specs.length);
+            first.push(performance.now() - t0);
+            fresh.disconnect();
+          }
+          out[t.key] = { calls: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), worst, firstCall: median(first) };
         } catch (err) {
-          out[t.key] = { calls: 0, p50: NaN, p99: NaN, worst: NaN, error: (err as Error).message.split('\n')[0] };
+          out[t.key] = { calls: 0, p50: NaN, p99: NaN, worst: NaN, firstCall: NaN, error: (err as Error).message.split('\n')[0] };
         } finally {
           await st.d.stop();
         }
@@ -1299,16 +1308,16 @@ async function main(): Promise<void> {
     try {
       const sec = await measureSecrets();
       raw.secrets = sec;
-      say('| service | calls | p50 | p99 | worst | target: p50 ≤ goa |');
-      say('|---|---:|---:|---:|---:|:---:|');
+      say('| service | calls | p50 | p99 | worst | first call of a new connection (median of 20) | target: p50 ≤ goa |');
+      say('|---|---:|---:|---:|---:|---:|:---:|');
       for (const t of [ours, goa]) {
         const f = sec[t.key];
         if (!f || f.error) {
-          say(`| ${t.label} | n/a | n/a | n/a | n/a | ${f?.error ?? GOA_MISSING} |`);
+          say(`| ${t.label} | n/a | n/a | n/a | n/a | n/a | ${f?.error ?? GOA_MISSING} |`);
           continue;
         }
         const target = t.key === 'us' && sec.goa && !sec.goa.error ? verdict(f.p50 <= sec.goa.p50) : '–';
-        say(`| ${t.label} | ${fmt(f.calls)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${fmt(f.worst, 2)} | ${target} |`);
+        say(`| ${t.label} | ${fmt(f.calls)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${fmt(f.worst, 2)} | ${fmt(f.firstCall, 2)} | ${target} |`);
       }
     } catch (err) {
       progress(`secrets failed: ${(err as Error).stack}`);

@@ -144,3 +144,67 @@ describe('access: which apps get secrets', function () {
     assert.ok(!readFileSync(file, 'utf8').includes(b.id));
   });
 });
+
+describe('access: the grants file', function () {
+  this.timeout(60_000);
+
+  it('a corrupt, a symlinked or a huge file is moved aside with a log line, and the service starts without grants', async () => {
+    const { startService, startSession } = await import('../harness/session.js');
+    const { mkdirSync, readdirSync, symlinkSync } = await import('node:fs');
+    const cases: Array<[string, (file: string) => void, RegExp]> = [
+      ['corrupt', (file) => writeFileSync(file, '{"version": 1, "grants": [ {"account": '), /not valid JSON|Unexpected|JSON/],
+      ['symlink', (file) => symlinkSync('/etc/passwd', file), /symbolic link/],
+      ['huge', (file) => writeFileSync(file, ' '.repeat(5 * 1024 * 1024)), /larger than/],
+    ];
+    for (const [what, make, why] of cases) {
+      const session = await startSession();
+      try {
+        const dir = join(session.home, '.local', 'state', 'px-accounts');
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, 'access.json');
+        make(file);
+        const service = await startService(session);
+        try {
+          assert.match(service.log(), new RegExp(`access file ${file.replace(/[./]/g, '\\$&')} cannot be used \\(.*\\); moved to`), what);
+          assert.match(service.log(), why, what);
+          const aside = readdirSync(dir).filter((n) => n.startsWith('access.json.unusable-'));
+          assert.equal(aside.length, 1, what);
+          assert.equal(existsSync(file), false, `${what}: not overwritten in place`);
+          const r = await cli(session.env, ['access', 'list', '--json']);
+          assert.deepEqual(JSON.parse(r.stdout), [], what);
+        } finally {
+          await service.stop();
+        }
+      } finally {
+        await session.stop();
+      }
+    }
+  });
+
+  it('20 clients granting and revoking at once leave a file that says exactly what the service says', async () => {
+    const { startService, startSession } = await import('../harness/session.js');
+    const { TestClient } = await import('../harness/client.js');
+    const session = await startSession();
+    const service = await startService(session);
+    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(session.address, false)));
+    try {
+      const account = (await clients[0]!.addAccount('fastmail', uniqueUser('many'), { password: testSecret() })).split('/').pop()!;
+      await Promise.all(clients.map(async (c, i) => {
+        for (let k = 0; k < 10; k++) {
+          const app = `org.example.App${(i + k) % 7}`;
+          const method = (i + k) % 3 === 0 ? 'RevokeAccess' : (i + k) % 3 === 1 ? 'GrantAccess' : 'DenyAccess';
+          await c.call(ROOT, MANAGER, method, 'ss', [account, app]).catch(() => undefined); // revoking nothing is NotFound
+        }
+      }));
+      const [listed] = await clients[0]!.call(ROOT, MANAGER, 'ListAccess');
+      const now = (listed as Array<Record<string, { value: unknown }>>).map((e) => `${e.app!.value}=${e.decision!.value}`).sort();
+      await new Promise((r) => setTimeout(r, 300));
+      const file = JSON.parse(readFileSync(join(session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8')) as { grants: Array<{ app: string; decision: string }> };
+      assert.deepEqual(file.grants.map((g) => `${g.app}=${g.decision}`).sort(), now);
+    } finally {
+      for (const c of clients) c.disconnect();
+      await service.stop();
+      await session.stop();
+    }
+  });
+});
