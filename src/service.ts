@@ -123,6 +123,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await server.drain();
     await store.close();
     callers.stop();
+    await grants.flush();
     await secrets.close();
     await stopVerifiers();
     bus.disconnect();

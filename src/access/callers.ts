@@ -27,8 +27,8 @@ const BUS_TIMEOUT_MS = 2000;
 export class Callers {
   private readonly cache = new Map<string, Promise<Caller>>();
   private readonly onMessage = (msg: InstanceType<typeof Message>) => {
-    // A unique name that lost its owner is gone for good.
-    if (msg.member === 'NameOwnerChanged' && typeof msg.body?.[0] === 'string' && msg.body[0].startsWith(':') && msg.body[2] === '') {
+    // A unique name that lost its owner is gone for good (only the bus itself says so).
+    if (msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus' && typeof msg.body?.[0] === 'string' && msg.body[0].startsWith(':') && msg.body[2] === '') {
       this.cache.delete(msg.body[0]);
     }
   };
@@ -76,8 +76,9 @@ export class Callers {
     const uid = Number(creds.UnixUserID?.value);
     const pid = Number(creds.ProcessID?.value);
     if (!Number.isInteger(uid) || !Number.isInteger(pid) || pid <= 0) throw refused(sender, 'the bus does not tell its user and process');
+    const label = creds.LinuxSecurityLabel?.value;
     try {
-      const app = appOfPid(pid);
+      const app = appOfPid(pid, Buffer.isBuffer(label) ? label.toString('utf8').replace(/\0+$/, '') : undefined);
       // The pid came with the connection; if that process had exited and the pid been reused
       // before we looked, the connection would be closed by now: the name must still be there.
       const [owned] = await this.daemon('NameHasOwner', sender);

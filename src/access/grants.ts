@@ -113,10 +113,25 @@ export class Grants {
     await this.save();
   }
 
-  /** Records a use; written with the next change or soon after, never on the call's path. */
+  private lazySave: NodeJS.Timeout | undefined;
+
+  /** Records a use; written within a second (once, however many uses), never on the call's path. */
   used(grant: Grant): void {
     grant.lastUsed = Date.now() * 1000;
-    void this.save().catch((err: Error) => log.warning(`access file not written: ${err.message}`));
+    this.lazySave ??= setTimeout(() => {
+      this.lazySave = undefined;
+      void this.save().catch((err: Error) => log.warning(`access file not written: ${err.message}`));
+    }, 1000);
+  }
+
+  /** Writes what is pending (the service is stopping). */
+  async flush(): Promise<void> {
+    if (this.lazySave) {
+      clearTimeout(this.lazySave);
+      this.lazySave = undefined;
+      await this.save().catch((err: Error) => log.warning(`access file not written: ${err.message}`));
+    }
+    await this.writing.catch(() => undefined);
   }
 
   /** Writes are serialised: the last state always wins. */

@@ -12,11 +12,14 @@ import type { Caller, Callers } from './callers.js';
 import type { Grants } from './grants.js';
 
 /** Members that need a grant for the account they act on. */
-const PER_ACCOUNT = new Set(['GetSecret', 'SetSecret', 'DeleteSecret', 'Update', 'Remove', 'Verify', 'Set:Name']);
+const PER_ACCOUNT = new Set(['GetSecret', 'SetSecret', 'DeleteSecret', 'Update', 'Remove', 'Verify', 'ReportStatus', 'Set:Name']);
 /** Members that manage grants: never for sandboxed callers. */
 const MANAGEMENT = new Set(['ListAccess', 'GrantAccess', 'DenyAccess', 'RevokeAccess', 'SetHostApps']);
-/** Members whose handler needs to know the app (it is identified for them, nothing more). */
-const IDENTIFIED = new Set(['RequestAccess']);
+/**
+ * Members whose handler needs to know the app (identified, nothing more): RequestAccess names
+ * it; AddAccount and ValidateCredentials read files a caller names only for host apps.
+ */
+const IDENTIFIED = new Set(['RequestAccess', 'AddAccount', 'ValidateCredentials']);
 
 export class AccessPolicy {
   private readonly uid = process.getuid?.() ?? 0;

@@ -141,9 +141,10 @@ export class Accounts {
     }
   }
 
-  async add(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants): Promise<AccountState> {
+  /** `files`: whether the caller may name files the service reads (false for sandboxed apps). */
+  async add(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, files = true): Promise<AccountState> {
     const provider = findProvider(this.catalogue, providerId);
-    const parsed = parseOptions(options, 'add');
+    const parsed = parseOptions(options, 'add', files);
     const plan = planNewAccount(provider, identifier, parsed);
     checkSecrets(secrets);
     // Secrets an import produced (a profile's keys); those given by name win.
@@ -202,12 +203,12 @@ export class Accounts {
     }
   }
 
-  update(id: string, changes: Variants): Promise<void> {
+  update(id: string, changes: Variants, files = true): Promise<void> {
     return this.lock.run(id, async () => {
       await this.syncFromDisk(id);
       const state = this.require(id);
       const provider = findProvider(this.catalogue, state.config.provider);
-      const next = planUpdate(state.config, provider, parseOptions(changes, 'update'));
+      const next = planUpdate(state.config, provider, parseOptions(changes, 'update', files));
       await this.commit(state, next);
     });
   }
@@ -338,8 +339,8 @@ export class Accounts {
   }
 
   /** ValidateCredentials: the same checks as verify on add, with the given secrets, saving nothing. */
-  async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants): Promise<CheckResults> {
-    const parsed = parseOptions(options, 'add');
+  async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, files = true): Promise<CheckResults> {
+    const parsed = parseOptions(options, 'add', files);
     const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parsed);
     checkSecrets(secrets);
     secrets = { ...parsed.secrets, ...secrets };

@@ -3,7 +3,7 @@
  * unknown keys, wrong types and bad values are refused, never ignored. Per-protocol keys
  * (`<protocol>.<key>`) come from the protocol's settings.
  */
-import { invalidArgument } from '../errors.js';
+import { AccountsError, invalidArgument } from '../errors.js';
 import type { RawSettings } from '../protocols/plugin.js';
 import { requireProtocol } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
@@ -38,7 +38,7 @@ export function parseProtocolList(value: string[], what: string): string[] {
   return out;
 }
 
-function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, options: Record<string, VariantLike>, context: 'add' | 'update'): void {
+function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, options: Record<string, VariantLike>, context: 'add' | 'update', files: boolean): void {
   const dot = key.indexOf('.');
   const plugin = requireProtocol(key.slice(0, dot), `option ${key.slice(0, 60)}`);
   const setting = key.slice(dot + 1);
@@ -48,7 +48,7 @@ function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, option
     // Companions (openvpn.profile_dir) are the call's other string options of the protocol.
     const companions = Object.fromEntries(Object.entries(options)
       .filter(([k, x]) => k.startsWith(`${plugin.id}.${setting}_`) && x.signature === 's').map(([k, x]) => [k.slice(dot + 1), x.value as string]));
-    const imported = importer(typed(key, v, 's', 'a string') as string, companions);
+    const imported = importer(typed(key, v, 's', 'a string') as string, companions, files);
     for (const [k, value] of Object.entries(imported.settings)) {
       const spec = plugin.settings.find((s) => s.key === k);
       if (spec && (parsed.settings[plugin.id] ??= {})[k] === undefined) parsed.settings[plugin.id]![k] = checkSetting(spec, value, `option ${key} (${k})`);
@@ -69,10 +69,15 @@ function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, option
   } else {
     value = typed(key, v, 's', 'a string');
   }
+  // A file path makes the service read that file: not on behalf of a sandboxed app.
+  if (spec.kind === 'file' && value !== '' && !files) {
+    throw new AccountsError('AccessDenied', `option ${key}: a sandboxed app cannot have the service read files`);
+  }
   (parsed.settings[plugin.id] ??= {})[setting] = checkSetting(spec, value, `option ${key}`);
 }
 
-export function parseOptions(options: Record<string, VariantLike>, context: 'add' | 'update'): ParsedOptions {
+/** `files`: whether the caller may name files the service reads (false for sandboxed apps). */
+export function parseOptions(options: Record<string, VariantLike>, context: 'add' | 'update', files = true): ParsedOptions {
   checkPlainDict(options, context === 'add' ? 'options' : 'changes');
   const parsed: ParsedOptions = { settings: {}, secrets: {} };
   for (const [key, v] of Object.entries(options)) {
@@ -83,7 +88,7 @@ export function parseOptions(options: Record<string, VariantLike>, context: 'add
     } else if (key === 'verify' && context === 'add') {
       parsed.verify = typed(key, v, 'b', 'a boolean') as boolean;
     } else if (key.includes('.')) {
-      parseSetting(key, v, parsed, options, context);
+      parseSetting(key, v, parsed, options, context, files);
     } else {
       throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, and <protocol>.<setting> as ListProtocols describes)`);
     }

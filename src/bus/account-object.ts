@@ -6,6 +6,7 @@ import { requireProtocol } from '../protocols/registry.js';
 import type { InterfaceSpec } from './contract.js';
 import type { Access } from '../access/access.js';
 import type { Caller } from '../access/callers.js';
+import { mayReadFiles } from './manager-object.js';
 import type { CallContext, ExportedInterface } from './object-server.js';
 import { ACCOUNT_IFACE } from './paths.js';
 
@@ -52,7 +53,7 @@ class AccountInterface implements ExportedInterface {
     const id = this.state.config.id;
     const accounts = this.ctx.accounts;
     switch (name) {
-      case 'Update': return accounts.update(id, args[0] as Record<string, { signature: string; value: unknown }>);
+      case 'Update': return accounts.update(id, args[0] as Record<string, { signature: string; value: unknown }>, mayReadFiles(call));
       case 'SetSecret': return accounts.setSecret(id, args[0] as string, args[1] as string);
       case 'GetSecret': return accounts.getSecret(id, args[0] as string).then((value) => {
         this.ctx.access.handedOut(id, args[0] as string, call.caller as Caller | undefined);

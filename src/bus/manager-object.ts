@@ -52,6 +52,9 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
   };
 }
 
+/** Only callers outside a sandbox may have the service read files they name (a CA, a profile's keys). */
+export const mayReadFiles = (ctx: CallContext): boolean => (ctx.caller as Caller | undefined)?.kind === 'host';
+
 export class ManagerInterface implements ExportedInterface {
   constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>,
     private readonly access: Access) {}
@@ -78,11 +81,11 @@ export class ManagerInterface implements ExportedInterface {
     switch (name) {
       case 'AddAccount': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
-        return this.accounts.add(provider, account, secrets, options).then((state) => accountPath(state.config.id));
+        return this.accounts.add(provider, account, secrets, options, mayReadFiles(ctx)).then((state) => accountPath(state.config.id));
       }
       case 'ValidateCredentials': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
-        return this.accounts.validate(provider, account, secrets, options).then(resultsToDBus);
+        return this.accounts.validate(provider, account, secrets, options, mayReadFiles(ctx)).then(resultsToDBus);
       }
       case 'CheckAccounts':
         return this.accounts.checkInBackground(args[0] as string[]);

@@ -71,9 +71,10 @@ export interface ProtocolPlugin {
   readonly computed?: readonly { readonly property: string; readonly doc: string; get(settings: Settings): string }[];
   /**
    * Options that are not settings but turn into settings and secrets at add (`openvpn.profile`:
-   * a profile imported). Each gets the option's string and the other options of the call.
+   * a profile imported). Each gets the option's string, the other options of the call, and
+   * whether the caller may have the service read files (false for sandboxed apps).
    */
-  readonly imports?: Readonly<Record<string, (value: string, companions: Readonly<Record<string, string>>) => { settings: RawSettings; secrets: Record<string, string> }>>;
+  readonly imports?: Readonly<Record<string, (value: string, companions: Readonly<Record<string, string>>, files: boolean) => { settings: RawSettings; secrets: Record<string, string> }>>;
   /** The server an account of this protocol talks to, for duplicate keys (default: `host`). */
   endpoint?(settings: Settings): string;
   /** What a successful check teaches, as new settings to store (SFTP pins the host key); undefined: nothing. */

@@ -67,14 +67,24 @@ export class SecretServiceStore implements SecretStore {
   /** Calls waiting for the keyring; rejected at once when the bus goes away. */
   private readonly waiting = new Set<(err: Error) => void>();
   onAvailability?: (available: boolean) => void;
+  /** The keyring's unique name: only its own signals are believed. */
+  private owner: string | undefined;
   private readonly onMessage = (msg: InstanceType<typeof Message>) => {
     if (msg.type !== dbus.MessageType.SIGNAL) return;
-    if (msg.member === 'NameOwnerChanged' && msg.body?.[0] === DEST) {
+    if (msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus' && msg.body?.[0] === DEST) {
       // A keyring that went away, restarted or appeared: forget everything of the old one.
+      this.owner = (msg.body[2] as string) || undefined;
       this.reset();
       void this.probe();
-    } else if (msg.interface === SERVICE && (msg.member === 'CollectionChanged' || msg.member === 'CollectionCreated')) {
+      return;
+    }
+    if (!this.owner || msg.sender !== this.owner) return;
+    if (msg.interface === SERVICE && /^Collection(Changed|Created|Deleted)$/.test(msg.member ?? '')) {
+      // A collection created or deleted may reuse item paths: no cached path can be trusted.
+      if (msg.member !== 'CollectionChanged') this.items.clear();
       void this.probe(); // locked or unlocked
+    } else if (msg.interface === COLLECTION && msg.member === 'ItemDeleted') {
+      for (const [username, item] of this.items) if (item === msg.body?.[0]) this.items.delete(username);
     }
   };
 
@@ -85,8 +95,12 @@ export class SecretServiceStore implements SecretStore {
     this.bus.on('message', this.onMessage);
     await Promise.all([
       `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${DEST}'`,
-      `type='signal',interface='${SERVICE}'`,
+      `type='signal',sender='${DEST}',interface='${SERVICE}'`,
+      `type='signal',sender='${DEST}',interface='${COLLECTION}',member='ItemDeleted'`,
     ].map((rule) => this.raw('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [rule], this.timeoutMs).catch(() => undefined)));
+    const [owner] = await this.raw('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [DEST], this.timeoutMs)
+      .catch(() => [undefined]);
+    this.owner = owner as string | undefined;
     await this.probe();
   }
 
@@ -107,12 +121,17 @@ export class SecretServiceStore implements SecretStore {
     this.hung = false;
   }
 
-  /** Is the keyring there and its default collection unlocked? Never prompts. */
+  /**
+   * Is the keyring there and its default collection unlocked? Never prompts. It waits the full
+   * timeout even while calls fail fast, so a slow keyring gets its chance back.
+   */
   async probe(): Promise<boolean> {
     try {
-      const collection = await this.defaultCollection();
-      const locked = await this.get1<boolean>(collection, COLLECTION, 'Locked');
-      this.setAvailable(!locked);
+      const [collection] = await this.raw(DEST, SERVICE_PATH, SERVICE, 'ReadAlias', 's', ['default'], this.timeoutMs) as [string];
+      if (collection === '/') throw new Error('no default collection');
+      const [locked] = await this.raw(DEST, collection, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [COLLECTION, 'Locked'], this.timeoutMs) as [{ value: boolean }];
+      this.hung = false;
+      this.setAvailable(!locked.value);
     } catch {
       this.setAvailable(false);
     }
@@ -299,7 +318,11 @@ export class SecretServiceStore implements SecretStore {
     try {
       return await this.raw(DEST, path, iface, member, signature, body, this.hung ? HUNG_TIMEOUT_MS : this.timeoutMs);
     } catch (err) {
-      if (err instanceof DBusFailure && err.type === 'Timeout') this.hung = true;
+      if (err instanceof DBusFailure && err.type === 'Timeout' && !this.hung && !this.closed) {
+        this.hung = true;
+        // A probe with the full timeout, a little later, decides whether it answers again.
+        setTimeout(() => void this.probe(), 5000).unref();
+      }
       throw err;
     }
   }

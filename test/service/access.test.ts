@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cli } from '../cli/helpers.js';
-import { ACCOUNT, MANAGER, ROOT, errorOf } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, Variant, errorOf } from '../harness/client.js';
 import { ROOT as REPO, waitFor } from '../harness/session.js';
 import { testSecret, uniqueUser, useService } from './fixture.js';
 
@@ -102,6 +102,19 @@ describe('access: which apps get secrets', function () {
     assert.equal((await cli(f.session.env, ['access', 'deny', a.id, FLATPAK_APP])).code, 0);
     assert.match((await getSecret(a.path)).stderr, /was refused access to account .* by the user/);
     assert.equal((await manager('RequestAccess', a.id)).stdout.trim(), "('deny',)");
+  });
+
+  it('a sandboxed app cannot have the service read files for it (a CA path, files a profile names)', async () => {
+    const ca = await manager('AddAccount', 'imap', 'sandboxed@example.org', '{}', "{'imap.host': <'127.0.0.1'>, 'imap.ca': <'/etc/ssl/certs/ca-certificates.crt'>}");
+    assert.match(ca.stderr, /AccessDenied.*option imap\.ca: a sandboxed app cannot have the service read files/);
+    const profile = 'client\nremote 127.0.0.1 1194\nauth-user-pass /etc/passwd\nca /etc/ssl/certs/ca-certificates.crt\n';
+    const vpn = await manager('ValidateCredentials', 'openvpn', 'x', '{}', `{'openvpn.profile': <'${profile}'>, 'openvpn.profile_dir': <'/etc'>}`);
+    assert.match(vpn.stderr, /AccessDenied.*auth-user-pass \/etc\/passwd: a sandboxed app cannot have the service read files/);
+    // A host app may (the CLI reads the profile next to its files).
+    const [results] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', 'host@example.org', {}, {
+      'imap.host': new Variant('s', '127.0.0.1'), 'imap.port': new Variant('q', 9), 'imap.ca': new Variant('s', '/etc/ssl/certs/ca-certificates.crt'),
+    }]);
+    assert.ok((results as Record<string, unknown>).imap);
   });
 
   it('host apps are allowed by default; set to ask, they need grants too, each app by its own name', async () => {

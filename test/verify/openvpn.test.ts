@@ -10,7 +10,7 @@ import { peers, wrong } from './fixture.js';
 
 /** What the service does with an imported profile: settings resolved, secrets by name. */
 function imported(text: string, username: string): { settings: VerifySettings; secrets: Record<string, string> } {
-  const { settings, secrets } = plugin.imports!.profile!(text, {});
+  const { settings, secrets } = plugin.imports!.profile!(text, {}, true);
   const resolved = plugin.resolve([settings], (k) => `openvpn.${k}`);
   return { settings: { ...resolved, username, host: '', port: 0, security: 'tls' } as VerifySettings, secrets };
 }

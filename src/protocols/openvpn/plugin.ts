@@ -51,7 +51,7 @@ const plugin: ProtocolPlugin = {
   },
   stored: nonEmpty,
   computed: [{ property: 'Profile', doc: 'The profile as .ovpn text without any key material (add the secrets key, tls-auth, tls-crypt, ... as inline blocks, or let the VPN client ask for them).', get: (s) => renderProfile(s) }],
-  imports: { profile: (text, companions) => importProfile(text, companions.profile_dir) },
+  imports: { profile: (text, companions, files) => importProfile(text, files ? companions.profile_dir : null) },
   endpoint: (s) => String(s.remotes).split(/\s+/)[0] ?? '',
   verifier: { thread: true },
   loadVerifier: () => import('./verifier.js').then((m) => m.verifyOpenVpn),

@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { invalidArgument } from '../../errors.js';
+import { AccountsError, invalidArgument } from '../../errors.js';
 
 export const MAX_PROFILE = 256 * 1024;
 const MAX_REMOTES = 64;
@@ -113,7 +113,8 @@ function checkKeyBlock(name: string, text: string): string {
 }
 
 /** Reads a file a directive names: absolute, or relative to `dir` (the profile's directory). */
-function readReferenced(directive: string, file: string, dir: string | undefined): string {
+function readReferenced(directive: string, file: string, dir: string | null | undefined): string {
+  if (dir === null) throw new AccountsError('AccessDenied', `${directive} ${file}: a sandboxed app cannot have the service read files; inline it as <${directive}>`);
   if (!isAbsolute(file) && !dir) throw invalidArgument(`${directive} ${file}: a relative file needs openvpn.profile_dir (the profile's directory), or inline it as <${directive}>`);
   const path = isAbsolute(file) ? file : join(dir!, file);
   try {
@@ -125,11 +126,14 @@ function readReferenced(directive: string, file: string, dir: string | undefined
   }
 }
 
-/** Parses a profile; throws InvalidArgument naming the line and what is wrong. */
-export function importProfile(text: string, dir?: string): ImportedProfile {
+/**
+ * Parses a profile; throws InvalidArgument naming the line and what is wrong. `dir` resolves
+ * files the profile names; null when the caller may not have files read (a sandboxed app).
+ */
+export function importProfile(text: string, dir?: string | null): ImportedProfile {
   if (text.length > MAX_PROFILE) throw invalidArgument(`openvpn.profile is too large (${text.length} characters, at most ${MAX_PROFILE})`);
   if (text.includes('\u0000')) throw invalidArgument('openvpn.profile is binary, not an OpenVPN profile');
-  if (dir !== undefined && !isAbsolute(dir)) throw invalidArgument('openvpn.profile_dir must be an absolute directory');
+  if (typeof dir === 'string' && !isAbsolute(dir)) throw invalidArgument('openvpn.profile_dir must be an absolute directory');
   const settings: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   const options: string[] = [];
