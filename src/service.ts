@@ -26,6 +26,8 @@ import { AccountStore } from './store/account-store.js';
 import { stopVerifiers } from './verify/verifier-thread.js';
 
 export const INTERFACES_DIR = join(INSTALL_DIR, 'interfaces');
+/** interfaces/*.xml compiled by the build (scripts/compile-contract.mjs). */
+export const COMPILED_CONTRACT = join(INSTALL_DIR, 'dist', 'contract.json');
 
 export interface ServiceOptions {
   accountsDir: string;
@@ -76,7 +78,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   useFastReader();
   const bus = dbus.sessionBus();
   loadPlugins(options.pluginDirs ?? pluginDirs());
-  const contract = protocolContract(loadContract(INTERFACES_DIR));
+  const loaded = await loadContract(INTERFACES_DIR, COMPILED_CONTRACT);
+  const contract = protocolContract(loaded.interfaces);
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
   const store = new AccountStore(options.accountsDir, catalogue);
   const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
@@ -84,7 +87,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const accounts = new Accounts(store, secrets, catalogue, {
     concurrency: 8, retry: options.backgroundCheck, firstRetryMs: 60_000, maxRetryMs: 3_600_000,
   });
-  const server = new ObjectServer(bus, ROOT_PATH);
+  const server = new ObjectServer(bus, ROOT_PATH, loaded.standard);
   const managerSpec = contract.get(MANAGER_IFACE);
   if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
   const grants = new Grants(options.grantsFile ?? defaultGrantsFile());

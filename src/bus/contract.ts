@@ -1,11 +1,11 @@
 /**
- * The D-Bus contract as data: interfaces/*.xml parsed once at start-up. The object server
- * dispatches, checks signatures and answers Introspect from this model, so what the service
- * exports cannot drift from the XML files.
+ * The D-Bus contract as data: interfaces/*.xml, compiled to JSON at build time
+ * (scripts/compile-contract.mjs, through contract-xml.ts) and read at start-up, so the XML
+ * parser is not loaded to take the name. The object server dispatches, checks signatures and
+ * answers Introspect from this model, so what the service exports cannot drift from the XML.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 
 export interface Annotation { name: string; value: string }
 export interface ArgSpec { name: string; type: string }
@@ -21,55 +21,6 @@ export interface InterfaceSpec {
   annotations: Annotation[];
 }
 
-const ARRAYS = new Set(['interface', 'method', 'property', 'signal', 'arg', 'annotation', 'node']);
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const annotations = (el: any): Annotation[] =>
-  (el.annotation ?? []).map((a: any) => ({ name: String(a.name), value: String(a.value ?? '') }));
-
-const argsOf = (el: any, direction?: 'in' | 'out'): ArgSpec[] =>
-  (el.arg ?? [])
-    .filter((a: any) => direction === undefined || (a.direction ?? 'in') === direction)
-    .map((a: any) => ({ name: String(a.name ?? ''), type: String(a.type) }));
-
-const signature = (args: ArgSpec[]) => args.map((a) => a.type).join('');
-
-/** Parses introspection XML into interface specs, in document order. */
-export function parseInterfaces(xml: string): InterfaceSpec[] {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    processEntities: true,
-    parseAttributeValue: false,
-    isArray: (name) => ARRAYS.has(name),
-  });
-  const doc = parser.parse(xml);
-  const node = Array.isArray(doc.node) ? doc.node[0] : doc.node;
-  return (node?.interface ?? []).map((i: any): InterfaceSpec => {
-    const methods = new Map<string, MethodSpec>();
-    for (const m of i.method ?? []) {
-      const inArgs = argsOf(m, 'in');
-      const outArgs = argsOf(m, 'out');
-      methods.set(m.name, {
-        name: m.name, in: inArgs, out: outArgs,
-        inSignature: signature(inArgs), outSignature: signature(outArgs),
-        annotations: annotations(m),
-      });
-    }
-    const properties = new Map<string, PropertySpec>();
-    for (const p of i.property ?? []) {
-      properties.set(p.name, { name: p.name, type: p.type, access: p.access, annotations: annotations(p) });
-    }
-    const signals = new Map<string, SignalSpec>();
-    for (const s of i.signal ?? []) {
-      const args = argsOf(s);
-      signals.set(s.name, { name: s.name, args, signature: signature(args), annotations: annotations(s) });
-    }
-    return { name: i.name, methods, properties, signals, annotations: annotations(i) };
-  });
-}
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
 /**
  * The interface of a protocol that ships no XML (a third-party descriptor): one read-only
  * property per setting, documented from the setting.
@@ -82,15 +33,6 @@ export function settingsInterface(name: string, doc: string, properties: Readonl
       name: s.property, type: s.signature, access: 'read' as const, annotations: docString(s.doc),
     }])),
   };
-}
-
-/** Loads every org.pantherx.Accounts.*.xml of a directory, keyed by interface name. */
-export function loadContract(dir: string): Map<string, InterfaceSpec> {
-  const contract = new Map<string, InterfaceSpec>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.xml')).sort()) {
-    for (const spec of parseInterfaces(readFileSync(join(dir, file), 'utf8'))) contract.set(spec.name, spec);
-  }
-  return contract;
 }
 
 const escape = (s: string) =>
@@ -132,41 +74,42 @@ export function renderInterface(spec: InterfaceSpec): string {
   return out + '  </interface>\n';
 }
 
-/** The standard interfaces every object answers, in the same model. */
-export const STANDARD_XML = `<node>
-  <interface name="org.freedesktop.DBus.Peer">
-    <method name="Ping"/>
-    <method name="GetMachineId"><arg name="machine_uuid" type="s" direction="out"/></method>
-  </interface>
-  <interface name="org.freedesktop.DBus.Introspectable">
-    <method name="Introspect"><arg name="xml_data" type="s" direction="out"/></method>
-  </interface>
-  <interface name="org.freedesktop.DBus.Properties">
-    <method name="Get">
-      <arg name="interface_name" type="s" direction="in"/><arg name="property_name" type="s" direction="in"/>
-      <arg name="value" type="v" direction="out"/>
-    </method>
-    <method name="GetAll">
-      <arg name="interface_name" type="s" direction="in"/><arg name="properties" type="a{sv}" direction="out"/>
-    </method>
-    <method name="Set">
-      <arg name="interface_name" type="s" direction="in"/><arg name="property_name" type="s" direction="in"/>
-      <arg name="value" type="v" direction="in"/>
-    </method>
-    <signal name="PropertiesChanged">
-      <arg name="interface_name" type="s"/><arg name="changed_properties" type="a{sv}"/>
-      <arg name="invalidated_properties" type="as"/>
-    </signal>
-  </interface>
-  <interface name="org.freedesktop.DBus.ObjectManager">
-    <method name="GetManagedObjects">
-      <arg name="objects" type="a{oa{sa{sv}}}" direction="out"/>
-    </method>
-    <signal name="InterfacesAdded">
-      <arg name="object_path" type="o"/><arg name="interfaces_and_properties" type="a{sa{sv}}"/>
-    </signal>
-    <signal name="InterfacesRemoved">
-      <arg name="object_path" type="o"/><arg name="interfaces" type="as"/>
-    </signal>
-  </interface>
-</node>`;
+
+/** The compiled form: Maps as arrays of their values. */
+interface CompiledInterface extends Omit<InterfaceSpec, 'methods' | 'properties' | 'signals'> {
+  methods: MethodSpec[];
+  properties: PropertySpec[];
+  signals: SignalSpec[];
+}
+export interface CompiledContract { interfaces: CompiledInterface[]; standard: CompiledInterface[] }
+
+export const compileInterfaces = (specs: Iterable<InterfaceSpec>): CompiledInterface[] =>
+  [...specs].map((i) => ({ ...i, methods: [...i.methods.values()], properties: [...i.properties.values()], signals: [...i.signals.values()] }));
+
+const fromCompiled = (i: CompiledInterface): InterfaceSpec => ({
+  ...i,
+  methods: new Map(i.methods.map((m) => [m.name, m])),
+  properties: new Map(i.properties.map((p) => [p.name, p])),
+  signals: new Map(i.signals.map((x) => [x.name, x])),
+});
+
+/**
+ * The contract of `dir`: from `compiled` when it is at least as new as every XML file there,
+ * else parsed from the XML (a person editing interfaces/ without rebuilding).
+ */
+export async function loadContract(dir: string, compiled: string): Promise<{ interfaces: Map<string, InterfaceSpec>; standard: Map<string, InterfaceSpec> }> {
+  try {
+    const built = statSync(compiled).mtimeMs;
+    if (readdirSync(dir).filter((f) => f.endsWith('.xml')).every((f) => statSync(join(dir, f)).mtimeMs <= built)) {
+      const c = JSON.parse(readFileSync(compiled, 'utf8')) as CompiledContract;
+      return {
+        interfaces: new Map(c.interfaces.map((i) => [i.name, fromCompiled(i)])),
+        standard: new Map(c.standard.map((i) => [i.name, fromCompiled(i)])),
+      };
+    }
+  } catch {
+    /* not built: parse the XML */
+  }
+  const xml = await import('./contract-xml.js');
+  return { interfaces: xml.loadXmlContract(dir), standard: new Map(xml.parseInterfaces(xml.STANDARD_XML).map((s) => [s.name, s])) };
+}

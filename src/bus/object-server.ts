@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import dbus from 'dbus-next';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
-import { parseInterfaces, renderInterface, STANDARD_XML, type InterfaceSpec } from './contract.js';
+import { renderInterface, type InterfaceSpec } from './contract.js';
 import { encodeMessage, MessageKind, type OutgoingMessage } from './wire.js';
 
 const { Message, Variant } = dbus;
@@ -22,7 +22,6 @@ const PROPERTIES = 'org.freedesktop.DBus.Properties';
 const OBJECT_MANAGER = 'org.freedesktop.DBus.ObjectManager';
 const DBUS_ERROR = 'org.freedesktop.DBus.Error.';
 
-const STANDARD = new Map(parseInterfaces(STANDARD_XML).map((s) => [s.name, s]));
 const XML_HEADER =
   '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n' +
   ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n';
@@ -68,7 +67,8 @@ export class ObjectServer {
   private readonly inflight = new Set<Promise<unknown>>();
   authorize: Authorize | undefined;
 
-  constructor(bus: dbus.MessageBus, managerPath: string) {
+  /** `standardSpecs`: Peer, Introspectable, Properties and ObjectManager, in the contract's model. */
+  constructor(bus: dbus.MessageBus, managerPath: string, private readonly standardSpecs: ReadonlyMap<string, InterfaceSpec>) {
     this.bus = bus;
     this.managerPath = managerPath;
     this.managedPrefix = managerPath + '/';
@@ -206,7 +206,7 @@ export class ObjectServer {
     const body = msg.body ?? [];
     const ctx: CallContext = { sender: msg.sender ?? '' };
 
-    const std = STANDARD.get(iface);
+    const std = this.standardSpecs.get(iface);
     if (std) {
       const spec = std.methods.get(member);
       if (!spec) throw new StandardError(DBUS_ERROR + 'UnknownMethod', `No method ${member} in ${iface}`);
@@ -283,7 +283,7 @@ export class ObjectServer {
 
   private introspect(path: string): string {
     let xml = XML_HEADER + '<node>\n';
-    for (const spec of STANDARD.values()) {
+    for (const spec of this.standardSpecs.values()) {
       if (spec.name !== OBJECT_MANAGER || path === this.managerPath) xml += renderInterface(spec);
     }
     for (const impl of this.objects.get(path)?.values() ?? []) xml += renderInterface(impl.spec);

@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseInterfaces, type InterfaceSpec } from '../../src/bus/contract.js';
+import type { InterfaceSpec } from '../../src/bus/contract.js';
+import { parseInterfaces } from '../../src/bus/contract-xml.js';
 import { ROOT as REPO } from '../harness/session.js';
 import { ACCOUNT, MANAGER, ROOT, errorOf, s, as } from '../harness/client.js';
 import { signatureOf } from '../../src/protocols/plugin.js';
