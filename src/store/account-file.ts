@@ -38,7 +38,7 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
       if (required) throw new Error(`[account] ${key} is missing`);
       return '';
     }
-    if (typeof raw !== 'string' && typeof raw !== 'boolean') throw new Error(`[account] ${key} is not a single value`);
+    if (typeof raw !== 'string' && typeof raw !== 'boolean' && raw !== null) throw new Error(`[account] ${key} is not a single value`);
     return checkText(String(raw), `[account] ${key}`, max);
   };
   const provider = field('provider', 64, true);

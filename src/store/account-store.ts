@@ -5,6 +5,7 @@
 import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
 import { AccountsError } from '../errors.js';
@@ -172,12 +173,24 @@ export class AccountStore {
   /** Writes atomically and returns the document now on disk. */
   async write(config: AccountConfig, previous: IniDoc | undefined): Promise<IniDoc> {
     const text = serializeAccount(config, previous);
+    // The INI library does not round-trip every string ("null", a lone quote, "\\;"): read the
+    // text back before writing it, so a value that would change is refused and nothing is written.
+    let back: ParsedAccountFile;
+    try {
+      back = parseAccountFile(config.id, text, this.catalogue);
+    } catch (err) {
+      throw new AccountsError('InvalidArgument', `the account cannot be stored faithfully in its INI file: ${(err as Error).message}`);
+    }
+    if (!isDeepStrictEqual(back.config, config)) {
+      const field = (Object.keys(config) as Array<keyof AccountConfig>).find((k) => !isDeepStrictEqual(back.config[k], config[k]));
+      throw new AccountsError('InvalidArgument', `the account's ${field ?? 'settings'} cannot be stored faithfully in its INI file (quotes, backslashes or a value such as null or true); change it`);
+    }
     try {
       await writeFileAtomic(this.pathOf(config.id), text, { mode: 0o600, fsync: true });
     } catch (err) {
       throw new AccountsError('Io', `cannot write ${this.pathOf(config.id)}: ${(err as Error).message}`);
     }
-    return parseAccountFile(config.id, text, this.catalogue).doc;
+    return back.doc;
   }
 
   async remove(id: string): Promise<void> {

@@ -64,6 +64,7 @@ describe('Manager.AddAccount', () => {
     ['control characters in the account', () => ['fastmail', 'a\u0001b@example.org', {}, {}], 'InvalidArgument', /control characters/],
     ['unknown option', () => ['fastmail', uniqueUser(), {}, { colour: s('red') }], 'InvalidArgument', /unknown option 'colour'/],
     ['wrong option type', () => ['fastmail', uniqueUser(), {}, { name: b(true) }], 'InvalidArgument', /option name must be a string/],
+    ['a name the INI file cannot keep', () => ['fastmail', uniqueUser(), {}, { name: s("'") }], 'InvalidArgument', /name cannot be stored faithfully in its INI file/],
     ['unsupported protocol', () => ['fastmail', uniqueUser(), {}, { protocols: as(['imap', 'gopher']) }], 'UnsupportedProtocol', /gopher/],
     ['protocol the provider lacks', () => ['office365', uniqueUser(), {}, { protocols: as(['caldav']) }], 'UnsupportedProtocol', /does not offer CalDAV/],
     ['port out of range', () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.port': new Variant('u', 70000) }], 'InvalidArgument', /imap\.port/],
