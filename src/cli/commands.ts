@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import {
-  AccountsClientError, STATUSES, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
+  AccountsClientError, SECURITIES, STATUSES, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
   type Protocol, type SettingsInput,
 } from '../client/index.js';
 import { CommandFailed, UsageError } from './errors.js';
@@ -42,7 +42,6 @@ function parsePort(value: string): number {
   return n;
 }
 
-const SECURITY = ['tls', 'starttls', 'none'] as const;
 
 /** The server options add and edit share; they apply to every protocol they target. */
 function serverOptions(y: Argv): Argv {
@@ -50,7 +49,7 @@ function serverOptions(y: Argv): Argv {
     .option('server', { type: 'string', requiresArg: true, coerce: last, describe: 'server host name or address', alias: 'host' })
     .option('port', { type: 'string', requiresArg: true, coerce: last, describe: 'server port (1-65535)' })
     .option('path', { type: 'string', requiresArg: true, coerce: last, describe: 'IMAP folder, SFTP directory or DAV path' })
-    .option('security', { type: 'string', requiresArg: true, coerce: last, choices: SECURITY, describe: 'transport security' })
+    .option('security', { type: 'string', requiresArg: true, coerce: last, choices: SECURITIES, describe: 'transport security' })
     .option('username', { type: 'string', requiresArg: true, coerce: last, describe: 'login, when it differs from the account identifier' })
     .option('url', { type: 'string', requiresArg: true, coerce: last, describe: 'CalDAV/CardDAV service URL' });
 }

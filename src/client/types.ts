@@ -7,7 +7,8 @@ export { STATUSES } from '../contract/names.js';
 export type { StatusValue as AccountStatus } from '../contract/names.js';
 import type { StatusValue as AccountStatus } from '../contract/names.js';
 
-export type Security = 'tls' | 'starttls' | 'none';
+export { SECURITIES, type Security } from '../contract/names.js';
+import type { Security } from '../contract/names.js';
 
 /** The non-secret settings of one enabled protocol (its org.pantherx.Accounts.<Protocol> interface). */
 export interface ProtocolSettings {

@@ -17,6 +17,10 @@ export const ERROR_KINDS = [
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
+/** Transport security of a server protocol (the `security` setting). */
+export const SECURITIES = ['tls', 'starttls', 'none'] as const;
+export type Security = (typeof SECURITIES)[number];
+
 /** Account.Status values. */
 export const STATUSES = ['none', 'online', 'offline', 'error'] as const;
 export type StatusValue = (typeof STATUSES)[number];

@@ -7,8 +7,9 @@ import { invalidArgument } from '../errors.js';
 import { checkAbsolutePath, checkHost, checkPort, checkText, checkUrl } from '../util/validate.js';
 import type { Label, RawSettings, SettingSpec, Settings } from './plugin.js';
 
-export const SECURITIES = ['tls', 'starttls', 'none'] as const;
-export type Security = (typeof SECURITIES)[number];
+import { SECURITIES, type Security } from '../contract/names.js';
+
+export { SECURITIES, type Security };
 export const isSecurity = (s: string): s is Security => (SECURITIES as readonly string[]).includes(s);
 
 const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;

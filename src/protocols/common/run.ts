@@ -1,6 +1,7 @@
 // The frame every verifier runs in: one deadline, cancellation, cleanup of whatever the attempt
 // opened, and the conversion of any outcome into a VerifyResult. A verifier built on it never
 // rejects and resolves by `timeoutMs` (plus the time its cleanup takes, which is synchronous).
+import { SECURITIES } from '../../contract/names.js';
 import { classifyError, errorFacts, primaryCode, result, VerifyFailure, type ProtocolName } from './classify.js';
 import type { VerifyCode, VerifyOptions, VerifyResult, VerifySettings } from './types.js';
 
@@ -100,7 +101,7 @@ function validate(s: VerifySettings | undefined): string | undefined {
   if (!s || typeof s !== 'object') return 'no settings given';
   if (typeof s.host !== 'string' || !s.host.trim()) return 'no host given';
   if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) return `invalid port ${String(s.port)}`;
-  if (!['tls', 'starttls', 'none'].includes(s.security)) return `invalid security "${String(s.security)}" (tls, starttls or none)`;
+  if (!(SECURITIES as readonly string[]).includes(s.security)) return `invalid security "${String(s.security)}" (tls, starttls or none)`;
   return undefined;
 }
 

@@ -1,6 +1,8 @@
 // The one shape every protocol verifier has: settings + secret in, { ok, code, message } out.
 
-export type Security = 'tls' | 'starttls' | 'none';
+import type { Security } from '../../contract/names.js';
+
+export type { Security };
 
 export type VerifyCode =
   | 'Ok'
