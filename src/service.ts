@@ -9,7 +9,10 @@ import { BusExporter } from './bus/exporter.js';
 import { useFastReader } from './bus/fast-reader.js';
 import { ManagerInterface } from './bus/manager-object.js';
 import { ObjectServer } from './bus/object-server.js';
-import { BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
+import { ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
+import { SIGN_IN_IFACE } from './contract/names.js';
+import { SignInRequests } from './bus/sign-in-object.js';
+import { SignIns } from './oauth2/sign-ins.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
 import { Access } from './access/access.js';
@@ -36,6 +39,8 @@ export interface ServiceOptions {
   providerDirs?: string[];
   /** The access file (grants); default $XDG_STATE_HOME/px-accounts/access.json. */
   grantsFile?: string;
+  /** The files that configure OAuth2 client ids, in order (default: /etc, then $XDG_CONFIG_HOME). */
+  oauth2ClientFiles?: string[];
   /** Where third-party protocol descriptors are looked for, in order (default: the XDG data dirs). */
   pluginDirs?: string[];
   secrets?: SecretStore;
@@ -72,6 +77,12 @@ function protocolContract(contract: Map<string, InterfaceSpec>): Map<string, Int
   return contract;
 }
 
+function requireSpec(contract: ReadonlyMap<string, InterfaceSpec>, name: string): InterfaceSpec {
+  const spec = contract.get(name);
+  if (!spec) throw new Error(`${name} is missing from ${INTERFACES_DIR}`);
+  return spec;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const started = performance.now();
   guardParser();
@@ -87,7 +98,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const accounts = new Accounts(store, secrets, catalogue, {
     concurrency: 8, retry: options.backgroundCheck, firstRetryMs: 60_000, maxRetryMs: 3_600_000,
   });
-  const server = new ObjectServer(bus, ROOT_PATH, loaded.standard);
+  // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
+  const server = new ObjectServer(bus, ROOT_PATH, loaded.standard, ACCOUNT_PATH_PREFIX);
   const managerSpec = contract.get(MANAGER_IFACE);
   if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
   const grants = new Grants(options.grantsFile ?? defaultGrantsFile());
@@ -101,9 +113,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     changed: (account, app, decision) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
     secretAccessed: (account, name, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'SecretAccessed', [account, name, app]),
   };
-  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access)]);
+  const signIns = new SignIns(accounts, options.oauth2ClientFiles);
+  const requests = new SignInRequests(server, requireSpec(contract, SIGN_IN_IFACE));
+  callers.onGone = (name) => requests.ownerGone(name);
+  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access, { signIns, requests })]);
   secrets.onAvailability = () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
-  const exporter = new BusExporter(server, { accounts, contract, access });
+  const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests });
   accounts.setListener({
     added: (state) => exporter.added(state),
     changed: (state, before) => exporter.changed(state, before),
@@ -123,6 +138,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stopping = true;
     log.info('stopping: finishing calls in progress');
     accounts.checker.stop();
+    requests.stopAll();
     await server.drain();
     await store.close();
     callers.stop();

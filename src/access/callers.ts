@@ -30,8 +30,11 @@ export class Callers {
     // A unique name that lost its owner is gone for good (only the bus itself says so).
     if (msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus' && typeof msg.body?.[0] === 'string' && msg.body[0].startsWith(':') && msg.body[2] === '') {
       this.cache.delete(msg.body[0]);
+      this.onGone?.(msg.body[0]);
     }
   };
+  /** Called with each unique name that left the bus. */
+  onGone: ((name: string) => void) | undefined;
 
   constructor(private readonly bus: dbus.MessageBus) {}
 

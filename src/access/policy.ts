@@ -6,13 +6,15 @@
  * set them to ask. Reading non-secret properties needs nothing, so Get, GetAll and
  * GetManagedObjects stay on their fast path.
  */
-import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, MANAGER_IFACE } from '../contract/names.js';
+import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, MANAGER_IFACE, OAUTH2_IFACE } from '../contract/names.js';
 import { AccountsError } from '../errors.js';
 import type { Caller, Callers } from './callers.js';
 import type { Grants } from './grants.js';
 
 /** Members that need a grant for the account they act on. */
-const PER_ACCOUNT = new Set(['GetSecret', 'SetSecret', 'DeleteSecret', 'Update', 'Remove', 'Verify', 'ReportStatus', 'Set:Name']);
+const PER_ACCOUNT = new Set(['GetSecret', 'SetSecret', 'DeleteSecret', 'Update', 'Remove', 'Verify', 'ReportStatus', 'Set:Name', 'SignInAgain']);
+/** OAuth2 members that hand out tokens: a grant per account, as GetSecret. */
+const TOKENS = new Set(['GetAccessToken', 'GetAccessTokenFor']);
 /** Members that manage grants: never for sandboxed callers. */
 const MANAGEMENT = new Set(['ListAccess', 'GrantAccess', 'DenyAccess', 'RevokeAccess', 'SetHostApps']);
 /**
@@ -31,7 +33,7 @@ export class AccessPolicy {
    * Resolves with the caller, or rejects with AccessDenied naming the app and the account.
    */
   authorize(sender: string, iface: string, member: string, path: string): Promise<Caller> | undefined {
-    const perAccount = iface === ACCOUNT_IFACE && PER_ACCOUNT.has(member);
+    const perAccount = (iface === ACCOUNT_IFACE && PER_ACCOUNT.has(member)) || (iface === OAUTH2_IFACE && TOKENS.has(member));
     const manager = iface === MANAGER_IFACE && (MANAGEMENT.has(member) || IDENTIFIED.has(member));
     if (!perAccount && !manager) return undefined;
     return this.callers.identify(sender).then((caller) => {

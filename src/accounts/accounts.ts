@@ -3,19 +3,20 @@
  * on one account are serialised; each either completes or leaves files and secrets as they
  * were. Listeners hear about every change, whoever made it (a call or a hand edit).
  */
-import { AccountsError } from '../errors.js';
+import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
-import type { Catalogue } from '../providers/catalogue.js';
+import type { Catalogue, Provider } from '../providers/catalogue.js';
 import type { SecretStore } from '../secrets/secret-service.js';
-import { checkStatus, INITIAL_STATUS, nextStatus, type AccountStatus } from '../status/status.js';
+import { checkStatus, INITIAL_STATUS, MAX_STATUS_MESSAGE, nextStatus, type AccountStatus } from '../status/status.js';
 import type { IniDoc } from '../store/account-file.js';
 import type { AccountStore } from '../store/account-store.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { baseId, duplicateKey, freeId, type AccountConfig } from '../model/account.js';
 import { parseOptions } from './options.js';
-import { findProvider, planNewAccount, planUpdate } from './plan.js';
+import { findProvider, planNewAccount, planUpdate, type NewAccount } from './plan.js';
 import { checkPlainDict, checkSecretName, checkSecretValue, MAX_SECRETS_PER_CALL } from '../util/validate.js';
-import { findProtocol } from '../protocols/registry.js';
+import { findProtocol, requireProtocol } from '../protocols/registry.js';
+import { parseRecord, TOKEN_SECRET, type TokenKeeper, type TokenRecord } from '../oauth2/tokens.js';
 import { checkProtocols, verdict, type CheckResults, type SecretSource } from '../verify/check.js';
 import { Checker, type CheckerOptions } from '../verify/checker.js';
 
@@ -43,6 +44,21 @@ function checkSecrets(secrets: Record<string, string>): void {
   const n = Object.keys(secrets).length;
   if (n > MAX_SECRETS_PER_CALL) throw new AccountsError('InvalidArgument', `secrets: ${n} given, at most ${MAX_SECRETS_PER_CALL} per call`);
 }
+
+/** The `oauth2` secret is the service's: SetSecret and DeleteSecret may not touch it. */
+function reserved(name: string): void {
+  if (name === TOKEN_SECRET) throw invalidArgument(`the secret name ${TOKEN_SECRET} is reserved for OAuth2 tokens (sign in again with Account.SignInAgain)`);
+}
+
+/** OAuth2 accounts enable only protocols that sign in with tokens. */
+function checkTokenProtocols(protocols: readonly string[]): void {
+  for (const p of protocols) {
+    const plugin = requireProtocol(p, 'protocols');
+    if (!plugin.tokens) throw new AccountsError('UnsupportedProtocol', `${plugin.title} cannot sign in with OAuth2 tokens`);
+  }
+}
+
+const checkStatusMessage = (m: string) => m.slice(0, MAX_STATUS_MESSAGE);
 
 /** Secrets given in a call. */
 const givenSecrets = (secrets: Record<string, string>): SecretSource => ({
@@ -77,6 +93,8 @@ export class Accounts {
   private readonly invalidSince = new Map<string, number>();
   private listener: AccountListener | undefined;
   readonly checker: Checker;
+  /** Access tokens of OAuth2 accounts (set by the service). */
+  tokens: TokenKeeper | undefined;
 
   constructor(
     private readonly store: AccountStore,
@@ -123,6 +141,7 @@ export class Accounts {
     const state = this.states.get(id);
     if (!state) return;
     this.states.delete(id);
+    this.tokens?.forget(id);
     const key = this.keyOf(state.config);
     if (this.byKey.get(key) === id) this.byKey.delete(key);
     this.listener?.removed(id);
@@ -144,13 +163,19 @@ export class Accounts {
   /** `files`: whether the caller may name files the service reads (false for sandboxed apps). */
   async add(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, files = true): Promise<AccountState> {
     const provider = findProvider(this.catalogue, providerId);
+    if (provider.auth === 'oauth2') {
+      throw invalidArgument(`${provider.name} accounts sign in with OAuth2, not a password: use Manager.SignIn (px-accounts add -provider ${provider.id} -account NAME with no password)`);
+    }
     const parsed = parseOptions(options, 'add', files);
     const plan = planNewAccount(provider, identifier, parsed);
     checkSecrets(secrets);
     // Secrets an import produced (a profile's keys); those given by name win.
     secrets = { ...parsed.secrets, ...secrets };
     const names = Object.keys(secrets).sort();
-    for (const name of names) checkSecretValue(secrets[name], checkSecretName(name));
+    for (const name of names) {
+      checkSecretValue(secrets[name], checkSecretName(name));
+      reserved(name);
+    }
     let checked: CheckResults | undefined;
     if (parsed.verify) {
       checked = await checkProtocols(plan, givenSecrets(secrets));
@@ -160,6 +185,30 @@ export class Accounts {
       }
       learn(plan, checked);
     }
+    return this.create(provider, plan, secrets, checked);
+  }
+
+  /**
+   * A new account from a completed OAuth2 sign-in: its tokens go to the Secret Service as the
+   * `oauth2` secret. With `verify`, every protocol is checked with the new token first.
+   */
+  async addSignedIn(providerId: string, username: string, record: TokenRecord, options: { name?: string; protocols?: string[]; verify?: boolean }): Promise<AccountState> {
+    const provider = findProvider(this.catalogue, providerId);
+    const plan: NewAccount = { ...planNewAccount(provider, username, { ...options, settings: {}, secrets: {} }), auth: 'oauth2' };
+    checkTokenProtocols(plan.protocols);
+    let checked: CheckResults | undefined;
+    if (options.verify) {
+      const token = record.tokens['']!.access_token;
+      checked = await checkProtocols(plan, { names: [], get: async () => null, token: async () => token });
+      const failed = Object.entries(checked).filter(([, r]) => !r.ok);
+      if (failed.length) throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
+    }
+    return this.create(provider, plan, { [TOKEN_SECRET]: JSON.stringify(record) }, checked);
+  }
+
+  /** Secrets first, file last: a file never names a secret that is not stored. */
+  private async create(provider: Provider, plan: NewAccount, secrets: Record<string, string>, checked: CheckResults | undefined): Promise<AccountState> {
+    const names = Object.keys(secrets).sort();
     const key = duplicateKey(plan, provider.manual);
     if (this.byKey.has(key) || this.reservedKeys.has(key)) {
       throw new AccountsError('Duplicate', `an account for ${plan.username} with provider ${provider.id} already exists${this.byKey.has(key) ? ` (${this.byKey.get(key)})` : ''}`);
@@ -169,7 +218,6 @@ export class Accounts {
     this.reservedKeys.add(key);
     try {
       const config: AccountConfig = { ...plan, id, credentials: names };
-      // Secrets first, file last: a file never names a secret that is not stored.
       const stored: string[] = [];
       try {
         for (const name of names) {
@@ -209,6 +257,7 @@ export class Accounts {
       const state = this.require(id);
       const provider = findProvider(this.catalogue, state.config.provider);
       const next = planUpdate(state.config, provider, parseOptions(changes, 'update', files));
+      if (next.auth === 'oauth2') checkTokenProtocols(next.protocols);
       await this.commit(state, next);
     });
   }
@@ -232,6 +281,7 @@ export class Accounts {
       await this.syncFromDisk(id);
       const state = this.require(id);
       checkSecretValue(value, checkSecretName(name));
+      reserved(name);
       const isNew = !state.config.credentials.includes(name);
       await this.secrets.set(id, name, value);
       if (isNew) {
@@ -250,6 +300,9 @@ export class Accounts {
   async getSecret(id: string, name: string): Promise<string> {
     const state = this.require(id);
     checkSecretName(name);
+    if (name === TOKEN_SECRET && state.config.auth === 'oauth2') {
+      throw new AccountsError('AccessDenied', `the OAuth2 tokens of account ${id} are not handed out as a secret: ask OAuth2.GetAccessToken for an access token`);
+    }
     // Credentials is the list of what is stored: an unlisted name needs no keyring round trip.
     if (!state.config.credentials.includes(name)) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
     const value = await this.secrets.get(state.config.id, name);
@@ -262,6 +315,7 @@ export class Accounts {
       await this.syncFromDisk(id);
       const state = this.require(id);
       checkSecretName(name);
+      reserved(name);
       const listed = state.config.credentials.includes(name);
       if (!listed) {
         if (!(await this.secrets.delete(id, name))) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
@@ -288,6 +342,34 @@ export class Accounts {
       await this.forgetSecrets(id, names);
       log.info(`account ${id} removed`);
     });
+  }
+
+  /** The tokens of an OAuth2 account, from the Secret Service. */
+  async readTokens(id: string): Promise<TokenRecord> {
+    const state = this.require(id);
+    if (state.config.auth !== 'oauth2') throw invalidArgument(`account ${id} does not sign in with OAuth2`);
+    const text = await this.secrets.get(id, TOKEN_SECRET);
+    if (text === null) throw new AccountsError('NotAuthorized', `the OAuth2 tokens of account ${id} are missing from the Secret Service: sign in again`);
+    return parseRecord(text);
+  }
+
+  /** Stores an OAuth2 account's tokens (a refresh, or a new sign-in with `signedIn`: attention cleared). */
+  writeTokens(id: string, record: TokenRecord, signedIn = false): Promise<void> {
+    return this.lock.run(id, async () => {
+      const state = this.require(id);
+      if (state.config.auth !== 'oauth2') throw invalidArgument(`account ${id} does not sign in with OAuth2`);
+      await this.secrets.set(id, TOKEN_SECRET, JSON.stringify(record));
+      if (!state.config.credentials.includes(TOKEN_SECRET)) {
+        await this.commit(state, { ...state.config, credentials: [...state.config.credentials, TOKEN_SECRET].sort() });
+      }
+      if (signedIn) this.setStatus(state, { attentionNeeded: false });
+    });
+  }
+
+  /** The provider refused an account's grant: it needs a new sign-in. */
+  tokensRefused(id: string, message: string): void {
+    const state = this.states.get(id);
+    if (state) this.setStatus(state, { status: 'error', message: checkStatusMessage(message), attentionNeeded: true });
   }
 
   reportStatus(id: string, status: string, message: string): void {
@@ -352,7 +434,13 @@ export class Accounts {
   private async runCheck(id: string): Promise<{ results: CheckResults; ok: boolean }> {
     const state = this.require(id);
     const config = state.config;
-    const source: SecretSource = { names: config.credentials, get: (name) => this.secrets.get(id, name) };
+    const source: SecretSource = {
+      names: config.credentials, get: (name) => this.secrets.get(id, name),
+      token: async (protocol, renew) => {
+        if (!this.tokens) throw new AccountsError('NotConfigured', 'OAuth2 is not available in this service');
+        return (await this.tokens.token(id, protocol, renew)).access_token;
+      },
+    };
     const results = await checkProtocols(config, source);
     await this.lock.run(id, async () => {
       const current = this.states.get(id);

@@ -44,7 +44,7 @@ export function planNewAccount(provider: Provider, identifier: string, options: 
     const defaults = provider.servers[p] ? substitute(provider.servers[p], username) : {};
     settings[p] = requireProtocol(p, 'protocols').resolve([defaults, options.settings[p] ?? {}], label(p));
   }
-  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [] };
+  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password' };
 }
 
 export function planUpdate(current: AccountConfig, provider: Provider, options: ParsedOptions): AccountConfig {

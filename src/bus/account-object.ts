@@ -9,12 +9,19 @@ import type { Caller } from '../access/callers.js';
 import { mayReadFiles } from './manager-object.js';
 import type { CallContext, ExportedInterface } from './object-server.js';
 import { ACCOUNT_IFACE } from './paths.js';
+import { OAUTH2_IFACE } from '../contract/names.js';
+import { signInScopes } from '../oauth2/config.js';
+import type { SignIns } from '../oauth2/sign-ins.js';
+import { expiresIn } from '../oauth2/tokens.js';
+import type { SignInRequests } from './sign-in-object.js';
 
 /** The parts of the service an account object needs. */
 export interface AccountContext {
   readonly accounts: Accounts;
   readonly contract: ReadonlyMap<string, InterfaceSpec>;
   readonly access: Access;
+  readonly signIns: SignIns;
+  readonly requests: SignInRequests;
 }
 
 function specOf(ctx: AccountContext, name: string): InterfaceSpec {
@@ -63,6 +70,8 @@ class AccountInterface implements ExportedInterface {
       case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
       case 'Remove': return accounts.remove(id);
       case 'Verify': return accounts.verify(id).then(resultsToDBus);
+      case 'SignInAgain': return this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>)
+        .then((started) => this.ctx.requests.add(started, call.sender, id));
     }
     throw new Error(`no handler for Account.${name}`);
   }
@@ -92,10 +101,34 @@ class ProtocolInterface implements ExportedInterface {
   }
 }
 
+/** OAuth2 accounts: access tokens for apps (the refresh token never leaves the service). */
+class OAuth2Interface implements ExportedInterface {
+  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: AccountContext) {}
+
+  getProperty(name: string): unknown {
+    const { config } = this.state;
+    const oauth = this.ctx.accounts.catalogue.get(config.provider)?.oauth2;
+    if (name === 'Issuer') return oauth ? oauth.issuer || new URL(oauth.tokenEndpoint.replace('{tenant}', 'common')).origin : '';
+    if (name === 'Scopes') return oauth ? signInScopes(oauth, config.protocols) : [];
+    throw new Error(`no getter for OAuth2.${name}`);
+  }
+
+  callMethod(name: string, args: unknown[], call: CallContext): unknown {
+    const id = this.state.config.id;
+    const protocol = name === 'GetAccessTokenFor' ? args[0] as string : name === 'GetAccessToken' ? '' : undefined;
+    if (protocol === undefined) throw new Error(`no handler for OAuth2.${name}`);
+    return this.ctx.signIns.keeper.token(id, protocol).then((t) => {
+      this.ctx.access.handedOut(id, protocol ? `access token (${protocol})` : 'access token', call.caller as Caller | undefined);
+      return [t.access_token, expiresIn(t)];
+    });
+  }
+}
+
 /** The interfaces an account exports, for its current (or a past) state. */
 export function accountInterfaces(ctx: AccountContext, state: AccountState): ExportedInterface[] {
   return [
     new AccountInterface(specOf(ctx, ACCOUNT_IFACE), state, ctx),
+    ...(state.config.auth === 'oauth2' ? [new OAuth2Interface(specOf(ctx, OAUTH2_IFACE), state, ctx)] : []),
     ...state.config.protocols.map((p) => {
       const plugin = requireProtocol(p, 'protocols');
       return new ProtocolInterface(specOf(ctx, plugin.iface), plugin, state);

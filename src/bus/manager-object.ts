@@ -11,6 +11,9 @@ import type { Access } from '../access/access.js';
 import type { Caller } from '../access/callers.js';
 import type { CallContext, ExportedInterface } from './object-server.js';
 import { accountPath } from './paths.js';
+import { clientFor } from '../oauth2/config.js';
+import type { SignIns } from '../oauth2/sign-ins.js';
+import type { SignInRequests } from './sign-in-object.js';
 
 const { Variant } = dbus;
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -23,6 +26,8 @@ export function describeProvider(p: Provider): Record<string, unknown> {
     protocols: new Variant('as', [...p.protocols]),
     supported: new Variant('as', [...p.supported]),
     notice: new Variant('s', p.notice),
+    auth: new Variant('s', p.auth),
+    oauth2_configured: new Variant('b', p.oauth2 ? oauth2Configured(p) : false),
   };
   for (const [protocol, raw] of Object.entries(p.servers)) {
     for (const [key, value] of Object.entries(raw ?? {})) {
@@ -55,9 +60,19 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
 /** Only callers outside a sandbox may have the service read files they name (a CA, a profile's keys). */
 export const mayReadFiles = (ctx: CallContext): boolean => (ctx.caller as Caller | undefined)?.kind === 'host';
 
+/** Whether SignIn can start for a provider: a client id is configured somewhere. */
+function oauth2Configured(p: Provider): boolean {
+  try {
+    clientFor(p.id, p.name, p.oauth2!);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class ManagerInterface implements ExportedInterface {
   constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>,
-    private readonly access: Access) {}
+    private readonly access: Access, private readonly oauth: { signIns: SignIns; requests: SignInRequests }) {}
 
   getProperty(name: string): unknown {
     if (name === 'SecretsAvailable') return this.secrets.available;
@@ -93,6 +108,8 @@ export class ManagerInterface implements ExportedInterface {
         return this.accounts.catalogue.list().map(describeProvider);
       case 'ListProtocols':
         return allProtocols().map(describeProtocol);
+      case 'SignIn':
+        return this.oauth.signIns.signIn(a, args[1] as Variants).then((started) => this.oauth.requests.add(started, ctx.sender));
     }
     throw new Error(`no handler for Manager.${name}`);
   }

@@ -68,10 +68,11 @@ export class ObjectServer {
   authorize: Authorize | undefined;
 
   /** `standardSpecs`: Peer, Introspectable, Properties and ObjectManager, in the contract's model. */
-  constructor(bus: dbus.MessageBus, managerPath: string, private readonly standardSpecs: ReadonlyMap<string, InterfaceSpec>) {
+  /** `managedPrefix`: the objects the ObjectManager lists (default: everything below `managerPath`). */
+  constructor(bus: dbus.MessageBus, managerPath: string, private readonly standardSpecs: ReadonlyMap<string, InterfaceSpec>, managedPrefix = managerPath + '/') {
     this.bus = bus;
     this.managerPath = managerPath;
-    this.managedPrefix = managerPath + '/';
+    this.managedPrefix = managedPrefix;
     bus.addMethodHandler((msg: DBusMessage) => {
       this.dispatch(msg);
       return true;

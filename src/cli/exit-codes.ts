@@ -23,6 +23,16 @@ export const EXIT = {
   SERVICE_UNREACHABLE: 7,
   /** The service does not support the protocol or the operation (verification in this version). */
   UNSUPPORTED: 8,
+  /** OAuth2: the provider refused the sign-in or the grant (sign in again), or answered with an error. */
+  NOT_AUTHORIZED: 9,
+  /** OAuth2: no client id is configured for the provider (the message says where to set one). */
+  NOT_CONFIGURED: 10,
+  /** OAuth2: the provider could not be reached. */
+  UNREACHABLE: 11,
+  /** OAuth2: nobody finished the sign-in in time. */
+  EXPIRED: 12,
+  /** The sign-in was cancelled (Ctrl-C): 128 + SIGINT, as shells report it. */
+  CANCELLED: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -46,6 +56,17 @@ export function exitCodeOf(kind: ErrorKind): ExitCode {
       return EXIT.SERVICE_UNREACHABLE;
     case 'UnsupportedProtocol':
       return EXIT.UNSUPPORTED;
+    case 'NotAuthorized':
+    case 'ProviderError':
+      return EXIT.NOT_AUTHORIZED;
+    case 'NotConfigured':
+      return EXIT.NOT_CONFIGURED;
+    case 'Unreachable':
+      return EXIT.UNREACHABLE;
+    case 'Expired':
+      return EXIT.EXPIRED;
+    case 'Cancelled':
+      return EXIT.CANCELLED;
     case 'AccessDenied':
     case 'Io':
     case 'Failed':

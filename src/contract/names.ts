@@ -8,12 +8,23 @@ export const ACCOUNT_PATH_PREFIX = `${ROOT_PATH}/account/`;
 export const IFACE_PREFIX = 'org.pantherx.Accounts.';
 export const MANAGER_IFACE = 'org.pantherx.Accounts.Manager';
 export const ACCOUNT_IFACE = 'org.pantherx.Accounts.Account';
+export const OAUTH2_IFACE = 'org.pantherx.Accounts.OAuth2';
+export const SIGN_IN_IFACE = 'org.pantherx.Accounts.SignIn';
+/** Sign-in requests live here, outside the ObjectManager's tree of accounts. */
+export const SIGN_IN_PATH_PREFIX = `${ROOT_PATH}/signin/`;
+
+/** How an account signs in: with a password (secrets), or with OAuth2 tokens (Manager.SignIn). */
+export const AUTH_METHODS = ['password', 'oauth2'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** D-Bus errors of the service are `org.pantherx.Accounts.Error.<Kind>`. */
 export const ERROR_PREFIX = 'org.pantherx.Accounts.Error.';
 export const ERROR_KINDS = [
   'NotFound', 'InvalidArgument', 'Duplicate', 'UnknownProvider', 'UnsupportedProtocol', 'SecretsUnavailable',
   'AccessDenied', 'VerificationFailed', 'Io',
+  // OAuth2 (DESIGN.md section 12): no client id configured; the grant was refused (sign in again);
+  // the provider could not be reached; it answered with an error; a sign-in cancelled or expired.
+  'NotConfigured', 'NotAuthorized', 'Unreachable', 'ProviderError', 'Cancelled', 'Expired',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 

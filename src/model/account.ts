@@ -5,6 +5,7 @@ import type { Settings } from '../protocols/plugin.js';
 import { findProtocol } from '../protocols/registry.js';
 import { invalidArgument } from '../errors.js';
 import { checkText } from '../util/validate.js';
+import type { AuthMethod } from '../contract/names.js';
 
 export interface AccountConfig {
   id: string;
@@ -17,6 +18,8 @@ export interface AccountConfig {
   settings: Record<string, Settings>;
   /** Names of the secrets stored in the Secret Service; never values. */
   credentials: string[];
+  /** password: protocols log in with secrets; oauth2: with access tokens from the `oauth2` secret. */
+  auth: AuthMethod;
 }
 
 /** Ids must be valid object-path elements and short enough for `<id>.ini` file names. */

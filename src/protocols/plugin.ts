@@ -50,6 +50,12 @@ export interface ProtocolPlugin {
    * The login secret is the one named after the protocol, else `password`.
    */
   readonly secrets: readonly string[];
+  /**
+   * True when the protocol can sign in with an OAuth2 access token instead of a password (SASL
+   * XOAUTH2/OAUTHBEARER, HTTP Bearer): its verifier then gets the token as the secret and
+   * `options.auth` 'oauth2'.
+   */
+  readonly tokens?: boolean;
   /** True when the protocol cannot check without the login secret (false: a certificate-only VPN). */
   readonly needsLoginSecret: boolean;
   /**

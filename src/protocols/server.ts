@@ -39,6 +39,8 @@ export interface ServerProtocol {
   /** Imports the verifier module; called on the verifier thread only. */
   load: () => Promise<Verifier>;
   learn?: ProtocolPlugin['learn'];
+  /** Signs in with OAuth2 access tokens too. */
+  tokens?: boolean;
 }
 
 const has = (specs: readonly SettingSpec[], key: string) => specs.some((s) => s.key === key);
@@ -95,7 +97,7 @@ function storedServer(p: ServerProtocol, s: Settings): RawSettings {
 export function serverProtocol(p: ServerProtocol): ProtocolPlugin {
   return {
     id: p.id, title: p.title, iface: p.iface, settings: p.settings, secrets: p.secrets ?? [], needsLoginSecret: true,
-    verifier: { thread: true }, loadVerifier: p.load,
+    verifier: { thread: true }, loadVerifier: p.load, tokens: p.tokens ?? false,
     resolve: (layers, label) => resolveServer(p, layers, label),
     stored: (s) => storedServer(p, s),
     ...(p.learn ? { learn: p.learn } : {}),

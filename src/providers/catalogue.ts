@@ -12,6 +12,7 @@ import { allProtocols, findProtocol } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
+import { AUTH_MODES, parseOAuth2Section, type AuthMode, type OAuth2Provider } from '../oauth2/config.js';
 
 export interface Provider {
   readonly id: string;
@@ -28,6 +29,10 @@ export interface Provider {
   readonly manual: boolean;
   /** What a person should know before adding (a service that ended); '' for none. */
   readonly notice: string;
+  /** How accounts sign in: password (secrets), oauth2 (Manager.SignIn) or both. */
+  readonly auth: AuthMode;
+  /** The `[oauth2]` section, for oauth2 and both. */
+  readonly oauth2: OAuth2Provider | undefined;
 }
 
 export const BUILTIN_PROVIDER_DIR = join(INSTALL_DIR, 'providers');
@@ -42,6 +47,7 @@ const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export function parseProvider(id: string, text: string): Provider {
   if (!PROVIDER_ID.test(id)) throw new Error(`'${id}' is not a valid provider id (a-z, 0-9, '_', '-')`);
   if (findProtocol(id)) throw new Error(`'${id}' is reserved for manual ${id} accounts`);
+  if (id === 'oauth2') throw new Error("'oauth2' is reserved (the [oauth2] section of provider files)");
   const doc = ini.parse(text);
   const head = doc.provider;
   if (typeof head !== 'object' || head === null) throw new Error('no [provider] section');
@@ -73,7 +79,17 @@ export function parseProvider(id: string, text: string): Provider {
   // A provider that no longer offers anything we support stays listed, saying so.
   if (protocols.length === 0 && !notice) throw new Error('the provider supports no protocol (and has no notice saying why)');
   const domain = String(head.domain ?? '').trim().toLowerCase();
-  return { id, name, domain, protocols, supported, servers, manual: false, notice };
+  const auth = String(head.auth ?? 'password').trim() as AuthMode;
+  if (!AUTH_MODES.includes(auth)) throw new Error(`[provider] auth must be ${AUTH_MODES.join(', ')}, got '${auth}'`);
+  const section = doc.oauth2;
+  if (auth !== 'password' && (typeof section !== 'object' || section === null)) throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
+  const oauth2 = auth === 'password' ? undefined : parseOAuth2Section(section as Record<string, unknown>);
+  if (oauth2) {
+    for (const p of supported) {
+      if (!findProtocol(p)?.tokens && auth === 'oauth2') throw new Error(`[${p}] ${p} cannot sign in with OAuth2`);
+    }
+  }
+  return { id, name, domain, protocols, supported, servers, manual: false, notice, auth, oauth2 };
 }
 
 /** `{username}` in a provider URL is replaced by the account's (URL-encoded) user name. */
@@ -83,7 +99,7 @@ export function substitute(raw: RawSettings, username: string): RawSettings {
 }
 
 const manualProvider = (id: string, title: string): Provider => ({
-  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true, notice: '',
+  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true, notice: '', auth: 'password', oauth2: undefined,
 });
 
 export class Catalogue {

@@ -5,6 +5,7 @@
  */
 import ini from 'ini';
 import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
+import { AUTH_METHODS, type AuthMethod } from '../contract/names.js';
 import type { RawSettings, Settings } from '../protocols/plugin.js';
 import { findProtocol, requireProtocol } from '../protocols/registry.js';
 import { checkSecretName, checkText } from '../util/validate.js';
@@ -44,6 +45,8 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   const provider = field('provider', 64, true);
   const username = field('username', 320, true);
   const name = field('name', 256, false) || username;
+  const auth = field('auth', 16, false) || 'password';
+  if (!(AUTH_METHODS as readonly string[]).includes(auth)) throw new Error(`[account] auth must be ${AUTH_METHODS.join(' or ')}, got '${auth}'`);
   const warnings: string[] = [];
   const protocols: string[] = [];
   for (const p of list(head.protocols).map((s) => s.toLowerCase())) {
@@ -68,7 +71,7 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
       warnings.push(`invalid credential name ignored`);
     }
   }
-  return { config: { id, name, provider, username, protocols, settings, credentials }, doc, warnings };
+  return { config: { id, name, provider, username, protocols, settings, credentials, auth: auth as AuthMethod }, doc, warnings };
 }
 
 /** The file text for a configuration, merged into the document it was read from. */
@@ -83,6 +86,8 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
     username: config.username,
     protocols: config.protocols.join(', '),
   };
+  if (config.auth === 'oauth2') account.auth = config.auth;
+  else delete account.auth;
   if (config.credentials.length) account.credentials = config.credentials.join(', ');
   else delete account.credentials;
   // [account] first, then the enabled protocols in the account's order, then whatever else was there.

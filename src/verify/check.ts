@@ -8,6 +8,7 @@ import { loginSecret, type ProtocolPlugin } from '../protocols/plugin.js';
 import { requireProtocol } from '../protocols/registry.js';
 import type { StatusValue } from '../status/status.js';
 import { runVerifier } from './verifier-thread.js';
+import { AccountsError } from '../errors.js';
 
 export type CheckResults = Record<string, VerifyResult>;
 
@@ -15,12 +16,17 @@ export type CheckResults = Record<string, VerifyResult>;
 export interface SecretSource {
   readonly names: readonly string[];
   get(name: string): Promise<string | null>;
+  /**
+   * OAuth2 accounts: an access token for a protocol; `renew` when the last one was refused.
+   * Rejects with a typed error (NotAuthorized, Unreachable, ...).
+   */
+  token?(protocol: string, renew: boolean): Promise<string>;
 }
 
 /** Each check is capped; a verifier resolves within its timeout, the race is a safety net. */
 export const CHECK_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_CHECK_TIMEOUT_MS) || 60_000;
 
-type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'> & { id?: string };
+type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'> & { id?: string; auth?: AccountConfig['auth'] };
 
 interface Secrets { login: string | null; named: Record<string, string> }
 
@@ -36,13 +42,40 @@ async function secretsFor(plugin: ProtocolPlugin, source: SecretSource): Promise
   return { login: name === undefined ? null : await source.get(name), named };
 }
 
-async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secrets, timeoutMs: number): Promise<VerifyResult> {
+/** A token that could not be had, as a check result: refused → Unauthorized, unreachable → offline. */
+function tokenFailure(plugin: ProtocolPlugin, err: unknown): VerifyResult {
+  if (err instanceof AccountsError && err.kind === 'SecretsUnavailable') throw err;
+  const kind = err instanceof AccountsError ? err.kind : 'ProviderError';
+  const message = `${plugin.title}: no access token (${(err as Error)?.message ?? 'failed'})`;
+  if (kind === 'NotAuthorized' || kind === 'NotFound') return { ok: false, code: 'Unauthorized', message };
+  if (kind === 'Unreachable') return { ok: false, code: 'ConnectionFailed', message };
+  return { ok: false, code: 'ServerError', message };
+}
+
+/** OAuth2: check with the access token; a token the server refuses is renewed once and tried again. */
+async function checkWithToken(config: Checkable, plugin: ProtocolPlugin, source: SecretSource, timeoutMs: number): Promise<VerifyResult> {
+  if (!plugin.tokens || !source.token) return { ok: false, code: 'Unknown', message: `${plugin.title} cannot sign in with OAuth2` };
+  let result: VerifyResult | undefined;
+  for (const renew of [false, true]) {
+    let token: string;
+    try {
+      token = await source.token(plugin.id, renew);
+    } catch (err) {
+      return tokenFailure(plugin, err);
+    }
+    result = await checkOne(config, plugin, { login: token, named: {} }, timeoutMs, 'oauth2');
+    if (result.code !== 'Unauthorized') break;
+  }
+  return result!;
+}
+
+async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secrets, timeoutMs: number, auth: 'password' | 'oauth2' = 'password'): Promise<VerifyResult> {
   const s = config.settings[plugin.id]!;
   if (secrets.login === null && plugin.needsLoginSecret) {
     return { ok: false, code: 'Unauthorized', message: `No secret is stored for ${plugin.title}: set '${plugin.id}' or 'password'` };
   }
   const settings = { ...s, username: s.username || config.username } as Parameters<typeof runVerifier>[1];
-  const options = { timeoutMs, secrets: secrets.named, account: config.id ?? '' };
+  const options = { timeoutMs, secrets: secrets.named, account: config.id ?? '', auth };
   let timer: NodeJS.Timeout | undefined;
   const cap = new Promise<VerifyResult>((resolve) => {
     const what = s.host ? `${plugin.title} server ${s.host}:${s.port}` : `${plugin.title} check`;
@@ -64,6 +97,10 @@ async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secr
 
 export async function checkProtocols(config: Checkable, source: SecretSource, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResults> {
   const plugins = config.protocols.map((p) => requireProtocol(p, 'protocols'));
+  if (config.auth === 'oauth2') {
+    const results = await Promise.all(plugins.map((p) => checkWithToken(config, p, source, timeoutMs)));
+    return Object.fromEntries(config.protocols.map((p, i) => [p, results[i]!]));
+  }
   // Secrets first (they may fail as a whole: SecretsUnavailable), then every server at once.
   const secrets = await Promise.all(plugins.map((p) => secretsFor(p, source)));
   const results = await Promise.all(plugins.map((p, i) => checkOne(config, p, secrets[i]!, timeoutMs)));

@@ -9,7 +9,7 @@ import type { Verifier, VerifyResult, VerifySettings } from '../protocols/common
 import { findProtocol } from '../protocols/registry.js';
 
 export interface VerifierRequest {
-  id: number; protocol: string; settings: VerifySettings; secret: string; timeoutMs: number; secrets: Record<string, string>;
+  id: number; protocol: string; settings: VerifySettings; secret: string; timeoutMs: number; secrets: Record<string, string>; auth: 'password' | 'oauth2';
 }
 export interface VerifierReply { id: number; result: VerifyResult }
 
@@ -27,7 +27,7 @@ function verifierOf(protocol: string): Promise<Verifier> {
 
 parentPort?.on('message', (req: VerifierRequest) => {
   verifierOf(req.protocol)
-    .then((verify) => verify(req.settings, req.secret, { timeoutMs: req.timeoutMs, secrets: req.secrets }))
+    .then((verify) => verify(req.settings, req.secret, { timeoutMs: req.timeoutMs, secrets: req.secrets, auth: req.auth }))
     .then(
       (result) => parentPort?.postMessage({ id: req.id, result } satisfies VerifierReply),
       // Verifiers never throw by contract; if one does, say so without its text (it could quote input).

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { generateCerts, type CertFiles } from './peers/certs.js';
-import { ADDR, BLACKHOLE_PY, danteConf, dovecotConf, eximConf, proftpdConf, radicaleConf, sshdConfig, tinyproxyConf } from './peers/configs.js';
+import { ADDR, BLACKHOLE_PY, danteConf, dovecotConf, dovecotOAuth2Conf, eximConf, proftpdConf, radicaleConf, sshdConfig, tinyproxyConf } from './peers/configs.js';
 import { startOpenVpn, type VpnPeer } from './peers/openvpn.js';
 import { canConnect, converse, freePorts, ProcessGroup, waitUntil } from './peers/proc.js';
 
@@ -125,11 +125,16 @@ const SFTP_USER_RE = /^pxsftp-[0-9a-f]{6}$/;
  * picked free at run time; should one be taken in the moment between picking and binding
  * (another run, an outgoing connection), everything is stopped and started again on new ports.
  */
-export async function startPeers(which: readonly PeerName[] = ALL_PEERS): Promise<Peers> {
+export interface PeerOptions {
+  /** Dovecot also accepts OAuth2 tokens, introspected at this URL (http://ID:SECRET@HOST:PORT/PATH). */
+  oauth2IntrospectionUrl?: string;
+}
+
+export async function startPeers(which: readonly PeerName[] = ALL_PEERS, options: PeerOptions = {}): Promise<Peers> {
   if (process.getuid?.() !== 0) throw new Error('startPeers() needs root (dovecot, exim and sshd are started as root)');
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startPeersOnce(which);
+      return await startPeersOnce(which, options);
     } catch (err) {
       const inUse = err instanceof Error && /address already in use|EADDRINUSE/i.test(err.message);
       if (!inUse || attempt >= 3 || process.env.PX_PEERS_BASE_PORT) throw err;
@@ -137,7 +142,7 @@ export async function startPeers(which: readonly PeerName[] = ALL_PEERS): Promis
   }
 }
 
-async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
+async function startPeersOnce(which: readonly PeerName[], options: PeerOptions): Promise<Peers> {
   const want = new Set(which);
   const dir = await mkdtemp(join(tmpdir(), 'px-peers-'));
   // the dovecot auth process (user dovecot), exim (Debian-exim) and sshd (reading authorized_keys
@@ -237,7 +242,12 @@ async function startPeersOnce(which: readonly PeerName[]): Promise<Peers> {
       await run('chown', ['-R', 'nobody:nogroup', join(d, 'home')]);
       const conf = join(d, 'dovecot.conf');
       const log = join(logs, 'dovecot.log');
-      await writeFile(conf, dovecotConf({ dir: d, logFile: log, certs: certs!, instance: `px-test-${hex}`, ports: { imap: ports.imap, imaps: ports.imaps, pop3: ports.pop3, pop3s: ports.pop3s, submission: ports.submission, submissions: ports.submissions, relay: relay! } }));
+      if (options.oauth2IntrospectionUrl) {
+        // holds the introspection client's secret: readable by the auth process only
+        await writeFile(join(d, 'oauth2.conf.ext'), dovecotOAuth2Conf(options.oauth2IntrospectionUrl), { mode: 0o640 });
+        await chownByName(join(d, 'oauth2.conf.ext'), 'root', 'dovecot');
+      }
+      await writeFile(conf, dovecotConf({ dir: d, logFile: log, certs: certs!, instance: `px-test-${hex}`, oauth2: !!options.oauth2IntrospectionUrl, ports: { imap: ports.imap, imaps: ports.imaps, pop3: ports.pop3, pop3s: ports.pop3s, submission: ports.submission, submissions: ports.submissions, relay: relay! } }));
       const proc = group.spawn('dovecot', 'dovecot', ['-F', '-c', conf], { log: join(logs, 'dovecot.out') });
       await waitUntil('dovecot (IMAP login)', () => converse({
         host: '127.0.0.1', port: ports.imap, timeoutMs: 1500,

@@ -1,5 +1,5 @@
 // CalDAV and CardDAV verifiers (tsdav): service discovery from `url` (or from host, port and
-// path), basic auth, principal, and the calendar / address-book home.
+// path), basic auth (or an OAuth2 Bearer token), principal, and the calendar / address-book home.
 //
 // tsdav takes a `fetch` of the caller's: ours is built on node:http/node:https, so a request
 // trusts exactly what the other verifiers trust (system store plus `ca`), carries the attempt's
@@ -130,7 +130,7 @@ function verifyDav(kind: 'CalDAV' | 'CardDAV', settings: VerifySettings, secret:
       https: new https.Agent({ keepAlive: true, maxSockets: 2, ...(trust ? { secureContext: trust.secureContext } : {}) }),
     };
     ctx.defer(() => { agents.http.destroy(); agents.https.destroy(); });
-    const auth = 'Basic ' + Buffer.from(`${settings.username}:${secret}`, 'utf8').toString('base64');
+    const auth = options.auth === 'oauth2' ? `Bearer ${secret}` : 'Basic ' + Buffer.from(`${settings.username}:${secret}`, 'utf8').toString('base64');
     const account = await createAccount({
       account: { serverUrl: serverUrl.href, accountType: kind === 'CalDAV' ? 'caldav' : 'carddav' },
       headers: { authorization: auth },

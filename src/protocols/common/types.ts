@@ -47,6 +47,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Named secrets of the account the protocol asked for besides its login secret (ProtocolPlugin.secrets). */
   secrets?: Readonly<Record<string, string>>;
+  /** 'oauth2': the secret is an OAuth2 access token (only for protocols with `tokens`). */
+  auth?: 'password' | 'oauth2';
   /** The account's id ('' before it exists: ValidateCredentials, AddAccount with verify). */
   account?: string;
 }

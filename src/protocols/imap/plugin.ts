@@ -5,5 +5,6 @@ export default serverProtocol({
   id: 'imap', title: 'IMAP', iface: 'org.pantherx.Accounts.Imap',
   ports: { tls: 993, starttls: 143, none: 143 },
   settings: [S.host, S.port, S.security, S.username, { ...S.path, doc: 'Folder checked by verification; empty for none.' }, S.ca],
+  tokens: true,
   load: () => import('./verifier.js').then((m) => m.verifyImap),
 });

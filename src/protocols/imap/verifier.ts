@@ -1,4 +1,5 @@
-// IMAP verifier (imapflow): connect (implicit TLS, STARTTLS required, or plain), LOGIN, check
+// IMAP verifier (imapflow): connect (implicit TLS, STARTTLS required, or plain), LOGIN (or SASL
+// OAUTHBEARER/XOAUTH2 with an OAuth2 token), check
 // that `path` exists when set, LOGOUT.
 import { ImapFlow } from 'imapflow';
 
@@ -36,7 +37,8 @@ export const verifyImap: Verifier = (settings, secret, options) =>
       doSTARTTLS: settings.security === 'starttls',
       ...(tls?.servername ? { servername: tls.servername } : {}),
       ...(tls ? { tls: { secureContext: tls.secureContext } } : {}),
-      auth: { user: settings.username, pass: secret },
+      // With a token imapflow prefers OAUTHBEARER when offered, else XOAUTH2.
+      auth: options.auth === 'oauth2' ? { user: settings.username, accessToken: secret } : { user: settings.username, pass: secret },
       logger: false,
       emitLogs: false,
       disableAutoIdle: true,

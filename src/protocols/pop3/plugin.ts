@@ -5,5 +5,6 @@ export default serverProtocol({
   id: 'pop3', title: 'POP3', iface: 'org.pantherx.Accounts.Pop3',
   ports: { tls: 995, starttls: 110, none: 110 },
   settings: [S.host, S.port, S.security, S.username, S.ca],
+  tokens: true,
   load: () => import('./verifier.js').then((m) => m.verifyPop3),
 });

@@ -1,5 +1,5 @@
 // POP3 verifier: a small client of our own (no maintained npm client does STLS). Greeting,
-// STLS upgrade when asked, USER/PASS, QUIT.
+// STLS upgrade when asked, USER/PASS (or AUTH XOAUTH2 with an OAuth2 token, RFC 5034), QUIT.
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -65,6 +65,8 @@ class Lines {
     const line = await this.next();
     if (line.startsWith('+OK')) return { ok: true, text: line.slice(3).trim() };
     if (line.startsWith('-ERR')) return { ok: false, text: line.slice(4).trim() };
+    // A SASL challenge (RFC 5034): XOAUTH2 sends its error as one, to be answered with an empty line.
+    if (line.startsWith('+ ') || line === '+') return { ok: false, text: '', challenge: line.slice(2) } as { ok: boolean; text: string };
     throw new VerifyFailure('ServerError', `unexpected reply "${line.slice(0, 80)}" (is this a POP3 server?)`);
   }
 
@@ -120,10 +122,18 @@ export const verifyPop3: Verifier = (settings, secret, options) =>
       lines = new Lines(socket);
     }
 
-    const user = await lines.command(`USER ${settings.username}`);
-    if (!user.ok) loginRefused(user.text);
-    const pass = await lines.command(`PASS ${secret}`);
-    if (!pass.ok) loginRefused(pass.text);
+    if (options.auth === 'oauth2') {
+      // XOAUTH2 (Google, Microsoft, Dovecot's oauth2 passdb): user and Bearer token in one SASL response.
+      const response = Buffer.from(`user=${settings.username}\x01auth=Bearer ${secret}\x01\x01`, 'utf8').toString('base64');
+      let reply = await lines.command(`AUTH XOAUTH2 ${response}`);
+      if ('challenge' in reply) reply = await lines.command('');
+      if (!reply.ok) loginRefused(reply.text);
+    } else {
+      const user = await lines.command(`USER ${settings.username}`);
+      if (!user.ok) loginRefused(user.text);
+      const pass = await lines.command(`PASS ${secret}`);
+      if (!pass.ok) loginRefused(pass.text);
+    }
 
     await lines.command('QUIT').catch(() => undefined);
     socket.end();

@@ -5,5 +5,6 @@ export default serverProtocol({
   id: 'smtp', title: 'SMTP', iface: 'org.pantherx.Accounts.Smtp',
   ports: { tls: 465, starttls: 587, none: 25 },
   settings: [S.host, S.port, S.security, S.username, S.ca],
+  tokens: true,
   load: () => import('./verifier.js').then((m) => m.verifySmtp),
 });

@@ -1,4 +1,5 @@
-// SMTP verifier (nodemailer): connect (implicit TLS, STARTTLS required, or plain), EHLO, AUTH,
+// SMTP verifier (nodemailer): connect (implicit TLS, STARTTLS required, or plain), EHLO, AUTH
+// (PLAIN/LOGIN, or XOAUTH2 with an OAuth2 token),
 // QUIT. `forceAuth` makes verify() authenticate even when the server does not advertise AUTH:
 // without it verify() reports success without ever checking the password.
 import net from 'node:net';
@@ -46,7 +47,7 @@ export const verifySmtp: Verifier = (settings, secret, options) =>
       requireTLS: settings.security === 'starttls',
       ignoreTLS: settings.security === 'none',
       ...(tls ? { tls: { secureContext: tls.secureContext, ...(tls.servername ? { servername: tls.servername } : {}) } } : {}),
-      auth: { user: settings.username, pass: secret },
+      auth: options.auth === 'oauth2' ? { type: 'OAuth2', user: settings.username, accessToken: secret } : { user: settings.username, pass: secret },
       forceAuth: true,
       logger: false,
       debug: false,

@@ -16,7 +16,11 @@ export const ADDR = {
 
 export interface DovecotPorts { imap: number; imaps: number; pop3: number; pop3s: number; submission: number; submissions: number; relay: number }
 
-export function dovecotConf(o: { dir: string; logFile: string; certs: CertFiles; ports: DovecotPorts; instance: string }): string {
+/**
+ * `oauth2`: also accept OAuth2 access tokens (SASL XOAUTH2 and OAUTHBEARER) checked by
+ * introspection at the given URL; the token's `sub` is the user name.
+ */
+export function dovecotConf(o: { dir: string; logFile: string; certs: CertFiles; ports: DovecotPorts; instance: string; oauth2?: boolean }): string {
   const { dir, certs, ports } = o;
   return `# Private Dovecot for px-accounts tests (generated)
 protocols = imap pop3 submission
@@ -44,11 +48,16 @@ local ${ADDR.caSigned} {
   ssl_key = <${certs.leafKey}
 }
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${o.oauth2 ? ' xoauth2 oauthbearer' : ''}
 auth_failure_delay = 0
 mail_max_userip_connections = 1000
 
-passdb {
+${o.oauth2 ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf.ext
+}
+` : ''}passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users
 }
@@ -120,6 +129,17 @@ service anvil {
 }
 submission_relay_host = 127.0.0.1
 submission_relay_port = ${ports.relay}
+`;
+}
+
+/** Dovecot's oauth2 passdb: every token is introspected at the OpenID provider. */
+export function dovecotOAuth2Conf(introspectionUrl: string): string {
+  return `introspection_url = ${introspectionUrl}
+introspection_mode = post
+force_introspection = yes
+username_attribute = sub
+active_attribute = active
+active_value = true
 `;
 }
 

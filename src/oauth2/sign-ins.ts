@@ -1,0 +1,158 @@
+/**
+ * Sign-ins as the service runs them: Manager.SignIn's options checked, the provider's client
+ * found, a SignInFlow started, and what a completed one means — a new account with its tokens,
+ * or new tokens for an account signed in again. Also the keeper's view of stored tokens.
+ */
+import type { Accounts } from '../accounts/accounts.js';
+import { parseProtocolList } from '../accounts/options.js';
+import { findProvider } from '../accounts/plan.js';
+import { AccountsError, invalidArgument } from '../errors.js';
+import { log } from '../log.js';
+import { normaliseUsername } from '../model/account.js';
+import type { Provider } from '../providers/catalogue.js';
+import { checkPlainDict, checkText } from '../util/validate.js';
+import { checkTenant, clientFor, signInScopes, SYSTEM_CLIENT_FILE, userClientFile, type OAuth2Provider } from './config.js';
+import { configure } from './client.js';
+import { FLOWS, SignInFlow, type Flow } from './sign-in.js';
+import { TokenKeeper, type TokenStore } from './tokens.js';
+
+type Variants = Record<string, { signature: string; value: unknown }>;
+
+export interface SignInOptions {
+  account?: string;
+  flow: Flow;
+  protocols?: string[];
+  name?: string;
+  tenant?: string;
+  verify?: boolean;
+}
+
+/** How long a person has to finish a sign-in. */
+export const SIGN_IN_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_SIGN_IN_TIMEOUT_MS) || 600_000;
+
+const KNOWN = { account: 's', flow: 's', protocols: 'as', name: 's', tenant: 's', verify: 'b' } as const;
+
+export function parseSignInOptions(options: Variants, again: boolean): SignInOptions {
+  checkPlainDict(options, 'options');
+  const out: SignInOptions = { flow: 'browser' };
+  for (const [key, v] of Object.entries(options)) {
+    const signature = (KNOWN as Record<string, string>)[key];
+    const allowed = again ? key === 'flow' : signature !== undefined;
+    if (!allowed || !signature) throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: ${again ? 'flow' : Object.keys(KNOWN).join(', ')})`);
+    if (v.signature !== signature) throw invalidArgument(`option ${key} must have type '${signature}', got '${v.signature}'`);
+    switch (key) {
+      case 'account': out.account = checkText(v.value as string, 'option account', 320); break;
+      case 'flow':
+        if (!(FLOWS as readonly string[]).includes(v.value as string)) throw invalidArgument(`option flow must be ${FLOWS.join(' or ')}`);
+        out.flow = v.value as Flow;
+        break;
+      case 'protocols': out.protocols = parseProtocolList(v.value as string[], 'option protocols'); break;
+      case 'name': out.name = checkText(v.value as string, 'option name', 256); break;
+      case 'tenant': out.tenant = checkTenant(v.value as string); break;
+      case 'verify': out.verify = v.value as boolean; break;
+    }
+  }
+  return out;
+}
+
+export interface StartedSignIn {
+  readonly flow: SignInFlow;
+  readonly provider: Provider;
+  /** The id of the account created or signed in again; rejects with a typed error. */
+  readonly done: Promise<string>;
+}
+
+export class SignIns {
+  readonly keeper: TokenKeeper;
+
+  constructor(private readonly accounts: Accounts, private readonly clientFiles = [SYSTEM_CLIENT_FILE, userClientFile()], private readonly timeoutMs = SIGN_IN_TIMEOUT_MS) {
+    this.keeper = new TokenKeeper(this.tokenStore());
+    accounts.tokens = this.keeper;
+  }
+
+  private oauthOf(provider: Provider): OAuth2Provider {
+    if (!provider.oauth2) throw invalidArgument(`${provider.name} does not sign in with OAuth2 (add it with a password)`);
+    return provider.oauth2;
+  }
+
+  /** Manager.SignIn: a new account. */
+  async signIn(providerId: string, options: Variants): Promise<StartedSignIn> {
+    const provider = findProvider(this.accounts.catalogue, providerId);
+    const oauth = this.oauthOf(provider);
+    const o = parseSignInOptions(options, false);
+    if (!oauth.issuer && !o.account) {
+      throw invalidArgument(`${provider.name} does not tell who signed in: give the account option (your e-mail address)`);
+    }
+    const protocols = o.protocols ?? [...provider.protocols];
+    const hint = o.account ? normaliseUsername(provider, o.account) : '';
+    const flow = await SignInFlow.start({
+      providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant: o.tenant ?? 'common',
+      flow: o.flow, loginHint: hint, scopes: signInScopes(oauth, protocols), timeoutMs: this.timeoutMs,
+    });
+    const done = flow.done.then(async ({ record, identity }) => {
+      const username = identity ? normaliseUsername(provider, identity) : hint;
+      if (!username) throw new AccountsError('ProviderError', `${provider.name} did not say who signed in`);
+      const state = await this.accounts.addSignedIn(provider.id, username, record, { name: o.name, protocols, verify: o.verify });
+      log.info(`account ${state.config.id} signed in with OAuth2 (${provider.id}, ${o.flow} flow)`);
+      return state.config.id;
+    });
+    return { flow, provider, done };
+  }
+
+  /** Account.SignInAgain: new tokens for an account, as the same user. */
+  async signInAgain(id: string, options: Variants): Promise<StartedSignIn> {
+    const state = this.accounts.get(id);
+    if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
+    if (state.config.auth !== 'oauth2') throw invalidArgument(`account ${id} does not sign in with OAuth2: store a new password with SetSecret`);
+    const provider = findProvider(this.accounts.catalogue, state.config.provider);
+    const oauth = this.oauthOf(provider);
+    const o = parseSignInOptions(options, true);
+    // The tenant of the grant being renewed; unreadable tokens are why people sign in again.
+    const tenant = await this.accounts.readTokens(id).then((r) => r.tenant, () => 'common');
+    const flow = await SignInFlow.start({
+      providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant,
+      flow: o.flow, loginHint: state.config.username, scopes: signInScopes(oauth, state.config.protocols), timeoutMs: this.timeoutMs,
+    });
+    const done = flow.done.then(async ({ record, identity }) => {
+      const current = this.accounts.get(id);
+      if (!current) throw new AccountsError('NotFound', `account ${id} was removed during the sign-in`);
+      if (identity && normaliseUsername(provider, identity).toLowerCase() !== current.config.username.toLowerCase()) {
+        throw invalidArgument(`signed in as ${identity}, but account ${id} is ${current.config.username}: sign in as that user`);
+      }
+      await this.accounts.writeTokens(id, record, true);
+      this.keeper.forget(id);
+      log.info(`account ${id} signed in again (${o.flow} flow)`);
+      return id;
+    });
+    return { flow, provider, done };
+  }
+
+  /** GetAccessTokenFor: a protocol's own token where the provider names scopes for it, else the account's. */
+  serviceOf(id: string, protocol: string): string {
+    const state = this.accounts.get(id);
+    if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
+    if (protocol === '') return '';
+    if (!state.config.protocols.includes(protocol)) {
+      throw invalidArgument(`${protocol.slice(0, 60)} is not a protocol of account ${id} (${state.config.protocols.join(', ')})`);
+    }
+    return this.accounts.catalogue.get(state.config.provider)?.oauth2?.protocolScopes[protocol]?.length ? protocol : '';
+  }
+
+  private tokenStore(): TokenStore {
+    return {
+      read: (id) => this.accounts.readTokens(id),
+      write: (id, record) => this.accounts.writeTokens(id, record),
+      refused: (id, message) => this.accounts.tokensRefused(id, message),
+      serviceOf: (id, protocol) => this.serviceOf(id, protocol),
+      configure: async (id, record) => {
+        const state = this.accounts.get(id);
+        if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
+        const provider = findProvider(this.accounts.catalogue, state.config.provider);
+        const oauth = this.oauthOf(provider);
+        // The client the grant was made to, whatever the configuration says today.
+        const { config, lib } = await configure(oauth, { clientId: record.client_id, clientSecret: record.client_secret }, record.tenant);
+        return { config, lib, scopesFor: (protocol: string) => (protocol ? oauth.protocolScopes[protocol] ?? [] : []) };
+      },
+    };
+  }
+}
