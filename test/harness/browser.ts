@@ -46,22 +46,22 @@ export class Browser {
   async signIn(url: string, person: Person, userCode?: string): Promise<Page> {
     let page = await this.open(url);
     for (let n = 0; n < 8; n++) {
+      // Refusing: the provider's pages offer a link that aborts the interaction.
+      const abort = person.consent === false ? /href="([^"]*\/abort)"/.exec(page.text) : null;
+      if (abort) {
+        page = await this.open(new URL(abort[1]!, page.url).href);
+        continue;
+      }
       const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.text);
       if (!form) return page;
       const fields = new URLSearchParams();
-      let aborted = false;
       for (const m of form[2]!.matchAll(/<(input|button)\b[^>]*>/g)) {
         const tag = m[0];
         const name = /name="([^"]+)"/.exec(tag)?.[1];
         const value = /value="([^"]*)"/.exec(tag)?.[1] ?? '';
-        if (!name) continue;
-        if (m[1] === 'button' && name === 'abort') {
-          if (person.consent === false) { fields.set('abort', value || 'yes'); aborted = true; }
-          continue;
-        }
+        if (!name || (m[1] === 'button' && name === 'abort')) continue;
         fields.set(name, name === 'login' ? person.login : name === 'password' ? person.password ?? 'any' : name === 'user_code' && userCode ? userCode : value);
       }
-      if (person.consent === false && !aborted && /consent/.test(form[2]!)) fields.set('prompt', 'abort');
       page = await this.open(new URL(form[1]!.replace(/&amp;/g, '&'), page.url).href, { method: 'POST', body: fields });
     }
     return page;
