@@ -47,6 +47,7 @@ class AccountInterface implements ExportedInterface {
       case 'StatusTime': return status.time;
       case 'AttentionNeeded': return status.attentionNeeded;
       case 'Credentials': return config.credentials;
+      case 'Auth': return config.auth;
     }
     throw new Error(`no getter for Account.${name}`);
   }

@@ -13,6 +13,7 @@ import {
   verifyTable,
 } from './format.js';
 import { readSecret } from './input.js';
+import { signInInteractively } from './sign-in.js';
 
 type Args = Record<string, unknown> & { json?: boolean; timeout?: string };
 
@@ -156,7 +157,11 @@ without --provider sets up that protocol by hand (the first one is the provider)
 --port, --path, ... apply to every listed protocol that has that setting. Without --name the
 identifier is the name.
 
-Prefer --password-stdin to a PASSWORD argument: arguments are visible to other users in ps.`)
+Prefer --password-stdin to a PASSWORD argument: arguments are visible to other users in ps.
+
+Providers that sign in with OAuth2 (Google, Microsoft; 'px-accounts providers' shows which)
+take no password: the command prints a URL to sign in at (and opens the browser on a desktop),
+or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .positional('password', { type: 'string', describe: 'the password (prefer --password-stdin)' })
       .option('provider', { type: 'string', requiresArg: true, coerce: last, describe: "catalogue id ('px-accounts providers')" })
       .option('protocol', { type: 'array', string: true, requiresArg: true, describe: "protocols to enable ('px-accounts protocols' lists them)" })
@@ -165,6 +170,10 @@ Prefer --password-stdin to a PASSWORD argument: arguments are visible to other u
       .option('name', { type: 'string', requiresArg: true, coerce: last, describe: 'display name (default: the identifier)' })
       .option('password-stdin', { type: 'boolean', default: false, describe: 'read the password from stdin (asks without echo on a terminal)' })
       .option('verify', { type: 'boolean', default: false, describe: 'check the credentials with the servers first; save nothing if that fails' })
+      .option('device', { type: 'boolean', default: false, describe: 'OAuth2: sign in on another device with a code (no browser here)' })
+      .option('browser', { type: 'boolean', default: true, describe: 'OAuth2: open the browser (--no-browser only prints the URL)' })
+      .option('tenant', { type: 'string', requiresArg: true, coerce: last, describe: 'OAuth2, Microsoft 365: tenant id or domain (default common)' })
+      .example('px-accounts add -provider google -account me@gmail.com', 'sign in with OAuth2 in the browser')
       .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
       .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')
       .example('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn --password-stdin', '')),
@@ -179,6 +188,18 @@ Prefer --password-stdin to a PASSWORD argument: arguments are visible to other u
       const server = serverSettings(argv);
       const password = await passwordOf(argv);
       const c = await client(argv);
+      const known = argv.protocol === undefined || argv.provider !== undefined ? (await c.listProviders()).find((p) => p.id === provider) : undefined;
+      if (known && (known.auth === 'oauth2' || (known.auth === 'both' && password === undefined && !argv.passwordStdin))) {
+        if (password !== undefined) throw new UsageError(`${known.name} signs in with OAuth2, not a password: leave the password out`);
+        if (server || argv.profile !== undefined) throw new UsageError('server settings cannot be given with an OAuth2 sign-in: change them with px-accounts edit afterwards');
+        const created = await signInInteractively(known.name, argv.browser !== false, (handlers) => c.signIn(provider, {
+          account, flow: argv.device ? 'device' : 'browser', ...(protocols ? { protocols } : {}), ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
+          ...(argv.tenant !== undefined ? { tenant: String(argv.tenant) } : {}), ...(argv.verify ? { verify: true } : {}),
+        }, handlers));
+        out(argv.json ? jsonLine(accountJson(created)) : `Added ${created.id}: ${created.name} (${created.providerName}: ${created.protocols.join(', ')}), signed in with OAuth2`);
+        return;
+      }
+      if (argv.device || argv.tenant !== undefined) throw new UsageError(`--device and --tenant are for providers that sign in with OAuth2, and ${provider} does not`);
       const input: AddAccountInput = { provider, account, settings: {} };
       if (argv.name !== undefined) input.name = argv.name as string;
       if (protocols) input.protocols = protocols;
@@ -500,5 +521,35 @@ Prints one line per event until interrupted: added, removed, changed, status, an
     },
   };
 
-  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch];
+  const signin: CommandModule = {
+    command: 'signin <id>',
+    describe: 'sign an OAuth2 account in again (after the provider refused its grant)',
+    builder: (y) => y
+      .positional('id', { type: 'string', describe: 'account id' })
+      .option('device', { type: 'boolean', default: false, describe: 'sign in on another device with a code' })
+      .option('browser', { type: 'boolean', default: true, describe: 'open the browser (--no-browser only prints the URL)' }),
+    handler: async (argv: Args) => {
+      begin('signin');
+      const c = await client(argv);
+      const account = await c.getAccount(idOf(argv));
+      const done = await signInInteractively(account.providerName, argv.browser !== false,
+        (handlers) => c.signInAgain(account.id, { flow: argv.device ? 'device' : 'browser' }, handlers));
+      out(argv.json ? jsonLine(accountJson(done)) : `Signed in ${done.id} again`);
+    },
+  };
+
+  const token: CommandModule = {
+    command: 'token <id> [protocol]',
+    describe: 'print an OAuth2 access token of an account (for a protocol, where the provider scopes tokens per service)',
+    builder: (y) => y
+      .positional('id', { type: 'string', describe: 'account id' })
+      .positional('protocol', { type: 'string', describe: 'imap, smtp, caldav, ...' }),
+    handler: async (argv: Args) => {
+      begin('token');
+      const t = await (await client(argv)).getAccessToken(idOf(argv), argv.protocol === undefined ? undefined : String(argv.protocol));
+      out(argv.json ? jsonLine({ id: idOf(argv), token: t.token, expires_in: t.expiresIn }) : t.token);
+    },
+  };
+
+  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch, signin, token];
 }

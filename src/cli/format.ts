@@ -15,6 +15,8 @@ export interface AccountJson {
   statusTime: number;
   attentionNeeded: boolean;
   credentials: string[];
+  /** password or oauth2 */
+  auth: string;
   settings: Record<string, Record<string, string | number>>;
 }
 
@@ -34,7 +36,7 @@ export function accountJson(a: Account): AccountJson {
   return {
     id: a.id, path: a.path, name: a.name, provider: a.provider, providerName: a.providerName, username: a.username,
     protocols: [...a.protocols], status: a.status, statusMessage: a.statusMessage, statusTime: Number(a.statusTime),
-    attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], settings,
+    attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], auth: a.auth, settings,
   };
 }
 
@@ -43,7 +45,7 @@ export function statusJson(a: Account) {
 }
 
 export function providerJson(p: Provider) {
-  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers, notice: p.notice };
+  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers, notice: p.notice, auth: p.auth, oauth2_configured: p.oauth2Configured };
 }
 
 export function verifyJson(id: string, results: VerifyResults) {
@@ -89,6 +91,7 @@ export function accountText(a: Account): string {
     ['Protocols', a.protocols.join(', ')],
     ['Status', statusText(a) + (since ? ` since ${since}` : '')],
     ['Secrets', a.credentials.join(', ') || '(none)'],
+    ...(a.auth === 'oauth2' ? [['Sign-in', `OAuth2 (tokens: px-accounts token ${a.id})`] as [string, string]] : []),
   ];
   const lines = rows.map(([k, v]) => `${(k + ':').padEnd(11)}${v}`);
   for (const p of a.protocols) {
@@ -105,7 +108,8 @@ export function accountText(a: Account): string {
 }
 
 export function providersTable(providers: Provider[]): string {
-  const rows = table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN'], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain]));
+  const signIn = (p: Provider) => (p.auth === 'password' ? 'password' : `${p.auth === 'both' ? 'oauth2/password' : 'oauth2'}${p.oauth2Configured ? '' : ' (no client id)'}`);
+  const rows = table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN', 'SIGN-IN'], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain, signIn(p)]));
   const notices = providers.filter((p) => p.notice).map((p) => `${p.id}: ${p.notice}`);
   return notices.length ? `${rows}\n\n${notices.join('\n')}` : rows;
 }

@@ -57,6 +57,10 @@ function hint(err: AccountsClientError, command: string): string {
       return 'the service did not answer in time; try again, or give a longer --timeout';
     case 'VerificationFailed':
       return 'nothing was saved; fix the settings or the password, or add without --verify';
+    case 'NotAuthorized':
+      return `sign in again: '${PROGRAM} signin ID'`;
+    case 'NotConfigured':
+      return 'docs/oauth2.md says how to register a client id';
     case 'Io':
       return 'the service could not read or write the account files; its log (journal) says more';
     default:
@@ -97,7 +101,8 @@ function buildParser(args: string[], ctx: Context): Argv {
       throw new UsageError(msg || err?.message || 'invalid command line');
     })
     .epilogue(`Exit codes: 0 ok, 1 other error, 2 invalid argument or usage, 3 not found, 4 duplicate,
-5 secrets unavailable, 6 verification failed, 7 service unreachable, 8 unsupported.
+5 secrets unavailable, 6 verification failed, 7 service unreachable, 8 unsupported,
+9 not authorized (OAuth2: sign in again), 10 not configured, 11 provider unreachable, 12 expired, 130 cancelled.
 Every read command takes --json. Documentation: docs/cli.md`);
   for (const command of commands(ctx)) parser.command(command);
   return parser;

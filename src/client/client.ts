@@ -12,13 +12,26 @@ import {
   accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
   providerOf, rawObject, unwrap, updateChanges, verifyResults, type Props, type RawObject,
 } from './convert.js';
-import { AccountsClientError } from './errors.js';
+import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
+import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX } from '../contract/names.js';
 import type {
-  AccessEntry, AccessState, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
-  VerifyResults,
+  AccessEntry, AccessState, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
+  SignInHandlers, SignInInput, VerifyResults,
 } from './types.js';
 
 type V = InstanceType<typeof dbus.Variant>;
+const { Variant } = dbus;
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** SignIn's a{sv} from the typed input. */
+function signInOptions(input: SignInInput): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const key of ['account', 'flow', 'name', 'tenant'] as const) if (input[key] !== undefined) out[key] = new Variant('s', input[key]);
+  if (input.protocols) out.protocols = new Variant('as', input.protocols);
+  if (input.verify !== undefined) out.verify = new Variant('b', input.verify);
+  return out;
+}
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
 /** Checks against servers take longer (the service allows each protocol 60 s, in parallel). */
@@ -292,6 +305,77 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   /** Whether apps that are not sandboxed need grants too. */
   async setHostApps(mode: 'allow' | 'ask', opts?: CallOptions): Promise<void> {
     await this.call(ROOT_PATH, MANAGER_IFACE, 'SetHostApps', 's', [mode], opts);
+  }
+
+  /**
+   * Signs in with an OAuth2 provider and resolves with the new account once the user finished
+   * (in the browser at `url`, or with `userCode` at `verificationUrl`, given to onStarted).
+   * Rejects with the kind the service reports: Cancelled, Expired, AccessDenied, Duplicate, ...
+   */
+  async signIn(provider: string, input: SignInInput = {}, handlers: SignInHandlers = {}, opts?: CallOptions): Promise<Account> {
+    return this.runSignIn(() => this.call(ROOT_PATH, MANAGER_IFACE, 'SignIn', 'sa{sv}', [provider, signInOptions(input)], opts), handlers, opts);
+  }
+
+  /** Renews the grant of an OAuth2 account (after NotAuthorized); as signIn. */
+  async signInAgain(idOrPath: string, input: Pick<SignInInput, 'flow'> = {}, handlers: SignInHandlers = {}, opts?: CallOptions): Promise<Account> {
+    return this.runSignIn(() => this.accountCall(idOrPath, ACCOUNT_IFACE, 'SignInAgain', 'a{sv}', [signInOptions(input)], opts), handlers, opts);
+  }
+
+  private async runSignIn(start: () => Promise<DBusMessage>, handlers: SignInHandlers, opts?: CallOptions): Promise<Account> {
+    handlers.signal?.throwIfAborted();
+    const timeoutMs = opts?.timeoutMs ?? this.timeoutMs;
+    // Listen before asking: the request's end must not be missed.
+    const rule = `type='signal',sender='${BUS_NAME}',interface='${SIGN_IN_IFACE}',path_namespace='${SIGN_IN_PATH_PREFIX.slice(0, -1)}'`;
+    await this.conn.busCall('AddMatch', 's', [rule], timeoutMs);
+    const ended = new Map<string, DBusMessage>();
+    let wake: () => void = () => undefined;
+    const onSignal = (msg: DBusMessage) => {
+      if (msg.interface === SIGN_IN_IFACE && (msg.member === 'Completed' || msg.member === 'Failed') && msg.path) {
+        ended.set(msg.path, msg);
+        wake();
+      }
+    };
+    this.conn.on('signal', onSignal);
+    let path = '';
+    const cancel = () => void this.call(path, SIGN_IN_IFACE, 'Cancel', '', [], opts).catch(() => undefined);
+    try {
+      path = (await start()).body[0] as string;
+      handlers.signal?.addEventListener('abort', cancel, { once: true });
+      if (handlers.signal?.aborted) cancel();
+      if (!ended.has(path)) {
+        const props = unwrap((await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [SIGN_IN_IFACE], opts)).body[0] as Record<string, V>);
+        if (!ended.has(path)) {
+          handlers.onStarted?.({
+            path, flow: str(props.Flow) === 'device' ? 'device' : 'browser', url: str(props.Url), userCode: str(props.UserCode), verificationUrl: str(props.VerificationUrl),
+          });
+        }
+      }
+      while (!ended.has(path)) {
+        if (this.conn.closed) throw new AccountsClientError('ServiceUnreachable', 'the bus connection closed during the sign-in');
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 1000); // also notice a closed connection
+        });
+      }
+      const msg = ended.get(path)!;
+      if (msg.member === 'Failed') {
+        const [code, message] = msg.body as [string, string];
+        throw new AccountsClientError((SERVICE_ERROR_KINDS as readonly string[]).includes(code) ? code as ServiceErrorKind : 'Failed', message);
+      }
+      return this.getAccount(msg.body[0] as string, opts);
+    } finally {
+      handlers.signal?.removeEventListener('abort', cancel);
+      this.conn.off('signal', onSignal);
+      await this.conn.busCall('RemoveMatch', 's', [rule], this.timeoutMs).catch(() => undefined);
+    }
+  }
+
+  /** An access token of an OAuth2 account (for `protocol`, where the provider scopes tokens per service). */
+  async getAccessToken(idOrPath: string, protocol?: Protocol, opts?: CallOptions): Promise<AccessToken> {
+    const reply = protocol === undefined
+      ? await this.accountCall(idOrPath, OAUTH2_IFACE, 'GetAccessToken', '', [], opts)
+      : await this.accountCall(idOrPath, OAUTH2_IFACE, 'GetAccessTokenFor', 's', [protocol], opts);
+    return { token: reply.body[0] as string, expiresIn: reply.body[1] as number };
   }
 
   /** The provider catalogue, sorted by id. */

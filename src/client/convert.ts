@@ -9,7 +9,7 @@ import type {
 const { Variant } = dbus;
 type V = InstanceType<typeof Variant>;
 
-import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX } from '../contract/names.js';
+import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX, OAUTH2_IFACE } from '../contract/names.js';
 
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, IFACE_PREFIX, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
@@ -39,12 +39,15 @@ export type ProtocolInterfaces = ReadonlyMap<string, string>;
  * of built-in protocols (org.pantherx.Accounts.CalDav → caldav); undefined for interfaces that
  * are not protocols.
  */
+/** Interfaces of the service that are not protocols. */
+const NOT_PROTOCOLS = new Set(['Account', 'Manager', 'OAuth2', 'SignIn']);
+
 export function protocolOfInterface(iface: string, known?: ProtocolInterfaces): Protocol | undefined {
   const id = known?.get(iface);
   if (id) return id;
-  if (!iface.startsWith(IFACE_PREFIX)) return undefined;
+  if (known?.size || !iface.startsWith(IFACE_PREFIX)) return undefined;
   const rest = iface.slice(IFACE_PREFIX.length);
-  if (rest === 'Account' || rest === 'Manager' || rest.includes('.')) return undefined;
+  if (NOT_PROTOCOLS.has(rest) || rest.includes('.')) return undefined;
   return rest.toLowerCase();
 }
 
@@ -102,6 +105,7 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
     statusTime: typeof time === 'bigint' ? time : BigInt(Number(time ?? 0)),
     attentionNeeded: a.AttentionNeeded === true,
     credentials: strs(a.Credentials),
+    auth: a.Auth === 'oauth2' || obj.has(OAUTH2_IFACE) ? 'oauth2' : 'password',
     settings,
   };
 }
@@ -109,7 +113,7 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
 const ACCOUNT_FIELDS: Record<string, AccountField> = {
   Name: 'name', Provider: 'provider', ProviderName: 'providerName', Username: 'username', Protocols: 'protocols',
   Status: 'status', StatusMessage: 'statusMessage', StatusTime: 'statusTime', AttentionNeeded: 'attentionNeeded',
-  Credentials: 'credentials',
+  Credentials: 'credentials', Auth: 'auth',
 };
 
 /** The Account field a property of an interface shows up as. */
@@ -224,5 +228,6 @@ export function providerOf(raw: Record<string, V>): Provider {
   return {
     id: str(p.id), name: str(p.name), domain: str(p.domain),
     protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers, notice: str(p.notice),
+    auth: (str(p.auth) || 'password') as Provider['auth'], oauth2Configured: p.oauth2_configured === true,
   };
 }

@@ -48,6 +48,8 @@ export interface Account {
   attentionNeeded: boolean;
   /** Names of the stored secrets (never their values). */
   credentials: string[];
+  /** password: protocols log in with secrets; oauth2: apps ask getAccessToken for a token. */
+  auth: 'password' | 'oauth2';
   /** Settings per enabled protocol. */
   settings: Partial<Record<Protocol, ProtocolSettings>>;
 }
@@ -126,6 +128,48 @@ export interface Provider {
   servers: Partial<Record<Protocol, ProviderServer>>;
   /** What a person should know before adding ('' for nothing): a service that ended, say. */
   notice: string;
+  /** How its accounts sign in: password (addAccount), oauth2 (signIn) or both. */
+  auth: 'password' | 'oauth2' | 'both';
+  /** OAuth2: a client id is configured, so signIn can start. */
+  oauth2Configured: boolean;
+}
+
+/** Options of signIn (Manager.SignIn). */
+export interface SignInInput {
+  /** Login hint, the e-mail address; required by providers that cannot say who signed in. */
+  account?: string;
+  /** browser (default): open `url`; device: show `userCode` at `verificationUrl`. */
+  flow?: 'browser' | 'device';
+  protocols?: Protocol[];
+  name?: string;
+  /** Microsoft 365: a tenant id or domain (default common). */
+  tenant?: string;
+  /** Check every protocol with the new token before saving. */
+  verify?: boolean;
+}
+
+/** A sign-in waiting for the user, as onStarted sees it. */
+export interface SignInRequest {
+  /** The request object (org.pantherx.Accounts.SignIn). */
+  path: string;
+  flow: 'browser' | 'device';
+  /** Browser flow: the URL to open. Device flow: the verification URL with the code, if the provider has one. */
+  url: string;
+  userCode: string;
+  verificationUrl: string;
+}
+
+export interface SignInHandlers {
+  /** Called once the sign-in waits for the user: open `url`, or show the code. */
+  onStarted?(request: SignInRequest): void;
+  /** Aborting cancels the sign-in; the call then rejects with kind Cancelled. */
+  signal?: AbortSignal;
+}
+
+/** An OAuth2 access token and the seconds it stays valid. */
+export interface AccessToken {
+  token: string;
+  expiresIn: number;
 }
 
 /** One setting of a protocol, as ListProtocols describes it. */

@@ -43,10 +43,15 @@ export class SignInFlow {
   private listener: LoopbackListener | undefined;
   private timer: NodeJS.Timeout | undefined;
   private finish!: (outcome: Promise<SignInOutcome>) => void;
+  /** Rejects when the sign-in is stopped: a step that cannot be aborted (a poll's wait) is not waited for. */
+  private stopped!: Promise<never>;
+  private rejectStopped!: (reason: AccountsError) => void;
 
   private constructor(private readonly p: SignInParams) {
     this.done = new Promise<Promise<SignInOutcome>>((resolve) => (this.finish = resolve)).then((o) => o);
     this.done.catch(() => undefined);
+    this.stopped = new Promise<never>((_, reject) => (this.rejectStopped = reject));
+    this.stopped.catch(() => undefined);
   }
 
   /** Starts a sign-in; configuration and provider errors are thrown here, before anyone waits. */
@@ -56,7 +61,7 @@ export class SignInFlow {
     const run = p.flow === 'device' ? await flow.startDevice(config, lib) : await flow.startBrowser(config, lib);
     flow.timer = setTimeout(() => flow.stop(new AccountsError('Expired', `the sign-in to ${p.providerName} was not finished within ${Math.round(p.timeoutMs / 1000)} s`)), p.timeoutMs);
     flow.timer.unref();
-    flow.finish(run().finally(() => {
+    flow.finish(Promise.race([run(), flow.stopped]).finally(() => {
       clearTimeout(flow.timer);
       flow.listener?.close();
     }));
@@ -66,6 +71,7 @@ export class SignInFlow {
   /** Ends the sign-in with `reason` (Cancelled, Expired); nothing after it is kept. */
   stop(reason: AccountsError): void {
     this.stopReason ??= reason;
+    this.rejectStopped(this.stopReason);
     this.listener?.close(reason);
     this.aborter.abort(reason);
   }

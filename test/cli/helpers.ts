@@ -11,6 +11,7 @@ export const CLI_BIN = join(ROOT, 'dist/bin/px-accounts.js');
 /** The documented exit codes (docs/cli.md), spelled out here so a change to either is caught. */
 export const CODE = {
   OK: 0, FAILURE: 1, INVALID: 2, NOT_FOUND: 3, DUPLICATE: 4, SECRETS: 5, VERIFICATION: 6, UNREACHABLE: 7, UNSUPPORTED: 8,
+  NOT_AUTHORIZED: 9, NOT_CONFIGURED: 10, PROVIDER_UNREACHABLE: 11, EXPIRED: 12, CANCELLED: 130,
 } as const;
 
 /** Test secrets are made at run time (never starting with '-', which would read as an option). */
@@ -45,6 +46,49 @@ export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, time
     });
     child.stdin.end(input ?? '');
   });
+}
+
+export interface RunningCli {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Resolves with the first capture group of `re` once the output (stderr, then stdout) matches it. */
+  line(re: RegExp, timeoutMs?: number): Promise<string>;
+  stderr(): string;
+  readonly done: Promise<CliResult>;
+}
+
+/** Starts px-accounts and lets the test talk to it while it runs (a sign-in waiting for a browser). */
+export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30000): RunningCli {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const watchers: Array<() => void> = [];
+  const seen = () => { for (const w of watchers.splice(0)) w(); };
+  child.stdout.on('data', (d) => { stdout += d; seen(); });
+  child.stderr.on('data', (d) => { stderr += d; seen(); });
+  child.stdin.end();
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`px-accounts ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      seen();
+      resolve({ code, stdout, stderr });
+    });
+  });
+  done.catch(() => undefined);
+  const line = async (re: RegExp, wait = 15000): Promise<string> => {
+    const deadline = Date.now() + wait;
+    for (;;) {
+      const m = re.exec(stderr) ?? re.exec(stdout);
+      if (m) return m[1] ?? m[0];
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`px-accounts printed no ${re}: ${stderr}${stdout}`);
+      await new Promise<void>((r) => { watchers.push(r); setTimeout(r, 200); });
+    }
+  };
+  return { child, line, stderr: () => stderr, done };
 }
 
 /** Parses the single JSON document a --json command printed. */

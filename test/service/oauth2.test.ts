@@ -8,10 +8,12 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser } from '../harness/browser.js';
+import { declared, introspect, shape } from '../harness/contract.js';
 import { ACCOUNT, MANAGER, ROOT, TestClient, as, b, errorOf, s, type V } from '../harness/client.js';
 import { startPeers, type Peers } from '../harness/peers.js';
 import { startDavGate, type DavGate } from '../harness/peers/dav-gate.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
+import { spawnCli } from '../cli/helpers.js';
 import { readTree, sleep, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 
 const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
@@ -165,6 +167,23 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.ok(await refused(new URL(page.url)), 'the loopback listener still answers after completion');
     // The request object is gone too.
     assert.equal((await errorOf(w.client.getAll(path, SIGN_IN))).type, 'org.freedesktop.DBus.Error.UnknownObject');
+  });
+
+  it('the OAuth2 account and a sign-in request export exactly what interfaces/ declares; requests are not among the managed objects', async () => {
+    const got = await introspect(w.client, account);
+    assert.ok(got.has(OAUTH2));
+    for (const [name, spec] of got) if (name.startsWith('org.pantherx.')) assert.deepEqual(shape(spec), shape(declared.get(name)!), name);
+    const all = await w.client.getAll(account, OAUTH2);
+    assert.deepEqual(Object.keys(all).sort(), [...declared.get(OAUTH2)!.properties.keys()].sort());
+    assert.equal(await w.client.get(account, ACCOUNT, 'Auth'), 'oauth2');
+    const { path } = await signIn(w.client, 'testidp', {});
+    try {
+      const request = await introspect(w.client, path);
+      assert.deepEqual(shape(request.get(SIGN_IN)!), shape(declared.get(SIGN_IN)!));
+      assert.ok(!(path in await w.client.managedObjects()), 'a request is not a managed object');
+    } finally {
+      await w.client.call(path, SIGN_IN, 'Cancel');
+    }
   });
 
   it('Verify checks IMAP, SMTP, POP3 (XOAUTH2/OAUTHBEARER) and CalDAV/CardDAV (Bearer) with the token', async () => {
@@ -356,19 +375,74 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.equal((await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', { flow: s('carrier-pigeon') }]))).type, ERR + 'InvalidArgument');
   });
 
-  it('no token appears in any file, log line, property or signal', async () => {
-    const [token] = await w.client.call(account, OAUTH2, 'GetAccessToken');
-    const issued = [...w.oidc.issued, String(token)];
-    assert.ok(issued.length > 5);
-    const files = readTree(w.session.dir);
-    const log = w.service.log();
-    const objects = JSON.stringify(await w.client.managedObjects(), (_k, v) => (typeof v === 'bigint' ? String(v) : v));
-    const signals = JSON.stringify(w.client.signals, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
-    for (const t of issued) {
-      for (const [what, text] of [['a file', files], ['the log', log], ['a property', objects], ['a signal', signals]] as const) {
-        assert.ok(!text.includes(t), `a token in ${what}`);
+  describe('the command line', () => {
+    const run = (args: string[]) => spawnCli(w.session.env, args);
+
+    it('px-accounts add -provider P -account A (no password) prints the URL, waits for the browser and adds the account; token prints a token', async function () {
+      this.timeout(30_000);
+      const login = `cli-${process.pid}@example.org`;
+      const p = run(['add', '-provider', 'testidp', '-account', login, '--no-browser', '--json']);
+      const url = await p.line(/^\s+(http\S+)$/m);
+      assert.equal(new URL(url).searchParams.get('login_hint'), login);
+      await new Browser().signIn(url, { login });
+      const r = await p.done;
+      assert.equal(r.code, 0, r.stderr);
+      const created = JSON.parse(r.stdout) as { id: string; auth: string; credentials: string[] };
+      assert.equal(created.auth, 'oauth2');
+      assert.deepEqual(created.credentials, ['oauth2']);
+      const t = await run(['token', created.id]).done;
+      assert.equal(t.code, 0, t.stderr);
+      assert.deepEqual((await w.client.call(`/org/pantherx/Accounts/account/${created.id}`, OAUTH2, 'GetAccessToken'))[0], t.stdout.trim());
+      const shown = await run(['show', created.id]).done;
+      assert.match(shown.stdout, /Sign-in:\s+OAuth2/);
+      assert.equal((await run(['remove', created.id]).done).code, 0);
+    });
+
+    it('Ctrl-C cancels the sign-in (exit 130) and the listener closes; --device prints the code', async function () {
+      this.timeout(30_000);
+      const p = run(['add', '-provider', 'testidp', '-account', 'ctrl-c@example.org', '--no-browser']);
+      const url = await p.line(/^\s+(http\S+)$/m);
+      p.child.kill('SIGINT');
+      const r = await p.done;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /cancel/i);
+      assert.ok(await refused(redirectOf(url)));
+
+      const d = run(['add', '-provider', 'testidp', '-account', 'device-cli@example.org', '--device']);
+      const code = await d.line(/^\s+([A-Z0-9-]{4,})$/m);
+      assert.match(d.stderr(), /enter the code/);
+      d.child.kill('SIGINT');
+      assert.equal((await d.done).code, 130);
+      assert.ok(code);
+    });
+
+    it('a provider without a client id: exit 10 naming the file; a password for an OAuth2 provider: exit 2', async () => {
+      // The client files are read at every sign-in: without the section noclient has no client id again.
+      mkdirSync(join(w.session.env.XDG_CONFIG_HOME!, 'px-accounts'), { recursive: true });
+      writeFileSync(join(w.session.env.XDG_CONFIG_HOME!, 'px-accounts', 'oauth2.ini'), '; nothing configured\n');
+      const r = await run(['add', '-provider', 'noclient', '-account', 'x@example.org', '--no-browser']).done;
+      assert.equal(r.code, 10, r.stderr);
+      assert.match(r.stderr, /oauth2\.ini/);
+      const pw = await run(['add', '-provider', 'testidp', '-account', 'x@example.org', 'some-test-password']).done;
+      assert.equal(pw.code, 2, pw.stderr);
+    });
+  });
+
+  describe('afterwards', () => {
+    it('no token appears in any file, log line, property or signal', async () => {
+      const [token] = await w.client.call(account, OAUTH2, 'GetAccessToken');
+      const issued = [...w.oidc.issued, String(token)];
+      assert.ok(issued.length > 5);
+      const files = readTree(w.session.dir);
+      const log = w.service.log();
+      const objects = JSON.stringify(await w.client.managedObjects(), (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      const signals = JSON.stringify(w.client.signals, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      for (const t of issued) {
+        for (const [what, text] of [['a file', files], ['the log', log], ['a property', objects], ['a signal', signals]] as const) {
+          assert.ok(!text.includes(t), `a token in ${what}`);
+        }
       }
-    }
-    await w.client.call(account, ACCOUNT, 'Remove');
+      await w.client.call(account, ACCOUNT, 'Remove');
+    });
   });
 });

@@ -1,0 +1,45 @@
+/**
+ * The command line's side of an OAuth2 sign-in: say where to sign in (the URL, or the device
+ * code), open the browser when there is a desktop, wait, and cancel on Ctrl-C. Instructions go
+ * to stderr so that stdout stays the command's result (and JSON with --json).
+ */
+import { spawn } from 'node:child_process';
+import type { Account, SignInHandlers, SignInRequest } from '../client/index.js';
+
+/** Opens a URL with the desktop's default browser; quietly nothing when there is no desktop. */
+function openBrowser(url: string): void {
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
+  try {
+    const child = spawn('xdg-open', [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    // no xdg-open: the URL is printed anyway
+  }
+}
+
+const say = (text: string) => process.stderr.write(`${text}\n`);
+
+function instructions(provider: string, r: SignInRequest, browser: boolean): void {
+  if (r.flow === 'device') {
+    say(`To sign in to ${provider}, open ${r.verificationUrl} on any device and enter the code:\n\n    ${r.userCode}\n`);
+  } else {
+    say(`Sign in to ${provider} in your browser${browser ? ' (opening it now)' : ''}:\n\n    ${r.url}\n`);
+    if (browser) openBrowser(r.url);
+  }
+  say('Waiting for the sign-in to finish (Ctrl-C cancels)...');
+}
+
+/** Runs `start` (signIn or signInAgain) with a terminal's handlers; Ctrl-C cancels the request. */
+export async function signInInteractively(provider: string, browser: boolean, start: (handlers: SignInHandlers) => Promise<Account>): Promise<Account> {
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    return await start({ signal: controller.signal, onStarted: (r) => instructions(provider, r, browser) });
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
