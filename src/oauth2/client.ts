@@ -7,7 +7,7 @@
  */
 import type * as Oidc from 'openid-client';
 import { AccountsError } from '../errors.js';
-import { usesPlainHttp, type OAuth2Client, type OAuth2Provider } from './config.js';
+import { clientHint, usesPlainHttp, type OAuth2Client, type OAuth2Provider } from './config.js';
 
 export type OidcLib = typeof Oidc;
 export type Configuration = Oidc.Configuration;
@@ -102,7 +102,7 @@ export function typed(err: unknown, what: string): AccountsError {
     const detail = `${e.error}${e.error_description ? `: ${String(e.error_description).slice(0, 200)}` : ''}`;
     if (e.error === 'invalid_grant') return new AccountsError('NotAuthorized', `the provider refused the grant (${detail}): sign in again`);
     if (e.error === 'access_denied') return new AccountsError('AccessDenied', `the provider refused access (${detail})`);
-    return new AccountsError('ProviderError', `${what}: the provider answered ${detail}`);
+    return new AccountsError('ProviderError', `${what}: the provider answered ${detail}${clientHint(e.error)}`);
   }
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return new AccountsError('Unreachable', `${what}: the provider did not answer within ${TIMEOUT_S} s`);
   if (e?.name === 'TypeError' && /fetch failed/i.test(String((err as Error).message))) {

@@ -34,6 +34,11 @@ export interface OAuth2Provider {
   readonly protocolScopes: Readonly<Record<string, readonly string[]>>;
   /** Extra authorization parameters (Google's access_type=offline). */
   readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * One token per protocol, refreshed with that protocol's scopes (a provider whose tokens are
+   * for one resource each, as Microsoft's v2 endpoint); otherwise one token serves them all.
+   */
+  readonly tokensPerProtocol: boolean;
 }
 
 export interface OAuth2Client { readonly clientId: string; readonly clientSecret: string }
@@ -91,6 +96,7 @@ export function parseOAuth2Section(section: Record<string, unknown>): OAuth2Prov
     revocationEndpoint: endpoint('revocation_endpoint'),
     clientId: text('client_id'), clientSecret: text('client_secret'),
     redirectUri, scopes: words(section.scopes), protocolScopes, parameters,
+    tokensPerProtocol: ['true', 'yes', '1'].includes(text('tokens_per_protocol').toLowerCase()),
   };
 }
 
@@ -129,6 +135,15 @@ export function checkTenant(tenant: string | undefined): string {
   if (tenant === undefined || tenant === '') return 'common';
   if (!TENANT.test(tenant)) throw invalidArgument(`option tenant must be a tenant id or domain (letters, digits, '.', '-'), got '${tenant.slice(0, 60)}'`);
   return tenant;
+}
+
+/**
+ * Why a provider refuses a client, for people: a client id it does not know, or one a company's
+ * administrators have not allowed (Microsoft 365 tenants can block unknown apps).
+ */
+export function clientHint(error: string): string {
+  if (!['invalid_client', 'unauthorized_client', 'consent_required', 'admin_consent_required'].includes(error)) return '';
+  return ' — the provider does not accept this app\'s client id: an organisation\'s administrators may have to allow it, or you can register your own client id and set it in ~/.config/px-accounts/oauth2.ini (docs/oauth2.md)';
 }
 
 /** The scopes of a sign-in: the provider's, plus those of every protocol enabled. */

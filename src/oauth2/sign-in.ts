@@ -5,7 +5,7 @@
  * It knows nothing of accounts: it ends with a token record and who signed in, or a typed error.
  */
 import { AccountsError, invalidArgument } from '../errors.js';
-import { type OAuth2Client, type OAuth2Provider } from './config.js';
+import { clientHint, type OAuth2Client, type OAuth2Provider } from './config.js';
 import { configure, typed, type Configuration, type OidcLib, type TokenResponse } from './client.js';
 import { LoopbackListener } from './loopback.js';
 import { accessTokenOf, type TokenRecord } from './tokens.js';
@@ -95,14 +95,14 @@ export class SignInFlow {
     };
     if (this.p.loginHint) params.login_hint = this.p.loginHint;
     // OpenID Connect issues a refresh token for offline_access only after consent (Core 11).
-    if (this.p.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
+    if (this.p.scopes.includes('openid') && this.p.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
     this.url = lib.buildAuthorizationUrl(config, params).href;
     return async () => {
       const { url } = await listener.redirect;
       const error = url.searchParams.get('error');
       if (error) {
         const detail = `${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')!.slice(0, 200)}` : ''}`;
-        throw new AccountsError(error === 'access_denied' ? 'AccessDenied' : 'ProviderError', `${this.p.providerName} did not sign in (${detail})`);
+        throw new AccountsError(error === 'access_denied' ? 'AccessDenied' : 'ProviderError', `${this.p.providerName} did not sign in (${detail})${clientHint(error)}`);
       }
       const tokens = await this.guard(lib.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state }), 'exchanging the authorization code');
       return this.outcome(config, lib, tokens);

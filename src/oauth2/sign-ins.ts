@@ -135,7 +135,8 @@ export class SignIns {
     if (!state.config.protocols.includes(protocol)) {
       throw invalidArgument(`${protocol.slice(0, 60)} is not a protocol of account ${id} (${state.config.protocols.join(', ')})`);
     }
-    return this.accounts.catalogue.get(state.config.provider)?.oauth2?.protocolScopes[protocol]?.length ? protocol : '';
+    const oauth = this.accounts.catalogue.get(state.config.provider)?.oauth2;
+    return oauth?.tokensPerProtocol && oauth.protocolScopes[protocol]?.length ? protocol : '';
   }
 
   private tokenStore(): TokenStore {

@@ -80,6 +80,10 @@ export function useOAuth2World(): OAuth2World {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'testidp.ini'), providerFile(w, w.oidc.clientId));
     writeFileSync(join(dir, 'noclient.ini'), providerFile(w, undefined, 'No Client'));
+    // A provider whose tokens are for one service each (as Microsoft's): IMAP gets its own.
+    writeFileSync(join(dir, 'splitidp.ini'), providerFile(w, w.oidc.clientId, 'Split IdP')
+      .replace('scopes = openid email offline_access', 'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true')
+      .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'));
     w.service = await startService(w.session, [], { PX_ACCOUNTS_SIGN_IN_TIMEOUT_MS: String(SIGN_IN_TIMEOUT_MS) });
     w.client = await TestClient.connect(w.session.address);
   });
@@ -233,6 +237,27 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     const [t] = await w.client.call(account, OAUTH2, 'GetAccessToken');
     assert.deepEqual((await w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0], t);
     assert.equal((await errorOf(w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['sftp']))).type, ERR + 'InvalidArgument');
+  });
+
+  it('a provider with one token per protocol: GetAccessTokenFor(imap) is a token of its own, refreshed with the IMAP scopes; the checks use it', async () => {
+    const login = w.peers.user;
+    const { path, props } = await signIn(w.client, 'splitidp', { account: s(login) });
+    assert.ok(String(props.Url).includes('mail'), 'the sign-in asks for the IMAP scopes');
+    await new Browser().signIn(String(props.Url), { login });
+    const done = await outcome(w.client, path);
+    assert.ok(done.account, String(done.failed));
+    const before = w.oidc.grants.refresh_token ?? 0;
+    const [general] = await w.client.call(done.account!, OAUTH2, 'GetAccessToken');
+    const [imap] = await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']);
+    assert.notEqual(imap, general);
+    assert.equal((w.oidc.grants.refresh_token ?? 0) - before, 1, 'one refresh, with scope=mail');
+    assert.deepEqual((await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0], imap, 'cached');
+    assert.deepEqual((await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['smtp']))[0], general, 'smtp has no scopes of its own');
+    const [results] = await w.client.call(done.account!, ACCOUNT, 'Verify');
+    for (const [p, v] of Object.entries(results as Record<string, V>)) {
+      assert.equal(((v.value as Record<string, V>).code!.value), 'Ok', p);
+    }
+    await w.client.call(done.account!, ACCOUNT, 'Remove');
   });
 
   it('tokens are not secrets: GetSecret(oauth2) is AccessDenied, SetSecret/DeleteSecret(oauth2) InvalidArgument, AddAccount with a password InvalidArgument', async () => {
