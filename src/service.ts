@@ -12,7 +12,7 @@ import { ObjectServer } from './bus/object-server.js';
 import { ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/paths.js';
 import { SIGN_IN_IFACE } from './contract/names.js';
 import { SignInRequests } from './bus/sign-in-object.js';
-import { SignIns } from './oauth2/sign-ins.js';
+import { SignIns } from './accounts/sign-ins.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
 import { Access } from './access/access.js';

@@ -11,7 +11,7 @@ import type { CallContext, ExportedInterface } from './object-server.js';
 import { ACCOUNT_IFACE } from './paths.js';
 import { OAUTH2_IFACE } from '../contract/names.js';
 import { signInScopes } from '../oauth2/config.js';
-import type { SignIns } from '../oauth2/sign-ins.js';
+import type { SignIns } from '../accounts/sign-ins.js';
 import { expiresIn } from '../oauth2/tokens.js';
 import type { SignInRequests } from './sign-in-object.js';
 

@@ -12,7 +12,7 @@ import type { Caller } from '../access/callers.js';
 import type { CallContext, ExportedInterface } from './object-server.js';
 import { accountPath } from './paths.js';
 import { clientFor } from '../oauth2/config.js';
-import type { SignIns } from '../oauth2/sign-ins.js';
+import type { SignIns } from '../accounts/sign-ins.js';
 import type { SignInRequests } from './sign-in-object.js';
 
 const { Variant } = dbus;

@@ -7,7 +7,7 @@
  */
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
-import type { StartedSignIn } from '../oauth2/sign-ins.js';
+import type { StartedSignIn } from '../accounts/sign-ins.js';
 import type { InterfaceSpec } from './contract.js';
 import type { CallContext, ExportedInterface, ObjectServer } from './object-server.js';
 import { accountPath } from './paths.js';

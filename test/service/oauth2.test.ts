@@ -7,6 +7,8 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { AccountsClient, isAccountsClientError, type SignInRequest } from '../../src/client/index.js';
 import { Browser } from '../harness/browser.js';
 import { declared, introspect, shape } from '../harness/contract.js';
 import { ACCOUNT, MANAGER, ROOT, TestClient, as, b, errorOf, s, type V } from '../harness/client.js';
@@ -450,6 +452,44 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
       assert.match(r.stderr, /oauth2\.ini/);
       const pw = await run(['add', '-provider', 'testidp', '-account', 'x@example.org', 'some-test-password']).done;
       assert.equal(pw.code, 2, pw.stderr);
+    });
+  });
+
+  describe('the client library and gdbus', () => {
+    it('signIn: onStarted gives the URL, the promise the account; getAccessToken; an abort cancels (kind Cancelled)', async function () {
+      this.timeout(30_000);
+      const client = await AccountsClient.connect({ busAddress: w.session.address });
+      try {
+        const login = `lib-${process.pid}@example.org`;
+        let started: SignInRequest | undefined;
+        const account = await client.signIn('testidp', { account: login, protocols: ['imap'] }, {
+          onStarted: (r) => {
+            started = r;
+            void new Browser().signIn(r.url, { login });
+          },
+        });
+        assert.equal(started?.flow, 'browser');
+        assert.equal(account.auth, 'oauth2');
+        assert.equal(account.username, login);
+        assert.deepEqual(account.protocols, ['imap']);
+        const token = await client.getAccessToken(account.id);
+        assert.ok(token.token.length > 20 && token.expiresIn > 0);
+        const providers = await client.listProviders();
+        assert.equal(providers.find((p) => p.id === 'testidp')?.auth, 'oauth2');
+        assert.equal(providers.find((p) => p.id === 'fastmail')?.auth, 'password');
+
+        // gdbus, as a script would call it: the same token, from the cache.
+        const out = execFileSync('gdbus', ['call', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', account.path,
+          '--method', `${OAUTH2}.GetAccessToken`], { env: w.session.env, encoding: 'utf8' });
+        assert.match(out, new RegExp(`^\\('${token.token.replace(/[-.]/g, '\\$&')}', \\d+\\)`));
+
+        const controller = new AbortController();
+        const cancelled = client.signIn('testidp', {}, { signal: controller.signal, onStarted: () => controller.abort() });
+        await assert.rejects(cancelled, (err: unknown) => isAccountsClientError(err, 'Cancelled'));
+        await client.removeAccount(account.id);
+      } finally {
+        client.close();
+      }
     });
   });
 

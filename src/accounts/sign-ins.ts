@@ -3,18 +3,18 @@
  * found, a SignInFlow started, and what a completed one means — a new account with its tokens,
  * or new tokens for an account signed in again. Also the keeper's view of stored tokens.
  */
-import type { Accounts } from '../accounts/accounts.js';
-import { parseProtocolList } from '../accounts/options.js';
-import { findProvider } from '../accounts/plan.js';
+import type { Accounts } from './accounts.js';
+import { parseProtocolList } from './options.js';
+import { findProvider } from './plan.js';
 import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
 import { normaliseUsername } from '../model/account.js';
 import type { Provider } from '../providers/catalogue.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
-import { checkTenant, clientFor, signInScopes, SYSTEM_CLIENT_FILE, userClientFile, type OAuth2Provider } from './config.js';
-import { configure } from './client.js';
-import { FLOWS, SignInFlow, type Flow } from './sign-in.js';
-import { TokenKeeper, type TokenStore } from './tokens.js';
+import { checkTenant, clientFor, signInScopes, SYSTEM_CLIENT_FILE, userClientFile, type OAuth2Provider } from '../oauth2/config.js';
+import { configure } from '../oauth2/client.js';
+import { FLOWS, SignInFlow, type Flow } from '../oauth2/sign-in.js';
+import { TokenKeeper, type TokenStore } from '../oauth2/tokens.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 

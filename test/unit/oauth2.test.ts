@@ -1,0 +1,142 @@
+/** OAuth2 without a provider: provider sections, client files, token freshness and the keeper's single flight. */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccountsError } from '../../src/errors.js';
+import { checkTenant, clientFor, parseOAuth2Section, signInScopes } from '../../src/oauth2/config.js';
+import { isFresh, parseRecord, TokenKeeper, type TokenRecord, type TokenStore } from '../../src/oauth2/tokens.js';
+import type { Configuration, OidcLib } from '../../src/oauth2/client.js';
+
+const section = (extra: Record<string, string> = {}) => ({ issuer: 'https://login.example.org', scopes: 'openid email', ...extra });
+
+describe('OAuth2 provider sections', () => {
+  it('takes an issuer, or both endpoints; https only, plain http on loopback only', () => {
+    assert.equal(parseOAuth2Section(section()).issuer, 'https://login.example.org');
+    const endpoints = parseOAuth2Section({ authorization_endpoint: 'https://a.example.org/{tenant}/auth', token_endpoint: 'https://a.example.org/{tenant}/token' });
+    assert.equal(endpoints.issuer, '');
+    assert.equal(parseOAuth2Section(section({ issuer: 'http://127.0.0.1:8080' })).issuer, 'http://127.0.0.1:8080');
+    assert.throws(() => parseOAuth2Section(section({ issuer: 'http://login.example.org' })), /https/);
+    assert.throws(() => parseOAuth2Section({ authorization_endpoint: 'https://a.example.org/auth' }), /issuer .* or authorization_endpoint and token_endpoint/);
+    assert.throws(() => parseOAuth2Section(section({ issuer: 'not a url' })), /not a URL/);
+  });
+
+  it('redirect URIs are loopback http without a port (RFC 8252 7.3); reserved parameters cannot be set', () => {
+    assert.equal(parseOAuth2Section(section()).redirectUri, 'http://127.0.0.1/oauth2/callback');
+    assert.equal(parseOAuth2Section(section({ redirect_uri: 'http://[::1]/cb' })).redirectUri, 'http://[::1]/cb');
+    for (const bad of ['https://127.0.0.1/cb', 'http://example.org/cb', 'http://127.0.0.1:8080/cb']) {
+      assert.throws(() => parseOAuth2Section(section({ redirect_uri: bad })), /loopback/, bad);
+    }
+    assert.deepEqual(parseOAuth2Section(section({ parameters: 'access_type=offline&prompt=consent' })).parameters, { access_type: 'offline', prompt: 'consent' });
+    assert.throws(() => parseOAuth2Section(section({ parameters: 'state=fixed' })), /must not set state/);
+  });
+
+  it('sign-in scopes are the provider\'s plus those of each enabled protocol, without repeats', () => {
+    const p = parseOAuth2Section(section({ 'scopes.imap': 'https://mail/ x', 'scopes.smtp': 'https://mail/', 'scopes.caldav': 'cal' }));
+    assert.deepEqual(signInScopes(p, ['imap', 'smtp']), ['openid', 'email', 'https://mail/', 'x']);
+    assert.deepEqual(signInScopes(p, []), ['openid', 'email']);
+    assert.equal(p.tokensPerProtocol, false);
+    assert.equal(parseOAuth2Section(section({ tokens_per_protocol: 'true' })).tokensPerProtocol, true);
+  });
+
+  it('the client id: the provider file, then the system file, then the user file; none is NotConfigured naming the user file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pxa-oauth2-'));
+    try {
+      const system = join(dir, 'system.ini');
+      const user = join(dir, 'user.ini');
+      const p = parseOAuth2Section(section());
+      assert.throws(() => clientFor('acme', 'Acme', p, [system, user]), (err: unknown) =>
+        err instanceof AccountsError && err.kind === 'NotConfigured' && err.message.includes(user) && err.message.includes('[acme]'));
+      writeFileSync(system, '[acme]\nclient_id = from-system\n');
+      assert.equal(clientFor('acme', 'Acme', p, [system, user]).clientId, 'from-system');
+      writeFileSync(user, '[acme]\nclient_id = from-user\nclient_secret = desktop-secret\n[other]\nclient_id = no\n');
+      assert.deepEqual(clientFor('acme', 'Acme', p, [system, user]), { clientId: 'from-user', clientSecret: 'desktop-secret' });
+      assert.equal(clientFor('acme', 'Acme', parseOAuth2Section(section({ client_id: 'shipped' })), [join(dir, 'none')]).clientId, 'shipped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tenants are ids or domains', () => {
+    assert.equal(checkTenant(undefined), 'common');
+    assert.equal(checkTenant('contoso.onmicrosoft.com'), 'contoso.onmicrosoft.com');
+    for (const bad of ['../x', 'a/b', 'x y', '-a']) assert.throws(() => checkTenant(bad), /tenant/, bad);
+  });
+});
+
+describe('OAuth2 tokens', () => {
+  it('a token is fresh while more than a quarter of its life (at most 5 minutes) is left', () => {
+    const now = 1_000_000;
+    const t = (leftS: number, lifetime: number) => ({ access_token: 'x', expires_at: now + leftS * 1000, lifetime });
+    assert.ok(isFresh(t(3, 8), now));
+    assert.ok(!isFresh(t(2, 8), now));
+    assert.ok(isFresh(t(301, 3600), now));
+    assert.ok(!isFresh(t(299, 3600), now));
+    assert.ok(!isFresh(undefined, now));
+  });
+
+  it('an unreadable or incomplete record means signing in again (NotAuthorized)', () => {
+    for (const text of ['{', '{}', '{"v":1}', 'null']) {
+      assert.throws(() => parseRecord(text), (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized', text);
+    }
+  });
+
+  function fakeStore(response: () => Promise<{ access_token: string; expires_in?: number; refresh_token?: string }>) {
+    let record: TokenRecord = { v: 1, client_id: 'c', client_secret: '', tenant: 'common', refresh_token: 'r1', scope: 'openid', tokens: {} };
+    const writes: TokenRecord[] = [];
+    const refused: string[] = [];
+    const lib = {
+      refreshTokenGrant: async (_c: unknown, refreshToken: string) => {
+        assert.equal(refreshToken, record.refresh_token, 'the stored refresh token is used');
+        return response();
+      },
+    } as unknown as OidcLib;
+    const store: TokenStore = {
+      read: async () => record,
+      write: async (_id, r) => { record = r; writes.push(r); },
+      configure: async () => ({ config: {} as Configuration, lib, scopesFor: () => [] }),
+      refused: (id) => refused.push(id),
+      serviceOf: () => '',
+    };
+    return { store, writes, refused, record: () => record };
+  }
+
+  it('callers that ask while a refresh runs share it; the rotated refresh token is written before anyone is answered', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const f = fakeStore(async () => {
+      calls++;
+      await gate;
+      return { access_token: `a${calls}`, expires_in: 3600, refresh_token: `r${calls + 1}` };
+    });
+    const keeper = new TokenKeeper(f.store);
+    const answers = Array.from({ length: 20 }, () => keeper.token('acct'));
+    await new Promise((r) => setImmediate(r));
+    release();
+    const tokens = await Promise.all(answers);
+    assert.equal(calls, 1);
+    assert.ok(tokens.every((t) => t.access_token === 'a1'));
+    assert.equal(f.writes.length, 1);
+    assert.equal(f.record().refresh_token, 'r2');
+    assert.equal((await keeper.token('acct')).access_token, 'a1', 'then from the cache');
+    assert.equal(calls, 1);
+  });
+
+  it('renew refreshes even a fresh token; invalid_grant is NotAuthorized and tells the account', async () => {
+    let n = 0;
+    const f = fakeStore(async () => {
+      n++;
+      if (n === 3) throw Object.assign(new Error('refused'), { name: 'ResponseBodyError', error: 'invalid_grant', status: 400 });
+      return { access_token: `a${n}`, expires_in: 3600 };
+    });
+    const keeper = new TokenKeeper(f.store);
+    assert.equal((await keeper.token('acct')).access_token, 'a1');
+    await new Promise((r) => setTimeout(r, 1100)); // a renewal right after a refresh would reuse it
+    assert.equal((await keeper.token('acct', '', true)).access_token, 'a2');
+    assert.equal(f.record().refresh_token, 'r1', 'a provider that does not rotate keeps the refresh token');
+    await new Promise((r) => setTimeout(r, 1100));
+    await assert.rejects(keeper.token('acct', '', true), (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized');
+    assert.deepEqual(f.refused, ['acct']);
+  });
+});
