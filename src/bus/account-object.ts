@@ -118,8 +118,12 @@ class OAuth2Interface implements ExportedInterface {
     const id = this.state.config.id;
     const protocol = name === 'GetAccessTokenFor' ? args[0] as string : name === 'GetAccessToken' ? '' : undefined;
     if (protocol === undefined) throw new Error(`no handler for OAuth2.${name}`);
-    return this.ctx.signIns.keeper.token(id, protocol).then((t) => {
-      this.ctx.access.handedOut(id, protocol ? `access token (${protocol})` : 'access token', call.caller as Caller | undefined);
+    const keeper = this.ctx.signIns.keeper;
+    return keeper.token(id, protocol).then((t) => {
+      const caller = call.caller as Caller | undefined;
+      if (keeper.handOut(id, protocol, caller?.app ?? 'unknown', t)) {
+        this.ctx.access.handedOut(id, protocol ? `access token (${protocol})` : 'access token', caller);
+      }
       return [t.access_token, expiresIn(t)];
     });
   }

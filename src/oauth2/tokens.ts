@@ -81,6 +81,8 @@ export class TokenKeeper {
   private readonly cache = new Map<string, Map<string, AccessToken>>();
   private readonly waiting = new Map<string, Promise<AccessToken>>();
   private readonly lock = new KeyedLock();
+  /** The token each app last got, per account and protocol: handing the same one again is not news. */
+  private readonly handed = new Map<string, string>();
   /** Refreshes sent to providers, for tests and benchmarks. */
   refreshes = 0;
 
@@ -116,6 +118,18 @@ export class TokenKeeper {
   /** Drops what is cached for an account (removed, or signed in again). */
   forget(account: string): void {
     this.cache.delete(account);
+    for (const key of this.handed.keys()) if (key.startsWith(`${account}\n`)) this.handed.delete(key);
+  }
+
+  /**
+   * Records that `app` got `token`; true the first time it gets this token. A cached token asked
+   * for again and again is logged and announced once, not per call (the call stays at bus speed).
+   */
+  handOut(account: string, protocol: string, app: string, token: AccessToken): boolean {
+    const key = `${account}\n${protocol}\n${app}`;
+    if (this.handed.get(key) === token.access_token) return false;
+    this.handed.set(key, token.access_token);
+    return true;
   }
 
   /** Under the account's lock: only one refresh per account reaches the provider at a time. */

@@ -236,8 +236,14 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
   });
 
   it('GetAccessTokenFor: the account\'s token for a protocol without scopes of its own; not a protocol of the account → InvalidArgument', async () => {
+    const mark = w.client.signals.length;
     const [t] = await w.client.call(account, OAUTH2, 'GetAccessToken');
+    await w.client.call(account, OAUTH2, 'GetAccessToken');
     assert.deepEqual((await w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0], t);
+    await sleep(200);
+    const announced = w.client.signals.slice(mark).filter((x) => x.member === 'SecretAccessed' && x.body[0] === account.split('/').pop());
+    assert.ok(announced.length <= 1, 'a cached token is announced once per app, not per call');
+    assert.ok(announced.every((x) => /^access token/.test(String(x.body[1])) && !String(x.body[1]).includes(String(t))));
     assert.equal((await errorOf(w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['sftp']))).type, ERR + 'InvalidArgument');
   });
 

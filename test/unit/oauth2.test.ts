@@ -7,6 +7,10 @@ import { AccountsError } from '../../src/errors.js';
 import { checkTenant, clientFor, parseOAuth2Section, signInScopes } from '../../src/oauth2/config.js';
 import { isFresh, parseRecord, TokenKeeper, type TokenRecord, type TokenStore } from '../../src/oauth2/tokens.js';
 import type { Configuration, OidcLib } from '../../src/oauth2/client.js';
+import { AccessPolicy } from '../../src/access/policy.js';
+import { Grants } from '../../src/access/grants.js';
+import type { Caller, Callers } from '../../src/access/callers.js';
+import { ACCOUNT_IFACE, OAUTH2_IFACE } from '../../src/contract/names.js';
 
 const section = (extra: Record<string, string> = {}) => ({ issuer: 'https://login.example.org', scopes: 'openid email', ...extra });
 
@@ -138,5 +142,27 @@ describe('OAuth2 tokens', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(keeper.token('acct', '', true), (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized');
     assert.deepEqual(f.refused, ['acct']);
+  });
+});
+
+describe('OAuth2 tokens and access control', () => {
+  const path = '/org/pantherx/Accounts/account/acme_me';
+  const policyFor = (caller: Caller, hostApps: 'allow' | 'ask' = 'allow') => {
+    const grants = new Grants(join(tmpdir(), `pxa-grants-${process.pid}-never-written.json`));
+    grants.hostApps = hostApps;
+    return new AccessPolicy({ identify: async () => caller } as unknown as Callers, grants);
+  };
+  const uid = process.getuid?.() ?? 0;
+  const flatpak: Caller = { kind: 'flatpak', app: 'org.example.Mail', uid, pid: 1, sender: ':1.9' };
+  const host: Caller = { kind: 'host', app: '/usr/bin/mailer', uid, pid: 2, sender: ':1.8' };
+
+  it('GetAccessToken, GetAccessTokenFor and SignInAgain need a grant, as GetSecret does; reading OAuth2 properties does not', async () => {
+    for (const [iface, member] of [[OAUTH2_IFACE, 'GetAccessToken'], [OAUTH2_IFACE, 'GetAccessTokenFor'], [ACCOUNT_IFACE, 'SignInAgain']] as const) {
+      await assert.rejects(policyFor(flatpak).authorize(':1.9', iface, member, path)!,
+        (err: unknown) => err instanceof AccountsError && err.kind === 'AccessDenied' && /org\.example\.Mail has no grant/.test(err.message), member);
+      assert.equal((await policyFor(host).authorize(':1.8', iface, member, path))?.app, '/usr/bin/mailer', member);
+      await assert.rejects(policyFor(host, 'ask').authorize(':1.8', iface, member, path)!, /no grant/, member);
+    }
+    assert.equal(policyFor(flatpak).authorize(':1.9', 'org.freedesktop.DBus.Properties', 'Get', path), undefined);
   });
 });
