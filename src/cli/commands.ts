@@ -188,9 +188,10 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       const server = serverSettings(argv);
       const password = await passwordOf(argv);
       const c = await client(argv);
-      const known = argv.protocol === undefined || argv.provider !== undefined ? (await c.listProviders()).find((p) => p.id === provider) : undefined;
-      if (known && (known.auth === 'oauth2' || (known.auth === 'both' && password === undefined && !argv.passwordStdin))) {
-        if (password !== undefined) throw new UsageError(`${known.name} signs in with OAuth2, not a password: leave the password out`);
+      // No password for a catalogue provider: it may sign in with OAuth2 (a password given for
+      // one that does not take passwords is refused by the service, saying so).
+      const known = password === undefined && argv.provider !== undefined ? (await c.listProviders()).find((p) => p.id === provider) : undefined;
+      if (known && known.auth !== 'password') {
         if (server || argv.profile !== undefined) throw new UsageError('server settings cannot be given with an OAuth2 sign-in: change them with px-accounts edit afterwards');
         const created = await signInInteractively(known.name, argv.browser !== false, (handlers) => c.signIn(provider, {
           account, flow: argv.device ? 'device' : 'browser', ...(protocols ? { protocols } : {}), ...(argv.name !== undefined ? { name: String(argv.name) } : {}),

@@ -40,7 +40,7 @@ describe('px-accounts: subcommands', () => {
     assert.deepEqual(list.map((x) => x.id), [a, b].sort());
     const entry = list.find((x) => x.id === a)!;
     assert.deepEqual(Object.keys(entry), ['id', 'path', 'name', 'provider', 'providerName', 'username', 'protocols', 'status',
-      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'settings']);
+      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'auth', 'settings']);
     assert.equal(entry.path, `/org/pantherx/Accounts/account/${a}`);
     assert.equal(typeof entry.statusTime, 'number');
     assert.deepEqual(Object.keys(entry.settings), ['imap', 'smtp']);
@@ -214,12 +214,13 @@ describe('px-accounts: subcommands', () => {
   it('providers: the catalogue as a table and as JSON', async () => {
     const human = await f.run(['providers']);
     assert.equal(human.code, CODE.OK, human.stderr);
-    assert.match(human.stdout, /^ID +NAME +PROTOCOLS +DOMAIN\n/);
-    assert.match(human.stdout, /^fastmail +FastMail +imap,smtp,caldav,carddav +fastmail\.com$/m);
+    assert.match(human.stdout, /^ID +NAME +PROTOCOLS +DOMAIN +SIGN-IN\n/);
+    assert.match(human.stdout, /^office365 +Office 365 +imap,smtp,pop3 +oauth2 \(no client id\)$/m);
+    assert.match(human.stdout, /^fastmail +FastMail +imap,smtp,caldav,carddav +fastmail\.com +password$/m);
     const list = json<Array<{ id: string; name: string; domain: string; protocols: string[]; supported: string[]; servers: Record<string, Record<string, unknown>> }>>(await f.run(['providers', '--json']));
     assert.deepEqual(list.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'office365', 'outlook', 'torguard', 'yahoo']);
     const fastmail = list.find((p) => p.id === 'fastmail')!;
-    assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers', 'notice']);
+    assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers', 'notice', 'auth', 'oauth2_configured']);
     assert.equal(fastmail.servers.imap!.host, 'imap.fastmail.com');
     assert.equal(fastmail.servers.imap!.port, 993);
   });
@@ -251,7 +252,7 @@ describe('px-accounts: subcommands', () => {
     assert.equal(check.code, 0, check.stderr);
     const words = await f.run(['--get-yargs-completions', 'px-accounts', '']);
     assert.deepEqual(words.stdout.trim().split('\n').sort(),
-      ['access', 'add', 'completion', 'edit', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'status', 'verify', 'watch']);
+      ['access', 'add', 'completion', 'edit', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'verify', 'watch']);
     const secretWords = await f.run(['--get-yargs-completions', 'px-accounts', 'secret', '']);
     assert.deepEqual(secretWords.stdout.trim().split('\n').sort(), ['delete', 'get', 'set']);
   });
