@@ -19,9 +19,10 @@ const TOKENS = new Set(['GetAccessToken', 'GetAccessTokenFor']);
 const MANAGEMENT = new Set(['ListAccess', 'GrantAccess', 'DenyAccess', 'RevokeAccess', 'SetHostApps']);
 /**
  * Members whose handler needs to know the app (identified, nothing more): RequestAccess names
- * it; AddAccount and ValidateCredentials read files a caller names only for host apps.
+ * it; AddAccount and ValidateCredentials read files a caller names only for host apps; SignIn
+ * (which opens a listener) is refused to callers of another user.
  */
-const IDENTIFIED = new Set(['RequestAccess', 'AddAccount', 'ValidateCredentials']);
+const IDENTIFIED = new Set(['RequestAccess', 'AddAccount', 'ValidateCredentials', 'SignIn']);
 
 export class AccessPolicy {
   private readonly uid = process.getuid?.() ?? 0;

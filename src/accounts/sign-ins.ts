@@ -14,7 +14,9 @@ import { checkPlainDict, checkText } from '../util/validate.js';
 import { checkTenant, clientFor, signInScopes, SYSTEM_CLIENT_FILE, userClientFile, type OAuth2Provider } from '../oauth2/config.js';
 import { configure } from '../oauth2/client.js';
 import { FLOWS, SignInFlow, type Flow } from '../oauth2/sign-in.js';
-import { TokenKeeper, type TokenStore } from '../oauth2/tokens.js';
+import { TokenKeeper, type TokenRecord, type TokenStore } from '../oauth2/tokens.js';
+import { checkProtocols } from '../verify/check.js';
+import type { AccountConfig } from '../model/account.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 
@@ -89,13 +91,15 @@ export class SignIns {
       providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant: o.tenant ?? 'common',
       flow: o.flow, loginHint: hint, scopes: signInScopes(oauth, protocols), timeoutMs: this.timeoutMs,
     });
-    const done = flow.done.then(async ({ record, identity }) => {
-      const username = identity ? normaliseUsername(provider, identity) : hint;
+    const done = flow.done.then((outcome) => this.keep(flow, outcome.record, async () => {
+      const username = outcome.identity ? normaliseUsername(provider, outcome.identity) : hint;
       if (!username) throw new AccountsError('ProviderError', `${provider.name} did not say who signed in`);
-      const state = await this.accounts.addSignedIn(provider.id, username, record, { name: o.name, protocols, verify: o.verify });
+      // Without an identity from the provider, the servers must accept the token for this user.
+      const verify = o.verify || !outcome.identity;
+      const state = await this.accounts.addSignedIn(provider.id, username, outcome.record, { name: o.name, protocols, verify });
       log.info(`account ${state.config.id} signed in with OAuth2 (${provider.id}, ${o.flow} flow)`);
       return state.config.id;
-    });
+    }));
     return { flow, provider, done };
   }
 
@@ -113,18 +117,46 @@ export class SignIns {
       providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant,
       flow: o.flow, loginHint: state.config.username, scopes: signInScopes(oauth, state.config.protocols), timeoutMs: this.timeoutMs,
     });
-    const done = flow.done.then(async ({ record, identity }) => {
+    const done = flow.done.then(({ record, identity }) => this.keep(flow, record, async () => {
       const current = this.accounts.get(id);
       if (!current) throw new AccountsError('NotFound', `account ${id} was removed during the sign-in`);
       if (identity && normaliseUsername(provider, identity).toLowerCase() !== current.config.username.toLowerCase()) {
         throw invalidArgument(`signed in as ${identity}, but account ${id} is ${current.config.username}: sign in as that user`);
       }
-      await this.accounts.writeTokens(id, record, true);
-      this.keeper.forget(id);
+      if (!identity) await this.confirmUser(current.config, record);
+      // Under the keeper's lock: a refresh of the old grant still running cannot overwrite this.
+      await this.keeper.replace(id, () => this.accounts.writeTokens(id, record, true));
       log.info(`account ${id} signed in again (${o.flow} flow)`);
       return id;
-    });
+    }));
     return { flow, provider, done };
+  }
+
+  /** Keeps what a completed sign-in gave, unless it was stopped meanwhile; a grant not kept is given back. */
+  private async keep(flow: SignInFlow, record: TokenRecord, use: () => Promise<string>): Promise<string> {
+    try {
+      if (flow.stopped) throw new AccountsError('Cancelled', 'the sign-in was cancelled');
+      return await use();
+    } catch (err) {
+      flow.discard(record);
+      throw err;
+    }
+  }
+
+  /**
+   * A provider that does not say who signed in (no ID token): the account's own servers decide.
+   * At least one protocol must accept the new token for the account's user, and none refuse it.
+   */
+  private async confirmUser(config: AccountConfig, record: TokenRecord): Promise<void> {
+    const token = record.tokens['']!.access_token;
+    const results = await checkProtocols({ ...config, auth: 'oauth2' }, { names: [], get: async () => null, token: async () => token });
+    const values = Object.values(results);
+    if (values.some((r) => r.code === 'Unauthorized') || !values.some((r) => r.ok)) {
+      const refused = values.some((r) => r.code === 'Unauthorized');
+      throw new AccountsError(refused ? 'InvalidArgument' : 'Unreachable', refused
+        ? `the servers of account ${config.id} do not accept this sign-in for ${config.username}: sign in as that user`
+        : `who signed in cannot be confirmed: the servers of account ${config.id} cannot be reached`);
+    }
   }
 
   /** GetAccessTokenFor: a protocol's own token where the provider names scopes for it, else the account's. */

@@ -71,7 +71,9 @@ class AccountInterface implements ExportedInterface {
       case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
       case 'Remove': return accounts.remove(id);
       case 'Verify': return accounts.verify(id).then(resultsToDBus);
-      case 'SignInAgain': return this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>)
+      case 'SignInAgain':
+        this.ctx.requests.checkRoom(call.sender);
+        return this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>)
         .then((started) => this.ctx.requests.add(started, call.sender, id));
     }
     throw new Error(`no handler for Account.${name}`);

@@ -109,6 +109,7 @@ export class ManagerInterface implements ExportedInterface {
       case 'ListProtocols':
         return allProtocols().map(describeProtocol);
       case 'SignIn':
+        this.oauth.requests.checkRoom(ctx.sender);
         return this.oauth.signIns.signIn(a, args[1] as Variants).then((started) => this.oauth.requests.add(started, ctx.sender));
     }
     throw new Error(`no handler for Manager.${name}`);

@@ -44,6 +44,8 @@ export interface ExportedInterface {
   getProperty(name: string): unknown;
   setProperty?(name: string, value: unknown, ctx: CallContext): Promise<void>;
   callMethod(name: string, args: unknown[], ctx: CallContext): unknown;
+  /** Who may read the properties (default: everyone); others get AccessDenied. */
+  readableBy?(sender: string): boolean;
 }
 
 /** Error replies that are not ours to type (standard D-Bus errors). */
@@ -254,11 +256,15 @@ export class ObjectServer {
     const object = this.objects.get(path);
     if (!object) throw new StandardError(DBUS_ERROR + 'UnknownObject', `No object at ${path}`);
     const [ifaceName, propName] = args;
+    const readable = (i: ExportedInterface) => {
+      if (i.readableBy && !i.readableBy(ctx.sender)) throw new AccountsError('AccessDenied', `only the connection that created ${path} may read ${i.spec.name}`);
+      return i;
+    };
     if (member === 'GetAll') {
-      if (ifaceName === '') return ['a{sv}', [Object.assign({}, ...[...object.values()].map((i) => this.allProperties(i)))]];
+      if (ifaceName === '') return ['a{sv}', [Object.assign({}, ...[...object.values()].map((i) => this.allProperties(readable(i))))]];
       const impl = object.get(ifaceName);
       if (!impl) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No interface ${ifaceName} at ${path}`);
-      return ['a{sv}', [this.allProperties(impl)]];
+      return ['a{sv}', [this.allProperties(readable(impl))]];
     }
     const impl = ifaceName === ''
       ? [...object.values()].find((i) => i.spec.properties.has(propName))
@@ -267,6 +273,7 @@ export class ObjectServer {
     const prop = impl.spec.properties.get(propName);
     if (!prop) throw new StandardError(DBUS_ERROR + 'UnknownProperty', `No property ${propName} in ${impl.spec.name}`);
     if (member === 'Get') {
+      readable(impl);
       if (prop.access === 'write') throw new StandardError(DBUS_ERROR + 'PropertyWriteOnly', `${propName} is write-only`);
       return ['v', [new Variant(prop.type, impl.getProperty(propName))]];
     }

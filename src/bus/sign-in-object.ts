@@ -36,6 +36,11 @@ class SignInInterface implements ExportedInterface {
     throw new Error(`no getter for SignIn.${name}`);
   }
 
+  /** The URL carries the request's state and the device code its grant: for the requester only. */
+  readableBy(sender: string): boolean {
+    return sender === this.request.owner;
+  }
+
   callMethod(name: string, _args: unknown[], ctx: CallContext): unknown {
     if (name !== 'Cancel') throw new Error(`no handler for SignIn.${name}`);
     if (ctx.sender !== this.request.owner) throw new AccountsError('AccessDenied', 'only the connection that started a sign-in may cancel it');
@@ -44,14 +49,30 @@ class SignInInterface implements ExportedInterface {
   }
 }
 
+/** Sign-ins one connection may have in progress at once (each holds a listening socket and a timer). */
+export const MAX_SIGN_INS_PER_CALLER = 3;
+/** Unique names are never reused on a bus: the latest ones that left are remembered, this many. */
+const DEPARTED_KEPT = 1024;
+
 export class SignInRequests {
   private next = 0;
   private readonly live = new Map<string, Request>();
+  private readonly departed = new Set<string>();
 
   constructor(private readonly server: ObjectServer, private readonly spec: InterfaceSpec) {}
 
+  /** Refuses a new sign-in to a connection that has too many in progress. */
+  checkRoom(owner: string): void {
+    const mine = [...this.live.values()].filter((r) => r.owner === owner).length;
+    if (mine >= MAX_SIGN_INS_PER_CALLER) {
+      throw new AccountsError('InvalidArgument', `${mine} sign-ins of this connection are in progress (at most ${MAX_SIGN_INS_PER_CALLER}): finish or cancel one first`);
+    }
+  }
+
   /** Exports a started sign-in for `owner` and returns its path. */
   add(started: StartedSignIn, owner: string, account = ''): string {
+    // The caller may have left while the sign-in started (discovery can take seconds).
+    if (this.departed.has(owner)) started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
     const path = `${SIGN_IN_PATH_PREFIX}${++this.next}`;
     const request: Request = { started, owner, account };
     this.live.set(path, request);
@@ -76,6 +97,8 @@ export class SignInRequests {
 
   /** A connection left the bus: the sign-ins it started are cancelled. */
   ownerGone(name: string): void {
+    this.departed.add(name);
+    if (this.departed.size > DEPARTED_KEPT) this.departed.delete(this.departed.values().next().value!);
     for (const r of this.live.values()) {
       if (r.owner === name) r.started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
     }

@@ -329,8 +329,10 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     await this.conn.busCall('AddMatch', 's', [rule], timeoutMs);
     const ended = new Map<string, DBusMessage>();
     let wake: () => void = () => undefined;
+    // Only the service's own connection can end a request (another match rule could deliver forgeries).
+    let service = '';
     const onSignal = (msg: DBusMessage) => {
-      if (msg.interface === SIGN_IN_IFACE && (msg.member === 'Completed' || msg.member === 'Failed') && msg.path) {
+      if (msg.interface === SIGN_IN_IFACE && (msg.member === 'Completed' || msg.member === 'Failed') && msg.path && (!service || msg.sender === service)) {
         ended.set(msg.path, msg);
         wake();
       }
@@ -339,7 +341,9 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     let path = '';
     const cancel = () => void this.call(path, SIGN_IN_IFACE, 'Cancel', '', [], opts).catch(() => undefined);
     try {
-      path = (await start()).body[0] as string;
+      const reply = await start();
+      path = reply.body[0] as string;
+      service = reply.sender ?? '';
       handlers.signal?.addEventListener('abort', cancel, { once: true });
       if (handlers.signal?.aborted) cancel();
       if (!ended.has(path)) {
@@ -358,6 +362,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
         });
       }
       const msg = ended.get(path)!;
+      if (msg.sender !== service) throw new AccountsClientError('Failed', `a sign-in signal came from ${msg.sender}, not from the service`);
       if (msg.member === 'Failed') {
         const [code, message] = msg.body as [string, string];
         throw new AccountsClientError((SERVICE_ERROR_KINDS as readonly string[]).includes(code) ? code as ServiceErrorKind : 'Failed', message);

@@ -104,10 +104,16 @@ export function typed(err: unknown, what: string): AccountsError {
     if (e.error === 'access_denied') return new AccountsError('AccessDenied', `the provider refused access (${detail})`);
     return new AccountsError('ProviderError', `${what}: the provider answered ${detail}${clientHint(e.error)}`);
   }
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return new AccountsError('Unreachable', `${what}: the provider did not answer within ${TIMEOUT_S} s`);
+  if (e?.code === 'OAUTH_TIMEOUT' || e?.code === 'OAUTH_ABORT' || e?.name === 'AbortError' || e?.name === 'TimeoutError') return new AccountsError('Unreachable', `${what}: the provider did not answer within ${TIMEOUT_S} s`);
+  const cause = (err as { cause?: { name?: string; message?: string; cause?: { code?: string } } })?.cause;
+  if (e?.code === 'OAUTH_REQUEST_FAILED' || (cause?.name === 'TypeError' && /fetch failed/i.test(String(cause.message)))) {
+    return new AccountsError('Unreachable', `${what}: the provider cannot be reached (${cause?.cause?.code ?? 'network error'})`);
+  }
   if (e?.name === 'TypeError' && /fetch failed/i.test(String((err as Error).message))) {
     return new AccountsError('Unreachable', `${what}: the provider cannot be reached (${e.cause?.code ?? e.cause?.message ?? 'network error'})`);
   }
+  // A provider in trouble (5xx, an HTML error page) is a temporary condition, like no answer.
+  if (typeof e?.status === 'number' && e.status >= 500) return new AccountsError('Unreachable', `${what}: the provider is unavailable (HTTP ${e.status})`);
   if (e?.name === 'ResponseBodyError' || e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code === 'OAUTH_INVALID_RESPONSE') {
     return new AccountsError('ProviderError', `${what}: the provider's answer is not valid OAuth2 (HTTP ${e.status ?? '?'})`);
   }

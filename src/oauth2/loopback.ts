@@ -8,6 +8,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AccountsError } from '../errors.js';
 
 export interface Redirect {
   /** The full URL the browser was sent to (code, state, iss, or error). */
@@ -46,10 +47,18 @@ export class LoopbackListener {
     const server = http.createServer((req, res) => listener.handle(req, res));
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
+    // a browser needs a connection or two; a local flood must not exhaust the service's descriptors
+    server.maxConnections = 16;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, host, () => resolve());
+      server.listen(0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
+    // for its whole life: an unhandled 'error' (EMFILE on accept) would end the service
+    server.on('error', (err) => listener.close(new AccountsError('Io', `the sign-in listener failed (${(err as NodeJS.ErrnoException).code ?? err.name})`)));
+    server.on('clientError', (_err, socket) => socket.destroy());
     listener.server = server;
     const port = (server.address() as AddressInfo).port;
     base.port = String(port);

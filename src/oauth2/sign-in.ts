@@ -44,28 +44,46 @@ export class SignInFlow {
   private timer: NodeJS.Timeout | undefined;
   private finish!: (outcome: Promise<SignInOutcome>) => void;
   /** Rejects when the sign-in is stopped: a step that cannot be aborted (a poll's wait) is not waited for. */
-  private stopped!: Promise<never>;
+  private halted!: Promise<never>;
   private rejectStopped!: (reason: AccountsError) => void;
 
   private constructor(private readonly p: SignInParams) {
     this.done = new Promise<Promise<SignInOutcome>>((resolve) => (this.finish = resolve)).then((o) => o);
     this.done.catch(() => undefined);
-    this.stopped = new Promise<never>((_, reject) => (this.rejectStopped = reject));
-    this.stopped.catch(() => undefined);
+    this.halted = new Promise<never>((_, reject) => (this.rejectStopped = reject));
+    this.halted.catch(() => undefined);
   }
 
   /** Starts a sign-in; configuration and provider errors are thrown here, before anyone waits. */
   static async start(p: SignInParams): Promise<SignInFlow> {
     const flow = new SignInFlow(p);
     const { config, lib } = await configure(p.oauth, p.client, p.tenant);
+    flow.client = { config, lib };
     const run = p.flow === 'device' ? await flow.startDevice(config, lib) : await flow.startBrowser(config, lib);
     flow.timer = setTimeout(() => flow.stop(new AccountsError('Expired', `the sign-in to ${p.providerName} was not finished within ${Math.round(p.timeoutMs / 1000)} s`)), p.timeoutMs);
     flow.timer.unref();
-    flow.finish(Promise.race([run(), flow.stopped]).finally(() => {
+    flow.finish(Promise.race([run(), flow.halted]).finally(() => {
       clearTimeout(flow.timer);
       flow.listener?.close();
     }));
     return flow;
+  }
+
+  private client: { config: Configuration; lib: OidcLib } | undefined;
+
+  /**
+   * Gives back a grant that will not be kept (the account exists already, the checks failed,
+   * the sign-in was cancelled meanwhile): revoked at the provider where it offers revocation.
+   */
+  discard(record: TokenRecord): void {
+    const c = this.client;
+    if (!c?.config.serverMetadata().revocation_endpoint) return;
+    void c.lib.tokenRevocation(c.config, record.refresh_token).catch(() => undefined);
+  }
+
+  /** True once stop() was called: what the provider gave after that is not kept. */
+  get stopped(): boolean {
+    return this.stopReason !== undefined;
   }
 
   /** Ends the sign-in with `reason` (Cancelled, Expired); nothing after it is kept. */
@@ -83,20 +101,15 @@ export class SignInFlow {
   private async startBrowser(config: Configuration, lib: OidcLib): Promise<() => Promise<SignInOutcome>> {
     const verifier = lib.randomPKCECodeVerifier();
     const state = lib.randomState();
+    const challenge = await lib.calculatePKCECodeChallenge(verifier);
     const listener = await LoopbackListener.open(this.p.oauth.redirectUri, state, this.p.providerName);
     this.listener = listener;
-    const params: Record<string, string> = {
-      redirect_uri: listener.uri,
-      scope: this.scope(),
-      code_challenge: await lib.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...this.p.oauth.parameters,
-    };
-    if (this.p.loginHint) params.login_hint = this.p.loginHint;
-    // OpenID Connect issues a refresh token for offline_access only after consent (Core 11).
-    if (this.p.scopes.includes('openid') && this.p.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
-    this.url = lib.buildAuthorizationUrl(config, params).href;
+    try {
+      this.url = lib.buildAuthorizationUrl(config, this.authorizationParams(listener.uri, challenge, state)).href;
+    } catch (err) {
+      listener.close();
+      throw typed(err, 'building the sign-in URL');
+    }
     return async () => {
       const { url } = await listener.redirect;
       const error = url.searchParams.get('error');
@@ -107,6 +120,21 @@ export class SignInFlow {
       const tokens = await this.guard(lib.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state }), 'exchanging the authorization code');
       return this.outcome(config, lib, tokens);
     };
+  }
+
+  private authorizationParams(redirectUri: string, challenge: string, state: string): Record<string, string> {
+    const params: Record<string, string> = {
+      redirect_uri: redirectUri,
+      scope: this.scope(),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state,
+      ...this.p.oauth.parameters,
+    };
+    if (this.p.loginHint) params.login_hint = this.p.loginHint;
+    // OpenID Connect issues a refresh token for offline_access only after consent (Core 11).
+    if (this.p.scopes.includes('openid') && this.p.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
+    return params;
   }
 
   private async startDevice(config: Configuration, lib: OidcLib): Promise<() => Promise<SignInOutcome>> {
@@ -143,10 +171,11 @@ export class SignInFlow {
       throw new AccountsError('ProviderError', `${this.p.providerName} gave no refresh token: the provider must allow offline access for this client`);
     }
     const claims = tokens.claims();
-    let identity = typeof claims?.email === 'string' ? claims.email : '';
+    // An address the provider says it has not verified names nobody.
+    let identity = typeof claims?.email === 'string' && claims.email_verified !== false ? claims.email : '';
     if (!identity && claims && config.serverMetadata().userinfo_endpoint) {
       const info = await lib.fetchUserInfo(config, tokens.access_token, claims.sub).catch(() => undefined);
-      if (typeof info?.email === 'string') identity = info.email;
+      if (typeof info?.email === 'string' && info.email_verified !== false) identity = info.email;
     }
     if (!identity && typeof claims?.preferred_username === 'string') identity = claims.preferred_username;
     const record: TokenRecord = {

@@ -7,6 +7,7 @@
  */
 import { AccountsError } from '../errors.js';
 import { KeyedLock } from '../util/keyed-lock.js';
+import { log } from '../log.js';
 import { typed, type Configuration, type OidcLib, type TokenResponse } from './client.js';
 
 /** The name of the secret holding an OAuth2 account's tokens; handed out by GetAccessToken only. */
@@ -81,6 +82,8 @@ export class TokenKeeper {
   private readonly cache = new Map<string, Map<string, AccessToken>>();
   private readonly waiting = new Map<string, Promise<AccessToken>>();
   private readonly lock = new KeyedLock();
+  /** A rotated record the keyring could not take (locked): used, and written again, until it can. */
+  private readonly unsaved = new Map<string, TokenRecord>();
   /** The token each app last got, per account and protocol: handing the same one again is not news. */
   private readonly handed = new Map<string, string>();
   /** Refreshes sent to providers, for tests and benchmarks. */
@@ -115,9 +118,21 @@ export class TokenKeeper {
     return pending;
   }
 
+  /**
+   * A new grant (signed in again): stored by `write` under the account's lock, so a refresh of
+   * the old grant that is still running finishes first and cannot overwrite the new one.
+   */
+  replace(account: string, write: () => Promise<void>): Promise<void> {
+    return this.lock.run(account, async () => {
+      await write();
+      this.forget(account);
+    });
+  }
+
   /** Drops what is cached for an account (removed, or signed in again). */
   forget(account: string): void {
     this.cache.delete(account);
+    this.unsaved.delete(account);
     for (const key of this.handed.keys()) if (key.startsWith(`${account}\n`)) this.handed.delete(key);
   }
 
@@ -137,7 +152,7 @@ export class TokenKeeper {
     const known = this.cache.get(account)?.get(protocol);
     // Fresh, or (for a renewal) obtained while we waited for the lock: newer than what was refused.
     if (isFresh(known) && (!renew || this.renewedRecently(known))) return known;
-    const record = await this.store.read(account);
+    const record = this.unsaved.get(account) ?? await this.store.read(account);
     const stored = record.tokens[protocol];
     if (!renew && isFresh(stored)) {
       this.remember(account, protocol, stored);
@@ -164,7 +179,15 @@ export class TokenKeeper {
       refresh_token: response.refresh_token ?? record.refresh_token,
       tokens: { ...record.tokens, [protocol]: fresh },
     };
-    await this.store.write(account, next);
+    try {
+      await this.store.write(account, next);
+      this.unsaved.delete(account);
+    } catch (err) {
+      // The provider has rotated the refresh token already: losing `next` would lose the grant.
+      // Keep it, hand out the token, and store it at the next refresh or sign-in.
+      this.unsaved.set(account, next);
+      log.warning(`account ${account}: new OAuth2 tokens not stored yet (${(err as Error).message}); kept in memory`);
+    }
     this.remember(account, protocol, fresh);
     return fresh;
   }

@@ -7,12 +7,13 @@
 import type { Verifier, VerifyResult } from './common/types.js';
 
 /**
- * How a setting is validated and shown. On the bus `port` is `q`, `list` is `as` (stored as one
+ * How a setting is validated and shown. On the bus `port` is `q`, `count` (a small number) `u`,
+ * `list` is `as` (stored as one
  * string joined by its separator), every other kind `s`; `certs` is base64 DER certificates
  * separated by spaces.
  */
 export type SettingKind =
-  | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list' | 'certs';
+  | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list' | 'certs' | 'count';
 
 export interface SettingSpec {
   /** Lower-case key: option `<protocol>.<key>`, INI key in section `[<protocol>]`. */
@@ -85,10 +86,46 @@ export interface ProtocolPlugin {
   endpoint?(settings: Settings): string;
   /** What a successful check teaches, as new settings to store (SFTP pins the host key); undefined: nothing. */
   learn?(result: VerifyResult, settings: Settings): Settings | undefined;
+  /**
+   * The account identifier of a manual account of this protocol, checked and normalised (a
+   * wallet's address, checksummed). Throws InvalidArgument; the message never quotes the value,
+   * which may be a private key pasted by mistake.
+   */
+  identifier?(value: string): string;
+  /**
+   * A protocol that keeps working while the account exists (a wallet watching its address):
+   * started when the account appears, restarted when its settings change, stopped when it goes.
+   * It exports one more interface (`iface`, its XML in interfaces/) on the account.
+   */
+  readonly live?: { readonly iface: string; start(ctx: LiveContext): LiveSession };
+}
+
+/** What a live protocol may do with its account. */
+export interface LiveContext {
+  readonly account: string;
+  readonly username: string;
+  readonly settings: Settings;
+  /** A directory for the protocol's runtime state (not the account file): seen transactions. */
+  readonly stateFile: string;
+  /** Properties of the live interface changed (PropertiesChanged). */
+  changed(properties: string[]): void;
+  /** Emits a signal of the live interface. */
+  emit(signal: string, args: unknown[]): void;
+  /** What the protocol saw of its backend: the account's status. */
+  status(status: 'online' | 'offline' | 'error', message: string): void;
+  /** A desktop notification (org.freedesktop.Notifications). */
+  notify(summary: string, body: string): void;
+}
+
+/** A running live protocol: its interface's properties and methods. */
+export interface LiveSession {
+  property(name: string): unknown;
+  call(method: string, args: unknown[]): Promise<unknown>;
+  stop(): void;
 }
 
 /** The D-Bus signature of a setting's property. */
-export const signatureOf = (kind: SettingKind): string => (kind === 'port' ? 'q' : kind === 'list' ? 'as' : 's');
+export const signatureOf = (kind: SettingKind): string => (kind === 'port' ? 'q' : kind === 'count' ? 'u' : kind === 'list' ? 'as' : 's');
 
 /** `host` → `Host`, `client_id` → `ClientId`: the D-Bus property of a setting key. */
 export const propertyName = (key: string): string =>

@@ -34,6 +34,11 @@ function checkCerts(value: string, label: string): string {
 /** Validates one value of a setting; `label` names where it came from. */
 export function checkSetting(spec: SettingSpec, value: unknown, label: string): string | number {
   if (spec.kind === 'port') return checkPort(value, label);
+  if (spec.kind === 'count') {
+    const n = typeof value === 'string' && /^\d{1,6}$/.test(value.trim()) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) throw invalidArgument(`${label} must be a whole number from 0 to 100000`);
+    return n;
+  }
   if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
   if (typeof value !== 'string') throw invalidArgument(`${label} must be a string`);
   switch (spec.kind) {
@@ -71,7 +76,7 @@ export function checkAll(specs: readonly SettingSpec[], merged: RawSettings, lab
   const out: Settings = {};
   for (const spec of specs) {
     const value = merged[spec.key];
-    out[spec.key] = value === undefined ? (spec.kind === 'port' ? 0 : '') : checkSetting(spec, value, label(spec.key));
+    out[spec.key] = value === undefined ? (spec.kind === 'port' || spec.kind === 'count' ? 0 : '') : checkSetting(spec, value, label(spec.key));
   }
   return out;
 }

@@ -16,7 +16,7 @@ import { startPeers, type Peers } from '../harness/peers.js';
 import { startDavGate, type DavGate } from '../harness/peers/dav-gate.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { spawnCli } from '../cli/helpers.js';
-import { readTree, sleep, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { readTree, sleep, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 
 const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
@@ -82,6 +82,11 @@ export function useOAuth2World(): OAuth2World {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'testidp.ini'), providerFile(w, w.oidc.clientId));
     writeFileSync(join(dir, 'noclient.ini'), providerFile(w, undefined, 'No Client'));
+    // A provider configured by endpoints and without openid (as Microsoft's): it never says who signed in.
+    writeFileSync(join(dir, 'endpointidp.ini'), providerFile(w, w.oidc.clientId, 'Endpoint IdP')
+      .replace(`issuer = ${w.oidc.issuer}`, `authorization_endpoint = ${w.oidc.issuer}/auth\ntoken_endpoint = ${w.oidc.issuer}/token\nrevocation_endpoint = ${w.oidc.issuer}/token/revocation`)
+      .replace('scopes = openid email offline_access', 'scopes = offline_access mail')
+      .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'));
     // A provider whose tokens are for one service each (as Microsoft's): IMAP gets its own.
     writeFileSync(join(dir, 'splitidp.ini'), providerFile(w, w.oidc.clientId, 'Split IdP')
       .replace('scopes = openid email offline_access', 'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true')
@@ -268,6 +273,28 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     await w.client.call(done.account!, ACCOUNT, 'Remove');
   });
 
+  it('a provider that does not say who signed in: the account option is required and the servers must accept the token for that user; a grant not kept is revoked', async () => {
+    assert.equal((await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['endpointidp', {}]))).type, ERR + 'InvalidArgument');
+    // Signed in as the mail user but claiming another mailbox: Dovecot refuses the token for it.
+    const before = w.oidc.revocations.count;
+    const wrong = await signIn(w.client, 'endpointidp', { account: s('someone-else@example.org') });
+    await new Browser().signIn(String(wrong.props.Url), { login: w.peers.user });
+    const refused = await outcome(w.client, wrong.path);
+    assert.equal(refused.failed?.[0], 'VerificationFailed', String(refused.failed));
+    await waitFor('revocation', async () => w.oidc.revocations.count > before, 5000);
+    // The real user: accepted and created.
+    const right = await signIn(w.client, 'endpointidp', { account: s(w.peers.user) });
+    await new Browser().signIn(String(right.props.Url), { login: w.peers.user });
+    const done = await outcome(w.client, right.path);
+    assert.ok(done.account, String(done.failed));
+    assert.equal(await w.client.get(done.account!, ACCOUNT, 'Status'), 'online');
+    // Signing in again as somebody else: the servers refuse the token for the account's user.
+    const [again] = await w.client.call(done.account!, ACCOUNT, 'SignInAgain', 'a{sv}', [{}]);
+    await new Browser().signIn(String(await w.client.get(again as string, SIGN_IN, 'Url')), { login: 'intruder@example.org' });
+    assert.equal((await outcome(w.client, again as string)).failed?.[0], 'InvalidArgument');
+    await w.client.call(done.account!, ACCOUNT, 'Remove');
+  });
+
   it('tokens are not secrets: GetSecret(oauth2) is AccessDenied, SetSecret/DeleteSecret(oauth2) InvalidArgument, AddAccount with a password InvalidArgument', async () => {
     assert.equal((await errorOf(w.client.call(account, ACCOUNT, 'GetSecret', 's', ['oauth2']))).type, ERR + 'AccessDenied');
     assert.equal((await errorOf(w.client.call(account, ACCOUNT, 'SetSecret', 'ss', ['oauth2', 'x']))).type, ERR + 'InvalidArgument');
@@ -306,7 +333,16 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     this.timeout(SIGN_IN_TIMEOUT_MS + 20_000);
     const app = await TestClient.connect(w.session.address, false);
     const [path] = await app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]);
-    const url = String(await w.client.get(path as string, SIGN_IN, 'Url'));
+    const url = String(await app.get(path as string, SIGN_IN, 'Url'));
+    // Only the app that asked reads the URL: it carries the request's state.
+    assert.equal((await errorOf(w.client.get(path as string, SIGN_IN, 'Url'))).type, ERR + 'AccessDenied');
+    assert.equal((await errorOf(w.client.getAll(path as string, SIGN_IN))).type, ERR + 'AccessDenied');
+    // At most three sign-ins per connection.
+    await app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]);
+    await app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]);
+    const fourth = await errorOf(app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]));
+    assert.equal(fourth.type, ERR + 'InvalidArgument');
+    assert.match(fourth.text, /at most 3/);
     app.disconnect();
     assert.deepEqual((await outcome(w.client, path as string)).failed?.[0], 'Cancelled');
     assert.ok(await refused(redirectOf(url)));

@@ -19,6 +19,8 @@ export interface OidcPeer {
   readonly grants: Record<string, number>;
   /** Every token the provider issued (access and refresh), to look for leaks. */
   readonly issued: Set<string>;
+  /** Requests to the revocation endpoint. */
+  readonly revocations: { count: number };
   /** Revokes every grant of a user: its refresh and access tokens stop working. */
   revokeUser(sub: string): void;
   /** Stops accepting connections (the provider "goes away") or starts again on the same port. */
@@ -98,8 +100,9 @@ export async function startOidc(options: { accessTokenTtl?: number } = {}): Prom
     scopes: ['openid', 'offline_access', 'email', 'mail', 'dav'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, email: sub, email_verified: true }) }),
-    // Grant every scope the client asks for (the consent page is still shown and submitted).
-    loadExistingGrant: undefined,
+    // A refresh token for every client allowed to refresh, as OAuth 2.0 providers (Microsoft's)
+    // do for offline_access; OpenID's own rule (offline_access + consent) covers only OIDC requests.
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) => client.grantTypeAllowed('refresh_token'),
   });
   provider.on('grant.success', (ctx: { oidc: { params: { grant_type: string }; body?: Record<string, unknown> } }) => {
     const type = ctx.oidc.params.grant_type;
@@ -108,13 +111,18 @@ export async function startOidc(options: { accessTokenTtl?: number } = {}): Prom
   for (const event of ['access_token.saved', 'refresh_token.saved', 'access_token.issued']) {
     provider.on(event, (token: { jti?: string }) => { if (token?.jti) issued.add(token.jti); });
   }
+  const revocations = { count: 0 };
+  provider.use(async (ctx: { path: string; method: string }, next: () => Promise<void>) => {
+    if (ctx.method === 'POST' && ctx.path === '/token/revocation') revocations.count++;
+    await next();
+  });
   provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider server_error', err));
 
   let server: Server = provider.listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
 
   const peer: OidcPeer = {
-    issuer, port, clientId, introspector, grants, issued,
+    issuer, port, clientId, introspector, grants, issued, revocations,
     introspectionUrl: `http://${introspector.id}:${introspector.secret}@127.0.0.1:${port}/token/introspection`,
     revokeUser(sub) {
       for (const [k, e] of [...store]) if (e.payload.accountId === sub && /^(RefreshToken|AccessToken|Grant):/.test(k)) store.delete(k);
