@@ -13,6 +13,9 @@ import { ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH } from './bus/p
 import { SIGN_IN_IFACE } from './contract/names.js';
 import { SignInRequests } from './bus/sign-in-object.js';
 import { SignIns } from './accounts/sign-ins.js';
+import { LiveSessions } from './live/sessions.js';
+import { notify } from './live/notifications.js';
+import { accountPath } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
 import { Access } from './access/access.js';
@@ -39,6 +42,8 @@ export interface ServiceOptions {
   providerDirs?: string[];
   /** The access file (grants); default $XDG_STATE_HOME/px-accounts/access.json. */
   grantsFile?: string;
+  /** Where wallets keep their runtime state (default $XDG_STATE_HOME/px-accounts/wallets). */
+  walletStateDir?: string;
   /** The files that configure OAuth2 client ids, in order (default: /etc, then $XDG_CONFIG_HOME). */
   oauth2ClientFiles?: string[];
   /** Where third-party protocol descriptors are looked for, in order (default: the XDG data dirs). */
@@ -118,13 +123,32 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   callers.onGone = (name) => requests.ownerGone(name);
   server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access, { signIns, requests })]);
   secrets.onAvailability = () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
-  const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests });
+  const live = new LiveSessions({
+    changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props),
+    emit: (id, iface, signal, args) => server.emitSignal(accountPath(id), iface, signal, args),
+    status: (id, status, message) => {
+      try {
+        accounts.reportStatus(id, status, message);
+      } catch {
+        // removed meanwhile
+      }
+    },
+    notify: (id, summary, body) => notify(bus, id, summary, body),
+  }, options.walletStateDir);
+  const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests, live });
   accounts.setListener({
-    added: (state) => exporter.added(state),
-    changed: (state, before) => exporter.changed(state, before),
+    added: (state) => {
+      exporter.added(state);
+      live.sync(state);
+    },
+    changed: (state, before) => {
+      exporter.changed(state, before);
+      live.sync(state);
+    },
     statusChanged: (state, before) => exporter.statusChanged(state, before),
     // An account that goes (by a call or by hand) takes its grants with it.
     removed: (id) => {
+      live.removed(id);
       exporter.removed(id);
       void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));
     },
@@ -139,6 +163,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     log.info('stopping: finishing calls in progress');
     accounts.checker.stop();
     requests.stopAll();
+    live.stopAll();
     await server.drain();
     await store.close();
     callers.stop();

@@ -33,12 +33,19 @@ function checkOverridesEnabled(options: ParsedOptions, protocols: string[]): voi
 
 const label = (p: string) => (key: string) => `option ${p}.${key}`;
 
+/** Each live protocol exports its own interface (Wallet): an account has at most one. */
+function checkLive(protocols: string[]): void {
+  const live = protocols.filter((p) => requireProtocol(p, 'protocols').live);
+  if (live.length > 1) throw new AccountsError('UnsupportedProtocol', `an account watches one wallet: ${live.join(' and ')} need an account each`);
+}
+
 export function planNewAccount(provider: Provider, identifier: string, options: ParsedOptions): NewAccount {
   const username = normaliseUsername(provider, identifier);
   if (provider.supported.length === 0) throw new AccountsError('UnsupportedProtocol', `provider ${provider.id}: ${provider.notice}`);
   const protocols = options.protocols ?? [...provider.protocols];
   checkSupported(provider, protocols);
   checkOverridesEnabled(options, protocols);
+  checkLive(protocols);
   const settings: Record<string, Settings> = {};
   for (const p of protocols) {
     const defaults = provider.servers[p] ? substitute(provider.servers[p], username) : {};
@@ -51,6 +58,7 @@ export function planUpdate(current: AccountConfig, provider: Provider, options: 
   if (options.verify !== undefined) throw invalidArgument('option verify is not accepted by Update');
   const protocols = options.protocols ?? current.protocols;
   if (options.protocols) checkSupported(provider, protocols.filter((p) => !current.protocols.includes(p)));
+  checkLive(protocols);
   checkOverridesEnabled(options, protocols);
   const settings: Record<string, Settings> = {};
   for (const p of protocols) {

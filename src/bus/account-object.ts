@@ -1,7 +1,12 @@
 /** The D-Bus face of one account: the Account interface plus one interface per protocol. */
 import { resultsToDBus } from '../verify/results.js';
 import type { Accounts, AccountState } from '../accounts/accounts.js';
-import type { ProtocolPlugin } from '../protocols/plugin.js';
+import type { LiveSession, ProtocolPlugin } from '../protocols/plugin.js';
+import type { LiveSessions } from '../live/sessions.js';
+import { AccountsError } from '../errors.js';
+import dbus from 'dbus-next';
+
+const { Variant } = dbus;
 import { requireProtocol } from '../protocols/registry.js';
 import type { InterfaceSpec } from './contract.js';
 import type { Access } from '../access/access.js';
@@ -22,6 +27,7 @@ export interface AccountContext {
   readonly access: Access;
   readonly signIns: SignIns;
   readonly requests: SignInRequests;
+  readonly live: LiveSessions;
 }
 
 function specOf(ctx: AccountContext, name: string): InterfaceSpec {
@@ -131,14 +137,41 @@ class OAuth2Interface implements ExportedInterface {
   }
 }
 
+/** A live protocol's own interface (a wallet): served by its running session. */
+class LiveInterface implements ExportedInterface {
+  constructor(readonly spec: InterfaceSpec, private readonly session: () => LiveSession | undefined) {}
+
+  getProperty(name: string): unknown {
+    const s = this.session();
+    if (s) return s.property(name);
+    // Until the session has started (it is loaded on first use): empty values of the right type.
+    const type = this.spec.properties.get(name)?.type;
+    return type === 't' ? 0n : type === 'u' || type === 'q' ? 0 : type === 'as' ? [] : name.endsWith('Balance') ? '0' : '';
+  }
+
+  async callMethod(name: string, args: unknown[]): Promise<unknown> {
+    const s = this.session();
+    if (!s) throw new AccountsError('Unreachable', 'the wallet is still starting; try again in a moment');
+    const result = await s.call(name, args);
+    // Lists of a{sv} come typed ({t, v}) from the protocol: the bus needs variants.
+    if (Array.isArray(result)) {
+      return result.map((entry: Record<string, { t: string; v: unknown }>) => Object.fromEntries(Object.entries(entry).map(([k, x]) => [k, new Variant(x.t, x.v)])));
+    }
+    return result;
+  }
+}
+
 /** The interfaces an account exports, for its current (or a past) state. */
 export function accountInterfaces(ctx: AccountContext, state: AccountState): ExportedInterface[] {
   return [
     new AccountInterface(specOf(ctx, ACCOUNT_IFACE), state, ctx),
     ...(state.config.auth === 'oauth2' ? [new OAuth2Interface(specOf(ctx, OAUTH2_IFACE), state, ctx)] : []),
-    ...state.config.protocols.map((p) => {
+    ...state.config.protocols.flatMap((p) => {
       const plugin = requireProtocol(p, 'protocols');
-      return new ProtocolInterface(specOf(ctx, plugin.iface), plugin, state);
+      const own = new ProtocolInterface(specOf(ctx, plugin.iface), plugin, state);
+      if (!plugin.live) return [own];
+      const id = state.config.id;
+      return [own, new LiveInterface(specOf(ctx, plugin.live.iface), () => ctx.live.get(id, p))];
     }),
   ];
 }

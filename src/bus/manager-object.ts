@@ -46,6 +46,7 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
     builtin: new Variant('b', isBuiltin(p.id)),
     secrets: new Variant('as', [...p.secrets]),
     imports: new Variant('as', Object.keys(p.imports ?? {})),
+    live_interface: new Variant('s', p.live?.iface ?? ''),
     settings: new Variant('aa{sv}', p.settings.map((s) => ({
       key: new Variant('s', s.key),
       property: new Variant('s', s.property),

@@ -9,8 +9,8 @@ import {
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import {
-  accessTable, accountJson, accountText, accountsTable, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText, verifyJson,
-  verifyTable,
+  accessTable, accountJson, accountText, accountsTable, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText,
+  transactionsTable, verifyJson, verifyTable,
 } from './format.js';
 import { readSecret } from './input.js';
 import { signInInteractively } from './sign-in.js';
@@ -52,7 +52,8 @@ function serverOptions(y: Argv): Argv {
     .option('path', { type: 'string', requiresArg: true, coerce: last, describe: 'IMAP folder, SFTP directory or DAV path' })
     .option('security', { type: 'string', requiresArg: true, coerce: last, choices: SECURITIES, describe: 'transport security' })
     .option('username', { type: 'string', requiresArg: true, coerce: last, describe: 'login, when it differs from the account identifier' })
-    .option('url', { type: 'string', requiresArg: true, coerce: last, describe: 'CalDAV/CardDAV service URL' });
+    .option('url', { type: 'string', requiresArg: true, coerce: last, describe: 'CalDAV/CardDAV service URL; a wallet\'s backend (eth: JSON-RPC)' })
+    .option('network', { type: 'string', requiresArg: true, coerce: last, describe: 'a wallet\'s network (eth: mainnet, sepolia, holesky, local)' });
 }
 
 /** The server settings given on the command line, or undefined when none. */
@@ -64,6 +65,7 @@ function serverSettings(argv: Args): SettingsInput | undefined {
   if (argv.security !== undefined) s.security = argv.security as SettingsInput['security'];
   if (argv.username !== undefined) s.username = argv.username as string;
   if (argv.url !== undefined) s.url = argv.url as string;
+  if (argv.network !== undefined) (s as Record<string, string>).network = argv.network as string;
   return Object.keys(s).length ? s : undefined;
 }
 
@@ -176,7 +178,8 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .example('px-accounts add -provider google -account me@gmail.com', 'sign in with OAuth2 in the browser')
       .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
       .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')
-      .example('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn --password-stdin', '')),
+      .example('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn --password-stdin', '')
+      .example('px-accounts add -protocol eth -account 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'watch an Ethereum address (no key needed)')),
     handler: async (argv: Args) => {
       begin('add');
       const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
@@ -226,7 +229,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       }
       if (argv.json) out(jsonLine(accountJson(created)));
       else out(`Added ${created.id}: ${created.name} (${created.providerName}: ${created.protocols.join(', ')})`);
-      if (created.credentials.length === 0) {
+      if (created.credentials.length === 0 && !created.wallet) {
         process.stderr.write(`px-accounts: note: no password stored; add one with: px-accounts secret set ${created.id} password\n`);
       }
     },
@@ -477,12 +480,12 @@ protocols named with --protocol or --enable, or else to every enabled protocol.`
 
   const watch: CommandModule = {
     command: 'watch [id]',
-    describe: 'print one line per event (added, removed, changed, status) as it happens',
+    describe: 'print one line per event (added, removed, changed, status, transfer) as it happens',
     builder: (y) => y
       .usage(`Usage: px-accounts watch [ID] [--initial] [--json]
 
-Prints one line per event until interrupted: added, removed, changed, status, and service
-(stopped/started). With --json, one JSON object per line. A notice goes to stderr once watching.`)
+Prints one line per event until interrupted: added, removed, changed, status, transfer (money
+arrived in a watched wallet), and service (stopped/started). With --json, one JSON object per line. A notice goes to stderr once watching.`)
       .positional('id', { type: 'string', describe: 'only this account' })
       .option('initial', { type: 'boolean', default: false, describe: 'first print an added event for every existing account' }),
     handler: async (argv: Args) => {
@@ -502,6 +505,9 @@ Prints one line per event until interrupted: added, removed, changed, status, an
       c.on('status', (a, s, message) => wanted(a) && emit(
         { event: 'status', id: a.id, status: s, message, time: Number(a.statusTime), attentionNeeded: a.attentionNeeded },
         `status ${a.id} ${s}${message ? ' ' + q(message) : ''}`));
+      c.on('transfer', (a, t) => wanted(a) && emit(
+        { event: 'transfer', id: a.id, txid: t.txid, amount: t.amount, currency: a.wallet?.currency ?? '', counterparty: t.counterparty },
+        `transfer ${a.id} received ${t.amount}${a.wallet?.currency ? ' ' + a.wallet.currency : ''} from ${t.counterparty} (${t.txid})`));
       c.on('serviceStopped', () => emit({ event: 'service', state: 'stopped' }, 'service stopped'));
       c.on('serviceStarted', () => emit({ event: 'service', state: 'started' }, 'service started'));
       const initial = await c.watch();
@@ -552,5 +558,27 @@ Prints one line per event until interrupted: added, removed, changed, status, an
     },
   };
 
-  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch, signin, token];
+  const transactions: CommandModule = {
+    command: 'transactions <id>',
+    describe: "a wallet's transfers, newest first",
+    builder: (y) => y
+      .positional('id', { type: 'string', describe: 'account id' })
+      .option('limit', { type: 'string', requiresArg: true, coerce: last, default: '50', describe: 'at most this many (1-1000)' })
+      .option('offset', { type: 'string', requiresArg: true, coerce: last, default: '0', describe: 'skip this many' }),
+    handler: async (argv: Args) => {
+      begin('transactions');
+      const num = (name: string, max: number) => {
+        const n = Number(argv[name]);
+        if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`--${name} must be a whole number from 0 to ${max}`);
+        return n;
+      };
+      const c = await client(argv);
+      const account = await c.getAccount(idOf(argv));
+      if (!account.wallet) throw new CommandFailed(`${account.id} is not a wallet`, EXIT.INVALID_ARGUMENT);
+      const list = await c.getTransactions(account.id, { offset: num('offset', 1_000_000), limit: num('limit', 1000) });
+      out(argv.json ? jsonLine(list) : list.length ? transactionsTable(list, account.wallet.currency) : 'No transactions yet.');
+    },
+  };
+
+  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch, signin, token, transactions];
 }

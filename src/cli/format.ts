@@ -1,5 +1,5 @@
 /** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
-import type { AccessEntry, Account, ProtocolInfo, Provider, VerifyResults } from '../client/index.js';
+import type { AccessEntry, Account, ProtocolInfo, Provider, VerifyResults, Wallet, WalletTransaction } from '../client/index.js';
 
 export interface AccountJson {
   id: string;
@@ -17,6 +17,8 @@ export interface AccountJson {
   credentials: string[];
   /** password or oauth2 */
   auth: string;
+  /** A wallet's balance (lastUpdated in µs); absent for other accounts. */
+  wallet?: Omit<Wallet, 'lastUpdated'> & { lastUpdated: number };
   settings: Record<string, Record<string, string | number>>;
 }
 
@@ -37,6 +39,7 @@ export function accountJson(a: Account): AccountJson {
     id: a.id, path: a.path, name: a.name, provider: a.provider, providerName: a.providerName, username: a.username,
     protocols: [...a.protocols], status: a.status, statusMessage: a.statusMessage, statusTime: Number(a.statusTime),
     attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], auth: a.auth, settings,
+    ...(a.wallet ? { wallet: { ...a.wallet, lastUpdated: Number(a.wallet.lastUpdated) } } : {}),
   };
 }
 
@@ -92,6 +95,7 @@ export function accountText(a: Account): string {
     ['Status', statusText(a) + (since ? ` since ${since}` : '')],
     ['Secrets', a.credentials.join(', ') || '(none)'],
     ...(a.auth === 'oauth2' ? [['Sign-in', `OAuth2 (tokens: px-accounts token ${a.id})`] as [string, string]] : []),
+    ...(a.wallet ? [['Balance', `${a.wallet.balance} ${a.wallet.currency}${a.wallet.pendingBalance !== a.wallet.balance ? ` (pending: ${a.wallet.pendingBalance})` : ''}`] as [string, string]] : []),
   ];
   const lines = rows.map(([k, v]) => `${(k + ':').padEnd(11)}${v}`);
   for (const p of a.protocols) {
@@ -120,6 +124,12 @@ export function accessTable(entries: AccessEntry[]): string {
 
 export function protocolsTable(protocols: ProtocolInfo[]): string {
   return table(['ID', 'NAME', 'SETTINGS', 'SOURCE'], protocols.map((p) => [p.id, p.name, p.settings.map((x) => x.key).join(','), p.builtin ? 'built-in' : 'plugin']));
+}
+
+export function transactionsTable(list: WalletTransaction[], currency: string): string {
+  return table(['TIME', 'DIRECTION', 'AMOUNT', 'COUNTERPARTY', 'CONFIRMATIONS', 'TXID'], list.map((t) => [
+    new Date(t.time * 1000).toISOString().replace('T', ' ').slice(0, 19), t.direction, `${t.amount} ${t.asset || currency}`, t.counterparty, String(t.confirmations), t.txid,
+  ]));
 }
 
 export function verifyTable(results: VerifyResults): string {

@@ -13,10 +13,10 @@ import {
   providerOf, rawObject, unwrap, updateChanges, verifyResults, type Props, type RawObject,
 } from './convert.js';
 import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
-import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX } from '../contract/names.js';
+import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
 import type {
   AccessEntry, AccessState, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
-  SignInHandlers, SignInInput, VerifyResults,
+  SignInHandlers, SignInInput, Transfer, VerifyResults, WalletTransaction,
 } from './types.js';
 
 type V = InstanceType<typeof dbus.Variant>;
@@ -57,6 +57,8 @@ export interface AccountsClientEvents {
   changed: [account: Account, fields: AccountField[]];
   /** Status or status message changed (the service's StatusChanged). */
   status: [account: Account, status: AccountStatus, message: string];
+  /** Money arrived in a watched wallet (the Wallet's TransferReceived). */
+  transfer: [account: Account, transfer: Transfer];
   /** The service left the bus; the last known accounts stay in `accounts`. */
   serviceStopped: [];
   /** A (new) service instance owns the name and the accounts are re-synced. */
@@ -76,6 +78,8 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   private readonly cache = new Map<string, RawObject>();
   /** Protocol interfaces of the service instance followed (ListProtocols), interface → id. */
   private known = new Map<string, string>();
+  /** Live protocols' own interfaces (a wallet's), protocol id → interface. */
+  private live = new Map<string, string>();
   private protocolList: Protocol[] | undefined;
   private watching: Promise<Account[]> | undefined;
   private synced = false;
@@ -144,6 +148,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ListProtocols', '', [], opts);
     const list = (reply.body[0] as Array<Record<string, V>>).map(protocolInfoOf);
     this.known = new Map(list.map((p) => [p.interface, p.id]));
+    this.live = new Map(list.filter((p) => p.liveInterface).map((p) => [p.id, p.liveInterface]));
     this.protocolList = list.map((p) => p.id);
     return list;
   }
@@ -173,8 +178,11 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const reply = await this.accountCall(path, PROPERTIES_IFACE, 'GetAll', 's', [ACCOUNT_IFACE], opts);
     const obj: RawObject = new Map([[ACCOUNT_IFACE, unwrap(reply.body[0])]]);
     const protocols = obj.get(ACCOUNT_IFACE)!.Protocols;
-    await Promise.all((Array.isArray(protocols) ? (protocols as string[]) : []).map(async (p) => {
-      const iface = [...this.known].find(([, id]) => id === p)?.[0] ?? interfaceOfBuiltin(p);
+    const ifaces = (Array.isArray(protocols) ? (protocols as string[]) : []).flatMap((p) => [
+      [...this.known].find(([, id]) => id === p)?.[0] ?? interfaceOfBuiltin(p),
+      ...(this.live.has(p) ? [this.live.get(p)!] : []),
+    ]);
+    await Promise.all(ifaces.map(async (iface) => {
       try {
         const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);
         obj.set(iface, unwrap(r.body[0]));
@@ -383,6 +391,23 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     return { token: reply.body[0] as string, expiresIn: reply.body[1] as number };
   }
 
+  /** A wallet's transfers, newest first (`limit` at most 1 000). */
+  async getTransactions(idOrPath: string, page: { offset?: number; limit?: number } = {}, opts?: CallOptions): Promise<WalletTransaction[]> {
+    const reply = await this.accountCall(idOrPath, WALLET_IFACE, 'GetTransactions', 'uu', [page.offset ?? 0, page.limit ?? 100], opts);
+    return (reply.body[0] as Array<Record<string, V>>).map((raw) => {
+      const t = unwrap(raw);
+      return {
+        txid: str(t.txid), direction: t.direction === 'out' ? 'out' : 'in', amount: str(t.amount), asset: str(t.asset), counterparty: str(t.counterparty),
+        time: Number(t.time ?? 0), confirmations: Number(t.confirmations ?? 0),
+      };
+    });
+  }
+
+  /** Looks at a wallet's backend now; resolves when done. */
+  async refreshWallet(idOrPath: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, WALLET_IFACE, 'Refresh', '', [], this.verifyOpts(opts));
+  }
+
   /** The provider catalogue, sorted by id. */
   async listProviders(opts?: CallOptions): Promise<Provider[]> {
     const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ListProviders', '', [], opts);
@@ -534,6 +559,11 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     if (!isAccountPath(path)) return;
     if (msg.interface === PROPERTIES_IFACE && msg.member === 'PropertiesChanged') {
       this.propertiesChanged(path, body[0] as string, unwrap(body[1] as Record<string, V>), (body[2] as string[]) ?? []);
+    } else if (msg.interface === WALLET_IFACE && msg.member === 'TransferReceived') {
+      const obj = this.cache.get(path);
+      if (!obj) return;
+      const [txid, amount, counterparty] = body as [string, string, string];
+      this.emit('transfer', accountOf(path, obj, this.known)!, { txid, amount, counterparty });
     } else if (msg.interface === ACCOUNT_IFACE && msg.member === 'StatusChanged') {
       const obj = this.cache.get(path);
       const props = obj?.get(ACCOUNT_IFACE);

@@ -3,13 +3,13 @@ import dbus from 'dbus-next';
 import { AccountsClientError } from './errors.js';
 import type {
   Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Protocol, ProtocolInfo, ProtocolSettings, Provider,
-  ProviderServer, SettingsInput, VerifyResult, VerifyResults,
+  ProviderServer, SettingsInput, VerifyResult, VerifyResults, Wallet,
 } from './types.js';
 
 const { Variant } = dbus;
 type V = InstanceType<typeof Variant>;
 
-import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX, OAUTH2_IFACE } from '../contract/names.js';
+import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX, OAUTH2_IFACE, WALLET_IFACE } from '../contract/names.js';
 
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, IFACE_PREFIX, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
@@ -40,7 +40,7 @@ export type ProtocolInterfaces = ReadonlyMap<string, string>;
  * are not protocols.
  */
 /** Interfaces of the service that are not protocols. */
-const NOT_PROTOCOLS = new Set(['Account', 'Manager', 'OAuth2', 'SignIn']);
+const NOT_PROTOCOLS = new Set(['Account', 'Manager', 'OAuth2', 'SignIn', 'Wallet']);
 
 export function protocolOfInterface(iface: string, known?: ProtocolInterfaces): Protocol | undefined {
   const id = known?.get(iface);
@@ -83,6 +83,13 @@ function settingsOf(p: Props): ProtocolSettings {
 }
 
 /** The Account of an object, or undefined when it has no Account interface. */
+function walletOf(w: Props): Wallet {
+  return {
+    currency: str(w.Currency), network: str(w.Network), address: str(w.Address), balance: str(w.Balance) || '0',
+    pendingBalance: str(w.PendingBalance) || '0', lastUpdated: typeof w.LastUpdated === 'bigint' ? w.LastUpdated : BigInt(Number(w.LastUpdated ?? 0)),
+  };
+}
+
 export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfaces): Account | undefined {
   const a = obj.get(ACCOUNT_IFACE);
   if (!a) return undefined;
@@ -106,6 +113,7 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
     attentionNeeded: a.AttentionNeeded === true,
     credentials: strs(a.Credentials),
     auth: a.Auth === 'oauth2' || obj.has(OAUTH2_IFACE) ? 'oauth2' : 'password',
+    ...(obj.has(WALLET_IFACE) ? { wallet: walletOf(obj.get(WALLET_IFACE)!) } : {}),
     settings,
   };
 }
@@ -119,6 +127,7 @@ const ACCOUNT_FIELDS: Record<string, AccountField> = {
 /** The Account field a property of an interface shows up as. */
 export function fieldOf(iface: string, prop: string, known?: ProtocolInterfaces): AccountField | undefined {
   if (iface === ACCOUNT_IFACE) return ACCOUNT_FIELDS[prop];
+  if (iface === WALLET_IFACE) return 'wallet';
   const protocol = protocolOfInterface(iface, known);
   return protocol ? `settings.${protocol}.${camel(prop)}` : undefined;
 }
@@ -211,7 +220,7 @@ export function protocolInfoOf(raw: Record<string, V>): ProtocolInfo {
   });
   return {
     id: str(p.id), name: str(p.name), interface: str(p.interface), builtin: p.builtin === true,
-    secrets: strs(p.secrets), imports: strs(p.imports), settings,
+    secrets: strs(p.secrets), imports: strs(p.imports), settings, liveInterface: str(p.live_interface),
   };
 }
 

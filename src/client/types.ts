@@ -50,6 +50,8 @@ export interface Account {
   credentials: string[];
   /** password: protocols log in with secrets; oauth2: apps ask getAccessToken for a token. */
   auth: 'password' | 'oauth2';
+  /** A watch-only wallet's balance (accounts of eth, ...); undefined for other accounts. */
+  wallet?: Wallet;
   /** Settings per enabled protocol. */
   settings: Partial<Record<Protocol, ProtocolSettings>>;
 }
@@ -198,8 +200,37 @@ export interface ProtocolInfo {
   secrets: string[];
   /** Options that import something at add (openvpn: profile), given as `<protocol>.<name>`. */
   imports: string[];
+  /** The interface a live protocol adds (org.pantherx.Accounts.Wallet); '' for none. */
+  liveInterface: string;
   settings: ProtocolSetting[];
 }
+
+/** A watch-only wallet as org.pantherx.Accounts.Wallet shows it. Amounts are exact decimals. */
+export interface Wallet {
+  currency: string;
+  network: string;
+  address: string;
+  balance: string;
+  pendingBalance: string;
+  /** µs since the epoch of the last balance read; 0n never. */
+  lastUpdated: bigint;
+}
+
+/** One transfer of a wallet (GetTransactions). */
+export interface WalletTransaction {
+  txid: string;
+  direction: 'in' | 'out';
+  amount: string;
+  /** '' for the chain's own coin, else a token's contract. */
+  asset: string;
+  counterparty: string;
+  /** Seconds since the epoch. */
+  time: number;
+  confirmations: number;
+}
+
+/** Money that arrived (the Wallet's TransferReceived). */
+export interface Transfer { txid: string; amount: string; counterparty: string }
 
 /** Where an app stands with an account: allowed, refused by the user, or asked and not answered yet. */
 export type AccessState = 'always' | 'deny' | 'pending';

@@ -9,6 +9,7 @@ export const IFACE_PREFIX = 'org.pantherx.Accounts.';
 export const MANAGER_IFACE = 'org.pantherx.Accounts.Manager';
 export const ACCOUNT_IFACE = 'org.pantherx.Accounts.Account';
 export const OAUTH2_IFACE = 'org.pantherx.Accounts.OAuth2';
+export const WALLET_IFACE = 'org.pantherx.Accounts.Wallet';
 export const SIGN_IN_IFACE = 'org.pantherx.Accounts.SignIn';
 /** Sign-in requests live here, outside the ObjectManager's tree of accounts. */
 export const SIGN_IN_PATH_PREFIX = `${ROOT_PATH}/signin/`;

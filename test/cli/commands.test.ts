@@ -252,7 +252,7 @@ describe('px-accounts: subcommands', () => {
     assert.equal(check.code, 0, check.stderr);
     const words = await f.run(['--get-yargs-completions', 'px-accounts', '']);
     assert.deepEqual(words.stdout.trim().split('\n').sort(),
-      ['access', 'add', 'completion', 'edit', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'verify', 'watch']);
+      ['access', 'add', 'completion', 'edit', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'transactions', 'verify', 'watch']);
     const secretWords = await f.run(['--get-yargs-completions', 'px-accounts', 'secret', '']);
     assert.deepEqual(secretWords.stdout.trim().split('\n').sort(), ['delete', 'get', 'set']);
   });

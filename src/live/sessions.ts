@@ -1,0 +1,92 @@
+/**
+ * Live protocols at run time (a wallet watching its address): one session per account and live
+ * protocol, started when the account appears, restarted when its settings change, stopped when
+ * it goes (its runtime state file goes with it). Sessions talk back through `LiveEvents`.
+ */
+import { rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { AccountState } from '../accounts/accounts.js';
+import { log } from '../log.js';
+import type { LiveSession } from '../protocols/plugin.js';
+import { findProtocol } from '../protocols/registry.js';
+
+export interface LiveEvents {
+  changed(account: string, iface: string, properties: string[]): void;
+  emit(account: string, iface: string, signal: string, args: unknown[]): void;
+  status(account: string, status: 'online' | 'offline' | 'error', message: string): void;
+  notify(account: string, summary: string, body: string): void;
+}
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'px-accounts', 'wallets');
+}
+
+interface Running { key: string; session: LiveSession; stopped: boolean }
+
+export class LiveSessions {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly events: LiveEvents, private readonly stateDir = defaultStateDir()) {}
+
+  private stateFile(id: string, protocol: string): string {
+    return join(this.stateDir, `${id}.${protocol}.json`);
+  }
+
+  /** The running session of an account's live protocol, if it has started. */
+  get(id: string, protocol: string): LiveSession | undefined {
+    return this.running.get(`${id}\n${protocol}`)?.session;
+  }
+
+  /** Brings the account's sessions in line with its configuration. */
+  sync(state: AccountState): void {
+    const { config } = state;
+    for (const [k, r] of this.running) {
+      const [id, protocol] = k.split('\n') as [string, string];
+      if (id === config.id && !config.protocols.includes(protocol)) this.end(k, r);
+    }
+    for (const protocol of config.protocols) {
+      const plugin = findProtocol(protocol);
+      if (!plugin?.live) continue;
+      const k = `${config.id}\n${protocol}`;
+      const key = JSON.stringify([config.username, config.settings[protocol]]);
+      const current = this.running.get(k);
+      if (current?.key === key) continue;
+      if (current) this.end(k, current);
+      const iface = plugin.live.iface;
+      const id = config.id;
+      const r = { key, stopped: false } as Running;
+      try {
+        r.session = plugin.live.start({
+        account: id, username: config.username, settings: config.settings[protocol]!, stateFile: this.stateFile(id, protocol),
+        changed: (props) => !r.stopped && this.events.changed(id, iface, props),
+        emit: (signal, args) => !r.stopped && this.events.emit(id, iface, signal, args),
+        status: (status, message) => !r.stopped && this.events.status(id, status, message),
+        notify: (summary, body) => !r.stopped && this.events.notify(id, summary, body),
+        });
+        this.running.set(k, r);
+      } catch (err) {
+        log.error(`${protocol} of account ${id} could not start: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private end(k: string, r: Running): void {
+    r.stopped = true;
+    r.session.stop();
+    this.running.delete(k);
+  }
+
+  /** The account is gone: its sessions stop and their state is deleted. */
+  removed(id: string): void {
+    for (const [k, r] of this.running) {
+      if (!k.startsWith(`${id}\n`)) continue;
+      this.end(k, r);
+      rmSync(this.stateFile(id, k.slice(id.length + 1)), { force: true });
+    }
+  }
+
+  stopAll(): void {
+    for (const [k, r] of this.running) this.end(k, r);
+  }
+}

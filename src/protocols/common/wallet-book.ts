@@ -1,0 +1,125 @@
+/**
+ * What a watch-only wallet remembers between runs, outside the account file (runtime state, like
+ * the status): the transactions seen, the block scanned last and its hash (to notice a reorg),
+ * and the balance. Seen transaction ids survive restarts, so nobody is told twice about a
+ * transfer. Written atomically; an unreadable file starts a fresh first sync.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+
+export interface WalletTransaction {
+  txid: string;
+  direction: 'in' | 'out';
+  /** Exact decimal in the unit of `asset`. */
+  amount: string;
+  /** '' for the chain's own coin; a token's contract address otherwise. */
+  asset: string;
+  counterparty: string;
+  /** Seconds since the epoch (the block's time). */
+  time: number;
+  /** The block it is in; -1 while pending. */
+  block: number;
+}
+
+interface State {
+  v: 1;
+  /** The last block scanned, and the hashes of the latest ones (reorg detection). */
+  lastBlock: number;
+  hashes: Record<string, string>;
+  seen: string[];
+  transactions: WalletTransaction[];
+  balance: string;
+  pending: string;
+  /** µs since the epoch of the last successful update; 0 never. */
+  updated: number;
+}
+
+const MAX_TRANSACTIONS = 10_000;
+const MAX_SEEN = 20_000;
+const HASHES_KEPT = 64;
+
+export class WalletBook {
+  private constructor(private readonly file: string, private state: State) {}
+
+  static load(file: string): WalletBook {
+    let state: State | undefined;
+    try {
+      const s = JSON.parse(readFileSync(file, 'utf8')) as State;
+      if (s?.v === 1 && Array.isArray(s.transactions) && Array.isArray(s.seen)) state = s;
+    } catch {
+      // absent or unreadable: a first sync
+    }
+    return new WalletBook(file, state ?? { v: 1, lastBlock: -1, hashes: {}, seen: [], transactions: [], balance: '0', pending: '0', updated: 0 });
+  }
+
+  /** True until the first sync has been saved: transfers found then are history, not news. */
+  get firstSync(): boolean {
+    return this.state.lastBlock < 0;
+  }
+
+  get lastBlock(): number { return this.state.lastBlock; }
+  get balance(): string { return this.state.balance; }
+  get pending(): string { return this.state.pending; }
+  get updated(): bigint { return BigInt(this.state.updated); }
+  get count(): number { return this.state.transactions.length; }
+
+  hashOf(block: number): string | undefined {
+    return this.state.hashes[String(block)];
+  }
+
+  /** Marks `block` (with its hash) as scanned. */
+  scanned(block: number, hash: string): void {
+    this.state.lastBlock = block;
+    this.state.hashes[String(block)] = hash;
+    for (const k of Object.keys(this.state.hashes)) if (Number(k) <= block - HASHES_KEPT) delete this.state.hashes[k];
+  }
+
+  /** A reorg (or a chain started over): everything from `block` on is forgotten and rescanned. */
+  rollback(block: number): void {
+    this.state.transactions = this.state.transactions.filter((t) => t.block >= 0 && t.block < block);
+    for (const k of Object.keys(this.state.hashes)) if (Number(k) >= block) delete this.state.hashes[k];
+    this.state.lastBlock = Math.min(this.state.lastBlock, block - 1);
+  }
+
+  /** Adds transactions; returns those never seen before (ids are remembered across reorgs). */
+  add(txs: WalletTransaction[]): WalletTransaction[] {
+    const seen = new Set(this.state.seen);
+    const known = new Set(this.state.transactions.map((t) => `${t.txid}:${t.asset}:${t.direction}`));
+    const fresh: WalletTransaction[] = [];
+    for (const t of txs) {
+      const key = `${t.txid}:${t.asset}:${t.direction}`;
+      if (!known.has(key)) {
+        this.state.transactions.push(t);
+        known.add(key);
+      }
+      if (!seen.has(key)) {
+        seen.add(key);
+        this.state.seen.push(key);
+        fresh.push(t);
+      }
+    }
+    if (this.state.transactions.length > MAX_TRANSACTIONS) this.state.transactions.splice(0, this.state.transactions.length - MAX_TRANSACTIONS);
+    if (this.state.seen.length > MAX_SEEN) this.state.seen.splice(0, this.state.seen.length - MAX_SEEN);
+    return fresh;
+  }
+
+  setBalance(balance: string, pending: string): boolean {
+    const changed = balance !== this.state.balance || pending !== this.state.pending;
+    this.state.balance = balance;
+    this.state.pending = pending;
+    this.state.updated = Date.now() * 1000;
+    return changed;
+  }
+
+  /** Newest first. */
+  page(offset: number, limit: number): WalletTransaction[] {
+    const all = [...this.state.transactions].sort((a, b) => (b.block === a.block ? b.time - a.time : (b.block < 0 ? Infinity : b.block) - (a.block < 0 ? Infinity : a.block)));
+    return all.slice(offset, offset + limit);
+  }
+
+  save(): Promise<void> {
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    return writeFileAtomic(this.file, JSON.stringify(this.state), { mode: 0o600 });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * One Ethereum backend (a JSON-RPC URL) shared by every wallet that watches through it: one
+ * timer, one eth_blockNumber per tick, and each block fetched once whatever the number of
+ * wallets (1 000 addresses on one node cost one block fetch per block, not 1 000).
+ */
+import { hexQuantity } from '../common/units.js';
+import { rpc, RpcInvalid } from './rpc.js';
+
+export interface EthTx { hash: string; from: string; to: string | null; value: bigint }
+export interface EthBlock { number: number; hash: string; timestamp: number; transactions: EthTx[] }
+
+/** How often the head is polled (a local node: a transfer shows within this plus a round trip). */
+export const POLL_MS = Number(process.env.PX_ACCOUNTS_WALLET_POLL_MS) || 10_000;
+const BLOCKS_KEPT = 256;
+
+export interface ChainWatcher {
+  /** Called once per tick with the head (or the error getting it); resolves when it has caught up. */
+  advance(head: number | Error): Promise<void>;
+}
+
+const chains = new Map<string, EthChain>();
+
+function parseBlock(raw: unknown, n: number): EthBlock {
+  const b = raw as { number?: unknown; hash?: unknown; timestamp?: unknown; transactions?: unknown };
+  if (!b || typeof b !== 'object') throw new RpcInvalid(`block ${n} is missing`);
+  if (typeof b.hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(b.hash)) throw new RpcInvalid(`block ${n} has no valid hash`);
+  if (!Array.isArray(b.transactions) || b.transactions.length > 100_000) throw new RpcInvalid(`block ${n} has no valid transaction list`);
+  const transactions = b.transactions.map((t: { hash?: unknown; from?: unknown; to?: unknown; value?: unknown }) => {
+    if (typeof t?.hash !== 'string' || typeof t.from !== 'string') throw new RpcInvalid(`block ${n} has a malformed transaction`);
+    return { hash: t.hash, from: t.from.toLowerCase(), to: typeof t.to === 'string' ? t.to.toLowerCase() : null, value: hexQuantity(t.value, `a transaction value in block ${n}`) };
+  });
+  return { number: n, hash: b.hash, timestamp: Number(hexQuantity(b.timestamp, `the time of block ${n}`)), transactions };
+}
+
+export class EthChain {
+  private readonly watchers = new Set<ChainWatcher>();
+  private readonly blocks = new Map<number, Promise<EthBlock>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** Block fetches that reached the backend (for the benchmark). */
+  fetched = 0;
+
+  private constructor(readonly url: string) {}
+
+  static of(url: string): EthChain {
+    let c = chains.get(url);
+    if (!c) chains.set(url, (c = new EthChain(url)));
+    return c;
+  }
+
+  add(w: ChainWatcher): void {
+    this.watchers.add(w);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), POLL_MS);
+      this.timer.unref();
+    }
+    void this.tick();
+  }
+
+  remove(w: ChainWatcher): void {
+    this.watchers.delete(w);
+    if (this.watchers.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      chains.delete(this.url);
+    }
+  }
+
+  /** One round: the head, then every watcher catches up. A round in progress is joined, not doubled. */
+  tick(): Promise<void> {
+    this.ticking ??= (async () => {
+      let head: number | Error;
+      try {
+        head = Number(hexQuantity(await rpc(this.url, 'eth_blockNumber', []), 'the block number'));
+      } catch (err) {
+        head = err as Error;
+      }
+      for (const w of [...this.watchers]) await w.advance(head).catch(() => undefined);
+    })().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  block(n: number): Promise<EthBlock> {
+    let b = this.blocks.get(n);
+    if (!b) {
+      this.fetched++;
+      b = rpc(this.url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, true]).then((raw) => parseBlock(raw, n));
+      this.blocks.set(n, b);
+      b.catch(() => this.blocks.delete(n));
+      for (const k of this.blocks.keys()) if (k < n - BLOCKS_KEPT || k > n + BLOCKS_KEPT) this.blocks.delete(k);
+    }
+    return b;
+  }
+
+  /** A block's hash now (not from the cache: a reorg replaces blocks). */
+  async freshHash(n: number): Promise<string> {
+    this.blocks.delete(n);
+    return (await this.block(n)).hash;
+  }
+
+  async balance(address: string, tag: 'latest' | 'pending'): Promise<bigint> {
+    return hexQuantity(await rpc(this.url, 'eth_getBalance', [address, tag]), 'the balance');
+  }
+}

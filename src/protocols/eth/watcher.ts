@@ -1,0 +1,157 @@
+/**
+ * A watched Ethereum address: scans each new block (through the shared EthChain) for transfers
+ * to and from it, keeps the balance, notices reorgs (the hash of the last block scanned changed:
+ * what came after the fork is forgotten and scanned again, never counted twice), and tells the
+ * user about money that arrived — never for what the first sync finds, never twice.
+ */
+import type { LiveContext, LiveSession } from '../plugin.js';
+import { formatUnits, parseUnits } from '../common/units.js';
+import { WalletBook, type WalletTransaction } from '../common/wallet-book.js';
+import { EthChain, type ChainWatcher } from './chain.js';
+import { RpcInvalid, RpcUnreachable } from './rpc.js';
+
+/** Blocks the first sync looks back for history (a JSON-RPC node has no index by address). */
+const BACKFILL = Number(process.env.PX_ACCOUNTS_ETH_BACKFILL ?? 128);
+/** Blocks scanned per tick at most, so a long catch-up does not hold the others. */
+const MAX_PER_TICK = 200;
+/** The balance is read again after this many blocks even if no transaction touched the address. */
+const BALANCE_EVERY = 20;
+const REORG_DEPTH = 64;
+
+const ETH = (wei: bigint) => formatUnits(wei, 18);
+type Typed = { t: string; v: unknown };
+
+export class EthWatcher implements LiveSession, ChainWatcher {
+  private readonly book: WalletBook;
+  private readonly chain: EthChain;
+  private readonly address: string;
+  private balanceBlock = -1;
+  private stopped = false;
+
+  constructor(private readonly ctx: LiveContext) {
+    this.address = ctx.username.toLowerCase();
+    this.book = WalletBook.load(ctx.stateFile);
+    this.chain = EthChain.of(String(ctx.settings.url));
+    this.chain.add(this);
+  }
+
+  property(name: string): unknown {
+    switch (name) {
+      case 'Currency': return 'ETH';
+      case 'Network': return String(this.ctx.settings.network);
+      case 'Address': return this.ctx.username;
+      case 'Balance': return this.book.balance;
+      case 'PendingBalance': return this.book.pending;
+      case 'LastUpdated': return this.book.updated;
+    }
+    throw new Error(`no wallet property ${name}`);
+  }
+
+  async call(method: string, args: unknown[]): Promise<unknown> {
+    if (method === 'Refresh') {
+      this.balanceBlock = -1;
+      await this.chain.tick();
+      return undefined;
+    }
+    if (method === 'GetTransactions') {
+      const [offset, limit] = args as [number, number];
+      const head = this.book.lastBlock;
+      return this.book.page(offset, Math.min(limit, 1000)).map((t): Record<string, Typed> => ({
+        txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
+        counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) },
+        confirmations: { t: 'u', v: t.block < 0 ? 0 : Math.max(0, head - t.block + 1) },
+      }));
+    }
+    throw new Error(`no wallet method ${method}`);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.chain.remove(this);
+  }
+
+  async advance(head: number | Error): Promise<void> {
+    if (this.stopped) return;
+    if (head instanceof Error) return this.failed(head);
+    try {
+      await this.catchUp(head);
+    } catch (err) {
+      this.failed(err as Error);
+    }
+  }
+
+  private async catchUp(head: number): Promise<void> {
+    const confirmations = Math.max(1, Number(this.ctx.settings.confirmations) || 1);
+    const confirmed = head - (confirmations - 1);
+    const initial = this.book.firstSync;
+    // After a reorg the balance is read again whatever the new blocks hold.
+    const reorged = initial ? false : await this.checkReorg(confirmed);
+    if (initial) this.book.rollback(Math.max(0, confirmed - BACKFILL + 1));
+    const fresh: WalletTransaction[] = [];
+    let touched = initial || reorged;
+    const last = Math.min(confirmed, this.book.lastBlock + MAX_PER_TICK);
+    for (let n = this.book.lastBlock + 1; n <= last; n++) {
+      const block = await this.chain.block(n);
+      const mine: WalletTransaction[] = [];
+      for (const tx of block.transactions) {
+        if (tx.to === this.address) mine.push({ txid: tx.hash, direction: 'in', amount: ETH(tx.value), asset: '', counterparty: tx.from, time: block.timestamp, block: n });
+        if (tx.from === this.address) mine.push({ txid: tx.hash, direction: 'out', amount: ETH(tx.value), asset: '', counterparty: tx.to ?? '', time: block.timestamp, block: n });
+      }
+      if (mine.length) touched = true;
+      fresh.push(...this.book.add(mine));
+      this.book.scanned(n, block.hash);
+    }
+    let changed = false;
+    if (touched || this.balanceBlock < 0 || head - this.balanceBlock >= BALANCE_EVERY) {
+      const [balance, pending] = await Promise.all([this.chain.balance(this.address, 'latest'), this.chain.balance(this.address, 'pending')]);
+      changed = this.book.setBalance(ETH(balance), ETH(pending));
+      this.balanceBlock = head;
+    }
+    await this.book.save();
+    if (this.stopped) return;
+    this.ctx.status('online', '');
+    if (changed) this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
+    const received = initial ? [] : fresh.filter((t) => t.direction === 'in');
+    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.amount, t.counterparty]);
+    if (received.length && String(this.ctx.settings.notify) !== 'false') this.tell(received);
+  }
+
+  /** The last block scanned is not on the chain any more: find the fork and forget what followed. True if it was not. */
+  private async checkReorg(confirmed: number): Promise<boolean> {
+    const last = this.book.lastBlock;
+    if (last > confirmed) {
+      this.book.rollback(confirmed + 1);
+      return true;
+    }
+    const stored = this.book.hashOf(last);
+    if (!stored || (await this.chain.freshHash(last)) === stored) return false;
+    let fork = Math.max(0, last - REORG_DEPTH);
+    for (let n = last - 1; n >= last - REORG_DEPTH && n >= 0; n--) {
+      const known = this.book.hashOf(n);
+      if (known && (await this.chain.freshHash(n)) === known) {
+        fork = n + 1;
+        break;
+      }
+    }
+    this.book.rollback(fork);
+    return true;
+  }
+
+  private tell(received: WalletTransaction[]): void {
+    const total = received.reduce((sum, t) => sum + parseUnits(t.amount, 18), 0n);
+    const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
+    if (received.length === 1) {
+      this.ctx.notify(`Received ${received[0]!.amount} ETH`, `From ${short(received[0]!.counterparty)} to ${short(this.ctx.username)}`);
+    } else {
+      this.ctx.notify(`Received ${received.length} transfers`, `${ETH(total)} ETH in total to ${short(this.ctx.username)}`);
+    }
+  }
+
+  private failed(err: Error): void {
+    if (this.stopped) return;
+    if (err instanceof RpcInvalid) this.ctx.status('error', `the Ethereum backend answered nonsense: ${err.message}`);
+    else if (err instanceof RpcUnreachable) this.ctx.status('offline', `the Ethereum backend ${new URL(String(this.ctx.settings.url)).host} ${err.message}`);
+    else this.ctx.status('error', `watching the wallet failed: ${err.message.slice(0, 200)}`);
+  }
+}
+

@@ -1,0 +1,47 @@
+// A desktop notification server of the test's own on the private bus: it owns
+// org.freedesktop.Notifications and records every Notify call.
+import dbus from 'dbus-next';
+
+const { Message, MessageType } = dbus;
+
+export interface Notification { appName: string; summary: string; body: string; actions: string[]; hints: Record<string, unknown> }
+
+export interface NotificationServer {
+  readonly received: Notification[];
+  waitFor(count: number, timeoutMs?: number): Promise<Notification[]>;
+  stop(): void;
+}
+
+export async function startNotificationServer(address: string): Promise<NotificationServer> {
+  const bus = dbus.sessionBus({ busAddress: address });
+  const received: Notification[] = [];
+  let next = 0;
+  bus.addMethodHandler((msg: InstanceType<typeof Message>) => {
+    if (msg.interface !== 'org.freedesktop.Notifications') return false;
+    if (msg.member === 'Notify') {
+      const [appName, , , summary, body, actions, hints] = msg.body as [string, number, string, string, string, string[], Record<string, { value: unknown }>];
+      received.push({ appName, summary, body, actions, hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])) });
+      bus.send(Message.newMethodReturn(msg, 'u', [++next]));
+      return true;
+    }
+    if (msg.member === 'GetCapabilities') {
+      bus.send(Message.newMethodReturn(msg, 'as', [['body', 'actions']]));
+      return true;
+    }
+    return false;
+  });
+  await bus.requestName('org.freedesktop.Notifications', 0x4);
+  void MessageType;
+  return {
+    received,
+    async waitFor(count, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`${received.length} notifications, expected ${count}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return received;
+    },
+    stop: () => bus.disconnect(),
+  };
+}

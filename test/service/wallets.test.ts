@@ -1,0 +1,243 @@
+/**
+ * Watch-only Ethereum wallets through the bus, against a real node (anvil) the tests send money
+ * on: addresses checked (EIP-55, private keys refused and never kept), the first sync quiet,
+ * transfers seen with no call (TransferReceived, Balance, one desktop notification per batch),
+ * exact amounts, nothing told twice across a restart, a reorg corrected, a node that goes away
+ * offline and back online, and hostile backends typed, never crashing or blocking the bus.
+ */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toChecksumAddress } from '@ethereumjs/util';
+import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, s, type V } from '../harness/client.js';
+import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
+import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
+import { cli, spawnCli } from '../cli/helpers.js';
+import { readTree, sleep, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+
+const WALLET = 'org.pantherx.Accounts.Wallet';
+const ETH_IFACE = 'org.pantherx.Accounts.Eth';
+const ERR = 'org.pantherx.Accounts.Error.';
+const WEI = 10n ** 18n;
+const newAddress = () => toChecksumAddress(`0x${randomBytes(20).toString('hex')}`);
+
+describe('Ethereum wallets over the bus (anvil)', function () {
+  this.timeout(30_000);
+  let anvil: Anvil;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+  let notes: NotificationServer;
+
+  const env = { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500' };
+  before(async function () {
+    this.timeout(60_000);
+    anvil = await startAnvil();
+    session = await startSession();
+    notes = await startNotificationServer(session.address);
+    service = await startService(session, [], env);
+    client = await TestClient.connect(session.address);
+  });
+  after(async function () {
+    this.timeout(30_000);
+    client?.disconnect();
+    notes?.stop();
+    await service?.stop();
+    await session?.stop();
+    await anvil?.stop();
+  });
+
+  const addWallet = async (address: string, url = anvil.url) =>
+    (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', address, {}, { 'eth.network': s('local'), 'eth.url': s(url) }]))[0] as string;
+  const balance = (path: string) => client.get(path, WALLET, 'Balance');
+  const transactions = async (path: string) => ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>)
+    .map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])));
+
+  it('addresses: EIP-55 checked, one case accepted and stored checksummed, a wrong checksum, a private key or a seed phrase refused and never kept', async () => {
+    // The EIP-55 test vectors.
+    for (const a of ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359', '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB', '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb']) {
+      const path = await addWallet(a.toLowerCase());
+      assert.equal(await client.get(path, ACCOUNT, 'Username'), a);
+      assert.equal(await client.get(path, WALLET, 'Address'), a);
+      assert.equal(await client.get(path, WALLET, 'Currency'), 'ETH');
+      assert.equal(await client.get(path, ETH_IFACE, 'Network'), 'local');
+      await client.call(path, ACCOUNT, 'Remove');
+    }
+    const wrong = await errorOf(addWallet('0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAEd'));
+    assert.equal(wrong.type, ERR + 'InvalidArgument');
+    assert.match(wrong.text, /EIP-55 checksum/);
+    const key = randomBytes(32).toString('hex');
+    const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident';
+    for (const secret of [key, `0x${key}`, phrase]) {
+      const err = await errorOf(addWallet(secret));
+      assert.equal(err.type, ERR + 'InvalidArgument');
+      assert.match(err.text, /private key|seed phrase/);
+      assert.ok(!err.text.includes(key) && !err.text.includes('abandon'), 'the error quotes the secret');
+    }
+    await sleep(200);
+    const everything = readTree(session.dir) + service.log();
+    assert.ok(!everything.includes(key) && !everything.includes(phrase), 'a private key or seed phrase was kept');
+    assert.equal((await errorOf(addWallet('0x1234'))).type, ERR + 'InvalidArgument');
+  });
+
+  let path = '';
+  let address = '';
+
+  it('the first sync finds earlier transfers as history and tells nobody; a new transfer shows with no call: Balance, TransferReceived, one notification', async () => {
+    address = newAddress();
+    await anvil.send(address, WEI);
+    const mark = client.signals.length;
+    path = await addWallet(address);
+    await waitFor('first sync', async () => (await balance(path)) === '1' && (await client.get(path, ACCOUNT, 'Status')) === 'online', 10_000);
+    const history = await transactions(path);
+    assert.equal(history.length, 1);
+    assert.equal(history[0]!.direction, 'in');
+    assert.equal(history[0]!.amount, '1');
+    assert.equal(history[0]!.counterparty, anvil.accounts[0]);
+    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
+    await sleep(1000);
+    assert.equal(client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length, 0, 'the first sync is quiet');
+    assert.equal(notes.received.length, 0);
+
+    const txid = await anvil.send(address, 15n * WEI / 10n);
+    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+    assert.deepEqual(sig.body, [txid, '1.5', anvil.accounts[0]]);
+    assert.equal(await balance(path), '2.5');
+    const [n] = await notes.waitFor(1);
+    assert.equal(n!.appName, 'Online Accounts');
+    assert.equal(n!.summary, 'Received 1.5 ETH');
+    assert.ok(n!.actions.includes('default'));
+    assert.equal(n!.hints['desktop-entry'], 'px-accounts-ui');
+    const changed = client.signals.slice(mark).find((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET);
+    assert.ok(changed, 'Balance changes are announced');
+  });
+
+  it('several transfers in one block: a TransferReceived each, one notification; exact amounts to the wei', async () => {
+    const before = notes.received.length;
+    const mark = client.signals.length;
+    await anvil.rpc('evm_setAutomine', [false]);
+    try {
+      await anvil.send(address, WEI / 10n, 1);
+      await anvil.send(address, 2n * WEI / 10n, 2);
+      await anvil.send(address, 1n, 3);
+      await anvil.rpc('evm_mine');
+    } finally {
+      await anvil.rpc('evm_setAutomine', [true]);
+    }
+    await waitFor('three transfers', async () => client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length === 3, 10_000);
+    const all = await notes.waitFor(before + 1);
+    await sleep(800);
+    assert.equal(notes.received.length, before + 1, 'one notification for the batch');
+    assert.equal(all[before]!.summary, 'Received 3 transfers');
+    assert.match(all[before]!.body, /^0\.300000000000000001 ETH in total/);
+    assert.equal(await balance(path), '2.800000000000000001');
+  });
+
+  it('the command line: add with -network and -url, show with the balance, transactions, watch prints transfers', async function () {
+    this.timeout(30_000);
+    const other = newAddress();
+    const added = await cli(session.env, ['add', '-protocol', 'eth', '-account', other.toLowerCase(), '-network', 'local', '-url', anvil.url, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.stderr, '', 'no note about a missing password for a wallet');
+    const created = JSON.parse(added.stdout) as { id: string; username: string; wallet: { currency: string } };
+    assert.equal(created.username, other);
+    assert.equal(created.wallet.currency, 'ETH');
+    const watcher = spawnCli(session.env, ['watch', created.id, '--json']);
+    await watcher.line(/(watching)/);
+    const txid = await anvil.send(other, 3n * WEI);
+    const line = await watcher.line(/^(\{"event":"transfer".*)$/m);
+    assert.deepEqual(JSON.parse(line), { event: 'transfer', id: created.id, txid, amount: '3', currency: 'ETH', counterparty: anvil.accounts[0] });
+    watcher.child.kill('SIGINT');
+    await watcher.done;
+    const shown = await cli(session.env, ['show', created.id]);
+    assert.match(shown.stdout, /^Balance:\s+3 ETH$/m);
+    const listed = await cli(session.env, ['transactions', created.id, '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as Array<{ txid: string; amount: string; direction: string }>).map((t) => [t.txid, t.amount, t.direction]), [[txid, '3', 'in']]);
+    const table = await cli(session.env, ['transactions', created.id]);
+    assert.match(table.stdout, /^TIME +DIRECTION +AMOUNT/);
+    assert.match(table.stdout, /in +3 ETH/);
+    assert.equal((await cli(session.env, ['remove', created.id])).code, 0);
+  });
+
+  it('GetTransactions pages newest first; a restart keeps the history and tells nobody again', async function () {
+    this.timeout(40_000);
+    const all = await transactions(path);
+    assert.equal(all.length, 5);
+    const [page] = await client.call(path, WALLET, 'GetTransactions', 'uu', [1, 2]);
+    assert.deepEqual((page as Array<Record<string, V>>).map((t) => t.txid!.value), all.slice(1, 3).map((t) => t.txid));
+    assert.ok((all[0]!.confirmations as number) >= 1);
+    const notified = notes.received.length;
+    await service.stop();
+    service = await startService(session, [], env);
+    await waitFor('balance after restart', async () => (await balance(path).catch(() => '')) === '2.800000000000000001', 10_000);
+    await sleep(1500);
+    assert.equal(notes.received.length, notified, 'nothing told twice');
+    assert.equal((await transactions(path)).length, 5);
+  });
+
+  it('a reorg that drops a transfer is corrected, not double-counted', async () => {
+    const snapshot = await anvil.rpc('evm_snapshot');
+    const mark = client.signals.length;
+    const txid = await anvil.send(address, 7n * WEI);
+    await client.waitSignal((x) => x.member === 'TransferReceived' && x.body[0] === txid, 10_000, mark);
+    assert.equal(await balance(path), '9.800000000000000001');
+    await anvil.rpc('evm_revert', [snapshot]);
+    await anvil.rpc('evm_mine');
+    await anvil.rpc('evm_mine');
+    await waitFor('reorg corrected', async () => (await balance(path)) === '2.800000000000000001', 10_000);
+    await waitFor('transfer forgotten', async () => !(await transactions(path)).some((t) => t.txid === txid), 5000);
+  });
+
+  it('a node that goes away: offline, the data kept; back: online', async function () {
+    this.timeout(40_000);
+    await anvil.stop();
+    await waitFor('offline', async () => (await client.get(path, ACCOUNT, 'Status')) === 'offline', 10_000);
+    assert.match(String(await client.get(path, ACCOUNT, 'StatusMessage')), /cannot be reached|no answer/);
+    assert.equal(await balance(path), '2.800000000000000001', 'the last balance stays');
+    await anvil.start();
+    await waitFor('online', async () => (await client.get(path, ACCOUNT, 'Status')) === 'online', 10_000);
+    // a new chain: the address has nothing on it
+    await waitFor('new chain', async () => (await balance(path)) === '0', 10_000);
+    await client.call(path, ACCOUNT, 'Remove');
+  });
+
+  it('hostile backends (not JSON, huge, 10^80 or negative balances, silence) give a typed status; the bus stays responsive', async function () {
+    this.timeout(60_000);
+    let mode = 'garbage';
+    const hostile = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const { id, method } = JSON.parse(body) as { id: number; method: string };
+        const answer = (result: unknown) => res.end(JSON.stringify({ jsonrpc: '2.0', id, result }));
+        if (mode === 'silent') return; // never answers
+        if (method === 'eth_blockNumber') return answer('0x10');
+        if (mode === 'garbage') return res.end('<html>not json');
+        if (mode === 'huge') return res.end(`{"jsonrpc":"2.0","id":${id},"result":"${'0'.repeat(9 * 1024 * 1024)}"}`);
+        if (method === 'eth_getBlockByNumber') return answer({ hash: `0x${'ab'.repeat(32)}`, timestamp: '0x1', transactions: [] });
+        if (mode === 'e80') return answer(`0x${(10n ** 80n).toString(16)}`);
+        if (mode === 'negative') return answer('-0x1');
+        return answer('0x0');
+      });
+    });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
+    try {
+      const p = await addWallet(newAddress(), url);
+      for (const [m, status] of [['garbage', 'error'], ['huge', 'error'], ['e80', 'error'], ['negative', 'error'], ['silent', 'offline'], ['fine', 'online']] as const) {
+        mode = m;
+        await waitFor(`${m} → ${status}`, async () => (await client.get(p, ACCOUNT, 'Status')) === status, 15_000);
+        const t = performance.now();
+        await client.get(p, WALLET, 'Balance');
+        assert.ok(performance.now() - t < 1000, 'the bus stays responsive');
+      }
+      assert.equal(await balance(p), '0');
+      await client.call(p, ACCOUNT, 'Remove');
+    } finally {
+      hostile.closeAllConnections();
+      await new Promise((r) => hostile.close(r));
+    }
+  });
+});
