@@ -35,6 +35,8 @@ function parseBlock(raw: unknown, n: number): EthBlock {
 export class EthChain {
   private readonly watchers = new Set<ChainWatcher>();
   private readonly blocks = new Map<number, Promise<EthBlock>>();
+  /** Blocks fetched again this tick (reorg checks): every wallet asks, the node is asked once. */
+  private readonly rechecked = new Map<number, Promise<string>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   /** Block fetches that reached the backend (for the benchmark). */
@@ -69,6 +71,7 @@ export class EthChain {
   /** One round: the head, then every watcher catches up. A round in progress is joined, not doubled. */
   tick(): Promise<void> {
     this.ticking ??= (async () => {
+      this.rechecked.clear();
       let head: number | Error;
       try {
         head = Number(hexQuantity(await rpc(this.url, 'eth_blockNumber', []), 'the block number'));
@@ -92,10 +95,16 @@ export class EthChain {
     return b;
   }
 
-  /** A block's hash now (not from the cache: a reorg replaces blocks). */
-  async freshHash(n: number): Promise<string> {
-    this.blocks.delete(n);
-    return (await this.block(n)).hash;
+  /** A block's hash now (fetched again once per tick: a reorg replaces blocks). */
+  freshHash(n: number): Promise<string> {
+    let h = this.rechecked.get(n);
+    if (!h) {
+      this.blocks.delete(n);
+      h = this.block(n).then((b) => b.hash);
+      this.rechecked.set(n, h);
+      h.catch(() => this.rechecked.delete(n));
+    }
+    return h;
   }
 
   async balance(address: string, tag: 'latest' | 'pending'): Promise<bigint> {

@@ -16,6 +16,8 @@ const BACKFILL = Number(process.env.PX_ACCOUNTS_ETH_BACKFILL ?? 128);
 const MAX_PER_TICK = 200;
 /** The balance is read again after this many blocks even if no transaction touched the address. */
 const BALANCE_EVERY = 20;
+/** The state file is written when something changed, else after this many blocks (a crash rescans them). */
+const SAVE_EVERY = 100;
 const REORG_DEPTH = 64;
 
 const ETH = (wei: bigint) => formatUnits(wei, 18);
@@ -26,10 +28,14 @@ export class EthWatcher implements LiveSession, ChainWatcher {
   private readonly chain: EthChain;
   private readonly address: string;
   private balanceBlock = -1;
+  private savedBlock = -1;
+  /** Spreads the periodic balance reads of many wallets over the blocks. */
+  private readonly phase: number;
   private stopped = false;
 
   constructor(private readonly ctx: LiveContext) {
     this.address = ctx.username.toLowerCase();
+    this.phase = parseInt(this.address.slice(-4), 16) % BALANCE_EVERY;
     this.book = WalletBook.load(ctx.stateFile);
     this.chain = EthChain.of(String(ctx.settings.url));
     this.chain.add(this);
@@ -102,12 +108,16 @@ export class EthWatcher implements LiveSession, ChainWatcher {
       this.book.scanned(n, block.hash);
     }
     let changed = false;
-    if (touched || this.balanceBlock < 0 || head - this.balanceBlock >= BALANCE_EVERY) {
+    if (touched || this.balanceBlock < 0 || (head - this.balanceBlock >= BALANCE_EVERY && head % BALANCE_EVERY === this.phase) || head - this.balanceBlock >= 2 * BALANCE_EVERY) {
       const [balance, pending] = await Promise.all([this.chain.balance(this.address, 'latest'), this.chain.balance(this.address, 'pending')]);
       changed = this.book.setBalance(ETH(balance), ETH(pending));
       this.balanceBlock = head;
     }
-    await this.book.save();
+    // Seen transfers are written before anyone is told (never twice); quiet blocks only now and then.
+    if (touched || changed || this.book.lastBlock - this.savedBlock >= SAVE_EVERY) {
+      await this.book.save();
+      this.savedBlock = this.book.lastBlock;
+    }
     if (this.stopped) return;
     this.ctx.status('online', '');
     if (changed) this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
