@@ -17,12 +17,14 @@ compare_args=()
 verify_args=()
 run_verify=1
 run_oauth2=1
+run_wallets=1
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help)
       node dist/bench/compare.js --help
       echo "  --skip verify        (scripts/bench.sh) leave out the parallel-verification benchmark"
       echo "  --skip oauth2        (scripts/bench.sh) leave out the OAuth2 access-token benchmark"
+      echo "  --skip wallets       (scripts/bench.sh) leave out the watch-only wallet benchmark"
       exit 0 ;;
     --quick) compare_args+=("$1"); verify_args+=("$1") ;;
     --skip)
@@ -30,14 +32,16 @@ while [ $# -gt 0 ]; do
       list=",$2,"
       if [[ "$list" == *,verify,* ]]; then run_verify=0; fi
       if [[ "$list" == *,oauth2,* ]]; then run_oauth2=0; fi
-      rest=$(echo "$2" | tr ',' '\n' | grep -vx 'verify\|oauth2' | paste -sd, - || true)
+      if [[ "$list" == *,wallets,* ]]; then run_wallets=0; fi
+      rest=$(echo "$2" | tr ',' '\n' | grep -vx 'verify\|oauth2\|wallets' | paste -sd, - || true)
       [ -n "$rest" ] && compare_args+=(--skip "$rest")
       shift ;;
     --skip=*)
       list=",${1#--skip=},"
       if [[ "$list" == *,verify,* ]]; then run_verify=0; fi
       if [[ "$list" == *,oauth2,* ]]; then run_oauth2=0; fi
-      rest=$(echo "${1#--skip=}" | tr ',' '\n' | grep -vx 'verify\|oauth2' | paste -sd, - || true)
+      if [[ "$list" == *,wallets,* ]]; then run_wallets=0; fi
+      rest=$(echo "${1#--skip=}" | tr ',' '\n' | grep -vx 'verify\|oauth2\|wallets' | paste -sd, - || true)
       [ -n "$rest" ] && compare_args+=(--skip "$rest") ;;
     *) compare_args+=("$1") ;;
   esac
@@ -52,4 +56,8 @@ fi
 if [ "$run_oauth2" = 1 ]; then
   echo
   node dist/bench/oauth2.js "${verify_args[@]}"
+fi
+if [ "$run_wallets" = 1 ]; then
+  echo
+  node dist/bench/wallets.js "${verify_args[@]}"
 fi
