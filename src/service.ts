@@ -124,7 +124,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access, { signIns, requests })]);
   secrets.onAvailability = () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
   const live = new LiveSessions({
-    changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props),
+    changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props.length ? props : [...requireSpec(contract, iface).properties.keys()]),
     emit: (id, iface, signal, args) => server.emitSignal(accountPath(id), iface, signal, args),
     status: (id, status, message) => {
       try {

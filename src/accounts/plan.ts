@@ -33,10 +33,18 @@ function checkOverridesEnabled(options: ParsedOptions, protocols: string[]): voi
 
 const label = (p: string) => (key: string) => `option ${p}.${key}`;
 
-/** Each live protocol exports its own interface (Wallet): an account has at most one. */
-function checkLive(protocols: string[]): void {
-  const live = protocols.filter((p) => requireProtocol(p, 'protocols').live);
-  if (live.length > 1) throw new AccountsError('UnsupportedProtocol', `an account watches one wallet: ${live.join(' and ')} need an account each`);
+/**
+ * A protocol with identifiers of its own (a wallet: the address) is an account of its own: its
+ * identifier must be checked as one, so it is never enabled next to another account's
+ * (an e-mail address is no wallet, and a seed phrase must not slip in as a user name).
+ */
+function checkOwnIdentifiers(provider: string, protocols: string[]): void {
+  for (const p of protocols) {
+    const plugin = requireProtocol(p, 'protocols');
+    if ((plugin.identifier || plugin.live) && (p !== provider || protocols.length > 1)) {
+      throw new AccountsError('UnsupportedProtocol', `${plugin.title} is an account of its own: add it with the protocol ${p} alone (px-accounts add -protocol ${p} -account …)`);
+    }
+  }
 }
 
 export function planNewAccount(provider: Provider, identifier: string, options: ParsedOptions): NewAccount {
@@ -45,7 +53,7 @@ export function planNewAccount(provider: Provider, identifier: string, options: 
   const protocols = options.protocols ?? [...provider.protocols];
   checkSupported(provider, protocols);
   checkOverridesEnabled(options, protocols);
-  checkLive(protocols);
+  checkOwnIdentifiers(provider.id, protocols);
   const settings: Record<string, Settings> = {};
   for (const p of protocols) {
     const defaults = provider.servers[p] ? substitute(provider.servers[p], username) : {};
@@ -58,7 +66,7 @@ export function planUpdate(current: AccountConfig, provider: Provider, options: 
   if (options.verify !== undefined) throw invalidArgument('option verify is not accepted by Update');
   const protocols = options.protocols ?? current.protocols;
   if (options.protocols) checkSupported(provider, protocols.filter((p) => !current.protocols.includes(p)));
-  checkLive(protocols);
+  checkOwnIdentifiers(current.provider, protocols);
   checkOverridesEnabled(options, protocols);
   const settings: Record<string, Settings> = {};
   for (const p of protocols) {

@@ -12,6 +12,7 @@ import type { LiveSession } from '../protocols/plugin.js';
 import { findProtocol } from '../protocols/registry.js';
 
 export interface LiveEvents {
+  /** Properties of the live interface changed; none named: all of them. */
   changed(account: string, iface: string, properties: string[]): void;
   emit(account: string, iface: string, signal: string, args: unknown[]): void;
   status(account: string, status: 'online' | 'offline' | 'error', message: string): void;
@@ -43,7 +44,10 @@ export class LiveSessions {
     const { config } = state;
     for (const [k, r] of this.running) {
       const [id, protocol] = k.split('\n') as [string, string];
-      if (id === config.id && !config.protocols.includes(protocol)) this.end(k, r);
+      if (id === config.id && !config.protocols.includes(protocol)) {
+        this.end(k, r);
+        this.forget(id, protocol); // enabled again later, it starts afresh
+      }
     }
     for (const protocol of config.protocols) {
       const plugin = findProtocol(protocol);
@@ -65,6 +69,8 @@ export class LiveSessions {
         notify: (summary, body) => !r.stopped && this.events.notify(id, summary, body),
         });
         this.running.set(k, r);
+        // A replaced session (new settings) serves other values under the same interface.
+        if (current) this.events.changed(id, iface, []);
       } catch (err) {
         log.error(`${protocol} of account ${id} could not start: ${(err as Error).message}`);
       }
@@ -82,7 +88,15 @@ export class LiveSessions {
     for (const [k, r] of this.running) {
       if (!k.startsWith(`${id}\n`)) continue;
       this.end(k, r);
-      rmSync(this.stateFile(id, k.slice(id.length + 1)), { force: true });
+      this.forget(id, k.slice(id.length + 1));
+    }
+  }
+
+  private forget(id: string, protocol: string): void {
+    try {
+      rmSync(this.stateFile(id, protocol), { force: true });
+    } catch (err) {
+      log.warning(`the state of ${protocol} of account ${id} was not deleted: ${(err as Error).message}`);
     }
   }
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toChecksumAddress } from '@ethereumjs/util';
-import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, s, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, TestClient, Variant, errorOf, s, type V } from '../harness/client.js';
 import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
 import { cli, spawnCli } from '../cli/helpers.js';
@@ -30,7 +30,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   let client: TestClient;
   let notes: NotificationServer;
 
-  const env = { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500' };
+  const env = { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500', PX_ACCOUNTS_ETH_BACKFILL: '5' };
   before(async function () {
     this.timeout(60_000);
     anvil = await startAnvil();
@@ -79,6 +79,35 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     const everything = readTree(session.dir) + service.log();
     assert.ok(!everything.includes(key) && !everything.includes(phrase), 'a private key or seed phrase was kept');
     assert.equal((await errorOf(addWallet('0x1234'))).type, ERR + 'InvalidArgument');
+  });
+
+  it('a wallet is an account of its own: not next to other protocols, not added to another account', async () => {
+    const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident';
+    for (const [identifier, protocols] of [[newAddress(), ['eth', 'imap']], [phrase, ['imap', 'eth']]] as const) {
+      const err = await errorOf(client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [protocols[0], identifier, {}, {
+        protocols: new Variant('as', [...protocols]), 'imap.host': s('127.0.0.1'), 'eth.network': s('local'), 'eth.url': s(anvil.url),
+      }]));
+      assert.equal(err.type, ERR + 'UnsupportedProtocol', err.text);
+      assert.ok(!err.text.includes('abandon'));
+    }
+    const mail = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['imap', 'someone@example.org', {}, { 'imap.host': s('127.0.0.1') }]))[0] as string;
+    const err = await errorOf(client.call(mail, ACCOUNT, 'Update', 'a{sv}', [{ protocols: new Variant('as', ['imap', 'eth']), 'eth.network': s('local'), 'eth.url': s(anvil.url) }]));
+    assert.equal(err.type, ERR + 'UnsupportedProtocol');
+    await client.call(mail, ACCOUNT, 'Remove');
+  });
+
+  it('the first sync looks back a few blocks only, and a backend on another chain than the account names is an error', async () => {
+    const old = newAddress();
+    await anvil.send(old, WEI); // then 10 more blocks: older than the backfill (5 here)
+    for (let i = 0; i < 10; i++) await anvil.rpc('evm_mine');
+    const p = await addWallet(old);
+    await waitFor('first sync', async () => (await balance(p)) === '1' && (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+    assert.deepEqual(await transactions(p), [], 'the old transfer is older than the backfill');
+    await client.call(p, ACCOUNT, 'Remove');
+    const wrong = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', newAddress(), {}, { 'eth.network': s('sepolia'), 'eth.url': s(anvil.url) }]))[0] as string;
+    await waitFor('chain mismatch', async () => (await client.get(wrong, ACCOUNT, 'Status')) === 'error', 10_000);
+    assert.match(String(await client.get(wrong, ACCOUNT, 'StatusMessage')), /chain 31337, not sepolia/);
+    await client.call(wrong, ACCOUNT, 'Remove');
   });
 
   let path = '';

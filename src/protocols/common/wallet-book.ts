@@ -24,6 +24,8 @@ export interface WalletTransaction {
 
 interface State {
   v: 1;
+  /** What the state belongs to (the address and the chain): anything else starts afresh. */
+  owner: string;
   /** The last block scanned, and the hashes of the latest ones (reorg detection). */
   lastBlock: number;
   hashes: Record<string, string>;
@@ -42,15 +44,26 @@ const HASHES_KEPT = 64;
 export class WalletBook {
   private constructor(private readonly file: string, private state: State) {}
 
-  static load(file: string): WalletBook {
+  /** `owner` names what the state is of (address and chain): a file of another starts afresh. */
+  static load(file: string, owner: string): WalletBook {
     let state: State | undefined;
     try {
       const s = JSON.parse(readFileSync(file, 'utf8')) as State;
-      if (s?.v === 1 && Array.isArray(s.transactions) && Array.isArray(s.seen)) state = s;
+      if (s?.v === 1 && s.owner === owner && Array.isArray(s.transactions) && Array.isArray(s.seen) && typeof s.hashes === 'object' && s.hashes !== null
+        && Number.isSafeInteger(s.lastBlock)) state = s;
     } catch {
       // absent or unreadable: a first sync
     }
-    return new WalletBook(file, state ?? { v: 1, lastBlock: -1, hashes: {}, seen: [], transactions: [], balance: '0', pending: '0', updated: 0 });
+    return new WalletBook(file, state ?? { v: 1, owner, lastBlock: -1, hashes: {}, seen: [], transactions: [], balance: '0', pending: '0', updated: 0 });
+  }
+
+  /**
+   * A first sync (or a watch that was away for too long): scanning starts at `block`; what was
+   * scanned is forgotten (the seen ids stay, so nothing is told twice).
+   */
+  startAt(block: number): void {
+    this.state.hashes = {};
+    this.state.lastBlock = Math.max(-1, block - 1);
   }
 
   /** True until the first sync has been saved: transfers found then are history, not news. */
@@ -84,6 +97,7 @@ export class WalletBook {
 
   /** Adds transactions; returns those never seen before (ids are remembered across reorgs). */
   add(txs: WalletTransaction[]): WalletTransaction[] {
+    if (txs.length === 0) return [];
     const seen = new Set(this.state.seen);
     const known = new Set(this.state.transactions.map((t) => `${t.txid}:${t.asset}:${t.direction}`));
     const fresh: WalletTransaction[] = [];

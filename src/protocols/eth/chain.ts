@@ -4,7 +4,7 @@
  * wallets (1 000 addresses on one node cost one block fetch per block, not 1 000).
  */
 import { hexQuantity } from '../common/units.js';
-import { rpc, RpcInvalid } from './rpc.js';
+import { NotYet, rpc, RpcInvalid } from './rpc.js';
 
 export interface EthTx { hash: string; from: string; to: string | null; value: bigint }
 export interface EthBlock { number: number; hash: string; timestamp: number; transactions: EthTx[] }
@@ -20,17 +20,34 @@ export interface ChainWatcher {
 
 const chains = new Map<string, EthChain>();
 
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** A quantity that must fit a JavaScript number exactly (block numbers, times). */
+export function safeNumber(value: unknown, what: string): number {
+  const n = hexQuantity(value, what);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new RpcInvalid(`${what} is out of range`);
+  return Number(n);
+}
+
 function parseBlock(raw: unknown, n: number): EthBlock {
+  if (raw === null) throw new NotYet(`block ${n} is not there yet`);
   const b = raw as { number?: unknown; hash?: unknown; timestamp?: unknown; transactions?: unknown };
   if (!b || typeof b !== 'object') throw new RpcInvalid(`block ${n} is missing`);
-  if (typeof b.hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(b.hash)) throw new RpcInvalid(`block ${n} has no valid hash`);
+  if (typeof b.hash !== 'string' || !HASH.test(b.hash)) throw new RpcInvalid(`block ${n} has no valid hash`);
+  if (b.number !== undefined && safeNumber(b.number, `the number of block ${n}`) !== n) throw new RpcInvalid(`the node answered another block for ${n}`);
   if (!Array.isArray(b.transactions) || b.transactions.length > 100_000) throw new RpcInvalid(`block ${n} has no valid transaction list`);
   const transactions = b.transactions.map((t: { hash?: unknown; from?: unknown; to?: unknown; value?: unknown }) => {
-    if (typeof t?.hash !== 'string' || typeof t.from !== 'string') throw new RpcInvalid(`block ${n} has a malformed transaction`);
-    return { hash: t.hash, from: t.from.toLowerCase(), to: typeof t.to === 'string' ? t.to.toLowerCase() : null, value: hexQuantity(t.value, `a transaction value in block ${n}`) };
+    if (typeof t?.hash !== 'string' || !HASH.test(t.hash) || typeof t.from !== 'string' || !ADDRESS.test(t.from) || (t.to != null && (typeof t.to !== 'string' || !ADDRESS.test(t.to)))) {
+      throw new RpcInvalid(`block ${n} has a malformed transaction`);
+    }
+    return { hash: t.hash.toLowerCase(), from: t.from.toLowerCase(), to: typeof t.to === 'string' ? t.to.toLowerCase() : null, value: hexQuantity(t.value, `a transaction value in block ${n}`) };
   });
-  return { number: n, hash: b.hash, timestamp: Number(hexQuantity(b.timestamp, `the time of block ${n}`)), transactions };
+  return { number: n, hash: b.hash.toLowerCase(), timestamp: safeNumber(b.timestamp, `the time of block ${n}`), transactions };
 }
+
+/** Wallets advanced at once in a tick: a slow one does not hold all the others. */
+const CONCURRENCY = 16;
 
 export class EthChain {
   private readonly watchers = new Set<ChainWatcher>();
@@ -41,6 +58,8 @@ export class EthChain {
   private ticking: Promise<void> | undefined;
   /** Block fetches that reached the backend (for the benchmark). */
   fetched = 0;
+  /** eth_chainId, asked once (a node does not change chains; a restarted one is a new EthChain only if its URL changes). */
+  chainId: bigint | undefined;
 
   private constructor(readonly url: string) {}
 
@@ -74,11 +93,15 @@ export class EthChain {
       this.rechecked.clear();
       let head: number | Error;
       try {
-        head = Number(hexQuantity(await rpc(this.url, 'eth_blockNumber', []), 'the block number'));
+        this.chainId ??= hexQuantity(await rpc(this.url, 'eth_chainId', []), 'the chain id');
+        head = safeNumber(await rpc(this.url, 'eth_blockNumber', []), 'the block number');
       } catch (err) {
         head = err as Error;
       }
-      for (const w of [...this.watchers]) await w.advance(head).catch(() => undefined);
+      const all = [...this.watchers];
+      for (let i = 0; i < all.length; i += CONCURRENCY) {
+        await Promise.all(all.slice(i, i + CONCURRENCY).map((w) => w.advance(head).catch(() => undefined)));
+      }
     })().finally(() => (this.ticking = undefined));
     return this.ticking;
   }
@@ -89,7 +112,9 @@ export class EthChain {
       this.fetched++;
       b = rpc(this.url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, true]).then((raw) => parseBlock(raw, n));
       this.blocks.set(n, b);
-      b.catch(() => this.blocks.delete(n));
+      b.catch(() => {
+        if (this.blocks.get(n) === b) this.blocks.delete(n);
+      });
       for (const k of this.blocks.keys()) if (k < n - BLOCKS_KEPT || k > n + BLOCKS_KEPT) this.blocks.delete(k);
     }
     return b;

@@ -8,15 +8,8 @@ import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
 import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
 import { checkEthAddress } from './address.js';
 import { EthWatcher } from './watcher.js';
+import { PUBLIC_RPC } from './networks.js';
 
-/** Public endpoints used when the account names none (no key needed). */
-export const PUBLIC_RPC: Record<string, string> = {
-  mainnet: 'https://ethereum-rpc.publicnode.com/',
-  sepolia: 'https://ethereum-sepolia-rpc.publicnode.com/',
-  holesky: 'https://ethereum-holesky-rpc.publicnode.com/',
-};
-/** eth_chainId of each named network; `local` is whatever the node is. */
-export const CHAIN_IDS: Record<string, bigint> = { mainnet: 1n, sepolia: 11155111n, holesky: 17000n };
 
 const SETTINGS: readonly SettingSpec[] = [
   { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'sepolia', 'holesky', 'local'], doc: 'mainnet (default), sepolia, holesky, or local (a node of your own: url required).' },

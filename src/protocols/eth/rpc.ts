@@ -6,6 +6,8 @@
  */
 export class RpcUnreachable extends Error {}
 export class RpcInvalid extends Error {}
+/** A block the node does not have yet (a load-balanced endpoint a block behind): try next tick. */
+export class NotYet extends Error {}
 
 const TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS) || 15_000;
 const MAX_RESPONSE = 8 * 1024 * 1024;
@@ -24,7 +26,10 @@ export async function rpc(url: string, method: string, params: unknown[]): Promi
     const e = err as { name?: string; cause?: { code?: string } };
     throw new RpcUnreachable(e?.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : `cannot be reached (${e?.cause?.code ?? e?.name ?? 'network error'})`);
   }
-  if (res.status >= 500 || res.status === 429) throw new RpcUnreachable(`HTTP ${res.status}`);
+  if (res.status >= 500 || res.status === 429) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new RpcUnreachable(`HTTP ${res.status}`);
+  }
   let text = '';
   try {
     const reader = res.body!.getReader();

@@ -2,7 +2,7 @@
 import { VerifyFailure } from '../common/classify.js';
 import type { VerifyOptions, VerifyResult, VerifySettings } from '../common/types.js';
 import { hexQuantity } from '../common/units.js';
-import { CHAIN_IDS } from './plugin.js';
+import { CHAIN_IDS } from './networks.js';
 import { rpc, RpcInvalid, RpcUnreachable } from './rpc.js';
 
 export async function verifyEth(settings: VerifySettings, _options: VerifyOptions): Promise<VerifyResult> {

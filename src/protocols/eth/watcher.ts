@@ -8,10 +8,18 @@ import type { LiveContext, LiveSession } from '../plugin.js';
 import { formatUnits, parseUnits } from '../common/units.js';
 import { WalletBook, type WalletTransaction } from '../common/wallet-book.js';
 import { EthChain, type ChainWatcher } from './chain.js';
-import { RpcInvalid, RpcUnreachable } from './rpc.js';
+import { NotYet, RpcInvalid, RpcUnreachable } from './rpc.js';
+import { checkEthAddress } from './address.js';
+import { CHAIN_IDS } from './networks.js';
 
+const setting = (value: string | undefined, fallback: number) => {
+  const n = Number(value ?? fallback);
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+};
 /** Blocks the first sync looks back for history (a JSON-RPC node has no index by address). */
-const BACKFILL = Number(process.env.PX_ACCOUNTS_ETH_BACKFILL ?? 128);
+const BACKFILL = setting(process.env.PX_ACCOUNTS_ETH_BACKFILL, 128);
+/** A watch that was away for more blocks than this starts over at the head (quietly) instead of crawling. */
+const MAX_GAP = 10_000;
 /** Blocks scanned per tick at most, so a long catch-up does not hold the others. */
 const MAX_PER_TICK = 200;
 /** The balance is read again after this many blocks even if no transaction touched the address. */
@@ -29,15 +37,24 @@ export class EthWatcher implements LiveSession, ChainWatcher {
   private readonly address: string;
   private balanceBlock = -1;
   private savedBlock = -1;
+  private head = -1;
   /** Spreads the periodic balance reads of many wallets over the blocks. */
   private readonly phase: number;
   private stopped = false;
 
   constructor(private readonly ctx: LiveContext) {
     this.address = ctx.username.toLowerCase();
-    this.phase = parseInt(this.address.slice(-4), 16) % BALANCE_EVERY;
-    this.book = WalletBook.load(ctx.stateFile);
+    this.phase = parseInt(this.address.slice(-4), 16) % BALANCE_EVERY || 0;
+    // The state belongs to this address on this chain: another network or node starts afresh.
+    this.book = WalletBook.load(ctx.stateFile, `${this.address} ${String(ctx.settings.network)} ${String(ctx.settings.url)}`);
     this.chain = EthChain.of(String(ctx.settings.url));
+    try {
+      checkEthAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
+    } catch (err) {
+      this.stopped = true;
+      ctx.status('error', (err as Error).message);
+      return;
+    }
     this.chain.add(this);
   }
 
@@ -61,7 +78,7 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     }
     if (method === 'GetTransactions') {
       const [offset, limit] = args as [number, number];
-      const head = this.book.lastBlock;
+      const head = this.head;
       return this.book.page(offset, Math.min(limit, 1000)).map((t): Record<string, Typed> => ({
         txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
         counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) },
@@ -87,17 +104,29 @@ export class EthWatcher implements LiveSession, ChainWatcher {
   }
 
   private async catchUp(head: number): Promise<void> {
+    const expected = CHAIN_IDS[String(this.ctx.settings.network)];
+    if (expected !== undefined && this.chain.chainId !== undefined && this.chain.chainId !== expected) {
+      throw new RpcInvalid(`it serves chain ${this.chain.chainId}, not ${String(this.ctx.settings.network)} (${expected})`);
+    }
+    this.head = head;
     const confirmations = Math.max(1, Number(this.ctx.settings.confirmations) || 1);
     const confirmed = head - (confirmations - 1);
-    const initial = this.book.firstSync;
+    // A first sync, or a watch away for long, starts near the head and tells nobody.
+    const quiet = this.book.firstSync || confirmed - this.book.lastBlock > MAX_GAP;
     // After a reorg the balance is read again whatever the new blocks hold.
-    const reorged = initial ? false : await this.checkReorg(confirmed);
-    if (initial) this.book.rollback(Math.max(0, confirmed - BACKFILL + 1));
+    const reorged = quiet ? false : await this.checkReorg(confirmed);
+    if (quiet) this.book.startAt(Math.max(0, confirmed - BACKFILL + 1));
     const fresh: WalletTransaction[] = [];
-    let touched = initial || reorged;
+    let touched = quiet || reorged;
     const last = Math.min(confirmed, this.book.lastBlock + MAX_PER_TICK);
-    for (let n = this.book.lastBlock + 1; n <= last; n++) {
-      const block = await this.chain.block(n);
+    for (let n = this.book.lastBlock + 1; n <= last && !this.stopped; n++) {
+      let block;
+      try {
+        block = await this.chain.block(n);
+      } catch (err) {
+        if (err instanceof NotYet) break; // the node is a block behind its own head: next tick
+        throw err;
+      }
       const mine: WalletTransaction[] = [];
       for (const tx of block.transactions) {
         if (tx.to === this.address) mine.push({ txid: tx.hash, direction: 'in', amount: ETH(tx.value), asset: '', counterparty: tx.from, time: block.timestamp, block: n });
@@ -113,6 +142,7 @@ export class EthWatcher implements LiveSession, ChainWatcher {
       changed = this.book.setBalance(ETH(balance), ETH(pending));
       this.balanceBlock = head;
     }
+    if (this.stopped) return; // removed or replaced meanwhile: its file is not ours to write
     // Seen transfers are written before anyone is told (never twice); quiet blocks only now and then.
     if (touched || changed || this.book.lastBlock - this.savedBlock >= SAVE_EVERY) {
       await this.book.save();
@@ -121,7 +151,7 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     if (this.stopped) return;
     this.ctx.status('online', '');
     if (changed) this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
-    const received = initial ? [] : fresh.filter((t) => t.direction === 'in');
+    const received = quiet ? [] : fresh.filter((t) => t.direction === 'in');
     for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.amount, t.counterparty]);
     if (received.length && String(this.ctx.settings.notify) !== 'false') this.tell(received);
   }
@@ -159,9 +189,11 @@ export class EthWatcher implements LiveSession, ChainWatcher {
 
   private failed(err: Error): void {
     if (this.stopped) return;
-    if (err instanceof RpcInvalid) this.ctx.status('error', `the Ethereum backend answered nonsense: ${err.message}`);
-    else if (err instanceof RpcUnreachable) this.ctx.status('offline', `the Ethereum backend ${new URL(String(this.ctx.settings.url)).host} ${err.message}`);
-    else this.ctx.status('error', `watching the wallet failed: ${err.message.slice(0, 200)}`);
+    // What a backend says goes into a status message: printable and short.
+    const said = err.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+    if (err instanceof RpcInvalid) this.ctx.status('error', `the Ethereum backend answered nonsense: ${said}`);
+    else if (err instanceof RpcUnreachable) this.ctx.status('offline', `the Ethereum backend ${new URL(String(this.ctx.settings.url)).host} ${said}`);
+    else this.ctx.status('error', `watching the wallet failed: ${said}`);
   }
 }
 
