@@ -190,6 +190,32 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal((await cli(session.env, ['remove', created.id])).code, 0);
   });
 
+  it('ERC-20: transfers of a listed token (a contract installed from its bytecode) are watched too', async () => {
+    // Minimal token code: every call emits Transfer(caller, calldata[0..32], calldata[32..64]).
+    const TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+    const code = `0x602035600052600035337f${TOPIC}60206000a300`;
+    const token = newAddress();
+    await anvil.rpc('anvil_setCode', [token, code]);
+    const holder = newAddress();
+    const p = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', holder, {}, {
+      'eth.network': s('local'), 'eth.url': s(anvil.url), 'eth.tokens': new Variant('as', [token.toLowerCase()]),
+    }]))[0] as string;
+    assert.deepEqual(await client.get(p, ETH_IFACE, 'Tokens'), [token]);
+    await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+    const before = notes.received.length;
+    const mark = client.signals.length;
+    const pad = (x: string) => x.replace(/^0x/, '').padStart(64, '0');
+    const txid = await anvil.rpc('eth_sendTransaction', [{ from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad((5n * WEI).toString(16))}` }]) as string;
+    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === p, 10_000, mark);
+    assert.deepEqual(sig.body, [txid, `5 ${token.toLowerCase()}`, anvil.accounts[4]]);
+    const [t] = await transactions(p);
+    assert.equal(t!.asset, token.toLowerCase());
+    assert.equal(t!.amount, '5');
+    const all = await notes.waitFor(before + 1);
+    assert.match(all[before]!.summary, /^Received 5 of token 0x/);
+    await client.call(p, ACCOUNT, 'Remove');
+  });
+
   it('GetTransactions pages newest first; a restart keeps the history and tells nobody again', async function () {
     this.timeout(40_000);
     const all = await transactions(path);

@@ -7,6 +7,10 @@ import { hexQuantity } from '../common/units.js';
 import { NotYet, rpc, RpcInvalid } from './rpc.js';
 
 export interface EthTx { hash: string; from: string; to: string | null; value: bigint }
+/** An ERC-20 Transfer(from, to, value) event. */
+export interface TokenLog { token: string; txid: string; block: number; from: string; to: string; value: bigint }
+/** keccak256("Transfer(address,address,uint256)") */
+export const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 export interface EthBlock { number: number; hash: string; timestamp: number; transactions: EthTx[] }
 
 /** How often the head is polled (a local node: a transfer shows within this plus a round trip). */
@@ -58,6 +62,7 @@ export class EthChain {
   private ticking: Promise<void> | undefined;
   /** Block fetches that reached the backend (for the benchmark). */
   fetched = 0;
+  private readonly tokenDecimals = new Map<string, Promise<number>>();
   /** eth_chainId, asked once (a node does not change chains; a restarted one is a new EthChain only if its URL changes). */
   chainId: bigint | undefined;
 
@@ -130,6 +135,46 @@ export class EthChain {
       h.catch(() => this.rechecked.delete(n));
     }
     return h;
+  }
+
+  /** Refresh: after a tick in progress (which may have started before the call), one more. */
+  async refresh(): Promise<void> {
+    if (this.ticking) await this.ticking;
+    await this.tick();
+  }
+
+  /** ERC-20 Transfer logs of `tokens` in a range, to (`topic` 2) or from (`topic` 1) an address. */
+  async transferLogs(tokens: string[], from: number, to: number, address: string, side: 'to' | 'from'): Promise<TokenLog[]> {
+    const padded = `0x${address.slice(2).padStart(64, '0')}`;
+    const topics = side === 'to' ? [TRANSFER_TOPIC, null, padded] : [TRANSFER_TOPIC, padded];
+    const raw = await rpc(this.url, 'eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}`, address: tokens, topics }]);
+    if (!Array.isArray(raw) || raw.length > 10_000) throw new RpcInvalid('eth_getLogs did not answer a list of logs');
+    return raw.map((l: { address?: unknown; topics?: unknown; data?: unknown; transactionHash?: unknown; blockNumber?: unknown; removed?: unknown }) => {
+      const t = Array.isArray(l?.topics) ? l.topics : [];
+      if (typeof l?.address !== 'string' || !ADDRESS.test(l.address) || t.length !== 3 || t.some((x) => typeof x !== 'string' || !HASH.test(x))
+        || typeof l.transactionHash !== 'string' || !HASH.test(l.transactionHash)) {
+        throw new RpcInvalid('eth_getLogs answered a malformed Transfer log');
+      }
+      return {
+        token: l.address.toLowerCase(), txid: l.transactionHash.toLowerCase(), block: safeNumber(l.blockNumber, 'a log\'s block'),
+        from: `0x${(t[1] as string).slice(26)}`.toLowerCase(), to: `0x${(t[2] as string).slice(26)}`.toLowerCase(),
+        value: hexQuantity(typeof l.data === 'string' && l.data.length > 2 ? `0x${l.data.slice(2).replace(/^0+(?=.)/, '') || '0'}` : '0x0', 'a token amount'),
+      };
+    });
+  }
+
+  /** A token's decimals (ERC-20 decimals()), asked once; 18 when it does not say. */
+  decimals(token: string): Promise<number> {
+    let d = this.tokenDecimals.get(token);
+    if (!d) {
+      d = rpc(this.url, 'eth_call', [{ to: token, data: '0x313ce567' }, 'latest']).then((r) => {
+        if (typeof r !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(r)) return 18;
+        const n = Number(BigInt(r));
+        return n <= 36 ? n : 18;
+      }, () => 18);
+      this.tokenDecimals.set(token, d);
+    }
+    return d;
   }
 
   async balance(address: string, tag: 'latest' | 'pending'): Promise<bigint> {

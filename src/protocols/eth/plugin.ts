@@ -14,6 +14,7 @@ import { PUBLIC_RPC } from './networks.js';
 const SETTINGS: readonly SettingSpec[] = [
   { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'sepolia', 'holesky', 'local'], doc: 'mainnet (default), sepolia, holesky, or local (a node of your own: url required).' },
   { key: 'url', property: 'Url', kind: 'url', doc: 'JSON-RPC endpoint (http or https); default a public endpoint of the network.' },
+  { key: 'tokens', property: 'Tokens', kind: 'list', doc: 'ERC-20 token contracts whose transfers to and from the address are watched too.' },
   { key: 'confirmations', property: 'Confirmations', kind: 'count', doc: 'Blocks a transfer needs before it counts as received (default 1).' },
   { key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'Whether received transfers show a desktop notification (default true).' },
 ];
@@ -26,6 +27,8 @@ const plugin: ProtocolPlugin = {
     out.network ||= 'mainnet';
     out.notify ||= 'true';
     out.confirmations ||= 1;
+    out.tokens = String(out.tokens).split(',').map((t) => t.trim()).filter(Boolean)
+      .map((t, i) => checkEthAddress(t, `${label('tokens')}: token ${i + 1}`)).join(', ');
     if (!out.url) {
       if (!PUBLIC_RPC[out.network]) throw invalidArgument(`${label('url')} is required for network ${out.network}: the address of your node's JSON-RPC endpoint`);
       out.url = PUBLIC_RPC[out.network]!;

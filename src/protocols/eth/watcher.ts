@@ -73,7 +73,7 @@ export class EthWatcher implements LiveSession, ChainWatcher {
   async call(method: string, args: unknown[]): Promise<unknown> {
     if (method === 'Refresh') {
       this.balanceBlock = -1;
-      await this.chain.tick();
+      await this.chain.refresh();
       return undefined;
     }
     if (method === 'GetTransactions') {
@@ -119,6 +119,7 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     const fresh: WalletTransaction[] = [];
     let touched = quiet || reorged;
     const last = Math.min(confirmed, this.book.lastBlock + MAX_PER_TICK);
+    const firstScanned = this.book.lastBlock + 1;
     for (let n = this.book.lastBlock + 1; n <= last && !this.stopped; n++) {
       let block;
       try {
@@ -136,6 +137,13 @@ export class EthWatcher implements LiveSession, ChainWatcher {
       fresh.push(...this.book.add(mine));
       this.book.scanned(n, block.hash);
     }
+    // ERC-20 transfers of the listed tokens in the blocks just scanned.
+    const tokens = String(this.ctx.settings.tokens ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    if (tokens.length && this.book.lastBlock >= firstScanned && !this.stopped) {
+      const found = await this.tokenTransfers(tokens, firstScanned, this.book.lastBlock);
+      if (found.length) touched = true;
+      fresh.push(...this.book.add(found));
+    }
     let changed = false;
     if (touched || this.balanceBlock < 0 || (head - this.balanceBlock >= BALANCE_EVERY && head % BALANCE_EVERY === this.phase) || head - this.balanceBlock >= 2 * BALANCE_EVERY) {
       const [balance, pending] = await Promise.all([this.chain.balance(this.address, 'latest'), this.chain.balance(this.address, 'pending')]);
@@ -152,8 +160,26 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     this.ctx.status('online', '');
     if (changed) this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
     const received = quiet ? [] : fresh.filter((t) => t.direction === 'in');
-    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.amount, t.counterparty]);
+    // A token's amount names the token (its contract): the signal's amount is not in ETH then.
+    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.asset ? `${t.amount} ${t.asset}` : t.amount, t.counterparty]);
     if (received.length && String(this.ctx.settings.notify) !== 'false') this.tell(received);
+  }
+
+  private async tokenTransfers(tokens: string[], from: number, to: number): Promise<WalletTransaction[]> {
+    const [incoming, outgoing] = await Promise.all([
+      this.chain.transferLogs(tokens, from, to, this.address, 'to'), this.chain.transferLogs(tokens, from, to, this.address, 'from'),
+    ]);
+    const out: WalletTransaction[] = [];
+    for (const [logs, direction] of [[incoming, 'in'], [outgoing, 'out']] as const) {
+      for (const l of logs) {
+        const time = (await this.chain.block(l.block)).timestamp;
+        out.push({
+          txid: l.txid, direction, amount: formatUnits(l.value, await this.chain.decimals(l.token)), asset: l.token,
+          counterparty: direction === 'in' ? l.from : l.to, time, block: l.block,
+        });
+      }
+    }
+    return out;
   }
 
   /** The last block scanned is not on the chain any more: find the fork and forget what followed. True if it was not. */
@@ -178,13 +204,18 @@ export class EthWatcher implements LiveSession, ChainWatcher {
   }
 
   private tell(received: WalletTransaction[]): void {
-    const total = received.reduce((sum, t) => sum + parseUnits(t.amount, 18), 0n);
     const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
+    const unit = (t: WalletTransaction) => (t.asset ? `of token ${short(t.asset)}` : 'ETH');
     if (received.length === 1) {
-      this.ctx.notify(`Received ${received[0]!.amount} ETH`, `From ${short(received[0]!.counterparty)} to ${short(this.ctx.username)}`);
-    } else {
-      this.ctx.notify(`Received ${received.length} transfers`, `${ETH(total)} ETH in total to ${short(this.ctx.username)}`);
+      const t = received[0]!;
+      this.ctx.notify(`Received ${t.amount} ${unit(t)}`, `From ${short(t.counterparty)} to ${short(this.ctx.username)}`);
+      return;
     }
+    const eth = received.filter((t) => !t.asset);
+    const total = eth.reduce((sum, t) => sum + parseUnits(t.amount, 18), 0n);
+    const tokens = received.length - eth.length;
+    const parts = [...(eth.length ? [`${ETH(total)} ETH in total`] : []), ...(tokens ? [`${tokens} token transfer${tokens > 1 ? 's' : ''}`] : [])];
+    this.ctx.notify(`Received ${received.length} transfers`, `${parts.join(' and ')} to ${short(this.ctx.username)}`);
   }
 
   private failed(err: Error): void {
