@@ -15,17 +15,25 @@ const ELSEWHERE = [OAUTH2, SIGN_IN];
 describe('contract: exported interfaces match interfaces/*.xml', () => {
   const f = useService();
   let accountPath: string;
-  /** A wallet is an account of its own: its interfaces are checked on this one. */
-  let walletPath: string;
+  /** Wallets are accounts of their own: their interfaces are checked on one account each. */
+  const walletPaths = new Map<string, string>();
   const own = allProtocols().filter((p) => p.live || p.identifier);
-  const onWallet = (iface: string) => own.some((p) => p.iface === iface || p.live?.iface === iface);
-  const pathOf = (iface: string) => (onWallet(iface) ? walletPath : accountPath);
+  /** An identifier and a backend (nothing listens on port 9) of each wallet protocol. */
+  const WALLETS: Record<string, [string, string]> = {
+    eth: ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'http://127.0.0.1:9/'],
+    xrp: ['rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 'ws://127.0.0.1:9/'],
+  };
+  const pathOf = (iface: string) => {
+    const p = own.find((x) => x.iface === iface || x.live?.iface === iface);
+    return p ? walletPaths.get(p.id)! : accountPath;
+  };
 
   before(async () => {
-    const [eth] = own;
-    walletPath = await f.client.addAccount(eth!.id, '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', {}, {
-      [`${eth!.id}.network`]: s('local'), [`${eth!.id}.url`]: s('http://127.0.0.1:9/'),
-    });
+    assert.deepEqual(own.map((p) => p.id).sort(), Object.keys(WALLETS).sort(), 'every wallet protocol has an example here');
+    for (const p of own) {
+      const [identifier, url] = WALLETS[p.id]!;
+      walletPaths.set(p.id, await f.client.addAccount(p.id, identifier, {}, { [`${p.id}.network`]: s('local'), [`${p.id}.url`]: s(url) }));
+    }
     // Every other built-in protocol enabled at once, each with the least it needs.
     const options: Record<string, ReturnType<typeof s>> = {};
     for (const p of allProtocols().filter((x) => !own.includes(x))) {
@@ -73,7 +81,8 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   });
 
   it('an account object exports Account and every protocol interface exactly as declared', async () => {
-    const got = new Map([...await introspect(accountPath), ...await introspect(walletPath)]);
+    const got = new Map(await introspect(accountPath));
+    for (const path of walletPaths.values()) for (const [k, v] of await introspect(path)) got.set(k, v);
     const ours = [...got.keys()].filter((n) => n.startsWith('org.pantherx.')).sort();
     assert.deepEqual(ours, [...declared.keys()].filter((n) => n !== MANAGER && !ELSEWHERE.includes(n)).sort());
     for (const name of ours) assert.deepEqual(shape(got.get(name)!), shape(declared.get(name)!), name);

@@ -13,6 +13,8 @@ import { toChecksumAddress } from '@ethereumjs/util';
 import { ACCOUNT, MANAGER, ROOT, TestClient, Variant, errorOf, s, type V } from '../harness/client.js';
 import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
+import { startTestRippled, type TestRippled } from '../harness/peers/rippled.js';
+import { rippleCodec } from '../../src/protocols/xrp/address.js';
 import { cli, spawnCli } from '../cli/helpers.js';
 import { readTree, sleep, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 
@@ -294,5 +296,120 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       hostile.closeAllConnections();
       await new Promise((r) => hostile.close(r));
     }
+  });
+});
+
+describe('XRP Ledger wallets over the bus (a rippled test server)', function () {
+  this.timeout(30_000);
+  let rippled: TestRippled;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+  let notes: NotificationServer;
+  const codec = rippleCodec();
+  const newAccount = () => codec.encodeAccountID(randomBytes(20));
+  const SOURCE = newAccount();
+
+  before(async function () {
+    this.timeout(60_000);
+    rippled = await startTestRippled();
+    rippled.fund(SOURCE, 10n ** 15n);
+    session = await startSession();
+    notes = await startNotificationServer(session.address);
+    service = await startService(session, [], { PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '2000' });
+    client = await TestClient.connect(session.address);
+  });
+  after(async function () {
+    this.timeout(30_000);
+    client?.disconnect();
+    notes?.stop();
+    await service?.stop();
+    await session?.stop();
+    await rippled?.stop();
+  });
+
+  const addWallet = async (address: string) =>
+    (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['xrp', address, {}, { 'xrp.network': s('local'), 'xrp.url': s(rippled.url) }]))[0] as string;
+  const status = (path: string) => client.get(path, ACCOUNT, 'Status');
+  const transactions = async (path: string) => ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>)
+    .map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])));
+
+  it('addresses: classic and X-addresses (the XLS-5d vectors) accepted; a bad checksum or a secret refused and never kept', async () => {
+    assert.equal(codec.classicAddressToXAddress('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', false, false), 'XVLhHMPHU98es4dbozjVtdWzVrDjtV5fdx1mHp98tDMoQXb');
+    assert.equal(codec.classicAddressToXAddress('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 1, false), 'XVLhHMPHU98es4dbozjVtdWzVrDjtV8xvjGQTYPiAx6gwDC');
+    for (const a of ['rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 'XVLhHMPHU98es4dbozjVtdWzVrDjtV8xvjGQTYPiAx6gwDC']) {
+      const p = await addWallet(a);
+      assert.equal(await client.get(p, ACCOUNT, 'Username'), a);
+      assert.equal(await client.get(p, WALLET, 'Currency'), 'XRP');
+      await client.call(p, ACCOUNT, 'Remove');
+    }
+    assert.equal((await errorOf(addWallet('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpg'))).type, ERR + 'InvalidArgument');
+    const seed = codec.encodeSeed(randomBytes(16), 'secp256k1');
+    const err = await errorOf(addWallet(seed));
+    assert.equal(err.type, ERR + 'InvalidArgument');
+    assert.match(err.text, /XRP secret/);
+    assert.ok(!err.text.includes(seed));
+    await sleep(200);
+    assert.ok(!(readTree(session.dir) + service.log()).includes(seed), 'a secret was kept');
+  });
+
+  it('history on the first sync (quiet, paged), payments as validated with delivered_amount only (a partial payment), a notification', async () => {
+    const me = newAccount();
+    rippled.fund(me, 20_000_000n);
+    for (let i = 0; i < 3; i++) rippled.pay(SOURCE, me, 1_000_000n, { quiet: true });
+    const path = await addWallet(me);
+    await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
+    assert.equal(await client.get(path, WALLET, 'Balance'), '23');
+    assert.equal((await transactions(path)).length, 3);
+    await sleep(500);
+    assert.equal(notes.received.length, 0, 'the first sync is quiet');
+
+    const mark = client.signals.length;
+    // A partial payment: Amount says 1000 XRP, 1 drop arrived.
+    const partial = rippled.pay(SOURCE, me, 1_000_000_000n, { delivered: 1n });
+    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+    assert.deepEqual(sig.body, [partial, '0.000001', SOURCE]);
+    await waitFor('balance', async () => (await client.get(path, WALLET, 'Balance')) === '23.000001', 5000);
+    const [n] = await notes.waitFor(1);
+    assert.equal(n!.summary, 'Received 0.000001 XRP');
+    const first = (await transactions(path))[0]!;
+    assert.deepEqual([first.txid, first.amount, first.direction, first.counterparty], [partial, '0.000001', 'in', SOURCE]);
+  });
+
+  it('an X-address with a tag counts only payments with that tag as received', async () => {
+    const me = newAccount();
+    rippled.fund(me, 10_000_000n);
+    const path = await addWallet(codec.classicAddressToXAddress(me, 7, false));
+    await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
+    const mark = client.signals.length;
+    rippled.pay(SOURCE, me, 5_000_000n, { tag: 8 });
+    const right = rippled.pay(SOURCE, me, 2_000_000n, { tag: 7 });
+    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+    assert.deepEqual(sig.body, [right, '2', SOURCE]);
+    await sleep(300);
+    assert.equal(client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length, 1);
+    await client.call(path, ACCOUNT, 'Remove');
+  });
+
+  it('a server that goes away: offline; back: online and caught up; one that answers nonsense: error', async function () {
+    this.timeout(40_000);
+    const me = newAccount();
+    rippled.fund(me, 1_000_000n);
+    const path = await addWallet(me);
+    await waitFor('online', async () => (await status(path)) === 'online', 10_000);
+    await rippled.stop();
+    await waitFor('offline', async () => (await status(path)) === 'offline', 10_000);
+    rippled.pay(SOURCE, me, 3_000_000n, { quiet: true }); // while away
+    await rippled.start();
+    await waitFor('online again', async () => (await status(path)) === 'online' && (await client.get(path, WALLET, 'Balance')) === '4', 15_000);
+    assert.equal((await transactions(path)).length, 1, 'the payment made while away is in the history');
+    rippled.mode = 'garbage';
+    try {
+      await client.call(path, WALLET, 'Refresh').catch(() => undefined);
+      await waitFor('error', async () => (await status(path)) === 'error', 10_000);
+    } finally {
+      rippled.mode = 'normal';
+    }
+    await client.call(path, ACCOUNT, 'Remove');
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * XRP Ledger, watch-only (DESIGN.md section 11): the identifier is a classic address or an
+ * X-address (address and destination tag); a rippled WebSocket server (a public one by default)
+ * gives the balance, the history and payments as they are validated.
+ */
+import { invalidArgument } from '../../errors.js';
+import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
+import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
+import { checkXrpAddress } from './address.js';
+import { XrpWatcher } from './watcher.js';
+
+/** Public servers used when the account names none. */
+const PUBLIC_WS: Record<string, string> = {
+  mainnet: 'wss://xrplcluster.com/',
+  testnet: 'wss://s.altnet.rippletest.net:51233/',
+  devnet: 'wss://s.devnet.rippletest.net:51233/',
+};
+
+const SETTINGS: readonly SettingSpec[] = [
+  { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'testnet', 'devnet', 'local'], doc: 'mainnet (default), testnet, devnet, or local (a server of your own: url required).' },
+  { key: 'url', property: 'Url', kind: 'text', doc: 'rippled WebSocket URL (wss:// or ws://); default a public server of the network.' },
+  { key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'Whether received payments show a desktop notification (default true).' },
+];
+
+function checkWsUrl(value: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`${label} is not a URL`);
+  }
+  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') throw invalidArgument(`${label} must be a WebSocket URL (wss:// or ws://)`);
+  if (url.username || url.password) throw invalidArgument(`${label} must not contain a user name or password`);
+  return url.href;
+}
+
+const plugin: ProtocolPlugin = {
+  id: 'xrp', title: 'XRP Ledger', iface: 'org.pantherx.Accounts.Xrp',
+  settings: SETTINGS, secrets: [], needsLoginSecret: false,
+  resolve(layers, label) {
+    const out = checkAll(SETTINGS, mergeLayers(SETTINGS, layers), label);
+    out.network ||= 'mainnet';
+    out.notify ||= 'true';
+    if (!out.url) {
+      if (!PUBLIC_WS[out.network]) throw invalidArgument(`${label('url')} is required for network ${out.network}: your rippled server's WebSocket URL`);
+      out.url = PUBLIC_WS[out.network]!;
+    }
+    out.url = checkWsUrl(String(out.url), label('url'));
+    return out;
+  },
+  stored: (s) => {
+    const kept = nonEmpty(s);
+    if (kept.url === PUBLIC_WS[String(s.network)]) delete kept.url;
+    if (kept.notify === 'true') delete kept.notify;
+    return kept;
+  },
+  identifier: (value) => checkXrpAddress(value, 'the account (an XRP Ledger address)'),
+  endpoint: (s) => String(s.network),
+  verifier: { thread: false, verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyXrp(settings, options)) },
+  live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new XrpWatcher(ctx) },
+};
+
+export default plugin;
