@@ -186,7 +186,18 @@ export function scanDirForLeaks(where: string, dir: string): void {
 export async function keyringItems(fs: FaultSession): Promise<string[]> {
   const c = (keyringClients.get(fs) ?? keyringClients.set(fs, await connectTracked(fs, false)).get(fs))!;
   const S = 'org.freedesktop.secrets';
-  const [unlocked, locked] = await c.callTo(S, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [{ service: 'org.pantherx.Accounts' }]);
+  // gnome-keyring under heavy load has once answered SearchItems with GDBus's UnknownMethod
+  // ("Method SearchItems is not implemented"), a moment later it works: ask again, a few times.
+  let found: unknown[] | undefined;
+  for (let attempt = 1; !found; attempt++) {
+    try {
+      found = await c.callTo(S, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [{ service: 'org.pantherx.Accounts' }]);
+    } catch (err) {
+      if (attempt >= 5 || !/UnknownMethod|not implemented/.test(String((err as { type?: string }).type) + (err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  const [unlocked, locked] = found;
   const out: string[] = [];
   for (const item of [...(unlocked as string[]), ...(locked as string[])]) {
     try {
