@@ -4,7 +4,8 @@
  * wallets (1 000 addresses on one node cost one block fetch per block, not 1 000).
  */
 import { hexQuantity } from '../common/units.js';
-import { NotYet, rpc, RpcInvalid } from './rpc.js';
+import { NotYet, RpcInvalid } from '../common/backend-errors.js';
+import { rpc } from './rpc.js';
 
 export interface EthTx { hash: string; from: string; to: string | null; value: bigint }
 /** An ERC-20 Transfer(from, to, value) event. */
@@ -60,8 +61,6 @@ export class EthChain {
   private readonly rechecked = new Map<number, Promise<string>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
-  /** Block fetches that reached the backend (for the benchmark). */
-  fetched = 0;
   private readonly tokenDecimals = new Map<string, Promise<number>>();
   /** eth_chainId, asked once (a node does not change chains; a restarted one is a new EthChain only if its URL changes). */
   chainId: bigint | undefined;
@@ -114,7 +113,6 @@ export class EthChain {
   block(n: number): Promise<EthBlock> {
     let b = this.blocks.get(n);
     if (!b) {
-      this.fetched++;
       b = rpc(this.url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, true]).then((raw) => parseBlock(raw, n));
       this.blocks.set(n, b);
       b.catch(() => {

@@ -4,10 +4,8 @@
  * before it is believed. Failures are typed: Unreachable (network, timeout, HTTP 5xx: the
  * status goes offline) or Invalid (an answer that makes no sense: the status goes error).
  */
-export class RpcUnreachable extends Error {}
-export class RpcInvalid extends Error {}
-/** A block the node does not have yet (a load-balanced endpoint a block behind): try next tick. */
-export class NotYet extends Error {}
+import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
+import { readCapped } from '../../util/read-capped.js';
 
 const TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS) || 15_000;
 const MAX_RESPONSE = 8 * 1024 * 1024;
@@ -30,21 +28,9 @@ export async function rpc(url: string, method: string, params: unknown[]): Promi
     await res.body?.cancel().catch(() => undefined);
     throw new RpcUnreachable(`HTTP ${res.status}`);
   }
-  let text = '';
+  let text: string;
   try {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_RESPONSE) {
-        await reader.cancel();
-        throw new RpcInvalid(`the answer to ${method} is larger than ${MAX_RESPONSE / 1024 / 1024} MB`);
-      }
-      text += decoder.decode(value, { stream: true });
-    }
+    text = (await readCapped(res.body, MAX_RESPONSE, () => new RpcInvalid(`the answer to ${method} is larger than ${MAX_RESPONSE / 1024 / 1024} MB`))).toString('utf8');
   } catch (err) {
     if (err instanceof RpcInvalid) throw err;
     throw new RpcUnreachable(`the answer to ${method} was cut off (${(err as Error)?.name})`);

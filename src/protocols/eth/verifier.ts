@@ -3,7 +3,8 @@ import { VerifyFailure } from '../common/classify.js';
 import type { VerifyOptions, VerifyResult, VerifySettings } from '../common/types.js';
 import { hexQuantity } from '../common/units.js';
 import { CHAIN_IDS } from './networks.js';
-import { rpc, RpcInvalid, RpcUnreachable } from './rpc.js';
+import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
+import { rpc } from './rpc.js';
 
 export async function verifyEth(settings: VerifySettings, _options: VerifyOptions): Promise<VerifyResult> {
   const url = String(settings.url);

@@ -4,11 +4,12 @@
  * what came after the fork is forgotten and scanned again, never counted twice), and tells the
  * user about money that arrived — never for what the first sync finds, never twice.
  */
-import type { LiveContext, LiveSession } from '../plugin.js';
-import { formatUnits, parseUnits } from '../common/units.js';
-import { WalletBook, type WalletTransaction } from '../common/wallet-book.js';
+import type { LiveContext } from '../plugin.js';
+import { NotYet, RpcInvalid } from '../common/backend-errors.js';
+import { WalletSession } from '../common/wallet-session.js';
+import { formatUnits } from '../common/units.js';
+import type { WalletTransaction } from '../common/wallet-book.js';
 import { EthChain, type ChainWatcher } from './chain.js';
-import { NotYet, RpcInvalid, RpcUnreachable } from './rpc.js';
 import { checkEthAddress } from './address.js';
 import { CHAIN_IDS } from './networks.js';
 
@@ -29,10 +30,8 @@ const SAVE_EVERY = 100;
 const REORG_DEPTH = 64;
 
 const ETH = (wei: bigint) => formatUnits(wei, 18);
-type Typed = { t: string; v: unknown };
 
-export class EthWatcher implements LiveSession, ChainWatcher {
-  private readonly book: WalletBook;
+export class EthWatcher extends WalletSession implements ChainWatcher {
   private readonly chain: EthChain;
   private readonly address: string;
   private balanceBlock = -1;
@@ -40,13 +39,11 @@ export class EthWatcher implements LiveSession, ChainWatcher {
   private head = -1;
   /** Spreads the periodic balance reads of many wallets over the blocks. */
   private readonly phase: number;
-  private stopped = false;
 
-  constructor(private readonly ctx: LiveContext) {
+  constructor(ctx: LiveContext) {
+    super(ctx, { currency: 'ETH', decimals: 18, backend: 'Ethereum backend' });
     this.address = ctx.username.toLowerCase();
     this.phase = parseInt(this.address.slice(-4), 16) % BALANCE_EVERY || 0;
-    // The state belongs to this address on this chain: another network or node starts afresh.
-    this.book = WalletBook.load(ctx.stateFile, `${this.address} ${String(ctx.settings.network)} ${String(ctx.settings.url)}`);
     this.chain = EthChain.of(String(ctx.settings.url));
     try {
       checkEthAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
@@ -58,34 +55,18 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     this.chain.add(this);
   }
 
-  property(name: string): unknown {
-    switch (name) {
-      case 'Currency': return 'ETH';
-      case 'Network': return String(this.ctx.settings.network);
-      case 'Address': return this.ctx.username;
-      case 'Balance': return this.book.balance;
-      case 'PendingBalance': return this.book.pending;
-      case 'LastUpdated': return this.book.updated;
-    }
-    throw new Error(`no wallet property ${name}`);
+  protected override async refresh(): Promise<void> {
+    this.balanceBlock = -1;
+    await this.chain.refresh();
   }
 
-  async call(method: string, args: unknown[]): Promise<unknown> {
-    if (method === 'Refresh') {
-      this.balanceBlock = -1;
-      await this.chain.refresh();
-      return undefined;
-    }
-    if (method === 'GetTransactions') {
-      const [offset, limit] = args as [number, number];
-      const head = this.head;
-      return this.book.page(offset, Math.min(limit, 1000)).map((t): Record<string, Typed> => ({
-        txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
-        counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) },
-        confirmations: { t: 'u', v: t.block < 0 ? 0 : Math.max(0, head - t.block + 1) },
-      }));
-    }
-    throw new Error(`no wallet method ${method}`);
+  /** Counted from the head the node last reported. */
+  protected override confirmations(t: WalletTransaction): number {
+    return t.block < 0 ? 0 : Math.max(0, this.head - t.block + 1);
+  }
+
+  protected override assetName(asset: string): string {
+    return `of token ${asset.slice(0, 8)}…${asset.slice(-4)}`;
   }
 
   stop(): void {
@@ -158,11 +139,8 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     }
     if (this.stopped) return;
     this.ctx.status('online', '');
-    if (changed) this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
-    const received = quiet ? [] : fresh.filter((t) => t.direction === 'in');
-    // A token's amount names the token (its contract): the signal's amount is not in ETH then.
-    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.asset ? `${t.amount} ${t.asset}` : t.amount, t.counterparty]);
-    if (received.length && String(this.ctx.settings.notify) !== 'false') this.tell(received);
+    if (changed) this.balanceChanged();
+    if (!quiet) this.announce(fresh);
   }
 
   private async tokenTransfers(tokens: string[], from: number, to: number): Promise<WalletTransaction[]> {
@@ -202,29 +180,4 @@ export class EthWatcher implements LiveSession, ChainWatcher {
     this.book.rollback(fork);
     return true;
   }
-
-  private tell(received: WalletTransaction[]): void {
-    const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
-    const unit = (t: WalletTransaction) => (t.asset ? `of token ${short(t.asset)}` : 'ETH');
-    if (received.length === 1) {
-      const t = received[0]!;
-      this.ctx.notify(`Received ${t.amount} ${unit(t)}`, `From ${short(t.counterparty)} to ${short(this.ctx.username)}`);
-      return;
-    }
-    const eth = received.filter((t) => !t.asset);
-    const total = eth.reduce((sum, t) => sum + parseUnits(t.amount, 18), 0n);
-    const tokens = received.length - eth.length;
-    const parts = [...(eth.length ? [`${ETH(total)} ETH in total`] : []), ...(tokens ? [`${tokens} token transfer${tokens > 1 ? 's' : ''}`] : [])];
-    this.ctx.notify(`Received ${received.length} transfers`, `${parts.join(' and ')} to ${short(this.ctx.username)}`);
-  }
-
-  private failed(err: Error): void {
-    if (this.stopped) return;
-    // What a backend says goes into a status message: printable and short.
-    const said = err.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
-    if (err instanceof RpcInvalid) this.ctx.status('error', `the Ethereum backend answered nonsense: ${said}`);
-    else if (err instanceof RpcUnreachable) this.ctx.status('offline', `the Ethereum backend ${new URL(String(this.ctx.settings.url)).host} ${said}`);
-    else this.ctx.status('error', `watching the wallet failed: ${said}`);
-  }
 }
-

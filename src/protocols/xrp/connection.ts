@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type WebSocketType from 'ws';
-import { RpcInvalid, RpcUnreachable } from '../eth/rpc.js';
+import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
 
 // ws takes ~75 ms to load: with the first XRP wallet, not at start-up.
 let WebSocketClass: typeof WebSocketType | undefined;

@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
-import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
+import { NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
 import { checkXrpAddress } from './address.js';
 import { XrpWatcher } from './watcher.js';
 
@@ -19,7 +19,7 @@ const PUBLIC_WS: Record<string, string> = {
 const SETTINGS: readonly SettingSpec[] = [
   { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'testnet', 'devnet', 'local'], doc: 'mainnet (default), testnet, devnet, or local (a server of your own: url required).' },
   { key: 'url', property: 'Url', kind: 'text', doc: 'rippled WebSocket URL (wss:// or ws://); default a public server of the network.' },
-  { key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'Whether received payments show a desktop notification (default true).' },
+  NOTIFY_SETTING,
 ];
 
 function checkWsUrl(value: string, label: string): string {
@@ -38,22 +38,11 @@ const plugin: ProtocolPlugin = {
   id: 'xrp', title: 'XRP Ledger', iface: 'org.pantherx.Accounts.Xrp',
   settings: SETTINGS, secrets: [], needsLoginSecret: false,
   resolve(layers, label) {
-    const out = checkAll(SETTINGS, mergeLayers(SETTINGS, layers), label);
-    out.network ||= 'mainnet';
-    out.notify ||= 'true';
-    if (!out.url) {
-      if (!PUBLIC_WS[out.network]) throw invalidArgument(`${label('url')} is required for network ${out.network}: your rippled server's WebSocket URL`);
-      out.url = PUBLIC_WS[out.network]!;
-    }
+    const out = resolveWallet(SETTINGS, layers, label, PUBLIC_WS);
     out.url = checkWsUrl(String(out.url), label('url'));
     return out;
   },
-  stored: (s) => {
-    const kept = nonEmpty(s);
-    if (kept.url === PUBLIC_WS[String(s.network)]) delete kept.url;
-    if (kept.notify === 'true') delete kept.notify;
-    return kept;
-  },
+  stored: (s) => storedWallet(s, PUBLIC_WS),
   identifier: (value) => checkXrpAddress(value, 'the account (an XRP Ledger address)'),
   endpoint: (s) => String(s.network),
   verifier: { thread: false, verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyXrp(settings, options)) },

@@ -4,10 +4,11 @@
  * of `subscribe`). Amounts come from meta.delivered_amount only — a partial payment's `Amount`
  * is not what arrived. The ledger is final once validated: there are no reorgs to correct.
  */
-import type { LiveContext, LiveSession } from '../plugin.js';
-import { formatUnits, parseUnits } from '../common/units.js';
-import { WalletBook, type WalletTransaction } from '../common/wallet-book.js';
-import { RpcInvalid, RpcUnreachable } from '../eth/rpc.js';
+import type { LiveContext } from '../plugin.js';
+import { formatUnits } from '../common/units.js';
+import type { WalletTransaction } from '../common/wallet-book.js';
+import { WalletSession } from '../common/wallet-session.js';
+import { RpcInvalid } from '../common/backend-errors.js';
 import { checkXrpAddress, xrpTarget, type XrpTarget } from './address.js';
 import { XrplConnection, type XrplListener } from './connection.js';
 
@@ -54,15 +55,13 @@ export function transferOf(entry: Entry, target: XrpTarget, ledger?: number): Wa
   };
 }
 
-export class XrpWatcher implements LiveSession, XrplListener {
-  private readonly book: WalletBook;
+export class XrpWatcher extends WalletSession implements XrplListener {
   private readonly target: XrpTarget;
   private readonly conn: XrplConnection;
-  private stopped = false;
   private syncing: Promise<void> | undefined;
 
-  constructor(private readonly ctx: LiveContext) {
-    this.book = WalletBook.load(ctx.stateFile, `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}`);
+  constructor(ctx: LiveContext) {
+    super(ctx, { currency: 'XRP', decimals: 6, backend: 'XRP Ledger server' });
     this.conn = XrplConnection.of(String(ctx.settings.url));
     try {
       checkXrpAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
@@ -76,30 +75,13 @@ export class XrpWatcher implements LiveSession, XrplListener {
     this.conn.add(this, this.target.classic);
   }
 
-  property(name: string): unknown {
-    switch (name) {
-      case 'Currency': return 'XRP';
-      case 'Network': return String(this.ctx.settings.network);
-      case 'Address': return this.ctx.username;
-      case 'Balance': return this.book.balance;
-      case 'PendingBalance': return this.book.pending;
-      case 'LastUpdated': return this.book.updated;
-    }
-    throw new Error(`no wallet property ${name}`);
+  protected override refresh(): Promise<void> {
+    return this.sync();
   }
 
-  async call(method: string, args: unknown[]): Promise<unknown> {
-    if (method === 'Refresh') return this.sync();
-    if (method === 'GetTransactions') {
-      const [offset, limit] = args as [number, number];
-      return this.book.page(offset, Math.min(limit, 1000)).map((t) => ({
-        txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
-        counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) },
-        // validated ledgers are final
-        confirmations: { t: 'u', v: t.block < 0 ? 0 : 1 },
-      }));
-    }
-    throw new Error(`no wallet method ${method}`);
+  /** An issued currency is named by its code. */
+  protected override assetName(asset: string): string {
+    return asset.split('.')[0]!;
   }
 
   stop(): void {
@@ -155,8 +137,8 @@ export class XrpWatcher implements LiveSession, XrplListener {
     await this.book.save();
     if (this.stopped) return;
     this.ctx.status('online', '');
-    this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
-    if (!quiet) this.tell(fresh);
+    this.balanceChanged();
+    if (!quiet) this.announce(fresh);
   }
 
   private async readBalance(): Promise<void> {
@@ -188,32 +170,8 @@ export class XrpWatcher implements LiveSession, XrplListener {
     if (t.block > this.book.lastBlock) this.book.scanned(t.block, '');
     void this.readBalance().then(() => this.book.save()).then(() => {
       if (this.stopped) return;
-      this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
-      this.tell(fresh);
+      this.balanceChanged();
+      this.announce(fresh);
     }, (err: Error) => this.failed(err));
   }
-
-  private tell(fresh: WalletTransaction[]): void {
-    const received = fresh.filter((t) => t.direction === 'in');
-    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.asset ? `${t.amount} ${t.asset}` : t.amount, t.counterparty]);
-    if (!received.length || String(this.ctx.settings.notify) === 'false') return;
-    const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
-    const xrp = received.filter((t) => !t.asset);
-    if (received.length === 1) {
-      const t = received[0]!;
-      this.ctx.notify(`Received ${t.amount} ${t.asset ? t.asset.split('.')[0] : 'XRP'}`, `From ${short(t.counterparty)} to ${short(this.ctx.username)}`);
-    } else {
-      const total = xrp.reduce((sum, t) => sum + parseUnits(t.amount, 6), 0n);
-      this.ctx.notify(`Received ${received.length} transfers`, `${xrp.length ? `${formatUnits(total, 6)} XRP in total` : 'tokens'} to ${short(this.ctx.username)}`);
-    }
-  }
-
-  private failed(err: Error): void {
-    if (this.stopped) return;
-    const said = err.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
-    const host = new URL(String(this.ctx.settings.url)).host;
-    if (err instanceof RpcUnreachable) this.ctx.status('offline', `the XRP Ledger server ${host} ${said}`);
-    else this.ctx.status('error', `the XRP Ledger server ${host} answered nonsense: ${said}`);
-  }
 }
-

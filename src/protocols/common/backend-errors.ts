@@ -1,0 +1,8 @@
+/**
+ * How a wallet backend failed, shared by every wallet protocol: Unreachable (network, timeout,
+ * HTTP 5xx: the status goes offline) or Invalid (an answer that makes no sense: error).
+ */
+export class RpcUnreachable extends Error {}
+export class RpcInvalid extends Error {}
+/** A block the node does not have yet (a load-balanced endpoint a block behind): try next tick. */
+export class NotYet extends Error {}

@@ -1,0 +1,102 @@
+/**
+ * What every watch-only wallet does the same way, whatever its chain: the Wallet interface's
+ * properties and GetTransactions from its WalletBook, the TransferReceived signals and one
+ * desktop notification per batch, and the account's status from how the backend failed.
+ * A chain's session (eth, xrp) adds how it reads its backend.
+ */
+import type { LiveContext, LiveSession } from '../plugin.js';
+import { RpcInvalid, RpcUnreachable } from './backend-errors.js';
+import { formatUnits, parseUnits } from './units.js';
+import { WalletBook, type WalletTransaction } from './wallet-book.js';
+
+export interface Coin {
+  /** ETH, XRP: the unit of Balance. */
+  readonly currency: string;
+  readonly decimals: number;
+  /** For status messages: 'Ethereum backend', 'XRP Ledger server'. */
+  readonly backend: string;
+}
+
+const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
+
+export abstract class WalletSession implements LiveSession {
+  protected readonly book: WalletBook;
+  protected stopped = false;
+
+  constructor(protected readonly ctx: LiveContext, private readonly coin: Coin) {
+    // The state belongs to this address on this network and backend: another starts afresh.
+    this.book = WalletBook.load(ctx.stateFile, `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}`);
+  }
+
+  /** Looks at the backend now (Wallet.Refresh). */
+  protected abstract refresh(): Promise<void>;
+  abstract stop(): void;
+
+  /** How many confirmations a transaction has (validated ledgers are final: 1). */
+  protected confirmations(t: WalletTransaction): number {
+    return t.block < 0 ? 0 : 1;
+  }
+
+  /** How a notification names a non-native asset ('of token 0x12…', 'USD'). */
+  protected assetName(asset: string): string {
+    return asset;
+  }
+
+  property(name: string): unknown {
+    switch (name) {
+      case 'Currency': return this.coin.currency;
+      case 'Network': return String(this.ctx.settings.network);
+      case 'Address': return this.ctx.username;
+      case 'Balance': return this.book.balance;
+      case 'PendingBalance': return this.book.pending;
+      case 'LastUpdated': return this.book.updated;
+    }
+    throw new Error(`no wallet property ${name}`);
+  }
+
+  async call(method: string, args: unknown[]): Promise<unknown> {
+    if (method === 'Refresh') return this.refresh();
+    if (method !== 'GetTransactions') throw new Error(`no wallet method ${method}`);
+    const [offset, limit] = args as [number, number];
+    // Typed for the bus layer, which turns them into variants.
+    return this.book.page(offset, Math.min(limit, 1000)).map((t) => ({
+      txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
+      counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) }, confirmations: { t: 'u', v: this.confirmations(t) },
+    }));
+  }
+
+  /** The balance changed: PropertiesChanged. */
+  protected balanceChanged(): void {
+    this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
+  }
+
+  /** New transactions (already saved as seen): a signal each for what arrived, one notification for all. */
+  protected announce(fresh: WalletTransaction[]): void {
+    const received = fresh.filter((t) => t.direction === 'in');
+    // An asset's amount names the asset: the signal's amount is never read as the coin's.
+    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.asset ? `${t.amount} ${t.asset}` : t.amount, t.counterparty]);
+    if (!received.length || String(this.ctx.settings.notify) === 'false') return;
+    const { currency, decimals } = this.coin;
+    if (received.length === 1) {
+      const t = received[0]!;
+      this.ctx.notify(`Received ${t.amount} ${t.asset ? this.assetName(t.asset) : currency}`, `From ${short(t.counterparty)} to ${short(this.ctx.username)}`);
+      return;
+    }
+    const native = received.filter((t) => !t.asset);
+    const total = native.reduce((sum, t) => sum + parseUnits(t.amount, decimals), 0n);
+    const others = received.length - native.length;
+    const parts = [...(native.length ? [`${formatUnits(total, decimals)} ${currency} in total`] : []), ...(others ? [`${others} token transfer${others > 1 ? 's' : ''}`] : [])];
+    this.ctx.notify(`Received ${received.length} transfers`, `${parts.join(' and ')} to ${short(this.ctx.username)}`);
+  }
+
+  /** The backend failed: offline when it cannot be reached, error when it answers nonsense. */
+  protected failed(err: Error): void {
+    if (this.stopped) return;
+    // What a backend says goes into a status message: printable and short.
+    const said = err.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+    const backend = `the ${this.coin.backend} ${new URL(String(this.ctx.settings.url)).host}`;
+    if (err instanceof RpcUnreachable) this.ctx.status('offline', `${backend} ${said}`);
+    else if (err instanceof RpcInvalid) this.ctx.status('error', `${backend} answered nonsense: ${said}`);
+    else this.ctx.status('error', `watching the wallet failed: ${said}`);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Settings every wallet protocol has: a network (mainnet by default), a backend URL (a public
+ * one of the network unless the account names its own; required for `local`) and whether to
+ * notify. A protocol adds its own settings and defaults around these.
+ */
+import { invalidArgument } from '../../errors.js';
+import type { Label, RawSettings, SettingSpec, Settings } from '../plugin.js';
+import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
+
+export const NOTIFY_SETTING: SettingSpec = {
+  key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'Whether received transfers show a desktop notification (default true).',
+};
+
+/** Checks and merges the layers, and fills in the wallet defaults. */
+export function resolveWallet(specs: readonly SettingSpec[], layers: readonly RawSettings[], label: Label, publicUrls: Readonly<Record<string, string>>): Settings {
+  const out = checkAll(specs, mergeLayers(specs, layers), label);
+  out.network ||= 'mainnet';
+  out.notify ||= 'true';
+  if (!out.url) {
+    const url = publicUrls[out.network];
+    if (!url) throw invalidArgument(`${label('url')} is required for network ${out.network}: the address of your own backend`);
+    out.url = url;
+  }
+  return out;
+}
+
+/** What an account file keeps: the settings that differ from the defaults (`extra`: the protocol's own). */
+export function storedWallet(s: Settings, publicUrls: Readonly<Record<string, string>>, extra: Readonly<Record<string, string | number>> = {}): RawSettings {
+  const kept = nonEmpty(s);
+  const defaults: Record<string, string | number | undefined> = { url: publicUrls[String(s.network)], notify: 'true', ...extra };
+  for (const [k, v] of Object.entries(defaults)) if (kept[k] === v) delete kept[k];
+  return kept;
+}
