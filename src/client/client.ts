@@ -10,7 +10,7 @@ import { Connection, sessionBusAddress, type DBusMessage } from './connection.js
 import {
   ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE, ROOT_PATH,
   accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
-  providerOf, rawObject, unwrap, updateChanges, verifyResults, type Props, type RawObject,
+  providerOf, rawObject, str, unwrap, updateChanges, verifyResults, type Props, type RawObject,
 } from './convert.js';
 import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
 import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
@@ -22,7 +22,6 @@ import type {
 type V = InstanceType<typeof dbus.Variant>;
 const { Variant } = dbus;
 
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** SignIn's a{sv} from the typed input. */
 function signInOptions(input: SignInInput): Record<string, V> {

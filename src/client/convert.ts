@@ -65,7 +65,7 @@ export function rawObject(ifaces: Record<string, Record<string, V>>): RawObject 
   return new Map(Object.entries(ifaces).map(([name, props]) => [name, unwrap(props)]));
 }
 
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
+export const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 const camel = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);

@@ -7,6 +7,7 @@
  */
 import type * as Oidc from 'openid-client';
 import { AccountsError } from '../errors.js';
+import { readCapped } from '../util/read-capped.js';
 import { clientHint, usesPlainHttp, type OAuth2Client, type OAuth2Provider } from './config.js';
 
 export type OidcLib = typeof Oidc;
@@ -24,20 +25,8 @@ const MAX_RESPONSE = 1024 * 1024;
 /** fetch with a cap on the size of what comes back. */
 const boundedFetch: Oidc.CustomFetch = async (url, options) => {
   const res = await fetch(url, { ...options, redirect: 'manual' } as RequestInit);
-  const reader = res.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE) {
-      await reader.cancel();
-      throw new AccountsError('ProviderError', `the provider sent more than ${MAX_RESPONSE} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new Response(res.status === 204 || res.status === 304 ? null : Buffer.concat(chunks), { status: res.status, statusText: res.statusText, headers: res.headers });
+  const body = await readCapped(res.body, MAX_RESPONSE, () => new AccountsError('ProviderError', `the provider sent more than ${MAX_RESPONSE} bytes`));
+  return new Response(res.status === 204 || res.status === 304 ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
 };
 
 /** Discovery documents by issuer, for an hour; failures are not kept. */

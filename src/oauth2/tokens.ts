@@ -86,8 +86,6 @@ export class TokenKeeper {
   private readonly unsaved = new Map<string, TokenRecord>();
   /** The token each app last got, per account and protocol: handing the same one again is not news. */
   private readonly handed = new Map<string, string>();
-  /** Refreshes sent to providers, for tests and benchmarks. */
-  refreshes = 0;
 
   constructor(private readonly store: TokenStore) {}
 
@@ -162,7 +160,6 @@ export class TokenKeeper {
     const scopes = scopesFor(protocol);
     let response: TokenResponse;
     try {
-      this.refreshes++;
       response = await lib.refreshTokenGrant(config, record.refresh_token, scopes.length ? { scope: scopes.join(' ') } : undefined);
     } catch (err) {
       const e = typed(err, 'refreshing the access token');
