@@ -27,25 +27,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node dist/bin/px-accounts.js ARGS` with the session's environment. */
+/** Runs `node dist/bin/px-accounts.js ARGS` with the session's environment, to its end. */
 export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 20000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`px-accounts ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
+  return spawnCli(env, args, timeoutMs, input).done;
 }
 
 export interface RunningCli {
@@ -57,7 +41,7 @@ export interface RunningCli {
 }
 
 /** Starts px-accounts and lets the test talk to it while it runs (a sign-in waiting for a browser). */
-export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30000): RunningCli {
+export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30000, input = ''): RunningCli {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -65,7 +49,7 @@ export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 300
   const seen = () => { for (const w of watchers.splice(0)) w(); };
   child.stdout.on('data', (d) => { stdout += d; seen(); });
   child.stderr.on('data', (d) => { stderr += d; seen(); });
-  child.stdin.end();
+  child.stdin.end(input);
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -78,7 +62,7 @@ export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 300
       resolve({ code, stdout, stderr });
     });
   });
-  done.catch(() => undefined);
+  done.catch(() => undefined); // reported to whoever awaits it
   const line = async (re: RegExp, wait = 15000): Promise<string> => {
     const deadline = Date.now() + wait;
     for (;;) {
