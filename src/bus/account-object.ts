@@ -144,14 +144,14 @@ class LiveInterface implements ExportedInterface {
   getProperty(name: string): unknown {
     const s = this.session();
     if (s) return s.property(name);
-    // Until the session has started (it is loaded on first use): empty values of the right type.
+    // A session that could not start (its log line says why): empty values of the right type.
     const type = this.spec.properties.get(name)?.type;
-    return type === 't' ? 0n : type === 'u' || type === 'q' ? 0 : type === 'as' ? [] : name.endsWith('Balance') ? '0' : '';
+    return type === 't' ? 0n : type === 'u' || type === 'q' ? 0 : type === 'as' ? [] : '';
   }
 
   async callMethod(name: string, args: unknown[]): Promise<unknown> {
     const s = this.session();
-    if (!s) throw new AccountsError('Unreachable', 'the wallet is still starting; try again in a moment');
+    if (!s) throw new AccountsError('Unreachable', 'the wallet could not start (the service log says why)');
     const result = await s.call(name, args);
     // Lists of a{sv} come typed ({t, v}) from the protocol: the bus needs variants.
     if (Array.isArray(result)) {
