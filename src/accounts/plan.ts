@@ -3,7 +3,7 @@ import { AccountsError, invalidArgument } from '../errors.js';
 import { substitute, type Catalogue, type Provider } from '../providers/catalogue.js';
 import { normaliseUsername, type AccountConfig } from '../model/account.js';
 import type { Settings } from '../protocols/plugin.js';
-import { protocolIds, requireProtocol } from '../protocols/registry.js';
+import { findProtocol, protocolIds, requireProtocol } from '../protocols/registry.js';
 import type { ParsedOptions } from './options.js';
 
 export type NewAccount = Omit<AccountConfig, 'id'>;
@@ -47,6 +47,12 @@ function checkOwnIdentifiers(provider: string, protocols: string[]): void {
   }
 }
 
+/** An identifier of a protocol's own fits the account's settings (a Bitcoin address, its network). */
+function checkIdentifierFits(provider: string, username: string, settings: Record<string, Settings>): void {
+  const own = settings[provider] ? findProtocol(provider)?.identifier : undefined;
+  own?.(username, settings[provider]);
+}
+
 export function planNewAccount(provider: Provider, identifier: string, options: ParsedOptions): NewAccount {
   const username = normaliseUsername(provider, identifier);
   if (provider.supported.length === 0) throw new AccountsError('UnsupportedProtocol', `provider ${provider.id}: ${provider.notice}`);
@@ -59,6 +65,7 @@ export function planNewAccount(provider: Provider, identifier: string, options: 
     const defaults = provider.servers[p] ? substitute(provider.servers[p], username) : {};
     settings[p] = requireProtocol(p, 'protocols').resolve([defaults, options.settings[p] ?? {}], label(p));
   }
+  checkIdentifierFits(provider.id, username, settings);
   return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password' };
 }
 
@@ -75,5 +82,6 @@ export function planUpdate(current: AccountConfig, provider: Provider, options: 
     const base = existing ? plugin.stored(existing) : provider.servers[p] ? substitute(provider.servers[p], current.username) : {};
     settings[p] = options.settings[p] ? plugin.resolve([base, options.settings[p]], label(p)) : existing ?? plugin.resolve([base], label(p));
   }
+  checkIdentifierFits(current.provider, current.username, settings);
   return { ...current, name: options.name ?? current.name, protocols, settings };
 }

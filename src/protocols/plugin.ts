@@ -89,9 +89,10 @@ export interface ProtocolPlugin {
   /**
    * The account identifier of a manual account of this protocol, checked and normalised (a
    * wallet's address, checksummed). Throws InvalidArgument; the message never quotes the value,
-   * which may be a private key pasted by mistake.
+   * which may be a private key pasted by mistake. Called again with the account's resolved
+   * settings when they are known: an identifier may belong to one network only (Bitcoin).
    */
-  identifier?(value: string): string;
+  identifier?(value: string, settings?: Settings): string;
   /**
    * A protocol that keeps working while the account exists (a wallet watching its address):
    * started when the account appears, restarted when its settings change, stopped when it goes.

@@ -18,10 +18,11 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   /** Wallets are accounts of their own: their interfaces are checked on one account each. */
   const walletPaths = new Map<string, string>();
   const own = allProtocols().filter((p) => p.live || p.identifier);
-  /** An identifier and a backend (nothing listens on port 9) of each wallet protocol. */
-  const WALLETS: Record<string, [string, string]> = {
-    eth: ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'http://127.0.0.1:9/'],
-    xrp: ['rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 'ws://127.0.0.1:9/'],
+  /** An identifier, a backend (nothing listens on port 9) and a network of one's own of each wallet protocol. */
+  const WALLETS: Record<string, [string, string, string]> = {
+    btc: ['bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', 'tcp://127.0.0.1:9', 'regtest'],
+    eth: ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'http://127.0.0.1:9/', 'local'],
+    xrp: ['rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 'ws://127.0.0.1:9/', 'local'],
   };
   const pathOf = (iface: string) => {
     const p = own.find((x) => x.iface === iface || x.live?.iface === iface);
@@ -31,8 +32,8 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   before(async () => {
     assert.deepEqual(own.map((p) => p.id).sort(), Object.keys(WALLETS).sort(), 'every wallet protocol has an example here');
     for (const p of own) {
-      const [identifier, url] = WALLETS[p.id]!;
-      walletPaths.set(p.id, await f.client.addAccount(p.id, identifier, {}, { [`${p.id}.network`]: s('local'), [`${p.id}.url`]: s(url) }));
+      const [identifier, url, network] = WALLETS[p.id]!;
+      walletPaths.set(p.id, await f.client.addAccount(p.id, identifier, {}, { [`${p.id}.network`]: s(network), [`${p.id}.url`]: s(url) }));
     }
     // Every other built-in protocol enabled at once, each with the least it needs.
     const options: Record<string, ReturnType<typeof s>> = {};

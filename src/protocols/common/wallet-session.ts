@@ -37,6 +37,11 @@ export abstract class WalletSession implements LiveSession {
     return t.block < 0 ? 0 : 1;
   }
 
+  /** Transactions known but not settled enough for the book (newest first): shown, never announced. */
+  protected unsettled(): readonly WalletTransaction[] {
+    return [];
+  }
+
   /** How a notification names a non-native asset ('of token 0x12…', 'USD'). */
   protected assetName(asset: string): string {
     return asset;
@@ -58,8 +63,12 @@ export abstract class WalletSession implements LiveSession {
     if (method === 'Refresh') return this.refresh();
     if (method !== 'GetTransactions') throw new Error(`no wallet method ${method}`);
     const [offset, limit] = args as [number, number];
+    const max = Math.min(limit, 1000);
+    // Not yet settled ones (a Bitcoin mempool) come first, then the book's, newest first.
+    const unsettled = this.unsettled().slice(offset, offset + max);
+    const settled = this.book.page(Math.max(0, offset - this.unsettled().length), max - unsettled.length);
     // Typed for the bus layer, which turns them into variants.
-    return this.book.page(offset, Math.min(limit, 1000)).map((t) => ({
+    return [...unsettled, ...settled].map((t) => ({
       txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
       counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) }, confirmations: { t: 'u', v: this.confirmations(t) },
     }));

@@ -31,3 +31,11 @@ export function storedWallet(s: Settings, publicUrls: Readonly<Record<string, st
   for (const [k, v] of Object.entries(defaults)) if (kept[k] === v) delete kept[k];
   return kept;
 }
+
+/** A private key (32 bytes of hex) or a BIP-39 mnemonic (12–24 words). */
+export function looksSecret(value: string): string | undefined {
+  const v = value.trim();
+  if (/^(0x)?[0-9a-fA-F]{64}$/.test(v)) return 'a private key';
+  if (/^([a-z]+\s+){11,23}[a-z]+$/.test(v)) return 'a seed phrase';
+  return undefined;
+}

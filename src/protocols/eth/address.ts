@@ -6,19 +6,12 @@
  */
 import { createRequire } from 'node:module';
 import { invalidArgument } from '../../errors.js';
+import { looksSecret } from '../common/wallet-settings.js';
 
 // @ethereumjs/util takes ~100 ms to load: only when the first address is checked, not at start-up.
 type EthUtil = typeof import('@ethereumjs/util');
 let util: EthUtil | undefined;
 const ethUtil = (): EthUtil => (util ??= createRequire(import.meta.url)('@ethereumjs/util') as EthUtil);
-
-/** A private key (32 bytes of hex) or a BIP-39 mnemonic (12–24 words). */
-export function looksSecret(value: string): string | undefined {
-  const v = value.trim();
-  if (/^(0x)?[0-9a-fA-F]{64}$/.test(v)) return 'a private key';
-  if (/^([a-z]+\s+){11,23}[a-z]+$/.test(v)) return 'a seed phrase';
-  return undefined;
-}
 
 export function checkEthAddress(value: string, what = 'the address'): string {
   const secret = looksSecret(value);

@@ -4,37 +4,18 @@
  * before it is believed. Failures are typed: Unreachable (network, timeout, HTTP 5xx: the
  * status goes offline) or Invalid (an answer that makes no sense: the status goes error).
  */
-import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
-import { readCapped } from '../../util/read-capped.js';
-
-const TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS) || 15_000;
-const MAX_RESPONSE = 8 * 1024 * 1024;
+import { RpcInvalid } from '../common/backend-errors.js';
+import { fetchBounded } from '../common/bounded-fetch.js';
 
 let nextId = 0;
 
 export async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST', redirect: 'error', signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: ++nextId, method, params }),
-    });
-  } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string } };
-    throw new RpcUnreachable(e?.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : `cannot be reached (${e?.cause?.code ?? e?.name ?? 'network error'})`);
-  }
-  if (res.status >= 500 || res.status === 429) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new RpcUnreachable(`HTTP ${res.status}`);
-  }
-  let text: string;
-  try {
-    text = (await readCapped(res.body, MAX_RESPONSE, () => new RpcInvalid(`the answer to ${method} is larger than ${MAX_RESPONSE / 1024 / 1024} MB`))).toString('utf8');
-  } catch (err) {
-    if (err instanceof RpcInvalid) throw err;
-    throw new RpcUnreachable(`the answer to ${method} was cut off (${(err as Error)?.name})`);
-  }
+  const res = await fetchBounded(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++nextId, method, params }),
+  }, method);
+  const text = res.text;
   if (res.status !== 200) throw new RpcInvalid(`HTTP ${res.status} to ${method}`);
   let body: { result?: unknown; error?: { message?: unknown } };
   try {

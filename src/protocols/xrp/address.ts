@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { invalidArgument } from '../../errors.js';
-import { looksSecret } from '../eth/address.js';
+import { looksSecret } from '../common/wallet-settings.js';
 
 type Codec = typeof import('ripple-address-codec');
 let codec: Codec | undefined;

@@ -7,12 +7,12 @@
 import { createRequire } from 'node:module';
 import type WebSocketType from 'ws';
 import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
+import { WALLET_RPC_TIMEOUT_MS as TIMEOUT_MS } from '../common/bounded-fetch.js';
 
 // ws takes ~75 ms to load: with the first XRP wallet, not at start-up.
 let WebSocketClass: typeof WebSocketType | undefined;
 export const webSocket = (): typeof WebSocketType => (WebSocketClass ??= createRequire(import.meta.url)('ws') as typeof WebSocketType);
 
-const TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS) || 15_000;
 const MAX_MESSAGE = 8 * 1024 * 1024;
 
 export interface XrplListener {

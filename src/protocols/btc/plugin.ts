@@ -1,0 +1,55 @@
+/**
+ * Bitcoin, watch-only (DESIGN.md section 11): the identifier is an address or an extended public
+ * key (its receive and change addresses derived up to a gap limit); an Esplora REST API (polled;
+ * a public one by default) or an Electrum server (push) gives balances and transactions.
+ */
+import { invalidArgument } from '../../errors.js';
+import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
+import { NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
+import { checkBtcIdentifier } from './keys.js';
+import { PUBLIC_ESPLORA, SCRIPT_TYPES } from './networks.js';
+import { BtcWatcher } from './watcher.js';
+
+const SETTINGS: readonly SettingSpec[] = [
+  { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'testnet', 'signet', 'regtest'], doc: 'mainnet (default), testnet, signet, or regtest (a node of your own: url required).' },
+  { key: 'url', property: 'Url', kind: 'text', doc: 'Esplora REST API (http:// or https://) or Electrum server (tcp://host:port or ssl://host:port); default a public Esplora of the network.' },
+  { key: 'confirmations', property: 'Confirmations', kind: 'count', doc: 'Blocks a transaction needs before it counts in the balance and as received (default 1).' },
+  { key: 'gap_limit', property: 'GapLimit', kind: 'count', doc: 'Extended keys: unused addresses in a row that end the derivation of each chain (default 20).' },
+  { key: 'script_type', property: 'ScriptType', kind: 'enum', values: [...SCRIPT_TYPES], doc: 'Extended keys: the addresses derived (p2pkh, p2sh-p2wpkh, p2wpkh, p2tr); default what the key\'s prefix says.' },
+  NOTIFY_SETTING,
+];
+
+function checkBackendUrl(value: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`${label} is not a URL`);
+  }
+  if (!['http:', 'https:', 'tcp:', 'ssl:', 'tls:'].includes(url.protocol)) {
+    throw invalidArgument(`${label} must be an Esplora API (http:// or https://) or an Electrum server (tcp:// or ssl://)`);
+  }
+  if (url.username || url.password) throw invalidArgument(`${label} must not contain a user name or password`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && (!url.hostname || !url.port)) throw invalidArgument(`${label}: an Electrum server is tcp://host:port or ssl://host:port`);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : `${url.protocol}//${url.host}`;
+}
+
+const plugin: ProtocolPlugin = {
+  id: 'btc', title: 'Bitcoin', iface: 'org.pantherx.Accounts.Btc',
+  settings: SETTINGS, secrets: [], needsLoginSecret: false,
+  resolve(layers, label) {
+    const out = resolveWallet(SETTINGS, layers, label, PUBLIC_ESPLORA);
+    out.url = checkBackendUrl(String(out.url), label('url'));
+    out.confirmations ||= 1;
+    out.gap_limit ||= 20;
+    if (Number(out.gap_limit) > 1000) throw invalidArgument(`${label('gap_limit')} must be at most 1000`);
+    return out;
+  },
+  stored: (s) => storedWallet(s, PUBLIC_ESPLORA, { confirmations: 1, gap_limit: 20 }),
+  identifier: (value, settings) => checkBtcIdentifier(value, 'the account (a Bitcoin address or extended public key)', settings ? String(settings.network) : undefined),
+  endpoint: (s) => String(s.network),
+  verifier: { thread: false, verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyBtc(settings, options)) },
+  live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new BtcWatcher(ctx) },
+};
+
+export default plugin;

@@ -1,0 +1,226 @@
+/**
+ * A watched Bitcoin wallet: one address, or the receive and change addresses of an extended key
+ * derived until `gap_limit` unused ones in a row. Each sync reads every watched address's view
+ * from the backend (reusing what did not change), works out what each transaction did to the
+ * wallet as a whole (received minus spent: a payment to oneself is not income), and reconciles:
+ * transactions with enough confirmations go into the book (announced once, ever), younger ones
+ * are shown as unsettled, and whatever the backend no longer has (a reorg, a dropped mempool
+ * transaction) is gone from both — never counted twice.
+ */
+import type { LiveContext } from '../plugin.js';
+import { mapLimit } from '../../util/map-limit.js';
+import { RpcInvalid } from '../common/backend-errors.js';
+import { formatUnits } from '../common/units.js';
+import type { WalletTransaction } from '../common/wallet-book.js';
+import { WalletSession } from '../common/wallet-session.js';
+import { GENESIS, type AddressView, type BackendListener, type BtcBackend, type BtcTx, type Tip } from './backend.js';
+import { ElectrumBackend } from './electrum.js';
+import { EsploraBackend } from './esplora.js';
+import { checkBtcIdentifier, watchTarget, type WatchTarget } from './keys.js';
+
+const POLL_MS = Number(process.env.PX_ACCOUNTS_WALLET_POLL_MS) || 10_000;
+/** An extended key on a polled backend reads its addresses on a new block, else every this many polls. */
+const EXTENDED_EVERY = 6;
+/** No wallet derives more addresses than this. */
+const MAX_ADDRESSES = 10_000;
+const BTC = (sats: bigint) => formatUnits(sats, 8);
+
+export const isElectrum = (url: string) => /^(tcp|ssl|tls):/.test(url);
+
+/** The backend an account's url names. */
+export function backendFor(url: string, network: string, listener: BackendListener): BtcBackend {
+  return isElectrum(url) ? new ElectrumBackend(new URL(url), network, listener) : new EsploraBackend(url);
+}
+
+export class BtcWatcher extends WalletSession implements BackendListener {
+  private readonly target: WatchTarget | undefined;
+  private readonly backend: BtcBackend | undefined;
+  private readonly chains: [string[], string[]] = [[], []];
+  private readonly views = new Map<string, AddressView>();
+  private readonly firstSeen = new Map<string, number>();
+  private pending: WalletTransaction[] = [];
+  private tipNow: Tip | undefined;
+  private genesisChecked = false;
+  private syncing: Promise<void> | undefined;
+  private again = false;
+  private polls = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: LiveContext) {
+    const url = String(ctx.settings.url);
+    super(ctx, { currency: 'BTC', decimals: 8, backend: isElectrum(url) ? 'Electrum server' : 'Esplora backend' });
+    const network = String(ctx.settings.network);
+    try {
+      checkBtcIdentifier(ctx.username, 'the account', network); // a hand-edited file may hold anything
+      this.target = watchTarget(ctx.username, network, String(ctx.settings.script_type ?? ''));
+    } catch (err) {
+      this.stopped = true;
+      ctx.status('error', (err as Error).message);
+      return;
+    }
+    this.backend = backendFor(url, network, this);
+    void this.sync();
+    if (!isElectrum(url)) this.timer = setInterval(() => void this.sync(), POLL_MS).unref();
+  }
+
+  protected override refresh(): Promise<void> {
+    this.views.clear();
+    return this.sync();
+  }
+
+  protected override confirmations(t: WalletTransaction): number {
+    return t.block < 0 || !this.tipNow ? 0 : Math.max(0, this.tipNow.height - t.block + 1);
+  }
+
+  protected override unsettled(): readonly WalletTransaction[] {
+    return this.pending;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.backend?.close();
+  }
+
+  changed(): void {
+    void this.sync();
+  }
+
+  lost(err: Error): void {
+    this.failed(err);
+  }
+
+  /** One sync at a time; a change announced meanwhile runs one more. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.again = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.again = false;
+        await this.syncOnce().catch((err: Error) => this.failed(err));
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    const backend = this.backend!;
+    if (this.stopped) return;
+    if (!this.genesisChecked) await this.checkGenesis();
+    const tip = await backend.tip();
+    const newBlock = tip.hash !== this.tipNow?.hash;
+    this.tipNow = tip;
+    // On a polled backend an extended key's many addresses are read when a block came, and
+    // now and then for the mempool; one address is cheap enough to read every time.
+    const skip = !newBlock && this.target!.extended && !isElectrum(String(this.ctx.settings.url)) && this.polls++ % EXTENDED_EVERY !== 0;
+    if (skip && this.views.size > 0) return;
+    await this.readAddresses();
+    if (this.stopped) return;
+    const quiet = this.book.firstSync;
+    const fresh = this.reconcile(tip);
+    await this.book.save();
+    if (this.stopped) return;
+    this.ctx.status('online', '');
+    this.balanceChanged();
+    if (!quiet) this.announce(fresh);
+  }
+
+  /** The backend serves the network the account names (a mainnet wallet on a testnet server is wrong, not empty). */
+  private async checkGenesis(): Promise<void> {
+    const expected = GENESIS[String(this.ctx.settings.network)];
+    if (expected) {
+      const genesis = await this.backend!.genesis();
+      if (!expected.includes(genesis)) throw new RpcInvalid(`it serves another chain than Bitcoin ${String(this.ctx.settings.network)} (block 0 is ${genesis.slice(0, 16)}…)`);
+    }
+    this.genesisChecked = true;
+  }
+
+  /** Views of every watched address; an extended key derives more until the gap is unused. */
+  private async readAddresses(): Promise<void> {
+    const target = this.target!;
+    const gap = Math.max(1, Number(this.ctx.settings.gap_limit) || 20);
+    const chainsOf: (0 | 1)[] = target.extended ? [0, 1] : [0];
+    for (;;) {
+      let grew = false;
+      for (const chain of chainsOf) {
+        const list = this.chains[chain];
+        let lastUsed = -1;
+        list.forEach((a, i) => (this.views.get(a)?.used ? (lastUsed = i) : undefined));
+        const want = target.extended ? Math.min(lastUsed + 1 + gap, MAX_ADDRESSES / 2) : 1;
+        while (list.length < want) {
+          list.push(target.address(chain, list.length));
+          grew = true;
+        }
+      }
+      const all = [...this.chains[0], ...this.chains[1]];
+      const views = await mapLimit(all, 8, (a) => this.backend!.address(a, this.views.get(a)));
+      all.forEach((a, i) => this.views.set(a, views[i]!));
+      if (!grew) return;
+      // What the new addresses hold may move the gap further.
+      const extends_ = chainsOf.some((c) => {
+        const list = this.chains[c];
+        return list.slice(-gap).some((a) => this.views.get(a)?.used);
+      });
+      if (!extends_) return;
+    }
+  }
+
+  /** Works out the wallet's transactions and balance from the views; returns the settled ones never seen before. */
+  private reconcile(tip: Tip): WalletTransaction[] {
+    const ours = new Set([...this.chains[0], ...this.chains[1]]);
+    const txs = new Map<string, BtcTx>();
+    let confirmed = 0n;
+    let unconfirmed = 0n;
+    let complete = true;
+    let window = Infinity;
+    for (const a of ours) {
+      const v = this.views.get(a)!;
+      confirmed += v.confirmed;
+      unconfirmed += v.unconfirmed;
+      for (const t of v.txs) txs.set(t.txid, t);
+      if (!v.complete) {
+        complete = false;
+        for (const t of v.txs) if (t.height > 0) window = Math.min(window, t.height);
+      }
+    }
+    const needed = Math.max(1, Number(this.ctx.settings.confirmations) || 1);
+    const now = Math.floor(Date.now() / 1000);
+    const settled: WalletTransaction[] = [];
+    const pending: WalletTransaction[] = [];
+    let young = 0n;
+    for (const t of txs.values()) {
+      const received = t.outputs.filter((o) => ours.has(o.address)).reduce((s, o) => s + o.value, 0n);
+      const spent = t.inputs.filter((i) => ours.has(i.address)).reduce((s, i) => s + i.value, 0n);
+      const delta = received - spent;
+      const incoming = delta > 0n;
+      const counterparty = incoming
+        ? t.inputs.find((i) => !ours.has(i.address))?.address || (t.inputs.every((i) => !i.address) ? 'coinbase' : '')
+        : t.outputs.find((o) => o.address && !ours.has(o.address))?.address ?? '';
+      if (!this.firstSeen.has(t.txid)) this.firstSeen.set(t.txid, now);
+      const entry: WalletTransaction = {
+        txid: t.txid, direction: incoming ? 'in' : 'out', amount: BTC(incoming ? delta : -delta), asset: '', counterparty,
+        time: t.time || this.firstSeen.get(t.txid)!, block: t.height > 0 ? t.height : -1,
+      };
+      const depth = t.height > 0 ? tip.height - t.height + 1 : 0;
+      if (depth >= needed) settled.push(entry);
+      else {
+        pending.push(entry);
+        if (depth > 0) young += delta;
+      }
+    }
+    const balance = confirmed - young;
+    const total = confirmed + unconfirmed;
+    if (balance < 0n || total < 0n) throw new RpcInvalid('its balances add up to less than nothing');
+    // What the backend has is the truth from `window` on: anything else there is gone (a
+    // reorg, a dropped transaction); the seen ids stay, so nothing is told twice.
+    this.book.rollback(complete ? 0 : window);
+    const fresh = this.book.add(settled);
+    this.book.scanned(tip.height, tip.hash);
+    this.pending = pending.sort((a, b) => b.time - a.time);
+    for (const id of this.firstSeen.keys()) if (!txs.has(id)) this.firstSeen.delete(id);
+    this.book.setBalance(BTC(balance), BTC(total));
+    return fresh;
+  }
+}
