@@ -142,7 +142,10 @@ export class Chain {
   }
 
   view(): View {
-    if (this.cached) return this.cached;
+    return this.cached ??= this.compute(this.mempool);
+  }
+
+  private compute(mempool: Tx[]): View {
     const v: View = { txs: new Map(), history: new Map(), utxos: new Map(), byScriptHash: new Map() };
     const touch = (script: string, p: Placed) => {
       const h = v.history.get(script) ?? [];
@@ -165,9 +168,9 @@ export class Chain {
       });
     };
     for (const b of this.blocks) for (const t of b.txs) place(t, b);
-    for (const t of this.mempool) place(t);
+    for (const t of mempool) place(t);
     for (const script of v.history.keys()) v.byScriptHash.set(scriptHash(script), script);
-    return (this.cached = v);
+    return v;
   }
 
   /** Unspent outputs of `script` (not spent in the mempool either), confirmed ones first; coinbases once mature. */
@@ -208,29 +211,21 @@ export class Chain {
   reorg(depth: number, drop: string[]) {
     if (depth < 1 || depth >= this.blocks.length) throw new Error(`cannot reorg ${depth} blocks of ${this.blocks.length}`);
     const replaced = this.blocks.splice(-depth).flatMap((b) => b.txs.filter((t) => !t.coinbase));
-    this.cached = undefined;
     const [again, mempool] = this.survivors([replaced, this.mempool], new Set(drop));
-    this.mempool = [];
-    this.addBlock(again);
-    for (let i = 0; i < depth; i++) this.addBlock([]);
-    this.mempool = mempool;
+    for (let i = 0; i <= depth; i++) this.addBlock(i === 0 ? again! : []);
+    this.mempool = mempool!;
     this.changed();
   }
 
   evict(txid: string) {
     if (!this.mempool.some((t) => t.id === txid)) throw new Error(`${txid} is not in the mempool`);
-    this.mempool = this.survivors([this.mempool], new Set([txid]))[0]!;
+    [this.mempool] = this.survivors([this.mempool], new Set([txid])) as [Tx[]];
     this.changed();
   }
 
   /** The transactions of `lists` (in order) that are not in `drop` and whose inputs still exist: descendants go with their parents. */
   private survivors(lists: Tx[][], drop: Set<string>): Tx[][] {
-    const saved = this.mempool;
-    this.mempool = [];
-    this.cached = undefined;
-    const outs = new Set([...this.view().utxos.keys()]);
-    this.mempool = saved;
-    this.cached = undefined;
+    const outs = new Set(this.compute([]).utxos.keys());
     return lists.map((list) => list.filter((t) => {
       if (drop.has(t.id) || !t.ins.every((i) => outs.has(`${i.txid}:${i.vout}`))) return false;
       t.ins.forEach((i) => outs.delete(`${i.txid}:${i.vout}`));

@@ -104,8 +104,7 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
         if (!Array.isArray(params)) throw new RpcError(-32602, 'params must be an array');
         return { jsonrpc: '2.0', id, result: f(...params) };
       } catch (err) {
-        if (!(err instanceof RpcError)) throw err;
-        return { jsonrpc: '2.0', id, error: { code: err.code, message: err.message } };
+        return { jsonrpc: '2.0', id, error: { code: err instanceof RpcError ? err.code : -32603, message: (err as Error).message } };
       }
     };
     let buf = '';

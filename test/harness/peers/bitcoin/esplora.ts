@@ -105,8 +105,7 @@ export function esploraServer(chain: Chain, mode: () => Mode): Server {
       const route = req.method === 'GET' ? routes.find(([re]) => re.test(path)) : undefined;
       body = route ? route[1](route[0].exec(path)!.slice(1)) : raise(404, 'Not Found');
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      [status, body] = [err.status, err.message];
+      [status, body] = [err instanceof HttpError ? err.status : 500, (err as Error).message];
     }
     const text = typeof body === 'string';
     res.writeHead(status, { 'content-type': text ? 'text/plain' : 'application/json' }).end(text ? body : json(body));
