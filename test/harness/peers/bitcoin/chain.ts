@@ -23,11 +23,13 @@ export const scriptHash = (scriptHex: string) => rev(sha256(Buffer.from(scriptHe
 export function scriptOf(address: string): string {
   return Buffer.from(OutScript.encode(Address(REGTEST).decode(address))).toString('hex');
 }
-export function addressOf(scriptHex: string): string | undefined {
+/** btc-signer's kind of an output script (pkh, sh, wpkh, wsh, tr, pk, ms, unknown) and its address if it has one. */
+export function describe(scriptHex: string): { type: string; address?: string } {
   try {
-    return Address(REGTEST).encode(OutScript.decode(Buffer.from(scriptHex, 'hex')));
+    const out = OutScript.decode(Buffer.from(scriptHex, 'hex'));
+    return { type: out.type, ...(out.type === 'unknown' || out.type === 'pk' || out.type === 'ms' ? {} : { address: Address(REGTEST).encode(out) }) };
   } catch {
-    return undefined; // OP_RETURN, bare multisig, ...
+    return { type: 'unknown' };
   }
 }
 
@@ -38,15 +40,6 @@ export const sats = (mode: Mode, v: bigint) => mode === 'negative' ? -5n : mode 
 /** JSON with bigints as number literals, 10^80 included (JSON.stringify cannot). */
 export const json = (x: unknown) =>
   JSON.stringify(x, (_k, v: unknown) => typeof v === 'bigint' ? `\u0000${v}` : v).replace(/"\\u0000(-?\d+)"/g, '$1');
-
-/** btc-signer's name of the script's kind: pkh, sh, wpkh, wsh, tr, pk, ms, ... or unknown. */
-export function outType(scriptHex: string): string {
-  try {
-    return OutScript.decode(Buffer.from(scriptHex, 'hex')).type;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export interface Out { script: string; value: bigint }
 export interface Tx {

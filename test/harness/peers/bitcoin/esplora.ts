@@ -4,7 +4,7 @@
 // address transactions paged by last seen txid, transactions with their prevouts and status.
 // `mode` makes it misbehave: not JSON, a 50 MB body, no answer, negative or 10^80 amounts.
 import { createServer, type Server } from 'node:http';
-import { addressOf, outType, type Block, type Chain, HUGE, json, type Mode, type Out, type Placed, sats, scriptOf } from './chain.js';
+import { describe, type Block, type Chain, HUGE, json, type Mode, type Out, type Placed, sats, scriptOf } from './chain.js';
 
 const TYPES: Record<string, string> = { pkh: 'p2pkh', sh: 'p2sh', wpkh: 'v0_p2wpkh', wsh: 'v0_p2wsh', tr: 'v1_p2tr', pk: 'p2pk', ms: 'multisig' };
 
@@ -16,10 +16,10 @@ export function esploraServer(chain: Chain, mode: () => Mode): Server {
   let huge: Buffer | undefined;
   const amount = (v: bigint) => sats(mode(), v);
 
-  const scriptType = (script: string) => script.startsWith('6a') ? 'op_return' : TYPES[outType(script)] ?? 'unknown';
   const out = (o: Out) => {
-    const address = addressOf(o.script);
-    return { scriptpubkey: o.script, scriptpubkey_type: scriptType(o.script), ...(address ? { scriptpubkey_address: address } : {}), value: amount(o.value) };
+    const { type, address } = describe(o.script);
+    const kind = o.script.startsWith('6a') ? 'op_return' : TYPES[type] ?? 'unknown';
+    return { scriptpubkey: o.script, scriptpubkey_type: kind, ...(address ? { scriptpubkey_address: address } : {}), value: amount(o.value) };
   };
   const status = (p: Placed) => p.block
     ? { confirmed: true, block_height: p.block.height, block_hash: p.block.hash, block_time: p.block.time }
