@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { p2pkh, p2sh, p2tr, p2wpkh, p2wsh, Transaction, utils } from '@scure/btc-signer';
+import { Address, NETWORK, OutScript, p2pkh, p2sh, p2tr, p2wpkh, p2wsh, Transaction, utils } from '@scure/btc-signer';
 import { pubECDSA } from '@scure/btc-signer/utils.js';
 import { REGTEST, startTestBitcoin, type TestBitcoin } from '../harness/peers/bitcoin/index.js';
 import { scriptHash } from '../harness/peers/bitcoin/chain.js';
@@ -76,6 +76,8 @@ describe('Bitcoin test chain and servers', function () {
 
   it('blocks are real: 80-byte headers linked by prev hash, merkle root of the txids, hash = reversed double SHA-256; coinbases with BIP34 heights', async () => {
     assert.ok(btc.height >= 100);
+    const tip = await getJson(btc, `/block/${(await get(btc, '/blocks/tip/hash')).text}`);
+    assert.ok(Math.abs(tip.timestamp - Date.now() / 1000) < 60, 'the tip is about now');
     assert.equal((await get(btc, '/blocks/tip/height')).text, String(btc.height));
     const to = newKey();
     btc.pay([{ address: to.address, sats: 12_345n }]);
@@ -135,6 +137,7 @@ describe('Bitcoin test chain and servers', function () {
   });
 
   it('the Electrum script hash of the published vector', () => {
+    assert.equal(Buffer.from(OutScript.encode(Address(NETWORK).decode('1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa'))).toString('hex'), '76a91462e907b15cbf27d5425399ebf6f0fb50ebb88f1888ac');
     assert.equal(scriptHash('76a91462e907b15cbf27d5425399ebf6f0fb50ebb88f1888ac'), '8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161');
   });
 

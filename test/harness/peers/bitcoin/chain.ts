@@ -91,7 +91,8 @@ export class Chain {
   private listeners = new Set<() => void>();
 
   constructor(blocks: number) {
-    for (let i = 0; i < blocks; i++) this.addBlock([]);
+    const start = Math.floor(Date.now() / 1000) - blocks; // a second apart up to now
+    for (let i = 0; i < blocks; i++) this.addBlock([], start + i);
   }
 
   get tip(): Block { return this.blocks.at(-1)!; }
@@ -105,7 +106,7 @@ export class Chain {
   }
 
   /** A block of `txs` on the tip: coinbase (BIP34 height, witness commitment) and header. */
-  private addBlock(txs: Tx[]) {
+  private addBlock(txs: Tx[], time = Math.max(Math.floor(Date.now() / 1000), this.tip.time + 1)) {
     const height = this.blocks.length;
     const cb = new Transaction(OPTS);
     cb.addOutput({ script: this.faucet.script, amount: SUBSIDY });
@@ -122,7 +123,6 @@ export class Chain {
       ...(cb.outputsLength > 1 ? { finalScriptWitness: [new Uint8Array(32)] } : {}) });
     const all = [decode(cb.toBytes(true, true)), ...txs];
     const prev = this.blocks.at(-1);
-    const time = Math.max(Math.floor(Date.now() / 1000), (prev?.time ?? 0) + 1);
     const header = Buffer.alloc(80);
     header.writeUInt32LE(0x20000000, 0);
     if (prev) rev(Buffer.from(prev.hash, 'hex')).copy(header, 4);
