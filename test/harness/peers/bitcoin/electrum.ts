@@ -6,7 +6,7 @@
 // 10^80 amounts.
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Chain, HUGE, json, type Mode, type Placed, sats } from './chain.js';
+import { type Chain, HUGE, json, type Mode, type Out, type Placed, sats } from './chain.js';
 
 class RpcError extends Error {
   constructor(readonly code: number, message: string) { super(message); }
@@ -27,8 +27,10 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
     };
     const notify = (method: string, params: unknown[]) => send({ jsonrpc: '2.0', method, params });
     const off = chain.onChange(() => {
-      if (tip !== undefined && tip !== chain.tip.hash) notify('blockchain.headers.subscribe', [header()]);
-      if (tip !== undefined) tip = chain.tip.hash;
+      if (tip !== undefined && tip !== chain.tip.hash) {
+        tip = chain.tip.hash;
+        notify('blockchain.headers.subscribe', [header()]);
+      }
       for (const [sh, last] of subs) {
         const now = status(sh);
         if (now !== last) notify('blockchain.scripthash.subscribe', [sh, now]);
@@ -50,10 +52,11 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
       return h.length ? createHash('sha256').update(h.map((p) => `${p.tx.id}:${height(p)}:`).join('')).digest('hex') : null;
     };
     const entry = (p: Placed) => ({ height: height(p), tx_hash: p.tx.id, ...(p.block ? {} : { fee: sats(mode(), p.fee) }) });
+    /** What the confirmed (or the mempool) transactions add to and take from the script's coins. */
     const balance = (sh: string, confirmed: boolean) => {
       const script = chain.view().byScriptHash.get(sh);
-      return sats(mode(), history(sh).filter((p) => !!p.block === confirmed).reduce((s, p) =>
-        s + p.tx.outs.reduce((t, o) => o.script === script ? t + o.value : t, 0n) - p.prevouts.reduce((t, o) => o.script === script ? t + o.value : t, 0n), 0n));
+      const sum = (outs: Out[]) => outs.reduce((s, o) => o.script === script ? s + o.value : s, 0n);
+      return sats(mode(), history(sh).filter((p) => !!p.block === confirmed).reduce((s, p) => s + sum(p.tx.outs) - sum(p.prevouts), 0n));
     };
 
     const hash = (x: unknown) => {
