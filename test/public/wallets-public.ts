@@ -1,6 +1,6 @@
 /**
  * Wallets against the real public endpoints (not part of CI, which has no network): a
- * well-known Ethereum address and XRP account, watched through the service on a private bus
+ * well-known Bitcoin address, Ethereum address and XRP account, watched through the service on a private bus
  * with the default public backends, must come online with a balance. Run by hand:
  *
  *   PX_ACCOUNTS_PUBLIC=1 node dist/test/public/wallets-public.js
@@ -11,6 +11,7 @@ import { ACCOUNT, MANAGER, ROOT, TestClient } from '../harness/client.js';
 import { startService, startSession, waitFor } from '../harness/session.js';
 
 const CASES: Array<[protocol: string, address: string]> = [
+  ['btc', '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa'], // the genesis block's (a long history of gifts)
   ['eth', '0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe'], // the Ethereum Foundation's
   ['xrp', 'rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh'], // the XRP Ledger's genesis account
 ];

@@ -87,8 +87,10 @@ export class ElectrumBackend implements BtcBackend {
 
   private dropped(socket: net.Socket, reject: (e: Error) => void): void {
     if (this.socket !== socket) return;
-    const err = new RpcUnreachable(this.tipNow ? 'closed the connection' : `cannot be reached (${this.cause ?? 'closed'})`);
+    // Nonsense from the server is why it ended, for every request waiting too.
+    const err = this.failure ?? new RpcUnreachable(this.tipNow ? 'closed the connection' : `cannot be reached (${this.cause ?? 'closed'})`);
     this.cause = undefined;
+    this.failure = undefined;
     this.socket = undefined;
     this.ready = undefined;
     this.tipNow = undefined;
@@ -102,8 +104,7 @@ export class ElectrumBackend implements BtcBackend {
     this.pending.clear();
     reject(err);
     if (this.closed) return;
-    this.listener.lost(this.failure ?? err);
-    this.failure = undefined;
+    this.listener.lost(err);
     this.retry = setTimeout(() => {
       this.connect().then(() => this.listener.changed(), () => undefined);
     }, this.backoff).unref();

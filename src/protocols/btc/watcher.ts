@@ -41,8 +41,9 @@ export class BtcWatcher extends WalletSession implements BackendListener {
   private pending: WalletTransaction[] = [];
   private tipNow: Tip | undefined;
   private genesisChecked = false;
-  private syncing: Promise<void> | undefined;
-  private again = false;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private reread = false;
   private polls = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -60,11 +61,13 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     }
     this.backend = backendFor(url, network, this);
     void this.sync();
-    if (!isElectrum(url)) this.timer = setInterval(() => void this.sync(), POLL_MS).unref();
+    // A poll while a sync is still running (a slow backend) is skipped, not queued.
+    if (!isElectrum(url)) this.timer = setInterval(() => void (this.running ?? this.sync()), POLL_MS).unref();
   }
 
+  /** Refresh: the next sync reads every address again, reusing nothing. */
   protected override refresh(): Promise<void> {
-    this.views.clear();
+    this.reread = true;
     return this.sync();
   }
 
@@ -90,24 +93,27 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     this.failed(err);
   }
 
-  /** One sync at a time; a change announced meanwhile runs one more. */
+  /**
+   * A fresh look at the backend. One runs at a time; asked meanwhile (a push, Refresh), one more
+   * runs after it, shared by everyone who asked.
+   */
   sync(): Promise<void> {
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing;
+    if (!this.running) {
+      this.running = this.syncOnce().catch((err: Error) => this.failed(err)).finally(() => (this.running = undefined));
+      return this.running;
     }
-    this.syncing = (async () => {
-      do {
-        this.again = false;
-        await this.syncOnce().catch((err: Error) => this.failed(err));
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.syncing = undefined));
-    return this.syncing;
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.sync();
+    });
+    return this.queued;
   }
 
   private async syncOnce(): Promise<void> {
     const backend = this.backend!;
     if (this.stopped) return;
+    if (this.reread) this.views.clear();
+    this.reread = false;
     if (!this.genesisChecked) await this.checkGenesis();
     const tip = await backend.tip();
     const newBlock = tip.hash !== this.tipNow?.hash;
