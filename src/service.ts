@@ -134,6 +134,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       }
     },
     notify: (id, summary, body) => notify(bus, id, summary, body),
+    secrets: async (id, names) => {
+      const out: Record<string, string> = {};
+      for (const n of names) {
+        const v = await secrets.get(id, n);
+        if (v !== null) out[n] = v;
+      }
+      return out;
+    },
   }, options.walletStateDir);
   const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests, live });
   accounts.setListener({
@@ -146,6 +154,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       live.sync(state);
     },
     statusChanged: (state, before) => exporter.statusChanged(state, before),
+    secretChanged: (state, name) => live.secretChanged(state, name),
     // An account that goes (by a call or by hand) takes its grants with it.
     removed: (id) => {
       live.removed(id);

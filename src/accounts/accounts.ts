@@ -32,6 +32,8 @@ export interface AccountListener {
   changed(state: AccountState, before: AccountConfig): void;
   removed(id: string): void;
   statusChanged(state: AccountState, before: AccountStatus): void;
+  /** A secret was set or deleted (what reads it, a wallet's API key, may start again). */
+  secretChanged(state: AccountState, name: string): void;
 }
 
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -294,6 +296,7 @@ export class Accounts {
       }
       // New credentials deserve a new chance.
       this.setStatus(state, { attentionNeeded: false });
+      this.listener?.secretChanged(state, name);
     });
   }
 
@@ -326,6 +329,7 @@ export class Accounts {
       await this.secrets.get(id, name);
       await this.commit(state, { ...state.config, credentials: state.config.credentials.filter((c) => c !== name) });
       await this.forgetSecrets(id, [name]);
+      this.listener?.secretChanged(state, name);
     });
   }
 

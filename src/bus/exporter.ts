@@ -16,7 +16,7 @@ function snapshot(ifaces: ExportedInterface[]): Snapshot {
   return new Map(ifaces.map((i) => [i.spec.name, new Map([...i.spec.properties.keys()].map((p) => [p, i.getProperty(p)]))]));
 }
 
-export class BusExporter implements AccountListener {
+export class BusExporter implements Omit<AccountListener, 'secretChanged'> {
   constructor(private readonly server: ObjectServer, private readonly ctx: AccountContext) {}
 
   added(state: AccountState): void {

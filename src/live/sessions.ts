@@ -17,13 +17,15 @@ export interface LiveEvents {
   emit(account: string, iface: string, signal: string, args: unknown[]): void;
   status(account: string, status: 'online' | 'offline' | 'error', message: string): void;
   notify(account: string, summary: string, body: string): void;
+  /** The account's secrets among `names` that it has. */
+  secrets(account: string, names: readonly string[]): Promise<Record<string, string>>;
 }
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'px-accounts', 'wallets');
 }
 
-interface Running { key: string; session: LiveSession; stopped: boolean }
+interface Running { key: string; session: LiveSession | undefined; stopped: boolean }
 
 export class LiveSessions {
   private readonly running = new Map<string, Running>();
@@ -57,29 +59,54 @@ export class LiveSessions {
       const current = this.running.get(k);
       if (current?.key === key) continue;
       if (current) this.end(k, current);
-      const iface = plugin.live.iface;
-      const id = config.id;
-      const r = { key, stopped: false } as Running;
-      try {
-        r.session = plugin.live.start({
-        account: id, username: config.username, settings: config.settings[protocol]!, stateFile: this.stateFile(id, protocol),
-        changed: (props) => !r.stopped && this.events.changed(id, iface, props),
-        emit: (signal, args) => !r.stopped && this.events.emit(id, iface, signal, args),
-        status: (status, message) => !r.stopped && this.events.status(id, status, message),
-        notify: (summary, body) => !r.stopped && this.events.notify(id, summary, body),
+      const r: Running = { key, session: undefined, stopped: false };
+      this.running.set(k, r);
+      const replaced = current !== undefined;
+      const wanted = plugin.secrets.filter((n) => config.credentials.includes(n));
+      // A protocol with secrets (an API key) starts once they are read; one without, at once.
+      if (wanted.length === 0) this.start(r, state, protocol, {}, replaced);
+      else {
+        void this.events.secrets(config.id, wanted).then((secrets) => this.start(r, state, protocol, secrets, replaced), (err: Error) => {
+          log.error(`${protocol} of account ${config.id} could not start: its secrets could not be read (${err.message})`);
+          if (!r.stopped) this.events.status(config.id, 'error', `its secrets could not be read: ${err.message}`);
         });
-        this.running.set(k, r);
-        // A replaced session (new settings) serves other values under the same interface.
-        if (current) this.events.changed(id, iface, []);
-      } catch (err) {
-        log.error(`${protocol} of account ${id} could not start: ${(err as Error).message}`);
       }
     }
   }
 
+  private start(r: Running, state: AccountState, protocol: string, secrets: Record<string, string>, replaced: boolean): void {
+    if (r.stopped) return;
+    const { id, username } = state.config;
+    const live = findProtocol(protocol)!.live!;
+    const iface = live.iface;
+    try {
+      r.session = live.start({
+        account: id, username, settings: state.config.settings[protocol]!, secrets, stateFile: this.stateFile(id, protocol),
+        changed: (props) => !r.stopped && this.events.changed(id, iface, props),
+        emit: (signal, args) => !r.stopped && this.events.emit(id, iface, signal, args),
+        status: (status, message) => !r.stopped && this.events.status(id, status, message),
+        notify: (summary, body) => !r.stopped && this.events.notify(id, summary, body),
+      });
+      // A replaced session (new settings) serves other values under the same interface.
+      if (replaced) this.events.changed(id, iface, []);
+    } catch (err) {
+      log.error(`${protocol} of account ${id} could not start: ${(err as Error).message}`);
+    }
+  }
+
+  /** A secret of the account was set or deleted: sessions that read it start again with it. */
+  secretChanged(state: AccountState, name: string): void {
+    for (const protocol of state.config.protocols) {
+      const k = `${state.config.id}\n${protocol}`;
+      const r = this.running.get(k);
+      if (r && findProtocol(protocol)?.secrets.includes(name)) this.end(k, r);
+    }
+    this.sync(state);
+  }
+
   private end(k: string, r: Running): void {
     r.stopped = true;
-    r.session.stop();
+    r.session?.stop();
     this.running.delete(k);
   }
 

@@ -95,7 +95,8 @@ export interface ProtocolPlugin {
   identifier?(value: string, settings?: Settings): string;
   /**
    * A protocol that keeps working while the account exists (a wallet watching its address):
-   * started when the account appears, restarted when its settings change, stopped when it goes.
+   * started when the account appears, restarted when its settings or named secrets change,
+   * stopped when it goes.
    * It exports one more interface (`iface`, its XML in interfaces/) on the account.
    */
   readonly live?: { readonly iface: string; start(ctx: LiveContext): LiveSession };
@@ -106,6 +107,8 @@ export interface LiveContext {
   readonly account: string;
   readonly username: string;
   readonly settings: Settings;
+  /** The protocol's named secrets the account has (a backend's API key), read when it started. */
+  readonly secrets: Readonly<Record<string, string>>;
   /** A directory for the protocol's runtime state (not the account file): seen transactions. */
   readonly stateFile: string;
   /** Properties of the live interface changed (PropertiesChanged). */

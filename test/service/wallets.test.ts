@@ -247,6 +247,48 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await waitFor('transfer forgotten', async () => !(await transactions(path)).some((t) => t.txid === txid), 5000);
   });
 
+  it('an API key is a secret: put into the URL at {api_key} for requests only; missing or refused → error; a new key → online', async function () {
+    this.timeout(40_000);
+    const key = randomBytes(12).toString('hex');
+    const seen: string[] = [];
+    // A gate like a hosted node's: JSON-RPC at /v3/<key> only, 401 otherwise.
+    const gate = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url !== `/v3/${key}`) {
+        res.writeHead(401).end('invalid project id');
+        return req.resume();
+      }
+      const upstream = http.request(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => r.pipe(res));
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', () => r()));
+    const template = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/v3/{api_key}`;
+    try {
+      const me = newAddress();
+      await anvil.send(me, 2n * WEI);
+      const checked = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['eth', me, { api_key: 'wrong' }, { 'eth.network': s('local'), 'eth.url': s(template) }]);
+      assert.equal(((checked[0] as Record<string, V>).eth!.value as Record<string, V>).code!.value, 'Unauthorized', 'a refused key is a refused login');
+      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', me, { api_key: key }, { 'eth.network': s('local'), 'eth.url': s(template) }]);
+      const p = path as string;
+      await waitFor('online through the gate', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online' && (await balance(p)) === '2', 10_000);
+      assert.equal(await client.get(p, ETH_IFACE, 'Url'), template, 'the property shows the placeholder');
+      await client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', 'expired']);
+      await waitFor('refused', async () => (await client.get(p, ACCOUNT, 'Status')) === 'error', 10_000);
+      assert.match(String(await client.get(p, ACCOUNT, 'StatusMessage')), /refused access \(HTTP 401\): check the API key/);
+      await client.call(p, ACCOUNT, 'DeleteSecret', 's', ['api_key']);
+      await waitFor('missing', async () => /needs an API key: store it as the secret 'api_key'/.test(String(await client.get(p, ACCOUNT, 'StatusMessage'))), 10_000);
+      await client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', key]);
+      await waitFor('online again', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+      assert.ok(seen.includes(`/v3/${key}`) && seen.includes('/v3/expired'));
+      await sleep(200);
+      assert.ok(!(readTree(session.dir) + service.log()).includes(key), 'the key is in no file and no log line');
+      await client.call(p, ACCOUNT, 'Remove');
+    } finally {
+      gate.closeAllConnections();
+      await new Promise((r) => gate.close(r));
+    }
+  });
+
   it('a node that goes away: offline, the data kept; back: online', async function () {
     this.timeout(40_000);
     await anvil.stop();

@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
-import { NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
+import { API_KEY, NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
 import { checkBtcIdentifier } from './keys.js';
 import { PUBLIC_ESPLORA, SCRIPT_TYPES } from './networks.js';
 import { BtcWatcher } from './watcher.js';
@@ -36,10 +36,9 @@ function checkBackendUrl(value: string, label: string): string {
 
 const plugin: ProtocolPlugin = {
   id: 'btc', title: 'Bitcoin', iface: 'org.pantherx.Accounts.Btc',
-  settings: SETTINGS, secrets: [], needsLoginSecret: false,
+  settings: SETTINGS, secrets: [API_KEY], needsLoginSecret: false,
   resolve(layers, label) {
-    const out = resolveWallet(SETTINGS, layers, label, PUBLIC_ESPLORA);
-    out.url = checkBackendUrl(String(out.url), label('url'));
+    const out = resolveWallet(SETTINGS, layers, label, PUBLIC_ESPLORA, checkBackendUrl);
     out.confirmations ||= 1;
     out.gap_limit ||= 20;
     if (Number(out.gap_limit) > 1000) throw invalidArgument(`${label('gap_limit')} must be at most 1000`);

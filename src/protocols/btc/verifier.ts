@@ -2,15 +2,22 @@
  * Checking a Bitcoin account: the backend answers, serves the network the account names (block 0
  * of the public networks is known), and can read the first watched address.
  */
-import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
+import { RpcInvalid, RpcRefused, RpcUnreachable } from '../common/backend-errors.js';
+import { backendUrl } from '../common/wallet-settings.js';
 import type { VerifyOptions, VerifyResult, VerifySettings } from '../common/types.js';
 import { GENESIS } from './backend.js';
 import { watchTarget } from './keys.js';
 import { backendFor } from './watcher.js';
 
-export async function verifyBtc(settings: VerifySettings, _options: VerifyOptions): Promise<VerifyResult> {
+export async function verifyBtc(settings: VerifySettings, options: VerifyOptions): Promise<VerifyResult> {
   const network = String(settings.network);
-  const backend = backendFor(String(settings.url), network, { changed: () => undefined, lost: () => undefined });
+  let url: string;
+  try {
+    url = backendUrl(String(settings.url), options.secrets ?? {});
+  } catch (err) {
+    return { ok: false, code: 'Unauthorized', message: `Bitcoin backend ${new URL(String(settings.url)).host}: ${(err as Error).message}` };
+  }
+  const backend = backendFor(url, network, { changed: () => undefined, lost: () => undefined });
   try {
     const genesis = await backend.genesis();
     const expected = GENESIS[network];
@@ -25,6 +32,7 @@ export async function verifyBtc(settings: VerifySettings, _options: VerifyOption
       const code = /ECONNREFUSED/.test(e.message) ? 'ConnectionRefused' : /ENOTFOUND|EAI_AGAIN/.test(e.message) ? 'HostNotFound' : /within/.test(e.message) ? 'Timeout' : 'ConnectionFailed';
       return { ok: false, code, message: `${backend.name} ${e.message}` };
     }
+    if (e instanceof RpcRefused) return { ok: false, code: 'Unauthorized', message: `${backend.name}: ${e.message}` };
     if (e instanceof RpcInvalid) return { ok: false, code: 'ServerError', message: `${backend.name}: ${e.message}` };
     return { ok: false, code: 'ServerError', message: `${backend.name}: ${e.message.slice(0, 200)}` };
   } finally {

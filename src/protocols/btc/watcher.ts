@@ -51,6 +51,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     const url = String(ctx.settings.url);
     super(ctx, { currency: 'BTC', decimals: 8, backend: isElectrum(url) ? 'Electrum server' : 'Esplora backend' });
     const network = String(ctx.settings.network);
+    if (this.stopped) return; // no API key: the status says so
     try {
       checkBtcIdentifier(ctx.username, 'the account', network); // a hand-edited file may hold anything
       this.target = watchTarget(ctx.username, network, String(ctx.settings.script_type ?? ''));
@@ -59,7 +60,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
       ctx.status('error', (err as Error).message);
       return;
     }
-    this.backend = backendFor(url, network, this);
+    this.backend = backendFor(this.backendUrl, network, this);
     void this.sync();
     // A poll while a sync is still running (a slow backend) is skipped, not queued.
     if (!isElectrum(url)) this.timer = setInterval(() => void (this.running ?? this.sync()), POLL_MS).unref();

@@ -4,5 +4,7 @@
  */
 export class RpcUnreachable extends Error {}
 export class RpcInvalid extends Error {}
+/** The backend refuses access (HTTP 401/403): an API key is missing or wrong. The status goes error. */
+export class RpcRefused extends RpcInvalid {}
 /** A block the node does not have yet (a load-balanced endpoint a block behind): try next tick. */
 export class NotYet extends Error {}

@@ -5,7 +5,7 @@
  * (too large: error). The caller judges the status and the text.
  */
 import { readCapped } from '../../util/read-capped.js';
-import { RpcInvalid, RpcUnreachable } from './backend-errors.js';
+import { RpcInvalid, RpcRefused, RpcUnreachable } from './backend-errors.js';
 
 export const WALLET_RPC_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS) || 15_000;
 const MAX_RESPONSE = 8 * 1024 * 1024;
@@ -21,6 +21,10 @@ export async function fetchBounded(url: string, init: RequestInit, what: string)
   if (res.status >= 500 || res.status === 429) {
     await res.body?.cancel().catch(() => undefined);
     throw new RpcUnreachable(`HTTP ${res.status}`);
+  }
+  if (res.status === 401 || res.status === 403) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new RpcRefused(`refused access (HTTP ${res.status}): check the API key (the secret api_key, and {api_key} in the URL)`);
   }
   try {
     const body = await readCapped(res.body, MAX_RESPONSE, () => new RpcInvalid(`the answer to ${what} is larger than ${MAX_RESPONSE / 1024 / 1024} MB`));

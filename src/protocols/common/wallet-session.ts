@@ -5,9 +5,10 @@
  * A chain's session (eth, xrp) adds how it reads its backend.
  */
 import type { LiveContext, LiveSession } from '../plugin.js';
-import { RpcInvalid, RpcUnreachable } from './backend-errors.js';
+import { RpcInvalid, RpcRefused, RpcUnreachable } from './backend-errors.js';
 import { formatUnits, parseUnits } from './units.js';
 import { WalletBook, type WalletTransaction } from './wallet-book.js';
+import { backendUrl } from './wallet-settings.js';
 
 export interface Coin {
   /** ETH, XRP: the unit of Balance. */
@@ -23,9 +24,19 @@ export abstract class WalletSession implements LiveSession {
   protected readonly book: WalletBook;
   protected stopped = false;
 
+  /** The backend's URL with the account's API key in it: for requests only, never for messages. */
+  protected readonly backendUrl: string;
+
   constructor(protected readonly ctx: LiveContext, private readonly coin: Coin) {
     // The state belongs to this address on this network and backend: another starts afresh.
     this.book = WalletBook.load(ctx.stateFile, `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}`);
+    try {
+      this.backendUrl = backendUrl(String(ctx.settings.url), ctx.secrets);
+    } catch (err) {
+      this.backendUrl = '';
+      this.stopped = true;
+      ctx.status('error', (err as Error).message);
+    }
   }
 
   /** Looks at the backend now (Wallet.Refresh). */
@@ -105,6 +116,7 @@ export abstract class WalletSession implements LiveSession {
     const said = err.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
     const backend = `the ${this.coin.backend} ${new URL(String(this.ctx.settings.url)).host}`;
     if (err instanceof RpcUnreachable) this.ctx.status('offline', `${backend} ${said}`);
+    else if (err instanceof RpcRefused) this.ctx.status('error', `${backend} ${said}`);
     else if (err instanceof RpcInvalid) this.ctx.status('error', `${backend} answered nonsense: ${said}`);
     else this.ctx.status('error', `watching the wallet failed: ${said}`);
   }

@@ -4,6 +4,7 @@
  * notify. A protocol adds its own settings and defaults around these.
  */
 import { invalidArgument } from '../../errors.js';
+import { RpcRefused } from './backend-errors.js';
 import type { Label, RawSettings, SettingSpec, Settings } from '../plugin.js';
 import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
 
@@ -11,8 +12,20 @@ export const NOTIFY_SETTING: SettingSpec = {
   key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'Whether received transfers show a desktop notification (default true).',
 };
 
-/** Checks and merges the layers, and fills in the wallet defaults. */
-export function resolveWallet(specs: readonly SettingSpec[], layers: readonly RawSettings[], label: Label, publicUrls: Readonly<Record<string, string>>): Settings {
+/**
+ * The secret a backend's API key is kept in. A URL names where the key goes with `{api_key}`
+ * (`https://mainnet.infura.io/v3/{api_key}`): the account file keeps the placeholder, the key
+ * stays in the Secret Service, and only the running watcher and the check put them together.
+ */
+export const API_KEY = 'api_key';
+const PLACEHOLDER = /\{api_key\}|%7Bapi_key%7D/gi;
+
+/**
+ * Checks and merges the layers, and fills in the wallet defaults. `checkUrl` checks the
+ * protocol's kind of backend URL (the url setting's own kind is checked already).
+ */
+export function resolveWallet(specs: readonly SettingSpec[], layers: readonly RawSettings[], label: Label, publicUrls: Readonly<Record<string, string>>,
+  checkUrl: (url: string, label: string) => string = (url) => url): Settings {
   const out = checkAll(specs, mergeLayers(specs, layers), label);
   out.network ||= 'mainnet';
   out.notify ||= 'true';
@@ -21,7 +34,17 @@ export function resolveWallet(specs: readonly SettingSpec[], layers: readonly Ra
     if (!url) throw invalidArgument(`${label('url')} is required for network ${out.network}: the address of your own backend`);
     out.url = url;
   }
+  // URL parsing escapes the braces; the file keeps the placeholder as people write it.
+  out.url = checkUrl(String(out.url), label('url')).replace(PLACEHOLDER, '{api_key}');
   return out;
+}
+
+/** The backend URL with the account's API key in place of `{api_key}`; throws naming the secret if it is needed and missing. */
+export function backendUrl(url: string, secrets: Readonly<Record<string, string>>): string {
+  if (!url.includes('{api_key}')) return url;
+  const key = secrets[API_KEY];
+  if (!key) throw new RpcRefused(`the backend URL needs an API key: store it as the secret '${API_KEY}' (px-accounts set-secret ACCOUNT ${API_KEY})`);
+  return url.replaceAll('{api_key}', encodeURIComponent(key));
 }
 
 /** What an account file keeps: the settings that differ from the defaults (`extra`: the protocol's own). */

@@ -4,7 +4,7 @@
  * transfers; the account exports org.pantherx.Accounts.Wallet besides its settings.
  */
 import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
-import { NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
+import { API_KEY, NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
 import { checkEthAddress } from './address.js';
 import { EthWatcher } from './watcher.js';
 import { PUBLIC_RPC } from './networks.js';
@@ -20,7 +20,7 @@ const SETTINGS: readonly SettingSpec[] = [
 
 const plugin: ProtocolPlugin = {
   id: 'eth', title: 'Ethereum', iface: 'org.pantherx.Accounts.Eth',
-  settings: SETTINGS, secrets: [], needsLoginSecret: false,
+  settings: SETTINGS, secrets: [API_KEY], needsLoginSecret: false,
   resolve(layers, label) {
     const out = resolveWallet(SETTINGS, layers, label, PUBLIC_RPC);
     out.confirmations ||= 1;

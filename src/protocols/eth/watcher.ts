@@ -44,7 +44,8 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
     super(ctx, { currency: 'ETH', decimals: 18, backend: 'Ethereum backend' });
     this.address = ctx.username.toLowerCase();
     this.phase = parseInt(this.address.slice(-4), 16) % BALANCE_EVERY || 0;
-    this.chain = EthChain.of(String(ctx.settings.url));
+    this.chain = EthChain.of(this.backendUrl);
+    if (this.stopped) return; // no API key
     try {
       checkEthAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
     } catch (err) {

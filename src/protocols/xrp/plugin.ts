@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
-import { NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
+import { API_KEY, NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
 import { checkXrpAddress } from './address.js';
 import { XrpWatcher } from './watcher.js';
 
@@ -36,10 +36,9 @@ function checkWsUrl(value: string, label: string): string {
 
 const plugin: ProtocolPlugin = {
   id: 'xrp', title: 'XRP Ledger', iface: 'org.pantherx.Accounts.Xrp',
-  settings: SETTINGS, secrets: [], needsLoginSecret: false,
+  settings: SETTINGS, secrets: [API_KEY], needsLoginSecret: false,
   resolve(layers, label) {
-    const out = resolveWallet(SETTINGS, layers, label, PUBLIC_WS);
-    out.url = checkWsUrl(String(out.url), label('url'));
+    const out = resolveWallet(SETTINGS, layers, label, PUBLIC_WS, checkWsUrl);
     return out;
   },
   stored: (s) => storedWallet(s, PUBLIC_WS),

@@ -2,10 +2,16 @@
 import { webSocket } from './connection.js';
 import type { VerifyOptions, VerifyResult, VerifySettings } from '../common/types.js';
 import { xrpTarget } from './address.js';
+import { backendUrl } from '../common/wallet-settings.js';
 
 export function verifyXrp(settings: VerifySettings, options: VerifyOptions): Promise<VerifyResult> {
-  const url = String(settings.url);
-  const host = new URL(url).host;
+  const host = new URL(String(settings.url)).host;
+  let url: string;
+  try {
+    url = backendUrl(String(settings.url), options.secrets ?? {});
+  } catch (err) {
+    return Promise.resolve({ ok: false, code: 'Unauthorized', message: `XRP Ledger server ${host}: ${(err as Error).message}` });
+  }
   const timeoutMs = Math.min(options.timeoutMs, 15_000);
   return new Promise((resolve) => {
     const done = (r: VerifyResult) => {

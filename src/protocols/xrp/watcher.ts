@@ -62,13 +62,14 @@ export class XrpWatcher extends WalletSession implements XrplListener {
 
   constructor(ctx: LiveContext) {
     super(ctx, { currency: 'XRP', decimals: 6, backend: 'XRP Ledger server' });
-    this.conn = XrplConnection.of(String(ctx.settings.url));
+    this.conn = XrplConnection.of(this.backendUrl);
+    this.target = { classic: '', tag: undefined, test: false };
+    if (this.stopped) return; // no API key: the status says so
     try {
       checkXrpAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
       this.target = xrpTarget(ctx.username);
     } catch (err) {
       this.stopped = true;
-      this.target = { classic: '', tag: undefined, test: false };
       ctx.status('error', (err as Error).message);
       return;
     }
