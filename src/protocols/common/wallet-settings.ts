@@ -43,7 +43,7 @@ export function resolveWallet(specs: readonly SettingSpec[], layers: readonly Ra
 export function backendUrl(url: string, secrets: Readonly<Record<string, string>>): string {
   if (!url.includes('{api_key}')) return url;
   const key = secrets[API_KEY];
-  if (!key) throw new RpcRefused(`the backend URL needs an API key: store it as the secret '${API_KEY}' (px-accounts set-secret ACCOUNT ${API_KEY})`);
+  if (!key) throw new RpcRefused(`the backend URL needs an API key: store it as the secret '${API_KEY}' (px-accounts secret set ACCOUNT ${API_KEY})`);
   return url.replaceAll('{api_key}', encodeURIComponent(key));
 }
 
