@@ -145,9 +145,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }, options.walletStateDir);
   const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests, live });
   accounts.setListener({
+    // Live sessions first: the object appears (InterfacesAdded) with its wallet's values.
     added: (state) => {
-      exporter.added(state);
       live.sync(state);
+      exporter.added(state);
     },
     changed: (state, before) => {
       exporter.changed(state, before);

@@ -66,7 +66,8 @@ export class LiveSessions {
       // A protocol with secrets (an API key) starts once they are read; one without, at once.
       if (wanted.length === 0) this.start(r, state, protocol, {}, replaced);
       else {
-        void this.events.secrets(config.id, wanted).then((secrets) => this.start(r, state, protocol, secrets, replaced), (err: Error) => {
+        // The object is on the bus meanwhile, with empty values: all of them change when it starts.
+        void this.events.secrets(config.id, wanted).then((secrets) => this.start(r, state, protocol, secrets, true), (err: Error) => {
           log.error(`${protocol} of account ${config.id} could not start: its secrets could not be read (${err.message})`);
           if (!r.stopped) this.events.status(config.id, 'error', `its secrets could not be read: ${err.message}`);
         });
@@ -74,7 +75,8 @@ export class LiveSessions {
     }
   }
 
-  private start(r: Running, state: AccountState, protocol: string, secrets: Record<string, string>, replaced: boolean): void {
+  /** Starts a session; `changed`: its interface was already exported with other values. */
+  private start(r: Running, state: AccountState, protocol: string, secrets: Record<string, string>, changed: boolean): void {
     if (r.stopped) return;
     const { id, username } = state.config;
     const live = findProtocol(protocol)!.live!;
@@ -88,7 +90,7 @@ export class LiveSessions {
         notify: (summary, body) => !r.stopped && this.events.notify(id, summary, body),
       });
       // A replaced session (new settings) serves other values under the same interface.
-      if (replaced) this.events.changed(id, iface, []);
+      if (changed) this.events.changed(id, iface, []);
     } catch (err) {
       log.error(`${protocol} of account ${id} could not start: ${(err as Error).message}`);
     }

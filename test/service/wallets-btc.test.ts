@@ -96,7 +96,12 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         chain.pay([{ address: sender.address, sats: 5_000_000n }]);
         const old = chain.pay([{ address: me.address, sats: 100_000_000n }]);
         chain.mine();
+        const mark0 = client.signals.length;
         const path = await addWallet(me.address);
+        // The object appears with its wallet's values, not empty ones to be filled in later.
+        const appeared = await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 5000, mark0);
+        const wallet = (appeared.body[1] as Record<string, Record<string, V>>)[WALLET]!;
+        assert.deepEqual([wallet.Currency!.value, wallet.Network!.value, wallet.Address!.value], ['BTC', 'regtest', me.address]);
         await online(path);
         assert.deepEqual(await balances(path), ['1', '1']);
         assert.deepEqual((await transactions(path)).map((t) => [t.txid, t.direction, t.amount, t.confirmations]), [[old, 'in', '1', 1]]);
