@@ -148,31 +148,27 @@ export class BtcWatcher extends WalletSession implements BackendListener {
   private async readAddresses(): Promise<void> {
     const target = this.target!;
     const gap = Math.max(1, Number(this.ctx.settings.gap_limit) || 20);
-    const chainsOf: (0 | 1)[] = target.extended ? [0, 1] : [0];
+    const read = new Set<string>();
     for (;;) {
-      let grew = false;
-      for (const chain of chainsOf) {
+      // An extended key's chains reach `gap` addresses past the last used one.
+      for (const chain of target.extended ? [0, 1] as const : [0] as const) {
         const list = this.chains[chain];
         let lastUsed = -1;
         list.forEach((a, i) => (this.views.get(a)?.used ? (lastUsed = i) : undefined));
         const want = target.extended ? Math.min(lastUsed + 1 + gap, MAX_ADDRESSES / 2) : 1;
-        while (list.length < want) {
-          list.push(target.address(chain, list.length));
-          grew = true;
-        }
+        while (list.length < want) list.push(target.address(chain, list.length));
       }
-      const all = [...this.chains[0], ...this.chains[1]];
-      const views = await mapLimit(all, 8, (a) => this.backend!.address(a, this.views.get(a)));
-      all.forEach((a, i) => this.views.set(a, views[i]!));
-      if (!grew) return;
-      // What the new addresses hold may move the gap further.
-      const extends_ = chainsOf.some((c) => {
-        const list = this.chains[c];
-        return list.slice(-gap).some((a) => this.views.get(a)?.used);
+      // Each address once a sync; a round after the gap moved reads only the new ones.
+      const todo = [...this.chains[0], ...this.chains[1]].filter((a) => !read.has(a));
+      if (todo.length === 0) return;
+      const views = await mapLimit(todo, 8, (a) => this.backend!.address(a, this.views.get(a)));
+      todo.forEach((a, i) => {
+        this.views.set(a, views[i]!);
+        read.add(a);
       });
-      if (!extends_) return;
     }
   }
+
 
   /** Works out the wallet's transactions and balance from the views; returns the settled ones never seen before. */
   private reconcile(tip: Tip): WalletTransaction[] {
