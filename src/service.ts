@@ -122,7 +122,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const requests = new SignInRequests(server, requireSpec(contract, SIGN_IN_IFACE));
   callers.onGone = (name) => requests.ownerGone(name);
   server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access, { signIns, requests })]);
-  secrets.onAvailability = () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
+  secrets.onAvailability = () => {
+    server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
+    live.secretsAvailable();
+  };
   const live = new LiveSessions({
     changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props.length ? props : [...requireSpec(contract, iface).properties.keys()]),
     emit: (id, iface, signal, args) => server.emitSignal(accountPath(id), iface, signal, args),

@@ -64,6 +64,8 @@ function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, option
   let value = v.value;
   if (spec.kind === 'port') {
     if (!INTEGER.has(v.signature)) throw invalidArgument(`option ${key} must be an integer (type 'q'), got type '${v.signature}'`);
+  } else if (spec.kind === 'count' && INTEGER.has(v.signature)) {
+    // A count is a number (its property is 'u'); a string of digits is taken too (the CLI's).
   } else if (spec.kind === 'list' && v.signature === 'as') {
     value = (v.value as string[]).join(`${spec.separator ?? ','} `);
   } else {

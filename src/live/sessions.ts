@@ -25,7 +25,13 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'px-accounts', 'wallets');
 }
 
-interface Running { key: string; session: LiveSession | undefined; stopped: boolean }
+interface Running {
+  key: string;
+  session: LiveSession | undefined;
+  stopped: boolean;
+  /** Its secrets could not be read (the keyring locked or absent): tried again when they can. */
+  unread?: AccountState;
+}
 
 export class LiveSessions {
   private readonly running = new Map<string, Running>();
@@ -68,8 +74,10 @@ export class LiveSessions {
       else {
         // The object is on the bus meanwhile, with empty values: all of them change when it starts.
         void this.events.secrets(config.id, wanted).then((secrets) => this.start(r, state, protocol, secrets, true), (err: Error) => {
-          log.error(`${protocol} of account ${config.id} could not start: its secrets could not be read (${err.message})`);
-          if (!r.stopped) this.events.status(config.id, 'error', `its secrets could not be read: ${err.message}`);
+          if (r.stopped) return;
+          log.warning(`${protocol} of account ${config.id} waits for its secrets: ${err.message}`);
+          r.unread = state;
+          this.events.status(config.id, 'error', `its secrets could not be read: ${err.message}`);
         });
       }
     }
@@ -93,6 +101,15 @@ export class LiveSessions {
       if (changed) this.events.changed(id, iface, []);
     } catch (err) {
       log.error(`${protocol} of account ${id} could not start: ${(err as Error).message}`);
+    }
+  }
+
+  /** The Secret Service is back: sessions that could not read their secrets start now. */
+  secretsAvailable(): void {
+    for (const [k, r] of this.running) {
+      if (!r.unread) continue;
+      this.end(k, r);
+      this.sync(r.unread);
     }
   }
 

@@ -2,6 +2,7 @@
  * Checking an account: every enabled protocol in parallel through its verifier, and what the
  * results mean for the account's status.
  */
+import { redact } from '../util/redact.js';
 import type { AccountConfig } from '../model/account.js';
 import type { VerifyCode, VerifyResult } from '../protocols/common/types.js';
 import { loginSecret, type ProtocolPlugin } from '../protocols/plugin.js';
@@ -86,7 +87,9 @@ async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secr
       // On the verifier thread, which loads the protocol clients on the first check.
       ? runVerifier(plugin.id, settings, secrets.login ?? '', options)
       : plugin.verifier.verify(settings, secrets.login ?? '', options);
-    return await Promise.race([running, cap]);
+    const result = await Promise.race([running, cap]);
+    // A server may echo what it was sent (a key in a URL, a password): never into a message.
+    return { ...result, message: redact(result.message, [...Object.values(secrets.named), ...(secrets.login ? [secrets.login] : [])]) };
   } catch (err) {
     // The verifier thread could not be reached, or an in-process verifier broke its contract.
     return { ok: false, code: 'Unknown', message: `${plugin.title} check failed unexpectedly (${(err as Error)?.name})` };

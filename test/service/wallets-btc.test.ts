@@ -9,9 +9,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HDKey } from '@scure/bip32';
 import * as btc from '@scure/btc-signer';
-import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, s, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, TestClient, Variant, errorOf, s, type V } from '../harness/client.js';
 import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
 import { REGTEST, startTestBitcoin, type TestBitcoin } from '../harness/peers/bitcoin/index.js';
 import { cli } from '../cli/helpers.js';
@@ -189,6 +191,44 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         await client.call(path, ACCOUNT, 'Remove');
       });
 
+      it('confirmations 2: a one-block-old payment is pending, not in Balance, not announced; what the first sync found unsettled is never announced', async () => {
+        const me = newKey();
+        const early = chain.pay([{ address: me.address, sats: 40_000n }]); // in the mempool when the wallet appears
+        const path = await addWallet(me.address, { 'btc.confirmations': new Variant('u', 2) });
+        await online(path);
+        assert.deepEqual(await balances(path), ['0', '0.0004']);
+        const mark = client.signals.length;
+        chain.mine();
+        await waitFor('one confirmation', async () => (await transactions(path))[0]?.confirmations === 1, 10_000);
+        assert.deepEqual(await balances(path), ['0', '0.0004'], 'younger than 2 blocks: pending');
+        chain.mine();
+        await waitFor('two confirmations', async () => (await balances(path))[0] === '0.0004', 10_000);
+        const later = chain.pay([{ address: me.address, sats: 2_000n }]);
+        chain.mine();
+        await sleep(600);
+        assert.equal(received(path, mark).length, 0, 'one block is not enough');
+        chain.mine();
+        const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+        assert.equal(sig.body[0], later);
+        assert.ok(!received(path, mark).some((x) => x.body[0] === early), 'the first sync found it: history, not news');
+        await client.call(path, ACCOUNT, 'Remove');
+      });
+
+      it('a long history is read in pages (Esplora: 25 a page), every transaction counted once', async () => {
+        const me = newKey();
+        const ids: string[] = [];
+        for (let i = 1; i <= 60; i++) ids.push(chain.pay([{ address: me.address, sats: BigInt(i) }]));
+        chain.mine();
+        const path = await addWallet(me.address);
+        await online(path);
+        const all = ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 1000]))[0] as unknown[]);
+        assert.equal(all.length, 60);
+        assert.equal((await balances(path))[0], '0.0000183'); // 1 + 2 + … + 60 satoshis
+        const page = ((await client.call(path, WALLET, 'GetTransactions', 'uu', [50, 20]))[0] as unknown[]);
+        assert.equal(page.length, 10);
+        await client.call(path, ACCOUNT, 'Remove');
+      });
+
       it('a backend that goes away: offline, the data kept; back: online and caught up', async function () {
         this.timeout(60_000);
         const me = newKey();
@@ -241,6 +281,44 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
       });
     });
   }
+
+  it('an API key in the query of an Esplora URL ({api_key}): used for every request, never shown, not even when the server echoes it', async function () {
+    this.timeout(30_000);
+    const key = randomBytes(12).toString('hex');
+    let good = key;
+    // A hosted Esplora's gate: the key as ?key=…; anything else is 404 with the request echoed.
+    const gate = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.searchParams.get('key') !== good || !url.pathname.startsWith('/api/')) return res.writeHead(404).end(`Cannot GET ${req.url}`);
+      http.get(`${chain.esploraUrl}${url.pathname.slice(4)}`, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+    });
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', () => r()));
+    try {
+      const me = newKey();
+      chain.pay([{ address: me.address, sats: 5_000n }]);
+      chain.mine();
+      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['btc', me.address, { api_key: key }, {
+        'btc.network': s('regtest'), 'btc.url': s(`http://127.0.0.1:${(gate.address() as AddressInfo).port}/api?key={api_key}`),
+      }]);
+      const p = path as string;
+      await waitFor('online through the gate', async () => (await status(p)) === 'online' && (await balances(p))[0] === '0.00005', 10_000);
+      good = 'another';
+      await client.call(p, WALLET, 'Refresh').catch(() => undefined);
+      await waitFor('refused', async () => (await status(p)) === 'error', 10_000);
+      const message = String(await client.get(p, ACCOUNT, 'StatusMessage'));
+      assert.match(message, /HTTP 404/);
+      assert.ok(!message.includes(key), 'the echoed key is cut out of the message');
+      await sleep(200);
+      assert.ok(!(readTree(session.dir) + service.log()).includes(key), 'the key is in no file and no log line');
+      await client.call(p, ACCOUNT, 'Remove');
+    } finally {
+      gate.closeAllConnections();
+      await new Promise((r) => gate.close(r));
+    }
+  });
 
   it('the command line: add with -network and -url, show with the balance, transactions', async () => {
     const me = newKey();

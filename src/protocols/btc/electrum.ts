@@ -12,12 +12,16 @@ import tls from 'node:tls';
 import { mapLimit } from '../../util/map-limit.js';
 import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
 import { WALLET_RPC_TIMEOUT_MS as TIMEOUT_MS } from '../common/bounded-fetch.js';
-import { TXID, hash256, height, sats, type AddressView, type BackendListener, type BtcBackend, type BtcTx, type Tip } from './backend.js';
+import { MAX_MONEY, TXID, hash256, height, sats, type AddressView, type BackendListener, type BtcBackend, type BtcTx, type Tip } from './backend.js';
 import { addressOf, btcSigner, scriptOf } from './keys.js';
 
 const MAX_LINE = 8 * 1024 * 1024;
 const MAX_HISTORY = 5000;
+/** Parsed transactions kept, by the bytes they came in: a server cannot fill the memory. */
+const CACHE_BYTES = 32 * 1024 * 1024;
 const CACHE = 5000;
+/** Larger than any standard transaction (400 000 weight units). */
+const MAX_TX_BYTES = 400_000;
 const PING_MS = 60_000;
 const ZERO = '0'.repeat(64);
 
@@ -27,13 +31,16 @@ export function electrumScriptHash(script: Uint8Array): string {
 }
 
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
-interface RawTx { inputs: { txid: string; index: number }[]; outputs: { script: Uint8Array; value: bigint }[] }
+interface RawTx { inputs: { txid: string; index: number }[]; outputs: { script: Uint8Array; value: bigint }[]; bytes: number }
 
 export class ElectrumBackend implements BtcBackend {
   readonly name: string;
   private socket: net.Socket | undefined;
   private ready: Promise<void> | undefined;
-  private buffer = '';
+  /** The pieces of a line not complete yet, and their length. */
+  private pieces: string[] = [];
+  private pieceLength = 0;
+  private rawBytes = 0;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly statuses = new Map<string, string | null>();
@@ -44,7 +51,7 @@ export class ElectrumBackend implements BtcBackend {
   private retry: NodeJS.Timeout | undefined;
   private ping: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Why the connection was dropped by us (nonsense from the server), for the wallet's status. */
+  /** Why we dropped the connection (nonsense, silence), for the wallet's status. */
   private failure: Error | undefined;
   /** The socket's last error code, for the message. */
   private cause: string | undefined;
@@ -55,12 +62,14 @@ export class ElectrumBackend implements BtcBackend {
 
   /** Connects (once at a time) and subscribes to new tips. */
   private connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new RpcUnreachable('is closed'));
     this.ready ??= new Promise<void>((resolve, reject) => {
       const port = Number(this.url.port) || (this.url.protocol === 'ssl:' ? 50002 : 50001);
       const host = this.url.hostname.replace(/^\[|\]$/g, '');
       const socket = this.url.protocol === 'tcp:' ? net.connect({ host, port }) : tls.connect({ host, port, servername: net.isIP(host) ? undefined : host });
       this.socket = socket;
       socket.setEncoding('utf8');
+      socket.setKeepAlive(true, 30_000);
       socket.setTimeout(TIMEOUT_MS, () => {
         if (!this.tipNow) socket.destroy(new RpcUnreachable(`did not answer within ${TIMEOUT_MS / 1000} s`));
       });
@@ -94,7 +103,8 @@ export class ElectrumBackend implements BtcBackend {
     this.socket = undefined;
     this.ready = undefined;
     this.tipNow = undefined;
-    this.buffer = '';
+    this.pieces = [];
+    this.pieceLength = 0;
     this.statuses.clear(); // subscriptions belong to a connection
     clearInterval(this.ping);
     for (const p of this.pending.values()) {
@@ -105,6 +115,7 @@ export class ElectrumBackend implements BtcBackend {
     reject(err);
     if (this.closed) return;
     this.listener.lost(err);
+    clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       this.connect().then(() => this.listener.changed(), () => undefined);
     }, this.backoff).unref();
@@ -117,32 +128,48 @@ export class ElectrumBackend implements BtcBackend {
     this.socket?.destroy();
   }
 
+  /** Lines are looked for in each new chunk only: a server trickling a long line costs linear time. */
   private received(chunk: string): void {
-    this.buffer += chunk;
-    if (this.buffer.length > MAX_LINE && !this.buffer.includes('\n')) return this.broken(new RpcInvalid(`sent a message longer than ${MAX_LINE / 1024 / 1024} MB`));
+    let start = 0;
     let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).trim();
-      this.buffer = this.buffer.slice(nl + 1);
-      if (!line) continue;
-      let m: { id?: unknown; result?: unknown; error?: { message?: unknown }; method?: unknown; params?: unknown };
-      try {
-        m = JSON.parse(line) as typeof m;
-      } catch {
-        return this.broken(new RpcInvalid('sent something that is not JSON (is this an Electrum server?)'));
-      }
-      if (typeof m !== 'object' || m === null) return this.broken(new RpcInvalid('sent a message that is not an object'));
-      if (typeof m.id === 'number') {
-        const p = this.pending.get(m.id);
-        if (!p) continue;
-        this.pending.delete(m.id);
-        clearTimeout(p.timer);
-        if (m.error) p.reject(new RpcInvalid(String(m.error.message ?? 'error').slice(0, 200)));
-        else p.resolve(m.result);
-      } else if (m.method === 'blockchain.headers.subscribe' || m.method === 'blockchain.scripthash.subscribe') {
-        this.listener.changed();
-      }
+    while ((nl = chunk.indexOf('\n', start)) >= 0) {
+      const line = (this.pieces.length ? this.pieces.join('') + chunk.slice(start, nl) : chunk.slice(start, nl)).trim();
+      this.pieces = [];
+      this.pieceLength = 0;
+      start = nl + 1;
+      if (line && !this.handle(line)) return;
     }
+    if (start < chunk.length) {
+      this.pieces.push(chunk.slice(start));
+      this.pieceLength += chunk.length - start;
+      if (this.pieceLength > MAX_LINE) this.broken(new RpcInvalid(`sent a message longer than ${MAX_LINE / 1024 / 1024} MB`));
+    }
+  }
+
+  /** One message; false when the server proved it speaks nonsense (the connection is over). */
+  private handle(line: string): boolean {
+    let m: { id?: unknown; result?: unknown; error?: { message?: unknown }; method?: unknown; params?: unknown };
+    try {
+      m = JSON.parse(line) as typeof m;
+    } catch {
+      this.broken(new RpcInvalid('sent something that is not JSON (is this an Electrum server?)'));
+      return false;
+    }
+    if (typeof m !== 'object' || m === null) {
+      this.broken(new RpcInvalid('sent a message that is not an object'));
+      return false;
+    }
+    if (typeof m.id === 'number') {
+      const p = this.pending.get(m.id);
+      if (!p) return true;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.error) p.reject(new RpcInvalid(String(m.error.message ?? 'error').slice(0, 200)));
+      else p.resolve(m.result);
+    } else if (m.method === 'blockchain.headers.subscribe' || m.method === 'blockchain.scripthash.subscribe') {
+      this.listener.changed();
+    }
+    return true;
   }
 
   private request(method: string, params: unknown[]): Promise<unknown> {
@@ -152,7 +179,13 @@ export class ElectrumBackend implements BtcBackend {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new RpcUnreachable(`did not answer ${method} within ${TIMEOUT_MS / 1000} s`));
+        const err = new RpcUnreachable(`did not answer ${method} within ${TIMEOUT_MS / 1000} s`);
+        reject(err);
+        // A server that stopped answering (or a connection that died quietly) is connected to afresh.
+        if (this.socket === socket) {
+          this.failure ??= err;
+          socket.destroy();
+        }
       }, TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
       socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
@@ -191,7 +224,9 @@ export class ElectrumBackend implements BtcBackend {
     const unconfirmed = sats(b?.unconfirmed, 'the unconfirmed balance', true);
     // The newest only, when the history is longer than a wallet reads.
     const entries = history.slice(-MAX_HISTORY) as { tx_hash?: unknown; height?: unknown }[];
-    const txs = await mapLimit(entries, 8, (e) => this.transaction(e));
+    // What did not move (same transaction, same height) is taken from the previous view as it is.
+    const before = new Map(previous?.txs.map((t) => [`${t.txid}:${t.height}`, t]));
+    const txs = await mapLimit(entries, 8, async (e): Promise<BtcTx> => before.get(`${String(e?.tx_hash)}:${Math.max(0, Number(e?.height))}`) ?? this.transaction(e));
     return { tag, used: true, confirmed, unconfirmed, txs, complete: entries.length === history.length };
   }
 
@@ -217,7 +252,8 @@ export class ElectrumBackend implements BtcBackend {
     const cached = this.raw.get(txid);
     if (cached) return cached;
     const hex = await this.call('blockchain.transaction.get', [txid, false]);
-    if (typeof hex !== 'string' || !/^([0-9a-f]{2})+$/i.test(hex) || hex.length > 2 * 4_000_000) throw new RpcInvalid(`transaction ${txid} is not hex`);
+    if (typeof hex !== 'string' || hex.length > 2 * MAX_TX_BYTES) throw new RpcInvalid(`transaction ${txid} is not a transaction of at most ${MAX_TX_BYTES} bytes`);
+    if (!/^([0-9a-f]{2})+$/i.test(hex)) throw new RpcInvalid(`transaction ${txid} is not hex`);
     let tx: InstanceType<ReturnType<typeof btcSigner>['Transaction']>;
     try {
       tx = btcSigner().Transaction.fromRaw(Buffer.from(hex, 'hex'), { allowUnknownInputs: true, allowUnknownOutputs: true, disableScriptCheck: true, allowLegacyWitnessUtxo: true });
@@ -225,17 +261,24 @@ export class ElectrumBackend implements BtcBackend {
       throw new RpcInvalid(`transaction ${txid} does not parse (${(err as Error).message.slice(0, 80)})`);
     }
     if (tx.id !== txid) throw new RpcInvalid(`the server answered another transaction for ${txid}`);
-    const parsed: RawTx = { inputs: [], outputs: [] };
+    const parsed: RawTx = { inputs: [], outputs: [], bytes: hex.length / 2 };
     for (let i = 0; i < tx.inputsLength; i++) {
       const input = tx.getInput(i);
       parsed.inputs.push({ txid: Buffer.from(input.txid!).toString('hex'), index: input.index! });
     }
     for (let i = 0; i < tx.outputsLength; i++) {
       const output = tx.getOutput(i);
+      if (output.amount! > MAX_MONEY) throw new RpcInvalid(`transaction ${txid} pays more than 21 million coins`);
       parsed.outputs.push({ script: output.script!, value: output.amount! });
     }
-    if (this.raw.size >= CACHE) this.raw.delete(this.raw.keys().next().value!);
+    // The oldest go first, by count and by bytes.
+    while (this.raw.size > 0 && (this.raw.size >= CACHE || this.rawBytes + parsed.bytes > CACHE_BYTES)) {
+      const [oldest, entry] = this.raw.entries().next().value!;
+      this.raw.delete(oldest);
+      this.rawBytes -= entry.bytes;
+    }
     this.raw.set(txid, parsed);
+    this.rawBytes += parsed.bytes;
     return parsed;
   }
 

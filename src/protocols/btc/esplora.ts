@@ -22,13 +22,19 @@ export class EsploraBackend implements BtcBackend {
   private tipHeight = 0;
 
   constructor(url: string) {
-    this.base = url.endsWith('/') ? url : `${url}/`;
+    const base = new URL(url);
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.base = base.href;
     this.name = `Esplora backend ${new URL(url).host}`;
   }
 
   private async get(path: string, json: boolean): Promise<unknown> {
-    const res = await fetchBounded(new URL(path, this.base).href, { headers: { accept: json ? 'application/json' : 'text/plain' } }, `GET /${path}`);
-    if (res.status !== 200) throw new RpcInvalid(`HTTP ${res.status} to GET /${path}: ${res.text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 120)}`);
+    // Under the base's path, keeping its query (a key may be there: ?key=…).
+    const url = new URL(this.base);
+    url.pathname += path;
+    const res = await fetchBounded(url.href, { headers: { accept: json ? 'application/json' : 'text/plain' } }, `GET /${path}`);
+    // Esplora says what is wrong in a short text (`Invalid Bitcoin address`); a long body is no message.
+    if (res.status !== 200) throw new RpcInvalid(`HTTP ${res.status} to GET /${path}${res.text.length < 100 ? `: ${res.text.replace(/[^\x20-\x7e]/g, ' ')}` : ''}`);
     if (!json) return res.text.trim();
     try {
       return JSON.parse(res.text) as unknown;

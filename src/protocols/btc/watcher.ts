@@ -21,6 +21,10 @@ import { checkBtcIdentifier, watchTarget, type WatchTarget } from './keys.js';
 const POLL_MS = Number(process.env.PX_ACCOUNTS_WALLET_POLL_MS) || 10_000;
 /** An extended key on a polled backend reads its addresses on a new block, else every this many polls. */
 const EXTENDED_EVERY = 6;
+/** An Electrum wallet syncs every this many polls anyway. */
+const ELECTRUM_POLLS = 30;
+/** Transactions this deep are not moved by a reorg any more (as Esplora's reading assumes). */
+const SETTLED = 10;
 /** No wallet derives more addresses than this. */
 const MAX_ADDRESSES = 10_000;
 const BTC = (sats: bigint) => formatUnits(sats, 8);
@@ -40,6 +44,8 @@ export class BtcWatcher extends WalletSession implements BackendListener {
   private readonly firstSeen = new Map<string, number>();
   private pending: WalletTransaction[] = [];
   private tipNow: Tip | undefined;
+  /** The tip of the last sync that succeeded: a failed one is done again in full. */
+  private synced: string | undefined;
   private genesisChecked = false;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -49,7 +55,11 @@ export class BtcWatcher extends WalletSession implements BackendListener {
 
   constructor(ctx: LiveContext) {
     const url = String(ctx.settings.url);
-    super(ctx, { currency: 'BTC', decimals: 8, backend: isElectrum(url) ? 'Electrum server' : 'Esplora backend' });
+    // Other addresses derived are another wallet: its state starts afresh (and quietly).
+    super(ctx, {
+      currency: 'BTC', decimals: 8, backend: isElectrum(url) ? 'Electrum server' : 'Esplora backend',
+      watching: `${String(ctx.settings.script_type ?? '')} ${String(ctx.settings.gap_limit ?? '')}`,
+    });
     const network = String(ctx.settings.network);
     if (this.stopped) return; // no API key: the status says so
     try {
@@ -63,7 +73,8 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     this.backend = backendFor(this.backendUrl, network, this);
     void this.sync();
     // A poll while a sync is still running (a slow backend) is skipped, not queued.
-    if (!isElectrum(url)) this.timer = setInterval(() => void (this.running ?? this.sync()), POLL_MS).unref();
+    // An Electrum server pushes; a slow poll still notices a connection that died quietly.
+    this.timer = setInterval(() => void (this.running ?? this.sync()), isElectrum(url) ? POLL_MS * ELECTRUM_POLLS : POLL_MS).unref();
   }
 
   /** Refresh: the next sync reads every address again, reusing nothing. */
@@ -117,18 +128,26 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     this.reread = false;
     if (!this.genesisChecked) await this.checkGenesis();
     const tip = await backend.tip();
-    const newBlock = tip.hash !== this.tipNow?.hash;
+    const newBlock = tip.hash !== this.synced;
     this.tipNow = tip;
-    // On a polled backend an extended key's many addresses are read when a block came, and
-    // now and then for the mempool; one address is cheap enough to read every time.
-    const skip = !newBlock && this.target!.extended && !isElectrum(String(this.ctx.settings.url)) && this.polls++ % EXTENDED_EVERY !== 0;
-    if (skip && this.views.size > 0) return;
+    // On a polled backend an extended key's many addresses are read when a block came (or the
+    // last sync failed), and now and then for the mempool; one address is cheap enough to read
+    // every time.
+    const electrum = isElectrum(String(this.ctx.settings.url));
+    if (!newBlock && this.target!.extended && !electrum && this.polls++ % EXTENDED_EVERY !== 0) return;
+    // A new block may have moved young transactions (a reorg re-mining them elsewhere) without
+    // changing what an Esplora address's stats say: read those addresses' histories again.
+    if (newBlock && !electrum) {
+      for (const [a, v] of this.views) if (v.txs.some((t) => t.height === 0 || tip.height - t.height < SETTLED)) this.views.set(a, { ...v, tag: '' });
+    }
+    this.synced = undefined;
     await this.readAddresses();
     if (this.stopped) return;
     const quiet = this.book.firstSync;
-    const fresh = this.reconcile(tip);
+    const fresh = this.reconcile(tip, quiet);
     await this.book.save();
     if (this.stopped) return;
+    this.synced = tip.hash;
     this.ctx.status('online', '');
     this.balanceChanged();
     if (!quiet) this.announce(fresh);
@@ -171,7 +190,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
 
 
   /** Works out the wallet's transactions and balance from the views; returns the settled ones never seen before. */
-  private reconcile(tip: Tip): WalletTransaction[] {
+  private reconcile(tip: Tip, quiet: boolean): WalletTransaction[] {
     const ours = new Set([...this.chains[0], ...this.chains[1]]);
     const txs = new Map<string, BtcTx>();
     let confirmed = 0n;
@@ -218,8 +237,9 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     if (balance < 0n || total < 0n) throw new RpcInvalid('its balances add up to less than nothing');
     // What the backend has is the truth from `window` on: anything else there is gone (a
     // reorg, a dropped transaction); the seen ids stay, so nothing is told twice.
-    this.book.rollback(complete ? 0 : window);
-    const fresh = this.book.add(settled);
+    const fresh = this.book.reconcile(complete ? 0 : window, settled);
+    // What a first sync finds unsettled is history too, not news when it settles.
+    if (quiet) this.book.markSeen(pending);
     this.book.scanned(tip.height, tip.hash);
     this.pending = pending.sort((a, b) => b.time - a.time);
     for (const id of this.firstSeen.keys()) if (!txs.has(id)) this.firstSeen.delete(id);

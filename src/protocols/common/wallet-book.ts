@@ -113,9 +113,50 @@ export class WalletBook {
         fresh.push(t);
       }
     }
-    if (this.state.transactions.length > MAX_TRANSACTIONS) this.state.transactions.splice(0, this.state.transactions.length - MAX_TRANSACTIONS);
-    if (this.state.seen.length > MAX_SEEN) this.state.seen.splice(0, this.state.seen.length - MAX_SEEN);
+    this.trim();
     return fresh;
+  }
+
+  /**
+   * The book from block `from` on becomes `txs` (what the backend has now): those it no longer
+   * has leave (a reorg, a dropped transaction), known ones take their new block and time, new
+   * ones are added. Returns those never seen and not in the book before.
+   */
+  reconcile(from: number, txs: WalletTransaction[]): WalletTransaction[] {
+    const keyOf = (t: WalletTransaction) => `${t.txid}:${t.asset}:${t.direction}`;
+    const before = new Map(this.state.transactions.map((t) => [keyOf(t), t]));
+    const now = new Map(txs.map((t) => [keyOf(t), t]));
+    this.state.transactions = this.state.transactions.filter((t) => t.block >= 0 && t.block < from && !now.has(keyOf(t)));
+    this.state.transactions.push(...now.values());
+    const seen = new Set(this.state.seen);
+    const fresh: WalletTransaction[] = [];
+    for (const [key, t] of now) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      this.state.seen.push(key);
+      if (!before.has(key)) fresh.push(t);
+    }
+    this.trim();
+    return fresh;
+  }
+
+  /** Remembers transactions as seen without keeping them (what a first sync found unsettled is not news later). */
+  markSeen(txs: readonly WalletTransaction[]): void {
+    const seen = new Set(this.state.seen);
+    for (const t of txs) {
+      const key = `${t.txid}:${t.asset}:${t.direction}`;
+      if (!seen.has(key)) this.state.seen.push(key);
+    }
+    this.trim();
+  }
+
+  /** The oldest go first: transactions by block, seen ids by when they were seen. */
+  private trim(): void {
+    if (this.state.transactions.length > MAX_TRANSACTIONS) {
+      this.state.transactions.sort((a, b) => a.block - b.block);
+      this.state.transactions.splice(0, this.state.transactions.length - MAX_TRANSACTIONS);
+    }
+    if (this.state.seen.length > MAX_SEEN) this.state.seen.splice(0, this.state.seen.length - MAX_SEEN);
   }
 
   setBalance(balance: string, pending: string): boolean {

@@ -9,6 +9,7 @@ import { RpcInvalid, RpcRefused, RpcUnreachable } from './backend-errors.js';
 import { formatUnits, parseUnits } from './units.js';
 import { WalletBook, type WalletTransaction } from './wallet-book.js';
 import { backendUrl } from './wallet-settings.js';
+import { redact } from '../../util/redact.js';
 
 export interface Coin {
   /** ETH, XRP: the unit of Balance. */
@@ -16,6 +17,8 @@ export interface Coin {
   readonly decimals: number;
   /** For status messages: 'Ethereum backend', 'XRP Ledger server'. */
   readonly backend: string;
+  /** What else decides what is watched (a Bitcoin key's script type and gap limit): part of the state's owner. */
+  readonly watching?: string;
 }
 
 const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
@@ -29,7 +32,7 @@ export abstract class WalletSession implements LiveSession {
 
   constructor(protected readonly ctx: LiveContext, private readonly coin: Coin) {
     // The state belongs to this address on this network and backend: another starts afresh.
-    this.book = WalletBook.load(ctx.stateFile, `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}`);
+    this.book = WalletBook.load(ctx.stateFile, `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}${coin.watching ? ` ${coin.watching}` : ''}`);
     try {
       this.backendUrl = backendUrl(String(ctx.settings.url), ctx.secrets);
     } catch (err) {
@@ -113,7 +116,7 @@ export abstract class WalletSession implements LiveSession {
   protected failed(err: Error): void {
     if (this.stopped) return;
     // What a backend says goes into a status message: printable and short.
-    const said = err.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+    const said = redact(err.message, Object.values(this.ctx.secrets)).replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
     const backend = `the ${this.coin.backend} ${new URL(String(this.ctx.settings.url)).host}`;
     if (err instanceof RpcUnreachable) this.ctx.status('offline', `${backend} ${said}`);
     else if (err instanceof RpcRefused) this.ctx.status('error', `${backend} ${said}`);
