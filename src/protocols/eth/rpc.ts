@@ -9,22 +9,49 @@ import { fetchBounded } from '../common/bounded-fetch.js';
 
 let nextId = 0;
 
-export async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+type Response = { id?: unknown; result?: unknown; error?: { message?: unknown } };
+
+async function post(url: string, payload: unknown, what: string): Promise<unknown> {
   const res = await fetchBounded(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++nextId, method, params }),
-  }, method);
-  const text = res.text;
-  if (res.status !== 200) throw new RpcInvalid(`HTTP ${res.status} to ${method}`);
-  let body: { result?: unknown; error?: { message?: unknown } };
+    body: JSON.stringify(payload),
+  }, what);
+  if (res.status !== 200) throw new RpcInvalid(`HTTP ${res.status} to ${what}`);
   try {
-    body = JSON.parse(text) as typeof body;
+    return JSON.parse(res.text) as unknown;
   } catch {
-    throw new RpcInvalid(`the answer to ${method} is not JSON (is this an Ethereum JSON-RPC endpoint?)`);
+    throw new RpcInvalid(`the answer to ${what} is not JSON (is this an Ethereum JSON-RPC endpoint?)`);
   }
+}
+
+function resultOf(body: Response | null, method: string): unknown {
   if (typeof body !== 'object' || body === null) throw new RpcInvalid(`the answer to ${method} is not a JSON-RPC response`);
   if (body.error) throw new RpcInvalid(`${method}: ${String(body.error.message ?? 'error').slice(0, 200)}`);
   if (!('result' in body)) throw new RpcInvalid(`the answer to ${method} has no result`);
   return body.result;
+}
+
+export async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  return resultOf(await post(url, { jsonrpc: '2.0', id: ++nextId, method, params }, method) as Response, method);
+}
+
+/**
+ * Several calls in one JSON-RPC batch (one HTTP request): each settles on its own. Undefined
+ * when the endpoint does not take batches (it answered something other than a list): the
+ * caller asks one by one.
+ */
+export async function rpcBatch(url: string, calls: readonly { method: string; params: unknown[] }[]): Promise<Array<PromiseSettledResult<unknown>> | undefined> {
+  const first = nextId + 1;
+  nextId += calls.length;
+  const body = await post(url, calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params })), `a batch of ${calls.length} ${calls[0]?.method}`);
+  if (!Array.isArray(body)) return undefined;
+  const byId = new Map((body as Response[]).map((r) => [r?.id, r]));
+  return calls.map((c, i) => {
+    try {
+      return { status: 'fulfilled', value: resultOf(byId.get(first + i) ?? null, c.method) };
+    } catch (reason) {
+      return { status: 'rejected', reason };
+    }
+  });
 }
