@@ -1,7 +1,7 @@
 // One account: live status, check now, its secrets behind an eye button, editing (checked
 // before saving), a wallet's balance and transfers, and removal with a confirmation that
 // names what goes.
-import { field, h, replace, resultsList, errorBox, statusLine, timeText } from './dom.js';
+import { field, h, replace, resultsList, errorBox, say, statusLine, timeText } from './dom.js';
 import { get, post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
 import { state } from './state.js';
@@ -20,6 +20,7 @@ function secretsSection(a) {
           value.textContent = '••••••••';
           eye.setAttribute('aria-pressed', 'false');
           eye.setAttribute('aria-label', `Show ${label}`);
+          eye.textContent = 'Show';
           return;
         }
         try {
@@ -27,11 +28,12 @@ function secretsSection(a) {
           value.textContent = r.value;
           eye.setAttribute('aria-pressed', 'true');
           eye.setAttribute('aria-label', `Hide ${label}`);
+          eye.textContent = 'Hide';
         } catch (err) {
           value.textContent = err.body?.summary ?? err.message;
         }
       },
-    }, '👁');
+    }, 'Show');
     return h('li', {}, h('span', { class: 'secret-name' }, label, ': '), value, ' ', eye);
   });
   if (a.credentials.includes('oauth2')) rows.push(h('li', {}, 'Signed in with OAuth2: its tokens are handed only to apps.'));
@@ -126,7 +128,7 @@ async function confirmRemoval(a, out) {
         await post(`/api/accounts/${a.id}/remove`);
         dialog.close();
         dialog.remove();
-        document.getElementById('notice').textContent = `Removed ${a.name}.`;
+        say(`Removed ${a.name}.`);
         location.hash = '#/';
       } catch (err) {
         remove.disabled = false;
@@ -169,7 +171,7 @@ export function accountView(main, id, extra) {
     },
   }, 'Check now');
   const saved = () => {
-    document.getElementById('notice').textContent = 'Saved.';
+    say('Saved.');
     replace(editHost);
     draw(state.accounts.get(id) ?? a0);
   };
@@ -184,7 +186,7 @@ export function accountView(main, id, extra) {
   };
   main.append(heading, sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, details);
   draw(a0);
-  if (extra === 'added') document.getElementById('notice').textContent = `Added ${a0.name}.`;
+  if (extra === 'added') say(`Added ${a0.name}.`);
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
   return {
     update(e) {

@@ -68,8 +68,9 @@ function accountForm(main, cat, choice) {
   const title = provider ? provider.name : manual === 'mail' ? 'mail servers' : wallet ? `${info.name} wallet` : info.name;
   const form = h('form', { class: 'account-form', novalidate: true });
   const out = h('div', { class: 'outcome' });
-  main.append(h('h2', {}, `Add ${provider ? `a ${title} account` : wallet ? `a ${title}` : `an account on ${title}`}`),
-    provider?.notice && h('p', { class: 'notice-box' }, provider.notice), form, out);
+  main.append(h('h2', {}, `Add ${provider ? `a ${title} account` : wallet ? `a ${title}` : `an account on ${title}`}`));
+  if (provider?.notice) main.append(h('p', { class: 'notice-box' }, provider.notice));
+  main.append(form, out);
   if (provider && provider.supported.length === 0) return;
 
   const [accountWrap, accountInput] = field(wallet ? 'Address' : provider ? 'E-mail address' : 'User name or e-mail address',

@@ -1,6 +1,6 @@
 // The Online Accounts window: routes (#/, #/add, #/account/ID, #/access) to views, the offline
 // banner, and focus handling so the keyboard follows each change of page.
-import { h } from './dom.js';
+import { clearOldNotice, h } from './dom.js';
 import { connectEvents, state, subscribe } from './state.js';
 import { listView } from './list.js';
 import { addView } from './add.js';
@@ -9,16 +9,11 @@ import { accessView } from './access.js';
 
 const main = document.getElementById('main');
 const banner = document.getElementById('offline');
-const notice = document.getElementById('notice');
 let current = null; // { dispose?, update? }
-
-/** A short message in the live region (read out by screen readers). */
-export function say(text) {
-  notice.textContent = text;
-}
 
 function render() {
   current?.dispose?.();
+  clearOldNotice();
   const [, section = '', arg = '', extra = ''] = decodeURIComponent(location.hash).split('/');
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.section === (section || 'list')) a.setAttribute('aria-current', 'page');

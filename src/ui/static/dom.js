@@ -66,3 +66,16 @@ export function resultsList(results) {
       h('span', { class: 'mark', 'aria-hidden': 'true' }, r.ok ? '✓' : '✗'), ' ', r.summary,
       !r.ok && r.message && h('details', {}, h('summary', {}, `Details (${r.title})`), h('pre', {}, `${r.code}: ${r.message}`)))));
 }
+
+/** A short message in the live region (read out by screen readers); cleared by the next page change. */
+export function say(text) {
+  const notice = document.getElementById('notice');
+  notice.textContent = text;
+  notice.dataset.at = String(Date.now());
+}
+
+/** Clears a message said more than a moment ago (one said just before navigating stays). */
+export function clearOldNotice() {
+  const notice = document.getElementById('notice');
+  if (Date.now() - Number(notice.dataset.at ?? 0) > 1000) notice.textContent = '';
+}

@@ -13,6 +13,8 @@ export async function catalogue() {
   return state.catalogue;
 }
 
+/** Words for setting keys where the key itself is not one. */
+const LABELS = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
 const camel = (s) => s.charAt(0).toLowerCase() + s.slice(1);
 /** Setting kinds not typed into a form: certificates come from an imported profile. */
 const HIDDEN_KINDS = new Set(['certs']);
@@ -27,7 +29,7 @@ export function settingsFieldset(info, current = {}, { edit = false } = {}) {
   for (const s of info.settings) {
     if (HIDDEN_KINDS.has(s.kind) || (s.kind === 'hostkey' && !edit)) continue;
     const value = current[camel(s.property)];
-    const label = `${info.name} ${s.kind === 'hostkey' ? 'host key' : s.key.replace(/_/g, ' ')}`;
+    const label = `${info.name} ${LABELS[s.key] ?? s.key.replace(/_/g, ' ')}`;
     const text = value === undefined ? '' : String(value);
     let pair;
     if (s.kind === 'security' || s.kind === 'enum') {
