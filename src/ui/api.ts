@@ -3,10 +3,9 @@
  * Host and Origin before a handler runs). Handlers talk to the service only through the client
  * library. No answer carries a secret, except `reveal`, which returns the one value asked for.
  */
-import type { IncomingMessage } from 'node:http';
 import type { AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider } from '../client/index.js';
 import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
-import { HttpError, readJson, text, textList, textMap } from './http.js';
+import { HttpError, text, textList, textMap } from './http.js';
 import type { ServiceLink } from './service-link.js';
 import type { SignIns } from './sign-ins.js';
 import { accessView, accountView, transactionView } from './views.js';
@@ -16,7 +15,8 @@ export interface ApiContext {
   signIns: SignIns;
 }
 
-type Handler = (ctx: ApiContext, req: IncomingMessage, params: string[]) => Promise<unknown>;
+/** `body` is the request's JSON object (POST; read and checked by the server before the handler runs), {} for GET. */
+type Handler = (ctx: ApiContext, body: Record<string, unknown>, params: string[]) => Promise<unknown>;
 interface Route { method: 'GET' | 'POST'; pattern: RegExp; handler: Handler }
 
 const ID = '([A-Za-z0-9_]{1,200})';
@@ -38,8 +38,7 @@ function notSaved(results: unknown[], canSaveAnyway: boolean): never {
   throw Object.assign(new HttpError(422, 'not saved: the check failed', 'CheckFailed'), { body: { saved: false, results, canSaveAnyway } });
 }
 
-async function addAccount(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
-  const body = await readJson(req);
+async function addAccount(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
   const client = ctx.link.get();
   const { providers, protocols } = await catalogue(client);
   const provider = text(body, 'provider', { required: true, max: 100 })!;
@@ -67,8 +66,7 @@ async function addAccount(ctx: ApiContext, req: IncomingMessage): Promise<unknow
   return { saved: true, account: accountView(account) };
 }
 
-async function editAccount(ctx: ApiContext, req: IncomingMessage, [id]: string[]): Promise<unknown> {
-  const body = await readJson(req);
+async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
   const client = ctx.link.get();
   const { providers, protocols } = await catalogue(client);
   const account = await client.getAccount(id!);
@@ -111,15 +109,14 @@ async function editAccount(ctx: ApiContext, req: IncomingMessage, [id]: string[]
   return { saved: true, results, account: accountView(await client.getAccount(account.id)) };
 }
 
-async function removalPlan(ctx: ApiContext, _req: IncomingMessage, [id]: string[]): Promise<unknown> {
+async function removalPlan(ctx: ApiContext, _body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
   const client = ctx.link.get();
   const account = await client.getAccount(id!);
   const grants = (await client.listAccess().catch(() => [])).filter((g) => g.account === account.id).map((g) => g.app);
   return { id: account.id, name: account.name, file: `${account.id}.ini`, secrets: account.credentials, grants };
 }
 
-async function reveal(ctx: ApiContext, req: IncomingMessage, [id]: string[]): Promise<unknown> {
-  const body = await readJson(req);
+async function reveal(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
   const name = text(body, 'name', { required: true, max: 64 })!;
   const client = ctx.link.get();
   const account = await client.getAccount(id!);
@@ -128,8 +125,7 @@ async function reveal(ctx: ApiContext, req: IncomingMessage, [id]: string[]): Pr
   return { name, value: await client.getSecret(account.id, name) };
 }
 
-async function startSignIn(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
-  const body = await readJson(req);
+async function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
   const provider = text(body, 'provider', { required: true, max: 100 })!;
   const input = {
     ...(text(body, 'account', { max: 320 }) ? { account: text(body, 'account')! } : {}),
@@ -140,14 +136,12 @@ async function startSignIn(ctx: ApiContext, req: IncomingMessage): Promise<unkno
   return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signIn(provider, input, handlers)) };
 }
 
-async function signInAgain(ctx: ApiContext, req: IncomingMessage, [id]: string[]): Promise<unknown> {
-  const body = await readJson(req);
+async function signInAgain(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
   const flow = body.flow === 'device' ? 'device' as const : 'browser' as const;
   return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signInAgain(id!, { flow }, handlers)) };
 }
 
-async function setAccess(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
-  const body = await readJson(req);
+async function setAccess(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
   const account = text(body, 'account', { required: true, max: 200 })!;
   const app = text(body, 'app', { required: true, max: 1024 })!;
   const decision = body.decision;

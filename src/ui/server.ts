@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, relative } from 'node:path';
 import type { ConnectOptions } from '../client/index.js';
 import { route } from './api.js';
-import { HttpError, send, sendJson } from './http.js';
+import { HttpError, readJson, send, sendJson } from './http.js';
 import { hostAllowed, LaunchTokens, originAllowed, SECURITY_HEADERS, Sessions } from './security.js';
 import { ServiceLink, type UiEvent } from './service-link.js';
 import { SignIns } from './sign-ins.js';
@@ -115,7 +115,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         return sendJson(res, 404, { kind: 'NotFound', summary: 'No such thing here.' });
       }
       try {
-        return sendJson(res, 200, await r.handler({ link, signIns }, req, r.params));
+        // Every POST carries a JSON object, read before anything is done: a form cannot send one.
+        const body = method === 'POST' ? await readJson(req) : {};
+        return sendJson(res, 200, await r.handler({ link, signIns }, body, r.params));
       } catch (err) {
         if (err instanceof HttpError) {
           const extra = (err as HttpError & { body?: object }).body ?? {};
