@@ -17,11 +17,13 @@ export function sortedAccounts() {
 }
 
 export function connectEvents() {
+  performance.mark('px-events-open');
   const source = new EventSource('/api/events');
   source.onmessage = (m) => {
     const e = JSON.parse(m.data);
     switch (e.type) {
       case 'snapshot':
+        if (!state.ready) performance.mark('px-first-snapshot');
         state.service = e.service;
         state.accounts = new Map(e.accounts.map((a) => [a.id, a]));
         state.ready = true;
