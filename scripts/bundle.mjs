@@ -58,3 +58,5 @@ for (const bin of ['px-accounts-service', 'px-accounts', 'px-accounts-ui']) {
 // The window's page (plain ES modules and CSS, no build step) next to the tsc output of
 // src/ui, where package.json's "files" (dist/src) ships it and the server finds it.
 cpSync('src/ui/static', 'dist/src/ui/static', { recursive: true });
+// Its icon is the menu entry's (desktop/), stated once.
+cpSync('desktop/px-accounts.svg', 'dist/src/ui/static/icon.svg');

@@ -1,5 +1,6 @@
 /** The window server's pure parts: the one-time token, form settings to typed settings, results in words, and its imports. */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtocolInfo } from '../../src/client/index.js';
@@ -72,5 +73,25 @@ describe('px-accounts-ui: server parts', () => {
         assert.ok(m[1]!.startsWith('./') || m[1]!.startsWith('../client/'), `${f} imports ${m[1]}`);
       }
     }
+  });
+});
+
+describe('px-accounts-ui: the menu entry', () => {
+  const file = join(ROOT, 'desktop', 'px-accounts-ui.desktop');
+
+  it('is valid for desktop-file-validate', () => {
+    const r = spawnSync('desktop-file-validate', [file], { encoding: 'utf8' });
+    assert.equal(r.error, undefined, 'desktop-file-validate runs (Debian desktop-file-utils)');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout + r.stderr).trim(), '', 'no warnings either');
+  });
+
+  it('is Online Accounts in Settings, starting px-accounts-ui with the icon notifications use', () => {
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^Name=Online Accounts$/m);
+    assert.match(text, /^Exec=px-accounts-ui$/m);
+    assert.match(text, /^Categories=Settings;/m);
+    assert.match(text, /^Icon=px-accounts$/m);
+    assert.ok(readFileSync(join(ROOT, 'desktop', 'px-accounts.svg'), 'utf8').startsWith('<svg'));
   });
 });
