@@ -60,7 +60,7 @@ function walletSection(a) {
       load();
     },
   }, 'Refresh wallet');
-  return h('section', { 'aria-labelledby': 'wallet-h' }, h('h3', { id: 'wallet-h' }, 'Wallet'),
+  return h('section', { 'aria-labelledby': 'wallet-h', role: 'region' }, h('h3', { id: 'wallet-h' }, 'Wallet'),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Balance'), h('dd', { class: 'big' }, `${w.balance} ${w.currency}`),
       w.pendingBalance !== w.balance && [h('dt', {}, 'Including pending'), h('dd', {}, `${w.pendingBalance} ${w.currency}`)],
@@ -155,7 +155,9 @@ export function accountView(main, id, extra) {
   const status = h('div', { class: 'status-box', role: 'region', 'aria-label': 'Status' });
   const checkOut = h('div', { class: 'outcome' });
   const editHost = h('div', {});
-  const details = h('div', {});
+  const walletHost = h('div', {});
+  const secretsHost = h('div', {});
+  let walletShown = '';
   const other = h('div', { class: 'outcome' });
   const check = h('button', {
     type: 'button',
@@ -182,15 +184,25 @@ export function accountView(main, id, extra) {
     sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
     replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
       'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
-    replace(details, a.wallet && walletSection(a), secretsSection(a));
+    drawWallet(a);
+    replace(secretsHost, secretsSection(a));
   };
-  main.append(heading, sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, details);
+  // A wallet is redrawn when its balance moves; the secrets are not (that would hide a shown value).
+  function drawWallet(a, force = false) {
+    const now = JSON.stringify(a.wallet);
+    if (!force && now === walletShown) return;
+    walletShown = now;
+    replace(walletHost, a.wallet && walletSection(a));
+  }
+  main.append(heading, sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, secretsHost);
   draw(a0);
   if (extra === 'added') say(`Added ${a0.name}.`);
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
   return {
     update(e) {
-      if (e.type === 'removed' && e.id === id) {
+      if (e.type === 'transfer' && e.id === id) {
+        drawWallet(state.accounts.get(id) ?? a0, true);
+      } else if (e.type === 'removed' && e.id === id) {
         replace(main, h('h2', {}, 'This account was removed'), h('p', {}, h('a', { href: '#/' }, 'Back to the accounts')));
       } else if ((e.type === 'account' && e.account.id === id) || e.type === 'snapshot') {
         const a = state.accounts.get(id);
@@ -200,6 +212,7 @@ export function accountView(main, id, extra) {
           replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
             'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
           sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
+          drawWallet(a);
         }
       }
     },

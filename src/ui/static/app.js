@@ -1,6 +1,6 @@
 // The Online Accounts window: routes (#/, #/add, #/account/ID, #/access) to views, the offline
 // banner, and focus handling so the keyboard follows each change of page.
-import { clearOldNotice, h } from './dom.js';
+import { clearOldNotice, h, say } from './dom.js';
 import { connectEvents, state, subscribe } from './state.js';
 import { listView } from './list.js';
 import { addView } from './add.js';
@@ -42,6 +42,10 @@ subscribe((e) => {
     render();
     return;
   }
+  // What happens elsewhere is said in the live region, whichever page is open.
+  const name = (id) => state.accounts.get(id)?.name ?? id;
+  if (e.type === 'transfer') say(`${name(e.id)} received ${e.amount} ${state.accounts.get(e.id)?.wallet?.currency ?? ''}`.trim() + '.');
+  if (e.type === 'access' && e.requested) say(`${e.app} asks to use ${name(e.account)}: answer under App access.`);
   current?.update?.(e);
 });
 
