@@ -35,6 +35,8 @@ if (opts.help) {
   process.exit(0);
 }
 
+// Without a display nothing can show a window: serve the link instead (and still end with the page).
+const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const browser = !opts['no-browser'];
 const graceMs = Number(process.env.PX_ACCOUNTS_UI_GRACE_MS) || 3000;
 let closing = false;
@@ -55,9 +57,9 @@ const server = await startUiServer({
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
 
 const url = server.launchUrl(opts.account);
-if (browser && (await openAppWindow(url))) {
+if (browser && display && (await openAppWindow(url))) {
   process.stderr.write(`px-accounts-ui: the window is open (${server.origin})\n`);
 } else {
-  if (browser) process.stderr.write('px-accounts-ui: no browser could be started; open the link below yourself\n');
+  if (browser) process.stderr.write(`px-accounts-ui: ${display ? 'no browser could be started' : 'no display'}; open the link below in a browser on this machine (it works once)\n`);
   process.stdout.write(`Online Accounts: ${url}\n`);
 }

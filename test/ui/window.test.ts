@@ -225,6 +225,23 @@ describe('px-accounts-ui in chromium', function () {
     }
   });
 
+  it('reflows at 200 % zoom: no page scrolls sideways at half the width', async () => {
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    // 200 % zoom of a 900 px window lays the page out in 450 CSS pixels.
+    await page.setViewportSize({ width: 450, height: 640 });
+    try {
+      for (const hash of ['#/', '#/add', '#/add/manual-mail', `#/account/${a!.id}`, '#/access']) {
+        await page.goto(new URL(`/${hash}`, page.url()).href);
+        await page.getByRole('heading', { level: 2 }).first().waitFor();
+        await page.waitForTimeout(150);
+        const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        assert.equal(overflow, 0, `${hash} is ${overflow} px wider than the window`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 900, height: 640 });
+    }
+  });
+
   it('saves screenshots of each page in light and dark', async () => {
     this.timeout(60_000);
     mkdirSync(SHOTS, { recursive: true });

@@ -88,8 +88,11 @@ async function editForm(a, host, onSaved) {
   };
   const toggles = choices.length > 1 ? protocolToggles(choices, a.protocols, names, showServers) : undefined;
   const password = a.auth === 'password' && !a.wallet ? field('New password (leave empty to keep the current one)', { type: 'password', autocomplete: 'new-password' }) : undefined;
+  // Secrets stored for one protocol (an SMTP password that differs) get a field of their own.
+  const others = a.credentials.filter((n) => n !== 'password' && n !== 'oauth2')
+    .map((n) => [n, field(`New ${names[n] ?? n} secret (leave empty to keep it)`, { type: 'password', autocomplete: 'new-password' })]);
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
-  form.append(h('h3', { id: 'edit-h' }, 'Edit'), nameWrap, password?.[0], toggles?.el, servers,
+  form.append(h('h3', { id: 'edit-h' }, 'Edit'), nameWrap, password?.[0] ?? '', ...others.map(([, f]) => f[0]), toggles?.el ?? '', servers,
     h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, 'Cancel')));
   showServers(a.protocols);
   form.addEventListener('submit', (ev) => {
@@ -97,9 +100,13 @@ async function editForm(a, host, onSaved) {
     const enabled = toggles ? toggles.read() : a.protocols;
     const settings = {};
     for (const p of enabled) settings[p] = sets.get(p).read();
-    const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets: password?.[1].value ? { password: password[1].value } : {} };
+    const secrets = {};
+    if (password?.[1].value) secrets.password = password[1].value;
+    for (const [n, f] of others) if (f[1].value) secrets[n] = f[1].value;
+    const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets };
     checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
       if (password) password[1].value = '';
+      for (const [, f] of others) f[1].value = '';
       onSaved();
     });
   });
