@@ -155,7 +155,16 @@ export function accountView(main, id, extra) {
   const a0 = state.accounts.get(id);
   if (!a0) {
     main.append(h('h2', {}, 'No such account'), h('p', {}, 'It may have been removed. ', h('a', { href: '#/' }, 'Back to the accounts')));
-    return {};
+    // Just added (or signed in): its signal may come a moment after the answer did.
+    let shown = null;
+    return {
+      update(e) {
+        if (shown) return shown.update?.(e);
+        if (!state.accounts.has(id)) return;
+        main.replaceChildren();
+        shown = accountView(main, id, extra);
+      },
+    };
   }
   const heading = h('h2', {}, a0.name);
   const sub = h('p', { class: 'provider' });
