@@ -46,11 +46,14 @@ async function main(): Promise<void> {
   const c0 = performance.now();
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   const browserStart = performance.now() - c0;
+  /** Programs started, stopped by PID whatever happens. */
+  const children = new Set<number>();
   const rows: Array<{ toUrl: number; toList: number; seen: number; total: number; rss: number; hwm: number; statuses: number; rssAfter: number }> = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
       const t0 = performance.now();
       const child = spawn(process.execPath, [UI_BIN, '--no-browser'], { env: session.env, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.add(child.pid!);
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
         child.stdout.on('data', (d) => {
@@ -77,7 +80,9 @@ async function main(): Promise<void> {
       const t2 = performance.now();
       const ids = (await client.listAccounts()).slice(0, 100).map((a) => a.id);
       await Promise.all(ids.map((id) => client.reportStatus(id, 'offline', `bench ${run}`)));
-      await page.waitForFunction(`document.querySelectorAll('li.account.offline').length >= ${ids.length}`);
+      // A function, not a string: the page's CSP forbids eval.
+      type Doc = { querySelectorAll(selector: string): { length: number } };
+      await page.waitForFunction((n) => (globalThis as unknown as { document: Doc }).document.querySelectorAll('li.account.offline').length >= n, ids.length, { timeout: 60_000 });
       const statuses = performance.now() - t2;
       const after = memory(child.pid!);
       rows.push({ toUrl, toList, seen, total: toUrl + toList, rss: before.rss, hwm: before.hwm, statuses, rssAfter: after.rss });
@@ -87,6 +92,7 @@ async function main(): Promise<void> {
       await Promise.all(ids.map((id) => client.reportStatus(id, 'none', '')));
     }
   } finally {
+    for (const pid of children) await stopPid(pid);
     await browser.close();
     client.close();
     await service.stop();

@@ -80,7 +80,7 @@ function accountForm(main, cat, choice) {
   const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
   const servers = h('div', { class: 'server-sets' });
   const sets = new Map();
-  let profileText;
+  let profileInput;
   const showServers = (enabled) => {
     if (provider) return; // the catalogue knows the servers; change them after adding
     for (const p of enabled) if (!sets.has(p) && p !== 'openvpn') sets.set(p, settingsFieldset(protocolsById[p]));
@@ -94,8 +94,8 @@ function accountForm(main, cat, choice) {
   const oauth = provider && provider.auth !== 'password';
   if (!wallet && !(provider?.auth === 'oauth2')) form.append(passWrap);
   if (info?.imports.includes('profile')) {
-    const [profileWrap, profileInput] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' }, 'Certificates and keys must be inside the file.');
-    profileInput.addEventListener('change', async () => { profileText = profileInput.files[0] ? await profileInput.files[0].text() : undefined; });
+    const [profileWrap, input] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' }, 'Certificates and keys must be inside the file.');
+    profileInput = input;
     form.append(profileWrap);
   }
   form.append(nameWrap);
@@ -108,12 +108,13 @@ function accountForm(main, cat, choice) {
   if (provider?.auth === 'oauth2') return;
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Add account');
   buttons.append(submit);
-  form.addEventListener('submit', (ev) => {
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const enabled = enabledOf();
     const settings = {};
     for (const p of enabled) if (sets.has(p)) settings[p] = sets.get(p).read();
-    if (profileText !== undefined) settings.openvpn = { ...settings.openvpn, profile: profileText };
+    const profile = profileInput?.files[0];
+    if (profile) settings[manual] = { ...settings[manual], profile: await profile.text() };
     const body = {
       provider: provider ? provider.id : enabled[0], account: accountInput.value.trim(), name: nameInput.value.trim(),
       protocols: enabled, settings, ...(passInput.value ? { password: passInput.value } : {}),
