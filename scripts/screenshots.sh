@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build
-exec npx mocha dist/test/ui/window.test.js dist/test/ui/wallet.test.js --grep 'px-accounts-ui in chromium|px-accounts-ui: wallets'
+exec npx mocha dist/test/ui/window.test.js dist/test/ui/wallet.test.js
