@@ -243,7 +243,6 @@ describe('px-accounts-ui in chromium', function () {
   });
 
   it('saves screenshots of each page in light and dark', async () => {
-    this.timeout(60_000);
     mkdirSync(SHOTS, { recursive: true });
     const [a] = await accounts(w.client, PROVIDER_ID);
     await w.client.reportStatus(a!.id, 'online', 'synced');
