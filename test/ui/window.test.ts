@@ -246,6 +246,10 @@ describe('px-accounts-ui in chromium', function () {
     mkdirSync(SHOTS, { recursive: true });
     const [a] = await accounts(w.client, PROVIDER_ID);
     await w.client.reportStatus(a!.id, 'online', 'synced');
+    // An app waiting for an answer, so the access page shows one.
+    await w.client.setHostApps('ask');
+    const app = await AccountsClient.connect({ busAddress: w.session.address });
+    await app.requestAccess(a!.id);
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       for (const [name, hash] of [['list', '#/'], ['add', '#/add'], ['add-manual', '#/add/manual-mail'], ['account', `#/account/${a!.id}`], ['access', '#/access']] as const) {
@@ -261,6 +265,9 @@ describe('px-accounts-ui in chromium', function () {
       await page.screenshot({ path: join(SHOTS, `check-failed-${scheme}.png`) });
     }
     await page.emulateMedia({ colorScheme: 'light' });
+    app.close();
+    await w.client.setAccess(a!.id, (await w.client.listAccess())[0]!.app, null);
+    await w.client.setHostApps('allow');
   });
 
   it('shows the offline banner while the service is stopped, and recovers by itself', async () => {
