@@ -1,8 +1,8 @@
-// Bundles the two programs for start-up speed: Node loads an ESM graph of ~150 files (ours,
+// Bundles the three programs for start-up speed: Node loads an ESM graph of ~150 files (ours,
 // dbus-next, chokidar, ini, ...) in ~200 ms on these machines, one bundle in ~15 ms.
 // tsc has already type-checked and emitted dist/ (the tests and the client library use that);
 // this turns dist/src/bin/*.js into dist/bin/*.js. Verifiers stay a lazily loaded chunk.
-import { chmodSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = 'dist/bin';
@@ -15,6 +15,7 @@ await build({
   entryPoints: {
     'px-accounts-service': 'dist/src/bin/px-accounts-service.js',
     'px-accounts': 'dist/src/bin/px-accounts.js',
+    'px-accounts-ui': 'dist/src/bin/px-accounts-ui.js',
     // started with new Worker(new URL('./<name>.js', import.meta.url)): same directory
     'verifier-worker': 'dist/src/verify/verifier-worker.js',
   },
@@ -50,7 +51,12 @@ for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.j
   }
 }
 // dist/bin on PATH gives the commands their installed names (scripts/start.sh prints how).
-for (const bin of ['px-accounts-service', 'px-accounts']) {
+for (const bin of ['px-accounts-service', 'px-accounts', 'px-accounts-ui']) {
   chmodSync(`${outdir}/${bin}.js`, 0o755);
   symlinkSync(`${bin}.js`, `${outdir}/${bin}`);
 }
+// The window's page (plain ES modules and CSS, no build step) next to the tsc output of
+// src/ui, where package.json's "files" (dist/src) ships it and the server finds it.
+cpSync('src/ui/static', 'dist/src/ui/static', { recursive: true });
+// Its icon is the menu entry's (desktop/), stated once.
+cpSync('desktop/px-accounts.svg', 'dist/src/ui/static/icon.svg');

@@ -64,6 +64,10 @@ export interface AccountsClientEvents {
   serviceStarted: [];
   /** The connection to the session bus is gone; every later call fails with ServiceUnreachable. */
   disconnected: [reason: string];
+  /** An app asked for access to an account (the Manager's AccessRequested); answer with setAccess. */
+  accessRequested: [account: string, app: string];
+  /** The decision for (account, app) changed: always, deny, or '' when revoked (AccessChanged). */
+  accessChanged: [account: string, app: string, decision: AccessState | ''];
 }
 
 const byId = (a: Account, b: Account) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -545,9 +549,15 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       this.requestSync(false).then(() => this.emit('serviceStarted'), () => undefined);
       return;
     }
-    if (this.syncing || !this.synced) return; // the sync in flight reflects these
     if (this.owner !== undefined && msg.sender !== this.owner) return;
     const path = msg.path ?? '';
+    // Access signals are not about cached state: a sync in flight does not make them stale.
+    if (msg.interface === MANAGER_IFACE && path === ROOT_PATH) {
+      if (msg.member === 'AccessRequested') this.emit('accessRequested', str(body[0]), str(body[1]));
+      else if (msg.member === 'AccessChanged') this.emit('accessChanged', str(body[0]), str(body[1]), str(body[2]) as AccessState | '');
+      return;
+    }
+    if (this.syncing || !this.synced) return; // the sync in flight reflects these
     if (msg.interface === OBJECT_MANAGER_IFACE && path === ROOT_PATH) {
       const target = body[0] as string;
       if (!isAccountPath(target)) return;

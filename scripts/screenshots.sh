@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Regenerates docs/screenshots/*.png (each page of the Online Accounts window, light and dark)
+# by running the window's browser tests, which take them along the way (about a minute).
+# Needs what scripts/test.sh sets up (chromium, dovecot, gnome-keyring; root for dovecot).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run --silent build
+exec npx mocha dist/test/ui/window.test.js dist/test/ui/wallet.test.js

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/** px-accounts-ui: the Online Accounts window (see docs/ui.md). */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { INSTALL_DIR } from '../install-dir.js';
+import { openAppWindow, openInBrowser } from '../ui/launcher.js';
+import { startUiServer } from '../ui/server.js';
+
+const USAGE = `Usage: px-accounts-ui [--account ID] [--no-browser] [--exit-when-closed]
+
+Opens the Online Accounts window: a page served on 127.0.0.1 and shown in chromium --app
+(or the default browser). The program ends when its window closes, and on SIGTERM.
+
+  --account ID        open on this account
+  --no-browser        open nothing: print "Online Accounts: <URL>" (a one-time link) as the
+                      first line of stdout and serve until SIGTERM
+  --exit-when-closed  with --no-browser: still end when the last page has closed
+`;
+
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      account: { type: 'string' }, 'no-browser': { type: 'boolean', default: false },
+      'exit-when-closed': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  }).values;
+} catch (err) {
+  process.stderr.write(`px-accounts-ui: ${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+// Without a display nothing can show a window: serve the link instead (and still end with the page).
+const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const browser = !opts['no-browser'];
+const graceMs = Number(process.env.PX_ACCOUNTS_UI_GRACE_MS) || 3000;
+let closing = false;
+const shutdown = async (why: string) => {
+  if (closing) return;
+  closing = true;
+  process.stderr.write(`px-accounts-ui: ${why}, ending\n`);
+  await server.close().catch(() => undefined);
+  process.exit(0);
+};
+
+const server = await startUiServer({
+  staticDir: join(INSTALL_DIR, 'dist/src/ui/static'),
+  openUrl: browser ? (url) => void openInBrowser(url) : undefined,
+  onIdle: browser || opts['exit-when-closed'] ? () => void shutdown('the window closed') : undefined,
+  graceMs,
+});
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+
+const url = server.launchUrl(opts.account);
+if (browser && display && (await openAppWindow(url))) {
+  process.stderr.write(`px-accounts-ui: the window is open (${server.origin})\n`);
+} else {
+  if (browser) process.stderr.write(`px-accounts-ui: ${display ? 'no browser could be started' : 'no display'}; open the link below in a browser on this machine (it works once)\n`);
+  process.stdout.write(`Online Accounts: ${url}\n`);
+}

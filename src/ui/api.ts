@@ -1,0 +1,211 @@
+/**
+ * The window's JSON API: reads with GET, every change with POST (the server checks cookie,
+ * Host and Origin before a handler runs). Handlers talk to the service only through the client
+ * library. No answer carries a secret, except `reveal`, which returns the one value asked for.
+ */
+import type { AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider } from '../client/index.js';
+import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
+import { HttpError, text, textList, textMap } from './http.js';
+import type { ServiceLink } from './service-link.js';
+import type { SignIns } from './sign-ins.js';
+import { accessView, accountView, transactionView } from './views.js';
+
+export interface ApiContext {
+  link: ServiceLink;
+  signIns: SignIns;
+}
+
+/** `body` is the request's JSON object (POST; read and checked by the server before the handler runs), {} for GET. */
+type Handler = (ctx: ApiContext, body: Record<string, unknown>, params: string[]) => Promise<unknown>;
+interface Route { method: 'GET' | 'POST'; pattern: RegExp; handler: Handler }
+
+const ID = '([A-Za-z0-9_]{1,200})';
+
+/** Catalogue and protocols change only with the service instance; one copy per client. */
+const catalogues = new WeakMap<AccountsClient, Promise<{ providers: Provider[]; protocols: ProtocolInfo[] }>>();
+function catalogue(client: AccountsClient): Promise<{ providers: Provider[]; protocols: ProtocolInfo[] }> {
+  let c = catalogues.get(client);
+  if (!c) {
+    c = Promise.all([client.listProviders(), client.listProtocols()]).then(([providers, protocols]) => ({ providers, protocols }));
+    c.catch(() => catalogues.delete(client));
+    catalogues.set(client, c);
+  }
+  return c;
+}
+
+/** A refusal that the page shows as the results of a check, with the choice to save anyway. */
+function notSaved(results: unknown[], canSaveAnyway: boolean): never {
+  throw Object.assign(new HttpError(422, 'not saved: the check failed', 'CheckFailed'), { body: { saved: false, results, canSaveAnyway } });
+}
+
+async function addAccount(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
+  const client = ctx.link.get();
+  const { providers, protocols } = await catalogue(client);
+  const provider = text(body, 'provider', { required: true, max: 100 })!;
+  const input: AddAccountInput = {
+    provider,
+    account: text(body, 'account', { required: true, max: 320 })!,
+    secrets: textMap(body, 'secrets'),
+    settings: settingsOf(body.settings, protocols),
+  };
+  const password = text(body, 'password', { max: 4096 });
+  if (password !== undefined) input.password = password;
+  const name = text(body, 'name', { max: 256 });
+  if (name !== undefined) input.name = name;
+  const enabled = textList(body, 'protocols');
+  if (enabled) input.protocols = enabled;
+  if (body.force !== true) {
+    const results = worded(await client.validateCredentials(input), protocols, input.settings!, providers.find((p) => p.id === provider));
+    const failed = results.filter((r) => !r.ok);
+    // A rejected password is never saved; a server that cannot be reached may be (it may be down now).
+    if (failed.length) notSaved(results, failed.every((r) => r.outcome === 'network'));
+  }
+  const account = await client.addAccount(input);
+  // New accounts are not checked by the service on its own: ask, so the list shows a status.
+  client.checkAccounts([account.id]).catch(() => undefined);
+  return { saved: true, account: accountView(account) };
+}
+
+async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
+  const client = ctx.link.get();
+  const { providers, protocols } = await catalogue(client);
+  const account = await client.getAccount(id!);
+  const changes: AccountChanges = {};
+  const name = text(body, 'name', { max: 256 });
+  if (name !== undefined && name !== account.name) changes.name = name;
+  const enabled = textList(body, 'protocols');
+  if (enabled && enabled.join() !== account.protocols.join()) {
+    if (enabled.length === 0) throw new HttpError(400, 'an account needs at least one protocol (remove it instead)');
+    changes.protocols = enabled;
+  }
+  const settings = changedSettings(account, settingsOf(body.settings, protocols), protocols);
+  if (Object.keys(settings).length) changes.settings = settings;
+  const secrets = textMap(body, 'secrets');
+  for (const n of Object.keys(secrets)) if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new HttpError(400, `'${n.slice(0, 40)}' is not a secret name`);
+  const needsCheck = changes.protocols !== undefined || changes.settings !== undefined || Object.keys(secrets).length > 0;
+  let results: unknown[] = [];
+  if (needsCheck && body.force !== true && account.auth === 'password') {
+    const next = changes.protocols ?? account.protocols;
+    const input: AddAccountInput = {
+      provider: account.provider, account: account.username, protocols: next,
+      secrets: { ...(await storedSecrets(client, account, secrets)), ...secrets },
+      settings: mergedSettings(account, next, changes.settings ?? {}, protocols),
+    };
+    let checked;
+    try {
+      checked = worded(await client.validateCredentials(input), protocols, input.settings!, providers.find((p) => p.id === account.provider), account);
+    } catch (err) {
+      // The check itself could not run (a setting it refuses): the person may still insist.
+      throw Object.assign(new HttpError(422, err instanceof Error ? err.message : String(err), 'CheckFailed'), {
+        body: { saved: false, results: [], error: err instanceof Error ? err.message : String(err), canSaveAnyway: true },
+      });
+    }
+    if (checked.some((r) => !r.ok)) notSaved(checked, true);
+    results = checked;
+  }
+  if (Object.keys(changes).length) await client.updateAccount(account.id, changes);
+  for (const [n, v] of Object.entries(secrets)) await client.setSecret(account.id, n, v);
+  if (needsCheck) client.checkAccounts([account.id]).catch(() => undefined);
+  return { saved: true, results, account: accountView(await client.getAccount(account.id)) };
+}
+
+async function removalPlan(ctx: ApiContext, _body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
+  const client = ctx.link.get();
+  const account = await client.getAccount(id!);
+  const grants = (await client.listAccess().catch(() => [])).filter((g) => g.account === account.id).map((g) => g.app);
+  return { id: account.id, name: account.name, file: `${account.id}.ini`, secrets: account.credentials, grants };
+}
+
+async function reveal(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
+  const name = text(body, 'name', { required: true, max: 64 })!;
+  const client = ctx.link.get();
+  const account = await client.getAccount(id!);
+  if (!account.credentials.includes(name)) throw new HttpError(404, `${account.name} has no secret '${name.slice(0, 40)}'`, 'NotFound');
+  if (name === 'oauth2') throw new HttpError(403, 'sign-in tokens are handed only to apps, never shown', 'AccessDenied');
+  return { name, value: await client.getSecret(account.id, name) };
+}
+
+async function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
+  const provider = text(body, 'provider', { required: true, max: 100 })!;
+  const input = {
+    ...(text(body, 'account', { max: 320 }) ? { account: text(body, 'account')! } : {}),
+    ...(text(body, 'name', { max: 256 }) ? { name: text(body, 'name')! } : {}),
+    ...(textList(body, 'protocols') ? { protocols: textList(body, 'protocols')! } : {}),
+    flow: body.flow === 'device' ? 'device' as const : 'browser' as const,
+  };
+  return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signIn(provider, input, handlers)) };
+}
+
+async function signInAgain(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
+  const flow = body.flow === 'device' ? 'device' as const : 'browser' as const;
+  return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signInAgain(id!, { flow }, handlers)) };
+}
+
+async function setAccess(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
+  const account = text(body, 'account', { required: true, max: 200 })!;
+  const app = text(body, 'app', { required: true, max: 1024 })!;
+  const decision = body.decision;
+  if (decision !== 'always' && decision !== 'deny' && decision !== null) throw new HttpError(400, 'decision must be always, deny or null (revoke)');
+  await ctx.link.get().setAccess(account, app, decision);
+  return { ok: true };
+}
+
+export const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/api\/accounts$/, handler: async (ctx) => ctx.link.snapshot() },
+  { method: 'GET', pattern: /^\/api\/catalogue$/, handler: async (ctx) => catalogue(ctx.link.get()) },
+  { method: 'GET', pattern: new RegExp(`^/api/accounts/${ID}$`), handler: async (ctx, _r, [id]) => accountView(await ctx.link.get().getAccount(id!)) },
+  { method: 'GET', pattern: new RegExp(`^/api/accounts/${ID}/removal$`), handler: removalPlan },
+  {
+    method: 'GET', pattern: new RegExp(`^/api/accounts/${ID}/transactions$`),
+    handler: async (ctx, _r, [id]) => (await ctx.link.get().getTransactions(id!, { limit: 20 })).map(transactionView),
+  },
+  { method: 'GET', pattern: /^\/api\/access$/, handler: async (ctx) => (await ctx.link.get().listAccess()).map(accessView) },
+  { method: 'POST', pattern: /^\/api\/accounts$/, handler: addAccount },
+  { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/update$`), handler: editAccount },
+  {
+    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/remove$`),
+    handler: async (ctx, _r, [id]) => {
+      await ctx.link.get().removeAccount(id!);
+      return { removed: id };
+    },
+  },
+  {
+    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/verify$`),
+    handler: async (ctx, _r, [id]) => {
+      const client = ctx.link.get();
+      const { providers, protocols } = await catalogue(client);
+      const account = await client.getAccount(id!);
+      return { results: worded(await client.verify(id!), protocols, {}, providers.find((p) => p.id === account.provider), account) };
+    },
+  },
+  { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/reveal$`), handler: reveal },
+  {
+    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/refresh$`),
+    handler: async (ctx, _r, [id]) => {
+      await ctx.link.get().refreshWallet(id!);
+      return { ok: true };
+    },
+  },
+  { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/sign-in-again$`), handler: signInAgain },
+  { method: 'POST', pattern: /^\/api\/sign-in$/, handler: startSignIn },
+  {
+    method: 'POST', pattern: /^\/api\/sign-in\/([0-9a-f]{16})\/cancel$/,
+    handler: async (ctx, _r, [id]) => {
+      if (!ctx.signIns.cancel(id!)) throw new HttpError(404, 'no such sign-in in progress', 'NotFound');
+      return { cancelled: true };
+    },
+  },
+  { method: 'POST', pattern: /^\/api\/access$/, handler: setAccess },
+];
+
+/** The route for a request, or undefined; `allowed` lists the methods the path takes. */
+export function route(method: string, path: string): { handler?: Handler; params: string[]; allowed: string[] } {
+  const allowed: string[] = [];
+  for (const r of ROUTES) {
+    const m = r.pattern.exec(path);
+    if (!m) continue;
+    if (r.method === method) return { handler: r.handler, params: m.slice(1), allowed: [r.method] };
+    allowed.push(r.method);
+  }
+  return { params: [], allowed };
+}

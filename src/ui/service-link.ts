@@ -1,0 +1,143 @@
+/**
+ * The window's one connection to org.pantherx.Accounts, through the client library: keeps the
+ * accounts current from the bus's signals, knows whether the service is there, reconnects when
+ * the bus connection or the service goes away, and tells listeners what changed.
+ */
+import { EventEmitter } from 'node:events';
+import { AccountsClient, AccountsClientError, type Account, type ConnectOptions } from '../client/index.js';
+import { accountView, type AccountView } from './views.js';
+
+/** What the page is told, as one JSON object per server-sent event. */
+export type UiEvent =
+  | { type: 'snapshot'; service: boolean; accounts: AccountView[] }
+  | { type: 'account'; account: AccountView }
+  | { type: 'removed'; id: string }
+  | { type: 'service'; up: boolean }
+  | { type: 'access'; account: string; app: string; decision: string; requested: boolean }
+  | { type: 'transfer'; id: string; amount: string; counterparty: string }
+  | { type: 'signin'; id: string; state: 'waiting' | 'done' | 'failed'; url?: string; userCode?: string; verificationUrl?: string; account?: string; summary?: string; details?: string };
+
+export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
+  private client: AccountsClient | undefined;
+  private up = false;
+  private stopped = false;
+  private attaching: Promise<void> | undefined;
+  private firstTry: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ConnectOptions = {}, private readonly retryMs = 1000) {
+    super();
+  }
+
+  /**
+   * Connects and starts watching; retries in the background until it works. Resolves after
+   * the first attempt, whatever it gave (serviceUp says).
+   */
+  start(): Promise<void> {
+    if (!this.attaching) {
+      let tried: () => void = () => undefined;
+      this.firstTry = new Promise<void>((r) => (tried = r));
+      this.attaching = this.attach(tried).finally(() => (this.attaching = undefined));
+    }
+    return this.firstTry;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  get serviceUp(): boolean {
+    return this.up;
+  }
+
+  snapshot(): UiEvent {
+    return { type: 'snapshot', service: this.up, accounts: this.up && this.client ? this.client.accounts.map((a) => this.view(a)) : [] };
+  }
+
+  /**
+   * The service announces a new wallet with empty Currency, Network and Address and never
+   * sends them when its watch starts (only Balance and LastUpdated follow): the watched copy
+   * keeps them empty. Read them once with getAccount, and keep them for that account.
+   */
+  private readonly walletFacts = new Map<string, Pick<NonNullable<Account['wallet']>, 'currency' | 'network' | 'address'>>();
+  private readonly walletReads = new Set<string>();
+
+  private view(a: Account): AccountView {
+    const v = accountView(a);
+    if (!v.wallet || v.wallet.currency) return v;
+    const known = this.walletFacts.get(a.id);
+    if (known) return { ...v, wallet: { ...v.wallet, ...known } };
+    if (!this.walletReads.has(a.id) && this.client) {
+      this.walletReads.add(a.id);
+      const client = this.client;
+      setTimeout(() => {
+        client.getAccount(a.id).then((full) => {
+          if (!full.wallet?.currency) return;
+          this.walletFacts.set(a.id, { currency: full.wallet.currency, network: full.wallet.network, address: full.wallet.address });
+          const now = client.account(a.id);
+          if (now) this.emit('event', { type: 'account', account: this.view(now) });
+        }, () => undefined).finally(() => this.walletReads.delete(a.id));
+      }, 200);
+    }
+    return v;
+  }
+
+  /** The client for a call; ServiceUnreachable while there is no bus connection. */
+  get(): AccountsClient {
+    if (!this.client || this.client.disconnected) {
+      void this.start();
+      throw new AccountsClientError('ServiceUnreachable', 'no connection to the session bus');
+    }
+    return this.client;
+  }
+
+  private setUp(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.emit('event', up ? this.snapshot() : { type: 'service', up: false });
+  }
+
+  private async attach(tried: () => void): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (!this.client || this.client.disconnected) this.client = this.wire(await AccountsClient.connect(this.options));
+        await this.client.watch();
+        this.setUp(true);
+        tried();
+        return;
+      } catch {
+        this.setUp(false);
+        tried();
+        await new Promise((r) => setTimeout(r, this.retryMs));
+      }
+    }
+    tried();
+  }
+
+  private wire(c: AccountsClient): AccountsClient {
+    const send = (e: UiEvent) => this.emit('event', e);
+    c.on('added', (a) => send({ type: 'account', account: this.view(a) }));
+    c.on('changed', (a) => send({ type: 'account', account: this.view(a) }));
+    c.on('status', (a) => send({ type: 'account', account: this.view(a) }));
+    c.on('removed', (a) => {
+      this.walletFacts.delete(a.id);
+      send({ type: 'removed', id: a.id });
+    });
+    c.on('transfer', (a, t) => send({ type: 'transfer', id: a.id, amount: t.amount, counterparty: t.counterparty }));
+    c.on('accessRequested', (account, app) => send({ type: 'access', account, app, decision: 'pending', requested: true }));
+    c.on('accessChanged', (account, app, decision) => send({ type: 'access', account, app, decision, requested: false }));
+    c.on('serviceStopped', () => this.setUp(false));
+    c.on('serviceStarted', () => {
+      // A new instance: the page gets the whole list again rather than a diff it might miss.
+      if (this.up) send(this.snapshot());
+      else this.setUp(true);
+    });
+    c.on('disconnected', () => {
+      if (this.client === c) this.client = undefined;
+      this.setUp(false);
+      if (!this.stopped) void this.start();
+    });
+    return c;
+  }
+}

@@ -1,0 +1,36 @@
+// Which apps may use which accounts: requests waiting for an answer (allow or deny), and the
+// grants and refusals given, each with Revoke. Follows AccessRequested/AccessChanged live.
+import { h, replace, errorBox, timeText } from './dom.js';
+import { get, post } from './api.js';
+import { state } from './state.js';
+
+const accountName = (id) => state.accounts.get(id)?.name ?? id;
+
+export function accessView(main) {
+  const pending = h('div', {});
+  const given = h('div', {});
+  const out = h('div', { class: 'outcome' });
+  const decide = (e, decision) => post('/api/access', { account: e.account, app: e.app, decision }).then(load, (err) => replace(out, errorBox(err)));
+  const load = () => get('/api/access').then((entries) => {
+    const asks = entries.filter((e) => e.decision === 'pending');
+    const rest = entries.filter((e) => e.decision !== 'pending');
+    replace(pending, asks.length ? h('ul', { class: 'requests', 'aria-label': 'Requests' }, asks.map((e) =>
+      h('li', {}, h('span', {}, h('strong', {}, e.app), ' asks to use ', h('strong', {}, accountName(e.account))), ' ',
+        h('button', { type: 'button', class: 'primary', 'aria-label': `Allow ${e.app} to use ${accountName(e.account)}`, onclick: () => decide(e, 'always') }, 'Allow'), ' ',
+        h('button', { type: 'button', 'aria-label': `Deny ${e.app} the use of ${accountName(e.account)}`, onclick: () => decide(e, 'deny') }, 'Deny'))))
+      : h('p', {}, 'No app is waiting for an answer.'));
+    replace(given, rest.length ? h('table', { class: 'grants' },
+      h('caption', {}, 'Apps allowed or refused'),
+      h('thead', {}, h('tr', {}, ['App', 'Account', 'Decision', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rest.map((e) => h('tr', {},
+        h('td', {}, e.app), h('td', {}, accountName(e.account)), h('td', {}, e.decision === 'always' ? 'Allowed' : 'Refused'),
+        h('td', {}, timeText(e.lastUsed) || 'never'),
+        h('td', {}, h('button', { type: 'button', 'aria-label': `Revoke the decision for ${e.app} on ${accountName(e.account)}`, onclick: () => decide(e, null) }, 'Revoke'))))))
+      : h('p', {}, 'No app has been allowed or refused yet.'));
+  }, (err) => replace(out, errorBox(err)));
+  main.append(h('h2', {}, 'App access'),
+    h('p', { class: 'help' }, 'Sandboxed apps (Flatpak, Snap) must be allowed before they can use an account.'),
+    h('h3', {}, 'Waiting for an answer'), pending, h('h3', {}, 'Decisions'), given, out);
+  load();
+  return { update: (e) => { if (e.type === 'access' || e.type === 'snapshot') load(); } };
+}

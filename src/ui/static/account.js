@@ -1,0 +1,236 @@
+// One account: live status, check now, its secrets behind an eye button, editing (checked
+// before saving), a wallet's balance and transfers, and removal with a confirmation that
+// names what goes.
+import { field, h, replace, resultsList, errorBox, say, statusLine, timeText } from './dom.js';
+import { get, post } from './api.js';
+import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
+import { state } from './state.js';
+import { attentionAction } from './list.js';
+
+const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
+
+function secretsSection(a) {
+  const rows = a.credentials.filter((n) => n !== 'oauth2').map((name) => {
+    const value = h('span', { class: 'secret', 'aria-live': 'polite' }, '••••••••');
+    const label = name === 'password' ? 'password' : `${name} secret`;
+    const eye = h('button', {
+      type: 'button', class: 'eye', 'aria-pressed': 'false', 'aria-label': `Show ${label}`,
+      onclick: async () => {
+        if (eye.getAttribute('aria-pressed') === 'true') {
+          value.textContent = '••••••••';
+          eye.setAttribute('aria-pressed', 'false');
+          eye.setAttribute('aria-label', `Show ${label}`);
+          eye.textContent = 'Show';
+          return;
+        }
+        try {
+          const r = await post(`/api/accounts/${a.id}/reveal`, { name });
+          value.textContent = r.value;
+          eye.setAttribute('aria-pressed', 'true');
+          eye.setAttribute('aria-label', `Hide ${label}`);
+          eye.textContent = 'Hide';
+        } catch (err) {
+          value.textContent = err.body?.summary ?? err.message;
+        }
+      },
+    }, 'Show');
+    return h('li', {}, h('span', { class: 'secret-name' }, label, ': '), value, ' ', eye);
+  });
+  if (a.credentials.includes('oauth2')) rows.push(h('li', {}, 'Signed in with OAuth2: its tokens are handed only to apps.'));
+  return h('section', { 'aria-labelledby': 'secrets-h' }, h('h3', { id: 'secrets-h' }, 'Secrets'),
+    rows.length ? h('ul', { class: 'secrets' }, rows) : h('p', {}, 'No secret is stored for this account.'));
+}
+
+function walletSection(a) {
+  const w = a.wallet;
+  const list = h('div', {}, h('p', {}, 'Loading transfers…'));
+  const load = () => get(`/api/accounts/${a.id}/transactions`).then((txs) => replace(list, txs.length
+    ? h('table', { class: 'transfers' }, h('caption', {}, 'Latest transfers'),
+      h('thead', {}, h('tr', {}, ['When', 'Direction', 'Amount', 'Other address', 'Confirmations'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, txs.map((t) => h('tr', {}, h('td', {}, timeText(t.time)), h('td', {}, t.direction === 'in' ? 'Received' : 'Sent'),
+        h('td', {}, `${t.amount} ${t.asset || w.currency}`), h('td', { class: 'mono' }, t.counterparty), h('td', {}, String(t.confirmations))))))
+    : h('p', {}, 'No transfers seen yet.')), (err) => replace(list, errorBox(err)));
+  load();
+  const refresh = h('button', {
+    type: 'button',
+    onclick: async () => {
+      refresh.disabled = true;
+      await post(`/api/accounts/${a.id}/refresh`).catch(() => undefined);
+      refresh.disabled = false;
+      load();
+    },
+  }, 'Refresh wallet');
+  return h('section', { 'aria-labelledby': 'wallet-h', role: 'region' }, h('h3', { id: 'wallet-h' }, 'Wallet'),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Balance'), h('dd', { class: 'big' }, `${w.balance} ${w.currency}`),
+      w.pendingBalance !== w.balance && [h('dt', {}, 'Including pending'), h('dd', {}, `${w.pendingBalance} ${w.currency}`)],
+      h('dt', {}, 'Address'), h('dd', { class: 'mono' }, w.address),
+      h('dt', {}, 'Network'), h('dd', {}, w.network),
+      h('dt', {}, 'Last updated'), h('dd', {}, timeText(w.lastUpdated) || 'not yet')),
+    refresh, list);
+}
+
+async function editForm(a, host, onSaved) {
+  const cat = await catalogue();
+  const byId = Object.fromEntries(cat.protocols.map((p) => [p.id, p]));
+  const names = Object.fromEntries(cat.protocols.map((p) => [p.id, p.name]));
+  const provider = cat.providers.find((p) => p.id === a.provider);
+  // Protocols one may switch on: the provider's, or for mail set up by hand the mail group.
+  const choices = [...new Set([...a.protocols, ...(provider ? provider.supported : MAIL.includes(a.provider) ? MAIL : [])])].filter((p) => byId[p]);
+  const form = h('form', { class: 'account-form', novalidate: true, 'aria-labelledby': 'edit-h' });
+  const out = h('div', { class: 'outcome' });
+  const [nameWrap, nameInput] = field('Display name', { value: a.name, autocomplete: 'off' });
+  const sets = new Map();
+  const servers = h('div', { class: 'server-sets' });
+  const showServers = (enabled) => {
+    for (const p of enabled) if (!sets.has(p)) sets.set(p, settingsFieldset(byId[p], a.settings[p] ?? {}, { edit: true }));
+    replace(servers, enabled.map((p) => sets.get(p).el));
+  };
+  const toggles = choices.length > 1 ? protocolToggles(choices, a.protocols, names, showServers) : undefined;
+  const password = a.auth === 'password' && !a.wallet ? field('New password (leave empty to keep the current one)', { type: 'password', autocomplete: 'new-password' }) : undefined;
+  // Secrets stored for one protocol (an SMTP password that differs) get a field of their own.
+  const others = a.credentials.filter((n) => n !== 'password' && n !== 'oauth2')
+    .map((n) => [n, field(`New ${names[n] ?? n} secret (leave empty to keep it)`, { type: 'password', autocomplete: 'new-password' })]);
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
+  form.append(h('h3', { id: 'edit-h' }, 'Edit'), nameWrap, password?.[0] ?? '', ...others.map(([, f]) => f[0]), toggles?.el ?? '', servers,
+    h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, 'Cancel')));
+  showServers(a.protocols);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const enabled = toggles ? toggles.read() : a.protocols;
+    const settings = {};
+    for (const p of enabled) settings[p] = sets.get(p).read();
+    const secrets = {};
+    if (password?.[1].value) secrets.password = password[1].value;
+    for (const [n, f] of others) if (f[1].value) secrets[n] = f[1].value;
+    const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets };
+    checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
+      if (password) password[1].value = '';
+      for (const [, f] of others) f[1].value = '';
+      onSaved();
+    });
+  });
+  replace(host, form, out);
+  return password?.[1];
+}
+
+async function confirmRemoval(a, out) {
+  let plan;
+  try {
+    plan = await get(`/api/accounts/${a.id}/removal`);
+  } catch (err) {
+    return replace(out, errorBox(err));
+  }
+  const dialog = h('dialog', { 'aria-labelledby': 'rm-h', 'aria-describedby': 'rm-d' });
+  const gone = [
+    h('li', {}, `its settings file (${plan.file})`),
+    h('li', {}, plan.secrets.length ? `its secrets in the keyring: ${plan.secrets.join(', ')}` : 'no secrets (none stored)'),
+    h('li', {}, plan.grants.length ? `the access of ${plan.grants.length === 1 ? 'this app' : 'these apps'}: ${plan.grants.join(', ')}` : 'no app grants (none given)'),
+  ];
+  const remove = h('button', {
+    type: 'button', class: 'danger',
+    onclick: async () => {
+      remove.disabled = true;
+      try {
+        await post(`/api/accounts/${a.id}/remove`);
+        dialog.close();
+        dialog.remove();
+        say(`Removed ${a.name}.`);
+        location.hash = '#/';
+      } catch (err) {
+        remove.disabled = false;
+        dialog.append(errorBox(err));
+      }
+    },
+  }, 'Remove');
+  dialog.append(h('h3', { id: 'rm-h' }, `Remove ${a.name}?`),
+    h('div', { id: 'rm-d' }, h('p', {}, 'This deletes:'), h('ul', {}, gone), h('p', {}, 'Apps that use this account will lose it. This cannot be undone.')),
+    h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); } }, 'Cancel'), remove));
+  document.body.append(dialog);
+  dialog.addEventListener('close', () => dialog.remove());
+  dialog.showModal();
+}
+
+export function accountView(main, id, extra) {
+  const a0 = state.accounts.get(id);
+  if (!a0) {
+    main.append(h('h2', {}, 'No such account'), h('p', {}, 'It may have been removed. ', h('a', { href: '#/' }, 'Back to the accounts')));
+    // Just added (or signed in): its signal may come a moment after the answer did.
+    let shown = null;
+    return {
+      update(e) {
+        if (shown) return shown.update?.(e);
+        if (!state.accounts.has(id)) return;
+        main.replaceChildren();
+        shown = accountView(main, id, extra);
+      },
+    };
+  }
+  const heading = h('h2', {}, a0.name);
+  const sub = h('p', { class: 'provider' });
+  const status = h('div', { class: 'status-box', role: 'region', 'aria-label': 'Status' });
+  const checkOut = h('div', { class: 'outcome' });
+  const editHost = h('div', {});
+  const walletHost = h('div', {});
+  const secretsHost = h('div', {});
+  let walletShown = '';
+  const other = h('div', { class: 'outcome' });
+  const check = h('button', {
+    type: 'button',
+    onclick: async () => {
+      check.disabled = true;
+      replace(checkOut, h('p', { role: 'status' }, 'Checking with the servers…'));
+      try {
+        replace(checkOut, resultsList((await post(`/api/accounts/${id}/verify`)).results));
+      } catch (err) {
+        replace(checkOut, errorBox(err));
+      }
+      check.disabled = false;
+    },
+  }, 'Check now');
+  const saved = () => {
+    say('Saved.');
+    replace(editHost);
+    draw(state.accounts.get(id) ?? a0);
+  };
+  const edit = h('button', { type: 'button', onclick: () => editForm(state.accounts.get(id), editHost, saved) }, 'Edit');
+  const remove = h('button', { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id), other) }, 'Remove account');
+  const draw = (a) => {
+    heading.textContent = a.name;
+    sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
+    replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
+      'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
+    drawWallet(a);
+    replace(secretsHost, secretsSection(a));
+  };
+  // A wallet is redrawn when its balance moves; the secrets are not (that would hide a shown value).
+  function drawWallet(a, force = false) {
+    const now = JSON.stringify(a.wallet);
+    if (!force && now === walletShown) return;
+    walletShown = now;
+    replace(walletHost, a.wallet && walletSection(a));
+  }
+  main.append(heading, sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, secretsHost);
+  draw(a0);
+  if (extra === 'added') say(`Added ${a0.name}.`);
+  if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
+  return {
+    update(e) {
+      if (e.type === 'transfer' && e.id === id) {
+        drawWallet(state.accounts.get(id) ?? a0, true);
+      } else if (e.type === 'removed' && e.id === id) {
+        replace(main, h('h2', {}, 'This account was removed'), h('p', {}, h('a', { href: '#/' }, 'Back to the accounts')));
+      } else if ((e.type === 'account' && e.account.id === id) || e.type === 'snapshot') {
+        const a = state.accounts.get(id);
+        // Status only: redrawing the secrets would hide a value the person asked to see.
+        if (a) {
+          heading.textContent = a.name;
+          replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
+            'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
+          sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
+          drawWallet(a);
+        }
+      }
+    },
+  };
+}

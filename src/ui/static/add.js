@@ -1,0 +1,139 @@
+// Adding an account: the catalogue (searchable) and set-up by hand, then a form that checks
+// with the servers before saving, or an OAuth2 sign-in for providers that use it.
+import { field, h, replace, errorBox } from './dom.js';
+import { post } from './api.js';
+import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
+import { followSignIn } from './sign-in.js';
+
+const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
+
+/** Set-up by hand: "Other (IMAP/SMTP…)" and each other protocol on its own (wallets by address). */
+function manualEntries(protocols) {
+  const out = [{ id: 'manual-mail', name: 'Other (IMAP/SMTP…)', hint: 'mail, calendar and contacts on servers you name' }];
+  for (const p of protocols) {
+    if (MAIL.includes(p.id)) continue;
+    out.push({ id: `manual-${p.id}`, name: p.liveInterface ? `${p.name} wallet` : p.name, hint: p.liveInterface ? 'watch an address: no key needed' : 'a server you name' });
+  }
+  return out;
+}
+
+function chooser(main, cat) {
+  const [searchWrap, search] = field('Search providers', { type: 'search', autocomplete: 'off' });
+  const providers = h('ul', { class: 'choices', 'aria-label': 'Providers' });
+  const manual = h('ul', { class: 'choices', 'aria-label': 'Set up by hand' });
+  const entry = (id, name, hint) => h('li', { 'data-name': name.toLowerCase() }, h('a', { href: `#/add/${id}`, class: 'choice' }, name, hint && h('span', { class: 'hint' }, hint)));
+  replace(providers, cat.providers.map((p) => entry(p.id, p.name, p.auth === 'oauth2' ? 'sign in with the provider' : p.domain)));
+  replace(manual, manualEntries(cat.protocols).map((m) => entry(m.id, m.name, m.hint)));
+  search.addEventListener('input', () => {
+    const q = search.value.trim().toLowerCase();
+    for (const li of [...providers.children, ...manual.children]) li.hidden = q !== '' && !li.dataset.name.includes(q);
+  });
+  main.append(h('h2', {}, 'Add an account'), searchWrap, h('h3', {}, 'Providers'), providers, h('h3', {}, 'Set up by hand'), manual);
+}
+
+function signInForm(form, provider, enabledOf, nameInput, accountInput, out) {
+  const button = h('button', {
+    type: 'button',
+    onclick: async () => {
+      button.disabled = true;
+      try {
+        const body = { provider: provider.id, account: accountInput.value.trim(), name: nameInput.value.trim(), protocols: enabledOf() };
+        const { id } = await post('/api/sign-in', body);
+        replace(out, followSignIn(id, provider.name, (account) => { location.hash = `#/account/${account}`; }));
+      } catch (err) {
+        replace(out, errorBox(err));
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, `Sign in with ${provider.name}`);
+  if (!provider.oauth2Configured) {
+    button.disabled = true;
+    form.append(h('p', { class: 'help' }, `Sign-in with ${provider.name} is not set up on this computer: a client id is needed in oauth2.ini (see docs/oauth2.md).`));
+  }
+  return button;
+}
+
+function accountForm(main, cat, choice) {
+  const protocolsById = Object.fromEntries(cat.protocols.map((p) => [p.id, p]));
+  const names = Object.fromEntries(cat.protocols.map((p) => [p.id, p.name]));
+  const provider = cat.providers.find((p) => p.id === choice);
+  const manual = choice.startsWith('manual-') ? choice.slice('manual-'.length) : undefined;
+  if (!provider && !(manual === 'mail' || protocolsById[manual])) {
+    main.append(h('h2', {}, 'Add an account'), h('p', {}, 'There is no such provider. ', h('a', { href: '#/add' }, 'Choose another')));
+    return;
+  }
+  const info = manual && manual !== 'mail' ? protocolsById[manual] : undefined;
+  const wallet = Boolean(info?.liveInterface);
+  const title = provider ? provider.name : manual === 'mail' ? 'mail servers' : wallet ? `${info.name} wallet` : info.name;
+  const form = h('form', { class: 'account-form', novalidate: true });
+  const out = h('div', { class: 'outcome' });
+  main.append(h('h2', {}, `Add ${provider ? `a ${title} account` : wallet ? `a ${title}` : `an account on ${title}`}`));
+  if (provider?.notice) main.append(h('p', { class: 'notice-box' }, provider.notice));
+  main.append(form, out);
+  if (provider && provider.supported.length === 0) return;
+
+  const [accountWrap, accountInput] = field(wallet ? 'Address' : provider ? 'E-mail address' : 'User name or e-mail address',
+    { autocomplete: wallet ? 'off' : 'username', required: true, spellcheck: 'false' },
+    provider?.domain ? `A bare login is completed with @${provider.domain}.` : '');
+  const [passWrap, passInput] = field('Password', { type: 'password', autocomplete: 'current-password' });
+  const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
+  const servers = h('div', { class: 'server-sets' });
+  const sets = new Map();
+  let profileInput;
+  const showServers = (enabled) => {
+    if (provider) return; // the catalogue knows the servers; change them after adding
+    for (const p of enabled) if (!sets.has(p) && p !== 'openvpn') sets.set(p, settingsFieldset(protocolsById[p]));
+    replace(servers, enabled.filter((p) => sets.has(p)).map((p) => sets.get(p).el));
+  };
+  let toggles;
+  if (provider) toggles = protocolToggles(provider.supported, provider.protocols, names);
+  else if (manual === 'mail') toggles = protocolToggles(MAIL.filter((p) => protocolsById[p]), ['imap', 'smtp'], names, showServers);
+  const enabledOf = () => (toggles ? toggles.read() : [manual]);
+  form.append(accountWrap);
+  const oauth = provider && provider.auth !== 'password';
+  if (!wallet && !(provider?.auth === 'oauth2')) form.append(passWrap);
+  if (info?.imports.includes('profile')) {
+    const [profileWrap, input] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' }, 'Certificates and keys must be inside the file.');
+    profileInput = input;
+    form.append(profileWrap);
+  }
+  form.append(nameWrap);
+  if (toggles) form.append(toggles.el);
+  form.append(servers);
+  showServers(enabledOf());
+  const buttons = h('div', { class: 'buttons' });
+  form.append(buttons);
+  if (oauth) buttons.append(signInForm(form, provider, enabledOf, nameInput, accountInput, out));
+  if (provider?.auth === 'oauth2') return;
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Add account');
+  buttons.append(submit);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const enabled = enabledOf();
+    const settings = {};
+    for (const p of enabled) if (sets.has(p)) settings[p] = sets.get(p).read();
+    const profile = profileInput?.files[0];
+    if (profile) settings[manual] = { ...settings[manual], profile: await profile.text() };
+    const body = {
+      provider: provider ? provider.id : enabled[0], account: accountInput.value.trim(), name: nameInput.value.trim(),
+      protocols: enabled, settings, ...(passInput.value ? { password: passInput.value } : {}),
+    };
+    checkAndSave('/api/accounts', body, out, submit, (answer) => {
+      passInput.value = '';
+      location.hash = `#/account/${answer.account.id}/added`;
+    });
+  });
+}
+
+export function addView(main, choice) {
+  let alive = true;
+  catalogue().then((cat) => {
+    if (!alive) return;
+    if (choice) accountForm(main, cat, choice);
+    else chooser(main, cat);
+    main.querySelector('h2')?.setAttribute('tabindex', '-1');
+    main.querySelector('h2')?.focus({ preventScroll: true });
+  }, (err) => alive && main.append(h('h2', {}, 'Add an account'), errorBox(err)));
+  return { dispose: () => { alive = false; } };
+}

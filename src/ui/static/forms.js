@@ -1,0 +1,91 @@
+// Form parts the add and edit pages share: the server settings of a protocol, built from the
+// service's ListProtocols (so plugins get a form too), protocol toggles, and the check-then-save
+// answer with its "Save anyway".
+import { field, h, replace, resultsList, errorBox } from './dom.js';
+import { get, post } from './api.js';
+import { state } from './state.js';
+
+export async function catalogue() {
+  state.catalogue ??= get('/api/catalogue').catch((err) => {
+    state.catalogue = null;
+    throw err;
+  });
+  return state.catalogue;
+}
+
+/** Words for setting keys where the key itself is not one. */
+const LABELS = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
+const camel = (s) => s.charAt(0).toLowerCase() + s.slice(1);
+/** Setting kinds not typed into a form: certificates come from an imported profile. */
+const HIDDEN_KINDS = new Set(['certs']);
+
+/**
+ * A fieldset with one field per setting of `info`; values from an account's settings (edit) or
+ * empty (add: the provider's or the service's defaults apply). read() → { key: text }.
+ */
+export function settingsFieldset(info, current = {}, { edit = false } = {}) {
+  const inputs = [];
+  const fields = [];
+  for (const s of info.settings) {
+    if (HIDDEN_KINDS.has(s.kind) || (s.kind === 'hostkey' && !edit)) continue;
+    const value = current[camel(s.property)];
+    const label = `${info.name} ${LABELS[s.key] ?? s.key.replace(/_/g, ' ')}`;
+    const text = value === undefined ? '' : String(value);
+    let pair;
+    if (s.kind === 'security' || s.kind === 'enum') {
+      const values = s.kind === 'security' ? ['tls', 'starttls', 'none'] : s.values;
+      pair = field(label, { tag: 'select', options: edit ? values : ['', ...values], value: text }, s.doc);
+    } else {
+      const numeric = s.kind === 'port' || s.kind === 'count';
+      pair = field(label, { value: text, inputmode: numeric ? 'numeric' : undefined, autocomplete: 'off', spellcheck: 'false' },
+        s.kind === 'list' ? `${s.doc} Separate entries with commas.` : s.doc);
+    }
+    inputs.push([s.key, pair[1]]);
+    fields.push(pair[0]);
+  }
+  const el = h('fieldset', { class: 'servers' }, h('legend', {}, `${info.name} server`), fields);
+  return { el, read: () => Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()])) };
+}
+
+/** Checkboxes for protocols; onChange(enabled) after each toggle. read() → enabled ids. */
+export function protocolToggles(protocols, enabled, names, onChange = () => undefined) {
+  const boxes = protocols.map((p) => {
+    const id = `proto-${p}`;
+    const box = h('input', { type: 'checkbox', id, value: p, checked: enabled.includes(p), onchange: () => onChange(read()) });
+    return [p, box, h('div', { class: 'check' }, box, h('label', { for: id }, names[p] ?? p.toUpperCase()))];
+  });
+  const read = () => boxes.filter(([, box]) => box.checked).map(([p]) => p);
+  return { el: h('fieldset', { class: 'toggles' }, h('legend', {}, 'Use this account for'), boxes.map((b) => b[2])), read };
+}
+
+/**
+ * Sends a form to `path`; shows the check results on refusal with "Save anyway" where the
+ * server allows it. onSaved(answer) after saving.
+ */
+export async function checkAndSave(path, body, out, button, onSaved, { what = 'Checking with the servers…' } = {}) {
+  button.disabled = true;
+  replace(out, h('p', { class: 'progress', role: 'status' }, what));
+  try {
+    const answer = await post(path, body);
+    replace(out);
+    onSaved(answer);
+  } catch (err) {
+    const b = err.body ?? {};
+    if (err.status === 422 && b.kind === 'CheckFailed') {
+      const rejected = (b.results ?? []).some((r) => r.outcome === 'rejected');
+      replace(out, h('div', { class: 'error', role: 'alert' },
+        h('p', {}, 'The check failed, so nothing was saved.'),
+        b.error && h('p', {}, b.error),
+        resultsList(b.results ?? []),
+        rejected && !b.canSaveAnyway && h('p', {}, 'Check the user name and password and try again.'),
+        b.canSaveAnyway && h('p', {}, body.account !== undefined && !rejected
+          ? 'The server could not be reached. It may be down or not reachable from here right now: you can save the account anyway and it will be checked again later.'
+          : 'You can keep your changes anyway.'),
+        b.canSaveAnyway && h('button', { type: 'button', onclick: () => checkAndSave(path, { ...body, force: true }, out, button, onSaved, { what: 'Saving…' }) }, 'Save anyway')));
+    } else {
+      replace(out, errorBox(err));
+    }
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -1,0 +1,58 @@
+// The accounts list: each account with its live status, and what to do when it needs attention.
+import { h, replace, statusLine } from './dom.js';
+import { post } from './api.js';
+import { sortedAccounts, state } from './state.js';
+import { followSignIn } from './sign-in.js';
+
+/** The attention action of an account: enter the password again, or sign in again (OAuth2). */
+export function attentionAction(a, onError) {
+  if (a.auth === 'oauth2') {
+    return h('button', {
+      type: 'button', 'aria-label': `Sign in again to ${a.name}`,
+      onclick: async (ev) => {
+        const holder = ev.target.parentElement;
+        try {
+          const { id } = await post(`/api/accounts/${a.id}/sign-in-again`, {});
+          holder.append(followSignIn(id, a.providerName, () => undefined));
+        } catch (err) {
+          onError(err);
+        }
+      },
+    }, 'Sign in again');
+  }
+  return h('a', { class: 'button', href: `#/account/${a.id}/password`, 'aria-label': `Enter the password of ${a.name}` }, 'Enter password');
+}
+
+function item(a) {
+  return h('li', { class: `account ${a.status}`, 'data-id': a.id },
+    h('div', { class: 'who' },
+      h('a', { href: `#/account/${a.id}`, class: 'name' }, a.name),
+      h('span', { class: 'provider' }, `${a.providerName} · ${a.username}`),
+      a.wallet && h('span', { class: 'balance' }, `${a.wallet.balance} ${a.wallet.currency}`)),
+    statusLine(a),
+    a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
+      'the server refused the sign-in. ', attentionAction(a, () => undefined)));
+}
+
+export function listView(main) {
+  const list = h('ul', { class: 'accounts', 'aria-label': 'Accounts' });
+  const empty = h('p', { class: 'empty' }, 'No accounts yet. ', h('a', { href: '#/add' }, 'Add one'), '.');
+  const draw = () => {
+    const accounts = sortedAccounts();
+    replace(list, accounts.map(item));
+    empty.hidden = accounts.length > 0 || !state.service;
+    // For bench/ui.ts: when the list first showed accounts.
+    if (accounts.length && !performance.getEntriesByName('px-list').length) performance.mark('px-list');
+  };
+  main.append(h('h2', {}, 'Accounts'), empty, list);
+  draw();
+  return {
+    update(e) {
+      if (e.type === 'account') {
+        const old = list.querySelector(`li[data-id="${CSS.escape(e.account.id)}"]`);
+        if (old) return old.replaceWith(item(e.account));
+      }
+      if (['account', 'removed', 'snapshot', 'service'].includes(e.type)) draw();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// An OAuth2 sign-in in progress: the link to the provider's page (the server also opens it in
+// the browser), a Cancel button, and the end, which the server reports by itself.
+import { h, replace } from './dom.js';
+import { post } from './api.js';
+import { subscribe } from './state.js';
+
+/** A live box following sign-in `id`; onDone(accountId) when it succeeded. */
+export function followSignIn(id, providerName, onDone) {
+  const box = h('div', { class: 'signin', role: 'status', 'aria-live': 'polite' }, h('p', {}, `Starting the sign-in with ${providerName}…`));
+  const cancel = h('button', { type: 'button', onclick: () => post(`/api/sign-in/${id}/cancel`).catch(() => undefined) }, 'Cancel sign-in');
+  const stop = subscribe((e) => {
+    if (e.type !== 'signin' || e.id !== id) return;
+    if (e.state === 'waiting') {
+      replace(box,
+        h('p', {}, `Finish signing in with ${providerName} in your browser. This window continues by itself when you are done.`),
+        e.userCode ? h('p', {}, 'Enter the code ', h('strong', { class: 'code' }, e.userCode), ' at ', h('a', { href: e.verificationUrl, target: '_blank', rel: 'noopener noreferrer' }, e.verificationUrl))
+          : h('p', {}, h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page')),
+        cancel);
+    } else if (e.state === 'done') {
+      stop();
+      replace(box, h('p', {}, `Signed in with ${providerName}.`));
+      onDone(e.account);
+    } else {
+      stop();
+      replace(box, h('div', { class: 'error', role: 'alert' }, h('p', {}, e.summary), e.details && h('details', {}, h('summary', {}, 'Details'), h('pre', {}, e.details))));
+    }
+  });
+  return box;
+}

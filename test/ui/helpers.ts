@@ -1,0 +1,93 @@
+/** The window under test: px-accounts-ui started as a program against a private session, and Debian's chromium driving it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ROOT, type Session } from '../harness/session.js';
+import { stopPid } from '../harness/process.js';
+
+export const UI_BIN = join(ROOT, 'dist/bin/px-accounts-ui.js');
+
+export interface UiProcess {
+  readonly child: ChildProcess;
+  /** The one-time launch URL printed on the first line. */
+  readonly url: string;
+  /** http://127.0.0.1:PORT */
+  readonly origin: string;
+  log(): string;
+  readonly exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts px-accounts-ui --no-browser (plus `args`) and waits for its "Online Accounts: URL" line. */
+export async function startUi(session: Session, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<UiProcess> {
+  const child = spawn(process.execPath, [UI_BIN, '--no-browser', ...args], { env: { ...session.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`px-accounts-ui printed no URL in 10 s:\n${stderr}`)), 10_000);
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      const m = /^Online Accounts: (\S+)\n/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => reject(new Error(`px-accounts-ui exited (${code}) before printing its URL:\n${stderr}`)));
+  });
+  return {
+    child, url, origin: new URL(url).origin, exited, log: () => stderr,
+    async stop() {
+      await stopPid(child.pid);
+      return exited;
+    },
+  };
+}
+
+export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+/** One plain HTTP request with exactly the headers given (Host included: fetch would not allow that). */
+export function http(origin: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; readMs?: number } = {}): Promise<Answer> {
+  const u = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: { Host: u.host, ...opts.headers }, setHost: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      res.on('end', done);
+      // An event stream never ends: read it for a while, then hang up.
+      if (opts.readMs !== undefined) setTimeout(() => { req.destroy(); done(); }, opts.readMs);
+    });
+    req.on('error', (err) => (opts.readMs !== undefined ? undefined : reject(err)));
+    if (opts.body !== undefined) req.end(opts.body);
+    else req.end();
+  });
+}
+
+/** Redeems a launch URL over plain HTTP and returns the session cookie ("name=value"). */
+export async function cookieOf(ui: UiProcess, url = ui.url): Promise<string> {
+  const u = new URL(url);
+  const r = await http(ui.origin, u.pathname + u.search);
+  const set = r.headers['set-cookie'];
+  if (r.status !== 303 || !set?.length) throw new Error(`the launch URL was not accepted: ${r.status} ${r.body}`);
+  return set[0]!.split(';')[0]!;
+}
+
+export interface Window {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+}
+
+/** Headless chromium (Debian's) with a page opened at the launch URL. */
+export async function openWindow(url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Window> {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  const context = await browser.newContext({ viewport: { width: 900, height: 640 }, colorScheme });
+  const page = await context.newPage();
+  await page.goto(url);
+  return { browser, context, page };
+}

@@ -1,0 +1,165 @@
+/**
+ * The window's server over plain HTTP, as another local user or a web page would try it: no
+ * token, a reused or wrong token, a wrong Host (DNS rebinding), a foreign Origin, GETs and
+ * forms that would change something, oversized and broken bodies; and no response carrying a
+ * secret except the one-value reveal.
+ */
+import { strict as assert } from 'node:assert';
+import { AccountsClient, type Account } from '../../src/client/index.js';
+import { secret } from '../cli/helpers.js';
+import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { cookieOf, http, startUi, type Answer, type UiProcess } from './helpers.js';
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+describe('px-accounts-ui: what the server refuses', function () {
+  this.timeout(30_000);
+  let session: Session;
+  let service: ServiceProcess;
+  let ui: UiProcess;
+  let client: AccountsClient;
+  let cookie: string;
+  let account: Account;
+  const password = secret();
+  const answers: Answer[] = [];
+  /** A request with the session cookie (and whatever else is given); every answer is kept for the leak check. */
+  const as = async (path: string, opts: Parameters<typeof http>[2] = {}) => {
+    const r = await http(ui.origin, path, { ...opts, headers: { Cookie: cookie, ...opts.headers } });
+    answers.push(r);
+    return r;
+  };
+  const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    as(path, { method: 'POST', body: JSON.stringify(body), headers: { Origin: ui.origin, 'Content-Type': 'application/json', ...headers } });
+
+  before(async function () {
+    session = await startSession();
+    service = await startService(session);
+    client = await AccountsClient.connect({ busAddress: session.address });
+    account = await client.addAccount({ provider: 'imap', account: 'sec@example.org', password, secrets: { smtp: secret() }, protocols: ['imap', 'smtp'], settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } } });
+    ui = await startUi(session);
+    cookie = await cookieOf(ui);
+  });
+  after(async function () {
+    client?.close();
+    await ui?.stop();
+    await service?.stop();
+    await session?.stop();
+  });
+
+  it('listens on 127.0.0.1 only', () => {
+    assert.match(ui.origin, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('refuses everything without the session cookie', async () => {
+    for (const path of ['/', '/app.js', '/api/accounts', `/api/accounts/${account.id}`, '/api/events']) {
+      const r = await http(ui.origin, path);
+      assert.equal(r.status, 401, path);
+    }
+    const r = await http(ui.origin, `/api/accounts/${account.id}/remove`, { method: 'POST', headers: { Origin: ui.origin, 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(r.status, 401);
+  });
+
+  it('takes a launch token once: a reused, wrong or empty token gives nothing', async () => {
+    const u = new URL(ui.url);
+    const again = await http(ui.origin, u.pathname + u.search);
+    assert.equal(again.status, 403, 'the token of the printed URL was used by before()');
+    assert.equal(again.headers['set-cookie'], undefined);
+    for (const t of ['x', '', u.searchParams.get('token')!.slice(0, -1) + 'A']) {
+      const r = await http(ui.origin, `/?token=${encodeURIComponent(t)}`);
+      assert.equal(r.status, 403, `token '${t}'`);
+      assert.equal(r.headers['set-cookie'], undefined);
+    }
+  });
+
+  it('hands out an HttpOnly SameSite=Strict cookie for a good token, and sends the token out of the address', async () => {
+    assert.match(cookie, /^pxa_session=[A-Za-z0-9_-]{43}$/);
+    // A made-up cookie is no session.
+    const r = await http(ui.origin, '/api/accounts', { headers: { Cookie: 'pxa_session=' + 'A'.repeat(43) } });
+    assert.equal(r.status, 401);
+  });
+
+  it('refuses a wrong Host, even with a good cookie (DNS rebinding)', async () => {
+    const port = new URL(ui.origin).port;
+    for (const host of [`localhost:${port}`, `evil.example:${port}`, '127.0.0.1', `127.0.0.1:${Number(port) + 1}`, `[::1]:${port}`]) {
+      const r = await as('/api/accounts', { headers: { Host: host } });
+      assert.equal(r.status, 403, host);
+      assert.ok(!r.body.includes(account.id), host);
+    }
+  });
+
+  it('refuses changes from a foreign Origin or none, and keeps the account', async () => {
+    for (const origin of ['http://evil.example', 'null', `http://localhost:${new URL(ui.origin).port}`, undefined]) {
+      const r = await as(`/api/accounts/${account.id}/remove`, {
+        method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json', ...(origin === undefined ? {} : { Origin: origin }) },
+      });
+      assert.equal(r.status, 403, String(origin));
+    }
+    assert.ok(await client.getAccount(account.id));
+  });
+
+  it('never changes anything on GET', async () => {
+    for (const path of [`/api/accounts/${account.id}/remove`, `/api/accounts/${account.id}/update?name=x`, `/api/accounts/${account.id}/reveal?name=password`]) {
+      const r = await as(path);
+      assert.equal(r.status, 405, path);
+      assert.equal(r.headers.allow, 'POST');
+    }
+    const a = await client.getAccount(account.id);
+    assert.equal(a.name, account.name);
+  });
+
+  it('takes only JSON bodies, of limited size; bad input is a clear error and the server carries on', async () => {
+    const form = await as(`/api/accounts/${account.id}/remove`, { method: 'POST', body: 'a=1', headers: { Origin: ui.origin, 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.equal(form.status, 415);
+    const big = await as('/api/accounts', { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 0x20), headers: { Origin: ui.origin, 'Content-Type': 'application/json' } });
+    assert.equal(big.status, 413);
+    const broken = await as('/api/accounts', { method: 'POST', body: '{"provider":', headers: { Origin: ui.origin, 'Content-Type': 'application/json' } });
+    assert.equal(broken.status, 400);
+    assert.match(JSON.parse(broken.body).summary, /not valid JSON/);
+    const wrongType = await postJson('/api/accounts', { provider: 'imap', account: 5 });
+    assert.equal(wrongType.status, 400);
+    assert.match(JSON.parse(wrongType.body).summary, /account must be text/);
+    const unknown = await postJson('/api/accounts', { provider: 'imap', account: 'x@example.org', settings: { imap: { nosuch: '1' } } });
+    assert.equal(unknown.status, 400);
+    const noAccount = await postJson('/api/accounts/no_such_account/update', { name: 'x' });
+    assert.equal(noAccount.status, 404);
+    assert.equal(JSON.parse(noAccount.body).kind, 'NotFound');
+    assert.equal((await as('/api/accounts')).status, 200, 'still serving');
+  });
+
+  it('other methods and CORS preflights are refused without any Access-Control header', async () => {
+    for (const method of ['OPTIONS', 'PUT', 'DELETE', 'PATCH']) {
+      const r = await as('/api/accounts', { method, headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } });
+      assert.equal(r.status, 405, method);
+    }
+  });
+
+  it('sends the security headers on every answer and no Access-Control-* ever', async () => {
+    const all = [...answers, await as('/'), await as('/app.js'), await as('/style.css'), await http(ui.origin, '/')];
+    for (const r of all) {
+      assert.equal(r.headers['content-security-policy'], CSP);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+      assert.deepEqual(Object.keys(r.headers).filter((h) => h.startsWith('access-control-')), []);
+    }
+  });
+
+  it('sends no secret in any answer, the event stream included; reveal gives one value', async () => {
+    const smtpSecret = await client.getSecret(account.id, 'smtp');
+    const reads = [
+      await as('/api/accounts'), await as(`/api/accounts/${account.id}`), await as(`/api/accounts/${account.id}/removal`),
+      await as('/api/catalogue'), await as('/api/access'), await as('/api/events', { readMs: 500 }),
+      await postJson(`/api/accounts/${account.id}/verify`, {}),
+      await postJson(`/api/accounts/${account.id}/update`, { settings: { imap: { port: '2' } } }),
+    ];
+    for (const r of [...answers, ...reads]) {
+      assert.ok(!r.body.includes(password) && !r.body.includes(smtpSecret), `a secret in: ${r.body.slice(0, 200)}`);
+    }
+    assert.ok(reads[5]!.body.startsWith('retry:') && reads[5]!.body.includes(account.id), 'the stream was read');
+    const shown = await postJson(`/api/accounts/${account.id}/reveal`, { name: 'password' });
+    assert.equal(shown.status, 200);
+    assert.deepEqual(JSON.parse(shown.body), { name: 'password', value: password });
+    assert.equal(shown.headers['cache-control'], 'no-store');
+    const missing = await postJson(`/api/accounts/${account.id}/reveal`, { name: 'pop3' });
+    assert.equal(missing.status, 404);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * A watch-only wallet from the window: added by address against a local Ethereum node
+ * (anvil), its balance and latest transfers shown and kept current as money arrives.
+ */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
+import { ROOT, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
+
+const WEI = 10n ** 18n;
+
+describe('px-accounts-ui: wallets', function () {
+  this.timeout(60_000);
+  let anvil: Anvil;
+  let session: Session;
+  let service: ServiceProcess;
+  let ui: UiProcess;
+  let win: Window;
+
+  before(async function () {
+    this.timeout(60_000);
+    anvil = await startAnvil();
+    session = await startSession();
+    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_ETH_BACKFILL: '5' });
+    ui = await startUi(session);
+    win = await openWindow(ui.url);
+    mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
+  });
+  after(async function () {
+    this.timeout(30_000);
+    await win?.browser.close();
+    await ui?.stop();
+    await service?.stop();
+    await session?.stop();
+    await anvil?.stop();
+  });
+
+  it('adds a wallet by address and shows money arriving, without reloading', async () => {
+    const page = win.page;
+    // Lower case: the service accepts it and shows the checksummed form.
+    const address = `0x${randomBytes(20).toString('hex')}`;
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Add account' }).click();
+    await page.getByLabel('Search providers').fill('wallet');
+    await page.getByRole('link', { name: /Ethereum wallet/ }).click();
+    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'a watch-only wallet asks for no secret');
+    await page.getByLabel('Address').fill(address);
+    await page.getByLabel('Ethereum network').selectOption('local');
+    await page.getByLabel('Ethereum URL').fill(anvil.url);
+    await page.getByRole('button', { name: 'Add account' }).click();
+    const wallet = page.getByRole('region', { name: 'Wallet' });
+    await wallet.waitFor({ timeout: 15_000 });
+    await wallet.getByText('No transfers seen yet.').waitFor();
+    // Address and network as the service writes them (checksummed), not as typed.
+    await wallet.getByText(/^0x[0-9a-fA-F]{40}$/).filter({ hasText: new RegExp(address.slice(2), 'i') }).waitFor();
+    assert.notEqual(await wallet.getByText(/^0x[0-9a-fA-F]{40}$/).first().innerText(), address, 'checksummed');
+    await wallet.getByText('local', { exact: true }).waitFor();
+    await page.evaluate('window.notReloaded = true');
+    const txid = await anvil.send(address, 15n * WEI / 10n);
+    await wallet.getByText('1.5 ETH').first().waitFor({ timeout: 10_000 });
+    const row = wallet.getByRole('row').filter({ hasText: 'Received' });
+    await row.waitFor({ timeout: 10_000 });
+    assert.match(await row.innerText(), /1\.5 ETH/);
+    assert.ok(txid);
+    await page.getByRole('status').filter({ hasText: /received 1\.5 ETH/ }).waitFor();
+    assert.equal(await page.evaluate('window.notReloaded'), true);
+    // The list shows the balance too.
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('listitem').filter({ hasText: '1.5 ETH' }).waitFor();
+    // The wallet page for the README, light and dark.
+    await page.getByRole('link', { name: address.slice(0, 6), exact: false }).first().click();
+    await wallet.getByRole('row').filter({ hasText: 'Received' }).waitFor();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `wallet-${scheme}.png`) });
+    }
+  });
+});

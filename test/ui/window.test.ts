@@ -1,0 +1,342 @@
+/**
+ * The Online Accounts window in Debian's chromium (headless, driven by playwright-core) against
+ * the real service on a private bus with a real keyring and a loopback Dovecot. Locators are
+ * roles and labels, as people (and screen readers) find things.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { AccountsClient, type Account } from '../../src/client/index.js';
+import { secret } from '../cli/helpers.js';
+import { ROOT, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
+import { PROVIDER_ID, useUiWorld } from './fixture.js';
+
+const run = promisify(execFile);
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+
+async function accounts(client: AccountsClient, provider?: string): Promise<Account[]> {
+  return (await client.listAccounts()).filter((a) => provider === undefined || a.provider === provider);
+}
+
+/** Fills the by-hand IMAP form (SMTP switched off). */
+async function fillManualImap(page: Page, user: string, password: string, port: number): Promise<void> {
+  await page.goto(new URL('/#/add/manual-mail', page.url()).href);
+  await page.getByLabel('User name or e-mail address').fill(user);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('checkbox', { name: 'SMTP' }).uncheck();
+  await page.getByLabel('IMAP server').fill('127.0.0.1');
+  await page.getByLabel('IMAP port').fill(String(port));
+  await page.getByLabel('IMAP security').selectOption('none');
+}
+
+describe('px-accounts-ui in chromium', function () {
+  this.timeout(60_000);
+  const w = useUiWorld();
+  let win: Window;
+  let page: Page;
+  /** Every response body the page received (the event stream aside), for the no-secret check. */
+  const bodies: Array<[string, string]> = [];
+
+  before(async function () {
+    this.timeout(30_000);
+    win = await openWindow(w.ui.url);
+    page = win.page;
+    page.on('response', (r) => {
+      if (r.url().endsWith('/api/events')) return;
+      r.text().then((t) => bodies.push([r.url(), t]), () => undefined);
+    });
+  });
+  after(async () => {
+    await win?.browser.close();
+  });
+
+  it('opens on the accounts list, the launch token gone from the address', async () => {
+    await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
+    assert.equal(new URL(page.url()).search, '', 'the token is not left in the address bar');
+    await page.getByText('No accounts yet').waitFor();
+  });
+
+  it('adds an account from the catalogue after checking it with the servers', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Add account' }).click();
+    await page.getByLabel('Search providers').fill('loop');
+    assert.equal(await page.getByRole('link', { name: /FastMail/ }).isVisible(), false, 'the search hides other providers');
+    await page.getByRole('link', { name: new RegExp(w.providerName) }).click();
+    await page.getByLabel('E-mail address').fill(w.peers.user);
+    await page.getByLabel('Password', { exact: true }).fill(w.peers.password);
+    assert.equal(await page.getByRole('checkbox', { name: 'IMAP' }).isChecked(), true);
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.getByRole('heading', { name: w.peers.user, level: 2 }).waitFor();
+    await page.getByRole('status').filter({ hasText: `Added ${w.peers.user}` }).waitFor();
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    assert.ok(a, 'the account exists on the bus');
+    assert.deepEqual(a.credentials, ['password']);
+    assert.deepEqual(a.protocols, ['imap', 'pop3']);
+  });
+
+  it('does not save a rejected password, and says which server and step failed', async () => {
+    await fillManualImap(page, w.peers.user, secret(), w.peers.ports.imap);
+    await page.getByRole('button', { name: 'Add account' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The check failed, so nothing was saved.' });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), new RegExp(`IMAP \\(127\\.0\\.0\\.1:${w.peers.ports.imap}\\): failed at signing in\\. The server rejected the user name or password\\.`));
+    assert.equal(await page.getByRole('button', { name: 'Save anyway' }).count(), 0, 'no Save anyway for a rejected password');
+    await page.getByText('Details (IMAP)').click();
+    assert.match(await alert.locator('pre').innerText(), /^Unauthorized: /);
+    assert.deepEqual(await accounts(w.client, 'imap'), [], 'nothing was saved');
+    // With the right password the same form saves.
+    await page.getByLabel('Password', { exact: true }).fill(w.peers.password);
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.getByRole('heading', { name: w.peers.user, level: 2 }).waitFor();
+    assert.equal((await accounts(w.client, 'imap')).length, 1);
+  });
+
+  it('offers "Save anyway" when the server cannot be reached, and saves when asked', async () => {
+    await fillManualImap(page, 'away@example.org', secret(), w.peers.ports.closed);
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.getByText(/failed at connecting\. The server refused the connection/).waitFor();
+    assert.deepEqual((await accounts(w.client, 'imap')).map((a) => a.username), [w.peers.user], 'not saved before the person insists');
+    await page.getByRole('button', { name: 'Save anyway' }).click();
+    await page.getByRole('heading', { name: 'away@example.org', level: 2 }).waitFor();
+    const saved = (await accounts(w.client, 'imap')).find((a) => a.username === 'away@example.org');
+    assert.equal(saved?.settings.imap?.port, w.peers.ports.closed);
+  });
+
+  it('shows a status reported with busctl at once, without reloading', async () => {
+    await page.goto(new URL('/#/', page.url()).href);
+    await page.evaluate('window.notReloaded = true');
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    await run('busctl', ['--user', 'call', 'org.pantherx.Accounts', a!.path, 'org.pantherx.Accounts.Account', 'ReportStatus', 'ss', 'error', 'mailbox sync failed'], { env: w.session.env });
+    const item = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: a!.name, exact: true }) }).filter({ hasText: 'mailbox sync failed' });
+    await item.waitFor({ timeout: 5000 });
+    assert.match(await item.innerText(), /Error/);
+    assert.equal(await page.evaluate('window.notReloaded'), true, 'the page was not reloaded');
+  });
+
+  it('changes a server setting only after a passing check, unless the person insists', async () => {
+    const away = (await accounts(w.client, 'imap')).find((a) => a.username === 'away@example.org')!;
+    await w.client.setSecret(away.id, 'password', w.peers.password);
+    await page.goto(new URL(`/#/account/${away.id}`, page.url()).href);
+    // To the right port and user: the check passes and the change is saved.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('IMAP port').fill(String(w.peers.ports.imap));
+    await page.getByLabel('IMAP user name').fill(w.peers.user);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal((await w.client.getAccount(away.id)).settings.imap?.port, w.peers.ports.imap);
+    // To a port nothing listens on: refused, the old setting stays.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('IMAP port').fill(String(w.peers.ports.closed));
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText(/failed at connecting/).waitFor();
+    assert.equal((await w.client.getAccount(away.id)).settings.imap?.port, w.peers.ports.imap, 'the old port stays');
+    await page.getByRole('button', { name: 'Save anyway' }).click();
+    await waitFor('the insisted port', async () => (await w.client.getAccount(away.id)).settings.imap?.port === w.peers.ports.closed);
+  });
+
+  it('asks for the password again when the server rejects it, and clears the attention', async () => {
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    await w.client.setSecret(a!.id, 'password', secret());
+    await w.client.verify(a!.id);
+    await page.goto(new URL('/#/', page.url()).href);
+    await page.getByRole('link', { name: `Enter the password of ${a!.name}` }).click();
+    const field = page.getByLabel(/New password/);
+    await field.waitFor();
+    assert.equal(await page.evaluate('document.activeElement.id'), await field.getAttribute('id'), 'the password field has the focus');
+    await field.fill(w.peers.password);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await waitFor('attention cleared', async () => !(await w.client.getAccount(a!.id)).attentionNeeded);
+    await page.getByText('Needs your attention').waitFor({ state: 'detached' });
+  });
+
+  it('shows one secret at a time behind the eye button', async () => {
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    await page.goto(new URL(`/#/account/${a!.id}`, page.url()).href);
+    assert.equal(await page.getByText(w.peers.password).count(), 0, 'hidden at first');
+    await page.getByRole('button', { name: 'Show password' }).click();
+    await page.getByText(w.peers.password, { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Hide password' }).click();
+    await page.getByText(w.peers.password, { exact: true }).waitFor({ state: 'detached' });
+  });
+
+  it('removes an account after a confirmation that names what goes', async () => {
+    const away = (await accounts(w.client, 'imap')).find((a) => a.username === 'away@example.org')!;
+    await page.goto(new URL(`/#/account/${away.id}`, page.url()).href);
+    await page.getByRole('button', { name: 'Remove account' }).click();
+    const dialog = page.getByRole('dialog', { name: `Remove ${away.name}?` });
+    await dialog.waitFor();
+    const text = await dialog.innerText();
+    assert.ok(text.includes(`${away.id}.ini`) && /secrets in the keyring: password/.test(text), text);
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
+    await waitFor('removed on the bus', async () => !(await accounts(w.client)).some((a) => a.id === away.id));
+    assert.equal(await page.getByRole('link', { name: away.name, exact: true }).count(), 0);
+  });
+
+  it('answers an app\'s access request and revokes the grant', async () => {
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    await w.client.setHostApps('ask');
+    const app = await AccountsClient.connect({ busAddress: w.session.address });
+    try {
+      await page.goto(new URL('/#/access', page.url()).href);
+      assert.equal(await app.requestAccess(a!.id), 'pending');
+      const allow = page.getByRole('button', { name: new RegExp(`^Allow .* to use ${a!.name}$`) });
+      await allow.click();
+      await page.getByRole('cell', { name: 'Allowed' }).waitFor();
+      assert.equal(await app.requestAccess(a!.id), 'always');
+      await page.getByRole('button', { name: /^Revoke/ }).click();
+      await page.getByText('No app has been allowed or refused yet.').waitFor();
+    } finally {
+      app.close();
+      await w.client.setHostApps('allow');
+    }
+  });
+
+  it('is usable with the keyboard alone', async () => {
+    await page.goto(new URL('/#/', page.url()).href);
+    await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
+    let reached = false;
+    for (let i = 0; i < 10 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate("document.activeElement?.textContent === 'Add account'");
+    }
+    assert.ok(reached, 'Tab reaches "Add account"');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Add an account', level: 2 }).waitFor();
+  });
+
+  it('gives every control an accessible name', async () => {
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    for (const hash of ['#/', '#/add', '#/add/manual-mail', `#/account/${a!.id}`, '#/access']) {
+      await page.goto(new URL(`/${hash}`, page.url()).href);
+      await page.getByRole('heading', { level: 2 }).first().waitFor();
+      await page.waitForTimeout(200);
+      // A control is named by a label, aria-label or its text (the checks the accessibility tree makes first).
+      const unnamed = await page.evaluate(`[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter((e) => {
+        if (e.closest('[hidden]')) return false;
+        const labelled = e.id && document.querySelector('label[for="' + e.id + '"]');
+        return !(labelled || e.getAttribute('aria-label') || e.textContent.trim());
+      }).map((e) => e.outerHTML.slice(0, 80))`);
+      assert.deepEqual(unnamed, [], `controls without a name on ${hash}`);
+    }
+  });
+
+  it('reflows at 200 % zoom: no page scrolls sideways at half the width', async () => {
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    // 200 % zoom of a 900 px window lays the page out in 450 CSS pixels.
+    await page.setViewportSize({ width: 450, height: 640 });
+    try {
+      for (const hash of ['#/', '#/add', '#/add/manual-mail', `#/account/${a!.id}`, '#/access']) {
+        await page.goto(new URL(`/${hash}`, page.url()).href);
+        await page.getByRole('heading', { level: 2 }).first().waitFor();
+        await page.waitForTimeout(150);
+        const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        assert.equal(overflow, 0, `${hash} is ${overflow} px wider than the window`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 900, height: 640 });
+    }
+  });
+
+  it('saves screenshots of each page in light and dark', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const [a] = await accounts(w.client, PROVIDER_ID);
+    await w.client.reportStatus(a!.id, 'online', 'synced');
+    // An app waiting for an answer, so the access page shows one.
+    await w.client.setHostApps('ask');
+    const app = await AccountsClient.connect({ busAddress: w.session.address });
+    await app.requestAccess(a!.id);
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [name, hash] of [['list', '#/'], ['add', '#/add'], ['add-manual', '#/add/manual-mail'], ['account', `#/account/${a!.id}`], ['access', '#/access']] as const) {
+        await page.goto(new URL(`/${hash}`, page.url()).href);
+        await page.getByRole('heading', { level: 2 }).first().waitFor();
+        await page.waitForTimeout(150);
+        await page.screenshot({ path: join(SHOTS, `${name}-${scheme}.png`) });
+      }
+      await fillManualImap(page, w.peers.user, 'wrong-password-for-the-screenshot', w.peers.ports.imap);
+      await page.getByRole('button', { name: 'Add account' }).click();
+      await page.getByText('Details (IMAP)').click();
+      await page.getByRole('alert').filter({ hasText: 'The check failed' }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, `check-failed-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    app.close();
+    await w.client.setAccess(a!.id, (await w.client.listAccess())[0]!.app, null);
+    await w.client.setHostApps('allow');
+  });
+
+  it('shows the offline banner while the service is stopped, and recovers by itself', async () => {
+    await page.goto(new URL('/#/', page.url()).href);
+    const banner = page.getByRole('alert').filter({ hasText: 'The accounts service is not running' });
+    assert.equal(await banner.isVisible(), false);
+    await w.service.stop();
+    await banner.waitFor({ timeout: 5000 });
+    w.service = await startService(w.session);
+    await banner.waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.getByRole('listitem').filter({ hasText: w.providerName }).waitFor();
+  });
+
+  it('never sent a secret to the page except through the eye button', () => {
+    const leaks = bodies.filter(([url, body]) => body.includes(w.peers.password) && !url.endsWith('/reveal'));
+    assert.deepEqual(leaks.map(([url]) => url), []);
+    assert.ok(bodies.some(([url, body]) => url.endsWith('/reveal') && body.includes(w.peers.password)), 'the check can see a secret where there is one');
+  });
+});
+
+describe('px-accounts-ui as a program', function () {
+  this.timeout(30_000);
+  let session: Session;
+  let service: ServiceProcess;
+  before(async function () {
+    this.timeout(30_000);
+    session = await startSession();
+    service = await startService(session);
+  });
+  after(async function () {
+    await service?.stop();
+    await session?.stop();
+  });
+
+  it('ends when its window closes', async () => {
+    const ui: UiProcess = await startUi(session, ['--exit-when-closed'], { PX_ACCOUNTS_UI_GRACE_MS: '300' });
+    const win = await openWindow(ui.url);
+    try {
+      await win.page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
+      const t0 = Date.now();
+      await win.page.close();
+      const code = await Promise.race([ui.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
+      assert.equal(code, 0, `exit status (after ${Date.now() - t0} ms): ${ui.log()}`);
+    } finally {
+      await win.browser.close();
+      await ui.stop();
+    }
+  });
+
+  it('ends at once on SIGTERM', async () => {
+    const ui = await startUi(session);
+    const t0 = Date.now();
+    ui.child.kill('SIGTERM');
+    assert.equal(await ui.exited, 0);
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+  });
+
+  it('opens on one account with --account ID (the wallets\' notification action)', async () => {
+    const client = await AccountsClient.connect({ busAddress: session.address });
+    const a = await client.addAccount({ provider: 'imap', account: 'opened@example.org', password: secret(), settings: { imap: { host: '127.0.0.1', port: 1 } } });
+    client.close();
+    const ui = await startUi(session, ['--account', a.id]);
+    const win = await openWindow(ui.url);
+    try {
+      await win.page.getByRole('heading', { name: 'opened@example.org', level: 2 }).waitFor();
+      assert.equal(new URL(win.page.url()).hash, `#/account/${a.id}`);
+    } finally {
+      await win.browser.close();
+      await ui.stop();
+    }
+  });
+});
