@@ -14,7 +14,7 @@ import { SIGN_IN_IFACE } from './contract/names.js';
 import { SignInRequests } from './bus/sign-in-object.js';
 import { SignIns } from './accounts/sign-ins.js';
 import { LiveSessions } from './live/sessions.js';
-import { notify } from './live/notifications.js';
+import { Notifier } from './live/notifications.js';
 import { accountPath } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
@@ -126,6 +126,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
     live.secretsAvailable();
   };
+  const notifier = new Notifier(bus);
+  notifier.start();
   const live = new LiveSessions({
     changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props.length ? props : [...requireSpec(contract, iface).properties.keys()]),
     emit: (id, iface, signal, args) => server.emitSignal(accountPath(id), iface, signal, args),
@@ -136,7 +138,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         // removed meanwhile
       }
     },
-    notify: (id, summary, body) => notify(bus, id, summary, body),
+    notify: (id, summary, body) => notifier.notify(id, summary, body),
     secrets: async (id, names) => {
       const out: Record<string, string> = {};
       for (const n of names) {
@@ -177,6 +179,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     accounts.checker.stop();
     requests.stopAll();
     live.stopAll();
+    notifier.stop();
     await server.drain();
     await store.close();
     callers.stop();

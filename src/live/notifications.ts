@@ -1,31 +1,96 @@
 /**
- * Desktop notifications (org.freedesktop.Notifications.Notify) for what live protocols report.
- * Best effort: no notification server (a headless machine) is a debug line, never a failure.
+ * Desktop notifications (org.freedesktop.Notifications) for what live protocols report, and
+ * their action: "Open" (the default action, a click on the bubble) opens the account in the
+ * Online Accounts window. Best effort: no notification server (a headless machine) is a debug
+ * line, never a failure.
  */
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import dbus from 'dbus-next';
 import { log } from '../log.js';
 
-const { Message, Variant } = dbus;
+const { Message, MessageType, Variant } = dbus;
 const TIMEOUT_MS = 5000;
+const NOTIFICATIONS = ['org.freedesktop.Notifications', '/org/freedesktop/Notifications', 'org.freedesktop.Notifications'] as const;
+/** Notifications whose action is still awaited; the oldest are forgotten first. */
+const REMEMBERED = 200;
 
-/** The app name notifications carry; the action opens the account in the Online Accounts window. */
+/** The app name notifications carry. */
 export const APP_NAME = 'Online Accounts';
 
-export function notify(bus: dbus.MessageBus, account: string, summary: string, body: string): void {
-  const call = bus.call(new Message({
-    destination: 'org.freedesktop.Notifications', path: '/org/freedesktop/Notifications', interface: 'org.freedesktop.Notifications',
-    member: 'Notify', signature: 'susssasa{sv}i',
-    body: [APP_NAME, 0, 'px-accounts', summary, body, ['default', 'Open'], {
-      'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account),
-    }, -1],
-  }));
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer')), TIMEOUT_MS);
-    timer.unref();
-  });
-  void Promise.race([call, late]).then(
-    () => log.info(`notified: ${summary} (account ${account})`),
-    (err: Error) => log.debug(`no desktop notification for account ${account}: ${err.message}`),
-  ).finally(() => clearTimeout(timer));
+/** Opens the window on an account: `px-accounts-ui --account ID`, next to the service's own program. */
+export function openWindow(account: string): void {
+  const command = process.env.PX_ACCOUNTS_UI_COMMAND;
+  const [file, args] = command
+    ? [command, ['--account', account]]
+    : [process.execPath, [join(dirname(realpathSync(process.argv[1]!)), 'px-accounts-ui.js'), '--account', account]];
+  try {
+    const child = spawn(file, args, { detached: true, stdio: 'ignore' });
+    child.on('error', (err) => log.warning(`the Online Accounts window did not start: ${err.message}`));
+    child.unref();
+  } catch (err) {
+    log.warning(`the Online Accounts window did not start: ${(err as Error).message}`);
+  }
+}
+
+export class Notifier {
+  /** Our notifications by id, with the account each is about, and who shows them. */
+  private readonly ours = new Map<number, string>();
+  private server: string | undefined;
+
+  constructor(private readonly bus: dbus.MessageBus, private readonly open: (account: string) => void = openWindow) {}
+
+  start(): void {
+    this.bus.on('message', this.onMessage);
+    for (const member of ['ActionInvoked', 'NotificationClosed']) {
+      void this.bus.call(new Message({
+        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
+        body: [`type='signal',interface='${NOTIFICATIONS[2]}',member='${member}'`],
+      })).catch((err: Error) => log.debug(`notification actions not watched: ${err.message}`));
+    }
+  }
+
+  stop(): void {
+    this.bus.off('message', this.onMessage);
+  }
+
+  notify(account: string, summary: string, body: string): void {
+    const call = this.bus.call(new Message({
+      destination: NOTIFICATIONS[0], path: NOTIFICATIONS[1], interface: NOTIFICATIONS[2], member: 'Notify', signature: 'susssasa{sv}i',
+      body: [APP_NAME, 0, 'px-accounts', summary, body, ['default', 'Open'], {
+        'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account),
+      }, -1],
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer')), TIMEOUT_MS);
+      timer.unref();
+    });
+    void Promise.race([call, late]).then(
+      (reply) => {
+        log.info(`notified: ${summary} (account ${account})`);
+        const id = reply?.body?.[0];
+        if (typeof id !== 'number') return;
+        // Actions are believed from the server that showed the notification only.
+        this.server = reply!.sender ?? this.server;
+        this.ours.set(id, account);
+        if (this.ours.size > REMEMBERED) this.ours.delete(this.ours.keys().next().value!);
+      },
+      (err: Error) => log.debug(`no desktop notification for account ${account}: ${err.message}`),
+    ).finally(() => clearTimeout(timer));
+  }
+
+  private readonly onMessage = (msg: InstanceType<typeof Message>): void => {
+    if (msg.type !== MessageType.SIGNAL || msg.interface !== NOTIFICATIONS[2] || !this.server || msg.sender !== this.server) return;
+    const id = msg.body?.[0];
+    if (typeof id !== 'number' || !this.ours.has(id)) return;
+    const account = this.ours.get(id)!;
+    if (msg.member === 'NotificationClosed') this.ours.delete(id);
+    else if (msg.member === 'ActionInvoked' && msg.body[1] === 'default') {
+      this.ours.delete(id);
+      log.info(`opening account ${account} in the Online Accounts window (its notification was clicked)`);
+      this.open(account);
+    }
+  };
 }

@@ -4,7 +4,7 @@
  * the bus connection or the service goes away, and tells listeners what changed.
  */
 import { EventEmitter } from 'node:events';
-import { AccountsClient, AccountsClientError, type Account, type ConnectOptions } from '../client/index.js';
+import { AccountsClient, AccountsClientError, type ConnectOptions } from '../client/index.js';
 import { accountView, type AccountView } from './views.js';
 
 /** What the page is told, as one JSON object per server-sent event. */
@@ -52,35 +52,7 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
   }
 
   snapshot(): UiEvent {
-    return { type: 'snapshot', service: this.up, accounts: this.up && this.client ? this.client.accounts.map((a) => this.view(a)) : [] };
-  }
-
-  /**
-   * The service announces a new wallet with empty Currency, Network and Address and never
-   * sends them when its watch starts (only Balance and LastUpdated follow): the watched copy
-   * keeps them empty. Read them once with getAccount, and keep them for that account.
-   */
-  private readonly walletFacts = new Map<string, Pick<NonNullable<Account['wallet']>, 'currency' | 'network' | 'address'>>();
-  private readonly walletReads = new Set<string>();
-
-  private view(a: Account): AccountView {
-    const v = accountView(a);
-    if (!v.wallet || v.wallet.currency) return v;
-    const known = this.walletFacts.get(a.id);
-    if (known) return { ...v, wallet: { ...v.wallet, ...known } };
-    if (!this.walletReads.has(a.id) && this.client) {
-      this.walletReads.add(a.id);
-      const client = this.client;
-      setTimeout(() => {
-        client.getAccount(a.id).then((full) => {
-          if (!full.wallet?.currency) return;
-          this.walletFacts.set(a.id, { currency: full.wallet.currency, network: full.wallet.network, address: full.wallet.address });
-          const now = client.account(a.id);
-          if (now) this.emit('event', { type: 'account', account: this.view(now) });
-        }, () => undefined).finally(() => this.walletReads.delete(a.id));
-      }, 200);
-    }
-    return v;
+    return { type: 'snapshot', service: this.up, accounts: this.up && this.client ? this.client.accounts.map((a) => accountView(a)) : [] };
   }
 
   /** The client for a call; ServiceUnreachable while there is no bus connection. */
@@ -117,13 +89,10 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
 
   private wire(c: AccountsClient): AccountsClient {
     const send = (e: UiEvent) => this.emit('event', e);
-    c.on('added', (a) => send({ type: 'account', account: this.view(a) }));
-    c.on('changed', (a) => send({ type: 'account', account: this.view(a) }));
-    c.on('status', (a) => send({ type: 'account', account: this.view(a) }));
-    c.on('removed', (a) => {
-      this.walletFacts.delete(a.id);
-      send({ type: 'removed', id: a.id });
-    });
+    c.on('added', (a) => send({ type: 'account', account: accountView(a) }));
+    c.on('changed', (a) => send({ type: 'account', account: accountView(a) }));
+    c.on('status', (a) => send({ type: 'account', account: accountView(a) }));
+    c.on('removed', (a) => send({ type: 'removed', id: a.id }));
     c.on('transfer', (a, t) => send({ type: 'transfer', id: a.id, amount: t.amount, counterparty: t.counterparty }));
     c.on('accessRequested', (account, app) => send({ type: 'access', account, app, decision: 'pending', requested: true }));
     c.on('accessChanged', (account, app, decision) => send({ type: 'access', account, app, decision, requested: false }));

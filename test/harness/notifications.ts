@@ -1,14 +1,16 @@
 // A desktop notification server of the test's own on the private bus: it owns
-// org.freedesktop.Notifications and records every Notify call.
+// org.freedesktop.Notifications, records every Notify call, and can click one (ActionInvoked).
 import dbus from 'dbus-next';
 
 const { Message, MessageType } = dbus;
 
-export interface Notification { appName: string; summary: string; body: string; actions: string[]; hints: Record<string, unknown> }
+export interface Notification { id: number; appName: string; summary: string; body: string; actions: string[]; hints: Record<string, unknown> }
 
 export interface NotificationServer {
   readonly received: Notification[];
   waitFor(count: number, timeoutMs?: number): Promise<Notification[]>;
+  /** What a user's click does: ActionInvoked(id, action) from the server. */
+  invoke(id: number, action: string): void;
   stop(): void;
 }
 
@@ -20,8 +22,8 @@ export async function startNotificationServer(address: string): Promise<Notifica
     if (msg.interface !== 'org.freedesktop.Notifications') return false;
     if (msg.member === 'Notify') {
       const [appName, , , summary, body, actions, hints] = msg.body as [string, number, string, string, string, string[], Record<string, { value: unknown }>];
-      received.push({ appName, summary, body, actions, hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])) });
-      bus.send(Message.newMethodReturn(msg, 'u', [++next]));
+      received.push({ id: ++next, appName, summary, body, actions, hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])) });
+      bus.send(Message.newMethodReturn(msg, 'u', [next]));
       return true;
     }
     if (msg.member === 'GetCapabilities') {
@@ -41,6 +43,9 @@ export async function startNotificationServer(address: string): Promise<Notifica
         await new Promise((r) => setTimeout(r, 100));
       }
       return received;
+    },
+    invoke(id, action) {
+      bus.send(Message.newSignal('/org/freedesktop/Notifications', 'org.freedesktop.Notifications', 'ActionInvoked', 'us', [id, action]));
     },
     stop: () => bus.disconnect(),
   };

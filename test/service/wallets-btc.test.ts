@@ -9,6 +9,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HDKey } from '@scure/bip32';
@@ -44,13 +46,18 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
   let service: ServiceProcess;
   let client: TestClient;
   let notes: NotificationServer;
+  let opened: string;
 
   before(async function () {
     this.timeout(60_000);
     chain = await startTestBitcoin();
     session = await startSession();
     notes = await startNotificationServer(session.address);
-    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500' });
+    // A click on a notification runs the window's command: here one that writes down its arguments.
+    opened = join(session.dir, 'opened');
+    const fakeUi = join(session.dir, 'fake-px-accounts-ui');
+    writeFileSync(fakeUi, `#!/bin/sh\necho "$@" >> '${opened}'\n`, { mode: 0o755 });
+    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500', PX_ACCOUNTS_UI_COMMAND: fakeUi });
     client = await TestClient.connect(session.address);
   });
   after(async function () {
@@ -126,6 +133,12 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         assert.deepEqual(await balances(path), ['1.00012345', '1.00012345']);
         const [n] = (await notes.waitFor(before + 1)).slice(before);
         assert.equal(n!.summary, 'Received 0.00012345 BTC');
+        // A click on it opens the account in the Online Accounts window; a click on another's does nothing.
+        notes.invoke(n!.id + 1000, 'default');
+        notes.invoke(n!.id, 'default');
+        const id = path.split('/').pop()!;
+        await waitFor('the window opened', async () => existsSync(opened) && readFileSync(opened, 'utf8').includes(`--account ${id}`), 5000);
+        assert.equal(readFileSync(opened, 'utf8').trim().split('\n').filter((l) => l === `--account ${id}`).length, 1);
         chain.mine(2);
         await waitFor('confirmations', async () => (await transactions(path))[0]!.confirmations === 3, 10_000);
         assert.equal(received(path, mark).length, 1, 'announced once');
