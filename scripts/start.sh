@@ -3,17 +3,44 @@
 # - With a reachable session bus (a desktop session), it serves there.
 # - Without one, it starts a private bus and an unlocked gnome-keyring (a throw-away test
 #   keyring), prints how to reach them, and stops both (by PID) when the service ends.
+# - With --window, the Online Accounts window too (px-accounts-ui): the service runs in the
+#   background, the window in the foreground, and closing the window stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+window=0
+if [ "${1:-}" = "--window" ]; then
+  window=1
+  shift
+fi
 scripts/setup.sh runtime
 service=(node dist/bin/px-accounts-service.js "$@")
 bin_dir="$(pwd)/dist/bin"
+
+# The service in the foreground; with --window, in the background under the window.
+run() {
+  if [ "$window" = 0 ]; then
+    "${service[@]}"
+    return
+  fi
+  "${service[@]}" &
+  local service_pid=$!
+  for _ in $(seq 200); do
+    [ "$(gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus -m org.freedesktop.DBus.NameHasOwner org.pantherx.Accounts 2>/dev/null)" = "(true,)" ] && break
+    sleep 0.05
+  done
+  # In a desktop session it opens the window and ends with it; without a display it prints a
+  # one-time link to open in a browser and serves until Ctrl-C.
+  node dist/bin/px-accounts-ui.js || true
+  kill "$service_pid" 2>/dev/null || true
+  wait "$service_pid" || true
+}
 
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
      -m org.freedesktop.DBus.GetId >/dev/null 2>&1; then
   echo "px-accounts: serving on the session bus $DBUS_SESSION_BUS_ADDRESS (Ctrl-C stops)" >&2
   echo "px-accounts: the command line, from another shell: export PATH=\"$bin_dir:\$PATH\"; px-accounts list" >&2
-  exec "${service[@]}"
+  run
+  exit 0
 fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/px-accounts-session.XXXXXX")
@@ -65,6 +92,6 @@ Reach it from another shell with:
 
 Accounts are stored in ${PX_ACCOUNTS_DIR:-$HOME/.userdata/accounts}. Ctrl-C stops the service, the bus and the keyring.
 MSG
-# In the foreground: Ctrl-C reaches the service, which exits cleanly; the EXIT trap then
-# stops the keyring and the bus.
-"${service[@]}" || true
+# In the foreground: Ctrl-C reaches the service (or the window), which exits cleanly; the EXIT
+# trap then stops the keyring and the bus.
+run || true
