@@ -35,7 +35,7 @@ if (opts.help) {
   process.exit(0);
 }
 
-// Without a display nothing can show a window: serve the link instead (and still end with the page).
+// Without a display nothing can show a window: serve the link instead, until SIGTERM.
 const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const browser = !opts['no-browser'];
 const graceMs = Number(process.env.PX_ACCOUNTS_UI_GRACE_MS) || 3000;
@@ -51,7 +51,7 @@ const shutdown = async (why: string) => {
 const server = await startUiServer({
   staticDir: join(INSTALL_DIR, 'dist/src/ui/static'),
   openUrl: browser ? (url) => void openInBrowser(url) : undefined,
-  onIdle: browser || opts['exit-when-closed'] ? () => void shutdown('the window closed') : undefined,
+  onIdle: (browser && display) || opts['exit-when-closed'] ? () => void shutdown('the window closed') : undefined,
   graceMs,
 });
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));

@@ -19,7 +19,7 @@ export interface AccountJson {
   auth: string;
   /** A wallet's balance (lastUpdated in µs); absent for other accounts. */
   wallet?: Omit<Wallet, 'lastUpdated'> & { lastUpdated: number };
-  settings: Record<string, Record<string, string | number>>;
+  settings: Record<string, Record<string, string | number | string[]>>;
 }
 
 export function accountJson(a: Account): AccountJson {
@@ -28,7 +28,7 @@ export function accountJson(a: Account): AccountJson {
     const s = a.settings[p];
     if (!s) continue;
     // host, port, security, username, path, url first; then whatever else the protocol has (hostKey).
-    const out: Record<string, string | number> = {};
+    const out: Record<string, string | number | string[]> = {};
     for (const key of ['host', 'port', 'security', 'username', 'path', 'url', ...Object.keys(s)]) {
       const v = s[key];
       if (v !== undefined && !(key in out)) out[key] = v;

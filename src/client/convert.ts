@@ -77,7 +77,9 @@ function settingsOf(p: Props): ProtocolSettings {
   if ('Url' in p) s.url = str(p.Url);
   for (const [k, v] of Object.entries(p)) {
     const key = camel(k);
-    if (!(key in s) && (typeof v === 'string' || typeof v === 'number')) s[key] = v;
+    if (key in s) continue;
+    if (typeof v === 'string' || typeof v === 'number') s[key] = v;
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s[key] = v as string[];
   }
   return s;
 }
@@ -168,6 +170,8 @@ function settingsVariants(settings: Partial<Record<Protocol, SettingsInput>> | u
         out[name] = new Variant('q', value);
       } else if (Array.isArray(value)) {
         out[name] = new Variant('as', value.map(String));
+      } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {
+        out[name] = new Variant('u', value); // a count (confirmations, gap_limit)
       } else {
         if (typeof value !== 'string') throw new AccountsClientError('InvalidArgument', `${name} must be a string`);
         out[name] = new Variant('s', value);

@@ -24,8 +24,8 @@ export interface ProtocolSettings {
   url?: string;
   /** SFTP: the pinned host key (SHA256:...), '' until the first successful check. */
   hostKey?: string;
-  /** Settings a newer service adds show up here too, named in camelCase. */
-  [setting: string]: string | number | undefined;
+  /** Every other setting of the protocol, named in camelCase (lists as string arrays). */
+  [setting: string]: string | number | string[] | undefined;
 }
 
 export interface Account {

@@ -21,16 +21,13 @@ interface Route { method: 'GET' | 'POST'; pattern: RegExp; handler: Handler }
 
 const ID = '([A-Za-z0-9_]{1,200})';
 
-/** Catalogue and protocols change only with the service instance; one copy per client. */
-const catalogues = new WeakMap<AccountsClient, Promise<{ providers: Provider[]; protocols: ProtocolInfo[] }>>();
-function catalogue(client: AccountsClient): Promise<{ providers: Provider[]; protocols: ProtocolInfo[] }> {
-  let c = catalogues.get(client);
-  if (!c) {
-    c = Promise.all([client.listProviders(), client.listProtocols()]).then(([providers, protocols]) => ({ providers, protocols }));
-    c.catch(() => catalogues.delete(client));
-    catalogues.set(client, c);
-  }
-  return c;
+/**
+ * Catalogue and protocols, asked each time (two calls of a millisecond): a service that started
+ * again may have other plugins, and the client outlives service instances.
+ */
+async function catalogue(client: AccountsClient): Promise<{ providers: Provider[]; protocols: ProtocolInfo[] }> {
+  const [providers, protocols] = await Promise.all([client.listProviders(), client.listProtocols()]);
+  return { providers, protocols };
 }
 
 /** A refusal that the page shows as the results of a check, with the choice to save anyway. */
@@ -103,8 +100,9 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
     if (checked.some((r) => !r.ok)) notSaved(checked, true);
     results = checked;
   }
-  if (Object.keys(changes).length) await client.updateAccount(account.id, changes);
+  // Secrets first: a keyring that refuses leaves the account as it was (not new servers with an old password).
   for (const [n, v] of Object.entries(secrets)) await client.setSecret(account.id, n, v);
+  if (Object.keys(changes).length) await client.updateAccount(account.id, changes);
   if (needsCheck) client.checkAccounts([account.id]).catch(() => undefined);
   return { saved: true, results, account: accountView(await client.getAccount(account.id)) };
 }

@@ -10,9 +10,6 @@ import { wordResult, type WordedResult } from './words.js';
 
 type Settings = Partial<Record<string, SettingsInput>>;
 
-/** Setting kinds a form does not edit: certificates come from an imported profile. */
-const NOT_EDITABLE = new Set(['certs']);
-
 /** The page's { protocol: { key: text } } as typed settings; empty fields are left out. */
 export function settingsOf(raw: unknown, protocols: ProtocolInfo[]): Settings {
   if (raw === undefined || raw === null) return {};
@@ -50,7 +47,7 @@ export function settingsOf(raw: unknown, protocols: ProtocolInfo[]): Settings {
 }
 
 /** The current value of a setting on an account (the client names settings by property, camelCase). */
-function currentValue(account: Account, protocol: string, property: string): string | number | undefined {
+function currentValue(account: Account, protocol: string, property: string): string | number | string[] | undefined {
   const s = account.settings[protocol];
   return s?.[property.charAt(0).toLowerCase() + property.slice(1)];
 }
@@ -78,11 +75,11 @@ export function mergedSettings(account: Account, enabled: string[], changes: Set
     const info = protocols.find((p) => p.id === protocol);
     if (!info) continue;
     const s: SettingsInput = {};
+    // Every current value goes to the check, the ones the form cannot edit (certificates) too.
     for (const spec of info.settings) {
-      if (NOT_EDITABLE.has(spec.kind)) continue;
       const v = currentValue(account, protocol, spec.property);
-      if (v === undefined || v === '') continue;
-      s[spec.key] = spec.type === 'as' ? String(v).split(',').filter(Boolean) : v;
+      if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+      s[spec.key] = Array.isArray(v) || spec.type !== 'as' ? v : String(v).split(',').filter(Boolean);
     }
     Object.assign(s, changes[protocol] ?? {});
     if (Object.keys(s).length) out[protocol] = s;

@@ -7,7 +7,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-export const COOKIE_NAME = 'pxa_session';
+/**
+ * The session cookie's name, one per server: cookies are not kept apart by port, so a second
+ * window (another port) must not overwrite the first one's.
+ */
+export const cookieName = (port: number) => `pxa_session_${port}`;
 
 /** Every response carries these: no framing, no sniffing, no referrer, nothing from elsewhere. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -58,26 +62,38 @@ export class LaunchTokens {
   }
 }
 
-/** Sessions made from redeemed tokens, known only to this process (cookies die with it). */
+/**
+ * Sessions made from redeemed tokens, known only to this process (cookies die with it). A
+ * session is a cookie and a key: browsers send the cookie to every port of 127.0.0.1 (cookies
+ * are not kept apart by port), so a page of another local user's server could have it; the key
+ * reaches the page only in the redirect of the token's exchange, is kept in the page's
+ * sessionStorage, and every API request carries it (the X-PX-Key header; `k` for the event stream).
+ */
 export class Sessions {
-  private readonly ids = new Set<string>();
+  /** Cookie value → key. */
+  private readonly keys = new Map<string, string>();
 
-  create(): string {
+  constructor(private readonly port: number) {}
+
+  create(): { id: string; key: string } {
     const id = randomToken();
-    this.ids.add(id);
-    return id;
+    const key = randomToken();
+    this.keys.set(id, key);
+    return { id, key };
   }
 
-  /** Whether the request carries a session cookie this server handed out. */
-  valid(req: IncomingMessage): boolean {
-    const given = cookieOf(req, COOKIE_NAME);
+  /** Whether the request carries a session cookie this server handed out (and, given `key`, that session's key). */
+  valid(req: IncomingMessage, key?: string | null): boolean {
+    const given = cookieOf(req, cookieName(this.port));
     if (!given) return false;
-    for (const id of this.ids) if (sameSecret(given, id)) return true;
+    for (const [id, expected] of this.keys) {
+      if (sameSecret(given, id)) return key === undefined || (typeof key === 'string' && sameSecret(key, expected));
+    }
     return false;
   }
 
-  static cookie(id: string): string {
-    return `${COOKIE_NAME}=${id}; HttpOnly; SameSite=Strict; Path=/`;
+  cookie(id: string): string {
+    return `${cookieName(this.port)}=${id}; HttpOnly; SameSite=Strict; Path=/`;
   }
 }
 

@@ -63,7 +63,7 @@ const textPage = (res: ServerResponse, status: number, message: string) => send(
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const files = loadStatic(options.staticDir);
   const tokens = new LaunchTokens();
-  const sessions = new Sessions();
+  let sessions = new Sessions(0);
   const link = new ServiceLink(options.connect);
   const streams = new Set<ServerResponse>();
   const broadcast = (e: UiEvent) => {
@@ -101,11 +101,16 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (method === 'GET' && url.pathname === '/' && token !== null) {
       if (!tokens.redeem(token)) return textPage(res, 403, 'This link was already used or has expired. Start px-accounts-ui again to open the window.');
       const account = url.searchParams.get('account');
-      // The token leaves the address bar (and the history) at once.
-      const where = account && /^[A-Za-z0-9_]{1,200}$/.test(account) ? `/#/account/${account}` : '/';
-      return send(res, 303, '', 'text/plain', { Location: where, 'Set-Cookie': Sessions.cookie(sessions.create()) });
+      // The token leaves the address bar (and the history) at once; the page takes the key and drops it too.
+      const { id, key } = sessions.create();
+      const where = `/?k=${key}${account && /^[A-Za-z0-9_]{1,200}$/.test(account) ? `#/account/${account}` : ''}`;
+      return send(res, 303, '', 'text/plain', { Location: where, 'Set-Cookie': sessions.cookie(id) });
     }
     if (!sessions.valid(req)) return textPage(res, 401, 'Not signed in to this window: start px-accounts-ui to open it.');
+    // The API wants the session's key too: a cookie alone may have been sent to another port.
+    if (url.pathname.startsWith('/api/') && !sessions.valid(req, String(req.headers['x-px-key'] ?? url.searchParams.get('k') ?? ''))) {
+      return sendJson(res, 401, { kind: 'NotAuthorized', summary: 'This request does not come from the window: start px-accounts-ui to open it.' });
+    }
     if (method === 'POST' && !originAllowed(req, origin)) return textPage(res, 403, 'Refused: changes are taken only from the window itself.');
     if (url.pathname === '/api/events' && method === 'GET') return openStream(req, res);
     if (url.pathname.startsWith('/api/')) {
@@ -147,7 +152,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+  sessions = new Sessions(port);
   await link.start().catch(() => undefined);
   // Without a page within two minutes (the browser did not start), the window is not coming.
   if (options.onIdle) idleTimer = setTimeout(() => streams.size === 0 && options.onIdle!(), Math.max(graceMs, 120_000));

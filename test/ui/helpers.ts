@@ -68,13 +68,15 @@ export function http(origin: string, path: string, opts: { method?: string; head
   });
 }
 
-/** Redeems a launch URL over plain HTTP and returns the session cookie ("name=value"). */
-export async function cookieOf(ui: UiProcess, url = ui.url): Promise<string> {
+/** Redeems a launch URL over plain HTTP: the session cookie ("name=value") and the session's key (from the redirect). */
+export async function sessionOf(ui: UiProcess, url = ui.url): Promise<{ cookie: string; key: string }> {
   const u = new URL(url);
   const r = await http(ui.origin, u.pathname + u.search);
   const set = r.headers['set-cookie'];
   if (r.status !== 303 || !set?.length) throw new Error(`the launch URL was not accepted: ${r.status} ${r.body}`);
-  return set[0]!.split(';')[0]!;
+  const key = new URL(String(r.headers.location), ui.origin).searchParams.get('k');
+  if (!key) throw new Error('the redirect carries no session key');
+  return { cookie: set[0]!.split(';')[0]!, key };
 }
 
 export interface Window {

@@ -61,4 +61,15 @@ describe('px-accounts-ui: OpenVPN', function () {
     await page.getByRole('button', { name: 'Show key secret' }).waitFor();
     assert.equal(await page.getByText('PRIVATE KEY').count(), 0);
   });
+
+  it('edits the account: the check runs with its list settings and certificates, and passes', async () => {
+    const page = win.page;
+    const v = peers.vpn!;
+    await page.getByRole('button', { name: 'Edit' }).click();
+    // The remotes (a list) are shown as text, and a new password is checked with all of it.
+    assert.match(await page.getByLabel('OpenVPN remotes').inputValue(), /127\.0\.0\.1/);
+    await page.getByLabel(/New password/).fill(v.password);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
+  });
 });

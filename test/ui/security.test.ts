@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { AccountsClient, type Account } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { cookieOf, http, startUi, type Answer, type UiProcess } from './helpers.js';
+import { sessionOf, http, startUi, type Answer, type UiProcess } from './helpers.js';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -19,12 +19,13 @@ describe('px-accounts-ui: what the server refuses', function () {
   let ui: UiProcess;
   let client: AccountsClient;
   let cookie: string;
+  let key: string;
   let account: Account;
   const password = secret();
   const answers: Answer[] = [];
   /** A request with the session cookie (and whatever else is given); every answer is kept for the leak check. */
   const as = async (path: string, opts: Parameters<typeof http>[2] = {}) => {
-    const r = await http(ui.origin, path, { ...opts, headers: { Cookie: cookie, ...opts.headers } });
+    const r = await http(ui.origin, path, { ...opts, headers: { Cookie: cookie, 'X-PX-Key': key, ...opts.headers } });
     answers.push(r);
     return r;
   };
@@ -37,7 +38,7 @@ describe('px-accounts-ui: what the server refuses', function () {
     client = await AccountsClient.connect({ busAddress: session.address });
     account = await client.addAccount({ provider: 'imap', account: 'sec@example.org', password, secrets: { smtp: secret() }, protocols: ['imap', 'smtp'], settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } } });
     ui = await startUi(session);
-    cookie = await cookieOf(ui);
+    ({ cookie, key } = await sessionOf(ui));
   });
   after(async function () {
     client?.close();
@@ -72,10 +73,27 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('hands out an HttpOnly SameSite=Strict cookie for a good token, and sends the token out of the address', async () => {
-    assert.match(cookie, /^pxa_session=[A-Za-z0-9_-]{43}$/);
+    assert.match(cookie, new RegExp(`^pxa_session_${new URL(ui.origin).port}=[A-Za-z0-9_-]{43}$`), 'one cookie name per window: a second one does not sign the first out');
     // A made-up cookie is no session.
-    const r = await http(ui.origin, '/api/accounts', { headers: { Cookie: 'pxa_session=' + 'A'.repeat(43) } });
+    const r = await http(ui.origin, '/api/accounts', { headers: { Cookie: `pxa_session_${new URL(ui.origin).port}=${'A'.repeat(43)}` } });
     assert.equal(r.status, 401);
+  });
+
+  it('the API wants the session key besides the cookie (a cookie is sent to every port of 127.0.0.1: another local server may have it)', async () => {
+    for (const k of [undefined, '', 'A'.repeat(43), key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A')]) {
+      const headers: Record<string, string> = { Cookie: cookie, ...(k === undefined ? {} : { 'X-PX-Key': k }) };
+      for (const path of ['/api/accounts', `/api/events`]) {
+        const r = await http(ui.origin, path, { headers, readMs: 1000 });
+        assert.equal(r.status, 401, `${path} with key '${k}'`);
+      }
+      const removed = await http(ui.origin, `/api/accounts/${account.id}/remove`, { method: 'POST', headers: { ...headers, Origin: ui.origin, 'Content-Type': 'application/json' }, body: '{}' });
+      assert.equal(removed.status, 401);
+    }
+    assert.equal((await client.getAccount(account.id)).id, account.id, 'nothing was removed');
+    // The page itself (no secrets, no data) loads with the cookie alone; the key comes in the first address.
+    assert.equal((await http(ui.origin, '/', { headers: { Cookie: cookie } })).status, 200);
+    const events = await http(ui.origin, `/api/events?k=${encodeURIComponent(key)}`, { headers: { Cookie: cookie }, readMs: 300 });
+    assert.equal(events.status, 200, 'the event stream takes the key as k');
   });
 
   it('refuses a wrong Host, even with a good cookie (DNS rebinding)', async () => {

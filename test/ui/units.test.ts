@@ -1,12 +1,14 @@
 /** The window server's pure parts: the one-time token, form settings to typed settings, results in words, and its imports. */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { ProtocolInfo } from '../../src/client/index.js';
 import { settingsOf } from '../../src/ui/checks.js';
 import { HttpError } from '../../src/ui/http.js';
 import { LaunchTokens, sameSecret } from '../../src/ui/security.js';
+import { launchPage } from '../../src/ui/launcher.js';
 import { wordResult } from '../../src/ui/words.js';
 import { ROOT } from '../harness/session.js';
 
@@ -93,5 +95,19 @@ describe('px-accounts-ui: the menu entry', () => {
     assert.match(text, /^Categories=Settings;/m);
     assert.match(text, /^Icon=px-accounts$/m);
     assert.ok(readFileSync(join(ROOT, 'desktop', 'px-accounts.svg'), 'utf8').startsWith('<svg'));
+  });
+});
+
+describe('the launch page', () => {
+  it('forwards to the URL from a file only its user can read: the token is never in a command line', () => {
+    const url = 'http://127.0.0.1:1234/?token=abc&account=x"y';
+    const page = launchPage(url);
+    assert.match(page, /^file:\/\//);
+    const file = fileURLToPath(page);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(join(file, '..')).mode & 0o777, 0o700);
+    const html = readFileSync(file, 'utf8');
+    assert.ok(html.includes('content="0;url=http://127.0.0.1:1234/?token=abc&amp;account=x&quot;y"'), html);
+    assert.ok(!page.includes('token'), 'the path says nothing of the token');
   });
 });

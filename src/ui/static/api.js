@@ -1,4 +1,16 @@
-// The window's server: GET reads, POST changes (the session cookie goes along by itself).
+// The window's server: GET reads, POST changes. The session cookie goes along by itself; the
+// session's key (handed to this page once, in its first address) goes in a header.
+
+const KEY = 'px-accounts-key';
+{
+  const given = new URLSearchParams(location.search).get('k');
+  if (given) {
+    sessionStorage.setItem(KEY, given);
+    history.replaceState(null, '', `/${location.hash}`);
+  }
+}
+/** The session's key: in every API request (the event stream takes it as `k`). */
+export const sessionKey = () => sessionStorage.getItem(KEY) ?? '';
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -15,11 +27,11 @@ async function answer(res) {
 }
 
 export async function get(path) {
-  return answer(await fetch(path, { credentials: 'same-origin' }));
+  return answer(await fetch(path, { credentials: 'same-origin', headers: { 'X-PX-Key': sessionKey() } }));
 }
 
 export async function post(path, body = {}) {
   return answer(await fetch(path, {
-    method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-PX-Key': sessionKey() }, body: JSON.stringify(body),
   }));
 }

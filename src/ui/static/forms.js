@@ -34,7 +34,8 @@ export function settingsFieldset(info, current = {}, { edit = false } = {}) {
     let pair;
     if (s.kind === 'security' || s.kind === 'enum') {
       const values = s.kind === 'security' ? ['tls', 'starttls', 'none'] : s.values;
-      pair = field(label, { tag: 'select', options: edit ? values : ['', ...values], value: text }, s.doc);
+      // "(default)" stays a choice until a value is set: a protocol enabled in Edit gets its defaults, not the first option.
+      pair = field(label, { tag: 'select', options: edit && text !== '' ? values : ['', ...values], value: text }, s.doc);
     } else {
       const numeric = s.kind === 'port' || s.kind === 'count';
       pair = field(label, { value: text, inputmode: numeric ? 'numeric' : undefined, autocomplete: 'off', spellcheck: 'false' },

@@ -1,5 +1,5 @@
 // The accounts list: each account with its live status, and what to do when it needs attention.
-import { h, replace, statusLine } from './dom.js';
+import { h, replace, say, statusLine } from './dom.js';
 import { post } from './api.js';
 import { sortedAccounts, state } from './state.js';
 import { followSignIn } from './sign-in.js';
@@ -31,7 +31,7 @@ function item(a) {
       a.wallet && h('span', { class: 'balance' }, `${a.wallet.balance} ${a.wallet.currency}`)),
     statusLine(a),
     a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
-      'the server refused the sign-in. ', attentionAction(a, () => undefined)));
+      'the server refused the sign-in. ', attentionAction(a, (err) => say(`Signing in again to ${a.name} did not start: ${err.message}`))));
 }
 
 export function listView(main) {

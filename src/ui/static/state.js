@@ -1,6 +1,8 @@
 // What the page knows: the accounts and whether the service is there, kept current by the
 // server's event stream (the bus's signals, passed on), never by reloading.
 
+import { sessionKey } from './api.js';
+
 const listeners = new Set();
 export const state = { service: true, ready: false, accounts: new Map(), catalogue: null };
 
@@ -18,7 +20,7 @@ export function sortedAccounts() {
 
 export function connectEvents() {
   performance.mark('px-events-open');
-  const source = new EventSource('/api/events');
+  const source = new EventSource(`/api/events?k=${encodeURIComponent(sessionKey())}`);
   source.onmessage = (m) => {
     const e = JSON.parse(m.data);
     switch (e.type) {
