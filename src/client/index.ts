@@ -13,3 +13,4 @@ export {
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH, accountPathOf } from './convert.js';
 export { sessionBusAddress } from './connection.js';
 export * from './types.js';
+export { accountJson, type AccountJson } from './json.js';

@@ -2,41 +2,20 @@
  * What the page gets about accounts: plain JSON, times in milliseconds, the names of secrets
  * but never their values (the client library's Account has no values to begin with).
  */
-import type { Account, AccessEntry, Provider, WalletTransaction } from '../client/index.js';
+import { accountJson, type AccessEntry, type Account, type AccountJson, type Provider, type WalletTransaction } from '../client/index.js';
 
-export interface AccountView {
-  id: string;
-  name: string;
-  provider: string;
-  providerName: string;
-  username: string;
-  protocols: string[];
-  status: string;
-  statusMessage: string;
+/** The CLI's JSON of an account, with times in ms (the page's Date) and no wallet as null. */
+export interface AccountView extends Omit<AccountJson, 'statusTime' | 'wallet'> {
   /** ms since the epoch, 0 for never. */
   statusTime: number;
-  attentionNeeded: boolean;
-  credentials: string[];
-  auth: string;
-  wallet: null | { currency: string; network: string; address: string; balance: string; pendingBalance: string; lastUpdated: number };
-  settings: Record<string, Record<string, string | number>>;
+  wallet: null | (NonNullable<AccountJson['wallet']> & { lastUpdated: number });
 }
 
-const ms = (us: bigint) => Number(us / 1000n);
+const ms = (us: bigint | number) => Math.floor(Number(us) / 1000);
 
 export function accountView(a: Account): AccountView {
-  const settings: AccountView['settings'] = {};
-  for (const [protocol, s] of Object.entries(a.settings)) {
-    if (!s) continue;
-    settings[protocol] = Object.fromEntries(Object.entries(s).filter((e): e is [string, string | number] => e[1] !== undefined));
-  }
-  return {
-    id: a.id, name: a.name, provider: a.provider, providerName: a.providerName, username: a.username, protocols: [...a.protocols],
-    status: a.status, statusMessage: a.statusMessage, statusTime: ms(a.statusTime), attentionNeeded: a.attentionNeeded,
-    credentials: [...a.credentials], auth: a.auth,
-    wallet: a.wallet ? { ...a.wallet, lastUpdated: ms(a.wallet.lastUpdated) } : null,
-    settings,
-  };
+  const j = accountJson(a);
+  return { ...j, statusTime: ms(a.statusTime), wallet: j.wallet ? { ...j.wallet, lastUpdated: ms(j.wallet.lastUpdated) } : null };
 }
 
 export const accessView = (e: AccessEntry) => ({ account: e.account, app: e.app, decision: e.decision, lastUsed: ms(e.lastUsed) });

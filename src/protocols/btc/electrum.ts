@@ -43,7 +43,6 @@ export class ElectrumBackend implements BtcBackend {
   private rawBytes = 0;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly statuses = new Map<string, string | null>();
   private readonly raw = new Map<string, RawTx>();
   private readonly times = new Map<number, number>();
   private tipNow: Tip | undefined;
@@ -105,7 +104,6 @@ export class ElectrumBackend implements BtcBackend {
     this.tipNow = undefined;
     this.pieces = [];
     this.pieceLength = 0;
-    this.statuses.clear(); // subscriptions belong to a connection
     clearInterval(this.ping);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
@@ -213,7 +211,6 @@ export class ElectrumBackend implements BtcBackend {
     const sh = electrumScriptHash(scriptOf(address, this.network));
     const status = await this.call('blockchain.scripthash.subscribe', [sh]);
     if (status !== null && (typeof status !== 'string' || !/^[0-9a-f]{64}$/.test(status))) throw new RpcInvalid('a script status that is not a hash');
-    this.statuses.set(sh, status);
     const tag = status ?? '';
     if (previous?.tag === tag) return previous;
     if (status === null) return { tag, used: false, confirmed: 0n, unconfirmed: 0n, txs: [], complete: true };

@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
-import { API_KEY, NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
+import { API_KEY, NOTIFY_SETTING, parseBackendUrl, resolveWallet, storedWallet } from '../common/wallet-settings.js';
 import { checkBtcIdentifier } from './keys.js';
 import { PUBLIC_ESPLORA, SCRIPT_TYPES } from './networks.js';
 import { BtcWatcher } from './watcher.js';
@@ -20,16 +20,7 @@ const SETTINGS: readonly SettingSpec[] = [
 ];
 
 function checkBackendUrl(value: string, label: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalidArgument(`${label} is not a URL`);
-  }
-  if (!['http:', 'https:', 'tcp:', 'ssl:', 'tls:'].includes(url.protocol)) {
-    throw invalidArgument(`${label} must be an Esplora API (http:// or https://) or an Electrum server (tcp:// or ssl://)`);
-  }
-  if (url.username || url.password) throw invalidArgument(`${label} must not contain a user name or password`);
+  const url = parseBackendUrl(value, label, ['http:', 'https:', 'tcp:', 'ssl:', 'tls:'], 'an Esplora API (http:// or https://) or an Electrum server (tcp:// or ssl://)');
   if (url.protocol !== 'http:' && url.protocol !== 'https:' && (!url.hostname || !url.port)) throw invalidArgument(`${label}: an Electrum server is tcp://host:port or ssl://host:port`);
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : `${url.protocol}//${url.host}`;
 }

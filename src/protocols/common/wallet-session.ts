@@ -79,8 +79,9 @@ export abstract class WalletSession implements LiveSession {
     const [offset, limit] = args as [number, number];
     const max = Math.min(limit, 1000);
     // Not yet settled ones (a Bitcoin mempool) come first, then the book's, newest first.
-    const unsettled = this.unsettled().slice(offset, offset + max);
-    const settled = this.book.page(Math.max(0, offset - this.unsettled().length), max - unsettled.length);
+    const all = this.unsettled();
+    const unsettled = all.slice(offset, offset + max);
+    const settled = this.book.page(Math.max(0, offset - all.length), max - unsettled.length);
     // Typed for the bus layer, which turns them into variants.
     return [...unsettled, ...settled].map((t) => ({
       txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },

@@ -39,6 +39,22 @@ export function resolveWallet(specs: readonly SettingSpec[], layers: readonly Ra
   return out;
 }
 
+/**
+ * A backend URL of one of `schemes` (`['ws:', 'wss:']`), without credentials (a key belongs in
+ * the secret api_key); `kinds` says in words what it must be.
+ */
+export function parseBackendUrl(value: string, label: string, schemes: readonly string[], kinds: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`${label} is not a URL`);
+  }
+  if (!schemes.includes(url.protocol)) throw invalidArgument(`${label} must be ${kinds}`);
+  if (url.username || url.password) throw invalidArgument(`${label} must not contain a user name or password`);
+  return url;
+}
+
 /** The backend URL with the account's API key in place of `{api_key}`; throws naming the secret if it is needed and missing. */
 export function backendUrl(url: string, secrets: Readonly<Record<string, string>>): string {
   if (!url.includes('{api_key}')) return url;

@@ -3,9 +3,8 @@
  * X-address (address and destination tag); a rippled WebSocket server (a public one by default)
  * gives the balance, the history and payments as they are validated.
  */
-import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec } from '../plugin.js';
-import { API_KEY, NOTIFY_SETTING, resolveWallet, storedWallet } from '../common/wallet-settings.js';
+import { API_KEY, NOTIFY_SETTING, parseBackendUrl, resolveWallet, storedWallet } from '../common/wallet-settings.js';
 import { checkXrpAddress } from './address.js';
 import { XrpWatcher } from './watcher.js';
 
@@ -22,17 +21,7 @@ const SETTINGS: readonly SettingSpec[] = [
   NOTIFY_SETTING,
 ];
 
-function checkWsUrl(value: string, label: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalidArgument(`${label} is not a URL`);
-  }
-  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') throw invalidArgument(`${label} must be a WebSocket URL (wss:// or ws://)`);
-  if (url.username || url.password) throw invalidArgument(`${label} must not contain a user name or password`);
-  return url.href;
-}
+const checkWsUrl = (value: string, label: string): string => parseBackendUrl(value, label, ['wss:', 'ws:'], 'a WebSocket URL (wss:// or ws://)').href;
 
 const plugin: ProtocolPlugin = {
   id: 'xrp', title: 'XRP Ledger', iface: 'org.pantherx.Accounts.Xrp',
