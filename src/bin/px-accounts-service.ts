@@ -39,7 +39,17 @@ async function main(): Promise<number> {
     log.error('DBUS_SESSION_BUS_ADDRESS is not set: there is no session bus to serve on');
     return 1;
   }
-  let service;
+  // Signals are taken from the start: the name is on the bus (and a SIGTERM may come) before
+  // start-up has finished; one that came early stops the service as soon as it is there.
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  let early = false;
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      log.info(`${signal} received`);
+      if (service) void service.stop(0);
+      else early = true;
+    });
+  }
   try {
     service = await startService({
       accountsDir: args['accounts-dir'] ?? defaultAccountsDir(),
@@ -51,12 +61,7 @@ async function main(): Promise<number> {
     log.error(`cannot start: ${(err as Error).message}`);
     return 1;
   }
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      log.info(`${signal} received`);
-      void service.stop(0);
-    });
-  }
+  if (early) void service.stop(0);
   return service.stopped;
 }
 
