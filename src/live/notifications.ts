@@ -82,7 +82,14 @@ export class Notifier {
   }
 
   private readonly onMessage = (msg: InstanceType<typeof Message>): void => {
-    if (msg.type !== MessageType.SIGNAL || msg.interface !== NOTIFICATIONS[2] || !this.server || msg.sender !== this.server) return;
+    if (msg.type !== MessageType.SIGNAL || msg.interface !== NOTIFICATIONS[2]) return;
+    // A click can arrive in the same read as the Notify reply that names its id; that reply is
+    // settled in promise callbacks, so the signal is looked at after them.
+    setImmediate(() => this.onSignal(msg));
+  };
+
+  private onSignal(msg: InstanceType<typeof Message>): void {
+    if (!this.server || msg.sender !== this.server) return;
     const id = msg.body?.[0];
     if (typeof id !== 'number' || !this.ours.has(id)) return;
     const account = this.ours.get(id)!;
@@ -92,5 +99,5 @@ export class Notifier {
       log.info(`opening account ${account} in the Online Accounts window (its notification was clicked)`);
       this.open(account);
     }
-  };
+  }
 }
