@@ -117,6 +117,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     requested: (account, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessRequested', [account, app]),
     changed: (account, app, decision) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
     secretAccessed: (account, name, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'SecretAccessed', [account, name, app]),
+    hostAppsChanged: () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['HostApps']),
   };
   const signIns = new SignIns(accounts, options.oauth2ClientFiles);
   const requests = new SignInRequests(server, requireSpec(contract, SIGN_IN_IFACE));

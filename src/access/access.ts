@@ -11,6 +11,7 @@ export interface AccessEvents {
   requested(account: string, app: string): void;
   changed(account: string, app: string, decision: Decision | ''): void;
   secretAccessed(account: string, name: string, app: string): void;
+  hostAppsChanged(): void;
 }
 
 export interface AccessEntry { account: string; app: string; decision: Decision | 'pending'; lastUsed: number }
@@ -53,8 +54,10 @@ export class Access {
 
   async setHostApps(mode: string): Promise<void> {
     if (mode !== 'allow' && mode !== 'ask') throw invalidArgument(`mode must be allow or ask, got '${mode.slice(0, 40)}'`);
+    if (this.grants.hostApps === mode) return;
     await this.grants.setHostApps(mode as HostApps);
     log.notice(`host apps: ${mode}`);
+    this.events?.hostAppsChanged();
   }
 
   /** An app asks; answered at once when decided, else announced and left pending. */

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import {
   AccountsClientError, SECURITIES, STATUSES, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
-  type Protocol, type SettingsInput,
+  type HostAppsMode, type Protocol, type SettingsInput,
 } from '../client/index.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -440,7 +440,7 @@ protocols named with --protocol or --enable, or else to every enabled protocol.`
     command: 'access',
     describe: 'which apps may use which accounts: list, grant, deny, revoke, host',
     builder: (y) => y
-      .usage('Usage: px-accounts access list | grant ID APP | deny ID APP | revoke ID APP | host allow|ask')
+      .usage('Usage: px-accounts access list | grant ID APP | deny ID APP | revoke ID APP | host [allow|ask]')
       .command({
         command: 'list',
         describe: 'grants, refusals and pending requests, with when each was last used',
@@ -455,13 +455,15 @@ protocols named with --protocol or --enable, or else to every enabled protocol.`
       .command(decide('deny', 'deny', 'Denied'))
       .command(decide('revoke', null, 'Revoked'))
       .command({
-        command: 'host <mode>',
-        describe: 'allow: apps that are not sandboxed use every account (default); ask: they need grants too',
+        command: 'host [mode]',
+        describe: 'allow: apps that are not sandboxed use every account (default); ask: they need grants too; no mode: show it',
         builder: (z) => z.positional('mode', { type: 'string', choices: ['allow', 'ask'] }),
         handler: async (argv: Args) => {
           begin('access host');
-          await (await client(argv)).setHostApps(argv.mode as 'allow' | 'ask');
-          out(argv.json ? jsonLine({ hostApps: argv.mode }) : `Host apps: ${String(argv.mode)}`);
+          const c = await client(argv);
+          const mode = argv.mode === undefined ? await c.hostApps() : argv.mode as HostAppsMode;
+          if (argv.mode !== undefined) await c.setHostApps(mode);
+          out(argv.json ? jsonLine({ hostApps: mode }) : `Host apps: ${mode}`);
         },
       })
       .demandCommand(1, 'say what to do: access list, grant, deny, revoke or host'),

@@ -15,7 +15,7 @@ import {
 import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
 import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
 import type {
-  AccessEntry, AccessState, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
+  AccessEntry, AccessState, HostAppsMode, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
   SignInHandlers, SignInInput, Transfer, VerifyResults, WalletTransaction,
 } from './types.js';
 
@@ -68,6 +68,8 @@ export interface AccountsClientEvents {
   accessRequested: [account: string, app: string];
   /** The decision for (account, app) changed: always, deny, or '' when revoked (AccessChanged). */
   accessChanged: [account: string, app: string, decision: AccessState | ''];
+  /** Whether apps that are not sandboxed need grants changed (the Manager's HostApps). */
+  hostAppsChanged: [mode: HostAppsMode];
 }
 
 const byId = (a: Account, b: Account) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -313,8 +315,15 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     await this.call(ROOT_PATH, MANAGER_IFACE, member, 'ss', [id, app], opts);
   }
 
+  /** Whether apps that are not sandboxed need grants too: allow (they do not) or ask. */
+  async hostApps(opts?: CallOptions): Promise<HostAppsMode> {
+    const reply = await this.call(ROOT_PATH, PROPERTIES_IFACE, 'Get', 'ss', [MANAGER_IFACE, 'HostApps'], opts);
+    const mode = (reply.body[0] as V).value;
+    return mode === 'ask' ? 'ask' : 'allow';
+  }
+
   /** Whether apps that are not sandboxed need grants too. */
-  async setHostApps(mode: 'allow' | 'ask', opts?: CallOptions): Promise<void> {
+  async setHostApps(mode: HostAppsMode, opts?: CallOptions): Promise<void> {
     await this.call(ROOT_PATH, MANAGER_IFACE, 'SetHostApps', 's', [mode], opts);
   }
 
@@ -555,6 +564,11 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     if (msg.interface === MANAGER_IFACE && path === ROOT_PATH) {
       if (msg.member === 'AccessRequested') this.emit('accessRequested', str(body[0]), str(body[1]));
       else if (msg.member === 'AccessChanged') this.emit('accessChanged', str(body[0]), str(body[1]), str(body[2]) as AccessState | '');
+      return;
+    }
+    if (msg.interface === PROPERTIES_IFACE && path === ROOT_PATH && msg.member === 'PropertiesChanged' && body[0] === MANAGER_IFACE) {
+      const mode = (body[1] as Record<string, V>).HostApps?.value;
+      if (mode === 'allow' || mode === 'ask') this.emit('hostAppsChanged', mode);
       return;
     }
     if (this.syncing || !this.synced) return; // the sync in flight reflects these

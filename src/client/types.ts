@@ -235,6 +235,9 @@ export interface Transfer { txid: string; amount: string; counterparty: string }
 /** Where an app stands with an account: allowed, refused by the user, or asked and not answered yet. */
 export type AccessState = 'always' | 'deny' | 'pending';
 
+/** allow: apps that are not sandboxed use every account; ask: they need grants like sandboxed apps. */
+export type HostAppsMode = 'allow' | 'ask';
+
 export interface AccessEntry {
   account: string;
   /** A Flatpak id, snap.<name>, a desktop id or an executable path. */

@@ -6,6 +6,7 @@
 import type { AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider } from '../client/index.js';
 import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
 import { HttpError, text, textList, textMap } from './http.js';
+import { pickedFiles, withPickedFiles } from './import-files.js';
 import type { ServiceLink } from './service-link.js';
 import type { SignIns } from './sign-ins.js';
 import { accessView, accountView, transactionView } from './views.js';
@@ -51,13 +52,16 @@ async function addAccount(ctx: ApiContext, body: Record<string, unknown>): Promi
   if (name !== undefined) input.name = name;
   const enabled = textList(body, 'protocols');
   if (enabled) input.protocols = enabled;
-  if (body.force !== true) {
-    const results = worded(await client.validateCredentials(input), protocols, input.settings!, providers.find((p) => p.id === provider));
-    const failed = results.filter((r) => !r.ok);
-    // A rejected password is never saved; a server that cannot be reached may be (it may be down now).
-    if (failed.length) notSaved(results, failed.every((r) => r.outcome === 'network'));
-  }
-  const account = await client.addAccount(input);
+  // Files a profile names, next to it for the check and the add only.
+  const account = await withPickedFiles(pickedFiles(body.files, protocols), input.settings!, protocols, async () => {
+    if (body.force !== true) {
+      const results = worded(await client.validateCredentials(input), protocols, input.settings!, providers.find((p) => p.id === provider));
+      const failed = results.filter((r) => !r.ok);
+      // A rejected password is never saved; a server that cannot be reached may be (it may be down now).
+      if (failed.length) notSaved(results, failed.every((r) => r.outcome === 'network'));
+    }
+    return client.addAccount(input);
+  });
   // New accounts are not checked by the service on its own: ask, so the list shows a status.
   client.checkAccounts([account.id]).catch(() => undefined);
   return { saved: true, account: accountView(account) };
@@ -194,6 +198,16 @@ export const ROUTES: Route[] = [
     },
   },
   { method: 'POST', pattern: /^\/api\/access$/, handler: setAccess },
+  { method: 'GET', pattern: /^\/api\/host-apps$/, handler: async (ctx) => ({ mode: await ctx.link.get().hostApps() }) },
+  {
+    method: 'POST', pattern: /^\/api\/host-apps$/,
+    handler: async (ctx, body) => {
+      const mode = text(body, 'mode', { required: true, max: 10 });
+      if (mode !== 'allow' && mode !== 'ask') throw new HttpError(400, 'mode must be allow or ask');
+      await ctx.link.get().setHostApps(mode);
+      return { mode };
+    },
+  },
 ];
 
 /** The route for a request, or undefined; `allowed` lists the methods the path takes. */

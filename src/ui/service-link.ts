@@ -14,6 +14,7 @@ export type UiEvent =
   | { type: 'removed'; id: string }
   | { type: 'service'; up: boolean }
   | { type: 'access'; account: string; app: string; decision: string; requested: boolean }
+  | { type: 'host-apps'; mode: 'allow' | 'ask' }
   | { type: 'transfer'; id: string; amount: string; counterparty: string }
   | { type: 'signin'; id: string; state: 'waiting' | 'done' | 'failed'; url?: string; userCode?: string; verificationUrl?: string; account?: string; summary?: string; details?: string };
 
@@ -96,6 +97,7 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
     c.on('transfer', (a, t) => send({ type: 'transfer', id: a.id, amount: t.amount, counterparty: t.counterparty }));
     c.on('accessRequested', (account, app) => send({ type: 'access', account, app, decision: 'pending', requested: true }));
     c.on('accessChanged', (account, app, decision) => send({ type: 'access', account, app, decision, requested: false }));
+    c.on('hostAppsChanged', (mode) => send({ type: 'host-apps', mode }));
     c.on('serviceStopped', () => this.setUp(false));
     c.on('serviceStarted', () => {
       // A new instance: the page gets the whole list again rather than a diff it might miss.

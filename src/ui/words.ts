@@ -65,8 +65,12 @@ const KIND_WORDS: Partial<Record<ErrorKind, string>> = {
   Timeout: 'The accounts service did not answer in time.',
 };
 
+/** Kinds whose message says what to correct in the form ("eth.url must be http(s)…"): shown, not folded away. */
+const SAY_WHY = new Set<ErrorKind>(['InvalidArgument']);
+
 /** An error for the page: its kind, a sentence, and the service's own message as details. */
 export function wordError(err: unknown): { kind: string; summary: string; details: string } {
+  if (isAccountsClientError(err) && SAY_WHY.has(err.kind)) return { kind: err.kind, summary: `${KIND_WORDS[err.kind]!.replace(/\.$/, ':')} ${err.message}`, details: '' };
   if (isAccountsClientError(err)) return { kind: err.kind, summary: KIND_WORDS[err.kind] ?? 'Something went wrong.', details: err.message };
   return { kind: 'Failed', summary: 'Something went wrong.', details: err instanceof Error ? err.message : String(err) };
 }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cli } from '../cli/helpers.js';
-import { ACCOUNT, MANAGER, ROOT, Variant, errorOf } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, Variant, errorOf, type V } from '../harness/client.js';
 import { ROOT as REPO, waitFor } from '../harness/session.js';
 import { testSecret, uniqueUser, useService } from './fixture.js';
 
@@ -119,9 +119,13 @@ describe('access: which apps get secrets', function () {
 
   it('host apps are allowed by default; set to ask, they need grants too, each app by its own name', async () => {
     assert.equal((await cli(f.session.env, ['secret', 'get', a.id, 'password'])).stdout.trim(), a.secret);
+    const mark = f.client.signals.length;
     assert.equal((await cli(f.session.env, ['access', 'host', 'ask'])).code, 0);
     try {
       assert.equal(await f.client.get(ROOT, MANAGER, 'HostApps'), 'ask');
+      // Announced, so a settings window follows a change made elsewhere.
+      const changed = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === ROOT && x.body[0] === MANAGER, 3000, mark);
+      assert.equal((changed.body[1] as Record<string, V>).HostApps?.value, 'ask');
       const refused = await cli(f.session.env, ['secret', 'get', a.id, 'password']);
       assert.notEqual(refused.code, 0);
       // node is an interpreter: the app is the script it runs, the CLI itself.

@@ -5,7 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { ACCOUNT, MANAGER, ROOT, as, b, errorOf, s, type V } from '../harness/client.js';
@@ -80,6 +81,18 @@ describe('OpenVPN accounts over the bus (real openvpn server)', function () {
     assert.match(noDir.text, /ca ca\.crt: a relative file needs openvpn\.profile_dir/);
     const path = await f.client.addAccount('openvpn', 'files', {}, { 'openvpn.profile': s(text), 'openvpn.profile_dir': s(v.dir), verify: b(true) });
     assert.deepEqual((await f.client.get(path, ACCOUNT, 'Credentials') as string[]).sort(), ['key', 'tls-crypt']);
+    await f.client.call(path, ACCOUNT, 'Remove');
+  });
+
+  it('a PKCS#12 file (binary) named by the profile: embedded as base64, and the check connects with it', async () => {
+    const v = p.vpn!;
+    execFileSync('openssl', ['pkcs12', '-export', '-in', 'client.crt', '-inkey', 'client.key', '-passout', 'pass:', '-out', 'client.p12'], { cwd: v.dir, stdio: 'ignore' });
+    const text = vpnProfile(v, v.certPort, { cert: null, key: null, extra: 'pkcs12 client.p12\n' });
+    const path = await f.client.addAccount('openvpn', 'p12', {}, { 'openvpn.profile': s(text), 'openvpn.profile_dir': s(v.dir), verify: b(true) });
+    assert.equal(await f.client.get(path, ACCOUNT, 'Status'), 'online');
+    assert.deepEqual((await f.client.get(path, ACCOUNT, 'Credentials') as string[]).sort(), ['pkcs12', 'tls-crypt']);
+    const [stored] = await f.client.call(path, ACCOUNT, 'GetSecret', 's', ['pkcs12']) as [string];
+    assert.deepEqual(Buffer.from(stored.replace(/\s/g, ''), 'base64'), readFileSync(join(v.dir, 'client.p12')));
     await f.client.call(path, ACCOUNT, 'Remove');
   });
 

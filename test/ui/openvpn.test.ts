@@ -1,5 +1,7 @@
 /** An OpenVPN account from the window: a .ovpn profile uploaded, checked by really connecting to a loopback openvpn server. */
 import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { AccountsClient } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
 import { startPeers, type Peers } from '../harness/peers.js';
@@ -71,5 +73,34 @@ describe('px-accounts-ui: OpenVPN', function () {
     await page.getByLabel(/New password/).fill(v.password);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
+  });
+
+  it('a profile that names its certificates and keys as files: a missing one is named, then all picked with it, checked and embedded', async () => {
+    const page = win.page;
+    const v = peers.vpn!;
+    const profile = vpnProfile(v, v.certPort, { ca: null, cert: null, key: null, 'tls-crypt': null, extra: 'ca keys/ca.crt\ncert client.crt\nkey client.key\ntls-crypt tc.key\n' });
+    const file = (name: string, from = name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(v.dir, from)) });
+    const submit = async (files: Array<ReturnType<typeof file>>) => {
+      await page.goto(new URL('/#/add/manual-openvpn', page.url()).href);
+      await page.getByLabel('User name or e-mail address').fill('vpn-files');
+      await page.getByLabel('Profile (.ovpn file)').setInputFiles({ name: 'files.ovpn', mimeType: 'application/x-openvpn-profile', buffer: Buffer.from(profile) });
+      await page.getByLabel('Files the profile names (optional)').setInputFiles(files);
+      await page.getByRole('button', { name: 'Add account' }).click();
+    };
+    await submit([file('client.crt'), file('client.key'), file('tc.key')]);
+    await page.getByText('keys/ca.crt is not among the files picked with the profile').waitFor({ timeout: 30_000 });
+    await submit([file('ca.crt'), file('client.crt'), file('client.key'), file('tc.key')]);
+    await page.getByRole('heading', { name: 'vpn-files', level: 2 }).waitFor({ timeout: 30_000 });
+    const client = await AccountsClient.connect({ busAddress: session.address });
+    try {
+      const a = (await client.listAccounts()).find((x) => x.username === 'vpn-files');
+      assert.deepEqual([...a!.credentials].sort(), ['key', 'tls-crypt']);
+      assert.match(String(a!.settings.openvpn?.ca), /^[A-Za-z0-9+/]{200,}={0,2}$/, 'the CA is embedded (base64 DER), not a path');
+      await client.removeAccount(a!.id);
+    } finally {
+      client.close();
+    }
+    // The picked files lived only for the check and the add.
+    assert.deepEqual(readdirSync(join(session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-')), []);
   });
 });

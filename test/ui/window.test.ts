@@ -177,12 +177,15 @@ describe('px-accounts-ui in chromium', function () {
     assert.equal(await page.getByRole('link', { name: away.name, exact: true }).count(), 0);
   });
 
-  it('answers an app\'s access request and revokes the grant', async () => {
+  it('asks before host apps use accounts when told to; answers an app\'s access request and revokes the grant', async () => {
     const [a] = await accounts(w.client, PROVIDER_ID);
-    await w.client.setHostApps('ask');
     const app = await AccountsClient.connect({ busAddress: w.session.address });
     try {
       await page.goto(new URL('/#/access', page.url()).href);
+      const hostApps = page.getByLabel('Other apps must be allowed too');
+      await waitFor('the host-apps setting shown', async () => !(await hostApps.isDisabled()) && !(await hostApps.isChecked()));
+      await hostApps.check();
+      await waitFor('HostApps ask', async () => (await w.client.hostApps()) === 'ask');
       assert.equal(await app.requestAccess(a!.id), 'pending');
       const allow = page.getByRole('button', { name: new RegExp(`^Allow .* to use ${a!.name}$`) });
       await allow.click();
@@ -190,6 +193,9 @@ describe('px-accounts-ui in chromium', function () {
       assert.equal(await app.requestAccess(a!.id), 'always');
       await page.getByRole('button', { name: /^Revoke/ }).click();
       await page.getByText('No app has been allowed or refused yet.').waitFor();
+      // Changed elsewhere (px-accounts access host allow): the page follows.
+      await w.client.setHostApps('allow');
+      await waitFor('the box follows the bus', async () => !(await hostApps.isChecked()), 5000);
     } finally {
       app.close();
       await w.client.setHostApps('allow');

@@ -97,8 +97,9 @@ export function settingToPem(value: string): string {
 function checkKeyBlock(name: string, text: string): string {
   const t = text.trim() + '\n';
   if (name === 'pkcs12') {
-    if (!/^[A-Za-z0-9+/=\s]+$/.test(t)) throw invalidArgument(`<pkcs12> must be base64`);
-    return t;
+    if (!/^[A-Za-z0-9+/=\s]*[A-Za-z0-9+/=][A-Za-z0-9+/=\s]*$/.test(t)) throw invalidArgument(`<pkcs12> must be base64`);
+    // OpenVPN decodes it with OpenSSL's base64 BIO, which wants lines of 64.
+    return t.replace(/\s+/g, '').match(/.{1,64}/g)!.join('\n') + '\n';
   }
   if (name === 'key') {
     if (!/^-----BEGIN (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n[\s\S]+\n-----END (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n$/.test(t)) {
@@ -112,15 +113,19 @@ function checkKeyBlock(name: string, text: string): string {
   return t;
 }
 
-/** Reads a file a directive names: absolute, or relative to `dir` (the profile's directory). */
+/**
+ * Reads a file a directive names: absolute, or relative to `dir` (the profile's directory). A
+ * PKCS#12 file is binary (DER): it becomes the base64 an inline <pkcs12> block holds.
+ */
 function readReferenced(directive: string, file: string, dir: string | null | undefined): string {
   if (dir === null) throw new AccountsError('AccessDenied', `${directive} ${file}: a sandboxed app cannot have the service read files; inline it as <${directive}>`);
   if (!isAbsolute(file) && !dir) throw invalidArgument(`${directive} ${file}: a relative file needs openvpn.profile_dir (the profile's directory), or inline it as <${directive}>`);
   const path = isAbsolute(file) ? file : join(dir!, file);
   try {
-    const text = readFileSync(path, 'utf8');
-    if (text.length > MAX_PROFILE) throw new Error('too large');
-    return text;
+    const bytes = readFileSync(path);
+    if (bytes.length > MAX_PROFILE) throw new Error('too large');
+    const text = bytes.toString('utf8');
+    return directive === 'pkcs12' && !/^[A-Za-z0-9+/=\s]+$/.test(text) ? bytes.toString('base64') : text;
   } catch (err) {
     throw invalidArgument(`${directive} ${file}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }

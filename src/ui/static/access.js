@@ -1,5 +1,6 @@
-// Which apps may use which accounts: requests waiting for an answer (allow or deny), and the
-// grants and refusals given, each with Revoke. Follows AccessRequested/AccessChanged live.
+// Which apps may use which accounts: whether apps that are not sandboxed need to be allowed too
+// (HostApps), requests waiting for an answer (allow or deny), and the grants and refusals given,
+// each with Revoke. Follows AccessRequested/AccessChanged and HostApps changes live.
 import { h, replace, errorBox, timeText } from './dom.js';
 import { get, post } from './api.js';
 import { state } from './state.js';
@@ -28,9 +29,28 @@ export function accessView(main) {
         h('td', {}, h('button', { type: 'button', 'aria-label': `Revoke the decision for ${e.app} on ${accountName(e.account)}`, onclick: () => decide(e, null) }, 'Revoke'))))))
       : h('p', {}, 'No app has been allowed or refused yet.'));
   }, (err) => replace(out, errorBox(err)));
+  const hostBox = h('input', { type: 'checkbox', id: 'host-apps', 'aria-describedby': 'host-apps-help', onchange: () => {
+    hostBox.disabled = true;
+    post('/api/host-apps', { mode: hostBox.checked ? 'ask' : 'allow' }).then(loadHost, (err) => {
+      replace(out, errorBox(err));
+      loadHost();
+    });
+  } });
+  const loadHost = () => get('/api/host-apps').then(({ mode }) => {
+    hostBox.checked = mode === 'ask';
+    hostBox.disabled = false;
+  }, (err) => replace(out, errorBox(err)));
   main.append(h('h2', {}, 'App access'),
     h('p', { class: 'help' }, 'Sandboxed apps (Flatpak, Snap) must be allowed before they can use an account.'),
+    h('div', { class: 'check' }, hostBox, h('label', { for: 'host-apps' }, 'Other apps must be allowed too')),
+    h('p', { class: 'help', id: 'host-apps-help' }, 'Apps installed on the system use every account unless this is on; then each must be allowed here first, like sandboxed apps.'),
     h('h3', {}, 'Waiting for an answer'), pending, h('h3', {}, 'Decisions'), given, out);
   load();
-  return { update: (e) => { if (e.type === 'access' || e.type === 'snapshot') load(); } };
+  loadHost();
+  return {
+    update: (e) => {
+      if (e.type === 'access' || e.type === 'snapshot') load();
+      if (e.type === 'host-apps' || e.type === 'snapshot') loadHost();
+    },
+  };
 }

@@ -93,10 +93,14 @@ function accountForm(main, cat, choice) {
   form.append(accountWrap);
   const oauth = provider && provider.auth !== 'password';
   if (!wallet && !(provider?.auth === 'oauth2')) form.append(passWrap);
+  let companionInput;
   if (info?.imports.includes('profile')) {
-    const [profileWrap, input] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' }, 'Certificates and keys must be inside the file.');
+    const [profileWrap, input] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' });
+    const [filesWrap, files] = field('Files the profile names (optional)', { type: 'file', multiple: true },
+      'Certificates and keys that come as separate files next to the profile (ca.crt, ta.key…): pick them all here.');
     profileInput = input;
-    form.append(profileWrap);
+    companionInput = files;
+    form.append(profileWrap, filesWrap);
   }
   form.append(nameWrap);
   if (toggles) form.append(toggles.el);
@@ -114,16 +118,29 @@ function accountForm(main, cat, choice) {
     const settings = {};
     for (const p of enabled) if (sets.has(p)) settings[p] = sets.get(p).read();
     const profile = profileInput?.files[0];
-    if (profile) settings[manual] = { ...settings[manual], profile: await profile.text() };
+    let files;
+    if (profile) {
+      settings[manual] = { ...settings[manual], profile: await profile.text() };
+      const picked = [...(companionInput?.files ?? [])];
+      if (picked.length) files = { [`${manual}.profile`]: Object.fromEntries(await Promise.all(picked.map(async (f) => [f.name, await base64Of(f)]))) };
+    }
     const body = {
       provider: provider ? provider.id : enabled[0], account: accountInput.value.trim(), name: nameInput.value.trim(),
-      protocols: enabled, settings, ...(passInput.value ? { password: passInput.value } : {}),
+      protocols: enabled, settings, ...(passInput.value ? { password: passInput.value } : {}), ...(files ? { files } : {}),
     };
     checkAndSave('/api/accounts', body, out, submit, (answer) => {
       passInput.value = '';
       location.hash = `#/account/${answer.account.id}/added`;
     });
   });
+}
+
+/** A picked file's bytes as base64 (certificates are text, a PKCS#12 bundle is not). */
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 export function addView(main, choice) {

@@ -2,14 +2,13 @@
 // the browser), a Cancel button, and the end, which the server reports by itself.
 import { h, replace } from './dom.js';
 import { post } from './api.js';
-import { subscribe } from './state.js';
+import { state, subscribe } from './state.js';
 
 /** A live box following sign-in `id`; onDone(accountId) when it succeeded. */
 export function followSignIn(id, providerName, onDone) {
   const box = h('div', { class: 'signin', role: 'status', 'aria-live': 'polite' }, h('p', {}, `Starting the sign-in with ${providerName}…`));
   const cancel = h('button', { type: 'button', onclick: () => post(`/api/sign-in/${id}/cancel`).catch(() => undefined) }, 'Cancel sign-in');
-  const stop = subscribe((e) => {
-    if (e.type !== 'signin' || e.id !== id) return;
+  const show = (e) => {
     if (e.state === 'waiting') {
       replace(box,
         h('p', {}, `Finish signing in with ${providerName} in your browser. This window continues by itself when you are done.`),
@@ -24,6 +23,11 @@ export function followSignIn(id, providerName, onDone) {
       stop();
       replace(box, h('div', { class: 'error', role: 'alert' }, h('p', {}, e.summary), e.details && h('details', {}, h('summary', {}, 'Details'), h('pre', {}, e.details))));
     }
+  };
+  const stop = subscribe((e) => {
+    if (e.type === 'signin' && e.id === id) show(e);
   });
+  // What came before this box existed.
+  if (state.signIns.has(id)) show(state.signIns.get(id));
   return box;
 }

@@ -4,7 +4,7 @@
 import { sessionKey } from './api.js';
 
 const listeners = new Set();
-export const state = { service: true, ready: false, accounts: new Map(), catalogue: null };
+export const state = { service: true, ready: false, accounts: new Map(), catalogue: null, signIns: new Map() };
 
 /** fn(event) after every change; returns the unsubscribe function. */
 export function subscribe(fn) {
@@ -39,6 +39,11 @@ export function connectEvents() {
         break;
       case 'removed':
         state.accounts.delete(e.id);
+        break;
+      case 'signin':
+        // The stream can bring a sign-in's progress before the answer that named it reaches
+        // the page: the latest of each is kept for followSignIn.
+        state.signIns.set(e.id, e);
         break;
     }
     emit(e);
