@@ -126,6 +126,7 @@ describe('access: which apps get secrets', function () {
       // Announced, so a settings window follows a change made elsewhere.
       const changed = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === ROOT && x.body[0] === MANAGER, 3000, mark);
       assert.equal((changed.body[1] as Record<string, V>).HostApps?.value, 'ask');
+      assert.equal((await cli(f.session.env, ['access', 'host'])).stdout.trim(), 'Host apps: ask', 'no mode: shown');
       const refused = await cli(f.session.env, ['secret', 'get', a.id, 'password']);
       assert.notEqual(refused.code, 0);
       // node is an interpreter: the app is the script it runs, the CLI itself.
