@@ -6,7 +6,7 @@ import { AccountsClient } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
 import { startPeers, type Peers } from '../harness/peers.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 
 describe('px-accounts-ui: OpenVPN', function () {
@@ -73,6 +73,32 @@ describe('px-accounts-ui: OpenVPN', function () {
     await page.getByLabel(/New password/).fill(v.password);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
+  });
+
+  it('replaces the CA certificates from a file: checked first (a CA the server does not chain to is refused and the old one kept), then saved', async () => {
+    const page = win.page;
+    const v = peers.vpn!;
+    const client = await AccountsClient.connect({ busAddress: session.address });
+    try {
+      const [a] = await client.listAccounts();
+      const before = String(a!.settings.openvpn?.ca);
+      await page.goto(new URL(`/#/account/${a!.id}`, page.url()).href);
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const caFile = page.getByLabel('OpenVPN CA certificates (replace with a file)');
+      await caFile.setInputFiles({ name: 'other-ca.crt', mimeType: 'application/x-x509-ca-cert', buffer: readFileSync(join(v.dir, 'other-ca.crt')) });
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('alert').filter({ hasText: 'The check failed' }).waitFor({ timeout: 30_000 });
+      assert.equal(String((await client.getAccount(a!.id)).settings.openvpn?.ca), before, 'the old CA stays');
+      // A bundle with the right CA in it passes, and is stored as two certificates.
+      const bundle = Buffer.concat([readFileSync(join(v.dir, 'other-ca.crt')), readFileSync(join(v.dir, 'ca.crt'))]);
+      await caFile.setInputFiles({ name: 'bundle.pem', mimeType: 'application/x-pem-file', buffer: bundle });
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      // ('Saved.' may still be on the page from before: the account itself says when it is saved.)
+      await waitFor('the bundle saved', async () => String((await client.getAccount(a!.id)).settings.openvpn?.ca).split(' ').length === 2, 30_000);
+      await page.getByRole('button', { name: 'Save changes' }).waitFor({ state: 'detached' });
+    } finally {
+      client.close();
+    }
   });
 
   it('a profile that names its certificates and keys as files: a missing one is named, then all picked with it, checked and embedded', async () => {

@@ -16,8 +16,29 @@ export async function catalogue() {
 /** Words for setting keys where the key itself is not one. */
 const LABELS = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
 const camel = (s) => s.charAt(0).toLowerCase() + s.slice(1);
-/** Setting kinds not typed into a form: certificates come from an imported profile. */
-const HIDDEN_KINDS = new Set(['certs']);
+/** Certificate settings (OpenVPN's): an import brings them at add; edit replaces them with a file. */
+const CERT_LABELS = { ca: 'CA certificates', cert: 'client certificate', extra_certs: 'intermediate certificates' };
+
+/** A certificate file's bytes as the setting's text: each PEM block's base64, or the file itself (DER). */
+function certsText(bytes) {
+  const pems = [...new TextDecoder().decode(bytes).matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
+  if (pems.length) return pems.map((m) => m[1].replace(/\s+/g, '')).join(' ');
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** A file field that replaces a certificate setting; its `value` is '' (unchanged) until a file is read. */
+function certsField(label, current) {
+  const count = current ? current.split(/\s+/).filter(Boolean).length : 0;
+  const [wrap, input] = field(`${label} (replace with a file)`, { type: 'file', accept: '.crt,.pem,.cer,.der' },
+    `A PEM file (one or more certificates) or a DER file. Now: ${count ? `${count} certificate${count > 1 ? 's' : ''}` : 'none'}.`);
+  const slot = { value: '' };
+  input.addEventListener('change', async () => {
+    slot.value = input.files[0] ? certsText(new Uint8Array(await input.files[0].arrayBuffer())) : '';
+  });
+  return [wrap, slot];
+}
 
 /**
  * A fieldset with one field per setting of `info`; values from an account's settings (edit) or
@@ -27,12 +48,14 @@ export function settingsFieldset(info, current = {}, { edit = false } = {}) {
   const inputs = [];
   const fields = [];
   for (const s of info.settings) {
-    if (HIDDEN_KINDS.has(s.kind) || (s.kind === 'hostkey' && !edit)) continue;
+    if ((s.kind === 'certs' || s.kind === 'hostkey') && !edit) continue;
     const value = current[camel(s.property)];
-    const label = `${info.name} ${LABELS[s.key] ?? s.key.replace(/_/g, ' ')}`;
+    const label = `${info.name} ${(s.kind === 'certs' ? CERT_LABELS[s.key] : LABELS[s.key]) ?? s.key.replace(/_/g, ' ')}`;
     const text = value === undefined ? '' : String(value);
     let pair;
-    if (s.kind === 'security' || s.kind === 'enum') {
+    if (s.kind === 'certs') {
+      pair = certsField(label, text);
+    } else if (s.kind === 'security' || s.kind === 'enum') {
       const values = s.kind === 'security' ? ['tls', 'starttls', 'none'] : s.values;
       // "(default)" stays a choice until a value is set: a protocol enabled in Edit gets its defaults, not the first option.
       pair = field(label, { tag: 'select', options: edit && text !== '' ? values : ['', ...values], value: text }, s.doc);
