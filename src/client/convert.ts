@@ -84,11 +84,18 @@ function settingsOf(p: Props): ProtocolSettings {
   return s;
 }
 
+/** An a{ss} as a plain object of strings (anything else: empty). */
+function stringMap(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 /** The Account of an object, or undefined when it has no Account interface. */
 function walletOf(w: Props): Wallet {
   return {
     currency: str(w.Currency), network: str(w.Network), address: str(w.Address), balance: str(w.Balance) || '0',
-    pendingBalance: str(w.PendingBalance) || '0', lastUpdated: typeof w.LastUpdated === 'bigint' ? w.LastUpdated : BigInt(Number(w.LastUpdated ?? 0)),
+    pendingBalance: str(w.PendingBalance) || '0', assetBalances: stringMap(w.AssetBalances),
+    lastUpdated: typeof w.LastUpdated === 'bigint' ? w.LastUpdated : BigInt(Number(w.LastUpdated ?? 0)),
   };
 }
 

@@ -212,6 +212,8 @@ export interface Wallet {
   address: string;
   balance: string;
   pendingBalance: string;
+  /** Balances of other assets by asset (Ethereum: a token's contract, lower case), exact decimals. */
+  assetBalances: Record<string, string>;
   /** µs since the epoch of the last balance read; 0n never. */
   lastUpdated: bigint;
 }

@@ -218,6 +218,41 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await client.call(p, ACCOUNT, 'Remove');
   });
 
+  it('ERC-20 balances: AssetBalances follows each listed token\'s balanceOf exactly; listed contracts that are not tokens are left out', async () => {
+    // A token that keeps balances: a 64-byte call credits calldata[0..32] with calldata[32..64]
+    // and emits Transfer(caller, to, amount); balanceOf(address) answers the stored balance.
+    const TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+    // CALLDATASIZE == 36 → JUMP to balanceOf; else: to, amount; storage[to] += amount; LOG3; STOP.
+    const credit = ['602035', '80', '600035', '80', '54', '82', '01', '90', '55', '600052', '50', '600035', '33', `7f${TOPIC}`, '6020', '6000', 'a3', '00'].join('');
+    // JUMPDEST; storage[calldata[4..36]] → memory → RETURN 32 bytes.
+    const balanceOf = ['5b', '600435', '54', '600052', '6020', '6000', 'f3'].join('');
+    const head = (dest: number) => `3660241460${dest.toString(16).padStart(2, "0")}57`;
+    const code = `0x${head(7 + credit.length / 2)}${credit}${balanceOf}`;
+    const token = newAddress();
+    await anvil.rpc('anvil_setCode', [token, code]);
+    const notToken = newAddress(); // an address without code: balanceOf answers nothing
+    const holder = newAddress();
+    const p = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', holder, {}, {
+      'eth.network': s('local'), 'eth.url': s(anvil.url), 'eth.tokens': new Variant('as', [token.toLowerCase(), notToken.toLowerCase()]),
+    }]))[0] as string;
+    await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+    assert.deepEqual(await client.get(p, WALLET, 'AssetBalances'), { [token.toLowerCase()]: '0' });
+    const mark = client.signals.length;
+    const pad = (x: string) => x.replace(/^0x/, '').padStart(64, '0');
+    const amount = 1234n * WEI + WEI / 2n + 1n; // 1234.500000000000000001: exact, no float
+    await anvil.rpc('eth_sendTransaction', [{ from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad(amount.toString(16))}` }]);
+    const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === p && x.body[0] === WALLET
+      && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
+    assert.deepEqual((changed.body[1] as Record<string, V>).AssetBalances!.value, { [token.toLowerCase()]: '1234.500000000000000001' });
+    assert.equal(await client.get(p, ACCOUNT, 'Status'), 'online', 'a listed contract that is not a token breaks nothing');
+    const id = p.split('/').pop()!;
+    const shown = await cli(session.env, ['show', id]);
+    assert.match(shown.stdout, new RegExp(`Token: +1234\\.500000000000000001 of ${token.toLowerCase()}`));
+    const json = JSON.parse((await cli(session.env, ['show', id, '--json'])).stdout) as { wallet: { assetBalances: Record<string, string> } };
+    assert.deepEqual(json.wallet.assetBalances, { [token.toLowerCase()]: '1234.500000000000000001' });
+    await client.call(p, ACCOUNT, 'Remove');
+  });
+
   it('GetTransactions pages newest first; a restart keeps the history and tells nobody again', async function () {
     this.timeout(40_000);
     const all = await transactions(path);

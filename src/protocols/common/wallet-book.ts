@@ -33,6 +33,8 @@ interface State {
   transactions: WalletTransaction[];
   balance: string;
   pending: string;
+  /** Balances of other assets (ERC-20 tokens) by asset id; absent in files of older versions. */
+  assets?: Record<string, string>;
   /** µs since the epoch of the last successful update; 0 never. */
   updated: number;
 }
@@ -74,6 +76,7 @@ export class WalletBook {
   get lastBlock(): number { return this.state.lastBlock; }
   get balance(): string { return this.state.balance; }
   get pending(): string { return this.state.pending; }
+  get assets(): Record<string, string> { return { ...this.state.assets }; }
   get updated(): bigint { return BigInt(this.state.updated); }
   get count(): number { return this.state.transactions.length; }
 
@@ -164,6 +167,15 @@ export class WalletBook {
     this.state.balance = balance;
     this.state.pending = pending;
     this.state.updated = Date.now() * 1000;
+    return changed;
+  }
+
+  /** Replaces the balances of other assets; true if any changed. */
+  setAssets(assets: Record<string, string>): boolean {
+    const before = this.state.assets ?? {};
+    const keys = new Set([...Object.keys(before), ...Object.keys(assets)]);
+    const changed = [...keys].some((k) => before[k] !== assets[k]);
+    this.state.assets = { ...assets };
     return changed;
   }
 

@@ -69,6 +69,7 @@ export abstract class WalletSession implements LiveSession {
       case 'Balance': return this.book.balance;
       case 'PendingBalance': return this.book.pending;
       case 'LastUpdated': return this.book.updated;
+      case 'AssetBalances': return this.book.assets;
     }
     throw new Error(`no wallet property ${name}`);
   }
@@ -89,9 +90,9 @@ export abstract class WalletSession implements LiveSession {
     }));
   }
 
-  /** The balance changed: PropertiesChanged. */
-  protected balanceChanged(): void {
-    this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated']);
+  /** The balance (and, with `assets`, other assets' balances) changed: PropertiesChanged. */
+  protected balanceChanged(assets = false): void {
+    this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated', ...(assets ? ['AssetBalances'] : [])]);
   }
 
   /** New transactions (already saved as seen): a signal each for what arrived, one notification for all. */

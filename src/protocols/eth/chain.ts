@@ -5,7 +5,7 @@
  */
 import { hexQuantity } from '../common/units.js';
 import { NotYet, RpcInvalid } from '../common/backend-errors.js';
-import { rpc, rpcBatch } from './rpc.js';
+import { RpcCallError, rpc, rpcBatch } from './rpc.js';
 
 export interface EthTx { hash: string; from: string; to: string | null; value: bigint }
 /** An ERC-20 Transfer(from, to, value) event. */
@@ -54,13 +54,16 @@ function parseBlock(raw: unknown, n: number): EthBlock {
 /** Wallets advanced at once in a tick: a slow one does not hold all the others. */
 const CONCURRENCY = 16;
 
-interface BalanceQuestion { params: [string, string]; resolve(v: bigint): void; reject(e: Error): void }
-/** Balance questions per JSON-RPC batch (public endpoints take 50–100). */
+/** A read the wallets of a tick ask together (eth_getBalance, a token's balanceOf). */
+interface Question { method: string; params: unknown[]; parse(v: unknown): unknown; resolve(v: unknown): void; reject(e: Error): void }
+/** Questions per JSON-RPC batch (public endpoints take 50–100). */
 const BATCH = 50;
+/** ERC-20 balanceOf(address) */
+const BALANCE_OF = '0x70a08231';
 
 export class EthChain {
   private readonly watchers = new Set<ChainWatcher>();
-  private readonly balances: BalanceQuestion[] = [];
+  private readonly questions: Question[] = [];
   /** False once the endpoint has answered a batch with something other than a list. */
   private batches: boolean | undefined;
   private readonly blocks = new Map<number, Promise<EthBlock>>();
@@ -188,34 +191,51 @@ export class EthChain {
    * an endpoint that takes no batches.
    */
   balance(address: string, tag: 'latest' | 'pending'): Promise<bigint> {
-    return new Promise((resolve, reject) => {
-      this.balances.push({ params: [address, tag], resolve, reject });
-      if (this.balances.length === 1) setImmediate(() => void this.askBalances());
+    return this.ask('eth_getBalance', [address, tag], (v) => hexQuantity(v, 'the balance'));
+  }
+
+  /**
+   * A token balance (ERC-20 balanceOf), batched like balances. Undefined when the contract does
+   * not answer like a token (no code, a revert, not 32 bytes): a wrong entry in `tokens` is not
+   * a broken backend.
+   */
+  tokenBalance(token: string, address: string): Promise<bigint | undefined> {
+    return this.ask('eth_call', [{ to: token, data: `${BALANCE_OF}${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest'],
+      (v) => (typeof v === 'string' && HASH.test(v) ? BigInt(v) : undefined)).catch((err: Error) => {
+      if (err instanceof RpcCallError) return undefined;
+      throw err;
     });
   }
 
-  private async askBalances(): Promise<void> {
-    const asked = this.balances.splice(0);
-    const one = async (q: BalanceQuestion) => hexQuantity(await rpc(this.url, 'eth_getBalance', q.params), 'the balance');
+  private ask<T>(method: string, params: unknown[], parse: (v: unknown) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.questions.push({ method, params, parse, resolve: resolve as (v: unknown) => void, reject });
+      if (this.questions.length === 1) setImmediate(() => void this.askAll());
+    });
+  }
+
+  private async askAll(): Promise<void> {
+    const asked = this.questions.splice(0);
+    const settle = (q: Question, r: PromiseSettledResult<unknown>) => {
+      if (r.status === 'rejected') return q.reject(r.reason as Error);
+      try {
+        q.resolve(q.parse(r.value));
+      } catch (err) {
+        q.reject(err instanceof RpcInvalid ? err : new RpcInvalid((err as Error).message));
+      }
+    };
+    const one = (q: Question) => rpc(this.url, q.method, q.params).then((value) => settle(q, { status: 'fulfilled', value }), q.reject);
     for (let i = 0; i < asked.length; i += BATCH) {
       const part = asked.slice(i, i + BATCH);
-      const settle = (q: BalanceQuestion, r: PromiseSettledResult<unknown>) => {
-        if (r.status === 'rejected') return q.reject(r.reason as Error);
-        try {
-          q.resolve(hexQuantity(r.value, 'the balance'));
-        } catch (err) {
-          q.reject(new RpcInvalid((err as Error).message));
-        }
-      };
       if (part.length === 1 || this.batches === false) {
-        await Promise.all(part.map((q) => one(q).then(q.resolve, q.reject)));
+        await Promise.all(part.map(one));
         continue;
       }
       try {
-        const results = await rpcBatch(this.url, part.map((q) => ({ method: 'eth_getBalance', params: q.params })));
+        const results = await rpcBatch(this.url, part.map((q) => ({ method: q.method, params: q.params })));
         if (!results) {
           this.batches = false; // this endpoint answers batches with something else: one by one from now on
-          await Promise.all(part.map((q) => one(q).then(q.resolve, q.reject)));
+          await Promise.all(part.map(one));
           continue;
         }
         part.forEach((q, j) => settle(q, results[j]!));

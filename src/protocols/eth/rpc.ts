@@ -5,6 +5,9 @@
  * status goes offline) or Invalid (an answer that makes no sense: the status goes error).
  */
 import { RpcInvalid } from '../common/backend-errors.js';
+
+/** The node answered the call with a JSON-RPC error (a contract call that reverted, say): the node itself works. */
+export class RpcCallError extends RpcInvalid {}
 import { fetchBounded } from '../common/bounded-fetch.js';
 
 let nextId = 0;
@@ -27,7 +30,7 @@ async function post(url: string, payload: unknown, what: string): Promise<unknow
 
 function resultOf(body: Response | null, method: string): unknown {
   if (typeof body !== 'object' || body === null) throw new RpcInvalid(`the answer to ${method} is not a JSON-RPC response`);
-  if (body.error) throw new RpcInvalid(`${method}: ${String(body.error.message ?? 'error').slice(0, 200)}`);
+  if (body.error) throw new RpcCallError(`${method}: ${String(body.error.message ?? 'error').slice(0, 200)}`);
   if (!('result' in body)) throw new RpcInvalid(`the answer to ${method} has no result`);
   return body.result;
 }

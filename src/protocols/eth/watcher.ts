@@ -127,9 +127,13 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
       fresh.push(...this.book.add(found));
     }
     let changed = false;
+    let assetsChanged = false;
     if (touched || this.balanceBlock < 0 || (head - this.balanceBlock >= BALANCE_EVERY && head % BALANCE_EVERY === this.phase) || head - this.balanceBlock >= 2 * BALANCE_EVERY) {
-      const [balance, pending] = await Promise.all([this.chain.balance(this.address, 'latest'), this.chain.balance(this.address, 'pending')]);
-      changed = this.book.setBalance(ETH(balance), ETH(pending));
+      const [balance, pending, assets] = await Promise.all([
+        this.chain.balance(this.address, 'latest'), this.chain.balance(this.address, 'pending'), this.tokenBalances(tokens),
+      ]);
+      assetsChanged = this.book.setAssets(assets);
+      changed = this.book.setBalance(ETH(balance), ETH(pending)) || assetsChanged;
       this.balanceBlock = head;
     }
     if (this.stopped) return; // removed or replaced meanwhile: its file is not ours to write
@@ -140,8 +144,18 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
     }
     if (this.stopped) return;
     this.ctx.status('online', '');
-    if (changed) this.balanceChanged();
+    if (changed) this.balanceChanged(assetsChanged);
     if (!quiet) this.announce(fresh);
+  }
+
+  /** The listed tokens' balances, exact in each token's decimals; a contract that is not a token is left out. */
+  private async tokenBalances(tokens: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    await Promise.all(tokens.map(async (token) => {
+      const [raw, decimals] = await Promise.all([this.chain.tokenBalance(token, this.address), this.chain.decimals(token)]);
+      if (raw !== undefined) out[token] = formatUnits(raw, decimals);
+    }));
+    return out;
   }
 
   private async tokenTransfers(tokens: string[], from: number, to: number): Promise<WalletTransaction[]> {
