@@ -109,8 +109,14 @@ export class Grants {
   }
 
   async setHostApps(mode: HostApps): Promise<void> {
+    const before = this.hostApps;
     this.hostApps = mode;
-    await this.save();
+    try {
+      await this.save();
+    } catch (err) {
+      this.hostApps = before; // not written: what the service says stays what the file says
+      throw err;
+    }
   }
 
   private lazySave: NodeJS.Timeout | undefined;

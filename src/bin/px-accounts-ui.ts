@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { INSTALL_DIR } from '../install-dir.js';
+import { sweepStale } from '../ui/import-files.js';
 import { openAppWindow, openInBrowser } from '../ui/launcher.js';
 import { startUiServer } from '../ui/server.js';
 
@@ -48,6 +49,7 @@ const shutdown = async (why: string) => {
   process.exit(0);
 };
 
+void sweepStale().catch(() => undefined);
 const server = await startUiServer({
   staticDir: join(INSTALL_DIR, 'dist/src/ui/static'),
   openUrl: browser ? (url) => void openInBrowser(url) : undefined,

@@ -38,6 +38,7 @@ export class Notifier {
   /** Our notifications by id, with the account each is about, and who shows them. */
   private readonly ours = new Map<number, string>();
   private server: string | undefined;
+  private stopped = false;
 
   constructor(private readonly bus: dbus.MessageBus, private readonly open: (account: string) => void = openWindow) {}
 
@@ -52,6 +53,7 @@ export class Notifier {
   }
 
   stop(): void {
+    this.stopped = true;
     this.bus.off('message', this.onMessage);
   }
 
@@ -89,7 +91,7 @@ export class Notifier {
   };
 
   private onSignal(msg: InstanceType<typeof Message>): void {
-    if (!this.server || msg.sender !== this.server) return;
+    if (this.stopped || !this.server || msg.sender !== this.server) return;
     const id = msg.body?.[0];
     if (typeof id !== 'number' || !this.ours.has(id)) return;
     const account = this.ours.get(id)!;

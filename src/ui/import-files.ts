@@ -7,7 +7,7 @@
  * gives with a folder (`keys/ca.crt`) gets that layout too, so a provider's profile works as
  * downloaded.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import type { ProtocolInfo, SettingsInput } from '../client/index.js';
@@ -17,6 +17,9 @@ import { HttpError } from './http.js';
 export type PickedFiles = Map<string, Map<string, Buffer>>;
 
 const MAX_FILES = 20;
+/** Places with a folder a profile may name (`keys/ca.crt`): more is not a profile but an attempt to fill the disk. */
+const MAX_PLACES = 64;
+const PREFIX = 'px-accounts-ui-';
 /** A plain file name: no folder, no `.`/`..`, nothing a file system would read otherwise. */
 const FILE_NAME = /^(?!\.{1,2}$)[^/\\\u0000-\u001f]{1,255}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -27,8 +30,8 @@ export function pickedFiles(raw: unknown, protocols: ProtocolInfo[]): PickedFile
   if (raw === undefined || raw === null) return out;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'files must be an object');
   for (const [option, files] of Object.entries(raw as Record<string, unknown>)) {
-    const [protocol, name] = option.split('.', 2);
-    if (!protocols.find((p) => p.id === protocol)?.imports.includes(name ?? '')) throw new HttpError(400, `files: '${option.slice(0, 60)}' is not an import`);
+    const [protocol, name, ...rest] = option.split('.');
+    if (rest.length || !protocols.find((p) => p.id === protocol)?.imports.includes(name ?? '')) throw new HttpError(400, `files: '${option.slice(0, 60)}' is not an import`);
     if (typeof files !== 'object' || files === null || Array.isArray(files)) throw new HttpError(400, `files.${option} must be an object`);
     const entries = Object.entries(files as Record<string, unknown>);
     if (entries.length > MAX_FILES) throw new HttpError(400, `at most ${MAX_FILES} files go with a profile`);
@@ -51,6 +54,7 @@ function pathsNamed(text: string, names: Set<string>): string[] {
     const parts = word.split('/');
     if (parts.some((p) => p === '' || p === '.' || p === '..')) continue;
     if (names.has(parts.at(-1)!)) found.add(posix.normalize(word));
+    if (found.size > MAX_PLACES) throw new HttpError(400, `the profile names more than ${MAX_PLACES} files in folders`);
   }
   return [...found];
 }
@@ -74,11 +78,14 @@ export async function withPickedFiles<T>(picked: PickedFiles, settings: Partial<
         if (typeof profile !== 'string') continue;
         const files = picked.get(`${info.id}.${name}`) ?? new Map<string, Buffer>();
         // mkdtemp makes the folder 0700: the keys in it are the user's alone, and only for a moment.
-        const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'px-accounts-ui-'));
+        const places = pathsNamed(profile, new Set(files.keys()));
+        const dir = await mkdtemp(join(baseDir(), PREFIX));
         dirs.push(dir);
-        for (const place of [...files.keys(), ...pathsNamed(profile, new Set(files.keys()))]) {
+        for (const [file, content] of files) await writeFile(join(dir, file), content, { mode: 0o600, flag: 'wx' });
+        // The same file under a folder is a hard link: no second copy of anything.
+        for (const place of places) {
           await mkdir(dirname(join(dir, place)), { recursive: true, mode: 0o700 });
-          await writeFile(join(dir, place), files.get(posix.basename(place))!, { mode: 0o600, flag: 'wx' });
+          await link(join(dir, posix.basename(place)), join(dir, place));
         }
         settings[info.id] = { ...settings[info.id], [`${name}_dir`]: dir };
       }
@@ -89,6 +96,21 @@ export async function withPickedFiles<T>(picked: PickedFiles, settings: Partial<
   } finally {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }
+}
+
+const baseDir = () => process.env.XDG_RUNTIME_DIR || tmpdir();
+
+/**
+ * Removes folders of ours left by a window that was killed in the middle of an add (and launch
+ * pages of one killed before it removed them): older than an hour, so never one in use.
+ */
+export async function sweepStale(now = Date.now()): Promise<void> {
+  const base = baseDir();
+  const names = await readdir(base).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(PREFIX)).map(async (n) => {
+    const info = await stat(join(base, n)).catch(() => undefined);
+    if (info?.isDirectory() && info.uid === process.getuid?.() && now - info.mtimeMs > 3_600_000) await rm(join(base, n), { recursive: true, force: true });
+  }));
 }
 
 /** "cannot read /run/user/1000/px-accounts-ui-x/ca.crt (ENOENT)" → what the user can act on. */

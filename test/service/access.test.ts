@@ -124,7 +124,8 @@ describe('access: which apps get secrets', function () {
     try {
       assert.equal(await f.client.get(ROOT, MANAGER, 'HostApps'), 'ask');
       // Announced, so a settings window follows a change made elsewhere.
-      const changed = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === ROOT && x.body[0] === MANAGER, 3000, mark);
+      const changed = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === ROOT && x.body[0] === MANAGER
+        && 'HostApps' in (x.body[1] as Record<string, V>), 3000, mark);
       assert.equal((changed.body[1] as Record<string, V>).HostApps?.value, 'ask');
       assert.equal((await cli(f.session.env, ['access', 'host'])).stdout.trim(), 'Host apps: ask', 'no mode: shown');
       const refused = await cli(f.session.env, ['secret', 'get', a.id, 'password']);

@@ -108,6 +108,8 @@ describe('OpenVPN accounts over the bus (real openvpn server)', function () {
       ['log', base.replace('nobind\n', 'nobind\nlog /tmp/x.log\n'), /'log' is refused: it writes a file/],
       ['unknown directive', base.replace('nobind\n', 'nobind\nfrobnicate yes\n'), /'frobnicate' is not an OpenVPN client option/],
       ['huge', base + '#'.repeat(300 * 1024), /too large/],
+      // Refused in linear time (a backtracking check would hold the service for minutes).
+      ['pkcs12 not base64', `${base}<pkcs12>\n${'A'.repeat(200_000)}!\n</pkcs12>\n`, /<pkcs12> must be base64/],
       // D-Bus strings cannot hold NUL; anything else binary is refused by its control characters
       ['binary', randomBytes(4096).toString('latin1').replace(/\u0000/g, '\u0001'), /control characters|not an OpenVPN client option|is not allowed/],
       ['1000 remotes', base.replace('nobind\n', Array.from({ length: 1000 }, (_, i) => `remote 127.0.0.${i % 250 + 1} 1194\n`).join('') + 'nobind\n'), /more than 64 remote lines/],

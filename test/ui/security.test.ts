@@ -5,6 +5,8 @@
  * secret except the one-value reveal.
  */
 import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { AccountsClient, type Account } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
@@ -138,6 +140,18 @@ describe('px-accounts-ui: what the server refuses', function () {
     assert.match(JSON.parse(wrongType.body).summary, /account must be text/);
     const unknown = await postJson('/api/accounts', { provider: 'imap', account: 'x@example.org', settings: { imap: { nosuch: '1' } } });
     assert.equal(unknown.status, 400);
+    // Files picked with a profile: only for an import, plain names, and no profile that makes one file into thousands.
+    const file = Buffer.from('x').toString('base64');
+    const notImport = await postJson('/api/accounts', { provider: 'imap', account: 'x@example.org', files: { 'imap.host': { 'a.crt': file } } });
+    assert.match(JSON.parse(notImport.body).summary, /'imap\.host' is not an import/);
+    const traversal = await postJson('/api/accounts', { provider: 'openvpn', account: 'x', settings: { openvpn: { profile: 'client\n' } }, files: { 'openvpn.profile': { '../evil': file } } });
+    assert.match(JSON.parse(traversal.body).summary, /is not a file name/);
+    const many = Array.from({ length: 100 }, (_, i) => `ca d${i}/ca.crt`).join('\n');
+    const amplified = await postJson('/api/accounts', { provider: 'openvpn', account: 'x', settings: { openvpn: { profile: many } }, files: { 'openvpn.profile': { 'ca.crt': file } } });
+    assert.equal(amplified.status, 400);
+    assert.match(JSON.parse(amplified.body).summary, /names more than 64 files in folders/);
+    assert.deepEqual(readdirSync(join(session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-') && !existsSync(join(session.dir, 'run', n, 'open.html'))), [],
+      'no folder of picked files is left');
     const noAccount = await postJson('/api/accounts/no_such_account/update', { name: 'x' });
     assert.equal(noAccount.status, 404);
     assert.equal(JSON.parse(noAccount.body).kind, 'NotFound');

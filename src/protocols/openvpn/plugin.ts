@@ -8,7 +8,7 @@
 import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec, Settings } from '../plugin.js';
 import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
-import { importProfile, KEY_BLOCKS, parseOptionList, parseRemotes, settingToPem } from './profile.js';
+import { importProfile, KEY_BLOCKS, parseOptionList, parseRemotes, settingToPem, wrapBase64 } from './profile.js';
 
 const settings: readonly SettingSpec[] = [
   { key: 'remotes', property: 'Remotes', kind: 'list', doc: "Servers in the profile's order, each 'host port proto' (proto udp or tcp)." },
@@ -32,7 +32,8 @@ export function renderProfile(s: Settings, secrets: Readonly<Record<string, stri
   if (s.ca) out += block('ca', settingToPem(String(s.ca)));
   if (s.cert) out += block('cert', settingToPem(String(s.cert)));
   if (s.extra_certs) out += block('extra-certs', settingToPem(String(s.extra_certs)));
-  for (const name of KEY_BLOCKS) if (secrets[name]) out += block(name, secrets[name]);
+  // A pkcs12 stored before imports wrapped it, or set with SetSecret, may be one long line.
+  for (const name of KEY_BLOCKS) if (secrets[name]) out += block(name, name === 'pkcs12' ? wrapBase64(secrets[name]) : secrets[name]);
   return out;
 }
 

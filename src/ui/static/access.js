@@ -29,17 +29,23 @@ export function accessView(main) {
         h('td', {}, h('button', { type: 'button', 'aria-label': `Revoke the decision for ${e.app} on ${accountName(e.account)}`, onclick: () => decide(e, null) }, 'Revoke'))))))
       : h('p', {}, 'No app has been allowed or refused yet.'));
   }, (err) => replace(out, errorBox(err)));
-  const hostBox = h('input', { type: 'checkbox', id: 'host-apps', 'aria-describedby': 'host-apps-help', onchange: () => {
+  // Disabled until the service said what it is; only the latest answer counts.
+  const hostBox = h('input', { type: 'checkbox', id: 'host-apps', disabled: true, 'aria-describedby': 'host-apps-help', onchange: () => {
     hostBox.disabled = true;
     post('/api/host-apps', { mode: hostBox.checked ? 'ask' : 'allow' }).then(loadHost, (err) => {
       replace(out, errorBox(err));
       loadHost();
     });
   } });
-  const loadHost = () => get('/api/host-apps').then(({ mode }) => {
-    hostBox.checked = mode === 'ask';
-    hostBox.disabled = false;
-  }, (err) => replace(out, errorBox(err)));
+  let asked = 0;
+  const loadHost = () => {
+    const ask = ++asked;
+    return get('/api/host-apps').then(({ mode }) => {
+      if (ask !== asked) return;
+      hostBox.checked = mode === 'ask';
+      hostBox.disabled = false;
+    }, (err) => replace(out, errorBox(err)));
+  };
   main.append(h('h2', {}, 'App access'),
     h('p', { class: 'help' }, 'Sandboxed apps (Flatpak, Snap) must be allowed before they can use an account.'),
     h('div', { class: 'check' }, hostBox, h('label', { for: 'host-apps' }, 'Other apps must be allowed too')),

@@ -96,9 +96,10 @@ async function editForm(a, host, onSaved) {
   form.append(h('h3', { id: 'edit-h' }, 'Edit'), nameWrap, password?.[0] ?? '', ...others.map(([, f]) => f[0]), toggles?.el ?? '', servers,
     h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, 'Cancel')));
   showServers(a.protocols);
-  form.addEventListener('submit', (ev) => {
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const enabled = toggles ? toggles.read() : a.protocols;
+    await Promise.all(enabled.map((p) => sets.get(p).ready()));
     const settings = {};
     for (const p of enabled) settings[p] = sets.get(p).read();
     const secrets = {};

@@ -33,9 +33,16 @@ function certsField(label, current) {
   const count = current ? current.split(/\s+/).filter(Boolean).length : 0;
   const [wrap, input] = field(`${label} (replace with a file)`, { type: 'file', accept: '.crt,.pem,.cer,.der' },
     `A PEM file (one or more certificates) or a DER file. Now: ${count ? `${count} certificate${count > 1 ? 's' : ''}` : 'none'}.`);
-  const slot = { value: '' };
-  input.addEventListener('change', async () => {
-    slot.value = input.files[0] ? certsText(new Uint8Array(await input.files[0].arrayBuffer())) : '';
+  // Reading a file takes a moment: `pending` is the latest pick's read (a save waits for it),
+  // and only the latest pick sets the value.
+  const slot = { value: '', pending: Promise.resolve() };
+  let picks = 0;
+  input.addEventListener('change', () => {
+    const pick = ++picks;
+    const file = input.files[0];
+    slot.pending = (file ? file.arrayBuffer().then((b) => certsText(new Uint8Array(b))) : Promise.resolve('')).then((text) => {
+      if (pick === picks) slot.value = text;
+    });
   });
   return [wrap, slot];
 }
@@ -68,7 +75,12 @@ export function settingsFieldset(info, current = {}, { edit = false } = {}) {
     fields.push(pair[0]);
   }
   const el = h('fieldset', { class: 'servers' }, h('legend', {}, `${info.name} server`), fields);
-  return { el, read: () => Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()])) };
+  return {
+    el,
+    read: () => Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()])),
+    /** Resolves when files picked in the fieldset have been read. */
+    ready: () => Promise.all(inputs.map(([, input]) => input.pending)),
+  };
 }
 
 /** Checkboxes for protocols; onChange(enabled) after each toggle. read() → enabled ids. */

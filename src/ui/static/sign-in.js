@@ -17,10 +17,12 @@ export function followSignIn(id, providerName, onDone) {
         cancel);
     } else if (e.state === 'done') {
       stop();
+      state.signIns.delete(id);
       replace(box, h('p', {}, `Signed in with ${providerName}.`));
       onDone(e.account);
     } else {
       stop();
+      state.signIns.delete(id);
       replace(box, h('div', { class: 'error', role: 'alert' }, h('p', {}, e.summary), e.details && h('details', {}, h('summary', {}, 'Details'), h('pre', {}, e.details))));
     }
   };

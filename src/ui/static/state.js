@@ -44,6 +44,8 @@ export function connectEvents() {
         // The stream can bring a sign-in's progress before the answer that named it reaches
         // the page: the latest of each is kept for followSignIn.
         state.signIns.set(e.id, e);
+        // Ones never followed (the page went elsewhere) are not kept for ever.
+        if (state.signIns.size > 20) state.signIns.delete(state.signIns.keys().next().value);
         break;
     }
     emit(e);
