@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { INSTALL_DIR } from '../install-dir.js';
 import { sweepStale } from '../ui/import-files.js';
 import { openAppWindow, openInBrowser } from '../ui/launcher.js';
-import { startUiServer } from '../ui/server.js';
+import { startUiServer, type UiServer } from '../ui/server.js';
+import { claimInstance } from '../ui/single-instance.js';
 
 const USAGE = `Usage: px-accounts-ui [--account ID] [--no-browser] [--exit-when-closed]
 
@@ -49,6 +50,32 @@ const shutdown = async (why: string) => {
   process.exit(0);
 };
 
+// One program per session: where a window is open already, it is asked to show itself (on the
+// account named) and this one ends. Only programs that show a window take part: --no-browser
+// serves a link of its own.
+let started: UiServer | undefined;
+const windowed = browser && display;
+const instance = windowed
+  ? await claimInstance(async (account) => {
+    if (closing || !started) return false;
+    const how = await openAppWindow(started.launchUrl(account));
+    process.stderr.write(`px-accounts-ui: another start asked for a window${account ? ` on ${account}` : ''}: ${how ? 'opened' : 'no browser could be started'}\n`);
+    return how !== undefined;
+  }).catch((err: Error) => {
+    process.stderr.write(`px-accounts-ui: not checking for an open window (${err.message})\n`);
+    return undefined;
+  })
+  : undefined;
+if (instance && !instance.first) {
+  try {
+    await instance.handOver(opts.account);
+    process.stderr.write('px-accounts-ui: the Online Accounts window is open already: it shows itself\n');
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`px-accounts-ui: the open window did not answer (${(err as Error).message}); opening one of this program's own\n`);
+  }
+}
+
 void sweepStale().catch(() => undefined);
 const server = await startUiServer({
   staticDir: join(INSTALL_DIR, 'dist/src/ui/static'),
@@ -56,6 +83,7 @@ const server = await startUiServer({
   onIdle: (browser && display) || opts['exit-when-closed'] ? () => void shutdown('the window closed') : undefined,
   graceMs,
 });
+started = server;
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
 
 const url = server.launchUrl(opts.account);

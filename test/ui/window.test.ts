@@ -4,15 +4,17 @@
  * roles and labels, as people (and screen readers) find things.
  */
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { AccountsClient, type Account } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
 import { ROOT, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
+import { run as runProgram, stopPid } from '../harness/process.js';
+import { UI_BIN, http, openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 import { PROVIDER_ID, useUiWorld } from './fixture.js';
 
 const run = promisify(execFile);
@@ -329,6 +331,43 @@ describe('px-accounts-ui as a program', function () {
     ui.child.kill('SIGTERM');
     assert.equal(await ui.exited, 0);
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+  });
+
+  it('one program per session: a second start asks the open window\'s program to show a window (on the account it names) and ends', async () => {
+    // A "browser" that only notes what it was asked to open; DISPLAY makes both programs windowed.
+    const calls = join(session.dir, 'browser-calls');
+    const browser = join(session.dir, 'fake-browser.sh');
+    writeFileSync(browser, `#!/bin/sh\necho "$@" >> '${calls}'\n`, { mode: 0o755 });
+    const env = { ...session.env, DISPLAY: ':99', PX_ACCOUNTS_UI_BROWSER: browser };
+    const opened = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
+    /** The address a launch page (the browser's argument) forwards to. */
+    const target = (call: string) => {
+      const page = readFileSync(fileURLToPath(/--app=(file:\S+)/.exec(call)![1]!), 'utf8');
+      return new URL(/url=([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&'));
+    };
+    const first = spawn(process.execPath, [UI_BIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let firstLog = '';
+    first.stderr!.on('data', (d) => (firstLog += d));
+    try {
+      await waitFor('the first window', () => opened().length === 1, 10_000);
+      const second = await runProgram(process.execPath, [UI_BIN, '--account', 'shown_account'], env);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr, /open already: it shows itself/);
+      assert.equal(opened().length, 2, `the running program opened a window: ${firstLog}`);
+      const [one, two] = [target(opened()[0]!), target(opened()[1]!)];
+      assert.equal(two.origin, one.origin, 'one server for both windows');
+      assert.equal(two.searchParams.get('account'), 'shown_account');
+      const answer = await http(two.origin, two.pathname + two.search);
+      assert.equal(answer.status, 303, 'its link works (once)');
+      assert.equal(first.exitCode, null, 'the first program keeps running');
+      // Asked for anything else than showing an account: refused, nothing opened.
+      const bad = await runProgram('busctl', ['--user', 'call', 'org.pantherx.AccountsUi', '/org/pantherx/AccountsUi', 'org.freedesktop.Application', 'ActivateAction', 'sava{sv}', 'quit', '0', '0'], env);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /the only action is show-account/);
+      assert.equal(opened().length, 2);
+    } finally {
+      await stopPid(first.pid);
+    }
   });
 
   it('opens on one account with --account ID (the wallets\' notification action)', async () => {
