@@ -88,6 +88,31 @@ security = none
     assert.equal(await page.getByRole('button', { name: /^Show / }).count(), 0, 'no eye button for tokens');
   });
 
+  it('signs in on another device: the address and the code shown, finished elsewhere, the window goes on by itself', async () => {
+    const page = win.page;
+    const login = `device-${peers.user}`;
+    await page.goto(new URL('/#/add/testidp', page.url()).href);
+    await page.getByLabel('E-mail address').fill(login);
+    await page.getByRole('button', { name: 'Sign in on another device' }).click();
+    const code = page.locator('.signin strong.code');
+    await code.waitFor();
+    const userCode = (await code.textContent())!.trim();
+    const link = page.getByRole('link', { name: /^http/ });
+    const verification = (await link.getAttribute('href'))!;
+    assert.equal(new URL(verification).origin, oidc.issuer);
+    const done = await new Browser().signIn(verification, { login }, userCode);
+    assert.equal(done.status, 200);
+    await page.getByRole('heading', { name: login, level: 2 }).waitFor({ timeout: 30_000 });
+    const client = await AccountsClient.connect({ busAddress: session.address });
+    try {
+      const a = (await client.listAccounts()).find((x) => x.username === login);
+      assert.equal(a?.auth, 'oauth2');
+      await client.removeAccount(a!.id);
+    } finally {
+      client.close();
+    }
+  });
+
   it('cancels a sign-in and says so', async () => {
     const page = win.page;
     await page.goto(new URL('/#/add/testidp', page.url()).href);

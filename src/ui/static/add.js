@@ -31,27 +31,32 @@ function chooser(main, cat) {
   main.append(h('h2', {}, 'Add an account'), searchWrap, h('h3', {}, 'Providers'), providers, h('h3', {}, 'Set up by hand'), manual);
 }
 
-function signInForm(form, provider, enabledOf, nameInput, accountInput, out) {
-  const button = h('button', {
-    type: 'button',
-    onclick: async () => {
-      button.disabled = true;
-      try {
-        const body = { provider: provider.id, account: accountInput.value.trim(), name: nameInput.value.trim(), protocols: enabledOf() };
-        const { id } = await post('/api/sign-in', body);
-        replace(out, followSignIn(id, provider.name, (account) => { location.hash = `#/account/${account}`; }));
-      } catch (err) {
-        replace(out, errorBox(err));
-      } finally {
-        button.disabled = false;
-      }
-    },
-  }, `Sign in with ${provider.name}`);
+/**
+ * "Sign in with …" (the browser flow: the provider's page opens in the browser) and "Sign in on
+ * another device" (the device flow: a code to type at the provider's address, on a phone say).
+ */
+function signInButtons(form, provider, enabledOf, nameInput, accountInput, out) {
+  const buttons = [];
+  const start = (flow) => async () => {
+    for (const b of buttons) b.disabled = true;
+    try {
+      const body = { provider: provider.id, account: accountInput.value.trim(), name: nameInput.value.trim(), protocols: enabledOf(), flow };
+      const { id } = await post('/api/sign-in', body);
+      replace(out, followSignIn(id, provider.name, (account) => { location.hash = `#/account/${account}`; }));
+    } catch (err) {
+      replace(out, errorBox(err));
+    } finally {
+      for (const b of buttons) b.disabled = !provider.oauth2Configured;
+    }
+  };
+  buttons.push(
+    h('button', { type: 'button', onclick: start('browser') }, `Sign in with ${provider.name}`),
+    h('button', { type: 'button', onclick: start('device') }, 'Sign in on another device'));
   if (!provider.oauth2Configured) {
-    button.disabled = true;
+    for (const b of buttons) b.disabled = true;
     form.append(h('p', { class: 'help' }, `Sign-in with ${provider.name} is not set up on this computer: a client id is needed in oauth2.ini (see docs/oauth2.md).`));
   }
-  return button;
+  return buttons;
 }
 
 function accountForm(main, cat, choice) {
@@ -108,7 +113,7 @@ function accountForm(main, cat, choice) {
   showServers(enabledOf());
   const buttons = h('div', { class: 'buttons' });
   form.append(buttons);
-  if (oauth) buttons.append(signInForm(form, provider, enabledOf, nameInput, accountInput, out));
+  if (oauth) buttons.append(...signInButtons(form, provider, enabledOf, nameInput, accountInput, out));
   if (provider?.auth === 'oauth2') return;
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Add account');
   buttons.append(submit);

@@ -11,9 +11,12 @@ export function followSignIn(id, providerName, onDone) {
   const show = (e) => {
     if (e.state === 'waiting') {
       replace(box,
-        h('p', {}, `Finish signing in with ${providerName} in your browser. This window continues by itself when you are done.`),
-        e.userCode ? h('p', {}, 'Enter the code ', h('strong', { class: 'code' }, e.userCode), ' at ', h('a', { href: e.verificationUrl, target: '_blank', rel: 'noopener noreferrer' }, e.verificationUrl))
-          : h('p', {}, h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page')),
+        e.userCode
+          ? [h('p', {}, `On any device (a phone will do), open `, h('a', { href: e.verificationUrl, target: '_blank', rel: 'noopener noreferrer' }, e.verificationUrl),
+            ' and enter the code ', h('strong', { class: 'code' }, e.userCode), ` to sign in with ${providerName}.`),
+          h('p', {}, 'This window continues by itself when you are done.')]
+          : [h('p', {}, `Finish signing in with ${providerName} in your browser. This window continues by itself when you are done.`),
+            h('p', {}, h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page'))],
         cancel);
     } else if (e.state === 'done') {
       stop();
