@@ -58,7 +58,7 @@ export function accountText(a: Account): string {
     ['Secrets', a.credentials.join(', ') || '(none)'],
     ...(a.auth === 'oauth2' ? [['Sign-in', `OAuth2 (tokens: px-accounts token ${a.id})`] as [string, string]] : []),
     ...(a.wallet ? [['Balance', `${a.wallet.balance} ${a.wallet.currency}${a.wallet.pendingBalance !== a.wallet.balance ? ` (pending: ${a.wallet.pendingBalance})` : ''}`] as [string, string]] : []),
-    ...Object.entries(a.wallet?.assetBalances ?? {}).sort().map(([asset, amount]) => ['Token', `${amount} of ${asset}`] as [string, string]),
+    ...Object.entries(a.wallet?.assetBalances ?? {}).sort().map(([asset, amount]) => ['Asset', `${amount} of ${asset}`] as [string, string]),
   ];
   const lines = rows.map(([k, v]) => `${(k + ':').padEnd(11)}${v}`);
   for (const p of a.protocols) {

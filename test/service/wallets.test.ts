@@ -247,7 +247,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal(await client.get(p, ACCOUNT, 'Status'), 'online', 'a listed contract that is not a token breaks nothing');
     const id = p.split('/').pop()!;
     const shown = await cli(session.env, ['show', id]);
-    assert.match(shown.stdout, new RegExp(`Token: +1234\\.500000000000000001 of ${token.toLowerCase()}`));
+    assert.match(shown.stdout, new RegExp(`Asset: +1234\\.500000000000000001 of ${token.toLowerCase()}`));
     const json = JSON.parse((await cli(session.env, ['show', id, '--json'])).stdout) as { wallet: { assetBalances: Record<string, string> } };
     assert.deepEqual(json.wallet.assetBalances, { [token.toLowerCase()]: '1234.500000000000000001' });
     await client.call(p, ACCOUNT, 'Remove');
@@ -451,6 +451,29 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     assert.equal(n!.summary, 'Received 0.000001 XRP');
     const first = (await transactions(path))[0]!;
     assert.deepEqual([first.txid, first.amount, first.direction, first.counterparty], [partial, '0.000001', 'in', SOURCE]);
+  });
+
+  it('issued currencies held (trust lines, read in pages) are AssetBalances, named as the history names them, and follow payments', async () => {
+    const me = newAccount();
+    const issuer = newAccount();
+    const hex = '0158415500000000C1F76FF6ECB0BAC600000000'; // a 160-bit currency code
+    rippled.fund(me, 10_000_000n);
+    rippled.trust(me, 'USD', issuer, '10.5');
+    for (let i = 0; i < 450; i++) rippled.trust(me, `Z${i}`, SOURCE, '0'); // more than a page of 400
+    rippled.trust(me, hex, issuer, '0.000001');
+    const path = await addWallet(me);
+    await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
+    const assets = await client.get(path, WALLET, 'AssetBalances') as Record<string, string>;
+    assert.equal(Object.keys(assets).length, 452);
+    assert.equal(assets[`USD.${issuer}`], '10.5');
+    assert.equal(assets[`${hex}.${issuer}`], '0.000001', 'the last page was read too');
+    const mark = client.signals.length;
+    rippled.trust(me, 'USD', issuer, '11');
+    rippled.pay(SOURCE, me, 1_000_000n);
+    const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET
+      && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
+    assert.equal(((changed.body[1] as Record<string, V>).AssetBalances!.value as Record<string, string>)[`USD.${issuer}`], '11');
+    await client.call(path, ACCOUNT, 'Remove');
   });
 
   it('an X-address with a tag counts only payments with that tag as received', async () => {

@@ -18,6 +18,8 @@ const PAGE = 200;
 const MAX_PAGES = 10;
 const DROPS = /^\d{1,19}$/;
 const DECIMAL = /^-?\d{1,40}(\.\d{1,40})?([eE][-+]?\d{1,3})?$/;
+/** Trust-line pages read at most (400 lines each): an account holding more is not a wallet a person watches. */
+const MAX_LINE_PAGES = 10;
 const HASH = /^[0-9A-Fa-f]{64}$/;
 
 type Entry = Record<string, unknown>;
@@ -134,15 +136,16 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     if (this.stopped) return;
     if (highest > this.book.lastBlock) this.book.scanned(highest, '');
     else if (quiet) this.book.scanned(Math.max(0, highest), '');
-    await this.readBalance();
+    const assets = await this.readBalance();
     await this.book.save();
     if (this.stopped) return;
     this.ctx.status('online', '');
-    this.balanceChanged();
+    this.balanceChanged(assets);
     if (!quiet) this.announce(fresh);
   }
 
-  private async readBalance(): Promise<void> {
+  /** Reads the XRP balance and the trust lines' balances; true if the latter changed. */
+  private async readBalance(): Promise<boolean> {
     const drops = async (ledger: string): Promise<bigint> => {
       try {
         const r = await this.conn.request('account_info', { account: this.target.classic, ledger_index: ledger });
@@ -154,8 +157,35 @@ export class XrpWatcher extends WalletSession implements XrplListener {
         throw err;
       }
     };
-    const [validated, current] = await Promise.all([drops('validated'), drops('current')]);
+    const [validated, current, lines] = await Promise.all([drops('validated'), drops('current'), this.trustLines()]);
     this.book.setBalance(formatUnits(validated, 6), formatUnits(current, 6));
+    return this.book.setAssets(lines);
+  }
+
+  /** Issued currencies held (account_lines, validated): `CURRENCY.issuer` → balance, as the history names them. */
+  private async trustLines(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    let marker: unknown;
+    for (let page = 0; page < MAX_LINE_PAGES; page++) {
+      let r: unknown;
+      try {
+        r = await this.conn.request('account_lines', { account: this.target.classic, ledger_index: 'validated', limit: 400, ...(marker ? { marker } : {}) });
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'actNotFound') return {};
+        throw err;
+      }
+      const lines = (r as Entry).lines;
+      if (!Array.isArray(lines)) throw new RpcInvalid('account_lines answered no list of lines');
+      for (const l of lines as Entry[]) {
+        if (typeof l?.currency !== 'string' || typeof l.account !== 'string' || typeof l.balance !== 'string' || !DECIMAL.test(l.balance)) {
+          throw new RpcInvalid('account_lines answered a malformed trust line');
+        }
+        out[`${l.currency.slice(0, 40)}.${l.account.slice(0, 40)}`] = l.balance;
+      }
+      marker = (r as Entry).marker;
+      if (!marker) break;
+    }
+    return out;
   }
 
   transaction(message: Record<string, unknown>): void {
@@ -169,9 +199,13 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     if (!t) return;
     const fresh = this.book.add([t]);
     if (t.block > this.book.lastBlock) this.book.scanned(t.block, '');
-    void this.readBalance().then(() => this.book.save()).then(() => {
+    let assets = false;
+    void this.readBalance().then((changed) => {
+      assets = changed;
+      return this.book.save();
+    }).then(() => {
       if (this.stopped) return;
-      this.balanceChanged();
+      this.balanceChanged(assets);
       this.announce(fresh);
     }, (err: Error) => this.failed(err));
   }

@@ -1,7 +1,7 @@
 // A TEST SERVER, not rippled: no XRP Ledger node runs on these machines (none in Debian or npm),
 // so the wallet tests talk to this stand-in. It speaks rippled's WebSocket API in the shapes
 // xrpl.js documents — requests {id, command, ...} answered {id, type: 'response', status,
-// result | error}, account_info, account_tx (paged with a marker), subscribe and the
+// result | error}, account_info, account_lines and account_tx (paged with a marker), subscribe and the
 // `transaction` stream of validated payments with meta.delivered_amount — over a ledger of its
 // own that only moves when a test pays.
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,8 @@ export interface TestRippled {
   readonly url: string;
   /** Funds an account (drops). */
   fund(account: string, drops: bigint): void;
+  /** Sets what `account` holds of an issued currency (a trust line to `issuer`); '' removes the line. */
+  trust(account: string, currency: string, issuer: string, balance: string): void;
   /** A validated payment; `delivered` differs from `amount` for a partial payment. */
   pay(from: string, to: string, amount: bigint, options?: { delivered?: bigint; tag?: number; quiet?: boolean }): string;
   /** What the next answers are: `garbage` is not JSON. */
@@ -28,6 +30,7 @@ export interface TestRippled {
 
 export async function startTestRippled(): Promise<TestRippled> {
   const balances = new Map<string, bigint>();
+  const lines = new Map<string, Array<{ account: string; currency: string; balance: string }>>();
   const txs: Tx[] = [];
   const subscribers = new Map<WebSocket, Set<string>>();
   let ledger = 1000;
@@ -50,6 +53,16 @@ export async function startTestRippled(): Promise<TestRippled> {
       case 'account_info':
         if (!balances.has(account)) return answer(ws, m.id, null, 'actNotFound');
         return answer(ws, m.id, { account_data: { Account: account, Balance: String(balances.get(account)) }, ledger_index: ledger, validated: m.ledger_index === 'validated' });
+      case 'account_lines': {
+        if (!balances.has(account)) return answer(ws, m.id, null, 'actNotFound');
+        const all = lines.get(account) ?? [];
+        const start = Number(m.marker ?? 0);
+        const limit = Number(m.limit ?? 200);
+        return answer(ws, m.id, {
+          account, lines: all.slice(start, start + limit).map((l) => ({ ...l, limit: '1000000', limit_peer: '0', quality_in: 0, quality_out: 0 })),
+          ...(start + limit < all.length ? { marker: start + limit } : {}),
+        });
+      }
       case 'account_tx': {
         if (!balances.has(account)) return answer(ws, m.id, null, 'actNotFound');
         const min = Number(m.ledger_index_min ?? -1);
@@ -71,6 +84,10 @@ export async function startTestRippled(): Promise<TestRippled> {
   const peer: TestRippled = {
     url: '',
     mode: 'normal',
+    trust(account, currency, issuer, balance) {
+      const rest = (lines.get(account) ?? []).filter((l) => !(l.account === issuer && l.currency === currency));
+      lines.set(account, balance === '' ? rest : [...rest, { account: issuer, currency, balance }]);
+    },
     fund(account, drops) {
       balances.set(account, (balances.get(account) ?? 0n) + drops);
     },
