@@ -6,7 +6,7 @@ import { INSTALL_DIR } from '../install-dir.js';
 import { sweepStale } from '../ui/import-files.js';
 import { openAppWindow, openInBrowser } from '../ui/launcher.js';
 import { startUiServer, type UiServer } from '../ui/server.js';
-import { claimInstance } from '../ui/single-instance.js';
+import { claimInstance, type Instance, type Show } from '../ui/single-instance.js';
 
 const USAGE = `Usage: px-accounts-ui [--account ID] [--no-browser] [--exit-when-closed]
 
@@ -42,10 +42,13 @@ const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const browser = !opts['no-browser'];
 const graceMs = Number(process.env.PX_ACCOUNTS_UI_GRACE_MS) || 3000;
 let closing = false;
+let instance: Instance | undefined;
 const shutdown = async (why: string) => {
   if (closing) return;
   closing = true;
   process.stderr.write(`px-accounts-ui: ${why}, ending\n`);
+  // The name first: a start from now on claims it rather than asking a program that is going.
+  instance?.release();
   await server.close().catch(() => undefined);
   process.exit(0);
 };
@@ -54,25 +57,40 @@ const shutdown = async (why: string) => {
 // account named) and this one ends. Only programs that show a window take part: --no-browser
 // serves a link of its own.
 let started: UiServer | undefined;
-const windowed = browser && display;
-const instance = windowed
-  ? await claimInstance(async (account) => {
-    if (closing || !started) return false;
-    const how = await openAppWindow(started.launchUrl(account));
-    process.stderr.write(`px-accounts-ui: another start asked for a window${account ? ` on ${account}` : ''}: ${how ? 'opened' : 'no browser could be started'}\n`);
-    return how !== undefined;
-  }).catch((err: Error) => {
-    process.stderr.write(`px-accounts-ui: not checking for an open window (${err.message})\n`);
-    return undefined;
-  })
-  : undefined;
-if (instance && !instance.first) {
-  try {
-    await instance.handOver(opts.account);
-    process.stderr.write('px-accounts-ui: the Online Accounts window is open already: it shows itself\n');
-    process.exit(0);
-  } catch (err) {
-    process.stderr.write(`px-accounts-ui: the open window did not answer (${(err as Error).message}); opening one of this program's own\n`);
+/** How long a window asked for may take to load before an idle program may end. */
+const WINDOW_COMING_MS = 30_000;
+/** Asks that come closer together than this are one: the window just opened serves them. */
+const COALESCE_MS = 1000;
+let lastShown = 0;
+const showWindow: Show = async (account) => {
+  if (closing || !started) return false;
+  if (Date.now() - lastShown < COALESCE_MS) return true;
+  lastShown = Date.now();
+  started.expectPage(WINDOW_COMING_MS);
+  const how = await openAppWindow(started.launchUrl(account));
+  process.stderr.write(`px-accounts-ui: another start asked for a window${account ? ` on ${account}` : ''}: ${how ? 'opened' : 'no browser could be started'}\n`);
+  return how !== undefined && !closing;
+};
+const claim = () => claimInstance(showWindow).catch((err: Error) => {
+  process.stderr.write(`px-accounts-ui: not checking for an open window (${err.message})\n`);
+  return undefined;
+});
+if (browser && display) {
+  instance = await claim();
+  if (instance && !instance.first) {
+    try {
+      await instance.handOver(opts.account);
+      process.stderr.write('px-accounts-ui: the Online Accounts window is open already: it shows itself\n');
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`px-accounts-ui: the open window did not answer (${(err as Error).message}); opening one of this program's own\n`);
+      // It was ending, and has let the name go by now: this program takes it over.
+      instance = await claim();
+      if (instance && !instance.first) {
+        instance.release();
+        instance = undefined;
+      }
+    }
   }
 }
 

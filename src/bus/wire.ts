@@ -73,6 +73,8 @@ class Writer {
   }
 
   string(s: string): void {
+    // The bus drops a connection that sends a string with NUL in it: fail this message instead.
+    if (s.includes('\u0000')) throw new Error('a D-Bus string cannot contain NUL');
     const len = Buffer.byteLength(s);
     this.u32(len);
     this.ensure(len + 1);

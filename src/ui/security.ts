@@ -46,8 +46,10 @@ export class LaunchTokens {
   constructor(private readonly ttlMs = 5 * 60_000) {}
 
   issue(): string {
+    const now = Date.now();
+    for (const [t, expires] of this.live) if (expires < now) this.live.delete(t); // never redeemed
     const token = randomToken();
-    this.live.set(token, Date.now() + this.ttlMs);
+    this.live.set(token, now + this.ttlMs);
     return token;
   }
 

@@ -35,6 +35,8 @@ export interface UiServer {
   launchUrl(account?: string): string;
   /** How many pages hold the event stream now. */
   readonly pages: number;
+  /** A window is on its way (another start asked for one): no idle end before `ms` unless a page comes and goes. */
+  expectPage(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -163,6 +165,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     origin,
     launchUrl(account?: string) {
       return `${origin}/?token=${tokens.issue()}${account ? `&account=${encodeURIComponent(account)}` : ''}`;
+    },
+    expectPage(ms: number) {
+      if (!options.onIdle || streams.size > 0) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => streams.size === 0 && options.onIdle!(), Math.max(ms, graceMs));
     },
     get pages() {
       return streams.size;

@@ -39,9 +39,10 @@ const INTROSPECTION = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object I
 /** Shows a window (on `account`); false when it could not (the program is ending, no browser starts). */
 export type Show = (account: string | undefined) => Promise<boolean>;
 
+/** `release()` lets the name go (first) or closes the connection (not first). */
 export type Instance =
   | { readonly first: true; release(): void }
-  | { readonly first: false; handOver(account: string | undefined): Promise<void> };
+  | { readonly first: false; release(): void; handOver(account: string | undefined): Promise<void> };
 
 /** Takes the name (first: serve the Application interface with `show`) or learns who has it. */
 export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process.env): Promise<Instance> {
@@ -53,6 +54,7 @@ export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process
   if (reply !== PRIMARY_OWNER) {
     return {
       first: false,
+      release: () => conn.disconnect(),
       async handOver(account) {
         try {
           await conn.call(account

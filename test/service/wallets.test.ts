@@ -219,37 +219,43 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   });
 
   it('ERC-20 balances: AssetBalances follows each listed token\'s balanceOf exactly; listed contracts that are not tokens are left out', async () => {
-    // A token that keeps balances: a 64-byte call credits calldata[0..32] with calldata[32..64]
-    // and emits Transfer(caller, to, amount); balanceOf(address) answers the stored balance.
+    // A token that keeps balances, with 6 decimals: balanceOf(address) (36 bytes of call data)
+    // answers the stored balance, decimals() (4 bytes) answers 6, and any other call (64 bytes:
+    // to, amount) credits `to` with `amount` and emits Transfer(caller, to, amount).
     const TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
-    // CALLDATASIZE == 36 → JUMP to balanceOf; else: to, amount; storage[to] += amount; LOG3; STOP.
     const credit = ['602035', '80', '600035', '80', '54', '82', '01', '90', '55', '600052', '50', '600035', '33', `7f${TOPIC}`, '6020', '6000', 'a3', '00'].join('');
-    // JUMPDEST; storage[calldata[4..36]] → memory → RETURN 32 bytes.
-    const balanceOf = ['5b', '600435', '54', '600052', '6020', '6000', 'f3'].join('');
-    const head = (dest: number) => `3660241460${dest.toString(16).padStart(2, "0")}57`;
-    const code = `0x${head(7 + credit.length / 2)}${credit}${balanceOf}`;
+    const balanceOf = ['5b', '600435', '54', '600052', '6020', '6000', 'f3'].join(''); // JUMPDEST; SLOAD(calldata[4..36]); RETURN 32 bytes
+    const decimals = ['5b', '6006', '600052', '6020', '6000', 'f3'].join(''); // JUMPDEST; RETURN 6
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    const ifSize = (size: number, to: number) => `3660${hex(size)}1460${hex(to)}57`; // CALLDATASIZE == size → JUMP to (7 bytes)
+    const head = 14; // two ifSize
+    const code = `0x${ifSize(36, head + credit.length / 2)}${ifSize(4, head + (credit.length + balanceOf.length) / 2)}${credit}${balanceOf}${decimals}`;
     const token = newAddress();
     await anvil.rpc('anvil_setCode', [token, code]);
     const notToken = newAddress(); // an address without code: balanceOf answers nothing
+    const reverts = newAddress();
+    await anvil.rpc('anvil_setCode', [reverts, '0x60006000fd']); // every call reverts
     const holder = newAddress();
     const p = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', holder, {}, {
-      'eth.network': s('local'), 'eth.url': s(anvil.url), 'eth.tokens': new Variant('as', [token.toLowerCase(), notToken.toLowerCase()]),
+      'eth.network': s('local'), 'eth.url': s(anvil.url), 'eth.tokens': new Variant('as', [token, notToken, reverts].map((t) => t.toLowerCase())),
     }]))[0] as string;
     await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
     assert.deepEqual(await client.get(p, WALLET, 'AssetBalances'), { [token.toLowerCase()]: '0' });
     const mark = client.signals.length;
     const pad = (x: string) => x.replace(/^0x/, '').padStart(64, '0');
-    const amount = 1234n * WEI + WEI / 2n + 1n; // 1234.500000000000000001: exact, no float
+    const amount = 1_234_500_001n; // 1234.500001 in a token of 6 decimals: exact, no float
     await anvil.rpc('eth_sendTransaction', [{ from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad(amount.toString(16))}` }]);
     const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === p && x.body[0] === WALLET
       && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
-    assert.deepEqual((changed.body[1] as Record<string, V>).AssetBalances!.value, { [token.toLowerCase()]: '1234.500000000000000001' });
-    assert.equal(await client.get(p, ACCOUNT, 'Status'), 'online', 'a listed contract that is not a token breaks nothing');
+    assert.deepEqual((changed.body[1] as Record<string, V>).AssetBalances!.value, { [token.toLowerCase()]: '1234.500001' });
+    assert.equal(await client.get(p, ACCOUNT, 'Status'), 'online', 'listed contracts that are not tokens break nothing');
     const id = p.split('/').pop()!;
     const shown = await cli(session.env, ['show', id]);
-    assert.match(shown.stdout, new RegExp(`Asset: +1234\\.500000000000000001 of ${token.toLowerCase()}`));
+    assert.match(shown.stdout, new RegExp(`Asset: +1234\\.500001 of ${token.toLowerCase()}`));
     const json = JSON.parse((await cli(session.env, ['show', id, '--json'])).stdout) as { wallet: { assetBalances: Record<string, string> } };
-    assert.deepEqual(json.wallet.assetBalances, { [token.toLowerCase()]: '1234.500000000000000001' });
+    assert.deepEqual(json.wallet.assetBalances, { [token.toLowerCase()]: '1234.500001' });
+    const [t] = await transactions(p);
+    assert.deepEqual([t!.amount, t!.asset], ['1234.500001', token.toLowerCase()], 'the history uses the token\'s decimals too');
     await client.call(p, ACCOUNT, 'Remove');
   });
 
@@ -459,20 +465,28 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const hex = '0158415500000000C1F76FF6ECB0BAC600000000'; // a 160-bit currency code
     rippled.fund(me, 10_000_000n);
     rippled.trust(me, 'USD', issuer, '10.5');
-    for (let i = 0; i < 450; i++) rippled.trust(me, `Z${i}`, SOURCE, '0'); // more than a page of 400
-    rippled.trust(me, hex, issuer, '0.000001');
+    for (let i = 0; i < 450; i++) rippled.trust(me, `Z${i.toString(36).padStart(2, "0")}`, SOURCE, "0"); // more than a page of 400
+    rippled.trust(me, hex, issuer, '1e-6'); // the Ledger's notation: a plain decimal on the bus
+    rippled.trust(me, 'EUR', issuer, '-3'); // below zero: the account is the issuer's side, it owes
     const path = await addWallet(me);
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
     const assets = await client.get(path, WALLET, 'AssetBalances') as Record<string, string>;
     assert.equal(Object.keys(assets).length, 452);
     assert.equal(assets[`USD.${issuer}`], '10.5');
     assert.equal(assets[`${hex}.${issuer}`], '0.000001', 'the last page was read too');
+    assert.equal(assets[`EUR.${issuer}`], undefined, 'what it owes is not what it holds');
     const mark = client.signals.length;
     rippled.trust(me, 'USD', issuer, '11');
     rippled.pay(SOURCE, me, 1_000_000n);
     const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET
       && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
     assert.equal(((changed.body[1] as Record<string, V>).AssetBalances!.value as Record<string, string>)[`USD.${issuer}`], '11');
+    // A line a backend makes up (NUL in a currency code) is an error status, and never reaches the bus.
+    rippled.trust(me, 'U\u0000D', issuer, '1');
+    rippled.pay(SOURCE, me, 1_000_000n);
+    await waitFor('error', async () => (await status(path)) === 'error', 10_000);
+    assert.match(await client.get(path, ACCOUNT, 'StatusMessage') as string, /malformed currency or issuer/);
+    assert.equal(((await client.get(path, WALLET, 'AssetBalances')) as Record<string, string>)[`USD.${issuer}`], '11', 'the data stays');
     await client.call(path, ACCOUNT, 'Remove');
   });
 

@@ -33,3 +33,27 @@ export function hexQuantity(value: unknown, what: string): bigint {
   if (n > MAX_UINT256) throw new Error(`${what} is out of range`);
   return n;
 }
+
+/**
+ * A decimal as a plain decimal string, exactly: `'1e-5'` → `'0.00001'`, `'12.50'` → `'12.5'`,
+ * `'-0'` → `'0'` (the XRP Ledger writes issued amounts either way). Undefined for anything that
+ * is not a decimal, or whose exponent is beyond ±100 (the Ledger's range is -96 … 80).
+ */
+export function plainDecimal(text: string): string | undefined {
+  const m = /^(-)?(\d{1,40})(?:\.(\d{1,40}))?(?:[eE]([-+]?\d{1,3}))?$/.exec(text);
+  if (!m) return undefined;
+  const exponent = Number(m[4] ?? 0);
+  if (Math.abs(exponent) > 100) return undefined;
+  const fraction = m[3] ?? '';
+  let digits = (m[2]! + fraction).replace(/^0+(?=\d)/, '');
+  let point = digits.length - fraction.length + exponent; // digits before the decimal point
+  if (point <= 0) {
+    digits = '0'.repeat(1 - point) + digits;
+    point = 1;
+  }
+  digits = digits.padEnd(point, '0');
+  const whole = digits.slice(0, point).replace(/^0+(?=\d)/, '');
+  const rest = digits.slice(point).replace(/0+$/, '');
+  const out = rest ? `${whole}.${rest}` : whole;
+  return m[1] && /[1-9]/.test(out) ? `-${out}` : out;
+}

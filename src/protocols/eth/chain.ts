@@ -171,15 +171,23 @@ export class EthChain {
     });
   }
 
-  /** A token's decimals (ERC-20 decimals()), asked once; 18 when it does not say. */
+  /**
+   * A token's decimals (ERC-20 decimals()), kept once known; 18 when the contract does not say
+   * (no answer, a revert). A node that could not be asked (down, a rate limit) is asked again
+   * next time: a guess cached then would scale the token's amounts wrongly until a restart.
+   */
   decimals(token: string): Promise<number> {
     let d = this.tokenDecimals.get(token);
     if (!d) {
       d = rpc(this.url, 'eth_call', [{ to: token, data: '0x313ce567' }, 'latest']).then((r) => {
-        if (typeof r !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(r)) return 18;
+        if (typeof r !== 'string' || !HASH.test(r)) return 18;
         const n = Number(BigInt(r));
         return n <= 36 ? n : 18;
-      }, () => 18);
+      }, (err: Error) => {
+        if (err instanceof RpcCallError && err.reverted) return 18;
+        this.tokenDecimals.delete(token);
+        throw err;
+      });
       this.tokenDecimals.set(token, d);
     }
     return d;
@@ -197,12 +205,12 @@ export class EthChain {
   /**
    * A token balance (ERC-20 balanceOf), batched like balances. Undefined when the contract does
    * not answer like a token (no code, a revert, not 32 bytes): a wrong entry in `tokens` is not
-   * a broken backend.
+   * a broken backend. Any other error (the node down, a rate limit) is the backend's, as usual.
    */
   tokenBalance(token: string, address: string): Promise<bigint | undefined> {
     return this.ask('eth_call', [{ to: token, data: `${BALANCE_OF}${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest'],
       (v) => (typeof v === 'string' && HASH.test(v) ? BigInt(v) : undefined)).catch((err: Error) => {
-      if (err instanceof RpcCallError) return undefined;
+      if (err instanceof RpcCallError && err.reverted) return undefined;
       throw err;
     });
   }

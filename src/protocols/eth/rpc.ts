@@ -6,13 +6,22 @@
  */
 import { RpcInvalid } from '../common/backend-errors.js';
 
-/** The node answered the call with a JSON-RPC error (a contract call that reverted, say): the node itself works. */
-export class RpcCallError extends RpcInvalid {}
+/** The node answered the call with a JSON-RPC error (a contract call that reverted, a rate limit). */
+export class RpcCallError extends RpcInvalid {
+  constructor(message: string, readonly code: unknown) {
+    super(message);
+  }
+
+  /** A contract call that failed in the contract (geth and anvil: code 3, or "execution reverted"), not in the node. */
+  get reverted(): boolean {
+    return this.code === 3 || /revert/i.test(this.message);
+  }
+}
 import { fetchBounded } from '../common/bounded-fetch.js';
 
 let nextId = 0;
 
-type Response = { id?: unknown; result?: unknown; error?: { message?: unknown } };
+type Response = { id?: unknown; result?: unknown; error?: { message?: unknown; code?: unknown } };
 
 async function post(url: string, payload: unknown, what: string): Promise<unknown> {
   const res = await fetchBounded(url, {
@@ -30,7 +39,7 @@ async function post(url: string, payload: unknown, what: string): Promise<unknow
 
 function resultOf(body: Response | null, method: string): unknown {
   if (typeof body !== 'object' || body === null) throw new RpcInvalid(`the answer to ${method} is not a JSON-RPC response`);
-  if (body.error) throw new RpcCallError(`${method}: ${String(body.error.message ?? 'error').slice(0, 200)}`);
+  if (body.error) throw new RpcCallError(`${method}: ${String(body.error.message ?? 'error').slice(0, 200)}`, body.error.code);
   if (!('result' in body)) throw new RpcInvalid(`the answer to ${method} has no result`);
   return body.result;
 }

@@ -5,7 +5,7 @@
  * is not what arrived. The ledger is final once validated: there are no reorgs to correct.
  */
 import type { LiveContext } from '../plugin.js';
-import { formatUnits } from '../common/units.js';
+import { formatUnits, plainDecimal } from '../common/units.js';
 import type { WalletTransaction } from '../common/wallet-book.js';
 import { WalletSession } from '../common/wallet-session.js';
 import { RpcInvalid } from '../common/backend-errors.js';
@@ -17,9 +17,21 @@ const RIPPLE_EPOCH = 946_684_800;
 const PAGE = 200;
 const MAX_PAGES = 10;
 const DROPS = /^\d{1,19}$/;
-const DECIMAL = /^-?\d{1,40}(\.\d{1,40})?([eE][-+]?\d{1,3})?$/;
-/** Trust-line pages read at most (400 lines each): an account holding more is not a wallet a person watches. */
+/** Trust-line pages read at most, of LINES_PAGE each: an account holding more is not a wallet a person watches. */
 const MAX_LINE_PAGES = 10;
+const LINES_PAGE = 400;
+/** A currency code: three characters of the standard set, or 160 bits in hex. */
+const CURRENCY = /^([A-Za-z0-9?!@#$%^&*<>(){}[\]|]{3}|[0-9A-Fa-f]{40})$/;
+/** A classic address (base58, the Ledger's alphabet). */
+const CLASSIC = /^r[1-9A-HJ-NP-Za-km-z]{24,34}$/;
+
+/** `CURRENCY.issuer`, the name of an issued currency in the history and in AssetBalances; throws on anything else. */
+function assetOf(currency: unknown, issuer: unknown): string {
+  if (typeof currency !== 'string' || !CURRENCY.test(currency) || typeof issuer !== 'string' || !CLASSIC.test(issuer)) {
+    throw new RpcInvalid('an issued amount with a malformed currency or issuer');
+  }
+  return `${currency}.${issuer}`;
+}
 const HASH = /^[0-9A-Fa-f]{64}$/;
 
 type Entry = Record<string, unknown>;
@@ -40,20 +52,23 @@ export function transferOf(entry: Entry, target: XrpTarget, ledger?: number): Wa
   let asset = '';
   if (typeof delivered === 'string' && DROPS.test(delivered)) {
     amount = formatUnits(BigInt(delivered), 6);
-  } else if (delivered && typeof delivered === 'object' && typeof (delivered as Entry).value === 'string' && DECIMAL.test((delivered as Entry).value as string)) {
+  } else if (delivered && typeof delivered === 'object' && typeof (delivered as Entry).value === 'string' && plainDecimal((delivered as Entry).value as string) !== undefined) {
     const d = delivered as Entry;
-    amount = d.value as string;
-    asset = `${String(d.currency).slice(0, 40)}.${String(d.issuer).slice(0, 40)}`;
+    amount = plainDecimal(d.value as string)!;
+    asset = assetOf(d.currency, d.issuer);
   } else if (delivered === 'unavailable') {
     return undefined; // before 2014 the ledger did not record it: nothing exact to say
   } else {
     throw new RpcInvalid('a payment without a valid delivered_amount');
   }
+  const counterparty = incoming ? tx.Account : tx.Destination;
+  // What reaches the bus is checked: a D-Bus string cannot hold everything a backend may send.
+  if (typeof counterparty !== 'string' || !CLASSIC.test(counterparty)) throw new RpcInvalid('a payment with a malformed counterparty');
   const at = ledger ?? entry.ledger_index ?? tx.ledger_index;
   const date = typeof tx.date === 'number' ? tx.date + RIPPLE_EPOCH : 0;
   return {
     txid: hash.toUpperCase(), direction: incoming ? 'in' : 'out', amount, asset,
-    counterparty: String(incoming ? tx.Account : tx.Destination).slice(0, 64), time: date, block: typeof at === 'number' ? at : -1,
+    counterparty, time: date, block: typeof at === 'number' ? at : -1,
   };
 }
 
@@ -169,18 +184,19 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     for (let page = 0; page < MAX_LINE_PAGES; page++) {
       let r: unknown;
       try {
-        r = await this.conn.request('account_lines', { account: this.target.classic, ledger_index: 'validated', limit: 400, ...(marker ? { marker } : {}) });
+        r = await this.conn.request('account_lines', { account: this.target.classic, ledger_index: 'validated', limit: LINES_PAGE, ...(marker ? { marker } : {}) });
       } catch (err) {
         if ((err as { code?: unknown }).code === 'actNotFound') return {};
         throw err;
       }
       const lines = (r as Entry).lines;
-      if (!Array.isArray(lines)) throw new RpcInvalid('account_lines answered no list of lines');
+      if (!Array.isArray(lines) || lines.length > LINES_PAGE) throw new RpcInvalid('account_lines answered no list of lines (or more than asked for)');
       for (const l of lines as Entry[]) {
-        if (typeof l?.currency !== 'string' || typeof l.account !== 'string' || typeof l.balance !== 'string' || !DECIMAL.test(l.balance)) {
-          throw new RpcInvalid('account_lines answered a malformed trust line');
-        }
-        out[`${l.currency.slice(0, 40)}.${l.account.slice(0, 40)}`] = l.balance;
+        const balance = typeof l?.balance === 'string' ? plainDecimal(l.balance) : undefined;
+        if (balance === undefined) throw new RpcInvalid('account_lines answered a malformed trust line');
+        // Below zero the account is the issuer's side of the line: it owes, it does not hold.
+        if (balance.startsWith('-')) continue;
+        out[assetOf(l.currency, l.account)] = balance;
       }
       marker = (r as Entry).marker;
       if (!marker) break;

@@ -8,15 +8,17 @@ import { state, subscribe } from './state.js';
 export function followSignIn(id, providerName, onDone) {
   const box = h('div', { class: 'signin', role: 'status', 'aria-live': 'polite' }, h('p', {}, `Starting the sign-in with ${providerName}…`));
   const cancel = h('button', { type: 'button', onclick: () => post(`/api/sign-in/${id}/cancel`).catch(() => undefined) }, 'Cancel sign-in');
+  /** Links to the provider only over http(s), whatever a provider's discovery document says. */
+  const web = (url) => (/^https?:\/\//i.test(url ?? '') ? url : undefined);
   const show = (e) => {
     if (e.state === 'waiting') {
       replace(box,
         e.userCode
-          ? [h('p', {}, `On any device (a phone will do), open `, h('a', { href: e.verificationUrl, target: '_blank', rel: 'noopener noreferrer' }, e.verificationUrl),
+          ? [h('p', {}, `On any device (a phone will do), open `, h('a', { href: web(e.verificationUrl), target: '_blank', rel: 'noopener noreferrer' }, e.verificationUrl),
             ' and enter the code ', h('strong', { class: 'code' }, e.userCode), ` to sign in with ${providerName}.`),
           h('p', {}, 'This window continues by itself when you are done.')]
           : [h('p', {}, `Finish signing in with ${providerName} in your browser. This window continues by itself when you are done.`),
-            h('p', {}, h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page'))],
+            h('p', {}, h('a', { href: web(e.url), target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page'))],
         cancel);
     } else if (e.state === 'done') {
       stop();
