@@ -219,19 +219,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   });
 
   it('ERC-20 balances: AssetBalances follows each listed token\'s balanceOf exactly; listed contracts that are not tokens are left out', async () => {
-    // A token that keeps balances, with 6 decimals: balanceOf(address) (36 bytes of call data)
-    // answers the stored balance, decimals() (4 bytes) answers 6, and any other call (64 bytes:
-    // to, amount) credits `to` with `amount` and emits Transfer(caller, to, amount).
-    const TOPIC = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
-    const credit = ['602035', '80', '600035', '80', '54', '82', '01', '90', '55', '600052', '50', '600035', '33', `7f${TOPIC}`, '6020', '6000', 'a3', '00'].join('');
-    const balanceOf = ['5b', '600435', '54', '600052', '6020', '6000', 'f3'].join(''); // JUMPDEST; SLOAD(calldata[4..36]); RETURN 32 bytes
-    const decimals = ['5b', '6006', '600052', '6020', '6000', 'f3'].join(''); // JUMPDEST; RETURN 6
-    const hex = (n: number) => n.toString(16).padStart(2, '0');
-    const ifSize = (size: number, to: number) => `3660${hex(size)}1460${hex(to)}57`; // CALLDATASIZE == size → JUMP to (7 bytes)
-    const head = 14; // two ifSize
-    const code = `0x${ifSize(36, head + credit.length / 2)}${ifSize(4, head + (credit.length + balanceOf.length) / 2)}${credit}${balanceOf}${decimals}`;
-    const token = newAddress();
-    await anvil.rpc('anvil_setCode', [token, code]);
+    // A token that keeps balances, with 6 decimals (test/harness/peers/anvil.ts).
+    const token = await anvil.installToken();
     const notToken = newAddress(); // an address without code: balanceOf answers nothing
     const reverts = newAddress();
     await anvil.rpc('anvil_setCode', [reverts, '0x60006000fd']); // every call reverts
@@ -242,9 +231,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
     assert.deepEqual(await client.get(p, WALLET, 'AssetBalances'), { [token.toLowerCase()]: '0' });
     const mark = client.signals.length;
-    const pad = (x: string) => x.replace(/^0x/, '').padStart(64, '0');
-    const amount = 1_234_500_001n; // 1234.500001 in a token of 6 decimals: exact, no float
-    await anvil.rpc('eth_sendTransaction', [{ from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad(amount.toString(16))}` }]);
+    await anvil.mintToken(token, holder, 1_234_500_001n, 4); // 1234.500001 in a token of 6 decimals: exact, no float
     const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === p && x.body[0] === WALLET
       && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
     assert.deepEqual((changed.body[1] as Record<string, V>).AssetBalances!.value, { [token.toLowerCase()]: '1234.500001' });

@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { AccountsClient } from '../../src/client/index.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
 import { ROOT, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
@@ -75,6 +76,25 @@ describe('px-accounts-ui: wallets', function () {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `wallet-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('shows the balance of each token the wallet lists, kept current', async () => {
+    const page = win.page;
+    const token = await anvil.installToken();
+    const holder = `0x${randomBytes(20).toString('hex')}`;
+    const client = await AccountsClient.connect({ busAddress: session.address });
+    try {
+      const a = await client.addAccount({ provider: 'eth', account: holder, settings: { eth: { network: 'local', url: anvil.url, tokens: [token] } } });
+      await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
+      const wallet = page.getByRole('region', { name: 'Wallet' });
+      await wallet.locator('dd').filter({ hasText: `0 ${token}` }).waitFor({ timeout: 15_000 });
+      await anvil.mintToken(token, holder, 2_500_000n); // 2.5 of a 6-decimal token
+      await wallet.locator('dd').filter({ hasText: `2.5 ${token}` }).waitFor({ timeout: 10_000 });
+      await client.removeAccount(a.id);
+    } finally {
+      client.close();
     }
   });
 });

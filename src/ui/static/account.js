@@ -64,7 +64,7 @@ function walletSection(a) {
     h('dl', { class: 'facts' },
       h('dt', {}, 'Balance'), h('dd', { class: 'big' }, `${w.balance} ${w.currency}`),
       w.pendingBalance !== w.balance && [h('dt', {}, 'Including pending'), h('dd', {}, `${w.pendingBalance} ${w.currency}`)],
-      Object.entries(w.assetBalances ?? {}).sort().map(([asset, amount]) => [h('dt', {}, 'Asset'), h('dd', {}, `${amount} `, h('span', { class: 'mono' }, asset))]),
+      Object.entries(w.assetBalances ?? {}).sort().flatMap(([asset, amount]) => [h('dt', {}, 'Asset'), h('dd', {}, `${amount} `, h('span', { class: 'mono' }, asset))]),
       h('dt', {}, 'Address'), h('dd', { class: 'mono' }, w.address),
       h('dt', {}, 'Network'), h('dd', {}, w.network),
       h('dt', {}, 'Last updated'), h('dd', {}, timeText(w.lastUpdated) || 'not yet')),
