@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { INSTALL_DIR } from '../install-dir.js';
-import { sweepStale } from '../ui/import-files.js';
+import { sweepStale } from '../ui/temp-dirs.js';
 import { openAppWindow, openInBrowser } from '../ui/launcher.js';
 import { startUiServer, type UiServer } from '../ui/server.js';
 import { claimInstance, type Instance, type Show } from '../ui/single-instance.js';

@@ -5,7 +5,7 @@
  */
 import type { AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider } from '../client/index.js';
 import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
-import { HttpError, text, textList, textMap } from './http.js';
+import { ACCOUNT_ID, HttpError, text, textList, textMap } from './http.js';
 import { pickedFiles, withPickedFiles } from './import-files.js';
 import type { ServiceLink } from './service-link.js';
 import type { SignIns } from './sign-ins.js';
@@ -20,7 +20,7 @@ export interface ApiContext {
 type Handler = (ctx: ApiContext, body: Record<string, unknown>, params: string[]) => Promise<unknown>;
 interface Route { method: 'GET' | 'POST'; pattern: RegExp; handler: Handler }
 
-const ID = '([A-Za-z0-9_]{1,200})';
+const ID = `(${ACCOUNT_ID.source.slice(1, -1)})`;
 
 /**
  * Catalogue and protocols, asked each time (two calls of a millisecond): a service that started

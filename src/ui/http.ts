@@ -2,6 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SECURITY_HEADERS } from './security.js';
 
+/** An account id as the service makes them (the last element of its object path). */
+export const ACCOUNT_ID = /^[A-Za-z0-9_]{1,200}$/;
+
 /** Largest JSON body accepted: an OpenVPN profile with its certificates fits easily. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -7,11 +7,11 @@
  * gives with a folder (`keys/ca.crt`) gets that layout too, so a provider's profile works as
  * downloaded.
  */
-import { link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { ProtocolInfo, SettingsInput } from '../client/index.js';
 import { HttpError } from './http.js';
+import { tempPrefix } from './temp-dirs.js';
 
 /** Picked files per import option (`openvpn.profile`), by file name. */
 export type PickedFiles = Map<string, Map<string, Buffer>>;
@@ -19,7 +19,6 @@ export type PickedFiles = Map<string, Map<string, Buffer>>;
 const MAX_FILES = 20;
 /** Places with a folder a profile may name (`keys/ca.crt`): more is not a profile but an attempt to fill the disk. */
 const MAX_PLACES = 64;
-const PREFIX = 'px-accounts-ui-';
 /** A plain file name: no folder, no `.`/`..`, nothing a file system would read otherwise. */
 const FILE_NAME = /^(?!\.{1,2}$)[^/\\\u0000-\u001f]{1,255}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -79,7 +78,7 @@ export async function withPickedFiles<T>(picked: PickedFiles, settings: Partial<
         const files = picked.get(`${info.id}.${name}`) ?? new Map<string, Buffer>();
         // mkdtemp makes the folder 0700: the keys in it are the user's alone, and only for a moment.
         const places = pathsNamed(profile, new Set(files.keys()));
-        const dir = await mkdtemp(join(baseDir(), PREFIX));
+        const dir = await mkdtemp(tempPrefix());
         dirs.push(dir);
         for (const [file, content] of files) await writeFile(join(dir, file), content, { mode: 0o600, flag: 'wx' });
         // The same file under a folder is a hard link: no second copy of anything.
@@ -96,21 +95,6 @@ export async function withPickedFiles<T>(picked: PickedFiles, settings: Partial<
   } finally {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }
-}
-
-const baseDir = () => process.env.XDG_RUNTIME_DIR || tmpdir();
-
-/**
- * Removes folders of ours left by a window that was killed in the middle of an add (and launch
- * pages of one killed before it removed them): older than an hour, so never one in use.
- */
-export async function sweepStale(now = Date.now()): Promise<void> {
-  const base = baseDir();
-  const names = await readdir(base).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(PREFIX)).map(async (n) => {
-    const info = await stat(join(base, n)).catch(() => undefined);
-    if (info?.isDirectory() && info.uid === process.getuid?.() && now - info.mtimeMs > 3_600_000) await rm(join(base, n), { recursive: true, force: true });
-  }));
 }
 
 /** "cannot read /run/user/1000/px-accounts-ui-x/ca.crt (ENOENT)" → what the user can act on. */

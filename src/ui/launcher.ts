@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tempPrefix } from './temp-dirs.js';
 
 /** Starts `cmd args` detached; resolves false if it could not be started (not installed). */
 function startDetached(cmd: string, args: string[]): Promise<boolean> {
@@ -36,7 +36,7 @@ const APP_BROWSERS = ['chromium', 'chromium-browser', 'google-chrome'];
  * redeem the token before the browser has started). Deleted a minute later, or at exit.
  */
 export function launchPage(url: string, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = mkdtempSync(join(env.XDG_RUNTIME_DIR || tmpdir(), 'px-accounts-ui-')); // mode 0700
+  const dir = mkdtempSync(tempPrefix(env)); // mode 0700
   const file = join(dir, 'open.html');
   const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${href}"><title>Online Accounts</title>\n`, { mode: 0o600 });

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, relative } from 'node:path';
 import type { ConnectOptions } from '../client/index.js';
 import { route } from './api.js';
-import { HttpError, readJson, send, sendJson } from './http.js';
+import { ACCOUNT_ID, HttpError, readJson, send, sendJson } from './http.js';
 import { hostAllowed, LaunchTokens, originAllowed, SECURITY_HEADERS, Sessions } from './security.js';
 import { ServiceLink, type UiEvent } from './service-link.js';
 import { SignIns } from './sign-ins.js';
@@ -77,6 +77,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   let origin = '';
   let idleTimer: NodeJS.Timeout | undefined;
   const graceMs = options.graceMs ?? 3000;
+  /** The program ends `ms` from now unless a page holds the event stream then. */
+  const armIdle = (ms: number) => {
+    if (!options.onIdle) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => streams.size === 0 && options.onIdle!(), ms);
+  };
 
   const openStream = (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
@@ -87,10 +93,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     req.once('close', () => {
       clearInterval(keepAlive);
       streams.delete(res);
-      if (streams.size === 0 && options.onIdle) {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => streams.size === 0 && options.onIdle!(), graceMs);
-      }
+      if (streams.size === 0) armIdle(graceMs);
     });
   };
 
@@ -105,7 +108,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const account = url.searchParams.get('account');
       // The token leaves the address bar (and the history) at once; the page takes the key and drops it too.
       const { id, key } = sessions.create();
-      const where = `/?k=${key}${account && /^[A-Za-z0-9_]{1,200}$/.test(account) ? `#/account/${account}` : ''}`;
+      const where = `/?k=${key}${account && ACCOUNT_ID.test(account) ? `#/account/${account}` : ''}`;
       return send(res, 303, '', 'text/plain', { Location: where, 'Set-Cookie': sessions.cookie(id) });
     }
     if (!sessions.valid(req)) return textPage(res, 401, 'Not signed in to this window: start px-accounts-ui to open it.');
@@ -159,7 +162,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   sessions = new Sessions(port);
   await link.start().catch(() => undefined);
   // Without a page within two minutes (the browser did not start), the window is not coming.
-  if (options.onIdle) idleTimer = setTimeout(() => streams.size === 0 && options.onIdle!(), Math.max(graceMs, 120_000));
+  armIdle(Math.max(graceMs, 120_000));
 
   return {
     origin,
@@ -167,9 +170,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return `${origin}/?token=${tokens.issue()}${account ? `&account=${encodeURIComponent(account)}` : ''}`;
     },
     expectPage(ms: number) {
-      if (!options.onIdle || streams.size > 0) return;
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => streams.size === 0 && options.onIdle!(), Math.max(ms, graceMs));
+      if (streams.size === 0) armIdle(Math.max(ms, graceMs));
     },
     get pages() {
       return streams.size;

@@ -9,6 +9,7 @@
  */
 import dbus from 'dbus-next';
 import { Connection, sessionBusAddress, type DBusMessage } from '../client/connection.js';
+import { ACCOUNT_ID } from './http.js';
 
 export const UI_BUS_NAME = 'org.pantherx.AccountsUi';
 export const UI_PATH = '/org/pantherx/AccountsUi';
@@ -16,11 +17,9 @@ const APPLICATION = 'org.freedesktop.Application';
 /** The action that shows an account: ActivateAction('show-account', [<'ID'>], {}). */
 const SHOW_ACCOUNT = 'show-account';
 const DO_NOT_QUEUE = 4;
-const PRIMARY_OWNER = 1;
 const TIMEOUT_MS = 5000;
-const ACCOUNT_ID = /^[A-Za-z0-9_]{1,200}$/;
 
-const { Message, Variant } = dbus;
+const { Message, RequestNameReply, Variant } = dbus;
 
 const INTROSPECTION = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
@@ -51,7 +50,7 @@ export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process
     conn.disconnect();
     throw err;
   });
-  if (reply !== PRIMARY_OWNER) {
+  if (reply !== RequestNameReply.PRIMARY_OWNER) {
     return {
       first: false,
       release: () => conn.disconnect(),

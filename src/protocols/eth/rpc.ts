@@ -5,6 +5,7 @@
  * status goes offline) or Invalid (an answer that makes no sense: the status goes error).
  */
 import { RpcInvalid } from '../common/backend-errors.js';
+import { fetchBounded } from '../common/bounded-fetch.js';
 
 /** The node answered the call with a JSON-RPC error (a contract call that reverted, a rate limit). */
 export class RpcCallError extends RpcInvalid {
@@ -17,7 +18,6 @@ export class RpcCallError extends RpcInvalid {
     return this.code === 3 || /revert/i.test(this.message);
   }
 }
-import { fetchBounded } from '../common/bounded-fetch.js';
 
 let nextId = 0;
 

@@ -32,7 +32,7 @@ export function renderProfile(s: Settings, secrets: Readonly<Record<string, stri
   if (s.ca) out += block('ca', settingToPem(String(s.ca)));
   if (s.cert) out += block('cert', settingToPem(String(s.cert)));
   if (s.extra_certs) out += block('extra-certs', settingToPem(String(s.extra_certs)));
-  // A pkcs12 stored before imports wrapped it, or set with SetSecret, may be one long line.
+  // A pkcs12 may be one long line (a binary file imported, SetSecret): OpenVPN wants lines of 64.
   for (const name of KEY_BLOCKS) if (secrets[name]) out += block(name, name === 'pkcs12' ? wrapBase64(secrets[name]) : secrets[name]);
   return out;
 }

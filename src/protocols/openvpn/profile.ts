@@ -91,10 +91,10 @@ export function certsToSetting(pem: string, what: string): string {
 /** The setting back to PEM. */
 export function settingToPem(value: string): string {
   return value.split(/\s+/).filter(Boolean)
-    .map((b64) => `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`).join('');
+    .map((b64) => `-----BEGIN CERTIFICATE-----\n${wrapBase64(b64)}-----END CERTIFICATE-----\n`).join('');
 }
 
-/** Base64 in lines of 64: OpenVPN decodes an inline <pkcs12> with OpenSSL's base64 BIO, which cannot read longer ones. */
+/** Base64 in lines of 64 (PEM's; OpenVPN decodes an inline <pkcs12> with OpenSSL's base64 BIO, which cannot read longer ones). */
 export function wrapBase64(text: string): string {
   return text.replace(/\s+/g, '').replace(/(.{64})(?=.)/g, '$1\n') + '\n';
 }
@@ -103,7 +103,7 @@ function checkKeyBlock(name: string, text: string): string {
   const t = text.trim() + '\n';
   if (name === 'pkcs12') {
     if (!/^[A-Za-z0-9+/=\s]+$/.test(t) || !/[A-Za-z0-9+/=]/.test(t)) throw invalidArgument(`<pkcs12> must be base64`);
-    return wrapBase64(t);
+    return t;
   }
   if (name === 'key') {
     if (!/^-----BEGIN (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n[\s\S]+\n-----END (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n$/.test(t)) {

@@ -1,6 +1,6 @@
 // Adding an account: the catalogue (searchable) and set-up by hand, then a form that checks
 // with the servers before saving, or an OAuth2 sign-in for providers that use it.
-import { field, h, replace, errorBox } from './dom.js';
+import { bytesToBase64, field, h, replace, errorBox } from './dom.js';
 import { post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
 import { followSignIn } from './sign-in.js';
@@ -127,7 +127,7 @@ function accountForm(main, cat, choice) {
     if (profile) {
       settings[manual] = { ...settings[manual], profile: await profile.text() };
       const picked = [...(companionInput?.files ?? [])];
-      if (picked.length) files = { [`${manual}.profile`]: Object.fromEntries(await Promise.all(picked.map(async (f) => [f.name, await base64Of(f)]))) };
+      if (picked.length) files = { [`${manual}.profile`]: Object.fromEntries(await Promise.all(picked.map(async (f) => [f.name, bytesToBase64(new Uint8Array(await f.arrayBuffer()))]))) };
     }
     const body = {
       provider: provider ? provider.id : enabled[0], account: accountInput.value.trim(), name: nameInput.value.trim(),
@@ -138,14 +138,6 @@ function accountForm(main, cat, choice) {
       location.hash = `#/account/${answer.account.id}/added`;
     });
   });
-}
-
-/** A picked file's bytes as base64 (certificates are text, a PKCS#12 bundle is not). */
-async function base64Of(file) {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }
 
 export function addView(main, choice) {

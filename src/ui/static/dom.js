@@ -15,6 +15,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Bytes as base64 (a file's: certificates are text, a PKCS#12 bundle or a DER certificate is not). */
+export function bytesToBase64(bytes) {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 export function replace(el, ...children) {
   el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }

@@ -1,7 +1,7 @@
 // Form parts the add and edit pages share: the server settings of a protocol, built from the
 // service's ListProtocols (so plugins get a form too), protocol toggles, and the check-then-save
 // answer with its "Save anyway".
-import { field, h, replace, resultsList, errorBox } from './dom.js';
+import { bytesToBase64, field, h, replace, resultsList, errorBox } from './dom.js';
 import { get, post } from './api.js';
 import { state } from './state.js';
 
@@ -22,10 +22,7 @@ const CERT_LABELS = { ca: 'CA certificates', cert: 'client certificate', extra_c
 /** A certificate file's bytes as the setting's text: each PEM block's base64, or the file itself (DER). */
 function certsText(bytes) {
   const pems = [...new TextDecoder().decode(bytes).matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
-  if (pems.length) return pems.map((m) => m[1].replace(/\s+/g, '')).join(' ');
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+  return pems.length ? pems.map((m) => m[1].replace(/\s+/g, '')).join(' ') : bytesToBase64(bytes);
 }
 
 /** A file field that replaces a certificate setting; its `value` is '' (unchanged) until a file is read. */
