@@ -20,6 +20,8 @@ export interface AccountConfig {
   credentials: string[];
   /** password: protocols log in with secrets; oauth2: with access tokens from the `oauth2` secret. */
   auth: AuthMethod;
+  /** Settings found by discovery (AddAccount with no provider): from which source, whose domain. */
+  discovered?: { source: string; domain: string };
 }
 
 /** Ids must be valid object-path elements and short enough for `<id>.ini` file names. */

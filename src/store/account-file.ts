@@ -71,7 +71,11 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
       warnings.push(`invalid credential name ignored`);
     }
   }
-  return { config: { id, name, provider, username, protocols, settings, credentials, auth: auth as AuthMethod }, doc, warnings };
+  const config: AccountConfig = { id, name, provider, username, protocols, settings, credentials, auth: auth as AuthMethod };
+  // where discovery found the settings (AddAccount with no provider): kept, shown, never used to connect
+  const source = field('source', 32, false);
+  if (source) config.discovered = { source, domain: field('domain', 253, false) };
+  return { config, doc, warnings };
 }
 
 /** The file text for a configuration, merged into the document it was read from. */
@@ -90,6 +94,11 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
   else delete account.auth;
   if (config.credentials.length) account.credentials = config.credentials.join(', ');
   else delete account.credentials;
+  if (config.discovered) Object.assign(account, { source: config.discovered.source, domain: config.discovered.domain });
+  else {
+    delete account.source;
+    delete account.domain;
+  }
   // [account] first, then the enabled protocols in the account's order, then whatever else was there.
   const out: IniDoc = { account };
   for (const p of config.protocols) {

@@ -1,0 +1,129 @@
+/**
+ * Manager.Discover and AddAccount with an empty provider: the settings of an e-mail address,
+ * from the sources in src/discovery/sources in this order of preference — catalogue,
+ * database, HTTPS autoconfig, SRV, online ISPDB, MX, guessing host names, plain-HTTP
+ * autoconfig — asked in parallel and bounded in time (runner.ts), with the trust rules of
+ * trust.ts. Nothing is saved and nobody is logged in to.
+ */
+import { AccountsError, invalidArgument } from '../errors.js';
+import { log } from '../log.js';
+import type { Catalogue } from '../providers/catalogue.js';
+import { parseAddress } from './address.js';
+import { offersStartTls } from './net/greeting.js';
+import { runSources, type NamedSource } from './runner.js';
+import { autoconfigSource, plainHttpSource } from './sources/autoconfig.js';
+import { guessSource } from './sources/guess.js';
+import { ispdbBase, ispdbSource } from './sources/ispdb.js';
+import { mxSource } from './sources/mx.js';
+import { catalogueByHost, catalogueFor, fromDatabase, fromProvider } from './sources/shipped.js';
+import { srvSource } from './sources/srv.js';
+import { noPlaintext, offersSomething } from './trust.js';
+import { DAV_PROTOCOLS, DISCOVERABLE, MAIL_PROTOCOLS, type Address, type Discoverable, type Found, type SourceContext } from './types.js';
+
+/** Each request's bound, and the whole discovery's. */
+export const REQUEST_MS = 5_000;
+export const TOTAL_MS = 8_000;
+
+export interface DiscoverOptions {
+  /** Only these protocols (default: every one found; POP3 only where there is no IMAP). */
+  protocols?: Discoverable[];
+  /** Connect to servers (guessing host names, asking for STARTTLS). Default true. */
+  probe: boolean;
+}
+
+export interface Discovered extends Found {
+  address: Address;
+  protocols: Discoverable[];
+  /** What was tried before the answer, for people (the CLI's discover). */
+  tried: string[];
+  ms: number;
+}
+
+interface VariantLike { signature: string; value: unknown }
+
+/** The a{sv} options of Discover: protocols (as), probe (b); anything else is refused. */
+export function parseDiscoverOptions(options: Record<string, VariantLike>): DiscoverOptions {
+  const out: DiscoverOptions = { probe: true };
+  for (const [key, v] of Object.entries(options ?? {})) {
+    if (key === 'protocols') {
+      if (v.signature !== 'as') throw invalidArgument(`option protocols must be a list of strings (type 'as'), got type '${v.signature}'`);
+      const list = [...new Set(v.value as string[])];
+      for (const p of list) {
+        if (!(DISCOVERABLE as readonly string[]).includes(p)) throw invalidArgument(`option protocols: discovery finds ${DISCOVERABLE.join(', ')}, not '${String(p).slice(0, 40)}'`);
+      }
+      if (list.length === 0) throw invalidArgument('option protocols must name at least one protocol');
+      out.protocols = list as Discoverable[];
+    } else if (key === 'probe') {
+      if (v.signature !== 'b') throw invalidArgument(`option probe must be a boolean (type 'b'), got type '${v.signature}'`);
+      out.probe = v.value as boolean;
+    } else {
+      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: protocols, probe)`);
+    }
+  }
+  return out;
+}
+
+export class Discovery {
+  constructor(private readonly catalogue: Catalogue, private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly bounds = { requestMs: REQUEST_MS, totalMs: TOTAL_MS }) {}
+
+  /** Discover(s address, a{sv} options). */
+  discover(address: string, options: Record<string, VariantLike>): Promise<Discovered> {
+    return this.find(parseAddress(address), parseDiscoverOptions(options));
+  }
+
+  /** Throws NotFound, naming the domain and what was tried, when no source has an answer. */
+  async find(address: Address, options: DiscoverOptions): Promise<Discovered> {
+    const d = address.domain;
+    const shipped: NamedSource[] = [
+      { name: 'catalogue', run: async (ctx) => { const p = catalogueFor(this.catalogue, d); if (!p) ctx.note(`catalogue: no provider for ${d}`); return p && fromProvider(p, ctx.address, d, 'catalogue'); } },
+      { name: 'database', run: async (ctx) => { const f = fromDatabase(d, ctx.address); if (!f) ctx.note(`database: ${d} is not listed`); return f; } },
+    ];
+    const base = ispdbBase(this.env);
+    const network: NamedSource[] = [
+      { name: 'autoconfig', run: autoconfigSource },
+      { name: 'srv', run: srvSource },
+      { name: 'ispdb', run: ispdbSource(base) },
+      { name: 'mx', run: mxSource(this.catalogue, base) },
+      { name: 'guess', run: guessSource },
+      { name: 'autoconfig over plain HTTP', run: plainHttpSource },
+    ];
+    const wantDav = DAV_PROTOCOLS.filter((p) => !options.protocols || options.protocols.includes(p));
+    const result = await runSources(shipped, network, {
+      address, probe: options.probe, ...this.bounds, wantDav,
+      finish: (found, ctx) => this.shape(found, options, ctx),
+    });
+    if (!result.found) {
+      log.info(`discovery for ${d}: nothing found in ${result.ms} ms`);
+      throw new AccountsError('NotFound', `no settings found for ${d}${options.protocols ? ` (${options.protocols.join(', ')})` : ''}: ${result.tried.join('; ')}`);
+    }
+    const f = result.found;
+    log.info(`discovery for ${d}: ${f.source} (${f.domain}, ${f.trusted ? 'trusted' : 'not trusted'}) in ${result.ms} ms`);
+    const protocols = DISCOVERABLE.filter((p) => (p === 'caldav' || p === 'carddav' ? f.urls[p] : f.servers[p]));
+    return { ...f, address, protocols, tried: result.tried, ms: result.ms };
+  }
+
+  /** One source's answer as Discover gives it: the protocols asked for, no plaintext, a known provider named. */
+  private async shape(found: Found, options: DiscoverOptions, ctx: SourceContext): Promise<Found | undefined> {
+    const want = options.protocols;
+    for (const p of MAIL_PROTOCOLS) if (want && !want.includes(p)) delete found.servers[p];
+    for (const p of DAV_PROTOCOLS) if (want && !want.includes(p)) delete found.urls[p];
+    // POP3 only when asked for, or where there is no IMAP
+    if (!want && found.servers.imap) delete found.servers.pop3;
+    const probe = ctx.probe ? (p: Parameters<typeof offersStartTls>[0], host: string, port: number) => offersStartTls(p, host, port, ctx.requestMs, ctx.signal) : undefined;
+    for (const n of await noPlaintext(found, probe)) ctx.note(`${found.source}: ${n}`);
+    if (!offersSomething(found)) {
+      ctx.note(`${found.source}: ${found.domain} offers none of ${want?.join(', ') ?? 'the protocols'} usable`);
+      return undefined;
+    }
+    if (!found.provider) {
+      const host = found.servers.imap?.host ?? found.servers.pop3?.host ?? found.servers.smtp?.host;
+      const known = host ? catalogueByHost(this.catalogue, host) : undefined;
+      if (known) {
+        found.provider = known.id;
+        if (known.auth === 'oauth2') found.auth = 'oauth2';
+      }
+    }
+    return found;
+  }
+}
