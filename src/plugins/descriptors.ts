@@ -3,11 +3,12 @@
  * per protocol in $XDG_DATA_HOME/px-accounts/plugins, then each $XDG_DATA_DIRS/px-accounts/plugins,
  * plus a helper executable in any language. Descriptors are checked before they are trusted, as
  * NetworkManager checks its VPN .name files: regular `<id>.ini` files, no dotfiles, owned by the
- * user or root and not writable by group or others (the helper too); directories searched in a
- * fixed order and files in sorted order so the same one always wins; a taken id or interface,
- * or a built-in's, is refused. A broken descriptor is skipped with a log line naming why.
+ * user or root and not writable by group or others (the helper too), in directories only they
+ * can change (trust.ts); directories searched in a fixed order and files in sorted order so
+ * the same one always wins; a taken id or interface, or a built-in's, is refused. A broken
+ * descriptor is skipped with a log line naming why.
  */
-import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import ini from 'ini';
@@ -16,6 +17,7 @@ import { propertyName, type ProtocolPlugin, type SettingSpec } from '../protocol
 import { PROTOCOL_ID, registerProtocol } from '../protocols/registry.js';
 import { checkAll, mergeLayers, nonEmpty } from '../protocols/settings.js';
 import { helperVerifier } from './helper.js';
+import { checkDirChain, checkFile, type FileIdentity } from './trust.js';
 
 const DEFAULT_TIMEOUT_S = 60;
 const MAX_TIMEOUT_S = 600;
@@ -30,17 +32,10 @@ export function pluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return [...new Set([home, ...dataDirs].map((d) => join(d, 'px-accounts', 'plugins')))];
 }
 
-/** Owned by this user or root, not writable by group or others: nobody else could have put it there. */
-function checkOwner(st: Stats, what: string): void {
-  const uid = process.getuid?.() ?? 0;
-  if (st.uid !== uid && st.uid !== 0) throw new Error(`${what} is owned by uid ${st.uid}, not by this user or root`);
-  if (st.mode & 0o022) throw new Error(`${what} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
-}
-
 const list = (v: unknown) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
-/** The helper's absolute path: relative to the descriptor's directory and inside it, or absolute. */
-function helperPath(dir: string, value: string): string {
+/** The helper's real path (relative to the descriptor's directory and inside it, or absolute), checked. */
+function helperPath(dir: string, value: string): { path: string; identity: FileIdentity } {
   if (!value) throw new Error('[plugin] helper is missing');
   const candidate = isAbsolute(value) ? value : resolve(dir, value);
   let real: string;
@@ -53,11 +48,9 @@ function helperPath(dir: string, value: string): string {
     const base = realpathSync(dir);
     if (!real.startsWith(base + sep)) throw new Error(`helper '${value}' points outside ${dir}`);
   }
-  const st = statSync(real);
-  if (!st.isFile()) throw new Error(`helper ${real} is not a regular file`);
-  if (!(st.mode & 0o111)) throw new Error(`helper ${real} is not executable`);
-  checkOwner(st, `helper ${real}`);
-  return real;
+  const identity = checkFile(real, `helper ${real}`);
+  if (!(identity.mode & 0o111)) throw new Error(`helper ${real} is not executable`);
+  return { path: real, identity };
 }
 
 /** Parses and checks one descriptor; throws with a reason a person can act on. */
@@ -83,14 +76,14 @@ export function parseDescriptor(file: string, text: string): ProtocolPlugin {
   for (const s of secrets) if (!/^[A-Za-z0-9._-]{1,64}$/.test(s)) throw new Error(`[plugin] secrets: '${s}' is not a valid secret name`);
   const timeout = head.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(head.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_S) throw new Error(`[plugin] timeout must be 1 to ${MAX_TIMEOUT_S} seconds`);
-  const path = helperPath(dirname(file), String(head.helper ?? '').trim());
+  const { path, identity } = helperPath(dirname(file), String(head.helper ?? '').trim());
   // The login secret is `password` (or one named after the protocol); others are passed as named secrets.
   const named = secrets.filter((s) => s !== 'password' && s !== id);
   return {
     id, title, iface, settings, secrets: named, needsLoginSecret: secrets.length !== named.length,
     resolve: (layers, label) => checkAll(settings, mergeLayers(settings, layers), label),
     stored: nonEmpty,
-    verifier: { thread: false, verify: helperVerifier({ protocol: id, title, path, timeoutMs: timeout * 1000 }) },
+    verifier: { thread: false, verify: helperVerifier({ protocol: id, title, path, identity, timeoutMs: timeout * 1000 }) },
   };
 }
 
@@ -104,14 +97,19 @@ export function loadPlugins(dirs: string[] = pluginDirs()): string[] {
     } catch {
       continue; // an absent directory is normal
     }
+    try {
+      checkDirChain(dir);
+    } catch (err) {
+      log.warning(`protocol plugin directory ${dir} skipped: ${(err as Error).message}`);
+      continue;
+    }
     for (const name of files) {
       const file = join(dir, name);
       try {
-        const st = statSync(file);
-        if (!st.isFile()) throw new Error('not a regular file');
-        if (st.size > MAX_DESCRIPTOR) throw new Error(`larger than ${MAX_DESCRIPTOR} bytes`);
-        checkOwner(st, 'the descriptor');
-        const plugin = parseDescriptor(file, readFileSync(file, 'utf8'));
+        const real = realpathSync(file);
+        checkFile(real, 'the descriptor');
+        if (statSync(real).size > MAX_DESCRIPTOR) throw new Error(`larger than ${MAX_DESCRIPTOR} bytes`);
+        const plugin = parseDescriptor(file, readFileSync(real, 'utf8'));
         registerProtocol(plugin);
         loaded.push(plugin.id);
         log.info(`protocol plugin ${plugin.id} (${plugin.title}, ${plugin.iface}) loaded from ${file}`);

@@ -4,9 +4,10 @@
  * secret goes through stdin only (never argv or the environment); the helper is killed (its
  * whole process group) at its timeout; what it prints is bounded and scrubbed of the secret.
  */
-import { spawn } from 'node:child_process';
 import { detailText, scrubSecret } from '../protocols/common/classify.js';
 import type { Verifier, VerifyCode, VerifyResult } from '../protocols/common/types.js';
+import { spawnTied } from '../util/child.js';
+import { checkUnchanged, type FileIdentity } from './trust.js';
 
 const CODES: ReadonlySet<string> = new Set<VerifyCode>([
   'Unauthorized', 'Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'TlsUntrusted', 'TlsExpired',
@@ -21,6 +22,8 @@ export interface HelperSpec {
   title: string;
   /** Absolute path of the executable, checked when the descriptor was loaded. */
   path: string;
+  /** What that check saw; the file must still be it before each run. */
+  identity?: FileIdentity;
   timeoutMs: number;
 }
 
@@ -49,15 +52,23 @@ export function helperVerifier(h: HelperSpec): Verifier {
       for (const v of Object.values(options.secrets ?? {})) t = scrubSecret(t, v);
       return detailText(t, '') ?? '';
     };
+    // Checked again by path rather than run from a descriptor opened at load (/proc/self/fd/N):
+    // Node closes every fd but stdio in a child, and a script (#!) run that way needs the fd
+    // open after exec, so it would have to be passed in, changing the helper's $0 and fds. The
+    // path cannot be swapped between this check and exec: its directories are writable only by
+    // this user or root (trust.ts).
+    if (h.identity) {
+      try {
+        checkUnchanged(h.path, h.identity, `the ${h.title} helper ${h.path}`);
+      } catch (err) {
+        return resolve({ ok: false, code: 'Unavailable', message: `${(err as Error).message}; it was not run (restart the service after installing a plugin)` });
+      }
+    }
     let stdout = '';
     let stderr = '';
     let done = false;
-    const child = spawn(h.path, ['verify'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Its own process group, so a timeout stops whatever it started too.
-      detached: true,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: process.env.LANG ?? 'C.UTF-8' },
-    });
+    // Its own process group (a timeout stops whatever it started too), gone with the service.
+    const child = spawnTied(h.path, ['verify'], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: process.env.LANG ?? 'C.UTF-8' });
     const kill = () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');

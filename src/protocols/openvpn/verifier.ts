@@ -4,13 +4,13 @@
 // management interface (a unix socket in a private directory), never a file or argv. Exit
 // codes say nothing (AUTH_FAILED exits 0, TLS errors retry forever), so the outcome is read
 // from the management interface and the log: CONNECTED,SUCCESS is Ok.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { spawnTied } from '../../util/child.js';
 import { VerifyFailure } from '../common/classify.js';
 import { runVerification, type VerifyContext } from '../common/run.js';
 import type { Verifier, VerifyCode } from '../common/types.js';
@@ -88,13 +88,13 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
     const handSeconds = Math.max(2, Math.floor(ctx.remaining() / 1000));
     // `--config /dev/stdin` needs a real pipe, and Node gives children socket pairs: `cat`
     // copies into one. Its own process group, so a kill stops both.
-    const child = spawn('/bin/sh', ['-c', 'cat | exec "$0" "$@"', binary(),
+    const child = spawnTied('/bin/sh', ['-c', 'cat | exec "$0" "$@"', binary(),
       '--config', '/dev/stdin',
       '--dev', 'null', '--route-nopull', '--ifconfig-noexec', '--route-noexec', '--pull-filter', 'ignore', 'redirect-gateway',
       '--resolv-retry', '0', '--connect-retry-max', '1', '--hand-window', String(handSeconds), '--connect-timeout', String(handSeconds),
       '--management', socketPath, 'unix', '--management-query-passwords', '--management-hold', '--auth-retry', 'none',
       '--auth-nocache', '--script-security', '0', '--verb', '3', '--setenv', 'IV_GUI_VER', 'px-accounts',
-    ], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+    ], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' });
     let exited = false;
     const gone = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
     ctx.defer(() => {
