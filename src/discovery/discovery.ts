@@ -86,7 +86,7 @@ export class Discovery {
       { name: 'ispdb', run: ispdbSource(base) },
       { name: 'mx', run: mxSource(this.catalogue, base) },
       { name: 'guess', run: guessSource },
-      { name: 'autoconfig over plain HTTP', run: plainHttpSource },
+      { name: 'autoconfig over plain HTTP', run: plainHttpSource, lastResort: true },
     ];
     const wantDav = DAV_PROTOCOLS.filter((p) => !options.protocols || options.protocols.includes(p));
     const result = await runSources(shipped, network, {

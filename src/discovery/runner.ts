@@ -8,7 +8,12 @@
 import { Dns } from './net/dns.js';
 import type { Address, DavProtocol, Found, Source, SourceContext } from './types.js';
 
-export interface NamedSource { readonly name: string; readonly run: Source }
+export interface NamedSource {
+  readonly name: string;
+  readonly run: Source;
+  /** Asked only once every source before it has finished without an answer (plain HTTP). */
+  readonly lastResort?: boolean;
+}
 
 export interface RunOptions {
   address: Address;
@@ -60,13 +65,15 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
     }
     const base = shipped.length;
     const settled: Array<Found | undefined | typeof DEADLINE> = network.map(() => DEADLINE);
-    const answers = network.map((s, i) => ask(s, base + i).then((f) => (settled[i] = f)));
+    const start = (i: number) => ask(network[i]!, base + i).then((f) => (settled[i] = f));
+    const answers: Array<Promise<Found | undefined> | undefined> = network.map((s, i) => (s.lastResort ? undefined : start(i)));
     const deadline = new Promise<typeof DEADLINE>((resolve) => {
       if (controller.signal.aborted) resolve(DEADLINE);
       controller.signal.addEventListener('abort', () => resolve(DEADLINE), { once: true });
     });
     let winner = -1;
     for (let i = 0; i < answers.length; i++) {
+      answers[i] ??= start(i);
       const r = await Promise.race([answers[i]!, deadline]);
       if (r === DEADLINE) break;
       if (r) {
@@ -78,7 +85,9 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
       // the deadline: the best answer in hand, and a note for every source still silent
       winner = settled.findIndex((f) => f !== DEADLINE && f !== undefined);
       for (const [i, f] of settled.entries()) {
-        if (f === DEADLINE && (winner < 0 || i < winner)) notes.push({ order: base + i, text: `${network[i]!.name}: no answer within ${o.totalMs} ms` });
+        if (f === DEADLINE && (winner < 0 || i < winner)) {
+          notes.push({ order: base + i, text: `${network[i]!.name}: ${answers[i] ? `no answer within ${o.totalMs} ms` : 'not asked: no time left'}` });
+        }
       }
     }
     if (winner < 0) return done(undefined);
@@ -95,11 +104,11 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
  * An answer without CalDAV/CardDAV takes them from the SRV records of the same domain, if
  * those arrive in time — and only when that does not lower its trust.
  */
-async function completeDav(found: Found, network: readonly NamedSource[], answers: Array<Promise<Found | undefined>>, winner: number,
+async function completeDav(found: Found, network: readonly NamedSource[], answers: Array<Promise<Found | undefined> | undefined>, winner: number,
   deadline: Promise<typeof DEADLINE>, want: readonly DavProtocol[]): Promise<void> {
   const srv = network.findIndex((s) => s.name === 'srv');
   const missing = want.filter((p) => !found.urls[p]);
-  if (srv < 0 || srv === winner || missing.length === 0 || found.source === 'catalogue' || found.source === 'database') return;
+  if (srv < 0 || srv === winner || !answers[srv] || missing.length === 0 || found.source === 'catalogue' || found.source === 'database') return;
   const r = await Promise.race([answers[srv]!, deadline]);
   if (!r || r === DEADLINE || r.domain !== found.domain || (found.trusted && !r.trusted)) return;
   for (const p of missing) if (r.urls[p]) found.urls[p] = r.urls[p];

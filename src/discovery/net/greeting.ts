@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { MailProtocol } from '../types.js';
+import { secureContext } from './tls-trust.js';
 
 const MAX_READ = 16 * 1024;
 
@@ -66,7 +67,7 @@ function close(sock: net.Socket, protocol: MailProtocol): void {
 
 /** Connects with TLS to host:port, requires a valid certificate for host and the protocol's greeting. */
 export async function tlsGreets(protocol: MailProtocol, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const sock = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: true });
+  const sock = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: true, secureContext: await secureContext(host) });
   await exchange(sock, [{ wait: DIALOG[protocol].greeting }], timeoutMs, signal);
   close(sock, protocol);
 }

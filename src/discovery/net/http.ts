@@ -1,10 +1,12 @@
 /**
  * One bounded GET: a time limit, a size cap, at most a few redirects, certificates checked
- * against the system store (plus NODE_EXTRA_CA_CERTS). No cookies, no credentials, nothing but
+ * as the checks check them (net/tls-trust.ts). No cookies, no credentials, nothing but
  * the URL is sent.
  */
 import http from 'node:http';
+import type tls from 'node:tls';
 import https from 'node:https';
+import { secureContext } from './tls-trust.js';
 
 /** Config files are a few KiB; anything past this is not one. */
 export const MAX_BODY = 256 * 1024;
@@ -27,7 +29,8 @@ export async function fetchText(url: string, opts: { timeoutMs: number; signal: 
   for (let hop = 0; ; hop++) {
     if (current.protocol !== 'https:' && !(opts.allowHttp && current.protocol === 'http:')) throw new FetchError(`${current.protocol} is not allowed`);
     if (current.protocol !== 'https:') allHttps = false;
-    const r = await getOnce(current, opts.timeoutMs, opts.signal, opts.maxBytes ?? MAX_BODY);
+    const context = current.protocol === 'https:' ? await secureContext(current.hostname) : undefined;
+    const r = await getOnce(current, context, opts.timeoutMs, opts.signal, opts.maxBytes ?? MAX_BODY);
     if (r.redirect) {
       if (hop >= MAX_REDIRECTS) throw new FetchError('too many redirects');
       const next = new URL(r.redirect, current);
@@ -40,7 +43,7 @@ export async function fetchText(url: string, opts: { timeoutMs: number; signal: 
   }
 }
 
-function getOnce(url: URL, timeoutMs: number, signal: AbortSignal, maxBytes: number): Promise<{ body?: string; redirect?: string }> {
+function getOnce(url: URL, context: tls.SecureContext | undefined, timeoutMs: number, signal: AbortSignal, maxBytes: number): Promise<{ body?: string; redirect?: string }> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new FetchError('cancelled'));
     const lib = url.protocol === 'https:' ? https : http;
@@ -58,6 +61,7 @@ function getOnce(url: URL, timeoutMs: number, signal: AbortSignal, maxBytes: num
     };
     const req = lib.get(url, {
       agent: false,
+      ...(context ? { secureContext: context } : {}),
       headers: { accept: 'application/xml, text/xml', 'user-agent': 'px-accounts' },
       maxHeaderSize: 16 * 1024,
     }, (res) => {

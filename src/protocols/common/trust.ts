@@ -1,6 +1,7 @@
-// Which certificates a verifier trusts: Node's bundled roots plus the system CA store, plus the
-// PEM file in `settings.ca` (an extra CA, or a pinned self-signed certificate). Never "accept
-// anything": certificate and host name are always checked.
+// Which certificates a verifier trusts: Node's bundled roots plus the system CA store (and the
+// file NODE_EXTRA_CA_CERTS names, as everywhere in Node), plus the PEM file in `settings.ca`
+// (an extra CA, or a pinned self-signed certificate). Never "accept anything": certificate and
+// host name are always checked.
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
@@ -41,6 +42,20 @@ export function systemCertificates(): string[] {
   return systemCerts;
 }
 
+let extraCerts: string[] | undefined;
+
+/** The certificates of the file NODE_EXTRA_CA_CERTS names, which Node adds to its own roots (read once). */
+export function extraCertificates(): string[] {
+  if (extraCerts) return extraCerts;
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  try {
+    extraCerts = file ? readFileSync(file, 'utf8').match(PEM_BLOCK) ?? [] : [];
+  } catch {
+    extraCerts = [];
+  }
+  return extraCerts;
+}
+
 const contexts = new Map<string, tls.SecureContext>();
 
 /**
@@ -63,7 +78,7 @@ export async function tlsOptions(settings: VerifySettings): Promise<{ secureCont
   }
   let secureContext = contexts.get(key);
   if (!secureContext) {
-    const ca = [...new Set([...tls.rootCertificates, ...systemCertificates(), ...extra])];
+    const ca = [...new Set([...tls.rootCertificates, ...systemCertificates(), ...extraCertificates(), ...extra])];
     try {
       secureContext = tls.createSecureContext({ ca });
     } catch (err) {

@@ -19,12 +19,13 @@ export interface DovecotPorts { imap: number; imaps: number; pop3: number; pop3s
 /**
  * `oauth2`: also accept OAuth2 access tokens (SASL XOAUTH2 and OAUTHBEARER) checked by
  * introspection at the given URL; the token's `sub` is the user name.
+ * `listen`: the addresses to serve on (default: 127.0.0.1, ::1 and the addresses of ADDR).
  */
-export function dovecotConf(o: { dir: string; logFile: string; certs: CertFiles; ports: DovecotPorts; instance: string; oauth2?: boolean }): string {
+export function dovecotConf(o: { dir: string; logFile: string; certs: CertFiles; ports: DovecotPorts; instance: string; oauth2?: boolean; listen?: readonly string[] }): string {
   const { dir, certs, ports } = o;
   return `# Private Dovecot for px-accounts tests (generated)
 protocols = imap pop3 submission
-listen = 127.0.0.1, ::1, ${ADDR.expired}, ${ADDR.mismatch}, ${ADDR.caSigned}
+listen = ${(o.listen ?? ['127.0.0.1', '::1', ADDR.expired, ADDR.mismatch, ADDR.caSigned]).join(', ')}
 instance_name = ${o.instance}
 base_dir = ${dir}/run
 state_dir = ${dir}/state

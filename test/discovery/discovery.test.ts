@@ -1,0 +1,378 @@
+/**
+ * Discovery against real DNS, real HTTPS and a real Dovecot, in a network namespace of its own
+ * (netns.ts): the service under test has no hooks; it gets this world through
+ * /etc/resolv.conf, NODE_EXTRA_CA_CERTS and PX_ACCOUNTS_ISPDB_URL, like any program would.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
+import { INSIDE, outcomeOf, runInside } from './netns.js';
+import { configXml, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
+
+const E = 'org.pantherx.Accounts.Error.';
+const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
+const xml = (d: string, host = `imap.${d}`) => ({ body: configXml([d], [{ type: 'imap', host, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
+const AC = (d: string) => `https://autoconfig.${d}/mail/config-v1.1.xml`;
+
+const LAUGHS = `<?xml version="1.0"?>
+<!DOCTYPE clientConfig [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+]>
+<clientConfig version="1.1"><emailProvider id="entity.test"><domain>entity.test</domain>
+<incomingServer type="imap"><hostname>&e;</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username></incomingServer>
+</emailProvider></clientConfig>`;
+
+const hosts = (ip: string, ...names: string[]) => Object.fromEntries(names.map((n) => [n, ip]));
+const ZONE: Zone = {
+  hosts: {
+    ...hosts(WEB, 'ispdb.test', 'autoconfig.ac.test', 'wk.test', 'autoconfig.mailhost.test', 'autoconfig.prio.test', 'autoconfig.plain.test',
+      'autoconfig.entity.test', 'autoconfig.big.test', 'autoconfig.wrongdomain.test', 'autoconfig.upgrade.test', 'autoconfig.drop.test',
+      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test'),
+    ...hosts(MAIL, 'imap.ac.test', 'smtp.ac.test', 'imap.wk.test', 'imap.srv.test', 'smtp.srv.test', 'dav.srv.test', 'imap.hoster.test',
+      'imap.guess.test', 'smtp.guess.test', 'imap.upgrade.test', 'smtp.upgrade.test', 'smtp.drop.test', 'imap.ok.test', 'smtp.ok.test',
+      'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test'),
+    ...hosts(SILENT, 'autoconfig.slow.test', 'slow.test', 'autoconfig.silent.test', 'silent.test', 'imap.silent.test', 'mail.silent.test',
+      'smtp.silent.test', 'pop.silent.test', 'pop3.silent.test', 'autoconfig.silenthost.test', 'silenthost.test'),
+    'imap.drop.test': NO_TLS,
+  },
+  srv: [
+    '_imaps._tcp.srv.test,imap.srv.test,993,0,1', '_submissions._tcp.srv.test', '_submission._tcp.srv.test,smtp.srv.test,587,0,1',
+    '_caldavs._tcp.srv.test,dav.srv.test,443,0,1', '_carddavs._tcp.srv.test,dav.srv.test,8443,0,1',
+    '_imaps._tcp.srvout.test,imap.hoster.test,993,0,1',
+    '_imaps._tcp.prio.test,imap-srv.prio.test,993,0,1', '_imaps._tcp.prio2.test,imap-srv.prio2.test,993,0,1',
+    '_imaps._tcp.slow.test,imap.slow.test,993,0,1',
+  ],
+  mx: { 'custom.test': 'mx1.mailhost.test', 'gapps.test': 'aspmx.l.google.com', 'silent.test': 'mx.silenthost.test', 'mxadd.test': 'mx.okhoster.test' },
+  txt: { '_caldavs._tcp.srv.test': 'path=/dav/' },
+  web: {
+    [AC('ac.test')]: xml('ac.test'),
+    'https://wk.test/.well-known/autoconfig/mail/config-v1.1.xml': xml('wk.test'),
+    [`${ISPDB_URL}isp.test`]: xml('isp.test'),
+    [`${ISPDB_URL}prio.test`]: xml('prio.test', 'imap-isp.prio.test'),
+    [`${ISPDB_URL}prio2.test`]: xml('prio2.test', 'imap-isp.prio2.test'),
+    [`${ISPDB_URL}silent.test`]: { never: true },
+    [`${ISPDB_URL}silenthost.test`]: { never: true },
+    [AC('mailhost.test')]: xml('mailhost.test'),
+    [AC('prio.test')]: { ...xml('prio.test', 'imap-ac.prio.test'), delayMs: 1500 },
+    'http://autoconfig.plain.test/mail/config-v1.1.xml': xml('plain.test'),
+    [AC('entity.test')]: { body: LAUGHS },
+    [AC('big.test')]: { bytes: 50 * 1024 * 1024 },
+    [AC('wrongdomain.test')]: xml('other.test'),
+    [AC('upgrade.test')]: { body: configXml(['upgrade.test'], [{ type: 'imap', host: 'imap.upgrade.test', port: 143, socket: 'plain' }, { type: 'smtp', host: 'smtp.upgrade.test', port: 587, socket: 'plain' }]) },
+    [AC('drop.test')]: { body: configXml(['drop.test'], [{ type: 'imap', host: 'imap.drop.test', port: 143, socket: 'plain' }, { type: 'smtp', host: 'smtp.drop.test', port: 465, socket: 'SSL' }]) },
+    [AC('ok.test')]: xml('ok.test'),
+    [AC('local.test')]: xml('local.test'),
+    [AC('okhoster.test')]: xml('okhoster.test'),
+  },
+};
+const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD };
+
+/** A test that runs in the namespace; outside, it reports what it did there. */
+function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
+  it(title, INSIDE ? fn : function () { outcomeOf(this.test!.fullTitle()); });
+}
+
+describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function () {
+  let world: World;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+
+  if (!INSIDE) {
+    before(async function () {
+      this.timeout(12 * 60_000);
+      await runInside(import.meta.filename, 11 * 60_000);
+    });
+  } else {
+    before(async function () {
+      this.timeout(60_000);
+      world = await startWorld(ZONE, USERS);
+      session = await startSession();
+      service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca, PX_ACCOUNTS_ISPDB_URL: ISPDB_URL });
+      client = await TestClient.connect(session.address);
+    });
+    after(async function () {
+      this.timeout(30_000);
+      client?.disconnect();
+      await service?.stop();
+      await session?.stop();
+      await world?.stop();
+    });
+  }
+
+  /** Discover's answer as plain values, and how long it took. */
+  async function discover(address: string, options: Record<string, V> = {}): Promise<Record<string, unknown> & { ms: number }> {
+    const t0 = Date.now();
+    const [answer] = await client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]);
+    const out = Object.fromEntries(Object.entries(answer as Record<string, V>).map(([k, v]) => [k, v.value]));
+    return { ...out, ms: Date.now() - t0 };
+  }
+  async function discoverFails(address: string, options: Record<string, V> = {}): Promise<{ type: string; text: string; ms: number }> {
+    const t0 = Date.now();
+    const err = await errorOf(client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]));
+    return { ...err, ms: Date.now() - t0 };
+  }
+  const accountFile = (path: string) => readFileSync(join(session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8');
+
+  describe('each source alone', () => {
+    test('catalogue: a provider of the catalogue from its domain, asking no network', async () => {
+      const before = world.requests.length;
+      const r = await discover('someone@fastmail.com');
+      assert.equal(r.source, 'catalogue');
+      assert.equal(r.provider, 'fastmail');
+      assert.equal(r.trusted, true);
+      assert.equal(r.domain, 'fastmail.com');
+      assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
+      assert.equal(r['imap.host'], 'imap.fastmail.com');
+      assert.equal(r['imap.port'], 993);
+      assert.equal(r['imap.security'], 'tls');
+      assert.equal(r['imap.username'], 'someone@fastmail.com');
+      assert.equal(r['caldav.url'], 'https://caldav.fastmail.com/');
+      assert.equal(r.auth, 'password');
+      assert.equal(world.requests.length, before, 'nothing was asked of the web');
+    });
+
+    test('database: a big provider from the shipped database, with no network at all', async () => {
+      const before = world.requests.length;
+      const r = await discover('jemand@posteo.de');
+      assert.equal(r.source, 'database');
+      assert.equal(r.provider, '');
+      assert.equal(r.trusted, true);
+      assert.deepEqual(r.protocols, ['imap', 'smtp']);
+      assert.equal(r['imap.host'], 'posteo.de');
+      assert.equal(r['imap.port'], 993);
+      assert.equal(r['smtp.port'], 465);
+      assert.equal(r['smtp.username'], 'jemand@posteo.de');
+      assert.ok(r.ms < 1000, `${r.ms} ms`);
+      assert.equal(world.requests.length, before, 'nothing was asked of the web');
+      // a domain of the same entry, and a provider the catalogue names by its servers
+      assert.equal((await discover('x@posteo.net'))['imap.host'], 'posteo.de');
+    });
+
+    test('autoconfig: HTTPS at autoconfig.<domain>, trusted, the address sent to nobody', async () => {
+      const r = await discover('zq7user@ac.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.equal(r.trusted, true);
+      assert.equal(r.domain, 'ac.test');
+      assert.deepEqual(r.protocols, ['imap', 'smtp']);
+      assert.equal(r['imap.host'], 'imap.ac.test');
+      assert.equal(r['imap.username'], 'zq7user@ac.test');
+      assert.equal(r['smtp.host'], 'smtp.ac.test');
+      assert.equal(r['smtp.security'], 'tls');
+      assert.ok(world.requests.includes(AC('ac.test')), world.requests.join(' '));
+      assert.deepEqual(world.requests.filter((u) => /zq7user|%40|@/.test(u)), []);
+    });
+
+    test('autoconfig: HTTPS at <domain>/.well-known/autoconfig', async () => {
+      const r = await discover('someone@wk.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.equal(r.trusted, true);
+      assert.equal(r['imap.host'], 'imap.wk.test');
+    });
+
+    test('srv: RFC 6186 and 8314 records ("." is not offered), RFC 6764 with TXT path=', async () => {
+      const r = await discover('someone@srv.test');
+      assert.equal(r.source, 'srv');
+      assert.equal(r.trusted, true);
+      assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
+      assert.deepEqual([r['imap.host'], r['imap.port'], r['imap.security']], ['imap.srv.test', 993, 'tls']);
+      // _submissions says "not offered": _submission is used, with STARTTLS
+      assert.deepEqual([r['smtp.host'], r['smtp.port'], r['smtp.security']], ['smtp.srv.test', 587, 'starttls']);
+      assert.equal(r['caldav.url'], 'https://dav.srv.test/dav/');
+      assert.equal(r['carddav.url'], 'https://dav.srv.test:8443/.well-known/carddav');
+    });
+
+    test('srv: a target in another domain is not trusted', async () => {
+      const r = await discover('someone@srvout.test');
+      assert.equal(r.source, 'srv');
+      assert.equal(r.trusted, false);
+      assert.equal(r.domain, 'srvout.test');
+      assert.equal(r['imap.host'], 'imap.hoster.test');
+    });
+
+    test('ispdb: the online ISPDB, sent the domain and nothing else', async () => {
+      const r = await discover('zq8user@isp.test');
+      assert.equal(r.source, 'ispdb');
+      assert.equal(r.trusted, true);
+      assert.equal(r['imap.host'], 'imap.isp.test');
+      assert.deepEqual(world.requests.filter((u) => u.startsWith(ISPDB_URL) && u.includes('isp.test')), [`${ISPDB_URL}isp.test`]);
+    });
+
+    test('mx: the settings of the domain receiving the mail, not trusted, that domain named', async () => {
+      const r = await discover('someone@custom.test');
+      assert.equal(r.source, 'mx');
+      assert.equal(r.trusted, false);
+      assert.equal(r.domain, 'mailhost.test');
+      assert.equal(r['imap.host'], 'imap.mailhost.test');
+      assert.equal(r['imap.username'], 'someone@custom.test');
+    });
+
+    test('mx: the MX host\'s registrable domain after its full domain (a custom domain at Google)', async () => {
+      const r = await discover('someone@gapps.test');
+      assert.equal(r.source, 'mx');
+      assert.equal(r.trusted, false);
+      assert.equal(r.domain, 'google.com');
+      assert.equal(r.provider, 'google', 'the catalogue provider with these servers');
+      assert.equal(r['imap.host'], 'imap.gmail.com');
+    });
+
+    test('guess: the usual host names on the TLS ports, with a valid certificate', async () => {
+      const r = await discover('someone@guess.test');
+      assert.equal(r.source, 'guess');
+      assert.equal(r.trusted, true);
+      assert.deepEqual(r.protocols, ['imap', 'smtp']);
+      assert.deepEqual([r['imap.host'], r['imap.port'], r['imap.security']], ['imap.guess.test', 993, 'tls']);
+      assert.deepEqual([r['smtp.host'], r['smtp.port'], r['smtp.security']], ['smtp.guess.test', 465, 'tls']);
+      // without probing, nothing is found there
+      const none = await discoverFails('someone@guess.test', { probe: b(false) });
+      assert.equal(none.type, E + 'NotFound');
+    });
+
+    test('plain HTTP only as the last resort: not trusted, sent no address', async () => {
+      const r = await discover('zq9user@plain.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.equal(r.trusted, false);
+      assert.equal(r['imap.host'], 'imap.plain.test');
+      const plain = world.requests.filter((u) => u.startsWith('http://'));
+      assert.deepEqual(plain, ['http://autoconfig.plain.test/mail/config-v1.1.xml']);
+    });
+  });
+
+  describe('priority, not arrival', () => {
+    test('autoconfig answering last still wins over SRV and the ISPDB', async () => {
+      const r = await discover('someone@prio.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.equal(r['imap.host'], 'imap-ac.prio.test');
+      assert.ok(r.ms >= 1400, `answered in ${r.ms} ms, before autoconfig did`);
+    });
+
+    test('SRV over the online ISPDB', async () => {
+      const r = await discover('someone@prio2.test');
+      assert.equal(r.source, 'srv');
+      assert.equal(r['imap.host'], 'imap-srv.prio2.test');
+    });
+
+    test('the protocols option: only those', async () => {
+      const r = await discover('someone@srv.test', { protocols: as(['caldav']) });
+      assert.deepEqual(r.protocols, ['caldav']);
+      assert.equal(r['imap.host'], undefined);
+      assert.equal(r['caldav.url'], 'https://dav.srv.test/dav/');
+    });
+  });
+
+  describe('bounds', () => {
+    test('a server that never answers holds up nothing but its own source: SRV within the request bound', async () => {
+      const r = await discover('someone@slow.test');
+      assert.equal(r.source, 'srv');
+      assert.equal(r['imap.host'], 'imap.slow.test');
+      assert.ok(r.ms >= 4500 && r.ms < 7500, `${r.ms} ms`);
+    });
+
+    test('every server silent: NotFound naming the domain, within the deadline', async () => {
+      const r = await discoverFails('someone@silent.test');
+      assert.equal(r.type, E + 'NotFound');
+      assert.match(r.text, /silent\.test/);
+      assert.match(r.text, /no answer within 5000 ms/);
+      // every request ends at its own bound (5 s); the plain-HTTP last resort, asked then, at the deadline (8 s)
+      assert.ok(r.ms >= 4500 && r.ms < 9000, `${r.ms} ms`);
+      // the service is still there and quick
+      assert.equal((await discover('a@posteo.de')).source, 'database');
+    });
+
+    test('nothing found: NotFound naming the domain and what was tried, at once', async () => {
+      const r = await discoverFails('someone@nothing.test');
+      assert.equal(r.type, E + 'NotFound');
+      assert.match(r.text, /nothing\.test/);
+      for (const tried of ['catalogue', 'database', 'autoconfig', 'srv', 'ispdb', 'mx', 'guess']) assert.match(r.text, new RegExp(tried));
+      assert.ok(r.ms < 3000, `${r.ms} ms`);
+    });
+
+    test('not an address, or a bad option: InvalidArgument', async () => {
+      for (const bad of ['', 'no-at-sign', 'a@nodot', 'a@b..test', '@x.test']) {
+        assert.equal((await discoverFails(bad)).type, E + 'InvalidArgument', bad);
+      }
+      assert.equal((await discoverFails('a@x.test', { protocols: as(['sftp']) })).type, E + 'InvalidArgument');
+      assert.equal((await discoverFails('a@x.test', { colour: b(true) })).type, E + 'InvalidArgument');
+    });
+  });
+
+  describe('hostile and plaintext answers', () => {
+    test('entity declarations are refused, never expanded', async () => {
+      const r = await discoverFails('someone@entity.test');
+      assert.equal(r.type, E + 'NotFound');
+      assert.match(r.text, /DTD or entities/);
+    });
+
+    test('a 50 MB answer is cut at the size cap', async () => {
+      const r = await discoverFails('someone@big.test');
+      assert.equal(r.type, E + 'NotFound');
+      assert.match(r.text, /too large/);
+      assert.ok(r.ms < 6000, `${r.ms} ms`);
+    });
+
+    test('a config for another <domain> is refused', async () => {
+      const r = await discoverFails('someone@wrongdomain.test');
+      assert.equal(r.type, E + 'NotFound');
+      assert.match(r.text, /other\.test, not wrongdomain\.test/);
+    });
+
+    test('plaintext only: upgraded to STARTTLS where the server offers it', async () => {
+      const r = await discover('someone@upgrade.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.deepEqual([r['imap.host'], r['imap.port'], r['imap.security']], ['imap.upgrade.test', 143, 'starttls']);
+      assert.deepEqual([r['smtp.port'], r['smtp.security']], [587, 'starttls']);
+      // asked not to connect anywhere, plaintext cannot be upgraded: nothing is left
+      assert.equal((await discoverFails('someone@upgrade.test', { probe: b(false) })).type, E + 'NotFound');
+    });
+
+    test('plaintext only: left out where the server offers no STARTTLS', async () => {
+      const r = await discover('someone@drop.test');
+      assert.deepEqual(r.protocols, ['smtp']);
+      assert.equal(r['imap.host'], undefined);
+      assert.equal(r['smtp.security'], 'tls');
+    });
+  });
+
+  describe('AddAccount with no provider, against Dovecot', () => {
+    test('trusted settings are checked and saved, with source and domain in the file', async () => {
+      const path = await client.addAccount('', 'alice@ok.test', { password: PASSWORD });
+      const file = accountFile(path);
+      assert.match(file, /^source = autoconfig$/m);
+      assert.match(file, /^domain = ok\.test$/m);
+      assert.match(file, /^host = imap\.ok\.test$/m);
+      assert.match(file, /^protocols = imap, smtp$/m);
+    });
+
+    test('the local part when the server refuses the address (two forms at most)', async () => {
+      const path = await client.addAccount('', 'bob@local.test', { password: PASSWORD });
+      const file = accountFile(path);
+      assert.match(file, /^username = bob$/m);
+      assert.match(file, /^domain = local\.test$/m);
+    });
+
+    test('settings found through MX are refused without trust, saved with it', async () => {
+      const err = await errorOf(client.addAccount('', 'carol@mxadd.test', { password: PASSWORD }));
+      assert.equal(err.type, E + 'InvalidArgument');
+      assert.match(err.text, /okhoster\.test/);
+      assert.match(err.text, /trust/);
+      assert.equal(Object.keys(await client.managedObjects()).filter((p) => p.includes('carol')).length, 0);
+      const path = await client.addAccount('', 'carol@mxadd.test', { password: PASSWORD }, { trust: b(true) });
+      const file = accountFile(path);
+      assert.match(file, /^source = mx$/m);
+      assert.match(file, /^domain = okhoster\.test$/m);
+    });
+
+    test('a wrong password saves nothing', async () => {
+      const err2 = await errorOf(client.addAccount('', 'dave@ok.test', { password: 'wrong' }));
+      assert.equal(err2.type, E + 'VerificationFailed');
+      assert.match(err2.text, /imap: Unauthorized/);
+      assert.equal(Object.keys(await client.managedObjects()).filter((p) => p.includes('dave')).length, 0);
+    });
+  });
+});

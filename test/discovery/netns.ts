@@ -1,0 +1,67 @@
+/**
+ * Runs a mocha suite in a network and mount namespace of its own: only loopback, and
+ * /etc/resolv.conf (bind-mounted, private to the namespace) pointing at the suite's dnsmasq on
+ * 127.0.0.1. The file declares its tests with `nsTest`: inside the namespace they run; outside,
+ * one `before` runs the file again inside and each test reports its own result from there, so
+ * every test keeps its name and its failure in the ordinary run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT } from '../harness/session.js';
+
+export const INSIDE = process.env.PX_NETNS_INSIDE === '1';
+
+interface Outcome { fullTitle: string; err?: { message?: string; stack?: string } }
+
+const outcomes = new Map<string, Outcome>();
+let innerLog = '';
+
+/**
+ * Outside: runs `file` (a compiled test file) in the namespace, and records each test's outcome.
+ * Needs root (CI and the developers' machines run the tests as root), unshare, ip and mount.
+ */
+export function runInside(file: string, timeoutMs: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pxa-netns-'));
+  const resolv = join(dir, 'resolv.conf');
+  const results = join(dir, 'results.json');
+  writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const mocha = join(ROOT, 'node_modules/mocha/bin/mocha.js');
+  const script = 'ip link set lo up && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"';
+  const args = ['--net', '--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', script, 'netns', resolv,
+    process.execPath, mocha, '--config', join(ROOT, '.mocharc.json'), '--reporter', 'json', '--reporter-option', `output=${results}`, resolve(file)];
+  return new Promise<void>((done, fail) => {
+    const child = spawn('unshare', args, { cwd: ROOT, env: { ...process.env, PX_NETNS_INSIDE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => (innerLog += d));
+    child.stderr.on('data', (d) => (innerLog += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => { clearTimeout(timer); fail(err); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        const report = JSON.parse(readFileSync(results, 'utf8')) as { tests: Outcome[]; failures: Outcome[] };
+        for (const t of report.tests) outcomes.set(t.fullTitle, t);
+        // a failing hook fails no test of its own: it is reported as a failure without a test
+        for (const f of report.failures) if (!outcomes.has(f.fullTitle) || /hook/.test(f.fullTitle)) outcomes.set(f.fullTitle, f);
+        done();
+      } catch {
+        fail(new Error(`the suite in the namespace ended (${signal ?? code}) without results:\n${innerLog.slice(-4000)}`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** What the run inside said about a test; throws its failure. */
+export function outcomeOf(fullTitle: string): void {
+  const hook = [...outcomes.values()].find((o) => /"before all" hook/.test(o.fullTitle) && o.err?.message);
+  const o = outcomes.get(fullTitle);
+  if (!o) throw new Error(`'${fullTitle}' did not run in the namespace${hook ? `: ${hook.fullTitle}: ${hook.err!.message}` : ''}\n${innerLog.slice(-3000)}`);
+  if (o.err && o.err.message !== undefined) {
+    const e = new Error(o.err.message);
+    e.stack = o.err.stack ?? e.stack;
+    throw e;
+  }
+}
