@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 mode=${1:-test}
 
 runtime_pkgs=(dbus libglib2.0-bin systemd gnome-keyring libsecret-tools)
-# Real servers the verification tests start on loopback, and tools the tests call.
+# Real servers the verification tests start on loopback, and tools the tests call (dnsmasq-base
+# and iproute2: the discovery suite's DNS server and loopback, in a network namespace of its own).
 test_pkgs=(dovecot-imapd dovecot-pop3d dovecot-submissiond exim4-daemon-light radicale python3-passlib
   python3-bcrypt apache2-utils openssh-server proftpd-core proftpd-mod-crypto tinyproxy dante-server openvpn openssl procps
   make g++ pkg-config libglib2.0-dev libglib2.0-dev-bin qtbase5-dev qtbase5-dev-tools bubblewrap dbus-bin bsdutils
-  chromium desktop-file-utils)
-# The daemon the benchmarks compare with, and the loopback Dovecot of their sweep.
-bench_pkgs=(gnome-online-accounts dovecot-imapd dovecot-pop3d dovecot-submissiond openssl procps)
+  chromium desktop-file-utils dnsmasq-base iproute2)
+# The daemon the benchmarks compare with, the loopback Dovecot of their sweep, and discovery's DNS.
+bench_pkgs=(gnome-online-accounts dovecot-imapd dovecot-pop3d dovecot-submissiond openssl procps dnsmasq-base iproute2)
 case "$mode" in
   runtime) pkgs=("${runtime_pkgs[@]}") ;;
   test) pkgs=("${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
