@@ -1,16 +1,16 @@
 /**
  * Which app may use which account: machine state in its own file, not in the account INI
- * ($XDG_STATE_HOME/px-accounts/access.json, 0600, atomic writes). Each grant is (account, app,
- * always | deny, last used); the file also holds whether host apps must ask too. A file that
- * cannot be used (corrupt, a symlink, too large) is moved aside with a log line at start-up,
- * never overwritten silently; the service starts with no grants.
+ * ($XDG_STATE_HOME/px-accounts/access.json, 0600, atomic writes that never follow a link). Each
+ * grant is (account, app, always | deny, last used); the file also holds whether host apps must
+ * ask too. A file that cannot be used (corrupt, a symlink, too large) is moved aside with a log
+ * line at start-up, never overwritten silently; the service starts with no grants.
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { invalidArgument } from '../errors.js';
 import { log } from '../log.js';
+import { readFileNoFollow, writeFileNoFollow } from '../util/atomic-write.js';
 
 export type Decision = 'always' | 'deny';
 export type HostApps = 'allow' | 'ask';
@@ -51,7 +51,7 @@ export class Grants {
       const st = lstatSync(this.file);
       if (!st.isFile()) throw new Error(st.isSymbolicLink() ? 'it is a symbolic link' : 'it is not a regular file');
       if (st.size > MAX_FILE) throw new Error(`it is larger than ${MAX_FILE} bytes`);
-      text = readFileSync(this.file, 'utf8');
+      text = readFileNoFollow(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       return this.setAside((err as Error).message);
@@ -146,7 +146,8 @@ export class Grants {
     const text = JSON.stringify(doc, null, 1) + '\n';
     this.writing = this.writing.catch(() => undefined).then(async () => {
       mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.file, text, { mode: 0o600 });
+      // Never through a link: one swapped in for the file is replaced, its target left alone.
+      await writeFileNoFollow(this.file, text, { mode: 0o600 });
     });
     return this.writing;
   }

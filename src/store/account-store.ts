@@ -1,16 +1,17 @@
 /**
  * The accounts directory: one <id>.ini per account, written atomically (temp file, fsync,
- * rename) with mode 0600 in a 0700 directory, and watched so hand edits show up live.
+ * rename onto the name, never through a link) with mode 0600 in a 0700 directory, and watched
+ * so hand edits show up live.
  */
-import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, unlinkSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import writeFileAtomic from 'write-file-atomic';
 import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import type { Catalogue } from '../providers/catalogue.js';
+import { readFileNoFollow, writeFileNoFollow } from '../util/atomic-write.js';
 import { parseAccountFile, serializeAccount, type IniDoc, type ParsedAccountFile } from './account-file.js';
 
 /** Larger files are not account files; refusing them keeps a stray dump from eating memory. */
@@ -29,18 +30,11 @@ function checkStat(st: Stats): { reason: string } | undefined {
   return undefined;
 }
 
-/** Reads without following a symlink swapped in after lstat, and never blocks on a FIFO. */
-function readFileNoFollow(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** write-file-atomic's temp names: the target name, a dot and a number. */
-const TEMP_FILE = /^[A-Za-z0-9_]{1,200}\.ini\.\d+$/;
+/**
+ * Temp files of an interrupted write: ours (util/atomic-write: `.tmp-` and 12 hex digits), and
+ * write-file-atomic's (a number), left by earlier versions.
+ */
+const TEMP_FILE = /^[A-Za-z0-9_]{1,200}\.ini\.(?:tmp-[0-9a-f]{12}|\d+)$/;
 
 const BAD_NAME: ReadResult = { kind: 'invalid', reason: 'the file name is not a valid account id (letters, digits and _ only, then .ini)' };
 
@@ -72,7 +66,7 @@ export class AccountStore {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await chmod(this.dir, 0o700);
-    // A crash between write-file-atomic's temp write and its rename leaves <id>.ini.<n>.
+    // A crash between the temp file's write and its rename leaves <id>.ini.tmp-<hex>.
     for (const name of readdirSync(this.dir)) {
       if (!TEMP_FILE.test(name)) continue;
       try {
@@ -186,7 +180,7 @@ export class AccountStore {
       throw new AccountsError('InvalidArgument', `the account's ${field ?? 'settings'} cannot be stored faithfully in its INI file (quotes, backslashes or a value such as null or true); change it`);
     }
     try {
-      await writeFileAtomic(this.pathOf(config.id), text, { mode: 0o600, fsync: true });
+      await writeFileNoFollow(this.pathOf(config.id), text, { mode: 0o600, durable: true });
     } catch (err) {
       throw new AccountsError('Io', `cannot write ${this.pathOf(config.id)}: ${(err as Error).message}`);
     }

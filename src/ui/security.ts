@@ -68,12 +68,15 @@ export class LaunchTokens {
  * Sessions made from redeemed tokens, known only to this process (cookies die with it). A
  * session is a cookie and a key: browsers send the cookie to every port of 127.0.0.1 (cookies
  * are not kept apart by port), so a page of another local user's server could have it; the key
- * reaches the page only in the redirect of the token's exchange, is kept in the page's
- * sessionStorage, and every API request carries it (the X-PX-Key header; `k` for the event stream).
+ * reaches the page once, in the body of the first page loaded with the new cookie (never in a
+ * URL, which the browser's history keeps), is kept in the page's sessionStorage, and every API
+ * request carries it in the X-PX-Key header.
  */
 export class Sessions {
   /** Cookie value → key. */
   private readonly keys = new Map<string, string>();
+  /** Sessions whose key has not been handed to a page yet. */
+  private readonly unsent = new Set<string>();
 
   constructor(private readonly port: number) {}
 
@@ -81,7 +84,23 @@ export class Sessions {
     const id = randomToken();
     const key = randomToken();
     this.keys.set(id, key);
+    this.unsent.add(id);
     return { id, key };
+  }
+
+  /**
+   * The key of the request's session, the first time it is asked for only: whoever gets hold
+   * of the cookie later (another port, see above) cannot load the page to read the key.
+   */
+  takeKey(req: IncomingMessage): string | undefined {
+    const given = cookieOf(req, cookieName(this.port));
+    if (!given) return undefined;
+    for (const id of this.unsent) {
+      if (!sameSecret(given, id)) continue;
+      this.unsent.delete(id);
+      return this.keys.get(id);
+    }
+    return undefined;
   }
 
   /** Whether the request carries a session cookie this server handed out (and, given `key`, that session's key). */

@@ -60,6 +60,9 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
   return files;
 }
 
+/** The page with the session's key in a <meta> (CSP rules scripts, not metadata); api.js reads and removes it. */
+const withKey = (page: Buffer, key: string) => page.toString('utf8').replace('<head>', `<head>\n  <meta name="px-session-key" content="${key}">`);
+
 const textPage = (res: ServerResponse, status: number, message: string) => send(res, status, message + '\n', 'text/plain; charset=utf-8');
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
@@ -106,14 +109,15 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (method === 'GET' && url.pathname === '/' && token !== null) {
       if (!tokens.redeem(token)) return textPage(res, 403, 'This link was already used or has expired. Start px-accounts-ui again to open the window.');
       const account = url.searchParams.get('account');
-      // The token leaves the address bar (and the history) at once; the page takes the key and drops it too.
-      const { id, key } = sessions.create();
-      const where = `/?k=${key}${account && ACCOUNT_ID.test(account) ? `#/account/${account}` : ''}`;
+      // The token leaves the address bar (and the history) at once. The key is in no URL: the
+      // page this redirect loads carries it in its body (see the static files below).
+      const { id } = sessions.create();
+      const where = `/${account && ACCOUNT_ID.test(account) ? `#/account/${account}` : ''}`;
       return send(res, 303, '', 'text/plain', { Location: where, 'Set-Cookie': sessions.cookie(id) });
     }
     if (!sessions.valid(req)) return textPage(res, 401, 'Not signed in to this window: start px-accounts-ui to open it.');
     // The API wants the session's key too: a cookie alone may have been sent to another port.
-    if (url.pathname.startsWith('/api/') && !sessions.valid(req, String(req.headers['x-px-key'] ?? url.searchParams.get('k') ?? ''))) {
+    if (url.pathname.startsWith('/api/') && !sessions.valid(req, String(req.headers['x-px-key'] ?? ''))) {
       return sendJson(res, 401, { kind: 'NotAuthorized', summary: 'This request does not come from the window: start px-accounts-ui to open it.' });
     }
     if (method === 'POST' && !originAllowed(req, origin)) return textPage(res, 403, 'Refused: changes are taken only from the window itself.');
@@ -141,6 +145,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (method !== 'GET') return send(res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET' });
     const file = files.get(url.pathname === '/' ? '/index.html' : url.pathname);
     if (!file) return textPage(res, 404, 'Not found.');
+    const key = file === files.get('/index.html') ? sessions.takeKey(req) : undefined;
+    if (key) return send(res, 200, withKey(file.body, key), file.type);
     return send(res, 200, file.body, file.type);
   };
 

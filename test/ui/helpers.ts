@@ -68,15 +68,21 @@ export function http(origin: string, path: string, opts: { method?: string; head
   });
 }
 
-/** Redeems a launch URL over plain HTTP: the session cookie ("name=value") and the session's key (from the redirect). */
-export async function sessionOf(ui: UiProcess, url = ui.url): Promise<{ cookie: string; key: string }> {
+/**
+ * Redeems a launch URL over plain HTTP as a browser does: the redirect, then the page it leads
+ * to. The session cookie ("name=value"), the session's key (from that first page's body), and
+ * both answers.
+ */
+export async function sessionOf(ui: UiProcess, url = ui.url): Promise<{ cookie: string; key: string; redirect: Answer; page: Answer }> {
   const u = new URL(url);
-  const r = await http(ui.origin, u.pathname + u.search);
-  const set = r.headers['set-cookie'];
-  if (r.status !== 303 || !set?.length) throw new Error(`the launch URL was not accepted: ${r.status} ${r.body}`);
-  const key = new URL(String(r.headers.location), ui.origin).searchParams.get('k');
-  if (!key) throw new Error('the redirect carries no session key');
-  return { cookie: set[0]!.split(';')[0]!, key };
+  const redirect = await http(ui.origin, u.pathname + u.search);
+  const set = redirect.headers['set-cookie'];
+  if (redirect.status !== 303 || !set?.length) throw new Error(`the launch URL was not accepted: ${redirect.status} ${redirect.body}`);
+  const cookie = set[0]!.split(';')[0]!;
+  const page = await http(ui.origin, new URL(String(redirect.headers.location), ui.origin).pathname, { headers: { Cookie: cookie } });
+  const key = /<meta name="px-session-key" content="([A-Za-z0-9_-]+)">/.exec(page.body)?.[1];
+  if (!key) throw new Error(`the first page carries no session key: ${page.status} ${page.body.slice(0, 200)}`);
+  return { cookie, key, redirect, page };
 }
 
 export interface Window {

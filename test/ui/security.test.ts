@@ -22,6 +22,7 @@ describe('px-accounts-ui: what the server refuses', function () {
   let client: AccountsClient;
   let cookie: string;
   let key: string;
+  let launch: Awaited<ReturnType<typeof sessionOf>>;
   let account: Account;
   const password = secret();
   const answers: Answer[] = [];
@@ -40,7 +41,8 @@ describe('px-accounts-ui: what the server refuses', function () {
     client = await AccountsClient.connect({ busAddress: session.address });
     account = await client.addAccount({ provider: 'imap', account: 'sec@example.org', password, secrets: { smtp: secret() }, protocols: ['imap', 'smtp'], settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } } });
     ui = await startUi(session);
-    ({ cookie, key } = await sessionOf(ui));
+    launch = await sessionOf(ui);
+    ({ cookie, key } = launch);
   });
   after(async function () {
     client?.close();
@@ -92,10 +94,37 @@ describe('px-accounts-ui: what the server refuses', function () {
       assert.equal(removed.status, 401);
     }
     assert.equal((await client.getAccount(account.id)).id, account.id, 'nothing was removed');
-    // The page itself (no secrets, no data) loads with the cookie alone; the key comes in the first address.
-    assert.equal((await http(ui.origin, '/', { headers: { Cookie: cookie } })).status, 200);
-    const events = await http(ui.origin, `/api/events?k=${encodeURIComponent(key)}`, { headers: { Cookie: cookie }, readMs: 300 });
-    assert.equal(events.status, 200, 'the event stream takes the key as k');
+    // The page itself (no secrets, no data) loads with the cookie alone, without the key now.
+    const again = await http(ui.origin, '/', { headers: { Cookie: cookie } });
+    assert.equal(again.status, 200);
+    assert.ok(!again.body.includes(key), 'the key is handed over once');
+    const events = await http(ui.origin, '/api/events', { headers: { Cookie: cookie, 'X-PX-Key': key }, readMs: 300 });
+    assert.equal(events.status, 200, 'the event stream takes the key in the header');
+  });
+
+  it('hands the session key over once, in the first page\'s body, never in a URL (the browser\'s history keeps URLs)', async () => {
+    // The redirect after the token: to the page itself, nothing secret in it.
+    assert.equal(launch.redirect.headers.location, '/');
+    for (const [name, value] of Object.entries(launch.redirect.headers)) assert.ok(!String(value).includes(key), `the key in the redirect's ${name}`);
+    assert.equal(launch.redirect.body, '');
+    // The first page has it in a <meta> (no inline script: the CSP stays strict), once.
+    assert.equal(launch.page.status, 200);
+    assert.equal(launch.page.headers['content-security-policy'], CSP);
+    assert.equal(launch.page.headers['cache-control'], 'no-store');
+    assert.equal(launch.page.body.split(key).length, 2);
+    assert.match(launch.page.body, new RegExp(`<meta name="px-session-key" content="${key}">`));
+    // Whoever has the cookie later (another local user's server on another port) gets the page, not the key.
+    for (const path of ['/', '/index.html']) {
+      const r = await http(ui.origin, path, { headers: { Cookie: cookie } });
+      assert.equal(r.status, 200, path);
+      assert.ok(!r.body.includes(key) && !r.body.includes('px-session-key'), path);
+    }
+    // A key in the address is no longer taken, the event stream's included.
+    for (const path of [`/api/accounts?k=${key}`, `/api/events?k=${key}`, `/api/accounts?k=${encodeURIComponent(key)}`]) {
+      const r = await http(ui.origin, path, { headers: { Cookie: cookie }, readMs: 1000 });
+      assert.equal(r.status, 401, path);
+    }
+    assert.equal((await as('/api/accounts')).status, 200, 'the header still works');
   });
 
   it('refuses a wrong Host, even with a good cookie (DNS rebinding)', async () => {

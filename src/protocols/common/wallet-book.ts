@@ -2,11 +2,13 @@
  * What a watch-only wallet remembers between runs, outside the account file (runtime state, like
  * the status): the transactions seen, the block scanned last and its hash (to notice a reorg),
  * and the balance. Seen transaction ids survive restarts, so nobody is told twice about a
- * transfer. Written atomically; an unreadable file starts a fresh first sync.
+ * transfer. Written atomically, never through a link; an unreadable file starts a fresh first
+ * sync, and so does a symbolic link in its place (not read, with a log line).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { log } from '../../log.js';
+import { readFileNoFollow, writeFileNoFollow } from '../../util/atomic-write.js';
 
 export interface WalletTransaction {
   txid: string;
@@ -50,11 +52,14 @@ export class WalletBook {
   static load(file: string, owner: string): WalletBook {
     let state: State | undefined;
     try {
-      const s = JSON.parse(readFileSync(file, 'utf8')) as State;
+      const st = lstatSync(file);
+      if (!st.isFile()) throw new Error(st.isSymbolicLink() ? 'it is a symbolic link' : 'it is not a regular file');
+      const s = JSON.parse(readFileNoFollow(file)) as State;
       if (s?.v === 1 && s.owner === owner && Array.isArray(s.transactions) && Array.isArray(s.seen) && typeof s.hashes === 'object' && s.hashes !== null
         && Number.isSafeInteger(s.lastBlock)) state = s;
-    } catch {
+    } catch (err) {
       // absent or unreadable: a first sync
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warning(`wallet state ${file} not read (${(err as Error).message}); starting a fresh sync`);
     }
     return new WalletBook(file, state ?? { v: 1, owner, lastBlock: -1, hashes: {}, seen: [], transactions: [], balance: '0', pending: '0', updated: 0 });
   }
@@ -187,6 +192,6 @@ export class WalletBook {
 
   save(): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    return writeFileAtomic(this.file, JSON.stringify(this.state), { mode: 0o600 });
+    return writeFileNoFollow(this.file, JSON.stringify(this.state), { mode: 0o600 });
   }
 }

@@ -1,15 +1,16 @@
 // The window's server: GET reads, POST changes. The session cookie goes along by itself; the
-// session's key (handed to this page once, in its first address) goes in a header.
+// session's key (handed to this page once, in the first page's body, never in a URL: the
+// browser's history keeps URLs) goes in a header.
 
 const KEY = 'px-accounts-key';
 {
-  const given = new URLSearchParams(location.search).get('k');
+  const given = document.querySelector('meta[name="px-session-key"]');
   if (given) {
-    sessionStorage.setItem(KEY, given);
-    history.replaceState(null, '', `/${location.hash}`);
+    sessionStorage.setItem(KEY, given.content);
+    given.remove();
   }
 }
-/** The session's key: in every API request (the event stream takes it as `k`). */
+/** The session's key: in every API request, the event stream's included (X-PX-Key). */
 export const sessionKey = () => sessionStorage.getItem(KEY) ?? '';
 
 export class ApiError extends Error {
