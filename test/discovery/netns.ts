@@ -23,14 +23,10 @@ let innerLog = '';
  * Needs root (CI and the developers' machines run the tests as root), unshare, ip and mount.
  */
 export function runInside(file: string, timeoutMs: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'pxa-netns-'));
-  const resolv = join(dir, 'resolv.conf');
-  const results = join(dir, 'results.json');
-  writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const ns = namespace();
+  const results = join(ns.dir, 'results.json');
   const mocha = join(ROOT, 'node_modules/mocha/bin/mocha.js');
-  const script = 'ip link set lo up && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"';
-  const args = ['--net', '--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', script, 'netns', resolv,
-    process.execPath, mocha, '--config', join(ROOT, '.mocharc.json'), '--reporter', 'json', '--reporter-option', `output=${results}`, resolve(file)];
+  const args = ns.args([process.execPath, mocha, '--config', join(ROOT, '.mocharc.json'), '--reporter', 'json', '--reporter-option', `output=${results}`, resolve(file)]);
   return new Promise<void>((done, fail) => {
     const child = spawn('unshare', args, { cwd: ROOT, env: { ...process.env, PX_NETNS_INSIDE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => (innerLog += d));
@@ -48,10 +44,35 @@ export function runInside(file: string, timeoutMs: number): Promise<void> {
       } catch {
         fail(new Error(`the suite in the namespace ended (${signal ?? code}) without results:\n${innerLog.slice(-4000)}`));
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(ns.dir, { recursive: true, force: true });
       }
     });
   });
+}
+
+/** Runs `argv` in a namespace of its own (as runInside does), its output passed through; resolves with its exit code. */
+export function execInside(argv: string[]): Promise<number> {
+  const ns = namespace();
+  return new Promise((done, fail) => {
+    const child = spawn('unshare', ns.args(argv), { cwd: ROOT, env: { ...process.env, PX_NETNS_INSIDE: '1' }, stdio: 'inherit' });
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      rmSync(ns.dir, { recursive: true, force: true });
+      done(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/**
+ * unshare's arguments for running argv with only loopback (up) and /etc/resolv.conf naming
+ * 127.0.0.1, bind-mounted in the new mount namespace only; `dir` holds that file.
+ */
+function namespace(): { dir: string; args: (argv: string[]) => string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'pxa-netns-'));
+  const resolv = join(dir, 'resolv.conf');
+  writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const script = 'ip link set lo up && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"';
+  return { dir, args: (argv) => ['--net', '--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', script, 'netns', resolv, ...argv] };
 }
 
 /** What the run inside said about a test; throws its failure. */
