@@ -1,0 +1,107 @@
+/** Discovery's pure parts: the address, the config reader, the trust rules, MX domains, the runner's order. */
+import { strict as assert } from 'node:assert';
+import { parseAddress, expand } from '../../src/discovery/address.js';
+import { ConfigError, parseConfig } from '../../src/discovery/autoconfig-xml.js';
+import { runSources, type NamedSource } from '../../src/discovery/runner.js';
+import { mxDomains } from '../../src/discovery/sources/mx.js';
+import { inside, noPlaintext, trusted } from '../../src/discovery/trust.js';
+import type { Found } from '../../src/discovery/types.js';
+
+const A = parseAddress('Jo.Doe@Example.ORG');
+const found = (source: Found['source'], host: string): Found => ({
+  source, domain: 'example.org', trusted: true, provider: '', auth: 'password', urls: {},
+  servers: { imap: { host, port: 993, security: 'tls', username: 'x' } },
+});
+const after = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
+
+describe('discovery units', () => {
+  it('an address: the domain lower-cased and in ASCII, the local part kept', () => {
+    assert.deepEqual(parseAddress('Jo.Doe@Example.ORG'), { address: 'Jo.Doe@example.org', local: 'Jo.Doe', domain: 'example.org' });
+    assert.equal(parseAddress('a@bücher.example').domain, 'xn--bcher-kva.example');
+    for (const bad of ['', 'x', '@a.b', 'a@', 'a@b', 'a@-b.c', 'a b@c.d', 'a@b_c.d', '.a@b.c', 'a..b@c.d']) assert.throws(() => parseAddress(bad), /InvalidArgument|not an e-mail address|must be/);
+    assert.equal(expand('%EMAILLOCALPART%.%EMAILDOMAIN%|%EMAILADDRESS%', A), 'Jo.Doe.example.org|Jo.Doe@example.org');
+  });
+
+  it('the config reader: placeholders, preference of an encrypted server, OAuth2-only', () => {
+    const xml = `<?xml version="1.0"?><clientConfig version="1.1"><emailProvider id="e"><domain>Example.org</domain>
+      <incomingServer type="imap"><hostname>plain.%EMAILDOMAIN%</hostname><port>143</port><socketType>plain</socketType><username>%EMAILLOCALPART%</username></incomingServer>
+      <incomingServer type="imap"><hostname>imap.%EMAILDOMAIN%</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILLOCALPART%</username><authentication>OAuth2</authentication></incomingServer>
+      <outgoingServer type="smtp"><hostname>smtp.example.org</hostname><port>587</port><socketType>STARTTLS</socketType><username>%EMAILADDRESS%</username></outgoingServer>
+      <incomingServer type="exchange"><hostname>ews.example.org</hostname><port>443</port><socketType>SSL</socketType></incomingServer>
+    </emailProvider></clientConfig>`;
+    const c = parseConfig(xml, 'example.org', A);
+    assert.deepEqual(c.servers.imap, { host: 'imap.example.org', port: 993, security: 'tls', username: 'Jo.Doe' });
+    assert.deepEqual(c.servers.smtp, { host: 'smtp.example.org', port: 587, security: 'starttls', username: 'Jo.Doe@example.org' });
+    assert.equal(c.oauth2Only, true);
+  });
+
+  it('the config reader refuses a DTD, another domain, bad values and non-XML', () => {
+    const ok = (d: string, host = 'imap.example.org', port = '993') => `<clientConfig><emailProvider><domain>${d}</domain><incomingServer type="imap"><hostname>${host}</hostname><port>${port}</port><socketType>SSL</socketType></incomingServer></emailProvider></clientConfig>`;
+    assert.throws(() => parseConfig(`<!DOCTYPE x [<!ENTITY a "b">]>${ok('example.org')}`, 'example.org', A), ConfigError);
+    assert.throws(() => parseConfig(ok('example.com'), 'example.org', A), /for example\.com, not example\.org/);
+    assert.throws(() => parseConfig(ok('example.org', 'bad host!'), 'example.org', A), /no IMAP, POP3 or SMTP/);
+    assert.throws(() => parseConfig(ok('example.org', 'imap.example.org', '70000'), 'example.org', A), /no IMAP, POP3 or SMTP/);
+    assert.throws(() => parseConfig('<<<', 'example.org', A), ConfigError);
+    assert.throws(() => parseConfig(' '.repeat(300 * 1024), 'example.org', A), /too large/);
+  });
+
+  it('trust: every hop must be trusted; DNS only inside the own domain', () => {
+    assert.ok(inside('imap.example.org', 'example.org') && inside('example.org.', 'Example.org') && !inside('badexample.org', 'example.org'));
+    assert.equal(trusted([{ kind: 'shipped' }]), true);
+    assert.equal(trusted([{ kind: 'https' }]), true);
+    assert.equal(trusted([{ kind: 'https' }, { kind: 'mx' }]), false);
+    assert.equal(trusted([{ kind: 'http' }]), false);
+    assert.equal(trusted([{ kind: 'dns', domain: 'example.org', hosts: ['imap.example.org', 'smtp.example.org'] }]), true);
+    assert.equal(trusted([{ kind: 'dns', domain: 'example.org', hosts: ['imap.example.org', 'smtp.hoster.net'] }]), false);
+    assert.equal(trusted([]), false);
+  });
+
+  it('no plaintext: upgraded where STARTTLS is offered, dropped elsewhere and without probing', async () => {
+    const f: Found = { ...found('autoconfig', 'x'), servers: {
+      imap: { host: 'a', port: 143, security: 'none', username: 'u' }, smtp: { host: 'b', port: 25, security: 'none', username: 'u' },
+      pop3: { host: 'c', port: 995, security: 'tls', username: 'u' } }, urls: { caldav: 'http://dav/' } };
+    const asked: string[] = [];
+    await noPlaintext(f, async (p, host, port) => { asked.push(`${p} ${host}:${port}`); return p === 'smtp'; });
+    assert.deepEqual(asked, ['imap a:143', 'smtp b:587']);
+    assert.deepEqual(Object.keys(f.servers).sort(), ['pop3', 'smtp']);
+    assert.deepEqual(f.servers.smtp, { host: 'b', port: 587, security: 'starttls', username: 'u' });
+    assert.deepEqual(f.urls, {});
+    const g: Found = { ...found('srv', 'x'), servers: { imap: { host: 'a', port: 143, security: 'none', username: 'u' } } };
+    await noPlaintext(g, undefined);
+    assert.deepEqual(g.servers, {});
+  });
+
+  it('MX: the host\'s domain in full, then its registrable domain, never the address\'s own', () => {
+    assert.deepEqual(mxDomains('aspmx.l.google.com', 'example.org'), ['l.google.com', 'google.com']);
+    assert.deepEqual(mxDomains('example-org.mail.protection.outlook.com', 'example.org'), ['mail.protection.outlook.com', 'outlook.com']);
+    assert.deepEqual(mxDomains('mx.example.co.uk', 'example.co.uk'), []);
+    assert.deepEqual(mxDomains('in1-smtp.messagingengine.com', 'me.example'), ['messagingengine.com']);
+  });
+
+  it('the runner: by priority, not arrival; bounded; the best answer in hand at the deadline', async () => {
+    const opts = { address: A, probe: false, requestMs: 100, totalMs: 300, wantDav: [], finish: async (f: Found) => f };
+    const src = (name: string, ms: number, f: Found | undefined): NamedSource => ({ name, run: () => after(ms, f) });
+    // the first source answers last, and wins
+    let r = await runSources([], [src('slow-first', 80, found('autoconfig', 'first')), src('fast-second', 1, found('srv', 'second'))], opts);
+    assert.equal(r.found?.servers.imap?.host, 'first');
+    assert.ok(r.ms >= 70, `${r.ms}`);
+    // a source that never ends: at the deadline, the best answer in hand
+    r = await runSources([], [src('never', 10_000, found('autoconfig', 'never')), src('quick', 1, found('srv', 'quick'))], opts);
+    assert.equal(r.found?.servers.imap?.host, 'quick');
+    assert.ok(r.ms >= 280 && r.ms < 1000, `${r.ms}`);
+    assert.ok(r.tried.some((t) => /never: no answer within 300 ms/.test(t)), r.tried.join('; '));
+    // a last resort is not asked while anything before it answers
+    let asked = false;
+    r = await runSources([], [src('a', 1, found('srv', 'a')), { name: 'last', lastResort: true, run: async () => { asked = true; return undefined; } }], opts);
+    assert.equal(asked, false);
+    // shipped sources answer before any network source is started
+    let started = false;
+    r = await runSources([src('shipped', 0, found('database', 'db'))], [{ name: 'net', run: async () => { started = true; return undefined; } }], opts);
+    assert.equal(r.found?.source, 'database');
+    assert.equal(started, false);
+    // nothing: every source's note, in order
+    r = await runSources([], [{ name: 'x', run: async (ctx) => { ctx.note('x: nothing'); return undefined; } }, { name: 'y', run: async () => { throw new Error('boom'); } }], opts);
+    assert.equal(r.found, undefined);
+    assert.deepEqual(r.tried, ['x: nothing', 'y: boom']);
+  });
+});
