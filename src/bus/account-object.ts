@@ -54,6 +54,8 @@ class AccountInterface implements ExportedInterface {
       case 'AttentionNeeded': return status.attentionNeeded;
       case 'Credentials': return config.credentials;
       case 'Auth': return config.auth;
+      case 'DiscoverySource': return config.discovered?.source ?? '';
+      case 'DiscoveryDomain': return config.discovered?.domain ?? '';
     }
     throw new Error(`no getter for Account.${name}`);
   }

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
+import { ACCOUNT, as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
 import { INSIDE, outcomeOf, runInside } from './netns.js';
 import { configXml, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
 
@@ -347,6 +347,9 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function 
       assert.match(file, /^domain = ok\.test$/m);
       assert.match(file, /^host = imap\.ok\.test$/m);
       assert.match(file, /^protocols = imap, smtp$/m);
+      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), 'autoconfig');
+      assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), 'ok.test');
+      assert.equal(await client.get(path, ACCOUNT, 'Provider'), 'imap');
     });
 
     test('the local part when the server refuses the address (two forms at most)', async () => {
@@ -366,6 +369,15 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function 
       const file = accountFile(path);
       assert.match(file, /^source = mx$/m);
       assert.match(file, /^domain = okhoster\.test$/m);
+      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), 'mx');
+      assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), 'okhoster.test');
+    });
+
+    test('an account added otherwise says it was not discovered', async () => {
+      const path = await client.addAccount('fastmail', 'someone@fastmail.com', { password: PASSWORD });
+      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), '');
+      assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), '');
+      assert.doesNotMatch(accountFile(path), /^source =/m);
     });
 
     test('a wrong password saves nothing', async () => {
