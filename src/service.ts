@@ -28,6 +28,7 @@ import { allProtocols, isBuiltin } from './protocols/registry.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
 import { SecretServiceStore, type SecretStore } from './secrets/secret-service.js';
+import { statusText } from './status/status.js';
 import { AccountStore } from './store/account-store.js';
 import { stopVerifiers } from './verify/verifier-thread.js';
 
@@ -112,7 +113,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const access = new Access(grants, (id) => accounts.get(id) !== undefined);
   const callers = new Callers(bus);
   const policy = new AccessPolicy(callers, grants);
-  server.authorize = (sender, iface, member, path) => policy.authorize(sender, iface, member, path);
+  server.authorize = (req) => policy.authorize(req);
   access.events = {
     requested: (account, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessRequested', [account, app]),
     changed: (account, app, decision) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
@@ -131,13 +132,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   notifier.start();
   const live = new LiveSessions({
     changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props.length ? props : [...requireSpec(contract, iface).properties.keys()]),
-    emit: (id, iface, signal, args) => server.emitSignal(accountPath(id), iface, signal, args),
+    // A session starts just before its object is exported (so the object appears with its
+    // values): a signal before then has no listener and no object to come from.
+    emit: (id, iface, signal, args) => {
+      if (server.hasObject(accountPath(id))) server.emitSignal(accountPath(id), iface, signal, args);
+    },
+    // What a backend said, made fit for a status message (no control characters, bounded).
     status: (id, status, message) => {
-      try {
-        accounts.reportStatus(id, status, message);
-      } catch {
-        // removed meanwhile
-      }
+      if (accounts.get(id)) accounts.reportStatus(id, status, statusText(message));
     },
     notify: (id, summary, body) => notifier.notify(id, summary, body),
     secrets: async (id, names) => {

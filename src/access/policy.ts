@@ -1,28 +1,24 @@
 /**
- * Which caller may do what (DESIGN.md section 13), decided once per call before dispatch, like
- * xdg-desktop-portal's authorize hook: another uid is refused everything; sandboxed apps
- * (Flatpak, Snap) need a grant per account for the members that hand out secrets or change an
- * account, and are refused the management of grants; host apps are allowed unless the user
- * set them to ask. Reading non-secret properties needs nothing, so Get, GetAll and
- * GetManagedObjects stay on their fast path.
+ * Which caller may do what (docs: README "Security model"), decided once per call before
+ * dispatch, like xdg-desktop-portal's authorize hook — and from the contract: every method and
+ * writable property carries an `org.pantherx.Accounts.Access` annotation in interfaces/*.xml:
+ *
+ * - `none`: anyone of this user; the caller is not even identified (the call stays synchronous);
+ * - `identify`: the handler learns the caller (its app); callers of another uid are refused;
+ * - `grant`: sandboxed apps (Flatpak, Snap) need a grant for the account the member acts on —
+ *   the object's account, or on the Manager the account ids of the first argument (an empty
+ *   list, "every account", is for host apps only); host apps too when the user set them to ask;
+ * - `manage`: never for sandboxed apps (they cannot grant themselves).
+ *
+ * A member without the annotation fails closed: refused to sandboxed apps. Reading properties
+ * needs nothing, so Get, GetAll and GetManagedObjects stay on their fast path.
  */
-import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, MANAGER_IFACE, OAUTH2_IFACE } from '../contract/names.js';
+import { ACCOUNT_PATH_PREFIX } from '../contract/names.js';
 import { AccountsError } from '../errors.js';
 import type { Caller, Callers } from './callers.js';
 import type { Grants } from './grants.js';
 
-/** Members that need a grant for the account they act on. */
-const PER_ACCOUNT = new Set(['GetSecret', 'SetSecret', 'DeleteSecret', 'Update', 'Remove', 'Verify', 'ReportStatus', 'Set:Name', 'SignInAgain']);
-/** OAuth2 members that hand out tokens: a grant per account, as GetSecret. */
-const TOKENS = new Set(['GetAccessToken', 'GetAccessTokenFor']);
-/** Members that manage grants: never for sandboxed callers. */
-const MANAGEMENT = new Set(['ListAccess', 'GrantAccess', 'DenyAccess', 'RevokeAccess', 'SetHostApps']);
-/**
- * Members whose handler needs to know the app (identified, nothing more): RequestAccess names
- * it; AddAccount and ValidateCredentials read files a caller names only for host apps; SignIn
- * (which opens a listener) is refused to callers of another user.
- */
-const IDENTIFIED = new Set(['RequestAccess', 'AddAccount', 'ValidateCredentials', 'SignIn']);
+import type { AccessRequest } from '../contract/access.js';
 
 export class AccessPolicy {
   private readonly uid = process.getuid?.() ?? 0;
@@ -33,27 +29,44 @@ export class AccessPolicy {
    * The check of one call; undefined when the member needs none (the call stays synchronous).
    * Resolves with the caller, or rejects with AccessDenied naming the app and the account.
    */
-  authorize(sender: string, iface: string, member: string, path: string): Promise<Caller> | undefined {
-    const perAccount = (iface === ACCOUNT_IFACE && PER_ACCOUNT.has(member)) || (iface === OAUTH2_IFACE && TOKENS.has(member));
-    const manager = iface === MANAGER_IFACE && (MANAGEMENT.has(member) || IDENTIFIED.has(member));
-    if (!perAccount && !manager) return undefined;
-    return this.callers.identify(sender).then((caller) => {
+  authorize(req: AccessRequest): Promise<Caller> | undefined {
+    if (req.access === 'none') return undefined;
+    return this.callers.identify(req.sender).then((caller) => {
       if (caller.uid !== this.uid) throw new AccountsError('AccessDenied', `callers of another user (uid ${caller.uid}) are refused`);
       const sandboxed = caller.kind !== 'host';
-      if (MANAGEMENT.has(member) && iface === MANAGER_IFACE && sandboxed) {
-        throw new AccountsError('AccessDenied', `${caller.app} is sandboxed: only the user manages access (px-accounts access, or the Online Accounts window)`);
+      const what = `${req.iface}.${req.member.replace('Set:', 'setting ')}`;
+      switch (req.access) {
+        case 'identify':
+          return caller;
+        case 'manage':
+          if (sandboxed) throw new AccountsError('AccessDenied', `${caller.app} is sandboxed: only the user manages access (px-accounts access, or the Online Accounts window)`);
+          return caller;
+        case 'grant':
+          for (const account of this.accountsOf(req, caller, what)) this.checkGrant(caller, account, req.member.replace('Set:', 'setting '));
+          return caller;
+        default:
+          // No rule in the contract (a member added without one): only apps outside a sandbox.
+          if (sandboxed) throw new AccountsError('AccessDenied', `${caller.app} is sandboxed and ${what} has no access rule: refused`);
+          return caller;
       }
-      if (perAccount) this.checkGrant(caller, path.slice(ACCOUNT_PATH_PREFIX.length), member.replace('Set:', 'setting '));
-      return caller;
     });
+  }
+
+  /** The accounts a `grant` member acts on: its object's, or the ids its first argument names. */
+  private accountsOf(req: AccessRequest, caller: Caller, what: string): string[] {
+    if (req.path.startsWith(ACCOUNT_PATH_PREFIX)) return [req.path.slice(ACCOUNT_PATH_PREFIX.length)];
+    const first = req.args[0];
+    const ids = typeof first === 'string' ? [first] : Array.isArray(first) ? first.map(String) : [];
+    if (ids.length === 0 && caller.kind !== 'host') throw new AccountsError('AccessDenied', `${caller.app} is sandboxed: ${what} on every account is for the user's own apps; name the accounts`);
+    return ids;
   }
 
   private checkGrant(caller: Caller, account: string, what: string): void {
     const grant = this.grants.find(account, caller.app);
     if (grant?.decision === 'always') return;
-    if (grant?.decision === 'deny') throw new AccountsError('AccessDenied', `${caller.app} was refused access to account ${account} by the user`);
+    if (grant?.decision === 'deny') throw new AccountsError('AccessDenied', `${caller.app} was refused access to account ${account.slice(0, 80)} by the user`);
     if (caller.kind === 'host' && this.grants.hostApps === 'allow') return;
     throw new AccountsError('AccessDenied',
-      `${caller.app} has no grant for account ${account} (${what}): ask with Manager.RequestAccess; the user grants it with 'px-accounts access grant ${account} ${caller.app}'`);
+      `${caller.app} has no grant for account ${account.slice(0, 80)} (${what}): ask with Manager.RequestAccess; the user grants it with 'px-accounts access grant ${account.slice(0, 80)} ${caller.app}'`);
   }
 }

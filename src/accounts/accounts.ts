@@ -19,6 +19,9 @@ import { findProtocol, requireProtocol } from '../protocols/registry.js';
 import { parseRecord, TOKEN_SECRET, type TokenKeeper, type TokenRecord } from '../oauth2/tokens.js';
 import { checkProtocols, verdict, type CheckResults, type SecretSource } from '../verify/check.js';
 import { Checker, type CheckerOptions } from '../verify/checker.js';
+import type { Discovered, Discovery } from '../discovery/discovery.js';
+import { parseAddress } from '../discovery/address.js';
+import { asOptions, checkUsable, providerOf, splitOptions } from './discovered.js';
 
 export interface AccountState {
   config: AccountConfig;
@@ -38,13 +41,35 @@ export interface AccountListener {
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 
+/** Who asks for an add or a check: whether the service may read files they name, and their app (its share of checks). */
+export interface Origin { readonly files: boolean; readonly app: string }
+/** The service itself, or a test calling in-process. */
+const SELF: Origin = { files: true, app: 'px-accounts-service' };
+
 /** How long a live account's file may stay unparsable before its object goes away. */
 const INVALID_GRACE_MS = 150;
 
-function checkSecrets(secrets: Record<string, string>): void {
-  checkPlainDict(secrets, 'secrets');
-  const n = Object.keys(secrets).length;
+/**
+ * The secrets of an add or a check: those an import produced (a profile's keys) under those
+ * given by name, each checked by name and value, and by every protocol that reads it.
+ */
+function checkGivenSecrets(protocols: readonly string[], imported: Record<string, string>, given: Record<string, string>): Record<string, string> {
+  checkPlainDict(given, 'secrets');
+  const n = Object.keys(given).length;
   if (n > MAX_SECRETS_PER_CALL) throw new AccountsError('InvalidArgument', `secrets: ${n} given, at most ${MAX_SECRETS_PER_CALL} per call`);
+  const secrets = { ...imported, ...given };
+  for (const [name, value] of Object.entries(secrets)) secrets[name] = checkSecret(protocols, checkSecretName(name), value);
+  return secrets;
+}
+
+/** A secret's value, checked as text and by each protocol that reads it (an OpenVPN key block). */
+function checkSecret(protocols: readonly string[], name: string, value: string): string {
+  let out = checkSecretValue(value, name);
+  for (const p of protocols) {
+    const plugin = requireProtocol(p, 'protocols');
+    if (plugin.checkSecret && (plugin.secrets.includes(name) || name === 'password' || name === p)) out = plugin.checkSecret(name, out);
+  }
+  return out;
 }
 
 /** The `oauth2` secret is the service's: SetSecret and DeleteSecret may not touch it. */
@@ -97,6 +122,7 @@ export class Accounts {
   readonly checker: Checker;
   /** Access tokens of OAuth2 accounts (set by the service). */
   tokens: TokenKeeper | undefined;
+  private discovery: Promise<Discovery> | undefined;
 
   constructor(
     private readonly store: AccountStore,
@@ -162,25 +188,19 @@ export class Accounts {
     }
   }
 
-  /** `files`: whether the caller may name files the service reads (false for sandboxed apps). */
-  async add(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, files = true): Promise<AccountState> {
+  async add(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, from: Origin = SELF): Promise<AccountState> {
+    if (providerId === '') return this.addDiscovered(identifier, secrets, options, from);
     const provider = findProvider(this.catalogue, providerId);
     if (provider.auth === 'oauth2') {
       throw invalidArgument(`${provider.name} accounts sign in with OAuth2, not a password: use Manager.SignIn (px-accounts add -provider ${provider.id} -account NAME with no password)`);
     }
-    const parsed = parseOptions(options, 'add', files);
+    const parsed = parseOptions(options, 'add', from.files);
     const plan = planNewAccount(provider, identifier, parsed);
-    checkSecrets(secrets);
-    // Secrets an import produced (a profile's keys); those given by name win.
-    secrets = { ...parsed.secrets, ...secrets };
-    const names = Object.keys(secrets).sort();
-    for (const name of names) {
-      checkSecretValue(secrets[name], checkSecretName(name));
-      reserved(name);
-    }
+    secrets = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
+    for (const name of Object.keys(secrets)) reserved(name);
     let checked: CheckResults | undefined;
     if (parsed.verify) {
-      checked = await checkProtocols(plan, givenSecrets(secrets));
+      checked = await this.checker.run(from.app, () => checkProtocols(plan, givenSecrets(secrets)));
       const failed = Object.entries(checked).filter(([, r]) => !r.ok);
       if (failed.length) {
         throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
@@ -188,6 +208,46 @@ export class Accounts {
       learn(plan, checked);
     }
     return this.create(provider, plan, secrets, checked);
+  }
+
+  /** Manager.Discover: the settings AddAccount would use for an address (src/discovery, loaded on first use). */
+  async discover(address: string, options: Variants, from: Origin = SELF): Promise<Discovered> {
+    return (await this.discoverer()).discover(address, options, from.app);
+  }
+
+  private discoverer(): Promise<Discovery> {
+    return (this.discovery ??= import('../discovery/discovery.js').then((m) => new m.Discovery(this.catalogue)));
+  }
+
+  /**
+   * AddAccount with an empty provider: the settings discovered for the address, refused when
+   * not trusted (unless the option trust), every protocol checked before saving — with the
+   * address as user name, then, where the server refused it, the other form (the local part).
+   */
+  private async addDiscovered(address: string, secrets: Record<string, string>, options: Variants, from: Origin): Promise<AccountState> {
+    const request = splitOptions(options);
+    const found = await (await this.discoverer()).find(parseAddress(address), request.discover, from.app);
+    checkUsable(found, request.trust, this.catalogue);
+    const provider = providerOf(found, this.catalogue);
+    const attempt = async (other: Set<string>, only?: string[]) => {
+      const parsed = parseOptions(asOptions(found, provider, request.rest, other), 'add', from.files);
+      const plan: NewAccount = { ...planNewAccount(provider, found.address.address, parsed), discovered: { source: found.source, domain: found.domain } };
+      const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
+      for (const name of Object.keys(given)) reserved(name);
+      const checked = await this.checker.run(from.app, () => checkProtocols(only ? { ...plan, protocols: only } : plan, givenSecrets(given)));
+      return { plan, given, checked };
+    };
+    const first = await attempt(new Set());
+    const refused = Object.entries(first.checked).filter(([, r]) => r.code === 'Unauthorized').map(([p]) => p);
+    let final = first;
+    if (refused.length && Object.values(first.checked).every((r) => r.ok || r.code === 'Unauthorized')) {
+      const second = await attempt(new Set(refused), refused);
+      final = { ...second, checked: { ...first.checked, ...second.checked } };
+    }
+    const failed = Object.entries(final.checked).filter(([, r]) => !r.ok);
+    if (failed.length) throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
+    learn(final.plan, final.checked);
+    return this.create(provider, final.plan, final.given, final.checked);
   }
 
   /**
@@ -201,7 +261,7 @@ export class Accounts {
     let checked: CheckResults | undefined;
     if (options.verify) {
       const token = record.tokens['']!.access_token;
-      checked = await checkProtocols(plan, { names: [], get: async () => null, token: async () => token });
+      checked = await this.checker.run(`sign-in of ${plan.username}`, () => checkProtocols(plan, { names: [], get: async () => null, token: async () => token }));
       const failed = Object.entries(checked).filter(([, r]) => !r.ok);
       if (failed.length) throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
     }
@@ -282,7 +342,7 @@ export class Accounts {
     return this.lock.run(id, async () => {
       await this.syncFromDisk(id);
       const state = this.require(id);
-      checkSecretValue(value, checkSecretName(name));
+      value = checkSecret(state.config.protocols, checkSecretName(name), value);
       reserved(name);
       const isNew = !state.config.credentials.includes(name);
       await this.secrets.set(id, name, value);
@@ -425,13 +485,11 @@ export class Accounts {
   }
 
   /** ValidateCredentials: the same checks as verify on add, with the given secrets, saving nothing. */
-  async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, files = true): Promise<CheckResults> {
-    const parsed = parseOptions(options, 'add', files);
+  async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, from: Origin = SELF): Promise<CheckResults> {
+    const parsed = parseOptions(options, 'add', from.files);
     const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parsed);
-    checkSecrets(secrets);
-    secrets = { ...parsed.secrets, ...secrets };
-    for (const [name, value] of Object.entries(secrets)) checkSecretValue(value, checkSecretName(name));
-    return checkProtocols(plan, givenSecrets(secrets));
+    const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
+    return this.checker.run(from.app, () => checkProtocols(plan, givenSecrets(given)));
   }
 
   /** One check of a stored account, applied to its status and settings (what the protocols learned). */

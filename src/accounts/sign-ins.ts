@@ -149,7 +149,7 @@ export class SignIns {
    */
   private async confirmUser(config: AccountConfig, record: TokenRecord): Promise<void> {
     const token = record.tokens['']!.access_token;
-    const results = await checkProtocols({ ...config, auth: 'oauth2' }, { names: [], get: async () => null, token: async () => token });
+    const results = await this.accounts.checker.run(`sign-in of ${config.id}`, () => checkProtocols({ ...config, auth: 'oauth2' }, { names: [], get: async () => null, token: async () => token }));
     const values = Object.values(results);
     if (values.some((r) => r.code === 'Unauthorized') || !values.some((r) => r.ok)) {
       const refused = values.some((r) => r.code === 'Unauthorized');

@@ -32,6 +32,8 @@ export class BusExporter implements Omit<AccountListener, 'secretChanged'> {
   }
 
   statusChanged(state: AccountState, before: AccountStatus): void {
+    // Not exported yet (a live session reporting as it starts): the object appears with it.
+    if (!this.server.hasObject(accountPath(state.config.id))) return;
     this.announce(state, { ...state, status: before });
     if (state.status.status !== before.status || state.status.message !== before.message) {
       this.server.emitSignal(accountPath(state.config.id), ACCOUNT_IFACE, 'StatusChanged', [state.status.status, state.status.message]);

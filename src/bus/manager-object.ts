@@ -1,6 +1,8 @@
 /** org.pantherx.Accounts.Manager at /org/pantherx/Accounts. */
 import dbus from 'dbus-next';
-import type { Accounts } from '../accounts/accounts.js';
+import type { Accounts, Origin } from '../accounts/accounts.js';
+import { AccountsError } from '../errors.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import { resultsToDBus } from '../verify/results.js';
 import { signatureOf, type ProtocolPlugin } from '../protocols/plugin.js';
 import { allProtocols, isBuiltin } from '../protocols/registry.js';
@@ -11,6 +13,7 @@ import type { Access } from '../access/access.js';
 import type { Caller } from '../access/callers.js';
 import type { CallContext, ExportedInterface } from './object-server.js';
 import { accountPath } from './paths.js';
+import { discoveredToDBus } from './discovered.js';
 import { clientFor } from '../oauth2/config.js';
 import type { SignIns } from '../accounts/sign-ins.js';
 import type { SignInRequests } from './sign-in-object.js';
@@ -61,6 +64,15 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
 /** Only callers outside a sandbox may have the service read files they name (a CA, a profile's keys). */
 export const mayReadFiles = (ctx: CallContext): boolean => (ctx.caller as Caller | undefined)?.kind === 'host';
 
+/** Who asks, for the service: may it read files they name, and whose share of checks it is. */
+const originOf = (ctx: CallContext): Origin => ({ files: mayReadFiles(ctx), app: (ctx.caller as Caller | undefined)?.app ?? ctx.sender });
+
+/**
+ * Account checks a sandboxed app may ask for with CheckAccounts: 60 at once, then one a second
+ * (each logs in to a server: more could lock the person out). The user's own apps are not limited.
+ */
+const SANDBOXED_CHECKS = { capacity: 60, perSecond: 1 };
+
 /** Whether SignIn can start for a provider: a client id is configured somewhere. */
 function oauth2Configured(p: Provider): boolean {
   try {
@@ -72,6 +84,8 @@ function oauth2Configured(p: Provider): boolean {
 }
 
 export class ManagerInterface implements ExportedInterface {
+  private readonly checkRate = new RateLimiter(SANDBOXED_CHECKS.capacity, SANDBOXED_CHECKS.perSecond);
+
   constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>,
     private readonly access: Access, private readonly oauth: { signIns: SignIns; requests: SignInRequests }) {}
 
@@ -97,16 +111,24 @@ export class ManagerInterface implements ExportedInterface {
     switch (name) {
       case 'AddAccount': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
-        return this.accounts.add(provider, account, secrets, options, mayReadFiles(ctx)).then((state) => accountPath(state.config.id));
+        return this.accounts.add(provider, account, secrets, options, originOf(ctx)).then((state) => accountPath(state.config.id));
       }
       case 'ValidateCredentials': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
-        return this.accounts.validate(provider, account, secrets, options, mayReadFiles(ctx)).then(resultsToDBus);
+        return this.accounts.validate(provider, account, secrets, options, originOf(ctx)).then(resultsToDBus);
       }
-      case 'CheckAccounts':
-        return this.accounts.checkInBackground(args[0] as string[]);
+      case 'CheckAccounts': {
+        const ids = args[0] as string[];
+        const caller = ctx.caller as Caller | undefined;
+        if (caller && caller.kind !== 'host' && !this.checkRate.take(caller.app, Math.max(1, ids.length))) {
+          throw new AccountsError('LimitExceeded', `${caller.app} asked for too many checks: at most ${SANDBOXED_CHECKS.capacity} at once, then ${SANDBOXED_CHECKS.perSecond} a second`);
+        }
+        return this.accounts.checkInBackground(ids);
+      }
       case 'ListProviders':
         return this.accounts.catalogue.list().map(describeProvider);
+      case 'Discover':
+        return this.accounts.discover(a, args[1] as Variants, originOf(ctx)).then(discoveredToDBus);
       case 'ListProtocols':
         return allProtocols().map(describeProtocol);
       case 'SignIn':

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import dbus from 'dbus-next';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
-import { renderInterface, type InterfaceSpec } from './contract.js';
+import { ACCESS_ANNOTATION, type AccessRequest } from '../contract/access.js';
+import { renderInterface, type Annotation, type InterfaceSpec } from './contract.js';
 import { encodeMessage, MessageKind, type OutgoingMessage } from './wire.js';
 
 const { Message, Variant } = dbus;
@@ -34,9 +35,11 @@ export interface CallContext {
 
 /**
  * Decides whether a call may run, before dispatch; undefined when the member needs no check
- * (the call then stays synchronous). `member` is `Set:<property>` for Properties.Set.
+ * (the call then stays synchronous).
  */
-export type Authorize = (sender: string, iface: string, member: string, path: string) => Promise<unknown> | undefined;
+export type Authorize = (req: AccessRequest) => Promise<unknown> | undefined;
+
+const accessOf = (annotations: readonly Annotation[]): string | undefined => annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value;
 
 /** What an exported interface implements; member names are the contract's. */
 export interface ExportedInterface {
@@ -230,7 +233,7 @@ export class ObjectServer {
     }
     const wrap = (value: unknown): [string, unknown[]] =>
       spec.out.length === 0 ? ['', []] : [spec.outSignature, spec.out.length === 1 ? [value] : (value as unknown[])];
-    const gate = this.authorize?.(ctx.sender, impl.spec.name, member, path);
+    const gate = this.authorize?.({ sender: ctx.sender, iface: impl.spec.name, member, path, access: accessOf(spec.annotations), args: body });
     if (gate) {
       return gate.then(async (caller) => wrap(await impl.callMethod(member, body, { ...ctx, caller })));
     }
@@ -285,7 +288,7 @@ export class ObjectServer {
       throw new AccountsError('InvalidArgument', `${propName} has type ${prop.type}, got ${value.signature}`);
     }
     const set = impl.setProperty;
-    const gate = this.authorize?.(ctx.sender, impl.spec.name, `Set:${propName}`, path) ?? Promise.resolve(undefined);
+    const gate = this.authorize?.({ sender: ctx.sender, iface: impl.spec.name, member: `Set:${propName}`, path, access: accessOf(prop.annotations), args: [] }) ?? Promise.resolve(undefined);
     return gate.then((caller) => set.call(impl, propName, value.value, { ...ctx, caller })).then((): [string, unknown[]] => ['', []]);
   }
 

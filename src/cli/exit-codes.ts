@@ -69,6 +69,7 @@ export function exitCodeOf(kind: ErrorKind): ExitCode {
       return EXIT.CANCELLED;
     case 'AccessDenied':
     case 'Io':
+    case 'LimitExceeded':
     case 'Failed':
       return EXIT.FAILURE;
   }

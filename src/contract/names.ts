@@ -23,9 +23,11 @@ export const ERROR_PREFIX = 'org.pantherx.Accounts.Error.';
 export const ERROR_KINDS = [
   'NotFound', 'InvalidArgument', 'Duplicate', 'UnknownProvider', 'UnsupportedProtocol', 'SecretsUnavailable',
   'AccessDenied', 'VerificationFailed', 'Io',
-  // OAuth2 (DESIGN.md section 12): no client id configured; the grant was refused (sign in again);
+  // OAuth2 (docs/oauth2.md): no client id configured; the grant was refused (sign in again);
   // the provider could not be reached; it answered with an error; a sign-in cancelled or expired.
   'NotConfigured', 'NotAuthorized', 'Unreachable', 'ProviderError', 'Cancelled', 'Expired',
+  // A caller over its share: checks queued or running, CheckAccounts calls per minute.
+  'LimitExceeded',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 

@@ -1,9 +1,10 @@
 /**
- * The one shape of every protocol, built in or third-party (DESIGN.md section 9). The core
+ * The one shape of every protocol, built in or third-party (docs/plugins.md). The core
  * (accounts, store, bus, checker, catalogue) takes everything protocol-specific from here:
  * the settings and how they resolve, the D-Bus interface, the secrets, the verifier, and what
  * a successful check teaches (SFTP's host key). Built-ins live in `src/protocols/<id>/plugin.ts`.
  */
+import { settingProperty } from '../contract/setting-names.js';
 import type { Verifier, VerifyResult } from './common/types.js';
 
 /**
@@ -16,9 +17,12 @@ export type SettingKind =
   | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list' | 'certs' | 'count';
 
 export interface SettingSpec {
-  /** Lower-case key: option `<protocol>.<key>`, INI key in section `[<protocol>]`. */
+  /**
+   * Lower-case key (words joined by `_`): option `<protocol>.<key>`, INI key in section
+   * `[<protocol>]`. Its other names follow from it (src/contract/setting-names.ts).
+   */
   readonly key: string;
-  /** The read-only property on the protocol's interface (`host` → `Host`). */
+  /** The read-only property on the protocol's interface: `settingProperty(key)` (`gap_limit` → `GapLimit`); the registry checks it. */
   readonly property: string;
   readonly kind: SettingKind;
   /** `enum`: the accepted values. */
@@ -57,6 +61,12 @@ export interface ProtocolPlugin {
    * `options.auth` 'oauth2'.
    */
   readonly tokens?: boolean;
+  /**
+   * Checks a secret this protocol reads (its login secret or one of `secrets`) on every path
+   * it can arrive by — AddAccount, ValidateCredentials, SetSecret — and returns it, perhaps
+   * normalised. Throws InvalidArgument without quoting the value.
+   */
+  checkSecret?(name: string, value: string): string;
   /** True when the protocol cannot check without the login secret (false: a certificate-only VPN). */
   readonly needsLoginSecret: boolean;
   /**
@@ -131,9 +141,8 @@ export interface LiveSession {
 /** The D-Bus signature of a setting's property. */
 export const signatureOf = (kind: SettingKind): string => (kind === 'port' ? 'q' : kind === 'count' ? 'u' : kind === 'list' ? 'as' : 's');
 
-/** `host` → `Host`, `client_id` → `ClientId`: the D-Bus property of a setting key. */
-export const propertyName = (key: string): string =>
-  key.split(/[_-]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+/** `host` → `Host`, `client_id` → `ClientId`: the D-Bus property of a setting key (the one rule, src/contract/setting-names.ts). */
+export const propertyName = settingProperty;
 
 /** The secret a protocol logs in with: the one named after it, else `password`; undefined if neither is stored. */
 export function loginSecret(plugin: Pick<ProtocolPlugin, 'id'>, names: readonly string[]): string | undefined {

@@ -61,6 +61,7 @@ const KIND_WORDS: Partial<Record<ErrorKind, string>> = {
   ProviderError: 'The provider answered with an error.',
   Cancelled: 'The sign-in was cancelled.',
   Expired: 'The sign-in took too long and expired.',
+  LimitExceeded: 'Too many checks are running at once: wait a moment and try again.',
   ServiceUnreachable: 'The accounts service is not running.',
   Timeout: 'The accounts service did not answer in time.',
 };

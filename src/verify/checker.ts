@@ -1,10 +1,17 @@
 /**
- * The background checker: runs account checks a few at a time, merges requests for an
- * account already queued or running, and retries failing accounts with a growing delay.
+ * The one queue of every check the service runs: stored accounts' checks (merged when one is
+ * already queued or running, retried with a growing delay when they fail) and checks of
+ * settings not saved yet (ValidateCredentials, AddAccount's verify, a sign-in's confirmation).
+ * All share one concurrency limit, so no caller can make the service start more `openvpn`
+ * processes or connections than that; a caller has at most a few unsaved checks waiting.
  * It never blocks a D-Bus call: callers that want a result await their own promise.
  */
+import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import type { CheckResults } from './check.js';
+
+/** Unsaved-settings checks one caller (an app) may have queued or running at once. */
+export const MAX_CHECKS_PER_CALLER = 4;
 
 export interface CheckerOptions {
   concurrency: number;
@@ -15,9 +22,14 @@ export interface CheckerOptions {
 }
 
 interface Job { id: string; promise: Promise<CheckResults>; resolve: (r: CheckResults) => void; reject: (e: Error) => void }
+/** A check of settings that are not an account yet, run when a slot is free. */
+interface Unsaved { owner: string; start(): Promise<unknown>; cancel(): void }
+type Task = Job | Unsaved;
 
 export class Checker {
-  private readonly queue: Job[] = [];
+  private readonly queue: Task[] = [];
+  /** Unsaved checks queued or running, by owner. */
+  private readonly unsaved = new Map<string, number>();
   private readonly jobs = new Map<string, Job>();
   private readonly failures = new Map<string, number>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
@@ -62,6 +74,38 @@ export class Checker {
     this.pump();
   }
 
+  /**
+   * Runs a check of unsaved settings in the shared pool, ahead of background checks (someone
+   * waits for it). Refused with LimitExceeded when `owner` already has its share waiting.
+   */
+  run<T>(owner: string, check: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new AccountsError('Cancelled', 'the service is stopping'));
+    const mine = this.unsaved.get(owner) ?? 0;
+    if (mine >= MAX_CHECKS_PER_CALLER) {
+      return Promise.reject(new AccountsError('LimitExceeded', `${mine} checks of ${owner} are already running or waiting (at most ${MAX_CHECKS_PER_CALLER}): wait for one to finish`));
+    }
+    this.unsaved.set(owner, mine + 1);
+    const done = () => {
+      const n = (this.unsaved.get(owner) ?? 1) - 1;
+      if (n > 0) this.unsaved.set(owner, n);
+      else this.unsaved.delete(owner);
+    };
+    return new Promise<T>((resolve, reject) => {
+      const task: Unsaved = {
+        owner,
+        start: () => check().then(resolve, reject).finally(done),
+        cancel: () => {
+          done();
+          reject(new AccountsError('Cancelled', 'the service is stopping'));
+        },
+      };
+      // Behind other unsaved checks, ahead of stored accounts' (a person is waiting).
+      const at = this.queue.findIndex((t) => !('owner' in t));
+      this.queue.splice(at < 0 ? this.queue.length : at, 0, task);
+      this.pump();
+    });
+  }
+
   /** Forgets an account (removed): no retry will run for it. */
   forget(id: string): void {
     clearTimeout(this.retries.get(id));
@@ -72,6 +116,14 @@ export class Checker {
   stop(): void {
     this.stopped = true;
     this.sweepIds = undefined;
+    // Nothing queued will run: whoever waits (a Verify call the shutdown drains) is answered.
+    for (const t of this.queue.splice(0)) {
+      if ('owner' in t) t.cancel();
+      else {
+        this.jobs.delete(t.id);
+        t.reject(new AccountsError('Cancelled', 'the service is stopping'));
+      }
+    }
     for (const t of this.retries.values()) clearTimeout(t);
     this.retries.clear();
   }
@@ -90,9 +142,17 @@ export class Checker {
 
   private pump(): void {
     while (!this.stopped && this.running < this.options.concurrency) {
-      const job = this.queue.shift() ?? this.nextSwept();
-      if (!job) return;
+      const task = this.queue.shift() ?? this.nextSwept();
+      if (!task) return;
       this.running++;
+      if ('owner' in task) {
+        void task.start().finally(() => {
+          this.running--;
+          this.pump();
+        });
+        continue;
+      }
+      const job = task;
       this.check(job.id).then(
         ({ results, ok }) => {
           this.settled(job, ok);

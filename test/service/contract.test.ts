@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { declared, introspect as introspectOn, shape } from '../harness/contract.js';
 import type { InterfaceSpec } from '../../src/bus/contract.js';
-import { ACCOUNT, MANAGER, ROOT, errorOf, s, as } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, errorOf, s, as, q } from '../harness/client.js';
+import { ACCESS_ANNOTATION, ACCESS_LEVELS } from '../../src/contract/access.js';
 import { signatureOf } from '../../src/protocols/plugin.js';
 import { allProtocols } from '../../src/protocols/registry.js';
 import { testSecret, useService } from './fixture.js';
@@ -11,6 +12,26 @@ const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
 /** Interfaces on other objects: an OAuth2 account's, a sign-in request's (test/service/oauth2.test.ts checks them). */
 const ELSEWHERE = [OAUTH2, SIGN_IN];
+
+/** A signature's complete types: 'ssa{ss}a{sv}' → ['s', 's', 'a{ss}', 'a{sv}']. */
+function splitSignature(sig: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < sig.length;) {
+    let j = i;
+    while (sig[j] === 'a') j++;
+    if (sig[j] === '{' || sig[j] === '(') {
+      const close = sig[j] === '{' ? '}' : ')';
+      for (let depth = 0; j < sig.length; j++) {
+        if (sig[j] === '{' || sig[j] === '(') depth++;
+        else if (sig[j] === '}' || sig[j] === ')') depth--;
+        if (depth === 0 && sig[j] === close) break;
+      }
+    }
+    out.push(sig.slice(i, j + 1));
+    i = j + 1;
+  }
+  return out;
+}
 
 describe('contract: exported interfaces match interfaces/*.xml', () => {
   const f = useService();
@@ -110,6 +131,44 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
         assert.match(err.text, new RegExp(`\\(${m.inSignature.replace(/[{}()]/g, '\\$&')}\\)`));
       }
     }
+  });
+
+  it('every method and writable property says who may call it (org.pantherx.Accounts.Access)', () => {
+    for (const spec of declared.values()) {
+      const members = [...spec.methods.values(), ...[...spec.properties.values()].filter((p) => p.access !== 'read')];
+      for (const m of members) {
+        const access = m.annotations.filter((a) => a.name === ACCESS_ANNOTATION);
+        assert.equal(access.length, 1, `${spec.name}.${m.name} has no access annotation`);
+        assert.ok((ACCESS_LEVELS as readonly string[]).includes(access[0]!.value), `${spec.name}.${m.name}: ${access[0]!.value}`);
+      }
+    }
+  });
+
+  it('every declared method has a handler: called with its real signature, it answers or fails with a typed error', async () => {
+    const zero = (sig: string): unknown => {
+      switch (sig[0]) {
+        case 's': case 'o': return sig[0] === 'o' ? '/' : '';
+        case 'b': return false;
+        case 'a': return sig[1] === '{' ? {} : [];
+        default: return 0;
+      }
+    };
+    // A throwaway account: Remove is among the members, so it goes last.
+    const scratch = await f.client.addAccount('imap', 'scratch@example.org', { password: testSecret() }, { 'imap.host': s('127.0.0.1'), 'imap.port': q(9) });
+    const targets: Array<[string, string]> = [[MANAGER, ROOT], [ACCOUNT, scratch], ...[...walletPaths.values()].map((p): [string, string] => ['org.pantherx.Accounts.Wallet', p])];
+    for (const [name, path] of targets) {
+      const methods = [...declared.get(name)!.methods.values()].sort((a, b) => Number(a.name === 'Remove') - Number(b.name === 'Remove'));
+      for (const m of methods) {
+        const args = splitSignature(m.inSignature).map(zero);
+        try {
+          await f.client.call(path, name, m.name, m.inSignature, args);
+        } catch (err) {
+          const { type, text } = await errorOf(Promise.reject(err));
+          assert.match(type, /^org\.pantherx\.Accounts\.Error\./, `${name}.${m.name}: ${type} ${text}`);
+        }
+      }
+    }
+    assert.doesNotMatch(f.service.log(), /internal error|no handler/);
   });
 
   it('an undeclared method is UnknownMethod', async () => {

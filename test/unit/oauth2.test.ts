@@ -10,7 +10,10 @@ import type { Configuration, OidcLib } from '../../src/oauth2/client.js';
 import { AccessPolicy } from '../../src/access/policy.js';
 import { Grants } from '../../src/access/grants.js';
 import type { Caller, Callers } from '../../src/access/callers.js';
-import { ACCOUNT_IFACE, OAUTH2_IFACE } from '../../src/contract/names.js';
+import { ACCOUNT_IFACE, MANAGER_IFACE, OAUTH2_IFACE } from '../../src/contract/names.js';
+import { ACCESS_ANNOTATION } from '../../src/contract/access.js';
+import { loadXmlContract } from '../../src/bus/contract-xml.js';
+import { ROOT } from '../harness/session.js';
 
 const section = (extra: Record<string, string> = {}) => ({ issuer: 'https://login.example.org', scopes: 'openid email', ...extra });
 
@@ -147,8 +150,11 @@ describe('OAuth2 tokens', () => {
 
 describe('OAuth2 tokens and access control', () => {
   const path = '/org/pantherx/Accounts/account/acme_me';
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'pxa-grants-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const policyFor = (caller: Caller, hostApps: 'allow' | 'ask' = 'allow') => {
-    const grants = new Grants(join(tmpdir(), `pxa-grants-${process.pid}-never-written.json`));
+    const grants = new Grants(join(dir, 'access.json'));
     grants.hostApps = hostApps;
     return new AccessPolicy({ identify: async () => caller } as unknown as Callers, grants);
   };
@@ -156,13 +162,36 @@ describe('OAuth2 tokens and access control', () => {
   const flatpak: Caller = { kind: 'flatpak', app: 'org.example.Mail', uid, pid: 1, sender: ':1.9' };
   const host: Caller = { kind: 'host', app: '/usr/bin/mailer', uid, pid: 2, sender: ':1.8' };
 
-  it('GetAccessToken, GetAccessTokenFor and SignInAgain need a grant, as GetSecret does; reading OAuth2 properties does not', async () => {
+  const contract = loadXmlContract(join(ROOT, 'interfaces'));
+  const request = (sender: string, iface: string, member: string) => ({
+    sender, iface, member, path, args: [],
+    access: contract.get(iface)!.methods.get(member)!.annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value,
+  });
+
+  it('GetAccessToken, GetAccessTokenFor and SignInAgain need a grant, as GetSecret does; members marked none need nothing', async () => {
     for (const [iface, member] of [[OAUTH2_IFACE, 'GetAccessToken'], [OAUTH2_IFACE, 'GetAccessTokenFor'], [ACCOUNT_IFACE, 'SignInAgain']] as const) {
-      await assert.rejects(policyFor(flatpak).authorize(':1.9', iface, member, path)!,
+      await assert.rejects(policyFor(flatpak).authorize(request(':1.9', iface, member))!,
         (err: unknown) => err instanceof AccountsError && err.kind === 'AccessDenied' && /org\.example\.Mail has no grant/.test(err.message), member);
-      assert.equal((await policyFor(host).authorize(':1.8', iface, member, path))?.app, '/usr/bin/mailer', member);
-      await assert.rejects(policyFor(host, 'ask').authorize(':1.8', iface, member, path)!, /no grant/, member);
+      assert.equal((await policyFor(host).authorize(request(':1.8', iface, member)))?.app, '/usr/bin/mailer', member);
+      await assert.rejects(policyFor(host, 'ask').authorize(request(':1.8', iface, member))!, /no grant/, member);
     }
-    assert.equal(policyFor(flatpak).authorize(':1.9', 'org.freedesktop.DBus.Properties', 'Get', path), undefined);
+    assert.equal(policyFor(flatpak).authorize(request(':1.9', MANAGER_IFACE, 'ListProviders')), undefined);
+  });
+
+  it('fails closed: a member without an access rule is refused to sandboxed apps, allowed to host apps', async () => {
+    const unruled = { sender: ':1.9', iface: 'org.example.New', member: 'DoIt', path, args: [], access: undefined };
+    await assert.rejects(policyFor(flatpak).authorize(unruled)!, /has no access rule/);
+    assert.equal((await policyFor(host).authorize({ ...unruled, sender: ':1.8' }))?.app, '/usr/bin/mailer');
+  });
+
+  it('CheckAccounts: a grant for every id named; the empty list (every account) only for host apps', async () => {
+    const check = (sender: string, ids: string[]) => ({ ...request(sender, MANAGER_IFACE, 'CheckAccounts'), path: '/org/pantherx/Accounts', args: [ids] });
+    await assert.rejects(policyFor(flatpak).authorize(check(':1.9', ['acme_me']))!, /no grant for account acme_me/);
+    await assert.rejects(policyFor(flatpak).authorize(check(':1.9', []))!, /every account is for the user's own apps/);
+    assert.ok(await policyFor(host).authorize(check(':1.8', [])));
+    const granted = policyFor(flatpak);
+    await granted.grants.set('acme_me', 'org.example.Mail', 'always');
+    assert.ok(await granted.authorize(check(':1.9', ['acme_me'])));
+    await assert.rejects(granted.authorize(check(':1.9', ['acme_me', 'acme_other']))!, /no grant for account acme_other/);
   });
 });

@@ -8,7 +8,7 @@
 import { invalidArgument } from '../../errors.js';
 import type { ProtocolPlugin, SettingSpec, Settings } from '../plugin.js';
 import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
-import { importProfile, KEY_BLOCKS, parseOptionList, parseRemotes, settingToPem, wrapBase64 } from './profile.js';
+import { checkKeyBlock, checkManagementSecret, importProfile, KEY_BLOCKS, MANAGEMENT_SECRETS, parseOptionList, parseRemotes, settingToPem, wrapBase64 } from './profile.js';
 
 const settings: readonly SettingSpec[] = [
   { key: 'remotes', property: 'Remotes', kind: 'list', doc: "Servers in the profile's order, each 'host port proto' (proto udp or tcp)." },
@@ -42,6 +42,11 @@ const plugin: ProtocolPlugin = {
   secrets: [...KEY_BLOCKS, 'key-passphrase'],
   // A certificate-only profile has no password.
   needsLoginSecret: false,
+  checkSecret(name, value) {
+    if ((KEY_BLOCKS as readonly string[]).includes(name)) return checkKeyBlock(name, value);
+    if ((MANAGEMENT_SECRETS as readonly string[]).includes(name)) return checkManagementSecret(name, value);
+    return value;
+  },
   resolve(layers, label) {
     const out = checkAll(settings, mergeLayers(settings, layers), label);
     if (!out.remotes) throw invalidArgument(`${label('remotes')} is required: import a profile with openvpn.profile`);

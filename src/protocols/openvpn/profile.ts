@@ -99,22 +99,50 @@ export function wrapBase64(text: string): string {
   return text.replace(/\s+/g, '').replace(/(.{64})(?=.)/g, '$1\n') + '\n';
 }
 
-function checkKeyBlock(name: string, text: string): string {
-  const t = text.trim() + '\n';
+const PRIVATE_KEYS = ['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY'];
+const BASE64_LINE = /^[A-Za-z0-9+/=]+$/;
+const HEX_LINE = /^[0-9A-Fa-f]+$/;
+/** Headers of a legacy encrypted PEM key (OpenSSL's traditional format). */
+const PEM_HEADER = /^(Proc-Type|DEK-Info): [A-Za-z0-9,-]{1,100}$/;
+
+/**
+ * A key block exactly as OpenVPN reads one and nothing more: comment lines before a static key,
+ * the BEGIN line, body lines in the key's alphabet, the END line. No other line can pass, so a
+ * secret can never close its block and add directives to the profile rendered for a check
+ * (a `plugin` or a `config` line). Used on every path a key reaches the service by. Returns the
+ * block with its lines trimmed; the value is never quoted in an error.
+ */
+export function checkKeyBlock(name: string, text: string): string {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  while (lines.length && !lines[0]) lines.shift();
+  while (lines.length && !lines[lines.length - 1]) lines.pop();
   if (name === 'pkcs12') {
-    if (!/^[A-Za-z0-9+/=\s]+$/.test(t) || !/[A-Za-z0-9+/=]/.test(t)) throw invalidArgument(`<pkcs12> must be base64`);
-    return t;
+    if (!lines.length || !lines.every((l) => BASE64_LINE.test(l))) throw invalidArgument('<pkcs12> must be base64');
+    return lines.join('\n') + '\n';
   }
-  if (name === 'key') {
-    if (!/^-----BEGIN (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n[\s\S]+\n-----END (ENCRYPTED |RSA |EC |)PRIVATE KEY-----\n$/.test(t)) {
-      throw invalidArgument('<key> is not a PEM private key');
-    }
-    return t;
+  const isStatic = name !== 'key';
+  const kinds = name === 'key' ? PRIVATE_KEYS : name === 'tls-crypt-v2' ? ['OpenVPN tls-crypt-v2 client key'] : ['OpenVPN Static key V1'];
+  const what = name === 'key' ? '<key> is not a PEM private key' : `<${name}> is not an OpenVPN ${name === 'tls-crypt-v2' ? 'tls-crypt-v2 client key' : 'static key'}`;
+  let first = 0;
+  while (isStatic && first < lines.length && lines[first]!.startsWith('#')) first++;
+  const last = lines.length - 1;
+  const begin = /^-----BEGIN ([A-Za-z0-9 -]+)-----$/.exec(lines[first] ?? '');
+  const end = /^-----END ([A-Za-z0-9 -]+)-----$/.exec(lines[last] ?? '');
+  if (!begin || !end || last <= first + 1 || begin[1] !== end[1] || !kinds.includes(begin[1]!)) throw invalidArgument(what);
+  const alphabet = name === 'key' || name === 'tls-crypt-v2' ? BASE64_LINE : HEX_LINE;
+  for (const line of lines.slice(first + 1, last)) {
+    if (line && !alphabet.test(line) && !(name === 'key' && PEM_HEADER.test(line))) throw invalidArgument(`${what}: it holds a line that is not key material`);
   }
-  if (!/-----BEGIN OpenVPN (Static key V1|tls-crypt-v2 client key)-----[\s\S]+-----END OpenVPN (Static key V1|tls-crypt-v2 client key)-----/.test(t)) {
-    throw invalidArgument(`<${name}> is not an OpenVPN static key`);
-  }
-  return t;
+  return lines.join('\n') + '\n';
+}
+
+/** Secrets OpenVPN is given through its management interface: one quoted line each. */
+export const MANAGEMENT_SECRETS = ['password', 'openvpn', 'key-passphrase'] as const;
+
+/** A password or passphrase the management interface can carry: no line break or other control character. */
+export function checkManagementSecret(name: string, value: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidArgument(`secret '${name}' must not contain line breaks or other control characters (OpenVPN reads it as one line)`);
+  return value;
 }
 
 /**

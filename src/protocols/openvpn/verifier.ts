@@ -15,7 +15,7 @@ import { VerifyFailure } from '../common/classify.js';
 import { runVerification, type VerifyContext } from '../common/run.js';
 import type { Verifier, VerifyCode } from '../common/types.js';
 import { renderProfile } from './plugin.js';
-import { parseRemotes } from './profile.js';
+import { checkManagementSecret, importProfile, parseRemotes } from './profile.js';
 
 const BINARIES = [process.env.PX_ACCOUNTS_OPENVPN, '/usr/sbin/openvpn', '/usr/bin/openvpn', '/usr/local/sbin/openvpn'];
 
@@ -29,7 +29,8 @@ const LOG_RULES: Array<[RegExp, VerifyCode, string]> = [
   [/Connection refused/, 'ConnectionRefused', 'nothing listens there'],
   [/TLS key negotiation failed to occur|TLS handshake failed/, 'Timeout', 'no TLS handshake with the server'],
   [/Cannot load private key|Cannot load certificate|Private key password verification failed|Error: private key password verification failed/, 'Unauthorized', 'the private key cannot be used (wrong passphrase?)'],
-  [/Options error: (.*)/, 'Unknown', 'the profile is not valid for this OpenVPN'],
+  // Never quoted: an options error can carry a line of whatever file OpenVPN was made to read.
+  [/Options error: /, 'Unknown', 'the profile is not valid for this OpenVPN'],
 ];
 
 /** The failure a log or management line settles, if any. */
@@ -47,8 +48,34 @@ function binary(): string {
   return found;
 }
 
-/** A management-interface string argument. */
+/** A management-interface string argument (checked to be one line before openvpn starts). */
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** What goes through the management interface must be one line: a line break would start a command. */
+function checkOneLine(values: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(values)) {
+    try {
+      if (value) checkManagementSecret(name, value);
+    } catch (err) {
+      throw new VerifyFailure('Unknown', (err as Error).message);
+    }
+  }
+}
+
+/**
+ * The profile for this check, read back through the importer's allow-list before openvpn sees
+ * it: whatever the stored settings and secrets hold, openvpn gets no directive a profile
+ * import would refuse (no plugin, no script, no file read).
+ */
+function checkedProfile(settings: Record<string, string | number>, secrets: Record<string, string>): string {
+  const profile = renderProfile(settings, secrets);
+  try {
+    importProfile(profile, null);
+  } catch (err) {
+    throw new VerifyFailure('Unknown', `the account's profile cannot be used: ${(err as Error).message}`);
+  }
+  return profile;
+}
 
 async function connectManagement(path: string, ctx: VerifyContext, exited: () => boolean): Promise<net.Socket> {
   for (;;) {
@@ -81,7 +108,8 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
     const secrets = options.secrets ?? {};
     const auth = String(settings.auth);
     if (auth.startsWith('password') && !secret) throw new VerifyFailure('Unauthorized', "no password is stored: set 'openvpn' or 'password'");
-    const profile = renderProfile(settings as Record<string, string | number>, secrets);
+    checkOneLine({ username: String(settings.username ?? ''), password: secret, 'key-passphrase': secrets['key-passphrase'] });
+    const profile = checkedProfile(settings as Record<string, string | number>, secrets);
     const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR) ? process.env.XDG_RUNTIME_DIR : tmpdir(), 'px-openvpn-'));
     ctx.defer(() => void rm(dir, { recursive: true, force: true }));
     const socketPath = join(dir, 'management');
@@ -129,7 +157,7 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
             const line = buf.slice(0, nl).trim();
             buf = buf.slice(nl + 1);
             if (line.startsWith(">PASSWORD:Need 'Auth'")) {
-              mgmt.write(`username "Auth" ${quote(settings.username)}\npassword "Auth" ${quote(secret)}\n`);
+              mgmt.write(`username "Auth" ${quote(String(settings.username))}\npassword "Auth" ${quote(secret)}\n`);
             } else if (line.startsWith(">PASSWORD:Need 'Private Key'")) {
               if (!secrets['key-passphrase']) return reject(new VerifyFailure('Unauthorized', "the private key is encrypted and no key-passphrase secret is stored"));
               mgmt.write(`password "Private Key" ${quote(secrets['key-passphrase'])}\n`);
