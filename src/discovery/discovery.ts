@@ -23,6 +23,8 @@ import { DAV_PROTOCOLS, DISCOVERABLE, MAIL_PROTOCOLS, type Address, type Discove
 /** Each request's bound, and the whole discovery's. */
 export const REQUEST_MS = 5_000;
 export const TOTAL_MS = 8_000;
+/** Discoveries one caller (an app) may have running at once: each opens a few dozen connections. */
+export const MAX_PER_CALLER = 4;
 
 export interface DiscoverOptions {
   /** Only these protocols (default: every one found; POP3 only where there is no IMAP). */
@@ -67,16 +69,34 @@ export class Discovery {
   constructor(private readonly catalogue: Catalogue, private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly bounds = { requestMs: REQUEST_MS, totalMs: TOTAL_MS }) {}
 
-  /** Discover(s address, a{sv} options). */
-  discover(address: string, options: Record<string, VariantLike>): Promise<Discovered> {
-    return this.find(parseAddress(address), parseDiscoverOptions(options));
+  private readonly running = new Map<string, number>();
+
+  /** Discover(s address, a{sv} options) for `caller` (an app). */
+  discover(address: string, options: Record<string, VariantLike>, caller: string): Promise<Discovered> {
+    return this.find(parseAddress(address), parseDiscoverOptions(options), caller);
   }
 
-  /** Throws NotFound, naming the domain and what was tried, when no source has an answer. */
-  async find(address: Address, options: DiscoverOptions): Promise<Discovered> {
+  /**
+   * Throws NotFound, naming the domain and what was tried, when no source has an answer;
+   * LimitExceeded when `caller` has MAX_PER_CALLER discoveries running already.
+   */
+  async find(address: Address, options: DiscoverOptions, caller: string): Promise<Discovered> {
+    const n = this.running.get(caller) ?? 0;
+    if (n >= MAX_PER_CALLER) throw new AccountsError('LimitExceeded', `${caller} has ${n} discoveries running already (at most ${MAX_PER_CALLER} at once)`);
+    this.running.set(caller, n + 1);
+    try {
+      return await this.run(address, options);
+    } finally {
+      const left = (this.running.get(caller) ?? 1) - 1;
+      if (left > 0) this.running.set(caller, left);
+      else this.running.delete(caller);
+    }
+  }
+
+  private async run(address: Address, options: DiscoverOptions): Promise<Discovered> {
     const d = address.domain;
     const shipped: NamedSource[] = [
-      { name: 'catalogue', run: async (ctx) => { const p = catalogueFor(this.catalogue, d); if (!p) ctx.note(`catalogue: no provider for ${d}`); return p && fromProvider(p, ctx.address, d, 'catalogue'); } },
+      { name: 'catalogue', run: async (ctx) => { const p = catalogueFor(this.catalogue, d); if (!p) ctx.note(`catalogue: no provider for ${d}`); return p && fromProvider(p, ctx.address, d, 'catalogue', options.protocols); } },
       { name: 'database', run: async (ctx) => { const f = fromDatabase(d, ctx.address); if (!f) ctx.note(`database: ${d} is not listed`); return f; } },
     ];
     const base = ispdbBase(this.env);
@@ -84,7 +104,7 @@ export class Discovery {
       { name: 'autoconfig', run: autoconfigSource },
       { name: 'srv', run: srvSource },
       { name: 'ispdb', run: ispdbSource(base) },
-      { name: 'mx', run: mxSource(this.catalogue, base) },
+      { name: 'mx', run: mxSource(this.catalogue, base, options.protocols) },
       { name: 'guess', run: guessSource },
       { name: 'autoconfig over plain HTTP', run: plainHttpSource, lastResort: true },
     ];

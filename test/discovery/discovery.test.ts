@@ -274,8 +274,12 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function 
       assert.ok(r.ms >= 4500 && r.ms < 7500, `${r.ms} ms`);
     });
 
-    test('every server silent: NotFound naming the domain, within the deadline', async () => {
-      const r = await discoverFails('someone@silent.test');
+    test('every server silent: NotFound naming the domain, within the deadline; 4 at once per app', async () => {
+      const all = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => discoverFails(`${x}@silent.test`)));
+      const limited = all.filter((x) => x.type === E + 'LimitExceeded');
+      assert.equal(limited.length, 1, all.map((x) => x.type).join(' '));
+      assert.ok(limited[0]!.ms < 1000, `${limited[0]!.ms} ms`);
+      const r = all.find((x) => x.type !== E + 'LimitExceeded')!;
       assert.equal(r.type, E + 'NotFound');
       assert.match(r.text, /silent\.test/);
       assert.match(r.text, /no answer within 5000 ms/);

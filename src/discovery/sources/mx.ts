@@ -23,7 +23,7 @@ export function mxDomains(mxHost: string, own: string): string[] {
   return [...new Set(out)].filter((d) => d !== own && !inside(own, d) && d.includes('.'));
 }
 
-export const mxSource = (catalogue: Catalogue, ispdbBase: string) => async (ctx: SourceContext): Promise<Found | undefined> => {
+export const mxSource = (catalogue: Catalogue, ispdbBase: string, want?: readonly string[]) => async (ctx: SourceContext): Promise<Found | undefined> => {
   const d = ctx.address.domain;
   const hosts = await ctx.dns.mx(d);
   if (hosts.length === 0) {
@@ -39,7 +39,7 @@ export const mxSource = (catalogue: Catalogue, ispdbBase: string) => async (ctx:
   const lookups = candidates.map((c) => {
     const provider = catalogueFor(catalogue, c);
     return [
-      Promise.resolve(provider ? fromProvider(provider, ctx.address, c, 'mx') : undefined),
+      Promise.resolve(provider ? fromProvider(provider, ctx.address, c, 'mx', want) : undefined),
       Promise.resolve(fromDatabase(c, ctx.address, 'mx')),
       httpsAutoconfig(c, ctx, 'mx'),
       onlineIspdb(c, ctx, ispdbBase, 'mx'),

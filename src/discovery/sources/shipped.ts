@@ -10,10 +10,13 @@ import { expand } from '../address.js';
 import type { Address, DavProtocol, Found, MailProtocol, MailServer, Security } from '../types.js';
 import { DAV_PROTOCOLS, MAIL_PROTOCOLS } from '../types.js';
 
-/** A catalogue provider's settings for an address. */
-export function fromProvider(p: Provider, address: Address, domain: string, source: Found['source']): Found {
+/**
+ * A catalogue provider's settings for an address: the protocols it enables by default, or of
+ * `want` those it offers.
+ */
+export function fromProvider(p: Provider, address: Address, domain: string, source: Found['source'], want?: readonly string[]): Found {
   const found: Found = { source, domain, trusted: true, provider: p.id, auth: p.auth === 'oauth2' ? 'oauth2' : 'password', servers: {}, urls: {} };
-  for (const protocol of p.protocols) {
+  for (const protocol of want ? p.supported.filter((x) => want.includes(x)) : p.protocols) {
     const raw = p.servers[protocol];
     if (!raw) continue;
     if ((MAIL_PROTOCOLS as readonly string[]).includes(protocol) && typeof raw.host === 'string') {
