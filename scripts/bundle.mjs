@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 const outdir = 'dist/bin';
 // What start-up needs goes into the bundle; every other dependency (the protocols' client
 // libraries, loaded on the first check, and the native keyring addon) stays in node_modules.
-const BUNDLED = ['dbus-next', 'fast-xml-parser', 'ini', 'write-file-atomic'];
+const BUNDLED = ['dbus-next', 'fast-xml-parser', 'ini'];
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 rmSync(outdir, { recursive: true, force: true });
 await build({

@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build
-exec npx mocha dist/test/ui/window.test.js dist/test/ui/wallet.test.js
+PX_ACCOUNTS_SCREENSHOTS_DIR="$PWD/docs/screenshots" exec npx mocha dist/test/ui/window.test.js dist/test/ui/wallet.test.js

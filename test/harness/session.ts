@@ -12,6 +12,11 @@ import { alive, run, sleep, stopPid, waitFor } from './process.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.js');
+/**
+ * Where the window's tests leave their screenshots: docs/screenshots only when
+ * scripts/screenshots.sh asks (a test run must not change the repository).
+ */
+export const SCREENSHOTS_DIR = process.env.PX_ACCOUNTS_SCREENSHOTS_DIR || join(tmpdir(), `px-accounts-screenshots-${process.pid}`);
 
 export type KeyringMode = 'unlocked' | 'locked' | 'none';
 

@@ -12,13 +12,13 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { AccountsClient, type Account } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
-import { ROOT, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { SCREENSHOTS_DIR, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 import { run as runProgram, stopPid } from '../harness/process.js';
 import { UI_BIN, http, openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 import { PROVIDER_ID, useUiWorld } from './fixture.js';
 
 const run = promisify(execFile);
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = SCREENSHOTS_DIR;
 
 async function accounts(client: AccountsClient, provider?: string): Promise<Account[]> {
   return (await client.listAccounts()).filter((a) => provider === undefined || a.provider === provider);
