@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import {
-  AccountsClientError, SECURITIES, STATUSES, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
+  AccountsClientError, SECURITIES, SETTING_KEY, STATUSES, settingKeyOfField, type Account, type AccountChanges, type AccountsClient, type AccountStatus, type AddAccountInput,
   type HostAppsMode, type Protocol, type SettingsInput,
 } from '../client/index.js';
 import { CommandFailed, UsageError } from './errors.js';
@@ -53,7 +53,12 @@ function serverOptions(y: Argv): Argv {
     .option('security', { type: 'string', requiresArg: true, coerce: last, choices: SECURITIES, describe: 'transport security' })
     .option('username', { type: 'string', requiresArg: true, coerce: last, describe: 'login, when it differs from the account identifier' })
     .option('url', { type: 'string', requiresArg: true, coerce: last, describe: 'CalDAV/CardDAV service URL; a wallet\'s backend (eth: JSON-RPC)' })
-    .option('network', { type: 'string', requiresArg: true, coerce: last, describe: 'a wallet\'s network (eth: mainnet, sepolia, holesky, local)' });
+    .option('network', { type: 'string', requiresArg: true, coerce: last, describe: 'a wallet\'s network (eth: mainnet, sepolia, holesky, local)' })
+    // One value per --set (nargs 1), repeated for more: a greedy list would swallow add's PASSWORD argument.
+    .option('set', {
+      type: 'array', string: true, nargs: 1, requiresArg: true,
+      describe: "any setting as PROTOCOL.KEY=VALUE, KEY as 'px-accounts protocols' lists it (imap.port=993, btc.gap_limit=30); repeat for more; wins over --server, --port, ...",
+    });
 }
 
 /** The server settings given on the command line, or undefined when none. */
@@ -69,13 +74,21 @@ function serverSettings(argv: Args): SettingsInput | undefined {
   return Object.keys(s).length ? s : undefined;
 }
 
-/** `--set imap.port=1993` pairs. */
+/**
+ * `--set imap.port=1993 --set btc.gap_limit=30` pairs, by setting key (the client takes keys as
+ * they are). The service says whether the protocol has the setting and the value is good.
+ */
 function setPairs(values: unknown): Partial<Record<Protocol, SettingsInput>> {
   const out: Partial<Record<Protocol, SettingsInput>> = {};
   for (const raw of (Array.isArray(values) ? values : values === undefined ? [] : [values]).map(String)) {
-    const m = /^([a-z0-9]+)\.([a-z]+)=(.*)$/s.exec(raw);
-    if (!m) throw new UsageError(`--set takes PROTOCOL.KEY=VALUE (for example imap.port=993), got '${raw.slice(0, 60)}'`);
+    const m = /^([a-z][a-z0-9]*)\.([^=]*)=(.*)$/s.exec(raw);
+    if (!m) throw new UsageError(`--set takes PROTOCOL.KEY=VALUE (for example imap.port=993 or btc.gap_limit=30), got '${raw.slice(0, 60)}'`);
     const [, protocol, key, value] = m as unknown as [string, string, string, string];
+    if (!SETTING_KEY.test(key)) {
+      // A client field (gapLimit) is the one likely mistake: name its key.
+      const meant = /^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(key) ? ` (did you mean ${protocol}.${settingKeyOfField(key)}?)` : '';
+      throw new UsageError(`--set ${protocol}.${key.slice(0, 40)}: not a setting key${meant}; keys are as 'px-accounts protocols' lists them`);
+    }
     const settings = (out[protocol] ??= {}) as Record<string, string | number>;
     settings[key] = key === 'port' ? parsePort(value) : value;
   }
@@ -156,7 +169,8 @@ export function commands(ctx: Context): CommandModule[] {
 
 Adds an account. Without --protocol every protocol of the provider is enabled; --protocol
 without --provider sets up that protocol by hand (the first one is the provider). --server,
---port, --path, ... apply to every listed protocol that has that setting. Without --name the
+--port, --path, ... apply to every listed protocol that has that setting; --set PROTOCOL.KEY=VALUE
+sets any setting of one protocol ('px-accounts protocols' lists the keys). Without --name the
 identifier is the name.
 
 Prefer --password-stdin to a PASSWORD argument: arguments are visible to other users in ps.
@@ -179,7 +193,8 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
       .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')
       .example('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn --password-stdin', '')
-      .example('px-accounts add -protocol eth -account 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'watch an Ethereum address (no key needed)')),
+      .example('px-accounts add -protocol eth -account 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'watch an Ethereum address (no key needed)')
+      .example('px-accounts add -protocol btc -account XPUB --set btc.gap_limit=50', 'watch an extended key further than 20 unused addresses')),
     handler: async (argv: Args) => {
       begin('add');
       const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
@@ -189,13 +204,14 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       const account = argv.account as string;
       if (!account) throw new UsageError('--account must not be empty');
       const server = serverSettings(argv);
+      const sets = setPairs(argv.set);
       const password = await passwordOf(argv);
       const c = await client(argv);
       // No password for a catalogue provider: it may sign in with OAuth2 (a password given for
       // one that does not take passwords is refused by the service, saying so).
       const known = password === undefined && argv.provider !== undefined ? (await c.listProviders()).find((p) => p.id === provider) : undefined;
       if (known && known.auth !== 'password') {
-        if (server || argv.profile !== undefined) throw new UsageError('server settings cannot be given with an OAuth2 sign-in: change them with px-accounts edit afterwards');
+        if (server || Object.keys(sets).length || argv.profile !== undefined) throw new UsageError('server settings cannot be given with an OAuth2 sign-in: change them with px-accounts edit afterwards');
         const created = await signInInteractively(known.name, argv.browser !== false, (handlers) => c.signIn(provider, {
           account, flow: argv.device ? 'device' : 'browser', ...(protocols ? { protocols } : {}), ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
           ...(argv.tenant !== undefined ? { tenant: String(argv.tenant) } : {}), ...(argv.verify ? { verify: true } : {}),
@@ -204,7 +220,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
         return;
       }
       if (argv.device || argv.tenant !== undefined) throw new UsageError(`--device and --tenant are for providers that sign in with OAuth2, and ${provider} does not`);
-      const input: AddAccountInput = { provider, account, settings: {} };
+      const input: AddAccountInput = { provider, account, settings: sets };
       if (argv.name !== undefined) input.name = argv.name as string;
       if (protocols) input.protocols = protocols;
       if (password !== undefined) input.password = password;
@@ -268,13 +284,13 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .usage(`Usage: px-accounts edit ID [options]
 
 Changes an account atomically: every change is saved or none. --server, --port, ... apply to the
-protocols named with --protocol or --enable, or else to every enabled protocol.`)
+protocols named with --protocol or --enable, or else to every enabled protocol; --set
+PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lists the keys).`)
       .positional('id', { type: 'string', describe: 'account id (px-accounts list)' })
       .option('name', { type: 'string', requiresArg: true, coerce: last, describe: 'new display name' })
       .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'the complete list of protocols to enable' })
       .option('enable', { type: 'array', string: true, requiresArg: true, describe: 'protocols to enable' })
       .option('disable', { type: 'array', string: true, requiresArg: true, describe: 'protocols to disable' })
-      .option('set', { type: 'array', string: true, requiresArg: true, describe: 'any setting as PROTOCOL.KEY=VALUE (imap.port=993)' })
       .example('px-accounts edit fastmail_info_at_example_org --name Work --disable caldav carddav', '')
       .example('px-accounts edit imap_me_at_example_org --set imap.port=143 --set imap.security=starttls', '')),
     handler: async (argv: Args) => {

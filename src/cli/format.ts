@@ -1,5 +1,5 @@
 /** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
-import { accountJson, type AccessEntry, type Account, type AccountJson, type ProtocolInfo, type Provider, type VerifyResults, type WalletTransaction } from '../client/index.js';
+import { accountJson, settingKeyOfField, type AccessEntry, type Account, type AccountJson, type ProtocolInfo, type Provider, type VerifyResults, type WalletTransaction } from '../client/index.js';
 
 export { accountJson, type AccountJson };
 
@@ -65,11 +65,11 @@ export function accountText(a: Account): string {
     const s = a.settings[p];
     if (!s) continue;
     lines.push('', `[${p}]`);
-    const keys = new Set(['host', 'port', 'security', 'username', 'path', 'url', ...Object.keys(s)]);
-    for (const k of keys) {
-      const v = s[k];
-      if (v !== undefined && v !== '') lines.push(`  ${(k + ':').padEnd(10)}${v}`);
-    }
+    // Named by key, as in the account file and for --set (gap_limit, not the client's gapLimit).
+    const shown = [...new Set(['host', 'port', 'security', 'username', 'path', 'url', ...Object.keys(s)])]
+      .filter((k) => s[k] !== undefined && s[k] !== '').map((k) => [settingKeyOfField(k), s[k]!] as const);
+    const width = Math.max(10, ...shown.map(([k]) => k.length + 2));
+    for (const [k, v] of shown) lines.push(`  ${(k + ':').padEnd(width)}${v}`);
   }
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ const { Variant } = dbus;
 type V = InstanceType<typeof Variant>;
 
 import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX, OAUTH2_IFACE, WALLET_IFACE } from '../contract/names.js';
+import { settingFieldOfProperty, settingKeyOfField } from '../contract/setting-names.js';
 
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, IFACE_PREFIX, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
@@ -68,15 +69,13 @@ export function rawObject(ifaces: Record<string, Record<string, V>>): RawObject 
 export const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-const camel = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
-
 function settingsOf(p: Props): ProtocolSettings {
   const s: ProtocolSettings = { host: str(p.Host), port: Number(p.Port ?? 0), username: str(p.Username) };
   if ('Security' in p) s.security = str(p.Security) as ProtocolSettings['security'];
   if ('Path' in p) s.path = str(p.Path);
   if ('Url' in p) s.url = str(p.Url);
   for (const [k, v] of Object.entries(p)) {
-    const key = camel(k);
+    const key = settingFieldOfProperty(k);
     if (key in s) continue;
     if (typeof v === 'string' || typeof v === 'number') s[key] = v;
     else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s[key] = v as string[];
@@ -138,7 +137,7 @@ export function fieldOf(iface: string, prop: string, known?: ProtocolInterfaces)
   if (iface === ACCOUNT_IFACE) return ACCOUNT_FIELDS[prop];
   if (iface === WALLET_IFACE) return 'wallet';
   const protocol = protocolOfInterface(iface, known);
-  return protocol ? `settings.${protocol}.${camel(prop)}` : undefined;
+  return protocol ? `settings.${protocol}.${settingFieldOfProperty(prop)}` : undefined;
 }
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
@@ -166,10 +165,12 @@ export function diffAccounts(a: Account, b: Account): AccountField[] {
 
 function settingsVariants(settings: Partial<Record<Protocol, SettingsInput>> | undefined, out: Record<string, V>): void {
   for (const [protocol, s] of Object.entries(settings ?? {})) {
-    for (const [key, value] of Object.entries(s ?? {})) {
+    for (const [field, value] of Object.entries(s ?? {})) {
       if (value === undefined) continue;
-      // Option keys are lower case: hostKey is sftp.hostkey.
-      const name = `${protocol}.${key.toLowerCase()}`;
+      // A field (gapLimit, hostKey) or a key as ListProtocols names it (gap_limit): the option is btc.gap_limit.
+      const key = settingKeyOfField(field);
+      const name = `${protocol}.${key}`;
+      if (name in out) throw new AccountsClientError('InvalidArgument', `${name} is given twice (settings.${protocol} names it twice, as field and as key)`);
       if (key === 'port') {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
           throw new AccountsClientError('InvalidArgument', `${name} must be a port number from 1 to 65535, got '${String(value).slice(0, 40)}'`);
@@ -227,7 +228,9 @@ export function protocolInfoOf(raw: Record<string, V>): ProtocolInfo {
   const p = unwrap(raw);
   const settings = (Array.isArray(p.settings) ? p.settings : []).map((x: Record<string, V>) => {
     const s = unwrap(x);
-    return { key: str(s.key), property: str(s.property), type: str(s.type), kind: str(s.kind), values: strs(s.values), doc: str(s.doc) };
+    // The field as an Account shows the property (for this service's keys, settingField(key) too).
+    const property = str(s.property);
+    return { key: str(s.key), property, field: settingFieldOfProperty(property), type: str(s.type), kind: str(s.kind), values: strs(s.values), doc: str(s.doc) };
   });
   return {
     id: str(p.id), name: str(p.name), interface: str(p.interface), builtin: p.builtin === true,

@@ -12,5 +12,9 @@ export {
 } from './errors.js';
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH, accountPathOf } from './convert.js';
 export { sessionBusAddress } from './connection.js';
+/** Setting names: key (`gap_limit`, ListProtocols) ↔ property (`GapLimit`) ↔ field (`gapLimit`). */
+export {
+  SETTING_KEY, isSettingKey, settingField, settingFieldOfProperty, settingKeyOfField, settingKeyOfProperty, settingProperty,
+} from '../contract/setting-names.js';
 export * from './types.js';
 export { accountJson, type AccountJson } from './json.js';

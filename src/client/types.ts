@@ -24,7 +24,10 @@ export interface ProtocolSettings {
   url?: string;
   /** SFTP: the pinned host key (SHA256:...), '' until the first successful check. */
   hostKey?: string;
-  /** Every other setting of the protocol, named in camelCase (lists as string arrays). */
+  /**
+   * Every other setting of the protocol, by its field: the key in camelCase (`gap_limit` →
+   * `gapLimit`, as `ProtocolSetting.field` says); lists as string arrays.
+   */
   [setting: string]: string | number | string[] | undefined;
 }
 
@@ -71,7 +74,11 @@ export interface SettingsInput {
   ca?: string;
   /** SFTP: the expected host key; '' forgets the pinned one. */
   hostKey?: string;
-  /** Any other setting of the protocol (ListProtocols), and imports such as OpenVPN's profile; lists as string arrays. */
+  /**
+   * Any other setting of the protocol (ListProtocols), and imports such as OpenVPN's profile;
+   * lists as string arrays. Named by field as an Account shows it (`gapLimit`, `hostKey`) or by
+   * key as ListProtocols does (`gap_limit`): both are the option `<protocol>.gap_limit`.
+   */
   [setting: string]: string | number | string[] | undefined;
 }
 
@@ -176,10 +183,12 @@ export interface AccessToken {
 
 /** One setting of a protocol, as ListProtocols describes it. */
 export interface ProtocolSetting {
-  /** Option and INI key: `<protocol>.<key>`. */
+  /** Option and INI key: `<protocol>.<key>` (`gap_limit`); what `px-accounts --set` takes. */
   key: string;
-  /** Property on the protocol's interface. */
+  /** Property on the protocol's interface (`GapLimit`). */
   property: string;
+  /** Its name in `Account.settings[protocol]` and `SettingsInput` (`gapLimit`). */
+  field: string;
   /** D-Bus signature: q for ports, as for lists, s otherwise. */
   type: string;
   /** host, port, security, username, text, path, url, file, hostkey, enum, list or certs. */

@@ -1,10 +1,11 @@
 /**
- * How a provider signs in with OAuth2 (DESIGN.md section 12): the `[oauth2]` section of its
- * catalogue file, and the client id a packager or user configured for it. Client ids of desktop
- * apps are not secret (RFC 8252 §8.5) but they are ours to register: none is borrowed from
- * another application. A provider file may carry one (a company's own Keycloak); otherwise
- * /etc/px-accounts/oauth2.ini and then $XDG_CONFIG_HOME/px-accounts/oauth2.ini give it, one
- * section per provider id. They are read at every sign-in, so setting one needs no restart.
+ * How a provider signs in with OAuth2 (docs/oauth2.md: Providers, Client ids): the `[oauth2]`
+ * section of its catalogue file, and the client id a packager or user configured for it. Client
+ * ids of desktop apps are not secret (RFC 8252 §8.5) but they are ours to register: none is
+ * borrowed from another application. A provider file may carry one (a company's own Keycloak);
+ * otherwise /etc/px-accounts/oauth2.ini and then $XDG_CONFIG_HOME/px-accounts/oauth2.ini give
+ * it, one section per provider id. They are read at every sign-in, so setting one needs no
+ * restart.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Third-party protocols without code in the service (DESIGN.md section 9): one INI descriptor
+ * Third-party protocols without code in the service (docs/plugins.md): one INI descriptor
  * per protocol in $XDG_DATA_HOME/px-accounts/plugins, then each $XDG_DATA_DIRS/px-accounts/plugins,
  * plus a helper executable in any language. Descriptors are checked before they are trusted, as
  * NetworkManager checks its VPN .name files: regular `<id>.ini` files, no dotfiles, owned by the

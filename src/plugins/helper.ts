@@ -1,5 +1,5 @@
 /**
- * The seed's helper contract for third-party protocols (DESIGN.md section 9): `<helper> verify`
+ * The helper contract (docs/plugins.md) of third-party protocols: `<helper> verify`
  * reads one JSON object on stdin and prints `OK` or `ERROR(<message>)` as its first line. The
  * secret goes through stdin only (never argv or the environment); the helper is killed (its
  * whole process group) at its timeout; what it prints is bounded and scrubbed of the secret.

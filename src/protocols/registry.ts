@@ -3,6 +3,7 @@
  * those registered at start-up (third-party descriptors) or in-process (tests). Ids and
  * interfaces are unique; a built-in is never replaced.
  */
+import { isSettingKey, settingProperty } from '../contract/setting-names.js';
 import { AccountsError } from '../errors.js';
 import { BUILTIN_PROTOCOLS } from './builtin.js';
 import type { ProtocolPlugin } from './plugin.js';
@@ -19,9 +20,12 @@ function checkPlugin(p: ProtocolPlugin): void {
   if (!INTERFACE.test(p.iface) || p.iface.length > 255) throw new Error(`'${p.iface}' is not a valid D-Bus interface name`);
   const keys = new Set<string>();
   for (const s of p.settings) {
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(s.key)) throw new Error(`setting '${s.key}' is not a valid key (a-z, 0-9, '_', '-')`);
+    if (!isSettingKey(s.key)) {
+      throw new Error(`setting '${s.key}' is not a valid key (lower-case words of a-z and 0-9, each starting with a letter, joined by '_'; at most 32 characters)`);
+    }
     if (keys.has(s.key)) throw new Error(`setting '${s.key}' is listed twice`);
-    if (!/^[A-Z][A-Za-z0-9]*$/.test(s.property)) throw new Error(`setting '${s.key}': bad property name '${s.property}'`);
+    // One rule names the property (and the client's field): src/contract/setting-names.ts.
+    if (s.property !== settingProperty(s.key)) throw new Error(`setting '${s.key}': its property must be '${settingProperty(s.key)}', not '${s.property}'`);
     keys.add(s.key);
   }
 }

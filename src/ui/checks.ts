@@ -4,7 +4,7 @@
  * edit is checked with the account's current settings and stored secrets (read here, never
  * sent to the page) overlaid by the changes, so nothing is saved until the servers agree.
  */
-import type { Account, AccountsClient, ProtocolInfo, Provider, SettingsInput, VerifyResults } from '../client/index.js';
+import type { Account, AccountsClient, ProtocolInfo, ProtocolSetting, Provider, SettingsInput, VerifyResults } from '../client/index.js';
 import { HttpError } from './http.js';
 import { wordResult, type WordedResult } from './words.js';
 
@@ -46,10 +46,9 @@ export function settingsOf(raw: unknown, protocols: ProtocolInfo[]): Settings {
   return out;
 }
 
-/** The current value of a setting on an account (the client names settings by property, camelCase). */
-function currentValue(account: Account, protocol: string, property: string): string | number | string[] | undefined {
-  const s = account.settings[protocol];
-  return s?.[property.charAt(0).toLowerCase() + property.slice(1)];
+/** The current value of a setting on an account (the client names it by the setting's field: gap_limit is gapLimit). */
+function currentValue(account: Account, protocol: string, spec: ProtocolSetting): string | number | string[] | undefined {
+  return account.settings[protocol]?.[spec.field];
 }
 
 /** Only the settings that differ from the account's current values. */
@@ -59,7 +58,7 @@ export function changedSettings(account: Account, wanted: Settings, protocols: P
     const info = protocols.find((p) => p.id === protocol)!;
     for (const [key, value] of Object.entries(fields ?? {})) {
       const spec = info.settings.find((x) => x.key === key);
-      const now = spec ? currentValue(account, protocol, spec.property) : undefined;
+      const now = spec ? currentValue(account, protocol, spec) : undefined;
       const same = Array.isArray(value) ? String(now ?? '') === value.join(spec?.type === 'as' ? ',' : '') : String(now ?? '') === String(value);
       if (spec && same) continue;
       (out[protocol] ??= {})[key] = value;
@@ -77,7 +76,7 @@ export function mergedSettings(account: Account, enabled: string[], changes: Set
     const s: SettingsInput = {};
     // Every current value goes to the check, the ones the form cannot edit (certificates) too.
     for (const spec of info.settings) {
-      const v = currentValue(account, protocol, spec.property);
+      const v = currentValue(account, protocol, spec);
       if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
       s[spec.key] = Array.isArray(v) || spec.type !== 'as' ? v : String(v).split(',').filter(Boolean);
     }

@@ -90,6 +90,35 @@ describe('client library: calls and typed errors', () => {
     assert.equal((await errorOf(client.getAccount(a.id))).kind, 'NotFound');
   });
 
+  it('reads a setting with an underscore key (btc gap_limit) and writes it back by its field or its key', async () => {
+    const [btc] = (await client.listProtocols()).filter((p) => p.id === 'btc');
+    const gap = btc!.settings.find((s) => s.key === 'gap_limit')!;
+    assert.deepEqual([gap.property, gap.field], ['GapLimit', 'gapLimit']);
+    // BIP-173's address, its backend a closed port on loopback: nothing leaves the machine.
+    const a = await client.addAccount({
+      provider: 'btc', account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 25, scriptType: 'p2tr' } },
+    });
+    const read = a.settings.btc!;
+    assert.equal(read.gapLimit, 25);
+    assert.equal(read.scriptType, 'p2tr');
+    // What was read goes back under the same names (the client sends btc.gap_limit, not btc.gaplimit).
+    let b = await client.updateAccount(a.id, { settings: { btc: { gapLimit: Number(read.gapLimit) + 5, scriptType: read.scriptType } } });
+    assert.equal(b.settings.btc!.gapLimit, 30);
+    assert.equal(b.settings.btc!.scriptType, 'p2tr');
+    // By the field ListProtocols gives, and by the key itself.
+    b = await client.updateAccount(a.id, { settings: { btc: { [gap.field]: 31 } } });
+    assert.equal(b.settings.btc!.gapLimit, 31);
+    b = await client.updateAccount(a.id, { settings: { btc: { gap_limit: 32 } } });
+    assert.equal(b.settings.btc!.gapLimit, 32);
+    assert.match(readFileSync(join(f.session.accountsDir, `${a.id}.ini`), 'utf8'), /^gap_limit = 32$/m);
+    // Both names at once is one setting given twice: refused before anything is sent.
+    const twice = await errorOf(client.updateAccount(a.id, { settings: { btc: { gapLimit: 33, gap_limit: 34 } } }));
+    assert.equal(twice.kind, 'InvalidArgument');
+    assert.match(twice.message, /btc\.gap_limit is given twice/);
+    assert.equal((await client.getAccount(a.id)).settings.btc!.gapLimit, 32);
+    await client.removeAccount(a.id);
+  });
+
   it('sets, gets and deletes secrets', async () => {
     const a = await client.addAccount({ provider: 'sftp', account: uniqueUser('sec'), settings: { sftp: { host: '127.0.0.1', port: 2222 } } });
     assert.deepEqual(a.credentials, []);

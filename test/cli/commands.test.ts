@@ -1,6 +1,6 @@
 /** Every subcommand, in its human and --json forms. */
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../harness/process.js';
 import { CODE, errorLine, json, secret, uniqueUser, useCliService } from './helpers.js';
@@ -97,6 +97,50 @@ describe('px-accounts: subcommands', () => {
     r = await f.run(['edit', id, '--disable', 'imap']);
     assert.equal(r.code, CODE.INVALID);
     assert.match(errorLine(r), /at least one protocol/);
+  });
+
+  it('add and edit: --set takes any setting by its ListProtocols key, underscores too (btc.gap_limit)', async () => {
+    // `protocols --json` names each setting three ways: the key --set takes, the property, the field of the JSON below.
+    const protocols = json<Array<{ id: string; settings: Array<{ key: string; property: string; field: string }> }>>(await f.run(['protocols', '--json']));
+    const gap = protocols.find((p) => p.id === 'btc')!.settings.find((s) => s.key === 'gap_limit')!;
+    assert.deepEqual([gap.property, gap.field], ['GapLimit', 'gapLimit']);
+    // A watch-only address (BIP-173's); its backend is a closed port on loopback, so nothing leaves the machine.
+    let r = await f.run(['add', '-protocol', 'btc', '-account', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', '-url', 'http://127.0.0.1:9/',
+      '--set', 'btc.gap_limit=30', '--set', 'btc.script_type=p2tr', '--json']);
+    assert.equal(r.code, CODE.OK, r.stderr);
+    let a = json<AccountJson>(r);
+    assert.equal(a.settings.btc!.gapLimit, 30);
+    assert.equal(a.settings.btc!.scriptType, 'p2tr');
+    r = await f.run(['edit', a.id, '--set', 'btc.gap_limit=45', '--json']);
+    assert.equal(r.code, CODE.OK, r.stderr);
+    a = json<AccountJson>(r);
+    assert.equal(a.settings.btc!.gapLimit, 45);
+    assert.equal(a.settings.btc!.scriptType, 'p2tr', 'the other setting is kept');
+    assert.match(readFileSync(join(f.session.accountsDir, `${a.id}.ini`), 'utf8'), /^gap_limit = 45$/m, 'the file keeps the key');
+    // `show` names settings by key too, as the file and --set do.
+    const shown = (await f.run(['show', a.id])).stdout;
+    assert.match(shown, /^\[btc\]$/m);
+    assert.match(shown, /^ {2}gap_limit: +45$/m);
+    assert.match(shown, /^ {2}script_type: +p2tr$/m);
+    // The client's field is not a key: the CLI names the key instead of sending it.
+    r = await f.run(['edit', a.id, '--set', 'btc.gapLimit=50']);
+    assert.equal(r.code, CODE.INVALID);
+    assert.match(errorLine(r), /--set btc\.gapLimit: not a setting key \(did you mean btc\.gap_limit\?\)/);
+    // A key the protocol does not have, and a bad value: the service says which, and nothing changes.
+    r = await f.run(['edit', a.id, '--set', 'btc.gap=50']);
+    assert.equal(r.code, CODE.INVALID);
+    assert.match(errorLine(r), /option btc\.gap is not a setting of Bitcoin \(.*btc\.gap_limit/);
+    r = await f.run(['edit', a.id, '--set', 'btc.gap_limit=5000']);
+    assert.equal(r.code, CODE.INVALID);
+    assert.match(errorLine(r), /gap_limit must be at most 1000/);
+    assert.equal(json<AccountJson>(await f.run(['show', a.id, '--json'])).settings.btc!.gapLimit, 45);
+    // One value per --set: the password after it stays the password.
+    const user = uniqueUser();
+    const password = secret();
+    r = await f.run(['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--set', 'imap.port=1993', password, '--json']);
+    assert.equal(r.code, CODE.OK, r.stderr);
+    assert.equal(json<AccountJson>(r).settings.imap!.port, 1993);
+    assert.equal((await f.run(['secret', 'get', idOf(user, 'imap'), 'password'])).stdout, `${password}\n`);
   });
 
   it('remove: deletes the account (file and secrets), human and JSON', async () => {

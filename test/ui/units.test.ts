@@ -15,13 +15,13 @@ import { ROOT } from '../harness/session.js';
 const IMAP: ProtocolInfo = {
   id: 'imap', name: 'IMAP', interface: 'org.pantherx.Accounts.Imap', builtin: true, secrets: [], imports: [], liveInterface: '',
   settings: [
-    { key: 'host', property: 'Host', type: 's', kind: 'host', values: [], doc: '' },
-    { key: 'port', property: 'Port', type: 'q', kind: 'port', values: [], doc: '' },
-    { key: 'security', property: 'Security', type: 's', kind: 'security', values: [], doc: '' },
+    { key: 'host', property: 'Host', field: 'host', type: 's', kind: 'host', values: [], doc: '' },
+    { key: 'port', property: 'Port', field: 'port', type: 'q', kind: 'port', values: [], doc: '' },
+    { key: 'security', property: 'Security', field: 'security', type: 's', kind: 'security', values: [], doc: '' },
   ],
 };
 const ETH: ProtocolInfo = {
-  ...IMAP, id: 'eth', name: 'Ethereum', settings: [{ key: 'tokens', property: 'Tokens', type: 'as', kind: 'list', values: [], doc: '' }],
+  ...IMAP, id: 'eth', name: 'Ethereum', settings: [{ key: 'tokens', property: 'Tokens', field: 'tokens', type: 'as', kind: 'list', values: [], doc: '' }],
 };
 
 describe('px-accounts-ui: server parts', () => {

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccountsClient } from '../../src/client/index.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
-import { ROOT, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { SCREENSHOTS_DIR, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 
 const WEI = 10n ** 18n;
@@ -28,7 +28,7 @@ describe('px-accounts-ui: wallets', function () {
     service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_ETH_BACKFILL: '5' });
     ui = await startUi(session);
     win = await openWindow(ui.url);
-    mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   });
   after(async function () {
     this.timeout(30_000);
@@ -75,7 +75,7 @@ describe('px-accounts-ui: wallets', function () {
     await wallet.getByRole('row').filter({ hasText: 'Received' }).waitFor();
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `wallet-${scheme}.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS_DIR, `wallet-${scheme}.png`) });
     }
     await page.emulateMedia({ colorScheme: 'light' });
   });
@@ -92,6 +92,29 @@ describe('px-accounts-ui: wallets', function () {
       await wallet.locator('dd').filter({ hasText: `0 ${token}` }).waitFor({ timeout: 15_000 });
       await anvil.mintToken(token, holder, 2_500_000n); // 2.5 of a 6-decimal token
       await wallet.locator('dd').filter({ hasText: `2.5 ${token}` }).waitFor({ timeout: 10_000 });
+      await client.removeAccount(a.id);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('edits a setting whose key has an underscore (Bitcoin gap limit): the form shows it and saves it by its key', async () => {
+    const page = win.page;
+    const client = await AccountsClient.connect({ busAddress: session.address });
+    try {
+      // BIP-173's address; its backend a closed port on loopback, so the check cannot pass.
+      const a = await client.addAccount({ provider: 'btc', account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 30 } } });
+      await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const gap = page.getByLabel('Bitcoin gap limit');
+      assert.equal(await gap.inputValue(), '30', 'the form shows the current value (gap_limit is the field gapLimit)');
+      assert.equal(await page.getByLabel('Bitcoin confirmations').inputValue(), '1');
+      await gap.fill('45');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('button', { name: 'Save anyway' }).click();
+      await waitFor('the gap limit saved', async () => (await client.getAccount(a.id)).settings.btc?.gapLimit === 45, 10_000);
+      // Only the setting that changed was sent: the others are as they were.
+      assert.equal((await client.getAccount(a.id)).settings.btc?.confirmations, 1);
       await client.removeAccount(a.id);
     } finally {
       client.close();

@@ -1,5 +1,5 @@
 /**
- * Bitcoin, watch-only (DESIGN.md section 11): the identifier is an address or an extended public
+ * Bitcoin, watch-only (docs/wallets.md): the identifier is an address or an extended public
  * key (its receive and change addresses derived up to a gap limit); an Esplora REST API (polled;
  * a public one by default) or an Electrum server (push) gives balances and transactions.
  */

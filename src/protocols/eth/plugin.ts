@@ -1,5 +1,5 @@
 /**
- * Ethereum, watch-only (DESIGN.md section 11): the account identifier is the address; a JSON-RPC
+ * Ethereum, watch-only (docs/wallets.md): the account identifier is the address; a JSON-RPC
  * backend (a public endpoint by default, any own node by `url`) gives the balance and the
  * transfers; the account exports org.pantherx.Accounts.Wallet besides its settings.
  */

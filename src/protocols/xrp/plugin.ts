@@ -1,5 +1,5 @@
 /**
- * XRP Ledger, watch-only (DESIGN.md section 11): the identifier is a classic address or an
+ * XRP Ledger, watch-only (docs/wallets.md): the identifier is a classic address or an
  * X-address (address and destination tag); a rippled WebSocket server (a public one by default)
  * gives the balance, the history and payments as they are validated.
  */

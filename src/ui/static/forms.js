@@ -15,7 +15,6 @@ export async function catalogue() {
 
 /** Words for setting keys where the key itself is not one. */
 const LABELS = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
-const camel = (s) => s.charAt(0).toLowerCase() + s.slice(1);
 /** Certificate settings (OpenVPN's): an import brings them at add; edit replaces them with a file. */
 const CERT_LABELS = { ca: 'CA certificates', cert: 'client certificate', extra_certs: 'intermediate certificates' };
 
@@ -53,7 +52,7 @@ export function settingsFieldset(info, current = {}, { edit = false } = {}) {
   const fields = [];
   for (const s of info.settings) {
     if ((s.kind === 'certs' || s.kind === 'hostkey') && !edit) continue;
-    const value = current[camel(s.property)];
+    const value = current[s.field]; // the account's name for the setting (gap_limit is gapLimit), as the client says
     const label = `${info.name} ${(s.kind === 'certs' ? CERT_LABELS[s.key] : LABELS[s.key]) ?? s.key.replace(/_/g, ' ')}`;
     const text = value === undefined ? '' : String(value);
     let pair;
