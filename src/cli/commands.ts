@@ -9,10 +9,10 @@ import {
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import {
-  accessTable, accountJson, accountText, accountsTable, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText,
+  accessTable, accountJson, accountText, accountsTable, discoveredText, jsonLine, protocolsTable, providerJson, providersTable, statusJson, statusText, timeText,
   transactionsTable, verifyJson, verifyTable,
 } from './format.js';
-import { readSecret } from './input.js';
+import { confirm, readSecret } from './input.js';
 import { signInInteractively } from './sign-in.js';
 
 type Args = Record<string, unknown> & { json?: boolean; timeout?: string };
@@ -165,9 +165,11 @@ export function commands(ctx: Context): CommandModule[] {
     command: 'add [password]',
     describe: 'add an account',
     builder: (y) => serverOptions(y
-      .usage(`Usage: px-accounts add --provider ID | --protocol P... --account IDENTIFIER [--password-stdin | PASSWORD] [options]
+      .usage(`Usage: px-accounts add [--provider ID | --protocol P...] --account IDENTIFIER [--password-stdin | PASSWORD] [options]
 
-Adds an account. Without --protocol every protocol of the provider is enabled; --protocol
+Adds an account. With neither --provider nor --protocol the account's servers are found from the
+e-mail address (as 'px-accounts discover' shows), checked, and only then saved; settings that
+cannot be trusted are used only after a yes on the terminal, or with --yes. Without --protocol every protocol of the provider is enabled; --protocol
 without --provider sets up that protocol by hand (the first one is the provider). --server,
 --port, --path, ... apply to every listed protocol that has that setting; --set PROTOCOL.KEY=VALUE
 sets any setting of one protocol ('px-accounts protocols' lists the keys). Without --name the
@@ -189,6 +191,8 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .option('device', { type: 'boolean', default: false, describe: 'OAuth2: sign in on another device with a code (no browser here)' })
       .option('browser', { type: 'boolean', default: true, describe: 'OAuth2: open the browser (--no-browser only prints the URL)' })
       .option('tenant', { type: 'string', requiresArg: true, coerce: last, describe: 'OAuth2, Microsoft 365: tenant id or domain (default common)' })
+      .option('yes', { type: 'boolean', default: false, describe: 'with an address only: use settings that cannot be trusted (found through MX or another domain) without asking' })
+      .example('px-accounts add -account me@example.org --password-stdin', 'find the servers from the address, check them, add')
       .example('px-accounts add -provider google -account me@gmail.com', 'sign in with OAuth2 in the browser')
       .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
       .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')
@@ -200,9 +204,10 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
       if (protocols !== undefined && protocols.length === 0) throw new UsageError('--protocol needs at least one protocol');
       const provider = (argv.provider as string | undefined) ?? protocols?.[0];
-      if (!provider) throw new UsageError('say what to add: --provider ID (see px-accounts providers) or --protocol P for manual set-up');
       const account = argv.account as string;
       if (!account) throw new UsageError('--account must not be empty');
+      // Neither a provider nor a protocol: the settings are found from the address.
+      if (!provider) return addDiscovered(argv, account);
       const server = serverSettings(argv);
       const sets = setPairs(argv.set);
       const password = await passwordOf(argv);
@@ -248,6 +253,59 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       if (created.credentials.length === 0 && !created.wallet) {
         process.stderr.write(`px-accounts: note: no password stored; add one with: px-accounts secret set ${created.id} password\n`);
       }
+    },
+  };
+
+  /** add with an address only: discover, say what was found and from where, ask where it is not trusted, add (checked). */
+  async function addDiscovered(argv: Args, account: string): Promise<void> {
+    if (serverSettings(argv) || Object.keys(setPairs(argv.set)).length || argv.profile !== undefined || argv.device || argv.tenant !== undefined) {
+      throw new UsageError('server settings need --provider or --protocol: without them they are found from the address (see px-accounts discover ADDRESS)');
+    }
+    const c = await client(argv);
+    const found = await c.discover(account);
+    process.stderr.write(discoveredText(account, found) + '\n');
+    if (found.auth === 'oauth2' && found.provider) {
+      const known = (await c.listProviders()).find((p) => p.id === found.provider);
+      const created = await signInInteractively(known?.name ?? found.provider, argv.browser !== false, (handlers) => c.signIn(found.provider, {
+        account, flow: 'browser', ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
+      }, handlers));
+      out(argv.json ? jsonLine(accountJson(created)) : `Added ${created.id}: ${created.name} (${created.providerName}: ${created.protocols.join(', ')}), signed in with OAuth2`);
+      return;
+    }
+    if (!found.trusted && !argv.yes) {
+      const why = `these settings are published by ${found.domain}, not by the address's own domain over a secure connection`;
+      if (!process.stdin.isTTY || argv.passwordStdin) {
+        throw new CommandFailed(`${why}; nothing was saved. Check that ${found.domain} is your provider, then run again with --yes`, EXIT.FAILURE);
+      }
+      if (!(await confirm(`Use the settings of ${found.domain} for ${account}?`))) throw new CommandFailed('nothing was saved', EXIT.FAILURE);
+    }
+    const password = (await passwordOf(argv)) ?? (process.stdin.isTTY ? await readSecret('Password: ', 'password') : undefined);
+    if (password === undefined) throw new UsageError('give the password: --password-stdin, or run in a terminal to be asked');
+    const created = await c.addAccount({
+      provider: '', account, password, ...(found.trusted ? {} : { trust: true }), ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
+    });
+    if (argv.json) out(jsonLine(accountJson(created)));
+    else out(`Added ${created.id}: ${created.name} (${created.protocols.join(', ')}; checked with the servers)`);
+  }
+
+  const discover: CommandModule = {
+    command: 'discover <address>',
+    describe: 'find the server settings of an e-mail address (saves nothing)',
+    builder: (y) => y
+      .usage(`Usage: px-accounts discover ADDRESS [--json]
+
+Shows what 'px-accounts add -account ADDRESS' would use: the servers, where they were found
+(the catalogue, the provider database, the domain's autoconfig or DNS, the MX host's provider,
+or probing) and whether they can be trusted. Logs in nowhere and saves nothing.`)
+      .positional('address', { type: 'string', describe: 'an e-mail address' })
+      .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'only these protocols (imap, smtp, pop3, caldav, carddav)' })
+      .option('probe', { type: 'boolean', default: true, describe: 'connect to servers to probe host names (--no-probe asks only files and DNS)' }),
+    handler: async (argv: Args) => {
+      begin('discover');
+      const address = String(argv.address);
+      const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
+      const found = await (await client(argv)).discover(address, { ...(protocols ? { protocols } : {}), probe: argv.probe !== false });
+      out(argv.json ? jsonLine(found) : discoveredText(address, found));
     },
   };
 
@@ -598,5 +656,5 @@ arrived in a watched wallet), and service (stopped/started). With --json, one JS
     },
   };
 
-  return [add, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch, signin, token, transactions];
+  return [add, discover, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch, signin, token, transactions];
 }

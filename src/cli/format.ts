@@ -1,5 +1,5 @@
 /** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
-import { accountJson, settingKeyOfField, type AccessEntry, type Account, type AccountJson, type ProtocolInfo, type Provider, type VerifyResults, type WalletTransaction } from '../client/index.js';
+import { accountJson, settingKeyOfField, type AccessEntry, type Account, type AccountJson, type Discovered, type DiscoverySource, type ProtocolInfo, type Provider, type VerifyResults, type WalletTransaction } from '../client/index.js';
 
 export { accountJson, type AccountJson };
 
@@ -93,6 +93,30 @@ export function transactionsTable(list: WalletTransaction[], currency: string): 
   return table(['TIME', 'DIRECTION', 'AMOUNT', 'COUNTERPARTY', 'CONFIRMATIONS', 'TXID'], list.map((t) => [
     new Date(t.time * 1000).toISOString().replace('T', ' ').slice(0, 19), t.direction, `${t.amount} ${t.asset || currency}`, t.counterparty, String(t.confirmations), t.txid,
   ]));
+}
+
+const SOURCE_WORDS: Record<DiscoverySource, string> = {
+  catalogue: 'the provider catalogue',
+  database: 'the provider database shipped with px-accounts',
+  autoconfig: "the domain's autoconfig file",
+  srv: "the domain's DNS (SRV records)",
+  ispdb: "Thunderbird's online provider database",
+  mx: "the provider of the domain's mail server (MX)",
+  guess: 'probing the usual server names',
+};
+
+/** What discovery found, for people: where from, whether to trust it, and each server. */
+export function discoveredText(address: string, d: Discovered): string {
+  const lines = [`Settings for ${address}, from ${SOURCE_WORDS[d.source] ?? d.source} (${d.domain})${d.provider ? `, provider ${d.provider}` : ''}: ${d.trusted
+    ? 'trusted'
+    : `NOT TRUSTED — they come from ${d.domain}, not from the address's own domain over a secure connection`}`];
+  if (d.auth === 'oauth2') lines.push('  Signs in with OAuth2 (in the browser), not with a password.');
+  const rows = d.protocols.map((p) => {
+    const s = d.settings[p] ?? {};
+    const where = s.url ? String(s.url) : `${s.host ?? ''}:${s.port ?? ''}`;
+    return [p, where, String(s.security ?? (String(s.url ?? '').startsWith('https:') ? 'tls' : '')), String(s.username ?? '')];
+  });
+  return [...lines, table(['PROTOCOL', 'SERVER', 'SECURITY', 'USER'], rows)].join('\n');
 }
 
 export function verifyTable(results: VerifyResults): string {

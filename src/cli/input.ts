@@ -46,3 +46,14 @@ export async function readSecret(prompt: string, what: string): Promise<string> 
   }
   return value;
 }
+
+/** Asks a yes/no question on the terminal (stderr); only "y" or "yes" is a yes. */
+export async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await rl.question(`${question} [y/N] `));
+  } finally {
+    rl.close();
+  }
+}

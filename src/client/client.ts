@@ -9,13 +9,13 @@ import dbus from 'dbus-next';
 import { Connection, sessionBusAddress, type DBusMessage } from './connection.js';
 import {
   ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE, ROOT_PATH,
-  accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
+  accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, discoveredOf, discoverOptions, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
   providerOf, rawObject, str, unwrap, updateChanges, verifyResults, type Props, type RawObject,
 } from './convert.js';
 import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
 import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
 import type {
-  AccessEntry, AccessState, HostAppsMode, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Protocol, ProtocolInfo, Provider,
+  AccessEntry, AccessState, HostAppsMode, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Discovered, DiscoverOptions, Protocol, ProtocolInfo, Provider,
   SignInHandlers, SignInInput, Transfer, VerifyResults, WalletTransaction,
 } from './types.js';
 
@@ -203,11 +203,26 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     return { ...opts, timeoutMs: opts?.timeoutMs ?? this.verifyTimeoutMs };
   }
 
-  /** Creates an account and returns it. With `verify`, the servers are checked first (VerificationFailed saves nothing). */
+  /**
+   * Creates an account and returns it. With `verify`, the servers are checked first
+   * (VerificationFailed saves nothing). With an empty provider, the settings are discovered
+   * from the address and always checked first; untrusted ones need `trust`.
+   */
   async addAccount(input: AddAccountInput, opts?: CallOptions): Promise<Account> {
     const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'AddAccount', 'ssa{ss}a{sv}',
-      [input.provider, input.account, addSecrets(input), addOptions(input)], input.verify ? this.verifyOpts(opts) : opts);
+      [input.provider, input.account, addSecrets(input), addOptions(input)], input.verify || input.provider === '' ? this.verifyOpts(opts) : opts);
     return this.getAccount(reply.body[0] as string, opts);
+  }
+
+  /**
+   * What AddAccount with an empty provider would use for an e-mail address: servers from the
+   * catalogue, the shipped database, the domain's autoconfig or DNS, its MX host's provider, or
+   * probing; with where they came from and whether they can be trusted. Saves nothing. Rejects
+   * with NotFound when nothing was found (the message says what was tried).
+   */
+  async discover(address: string, options: DiscoverOptions = {}, opts?: CallOptions): Promise<Discovered> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Discover', 'sa{sv}', [address, discoverOptions(options)], this.verifyOpts(opts));
+    return discoveredOf(reply.body[0] as Record<string, V>);
   }
 
   /** Checks credentials against the servers without saving anything: one result per protocol. */

@@ -2,7 +2,7 @@
 import dbus from 'dbus-next';
 import { AccountsClientError } from './errors.js';
 import type {
-  Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Protocol, ProtocolInfo, ProtocolSettings, Provider,
+  Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Discovered, DiscoverOptions, DiscoverySource, Protocol, ProtocolInfo, ProtocolSettings, Provider,
   ProviderServer, SettingsInput, VerifyResult, VerifyResults, Wallet,
 } from './types.js';
 
@@ -10,7 +10,7 @@ const { Variant } = dbus;
 type V = InstanceType<typeof Variant>;
 
 import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX, OAUTH2_IFACE, WALLET_IFACE } from '../contract/names.js';
-import { settingFieldOfProperty, settingKeyOfField } from '../contract/setting-names.js';
+import { settingField, settingFieldOfProperty, settingKeyOfField } from '../contract/setting-names.js';
 
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, IFACE_PREFIX, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
@@ -194,8 +194,33 @@ export function addOptions(input: AddAccountInput): Record<string, V> {
   if (input.name !== undefined) out.name = new Variant('s', input.name);
   if (input.protocols !== undefined) out.protocols = new Variant('as', [...input.protocols]);
   if (input.verify !== undefined) out.verify = new Variant('b', input.verify);
+  if (input.trust !== undefined) out.trust = new Variant('b', input.trust);
   settingsVariants(input.settings, out);
   return out;
+}
+
+/** Manager.Discover's options. */
+export function discoverOptions(o: DiscoverOptions): Record<string, V> {
+  const out: Record<string, V> = {};
+  if (o.protocols !== undefined) out.protocols = new Variant('as', [...o.protocols]);
+  if (o.probe !== undefined) out.probe = new Variant('b', o.probe);
+  return out;
+}
+
+/** Manager.Discover's a{sv}: `provider`, `protocols`, `<protocol>.<key>`, `auth`, `source`, `domain`, `trusted`. */
+export function discoveredOf(raw: Record<string, V>): Discovered {
+  const r = unwrap(raw);
+  const settings: Discovered['settings'] = {};
+  for (const [key, value] of Object.entries(r)) {
+    const dot = key.indexOf('.');
+    if (dot < 0) continue;
+    const protocol = key.slice(0, dot) as Protocol;
+    (settings[protocol] ??= {})[settingField(key.slice(dot + 1))] = value as string | number;
+  }
+  return {
+    provider: str(r.provider), protocols: (r.protocols as Protocol[] | undefined) ?? [], settings,
+    auth: r.auth === 'oauth2' ? 'oauth2' : 'password', source: str(r.source) as DiscoverySource, domain: str(r.domain), trusted: r.trusted === true,
+  };
 }
 
 export function addSecrets(input: AddAccountInput): Record<string, string> {

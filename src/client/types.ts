@@ -98,6 +98,37 @@ export interface AddAccountInput {
   settings?: Partial<Record<Protocol, SettingsInput>>;
   /** Check against the servers first; nothing is saved when that fails. */
   verify?: boolean;
+  /**
+   * With an empty provider (settings discovered from the address): save settings that are not
+   * trusted (found through MX, plain HTTP or another domain) too. Ask the person first.
+   */
+  trust?: boolean;
+}
+
+/** Where discovered settings came from (Manager.Discover's `source`). */
+export type DiscoverySource = 'catalogue' | 'database' | 'autoconfig' | 'srv' | 'ispdb' | 'mx' | 'guess';
+
+/** What Manager.Discover found for an address: what AddAccount with an empty provider would use. */
+export interface Discovered {
+  /** A catalogue id, or '' (servers only). */
+  provider: string;
+  protocols: Protocol[];
+  /** Per protocol: host, port, security, username; url and username for CalDAV/CardDAV. */
+  settings: Partial<Record<Protocol, SettingsInput>>;
+  /** How the provider signs in: a password, or OAuth2 (then use signIn with `provider`). */
+  auth: 'password' | 'oauth2';
+  source: DiscoverySource;
+  /** The domain whose configuration this is; another than the address's when found through MX. */
+  domain: string;
+  /** False when found through MX, plain HTTP or pointing to another domain: show `domain` and ask. */
+  trusted: boolean;
+}
+
+export interface DiscoverOptions {
+  /** Only these protocols. */
+  protocols?: Protocol[];
+  /** Connect to servers to probe host names and STARTTLS (default true); false asks only files and DNS. */
+  probe?: boolean;
 }
 
 export interface AccountChanges {
