@@ -88,7 +88,7 @@ async function inside(): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < RUNS; i++) times.push((await call(address)).ms);
       rows.push(`| ${label} | \`${source}\` | ${pct(times, 50).toFixed(1)} | ${pct(times, 99).toFixed(1)} | ${first.ms.toFixed(1)} |`);
-      progress(`${label}: p50 ${pct(times, 50).toFixed(1)} ms`);
+      progress(`${label}: p50 ${pct(times, 50).toFixed(1)} ms; service RSS ${rssMiB(service.pid).toFixed(1)} MiB`);
     }
     const silent: number[] = [];
     for (let i = 0; i < SILENT_RUNS; i++) silent.push((await call('a@silent.test')).ms);

@@ -18,6 +18,7 @@ verify_args=()
 run_verify=1
 run_oauth2=1
 run_wallets=1
+run_discovery=1
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help)
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
       echo "  --skip verify        (scripts/bench.sh) leave out the parallel-verification benchmark"
       echo "  --skip oauth2        (scripts/bench.sh) leave out the OAuth2 access-token benchmark"
       echo "  --skip wallets       (scripts/bench.sh) leave out the watch-only wallet benchmark"
+      echo "  --skip discovery     (scripts/bench.sh) leave out the discovery benchmark"
       exit 0 ;;
     --quick) compare_args+=("$1"); verify_args+=("$1") ;;
     --skip)
@@ -33,7 +35,8 @@ while [ $# -gt 0 ]; do
       if [[ "$list" == *,verify,* ]]; then run_verify=0; fi
       if [[ "$list" == *,oauth2,* ]]; then run_oauth2=0; fi
       if [[ "$list" == *,wallets,* ]]; then run_wallets=0; fi
-      rest=$(echo "$2" | tr ',' '\n' | grep -vx 'verify\|oauth2\|wallets' | paste -sd, - || true)
+      if [[ "$list" == *,discovery,* ]]; then run_discovery=0; fi
+      rest=$(echo "$2" | tr ',' '\n' | grep -vx 'verify\|oauth2\|wallets\|discovery' | paste -sd, - || true)
       [ -n "$rest" ] && compare_args+=(--skip "$rest")
       shift ;;
     --skip=*)
@@ -41,7 +44,8 @@ while [ $# -gt 0 ]; do
       if [[ "$list" == *,verify,* ]]; then run_verify=0; fi
       if [[ "$list" == *,oauth2,* ]]; then run_oauth2=0; fi
       if [[ "$list" == *,wallets,* ]]; then run_wallets=0; fi
-      rest=$(echo "${1#--skip=}" | tr ',' '\n' | grep -vx 'verify\|oauth2\|wallets' | paste -sd, - || true)
+      if [[ "$list" == *,discovery,* ]]; then run_discovery=0; fi
+      rest=$(echo "${1#--skip=}" | tr ',' '\n' | grep -vx 'verify\|oauth2\|wallets\|discovery' | paste -sd, - || true)
       [ -n "$rest" ] && compare_args+=(--skip "$rest") ;;
     *) compare_args+=("$1") ;;
   esac
@@ -60,4 +64,8 @@ fi
 if [ "$run_wallets" = 1 ]; then
   echo
   node dist/bench/wallets.js "${verify_args[@]}"
+fi
+if [ "$run_discovery" = 1 ]; then
+  echo
+  node dist/bench/discovery.js "${verify_args[@]}"
 fi
