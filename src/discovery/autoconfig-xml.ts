@@ -27,11 +27,13 @@ const ENTITY: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', 
 function text(v: unknown): string {
   if (typeof v === 'string' || typeof v === 'number') {
     return String(v).trim().replace(/&(lt|gt|amp|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});/g, (_, e: string) =>
-      e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITY[e]!);
+      e.startsWith('#') ? codePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ENTITY[e]!);
   }
   if (v && typeof v === 'object' && '#text' in v) return text((v as Record<string, unknown>)['#text']);
   return '';
 }
+/** A character reference; nothing for one that names no character (the value is then refused as invalid). */
+const codePoint = (n: number): string => (n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '\u0000');
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
 /** Parses a config file for `forDomain`; throws ConfigError saying why it cannot be used. */

@@ -42,6 +42,8 @@ describe('discovery units', () => {
     assert.throws(() => parseConfig(ok('example.org', 'bad host!'), 'example.org', A), /no IMAP, POP3 or SMTP/);
     assert.throws(() => parseConfig(ok('example.org', 'imap.example.org', '70000'), 'example.org', A), /no IMAP, POP3 or SMTP/);
     assert.throws(() => parseConfig('<<<', 'example.org', A), ConfigError);
+    assert.throws(() => parseConfig(ok('example.org', 'imap&#x110000;.example.org'), 'example.org', A), /no IMAP, POP3 or SMTP/);
+    assert.equal(parseConfig(ok('example&#46;org', 'imap&#x2e;example.org'), 'example.org', A).servers.imap?.host, 'imap.example.org');
     assert.throws(() => parseConfig(' '.repeat(300 * 1024), 'example.org', A), /too large/);
   });
 
