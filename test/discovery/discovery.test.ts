@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { ACCOUNT, as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
 import { INSIDE, outcomeOf, runInside } from './netns.js';
-import { configXml, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
+import { configXml, DAV, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -33,13 +33,14 @@ const ZONE: Zone = {
   hosts: {
     ...hosts(WEB, 'ispdb.test', 'autoconfig.ac.test', 'wk.test', 'autoconfig.mailhost.test', 'autoconfig.prio.test', 'autoconfig.plain.test',
       'autoconfig.entity.test', 'autoconfig.big.test', 'autoconfig.wrongdomain.test', 'autoconfig.upgrade.test', 'autoconfig.drop.test',
-      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test'),
+      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test', 'autoconfig.dav.test'),
     ...hosts(MAIL, 'imap.ac.test', 'smtp.ac.test', 'imap.wk.test', 'imap.srv.test', 'smtp.srv.test', 'dav.srv.test', 'imap.hoster.test',
       'imap.guess.test', 'smtp.guess.test', 'imap.upgrade.test', 'smtp.upgrade.test', 'smtp.drop.test', 'imap.ok.test', 'smtp.ok.test',
-      'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test'),
+      'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test', 'imap.dav.test', 'smtp.dav.test'),
     ...hosts(SILENT, 'autoconfig.slow.test', 'slow.test', 'autoconfig.silent.test', 'silent.test', 'imap.silent.test', 'mail.silent.test',
       'smtp.silent.test', 'pop.silent.test', 'pop3.silent.test', 'autoconfig.silenthost.test', 'silenthost.test'),
     'imap.drop.test': NO_TLS,
+    'dav.dav.test': DAV,
   },
   srv: [
     '_imaps._tcp.srv.test,imap.srv.test,993,0,1', '_submissions._tcp.srv.test', '_submission._tcp.srv.test,smtp.srv.test,587,0,1',
@@ -47,9 +48,10 @@ const ZONE: Zone = {
     '_imaps._tcp.srvout.test,imap.hoster.test,993,0,1',
     '_imaps._tcp.prio.test,imap-srv.prio.test,993,0,1', '_imaps._tcp.prio2.test,imap-srv.prio2.test,993,0,1',
     '_imaps._tcp.slow.test,imap.slow.test,993,0,1',
+    '_caldavs._tcp.dav.test,dav.dav.test,443,0,1', '_carddavs._tcp.dav.test,dav.dav.test,443,0,1',
   ],
   mx: { 'custom.test': 'mx1.mailhost.test', 'gapps.test': 'aspmx.l.google.com', 'silent.test': 'mx.silenthost.test', 'mxadd.test': 'mx.okhoster.test' },
-  txt: { '_caldavs._tcp.srv.test': 'path=/dav/' },
+  txt: { '_caldavs._tcp.srv.test': 'path=/dav/', '_caldavs._tcp.dav.test': 'path=/', '_carddavs._tcp.dav.test': 'path=/' },
   web: {
     [AC('ac.test')]: xml('ac.test'),
     'https://wk.test/.well-known/autoconfig/mail/config-v1.1.xml': xml('wk.test'),
@@ -69,16 +71,17 @@ const ZONE: Zone = {
     [AC('ok.test')]: xml('ok.test'),
     [AC('local.test')]: xml('local.test'),
     [AC('okhoster.test')]: xml('okhoster.test'),
+    [AC('dav.test')]: xml('dav.test'),
   },
 };
-const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD };
+const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD, 'erin@dav.test': PASSWORD };
 
 /** A test that runs in the namespace; outside, it reports what it did there. */
 function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
   it(title, INSIDE ? fn : function () { outcomeOf(this.test!.fullTitle()); });
 }
 
-describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function () {
+describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)', function () {
   let world: World;
   let session: Session;
   let service: ServiceProcess;
@@ -343,7 +346,7 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function 
     });
   });
 
-  describe('AddAccount with no provider, against Dovecot', () => {
+  describe('AddAccount with no provider, against Dovecot and Radicale', () => {
     test('trusted settings are checked and saved, with source and domain in the file', async () => {
       const path = await client.addAccount('', 'alice@ok.test', { password: PASSWORD });
       const file = accountFile(path);
@@ -354,6 +357,17 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot)', function 
       assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), 'autoconfig');
       assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), 'ok.test');
       assert.equal(await client.get(path, ACCOUNT, 'Provider'), 'imap');
+    });
+
+    test('mail from autoconfig, calendars and contacts from SRV: all four checked (Dovecot, Radicale) and saved', async () => {
+      const r = await discover('erin@dav.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.equal(r.trusted, true);
+      assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
+      assert.equal(r['caldav.url'], 'https://dav.dav.test/');
+      const path = await client.addAccount('', 'erin@dav.test', { password: PASSWORD });
+      assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
+      assert.match(accountFile(path), /^url = https:\/\/dav\.dav\.test\/$/m);
     });
 
     test('the local part when the server refuses the address (two forms at most)', async () => {

@@ -2,8 +2,8 @@
  * The discovery suite's own little internet, inside the network namespace the suite runs in
  * (netns.ts): dnsmasq on 127.0.0.1:53 answering for *.test (A, MX, SRV, TXT), a CA made at run
  * time, an HTTPS and an HTTP server on WEB (autoconfig files, the online ISPDB), a host whose
- * every port accepts and never answers (SILENT), an IMAP server without STARTTLS (NO_TLS) and a
- * real Dovecot on MAIL at the standard ports. Every process is stopped by its PID.
+ * every port accepts and never answers (SILENT), an IMAP server without STARTTLS (NO_TLS), a
+ * real Dovecot on MAIL at the standard ports and Radicale on DAV:443. Every process is stopped by its PID.
  */
 import { execFile } from 'node:child_process';
 import { promises as dnsp } from 'node:dns';
@@ -14,8 +14,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { dovecotConf } from '../harness/peers/configs.js';
-import { converse, ProcessGroup, waitUntil } from '../harness/peers/proc.js';
+import { dovecotConf, radicaleConf } from '../harness/peers/configs.js';
+import { canConnect, converse, ProcessGroup, waitUntil } from '../harness/peers/proc.js';
 
 const run = promisify(execFile);
 
@@ -23,6 +23,8 @@ export const WEB = '127.0.0.10';
 export const SILENT = '127.0.0.11';
 export const NO_TLS = '127.0.0.12';
 export const MAIL = '127.0.0.20';
+/** Radicale (CalDAV and CardDAV) over HTTPS on 443, same users and certificate as Dovecot. */
+export const DAV = '127.0.0.21';
 export const ISPDB_URL = 'https://ispdb.test/v1.1/';
 
 /** One incoming or outgoing server of a config file. */
@@ -184,6 +186,14 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
       host: MAIL, port: 143, timeoutMs: 1500,
       steps: [{ expect: /^\* OK/m, send: `a LOGIN "${user}" "${password}"\r\n` }, { expect: /^a OK/m, fail: /^a (NO|BAD)/m, send: 'b LOGOUT\r\n' }],
     }), { timeoutMs: 15_000, proc: dovecot, logs: [dovecot.log, dovecotLog] });
+
+    // Radicale on DAV:443 with the same users
+    const r = join(dir, 'radicale');
+    await mkdir(r, { recursive: true, mode: 0o700 });
+    await writeFile(join(r, 'users'), Object.entries(users).map(([u, p]) => `${u}:${p}\n`).join(''), { mode: 0o600 });
+    await writeFile(join(r, 'radicale.conf'), radicaleConf({ hosts: [DAV], port: 443, users: join(r, 'users'), collections: join(r, 'collections'), tls: { cert: certs.cert, key: certs.key } }));
+    const radicale = group.spawn('radicale', '/usr/bin/radicale', ['--config', join(r, 'radicale.conf')], { log: join(dir, 'radicale.log'), env: { ...process.env, HOME: r } });
+    await waitUntil('radicale', () => canConnect(DAV, 443), { timeoutMs: 15_000, proc: radicale });
     return { dir, ca: certs.ca, requests, dovecotLog, stop };
   } catch (err) {
     await stop();
