@@ -5,6 +5,7 @@
  * taken and everything still running is cancelled. The shipped sources answer without any
  * network, so when they know the domain nothing is asked of anyone.
  */
+import { setMaxListeners } from 'node:events';
 import { Dns } from './net/dns.js';
 import type { Address, DavProtocol, Found, Source, SourceContext } from './types.js';
 
@@ -38,6 +39,8 @@ const DEADLINE = Symbol('deadline');
 export async function runSources(shipped: readonly NamedSource[], network: readonly NamedSource[], o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const controller = new AbortController();
+  // every request of every source listens to it: a few dozen at once
+  setMaxListeners(200, controller.signal);
   const timer = setTimeout(() => controller.abort(), o.totalMs);
   const notes: Array<{ order: number; text: string }> = [];
   const contextFor = (order: number): SourceContext => ({

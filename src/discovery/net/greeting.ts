@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { MailProtocol } from '../types.js';
+import { describe } from './http.js';
 import { secureContext } from './tls-trust.js';
 
 const MAX_READ = 16 * 1024;
@@ -41,7 +42,7 @@ function exchange(sock: net.Socket, steps: Array<{ wait: RegExp; send?: string }
     const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
     sock.setEncoding('latin1');
-    sock.on('error', (err: NodeJS.ErrnoException) => finish(new Error(err.code ?? err.message)));
+    sock.on('error', (err: NodeJS.ErrnoException) => finish(new Error(describe(err))));
     sock.on('close', () => finish(new Error('the server closed the connection')));
     sock.on('data', (d: string) => {
       buf += d;

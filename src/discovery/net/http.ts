@@ -94,7 +94,8 @@ function getOnce(url: URL, context: tls.SecureContext | undefined, timeoutMs: nu
 /** A network error in a few words. */
 export function describe(err: NodeJS.ErrnoException): string {
   switch (err.code) {
-    case 'ENOTFOUND': case 'EAI_AGAIN': return 'no such host';
+    case 'ENOTFOUND': return 'no such host';
+    case 'EAI_AGAIN': return 'the name could not be resolved';
     case 'ECONNREFUSED': return 'connection refused';
     case 'ECONNRESET': return 'connection reset';
     case 'ETIMEDOUT': return 'timed out';

@@ -24,7 +24,7 @@ export async function guessSource(ctx: SourceContext): Promise<Found | undefined
   const failed: string[] = [];
   await Promise.all(GUESSES.map(async ([protocol, prefixes, port]) => {
     const tries = prefixes.map((p) => `${p}.${d}`).map((host) => tlsGreets(protocol, host, port, ctx.requestMs, ctx.signal)
-      .then(() => host, (err: Error) => { failed.push(`${host}:${port} ${err.message}`); return undefined; }));
+      .then(() => host, (err: Error) => { failed.push(`${host}:${port}: ${err.message}`); return undefined; }));
     for (const t of tries) {
       const host = await t;
       if (host) {
@@ -34,7 +34,7 @@ export async function guessSource(ctx: SourceContext): Promise<Found | undefined
     }
   }));
   if (!found.servers.imap && !found.servers.pop3) {
-    ctx.note(`guess: no IMAP or POP3 server with a valid certificate (${failed.sort().join('; ')})`);
+    ctx.note(`guess: no IMAP or POP3 server with a valid certificate (${failed.sort().join(', ')})`);
     return undefined;
   }
   found.trusted = trusted([{ kind: 'dns', domain: d, hosts: Object.values(found.servers).map((s) => s.host) }]);
