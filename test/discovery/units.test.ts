@@ -6,6 +6,9 @@ import { runSources, type NamedSource } from '../../src/discovery/runner.js';
 import { mxDomains } from '../../src/discovery/sources/mx.js';
 import { inside, noPlaintext, trusted } from '../../src/discovery/trust.js';
 import type { Found } from '../../src/discovery/types.js';
+import type { Discovered } from '../../src/discovery/discovery.js';
+import { asOptions, checkUsable, providerOf, splitOptions } from '../../src/accounts/discovered.js';
+import { BUILTIN_PROVIDER_DIR, Catalogue } from '../../src/providers/catalogue.js';
 
 const A = parseAddress('Jo.Doe@Example.ORG');
 const found = (source: Found['source'], host: string): Found => ({
@@ -105,5 +108,40 @@ describe('discovery units', () => {
     r = await runSources([], [{ name: 'x', run: async (ctx) => { ctx.note('x: nothing'); return undefined; } }, { name: 'y', run: async () => { throw new Error('boom'); } }], opts);
     assert.equal(r.found, undefined);
     assert.deepEqual(r.tried, ['x: nothing', 'y: boom']);
+  });
+
+  it('AddAccount with no provider: its options, the trust refusal, the settings for each user-name form', () => {
+    const catalogue = Catalogue.load([BUILTIN_PROVIDER_DIR]);
+    const v = (signature: string, value: unknown) => ({ signature, value });
+    const split = splitOptions({ trust: v('b', true), probe: v('b', false), protocols: v('as', ['imap']), name: v('s', 'Work'), verify: v('b', true) });
+    assert.equal(split.trust, true);
+    assert.deepEqual(split.discover, { probe: false, protocols: ['imap'] });
+    assert.deepEqual(Object.keys(split.rest).sort(), ['name', 'protocols']);
+    assert.throws(() => splitOptions({ verify: v('b', false) }), /always checked first/);
+    assert.throws(() => splitOptions({ trust: v('s', 'yes') }), /trust must be a boolean/);
+
+    const address = parseAddress('jo@example.org');
+    const d: Discovered = {
+      ...found('mx', 'imap.hoster.net'), domain: 'hoster.net', trusted: false, address, protocols: ['imap', 'caldav'], tried: [], ms: 1,
+      urls: { caldav: 'https://dav.hoster.net/' },
+    };
+    assert.throws(() => checkUsable(d, false, catalogue), /not trusted \(found through the MX records of example\.org, which point to hoster\.net/);
+    checkUsable(d, true, catalogue);
+    assert.throws(() => checkUsable({ ...d, trusted: true, auth: 'oauth2' }, false, catalogue), /OAuth2/);
+
+    const manual = providerOf(d, catalogue);
+    assert.equal(manual.id, 'imap');
+    assert.equal(manual.manual, true);
+    d.servers.imap!.username = 'jo@example.org';
+    assert.deepEqual(asOptions(d, manual, { name: v('s', 'Work') }), {
+      'imap.host': v('s', 'imap.hoster.net'), 'imap.port': v('q', 993), 'imap.security': v('s', 'tls'),
+      'caldav.url': v('s', 'https://dav.hoster.net/'), protocols: v('as', ['imap', 'caldav']), name: v('s', 'Work'),
+    });
+    // the second form: the local part where the address was refused
+    assert.deepEqual(asOptions(d, manual, {}, new Set(['imap']))['imap.username'], v('s', 'jo'));
+    // a catalogue provider keeps its own servers
+    const fastmail = providerOf({ ...d, provider: 'fastmail' }, catalogue);
+    assert.deepEqual(asOptions({ ...d, provider: 'fastmail' }, fastmail, {}), { protocols: v('as', ['imap', 'caldav']) });
+    assert.throws(() => asOptions(d, manual, { protocols: v('as', ['smtp']) }), /none of the protocols asked for was found/);
   });
 });
