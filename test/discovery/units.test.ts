@@ -80,6 +80,7 @@ describe('discovery units', () => {
     assert.deepEqual(mxDomains('aspmx.l.google.com', 'example.org'), ['l.google.com', 'google.com']);
     assert.deepEqual(mxDomains('example-org.mail.protection.outlook.com', 'example.org'), ['mail.protection.outlook.com', 'outlook.com']);
     assert.deepEqual(mxDomains('mx.example.co.uk', 'example.co.uk'), []);
+    assert.deepEqual(mxDomains('mx.example.org', 'lists.example.org'), ['example.org']);
     assert.deepEqual(mxDomains('in1-smtp.messagingengine.com', 'me.example'), ['messagingengine.com']);
   });
 

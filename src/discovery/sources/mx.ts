@@ -7,20 +7,19 @@
  */
 import { getDomain } from 'tldts';
 import type { Catalogue } from '../../providers/catalogue.js';
-import { inside } from '../trust.js';
 import type { Found, SourceContext } from '../types.js';
 import { httpsAutoconfig } from './autoconfig.js';
 import { onlineIspdb } from './ispdb.js';
 import { catalogueFor, fromDatabase, fromProvider } from './shipped.js';
 
-/** The domains an MX host stands for, most specific first, none the address's own. */
+/** The domains an MX host stands for, most specific first, not the address's own (a parent domain may be one). */
 export function mxDomains(mxHost: string, own: string): string[] {
   const labels = mxHost.split('.');
   const out: string[] = [];
   if (labels.length > 2) out.push(labels.slice(1).join('.'));
   const registrable = getDomain(mxHost, { allowPrivateDomains: false });
   if (registrable) out.push(registrable);
-  return [...new Set(out)].filter((d) => d !== own && !inside(own, d) && d.includes('.'));
+  return [...new Set(out)].filter((d) => d !== own && d.includes('.'));
 }
 
 export const mxSource = (catalogue: Catalogue, ispdbBase: string, want?: readonly string[]) => async (ctx: SourceContext): Promise<Found | undefined> => {
