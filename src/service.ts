@@ -15,6 +15,7 @@ import { SignInRequests } from './bus/sign-in-object.js';
 import { SignIns } from './accounts/sign-ins.js';
 import { LiveSessions } from './live/sessions.js';
 import { Notifier } from './live/notifications.js';
+import { followNetwork } from './live/network.js';
 import { accountPath } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
@@ -31,6 +32,8 @@ import { SecretServiceStore, type SecretStore } from './secrets/secret-service.j
 import { statusText } from './status/status.js';
 import { AccountStore } from './store/account-store.js';
 import { stopVerifiers } from './verify/verifier-thread.js';
+import { loadGoaContract } from './goa/contract.js';
+import { GoaView } from './goa/view.js';
 
 export const INTERFACES_DIR = join(INSTALL_DIR, 'interfaces');
 /** interfaces/*.xml compiled by the build (scripts/compile-contract.mjs). */
@@ -53,6 +56,8 @@ export interface ServiceOptions {
   secretTimeoutMs?: number;
   /** Check every account at start-up and retry failing ones with backoff. */
   backgroundCheck: boolean;
+  /** Also serve the GNOME Online Accounts view as org.gnome.OnlineAccounts (docs/goa.md). */
+  goa?: boolean;
 }
 
 export function defaultAccountsDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -102,7 +107,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
   const secrets = options.secrets ?? keyring!;
   const accounts = new Accounts(store, secrets, catalogue, {
-    concurrency: 8, retry: options.backgroundCheck, firstRetryMs: 60_000, maxRetryMs: 3_600_000,
+    concurrency: 8, retry: options.backgroundCheck, firstRetryMs: Number(process.env.PX_ACCOUNTS_FIRST_RETRY_MS) || 60_000, maxRetryMs: 3_600_000,
   });
   // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
   const server = new ObjectServer(bus, ROOT_PATH, loaded.standard, ACCOUNT_PATH_PREFIX);
@@ -152,26 +157,37 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
   }, options.walletStateDir);
   const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests, live });
+  const goa = options.goa ? new GoaView({
+    accounts, access, policy, keeper: signIns.keeper, contract: await loadGoaContract(INTERFACES_DIR),
+    standard: loaded.standard, fileExists: (id) => store.occupied(id),
+  }) : undefined;
   accounts.setListener({
     // Live sessions first: the object appears (InterfacesAdded) with its wallet's values.
     added: (state) => {
       live.sync(state);
       exporter.added(state);
+      goa?.sync(state);
     },
     changed: (state, before) => {
       exporter.changed(state, before);
       live.sync(state);
+      goa?.sync(state);
     },
-    statusChanged: (state, before) => exporter.statusChanged(state, before),
+    statusChanged: (state, before) => {
+      exporter.statusChanged(state, before);
+      goa?.sync(state);
+    },
     secretChanged: (state, name) => live.secretChanged(state, name),
     // An account that goes (by a call or by hand) takes its grants with it.
     removed: (id) => {
       live.removed(id);
       exporter.removed(id);
+      goa?.removed(id);
       void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));
     },
   });
 
+  let network: ReturnType<typeof followNetwork> | undefined;
   let resolveStopped!: (status: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping = false;
@@ -180,10 +196,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stopping = true;
     log.info('stopping: finishing calls in progress');
     accounts.checker.stop();
+    network?.stop();
     requests.stopAll();
     live.stopAll();
     notifier.stop();
     await server.drain();
+    await goa?.stop();
     await store.close();
     callers.stop();
     await grants.flush();
@@ -232,10 +250,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       void stop(0);
     }
   });
+  // The GOA view takes its name only now, with every account exported (docs/goa.md).
+  if (goa) {
+    goa.exportAll(accounts.all());
+    await goa.takeName(options.replace);
+  }
   // Off the critical path: follow the keyring (its name, its collections) from now on.
   const following = keyring?.start().catch((err: Error) => log.debug(`keyring not followed: ${err.message}`));
   void callers.start().catch((err: Error) => log.debug(`callers not followed: ${err.message}`));
   if (options.backgroundCheck) accounts.checkInBackground([]);
+  // Re-checks when NetworkManager says the network is back, none while it is gone (docs: README).
+  network = options.backgroundCheck ? followNetwork(accounts) : undefined;
   // After start-up, off the critical path: secrets left without an account by a crash.
   void Promise.resolve(following).then(() => listStoredSecrets(bus))
     .then((stored) => accounts.removeOrphanSecrets(stored, (item) => deleteItem(bus, item)))

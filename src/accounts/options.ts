@@ -8,6 +8,7 @@ import type { RawSettings } from '../protocols/plugin.js';
 import { requireProtocol } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
+import { parseIdentityOption, type Identity } from '../model/identity.js';
 
 export interface ParsedOptions {
   name?: string;
@@ -17,6 +18,8 @@ export interface ParsedOptions {
   settings: Record<string, RawSettings>;
   /** Secrets an import produced (a profile's key material), by name. */
   secrets: Record<string, string>;
+  /** identity.* options (the sender identity; '' clears a field). */
+  identity?: Identity;
 }
 
 export interface VariantLike { signature: string; value: unknown }
@@ -89,10 +92,12 @@ export function parseOptions(options: Record<string, VariantLike>, context: 'add
       parsed.protocols = parseProtocolList(typed(key, v, 'as', 'a list of strings') as string[], 'option protocols');
     } else if (key === 'verify' && context === 'add') {
       parsed.verify = typed(key, v, 'b', 'a boolean') as boolean;
+    } else if (key.startsWith('identity.')) {
+      parseIdentityOption(key, v, (parsed.identity ??= {}));
     } else if (key.includes('.')) {
       parseSetting(key, v, parsed, options, context, files);
     } else {
-      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, and <protocol>.<setting> as ListProtocols describes)`);
+      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, identity.name, identity.address, identity.aliases, and <protocol>.<setting> as ListProtocols describes)`);
     }
   }
   return parsed;

@@ -5,6 +5,7 @@ import { normaliseUsername, type AccountConfig } from '../model/account.js';
 import type { Settings } from '../protocols/plugin.js';
 import { findProtocol, protocolIds, requireProtocol } from '../protocols/registry.js';
 import type { ParsedOptions } from './options.js';
+import { mergeIdentity } from '../model/identity.js';
 
 export type NewAccount = Omit<AccountConfig, 'id'>;
 
@@ -66,7 +67,8 @@ export function planNewAccount(provider: Provider, identifier: string, options: 
     settings[p] = requireProtocol(p, 'protocols').resolve([defaults, options.settings[p] ?? {}], label(p));
   }
   checkIdentifierFits(provider.id, username, settings);
-  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password' };
+  const identity = mergeIdentity(undefined, options.identity, protocols);
+  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password', ...(identity ? { identity } : {}) };
 }
 
 export function planUpdate(current: AccountConfig, provider: Provider, options: ParsedOptions): AccountConfig {
@@ -83,5 +85,9 @@ export function planUpdate(current: AccountConfig, provider: Provider, options: 
     settings[p] = options.settings[p] ? plugin.resolve([base, options.settings[p]], label(p)) : existing ?? plugin.resolve([base], label(p));
   }
   checkIdentifierFits(current.provider, current.username, settings);
-  return { ...current, name: options.name ?? current.name, protocols, settings };
+  const next: AccountConfig = { ...current, name: options.name ?? current.name, protocols, settings };
+  const identity = mergeIdentity(current.identity, options.identity, protocols);
+  if (identity) next.identity = identity;
+  else delete next.identity;
+  return next;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** px-accounts-service [--replace] [--accounts-dir DIR] [--no-background-check] [--verbose] */
+/** px-accounts-service [--replace] [--accounts-dir DIR] [--no-background-check] [--goa] [--verbose] */
 import { parseArgs } from 'node:util';
 import { log, setVerbose } from '../log.js';
 import { defaultAccountsDir, startService } from '../service.js';
@@ -10,6 +10,8 @@ Serves org.pantherx.Accounts on the D-Bus session bus.
   --replace              take the bus name over from a running instance
   --accounts-dir DIR     account files (default $PX_ACCOUNTS_DIR or ~/.userdata/accounts)
   --no-background-check  do not verify accounts at start-up ($PX_ACCOUNTS_NO_BACKGROUND_CHECK=1)
+  --goa                  also serve the accounts to GNOME Online Accounts clients as
+                         org.gnome.OnlineAccounts ($PX_ACCOUNTS_GOA=1; docs/goa.md)
   --verbose              log debug messages
   --help                 show this help`;
 
@@ -21,6 +23,7 @@ async function main(): Promise<number> {
         replace: { type: 'boolean', default: false },
         'accounts-dir': { type: 'string' },
         'no-background-check': { type: 'boolean', default: false },
+        goa: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -56,6 +59,7 @@ async function main(): Promise<number> {
       replace: Boolean(args.replace),
       backgroundCheck: !args['no-background-check'] && process.env.PX_ACCOUNTS_NO_BACKGROUND_CHECK !== '1',
       secretTimeoutMs: Number(process.env.PX_ACCOUNTS_SECRET_TIMEOUT_MS) || undefined,
+      goa: Boolean(args.goa) || process.env.PX_ACCOUNTS_GOA === '1',
     });
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);

@@ -19,6 +19,8 @@ import { signInScopes } from '../oauth2/config.js';
 import type { SignIns } from '../accounts/sign-ins.js';
 import { expiresIn } from '../oauth2/tokens.js';
 import type { SignInRequests } from './sign-in-object.js';
+import { IdentityInterface } from './identity-object.js';
+import { IDENTITY_IFACE, isMailAccount } from '../model/identity.js';
 
 /** The parts of the service an account object needs. */
 export interface AccountContext {
@@ -78,11 +80,12 @@ class AccountInterface implements ExportedInterface {
       case 'DeleteSecret': return accounts.deleteSecret(id, args[0] as string);
       case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
       case 'Remove': return accounts.remove(id);
-      case 'Verify': return accounts.verify(id).then(resultsToDBus);
+      case 'Verify':
+        this.ctx.access.budget.take(call.caller as Caller | undefined, 1, 'account checks');
+        return accounts.verify(id).then(resultsToDBus);
       case 'SignInAgain':
-        this.ctx.requests.checkRoom(call.sender);
-        return this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>)
-        .then((started) => this.ctx.requests.add(started, call.sender, id));
+        return this.ctx.requests.start((call.caller as Caller | undefined)?.app ?? call.sender, call.sender,
+          () => this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>), id);
     }
     throw new Error(`no handler for Account.${name}`);
   }
@@ -168,6 +171,7 @@ export function accountInterfaces(ctx: AccountContext, state: AccountState): Exp
   return [
     new AccountInterface(specOf(ctx, ACCOUNT_IFACE), state, ctx),
     ...(state.config.auth === 'oauth2' ? [new OAuth2Interface(specOf(ctx, OAUTH2_IFACE), state, ctx)] : []),
+    ...(isMailAccount(state.config.protocols) ? [new IdentityInterface(specOf(ctx, IDENTITY_IFACE), state)] : []),
     ...state.config.protocols.flatMap((p) => {
       const plugin = requireProtocol(p, 'protocols');
       const own = new ProtocolInterface(specOf(ctx, plugin.iface), plugin, state);

@@ -6,6 +6,7 @@ import { findProtocol } from '../protocols/registry.js';
 import { invalidArgument } from '../errors.js';
 import { checkText } from '../util/validate.js';
 import type { AuthMethod } from '../contract/names.js';
+import type { Identity } from './identity.js';
 
 export interface AccountConfig {
   id: string;
@@ -22,6 +23,8 @@ export interface AccountConfig {
   auth: AuthMethod;
   /** Settings found by discovery (AddAccount with no provider): from which source, whose domain. */
   discovered?: { source: string; domain: string };
+  /** The sender identity of a mail account ([identity]; docs/identity.md): only what was set. */
+  identity?: Identity;
 }
 
 /** Ids must be valid object-path elements and short enough for `<id>.ini` file names. */

@@ -10,6 +10,7 @@ import type { RawSettings, Settings } from '../protocols/plugin.js';
 import { findProtocol, requireProtocol } from '../protocols/registry.js';
 import { checkSecretName, checkText } from '../util/validate.js';
 import { substitute, type Catalogue } from '../providers/catalogue.js';
+import { identitySection, parseIdentitySection } from '../model/identity.js';
 
 /** The parsed INI document, kept so unknown keys survive a rewrite. */
 export type IniDoc = Record<string, unknown>;
@@ -75,6 +76,9 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   // where discovery found the settings (AddAccount with no provider): kept, shown, never used to connect
   const source = field('source', 32, false);
   if (source) config.discovered = { source, domain: field('domain', 253, false) };
+  // the sender identity (docs/identity.md): account-level, not a protocol
+  const identity = isSection(doc.identity) ? parseIdentitySection(doc.identity) : undefined;
+  if (identity) config.identity = identity;
   return { config, doc, warnings };
 }
 
@@ -110,6 +114,12 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
     out[p] = { ...section, ...Object.fromEntries(Object.entries(plugin.stored(s)).map(([k, v]) => [k, String(v)])) };
     delete doc[p];
   }
+  // [identity]: ours replaced, a person's own keys there kept
+  const kept: Record<string, unknown> = isSection(doc.identity) ? { ...doc.identity } : {};
+  for (const k of ['name', 'address', 'aliases']) delete kept[k];
+  const identity = identitySection(config.identity);
+  delete doc.identity;
+  if (identity || Object.keys(kept).length) out.identity = { ...kept, ...identity };
   Object.assign(out, doc);
   return ini.stringify(out, { whitespace: true });
 }
