@@ -12,6 +12,7 @@ import { parseAddress } from './address.js';
 import { offersStartTls } from './net/greeting.js';
 import { runSources, type NamedSource } from './runner.js';
 import { autoconfigSource, plainHttpSource } from './sources/autoconfig.js';
+import { davWellKnown } from './sources/dav.js';
 import { guessSource } from './sources/guess.js';
 import { ispdbBase, ispdbSource } from './sources/ispdb.js';
 import { mxSource } from './sources/mx.js';
@@ -109,6 +110,7 @@ export class Discovery {
       { name: 'autoconfig over plain HTTP', run: plainHttpSource, lastResort: true },
     ];
     const wantDav = DAV_PROTOCOLS.filter((p) => !options.protocols || options.protocols.includes(p));
+    if (wantDav.length) network.push({ name: 'dav', run: davWellKnown, complement: true });
     const result = await runSources(shipped, network, {
       address, probe: options.probe, ...this.bounds, wantDav,
       finish: (found, ctx) => this.shape(found, options, ctx),

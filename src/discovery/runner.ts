@@ -14,6 +14,8 @@ export interface NamedSource {
   readonly run: Source;
   /** Asked only once every source before it has finished without an answer (plain HTTP). */
   readonly lastResort?: boolean;
+  /** Never an answer of its own: only completes the answer's CalDAV/CardDAV (RFC 6764's well-known URIs). */
+  readonly complement?: boolean;
 }
 
 export interface RunOptions {
@@ -76,6 +78,7 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
     });
     let winner = -1;
     for (let i = 0; i < answers.length; i++) {
+      if (network[i]!.complement) continue;
       answers[i] ??= start(i);
       const r = await Promise.race([answers[i]!, deadline]);
       if (r === DEADLINE) break;
@@ -86,9 +89,9 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
     }
     if (winner < 0) {
       // the deadline: the best answer in hand, and a note for every source still silent
-      winner = settled.findIndex((f) => f !== DEADLINE && f !== undefined);
+      winner = settled.findIndex((f, i) => f !== DEADLINE && f !== undefined && !network[i]!.complement);
       for (const [i, f] of settled.entries()) {
-        if (f === DEADLINE && (winner < 0 || i < winner)) {
+        if (f === DEADLINE && !network[i]!.complement && (winner < 0 || i < winner)) {
           notes.push({ order: base + i, text: `${network[i]!.name}: ${answers[i] ? `no answer within ${o.totalMs} ms` : 'not asked: no time left'}` });
         }
       }
@@ -104,15 +107,20 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
 }
 
 /**
- * An answer without CalDAV/CardDAV takes them from the SRV records of the same domain, if
- * those arrive in time — and only when that does not lower its trust.
+ * An answer without CalDAV/CardDAV takes them from the SRV records of the same domain, else
+ * from its well-known URIs (the complement sources), if those arrive in time — and only when
+ * that does not lower its trust.
  */
 async function completeDav(found: Found, network: readonly NamedSource[], answers: Array<Promise<Found | undefined> | undefined>, winner: number,
   deadline: Promise<typeof DEADLINE>, want: readonly DavProtocol[]): Promise<void> {
-  const srv = network.findIndex((s) => s.name === 'srv');
-  const missing = want.filter((p) => !found.urls[p]);
-  if (srv < 0 || srv === winner || !answers[srv] || missing.length === 0 || found.source === 'catalogue' || found.source === 'database') return;
-  const r = await Promise.race([answers[srv]!, deadline]);
-  if (!r || r === DEADLINE || r.domain !== found.domain || (found.trusted && !r.trusted)) return;
-  for (const p of missing) if (r.urls[p]) found.urls[p] = r.urls[p];
+  if (found.source === 'catalogue' || found.source === 'database') return;
+  const from = network.map((_, i) => i).filter((i) => i !== winner && answers[i] && (network[i]!.name === 'srv' || network[i]!.complement));
+  for (const i of from) {
+    const missing = want.filter((p) => !found.urls[p]);
+    if (missing.length === 0) return;
+    const r = await Promise.race([answers[i]!, deadline]);
+    if (r === DEADLINE) return;
+    if (!r || r.domain !== found.domain || (found.trusted && !r.trusted)) continue;
+    for (const p of missing) if (r.urls[p]) found.urls[p] = r.urls[p];
+  }
 }

@@ -33,10 +33,11 @@ const ZONE: Zone = {
   hosts: {
     ...hosts(WEB, 'ispdb.test', 'autoconfig.ac.test', 'wk.test', 'autoconfig.mailhost.test', 'autoconfig.prio.test', 'autoconfig.plain.test',
       'autoconfig.entity.test', 'autoconfig.big.test', 'autoconfig.wrongdomain.test', 'autoconfig.upgrade.test', 'autoconfig.drop.test',
-      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test', 'autoconfig.dav.test'),
+      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test', 'autoconfig.dav.test', 'autoconfig.wkdav.test', 'wkdav.test'),
     ...hosts(MAIL, 'imap.ac.test', 'smtp.ac.test', 'imap.wk.test', 'imap.srv.test', 'smtp.srv.test', 'dav.srv.test', 'imap.hoster.test',
       'imap.guess.test', 'smtp.guess.test', 'imap.upgrade.test', 'smtp.upgrade.test', 'smtp.drop.test', 'imap.ok.test', 'smtp.ok.test',
-      'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test', 'imap.dav.test', 'smtp.dav.test'),
+      'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test', 'imap.dav.test', 'smtp.dav.test',
+      'imap.wkdav.test', 'smtp.wkdav.test'),
     ...hosts(SILENT, 'autoconfig.slow.test', 'slow.test', 'autoconfig.silent.test', 'silent.test', 'imap.silent.test', 'mail.silent.test',
       'smtp.silent.test', 'pop.silent.test', 'pop3.silent.test', 'autoconfig.silenthost.test', 'silenthost.test'),
     'imap.drop.test': NO_TLS,
@@ -72,9 +73,12 @@ const ZONE: Zone = {
     [AC('local.test')]: xml('local.test'),
     [AC('okhoster.test')]: xml('okhoster.test'),
     [AC('dav.test')]: xml('dav.test'),
+    [AC('wkdav.test')]: xml('wkdav.test'),
+    'https://wkdav.test/.well-known/caldav': { redirect: 'https://dav.dav.test/' },
+    'https://wkdav.test/.well-known/carddav': { redirect: 'https://dav.dav.test/' },
   },
 };
-const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD, 'erin@dav.test': PASSWORD };
+const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD, 'erin@dav.test': PASSWORD, 'frank@wkdav.test': PASSWORD };
 
 /** A test that runs in the namespace; outside, it reports what it did there. */
 function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
@@ -177,6 +181,8 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r.source, 'autoconfig');
       assert.equal(r.trusted, true);
       assert.equal(r['imap.host'], 'imap.wk.test');
+      // its web server answers 404 to a PROPFIND of /.well-known/caldav: no calendars there
+      assert.deepEqual(r.protocols, ['imap', 'smtp']);
     });
 
     test('srv: RFC 6186 and 8314 records ("." is not offered), RFC 6764 with TXT path=', async () => {
@@ -368,6 +374,17 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       const path = await client.addAccount('', 'erin@dav.test', { password: PASSWORD });
       assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
       assert.match(accountFile(path), /^url = https:\/\/dav\.dav\.test\/$/m);
+    });
+
+    test('calendars and contacts from the domain\'s well-known URIs (RFC 6764) where it has no SRV records', async () => {
+      const r = await discover('frank@wkdav.test');
+      assert.equal(r.source, 'autoconfig');
+      assert.equal(r.trusted, true);
+      assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
+      assert.equal(r['caldav.url'], 'https://dav.dav.test/');
+      assert.equal(r['carddav.url'], 'https://dav.dav.test/');
+      const path = await client.addAccount('', 'frank@wkdav.test', { password: PASSWORD });
+      assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
     });
 
     test('the local part when the server refuses the address (two forms at most)', async () => {

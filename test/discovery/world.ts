@@ -54,7 +54,7 @@ ${servers.map(one).join('\n')}
 }
 
 /** What a web route answers: a body, a status, a delay, or never. */
-export type Route = { body: string; status?: number; delayMs?: number } | { never: true } | { bytes: number };
+export type Route = { body: string; status?: number; delayMs?: number } | { never: true } | { bytes: number } | { redirect: string };
 
 export interface Zone {
   /** name → IPv4 */
@@ -118,6 +118,8 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
       const route = zone.web[url.replace(/\?.*$/, '')];
       if (!route) {
         res.writeHead(404).end('not here');
+      } else if ('redirect' in route) {
+        res.writeHead(301, { location: route.redirect }).end();
       } else if ('never' in route) {
         // holds the request open: the client's bound has to end it
       } else if ('bytes' in route) {

@@ -24,13 +24,30 @@ export class FetchError extends Error {}
 
 /** GETs `url`; throws FetchError with a short reason (status, timeout, too large, TLS). */
 export async function fetchText(url: string, opts: { timeoutMs: number; signal: AbortSignal; maxBytes?: number; allowHttp?: boolean }): Promise<Fetched> {
+  const r = await followed(url, 'GET', { accept: 'application/xml, text/xml' }, opts);
+  if (r.status !== 200) throw new FetchError(`HTTP ${r.status}`);
+  return { url: r.url, body: r.body ?? '', https: r.https };
+}
+
+/**
+ * Whether a DAV server answers at `url` (RFC 6764's well-known URIs): a PROPFIND of depth 0
+ * without credentials, redirects followed over HTTPS; resolves with the URL that answered and
+ * its status (401 or 207 from a DAV server).
+ */
+export async function davStatus(url: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<{ url: string; status: number }> {
+  const r = await followed(url, 'PROPFIND', { depth: '0' }, { ...opts, maxBytes: 64 * 1024 });
+  return { url: r.url, status: r.status };
+}
+
+async function followed(url: string, method: string, headers: Record<string, string>,
+  opts: { timeoutMs: number; signal: AbortSignal; maxBytes?: number; allowHttp?: boolean }): Promise<{ url: string; status: number; body?: string; https: boolean }> {
   let current = new URL(url);
   let allHttps = true;
   for (let hop = 0; ; hop++) {
     if (current.protocol !== 'https:' && !(opts.allowHttp && current.protocol === 'http:')) throw new FetchError(`${current.protocol} is not allowed`);
     if (current.protocol !== 'https:') allHttps = false;
     const context = current.protocol === 'https:' ? await secureContext(current.hostname) : undefined;
-    const r = await getOnce(current, context, opts.timeoutMs, opts.signal, opts.maxBytes ?? MAX_BODY);
+    const r = await requestOnce(current, context, method, headers, opts.timeoutMs, opts.signal, opts.maxBytes ?? MAX_BODY);
     if (r.redirect) {
       if (hop >= MAX_REDIRECTS) throw new FetchError('too many redirects');
       const next = new URL(r.redirect, current);
@@ -39,11 +56,13 @@ export async function fetchText(url: string, opts: { timeoutMs: number; signal: 
       current = next;
       continue;
     }
-    return { url: current.href, body: r.body!, https: allHttps };
+    return { url: current.href, status: r.status, body: r.body, https: allHttps };
   }
 }
 
-function getOnce(url: URL, context: tls.SecureContext | undefined, timeoutMs: number, signal: AbortSignal, maxBytes: number): Promise<{ body?: string; redirect?: string }> {
+/** One request: a redirect's target, or the status (and for 200 the body, at most maxBytes). */
+function requestOnce(url: URL, context: tls.SecureContext | undefined, method: string, headers: Record<string, string>, timeoutMs: number,
+  signal: AbortSignal, maxBytes: number): Promise<{ status: number; body?: string; redirect?: string }> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new FetchError('cancelled'));
     const lib = url.protocol === 'https:' ? https : http;
@@ -59,19 +78,24 @@ function getOnce(url: URL, context: tls.SecureContext | undefined, timeoutMs: nu
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     };
-    const req = lib.get(url, {
+    const req = lib.request(url, {
+      method,
       agent: false,
       ...(context ? { secureContext: context } : {}),
-      headers: { accept: 'application/xml, text/xml', 'user-agent': 'px-accounts' },
+      headers: { ...headers, 'user-agent': 'px-accounts' },
       maxHeaderSize: 16 * 1024,
     }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         cleanup();
         res.destroy();
-        return resolve({ redirect: res.headers.location });
+        return resolve({ status, redirect: res.headers.location });
       }
-      if (status !== 200) return fail(`HTTP ${status}`);
+      if (status !== 200) {
+        cleanup();
+        res.destroy();
+        return resolve({ status });
+      }
       const declared = Number(res.headers['content-length']);
       if (declared > maxBytes) return fail(`the answer is too large (${declared} bytes, at most ${maxBytes})`);
       const chunks: Buffer[] = [];
@@ -83,11 +107,12 @@ function getOnce(url: URL, context: tls.SecureContext | undefined, timeoutMs: nu
       });
       res.on('end', () => {
         cleanup();
-        resolve({ body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
       });
       res.on('error', (err) => fail(err.message));
     });
     req.on('error', (err: NodeJS.ErrnoException) => fail(describe(err)));
+    req.end();
   });
 }
 
