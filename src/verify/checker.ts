@@ -37,6 +37,9 @@ export class Checker {
   private stopped = false;
   /** Accounts a sweep still has to check: pulled one at a time when a slot is free. */
   private sweepIds: Iterator<string> | undefined;
+  /** While the network is down (src/live/network.ts), failed accounts wait here instead of on a timer. */
+  private paused = false;
+  private readonly parked = new Set<string>();
 
   constructor(
     /** Checks one account and applies the result; resolves ok=true when everything passed. */
@@ -111,6 +114,42 @@ export class Checker {
     clearTimeout(this.retries.get(id));
     this.retries.delete(id);
     this.failures.delete(id);
+    this.parked.delete(id);
+  }
+
+  /** The network went away: no retry runs (failed accounts are parked) until resumeRetries. */
+  pauseRetries(): void {
+    if (this.paused) return;
+    this.paused = true;
+    for (const [id, timer] of this.retries) {
+      clearTimeout(timer);
+      this.parked.add(id);
+    }
+    this.retries.clear();
+  }
+
+  /**
+   * The network is back: retries run again, and `ids` plus the parked accounts are checked now,
+   * `spreadMs` apart, through the queue (so the concurrency limit holds), with a fresh backoff.
+   * Returns how many were queued.
+   */
+  resumeRetries(ids: Iterable<string>, spreadMs: number): number {
+    this.paused = false;
+    if (this.stopped) return 0;
+    const all = new Set([...this.parked, ...ids]);
+    this.parked.clear();
+    let i = 0;
+    for (const id of all) {
+      clearTimeout(this.retries.get(id));
+      this.failures.delete(id);
+      const timer = setTimeout(() => {
+        this.retries.delete(id);
+        this.request(id).catch(() => undefined);
+      }, spreadMs * i++);
+      timer.unref();
+      this.retries.set(id, timer);
+    }
+    return all.size;
   }
 
   stop(): void {
@@ -126,6 +165,7 @@ export class Checker {
     }
     for (const t of this.retries.values()) clearTimeout(t);
     this.retries.clear();
+    this.parked.clear();
   }
 
   get pending(): number {
@@ -199,6 +239,11 @@ export class Checker {
   private scheduleRetry(id: string): void {
     const n = (this.failures.get(id) ?? 0) + 1;
     this.failures.set(id, n);
+    if (this.paused) {
+      this.parked.add(id);
+      log.debug(`account ${id}: check failed while the network is down; checked again when it is back`);
+      return;
+    }
     const delay = Math.min(this.options.maxRetryMs, this.options.firstRetryMs * 2 ** (n - 1));
     log.debug(`account ${id}: check failed ${n} time(s); next try in ${Math.round(delay / 1000)} s`);
     const timer = setTimeout(() => {
