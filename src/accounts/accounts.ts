@@ -22,6 +22,7 @@ import { Checker, type CheckerOptions } from '../verify/checker.js';
 import type { Discovered, Discovery } from '../discovery/discovery.js';
 import { parseAddress } from '../discovery/address.js';
 import { asOptions, checkUsable, providerOf, splitOptions } from './discovered.js';
+import { revokeOnRemoval } from '../nextcloud/sign-in.js';
 
 export interface AccountState {
   config: AccountConfig;
@@ -400,11 +401,14 @@ export class Accounts {
       const names = state.config.credentials;
       // Fail before touching anything if the secrets could not be deleted afterwards.
       if (names.length) await this.secrets.get(id, names[0]);
+      // A Nextcloud app password is revoked at the server once the account is gone (best effort).
+      const appPassword = this.catalogue.get(state.config.provider)?.auth === 'nextcloud' && names.includes('password') ? await this.secrets.get(id, 'password').catch(() => null) : null;
       await this.store.remove(id);
       this.drop(id);
       this.checker.forget(id);
       await this.forgetSecrets(id, names);
       log.info(`account ${id} removed`);
+      if (appPassword) revokeOnRemoval(state.config, appPassword);
     });
   }
 

@@ -16,6 +16,7 @@ import { configure } from '../oauth2/client.js';
 import { FLOWS, SignInFlow, type Flow } from '../oauth2/sign-in.js';
 import { TokenKeeper, type TokenRecord, type TokenStore } from '../oauth2/tokens.js';
 import { checkProtocols } from '../verify/check.js';
+import { startNextcloudSignIn } from '../nextcloud/sign-in.js';
 import type { AccountConfig } from '../model/account.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -58,7 +59,8 @@ export function parseSignInOptions(options: Variants, again: boolean): SignInOpt
 }
 
 export interface StartedSignIn {
-  readonly flow: SignInFlow;
+  /** An OAuth2 flow, or a Nextcloud Login Flow v2 (src/nextcloud/sign-in.ts): what the request object shows and stops. */
+  readonly flow: Pick<SignInFlow, 'url' | 'userCode' | 'verificationUrl' | 'stop'>;
   readonly provider: Provider;
   /** The id of the account created or signed in again; rejects with a typed error. */
   readonly done: Promise<string>;
@@ -80,6 +82,7 @@ export class SignIns {
   /** Manager.SignIn: a new account. */
   async signIn(providerId: string, options: Variants): Promise<StartedSignIn> {
     const provider = findProvider(this.accounts.catalogue, providerId);
+    if (provider.auth === 'nextcloud') return startNextcloudSignIn(this.accounts, provider, options, this.timeoutMs);
     const oauth = this.oauthOf(provider);
     const o = parseSignInOptions(options, false);
     if (!oauth.issuer && !o.account) {

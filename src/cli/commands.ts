@@ -184,7 +184,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .option('provider', { type: 'string', requiresArg: true, coerce: last, describe: "catalogue id ('px-accounts providers')" })
       .option('protocol', { type: 'array', string: true, requiresArg: true, describe: "protocols to enable ('px-accounts protocols' lists them)" })
       .option('profile', { type: 'string', requiresArg: true, coerce: last, describe: 'a profile to import (OpenVPN: the .ovpn file; files it names are read next to it)' })
-      .option('account', { type: 'string', requiresArg: true, coerce: last, demandOption: 'give the identifier with --account (an e-mail address or login)', describe: 'identifier: e-mail address or login' })
+      .option('account', { type: 'string', requiresArg: true, coerce: last, describe: 'identifier: e-mail address or login (not for Nextcloud: --server instead)' })
       .option('name', { type: 'string', requiresArg: true, coerce: last, describe: 'display name (default: the identifier)' })
       .option('password-stdin', { type: 'boolean', default: false, describe: 'read the password from stdin (asks without echo on a terminal)' })
       .option('verify', { type: 'boolean', default: false, describe: 'check the credentials with the servers first; save nothing if that fails' })
@@ -194,6 +194,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .option('yes', { type: 'boolean', default: false, describe: 'with an address only: use settings that cannot be trusted (found through MX or another domain) without asking' })
       .example('px-accounts add -account me@example.org --password-stdin', 'find the servers from the address, check them, add')
       .example('px-accounts add -provider google -account me@gmail.com', 'sign in with OAuth2 in the browser')
+      .example('px-accounts add -provider nextcloud -server https://cloud.example.org', 'sign in to a Nextcloud in the browser: calendars, contacts and files')
       .example('px-accounts add -provider fastmail -account info@example.org --password-stdin', '')
       .example('px-accounts add -protocol sftp -account abc -server 127.0.0.1 -port 22 --password-stdin', '')
       .example('px-accounts add -protocol openvpn -account USER -profile FILE.ovpn --password-stdin', '')
@@ -204,8 +205,11 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       const protocols = argv.protocol === undefined ? undefined : protocolList(argv.protocol);
       if (protocols !== undefined && protocols.length === 0) throw new UsageError('--protocol needs at least one protocol');
       const provider = (argv.provider as string | undefined) ?? protocols?.[0];
-      const account = argv.account as string;
-      if (!account) throw new UsageError('--account must not be empty');
+      const account = (argv.account as string | undefined) ?? '';
+      // Nextcloud takes the server's address instead (its sign-in says who signed in).
+      if (!account && !(argv.provider !== undefined && argv.server !== undefined)) {
+        throw new UsageError(argv.account === undefined ? 'give the identifier with --account (an e-mail address or login)' : '--account must not be empty');
+      }
       // Neither a provider nor a protocol: the settings are found from the address.
       if (!provider) return addDiscovered(argv, account);
       const server = serverSettings(argv);
@@ -215,6 +219,18 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       // No password for a catalogue provider: it may sign in with OAuth2 (a password given for
       // one that does not take passwords is refused by the service, saying so).
       const known = password === undefined && argv.provider !== undefined ? (await c.listProviders()).find((p) => p.id === provider) : undefined;
+      if (known?.auth === 'nextcloud') {
+        // Login Flow v2 (docs/nextcloud.md): the URL to sign in at is printed, as for OAuth2.
+        if (argv.server === undefined || (server && Object.keys(server).some((k) => k !== 'host')) || Object.keys(sets).length || argv.profile !== undefined || argv.device || argv.tenant !== undefined || argv.account !== undefined) {
+          throw new UsageError(`${known.name} takes the server's address and nothing else: px-accounts add -provider ${provider} -server https://cloud.example.org`);
+        }
+        const created = await signInInteractively(known.name, argv.browser !== false, (handlers) => c.signIn(provider, {
+          server: String(argv.server), ...(protocols ? { protocols } : {}), ...(argv.name !== undefined ? { name: String(argv.name) } : {}), ...(argv.verify ? { verify: true } : {}),
+        }, handlers));
+        out(argv.json ? jsonLine(accountJson(created)) : `Added ${created.id}: ${created.name} (${created.providerName}: ${created.protocols.join(', ')}), signed in with an app password`);
+        return;
+      }
+      if (!account) throw new UsageError('give the identifier with --account (an e-mail address or login)');
       if (known && known.auth !== 'password') {
         if (server || Object.keys(sets).length || argv.profile !== undefined) throw new UsageError('server settings cannot be given with an OAuth2 sign-in: change them with px-accounts edit afterwards');
         const created = await signInInteractively(known.name, argv.browser !== false, (handlers) => c.signIn(provider, {

@@ -75,7 +75,7 @@ export function accountText(a: Account): string {
 }
 
 export function providersTable(providers: Provider[]): string {
-  const signIn = (p: Provider) => (p.auth === 'password' ? 'password' : `${p.auth === 'both' ? 'oauth2/password' : 'oauth2'}${p.oauth2Configured ? '' : ' (no client id)'}`);
+  const signIn = (p: Provider) => (p.auth === 'password' ? 'password' : p.auth === 'nextcloud' ? 'nextcloud (Login Flow v2, --server)' : `${p.auth === 'both' ? 'oauth2/password' : 'oauth2'}${p.oauth2Configured ? '' : ' (no client id)'}`);
   const rows = table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN', 'SIGN-IN'], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain, signIn(p)]));
   const notices = providers.filter((p) => p.notice).map((p) => `${p.id}: ${p.notice}`);
   return notices.length ? `${rows}\n\n${notices.join('\n')}` : rows;

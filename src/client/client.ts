@@ -26,7 +26,7 @@ const { Variant } = dbus;
 /** SignIn's a{sv} from the typed input. */
 function signInOptions(input: SignInInput): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const key of ['account', 'flow', 'name', 'tenant'] as const) if (input[key] !== undefined) out[key] = new Variant('s', input[key]);
+  for (const key of ['account', 'flow', 'name', 'tenant', 'server'] as const) if (input[key] !== undefined) out[key] = new Variant('s', input[key]);
   if (input.protocols) out.protocols = new Variant('as', input.protocols);
   if (input.verify !== undefined) out.verify = new Variant('b', input.verify);
   return out;

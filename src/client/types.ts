@@ -168,8 +168,8 @@ export interface Provider {
   servers: Partial<Record<Protocol, ProviderServer>>;
   /** What a person should know before adding ('' for nothing): a service that ended, say. */
   notice: string;
-  /** How its accounts sign in: password (addAccount), oauth2 (signIn) or both. */
-  auth: 'password' | 'oauth2' | 'both';
+  /** How its accounts sign in: password (addAccount), oauth2 (signIn), both, or nextcloud (signIn with `server`: Login Flow v2). */
+  auth: 'password' | 'oauth2' | 'both' | 'nextcloud';
   /** OAuth2: a client id is configured, so signIn can start. */
   oauth2Configured: boolean;
 }
@@ -186,6 +186,8 @@ export interface SignInInput {
   tenant?: string;
   /** Check every protocol with the new token before saving. */
   verify?: boolean;
+  /** Nextcloud (auth nextcloud): the server's address, https://cloud.example.org (docs/nextcloud.md). */
+  server?: string;
 }
 
 /** A sign-in waiting for the user, as onStarted sees it. */

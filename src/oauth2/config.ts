@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import ini from 'ini';
 import { AccountsError, invalidArgument } from '../errors.js';
 
-export const AUTH_MODES = ['password', 'oauth2', 'both'] as const;
-/** How a provider's accounts sign in: password only, OAuth2 only, or either (app passwords). */
+export const AUTH_MODES = ['password', 'oauth2', 'both', 'nextcloud'] as const;
+/** How a provider's accounts sign in: password only, OAuth2 only, either (app passwords), or Nextcloud's Login Flow v2 (an app password, src/nextcloud). */
 export type AuthMode = (typeof AUTH_MODES)[number];
 
 export interface OAuth2Provider {

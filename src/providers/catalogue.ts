@@ -82,8 +82,9 @@ export function parseProvider(id: string, text: string): Provider {
   const auth = String(head.auth ?? 'password').trim() as AuthMode;
   if (!AUTH_MODES.includes(auth)) throw new Error(`[provider] auth must be ${AUTH_MODES.join(', ')}, got '${auth}'`);
   const section = doc.oauth2;
-  if (auth !== 'password' && (typeof section !== 'object' || section === null)) throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
-  const oauth2 = auth === 'password' ? undefined : parseOAuth2Section(section as Record<string, unknown>);
+  const usesOAuth2 = auth === 'oauth2' || auth === 'both';
+  if (usesOAuth2 && (typeof section !== 'object' || section === null)) throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
+  const oauth2 = usesOAuth2 ? parseOAuth2Section(section as Record<string, unknown>) : undefined;
   if (oauth2) {
     for (const p of supported) {
       if (!findProtocol(p)?.tokens && auth === 'oauth2') throw new Error(`[${p}] ${p} cannot sign in with OAuth2`);

@@ -1,0 +1,212 @@
+/**
+ * Nextcloud through the real bus: Manager.SignIn('nextcloud', {server}) against the tests' own
+ * Nextcloud STAND-IN (test/harness/peers/nextcloud-stand-in.ts: Login Flow v2 and the
+ * app-password revocation as Nextcloud documents them, in front of the real Radicale and the
+ * real Apache mod_dav). The test plays the browser by calling the stand-in's grant URL. One
+ * account gets CalDAV, CardDAV and WebDAV of the server, Verify passes against the real
+ * servers, Remove revokes the app password; the CLI prints the URL as for OAuth2.
+ */
+import { strict as assert } from 'node:assert';
+
+import { ACCOUNT, MANAGER, ROOT, TestClient, as, b, errorOf, s, type V } from '../harness/client.js';
+import { startApacheDav, type ApacheDav } from '../harness/apache-dav.js';
+import { startPeers, type Peers } from '../harness/peers.js';
+import { startNextcloudStandIn, type NextcloudStandIn } from '../harness/peers/nextcloud-stand-in.js';
+import { spawnCli } from '../cli/helpers.js';
+import { readTree, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+
+const SIGN_IN = 'org.pantherx.Accounts.SignIn';
+const WEBDAV = 'org.pantherx.Accounts.WebDav';
+const CALDAV = 'org.pantherx.Accounts.CalDav';
+const CARDDAV = 'org.pantherx.Accounts.CardDav';
+const ERR = 'org.pantherx.Accounts.Error.';
+
+describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and Apache mod_dav)', function () {
+  this.timeout(60_000);
+  let peers: Peers;
+  let dav: ApacheDav;
+  let nc: NextcloudStandIn;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+
+  before(async function () {
+    this.timeout(120_000);
+    peers = await startPeers(['radicale']);
+    dav = await startApacheDav();
+    const davUrl = new URL(dav.httpUrl);
+    nc = await startNextcloudStandIn({
+      loginName: peers.user,
+      radicale: { port: peers.ports.http, user: peers.user, password: peers.password },
+      webdav: { port: Number(davUrl.port), path: davUrl.pathname, user: dav.user, password: dav.password },
+    });
+    session = await startSession();
+    service = await startService(session, [], { PX_ACCOUNTS_NEXTCLOUD_POLL_MS: '100' });
+    client = await TestClient.connect(session.address);
+  });
+  after(async function () {
+    this.timeout(30_000);
+    client?.disconnect();
+    await service?.stop();
+    await session?.stop();
+    await nc?.stop();
+    await dav?.stop();
+    await peers?.stop();
+  });
+
+  /** Starts a sign-in and returns the request's path and login URL. */
+  async function start(options: Record<string, V> = {}): Promise<{ path: string; url: string; from: number }> {
+    const from = client.signals.length;
+    const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(nc.url), ...options }]);
+    const url = await client.get(path as string, SIGN_IN, 'Url') as string;
+    return { path: path as string, url, from };
+  }
+  const ended = (path: string, from: number) => client.waitSignal((x) => x.path === path && x.iface === SIGN_IN && (x.member === 'Completed' || x.member === 'Failed'), 20_000, from);
+  const accountOf = (path: string) => path.split('/').pop()!;
+
+  it('ListProviders: nextcloud signs in with auth nextcloud and offers caldav, carddav and webdav', async () => {
+    const [list] = await client.call(ROOT, MANAGER, 'ListProviders');
+    const p = (list as Array<Record<string, V>>).find((x) => x.id!.value === 'nextcloud');
+    assert.ok(p, 'nextcloud is in the catalogue');
+    assert.equal(p.auth!.value, 'nextcloud');
+    assert.deepEqual(p.protocols!.value, ['caldav', 'carddav', 'webdav']);
+  });
+
+  it('ListProtocols: webdav with url, username and ca', async () => {
+    const [list] = await client.call(ROOT, MANAGER, 'ListProtocols');
+    const p = (list as Array<Record<string, V>>).find((x) => x.id!.value === 'webdav');
+    assert.ok(p);
+    assert.equal(p.interface!.value, WEBDAV);
+    const keys = (p.settings!.value as Array<Record<string, V>>).map((x) => x.key!.value);
+    for (const k of ['url', 'username', 'ca']) assert.ok(keys.includes(k), k);
+  });
+
+  it('SignIn: Url is the login page; granting there creates one account with CalDAV, CardDAV and WebDAV of the server; Verify passes; Remove revokes the app password', async () => {
+    const { path, url, from } = await start();
+    assert.ok(url.startsWith(`${nc.url}/login/v2/flow/`), url);
+    assert.equal(await client.get(path, SIGN_IN, 'Flow'), 'browser');
+    assert.equal(await client.get(path, SIGN_IN, 'Provider'), 'nextcloud');
+    const appPassword = await nc.grant(url);
+    const end = await ended(path, from);
+    assert.equal(end.member, 'Completed', JSON.stringify(end.body));
+    const account = end.body[0] as string;
+    const host = new URL(nc.url).host;
+
+    const props = await client.getAll(account, ACCOUNT);
+    assert.equal(props.Provider, 'nextcloud');
+    assert.equal(props.Username, `${peers.user}@${host}`);
+    assert.equal(props.Auth, 'password');
+    assert.deepEqual(props.Protocols, ['caldav', 'carddav', 'webdav']);
+    assert.deepEqual(props.Credentials, ['password']);
+    const webdav = await client.getAll(account, WEBDAV);
+    assert.equal(webdav.Url, `${nc.url}/remote.php/dav/files/${peers.user}/`);
+    assert.equal(webdav.Username, peers.user);
+    for (const iface of [CALDAV, CARDDAV]) {
+      const p = await client.getAll(account, iface);
+      assert.equal(p.Url, `${nc.url}/remote.php/dav`);
+      assert.equal(p.Username, peers.user);
+    }
+    // the app password is in the Secret Service, and nowhere on disk
+    assert.equal((await client.call(account, ACCOUNT, 'GetSecret', 's', ['password']))[0], appPassword);
+    assert.ok(!readTree(session.home).includes(appPassword), 'the app password is not in any file');
+    assert.ok(!service.log().includes(appPassword), 'the app password is not logged');
+    assert.ok(nc.userAgents.every((ua) => /px-accounts/.test(ua)), 'the login flow names the app');
+
+    const [results] = await client.call(account, ACCOUNT, 'Verify');
+    const r = results as Record<string, V>;
+    assert.deepEqual(Object.keys(r).sort(), ['caldav', 'carddav', 'webdav']);
+    for (const [p, v] of Object.entries(r)) {
+      const x = v.value as Record<string, V>;
+      assert.equal(x.code!.value, 'Ok', `${p}: ${String(x.message!.value)}`);
+    }
+    assert.equal(await client.get(account, ACCOUNT, 'Status'), 'online');
+
+    const before = nc.revocations.length;
+    await client.call(account, ACCOUNT, 'Remove');
+    const revoked = await waitFor('the app password revoked', () => nc.revocations.length > before && nc.revocations[nc.revocations.length - 1], 10_000);
+    assert.equal(revoked.loginName, peers.user);
+    assert.equal(revoked.appPassword, appPassword);
+    assert.equal(revoked.ocsHeader, true);
+    assert.equal(revoked.status, 200);
+    assert.ok(!nc.live.has(appPassword));
+    void accountOf;
+  });
+
+  it('the same login again → Failed(Duplicate), and the second app password is revoked', async () => {
+    const first = await start();
+    await nc.grant(first.url);
+    const done = await ended(first.path, first.from);
+    assert.equal(done.member, 'Completed', JSON.stringify(done.body));
+    const second = await start();
+    const again = await nc.grant(second.url);
+    const end = await ended(second.path, second.from);
+    assert.equal(end.member, 'Failed');
+    assert.equal(end.body[0], 'Duplicate');
+    await waitFor('the unkept app password revoked', () => nc.revocations.some((r) => r.appPassword === again && r.status === 200), 10_000);
+    await client.call(done.body[0] as string, ACCOUNT, 'Remove');
+  });
+
+  it('Cancel before the grant → Failed(Cancelled), nothing saved', async () => {
+    const { path, from } = await start();
+    const [list] = await client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
+    const count = Object.keys(list as object).length;
+    await client.call(path, SIGN_IN, 'Cancel');
+    const end = await ended(path, from);
+    assert.equal(end.member, 'Failed');
+    assert.equal(end.body[0], 'Cancelled');
+    const [after] = await client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
+    assert.equal(Object.keys(after as object).length, count);
+  });
+
+  it('option errors: no server, a plain-http server off loopback, an unknown option, the device flow → InvalidArgument', async () => {
+    const call = (o: Record<string, V>) => errorOf(client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', o]));
+    assert.equal((await call({})).type, `${ERR}InvalidArgument`);
+    const plain = await call({ server: s('http://cloud.example.org') });
+    assert.equal(plain.type, `${ERR}InvalidArgument`);
+    assert.match(plain.text, /https/);
+    assert.equal((await call({ server: s(nc.url), account: s('x') })).type, `${ERR}InvalidArgument`);
+    assert.equal((await call({ server: s(nc.url), flow: s('device') })).type, `${ERR}InvalidArgument`);
+    assert.equal((await call({ server: s(nc.url), verify: b(true), protocols: as(['imap']) })).type, `${ERR}UnsupportedProtocol`);
+  });
+
+  it('a server that is not a Nextcloud (Apache) → ProviderError at once, naming it', async () => {
+    const e = await errorOf(client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(new URL(dav.httpUrl).origin) }]));
+    assert.equal(e.type, `${ERR}ProviderError`);
+    assert.match(e.text, /Login Flow v2|Nextcloud/);
+  });
+
+  it('with verify: every protocol is checked against the real servers before saving', async () => {
+    const { path, url, from } = await start({ verify: b(true), protocols: as(['webdav']), name: s('Files only') });
+    await nc.grant(url);
+    const end = await ended(path, from);
+    assert.equal(end.member, 'Completed', JSON.stringify(end.body));
+    const account = end.body[0] as string;
+    assert.deepEqual(await client.get(account, ACCOUNT, 'Protocols'), ['webdav']);
+    assert.equal(await client.get(account, ACCOUNT, 'Name'), 'Files only');
+    assert.equal(await client.get(account, ACCOUNT, 'Status'), 'online');
+    await client.call(account, ACCOUNT, 'Remove');
+  });
+
+  it('the CLI: px-accounts add -provider nextcloud -server URL prints the login URL, waits for the grant and adds the account', async function () {
+    this.timeout(40_000);
+    const p = spawnCli(session.env, ['add', '-provider', 'nextcloud', '-server', nc.url, '--no-browser', '--json']);
+    const url = await p.line(/^\s+(http\S+)$/m);
+    assert.ok(url.startsWith(`${nc.url}/login/v2/flow/`), url);
+    const appPassword = await nc.grant(url);
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stderr);
+    const created = JSON.parse(r.stdout) as { id: string; protocols: string[]; credentials: string[] };
+    assert.deepEqual(created.protocols, ['caldav', 'carddav', 'webdav']);
+    assert.deepEqual(created.credentials, ['password']);
+    const before = nc.revocations.length;
+    const rm = await spawnCli(session.env, ['remove', created.id]).done;
+    assert.equal(rm.code, 0, rm.stderr);
+    await waitFor('the app password revoked', () => nc.revocations.slice(before).some((x) => x.appPassword === appPassword && x.status === 200), 10_000);
+  });
+
+  it('the CLI refuses --account with nextcloud (the server says who signed in)', async () => {
+    const r = await spawnCli(session.env, ['add', '-provider', 'nextcloud', '-server', nc.url, '-account', 'x']).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /server/);
+  });
+});
