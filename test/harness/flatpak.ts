@@ -12,6 +12,11 @@ export interface Run { code: number | null; stdout: string; stderr: string }
 
 /** Runs `gdbus call --session --dest org.pantherx.Accounts ARGS` as the Flatpak `app`. */
 export function flatpakCall(session: Session, app: string, args: readonly string[]): Promise<Run> {
+  return flatpakRun(session, app, ['/usr/bin/gdbus', 'call', '--session', '--dest', 'org.pantherx.Accounts', '--timeout', '120', ...args]);
+}
+
+/** Runs a program of /usr (argv[0] an absolute path) as the Flatpak `app`. */
+export function flatpakRun(session: Session, app: string, argv: readonly string[]): Promise<Run> {
   const info = join(session.dir, `flatpak-info-${app}`);
   // Written once: calls in parallel read it while another would be rewriting it.
   if (!existsSync(info)) {
@@ -25,7 +30,7 @@ export function flatpakCall(session: Session, app: string, args: readonly string
     '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--proc', '/proc', '--dev', '/dev',
     '--bind', dirname(socket), dirname(socket), '--ro-bind-data', '3', '/.flatpak-info',
     '--setenv', 'DBUS_SESSION_BUS_ADDRESS', session.address,
-    '/usr/bin/gdbus', 'call', '--session', '--dest', 'org.pantherx.Accounts', '--timeout', '120', ...args,
+    ...argv,
   ], { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } });
   closeSync(fd);
   let stdout = '';
