@@ -16,6 +16,7 @@ import { SignIns } from './accounts/sign-ins.js';
 import { LiveSessions } from './live/sessions.js';
 import { Notifier } from './live/notifications.js';
 import { followNetwork } from './live/network.js';
+import { AttentionNotices, notificationsEnabled, RefusalWatch, shownAccounts } from './live/attention.js';
 import { accountPath } from './bus/paths.js';
 import { INSTALL_DIR } from './install-dir.js';
 import { log } from './log.js';
@@ -106,7 +107,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const store = new AccountStore(options.accountsDir, catalogue);
   const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
   const secrets = options.secrets ?? keyring!;
-  const accounts = new Accounts(store, secrets, catalogue, {
+  // Refused reads tell the person once that the keyring is locked (src/live/attention.ts).
+  const accounts = new Accounts(store, new RefusalWatch(secrets, () => attention.secretsRefused()), catalogue, {
     concurrency: 8, retry: options.backgroundCheck, firstRetryMs: Number(process.env.PX_ACCOUNTS_FIRST_RETRY_MS) || 60_000, maxRetryMs: 3_600_000,
   });
   // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
@@ -129,12 +131,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const requests = new SignInRequests(server, requireSpec(contract, SIGN_IN_IFACE));
   callers.onGone = (name) => requests.ownerGone(name);
   server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access, { signIns, requests })]);
-  secrets.onAvailability = () => {
+  secrets.onAvailability = (available) => {
+    attention.availabilityChanged(available);
     server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
     live.secretsAvailable();
   };
   const notifier = new Notifier(bus);
   notifier.start();
+  const attention = new AttentionNotices(
+    (n) => notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error' }),
+    () => shownAccounts(bus), () => secrets.available);
   const live = new LiveSessions({
     changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props.length ? props : [...requireSpec(contract, iface).properties.keys()]),
     // A session starts just before its object is exported (so the object appears with its
@@ -146,7 +152,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     status: (id, status, message) => {
       if (accounts.get(id)) accounts.reportStatus(id, status, statusText(message));
     },
-    notify: (id, summary, body) => notifier.notify(id, summary, body),
+    notify: (id, summary, body) => {
+      if (notificationsEnabled()) notifier.notify(id, summary, body);
+    },
     secrets: async (id, names) => {
       const out: Record<string, string> = {};
       for (const n of names) {
@@ -176,11 +184,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     statusChanged: (state, before) => {
       exporter.statusChanged(state, before);
       goa?.sync(state);
+      attention.statusChanged(state, before);
     },
     secretChanged: (state, name) => live.secretChanged(state, name),
     // An account that goes (by a call or by hand) takes its grants with it.
     removed: (id) => {
       live.removed(id);
+      attention.removed(id);
       exporter.removed(id);
       goa?.removed(id);
       void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));

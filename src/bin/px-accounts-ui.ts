@@ -71,7 +71,7 @@ const showWindow: Show = async (account) => {
   process.stderr.write(`px-accounts-ui: another start asked for a window${account ? ` on ${account}` : ''}: ${how ? 'opened' : 'no browser could be started'}\n`);
   return how !== undefined && !closing;
 };
-const claim = () => claimInstance(showWindow).catch((err: Error) => {
+const claim = () => claimInstance(showWindow, process.env, () => started?.shownAccounts() ?? []).catch((err: Error) => {
   process.stderr.write(`px-accounts-ui: not checking for an open window (${err.message})\n`);
   return undefined;
 });

@@ -19,12 +19,13 @@ const REMEMBERED = 200;
 /** The app name notifications carry. */
 export const APP_NAME = 'Online Accounts';
 
-/** Opens the window on an account: `px-accounts-ui --account ID`, next to the service's own program. */
-export function openWindow(account: string): void {
+/** Opens the window on an account (`px-accounts-ui --account ID`, next to the service's own program), or on its list. */
+export function openWindow(account: string | undefined): void {
   const command = process.env.PX_ACCOUNTS_UI_COMMAND;
+  const which = account === undefined ? [] : ['--account', account];
   const [file, args] = command
-    ? [command, ['--account', account]]
-    : [process.execPath, [join(dirname(realpathSync(process.argv[1]!)), 'px-accounts-ui.js'), '--account', account]];
+    ? [command, which]
+    : [process.execPath, [join(dirname(realpathSync(process.argv[1]!)), 'px-accounts-ui.js'), ...which]];
   try {
     const child = spawn(file, args, { detached: true, stdio: 'ignore' });
     child.on('error', (err) => log.warning(`the Online Accounts window did not start: ${err.message}`));
@@ -35,12 +36,12 @@ export function openWindow(account: string): void {
 }
 
 export class Notifier {
-  /** Our notifications by id, with the account each is about, and who shows them. */
+  /** Our notifications by id, with the account each is about ('' for none), and who shows them. */
   private readonly ours = new Map<number, string>();
   private server: string | undefined;
   private stopped = false;
 
-  constructor(private readonly bus: dbus.MessageBus, private readonly open: (account: string) => void = openWindow) {}
+  constructor(private readonly bus: dbus.MessageBus, private readonly open: (account: string | undefined) => void = openWindow) {}
 
   start(): void {
     this.bus.on('message', this.onMessage);
@@ -57,11 +58,16 @@ export class Notifier {
     this.bus.off('message', this.onMessage);
   }
 
-  notify(account: string, summary: string, body: string): void {
+  /**
+   * `account` undefined: about no account (the action opens the window's list). `extra.action`
+   * adds a button ('open') beside the default action, doing the same.
+   */
+  notify(account: string | undefined, summary: string, body: string, extra: { action?: string; category?: string } = {}): void {
+    const actions = ['default', extra.action ?? 'Open', ...(extra.action ? ['open', extra.action] : [])];
     const call = this.bus.call(new Message({
       destination: NOTIFICATIONS[0], path: NOTIFICATIONS[1], interface: NOTIFICATIONS[2], member: 'Notify', signature: 'susssasa{sv}i',
-      body: [APP_NAME, 0, 'px-accounts', summary, body, ['default', 'Open'], {
-        'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account),
+      body: [APP_NAME, 0, 'px-accounts', summary, body, actions, {
+        'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', extra.category ?? 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account ?? ''),
       }, -1],
     }));
     let timer: NodeJS.Timeout | undefined;
@@ -71,12 +77,12 @@ export class Notifier {
     });
     void Promise.race([call, late]).then(
       (reply) => {
-        log.info(`notified: ${summary} (account ${account})`);
+        log.info(`notified: ${summary}${account ? ` (account ${account})` : ''}`);
         const id = reply?.body?.[0];
         if (typeof id !== 'number') return;
         // Actions are believed from the server that showed the notification only.
         this.server = reply!.sender ?? this.server;
-        this.ours.set(id, account);
+        this.ours.set(id, account ?? '');
         if (this.ours.size > REMEMBERED) this.ours.delete(this.ours.keys().next().value!);
       },
       (err: Error) => log.debug(`no desktop notification for account ${account}: ${err.message}`),
@@ -96,10 +102,10 @@ export class Notifier {
     if (typeof id !== 'number' || !this.ours.has(id)) return;
     const account = this.ours.get(id)!;
     if (msg.member === 'NotificationClosed') this.ours.delete(id);
-    else if (msg.member === 'ActionInvoked' && msg.body[1] === 'default') {
+    else if (msg.member === 'ActionInvoked' && (msg.body[1] === 'default' || msg.body[1] === 'open')) {
       this.ours.delete(id);
-      log.info(`opening account ${account} in the Online Accounts window (its notification was clicked)`);
-      this.open(account);
+      log.info(`opening ${account ? `account ${account} in ` : ''}the Online Accounts window (its notification was clicked)`);
+      this.open(account || undefined);
     }
   }
 }

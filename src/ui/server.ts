@@ -37,6 +37,8 @@ export interface UiServer {
   readonly pages: number;
   /** A window is on its way (another start asked for one): no idle end before `ms` unless a page comes and goes. */
   expectPage(ms: number): void;
+  /** The accounts open pages show now (#/account/ID), as each page reports (POST /api/showing). */
+  shownAccounts(): string[];
   close(): Promise<void>;
 }
 
@@ -63,6 +65,10 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
 /** The page with the session's key in a <meta> (CSP rules scripts, not metadata); api.js reads and removes it. */
 const withKey = (page: Buffer, key: string) => page.toString('utf8').replace('<head>', `<head>\n  <meta name="px-session-key" content="${key}">`);
 
+/** A page's own random id (X-PX-Page, POST /api/showing), and how many pages are remembered. */
+const PAGE_ID = /^[A-Za-z0-9-]{8,64}$/;
+const MAX_PAGES = 64;
+
 const textPage = (res: ServerResponse, status: number, message: string) => send(res, status, message + '\n', 'text/plain; charset=utf-8');
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
@@ -71,6 +77,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   let sessions = new Sessions(0);
   const link = new ServiceLink(options.connect);
   const streams = new Set<ServerResponse>();
+  // What each page shows (by the random id it sends as X-PX-Page), and how many streams it holds.
+  const showing = new Map<string, string>();
+  const holding = new Map<string, number>();
   const broadcast = (e: UiEvent) => {
     const frame = `data: ${JSON.stringify(e)}\n\n`;
     for (const s of streams) s.write(frame);
@@ -91,11 +100,18 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
     res.write(`retry: 1000\n\ndata: ${JSON.stringify(link.snapshot())}\n\n`);
     streams.add(res);
+    const page = String(req.headers['x-px-page'] ?? '');
+    if (PAGE_ID.test(page)) holding.set(page, (holding.get(page) ?? 0) + 1);
     clearTimeout(idleTimer);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.once('close', () => {
       clearInterval(keepAlive);
       streams.delete(res);
+      if (PAGE_ID.test(page)) {
+        const n = (holding.get(page) ?? 1) - 1;
+        if (n > 0) holding.set(page, n);
+        else holding.delete(page);
+      }
       if (streams.size === 0) armIdle(graceMs);
     });
   };
@@ -122,6 +138,16 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
     if (method === 'POST' && !originAllowed(req, origin)) return textPage(res, 403, 'Refused: changes are taken only from the window itself.');
     if (url.pathname === '/api/events' && method === 'GET') return openStream(req, res);
+    if (url.pathname === '/api/showing' && method === 'POST') {
+      // Which account this page shows, for the service's notifications (docs/ui.md).
+      const body = await readJson(req);
+      const page = String(body.page ?? ''), account = String(body.account ?? '');
+      if (!PAGE_ID.test(page) || (account !== '' && !ACCOUNT_ID.test(account))) return sendJson(res, 400, { kind: 'InvalidArgument', summary: 'page: a page id; account: an account id or empty' });
+      showing.delete(page);
+      showing.set(page, account);
+      if (showing.size > MAX_PAGES) showing.delete(showing.keys().next().value!);
+      return sendJson(res, 200, {});
+    }
     if (url.pathname.startsWith('/api/')) {
       const r = route(method, url.pathname);
       if (!r.handler) {
@@ -180,6 +206,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     },
     get pages() {
       return streams.size;
+    },
+    shownAccounts() {
+      return [...new Set([...showing].filter(([page, account]) => account && holding.has(page)).map(([, account]) => account))];
     },
     async close() {
       clearTimeout(idleTimer);

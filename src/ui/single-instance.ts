@@ -14,6 +14,8 @@ import { ACCOUNT_ID } from './http.js';
 export const UI_BUS_NAME = 'org.pantherx.AccountsUi';
 export const UI_PATH = '/org/pantherx/AccountsUi';
 const APPLICATION = 'org.freedesktop.Application';
+/** ShownAccounts() → as: the accounts the window's pages show; the service sends no notification about them. */
+const UI_IFACE = 'org.pantherx.AccountsUi';
 /** The action that shows an account: ActivateAction('show-account', [<'ID'>], {}). */
 const SHOW_ACCOUNT = 'show-account';
 const DO_NOT_QUEUE = 4;
@@ -28,6 +30,9 @@ const INTROSPECTION = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object I
     <method name="Activate"><arg type="a{sv}" name="platform_data" direction="in"/></method>
     <method name="Open"><arg type="as" name="uris" direction="in"/><arg type="a{sv}" name="platform_data" direction="in"/></method>
     <method name="ActivateAction"><arg type="s" name="action_name" direction="in"/><arg type="av" name="parameter" direction="in"/><arg type="a{sv}" name="platform_data" direction="in"/></method>
+  </interface>
+  <interface name="${UI_IFACE}">
+    <method name="ShownAccounts"><arg type="as" name="accounts" direction="out"/></method>
   </interface>
   <interface name="org.freedesktop.DBus.Introspectable">
     <method name="Introspect"><arg type="s" name="xml_data" direction="out"/></method>
@@ -44,7 +49,7 @@ export type Instance =
   | { readonly first: false; release(): void; handOver(account: string | undefined): Promise<void> };
 
 /** Takes the name (first: serve the Application interface with `show`) or learns who has it. */
-export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process.env): Promise<Instance> {
+export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process.env, shown: () => string[] = () => []): Promise<Instance> {
   const conn = await Connection.open(sessionBusAddress(env), TIMEOUT_MS);
   const [reply] = await conn.busCall('RequestName', 'su', [UI_BUS_NAME, DO_NOT_QUEUE], TIMEOUT_MS).catch((err: Error) => {
     conn.disconnect();
@@ -72,6 +77,10 @@ export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process
       conn.bus.send(error ? Message.newError(msg as unknown as string, error[0], error[1]) : Message.newMethodReturn(msg, signature, body));
     if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
       answer(undefined, 's', [INTROSPECTION]);
+      return true;
+    }
+    if (msg.interface === UI_IFACE && msg.member === 'ShownAccounts') {
+      answer(undefined, 'as', [shown()]);
       return true;
     }
     if (msg.interface !== APPLICATION) return false;

@@ -1,7 +1,8 @@
 // The Online Accounts window: routes (#/, #/add, #/account/ID, #/access) to views, the offline
 // banner, and focus handling so the keyboard follows each change of page.
 import { clearOldNotice, h, say } from './dom.js';
-import { connectEvents, state, subscribe } from './state.js';
+import { connectEvents, PAGE, state, subscribe } from './state.js';
+import { post } from './api.js';
 import { listView } from './list.js';
 import { addView } from './add.js';
 import { accountView } from './account.js';
@@ -15,6 +16,8 @@ function render() {
   current?.dispose?.();
   clearOldNotice();
   const [, section = '', arg = '', extra = ''] = decodeURIComponent(location.hash).split('/');
+  // The service sends no notification about an account this window shows.
+  post('/api/showing', { page: PAGE, account: section === 'account' ? arg : '' }).catch(() => undefined);
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.section === (section || 'list')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -4,6 +4,8 @@
 import { sessionKey } from './api.js';
 
 const listeners = new Set();
+/** This page's random id: the server learns from it which account the page shows (app.js). */
+export const PAGE = crypto.randomUUID();
 export const state = { service: true, ready: false, accounts: new Map(), catalogue: null, signIns: new Map() };
 
 /** fn(event) after every change; returns the unsubscribe function. */
@@ -21,7 +23,7 @@ export function sortedAccounts() {
 /** Calls onOpen, then onData with each event's data, until the stream ends; throws on an HTTP error (with its status). */
 async function readStream(onOpen, onData) {
   // fetch, not EventSource: EventSource cannot send a header, and the key must stay out of URLs.
-  const res = await fetch('/api/events', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/event-stream', 'X-PX-Key': sessionKey() } });
+  const res = await fetch('/api/events', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/event-stream', 'X-PX-Key': sessionKey(), 'X-PX-Page': PAGE } });
   if (!res.ok || !res.body) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
   onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
