@@ -4,8 +4,9 @@
  * (at most two) user-name forms.
  */
 import { AccountsError, invalidArgument } from '../errors.js';
-import type { Discovered, DiscoverOptions } from '../discovery/discovery.js';
-import { parseDiscoverOptions } from '../discovery/discovery.js';
+import type { Discovered } from '../discovery/discovery.js';
+import type { DiscoverOptions } from '../discovery/options.js';
+import { parseDiscoverOptions } from '../discovery/options.js';
 import type { Catalogue, Provider } from '../providers/catalogue.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;

@@ -5,7 +5,7 @@
  * autoconfig — asked in parallel and bounded in time (runner.ts), with the trust rules of
  * trust.ts. Nothing is saved and nobody is logged in to.
  */
-import { AccountsError, invalidArgument } from '../errors.js';
+import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import type { Catalogue } from '../providers/catalogue.js';
 import { parseAddress } from './address.js';
@@ -20,6 +20,9 @@ import { catalogueByHost, catalogueFor, fromDatabase, fromProvider } from './sou
 import { srvSource } from './sources/srv.js';
 import { noPlaintext, offersSomething } from './trust.js';
 import { DAV_PROTOCOLS, DISCOVERABLE, MAIL_PROTOCOLS, type Address, type Discoverable, type Found, type SourceContext } from './types.js';
+import { parseDiscoverOptions, type DiscoverOptions, type VariantLike } from './options.js';
+
+export { parseDiscoverOptions, type DiscoverOptions };
 
 /** Each request's bound, and the whole discovery's. */
 export const REQUEST_MS = 5_000;
@@ -27,43 +30,12 @@ export const TOTAL_MS = 8_000;
 /** Discoveries one caller (an app) may have running at once: each opens a few dozen connections. */
 export const MAX_PER_CALLER = 4;
 
-export interface DiscoverOptions {
-  /** Only these protocols (default: every one found; POP3 only where there is no IMAP). */
-  protocols?: Discoverable[];
-  /** Connect to servers (guessing host names, asking for STARTTLS). Default true. */
-  probe: boolean;
-}
-
 export interface Discovered extends Found {
   address: Address;
   protocols: Discoverable[];
   /** What was tried before the answer, for people (the CLI's discover). */
   tried: string[];
   ms: number;
-}
-
-interface VariantLike { signature: string; value: unknown }
-
-/** The a{sv} options of Discover: protocols (as), probe (b); anything else is refused. */
-export function parseDiscoverOptions(options: Record<string, VariantLike>): DiscoverOptions {
-  const out: DiscoverOptions = { probe: true };
-  for (const [key, v] of Object.entries(options ?? {})) {
-    if (key === 'protocols') {
-      if (v.signature !== 'as') throw invalidArgument(`option protocols must be a list of strings (type 'as'), got type '${v.signature}'`);
-      const list = [...new Set(v.value as string[])];
-      for (const p of list) {
-        if (!(DISCOVERABLE as readonly string[]).includes(p)) throw invalidArgument(`option protocols: discovery finds ${DISCOVERABLE.join(', ')}, not '${String(p).slice(0, 40)}'`);
-      }
-      if (list.length === 0) throw invalidArgument('option protocols must name at least one protocol');
-      out.protocols = list as Discoverable[];
-    } else if (key === 'probe') {
-      if (v.signature !== 'b') throw invalidArgument(`option probe must be a boolean (type 'b'), got type '${v.signature}'`);
-      out.probe = v.value as boolean;
-    } else {
-      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: protocols, probe)`);
-    }
-  }
-  return out;
 }
 
 export class Discovery {
