@@ -1,5 +1,8 @@
 /** Discovery's pure parts: the address, the config reader, the trust rules, MX domains, the runner's order. */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../harness/session.js';
 import { parseAddress, expand } from '../../src/discovery/address.js';
 import { ConfigError, parseConfig } from '../../src/discovery/autoconfig-xml.js';
 import { runSources, type NamedSource } from '../../src/discovery/runner.js';
@@ -144,5 +147,23 @@ describe('discovery units', () => {
     const fastmail = providerOf({ ...d, provider: 'fastmail' }, catalogue);
     assert.deepEqual(asOptions({ ...d, provider: 'fastmail' }, fastmail, {}), { protocols: v('as', ['imap', 'caldav']) });
     assert.throws(() => asOptions(d, manual, { protocols: v('as', ['smtp']) }), /none of the protocols asked for was found/);
+  });
+
+  it('start-up does not load discovery: the bundle imports it on the first call only', () => {
+    const bin = join(ROOT, 'dist/bin');
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of readFileSync(join(bin, file), 'utf8').matchAll(/^import[^;]*?from\s*"\.\/(?:\.\.\/)?((?:chunks\/)?[^"]+\.js)"/gm)) {
+        walk(m[1]!.startsWith('chunks/') || file === 'px-accounts-service.js' ? m[1]! : `chunks/${m[1]!}`);
+      }
+    };
+    walk('px-accounts-service.js');
+    assert.ok(seen.size > 2, [...seen].join(' '));
+    const eager = [...seen].filter((f) => /from\s*"tldts"|autoconfig\.thunderbird\.net/.test(readFileSync(join(bin, f), 'utf8')));
+    assert.deepEqual(eager, []);
+    const service = readFileSync(join(bin, 'px-accounts-service.js'), 'utf8');
+    assert.match(service, /import\("\.\/chunks\/discovery-[A-Z0-9]+\.js"\)/);
   });
 });
