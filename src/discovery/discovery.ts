@@ -16,7 +16,7 @@ import { davWellKnown } from './sources/dav.js';
 import { guessSource } from './sources/guess.js';
 import { ispdbBase, ispdbSource } from './sources/ispdb.js';
 import { mxSource } from './sources/mx.js';
-import { catalogueByHost, catalogueFor, fromDatabase, fromProvider } from './sources/shipped.js';
+import { catalogueByServers, catalogueFor, fromDatabase, fromProvider } from './sources/shipped.js';
 import { srvSource } from './sources/srv.js';
 import { noPlaintext, offersSomething } from './trust.js';
 import { DAV_PROTOCOLS, DISCOVERABLE, MAIL_PROTOCOLS, type Address, type Discoverable, type Found, type SourceContext } from './types.js';
@@ -111,8 +111,7 @@ export class Discovery {
       return undefined;
     }
     if (!found.provider) {
-      const host = found.servers.imap?.host ?? found.servers.pop3?.host ?? found.servers.smtp?.host;
-      const known = host ? catalogueByHost(this.catalogue, host) : undefined;
+      const known = catalogueByServers(this.catalogue, found.servers);
       if (known) {
         found.provider = known.id;
         if (known.auth === 'oauth2') found.auth = 'oauth2';

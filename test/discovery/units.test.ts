@@ -7,6 +7,7 @@ import { parseAddress, expand } from '../../src/discovery/address.js';
 import { ConfigError, parseConfig } from '../../src/discovery/autoconfig-xml.js';
 import { runSources, type NamedSource } from '../../src/discovery/runner.js';
 import { mxDomains } from '../../src/discovery/sources/mx.js';
+import { catalogueByServers } from '../../src/discovery/sources/shipped.js';
 import { inside, noPlaintext, trusted } from '../../src/discovery/trust.js';
 import type { Found } from '../../src/discovery/types.js';
 import type { Discovered } from '../../src/discovery/discovery.js';
@@ -165,5 +166,14 @@ describe('discovery units', () => {
     assert.deepEqual(eager, []);
     const service = readFileSync(join(bin, 'px-accounts-service.js'), 'utf8');
     assert.match(service, /import\("\.\/chunks\/discovery-[A-Z0-9]+\.js"\)/);
+  });
+
+  it('a known provider is named by its servers: the one matching most of them', () => {
+    const catalogue = Catalogue.load([BUILTIN_PROVIDER_DIR]);
+    const server = (host: string) => ({ host, port: 993, security: 'tls' as const, username: 'u' });
+    assert.equal(catalogueByServers(catalogue, { imap: server('outlook.office365.com'), smtp: server('smtp-mail.outlook.com') })?.id, 'outlook');
+    assert.equal(catalogueByServers(catalogue, { imap: server('outlook.office365.com'), smtp: server('smtp.office365.com') })?.id, 'office365');
+    assert.equal(catalogueByServers(catalogue, { imap: server('imap.gmail.com') })?.id, 'google');
+    assert.equal(catalogueByServers(catalogue, { imap: server('imap.example.org') }), undefined);
   });
 });

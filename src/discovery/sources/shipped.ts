@@ -35,9 +35,19 @@ export function catalogueFor(catalogue: Catalogue, domain: string): Provider | u
   return catalogue.list().find((p) => p.domain === domain && p.protocols.length > 0);
 }
 
-/** The catalogue provider whose IMAP (or SMTP) host is `host`: a database or MX answer that is a known provider. */
-export function catalogueByHost(catalogue: Catalogue, host: string): Provider | undefined {
-  return catalogue.list().find((p) => p.protocols.length > 0 && ['imap', 'smtp', 'pop3'].some((x) => p.servers[x]?.host === host));
+/**
+ * The catalogue provider these servers are: the one whose servers match most of them by host
+ * (hotmail.com's IMAP and SMTP hosts are Outlook.com's; only its IMAP host is Office 365's too).
+ */
+export function catalogueByServers(catalogue: Catalogue, servers: Found['servers']): Provider | undefined {
+  let best: Provider | undefined;
+  let bestScore = 0;
+  for (const p of catalogue.list()) {
+    if (p.protocols.length === 0) continue;
+    const score = MAIL_PROTOCOLS.filter((x) => servers[x] && p.servers[x]?.host === servers[x]!.host).length;
+    if (score > bestScore) [best, bestScore] = [p, score];
+  }
+  return best;
 }
 
 type DbServer = [host: string, port: number, security: Security, username: string];
