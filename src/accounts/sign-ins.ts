@@ -82,7 +82,7 @@ export class SignIns {
   /** Manager.SignIn: a new account. */
   async signIn(providerId: string, options: Variants): Promise<StartedSignIn> {
     const provider = findProvider(this.accounts.catalogue, providerId);
-    if (provider.auth === 'nextcloud') return startNextcloudSignIn(this.accounts, provider, options, this.timeoutMs);
+    if (provider.auth === 'nextcloud') return startNextcloudSignIn((...a) => this.accounts.add(...a), provider, options, this.timeoutMs);
     const oauth = this.oauthOf(provider);
     const o = parseSignInOptions(options, false);
     if (!oauth.issuer && !o.account) {

@@ -7,8 +7,6 @@
  * `password`. An app password that is not kept (Duplicate, a failed check, cancelled meanwhile)
  * is revoked at the server. docs/nextcloud.md.
  */
-import type { Accounts } from '../accounts/accounts.js';
-import { parseProtocolList } from '../accounts/options.js';
 import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
 import type { AccountConfig } from '../model/account.js';
@@ -17,6 +15,9 @@ import { checkPlainDict, checkText } from '../util/validate.js';
 import { davUrls, pollOnce, revokeAppPassword, serverUrl, startLoginFlow, type Grant, type LoginFlow } from './login-flow.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
+
+/** Accounts.add, as the sign-in uses it (src/accounts depends on this folder, not the other way round). */
+export type AddAccount = (provider: string, identifier: string, secrets: Record<string, string>, options: Variants) => Promise<{ config: { id: string } }>;
 
 /** How often the poll endpoint is asked while the person signs in. */
 export const POLL_MS = Number(process.env.PX_ACCOUNTS_NEXTCLOUD_POLL_MS) || 2000;
@@ -44,8 +45,9 @@ export function parseNextcloudOptions(options: Variants, provider: Provider): Ne
         if (v.value !== 'browser') throw invalidArgument(`${provider.name} signs in in the browser only (option flow browser)`);
         break;
       case 'protocols': {
-        const list = parseProtocolList(v.value as string[], 'option protocols');
-        for (const p of list) if (!provider.supported.includes(p)) throw new AccountsError('UnsupportedProtocol', `${provider.name} accounts offer ${provider.supported.join(', ')}, not ${p}`);
+        const list = [...new Set(v.value as string[])];
+        if (list.length === 0) throw invalidArgument('option protocols must name at least one protocol');
+        for (const p of list) if (!provider.supported.includes(p)) throw new AccountsError('UnsupportedProtocol', `${provider.name} accounts offer ${provider.supported.join(', ')}, not ${String(p).slice(0, 60)}`);
         out.protocols = list;
         break;
       }
@@ -144,7 +146,7 @@ export function accountName(grant: Grant): string {
 const sv = (value: string) => ({ signature: 's', value });
 
 /** Manager.SignIn for a provider with `auth = nextcloud`. */
-export async function startNextcloudSignIn(accounts: Accounts, provider: Provider, options: Variants, timeoutMs: number) {
+export async function startNextcloudSignIn(addAccount: AddAccount, provider: Provider, options: Variants, timeoutMs: number) {
   const o = parseNextcloudOptions(options, provider);
   const flow = await NextcloudSignIn.start(o.server, provider.name, timeoutMs);
   const done = flow.done.then(async (grant) => {
@@ -161,7 +163,7 @@ export async function startNextcloudSignIn(accounts: Accounts, provider: Provide
       }
       if (o.name !== undefined) add.name = sv(o.name);
       if (o.verify) add.verify = { signature: 'b', value: true };
-      const state = await accounts.add(provider.id, accountName(grant), { password: grant.appPassword }, add);
+      const state = await addAccount(provider.id, accountName(grant), { password: grant.appPassword }, add);
       log.info(`account ${state.config.id} signed in with Nextcloud Login Flow v2 (${new URL(grant.server).host})`);
       return state.config.id;
     } catch (err) {

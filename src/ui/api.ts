@@ -131,6 +131,7 @@ async function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Prom
   const provider = text(body, 'provider', { required: true, max: 100 })!;
   const input = {
     ...(text(body, 'account', { max: 320 }) ? { account: text(body, 'account')! } : {}),
+    ...(text(body, 'server', { max: 1024 }) ? { server: text(body, 'server')! } : {}),
     ...(text(body, 'name', { max: 256 }) ? { name: text(body, 'name')! } : {}),
     ...(textList(body, 'protocols') ? { protocols: textList(body, 'protocols')! } : {}),
     flow: body.flow === 'device' ? 'device' as const : 'browser' as const,

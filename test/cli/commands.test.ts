@@ -262,7 +262,7 @@ describe('px-accounts: subcommands', () => {
     assert.match(human.stdout, /^office365 +Office 365 +imap,smtp,pop3 +oauth2 \(no client id\)$/m);
     assert.match(human.stdout, /^fastmail +FastMail +imap,smtp,caldav,carddav +fastmail\.com +password$/m);
     const list = json<Array<{ id: string; name: string; domain: string; protocols: string[]; supported: string[]; servers: Record<string, Record<string, unknown>> }>>(await f.run(['providers', '--json']));
-    assert.deepEqual(list.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'office365', 'outlook', 'torguard', 'yahoo']);
+    assert.deepEqual(list.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
     const fastmail = list.find((p) => p.id === 'fastmail')!;
     assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers', 'notice', 'auth', 'oauth2_configured']);
     assert.equal(fastmail.servers.imap!.host, 'imap.fastmail.com');

@@ -77,6 +77,8 @@ export async function startApacheDav(): Promise<ApacheDav> {
       `Mutex file:${dir}/run default`,
       `ErrorLog ${dir}/logs/error.log`,
       'LogLevel warn',
+      // apache2 -X serves one connection at a time: a kept-alive one would hold the next back
+      'KeepAlive Off',
       'User www-data',
       'Group www-data',
       `Listen 127.0.0.1:${httpPort}`,
@@ -112,7 +114,7 @@ export async function startApacheDav(): Promise<ApacheDav> {
 /** One PROPFIND (Depth 0) over plain HTTP: the status. */
 export function propfindStatus(url: string, user: string, password: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'PROPFIND', headers: { depth: '0', authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') } }, (res) => {
+    const req = http.request(url, { method: 'PROPFIND', agent: false, headers: { connection: 'close', depth: '0', authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });

@@ -117,7 +117,7 @@ describe('Manager.ListProviders and ValidateCredentials', () => {
   it('lists the catalogue with servers', async () => {
     const [list] = await f.client.call(ROOT, MANAGER, 'ListProviders');
     const providers = (list as Array<Record<string, V>>).map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.value])));
-    assert.deepEqual(providers.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'office365', 'outlook', 'torguard', 'yahoo']);
+    assert.deepEqual(providers.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
     const fastmail = providers.find((p) => p.id === 'fastmail')!;
     assert.equal(fastmail.name, 'FastMail');
     assert.equal(fastmail['imap.host'], 'imap.fastmail.com');

@@ -34,8 +34,8 @@ describe('account files', () => {
 });
 
 describe('provider catalogue', () => {
-  it('ships the seven providers, each loadable', () => {
-    assert.deepEqual(catalogue.list().map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'office365', 'outlook', 'torguard', 'yahoo']);
+  it('ships the eleven providers, each loadable', () => {
+    assert.deepEqual(catalogue.list().map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
     assert.equal(catalogue.get('google')?.domain, 'gmail.com');
     assert.equal(catalogue.get('imap')?.manual, true);
   });

@@ -168,6 +168,7 @@ describe('verifiers: common behaviour', function () {
       pop3: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
       caldav: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
       carddav: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
+      webdav: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       sftp: { host: LOCAL, port: p.ports.silent, security: 'none', username: 'u' },
       ftp: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       proxy: { host: LOCAL, port: p.ports.silent, type: 'http', security: 'none', username: 'u' },

@@ -45,7 +45,8 @@ function target(settings: VerifySettings): { url?: URL; shown: VerifySettings; b
     const path = settings?.path ? (settings.path.startsWith('/') ? settings.path : `/${settings.path}`) : '/';
     const url = new URL(settings?.url || `${scheme}://${endpoint(settings.host, settings.port)}${path}`);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not an http(s) URL');
-    const shown = { ...settings, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
+    // with a URL, messages name the host and port it points to; without one, the settings are checked as they are
+    const shown = settings.url ? { ...settings, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80) } : settings;
     return { url, shown };
   } catch (err) {
     return { shown: settings, bad: `invalid URL ${settings?.url ?? ''} (${(err as Error).message})` };

@@ -59,6 +59,29 @@ function signInButtons(form, provider, enabledOf, nameInput, accountInput, out) 
   return buttons;
 }
 
+/** Nextcloud: the server's address and a sign-in in the browser (Login Flow v2, docs/nextcloud.md). */
+function nextcloudForm(form, out, provider, names) {
+  const [serverWrap, serverInput] = field('Server address', { type: 'url', autocomplete: 'url', required: true, spellcheck: 'false', placeholder: 'https://cloud.example.org' },
+    'The address you open Nextcloud at. You sign in there, in your browser, and this computer gets an app password of its own.');
+  const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
+  const toggles = protocolToggles(provider.supported, provider.protocols, names);
+  const button = h('button', { type: 'submit', class: 'primary' }, `Sign in with ${provider.name}`);
+  form.append(serverWrap, nameWrap, toggles.el, h('div', { class: 'buttons' }, button));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    try {
+      const body = { provider: provider.id, server: serverInput.value.trim(), name: nameInput.value.trim(), protocols: toggles.read(), flow: 'browser' };
+      const { id } = await post('/api/sign-in', body);
+      replace(out, followSignIn(id, provider.name, (account) => { location.hash = `#/account/${account}`; }));
+    } catch (err) {
+      replace(out, errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 function accountForm(main, cat, choice) {
   const protocolsById = Object.fromEntries(cat.protocols.map((p) => [p.id, p]));
   const names = Object.fromEntries(cat.protocols.map((p) => [p.id, p.name]));
@@ -77,6 +100,7 @@ function accountForm(main, cat, choice) {
   if (provider?.notice) main.append(h('p', { class: 'notice-box' }, provider.notice));
   main.append(form, out);
   if (provider && provider.supported.length === 0) return;
+  if (provider?.auth === 'nextcloud') return nextcloudForm(form, out, provider, names);
 
   const [accountWrap, accountInput] = field(wallet ? 'Address' : provider ? 'E-mail address' : 'User name or e-mail address',
     { autocomplete: wallet ? 'off' : 'username', required: true, spellcheck: 'false' },
