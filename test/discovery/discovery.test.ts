@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { ACCOUNT, as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
 import { INSIDE, outcomeOf, runInside } from './netns.js';
-import { configXml, DAV, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
+import { configXml, DAV, EXIM, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -33,15 +33,17 @@ const ZONE: Zone = {
   hosts: {
     ...hosts(WEB, 'ispdb.test', 'autoconfig.ac.test', 'wk.test', 'autoconfig.mailhost.test', 'autoconfig.prio.test', 'autoconfig.plain.test',
       'autoconfig.entity.test', 'autoconfig.big.test', 'autoconfig.wrongdomain.test', 'autoconfig.upgrade.test', 'autoconfig.drop.test',
-      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test', 'autoconfig.dav.test', 'autoconfig.wkdav.test', 'wkdav.test'),
+      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test', 'autoconfig.dav.test', 'autoconfig.wkdav.test', 'wkdav.test',
+      'autoconfig.exim.test'),
     ...hosts(MAIL, 'imap.ac.test', 'smtp.ac.test', 'imap.wk.test', 'imap.srv.test', 'smtp.srv.test', 'dav.srv.test', 'imap.hoster.test',
       'imap.guess.test', 'smtp.guess.test', 'imap.upgrade.test', 'smtp.upgrade.test', 'smtp.drop.test', 'imap.ok.test', 'smtp.ok.test',
       'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test', 'imap.dav.test', 'smtp.dav.test',
-      'imap.wkdav.test', 'smtp.wkdav.test'),
+      'imap.wkdav.test', 'smtp.wkdav.test', 'imap.exim.test'),
     ...hosts(SILENT, 'autoconfig.slow.test', 'slow.test', 'autoconfig.silent.test', 'silent.test', 'imap.silent.test', 'mail.silent.test',
       'smtp.silent.test', 'pop.silent.test', 'pop3.silent.test', 'autoconfig.silenthost.test', 'silenthost.test'),
     'imap.drop.test': NO_TLS,
     'dav.dav.test': DAV,
+    'smtp.exim.test': EXIM,
   },
   srv: [
     '_imaps._tcp.srv.test,imap.srv.test,993,0,1', '_submissions._tcp.srv.test', '_submission._tcp.srv.test,smtp.srv.test,587,0,1',
@@ -74,11 +76,12 @@ const ZONE: Zone = {
     [AC('okhoster.test')]: xml('okhoster.test'),
     [AC('dav.test')]: xml('dav.test'),
     [AC('wkdav.test')]: xml('wkdav.test'),
+    [AC('exim.test')]: { body: configXml(['exim.test'], [{ type: 'imap', host: 'imap.exim.test', port: 993, socket: 'SSL' }, { type: 'smtp', host: 'smtp.exim.test', port: 587, socket: 'STARTTLS' }]) },
     'https://wkdav.test/.well-known/caldav': { redirect: 'https://dav.dav.test/' },
     'https://wkdav.test/.well-known/carddav': { redirect: 'https://dav.dav.test/' },
   },
 };
-const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD, 'erin@dav.test': PASSWORD, 'frank@wkdav.test': PASSWORD };
+const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD, 'erin@dav.test': PASSWORD, 'frank@wkdav.test': PASSWORD, 'gina@exim.test': PASSWORD };
 
 /** A test that runs in the namespace; outside, it reports what it did there. */
 function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
@@ -385,6 +388,16 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['carddav.url'], 'https://dav.dav.test/');
       const path = await client.addAccount('', 'frank@wkdav.test', { password: PASSWORD });
       assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
+    });
+
+    test('SMTP with STARTTLS on Exim, IMAP on Dovecot: both checked and saved', async () => {
+      const path = await client.addAccount('', 'gina@exim.test', { password: PASSWORD });
+      const file = accountFile(path);
+      assert.match(file, /^host = smtp\.exim\.test$/m);
+      assert.match(file, /^security = starttls$/m);
+      const err = await errorOf(client.addAccount('', 'hugo@exim.test', { password: PASSWORD }));
+      assert.equal(err.type, E + 'VerificationFailed');
+      assert.match(err.text, /smtp: Unauthorized/);
     });
 
     test('the local part when the server refuses the address (two forms at most)', async () => {

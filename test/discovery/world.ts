@@ -3,18 +3,18 @@
  * (netns.ts): dnsmasq on 127.0.0.1:53 answering for *.test (A, MX, SRV, TXT), a CA made at run
  * time, an HTTPS and an HTTP server on WEB (autoconfig files, the online ISPDB), a host whose
  * every port accepts and never answers (SILENT), an IMAP server without STARTTLS (NO_TLS), a
- * real Dovecot on MAIL at the standard ports and Radicale on DAV:443. Every process is stopped by its PID.
+ * real Dovecot on MAIL at the standard ports, Radicale on DAV:443 and Exim on EXIM:587/465. Every process is stopped by its PID.
  */
 import { execFile } from 'node:child_process';
 import { promises as dnsp } from 'node:dns';
-import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { dovecotConf, radicaleConf } from '../harness/peers/configs.js';
+import { dovecotConf, eximConf, radicaleConf } from '../harness/peers/configs.js';
 import { canConnect, converse, ProcessGroup, waitUntil } from '../harness/peers/proc.js';
 
 const run = promisify(execFile);
@@ -25,6 +25,8 @@ export const NO_TLS = '127.0.0.12';
 export const MAIL = '127.0.0.20';
 /** Radicale (CalDAV and CardDAV) over HTTPS on 443, same users and certificate as Dovecot. */
 export const DAV = '127.0.0.21';
+/** Exim (SMTP submission: STARTTLS on 587, TLS on 465), same users and certificate. */
+export const EXIM = '127.0.0.22';
 export const ISPDB_URL = 'https://ispdb.test/v1.1/';
 
 /** One incoming or outgoing server of a config file. */
@@ -196,6 +198,22 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
     await writeFile(join(r, 'radicale.conf'), radicaleConf({ hosts: [DAV], port: 443, users: join(r, 'users'), collections: join(r, 'collections'), tls: { cert: certs.cert, key: certs.key } }));
     const radicale = group.spawn('radicale', '/usr/bin/radicale', ['--config', join(r, 'radicale.conf')], { log: join(dir, 'radicale.log'), env: { ...process.env, HOME: r } });
     await waitUntil('radicale', () => canConnect(DAV, 443), { timeoutMs: 15_000, proc: radicale });
+
+    // Exim on EXIM: its connection processes run as Debian-exim and read the key and passwords
+    const x = join(dir, 'exim');
+    for (const sub of ['spool', 'log', 'tls']) await mkdir(join(x, sub), { recursive: true });
+    await copyFile(certs.cert, join(x, 'tls', 'cert.pem'));
+    await copyFile(certs.key, join(x, 'tls', 'key.pem'));
+    await chmod(join(x, 'tls', 'key.pem'), 0o600);
+    await writeFile(join(x, 'passwd'), Object.entries(users).map(([u, p]) => `${u}: ${p}\n`).join(''), { mode: 0o640 });
+    await run('chown', ['-R', 'Debian-exim:Debian-exim', join(x, 'spool'), join(x, 'log'), join(x, 'tls')]);
+    await run('chown', ['root:Debian-exim', join(x, 'passwd')]);
+    const tlsFiles = { cert: join(x, 'tls', 'cert.pem'), key: join(x, 'tls', 'key.pem') };
+    const eximCerts = { ca: certs.ca, caKey: tlsFiles.key, selfSigned: tlsFiles.cert, selfSignedKey: tlsFiles.key, leaf: tlsFiles.cert, leafKey: tlsFiles.key, expired: tlsFiles.cert, expiredKey: tlsFiles.key };
+    await writeFile(join(x, 'exim.conf'), eximConf({ dir: x, certs: eximCerts, ports: { smtp: 587, smtps: 465 }, listen: [EXIM] }), { mode: 0o644 });
+    const exim = group.spawn('exim', '/usr/sbin/exim4', ['-C', join(x, 'exim.conf'), '-bdf'], { log: join(dir, 'exim.out') });
+    await waitUntil('exim (SMTP greeting)', () => converse({ host: EXIM, port: 587, timeoutMs: 1500, steps: [{ expect: /^220 /m, send: 'QUIT\r\n' }] }),
+      { timeoutMs: 15_000, proc: exim, logs: [exim.log, join(x, 'log', 'mainlog'), join(x, 'log', 'paniclog')] });
     return { dir, ca: certs.ca, requests, dovecotLog, stop };
   } catch (err) {
     await stop();

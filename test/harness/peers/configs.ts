@@ -146,7 +146,8 @@ active_value = true
 
 export interface EximPorts { smtp: number; smtps: number }
 
-export function eximConf(o: { dir: string; certs: CertFiles; ports: EximPorts }): string {
+/** `listen`: the addresses to serve on (default: 127.0.0.1, ::1 and the addresses of ADDR). */
+export function eximConf(o: { dir: string; certs: CertFiles; ports: EximPorts; listen?: readonly string[] }): string {
   const { dir, certs, ports } = o;
   // the certificate depends on the address the client dialled, as with Dovecot's local {} blocks
   const pick = (kind: 'crt' | 'key') => {
@@ -159,7 +160,7 @@ export function eximConf(o: { dir: string; certs: CertFiles; ports: EximPorts })
     + '{${lookup{' + user + '}lsearch{' + dir + '/passwd}{$value}fail}}}';
   return `# Private Exim (exim4-daemon-light) SMTP submission peer for px-accounts tests (generated)
 primary_hostname = localhost
-local_interfaces = <; 127.0.0.1 ; ::1 ; ${ADDR.expired} ; ${ADDR.mismatch} ; ${ADDR.caSigned}
+local_interfaces = <; ${(o.listen ?? ['127.0.0.1', '::1', ADDR.expired, ADDR.mismatch, ADDR.caSigned]).join(' ; ')}
 daemon_smtp_ports = ${ports.smtp} : ${ports.smtps}
 tls_on_connect_ports = ${ports.smtps}
 spool_directory = ${dir}/spool
