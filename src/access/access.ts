@@ -4,6 +4,7 @@
  */
 import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
+import { SandboxBudget } from './budget.js';
 import type { Caller } from './callers.js';
 import { checkApp, type Decision, type Grants, type HostApps } from './grants.js';
 
@@ -20,6 +21,8 @@ const key = (account: string, app: string) => `${account}\n${app}`;
 
 export class Access {
   private readonly pending = new Map<string, { account: string; app: string }>();
+  /** What sandboxed apps may have the service do over time (checks, new accounts). */
+  readonly budget = new SandboxBudget();
   events: AccessEvents | undefined;
 
   constructor(readonly grants: Grants, private readonly exists: (account: string) => boolean) {}

@@ -18,7 +18,7 @@ import { OAUTH2_IFACE } from '../contract/names.js';
 import { signInScopes } from '../oauth2/config.js';
 import type { SignIns } from '../accounts/sign-ins.js';
 import { expiresIn } from '../oauth2/tokens.js';
-import type { SignInRequests } from './sign-in-object.js';
+import { signInKey, type SignInRequests } from './sign-in-object.js';
 import { IdentityInterface } from './identity-object.js';
 import { IDENTITY_IFACE, isMailAccount } from '../model/identity.js';
 
@@ -48,6 +48,7 @@ class AccountInterface implements ExportedInterface {
       case 'Name': return config.name;
       case 'Provider': return config.provider;
       case 'ProviderName': return this.ctx.accounts.catalogue.get(config.provider)?.name ?? config.provider;
+      case 'ProviderIcon': return this.ctx.accounts.catalogue.get(config.provider)?.icon ?? '';
       case 'Username': return config.username;
       case 'Protocols': return config.protocols;
       case 'Status': return status.status;
@@ -84,7 +85,7 @@ class AccountInterface implements ExportedInterface {
         this.ctx.access.budget.take(call.caller as Caller | undefined, 1, 'account checks');
         return accounts.verify(id).then(resultsToDBus);
       case 'SignInAgain':
-        return this.ctx.requests.start((call.caller as Caller | undefined)?.app ?? call.sender, call.sender,
+        return this.ctx.requests.start(signInKey(call), call.sender,
           () => this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>), id);
     }
     throw new Error(`no handler for Account.${name}`);

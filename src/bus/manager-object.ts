@@ -1,8 +1,6 @@
 /** org.pantherx.Accounts.Manager at /org/pantherx/Accounts. */
 import dbus from 'dbus-next';
 import type { Accounts, Origin } from '../accounts/accounts.js';
-import { AccountsError } from '../errors.js';
-import { RateLimiter } from '../util/rate-limit.js';
 import { resultsToDBus } from '../verify/results.js';
 import { signatureOf, type ProtocolPlugin } from '../protocols/plugin.js';
 import { allProtocols, isBuiltin } from '../protocols/registry.js';
@@ -16,7 +14,7 @@ import { accountPath } from './paths.js';
 import { discoveredToDBus } from './discovered.js';
 import { clientFor } from '../oauth2/config.js';
 import type { SignIns } from '../accounts/sign-ins.js';
-import type { SignInRequests } from './sign-in-object.js';
+import { signInKey, type SignInRequests } from './sign-in-object.js';
 
 const { Variant } = dbus;
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -31,6 +29,7 @@ export function describeProvider(p: Provider): Record<string, unknown> {
     notice: new Variant('s', p.notice),
     auth: new Variant('s', p.auth),
     oauth2_configured: new Variant('b', p.oauth2 ? oauth2Configured(p) : false),
+    icon: new Variant('s', p.icon),
   };
   for (const [protocol, raw] of Object.entries(p.servers)) {
     for (const [key, value] of Object.entries(raw ?? {})) {
@@ -67,11 +66,6 @@ export const mayReadFiles = (ctx: CallContext): boolean => (ctx.caller as Caller
 /** Who asks, for the service: may it read files they name, and whose share of checks it is. */
 const originOf = (ctx: CallContext): Origin => ({ files: mayReadFiles(ctx), app: (ctx.caller as Caller | undefined)?.app ?? ctx.sender });
 
-/**
- * Account checks a sandboxed app may ask for with CheckAccounts: 60 at once, then one a second
- * (each logs in to a server: more could lock the person out). The user's own apps are not limited.
- */
-const SANDBOXED_CHECKS = { capacity: 60, perSecond: 1 };
 
 /** Whether SignIn can start for a provider: a client id is configured somewhere. */
 function oauth2Configured(p: Provider): boolean {
@@ -84,8 +78,6 @@ function oauth2Configured(p: Provider): boolean {
 }
 
 export class ManagerInterface implements ExportedInterface {
-  private readonly checkRate = new RateLimiter(SANDBOXED_CHECKS.capacity, SANDBOXED_CHECKS.perSecond);
-
   constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>,
     private readonly access: Access, private readonly oauth: { signIns: SignIns; requests: SignInRequests }) {}
 
@@ -111,6 +103,7 @@ export class ManagerInterface implements ExportedInterface {
     switch (name) {
       case 'AddAccount': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
+        this.access.budget.take(ctx.caller as Caller | undefined, 1, 'new accounts');
         return this.accounts.add(provider, account, secrets, options, originOf(ctx)).then((state) => accountPath(state.config.id));
       }
       case 'ValidateCredentials': {
@@ -119,10 +112,7 @@ export class ManagerInterface implements ExportedInterface {
       }
       case 'CheckAccounts': {
         const ids = args[0] as string[];
-        const caller = ctx.caller as Caller | undefined;
-        if (caller && caller.kind !== 'host' && !this.checkRate.take(caller.app, Math.max(1, ids.length))) {
-          throw new AccountsError('LimitExceeded', `${caller.app} asked for too many checks: at most ${SANDBOXED_CHECKS.capacity} at once, then ${SANDBOXED_CHECKS.perSecond} a second`);
-        }
+        this.access.budget.take(ctx.caller as Caller | undefined, Math.max(1, ids.length), 'account checks');
         return this.accounts.checkInBackground(ids);
       }
       case 'ListProviders':
@@ -132,8 +122,7 @@ export class ManagerInterface implements ExportedInterface {
       case 'ListProtocols':
         return allProtocols().map(describeProtocol);
       case 'SignIn':
-        this.oauth.requests.checkRoom(ctx.sender);
-        return this.oauth.signIns.signIn(a, args[1] as Variants).then((started) => this.oauth.requests.add(started, ctx.sender));
+        return this.oauth.requests.start(signInKey(ctx), ctx.sender, () => this.oauth.signIns.signIn(a, args[1] as Variants));
     }
     throw new Error(`no handler for Manager.${name}`);
   }

@@ -16,6 +16,8 @@ import { SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX } from '../contract/names.js';
 interface Request {
   readonly started: StartedSignIn;
   readonly owner: string;
+  /** The app that asked (its share of sign-ins). */
+  readonly app: string;
   /** The account signed in again; '' for a new one. */
   readonly account: string;
 }
@@ -49,8 +51,17 @@ class SignInInterface implements ExportedInterface {
   }
 }
 
-/** Sign-ins one connection may have in progress at once (each holds a listening socket and a timer). */
+/** Sign-ins one app may have starting or in progress at once (each holds a listening socket and a timer). */
 export const MAX_SIGN_INS_PER_CALLER = 3;
+
+/**
+ * Whose share a sign-in is: a sandboxed app's as a whole (it could open more connections), a
+ * host app's per connection (the user's own programs are not a boundary).
+ */
+export const signInKey = (ctx: CallContext): string => {
+  const caller = ctx.caller as { kind?: string; app?: string } | undefined;
+  return caller && caller.kind !== 'host' && caller.app ? `app ${caller.app}` : ctx.sender;
+};
 /** Unique names are never reused on a bus: the latest ones that left are remembered, this many. */
 const DEPARTED_KEPT = 1024;
 
@@ -58,23 +69,37 @@ export class SignInRequests {
   private next = 0;
   private readonly live = new Map<string, Request>();
   private readonly departed = new Set<string>();
+  /** Sign-ins being started (discovery, a listener) by app: they count from the call on. */
+  private readonly starting = new Map<string, number>();
 
   constructor(private readonly server: ObjectServer, private readonly spec: InterfaceSpec) {}
 
-  /** Refuses a new sign-in to a connection that has too many in progress. */
-  checkRoom(owner: string): void {
-    const mine = [...this.live.values()].filter((r) => r.owner === owner).length;
+  /**
+   * Runs `start` for `app` if it has room, counting it from now (not from when it is exported:
+   * calls made at once would all find room), and exports what it starts for `owner`.
+   */
+  async start(app: string, owner: string, start: () => Promise<StartedSignIn>, account = ''): Promise<string> {
+    const mine = (this.starting.get(app) ?? 0) + [...this.live.values()].filter((r) => r.app === app).length;
     if (mine >= MAX_SIGN_INS_PER_CALLER) {
-      throw new AccountsError('InvalidArgument', `${mine} sign-ins of this connection are in progress (at most ${MAX_SIGN_INS_PER_CALLER}): finish or cancel one first`);
+      throw new AccountsError('LimitExceeded', `${mine} sign-ins of ${app.startsWith('app ') ? app.slice(4) : 'this connection'} are in progress (at most ${MAX_SIGN_INS_PER_CALLER}): finish or cancel one first`);
+    }
+    this.starting.set(app, (this.starting.get(app) ?? 0) + 1);
+    try {
+      const started = await start();
+      return this.add(started, owner, app, account);
+    } finally {
+      const n = this.starting.get(app)! - 1;
+      if (n > 0) this.starting.set(app, n);
+      else this.starting.delete(app);
     }
   }
 
   /** Exports a started sign-in for `owner` and returns its path. */
-  add(started: StartedSignIn, owner: string, account = ''): string {
+  private add(started: StartedSignIn, owner: string, app: string, account: string): string {
     // The caller may have left while the sign-in started (discovery can take seconds).
     if (this.departed.has(owner)) started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
     const path = `${SIGN_IN_PATH_PREFIX}${++this.next}`;
-    const request: Request = { started, owner, account };
+    const request: Request = { started, owner, app, account };
     this.live.set(path, request);
     this.server.setObject(path, [new SignInInterface(this.spec, request)]);
     started.done.then(

@@ -341,8 +341,8 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     await app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]);
     await app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]);
     const fourth = await errorOf(app.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', {}]));
-    assert.equal(fourth.type, ERR + 'InvalidArgument');
-    assert.match(fourth.text, /at most 3/);
+    assert.equal(fourth.type, ERR + 'LimitExceeded');
+    assert.match(fourth.text, /3 sign-ins of this connection are in progress \(at most 3\)/);
     app.disconnect();
     assert.deepEqual((await outcome(w.client, path as string)).failed?.[0], 'Cancelled');
     assert.ok(await refused(redirectOf(url)));

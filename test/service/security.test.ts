@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,10 @@ describe('security: findings of the red-team pass, replayed', function () {
     await new Promise((r) => silent.once('listening', r));
     silentPort = (silent.address() as net.AddressInfo).port;
     session = await startSession('unlocked');
+    // An identity provider that never answers: sign-ins stay "starting" as long as the test needs.
+    mkdirSync(join(session.dir, 'data', 'px-accounts', 'providers'), { recursive: true });
+    writeFileSync(join(session.dir, 'data', 'px-accounts', 'providers', 'silentidp.ini'),
+      `[provider]\nname = Silent IdP\nauth = oauth2\nprotocols = imap\n\n[oauth2]\nissuer = http://127.0.0.1:${silentPort}\nclient_id = px-test\nscopes = openid\n\n[imap]\nhost = 127.0.0.1\nport = 9\nsecurity = tls\n`);
     service = await startService(session, [], { PX_ACCOUNTS_CHECK_TIMEOUT_MS: String(CHECK_TIMEOUT_MS) });
     client = await TestClient.connect(session.address);
   });
@@ -142,6 +146,110 @@ describe('security: findings of the red-team pass, replayed', function () {
       assert.match(String(r.message!.value), /profile cannot be used.*'plugin' is refused/);
       assert.ok(!existsSync(marker), 'the library was never loaded');
       await client.call(path, ACCOUNT, 'Remove');
+    });
+  });
+
+  describe('1b. (second pass) OpenVPN reads long lines in pieces: no piece may end a block', () => {
+    // OpenVPN reads a profile line in pieces of at most 255 bytes and ends an inline block at the
+    // first piece that starts with </name>. A static key's comment line of 255 '#…' bytes, then
+    // 255 bytes starting with a close tag, then a directive, put that directive in the profile;
+    // three chained keys loaded the app's library (found by a review of the first fix).
+    const pad = (text: string, n: number) => text + 'A'.repeat(n - text.length);
+    const longComment = (closeTag: string, line: string) => pad('#', 255) + pad(closeTag, 255) + line;
+    const keyWith = (comment: string) => `${comment}\n-----BEGIN OpenVPN Static key V1-----\n0\n-----END OpenVPN Static key V1-----\n`;
+    const chunkedKeys = (): Record<string, string> => ({
+      'tls-auth': keyWith(longComment('</tls-auth>', 'ignore-unknown-option -----BEGIN 0 -----END /tls-auth /tls-crypt')),
+      'tls-crypt': keyWith(longComment('<//tls-auth>', `plugin ${library}`)),
+      secret: keyWith(longComment('<//tls-crypt>', '<secret>')),
+    });
+
+    it('the attack is real: openvpn given these blocks as they were rendered loads the library', async () => {
+      const blocks = Object.entries(chunkedKeys()).map(([k, v]) => `<${k}>\n${v}</${k}>\n`).join('');
+      const child = spawn('/bin/sh', ['-c', 'cat | exec openvpn --config /dev/stdin --dev null --verb 0'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      child.stdin.end(`${profile()}${blocks}`);
+      try {
+        await waitFor('the library loaded by openvpn', () => existsSync(marker), 10_000);
+      } finally {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      rmSync(marker);
+    });
+
+    for (const via of ['secrets', 'profile'] as const) {
+      it(`from a sandbox, the keys given as ${via}: checked with the comments dropped, the library never loaded`, async () => {
+        const keys = chunkedKeys();
+        const blocks = Object.entries(keys).map(([k, v]) => `<${k}>\n${v}</${k}>\n`).join('');
+        const secrets = via === 'secrets'
+          ? `{${Object.entries({ password: testSecret(), ...keys }).map(([k, v]) => `${gv(k)}: ${gv(v)}`).join(', ')}}`
+          : `{'password': ${gv(testSecret())}}`;
+        const options = `{'openvpn.profile': <${gv(via === 'secrets' ? profile() : profile() + blocks)}>}`;
+        // The call returns once the check is over: openvpn has run (to the silent server) and is gone.
+        const r = await sandboxed(APP, 'ValidateCredentials', 'openvpn', uniqueUser('chunk'), secrets, options);
+        // openvpn ran and refused the (one-digit) keys; what matters is what it did not do.
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /'ok': <false>/);
+        assert.equal(existsSync(marker), false, "openvpn loaded the app's library");
+      });
+    }
+
+    it('a rendered profile never has a line OpenVPN would read in pieces; an option that long is refused', async () => {
+      const { renderProfile } = await import('../../src/protocols/openvpn/plugin.js');
+      const { checkKeyBlock, certsToSetting, parseOptionList } = await import('../../src/protocols/openvpn/profile.js');
+      const keys = Object.fromEntries(Object.entries(chunkedKeys()).map(([k, v]) => [k, checkKeyBlock(k, v)]));
+      const text = renderProfile({ remotes: `127.0.0.1 ${silentPort} tcp-client`, auth: 'password', options: 'verb 3', ca: certsToSetting(caPem, 'ca') }, keys);
+      for (const line of text.split('\n')) assert.ok(Buffer.byteLength(line) <= 250, line.slice(0, 60));
+      assert.throws(() => parseOptionList(`verb 3; pull-filter ignore "${'x'.repeat(300)}"`, 'openvpn.options'), /longer than 250/);
+    });
+
+    it('replay-persist (openvpn opens and writes the file it names) is refused, in a profile and in openvpn.options', async () => {
+      const target = join(dir, 'created-by-openvpn');
+      const withPersist = profile().replace('auth-user-pass\n', `auth-user-pass\nreplay-persist ${target}\n`);
+      const r = await sandboxed(APP, 'ValidateCredentials', 'openvpn', 'x', `{'password': 'p'}`, `{'openvpn.profile': <${gv(withPersist)}>}`);
+      assert.match(r.stderr, /InvalidArgument.*'replay-persist' is refused: it writes a file/);
+      const r2 = await sandboxed(APP, 'ValidateCredentials', 'openvpn', 'x', `{'password': 'p'}`, `{'openvpn.profile': <${gv(profile())}>, 'openvpn.options': <${gv(`replay-persist ${target}`)}>}`);
+      assert.match(r2.stderr, /InvalidArgument.*replay-persist/);
+      assert.equal(existsSync(target), false);
+    });
+  });
+
+  describe('3b. (second pass) a sandboxed app\'s budget: new accounts, Verify, sign-ins', () => {
+    it('AddAccount: 10 at once, then LimitExceeded', async () => {
+      const app = 'org.example.Flood';
+      const results = [];
+      for (let i = 0; i < 11; i++) results.push(await sandboxed(app, 'AddAccount', 'imap', uniqueUser('flood'), `{'password': 'p'}`, "{'imap.host': <'127.0.0.1'>}"));
+      assert.deepEqual(results.map((r) => r.code === 0), [...Array(10).fill(true), false]);
+      assert.match(results[10]!.stderr, /LimitExceeded.*too many new accounts/);
+      for (const r of results.slice(0, 10)) await client.call(/'(\/[^']+)'/.exec(r.stdout)![1]!, ACCOUNT, 'Remove');
+    });
+
+    it('Verify on a granted account takes from the same budget as CheckAccounts', async () => {
+      const app = 'org.example.Verifier';
+      const path = await client.addAccount('imap', uniqueUser('verified'), { password: testSecret() }, { 'imap.host': s('127.0.0.1'), 'imap.port': q(9) });
+      const id = path.split('/').pop()!;
+      await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, app]);
+      // 60 at once: CheckAccounts spends 59 of them, then one Verify may run and the next may not.
+      const spent = await sandboxed(app, 'CheckAccounts', `[${Array.from({ length: 59 }, () => gv(id)).join(', ')}]`);
+      assert.equal(spent.code, 0, spent.stderr);
+      const verify = (await flatpakCall(session, app, ['--object-path', path, '--method', `${ACCOUNT}.Verify`]));
+      assert.equal(verify.code, 0, verify.stderr);
+      const over = await flatpakCall(session, app, ['--object-path', path, '--method', `${ACCOUNT}.Verify`]);
+      assert.match(over.stderr, /LimitExceeded.*too many account checks/);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it('SignIn: calls made at once count from the call, not from when the sign-in is up (3 per app, whatever its connections)', async () => {
+      // The identity provider never answers: the three that may start stay starting.
+      const calls = Array.from({ length: 6 }, () => sandboxed('org.example.Signer', 'SignIn', 'silentidp', '{}'));
+      const outcomes: string[] = [];
+      for (const c of calls) void c.then((r) => outcomes.push(r.stderr || r.stdout));
+      const limited = () => outcomes.filter((o) => /LimitExceeded/.test(o));
+      await waitFor('three refusals', () => limited().length >= 3, 15_000);
+      assert.equal(limited().length, 3, outcomes.join('\n'));
+      assert.match(limited()[0]!, /3 sign-ins of org\.example\.Signer are in progress \(at most 3\)/);
     });
   });
 

@@ -26,7 +26,7 @@ const ALLOWED = new Set([
   'sndbuf', 'rcvbuf', 'txqueuelen', 'connect-retry', 'connect-retry-max', 'connect-timeout', 'server-poll-timeout',
   'hand-window', 'tran-window', 'explicit-exit-notify', 'route', 'route-ipv6', 'route-delay', 'route-metric',
   'route-nopull', 'redirect-gateway', 'redirect-private', 'block-ipv6', 'topology', 'dhcp-option', 'block-outside-dns',
-  'pull-filter', 'ifconfig-nowarn', 'replay-window', 'replay-persist', 'tun-ipv6', 'push-peer-info', 'setenv-safe',
+  'pull-filter', 'ifconfig-nowarn', 'replay-window', 'tun-ipv6', 'push-peer-info', 'setenv-safe',
   'http-proxy-retry', 'socks-proxy-retry', 'allow-pull-fqdn', 'static-challenge', 'peer-fingerprint', 'machine-readable-output',
   'disable-occ', 'opt-verify', 'mark', 'tls-timeout', 'tls-exit', 'single-session', 'udp-mtu', 'auth-token-user',
 ]);
@@ -40,7 +40,7 @@ const REFUSED: Record<string, string> = {
   management: 'opens a management port', 'management-client': 'opens a management port',
   'management-query-passwords': 'belongs to the management interface', 'management-hold': 'belongs to the management interface',
   config: 'reads another configuration file', cd: 'changes the directory', chroot: 'changes the root directory',
-  log: 'writes a file', 'log-append': 'writes a file', status: 'writes a file', writepid: 'writes a file',
+  log: 'writes a file', 'replay-persist': 'writes a file', 'log-append': 'writes a file', status: 'writes a file', writepid: 'writes a file',
   'tmp-dir': 'names a directory for files', daemon: 'detaches from the caller', syslog: 'changes logging',
   setenv: 'sets variables for scripts', user: 'changes the user', group: 'changes the group', mlock: 'locks memory',
   'askpass': 'reads a password from a file (give it as the key-passphrase secret)', 'http-proxy': 'names a proxy (use a proxy account)',
@@ -65,6 +65,8 @@ export interface ImportedProfile {
 }
 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+/** OpenVPN reads a profile line in pieces of at most 255 bytes (OPTION_LINE_SIZE 256): longer lines are not lines to it. */
+export const MAX_LINE = 250;
 
 /** Splits a directive line into words, honouring OpenVPN's quoting. */
 function words(line: string): string[] {
@@ -133,7 +135,11 @@ export function checkKeyBlock(name: string, text: string): string {
   for (const line of lines.slice(first + 1, last)) {
     if (line && !alphabet.test(line) && !(name === 'key' && PEM_HEADER.test(line))) throw invalidArgument(`${what}: it holds a line that is not key material`);
   }
-  return lines.join('\n') + '\n';
+  // Comments are dropped, never rendered: OpenVPN reads a line in pieces of 255 bytes, and a
+  // piece starting with </name> ends the block whatever the line began with.
+  const kept = lines.slice(first);
+  if (kept.some((l) => l.length > MAX_LINE)) throw invalidArgument(`${what}: a line is longer than ${MAX_LINE} characters`);
+  return kept.join('\n') + '\n';
 }
 
 /** Secrets OpenVPN is given through its management interface: one quoted line each. */
@@ -275,6 +281,7 @@ export function parseOptionList(value: string, label: string): string[] {
     if (REFUSED[d]) throw invalidArgument(`${label}: '${d}' is refused: it ${REFUSED[d]}`);
     if (!ALLOWED.has(d)) throw invalidArgument(`${label}: '${d.slice(0, 40)}' is not an OpenVPN client option px-accounts accepts`);
     if (CONTROL.test(line)) throw invalidArgument(`${label}: control characters`);
+    if (line.length > MAX_LINE) throw invalidArgument(`${label}: an option longer than ${MAX_LINE} characters`);
     return line;
   });
 }

@@ -15,7 +15,7 @@ import { VerifyFailure } from '../common/classify.js';
 import { runVerification, type VerifyContext } from '../common/run.js';
 import type { Verifier, VerifyCode } from '../common/types.js';
 import { renderProfile } from './plugin.js';
-import { checkManagementSecret, importProfile, parseRemotes } from './profile.js';
+import { checkManagementSecret, importProfile, MAX_LINE, parseRemotes } from './profile.js';
 
 const BINARIES = [process.env.PX_ACCOUNTS_OPENVPN, '/usr/sbin/openvpn', '/usr/bin/openvpn', '/usr/local/sbin/openvpn'];
 
@@ -69,6 +69,8 @@ function checkOneLine(values: Record<string, string | undefined>): void {
  */
 function checkedProfile(settings: Record<string, string | number>, secrets: Record<string, string>): string {
   const profile = renderProfile(settings, secrets);
+  // As OpenVPN reads it: no line it would take in pieces (a piece can close a block).
+  if (profile.split('\n').some((l) => Buffer.byteLength(l) > MAX_LINE)) throw new VerifyFailure('Unknown', `the account's profile cannot be used: a line is longer than ${MAX_LINE} bytes`);
   try {
     importProfile(profile, null);
   } catch (err) {
