@@ -36,10 +36,33 @@ function notSaved(results: unknown[], canSaveAnyway: boolean): never {
   throw Object.assign(new HttpError(422, 'not saved: the check failed', 'CheckFailed'), { body: { saved: false, results, canSaveAnyway } });
 }
 
+/** What discovery found for an address (nothing secret: the address only). */
+async function discover(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
+  const address = text(body, 'address', { required: true, max: 320 })!;
+  return ctx.link.get().discover(address);
+}
+
+/**
+ * An account from an address and a password: the service discovers the servers, checks every
+ * protocol and saves only if they pass (and, for untrusted settings, only with `trust`, which the
+ * page sends once the person confirmed the domain).
+ */
+async function addDiscovered(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
+  const client = ctx.link.get();
+  const input: AddAccountInput = { provider: '', account: text(body, 'account', { required: true, max: 320 })!, password: text(body, 'password', { required: true, max: 4096 })! };
+  const name = text(body, 'name', { max: 256 });
+  if (name) input.name = name;
+  if (body.trust === true) input.trust = true;
+  const account = await client.addAccount(input);
+  client.checkAccounts([account.id]).catch(() => undefined);
+  return { saved: true, account: accountView(account) };
+}
+
 async function addAccount(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
   const client = ctx.link.get();
+  const provider = text(body, 'provider', { required: body.provider !== '', max: 100 }) ?? '';
+  if (provider === '') return addDiscovered(ctx, body);
   const { providers, protocols } = await catalogue(client);
-  const provider = text(body, 'provider', { required: true, max: 100 })!;
   const input: AddAccountInput = {
     provider,
     account: text(body, 'account', { required: true, max: 320 })!,
@@ -164,6 +187,7 @@ export const ROUTES: Route[] = [
   },
   { method: 'GET', pattern: /^\/api\/access$/, handler: async (ctx) => (await ctx.link.get().listAccess()).map(accessView) },
   { method: 'POST', pattern: /^\/api\/accounts$/, handler: addAccount },
+  { method: 'POST', pattern: /^\/api\/discover$/, handler: discover },
   { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/update$`), handler: editAccount },
   {
     method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/remove$`),

@@ -1,0 +1,100 @@
+/**
+ * The window's first page, in a network namespace of its own (netns.ts), in Chromium: an e-mail
+ * address and a password → what was found and from where → (untrusted: the person confirms the
+ * domain) → checked against the real Dovecot → saved. Nothing found offers set-up by hand.
+ */
+import { strict as assert } from 'node:assert';
+import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { TestClient } from '../harness/client.js';
+import { openWindow, startUi, type UiProcess, type Window } from '../ui/helpers.js';
+import { INSIDE, outcomeOf, runInside } from './netns.js';
+import { configXml, MAIL, startWorld, WEB, type World, type Zone } from './world.js';
+
+const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
+const xml = (d: string) => ({ body: configXml([d], [{ type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
+const ZONE: Zone = {
+  hosts: { 'autoconfig.ok.test': WEB, 'autoconfig.hoster.test': WEB, 'imap.ok.test': MAIL, 'smtp.ok.test': MAIL, 'imap.hoster.test': MAIL, 'smtp.hoster.test': MAIL },
+  srv: [],
+  mx: { 'custom.test': 'mx.hoster.test' },
+  txt: {},
+  web: { 'https://autoconfig.ok.test/mail/config-v1.1.xml': xml('ok.test'), 'https://autoconfig.hoster.test/mail/config-v1.1.xml': xml('hoster.test') },
+};
+const USERS = { 'alice@ok.test': PASSWORD, 'carol@custom.test': PASSWORD };
+
+function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
+  it(title, INSIDE ? fn : function () { outcomeOf(this.test!.fullTitle()); });
+}
+
+describe('the window adds an account from an address and a password (own network namespace, Chromium)', function () {
+  let world: World;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+  let ui: UiProcess;
+  let w: Window;
+
+  if (!INSIDE) {
+    before(async function () {
+      this.timeout(6 * 60_000);
+      await runInside(import.meta.filename, 5 * 60_000);
+    });
+  } else {
+    before(async function () {
+      this.timeout(60_000);
+      world = await startWorld(ZONE, USERS);
+      session = await startSession();
+      service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca, PX_ACCOUNTS_ISPDB_URL: 'https://ispdb.test/v1.1/' });
+      client = await TestClient.connect(session.address);
+      ui = await startUi(session);
+      w = await openWindow(ui.url);
+    });
+    after(async function () {
+      this.timeout(30_000);
+      await w?.browser.close();
+      await ui?.stop();
+      client?.disconnect();
+      await service?.stop();
+      await session?.stop();
+      await world?.stop();
+    });
+  }
+
+  const start = async (address: string) => {
+    const page = w.page;
+    await page.goto(new URL('/#/add', page.url()).href);
+    await page.getByLabel('E-mail address').fill(address);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    return page;
+  };
+
+  test('trusted settings: found, where from, checked with the server, saved, the account page opens', async function () {
+    this.timeout(30_000);
+    const page = await start('alice@ok.test');
+    await page.getByText("Found the settings of ok.test in the domain's own configuration file.").waitFor({ timeout: 15_000 });
+    await page.getByRole('list', { name: 'Servers found' }).getByText('IMAP: imap.ok.test:993 (TLS)').waitFor();
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.waitForURL(/#\/account\/imap_alice_at_ok_test/, { timeout: 20_000 });
+    const objects = await client.managedObjects();
+    assert.ok(Object.keys(objects).some((p) => p.endsWith('/imap_alice_at_ok_test')));
+  });
+
+  test('untrusted settings: named with their domain and a warning; added only after the person confirms', async function () {
+    this.timeout(30_000);
+    const page = await start('carol@custom.test');
+    await page.getByRole('alert').filter({ hasText: 'These settings are published by hoster.test, not by custom.test' }).waitFor({ timeout: 15_000 });
+    const add = page.getByRole('button', { name: 'Add account' });
+    assert.equal(await add.isDisabled(), true, 'not before the person confirms');
+    await page.getByLabel('hoster.test is my mail provider: use its settings for custom.test').check();
+    await add.click();
+    await page.waitForURL(/#\/account\/imap_carol_at_custom_test/, { timeout: 20_000 });
+  });
+
+  test('nothing found: says so and offers set-up by hand', async function () {
+    this.timeout(30_000);
+    const page = await start('nobody@nothing.test');
+    await page.getByRole('alert').filter({ hasText: 'No settings were found for nothing.test.' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('link', { name: 'Set up the servers by hand' }).click();
+    await page.waitForURL(/#\/add\/manual-mail/);
+  });
+});
