@@ -118,6 +118,7 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
     status: (str(a.Status) || 'none') as AccountStatus,
     statusMessage: str(a.StatusMessage),
     statusTime: typeof time === 'bigint' ? time : BigInt(Number(time ?? 0)),
+    providerIcon: str(a.ProviderIcon),
     attentionNeeded: a.AttentionNeeded === true,
     credentials: strs(a.Credentials),
     auth: a.Auth === 'oauth2' || obj.has(OAUTH2_IFACE) ? 'oauth2' : 'password',
@@ -127,7 +128,7 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
 }
 
 const ACCOUNT_FIELDS: Record<string, AccountField> = {
-  Name: 'name', Provider: 'provider', ProviderName: 'providerName', Username: 'username', Protocols: 'protocols',
+  Name: 'name', Provider: 'provider', ProviderName: 'providerName', ProviderIcon: 'providerIcon', Username: 'username', Protocols: 'protocols',
   Status: 'status', StatusMessage: 'statusMessage', StatusTime: 'statusTime', AttentionNeeded: 'attentionNeeded',
   Credentials: 'credentials', Auth: 'auth',
 };
@@ -276,6 +277,6 @@ export function providerOf(raw: Record<string, V>): Provider {
   return {
     id: str(p.id), name: str(p.name), domain: str(p.domain),
     protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers, notice: str(p.notice),
-    auth: (str(p.auth) || 'password') as Provider['auth'], oauth2Configured: p.oauth2_configured === true,
+    auth: (str(p.auth) || 'password') as Provider['auth'], oauth2Configured: p.oauth2_configured === true, icon: str(p.icon),
   };
 }

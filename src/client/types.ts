@@ -40,6 +40,8 @@ export interface Account {
   /** Catalogue id (fastmail, google, ...) or the bare protocol of a manual account. */
   provider: string;
   providerName: string;
+  /** The provider's icon (Account.ProviderIcon): an icon name or an absolute path; '' for none. */
+  providerIcon: string;
   username: string;
   /** Enabled protocols, in the service's order. */
   protocols: Protocol[];
@@ -181,6 +183,8 @@ export interface SignInInput {
   /** browser (default): open `url`; device: show `userCode` at `verificationUrl`. */
   flow?: 'browser' | 'device';
   protocols?: Protocol[];
+  /** An icon name of the freedesktop theme or an absolute path to an .svg/.png; '' for none. */
+  icon: string;
   name?: string;
   /** Microsoft 365: a tenant id or domain (default common). */
   tenant?: string;

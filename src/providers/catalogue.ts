@@ -12,6 +12,7 @@ import { allProtocols, findProtocol } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
+import { manualIcon, providerIcon } from './icons.js';
 import { AUTH_MODES, parseOAuth2Section, type AuthMode, type OAuth2Provider } from '../oauth2/config.js';
 
 export interface Provider {
@@ -33,6 +34,8 @@ export interface Provider {
   readonly auth: AuthMode;
   /** The `[oauth2]` section, for oauth2 and both. */
   readonly oauth2: OAuth2Provider | undefined;
+  /** An icon name of the freedesktop theme or an absolute path to an .svg/.png; '' for none (src/providers/icons.ts). */
+  readonly icon: string;
 }
 
 export const BUILTIN_PROVIDER_DIR = join(INSTALL_DIR, 'providers');
@@ -44,7 +47,7 @@ export function userProviderDir(env: NodeJS.ProcessEnv = process.env): string {
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** Parses one provider file; throws with a reason a person can act on. */
-export function parseProvider(id: string, text: string): Provider {
+export function parseProvider(id: string, text: string, dir?: string): Provider {
   if (!PROVIDER_ID.test(id)) throw new Error(`'${id}' is not a valid provider id (a-z, 0-9, '_', '-')`);
   if (findProtocol(id)) throw new Error(`'${id}' is reserved for manual ${id} accounts`);
   if (id === 'oauth2') throw new Error("'oauth2' is reserved (the [oauth2] section of provider files)");
@@ -90,7 +93,8 @@ export function parseProvider(id: string, text: string): Provider {
       if (!findProtocol(p)?.tokens && auth === 'oauth2') throw new Error(`[${p}] ${p} cannot sign in with OAuth2`);
     }
   }
-  return { id, name, domain, protocols, supported, servers, manual: false, notice, auth, oauth2 };
+  const icon = providerIcon(head.icon, id, dir);
+  return { id, name, domain, protocols, supported, servers, manual: false, notice, auth, oauth2, icon };
 }
 
 /** `{username}` in a provider URL is replaced by the account's (URL-encoded) user name. */
@@ -100,7 +104,7 @@ export function substitute(raw: RawSettings, username: string): RawSettings {
 }
 
 const manualProvider = (id: string, title: string): Provider => ({
-  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true, notice: '', auth: 'password', oauth2: undefined,
+  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true, notice: '', auth: 'password', oauth2: undefined, icon: manualIcon(id),
 });
 
 export class Catalogue {
@@ -119,7 +123,7 @@ export class Catalogue {
       for (const file of files) {
         const id = file.slice(0, -4);
         try {
-          catalogue.providers.set(id, parseProvider(id, readFileSync(join(dir, file), 'utf8')));
+          catalogue.providers.set(id, parseProvider(id, readFileSync(join(dir, file), 'utf8'), dir));
         } catch (err) {
           log.warning(`provider file ${join(dir, file)} skipped: ${(err as Error).message}`);
         }

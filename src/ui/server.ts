@@ -13,6 +13,7 @@ import { ACCOUNT_ID, HttpError, readJson, send, sendJson } from './http.js';
 import { hostAllowed, LaunchTokens, originAllowed, SECURITY_HEADERS, Sessions } from './security.js';
 import { ServiceLink, type UiEvent } from './service-link.js';
 import { SignIns } from './sign-ins.js';
+import { ProviderIcons } from './icons.js';
 import { wordError } from './words.js';
 
 export interface UiServerOptions {
@@ -86,6 +87,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   };
   link.on('event', broadcast);
   const signIns = new SignIns(broadcast, options.openUrl ?? (() => undefined));
+  const icons = new ProviderIcons(() => link.get());
   let origin = '';
   let idleTimer: NodeJS.Timeout | undefined;
   const graceMs = options.graceMs ?? 3000;
@@ -169,6 +171,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       }
     }
     if (method !== 'GET') return send(res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET' });
+    if (url.pathname.startsWith('/icons/provider/')) {
+      const icon = await icons.get(url.pathname.slice('/icons/provider/'.length));
+      return icon ? send(res, 200, icon.body, icon.type) : textPage(res, 404, 'Not found.');
+    }
     const file = files.get(url.pathname === '/' ? '/index.html' : url.pathname);
     if (!file) return textPage(res, 404, 'Not found.');
     const key = file === files.get('/index.html') ? sessions.takeKey(req) : undefined;

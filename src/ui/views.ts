@@ -6,6 +6,8 @@ import { accountJson, type AccessEntry, type Account, type AccountJson, type Pro
 
 /** The CLI's JSON of an account, with times in ms (the page's Date) and no wallet as null. */
 export interface AccountView extends Omit<AccountJson, 'statusTime' | 'wallet'> {
+  /** The provider's icon (an icon name or an absolute path; the page shows paths through /icons/provider/ID). */
+  providerIcon: string;
   /** ms since the epoch, 0 for never. */
   statusTime: number;
   wallet: null | (NonNullable<AccountJson['wallet']> & { lastUpdated: number });
@@ -15,7 +17,7 @@ const ms = (us: bigint | number) => Math.floor(Number(us) / 1000);
 
 export function accountView(a: Account): AccountView {
   const j = accountJson(a);
-  return { ...j, statusTime: ms(a.statusTime), wallet: j.wallet ? { ...j.wallet, lastUpdated: ms(j.wallet.lastUpdated) } : null };
+  return { ...j, providerIcon: a.providerIcon, statusTime: ms(a.statusTime), wallet: j.wallet ? { ...j.wallet, lastUpdated: ms(j.wallet.lastUpdated) } : null };
 }
 
 export const accessView = (e: AccessEntry) => ({ account: e.account, app: e.app, decision: e.decision, lastUsed: ms(e.lastUsed) });

@@ -1,7 +1,7 @@
 // One account: live status, check now, its secrets behind an eye button, editing (checked
 // before saving), a wallet's balance and transfers, and removal with a confirmation that
 // names what goes.
-import { field, h, replace, resultsList, errorBox, say, statusLine, timeText } from './dom.js';
+import { field, h, providerIcon, replace, resultsList, errorBox, say, statusLine, timeText } from './dom.js';
 import { get, post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
 import { state } from './state.js';
@@ -212,7 +212,7 @@ export function accountView(main, id, extra) {
     walletShown = now;
     replace(walletHost, a.wallet && walletSection(a));
   }
-  main.append(heading, sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, secretsHost);
+  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, secretsHost);
   draw(a0);
   if (extra === 'added') say(`Added ${a0.name}.`);
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());

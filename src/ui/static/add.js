@@ -1,6 +1,6 @@
 // Adding an account: the catalogue (searchable) and set-up by hand, then a form that checks
 // with the servers before saving, or an OAuth2 sign-in for providers that use it.
-import { bytesToBase64, field, h, replace, errorBox } from './dom.js';
+import { bytesToBase64, field, h, providerIcon, replace, errorBox } from './dom.js';
 import { post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
 import { followSignIn } from './sign-in.js';
@@ -21,8 +21,8 @@ function chooser(main, cat) {
   const [searchWrap, search] = field('Search providers', { type: 'search', autocomplete: 'off' });
   const providers = h('ul', { class: 'choices', 'aria-label': 'Providers' });
   const manual = h('ul', { class: 'choices', 'aria-label': 'Set up by hand' });
-  const entry = (id, name, hint) => h('li', { 'data-name': name.toLowerCase() }, h('a', { href: `#/add/${id}`, class: 'choice' }, name, hint && h('span', { class: 'hint' }, hint)));
-  replace(providers, cat.providers.map((p) => entry(p.id, p.name, p.auth === 'oauth2' ? 'sign in with the provider' : p.domain)));
+  const entry = (id, name, hint, icon) => h('li', { 'data-name': name.toLowerCase() }, h('a', { href: `#/add/${id}`, class: 'choice' }, providerIcon(id, icon, name), name, hint && h('span', { class: 'hint' }, hint)));
+  replace(providers, cat.providers.map((p) => entry(p.id, p.name, p.auth === 'oauth2' ? 'sign in with the provider' : p.domain, p.icon)));
   replace(manual, manualEntries(cat.protocols).map((m) => entry(m.id, m.name, m.hint)));
   search.addEventListener('input', () => {
     const q = search.value.trim().toLowerCase();

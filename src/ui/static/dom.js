@@ -86,3 +86,15 @@ export function clearOldNotice() {
   const notice = document.getElementById('notice');
   if (Date.now() - Number(notice.dataset.at ?? 0) > 1000) notice.textContent = '';
 }
+
+/**
+ * A provider's icon, decorative (its name is beside it): the file the service names, served by
+ * the window at /icons/provider/ID; for an icon name of the theme (a browser has no theme) or
+ * none, a generic tile with the name's first letter.
+ */
+export function providerIcon(id, icon, name) {
+  if (typeof icon === 'string' && icon.startsWith('/')) {
+    return h('img', { class: 'provider-icon', src: `/icons/provider/${encodeURIComponent(id)}`, alt: '', width: 32, height: 32 });
+  }
+  return h('span', { class: 'provider-icon generic', 'aria-hidden': 'true' }, (name || id || '?').trim().charAt(0).toUpperCase());
+}

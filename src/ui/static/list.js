@@ -1,5 +1,5 @@
 // The accounts list: each account with its live status, and what to do when it needs attention.
-import { h, replace, say, statusLine } from './dom.js';
+import { h, providerIcon, replace, say, statusLine } from './dom.js';
 import { post } from './api.js';
 import { sortedAccounts, state } from './state.js';
 import { followSignIn } from './sign-in.js';
@@ -26,6 +26,7 @@ export function attentionAction(a, onError) {
 function item(a) {
   return h('li', { class: `account ${a.status}`, 'data-id': a.id },
     h('div', { class: 'who' },
+      providerIcon(a.provider, a.providerIcon, a.providerName),
       h('a', { href: `#/account/${a.id}`, class: 'name' }, a.name),
       h('span', { class: 'provider' }, `${a.providerName} · ${a.username}`),
       a.wallet && h('span', { class: 'balance' }, `${a.wallet.balance} ${a.wallet.currency}`)),
