@@ -4,11 +4,10 @@
  * domain) → checked against the real Dovecot → saved. Nothing found offers set-up by hand.
  */
 import { strict as assert } from 'node:assert';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { TestClient } from '../harness/client.js';
 import { openWindow, startUi, type UiProcess, type Window } from '../ui/helpers.js';
-import { INSIDE, outcomeOf, runInside } from './netns.js';
-import { configXml, MAIL, startWorld, WEB, type World, type Zone } from './world.js';
+import { nsTest as test, useDiscoveryWorld } from './fixture.js';
+import { INSIDE } from './netns.js';
+import { configXml, MAIL, WEB, type Zone } from './world.js';
 
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
 const xml = (d: string) => ({ body: configXml([d], [{ type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
@@ -21,41 +20,20 @@ const ZONE: Zone = {
 };
 const USERS = { 'alice@ok.test': PASSWORD, 'carol@custom.test': PASSWORD };
 
-function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
-  it(title, INSIDE ? fn : function () { outcomeOf(this.test!.fullTitle()); });
-}
-
 describe('the window adds an account from an address and a password (own network namespace, Chromium)', function () {
-  let world: World;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
+  const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS);
   let ui: UiProcess;
   let w: Window;
-
-  if (!INSIDE) {
+  if (INSIDE) {
     before(async function () {
-      this.timeout(6 * 60_000);
-      await runInside(import.meta.filename, 5 * 60_000);
-    });
-  } else {
-    before(async function () {
-      this.timeout(60_000);
-      world = await startWorld(ZONE, USERS);
-      session = await startSession();
-      service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca, PX_ACCOUNTS_ISPDB_URL: 'https://ispdb.test/v1.1/' });
-      client = await TestClient.connect(session.address);
-      ui = await startUi(session);
+      this.timeout(30_000);
+      ui = await startUi(f.session);
       w = await openWindow(ui.url);
     });
     after(async function () {
       this.timeout(30_000);
       await w?.browser.close();
       await ui?.stop();
-      client?.disconnect();
-      await service?.stop();
-      await session?.stop();
-      await world?.stop();
     });
   }
 
@@ -75,7 +53,7 @@ describe('the window adds an account from an address and a password (own network
     await page.getByRole('list', { name: 'Servers found' }).getByText('IMAP: imap.ok.test:993 (TLS)').waitFor();
     await page.getByRole('button', { name: 'Add account' }).click();
     await page.waitForURL(/#\/account\/imap_alice_at_ok_test/, { timeout: 20_000 });
-    const objects = await client.managedObjects();
+    const objects = await f.client.managedObjects();
     assert.ok(Object.keys(objects).some((p) => p.endsWith('/imap_alice_at_ok_test')));
   });
 
