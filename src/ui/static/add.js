@@ -17,6 +17,93 @@ function manualEntries(protocols) {
   return out;
 }
 
+/** Where discovered settings came from, in words. */
+const SOURCE_WORDS = {
+  catalogue: 'the provider catalogue',
+  database: 'the provider database that comes with Online Accounts',
+  autoconfig: "the domain's own configuration file",
+  srv: "the domain's DNS records",
+  ispdb: "Thunderbird's online provider database",
+  mx: "the provider of the domain's mail server",
+  guess: 'trying the usual server names',
+};
+
+/**
+ * The first thing a new person meets: an e-mail address and a password. The service finds the
+ * servers; the page says what it found and from where, asks before using settings it cannot
+ * vouch for, and the service checks every server before anything is saved.
+ */
+function addressForm(cat) {
+  const form = h('form', { class: 'account-form', novalidate: true });
+  const found = h('div', { class: 'outcome', 'aria-live': 'polite' });
+  const [addressWrap, address] = field('E-mail address', { type: 'email', autocomplete: 'username', required: true, spellcheck: 'false' });
+  const [passWrap, password] = field('Password', { type: 'password', autocomplete: 'current-password' });
+  const next = h('button', { type: 'submit', class: 'primary' }, 'Continue');
+  form.append(addressWrap, passWrap, h('div', { class: 'buttons' }, next));
+  let asked = '';
+  const show = (d) => {
+    const servers = h('ul', { 'aria-label': 'Servers found' }, ...d.protocols.map((p) => {
+      const s = d.settings[p] ?? {};
+      return h('li', {}, `${p.toUpperCase()}: ${s.url ?? `${s.host}:${s.port}`}${s.security ? ` (${s.security === 'tls' ? 'TLS' : 'STARTTLS'})` : ''}`);
+    }));
+    const parts = [h('p', {}, `Found the settings of ${d.domain} in ${SOURCE_WORDS[d.source] ?? d.source}.`), servers];
+    if (d.auth === 'oauth2' && d.provider) {
+      const provider = cat.providers.find((p) => p.id === d.provider);
+      parts.push(h('p', {}, `${provider?.name ?? d.provider} signs in on its own page, not with a password here. `, h('a', { href: `#/add/${d.provider}` }, `Sign in with ${provider?.name ?? d.provider}`)));
+      replace(found, ...parts);
+      return;
+    }
+    const add = h('button', { type: 'button', class: 'primary' }, 'Add account');
+    let trust;
+    if (!d.trusted) {
+      const own = address.value.trim().split('@').pop();
+      const [trustWrap, box] = field(`${d.domain} is my mail provider: use its settings for ${own}`, { type: 'checkbox' });
+      trust = box;
+      add.disabled = true;
+      box.addEventListener('change', () => { add.disabled = !box.checked; });
+      parts.push(h('p', { class: 'notice-box', role: 'alert' }, `These settings are published by ${d.domain}, not by ${own} over a secure connection. Use them only if ${d.domain} really runs your mail.`), trustWrap);
+    }
+    const outcome = h('div', { class: 'outcome' });
+    add.addEventListener('click', async () => {
+      add.disabled = true;
+      replace(outcome, h('p', { role: 'status' }, 'Checking with the servers…'));
+      try {
+        const answer = await post('/api/accounts', { provider: '', account: address.value.trim(), password: password.value, ...(trust?.checked ? { trust: true } : {}) });
+        password.value = '';
+        location.hash = `#/account/${answer.account.id}/added`;
+      } catch (err) {
+        replace(outcome, errorBox(err));
+        add.disabled = Boolean(trust && !trust.checked);
+      }
+    });
+    parts.push(h('div', { class: 'buttons' }, add), outcome);
+    replace(found, ...parts);
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = address.value.trim();
+    if (!value.includes('@')) {
+      replace(found, h('p', { role: 'alert' }, 'Enter your e-mail address, such as name@example.org.'));
+      return;
+    }
+    asked = value;
+    next.disabled = true;
+    replace(found, h('p', { role: 'status' }, `Looking for the settings of ${value.split('@').pop()}…`));
+    try {
+      const d = await post('/api/discover', { address: value });
+      if (asked === value) show(d);
+    } catch (err) {
+      if (asked !== value) return;
+      if (err.body?.kind === 'NotFound') {
+        replace(found, h('p', { role: 'alert' }, `No settings were found for ${value.split('@').pop()}. `, h('a', { href: '#/add/manual-mail' }, 'Set up the servers by hand')));
+      } else replace(found, errorBox(err));
+    } finally {
+      next.disabled = false;
+    }
+  });
+  return [form, found];
+}
+
 function chooser(main, cat) {
   const [searchWrap, search] = field('Search providers', { type: 'search', autocomplete: 'off' });
   const providers = h('ul', { class: 'choices', 'aria-label': 'Providers' });
@@ -28,7 +115,7 @@ function chooser(main, cat) {
     const q = search.value.trim().toLowerCase();
     for (const li of [...providers.children, ...manual.children]) li.hidden = q !== '' && !li.dataset.name.includes(q);
   });
-  main.append(h('h2', {}, 'Add an account'), searchWrap, h('h3', {}, 'Providers'), providers, h('h3', {}, 'Set up by hand'), manual);
+  main.append(h('h2', {}, 'Add an account'), ...addressForm(cat), h('h3', {}, 'Or choose your provider'), searchWrap, providers, h('h3', {}, 'Set up by hand'), manual);
 }
 
 /**
