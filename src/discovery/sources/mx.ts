@@ -7,6 +7,7 @@
  */
 import { getDomain } from 'tldts';
 import type { Catalogue } from '../../providers/catalogue.js';
+import { trusted } from '../trust.js';
 import type { Found, SourceContext } from '../types.js';
 import { httpsAutoconfig } from './autoconfig.js';
 import { onlineIspdb } from './ispdb.js';
@@ -46,7 +47,7 @@ export const mxSource = (catalogue: Catalogue, ispdbBase: string, want?: readonl
   }).flat();
   for (const lookup of lookups) {
     const found = await lookup.catch(() => undefined);
-    if (found) return { ...found, source: 'mx', trusted: false };
+    if (found) return { ...found, source: 'mx', trusted: trusted([{ kind: 'mx' }]) };
   }
   ctx.note(`mx: nothing known for ${candidates.join(' or ')} (MX ${hosts[0]})`);
   return undefined;

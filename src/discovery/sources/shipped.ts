@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { substitute, BUILTIN_PROVIDER_DIR, type Catalogue, type Provider } from '../../providers/catalogue.js';
 import { expand } from '../address.js';
+import { trusted } from '../trust.js';
 import type { Address, DavProtocol, Found, MailProtocol, MailServer, Security } from '../types.js';
 import { DAV_PROTOCOLS, MAIL_PROTOCOLS } from '../types.js';
 
@@ -15,7 +16,7 @@ import { DAV_PROTOCOLS, MAIL_PROTOCOLS } from '../types.js';
  * `want` those it offers.
  */
 export function fromProvider(p: Provider, address: Address, domain: string, source: Found['source'], want?: readonly string[]): Found {
-  const found: Found = { source, domain, trusted: true, provider: p.id, auth: p.auth === 'oauth2' ? 'oauth2' : 'password', servers: {}, urls: {} };
+  const found: Found = { source, domain, trusted: trusted([{ kind: 'shipped' }]), provider: p.id, auth: p.auth === 'oauth2' ? 'oauth2' : 'password', servers: {}, urls: {} };
   for (const protocol of want ? p.supported.filter((x) => want.includes(x)) : p.protocols) {
     const raw = p.servers[protocol];
     if (!raw) continue;
@@ -69,7 +70,7 @@ function load(): Map<string, DbEntry> {
 export function fromDatabase(domain: string, address: Address, source: Found['source'] = 'database'): Found | undefined {
   const entry = load().get(domain);
   if (!entry) return undefined;
-  const found: Found = { source, domain, trusted: true, provider: '', auth: entry.auth ?? 'password', servers: {}, urls: {} };
+  const found: Found = { source, domain, trusted: trusted([{ kind: 'shipped' }]), provider: '', auth: entry.auth ?? 'password', servers: {}, urls: {} };
   for (const protocol of MAIL_PROTOCOLS) {
     const s = entry[protocol];
     if (!s) continue;
