@@ -7,6 +7,7 @@
  * servers, Remove revokes the app password; the CLI prints the URL as for OAuth2.
  */
 import { strict as assert } from 'node:assert';
+import net from 'node:net';
 
 import { ACCOUNT, MANAGER, ROOT, TestClient, as, b, errorOf, s, type V } from '../harness/client.js';
 import { startApacheDav, type ApacheDav } from '../harness/apache-dav.js';
@@ -130,6 +131,27 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     assert.equal(revoked.status, 200);
     assert.ok(!nc.live.has(appPassword));
     void accountOf;
+  });
+
+  it('Remove does not wait for the revocation: a server that never answers leaves the removal instant and a log line', async () => {
+    const silent = net.createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const server = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    try {
+      const dav = `${server}/remote.php/dav`;
+      const account = await client.addAccount('nextcloud', `bob@127.0.0.1`, { password: 'hand-made-app-password' }, {
+        'caldav.url': s(dav), 'caldav.username': s('bob'), 'carddav.url': s(dav), 'carddav.username': s('bob'),
+        'webdav.url': s(`${dav}/files/bob/`), 'webdav.username': s('bob'),
+      });
+      const t0 = Date.now();
+      await client.call(account, ACCOUNT, 'Remove');
+      assert.ok(Date.now() - t0 < 3000, `Remove took ${Date.now() - t0} ms`);
+      await waitFor('the revocation attempt', () => new Promise<boolean>((r) => silent.getConnections((_, n) => r(n > 0))), 5000);
+      await waitFor('the log line', () => /app password of bob at 127\.0\.0\.1:\d+ not revoked \(account .* removed\)/.test(service.log()), 25_000);
+      assert.ok(!service.log().includes('hand-made-app-password'));
+    } finally {
+      silent.close();
+    }
   });
 
   it('the same login again → Failed(Duplicate), and the second app password is revoked', async () => {
