@@ -95,6 +95,20 @@ function setPairs(values: unknown): Partial<Record<Protocol, SettingsInput>> {
   return out;
 }
 
+/**
+ * --full-name, --email and --alias: the sender identity (docs/identity.md), passed as the
+ * identity.* options (as --set identity.name=... would); --set wins.
+ */
+function identityOptions(argv: Args, into: Partial<Record<Protocol, SettingsInput>>): void {
+  const given: Record<string, string> = {};
+  if (argv.fullName !== undefined) given.name = String(argv.fullName);
+  if (argv.email !== undefined) given.address = String(argv.email);
+  if (argv.alias !== undefined) given.aliases = (argv.alias as unknown[]).map(String).filter(Boolean).join(', ');
+  if (!Object.keys(given).length) return;
+  const target = (into.identity ??= {}) as Record<string, string | number>;
+  for (const [k, v] of Object.entries(given)) if (!(k in target)) target[k] = v;
+}
+
 /** The settings each protocol has, as the service lists them: protocol id → setting keys. */
 async function settingKeys(c: AccountsClient): Promise<Map<string, string[]>> {
   return new Map((await c.listProtocols()).map((p) => [p.id, p.settings.map((x) => x.key)]));
@@ -191,6 +205,9 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       .option('device', { type: 'boolean', default: false, describe: 'OAuth2: sign in on another device with a code (no browser here)' })
       .option('browser', { type: 'boolean', default: true, describe: 'OAuth2: open the browser (--no-browser only prints the URL)' })
       .option('tenant', { type: 'string', requiresArg: true, coerce: last, describe: 'OAuth2, Microsoft 365: tenant id or domain (default common)' })
+      .option('full-name', { type: 'string', requiresArg: true, coerce: last, describe: 'mail: the sender\'s name (identity.name)' })
+      .option('email', { type: 'string', requiresArg: true, coerce: last, describe: 'mail: the sender address (identity.address; default: the identifier when it is an address)' })
+      .option('alias', { type: 'array', string: true, requiresArg: true, describe: 'mail: other sender addresses (identity.aliases)' })
       .option('yes', { type: 'boolean', default: false, describe: 'with an address only: use settings that cannot be trusted (found through MX or another domain) without asking' })
       .example('px-accounts add -account me@example.org --password-stdin', 'find the servers from the address, check them, add')
       .example('px-accounts add -provider google -account me@gmail.com', 'sign in with OAuth2 in the browser')
@@ -214,6 +231,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`)
       if (!provider) return addDiscovered(argv, account);
       const server = serverSettings(argv);
       const sets = setPairs(argv.set);
+      identityOptions(argv, sets);
       const password = await passwordOf(argv);
       const c = await client(argv);
       // No password for a catalogue provider: it may sign in with OAuth2 (a password given for
@@ -365,6 +383,9 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
       .option('protocol', { type: 'array', string: true, requiresArg: true, describe: 'the complete list of protocols to enable' })
       .option('enable', { type: 'array', string: true, requiresArg: true, describe: 'protocols to enable' })
       .option('disable', { type: 'array', string: true, requiresArg: true, describe: 'protocols to disable' })
+      .option('full-name', { type: 'string', requiresArg: true, coerce: last, describe: 'mail: the sender\'s name (identity.name; "" clears it)' })
+      .option('email', { type: 'string', requiresArg: true, coerce: last, describe: 'mail: the sender address (identity.address; "" for the identifier)' })
+      .option('alias', { type: 'array', string: true, requiresArg: true, describe: 'mail: other sender addresses (identity.aliases; --alias "" clears them)' })
       .example('px-accounts edit fastmail_info_at_example_org --name Work --disable caldav carddav', '')
       .example('px-accounts edit imap_me_at_example_org --set imap.port=143 --set imap.security=starttls', '')),
     handler: async (argv: Args) => {
@@ -377,9 +398,10 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
       const disable = argv.disable === undefined ? [] : protocolList(argv.disable);
       const server = serverSettings(argv);
       const settings = setPairs(argv.set);
+      identityOptions(argv, settings);
       if (listed?.length === 0) throw new UsageError('--protocol needs at least one protocol');
       if (changes.name === undefined && !listed && !enable.length && !disable.length && !server && !Object.keys(settings).length) {
-        throw new UsageError('nothing to change: give --name, --protocol, --enable, --disable, --server, --port, --path, --security, --username, --url or --set');
+        throw new UsageError('nothing to change: give --name, --protocol, --enable, --disable, --server, --port, --path, --security, --username, --url, --full-name, --email, --alias or --set');
       }
       const c = await client(argv);
       let current: Account | undefined;

@@ -46,6 +46,11 @@ export function accountsTable(accounts: Account[]): string {
     accounts.map((a) => [a.id, a.name, a.provider, a.protocols.join(','), a.status + (a.attentionNeeded ? ' !' : '')]));
 }
 
+function senderText(i: { fullName: string; emailAddress: string }): string {
+  if (!i.emailAddress) return i.fullName || '(none)';
+  return i.fullName ? `${i.fullName} <${i.emailAddress}>` : i.emailAddress;
+}
+
 export function accountText(a: Account): string {
   const since = timeText(a.statusTime);
   const rows: Array<[string, string]> = [
@@ -59,6 +64,9 @@ export function accountText(a: Account): string {
     ...(a.auth === 'oauth2' ? [['Sign-in', `OAuth2 (tokens: px-accounts token ${a.id})`] as [string, string]] : []),
     ...(a.wallet ? [['Balance', `${a.wallet.balance} ${a.wallet.currency}${a.wallet.pendingBalance !== a.wallet.balance ? ` (pending: ${a.wallet.pendingBalance})` : ''}`] as [string, string]] : []),
     ...Object.entries(a.wallet?.assetBalances ?? {}).sort().map(([asset, amount]) => ['Asset', `${amount} of ${asset}`] as [string, string]),
+    // the sender identity of a mail account (docs/identity.md)
+    ...(a.identity ? [['Sender', senderText(a.identity)] as [string, string]] : []),
+    ...(a.identity?.aliases.length ? [['Aliases', a.identity.aliases.join(', ')] as [string, string]] : []),
   ];
   const lines = rows.map(([k, v]) => `${(k + ':').padEnd(11)}${v}`);
   for (const p of a.protocols) {

@@ -13,7 +13,7 @@ import {
   providerOf, rawObject, str, unwrap, updateChanges, verifyResults, type Props, type RawObject,
 } from './convert.js';
 import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
-import { OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
+import { IFACE_PREFIX, OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
 import type {
   AccessEntry, AccessState, HostAppsMode, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Discovered, DiscoverOptions, Protocol, ProtocolInfo, Provider,
   SignInHandlers, SignInInput, Transfer, VerifyResults, WalletTransaction,
@@ -187,6 +187,8 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       [...this.known].find(([, id]) => id === p)?.[0] ?? interfaceOfBuiltin(p),
       ...(this.live.has(p) ? [this.live.get(p)!] : []),
     ]);
+    // A mail account's sender identity (docs/identity.md): asked for like a protocol, absent otherwise.
+    if ((protocols as string[] | undefined)?.some((p) => p === 'imap' || p === 'pop3' || p === 'smtp')) ifaces.push(`${IFACE_PREFIX}Identity`);
     await Promise.all(ifaces.map(async (iface) => {
       try {
         const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);

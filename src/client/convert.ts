@@ -3,7 +3,7 @@ import dbus from 'dbus-next';
 import { AccountsClientError } from './errors.js';
 import type {
   Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Discovered, DiscoverOptions, DiscoverySource, Protocol, ProtocolInfo, ProtocolSettings, Provider,
-  ProviderServer, SettingsInput, VerifyResult, VerifyResults, Wallet,
+  ProviderServer, SenderIdentity, SettingsInput, VerifyResult, VerifyResults, Wallet,
 } from './types.js';
 
 const { Variant } = dbus;
@@ -41,7 +41,8 @@ export type ProtocolInterfaces = ReadonlyMap<string, string>;
  * are not protocols.
  */
 /** Interfaces of the service that are not protocols. */
-const NOT_PROTOCOLS = new Set(['Account', 'Manager', 'OAuth2', 'SignIn', 'Wallet']);
+const NOT_PROTOCOLS = new Set(['Account', 'Manager', 'OAuth2', 'SignIn', 'Wallet', 'Identity']);
+const IDENTITY_IFACE = `${IFACE_PREFIX}Identity`;
 
 export function protocolOfInterface(iface: string, known?: ProtocolInterfaces): Protocol | undefined {
   const id = known?.get(iface);
@@ -98,6 +99,10 @@ function walletOf(w: Props): Wallet {
   };
 }
 
+function identityOf(p: Props): SenderIdentity {
+  return { fullName: str(p.FullName), emailAddress: str(p.EmailAddress), aliases: strs(p.Aliases) };
+}
+
 export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfaces): Account | undefined {
   const a = obj.get(ACCOUNT_IFACE);
   if (!a) return undefined;
@@ -124,6 +129,7 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
     auth: a.Auth === 'oauth2' || obj.has(OAUTH2_IFACE) ? 'oauth2' : 'password',
     ...(obj.has(WALLET_IFACE) ? { wallet: walletOf(obj.get(WALLET_IFACE)!) } : {}),
     settings,
+    ...(obj.has(IDENTITY_IFACE) ? { identity: identityOf(obj.get(IDENTITY_IFACE)!) } : {}),
   };
 }
 
@@ -137,6 +143,7 @@ const ACCOUNT_FIELDS: Record<string, AccountField> = {
 export function fieldOf(iface: string, prop: string, known?: ProtocolInterfaces): AccountField | undefined {
   if (iface === ACCOUNT_IFACE) return ACCOUNT_FIELDS[prop];
   if (iface === WALLET_IFACE) return 'wallet';
+  if (iface === IDENTITY_IFACE) return 'identity';
   const protocol = protocolOfInterface(iface, known);
   return protocol ? `settings.${protocol}.${settingFieldOfProperty(prop)}` : undefined;
 }

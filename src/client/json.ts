@@ -2,7 +2,7 @@
  * An Account as plain JSON (times as numbers of µs, lists copied): the stable shape of
  * `px-accounts --json` (docs/cli.md), and what the window sends its page.
  */
-import type { Account, Wallet } from './types.js';
+import type { Account, SenderIdentity, Wallet } from './types.js';
 
 export interface AccountJson {
   id: string;
@@ -23,6 +23,8 @@ export interface AccountJson {
   /** A wallet's balance (lastUpdated in µs); absent for other accounts. */
   wallet?: Omit<Wallet, 'lastUpdated'> & { lastUpdated: number };
   settings: Record<string, Record<string, string | number | string[]>>;
+  /** A mail account's sender identity; absent for other accounts. */
+  identity?: SenderIdentity;
 }
 
 export function accountJson(a: Account): AccountJson {
@@ -43,5 +45,6 @@ export function accountJson(a: Account): AccountJson {
     protocols: [...a.protocols], status: a.status, statusMessage: a.statusMessage, statusTime: Number(a.statusTime),
     attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], auth: a.auth, settings,
     ...(a.wallet ? { wallet: { ...a.wallet, lastUpdated: Number(a.wallet.lastUpdated) } } : {}),
+    ...(a.identity ? { identity: { ...a.identity, aliases: [...a.identity.aliases] } } : {}),
   };
 }

@@ -59,6 +59,15 @@ export interface Account {
   wallet?: Wallet;
   /** Settings per enabled protocol. */
   settings: Partial<Record<Protocol, ProtocolSettings>>;
+  /** A mail account's sender identity (org.pantherx.Accounts.Identity, docs/identity.md); undefined for other accounts. */
+  identity?: SenderIdentity;
+}
+
+export interface SenderIdentity {
+  fullName: string;
+  /** The sender address (the user name when none was set and it is an address). */
+  emailAddress: string;
+  aliases: string[];
 }
 
 /** Names `changed` events use: Account fields, and `settings.<protocol>[.<field>]`. */
