@@ -241,7 +241,7 @@ export class Checker {
     this.failures.set(id, n);
     if (this.paused) {
       this.parked.add(id);
-      log.debug(`account ${id}: check failed while the network is down; checked again when it is back`);
+      log.info(`account ${id}: not retried while the network is down; checked again when it is back`);
       return;
     }
     const delay = Math.min(this.options.maxRetryMs, this.options.firstRetryMs * 2 ** (n - 1));
