@@ -183,6 +183,8 @@ export interface Provider {
   auth: 'password' | 'oauth2' | 'both' | 'nextcloud';
   /** OAuth2: a client id is configured, so signIn can start. */
   oauth2Configured: boolean;
+  /** An icon name of the freedesktop theme or an absolute path to an .svg/.png; '' for none. */
+  icon: string;
 }
 
 /** Options of signIn (Manager.SignIn). */
@@ -192,8 +194,6 @@ export interface SignInInput {
   /** browser (default): open `url`; device: show `userCode` at `verificationUrl`. */
   flow?: 'browser' | 'device';
   protocols?: Protocol[];
-  /** An icon name of the freedesktop theme or an absolute path to an .svg/.png; '' for none. */
-  icon: string;
   name?: string;
   /** Microsoft 365: a tenant id or domain (default common). */
   tenant?: string;
