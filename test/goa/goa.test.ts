@@ -6,7 +6,6 @@
  * the view's own contract (interfaces/goa/).
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,13 +15,12 @@ import { declared as declaredPx, introspect, shape } from '../harness/contract.j
 import { ACCOUNT, MANAGER, ROOT, TestClient, as, errorOf, q, s } from '../harness/client.js';
 import { flatpakRun } from '../harness/flatpak.js';
 import { nameHasOwner, ROOT as REPO, waitFor } from '../harness/session.js';
-import { run, stopPid } from '../harness/process.js';
+import { GOA_CLIENT, GoaWatcher, goaClient } from './helpers.js';
 import { ACCESS_ANNOTATION, ACCESS_LEVELS } from '../../src/contract/access.js';
 import { parseInterfaces } from '../../src/bus/contract-xml.js';
 import type { InterfaceSpec } from '../../src/bus/contract.js';
 import { testSecret, useService } from '../service/fixture.js';
 
-export const GOA_CLIENT = join(REPO, 'test/goa/goa_client.py');
 const GOA = 'org.gnome.OnlineAccounts';
 const GOA_ROOT = '/org/gnome/OnlineAccounts';
 const goaPath = (id: string) => `${GOA_ROOT}/Accounts/${id}`;
@@ -35,38 +33,6 @@ const declaredGoa = new Map<string, InterfaceSpec>(
 );
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/** One command of libgoa's client; its JSON answer. */
-export async function goaClient(env: NodeJS.ProcessEnv, ...args: string[]): Promise<any> {
-  const r = await run('/usr/bin/python3', [GOA_CLIENT, ...args], env, undefined, 30_000);
-  if (r.code !== 0) throw new Error(`goa_client.py ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-/** libgoa's client following the accounts: one JSON line per signal. */
-export class GoaWatcher {
-  readonly events: any[] = [];
-  private readonly child: ChildProcess;
-  private buffer = '';
-
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn('/usr/bin/python3', [GOA_CLIENT, 'watch'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d) => {
-      this.buffer += d;
-      const lines = this.buffer.split('\n');
-      this.buffer = lines.pop()!;
-      for (const l of lines) if (l.trim()) this.events.push(JSON.parse(l));
-    });
-  }
-
-  wait(pred: (e: any) => boolean, what: string, timeoutMs = 10_000): Promise<any> {
-    return waitFor(what, () => this.events.find(pred), timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return stopPid(this.child.pid);
-  }
-}
-
 describe('GOA view: libgoa\'s own client on the private bus', function () {
   this.timeout(60_000);
   const f = useService('unlocked', ['--goa']);

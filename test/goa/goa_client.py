@@ -57,7 +57,7 @@ def main():
             if cmd == 'password':
                 out({'value': obj.get_password_based().call_get_password_sync(sys.argv[3], None)})
             elif cmd == 'token':
-                ok, token, expires = obj.get_oauth2_based().call_get_access_token_sync(None)
+                token, expires = obj.get_oauth2_based().call_get_access_token_sync(None)
                 out({'value': token, 'expires_in': expires})
             else:
                 out({'value': obj.get_account().call_ensure_credentials_sync(None)})

@@ -1,0 +1,81 @@
+/**
+ * The GOA view's OAuth2Based through libgoa's own client: an account signed in with OAuth2
+ * against a real OpenID provider (oidc-provider, the harness of test/service/oauth2.test.ts,
+ * with its test browser) hands libgoa an access token the provider issued, audited like
+ * OAuth2.GetAccessToken; a sandboxed caller without a grant is refused.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser } from '../harness/browser.js';
+import { MANAGER, ROOT, TestClient, s } from '../harness/client.js';
+import { flatpakRun } from '../harness/flatpak.js';
+import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
+import { ROOT as REPO, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import { shape } from '../harness/contract.js';
+import { parseInterfaces } from '../../src/bus/contract-xml.js';
+import { GOA_CLIENT, goaClient } from './helpers.js';
+
+const SIGN_IN = 'org.pantherx.Accounts.SignIn';
+const OAUTH2_BASED = 'org.gnome.OnlineAccounts.OAuth2Based';
+
+describe('GOA view: OAuth2Based.GetAccessToken through libgoa (oidc-provider)', function () {
+  this.timeout(90_000);
+  let oidc: OidcPeer;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+  let id = '';
+
+  before(async () => {
+    oidc = await startOidc({ accessTokenTtl: 600 });
+    session = await startSession();
+    const dir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'goaidp.ini'), `[provider]\nname = GOA IdP\nauth = oauth2\nprotocols = imap, smtp\n\n[oauth2]\nissuer = ${oidc.issuer}\nclient_id = ${oidc.clientId}\nscopes = openid email offline_access\n\n[imap]\nhost = 127.0.0.1\nport = 1143\nsecurity = none\n\n[smtp]\nhost = 127.0.0.1\nport = 1587\nsecurity = starttls\n`);
+    service = await startService(session, ['--goa']);
+    client = await TestClient.connect(session.address);
+    const login = 'goa-user@example.org';
+    const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['goaidp', { account: s(login) }]);
+    const from = client.signals.length;
+    await new Browser().signIn(String((await client.getAll(path as string, SIGN_IN)).Url), { login });
+    const done = await client.waitSignal((x) => x.path === path && (x.member === 'Completed' || x.member === 'Failed'), 30_000, from);
+    assert.equal(done.member, 'Completed', JSON.stringify(done.body));
+    const account = done.body[0] as string;
+    id = account.slice(account.lastIndexOf('/') + 1);
+  });
+  after(async () => {
+    client?.disconnect();
+    await service?.stop();
+    await session?.stop();
+    await oidc?.stop();
+  });
+
+  it('libgoa sees an OAuth2Based account (SmtpAuthXoauth2) and gets a token the provider issued, audited with SecretAccessed', async () => {
+    const shown = (await goaClient(session.env, 'list')).find((a: { id: string }) => a.id === id);
+    assert.equal(shown.oauth2_based, true);
+    assert.equal(shown.password_based, false);
+    assert.equal(shown.mail['smtp-auth-xoauth2'], true);
+    assert.deepEqual(await goaClient(session.env, 'ensure', id), { value: 0 });
+    const from = client.signals.length;
+    const token = await goaClient(session.env, 'token', id);
+    assert.ok(oidc.issued.has(token.value), 'a token the provider issued');
+    assert.ok(token.expires_in > 0 && token.expires_in <= 600);
+    const sig = await client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === id, 5000, from);
+    assert.equal(sig.body[1], 'access token');
+    assert.doesNotMatch(service.log(), new RegExp(token.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'the token is never logged');
+    // Exported exactly as interfaces/goa/ declares it.
+    const [xml] = await client.callTo('org.gnome.OnlineAccounts', `/org/gnome/OnlineAccounts/Accounts/${id}`, 'org.freedesktop.DBus.Introspectable', 'Introspect');
+    const got = parseInterfaces(xml as string).find((i) => i.name === OAUTH2_BASED)!;
+    const declared = parseInterfaces(readFileSync(join(REPO, 'interfaces/goa/org.gnome.OnlineAccounts.xml'), 'utf8')).find((i) => i.name === OAUTH2_BASED)!;
+    assert.deepEqual(shape(got), shape(declared));
+  });
+
+  it('a sandboxed app without a grant is refused with NotAuthorized', async () => {
+    const r = await flatpakRun(session, 'org.example.GoaCalendar', ['/usr/bin/python3', '-c', readFileSync(GOA_CLIENT, 'utf8'), 'token', id]);
+    assert.equal(r.code, 0, r.stderr);
+    const answer = JSON.parse(r.stdout);
+    assert.equal(answer.error, 'org.gnome.OnlineAccounts.Error.NotAuthorized');
+    assert.equal(answer.value, undefined);
+  });
+});
