@@ -40,7 +40,7 @@ describe('px-accounts: subcommands', () => {
     assert.deepEqual(list.map((x) => x.id), [a, b].sort());
     const entry = list.find((x) => x.id === a)!;
     assert.deepEqual(Object.keys(entry), ['id', 'path', 'name', 'provider', 'providerName', 'username', 'protocols', 'status',
-      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'auth', 'settings']);
+      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'auth', 'settings', 'identity']);
     assert.equal(entry.path, `/org/pantherx/Accounts/account/${a}`);
     assert.equal(typeof entry.statusTime, 'number');
     assert.deepEqual(Object.keys(entry.settings), ['imap', 'smtp']);

@@ -22,11 +22,11 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   const f = useCliService();
 
   const usage: Array<[string, string[], RegExp]> = [
-    ['unknown subcommand', ['frobnicate'], /^px-accounts: unknown command 'frobnicate' \(commands: add, list, .*\) \(see 'px-accounts --help'\)$/],
+    ['unknown subcommand', ['frobnicate'], /^px-accounts: unknown command 'frobnicate' \(commands: add, discover, list, .*\) \(see 'px-accounts --help'\)$/],
     ['no subcommand', [], /^px-accounts: no command given \(see 'px-accounts --help'\)$/],
     ['missing option value', ['add', '-provider', 'fastmail', '-account'], /^px-accounts: Not enough arguments following: account \(see 'px-accounts add --help'\)$/],
     ['missing --account', ['add', '-provider', 'fastmail'], /give the identifier with --account/],
-    ['neither provider nor protocol', ['add', '-account', 'x@example.org'], /--provider ID .* or --protocol P/],
+    ['server settings with an address only', ['add', '-account', 'x@example.org', '-server', 'mail.example.org'], /server settings need --provider or --protocol/],
     ['unknown option', ['list', '--colour'], /Unknown argument: colour/],
     ['port that is not a number', ['add', '-protocol', 'imap', '-account', 'p@example.org', '-server', '127.0.0.1', '-port', 'abc'], /--port must be a number from 1 to 65535, got 'abc'/],
     ['port out of range', ['add', '-protocol', 'imap', '-account', 'p@example.org', '-server', '127.0.0.1', '-port', '70000'], /--port must be a number from 1 to 65535, got '70000'/],

@@ -120,14 +120,15 @@ describe('programs started for checks die with a killed service (issue 25, findi
     void validate('sleeper', { 'sleeper.host': s('127.0.0.1') }).catch(() => undefined);
     const pidFile = join(pluginDir, 'sleeper.pid');
     const childFile = join(pluginDir, 'sleeper.child');
-    const running = await waitFor('both checks running', () => {
+    // The helper writes its pid and its child's; the tree is looked at after both are there
+    // (a file may also be seen created but not yet written).
+    const pidsOf = () => [pidFile, childFile].map((f) => (existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : 0));
+    const running = await waitFor('both checks running, the helper and its child under the service', () => {
+      const [helper, helperChild] = pidsOf();
+      if (!helper || !helperChild) return undefined;
       const tree = descendants(service.pid);
-      const ready = [...tree.values()].includes('openvpn') && existsSync(pidFile) && existsSync(childFile) && readFileSync(childFile, 'utf8').trim();
-      return ready ? tree : undefined;
+      return [...tree.values()].includes('openvpn') && tree.has(helper) && tree.has(helperChild) ? tree : undefined;
     }, 10_000);
-    const helper = Number(readFileSync(pidFile, 'utf8'));
-    const helperChild = Number(readFileSync(childFile, 'utf8'));
-    assert.ok(running.has(helper) && running.has(helperChild), 'the helper and its child run under the service');
     survivors.push(...running.keys());
 
     process.kill(service.pid, 'SIGKILL');

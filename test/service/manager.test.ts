@@ -21,7 +21,7 @@ describe('Manager.AddAccount', () => {
     const imap = await f.client.getAll(path, 'org.pantherx.Accounts.Imap');
     assert.deepEqual(imap, { Host: 'imap.fastmail.com', Port: 993, Security: 'tls', Username: 'info@pantherx.org', Path: '', Ca: '' });
     const added = await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path);
-    assert.deepEqual(Object.keys(added.body[1] as object).sort(), [ACCOUNT, 'org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav', 'org.pantherx.Accounts.Imap', 'org.pantherx.Accounts.Smtp']);
+    assert.deepEqual(Object.keys(added.body[1] as object).sort(), [ACCOUNT, 'org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav', 'org.pantherx.Accounts.Identity', 'org.pantherx.Accounts.Imap', 'org.pantherx.Accounts.Smtp']);
   });
 
   it('completes a bare login with the provider domain and honours name and protocols', async () => {
