@@ -204,6 +204,25 @@ describe('px-accounts-ui in chromium', function () {
     }
   });
 
+  it("shows a mail account's sender identity on its page, and follows a change", async () => {
+    const a = await w.client.addAccount({
+      provider: 'imap', account: 'ada@example.org', password: secret(),
+      settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 }, identity: { name: 'Ada Lovelace', aliases: ['ada@analytical.example'] } } as never,
+      protocols: ['imap', 'smtp'],
+    });
+    try {
+      await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
+      const sender = page.getByRole('region', { name: 'Sender' });
+      await sender.getByText('Ada Lovelace').waitFor();
+      await sender.getByText('ada@analytical.example').waitFor();
+      assert.equal(await sender.getByText('ada@example.org', { exact: true }).count(), 1, 'the address defaults to the user name');
+      await w.client.updateAccount(a.id, { settings: { identity: { name: 'Augusta Ada King' } } as never });
+      await sender.getByText('Augusta Ada King').waitFor();
+    } finally {
+      await w.client.removeAccount(a.id);
+    }
+  });
+
   it('is usable with the keyboard alone', async () => {
     await page.goto(new URL('/#/', page.url()).href);
     await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();

@@ -71,6 +71,17 @@ function walletSection(a) {
     refresh, list);
 }
 
+/** A mail account's sender identity: how its mail is signed (edit it with px-accounts edit --full-name/--email/--alias). */
+function identitySection(a) {
+  const i = a.identity;
+  if (!i) return '';
+  return h('section', { 'aria-labelledby': 'identity-h' }, h('h3', { id: 'identity-h' }, 'Sender'),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Name'), h('dd', {}, i.fullName || 'not set'),
+      h('dt', {}, 'Address'), h('dd', { class: 'mono' }, i.emailAddress || 'not set'),
+      i.aliases.length > 0 && [h('dt', {}, 'Also sends as'), h('dd', { class: 'mono' }, i.aliases.join(', '))]));
+}
+
 async function editForm(a, host, onSaved) {
   const cat = await catalogue();
   const byId = Object.fromEntries(cat.protocols.map((p) => [p.id, p]));
@@ -175,6 +186,7 @@ export function accountView(main, id, extra) {
   const editHost = h('div', {});
   const walletHost = h('div', {});
   const secretsHost = h('div', {});
+  const identityHost = h('div', {});
   let walletShown = '';
   const other = h('div', { class: 'outcome' });
   const check = h('button', {
@@ -203,6 +215,7 @@ export function accountView(main, id, extra) {
     replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
       'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
     drawWallet(a);
+    replace(identityHost, identitySection(a));
     replace(secretsHost, secretsSection(a));
   };
   // A wallet is redrawn when its balance moves; the secrets are not (that would hide a shown value).
@@ -212,7 +225,7 @@ export function accountView(main, id, extra) {
     walletShown = now;
     replace(walletHost, a.wallet && walletSection(a));
   }
-  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, secretsHost);
+  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, identityHost, secretsHost);
   draw(a0);
   if (extra === 'added') say(`Added ${a0.name}.`);
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
@@ -231,6 +244,7 @@ export function accountView(main, id, extra) {
             'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
           sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
           drawWallet(a);
+          replace(identityHost, identitySection(a));
         }
       }
     },
