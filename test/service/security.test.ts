@@ -92,24 +92,28 @@ describe('security: findings of the red-team pass, replayed', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Proves an attack's profile works when openvpn is given it directly: the library leaves its marker (removed again). */
+  async function openvpnLoadsTheLibrary(text: string): Promise<void> {
+    const child = spawn('/bin/sh', ['-c', 'cat | exec openvpn --config /dev/stdin --dev null --verb 0'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.stdin.end(text);
+    try {
+      await waitFor('the library loaded by openvpn', () => existsSync(marker), 10_000);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(marker);
+  }
+
   const sandboxed = (app: string, method: string, ...args: string[]) =>
     flatpakCall(session, app, ['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
 
   describe('1. OpenVPN key secrets cannot add directives to the profile openvpn runs', () => {
     it('the attack is real: openvpn given such a profile loads the library', async () => {
-      const text = `${profile()}<tls-auth>\n${hostileKey()}</tls-auth>\n`;
-      const child = spawn('/bin/sh', ['-c', 'cat | exec openvpn --config /dev/stdin --dev null --verb 0'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-      child.stdin.end(text);
-      try {
-        await waitFor('the library loaded by openvpn', () => existsSync(marker), 10_000);
-      } finally {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      rmSync(marker);
+      await openvpnLoadsTheLibrary(`${profile()}<tls-auth>\n${hostileKey()}</tls-auth>\n`);
     });
 
     it('from a sandbox: ValidateCredentials and AddAccount refuse the key (InvalidArgument), openvpn never runs it', async () => {
@@ -164,19 +168,7 @@ describe('security: findings of the red-team pass, replayed', function () {
     });
 
     it('the attack is real: openvpn given these blocks as they were rendered loads the library', async () => {
-      const blocks = Object.entries(chunkedKeys()).map(([k, v]) => `<${k}>\n${v}</${k}>\n`).join('');
-      const child = spawn('/bin/sh', ['-c', 'cat | exec openvpn --config /dev/stdin --dev null --verb 0'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-      child.stdin.end(`${profile()}${blocks}`);
-      try {
-        await waitFor('the library loaded by openvpn', () => existsSync(marker), 10_000);
-      } finally {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      rmSync(marker);
+      await openvpnLoadsTheLibrary(profile() + Object.entries(chunkedKeys()).map(([k, v]) => `<${k}>\n${v}</${k}>\n`).join(''));
     });
 
     for (const via of ['secrets', 'profile'] as const) {

@@ -11,6 +11,7 @@ import https from 'node:https';
 import { createAccount } from 'tsdav';
 
 import { endpoint, errorFacts, VerifyFailure, type ProtocolName } from './classify.js';
+import { httpRequest } from './http-request.js';
 import { runVerification, type ProtocolClassifier, type VerifyContext } from './run.js';
 import { tlsOptions } from './trust.js';
 import type { VerifyResult, VerifySettings, VerifyOptions } from './types.js';
@@ -24,24 +25,7 @@ interface FetchState { lastStatus?: number; lastStatusText?: string; lastUrl?: s
 /** A fetch() for tsdav on node:http/https, following redirects unless asked not to. */
 function davFetch(ctx: VerifyContext, agents: { http: http.Agent; https: https.Agent }, state: FetchState): typeof fetch {
   const once = (url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, signal: AbortSignal) =>
-    new Promise<{ status: number; statusText: string; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      const isHttps = url.protocol === 'https:';
-      const req = (isHttps ? https : http).request(url, {
-        method, headers, signal, agent: isHttps ? agents.https : agents.http,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) req.destroy(new VerifyFailure('ServerError', 'the server response is too large'));
-          else chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+    httpRequest(url, { method, headers, body, signal, agent: url.protocol === 'https:' ? agents.https : agents.http, maxBody: MAX_BODY });
 
   const f = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     let url = new URL(input instanceof Request ? input.url : String(input));

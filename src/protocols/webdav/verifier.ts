@@ -8,6 +8,7 @@ import https from 'node:https';
 
 import { endpoint, VerifyFailure } from '../common/classify.js';
 import { runVerification, type VerifyContext } from '../common/run.js';
+import { httpRequest } from '../common/http-request.js';
 import { tlsOptions } from '../common/trust.js';
 import type { Verifier, VerifySettings } from '../common/types.js';
 
@@ -17,25 +18,12 @@ const BODY = '<?xml version="1.0" encoding="utf-8"?>\n<d:propfind xmlns:d="DAV:"
 
 interface Answer { status: number; statusText: string; headers: http.IncomingHttpHeaders; body: string }
 
-function propfind(ctx: VerifyContext, url: URL, headers: Record<string, string>, agent: http.Agent | https.Agent): Promise<Answer> {
-  return new Promise<Answer>((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request(url, {
-      method: 'PROPFIND', agent, signal: ctx.signal,
-      headers: { ...headers, depth: '0', 'content-type': 'application/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(BODY)) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) req.destroy(new VerifyFailure('ServerError', 'the server response is too large'));
-        else chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(BODY);
+async function propfind(ctx: VerifyContext, url: URL, headers: Record<string, string>, agent: http.Agent | https.Agent): Promise<Answer> {
+  const res = await httpRequest(url, {
+    method: 'PROPFIND', agent, signal: ctx.signal, body: BODY, maxBody: MAX_BODY,
+    headers: { ...headers, depth: '0', 'content-type': 'application/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(BODY)) },
   });
+  return { ...res, body: res.body.toString('utf8') };
 }
 
 /** The URL the settings name, and the settings as messages show them (host and port of the URL). */
