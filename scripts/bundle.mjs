@@ -18,6 +18,8 @@ await build({
     'px-accounts-ui': 'dist/src/bin/px-accounts-ui.js',
     // started with new Worker(new URL('./<name>.js', import.meta.url)): same directory
     'verifier-worker': 'dist/src/verify/verifier-worker.js',
+    // Export and Import's passphrase encryption (src/transfer/age.ts), one thread per file
+    'age-worker': 'dist/src/transfer/age-worker.js',
   },
   outdir,
   bundle: true,
@@ -46,7 +48,7 @@ await build({
 // entry file, not in a shared chunk under chunks/.
 for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.js'))) {
   const text = readFileSync(`${outdir}/chunks/${chunk}`, 'utf8');
-  for (const w of ['./verifier-worker.js']) {
+  for (const w of ['./verifier-worker.js', './age-worker.js']) {
     if (text.includes(w)) throw new Error(`bundle: a worker is started from chunks/${chunk}, where ${w} does not resolve`);
   }
 }
@@ -55,8 +57,19 @@ for (const bin of ['px-accounts-service', 'px-accounts', 'px-accounts-ui']) {
   chmodSync(`${outdir}/${bin}.js`, 0o755);
   symlinkSync(`${bin}.js`, `${outdir}/${bin}`);
 }
-// The window's page (plain ES modules and CSS, no build step) next to the tsc output of
-// src/ui, where package.json's "files" (dist/src) ships it and the server finds it.
+// The window's page next to the tsc output of src/ui, where package.json's "files" (dist/src)
+// ships it and the server finds it: index.html and the CSS as they are, and its TypeScript
+// (src/ui/page, type-checked by its own tsconfig in the build) as one browser bundle, app.js.
+rmSync('dist/src/ui/static', { recursive: true, force: true });
 cpSync('src/ui/static', 'dist/src/ui/static', { recursive: true });
+await build({
+  entryPoints: ['src/ui/page/app.ts'],
+  outfile: 'dist/src/ui/static/app.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'chrome111',
+  logLevel: 'warning',
+});
 // Its icon is the menu entry's (desktop/), stated once.
 cpSync('desktop/px-accounts.svg', 'dist/src/ui/static/icon.svg');

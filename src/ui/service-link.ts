@@ -5,18 +5,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { AccountsClient, AccountsClientError, type ConnectOptions } from '../client/index.js';
-import { accountView, type AccountView } from './views.js';
+import { accountView } from './views.js';
+import type { UiEvent } from './wire.js';
 
 /** What the page is told, as one JSON object per server-sent event. */
-export type UiEvent =
-  | { type: 'snapshot'; service: boolean; accounts: AccountView[] }
-  | { type: 'account'; account: AccountView }
-  | { type: 'removed'; id: string }
-  | { type: 'service'; up: boolean }
-  | { type: 'access'; account: string; app: string; decision: string; requested: boolean }
-  | { type: 'host-apps'; mode: 'allow' | 'ask' }
-  | { type: 'transfer'; id: string; amount: string; counterparty: string }
-  | { type: 'signin'; id: string; state: 'waiting' | 'done' | 'failed'; url?: string; userCode?: string; verificationUrl?: string; account?: string; summary?: string; details?: string };
+export type { UiEvent };
 
 export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
   private client: AccountsClient | undefined;

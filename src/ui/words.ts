@@ -3,6 +3,7 @@
  * failed, and the server's own reply kept apart as details.
  */
 import { isAccountsClientError, type ErrorKind, type VerifyResult } from '../client/index.js';
+import type { WordedResult } from './wire.js';
 
 /** Failures that say the server could not be reached (the service's own list, verify/check.ts). */
 export const NETWORK_CODES: ReadonlySet<string> = new Set(['Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'Unavailable']);
@@ -23,19 +24,7 @@ const STEP: Record<string, [step: string, what: string]> = {
   Unknown: ['checking', 'The check failed.'],
 };
 
-export interface WordedResult extends VerifyResult {
-  protocol: string;
-  /** The protocol's name (IMAP, SMTP, ...). */
-  title: string;
-  /** host:port or URL the check used, when known. */
-  server: string;
-  /** The step that failed, '' on success. */
-  step: string;
-  /** One sentence for people. */
-  summary: string;
-  /** Failure kind for the page: ok, network, rejected or other. */
-  outcome: 'ok' | 'network' | 'rejected' | 'other';
-}
+export type { WordedResult };
 
 export function wordResult(protocol: string, title: string, server: string, r: VerifyResult): WordedResult {
   const [step, what] = STEP[r.code] ?? STEP.Unknown!;

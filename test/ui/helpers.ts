@@ -99,3 +99,28 @@ export async function openWindow(url: string, colorScheme: 'light' | 'dark' = 'l
   await page.goto(url);
   return { browser, context, page };
 }
+
+/**
+ * Waits until the page is still: it has drawn the address it is at (<main data-route>,
+ * src/ui/page/app.ts), no request of it is in flight (<html data-busy>, src/ui/page/api.ts) and
+ * every image has loaded. The page draws an answer in the same task that clears the mark, so
+ * what it shows is complete then.
+ */
+export async function settled(page: Page): Promise<void> {
+  // A function, not a string: the page's CSP refuses eval, which a string predicate needs.
+  await page.waitForFunction(() => {
+    const { document, location } = globalThis as unknown as PageGlobals;
+    return document.getElementById('main')?.dataset.route === location.hash
+      && !document.documentElement.hasAttribute('data-busy') && Array.from(document.images).every((i) => i.complete);
+  });
+}
+
+/** The little of the page's globals settled() reads (the tests compile without the DOM library). */
+interface PageGlobals {
+  location: { hash: string };
+  document: {
+    documentElement: { hasAttribute(name: string): boolean };
+    getElementById(id: string): { dataset: Record<string, string | undefined> } | null;
+    images: ArrayLike<{ complete: boolean }>;
+  };
+}

@@ -14,7 +14,7 @@ import { AccountsClient, type Account } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
 import { SCREENSHOTS_DIR, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 import { run as runProgram, stopPid } from '../harness/process.js';
-import { UI_BIN, http, openWindow, startUi, type UiProcess, type Window } from './helpers.js';
+import { UI_BIN, http, openWindow, settled, startUi, type UiProcess, type Window } from './helpers.js';
 import { PROVIDER_ID, useUiWorld } from './fixture.js';
 
 const run = promisify(execFile);
@@ -241,7 +241,7 @@ describe('px-accounts-ui in chromium', function () {
     for (const hash of ['#/', '#/add', '#/add/manual-mail', `#/account/${a!.id}`, '#/access']) {
       await page.goto(new URL(`/${hash}`, page.url()).href);
       await page.getByRole('heading', { level: 2 }).first().waitFor();
-      await page.waitForTimeout(200);
+      await settled(page);
       // A control is named by a label, aria-label or its text (the checks the accessibility tree makes first).
       const unnamed = await page.evaluate(`[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter((e) => {
         if (e.closest('[hidden]')) return false;
@@ -260,7 +260,7 @@ describe('px-accounts-ui in chromium', function () {
       for (const hash of ['#/', '#/add', '#/add/manual-mail', `#/account/${a!.id}`, '#/access']) {
         await page.goto(new URL(`/${hash}`, page.url()).href);
         await page.getByRole('heading', { level: 2 }).first().waitFor();
-        await page.waitForTimeout(150);
+        await settled(page);
         const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         assert.equal(overflow, 0, `${hash} is ${overflow} px wider than the window`);
       }
@@ -282,7 +282,7 @@ describe('px-accounts-ui in chromium', function () {
       for (const [name, hash] of [['list', '#/'], ['add', '#/add'], ['add-manual', '#/add/manual-mail'], ['account', `#/account/${a!.id}`], ['access', '#/access']] as const) {
         await page.goto(new URL(`/${hash}`, page.url()).href);
         await page.getByRole('heading', { level: 2 }).first().waitFor();
-        await page.waitForTimeout(150);
+        await settled(page);
         await page.screenshot({ path: join(SHOTS, `${name}-${scheme}.png`) });
       }
       await fillManualImap(page, w.peers.user, 'wrong-password-for-the-screenshot', w.peers.ports.imap);

@@ -1,12 +1,14 @@
 // Form parts the add and edit pages share: the server settings of a protocol, built from the
 // service's ListProtocols (so plugins get a form too), protocol toggles, and the check-then-save
 // answer with its "Save anyway".
+import type { ProtocolInfo } from '../../client/types.js';
+import type { Catalogue } from '../wire.js';
 import { bytesToBase64, field, h, replace, resultsList, errorBox } from './dom.js';
-import { get, post } from './api.js';
+import { ApiError, get, post } from './api.js';
 import { state } from './state.js';
 
-export async function catalogue() {
-  state.catalogue ??= get('/api/catalogue').catch((err) => {
+export async function catalogue(): Promise<Catalogue> {
+  state.catalogue ??= get<Catalogue>('/api/catalogue').catch((err) => {
     state.catalogue = null;
     throw err;
   });
@@ -14,28 +16,28 @@ export async function catalogue() {
 }
 
 /** Words for setting keys where the key itself is not one. */
-const LABELS = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
+const LABELS: Record<string, string> = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
 /** Certificate settings (OpenVPN's): an import brings them at add; edit replaces them with a file. */
-const CERT_LABELS = { ca: 'CA certificates', cert: 'client certificate', extra_certs: 'intermediate certificates' };
+const CERT_LABELS: Record<string, string> = { ca: 'CA certificates', cert: 'client certificate', extra_certs: 'intermediate certificates' };
 
 /** A certificate file's bytes as the setting's text: each PEM block's base64, or the file itself (DER). */
-function certsText(bytes) {
+function certsText(bytes: Uint8Array): string {
   const pems = [...new TextDecoder().decode(bytes).matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
-  return pems.length ? pems.map((m) => m[1].replace(/\s+/g, '')).join(' ') : bytesToBase64(bytes);
+  return pems.length ? pems.map((m) => (m[1] ?? '').replace(/\s+/g, '')).join(' ') : bytesToBase64(bytes);
 }
 
 /** A file field that replaces a certificate setting; its `value` is '' (unchanged) until a file is read. */
-function certsField(label, current) {
+function certsField(label: string, current: string): [HTMLDivElement, Slot] {
   const count = current ? current.split(/\s+/).filter(Boolean).length : 0;
   const [wrap, input] = field(`${label} (replace with a file)`, { type: 'file', accept: '.crt,.pem,.cer,.der' },
     `A PEM file (one or more certificates) or a DER file. Now: ${count ? `${count} certificate${count > 1 ? 's' : ''}` : 'none'}.`);
   // Reading a file takes a moment: `pending` is the latest pick's read (a save waits for it),
   // and only the latest pick sets the value.
-  const slot = { value: '', pending: Promise.resolve() };
+  const slot: Slot = { value: '', pending: Promise.resolve() };
   let picks = 0;
   input.addEventListener('change', () => {
     const pick = ++picks;
-    const file = input.files[0];
+    const file = input.files?.[0];
     slot.pending = (file ? file.arrayBuffer().then((b) => certsText(new Uint8Array(b))) : Promise.resolve('')).then((text) => {
       if (pick === picks) slot.value = text;
     });
@@ -43,19 +45,25 @@ function certsField(label, current) {
   return [wrap, slot];
 }
 
+/** What a fieldset reads a setting from: an input, a select, or a certificate file's text once read. */
+interface Slot { value: string; pending?: Promise<void> }
+
+/** A protocol's server fieldset: its element, the values as text, and when picked files are read. */
+export interface ServerFieldset { el: HTMLFieldSetElement; read(): Record<string, string>; ready(): Promise<unknown> }
+
 /**
  * A fieldset with one field per setting of `info`; values from an account's settings (edit) or
  * empty (add: the provider's or the service's defaults apply). read() → { key: text }.
  */
-export function settingsFieldset(info, current = {}, { edit = false } = {}) {
-  const inputs = [];
-  const fields = [];
+export function settingsFieldset(info: ProtocolInfo, current: Record<string, unknown> = {}, { edit = false } = {}): ServerFieldset {
+  const inputs: [string, Slot][] = [];
+  const fields: HTMLDivElement[] = [];
   for (const s of info.settings) {
     if ((s.kind === 'certs' || s.kind === 'hostkey') && !edit) continue;
     const value = current[s.field]; // the account's name for the setting (gap_limit is gapLimit), as the client says
     const label = `${info.name} ${(s.kind === 'certs' ? CERT_LABELS[s.key] : LABELS[s.key]) ?? s.key.replace(/_/g, ' ')}`;
     const text = value === undefined ? '' : String(value);
-    let pair;
+    let pair: [HTMLDivElement, Slot];
     if (s.kind === 'certs') {
       pair = certsField(label, text);
     } else if (s.kind === 'security' || s.kind === 'enum') {
@@ -80,13 +88,13 @@ export function settingsFieldset(info, current = {}, { edit = false } = {}) {
 }
 
 /** Checkboxes for protocols; onChange(enabled) after each toggle. read() → enabled ids. */
-export function protocolToggles(protocols, enabled, names, onChange = () => undefined) {
-  const boxes = protocols.map((p) => {
+export function protocolToggles(protocols: string[], enabled: string[], names: Record<string, string>, onChange: (enabled: string[]) => void = () => undefined): { el: HTMLFieldSetElement; read(): string[] } {
+  const boxes = protocols.map((p): [string, HTMLInputElement, HTMLDivElement] => {
     const id = `proto-${p}`;
     const box = h('input', { type: 'checkbox', id, value: p, checked: enabled.includes(p), onchange: () => onChange(read()) });
     return [p, box, h('div', { class: 'check' }, box, h('label', { for: id }, names[p] ?? p.toUpperCase()))];
   });
-  const read = () => boxes.filter(([, box]) => box.checked).map(([p]) => p);
+  const read = (): string[] => boxes.filter(([, box]) => box.checked).map(([p]) => p);
   return { el: h('fieldset', { class: 'toggles' }, h('legend', {}, 'Use this account for'), boxes.map((b) => b[2])), read };
 }
 
@@ -94,16 +102,16 @@ export function protocolToggles(protocols, enabled, names, onChange = () => unde
  * Sends a form to `path`; shows the check results on refusal with "Save anyway" where the
  * server allows it. onSaved(answer) after saving.
  */
-export async function checkAndSave(path, body, out, button, onSaved, { what = 'Checking with the servers…' } = {}) {
+export async function checkAndSave<T>(path: string, body: Record<string, unknown>, out: HTMLElement, button: HTMLButtonElement, onSaved: (answer: T) => void, { what = 'Checking with the servers…' } = {}): Promise<void> {
   button.disabled = true;
   replace(out, h('p', { class: 'progress', role: 'status' }, what));
   try {
-    const answer = await post(path, body);
+    const answer = await post<T>(path, body);
     replace(out);
     onSaved(answer);
   } catch (err) {
-    const b = err.body ?? {};
-    if (err.status === 422 && b.kind === 'CheckFailed') {
+    const b = err instanceof ApiError ? err.body : {};
+    if (err instanceof ApiError && err.status === 422 && b.kind === 'CheckFailed') {
       const rejected = (b.results ?? []).some((r) => r.outcome === 'rejected');
       replace(out, h('div', { class: 'error', role: 'alert' },
         h('p', {}, 'The check failed, so nothing was saved.'),

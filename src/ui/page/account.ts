@@ -1,15 +1,16 @@
 // One account: live status, check now, its secrets behind an eye button, editing (checked
 // before saving), a wallet's balance and transfers, and removal with a confirmation that
 // names what goes.
+import type { AccountView, RemovalPlan, TransactionView, WordedResult } from '../wire.js';
 import { field, h, providerIcon, replace, resultsList, errorBox, say, statusLine, timeText } from './dom.js';
-import { get, post } from './api.js';
-import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
-import { state } from './state.js';
+import { ApiError, get, post } from './api.js';
+import { catalogue, checkAndSave, protocolToggles, settingsFieldset, type ServerFieldset } from './forms.js';
+import { state, type PageEvent, type View } from './state.js';
 import { attentionAction } from './list.js';
 
 const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
 
-function secretsSection(a) {
+function secretsSection(a: AccountView): HTMLElement {
   const rows = a.credentials.filter((n) => n !== 'oauth2').map((name) => {
     const value = h('span', { class: 'secret', 'aria-live': 'polite' }, '••••••••');
     const label = name === 'password' ? 'password' : `${name} secret`;
@@ -24,13 +25,13 @@ function secretsSection(a) {
           return;
         }
         try {
-          const r = await post(`/api/accounts/${a.id}/reveal`, { name });
+          const r = await post<{ value: string }>(`/api/accounts/${a.id}/reveal`, { name });
           value.textContent = r.value;
           eye.setAttribute('aria-pressed', 'true');
           eye.setAttribute('aria-label', `Hide ${label}`);
           eye.textContent = 'Hide';
         } catch (err) {
-          value.textContent = err.body?.summary ?? err.message;
+          value.textContent = (err instanceof ApiError ? err.body.summary : undefined) ?? (err instanceof Error ? err.message : String(err));
         }
       },
     }, 'Show');
@@ -41,10 +42,9 @@ function secretsSection(a) {
     rows.length ? h('ul', { class: 'secrets' }, rows) : h('p', {}, 'No secret is stored for this account.'));
 }
 
-function walletSection(a) {
-  const w = a.wallet;
+function walletSection(a: AccountView, w: NonNullable<AccountView['wallet']>): HTMLElement {
   const list = h('div', {}, h('p', {}, 'Loading transfers…'));
-  const load = () => get(`/api/accounts/${a.id}/transactions`).then((txs) => replace(list, txs.length
+  const load = () => get<TransactionView[]>(`/api/accounts/${a.id}/transactions`).then((txs) => replace(list, txs.length
     ? h('table', { class: 'transfers' }, h('caption', {}, 'Latest transfers'),
       h('thead', {}, h('tr', {}, ['When', 'Direction', 'Amount', 'Other address', 'Confirmations'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, txs.map((t) => h('tr', {}, h('td', {}, timeText(t.time)), h('td', {}, t.direction === 'in' ? 'Received' : 'Sent'),
@@ -72,7 +72,7 @@ function walletSection(a) {
 }
 
 /** A mail account's sender identity: how its mail is signed (edit it with px-accounts edit --full-name/--email/--alias). */
-function identitySection(a) {
+function identitySection(a: AccountView): HTMLElement | '' {
   const i = a.identity;
   if (!i) return '';
   return h('section', { 'aria-labelledby': 'identity-h' }, h('h3', { id: 'identity-h' }, 'Sender'),
@@ -82,27 +82,29 @@ function identitySection(a) {
       i.aliases.length > 0 && [h('dt', {}, 'Also sends as'), h('dd', { class: 'mono' }, i.aliases.join(', '))]));
 }
 
-async function editForm(a, host, onSaved) {
+async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void): Promise<HTMLInputElement | undefined> {
   const cat = await catalogue();
   const byId = Object.fromEntries(cat.protocols.map((p) => [p.id, p]));
   const names = Object.fromEntries(cat.protocols.map((p) => [p.id, p.name]));
   const provider = cat.providers.find((p) => p.id === a.provider);
   // Protocols one may switch on: the provider's, or for mail set up by hand the mail group.
-  const choices = [...new Set([...a.protocols, ...(provider ? provider.supported : MAIL.includes(a.provider) ? MAIL : [])])].filter((p) => byId[p]);
+  const choices = [...new Set<string>([...a.protocols, ...(provider ? provider.supported : MAIL.includes(a.provider) ? MAIL : [])])].filter((p) => byId[p]);
   const form = h('form', { class: 'account-form', novalidate: true, 'aria-labelledby': 'edit-h' });
   const out = h('div', { class: 'outcome' });
   const [nameWrap, nameInput] = field('Display name', { value: a.name, autocomplete: 'off' });
-  const sets = new Map();
+  const sets = new Map<string, ServerFieldset>();
   const servers = h('div', { class: 'server-sets' });
-  const showServers = (enabled) => {
-    for (const p of enabled) if (!sets.has(p)) sets.set(p, settingsFieldset(byId[p], a.settings[p] ?? {}, { edit: true }));
-    replace(servers, enabled.map((p) => sets.get(p).el));
+  const fieldset = (p: string) => {
+    let set = sets.get(p);
+    if (!set) sets.set(p, set = settingsFieldset(byId[p]!, a.settings[p] ?? {}, { edit: true }));
+    return set;
   };
+  const showServers = (enabled: string[]) => replace(servers, enabled.map((p) => fieldset(p).el));
   const toggles = choices.length > 1 ? protocolToggles(choices, a.protocols, names, showServers) : undefined;
   const password = a.auth === 'password' && !a.wallet ? field('New password (leave empty to keep the current one)', { type: 'password', autocomplete: 'new-password' }) : undefined;
   // Secrets stored for one protocol (an SMTP password that differs) get a field of their own.
-  const others = a.credentials.filter((n) => n !== 'password' && n !== 'oauth2')
-    .map((n) => [n, field(`New ${names[n] ?? n} secret (leave empty to keep it)`, { type: 'password', autocomplete: 'new-password' })]);
+  const others: [string, [HTMLDivElement, HTMLInputElement]][] = a.credentials.filter((n) => n !== 'password' && n !== 'oauth2')
+    .map((n): [string, [HTMLDivElement, HTMLInputElement]] => [n, field(`New ${names[n] ?? n} secret (leave empty to keep it)`, { type: 'password', autocomplete: 'new-password' })]);
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
   form.append(h('h3', { id: 'edit-h' }, 'Edit'), nameWrap, password?.[0] ?? '', ...others.map(([, f]) => f[0]), toggles?.el ?? '', servers,
     h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, 'Cancel')));
@@ -110,14 +112,14 @@ async function editForm(a, host, onSaved) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const enabled = toggles ? toggles.read() : a.protocols;
-    await Promise.all(enabled.map((p) => sets.get(p).ready()));
-    const settings = {};
-    for (const p of enabled) settings[p] = sets.get(p).read();
-    const secrets = {};
+    await Promise.all(enabled.map((p) => fieldset(p).ready()));
+    const settings: Record<string, Record<string, string>> = {};
+    for (const p of enabled) settings[p] = fieldset(p).read();
+    const secrets: Record<string, string> = {};
     if (password?.[1].value) secrets.password = password[1].value;
     for (const [n, f] of others) if (f[1].value) secrets[n] = f[1].value;
     const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets };
-    checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
+    void checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
       if (password) password[1].value = '';
       for (const [, f] of others) f[1].value = '';
       onSaved();
@@ -127,10 +129,10 @@ async function editForm(a, host, onSaved) {
   return password?.[1];
 }
 
-async function confirmRemoval(a, out) {
-  let plan;
+async function confirmRemoval(a: AccountView, out: HTMLElement): Promise<void> {
+  let plan: RemovalPlan;
   try {
-    plan = await get(`/api/accounts/${a.id}/removal`);
+    plan = await get<RemovalPlan>(`/api/accounts/${a.id}/removal`);
   } catch (err) {
     return replace(out, errorBox(err));
   }
@@ -164,14 +166,14 @@ async function confirmRemoval(a, out) {
   dialog.showModal();
 }
 
-export function accountView(main, id, extra) {
+export function accountView(main: HTMLElement, id: string, extra: string): View {
   const a0 = state.accounts.get(id);
   if (!a0) {
     main.append(h('h2', {}, 'No such account'), h('p', {}, 'It may have been removed. ', h('a', { href: '#/' }, 'Back to the accounts')));
     // Just added (or signed in): its signal may come a moment after the answer did.
-    let shown = null;
+    let shown: View | null = null;
     return {
-      update(e) {
+      update(e: PageEvent) {
         if (shown) return shown.update?.(e);
         if (!state.accounts.has(id)) return;
         main.replaceChildren();
@@ -195,7 +197,7 @@ export function accountView(main, id, extra) {
       check.disabled = true;
       replace(checkOut, h('p', { role: 'status' }, 'Checking with the servers…'));
       try {
-        replace(checkOut, resultsList((await post(`/api/accounts/${id}/verify`)).results));
+        replace(checkOut, resultsList((await post<{ results: WordedResult[] }>(`/api/accounts/${id}/verify`)).results));
       } catch (err) {
         replace(checkOut, errorBox(err));
       }
@@ -207,9 +209,9 @@ export function accountView(main, id, extra) {
     replace(editHost);
     draw(state.accounts.get(id) ?? a0);
   };
-  const edit = h('button', { type: 'button', onclick: () => editForm(state.accounts.get(id), editHost, saved) }, 'Edit');
-  const remove = h('button', { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id), other) }, 'Remove account');
-  const draw = (a) => {
+  const edit = h('button', { type: 'button', onclick: () => editForm(state.accounts.get(id) ?? a0, editHost, saved) }, 'Edit');
+  const remove = h('button', { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id) ?? a0, other) }, 'Remove account');
+  const draw = (a: AccountView) => {
     heading.textContent = a.name;
     sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
     replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
@@ -219,18 +221,18 @@ export function accountView(main, id, extra) {
     replace(secretsHost, secretsSection(a));
   };
   // A wallet is redrawn when its balance moves; the secrets are not (that would hide a shown value).
-  function drawWallet(a, force = false) {
+  function drawWallet(a: AccountView, force = false) {
     const now = JSON.stringify(a.wallet);
     if (!force && now === walletShown) return;
     walletShown = now;
-    replace(walletHost, a.wallet && walletSection(a));
+    replace(walletHost, a.wallet && walletSection(a, a.wallet));
   }
   main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, identityHost, secretsHost);
   draw(a0);
   if (extra === 'added') say(`Added ${a0.name}.`);
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
   return {
-    update(e) {
+    update(e: PageEvent) {
       if (e.type === 'transfer' && e.id === id) {
         drawWallet(state.accounts.get(id) ?? a0, true);
       } else if (e.type === 'removed' && e.id === id) {

@@ -1,16 +1,17 @@
 // An OAuth2 sign-in in progress: the link to the provider's page (the server also opens it in
 // the browser), a Cancel button, and the end, which the server reports by itself.
+import type { SignInEvent } from '../wire.js';
 import { h, replace } from './dom.js';
 import { post } from './api.js';
 import { state, subscribe } from './state.js';
 
 /** A live box following sign-in `id`; onDone(accountId) when it succeeded. */
-export function followSignIn(id, providerName, onDone) {
+export function followSignIn(id: string, providerName: string, onDone: (account: string) => void): HTMLDivElement {
   const box = h('div', { class: 'signin', role: 'status', 'aria-live': 'polite' }, h('p', {}, `Starting the sign-in with ${providerName}…`));
   const cancel = h('button', { type: 'button', onclick: () => post(`/api/sign-in/${id}/cancel`).catch(() => undefined) }, 'Cancel sign-in');
   /** Links to the provider only over http(s), whatever a provider's discovery document says. */
-  const web = (url) => (/^https?:\/\//i.test(url ?? '') ? url : undefined);
-  const show = (e) => {
+  const web = (url: string | undefined) => (/^https?:\/\//i.test(url ?? '') ? url : undefined);
+  const show = (e: SignInEvent) => {
     if (e.state === 'waiting') {
       replace(box,
         e.userCode
@@ -24,7 +25,7 @@ export function followSignIn(id, providerName, onDone) {
       stop();
       state.signIns.delete(id);
       replace(box, h('p', {}, `Signed in with ${providerName}.`));
-      onDone(e.account);
+      onDone(e.account ?? '');
     } else {
       stop();
       state.signIns.delete(id);
@@ -35,6 +36,7 @@ export function followSignIn(id, providerName, onDone) {
     if (e.type === 'signin' && e.id === id) show(e);
   });
   // What came before this box existed.
-  if (state.signIns.has(id)) show(state.signIns.get(id));
+  const before = state.signIns.get(id);
+  if (before) show(before);
   return box;
 }

@@ -1,14 +1,17 @@
 // Adding an account: the catalogue (searchable) and set-up by hand, then a form that checks
 // with the servers before saving, or an OAuth2 sign-in for providers that use it.
+import type { ProtocolInfo, Provider } from '../../client/types.js';
+import type { AccountView, Catalogue, DiscoveryView } from '../wire.js';
 import { bytesToBase64, field, h, providerIcon, replace, errorBox } from './dom.js';
-import { post } from './api.js';
-import { catalogue, checkAndSave, protocolToggles, settingsFieldset } from './forms.js';
+import { ApiError, post } from './api.js';
+import { catalogue, checkAndSave, protocolToggles, settingsFieldset, type ServerFieldset } from './forms.js';
 import { followSignIn } from './sign-in.js';
+import type { View } from './state.js';
 
 const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
 
 /** Set-up by hand: "Other (IMAP/SMTP…)" and each other protocol on its own (wallets by address). */
-function manualEntries(protocols) {
+function manualEntries(protocols: ProtocolInfo[]): { id: string; name: string; hint: string }[] {
   const out = [{ id: 'manual-mail', name: 'Other (IMAP/SMTP…)', hint: 'mail, calendar and contacts on servers you name' }];
   for (const p of protocols) {
     if (MAIL.includes(p.id)) continue;
@@ -18,7 +21,7 @@ function manualEntries(protocols) {
 }
 
 /** Where discovered settings came from, in words. */
-const SOURCE_WORDS = {
+const SOURCE_WORDS: Record<string, string> = {
   catalogue: 'the provider catalogue',
   database: 'the provider database that comes with Online Accounts',
   autoconfig: "the domain's own configuration file",
@@ -33,7 +36,7 @@ const SOURCE_WORDS = {
  * servers; the page says what it found and from where, asks before using settings it cannot
  * vouch for, and the service checks every server before anything is saved.
  */
-function addressForm(cat) {
+function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
   const form = h('form', { class: 'account-form', novalidate: true });
   const found = h('div', { class: 'outcome', 'aria-live': 'polite' });
   const [addressWrap, address] = field('E-mail address', { type: 'email', autocomplete: 'username', required: true, spellcheck: 'false' });
@@ -41,7 +44,7 @@ function addressForm(cat) {
   const next = h('button', { type: 'submit', class: 'primary' }, 'Continue');
   form.append(addressWrap, passWrap, h('div', { class: 'buttons' }, next));
   let asked = '';
-  const show = (d) => {
+  const show = (d: DiscoveryView) => {
     const servers = h('ul', { 'aria-label': 'Servers found' }, ...d.protocols.map((p) => {
       const s = d.settings[p] ?? {};
       return h('li', {}, `${p.toUpperCase()}: ${s.url ?? `${s.host}:${s.port}`}${s.security ? ` (${s.security === 'tls' ? 'TLS' : 'STARTTLS'})` : ''}`);
@@ -54,7 +57,7 @@ function addressForm(cat) {
       return;
     }
     const add = h('button', { type: 'button', class: 'primary' }, 'Add account');
-    let trust;
+    let trust: HTMLInputElement | undefined;
     if (!d.trusted) {
       const own = address.value.trim().split('@').pop();
       const [trustWrap, box] = field(`${d.domain} is my mail provider: use its settings for ${own}`, { type: 'checkbox' });
@@ -68,7 +71,7 @@ function addressForm(cat) {
       add.disabled = true;
       replace(outcome, h('p', { role: 'status' }, 'Checking with the servers…'));
       try {
-        const answer = await post('/api/accounts', { provider: '', account: address.value.trim(), password: password.value, ...(trust?.checked ? { trust: true } : {}) });
+        const answer = await post<{ account: AccountView }>('/api/accounts', { provider: '', account: address.value.trim(), password: password.value, ...(trust?.checked ? { trust: true } : {}) });
         password.value = '';
         location.hash = `#/account/${answer.account.id}/added`;
       } catch (err) {
@@ -90,11 +93,11 @@ function addressForm(cat) {
     next.disabled = true;
     replace(found, h('p', { role: 'status' }, `Looking for the settings of ${value.split('@').pop()}…`));
     try {
-      const d = await post('/api/discover', { address: value });
+      const d = await post<DiscoveryView>('/api/discover', { address: value });
       if (asked === value) show(d);
     } catch (err) {
       if (asked !== value) return;
-      if (err.body?.kind === 'NotFound') {
+      if (err instanceof ApiError && err.body.kind === 'NotFound') {
         replace(found, h('p', { role: 'alert' }, `No settings were found for ${value.split('@').pop()}. `, h('a', { href: '#/add/manual-mail' }, 'Set up the servers by hand')));
       } else replace(found, errorBox(err));
     } finally {
@@ -104,16 +107,16 @@ function addressForm(cat) {
   return [form, found];
 }
 
-function chooser(main, cat) {
+function chooser(main: HTMLElement, cat: Catalogue): void {
   const [searchWrap, search] = field('Search providers', { type: 'search', autocomplete: 'off' });
   const providers = h('ul', { class: 'choices', 'aria-label': 'Providers' });
   const manual = h('ul', { class: 'choices', 'aria-label': 'Set up by hand' });
-  const entry = (id, name, hint, icon) => h('li', { 'data-name': name.toLowerCase() }, h('a', { href: `#/add/${id}`, class: 'choice' }, providerIcon(id, icon, name), name, hint && h('span', { class: 'hint' }, hint)));
+  const entry = (id: string, name: string, hint: string, icon?: string) => h('li', { 'data-name': name.toLowerCase() }, h('a', { href: `#/add/${id}`, class: 'choice' }, providerIcon(id, icon, name), name, hint && h('span', { class: 'hint' }, hint)));
   replace(providers, cat.providers.map((p) => entry(p.id, p.name, p.auth === 'oauth2' ? 'sign in with the provider' : p.domain, p.icon)));
   replace(manual, manualEntries(cat.protocols).map((m) => entry(m.id, m.name, m.hint)));
   search.addEventListener('input', () => {
     const q = search.value.trim().toLowerCase();
-    for (const li of [...providers.children, ...manual.children]) li.hidden = q !== '' && !li.dataset.name.includes(q);
+    for (const li of [...providers.children, ...manual.children] as HTMLLIElement[]) li.hidden = q !== '' && !(li.dataset.name ?? '').includes(q);
   });
   main.append(h('h2', {}, 'Add an account'), ...addressForm(cat), h('h3', {}, 'Or choose your provider'), searchWrap, providers, h('h3', {}, 'Set up by hand'), manual);
 }
@@ -122,13 +125,13 @@ function chooser(main, cat) {
  * "Sign in with …" (the browser flow: the provider's page opens in the browser) and "Sign in on
  * another device" (the device flow: a code to type at the provider's address, on a phone say).
  */
-function signInButtons(form, provider, enabledOf, nameInput, accountInput, out) {
-  const buttons = [];
-  const start = (flow) => async () => {
+function signInButtons(form: HTMLFormElement, provider: Provider, enabledOf: () => string[], nameInput: HTMLInputElement, accountInput: HTMLInputElement, out: HTMLElement): HTMLButtonElement[] {
+  const buttons: HTMLButtonElement[] = [];
+  const start = (flow: 'browser' | 'device') => async () => {
     for (const b of buttons) b.disabled = true;
     try {
       const body = { provider: provider.id, account: accountInput.value.trim(), name: nameInput.value.trim(), protocols: enabledOf(), flow };
-      const { id } = await post('/api/sign-in', body);
+      const { id } = await post<{ id: string }>('/api/sign-in', body);
       replace(out, followSignIn(id, provider.name, (account) => { location.hash = `#/account/${account}`; }));
     } catch (err) {
       replace(out, errorBox(err));
@@ -147,7 +150,7 @@ function signInButtons(form, provider, enabledOf, nameInput, accountInput, out) 
 }
 
 /** Nextcloud: the server's address and a sign-in in the browser (Login Flow v2, docs/nextcloud.md). */
-function nextcloudForm(form, out, provider, names) {
+function nextcloudForm(form: HTMLFormElement, out: HTMLElement, provider: Provider, names: Record<string, string>): void {
   const [serverWrap, serverInput] = field('Server address', { type: 'url', autocomplete: 'url', required: true, spellcheck: 'false', placeholder: 'https://cloud.example.org' },
     'The address you open Nextcloud at. You sign in there, in your browser, and this computer gets an app password of its own.');
   const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
@@ -159,7 +162,7 @@ function nextcloudForm(form, out, provider, names) {
     button.disabled = true;
     try {
       const body = { provider: provider.id, server: serverInput.value.trim(), name: nameInput.value.trim(), protocols: toggles.read(), flow: 'browser' };
-      const { id } = await post('/api/sign-in', body);
+      const { id } = await post<{ id: string }>('/api/sign-in', body);
       replace(out, followSignIn(id, provider.name, (account) => { location.hash = `#/account/${account}`; }));
     } catch (err) {
       replace(out, errorBox(err));
@@ -169,18 +172,19 @@ function nextcloudForm(form, out, provider, names) {
   });
 }
 
-function accountForm(main, cat, choice) {
+function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
   const protocolsById = Object.fromEntries(cat.protocols.map((p) => [p.id, p]));
   const names = Object.fromEntries(cat.protocols.map((p) => [p.id, p.name]));
   const provider = cat.providers.find((p) => p.id === choice);
-  const manual = choice.startsWith('manual-') ? choice.slice('manual-'.length) : undefined;
+  const manual = choice.startsWith('manual-') ? choice.slice('manual-'.length) : '';
   if (!provider && !(manual === 'mail' || protocolsById[manual])) {
     main.append(h('h2', {}, 'Add an account'), h('p', {}, 'There is no such provider. ', h('a', { href: '#/add' }, 'Choose another')));
     return;
   }
   const info = manual && manual !== 'mail' ? protocolsById[manual] : undefined;
   const wallet = Boolean(info?.liveInterface);
-  const title = provider ? provider.name : manual === 'mail' ? 'mail servers' : wallet ? `${info.name} wallet` : info.name;
+  // Past the check above: a provider, set-up by hand of mail, or a protocol (info).
+  const title = provider?.name ?? (info ? (wallet ? `${info.name} wallet` : info.name) : 'mail servers');
   const form = h('form', { class: 'account-form', novalidate: true });
   const out = h('div', { class: 'outcome' });
   main.append(h('h2', {}, `Add ${provider ? `a ${title} account` : wallet ? `a ${title}` : `an account on ${title}`}`));
@@ -195,21 +199,21 @@ function accountForm(main, cat, choice) {
   const [passWrap, passInput] = field('Password', { type: 'password', autocomplete: 'current-password' });
   const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
   const servers = h('div', { class: 'server-sets' });
-  const sets = new Map();
-  let profileInput;
-  const showServers = (enabled) => {
+  const sets = new Map<string, ServerFieldset>();
+  let profileInput: HTMLInputElement | undefined;
+  const showServers = (enabled: string[]) => {
     if (provider) return; // the catalogue knows the servers; change them after adding
     for (const p of enabled) if (!sets.has(p) && p !== 'openvpn') sets.set(p, settingsFieldset(protocolsById[p]));
-    replace(servers, enabled.filter((p) => sets.has(p)).map((p) => sets.get(p).el));
+    replace(servers, enabled.flatMap((p) => sets.get(p)?.el ?? []));
   };
-  let toggles;
+  let toggles: ReturnType<typeof protocolToggles> | undefined;
   if (provider) toggles = protocolToggles(provider.supported, provider.protocols, names);
   else if (manual === 'mail') toggles = protocolToggles(MAIL.filter((p) => protocolsById[p]), ['imap', 'smtp'], names, showServers);
   const enabledOf = () => (toggles ? toggles.read() : [manual]);
   form.append(accountWrap);
   const oauth = provider && provider.auth !== 'password';
   if (!wallet && !(provider?.auth === 'oauth2')) form.append(passWrap);
-  let companionInput;
+  let companionInput: HTMLInputElement | undefined;
   if (info?.imports.includes('profile')) {
     const [profileWrap, input] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' });
     const [filesWrap, files] = field('Files the profile names (optional)', { type: 'file', multiple: true },
@@ -231,10 +235,13 @@ function accountForm(main, cat, choice) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const enabled = enabledOf();
-    const settings = {};
-    for (const p of enabled) if (sets.has(p)) settings[p] = sets.get(p).read();
-    const profile = profileInput?.files[0];
-    let files;
+    const settings: Record<string, Record<string, string>> = {};
+    for (const p of enabled) {
+      const set = sets.get(p);
+      if (set) settings[p] = set.read();
+    }
+    const profile = profileInput?.files?.[0];
+    let files: Record<string, Record<string, string>> | undefined;
     if (profile) {
       settings[manual] = { ...settings[manual], profile: await profile.text() };
       const picked = [...(companionInput?.files ?? [])];
@@ -244,14 +251,14 @@ function accountForm(main, cat, choice) {
       provider: provider ? provider.id : enabled[0], account: accountInput.value.trim(), name: nameInput.value.trim(),
       protocols: enabled, settings, ...(passInput.value ? { password: passInput.value } : {}), ...(files ? { files } : {}),
     };
-    checkAndSave('/api/accounts', body, out, submit, (answer) => {
+    void checkAndSave<{ account: AccountView }>('/api/accounts', body, out, submit, (answer) => {
       passInput.value = '';
       location.hash = `#/account/${answer.account.id}/added`;
     });
   });
 }
 
-export function addView(main, choice) {
+export function addView(main: HTMLElement, choice: string): View {
   let alive = true;
   catalogue().then((cat) => {
     if (!alive) return;

@@ -1,18 +1,19 @@
 // Which apps may use which accounts: whether apps that are not sandboxed need to be allowed too
 // (HostApps), requests waiting for an answer (allow or deny), and the grants and refusals given,
 // each with Revoke. Follows AccessRequested/AccessChanged and HostApps changes live.
+import type { AccessView } from '../wire.js';
 import { h, replace, errorBox, timeText } from './dom.js';
 import { get, post } from './api.js';
-import { state } from './state.js';
+import { state, type View } from './state.js';
 
-const accountName = (id) => state.accounts.get(id)?.name ?? id;
+const accountName = (id: string) => state.accounts.get(id)?.name ?? id;
 
-export function accessView(main) {
+export function accessView(main: HTMLElement): View {
   const pending = h('div', {});
   const given = h('div', {});
   const out = h('div', { class: 'outcome' });
-  const decide = (e, decision) => post('/api/access', { account: e.account, app: e.app, decision }).then(load, (err) => replace(out, errorBox(err)));
-  const load = () => get('/api/access').then((entries) => {
+  const decide = (e: AccessView, decision: 'always' | 'deny' | null) => post('/api/access', { account: e.account, app: e.app, decision }).then(load, (err) => replace(out, errorBox(err)));
+  const load = () => get<AccessView[]>('/api/access').then((entries) => {
     const asks = entries.filter((e) => e.decision === 'pending');
     const rest = entries.filter((e) => e.decision !== 'pending');
     replace(pending, asks.length ? h('ul', { class: 'requests', 'aria-label': 'Requests' }, asks.map((e) =>
@@ -40,7 +41,7 @@ export function accessView(main) {
   let asked = 0;
   const loadHost = () => {
     const ask = ++asked;
-    return get('/api/host-apps').then(({ mode }) => {
+    return get<{ mode: 'allow' | 'ask' }>('/api/host-apps').then(({ mode }) => {
       if (ask !== asked) return;
       hostBox.checked = mode === 'ask';
       hostBox.disabled = false;

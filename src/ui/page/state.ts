@@ -1,30 +1,48 @@
 // What the page knows: the accounts and whether the service is there, kept current by the
 // server's event stream (the bus's signals, passed on), never by reloading.
-
+import type { AccountView, Catalogue, SignInEvent, UiEvent } from '../wire.js';
 import { sessionKey } from './api.js';
 
-const listeners = new Set();
-/** This page's random id: the server learns from it which account the page shows (app.js). */
+/** The server's events, and the page's own: the stream itself going up or down. */
+export type PageEvent = UiEvent | { type: 'stream'; up: boolean };
+
+/** A page's part: told of every event while shown, disposed when the page goes elsewhere. */
+export interface View {
+  update?(e: PageEvent): void;
+  dispose?(): void;
+}
+
+const listeners = new Set<(e: PageEvent) => void>();
+/** This page's random id: the server learns from it which account the page shows (app.ts). */
 export const PAGE = crypto.randomUUID();
-export const state = { service: true, ready: false, accounts: new Map(), catalogue: null, signIns: new Map() };
+export const state = {
+  service: true,
+  ready: false,
+  accounts: new Map<string, AccountView>(),
+  catalogue: null as Promise<Catalogue> | null,
+  signIns: new Map<string, SignInEvent>(),
+};
 
 /** fn(event) after every change; returns the unsubscribe function. */
-export function subscribe(fn) {
+export function subscribe(fn: (e: PageEvent) => void): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
 
-const emit = (e) => { for (const fn of [...listeners]) fn(e); };
+const emit = (e: PageEvent) => { for (const fn of [...listeners]) fn(e); };
 
-export function sortedAccounts() {
+export function sortedAccounts(): AccountView[] {
   return [...state.accounts.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
-/** Calls onOpen, then onData with each event's data, until the stream ends; throws on an HTTP error (with its status). */
-async function readStream(onOpen, onData) {
+/** An HTTP refusal of the stream: final, as it is for EventSource. */
+class StreamRefused extends Error {}
+
+/** Calls onOpen, then onData with each event's data, until the stream ends; throws StreamRefused on an HTTP error. */
+async function readStream(onOpen: () => void, onData: (data: string) => void): Promise<void> {
   // fetch, not EventSource: EventSource cannot send a header, and the key must stay out of URLs.
   const res = await fetch('/api/events', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/event-stream', 'X-PX-Key': sessionKey(), 'X-PX-Page': PAGE } });
-  if (!res.ok || !res.body) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
+  if (!res.ok || !res.body) throw new StreamRefused(`HTTP ${res.status}`);
   onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
@@ -46,8 +64,9 @@ async function readStream(onOpen, onData) {
   }
 }
 
-function received(data) {
-  const e = JSON.parse(data);
+function received(data: string): void {
+  // The server's frames are UiEvents (src/ui/service-link.ts), typed by ../wire.ts.
+  const e = JSON.parse(data) as UiEvent;
   switch (e.type) {
     case 'snapshot':
       if (!state.ready) performance.mark('px-first-snapshot');
@@ -65,18 +84,20 @@ function received(data) {
     case 'removed':
       state.accounts.delete(e.id);
       break;
-    case 'signin':
+    case 'signin': {
       // The stream can bring a sign-in's progress before the answer that named it reaches
       // the page: the latest of each is kept for followSignIn.
       state.signIns.set(e.id, e);
       // Ones never followed (the page went elsewhere) are not kept for ever.
-      if (state.signIns.size > 20) state.signIns.delete(state.signIns.keys().next().value);
+      const oldest = state.signIns.keys().next();
+      if (state.signIns.size > 20 && !oldest.done) state.signIns.delete(oldest.value);
       break;
+    }
   }
   emit(e);
 }
 
-export async function connectEvents() {
+export async function connectEvents(): Promise<void> {
   performance.mark('px-events-open');
   // Reconnects after a second when the stream breaks, as EventSource would (the server's retry:
   // 1000); an HTTP error (no session) is final, as it is for EventSource.
@@ -84,7 +105,7 @@ export async function connectEvents() {
     try {
       await readStream(() => emit({ type: 'stream', up: true }), received);
     } catch (err) {
-      if (err.status) return emit({ type: 'stream', up: false });
+      if (err instanceof StreamRefused) return emit({ type: 'stream', up: false });
     }
     emit({ type: 'stream', up: false });
     await new Promise((r) => setTimeout(r, 1000));

@@ -1,19 +1,20 @@
 // The accounts list: each account with its live status, and what to do when it needs attention.
+import type { AccountView } from '../wire.js';
 import { h, providerIcon, replace, say, statusLine } from './dom.js';
 import { post } from './api.js';
-import { sortedAccounts, state } from './state.js';
+import { sortedAccounts, state, type View } from './state.js';
 import { followSignIn } from './sign-in.js';
 
 /** The attention action of an account: enter the password again, or sign in again (OAuth2). */
-export function attentionAction(a, onError) {
+export function attentionAction(a: AccountView, onError: (err: unknown) => void): HTMLElement {
   if (a.auth === 'oauth2') {
     return h('button', {
       type: 'button', 'aria-label': `Sign in again to ${a.name}`,
-      onclick: async (ev) => {
-        const holder = ev.target.parentElement;
+      onclick: async (ev: Event) => {
+        const holder = (ev.currentTarget as HTMLElement).parentElement;
         try {
-          const { id } = await post(`/api/accounts/${a.id}/sign-in-again`, {});
-          holder.append(followSignIn(id, a.providerName, () => undefined));
+          const { id } = await post<{ id: string }>(`/api/accounts/${a.id}/sign-in-again`, {});
+          holder?.append(followSignIn(id, a.providerName, () => undefined));
         } catch (err) {
           onError(err);
         }
@@ -23,7 +24,7 @@ export function attentionAction(a, onError) {
   return h('a', { class: 'button', href: `#/account/${a.id}/password`, 'aria-label': `Enter the password of ${a.name}` }, 'Enter password');
 }
 
-function item(a) {
+function item(a: AccountView): HTMLLIElement {
   return h('li', { class: `account ${a.status}`, 'data-id': a.id },
     h('div', { class: 'who' },
       providerIcon(a.provider, a.providerIcon, a.providerName),
@@ -32,10 +33,10 @@ function item(a) {
       a.wallet && h('span', { class: 'balance' }, `${a.wallet.balance} ${a.wallet.currency}`)),
     statusLine(a),
     a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
-      'the server refused the sign-in. ', attentionAction(a, (err) => say(`Signing in again to ${a.name} did not start: ${err.message}`))));
+      'the server refused the sign-in. ', attentionAction(a, (err) => say(`Signing in again to ${a.name} did not start: ${err instanceof Error ? err.message : String(err)}`))));
 }
 
-export function listView(main) {
+export function listView(main: HTMLElement): View {
   const list = h('ul', { class: 'accounts', 'aria-label': 'Accounts' });
   const empty = h('p', { class: 'empty' }, 'No accounts yet. ', h('a', { href: '#/add' }, 'Add one'), '.');
   const draw = () => {
