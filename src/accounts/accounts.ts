@@ -11,8 +11,9 @@ import { checkStatus, INITIAL_STATUS, MAX_STATUS_MESSAGE, nextStatus, type Accou
 import type { IniDoc } from '../store/account-file.js';
 import type { AccountStore } from '../store/account-store.js';
 import { KeyedLock } from '../util/keyed-lock.js';
-import { baseId, duplicateKey, freeId, type AccountConfig } from '../model/account.js';
+import { ACCOUNT_ID, baseId, duplicateKey, freeId, type AccountConfig } from '../model/account.js';
 import { parseOptions } from './options.js';
+import { checkFailure } from '../verify/failure.js';
 import { findProvider, planNewAccount, planUpdate, type NewAccount } from './plan.js';
 import { checkPlainDict, checkSecretName, checkSecretValue, MAX_SECRETS_PER_CALL } from '../util/validate.js';
 import { findProtocol, requireProtocol } from '../protocols/registry.js';
@@ -23,11 +24,19 @@ import type { Discovered, Discovery } from '../discovery/discovery.js';
 import { parseAddress } from '../discovery/address.js';
 import { asOptions, checkUsable, providerOf, splitOptions } from './discovered.js';
 import { revokeOnRemoval } from '../nextcloud/sign-in.js';
+import { checkParent, childrenOf, gateOf, needsText, parentKind, proxyRoute, proxySecretName } from './parents.js';
+import { applyMutes, checkFailureCode } from '../model/muted.js';
+import { withData } from '../model/app-data.js';
+import type { ProxyRoute } from '../protocols/common/types.js';
+import { NO_POLICY, refusal, violations, type Policy, type PolicySubject } from '../admin/policy.js';
+import { isProvisionedId, type ProvisionedAccounts } from '../admin/provisioned.js';
 
 export interface AccountState {
   config: AccountConfig;
   status: AccountStatus;
   doc: IniDoc;
+  /** The administrator's file of a provisioned account (src/admin/provisioned.ts): locked, only its secrets are the person's. */
+  provisioned?: string;
 }
 
 export interface AccountListener {
@@ -38,6 +47,8 @@ export interface AccountListener {
   statusChanged(state: AccountState, before: AccountStatus): void;
   /** A secret was set or deleted (what reads it, a wallet's API key, may start again). */
   secretChanged(state: AccountState, name: string): void;
+  /** A new administrator's policy changed what the account breaks (Account.PolicyViolation). */
+  policyChanged?(state: AccountState): void;
 }
 
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -124,6 +135,10 @@ export class Accounts {
   /** Access tokens of OAuth2 accounts (set by the service). */
   tokens: TokenKeeper | undefined;
   private discovery: Promise<Discovery> | undefined;
+  /** The administrator's policy (src/admin/policy.ts), replaced when policy.ini changes. */
+  private policy: Policy = NO_POLICY;
+  /** Accounts the administrator provisions (set by the service before load). */
+  provisioned: ProvisionedAccounts | undefined;
 
   constructor(
     private readonly store: AccountStore,
@@ -156,6 +171,40 @@ export class Accounts {
     return state;
   }
 
+  /** A provisioned account cannot be changed or removed by the person (AccessDenied). */
+  private unlocked(state: AccountState): void {
+    if (state.provisioned) {
+      throw new AccountsError('AccessDenied', `account ${state.config.id} is provisioned by the administrator (${state.provisioned}): it cannot be changed, renamed or removed; only its secrets are yours to set`);
+    }
+  }
+
+  private subject(config: Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'>): PolicySubject {
+    return { provider: config.provider, manual: this.catalogue.get(config.provider)?.manual ?? false, discovered: config.discovered !== undefined, protocols: config.protocols };
+  }
+
+  /** Refuses, with AccessDenied naming the rule, a new account (or an update from `before`) the administrator's policy does not allow. */
+  checkPolicy(config: Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'>, before?: AccountConfig): void {
+    const why = refusal(this.policy, this.subject(config), before && this.subject(before));
+    if (why) throw new AccountsError('AccessDenied', why);
+  }
+
+  /** The rules of the policy an existing account breaks, '' for none (provisioned accounts are the administrator's own). */
+  policyViolation(state: AccountState): string {
+    return state.provisioned ? '' : violations(this.policy, this.subject(state.config)).join('; ');
+  }
+
+  /** Why the policy refuses new accounts of a provider whatever their protocols, '' when it does not (ListProviders). */
+  providerRefusal(provider: Provider): string {
+    return refusal(this.policy, { provider: provider.id, manual: provider.manual, discovered: false, protocols: [] }) ?? '';
+  }
+
+  /** A new policy (policy.ini changed): listeners hear of every account whose PolicyViolation changed. Nothing is deleted. */
+  setPolicy(policy: Policy): void {
+    const before = new Map([...this.states].map(([id, s]) => [id, this.policyViolation(s)]));
+    this.policy = policy;
+    for (const [id, state] of this.states) if (this.policyViolation(state) !== before.get(id)) this.listener?.policyChanged?.(state);
+  }
+
   private keyOf(config: AccountConfig): string {
     return duplicateKey(config, this.catalogue.get(config.provider)?.manual ?? false);
   }
@@ -178,7 +227,17 @@ export class Accounts {
 
   /** Loads every account file; call once before serving. */
   async load(): Promise<void> {
+    // The administrator's accounts first: a person's own account of the same user is the duplicate.
+    for (const id of this.provisioned?.ids() ?? []) {
+      const r = this.provisioned!.read(id);
+      if (r.kind === 'ok') this.insert({ config: r.file.config, status: INITIAL_STATUS, doc: r.file.doc, provisioned: this.provisioned!.pathOf(id) });
+      else if (r.kind === 'invalid') log.warning(`provisioned account ${this.provisioned!.pathOf(id)} skipped: ${r.reason}`);
+    }
     for (const file of this.store.loadAll()) {
+      if (isProvisionedId(file.config.id)) {
+        log.warning(`account file ${this.store.pathOf(file.config.id)} skipped: ids beginning with provisioned_ are kept for accounts the administrator provisions`);
+        continue;
+      }
       const key = this.keyOf(file.config);
       const other = this.byKey.get(key);
       if (other) {
@@ -197,14 +256,16 @@ export class Accounts {
     }
     const parsed = parseOptions(options, 'add', from.files);
     const plan = planNewAccount(provider, identifier, parsed);
+    this.checkPolicy(plan); // before any check reaches a server
+    this.checkParentOf(plan);
     secrets = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
     for (const name of Object.keys(secrets)) reserved(name);
     let checked: CheckResults | undefined;
     if (parsed.verify) {
-      checked = await this.checker.run(from.app, () => checkProtocols(plan, givenSecrets(secrets)));
+      checked = await this.checker.run(from.app, async () => checkProtocols(await this.routed(plan), givenSecrets(secrets)));
       const failed = Object.entries(checked).filter(([, r]) => !r.ok);
       if (failed.length) {
-        throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
+        throw checkFailure(failed);
       }
       learn(plan, checked);
     }
@@ -233,9 +294,11 @@ export class Accounts {
     const attempt = async (other: Set<string>, only?: string[]) => {
       const parsed = parseOptions(asOptions(found, provider, request.rest, other), 'add', from.files);
       const plan: NewAccount = { ...planNewAccount(provider, found.address.address, parsed), discovered: { source: found.source, domain: found.domain } };
+      this.checkPolicy(plan);
+      this.checkParentOf(plan);
       const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
       for (const name of Object.keys(given)) reserved(name);
-      const checked = await this.checker.run(from.app, () => checkProtocols(only ? { ...plan, protocols: only } : plan, givenSecrets(given)));
+      const checked = await this.checker.run(from.app, async () => checkProtocols(await this.routed(only ? { ...plan, protocols: only } : plan), givenSecrets(given)));
       return { plan, given, checked };
     };
     const first = await attempt(new Set());
@@ -246,7 +309,7 @@ export class Accounts {
       final = { ...second, checked: { ...first.checked, ...second.checked } };
     }
     const failed = Object.entries(final.checked).filter(([, r]) => !r.ok);
-    if (failed.length) throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
+    if (failed.length) throw checkFailure(failed);
     learn(final.plan, final.checked);
     return this.create(provider, final.plan, final.given, final.checked);
   }
@@ -264,19 +327,23 @@ export class Accounts {
       const token = record.tokens['']!.access_token;
       checked = await this.checker.run(`sign-in of ${plan.username}`, () => checkProtocols(plan, { names: [], get: async () => null, token: async () => token }));
       const failed = Object.entries(checked).filter(([, r]) => !r.ok);
-      if (failed.length) throw new AccountsError('VerificationFailed', failed.map(([p, r]) => `${p}: ${r.code}: ${r.message}`).join('; '));
+      if (failed.length) throw checkFailure(failed);
     }
     return this.create(provider, plan, { [TOKEN_SECRET]: JSON.stringify(record) }, checked);
   }
 
   /** Secrets first, file last: a file never names a secret that is not stored. */
   private async create(provider: Provider, plan: NewAccount, secrets: Record<string, string>, checked: CheckResults | undefined): Promise<AccountState> {
+    this.checkPolicy(plan); // every way of adding ends here (AddAccount, discovery, sign-ins)
+    this.checkParentOf(plan);
     const names = Object.keys(secrets).sort();
     const key = duplicateKey(plan, provider.manual);
     if (this.byKey.has(key) || this.reservedKeys.has(key)) {
       throw new AccountsError('Duplicate', `an account for ${plan.username} with provider ${provider.id} already exists${this.byKey.has(key) ? ` (${this.byKey.get(key)})` : ''}`);
     }
-    const id = freeId(baseId(provider.id, plan.username), (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c));
+    const base = baseId(provider.id, plan.username);
+    // provisioned_ is the administrator's (a provider of that name is the only way to reach it)
+    const id = freeId(isProvisionedId(base) ? `p${base}` : base, (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c));
     this.reservedIds.add(id);
     this.reservedKeys.add(key);
     try {
@@ -314,13 +381,80 @@ export class Accounts {
     }
   }
 
+  /**
+   * Import (src/transfer): an exported account's file, read back, with its secrets, as a new
+   * account under the id it had (`_2`, … when taken) — checked as an add is (policy,
+   * duplicates, every secret by name and value), then secrets first and file last with the
+   * same rollback. Throws Duplicate rather than overwrite anything.
+   */
+  async restore(wanted: string, config: AccountConfig, doc: IniDoc, secrets: Record<string, string>): Promise<AccountState> {
+    this.checkPolicy(config);
+    const checked: Record<string, string> = {};
+    for (const [name, value] of Object.entries(secrets)) {
+      if (name === TOKEN_SECRET) {
+        if (config.auth !== 'oauth2') throw invalidArgument(`the secret name ${TOKEN_SECRET} is for accounts that sign in with OAuth2`);
+        parseRecord(value);
+        checked[name] = value;
+      } else {
+        checked[name] = checkSecret(config.protocols, checkSecretName(name), value);
+      }
+    }
+    const key = this.keyOf(config);
+    const existing = this.byKey.get(key);
+    if (existing || this.reservedKeys.has(key)) {
+      throw new AccountsError('Duplicate', `an account for ${config.username} with provider ${config.provider} already exists${existing ? ` (${existing})` : ''}`);
+    }
+    const base = ACCOUNT_ID.test(wanted) && !isProvisionedId(wanted) ? wanted : baseId(config.provider, config.username);
+    const id = freeId(isProvisionedId(base) ? `p${base}` : base, (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c));
+    this.reservedIds.add(id);
+    this.reservedKeys.add(key);
+    try {
+      const names = Object.keys(checked).sort();
+      const next: AccountConfig = { ...config, id, credentials: names };
+      const stored: string[] = [];
+      try {
+        for (const name of names) {
+          await this.secrets.set(id, name, checked[name]!);
+          stored.push(name);
+        }
+        const state: AccountState = { config: next, status: INITIAL_STATUS, doc: await this.store.write(next, doc) };
+        this.insert(state);
+        log.info(`account ${id} imported (${next.provider}, ${next.protocols.join(', ')}; ${names.length} secrets)`);
+        return state;
+      } catch (err) {
+        await this.forgetSecrets(id, stored);
+        throw err;
+      }
+    } finally {
+      this.reservedIds.delete(id);
+      this.reservedKeys.delete(key);
+    }
+  }
+
+  /** Export: an account's stored secrets by name (under its lock, so the list and the values agree); a listed one missing from the keyring is left out. */
+  secretsOf(id: string): Promise<Record<string, string>> {
+    return this.lock.run(id, async () => {
+      const state = this.require(id);
+      const out: Record<string, string> = {};
+      for (const name of state.config.credentials) {
+        const value = await this.secrets.get(id, name);
+        if (value === null) log.warning(`export: the secret '${name}' of account ${id} is missing from the Secret Service; exported without it`);
+        else out[name] = value;
+      }
+      return out;
+    });
+  }
+
   update(id: string, changes: Variants, files = true): Promise<void> {
     return this.lock.run(id, async () => {
       await this.syncFromDisk(id);
       const state = this.require(id);
+      this.unlocked(state);
       const provider = findProvider(this.catalogue, state.config.provider);
       const next = planUpdate(state.config, provider, parseOptions(changes, 'update', files));
       if (next.auth === 'oauth2') checkTokenProtocols(next.protocols);
+      this.checkPolicy(next, state.config);
+      this.checkFamily(state.config, next);
       await this.commit(state, next);
     });
   }
@@ -328,11 +462,23 @@ export class Accounts {
   /** Writes a new configuration and tells listeners, if anything changed. */
   private async commit(state: AccountState, next: AccountConfig): Promise<void> {
     if (JSON.stringify(next) === JSON.stringify(state.config)) return;
-    const doc = await this.store.write(next, state.doc);
+    // A provisioned account's file is the administrator's: only the person's side is saved.
+    const doc = state.provisioned ? await this.savePersonal(state, next) : await this.store.write(next, state.doc);
     const before = state.config;
     state.config = next;
     state.doc = doc;
     this.listener?.changed(state, before);
+  }
+
+  /** What of a provisioned account is the person's (the names of its secrets) goes to the accounts directory. */
+  private async savePersonal(state: AccountState, next: AccountConfig): Promise<IniDoc> {
+    if (next.credentials.join() === state.config.credentials.join()) return state.doc;
+    try {
+      await this.provisioned!.saveCredentials(next.id, next.credentials);
+    } catch (err) {
+      throw new AccountsError('Io', `cannot save the secrets' names of provisioned account ${next.id}: ${(err as Error).message}`);
+    }
+    return state.doc;
   }
 
   rename(id: string, name: string): Promise<void> {
@@ -398,6 +544,10 @@ export class Accounts {
     return this.lock.run(id, async () => {
       await this.syncFromDisk(id);
       const state = this.require(id);
+      this.unlocked(state);
+      const children = childrenOf(id, this.states.values());
+      // never leave accounts whose checks would then bypass the proxy or VPN they were given
+      if (children.length) throw invalidArgument(`account ${id} is the parent of ${children.join(', ')}: give them another parent or none first (Update with parent)`);
       const names = state.config.credentials;
       // Fail before touching anything if the secrets could not be deleted afterwards.
       if (names.length) await this.secrets.get(id, names[0]);
@@ -437,7 +587,7 @@ export class Accounts {
   /** The provider refused an account's grant: it needs a new sign-in. */
   tokensRefused(id: string, message: string): void {
     const state = this.states.get(id);
-    if (state) this.setStatus(state, { status: 'error', message: checkStatusMessage(message), attentionNeeded: true });
+    if (state) this.setStatus(state, { status: 'error', message: checkStatusMessage(message), attentionNeeded: !state.config.muted?.includes('Unauthorized') });
   }
 
   reportStatus(id: string, status: string, message: string): void {
@@ -448,7 +598,93 @@ export class Accounts {
   private setStatus(state: AccountState, change: Parameters<typeof nextStatus>[1]): void {
     const before = state.status;
     state.status = nextStatus(before, change);
-    if (state.status !== before) this.listener?.statusChanged(state, before);
+    if (state.status === before) return;
+    this.listener?.statusChanged(state, before);
+    if ((before.status === 'online') !== (state.status.status === 'online')) this.parentMoved(state);
+  }
+
+  /**
+   * A parent came online or went: its children are checked again (through the shared queue),
+   * or say at once, without a check, that they need it.
+   */
+  private parentMoved(parent: AccountState): void {
+    const online = parent.status.status === 'online';
+    for (const id of childrenOf(parent.config.id, this.states.values())) {
+      const child = this.states.get(id)!;
+      if (online) {
+        this.checker.request(id).catch((err: Error) => log.info(`check of ${id} after its parent came online did not run: ${err.message}`));
+      } else {
+        this.setStatus(child, { status: 'offline', message: needsText(parent.config, parent.config.id) });
+      }
+    }
+  }
+
+  /** Refuses a parent that cannot be one (src/accounts/parents.ts); nothing to check without one. */
+  private checkParentOf(config: Pick<AccountConfig, 'protocols' | 'parent'> & { id?: string }): void {
+    if (config.parent) checkParent(config, config.parent, (x) => this.states.get(x)?.config);
+  }
+
+  /**
+   * An update keeps the family sound: a new parent (or new protocols under a proxy) is checked,
+   * and an account that is a parent stays one its children can have.
+   */
+  private checkFamily(before: AccountConfig, next: AccountConfig): void {
+    if (next.parent && (next.parent !== before.parent || next.protocols.join() !== before.protocols.join())) this.checkParentOf(next);
+    if (parentKind(next) === parentKind(before)) return;
+    const lookup = (x: string) => (x === next.id ? next : this.states.get(x)?.config);
+    for (const child of childrenOf(next.id, this.states.values())) checkParent(this.states.get(child)!.config, next.id, lookup);
+  }
+
+  /** The settings of a check with the route through their parent proxy, if it has one. */
+  private async routed<T extends Pick<AccountConfig, 'parent'>>(config: T): Promise<T & { via?: ProxyRoute }> {
+    const parent = config.parent ? this.states.get(config.parent)?.config : undefined;
+    if (!parent || parentKind(parent) !== 'proxy') return config;
+    return { ...config, via: await this.routeThrough(parent) };
+  }
+
+  private async routeThrough(parent: AccountConfig): Promise<ProxyRoute> {
+    const name = proxySecretName(parent);
+    const password = name === undefined ? null : await this.secrets.get(parent.id, name);
+    return proxyRoute(parent, password ?? '');
+  }
+
+  /** Account.MuteError: that kind of failure raises no AttentionNeeded until another kind comes. */
+  muteError(id: string, code: string): Promise<void> {
+    return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
+      const state = this.require(id);
+      checkFailureCode(code);
+      const muted = state.config.muted ?? [];
+      if (!muted.includes(code)) await this.commit(state, { ...state.config, muted: [...muted, code] });
+      // the person was told, and said so
+      if (code === 'Unauthorized') this.setStatus(state, { attentionNeeded: false });
+    });
+  }
+
+  /** Account.UnmuteError. */
+  unmuteError(id: string, code: string): Promise<void> {
+    return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
+      const state = this.require(id);
+      checkFailureCode(code);
+      const muted = (state.config.muted ?? []).filter((c) => c !== code);
+      if (muted.length === (state.config.muted ?? []).length) return;
+      const next: AccountConfig = { ...state.config, muted };
+      if (!muted.length) delete next.muted;
+      await this.commit(state, next);
+    });
+  }
+
+  /** Account.SetData: `app`'s note `key` (prefixed with the app's name); '' removes it. */
+  setData(id: string, app: string, key: string, value: string): Promise<void> {
+    return this.lock.run(id, async () => {
+      await this.syncFromDisk(id);
+      const state = this.require(id);
+      const data = withData(state.config.data, app, key, value);
+      const next: AccountConfig = { ...state.config, ...(data ? { data } : {}) };
+      if (!data) delete next.data;
+      await this.commit(state, next);
+    });
   }
 
   /**
@@ -461,6 +697,7 @@ export class Accounts {
       await this.lock.run(s.id, async () => {
         if (this.reservedIds.has(s.id) || this.states.get(s.id)?.config.credentials.includes(s.name)) return;
         if (!this.states.has(s.id) && this.store.occupied(s.id)) return; // a file we could not parse may still own it
+        if (!this.states.has(s.id) && isProvisionedId(s.id) && this.provisioned?.read(s.id).kind === 'invalid') return; // the same for the administrator's
         if (await remove(s.item)) {
           removed++;
           log.notice(`removed orphaned secret '${s.name}' of ${this.states.has(s.id) ? 'account' : 'missing account'} ${s.id}`);
@@ -492,8 +729,9 @@ export class Accounts {
   async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, from: Origin = SELF): Promise<CheckResults> {
     const parsed = parseOptions(options, 'add', from.files);
     const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parsed);
+    this.checkParentOf(plan);
     const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
-    return this.checker.run(from.app, () => checkProtocols(plan, givenSecrets(given)));
+    return this.checker.run(from.app, async () => checkProtocols(await this.routed(plan), givenSecrets(given)));
   }
 
   /** One check of a stored account, applied to its status and settings (what the protocols learned). */
@@ -507,7 +745,17 @@ export class Accounts {
         return (await this.tokens.token(id, protocol, renew)).access_token;
       },
     };
-    const results = await checkProtocols(config, source);
+    // Reached through a parent that is not online: no check, the status says what it needs.
+    const gate = gateOf(config, (x) => this.states.get(x));
+    if (gate.kind === 'needs') {
+      const results: CheckResults = Object.fromEntries(config.protocols.map((p) => [p, { ok: false, code: 'Unavailable' as const, message: gate.message }]));
+      const current = this.states.get(id);
+      if (current) this.setStatus(current, { status: 'offline', message: gate.message });
+      log.info(`account ${id} not checked: it ${gate.message}`);
+      return { results, ok: false };
+    }
+    const via = gate.kind === 'proxy' ? await this.routeThrough(gate.parent) : undefined;
+    const results = await checkProtocols(via ? { ...config, via } : config, source);
     await this.lock.run(id, async () => {
       const current = this.states.get(id);
       if (!current) return; // removed while checking
@@ -520,7 +768,16 @@ export class Accounts {
         await this.commit(current, next);
         log.notice(`account ${id}: learned ${learned.join(', ')}`);
       }
-      this.setStatus(current, verdict(results));
+      // muted kinds of failure (Account.MuteError) raise no AttentionNeeded; another kind ends the mutes
+      const mutes = applyMutes(current.config.muted, Object.values(results));
+      if (mutes.muted.length !== (current.config.muted ?? []).length) {
+        const unmuted = { ...current.config };
+        delete unmuted.muted;
+        await this.commit(current, unmuted);
+        log.info(`account ${id}: a failure of another kind ended its muted errors`);
+      }
+      const v = verdict(results);
+      this.setStatus(current, mutes.silenced && v.attentionNeeded ? { ...v, attentionNeeded: undefined } : v);
     });
     const ok = Object.values(results).every((r) => r.ok);
     log.info(`account ${id} checked: ${Object.entries(results).map(([p, r]) => `${p} ${r.code}`).join(', ')}`);
@@ -537,7 +794,10 @@ export class Accounts {
    * account's lock: a hand edit the watcher has not reported yet is merged, not overwritten.
    */
   private async syncFromDisk(id: string, forChange = true): Promise<void> {
-    const result = await this.store.read(id);
+    // provisioned_ ids are the administrator's files (a person's file of that name is never read)
+    const admin = isProvisionedId(id) ? this.provisioned : undefined;
+    const result = isProvisionedId(id) ? admin?.read(id) ?? { kind: 'missing' as const } : await this.store.read(id);
+    const path = admin ? admin.pathOf(id) : this.store.pathOf(id);
     const state = this.states.get(id);
     if (result.kind !== 'invalid') this.invalidSince.delete(id);
     if (result.kind === 'missing') {
@@ -546,7 +806,7 @@ export class Accounts {
     } else if (result.kind === 'invalid') {
       if (forChange && state) {
         // Never overwrite a file a person is in the middle of editing.
-        throw new AccountsError('Io', `account file ${this.store.pathOf(id)} cannot be used (${result.reason}); fix or remove it first`);
+        throw new AccountsError('Io', `account file ${path} cannot be used (${result.reason}); fix or remove it first`);
       }
       // An editor writing in place shows a half-written file for a moment: drop the account
       // only if the file is still broken a little later.
@@ -557,17 +817,17 @@ export class Accounts {
         return;
       }
       if (state && Date.now() - since! < INVALID_GRACE_MS) return;
-      if (state || since === undefined) log.warning(`account file ${this.store.pathOf(id)} skipped: ${result.reason}`);
+      if (state || since === undefined) log.warning(`account file ${path} skipped: ${result.reason}`);
       this.drop(id);
     } else if (!state) {
       if (this.reservedIds.has(id)) return; // our own add, still in progress
       const other = this.byKey.get(this.keyOf(result.file.config));
       if (other) {
-        log.warning(`account file ${this.store.pathOf(id)} skipped: it duplicates account ${other}`);
+        log.warning(`account file ${path} skipped: it duplicates account ${other}`);
         return;
       }
-      this.insert({ config: result.file.config, status: INITIAL_STATUS, doc: result.file.doc });
-      log.info(`account ${id} added from its file`);
+      this.insert({ config: result.file.config, status: INITIAL_STATUS, doc: result.file.doc, ...(admin ? { provisioned: path } : {}) });
+      log.info(`account ${id} added from its file${admin ? ` (provisioned: ${path})` : ''}`);
     } else {
       state.doc = result.file.doc;
       const next = result.file.config;

@@ -15,6 +15,8 @@ import { discoveredToDBus } from './discovered.js';
 import { clientFor } from '../oauth2/config.js';
 import type { SignIns } from '../accounts/sign-ins.js';
 import { signInKey, type SignInRequests } from './sign-in-object.js';
+import { passphraseKey } from '../transfer/age.js';
+import { exportAccounts, importAccounts } from '../transfer/transfer.js';
 
 const { Variant } = dbus;
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -116,11 +118,19 @@ export class ManagerInterface implements ExportedInterface {
         return this.accounts.checkInBackground(ids);
       }
       case 'ListProviders':
-        return this.accounts.catalogue.list().map(describeProvider);
+        // denied: why the administrator's policy refuses new accounts of it ('' when it does not)
+        return this.accounts.catalogue.list().map((p) => ({ ...describeProvider(p), denied: new Variant('s', this.accounts.providerRefusal(p)) }));
       case 'Discover':
         return this.accounts.discover(a, args[1] as Variants, originOf(ctx)).then(discoveredToDBus);
       case 'ListProtocols':
         return allProtocols().map(describeProtocol);
+      case 'GetPassphraseKey':
+        return passphraseKey();
+      case 'Export':
+        return exportAccounts(this.accounts, args[0] as Uint8Array, args[1] as Variants);
+      case 'Import':
+        return importAccounts(this.accounts, args[0] as Uint8Array, args[1] as Uint8Array, args[2] as Variants)
+          .then((r) => [r.imported.map(accountPath), r.skipped.map((x) => [x.id, x.reason, x.message])]);
       case 'SignIn':
         return this.oauth.requests.start(signInKey(ctx), ctx.sender, () => this.oauth.signIns.signIn(a, args[1] as Variants));
     }

@@ -31,6 +31,8 @@ export const EXIT = {
   UNREACHABLE: 11,
   /** OAuth2: nobody finished the sign-in in time. */
   EXPIRED: 12,
+  /** import: the file is encrypted with another passphrase. */
+  WRONG_PASSPHRASE: 13,
   /** The sign-in was cancelled (Ctrl-C): 128 + SIGINT, as shells report it. */
   CANCELLED: 130,
 } as const;
@@ -50,6 +52,7 @@ export function exitCodeOf(kind: ErrorKind): ExitCode {
     case 'SecretsUnavailable':
       return EXIT.SECRETS_UNAVAILABLE;
     case 'VerificationFailed':
+    case 'CertificateNotTrusted':
       return EXIT.VERIFICATION_FAILED;
     case 'ServiceUnreachable':
     case 'Timeout':
@@ -67,6 +70,8 @@ export function exitCodeOf(kind: ErrorKind): ExitCode {
       return EXIT.EXPIRED;
     case 'Cancelled':
       return EXIT.CANCELLED;
+    case 'WrongPassphrase':
+      return EXIT.WRONG_PASSPHRASE;
     case 'AccessDenied':
     case 'Io':
     case 'LimitExceeded':

@@ -12,6 +12,8 @@ import { commands, type Context } from './commands.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { INSTALL_DIR } from '../install-dir.js';
+import { _, messagesLanguage } from '../i18n/index.js';
+import { yargsStrings } from './yargs-strings.js';
 
 export const PROGRAM = 'px-accounts';
 
@@ -42,27 +44,29 @@ function commandOf(args: string[]): string {
 function hint(err: AccountsClientError, command: string): string {
   switch (err.kind) {
     case 'NotFound':
-      return /secret/i.test(err.message) ? `'${PROGRAM} show ID' lists the secrets of an account` : `'${PROGRAM} list' shows the accounts`;
+      return /secret/i.test(err.message) ? _("'px-accounts show ID' lists the secrets of an account") : _("'px-accounts list' shows the accounts");
     case 'UnknownProvider':
-      return `'${PROGRAM} providers' lists them; for manual set-up use --protocol ('${PROGRAM} protocols' lists them)`;
+      return _("'px-accounts providers' lists them; for manual set-up use --protocol ('px-accounts protocols' lists them)");
     case 'InvalidArgument':
-      return `see '${PROGRAM} ${command || ''}${command ? ' ' : ''}--help'`;
+      return _("see '{command} --help'", { command: `${PROGRAM}${command ? ' ' + command : ''}` });
     case 'Duplicate':
-      return `'${PROGRAM} list' shows it; change it with '${PROGRAM} edit'`;
+      return _("'px-accounts list' shows it; change it with 'px-accounts edit'");
     case 'SecretsUnavailable':
-      return 'unlock your keyring (Secret Service, e.g. gnome-keyring) and try again';
+      return _('unlock your keyring (Secret Service, e.g. gnome-keyring) and try again');
     case 'ServiceUnreachable':
-      return 'is px-accounts-service installed (D-Bus activation) or running?';
+      return _('is px-accounts-service installed (D-Bus activation) or running?');
     case 'Timeout':
-      return 'the service did not answer in time; try again, or give a longer --timeout';
+      return _('the service did not answer in time; try again, or give a longer --timeout');
     case 'VerificationFailed':
-      return 'nothing was saved; fix the settings or the password, or add without --verify';
+      return _('nothing was saved; fix the settings or the password, or add without --verify');
+    case 'CertificateNotTrusted':
+      return _("nothing was saved; if that is your server's certificate, accept exactly it with --accept-certificate SHA256 (compare the fingerprint with the server's own)");
     case 'NotAuthorized':
-      return `sign in again: '${PROGRAM} signin ID'`;
+      return _("sign in again: 'px-accounts signin ID'");
     case 'NotConfigured':
-      return 'docs/oauth2.md says how to register a client id';
+      return _('docs/oauth2.md says how to register a client id');
     case 'Io':
-      return 'the service could not read or write the account files; its log (journal) says more';
+      return _('the service could not read or write the account files; its log (journal) says more');
     default:
       return '';
   }
@@ -77,6 +81,9 @@ function report(message: string): void {
 function buildParser(args: string[], ctx: Context): Argv {
   const parser = yargs(args)
     .scriptName(PROGRAM)
+    // yargs would pick its own translations from LANG (and has no Persian): it keeps its English
+    // and gets ours of it instead, so its messages are in the language of ours.
+    .locale('en')
     .parserConfiguration({
       'short-option-groups': false,
       'parse-numbers': false,
@@ -84,26 +91,28 @@ function buildParser(args: string[], ctx: Context): Argv {
       'dot-notation': false,
       'strip-aliased': true,
     })
-    .usage(`Usage: ${PROGRAM} <command> [options]\n\nManage the online accounts of this user (org.pantherx.Accounts on the session bus).\nOptions may be written -option or --option.`)
-    .option('json', { type: 'boolean', default: false, global: true, describe: 'machine-readable output (see docs/cli.md)' })
-    .option('timeout', { type: 'string', global: true, requiresArg: true, describe: 'seconds to wait for each call (default 25; 75 for checks with servers)' })
+    .usage(_('Usage: px-accounts <command> [options]\n\nManage the online accounts of this user (org.pantherx.Accounts on the session bus).\nOptions may be written -option or --option.'))
+    .option('json', { type: 'boolean', default: false, global: true, describe: _('machine-readable output (see docs/cli.md)') })
+    .option('timeout', { type: 'string', global: true, requiresArg: true, describe: _('seconds to wait for each call (default 25; 75 for checks with servers)') })
     .strict()
-    .demandCommand(1, 'no command given')
+    .demandCommand(1, _('no command given'))
     .help()
     .alias('help', 'h')
     .version(version())
-    .completion('completion', 'print a bash completion script (add to ~/.bashrc: source <(px-accounts completion))')
+    .completion('completion', _('print a bash completion script (add to ~/.bashrc: source <(px-accounts completion))'))
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs reports its own validation failures as YError: those are usage errors.
       if (err && err.name !== 'YError') throw err;
-      throw new UsageError(msg || err?.message || 'invalid command line');
+      throw new UsageError(msg || err?.message || _('invalid command line'));
     })
-    .epilogue(`Exit codes: 0 ok, 1 other error, 2 invalid argument or usage, 3 not found, 4 duplicate,
+    .epilogue(_(`Exit codes: 0 ok, 1 other error, 2 invalid argument or usage, 3 not found, 4 duplicate,
 5 secrets unavailable, 6 verification failed, 7 service unreachable, 8 unsupported,
-9 not authorized (OAuth2: sign in again), 10 not configured, 11 provider unreachable, 12 expired, 130 cancelled.
-Every read command takes --json. Documentation: docs/cli.md`);
+9 not authorized (OAuth2: sign in again), 10 not configured, 11 provider unreachable, 12 expired, 13 wrong passphrase, 130 cancelled.
+Every read command takes --json. Documentation: docs/cli.md`));
+  // y18n takes { one, other } for plural messages, which @types/yargs does not say.
+  if (messagesLanguage()) parser.updateLocale(yargsStrings() as unknown as Record<string, string>);
   for (const command of commands(ctx)) parser.command(command);
   return parser;
 }
@@ -117,7 +126,7 @@ export async function main(args: string[]): Promise<number> {
       let timeoutMs: number | undefined;
       if (argv.timeout !== undefined) {
         const seconds = Number(argv.timeout);
-        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got '${String(argv.timeout)}'`);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(_("--timeout must be a positive number of seconds, got '{value}'", { value: String(argv.timeout) }));
         timeoutMs = Math.round(seconds * 1000);
       }
       this.client = await AccountsClient.connect(timeoutMs === undefined ? {} : { timeoutMs, verifyTimeoutMs: timeoutMs });
@@ -128,7 +137,7 @@ export async function main(args: string[]): Promise<number> {
   const first = args[0];
   try {
     if (first !== undefined && !first.startsWith('-') && !COMMAND_NAMES.includes(first)) {
-      throw new UsageError(`unknown command '${first.slice(0, 60)}' (commands: ${COMMAND_NAMES.filter((c) => c !== 'ls' && c !== 'rm').join(', ')})`);
+      throw new UsageError(_("unknown command '{command}' (commands: {commands})", { command: first.slice(0, 60), commands: COMMAND_NAMES.filter((c) => c !== 'ls' && c !== 'rm').join(', ') }));
     }
     const parser = buildParser(args, ctx);
     await parser.parseAsync();
@@ -136,7 +145,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       const command = ctx.command || commandOf(args);
-      report(`${err.message} (see '${PROGRAM}${command ? ' ' + command : ''} --help')`);
+      report(_("{message} (see '{command} --help')", { message: err.message, command: `${PROGRAM}${command ? ' ' + command : ''}` }));
       return err.exitCode;
     }
     if (err instanceof CommandFailed) {
@@ -148,7 +157,7 @@ export async function main(args: string[]): Promise<number> {
       report(h ? `${err.message} — ${h}` : err.message);
       return exitCodeOf(err.kind);
     }
-    report(`unexpected error: ${(err as Error)?.message ?? String(err)}`);
+    report(_('unexpected error: {message}', { message: (err as Error)?.message ?? String(err) }));
     return EXIT.FAILURE;
   } finally {
     ctx.client?.close();

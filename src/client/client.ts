@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
 import { Connection, sessionBusAddress, type DBusMessage } from './connection.js';
+import { sealPassphrase, type ImportResult } from './transfer.js';
 import {
   ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE, ROOT_PATH,
   accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, discoveredOf, discoverOptions, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
@@ -263,6 +264,20 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   }
 
   /** What an app saw: online after a good sync, offline when unreachable, error when sync failed, none to clear. */
+  /** Account.MuteError: no AttentionNeeded (and no notification) for that kind of failure until another kind comes. */
+  async muteError(idOrPath: string, code: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'MuteError', 's', [code], opts);
+  }
+
+  async unmuteError(idOrPath: string, code: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'UnmuteError', 's', [code], opts);
+  }
+
+  /** Account.SetData: this app's note `key` ('' removes it); stored as `<app>:<key>`. */
+  async setData(idOrPath: string, key: string, value: string, opts?: CallOptions): Promise<void> {
+    await this.accountCall(idOrPath, ACCOUNT_IFACE, 'SetData', 'ss', [key, value], opts);
+  }
+
   async reportStatus(idOrPath: string, status: AccountStatus, message = '', opts?: CallOptions): Promise<void> {
     await this.accountCall(idOrPath, ACCOUNT_IFACE, 'ReportStatus', 'ss', [status, message], opts);
   }
@@ -435,6 +450,37 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   /** Looks at a wallet's backend now; resolves when done. */
   async refreshWallet(idOrPath: string, opts?: CallOptions): Promise<void> {
     await this.accountCall(idOrPath, WALLET_IFACE, 'Refresh', '', [], this.verifyOpts(opts));
+  }
+
+  /**
+   * Every account in one file encrypted with `passphrase` in the age format (Manager.Export):
+   * the bytes to save, and how many accounts they hold. `secrets` includes secrets and OAuth2
+   * grants. The passphrase is sent sealed to the service's key, never in the clear.
+   */
+  async exportAccounts(passphrase: string, options: { secrets?: boolean } = {}, opts?: CallOptions): Promise<{ file: Uint8Array; accounts: number }> {
+    const sealed = await this.sealedPassphrase(passphrase, opts);
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Export', 'aya{sv}', [sealed, { secrets: new Variant('b', options.secrets === true) }], this.verifyOpts(opts));
+    return { file: new Uint8Array(reply.body[0] as Buffer), accounts: reply.body[1] as number };
+  }
+
+  /**
+   * Adds the accounts of an export file (Manager.Import). Duplicates of existing accounts are
+   * skipped, never overwritten; a wrong passphrase rejects with WrongPassphrase, a damaged file
+   * with InvalidArgument, and then nothing has changed.
+   */
+  async importAccounts(file: Uint8Array, passphrase: string, opts?: CallOptions): Promise<ImportResult> {
+    const sealed = await this.sealedPassphrase(passphrase, opts);
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Import', 'ayaya{sv}', [Buffer.from(file), sealed, {}], this.verifyOpts(opts));
+    const [paths, skipped] = reply.body as [string[], Array<[string, string, string]>];
+    return {
+      imported: paths.map((p) => p.slice(ACCOUNT_PATH_PREFIX.length)),
+      skipped: skipped.map(([id, reason, message]) => ({ id, reason, message })),
+    };
+  }
+
+  private async sealedPassphrase(passphrase: string, opts?: CallOptions): Promise<Buffer> {
+    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'GetPassphraseKey', '', [], opts);
+    return Buffer.from(await sealPassphrase(passphrase, reply.body[0] as string));
   }
 
   /** The provider catalogue, sorted by id. */

@@ -7,11 +7,12 @@
  */
 export { AccountsClient, DEFAULT_TIMEOUT_MS, DEFAULT_VERIFY_TIMEOUT_MS, type AccountsClientEvents, type ConnectOptions } from './client.js';
 export {
-  AccountsClientError, isAccountsClientError, kindOfDbusError, SERVICE_ERROR_KINDS, SERVICE_ERROR_PREFIX,
+  AccountsClientError, certificatesOfError, isAccountsClientError, kindOfDbusError, SERVICE_ERROR_KINDS, SERVICE_ERROR_PREFIX,
   type ErrorKind, type ServiceErrorKind,
 } from './errors.js';
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH, accountPathOf } from './convert.js';
 export { sessionBusAddress } from './connection.js';
+export type { ImportResult, ImportSkipped } from './transfer.js';
 /** Setting names: key (`gap_limit`, ListProtocols) ↔ property (`GapLimit`) ↔ field (`gapLimit`). */
 export {
   SETTING_KEY, isSettingKey, settingField, settingFieldOfProperty, settingKeyOfField, settingKeyOfProperty, settingProperty,

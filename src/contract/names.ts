@@ -28,6 +28,11 @@ export const ERROR_KINDS = [
   'NotConfigured', 'NotAuthorized', 'Unreachable', 'ProviderError', 'Cancelled', 'Expired',
   // A caller over its share: checks queued or running, CheckAccounts calls per minute.
   'LimitExceeded',
+  // A check failed only because a server's certificate is not trusted: the message starts with
+  // host:port=sha256:<hex> for each (src/verify/failure.ts), to accept with the option certificates.
+  'CertificateNotTrusted',
+  // Import: the file is encrypted with another passphrase (docs/export.md).
+  'WrongPassphrase',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 

@@ -15,7 +15,7 @@ export const tempPathOf = (path: string): string => `${path}.tmp-${randomBytes(6
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-async function replace(path: string, data: string, mode: number, durable: boolean): Promise<void> {
+async function replace(path: string, data: string | Uint8Array, mode: number, durable: boolean): Promise<void> {
   const temp = tempPathOf(path);
   const file = await open(temp, CREATE, mode);
   try {
@@ -49,7 +49,7 @@ const queues = new Map<string, Promise<void>>();
  * directory too. Writes to one path run in call order, so the last one wins, as with
  * write-file-atomic. On failure the temporary file is removed and `path` is as it was.
  */
-export function writeFileNoFollow(path: string, data: string, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
+export function writeFileNoFollow(path: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
   const next = (queues.get(path) ?? Promise.resolve()).catch(() => undefined)
     .then(() => replace(path, data, options.mode ?? 0o600, options.durable ?? false));
   queues.set(path, next);

@@ -11,7 +11,7 @@ export const CLI_BIN = join(ROOT, 'dist/bin/px-accounts.js');
 /** The documented exit codes (docs/cli.md), spelled out here so a change to either is caught. */
 export const CODE = {
   OK: 0, FAILURE: 1, INVALID: 2, NOT_FOUND: 3, DUPLICATE: 4, SECRETS: 5, VERIFICATION: 6, UNREACHABLE: 7, UNSUPPORTED: 8,
-  NOT_AUTHORIZED: 9, NOT_CONFIGURED: 10, PROVIDER_UNREACHABLE: 11, EXPIRED: 12, CANCELLED: 130,
+  NOT_AUTHORIZED: 9, NOT_CONFIGURED: 10, PROVIDER_UNREACHABLE: 11, EXPIRED: 12, WRONG_PASSPHRASE: 13, CANCELLED: 130,
 } as const;
 
 /** Test secrets are made at run time (never starting with '-', which would read as an option). */

@@ -64,8 +64,10 @@ describe('layering of src/', () => {
 
   it('the client library and the CLI import nothing of the service', () => {
     const g = folderGraph();
-    assert.deepEqual([...g.get('client')!], ['contract'], 'client imports only itself and the contract names');
+    assert.deepEqual([...g.get('client')!].sort(), ['contract', 'dbus-next-adapter.ts'], 'client imports only itself, the contract names and the dbus-next adapter');
+    assert.deepEqual([...g.get('dbus-next-adapter.ts') ?? []], [], 'the dbus-next adapter imports nothing of ours');
     assert.deepEqual([...g.get('contract')!], [], 'the contract names import nothing');
-    assert.deepEqual([...g.get('cli')!].sort(), ['client', 'install-dir.ts'], 'cli imports only the client (and where it is installed)');
+    // util: atomic-write.ts, for the file px-accounts export writes (util imports no service code but log and errors)
+    assert.deepEqual([...g.get('cli')!].sort(), ['client', 'install-dir.ts', 'util'], 'cli imports only the client (where it is installed, and the atomic file writer)');
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * px-accounts export FILE [--secrets] [--passphrase-file F] and import FILE [--passphrase-file F]
+ * (docs/export.md). The passphrase comes from the file named, or from a prompt without echo on
+ * the terminal (asked twice for an export); with neither, the command refuses: a passphrase
+ * read from a pipe by accident would be one nobody knows.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { ImportResult } from '../client/index.js';
+import { writeFileNoFollow } from '../util/atomic-write.js';
+import type { Context } from './commands.js';
+import { CommandFailed, UsageError } from './errors.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { jsonLine } from './format.js';
+import { promptHidden } from './input.js';
+
+type Args = Record<string, unknown> & { json?: boolean; timeout?: string };
+
+const out = (text: string) => process.stdout.write(text + '\n');
+/** A repeated single-value option keeps its last value (GNU style). */
+const last = (v: unknown): string | undefined => {
+  const x = Array.isArray(v) ? v[v.length - 1] : v;
+  return x === undefined ? undefined : String(x);
+};
+
+/** A passphrase file's text without one trailing newline (echo adds one). */
+async function passphraseFromFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(resolve(file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`--passphrase-file: cannot read ${resolve(file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const passphrase = text.replace(/\r?\n$/, '');
+  if (passphrase === '') throw new UsageError(`--passphrase-file: ${resolve(file)} is empty`);
+  return passphrase;
+}
+
+async function passphrase(argv: Args, confirm: boolean): Promise<string> {
+  if (argv.passphraseFile !== undefined) return passphraseFromFile(String(argv.passphraseFile));
+  if (!process.stdin.isTTY) {
+    throw new UsageError('no terminal to ask for the passphrase on (stdin is not a terminal): give --passphrase-file FILE');
+  }
+  const first = await promptHidden('Passphrase: ');
+  if (first === '') throw new UsageError('no passphrase given');
+  if (confirm && (await promptHidden('Passphrase again: ')) !== first) throw new UsageError('the two passphrases differ; nothing was written');
+  return first;
+}
+
+function importText(r: ImportResult): string {
+  const lines = [r.imported.length ? `Imported ${r.imported.length}: ${r.imported.join(', ')}` : 'Imported none.'];
+  for (const s of r.skipped) lines.push(`Skipped ${s.id} (${s.reason}): ${s.message}`);
+  return lines.join('\n');
+}
+
+export function transferCommands(ctx: Context): CommandModule[] {
+  const passphraseOption = { type: 'string', requiresArg: true, coerce: last, describe: 'read the passphrase from this file (without its trailing newline) instead of asking on the terminal' } as const;
+
+  const exportCommand: CommandModule = {
+    command: 'export <file>',
+    describe: 'save every account in one file encrypted with a passphrase (age format; age -d reads it)',
+    builder: (y) => y
+      .positional('file', { type: 'string', describe: 'the file to write (replaced atomically, mode 0600)' })
+      .option('secrets', { type: 'boolean', default: false, describe: 'include the secrets and OAuth2 grants' })
+      .option('passphrase-file', passphraseOption),
+    handler: async (argv: Args) => {
+      ctx.command = 'export';
+      const path = resolve(String(argv.file));
+      const pass = await passphrase(argv, true);
+      const { file, accounts } = await (await ctx.connect(argv)).exportAccounts(pass, { secrets: argv.secrets === true });
+      try {
+        await writeFileNoFollow(path, file, { mode: 0o600, durable: true });
+      } catch (err) {
+        throw new CommandFailed(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.FAILURE);
+      }
+      const what = `${accounts} account${accounts === 1 ? '' : 's'}${argv.secrets ? ' with their secrets' : ' without secrets'}`;
+      out(argv.json ? jsonLine({ file: path, accounts, secrets: argv.secrets === true }) : `Exported ${what} to ${path}`);
+    },
+  };
+
+  const importCommand: CommandModule = {
+    command: 'import <file>',
+    describe: 'add the accounts of an export file; existing ones are skipped, never overwritten',
+    builder: (y) => y
+      .positional('file', { type: 'string', describe: 'a file px-accounts export wrote' })
+      .option('passphrase-file', passphraseOption),
+    handler: async (argv: Args) => {
+      ctx.command = 'import';
+      const path = resolve(String(argv.file));
+      let file: Buffer;
+      try {
+        file = await readFile(path);
+      } catch (err) {
+        throw new UsageError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+      const pass = await passphrase(argv, false);
+      const result = await (await ctx.connect(argv)).importAccounts(file, pass);
+      out(argv.json ? jsonLine(result) : importText(result));
+      // Duplicates are what import is meant to leave alone; anything else left out is a failure.
+      const failed = result.skipped.find((s) => s.reason !== 'Duplicate');
+      if (failed) ctx.exitCode = failed.reason === 'Invalid' ? EXIT.INVALID_ARGUMENT : exitCodeOf(failed.reason as Parameters<typeof exitCodeOf>[0]) ?? EXIT.FAILURE;
+    },
+  };
+
+  return [exportCommand, importCommand];
+}

@@ -1,0 +1,100 @@
+/**
+ * Manager.Export and Manager.Import (docs/export.md): every account in one age file encrypted
+ * with a passphrase, and back. An import decrypts and checks the whole file before it writes
+ * anything; then each account is added on its own (Accounts.restore), whole or not at all,
+ * and one that duplicates an existing account is reported, never overwritten.
+ */
+import type { Accounts } from '../accounts/accounts.js';
+import { AccountsError, invalidArgument } from '../errors.js';
+import { log } from '../log.js';
+import { TOKEN_SECRET, type TokenRecord } from '../oauth2/tokens.js';
+import { parseAccountFile, serializeAccount } from '../store/account-file.js';
+import { decryptWithPassphrase, encryptWithPassphrase, unseal } from './age.js';
+import { FORMAT, parseDocument, VERSION, type ExportDocument, type ExportedAccount } from './document.js';
+
+type Variants = Record<string, { signature: string; value: unknown }>;
+
+/** An export of a few thousand accounts is a few MB; a D-Bus message holds at most 128 MiB. */
+export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+
+export interface Skipped {
+  /** The account's id in the file. */
+  id: string;
+  /** Duplicate, Invalid, or the error kind that stopped it. */
+  reason: string;
+  message: string;
+}
+
+export interface ImportReport {
+  imported: string[];
+  skipped: Skipped[];
+}
+
+function exportOptions(options: Variants): { secrets: boolean } {
+  let secrets = false;
+  for (const [key, v] of Object.entries(options)) {
+    if (key !== 'secrets') throw invalidArgument(`options: unknown option '${key.slice(0, 40)}' (Export takes secrets)`);
+    if (v.signature !== 'b') throw invalidArgument(`options: secrets must be a boolean (b), got ${v.signature}`);
+    secrets = v.value === true;
+  }
+  return { secrets };
+}
+
+/** Export: the age file and how many accounts it holds. */
+export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, options: Variants): Promise<[Uint8Array, number]> {
+  const { secrets } = exportOptions(options);
+  const passphrase = await unseal(sealed);
+  const entries: ExportedAccount[] = [];
+  // Provisioned accounts are the administrator's: the next machine provisions its own.
+  const own = [...accounts.all()].filter((s) => !s.provisioned).sort((a, b) => a.config.id.localeCompare(b.config.id));
+  for (const state of own) {
+    const entry: ExportedAccount = { id: state.config.id, ini: serializeAccount(state.config, state.doc) };
+    if (secrets) {
+      const values = await accounts.secretsOf(state.config.id);
+      const grant = values[TOKEN_SECRET];
+      delete values[TOKEN_SECRET];
+      entry.secrets = values;
+      // The grant, not the access tokens cached with it: they are short-lived, and the new machine gets its own.
+      if (grant !== undefined) entry.oauth2 = { ...(JSON.parse(grant) as TokenRecord), tokens: {} };
+    }
+    entries.push(entry);
+  }
+  const doc: ExportDocument = { format: FORMAT, version: VERSION, exported: new Date().toISOString(), secrets, accounts: entries };
+  const file = await encryptWithPassphrase(JSON.stringify(doc, null, 2) + '\n', passphrase);
+  log.info(`exported ${entries.length} accounts${secrets ? ' with their secrets' : ''}`);
+  return [file, entries.length];
+}
+
+/** Import: every account of the file that is new here; the rest reported. */
+export async function importAccounts(accounts: Accounts, file: Uint8Array, sealed: Uint8Array, options: Variants): Promise<ImportReport> {
+  const unknown = Object.keys(options)[0];
+  if (unknown !== undefined) throw invalidArgument(`options: unknown option '${unknown.slice(0, 40)}' (Import takes none yet)`);
+  if (file.length > MAX_IMPORT_BYTES) throw invalidArgument(`file: ${file.length} bytes, at most ${MAX_IMPORT_BYTES} are read`);
+  const passphrase = await unseal(sealed);
+  const doc = parseDocument(await decryptWithPassphrase(file, passphrase));
+  const report: ImportReport = { imported: [], skipped: [] };
+  for (const entry of doc.accounts) {
+    const skip = (reason: string, message: string) => report.skipped.push({ id: entry.id.slice(0, 200), reason, message });
+    let parsed;
+    try {
+      // The same parser as a file copied into the accounts directory by hand.
+      parsed = parseAccountFile('imported', entry.ini, accounts.catalogue);
+    } catch (err) {
+      skip('Invalid', `its account file cannot be used here: ${(err as Error).message}`);
+      continue;
+    }
+    for (const w of parsed.warnings) log.warning(`import of ${entry.id.slice(0, 200)}: ${w}`);
+    const secrets = { ...entry.secrets };
+    if (entry.oauth2) secrets[TOKEN_SECRET] = JSON.stringify(entry.oauth2);
+    try {
+      const state = await accounts.restore(entry.id, parsed.config, parsed.doc, secrets);
+      report.imported.push(state.config.id);
+    } catch (err) {
+      if (!(err instanceof AccountsError)) throw err;
+      const reason = err.kind === 'InvalidArgument' || err.kind === 'UnsupportedProtocol' || err.kind === 'NotAuthorized' ? 'Invalid' : err.kind;
+      skip(reason, err.message);
+    }
+  }
+  log.info(`import: ${report.imported.length} accounts added, ${report.skipped.length} skipped${report.skipped.length ? ` (${report.skipped.map((s) => `${s.id}: ${s.reason}`).join(', ').slice(0, 500)})` : ''}`);
+  return report;
+}
