@@ -9,6 +9,8 @@ import { requireProtocol } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
 import { parseIdentityOption, type Identity } from '../model/identity.js';
+import { ACCOUNT_ID } from '../model/account.js';
+import { MAX_PINS, normalizeFingerprint, parseServerKey } from '../protocols/common/pins.js';
 
 export interface ParsedOptions {
   name?: string;
@@ -20,6 +22,10 @@ export interface ParsedOptions {
   secrets: Record<string, string>;
   /** identity.* options (the sender identity; '' clears a field). */
   identity?: Identity;
+  /** parent: the id of the proxy or OpenVPN account this one is reached through; '' for none. */
+  parent?: string;
+  /** certificates (a{ss}): the certificates the person accepted, `host:port` → `sha256:<hex>`. */
+  certificates?: Record<string, string>;
 }
 
 export interface VariantLike { signature: string; value: unknown }
@@ -81,6 +87,21 @@ function parseSetting(key: string, v: VariantLike, parsed: ParsedOptions, option
   (parsed.settings[plugin.id] ??= {})[setting] = checkSetting(spec, value, `option ${key}`);
 }
 
+/** The option certificates: every server a `host:port`, every value a SHA-256 fingerprint. */
+function parseCertificates(value: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(value);
+  if (entries.length > MAX_PINS) throw invalidArgument(`option certificates names ${entries.length} servers (at most ${MAX_PINS})`);
+  const out: Record<string, string> = {};
+  for (const [server, fingerprint] of entries) {
+    const key = parseServerKey(server);
+    if (!key) throw invalidArgument(`option certificates: '${server.slice(0, 80)}' is not host:port`);
+    const fp = normalizeFingerprint(fingerprint);
+    if (!fp) throw invalidArgument(`option certificates: the fingerprint for ${key} must be sha256: and 64 hex digits, got '${fingerprint.slice(0, 80)}'`);
+    out[key] = fp;
+  }
+  return out;
+}
+
 /** `files`: whether the caller may name files the service reads (false for sandboxed apps). */
 export function parseOptions(options: Record<string, VariantLike>, context: 'add' | 'update', files = true): ParsedOptions {
   checkPlainDict(options, context === 'add' ? 'options' : 'changes');
@@ -92,12 +113,20 @@ export function parseOptions(options: Record<string, VariantLike>, context: 'add
       parsed.protocols = parseProtocolList(typed(key, v, 'as', 'a list of strings') as string[], 'option protocols');
     } else if (key === 'verify' && context === 'add') {
       parsed.verify = typed(key, v, 'b', 'a boolean') as boolean;
+    } else if (key === 'parent') {
+      const id = typed(key, v, 's', 'a string') as string;
+      if (id !== '' && !ACCOUNT_ID.test(id)) throw invalidArgument(`option parent '${id.slice(0, 60)}' is not an account id`);
+      parsed.parent = id;
     } else if (key.startsWith('identity.')) {
       parseIdentityOption(key, v, (parsed.identity ??= {}));
+    } else if (key === 'certificates') {
+      // accepting a certificate changes what the service trusts: the person's own tools only
+      if (!files) throw new AccountsError('AccessDenied', 'option certificates: a sandboxed app cannot accept certificates; the person does, with px-accounts or the Online Accounts window');
+      parsed.certificates = parseCertificates(typed(key, v, 'a{ss}', 'a dictionary of strings') as Record<string, string>);
     } else if (key.includes('.')) {
       parseSetting(key, v, parsed, options, context, files);
     } else {
-      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, identity.name, identity.address, identity.aliases, and <protocol>.<setting> as ListProtocols describes)`);
+      throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: name, protocols${context === 'add' ? ', verify' : ''}, certificates, parent, identity.name, identity.address, identity.aliases, and <protocol>.<setting> as ListProtocols describes)`);
     }
   }
   return parsed;

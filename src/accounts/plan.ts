@@ -68,7 +68,9 @@ export function planNewAccount(provider: Provider, identifier: string, options: 
   }
   checkIdentifierFits(provider.id, username, settings);
   const identity = mergeIdentity(undefined, options.identity, protocols);
-  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password', ...(identity ? { identity } : {}) };
+  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password', ...(identity ? { identity } : {}),
+    ...(options.certificates && Object.keys(options.certificates).length ? { certificates: options.certificates } : {}),
+    ...(options.parent ? { parent: options.parent } : {}) };
 }
 
 export function planUpdate(current: AccountConfig, provider: Provider, options: ParsedOptions): AccountConfig {
@@ -89,5 +91,13 @@ export function planUpdate(current: AccountConfig, provider: Provider, options: 
   const identity = mergeIdentity(current.identity, options.identity, protocols);
   if (identity) next.identity = identity;
   else delete next.identity;
+  // parent: '' leaves the parent (checked by the caller, who knows the other accounts)
+  if (options.parent === '') delete next.parent;
+  else if (options.parent) next.parent = options.parent;
+  // certificates replaces the accepted certificates as a whole ({} forgets them all)
+  if (options.certificates) {
+    if (Object.keys(options.certificates).length) next.certificates = options.certificates;
+    else delete next.certificates;
+  }
   return next;
 }

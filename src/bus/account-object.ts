@@ -13,7 +13,7 @@ import type { Access } from '../access/access.js';
 import type { Caller } from '../access/callers.js';
 import { mayReadFiles } from './manager-object.js';
 import type { CallContext, ExportedInterface } from './object-server.js';
-import { ACCOUNT_IFACE } from './paths.js';
+import { ACCOUNT_IFACE, accountPath } from './paths.js';
 import { OAUTH2_IFACE } from '../contract/names.js';
 import { signInScopes } from '../oauth2/config.js';
 import type { SignIns } from '../accounts/sign-ins.js';
@@ -59,6 +59,12 @@ class AccountInterface implements ExportedInterface {
       case 'Auth': return config.auth;
       case 'DiscoverySource': return config.discovered?.source ?? '';
       case 'DiscoveryDomain': return config.discovered?.domain ?? '';
+      case 'MutedErrors': return config.muted ?? [];
+      case 'Data': return { ...config.data };
+      case 'Parent': return config.parent ? accountPath(config.parent) : '/';
+      case 'PinnedCertificates': return { ...config.certificates };
+      case 'Locked': return this.state.provisioned !== undefined;
+      case 'PolicyViolation': return this.ctx.accounts.policyViolation(this.state);
     }
     throw new Error(`no getter for Account.${name}`);
   }
@@ -81,6 +87,14 @@ class AccountInterface implements ExportedInterface {
       case 'DeleteSecret': return accounts.deleteSecret(id, args[0] as string);
       case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
       case 'Remove': return accounts.remove(id);
+      case 'MuteError': return accounts.muteError(id, args[0] as string);
+      case 'UnmuteError': return accounts.unmuteError(id, args[0] as string);
+      case 'SetData': {
+        // the key is prefixed with the caller's app as the access control knows it (never a name it chose)
+        const app = (call.caller as Caller | undefined)?.app;
+        if (!app) throw new AccountsError('AccessDenied', 'the calling app could not be identified');
+        return accounts.setData(id, app, args[0] as string, args[1] as string);
+      }
       case 'Verify':
         this.ctx.access.budget.take(call.caller as Caller | undefined, 1, 'account checks');
         return accounts.verify(id).then(resultsToDBus);

@@ -126,6 +126,12 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
     statusTime: typeof time === 'bigint' ? time : BigInt(Number(time ?? 0)),
     attentionNeeded: a.AttentionNeeded === true,
     credentials: strs(a.Credentials),
+    locked: a.Locked === true,
+    policyViolation: str(a.PolicyViolation),
+    pinnedCertificates: stringMap(a.PinnedCertificates),
+    parent: parentId(a.Parent),
+    mutedErrors: strs(a.MutedErrors),
+    data: stringMap(a.Data),
     auth: a.Auth === 'oauth2' || obj.has(OAUTH2_IFACE) ? 'oauth2' : 'password',
     ...(obj.has(WALLET_IFACE) ? { wallet: walletOf(obj.get(WALLET_IFACE)!) } : {}),
     settings,
@@ -136,7 +142,8 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
 const ACCOUNT_FIELDS: Record<string, AccountField> = {
   Name: 'name', Provider: 'provider', ProviderName: 'providerName', ProviderIcon: 'providerIcon', Username: 'username', Protocols: 'protocols',
   Status: 'status', StatusMessage: 'statusMessage', StatusTime: 'statusTime', AttentionNeeded: 'attentionNeeded',
-  Credentials: 'credentials', Auth: 'auth',
+  Credentials: 'credentials', Auth: 'auth', Locked: 'locked', PolicyViolation: 'policyViolation',
+  Parent: 'parent', MutedErrors: 'mutedErrors', Data: 'data',
 };
 
 /** The Account field a property of an interface shows up as. */
@@ -196,6 +203,12 @@ function settingsVariants(settings: Partial<Record<Protocol, SettingsInput>> | u
   }
 }
 
+/** Account.Parent (an object path, / for none) as the parent's id, '' for none. */
+function parentId(v: unknown): string {
+  const path = str(v);
+  return path.startsWith(ACCOUNT_PATH_PREFIX) ? path.slice(ACCOUNT_PATH_PREFIX.length) : '';
+}
+
 /** The a{sv} options of AddAccount / ValidateCredentials. */
 export function addOptions(input: AddAccountInput): Record<string, V> {
   const out: Record<string, V> = {};
@@ -203,6 +216,8 @@ export function addOptions(input: AddAccountInput): Record<string, V> {
   if (input.protocols !== undefined) out.protocols = new Variant('as', [...input.protocols]);
   if (input.verify !== undefined) out.verify = new Variant('b', input.verify);
   if (input.trust !== undefined) out.trust = new Variant('b', input.trust);
+  if (input.certificates !== undefined) out.certificates = new Variant('a{ss}', { ...input.certificates });
+  if (input.parent !== undefined) out.parent = new Variant('s', input.parent);
   settingsVariants(input.settings, out);
   return out;
 }
@@ -242,6 +257,8 @@ export function updateChanges(changes: AccountChanges): Record<string, V> {
   const out: Record<string, V> = {};
   if (changes.name !== undefined) out.name = new Variant('s', changes.name);
   if (changes.protocols !== undefined) out.protocols = new Variant('as', [...changes.protocols]);
+  if (changes.certificates !== undefined) out.certificates = new Variant('a{ss}', { ...changes.certificates });
+  if (changes.parent !== undefined) out.parent = new Variant('s', changes.parent);
   settingsVariants(changes.settings, out);
   return out;
 }
@@ -252,6 +269,7 @@ export function verifyResults(raw: Record<string, V>): VerifyResults {
   for (const [protocol, v] of Object.entries(raw ?? {})) {
     const r = unwrap((v instanceof Variant ? v.value : v) as Record<string, V>);
     const result: VerifyResult = { ok: r.ok === true, code: str(r.code), message: str(r.message) };
+    if (typeof r.fingerprint === 'string' && typeof r.server === 'string') Object.assign(result, { fingerprint: r.fingerprint, server: r.server });
     out[protocol] = result;
   }
   return out;
@@ -285,5 +303,6 @@ export function providerOf(raw: Record<string, V>): Provider {
     id: str(p.id), name: str(p.name), domain: str(p.domain),
     protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers, notice: str(p.notice),
     auth: (str(p.auth) || 'password') as Provider['auth'], oauth2Configured: p.oauth2_configured === true, icon: str(p.icon),
+    denied: str(p.denied),
   };
 }

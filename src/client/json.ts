@@ -18,6 +18,10 @@ export interface AccountJson {
   statusTime: number;
   attentionNeeded: boolean;
   credentials: string[];
+  /** provisioned by the administrator: not to be changed or removed */
+  locked: boolean;
+  /** the administrator's policy rules it breaks, '' for none */
+  policyViolation: string;
   /** password or oauth2 */
   auth: string;
   /** A wallet's balance (lastUpdated in µs); absent for other accounts. */
@@ -25,6 +29,12 @@ export interface AccountJson {
   settings: Record<string, Record<string, string | number | string[]>>;
   /** A mail account's sender identity; absent for other accounts. */
   identity?: SenderIdentity;
+  /** the id of the proxy or OpenVPN account it is reached through, '' for none */
+  parent: string;
+  /** kinds of failure muted (check codes) */
+  mutedErrors: string[];
+  /** apps' notes, `<app>:<key>` → value */
+  data: Record<string, string>;
 }
 
 export function accountJson(a: Account): AccountJson {
@@ -43,8 +53,9 @@ export function accountJson(a: Account): AccountJson {
   return {
     id: a.id, path: a.path, name: a.name, provider: a.provider, providerName: a.providerName, username: a.username,
     protocols: [...a.protocols], status: a.status, statusMessage: a.statusMessage, statusTime: Number(a.statusTime),
-    attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], auth: a.auth, settings,
+    attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], locked: a.locked, policyViolation: a.policyViolation, auth: a.auth, settings,
     ...(a.wallet ? { wallet: { ...a.wallet, lastUpdated: Number(a.wallet.lastUpdated) } } : {}),
     ...(a.identity ? { identity: { ...a.identity, aliases: [...a.identity.aliases] } } : {}),
+    parent: a.parent, mutedErrors: [...a.mutedErrors], data: { ...a.data },
   };
 }

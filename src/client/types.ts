@@ -53,6 +53,10 @@ export interface Account {
   attentionNeeded: boolean;
   /** Names of the stored secrets (never their values). */
   credentials: string[];
+  /** Provisioned by the administrator (docs/policy.md): not to be changed, renamed or removed; its secrets are the person's. */
+  locked: boolean;
+  /** The rules of the administrator's policy the account breaks ('' for none): shown, never deleted. */
+  policyViolation: string;
   /** password: protocols log in with secrets; oauth2: apps ask getAccessToken for a token. */
   auth: 'password' | 'oauth2';
   /** A watch-only wallet's balance (accounts of eth, ...); undefined for other accounts. */
@@ -61,6 +65,14 @@ export interface Account {
   settings: Partial<Record<Protocol, ProtocolSettings>>;
   /** A mail account's sender identity (org.pantherx.Accounts.Identity, docs/identity.md); undefined for other accounts. */
   identity?: SenderIdentity;
+  /** Certificates the person accepted (Account.PinnedCertificates): `host:port` → `sha256:<hex>`. */
+  pinnedCertificates: Record<string, string>;
+  /** The id of the proxy or OpenVPN account this one is reached through (Account.Parent); '' for none. */
+  parent: string;
+  /** Kinds of failure the person muted (Account.MutedErrors): check codes such as Unauthorized. */
+  mutedErrors: string[];
+  /** Apps' notes (Account.Data): `<app>:<key>` → value. */
+  data: Record<string, string>;
 }
 
 export interface SenderIdentity {
@@ -114,6 +126,14 @@ export interface AddAccountInput {
    * trusted (found through MX, plain HTTP or another domain) too. Ask the person first.
    */
   trust?: boolean;
+  /**
+   * Certificates the person accepted for this account, `host:port` → `sha256:<hex>`: each
+   * server presenting exactly that certificate is trusted (see certificatesOfError). Not for
+   * sandboxed apps.
+   */
+  certificates?: Record<string, string>;
+  /** The id of a proxy account (checks go through it) or an OpenVPN account (checks wait for it). */
+  parent?: string;
 }
 
 /** Where discovered settings came from (Manager.Discover's `source`). */
@@ -147,6 +167,10 @@ export interface AccountChanges {
   /** The complete new list of enabled protocols. */
   protocols?: Protocol[];
   settings?: Partial<Record<Protocol, SettingsInput>>;
+  /** The account's accepted certificates as a whole (`host:port` → `sha256:<hex>`; {} forgets them). */
+  certificates?: Record<string, string>;
+  /** The id of the proxy or OpenVPN account it is reached through; '' for none. */
+  parent?: string;
 }
 
 /** Result of checking one protocol against its server. */
@@ -155,6 +179,10 @@ export interface VerifyResult {
   /** Ok on success; else Unauthorized, Timeout, HostNotFound, ConnectionRefused, ... */
   code: string;
   message: string;
+  /** TlsUntrusted, TlsHostnameMismatch: the certificate the server presented, `sha256:<hex>`, to accept with `certificates`. */
+  fingerprint?: string;
+  /** …under this key: the server, `host:port`. */
+  server?: string;
 }
 
 export type VerifyResults = Partial<Record<Protocol, VerifyResult>>;
@@ -185,6 +213,8 @@ export interface Provider {
   oauth2Configured: boolean;
   /** An icon name of the freedesktop theme or an absolute path to an .svg/.png; '' for none. */
   icon: string;
+  /** Why the administrator's policy refuses new accounts of it ('' when it does not; docs/policy.md). */
+  denied: string;
 }
 
 /** Options of signIn (Manager.SignIn). */

@@ -25,6 +25,14 @@ export interface AccountConfig {
   discovered?: { source: string; domain: string };
   /** The sender identity of a mail account ([identity]; docs/identity.md): only what was set. */
   identity?: Identity;
+  /** Certificates the person accepted, `host:port` → `sha256:<hex>` ([certificates]; protocols/common/pins.ts). */
+  certificates?: Record<string, string>;
+  /** Kinds of failure the person muted (Account.MuteError; [account] muted); absent when none. */
+  muted?: string[];
+  /** Apps' notes, `<app>:<key>` → value (Account.SetData; [data]); absent when none. */
+  data?: Record<string, string>;
+  /** The id of the proxy or OpenVPN account this one is reached through ([account] parent). */
+  parent?: string;
 }
 
 /** Ids must be valid object-path elements and short enough for `<id>.ini` file names. */

@@ -29,7 +29,7 @@ export interface SettingSpec {
   readonly values?: readonly string[];
   /** `list`: what separates entries in the stored string (default ','). */
   readonly separator?: string;
-  /** For people: shown by ListProtocols, the CLI and the window. */
+  /** For people: shown by ListProtocols, the CLI and the window, and the property's DocString. */
   readonly doc: string;
 }
 
@@ -47,8 +47,13 @@ export interface ProtocolPlugin {
   readonly id: string;
   /** As people write it: `IMAP`, `CalDAV`. */
   readonly title: string;
-  /** The D-Bus interface exported on an account that enables it; its XML is in interfaces/. */
+  /**
+   * The D-Bus interface exported on an account that enables it: generated from `settings` and
+   * `computed` (src/bus/protocol-interface.ts), never written by hand.
+   */
   readonly iface: string;
+  /** The interface's documentation for D-Bus readers; default: the settings of an account, read-only. */
+  readonly doc?: string;
   readonly settings: readonly SettingSpec[];
   /**
    * Secret names the verifier reads besides the login secret (an OpenVPN key, a passphrase).
@@ -61,6 +66,11 @@ export interface ProtocolPlugin {
    * `options.auth` 'oauth2'.
    */
   readonly tokens?: boolean;
+  /**
+   * True when the verifier can reach its server through a proxy (VerifyOptions.proxy): an
+   * account of such protocols only may have a proxy account as its parent (Account.Parent).
+   */
+  readonly viaProxy?: boolean;
   /**
    * Checks a secret this protocol reads (its login secret or one of `secrets`) on every path
    * it can arrive by — AddAccount, ValidateCredentials, SetSecret — and returns it, perhaps
@@ -84,7 +94,7 @@ export interface ProtocolPlugin {
   readonly verifier: { readonly thread: true } | { readonly thread: false; readonly verify: Verifier };
   /** Loads the verifier module on the verifier thread (thread verifiers only). */
   loadVerifier?(): Promise<Verifier>;
-  /** Properties computed from the settings (OpenVPN's Profile), besides one per setting; all `s`. */
+  /** Properties computed from the settings (OpenVPN's Profile), besides one per setting; all `s`, read-only. */
   readonly computed?: readonly { readonly property: string; readonly doc: string; get(settings: Settings): string }[];
   /**
    * Options that are not settings but turn into settings and secrets at add (`openvpn.profile`:

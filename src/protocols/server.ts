@@ -17,16 +17,29 @@ export const SERVER_SETTINGS = {
     key: 'security', property: 'Security', kind: 'security',
     doc: 'Transport security: tls (implicit TLS), starttls (upgrade required) or none.',
   },
-  username: { key: 'username', property: 'Username', kind: 'username', doc: "Login for this protocol (the account's Username unless overridden)." },
+  username: { key: 'username', property: 'Username', kind: 'username', doc: "Login name used for this protocol (the account's Username unless overridden)." },
   path: { key: 'path', property: 'Path', kind: 'path', doc: 'Path on the server.' },
   url: { key: 'url', property: 'Url', kind: 'url', doc: 'Service URL.' },
-  ca: { key: 'ca', property: 'Ca', kind: 'file', doc: 'PEM file of extra trusted certificates (an own CA or a pinned self-signed certificate); empty for the system store.' },
+  ca: {
+    key: 'ca', property: 'Ca', kind: 'file',
+    doc: 'Path of a PEM file of extra trusted certificates (an own CA or a pinned self-signed certificate) used besides the system store; empty for the system store only.',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+/** What a URL-addressed protocol (DAV) derives from its `url`, described so. */
+export const URL_PARTS = {
+  host: { ...SERVER_SETTINGS.host, doc: 'Server host name or address (from Url).' },
+  port: { ...SERVER_SETTINGS.port, doc: 'Server TCP port (from Url).' },
+  security: { ...SERVER_SETTINGS.security, doc: 'Transport security from Url: tls (https) or none (http).' },
+  path: { ...SERVER_SETTINGS.path, doc: 'Path part of Url.' },
 } as const satisfies Record<string, SettingSpec>;
 
 export interface ServerProtocol {
   id: string;
   title: string;
   iface: string;
+  /** The interface's documentation when the default does not say enough (ProtocolPlugin.doc). */
+  doc?: string;
   /** Default port per security; a protocol without a security setting uses `none`. */
   ports: Record<Security, number>;
   /** Settings in the order the interface lists them; host, port and username are always there. */
@@ -41,6 +54,8 @@ export interface ServerProtocol {
   learn?: ProtocolPlugin['learn'];
   /** Signs in with OAuth2 access tokens too. */
   tokens?: boolean;
+  /** Its verifier can connect through a proxy (ProtocolPlugin.viaProxy). */
+  viaProxy?: boolean;
 }
 
 const has = (specs: readonly SettingSpec[], key: string) => specs.some((s) => s.key === key);
@@ -96,8 +111,8 @@ function storedServer(p: ServerProtocol, s: Settings): RawSettings {
 
 export function serverProtocol(p: ServerProtocol): ProtocolPlugin {
   return {
-    id: p.id, title: p.title, iface: p.iface, settings: p.settings, secrets: p.secrets ?? [], needsLoginSecret: true,
-    verifier: { thread: true }, loadVerifier: p.load, tokens: p.tokens ?? false,
+    id: p.id, title: p.title, iface: p.iface, ...(p.doc ? { doc: p.doc } : {}), settings: p.settings, secrets: p.secrets ?? [], needsLoginSecret: true,
+    verifier: { thread: true }, loadVerifier: p.load, tokens: p.tokens ?? false, ...(p.viaProxy ? { viaProxy: true } : {}),
     resolve: (layers, label) => resolveServer(p, layers, label),
     stored: (s) => storedServer(p, s),
     ...(p.learn ? { learn: p.learn } : {}),

@@ -11,6 +11,9 @@ import { findProtocol, requireProtocol } from '../protocols/registry.js';
 import { checkSecretName, checkText } from '../util/validate.js';
 import { substitute, type Catalogue } from '../providers/catalogue.js';
 import { identitySection, parseIdentitySection } from '../model/identity.js';
+import { certificatesSection, parseCertificatesSection } from '../model/certificates.js';
+import { parseDataSection } from '../model/app-data.js';
+import { parseMuted } from '../model/muted.js';
 
 /** The parsed INI document, kept so unknown keys survive a rewrite. */
 export type IniDoc = Record<string, unknown>;
@@ -79,6 +82,18 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   // the sender identity (docs/identity.md): account-level, not a protocol
   const identity = isSection(doc.identity) ? parseIdentitySection(doc.identity) : undefined;
   if (identity) config.identity = identity;
+  // certificates the person accepted (docs/discovery.md): account-level, by server
+  const certificates = isSection(doc.certificates) ? parseCertificatesSection(doc.certificates as Record<string, unknown>, warnings) : undefined;
+  if (certificates) config.certificates = certificates;
+  // Cozy's fields: muted kinds of failure, apps' notes, the account this one is reached through
+  const muted = parseMuted(field('muted', 1024, false));
+  if (muted.length) config.muted = muted;
+  const data = isSection(doc.data) ? parseDataSection(doc.data) : undefined;
+  if (data) config.data = data;
+  const parent = field('parent', 200, false);
+  // never dropped with a warning: checks would then bypass the proxy or VPN the person named
+  if (parent && !ACCOUNT_ID.test(parent)) throw new Error(`[account] parent '${parent.slice(0, 60)}' is not an account id`);
+  if (parent) config.parent = parent;
   return { config, doc, warnings };
 }
 
@@ -103,6 +118,10 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
     delete account.source;
     delete account.domain;
   }
+  if (config.muted?.length) account.muted = config.muted.join(', ');
+  else delete account.muted;
+  if (config.parent) account.parent = config.parent;
+  else delete account.parent;
   // [account] first, then the enabled protocols in the account's order, then whatever else was there.
   const out: IniDoc = { account };
   for (const p of config.protocols) {
@@ -120,6 +139,13 @@ export function serializeAccount(config: AccountConfig, previous: IniDoc = {}): 
   const identity = identitySection(config.identity);
   delete doc.identity;
   if (identity || Object.keys(kept).length) out.identity = { ...kept, ...identity };
+  // [certificates] is the accepted certificates, all of them in config.certificates
+  delete doc.certificates;
+  const certificates = certificatesSection(config.certificates);
+  if (certificates) out.certificates = certificates;
+  // [data] is the apps' notes, all of them in config.data
+  delete doc.data;
+  if (config.data) out.data = { ...config.data };
   Object.assign(out, doc);
   return ini.stringify(out, { whitespace: true });
 }

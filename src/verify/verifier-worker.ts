@@ -5,11 +5,12 @@
  * Properties.Get wait up to ~190 ms. Here they use the second core and never delay a call.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Verifier, VerifyResult, VerifySettings } from '../protocols/common/types.js';
+import type { ProxyRoute, Verifier, VerifyResult, VerifySettings } from '../protocols/common/types.js';
 import { findProtocol } from '../protocols/registry.js';
 
 export interface VerifierRequest {
   id: number; protocol: string; settings: VerifySettings; secret: string; timeoutMs: number; secrets: Record<string, string>; auth: 'password' | 'oauth2';
+  proxy?: ProxyRoute;
 }
 export interface VerifierReply { id: number; result: VerifyResult }
 
@@ -27,7 +28,7 @@ function verifierOf(protocol: string): Promise<Verifier> {
 
 parentPort?.on('message', (req: VerifierRequest) => {
   verifierOf(req.protocol)
-    .then((verify) => verify(req.settings, req.secret, { timeoutMs: req.timeoutMs, secrets: req.secrets, auth: req.auth }))
+    .then((verify) => verify(req.settings, req.secret, { timeoutMs: req.timeoutMs, secrets: req.secrets, auth: req.auth, ...(req.proxy ? { proxy: req.proxy } : {}) }))
     .then(
       (result) => parentPort?.postMessage({ id: req.id, result } satisfies VerifierReply),
       // Verifiers never throw by contract; if one does, say so without its text (it could quote input).

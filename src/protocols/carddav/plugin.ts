@@ -1,10 +1,11 @@
 /** CardDAV: addressed by URL (discovery through .well-known and the principal). */
-import { SERVER_SETTINGS as S, serverProtocol } from '../server.js';
+import { SERVER_SETTINGS as S, URL_PARTS as U, serverProtocol } from '../server.js';
 
 export default serverProtocol({
   id: 'carddav', title: 'CardDAV', iface: 'org.pantherx.Accounts.CardDav',
+  viaProxy: true,
   ports: { tls: 443, starttls: 443, none: 80 }, securities: ['tls', 'none'], urlBased: true,
-  settings: [S.host, S.port, S.security, S.username, S.path, { ...S.url, doc: 'CardDAV discovery URL; host, port, security and path derive from it.' }, S.ca],
+  settings: [U.host, U.port, U.security, S.username, U.path, { ...S.url, doc: 'CardDAV discovery URL (https://host[:port]/path); host, port, security and path derive from it.' }, S.ca],
   tokens: true,
   load: () => import('../common/dav.js').then((m) => m.verifyCardDav),
 });

@@ -14,6 +14,7 @@ import { endpoint, errorFacts, VerifyFailure, type ProtocolName } from './classi
 import { httpRequest } from './http-request.js';
 import { runVerification, type ProtocolClassifier, type VerifyContext } from './run.js';
 import { tlsOptions } from './trust.js';
+import { routeAgent } from './tunnel.js';
 import type { VerifyResult, VerifySettings, VerifyOptions } from './types.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -108,10 +109,10 @@ function verifyDav(kind: 'CalDAV' | 'CardDAV', settings: VerifySettings, secret:
   const protocol: ProtocolName = kind;
   return runVerification(protocol, shown, secret, options, async (ctx) => {
     if (badUrl || !serverUrl) throw new VerifyFailure('Unknown', badUrl);
-    const trust = serverUrl.protocol === 'https:' ? await tlsOptions({ ...settings, host: shown.host }) : undefined;
+    const trust = serverUrl.protocol === 'https:' ? await tlsOptions({ ...settings, host: shown.host, port: shown.port }, 'tls', ctx.signal) : undefined;
     const agents = {
-      http: new http.Agent({ keepAlive: true, maxSockets: 2 }),
-      https: new https.Agent({ keepAlive: true, maxSockets: 2, ...(trust ? { secureContext: trust.secureContext } : {}) }),
+      http: routeAgent(new http.Agent({ keepAlive: true, maxSockets: 2 }), ctx, false),
+      https: routeAgent(new https.Agent({ keepAlive: true, maxSockets: 2, ...(trust ? { secureContext: trust.secureContext } : {}), ...(trust?.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}) }), ctx, true),
     };
     ctx.defer(() => { agents.http.destroy(); agents.https.destroy(); });
     const auth = options.auth === 'oauth2' ? `Bearer ${secret}` : 'Basic ' + Buffer.from(`${settings.username}:${secret}`, 'utf8').toString('base64');

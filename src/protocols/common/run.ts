@@ -3,7 +3,7 @@
 // rejects and resolves by `timeoutMs` (plus the time its cleanup takes, which is synchronous).
 import { SECURITIES } from '../../contract/names.js';
 import { classifyError, errorFacts, primaryCode, result, VerifyFailure, type ProtocolName } from './classify.js';
-import type { VerifyCode, VerifyOptions, VerifyResult, VerifySettings } from './types.js';
+import type { ProxyRoute, VerifyCode, VerifyOptions, VerifyResult, VerifySettings } from './types.js';
 
 export interface VerifyContext {
   readonly settings: VerifySettings;
@@ -21,6 +21,8 @@ export interface VerifyContext {
   hostKey?: string;
   /** the secret is a private key (messages say "key" instead of "password") */
   keyAuth?: boolean;
+  /** the proxy to connect through (the account's parent): see tunnel.ts */
+  readonly via?: ProxyRoute;
 }
 
 export interface Success { detail?: string }
@@ -38,6 +40,7 @@ export function runVerification(protocol: ProtocolName, settings: VerifySettings
   const cleanups: Array<() => void> = [];
   const ctx: VerifyContext = {
     settings, secret: secret ?? '', signal: controller.signal, deadline: started + timeoutMs, timeoutMs,
+    ...(options?.proxy ? { via: options.proxy } : {}),
     remaining: () => Math.max(1, started + timeoutMs - Date.now()),
     defer: (fn) => {
       if (controller.signal.aborted) safely(fn);

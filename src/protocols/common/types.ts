@@ -4,20 +4,13 @@ import type { Security } from '../../contract/names.js';
 
 export type { Security };
 
-export type VerifyCode =
-  | 'Ok'
-  | 'Unauthorized'
-  | 'Timeout'
-  | 'HostNotFound'
-  | 'ConnectionRefused'
-  | 'ConnectionFailed'
-  | 'TlsUntrusted'
-  | 'TlsExpired'
-  | 'TlsHostnameMismatch'
-  | 'HostKeyChanged'
-  | 'ServerError'
-  | 'Unavailable'
-  | 'Unknown';
+/** Every way a check can fail (Account.MuteError takes these too). */
+export const FAILURE_CODES = [
+  'Unauthorized', 'Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'TlsUntrusted', 'TlsExpired',
+  'TlsHostnameMismatch', 'HostKeyChanged', 'ServerError', 'Unavailable', 'Unknown',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+export type VerifyCode = 'Ok' | FailureCode;
 
 export interface VerifySettings {
   host: string;
@@ -28,6 +21,8 @@ export interface VerifySettings {
   url?: string;
   /** path of a PEM file of extra trusted CA or pinned self-signed cert */
   ca?: string;
+  /** The account's pinned certificates, `host:port=sha256:<hex>` pairs separated by spaces (pins.ts) */
+  certificates?: string;
   /** SFTP: pinned host key, 'SHA256:<base64>' as OpenSSH prints */
   hostkey?: string;
   /** Any other setting of the protocol, by its option key. */
@@ -40,6 +35,10 @@ export interface VerifyResult {
   message: string;
   /** SFTP: the key the server presented, so the caller can pin it */
   hostKey?: string;
+  /** TlsUntrusted, TlsHostnameMismatch: the certificate the server presented (`sha256:<hex>`), so the person can pin it */
+  fingerprint?: string;
+  /** …and the server that presented it (`host:port`), the key to pin it under */
+  server?: string;
 }
 
 export interface VerifyOptions {
@@ -51,6 +50,21 @@ export interface VerifyOptions {
   auth?: 'password' | 'oauth2';
   /** The account's id ('' before it exists: ValidateCredentials, AddAccount with verify). */
   account?: string;
+  /** Connect through this proxy (the account's parent; protocols with `viaProxy` only). */
+  proxy?: ProxyRoute;
+}
+
+/** A proxy account as a check's route to its server: its settings and its password. */
+export interface ProxyRoute {
+  /** The proxy account's display name, for messages. */
+  name: string;
+  type: 'http' | 'https' | 'socks5';
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  /** https proxies: PEM file of extra trusted certificates. */
+  ca?: string;
 }
 
 export type Verifier = (settings: VerifySettings, secret: string, options: VerifyOptions) => Promise<VerifyResult>;

@@ -1,12 +1,31 @@
 // IMAP verifier (imapflow): connect (implicit TLS, STARTTLS required, or plain), LOGIN (or SASL
 // OAUTHBEARER/XOAUTH2 with an OAuth2 token), check
 // that `path` exists when set, LOGOUT.
-import { ImapFlow } from 'imapflow';
+import net from 'node:net';
+import nodeTls from 'node:tls';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 
 import { errorFacts, VerifyFailure } from '../common/classify.js';
 import { runVerification, type ProtocolClassifier } from '../common/run.js';
 import { bareHost, tlsOptions } from '../common/trust.js';
 import type { Verifier } from '../common/types.js';
+import { openTunnel } from '../common/tunnel.js';
+
+type Transport = NonNullable<ImapFlowOptions['transport']>;
+
+/** imapflow over a socket already connected through the account's proxy (its TLS on top). */
+function tunnelled(socket: net.Socket): Transport {
+  const secure = (o: { host: string; servername?: string; tls?: nodeTls.ConnectionOptions }, plain: net.Socket, done: () => void) =>
+    nodeTls.connect({ ...o.tls, socket: plain, host: o.host, ...(o.servername ? { servername: o.servername } : {}) }, done);
+  return {
+    connect(o, onConnect) {
+      if (o.secure) return secure(o, socket, onConnect);
+      setImmediate(onConnect);
+      return socket;
+    },
+    upgrade: (plain, o, onSecure) => secure(o, plain as net.Socket, onSecure),
+  };
+}
 
 const classifyImap: ProtocolClassifier = (err) => {
   if (err instanceof VerifyFailure) return undefined;
@@ -28,15 +47,17 @@ const classifyImap: ProtocolClassifier = (err) => {
 
 export const verifyImap: Verifier = (settings, secret, options) =>
   runVerification('IMAP', settings, secret, options, async (ctx) => {
-    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings);
+    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings, 'imap', ctx.signal);
+    const socket = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
     const client = new ImapFlow({
+      ...(socket ? { transport: tunnelled(socket) } : {}),
       host: bareHost(settings.host),
       port: settings.port,
       secure: settings.security === 'tls',
       // 'starttls' must upgrade (or fail); 'none' never sends credentials through TLS it did not ask for
       doSTARTTLS: settings.security === 'starttls',
       ...(tls?.servername ? { servername: tls.servername } : {}),
-      ...(tls ? { tls: { secureContext: tls.secureContext } } : {}),
+      ...(tls ? { tls: { secureContext: tls.secureContext, ...(tls.checkServerIdentity ? { checkServerIdentity: tls.checkServerIdentity } : {}) } } : {}),
       // With a token imapflow prefers OAUTHBEARER when offered, else XOAUTH2.
       auth: options.auth === 'oauth2' ? { user: settings.username, accessToken: secret } : { user: settings.username, pass: secret },
       logger: false,

@@ -7,6 +7,7 @@ import { VerifyFailure } from '../common/classify.js';
 import { runVerification } from '../common/run.js';
 import { bareHost, tlsOptions } from '../common/trust.js';
 import type { Verifier } from '../common/types.js';
+import { openTunnel } from '../common/tunnel.js';
 
 /** Reads CRLF-terminated lines; a pending read fails with the socket's error or on close. */
 class Lines {
@@ -94,18 +95,21 @@ function loginRefused(text: string): never {
 export const verifyPop3: Verifier = (settings, secret, options) =>
   runVerification('POP3', settings, secret, options, async (ctx) => {
     if (/[\r\n]/.test(settings.username + secret)) throw new VerifyFailure('Unknown', 'the user name or password contains a line break');
-    const trust = settings.security === 'none' ? undefined : await tlsOptions(settings);
+    const trust = settings.security === 'none' ? undefined : await tlsOptions(settings, 'pop3', ctx.signal);
     const host = bareHost(settings.host);
     const tlsConnect = (extra: tls.ConnectionOptions) =>
-      tls.connect({ host, secureContext: trust!.secureContext, ...(trust?.servername ? { servername: trust.servername } : {}), ...extra });
+      tls.connect({ host, secureContext: trust!.secureContext, ...(trust?.servername ? { servername: trust.servername } : {}),
+        ...(trust?.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}), ...extra });
 
-    let socket: net.Socket = settings.security === 'tls' ? tlsConnect({ port: settings.port }) : net.connect({ host, port: settings.port });
+    // through the account's proxy (Account.Parent) the TCP connection is the tunnel, already open
+    const tunnel = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
+    let socket: net.Socket = settings.security === 'tls' ? tlsConnect(tunnel ? { socket: tunnel } : { port: settings.port }) : tunnel ?? net.connect({ host, port: settings.port });
     const sockets = [socket];
     // failures are read through the promises below; a stray late 'error' must not go unhandled
     const ignore = () => undefined;
     socket.on('error', ignore);
     ctx.defer(() => { for (const s of sockets) s.destroy(); });
-    await connected(socket, settings.security === 'tls' ? 'secureConnect' : 'connect');
+    if (settings.security === 'tls' || !tunnel) await connected(socket, settings.security === 'tls' ? 'secureConnect' : 'connect');
     let lines = new Lines(socket);
 
     const greeting = await lines.command();

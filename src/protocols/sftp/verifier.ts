@@ -11,6 +11,7 @@ import { errorFacts, VerifyFailure } from '../common/classify.js';
 import { runVerification, type ProtocolClassifier } from '../common/run.js';
 import { bareHost } from '../common/trust.js';
 import type { Verifier } from '../common/types.js';
+import { openTunnel } from '../common/tunnel.js';
 
 /** 'SHA256:<base64 without padding>' of an SSH public key blob. */
 export function hostKeyFingerprint(keyBlob: Buffer): string {
@@ -43,6 +44,8 @@ export const verifySftp: Verifier = (settings, secret, options) =>
     const client = new Client();
     ctx.defer(() => client.destroy());
 
+    // through the account's proxy (Account.Parent): SSH over the tunnel
+    const sock = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
     await new Promise<void>((resolve, reject) => {
       client.on('error', (err) => reject(keyChanged
         ? new VerifyFailure('HostKeyChanged', `expected ${pinned}, the server presented ${ctx.hostKey}`)
@@ -53,6 +56,7 @@ export const verifySftp: Verifier = (settings, secret, options) =>
         : Object.assign(new Error('the server closed the connection'), { code: 'EConnectionClosed' })));
       try {
         client.connect({
+          ...(sock ? { sock } : {}),
           host: bareHost(settings.host),
           port: settings.port,
           username: settings.username,

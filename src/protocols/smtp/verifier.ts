@@ -9,6 +9,7 @@ import { errorFacts, VerifyFailure } from '../common/classify.js';
 import { runVerification, type ProtocolClassifier } from '../common/run.js';
 import { bareHost, tlsOptions } from '../common/trust.js';
 import type { Verifier } from '../common/types.js';
+import { openTunnel } from '../common/tunnel.js';
 
 const classifySmtp: ProtocolClassifier = (err) => {
   if (err instanceof VerifyFailure) return undefined;
@@ -35,7 +36,7 @@ const classifySmtp: ProtocolClassifier = (err) => {
 
 export const verifySmtp: Verifier = (settings, secret, options) =>
   runVerification('SMTP', settings, secret, options, async (ctx) => {
-    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings);
+    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings, 'smtp', ctx.signal);
     // the transport connects through a socket of ours, so the attempt can always close it
     const sockets: net.Socket[] = [];
     ctx.defer(() => { for (const s of sockets) s.destroy(); });
@@ -46,7 +47,7 @@ export const verifySmtp: Verifier = (settings, secret, options) =>
       secure: settings.security === 'tls',
       requireTLS: settings.security === 'starttls',
       ignoreTLS: settings.security === 'none',
-      ...(tls ? { tls: { secureContext: tls.secureContext, ...(tls.servername ? { servername: tls.servername } : {}) } } : {}),
+      ...(tls ? { tls: { secureContext: tls.secureContext, ...(tls.servername ? { servername: tls.servername } : {}), ...(tls.checkServerIdentity ? { checkServerIdentity: tls.checkServerIdentity } : {}) } } : {}),
       auth: options.auth === 'oauth2' ? { type: 'OAuth2', user: settings.username, accessToken: secret } : { user: settings.username, pass: secret },
       forceAuth: true,
       logger: false,
@@ -58,6 +59,14 @@ export const verifySmtp: Verifier = (settings, secret, options) =>
       // nodemailer uses a connected socket handed over as `connection` (and runs TLS over it
       // for implicit TLS); connecting ourselves keeps the socket in reach of the cleanup
       getSocket: (_opts, callback) => {
+        if (ctx.via) {
+          // through the account's proxy (Account.Parent): nodemailer runs its TLS over the tunnel
+          openTunnel(ctx, settings.host, settings.port).then((socket) => {
+            sockets.push(socket);
+            callback(null, { connection: socket });
+          }, (err: Error) => callback(err, false));
+          return;
+        }
         const socket = net.connect({ host: bareHost(settings.host), port: settings.port });
         socket.on('error', () => undefined); // reported through the callback, later through verify()
         sockets.push(socket);

@@ -10,6 +10,7 @@ import { endpoint, VerifyFailure } from '../common/classify.js';
 import { runVerification, type VerifyContext } from '../common/run.js';
 import { httpRequest } from '../common/http-request.js';
 import { tlsOptions } from '../common/trust.js';
+import { routeAgent } from '../common/tunnel.js';
 import type { Verifier, VerifySettings } from '../common/types.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -46,7 +47,7 @@ export const verifyWebDav: Verifier = (settings, secret, options) => {
   return runVerification('WebDAV', shown, secret, options, async (ctx) => {
     if (bad || !start) throw new VerifyFailure('Unknown', bad);
     const agents = {
-      http: new http.Agent({ keepAlive: false }),
+      http: routeAgent(new http.Agent({ keepAlive: false }), ctx, false),
       https: undefined as https.Agent | undefined,
     };
     ctx.defer(() => { agents.http.destroy(); agents.https?.destroy(); });
@@ -56,9 +57,10 @@ export const verifyWebDav: Verifier = (settings, secret, options) => {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new VerifyFailure('ServerError', `the server redirected to an unsupported URL ${url.protocol}`);
       let agent: http.Agent | https.Agent = agents.http;
       if (url.protocol === 'https:') {
-        const trust = await tlsOptions({ ...settings, host: url.hostname.replace(/^\[|\]$/g, '') });
+        const trust = await tlsOptions({ ...settings, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || 443 }, 'tls', ctx.signal);
         agents.https?.destroy();
-        agents.https = new https.Agent({ keepAlive: false, secureContext: trust.secureContext, ...(trust.servername ? { servername: trust.servername } : {}) });
+        agents.https = routeAgent(new https.Agent({ keepAlive: false, secureContext: trust.secureContext, ...(trust.servername ? { servername: trust.servername } : {}),
+          ...(trust.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}) }), ctx, true);
         agent = agents.https;
       }
       // credentials do not follow a redirect to another origin (as with the WHATWG fetch)

@@ -299,8 +299,8 @@ TLSVerifyClient off
 `;
 }
 
-/** tinyproxy in the foreground with basic auth; CONNECT only to `connectPort`. */
-export function tinyproxyConf(o: { port: number; user: string; password: string; connectPort: number }): string {
+/** tinyproxy in the foreground with basic auth; CONNECT only to `connectPort` and `also` (the mail servers: accounts behind the proxy). */
+export function tinyproxyConf(o: { port: number; user: string; password: string; connectPort: number; also?: readonly number[] }): string {
   return `User nobody
 Group nogroup
 Port ${o.port}
@@ -309,7 +309,7 @@ Timeout 30
 Allow 127.0.0.1
 BasicAuth ${o.user} ${o.password}
 ConnectPort ${o.connectPort}
-LogLevel Info
+${(o.also ?? []).map((p) => `ConnectPort ${p}\n`).join('')}LogLevel Info
 MaxClients 100
 `;
 }
@@ -324,7 +324,7 @@ clientmethod: none
 user.privileged: root
 user.unprivileged: nobody
 client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
-socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect disconnect }
 `;
 }
 

@@ -1,0 +1,289 @@
+/**
+ * Cozy's fields through the real bus, against the real Dovecot, tinyproxy and Dante: muted
+ * errors (no AttentionNeeded, no notification, until another kind of failure), apps' data (each
+ * app its own keys, a fake Flatpak with a grant among them; capped), and accounts reached
+ * through a parent proxy (the proxies' own logs show the connection) or waiting for it.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPeers, type Peers } from '../harness/peers.js';
+import { ACCOUNT, MANAGER, PROPS, ROOT, TestClient, errorOf, q, s, type V } from '../harness/client.js';
+import { flatpakCall } from '../harness/flatpak.js';
+import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
+import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { uniqueUser } from './fixture.js';
+
+const ERR = 'org.pantherx.Accounts.Error.';
+
+describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dovecot, tinyproxy and Dante)", function () {
+  this.timeout(60_000);
+  let p: Peers;
+  let session: Session;
+  let service: ServiceProcess;
+  let client: TestClient;
+  let notes: NotificationServer;
+
+  before(async function () {
+    this.timeout(90_000);
+    p = await startPeers(['dovecot', 'tinyproxy', 'dante']);
+    session = await startSession('unlocked');
+    notes = await startNotificationServer(session.address);
+    // background checks off: every check in these tests is one the test asked for (or a parent's change caused)
+    service = await startService(session, ['--no-background-check']);
+    client = await TestClient.connect(session.address);
+  });
+  after(async function () {
+    this.timeout(30_000);
+    client?.disconnect();
+    notes?.stop();
+    await service?.stop();
+    await session?.stop();
+    await p?.stop();
+  });
+
+  const idOf = (path: string) => path.split('/').pop()!;
+  const imapOptions = (extra: Record<string, V> = {}): Record<string, V> => ({
+    'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user), ...extra,
+  });
+  const addImap = (password: string, extra: Record<string, V> = {}) => client.addAccount('imap', uniqueUser('cozy'), { password }, imapOptions(extra));
+  const get = (path: string, prop: string) => client.get(path, ACCOUNT, prop);
+  const verify = async (path: string) => (await client.call(path, ACCOUNT, 'Verify'))[0] as Record<string, V>;
+  const fileOf = (path: string) => readFileSync(join(session.accountsDir, `${idOf(path)}.ini`), 'utf8');
+  const attentionSignals = (path: string, from: number) => client.signals.slice(from)
+    .filter((x) => x.path === path && x.member === 'PropertiesChanged' && (x.body[1] as Record<string, V>).AttentionNeeded !== undefined);
+  /** Proof that nothing was told about `quiet`: a notification about another account arrives, and it is the only one since `from`. */
+  async function onlyToldAbout(told: string, from: number): Promise<void> {
+    await verify(told);
+    await notes.waitFor(from + 1);
+    assert.deepEqual(notes.received.slice(from).map((n) => n.hints['x-px-accounts-account']), [idOf(told)]);
+  }
+
+  describe('MuteError / UnmuteError', () => {
+    it('a muted refused password raises no AttentionNeeded and no notification; a different failure ends the mute and the next refusal is told', async () => {
+      const muted = await addImap(`${p.password}-wrong`);
+      await client.call(muted, ACCOUNT, 'MuteError', 's', ['Unauthorized']);
+      assert.deepEqual(await get(muted, 'MutedErrors'), ['Unauthorized']);
+      assert.match(fileOf(muted), /^muted = Unauthorized$/m);
+
+      const signalsFrom = client.signals.length;
+      const notesFrom = notes.received.length;
+      const r = await verify(muted);
+      assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Unauthorized');
+      assert.equal(await get(muted, 'Status'), 'error', 'the status still says what happened');
+      assert.equal(await get(muted, 'AttentionNeeded'), false);
+      const other = await addImap(`${p.password}-wrong`);
+      await onlyToldAbout(other, notesFrom);
+      assert.deepEqual(attentionSignals(muted, signalsFrom), [], 'no AttentionNeeded change announced for the muted account');
+
+      // a different kind of failure (a certificate, not the network) ends the mute
+      await client.call(muted, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s(p.hosts.expired), 'imap.port': q(p.ports.imaps), 'imap.security': s('tls'), 'imap.ca': s(p.certs.ca) }]);
+      const tlsFailed = await verify(muted);
+      assert.equal(((tlsFailed.imap!.value as Record<string, V>).code!).value, 'TlsExpired');
+      assert.deepEqual(await get(muted, 'MutedErrors'), []);
+      assert.doesNotMatch(fileOf(muted), /muted/);
+
+      // the refused password again: told, as for any account
+      const before = notes.received.length;
+      await client.call(muted, ACCOUNT, 'Update', 'a{sv}', [imapOptions()]);
+      await verify(muted);
+      assert.equal(await get(muted, 'AttentionNeeded'), true);
+      await notes.waitFor(before + 1);
+      assert.deepEqual(notes.received.slice(before).map((n) => n.hints['x-px-accounts-account']), [idOf(muted)]);
+      await client.call(muted, ACCOUNT, 'Remove');
+      await client.call(other, ACCOUNT, 'Remove');
+    });
+
+    it('muting the trouble the account has clears AttentionNeeded; a network failure does not end a mute; unmute, and bad codes refused', async () => {
+      const path = await addImap(`${p.password}-wrong`);
+      await verify(path);
+      assert.equal(await get(path, 'AttentionNeeded'), true);
+      await client.call(path, ACCOUNT, 'MuteError', 's', ['Unauthorized']);
+      assert.equal(await get(path, 'AttentionNeeded'), false);
+      await client.call(path, ACCOUNT, 'MuteError', 's', ['Unauthorized']); // again: nothing changes
+      await client.call(path, ACCOUNT, 'MuteError', 's', ['ServerError']);
+      assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized', 'ServerError']);
+
+      await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(p.ports.closed) }]);
+      await verify(path);
+      assert.equal(await get(path, 'Status'), 'offline');
+      assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized', 'ServerError'], 'the server was not reached: nothing new about it');
+
+      await client.call(path, ACCOUNT, 'UnmuteError', 's', ['ServerError']);
+      await client.call(path, ACCOUNT, 'UnmuteError', 's', ['Timeout']); // not muted: nothing changes
+      assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized']);
+      for (const bad of ['Ok', 'unauthorized', '', 'x'.repeat(5000)]) {
+        assert.equal((await errorOf(client.call(path, ACCOUNT, 'MuteError', 's', [bad]))).type, `${ERR}InvalidArgument`);
+      }
+      assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized']);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+  });
+
+  describe('SetData', () => {
+    const APP = 'org.example.Notes';
+    it("each app writes its own keys, prefixed with its name: this host app and a sandboxed app with a grant; refused without one", async () => {
+      const path = await addImap(p.password);
+      const id = idOf(path);
+      await client.call(path, ACCOUNT, 'SetData', 'ss', ['folder', 'INBOX/Work']);
+      const mine = Object.keys(await get(path, 'Data') as Record<string, string>);
+      assert.equal(mine.length, 1);
+      assert.match(mine[0]!, /^\/.+:folder$/, `a host app is named by its executable path: ${mine[0]}`);
+
+      const set = (key: string, value: string) => flatpakCall(session, APP, ['--object-path', path, '--method', `${ACCOUNT}.SetData`, key, value]);
+      const refused = await set('last_sync', '2026-12-05');
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /AccessDenied/);
+      await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, APP]);
+      const ok = await set('last_sync', '2026-12-05T12:00:00Z');
+      assert.equal(ok.code, 0, ok.stderr);
+      const colon = await set(`${mine[0]!.split(':')[0]}:folder`, 'mine now');
+      assert.match(colon.stderr, /InvalidArgument/, 'a key naming another app is refused');
+      const data = await get(path, 'Data') as Record<string, string>;
+      assert.deepEqual(data, { [mine[0]!]: 'INBOX/Work', [`${APP}:last_sync`]: '2026-12-05T12:00:00Z' });
+      assert.match(fileOf(path), new RegExp(`\\[data\\][\\s\\S]*${APP.replace(/\./g, '\\.')}:last_sync = 2026-12-05T12:00:00Z`));
+
+      // removing: an app's own key only
+      assert.equal((await set('folder', '')).code, 0, 'removing a key the app does not have changes nothing');
+      assert.deepEqual(await get(path, 'Data'), data);
+      assert.equal((await set('last_sync', '')).code, 0);
+      assert.deepEqual(Object.keys(await get(path, 'Data') as object), [mine[0]]);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it('caps a value and the account with LimitExceeded, changing nothing', async () => {
+      const path = await addImap(p.password);
+      const setData = (key: string, value: string) => client.call(path, ACCOUNT, 'SetData', 'ss', [key, value]);
+      assert.equal((await errorOf(setData('big', 'x'.repeat(1025)))).type, `${ERR}LimitExceeded`);
+      for (const bad of ['', 'a:b', 'a b', 'x'.repeat(65)]) assert.equal((await errorOf(setData(bad, 'v'))).type, `${ERR}InvalidArgument`);
+      assert.equal((await errorOf(setData('nl', 'a\nb'))).type, `${ERR}InvalidArgument`);
+      let n = 0;
+      const error = await errorOf((async () => { for (;; n++) await setData(`k${n}`, 'x'.repeat(1000)); })());
+      assert.equal(error.type, `${ERR}LimitExceeded`);
+      const data = await get(path, 'Data') as Record<string, string>;
+      assert.equal(Object.keys(data).length, n, 'the note over the cap was not kept');
+      assert.ok(n >= 10 && n < 17, `${n} notes of 1000 bytes fit in 16 KiB with their keys`);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+  });
+
+  describe('Parent', () => {
+    let http: string;
+    let socks: string;
+    before(async () => {
+      http = await client.addAccount('proxy', uniqueUser('http'), { password: p.proxyPassword }, {
+        name: s('Office proxy'), 'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.httpProxy), 'proxy.type': s('http'), 'proxy.username': s(p.proxyUser),
+      });
+      socks = await client.addAccount('proxy', uniqueUser('socks'), { password: p.sftpPassword }, {
+        name: s('Dante'), 'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.socks), 'proxy.type': s('socks5'), 'proxy.username': s(p.sftpUser),
+      });
+      await verify(http);
+      await verify(socks);
+      assert.equal(await get(http, 'Status'), 'online');
+      assert.equal(await get(socks, 'Status'), 'online');
+    });
+
+    it("an IMAP account behind tinyproxy: its check goes through the proxy (tinyproxy's log shows the CONNECT)", async () => {
+      const log = join(p.dir, 'logs', 'tinyproxy.log');
+      const path = await addImap(p.password, { parent: s(idOf(http)) });
+      assert.equal(await get(path, 'Parent'), http);
+      assert.match(fileOf(path), new RegExp(`^parent = ${idOf(http)}$`, 'm'));
+      const r = await verify(path);
+      assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Ok', JSON.stringify(r));
+      assert.equal(await get(path, 'Status'), 'online');
+      await waitFor("tinyproxy's log names the connection", () => readFileSync(log, 'utf8').includes(`127.0.0.1:${p.ports.imap}`), 5000);
+      // the wrong password, through the proxy: the server's refusal, told as usual
+      await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', `${p.password}-wrong`]);
+      const refused = await verify(path);
+      assert.equal(((refused.imap!.value as Record<string, V>).code!).value, 'Unauthorized');
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it("an IMAP account (implicit TLS) behind Dante's SOCKS5: Dante's log shows the connection", async () => {
+      const log = join(p.dir, 'logs', 'danted.log');
+      const path = await addImap(p.password, {
+        parent: s(idOf(socks)), 'imap.host': s(p.hosts.caSigned), 'imap.port': q(p.ports.imaps), 'imap.security': s('tls'), 'imap.ca': s(p.certs.ca),
+      });
+      const r = await verify(path);
+      assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Ok', JSON.stringify(r));
+      await waitFor("Dante's log names the connection", () => readFileSync(log, 'utf8').includes(`${p.hosts.caSigned}.${p.ports.imaps}`), 5000);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it('a proxy that refuses its credentials: the account is offline naming the proxy, no AttentionNeeded', async () => {
+      const bad = await client.addAccount('proxy', uniqueUser('badproxy'), { password: `${p.proxyPassword}-wrong` }, {
+        name: s('Wrong proxy'), 'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.httpProxy), 'proxy.type': s('http'), 'proxy.username': s(p.proxyUser),
+      });
+      // online as far as the service knows (an app reported it), but its password is wrong
+      await client.call(bad, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
+      const path = await addImap(p.password, { parent: s(idOf(bad)) });
+      const r = (await verify(path)).imap!.value as Record<string, V>;
+      assert.equal(r.code!.value, 'ConnectionFailed');
+      assert.match(String(r.message!.value), /through the proxy Wrong proxy .*credentials/);
+      assert.ok(!String(r.message!.value).includes(p.proxyPassword), 'no secret in a message');
+      assert.equal(await get(path, 'Status'), 'offline');
+      assert.equal(await get(path, 'AttentionNeeded'), false);
+      await client.call(path, ACCOUNT, 'Remove');
+      await client.call(bad, ACCOUNT, 'Remove');
+    });
+
+    it('while the parent is not online: "needs <parent>", no check and no AttentionNeeded; checked again when it is back', async () => {
+      const path = await addImap(`${p.password}-wrong`, { parent: s(idOf(http)) });
+      const from = client.signals.length;
+      await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['offline', 'disconnected']);
+      await client.waitSignal((x) => x.path === path && x.member === 'StatusChanged' && x.body[1] === 'needs Office proxy', 3000, from);
+      assert.equal(await get(path, 'Status'), 'offline');
+      const r = (await verify(path)).imap!.value as Record<string, V>;
+      assert.equal(r.code!.value, 'Unavailable');
+      assert.equal(r.message!.value, 'needs Office proxy');
+      assert.equal(await get(path, 'AttentionNeeded'), false, 'the wrong password was never tried');
+
+      // the parent online again: the child is checked (and now its wrong password is found)
+      const back = client.signals.length;
+      await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
+      await client.waitSignal((x) => x.path === path && x.member === 'StatusChanged' && x.body[0] === 'error', 10_000, back);
+      assert.equal(await get(path, 'AttentionNeeded'), true);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it('refuses a parent that is missing, not a proxy or VPN, or a proxy for what cannot go through one; Update changes and clears it; a parent with children cannot be removed', async () => {
+      const plain = await addImap(p.password);
+      const cases: Array<[Record<string, V>, string, string]> = [
+        [{ parent: s('no_such_account') }, 'imap', 'InvalidArgument'],
+        [{ parent: s('bad id!') }, 'imap', 'InvalidArgument'],
+        [{ parent: s(idOf(plain)) }, 'imap', 'InvalidArgument'],
+        [{ parent: q(1) }, 'imap', 'InvalidArgument'],
+      ];
+      for (const [extra, , error] of cases) {
+        assert.equal((await errorOf(addImap(p.password, extra))).type, `${ERR}${error}`, JSON.stringify(extra));
+      }
+      const ftp = await errorOf(client.addAccount('ftp', uniqueUser('ftp'), { password: 'x1' }, { 'ftp.host': s('127.0.0.1'), parent: s(idOf(http)) }));
+      assert.equal(ftp.type, `${ERR}UnsupportedProtocol`);
+      assert.match(ftp.text, /FTP checks cannot go through a proxy/);
+
+      const child = await addImap(p.password);
+      assert.equal(await get(child, 'Parent'), '/');
+      await client.call(child, ACCOUNT, 'Update', 'a{sv}', [{ parent: s(idOf(socks)) }]);
+      assert.equal(await get(child, 'Parent'), socks);
+      assert.equal((await errorOf(client.call(child, ACCOUNT, 'Update', 'a{sv}', [{ parent: s(idOf(plain)) }]))).type, `${ERR}InvalidArgument`);
+      assert.equal(await get(child, 'Parent'), socks, 'nothing changed');
+      const removing = await errorOf(client.call(socks, ACCOUNT, 'Remove'));
+      assert.equal(removing.type, `${ERR}InvalidArgument`);
+      assert.match(removing.text, new RegExp(`parent of ${idOf(child)}`));
+      await client.call(child, ACCOUNT, 'Update', 'a{sv}', [{ parent: s('') }]);
+      assert.equal(await get(child, 'Parent'), '/');
+      assert.doesNotMatch(fileOf(child), /parent/);
+      await client.call(child, ACCOUNT, 'Remove');
+      await client.call(plain, ACCOUNT, 'Remove');
+    });
+  });
+
+  it('the new properties are in GetAll as the contract types them', async () => {
+    const path = await addImap(p.password);
+    const [all] = await client.call(path, PROPS, 'GetAll', 's', [ACCOUNT]) as [Record<string, V>];
+    assert.equal(all.MutedErrors!.signature, 'as');
+    assert.equal(all.Data!.signature, 'a{ss}');
+    assert.equal(all.Parent!.signature, 'o');
+    await client.call(path, ACCOUNT, 'Remove');
+  });
+});
