@@ -35,6 +35,8 @@ import { AccountStore } from './store/account-store.js';
 import { stopVerifiers } from './verify/verifier-thread.js';
 import { loadGoaContract } from './goa/contract.js';
 import { GoaView } from './goa/view.js';
+import { followAdminFiles, type AdminFollower } from './admin/follow.js';
+import { ProvisionedAccounts } from './admin/provisioned.js';
 
 export const INTERFACES_DIR = join(INSTALL_DIR, 'interfaces');
 /** interfaces/*.xml compiled by the build (scripts/compile-contract.mjs). */
@@ -105,6 +107,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const contract = protocolContract(loaded.interfaces);
   const catalogue = Catalogue.load(options.providerDirs ?? [BUILTIN_PROVIDER_DIR, userProviderDir()]);
   const store = new AccountStore(options.accountsDir, catalogue);
+  // /etc/px-accounts: the administrator's policy and provisioned accounts (docs/policy.md)
+  const provisioned = new ProvisionedAccounts(catalogue, options.accountsDir);
+  let admin: AdminFollower | undefined;
   const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
   const secrets = options.secrets ?? keyring!;
   // Refused reads tell the person once that the keyring is locked (src/live/attention.ts).
@@ -169,6 +174,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     accounts, access, policy, keeper: signIns.keeper, contract: await loadGoaContract(INTERFACES_DIR),
     standard: loaded.standard, fileExists: (id) => store.occupied(id),
   }) : undefined;
+  accounts.provisioned = provisioned;
   accounts.setListener({
     // Live sessions first: the object appears (InterfacesAdded) with its wallet's values.
     added: (state) => {
@@ -187,6 +193,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       attention.statusChanged(state, before);
     },
     secretChanged: (state, name) => live.secretChanged(state, name),
+    policyChanged: (state) => exporter.policyChanged(state),
     // An account that goes (by a call or by hand) takes its grants with it.
     removed: (id) => {
       live.removed(id);
@@ -212,6 +219,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     notifier.stop();
     await server.drain();
     await goa?.stop();
+    admin?.close();
     await store.close();
     callers.stop();
     await grants.flush();
@@ -247,6 +255,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     (id) => accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`)),
     () => [...accounts.all()].map((a) => a.config.id),
   );
+  admin = followAdminFiles(accounts, provisioned);
 
   const flags = ALLOW_REPLACEMENT | DO_NOT_QUEUE | (options.replace ? REPLACE_EXISTING : 0);
   const reply = await bus.requestName(BUS_NAME, flags);
@@ -274,6 +283,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   // After start-up, off the critical path: secrets left without an account by a crash.
   void Promise.resolve(following).then(() => listStoredSecrets(bus))
     .then((stored) => accounts.removeOrphanSecrets(stored, (item) => deleteItem(bus, item)))
+    .then((removed) => log.info(`orphaned secrets checked (${removed} removed)`))
     .catch((err: Error) => log.debug(`orphaned secrets not checked: ${err.message}`));
   log.info(`serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`);
   return { accounts, stopped, stop };

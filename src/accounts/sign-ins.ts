@@ -82,6 +82,8 @@ export class SignIns {
   /** Manager.SignIn: a new account. */
   async signIn(providerId: string, options: Variants): Promise<StartedSignIn> {
     const provider = findProvider(this.accounts.catalogue, providerId);
+    // refused before anyone signs in (the add checks again with the protocols it ends up with)
+    this.accounts.checkPolicy({ provider: provider.id, protocols: [] });
     if (provider.auth === 'nextcloud') return startNextcloudSignIn((...a) => this.accounts.add(...a), provider, options, this.timeoutMs);
     const oauth = this.oauthOf(provider);
     const o = parseSignInOptions(options, false);
@@ -89,6 +91,7 @@ export class SignIns {
       throw invalidArgument(`${provider.name} does not tell who signed in: give the account option (your e-mail address)`);
     }
     const protocols = o.protocols ?? [...provider.protocols];
+    this.accounts.checkPolicy({ provider: provider.id, protocols });
     const hint = o.account ? normaliseUsername(provider, o.account) : '';
     const flow = await SignInFlow.start({
       providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant: o.tenant ?? 'common',

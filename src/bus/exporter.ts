@@ -40,6 +40,11 @@ export class BusExporter implements Omit<AccountListener, 'secretChanged'> {
     }
   }
 
+  /** The administrator's policy changed what the account breaks. */
+  policyChanged(state: AccountState): void {
+    this.server.emitPropertiesChanged(accountPath(state.config.id), ACCOUNT_IFACE, ['PolicyViolation']);
+  }
+
   private announce(state: AccountState, previous: AccountState): void {
     const path = accountPath(state.config.id);
     const old = snapshot(accountInterfaces(this.ctx, previous));

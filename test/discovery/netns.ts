@@ -18,12 +18,15 @@ interface Outcome { fullTitle: string; err?: { message?: string; stack?: string 
 const outcomes = new Map<string, Outcome>();
 let innerLog = '';
 
+/** What else the namespace gives: `privateEtc`, an /etc whose changes stay in it (an overlay), for /etc/px-accounts. */
+export interface NamespaceOptions { privateEtc?: boolean }
+
 /**
  * Outside: runs `file` (a compiled test file) in the namespace, and records each test's outcome.
  * Needs root (CI and the developers' machines run the tests as root), unshare, ip and mount.
  */
-export function runInside(file: string, timeoutMs: number): Promise<void> {
-  const ns = namespace();
+export function runInside(file: string, timeoutMs: number, options: NamespaceOptions = {}): Promise<void> {
+  const ns = namespace(options);
   const results = join(ns.dir, 'results.json');
   const mocha = join(ROOT, 'node_modules/mocha/bin/mocha.js');
   const args = ns.args([process.execPath, mocha, '--config', join(ROOT, '.mocharc.json'), '--reporter', 'json', '--reporter-option', `output=${results}`, resolve(file)]);
@@ -65,13 +68,18 @@ export function execInside(argv: string[]): Promise<number> {
 
 /**
  * unshare's arguments for running argv with only loopback (up) and /etc/resolv.conf naming
- * 127.0.0.1, bind-mounted in the new mount namespace only; `dir` holds that file.
+ * 127.0.0.1, bind-mounted in the new mount namespace only; `dir` holds that file. With
+ * privateEtc, /etc is first an overlay whose upper layer is in `dir`: what the tests write
+ * there (/etc/px-accounts) is never seen outside (the overlay goes first: it would hide the bind).
  */
-function namespace(): { dir: string; args: (argv: string[]) => string[] } {
+function namespace(options: NamespaceOptions = {}): { dir: string; args: (argv: string[]) => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'pxa-netns-'));
   const resolv = join(dir, 'resolv.conf');
   writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
-  const script = 'ip link set lo up && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"';
+  const overlay = options.privateEtc
+    ? `mkdir "${dir}/etc-upper" "${dir}/etc-work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=${dir}/etc-upper,workdir=${dir}/etc-work" /etc && `
+    : '';
+  const script = `ip link set lo up && ${overlay}mount --bind "$1" /etc/resolv.conf && shift && exec "$@"`;
   return { dir, args: (argv) => ['--net', '--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', script, 'netns', resolv, ...argv] };
 }
 
