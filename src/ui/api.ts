@@ -3,13 +3,14 @@
  * Host and Origin before a handler runs). Handlers talk to the service only through the client
  * library. No answer carries a secret, except `reveal`, which returns the one value asked for.
  */
-import type { AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider } from '../client/index.js';
+import type { Account, AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider, SettingsInput } from '../client/index.js';
 import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
 import { ACCOUNT_ID, HttpError, text, textList, textMap } from './http.js';
 import { pickedFiles, withPickedFiles } from './import-files.js';
 import type { ServiceLink } from './service-link.js';
 import type { SignIns } from './sign-ins.js';
 import { accessView, accountView, transactionView } from './views.js';
+import { exportFile, importFile } from './transfer.js';
 
 export interface ApiContext {
   link: ServiceLink;
@@ -102,11 +103,14 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
     if (enabled.length === 0) throw new HttpError(400, 'an account needs at least one protocol (remove it instead)');
     changes.protocols = enabled;
   }
-  const settings = changedSettings(account, settingsOf(body.settings, protocols), protocols);
+  const settings: Partial<Record<string, SettingsInput>> = changedSettings(account, settingsOf(body.settings, protocols), protocols);
+  // The sender identity needs no check (no server): it rides along with the settings (identity.*).
+  const sender = senderChanges(account, body.identity);
+  if (sender) settings.identity = sender;
   if (Object.keys(settings).length) changes.settings = settings;
   const secrets = textMap(body, 'secrets');
   for (const n of Object.keys(secrets)) if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new HttpError(400, `'${n.slice(0, 40)}' is not a secret name`);
-  const needsCheck = changes.protocols !== undefined || changes.settings !== undefined || Object.keys(secrets).length > 0;
+  const needsCheck = changes.protocols !== undefined || Object.keys(settings).some((p) => p !== 'identity') || Object.keys(secrets).length > 0;
   let results: unknown[] = [];
   if (needsCheck && body.force !== true && account.auth === 'password') {
     const next = changes.protocols ?? account.protocols;
@@ -132,6 +136,26 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
   if (Object.keys(changes).length) await client.updateAccount(account.id, changes);
   if (needsCheck) client.checkAccounts([account.id]).catch(() => undefined);
   return { saved: true, results, account: accountView(await client.getAccount(account.id)) };
+}
+
+/** The identity.* keys the edit form changed ('' clears a name or falls back to the identifier for the address). */
+function senderChanges(account: Account, raw: unknown): SettingsInput | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!account.identity) throw new HttpError(400, 'only a mail account has a sender identity');
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'identity must be an object');
+  const r = raw as Record<string, unknown>;
+  const one = (key: string): string => {
+    const v = r[key] ?? '';
+    if (typeof v !== 'string' || v.length > 512) throw new HttpError(400, `identity.${key} must be text of at most 512 characters`);
+    return v.trim();
+  };
+  const aliases = textList(r, 'aliases') ?? [];
+  const now = account.identity;
+  const out: SettingsInput = {};
+  if (one('fullName') !== now.fullName) out.name = one('fullName');
+  if (one('emailAddress') !== now.emailAddress) out.address = one('emailAddress');
+  if (aliases.join(', ') !== now.aliases.join(', ')) out.aliases = aliases.join(', ');
+  return Object.keys(out).length ? out : undefined;
 }
 
 async function removalPlan(ctx: ApiContext, _body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
@@ -222,6 +246,8 @@ export const ROUTES: Route[] = [
       return { cancelled: true };
     },
   },
+  { method: 'POST', pattern: /^\/api\/export$/, handler: (ctx, body) => exportFile(ctx.link, body) },
+  { method: 'POST', pattern: /^\/api\/import$/, handler: (ctx, body) => importFile(ctx.link, body) },
   { method: 'POST', pattern: /^\/api\/access$/, handler: setAccess },
   { method: 'GET', pattern: /^\/api\/host-apps$/, handler: async (ctx) => ({ mode: await ctx.link.get().hostApps() }) },
   {

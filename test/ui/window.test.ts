@@ -223,6 +223,30 @@ describe('px-accounts-ui in chromium', function () {
     }
   });
 
+  it("edits a mail account's sender identity without a server check (name, address, other addresses)", async () => {
+    const a = await w.client.addAccount({
+      provider: 'imap', account: 'grace@example.org', password: secret(),
+      // Port 1: nothing listens there, so a save that checked the servers would fail.
+      settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } },
+      protocols: ['imap', 'smtp'],
+    });
+    try {
+      await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
+      await page.getByRole('button', { name: 'Edit', exact: true }).click();
+      const form = page.getByRole('form', { name: 'Edit' });
+      await form.getByLabel('Sender name').fill('Grace Hopper');
+      await form.getByLabel('Sender address').fill('admiral@example.org');
+      await form.getByLabel(/^Also sends as/).fill('grace@navy.example, cobol@example.org');
+      await form.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('region', { name: 'Sender' }).getByText('Grace Hopper').waitFor();
+      const after = await w.client.getAccount(a.id);
+      assert.deepEqual(after.identity, { fullName: 'Grace Hopper', emailAddress: 'admiral@example.org', aliases: ['grace@navy.example', 'cobol@example.org'] });
+      assert.deepEqual(after.settings, a.settings, 'the servers are unchanged');
+    } finally {
+      await w.client.removeAccount(a.id);
+    }
+  });
+
   it('is usable with the keyboard alone', async () => {
     await page.goto(new URL('/#/', page.url()).href);
     await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
