@@ -345,7 +345,7 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
 
     async function startTinyproxy(): Promise<void> {
       const conf = join(dir, 'tinyproxy.conf');
-      await writeFile(conf, tinyproxyConf({ port: ports.httpProxy, user: peers.proxyUser, password: peers.proxyPassword, connectPort: ports.closed, also: [ports.imap, ports.imaps, ports.pop3, ports.pop3s, ports.submission, ports.submissions] }), { mode: 0o644 });
+      await writeFile(conf, tinyproxyConf({ port: ports.httpProxy, user: peers.proxyUser, password: peers.proxyPassword, connectPort: ports.closed, also: [ports.imap, ports.imaps, ports.pop3, ports.pop3s, ports.submission, ports.submissions, ports.smtp, ports.smtps, ports.http, ports.https, ports.ssh] }), { mode: 0o644 });
       const proc = group.spawn('tinyproxy', '/usr/bin/tinyproxy', ['-d', '-c', conf], { log: join(logs, 'tinyproxy.log') });
       await waitUntil('tinyproxy', () => canConnect('127.0.0.1', ports.httpProxy), { timeoutMs: 15_000, proc });
       peers.started.push('tinyproxy');

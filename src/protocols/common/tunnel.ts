@@ -88,6 +88,15 @@ async function socks5(ctx: VerifyContext, via: ProxyRoute, host: string, port: n
     timeout: ctx.remaining(),
   });
   ctx.defer(() => socket.destroy());
+  // The library hands over, on the next turn of the loop, the bytes that came with its answer
+  // (a server's greeting) as one 'data' event and resumes the socket: both are caught here.
+  const early: Buffer[] = [];
+  const collect = (d: Buffer) => early.push(d);
+  socket.on('data', collect);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  socket.off('data', collect);
+  socket.pause();
+  if (early.length) socket.unshift(Buffer.concat(early));
   return socket;
 }
 
