@@ -3,8 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
 import { Accounts } from './accounts/accounts.js';
-import { loadContract, settingsInterface, type InterfaceSpec } from './bus/contract.js';
-import { guardParser } from './bus/dbus-next-fixes.js';
+import { loadContract, type InterfaceSpec } from './bus/contract.js';
+import { guardParser, onConnectionEnd } from './dbus-next-adapter.js';
 import { BusExporter } from './bus/exporter.js';
 import { useFastReader } from './bus/fast-reader.js';
 import { ManagerInterface } from './bus/manager-object.js';
@@ -25,8 +25,8 @@ import { Callers } from './access/callers.js';
 import { defaultGrantsFile, Grants } from './access/grants.js';
 import { AccessPolicy } from './access/policy.js';
 import { loadPlugins, pluginDirs } from './plugins/descriptors.js';
-import { signatureOf } from './protocols/plugin.js';
-import { allProtocols, isBuiltin } from './protocols/registry.js';
+import { protocolInterface } from './bus/protocol-interface.js';
+import { allProtocols } from './protocols/registry.js';
 import { BUILTIN_PROVIDER_DIR, Catalogue, userProviderDir } from './providers/catalogue.js';
 import { deleteItem, listStoredSecrets } from './secrets/orphans.js';
 import { SecretServiceStore, type SecretStore } from './secrets/secret-service.js';
@@ -80,13 +80,11 @@ const ALLOW_REPLACEMENT = 0x1;
 const REPLACE_EXISTING = 0x2;
 const DO_NOT_QUEUE = 0x4;
 
-/** The contract plus an interface for each third-party protocol; a built-in must ship its XML. */
+/** The contract plus each protocol's interface, generated from its settings (built-in or third-party alike). */
 function protocolContract(contract: Map<string, InterfaceSpec>): Map<string, InterfaceSpec> {
   for (const p of allProtocols()) {
-    if (contract.has(p.iface)) continue;
-    if (isBuiltin(p.id)) throw new Error(`interface ${p.iface} of protocol ${p.id} is missing from ${INTERFACES_DIR}`);
-    const properties = [...p.settings.map((s) => ({ ...s, signature: signatureOf(s.kind) })), ...(p.computed ?? []).map((c) => ({ ...c, signature: 's' }))];
-    contract.set(p.iface, settingsInterface(p.iface, `${p.title} settings of an account, present while ${p.id} is enabled (a third-party protocol).`, properties));
+    if (contract.has(p.iface)) throw new Error(`interface ${p.iface} of protocol ${p.id} is generated from its settings: remove it from ${INTERFACES_DIR}`);
+    contract.set(p.iface, protocolInterface(p));
   }
   return contract;
 }
@@ -229,9 +227,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     resolveStopped(status);
   };
 
-  // dbus-next has no disconnect event: the end of its stream is the loss of the bus.
-  const connection = (bus as unknown as { _connection: NodeJS.EventEmitter })._connection;
-  connection.on('end', () => {
+  onConnectionEnd(bus, () => {
     if (!stopping) log.notice('the session bus went away');
     keyring?.abort(); // nothing waits for a keyring that can no longer answer
     void stop(0);

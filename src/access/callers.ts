@@ -7,6 +7,7 @@
  * refused, never attributed to the newcomer.
  */
 import dbus from 'dbus-next';
+import { callWithTimeout } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import { appOfPid, type AppInfo } from './app-info.js';
@@ -40,10 +41,7 @@ export class Callers {
 
   async start(): Promise<void> {
     this.bus.on('message', this.onMessage);
-    await this.bus.call(new Message({
-      destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member: 'AddMatch', signature: 's',
-      body: [`type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'`],
-    }));
+    await this.daemon('AddMatch', `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'`);
   }
 
   stop(): void {
@@ -60,14 +58,10 @@ export class Callers {
     return caller;
   }
 
-  /** A call to dbus-daemon itself, with a timeout (dbus-next's call has none). */
-  private daemon(member: string, arg: string): Promise<unknown[]> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      this.bus.call(new Message({ destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member, signature: 's', body: [arg] }))
-        .then((reply) => reply?.body ?? []),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`dbus-daemon did not answer ${member}`)), BUS_TIMEOUT_MS))),
-    ]).finally(() => clearTimeout(timer));
+  /** A call to dbus-daemon itself. */
+  private async daemon(member: string, arg: string): Promise<unknown[]> {
+    const reply = await callWithTimeout(this.bus, { destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member, signature: 's', body: [arg] }, BUS_TIMEOUT_MS);
+    return reply.body;
   }
 
   private async lookup(sender: string): Promise<Caller> {

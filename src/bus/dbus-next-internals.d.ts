@@ -1,4 +1,4 @@
-/** dbus-next's parser buffer: internal, patched by dbus-next-fixes.ts. */
+/** dbus-next's parser buffer: internal, patched by ../dbus-next-adapter.ts. */
 declare module 'dbus-next/lib/dbus-buffer.js' {
   const DBusBuffer: { prototype: object };
   export default DBusBuffer;

@@ -4,7 +4,7 @@
  * walker; for a small method call that is most of the ~85 µs the service spent per call
  * above a bare responder. This one frames messages from 'data' chunks, reads the header
  * fields directly and leaves the body to dbus-next's own decoder (with the guards of
- * dbus-next-fixes.ts), so what reaches dbus-next's Message is what it would have built.
+ * ../dbus-next-adapter.ts), so what reaches dbus-next's Message is what it would have built.
  * A message that cannot be decoded is logged and dropped instead of throwing inside the
  * socket handler (the bus validates what it routes, so this should never happen).
  */

@@ -11,6 +11,7 @@ import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import { ACCESS_ANNOTATION, type AccessRequest } from '../contract/access.js';
 import { renderInterface, type Annotation, type InterfaceSpec } from './contract.js';
+import { connectedStream } from '../dbus-next-adapter.js';
 import { encodeMessage, MessageKind, type OutgoingMessage } from './wire.js';
 
 const { Message, Variant } = dbus;
@@ -136,9 +137,8 @@ export class ObjectServer {
 
   /** Encodes with our own marshaller and writes to the connection's stream. */
   private send(m: Omit<OutgoingMessage, 'serial'>): void {
-    const connection = (this.bus as unknown as { _connection?: { state?: string; stream?: NodeJS.WritableStream & { supportsUnixFd?: boolean } } })._connection;
-    const stream = connection?.stream;
-    if (connection?.state !== 'connected' || !stream || stream.supportsUnixFd) {
+    const stream = connectedStream(this.bus);
+    if (!stream) {
       // Not connected yet (or fd passing negotiated): let dbus-next queue and marshal it.
       const msg = m.kind === MessageKind.Signal
         ? Message.newSignal(m.path!, m.iface!, m.member!, m.signature, m.body)

@@ -3,20 +3,15 @@
  * what it lacks added — a timeout on every call, a connect that fails instead of hanging or
  * throwing synchronously, and a "closed" notification when the bus goes away.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
+import { BusTimeout, callWithTimeout, destroyConnection, onConnectionEnd, type DBusMessage } from '../dbus-next-adapter.js';
 import { AccountsClientError, fromDbusError } from './errors.js';
 
-const { Message, MessageType } = dbus;
-export type DBusMessage = InstanceType<typeof Message>;
-
-/** dbus-next internals used here (not in its typings). */
-interface BusInternals {
-  _connection: EventEmitter & { stream: { destroy(): void; end(): void } };
-  _methodReturnHandlers: Record<number, unknown>;
-}
+const { MessageType } = dbus;
+export type { DBusMessage };
 
 /** Flag that tells the bus not to start the service to deliver the call. */
 const NO_AUTO_START = 0x2;
@@ -42,14 +37,15 @@ export interface CallSpec {
 
 export class Connection extends EventEmitter<{ closed: [reason: string]; signal: [msg: DBusMessage] }> {
   private closedReason: string | undefined;
-  private readonly pending = new Set<(err: AccountsClientError) => void>();
+  /** Aborted when the connection closes: pending calls fail with ServiceUnreachable. */
+  private readonly closing = new AbortController();
 
   private constructor(readonly bus: dbus.MessageBus) {
     super();
-    const internals = bus as unknown as BusInternals;
+    setMaxListeners(0, this.closing.signal); // one listener per pending call, as many as there are
     // dbus-next re-emits stream errors as 'error'; without a listener they would crash the app.
     bus.on('error', (err: unknown) => this.close(`session bus error: ${(err as Error)?.message ?? String(err)}`));
-    internals._connection.on('end', () => this.close('the session bus closed the connection'));
+    onConnectionEnd(bus, () => this.close('the session bus closed the connection'));
     bus.on('message', (msg: DBusMessage) => {
       if (msg.type === MessageType.SIGNAL) this.emit('signal', msg);
     });
@@ -71,24 +67,19 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
     } catch (err) {
       throw new AccountsClientError('ServiceUnreachable', `cannot use the session bus address '${address}': ${(err as Error).message}`, { cause: err });
     }
-    const internals = bus as unknown as BusInternals;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: AccountsClientError) => {
         clearTimeout(timer);
         bus.removeListener('connect', ok);
         bus.removeListener('error', onError);
-        internals._connection.removeListener('end', onEnd);
-        try {
-          internals._connection.stream.destroy();
-        } catch {
-          /* already gone */
-        }
+        stopWatchingEnd();
+        destroyConnection(bus);
         reject(err);
       };
       const ok = () => {
         clearTimeout(timer);
         bus.removeListener('error', onError);
-        internals._connection.removeListener('end', onEnd);
+        stopWatchingEnd();
         resolve();
       };
       const onError = (err: unknown) =>
@@ -97,48 +88,22 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
       const timer = setTimeout(() => fail(new AccountsClientError('Timeout', `the session bus at ${address} did not answer within ${timeoutMs} ms`)), timeoutMs);
       bus.once('connect', ok);
       bus.on('error', onError);
-      internals._connection.once('end', onEnd);
+      const stopWatchingEnd = onConnectionEnd(bus, onEnd, true);
     });
     return new Connection(bus);
   }
 
   /** One method call; rejects with AccountsClientError (Timeout after `timeoutMs`). */
-  call(spec: CallSpec): Promise<DBusMessage> {
-    if (this.closedReason !== undefined) {
-      return Promise.reject(new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`));
+  async call(spec: CallSpec): Promise<DBusMessage> {
+    if (this.closedReason !== undefined) throw new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`);
+    const { timeoutMs, autoStart, ...call } = spec;
+    try {
+      return await callWithTimeout(this.bus, { ...call, flags: autoStart === false ? NO_AUTO_START : 0 }, timeoutMs, this.closing.signal);
+    } catch (err) {
+      if (err instanceof AccountsClientError) throw err;
+      if (err instanceof BusTimeout) throw new AccountsClientError('Timeout', err.message);
+      throw this.closed ? new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`) : fromDbusError(err);
     }
-    const msg = new Message({
-      destination: spec.destination, path: spec.path, interface: spec.interface, member: spec.member,
-      signature: spec.signature ?? '', body: spec.body ?? [],
-      flags: spec.autoStart === false ? NO_AUTO_START : 0,
-    });
-    return new Promise<DBusMessage>((resolve, reject) => {
-      const settle = (err: AccountsClientError | undefined, reply?: DBusMessage) => {
-        if (!this.pending.delete(abort)) return;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(reply!);
-      };
-      const abort = (err: AccountsClientError) => settle(err);
-      this.pending.add(abort);
-      const timer = setTimeout(() => {
-        // dbus-next would keep the reply handler forever; drop it.
-        if (msg.serial !== null) delete (this.bus as unknown as BusInternals)._methodReturnHandlers[msg.serial];
-        settle(new AccountsClientError('Timeout',
-          `${spec.interface}.${spec.member} got no answer from ${spec.destination} within ${spec.timeoutMs} ms`));
-      }, spec.timeoutMs);
-      let sent: Promise<DBusMessage | null>;
-      try {
-        sent = this.bus.call(msg);
-      } catch (err) {
-        settle(fromDbusError(err));
-        return;
-      }
-      sent.then(
-        (reply) => settle(undefined, reply ?? undefined),
-        (err) => settle(this.closed ? new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`) : fromDbusError(err)),
-      );
-    });
   }
 
   /** Calls the bus daemon itself. */
@@ -161,8 +126,7 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
   private close(reason: string, announce = true): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    const err = new AccountsClientError('ServiceUnreachable', `not connected: ${reason}`);
-    for (const abort of [...this.pending]) abort(err);
+    this.closing.abort(new AccountsClientError('ServiceUnreachable', `not connected: ${reason}`));
     if (announce) this.emit('closed', reason);
   }
 }

@@ -17,15 +17,16 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
 import ini from 'ini';
 import type { AccountState } from '../accounts/accounts.js';
+import { callWithTimeout } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
+import { _ } from '../i18n/index.js';
 import { log } from '../log.js';
 import type { SecretStore } from '../secrets/secret-service.js';
 import type { AccountStatus } from '../status/status.js';
 
-const { Message } = dbus;
 const UI_NAME = 'org.pantherx.AccountsUi';
 const UI_PATH = '/org/pantherx/AccountsUi';
 const UI_IFACE = 'org.pantherx.AccountsUi';
@@ -51,19 +52,12 @@ export function notificationsEnabled(env: NodeJS.ProcessEnv = process.env): bool
 
 /** The accounts the Online Accounts window shows now ([] when it is not running or does not say). */
 export async function shownAccounts(bus: dbus.MessageBus): Promise<string[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer')), ASK_TIMEOUT_MS);
-    timer.unref();
-  });
   try {
-    const reply = await Promise.race([bus.call(new Message({ destination: UI_NAME, path: UI_PATH, interface: UI_IFACE, member: 'ShownAccounts' })), late]);
-    const ids = reply?.body?.[0];
+    const reply = await callWithTimeout(bus, { destination: UI_NAME, path: UI_PATH, interface: UI_IFACE, member: 'ShownAccounts' }, ASK_TIMEOUT_MS);
+    const ids = reply.body[0];
     return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
   } catch {
     return [];
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -116,13 +110,15 @@ export class AttentionNotices {
     }
     const name = state.config.name || state.config.username;
     const oauth2 = state.config.auth === 'oauth2';
+    // In the service's language (its session's LANG), as the check results it words.
     this.notify({
       account: id,
-      summary: oauth2 ? `Sign in to ${name} again` : `${name}: the password was refused`,
+      summary: oauth2 ? _('Sign in to {name} again', { name }) : _('{name}: the password was refused', { name }),
       body: oauth2
-        ? `The provider no longer accepts this account's sign-in. Apps cannot reach ${name} until you sign in again.`
-        : `${state.status.message || 'The server refused the password.'} Apps cannot reach ${name} until you enter the right one.`,
-      action: oauth2 ? 'Sign in again' : 'Enter password',
+        ? _("The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.", { name })
+        : _('{reason} Apps cannot reach {name} until you enter the right one.', { reason: state.status.message || _('The server refused the password.'), name }),
+      // translators: the button of the notification that an account's password was refused
+      action: oauth2 ? _('Sign in again') : _('Enter password'),
     });
   }
 
@@ -136,9 +132,9 @@ export class AttentionNotices {
     }
     this.notify({
       account: undefined,
-      summary: 'Unlock your keyring',
-      body: 'Apps asked for the passwords of your online accounts, but the keyring is locked. Unlock it (log in again, or open your passwords app) and they will get them.',
-      action: 'Open Online Accounts',
+      summary: _('Unlock your keyring'),
+      body: _('Apps asked for the passwords of your online accounts, but the keyring is locked. Unlock it (log in again, or open your passwords app) and they will get them.'),
+      action: _('Open Online Accounts'),
     });
   }
 

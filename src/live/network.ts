@@ -7,6 +7,7 @@
  */
 import dbus from 'dbus-next';
 import type { Accounts } from '../accounts/accounts.js';
+import { callWithTimeout, onConnectionEnd } from '../dbus-next-adapter.js';
 import { log } from '../log.js';
 
 const { Message, MessageType } = dbus;
@@ -57,8 +58,7 @@ export class NetworkWatch {
       log.debug(`network changes not followed (system bus: ${err.message})`);
       this.forget();
     });
-    const connection = (bus as unknown as { _connection?: NodeJS.EventEmitter })._connection;
-    connection?.on('end', () => this.forget());
+    onConnectionEnd(bus, () => this.forget());
     bus.on('message', this.onMessage);
     const rules = [
       `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${NM_NAME}'`,
@@ -132,19 +132,9 @@ export class NetworkWatch {
   };
 
   private async call(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> {
-    const bus = this.bus;
-    if (!bus) throw new Error('no system bus');
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${member}: no answer`)), TIMEOUT_MS);
-      timer.unref();
-    });
-    try {
-      const reply = await Promise.race([bus.call(new Message({ destination, path, interface: iface, member, signature, body })), late]);
-      return reply?.body ?? [];
-    } finally {
-      clearTimeout(timer);
-    }
+    if (!this.bus) throw new Error('no system bus');
+    const reply = await callWithTimeout(this.bus, { destination, path, interface: iface, member, signature, body }, TIMEOUT_MS);
+    return reply.body;
   }
 }
 

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import dbus from 'dbus-next';
+import { callWithTimeout } from '../dbus-next-adapter.js';
+import { _, N_ } from '../i18n/index.js';
 import { log } from '../log.js';
 
 const { Message, MessageType, Variant } = dbus;
@@ -16,8 +18,8 @@ const NOTIFICATIONS = ['org.freedesktop.Notifications', '/org/freedesktop/Notifi
 /** Notifications whose action is still awaited; the oldest are forgotten first. */
 const REMEMBERED = 200;
 
-/** The app name notifications carry. */
-export const APP_NAME = 'Online Accounts';
+/** The app name notifications carry (the window's name, translated where the notification is made). */
+export const APP_NAME = N_('Online Accounts');
 
 /** Opens the window on an account (`px-accounts-ui --account ID`, next to the service's own program), or on its list. */
 export function openWindow(account: string | undefined): void {
@@ -46,10 +48,10 @@ export class Notifier {
   start(): void {
     this.bus.on('message', this.onMessage);
     for (const member of ['ActionInvoked', 'NotificationClosed']) {
-      void this.bus.call(new Message({
+      void callWithTimeout(this.bus, {
         destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
         body: [`type='signal',interface='${NOTIFICATIONS[2]}',member='${member}'`],
-      })).catch((err: Error) => log.debug(`notification actions not watched: ${err.message}`));
+      }, TIMEOUT_MS).catch((err: Error) => log.debug(`notification actions not watched: ${err.message}`));
     }
   }
 
@@ -63,30 +65,25 @@ export class Notifier {
    * adds a button ('open') beside the default action, doing the same.
    */
   notify(account: string | undefined, summary: string, body: string, extra: { action?: string; category?: string } = {}): void {
-    const actions = ['default', extra.action ?? 'Open', ...(extra.action ? ['open', extra.action] : [])];
-    const call = this.bus.call(new Message({
+    // translators: the default action of a notification about an account: opens it in the Online Accounts window
+    const actions = ['default', extra.action ?? _('Open'), ...(extra.action ? ['open', extra.action] : [])];
+    void callWithTimeout(this.bus, {
       destination: NOTIFICATIONS[0], path: NOTIFICATIONS[1], interface: NOTIFICATIONS[2], member: 'Notify', signature: 'susssasa{sv}i',
-      body: [APP_NAME, 0, 'px-accounts', summary, body, actions, {
+      body: [_(APP_NAME), 0, 'px-accounts', summary, body, actions, {
         'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', extra.category ?? 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account ?? ''),
       }, -1],
-    }));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('no answer')), TIMEOUT_MS);
-      timer.unref();
-    });
-    void Promise.race([call, late]).then(
+    }, TIMEOUT_MS).then(
       (reply) => {
         log.info(`notified: ${summary}${account ? ` (account ${account})` : ''}`);
-        const id = reply?.body?.[0];
+        const id = reply.body[0];
         if (typeof id !== 'number') return;
         // Actions are believed from the server that showed the notification only.
-        this.server = reply!.sender ?? this.server;
+        this.server = reply.sender ?? this.server;
         this.ours.set(id, account ?? '');
         if (this.ours.size > REMEMBERED) this.ours.delete(this.ours.keys().next().value!);
       },
       (err: Error) => log.debug(`no desktop notification for account ${account}: ${err.message}`),
-    ).finally(() => clearTimeout(timer));
+    );
   }
 
   private readonly onMessage = (msg: InstanceType<typeof Message>): void => {

@@ -80,7 +80,7 @@ export function parseDescriptor(file: string, text: string): ProtocolPlugin {
   // The login secret is `password` (or one named after the protocol); others are passed as named secrets.
   const named = secrets.filter((s) => s !== 'password' && s !== id);
   return {
-    id, title, iface, settings, secrets: named, needsLoginSecret: secrets.length !== named.length,
+    id, title, iface, doc: `${title} settings of an account, present while ${id} is enabled (a third-party protocol).`, settings, secrets: named, needsLoginSecret: secrets.length !== named.length,
     resolve: (layers, label) => checkAll(settings, mergeLayers(settings, layers), label),
     stored: nonEmpty,
     verifier: { thread: false, verify: helperVerifier({ protocol: id, title, path, identity, timeoutMs: timeout * 1000 }) },

@@ -3,17 +3,19 @@
  * or a file deleted by hand) are found through the Secret Service API by their attributes,
  * without reading any secret value, and deleted.
  */
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
+import { callWithTimeout } from '../dbus-next-adapter.js';
 import { SECRET_SERVICE_NAME } from './secret-service.js';
 
-const { Message } = dbus;
 const SECRETS = 'org.freedesktop.secrets';
+/** A keyring that has not answered in this long will not. */
+const TIMEOUT_MS = 10_000;
 
 export interface StoredSecret { id: string; name: string; item: string }
 
 async function call(bus: dbus.MessageBus, path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown[]> {
-  const reply = await bus.call(new Message({ destination: SECRETS, path, interface: iface, member, signature, body }));
-  return reply?.body ?? [];
+  const reply = await callWithTimeout(bus, { destination: SECRETS, path, interface: iface, member, signature, body }, TIMEOUT_MS);
+  return reply.body;
 }
 
 /** Every item of ours in unlocked collections: account id, secret name and item path. */

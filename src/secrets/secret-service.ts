@@ -13,7 +13,9 @@
  * keyring that appears, restarts or is unlocked later is picked up without a restart.
  */
 import { createCipheriv, createDecipheriv, getDiffieHellman, hkdfSync, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import dbus from 'dbus-next';
+import { BusTimeout, callWithTimeout } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 
@@ -64,8 +66,8 @@ export class SecretServiceStore implements SecretStore {
   private hung = false;
   private state = false;
   private closed = false;
-  /** Calls waiting for the keyring; rejected at once when the bus goes away. */
-  private readonly waiting = new Set<(err: Error) => void>();
+  /** Aborted when the bus goes away: calls waiting for the keyring fail at once. */
+  private readonly gone = new AbortController();
   onAvailability?: (available: boolean) => void;
   /** The keyring's unique name: only its own signals are believed. */
   private owner: string | undefined;
@@ -88,7 +90,9 @@ export class SecretServiceStore implements SecretStore {
     }
   };
 
-  constructor(private readonly bus: Bus, private readonly timeoutMs = 2000) {}
+  constructor(private readonly bus: Bus, private readonly timeoutMs = 2000) {
+    setMaxListeners(0, this.gone.signal); // one listener per call waiting, as many as there are
+  }
 
   /** Starts following the keyring's name and collections; resolves once its state is known. */
   async start(): Promise<void> {
@@ -192,8 +196,7 @@ export class SecretServiceStore implements SecretStore {
   /** The bus went away: every call waiting for the keyring fails now, and later ones at once. */
   abort(): void {
     this.closed = true;
-    for (const reject of this.waiting) reject(new DBusFailure('Disconnected', 'the bus went away'));
-    this.waiting.clear();
+    this.gone.abort(new DBusFailure('Disconnected', 'the bus went away'));
   }
 
   async close(): Promise<void> {
@@ -327,19 +330,15 @@ export class SecretServiceStore implements SecretStore {
     }
   }
 
-  /** A method call with a timeout (dbus-next's call has none). */
-  private raw(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[], timeoutMs: number): Promise<unknown[]> {
-    return new Promise((resolve, reject) => {
-      const done = () => { clearTimeout(timer); this.waiting.delete(reject); };
-      const timer = setTimeout(() => { done(); reject(new DBusFailure('Timeout', `no answer within ${timeoutMs} ms`)); }, timeoutMs);
-      this.waiting.add(reject);
-      this.bus.call(new Message({ destination, path, interface: iface, member, signature, body })).then(
-        (reply) => { done(); resolve(reply?.body ?? []); },
-        (err: { type?: string; text?: string; message?: string }) => {
-          done();
-          reject(new DBusFailure(err?.type ?? 'Failed', err?.text ?? err?.message ?? 'failed'));
-        },
-      );
-    });
+  /** A method call; every failure is a DBusFailure. */
+  private async raw(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[], timeoutMs: number): Promise<unknown[]> {
+    try {
+      return (await callWithTimeout(this.bus, { destination, path, interface: iface, member, signature, body }, timeoutMs, this.gone.signal)).body;
+    } catch (err) {
+      if (err instanceof DBusFailure) throw err;
+      if (err instanceof BusTimeout) throw new DBusFailure('Timeout', `no answer within ${timeoutMs} ms`);
+      const e = err as { type?: string; text?: string; message?: string } | undefined;
+      throw new DBusFailure(e?.type ?? 'Failed', e?.text ?? e?.message ?? 'failed');
+    }
   }
 }

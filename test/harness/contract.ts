@@ -1,4 +1,7 @@
-/** interfaces/*.xml as the tests read them, and a comparable shape of an interface. */
+/**
+ * The contract as the tests read it — the hand-written interfaces/*.xml and the protocols'
+ * interfaces/generated/*.xml — and a comparable shape of an interface.
+ */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InterfaceSpec } from '../../src/bus/contract.js';
@@ -6,10 +9,14 @@ import { parseInterfaces } from '../../src/bus/contract-xml.js';
 import type { TestClient } from './client.js';
 import { ROOT as REPO } from './session.js';
 
+/** The contract's XML files: hand-written, then generated. */
+export const contractFiles: string[] = ['interfaces', 'interfaces/generated'].flatMap((dir) =>
+  readdirSync(join(REPO, dir)).filter((x) => x.endsWith('.xml')).sort().map((x) => join(REPO, dir, x)));
+
 /** Every interface the XML files declare, by name. */
 export const declared = new Map<string, InterfaceSpec>();
-for (const f of readdirSync(join(REPO, 'interfaces')).filter((x) => x.endsWith('.xml'))) {
-  for (const spec of parseInterfaces(readFileSync(join(REPO, 'interfaces', f), 'utf8'))) declared.set(spec.name, spec);
+for (const file of contractFiles) {
+  for (const spec of parseInterfaces(readFileSync(file, 'utf8'))) declared.set(spec.name, spec);
 }
 
 /** A comparable description: members, signatures, argument names and directions, access, docs. */

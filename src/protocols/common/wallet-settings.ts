@@ -9,7 +9,7 @@ import type { Label, RawSettings, SettingSpec, Settings } from '../plugin.js';
 import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
 
 export const NOTIFY_SETTING: SettingSpec = {
-  key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'Whether received transfers show a desktop notification (default true).',
+  key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'true (default): received transfers show a desktop notification; false: only the TransferReceived signal.',
 };
 
 /**

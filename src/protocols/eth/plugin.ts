@@ -12,14 +12,15 @@ import { PUBLIC_RPC } from './networks.js';
 
 const SETTINGS: readonly SettingSpec[] = [
   { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'sepolia', 'holesky', 'local'], doc: 'mainnet (default), sepolia, holesky, or local (a node of your own: url required).' },
-  { key: 'url', property: 'Url', kind: 'url', doc: 'JSON-RPC endpoint (http or https); default a public endpoint of the network.' },
-  { key: 'tokens', property: 'Tokens', kind: 'list', doc: 'ERC-20 token contracts whose transfers to and from the address are watched too.' },
-  { key: 'confirmations', property: 'Confirmations', kind: 'count', doc: 'Blocks a transfer needs before it counts as received (default 1).' },
+  { key: 'url', property: 'Url', kind: 'url', doc: 'The JSON-RPC endpoint (http or https) the wallet is watched through; default a public endpoint of the network.' },
+  { key: 'tokens', property: 'Tokens', kind: 'list', doc: "ERC-20 token contracts (EIP-55) whose transfers to and from the address are watched too: they appear in GetTransactions with asset the contract and the amount in the token's decimals, and TransferReceived gives the amount followed by a space and the contract." },
+  { key: 'confirmations', property: 'Confirmations', kind: 'count', doc: 'Blocks a transfer needs before it counts as received (TransferReceived, the notification); default 1.' },
   NOTIFY_SETTING,
 ];
 
 const plugin: ProtocolPlugin = {
   id: 'eth', title: 'Ethereum', iface: 'org.pantherx.Accounts.Eth',
+  doc: "Ethereum settings of a watch-only wallet account (protocol eth), present while eth is enabled. The account's Username is the address (EIP-55 checksummed); balance and transfers are on org.pantherx.Accounts.Wallet on the same object.",
   settings: SETTINGS, secrets: [API_KEY], needsLoginSecret: false,
   resolve(layers, label) {
     const out = resolveWallet(SETTINGS, layers, label, PUBLIC_RPC);

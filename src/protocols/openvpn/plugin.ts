@@ -14,10 +14,10 @@ const settings: readonly SettingSpec[] = [
   { key: 'remotes', property: 'Remotes', kind: 'list', doc: "Servers in the profile's order, each 'host port proto' (proto udp or tcp)." },
   { key: 'auth', property: 'Auth', kind: 'enum', values: ['password', 'tls', 'password-tls'], doc: 'password: user name and password (auth-user-pass); tls: client certificate only; password-tls: both.' },
   { key: 'username', property: 'Username', kind: 'username', doc: "User name for auth-user-pass (the account's Username unless overridden)." },
-  { key: 'options', property: 'Options', kind: 'list', separator: ';', doc: 'The other client directives of the profile, one entry per line (allow-listed: no scripts, plugins, management or files).' },
-  { key: 'ca', property: 'Ca', kind: 'certs', doc: 'CA certificates the server must chain to: base64 DER, separated by spaces.' },
-  { key: 'cert', property: 'Cert', kind: 'certs', doc: 'Client certificate (its private key is the secret key): base64 DER; empty without certificate authentication.' },
-  { key: 'extra_certs', property: 'ExtraCerts', kind: 'certs', doc: 'Intermediate certificates sent with the client certificate: base64 DER, separated by spaces.' },
+  { key: 'options', property: 'Options', kind: 'list', separator: ';', doc: 'The other client directives of the profile, one per entry (allow-listed: no scripts, plugins, management or files; remote, auth-user-pass and the certificate and key blocks are not among them).' },
+  { key: 'ca', property: 'Ca', kind: 'certs', doc: 'CA certificates the server must chain to, as base64 DER separated by spaces.' },
+  { key: 'cert', property: 'Cert', kind: 'certs', doc: "The client certificate as base64 DER (its private key is the secret 'key'); empty without certificate authentication." },
+  { key: 'extra_certs', property: 'ExtraCerts', kind: 'certs', doc: 'Intermediate certificates sent with the client certificate, as base64 DER separated by spaces.' },
 ];
 
 const block = (name: string, body: string) => `<${name}>\n${body.endsWith('\n') ? body : body + '\n'}</${name}>\n`;
@@ -39,6 +39,7 @@ export function renderProfile(s: Settings, secrets: Readonly<Record<string, stri
 
 const plugin: ProtocolPlugin = {
   id: 'openvpn', title: 'OpenVPN', iface: 'org.pantherx.Accounts.OpenVpn', settings,
+  doc: "An OpenVPN client profile, present on the account object while OpenVPN is enabled. Created by importing a .ovpn profile: AddAccount('openvpn', user, secrets, {'openvpn.profile': <the profile text>, 'openvpn.profile_dir': <its directory, to resolve files it names>}). Directives that run programs, load plugins, open a management port or touch files are refused by name. Key material is never a property: GetSecret key, pkcs12, tls-auth, tls-crypt, tls-crypt-v2, secret (whichever the profile had), key-passphrase, and the auth-user-pass password as 'openvpn' or 'password'. Change settings with Account.Update.",
   secrets: [...KEY_BLOCKS, 'key-passphrase'],
   // A certificate-only profile has no password.
   needsLoginSecret: false,
@@ -56,7 +57,7 @@ const plugin: ProtocolPlugin = {
     return out;
   },
   stored: nonEmpty,
-  computed: [{ property: 'Profile', doc: 'The profile as .ovpn text without any key material (add the secrets key, tls-auth, tls-crypt, ... as inline blocks, or let the VPN client ask for them).', get: (s) => renderProfile(s) }],
+  computed: [{ property: 'Profile', doc: 'The profile as .ovpn text without any key material: hand it to a VPN client together with the secrets (as inline blocks, or when the client asks for them).', get: (s) => renderProfile(s) }],
   imports: { profile: (text, companions, files) => importProfile(text, files ? companions.profile_dir : null) },
   endpoint: (s) => String(s.remotes).split(/\s+/)[0] ?? '',
   verifier: { thread: true },

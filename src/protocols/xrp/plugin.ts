@@ -17,7 +17,7 @@ const PUBLIC_WS: Record<string, string> = {
 
 const SETTINGS: readonly SettingSpec[] = [
   { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'testnet', 'devnet', 'local'], doc: 'mainnet (default), testnet, devnet, or local (a server of your own: url required).' },
-  { key: 'url', property: 'Url', kind: 'text', doc: 'rippled WebSocket URL (wss:// or ws://); default a public server of the network.' },
+  { key: 'url', property: 'Url', kind: 'text', doc: 'The rippled WebSocket server (wss:// or ws://) the wallet is watched through; default a public server of the network.' },
   NOTIFY_SETTING,
 ];
 
@@ -25,6 +25,7 @@ const checkWsUrl = (value: string, label: string): string => parseBackendUrl(val
 
 const plugin: ProtocolPlugin = {
   id: 'xrp', title: 'XRP Ledger', iface: 'org.pantherx.Accounts.Xrp',
+  doc: "XRP Ledger settings of a watch-only wallet account (protocol xrp), present while xrp is enabled. The account's Username is the address as given: a classic r… address, or an X-address (an address and a destination tag: only payments with that tag count as received). Balance and payments are on org.pantherx.Accounts.Wallet on the same object.",
   settings: SETTINGS, secrets: [API_KEY], needsLoginSecret: false,
   resolve(layers, label) {
     const out = resolveWallet(SETTINGS, layers, label, PUBLIC_WS, checkWsUrl);

@@ -1,0 +1,140 @@
+/**
+ * The one place that adapts dbus-next 0.10.2, its internals included; nothing else reaches
+ * into them (`_connection`, `_methodReturnHandlers`).
+ *
+ * What it lacks:
+ * - a timeout on a method call: `callWithTimeout` is how every outgoing call is made (the
+ *   service's and the client library's), and a late reply's handler is dropped, not kept forever;
+ * - an event for the loss of the connection: `onConnectionEnd`;
+ * - access to the connected stream, which the object server writes its own encoding to.
+ *
+ * Guards for two parser bugs reachable by any caller:
+ * - a body with an fd ('h') but no fds makes the parser throw inside the socket handler (an
+ *   uncaught exception that kills the process). No method of ours takes an fd, so the value is
+ *   only looked at to answer "wrong signature": -1 (no fd) is enough.
+ * - dictionaries become plain objects, so a key "__proto__" is silently dropped (or replaces
+ *   the prototype). It is renamed to "[__proto__]", which every validator then refuses.
+ */
+import dbus from 'dbus-next';
+// Imported, not required through createRequire: the start-up bundle must patch the same copy
+// of dbus-next that it bundles.
+import DBusBuffer from 'dbus-next/lib/dbus-buffer.js';
+
+interface DBusBufferProto {
+  readSimpleType(this: { fds?: unknown[]; readInt32(): number }, type: string): unknown;
+  readTree(tree: { type: string }): unknown;
+}
+
+export function guardParser(): void {
+  const { prototype } = DBusBuffer as unknown as { prototype: DBusBufferProto };
+  const original = prototype.readSimpleType;
+  if ((original as { guarded?: boolean }).guarded) return;
+  const guarded = function (this: { fds?: unknown[]; readInt32(): number }, type: string): unknown {
+    if (type === 'h') {
+      const index = this.readInt32();
+      return this.fds && index < this.fds.length ? this.fds[index] : -1;
+    }
+    return original.call(this, type);
+  };
+  (guarded as { guarded?: boolean }).guarded = true;
+  prototype.readSimpleType = guarded;
+  const readTree = prototype.readTree;
+  prototype.readTree = function (this: unknown, tree: { type: string }): unknown {
+    const value = readTree.call(this, tree);
+    if (tree.type === '{' && Array.isArray(value) && value[0] === '__proto__') value[0] = '[__proto__]';
+    return value;
+  };
+}
+
+const { Message } = dbus;
+export type DBusMessage = InstanceType<typeof Message>;
+
+/** dbus-next's internals this file uses (not in its typings). */
+interface Internals {
+  _connection?: NodeJS.EventEmitter & { state?: string; stream?: NodeJS.WritableStream & { supportsUnixFd?: boolean; destroy(): void } };
+  _methodReturnHandlers?: Record<number, unknown>;
+}
+const internals = (bus: dbus.MessageBus) => bus as unknown as Internals;
+
+/** A method call; `flags` as in the message header (0x2: do not start the destination). */
+export interface BusCall {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+  flags?: number;
+}
+
+/** No reply within the time given. */
+export class BusTimeout extends Error {
+  constructor(readonly call: BusCall, readonly timeoutMs: number) {
+    super(`${call.interface}.${call.member} got no answer from ${call.destination} within ${timeoutMs} ms`);
+    this.name = 'BusTimeout';
+  }
+}
+
+/**
+ * One method call that gives up after `timeoutMs` (dbus-next's own waits forever). Resolves
+ * with the reply; rejects with dbus-next's DBusError for an error reply (`type`, `text`), a
+ * BusTimeout, or the reason of `signal` once it is aborted (the bus went away, the caller
+ * stopped). The timer does not keep the process alive.
+ */
+export function callWithTimeout(bus: dbus.MessageBus, call: BusCall, timeoutMs: number, signal?: AbortSignal): Promise<DBusMessage> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const msg = new Message({
+    destination: call.destination, path: call.path, interface: call.interface, member: call.member,
+    signature: call.signature ?? '', body: call.body ?? [], flags: call.flags ?? 0,
+  });
+  return new Promise<DBusMessage>((resolve, reject) => {
+    let done = false;
+    const settle = (err: unknown, reply?: DBusMessage | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      // dbus-next would keep the handler of a reply that never comes; a late one is then ignored.
+      if (err !== undefined && msg.serial !== null) delete internals(bus)._methodReturnHandlers?.[msg.serial];
+      if (err !== undefined) reject(err);
+      else if (reply) resolve(reply);
+      else reject(new Error(`${call.interface}.${call.member}: no reply`));
+    };
+    const onAbort = () => settle(signal!.reason);
+    const timer = setTimeout(() => settle(new BusTimeout(call, timeoutMs)), timeoutMs);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      bus.call(msg).then((reply) => settle(undefined, reply), (err: unknown) => settle(err ?? new Error('failed')));
+    } catch (err) {
+      settle(err);
+    }
+  });
+}
+
+/** Calls `listener` when the connection's stream ends (the bus went away); returns a remover. */
+export function onConnectionEnd(bus: dbus.MessageBus, listener: () => void, once = false): () => void {
+  const connection = internals(bus)._connection;
+  if (once) connection?.once('end', listener);
+  else connection?.on('end', listener);
+  return () => connection?.removeListener('end', listener);
+}
+
+/** Destroys the connection's stream (a connect given up on before it finished). */
+export function destroyConnection(bus: dbus.MessageBus): void {
+  try {
+    internals(bus)._connection?.stream?.destroy();
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * The stream of an established connection without fd passing, to write encoded messages to;
+ * undefined while connecting or when fds were negotiated (then let dbus-next send).
+ */
+export function connectedStream(bus: dbus.MessageBus): NodeJS.WritableStream | undefined {
+  const connection = internals(bus)._connection;
+  const stream = connection?.stream;
+  return connection?.state === 'connected' && stream && !stream.supportsUnixFd ? stream : undefined;
+}
