@@ -10,7 +10,7 @@ import { checkSetting } from '../protocols/settings.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
 import { parseIdentityOption, type Identity } from '../model/identity.js';
 import { ACCOUNT_ID } from '../model/account.js';
-import { MAX_PINS, normalizeFingerprint, parseServerKey } from '../protocols/common/pins.js';
+import { MAX_PINS, normalizeFingerprint, parseServerKey } from '../contract/certificates.js';
 
 export interface ParsedOptions {
   name?: string;

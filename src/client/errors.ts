@@ -5,6 +5,7 @@
  */
 import dbus from 'dbus-next';
 
+import { certificatesOfMessage } from '../contract/certificates.js';
 import { ERROR_KINDS, ERROR_PREFIX, type ErrorKind as ServiceErrorKind } from '../contract/names.js';
 
 export const SERVICE_ERROR_PREFIX = ERROR_PREFIX;
@@ -91,4 +92,13 @@ export function fromDbusError(err: unknown): AccountsClientError {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new AccountsClientError('Failed', message, { cause: err });
+}
+
+/**
+ * The certificates a CertificateNotTrusted error names, `host:port` → `sha256:<hex>`: what the
+ * servers presented, to show the person and, once they accept, to pass as the option
+ * `certificates`. Empty for any other error.
+ */
+export function certificatesOfError(err: unknown): Record<string, string> {
+  return isAccountsClientError(err, 'CertificateNotTrusted') ? certificatesOfMessage(err.message) : {};
 }

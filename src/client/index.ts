@@ -12,6 +12,8 @@ export {
 } from './errors.js';
 export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, ROOT_PATH, accountPathOf } from './convert.js';
 export { sessionBusAddress } from './connection.js';
+/** Accepted certificates: `host:port` and `sha256:<hex>` (docs/discovery.md, "Self-hosted servers"). */
+export { MAX_PINS, normalizeFingerprint, parseServerKey } from '../contract/certificates.js';
 export type { ImportResult, ImportSkipped } from './transfer.js';
 /** Setting names: key (`gap_limit`, ListProtocols) ↔ property (`GapLimit`) ↔ field (`gapLimit`). */
 export {

@@ -9,5 +9,6 @@ export function resultsToDBus(results: CheckResults): Record<string, unknown> {
     ok: new Variant('b', r.ok),
     code: new Variant('s', r.code),
     message: new Variant('s', r.message),
+    ...(r.fingerprint && r.server ? { fingerprint: new Variant('s', r.fingerprint), server: new Variant('s', r.server) } : {}),
   })]));
 }

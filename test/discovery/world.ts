@@ -27,6 +27,12 @@ export const MAIL = '127.0.0.20';
 export const DAV = '127.0.0.21';
 /** Exim (SMTP submission: STARTTLS on 587, TLS on 465), same users and certificate. */
 export const EXIM = '127.0.0.22';
+/**
+ * A self-hosted server: the same Dovecot, with a certificate for SELF_HOSTED_NAMES from a CA of
+ * its own that the service does not trust (World.reissueSelfHosted replaces it).
+ */
+export const SELF = '127.0.0.30';
+export const SELF_HOSTED_NAMES = ['mail.self.test'];
 export const ISPDB_URL = 'https://ispdb.test/v1.1/';
 
 /** One incoming or outgoing server of a config file. */
@@ -77,6 +83,8 @@ export interface World {
   /** Every request the web servers got, as `https://host/path?query`. */
   requests: string[];
   dovecotLog: string;
+  /** A new certificate (and CA) for SELF, which Dovecot serves once it has reloaded; resolves when it is asked to reload. */
+  reissueSelfHosted(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -180,10 +188,19 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
     await run('chown', ['-R', 'nobody:nogroup', join(d, 'home')]);
     const dovecotLog = join(dir, 'dovecot.log');
     const all = { ca: certs.ca, caKey: certs.key, selfSigned: certs.cert, selfSignedKey: certs.key, leaf: certs.cert, leafKey: certs.key, expired: certs.cert, expiredKey: certs.key };
+    // SELF: the certificate of a CA nobody here trusts, in files a reissue overwrites
+    const stranger = join(dir, 'stranger');
+    let issued = 0;
+    const issueStranger = async () => {
+      const made = await makeCerts(join(stranger, String(++issued)), SELF_HOSTED_NAMES);
+      await copyFile(made.cert, join(stranger, 'leaf.pem'));
+      await copyFile(made.key, join(stranger, 'leaf.key'));
+    };
+    await issueStranger();
     await writeFile(join(d, 'dovecot.conf'), dovecotConf({
-      dir: d, logFile: dovecotLog, certs: all, instance: `px-discovery-${process.pid}`, listen: [MAIL],
+      dir: d, logFile: dovecotLog, certs: all, instance: `px-discovery-${process.pid}`, listen: [MAIL, SELF],
       ports: { imap: 143, imaps: 993, pop3: 110, pop3s: 995, submission: 587, submissions: 465, relay: 25 },
-    }));
+    }) + `\nlocal ${SELF} {\n  ssl_cert = <${join(stranger, 'leaf.pem')}\n  ssl_key = <${join(stranger, 'leaf.key')}\n}\n`);
     const [user, password] = Object.entries(users)[0]!;
     const dovecot = group.spawn('dovecot', 'dovecot', ['-F', '-c', join(d, 'dovecot.conf')], { log: join(dir, 'dovecot.out') });
     await waitUntil('dovecot (IMAP login)', () => converse({
@@ -214,7 +231,11 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
     const exim = group.spawn('exim', '/usr/sbin/exim4', ['-C', join(x, 'exim.conf'), '-bdf'], { log: join(dir, 'exim.out') });
     await waitUntil('exim (SMTP greeting)', () => converse({ host: EXIM, port: 587, timeoutMs: 1500, steps: [{ expect: /^220 /m, send: 'QUIT\r\n' }] }),
       { timeoutMs: 15_000, proc: exim, logs: [exim.log, join(x, 'log', 'mainlog'), join(x, 'log', 'paniclog')] });
-    return { dir, ca: certs.ca, requests, dovecotLog, stop };
+    const reissueSelfHosted = async () => {
+      await issueStranger();
+      process.kill(dovecot.pid, 'SIGHUP'); // Dovecot reads its configuration and certificates again
+    };
+    return { dir, ca: certs.ca, requests, dovecotLog, reissueSelfHosted, stop };
   } catch (err) {
     await stop();
     throw err;

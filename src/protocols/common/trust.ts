@@ -1,13 +1,16 @@
 // Which certificates a verifier trusts: Node's bundled roots plus the system CA store (and the
 // file NODE_EXTRA_CA_CERTS names, as everywhere in Node), plus the PEM file in `settings.ca`
-// (an extra CA, or a pinned self-signed certificate). Never "accept anything": certificate and
-// host name are always checked.
+// (an extra CA, or a pinned self-signed certificate), plus a certificate the account pinned by
+// its fingerprint for that server. Never "accept anything": certificate and host name are always
+// checked, and a pin accepts exactly one certificate.
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 
 import { VerifyFailure } from './classify.js';
+import { peerCertificate, type TlsDialect } from './peer-certificate.js';
+import { fingerprintOf, pinFor } from './pins.js';
 import type { VerifySettings } from './types.js';
 
 const SYSTEM_BUNDLES = [
@@ -57,12 +60,29 @@ export function extraCertificates(): string[] {
 }
 
 const contexts = new Map<string, tls.SecureContext>();
+/** Certificates an account pinned, by fingerprint, as presented by their server (read once per process). */
+const pinned = new Map<string, string>();
+/** How long finding out what a pinned server presents may take. */
+const PIN_PROBE_MS = 5_000;
+
+export interface TlsOptions {
+  secureContext: tls.SecureContext;
+  servername?: string;
+  /** Only for a server whose certificate the account pinned: that certificate passes whatever its issuer and names. */
+  checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
+}
 
 /**
  * TLS options (a cached SecureContext) for a connection to `settings.host`. Throws a
  * VerifyFailure when the `ca` file cannot be read or holds no certificate.
+ *
+ * A certificate the account pinned for settings.host:port (`settings.certificates`, see
+ * pins.ts) is trusted too, exactly that one: the server is asked once per process what it
+ * presents (after the `dialect`'s STARTTLS where the connection starts in plaintext); when that
+ * is the pinned certificate it joins the trusted ones as an anchor of its own, and passes the
+ * name check by its fingerprint. Anything else is checked as without a pin.
  */
-export async function tlsOptions(settings: VerifySettings): Promise<{ secureContext: tls.SecureContext; servername?: string }> {
+export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect = 'tls', signal?: AbortSignal): Promise<TlsOptions> {
   let extra: string[] = [];
   let key = 'default';
   if (settings.ca) {
@@ -76,11 +96,15 @@ export async function tlsOptions(settings: VerifySettings): Promise<{ secureCont
     }
     if (!contexts.has(key) && extra.length === 0) throw new VerifyFailure('Unknown', `the CA file ${settings.ca} holds no PEM certificate`);
   }
+  const pin = pinFor(settings.certificates, settings.host, settings.port);
+  const pem = pin ? await pinnedCertificate(pin, settings, dialect, signal) : undefined;
+  if (pem) key += `\0${pin}`;
   let secureContext = contexts.get(key);
   if (!secureContext) {
-    const ca = [...new Set([...tls.rootCertificates, ...systemCertificates(), ...extraCertificates(), ...extra])];
+    const ca = [...new Set([...tls.rootCertificates, ...systemCertificates(), ...extraCertificates(), ...extra, ...(pem ? [pem] : [])])];
     try {
-      secureContext = tls.createSecureContext({ ca });
+      // the pinned certificate is an anchor of its own, whoever issued it
+      secureContext = tls.createSecureContext(pem ? { ca, allowPartialTrustChain: true } : { ca });
     } catch (err) {
       throw new VerifyFailure('Unknown', `cannot use the CA file ${settings.ca ?? ''}: ${(err as Error).message}`);
     }
@@ -88,7 +112,25 @@ export async function tlsOptions(settings: VerifySettings): Promise<{ secureCont
     contexts.set(key, secureContext);
   }
   const servername = sniName(settings.host);
-  return servername ? { secureContext, servername } : { secureContext };
+  const out: TlsOptions = servername ? { secureContext, servername } : { secureContext };
+  if (pem) out.checkServerIdentity = (host, cert) => (cert.raw && fingerprintOf(cert.raw) === pin ? undefined : tls.checkServerIdentity(host, cert));
+  return out;
+}
+
+/** The pinned certificate's PEM when the server presents it; undefined when it presents another or cannot be asked. */
+async function pinnedCertificate(pin: string, settings: VerifySettings, dialect: TlsDialect, signal?: AbortSignal): Promise<string | undefined> {
+  const known = pinned.get(pin);
+  if (known) return known;
+  try {
+    const security = settings.security === 'starttls' ? 'starttls' : 'tls';
+    const seen = await peerCertificate(dialect, settings.host, settings.port, security, PIN_PROBE_MS, signal);
+    if (seen.fingerprint !== pin) return undefined;
+    if (pinned.size > 64) pinned.clear();
+    pinned.set(pin, seen.pem);
+    return seen.pem;
+  } catch {
+    return undefined; // the check itself then says what is wrong with the server
+  }
 }
 
 /** The SNI name for a host: none for an IP literal (RFC 6066). */
