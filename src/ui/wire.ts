@@ -36,6 +36,10 @@ export type UiEvent =
 export interface Catalogue { providers: Provider[]; protocols: ProtocolInfo[] }
 
 /** GET /api/access: one grant, refusal or pending request; lastUsed in ms, 0 for never. */
+/** POST /api/export: the age file, base64, and a name to save it under. POST /api/import answers an ImportResult. */
+export interface ExportAnswer { file: string; accounts: number; name: string }
+export type { ImportResult } from '../client/transfer.js';
+
 export interface AccessView { account: string; app: string; decision: AccessState; lastUsed: number }
 
 /** GET /api/accounts/ID/transactions: time in ms. */

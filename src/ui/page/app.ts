@@ -7,6 +7,7 @@ import { listView } from './list.js';
 import { addView } from './add.js';
 import { accountView } from './account.js';
 import { accessView } from './access.js';
+import { transferView } from './transfer.js';
 
 const main = byId('main');
 const banner = byId('offline');
@@ -31,6 +32,7 @@ function render(): void {
   current = section === 'add' ? addView(main, arg)
     : section === 'account' ? accountView(main, arg, extra)
       : section === 'access' ? accessView(main)
+        : section === 'transfer' ? transferView(main)
         : listView(main);
   // Move focus to the new page's heading, so keyboard and screen-reader users land there.
   main.querySelector('h2')?.setAttribute('tabindex', '-1');

@@ -46,7 +46,8 @@ export function listView(main: HTMLElement): View {
     // For bench/ui.ts: when the list first showed accounts.
     if (accounts.length && !performance.getEntriesByName('px-list').length) performance.mark('px-list');
   };
-  main.append(h('h2', {}, 'Accounts'), empty, list);
+  main.append(h('h2', {}, 'Accounts'), empty, list,
+    h('p', { class: 'help' }, h('a', { href: '#/transfer' }, 'Export or import accounts'), ': take them to another computer.'));
   draw();
   return {
     update(e) {
