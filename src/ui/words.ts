@@ -51,6 +51,7 @@ const KIND_WORDS: Partial<Record<ErrorKind, string>> = {
   Cancelled: 'The sign-in was cancelled.',
   Expired: 'The sign-in took too long and expired.',
   LimitExceeded: 'Too many checks are running at once: wait a moment and try again.',
+  WrongPassphrase: 'The passphrase is not the one the file was encrypted with.',
   ServiceUnreachable: 'The accounts service is not running.',
   Timeout: 'The accounts service did not answer in time.',
 };
