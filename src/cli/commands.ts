@@ -193,6 +193,9 @@ async function pin(c: AccountsClient, id: string, accepted: Record<string, strin
   await c.updateAccount(id, { certificates: { ...current.pinnedCertificates, ...accepted } });
 }
 
+/** --parent of add and edit: the account this one is reached through (Account.Parent). */
+const parentOption = () => ({ type: 'string', requiresArg: true, coerce: last, describe: _('the id of the proxy account its checks go through, or of the OpenVPN account they wait for ("" for none)') }) as const;
+
 export function commands(ctx: Context): CommandModule[] {
   const client = (argv: Args) => ctx.connect(argv);
   const begin = (name: string) => {
@@ -224,6 +227,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`))
       .option('profile', { type: 'string', requiresArg: true, coerce: last, describe: _('a profile to import (OpenVPN: the .ovpn file; files it names are read next to it)') })
       .option('account', { type: 'string', requiresArg: true, coerce: last, describe: _('identifier: e-mail address or login (not for Nextcloud: --server instead)') })
       .option('name', { type: 'string', requiresArg: true, coerce: last, describe: _('display name (default: the identifier)') })
+      .option('parent', parentOption())
       .option('password-stdin', { type: 'boolean', default: false, describe: _('read the password from stdin (asks without echo on a terminal)') })
       .option('verify', { type: 'boolean', default: false, describe: _('check the credentials with the servers first; save nothing if that fails') })
       .option('device', { type: 'boolean', default: false, describe: _('OAuth2: sign in on another device with a code (no browser here)') })
@@ -286,6 +290,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`))
       if (argv.device || argv.tenant !== undefined) throw new UsageError(_('--device and --tenant are for providers that sign in with OAuth2, and {provider} does not', { provider }));
       const input: AddAccountInput = { provider, account, settings: sets };
       if (argv.name !== undefined) input.name = argv.name as string;
+      if (argv.parent !== undefined) input.parent = String(argv.parent);
       if (protocols) input.protocols = protocols;
       if (password !== undefined) input.password = password;
       if (argv.verify || argv.acceptCertificate !== undefined) input.verify = true;
@@ -405,6 +410,7 @@ protocols named with --protocol or --enable, or else to every enabled protocol; 
 PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lists the keys).`))
       .positional('id', { type: 'string', describe: _('account id (px-accounts list)') })
       .option('name', { type: 'string', requiresArg: true, coerce: last, describe: _('new display name') })
+      .option('parent', parentOption())
       .option('protocol', { type: 'array', string: true, requiresArg: true, describe: _('the complete list of protocols to enable') })
       .option('enable', { type: 'array', string: true, requiresArg: true, describe: _('protocols to enable') })
       .option('disable', { type: 'array', string: true, requiresArg: true, describe: _('protocols to disable') })
@@ -429,8 +435,9 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
       if (listed?.length === 0) throw new UsageError(_('--protocol needs at least one protocol'));
       const accept = acceptedFingerprints(argv);
       if (argv.forgetCertificates) changes.certificates = {};
-      if (changes.name === undefined && !listed && !enable.length && !disable.length && !server && !Object.keys(settings).length && !accept.length && !argv.forgetCertificates) {
-        throw new UsageError(_('nothing to change: give --name, --protocol, --enable, --disable, --server, --port, --path, --security, --username, --url, --full-name, --email, --alias, --set, --accept-certificate or --forget-certificates'));
+      if (argv.parent !== undefined) changes.parent = String(argv.parent);
+      if (changes.name === undefined && changes.parent === undefined && !listed && !enable.length && !disable.length && !server && !Object.keys(settings).length && !accept.length && !argv.forgetCertificates) {
+        throw new UsageError(_('nothing to change: give --name, --protocol, --enable, --disable, --server, --port, --path, --security, --username, --url, --full-name, --email, --alias, --set, --parent, --accept-certificate or --forget-certificates'));
       }
       const c = await client(argv);
       let current: Account | undefined;
@@ -455,6 +462,27 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
       else out(_('Updated {id}: {name} ({provider}: {protocols})', addedValues(a)));
     },
   };
+
+  /** mute / unmute ID CODE: Account.MuteError / UnmuteError. */
+  const muting = (verb: 'mute' | 'unmute'): CommandModule => ({
+    command: `${verb} <id> <code>`,
+    describe: verb === 'mute'
+      ? _('stop telling about one kind of failure of an account until another kind comes (no AttentionNeeded, no notification)')
+      : _('tell about that kind of failure of an account again'),
+    builder: (y) => y
+      .positional('id', { type: 'string', describe: _('account id (px-accounts list)') })
+      .positional('code', { type: 'string', describe: _('a check code: Unauthorized, Timeout, HostNotFound, ConnectionRefused, ConnectionFailed, TlsUntrusted, TlsExpired, TlsHostnameMismatch, HostKeyChanged, ServerError, Unavailable or Unknown') }),
+    handler: async (argv: Args) => {
+      begin(verb);
+      const id = idOf(argv);
+      const code = String(argv.code);
+      const c = await client(argv);
+      await (verb === 'mute' ? c.muteError(id, code) : c.unmuteError(id, code));
+      const a = await c.getAccount(id);
+      if (argv.json) out(jsonLine(accountJson(a)));
+      else out(verb === 'mute' ? _('Muted {code} for {id}', { code, id: a.id }) : _('Unmuted {code} for {id}', { code, id: a.id }));
+    },
+  });
 
   const remove: CommandModule = {
     command: 'remove <id>',
@@ -745,5 +773,5 @@ arrived in a watched wallet), and service (stopped/started). With --json, one JS
     },
   };
 
-  return [add, discover, list, show, edit, remove, secret, status, verify, providers, protocols, access, watch, signin, token, transactions, ...transferCommands(ctx)];
+  return [add, discover, list, show, edit, muting('mute'), muting('unmute'), remove, secret, status, verify, providers, protocols, access, watch, signin, token, transactions, ...transferCommands(ctx)];
 }

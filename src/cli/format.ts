@@ -1,4 +1,10 @@
-/** Output of px-accounts: the stable JSON shapes (docs/cli.md) and the human tables. */
+/**
+ * Output of px-accounts: the stable JSON shapes (docs/cli.md), never translated, and the human
+ * tables and texts, in the language of LC_ALL/LC_MESSAGES/LANG (docs/translating.md). Values the
+ * command line also takes (ids, status values, protocols, access decisions) are shown as typed.
+ */
+import { _, currentLocale, N_ } from '../i18n/index.js';
+import { formatAmount, formatNumber, formatTime } from '../i18n/intl.js';
 import { accountJson, settingKeyOfField, type AccessEntry, type Account, type AccountJson, type Discovered, type DiscoverySource, type ProtocolInfo, type Provider, type VerifyResults, type WalletTransaction } from '../client/index.js';
 
 export { accountJson, type AccountJson };
@@ -10,7 +16,7 @@ export function statusJson(a: Account) {
 }
 
 export function providerJson(p: Provider) {
-  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers, notice: p.notice, auth: p.auth, oauth2_configured: p.oauth2Configured };
+  return { id: p.id, name: p.name, domain: p.domain, protocols: [...p.protocols], supported: [...p.supported], servers: p.servers, notice: p.notice, auth: p.auth, oauth2_configured: p.oauth2Configured, denied: p.denied };
 }
 
 export function verifyJson(id: string, results: VerifyResults) {
@@ -28,47 +34,62 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** ISO time of a µs timestamp; '' for 0. */
+/** ISO time of a µs timestamp; '' for 0 (for JSON). */
 export function timeText(micros: bigint | number): string {
   const n = Number(micros);
   return n > 0 ? new Date(Math.floor(n / 1000)).toISOString() : '';
 }
 
+/** A µs timestamp for people: ISO under C, else the locale's date and time; '' for 0. */
+export function humanTime(micros: bigint | number): string {
+  const n = Number(micros);
+  return n > 0 ? formatTime(Math.floor(n / 1000)) : '';
+}
+
 export function statusText(a: Account): string {
   let s = a.status;
   if (a.statusMessage) s += ` (${a.statusMessage})`;
-  if (a.attentionNeeded) s += ' [attention needed]';
+  if (a.attentionNeeded) s += ' ' + _('[attention needed]');
   return s;
 }
 
 export function accountsTable(accounts: Account[]): string {
-  return table(['ID', 'NAME', 'PROVIDER', 'PROTOCOLS', 'STATUS'],
-    accounts.map((a) => [a.id, a.name, a.provider, a.protocols.join(','), a.status + (a.attentionNeeded ? ' !' : '')]));
+  return table([_('ID'), _('NAME'), _('PROVIDER'), _('PROTOCOLS'), _('STATUS')],
+    accounts.map((a) => [a.id, a.name + (a.locked ? ' ' + _('(locked)') : ''), a.provider, a.protocols.join(','), a.status + (a.attentionNeeded ? ' !' : '') + (a.policyViolation ? ' ' + _('(policy)') : '')]));
 }
 
 function senderText(i: { fullName: string; emailAddress: string }): string {
-  if (!i.emailAddress) return i.fullName || '(none)';
+  if (!i.emailAddress) return i.fullName || _('(none)');
   return i.fullName ? `${i.fullName} <${i.emailAddress}>` : i.emailAddress;
 }
 
 export function accountText(a: Account): string {
-  const since = timeText(a.statusTime);
+  const since = humanTime(a.statusTime);
   const rows: Array<[string, string]> = [
-    ['ID', a.id],
-    ['Name', a.name],
-    ['Provider', a.providerName === a.provider ? a.provider : `${a.providerName} (${a.provider})`],
-    ['Username', a.username],
-    ['Protocols', a.protocols.join(', ')],
-    ['Status', statusText(a) + (since ? ` since ${since}` : '')],
-    ['Secrets', a.credentials.join(', ') || '(none)'],
-    ...(a.auth === 'oauth2' ? [['Sign-in', `OAuth2 (tokens: px-accounts token ${a.id})`] as [string, string]] : []),
-    ...(a.wallet ? [['Balance', `${a.wallet.balance} ${a.wallet.currency}${a.wallet.pendingBalance !== a.wallet.balance ? ` (pending: ${a.wallet.pendingBalance})` : ''}`] as [string, string]] : []),
-    ...Object.entries(a.wallet?.assetBalances ?? {}).sort().map(([asset, amount]) => ['Asset', `${amount} of ${asset}`] as [string, string]),
+    [_('ID'), a.id],
+    [_('Name'), a.name],
+    [_('Provider'), a.providerName === a.provider ? a.provider : `${a.providerName} (${a.provider})`],
+    [_('Username'), a.username],
+    [_('Protocols'), a.protocols.join(', ')],
+    [_('Status'), since ? _('{status} since {time}', { status: statusText(a), time: since }) : statusText(a)],
+    [_('Secrets'), a.credentials.join(', ') || _('(none)')],
+    // docs/policy.md: the administrator's accounts and rules
+    ...(a.locked ? [[_('Locked'), _('provisioned by the administrator: only its secrets can be changed')] as [string, string]] : []),
+    ...(a.policyViolation ? [[_('Policy'), _("outside the administrator's policy: {reason}", { reason: a.policyViolation })] as [string, string]] : []),
+    ...(a.auth === 'oauth2' ? [[_('Sign-in'), _('OAuth2 (tokens: px-accounts token {id})', { id: a.id })] as [string, string]] : []),
+    ...(a.wallet ? [[_('Balance'), balanceText(a.wallet)] as [string, string]] : []),
+    ...Object.entries(a.wallet?.assetBalances ?? {}).sort().map(([asset, amount]) => [_('Asset'), _('{amount} of {asset}', { amount: formatAmount(amount), asset })] as [string, string]),
     // the sender identity of a mail account (docs/identity.md)
-    ...(a.identity ? [['Sender', senderText(a.identity)] as [string, string]] : []),
-    ...(a.identity?.aliases.length ? [['Aliases', a.identity.aliases.join(', ')] as [string, string]] : []),
+    ...(a.identity ? [[_('Sender'), senderText(a.identity)] as [string, string]] : []),
+    ...(a.identity?.aliases.length ? [[_('Aliases'), a.identity.aliases.join(', ')] as [string, string]] : []),
+    // Cozy's fields: the account it is reached through, the failures not told, apps' notes
+    ...(a.parent ? [[_('Parent'), a.parent] as [string, string]] : []),
+    ...(a.mutedErrors.length ? [[_('Muted'), a.mutedErrors.join(', ')] as [string, string]] : []),
+    ...Object.entries(a.data).sort().map(([k, v]) => [_('Data'), `${k} = ${v}`] as [string, string]),
   ];
-  const lines = rows.map(([k, v]) => `${(k + ':').padEnd(11)}${v}`);
+  // Labels are as wide as the longest (translations are longer than English's 11 columns).
+  const width = Math.max(11, ...rows.map(([k]) => k.length + 2));
+  const lines = rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v}`);
   for (const p of a.protocols) {
     const s = a.settings[p];
     if (!s) continue;
@@ -82,52 +103,60 @@ export function accountText(a: Account): string {
   return lines.join('\n');
 }
 
+function balanceText(w: NonNullable<Account['wallet']>): string {
+  const balance = `${formatAmount(w.balance)} ${w.currency}`;
+  return w.pendingBalance !== w.balance ? _('{balance} (pending: {pending})', { balance, pending: formatAmount(w.pendingBalance) }) : balance;
+}
+
 export function providersTable(providers: Provider[]): string {
-  const signIn = (p: Provider) => (p.auth === 'password' ? 'password' : p.auth === 'nextcloud' ? 'nextcloud (Login Flow v2, --server)' : `${p.auth === 'both' ? 'oauth2/password' : 'oauth2'}${p.oauth2Configured ? '' : ' (no client id)'}`);
-  const rows = table(['ID', 'NAME', 'PROTOCOLS', 'DOMAIN', 'SIGN-IN'], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain, signIn(p)]));
+  const oauth2 = (method: string, p: Provider) => (p.oauth2Configured ? method : _('{method} (no client id)', { method }));
+  const signIn = (p: Provider) => (p.auth === 'password' ? _('password') : p.auth === 'nextcloud' ? _('nextcloud (Login Flow v2, --server)') : oauth2(p.auth === 'both' ? _('oauth2/password') : 'oauth2', p));
+  const rows = table([_('ID'), _('NAME'), _('PROTOCOLS'), _('DOMAIN'), _('SIGN-IN')], providers.map((p) => [p.id, p.name, p.protocols.join(',') || '-', p.domain, signIn(p)]));
   const notices = providers.filter((p) => p.notice).map((p) => `${p.id}: ${p.notice}`);
   return notices.length ? `${rows}\n\n${notices.join('\n')}` : rows;
 }
 
 export function accessTable(entries: AccessEntry[]): string {
-  return table(['ACCOUNT', 'APP', 'DECISION', 'LAST USED'], entries.map((e) => [e.account, e.app, e.decision, e.lastUsed ? timeText(e.lastUsed) : 'never']));
+  return table([_('ACCOUNT'), _('APP'), _('DECISION'), _('LAST USED')], entries.map((e) => [e.account, e.app, e.decision, e.lastUsed ? humanTime(e.lastUsed) : _('never')]));
 }
 
 export function protocolsTable(protocols: ProtocolInfo[]): string {
-  return table(['ID', 'NAME', 'SETTINGS', 'SOURCE'], protocols.map((p) => [p.id, p.name, p.settings.map((x) => x.key).join(','), p.builtin ? 'built-in' : 'plugin']));
+  return table([_('ID'), _('NAME'), _('SETTINGS'), _('SOURCE')], protocols.map((p) => [p.id, p.name, p.settings.map((x) => x.key).join(','), p.builtin ? _('built-in') : _('plugin')]));
 }
 
 export function transactionsTable(list: WalletTransaction[], currency: string): string {
-  return table(['TIME', 'DIRECTION', 'AMOUNT', 'COUNTERPARTY', 'CONFIRMATIONS', 'TXID'], list.map((t) => [
-    new Date(t.time * 1000).toISOString().replace('T', ' ').slice(0, 19), t.direction, `${t.amount} ${t.asset || currency}`, t.counterparty, String(t.confirmations), t.txid,
+  const time = (seconds: number) => (currentLocale().isC ? new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19) : formatTime(seconds * 1000));
+  return table([_('TIME'), _('DIRECTION'), _('AMOUNT'), _('COUNTERPARTY'), _('CONFIRMATIONS'), _('TXID')], list.map((t) => [
+    time(t.time), t.direction, `${formatAmount(t.amount)} ${t.asset || currency}`, t.counterparty, formatNumber(t.confirmations), t.txid,
   ]));
 }
 
 const SOURCE_WORDS: Record<DiscoverySource, string> = {
-  catalogue: 'the provider catalogue',
-  database: 'the provider database shipped with px-accounts',
-  autoconfig: "the domain's autoconfig file",
-  srv: "the domain's DNS (SRV records)",
-  ispdb: "Thunderbird's online provider database",
-  mx: "the provider of the domain's mail server (MX)",
-  guess: 'probing the usual server names',
+  catalogue: N_('the provider catalogue'),
+  database: N_('the provider database shipped with px-accounts'),
+  autoconfig: N_("the domain's autoconfig file"),
+  srv: N_("the domain's DNS (SRV records)"),
+  ispdb: N_("Thunderbird's online provider database"),
+  mx: N_("the provider of the domain's mail server (MX)"),
+  guess: N_('probing the usual server names'),
 };
 
 /** What discovery found, for people: where from, whether to trust it, and each server. */
 export function discoveredText(address: string, d: Discovered): string {
-  const lines = [`Settings for ${address}, from ${SOURCE_WORDS[d.source] ?? d.source} (${d.domain})${d.provider ? `, provider ${d.provider}` : ''}: ${d.trusted
-    ? 'trusted'
-    : `NOT TRUSTED — they come from ${d.domain}, not from the address's own domain over a secure connection`}`];
-  if (d.auth === 'oauth2') lines.push('  Signs in with OAuth2 (in the browser), not with a password.');
+  const values = { address, source: SOURCE_WORDS[d.source] ? _(SOURCE_WORDS[d.source]) : d.source, domain: d.domain, provider: d.provider ?? '' };
+  const found = d.provider ? _('Settings for {address}, from {source} ({domain}), provider {provider}', values) : _('Settings for {address}, from {source} ({domain})', values);
+  const trust = d.trusted ? _('trusted') : _("NOT TRUSTED — they come from {domain}, not from the address's own domain over a secure connection", values);
+  const lines = [`${found}: ${trust}`];
+  if (d.auth === 'oauth2') lines.push('  ' + _('Signs in with OAuth2 (in the browser), not with a password.'));
   const rows = d.protocols.map((p) => {
     const s = d.settings[p] ?? {};
     const where = s.url ? String(s.url) : `${s.host ?? ''}:${s.port ?? ''}`;
     return [p, where, String(s.security ?? (String(s.url ?? '').startsWith('https:') ? 'tls' : '')), String(s.username ?? '')];
   });
-  return [...lines, table(['PROTOCOL', 'SERVER', 'SECURITY', 'USER'], rows)].join('\n');
+  return [...lines, table([_('PROTOCOL'), _('SERVER'), _('SECURITY'), _('USER')], rows)].join('\n');
 }
 
 export function verifyTable(results: VerifyResults): string {
-  return table(['PROTOCOL', 'RESULT', 'CODE', 'MESSAGE'],
-    Object.entries(results).map(([p, r]) => [p, r?.ok ? 'ok' : 'FAILED', r?.code ?? '', r?.message ?? '']));
+  return table([_('PROTOCOL'), _('RESULT'), _('CODE'), _('MESSAGE')],
+    Object.entries(results).map(([p, r]) => [p, r?.ok ? _('ok') : _('FAILED'), r?.code ?? '', r?.message ?? '']));
 }

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Account, SignInHandlers, SignInRequest } from '../client/index.js';
+import { _ } from '../i18n/index.js';
 
 /** Opens a URL with the desktop's default browser; quietly nothing when there is no desktop. */
 function openBrowser(url: string): void {
@@ -22,12 +23,13 @@ const say = (text: string) => process.stderr.write(`${text}\n`);
 
 function instructions(provider: string, r: SignInRequest, browser: boolean): void {
   if (r.flow === 'device') {
-    say(`To sign in to ${provider}, open ${r.verificationUrl} on any device and enter the code:\n\n    ${r.userCode}\n`);
+    say(`${_('To sign in to {provider}, open {url} on any device and enter the code:', { provider, url: r.verificationUrl })}\n\n    ${r.userCode}\n`);
   } else {
-    say(`Sign in to ${provider} in your browser${browser ? ' (opening it now)' : ''}:\n\n    ${r.url}\n`);
+    const where = browser ? _('Sign in to {provider} in your browser (opening it now):', { provider }) : _('Sign in to {provider} in your browser:', { provider });
+    say(`${where}\n\n    ${r.url}\n`);
     if (browser) openBrowser(r.url);
   }
-  say('Waiting for the sign-in to finish (Ctrl-C cancels)...');
+  say(_('Waiting for the sign-in to finish (Ctrl-C cancels)...'));
 }
 
 /** Runs `start` (signIn or signInAgain) with a terminal's handlers; Ctrl-C cancels the request. */

@@ -38,3 +38,11 @@ export function formatTime(when: number | Date): string {
   if (l.isC) return date.toISOString();
   return formatter(`t:${l.tag}`, () => new Intl.DateTimeFormat(l.tag, { dateStyle: 'medium', timeStyle: 'medium' })).format(date);
 }
+
+/** A duration in seconds ("5 s", "2.5 s"; German "5 Sek.", Persian "۵ ثانیه"). */
+export function formatSeconds(seconds: number): string {
+  const l = currentLocale();
+  const rounded = Number.isInteger(seconds) ? seconds : Math.round(seconds * 10) / 10;
+  if (l.isC) return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+  return formatter(`s:${l.tag}`, () => new Intl.NumberFormat(l.tag, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 })).format(rounded);
+}

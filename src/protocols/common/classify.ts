@@ -5,6 +5,8 @@
 // (fetch), or inside an AggregateError (happy eyeballs). `errorFacts()` collects all of them;
 // `classifyError()` maps them to a VerifyCode: TLS codes before network codes, and among TLS
 // failures expired before hostname mismatch before untrusted.
+import { _ } from '../../i18n/index.js';
+import { formatSeconds } from '../../i18n/intl.js';
 import type { VerifyCode, VerifyResult, VerifySettings } from './types.js';
 
 /** The protocol's title as people read it (IMAP, CalDAV, FTP, ...). */
@@ -114,44 +116,46 @@ export function endpoint(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function secondsText(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-}
-
-/** The user-facing sentence for a result; `detail` (already scrubbed) is appended where it helps. */
+/** The user-facing sentence for a result, in the service's language; `detail` (already scrubbed) is appended where it helps. */
 export function describe(protocol: ProtocolName, settings: Pick<VerifySettings, 'host' | 'port'>, code: VerifyCode,
   detail?: string, extra?: { timeoutMs?: number; keyAuth?: boolean }): string {
-  const server = `${protocol} server ${endpoint(settings.host, settings.port)}`;
+  // {protocol}: IMAP, SMTP, CalDAV, ...; {server}: host:port
+  const v = { protocol, server: endpoint(settings.host, settings.port), host: settings.host, port: settings.port };
   const more = detail ? `: ${detail}` : '';
+  return sentence(code, v, extra) + more;
+}
+
+function sentence(code: VerifyCode, v: { protocol: string; server: string; host: string; port: number }, extra?: { timeoutMs?: number; keyAuth?: boolean }): string {
   switch (code) {
     case 'Ok':
-      return `${server} accepted the ${extra?.keyAuth ? 'user name and key' : 'user name and password'}${more}`;
+      return extra?.keyAuth ? _('{protocol} server {server} accepted the user name and key', v) : _('{protocol} server {server} accepted the user name and password', v);
     case 'Unauthorized':
-      return `${server} rejected the ${extra?.keyAuth ? 'user name or key' : 'user name or password'}${more}`;
+      return extra?.keyAuth ? _('{protocol} server {server} rejected the user name or key', v) : _('{protocol} server {server} rejected the user name or password', v);
     case 'Timeout':
-      return `${server} did not answer${extra?.timeoutMs ? ` within ${secondsText(extra.timeoutMs)}` : ' in time'}${more}`;
+      return extra?.timeoutMs
+        ? _('{protocol} server {server} did not answer within {time}', { ...v, time: formatSeconds(extra.timeoutMs / 1000) })
+        : _('{protocol} server {server} did not answer in time', v);
     case 'HostNotFound':
-      return `Cannot find ${server}: the host name ${settings.host} does not resolve${more}`;
+      return _('Cannot find {protocol} server {server}: the host name {host} does not resolve', v);
     case 'ConnectionRefused':
-      return `${server} refused the connection (nothing listens on port ${settings.port})${more}`;
+      return _('{protocol} server {server} refused the connection (nothing listens on port {port})', v);
     case 'ConnectionFailed':
-      return `Cannot connect to ${server}${more}`;
+      return _('Cannot connect to {protocol} server {server}', v);
     case 'TlsUntrusted':
-      return `The certificate of ${server} is not trusted${more}`;
+      return _('The certificate of {protocol} server {server} is not trusted', v);
     case 'TlsExpired':
-      return `The certificate of ${server} has expired or is not yet valid${more}`;
+      return _('The certificate of {protocol} server {server} has expired or is not yet valid', v);
     case 'TlsHostnameMismatch':
-      return `The certificate of ${server} is not valid for the name ${settings.host}${more}`;
+      return _('The certificate of {protocol} server {server} is not valid for the name {host}', v);
     case 'HostKeyChanged':
-      return `The host key of ${server} has changed${more}`;
+      return _('The host key of {protocol} server {server} has changed', v);
     case 'ServerError':
-      return `${server} reported an error${more}`;
+      return _('{protocol} server {server} reported an error', v);
     case 'Unavailable':
-      return `${server} is temporarily unavailable${more}`;
+      return _('{protocol} server {server} is temporarily unavailable', v);
     case 'Unknown':
     default:
-      return `Verification of ${server} failed${more}`;
+      return _('Verification of {protocol} server {server} failed', v);
   }
 }
 
@@ -188,9 +192,10 @@ export function detailText(text: string | undefined, secret: string, username?: 
 }
 
 export function result(protocol: ProtocolName, settings: Pick<VerifySettings, 'host' | 'port'>, code: VerifyCode,
-  secret: string, detail?: string, extra?: { timeoutMs?: number; keyAuth?: boolean; hostKey?: string; username?: string }): VerifyResult {
+  secret: string, detail?: string, extra?: { timeoutMs?: number; keyAuth?: boolean; hostKey?: string; username?: string; home?: string }): VerifyResult {
   const message = scrubSecret(describe(protocol, settings, code, detailText(detail, secret, extra?.username), extra), secret, extra?.username);
   const r: VerifyResult = { ok: code === 'Ok', code, message };
   if (extra?.hostKey) r.hostKey = extra.hostKey;
+  if (extra?.home && code === 'Ok') r.home = extra.home;
   return r;
 }

@@ -10,6 +10,8 @@ import { formatUnits, parseUnits } from './units.js';
 import { WalletBook, type WalletTransaction } from './wallet-book.js';
 import { backendUrl } from './wallet-settings.js';
 import { redact } from '../../util/redact.js';
+import { _, ngettext } from '../../i18n/index.js';
+import { formatAmount, formatNumber } from '../../i18n/intl.js';
 
 export interface Coin {
   /** ETH, XRP: the unit of Balance. */
@@ -104,14 +106,18 @@ export abstract class WalletSession implements LiveSession {
     const { currency, decimals } = this.coin;
     if (received.length === 1) {
       const t = received[0]!;
-      this.ctx.notify(`Received ${t.amount} ${t.asset ? this.assetName(t.asset) : currency}`, `From ${short(t.counterparty)} to ${short(this.ctx.username)}`);
+      this.ctx.notify(_('Received {amount} {currency}', { amount: formatAmount(t.amount), currency: t.asset ? this.assetName(t.asset) : currency }),
+        _('From {from} to {to}', { from: short(t.counterparty), to: short(this.ctx.username) }));
       return;
     }
     const native = received.filter((t) => !t.asset);
     const total = native.reduce((sum, t) => sum + parseUnits(t.amount, decimals), 0n);
     const others = received.length - native.length;
-    const parts = [...(native.length ? [`${formatUnits(total, decimals)} ${currency} in total`] : []), ...(others ? [`${others} token transfer${others > 1 ? 's' : ''}`] : [])];
-    this.ctx.notify(`Received ${received.length} transfers`, `${parts.join(' and ')} to ${short(this.ctx.username)}`);
+    const values = { amount: formatAmount(formatUnits(total, decimals)), currency, n: formatNumber(others), to: short(this.ctx.username) };
+    const body = !others ? _('{amount} {currency} in total to {to}', values)
+      : native.length ? ngettext('{amount} {currency} in total and {n} token transfer to {to}', '{amount} {currency} in total and {n} token transfers to {to}', others, values)
+        : ngettext('{n} token transfer to {to}', '{n} token transfers to {to}', others, values);
+    this.ctx.notify(ngettext('Received {n} transfer', 'Received {n} transfers', received.length, { n: formatNumber(received.length) }), body);
   }
 
   /** The backend failed: offline when it cannot be reached, error when it answers nonsense. */
