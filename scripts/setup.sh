@@ -10,11 +10,11 @@ runtime_pkgs=(dbus libglib2.0-bin systemd gnome-keyring libsecret-tools)
 # and iproute2: the discovery suite's DNS server and loopback, in a network namespace of its own;
 # gnome-online-accounts: the goa-daemon the GOA view must leave alone unless --replace; gettext:
 # msgfmt --check on po/*.po, and msgmerge for npm run i18n:extract; age: Debian's age reads and writes
-# the export suite's files).
+# the export suite's files; gvfs-backends: the file manager's GOA volume monitor and WebDAV backend).
 test_pkgs=(dovecot-imapd dovecot-pop3d dovecot-submissiond exim4-daemon-light radicale python3-passlib
   python3-bcrypt apache2-utils openssh-server proftpd-core proftpd-mod-crypto tinyproxy dante-server openvpn openssl procps
   make g++ pkg-config libglib2.0-dev libglib2.0-dev-bin qtbase5-dev qtbase5-dev-tools bubblewrap dbus-bin bsdutils
-  chromium desktop-file-utils dnsmasq-base iproute2 gir1.2-goa-1.0 python3-gi evolution-data-server gir1.2-edataserver-1.2 apache2 gnome-online-accounts gettext age)
+  chromium desktop-file-utils dnsmasq-base iproute2 gir1.2-goa-1.0 python3-gi evolution-data-server gir1.2-edataserver-1.2 apache2 gnome-online-accounts gettext age gvfs-backends)
 # The daemon the benchmarks compare with, the loopback Dovecot of their sweep, and discovery's DNS.
 bench_pkgs=(gnome-online-accounts dovecot-imapd dovecot-pop3d dovecot-submissiond openssl procps dnsmasq-base iproute2)
 case "$mode" in

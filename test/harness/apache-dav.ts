@@ -86,7 +86,8 @@ export async function startApacheDav(): Promise<ApacheDav> {
       `DocumentRoot ${dir}/www`,
       `DavLockDB ${dir}/lock/DavLock`,
       'SSLSessionCache none',
-      `Alias /dav/ ${dir}/dav/`,
+      // No trailing slash: /dav (as gvfs asks for a mount root) and /dav/ both reach the folder.
+      `Alias /dav ${dir}/dav`,
       `<Directory ${dir}/dav>`,
       '  Dav On',
       '  AuthType Basic',
