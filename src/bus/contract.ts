@@ -22,8 +22,8 @@ export interface InterfaceSpec {
 }
 
 /**
- * The interface of a protocol that ships no XML (a third-party descriptor): one read-only
- * property per setting, documented from the setting.
+ * An interface of read-only properties, each documented: what every protocol's interface is,
+ * built from its settings (protocol-interface.ts).
  */
 export function settingsInterface(name: string, doc: string, properties: ReadonlyArray<{ property: string; signature: string; doc: string }>): InterfaceSpec {
   const docString = (value: string): Annotation[] => [{ name: 'org.gtk.GDBus.DocString', value }];
