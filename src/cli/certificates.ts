@@ -5,6 +5,7 @@
  * to on a terminal. Without either nothing is accepted, and it says why.
  */
 import { certificatesOfError, normalizeFingerprint, type VerifyResults } from '../client/index.js';
+import { _ } from '../i18n/index.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { confirm } from './input.js';
@@ -16,7 +17,7 @@ export function acceptedFingerprints(argv: Args): string[] {
   const given = argv.acceptCertificate === undefined ? [] : (Array.isArray(argv.acceptCertificate) ? argv.acceptCertificate : [argv.acceptCertificate]).map(String);
   return given.map((g) => {
     const fp = normalizeFingerprint(g);
-    if (!fp) throw new UsageError(`--accept-certificate takes a SHA-256 fingerprint (sha256: and 64 hex digits, as the check shows it), got '${g.slice(0, 80)}'`);
+    if (!fp) throw new UsageError(_("--accept-certificate takes a SHA-256 fingerprint (sha256: and 64 hex digits, as the check shows it), got '{value}'", { value: g.slice(0, 80) }));
     return fp;
   });
 }
@@ -26,9 +27,9 @@ const colons = (fp: string) => fp.slice('sha256:'.length).toUpperCase().match(/.
 
 /** What the person is shown about certificates not trusted. */
 export function certificatesText(presented: Record<string, string>): string {
-  return Object.entries(presented).map(([server, fp]) => `The certificate of ${server} is not trusted (an issuer this computer does not know, or not made for that name).
-  SHA-256 fingerprint: ${colons(fp)}
-  accept exactly it with: --accept-certificate ${fp}`).join('\n');
+  return Object.entries(presented).map(([server, fp]) => _(`The certificate of {server} is not trusted (an issuer this computer does not know, or not made for that name).
+  SHA-256 fingerprint: {fingerprint}
+  accept exactly it with: --accept-certificate {sha256}`, { server, fingerprint: colons(fp), sha256: fp })).join('\n');
 }
 
 /**
@@ -41,15 +42,15 @@ export async function acceptCertificates(argv: Args, presented: Record<string, s
   if (given.length) {
     const other = Object.entries(presented).filter(([, fp]) => !given.includes(fp));
     if (other.length) {
-      throw new CommandFailed(`${other.map(([s, fp]) => `${s} presents ${fp}`).join(', ')}, not a certificate given with --accept-certificate; nothing was saved`, EXIT.VERIFICATION_FAILED);
+      throw new CommandFailed(_('{presented}, not a certificate given with --accept-certificate; nothing was saved', { presented: other.map(([server, fingerprint]) => _('{server} presents {fingerprint}', { server, fingerprint })).join(', ') }), EXIT.VERIFICATION_FAILED);
     }
     return presented;
   }
   if (!canAsk) {
-    throw new CommandFailed(`the server's certificate is not trusted; nothing was saved. If it is your server's certificate (compare the fingerprint with the one the server shows), run again with ${[...new Set(Object.values(presented))].map((fp) => `--accept-certificate ${fp}`).join(' ')}`, EXIT.VERIFICATION_FAILED);
+    throw new CommandFailed(_("the server's certificate is not trusted; nothing was saved. If it is your server's certificate (compare the fingerprint with the one the server shows), run again with {options}", { options: [...new Set(Object.values(presented))].map((fp) => `--accept-certificate ${fp}`).join(' ') }), EXIT.VERIFICATION_FAILED);
   }
   const servers = Object.keys(presented).join(', ');
-  if (!(await confirm(`Accept this certificate for ${servers}? Compare the fingerprint with your server's first.`))) throw new CommandFailed('nothing was saved', EXIT.VERIFICATION_FAILED);
+  if (!(await confirm(_("Accept this certificate for {servers}? Compare the fingerprint with your server's first.", { servers })))) throw new CommandFailed(_('nothing was saved'), EXIT.VERIFICATION_FAILED);
   return presented;
 }
 

@@ -10,6 +10,8 @@ import type { CommandModule } from 'yargs';
 import type { ImportResult } from '../client/index.js';
 import { writeFileNoFollow } from '../util/atomic-write.js';
 import type { Context } from './commands.js';
+import { _, ngettext } from '../i18n/index.js';
+import { formatNumber } from '../i18n/intl.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { jsonLine } from './format.js';
@@ -30,39 +32,41 @@ async function passphraseFromFile(file: string): Promise<string> {
   try {
     text = await readFile(resolve(file), 'utf8');
   } catch (err) {
-    throw new UsageError(`--passphrase-file: cannot read ${resolve(file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(_('--passphrase-file: cannot read {path} ({reason})', { path: resolve(file), reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }));
   }
   const passphrase = text.replace(/\r?\n$/, '');
-  if (passphrase === '') throw new UsageError(`--passphrase-file: ${resolve(file)} is empty`);
+  if (passphrase === '') throw new UsageError(_('--passphrase-file: {path} is empty', { path: resolve(file) }));
   return passphrase;
 }
 
 async function passphrase(argv: Args, confirm: boolean): Promise<string> {
   if (argv.passphraseFile !== undefined) return passphraseFromFile(String(argv.passphraseFile));
   if (!process.stdin.isTTY) {
-    throw new UsageError('no terminal to ask for the passphrase on (stdin is not a terminal): give --passphrase-file FILE');
+    throw new UsageError(_('no terminal to ask for the passphrase on (stdin is not a terminal): give --passphrase-file FILE'));
   }
-  const first = await promptHidden('Passphrase: ');
-  if (first === '') throw new UsageError('no passphrase given');
-  if (confirm && (await promptHidden('Passphrase again: ')) !== first) throw new UsageError('the two passphrases differ; nothing was written');
+  const first = await promptHidden(_('Passphrase: '));
+  if (first === '') throw new UsageError(_('no passphrase given'));
+  if (confirm && (await promptHidden(_('Passphrase again: '))) !== first) throw new UsageError(_('the two passphrases differ; nothing was written'));
   return first;
 }
 
 function importText(r: ImportResult): string {
-  const lines = [r.imported.length ? `Imported ${r.imported.length}: ${r.imported.join(', ')}` : 'Imported none.'];
-  for (const s of r.skipped) lines.push(`Skipped ${s.id} (${s.reason}): ${s.message}`);
+  const lines = [r.imported.length
+    ? ngettext('Imported {n}: {ids}', 'Imported {n}: {ids}', r.imported.length, { n: formatNumber(r.imported.length), ids: r.imported.join(', ') })
+    : _('Imported none.')];
+  for (const s of r.skipped) lines.push(_('Skipped {id} ({reason}): {message}', { id: s.id, reason: s.reason, message: s.message }));
   return lines.join('\n');
 }
 
 export function transferCommands(ctx: Context): CommandModule[] {
-  const passphraseOption = { type: 'string', requiresArg: true, coerce: last, describe: 'read the passphrase from this file (without its trailing newline) instead of asking on the terminal' } as const;
+  const passphraseOption = { type: 'string', requiresArg: true, coerce: last, describe: _('read the passphrase from this file (without its trailing newline) instead of asking on the terminal') } as const;
 
   const exportCommand: CommandModule = {
     command: 'export <file>',
-    describe: 'save every account in one file encrypted with a passphrase (age format; age -d reads it)',
+    describe: _('save every account in one file encrypted with a passphrase (age format; age -d reads it)'),
     builder: (y) => y
-      .positional('file', { type: 'string', describe: 'the file to write (replaced atomically, mode 0600)' })
-      .option('secrets', { type: 'boolean', default: false, describe: 'include the secrets and OAuth2 grants' })
+      .positional('file', { type: 'string', describe: _('the file to write (replaced atomically, mode 0600)') })
+      .option('secrets', { type: 'boolean', default: false, describe: _('include the secrets and OAuth2 grants') })
       .option('passphrase-file', passphraseOption),
     handler: async (argv: Args) => {
       ctx.command = 'export';
@@ -72,18 +76,21 @@ export function transferCommands(ctx: Context): CommandModule[] {
       try {
         await writeFileNoFollow(path, file, { mode: 0o600, durable: true });
       } catch (err) {
-        throw new CommandFailed(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.FAILURE);
+        throw new CommandFailed(_('cannot write {path}: {reason}', { path, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }), EXIT.FAILURE);
       }
-      const what = `${accounts} account${accounts === 1 ? '' : 's'}${argv.secrets ? ' with their secrets' : ' without secrets'}`;
-      out(argv.json ? jsonLine({ file: path, accounts, secrets: argv.secrets === true }) : `Exported ${what} to ${path}`);
+      const values = { n: formatNumber(accounts), path };
+      const done = argv.secrets
+        ? ngettext('Exported {n} account with their secrets to {path}', 'Exported {n} accounts with their secrets to {path}', accounts, values)
+        : ngettext('Exported {n} account without secrets to {path}', 'Exported {n} accounts without secrets to {path}', accounts, values);
+      out(argv.json ? jsonLine({ file: path, accounts, secrets: argv.secrets === true }) : done);
     },
   };
 
   const importCommand: CommandModule = {
     command: 'import <file>',
-    describe: 'add the accounts of an export file; existing ones are skipped, never overwritten',
+    describe: _('add the accounts of an export file; existing ones are skipped, never overwritten'),
     builder: (y) => y
-      .positional('file', { type: 'string', describe: 'a file px-accounts export wrote' })
+      .positional('file', { type: 'string', describe: _('a file px-accounts export wrote') })
       .option('passphrase-file', passphraseOption),
     handler: async (argv: Args) => {
       ctx.command = 'import';
@@ -92,7 +99,7 @@ export function transferCommands(ctx: Context): CommandModule[] {
       try {
         file = await readFile(path);
       } catch (err) {
-        throw new UsageError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw new UsageError(_('cannot read {path} ({reason})', { path, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }));
       }
       const pass = await passphrase(argv, false);
       const result = await (await ctx.connect(argv)).importAccounts(file, pass);
