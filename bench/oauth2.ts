@@ -87,7 +87,7 @@ async function main(): Promise<void> {
         waits.push(performance.now() - t);
         return tok;
       }));
-      rounds.push({ refreshes: (oidc.grants.refresh_token ?? 0) - before, p50: pct(waits, 50), max: Math.max(...waits), distinct: new Set(answers).size });
+      rounds.push({ refreshes: (oidc.grants.refresh_token ?? 0) - before, p50: pct(waits, 50), max: waits.reduce((a, b) => Math.max(a, b), -Infinity), distinct: new Set(answers).size });
     }
     for (const c of callers) c.disconnect();
 
