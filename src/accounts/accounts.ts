@@ -22,7 +22,7 @@ import { checkProtocols, verdict, type CheckResults, type SecretSource } from '.
 import { Checker, type CheckerOptions } from '../verify/checker.js';
 import type { Discovered, Discovery } from '../discovery/discovery.js';
 import { parseAddress } from '../discovery/address.js';
-import { asOptions, checkUsable, providerOf, splitOptions } from './discovered.js';
+import { asOptions, checkUsable, keepHomeSets, providerOf, splitOptions } from './discovered.js';
 import { revokeOnRemoval } from '../nextcloud/sign-in.js';
 import { checkParent, childrenOf, gateOf, needsText, parentKind, proxyRoute, proxySecretName } from './parents.js';
 import { applyMutes, checkFailureCode } from '../model/muted.js';
@@ -311,6 +311,7 @@ export class Accounts {
     const failed = Object.entries(final.checked).filter(([, r]) => !r.ok);
     if (failed.length) throw checkFailure(failed);
     learn(final.plan, final.checked);
+    keepHomeSets(final.plan, provider, request.rest, final.checked);
     return this.create(provider, final.plan, final.given, final.checked);
   }
 

@@ -8,6 +8,8 @@ import type { Discovered } from '../discovery/discovery.js';
 import type { DiscoverOptions } from '../discovery/options.js';
 import { parseDiscoverOptions } from '../discovery/options.js';
 import type { Catalogue, Provider } from '../providers/catalogue.js';
+import type { Settings } from '../protocols/plugin.js';
+import { requireProtocol } from '../protocols/registry.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 
@@ -100,3 +102,21 @@ export function asOptions(found: Discovered, provider: Provider, rest: Variants,
   return out;
 }
 
+
+/**
+ * RFC 6764 §6: a CalDAV or CardDAV URL discovery found is a context URL (SRV with TXT path=,
+ * or /.well-known); the check, with the person's credentials, followed it to the principal and
+ * the home set, which the account keeps instead. Not for a catalogue provider's own URLs, nor
+ * a URL the caller gave.
+ */
+export function keepHomeSets(plan: { settings: Record<string, Settings> }, provider: Provider, rest: Variants, checked: Record<string, { ok: boolean; home?: string }>): void {
+  if (!provider.manual) return;
+  for (const p of ['caldav', 'carddav']) {
+    const home = checked[p]?.ok ? checked[p]!.home : undefined;
+    const settings = plan.settings[p];
+    if (!home || !settings || rest[`${p}.url`] !== undefined) continue;
+    const plugin = requireProtocol(p, 'protocols');
+    // resolved again: what a protocol derives from its URL follows it
+    plan.settings[p] = plugin.resolve([plugin.stored(settings), { url: home }], (key) => `${p}.${key} of the home set`);
+  }
+}

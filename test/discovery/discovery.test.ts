@@ -368,15 +368,25 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(await client.get(path, ACCOUNT, 'Provider'), 'imap');
     });
 
-    test('mail from autoconfig, calendars and contacts from SRV: all four checked (Dovecot, Radicale) and saved', async () => {
+    test('mail from autoconfig, calendars and contacts from SRV: all four checked (Dovecot, Radicale) and saved with their home sets', async () => {
       const r = await discover('erin@dav.test');
       assert.equal(r.source, 'autoconfig');
       assert.equal(r.trusted, true);
       assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
+      // Discover, without a password, gives the context URL (SRV, TXT path=/)
       assert.equal(r['caldav.url'], 'https://dav.dav.test/');
       const path = await client.addAccount('', 'erin@dav.test', { password: PASSWORD });
       assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
-      assert.match(accountFile(path), /^url = https:\/\/dav\.dav\.test\/$/m);
+      // AddAccount followed it with the credentials: current-user-principal, then the home set
+      // (Radicale names the principal URL-encoded, /erin%40dav.test/)
+      const home = 'https://dav.dav.test/erin%40dav.test/';
+      assert.equal(await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'), home);
+      assert.equal(await client.get(path, 'org.pantherx.Accounts.CardDav', 'Url'), home);
+      assert.equal(accountFile(path).match(/^url = https:\/\/dav\.dav\.test\/erin%40dav\.test\/$/gm)?.length, 2, accountFile(path));
+      // and the account checks from there
+      const [results] = await client.call(path, ACCOUNT, 'Verify');
+      const codes = Object.fromEntries(Object.entries(results as Record<string, V>).map(([p, v]) => [p, (v.value as Record<string, V>).code!.value]));
+      assert.deepEqual(codes, { imap: 'Ok', smtp: 'Ok', caldav: 'Ok', carddav: 'Ok' });
     });
 
     test('calendars and contacts from the domain\'s well-known URIs (RFC 6764) where it has no SRV records', async () => {
@@ -388,6 +398,8 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['carddav.url'], 'https://dav.dav.test/');
       const path = await client.addAccount('', 'frank@wkdav.test', { password: PASSWORD });
       assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
+      // followed through the redirect to the principal and its home set
+      assert.equal(await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'), 'https://dav.dav.test/frank%40wkdav.test/');
     });
 
     test('SMTP with STARTTLS on Exim, IMAP on Dovecot: both checked and saved', async () => {

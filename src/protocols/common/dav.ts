@@ -122,6 +122,8 @@ function verifyDav(kind: 'CalDAV' | 'CardDAV', settings: VerifySettings, secret:
       fetch: davFetch(ctx, agents, state),
     });
     if (!account.homeUrl) throw new VerifyFailure('ServerError', kind === 'CalDAV' ? 'no calendar home found' : 'no address book home found');
+    // RFC 6764 §6: the context URL led to the principal, and it to the home set (AddAccount('') keeps it)
+    ctx.home = new URL(account.homeUrl, serverUrl).href;
     return { detail: `${kind === 'CalDAV' ? 'calendar' : 'address book'} home ${new URL(account.homeUrl).pathname}` };
   }, classifier(kind, state));
 }

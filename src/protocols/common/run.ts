@@ -19,6 +19,8 @@ export interface VerifyContext {
   defer(fn: () => void): void;
   /** SFTP: the host key the server presented, reported in every result */
   hostKey?: string;
+  /** CalDAV, CardDAV: the home set found, reported in a successful result */
+  home?: string;
   /** the secret is a private key (messages say "key" instead of "password") */
   keyAuth?: boolean;
   /** the proxy to connect through (the account's parent): see tunnel.ts */
@@ -65,6 +67,7 @@ export function runVerification(protocol: ProtocolName, settings: VerifySettings
         timeoutMs: code === 'Timeout' ? timeoutMs : undefined,
         keyAuth: ctx.keyAuth,
         hostKey: ctx.hostKey,
+        home: ctx.home,
         username: settings?.username,
       }));
     };

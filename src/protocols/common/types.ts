@@ -35,6 +35,8 @@ export interface VerifyResult {
   message: string;
   /** SFTP: the key the server presented, so the caller can pin it */
   hostKey?: string;
+  /** CalDAV, CardDAV: the calendar or address book home set the check found (an absolute URL), after the principal */
+  home?: string;
   /** TlsUntrusted, TlsHostnameMismatch: the certificate the server presented (`sha256:<hex>`), so the person can pin it */
   fingerprint?: string;
   /** …and the server that presented it (`host:port`), the key to pin it under */
