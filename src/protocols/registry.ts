@@ -57,10 +57,13 @@ export const findProtocol = (id: string): ProtocolPlugin | undefined => plugins.
 
 export const isProtocol = (id: string): boolean => plugins.has(id);
 
-/** Every protocol, built-ins first, each group by id. */
+/**
+ * Every protocol, built-ins first, each group by id. Ids are [a-z0-9] (PROTOCOL_ID), so code
+ * units sort them as localeCompare would, without loading ICU's collator (~10 ms at start-up).
+ */
 export function allProtocols(): ProtocolPlugin[] {
   const list = [...plugins.values()];
-  return list.sort((a, b) => Number(builtins.has(b.id)) - Number(builtins.has(a.id)) || a.id.localeCompare(b.id));
+  return list.sort((a, b) => Number(builtins.has(b.id)) - Number(builtins.has(a.id)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export const protocolIds = (): string => allProtocols().map((p) => p.id).join(', ');
