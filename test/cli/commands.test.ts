@@ -270,7 +270,7 @@ describe('px-accounts: subcommands', () => {
   });
 
   it('--help for every subcommand, and --version', async () => {
-    const commands = ['add', 'discover', 'list', 'show', 'edit', 'remove', 'secret', 'secret set', 'secret get', 'secret delete', 'status', 'verify', 'providers', 'watch', 'completion'];
+    const commands = ['add', 'discover', 'list', 'show', 'edit', 'remove', 'secret', 'secret set', 'secret get', 'secret delete', 'status', 'verify', 'providers', 'watch', 'export', 'import', 'completion'];
     const results = await Promise.all(commands.map((c) => f.run([...c.split(' '), '--help'])));
     results.forEach((r, i) => {
       assert.equal(r.code, CODE.OK, `${commands[i]}: ${r.stderr}`);
@@ -280,7 +280,7 @@ describe('px-accounts: subcommands', () => {
     assert.match(results[0]!.stdout, /--password-stdin +read the password from stdin/);
     assert.match(results[0]!.stdout, /Prefer --password-stdin/);
     const top = await f.run(['--help']);
-    for (const c of ['add', 'list', 'show', 'edit', 'remove', 'secret', 'status', 'verify', 'providers', 'watch', 'completion']) {
+    for (const c of ['add', 'list', 'show', 'edit', 'remove', 'secret', 'status', 'verify', 'providers', 'watch', 'export', 'import', 'completion']) {
       assert.match(top.stdout, new RegExp(`px-accounts ${c}\\b`));
     }
     assert.match(top.stdout, /Exit codes: 0 ok/);
@@ -296,7 +296,7 @@ describe('px-accounts: subcommands', () => {
     assert.equal(check.code, 0, check.stderr);
     const words = await f.run(['--get-yargs-completions', 'px-accounts', '']);
     assert.deepEqual(words.stdout.trim().split('\n').sort(),
-      ['access', 'add', 'completion', 'discover', 'edit', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'transactions', 'verify', 'watch']);
+      ['access', 'add', 'completion', 'discover', 'edit', 'export', 'import', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'transactions', 'verify', 'watch']);
     const secretWords = await f.run(['--get-yargs-completions', 'px-accounts', 'secret', '']);
     assert.deepEqual(secretWords.stdout.trim().split('\n').sort(), ['delete', 'get', 'set']);
   });
