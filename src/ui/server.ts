@@ -14,6 +14,7 @@ import { hostAllowed, LaunchTokens, originAllowed, SECURITY_HEADERS, Sessions } 
 import { ServiceLink, type UiEvent } from './service-link.js';
 import { SignIns } from './sign-ins.js';
 import { ProviderIcons } from './icons.js';
+import { pageIn, PageLanguages, speak, words } from './languages.js';
 import { wordError } from './words.js';
 
 export interface UiServerOptions {
@@ -64,7 +65,7 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
 }
 
 /** The page with the session's key in a <meta> (CSP rules scripts, not metadata); api.js reads and removes it. */
-const withKey = (page: Buffer, key: string) => page.toString('utf8').replace('<head>', `<head>\n  <meta name="px-session-key" content="${key}">`);
+const withKey = (page: string, key: string) => page.replace('<head>', `<head>\n  <meta name="px-session-key" content="${key}">`);
 
 /** A page's own random id (X-PX-Page, POST /api/showing), and how many pages are remembered. */
 const PAGE_ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -74,6 +75,7 @@ const textPage = (res: ServerResponse, status: number, message: string) => send(
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const files = loadStatic(options.staticDir);
+  const languages = new PageLanguages();
   const tokens = new LaunchTokens();
   let sessions = new Sessions(0);
   const link = new ServiceLink(options.connect);
@@ -119,13 +121,13 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!hostAllowed(req, origin)) return textPage(res, 403, 'Refused: wrong Host.');
+    if (!hostAllowed(req, origin)) return textPage(res, 403, words().gettext('Refused: wrong Host.'));
     const method = req.method ?? '';
     if (method !== 'GET' && method !== 'POST') return send(res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET, POST' });
     const url = new URL(req.url ?? '/', origin);
     const token = url.searchParams.get('token');
     if (method === 'GET' && url.pathname === '/' && token !== null) {
-      if (!tokens.redeem(token)) return textPage(res, 403, 'This link was already used or has expired. Start px-accounts-ui again to open the window.');
+      if (!tokens.redeem(token)) return textPage(res, 403, words().gettext('This link was already used or has expired. Start px-accounts-ui again to open the window.'));
       const account = url.searchParams.get('account');
       // The token leaves the address bar (and the history) at once. The key is in no URL: the
       // page this redirect loads carries it in its body (see the static files below).
@@ -133,12 +135,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const where = `/${account && ACCOUNT_ID.test(account) ? `#/account/${account}` : ''}`;
       return send(res, 303, '', 'text/plain', { Location: where, 'Set-Cookie': sessions.cookie(id) });
     }
-    if (!sessions.valid(req)) return textPage(res, 401, 'Not signed in to this window: start px-accounts-ui to open it.');
+    if (!sessions.valid(req)) return textPage(res, 401, words().gettext('Not signed in to this window: start px-accounts-ui to open it.'));
     // The API wants the session's key too: a cookie alone may have been sent to another port.
     if (url.pathname.startsWith('/api/') && !sessions.valid(req, String(req.headers['x-px-key'] ?? ''))) {
-      return sendJson(res, 401, { kind: 'NotAuthorized', summary: 'This request does not come from the window: start px-accounts-ui to open it.' });
+      return sendJson(res, 401, { kind: 'NotAuthorized', summary: words().gettext('This request does not come from the window: start px-accounts-ui to open it.') });
     }
-    if (method === 'POST' && !originAllowed(req, origin)) return textPage(res, 403, 'Refused: changes are taken only from the window itself.');
+    if (method === 'POST' && !originAllowed(req, origin)) return textPage(res, 403, words().gettext('Refused: changes are taken only from the window itself.'));
     if (url.pathname === '/api/events' && method === 'GET') return openStream(req, res);
     if (url.pathname === '/api/showing' && method === 'POST') {
       // Which account this page shows, for the service's notifications (docs/ui.md).
@@ -154,7 +156,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const r = route(method, url.pathname);
       if (!r.handler) {
         if (r.allowed.length) return send(res, 405, '{"summary":"Method not allowed"}', 'application/json', { Allow: r.allowed.join(', ') });
-        return sendJson(res, 404, { kind: 'NotFound', summary: 'No such thing here.' });
+        return sendJson(res, 404, { kind: 'NotFound', summary: words().gettext('No such thing here.') });
       }
       try {
         // Every POST carries a JSON object, read before anything is done: a form cannot send one.
@@ -173,21 +175,27 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (method !== 'GET') return send(res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET' });
     if (url.pathname.startsWith('/icons/provider/')) {
       const icon = await icons.get(url.pathname.slice('/icons/provider/'.length));
-      return icon ? send(res, 200, icon.body, icon.type) : textPage(res, 404, 'Not found.');
+      return icon ? send(res, 200, icon.body, icon.type) : textPage(res, 404, words().gettext('Not found.'));
     }
     const file = files.get(url.pathname === '/' ? '/index.html' : url.pathname);
-    if (!file) return textPage(res, 404, 'Not found.');
-    const key = file === files.get('/index.html') ? sessions.takeKey(req) : undefined;
-    if (key) return send(res, 200, withKey(file.body, key), file.type);
+    if (!file) return textPage(res, 404, words().gettext('Not found.'));
+    if (file === files.get('/index.html')) {
+      // In the browser's language (src/ui/languages.ts), with the session's key the first time.
+      const language = languages.of(req);
+      const page = pageIn(file.body.toString('utf8'), language);
+      const key = sessions.takeKey(req);
+      return send(res, 200, key ? withKey(page, key) : page, file.type, { 'Content-Language': language.tag, Vary: 'Accept-Language' });
+    }
     return send(res, 200, file.body, file.type);
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
+    // Every answer in the browser's language (src/ui/languages.ts).
+    speak(languages.of(req), () => handle(req, res).catch((err) => {
       // Bad input never ends the server: the request fails, the rest goes on.
-      if (!res.headersSent) sendJson(res, 500, { kind: 'Failed', summary: 'Something went wrong.', details: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) sendJson(res, 500, { kind: 'Failed', summary: words().gettext('Something went wrong.'), details: err instanceof Error ? err.message : String(err) });
       else res.destroy();
-    });
+    }));
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 120_000; // a check may take a minute

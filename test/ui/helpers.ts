@@ -91,10 +91,13 @@ export interface Window {
   page: Page;
 }
 
-/** Headless chromium (Debian's) with a page opened at the launch URL. */
-export async function openWindow(url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Window> {
+/**
+ * Headless chromium (Debian's) with a page opened at the launch URL; `locale` ("de-DE", "fa-IR")
+ * sets the browser's language, navigator.language and Accept-Language alike.
+ */
+export async function openWindow(url: string, colorScheme: 'light' | 'dark' = 'light', locale?: string): Promise<Window> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 900, height: 640 }, colorScheme });
+  const context = await browser.newContext({ viewport: { width: 900, height: 640 }, colorScheme, ...(locale ? { locale } : {}) });
   const page = await context.newPage();
   await page.goto(url);
   return { browser, context, page };

@@ -68,11 +68,21 @@ describe('px-accounts-ui: server parts', () => {
     assert.equal(wordResult('smtp', 'SMTP', 'h:1', { ok: true, code: 'Ok', message: '' }).summary, 'SMTP (h:1): works.');
   });
 
-  it('src/ui talks to the service only through the client library', () => {
+  it('src/ui talks to the service only through the client library (and reads translations through src/i18n)', () => {
     const dir = join(ROOT, 'src', 'ui');
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
       for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)) {
-        assert.ok(m[1]!.startsWith('./') || m[1]!.startsWith('../client/'), `${f} imports ${m[1]}`);
+        assert.ok(m[1]!.startsWith('./') || m[1]!.startsWith('../client/') || m[1]!.startsWith('../i18n/'), `${f} imports ${m[1]}`);
+      }
+    }
+  });
+
+  it("the page (browser code) imports only its own modules, the wire types, the client's types and the Translator", () => {
+    const dir = join(ROOT, 'src', 'ui', 'page');
+    const allowed = ['../wire.js', '../../client/types.js', '../../i18n/translator.js'];
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
+      for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)) {
+        assert.ok(m[1]!.startsWith('./') || allowed.includes(m[1]!), `page/${f} imports ${m[1]}`);
       }
     }
   });

@@ -2,7 +2,8 @@
 // (HostApps), requests waiting for an answer (allow or deny), and the grants and refusals given,
 // each with Revoke. Follows AccessRequested/AccessChanged and HostApps changes live.
 import type { AccessView } from '../wire.js';
-import { h, replace, errorBox, timeText } from './dom.js';
+import { h, parts, replace, errorBox, timeText } from './dom.js';
+import { _ } from './i18n.js';
 import { get, post } from './api.js';
 import { state, type View } from './state.js';
 
@@ -16,19 +17,21 @@ export function accessView(main: HTMLElement): View {
   const load = () => get<AccessView[]>('/api/access').then((entries) => {
     const asks = entries.filter((e) => e.decision === 'pending');
     const rest = entries.filter((e) => e.decision !== 'pending');
-    replace(pending, asks.length ? h('ul', { class: 'requests', 'aria-label': 'Requests' }, asks.map((e) =>
-      h('li', {}, h('span', {}, h('strong', {}, e.app), ' asks to use ', h('strong', {}, accountName(e.account))), ' ',
-        h('button', { type: 'button', class: 'primary', 'aria-label': `Allow ${e.app} to use ${accountName(e.account)}`, onclick: () => decide(e, 'always') }, 'Allow'), ' ',
-        h('button', { type: 'button', 'aria-label': `Deny ${e.app} the use of ${accountName(e.account)}`, onclick: () => decide(e, 'deny') }, 'Deny'))))
-      : h('p', {}, 'No app is waiting for an answer.'));
+    replace(pending, asks.length ? h('ul', { class: 'requests', 'aria-label': _('Requests') }, asks.map((e) => {
+      const names = { app: e.app, account: accountName(e.account) };
+      return h('li', {}, h('span', {}, parts(_('{app} asks to use {account}'), { app: h('strong', {}, e.app), account: h('strong', {}, names.account) })), ' ',
+        h('button', { type: 'button', class: 'primary', 'aria-label': _('Allow {app} to use {account}', names), onclick: () => decide(e, 'always') }, _('Allow')), ' ',
+        h('button', { type: 'button', 'aria-label': _('Deny {app} the use of {account}', names), onclick: () => decide(e, 'deny') }, _('Deny')));
+    }))
+      : h('p', {}, _('No app is waiting for an answer.')));
     replace(given, rest.length ? h('table', { class: 'grants' },
-      h('caption', {}, 'Apps allowed or refused'),
-      h('thead', {}, h('tr', {}, ['App', 'Account', 'Decision', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('caption', {}, _('Apps allowed or refused')),
+      h('thead', {}, h('tr', {}, [_('App'), _('Account'), _('Decision'), _('Last used'), ''].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rest.map((e) => h('tr', {},
-        h('td', {}, e.app), h('td', {}, accountName(e.account)), h('td', {}, e.decision === 'always' ? 'Allowed' : 'Refused'),
-        h('td', {}, timeText(e.lastUsed) || 'never'),
-        h('td', {}, h('button', { type: 'button', 'aria-label': `Revoke the decision for ${e.app} on ${accountName(e.account)}`, onclick: () => decide(e, null) }, 'Revoke'))))))
-      : h('p', {}, 'No app has been allowed or refused yet.'));
+        h('td', {}, e.app), h('td', {}, accountName(e.account)), h('td', {}, e.decision === 'always' ? _('Allowed') : _('Refused')),
+        h('td', {}, timeText(e.lastUsed) || _('never')),
+        h('td', {}, h('button', { type: 'button', 'aria-label': _('Revoke the decision for {app} on {account}', { app: e.app, account: accountName(e.account) }), onclick: () => decide(e, null) }, _('Revoke')))))))
+      : h('p', {}, _('No app has been allowed or refused yet.')));
   }, (err) => replace(out, errorBox(err)));
   // Disabled until the service said what it is; only the latest answer counts.
   const hostBox = h('input', { type: 'checkbox', id: 'host-apps', disabled: true, 'aria-describedby': 'host-apps-help', onchange: () => {
@@ -47,11 +50,11 @@ export function accessView(main: HTMLElement): View {
       hostBox.disabled = false;
     }, (err) => replace(out, errorBox(err)));
   };
-  main.append(h('h2', {}, 'App access'),
-    h('p', { class: 'help' }, 'Sandboxed apps (Flatpak, Snap) must be allowed before they can use an account.'),
-    h('div', { class: 'check' }, hostBox, h('label', { for: 'host-apps' }, 'Other apps must be allowed too')),
-    h('p', { class: 'help', id: 'host-apps-help' }, 'Apps installed on the system use every account unless this is on; then each must be allowed here first, like sandboxed apps.'),
-    h('h3', {}, 'Waiting for an answer'), pending, h('h3', {}, 'Decisions'), given, out);
+  main.append(h('h2', {}, _('App access')),
+    h('p', { class: 'help' }, _('Sandboxed apps (Flatpak, Snap) must be allowed before they can use an account.')),
+    h('div', { class: 'check' }, hostBox, h('label', { for: 'host-apps' }, _('Other apps must be allowed too'))),
+    h('p', { class: 'help', id: 'host-apps-help' }, _('Apps installed on the system use every account unless this is on; then each must be allowed here first, like sandboxed apps.')),
+    h('h3', {}, _('Waiting for an answer')), pending, h('h3', {}, _('Decisions')), given, out);
   load();
   loadHost();
   return {

@@ -6,50 +6,56 @@ import { field, h, providerIcon, replace, resultsList, errorBox, say, statusLine
 import { ApiError, get, post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset, type ServerFieldset } from './forms.js';
 import { state, type PageEvent, type View } from './state.js';
-import { attentionAction } from './list.js';
+import { _, formatAmount, formatNumber, ngettext } from './i18n.js';
+import { attentionLine } from './list.js';
 
 const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
 
 function secretsSection(a: AccountView): HTMLElement {
   const rows = a.credentials.filter((n) => n !== 'oauth2').map((name) => {
     const value = h('span', { class: 'secret', 'aria-live': 'polite' }, '••••••••');
-    const label = name === 'password' ? 'password' : `${name} secret`;
+    const label = name === 'password' ? _('password') : _('{protocol} secret', { protocol: name });
+    const showLabel = name === 'password' ? _('Show password') : _('Show {protocol} secret', { protocol: name });
+    const hideLabel = name === 'password' ? _('Hide password') : _('Hide {protocol} secret', { protocol: name });
     const eye = h('button', {
-      type: 'button', class: 'eye', 'aria-pressed': 'false', 'aria-label': `Show ${label}`,
+      type: 'button', class: 'eye', 'aria-pressed': 'false', 'aria-label': showLabel,
       onclick: async () => {
         if (eye.getAttribute('aria-pressed') === 'true') {
           value.textContent = '••••••••';
           eye.setAttribute('aria-pressed', 'false');
-          eye.setAttribute('aria-label', `Show ${label}`);
-          eye.textContent = 'Show';
+          eye.setAttribute('aria-label', showLabel);
+          eye.textContent = _('Show');
           return;
         }
         try {
           const r = await post<{ value: string }>(`/api/accounts/${a.id}/reveal`, { name });
           value.textContent = r.value;
           eye.setAttribute('aria-pressed', 'true');
-          eye.setAttribute('aria-label', `Hide ${label}`);
-          eye.textContent = 'Hide';
+          eye.setAttribute('aria-label', hideLabel);
+          eye.textContent = _('Hide');
         } catch (err) {
           value.textContent = (err instanceof ApiError ? err.body.summary : undefined) ?? (err instanceof Error ? err.message : String(err));
         }
       },
-    }, 'Show');
-    return h('li', {}, h('span', { class: 'secret-name' }, label, ': '), value, ' ', eye);
+    }, _('Show'));
+    return h('li', {}, h('span', { class: 'secret-name' }, _('{name}:', { name: label }), ' '), value, ' ', eye);
   });
-  if (a.credentials.includes('oauth2')) rows.push(h('li', {}, 'Signed in with OAuth2: its tokens are handed only to apps.'));
-  return h('section', { 'aria-labelledby': 'secrets-h' }, h('h3', { id: 'secrets-h' }, 'Secrets'),
-    rows.length ? h('ul', { class: 'secrets' }, rows) : h('p', {}, 'No secret is stored for this account.'));
+  if (a.credentials.includes('oauth2')) rows.push(h('li', {}, _('Signed in with OAuth2: its tokens are handed only to apps.')));
+  return h('section', { 'aria-labelledby': 'secrets-h' }, h('h3', { id: 'secrets-h' }, _('Secrets')),
+    rows.length ? h('ul', { class: 'secrets' }, rows) : h('p', {}, _('No secret is stored for this account.')));
 }
 
+/** An amount and its currency or asset, in the page's digits. */
+const money = (amount: string, currency: string) => _('{amount} {currency}', { amount: formatAmount(amount), currency });
+
 function walletSection(a: AccountView, w: NonNullable<AccountView['wallet']>): HTMLElement {
-  const list = h('div', {}, h('p', {}, 'Loading transfers…'));
+  const list = h('div', {}, h('p', {}, _('Loading transfers…')));
   const load = () => get<TransactionView[]>(`/api/accounts/${a.id}/transactions`).then((txs) => replace(list, txs.length
-    ? h('table', { class: 'transfers' }, h('caption', {}, 'Latest transfers'),
-      h('thead', {}, h('tr', {}, ['When', 'Direction', 'Amount', 'Other address', 'Confirmations'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, txs.map((t) => h('tr', {}, h('td', {}, timeText(t.time)), h('td', {}, t.direction === 'in' ? 'Received' : 'Sent'),
-        h('td', {}, `${t.amount} ${t.asset || w.currency}`), h('td', { class: 'mono' }, t.counterparty), h('td', {}, String(t.confirmations))))))
-    : h('p', {}, 'No transfers seen yet.')), (err) => replace(list, errorBox(err)));
+    ? h('table', { class: 'transfers' }, h('caption', {}, _('Latest transfers')),
+      h('thead', {}, h('tr', {}, [_('When'), _('Direction'), _('Amount'), _('Other address'), _('Confirmations')].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, txs.map((t) => h('tr', {}, h('td', {}, timeText(t.time)), h('td', {}, t.direction === 'in' ? _('Received') : _('Sent')),
+        h('td', {}, money(t.amount, t.asset || w.currency)), h('td', { class: 'mono' }, t.counterparty), h('td', {}, formatNumber(t.confirmations))))))
+    : h('p', {}, _('No transfers seen yet.'))), (err) => replace(list, errorBox(err)));
   load();
   const refresh = h('button', {
     type: 'button',
@@ -59,27 +65,50 @@ function walletSection(a: AccountView, w: NonNullable<AccountView['wallet']>): H
       refresh.disabled = false;
       load();
     },
-  }, 'Refresh wallet');
-  return h('section', { 'aria-labelledby': 'wallet-h', role: 'region' }, h('h3', { id: 'wallet-h' }, 'Wallet'),
+  }, _('Refresh wallet'));
+  return h('section', { 'aria-labelledby': 'wallet-h', role: 'region' }, h('h3', { id: 'wallet-h' }, _('Wallet')),
     h('dl', { class: 'facts' },
-      h('dt', {}, 'Balance'), h('dd', { class: 'big' }, `${w.balance} ${w.currency}`),
-      w.pendingBalance !== w.balance && [h('dt', {}, 'Including pending'), h('dd', {}, `${w.pendingBalance} ${w.currency}`)],
-      Object.entries(w.assetBalances ?? {}).sort().flatMap(([asset, amount]) => [h('dt', {}, 'Asset'), h('dd', {}, `${amount} `, h('span', { class: 'mono' }, asset))]),
-      h('dt', {}, 'Address'), h('dd', { class: 'mono' }, w.address),
-      h('dt', {}, 'Network'), h('dd', {}, w.network),
-      h('dt', {}, 'Last updated'), h('dd', {}, timeText(w.lastUpdated) || 'not yet')),
+      h('dt', {}, _('Balance')), h('dd', { class: 'big' }, money(w.balance, w.currency)),
+      w.pendingBalance !== w.balance && [h('dt', {}, _('Including pending')), h('dd', {}, money(w.pendingBalance, w.currency))],
+      Object.entries(w.assetBalances ?? {}).sort().flatMap(([asset, amount]) => [h('dt', {}, _('Asset')), h('dd', {}, formatAmount(amount), ' ', h('span', { class: 'mono' }, asset))]),
+      h('dt', {}, _('Address')), h('dd', { class: 'mono' }, w.address),
+      h('dt', {}, _('Network')), h('dd', {}, w.network),
+      h('dt', {}, _('Last updated')), h('dd', {}, timeText(w.lastUpdated) || _('not yet'))),
     refresh, list);
 }
 
-/** A mail account's sender identity: how its mail is signed (edit it with px-accounts edit --full-name/--email/--alias). */
+/** A mail account's sender identity: how its mail is signed (changed with Edit, or px-accounts edit --full-name/--email/--alias). */
 function identitySection(a: AccountView): HTMLElement | '' {
   const i = a.identity;
   if (!i) return '';
-  return h('section', { 'aria-labelledby': 'identity-h' }, h('h3', { id: 'identity-h' }, 'Sender'),
+  return h('section', { 'aria-labelledby': 'identity-h' }, h('h3', { id: 'identity-h' }, _('Sender')),
     h('dl', { class: 'facts' },
-      h('dt', {}, 'Name'), h('dd', {}, i.fullName || 'not set'),
-      h('dt', {}, 'Address'), h('dd', { class: 'mono' }, i.emailAddress || 'not set'),
-      i.aliases.length > 0 && [h('dt', {}, 'Also sends as'), h('dd', { class: 'mono' }, i.aliases.join(', '))]));
+      h('dt', {}, _('Name')), h('dd', {}, i.fullName || _('not set')),
+      h('dt', {}, _('Address')), h('dd', { class: 'mono' }, i.emailAddress || _('not set')),
+      i.aliases.length > 0 && [h('dt', {}, _('Also sends as')), h('dd', { class: 'mono' }, i.aliases.join(', '))]));
+}
+
+/** The sender identity's fields in the edit form: name, address, other addresses (one per line or comma-separated). */
+function senderFields(i: NonNullable<AccountView['identity']>): { el: HTMLElement; read: () => NonNullable<AccountView['identity']> } {
+  const [nameWrap, name] = field(_('Sender name'), { value: i.fullName, autocomplete: 'name' });
+  const [addressWrap, address] = field(_('Sender address'), { value: i.emailAddress, type: 'email', autocomplete: 'email' });
+  const [aliasesWrap, aliases] = field(_('Also sends as (addresses, comma-separated)'), { value: i.aliases.join(', '), autocomplete: 'off' });
+  return {
+    el: h('fieldset', { class: 'sender' }, h('legend', {}, _('Sender')), nameWrap, addressWrap, aliasesWrap),
+    read: () => ({
+      fullName: name.value.trim(),
+      emailAddress: address.value.trim(),
+      aliases: aliases.value.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean),
+    }),
+  };
+}
+
+/** What the administrator decided about the account (docs/policy.md): provisioned (locked), or outside the policy. */
+function adminNotes(a: AccountView): HTMLElement[] {
+  return [
+    ...(a.locked ? [h('p', { class: 'notice-box', 'data-admin': 'locked' }, _('provisioned by the administrator: only its secrets can be changed'))] : []),
+    ...(a.policyViolation ? [h('p', { class: 'notice-box', 'data-admin': 'policy' }, _("outside the administrator's policy: {reason}", { reason: a.policyViolation }))] : []),
+  ];
 }
 
 async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void): Promise<HTMLInputElement | undefined> {
@@ -91,7 +120,7 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
   const choices = [...new Set<string>([...a.protocols, ...(provider ? provider.supported : MAIL.includes(a.provider) ? MAIL : [])])].filter((p) => byId[p]);
   const form = h('form', { class: 'account-form', novalidate: true, 'aria-labelledby': 'edit-h' });
   const out = h('div', { class: 'outcome' });
-  const [nameWrap, nameInput] = field('Display name', { value: a.name, autocomplete: 'off' });
+  const [nameWrap, nameInput] = field(_('Display name'), { value: a.name, autocomplete: 'off' });
   const sets = new Map<string, ServerFieldset>();
   const servers = h('div', { class: 'server-sets' });
   const fieldset = (p: string) => {
@@ -101,24 +130,29 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
   };
   const showServers = (enabled: string[]) => replace(servers, enabled.map((p) => fieldset(p).el));
   const toggles = choices.length > 1 ? protocolToggles(choices, a.protocols, names, showServers) : undefined;
-  const password = a.auth === 'password' && !a.wallet ? field('New password (leave empty to keep the current one)', { type: 'password', autocomplete: 'new-password' }) : undefined;
+  const password = a.auth === 'password' && !a.wallet ? field(_('New password (leave empty to keep the current one)'), { type: 'password', autocomplete: 'new-password' }) : undefined;
   // Secrets stored for one protocol (an SMTP password that differs) get a field of their own.
   const others: [string, [HTMLDivElement, HTMLInputElement]][] = a.credentials.filter((n) => n !== 'password' && n !== 'oauth2')
-    .map((n): [string, [HTMLDivElement, HTMLInputElement]] => [n, field(`New ${names[n] ?? n} secret (leave empty to keep it)`, { type: 'password', autocomplete: 'new-password' })]);
-  const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
-  form.append(h('h3', { id: 'edit-h' }, 'Edit'), nameWrap, password?.[0] ?? '', ...others.map(([, f]) => f[0]), toggles?.el ?? '', servers,
-    h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, 'Cancel')));
-  showServers(a.protocols);
+    .map((n): [string, [HTMLDivElement, HTMLInputElement]] => [n, field(_('New {protocol} secret (leave empty to keep it)', { protocol: names[n] ?? n }), { type: 'password', autocomplete: 'new-password' })]);
+  const sender = a.identity && !a.locked ? senderFields(a.identity) : undefined;
+  const save = h('button', { type: 'submit', class: 'primary' }, _('Save changes'));
+  // A provisioned account (docs/policy.md): only its secrets are the person's to change.
+  const own = a.locked ? [h('p', { class: 'notice-box' }, _('provisioned by the administrator: only its secrets can be changed'))] : [nameWrap, sender?.el ?? ''];
+  form.append(h('h3', { id: 'edit-h' }, _('Edit')), ...own, password?.[0] ?? '', ...others.map(([, f]) => f[0]), a.locked ? '' : toggles?.el ?? '', a.locked ? '' : servers,
+    h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, _('Cancel'))));
+  if (!a.locked) showServers(a.protocols);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const enabled = toggles ? toggles.read() : a.protocols;
-    await Promise.all(enabled.map((p) => fieldset(p).ready()));
+    const enabled = toggles && !a.locked ? toggles.read() : a.protocols;
     const settings: Record<string, Record<string, string>> = {};
-    for (const p of enabled) settings[p] = fieldset(p).read();
+    if (!a.locked) {
+      await Promise.all(enabled.map((p) => fieldset(p).ready()));
+      for (const p of enabled) settings[p] = fieldset(p).read();
+    }
     const secrets: Record<string, string> = {};
     if (password?.[1].value) secrets.password = password[1].value;
     for (const [n, f] of others) if (f[1].value) secrets[n] = f[1].value;
-    const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets };
+    const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets, ...(sender ? { identity: sender.read() } : {}) };
     void checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
       if (password) password[1].value = '';
       for (const [, f] of others) f[1].value = '';
@@ -138,9 +172,11 @@ async function confirmRemoval(a: AccountView, out: HTMLElement): Promise<void> {
   }
   const dialog = h('dialog', { 'aria-labelledby': 'rm-h', 'aria-describedby': 'rm-d' });
   const gone = [
-    h('li', {}, `its settings file (${plan.file})`),
-    h('li', {}, plan.secrets.length ? `its secrets in the keyring: ${plan.secrets.join(', ')}` : 'no secrets (none stored)'),
-    h('li', {}, plan.grants.length ? `the access of ${plan.grants.length === 1 ? 'this app' : 'these apps'}: ${plan.grants.join(', ')}` : 'no app grants (none given)'),
+    h('li', {}, _('its settings file ({file})', { file: plan.file })),
+    h('li', {}, plan.secrets.length ? _('its secrets in the keyring: {names}', { names: plan.secrets.join(', ') }) : _('no secrets (none stored)')),
+    h('li', {}, plan.grants.length
+      ? ngettext('the access of this app: {apps}', 'the access of these {n} apps: {apps}', plan.grants.length, { n: formatNumber(plan.grants.length), apps: plan.grants.join(', ') })
+      : _('no app grants (none given)')),
   ];
   const remove = h('button', {
     type: 'button', class: 'danger',
@@ -150,17 +186,17 @@ async function confirmRemoval(a: AccountView, out: HTMLElement): Promise<void> {
         await post(`/api/accounts/${a.id}/remove`);
         dialog.close();
         dialog.remove();
-        say(`Removed ${a.name}.`);
+        say(_('Removed {account}.', { account: a.name }));
         location.hash = '#/';
       } catch (err) {
         remove.disabled = false;
         dialog.append(errorBox(err));
       }
     },
-  }, 'Remove');
-  dialog.append(h('h3', { id: 'rm-h' }, `Remove ${a.name}?`),
-    h('div', { id: 'rm-d' }, h('p', {}, 'This deletes:'), h('ul', {}, gone), h('p', {}, 'Apps that use this account will lose it. This cannot be undone.')),
-    h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); } }, 'Cancel'), remove));
+  }, _('Remove'));
+  dialog.append(h('h3', { id: 'rm-h' }, _('Remove {account}?', { account: a.name })),
+    h('div', { id: 'rm-d' }, h('p', {}, _('This deletes:')), h('ul', {}, gone), h('p', {}, _('Apps that use this account will lose it. This cannot be undone.'))),
+    h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); } }, _('Cancel')), remove));
   document.body.append(dialog);
   dialog.addEventListener('close', () => dialog.remove());
   dialog.showModal();
@@ -169,7 +205,7 @@ async function confirmRemoval(a: AccountView, out: HTMLElement): Promise<void> {
 export function accountView(main: HTMLElement, id: string, extra: string): View {
   const a0 = state.accounts.get(id);
   if (!a0) {
-    main.append(h('h2', {}, 'No such account'), h('p', {}, 'It may have been removed. ', h('a', { href: '#/' }, 'Back to the accounts')));
+    main.append(h('h2', {}, _('No such account')), h('p', {}, _('It may have been removed.'), ' ', h('a', { href: '#/' }, _('Back to the accounts'))));
     // Just added (or signed in): its signal may come a moment after the answer did.
     let shown: View | null = null;
     return {
@@ -183,7 +219,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
   }
   const heading = h('h2', {}, a0.name);
   const sub = h('p', { class: 'provider' });
-  const status = h('div', { class: 'status-box', role: 'region', 'aria-label': 'Status' });
+  const status = h('div', { class: 'status-box', role: 'region', 'aria-label': _('Status') });
   const checkOut = h('div', { class: 'outcome' });
   const editHost = h('div', {});
   const walletHost = h('div', {});
@@ -195,7 +231,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
     type: 'button',
     onclick: async () => {
       check.disabled = true;
-      replace(checkOut, h('p', { role: 'status' }, 'Checking with the servers…'));
+      replace(checkOut, h('p', { role: 'status' }, _('Checking with the servers…')));
       try {
         replace(checkOut, resultsList((await post<{ results: WordedResult[] }>(`/api/accounts/${id}/verify`)).results));
       } catch (err) {
@@ -203,19 +239,20 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
       }
       check.disabled = false;
     },
-  }, 'Check now');
+  }, _('Check now'));
   const saved = () => {
-    say('Saved.');
+    say(_('Saved.'));
     replace(editHost);
     draw(state.accounts.get(id) ?? a0);
   };
-  const edit = h('button', { type: 'button', onclick: () => editForm(state.accounts.get(id) ?? a0, editHost, saved) }, 'Edit');
-  const remove = h('button', { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id) ?? a0, other) }, 'Remove account');
+  const edit = h('button', { type: 'button', onclick: () => editForm(state.accounts.get(id) ?? a0, editHost, saved) }, _('Edit'));
+  const remove = h('button', { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id) ?? a0, other) }, _('Remove account'));
+  const adminHost = h('div', {});
   const draw = (a: AccountView) => {
+    replace(adminHost, adminNotes(a));
     heading.textContent = a.name;
-    sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
-    replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
-      'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
+    replace(sub, a.providerName, ' · ', h('bdi', {}, a.username), ' · ', a.protocols.map((p) => p.toUpperCase()).join(', '));
+    replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
     drawWallet(a);
     replace(identityHost, identitySection(a));
     replace(secretsHost, secretsSection(a));
@@ -227,24 +264,24 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
     walletShown = now;
     replace(walletHost, a.wallet && walletSection(a, a.wallet));
   }
-  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, h('div', { class: 'buttons' }, check, edit, remove), checkOut, other, editHost, walletHost, identityHost, secretsHost);
+  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, adminHost, h('div', { class: 'buttons' }, check, edit, a0.locked ? '' : remove), checkOut, other, editHost, walletHost, identityHost, secretsHost);
   draw(a0);
-  if (extra === 'added') say(`Added ${a0.name}.`);
+  if (extra === 'added') say(_('Added {account}.', { account: a0.name }));
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
   return {
     update(e: PageEvent) {
       if (e.type === 'transfer' && e.id === id) {
         drawWallet(state.accounts.get(id) ?? a0, true);
       } else if (e.type === 'removed' && e.id === id) {
-        replace(main, h('h2', {}, 'This account was removed'), h('p', {}, h('a', { href: '#/' }, 'Back to the accounts')));
+        replace(main, h('h2', {}, _('This account was removed')), h('p', {}, h('a', { href: '#/' }, _('Back to the accounts'))));
       } else if ((e.type === 'account' && e.account.id === id) || e.type === 'snapshot') {
         const a = state.accounts.get(id);
         // Status only: redrawing the secrets would hide a value the person asked to see.
         if (a) {
           heading.textContent = a.name;
-          replace(status, statusLine(a), a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
-            'the server refused the sign-in. ', attentionAction(a, (err) => replace(other, errorBox(err)))));
-          sub.textContent = `${a.providerName} · ${a.username} · ${a.protocols.map((p) => p.toUpperCase()).join(', ')}`;
+          replace(adminHost, adminNotes(a));
+          replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
+          replace(sub, a.providerName, ' · ', h('bdi', {}, a.username), ' · ', a.protocols.map((p) => p.toUpperCase()).join(', '));
           drawWallet(a);
           replace(identityHost, identitySection(a));
         }

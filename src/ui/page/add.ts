@@ -6,29 +6,30 @@ import { bytesToBase64, field, h, providerIcon, replace, errorBox } from './dom.
 import { ApiError, post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset, type ServerFieldset } from './forms.js';
 import { followSignIn } from './sign-in.js';
+import { _, N_ } from './i18n.js';
 import type { View } from './state.js';
 
 const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
 
 /** Set-up by hand: "Other (IMAP/SMTP…)" and each other protocol on its own (wallets by address). */
 function manualEntries(protocols: ProtocolInfo[]): { id: string; name: string; hint: string }[] {
-  const out = [{ id: 'manual-mail', name: 'Other (IMAP/SMTP…)', hint: 'mail, calendar and contacts on servers you name' }];
+  const out = [{ id: 'manual-mail', name: _('Other (IMAP/SMTP…)'), hint: _('mail, calendar and contacts on servers you name') }];
   for (const p of protocols) {
     if (MAIL.includes(p.id)) continue;
-    out.push({ id: `manual-${p.id}`, name: p.liveInterface ? `${p.name} wallet` : p.name, hint: p.liveInterface ? 'watch an address: no key needed' : 'a server you name' });
+    out.push({ id: `manual-${p.id}`, name: p.liveInterface ? _('{currency} wallet', { currency: p.name }) : p.name, hint: p.liveInterface ? _('watch an address: no key needed') : _('a server you name') });
   }
   return out;
 }
 
 /** Where discovered settings came from, in words. */
 const SOURCE_WORDS: Record<string, string> = {
-  catalogue: 'the provider catalogue',
-  database: 'the provider database that comes with Online Accounts',
-  autoconfig: "the domain's own configuration file",
-  srv: "the domain's DNS records",
-  ispdb: "Thunderbird's online provider database",
-  mx: "the provider of the domain's mail server",
-  guess: 'trying the usual server names',
+  catalogue: N_('Found the settings of {domain} in the provider catalogue.'),
+  database: N_('Found the settings of {domain} in the provider database that comes with Online Accounts.'),
+  autoconfig: N_("Found the settings of {domain} in the domain's own configuration file."),
+  srv: N_("Found the settings of {domain} in the domain's DNS records."),
+  ispdb: N_("Found the settings of {domain} in Thunderbird's online provider database."),
+  mx: N_("Found the settings of {domain} from the provider of the domain's mail server."),
+  guess: N_('Found the settings of {domain} by trying the usual server names.'),
 };
 
 /**
@@ -39,37 +40,39 @@ const SOURCE_WORDS: Record<string, string> = {
 function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
   const form = h('form', { class: 'account-form', novalidate: true });
   const found = h('div', { class: 'outcome', 'aria-live': 'polite' });
-  const [addressWrap, address] = field('E-mail address', { type: 'email', autocomplete: 'username', required: true, spellcheck: 'false' });
-  const [passWrap, password] = field('Password', { type: 'password', autocomplete: 'current-password' });
-  const next = h('button', { type: 'submit', class: 'primary' }, 'Continue');
+  const [addressWrap, address] = field(_('E-mail address'), { type: 'email', autocomplete: 'username', required: true, spellcheck: 'false' });
+  const [passWrap, password] = field(_('Password'), { type: 'password', autocomplete: 'current-password' });
+  const next = h('button', { type: 'submit', class: 'primary' }, _('Continue'));
   form.append(addressWrap, passWrap, h('div', { class: 'buttons' }, next));
   let asked = '';
   const show = (d: DiscoveryView) => {
-    const servers = h('ul', { 'aria-label': 'Servers found' }, ...d.protocols.map((p) => {
+    const servers = h('ul', { 'aria-label': _('Servers found') }, ...d.protocols.map((p) => {
       const s = d.settings[p] ?? {};
-      return h('li', {}, `${p.toUpperCase()}: ${s.url ?? `${s.host}:${s.port}`}${s.security ? ` (${s.security === 'tls' ? 'TLS' : 'STARTTLS'})` : ''}`);
+      return h('li', {}, `${p.toUpperCase()}: `, h('bdi', {}, s.url ?? `${s.host}:${s.port}`), s.security ? ` (${s.security === 'tls' ? 'TLS' : 'STARTTLS'})` : '');
     }));
-    const parts = [h('p', {}, `Found the settings of ${d.domain} in ${SOURCE_WORDS[d.source] ?? d.source}.`), servers];
+    const said = SOURCE_WORDS[d.source];
+    const parts: HTMLElement[] = [h('p', {}, said ? _(said, { domain: d.domain }) : _('Found the settings of {domain} ({source}).', { domain: d.domain, source: d.source })), servers];
     if (d.auth === 'oauth2' && d.provider) {
       const provider = cat.providers.find((p) => p.id === d.provider);
-      parts.push(h('p', {}, `${provider?.name ?? d.provider} signs in on its own page, not with a password here. `, h('a', { href: `#/add/${d.provider}` }, `Sign in with ${provider?.name ?? d.provider}`)));
+      const names = { provider: provider?.name ?? d.provider };
+      parts.push(h('p', {}, _('{provider} signs in on its own page, not with a password here.', names), ' ', h('a', { href: `#/add/${d.provider}` }, _('Sign in with {provider}', names))));
       replace(found, ...parts);
       return;
     }
-    const add = h('button', { type: 'button', class: 'primary' }, 'Add account');
+    const add = h('button', { type: 'button', class: 'primary' }, _('Add account'));
     let trust: HTMLInputElement | undefined;
     if (!d.trusted) {
-      const own = address.value.trim().split('@').pop();
-      const [trustWrap, box] = field(`${d.domain} is my mail provider: use its settings for ${own}`, { type: 'checkbox' });
+      const own = address.value.trim().split('@').pop() ?? '';
+      const [trustWrap, box] = field(_('{domain} is my mail provider: use its settings for {own}', { domain: d.domain, own }), { type: 'checkbox' });
       trust = box;
       add.disabled = true;
       box.addEventListener('change', () => { add.disabled = !box.checked; });
-      parts.push(h('p', { class: 'notice-box', role: 'alert' }, `These settings are published by ${d.domain}, not by ${own} over a secure connection. Use them only if ${d.domain} really runs your mail.`), trustWrap);
+      parts.push(h('p', { class: 'notice-box', role: 'alert' }, _('These settings are published by {domain}, not by {own} over a secure connection. Use them only if {domain} really runs your mail.', { domain: d.domain, own })), trustWrap);
     }
     const outcome = h('div', { class: 'outcome' });
     add.addEventListener('click', async () => {
       add.disabled = true;
-      replace(outcome, h('p', { role: 'status' }, 'Checking with the servers…'));
+      replace(outcome, h('p', { role: 'status' }, _('Checking with the servers…')));
       try {
         const answer = await post<{ account: AccountView }>('/api/accounts', { provider: '', account: address.value.trim(), password: password.value, ...(trust?.checked ? { trust: true } : {}) });
         password.value = '';
@@ -86,19 +89,19 @@ function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
     ev.preventDefault();
     const value = address.value.trim();
     if (!value.includes('@')) {
-      replace(found, h('p', { role: 'alert' }, 'Enter your e-mail address, such as name@example.org.'));
+      replace(found, h('p', { role: 'alert' }, _('Enter your e-mail address, such as name@example.org.')));
       return;
     }
     asked = value;
     next.disabled = true;
-    replace(found, h('p', { role: 'status' }, `Looking for the settings of ${value.split('@').pop()}…`));
+    replace(found, h('p', { role: 'status' }, _('Looking for the settings of {domain}…', { domain: value.split('@').pop() ?? '' })));
     try {
       const d = await post<DiscoveryView>('/api/discover', { address: value });
       if (asked === value) show(d);
     } catch (err) {
       if (asked !== value) return;
       if (err instanceof ApiError && err.body.kind === 'NotFound') {
-        replace(found, h('p', { role: 'alert' }, `No settings were found for ${value.split('@').pop()}. `, h('a', { href: '#/add/manual-mail' }, 'Set up the servers by hand')));
+        replace(found, h('p', { role: 'alert' }, _('No settings were found for {domain}.', { domain: value.split('@').pop() ?? '' }), ' ', h('a', { href: '#/add/manual-mail' }, _('Set up the servers by hand'))));
       } else replace(found, errorBox(err));
     } finally {
       next.disabled = false;
@@ -108,17 +111,19 @@ function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
 }
 
 function chooser(main: HTMLElement, cat: Catalogue): void {
-  const [searchWrap, search] = field('Search providers', { type: 'search', autocomplete: 'off' });
-  const providers = h('ul', { class: 'choices', 'aria-label': 'Providers' });
-  const manual = h('ul', { class: 'choices', 'aria-label': 'Set up by hand' });
+  const [searchWrap, search] = field(_('Search providers'), { type: 'search', autocomplete: 'off' });
+  const providers = h('ul', { class: 'choices', 'aria-label': _('Providers') });
+  const manual = h('ul', { class: 'choices', 'aria-label': _('Set up by hand') });
   const entry = (id: string, name: string, hint: string, icon?: string) => h('li', { 'data-name': name.toLowerCase() }, h('a', { href: `#/add/${id}`, class: 'choice' }, providerIcon(id, icon, name), name, hint && h('span', { class: 'hint' }, hint)));
-  replace(providers, cat.providers.map((p) => entry(p.id, p.name, p.auth === 'oauth2' ? 'sign in with the provider' : p.domain, p.icon)));
+  // A provider the administrator's policy refuses (docs/policy.md) is listed, not offered: the reason instead of a link.
+  const refused = (p: Provider) => h('li', { 'data-name': p.name.toLowerCase(), 'aria-disabled': 'true' }, h('span', { class: 'choice' }, providerIcon(p.id, p.icon, p.name), p.name, h('span', { class: 'hint' }, p.denied)));
+  replace(providers, cat.providers.map((p) => (p.denied ? refused(p) : entry(p.id, p.name, p.auth === 'oauth2' ? _('sign in with the provider') : p.domain, p.icon))));
   replace(manual, manualEntries(cat.protocols).map((m) => entry(m.id, m.name, m.hint)));
   search.addEventListener('input', () => {
     const q = search.value.trim().toLowerCase();
     for (const li of [...providers.children, ...manual.children] as HTMLLIElement[]) li.hidden = q !== '' && !(li.dataset.name ?? '').includes(q);
   });
-  main.append(h('h2', {}, 'Add an account'), ...addressForm(cat), h('h3', {}, 'Or choose your provider'), searchWrap, providers, h('h3', {}, 'Set up by hand'), manual);
+  main.append(h('h2', {}, _('Add an account')), ...addressForm(cat), h('h3', {}, _('Or choose your provider')), searchWrap, providers, h('h3', {}, _('Set up by hand')), manual);
 }
 
 /**
@@ -140,22 +145,22 @@ function signInButtons(form: HTMLFormElement, provider: Provider, enabledOf: () 
     }
   };
   buttons.push(
-    h('button', { type: 'button', onclick: start('browser') }, `Sign in with ${provider.name}`),
-    h('button', { type: 'button', onclick: start('device') }, 'Sign in on another device'));
+    h('button', { type: 'button', onclick: start('browser') }, _('Sign in with {provider}', { provider: provider.name })),
+    h('button', { type: 'button', onclick: start('device') }, _('Sign in on another device')));
   if (!provider.oauth2Configured) {
     for (const b of buttons) b.disabled = true;
-    form.append(h('p', { class: 'help' }, `Sign-in with ${provider.name} is not set up on this computer: a client id is needed in oauth2.ini (see docs/oauth2.md).`));
+    form.append(h('p', { class: 'help' }, _('Sign-in with {provider} is not set up on this computer: a client id is needed in oauth2.ini (see docs/oauth2.md).', { provider: provider.name })));
   }
   return buttons;
 }
 
 /** Nextcloud: the server's address and a sign-in in the browser (Login Flow v2, docs/nextcloud.md). */
 function nextcloudForm(form: HTMLFormElement, out: HTMLElement, provider: Provider, names: Record<string, string>): void {
-  const [serverWrap, serverInput] = field('Server address', { type: 'url', autocomplete: 'url', required: true, spellcheck: 'false', placeholder: 'https://cloud.example.org' },
-    'The address you open Nextcloud at. You sign in there, in your browser, and this computer gets an app password of its own.');
-  const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
+  const [serverWrap, serverInput] = field(_('Server address'), { type: 'url', autocomplete: 'url', required: true, spellcheck: 'false', placeholder: 'https://cloud.example.org' },
+    _('The address you open Nextcloud at. You sign in there, in your browser, and this computer gets an app password of its own.'));
+  const [nameWrap, nameInput] = field(_('Display name (optional)'), { autocomplete: 'off' });
   const toggles = protocolToggles(provider.supported, provider.protocols, names);
-  const button = h('button', { type: 'submit', class: 'primary' }, `Sign in with ${provider.name}`);
+  const button = h('button', { type: 'submit', class: 'primary' }, _('Sign in with {provider}', { provider: provider.name }));
   form.append(serverWrap, nameWrap, toggles.el, h('div', { class: 'buttons' }, button));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -178,26 +183,29 @@ function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
   const provider = cat.providers.find((p) => p.id === choice);
   const manual = choice.startsWith('manual-') ? choice.slice('manual-'.length) : '';
   if (!provider && !(manual === 'mail' || protocolsById[manual])) {
-    main.append(h('h2', {}, 'Add an account'), h('p', {}, 'There is no such provider. ', h('a', { href: '#/add' }, 'Choose another')));
+    main.append(h('h2', {}, _('Add an account')), h('p', {}, _('There is no such provider.'), ' ', h('a', { href: '#/add' }, _('Choose another'))));
     return;
   }
   const info = manual && manual !== 'mail' ? protocolsById[manual] : undefined;
   const wallet = Boolean(info?.liveInterface);
   // Past the check above: a provider, set-up by hand of mail, or a protocol (info).
-  const title = provider?.name ?? (info ? (wallet ? `${info.name} wallet` : info.name) : 'mail servers');
+
   const form = h('form', { class: 'account-form', novalidate: true });
   const out = h('div', { class: 'outcome' });
-  main.append(h('h2', {}, `Add ${provider ? `a ${title} account` : wallet ? `a ${title}` : `an account on ${title}`}`));
+  const heading = provider ? _('Add a {provider} account', { provider: provider.name })
+    : info ? (wallet ? _('Add a {currency} wallet', { currency: info.name }) : _('Add an account on {protocol}', { protocol: info.name }))
+      : _('Add an account on mail servers');
+  main.append(h('h2', {}, heading));
   if (provider?.notice) main.append(h('p', { class: 'notice-box' }, provider.notice));
   main.append(form, out);
   if (provider && provider.supported.length === 0) return;
   if (provider?.auth === 'nextcloud') return nextcloudForm(form, out, provider, names);
 
-  const [accountWrap, accountInput] = field(wallet ? 'Address' : provider ? 'E-mail address' : 'User name or e-mail address',
+  const [accountWrap, accountInput] = field(wallet ? _('Address') : provider ? _('E-mail address') : _('User name or e-mail address'),
     { autocomplete: wallet ? 'off' : 'username', required: true, spellcheck: 'false' },
-    provider?.domain ? `A bare login is completed with @${provider.domain}.` : '');
-  const [passWrap, passInput] = field('Password', { type: 'password', autocomplete: 'current-password' });
-  const [nameWrap, nameInput] = field('Display name (optional)', { autocomplete: 'off' });
+    provider?.domain ? _('A bare login is completed with @{domain}.', { domain: provider.domain }) : '');
+  const [passWrap, passInput] = field(_('Password'), { type: 'password', autocomplete: 'current-password' });
+  const [nameWrap, nameInput] = field(_('Display name (optional)'), { autocomplete: 'off' });
   const servers = h('div', { class: 'server-sets' });
   const sets = new Map<string, ServerFieldset>();
   let profileInput: HTMLInputElement | undefined;
@@ -215,9 +223,9 @@ function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
   if (!wallet && !(provider?.auth === 'oauth2')) form.append(passWrap);
   let companionInput: HTMLInputElement | undefined;
   if (info?.imports.includes('profile')) {
-    const [profileWrap, input] = field('Profile (.ovpn file)', { type: 'file', accept: '.ovpn,.conf' });
-    const [filesWrap, files] = field('Files the profile names (optional)', { type: 'file', multiple: true },
-      'Certificates and keys that come as separate files next to the profile (ca.crt, ta.key…): pick them all here.');
+    const [profileWrap, input] = field(_('Profile (.ovpn file)'), { type: 'file', accept: '.ovpn,.conf' });
+    const [filesWrap, files] = field(_('Files the profile names (optional)'), { type: 'file', multiple: true },
+      _('Certificates and keys that come as separate files next to the profile (ca.crt, ta.key…): pick them all here.'));
     profileInput = input;
     companionInput = files;
     form.append(profileWrap, filesWrap);
@@ -230,7 +238,7 @@ function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
   form.append(buttons);
   if (oauth) buttons.append(...signInButtons(form, provider, enabledOf, nameInput, accountInput, out));
   if (provider?.auth === 'oauth2') return;
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Add account');
+  const submit = h('button', { type: 'submit', class: 'primary' }, _('Add account'));
   buttons.append(submit);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -266,6 +274,6 @@ export function addView(main: HTMLElement, choice: string): View {
     else chooser(main, cat);
     main.querySelector('h2')?.setAttribute('tabindex', '-1');
     main.querySelector('h2')?.focus({ preventScroll: true });
-  }, (err) => alive && main.append(h('h2', {}, 'Add an account'), errorBox(err)));
+  }, (err) => alive && main.append(h('h2', {}, _('Add an account')), errorBox(err)));
   return { dispose: () => { alive = false; } };
 }

@@ -3,6 +3,7 @@
 import { byId, clearOldNotice, h, say } from './dom.js';
 import { connectEvents, PAGE, state, subscribe, type View } from './state.js';
 import { post } from './api.js';
+import { _, formatAmount } from './i18n.js';
 import { listView } from './list.js';
 import { addView } from './add.js';
 import { accountView } from './account.js';
@@ -12,6 +13,18 @@ import { transferView } from './transfer.js';
 const main = byId('main');
 const banner = byId('offline');
 let current: View | null = null;
+
+/** The words of index.html's frame, in the page's language. */
+function frame(): void {
+  document.title = _('Online Accounts');
+  byId('skip').textContent = _('Skip to content');
+  byId('title').textContent = _('Online Accounts');
+  byId('sections').setAttribute('aria-label', _('Sections'));
+  const words: Record<string, string> = { list: _('Accounts'), add: _('Add account'), access: _('App access') };
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) a.textContent = words[a.dataset.section ?? ''] ?? '';
+  banner.textContent = _('The accounts service is not running, so nothing can be shown or changed. This window will catch up by itself when it is back.');
+  main.replaceChildren(h('p', {}, _('Loading…')));
+}
 
 function render(): void {
   current?.dispose?.();
@@ -25,7 +38,7 @@ function render(): void {
   }
   main.replaceChildren();
   if (!state.ready) {
-    main.append(h('p', {}, 'Loading…'));
+    main.append(h('p', {}, _('Loading…')));
     current = null;
     return;
   }
@@ -52,10 +65,11 @@ subscribe((e) => {
   }
   // What happens elsewhere is said in the live region, whichever page is open.
   const name = (id: string) => state.accounts.get(id)?.name ?? id;
-  if (e.type === 'transfer') say(`${name(e.id)} received ${e.amount} ${state.accounts.get(e.id)?.wallet?.currency ?? ''}`.trim() + '.');
-  if (e.type === 'access' && e.requested) say(`${e.app} asks to use ${name(e.account)}: answer under App access.`);
+  if (e.type === 'transfer') say(_('{account} received {amount} {currency}.', { account: name(e.id), amount: formatAmount(e.amount), currency: state.accounts.get(e.id)?.wallet?.currency ?? '' }));
+  if (e.type === 'access' && e.requested) say(_('{app} asks to use {account}: answer under App access.', { app: e.app, account: name(e.account) }));
   current?.update?.(e);
 });
 
+frame();
 window.addEventListener('hashchange', render);
 void connectEvents();

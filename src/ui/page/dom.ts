@@ -1,6 +1,7 @@
 // Building the page: one small element helper (no framework) and the words shared by the views.
 import type { AccountView, WordedResult } from '../wire.js';
 import { ApiError } from './api.js';
+import { _, formatTime, N_ } from './i18n.js';
 
 /** What h() appends: nodes and text; `false`/null/undefined are skipped, arrays flattened. */
 export type Child = Node | string | number | null | undefined | false | readonly Child[];
@@ -69,7 +70,7 @@ export function field(label: string, attrs: Attrs | SelectAttrs = {}, help = '')
   const id = newId('f');
   const helpId = help ? `${id}-help` : undefined;
   const input = isSelect(attrs)
-    ? h('select', { id, name: attrs.name, 'aria-describedby': helpId }, ...attrs.options.map((o) => h('option', { value: o, selected: o === attrs.value }, o || '(default)')))
+    ? h('select', { id, name: attrs.name, 'aria-describedby': helpId }, ...attrs.options.map((o) => h('option', { value: o, selected: o === attrs.value }, o || _('(default)'))))
     : h('input', { id, type: 'text', ...attrs, 'aria-describedby': helpId });
   const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, help && h('p', { class: 'help', id: helpId }, help));
   return [wrap, input];
@@ -77,21 +78,18 @@ export function field(label: string, attrs: Attrs | SelectAttrs = {}, help = '')
 
 const isSelect = (attrs: Attrs | SelectAttrs): attrs is SelectAttrs => attrs.tag === 'select';
 
-export const STATUS_WORDS: Record<string, string> = { none: 'No status yet', online: 'Online', offline: 'Offline', error: 'Error' };
+/** An account's status in words (translated where shown). */
+export const STATUS_WORDS: Record<string, string> = { none: N_('No status yet'), online: N_('Online'), offline: N_('Offline'), error: N_('Error') };
 
-export function timeText(ms: number): string {
-  if (!ms) return '';
-  const d = new Date(ms);
-  const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString() : d.toLocaleString();
-}
+/** A time in the page's language: the time alone today, else date and time; '' for 0. */
+export const timeText = (ms: number): string => formatTime(ms);
 
 /** A status line: badge, message and since when. */
 export function statusLine(a: AccountView): HTMLParagraphElement {
   return h('p', { class: 'status' },
-    h('span', { class: `badge ${a.status}` }, STATUS_WORDS[a.status] ?? a.status),
+    h('span', { class: `badge ${a.status}` }, STATUS_WORDS[a.status] ? _(STATUS_WORDS[a.status]!) : a.status),
     a.statusMessage && h('span', { class: 'message' }, ' ', a.statusMessage),
-    a.statusTime ? h('span', { class: 'when' }, ` · since ${timeText(a.statusTime)}`) : null);
+    a.statusTime ? h('span', { class: 'when' }, ' · ', _('since {time}', { time: timeText(a.statusTime) })) : null);
 }
 
 /** An error (an API refusal, or anything thrown) as a box with its details. */
@@ -99,16 +97,16 @@ export function errorBox(err: unknown): HTMLDivElement {
   const body = err instanceof ApiError ? err.body : {};
   const message = err instanceof Error ? err.message : '';
   return h('div', { class: 'error', role: 'alert' },
-    h('p', {}, body.summary || message || 'Something went wrong.'),
-    body.details && h('details', {}, h('summary', {}, 'Details'), h('pre', {}, body.details)));
+    h('p', {}, body.summary || message || _('Something went wrong.')),
+    body.details && h('details', {}, h('summary', {}, _('Details')), h('pre', {}, body.details)));
 }
 
 /** Check results, one per protocol, in words; the server's reply under Details. */
 export function resultsList(results: WordedResult[]): HTMLUListElement {
-  return h('ul', { class: 'results', 'aria-label': 'Check results' }, results.map((r) =>
+  return h('ul', { class: 'results', 'aria-label': _('Check results') }, results.map((r) =>
     h('li', { class: r.ok ? 'ok' : 'failed' },
       h('span', { class: 'mark', 'aria-hidden': 'true' }, r.ok ? '✓' : '✗'), ' ', r.summary,
-      !r.ok && r.message && h('details', {}, h('summary', {}, `Details (${r.title})`), h('pre', {}, `${r.code}: ${r.message}`)))));
+      !r.ok && r.message && h('details', {}, h('summary', {}, _('Details ({protocol})', { protocol: r.title })), h('pre', {}, `${r.code}: ${r.message}`)))));
 }
 
 /** A short message in the live region (read out by screen readers); cleared by the next page change. */
@@ -134,4 +132,15 @@ export function providerIcon(id: string, icon: string | undefined, name: string)
     return h('img', { class: 'provider-icon', src: `/icons/provider/${encodeURIComponent(id)}`, alt: '', width: 32, height: 32 });
   }
   return h('span', { class: 'provider-icon generic', 'aria-hidden': 'true' }, (name || id || '?').trim().charAt(0).toUpperCase());
+}
+
+/**
+ * A translated message whose placeholders are elements: parts(_('{app} asks to use {account}'),
+ * { app: h('strong', {}, …), … }) → the text around them, in the translation's word order.
+ */
+export function parts(message: string, values: Record<string, Child>): Child[] {
+  return message.split(/(\{[A-Za-z_][A-Za-z0-9_]*\})/).map((piece) => {
+    const name = /^\{(.+)\}$/.exec(piece)?.[1];
+    return name !== undefined && Object.hasOwn(values, name) ? values[name] : piece;
+  });
 }

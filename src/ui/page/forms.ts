@@ -6,6 +6,7 @@ import type { Catalogue } from '../wire.js';
 import { bytesToBase64, field, h, replace, resultsList, errorBox } from './dom.js';
 import { ApiError, get, post } from './api.js';
 import { state } from './state.js';
+import { _, formatNumber, N_, ngettext } from './i18n.js';
 
 export async function catalogue(): Promise<Catalogue> {
   state.catalogue ??= get<Catalogue>('/api/catalogue').catch((err) => {
@@ -15,10 +16,14 @@ export async function catalogue(): Promise<Catalogue> {
   return state.catalogue;
 }
 
-/** Words for setting keys where the key itself is not one. */
-const LABELS: Record<string, string> = { host: 'server', username: 'user name', ca: 'extra CA file (PEM)', url: 'URL', hostkey: 'host key', path: 'folder or path' };
+/** Words for the settings' keys (a plugin's other keys are shown as they are, "_" as spaces). */
+const LABELS: Record<string, string> = {
+  host: N_('server'), port: N_('port'), security: N_('security'), username: N_('user name'), ca: N_('extra CA file (PEM)'), url: N_('URL'),
+  hostkey: N_('host key'), path: N_('folder or path'), network: N_('network'), confirmations: N_('confirmations'), gap_limit: N_('gap limit'),
+  script_type: N_('script type'), tokens: N_('tokens'), remotes: N_('remotes'), options: N_('options'), notify: N_('notify'), type: N_('type'), auth: N_('auth'),
+};
 /** Certificate settings (OpenVPN's): an import brings them at add; edit replaces them with a file. */
-const CERT_LABELS: Record<string, string> = { ca: 'CA certificates', cert: 'client certificate', extra_certs: 'intermediate certificates' };
+const CERT_LABELS: Record<string, string> = { ca: N_('CA certificates'), cert: N_('client certificate'), extra_certs: N_('intermediate certificates') };
 
 /** A certificate file's bytes as the setting's text: each PEM block's base64, or the file itself (DER). */
 function certsText(bytes: Uint8Array): string {
@@ -29,8 +34,10 @@ function certsText(bytes: Uint8Array): string {
 /** A file field that replaces a certificate setting; its `value` is '' (unchanged) until a file is read. */
 function certsField(label: string, current: string): [HTMLDivElement, Slot] {
   const count = current ? current.split(/\s+/).filter(Boolean).length : 0;
-  const [wrap, input] = field(`${label} (replace with a file)`, { type: 'file', accept: '.crt,.pem,.cer,.der' },
-    `A PEM file (one or more certificates) or a DER file. Now: ${count ? `${count} certificate${count > 1 ? 's' : ''}` : 'none'}.`);
+  const [wrap, input] = field(_('{setting} (replace with a file)', { setting: label }), { type: 'file', accept: '.crt,.pem,.cer,.der' },
+    count
+      ? ngettext('A PEM file (one or more certificates) or a DER file. Now: {n} certificate.', 'A PEM file (one or more certificates) or a DER file. Now: {n} certificates.', count, { n: formatNumber(count) })
+      : _('A PEM file (one or more certificates) or a DER file. Now: none.'));
   // Reading a file takes a moment: `pending` is the latest pick's read (a save waits for it),
   // and only the latest pick sets the value.
   const slot: Slot = { value: '', pending: Promise.resolve() };
@@ -61,7 +68,9 @@ export function settingsFieldset(info: ProtocolInfo, current: Record<string, unk
   for (const s of info.settings) {
     if ((s.kind === 'certs' || s.kind === 'hostkey') && !edit) continue;
     const value = current[s.field]; // the account's name for the setting (gap_limit is gapLimit), as the client says
-    const label = `${info.name} ${(s.kind === 'certs' ? CERT_LABELS[s.key] : LABELS[s.key]) ?? s.key.replace(/_/g, ' ')}`;
+    const words = s.kind === 'certs' ? CERT_LABELS[s.key] : LABELS[s.key];
+    // translators: a setting of a protocol's server: "IMAP server", "SMTP port", "IMAP security"
+    const label = _('{protocol} {setting}', { protocol: info.name, setting: words ? _(words) : s.key.replace(/_/g, ' ') });
     const text = value === undefined ? '' : String(value);
     let pair: [HTMLDivElement, Slot];
     if (s.kind === 'certs') {
@@ -73,12 +82,12 @@ export function settingsFieldset(info: ProtocolInfo, current: Record<string, unk
     } else {
       const numeric = s.kind === 'port' || s.kind === 'count';
       pair = field(label, { value: text, inputmode: numeric ? 'numeric' : undefined, autocomplete: 'off', spellcheck: 'false' },
-        s.kind === 'list' ? `${s.doc} Separate entries with commas.` : s.doc);
+        s.kind === 'list' ? _('{help} Separate entries with commas.', { help: s.doc }) : s.doc);
     }
     inputs.push([s.key, pair[1]]);
     fields.push(pair[0]);
   }
-  const el = h('fieldset', { class: 'servers' }, h('legend', {}, `${info.name} server`), fields);
+  const el = h('fieldset', { class: 'servers' }, h('legend', {}, _('{protocol} server', { protocol: info.name })), fields);
   return {
     el,
     read: () => Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()])),
@@ -95,14 +104,14 @@ export function protocolToggles(protocols: string[], enabled: string[], names: R
     return [p, box, h('div', { class: 'check' }, box, h('label', { for: id }, names[p] ?? p.toUpperCase()))];
   });
   const read = (): string[] => boxes.filter(([, box]) => box.checked).map(([p]) => p);
-  return { el: h('fieldset', { class: 'toggles' }, h('legend', {}, 'Use this account for'), boxes.map((b) => b[2])), read };
+  return { el: h('fieldset', { class: 'toggles' }, h('legend', {}, _('Use this account for')), boxes.map((b) => b[2])), read };
 }
 
 /**
  * Sends a form to `path`; shows the check results on refusal with "Save anyway" where the
  * server allows it. onSaved(answer) after saving.
  */
-export async function checkAndSave<T>(path: string, body: Record<string, unknown>, out: HTMLElement, button: HTMLButtonElement, onSaved: (answer: T) => void, { what = 'Checking with the servers…' } = {}): Promise<void> {
+export async function checkAndSave<T>(path: string, body: Record<string, unknown>, out: HTMLElement, button: HTMLButtonElement, onSaved: (answer: T) => void, { what = _('Checking with the servers…') } = {}): Promise<void> {
   button.disabled = true;
   replace(out, h('p', { class: 'progress', role: 'status' }, what));
   try {
@@ -114,14 +123,14 @@ export async function checkAndSave<T>(path: string, body: Record<string, unknown
     if (err instanceof ApiError && err.status === 422 && b.kind === 'CheckFailed') {
       const rejected = (b.results ?? []).some((r) => r.outcome === 'rejected');
       replace(out, h('div', { class: 'error', role: 'alert' },
-        h('p', {}, 'The check failed, so nothing was saved.'),
+        h('p', {}, _('The check failed, so nothing was saved.')),
         b.error && h('p', {}, b.error),
         resultsList(b.results ?? []),
-        rejected && !b.canSaveAnyway && h('p', {}, 'Check the user name and password and try again.'),
+        rejected && !b.canSaveAnyway && h('p', {}, _('Check the user name and password and try again.')),
         b.canSaveAnyway && h('p', {}, body.account !== undefined && !rejected
-          ? 'The server could not be reached. It may be down or not reachable from here right now: you can save the account anyway and it will be checked again later.'
-          : 'You can keep your changes anyway.'),
-        b.canSaveAnyway && h('button', { type: 'button', onclick: () => checkAndSave(path, { ...body, force: true }, out, button, onSaved, { what: 'Saving…' }) }, 'Save anyway')));
+          ? _('The server could not be reached. It may be down or not reachable from here right now: you can save the account anyway and it will be checked again later.')
+          : _('You can keep your changes anyway.')),
+        b.canSaveAnyway && h('button', { type: 'button', onclick: () => checkAndSave(path, { ...body, force: true }, out, button, onSaved, { what: _('Saving…') }) }, _('Save anyway'))));
     } else {
       replace(out, errorBox(err));
     }

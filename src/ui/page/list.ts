@@ -1,6 +1,7 @@
 // The accounts list: each account with its live status, and what to do when it needs attention.
 import type { AccountView } from '../wire.js';
-import { h, providerIcon, replace, say, statusLine } from './dom.js';
+import { h, parts, providerIcon, replace, say, statusLine } from './dom.js';
+import { _, formatAmount, formatNumber, ngettext } from './i18n.js';
 import { post } from './api.js';
 import { sortedAccounts, state, type View } from './state.js';
 import { followSignIn } from './sign-in.js';
@@ -9,7 +10,7 @@ import { followSignIn } from './sign-in.js';
 export function attentionAction(a: AccountView, onError: (err: unknown) => void): HTMLElement {
   if (a.auth === 'oauth2') {
     return h('button', {
-      type: 'button', 'aria-label': `Sign in again to ${a.name}`,
+      type: 'button', 'aria-label': _('Sign in again to {account}', { account: a.name }),
       onclick: async (ev: Event) => {
         const holder = (ev.currentTarget as HTMLElement).parentElement;
         try {
@@ -19,9 +20,14 @@ export function attentionAction(a: AccountView, onError: (err: unknown) => void)
           onError(err);
         }
       },
-    }, 'Sign in again');
+    }, _('Sign in again'));
   }
-  return h('a', { class: 'button', href: `#/account/${a.id}/password`, 'aria-label': `Enter the password of ${a.name}` }, 'Enter password');
+  return h('a', { class: 'button', href: `#/account/${a.id}/password`, 'aria-label': _('Enter the password of {account}', { account: a.name }) }, _('Enter password'));
+}
+
+/** "Needs your attention: the server refused the sign-in." with what to do about it. */
+export function attentionLine(a: AccountView, onError: (err: unknown) => void): HTMLParagraphElement {
+  return h('p', { class: 'attention' }, h('strong', {}, _('Needs your attention:')), ' ', _('the server refused the sign-in.'), ' ', attentionAction(a, onError));
 }
 
 function item(a: AccountView): HTMLLIElement {
@@ -29,24 +35,25 @@ function item(a: AccountView): HTMLLIElement {
     h('div', { class: 'who' },
       providerIcon(a.provider, a.providerIcon, a.providerName),
       h('a', { href: `#/account/${a.id}`, class: 'name' }, a.name),
-      h('span', { class: 'provider' }, `${a.providerName} · ${a.username}`),
-      a.wallet && h('span', { class: 'balance' }, `${a.wallet.balance} ${a.wallet.currency}`)),
+      h('span', { class: 'provider' }, a.providerName, ' · ', h('bdi', {}, a.username)),
+      a.wallet && h('span', { class: 'balance' }, _('{amount} {currency}', { amount: formatAmount(a.wallet.balance), currency: a.wallet.currency }))),
     statusLine(a),
-    a.attentionNeeded && h('p', { class: 'attention' }, h('strong', {}, 'Needs your attention: '),
-      'the server refused the sign-in. ', attentionAction(a, (err) => say(`Signing in again to ${a.name} did not start: ${err instanceof Error ? err.message : String(err)}`))));
+    a.attentionNeeded && attentionLine(a, (err) => say(_('Signing in again to {account} did not start: {error}', { account: a.name, error: err instanceof Error ? err.message : String(err) }))));
 }
 
 export function listView(main: HTMLElement): View {
-  const list = h('ul', { class: 'accounts', 'aria-label': 'Accounts' });
-  const empty = h('p', { class: 'empty' }, 'No accounts yet. ', h('a', { href: '#/add' }, 'Add one'), '.');
+  const list = h('ul', { class: 'accounts', 'aria-label': _('Accounts') });
+  const empty = h('p', { class: 'empty' }, parts(_('No accounts yet. {link}.'), { link: h('a', { href: '#/add' }, _('Add one')) }));
+  const count = h('p', { class: 'count' });
   const draw = () => {
     const accounts = sortedAccounts();
     replace(list, accounts.map(item));
     empty.hidden = accounts.length > 0 || !state.service;
+    count.textContent = accounts.length ? ngettext('{n} account', '{n} accounts', accounts.length, { n: formatNumber(accounts.length) }) : '';
     // For bench/ui.ts: when the list first showed accounts.
     if (accounts.length && !performance.getEntriesByName('px-list').length) performance.mark('px-list');
   };
-  main.append(h('h2', {}, 'Accounts'), empty, list,
+  main.append(h('h2', {}, _('Accounts')), count, empty, list,
     h('p', { class: 'help' }, h('a', { href: '#/transfer' }, 'Export or import accounts'), ': take them to another computer.'));
   draw();
   return {
