@@ -61,6 +61,10 @@ export class Notifier {
   }
 
   /**
+   * The body is escaped: servers that support body markup (KDE, dunst, mako) would otherwise
+   * show links and images from an account's name or a server's words, and a bare & breaks
+   * their parser. The summary is plain text by the specification.
+   *
    * `account` undefined: about no account (the action opens the window's list). `extra.action`
    * adds a button ('open') beside the default action, doing the same.
    */
@@ -69,7 +73,7 @@ export class Notifier {
     const actions = ['default', extra.action ?? _('Open'), ...(extra.action ? ['open', extra.action] : [])];
     void callWithTimeout(this.bus, {
       destination: NOTIFICATIONS[0], path: NOTIFICATIONS[1], interface: NOTIFICATIONS[2], member: 'Notify', signature: 'susssasa{sv}i',
-      body: [_(APP_NAME), 0, 'px-accounts', summary, body, actions, {
+      body: [_(APP_NAME), 0, 'px-accounts', summary, escapeMarkup(body), actions, {
         'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', extra.category ?? 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account ?? ''),
       }, -1],
     }, TIMEOUT_MS).then(
@@ -105,4 +109,9 @@ export class Notifier {
       this.open(account || undefined);
     }
   }
+}
+
+/** The specification's body markup is a small XML subset: these three make any text literal. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -78,6 +78,20 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     await client.call(path, ACCOUNT, 'Remove');
   });
 
+  it('escapes markup in the body: an account name (or a server\'s words) cannot put links or images in it', async () => {
+    const name = 'Tom & Jerry <a href="https://evil.example/">verify</a> <img src="file:///etc/passwd">';
+    const path = await client.addAccount('imap', uniqueUser('attn'), { password: `${p.password}-wrong` }, {
+      name: s(name), 'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user),
+    });
+    const before = notes.received.length;
+    await verify(path);
+    const [n] = (await notes.waitFor(before + 1)).slice(before) as [Notification];
+    assert.ok(n.body.includes('Tom &amp; Jerry &lt;a href="https://evil.example/"&gt;verify&lt;/a&gt; &lt;img'), n.body);
+    assert.doesNotMatch(n.body, /<|&(?!amp;|lt;|gt;)/, 'no markup and no bare & left in the body');
+    assert.ok(n.summary.startsWith(name), 'the summary is plain text by the specification: shown as it is');
+    await client.call(path, ACCOUNT, 'Remove');
+  });
+
   it('none about an account the window shows (org.pantherx.AccountsUi ShownAccounts)', async () => {
     const shown = await add(`${p.password}-wrong`);
     const other = await add(`${p.password}-wrong`);
