@@ -40,7 +40,7 @@ describe('px-accounts: subcommands', () => {
     assert.deepEqual(list.map((x) => x.id), [a, b].sort());
     const entry = list.find((x) => x.id === a)!;
     assert.deepEqual(Object.keys(entry), ['id', 'path', 'name', 'provider', 'providerName', 'username', 'protocols', 'status',
-      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'auth', 'settings', 'identity']);
+      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'locked', 'policyViolation', 'auth', 'settings', 'identity', 'parent', 'mutedErrors', 'data']);
     assert.equal(entry.path, `/org/pantherx/Accounts/account/${a}`);
     assert.equal(typeof entry.statusTime, 'number');
     assert.deepEqual(Object.keys(entry.settings), ['imap', 'smtp']);
@@ -296,7 +296,7 @@ describe('px-accounts: subcommands', () => {
     assert.equal(check.code, 0, check.stderr);
     const words = await f.run(['--get-yargs-completions', 'px-accounts', '']);
     assert.deepEqual(words.stdout.trim().split('\n').sort(),
-      ['access', 'add', 'completion', 'discover', 'edit', 'export', 'import', 'list', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'transactions', 'verify', 'watch']);
+      ['access', 'add', 'completion', 'discover', 'edit', 'export', 'import', 'list', 'mute', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'transactions', 'unmute', 'verify', 'watch']);
     const secretWords = await f.run(['--get-yargs-completions', 'px-accounts', 'secret', '']);
     assert.deepEqual(secretWords.stdout.trim().split('\n').sort(), ['delete', 'get', 'set']);
   });
