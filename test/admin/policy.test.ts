@@ -15,6 +15,7 @@ import { cli, errorLine } from '../cli/helpers.js';
 import { ACCOUNT, as, b, errorOf, MANAGER, PROPS, q, ROOT, s, TestClient, type V } from '../harness/client.js';
 import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 import { nsTest as test } from '../discovery/fixture.js';
+import { openWindow, settled, startUi } from '../ui/helpers.js';
 import { INSIDE, runInside } from '../discovery/netns.js';
 import { configXml, MAIL, startWorld, WEB, type World, type Zone } from '../discovery/world.js';
 
@@ -217,6 +218,42 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     }
     const json = JSON.parse((await cli(session.env, ['show', 'provisioned_work', '--json'])).stdout) as { locked: boolean; policyViolation: string };
     assert.deepEqual([json.locked, json.policyViolation], [true, '']);
+  });
+
+  test('the window shows a locked account as such: no Remove, Edit offers only its password (checked against Dovecot, then stored); an account outside the policy says why; Add lists a denied provider with the reason, not as a choice', async function () {
+    this.timeout(60_000);
+    await setPolicy('[manual]\nallowed = false\n[providers]\ndeny = gandi\n');
+    const ui = await startUi(session);
+    const w = await openWindow(ui.url);
+    try {
+      const page = w.page;
+      await page.goto(new URL('/#/account/provisioned_work', page.url()).href);
+      await page.getByText('provisioned by the administrator: only its secrets can be changed').waitFor({ timeout: 15_000 });
+      await settled(page);
+      assert.equal(await page.getByRole('button', { name: 'Remove account' }).count(), 0, 'no Remove for a locked account');
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const form = page.locator('form.account-form');
+      await form.getByLabel('New password (leave empty to keep the current one)').fill(PASSWORD);
+      assert.equal(await form.getByLabel('Display name').count(), 0, 'no name to change');
+      const updates = service.log().split('\n').length;
+      await form.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
+      assert.ok(!service.log().split('\n').slice(updates).some((l) => /AccessDenied|cannot be changed/.test(l)));
+      assert.equal((await account(WORK_PATH)).Name, `Work mail of ${LOGIN}`);
+      // the policy in force is [manual] allowed = false: the FTP account set up by hand says so
+      await page.goto(new URL('/#/account/ftp_early_at_example_org', page.url()).href);
+      await page.getByText("outside the administrator's policy: manual set-up is not allowed by /etc/px-accounts/policy.ini [manual] allowed = false").waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByRole('button', { name: 'Remove account' }).count(), 1, 'an account of the person\'s own can be removed');
+      // Add: a provider the policy refuses is listed with the reason, not offered
+      await page.goto(new URL('/#/add', page.url()).href);
+      const providers = page.getByRole('list', { name: 'Providers' });
+      await providers.getByText('policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny').waitFor({ timeout: 15_000 });
+      assert.equal(await providers.getByRole('link', { name: /Gandi/ }).count(), 0);
+      assert.equal(await providers.getByRole('link', { name: /FastMail/ }).count(), 1);
+    } finally {
+      await w.browser.close();
+      await ui.stop();
+    }
   });
 
   test('the provisioned file changing, going and coming back is followed live; its secret names are kept', async () => {
