@@ -35,6 +35,11 @@ export class AccessPolicy {
       if (caller.uid !== this.uid) throw new AccountsError('AccessDenied', `callers of another user (uid ${caller.uid}) are refused`);
       const sandboxed = caller.kind !== 'host';
       const what = `${req.iface}.${req.member.replace('Set:', 'setting ')}`;
+      // A parent named in the options (AddAccount, ValidateCredentials, Update…) is used too:
+      // checks go through its proxy with its password, so it needs a grant like the account itself.
+      if (req.access === 'identify' || req.access === 'grant') {
+        for (const parent of parentsNamed(req.args)) this.checkGrant(caller, parent, `${req.member} with it as parent`);
+      }
       switch (req.access) {
         case 'identify':
           return caller;
@@ -62,11 +67,28 @@ export class AccessPolicy {
   }
 
   private checkGrant(caller: Caller, account: string, what: string): void {
-    const grant = this.grants.find(account, caller.app);
-    if (grant?.decision === 'always') return;
-    if (grant?.decision === 'deny') throw new AccountsError('AccessDenied', `${caller.app} was refused access to account ${account.slice(0, 80)} by the user`);
-    if (caller.kind === 'host' && this.grants.hostApps === 'allow') return;
-    throw new AccountsError('AccessDenied',
-      `${caller.app} has no grant for account ${account.slice(0, 80)} (${what}): ask with Manager.RequestAccess; the user grants it with 'px-accounts access grant ${account.slice(0, 80)} ${caller.app}'`);
+    checkGrant(this.grants, caller, account, what);
   }
+}
+
+/** What GetSecret asks of a caller for one account (also Export with secrets): a grant, or a host app while host apps are allowed. */
+export function checkGrant(grants: Grants, caller: Caller, account: string, what: string): void {
+  const grant = grants.find(account, caller.app);
+  if (grant?.decision === 'always') return;
+  if (grant?.decision === 'deny') throw new AccountsError('AccessDenied', `${caller.app} was refused access to account ${account.slice(0, 80)} by the user`);
+  if (caller.kind === 'host' && grants.hostApps === 'allow') return;
+  throw new AccountsError('AccessDenied',
+    `${caller.app} has no grant for account ${account.slice(0, 80)} (${what}): ask with Manager.RequestAccess; the user grants it with 'px-accounts access grant ${account.slice(0, 80)} ${caller.app}'`);
+}
+
+/** The accounts a call's a{sv} options name as `parent` (empty: none, nothing to use). */
+export function parentsNamed(args: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (!arg || typeof arg !== 'object' || Array.isArray(arg)) continue;
+    const v = (arg as Record<string, unknown>).parent;
+    const value = v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v;
+    if (typeof value === 'string' && value !== '') out.push(value);
+  }
+  return out;
 }

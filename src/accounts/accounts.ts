@@ -29,6 +29,7 @@ import { applyMutes, checkFailureCode } from '../model/muted.js';
 import { withData } from '../model/app-data.js';
 import type { ProxyRoute } from '../protocols/common/types.js';
 import { NO_POLICY, refusal, violations, type Policy, type PolicySubject } from '../admin/policy.js';
+import { overriddenServers } from '../admin/overridden.js';
 import { isProvisionedId, type ProvisionedAccounts } from '../admin/provisioned.js';
 
 export interface AccountState {
@@ -121,6 +122,9 @@ function learn(config: { settings: AccountConfig['settings'] }, results: CheckRe
   return learned;
 }
 
+/** What the policy is checked against: a plan, an account, or (a sign-in not yet made) a provider and protocols. */
+type PolicyConfig = Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'> & Partial<Pick<AccountConfig, 'username' | 'settings'>>;
+
 export class Accounts {
   private readonly states = new Map<string, AccountState>();
   private readonly byKey = new Map<string, string>();
@@ -178,12 +182,16 @@ export class Accounts {
     }
   }
 
-  private subject(config: Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'>): PolicySubject {
-    return { provider: config.provider, manual: this.catalogue.get(config.provider)?.manual ?? false, discovered: config.discovered !== undefined, protocols: config.protocols };
+  private subject(config: PolicyConfig): PolicySubject {
+    const provider = this.catalogue.get(config.provider);
+    return {
+      provider: config.provider, manual: provider?.manual ?? false, discovered: config.discovered !== undefined, protocols: config.protocols,
+      overridden: config.username === undefined ? [] : overriddenServers(provider, { username: config.username, protocols: config.protocols, settings: config.settings }),
+    };
   }
 
   /** Refuses, with AccessDenied naming the rule, a new account (or an update from `before`) the administrator's policy does not allow. */
-  checkPolicy(config: Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'>, before?: AccountConfig): void {
+  checkPolicy(config: PolicyConfig, before?: AccountConfig): void {
     const why = refusal(this.policy, this.subject(config), before && this.subject(before));
     if (why) throw new AccountsError('AccessDenied', why);
   }
@@ -262,7 +270,7 @@ export class Accounts {
     for (const name of Object.keys(secrets)) reserved(name);
     let checked: CheckResults | undefined;
     if (parsed.verify) {
-      checked = await this.checker.run(from.app, async () => checkProtocols(await this.routed(plan), givenSecrets(secrets)));
+      checked = await this.checker.run(from.app, () => this.gatedCheck(plan, givenSecrets(secrets)));
       const failed = Object.entries(checked).filter(([, r]) => !r.ok);
       if (failed.length) {
         throw checkFailure(failed);
@@ -298,7 +306,7 @@ export class Accounts {
       this.checkParentOf(plan);
       const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
       for (const name of Object.keys(given)) reserved(name);
-      const checked = await this.checker.run(from.app, async () => checkProtocols(await this.routed(only ? { ...plan, protocols: only } : plan), givenSecrets(given)));
+      const checked = await this.checker.run(from.app, () => this.gatedCheck(only ? { ...plan, protocols: only } : plan, givenSecrets(given)));
       return { plan, given, checked };
     };
     const first = await attempt(new Set());
@@ -388,7 +396,11 @@ export class Accounts {
    * duplicates, every secret by name and value), then secrets first and file last with the
    * same rollback. Throws Duplicate rather than overwrite anything.
    */
-  async restore(wanted: string, config: AccountConfig, doc: IniDoc, secrets: Record<string, string>): Promise<AccountState> {
+  async restore(wanted: string, file: AccountConfig, doc: IniDoc, secrets: Record<string, string>): Promise<AccountState> {
+    // Only the service's own discovery (AddAccount with no provider) makes a discovered account:
+    // a file's `source` line is not believed, so an imported account set up by hand is manual.
+    const config: AccountConfig = { ...file };
+    delete config.discovered;
     this.checkPolicy(config);
     const checked: Record<string, string> = {};
     for (const [name, value] of Object.entries(secrets)) {
@@ -636,11 +648,15 @@ export class Accounts {
     for (const child of childrenOf(next.id, this.states.values())) checkParent(this.states.get(child)!.config, next.id, lookup);
   }
 
-  /** The settings of a check with the route through their parent proxy, if it has one. */
-  private async routed<T extends Pick<AccountConfig, 'parent'>>(config: T): Promise<T & { via?: ProxyRoute }> {
-    const parent = config.parent ? this.states.get(config.parent)?.config : undefined;
-    if (!parent || parentKind(parent) !== 'proxy') return config;
-    return { ...config, via: await this.routeThrough(parent) };
+  /**
+   * A check of settings not saved (ValidateCredentials, AddAccount's verify) behind the same gate
+   * as a stored account's: while the parent is not online nothing is sent (every protocol
+   * Unavailable, "needs <parent>"); through its proxy when it is one.
+   */
+  private async gatedCheck(config: Parameters<typeof checkProtocols>[0] & Pick<AccountConfig, 'parent'>, secrets: Parameters<typeof checkProtocols>[1]): Promise<CheckResults> {
+    const gate = gateOf(config, (x) => this.states.get(x));
+    if (gate.kind === 'needs') return Object.fromEntries(config.protocols.map((p) => [p, { ok: false, code: 'Unavailable' as const, message: gate.message }]));
+    return checkProtocols(gate.kind === 'proxy' ? { ...config, via: await this.routeThrough(gate.parent) } : config, secrets);
   }
 
   private async routeThrough(parent: AccountConfig): Promise<ProxyRoute> {
@@ -732,7 +748,7 @@ export class Accounts {
     const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parsed);
     this.checkParentOf(plan);
     const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
-    return this.checker.run(from.app, async () => checkProtocols(await this.routed(plan), givenSecrets(given)));
+    return this.checker.run(from.app, () => this.gatedCheck(plan, givenSecrets(given)));
   }
 
   /** One check of a stored account, applied to its status and settings (what the protocols learned). */

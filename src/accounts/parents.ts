@@ -62,7 +62,7 @@ export type Gate =
   | { kind: 'needs'; message: string }
   | { kind: 'proxy'; parent: AccountConfig };
 
-export function gateOf(config: AccountConfig, state: (id: string) => { config: AccountConfig; status: { status: StatusValue } } | undefined): Gate {
+export function gateOf(config: Pick<AccountConfig, 'parent'>, state: (id: string) => { config: AccountConfig; status: { status: StatusValue } } | undefined): Gate {
   if (!config.parent) return { kind: 'free' };
   const parent = state(config.parent);
   if (!parent || !parentKind(parent.config) || parent.status.status !== 'online') return { kind: 'needs', message: needsText(parent?.config, config.parent) };

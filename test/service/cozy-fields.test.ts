@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPeers, type Peers } from '../harness/peers.js';
-import { ACCOUNT, MANAGER, PROPS, ROOT, TestClient, errorOf, q, s, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, PROPS, ROOT, TestClient, b, errorOf, q, s, type V } from '../harness/client.js';
 import { flatpakCall } from '../harness/flatpak.js';
 import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
 import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
@@ -244,6 +244,51 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       await client.waitSignal((x) => x.path === path && x.member === 'StatusChanged' && x.body[0] === 'error', 10_000, back);
       assert.equal(await get(path, 'AttentionNeeded'), true);
       await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it("a sandboxed app needs a grant on a parent it names (red team: a port scanner through the person's proxy); unsaved checks wait for an online parent", async () => {
+      const APP = 'org.example.Evil';
+      const log = join(p.dir, 'logs', 'tinyproxy.log');
+      const proxyId = idOf(http);
+      // a target only these calls name: tinyproxy's log would show it
+      const target = `'imap.host': <'127.0.0.9'>, 'imap.port': <uint16 ${p.ports.imap}>, 'imap.security': <'none'>, 'imap.username': <'${p.user}'>`;
+      const fp = (args: string[]) => flatpakCall(session, APP, args);
+      const add = (verifyIt: boolean) => fp(['--object-path', ROOT, '--method', `${MANAGER}.AddAccount`, 'imap', uniqueUser('evil'), `{'password': '${p.password}'}`,
+        `{'parent': <'${proxyId}'>, ${target}, 'verify': <${verifyIt}>}`]);
+      const validate = () => fp(['--object-path', ROOT, '--method', `${MANAGER}.ValidateCredentials`, 'imap', uniqueUser('evil'), `{'password': '${p.password}'}`, `{'parent': <'${proxyId}'>, ${target}}`]);
+      for (const [what, run] of [['AddAccount verify', () => add(true)], ['AddAccount', () => add(false)], ['ValidateCredentials', validate]] as const) {
+        const r = await run();
+        assert.notEqual(r.code, 0, `${what}: ${r.stdout}`);
+        assert.match(r.stderr, new RegExp(`AccessDenied.*${APP.replace(/\./g, '\\.')} has no grant for account ${proxyId}`), what);
+      }
+      // its own account (it may add one without a parent) cannot be moved behind the proxy either
+      const own = await fp(['--object-path', ROOT, '--method', `${MANAGER}.AddAccount`, 'imap', uniqueUser('evil'), `{'password': 'x'}`, `{${target}, 'verify': <false>}`]);
+      assert.equal(own.code, 0, own.stderr);
+      const ownPath = /'(\/[^']+)'/.exec(own.stdout)![1]!;
+      const moved = await fp(['--object-path', ownPath, '--method', `${ACCOUNT}.Update`, `{'parent': <'${proxyId}'>}`]);
+      assert.match(moved.stderr, /AccessDenied/);
+      assert.equal(await get(ownPath, 'Parent'), '/');
+      assert.ok(!readFileSync(log, 'utf8').includes('127.0.0.9'), 'nothing went through the proxy');
+
+      // with a grant on the proxy it may: its check goes through it
+      await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [proxyId, APP]);
+      const granted = await validate();
+      assert.equal(granted.code, 0, granted.stderr);
+      await waitFor("tinyproxy's log names the granted check's target", () => readFileSync(log, 'utf8').includes('127.0.0.9'), 5000);
+      await client.call(ROOT, MANAGER, 'RevokeAccess', 'ss', [proxyId, APP]);
+
+      // the person's own unsaved check behind a parent that is not online: nothing sent, "needs <parent>"
+      await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['offline', 'disconnected']);
+      const [results] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', uniqueUser('host'), { password: p.password },
+        imapOptions({ parent: s(proxyId), 'imap.host': s('127.0.0.10') })]) as [Record<string, V>];
+      const r = results.imap!.value as Record<string, V>;
+      assert.equal(r.code!.value, 'Unavailable');
+      assert.equal(r.message!.value, 'needs Office proxy');
+      const added = await errorOf(addImap(p.password, { parent: s(proxyId), 'imap.host': s('127.0.0.10'), verify: b(true) }));
+      assert.match(added.text, /needs Office proxy/);
+      assert.ok(!readFileSync(log, 'utf8').includes('127.0.0.10'), 'no unsaved check went through a parent that is not online');
+      await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
+      await client.call(ownPath, ACCOUNT, 'Remove');
     });
 
     it('refuses a parent that is missing, not a proxy or VPN, or a proxy for what cannot go through one; Update changes and clears it; a parent with children cannot be removed', async () => {
