@@ -68,6 +68,8 @@ describe('layering of src/', () => {
     assert.deepEqual([...g.get('dbus-next-adapter.ts') ?? []], [], 'the dbus-next adapter imports nothing of ours');
     assert.deepEqual([...g.get('contract')!], [], 'the contract names import nothing');
     // util: atomic-write.ts, for the file px-accounts export writes (util imports no service code but log and errors)
-    assert.deepEqual([...g.get('cli')!].sort(), ['client', 'install-dir.ts', 'util'], 'cli imports only the client (where it is installed, and the atomic file writer)');
+    assert.deepEqual([...g.get('cli')!].sort(), ['client', 'i18n', 'install-dir.ts', 'util'], 'cli imports only the client, the translations (where it is installed, and the atomic file writer)');
+    // The translations are shared by the CLI, the service and the window: they lean on nothing of the service.
+    assert.deepEqual([...g.get('i18n')!].sort(), ['install-dir.ts'], 'i18n imports only where it is installed (its catalogues)');
   });
 });
