@@ -4,7 +4,7 @@ import { parseAccountFile, serializeAccount } from '../../src/store/account-file
 import { Catalogue, BUILTIN_PROVIDER_DIR } from '../../src/providers/catalogue.js';
 import { applyMutes, checkFailureCode } from '../../src/model/muted.js';
 import { MAX_DATA_TOTAL, MAX_DATA_VALUE, withData } from '../../src/model/app-data.js';
-import { checkParent } from '../../src/accounts/parents.js';
+import { checkParent, gateOf } from '../../src/accounts/parents.js';
 import type { AccountConfig } from '../../src/model/account.js';
 import type { VerifyResult } from '../../src/protocols/common/types.js';
 
@@ -80,6 +80,21 @@ describe('parent accounts', () => {
     checkParent({ protocols: ['ftp'] }, 'vpn', lookup);
     assert.throws(() => checkParent({ protocols: ['ftp'] }, 'proxy', lookup), { kind: 'UnsupportedProtocol' } as object);
     assert.throws(() => checkParent({ protocols: ['proxy'] }, 'proxy', lookup), { kind: 'UnsupportedProtocol' } as object);
+  });
+  it('gates a check on the parent being online: through a proxy, directly behind a VPN, "needs <name>" otherwise', () => {
+    const states = new Map<string, { config: AccountConfig; status: { status: 'online' | 'offline' | 'none' | 'error' } }>([
+      ['proxy', { config: { ...all.get('proxy')!, name: 'Office proxy' }, status: { status: 'online' } }],
+      ['vpn', { config: { ...all.get('vpn')!, name: 'Work VPN' }, status: { status: 'online' } }],
+    ]);
+    const gate = (parent?: string) => gateOf({ ...(parent ? { parent } : {}) }, (id) => states.get(id));
+    assert.deepEqual(gate(), { kind: 'free' });
+    assert.equal(gate('proxy').kind, 'proxy');
+    assert.deepEqual(gate('vpn'), { kind: 'free' }, 'the VPN routes the traffic: checked directly');
+    states.get('vpn')!.status = { status: 'offline' };
+    assert.deepEqual(gate('vpn'), { kind: 'needs', message: 'needs Work VPN' });
+    states.get('proxy')!.status = { status: 'none' };
+    assert.deepEqual(gate('proxy'), { kind: 'needs', message: 'needs Office proxy' });
+    assert.deepEqual(gate('gone'), { kind: 'needs', message: 'needs gone (no such account)' });
   });
   it('refuses a missing account, one that is no proxy or VPN, itself and loops', () => {
     assert.throws(() => checkParent({ protocols: ['imap'] }, 'nope', lookup), /does not exist/);
