@@ -22,6 +22,11 @@ export interface PolicySubject {
   /** Settings found by discovery (AddAccount with an empty provider) count as the catalogue's, not as manual set-up. */
   discovered: boolean;
   protocols: readonly string[];
+  /**
+   * A catalogue provider's settings that point away from its servers (`imap.host`, `caldav.url`):
+   * an account so changed is set up by hand whatever its provider says, so the manual rule applies.
+   */
+  overridden?: readonly string[];
 }
 
 interface Rules {
@@ -97,6 +102,9 @@ export function violations(policy: Policy, s: PolicySubject): string[] {
     const p = s.provider.toLowerCase();
     if (rules.providers.deny.has(p)) out.push(`provider ${s.provider} is denied by ${where('providers', 'deny')}`);
     else if (rules.providers.allow && !rules.providers.allow.has(p)) out.push(`provider ${s.provider} is not in ${where('providers', 'allow')}`);
+    if (s.overridden?.length && !s.discovered && !rules.manual) {
+      out.push(`servers other than provider ${s.provider}'s (${s.overridden.join(', ')}) are manual set-up, which is not allowed by ${where('manual', 'allowed')} = false`);
+    }
   }
   for (const protocol of s.protocols) {
     if (rules.protocols.deny.has(protocol)) out.push(`protocol ${protocol} is denied by ${where('protocols', 'deny')}`);

@@ -16,6 +16,7 @@ import { CommandFailed, UsageError } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { jsonLine } from './format.js';
 import { promptHidden } from './input.js';
+import { printable } from './printable.js';
 
 type Args = Record<string, unknown> & { json?: boolean; timeout?: string };
 
@@ -52,9 +53,10 @@ async function passphrase(argv: Args, confirm: boolean): Promise<string> {
 
 function importText(r: ImportResult): string {
   const lines = [r.imported.length
-    ? ngettext('Imported {n}: {ids}', 'Imported {n}: {ids}', r.imported.length, { n: formatNumber(r.imported.length), ids: r.imported.join(', ') })
+    ? ngettext('Imported {n}: {ids}', 'Imported {n}: {ids}', r.imported.length, { n: formatNumber(r.imported.length), ids: printable(r.imported.join(', ')) })
     : _('Imported none.')];
-  for (const s of r.skipped) lines.push(_('Skipped {id} ({reason}): {message}', { id: s.id, reason: s.reason, message: s.message }));
+  // Ids and messages quote the file, which anyone may have crafted.
+  for (const s of r.skipped) lines.push(_('Skipped {id} ({reason}): {message}', { id: printable(s.id), reason: printable(s.reason), message: printable(s.message) }));
   return lines.join('\n');
 }
 

@@ -471,10 +471,13 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   async importAccounts(file: Uint8Array, passphrase: string, opts?: CallOptions): Promise<ImportResult> {
     const sealed = await this.sealedPassphrase(passphrase, opts);
     const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Import', 'ayaya{sv}', [Buffer.from(file), sealed, {}], this.verifyOpts(opts));
-    const [paths, skipped] = reply.body as [string[], Array<[string, string, string]>];
+    const [paths, skipped] = reply.body as [string[], Array<Record<string, V>>];
     return {
       imported: paths.map((p) => p.slice(ACCOUNT_PATH_PREFIX.length)),
-      skipped: skipped.map(([id, reason, message]) => ({ id, reason, message })),
+      skipped: skipped.map((raw) => {
+        const e = unwrap(raw);
+        return { id: str(e.id), reason: str(e.reason), message: str(e.message) };
+      }),
     };
   }
 

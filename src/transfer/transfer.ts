@@ -5,8 +5,12 @@
  * and one that duplicates an existing account is reported, never overwritten.
  */
 import type { Accounts } from '../accounts/accounts.js';
+import type { Access } from '../access/access.js';
+import type { Caller } from '../access/callers.js';
+import { checkGrant } from '../access/policy.js';
 import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
+import { ACCOUNT_ID } from '../model/account.js';
 import { TOKEN_SECRET, type TokenRecord } from '../oauth2/tokens.js';
 import { parseAccountFile, serializeAccount } from '../store/account-file.js';
 import { decryptWithPassphrase, encryptWithPassphrase, unseal } from './age.js';
@@ -40,13 +44,18 @@ function exportOptions(options: Variants): { secrets: boolean } {
   return { secrets };
 }
 
-/** Export: the age file and how many accounts it holds. */
-export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, options: Variants): Promise<[Uint8Array, number]> {
+/**
+ * Export: the age file and how many accounts it holds. With secrets, the caller needs what
+ * GetSecret needs for every account (a grant, or host apps allowed), and each secret handed out
+ * is audited like GetSecret's (SecretAccessed, a log line with the app and pid).
+ */
+export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, options: Variants, access: Access, caller: Caller): Promise<[Uint8Array, number]> {
   const { secrets } = exportOptions(options);
-  const passphrase = await unseal(sealed);
-  const entries: ExportedAccount[] = [];
   // Provisioned accounts are the administrator's: the next machine provisions its own.
   const own = [...accounts.all()].filter((s) => !s.provisioned).sort((a, b) => a.config.id.localeCompare(b.config.id));
+  if (secrets) for (const state of own) checkGrant(access.grants, caller, state.config.id, 'Export with secrets');
+  const passphrase = await unseal(sealed);
+  const entries: ExportedAccount[] = [];
   for (const state of own) {
     const entry: ExportedAccount = { id: state.config.id, ini: serializeAccount(state.config, state.doc) };
     if (secrets) {
@@ -61,7 +70,11 @@ export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, opt
   }
   const doc: ExportDocument = { format: FORMAT, version: VERSION, exported: new Date().toISOString(), secrets, accounts: entries };
   const file = await encryptWithPassphrase(JSON.stringify(doc, null, 2) + '\n', passphrase);
-  log.info(`exported ${entries.length} accounts${secrets ? ' with their secrets' : ''}`);
+  log.info(`exported ${entries.length} accounts${secrets ? ' with their secrets' : ''} to ${caller.app} (pid ${caller.pid})`);
+  for (const entry of entries) {
+    for (const name of Object.keys(entry.secrets ?? {})) access.handedOut(entry.id, name, caller);
+    if (entry.oauth2) access.handedOut(entry.id, TOKEN_SECRET, caller);
+  }
   return [file, entries.length];
 }
 
@@ -73,8 +86,11 @@ export async function importAccounts(accounts: Accounts, file: Uint8Array, seale
   const passphrase = await unseal(sealed);
   const doc = parseDocument(await decryptWithPassphrase(file, passphrase));
   const report: ImportReport = { imported: [], skipped: [] };
-  for (const entry of doc.accounts) {
-    const skip = (reason: string, message: string) => report.skipped.push({ id: entry.id.slice(0, 200), reason, message });
+  for (const [index, entry] of doc.accounts.entries()) {
+    // An id is the file's word: one that is not an account id (escape sequences for a terminal,
+    // a log line of its own) is named by its place in the file instead.
+    const label = ACCOUNT_ID.test(entry.id) ? entry.id : `#${index + 1}`;
+    const skip = (reason: string, message: string) => report.skipped.push({ id: label, reason, message });
     let parsed;
     try {
       // The same parser as a file copied into the accounts directory by hand.
@@ -83,7 +99,7 @@ export async function importAccounts(accounts: Accounts, file: Uint8Array, seale
       skip('Invalid', `its account file cannot be used here: ${(err as Error).message}`);
       continue;
     }
-    for (const w of parsed.warnings) log.warning(`import of ${entry.id.slice(0, 200)}: ${w}`);
+    for (const w of parsed.warnings) log.warning(`import of ${label}: ${w}`);
     const secrets = { ...entry.secrets };
     if (entry.oauth2) secrets[TOKEN_SECRET] = JSON.stringify(entry.oauth2);
     try {
