@@ -5,10 +5,12 @@
  * through a parent proxy (the proxies' own logs show the connection) or waiting for it.
  */
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { startPeers, type Peers } from '../harness/peers.js';
-import { ACCOUNT, MANAGER, PROPS, ROOT, TestClient, b, errorOf, q, s, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, PROPS, ROOT, TestClient, Variant, b, errorOf, q, s, type V } from '../harness/client.js';
 import { flatpakCall } from '../harness/flatpak.js';
 import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
 import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
@@ -207,6 +209,34 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       const r = await verify(path);
       assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Ok', JSON.stringify(r));
       await waitFor("Dante's log names the connection", () => readFileSync(log, 'utf8').includes(`${p.hosts.caSigned}.${p.ports.imaps}`), 5000);
+      await client.call(path, ACCOUNT, 'Remove');
+    });
+
+    it("a pinned certificate behind tinyproxy: the question what the server presents goes through the proxy too, never around it (red team)", async () => {
+      const host = p.hosts.caSigned;
+      const port = p.ports.imaps;
+      const log = join(p.dir, 'logs', 'tinyproxy.log');
+      const connects = () => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(`CONNECT ${host}:${port} `)).length;
+      // what Dovecot presents, as the test sees it itself; its CA is not trusted (no imap.ca)
+      const fp = await new Promise<string>((resolve, reject) => {
+        const sock = tls.connect({ host, port, rejectUnauthorized: false }, () => {
+          resolve(`sha256:${createHash('sha256').update(sock.getPeerCertificate().raw).digest('hex')}`);
+          sock.destroy();
+        });
+        sock.on('error', reject);
+      });
+      const path = await addImap(p.password, { parent: s(idOf(http)), 'imap.host': s(host), 'imap.port': q(port), 'imap.security': s('tls') });
+      const untrusted = (await verify(path)).imap!.value as Record<string, V>;
+      assert.equal(untrusted.code!.value, 'TlsUntrusted', JSON.stringify(untrusted));
+      await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ certificates: new Variant('a{ss}', { [`${host}:${port}`]: fp }) }]);
+      const before = connects();
+      const pinned = (await verify(path)).imap!.value as Record<string, V>;
+      assert.equal(pinned.code!.value, 'Ok', JSON.stringify(pinned));
+      // the first check with the pin asks the server once (through the proxy), then checks (through it too)
+      assert.equal(connects() - before, 2, 'the pin probe and the check both went through the proxy');
+      const again = connects();
+      assert.equal(((await verify(path)).imap!.value as Record<string, V>).code!.value, 'Ok');
+      assert.equal(connects() - again, 1, 'the pinned certificate is remembered: one connection, through the proxy');
       await client.call(path, ACCOUNT, 'Remove');
     });
 

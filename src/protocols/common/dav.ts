@@ -109,7 +109,7 @@ function verifyDav(kind: 'CalDAV' | 'CardDAV', settings: VerifySettings, secret:
   const protocol: ProtocolName = kind;
   return runVerification(protocol, shown, secret, options, async (ctx) => {
     if (badUrl || !serverUrl) throw new VerifyFailure('Unknown', badUrl);
-    const trust = serverUrl.protocol === 'https:' ? await tlsOptions({ ...settings, host: shown.host, port: shown.port }, 'tls', ctx.signal) : undefined;
+    const trust = serverUrl.protocol === 'https:' ? await tlsOptions({ ...settings, host: shown.host, port: shown.port }, 'tls', ctx) : undefined;
     const agents = {
       http: routeAgent(new http.Agent({ keepAlive: true, maxSockets: 2 }), ctx, false),
       https: routeAgent(new https.Agent({ keepAlive: true, maxSockets: 2, ...(trust ? { secureContext: trust.secureContext } : {}), ...(trust?.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}) }), ctx, true),

@@ -54,8 +54,10 @@ function startTls(sock: net.Socket, steps: Array<{ wait: RegExp; send: string }>
 /**
  * The leaf certificate host:port presents (`security` tls: at once; starttls: after the
  * dialect's STARTTLS). Rejects when there is none within `timeoutMs` or on any failure.
+ * `open`: how to reach host:port (a tunnel through the account's parent proxy); directly without.
  */
-export async function peerCertificate(dialect: TlsDialect, host: string, port: number, security: 'tls' | 'starttls', timeoutMs: number, signal?: AbortSignal): Promise<PeerCertificate> {
+export async function peerCertificate(dialect: TlsDialect, host: string, port: number, security: 'tls' | 'starttls', timeoutMs: number, signal?: AbortSignal,
+  open?: (host: string, port: number) => Promise<net.Socket>): Promise<PeerCertificate> {
   const sockets: net.Socket[] = [];
   const bound = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]);
   const aborted = new Promise<never>((_, reject) => {
@@ -67,12 +69,15 @@ export async function peerCertificate(dialect: TlsDialect, host: string, port: n
   try {
     const run = async (): Promise<PeerCertificate> => {
       let plain: net.Socket | undefined;
-      if (security === 'starttls') {
-        if (dialect === 'tls') throw new Error('no STARTTLS dialect for this protocol');
+      if (security === 'starttls' && dialect === 'tls') throw new Error('no STARTTLS dialect for this protocol');
+      if (open) {
+        plain = await open(host, port);
+        sockets.push(plain);
+      } else if (security === 'starttls') {
         plain = net.connect({ host: bareHost(host), port });
         sockets.push(plain);
-        await startTls(plain, STARTTLS[dialect]);
       }
+      if (security === 'starttls') await startTls(plain!, STARTTLS[dialect as Exclude<TlsDialect, 'tls'>]);
       const servername = sniName(host);
       const sock = tls.connect({
         ...(plain ? { socket: plain } : { host: bareHost(host), port }),

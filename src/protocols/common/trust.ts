@@ -11,6 +11,8 @@ import tls from 'node:tls';
 import { VerifyFailure } from './classify.js';
 import { peerCertificate, type TlsDialect } from './peer-certificate.js';
 import { fingerprintOf, pinFor } from './pins.js';
+import type { VerifyContext } from './run.js';
+import { openTunnel } from './tunnel.js';
 import type { VerifySettings } from './types.js';
 
 const SYSTEM_BUNDLES = [
@@ -80,9 +82,14 @@ export interface TlsOptions {
  * pins.ts) is trusted too, exactly that one: the server is asked once per process what it
  * presents (after the `dialect`'s STARTTLS where the connection starts in plaintext); when that
  * is the pinned certificate it joins the trusted ones as an anchor of its own, and passes the
- * name check by its fingerprint. Anything else is checked as without a pin.
+ * name check by its fingerprint. Anything else is checked as without a pin. With a check's
+ * context (`ctx`) that goes through a parent proxy, that question goes through the proxy too:
+ * never a connection around it (it would reach another network, and tell the server where the
+ * person is).
  */
-export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect = 'tls', signal?: AbortSignal): Promise<TlsOptions> {
+export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect = 'tls', ctx?: AbortSignal | Pick<VerifyContext, 'signal' | 'via'>): Promise<TlsOptions> {
+  const signal = ctx instanceof AbortSignal ? ctx : ctx?.signal;
+  const route = ctx instanceof AbortSignal ? undefined : ctx?.via ? (ctx as VerifyContext) : undefined;
   let extra: string[] = [];
   let key = 'default';
   if (settings.ca) {
@@ -97,7 +104,7 @@ export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect =
     if (!contexts.has(key) && extra.length === 0) throw new VerifyFailure('Unknown', `the CA file ${settings.ca} holds no PEM certificate`);
   }
   const pin = pinFor(settings.certificates, settings.host, settings.port);
-  const pem = pin ? await pinnedCertificate(pin, settings, dialect, signal) : undefined;
+  const pem = pin ? await pinnedCertificate(pin, settings, dialect, signal, route && ((host, port) => openTunnel(route, host, port))) : undefined;
   if (pem) key += `\0${pin}`;
   let secureContext = contexts.get(key);
   if (!secureContext) {
@@ -118,12 +125,12 @@ export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect =
 }
 
 /** The pinned certificate's PEM when the server presents it; undefined when it presents another or cannot be asked. */
-async function pinnedCertificate(pin: string, settings: VerifySettings, dialect: TlsDialect, signal?: AbortSignal): Promise<string | undefined> {
+async function pinnedCertificate(pin: string, settings: VerifySettings, dialect: TlsDialect, signal?: AbortSignal, open?: (host: string, port: number) => Promise<net.Socket>): Promise<string | undefined> {
   const known = pinned.get(pin);
   if (known) return known;
   try {
     const security = settings.security === 'starttls' ? 'starttls' : 'tls';
-    const seen = await peerCertificate(dialect, settings.host, settings.port, security, PIN_PROBE_MS, signal);
+    const seen = await peerCertificate(dialect, settings.host, settings.port, security, PIN_PROBE_MS, signal, open);
     if (seen.fingerprint !== pin) return undefined;
     if (pinned.size > 64) pinned.clear();
     pinned.set(pin, seen.pem);

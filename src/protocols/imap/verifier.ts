@@ -47,7 +47,7 @@ const classifyImap: ProtocolClassifier = (err) => {
 
 export const verifyImap: Verifier = (settings, secret, options) =>
   runVerification('IMAP', settings, secret, options, async (ctx) => {
-    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings, 'imap', ctx.signal);
+    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings, 'imap', ctx);
     const socket = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
     const client = new ImapFlow({
       ...(socket ? { transport: tunnelled(socket) } : {}),

@@ -95,7 +95,7 @@ function loginRefused(text: string): never {
 export const verifyPop3: Verifier = (settings, secret, options) =>
   runVerification('POP3', settings, secret, options, async (ctx) => {
     if (/[\r\n]/.test(settings.username + secret)) throw new VerifyFailure('Unknown', 'the user name or password contains a line break');
-    const trust = settings.security === 'none' ? undefined : await tlsOptions(settings, 'pop3', ctx.signal);
+    const trust = settings.security === 'none' ? undefined : await tlsOptions(settings, 'pop3', ctx);
     const host = bareHost(settings.host);
     const tlsConnect = (extra: tls.ConnectionOptions) =>
       tls.connect({ host, secureContext: trust!.secureContext, ...(trust?.servername ? { servername: trust.servername } : {}),

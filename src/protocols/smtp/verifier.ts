@@ -36,7 +36,7 @@ const classifySmtp: ProtocolClassifier = (err) => {
 
 export const verifySmtp: Verifier = (settings, secret, options) =>
   runVerification('SMTP', settings, secret, options, async (ctx) => {
-    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings, 'smtp', ctx.signal);
+    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings, 'smtp', ctx);
     // the transport connects through a socket of ours, so the attempt can always close it
     const sockets: net.Socket[] = [];
     ctx.defer(() => { for (const s of sockets) s.destroy(); });

@@ -57,7 +57,7 @@ export const verifyWebDav: Verifier = (settings, secret, options) => {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new VerifyFailure('ServerError', `the server redirected to an unsupported URL ${url.protocol}`);
       let agent: http.Agent | https.Agent = agents.http;
       if (url.protocol === 'https:') {
-        const trust = await tlsOptions({ ...settings, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || 443 }, 'tls', ctx.signal);
+        const trust = await tlsOptions({ ...settings, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || 443 }, 'tls', ctx);
         agents.https?.destroy();
         agents.https = routeAgent(new https.Agent({ keepAlive: false, secureContext: trust.secureContext, ...(trust.servername ? { servername: trust.servername } : {}),
           ...(trust.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}) }), ctx, true);
