@@ -402,6 +402,9 @@ export class Accounts {
     const config: AccountConfig = { ...file };
     delete config.discovered;
     this.checkPolicy(config);
+    // a parent already here must be one this account can have (a proxy or VPN, no loop); one
+    // not here (yet) leaves the account waiting: "needs <id> (no such account)", nothing sent
+    if (config.parent && this.states.has(config.parent)) this.checkParentOf(config);
     const checked: Record<string, string> = {};
     for (const [name, value] of Object.entries(secrets)) {
       if (name === TOKEN_SECRET) {
@@ -483,13 +486,18 @@ export class Accounts {
     this.listener?.changed(state, before);
   }
 
-  /** What of a provisioned account is the person's (the names of its secrets) goes to the accounts directory. */
+  /**
+   * What of a provisioned account is the person's (the names of its secrets, its muted kinds of
+   * failure, apps' notes) goes to the accounts directory's .provisioned.json; anything else
+   * cannot reach here (changes are refused as Locked).
+   */
   private async savePersonal(state: AccountState, next: AccountConfig): Promise<IniDoc> {
-    if (next.credentials.join() === state.config.credentials.join()) return state.doc;
+    const side = (c: AccountConfig) => JSON.stringify([c.credentials, c.muted ?? [], c.data ?? {}]);
+    if (side(next) === side(state.config)) return state.doc;
     try {
-      await this.provisioned!.saveCredentials(next.id, next.credentials);
+      await this.provisioned!.savePersonal(next.id, { credentials: next.credentials, ...(next.muted ? { muted: next.muted } : {}), ...(next.data ? { data: next.data } : {}) });
     } catch (err) {
-      throw new AccountsError('Io', `cannot save the secrets' names of provisioned account ${next.id}: ${(err as Error).message}`);
+      throw new AccountsError('Io', `cannot save the person's side of provisioned account ${next.id}: ${(err as Error).message}`);
     }
     return state.doc;
   }

@@ -271,6 +271,25 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     assert.equal(secret, PASSWORD);
   });
 
+  test("MuteError, UnmuteError and SetData on the locked account are kept: the person's side, in .provisioned.json, through a change of the administrator's file (red team: they were lost)", async () => {
+    await client.call(WORK_PATH, ACCOUNT, 'MuteError', 's', ['ConnectionFailed']);
+    await client.call(WORK_PATH, ACCOUNT, 'MuteError', 's', ['Unauthorized']);
+    await client.call(WORK_PATH, ACCOUNT, 'UnmuteError', 's', ['Unauthorized']);
+    await client.call(WORK_PATH, ACCOUNT, 'SetData', 'ss', ['folder', 'INBOX/Work']);
+    const kept = (a: Record<string, unknown>) => [a.MutedErrors, Object.values(a.Data as object)];
+    assert.deepEqual(kept(await account(WORK_PATH)), [['ConnectionFailed'], ['INBOX/Work']]);
+    const personal = JSON.parse(readFileSync(join(session.accountsDir, '.provisioned.json'), 'utf8')) as Record<string, { credentials: string[]; muted: string[]; data: object }>;
+    assert.deepEqual([personal.provisioned_work!.credentials, personal.provisioned_work!.muted, Object.values(personal.provisioned_work!.data)], [['password'], ['ConnectionFailed'], ['INBOX/Work']]);
+    // the administrator's file changes: read again, the person's side stays
+    const from = client.signals.length;
+    await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK.replace('Work mail of %u', 'Office mail'));
+    await changed(WORK_PATH, 'Name', from);
+    assert.deepEqual(kept(await account(WORK_PATH)), [['ConnectionFailed'], ['INBOX/Work']]);
+    const back = client.signals.length;
+    await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK);
+    await changed(WORK_PATH, 'Name', back);
+  });
+
   test('after a restart: the policy is read at start, the provisioned account is there with its secret, the marked account still marked', async function () {
     this.timeout(30_000);
     await setPolicy('[protocols]\ndeny = ftp\n');
@@ -282,6 +301,7 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     assert.equal((await account(ftp)).PolicyViolation, 'protocol ftp is denied by /etc/px-accounts/policy.ini [protocols] deny');
     const a = await account(WORK_PATH);
     assert.deepEqual([a.Locked, a.Credentials], [true, ['password']]);
+    assert.deepEqual([a.MutedErrors, Object.values(a.Data as object)], [['ConnectionFailed'], ['INBOX/Work']], 'mutes and notes kept across a restart');
     // the orphan sweep after start-up leaves the person's secret of a provisioned account alone
     await waitFor('the orphan sweep', () => /orphaned secrets checked/.test(service.log()), 10_000);
     const [secret] = await client.call(WORK_PATH, ACCOUNT, 'GetSecret', 's', ['password']);
