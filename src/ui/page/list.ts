@@ -54,7 +54,7 @@ export function listView(main: HTMLElement): View {
     if (accounts.length && !performance.getEntriesByName('px-list').length) performance.mark('px-list');
   };
   main.append(h('h2', {}, _('Accounts')), count, empty, list,
-    h('p', { class: 'help' }, h('a', { href: '#/transfer' }, 'Export or import accounts'), ': take them to another computer.'));
+    h('p', { class: 'help' }, parts(_('{link}: take them to another computer.'), { link: h('a', { href: '#/transfer' }, _('Export or import accounts')) })));
   draw();
   return {
     update(e) {
