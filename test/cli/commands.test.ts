@@ -265,7 +265,7 @@ describe('px-accounts: subcommands', () => {
     assert.deepEqual(list.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
     const fastmail = list.find((p) => p.id === 'fastmail')!;
     assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers', 'notice', 'auth', 'oauth2_configured', 'denied']);
-    assert.equal(fastmail.denied, '', 'no policy here: nothing denied');
+    assert.equal((fastmail as { denied?: string }).denied, '', 'no policy here: nothing denied');
     assert.equal(fastmail.servers.imap!.host, 'imap.fastmail.com');
     assert.equal(fastmail.servers.imap!.port, 993);
   });
