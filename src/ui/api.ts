@@ -238,6 +238,14 @@ export const ROUTES: Route[] = [
     },
   },
   { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/sign-in-again$`), handler: signInAgain },
+  {
+    // A kind of failure the person muted (Account.UnmuteError): its notifications come back.
+    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/unmute$`),
+    handler: async (ctx, body, [id]) => {
+      await ctx.link.get().unmuteError(id!, text(body, 'code', { required: true, max: 64 })!);
+      return { ok: true };
+    },
+  },
   { method: 'POST', pattern: /^\/api\/sign-in$/, handler: startSignIn },
   {
     method: 'POST', pattern: /^\/api\/sign-in\/([0-9a-f]{16})\/cancel$/,

@@ -247,6 +247,32 @@ describe('px-accounts-ui in chromium', function () {
     }
   });
 
+  it('shows the proxy an account is reached through, its muted failures (unmuted from the page) and apps\' notes', async () => {
+    const proxy = await w.client.addAccount({
+      provider: 'proxy', account: 'office-proxy', password: secret(), protocols: ['proxy'],
+      settings: { proxy: { host: '127.0.0.1', port: 1, type: 'http' } } as never,
+    });
+    const a = await w.client.addAccount({
+      provider: 'imap', account: 'behind@example.org', password: secret(), protocols: ['imap'],
+      settings: { imap: { host: '127.0.0.1', port: 1 } }, parent: proxy.id,
+    } as never);
+    try {
+      await w.client.muteError(a.id, 'Unauthorized');
+      await w.client.setData(a.id, 'last-sync', '2026-12-01');
+      await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
+      const section = page.getByRole('region', { name: 'Connection and notes' });
+      await section.getByRole('link', { name: proxy.name }).waitFor();
+      await section.getByText('Unauthorized', { exact: true }).waitFor();
+      await section.getByRole('cell', { name: '2026-12-01' }).waitFor();
+      await section.getByRole('button', { name: 'Notify again about Unauthorized' }).click();
+      await waitFor('unmuted on the bus', async () => (await w.client.getAccount(a.id)).mutedErrors.length === 0, 5000);
+      await section.getByText('Unauthorized', { exact: true }).waitFor({ state: 'detached' });
+    } finally {
+      await w.client.removeAccount(a.id);
+      await w.client.removeAccount(proxy.id);
+    }
+  });
+
   it('is usable with the keyboard alone', async () => {
     await page.goto(new URL('/#/', page.url()).href);
     await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();

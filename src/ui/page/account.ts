@@ -88,6 +88,35 @@ function identitySection(a: AccountView): HTMLElement | '' {
       i.aliases.length > 0 && [h('dt', {}, _('Also sends as')), h('dd', { class: 'mono' }, i.aliases.join(', '))]));
 }
 
+/**
+ * How the account is reached and what was said about it (docs/account-fields.md): the proxy or
+ * VPN account it goes through, the kinds of failure the person muted (each can be unmuted), and
+ * the notes apps keep on it (read only: they are the apps').
+ */
+function connectionSection(a: AccountView, onError: (err: unknown) => void): HTMLElement | '' {
+  const data = Object.entries(a.data).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  if (!a.parent && a.mutedErrors.length === 0 && data.length === 0) return '';
+  const parent = a.parent ? state.accounts.get(a.parent) : undefined;
+  const unmute = (code: string) => h('button', {
+    type: 'button', 'aria-label': _('Notify again about {code}', { code }),
+    onclick: async () => {
+      try {
+        await post(`/api/accounts/${a.id}/unmute`, { code });
+      } catch (err) {
+        onError(err);
+      }
+    },
+  }, _('Notify again'));
+  return h('section', { 'aria-labelledby': 'connection-h' }, h('h3', { id: 'connection-h' }, _('Connection and notes')),
+    h('dl', { class: 'facts' },
+      a.parent && [h('dt', {}, _('Reached through')), h('dd', {}, h('a', { href: `#/account/${a.parent}` }, parent?.name ?? a.parent))],
+      a.mutedErrors.length > 0 && [h('dt', {}, _('Not notified about')), h('dd', {}, h('ul', { class: 'muted-errors' },
+        a.mutedErrors.map((code) => h('li', {}, h('span', { class: 'mono' }, code), ' ', unmute(code)))))]),
+    data.length > 0 && h('table', { class: 'app-notes' }, h('caption', {}, _('Notes apps keep on this account')),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, _('Note')), h('th', { scope: 'col' }, _('Value')))),
+      h('tbody', {}, data.map(([k, v]) => h('tr', {}, h('td', { class: 'mono' }, k), h('td', {}, v))))));
+}
+
 /** The sender identity's fields in the edit form: name, address, other addresses (one per line or comma-separated). */
 function senderFields(i: NonNullable<AccountView['identity']>): { el: HTMLElement; read: () => NonNullable<AccountView['identity']> } {
   const [nameWrap, name] = field(_('Sender name'), { value: i.fullName, autocomplete: 'name' });
@@ -225,6 +254,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
   const walletHost = h('div', {});
   const secretsHost = h('div', {});
   const identityHost = h('div', {});
+  const connectionHost = h('div', {});
   let walletShown = '';
   const other = h('div', { class: 'outcome' });
   const check = h('button', {
@@ -255,6 +285,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
     replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
     drawWallet(a);
     replace(identityHost, identitySection(a));
+          replace(connectionHost, connectionSection(a, (err) => replace(other, errorBox(err))));
     replace(secretsHost, secretsSection(a));
   };
   // A wallet is redrawn when its balance moves; the secrets are not (that would hide a shown value).
@@ -264,7 +295,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
     walletShown = now;
     replace(walletHost, a.wallet && walletSection(a, a.wallet));
   }
-  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, adminHost, h('div', { class: 'buttons' }, check, edit, a0.locked ? '' : remove), checkOut, other, editHost, walletHost, identityHost, secretsHost);
+  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, adminHost, h('div', { class: 'buttons' }, check, edit, a0.locked ? '' : remove), checkOut, other, editHost, walletHost, identityHost, connectionHost, secretsHost);
   draw(a0);
   if (extra === 'added') say(_('Added {account}.', { account: a0.name }));
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
@@ -284,6 +315,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
           replace(sub, a.providerName, ' · ', h('bdi', {}, a.username), ' · ', a.protocols.map((p) => p.toUpperCase()).join(', '));
           drawWallet(a);
           replace(identityHost, identitySection(a));
+          replace(connectionHost, connectionSection(a, (err) => replace(other, errorBox(err))));
         }
       }
     },
