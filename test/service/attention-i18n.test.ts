@@ -34,7 +34,7 @@ describe('the service in German: check results and notifications (the real Dovec
     notes?.stop();
     await service?.stop();
     await session?.stop();
-    await p?.stop();
+    // The peers are shared by every suite of the run (verify/fixture.ts): a root-level hook stops them.
   });
 
   it('a refused password: the result in words and the notification are German', async () => {
