@@ -12,6 +12,8 @@ const OWN_KEY = /^[A-Za-z0-9._-]{1,64}$/;
 export const MAX_DATA_VALUE = 1024;
 /** Bytes of every key and value of one account together (UTF-8). */
 export const MAX_DATA_TOTAL = 16 * 1024;
+/** Bytes of one app's keys and values on one account: no app can fill the account for the others. */
+export const MAX_DATA_PER_APP = 4 * 1024;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -34,7 +36,12 @@ export function withData(data: Readonly<Record<string, string>> | undefined, app
     if (bytes(value) > MAX_DATA_VALUE) throw new AccountsError('LimitExceeded', `the value of data key ${key} is ${bytes(value)} bytes, at most ${MAX_DATA_VALUE}`);
     checkText(value, `the value of data key ${key}`, MAX_DATA_VALUE);
     next[full] = value;
-    const total = Object.entries(next).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
+    const size = (entries: [string, string][]) => entries.reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
+    const own = size(Object.entries(next).filter(([k]) => k.startsWith(`${app}:`)));
+    if (own > MAX_DATA_PER_APP) {
+      throw new AccountsError('LimitExceeded', `this app's notes on the account would be ${own} bytes, at most ${MAX_DATA_PER_APP}: remove notes it no longer needs (SetData with an empty value)`);
+    }
+    const total = size(Object.entries(next));
     if (total > MAX_DATA_TOTAL) {
       throw new AccountsError('LimitExceeded', `the account's data would be ${total} bytes, at most ${MAX_DATA_TOTAL}: remove notes it no longer needs (SetData with an empty value)`);
     }

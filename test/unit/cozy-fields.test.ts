@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { parseAccountFile, serializeAccount } from '../../src/store/account-file.js';
 import { Catalogue, BUILTIN_PROVIDER_DIR } from '../../src/providers/catalogue.js';
 import { applyMutes, checkFailureCode } from '../../src/model/muted.js';
-import { MAX_DATA_TOTAL, MAX_DATA_VALUE, withData } from '../../src/model/app-data.js';
+import { MAX_DATA_PER_APP, MAX_DATA_TOTAL, MAX_DATA_VALUE, withData } from '../../src/model/app-data.js';
 import { checkParent, gateOf } from '../../src/accounts/parents.js';
 import type { AccountConfig } from '../../src/model/account.js';
 import type { VerifyResult } from '../../src/protocols/common/types.js';
@@ -67,7 +67,15 @@ describe("apps' data", () => {
     let d: Record<string, string> | undefined;
     let n = 0;
     assert.throws(() => { for (;; n++) d = withData(d, 'a', `k${n}`, 'x'.repeat(1000)); }, { kind: 'LimitExceeded' } as object);
-    assert.ok(n >= MAX_DATA_TOTAL / 1010 - 1 && n <= MAX_DATA_TOTAL / 1000, `${n} notes of 1000 bytes fit`);
+    assert.equal(n, Math.floor(MAX_DATA_PER_APP / 1004), `${n} notes of 1000 bytes fit in one app's share`);
+    // Other apps still have room (red team: one app could fill the account for all), up to the account's cap.
+    let apps = 0;
+    assert.throws(() => {
+      for (;; apps++) for (let k = 0; k < 4; k++) d = withData(d, `app${apps}`, `k${k}`, 'x'.repeat(900));
+    }, { kind: 'LimitExceeded' } as object);
+    assert.ok(apps >= 3, `${apps} more apps got their share`);
+    const total = Object.entries(d!).reduce((s, [k, v]) => s + k.length + v.length, 0);
+    assert.ok(total <= MAX_DATA_TOTAL, `${total} bytes in all`);
   });
 });
 
