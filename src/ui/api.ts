@@ -3,7 +3,7 @@
  * Host and Origin before a handler runs). Handlers talk to the service only through the client
  * library. No answer carries a secret, except `reveal`, which returns the one value asked for.
  */
-import type { Account, AccountChanges, AccountsClient, AddAccountInput, ProtocolInfo, Provider, SettingsInput } from '../client/index.js';
+import { certificatesOfError, type Account, type AccountChanges, type AccountsClient, type AddAccountInput, type ProtocolInfo, type Provider, type SettingsInput } from '../client/index.js';
 import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
 import { ACCOUNT_ID, HttpError, text, textList, textMap } from './http.js';
 import { pickedFiles, withPickedFiles } from './import-files.js';
@@ -11,6 +11,7 @@ import type { ServiceLink } from './service-link.js';
 import type { SignIns } from './sign-ins.js';
 import { accessView, accountView, transactionView } from './views.js';
 import { exportFile, importFile } from './transfer.js';
+import { words } from './languages.js';
 
 export interface ApiContext {
   link: ServiceLink;
@@ -54,7 +55,20 @@ async function addDiscovered(ctx: ApiContext, body: Record<string, unknown>): Pr
   const name = text(body, 'name', { max: 256 });
   if (name) input.name = name;
   if (body.trust === true) input.trust = true;
-  const account = await client.addAccount(input);
+  // Certificates the person accepted on the page after a check named them (self-hosted servers).
+  const certificates = textMap(body, 'certificates');
+  if (Object.keys(certificates).length) input.certificates = certificates;
+  let account;
+  try {
+    account = await client.addAccount(input);
+  } catch (err) {
+    // Only a certificate stood in the way: the page shows its fingerprint and may send it back.
+    const presented = certificatesOfError(err);
+    if (!Object.keys(presented).length) throw err;
+    throw Object.assign(new HttpError(422, words().gettext('The server presents a certificate that no authority this computer trusts vouches for.'), 'CertificateNotTrusted'), {
+      body: { certificates: presented },
+    });
+  }
   client.checkAccounts([account.id]).catch(() => undefined);
   return { saved: true, account: accountView(account) };
 }

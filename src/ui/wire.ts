@@ -75,4 +75,6 @@ export interface ErrorBody {
   error?: string;
   results?: WordedResult[];
   canSaveAnyway?: boolean;
+  /** CertificateNotTrusted: what each server presents, `host:port` → `sha256:<hex>`, to accept with `certificates`. */
+  certificates?: Record<string, string>;
 }

@@ -7,18 +7,22 @@ import { strict as assert } from 'node:assert';
 import { openWindow, startUi, type UiProcess, type Window } from '../ui/helpers.js';
 import { nsTest as test, useDiscoveryWorld } from './fixture.js';
 import { INSIDE } from './netns.js';
-import { configXml, MAIL, WEB, type Zone } from './world.js';
+import { configXml, MAIL, SELF, WEB, type Zone } from './world.js';
 
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
 const xml = (d: string) => ({ body: configXml([d], [{ type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
 const ZONE: Zone = {
-  hosts: { 'autoconfig.ok.test': WEB, 'autoconfig.hoster.test': WEB, 'imap.ok.test': MAIL, 'smtp.ok.test': MAIL, 'imap.hoster.test': MAIL, 'smtp.hoster.test': MAIL },
+  hosts: { 'autoconfig.ok.test': WEB, 'autoconfig.hoster.test': WEB, 'imap.ok.test': MAIL, 'smtp.ok.test': MAIL, 'imap.hoster.test': MAIL, 'smtp.hoster.test': MAIL, 'autoconfig.self.test': WEB, 'mail.self.test': SELF },
   srv: [],
   mx: { 'custom.test': 'mx.hoster.test' },
   txt: {},
-  web: { 'https://autoconfig.ok.test/mail/config-v1.1.xml': xml('ok.test'), 'https://autoconfig.hoster.test/mail/config-v1.1.xml': xml('hoster.test') },
+  web: {
+    'https://autoconfig.ok.test/mail/config-v1.1.xml': xml('ok.test'), 'https://autoconfig.hoster.test/mail/config-v1.1.xml': xml('hoster.test'),
+    // A self-hosted server: Dovecot on SELF with a certificate of a CA the service does not know.
+    'https://autoconfig.self.test/mail/config-v1.1.xml': { body: configXml(['self.test'], [{ type: 'imap', host: 'mail.self.test', port: 993, socket: 'SSL' }, { type: 'smtp', host: 'mail.self.test', port: 587, socket: 'STARTTLS' }]) },
+  },
 };
-const USERS = { 'alice@ok.test': PASSWORD, 'carol@custom.test': PASSWORD };
+const USERS = { 'alice@ok.test': PASSWORD, 'carol@custom.test': PASSWORD, 'gus@self.test': PASSWORD };
 
 describe('the window adds an account from an address and a password (own network namespace, Chromium)', function () {
   const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS);
@@ -55,6 +59,27 @@ describe('the window adds an account from an address and a password (own network
     await page.waitForURL(/#\/account\/imap_alice_at_ok_test/, { timeout: 20_000 });
     const objects = await f.client.managedObjects();
     assert.ok(Object.keys(objects).some((p) => p.endsWith('/imap_alice_at_ok_test')));
+  });
+
+  test('a self-hosted server\'s certificate: its fingerprint shown, accepted only after the person confirms, pinned to the account', async function () {
+    this.timeout(40_000);
+    const page = await start('gus@self.test');
+    await page.getByRole('list', { name: 'Servers found' }).getByText('IMAP: mail.self.test:993 (TLS)').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Add account' }).click();
+    const accept = page.getByRole('button', { name: 'Accept this certificate and add' });
+    await accept.waitFor({ timeout: 20_000 });
+    const fingerprints = await page.locator('.fingerprint').allTextContents();
+    assert.equal(fingerprints.length, 2, 'IMAP and SMTP, each named');
+    assert.ok(fingerprints.every((fp) => /^sha256:[0-9a-f]{64}$/.test(fp)), fingerprints.join());
+    assert.equal(await accept.isDisabled(), true, 'not before the person confirms');
+    await page.getByLabel(/I compared the fingerprint/).check();
+    await accept.click();
+    await page.waitForURL(/#\/account\/imap_gus_at_self_test/, { timeout: 20_000 });
+    const objects = await f.client.managedObjects();
+    const path = Object.keys(objects).find((p) => p.endsWith('/imap_gus_at_self_test'))!;
+    const pinned = objects[path]!['org.pantherx.Accounts.Account']!.PinnedCertificates!.value as Record<string, string>;
+    assert.deepEqual(Object.keys(pinned).sort(), ['mail.self.test:587', 'mail.self.test:993']);
+    assert.deepEqual(Object.values(pinned).sort(), [...fingerprints].sort());
   });
 
   test('untrusted settings: named with their domain and a warning; added only after the person confirms', async function () {

@@ -37,6 +37,23 @@ const SOURCE_WORDS: Record<string, string> = {
  * servers; the page says what it found and from where, asks before using settings it cannot
  * vouch for, and the service checks every server before anything is saved.
  */
+/**
+ * A self-hosted server's certificate that no authority vouches for (docs/discovery.md): its
+ * SHA-256 fingerprint, to compare with what the server's administrator gives, and a confirmed
+ * choice to accept exactly that certificate for this account — never every certificate.
+ */
+function certificateQuestion(presented: Record<string, string>, accept: () => void): HTMLElement {
+  const button = h('button', { type: 'button', class: 'primary', disabled: true, onclick: () => accept() }, _('Accept this certificate and add'));
+  const [confirmWrap, confirm] = field(_('I compared the fingerprint with the one my server\'s administrator gave me'), { type: 'checkbox' });
+  confirm.addEventListener('change', () => { button.disabled = !confirm.checked; });
+  return h('div', { class: 'notice-box', role: 'alert' },
+    h('p', {}, _('The server presents a certificate that no authority this computer trusts vouches for. If it is your own server, compare its fingerprint with the one you know before you accept it.')),
+    h('dl', { class: 'facts' }, Object.entries(presented).flatMap(([server, fingerprint]) => [
+      h('dt', {}, h('bdi', {}, server)), h('dd', { class: 'mono fingerprint' }, h('bdi', {}, fingerprint)),
+    ])),
+    confirmWrap, h('div', { class: 'buttons' }, button));
+}
+
 function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
   const form = h('form', { class: 'account-form', novalidate: true });
   const found = h('div', { class: 'outcome', 'aria-live': 'polite' });
@@ -70,18 +87,22 @@ function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
       parts.push(h('p', { class: 'notice-box', role: 'alert' }, _('These settings are published by {domain}, not by {own} over a secure connection. Use them only if {domain} really runs your mail.', { domain: d.domain, own })), trustWrap);
     }
     const outcome = h('div', { class: 'outcome' });
-    add.addEventListener('click', async () => {
+    const send = async (certificates: Record<string, string>) => {
       add.disabled = true;
       replace(outcome, h('p', { role: 'status' }, _('Checking with the servers…')));
       try {
-        const answer = await post<{ account: AccountView }>('/api/accounts', { provider: '', account: address.value.trim(), password: password.value, ...(trust?.checked ? { trust: true } : {}) });
+        const answer = await post<{ account: AccountView }>('/api/accounts', {
+          provider: '', account: address.value.trim(), password: password.value, ...(trust?.checked ? { trust: true } : {}), certificates,
+        });
         password.value = '';
         location.hash = `#/account/${answer.account.id}/added`;
       } catch (err) {
-        replace(outcome, errorBox(err));
+        const presented = err instanceof ApiError ? err.body.certificates : undefined;
+        replace(outcome, presented && Object.keys(presented).length ? certificateQuestion(presented, () => send({ ...certificates, ...presented })) : errorBox(err));
         add.disabled = Boolean(trust && !trust.checked);
       }
-    });
+    };
+    add.addEventListener('click', () => void send({}));
     parts.push(h('div', { class: 'buttons' }, add), outcome);
     replace(found, ...parts);
   };
