@@ -24,7 +24,16 @@ sock.write('BEGIN\r\n');
 let serial = 1;
 const bus = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', iface: 'org.freedesktop.DBus' };
 sock.write(encodeMessage({ kind: METHOD_CALL, serial: serial++, ...bus, member: 'Hello', signature: '', body: [] }));
-sock.write(encodeMessage({ kind: METHOD_CALL, serial: serial++, ...bus, member: 'RequestName', signature: 'su', body: [name, 4] }));
+sock.write(
+  encodeMessage({
+    kind: METHOD_CALL,
+    serial: serial++,
+    ...bus,
+    member: 'RequestName',
+    signature: 'su',
+    body: [name, 4],
+  }),
+);
 
 const answer = { signature: 's', value: 'Bench' };
 let buf: Buffer = Buffer.alloc(0);
@@ -53,7 +62,16 @@ sock.on('data', (chunk: Buffer) => {
         o += 2 + msg[o]!;
       } else break;
     }
-    sock.write(encodeMessage({ kind: METHOD_RETURN, serial: serial++, replySerial: msg.readUInt32LE(8), destination: sender, signature: 'v', body: [answer] }));
+    sock.write(
+      encodeMessage({
+        kind: METHOD_RETURN,
+        serial: serial++,
+        replySerial: msg.readUInt32LE(8),
+        destination: sender,
+        signature: 'v',
+        body: [answer],
+      }),
+    );
   }
 });
 sock.on('close', () => process.exit(0));

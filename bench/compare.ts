@@ -73,10 +73,18 @@ const int = (v: string | undefined, dflt: number, what: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${what} needs a whole number, not '${v}'`);
   return n;
 };
-const SIZES = (opt.sizes ?? (quick ? '1,100,1000' : '1,100,1000,10000')).split(',').map((s) => int(s.trim(), 0, 'sizes')).filter((n) => n > 0);
+const SIZES = (opt.sizes ?? (quick ? '1,100,1000' : '1,100,1000,10000'))
+  .split(',')
+  .map((s) => int(s.trim(), 0, 'sizes'))
+  .filter((n) => n > 0);
 const RUNS = Math.max(1, int(opt.runs, quick ? 1 : 3, 'runs'));
 const BIG_RUNS = Math.max(1, int(opt['big-runs'], RUNS, 'big-runs'));
-const SKIP = new Set((opt.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const SKIP = new Set(
+  (opt.skip ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const OPS_PER_CLIENT = Math.max(1, int(opt.ops, quick ? 3 : 10, 'ops'));
 const CLIENTS = 20;
 const SWEEP_ACCOUNTS = Math.max(2, int(opt['sweep-accounts'], quick ? 1000 : 10000, 'sweep-accounts'));
@@ -112,8 +120,12 @@ function max(xs: number[]): number {
   for (const x of xs) if (Number.isFinite(x) && !(x <= m)) m = x;
   return m;
 }
-const fmt = (x: number | undefined, d = 0) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
-const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+const fmt = (x: number | undefined, d = 0) =>
+  x === undefined || !Number.isFinite(x)
+    ? 'n/a'
+    : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const ratio = (a: number, b: number) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS');
 const known = (...xs: number[]) => xs.every((x) => Number.isFinite(x));
 
@@ -143,12 +155,18 @@ function spawnDaemon(name: string, cmd: string, args: string[], env: NodeJS.Proc
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-    exit = code ?? (signal ? -1 : null);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = code ?? (signal ? -1 : null);
+      resolve();
+    }),
+  );
   const d: Daemon = {
-    name, pid: child.pid!, child, log: () => log, exitCode: () => exit,
+    name,
+    pid: child.pid!,
+    child,
+    log: () => log,
+    exitCode: () => exit,
     async stop() {
       await stopPid(child.pid, 5000);
       await Promise.race([exited, sleep(2000)]);
@@ -179,21 +197,46 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
  * connections per user, 1 GB messages, ...). The harness bus runs with dbus-daemon's built-in
  * defaults (256 connections per user, 32 MiB messages), which a desktop session never has.
  */
-const SESSION_LIMITS = ['max_incoming_bytes', 'max_incoming_unix_fds', 'max_outgoing_bytes', 'max_outgoing_unix_fds', 'max_message_size',
-  'auth_timeout', 'pending_fd_timeout', 'max_completed_connections', 'max_incomplete_connections', 'max_connections_per_user',
-  'max_pending_service_starts', 'max_names_per_connection', 'max_match_rules_per_connection', 'max_replies_per_connection'];
+const SESSION_LIMITS = [
+  'max_incoming_bytes',
+  'max_incoming_unix_fds',
+  'max_outgoing_bytes',
+  'max_outgoing_unix_fds',
+  'max_message_size',
+  'auth_timeout',
+  'pending_fd_timeout',
+  'max_completed_connections',
+  'max_incomplete_connections',
+  'max_connections_per_user',
+  'max_pending_service_starts',
+  'max_names_per_connection',
+  'max_match_rules_per_connection',
+  'max_replies_per_connection',
+];
 const FALLBACK_LIMITS: Record<string, string> = {
-  max_incoming_bytes: '1000000000', max_incoming_unix_fds: '250000000', max_outgoing_bytes: '1000000000', max_outgoing_unix_fds: '250000000',
-  max_message_size: '1000000000', auth_timeout: '240000', pending_fd_timeout: '150000', max_completed_connections: '100000',
-  max_incomplete_connections: '10000', max_connections_per_user: '100000', max_pending_service_starts: '10000',
-  max_names_per_connection: '50000', max_match_rules_per_connection: '50000', max_replies_per_connection: '50000',
+  max_incoming_bytes: '1000000000',
+  max_incoming_unix_fds: '250000000',
+  max_outgoing_bytes: '1000000000',
+  max_outgoing_unix_fds: '250000000',
+  max_message_size: '1000000000',
+  auth_timeout: '240000',
+  pending_fd_timeout: '150000',
+  max_completed_connections: '100000',
+  max_incomplete_connections: '10000',
+  max_connections_per_user: '100000',
+  max_pending_service_starts: '10000',
+  max_names_per_connection: '50000',
+  max_match_rules_per_connection: '50000',
+  max_replies_per_connection: '50000',
 };
 
 async function desktopLimits(s: Session): Promise<void> {
   let stock = '';
   try {
     stock = readFileSync('/usr/share/dbus-1/session.conf', 'utf8');
-  } catch { /* use the fallback values */ }
+  } catch {
+    /* use the fallback values */
+  }
   const limits = SESSION_LIMITS.map((name) => {
     const value = new RegExp(`<limit name="${name}">\\s*(\\d+)\\s*</limit>`).exec(stock)?.[1] ?? FALLBACK_LIMITS[name];
     return `  <limit name="${name}">${value}</limit>`;
@@ -274,12 +317,14 @@ async function closedPort(): Promise<number> {
 async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await task(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await task(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -329,7 +374,10 @@ const ours: Target = {
   start(s, backgroundCheck) {
     const args = backgroundCheck ? [] : ['--no-background-check'];
     const [cmd, argv] = OUR_BIN.endsWith('.js') ? [process.execPath, [OUR_BIN, ...args]] : [OUR_BIN, args];
-    return spawnDaemon('px-accounts', cmd, argv, { ...s.env, PX_ACCOUNTS_NO_BACKGROUND_CHECK: backgroundCheck ? '0' : '1' });
+    return spawnDaemon('px-accounts', cmd, argv, {
+      ...s.env,
+      PX_ACCOUNTS_NO_BACKGROUND_CHECK: backgroundCheck ? '0' : '1',
+    });
   },
   writeAccounts(s, specs) {
     rmSync(s.accountsDir, { recursive: true, force: true });
@@ -351,9 +399,11 @@ const ours: Target = {
 };
 
 function oursIni(spec: Spec): string {
-  return `[account]\nname = Bench ${spec.i}\nprovider = imap\nusername = bench${spec.i}@bench.invalid\nprotocols = imap, smtp\ncredentials = password\n\n` +
+  return (
+    `[account]\nname = Bench ${spec.i}\nprovider = imap\nusername = bench${spec.i}@bench.invalid\nprotocols = imap, smtp\ncredentials = password\n\n` +
     `[imap]\nhost = 127.0.0.1\nport = ${spec.imapPort}\nsecurity = none\nusername = ${spec.user}\n\n` +
-    `[smtp]\nhost = 127.0.0.1\nport = ${spec.smtpPort}\nsecurity = none\nusername = ${spec.user}\n`;
+    `[smtp]\nhost = 127.0.0.1\nport = ${spec.smtpPort}\nsecurity = none\nusername = ${spec.user}\n`
+  );
 }
 
 const goaConf = (s: Session) => join(s.env.XDG_CONFIG_HOME!, 'goa-1.0', 'accounts.conf');
@@ -361,11 +411,13 @@ const goaConf = (s: Session) => join(s.env.XDG_CONFIG_HOME!, 'goa-1.0', 'account
 /** The goa-daemon 3.46 imap_smtp keys (src/goabackend/goaimapsmtpprovider.c, build_object). */
 function goaGroup(id: string, spec: Spec): string {
   const email = `bench${spec.i}@bench.invalid`;
-  return `[Account ${id}]\nProvider=imap_smtp\nIdentity=${email}\nPresentationIdentity=${email}\nEnabled=true\n` +
+  return (
+    `[Account ${id}]\nProvider=imap_smtp\nIdentity=${email}\nPresentationIdentity=${email}\nEnabled=true\n` +
     `EmailAddress=${email}\nName=Bench ${spec.i}\n` +
     `ImapHost=127.0.0.1:${spec.imapPort}\nImapUserName=${spec.user}\nImapUseSsl=false\nImapUseTls=false\nImapAcceptSslErrors=false\n` +
     `SmtpHost=127.0.0.1:${spec.smtpPort}\nSmtpUseAuth=true\nSmtpUserName=${spec.user}\nSmtpAuthLogin=false\nSmtpAuthPlain=true\n` +
-    `SmtpUseSsl=false\nSmtpUseTls=false\nSmtpAcceptSslErrors=false\n\n`;
+    `SmtpUseSsl=false\nSmtpUseTls=false\nSmtpAcceptSslErrors=false\n\n`
+  );
 }
 
 const goa: Target = {
@@ -393,7 +445,9 @@ const goa: Target = {
     value: `{'imap-password': <'${password}'>, 'smtp-password': <'${password}'>}`,
   }),
   readSecret(c, i) {
-    return c.callTo(this.busName, this.accountPath(i), 'org.gnome.OnlineAccounts.PasswordBased', 'GetPassword', 's', ['imap-password']);
+    return c.callTo(this.busName, this.accountPath(i), 'org.gnome.OnlineAccounts.PasswordBased', 'GetPassword', 's', [
+      'imap-password',
+    ]);
   },
 };
 
@@ -409,11 +463,16 @@ async function connect(s: Session): Promise<TestClient> {
 const addMatch = (c: TestClient, rule: string) =>
   c.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [rule]);
 
-const ping = (c: TestClient) => c.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.Peer', 'Ping');
+const ping = (c: TestClient) =>
+  c.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.Peer', 'Ping');
 
-const getProp = (c: TestClient, t: Target, path: string) => c.callTo(t.busName, path, PROPS, 'Get', 'ss', [t.probe.iface, t.probe.prop]);
+const getProp = (c: TestClient, t: Target, path: string) =>
+  c.callTo(t.busName, path, PROPS, 'Get', 'ss', [t.probe.iface, t.probe.prop]);
 
-async function gmo(c: TestClient, t: Target): Promise<Record<string, Record<string, Record<string, InstanceType<typeof Variant>>>>> {
+async function gmo(
+  c: TestClient,
+  t: Target,
+): Promise<Record<string, Record<string, Record<string, InstanceType<typeof Variant>>>>> {
   const [objects] = await c.callTo(t.busName, t.omPath, OM, 'GetManagedObjects');
   return objects as Record<string, Record<string, Record<string, InstanceType<typeof Variant>>>>;
 }
@@ -431,15 +490,25 @@ async function waitOwned(watch: TestClient, t: Target, d: Daemon, mark: number, 
   for (;;) {
     assertAlive(d);
     try {
-      await watch.waitSignal((x) => x.member === 'NameOwnerChanged' && x.body[0] === t.busName && x.body[2] !== '', 200, mark);
+      await watch.waitSignal(
+        (x) => x.member === 'NameOwnerChanged' && x.body[0] === t.busName && x.body[2] !== '',
+        200,
+        mark,
+      );
       return;
     } catch {
-      if (performance.now() > deadline) throw new Error(`${t.label} did not own ${t.busName} within ${timeoutMs} ms:\n${d.log().slice(-2000)}`);
+      if (performance.now() > deadline)
+        throw new Error(`${t.label} did not own ${t.busName} within ${timeoutMs} ms:\n${d.log().slice(-2000)}`);
     }
   }
 }
 
-interface Started { d: Daemon; t0: number; name: number; all: number }
+interface Started {
+  d: Daemon;
+  t0: number;
+  name: number;
+  all: number;
+}
 
 /**
  * Spawns a service and measures, from the spawn, (a) until its bus name is owned (from the
@@ -447,7 +516,14 @@ interface Started { d: Daemon; t0: number; name: number; all: number }
  * accounts: GMO is called once the name is owned and repeated with a growing pause (2 ms
  * doubling to 200 ms) while incomplete, so polling cannot dominate the figure.
  */
-async function startAndWait(s: Session, t: Target, watch: TestClient, wire: WireClient, n: number, backgroundCheck: boolean): Promise<Started> {
+async function startAndWait(
+  s: Session,
+  t: Target,
+  watch: TestClient,
+  wire: WireClient,
+  n: number,
+  backgroundCheck: boolean,
+): Promise<Started> {
   const mark = watch.signals.length;
   const timeoutMs = 30_000 + n * 20;
   const t0 = performance.now();
@@ -459,7 +535,8 @@ async function startAndWait(s: Session, t: Target, watch: TestClient, wire: Wire
     for (;;) {
       assertAlive(d);
       if (countAccounts(t, (await wire.managedPaths(t)).paths) >= n) break;
-      if (performance.now() - t0 > timeoutMs) throw new Error(`${t.label} did not export ${n} accounts within ${timeoutMs} ms`);
+      if (performance.now() - t0 > timeoutMs)
+        throw new Error(`${t.label} did not export ${n} accounts within ${timeoutMs} ms`);
       await sleep(pause);
       pause = Math.min(200, pause * 2);
     }
@@ -643,27 +720,44 @@ class WireClient {
 // The Secret Service, written directly (one CreateItem per secret; much faster than a process each)
 
 class SecretWriter {
-  private constructor(private readonly bus: dbus.MessageBus, private readonly session: string) {}
+  private constructor(
+    private readonly bus: dbus.MessageBus,
+    private readonly session: string,
+  ) {}
 
   static async open(address: string): Promise<SecretWriter> {
     const bus = dbus.sessionBus({ busAddress: address });
-    const reply = await bus.call(new Message({
-      destination: 'org.freedesktop.secrets', path: '/org/freedesktop/secrets', interface: 'org.freedesktop.Secret.Service',
-      member: 'OpenSession', signature: 'sv', body: ['plain', new Variant('s', '')],
-    }));
+    const reply = await bus.call(
+      new Message({
+        destination: 'org.freedesktop.secrets',
+        path: '/org/freedesktop/secrets',
+        interface: 'org.freedesktop.Secret.Service',
+        member: 'OpenSession',
+        signature: 'sv',
+        body: ['plain', new Variant('s', '')],
+      }),
+    );
     return new SecretWriter(bus, reply!.body[1] as string);
   }
 
   async store(item: { label: string; attributes: Record<string, string>; value: string }): Promise<void> {
-    await this.bus.call(new Message({
-      destination: 'org.freedesktop.secrets', path: '/org/freedesktop/secrets/aliases/default',
-      interface: 'org.freedesktop.Secret.Collection', member: 'CreateItem', signature: 'a{sv}(oayays)b',
-      body: [
-        { 'org.freedesktop.Secret.Item.Label': new Variant('s', item.label), 'org.freedesktop.Secret.Item.Attributes': new Variant('a{ss}', item.attributes) },
-        [this.session, Buffer.alloc(0), Buffer.from(item.value, 'utf8'), 'text/plain'],
-        true,
-      ],
-    }));
+    await this.bus.call(
+      new Message({
+        destination: 'org.freedesktop.secrets',
+        path: '/org/freedesktop/secrets/aliases/default',
+        interface: 'org.freedesktop.Secret.Collection',
+        member: 'CreateItem',
+        signature: 'a{sv}(oayays)b',
+        body: [
+          {
+            'org.freedesktop.Secret.Item.Label': new Variant('s', item.label),
+            'org.freedesktop.Secret.Item.Attributes': new Variant('a{ss}', item.attributes),
+          },
+          [this.session, Buffer.alloc(0), Buffer.from(item.value, 'utf8'), 'text/plain'],
+          true,
+        ],
+      }),
+    );
   }
 
   close(): void {
@@ -675,14 +769,20 @@ class SecretWriter {
 // 1–5: start-up, Get vs Ping, GetManagedObjects, hand edit, memory
 
 interface RunFigures {
-  name: number; all: number; settle: number;
+  name: number;
+  all: number;
+  settle: number;
   /** GetManagedObjects until the last byte of the reply arrived (not decoded) */
   gmo: number[];
   /** the same call decoded into JS objects by dbus-next */
   gmoDecoded: number[];
   gmoBytes: number;
-  get: number; ping: number; get99: number;
-  hand: number; rss: number; hwm: number;
+  get: number;
+  ping: number;
+  get99: number;
+  hand: number;
+  rss: number;
+  hwm: number;
 }
 type SizeFigures = Record<string, RunFigures[]>;
 
@@ -696,7 +796,11 @@ async function measureSize(n: number, runs: number): Promise<SizeFigures> {
     const client = await connect(s);
     const wire = await WireClient.connect(s.address);
     try {
-      for (const t of targets()) await addMatch(watch, `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`);
+      for (const t of targets())
+        await addMatch(
+          watch,
+          `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`,
+        );
       await addMatch(watch, `type='signal',interface='${OM}',member='InterfacesAdded'`);
       for (let r = 0; r < runs; r++) {
         // Alternate who goes first, so neither always meets a warmer page cache.
@@ -719,7 +823,14 @@ async function measureSize(n: number, runs: number): Promise<SizeFigures> {
   return out;
 }
 
-async function measureRun(s: Session, t: Target, n: number, r: number, c: { watch: TestClient; client: TestClient; wire: WireClient }, port: number): Promise<RunFigures> {
+async function measureRun(
+  s: Session,
+  t: Target,
+  n: number,
+  r: number,
+  c: { watch: TestClient; client: TestClient; wire: WireClient },
+  port: number,
+): Promise<RunFigures> {
   const { watch, client, wire } = c;
   const st = await startAndWait(s, t, watch, wire, n, false);
   const { d } = st;
@@ -738,7 +849,8 @@ async function measureRun(s: Session, t: Target, n: number, r: number, c: { watc
       const reply = await wire.managedPaths(t);
       gmoTimes.push(performance.now() - t1);
       gmoBytes = reply.bytes;
-      if (countAccounts(t, reply.paths) < n) throw new Error(`${t.label}: GetManagedObjects lost accounts (${countAccounts(t, reply.paths)} of ${n})`);
+      if (countAccounts(t, reply.paths) < n)
+        throw new Error(`${t.label}: GetManagedObjects lost accounts (${countAccounts(t, reply.paths)} of ${n})`);
       if (i < 3) {
         t1 = performance.now();
         await gmo(client, t);
@@ -756,7 +868,8 @@ async function measureRun(s: Session, t: Target, n: number, r: number, c: { watc
       t1 = performance.now();
       await ping(client);
       const p = performance.now() - t1;
-      if (i >= 200) { // the first 200 pairs warm up both sides
+      if (i >= 200) {
+        // the first 200 pairs warm up both sides
         get.push(g);
         pings.push(p);
       }
@@ -776,7 +889,19 @@ async function measureRun(s: Session, t: Target, n: number, r: number, c: { watc
     } catch {
       progress(`${t.label}: no InterfacesAdded for ${added} within 10 s`);
     }
-    return { name: st.name, all: st.all, settle, gmo: gmoTimes, gmoDecoded, gmoBytes, get: median(get), ping: median(pings), get99: pct(get, 0.99), hand, ...mem };
+    return {
+      name: st.name,
+      all: st.all,
+      settle,
+      gmo: gmoTimes,
+      gmoDecoded,
+      gmoBytes,
+      get: median(get),
+      ping: median(pings),
+      get99: pct(get, 0.99),
+      hand,
+      ...mem,
+    };
   } finally {
     await d.stop();
   }
@@ -791,7 +916,18 @@ async function measureBare(s: Session, client: TestClient): Promise<{ get: numbe
   const d = spawnDaemon('bare responder', process.execPath, [BARE_BIN, BARE_NAME], s.env);
   try {
     const deadline = performance.now() + 10_000;
-    while (!(await client.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'NameHasOwner', 's', [BARE_NAME]))[0]) {
+    while (
+      !(
+        await client.callTo(
+          'org.freedesktop.DBus',
+          '/org/freedesktop/DBus',
+          'org.freedesktop.DBus',
+          'NameHasOwner',
+          's',
+          [BARE_NAME],
+        )
+      )[0]
+    ) {
       assertAlive(d);
       if (performance.now() > deadline) throw new Error(`the bare responder did not own ${BARE_NAME}:\n${d.log()}`);
       await sleep(5);
@@ -819,7 +955,14 @@ async function measureBare(s: Session, client: TestClient): Promise<{ get: numbe
 // ---------------------------------------------------------------------------------------------
 // 8: reading a password, as an app does
 
-interface SecretFigures { calls: number; p50: number; p99: number; worst: number; firstCall: number; error?: string }
+interface SecretFigures {
+  calls: number;
+  p50: number;
+  p99: number;
+  worst: number;
+  firstCall: number;
+  error?: string;
+}
 const SECRET_CALLS = 500;
 
 async function measureSecrets(): Promise<Record<string, SecretFigures>> {
@@ -827,14 +970,22 @@ async function measureSecrets(): Promise<Record<string, SecretFigures>> {
   const s = await newSession();
   try {
     const port = await closedPort();
-    const specs: Spec[] = Array.from({ length: 100 }, (_, i) => ({ i, imapPort: port, smtpPort: port, user: `bench${i}` }));
+    const specs: Spec[] = Array.from({ length: 100 }, (_, i) => ({
+      i,
+      imapPort: port,
+      smtpPort: port,
+      user: `bench${i}`,
+    }));
     const writer = await SecretWriter.open(s.address);
     const watch = await connect(s);
     const client = await connect(s);
     const wire = await WireClient.connect(s.address);
     try {
       for (const t of targets()) {
-        await addMatch(watch, `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`);
+        await addMatch(
+          watch,
+          `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`,
+        );
         t.writeAccounts(s, specs);
         for (const spec of specs) await writer.store(t.secret(spec.i, `pw-${spec.i}`));
         progress(`secret reads: ${t.label}`);
@@ -861,7 +1012,14 @@ async function measureSecrets(): Promise<Record<string, SecretFigures>> {
           }
           out[t.key] = { calls: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), worst, firstCall: median(first) };
         } catch (err) {
-          out[t.key] = { calls: 0, p50: NaN, p99: NaN, worst: NaN, firstCall: NaN, error: (err as Error).message.split('\n')[0] };
+          out[t.key] = {
+            calls: 0,
+            p50: NaN,
+            p99: NaN,
+            worst: NaN,
+            firstCall: NaN,
+            error: (err as Error).message.split('\n')[0],
+          };
         } finally {
           await st.d.stop();
         }
@@ -881,7 +1039,14 @@ async function measureSecrets(): Promise<Record<string, SecretFigures>> {
 // ---------------------------------------------------------------------------------------------
 // 6: 20 concurrent clients adding and removing accounts with secrets
 
-interface OpsFigures { ops: number; attempted: number; ms: number; perSecond: number; errors: number; firstError?: string }
+interface OpsFigures {
+  ops: number;
+  attempted: number;
+  ms: number;
+  perSecond: number;
+  errors: number;
+  firstError?: string;
+}
 
 async function measureOps(): Promise<Record<string, OpsFigures[]>> {
   const out: Record<string, OpsFigures[]> = { us: [], goa: [], floor: [] };
@@ -894,7 +1059,10 @@ async function measureOps(): Promise<Record<string, OpsFigures[]>> {
     const wire = await WireClient.connect(s.address);
     try {
       for (const t of targets()) {
-        await addMatch(watch, `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`);
+        await addMatch(
+          watch,
+          `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`,
+        );
         t.writeAccounts(s, []);
         progress(`concurrent add/remove: ${t.label}`);
         const st = await startAndWait(s, t, watch, wire, 0, false);
@@ -912,14 +1080,26 @@ async function measureOps(): Promise<Record<string, OpsFigures[]>> {
         const t0 = performance.now();
         let firstError: string | undefined;
         await pool(count, CLIENTS, async (i) => {
-          const res = await run('secret-tool', ['store', '--label=px-accounts bench floor', 'service', 'px-accounts-bench-floor', 'username', `u${i}`], s.env, 'not-a-real-secret');
+          const res = await run(
+            'secret-tool',
+            ['store', '--label=px-accounts bench floor', 'service', 'px-accounts-bench-floor', 'username', `u${i}`],
+            s.env,
+            'not-a-real-secret',
+          );
           if (res.code !== 0) {
             errors++;
             firstError ??= res.stderr.trim().split('\n')[0];
           }
         });
         const ms = performance.now() - t0;
-        out.floor!.push({ ops: count - errors, attempted: count, ms, perSecond: ((count - errors) * 1000) / ms, errors, ...(firstError ? { firstError } : {}) });
+        out.floor!.push({
+          ops: count - errors,
+          attempted: count,
+          ms,
+          perSecond: ((count - errors) * 1000) / ms,
+          errors,
+          ...(firstError ? { firstError } : {}),
+        });
         // Untimed: the keyring goes back to its size before the run (the services' add+remove leave nothing either).
         await run('secret-tool', ['clear', 'service', 'px-accounts-bench-floor'], s.env);
       }
@@ -940,57 +1120,117 @@ async function addRemove(t: Target, clients: TestClient[], port: number, r: numb
   let ops = 0;
   let firstError: string | undefined;
   const t0 = performance.now();
-  await Promise.all(clients.map(async (c, k) => {
-    for (let i = 0; i < OPS_PER_CLIENT; i++) {
-      const who = `op${r}x${k}x${i}`;
-      try {
-        let path: string;
-        if (t.key === 'us') {
-          [path] = (await c.callTo(t.busName, '/org/pantherx/Accounts', 'org.pantherx.Accounts.Manager', 'AddAccount', 'ssa{ss}a{sv}', [
-            'imap', who, { password: `secret-${who}` }, {
-              protocols: new Variant('as', ['imap', 'smtp']),
-              'imap.host': new Variant('s', '127.0.0.1'), 'imap.port': new Variant('q', port), 'imap.security': new Variant('s', 'none'),
-              'smtp.host': new Variant('s', '127.0.0.1'), 'smtp.port': new Variant('q', port), 'smtp.security': new Variant('s', 'none'),
-            },
-          ])) as [string];
+  await Promise.all(
+    clients.map(async (c, k) => {
+      for (let i = 0; i < OPS_PER_CLIENT; i++) {
+        const who = `op${r}x${k}x${i}`;
+        try {
+          let path: string;
+          if (t.key === 'us') {
+            [path] = (await c.callTo(
+              t.busName,
+              '/org/pantherx/Accounts',
+              'org.pantherx.Accounts.Manager',
+              'AddAccount',
+              'ssa{ss}a{sv}',
+              [
+                'imap',
+                who,
+                { password: `secret-${who}` },
+                {
+                  protocols: new Variant('as', ['imap', 'smtp']),
+                  'imap.host': new Variant('s', '127.0.0.1'),
+                  'imap.port': new Variant('q', port),
+                  'imap.security': new Variant('s', 'none'),
+                  'smtp.host': new Variant('s', '127.0.0.1'),
+                  'smtp.port': new Variant('q', port),
+                  'smtp.security': new Variant('s', 'none'),
+                },
+              ],
+            )) as [string];
+            ops++;
+            await c.callTo(t.busName, path, 'org.pantherx.Accounts.Account', 'Remove');
+          } else {
+            [path] = (await c.callTo(
+              t.busName,
+              '/org/gnome/OnlineAccounts/Manager',
+              'org.gnome.OnlineAccounts.Manager',
+              'AddAccount',
+              'sssa{sv}a{ss}',
+              [
+                'imap_smtp',
+                `${who}@bench.invalid`,
+                `${who}@bench.invalid`,
+                {
+                  'imap-password': new Variant('s', `secret-${who}`),
+                  'smtp-password': new Variant('s', `secret-${who}`),
+                },
+                {
+                  Enabled: 'true',
+                  EmailAddress: `${who}@bench.invalid`,
+                  Name: who,
+                  ImapHost: `127.0.0.1:${port}`,
+                  ImapUserName: who,
+                  ImapUseSsl: 'false',
+                  ImapUseTls: 'false',
+                  ImapAcceptSslErrors: 'false',
+                  SmtpHost: `127.0.0.1:${port}`,
+                  SmtpUseAuth: 'true',
+                  SmtpUserName: who,
+                  SmtpAuthLogin: 'false',
+                  SmtpAuthPlain: 'true',
+                  SmtpUseSsl: 'false',
+                  SmtpUseTls: 'false',
+                  SmtpAcceptSslErrors: 'false',
+                },
+              ],
+            )) as [string];
+            ops++;
+            await c.callTo(t.busName, path, 'org.gnome.OnlineAccounts.Account', 'Remove');
+          }
           ops++;
-          await c.callTo(t.busName, path, 'org.pantherx.Accounts.Account', 'Remove');
-        } else {
-          [path] = (await c.callTo(t.busName, '/org/gnome/OnlineAccounts/Manager', 'org.gnome.OnlineAccounts.Manager', 'AddAccount', 'sssa{sv}a{ss}', [
-            'imap_smtp', `${who}@bench.invalid`, `${who}@bench.invalid`,
-            { 'imap-password': new Variant('s', `secret-${who}`), 'smtp-password': new Variant('s', `secret-${who}`) },
-            {
-              Enabled: 'true', EmailAddress: `${who}@bench.invalid`, Name: who,
-              ImapHost: `127.0.0.1:${port}`, ImapUserName: who, ImapUseSsl: 'false', ImapUseTls: 'false', ImapAcceptSslErrors: 'false',
-              SmtpHost: `127.0.0.1:${port}`, SmtpUseAuth: 'true', SmtpUserName: who, SmtpAuthLogin: 'false', SmtpAuthPlain: 'true',
-              SmtpUseSsl: 'false', SmtpUseTls: 'false', SmtpAcceptSslErrors: 'false',
-            },
-          ])) as [string];
-          ops++;
-          await c.callTo(t.busName, path, 'org.gnome.OnlineAccounts.Account', 'Remove');
+        } catch (err) {
+          errors++;
+          firstError ??= (err as Error).message.split('\n')[0];
+          if (errors <= 3) progress(`${t.label}: add/remove failed: ${(err as Error).message}`);
         }
-        ops++;
-      } catch (err) {
-        errors++;
-        firstError ??= (err as Error).message.split('\n')[0];
-        if (errors <= 3) progress(`${t.label}: add/remove failed: ${(err as Error).message}`);
       }
-    }
-  }));
+    }),
+  );
   const ms = performance.now() - t0;
-  return { ops, attempted: clients.length * OPS_PER_CLIENT * 2, ms, perSecond: (ops * 1000) / ms, errors, ...(firstError ? { firstError } : {}) };
+  return {
+    ops,
+    attempted: clients.length * OPS_PER_CLIENT * 2,
+    ms,
+    perSecond: (ops * 1000) / ms,
+    errors,
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // 7: responsiveness while the background checker sweeps every account right after start-up
 
 interface SweepFigures {
-  accounts: number; secrets: number; seconds: number;
-  calls: number; firstGetMs: number; p50: number; p99: number; worst: number; worstAtS: number; over50: number;
-  changes: number; lastChangeS: number;
+  accounts: number;
+  secrets: number;
+  seconds: number;
+  calls: number;
+  firstGetMs: number;
+  p50: number;
+  p99: number;
+  worst: number;
+  worstAtS: number;
+  over50: number;
+  changes: number;
+  lastChangeS: number;
   /** accounts that signalled a state change, and when the last of them first did (s after spawn) */
-  checked: number; allCheckedS: number;
-  tally: string; rss: number; hwm: number; note?: string;
+  checked: number;
+  allCheckedS: number;
+  tally: string;
+  rss: number;
+  hwm: number;
+  note?: string;
 }
 
 async function measureSweep(): Promise<Record<string, SweepFigures | string>> {
@@ -1006,9 +1246,11 @@ async function measureSweep(): Promise<Record<string, SweepFigures | string>> {
   try {
     const n = SWEEP_ACCOUNTS;
     // Even accounts: a refusing port; odd accounts: Dovecot (IMAP + submission, plain on loopback).
-    const specs: Spec[] = Array.from({ length: n }, (_, i) => (i % 2 === 0
-      ? { i, imapPort: p.ports.closed, smtpPort: p.ports.closed, user: p.user }
-      : { i, imapPort: p.ports.imap, smtpPort: p.ports.submission, user: p.user }));
+    const specs: Spec[] = Array.from({ length: n }, (_, i) =>
+      i % 2 === 0
+        ? { i, imapPort: p.ports.closed, smtpPort: p.ports.closed, user: p.user }
+        : { i, imapPort: p.ports.imap, smtpPort: p.ports.submission, user: p.user },
+    );
     // Secrets for the first SWEEP_SECRETS accounts of each service: i % 4 == 1 right, == 3 wrong
     // (both at Dovecot), even ones at the refusing port. The rest fail as 'no secret'.
     const password = (i: number) => (i % 4 === 1 ? p.password : `${p.password}-wrong`);
@@ -1017,7 +1259,9 @@ async function measureSweep(): Promise<Record<string, SweepFigures | string>> {
       for (const t of targets()) {
         const t0 = performance.now();
         await pool(SWEEP_SECRETS, 8, (i) => writer.store(t.secret(i, password(i))));
-        progress(`sweep: stored ${SWEEP_SECRETS} secrets for ${t.label} in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+        progress(
+          `sweep: stored ${SWEEP_SECRETS} secrets for ${t.label} in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+        );
       }
     } finally {
       writer.close();
@@ -1075,9 +1319,12 @@ async function sweepOne(s: Session, t: Target, n: number): Promise<SweepFigures>
   });
   try {
     await addMatch(watch, `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${t.busName}'`);
-    await addMatch(counter, t.key === 'us'
-      ? `type='signal',sender='${t.busName}',interface='org.pantherx.Accounts.Account',member='StatusChanged'`
-      : `type='signal',sender='${t.busName}',interface='${PROPS}',member='PropertiesChanged'`);
+    await addMatch(
+      counter,
+      t.key === 'us'
+        ? `type='signal',sender='${t.busName}',interface='org.pantherx.Accounts.Account',member='StatusChanged'`
+        : `type='signal',sender='${t.busName}',interface='${PROPS}',member='PropertiesChanged'`,
+    );
     const mark = watch.signals.length;
     t0 = performance.now();
     const d = t.start(s, true);
@@ -1124,22 +1371,40 @@ async function sweepOne(s: Session, t: Target, n: number): Promise<SweepFigures>
       const tally = new Map<string, number>();
       const objects = stuck ? TIMEOUT : await within(gmo(client, t), 60_000);
       if (objects === TIMEOUT || objects instanceof Error) {
-        tally.set(objects === TIMEOUT ? 'n/a (GetManagedObjects did not answer within 60 s)' : `n/a (${objects.message})`, NaN);
+        tally.set(
+          objects === TIMEOUT ? 'n/a (GetManagedObjects did not answer within 60 s)' : `n/a (${objects.message})`,
+          NaN,
+        );
       } else {
         for (const [p, ifaces] of Object.entries(objects)) {
           if (!p.startsWith(t.accountPrefix)) continue;
           const acc = ifaces[t.key === 'us' ? 'org.pantherx.Accounts.Account' : 'org.gnome.OnlineAccounts.Account'];
-          const key = t.key === 'us' ? String(acc?.Status?.value) : `AttentionNeeded=${String(acc?.AttentionNeeded?.value)}`;
+          const key =
+            t.key === 'us' ? String(acc?.Status?.value) : `AttentionNeeded=${String(acc?.AttentionNeeded?.value)}`;
           tally.set(key, (tally.get(key) ?? 0) + 1);
         }
       }
       return {
-        accounts: n, secrets: SWEEP_SECRETS, seconds: SWEEP_SECONDS,
-        calls: lat.length, firstGetMs, p50: median(lat), p99: pct(lat, 0.99), worst: max(lat), worstAtS: worstAt, over50: lat.filter((x) => x >= 50).length,
-        changes, lastChangeS: changes ? (lastChange - t0) / 1000 : NaN,
-        checked: signalled.size, allCheckedS: signalled.size >= n ? (lastNew - t0) / 1000 : NaN,
-        tally: [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => (Number.isNaN(v) ? k : `${k}: ${v}`)).join(', '),
-        ...mem, ...(stuck ? { note: `a Get got no reply within ${capMs / 1000} s; the window ended there` } : {}),
+        accounts: n,
+        secrets: SWEEP_SECRETS,
+        seconds: SWEEP_SECONDS,
+        calls: lat.length,
+        firstGetMs,
+        p50: median(lat),
+        p99: pct(lat, 0.99),
+        worst: max(lat),
+        worstAtS: worstAt,
+        over50: lat.filter((x) => x >= 50).length,
+        changes,
+        lastChangeS: changes ? (lastChange - t0) / 1000 : NaN,
+        checked: signalled.size,
+        allCheckedS: signalled.size >= n ? (lastNew - t0) / 1000 : NaN,
+        tally: [...tally.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => (Number.isNaN(v) ? k : `${k}: ${v}`))
+          .join(', '),
+        ...mem,
+        ...(stuck ? { note: `a Get got no reply within ${capMs / 1000} s; the window ended there` } : {}),
       };
     } finally {
       await d.stop();
@@ -1171,10 +1436,20 @@ async function main(): Promise<void> {
   const raw: Record<string, unknown> = { sizes: SIZES, runs: RUNS, bigRuns: BIG_RUNS };
   say('# px-accounts vs goa-daemon');
   say();
-  say(`${new Date().toISOString()} · ${cpuModel()} · load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} · Node ${process.version} · ` +
-    `goa-daemon ${GOA_ENABLED ? await dpkgVersion('gnome-online-accounts') : `n/a (${GOA_MISSING})`} · gnome-keyring ${await dpkgVersion('gnome-keyring')} · dbus ${await dpkgVersion('dbus')}`);
-  say('Both daemons run on one private dbus-daemon (with the limits of the stock session.conf) and one unlocked gnome-keyring, one after the other; every account points at 127.0.0.1.');
-  if (!SKIP.has('startup')) say(`Runs per size: ${SIZES.map((n) => `${fmt(n)}: ${n >= 10_000 ? BIG_RUNS : RUNS}`).join(', ')}; figures are medians over runs.`);
+  say(
+    `${new Date().toISOString()} · ${cpuModel()} · load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} · Node ${process.version} · ` +
+      `goa-daemon ${GOA_ENABLED ? await dpkgVersion('gnome-online-accounts') : `n/a (${GOA_MISSING})`} · gnome-keyring ${await dpkgVersion('gnome-keyring')} · dbus ${await dpkgVersion('dbus')}`,
+  );
+  say(
+    'Both daemons run on one private dbus-daemon (with the limits of the stock session.conf) and one unlocked gnome-keyring, one after the other; every account points at 127.0.0.1.',
+  );
+  if (!SKIP.has('startup'))
+    say(
+      `Runs per size: ${SIZES.map((n) => `${fmt(n)}: ${n >= 10_000 ? BIG_RUNS : RUNS}`).join(', ')}; figures are medians over runs.`,
+    );
   say();
 
   // 1–5
@@ -1197,36 +1472,55 @@ async function main(): Promise<void> {
 
     say('## 1. Start-up: spawn → every account exported (GetManagedObjects returns all N), ms');
     say();
-    say('| accounts | runs | us: name owned | us: all exported | goa: name owned | goa: all exported | all exported us / goa | target: no slower than goa | name owned us / goa | every run, all exported: us · goa |');
+    say(
+      '| accounts | runs | us: name owned | us: all exported | goa: name owned | goa: all exported | all exported us / goa | target: no slower than goa | name owned us / goa | every run, all exported: us · goa |',
+    );
     say('|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---|');
     for (const n of ns) {
       const a = u(n, (r) => r.all);
       const b = g(n, (r) => r.all);
       const [an, bn] = [u(n, (r) => r.name), g(n, (r) => r.name)];
       const each = (k: string) => (bySize.get(n)?.[k] ?? []).map((r) => fmt(r.all)).join(', ') || 'n/a';
-      say(`| ${fmt(n)} | ${bySize.get(n)!.us!.length} | ${fmt(an)} | ${fmt(a)} | ${fmt(bn)} | ${fmt(b)} | ${ratio(a, b)} | ${verdict(known(a, b) ? a <= b : undefined)} | ${ratio(an, bn)} | ${each('us')} · ${each('goa')} |`);
+      say(
+        `| ${fmt(n)} | ${bySize.get(n)!.us!.length} | ${fmt(an)} | ${fmt(a)} | ${fmt(bn)} | ${fmt(b)} | ${ratio(a, b)} | ${verdict(known(a, b) ? a <= b : undefined)} | ${ratio(an, bn)} | ${each('us')} · ${each('goa')} |`,
+      );
     }
     say();
-    say('1 s after it starts, goa-daemon queues a credentials check for every account and works through the queue one account at a time on its main loop (re-sorting the rest of the queue before each one); a call that arrives while it is busy with that waits. Where goa\'s "all exported" is far above its "name owned", the first GetManagedObjects met that.');
+    say(
+      '1 s after it starts, goa-daemon queues a credentials check for every account and works through the queue one account at a time on its main loop (re-sorting the rest of the queue before each one); a call that arrives while it is busy with that waits. Where goa\'s "all exported" is far above its "name owned", the first GetManagedObjects met that.',
+    );
     say();
 
     say('## 2. Properties.Get of a string property vs Peer.Ping to dbus-daemon (same client), p50 µs');
     say();
-    say('| accounts | us: Get | us: Ping | us: Get/Ping | target: ≤ 1.5× Ping | us: Get p99 | goa: Get | goa: Ping | goa: Get/Ping | goa: Get p99 | Get us / goa | bare Node responder: Get/Ping |');
+    say(
+      '| accounts | us: Get | us: Ping | us: Get/Ping | target: ≤ 1.5× Ping | us: Get p99 | goa: Get | goa: Ping | goa: Get/Ping | goa: Get p99 | Get us / goa | bare Node responder: Get/Ping |',
+    );
     say('|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const n of ns) {
-      const [ug, up, gg, gp] = [u(n, (r) => r.get * 1000), u(n, (r) => r.ping * 1000), g(n, (r) => r.get * 1000), g(n, (r) => r.ping * 1000)];
-      say(`| ${fmt(n)} | ${fmt(ug)} | ${fmt(up)} | ${ratio(ug, up)} | ${verdict(known(ug, up) ? ug <= 1.5 * up : undefined)} | ${fmt(u(n, (r) => r.get99 * 1000))} | ` +
-        `${fmt(gg)} | ${fmt(gp)} | ${ratio(gg, gp)} | ${fmt(g(n, (r) => r.get99 * 1000))} | ${ratio(ug, gg)} | ` +
-        `${ratio(median((bareFloor.get(n) ?? []).map((b) => b.get)), median((bareFloor.get(n) ?? []).map((b) => b.ping)))} |`);
+      const [ug, up, gg, gp] = [
+        u(n, (r) => r.get * 1000),
+        u(n, (r) => r.ping * 1000),
+        g(n, (r) => r.get * 1000),
+        g(n, (r) => r.ping * 1000),
+      ];
+      say(
+        `| ${fmt(n)} | ${fmt(ug)} | ${fmt(up)} | ${ratio(ug, up)} | ${verdict(known(ug, up) ? ug <= 1.5 * up : undefined)} | ${fmt(u(n, (r) => r.get99 * 1000))} | ` +
+          `${fmt(gg)} | ${fmt(gp)} | ${ratio(gg, gp)} | ${fmt(g(n, (r) => r.get99 * 1000))} | ${ratio(ug, gg)} | ` +
+          `${ratio(median((bareFloor.get(n) ?? []).map((b) => b.get)), median((bareFloor.get(n) ?? []).map((b) => b.ping)))} |`,
+      );
     }
     say();
-    say('The last column is bench/bare-responder.ts, a Node.js process that answers every call with a fixed variant and does nothing else (no decoding beyond the reply serial, no dispatch), measured by the same client on the same bus: the floor for any service written in Node.js. A call to a service crosses dbus-daemon twice where Ping crosses it once, so the ratio cannot reach 1 for any daemon.');
+    say(
+      'The last column is bench/bare-responder.ts, a Node.js process that answers every call with a fixed variant and does nothing else (no decoding beyond the reply serial, no dispatch), measured by the same client on the same bus: the floor for any service written in Node.js. A call to a service crosses dbus-daemon twice where Ping crosses it once, so the ratio cannot reach 1 for any daemon.',
+    );
     say();
 
     say('## 3. GetManagedObjects, one call (median), ms');
     say();
-    say('Call sent → last byte of the reply received (counted, not decoded); then the same call decoded by dbus-next, which adds the client\'s own cost.');
+    say(
+      "Call sent → last byte of the reply received (counted, not decoded); then the same call decoded by dbus-next, which adds the client's own cost.",
+    );
     say();
     say('| accounts | us | goa | us / goa | reply size us / goa (KiB) | decoded by dbus-next: us | goa |');
     say('|---:|---:|---:|---:|---:|---:|---:|');
@@ -1234,8 +1528,16 @@ async function main(): Promise<void> {
       const all = (k: string, f: (r: RunFigures) => number[]) => median((bySize.get(n)?.[k] ?? []).flatMap(f));
       const a = all('us', (r) => r.gmo);
       const b = all('goa', (r) => r.gmo);
-      say(`| ${fmt(n)}${n === 1000 ? ' ★' : ''} | ${fmt(a, 1)} | ${fmt(b, 1)} | ${ratio(a, b)} | ${fmt(u(n, (r) => r.gmoBytes / 1024))} / ${fmt(g(n, (r) => r.gmoBytes / 1024))} | ` +
-        `${fmt(all('us', (r) => r.gmoDecoded), 1)} | ${fmt(all('goa', (r) => r.gmoDecoded), 1)} |`);
+      say(
+        `| ${fmt(n)}${n === 1000 ? ' ★' : ''} | ${fmt(a, 1)} | ${fmt(b, 1)} | ${ratio(a, b)} | ${fmt(u(n, (r) => r.gmoBytes / 1024))} / ${fmt(g(n, (r) => r.gmoBytes / 1024))} | ` +
+          `${fmt(
+            all('us', (r) => r.gmoDecoded),
+            1,
+          )} | ${fmt(
+            all('goa', (r) => r.gmoDecoded),
+            1,
+          )} |`,
+      );
     }
     say();
 
@@ -1245,21 +1547,40 @@ async function main(): Promise<void> {
     say('|---:|---:|:---:|---:|');
     for (const n of ns) {
       const a = u(n, (r) => r.hand);
-      say(`| ${fmt(n)} | ${fmt(a, 1)} | ${verdict(Number.isFinite(a) ? a < 100 : undefined)} | ${fmt(g(n, (r) => r.hand), 1)} |`);
+      say(
+        `| ${fmt(n)} | ${fmt(a, 1)} | ${verdict(Number.isFinite(a) ? a < 100 : undefined)} | ${fmt(
+          g(n, (r) => r.hand),
+          1,
+        )} |`,
+      );
     }
     say();
 
     say('## 5. Memory after start-up (idle), MB');
     say();
-    say('| accounts | us: VmRSS | us: VmHWM | goa: VmRSS | goa: VmHWM | RSS us / goa | target: RSS ≤ goa (1 000 and 10 000) |');
+    say(
+      '| accounts | us: VmRSS | us: VmHWM | goa: VmRSS | goa: VmHWM | RSS us / goa | target: RSS ≤ goa (1 000 and 10 000) |',
+    );
     say('|---:|---:|---:|---:|---:|---:|:---:|');
     for (const n of ns) {
       const [a, b] = [u(n, (r) => r.rss), g(n, (r) => r.rss)];
-      say(`| ${fmt(n)} | ${fmt(a, 1)} | ${fmt(u(n, (r) => r.hwm), 1)} | ${fmt(b, 1)} | ${fmt(g(n, (r) => r.hwm), 1)} | ${ratio(a, b)} | ${n >= 1000 ? verdict(known(a, b) ? a <= b : undefined) : '–'} |`);
+      say(
+        `| ${fmt(n)} | ${fmt(a, 1)} | ${fmt(
+          u(n, (r) => r.hwm),
+          1,
+        )} | ${fmt(b, 1)} | ${fmt(
+          g(n, (r) => r.hwm),
+          1,
+        )} | ${ratio(a, b)} | ${n >= 1000 ? verdict(known(a, b) ? a <= b : undefined) : '–'} |`,
+      );
     }
     say();
-    const settles = ns.map((n) => `${n}: us ${fmt(u(n, (r) => r.settle))} / goa ${fmt(g(n, (r) => r.settle))}`).join('; ');
-    say(`Time each daemon needed to go idle after all accounts were exported, before 2–5 were measured (ms, median; at least 2.5 s after spawn): ${settles}.`);
+    const settles = ns
+      .map((n) => `${n}: us ${fmt(u(n, (r) => r.settle))} / goa ${fmt(g(n, (r) => r.settle))}`)
+      .join('; ');
+    say(
+      `Time each daemon needed to go idle after all accounts were exported, before 2–5 were measured (ms, median; at least 2.5 s after spawn): ${settles}.`,
+    );
     say();
   }
 
@@ -1272,19 +1593,38 @@ async function main(): Promise<void> {
       raw.ops = ops;
       const m = (k: string, f: (o: OpsFigures) => number) => median((ops[k] ?? []).map(f));
       const floor = m('floor', (o) => o.perSecond);
-      say('An operation is one AddAccount or one Remove (one `secret-tool store` for the floor); ops/s counts completed operations only.');
+      say(
+        'An operation is one AddAccount or one Remove (one `secret-tool store` for the floor); ops/s counts completed operations only.',
+      );
       say();
-      say('| who | operations completed per run (of attempted) | runs | ms (median) | ops/s (median) | vs secret-tool floor | failed add/remove pairs (all runs) |');
+      say(
+        '| who | operations completed per run (of attempted) | runs | ms (median) | ops/s (median) | vs secret-tool floor | failed add/remove pairs (all runs) |',
+      );
       say('|---|---:|---:|---:|---:|---:|---:|');
       const row = (label: string, k: string) => {
         const runs = ops[k] ?? [];
         if (!runs.length) return say(`| ${label} | n/a | 0 | n/a | n/a | n/a | n/a |`);
         const errs = runs.reduce((a, o) => a + o.errors, 0);
         const why = runs.find((o) => o.firstError)?.firstError;
-        say(`| ${label} | ${fmt(m(k, (o) => o.ops))} (${fmt(m(k, (o) => o.attempted))}) | ${runs.length} | ${fmt(m(k, (o) => o.ms))} | ${fmt(m(k, (o) => o.perSecond), 1)} | ${k === 'floor' ? '1.00×' : ratio(m(k, (o) => o.perSecond), floor)} | ${errs}${why ? ` (first: ${why.replace(/\|/g, '/')})` : ''} |`);
+        say(
+          `| ${label} | ${fmt(m(k, (o) => o.ops))} (${fmt(m(k, (o) => o.attempted))}) | ${runs.length} | ${fmt(m(k, (o) => o.ms))} | ${fmt(
+            m(k, (o) => o.perSecond),
+            1,
+          )} | ${
+            k === 'floor'
+              ? '1.00×'
+              : ratio(
+                  m(k, (o) => o.perSecond),
+                  floor,
+                )
+          } | ${errs}${why ? ` (first: ${why.replace(/\|/g, '/')})` : ''} |`,
+        );
       };
       row('px-accounts (Add + Remove over D-Bus)', 'us');
-      row(`goa-daemon (Manager.AddAccount + Account.Remove), for reference${GOA_ENABLED ? '' : `: ${GOA_MISSING}`}`, 'goa');
+      row(
+        `goa-daemon (Manager.AddAccount + Account.Remove), for reference${GOA_ENABLED ? '' : `: ${GOA_MISSING}`}`,
+        'goa',
+      );
       row(`\`secret-tool store\` × the same count, ${CLIENTS} at a time (keyring floor)`, 'floor');
     } catch (err) {
       progress(`ops failed: ${(err as Error).stack}`);
@@ -1295,25 +1635,35 @@ async function main(): Promise<void> {
 
   // 7
   if (!SKIP.has('sweep')) {
-    say(`## 7. Properties.Get while the background check sweeps ${fmt(SWEEP_ACCOUNTS)} accounts right after start-up (${SWEEP_SECONDS} s of back-to-back calls)`);
+    say(
+      `## 7. Properties.Get while the background check sweeps ${fmt(SWEEP_ACCOUNTS)} accounts right after start-up (${SWEEP_SECONDS} s of back-to-back calls)`,
+    );
     say();
     try {
       const sweep = await measureSweep();
       raw.sweep = sweep;
-      say('| service | Get calls | first Get after spawn (ms) | p50 (ms) | p99 (ms) | worst (ms) | worst at (s after spawn) | calls ≥ 50 ms | target: worst < 50 ms | state changes signalled (last at s) | accounts that signalled one (all by s) | account states after the window | VmRSS / VmHWM (MB) |');
+      say(
+        '| service | Get calls | first Get after spawn (ms) | p50 (ms) | p99 (ms) | worst (ms) | worst at (s after spawn) | calls ≥ 50 ms | target: worst < 50 ms | state changes signalled (last at s) | accounts that signalled one (all by s) | account states after the window | VmRSS / VmHWM (MB) |',
+      );
       say('|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---|---:|');
       for (const t of [ours, goa]) {
         const f = sweep[t.key];
         if (f === undefined || typeof f === 'string') {
-          say(`| ${t.label} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | ${t.key === 'us' ? 'n/a' : '–'} | n/a | n/a | ${f ?? GOA_MISSING} | n/a |`);
+          say(
+            `| ${t.label} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | ${t.key === 'us' ? 'n/a' : '–'} | n/a | n/a | ${f ?? GOA_MISSING} | n/a |`,
+          );
           continue;
         }
-        say(`| ${t.label} | ${fmt(f.calls)} | ${fmt(f.firstGetMs)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${f.note ? `> ${fmt(f.worst)} (no reply)` : fmt(f.worst, 1)} | ${fmt(f.worstAtS, 1)} | ${fmt(f.over50)} | ${t.key === 'us' ? verdict(f.worst < 50) : '–'} | ` +
-          `${fmt(f.changes)} (${fmt(f.lastChangeS, 1)}) | ${fmt(f.checked)} (${Number.isFinite(f.allCheckedS) ? fmt(f.allCheckedS, 1) : 'not all'}) | ${f.tally}${f.note ? ` — ${f.note}` : ''} | ${fmt(f.rss, 0)} / ${fmt(f.hwm, 0)} |`);
+        say(
+          `| ${t.label} | ${fmt(f.calls)} | ${fmt(f.firstGetMs)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${f.note ? `> ${fmt(f.worst)} (no reply)` : fmt(f.worst, 1)} | ${fmt(f.worstAtS, 1)} | ${fmt(f.over50)} | ${t.key === 'us' ? verdict(f.worst < 50) : '–'} | ` +
+            `${fmt(f.changes)} (${fmt(f.lastChangeS, 1)}) | ${fmt(f.checked)} (${Number.isFinite(f.allCheckedS) ? fmt(f.allCheckedS, 1) : 'not all'}) | ${f.tally}${f.note ? ` — ${f.note}` : ''} | ${fmt(f.rss, 0)} / ${fmt(f.hwm, 0)} |`,
+        );
       }
       say();
-      say(`Accounts: even ones at a refusing loopback port, odd ones at the loopback Dovecot (IMAP + submission); secrets stored for the first ${fmt(SWEEP_SECRETS)} of each service (right password for i % 4 = 1, wrong for i % 4 = 3), the rest have none. ` +
-        'State changes signalled: StatusChanged for px-accounts, PropertiesChanged (AttentionNeeded) for goa-daemon, counted until the daemon was stopped; goa-daemon signals only accounts whose check failed, so its count is a lower bound of the accounts it checked.');
+      say(
+        `Accounts: even ones at a refusing loopback port, odd ones at the loopback Dovecot (IMAP + submission); secrets stored for the first ${fmt(SWEEP_SECRETS)} of each service (right password for i % 4 = 1, wrong for i % 4 = 3), the rest have none. ` +
+          'State changes signalled: StatusChanged for px-accounts, PropertiesChanged (AttentionNeeded) for goa-daemon, counted until the daemon was stopped; goa-daemon signals only accounts whose check failed, so its count is a lower bound of the accounts it checked.',
+      );
     } catch (err) {
       progress(`sweep failed: ${(err as Error).stack}`);
       say(`> failed: ${(err as Error).message.split('\n')[0]}`);
@@ -1323,12 +1673,16 @@ async function main(): Promise<void> {
 
   // 8
   if (!SKIP.has('secrets')) {
-    say(`## 8. Reading a password as an app does, ${SECRET_CALLS} calls in a row over 100 accounts (GetSecret / PasswordBased.GetPassword), ms`);
+    say(
+      `## 8. Reading a password as an app does, ${SECRET_CALLS} calls in a row over 100 accounts (GetSecret / PasswordBased.GetPassword), ms`,
+    );
     say();
     try {
       const sec = await measureSecrets();
       raw.secrets = sec;
-      say('| service | calls | p50 | p99 | worst | first call of a new connection (median of 20) | target: p50 ≤ goa |');
+      say(
+        '| service | calls | p50 | p99 | worst | first call of a new connection (median of 20) | target: p50 ≤ goa |',
+      );
       say('|---|---:|---:|---:|---:|---:|:---:|');
       for (const t of [ours, goa]) {
         const f = sec[t.key];
@@ -1337,7 +1691,9 @@ async function main(): Promise<void> {
           continue;
         }
         const target = t.key === 'us' && sec.goa && !sec.goa.error ? verdict(f.p50 <= sec.goa.p50) : '–';
-        say(`| ${t.label} | ${fmt(f.calls)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${fmt(f.worst, 2)} | ${fmt(f.firstCall, 2)} | ${target} |`);
+        say(
+          `| ${t.label} | ${fmt(f.calls)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${fmt(f.worst, 2)} | ${fmt(f.firstCall, 2)} | ${target} |`,
+        );
       }
     } catch (err) {
       progress(`secrets failed: ${(err as Error).stack}`);

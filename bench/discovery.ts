@@ -15,7 +15,11 @@ import { execInside, INSIDE } from '../test/discovery/netns.js';
 import { configXml, ISPDB_URL, MAIL, SILENT, startWorld, WEB, type Zone } from '../test/discovery/world.js';
 
 const { values: opt } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '40' }, help: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '40' },
+    help: { type: 'boolean', default: false },
+  },
   strict: true,
 });
 if (opt.help) {
@@ -24,16 +28,35 @@ if (opt.help) {
 }
 const RUNS = opt.quick ? 10 : Math.max(3, Number(opt.runs) || 40);
 const SILENT_RUNS = opt.quick ? 1 : 3;
-const progress = (msg: string) => process.stderr.write(`[discovery ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const progress = (msg: string) =>
+  process.stderr.write(`[discovery ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-const xml = (d: string) => ({ body: configXml([d], [{ type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
+const xml = (d: string) => ({
+  body: configXml(
+    [d],
+    [
+      { type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' },
+      { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' },
+    ],
+  ),
+});
 const hosts = (ip: string, ...names: string[]) => Object.fromEntries(names.map((n) => [n, ip]));
 const ZONE: Zone = {
   hosts: {
     ...hosts(WEB, 'ispdb.test', 'autoconfig.ac.test', 'autoconfig.mailhost.test', 'autoconfig.plain.test'),
     ...hosts(MAIL, 'imap.guess.test', 'smtp.guess.test'),
-    ...hosts(SILENT, 'autoconfig.silent.test', 'silent.test', 'imap.silent.test', 'mail.silent.test', 'smtp.silent.test', 'pop.silent.test',
-      'pop3.silent.test', 'autoconfig.silenthost.test', 'silenthost.test'),
+    ...hosts(
+      SILENT,
+      'autoconfig.silent.test',
+      'silent.test',
+      'imap.silent.test',
+      'mail.silent.test',
+      'smtp.silent.test',
+      'pop.silent.test',
+      'pop3.silent.test',
+      'autoconfig.silenthost.test',
+      'silenthost.test',
+    ),
   },
   srv: ['_imaps._tcp.srv.test,imap.srv.test,993,0,1', '_submission._tcp.srv.test,smtp.srv.test,587,0,1'],
   mx: { 'custom.test': 'mx1.mailhost.test', 'silent.test': 'mx.silenthost.test' },
@@ -62,7 +85,8 @@ const pct = (xs: number[], p: number) => {
   const v = [...xs].sort((x, y) => x - y);
   return v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!;
 };
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 async function inside(): Promise<void> {
   progress('starting dnsmasq, the web servers and Dovecot');
@@ -87,7 +111,9 @@ async function inside(): Promise<void> {
       if (first.source !== source) throw new Error(`${address}: answered by ${first.source}, not ${source}`);
       const times: number[] = [];
       for (let i = 0; i < RUNS; i++) times.push((await call(address)).ms);
-      rows.push(`| ${label} | \`${source}\` | ${pct(times, 50).toFixed(1)} | ${pct(times, 99).toFixed(1)} | ${first.ms.toFixed(1)} |`);
+      rows.push(
+        `| ${label} | \`${source}\` | ${pct(times, 50).toFixed(1)} | ${pct(times, 99).toFixed(1)} | ${first.ms.toFixed(1)} |`,
+      );
       progress(`${label}: p50 ${pct(times, 50).toFixed(1)} ms; service RSS ${rssMiB(service.pid).toFixed(1)} MiB`);
     }
     const silent: number[] = [];
@@ -95,11 +121,15 @@ async function inside(): Promise<void> {
     const silentNoProbe = await call('a@silent.test', { probe: b(false) });
     const rssEnd = rssMiB(service.pid);
     console.log(`\n### Discovery: time to an answer (${RUNS} calls per source; ms, client side, through the bus)\n`);
-    console.log('| source | answer\'s `source` | p50 | p99 | first call |');
+    console.log("| source | answer's `source` | p50 | p99 | first call |");
     console.log('|---|---|---:|---:|---:|');
     for (const r of rows) console.log(r);
-    console.log(`\nEvery server silent (NotFound): ${silent.map((x) => x.toFixed(0)).join(', ')} ms; with probe = false: ${silentNoProbe.ms.toFixed(0)} ms.`);
-    console.log(`Service memory (RSS): ${rssStart.toFixed(1)} MiB before, ${rssEnd.toFixed(1)} MiB after ${CASES.length * (RUNS + 1) + SILENT_RUNS + 1} discoveries.`);
+    console.log(
+      `\nEvery server silent (NotFound): ${silent.map((x) => x.toFixed(0)).join(', ')} ms; with probe = false: ${silentNoProbe.ms.toFixed(0)} ms.`,
+    );
+    console.log(
+      `Service memory (RSS): ${rssStart.toFixed(1)} MiB before, ${rssEnd.toFixed(1)} MiB after ${CASES.length * (RUNS + 1) + SILENT_RUNS + 1} discoveries.`,
+    );
   } finally {
     client.disconnect();
     await service.stop();

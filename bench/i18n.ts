@@ -21,6 +21,8 @@ for (const locale of ['de_DE.UTF-8', 'fa_IR.UTF-8']) {
   }
   const file = join(CATALOG_DIR, `${parseLocale(locale).catalogs[1]}.json`);
   const entries = Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { messages: object }).messages).length;
-  console.log(`${locale}: first lookup ${median(times).toFixed(2)} ms median of ${RUNS} (first ${times[0]!.toFixed(2)} ms), ${entries} messages, ${(statSync(file).size / 1024).toFixed(0)} KiB`);
+  console.log(
+    `${locale}: first lookup ${median(times).toFixed(2)} ms median of ${RUNS} (first ${times[0]!.toFixed(2)} ms), ${entries} messages, ${(statSync(file).size / 1024).toFixed(0)} KiB`,
+  );
 }
 console.log('C: no catalogue is opened (the msgids are the messages)');

@@ -15,7 +15,10 @@ import { sleep, startService, startSession } from '../test/harness/session.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } }, strict: true });
+const { values: opt } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+  strict: true,
+});
 if (opt.help) {
   console.log('Usage: node dist/bench/oauth2.js [--quick]');
   process.exit(0);
@@ -38,12 +41,18 @@ async function main(): Promise<void> {
   const session = await startSession();
   const dir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'benchidp.ini'), `[provider]\nname = Bench IdP\nauth = oauth2\nprotocols = imap\n\n[oauth2]\nissuer = ${oidc.issuer}\nclient_id = ${oidc.clientId}\nscopes = openid email offline_access\n\n[imap]\nhost = 127.0.0.1\n`);
+  writeFileSync(
+    join(dir, 'benchidp.ini'),
+    `[provider]\nname = Bench IdP\nauth = oauth2\nprotocols = imap\n\n[oauth2]\nissuer = ${oidc.issuer}\nclient_id = ${oidc.clientId}\nscopes = openid email offline_access\n\n[imap]\nhost = 127.0.0.1\n`,
+  );
   const service = await startService(session);
   const client = await TestClient.connect(session.address);
   try {
     progress('signing in');
-    const [request] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['benchidp', { account: s('bench@example.org') }]);
+    const [request] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', [
+      'benchidp',
+      { account: s('bench@example.org') },
+    ]);
     const url = String(await client.get(request as string, 'org.pantherx.Accounts.SignIn', 'Url'));
     await new Browser().signIn(url, { login: 'bench@example.org' });
     const done = await client.waitSignal((x) => x.path === request && x.member === 'Completed', 15_000);
@@ -81,13 +90,20 @@ async function main(): Promise<void> {
       await untilStale();
       const before = oidc.grants.refresh_token ?? 0;
       const waits: number[] = [];
-      const answers = await Promise.all(Array.from({ length: CALLERS }, async (_, i) => {
-        const t = performance.now();
-        const [tok] = await callers[i % callers.length]!.call(account, OAUTH2, 'GetAccessToken');
-        waits.push(performance.now() - t);
-        return tok;
-      }));
-      rounds.push({ refreshes: (oidc.grants.refresh_token ?? 0) - before, p50: pct(waits, 50), max: waits.reduce((a, b) => Math.max(a, b), -Infinity), distinct: new Set(answers).size });
+      const answers = await Promise.all(
+        Array.from({ length: CALLERS }, async (_, i) => {
+          const t = performance.now();
+          const [tok] = await callers[i % callers.length]!.call(account, OAUTH2, 'GetAccessToken');
+          waits.push(performance.now() - t);
+          return tok;
+        }),
+      );
+      rounds.push({
+        refreshes: (oidc.grants.refresh_token ?? 0) - before,
+        p50: pct(waits, 50),
+        max: waits.reduce((a, b) => Math.max(a, b), -Infinity),
+        distinct: new Set(answers).size,
+      });
     }
     for (const c of callers) c.disconnect();
 
@@ -97,11 +113,19 @@ async function main(): Promise<void> {
     console.log('|---|---|---|');
     console.log(`| OAuth2.GetAccessToken (cached) | ${ms(pct(token, 50))} | ${ms(pct(token, 99))} |`);
     console.log(`| Properties.Get (Account.Name) | ${ms(pct(get, 50))} | ${ms(pct(get, 99))} |`);
-    console.log(`| ratio | ${(pct(token, 50) / pct(get, 50)).toFixed(2)}× | ${(pct(token, 99) / pct(get, 99)).toFixed(2)}× |`);
-    console.log(`\nRefreshes during the cached runs (one at the start of each block of ${TTL_S * 3 / 4 - 1.5} s): ${refreshesCached}.\n`);
-    console.log(`| round | refreshes that reached the provider | distinct tokens handed out | wait p50 ms | wait max ms |`);
+    console.log(
+      `| ratio | ${(pct(token, 50) / pct(get, 50)).toFixed(2)}× | ${(pct(token, 99) / pct(get, 99)).toFixed(2)}× |`,
+    );
+    console.log(
+      `\nRefreshes during the cached runs (one at the start of each block of ${(TTL_S * 3) / 4 - 1.5} s): ${refreshesCached}.\n`,
+    );
+    console.log(
+      `| round | refreshes that reached the provider | distinct tokens handed out | wait p50 ms | wait max ms |`,
+    );
     console.log('|---|---|---|---|---|');
-    rounds.forEach((x, i) => console.log(`| ${i + 1} | ${x.refreshes} | ${x.distinct} | ${ms(x.p50)} | ${ms(x.max)} |`));
+    rounds.forEach((x, i) =>
+      console.log(`| ${i + 1} | ${x.refreshes} | ${x.distinct} | ${ms(x.p50)} | ${ms(x.max)} |`),
+    );
   } finally {
     client.disconnect();
     await service.stop();

@@ -13,21 +13,28 @@ import { stopPid } from '../test/harness/process.js';
 const sizes = (process.argv[2] ?? '1,100,1000,10000').split(',').map(Number);
 
 function accountFile(i: number): string {
-  return `[account]\nname = Bench ${i}\nprovider = imap\nusername = user${i}@example.org\nprotocols = imap, smtp\n` +
-    `[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n[smtp]\nhost = 127.0.0.1\nport = 465\nsecurity = tls\n`;
+  return (
+    `[account]\nname = Bench ${i}\nprovider = imap\nusername = user${i}@example.org\nprotocols = imap, smtp\n` +
+    `[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n[smtp]\nhost = 127.0.0.1\nport = 465\nsecurity = tls\n`
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 async function measure(n: number) {
   const session = await startSession('unlocked');
   try {
     mkdirSync(session.accountsDir, { recursive: true });
-    for (let i = 0; i < n; i++) writeFileSync(join(session.accountsDir, `bench_${i}.ini`), accountFile(i), { mode: 0o600 });
+    for (let i = 0; i < n; i++)
+      writeFileSync(join(session.accountsDir, `bench_${i}.ini`), accountFile(i), { mode: 0o600 });
     const client = await TestClient.connect(session.address, false);
     const t0 = performance.now();
-    const child = spawn(process.execPath, [SERVICE_BIN, '--no-background-check'], { env: session.env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [SERVICE_BIN, '--no-background-check'], {
+      env: session.env,
+      stdio: 'ignore',
+    });
     await waitFor('name', () => nameHasOwner(session.env, 'org.pantherx.Accounts'), 60000);
     let objects = 0;
     await waitFor('all objects', async () => (objects = Object.keys(await client.managedObjects()).length) >= n, 60000);
@@ -61,7 +68,18 @@ async function measure(n: number) {
     watcher.disconnect();
     client.disconnect();
     await stopPid(child.pid);
-    return { n, objects, startup, gmo: median(gmo), get: median(get), get99: pct(get, 0.99), ping: median(ping), handEdit, rss, hwm };
+    return {
+      n,
+      objects,
+      startup,
+      gmo: median(gmo),
+      get: median(get),
+      get99: pct(get, 0.99),
+      ping: median(ping),
+      handEdit,
+      rss,
+      hwm,
+    };
   } finally {
     await session.stop();
   }
@@ -70,8 +88,12 @@ async function measure(n: number) {
 const rows = [];
 for (const n of sizes) rows.push(await measure(n));
 const f = (x: number, d = 1) => x.toFixed(d);
-console.log('accounts | start-up → all exported (ms) | GetManagedObjects (ms) | Get p50 (µs) | Ping p50 (µs) | Get/Ping | Get p99 (µs) | hand edit → InterfacesAdded (ms) | VmRSS / VmHWM (MB)');
+console.log(
+  'accounts | start-up → all exported (ms) | GetManagedObjects (ms) | Get p50 (µs) | Ping p50 (µs) | Get/Ping | Get p99 (µs) | hand edit → InterfacesAdded (ms) | VmRSS / VmHWM (MB)',
+);
 console.log('---|---|---|---|---|---|---|---|---');
 for (const r of rows) {
-  console.log(`${r.n} | ${f(r.startup, 0)} | ${f(r.gmo)} | ${f(r.get * 1000, 0)} | ${f(r.ping * 1000, 0)} | ${f(r.get / r.ping, 2)} | ${f(r.get99 * 1000, 0)} | ${f(r.handEdit)} | ${f(r.rss, 0)} / ${f(r.hwm, 0)}`);
+  console.log(
+    `${r.n} | ${f(r.startup, 0)} | ${f(r.gmo)} | ${f(r.get * 1000, 0)} | ${f(r.ping * 1000, 0)} | ${f(r.get / r.ping, 2)} | ${f(r.get99 * 1000, 0)} | ${f(r.handEdit)} | ${f(r.rss, 0)} / ${f(r.hwm, 0)}`,
+  );
 }

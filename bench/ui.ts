@@ -17,7 +17,14 @@ import { stopPid } from '../test/harness/process.js';
 import { startService, startSession } from '../test/harness/session.js';
 import { UI_BIN } from '../test/ui/helpers.js';
 
-const { values: opt } = parseArgs({ options: { accounts: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' }, help: { type: 'boolean', default: false } }, strict: true });
+const { values: opt } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '100' },
+    runs: { type: 'string', default: '5' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
 if (opt.help) {
   console.log('Usage: node dist/bench/ui.js [--accounts 100] [--runs 5]');
   process.exit(0);
@@ -28,31 +35,53 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const progress = (msg: string) => process.stderr.write(`[ui ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 function accountFile(i: number): string {
-  return `[account]\nname = Bench ${String(i).padStart(4, '0')}\nprovider = imap\nusername = user${i}@example.org\nprotocols = imap, smtp\n` +
-    `[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n[smtp]\nhost = 127.0.0.1\nport = 465\nsecurity = tls\n`;
+  return (
+    `[account]\nname = Bench ${String(i).padStart(4, '0')}\nprovider = imap\nusername = user${i}@example.org\nprotocols = imap, smtp\n` +
+    `[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n[smtp]\nhost = 127.0.0.1\nport = 465\nsecurity = tls\n`
+  );
 }
 
 const memory = (pid: number) => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024, hwm: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) / 1024 };
+  return {
+    rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024,
+    hwm: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) / 1024,
+  };
 };
 
 async function main(): Promise<void> {
   const session = await startSession();
   mkdirSync(session.accountsDir, { recursive: true });
-  for (let i = 0; i < N; i++) writeFileSync(join(session.accountsDir, `bench_${i}.ini`), accountFile(i), { mode: 0o600 });
+  for (let i = 0; i < N; i++)
+    writeFileSync(join(session.accountsDir, `bench_${i}.ini`), accountFile(i), { mode: 0o600 });
   const service = await startService(session);
   const client = await AccountsClient.connect({ busAddress: session.address });
   const c0 = performance.now();
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox'],
+  });
   const browserStart = performance.now() - c0;
   /** Programs started, stopped by PID whatever happens. */
   const children = new Set<number>();
-  const rows: Array<{ toUrl: number; toList: number; seen: number; total: number; rss: number; hwm: number; statuses: number; rssAfter: number }> = [];
+  const rows: Array<{
+    toUrl: number;
+    toList: number;
+    seen: number;
+    total: number;
+    rss: number;
+    hwm: number;
+    statuses: number;
+    rssAfter: number;
+  }> = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
       const t0 = performance.now();
-      const child = spawn(process.execPath, [UI_BIN, '--no-browser'], { env: session.env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [UI_BIN, '--no-browser'], {
+        env: session.env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.add(child.pid!);
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -69,7 +98,11 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       await page.goto(url);
       // Usable: every account is in the list and its links can be clicked.
-      await page.getByRole('list', { name: 'Accounts' }).getByRole('listitem').nth(N - 1).waitFor();
+      await page
+        .getByRole('list', { name: 'Accounts' })
+        .getByRole('listitem')
+        .nth(N - 1)
+        .waitFor();
       // The page's own mark (list.js, after the first full render), from the start of navigation:
       // the locator's polling above would add its own delay.
       const toList = Number(await page.evaluate("performance.getEntriesByName('px-list')[0]?.startTime ?? -1"));
@@ -82,10 +115,23 @@ async function main(): Promise<void> {
       await Promise.all(ids.map((id) => client.reportStatus(id, 'offline', `bench ${run}`)));
       // A function, not a string: the page's CSP forbids eval.
       type Doc = { querySelectorAll(selector: string): { length: number } };
-      await page.waitForFunction((n) => (globalThis as unknown as { document: Doc }).document.querySelectorAll('li.account.offline').length >= n, ids.length, { timeout: 60_000 });
+      await page.waitForFunction(
+        (n) => (globalThis as unknown as { document: Doc }).document.querySelectorAll('li.account.offline').length >= n,
+        ids.length,
+        { timeout: 60_000 },
+      );
       const statuses = performance.now() - t2;
       const after = memory(child.pid!);
-      rows.push({ toUrl, toList, seen, total: toUrl + toList, rss: before.rss, hwm: before.hwm, statuses, rssAfter: after.rss });
+      rows.push({
+        toUrl,
+        toList,
+        seen,
+        total: toUrl + toList,
+        rss: before.rss,
+        hwm: before.hwm,
+        statuses,
+        rssAfter: after.rss,
+      });
       progress(`run ${run}: ${(toUrl + toList).toFixed(0)} ms to a usable list, RSS ${before.rss.toFixed(0)} MB`);
       await context.close();
       await stopPid(child.pid);
@@ -99,11 +145,19 @@ async function main(): Promise<void> {
     await session.stop();
   }
   const m = (k: keyof (typeof rows)[number]) => median(rows.map((r) => r[k]));
-  console.log(`\nOnline Accounts window, ${N} accounts, median of ${RUNS} runs (chromium headless started once: ${browserStart.toFixed(0)} ms)\n`);
-  console.log('| start → URL printed (ms) | page open → every account rendered (ms) | launch → usable list (ms) | (as playwright saw it, ms) | server VmRSS / VmHWM (MB) | 100 status changes → all shown (ms) | VmRSS after (MB) |');
+  console.log(
+    `\nOnline Accounts window, ${N} accounts, median of ${RUNS} runs (chromium headless started once: ${browserStart.toFixed(0)} ms)\n`,
+  );
+  console.log(
+    '| start → URL printed (ms) | page open → every account rendered (ms) | launch → usable list (ms) | (as playwright saw it, ms) | server VmRSS / VmHWM (MB) | 100 status changes → all shown (ms) | VmRSS after (MB) |',
+  );
   console.log('|---|---|---|---|---|---|---|');
-  console.log(`| ${m('toUrl').toFixed(0)} | ${m('toList').toFixed(0)} | ${m('total').toFixed(0)} | ${(m('toUrl') + m('seen')).toFixed(0)} | ${m('rss').toFixed(1)} / ${m('hwm').toFixed(1)} | ${m('statuses').toFixed(0)} | ${m('rssAfter').toFixed(1)} |`);
-  console.log(`\nload average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(
+    `| ${m('toUrl').toFixed(0)} | ${m('toList').toFixed(0)} | ${m('total').toFixed(0)} | ${(m('toUrl') + m('seen')).toFixed(0)} | ${m('rss').toFixed(1)} / ${m('hwm').toFixed(1)} | ${m('statuses').toFixed(0)} | ${m('rssAfter').toFixed(1)} |`,
+  );
+  console.log(
+    `\nload average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
 }
 
 await main();

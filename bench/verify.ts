@@ -38,16 +38,21 @@ const median = (xs: number[]) => {
   const m = v.length >> 1;
   return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 };
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
+const fmt = (x: number, d = 0) =>
+  Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a';
 
 /** The limits of Debian's stock session bus (the harness bus has dbus-daemon's defaults: 256 connections per user). */
 async function desktopLimits(session: Session): Promise<void> {
   let stock = '';
   try {
     stock = readFileSync('/usr/share/dbus-1/session.conf', 'utf8');
-  } catch { /* fallback below */ }
-  const limits = [...stock.matchAll(/<limit name="(max_[a-z_]+|auth_timeout|pending_fd_timeout)">\s*(\d+)\s*<\/limit>/g)]
-    .map((m) => `  <limit name="${m[1]}">${m[2]}</limit>`).join('\n') || '  <limit name="max_connections_per_user">100000</limit>';
+  } catch {
+    /* fallback below */
+  }
+  const limits =
+    [...stock.matchAll(/<limit name="(max_[a-z_]+|auth_timeout|pending_fd_timeout)">\s*(\d+)\s*<\/limit>/g)]
+      .map((m) => `  <limit name="${m[1]}">${m[2]}</limit>`)
+      .join('\n') || '  <limit name="max_connections_per_user">100000</limit>';
   const file = join(session.dir, 'session.conf');
   writeFileSync(file, readFileSync(file, 'utf8').replace('</busconfig>', `${limits}\n</busconfig>`));
   const c = await TestClient.connect(session.address, false);
@@ -58,11 +63,20 @@ async function desktopLimits(session: Session): Promise<void> {
   }
 }
 
-interface Row { label: string; single: number; parallel: number; ok: number; total: number; failures: string[] }
+interface Row {
+  label: string;
+  single: number;
+  parallel: number;
+  ok: number;
+  total: number;
+  failures: string[];
+}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
-    console.log('## Account.Verify: 100 in parallel vs one\n\nn/a: needs root (the loopback Dovecot of the harness is started as root).');
+    console.log(
+      '## Account.Verify: 100 in parallel vs one\n\nn/a: needs root (the loopback Dovecot of the harness is started as root).',
+    );
     return;
   }
   let peers: Peers | undefined;
@@ -77,7 +91,8 @@ async function main(): Promise<void> {
     await session?.stop().catch(() => undefined);
     await peers?.stop().catch(() => undefined);
   };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopAll().finally(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void stopAll().finally(() => process.exit(130)));
   try {
     progress('starting the loopback Dovecot, a private bus and keyring, and px-accounts');
     peers = await startPeers(['dovecot']);
@@ -89,18 +104,29 @@ async function main(): Promise<void> {
     const c = client;
     const p = peers;
 
-    const add = async (tag: string, i: number, port: number): Promise<string> => c.addAccount('imap', `${tag}${i}`, { password: p.password }, {
-      'imap.host': s('127.0.0.1'), 'imap.port': q(port), 'imap.security': s('none'), 'imap.username': s(p.user),
-    });
+    const add = async (tag: string, i: number, port: number): Promise<string> =>
+      c.addAccount(
+        'imap',
+        `${tag}${i}`,
+        { password: p.password },
+        {
+          'imap.host': s('127.0.0.1'),
+          'imap.port': q(port),
+          'imap.security': s('none'),
+          'imap.username': s(p.user),
+        },
+      );
     const addAll = async (tag: string, port: number) => {
       const paths: string[] = new Array(N);
       let next = 0;
-      await Promise.all(Array.from({ length: 10 }, async () => {
-        while (next < N) {
-          const i = next++;
-          paths[i] = await add(tag, i, port);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          while (next < N) {
+            const i = next++;
+            paths[i] = await add(tag, i, port);
+          }
+        }),
+      );
       return paths;
     };
     progress(`adding ${N} accounts at Dovecot directly and ${N} through the ${DELAY} ms proxy`);
@@ -127,27 +153,48 @@ async function main(): Promise<void> {
       const failures = new Map<string, number>();
       for (let r = 0; r < PARALLEL_RUNS; r++) {
         const t0 = performance.now();
-        const codes = await Promise.all(paths.map((path) => verify(path).catch((err: Error) => `D-Bus error: ${err.message}`)));
+        const codes = await Promise.all(
+          paths.map((path) => verify(path).catch((err: Error) => `D-Bus error: ${err.message}`)),
+        );
         parallel.push(performance.now() - t0);
         if (r === PARALLEL_RUNS - 1) {
           ok = codes.filter((x) => x === 'Ok').length;
           for (const code of codes) if (code !== 'Ok') failures.set(code, (failures.get(code) ?? 0) + 1);
         }
       }
-      return { label, single: median(single), parallel: median(parallel), ok, total: paths.length, failures: [...failures].map(([k, v]) => `${k} ×${v}`) };
+      return {
+        label,
+        single: median(single),
+        parallel: median(parallel),
+        ok,
+        total: paths.length,
+        failures: [...failures].map(([k, v]) => `${k} ×${v}`),
+      };
     };
 
-    const rows = [await measure('loopback Dovecot', direct), await measure(`through a ${DELAY} ms one-way latency proxy`, slow)];
+    const rows = [
+      await measure('loopback Dovecot', direct),
+      await measure(`through a ${DELAY} ms one-way latency proxy`, slow),
+    ];
 
     console.log(`## Account.Verify: ${N} in parallel (Promise.all) vs one`);
     console.log();
-    console.log(`${new Date().toISOString()} · ${os.cpus().length} CPUs · load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} · ` +
-      `each Verify is one IMAP login (plain, loopback Dovecot); one warm-up Verify first; medians of ${SINGLE_RUNS} single and ${PARALLEL_RUNS} parallel runs.`);
+    console.log(
+      `${new Date().toISOString()} · ${os.cpus().length} CPUs · load ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')} · ` +
+        `each Verify is one IMAP login (plain, loopback Dovecot); one warm-up Verify first; medians of ${SINGLE_RUNS} single and ${PARALLEL_RUNS} parallel runs.`,
+    );
     console.log();
-    console.log(`| server | one Verify (ms) | ${N} in parallel (ms) | parallel / one | effective parallelism (${N} × one / parallel) | Ok |`);
+    console.log(
+      `| server | one Verify (ms) | ${N} in parallel (ms) | parallel / one | effective parallelism (${N} × one / parallel) | Ok |`,
+    );
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of rows) {
-      console.log(`| ${r.label} | ${fmt(r.single, 1)} | ${fmt(r.parallel)} | ${fmt(r.parallel / r.single, 1)}× | ${fmt((N * r.single) / r.parallel, 1)} | ${r.ok} / ${r.total}${r.failures.length ? ` (${r.failures.join(', ')})` : ''} |`);
+      console.log(
+        `| ${r.label} | ${fmt(r.single, 1)} | ${fmt(r.parallel)} | ${fmt(r.parallel / r.single, 1)}× | ${fmt((N * r.single) / r.parallel, 1)} | ${r.ok} / ${r.total}${r.failures.length ? ` (${r.failures.join(', ')})` : ''} |`,
+      );
     }
     console.log();
   } finally {

@@ -16,7 +16,12 @@ import { startAnvil } from '../test/harness/peers/anvil.js';
 import { sleep, startService, startSession } from '../test/harness/session.js';
 
 const { values: opt } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, wallets: { type: 'string' }, transfers: { type: 'string' }, help: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    wallets: { type: 'string' },
+    transfers: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
   strict: true,
 });
 if (opt.help) {
@@ -30,7 +35,8 @@ const POLL_MS = 1000;
 const WALLET = 'org.pantherx.Accounts.Wallet';
 
 const progress = (msg: string) => process.stderr.write(`[wallets ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 /** utime + stime of a process, in clock ticks (100 per second here). */
 const cpuTicks = (pid: number) => {
@@ -41,7 +47,10 @@ const cpuTicks = (pid: number) => {
 async function main(): Promise<void> {
   const anvil = await startAnvil();
   const session = await startSession();
-  const service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: String(POLL_MS), PX_ACCOUNTS_ETH_BACKFILL: '0' });
+  const service = await startService(session, [], {
+    PX_ACCOUNTS_WALLET_POLL_MS: String(POLL_MS),
+    PX_ACCOUNTS_ETH_BACKFILL: '0',
+  });
   const client = await TestClient.connect(session.address);
   try {
     const rssIdle = rssMb(service.pid);
@@ -49,12 +58,19 @@ async function main(): Promise<void> {
     const addresses: string[] = [];
     const paths = new Map<string, string>();
     for (let i = 0; i < N; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, N - i) }, async () => {
-        const a = toChecksumAddress(`0x${randomBytes(20).toString('hex')}`);
-        const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', a, {}, { 'eth.network': s('local'), 'eth.url': s(anvil.url) }]);
-        addresses.push(a);
-        paths.set(path as string, a);
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(50, N - i) }, async () => {
+          const a = toChecksumAddress(`0x${randomBytes(20).toString('hex')}`);
+          const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+            'eth',
+            a,
+            {},
+            { 'eth.network': s('local'), 'eth.url': s(anvil.url) },
+          ]);
+          addresses.push(a);
+          paths.set(path as string, a);
+        }),
+      );
     }
     await sleep(3 * POLL_MS);
     const rssWatching = rssMb(service.pid);

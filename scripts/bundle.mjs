@@ -49,7 +49,8 @@ await build({
 for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.js'))) {
   const text = readFileSync(`${outdir}/chunks/${chunk}`, 'utf8');
   for (const w of ['./verifier-worker.js', './age-worker.js']) {
-    if (text.includes(w)) throw new Error(`bundle: a worker is started from chunks/${chunk}, where ${w} does not resolve`);
+    if (text.includes(w))
+      throw new Error(`bundle: a worker is started from chunks/${chunk}, where ${w} does not resolve`);
   }
 }
 // dist/bin on PATH gives the commands their installed names (scripts/start.sh prints how).

@@ -10,7 +10,9 @@ const root = join(import.meta.dirname, '..');
 const out = join(root, 'dist', 'locale');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-for (const file of readdirSync(join(root, 'po')).filter((f) => f.endsWith('.po')).sort()) {
+for (const file of readdirSync(join(root, 'po'))
+  .filter((f) => f.endsWith('.po'))
+  .sort()) {
   const po = gettextParser.po.parse(readFileSync(join(root, 'po', file)));
   const pluralForms = po.headers['Plural-Forms'];
   if (!pluralForms || /INTEGER|EXPRESSION/.test(pluralForms)) throw new Error(`po/${file}: no Plural-Forms header`);

@@ -78,7 +78,11 @@ export function extract(root) {
     const visit = (node) => {
       if (ts.isCallExpression(node)) {
         const callee = node.expression;
-        const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+        const name = ts.isIdentifier(callee)
+          ? callee.text
+          : ts.isPropertyAccessExpression(callee)
+            ? callee.name.text
+            : undefined;
         const spec = name !== undefined && Object.hasOwn(KEYWORDS, name) ? KEYWORDS[name] : undefined;
         if (spec && !(ts.isPropertyAccessExpression(callee) && name === 'N_')) {
           const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
@@ -90,14 +94,18 @@ export function extract(root) {
           } else if (id !== undefined) {
             const context = spec.context === undefined ? undefined : literal(arg(spec.context));
             const plural = spec.plural === undefined ? undefined : literal(arg(spec.plural));
-            if ((spec.context !== undefined && context === undefined) || (spec.plural !== undefined && plural === undefined)) {
+            if (
+              (spec.context !== undefined && context === undefined) ||
+              (spec.plural !== undefined && plural === undefined)
+            ) {
               problems.push(`${where}:${line + 1}: ${name}() needs literal strings for its context and plural`);
             } else if (id === '') {
               problems.push(`${where}:${line + 1}: ${name}('') : the empty msgid is the catalogue's header`);
             } else {
               const key = `${context ?? ''}\u0004${id}`;
               const entry = entries.get(key) ?? { context, id, plural, files: [], comments: [] };
-              if (entry.plural !== plural) problems.push(`${where}:${line + 1}: '${id}' is used with two different plurals`);
+              if (entry.plural !== plural)
+                problems.push(`${where}:${line + 1}: '${id}' is used with two different plurals`);
               if (!entry.files.includes(where)) entry.files.push(where);
               const comment = translatorComment(lines, line);
               if (comment && !entry.comments.includes(comment)) entry.comments.push(comment);
@@ -143,7 +151,9 @@ export function potText(entries, version) {
   // Entries keep the order they were found in (files sorted, then position), as xgettext's.
   const order = new Map(entries.map((e, i) => [`${e.context ?? ''}\u0004${e.id}`, i]));
   const rank = (m) => order.get(`${m.msgctxt ?? ''}\u0004${m.msgid}`) ?? -1;
-  const out = gettextParser.po.compile({ charset: 'utf-8', headers, translations }, { sort: (a, b) => rank(a) - rank(b) }).toString('utf8');
+  const out = gettextParser.po
+    .compile({ charset: 'utf-8', headers, translations }, { sort: (a, b) => rank(a) - rank(b) })
+    .toString('utf8');
   return `# Template of the messages of px-accounts: npm run i18n:extract writes it; do not edit.\n${out}\n`;
 }
 
@@ -152,7 +162,8 @@ export function catalogKeys(text) {
   const po = gettextParser.po.parse(text);
   const keys = new Set();
   for (const [context, messages] of Object.entries(po.translations)) {
-    for (const m of Object.values(messages)) if (m.msgid) keys.add(JSON.stringify([context, m.msgid, m.msgid_plural ?? null]));
+    for (const m of Object.values(messages))
+      if (m.msgid) keys.add(JSON.stringify([context, m.msgid, m.msgid_plural ?? null]));
   }
   return keys;
 }
@@ -187,12 +198,18 @@ if (isMain) {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   writeFileSync(pot, potText(entries, version));
   stderr.write(`i18n-extract: ${entries.length} strings in ${relative(root, pot)}\n`);
-  for (const po of readdirSync(join(root, 'po')).filter((f) => f.endsWith('.po')).sort()) {
+  for (const po of readdirSync(join(root, 'po'))
+    .filter((f) => f.endsWith('.po'))
+    .sort()) {
     try {
-      execFileSync('msgmerge', ['--quiet', '--update', '--backup=none', '--previous', join(root, 'po', po), pot], { stdio: 'inherit' });
+      execFileSync('msgmerge', ['--quiet', '--update', '--backup=none', '--previous', join(root, 'po', po), pot], {
+        stdio: 'inherit',
+      });
       stderr.write(`i18n-extract: merged into po/${po}\n`);
     } catch (err) {
-      stderr.write(`i18n-extract: po/${po} not merged (${err.code === 'ENOENT' ? 'msgmerge is in the Debian package gettext' : err.message})\n`);
+      stderr.write(
+        `i18n-extract: po/${po} not merged (${err.code === 'ENOENT' ? 'msgmerge is in the Debian package gettext' : err.message})\n`,
+      );
       exit(1);
     }
   }

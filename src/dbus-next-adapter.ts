@@ -51,7 +51,10 @@ export type DBusMessage = InstanceType<typeof Message>;
 
 /** dbus-next's internals this file uses (not in its typings). */
 interface Internals {
-  _connection?: NodeJS.EventEmitter & { state?: string; stream?: NodeJS.WritableStream & { supportsUnixFd?: boolean; destroy(): void } };
+  _connection?: NodeJS.EventEmitter & {
+    state?: string;
+    stream?: NodeJS.WritableStream & { supportsUnixFd?: boolean; destroy(): void };
+  };
   _methodReturnHandlers?: Record<number, unknown>;
 }
 const internals = (bus: dbus.MessageBus) => bus as unknown as Internals;
@@ -69,7 +72,10 @@ export interface BusCall {
 
 /** No reply within the time given. */
 export class BusTimeout extends Error {
-  constructor(readonly call: BusCall, readonly timeoutMs: number) {
+  constructor(
+    readonly call: BusCall,
+    readonly timeoutMs: number,
+  ) {
     super(`${call.interface}.${call.member} got no answer from ${call.destination} within ${timeoutMs} ms`);
     this.name = 'BusTimeout';
   }
@@ -81,11 +87,21 @@ export class BusTimeout extends Error {
  * BusTimeout, or the reason of `signal` once it is aborted (the bus went away, the caller
  * stopped). The timer does not keep the process alive.
  */
-export function callWithTimeout(bus: dbus.MessageBus, call: BusCall, timeoutMs: number, signal?: AbortSignal): Promise<DBusMessage> {
+export function callWithTimeout(
+  bus: dbus.MessageBus,
+  call: BusCall,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DBusMessage> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   const msg = new Message({
-    destination: call.destination, path: call.path, interface: call.interface, member: call.member,
-    signature: call.signature ?? '', body: call.body ?? [], flags: call.flags ?? 0,
+    destination: call.destination,
+    path: call.path,
+    interface: call.interface,
+    member: call.member,
+    signature: call.signature ?? '',
+    body: call.body ?? [],
+    flags: call.flags ?? 0,
   });
   return new Promise<DBusMessage>((resolve, reject) => {
     let done = false;
@@ -105,7 +121,10 @@ export function callWithTimeout(bus: dbus.MessageBus, call: BusCall, timeoutMs: 
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      bus.call(msg).then((reply) => settle(undefined, reply), (err: unknown) => settle(err ?? new Error('failed')));
+      bus.call(msg).then(
+        (reply) => settle(undefined, reply),
+        (err: unknown) => settle(err ?? new Error('failed')),
+      );
     } catch (err) {
       settle(err);
     }

@@ -83,7 +83,10 @@ const DO_NOT_QUEUE = 0x4;
 /** The contract plus each protocol's interface, generated from its settings (built-in or third-party alike). */
 function protocolContract(contract: Map<string, InterfaceSpec>): Map<string, InterfaceSpec> {
   for (const p of allProtocols()) {
-    if (contract.has(p.iface)) throw new Error(`interface ${p.iface} of protocol ${p.id} is generated from its settings: remove it from ${INTERFACES_DIR}`);
+    if (contract.has(p.iface))
+      throw new Error(
+        `interface ${p.iface} of protocol ${p.id} is generated from its settings: remove it from ${INTERFACES_DIR}`,
+      );
     contract.set(p.iface, protocolInterface(p));
   }
   return contract;
@@ -112,7 +115,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const secrets = options.secrets ?? keyring!;
   // Refused reads tell the person once that the keyring is locked (src/live/attention.ts).
   const accounts = new Accounts(store, new RefusalWatch(secrets, () => attention.secretsRefused()), catalogue, {
-    concurrency: 8, retry: options.backgroundCheck, firstRetryMs: Number(process.env.PX_ACCOUNTS_FIRST_RETRY_MS) || 60_000, maxRetryMs: 3_600_000,
+    concurrency: 8,
+    retry: options.backgroundCheck,
+    firstRetryMs: Number(process.env.PX_ACCOUNTS_FIRST_RETRY_MS) || 60_000,
+    maxRetryMs: 3_600_000,
   });
   // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
   const server = new ObjectServer(bus, ROOT_PATH, loaded.standard, ACCOUNT_PATH_PREFIX);
@@ -126,8 +132,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   server.authorize = (req) => policy.authorize(req);
   access.events = {
     requested: (account, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessRequested', [account, app]),
-    changed: (account, app, decision) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
-    secretAccessed: (account, name, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'SecretAccessed', [account, name, app]),
+    changed: (account, app, decision) =>
+      server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
+    secretAccessed: (account, name, app) =>
+      server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'SecretAccessed', [account, name, app]),
     hostAppsChanged: () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['HostApps']),
   };
   const signIns = new SignIns(accounts, options.oauth2ClientFiles);
@@ -143,35 +151,52 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   notifier.start();
   const attention = new AttentionNotices(
     (n) => notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error' }),
-    () => shownAccounts(bus), () => secrets.available);
-  const live = new LiveSessions({
-    changed: (id, iface, props) => server.emitPropertiesChanged(accountPath(id), iface, props.length ? props : [...requireSpec(contract, iface).properties.keys()]),
-    // A session starts just before its object is exported (so the object appears with its
-    // values): a signal before then has no listener and no object to come from.
-    emit: (id, iface, signal, args) => {
-      if (server.hasObject(accountPath(id))) server.emitSignal(accountPath(id), iface, signal, args);
+    () => shownAccounts(bus),
+    () => secrets.available,
+  );
+  const live = new LiveSessions(
+    {
+      changed: (id, iface, props) =>
+        server.emitPropertiesChanged(
+          accountPath(id),
+          iface,
+          props.length ? props : [...requireSpec(contract, iface).properties.keys()],
+        ),
+      // A session starts just before its object is exported (so the object appears with its
+      // values): a signal before then has no listener and no object to come from.
+      emit: (id, iface, signal, args) => {
+        if (server.hasObject(accountPath(id))) server.emitSignal(accountPath(id), iface, signal, args);
+      },
+      // What a backend said, made fit for a status message (no control characters, bounded).
+      status: (id, status, message) => {
+        if (accounts.get(id)) accounts.reportStatus(id, status, statusText(message));
+      },
+      notify: (id, summary, body) => {
+        if (notificationsEnabled()) notifier.notify(id, summary, body);
+      },
+      secrets: async (id, names) => {
+        const out: Record<string, string> = {};
+        for (const n of names) {
+          const v = await secrets.get(id, n);
+          if (v !== null) out[n] = v;
+        }
+        return out;
+      },
     },
-    // What a backend said, made fit for a status message (no control characters, bounded).
-    status: (id, status, message) => {
-      if (accounts.get(id)) accounts.reportStatus(id, status, statusText(message));
-    },
-    notify: (id, summary, body) => {
-      if (notificationsEnabled()) notifier.notify(id, summary, body);
-    },
-    secrets: async (id, names) => {
-      const out: Record<string, string> = {};
-      for (const n of names) {
-        const v = await secrets.get(id, n);
-        if (v !== null) out[n] = v;
-      }
-      return out;
-    },
-  }, options.walletStateDir);
+    options.walletStateDir,
+  );
   const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests, live });
-  const goa = options.goa ? new GoaView({
-    accounts, access, policy, keeper: signIns.keeper, contract: await loadGoaContract(INTERFACES_DIR),
-    standard: loaded.standard, fileExists: (id) => store.occupied(id),
-  }) : undefined;
+  const goa = options.goa
+    ? new GoaView({
+        accounts,
+        access,
+        policy,
+        keeper: signIns.keeper,
+        contract: await loadGoaContract(INTERFACES_DIR),
+        standard: loaded.standard,
+        fileExists: (id) => store.occupied(id),
+      })
+    : undefined;
   accounts.provisioned = provisioned;
   accounts.setListener({
     // Live sessions first: the object appears (InterfacesAdded) with its wallet's values.
@@ -277,10 +302,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   // Re-checks when NetworkManager says the network is back, none while it is gone (docs: README).
   network = options.backgroundCheck ? followNetwork(accounts) : undefined;
   // After start-up, off the critical path: secrets left without an account by a crash.
-  void Promise.resolve(following).then(() => listStoredSecrets(bus))
+  void Promise.resolve(following)
+    .then(() => listStoredSecrets(bus))
     .then((stored) => accounts.removeOrphanSecrets(stored, (item) => deleteItem(bus, item)))
     .then((removed) => log.info(`orphaned secrets checked (${removed} removed)`))
     .catch((err: Error) => log.debug(`orphaned secrets not checked: ${err.message}`));
-  log.info(`serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`);
+  log.info(
+    `serving ${accounts.size} accounts from ${store.dir} as ${BUS_NAME} (ready in ${Math.round(performance.now() - started)} ms)`,
+  );
   return { accounts, stopped, stop };
 }

@@ -15,7 +15,12 @@ export interface AccessEvents {
   hostAppsChanged(): void;
 }
 
-export interface AccessEntry { account: string; app: string; decision: Decision | 'pending'; lastUsed: number }
+export interface AccessEntry {
+  account: string;
+  app: string;
+  decision: Decision | 'pending';
+  lastUsed: number;
+}
 
 const key = (account: string, app: string) => `${account}\n${app}`;
 
@@ -25,14 +30,19 @@ export class Access {
   readonly budget = new SandboxBudget();
   events: AccessEvents | undefined;
 
-  constructor(readonly grants: Grants, private readonly exists: (account: string) => boolean) {}
+  constructor(
+    readonly grants: Grants,
+    private readonly exists: (account: string) => boolean,
+  ) {}
 
   private requireAccount(account: string): void {
     if (!this.exists(account)) throw new AccountsError('NotFound', `account '${account.slice(0, 80)}' does not exist`);
   }
 
   list(): AccessEntry[] {
-    const out: AccessEntry[] = this.grants.list().map((g) => ({ account: g.account, app: g.app, decision: g.decision, lastUsed: g.lastUsed }));
+    const out: AccessEntry[] = this.grants
+      .list()
+      .map((g) => ({ account: g.account, app: g.app, decision: g.decision, lastUsed: g.lastUsed }));
     for (const p of this.pending.values()) out.push({ ...p, decision: 'pending', lastUsed: 0 });
     return out.sort((a, b) => a.account.localeCompare(b.account) || a.app.localeCompare(b.app));
   }
@@ -56,7 +66,8 @@ export class Access {
   }
 
   async setHostApps(mode: string): Promise<void> {
-    if (mode !== 'allow' && mode !== 'ask') throw invalidArgument(`mode must be allow or ask, got '${mode.slice(0, 40)}'`);
+    if (mode !== 'allow' && mode !== 'ask')
+      throw invalidArgument(`mode must be allow or ask, got '${mode.slice(0, 40)}'`);
     if (this.grants.hostApps === mode) return;
     await this.grants.setHostApps(mode as HostApps);
     log.notice(`host apps: ${mode}`);

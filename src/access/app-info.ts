@@ -34,7 +34,9 @@ function flatpak(pid: number): AppInfo | undefined {
     text = readFileSync(`/proc/${pid}/root/.flatpak-info`, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`its .flatpak-info cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `its .flatpak-info cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   // [Application] name=org.example.Mail (a runtime-only sandbox: [Runtime] name=…)
   const section = /^\[(Application|Runtime)\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(text);
@@ -109,7 +111,8 @@ export function appOfPid(pid: number, label?: string): AppInfo {
     if (launcher) throw new Error(`it runs in a ${launcher} scope but shows no ${launcher} sandbox`);
   }
   const info = sandboxed ?? executable(pid);
-  if (info.kind === 'host' && info.app.startsWith('/snap/')) return { kind: 'snap', app: `snap.${info.app.split('/')[2]}` };
+  if (info.kind === 'host' && info.app.startsWith('/snap/'))
+    return { kind: 'snap', app: `snap.${info.app.split('/')[2]}` };
   if (startTime(pid) !== before) throw new Error(`process ${pid} was replaced while it was being identified`);
   return info;
 }

@@ -18,7 +18,8 @@ export type BudgetKind = keyof typeof BUDGETS;
 
 export class SandboxBudget {
   private readonly limiters = new Map<BudgetKind, RateLimiter>(
-    (Object.keys(BUDGETS) as BudgetKind[]).map((k) => [k, new RateLimiter(BUDGETS[k].capacity, BUDGETS[k].perSecond)]));
+    (Object.keys(BUDGETS) as BudgetKind[]).map((k) => [k, new RateLimiter(BUDGETS[k].capacity, BUDGETS[k].perSecond)]),
+  );
 
   /** Takes `cost` of `kind` from a sandboxed caller's budget; LimitExceeded when it has run out. */
   take(caller: Caller | undefined, cost: number, kind: BudgetKind): void {
@@ -26,6 +27,9 @@ export class SandboxBudget {
     if (this.limiters.get(kind)!.take(caller.app, cost)) return;
     const b = BUDGETS[kind];
     const rate = b.perSecond >= 1 ? `${b.perSecond} a second` : `one every ${Math.round(1 / b.perSecond)} seconds`;
-    throw new AccountsError('LimitExceeded', `${caller.app} asked for too many ${kind}: at most ${b.capacity} at once, then ${rate}`);
+    throw new AccountsError(
+      'LimitExceeded',
+      `${caller.app} asked for too many ${kind}: at most ${b.capacity} at once, then ${rate}`,
+    );
   }
 }

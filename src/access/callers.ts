@@ -29,7 +29,13 @@ export class Callers {
   private readonly cache = new Map<string, Promise<Caller>>();
   private readonly onMessage = (msg: InstanceType<typeof Message>) => {
     // A unique name that lost its owner is gone for good (only the bus itself says so).
-    if (msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus' && typeof msg.body?.[0] === 'string' && msg.body[0].startsWith(':') && msg.body[2] === '') {
+    if (
+      msg.member === 'NameOwnerChanged' &&
+      msg.sender === 'org.freedesktop.DBus' &&
+      typeof msg.body?.[0] === 'string' &&
+      msg.body[0].startsWith(':') &&
+      msg.body[2] === ''
+    ) {
       this.cache.delete(msg.body[0]);
       this.onGone?.(msg.body[0]);
     }
@@ -60,7 +66,11 @@ export class Callers {
 
   /** A call to dbus-daemon itself. */
   private async daemon(member: string, arg: string): Promise<unknown[]> {
-    const reply = await callWithTimeout(this.bus, { destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member, signature: 's', body: [arg] }, BUS_TIMEOUT_MS);
+    const reply = await callWithTimeout(
+      this.bus,
+      { destination: DBUS[0], path: DBUS[1], interface: DBUS[2], member, signature: 's', body: [arg] },
+      BUS_TIMEOUT_MS,
+    );
     return reply.body;
   }
 
@@ -72,7 +82,8 @@ export class Callers {
     const creds = (credentials ?? {}) as Record<string, { value: unknown }>;
     const uid = Number(creds.UnixUserID?.value);
     const pid = Number(creds.ProcessID?.value);
-    if (!Number.isInteger(uid) || !Number.isInteger(pid) || pid <= 0) throw refused(sender, 'the bus does not tell its user and process');
+    if (!Number.isInteger(uid) || !Number.isInteger(pid) || pid <= 0)
+      throw refused(sender, 'the bus does not tell its user and process');
     const label = creds.LinuxSecurityLabel?.value;
     try {
       const app = appOfPid(pid, Buffer.isBuffer(label) ? label.toString('utf8').replace(/\0+$/, '') : undefined);
@@ -88,4 +99,5 @@ export class Callers {
   }
 }
 
-const refused = (sender: string, why: string) => new AccountsError('AccessDenied', `caller ${sender} is refused: ${why}`);
+const refused = (sender: string, why: string) =>
+  new AccountsError('AccessDenied', `caller ${sender} is refused: ${why}`);

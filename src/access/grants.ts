@@ -23,7 +23,11 @@ export interface Grant {
   lastUsed: number;
 }
 
-interface FileShape { version: 1; hostApps: HostApps; grants: Grant[] }
+interface FileShape {
+  version: 1;
+  hostApps: HostApps;
+  grants: Grant[];
+}
 
 const MAX_FILE = 4 * 1024 * 1024;
 const APP = /^[A-Za-z0-9._/+@:-]{1,512}$/;
@@ -33,7 +37,10 @@ export function defaultGrantsFile(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export function checkApp(app: string): string {
-  if (!APP.test(app)) throw invalidArgument(`app '${app.slice(0, 80)}' is not an app id (org.example.Mail), snap.<name>, desktop id or executable path`);
+  if (!APP.test(app))
+    throw invalidArgument(
+      `app '${app.slice(0, 80)}' is not an app id (org.example.Mail), snap.<name>, desktop id or executable path`,
+    );
   return app;
 }
 
@@ -60,8 +67,14 @@ export class Grants {
       const doc = JSON.parse(text) as Partial<FileShape>;
       if (doc.version !== 1 || !Array.isArray(doc.grants)) throw new Error('not an access file of version 1');
       this.hostApps = doc.hostApps === 'ask' ? 'ask' : 'allow';
-      this.grants = doc.grants.filter((g): g is Grant => typeof g?.account === 'string' && typeof g.app === 'string'
-        && (g.decision === 'always' || g.decision === 'deny')).map((g) => ({ ...g, lastUsed: Number(g.lastUsed) || 0 }));
+      this.grants = doc.grants
+        .filter(
+          (g): g is Grant =>
+            typeof g?.account === 'string' &&
+            typeof g.app === 'string' &&
+            (g.decision === 'always' || g.decision === 'deny'),
+        )
+        .map((g) => ({ ...g, lastUsed: Number(g.lastUsed) || 0 }));
     } catch (err) {
       this.setAside((err as Error).message);
     }
@@ -73,7 +86,9 @@ export class Grants {
       renameSync(this.file, aside);
       log.warning(`access file ${this.file} cannot be used (${why}); moved to ${aside}, starting with no grants`);
     } catch (err) {
-      log.warning(`access file ${this.file} cannot be used (${why}) nor moved aside (${(err as Error).message}); starting with no grants`);
+      log.warning(
+        `access file ${this.file} cannot be used (${why}) nor moved aside (${(err as Error).message}); starting with no grants`,
+      );
     }
   }
 
@@ -144,11 +159,13 @@ export class Grants {
   private save(): Promise<void> {
     const doc: FileShape = { version: 1, hostApps: this.hostApps, grants: this.grants };
     const text = JSON.stringify(doc, null, 1) + '\n';
-    this.writing = this.writing.catch(() => undefined).then(async () => {
-      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-      // Never through a link: one swapped in for the file is replaced, its target left alone.
-      await writeFileNoFollow(this.file, text, { mode: 0o600 });
-    });
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+        // Never through a link: one swapped in for the file is replaced, its target left alone.
+        await writeFileNoFollow(this.file, text, { mode: 0o600 });
+      });
     return this.writing;
   }
 }

@@ -23,7 +23,10 @@ import type { AccessRequest } from '../contract/access.js';
 export class AccessPolicy {
   private readonly uid = process.getuid?.() ?? 0;
 
-  constructor(private readonly callers: Callers, readonly grants: Grants) {}
+  constructor(
+    private readonly callers: Callers,
+    readonly grants: Grants,
+  ) {}
 
   /**
    * The check of one call; undefined when the member needs none (the call stays synchronous).
@@ -32,7 +35,8 @@ export class AccessPolicy {
   authorize(req: AccessRequest): Promise<Caller> | undefined {
     if (req.access === 'none') return undefined;
     return this.callers.identify(req.sender).then((caller) => {
-      if (caller.uid !== this.uid) throw new AccountsError('AccessDenied', `callers of another user (uid ${caller.uid}) are refused`);
+      if (caller.uid !== this.uid)
+        throw new AccountsError('AccessDenied', `callers of another user (uid ${caller.uid}) are refused`);
       const sandboxed = caller.kind !== 'host';
       const what = `${req.iface}.${req.member.replace('Set:', 'setting ')}`;
       // A parent named in the options (AddAccount, ValidateCredentials, Update…) is used too:
@@ -44,14 +48,23 @@ export class AccessPolicy {
         case 'identify':
           return caller;
         case 'manage':
-          if (sandboxed) throw new AccountsError('AccessDenied', `${caller.app} is sandboxed: only the user manages access (px-accounts access, or the Online Accounts window)`);
+          if (sandboxed)
+            throw new AccountsError(
+              'AccessDenied',
+              `${caller.app} is sandboxed: only the user manages access (px-accounts access, or the Online Accounts window)`,
+            );
           return caller;
         case 'grant':
-          for (const account of this.accountsOf(req, caller, what)) this.checkGrant(caller, account, req.member.replace('Set:', 'setting '));
+          for (const account of this.accountsOf(req, caller, what))
+            this.checkGrant(caller, account, req.member.replace('Set:', 'setting '));
           return caller;
         default:
           // No rule in the contract (a member added without one): only apps outside a sandbox.
-          if (sandboxed) throw new AccountsError('AccessDenied', `${caller.app} is sandboxed and ${what} has no access rule: refused`);
+          if (sandboxed)
+            throw new AccountsError(
+              'AccessDenied',
+              `${caller.app} is sandboxed and ${what} has no access rule: refused`,
+            );
           return caller;
       }
     });
@@ -62,7 +75,11 @@ export class AccessPolicy {
     if (req.path.startsWith(ACCOUNT_PATH_PREFIX)) return [req.path.slice(ACCOUNT_PATH_PREFIX.length)];
     const first = req.args[0];
     const ids = typeof first === 'string' ? [first] : Array.isArray(first) ? first.map(String) : [];
-    if (ids.length === 0 && caller.kind !== 'host') throw new AccountsError('AccessDenied', `${caller.app} is sandboxed: ${what} on every account is for the user's own apps; name the accounts`);
+    if (ids.length === 0 && caller.kind !== 'host')
+      throw new AccountsError(
+        'AccessDenied',
+        `${caller.app} is sandboxed: ${what} on every account is for the user's own apps; name the accounts`,
+      );
     return ids;
   }
 
@@ -75,10 +92,16 @@ export class AccessPolicy {
 export function checkGrant(grants: Grants, caller: Caller, account: string, what: string): void {
   const grant = grants.find(account, caller.app);
   if (grant?.decision === 'always') return;
-  if (grant?.decision === 'deny') throw new AccountsError('AccessDenied', `${caller.app} was refused access to account ${account.slice(0, 80)} by the user`);
+  if (grant?.decision === 'deny')
+    throw new AccountsError(
+      'AccessDenied',
+      `${caller.app} was refused access to account ${account.slice(0, 80)} by the user`,
+    );
   if (caller.kind === 'host' && grants.hostApps === 'allow') return;
-  throw new AccountsError('AccessDenied',
-    `${caller.app} has no grant for account ${account.slice(0, 80)} (${what}): ask with Manager.RequestAccess; the user grants it with 'px-accounts access grant ${account.slice(0, 80)} ${caller.app}'`);
+  throw new AccountsError(
+    'AccessDenied',
+    `${caller.app} has no grant for account ${account.slice(0, 80)} (${what}): ask with Manager.RequestAccess; the user grants it with 'px-accounts access grant ${account.slice(0, 80)} ${caller.app}'`,
+  );
 }
 
 /** The accounts a call's a{sv} options name as `parent` (empty: none, nothing to use). */

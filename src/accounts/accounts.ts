@@ -55,7 +55,10 @@ export interface AccountListener {
 type Variants = Record<string, { signature: string; value: unknown }>;
 
 /** Who asks for an add or a check: whether the service may read files they name, and their app (its share of checks). */
-export interface Origin { readonly files: boolean; readonly app: string }
+export interface Origin {
+  readonly files: boolean;
+  readonly app: string;
+}
 /** The service itself, or a test calling in-process. */
 const SELF: Origin = { files: true, app: 'px-accounts-service' };
 
@@ -66,12 +69,18 @@ const INVALID_GRACE_MS = 150;
  * The secrets of an add or a check: those an import produced (a profile's keys) under those
  * given by name, each checked by name and value, and by every protocol that reads it.
  */
-function checkGivenSecrets(protocols: readonly string[], imported: Record<string, string>, given: Record<string, string>): Record<string, string> {
+function checkGivenSecrets(
+  protocols: readonly string[],
+  imported: Record<string, string>,
+  given: Record<string, string>,
+): Record<string, string> {
   checkPlainDict(given, 'secrets');
   const n = Object.keys(given).length;
-  if (n > MAX_SECRETS_PER_CALL) throw new AccountsError('InvalidArgument', `secrets: ${n} given, at most ${MAX_SECRETS_PER_CALL} per call`);
+  if (n > MAX_SECRETS_PER_CALL)
+    throw new AccountsError('InvalidArgument', `secrets: ${n} given, at most ${MAX_SECRETS_PER_CALL} per call`);
   const secrets = { ...imported, ...given };
-  for (const [name, value] of Object.entries(secrets)) secrets[name] = checkSecret(protocols, checkSecretName(name), value);
+  for (const [name, value] of Object.entries(secrets))
+    secrets[name] = checkSecret(protocols, checkSecretName(name), value);
   return secrets;
 }
 
@@ -80,21 +89,26 @@ function checkSecret(protocols: readonly string[], name: string, value: string):
   let out = checkSecretValue(value, name);
   for (const p of protocols) {
     const plugin = requireProtocol(p, 'protocols');
-    if (plugin.checkSecret && (plugin.secrets.includes(name) || name === 'password' || name === p)) out = plugin.checkSecret(name, out);
+    if (plugin.checkSecret && (plugin.secrets.includes(name) || name === 'password' || name === p))
+      out = plugin.checkSecret(name, out);
   }
   return out;
 }
 
 /** The `oauth2` secret is the service's: SetSecret and DeleteSecret may not touch it. */
 function reserved(name: string): void {
-  if (name === TOKEN_SECRET) throw invalidArgument(`the secret name ${TOKEN_SECRET} is reserved for OAuth2 tokens (sign in again with Account.SignInAgain)`);
+  if (name === TOKEN_SECRET)
+    throw invalidArgument(
+      `the secret name ${TOKEN_SECRET} is reserved for OAuth2 tokens (sign in again with Account.SignInAgain)`,
+    );
 }
 
 /** OAuth2 accounts enable only protocols that sign in with tokens. */
 function checkTokenProtocols(protocols: readonly string[]): void {
   for (const p of protocols) {
     const plugin = requireProtocol(p, 'protocols');
-    if (!plugin.tokens) throw new AccountsError('UnsupportedProtocol', `${plugin.title} cannot sign in with OAuth2 tokens`);
+    if (!plugin.tokens)
+      throw new AccountsError('UnsupportedProtocol', `${plugin.title} cannot sign in with OAuth2 tokens`);
   }
 }
 
@@ -110,20 +124,29 @@ const givenSecrets = (secrets: Record<string, string>): SecretSource => ({
  * Applies what successful checks taught (each protocol's `learn`, e.g. SFTP's host key) to
  * `config`'s settings of the protocols in `only` (all when undefined). Returns what it learned.
  */
-function learn(config: { settings: AccountConfig['settings'] }, results: CheckResults, only?: (p: string) => boolean): string[] {
+function learn(
+  config: { settings: AccountConfig['settings'] },
+  results: CheckResults,
+  only?: (p: string) => boolean,
+): string[] {
   const learned: string[] = [];
   for (const [p, result] of Object.entries(results)) {
     const settings = config.settings[p];
     const next = settings && (only?.(p) ?? true) ? findProtocol(p)?.learn?.(result, settings) : undefined;
     if (!next) continue;
     config.settings[p] = next;
-    learned.push(...Object.keys(next).filter((k) => next[k] !== settings![k]).map((k) => `${p}.${k} ${next[k]}`));
+    learned.push(
+      ...Object.keys(next)
+        .filter((k) => next[k] !== settings![k])
+        .map((k) => `${p}.${k} ${next[k]}`),
+    );
   }
   return learned;
 }
 
 /** What the policy is checked against: a plan, an account, or (a sign-in not yet made) a provider and protocols. */
-type PolicyConfig = Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'> & Partial<Pick<AccountConfig, 'username' | 'settings'>>;
+type PolicyConfig = Pick<AccountConfig, 'provider' | 'protocols' | 'discovered'> &
+  Partial<Pick<AccountConfig, 'username' | 'settings'>>;
 
 export class Accounts {
   private readonly states = new Map<string, AccountState>();
@@ -178,15 +201,28 @@ export class Accounts {
   /** A provisioned account cannot be changed or removed by the person (AccessDenied). */
   private unlocked(state: AccountState): void {
     if (state.provisioned) {
-      throw new AccountsError('AccessDenied', `account ${state.config.id} is provisioned by the administrator (${state.provisioned}): it cannot be changed, renamed or removed; only its secrets are yours to set`);
+      throw new AccountsError(
+        'AccessDenied',
+        `account ${state.config.id} is provisioned by the administrator (${state.provisioned}): it cannot be changed, renamed or removed; only its secrets are yours to set`,
+      );
     }
   }
 
   private subject(config: PolicyConfig): PolicySubject {
     const provider = this.catalogue.get(config.provider);
     return {
-      provider: config.provider, manual: provider?.manual ?? false, discovered: config.discovered !== undefined, protocols: config.protocols,
-      overridden: config.username === undefined ? [] : overriddenServers(provider, { username: config.username, protocols: config.protocols, settings: config.settings }),
+      provider: config.provider,
+      manual: provider?.manual ?? false,
+      discovered: config.discovered !== undefined,
+      protocols: config.protocols,
+      overridden:
+        config.username === undefined
+          ? []
+          : overriddenServers(provider, {
+              username: config.username,
+              protocols: config.protocols,
+              settings: config.settings,
+            }),
     };
   }
 
@@ -203,14 +239,17 @@ export class Accounts {
 
   /** Why the policy refuses new accounts of a provider whatever their protocols, '' when it does not (ListProviders). */
   providerRefusal(provider: Provider): string {
-    return refusal(this.policy, { provider: provider.id, manual: provider.manual, discovered: false, protocols: [] }) ?? '';
+    return (
+      refusal(this.policy, { provider: provider.id, manual: provider.manual, discovered: false, protocols: [] }) ?? ''
+    );
   }
 
   /** A new policy (policy.ini changed): listeners hear of every account whose PolicyViolation changed. Nothing is deleted. */
   setPolicy(policy: Policy): void {
     const before = new Map([...this.states].map(([id, s]) => [id, this.policyViolation(s)]));
     this.policy = policy;
-    for (const [id, state] of this.states) if (this.policyViolation(state) !== before.get(id)) this.listener?.policyChanged?.(state);
+    for (const [id, state] of this.states)
+      if (this.policyViolation(state) !== before.get(id)) this.listener?.policyChanged?.(state);
   }
 
   private keyOf(config: AccountConfig): string {
@@ -238,29 +277,48 @@ export class Accounts {
     // The administrator's accounts first: a person's own account of the same user is the duplicate.
     for (const id of this.provisioned?.ids() ?? []) {
       const r = this.provisioned!.read(id);
-      if (r.kind === 'ok') this.insert({ config: r.file.config, status: INITIAL_STATUS, doc: r.file.doc, provisioned: this.provisioned!.pathOf(id) });
-      else if (r.kind === 'invalid') log.warning(`provisioned account ${this.provisioned!.pathOf(id)} skipped: ${r.reason}`);
+      if (r.kind === 'ok')
+        this.insert({
+          config: r.file.config,
+          status: INITIAL_STATUS,
+          doc: r.file.doc,
+          provisioned: this.provisioned!.pathOf(id),
+        });
+      else if (r.kind === 'invalid')
+        log.warning(`provisioned account ${this.provisioned!.pathOf(id)} skipped: ${r.reason}`);
     }
     for (const file of this.store.loadAll()) {
       if (isProvisionedId(file.config.id)) {
-        log.warning(`account file ${this.store.pathOf(file.config.id)} skipped: ids beginning with provisioned_ are kept for accounts the administrator provisions`);
+        log.warning(
+          `account file ${this.store.pathOf(file.config.id)} skipped: ids beginning with provisioned_ are kept for accounts the administrator provisions`,
+        );
         continue;
       }
       const key = this.keyOf(file.config);
       const other = this.byKey.get(key);
       if (other) {
-        log.warning(`account file ${this.store.pathOf(file.config.id)} skipped: it duplicates account ${other} (same provider and user name)`);
+        log.warning(
+          `account file ${this.store.pathOf(file.config.id)} skipped: it duplicates account ${other} (same provider and user name)`,
+        );
         continue;
       }
       this.insert({ config: file.config, status: INITIAL_STATUS, doc: file.doc });
     }
   }
 
-  async add(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, from: Origin = SELF): Promise<AccountState> {
+  async add(
+    providerId: string,
+    identifier: string,
+    secrets: Record<string, string>,
+    options: Variants,
+    from: Origin = SELF,
+  ): Promise<AccountState> {
     if (providerId === '') return this.addDiscovered(identifier, secrets, options, from);
     const provider = findProvider(this.catalogue, providerId);
     if (provider.auth === 'oauth2') {
-      throw invalidArgument(`${provider.name} accounts sign in with OAuth2, not a password: use Manager.SignIn (px-accounts add -provider ${provider.id} -account NAME with no password)`);
+      throw invalidArgument(
+        `${provider.name} accounts sign in with OAuth2, not a password: use Manager.SignIn (px-accounts add -provider ${provider.id} -account NAME with no password)`,
+      );
     }
     const parsed = parseOptions(options, 'add', from.files);
     const plan = planNewAccount(provider, identifier, parsed);
@@ -294,23 +352,35 @@ export class Accounts {
    * not trusted (unless the option trust), every protocol checked before saving — with the
    * address as user name, then, where the server refused it, the other form (the local part).
    */
-  private async addDiscovered(address: string, secrets: Record<string, string>, options: Variants, from: Origin): Promise<AccountState> {
+  private async addDiscovered(
+    address: string,
+    secrets: Record<string, string>,
+    options: Variants,
+    from: Origin,
+  ): Promise<AccountState> {
     const request = splitOptions(options);
     const found = await (await this.discoverer()).find(parseAddress(address), request.discover, from.app);
     checkUsable(found, request.trust, this.catalogue);
     const provider = providerOf(found, this.catalogue);
     const attempt = async (other: Set<string>, only?: string[]) => {
       const parsed = parseOptions(asOptions(found, provider, request.rest, other), 'add', from.files);
-      const plan: NewAccount = { ...planNewAccount(provider, found.address.address, parsed), discovered: { source: found.source, domain: found.domain } };
+      const plan: NewAccount = {
+        ...planNewAccount(provider, found.address.address, parsed),
+        discovered: { source: found.source, domain: found.domain },
+      };
       this.checkPolicy(plan);
       this.checkParentOf(plan);
       const given = checkGivenSecrets(plan.protocols, parsed.secrets, secrets);
       for (const name of Object.keys(given)) reserved(name);
-      const checked = await this.checker.run(from.app, () => this.gatedCheck(only ? { ...plan, protocols: only } : plan, givenSecrets(given)));
+      const checked = await this.checker.run(from.app, () =>
+        this.gatedCheck(only ? { ...plan, protocols: only } : plan, givenSecrets(given)),
+      );
       return { plan, given, checked };
     };
     const first = await attempt(new Set());
-    const refused = Object.entries(first.checked).filter(([, r]) => r.code === 'Unauthorized').map(([p]) => p);
+    const refused = Object.entries(first.checked)
+      .filter(([, r]) => r.code === 'Unauthorized')
+      .map(([p]) => p);
     let final = first;
     if (refused.length && Object.values(first.checked).every((r) => r.ok || r.code === 'Unauthorized')) {
       const second = await attempt(new Set(refused), refused);
@@ -327,14 +397,24 @@ export class Accounts {
    * A new account from a completed OAuth2 sign-in: its tokens go to the Secret Service as the
    * `oauth2` secret. With `verify`, every protocol is checked with the new token first.
    */
-  async addSignedIn(providerId: string, username: string, record: TokenRecord, options: { name?: string; protocols?: string[]; verify?: boolean }): Promise<AccountState> {
+  async addSignedIn(
+    providerId: string,
+    username: string,
+    record: TokenRecord,
+    options: { name?: string; protocols?: string[]; verify?: boolean },
+  ): Promise<AccountState> {
     const provider = findProvider(this.catalogue, providerId);
-    const plan: NewAccount = { ...planNewAccount(provider, username, { ...options, settings: {}, secrets: {} }), auth: 'oauth2' };
+    const plan: NewAccount = {
+      ...planNewAccount(provider, username, { ...options, settings: {}, secrets: {} }),
+      auth: 'oauth2',
+    };
     checkTokenProtocols(plan.protocols);
     let checked: CheckResults | undefined;
     if (options.verify) {
       const token = record.tokens['']!.access_token;
-      checked = await this.checker.run(`sign-in of ${plan.username}`, () => checkProtocols(plan, { names: [], get: async () => null, token: async () => token }));
+      checked = await this.checker.run(`sign-in of ${plan.username}`, () =>
+        checkProtocols(plan, { names: [], get: async () => null, token: async () => token }),
+      );
       const failed = Object.entries(checked).filter(([, r]) => !r.ok);
       if (failed.length) throw checkFailure(failed);
     }
@@ -342,17 +422,28 @@ export class Accounts {
   }
 
   /** Secrets first, file last: a file never names a secret that is not stored. */
-  private async create(provider: Provider, plan: NewAccount, secrets: Record<string, string>, checked: CheckResults | undefined): Promise<AccountState> {
+  private async create(
+    provider: Provider,
+    plan: NewAccount,
+    secrets: Record<string, string>,
+    checked: CheckResults | undefined,
+  ): Promise<AccountState> {
     this.checkPolicy(plan); // every way of adding ends here (AddAccount, discovery, sign-ins)
     this.checkParentOf(plan);
     const names = Object.keys(secrets).sort();
     const key = duplicateKey(plan, provider.manual);
     if (this.byKey.has(key) || this.reservedKeys.has(key)) {
-      throw new AccountsError('Duplicate', `an account for ${plan.username} with provider ${provider.id} already exists${this.byKey.has(key) ? ` (${this.byKey.get(key)})` : ''}`);
+      throw new AccountsError(
+        'Duplicate',
+        `an account for ${plan.username} with provider ${provider.id} already exists${this.byKey.has(key) ? ` (${this.byKey.get(key)})` : ''}`,
+      );
     }
     const base = baseId(provider.id, plan.username);
     // provisioned_ is the administrator's (a provider of that name is the only way to reach it)
-    const id = freeId(isProvisionedId(base) ? `p${base}` : base, (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c));
+    const id = freeId(
+      isProvisionedId(base) ? `p${base}` : base,
+      (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c),
+    );
     this.reservedIds.add(id);
     this.reservedKeys.add(key);
     try {
@@ -396,7 +487,12 @@ export class Accounts {
    * duplicates, every secret by name and value), then secrets first and file last with the
    * same rollback. Throws Duplicate rather than overwrite anything.
    */
-  async restore(wanted: string, file: AccountConfig, doc: IniDoc, secrets: Record<string, string>): Promise<AccountState> {
+  async restore(
+    wanted: string,
+    file: AccountConfig,
+    doc: IniDoc,
+    secrets: Record<string, string>,
+  ): Promise<AccountState> {
     // Only the service's own discovery (AddAccount with no provider) makes a discovered account:
     // a file's `source` line is not believed, so an imported account set up by hand is manual.
     const config: AccountConfig = { ...file };
@@ -408,7 +504,8 @@ export class Accounts {
     const checked: Record<string, string> = {};
     for (const [name, value] of Object.entries(secrets)) {
       if (name === TOKEN_SECRET) {
-        if (config.auth !== 'oauth2') throw invalidArgument(`the secret name ${TOKEN_SECRET} is for accounts that sign in with OAuth2`);
+        if (config.auth !== 'oauth2')
+          throw invalidArgument(`the secret name ${TOKEN_SECRET} is for accounts that sign in with OAuth2`);
         parseRecord(value);
         checked[name] = value;
       } else {
@@ -418,10 +515,17 @@ export class Accounts {
     const key = this.keyOf(config);
     const existing = this.byKey.get(key);
     if (existing || this.reservedKeys.has(key)) {
-      throw new AccountsError('Duplicate', `an account for ${config.username} with provider ${config.provider} already exists${existing ? ` (${existing})` : ''}`);
+      throw new AccountsError(
+        'Duplicate',
+        `an account for ${config.username} with provider ${config.provider} already exists${existing ? ` (${existing})` : ''}`,
+      );
     }
-    const base = ACCOUNT_ID.test(wanted) && !isProvisionedId(wanted) ? wanted : baseId(config.provider, config.username);
-    const id = freeId(isProvisionedId(base) ? `p${base}` : base, (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c));
+    const base =
+      ACCOUNT_ID.test(wanted) && !isProvisionedId(wanted) ? wanted : baseId(config.provider, config.username);
+    const id = freeId(
+      isProvisionedId(base) ? `p${base}` : base,
+      (c) => this.states.has(c) || this.reservedIds.has(c) || this.store.occupied(c),
+    );
     this.reservedIds.add(id);
     this.reservedKeys.add(key);
     try {
@@ -454,7 +558,10 @@ export class Accounts {
       const out: Record<string, string> = {};
       for (const name of state.config.credentials) {
         const value = await this.secrets.get(id, name);
-        if (value === null) log.warning(`export: the secret '${name}' of account ${id} is missing from the Secret Service; exported without it`);
+        if (value === null)
+          log.warning(
+            `export: the secret '${name}' of account ${id} is missing from the Secret Service; exported without it`,
+          );
         else out[name] = value;
       }
       return out;
@@ -495,9 +602,16 @@ export class Accounts {
     const side = (c: AccountConfig) => JSON.stringify([c.credentials, c.muted ?? [], c.data ?? {}]);
     if (side(next) === side(state.config)) return state.doc;
     try {
-      await this.provisioned!.savePersonal(next.id, { credentials: next.credentials, ...(next.muted ? { muted: next.muted } : {}), ...(next.data ? { data: next.data } : {}) });
+      await this.provisioned!.savePersonal(next.id, {
+        credentials: next.credentials,
+        ...(next.muted ? { muted: next.muted } : {}),
+        ...(next.data ? { data: next.data } : {}),
+      });
     } catch (err) {
-      throw new AccountsError('Io', `cannot save the person's side of provisioned account ${next.id}: ${(err as Error).message}`);
+      throw new AccountsError(
+        'Io',
+        `cannot save the person's side of provisioned account ${next.id}: ${(err as Error).message}`,
+      );
     }
     return state.doc;
   }
@@ -532,12 +646,17 @@ export class Accounts {
     const state = this.require(id);
     checkSecretName(name);
     if (name === TOKEN_SECRET && state.config.auth === 'oauth2') {
-      throw new AccountsError('AccessDenied', `the OAuth2 tokens of account ${id} are not handed out as a secret: ask OAuth2.GetAccessToken for an access token`);
+      throw new AccountsError(
+        'AccessDenied',
+        `the OAuth2 tokens of account ${id} are not handed out as a secret: ask OAuth2.GetAccessToken for an access token`,
+      );
     }
     // Credentials is the list of what is stored: an unlisted name needs no keyring round trip.
-    if (!state.config.credentials.includes(name)) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
+    if (!state.config.credentials.includes(name))
+      throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
     const value = await this.secrets.get(state.config.id, name);
-    if (value === null) throw new AccountsError('NotFound', `the secret '${name}' of account ${id} is missing from the Secret Service`);
+    if (value === null)
+      throw new AccountsError('NotFound', `the secret '${name}' of account ${id} is missing from the Secret Service`);
     return value;
   }
 
@@ -549,7 +668,8 @@ export class Accounts {
       reserved(name);
       const listed = state.config.credentials.includes(name);
       if (!listed) {
-        if (!(await this.secrets.delete(id, name))) throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
+        if (!(await this.secrets.delete(id, name)))
+          throw new AccountsError('NotFound', `account ${id} has no secret named '${name}'`);
         return;
       }
       // Probe first (fail before changing anything), then the file, then the keyring: a crash in
@@ -568,12 +688,18 @@ export class Accounts {
       this.unlocked(state);
       const children = childrenOf(id, this.states.values());
       // never leave accounts whose checks would then bypass the proxy or VPN they were given
-      if (children.length) throw invalidArgument(`account ${id} is the parent of ${children.join(', ')}: give them another parent or none first (Update with parent)`);
+      if (children.length)
+        throw invalidArgument(
+          `account ${id} is the parent of ${children.join(', ')}: give them another parent or none first (Update with parent)`,
+        );
       const names = state.config.credentials;
       // Fail before touching anything if the secrets could not be deleted afterwards.
       if (names.length) await this.secrets.get(id, names[0]);
       // A Nextcloud app password is revoked at the server once the account is gone (best effort).
-      const appPassword = this.catalogue.get(state.config.provider)?.auth === 'nextcloud' && names.includes('password') ? await this.secrets.get(id, 'password').catch(() => null) : null;
+      const appPassword =
+        this.catalogue.get(state.config.provider)?.auth === 'nextcloud' && names.includes('password')
+          ? await this.secrets.get(id, 'password').catch(() => null)
+          : null;
       await this.store.remove(id);
       this.drop(id);
       this.checker.forget(id);
@@ -588,7 +714,11 @@ export class Accounts {
     const state = this.require(id);
     if (state.config.auth !== 'oauth2') throw invalidArgument(`account ${id} does not sign in with OAuth2`);
     const text = await this.secrets.get(id, TOKEN_SECRET);
-    if (text === null) throw new AccountsError('NotAuthorized', `the OAuth2 tokens of account ${id} are missing from the Secret Service: sign in again`);
+    if (text === null)
+      throw new AccountsError(
+        'NotAuthorized',
+        `the OAuth2 tokens of account ${id} are missing from the Secret Service: sign in again`,
+      );
     return parseRecord(text);
   }
 
@@ -608,7 +738,12 @@ export class Accounts {
   /** The provider refused an account's grant: it needs a new sign-in. */
   tokensRefused(id: string, message: string): void {
     const state = this.states.get(id);
-    if (state) this.setStatus(state, { status: 'error', message: checkStatusMessage(message), attentionNeeded: !state.config.muted?.includes('Unauthorized') });
+    if (state)
+      this.setStatus(state, {
+        status: 'error',
+        message: checkStatusMessage(message),
+        attentionNeeded: !state.config.muted?.includes('Unauthorized'),
+      });
   }
 
   reportStatus(id: string, status: string, message: string): void {
@@ -633,7 +768,9 @@ export class Accounts {
     for (const id of childrenOf(parent.config.id, this.states.values())) {
       const child = this.states.get(id)!;
       if (online) {
-        this.checker.request(id).catch((err: Error) => log.info(`check of ${id} after its parent came online did not run: ${err.message}`));
+        this.checker
+          .request(id)
+          .catch((err: Error) => log.info(`check of ${id} after its parent came online did not run: ${err.message}`));
       } else {
         this.setStatus(child, { status: 'offline', message: needsText(parent.config, parent.config.id) });
       }
@@ -650,10 +787,12 @@ export class Accounts {
    * and an account that is a parent stays one its children can have.
    */
   private checkFamily(before: AccountConfig, next: AccountConfig): void {
-    if (next.parent && (next.parent !== before.parent || next.protocols.join() !== before.protocols.join())) this.checkParentOf(next);
+    if (next.parent && (next.parent !== before.parent || next.protocols.join() !== before.protocols.join()))
+      this.checkParentOf(next);
     if (parentKind(next) === parentKind(before)) return;
     const lookup = (x: string) => (x === next.id ? next : this.states.get(x)?.config);
-    for (const child of childrenOf(next.id, this.states.values())) checkParent(this.states.get(child)!.config, next.id, lookup);
+    for (const child of childrenOf(next.id, this.states.values()))
+      checkParent(this.states.get(child)!.config, next.id, lookup);
   }
 
   /**
@@ -661,10 +800,19 @@ export class Accounts {
    * as a stored account's: while the parent is not online nothing is sent (every protocol
    * Unavailable, "needs <parent>"); through its proxy when it is one.
    */
-  private async gatedCheck(config: Parameters<typeof checkProtocols>[0] & Pick<AccountConfig, 'parent'>, secrets: Parameters<typeof checkProtocols>[1]): Promise<CheckResults> {
+  private async gatedCheck(
+    config: Parameters<typeof checkProtocols>[0] & Pick<AccountConfig, 'parent'>,
+    secrets: Parameters<typeof checkProtocols>[1],
+  ): Promise<CheckResults> {
     const gate = gateOf(config, (x) => this.states.get(x));
-    if (gate.kind === 'needs') return Object.fromEntries(config.protocols.map((p) => [p, { ok: false, code: 'Unavailable' as const, message: gate.message }]));
-    return checkProtocols(gate.kind === 'proxy' ? { ...config, via: await this.routeThrough(gate.parent) } : config, secrets);
+    if (gate.kind === 'needs')
+      return Object.fromEntries(
+        config.protocols.map((p) => [p, { ok: false, code: 'Unavailable' as const, message: gate.message }]),
+      );
+    return checkProtocols(
+      gate.kind === 'proxy' ? { ...config, via: await this.routeThrough(gate.parent) } : config,
+      secrets,
+    );
   }
 
   private async routeThrough(parent: AccountConfig): Promise<ProxyRoute> {
@@ -716,7 +864,10 @@ export class Accounts {
    * Deletes secrets that belong to no account (or to a name the account does not list).
    * Each is decided under its account's lock, so an add or SetSecret in progress keeps its own.
    */
-  async removeOrphanSecrets(stored: Array<{ id: string; name: string; item: string }>, remove: (item: string) => Promise<boolean>): Promise<number> {
+  async removeOrphanSecrets(
+    stored: Array<{ id: string; name: string; item: string }>,
+    remove: (item: string) => Promise<boolean>,
+  ): Promise<number> {
     let removed = 0;
     for (const s of stored) {
       await this.lock.run(s.id, async () => {
@@ -725,7 +876,9 @@ export class Accounts {
         if (!this.states.has(s.id) && isProvisionedId(s.id) && this.provisioned?.read(s.id).kind === 'invalid') return; // the same for the administrator's
         if (await remove(s.item)) {
           removed++;
-          log.notice(`removed orphaned secret '${s.name}' of ${this.states.has(s.id) ? 'account' : 'missing account'} ${s.id}`);
+          log.notice(
+            `removed orphaned secret '${s.name}' of ${this.states.has(s.id) ? 'account' : 'missing account'} ${s.id}`,
+          );
         }
       });
     }
@@ -745,13 +898,20 @@ export class Accounts {
       this.checker.sweep([...this.states.keys()], (id) => this.states.has(id));
       return;
     }
-    for (const id of ids) this.checker.request(id).catch((err: Error) => {
-      log.info(`background check of ${id} did not run: ${err.message}`);
-    });
+    for (const id of ids)
+      this.checker.request(id).catch((err: Error) => {
+        log.info(`background check of ${id} did not run: ${err.message}`);
+      });
   }
 
   /** ValidateCredentials: the same checks as verify on add, with the given secrets, saving nothing. */
-  async validate(providerId: string, identifier: string, secrets: Record<string, string>, options: Variants, from: Origin = SELF): Promise<CheckResults> {
+  async validate(
+    providerId: string,
+    identifier: string,
+    secrets: Record<string, string>,
+    options: Variants,
+    from: Origin = SELF,
+  ): Promise<CheckResults> {
     const parsed = parseOptions(options, 'add', from.files);
     const plan = planNewAccount(findProvider(this.catalogue, providerId), identifier, parsed);
     this.checkParentOf(plan);
@@ -764,7 +924,8 @@ export class Accounts {
     const state = this.require(id);
     const config = state.config;
     const source: SecretSource = {
-      names: config.credentials, get: (name) => this.secrets.get(id, name),
+      names: config.credentials,
+      get: (name) => this.secrets.get(id, name),
       token: async (protocol, renew) => {
         if (!this.tokens) throw new AccountsError('NotConfigured', 'OAuth2 is not available in this service');
         return (await this.tokens.token(id, protocol, renew)).access_token;
@@ -773,7 +934,9 @@ export class Accounts {
     // Reached through a parent that is not online: no check, the status says what it needs.
     const gate = gateOf(config, (x) => this.states.get(x));
     if (gate.kind === 'needs') {
-      const results: CheckResults = Object.fromEntries(config.protocols.map((p) => [p, { ok: false, code: 'Unavailable' as const, message: gate.message }]));
+      const results: CheckResults = Object.fromEntries(
+        config.protocols.map((p) => [p, { ok: false, code: 'Unavailable' as const, message: gate.message }]),
+      );
       const current = this.states.get(id);
       if (current) this.setStatus(current, { status: 'offline', message: gate.message });
       log.info(`account ${id} not checked: it ${gate.message}`);
@@ -786,7 +949,8 @@ export class Accounts {
       if (!current) return; // removed while checking
       // Learn only where the settings checked are still the account's (they may have been
       // edited meanwhile); compare values, not object identity, since a reload replaces the object.
-      const unchanged = (p: string) => JSON.stringify(config.settings[p]) === JSON.stringify(current.config.settings[p]);
+      const unchanged = (p: string) =>
+        JSON.stringify(config.settings[p]) === JSON.stringify(current.config.settings[p]);
       const next = structuredClone(current.config);
       const learned = learn(next, results, unchanged);
       if (learned.length) {
@@ -805,7 +969,11 @@ export class Accounts {
       this.setStatus(current, mutes.silenced && v.attentionNeeded ? { ...v, attentionNeeded: undefined } : v);
     });
     const ok = Object.values(results).every((r) => r.ok);
-    log.info(`account ${id} checked: ${Object.entries(results).map(([p, r]) => `${p} ${r.code}`).join(', ')}`);
+    log.info(
+      `account ${id} checked: ${Object.entries(results)
+        .map(([p, r]) => `${p} ${r.code}`)
+        .join(', ')}`,
+    );
     return { results, ok };
   }
 
@@ -821,7 +989,7 @@ export class Accounts {
   private async syncFromDisk(id: string, forChange = true): Promise<void> {
     // provisioned_ ids are the administrator's files (a person's file of that name is never read)
     const admin = isProvisionedId(id) ? this.provisioned : undefined;
-    const result = isProvisionedId(id) ? admin?.read(id) ?? { kind: 'missing' as const } : await this.store.read(id);
+    const result = isProvisionedId(id) ? (admin?.read(id) ?? { kind: 'missing' as const }) : await this.store.read(id);
     const path = admin ? admin.pathOf(id) : this.store.pathOf(id);
     const state = this.states.get(id);
     if (result.kind !== 'invalid') this.invalidSince.delete(id);
@@ -851,7 +1019,12 @@ export class Accounts {
         log.warning(`account file ${path} skipped: it duplicates account ${other}`);
         return;
       }
-      this.insert({ config: result.file.config, status: INITIAL_STATUS, doc: result.file.doc, ...(admin ? { provisioned: path } : {}) });
+      this.insert({
+        config: result.file.config,
+        status: INITIAL_STATUS,
+        doc: result.file.doc,
+        ...(admin ? { provisioned: path } : {}),
+      });
       log.info(`account ${id} added from its file${admin ? ` (provisioned: ${path})` : ''}`);
     } else {
       state.doc = result.file.doc;

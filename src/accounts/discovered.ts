@@ -27,7 +27,8 @@ export function splitOptions(options: Variants): DiscoveredAdd {
   let trust = false;
   const discover: Variants = {};
   if (rest.trust !== undefined) {
-    if (rest.trust.signature !== 'b') throw invalidArgument(`option trust must be a boolean (type 'b'), got type '${rest.trust.signature}'`);
+    if (rest.trust.signature !== 'b')
+      throw invalidArgument(`option trust must be a boolean (type 'b'), got type '${rest.trust.signature}'`);
     trust = rest.trust.value as boolean;
     delete rest.trust;
   }
@@ -36,7 +37,10 @@ export function splitOptions(options: Variants): DiscoveredAdd {
     delete rest.probe;
   }
   if (rest.verify !== undefined) {
-    if (rest.verify.signature !== 'b' || rest.verify.value !== true) throw invalidArgument('an account whose settings are discovered is always checked first: option verify can only be true');
+    if (rest.verify.signature !== 'b' || rest.verify.value !== true)
+      throw invalidArgument(
+        'an account whose settings are discovered is always checked first: option verify can only be true',
+      );
     delete rest.verify;
   }
   if (rest.protocols !== undefined) discover.protocols = rest.protocols;
@@ -47,23 +51,32 @@ export function splitOptions(options: Variants): DiscoveredAdd {
 export function checkUsable(found: Discovered, trust: boolean, catalogue: Catalogue): void {
   if (found.auth === 'oauth2') {
     const p = found.provider ? catalogue.get(found.provider) : undefined;
-    throw invalidArgument(p
-      ? `${p.name} accounts sign in with OAuth2, not a password: use Manager.SignIn with provider ${p.id} (px-accounts add -provider ${p.id} -account ${found.address.address} with no password)`
-      : `${found.domain} signs in with OAuth2 only, and no catalogue provider signs in there`);
+    throw invalidArgument(
+      p
+        ? `${p.name} accounts sign in with OAuth2, not a password: use Manager.SignIn with provider ${p.id} (px-accounts add -provider ${p.id} -account ${found.address.address} with no password)`
+        : `${found.domain} signs in with OAuth2 only, and no catalogue provider signs in there`,
+    );
   }
   if (!found.trusted && !trust) {
-    const how = found.source === 'mx' ? `found through the MX records of ${found.address.domain}, which point to ${found.domain}`
-      : found.source === 'srv' ? `published in the DNS of ${found.domain}, pointing outside it`
-        : found.source === 'autoconfig' ? `read from ${found.domain} over plain HTTP`
-          : `for ${found.domain}`;
-    throw invalidArgument(`the settings found for ${found.address.address} are not trusted (${how}: ${describeServers(found)}); add again with the option trust = true to use them`);
+    const how =
+      found.source === 'mx'
+        ? `found through the MX records of ${found.address.domain}, which point to ${found.domain}`
+        : found.source === 'srv'
+          ? `published in the DNS of ${found.domain}, pointing outside it`
+          : found.source === 'autoconfig'
+            ? `read from ${found.domain} over plain HTTP`
+            : `for ${found.domain}`;
+    throw invalidArgument(
+      `the settings found for ${found.address.address} are not trusted (${how}: ${describeServers(found)}); add again with the option trust = true to use them`,
+    );
   }
 }
 
-export const describeServers = (found: Discovered): string => [
-  ...Object.entries(found.servers).map(([p, s]) => `${p} ${s.host}:${s.port} ${s.security}`),
-  ...Object.entries(found.urls).map(([p, u]) => `${p} ${u}`),
-].join(', ');
+export const describeServers = (found: Discovered): string =>
+  [
+    ...Object.entries(found.servers).map(([p, s]) => `${p} ${s.host}:${s.port} ${s.security}`),
+    ...Object.entries(found.urls).map(([p, u]) => `${p} ${u}`),
+  ].join(', ');
 
 /** The catalogue provider discovery named, or the manual provider of the first protocol. */
 export function providerOf(found: Discovered, catalogue: Catalogue): Provider {
@@ -77,10 +90,17 @@ export function providerOf(found: Discovered, catalogue: Catalogue): Provider {
  * protocols whose user name is the other form this time (the local part where the address
  * was refused, or the other way round).
  */
-export function asOptions(found: Discovered, provider: Provider, rest: Variants, other: ReadonlySet<string> = new Set()): Variants {
+export function asOptions(
+  found: Discovered,
+  provider: Provider,
+  rest: Variants,
+  other: ReadonlySet<string> = new Set(),
+): Variants {
   const out: Variants = {};
   const { address, local } = found.address;
-  const protocols = rest.protocols ? (rest.protocols.value as string[]).filter((p) => (found.protocols as string[]).includes(p)) : found.protocols;
+  const protocols = rest.protocols
+    ? (rest.protocols.value as string[]).filter((p) => (found.protocols as string[]).includes(p))
+    : found.protocols;
   for (const p of protocols) {
     const s = found.servers[p as keyof Discovered['servers']];
     if (!provider.manual) {
@@ -98,10 +118,12 @@ export function asOptions(found: Discovered, provider: Provider, rest: Variants,
   }
   out.protocols = { signature: 'as', value: protocols };
   for (const [k, v] of Object.entries(rest)) if (k !== 'protocols') out[k] = v;
-  if (protocols.length === 0) throw invalidArgument(`none of the protocols asked for was found for ${found.domain} (found: ${found.protocols.join(', ')})`);
+  if (protocols.length === 0)
+    throw invalidArgument(
+      `none of the protocols asked for was found for ${found.domain} (found: ${found.protocols.join(', ')})`,
+    );
   return out;
 }
-
 
 /**
  * RFC 6764 §6: a CalDAV or CardDAV URL discovery found is a context URL (SRV with TXT path=,
@@ -109,7 +131,12 @@ export function asOptions(found: Discovered, provider: Provider, rest: Variants,
  * the home set, which the account keeps instead. Not for a catalogue provider's own URLs, nor
  * a URL the caller gave.
  */
-export function keepHomeSets(plan: { settings: Record<string, Settings> }, provider: Provider, rest: Variants, checked: Record<string, { ok: boolean; home?: string }>): void {
+export function keepHomeSets(
+  plan: { settings: Record<string, Settings> },
+  provider: Provider,
+  rest: Variants,
+  checked: Record<string, { ok: boolean; home?: string }>,
+): void {
   if (!provider.manual) return;
   for (const p of ['caldav', 'carddav']) {
     const home = checked[p]?.ok ? checked[p]!.home : undefined;

@@ -25,22 +25,36 @@ type Lookup = (id: string) => AccountConfig | undefined;
  * proxy nor an OpenVPN account, is the account itself or one of its descendants, or is a proxy
  * for an account with a protocol whose check cannot go through one.
  */
-export function checkParent(child: Pick<AccountConfig, 'protocols'> & { id?: string }, parentId: string, lookup: Lookup): void {
+export function checkParent(
+  child: Pick<AccountConfig, 'protocols'> & { id?: string },
+  parentId: string,
+  lookup: Lookup,
+): void {
   if (parentId === child.id) throw invalidArgument('option parent: an account cannot be its own parent');
   const parent = lookup(parentId);
   if (!parent) throw invalidArgument(`option parent: account '${parentId}' does not exist`);
   const kind = parentKind(parent);
-  if (!kind) throw invalidArgument(`option parent: account ${parentId} is neither a proxy nor an OpenVPN account (its protocols: ${parent.protocols.join(', ')})`);
+  if (!kind)
+    throw invalidArgument(
+      `option parent: account ${parentId} is neither a proxy nor an OpenVPN account (its protocols: ${parent.protocols.join(', ')})`,
+    );
   if (kind === 'proxy') {
     for (const p of child.protocols) {
       const plugin = requireProtocol(p, 'protocols');
-      if (!plugin.viaProxy) throw new AccountsError('UnsupportedProtocol', `option parent: ${plugin.title} checks cannot go through a proxy (${parentId} is a proxy account); an OpenVPN account can be the parent of any account`);
+      if (!plugin.viaProxy)
+        throw new AccountsError(
+          'UnsupportedProtocol',
+          `option parent: ${plugin.title} checks cannot go through a proxy (${parentId} is a proxy account); an OpenVPN account can be the parent of any account`,
+        );
     }
   }
   // no loops: walking up from the parent must never reach the child
   const seen = new Set<string>();
   for (let at: AccountConfig | undefined = parent; at?.parent; at = lookup(at.parent)) {
-    if (at.parent === child.id || seen.has(at.parent)) throw invalidArgument(`option parent: ${parentId} is reached through this account already: parents cannot make a loop`);
+    if (at.parent === child.id || seen.has(at.parent))
+      throw invalidArgument(
+        `option parent: ${parentId} is reached through this account already: parents cannot make a loop`,
+      );
     seen.add(at.parent);
   }
 }
@@ -57,20 +71,22 @@ export const needsText = (parent: Pick<AccountConfig, 'name' | 'username'> | und
   `needs ${parent ? parent.name || parent.username : `${id} (no such account)`}`;
 
 /** Where a stored account's check stands with its parent. */
-export type Gate =
-  | { kind: 'free' }
-  | { kind: 'needs'; message: string }
-  | { kind: 'proxy'; parent: AccountConfig };
+export type Gate = { kind: 'free' } | { kind: 'needs'; message: string } | { kind: 'proxy'; parent: AccountConfig };
 
-export function gateOf(config: Pick<AccountConfig, 'parent'>, state: (id: string) => { config: AccountConfig; status: { status: StatusValue } } | undefined): Gate {
+export function gateOf(
+  config: Pick<AccountConfig, 'parent'>,
+  state: (id: string) => { config: AccountConfig; status: { status: StatusValue } } | undefined,
+): Gate {
   if (!config.parent) return { kind: 'free' };
   const parent = state(config.parent);
-  if (!parent || !parentKind(parent.config) || parent.status.status !== 'online') return { kind: 'needs', message: needsText(parent?.config, config.parent) };
+  if (!parent || !parentKind(parent.config) || parent.status.status !== 'online')
+    return { kind: 'needs', message: needsText(parent?.config, config.parent) };
   return parentKind(parent.config) === 'proxy' ? { kind: 'proxy', parent: parent.config } : { kind: 'free' };
 }
 
 /** The secret a proxy account logs in with ('proxy', else 'password'), undefined if it has none. */
-export const proxySecretName = (parent: AccountConfig): string | undefined => loginSecret({ id: 'proxy' }, parent.credentials);
+export const proxySecretName = (parent: AccountConfig): string | undefined =>
+  loginSecret({ id: 'proxy' }, parent.credentials);
 
 /** A proxy account as a check's route. */
 export function proxyRoute(parent: AccountConfig, password: string): ProxyRoute {

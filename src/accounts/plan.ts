@@ -12,8 +12,14 @@ export type NewAccount = Omit<AccountConfig, 'id'>;
 export function findProvider(catalogue: Catalogue, id: string): Provider {
   const provider = catalogue.get(id);
   if (!provider) {
-    const known = catalogue.list().map((p) => p.id).join(', ');
-    throw new AccountsError('UnknownProvider', `provider '${id.slice(0, 60)}' is not in the catalogue (${known}) and is not a protocol (${protocolIds()})`);
+    const known = catalogue
+      .list()
+      .map((p) => p.id)
+      .join(', ');
+    throw new AccountsError(
+      'UnknownProvider',
+      `provider '${id.slice(0, 60)}' is not in the catalogue (${known}) and is not a protocol (${protocolIds()})`,
+    );
   }
   return provider;
 }
@@ -21,14 +27,20 @@ export function findProvider(catalogue: Catalogue, id: string): Provider {
 function checkSupported(provider: Provider, protocols: string[]): void {
   for (const p of protocols) {
     if (!provider.supported.includes(p)) {
-      throw new AccountsError('UnsupportedProtocol', `provider ${provider.id} does not offer ${requireProtocol(p, 'protocols').title} (it offers ${provider.supported.join(', ')})`);
+      throw new AccountsError(
+        'UnsupportedProtocol',
+        `provider ${provider.id} does not offer ${requireProtocol(p, 'protocols').title} (it offers ${provider.supported.join(', ')})`,
+      );
     }
   }
 }
 
 function checkOverridesEnabled(options: ParsedOptions, protocols: string[]): void {
   for (const p of Object.keys(options.settings)) {
-    if (!protocols.includes(p)) throw invalidArgument(`options for ${p} were given but ${p} is not among the account's protocols (${protocols.join(', ')})`);
+    if (!protocols.includes(p))
+      throw invalidArgument(
+        `options for ${p} were given but ${p} is not among the account's protocols (${protocols.join(', ')})`,
+      );
   }
 }
 
@@ -43,7 +55,10 @@ function checkOwnIdentifiers(provider: string, protocols: string[]): void {
   for (const p of protocols) {
     const plugin = requireProtocol(p, 'protocols');
     if ((plugin.identifier || plugin.live) && (p !== provider || protocols.length > 1)) {
-      throw new AccountsError('UnsupportedProtocol', `${plugin.title} is an account of its own: add it with the protocol ${p} alone (px-accounts add -protocol ${p} -account …)`);
+      throw new AccountsError(
+        'UnsupportedProtocol',
+        `${plugin.title} is an account of its own: add it with the protocol ${p} alone (px-accounts add -protocol ${p} -account …)`,
+      );
     }
   }
 }
@@ -56,7 +71,8 @@ function checkIdentifierFits(provider: string, username: string, settings: Recor
 
 export function planNewAccount(provider: Provider, identifier: string, options: ParsedOptions): NewAccount {
   const username = normaliseUsername(provider, identifier);
-  if (provider.supported.length === 0) throw new AccountsError('UnsupportedProtocol', `provider ${provider.id}: ${provider.notice}`);
+  if (provider.supported.length === 0)
+    throw new AccountsError('UnsupportedProtocol', `provider ${provider.id}: ${provider.notice}`);
   const protocols = options.protocols ?? [...provider.protocols];
   checkSupported(provider, protocols);
   checkOverridesEnabled(options, protocols);
@@ -68,23 +84,42 @@ export function planNewAccount(provider: Provider, identifier: string, options: 
   }
   checkIdentifierFits(provider.id, username, settings);
   const identity = mergeIdentity(undefined, options.identity, protocols);
-  return { name: options.name ?? username, provider: provider.id, username, protocols, settings, credentials: [], auth: 'password', ...(identity ? { identity } : {}),
+  return {
+    name: options.name ?? username,
+    provider: provider.id,
+    username,
+    protocols,
+    settings,
+    credentials: [],
+    auth: 'password',
+    ...(identity ? { identity } : {}),
     ...(options.certificates && Object.keys(options.certificates).length ? { certificates: options.certificates } : {}),
-    ...(options.parent ? { parent: options.parent } : {}) };
+    ...(options.parent ? { parent: options.parent } : {}),
+  };
 }
 
 export function planUpdate(current: AccountConfig, provider: Provider, options: ParsedOptions): AccountConfig {
   if (options.verify !== undefined) throw invalidArgument('option verify is not accepted by Update');
   const protocols = options.protocols ?? current.protocols;
-  if (options.protocols) checkSupported(provider, protocols.filter((p) => !current.protocols.includes(p)));
+  if (options.protocols)
+    checkSupported(
+      provider,
+      protocols.filter((p) => !current.protocols.includes(p)),
+    );
   checkOwnIdentifiers(current.provider, protocols);
   checkOverridesEnabled(options, protocols);
   const settings: Record<string, Settings> = {};
   for (const p of protocols) {
     const plugin = requireProtocol(p, 'protocols');
     const existing = current.settings[p];
-    const base = existing ? plugin.stored(existing) : provider.servers[p] ? substitute(provider.servers[p], current.username) : {};
-    settings[p] = options.settings[p] ? plugin.resolve([base, options.settings[p]], label(p)) : existing ?? plugin.resolve([base], label(p));
+    const base = existing
+      ? plugin.stored(existing)
+      : provider.servers[p]
+        ? substitute(provider.servers[p], current.username)
+        : {};
+    settings[p] = options.settings[p]
+      ? plugin.resolve([base, options.settings[p]], label(p))
+      : (existing ?? plugin.resolve([base], label(p)));
   }
   checkIdentifierFits(current.provider, current.username, settings);
   const next: AccountConfig = { ...current, name: options.name ?? current.name, protocols, settings };

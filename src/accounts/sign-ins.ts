@@ -11,7 +11,14 @@ import { log } from '../log.js';
 import { normaliseUsername } from '../model/account.js';
 import type { Provider } from '../providers/catalogue.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
-import { checkTenant, clientFor, signInScopes, SYSTEM_CLIENT_FILE, userClientFile, type OAuth2Provider } from '../oauth2/config.js';
+import {
+  checkTenant,
+  clientFor,
+  signInScopes,
+  SYSTEM_CLIENT_FILE,
+  userClientFile,
+  type OAuth2Provider,
+} from '../oauth2/config.js';
 import { configure } from '../oauth2/client.js';
 import { FLOWS, SignInFlow, type Flow } from '../oauth2/sign-in.js';
 import { TokenKeeper, type TokenRecord, type TokenStore } from '../oauth2/tokens.js';
@@ -41,18 +48,33 @@ export function parseSignInOptions(options: Variants, again: boolean): SignInOpt
   for (const [key, v] of Object.entries(options)) {
     const signature = (KNOWN as Record<string, string>)[key];
     const allowed = again ? key === 'flow' : signature !== undefined;
-    if (!allowed || !signature) throw invalidArgument(`unknown option '${key.slice(0, 60)}' (known: ${again ? 'flow' : Object.keys(KNOWN).join(', ')})`);
-    if (v.signature !== signature) throw invalidArgument(`option ${key} must have type '${signature}', got '${v.signature}'`);
+    if (!allowed || !signature)
+      throw invalidArgument(
+        `unknown option '${key.slice(0, 60)}' (known: ${again ? 'flow' : Object.keys(KNOWN).join(', ')})`,
+      );
+    if (v.signature !== signature)
+      throw invalidArgument(`option ${key} must have type '${signature}', got '${v.signature}'`);
     switch (key) {
-      case 'account': out.account = checkText(v.value as string, 'option account', 320); break;
+      case 'account':
+        out.account = checkText(v.value as string, 'option account', 320);
+        break;
       case 'flow':
-        if (!(FLOWS as readonly string[]).includes(v.value as string)) throw invalidArgument(`option flow must be ${FLOWS.join(' or ')}`);
+        if (!(FLOWS as readonly string[]).includes(v.value as string))
+          throw invalidArgument(`option flow must be ${FLOWS.join(' or ')}`);
         out.flow = v.value as Flow;
         break;
-      case 'protocols': out.protocols = parseProtocolList(v.value as string[], 'option protocols'); break;
-      case 'name': out.name = checkText(v.value as string, 'option name', 256); break;
-      case 'tenant': out.tenant = checkTenant(v.value as string); break;
-      case 'verify': out.verify = v.value as boolean; break;
+      case 'protocols':
+        out.protocols = parseProtocolList(v.value as string[], 'option protocols');
+        break;
+      case 'name':
+        out.name = checkText(v.value as string, 'option name', 256);
+        break;
+      case 'tenant':
+        out.tenant = checkTenant(v.value as string);
+        break;
+      case 'verify':
+        out.verify = v.value as boolean;
+        break;
     }
   }
   return out;
@@ -69,13 +91,18 @@ export interface StartedSignIn {
 export class SignIns {
   readonly keeper: TokenKeeper;
 
-  constructor(private readonly accounts: Accounts, private readonly clientFiles = [SYSTEM_CLIENT_FILE, userClientFile()], private readonly timeoutMs = SIGN_IN_TIMEOUT_MS) {
+  constructor(
+    private readonly accounts: Accounts,
+    private readonly clientFiles = [SYSTEM_CLIENT_FILE, userClientFile()],
+    private readonly timeoutMs = SIGN_IN_TIMEOUT_MS,
+  ) {
     this.keeper = new TokenKeeper(this.tokenStore());
     accounts.tokens = this.keeper;
   }
 
   private oauthOf(provider: Provider): OAuth2Provider {
-    if (!provider.oauth2) throw invalidArgument(`${provider.name} does not sign in with OAuth2 (add it with a password)`);
+    if (!provider.oauth2)
+      throw invalidArgument(`${provider.name} does not sign in with OAuth2 (add it with a password)`);
     return provider.oauth2;
   }
 
@@ -84,28 +111,43 @@ export class SignIns {
     const provider = findProvider(this.accounts.catalogue, providerId);
     // refused before anyone signs in (the add checks again with the protocols it ends up with)
     this.accounts.checkPolicy({ provider: provider.id, protocols: [] });
-    if (provider.auth === 'nextcloud') return startNextcloudSignIn((...a) => this.accounts.add(...a), provider, options, this.timeoutMs);
+    if (provider.auth === 'nextcloud')
+      return startNextcloudSignIn((...a) => this.accounts.add(...a), provider, options, this.timeoutMs);
     const oauth = this.oauthOf(provider);
     const o = parseSignInOptions(options, false);
     if (!oauth.issuer && !o.account) {
-      throw invalidArgument(`${provider.name} does not tell who signed in: give the account option (your e-mail address)`);
+      throw invalidArgument(
+        `${provider.name} does not tell who signed in: give the account option (your e-mail address)`,
+      );
     }
     const protocols = o.protocols ?? [...provider.protocols];
     this.accounts.checkPolicy({ provider: provider.id, protocols });
     const hint = o.account ? normaliseUsername(provider, o.account) : '';
     const flow = await SignInFlow.start({
-      providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant: o.tenant ?? 'common',
-      flow: o.flow, loginHint: hint, scopes: signInScopes(oauth, protocols), timeoutMs: this.timeoutMs,
+      providerName: provider.name,
+      oauth,
+      client: clientFor(provider.id, provider.name, oauth, this.clientFiles),
+      tenant: o.tenant ?? 'common',
+      flow: o.flow,
+      loginHint: hint,
+      scopes: signInScopes(oauth, protocols),
+      timeoutMs: this.timeoutMs,
     });
-    const done = flow.done.then((outcome) => this.keep(flow, outcome.record, async () => {
-      const username = outcome.identity ? normaliseUsername(provider, outcome.identity) : hint;
-      if (!username) throw new AccountsError('ProviderError', `${provider.name} did not say who signed in`);
-      // Without an identity from the provider, the servers must accept the token for this user.
-      const verify = o.verify || !outcome.identity;
-      const state = await this.accounts.addSignedIn(provider.id, username, outcome.record, { name: o.name, protocols, verify });
-      log.info(`account ${state.config.id} signed in with OAuth2 (${provider.id}, ${o.flow} flow)`);
-      return state.config.id;
-    }));
+    const done = flow.done.then((outcome) =>
+      this.keep(flow, outcome.record, async () => {
+        const username = outcome.identity ? normaliseUsername(provider, outcome.identity) : hint;
+        if (!username) throw new AccountsError('ProviderError', `${provider.name} did not say who signed in`);
+        // Without an identity from the provider, the servers must accept the token for this user.
+        const verify = o.verify || !outcome.identity;
+        const state = await this.accounts.addSignedIn(provider.id, username, outcome.record, {
+          name: o.name,
+          protocols,
+          verify,
+        });
+        log.info(`account ${state.config.id} signed in with OAuth2 (${provider.id}, ${o.flow} flow)`);
+        return state.config.id;
+      }),
+    );
     return { flow, provider, done };
   }
 
@@ -113,28 +155,42 @@ export class SignIns {
   async signInAgain(id: string, options: Variants): Promise<StartedSignIn> {
     const state = this.accounts.get(id);
     if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
-    if (state.config.auth !== 'oauth2') throw invalidArgument(`account ${id} does not sign in with OAuth2: store a new password with SetSecret`);
+    if (state.config.auth !== 'oauth2')
+      throw invalidArgument(`account ${id} does not sign in with OAuth2: store a new password with SetSecret`);
     const provider = findProvider(this.accounts.catalogue, state.config.provider);
     const oauth = this.oauthOf(provider);
     const o = parseSignInOptions(options, true);
     // The tenant of the grant being renewed; unreadable tokens are why people sign in again.
-    const tenant = await this.accounts.readTokens(id).then((r) => r.tenant, () => 'common');
+    const tenant = await this.accounts.readTokens(id).then(
+      (r) => r.tenant,
+      () => 'common',
+    );
     const flow = await SignInFlow.start({
-      providerName: provider.name, oauth, client: clientFor(provider.id, provider.name, oauth, this.clientFiles), tenant,
-      flow: o.flow, loginHint: state.config.username, scopes: signInScopes(oauth, state.config.protocols), timeoutMs: this.timeoutMs,
+      providerName: provider.name,
+      oauth,
+      client: clientFor(provider.id, provider.name, oauth, this.clientFiles),
+      tenant,
+      flow: o.flow,
+      loginHint: state.config.username,
+      scopes: signInScopes(oauth, state.config.protocols),
+      timeoutMs: this.timeoutMs,
     });
-    const done = flow.done.then(({ record, identity }) => this.keep(flow, record, async () => {
-      const current = this.accounts.get(id);
-      if (!current) throw new AccountsError('NotFound', `account ${id} was removed during the sign-in`);
-      if (identity && normaliseUsername(provider, identity).toLowerCase() !== current.config.username.toLowerCase()) {
-        throw invalidArgument(`signed in as ${identity}, but account ${id} is ${current.config.username}: sign in as that user`);
-      }
-      if (!identity) await this.confirmUser(current.config, record);
-      // Under the keeper's lock: a refresh of the old grant still running cannot overwrite this.
-      await this.keeper.replace(id, () => this.accounts.writeTokens(id, record, true));
-      log.info(`account ${id} signed in again (${o.flow} flow)`);
-      return id;
-    }));
+    const done = flow.done.then(({ record, identity }) =>
+      this.keep(flow, record, async () => {
+        const current = this.accounts.get(id);
+        if (!current) throw new AccountsError('NotFound', `account ${id} was removed during the sign-in`);
+        if (identity && normaliseUsername(provider, identity).toLowerCase() !== current.config.username.toLowerCase()) {
+          throw invalidArgument(
+            `signed in as ${identity}, but account ${id} is ${current.config.username}: sign in as that user`,
+          );
+        }
+        if (!identity) await this.confirmUser(current.config, record);
+        // Under the keeper's lock: a refresh of the old grant still running cannot overwrite this.
+        await this.keeper.replace(id, () => this.accounts.writeTokens(id, record, true));
+        log.info(`account ${id} signed in again (${o.flow} flow)`);
+        return id;
+      }),
+    );
     return { flow, provider, done };
   }
 
@@ -155,13 +211,18 @@ export class SignIns {
    */
   private async confirmUser(config: AccountConfig, record: TokenRecord): Promise<void> {
     const token = record.tokens['']!.access_token;
-    const results = await this.accounts.checker.run(`sign-in of ${config.id}`, () => checkProtocols({ ...config, auth: 'oauth2' }, { names: [], get: async () => null, token: async () => token }));
+    const results = await this.accounts.checker.run(`sign-in of ${config.id}`, () =>
+      checkProtocols({ ...config, auth: 'oauth2' }, { names: [], get: async () => null, token: async () => token }),
+    );
     const values = Object.values(results);
     if (values.some((r) => r.code === 'Unauthorized') || !values.some((r) => r.ok)) {
       const refused = values.some((r) => r.code === 'Unauthorized');
-      throw new AccountsError(refused ? 'InvalidArgument' : 'Unreachable', refused
-        ? `the servers of account ${config.id} do not accept this sign-in for ${config.username}: sign in as that user`
-        : `who signed in cannot be confirmed: the servers of account ${config.id} cannot be reached`);
+      throw new AccountsError(
+        refused ? 'InvalidArgument' : 'Unreachable',
+        refused
+          ? `the servers of account ${config.id} do not accept this sign-in for ${config.username}: sign in as that user`
+          : `who signed in cannot be confirmed: the servers of account ${config.id} cannot be reached`,
+      );
     }
   }
 
@@ -171,7 +232,9 @@ export class SignIns {
     if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
     if (protocol === '') return '';
     if (!state.config.protocols.includes(protocol)) {
-      throw invalidArgument(`${protocol.slice(0, 60)} is not a protocol of account ${id} (${state.config.protocols.join(', ')})`);
+      throw invalidArgument(
+        `${protocol.slice(0, 60)} is not a protocol of account ${id} (${state.config.protocols.join(', ')})`,
+      );
     }
     const oauth = this.accounts.catalogue.get(state.config.provider)?.oauth2;
     return oauth?.tokensPerProtocol && oauth.protocolScopes[protocol]?.length ? protocol : '';
@@ -189,8 +252,16 @@ export class SignIns {
         const provider = findProvider(this.accounts.catalogue, state.config.provider);
         const oauth = this.oauthOf(provider);
         // The client the grant was made to, whatever the configuration says today.
-        const { config, lib } = await configure(oauth, { clientId: record.client_id, clientSecret: record.client_secret }, record.tenant);
-        return { config, lib, scopesFor: (protocol: string) => (protocol ? oauth.protocolScopes[protocol] ?? [] : []) };
+        const { config, lib } = await configure(
+          oauth,
+          { clientId: record.client_id, clientSecret: record.client_secret },
+          record.tenant,
+        );
+        return {
+          config,
+          lib,
+          scopesFor: (protocol: string) => (protocol ? (oauth.protocolScopes[protocol] ?? []) : []),
+        };
       },
     };
   }

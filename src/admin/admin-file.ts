@@ -21,7 +21,10 @@ export function readAdminFile(path: string): AdminRead {
     if (text.includes('\u0000')) return { kind: 'invalid', reason: 'it is binary, not INI text' };
     return { kind: 'ok', text };
   } catch (err) {
-    return { kind: 'invalid', reason: `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    return {
+      kind: 'invalid',
+      reason: `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    };
   } finally {
     closeSync(fd);
   }

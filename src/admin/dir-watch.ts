@@ -14,7 +14,10 @@ export class DirWatch {
   private parent: DirWatch | undefined;
   private closed = false;
 
-  constructor(readonly dir: string, private readonly onChange: (name: string | null) => void) {}
+  constructor(
+    readonly dir: string,
+    private readonly onChange: (name: string | null) => void,
+  ) {}
 
   start(): void {
     if (this.closed || this.watcher) return;

@@ -16,7 +16,11 @@ import { isProvisionedId, type ProvisionedAccounts } from './provisioned.js';
 const SETTLE_MS = 80;
 
 function describe(p: Policy): string {
-  return p.kind === 'none' ? 'none' : p.kind === 'broken' ? `unusable (${p.reason}): no account can be added until it is fixed` : 'in force';
+  return p.kind === 'none'
+    ? 'none'
+    : p.kind === 'broken'
+      ? `unusable (${p.reason}): no account can be added until it is fixed`
+      : 'in force';
 }
 
 /** What of the accounts this follows (src/accounts/accounts.ts; an interface, so admin/ imports nothing of accounts/). */
@@ -31,7 +35,11 @@ export interface AdminFollower {
 }
 
 /** Call after Accounts.load() (which loads the provisioned accounts): reads the policy now and follows both. */
-export function followAdminFiles(accounts: FollowedAccounts, provisioned: ProvisionedAccounts, policyFile = POLICY_FILE): AdminFollower {
+export function followAdminFiles(
+  accounts: FollowedAccounts,
+  provisioned: ProvisionedAccounts,
+  policyFile = POLICY_FILE,
+): AdminFollower {
   const timers = new Set<NodeJS.Timeout>();
   const settle = (fn: () => void) => {
     fn();
@@ -58,7 +66,10 @@ export function followAdminFiles(accounts: FollowedAccounts, provisioned: Provis
   });
   policyWatch.start();
 
-  const reload = (id: string) => void accounts.reload(id).catch((err: Error) => log.error(`reloading provisioned account ${id} failed: ${err.message}`));
+  const reload = (id: string) =>
+    void accounts
+      .reload(id)
+      .catch((err: Error) => log.error(`reloading provisioned account ${id} failed: ${err.message}`));
   // every file there and every provisioned account known (reloading an unchanged one does nothing)
   const rescan = () => {
     const known = [...accounts.all()].map((s) => s.config.id).filter(isProvisionedId);
@@ -66,7 +77,8 @@ export function followAdminFiles(accounts: FollowedAccounts, provisioned: Provis
   };
   const accountsWatch = new DirWatch(provisioned.dir, (name) => {
     const id = name === null ? undefined : provisioned.idOfName(name);
-    if (name === null) settle(rescan); // the directory appeared or went
+    if (name === null)
+      settle(rescan); // the directory appeared or went
     else if (id) settle(() => reload(id));
   });
   accountsWatch.start();

@@ -17,7 +17,10 @@ function origin(url: string): string {
 }
 
 /** `protocol.key` of each host or URL setting that differs from the catalogue's; [] for a manual provider. */
-export function overriddenServers(provider: Provider | undefined, config: { username: string; protocols: readonly string[]; settings?: Readonly<Record<string, Settings>> }): string[] {
+export function overriddenServers(
+  provider: Provider | undefined,
+  config: { username: string; protocols: readonly string[]; settings?: Readonly<Record<string, Settings>> },
+): string[] {
   if (!provider || provider.manual || !config.settings) return [];
   const out: string[] = [];
   for (const protocol of config.protocols) {
@@ -31,7 +34,8 @@ export function overriddenServers(provider: Provider | undefined, config: { user
       const have = own[spec.key];
       // A catalogue that leaves a server to the account (a VPN's) has nothing to compare.
       if (typeof want !== 'string' || want === '' || have === undefined) continue;
-      const same = spec.kind === 'url' ? origin(String(have)) === origin(want) : String(have).toLowerCase() === want.toLowerCase();
+      const same =
+        spec.kind === 'url' ? origin(String(have)) === origin(want) : String(have).toLowerCase() === want.toLowerCase();
       if (!same) out.push(`${protocol}.${spec.key}`);
     }
   }

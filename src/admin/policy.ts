@@ -35,21 +35,28 @@ interface Rules {
   manual: boolean;
 }
 
-export type Policy =
-  | { kind: 'none' }
-  | { kind: 'rules'; rules: Rules }
-  | { kind: 'broken'; reason: string };
+export type Policy = { kind: 'none' } | { kind: 'rules'; rules: Rules } | { kind: 'broken'; reason: string };
 
 export const NO_POLICY: Policy = { kind: 'none' };
 
-const SECTIONS: Record<string, readonly string[]> = { providers: ['allow', 'deny'], protocols: ['allow', 'deny'], manual: ['allowed'] };
+const SECTIONS: Record<string, readonly string[]> = {
+  providers: ['allow', 'deny'],
+  protocols: ['allow', 'deny'],
+  manual: ['allowed'],
+};
 
-const isSection = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSection = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function idList(value: unknown, where: string): Set<string> {
   if (typeof value !== 'string') throw new Error(`${where} must be a comma-separated list of ids`);
-  const ids = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const id of ids) if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(id)) throw new Error(`${where}: '${id.slice(0, 64)}' is not a provider or protocol id`);
+  const ids = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const id of ids)
+    if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(id))
+      throw new Error(`${where}: '${id.slice(0, 64)}' is not a provider or protocol id`);
   return new Set(ids);
 }
 
@@ -58,8 +65,11 @@ export function parsePolicy(text: string): Rules {
   const doc = ini.parse(text) as Record<string, unknown>;
   for (const [name, section] of Object.entries(doc)) {
     const keys = SECTIONS[name];
-    if (!keys || !isSection(section)) throw new Error(`unknown section or key '${name.slice(0, 64)}' (known: [providers], [protocols], [manual])`);
-    for (const key of Object.keys(section)) if (!keys.includes(key)) throw new Error(`[${name}] has an unknown key '${key.slice(0, 64)}' (known: ${keys.join(', ')})`);
+    if (!keys || !isSection(section))
+      throw new Error(`unknown section or key '${name.slice(0, 64)}' (known: [providers], [protocols], [manual])`);
+    for (const key of Object.keys(section))
+      if (!keys.includes(key))
+        throw new Error(`[${name}] has an unknown key '${key.slice(0, 64)}' (known: ${keys.join(', ')})`);
   }
   const list = (section: string) => {
     const s = (doc[section] ?? {}) as Record<string, unknown>;
@@ -72,7 +82,8 @@ export function parsePolicy(text: string): Rules {
   if (manual !== undefined && typeof manual !== 'boolean') throw new Error('[manual] allowed must be true or false');
   const rules: Rules = { providers: list('providers'), protocols: list('protocols'), manual: manual ?? true };
   for (const id of [...(rules.protocols.allow ?? []), ...rules.protocols.deny]) {
-    if (!findProtocol(id)) log.warning(`${POLICY_FILE}: [protocols] names '${id}', which is not a protocol of this service`);
+    if (!findProtocol(id))
+      log.warning(`${POLICY_FILE}: [protocols] names '${id}', which is not a protocol of this service`);
   }
   return rules;
 }
@@ -101,14 +112,18 @@ export function violations(policy: Policy, s: PolicySubject): string[] {
   } else if (!s.manual) {
     const p = s.provider.toLowerCase();
     if (rules.providers.deny.has(p)) out.push(`provider ${s.provider} is denied by ${where('providers', 'deny')}`);
-    else if (rules.providers.allow && !rules.providers.allow.has(p)) out.push(`provider ${s.provider} is not in ${where('providers', 'allow')}`);
+    else if (rules.providers.allow && !rules.providers.allow.has(p))
+      out.push(`provider ${s.provider} is not in ${where('providers', 'allow')}`);
     if (s.overridden?.length && !s.discovered && !rules.manual) {
-      out.push(`servers other than provider ${s.provider}'s (${s.overridden.join(', ')}) are manual set-up, which is not allowed by ${where('manual', 'allowed')} = false`);
+      out.push(
+        `servers other than provider ${s.provider}'s (${s.overridden.join(', ')}) are manual set-up, which is not allowed by ${where('manual', 'allowed')} = false`,
+      );
     }
   }
   for (const protocol of s.protocols) {
     if (rules.protocols.deny.has(protocol)) out.push(`protocol ${protocol} is denied by ${where('protocols', 'deny')}`);
-    else if (rules.protocols.allow && !rules.protocols.allow.has(protocol)) out.push(`protocol ${protocol} is not in ${where('protocols', 'allow')}`);
+    else if (rules.protocols.allow && !rules.protocols.allow.has(protocol))
+      out.push(`protocol ${protocol} is not in ${where('protocols', 'allow')}`);
   }
   return out;
 }

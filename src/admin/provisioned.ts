@@ -29,7 +29,11 @@ export const isProvisionedId = (id: string): boolean => id.startsWith(PROVISIONE
 export const loginName = (): string => userInfo().username;
 
 /** What of a provisioned account is the person's (and their apps'), not the administrator's. */
-export interface PersonalSide { credentials: string[]; muted?: string[]; data?: Record<string, string> }
+export interface PersonalSide {
+  credentials: string[];
+  muted?: string[];
+  data?: Record<string, string>;
+}
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -39,7 +43,12 @@ export class ProvisionedAccounts {
   private readonly stateFile: string;
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly catalogue: Catalogue, accountsDir: string, readonly dir = PROVISIONED_DIR, private readonly login = loginName()) {
+  constructor(
+    private readonly catalogue: Catalogue,
+    accountsDir: string,
+    readonly dir = PROVISIONED_DIR,
+    private readonly login = loginName(),
+  ) {
     this.stateFile = join(accountsDir, '.provisioned.json');
     this.readState();
   }
@@ -59,7 +68,9 @@ export class ProvisionedAccounts {
   ids(): string[] {
     let names: string[];
     try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith('.ini')).sort();
+      names = readdirSync(this.dir)
+        .filter((n) => n.endsWith('.ini'))
+        .sort();
     } catch {
       return [];
     }
@@ -67,7 +78,10 @@ export class ProvisionedAccounts {
     for (const n of names) {
       const id = this.idOfName(n);
       if (id) out.push(id);
-      else log.warning(`provisioned account ${join(this.dir, n)} skipped: its name must be letters, digits and _ only, then .ini`);
+      else
+        log.warning(
+          `provisioned account ${join(this.dir, n)} skipped: its name must be letters, digits and _ only, then .ini`,
+        );
     }
     return out;
   }
@@ -136,7 +150,11 @@ export class ProvisionedAccounts {
         const muted = parseMuted(strings(e.muted).join(','));
         if (muted.length) side.muted = muted;
         if (e.data && typeof e.data === 'object' && !Array.isArray(e.data)) {
-          const data = Object.fromEntries(Object.entries(e.data as Record<string, unknown>).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+          const data = Object.fromEntries(
+            Object.entries(e.data as Record<string, unknown>).filter(
+              (kv): kv is [string, string] => typeof kv[1] === 'string',
+            ),
+          );
           if (Object.keys(data).length) side.data = data;
         }
         this.personal.set(id, side);

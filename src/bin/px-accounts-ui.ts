@@ -23,8 +23,10 @@ let opts;
 try {
   opts = parseArgs({
     options: {
-      account: { type: 'string' }, 'no-browser': { type: 'boolean', default: false },
-      'exit-when-closed': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+      account: { type: 'string' },
+      'no-browser': { type: 'boolean', default: false },
+      'exit-when-closed': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   }).values;
@@ -68,13 +70,16 @@ const showWindow: Show = async (account) => {
   lastShown = Date.now();
   started.expectPage(WINDOW_COMING_MS);
   const how = await openAppWindow(started.launchUrl(account));
-  process.stderr.write(`px-accounts-ui: another start asked for a window${account ? ` on ${account}` : ''}: ${how ? 'opened' : 'no browser could be started'}\n`);
+  process.stderr.write(
+    `px-accounts-ui: another start asked for a window${account ? ` on ${account}` : ''}: ${how ? 'opened' : 'no browser could be started'}\n`,
+  );
   return how !== undefined && !closing;
 };
-const claim = () => claimInstance(showWindow, process.env, () => started?.shownAccounts() ?? []).catch((err: Error) => {
-  process.stderr.write(`px-accounts-ui: not checking for an open window (${err.message})\n`);
-  return undefined;
-});
+const claim = () =>
+  claimInstance(showWindow, process.env, () => started?.shownAccounts() ?? []).catch((err: Error) => {
+    process.stderr.write(`px-accounts-ui: not checking for an open window (${err.message})\n`);
+    return undefined;
+  });
 if (browser && display) {
   instance = await claim();
   if (instance && !instance.first) {
@@ -83,7 +88,9 @@ if (browser && display) {
       process.stderr.write('px-accounts-ui: the Online Accounts window is open already: it shows itself\n');
       process.exit(0);
     } catch (err) {
-      process.stderr.write(`px-accounts-ui: the open window did not answer (${(err as Error).message}); opening one of this program's own\n`);
+      process.stderr.write(
+        `px-accounts-ui: the open window did not answer (${(err as Error).message}); opening one of this program's own\n`,
+      );
       // It was ending, and has let the name go by now: this program takes it over.
       instance = await claim();
       if (instance && !instance.first) {
@@ -108,6 +115,9 @@ const url = server.launchUrl(opts.account);
 if (browser && display && (await openAppWindow(url))) {
   process.stderr.write(`px-accounts-ui: the window is open (${server.origin})\n`);
 } else {
-  if (browser) process.stderr.write(`px-accounts-ui: ${display ? 'no browser could be started' : 'no display'}; open the link below in a browser on this machine (it works once)\n`);
+  if (browser)
+    process.stderr.write(
+      `px-accounts-ui: ${display ? 'no browser could be started' : 'no display'}; open the link below in a browser on this machine (it works once)\n`,
+    );
   process.stdout.write(`Online Accounts: ${url}\n`);
 }

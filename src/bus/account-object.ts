@@ -39,32 +39,57 @@ function specOf(ctx: AccountContext, name: string): InterfaceSpec {
 }
 
 class AccountInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: AccountContext) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly state: AccountState,
+    private readonly ctx: AccountContext,
+  ) {}
 
   getProperty(name: string): unknown {
     const { config, status } = this.state;
     switch (name) {
-      case 'Id': return config.id;
-      case 'Name': return config.name;
-      case 'Provider': return config.provider;
-      case 'ProviderName': return this.ctx.accounts.catalogue.get(config.provider)?.name ?? config.provider;
-      case 'ProviderIcon': return this.ctx.accounts.catalogue.get(config.provider)?.icon ?? '';
-      case 'Username': return config.username;
-      case 'Protocols': return config.protocols;
-      case 'Status': return status.status;
-      case 'StatusMessage': return status.message;
-      case 'StatusTime': return status.time;
-      case 'AttentionNeeded': return status.attentionNeeded;
-      case 'Credentials': return config.credentials;
-      case 'Auth': return config.auth;
-      case 'DiscoverySource': return config.discovered?.source ?? '';
-      case 'DiscoveryDomain': return config.discovered?.domain ?? '';
-      case 'MutedErrors': return config.muted ?? [];
-      case 'Data': return { ...config.data };
-      case 'Parent': return config.parent ? accountPath(config.parent) : '/';
-      case 'PinnedCertificates': return { ...config.certificates };
-      case 'Locked': return this.state.provisioned !== undefined;
-      case 'PolicyViolation': return this.ctx.accounts.policyViolation(this.state);
+      case 'Id':
+        return config.id;
+      case 'Name':
+        return config.name;
+      case 'Provider':
+        return config.provider;
+      case 'ProviderName':
+        return this.ctx.accounts.catalogue.get(config.provider)?.name ?? config.provider;
+      case 'ProviderIcon':
+        return this.ctx.accounts.catalogue.get(config.provider)?.icon ?? '';
+      case 'Username':
+        return config.username;
+      case 'Protocols':
+        return config.protocols;
+      case 'Status':
+        return status.status;
+      case 'StatusMessage':
+        return status.message;
+      case 'StatusTime':
+        return status.time;
+      case 'AttentionNeeded':
+        return status.attentionNeeded;
+      case 'Credentials':
+        return config.credentials;
+      case 'Auth':
+        return config.auth;
+      case 'DiscoverySource':
+        return config.discovered?.source ?? '';
+      case 'DiscoveryDomain':
+        return config.discovered?.domain ?? '';
+      case 'MutedErrors':
+        return config.muted ?? [];
+      case 'Data':
+        return { ...config.data };
+      case 'Parent':
+        return config.parent ? accountPath(config.parent) : '/';
+      case 'PinnedCertificates':
+        return { ...config.certificates };
+      case 'Locked':
+        return this.state.provisioned !== undefined;
+      case 'PolicyViolation':
+        return this.ctx.accounts.policyViolation(this.state);
     }
     throw new Error(`no getter for Account.${name}`);
   }
@@ -78,17 +103,29 @@ class AccountInterface implements ExportedInterface {
     const id = this.state.config.id;
     const accounts = this.ctx.accounts;
     switch (name) {
-      case 'Update': return accounts.update(id, args[0] as Record<string, { signature: string; value: unknown }>, mayReadFiles(call));
-      case 'SetSecret': return accounts.setSecret(id, args[0] as string, args[1] as string);
-      case 'GetSecret': return accounts.getSecret(id, args[0] as string).then((value) => {
-        this.ctx.access.handedOut(id, args[0] as string, call.caller as Caller | undefined);
-        return value;
-      });
-      case 'DeleteSecret': return accounts.deleteSecret(id, args[0] as string);
-      case 'ReportStatus': return accounts.reportStatus(id, args[0] as string, args[1] as string);
-      case 'Remove': return accounts.remove(id);
-      case 'MuteError': return accounts.muteError(id, args[0] as string);
-      case 'UnmuteError': return accounts.unmuteError(id, args[0] as string);
+      case 'Update':
+        return accounts.update(
+          id,
+          args[0] as Record<string, { signature: string; value: unknown }>,
+          mayReadFiles(call),
+        );
+      case 'SetSecret':
+        return accounts.setSecret(id, args[0] as string, args[1] as string);
+      case 'GetSecret':
+        return accounts.getSecret(id, args[0] as string).then((value) => {
+          this.ctx.access.handedOut(id, args[0] as string, call.caller as Caller | undefined);
+          return value;
+        });
+      case 'DeleteSecret':
+        return accounts.deleteSecret(id, args[0] as string);
+      case 'ReportStatus':
+        return accounts.reportStatus(id, args[0] as string, args[1] as string);
+      case 'Remove':
+        return accounts.remove(id);
+      case 'MuteError':
+        return accounts.muteError(id, args[0] as string);
+      case 'UnmuteError':
+        return accounts.unmuteError(id, args[0] as string);
       case 'SetData': {
         // the key is prefixed with the caller's app as the access control knows it (never a name it chose)
         const app = (call.caller as Caller | undefined)?.app;
@@ -99,8 +136,12 @@ class AccountInterface implements ExportedInterface {
         this.ctx.access.budget.take(call.caller as Caller | undefined, 1, 'account checks');
         return accounts.verify(id).then(resultsToDBus);
       case 'SignInAgain':
-        return this.ctx.requests.start(signInKey(call), call.sender,
-          () => this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>), id);
+        return this.ctx.requests.start(
+          signInKey(call),
+          call.sender,
+          () => this.ctx.signIns.signInAgain(id, args[0] as Record<string, { signature: string; value: unknown }>),
+          id,
+        );
     }
     throw new Error(`no handler for Account.${name}`);
   }
@@ -108,7 +149,11 @@ class AccountInterface implements ExportedInterface {
 
 /** A protocol's interface: one read-only property per setting of the protocol. */
 class ProtocolInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly plugin: ProtocolPlugin, private readonly state: AccountState) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly plugin: ProtocolPlugin,
+    private readonly state: AccountState,
+  ) {}
 
   getProperty(name: string): unknown {
     const s = this.state.config.settings[this.plugin.id];
@@ -117,7 +162,11 @@ class ProtocolInterface implements ExportedInterface {
       const value = s[setting.key]!;
       // A protocol's login is the account's user name unless it has its own.
       if (setting.kind === 'username') return value || this.state.config.username;
-      if (setting.kind === 'list') return String(value).split(setting.separator ?? ',').map((x) => x.trim()).filter(Boolean);
+      if (setting.kind === 'list')
+        return String(value)
+          .split(setting.separator ?? ',')
+          .map((x) => x.trim())
+          .filter(Boolean);
       return value;
     }
     const computed = this.plugin.computed?.find((c) => c.property === name);
@@ -132,19 +181,24 @@ class ProtocolInterface implements ExportedInterface {
 
 /** OAuth2 accounts: access tokens for apps (the refresh token never leaves the service). */
 class OAuth2Interface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: AccountContext) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly state: AccountState,
+    private readonly ctx: AccountContext,
+  ) {}
 
   getProperty(name: string): unknown {
     const { config } = this.state;
     const oauth = this.ctx.accounts.catalogue.get(config.provider)?.oauth2;
-    if (name === 'Issuer') return oauth ? oauth.issuer || new URL(oauth.tokenEndpoint.replace('{tenant}', 'common')).origin : '';
+    if (name === 'Issuer')
+      return oauth ? oauth.issuer || new URL(oauth.tokenEndpoint.replace('{tenant}', 'common')).origin : '';
     if (name === 'Scopes') return oauth ? signInScopes(oauth, config.protocols) : [];
     throw new Error(`no getter for OAuth2.${name}`);
   }
 
   callMethod(name: string, args: unknown[], call: CallContext): unknown {
     const id = this.state.config.id;
-    const protocol = name === 'GetAccessTokenFor' ? args[0] as string : name === 'GetAccessToken' ? '' : undefined;
+    const protocol = name === 'GetAccessTokenFor' ? (args[0] as string) : name === 'GetAccessToken' ? '' : undefined;
     if (protocol === undefined) throw new Error(`no handler for OAuth2.${name}`);
     const keeper = this.ctx.signIns.keeper;
     return keeper.token(id, protocol).then((t) => {
@@ -159,7 +213,10 @@ class OAuth2Interface implements ExportedInterface {
 
 /** A live protocol's own interface (a wallet): served by its running session. */
 class LiveInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly session: () => LiveSession | undefined) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly session: () => LiveSession | undefined,
+  ) {}
 
   getProperty(name: string): unknown {
     const s = this.session();
@@ -175,7 +232,9 @@ class LiveInterface implements ExportedInterface {
     const result = await s.call(name, args);
     // Lists of a{sv} come typed ({t, v}) from the protocol: the bus needs variants.
     if (Array.isArray(result)) {
-      return result.map((entry: Record<string, { t: string; v: unknown }>) => Object.fromEntries(Object.entries(entry).map(([k, x]) => [k, new Variant(x.t, x.v)])));
+      return result.map((entry: Record<string, { t: string; v: unknown }>) =>
+        Object.fromEntries(Object.entries(entry).map(([k, x]) => [k, new Variant(x.t, x.v)])),
+      );
     }
     return result;
   }

@@ -38,8 +38,11 @@ export function parseInterfaces(xml: string): InterfaceSpec[] {
       const inArgs = argsOf(m, 'in');
       const outArgs = argsOf(m, 'out');
       methods.set(m.name, {
-        name: m.name, in: inArgs, out: outArgs,
-        inSignature: signature(inArgs), outSignature: signature(outArgs),
+        name: m.name,
+        in: inArgs,
+        out: outArgs,
+        inSignature: signature(inArgs),
+        outSignature: signature(outArgs),
         annotations: annotations(m),
       });
     }
@@ -60,7 +63,9 @@ export function parseInterfaces(xml: string): InterfaceSpec[] {
 /** Loads every org.pantherx.Accounts.*.xml of a directory, keyed by interface name. */
 export function loadXmlContract(dir: string): Map<string, InterfaceSpec> {
   const contract = new Map<string, InterfaceSpec>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.xml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.xml'))
+    .sort()) {
     for (const spec of parseInterfaces(readFileSync(join(dir, file), 'utf8'))) contract.set(spec.name, spec);
   }
   return contract;

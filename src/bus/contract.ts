@@ -7,12 +7,35 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface Annotation { name: string; value: string }
-export interface ArgSpec { name: string; type: string }
-export interface MethodSpec { name: string; in: ArgSpec[]; out: ArgSpec[]; inSignature: string; outSignature: string; annotations: Annotation[] }
+export interface Annotation {
+  name: string;
+  value: string;
+}
+export interface ArgSpec {
+  name: string;
+  type: string;
+}
+export interface MethodSpec {
+  name: string;
+  in: ArgSpec[];
+  out: ArgSpec[];
+  inSignature: string;
+  outSignature: string;
+  annotations: Annotation[];
+}
 export type Access = 'read' | 'write' | 'readwrite';
-export interface PropertySpec { name: string; type: string; access: Access; annotations: Annotation[] }
-export interface SignalSpec { name: string; args: ArgSpec[]; signature: string; annotations: Annotation[] }
+export interface PropertySpec {
+  name: string;
+  type: string;
+  access: Access;
+  annotations: Annotation[];
+}
+export interface SignalSpec {
+  name: string;
+  args: ArgSpec[];
+  signature: string;
+  annotations: Annotation[];
+}
 export interface InterfaceSpec {
   name: string;
   methods: Map<string, MethodSpec>;
@@ -25,13 +48,28 @@ export interface InterfaceSpec {
  * An interface of read-only properties, each documented: what every protocol's interface is,
  * built from its settings (protocol-interface.ts).
  */
-export function settingsInterface(name: string, doc: string, properties: ReadonlyArray<{ property: string; signature: string; doc: string }>): InterfaceSpec {
+export function settingsInterface(
+  name: string,
+  doc: string,
+  properties: ReadonlyArray<{ property: string; signature: string; doc: string }>,
+): InterfaceSpec {
   const docString = (value: string): Annotation[] => [{ name: 'org.gtk.GDBus.DocString', value }];
   return {
-    name, annotations: docString(doc), methods: new Map(), signals: new Map(),
-    properties: new Map(properties.map((s) => [s.property, {
-      name: s.property, type: s.signature, access: 'read' as const, annotations: docString(s.doc),
-    }])),
+    name,
+    annotations: docString(doc),
+    methods: new Map(),
+    signals: new Map(),
+    properties: new Map(
+      properties.map((s) => [
+        s.property,
+        {
+          name: s.property,
+          type: s.signature,
+          access: 'read' as const,
+          annotations: docString(s.doc),
+        },
+      ]),
+    ),
   };
 }
 
@@ -74,17 +112,24 @@ export function renderInterface(spec: InterfaceSpec): string {
   return out + '  </interface>\n';
 }
 
-
 /** The compiled form: Maps as arrays of their values. */
 interface CompiledInterface extends Omit<InterfaceSpec, 'methods' | 'properties' | 'signals'> {
   methods: MethodSpec[];
   properties: PropertySpec[];
   signals: SignalSpec[];
 }
-export interface CompiledContract { interfaces: CompiledInterface[]; standard: CompiledInterface[] }
+export interface CompiledContract {
+  interfaces: CompiledInterface[];
+  standard: CompiledInterface[];
+}
 
 export const compileInterfaces = (specs: Iterable<InterfaceSpec>): CompiledInterface[] =>
-  [...specs].map((i) => ({ ...i, methods: [...i.methods.values()], properties: [...i.properties.values()], signals: [...i.signals.values()] }));
+  [...specs].map((i) => ({
+    ...i,
+    methods: [...i.methods.values()],
+    properties: [...i.properties.values()],
+    signals: [...i.signals.values()],
+  }));
 
 const fromCompiled = (i: CompiledInterface): InterfaceSpec => ({
   ...i,
@@ -97,10 +142,17 @@ const fromCompiled = (i: CompiledInterface): InterfaceSpec => ({
  * The contract of `dir`: from `compiled` when it is at least as new as every XML file there,
  * else parsed from the XML (a person editing interfaces/ without rebuilding).
  */
-export async function loadContract(dir: string, compiled: string): Promise<{ interfaces: Map<string, InterfaceSpec>; standard: Map<string, InterfaceSpec> }> {
+export async function loadContract(
+  dir: string,
+  compiled: string,
+): Promise<{ interfaces: Map<string, InterfaceSpec>; standard: Map<string, InterfaceSpec> }> {
   try {
     const built = statSync(compiled).mtimeMs;
-    if (readdirSync(dir).filter((f) => f.endsWith('.xml')).every((f) => statSync(join(dir, f)).mtimeMs <= built)) {
+    if (
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.xml'))
+        .every((f) => statSync(join(dir, f)).mtimeMs <= built)
+    ) {
       const c = JSON.parse(readFileSync(compiled, 'utf8')) as CompiledContract;
       return {
         interfaces: new Map(c.interfaces.map((i) => [i.name, fromCompiled(i)])),
@@ -111,5 +163,8 @@ export async function loadContract(dir: string, compiled: string): Promise<{ int
     /* not built: parse the XML */
   }
   const xml = await import('./contract-xml.js');
-  return { interfaces: xml.loadXmlContract(dir), standard: new Map(xml.parseInterfaces(xml.STANDARD_XML).map((s) => [s.name, s])) };
+  return {
+    interfaces: xml.loadXmlContract(dir),
+    standard: new Map(xml.parseInterfaces(xml.STANDARD_XML).map((s) => [s.name, s])),
+  };
 }

@@ -13,11 +13,16 @@ import { ACCOUNT_IFACE, accountPath } from './paths.js';
 type Snapshot = Map<string, Map<string, unknown>>;
 
 function snapshot(ifaces: ExportedInterface[]): Snapshot {
-  return new Map(ifaces.map((i) => [i.spec.name, new Map([...i.spec.properties.keys()].map((p) => [p, i.getProperty(p)]))]));
+  return new Map(
+    ifaces.map((i) => [i.spec.name, new Map([...i.spec.properties.keys()].map((p) => [p, i.getProperty(p)]))]),
+  );
 }
 
 export class BusExporter implements Omit<AccountListener, 'secretChanged'> {
-  constructor(private readonly server: ObjectServer, private readonly ctx: AccountContext) {}
+  constructor(
+    private readonly server: ObjectServer,
+    private readonly ctx: AccountContext,
+  ) {}
 
   added(state: AccountState): void {
     this.server.setObject(accountPath(state.config.id), accountInterfaces(this.ctx, state));
@@ -36,7 +41,10 @@ export class BusExporter implements Omit<AccountListener, 'secretChanged'> {
     if (!this.server.hasObject(accountPath(state.config.id))) return;
     this.announce(state, { ...state, status: before });
     if (state.status.status !== before.status || state.status.message !== before.message) {
-      this.server.emitSignal(accountPath(state.config.id), ACCOUNT_IFACE, 'StatusChanged', [state.status.status, state.status.message]);
+      this.server.emitSignal(accountPath(state.config.id), ACCOUNT_IFACE, 'StatusChanged', [
+        state.status.status,
+        state.status.message,
+      ]);
     }
   }
 

@@ -13,12 +13,29 @@ import messageModule from 'dbus-next/lib/message.js';
 import { log } from '../log.js';
 
 /** Header field codes → the names dbus-next's Message uses (org.freedesktop.DBus spec order). */
-const FIELD_NAMES = [undefined, 'path', 'interface', 'member', 'errorName', 'replySerial', 'destination', 'sender', 'signature', 'unixFd'];
+const FIELD_NAMES = [
+  undefined,
+  'path',
+  'interface',
+  'member',
+  'errorName',
+  'replySerial',
+  'destination',
+  'sender',
+  'signature',
+  'unixFd',
+];
 const LE = 0x6c;
 
 type RawMessage = Record<string, unknown> & { serial: number; type: number; flags: number; body?: unknown };
 type BodyReader = { pos: number; read(signature: string): unknown };
-type BodyReaderClass = new (buffer: Buffer, startPos: number, endian: number, fds: unknown, options: unknown) => BodyReader;
+type BodyReaderClass = new (
+  buffer: Buffer,
+  startPos: number,
+  endian: number,
+  fds: unknown,
+  options: unknown,
+) => BodyReader;
 
 /** Decodes one complete message. */
 export function decodeMessage(msg: Buffer, opts?: unknown): RawMessage {

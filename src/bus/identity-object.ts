@@ -5,14 +5,20 @@ import type { InterfaceSpec } from './contract.js';
 import type { ExportedInterface } from './object-server.js';
 
 export class IdentityInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly state: AccountState,
+  ) {}
 
   getProperty(name: string): unknown {
     const identity = effectiveIdentity(this.state.config.identity, this.state.config.username);
     switch (name) {
-      case 'FullName': return identity.name;
-      case 'EmailAddress': return identity.address;
-      case 'Aliases': return identity.aliases;
+      case 'FullName':
+        return identity.name;
+      case 'EmailAddress':
+        return identity.address;
+      case 'Aliases':
+        return identity.aliases;
     }
     throw new Error(`no getter for Identity.${name}`);
   }

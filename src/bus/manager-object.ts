@@ -51,14 +51,17 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
     secrets: new Variant('as', [...p.secrets]),
     imports: new Variant('as', Object.keys(p.imports ?? {})),
     live_interface: new Variant('s', p.live?.iface ?? ''),
-    settings: new Variant('aa{sv}', p.settings.map((s) => ({
-      key: new Variant('s', s.key),
-      property: new Variant('s', s.property),
-      type: new Variant('s', signatureOf(s.kind)),
-      kind: new Variant('s', s.kind),
-      values: new Variant('as', [...(s.values ?? [])]),
-      doc: new Variant('s', s.doc),
-    }))),
+    settings: new Variant(
+      'aa{sv}',
+      p.settings.map((s) => ({
+        key: new Variant('s', s.key),
+        property: new Variant('s', s.property),
+        type: new Variant('s', signatureOf(s.kind)),
+        kind: new Variant('s', s.kind),
+        values: new Variant('as', [...(s.values ?? [])]),
+        doc: new Variant('s', s.doc),
+      })),
+    ),
   };
 }
 
@@ -66,8 +69,10 @@ export function describeProtocol(p: ProtocolPlugin): Record<string, unknown> {
 export const mayReadFiles = (ctx: CallContext): boolean => (ctx.caller as Caller | undefined)?.kind === 'host';
 
 /** Who asks, for the service: may it read files they name, and whose share of checks it is. */
-const originOf = (ctx: CallContext): Origin => ({ files: mayReadFiles(ctx), app: (ctx.caller as Caller | undefined)?.app ?? ctx.sender });
-
+const originOf = (ctx: CallContext): Origin => ({
+  files: mayReadFiles(ctx),
+  app: (ctx.caller as Caller | undefined)?.app ?? ctx.sender,
+});
 
 /** Whether SignIn can start for a provider: a client id is configured somewhere. */
 function oauth2Configured(p: Provider): boolean {
@@ -80,8 +85,13 @@ function oauth2Configured(p: Provider): boolean {
 }
 
 export class ManagerInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly accounts: Accounts, private readonly secrets: Pick<SecretStore, 'available'>,
-    private readonly access: Access, private readonly oauth: { signIns: SignIns; requests: SignInRequests }) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly accounts: Accounts,
+    private readonly secrets: Pick<SecretStore, 'available'>,
+    private readonly access: Access,
+    private readonly oauth: { signIns: SignIns; requests: SignInRequests },
+  ) {}
 
   getProperty(name: string): unknown {
     if (name === 'SecretsAvailable') return this.secrets.available;
@@ -92,21 +102,31 @@ export class ManagerInterface implements ExportedInterface {
   callMethod(name: string, args: unknown[], ctx: CallContext): unknown {
     const [a, b] = args as [string, string];
     switch (name) {
-      case 'RequestAccess': return this.access.request(a, ctx.caller as Caller);
-      case 'ListAccess': return this.access.list().map((e) => ({
-        account: new Variant('s', e.account), app: new Variant('s', e.app), decision: new Variant('s', e.decision),
-        last_used: new Variant('t', BigInt(e.lastUsed)),
-      }));
-      case 'GrantAccess': return this.access.decide(a, b, 'always');
-      case 'DenyAccess': return this.access.decide(a, b, 'deny');
-      case 'RevokeAccess': return this.access.revoke(a, b);
-      case 'SetHostApps': return this.access.setHostApps(a);
+      case 'RequestAccess':
+        return this.access.request(a, ctx.caller as Caller);
+      case 'ListAccess':
+        return this.access.list().map((e) => ({
+          account: new Variant('s', e.account),
+          app: new Variant('s', e.app),
+          decision: new Variant('s', e.decision),
+          last_used: new Variant('t', BigInt(e.lastUsed)),
+        }));
+      case 'GrantAccess':
+        return this.access.decide(a, b, 'always');
+      case 'DenyAccess':
+        return this.access.decide(a, b, 'deny');
+      case 'RevokeAccess':
+        return this.access.revoke(a, b);
+      case 'SetHostApps':
+        return this.access.setHostApps(a);
     }
     switch (name) {
       case 'AddAccount': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
         this.access.budget.take(ctx.caller as Caller | undefined, 1, 'new accounts');
-        return this.accounts.add(provider, account, secrets, options, originOf(ctx)).then((state) => accountPath(state.config.id));
+        return this.accounts
+          .add(provider, account, secrets, options, originOf(ctx))
+          .then((state) => accountPath(state.config.id));
       }
       case 'ValidateCredentials': {
         const [provider, account, secrets, options] = args as [string, string, Record<string, string>, Variants];
@@ -119,7 +139,9 @@ export class ManagerInterface implements ExportedInterface {
       }
       case 'ListProviders':
         // denied: why the administrator's policy refuses new accounts of it ('' when it does not)
-        return this.accounts.catalogue.list().map((p) => ({ ...describeProvider(p), denied: new Variant('s', this.accounts.providerRefusal(p)) }));
+        return this.accounts.catalogue
+          .list()
+          .map((p) => ({ ...describeProvider(p), denied: new Variant('s', this.accounts.providerRefusal(p)) }));
       case 'Discover':
         return this.accounts.discover(a, args[1] as Variants, originOf(ctx)).then(discoveredToDBus);
       case 'ListProtocols':
@@ -127,12 +149,28 @@ export class ManagerInterface implements ExportedInterface {
       case 'GetPassphraseKey':
         return passphraseKey();
       case 'Export':
-        return exportAccounts(this.accounts, args[0] as Uint8Array, args[1] as Variants, this.access, ctx.caller as Caller);
+        return exportAccounts(
+          this.accounts,
+          args[0] as Uint8Array,
+          args[1] as Variants,
+          this.access,
+          ctx.caller as Caller,
+        );
       case 'Import':
-        return importAccounts(this.accounts, args[0] as Uint8Array, args[1] as Uint8Array, args[2] as Variants)
-          .then((r) => [r.imported.map(accountPath), r.skipped.map((x) => ({ id: new Variant('s', x.id), reason: new Variant('s', x.reason), message: new Variant('s', x.message) }))]);
+        return importAccounts(this.accounts, args[0] as Uint8Array, args[1] as Uint8Array, args[2] as Variants).then(
+          (r) => [
+            r.imported.map(accountPath),
+            r.skipped.map((x) => ({
+              id: new Variant('s', x.id),
+              reason: new Variant('s', x.reason),
+              message: new Variant('s', x.message),
+            })),
+          ],
+        );
       case 'SignIn':
-        return this.oauth.requests.start(signInKey(ctx), ctx.sender, () => this.oauth.signIns.signIn(a, args[1] as Variants));
+        return this.oauth.requests.start(signInKey(ctx), ctx.sender, () =>
+          this.oauth.signIns.signIn(a, args[1] as Variants),
+        );
     }
     throw new Error(`no handler for Manager.${name}`);
   }

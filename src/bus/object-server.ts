@@ -40,7 +40,8 @@ export interface CallContext {
  */
 export type Authorize = (req: AccessRequest) => Promise<unknown> | undefined;
 
-const accessOf = (annotations: readonly Annotation[]): string | undefined => annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value;
+const accessOf = (annotations: readonly Annotation[]): string | undefined =>
+  annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value;
 
 /** What an exported interface implements; member names are the contract's. */
 export interface ExportedInterface {
@@ -54,7 +55,10 @@ export interface ExportedInterface {
 
 /** Error replies that are not ours to type (standard D-Bus errors). */
 class StandardError extends Error {
-  constructor(readonly dbusName: string, message: string) {
+  constructor(
+    readonly dbusName: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -75,7 +79,12 @@ export class ObjectServer {
 
   /** `standardSpecs`: Peer, Introspectable, Properties and ObjectManager, in the contract's model. */
   /** `managedPrefix`: the objects the ObjectManager lists (default: everything below `managerPath`). */
-  constructor(bus: dbus.MessageBus, managerPath: string, private readonly standardSpecs: ReadonlyMap<string, InterfaceSpec>, managedPrefix = managerPath + '/') {
+  constructor(
+    bus: dbus.MessageBus,
+    managerPath: string,
+    private readonly standardSpecs: ReadonlyMap<string, InterfaceSpec>,
+    managedPrefix = managerPath + '/',
+  ) {
     this.bus = bus;
     this.managerPath = managerPath;
     this.managedPrefix = managedPrefix;
@@ -140,9 +149,17 @@ export class ObjectServer {
     const stream = connectedStream(this.bus);
     if (!stream) {
       // Not connected yet (or fd passing negotiated): let dbus-next queue and marshal it.
-      const msg = m.kind === MessageKind.Signal
-        ? Message.newSignal(m.path!, m.iface!, m.member!, m.signature, m.body)
-        : new Message({ type: m.kind, replySerial: m.replySerial, destination: m.destination, errorName: m.errorName, signature: m.signature, body: m.body } as unknown as ConstructorParameters<typeof Message>[0]);
+      const msg =
+        m.kind === MessageKind.Signal
+          ? Message.newSignal(m.path!, m.iface!, m.member!, m.signature, m.body)
+          : new Message({
+              type: m.kind,
+              replySerial: m.replySerial,
+              destination: m.destination,
+              errorName: m.errorName,
+              signature: m.signature,
+              body: m.body,
+            } as unknown as ConstructorParameters<typeof Message>[0]);
       this.bus.send(msg);
       return;
     }
@@ -183,12 +200,21 @@ export class ObjectServer {
         text = err.message;
       } else {
         // A bug, not bad input: log it whole, tell the caller only that it happened.
-        log.error(`internal error in ${msg.interface}.${msg.member} on ${msg.path}: ${(err as Error)?.stack ?? String(err)}`);
+        log.error(
+          `internal error in ${msg.interface}.${msg.member} on ${msg.path}: ${(err as Error)?.stack ?? String(err)}`,
+        );
         name = DBUS_ERROR + 'Failed';
         text = 'Internal error in px-accounts; the service log has the details';
       }
       if (msg.flags & NO_REPLY_EXPECTED) return;
-      this.send({ kind: MessageKind.Error, replySerial: msg.serial!, destination: msg.sender, errorName: name, signature: 's', body: [text] });
+      this.send({
+        kind: MessageKind.Error,
+        replySerial: msg.serial!,
+        destination: msg.sender,
+        errorName: name,
+        signature: 's',
+        body: [text],
+      });
     };
     try {
       const result = this.route(msg);
@@ -217,7 +243,10 @@ export class ObjectServer {
       const spec = std.methods.get(member);
       if (!spec) throw new StandardError(DBUS_ERROR + 'UnknownMethod', `No method ${member} in ${iface}`);
       if (spec.inSignature !== sig) {
-        throw new StandardError(DBUS_ERROR + 'InvalidArgs', `${iface}.${member} takes (${spec.inSignature}), got (${sig})`);
+        throw new StandardError(
+          DBUS_ERROR + 'InvalidArgs',
+          `${iface}.${member} takes (${spec.inSignature}), got (${sig})`,
+        );
       }
       return this.standard(path, iface, member, body as string[], ctx);
     }
@@ -229,11 +258,21 @@ export class ObjectServer {
     const spec = impl.spec.methods.get(member);
     if (!spec) throw new StandardError(DBUS_ERROR + 'UnknownMethod', `No method ${member} in ${impl.spec.name}`);
     if (spec.inSignature !== sig) {
-      throw new AccountsError('InvalidArgument', `${member} takes arguments of type (${spec.inSignature}), got (${sig})`);
+      throw new AccountsError(
+        'InvalidArgument',
+        `${member} takes arguments of type (${spec.inSignature}), got (${sig})`,
+      );
     }
     const wrap = (value: unknown): [string, unknown[]] =>
       spec.out.length === 0 ? ['', []] : [spec.outSignature, spec.out.length === 1 ? [value] : (value as unknown[])];
-    const gate = this.authorize?.({ sender: ctx.sender, iface: impl.spec.name, member, path, access: accessOf(spec.annotations), args: body });
+    const gate = this.authorize?.({
+      sender: ctx.sender,
+      iface: impl.spec.name,
+      member,
+      path,
+      access: accessOf(spec.annotations),
+      args: body,
+    });
     if (gate) {
       return gate.then(async (caller) => wrap(await impl.callMethod(member, body, { ...ctx, caller })));
     }
@@ -241,8 +280,13 @@ export class ObjectServer {
     return result instanceof Promise ? result.then(wrap) : wrap(result);
   }
 
-  private standard(path: string, iface: string, member: string, args: string[], ctx: CallContext):
-    [string, unknown[]] | Promise<[string, unknown[]]> {
+  private standard(
+    path: string,
+    iface: string,
+    member: string,
+    args: string[],
+    ctx: CallContext,
+  ): [string, unknown[]] | Promise<[string, unknown[]]> {
     if (iface === PEER) {
       if (member === 'Ping') return ['', []];
       this.machineId ??= readMachineId();
@@ -250,9 +294,11 @@ export class ObjectServer {
     }
     if (iface === INTROSPECTABLE) return ['s', [this.introspect(path)]];
     if (iface === OBJECT_MANAGER) {
-      if (path !== this.managerPath) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No ObjectManager at ${path}`);
+      if (path !== this.managerPath)
+        throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No ObjectManager at ${path}`);
       const out: Record<string, unknown> = {};
-      for (const [p, ifaces] of this.objects) if (p.startsWith(this.managedPrefix)) out[p] = this.describe(ifaces.values());
+      for (const [p, ifaces] of this.objects)
+        if (p.startsWith(this.managedPrefix)) out[p] = this.describe(ifaces.values());
       return ['a{oa{sa{sv}}}', [out]];
     }
     // org.freedesktop.DBus.Properties
@@ -260,24 +306,26 @@ export class ObjectServer {
     if (!object) throw new StandardError(DBUS_ERROR + 'UnknownObject', `No object at ${path}`);
     const [ifaceName, propName] = args;
     const readable = (i: ExportedInterface) => {
-      if (i.readableBy && !i.readableBy(ctx.sender)) throw new AccountsError('AccessDenied', `only the connection that created ${path} may read ${i.spec.name}`);
+      if (i.readableBy && !i.readableBy(ctx.sender))
+        throw new AccountsError('AccessDenied', `only the connection that created ${path} may read ${i.spec.name}`);
       return i;
     };
     if (member === 'GetAll') {
-      if (ifaceName === '') return ['a{sv}', [Object.assign({}, ...[...object.values()].map((i) => this.allProperties(readable(i))))]];
+      if (ifaceName === '')
+        return ['a{sv}', [Object.assign({}, ...[...object.values()].map((i) => this.allProperties(readable(i))))]];
       const impl = object.get(ifaceName);
       if (!impl) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No interface ${ifaceName} at ${path}`);
       return ['a{sv}', [this.allProperties(readable(impl))]];
     }
-    const impl = ifaceName === ''
-      ? [...object.values()].find((i) => i.spec.properties.has(propName))
-      : object.get(ifaceName);
+    const impl =
+      ifaceName === '' ? [...object.values()].find((i) => i.spec.properties.has(propName)) : object.get(ifaceName);
     if (!impl) throw new StandardError(DBUS_ERROR + 'UnknownInterface', `No interface ${ifaceName} at ${path}`);
     const prop = impl.spec.properties.get(propName);
     if (!prop) throw new StandardError(DBUS_ERROR + 'UnknownProperty', `No property ${propName} in ${impl.spec.name}`);
     if (member === 'Get') {
       readable(impl);
-      if (prop.access === 'write') throw new StandardError(DBUS_ERROR + 'PropertyWriteOnly', `${propName} is write-only`);
+      if (prop.access === 'write')
+        throw new StandardError(DBUS_ERROR + 'PropertyWriteOnly', `${propName} is write-only`);
       return ['v', [new Variant(prop.type, impl.getProperty(propName))]];
     }
     if (prop.access === 'read' || !impl.setProperty) {
@@ -288,8 +336,18 @@ export class ObjectServer {
       throw new AccountsError('InvalidArgument', `${propName} has type ${prop.type}, got ${value.signature}`);
     }
     const set = impl.setProperty;
-    const gate = this.authorize?.({ sender: ctx.sender, iface: impl.spec.name, member: `Set:${propName}`, path, access: accessOf(prop.annotations), args: [] }) ?? Promise.resolve(undefined);
-    return gate.then((caller) => set.call(impl, propName, value.value, { ...ctx, caller })).then((): [string, unknown[]] => ['', []]);
+    const gate =
+      this.authorize?.({
+        sender: ctx.sender,
+        iface: impl.spec.name,
+        member: `Set:${propName}`,
+        path,
+        access: accessOf(prop.annotations),
+        args: [],
+      }) ?? Promise.resolve(undefined);
+    return gate
+      .then((caller) => set.call(impl, propName, value.value, { ...ctx, caller }))
+      .then((): [string, unknown[]] => ['', []]);
   }
 
   private introspect(path: string): string {
@@ -318,4 +376,3 @@ function readMachineId(): string {
   }
   throw new StandardError(DBUS_ERROR + 'Failed', 'No machine id on this system');
 }
-

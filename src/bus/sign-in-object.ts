@@ -23,17 +23,26 @@ interface Request {
 }
 
 class SignInInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly request: Request) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly request: Request,
+  ) {}
 
   getProperty(name: string): unknown {
     const { flow, provider } = this.request.started;
     switch (name) {
-      case 'Provider': return provider.id;
-      case 'Flow': return flow.userCode ? 'device' : 'browser';
-      case 'Url': return flow.url;
-      case 'UserCode': return flow.userCode;
-      case 'VerificationUrl': return flow.verificationUrl;
-      case 'Account': return this.request.account;
+      case 'Provider':
+        return provider.id;
+      case 'Flow':
+        return flow.userCode ? 'device' : 'browser';
+      case 'Url':
+        return flow.url;
+      case 'UserCode':
+        return flow.userCode;
+      case 'VerificationUrl':
+        return flow.verificationUrl;
+      case 'Account':
+        return this.request.account;
     }
     throw new Error(`no getter for SignIn.${name}`);
   }
@@ -45,7 +54,8 @@ class SignInInterface implements ExportedInterface {
 
   callMethod(name: string, _args: unknown[], ctx: CallContext): unknown {
     if (name !== 'Cancel') throw new Error(`no handler for SignIn.${name}`);
-    if (ctx.sender !== this.request.owner) throw new AccountsError('AccessDenied', 'only the connection that started a sign-in may cancel it');
+    if (ctx.sender !== this.request.owner)
+      throw new AccountsError('AccessDenied', 'only the connection that started a sign-in may cancel it');
     this.request.started.flow.stop(new AccountsError('Cancelled', 'the sign-in was cancelled'));
     return undefined;
   }
@@ -72,7 +82,10 @@ export class SignInRequests {
   /** Sign-ins being started (discovery, a listener) by app: they count from the call on. */
   private readonly starting = new Map<string, number>();
 
-  constructor(private readonly server: ObjectServer, private readonly spec: InterfaceSpec) {}
+  constructor(
+    private readonly server: ObjectServer,
+    private readonly spec: InterfaceSpec,
+  ) {}
 
   /**
    * Runs `start` for `app` if it has room, counting it from now (not from when it is exported:
@@ -81,7 +94,10 @@ export class SignInRequests {
   async start(app: string, owner: string, start: () => Promise<StartedSignIn>, account = ''): Promise<string> {
     const mine = (this.starting.get(app) ?? 0) + [...this.live.values()].filter((r) => r.app === app).length;
     if (mine >= MAX_SIGN_INS_PER_CALLER) {
-      throw new AccountsError('LimitExceeded', `${mine} sign-ins of ${app.startsWith('app ') ? app.slice(4) : 'this connection'} are in progress (at most ${MAX_SIGN_INS_PER_CALLER}): finish or cancel one first`);
+      throw new AccountsError(
+        'LimitExceeded',
+        `${mine} sign-ins of ${app.startsWith('app ') ? app.slice(4) : 'this connection'} are in progress (at most ${MAX_SIGN_INS_PER_CALLER}): finish or cancel one first`,
+      );
     }
     this.starting.set(app, (this.starting.get(app) ?? 0) + 1);
     try {
@@ -97,7 +113,8 @@ export class SignInRequests {
   /** Exports a started sign-in for `owner` and returns its path. */
   private add(started: StartedSignIn, owner: string, app: string, account: string): string {
     // The caller may have left while the sign-in started (discovery can take seconds).
-    if (this.departed.has(owner)) started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
+    if (this.departed.has(owner))
+      started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
     const path = `${SIGN_IN_PATH_PREFIX}${++this.next}`;
     const request: Request = { started, owner, app, account };
     this.live.set(path, request);
@@ -108,7 +125,10 @@ export class SignInRequests {
         const kind = err instanceof AccountsError ? err.kind : 'ProviderError';
         if (!(err instanceof AccountsError)) log.error(`sign-in ${path} failed unexpectedly: ${err?.name}`);
         log.info(`sign-in ${path} (${started.provider.id}) ended: ${kind}`);
-        this.end(path, 'Failed', [kind, err instanceof AccountsError ? err.message : 'the sign-in failed unexpectedly']);
+        this.end(path, 'Failed', [
+          kind,
+          err instanceof AccountsError ? err.message : 'the sign-in failed unexpectedly',
+        ]);
       },
     );
     return path;
@@ -125,7 +145,8 @@ export class SignInRequests {
     this.departed.add(name);
     if (this.departed.size > DEPARTED_KEPT) this.departed.delete(this.departed.values().next().value!);
     for (const r of this.live.values()) {
-      if (r.owner === name) r.started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
+      if (r.owner === name)
+        r.started.flow.stop(new AccountsError('Cancelled', 'the app that started the sign-in left the bus'));
     }
   }
 

@@ -4,9 +4,16 @@
  * most of its ~450 ms in it and in garbage collection. This one writes into a single growing
  * buffer with cached signature trees. Little-endian, protocol version 1.
  */
-export const enum MessageKind { MethodReturn = 2, Error = 3, Signal = 4 }
+export const enum MessageKind {
+  MethodReturn = 2,
+  Error = 3,
+  Signal = 4,
+}
 
-interface TypeNode { code: string; children: TypeNode[] }
+interface TypeNode {
+  code: string;
+  children: TypeNode[];
+}
 
 const cache = new Map<string, TypeNode[]>();
 
@@ -37,7 +44,25 @@ export function parseSignature(signature: string): TypeNode[] {
   return parsed;
 }
 
-const ALIGN: Record<string, number> = { y: 1, g: 1, v: 1, n: 2, q: 2, b: 4, i: 4, u: 4, s: 4, o: 4, a: 4, h: 4, x: 8, t: 8, d: 8, '(': 8, '{': 8 };
+const ALIGN: Record<string, number> = {
+  y: 1,
+  g: 1,
+  v: 1,
+  n: 2,
+  q: 2,
+  b: 4,
+  i: 4,
+  u: 4,
+  s: 4,
+  o: 4,
+  a: 4,
+  h: 4,
+  x: 8,
+  t: 8,
+  d: 8,
+  '(': 8,
+  '{': 8,
+};
 
 class Writer {
   buf = Buffer.allocUnsafe(256);
@@ -93,17 +118,53 @@ class Writer {
 
   value(t: TypeNode, v: unknown): void {
     switch (t.code) {
-      case 's': case 'o': return this.string(String(v));
-      case 'g': return this.signature(String(v));
-      case 'b': return this.u32(v ? 1 : 0);
-      case 'y': return this.u8(Number(v));
-      case 'u': return this.u32(Number(v));
-      case 'i': this.align(4); this.ensure(4); this.buf.writeInt32LE(Number(v), this.pos); this.pos += 4; return;
-      case 'q': this.align(2); this.ensure(2); this.buf.writeUInt16LE(Number(v), this.pos); this.pos += 2; return;
-      case 'n': this.align(2); this.ensure(2); this.buf.writeInt16LE(Number(v), this.pos); this.pos += 2; return;
-      case 't': this.align(8); this.ensure(8); this.buf.writeBigUInt64LE(BigInt(v as bigint), this.pos); this.pos += 8; return;
-      case 'x': this.align(8); this.ensure(8); this.buf.writeBigInt64LE(BigInt(v as bigint), this.pos); this.pos += 8; return;
-      case 'd': this.align(8); this.ensure(8); this.buf.writeDoubleLE(Number(v), this.pos); this.pos += 8; return;
+      case 's':
+      case 'o':
+        return this.string(String(v));
+      case 'g':
+        return this.signature(String(v));
+      case 'b':
+        return this.u32(v ? 1 : 0);
+      case 'y':
+        return this.u8(Number(v));
+      case 'u':
+        return this.u32(Number(v));
+      case 'i':
+        this.align(4);
+        this.ensure(4);
+        this.buf.writeInt32LE(Number(v), this.pos);
+        this.pos += 4;
+        return;
+      case 'q':
+        this.align(2);
+        this.ensure(2);
+        this.buf.writeUInt16LE(Number(v), this.pos);
+        this.pos += 2;
+        return;
+      case 'n':
+        this.align(2);
+        this.ensure(2);
+        this.buf.writeInt16LE(Number(v), this.pos);
+        this.pos += 2;
+        return;
+      case 't':
+        this.align(8);
+        this.ensure(8);
+        this.buf.writeBigUInt64LE(BigInt(v as bigint), this.pos);
+        this.pos += 8;
+        return;
+      case 'x':
+        this.align(8);
+        this.ensure(8);
+        this.buf.writeBigInt64LE(BigInt(v as bigint), this.pos);
+        this.pos += 8;
+        return;
+      case 'd':
+        this.align(8);
+        this.ensure(8);
+        this.buf.writeDoubleLE(Number(v), this.pos);
+        this.pos += 8;
+        return;
       case 'v': {
         const variant = v as { signature: string; value: unknown };
         const types = parseSignature(variant.signature);
@@ -117,7 +178,8 @@ class Writer {
         t.children.forEach((c, i) => this.value(c, members[i]));
         return;
       }
-      case 'a': return this.array(t.children[0], v);
+      case 'a':
+        return this.array(t.children[0], v);
     }
     throw new Error(`cannot send values of type '${t.code}'`);
   }
@@ -159,7 +221,8 @@ export interface OutgoingMessage {
 export function encodeMessage(m: OutgoingMessage): Buffer {
   const body = new Writer();
   const types = parseSignature(m.signature);
-  if (types.length !== m.body.length) throw new Error(`signature '${m.signature}' has ${types.length} types, body has ${m.body.length} values`);
+  if (types.length !== m.body.length)
+    throw new Error(`signature '${m.signature}' has ${types.length} types, body has ${m.body.length} values`);
   types.forEach((t, i) => body.value(t, m.body[i]));
 
   const fields: Array<[number, string, unknown]> = [];
@@ -178,7 +241,10 @@ export function encodeMessage(m: OutgoingMessage): Buffer {
   head.u8(1);
   head.u32(body.pos);
   head.u32(m.serial);
-  head.value(parseSignature('a(yv)')[0], fields.map(([code, sig, value]) => [code, { signature: sig, value }]));
+  head.value(
+    parseSignature('a(yv)')[0],
+    fields.map(([code, sig, value]) => [code, { signature: sig, value }]),
+  );
   head.align(8);
   return Buffer.concat([head.buf.subarray(0, head.pos), body.buf.subarray(0, body.pos)]);
 }

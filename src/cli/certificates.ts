@@ -14,10 +14,19 @@ type Args = Record<string, unknown>;
 
 /** The fingerprints given with --accept-certificate. */
 export function acceptedFingerprints(argv: Args): string[] {
-  const given = argv.acceptCertificate === undefined ? [] : (Array.isArray(argv.acceptCertificate) ? argv.acceptCertificate : [argv.acceptCertificate]).map(String);
+  const given =
+    argv.acceptCertificate === undefined
+      ? []
+      : (Array.isArray(argv.acceptCertificate) ? argv.acceptCertificate : [argv.acceptCertificate]).map(String);
   return given.map((g) => {
     const fp = normalizeFingerprint(g);
-    if (!fp) throw new UsageError(_("--accept-certificate takes a SHA-256 fingerprint (sha256: and 64 hex digits, as the check shows it), got '{value}'", { value: g.slice(0, 80) }));
+    if (!fp)
+      throw new UsageError(
+        _(
+          "--accept-certificate takes a SHA-256 fingerprint (sha256: and 64 hex digits, as the check shows it), got '{value}'",
+          { value: g.slice(0, 80) },
+        ),
+      );
     return fp;
   });
 }
@@ -27,30 +36,59 @@ const colons = (fp: string) => fp.slice('sha256:'.length).toUpperCase().match(/.
 
 /** What the person is shown about certificates not trusted. */
 export function certificatesText(presented: Record<string, string>): string {
-  return Object.entries(presented).map(([server, fp]) => _(`The certificate of {server} is not trusted (an issuer this computer does not know, or not made for that name).
+  return Object.entries(presented)
+    .map(([server, fp]) =>
+      _(
+        `The certificate of {server} is not trusted (an issuer this computer does not know, or not made for that name).
   SHA-256 fingerprint: {fingerprint}
-  accept exactly it with: --accept-certificate {sha256}`, { server, fingerprint: colons(fp), sha256: fp })).join('\n');
+  accept exactly it with: --accept-certificate {sha256}`,
+        { server, fingerprint: colons(fp), sha256: fp },
+      ),
+    )
+    .join('\n');
 }
 
 /**
  * The certificates of `presented` the person accepts: all of them, or a CommandFailed saying
  * why not (a fingerprint given that is not what the server presents, no terminal to ask on, a no).
  */
-export async function acceptCertificates(argv: Args, presented: Record<string, string>, canAsk: boolean): Promise<Record<string, string>> {
+export async function acceptCertificates(
+  argv: Args,
+  presented: Record<string, string>,
+  canAsk: boolean,
+): Promise<Record<string, string>> {
   process.stderr.write(certificatesText(presented) + '\n');
   const given = acceptedFingerprints(argv);
   if (given.length) {
     const other = Object.entries(presented).filter(([, fp]) => !given.includes(fp));
     if (other.length) {
-      throw new CommandFailed(_('{presented}, not a certificate given with --accept-certificate; nothing was saved', { presented: other.map(([server, fingerprint]) => _('{server} presents {fingerprint}', { server, fingerprint })).join(', ') }), EXIT.VERIFICATION_FAILED);
+      throw new CommandFailed(
+        _('{presented}, not a certificate given with --accept-certificate; nothing was saved', {
+          presented: other
+            .map(([server, fingerprint]) => _('{server} presents {fingerprint}', { server, fingerprint }))
+            .join(', '),
+        }),
+        EXIT.VERIFICATION_FAILED,
+      );
     }
     return presented;
   }
   if (!canAsk) {
-    throw new CommandFailed(_("the server's certificate is not trusted; nothing was saved. If it is your server's certificate (compare the fingerprint with the one the server shows), run again with {options}", { options: [...new Set(Object.values(presented))].map((fp) => `--accept-certificate ${fp}`).join(' ') }), EXIT.VERIFICATION_FAILED);
+    throw new CommandFailed(
+      _(
+        "the server's certificate is not trusted; nothing was saved. If it is your server's certificate (compare the fingerprint with the one the server shows), run again with {options}",
+        { options: [...new Set(Object.values(presented))].map((fp) => `--accept-certificate ${fp}`).join(' ') },
+      ),
+      EXIT.VERIFICATION_FAILED,
+    );
   }
   const servers = Object.keys(presented).join(', ');
-  if (!(await confirm(_("Accept this certificate for {servers}? Compare the fingerprint with your server's first.", { servers })))) throw new CommandFailed(_('nothing was saved'), EXIT.VERIFICATION_FAILED);
+  if (
+    !(await confirm(
+      _("Accept this certificate for {servers}? Compare the fingerprint with your server's first.", { servers }),
+    ))
+  )
+    throw new CommandFailed(_('nothing was saved'), EXIT.VERIFICATION_FAILED);
   return presented;
 }
 
@@ -58,7 +96,11 @@ export async function acceptCertificates(argv: Args, presented: Record<string, s
  * Runs `attempt` (an add); where it fails only because servers' certificates are not trusted
  * (CertificateNotTrusted), asks acceptCertificates and runs it once more with them accepted.
  */
-export async function withAcceptedCertificates<T>(argv: Args, canAsk: boolean, attempt: (certificates?: Record<string, string>) => Promise<T>): Promise<T> {
+export async function withAcceptedCertificates<T>(
+  argv: Args,
+  canAsk: boolean,
+  attempt: (certificates?: Record<string, string>) => Promise<T>,
+): Promise<T> {
   try {
     return await attempt();
   } catch (err) {

@@ -13,7 +13,10 @@ export class UsageError extends Error {
 
 /** A failure the command already explained; carries its exit code. */
 export class CommandFailed extends Error {
-  constructor(message: string, readonly exitCode: ExitCode) {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
     super(message);
     this.name = 'CommandFailed';
   }

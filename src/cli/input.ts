@@ -6,7 +6,9 @@ import { UsageError } from './errors.js';
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Prompts on stderr and reads one line from the terminal without echoing it. */
@@ -43,9 +45,15 @@ export function promptHidden(prompt: string): Promise<string> {
 export async function readSecret(prompt: string, what: 'password' | 'secret'): Promise<string> {
   const value = process.stdin.isTTY ? await promptHidden(prompt) : await readAllStdin();
   if (value === '') {
-    throw new UsageError(what === 'password'
-      ? _('no password given: pipe it on stdin (printf %s "$SECRET" | px-accounts ...) or run in a terminal to be asked')
-      : _('no secret given: pipe it on stdin (printf %s "$SECRET" | px-accounts ...) or run in a terminal to be asked'));
+    throw new UsageError(
+      what === 'password'
+        ? _(
+            'no password given: pipe it on stdin (printf %s "$SECRET" | px-accounts ...) or run in a terminal to be asked',
+          )
+        : _(
+            'no secret given: pipe it on stdin (printf %s "$SECRET" | px-accounts ...) or run in a terminal to be asked',
+          ),
+    );
   }
   return value;
 }
@@ -58,7 +66,9 @@ export async function confirm(question: string): Promise<boolean> {
     // translators: how a yes/no question on the terminal ends; the answer for yes is translated just below
     const answer = (await rl.question(`${question} ${_('[y/N]')} `)).trim().toLowerCase();
     // The language's own yes counts, and the English one always does.
-    return ['y', 'yes', pgettext('answer', 'y'), pgettext('answer', 'yes')].map((x) => x.toLowerCase()).includes(answer);
+    return ['y', 'yes', pgettext('answer', 'y'), pgettext('answer', 'yes')]
+      .map((x) => x.toLowerCase())
+      .includes(answer);
   } finally {
     rl.close();
   }

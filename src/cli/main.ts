@@ -19,7 +19,10 @@ export const PROGRAM = 'px-accounts';
 
 /** Every subcommand and alias, from the command modules themselves (and yargs' completion). */
 const COMMAND_NAMES = [
-  ...commands({} as Context).flatMap((c) => [String(c.command).split(' ')[0]!, ...[c.aliases ?? []].flat().map(String)]),
+  ...commands({} as Context).flatMap((c) => [
+    String(c.command).split(' ')[0]!,
+    ...[c.aliases ?? []].flat().map(String),
+  ]),
   'completion',
 ];
 
@@ -36,7 +39,8 @@ function commandOf(args: string[]): string {
   const aliases: Record<string, string> = { ls: 'list', rm: 'remove' };
   const [first = '', second = ''] = args;
   if (!COMMAND_NAMES.includes(first)) return '';
-  if (first === 'secret' && ['set', 'get', 'delete', 'rm'].includes(second)) return `secret ${second === 'rm' ? 'delete' : second}`;
+  if (first === 'secret' && ['set', 'get', 'delete', 'rm'].includes(second))
+    return `secret ${second === 'rm' ? 'delete' : second}`;
   return aliases[first] ?? first;
 }
 
@@ -44,9 +48,13 @@ function commandOf(args: string[]): string {
 function hint(err: AccountsClientError, command: string): string {
   switch (err.kind) {
     case 'NotFound':
-      return /secret/i.test(err.message) ? _("'px-accounts show ID' lists the secrets of an account") : _("'px-accounts list' shows the accounts");
+      return /secret/i.test(err.message)
+        ? _("'px-accounts show ID' lists the secrets of an account")
+        : _("'px-accounts list' shows the accounts");
     case 'UnknownProvider':
-      return _("'px-accounts providers' lists them; for manual set-up use --protocol ('px-accounts protocols' lists them)");
+      return _(
+        "'px-accounts providers' lists them; for manual set-up use --protocol ('px-accounts protocols' lists them)",
+      );
     case 'InvalidArgument':
       return _("see '{command} --help'", { command: `${PROGRAM}${command ? ' ' + command : ''}` });
     case 'Duplicate':
@@ -60,7 +68,9 @@ function hint(err: AccountsClientError, command: string): string {
     case 'VerificationFailed':
       return _('nothing was saved; fix the settings or the password, or add without --verify');
     case 'CertificateNotTrusted':
-      return _("nothing was saved; if that is your server's certificate, accept exactly it with --accept-certificate SHA256 (compare the fingerprint with the server's own)");
+      return _(
+        "nothing was saved; if that is your server's certificate, accept exactly it with --accept-certificate SHA256 (compare the fingerprint with the server's own)",
+      );
     case 'NotAuthorized':
       return _("sign in again: 'px-accounts signin ID'");
     case 'NotConfigured':
@@ -91,9 +101,23 @@ function buildParser(args: string[], ctx: Context): Argv {
       'dot-notation': false,
       'strip-aliased': true,
     })
-    .usage(_('Usage: px-accounts <command> [options]\n\nManage the online accounts of this user (org.pantherx.Accounts on the session bus).\nOptions may be written -option or --option.'))
-    .option('json', { type: 'boolean', default: false, global: true, describe: _('machine-readable output (see docs/cli.md)') })
-    .option('timeout', { type: 'string', global: true, requiresArg: true, describe: _('seconds to wait for each call (default 25; 75 for checks with servers)') })
+    .usage(
+      _(
+        'Usage: px-accounts <command> [options]\n\nManage the online accounts of this user (org.pantherx.Accounts on the session bus).\nOptions may be written -option or --option.',
+      ),
+    )
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: _('machine-readable output (see docs/cli.md)'),
+    })
+    .option('timeout', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: _('seconds to wait for each call (default 25; 75 for checks with servers)'),
+    })
     .strict()
     .demandCommand(1, _('no command given'))
     .help()
@@ -107,10 +131,12 @@ function buildParser(args: string[], ctx: Context): Argv {
       if (err && err.name !== 'YError') throw err;
       throw new UsageError(msg || err?.message || _('invalid command line'));
     })
-    .epilogue(_(`Exit codes: 0 ok, 1 other error, 2 invalid argument or usage, 3 not found, 4 duplicate,
+    .epilogue(
+      _(`Exit codes: 0 ok, 1 other error, 2 invalid argument or usage, 3 not found, 4 duplicate,
 5 secrets unavailable, 6 verification failed, 7 service unreachable, 8 unsupported,
 9 not authorized (OAuth2: sign in again), 10 not configured, 11 provider unreachable, 12 expired, 13 wrong passphrase, 130 cancelled.
-Every read command takes --json. Documentation: docs/cli.md`));
+Every read command takes --json. Documentation: docs/cli.md`),
+    );
   // y18n takes { one, other } for plural messages, which @types/yargs does not say.
   if (messagesLanguage()) parser.updateLocale(yargsStrings() as unknown as Record<string, string>);
   for (const command of commands(ctx)) parser.command(command);
@@ -126,10 +152,15 @@ export async function main(args: string[]): Promise<number> {
       let timeoutMs: number | undefined;
       if (argv.timeout !== undefined) {
         const seconds = Number(argv.timeout);
-        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(_("--timeout must be a positive number of seconds, got '{value}'", { value: String(argv.timeout) }));
+        if (!Number.isFinite(seconds) || seconds <= 0)
+          throw new UsageError(
+            _("--timeout must be a positive number of seconds, got '{value}'", { value: String(argv.timeout) }),
+          );
         timeoutMs = Math.round(seconds * 1000);
       }
-      this.client = await AccountsClient.connect(timeoutMs === undefined ? {} : { timeoutMs, verifyTimeoutMs: timeoutMs });
+      this.client = await AccountsClient.connect(
+        timeoutMs === undefined ? {} : { timeoutMs, verifyTimeoutMs: timeoutMs },
+      );
       return this.client;
     },
     command: '',
@@ -137,7 +168,12 @@ export async function main(args: string[]): Promise<number> {
   const first = args[0];
   try {
     if (first !== undefined && !first.startsWith('-') && !COMMAND_NAMES.includes(first)) {
-      throw new UsageError(_("unknown command '{command}' (commands: {commands})", { command: first.slice(0, 60), commands: COMMAND_NAMES.filter((c) => c !== 'ls' && c !== 'rm').join(', ') }));
+      throw new UsageError(
+        _("unknown command '{command}' (commands: {commands})", {
+          command: first.slice(0, 60),
+          commands: COMMAND_NAMES.filter((c) => c !== 'ls' && c !== 'rm').join(', '),
+        }),
+      );
     }
     const parser = buildParser(args, ctx);
     await parser.parseAsync();
@@ -145,7 +181,12 @@ export async function main(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       const command = ctx.command || commandOf(args);
-      report(_("{message} (see '{command} --help')", { message: err.message, command: `${PROGRAM}${command ? ' ' + command : ''}` }));
+      report(
+        _("{message} (see '{command} --help')", {
+          message: err.message,
+          command: `${PROGRAM}${command ? ' ' + command : ''}`,
+        }),
+      );
       return err.exitCode;
     }
     if (err instanceof CommandFailed) {

@@ -23,9 +23,13 @@ const say = (text: string) => process.stderr.write(`${text}\n`);
 
 function instructions(provider: string, r: SignInRequest, browser: boolean): void {
   if (r.flow === 'device') {
-    say(`${_('To sign in to {provider}, open {url} on any device and enter the code:', { provider, url: r.verificationUrl })}\n\n    ${r.userCode}\n`);
+    say(
+      `${_('To sign in to {provider}, open {url} on any device and enter the code:', { provider, url: r.verificationUrl })}\n\n    ${r.userCode}\n`,
+    );
   } else {
-    const where = browser ? _('Sign in to {provider} in your browser (opening it now):', { provider }) : _('Sign in to {provider} in your browser:', { provider });
+    const where = browser
+      ? _('Sign in to {provider} in your browser (opening it now):', { provider })
+      : _('Sign in to {provider} in your browser:', { provider });
     say(`${where}\n\n    ${r.url}\n`);
     if (browser) openBrowser(r.url);
   }
@@ -33,7 +37,11 @@ function instructions(provider: string, r: SignInRequest, browser: boolean): voi
 }
 
 /** Runs `start` (signIn or signInAgain) with a terminal's handlers; Ctrl-C cancels the request. */
-export async function signInInteractively(provider: string, browser: boolean, start: (handlers: SignInHandlers) => Promise<Account>): Promise<Account> {
+export async function signInInteractively(
+  provider: string,
+  browser: boolean,
+  start: (handlers: SignInHandlers) => Promise<Account>,
+): Promise<Account> {
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);

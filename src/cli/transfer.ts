@@ -33,7 +33,12 @@ async function passphraseFromFile(file: string): Promise<string> {
   try {
     text = await readFile(resolve(file), 'utf8');
   } catch (err) {
-    throw new UsageError(_('--passphrase-file: cannot read {path} ({reason})', { path: resolve(file), reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }));
+    throw new UsageError(
+      _('--passphrase-file: cannot read {path} ({reason})', {
+        path: resolve(file),
+        reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+      }),
+    );
   }
   const passphrase = text.replace(/\r?\n$/, '');
   if (passphrase === '') throw new UsageError(_('--passphrase-file: {path} is empty', { path: resolve(file) }));
@@ -43,47 +48,86 @@ async function passphraseFromFile(file: string): Promise<string> {
 async function passphrase(argv: Args, confirm: boolean): Promise<string> {
   if (argv.passphraseFile !== undefined) return passphraseFromFile(String(argv.passphraseFile));
   if (!process.stdin.isTTY) {
-    throw new UsageError(_('no terminal to ask for the passphrase on (stdin is not a terminal): give --passphrase-file FILE'));
+    throw new UsageError(
+      _('no terminal to ask for the passphrase on (stdin is not a terminal): give --passphrase-file FILE'),
+    );
   }
   const first = await promptHidden(_('Passphrase: '));
   if (first === '') throw new UsageError(_('no passphrase given'));
-  if (confirm && (await promptHidden(_('Passphrase again: '))) !== first) throw new UsageError(_('the two passphrases differ; nothing was written'));
+  if (confirm && (await promptHidden(_('Passphrase again: '))) !== first)
+    throw new UsageError(_('the two passphrases differ; nothing was written'));
   return first;
 }
 
 function importText(r: ImportResult): string {
-  const lines = [r.imported.length
-    ? ngettext('Imported {n}: {ids}', 'Imported {n}: {ids}', r.imported.length, { n: formatNumber(r.imported.length), ids: printable(r.imported.join(', ')) })
-    : _('Imported none.')];
+  const lines = [
+    r.imported.length
+      ? ngettext('Imported {n}: {ids}', 'Imported {n}: {ids}', r.imported.length, {
+          n: formatNumber(r.imported.length),
+          ids: printable(r.imported.join(', ')),
+        })
+      : _('Imported none.'),
+  ];
   // Ids and messages quote the file, which anyone may have crafted.
-  for (const s of r.skipped) lines.push(_('Skipped {id} ({reason}): {message}', { id: printable(s.id), reason: printable(s.reason), message: printable(s.message) }));
+  for (const s of r.skipped)
+    lines.push(
+      _('Skipped {id} ({reason}): {message}', {
+        id: printable(s.id),
+        reason: printable(s.reason),
+        message: printable(s.message),
+      }),
+    );
   return lines.join('\n');
 }
 
 export function transferCommands(ctx: Context): CommandModule[] {
-  const passphraseOption = { type: 'string', requiresArg: true, coerce: last, describe: _('read the passphrase from this file (without its trailing newline) instead of asking on the terminal') } as const;
+  const passphraseOption = {
+    type: 'string',
+    requiresArg: true,
+    coerce: last,
+    describe: _('read the passphrase from this file (without its trailing newline) instead of asking on the terminal'),
+  } as const;
 
   const exportCommand: CommandModule = {
     command: 'export <file>',
     describe: _('save every account in one file encrypted with a passphrase (age format; age -d reads it)'),
-    builder: (y) => y
-      .positional('file', { type: 'string', describe: _('the file to write (replaced atomically, mode 0600)') })
-      .option('secrets', { type: 'boolean', default: false, describe: _('include the secrets and OAuth2 grants') })
-      .option('passphrase-file', passphraseOption),
+    builder: (y) =>
+      y
+        .positional('file', { type: 'string', describe: _('the file to write (replaced atomically, mode 0600)') })
+        .option('secrets', { type: 'boolean', default: false, describe: _('include the secrets and OAuth2 grants') })
+        .option('passphrase-file', passphraseOption),
     handler: async (argv: Args) => {
       ctx.command = 'export';
       const path = resolve(String(argv.file));
       const pass = await passphrase(argv, true);
-      const { file, accounts } = await (await ctx.connect(argv)).exportAccounts(pass, { secrets: argv.secrets === true });
+      const { file, accounts } = await (
+        await ctx.connect(argv)
+      ).exportAccounts(pass, { secrets: argv.secrets === true });
       try {
         await writeFileNoFollow(path, file, { mode: 0o600, durable: true });
       } catch (err) {
-        throw new CommandFailed(_('cannot write {path}: {reason}', { path, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }), EXIT.FAILURE);
+        throw new CommandFailed(
+          _('cannot write {path}: {reason}', {
+            path,
+            reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+          }),
+          EXIT.FAILURE,
+        );
       }
       const values = { n: formatNumber(accounts), path };
       const done = argv.secrets
-        ? ngettext('Exported {n} account with their secrets to {path}', 'Exported {n} accounts with their secrets to {path}', accounts, values)
-        : ngettext('Exported {n} account without secrets to {path}', 'Exported {n} accounts without secrets to {path}', accounts, values);
+        ? ngettext(
+            'Exported {n} account with their secrets to {path}',
+            'Exported {n} accounts with their secrets to {path}',
+            accounts,
+            values,
+          )
+        : ngettext(
+            'Exported {n} account without secrets to {path}',
+            'Exported {n} accounts without secrets to {path}',
+            accounts,
+            values,
+          );
       out(argv.json ? jsonLine({ file: path, accounts, secrets: argv.secrets === true }) : done);
     },
   };
@@ -91,9 +135,10 @@ export function transferCommands(ctx: Context): CommandModule[] {
   const importCommand: CommandModule = {
     command: 'import <file>',
     describe: _('add the accounts of an export file; existing ones are skipped, never overwritten'),
-    builder: (y) => y
-      .positional('file', { type: 'string', describe: _('a file px-accounts export wrote') })
-      .option('passphrase-file', passphraseOption),
+    builder: (y) =>
+      y
+        .positional('file', { type: 'string', describe: _('a file px-accounts export wrote') })
+        .option('passphrase-file', passphraseOption),
     handler: async (argv: Args) => {
       ctx.command = 'import';
       const path = resolve(String(argv.file));
@@ -101,14 +146,23 @@ export function transferCommands(ctx: Context): CommandModule[] {
       try {
         file = await readFile(path);
       } catch (err) {
-        throw new UsageError(_('cannot read {path} ({reason})', { path, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }));
+        throw new UsageError(
+          _('cannot read {path} ({reason})', {
+            path,
+            reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+          }),
+        );
       }
       const pass = await passphrase(argv, false);
       const result = await (await ctx.connect(argv)).importAccounts(file, pass);
       out(argv.json ? jsonLine(result) : importText(result));
       // Duplicates are what import is meant to leave alone; anything else left out is a failure.
       const failed = result.skipped.find((s) => s.reason !== 'Duplicate');
-      if (failed) ctx.exitCode = failed.reason === 'Invalid' ? EXIT.INVALID_ARGUMENT : exitCodeOf(failed.reason as Parameters<typeof exitCodeOf>[0]) ?? EXIT.FAILURE;
+      if (failed)
+        ctx.exitCode =
+          failed.reason === 'Invalid'
+            ? EXIT.INVALID_ARGUMENT
+            : (exitCodeOf(failed.reason as Parameters<typeof exitCodeOf>[0]) ?? EXIT.FAILURE);
     },
   };
 

@@ -35,18 +35,30 @@ export function yargsStrings(): YargsStrings {
     'choices:': pgettext('yargs', 'choices:'),
     'aliases:': pgettext('yargs', 'aliases:'),
     'generated-value': pgettext('yargs', 'generated-value'),
-    ...plural('Not enough non-option arguments: got %s, need at least %s',
-      (n) => npgettext('yargs', 'Not enough non-option arguments: got %s, need at least %s', 'Not enough non-option arguments: got %s, need at least %s', n)),
-    ...plural('Too many non-option arguments: got %s, maximum of %s',
-      (n) => npgettext('yargs', 'Too many non-option arguments: got %s, maximum of %s', 'Too many non-option arguments: got %s, maximum of %s', n)),
-    ...plural('Missing argument value: %s',
-      (n) => npgettext('yargs', 'Missing argument value: %s', 'Missing argument values: %s', n)),
-    ...plural('Missing required argument: %s',
-      (n) => npgettext('yargs', 'Missing required argument: %s', 'Missing required arguments: %s', n)),
-    ...plural('Unknown argument: %s',
-      (n) => npgettext('yargs', 'Unknown argument: %s', 'Unknown arguments: %s', n)),
-    ...plural('Unknown command: %s',
-      (n) => npgettext('yargs', 'Unknown command: %s', 'Unknown commands: %s', n)),
+    ...plural('Not enough non-option arguments: got %s, need at least %s', (n) =>
+      npgettext(
+        'yargs',
+        'Not enough non-option arguments: got %s, need at least %s',
+        'Not enough non-option arguments: got %s, need at least %s',
+        n,
+      ),
+    ),
+    ...plural('Too many non-option arguments: got %s, maximum of %s', (n) =>
+      npgettext(
+        'yargs',
+        'Too many non-option arguments: got %s, maximum of %s',
+        'Too many non-option arguments: got %s, maximum of %s',
+        n,
+      ),
+    ),
+    ...plural('Missing argument value: %s', (n) =>
+      npgettext('yargs', 'Missing argument value: %s', 'Missing argument values: %s', n),
+    ),
+    ...plural('Missing required argument: %s', (n) =>
+      npgettext('yargs', 'Missing required argument: %s', 'Missing required arguments: %s', n),
+    ),
+    ...plural('Unknown argument: %s', (n) => npgettext('yargs', 'Unknown argument: %s', 'Unknown arguments: %s', n)),
+    ...plural('Unknown command: %s', (n) => npgettext('yargs', 'Unknown command: %s', 'Unknown commands: %s', n)),
     'Invalid values:': pgettext('yargs', 'Invalid values:'),
     // translators: the first %s is an option, the second the value given, the third the values it takes
     'Argument: %s, Given: %s, Choices: %s': pgettext('yargs', 'Argument: %s, Given: %s, Choices: %s'),

@@ -9,25 +9,67 @@ import dbus from 'dbus-next';
 import { Connection, sessionBusAddress, type DBusMessage } from './connection.js';
 import { sealPassphrase, type ImportResult } from './transfer.js';
 import {
-  ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, MANAGER_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE, ROOT_PATH,
-  accountOf, accountPathOf, addOptions, addSecrets, diffAccounts, discoveredOf, discoverOptions, fieldOf, interfaceOfBuiltin, isAccountPath, protocolInfoOf, protocolOfInterface,
-  providerOf, rawObject, str, unwrap, updateChanges, verifyResults, type Props, type RawObject,
+  ACCOUNT_IFACE,
+  ACCOUNT_PATH_PREFIX,
+  BUS_NAME,
+  MANAGER_IFACE,
+  OBJECT_MANAGER_IFACE,
+  PROPERTIES_IFACE,
+  ROOT_PATH,
+  accountOf,
+  accountPathOf,
+  addOptions,
+  addSecrets,
+  diffAccounts,
+  discoveredOf,
+  discoverOptions,
+  fieldOf,
+  interfaceOfBuiltin,
+  isAccountPath,
+  protocolInfoOf,
+  protocolOfInterface,
+  providerOf,
+  rawObject,
+  str,
+  unwrap,
+  updateChanges,
+  verifyResults,
+  type Props,
+  type RawObject,
 } from './convert.js';
 import { AccountsClientError, SERVICE_ERROR_KINDS, type ServiceErrorKind } from './errors.js';
 import { IFACE_PREFIX, OAUTH2_IFACE, SIGN_IN_IFACE, SIGN_IN_PATH_PREFIX, WALLET_IFACE } from '../contract/names.js';
 import type {
-  AccessEntry, AccessState, HostAppsMode, AccessToken, Account, AccountChanges, AccountField, AccountStatus, AddAccountInput, CallOptions, Discovered, DiscoverOptions, Protocol, ProtocolInfo, Provider,
-  SignInHandlers, SignInInput, Transfer, VerifyResults, WalletTransaction,
+  AccessEntry,
+  AccessState,
+  HostAppsMode,
+  AccessToken,
+  Account,
+  AccountChanges,
+  AccountField,
+  AccountStatus,
+  AddAccountInput,
+  CallOptions,
+  Discovered,
+  DiscoverOptions,
+  Protocol,
+  ProtocolInfo,
+  Provider,
+  SignInHandlers,
+  SignInInput,
+  Transfer,
+  VerifyResults,
+  WalletTransaction,
 } from './types.js';
 
 type V = InstanceType<typeof dbus.Variant>;
 const { Variant } = dbus;
 
-
 /** SignIn's a{sv} from the typed input. */
 function signInOptions(input: SignInInput): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const key of ['account', 'flow', 'name', 'tenant', 'server'] as const) if (input[key] !== undefined) out[key] = new Variant('s', input[key]);
+  for (const key of ['account', 'flow', 'name', 'tenant', 'server'] as const)
+    if (input[key] !== undefined) out[key] = new Variant('s', input[key]);
   if (input.protocols) out.protocols = new Variant('as', input.protocols);
   if (input.verify !== undefined) out.verify = new Variant('b', input.verify);
   return out;
@@ -97,7 +139,11 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   private readonly pendingChanges = new Map<string, Set<AccountField>>();
   private flushTimer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly conn: Connection, timeoutMs: number, verifyTimeoutMs: number) {
+  private constructor(
+    private readonly conn: Connection,
+    timeoutMs: number,
+    verifyTimeoutMs: number,
+  ) {
     super();
     this.timeoutMs = timeoutMs;
     this.verifyTimeoutMs = verifyTimeoutMs;
@@ -108,8 +154,12 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   static async connect(options: ConnectOptions = {}): Promise<AccountsClient> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const verifyTimeoutMs = options.verifyTimeoutMs ?? Math.max(timeoutMs, DEFAULT_VERIFY_TIMEOUT_MS);
-    for (const [name, value] of [['timeoutMs', timeoutMs], ['verifyTimeoutMs', verifyTimeoutMs]] as const) {
-      if (!(value > 0)) throw new AccountsClientError('InvalidArgument', `${name} must be a positive number, got ${value}`);
+    for (const [name, value] of [
+      ['timeoutMs', timeoutMs],
+      ['verifyTimeoutMs', verifyTimeoutMs],
+    ] as const) {
+      if (!(value > 0))
+        throw new AccountsClientError('InvalidArgument', `${name} must be a positive number, got ${value}`);
     }
     const conn = await Connection.open(options.busAddress ?? sessionBusAddress(), timeoutMs);
     return new AccountsClient(conn, timeoutMs, verifyTimeoutMs);
@@ -129,21 +179,44 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
 
   // ---- calls -------------------------------------------------------------------------------
 
-  private async call(path: string, iface: string, member: string, signature: string, body: unknown[], opts?: CallOptions & { autoStart?: boolean }): Promise<DBusMessage> {
+  private async call(
+    path: string,
+    iface: string,
+    member: string,
+    signature: string,
+    body: unknown[],
+    opts?: CallOptions & { autoStart?: boolean },
+  ): Promise<DBusMessage> {
     return this.conn.call({
-      destination: BUS_NAME, path, interface: iface, member, signature, body,
-      timeoutMs: opts?.timeoutMs ?? this.timeoutMs, autoStart: opts?.autoStart,
+      destination: BUS_NAME,
+      path,
+      interface: iface,
+      member,
+      signature,
+      body,
+      timeoutMs: opts?.timeoutMs ?? this.timeoutMs,
+      autoStart: opts?.autoStart,
     });
   }
 
   /** A call on an account object; an unknown object becomes NotFound naming the account. */
-  private async accountCall(idOrPath: string, iface: string, member: string, signature: string, body: unknown[], opts?: CallOptions): Promise<DBusMessage> {
+  private async accountCall(
+    idOrPath: string,
+    iface: string,
+    member: string,
+    signature: string,
+    body: unknown[],
+    opts?: CallOptions,
+  ): Promise<DBusMessage> {
     const path = accountPathOf(idOrPath);
     try {
       return await this.call(path, iface, member, signature, body, opts);
     } catch (err) {
       if (err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownObject') {
-        throw new AccountsClientError('NotFound', `no account '${path.slice(path.lastIndexOf('/') + 1)}'`, { dbusName: err.dbusName, cause: err });
+        throw new AccountsClientError('NotFound', `no account '${path.slice(path.lastIndexOf('/') + 1)}'`, {
+          dbusName: err.dbusName,
+          cause: err,
+        });
       }
       throw err;
     }
@@ -165,7 +238,8 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     try {
       await this.listProtocols(opts);
     } catch (err) {
-      if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownMethod')) throw err;
+      if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownMethod'))
+        throw err;
       this.protocolList = [];
     }
   }
@@ -189,16 +263,20 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       ...(this.live.has(p) ? [this.live.get(p)!] : []),
     ]);
     // A mail account's sender identity (docs/identity.md): asked for like a protocol, absent otherwise.
-    if ((protocols as string[] | undefined)?.some((p) => p === 'imap' || p === 'pop3' || p === 'smtp')) ifaces.push(`${IFACE_PREFIX}Identity`);
-    await Promise.all(ifaces.map(async (iface) => {
-      try {
-        const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);
-        obj.set(iface, unwrap(r.body[0]));
-      } catch (err) {
-        // Disabled between the two calls: the account simply has no such settings now.
-        if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownInterface')) throw err;
-      }
-    }));
+    if ((protocols as string[] | undefined)?.some((p) => p === 'imap' || p === 'pop3' || p === 'smtp'))
+      ifaces.push(`${IFACE_PREFIX}Identity`);
+    await Promise.all(
+      ifaces.map(async (iface) => {
+        try {
+          const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);
+          obj.set(iface, unwrap(r.body[0]));
+        } catch (err) {
+          // Disabled between the two calls: the account simply has no such settings now.
+          if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownInterface'))
+            throw err;
+        }
+      }),
+    );
     return accountOf(path, obj, this.known)!;
   }
 
@@ -212,8 +290,14 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    * from the address and always checked first; untrusted ones need `trust`.
    */
   async addAccount(input: AddAccountInput, opts?: CallOptions): Promise<Account> {
-    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'AddAccount', 'ssa{ss}a{sv}',
-      [input.provider, input.account, addSecrets(input), addOptions(input)], input.verify || input.provider === '' ? this.verifyOpts(opts) : opts);
+    const reply = await this.call(
+      ROOT_PATH,
+      MANAGER_IFACE,
+      'AddAccount',
+      'ssa{ss}a{sv}',
+      [input.provider, input.account, addSecrets(input), addOptions(input)],
+      input.verify || input.provider === '' ? this.verifyOpts(opts) : opts,
+    );
     return this.getAccount(reply.body[0] as string, opts);
   }
 
@@ -224,14 +308,27 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    * with NotFound when nothing was found (the message says what was tried).
    */
   async discover(address: string, options: DiscoverOptions = {}, opts?: CallOptions): Promise<Discovered> {
-    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Discover', 'sa{sv}', [address, discoverOptions(options)], this.verifyOpts(opts));
+    const reply = await this.call(
+      ROOT_PATH,
+      MANAGER_IFACE,
+      'Discover',
+      'sa{sv}',
+      [address, discoverOptions(options)],
+      this.verifyOpts(opts),
+    );
     return discoveredOf(reply.body[0] as Record<string, V>);
   }
 
   /** Checks credentials against the servers without saving anything: one result per protocol. */
   async validateCredentials(input: AddAccountInput, opts?: CallOptions): Promise<VerifyResults> {
-    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ValidateCredentials', 'ssa{ss}a{sv}',
-      [input.provider, input.account, addSecrets(input), addOptions(input)], this.verifyOpts(opts));
+    const reply = await this.call(
+      ROOT_PATH,
+      MANAGER_IFACE,
+      'ValidateCredentials',
+      'ssa{ss}a{sv}',
+      [input.provider, input.account, addSecrets(input), addOptions(input)],
+      this.verifyOpts(opts),
+    );
     return verifyResults(reply.body[0]);
   }
 
@@ -294,7 +391,14 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    * Manager.CheckAccounts.
    */
   async checkAccounts(ids: string[] = [], opts?: CallOptions): Promise<void> {
-    await this.call(ROOT_PATH, MANAGER_IFACE, 'CheckAccounts', 'as', [ids.map((id) => accountPathOf(id).slice(ACCOUNT_PATH_PREFIX.length))], opts);
+    await this.call(
+      ROOT_PATH,
+      MANAGER_IFACE,
+      'CheckAccounts',
+      'as',
+      [ids.map((id) => accountPathOf(id).slice(ACCOUNT_PATH_PREFIX.length))],
+      opts,
+    );
   }
 
   // ---- access ------------------------------------------------------------------------------
@@ -305,7 +409,8 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    */
   async requestAccess(idOrPath: string, opts?: CallOptions & { waitMs?: number }): Promise<AccessState> {
     const id = accountPathOf(idOrPath).slice(ACCOUNT_PATH_PREFIX.length);
-    const ask = async () => (await this.call(ROOT_PATH, MANAGER_IFACE, 'RequestAccess', 's', [id], opts)).body[0] as AccessState;
+    const ask = async () =>
+      (await this.call(ROOT_PATH, MANAGER_IFACE, 'RequestAccess', 's', [id], opts)).body[0] as AccessState;
     const waitMs = opts?.waitMs ?? 0;
     if (waitMs <= 0) return ask();
     // Listen before asking, so an answer that comes at once is not missed.
@@ -336,12 +441,22 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'ListAccess', '', [], opts);
     return (reply.body[0] as Array<Record<string, V>>).map((raw) => {
       const e = unwrap(raw);
-      return { account: String(e.account), app: String(e.app), decision: String(e.decision) as AccessEntry['decision'], lastUsed: BigInt(e.last_used as bigint ?? 0) };
+      return {
+        account: String(e.account),
+        app: String(e.app),
+        decision: String(e.decision) as AccessEntry['decision'],
+        lastUsed: BigInt((e.last_used as bigint) ?? 0),
+      };
     });
   }
 
   /** Lets `app` use the account ('always'), refuses it ('deny'), or forgets the decision (null). */
-  async setAccess(idOrPath: string, app: string, decision: 'always' | 'deny' | null, opts?: CallOptions): Promise<void> {
+  async setAccess(
+    idOrPath: string,
+    app: string,
+    decision: 'always' | 'deny' | null,
+    opts?: CallOptions,
+  ): Promise<void> {
     const id = accountPathOf(idOrPath).slice(ACCOUNT_PATH_PREFIX.length);
     const member = decision === 'always' ? 'GrantAccess' : decision === 'deny' ? 'DenyAccess' : 'RevokeAccess';
     await this.call(ROOT_PATH, MANAGER_IFACE, member, 'ss', [id, app], opts);
@@ -364,16 +479,38 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    * (in the browser at `url`, or with `userCode` at `verificationUrl`, given to onStarted).
    * Rejects with the kind the service reports: Cancelled, Expired, AccessDenied, Duplicate, ...
    */
-  async signIn(provider: string, input: SignInInput = {}, handlers: SignInHandlers = {}, opts?: CallOptions): Promise<Account> {
-    return this.runSignIn(() => this.call(ROOT_PATH, MANAGER_IFACE, 'SignIn', 'sa{sv}', [provider, signInOptions(input)], opts), handlers, opts);
+  async signIn(
+    provider: string,
+    input: SignInInput = {},
+    handlers: SignInHandlers = {},
+    opts?: CallOptions,
+  ): Promise<Account> {
+    return this.runSignIn(
+      () => this.call(ROOT_PATH, MANAGER_IFACE, 'SignIn', 'sa{sv}', [provider, signInOptions(input)], opts),
+      handlers,
+      opts,
+    );
   }
 
   /** Renews the grant of an OAuth2 account (after NotAuthorized); as signIn. */
-  async signInAgain(idOrPath: string, input: Pick<SignInInput, 'flow'> = {}, handlers: SignInHandlers = {}, opts?: CallOptions): Promise<Account> {
-    return this.runSignIn(() => this.accountCall(idOrPath, ACCOUNT_IFACE, 'SignInAgain', 'a{sv}', [signInOptions(input)], opts), handlers, opts);
+  async signInAgain(
+    idOrPath: string,
+    input: Pick<SignInInput, 'flow'> = {},
+    handlers: SignInHandlers = {},
+    opts?: CallOptions,
+  ): Promise<Account> {
+    return this.runSignIn(
+      () => this.accountCall(idOrPath, ACCOUNT_IFACE, 'SignInAgain', 'a{sv}', [signInOptions(input)], opts),
+      handlers,
+      opts,
+    );
   }
 
-  private async runSignIn(start: () => Promise<DBusMessage>, handlers: SignInHandlers, opts?: CallOptions): Promise<Account> {
+  private async runSignIn(
+    start: () => Promise<DBusMessage>,
+    handlers: SignInHandlers,
+    opts?: CallOptions,
+  ): Promise<Account> {
     handlers.signal?.throwIfAborted();
     const timeoutMs = opts?.timeoutMs ?? this.timeoutMs;
     // Listen before asking: the request's end must not be missed.
@@ -384,7 +521,12 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     // Only the service's own connection can end a request (another match rule could deliver forgeries).
     let service = '';
     const onSignal = (msg: DBusMessage) => {
-      if (msg.interface === SIGN_IN_IFACE && (msg.member === 'Completed' || msg.member === 'Failed') && msg.path && (!service || msg.sender === service)) {
+      if (
+        msg.interface === SIGN_IN_IFACE &&
+        (msg.member === 'Completed' || msg.member === 'Failed') &&
+        msg.path &&
+        (!service || msg.sender === service)
+      ) {
         ended.set(msg.path, msg);
         wake();
       }
@@ -399,25 +541,36 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       handlers.signal?.addEventListener('abort', cancel, { once: true });
       if (handlers.signal?.aborted) cancel();
       if (!ended.has(path)) {
-        const props = unwrap((await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [SIGN_IN_IFACE], opts)).body[0] as Record<string, V>);
+        const props = unwrap(
+          (await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [SIGN_IN_IFACE], opts)).body[0] as Record<string, V>,
+        );
         if (!ended.has(path)) {
           handlers.onStarted?.({
-            path, flow: str(props.Flow) === 'device' ? 'device' : 'browser', url: str(props.Url), userCode: str(props.UserCode), verificationUrl: str(props.VerificationUrl),
+            path,
+            flow: str(props.Flow) === 'device' ? 'device' : 'browser',
+            url: str(props.Url),
+            userCode: str(props.UserCode),
+            verificationUrl: str(props.VerificationUrl),
           });
         }
       }
       while (!ended.has(path)) {
-        if (this.conn.closed) throw new AccountsClientError('ServiceUnreachable', 'the bus connection closed during the sign-in');
+        if (this.conn.closed)
+          throw new AccountsClientError('ServiceUnreachable', 'the bus connection closed during the sign-in');
         await new Promise<void>((r) => {
           wake = r;
           setTimeout(r, 1000); // also notice a closed connection
         });
       }
       const msg = ended.get(path)!;
-      if (msg.sender !== service) throw new AccountsClientError('Failed', `a sign-in signal came from ${msg.sender}, not from the service`);
+      if (msg.sender !== service)
+        throw new AccountsClientError('Failed', `a sign-in signal came from ${msg.sender}, not from the service`);
       if (msg.member === 'Failed') {
         const [code, message] = msg.body as [string, string];
-        throw new AccountsClientError((SERVICE_ERROR_KINDS as readonly string[]).includes(code) ? code as ServiceErrorKind : 'Failed', message);
+        throw new AccountsClientError(
+          (SERVICE_ERROR_KINDS as readonly string[]).includes(code) ? (code as ServiceErrorKind) : 'Failed',
+          message,
+        );
       }
       return this.getAccount(msg.body[0] as string, opts);
     } finally {
@@ -429,20 +582,37 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
 
   /** An access token of an OAuth2 account (for `protocol`, where the provider scopes tokens per service). */
   async getAccessToken(idOrPath: string, protocol?: Protocol, opts?: CallOptions): Promise<AccessToken> {
-    const reply = protocol === undefined
-      ? await this.accountCall(idOrPath, OAUTH2_IFACE, 'GetAccessToken', '', [], opts)
-      : await this.accountCall(idOrPath, OAUTH2_IFACE, 'GetAccessTokenFor', 's', [protocol], opts);
+    const reply =
+      protocol === undefined
+        ? await this.accountCall(idOrPath, OAUTH2_IFACE, 'GetAccessToken', '', [], opts)
+        : await this.accountCall(idOrPath, OAUTH2_IFACE, 'GetAccessTokenFor', 's', [protocol], opts);
     return { token: reply.body[0] as string, expiresIn: reply.body[1] as number };
   }
 
   /** A wallet's transfers, newest first (`limit` at most 1 000). */
-  async getTransactions(idOrPath: string, page: { offset?: number; limit?: number } = {}, opts?: CallOptions): Promise<WalletTransaction[]> {
-    const reply = await this.accountCall(idOrPath, WALLET_IFACE, 'GetTransactions', 'uu', [page.offset ?? 0, page.limit ?? 100], opts);
+  async getTransactions(
+    idOrPath: string,
+    page: { offset?: number; limit?: number } = {},
+    opts?: CallOptions,
+  ): Promise<WalletTransaction[]> {
+    const reply = await this.accountCall(
+      idOrPath,
+      WALLET_IFACE,
+      'GetTransactions',
+      'uu',
+      [page.offset ?? 0, page.limit ?? 100],
+      opts,
+    );
     return (reply.body[0] as Array<Record<string, V>>).map((raw) => {
       const t = unwrap(raw);
       return {
-        txid: str(t.txid), direction: t.direction === 'out' ? 'out' : 'in', amount: str(t.amount), asset: str(t.asset), counterparty: str(t.counterparty),
-        time: Number(t.time ?? 0), confirmations: Number(t.confirmations ?? 0),
+        txid: str(t.txid),
+        direction: t.direction === 'out' ? 'out' : 'in',
+        amount: str(t.amount),
+        asset: str(t.asset),
+        counterparty: str(t.counterparty),
+        time: Number(t.time ?? 0),
+        confirmations: Number(t.confirmations ?? 0),
       };
     });
   }
@@ -457,9 +627,20 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    * the bytes to save, and how many accounts they hold. `secrets` includes secrets and OAuth2
    * grants. The passphrase is sent sealed to the service's key, never in the clear.
    */
-  async exportAccounts(passphrase: string, options: { secrets?: boolean } = {}, opts?: CallOptions): Promise<{ file: Uint8Array; accounts: number }> {
+  async exportAccounts(
+    passphrase: string,
+    options: { secrets?: boolean } = {},
+    opts?: CallOptions,
+  ): Promise<{ file: Uint8Array; accounts: number }> {
     const sealed = await this.sealedPassphrase(passphrase, opts);
-    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Export', 'aya{sv}', [sealed, { secrets: new Variant('b', options.secrets === true) }], this.verifyOpts(opts));
+    const reply = await this.call(
+      ROOT_PATH,
+      MANAGER_IFACE,
+      'Export',
+      'aya{sv}',
+      [sealed, { secrets: new Variant('b', options.secrets === true) }],
+      this.verifyOpts(opts),
+    );
     return { file: new Uint8Array(reply.body[0] as Buffer), accounts: reply.body[1] as number };
   }
 
@@ -470,7 +651,14 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
    */
   async importAccounts(file: Uint8Array, passphrase: string, opts?: CallOptions): Promise<ImportResult> {
     const sealed = await this.sealedPassphrase(passphrase, opts);
-    const reply = await this.call(ROOT_PATH, MANAGER_IFACE, 'Import', 'ayaya{sv}', [Buffer.from(file), sealed, {}], this.verifyOpts(opts));
+    const reply = await this.call(
+      ROOT_PATH,
+      MANAGER_IFACE,
+      'Import',
+      'ayaya{sv}',
+      [Buffer.from(file), sealed, {}],
+      this.verifyOpts(opts),
+    );
     const [paths, skipped] = reply.body as [string[], Array<Record<string, V>>];
     return {
       imported: paths.map((p) => p.slice(ACCOUNT_PATH_PREFIX.length)),
@@ -542,7 +730,9 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     try {
       const addMatch = (rule: string) => this.conn.busCall('AddMatch', 's', [rule], opts?.timeoutMs ?? this.timeoutMs);
       await addMatch(`type='signal',sender='${BUS_NAME}',path_namespace='${ROOT_PATH}'`);
-      await addMatch(`type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`);
+      await addMatch(
+        `type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`,
+      );
       await this.requestSync(true, opts);
     } catch (err) {
       this.conn.off('signal', this.onSignal);
@@ -604,13 +794,18 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       }
       const fields = diffAccounts(old, now);
       if (fields.length) this.emit('changed', now, fields);
-      if (old.status !== now.status || old.statusMessage !== now.statusMessage) this.emit('status', now, now.status, now.statusMessage);
+      if (old.status !== now.status || old.statusMessage !== now.statusMessage)
+        this.emit('status', now, now.status, now.statusMessage);
     }
   }
 
   private readonly onSignal = (msg: DBusMessage): void => {
     const body = msg.body ?? [];
-    if (msg.sender === 'org.freedesktop.DBus' && msg.interface === 'org.freedesktop.DBus' && msg.member === 'NameOwnerChanged') {
+    if (
+      msg.sender === 'org.freedesktop.DBus' &&
+      msg.interface === 'org.freedesktop.DBus' &&
+      msg.member === 'NameOwnerChanged'
+    ) {
       if (body[0] !== BUS_NAME) return;
       const newOwner = body[2] as string;
       if (!newOwner) {
@@ -621,7 +816,10 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       if (newOwner === this.owner) return;
       this.owner = newOwner;
       // autoStart off: if it is gone again by now, do not start it just to look.
-      this.requestSync(false).then(() => this.emit('serviceStarted'), () => undefined);
+      this.requestSync(false).then(
+        () => this.emit('serviceStarted'),
+        () => undefined,
+      );
       return;
     }
     if (this.owner !== undefined && msg.sender !== this.owner) return;
@@ -629,10 +827,16 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     // Access signals are not about cached state: a sync in flight does not make them stale.
     if (msg.interface === MANAGER_IFACE && path === ROOT_PATH) {
       if (msg.member === 'AccessRequested') this.emit('accessRequested', str(body[0]), str(body[1]));
-      else if (msg.member === 'AccessChanged') this.emit('accessChanged', str(body[0]), str(body[1]), str(body[2]) as AccessState | '');
+      else if (msg.member === 'AccessChanged')
+        this.emit('accessChanged', str(body[0]), str(body[1]), str(body[2]) as AccessState | '');
       return;
     }
-    if (msg.interface === PROPERTIES_IFACE && path === ROOT_PATH && msg.member === 'PropertiesChanged' && body[0] === MANAGER_IFACE) {
+    if (
+      msg.interface === PROPERTIES_IFACE &&
+      path === ROOT_PATH &&
+      msg.member === 'PropertiesChanged' &&
+      body[0] === MANAGER_IFACE
+    ) {
       const mode = (body[1] as Record<string, V>).HostApps?.value;
       if (mode === 'allow' || mode === 'ask') this.emit('hostAppsChanged', mode);
       return;
@@ -647,7 +851,12 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     }
     if (!isAccountPath(path)) return;
     if (msg.interface === PROPERTIES_IFACE && msg.member === 'PropertiesChanged') {
-      this.propertiesChanged(path, body[0] as string, unwrap(body[1] as Record<string, V>), (body[2] as string[]) ?? []);
+      this.propertiesChanged(
+        path,
+        body[0] as string,
+        unwrap(body[1] as Record<string, V>),
+        (body[2] as string[]) ?? [],
+      );
     } else if (msg.interface === WALLET_IFACE && msg.member === 'TransferReceived') {
       const obj = this.cache.get(path);
       if (!obj) return;
@@ -705,16 +914,24 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const props = this.cache.get(path)?.get(iface);
     if (!props) return;
     Object.assign(props, changed);
-    const fields = Object.keys(changed).map((k) => fieldOf(iface, k, this.known)).filter((f): f is AccountField => f !== undefined);
+    const fields = Object.keys(changed)
+      .map((k) => fieldOf(iface, k, this.known))
+      .filter((f): f is AccountField => f !== undefined);
     this.queueChanged(path, fields);
     if (invalidated.length) {
       // The service sends values, but follow the spec: fetch what was only invalidated.
-      this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], { autoStart: false }).then((r) => {
-        const now = this.cache.get(path)?.get(iface);
-        if (!now) return;
-        Object.assign(now, unwrap(r.body[0]));
-        this.queueChanged(path, invalidated.map((k) => fieldOf(iface, k, this.known)).filter((f): f is AccountField => f !== undefined));
-      }, () => undefined);
+      this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], { autoStart: false }).then(
+        (r) => {
+          const now = this.cache.get(path)?.get(iface);
+          if (!now) return;
+          Object.assign(now, unwrap(r.body[0]));
+          this.queueChanged(
+            path,
+            invalidated.map((k) => fieldOf(iface, k, this.known)).filter((f): f is AccountField => f !== undefined),
+          );
+        },
+        () => undefined,
+      );
     }
   }
 

@@ -7,7 +7,13 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
-import { BusTimeout, callWithTimeout, destroyConnection, onConnectionEnd, type DBusMessage } from '../dbus-next-adapter.js';
+import {
+  BusTimeout,
+  callWithTimeout,
+  destroyConnection,
+  onConnectionEnd,
+  type DBusMessage,
+} from '../dbus-next-adapter.js';
 import { AccountsClientError, fromDbusError } from './errors.js';
 
 const { MessageType } = dbus;
@@ -19,7 +25,8 @@ const NO_AUTO_START = 0x2;
 /** The session bus address: explicit, $DBUS_SESSION_BUS_ADDRESS, or $XDG_RUNTIME_DIR/bus. */
 export function sessionBusAddress(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.DBUS_SESSION_BUS_ADDRESS) return env.DBUS_SESSION_BUS_ADDRESS;
-  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus'))) return `unix:path=${join(env.XDG_RUNTIME_DIR, 'bus')}`;
+  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus')))
+    return `unix:path=${join(env.XDG_RUNTIME_DIR, 'bus')}`;
   return undefined;
 }
 
@@ -58,14 +65,20 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
   /** Connects (authenticates and says Hello) within `timeoutMs`. */
   static async open(address: string | undefined, timeoutMs: number): Promise<Connection> {
     if (!address) {
-      throw new AccountsClientError('ServiceUnreachable',
-        'no session bus: DBUS_SESSION_BUS_ADDRESS is not set (run inside a desktop session, or set it)');
+      throw new AccountsClientError(
+        'ServiceUnreachable',
+        'no session bus: DBUS_SESSION_BUS_ADDRESS is not set (run inside a desktop session, or set it)',
+      );
     }
     let bus: dbus.MessageBus;
     try {
       bus = dbus.sessionBus({ busAddress: address });
     } catch (err) {
-      throw new AccountsClientError('ServiceUnreachable', `cannot use the session bus address '${address}': ${(err as Error).message}`, { cause: err });
+      throw new AccountsClientError(
+        'ServiceUnreachable',
+        `cannot use the session bus address '${address}': ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     await new Promise<void>((resolve, reject) => {
       const fail = (err: AccountsClientError) => {
@@ -83,9 +96,22 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
         resolve();
       };
       const onError = (err: unknown) =>
-        fail(new AccountsClientError('ServiceUnreachable', `cannot connect to the session bus at ${address}: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
-      const onEnd = () => fail(new AccountsClientError('ServiceUnreachable', `the session bus at ${address} closed the connection`));
-      const timer = setTimeout(() => fail(new AccountsClientError('Timeout', `the session bus at ${address} did not answer within ${timeoutMs} ms`)), timeoutMs);
+        fail(
+          new AccountsClientError(
+            'ServiceUnreachable',
+            `cannot connect to the session bus at ${address}: ${(err as Error)?.message ?? String(err)}`,
+            { cause: err },
+          ),
+        );
+      const onEnd = () =>
+        fail(new AccountsClientError('ServiceUnreachable', `the session bus at ${address} closed the connection`));
+      const timer = setTimeout(
+        () =>
+          fail(
+            new AccountsClientError('Timeout', `the session bus at ${address} did not answer within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
       bus.once('connect', ok);
       bus.on('error', onError);
       const stopWatchingEnd = onConnectionEnd(bus, onEnd, true);
@@ -95,22 +121,35 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
 
   /** One method call; rejects with AccountsClientError (Timeout after `timeoutMs`). */
   async call(spec: CallSpec): Promise<DBusMessage> {
-    if (this.closedReason !== undefined) throw new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`);
+    if (this.closedReason !== undefined)
+      throw new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`);
     const { timeoutMs, autoStart, ...call } = spec;
     try {
-      return await callWithTimeout(this.bus, { ...call, flags: autoStart === false ? NO_AUTO_START : 0 }, timeoutMs, this.closing.signal);
+      return await callWithTimeout(
+        this.bus,
+        { ...call, flags: autoStart === false ? NO_AUTO_START : 0 },
+        timeoutMs,
+        this.closing.signal,
+      );
     } catch (err) {
       if (err instanceof AccountsClientError) throw err;
       if (err instanceof BusTimeout) throw new AccountsClientError('Timeout', err.message);
-      throw this.closed ? new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`) : fromDbusError(err);
+      throw this.closed
+        ? new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`)
+        : fromDbusError(err);
     }
   }
 
   /** Calls the bus daemon itself. */
   async busCall(member: string, signature: string, body: unknown[], timeoutMs: number): Promise<unknown[]> {
     const reply = await this.call({
-      destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus',
-      member, signature, body, timeoutMs,
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member,
+      signature,
+      body,
+      timeoutMs,
     });
     return reply.body;
   }

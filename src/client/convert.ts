@@ -2,8 +2,24 @@
 import dbus from 'dbus-next';
 import { AccountsClientError } from './errors.js';
 import type {
-  Account, AccountField, AccountStatus, AddAccountInput, AccountChanges, Discovered, DiscoverOptions, DiscoverySource, Protocol, ProtocolInfo, ProtocolSettings, Provider,
-  ProviderServer, SenderIdentity, SettingsInput, VerifyResult, VerifyResults, Wallet,
+  Account,
+  AccountField,
+  AccountStatus,
+  AddAccountInput,
+  AccountChanges,
+  Discovered,
+  DiscoverOptions,
+  DiscoverySource,
+  Protocol,
+  ProtocolInfo,
+  ProtocolSettings,
+  Provider,
+  ProviderServer,
+  SenderIdentity,
+  SettingsInput,
+  VerifyResult,
+  VerifyResults,
+  Wallet,
 } from './types.js';
 
 const { Variant } = dbus;
@@ -12,7 +28,14 @@ type V = InstanceType<typeof Variant>;
 import { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, IFACE_PREFIX, OAUTH2_IFACE, WALLET_IFACE } from '../contract/names.js';
 import { settingField, settingFieldOfProperty, settingKeyOfField } from '../contract/setting-names.js';
 
-export { ACCOUNT_IFACE, ACCOUNT_PATH_PREFIX, BUS_NAME, IFACE_PREFIX, MANAGER_IFACE, ROOT_PATH } from '../contract/names.js';
+export {
+  ACCOUNT_IFACE,
+  ACCOUNT_PATH_PREFIX,
+  BUS_NAME,
+  IFACE_PREFIX,
+  MANAGER_IFACE,
+  ROOT_PATH,
+} from '../contract/names.js';
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
 export const OBJECT_MANAGER_IFACE = 'org.freedesktop.DBus.ObjectManager';
 
@@ -27,10 +50,14 @@ const ID = /^[A-Za-z0-9_]+$/;
 export function accountPathOf(idOrPath: string): string {
   if (idOrPath.startsWith(ACCOUNT_PATH_PREFIX) && ID.test(idOrPath.slice(ACCOUNT_PATH_PREFIX.length))) return idOrPath;
   if (ID.test(idOrPath)) return ACCOUNT_PATH_PREFIX + idOrPath;
-  throw new AccountsClientError('NotFound', `no account '${idOrPath.slice(0, 80)}': account ids are made of letters, digits and '_'`);
+  throw new AccountsClientError(
+    'NotFound',
+    `no account '${idOrPath.slice(0, 80)}': account ids are made of letters, digits and '_'`,
+  );
 }
 
-export const isAccountPath = (path: string) => path.startsWith(ACCOUNT_PATH_PREFIX) && ID.test(path.slice(ACCOUNT_PATH_PREFIX.length));
+export const isAccountPath = (path: string) =>
+  path.startsWith(ACCOUNT_PATH_PREFIX) && ID.test(path.slice(ACCOUNT_PATH_PREFIX.length));
 
 /** Interface name → protocol id, as the service's ListProtocols tells. */
 export type ProtocolInterfaces = ReadonlyMap<string, string>;
@@ -87,14 +114,20 @@ function settingsOf(p: Props): ProtocolSettings {
 /** An a{ss} as a plain object of strings (anything else: empty). */
 function stringMap(v: unknown): Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 /** The Account of an object, or undefined when it has no Account interface. */
 function walletOf(w: Props): Wallet {
   return {
-    currency: str(w.Currency), network: str(w.Network), address: str(w.Address), balance: str(w.Balance) || '0',
-    pendingBalance: str(w.PendingBalance) || '0', assetBalances: stringMap(w.AssetBalances),
+    currency: str(w.Currency),
+    network: str(w.Network),
+    address: str(w.Address),
+    balance: str(w.Balance) || '0',
+    pendingBalance: str(w.PendingBalance) || '0',
+    assetBalances: stringMap(w.AssetBalances),
     lastUpdated: typeof w.LastUpdated === 'bigint' ? w.LastUpdated : BigInt(Number(w.LastUpdated ?? 0)),
   };
 }
@@ -140,10 +173,23 @@ export function accountOf(path: string, obj: RawObject, known?: ProtocolInterfac
 }
 
 const ACCOUNT_FIELDS: Record<string, AccountField> = {
-  Name: 'name', Provider: 'provider', ProviderName: 'providerName', ProviderIcon: 'providerIcon', Username: 'username', Protocols: 'protocols',
-  Status: 'status', StatusMessage: 'statusMessage', StatusTime: 'statusTime', AttentionNeeded: 'attentionNeeded',
-  Credentials: 'credentials', Auth: 'auth', Locked: 'locked', PolicyViolation: 'policyViolation',
-  Parent: 'parent', MutedErrors: 'mutedErrors', Data: 'data',
+  Name: 'name',
+  Provider: 'provider',
+  ProviderName: 'providerName',
+  ProviderIcon: 'providerIcon',
+  Username: 'username',
+  Protocols: 'protocols',
+  Status: 'status',
+  StatusMessage: 'statusMessage',
+  StatusTime: 'statusTime',
+  AttentionNeeded: 'attentionNeeded',
+  Credentials: 'credentials',
+  Auth: 'auth',
+  Locked: 'locked',
+  PolicyViolation: 'policyViolation',
+  Parent: 'parent',
+  MutedErrors: 'mutedErrors',
+  Data: 'data',
 };
 
 /** The Account field a property of an interface shows up as. */
@@ -178,17 +224,27 @@ export function diffAccounts(a: Account, b: Account): AccountField[] {
   return out;
 }
 
-function settingsVariants(settings: Partial<Record<Protocol, SettingsInput>> | undefined, out: Record<string, V>): void {
+function settingsVariants(
+  settings: Partial<Record<Protocol, SettingsInput>> | undefined,
+  out: Record<string, V>,
+): void {
   for (const [protocol, s] of Object.entries(settings ?? {})) {
     for (const [field, value] of Object.entries(s ?? {})) {
       if (value === undefined) continue;
       // A field (gapLimit, hostKey) or a key as ListProtocols names it (gap_limit): the option is btc.gap_limit.
       const key = settingKeyOfField(field);
       const name = `${protocol}.${key}`;
-      if (name in out) throw new AccountsClientError('InvalidArgument', `${name} is given twice (settings.${protocol} names it twice, as field and as key)`);
+      if (name in out)
+        throw new AccountsClientError(
+          'InvalidArgument',
+          `${name} is given twice (settings.${protocol} names it twice, as field and as key)`,
+        );
       if (key === 'port') {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-          throw new AccountsClientError('InvalidArgument', `${name} must be a port number from 1 to 65535, got '${String(value).slice(0, 40)}'`);
+          throw new AccountsClientError(
+            'InvalidArgument',
+            `${name} must be a port number from 1 to 65535, got '${String(value).slice(0, 40)}'`,
+          );
         }
         out[name] = new Variant('q', value);
       } else if (Array.isArray(value)) {
@@ -241,8 +297,13 @@ export function discoveredOf(raw: Record<string, V>): Discovered {
     (settings[protocol] ??= {})[settingField(key.slice(dot + 1))] = value as string | number;
   }
   return {
-    provider: str(r.provider), protocols: (r.protocols as Protocol[] | undefined) ?? [], settings,
-    auth: r.auth === 'oauth2' ? 'oauth2' : 'password', source: str(r.source) as DiscoverySource, domain: str(r.domain), trusted: r.trusted === true,
+    provider: str(r.provider),
+    protocols: (r.protocols as Protocol[] | undefined) ?? [],
+    settings,
+    auth: r.auth === 'oauth2' ? 'oauth2' : 'password',
+    source: str(r.source) as DiscoverySource,
+    domain: str(r.domain),
+    trusted: r.trusted === true,
   };
 }
 
@@ -269,7 +330,8 @@ export function verifyResults(raw: Record<string, V>): VerifyResults {
   for (const [protocol, v] of Object.entries(raw ?? {})) {
     const r = unwrap((v instanceof Variant ? v.value : v) as Record<string, V>);
     const result: VerifyResult = { ok: r.ok === true, code: str(r.code), message: str(r.message) };
-    if (typeof r.fingerprint === 'string' && typeof r.server === 'string') Object.assign(result, { fingerprint: r.fingerprint, server: r.server });
+    if (typeof r.fingerprint === 'string' && typeof r.server === 'string')
+      Object.assign(result, { fingerprint: r.fingerprint, server: r.server });
     out[protocol] = result;
   }
   return out;
@@ -281,11 +343,25 @@ export function protocolInfoOf(raw: Record<string, V>): ProtocolInfo {
     const s = unwrap(x);
     // The field as an Account shows the property (for this service's keys, settingField(key) too).
     const property = str(s.property);
-    return { key: str(s.key), property, field: settingFieldOfProperty(property), type: str(s.type), kind: str(s.kind), values: strs(s.values), doc: str(s.doc) };
+    return {
+      key: str(s.key),
+      property,
+      field: settingFieldOfProperty(property),
+      type: str(s.type),
+      kind: str(s.kind),
+      values: strs(s.values),
+      doc: str(s.doc),
+    };
   });
   return {
-    id: str(p.id), name: str(p.name), interface: str(p.interface), builtin: p.builtin === true,
-    secrets: strs(p.secrets), imports: strs(p.imports), settings, liveInterface: str(p.live_interface),
+    id: str(p.id),
+    name: str(p.name),
+    interface: str(p.interface),
+    builtin: p.builtin === true,
+    secrets: strs(p.secrets),
+    imports: strs(p.imports),
+    settings,
+    liveInterface: str(p.live_interface),
   };
 }
 
@@ -300,9 +376,16 @@ export function providerOf(raw: Record<string, V>): Provider {
     (servers[protocol] ??= {} as ProviderServer)[field] = typeof value === 'number' ? value : str(value);
   }
   return {
-    id: str(p.id), name: str(p.name), domain: str(p.domain),
-    protocols: strs(p.protocols), supported: strs(p.supported ?? p.protocols), servers, notice: str(p.notice),
-    auth: (str(p.auth) || 'password') as Provider['auth'], oauth2Configured: p.oauth2_configured === true, icon: str(p.icon),
+    id: str(p.id),
+    name: str(p.name),
+    domain: str(p.domain),
+    protocols: strs(p.protocols),
+    supported: strs(p.supported ?? p.protocols),
+    servers,
+    notice: str(p.notice),
+    auth: (str(p.auth) || 'password') as Provider['auth'],
+    oauth2Configured: p.oauth2_configured === true,
+    icon: str(p.icon),
     denied: str(p.denied),
   };
 }

@@ -51,11 +51,26 @@ export function accountJson(a: Account): AccountJson {
     settings[p] = out;
   }
   return {
-    id: a.id, path: a.path, name: a.name, provider: a.provider, providerName: a.providerName, username: a.username,
-    protocols: [...a.protocols], status: a.status, statusMessage: a.statusMessage, statusTime: Number(a.statusTime),
-    attentionNeeded: a.attentionNeeded, credentials: [...a.credentials], locked: a.locked, policyViolation: a.policyViolation, auth: a.auth, settings,
+    id: a.id,
+    path: a.path,
+    name: a.name,
+    provider: a.provider,
+    providerName: a.providerName,
+    username: a.username,
+    protocols: [...a.protocols],
+    status: a.status,
+    statusMessage: a.statusMessage,
+    statusTime: Number(a.statusTime),
+    attentionNeeded: a.attentionNeeded,
+    credentials: [...a.credentials],
+    locked: a.locked,
+    policyViolation: a.policyViolation,
+    auth: a.auth,
+    settings,
     ...(a.wallet ? { wallet: { ...a.wallet, lastUpdated: Number(a.wallet.lastUpdated) } } : {}),
     ...(a.identity ? { identity: { ...a.identity, aliases: [...a.identity.aliases] } } : {}),
-    parent: a.parent, mutedErrors: [...a.mutedErrors], data: { ...a.data },
+    parent: a.parent,
+    mutedErrors: [...a.mutedErrors],
+    data: { ...a.data },
   };
 }

@@ -317,7 +317,11 @@ export interface WalletTransaction {
 }
 
 /** Money that arrived (the Wallet's TransferReceived). */
-export interface Transfer { txid: string; amount: string; counterparty: string }
+export interface Transfer {
+  txid: string;
+  amount: string;
+  counterparty: string;
+}
 
 /** Where an app stands with an account: allowed, refused by the user, or asked and not answered yet. */
 export type AccessState = 'always' | 'deny' | 'pending';

@@ -14,7 +14,11 @@ export const MAX_PINS = 32;
 
 /** `sha256:<64 hex>` from that form or `AB:CD:…` as openssl and browsers show it (with or without the prefix, any case); undefined otherwise. */
 export function normalizeFingerprint(text: string): string | undefined {
-  const hex = text.trim().replace(/^sha-?256[:=]/i, '').replaceAll(':', '').toLowerCase();
+  const hex = text
+    .trim()
+    .replace(/^sha-?256[:=]/i, '')
+    .replaceAll(':', '')
+    .toLowerCase();
   return HEX64.test(hex) ? `sha256:${hex}` : undefined;
 }
 

@@ -21,11 +21,23 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 /** D-Bus errors of the service are `org.pantherx.Accounts.Error.<Kind>`. */
 export const ERROR_PREFIX = 'org.pantherx.Accounts.Error.';
 export const ERROR_KINDS = [
-  'NotFound', 'InvalidArgument', 'Duplicate', 'UnknownProvider', 'UnsupportedProtocol', 'SecretsUnavailable',
-  'AccessDenied', 'VerificationFailed', 'Io',
+  'NotFound',
+  'InvalidArgument',
+  'Duplicate',
+  'UnknownProvider',
+  'UnsupportedProtocol',
+  'SecretsUnavailable',
+  'AccessDenied',
+  'VerificationFailed',
+  'Io',
   // OAuth2 (docs/oauth2.md): no client id configured; the grant was refused (sign in again);
   // the provider could not be reached; it answered with an error; a sign-in cancelled or expired.
-  'NotConfigured', 'NotAuthorized', 'Unreachable', 'ProviderError', 'Cancelled', 'Expired',
+  'NotConfigured',
+  'NotAuthorized',
+  'Unreachable',
+  'ProviderError',
+  'Cancelled',
+  'Expired',
   // A caller over its share: checks queued or running, CheckAccounts calls per minute.
   'LimitExceeded',
   // A check failed only because a server's certificate is not trusted: the message starts with

@@ -45,4 +45,5 @@ export const settingKeyOfField = (field: string): string =>
   SETTING_KEY.test(field) ? field : settingKeyOfProperty(upperFirst(field));
 
 /** A key the mapping takes there and back: valid syntax, and its property gives it back. */
-export const isSettingKey = (key: string): boolean => SETTING_KEY.test(key) && settingKeyOfProperty(settingProperty(key)) === key;
+export const isSettingKey = (key: string): boolean =>
+  SETTING_KEY.test(key) && settingKeyOfProperty(settingProperty(key)) === key;

@@ -26,8 +26,11 @@ const ENTITY: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', 
 
 function text(v: unknown): string {
   if (typeof v === 'string' || typeof v === 'number') {
-    return String(v).trim().replace(/&(lt|gt|amp|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});/g, (_, e: string) =>
-      e.startsWith('#') ? codePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ENTITY[e]!);
+    return String(v)
+      .trim()
+      .replace(/&(lt|gt|amp|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});/g, (_, e: string) =>
+        e.startsWith('#') ? codePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ENTITY[e]!,
+      );
   }
   if (v && typeof v === 'object' && '#text' in v) return text((v as Record<string, unknown>)['#text']);
   return '';
@@ -39,13 +42,20 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined 
 /** Parses a config file for `forDomain`; throws ConfigError saying why it cannot be used. */
 export function parseConfig(xml: string, forDomain: string, address: Address): ParsedConfig {
   if (xml.length > MAX_XML) throw new ConfigError(`the file is too large (${xml.length} bytes, at most ${MAX_XML})`);
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new ConfigError('the file declares a DTD or entities, which a config file never needs');
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml))
+    throw new ConfigError('the file declares a DTD or entities, which a config file never needs');
   let doc: Record<string, unknown>;
   try {
     doc = new XMLParser({
-      ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: false, ignoreDeclaration: true, ignorePiTags: true,
-      parseTagValue: false, trimValues: true,
-      isArray: (name) => ['emailProvider', 'domain', 'incomingServer', 'outgoingServer', 'authentication'].includes(name),
+      ignoreAttributes: false,
+      attributeNamePrefix: '@_',
+      processEntities: false,
+      ignoreDeclaration: true,
+      ignorePiTags: true,
+      parseTagValue: false,
+      trimValues: true,
+      isArray: (name) =>
+        ['emailProvider', 'domain', 'incomingServer', 'outgoingServer', 'authentication'].includes(name),
     }).parse(xml, true) as Record<string, unknown>;
   } catch (err) {
     throw new ConfigError(`not XML: ${(err as Error).message.split('\n')[0]}`);
@@ -53,7 +63,9 @@ export function parseConfig(xml: string, forDomain: string, address: Address): P
   const root = doc.clientConfig as Record<string, unknown> | undefined;
   const provider = list(root?.emailProvider)[0] as Record<string, unknown> | undefined;
   if (!provider) throw new ConfigError('no <clientConfig><emailProvider>');
-  const domains = list(provider.domain).map((d) => text(d).toLowerCase().replace(/\.$/, '')).filter(Boolean);
+  const domains = list(provider.domain)
+    .map((d) => text(d).toLowerCase().replace(/\.$/, ''))
+    .filter(Boolean);
   if (!domains.includes(forDomain)) {
     throw new ConfigError(`it is for ${domains.slice(0, 5).join(', ') || 'no domain'}, not ${forDomain}`);
   }
@@ -62,14 +74,27 @@ export function parseConfig(xml: string, forDomain: string, address: Address): P
   const take = (entry: unknown, kind: 'incoming' | 'outgoing') => {
     const e = entry as Record<string, unknown>;
     const type = String(e['@_type'] ?? '').toLowerCase();
-    const protocol = (kind === 'outgoing' ? (type === 'smtp' ? 'smtp' : undefined) : type === 'imap' || type === 'pop3' ? type : undefined) as MailProtocol | undefined;
+    const protocol = (
+      kind === 'outgoing'
+        ? type === 'smtp'
+          ? 'smtp'
+          : undefined
+        : type === 'imap' || type === 'pop3'
+          ? type
+          : undefined
+    ) as MailProtocol | undefined;
     if (!protocol) return;
     const host = expand(text(e.hostname), address).toLowerCase();
     const port = Number(text(e.port));
     const security = SOCKET[text(e.socketType).toLowerCase()];
     if (!HOST.test(host) || !Number.isInteger(port) || port < 1 || port > 65535 || !security) return;
     const auths = list(e.authentication).map((a) => text(a).toLowerCase());
-    const server: MailServer = { host, port, security, username: expand(text(e.username) || '%EMAILADDRESS%', address) };
+    const server: MailServer = {
+      host,
+      port,
+      security,
+      username: expand(text(e.username) || '%EMAILADDRESS%', address),
+    };
     const current = servers[protocol];
     // the file lists the provider's preference; an encrypted server beats a plaintext one listed first
     if (!current || (current.security === 'none' && security !== 'none')) {

@@ -19,7 +19,15 @@ import { mxSource } from './sources/mx.js';
 import { catalogueByServers, catalogueFor, fromDatabase, fromProvider } from './sources/shipped.js';
 import { srvSource } from './sources/srv.js';
 import { noPlaintext, offersSomething } from './trust.js';
-import { DAV_PROTOCOLS, DISCOVERABLE, MAIL_PROTOCOLS, type Address, type Discoverable, type Found, type SourceContext } from './types.js';
+import {
+  DAV_PROTOCOLS,
+  DISCOVERABLE,
+  MAIL_PROTOCOLS,
+  type Address,
+  type Discoverable,
+  type Found,
+  type SourceContext,
+} from './types.js';
 import { parseDiscoverOptions, type DiscoverOptions, type VariantLike } from './options.js';
 
 export { parseDiscoverOptions, type DiscoverOptions };
@@ -39,8 +47,11 @@ export interface Discovered extends Found {
 }
 
 export class Discovery {
-  constructor(private readonly catalogue: Catalogue, private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly bounds = { requestMs: REQUEST_MS, totalMs: TOTAL_MS }) {}
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly bounds = { requestMs: REQUEST_MS, totalMs: TOTAL_MS },
+  ) {}
 
   private readonly running = new Map<string, number>();
 
@@ -55,7 +66,11 @@ export class Discovery {
    */
   async find(address: Address, options: DiscoverOptions, caller: string): Promise<Discovered> {
     const n = this.running.get(caller) ?? 0;
-    if (n >= MAX_PER_CALLER) throw new AccountsError('LimitExceeded', `${caller} has ${n} discoveries running already (at most ${MAX_PER_CALLER} at once)`);
+    if (n >= MAX_PER_CALLER)
+      throw new AccountsError(
+        'LimitExceeded',
+        `${caller} has ${n} discoveries running already (at most ${MAX_PER_CALLER} at once)`,
+      );
     this.running.set(caller, n + 1);
     try {
       return await this.run(address, options);
@@ -69,8 +84,22 @@ export class Discovery {
   private async run(address: Address, options: DiscoverOptions): Promise<Discovered> {
     const d = address.domain;
     const shipped: NamedSource[] = [
-      { name: 'catalogue', run: async (ctx) => { const p = catalogueFor(this.catalogue, d); if (!p) ctx.note(`catalogue: no provider for ${d}`); return p && fromProvider(p, ctx.address, d, 'catalogue', options.protocols); } },
-      { name: 'database', run: async (ctx) => { const f = fromDatabase(d, ctx.address); if (!f) ctx.note(`database: ${d} is not listed`); return f; } },
+      {
+        name: 'catalogue',
+        run: async (ctx) => {
+          const p = catalogueFor(this.catalogue, d);
+          if (!p) ctx.note(`catalogue: no provider for ${d}`);
+          return p && fromProvider(p, ctx.address, d, 'catalogue', options.protocols);
+        },
+      },
+      {
+        name: 'database',
+        run: async (ctx) => {
+          const f = fromDatabase(d, ctx.address);
+          if (!f) ctx.note(`database: ${d} is not listed`);
+          return f;
+        },
+      },
     ];
     const base = ispdbBase(this.env);
     const network: NamedSource[] = [
@@ -84,15 +113,23 @@ export class Discovery {
     const wantDav = DAV_PROTOCOLS.filter((p) => !options.protocols || options.protocols.includes(p));
     if (wantDav.length) network.push({ name: 'dav', run: davWellKnown, complement: true });
     const result = await runSources(shipped, network, {
-      address, probe: options.probe, ...this.bounds, wantDav,
+      address,
+      probe: options.probe,
+      ...this.bounds,
+      wantDav,
       finish: (found, ctx) => this.shape(found, options, ctx),
     });
     if (!result.found) {
       log.info(`discovery for ${d}: nothing found in ${result.ms} ms`);
-      throw new AccountsError('NotFound', `no settings found for ${d}${options.protocols ? ` (${options.protocols.join(', ')})` : ''}: ${result.tried.join('; ')}`);
+      throw new AccountsError(
+        'NotFound',
+        `no settings found for ${d}${options.protocols ? ` (${options.protocols.join(', ')})` : ''}: ${result.tried.join('; ')}`,
+      );
     }
     const f = result.found;
-    log.info(`discovery for ${d}: ${f.source} (${f.domain}, ${f.trusted ? 'trusted' : 'not trusted'}) in ${result.ms} ms`);
+    log.info(
+      `discovery for ${d}: ${f.source} (${f.domain}, ${f.trusted ? 'trusted' : 'not trusted'}) in ${result.ms} ms`,
+    );
     const protocols = DISCOVERABLE.filter((p) => (p === 'caldav' || p === 'carddav' ? f.urls[p] : f.servers[p]));
     return { ...f, address, protocols, tried: result.tried, ms: result.ms };
   }
@@ -104,7 +141,10 @@ export class Discovery {
     for (const p of DAV_PROTOCOLS) if (want && !want.includes(p)) delete found.urls[p];
     // POP3 only when asked for, or where there is no IMAP
     if (!want && found.servers.imap) delete found.servers.pop3;
-    const probe = ctx.probe ? (p: Parameters<typeof offersStartTls>[0], host: string, port: number) => offersStartTls(p, host, port, ctx.requestMs, ctx.signal) : undefined;
+    const probe = ctx.probe
+      ? (p: Parameters<typeof offersStartTls>[0], host: string, port: number) =>
+          offersStartTls(p, host, port, ctx.requestMs, ctx.signal)
+      : undefined;
     for (const n of await noPlaintext(found, probe)) ctx.note(`${found.source}: ${n}`);
     if (!offersSomething(found)) {
       ctx.note(`${found.source}: ${found.domain} offers none of ${want?.join(', ') ?? 'the protocols'} usable`);

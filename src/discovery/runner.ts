@@ -38,7 +38,11 @@ export interface RunResult {
 
 const DEADLINE = Symbol('deadline');
 
-export async function runSources(shipped: readonly NamedSource[], network: readonly NamedSource[], o: RunOptions): Promise<RunResult> {
+export async function runSources(
+  shipped: readonly NamedSource[],
+  network: readonly NamedSource[],
+  o: RunOptions,
+): Promise<RunResult> {
   const started = Date.now();
   const controller = new AbortController();
   // every request of every source listens to it: a few dozen at once
@@ -46,16 +50,23 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
   const timer = setTimeout(() => controller.abort(), o.totalMs);
   const notes: Array<{ order: number; text: string }> = [];
   const contextFor = (order: number): SourceContext => ({
-    address: o.address, signal: controller.signal, requestMs: o.requestMs, probe: o.probe, dns,
+    address: o.address,
+    signal: controller.signal,
+    requestMs: o.requestMs,
+    probe: o.probe,
+    dns,
     note: (text) => notes.push({ order, text }),
   });
   const dns = new Dns(o.requestMs, controller.signal);
   const ask = (s: NamedSource, order: number): Promise<Found | undefined> => {
     const ctx = contextFor(order);
-    return s.run(ctx).then((f) => (f ? o.finish(f, ctx) : undefined)).catch((err: Error) => {
-      ctx.note(`${s.name}: ${controller.signal.aborted ? 'cancelled' : err.message}`);
-      return undefined;
-    });
+    return s
+      .run(ctx)
+      .then((f) => (f ? o.finish(f, ctx) : undefined))
+      .catch((err: Error) => {
+        ctx.note(`${s.name}: ${controller.signal.aborted ? 'cancelled' : err.message}`);
+        return undefined;
+      });
   };
   const done = (found: Found | undefined): RunResult => {
     clearTimeout(timer);
@@ -71,7 +82,9 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
     const base = shipped.length;
     const settled: Array<Found | undefined | typeof DEADLINE> = network.map(() => DEADLINE);
     const start = (i: number) => ask(network[i]!, base + i).then((f) => (settled[i] = f));
-    const answers: Array<Promise<Found | undefined> | undefined> = network.map((s, i) => (s.lastResort ? undefined : start(i)));
+    const answers: Array<Promise<Found | undefined> | undefined> = network.map((s, i) =>
+      s.lastResort ? undefined : start(i),
+    );
     const deadline = new Promise<typeof DEADLINE>((resolve) => {
       if (controller.signal.aborted) resolve(DEADLINE);
       controller.signal.addEventListener('abort', () => resolve(DEADLINE), { once: true });
@@ -92,7 +105,10 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
       winner = settled.findIndex((f, i) => f !== DEADLINE && f !== undefined && !network[i]!.complement);
       for (const [i, f] of settled.entries()) {
         if (f === DEADLINE && !network[i]!.complement && (winner < 0 || i < winner)) {
-          notes.push({ order: base + i, text: `${network[i]!.name}: ${answers[i] ? `no answer within ${o.totalMs} ms` : 'not asked: no time left'}` });
+          notes.push({
+            order: base + i,
+            text: `${network[i]!.name}: ${answers[i] ? `no answer within ${o.totalMs} ms` : 'not asked: no time left'}`,
+          });
         }
       }
     }
@@ -111,10 +127,18 @@ export async function runSources(shipped: readonly NamedSource[], network: reado
  * from its well-known URIs (the complement sources), if those arrive in time — and only when
  * that does not lower its trust.
  */
-async function completeDav(found: Found, network: readonly NamedSource[], answers: Array<Promise<Found | undefined> | undefined>, winner: number,
-  deadline: Promise<typeof DEADLINE>, want: readonly DavProtocol[]): Promise<void> {
+async function completeDav(
+  found: Found,
+  network: readonly NamedSource[],
+  answers: Array<Promise<Found | undefined> | undefined>,
+  winner: number,
+  deadline: Promise<typeof DEADLINE>,
+  want: readonly DavProtocol[],
+): Promise<void> {
   if (found.source === 'catalogue' || found.source === 'database') return;
-  const from = network.map((_, i) => i).filter((i) => i !== winner && answers[i] && (network[i]!.name === 'srv' || network[i]!.complement));
+  const from = network
+    .map((_, i) => i)
+    .filter((i) => i !== winner && answers[i] && (network[i]!.name === 'srv' || network[i]!.complement));
   for (const i of from) {
     const missing = want.filter((p) => !found.urls[p]);
     if (missing.length === 0) return;

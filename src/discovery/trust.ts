@@ -24,13 +24,21 @@ export type Hop =
 
 /** Whether an answer reached through `hops` is trusted: all of them must be. */
 export function trusted(hops: readonly Hop[]): boolean {
-  return hops.length > 0 && hops.every((h) => {
-    switch (h.kind) {
-      case 'shipped': case 'https': return true;
-      case 'http': case 'mx': return false;
-      case 'dns': return h.hosts.length > 0 && h.hosts.every((host) => inside(host, h.domain));
-    }
-  });
+  return (
+    hops.length > 0 &&
+    hops.every((h) => {
+      switch (h.kind) {
+        case 'shipped':
+        case 'https':
+          return true;
+        case 'http':
+        case 'mx':
+          return false;
+        case 'dns':
+          return h.hosts.length > 0 && h.hosts.every((host) => inside(host, h.domain));
+      }
+    })
+  );
 }
 
 /** Asks a server in plaintext whether it offers STARTTLS (IMAP CAPABILITY, SMTP EHLO, POP3 CAPA). */
@@ -58,7 +66,9 @@ export async function noPlaintext(found: Found, probe: StartTlsProbe | undefined
       notes.push(`${p} ${s.host}:${port} offered only in plaintext: upgraded to STARTTLS, which the server offers`);
     } else {
       delete found.servers[p];
-      notes.push(`${p} ${s.host}:${s.port} offered only in plaintext${probe ? ' and the server does not offer STARTTLS' : ' (not probed)'}: left out`);
+      notes.push(
+        `${p} ${s.host}:${s.port} offered only in plaintext${probe ? ' and the server does not offer STARTTLS' : ' (not probed)'}: left out`,
+      );
     }
   }
   for (const [p, url] of Object.entries(found.urls)) {

@@ -6,7 +6,10 @@ export type GoaErrorKind = 'Failed' | 'NotSupported' | 'NotAuthorized' | 'Accoun
 
 /** An AccountsError (so the object server replies with it) named in GOA's domain. */
 export class GoaError extends AccountsError {
-  constructor(readonly goaKind: GoaErrorKind, message: string) {
+  constructor(
+    readonly goaKind: GoaErrorKind,
+    message: string,
+  ) {
     super(goaKind === 'NotAuthorized' ? 'NotAuthorized' : 'InvalidArgument', message);
   }
 

@@ -14,7 +14,14 @@ import { expiresIn, TOKEN_SECRET, type TokenKeeper } from '../oauth2/tokens.js';
 import { loginSecret } from '../protocols/plugin.js';
 import { GoaError, toGoaError } from './errors.js';
 import {
-  GOA_ACCOUNT, GOA_CALENDAR, GOA_CONTACTS, GOA_FILES, GOA_MAIL, GOA_OAUTH2, GOA_PASSWORD, WEBDAV_PROTOCOL,
+  GOA_ACCOUNT,
+  GOA_CALENDAR,
+  GOA_CONTACTS,
+  GOA_FILES,
+  GOA_MAIL,
+  GOA_OAUTH2,
+  GOA_PASSWORD,
+  WEBDAV_PROTOCOL,
 } from './names.js';
 
 /** What the view's objects need from the service. */
@@ -26,7 +33,8 @@ export interface GoaContext {
 }
 
 type Settings = Record<string, string | number | undefined>;
-const has = (state: AccountState, p: string) => state.config.protocols.includes(p) && state.config.settings[p] !== undefined;
+const has = (state: AccountState, p: string) =>
+  state.config.protocols.includes(p) && state.config.settings[p] !== undefined;
 const settingsOf = (state: AccountState, p: string) => state.config.settings[p] as Settings;
 const DAV = ['caldav', 'carddav', WEBDAV_PROTOCOL];
 
@@ -67,7 +75,10 @@ function gvfsUri(s: Settings, username: string): string {
 }
 
 class Values implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly values: (name: string) => unknown) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly values: (name: string) => unknown,
+  ) {}
 
   getProperty(name: string): unknown {
     const v = this.values(name);
@@ -84,8 +95,10 @@ class Values implements ExportedInterface {
 export function secretForId(state: AccountState, id: string): string | undefined {
   const names = state.config.credentials.filter((n) => n !== TOKEN_SECRET);
   switch (id) {
-    case 'imap-password': return loginSecret({ id: 'imap' }, names);
-    case 'smtp-password': return loginSecret({ id: 'smtp' }, names);
+    case 'imap-password':
+      return loginSecret({ id: 'imap' }, names);
+    case 'smtp-password':
+      return loginSecret({ id: 'smtp' }, names);
     case 'password':
     case '':
       if (names.includes('password')) return 'password';
@@ -94,7 +107,10 @@ export function secretForId(state: AccountState, id: string): string | undefined
       }
       return undefined;
   }
-  throw new GoaError('NotSupported', `GetPassword: unknown id '${id.slice(0, 40)}' (imap-password, smtp-password, password or '')`);
+  throw new GoaError(
+    'NotSupported',
+    `GetPassword: unknown id '${id.slice(0, 40)}' (imap-password, smtp-password, password or '')`,
+  );
 }
 
 /** The secrets the account logs in with, by protocol shown here. */
@@ -106,18 +122,29 @@ function neededSecrets(state: AccountState): string[] {
 }
 
 class AccountInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: GoaContext) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly state: AccountState,
+    private readonly ctx: GoaContext,
+  ) {}
 
   getProperty(name: string): unknown {
     const { config, status } = this.state;
     switch (name) {
-      case 'ProviderType': return providerType(this.state);
-      case 'ProviderName': return this.ctx.accounts.catalogue.get(config.provider)?.name ?? config.provider;
-      case 'ProviderIcon': return has(this.state, 'imap') ? 'mail-send' : 'folder-remote';
-      case 'Id': return config.id;
-      case 'AttentionNeeded': return status.attentionNeeded;
-      case 'Identity': return config.username;
-      case 'PresentationIdentity': return config.name;
+      case 'ProviderType':
+        return providerType(this.state);
+      case 'ProviderName':
+        return this.ctx.accounts.catalogue.get(config.provider)?.name ?? config.provider;
+      case 'ProviderIcon':
+        return has(this.state, 'imap') ? 'mail-send' : 'folder-remote';
+      case 'Id':
+        return config.id;
+      case 'AttentionNeeded':
+        return status.attentionNeeded;
+      case 'Identity':
+        return config.username;
+      case 'PresentationIdentity':
+        return config.name;
     }
     if (name === 'IsTemporary' || name.endsWith('Disabled')) return false;
     throw new Error(`no getter for ${GOA_ACCOUNT}.${name}`);
@@ -125,7 +152,10 @@ class AccountInterface implements ExportedInterface {
 
   callMethod(name: string): unknown {
     if (name === 'Remove') {
-      throw new GoaError('NotSupported', 'accounts are removed in Online Accounts (px-accounts remove, or org.pantherx.Accounts.Account.Remove), not by apps');
+      throw new GoaError(
+        'NotSupported',
+        'accounts are removed in Online Accounts (px-accounts remove, or org.pantherx.Accounts.Account.Remove), not by apps',
+      );
     }
     if (name === 'EnsureCredentials') return this.ensureCredentials();
     throw new Error(`no handler for ${GOA_ACCOUNT}.${name}`);
@@ -134,20 +164,30 @@ class AccountInterface implements ExportedInterface {
   /** No network: the credentials exist and nothing said they stopped working. */
   private ensureCredentials(): number {
     const { config, status } = this.state;
-    if (status.attentionNeeded) throw new GoaError('NotAuthorized', `account ${config.id} needs attention: ${status.message || 'sign in again in Online Accounts'}`);
+    if (status.attentionNeeded)
+      throw new GoaError(
+        'NotAuthorized',
+        `account ${config.id} needs attention: ${status.message || 'sign in again in Online Accounts'}`,
+      );
     if (config.auth === 'oauth2') {
-      if (!config.credentials.includes(TOKEN_SECRET)) throw new GoaError('NotAuthorized', `account ${config.id} is not signed in`);
+      if (!config.credentials.includes(TOKEN_SECRET))
+        throw new GoaError('NotAuthorized', `account ${config.id} is not signed in`);
       return 0;
     }
     for (const id of neededSecrets(this.state)) {
-      if (!secretForId(this.state, id)) throw new GoaError('NotAuthorized', `account ${config.id} has no stored password (${id})`);
+      if (!secretForId(this.state, id))
+        throw new GoaError('NotAuthorized', `account ${config.id} has no stored password (${id})`);
     }
     return 0;
   }
 }
 
 class PasswordInterface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: GoaContext) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly state: AccountState,
+    private readonly ctx: GoaContext,
+  ) {}
 
   getProperty(name: string): unknown {
     throw new Error(`no getter for ${GOA_PASSWORD}.${name}`);
@@ -169,7 +209,11 @@ class PasswordInterface implements ExportedInterface {
 }
 
 class OAuth2Interface implements ExportedInterface {
-  constructor(readonly spec: InterfaceSpec, private readonly state: AccountState, private readonly ctx: GoaContext) {}
+  constructor(
+    readonly spec: InterfaceSpec,
+    private readonly state: AccountState,
+    private readonly ctx: GoaContext,
+  ) {}
 
   getProperty(name: string): unknown {
     if (name === 'ClientId' || name === 'ClientSecret') return '';
@@ -182,7 +226,8 @@ class OAuth2Interface implements ExportedInterface {
     try {
       const t = await this.ctx.keeper.token(id, '');
       const caller = call.caller as Caller | undefined;
-      if (this.ctx.keeper.handOut(id, '', caller?.app ?? 'unknown', t)) this.ctx.access.handedOut(id, 'access token', caller);
+      if (this.ctx.keeper.handOut(id, '', caller?.app ?? 'unknown', t))
+        this.ctx.access.handedOut(id, 'access token', caller);
       return [t.access_token, expiresIn(t)];
     } catch (err) {
       throw toGoaError(err);
@@ -201,36 +246,64 @@ export function goaInterfaces(ctx: GoaContext, state: AccountState): ExportedInt
   const out: ExportedInterface[] = [new AccountInterface(specOf(ctx, GOA_ACCOUNT), state, ctx)];
   const oauth2 = state.config.auth === 'oauth2';
   if (has(state, 'imap') && has(state, 'smtp')) {
-    out.push(new Values(specOf(ctx, GOA_MAIL), (name) => {
-      const imap = settingsOf(state, 'imap');
-      const smtp = settingsOf(state, 'smtp');
-      const identity = effectiveIdentity(state.config.identity, state.config.username);
-      switch (name) {
-        case 'EmailAddress': return identity.address;
-        case 'Name': return identity.name;
-        case 'ImapSupported': case 'SmtpSupported': case 'SmtpUseAuth': return true;
-        case 'ImapAcceptSslErrors': case 'SmtpAcceptSslErrors': case 'SmtpAuthLogin': return false;
-        case 'ImapHost': return hostPort(imap);
-        case 'ImapUseSsl': return imap.security === 'tls';
-        case 'ImapUseTls': return imap.security === 'starttls';
-        case 'ImapUserName': return String(imap.username || state.config.username);
-        case 'SmtpHost': return hostPort(smtp);
-        case 'SmtpAuthPlain': return !oauth2;
-        case 'SmtpAuthXoauth2': return oauth2;
-        case 'SmtpUseSsl': return smtp.security === 'tls';
-        case 'SmtpUseTls': return smtp.security === 'starttls';
-        case 'SmtpUserName': return String(smtp.username || state.config.username);
-      }
-      return undefined;
-    }));
+    out.push(
+      new Values(specOf(ctx, GOA_MAIL), (name) => {
+        const imap = settingsOf(state, 'imap');
+        const smtp = settingsOf(state, 'smtp');
+        const identity = effectiveIdentity(state.config.identity, state.config.username);
+        switch (name) {
+          case 'EmailAddress':
+            return identity.address;
+          case 'Name':
+            return identity.name;
+          case 'ImapSupported':
+          case 'SmtpSupported':
+          case 'SmtpUseAuth':
+            return true;
+          case 'ImapAcceptSslErrors':
+          case 'SmtpAcceptSslErrors':
+          case 'SmtpAuthLogin':
+            return false;
+          case 'ImapHost':
+            return hostPort(imap);
+          case 'ImapUseSsl':
+            return imap.security === 'tls';
+          case 'ImapUseTls':
+            return imap.security === 'starttls';
+          case 'ImapUserName':
+            return String(imap.username || state.config.username);
+          case 'SmtpHost':
+            return hostPort(smtp);
+          case 'SmtpAuthPlain':
+            return !oauth2;
+          case 'SmtpAuthXoauth2':
+            return oauth2;
+          case 'SmtpUseSsl':
+            return smtp.security === 'tls';
+          case 'SmtpUseTls':
+            return smtp.security === 'starttls';
+          case 'SmtpUserName':
+            return String(smtp.username || state.config.username);
+        }
+        return undefined;
+      }),
+    );
   }
   const dav = (iface: string, p: string, uri: (s: Settings) => string) => {
     if (!has(state, p)) return;
-    out.push(new Values(specOf(ctx, iface), (name) => (name === 'AcceptSslErrors' ? false : name === 'Uri' ? uri(settingsOf(state, p)) : undefined)));
+    out.push(
+      new Values(specOf(ctx, iface), (name) =>
+        name === 'AcceptSslErrors' ? false : name === 'Uri' ? uri(settingsOf(state, p)) : undefined,
+      ),
+    );
   };
   dav(GOA_CALENDAR, 'caldav', davUrl);
   dav(GOA_CONTACTS, 'carddav', davUrl);
   dav(GOA_FILES, WEBDAV_PROTOCOL, (s) => gvfsUri(s, state.config.username));
-  out.push(oauth2 ? new OAuth2Interface(specOf(ctx, GOA_OAUTH2), state, ctx) : new PasswordInterface(specOf(ctx, GOA_PASSWORD), state, ctx));
+  out.push(
+    oauth2
+      ? new OAuth2Interface(specOf(ctx, GOA_OAUTH2), state, ctx)
+      : new PasswordInterface(specOf(ctx, GOA_PASSWORD), state, ctx),
+  );
   return out;
 }

@@ -50,7 +50,9 @@ export class GoaView {
     this.server = new ObjectServer(this.bus, GOA_ROOT, options.standard, GOA_ACCOUNT_PREFIX);
     // The same rules as org.pantherx.Accounts, on the account the GOA object stands for; refusals in GOA's words.
     this.server.authorize = (req) => {
-      const path = req.path.startsWith(GOA_ACCOUNT_PREFIX) ? accountPath(req.path.slice(GOA_ACCOUNT_PREFIX.length)) : req.path;
+      const path = req.path.startsWith(GOA_ACCOUNT_PREFIX)
+        ? accountPath(req.path.slice(GOA_ACCOUNT_PREFIX.length))
+        : req.path;
       return options.policy.authorize({ ...req, path })?.catch((err: unknown) => {
         throw toGoaError(err);
       });
@@ -74,7 +76,9 @@ export class GoaView {
     const flags = ALLOW_REPLACEMENT | DO_NOT_QUEUE | (replace ? REPLACE_EXISTING : 0);
     const reply = await this.bus.requestName(GOA_BUS_NAME, flags);
     if (reply !== RequestNameReply.PRIMARY_OWNER && reply !== RequestNameReply.ALREADY_OWNER) {
-      log.warning(`GOA view off: ${GOA_BUS_NAME} is owned by another process (goa-daemon?); start with --replace to take it over`);
+      log.warning(
+        `GOA view off: ${GOA_BUS_NAME} is owned by another process (goa-daemon?); start with --replace to take it over`,
+      );
       return false;
     }
     this.owner = true;
@@ -84,7 +88,9 @@ export class GoaView {
         log.notice(`GOA view off: ${GOA_BUS_NAME} was taken over by another process`);
       }
     });
-    log.info(`GOA view: serving ${this.shown.size} accounts as ${GOA_BUS_NAME}${replace ? ' (taken over with --replace)' : ''}`);
+    log.info(
+      `GOA view: serving ${this.shown.size} accounts as ${GOA_BUS_NAME}${replace ? ' (taken over with --replace)' : ''}`,
+    );
     return true;
   }
 
@@ -146,5 +152,7 @@ export class GoaView {
 }
 
 function snapshot(ifaces: ExportedInterface[]): Snapshot {
-  return new Map(ifaces.map((i) => [i.spec.name, new Map([...i.spec.properties.keys()].map((p) => [p, i.getProperty(p)]))]));
+  return new Map(
+    ifaces.map((i) => [i.spec.name, new Map([...i.spec.properties.keys()].map((p) => [p, i.getProperty(p)]))]),
+  );
 }

@@ -57,7 +57,9 @@ export function pluralFunction(header: string): (n: number) => number {
   const expression = /plural\s*=\s*([^;]+)/.exec(header)?.[1];
   if (!expression) return () => 0;
   // Loaded only with a catalogue: English start-up never reads it.
-  const compile = createRequire(import.meta.url)('@tannin/plural-forms') as (expression: string) => (n: number) => number;
+  const compile = createRequire(import.meta.url)('@tannin/plural-forms') as (
+    expression: string,
+  ) => (n: number) => number;
   return compile(expression);
 }
 

@@ -26,7 +26,10 @@ export function formatNumber(n: number | bigint): string {
 export function formatAmount(amount: string): string {
   const l = currentLocale();
   if (l.isC || !/^-?\d+(\.\d+)?$/.test(amount)) return amount;
-  const f = formatter(`a:${l.tag}`, () => new Intl.NumberFormat(l.tag, { maximumFractionDigits: 100, useGrouping: true }));
+  const f = formatter(
+    `a:${l.tag}`,
+    () => new Intl.NumberFormat(l.tag, { maximumFractionDigits: 100, useGrouping: true }),
+  );
   return f.format(amount as unknown as number);
 }
 
@@ -36,7 +39,10 @@ export function formatTime(when: number | Date): string {
   if (date.getTime() === 0 || Number.isNaN(date.getTime())) return '';
   const l = currentLocale();
   if (l.isC) return date.toISOString();
-  return formatter(`t:${l.tag}`, () => new Intl.DateTimeFormat(l.tag, { dateStyle: 'medium', timeStyle: 'medium' })).format(date);
+  return formatter(
+    `t:${l.tag}`,
+    () => new Intl.DateTimeFormat(l.tag, { dateStyle: 'medium', timeStyle: 'medium' }),
+  ).format(date);
 }
 
 /** A duration in seconds ("5 s", "2.5 s"; German "5 Sek.", Persian "۵ ثانیه"). */
@@ -44,5 +50,9 @@ export function formatSeconds(seconds: number): string {
   const l = currentLocale();
   const rounded = Number.isInteger(seconds) ? seconds : Math.round(seconds * 10) / 10;
   if (l.isC) return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
-  return formatter(`s:${l.tag}`, () => new Intl.NumberFormat(l.tag, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 })).format(rounded);
+  return formatter(
+    `s:${l.tag}`,
+    () =>
+      new Intl.NumberFormat(l.tag, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 }),
+  ).format(rounded);
 }

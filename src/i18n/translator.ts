@@ -22,7 +22,9 @@ export const CONTEXT_GLUE = '\u0004';
 /** `{name}` → values.name; a placeholder without a value stays as written. */
 export function interpolate(text: string, values?: Values): string {
   if (!values) return text;
-  return text.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
+  return text.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? String(values[name]) : whole,
+  );
 }
 
 export class Translator {
@@ -30,7 +32,10 @@ export class Translator {
    * `catalog` undefined: English, the msgids themselves. `plural` computes the form's index for
    * n from the catalogue's Plural-Forms header (the caller compiles it with a library).
    */
-  constructor(private readonly catalog?: CompiledCatalog, private readonly plural?: (n: number) => number) {}
+  constructor(
+    private readonly catalog?: CompiledCatalog,
+    private readonly plural?: (n: number) => number,
+  ) {}
 
   /** The catalogue's language, or undefined for the program's own English. */
   get language(): string | undefined {

@@ -38,7 +38,7 @@ export function settingsFile(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Whether the service may show notifications: PX_ACCOUNTS_NOTIFICATIONS, then settings.ini's [notifications] enabled (default yes). */
 export function notificationsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const off = (v: unknown) => typeof v === 'string' && /^(0|false|no|off)$/i.test(v.trim()) || v === false;
+  const off = (v: unknown) => (typeof v === 'string' && /^(0|false|no|off)$/i.test(v.trim())) || v === false;
   if (env.PX_ACCOUNTS_NOTIFICATIONS !== undefined) return !off(env.PX_ACCOUNTS_NOTIFICATIONS);
   let text: string;
   try {
@@ -53,7 +53,11 @@ export function notificationsEnabled(env: NodeJS.ProcessEnv = process.env): bool
 /** The accounts the Online Accounts window shows now ([] when it is not running or does not say). */
 export async function shownAccounts(bus: dbus.MessageBus): Promise<string[]> {
   try {
-    const reply = await callWithTimeout(bus, { destination: UI_NAME, path: UI_PATH, interface: UI_IFACE, member: 'ShownAccounts' }, ASK_TIMEOUT_MS);
+    const reply = await callWithTimeout(
+      bus,
+      { destination: UI_NAME, path: UI_PATH, interface: UI_IFACE, member: 'ShownAccounts' },
+      ASK_TIMEOUT_MS,
+    );
     const ids = reply.body[0];
     return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
   } catch {
@@ -115,8 +119,14 @@ export class AttentionNotices {
       account: id,
       summary: oauth2 ? _('Sign in to {name} again', { name }) : _('{name}: the password was refused', { name }),
       body: oauth2
-        ? _("The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.", { name })
-        : _('{reason} Apps cannot reach {name} until you enter the right one.', { reason: state.status.message || _('The server refused the password.'), name }),
+        ? _(
+            "The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.",
+            { name },
+          )
+        : _('{reason} Apps cannot reach {name} until you enter the right one.', {
+            reason: state.status.message || _('The server refused the password.'),
+            name,
+          }),
       // translators: the button of the notification that an account's password was refused
       action: oauth2 ? _('Sign in again') : _('Enter password'),
     });
@@ -133,7 +143,9 @@ export class AttentionNotices {
     this.notify({
       account: undefined,
       summary: _('Unlock your keyring'),
-      body: _('Apps asked for the passwords of your online accounts, but the keyring is locked. Unlock it (log in again, or open your passwords app) and they will get them.'),
+      body: _(
+        'Apps asked for the passwords of your online accounts, but the keyring is locked. Unlock it (log in again, or open your passwords app) and they will get them.',
+      ),
       action: _('Open Online Accounts'),
     });
   }
@@ -146,7 +158,10 @@ export class AttentionNotices {
 
 /** A SecretStore that reports each SecretsUnavailable refusal of a read. */
 export class RefusalWatch implements SecretStore {
-  constructor(private readonly inner: SecretStore, private readonly refused: () => void) {}
+  constructor(
+    private readonly inner: SecretStore,
+    private readonly refused: () => void,
+  ) {}
 
   set(id: string, name: string, value: string): Promise<void> {
     return this.inner.set(id, name, value);

@@ -65,8 +65,16 @@ export class NetworkWatch {
       `type='signal',sender='${NM_NAME}',interface='${NM_IFACE}',member='StateChanged'`,
       `type='signal',sender='${NM_NAME}',interface='${PROPERTIES}',member='PropertiesChanged',path='${NM_PATH}'`,
     ];
-    void Promise.all(rules.map((rule) => this.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [rule])))
-      .then(() => this.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [NM_NAME]).catch(() => [undefined]))
+    void Promise.all(
+      rules.map((rule) =>
+        this.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [rule]),
+      ),
+    )
+      .then(() =>
+        this.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [
+          NM_NAME,
+        ]).catch(() => [undefined]),
+      )
       .then(([owner]) => {
         this.owner = owner as string | undefined;
         if (this.owner) return this.readAll();
@@ -108,7 +116,9 @@ export class NetworkWatch {
     const next = this.owner ? onlineFrom(this.state, this.connectivity) : undefined;
     if (next === this.current) return;
     this.current = next;
-    log.info(`network: ${next === undefined ? 'unknown (NetworkManager not followed)' : next ? 'online' : 'offline'} (NetworkManager State ${this.state ?? '?'}, Connectivity ${this.connectivity ?? '?'})`);
+    log.info(
+      `network: ${next === undefined ? 'unknown (NetworkManager not followed)' : next ? 'online' : 'offline'} (NetworkManager State ${this.state ?? '?'}, Connectivity ${this.connectivity ?? '?'})`,
+    );
     this.changed(next);
   }
 
@@ -126,14 +136,30 @@ export class NetworkWatch {
     if (msg.interface === NM_IFACE && msg.member === 'StateChanged' && typeof msg.body?.[0] === 'number') {
       this.state = msg.body[0];
       this.update();
-    } else if (msg.interface === PROPERTIES && msg.member === 'PropertiesChanged' && msg.path === NM_PATH && msg.body?.[0] === NM_IFACE) {
+    } else if (
+      msg.interface === PROPERTIES &&
+      msg.member === 'PropertiesChanged' &&
+      msg.path === NM_PATH &&
+      msg.body?.[0] === NM_IFACE
+    ) {
       this.take(msg.body[1] as Record<string, { value: unknown }>);
     }
   };
 
-  private async call(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> {
+  private async call(
+    destination: string,
+    path: string,
+    iface: string,
+    member: string,
+    signature: string,
+    body: unknown[],
+  ): Promise<unknown[]> {
     if (!this.bus) throw new Error('no system bus');
-    const reply = await callWithTimeout(this.bus, { destination, path, interface: iface, member, signature, body }, TIMEOUT_MS);
+    const reply = await callWithTimeout(
+      this.bus,
+      { destination, path, interface: iface, member, signature, body },
+      TIMEOUT_MS,
+    );
     return reply.body;
   }
 }
@@ -157,7 +183,8 @@ export function followNetwork(accounts: Accounts): NetworkWatch {
       accounts.checker.pauseRetries();
       return;
     }
-    const ids = was === false ? [...accounts.all()].filter((s) => s.status.status === 'offline').map((s) => s.config.id) : [];
+    const ids =
+      was === false ? [...accounts.all()].filter((s) => s.status.status === 'offline').map((s) => s.config.id) : [];
     const n = accounts.checker.resumeRetries(ids, Math.min(SPREAD_MS, SPREAD_TOTAL_MS / Math.max(1, ids.length)));
     if (n) log.info(`network ${online ? 'back' : 'no longer followed'}: checking ${n} account(s) again`);
   });

@@ -14,7 +14,11 @@ import { log } from '../log.js';
 
 const { Message, MessageType, Variant } = dbus;
 const TIMEOUT_MS = 5000;
-const NOTIFICATIONS = ['org.freedesktop.Notifications', '/org/freedesktop/Notifications', 'org.freedesktop.Notifications'] as const;
+const NOTIFICATIONS = [
+  'org.freedesktop.Notifications',
+  '/org/freedesktop/Notifications',
+  'org.freedesktop.Notifications',
+] as const;
 /** Notifications whose action is still awaited; the oldest are forgotten first. */
 const REMEMBERED = 200;
 
@@ -43,15 +47,26 @@ export class Notifier {
   private server: string | undefined;
   private stopped = false;
 
-  constructor(private readonly bus: dbus.MessageBus, private readonly open: (account: string | undefined) => void = openWindow) {}
+  constructor(
+    private readonly bus: dbus.MessageBus,
+    private readonly open: (account: string | undefined) => void = openWindow,
+  ) {}
 
   start(): void {
     this.bus.on('message', this.onMessage);
     for (const member of ['ActionInvoked', 'NotificationClosed']) {
-      void callWithTimeout(this.bus, {
-        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
-        body: [`type='signal',interface='${NOTIFICATIONS[2]}',member='${member}'`],
-      }, TIMEOUT_MS).catch((err: Error) => log.debug(`notification actions not watched: ${err.message}`));
+      void callWithTimeout(
+        this.bus,
+        {
+          destination: 'org.freedesktop.DBus',
+          path: '/org/freedesktop/DBus',
+          interface: 'org.freedesktop.DBus',
+          member: 'AddMatch',
+          signature: 's',
+          body: [`type='signal',interface='${NOTIFICATIONS[2]}',member='${member}'`],
+        },
+        TIMEOUT_MS,
+      ).catch((err: Error) => log.debug(`notification actions not watched: ${err.message}`));
     }
   }
 
@@ -68,15 +83,39 @@ export class Notifier {
    * `account` undefined: about no account (the action opens the window's list). `extra.action`
    * adds a button ('open') beside the default action, doing the same.
    */
-  notify(account: string | undefined, summary: string, body: string, extra: { action?: string; category?: string } = {}): void {
+  notify(
+    account: string | undefined,
+    summary: string,
+    body: string,
+    extra: { action?: string; category?: string } = {},
+  ): void {
     // translators: the default action of a notification about an account: opens it in the Online Accounts window
     const actions = ['default', extra.action ?? _('Open'), ...(extra.action ? ['open', extra.action] : [])];
-    void callWithTimeout(this.bus, {
-      destination: NOTIFICATIONS[0], path: NOTIFICATIONS[1], interface: NOTIFICATIONS[2], member: 'Notify', signature: 'susssasa{sv}i',
-      body: [_(APP_NAME), 0, 'px-accounts', summary, escapeMarkup(body), actions, {
-        'desktop-entry': new Variant('s', 'px-accounts-ui'), category: new Variant('s', extra.category ?? 'transfer.complete'), 'x-px-accounts-account': new Variant('s', account ?? ''),
-      }, -1],
-    }, TIMEOUT_MS).then(
+    void callWithTimeout(
+      this.bus,
+      {
+        destination: NOTIFICATIONS[0],
+        path: NOTIFICATIONS[1],
+        interface: NOTIFICATIONS[2],
+        member: 'Notify',
+        signature: 'susssasa{sv}i',
+        body: [
+          _(APP_NAME),
+          0,
+          'px-accounts',
+          summary,
+          escapeMarkup(body),
+          actions,
+          {
+            'desktop-entry': new Variant('s', 'px-accounts-ui'),
+            category: new Variant('s', extra.category ?? 'transfer.complete'),
+            'x-px-accounts-account': new Variant('s', account ?? ''),
+          },
+          -1,
+        ],
+      },
+      TIMEOUT_MS,
+    ).then(
       (reply) => {
         log.info(`notified: ${summary}${account ? ` (account ${account})` : ''}`);
         const id = reply.body[0];
@@ -105,7 +144,9 @@ export class Notifier {
     if (msg.member === 'NotificationClosed') this.ours.delete(id);
     else if (msg.member === 'ActionInvoked' && (msg.body[1] === 'default' || msg.body[1] === 'open')) {
       this.ours.delete(id);
-      log.info(`opening ${account ? `account ${account} in ` : ''}the Online Accounts window (its notification was clicked)`);
+      log.info(
+        `opening ${account ? `account ${account} in ` : ''}the Online Accounts window (its notification was clicked)`,
+      );
       this.open(account || undefined);
     }
   }

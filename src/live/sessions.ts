@@ -36,7 +36,10 @@ interface Running {
 export class LiveSessions {
   private readonly running = new Map<string, Running>();
 
-  constructor(private readonly events: LiveEvents, private readonly stateDir = defaultStateDir()) {}
+  constructor(
+    private readonly events: LiveEvents,
+    private readonly stateDir = defaultStateDir(),
+  ) {}
 
   private stateFile(id: string, protocol: string): string {
     return join(this.stateDir, `${id}.${protocol}.json`);
@@ -73,25 +76,38 @@ export class LiveSessions {
       if (wanted.length === 0) this.start(r, state, protocol, {}, replaced);
       else {
         // The object is on the bus meanwhile, with empty values: all of them change when it starts.
-        void this.events.secrets(config.id, wanted).then((secrets) => this.start(r, state, protocol, secrets, true), (err: Error) => {
-          if (r.stopped) return;
-          log.warning(`${protocol} of account ${config.id} waits for its secrets: ${err.message}`);
-          r.unread = state;
-          this.events.status(config.id, 'error', `its secrets could not be read: ${err.message}`);
-        });
+        void this.events.secrets(config.id, wanted).then(
+          (secrets) => this.start(r, state, protocol, secrets, true),
+          (err: Error) => {
+            if (r.stopped) return;
+            log.warning(`${protocol} of account ${config.id} waits for its secrets: ${err.message}`);
+            r.unread = state;
+            this.events.status(config.id, 'error', `its secrets could not be read: ${err.message}`);
+          },
+        );
       }
     }
   }
 
   /** Starts a session; `changed`: its interface was already exported with other values. */
-  private start(r: Running, state: AccountState, protocol: string, secrets: Record<string, string>, changed: boolean): void {
+  private start(
+    r: Running,
+    state: AccountState,
+    protocol: string,
+    secrets: Record<string, string>,
+    changed: boolean,
+  ): void {
     if (r.stopped) return;
     const { id, username } = state.config;
     const live = findProtocol(protocol)!.live!;
     const iface = live.iface;
     try {
       r.session = live.start({
-        account: id, username, settings: state.config.settings[protocol]!, secrets, stateFile: this.stateFile(id, protocol),
+        account: id,
+        username,
+        settings: state.config.settings[protocol]!,
+        secrets,
+        stateFile: this.stateFile(id, protocol),
         changed: (props) => !r.stopped && this.events.changed(id, iface, props),
         emit: (signal, args) => !r.stopped && this.events.emit(id, iface, signal, args),
         status: (status, message) => !r.stopped && this.events.status(id, status, message),

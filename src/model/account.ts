@@ -44,7 +44,10 @@ const MAX_ID = 200;
  * [a-z0-9] → '_'. Over-long ids keep a prefix plus a hash so they stay unique.
  */
 export function baseId(provider: string, username: string): string {
-  const id = `${provider}_${username}`.toLowerCase().replaceAll('@', '_at_').replace(/[^a-z0-9]/g, '_');
+  const id = `${provider}_${username}`
+    .toLowerCase()
+    .replaceAll('@', '_at_')
+    .replace(/[^a-z0-9]/g, '_');
   if (id.length <= MAX_ID) return id;
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 12);
   return `${id.slice(0, MAX_ID - 13)}_${hash}`;
@@ -78,10 +81,13 @@ export function normaliseUsername(provider: Provider, identifier: string): strin
  * One account per provider and user name. A manual account is also keyed by its server:
  * the same login on two SFTP hosts is two accounts.
  */
-export function duplicateKey(config: Pick<AccountConfig, 'provider' | 'username' | 'settings'>, manual: boolean): string {
+export function duplicateKey(
+  config: Pick<AccountConfig, 'provider' | 'username' | 'settings'>,
+  manual: boolean,
+): string {
   const key = `${config.provider}\n${config.username.toLowerCase()}`;
   if (!manual) return key;
   const own = config.settings[config.provider];
-  const endpoint = own ? findProtocol(config.provider)?.endpoint?.(own) ?? own.host : '';
+  const endpoint = own ? (findProtocol(config.provider)?.endpoint?.(own) ?? own.host) : '';
   return `${key}\n${String(endpoint ?? '').toLowerCase()}`;
 }

@@ -19,7 +19,10 @@ const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** The stored key of `app`'s own `key`. */
 export function dataKey(app: string, key: string): string {
-  if (!OWN_KEY.test(key)) throw invalidArgument(`data key ${JSON.stringify(key.slice(0, 80))} is invalid: use 1 to 64 letters, digits, '.', '_' or '-' (the service puts your app's name in front)`);
+  if (!OWN_KEY.test(key))
+    throw invalidArgument(
+      `data key ${JSON.stringify(key.slice(0, 80))} is invalid: use 1 to 64 letters, digits, '.', '_' or '-' (the service puts your app's name in front)`,
+    );
   return `${app}:${key}`;
 }
 
@@ -27,23 +30,38 @@ export function dataKey(app: string, key: string): string {
  * The account's data after `app` set `key` to `value` ('' removes it); undefined when it is
  * left empty. Throws InvalidArgument or LimitExceeded and changes nothing.
  */
-export function withData(data: Readonly<Record<string, string>> | undefined, app: string, key: string, value: string): Record<string, string> | undefined {
+export function withData(
+  data: Readonly<Record<string, string>> | undefined,
+  app: string,
+  key: string,
+  value: string,
+): Record<string, string> | undefined {
   const full = dataKey(app, key);
   const next = { ...data };
   if (value === '') {
     delete next[full];
   } else {
-    if (bytes(value) > MAX_DATA_VALUE) throw new AccountsError('LimitExceeded', `the value of data key ${key} is ${bytes(value)} bytes, at most ${MAX_DATA_VALUE}`);
+    if (bytes(value) > MAX_DATA_VALUE)
+      throw new AccountsError(
+        'LimitExceeded',
+        `the value of data key ${key} is ${bytes(value)} bytes, at most ${MAX_DATA_VALUE}`,
+      );
     checkText(value, `the value of data key ${key}`, MAX_DATA_VALUE);
     next[full] = value;
     const size = (entries: [string, string][]) => entries.reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
     const own = size(Object.entries(next).filter(([k]) => k.startsWith(`${app}:`)));
     if (own > MAX_DATA_PER_APP) {
-      throw new AccountsError('LimitExceeded', `this app's notes on the account would be ${own} bytes, at most ${MAX_DATA_PER_APP}: remove notes it no longer needs (SetData with an empty value)`);
+      throw new AccountsError(
+        'LimitExceeded',
+        `this app's notes on the account would be ${own} bytes, at most ${MAX_DATA_PER_APP}: remove notes it no longer needs (SetData with an empty value)`,
+      );
     }
     const total = size(Object.entries(next));
     if (total > MAX_DATA_TOTAL) {
-      throw new AccountsError('LimitExceeded', `the account's data would be ${total} bytes, at most ${MAX_DATA_TOTAL}: remove notes it no longer needs (SetData with an empty value)`);
+      throw new AccountsError(
+        'LimitExceeded',
+        `the account's data would be ${total} bytes, at most ${MAX_DATA_TOTAL}: remove notes it no longer needs (SetData with an empty value)`,
+      );
     }
   }
   return Object.keys(next).length ? next : undefined;
@@ -53,7 +71,7 @@ export function withData(data: Readonly<Record<string, string>> | undefined, app
 export function parseDataSection(section: Record<string, unknown>): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(section)) {
-    if (v === undefined || typeof v === 'object' && v !== null) continue; // a sub-section or a list: not a note
+    if (v === undefined || (typeof v === 'object' && v !== null)) continue; // a sub-section or a list: not a note
     out[k] = String(v);
   }
   return Object.keys(out).length ? out : undefined;

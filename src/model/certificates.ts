@@ -5,7 +5,10 @@
  */
 import { MAX_PINS, normalizeFingerprint, parseServerKey } from '../contract/certificates.js';
 
-export function parseCertificatesSection(section: Record<string, unknown>, warnings: string[]): Record<string, string> | undefined {
+export function parseCertificatesSection(
+  section: Record<string, unknown>,
+  warnings: string[],
+): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [server, value] of Object.entries(section)) {
     const key = parseServerKey(server);
@@ -19,6 +22,8 @@ export function parseCertificatesSection(section: Record<string, unknown>, warni
   return Object.keys(out).length ? out : undefined;
 }
 
-export function certificatesSection(pins: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+export function certificatesSection(
+  pins: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
   return pins && Object.keys(pins).length ? { ...pins } : undefined;
 }

@@ -25,7 +25,8 @@ const MAX_ALIASES = 64;
 /** A plain address: something@domain, no spaces, no angle brackets. */
 const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+$/;
 
-export const isMailAccount = (protocols: readonly string[]) => protocols.some((p) => (MAIL_PROTOCOLS as readonly string[]).includes(p));
+export const isMailAccount = (protocols: readonly string[]) =>
+  protocols.some((p) => (MAIL_PROTOCOLS as readonly string[]).includes(p));
 
 export function checkAddress(value: string, what: string): string {
   checkText(value, what, MAX_ADDRESS);
@@ -38,7 +39,8 @@ export function checkIdentityName(value: string, what: string): string {
 }
 
 export function checkAliases(values: readonly string[], what: string): string[] {
-  if (values.length > MAX_ALIASES) throw invalidArgument(`${what} has ${values.length} addresses, at most ${MAX_ALIASES}`);
+  if (values.length > MAX_ALIASES)
+    throw invalidArgument(`${what} has ${values.length} addresses, at most ${MAX_ALIASES}`);
   const out: string[] = [];
   for (const v of values.map((x) => x.trim()).filter(Boolean)) {
     checkAddress(v, what);
@@ -100,7 +102,10 @@ export function identitySection(identity: Identity | undefined): Record<string, 
 /** One `identity.<key>` option of AddAccount/Update, checked (a string, or `as`/comma-separated for aliases). */
 export function parseIdentityOption(key: string, v: { signature: string; value: unknown }, into: Identity): void {
   const field = key.slice('identity.'.length);
-  const wrong = (sig: string) => invalidArgument(`option ${key} must be ${sig === 'as' ? "a list of strings (type 'as') or a comma-separated string" : "a string (type 's')"}, got type '${v.signature}'`);
+  const wrong = (sig: string) =>
+    invalidArgument(
+      `option ${key} must be ${sig === 'as' ? "a list of strings (type 'as') or a comma-separated string" : "a string (type 's')"}, got type '${v.signature}'`,
+    );
   switch (field) {
     case 'name':
       if (v.signature !== 's') throw wrong('s');
@@ -116,12 +121,19 @@ export function parseIdentityOption(key: string, v: { signature: string; value: 
       else throw wrong('as');
       return;
   }
-  throw invalidArgument(`option ${key.slice(0, 60)} is not a setting of the sender identity (identity.name, identity.address, identity.aliases)`);
+  throw invalidArgument(
+    `option ${key.slice(0, 60)} is not a setting of the sender identity (identity.name, identity.address, identity.aliases)`,
+  );
 }
 
 /** An identity changed by options: given fields replace, empty ones clear. */
-export function mergeIdentity(current: Identity | undefined, changes: Identity | undefined, protocols: readonly string[]): Identity | undefined {
+export function mergeIdentity(
+  current: Identity | undefined,
+  changes: Identity | undefined,
+  protocols: readonly string[],
+): Identity | undefined {
   if (!changes) return current;
-  if (!isMailAccount(protocols)) throw invalidArgument('options identity.* are for mail accounts (IMAP, POP3 or SMTP enabled)');
+  if (!isMailAccount(protocols))
+    throw invalidArgument('options identity.* are for mail accounts (IMAP, POP3 or SMTP enabled)');
   return compactIdentity({ ...current, ...changes });
 }

@@ -8,7 +8,13 @@ import { invalidArgument } from '../errors.js';
 import { FAILURE_CODES, type VerifyResult } from '../protocols/common/types.js';
 
 /** Failures that never reached the server: they neither match nor end a mute. */
-const NETWORK: ReadonlySet<string> = new Set(['Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'Unavailable']);
+const NETWORK: ReadonlySet<string> = new Set([
+  'Timeout',
+  'HostNotFound',
+  'ConnectionRefused',
+  'ConnectionFailed',
+  'Unavailable',
+]);
 
 export function checkFailureCode(code: string): string {
   if (!(FAILURE_CODES as readonly string[]).includes(code)) {

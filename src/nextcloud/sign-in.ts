@@ -12,12 +12,25 @@ import { log } from '../log.js';
 import type { AccountConfig } from '../model/account.js';
 import type { Provider } from '../providers/catalogue.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
-import { davUrls, pollOnce, revokeAppPassword, serverUrl, startLoginFlow, type Grant, type LoginFlow } from './login-flow.js';
+import {
+  davUrls,
+  pollOnce,
+  revokeAppPassword,
+  serverUrl,
+  startLoginFlow,
+  type Grant,
+  type LoginFlow,
+} from './login-flow.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
 
 /** Accounts.add, as the sign-in uses it (src/accounts depends on this folder, not the other way round). */
-export type AddAccount = (provider: string, identifier: string, secrets: Record<string, string>, options: Variants) => Promise<{ config: { id: string } }>;
+export type AddAccount = (
+  provider: string,
+  identifier: string,
+  secrets: Record<string, string>,
+  options: Variants,
+) => Promise<{ config: { id: string } }>;
 
 /** How often the poll endpoint is asked while the person signs in. */
 export const POLL_MS = Number(process.env.PX_ACCOUNTS_NEXTCLOUD_POLL_MS) || 2000;
@@ -37,25 +50,44 @@ export function parseNextcloudOptions(options: Variants, provider: Provider): Ne
   const out: Omit<NextcloudSignInOptions, 'server'> = {};
   for (const [key, v] of Object.entries(options)) {
     const signature = (KNOWN as Record<string, string>)[key];
-    if (!signature) throw invalidArgument(`unknown option '${key.slice(0, 60)}' for ${provider.name} (known: ${Object.keys(KNOWN).join(', ')})`);
-    if (v.signature !== signature) throw invalidArgument(`option ${key} must have type '${signature}', got '${v.signature}'`);
+    if (!signature)
+      throw invalidArgument(
+        `unknown option '${key.slice(0, 60)}' for ${provider.name} (known: ${Object.keys(KNOWN).join(', ')})`,
+      );
+    if (v.signature !== signature)
+      throw invalidArgument(`option ${key} must have type '${signature}', got '${v.signature}'`);
     switch (key) {
-      case 'server': server = serverUrl(v.value as string); break;
+      case 'server':
+        server = serverUrl(v.value as string);
+        break;
       case 'flow':
-        if (v.value !== 'browser') throw invalidArgument(`${provider.name} signs in in the browser only (option flow browser)`);
+        if (v.value !== 'browser')
+          throw invalidArgument(`${provider.name} signs in in the browser only (option flow browser)`);
         break;
       case 'protocols': {
         const list = [...new Set(v.value as string[])];
         if (list.length === 0) throw invalidArgument('option protocols must name at least one protocol');
-        for (const p of list) if (!provider.supported.includes(p)) throw new AccountsError('UnsupportedProtocol', `${provider.name} accounts offer ${provider.supported.join(', ')}, not ${String(p).slice(0, 60)}`);
+        for (const p of list)
+          if (!provider.supported.includes(p))
+            throw new AccountsError(
+              'UnsupportedProtocol',
+              `${provider.name} accounts offer ${provider.supported.join(', ')}, not ${String(p).slice(0, 60)}`,
+            );
         out.protocols = list;
         break;
       }
-      case 'name': out.name = checkText(v.value as string, 'option name', 256); break;
-      case 'verify': out.verify = v.value as boolean; break;
+      case 'name':
+        out.name = checkText(v.value as string, 'option name', 256);
+        break;
+      case 'verify':
+        out.verify = v.value as boolean;
+        break;
     }
   }
-  if (server === undefined) throw invalidArgument(`${provider.name} needs the option server: the address of the server (https://cloud.example.org)`);
+  if (server === undefined)
+    throw invalidArgument(
+      `${provider.name} needs the option server: the address of the server (https://cloud.example.org)`,
+    );
   return { ...out, server };
 }
 
@@ -70,16 +102,34 @@ export class NextcloudSignIn {
   private stopReason: AccountsError | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly providerName: string, private readonly flow: LoginFlow, private readonly pollMs: number) {
+  private constructor(
+    private readonly providerName: string,
+    private readonly flow: LoginFlow,
+    private readonly pollMs: number,
+  ) {
     this.url = flow.login;
     this.done = this.poll();
     this.done.catch(() => undefined);
   }
 
-  static async start(server: string, providerName: string, timeoutMs: number, pollMs = POLL_MS): Promise<NextcloudSignIn> {
+  static async start(
+    server: string,
+    providerName: string,
+    timeoutMs: number,
+    pollMs = POLL_MS,
+  ): Promise<NextcloudSignIn> {
     const flow = await startLoginFlow(server);
     const s = new NextcloudSignIn(providerName, flow, pollMs);
-    s.timer = setTimeout(() => s.stop(new AccountsError('Expired', `the sign-in to ${providerName} was not finished within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    s.timer = setTimeout(
+      () =>
+        s.stop(
+          new AccountsError(
+            'Expired',
+            `the sign-in to ${providerName} was not finished within ${Math.round(timeoutMs / 1000)} s`,
+          ),
+        ),
+      timeoutMs,
+    );
     s.timer.unref();
     void s.done.finally(() => clearTimeout(s.timer)).catch(() => undefined);
     return s;
@@ -98,8 +148,14 @@ export class NextcloudSignIn {
     return new Promise((resolve, reject) => {
       const signal = this.aborter.signal;
       if (signal.aborted) return reject(this.stopReason);
-      const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-      const onAbort = () => { clearTimeout(t); reject(this.stopReason); };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(this.stopReason);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -120,7 +176,9 @@ export class NextcloudSignIn {
         if (this.stopReason) throw this.stopReason;
         // a server that is briefly away (a restart, a lost Wi-Fi) is asked again; anything else ends it
         if (err instanceof AccountsError && err.kind === 'Unreachable' && ++failures < 5) continue;
-        throw err instanceof AccountsError ? err : new AccountsError('ProviderError', `the sign-in to ${this.providerName} failed: ${(err as Error).message}`);
+        throw err instanceof AccountsError
+          ? err
+          : new AccountsError('ProviderError', `the sign-in to ${this.providerName} failed: ${(err as Error).message}`);
       }
     }
   }
@@ -131,10 +189,13 @@ export async function revoke(grant: Grant, why: string): Promise<void> {
   const host = new URL(grant.server).host;
   try {
     const status = await revokeAppPassword(grant.server, grant.loginName, grant.appPassword);
-    if (status >= 200 && status < 300) log.info(`Nextcloud app password of ${grant.loginName} at ${host} revoked (${why})`);
+    if (status >= 200 && status < 300)
+      log.info(`Nextcloud app password of ${grant.loginName} at ${host} revoked (${why})`);
     else log.warning(`Nextcloud app password of ${grant.loginName} at ${host} not revoked (${why}): HTTP ${status}`);
   } catch (err) {
-    log.warning(`Nextcloud app password of ${grant.loginName} at ${host} not revoked (${why}): ${(err as Error).message}`);
+    log.warning(
+      `Nextcloud app password of ${grant.loginName} at ${host} not revoked (${why}): ${(err as Error).message}`,
+    );
   }
 }
 
@@ -146,7 +207,12 @@ export function accountName(grant: Grant): string {
 const sv = (value: string) => ({ signature: 's', value });
 
 /** Manager.SignIn for a provider with `auth = nextcloud`. */
-export async function startNextcloudSignIn(addAccount: AddAccount, provider: Provider, options: Variants, timeoutMs: number) {
+export async function startNextcloudSignIn(
+  addAccount: AddAccount,
+  provider: Provider,
+  options: Variants,
+  timeoutMs: number,
+) {
   const o = parseNextcloudOptions(options, provider);
   const flow = await NextcloudSignIn.start(o.server, provider.name, timeoutMs);
   const done = flow.done.then(async (grant) => {
@@ -178,7 +244,9 @@ export async function startNextcloudSignIn(addAccount: AddAccount, provider: Pro
  * Where an account's app password is revoked when the account goes: the server and the login
  * name its DAV URLs name (`…/remote.php/dav…`); undefined when none does.
  */
-export function revocationTarget(config: Pick<AccountConfig, 'settings' | 'username'>): { server: string; loginName: string } | undefined {
+export function revocationTarget(
+  config: Pick<AccountConfig, 'settings' | 'username'>,
+): { server: string; loginName: string } | undefined {
   for (const p of ['webdav', 'caldav', 'carddav']) {
     const s = config.settings[p];
     const url = typeof s?.url === 'string' ? s.url : '';

@@ -42,7 +42,10 @@ export interface OAuth2Provider {
   readonly tokensPerProtocol: boolean;
 }
 
-export interface OAuth2Client { readonly clientId: string; readonly clientSecret: string }
+export interface OAuth2Client {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
 
 export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1/oauth2/callback';
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -64,9 +67,14 @@ export function checkEndpoint(value: string, what: string): string {
 
 /** True when talking to the provider needs plain HTTP (allowed on loopback only, see checkEndpoint). */
 export const usesPlainHttp = (p: OAuth2Provider) =>
-  [p.issuer, p.authorizationEndpoint, p.tokenEndpoint, p.deviceAuthorizationEndpoint, p.revocationEndpoint].some((u) => u.startsWith('http:'));
+  [p.issuer, p.authorizationEndpoint, p.tokenEndpoint, p.deviceAuthorizationEndpoint, p.revocationEndpoint].some((u) =>
+    u.startsWith('http:'),
+  );
 
-const words = (v: unknown) => String(v ?? '').split(/\s+/).filter(Boolean);
+const words = (v: unknown) =>
+  String(v ?? '')
+    .split(/\s+/)
+    .filter(Boolean);
 
 /** Parses a provider file's `[oauth2]` section; throws with a reason a person can act on. */
 export function parseOAuth2Section(section: Record<string, unknown>): OAuth2Provider {
@@ -88,15 +96,29 @@ export function parseOAuth2Section(section: Record<string, unknown>): OAuth2Prov
     if (key.startsWith('scopes.')) protocolScopes[key.slice(7)] = words(value);
   }
   const parameters = Object.fromEntries(new URLSearchParams(text('parameters')));
-  for (const reserved of ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'response_type', 'scope']) {
+  for (const reserved of [
+    'client_id',
+    'redirect_uri',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'response_type',
+    'scope',
+  ]) {
     if (reserved in parameters) throw new Error(`[oauth2] parameters must not set ${reserved}`);
   }
   return {
-    issuer, authorizationEndpoint, tokenEndpoint,
+    issuer,
+    authorizationEndpoint,
+    tokenEndpoint,
     deviceAuthorizationEndpoint: endpoint('device_authorization_endpoint'),
     revocationEndpoint: endpoint('revocation_endpoint'),
-    clientId: text('client_id'), clientSecret: text('client_secret'),
-    redirectUri, scopes: words(section.scopes), protocolScopes, parameters,
+    clientId: text('client_id'),
+    clientSecret: text('client_secret'),
+    redirectUri,
+    scopes: words(section.scopes),
+    protocolScopes,
+    parameters,
     tokensPerProtocol: ['true', 'yes', '1'].includes(text('tokens_per_protocol').toLowerCase()),
   };
 }
@@ -108,7 +130,12 @@ export function userClientFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The client id of a provider: the provider file's, then the system file's, then the user's. */
-export function clientFor(providerId: string, providerName: string, p: OAuth2Provider, files = [SYSTEM_CLIENT_FILE, userClientFile()]): OAuth2Client {
+export function clientFor(
+  providerId: string,
+  providerName: string,
+  p: OAuth2Provider,
+  files = [SYSTEM_CLIENT_FILE, userClientFile()],
+): OAuth2Client {
   let client: OAuth2Client = { clientId: p.clientId, clientSecret: p.clientSecret };
   for (const file of files) {
     let text: string;
@@ -121,12 +148,17 @@ export function clientFor(providerId: string, providerName: string, p: OAuth2Pro
     if (typeof section !== 'object' || section === null) continue;
     const s = section as Record<string, unknown>;
     if (typeof s.client_id === 'string' && s.client_id.trim()) {
-      client = { clientId: s.client_id.trim(), clientSecret: typeof s.client_secret === 'string' ? s.client_secret.trim() : '' };
+      client = {
+        clientId: s.client_id.trim(),
+        clientSecret: typeof s.client_secret === 'string' ? s.client_secret.trim() : '',
+      };
     }
   }
   if (!client.clientId) {
-    throw new AccountsError('NotConfigured',
-      `no OAuth2 client id is configured for ${providerName}: register an application with ${providerName} (docs/oauth2.md says how) and set client_id in section [${providerId}] of ${files[files.length - 1]} (or ${files[0]} for every user)`);
+    throw new AccountsError(
+      'NotConfigured',
+      `no OAuth2 client id is configured for ${providerName}: register an application with ${providerName} (docs/oauth2.md says how) and set client_id in section [${providerId}] of ${files[files.length - 1]} (or ${files[0]} for every user)`,
+    );
   }
   return client;
 }
@@ -134,7 +166,10 @@ export function clientFor(providerId: string, providerName: string, p: OAuth2Pro
 /** A Microsoft tenant (id or domain) for `{tenant}` in endpoint URLs; `common` by default. */
 export function checkTenant(tenant: string | undefined): string {
   if (tenant === undefined || tenant === '') return 'common';
-  if (!TENANT.test(tenant)) throw invalidArgument(`option tenant must be a tenant id or domain (letters, digits, '.', '-'), got '${tenant.slice(0, 60)}'`);
+  if (!TENANT.test(tenant))
+    throw invalidArgument(
+      `option tenant must be a tenant id or domain (letters, digits, '.', '-'), got '${tenant.slice(0, 60)}'`,
+    );
   return tenant;
 }
 
@@ -143,8 +178,9 @@ export function checkTenant(tenant: string | undefined): string {
  * administrators have not allowed (Microsoft 365 tenants can block unknown apps).
  */
 export function clientHint(error: string): string {
-  if (!['invalid_client', 'unauthorized_client', 'consent_required', 'admin_consent_required'].includes(error)) return '';
-  return ' — the provider does not accept this app\'s client id: an organisation\'s administrators may have to allow it, or you can register your own client id and set it in ~/.config/px-accounts/oauth2.ini (docs/oauth2.md)';
+  if (!['invalid_client', 'unauthorized_client', 'consent_required', 'admin_consent_required'].includes(error))
+    return '';
+  return " — the provider does not accept this app's client id: an organisation's administrators may have to allow it, or you can register your own client id and set it in ~/.config/px-accounts/oauth2.ini (docs/oauth2.md)";
 }
 
 /** The scopes of a sign-in: the provider's, plus those of every protocol enabled. */

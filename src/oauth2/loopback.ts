@@ -34,7 +34,11 @@ export class LoopbackListener {
   /** The redirect URI with the port filled in. */
   uri = '';
 
-  private constructor(private readonly path: string, private readonly state: string, private readonly providerName: string) {
+  private constructor(
+    private readonly path: string,
+    private readonly state: string,
+    private readonly providerName: string,
+  ) {
     this.redirect = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.redirect.catch(() => undefined);
   }
@@ -57,7 +61,11 @@ export class LoopbackListener {
       });
     });
     // for its whole life: an unhandled 'error' (EMFILE on accept) would end the service
-    server.on('error', (err) => listener.close(new AccountsError('Io', `the sign-in listener failed (${(err as NodeJS.ErrnoException).code ?? err.name})`)));
+    server.on('error', (err) =>
+      listener.close(
+        new AccountsError('Io', `the sign-in listener failed (${(err as NodeJS.ErrnoException).code ?? err.name})`),
+      ),
+    );
     server.on('clientError', (_err, socket) => socket.destroy());
     listener.server = server;
     const port = (server.address() as AddressInfo).port;
@@ -67,7 +75,12 @@ export class LoopbackListener {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const headers = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'", 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+    const headers = {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'",
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    };
     let url: URL;
     try {
       url = new URL(req.url ?? '/', this.uri);
@@ -77,13 +90,22 @@ export class LoopbackListener {
     }
     const state = url.searchParams.get('state') ?? '';
     if (req.method !== 'GET' || url.pathname !== this.path || !sameText(state, this.state) || !this.server) {
-      res.writeHead(400, headers).end(PAGE('Not a valid sign-in', 'This address does not belong to a sign-in in progress.'));
+      res
+        .writeHead(400, headers)
+        .end(PAGE('Not a valid sign-in', 'This address does not belong to a sign-in in progress.'));
       return;
     }
     const failed = url.searchParams.has('error');
-    res.writeHead(200, { ...headers, connection: 'close' }).end(failed
-      ? PAGE('Sign-in not completed', `${this.providerName} did not sign you in. You can close this window.`)
-      : PAGE('Signed in', `You are signed in to ${this.providerName}. You can close this window and go back to your app.`));
+    res
+      .writeHead(200, { ...headers, connection: 'close' })
+      .end(
+        failed
+          ? PAGE('Sign-in not completed', `${this.providerName} did not sign you in. You can close this window.`)
+          : PAGE(
+              'Signed in',
+              `You are signed in to ${this.providerName}. You can close this window and go back to your app.`,
+            ),
+      );
     this.close();
     this.settle.resolve({ url });
   }

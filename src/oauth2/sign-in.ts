@@ -60,12 +60,23 @@ export class SignInFlow {
     const { config, lib } = await configure(p.oauth, p.client, p.tenant);
     flow.client = { config, lib };
     const run = p.flow === 'device' ? await flow.startDevice(config, lib) : await flow.startBrowser(config, lib);
-    flow.timer = setTimeout(() => flow.stop(new AccountsError('Expired', `the sign-in to ${p.providerName} was not finished within ${Math.round(p.timeoutMs / 1000)} s`)), p.timeoutMs);
+    flow.timer = setTimeout(
+      () =>
+        flow.stop(
+          new AccountsError(
+            'Expired',
+            `the sign-in to ${p.providerName} was not finished within ${Math.round(p.timeoutMs / 1000)} s`,
+          ),
+        ),
+      p.timeoutMs,
+    );
     flow.timer.unref();
-    flow.finish(Promise.race([run(), flow.halted]).finally(() => {
-      clearTimeout(flow.timer);
-      flow.listener?.close();
-    }));
+    flow.finish(
+      Promise.race([run(), flow.halted]).finally(() => {
+        clearTimeout(flow.timer);
+        flow.listener?.close();
+      }),
+    );
     return flow;
   }
 
@@ -115,9 +126,15 @@ export class SignInFlow {
       const error = url.searchParams.get('error');
       if (error) {
         const detail = `${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')!.slice(0, 200)}` : ''}`;
-        throw new AccountsError(error === 'access_denied' ? 'AccessDenied' : 'ProviderError', `${this.p.providerName} did not sign in (${detail})${clientHint(error)}`);
+        throw new AccountsError(
+          error === 'access_denied' ? 'AccessDenied' : 'ProviderError',
+          `${this.p.providerName} did not sign in (${detail})${clientHint(error)}`,
+        );
       }
-      const tokens = await this.guard(lib.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state }), 'exchanging the authorization code');
+      const tokens = await this.guard(
+        lib.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state }),
+        'exchanging the authorization code',
+      );
       return this.outcome(config, lib, tokens);
     };
   }
@@ -133,7 +150,8 @@ export class SignInFlow {
     };
     if (this.p.loginHint) params.login_hint = this.p.loginHint;
     // OpenID Connect issues a refresh token for offline_access only after consent (Core 11).
-    if (this.p.scopes.includes('openid') && this.p.scopes.includes('offline_access') && !params.prompt) params.prompt = 'consent';
+    if (this.p.scopes.includes('openid') && this.p.scopes.includes('offline_access') && !params.prompt)
+      params.prompt = 'consent';
     return params;
   }
 
@@ -143,12 +161,17 @@ export class SignInFlow {
     }
     const params: Record<string, string> = { scope: this.scope() };
     if (this.p.loginHint) params.login_hint = this.p.loginHint;
-    const device = await lib.initiateDeviceAuthorization(config, params).catch((err) => { throw typed(err, 'starting the device sign-in'); });
+    const device = await lib.initiateDeviceAuthorization(config, params).catch((err) => {
+      throw typed(err, 'starting the device sign-in');
+    });
     this.userCode = device.user_code;
     this.verificationUrl = device.verification_uri;
     this.url = device.verification_uri_complete ?? '';
     return async () => {
-      const tokens = await this.guard(lib.pollDeviceAuthorizationGrant(config, device, undefined, { signal: this.aborter.signal }), 'waiting for the device sign-in');
+      const tokens = await this.guard(
+        lib.pollDeviceAuthorizationGrant(config, device, undefined, { signal: this.aborter.signal }),
+        'waiting for the device sign-in',
+      );
       return this.outcome(config, lib, tokens);
     };
   }
@@ -160,7 +183,11 @@ export class SignInFlow {
     } catch (err) {
       if (this.stopReason) throw this.stopReason;
       const e = err as { error?: string };
-      if (e?.error === 'expired_token') throw new AccountsError('Expired', `the device code expired before the sign-in to ${this.p.providerName} was finished`);
+      if (e?.error === 'expired_token')
+        throw new AccountsError(
+          'Expired',
+          `the device code expired before the sign-in to ${this.p.providerName} was finished`,
+        );
       throw typed(err, what);
     }
   }
@@ -168,7 +195,10 @@ export class SignInFlow {
   private async outcome(config: Configuration, lib: OidcLib, tokens: TokenResponse): Promise<SignInOutcome> {
     if (this.stopReason) throw this.stopReason;
     if (!tokens.refresh_token) {
-      throw new AccountsError('ProviderError', `${this.p.providerName} gave no refresh token: the provider must allow offline access for this client`);
+      throw new AccountsError(
+        'ProviderError',
+        `${this.p.providerName} gave no refresh token: the provider must allow offline access for this client`,
+      );
     }
     const claims = tokens.claims();
     // An address the provider says it has not verified names nobody.
@@ -179,8 +209,13 @@ export class SignInFlow {
     }
     if (!identity && typeof claims?.preferred_username === 'string') identity = claims.preferred_username;
     const record: TokenRecord = {
-      v: 1, client_id: this.p.client.clientId, client_secret: this.p.client.clientSecret, tenant: this.p.tenant,
-      refresh_token: tokens.refresh_token, scope: tokens.scope ?? this.scope(), tokens: { '': accessTokenOf(tokens) },
+      v: 1,
+      client_id: this.p.client.clientId,
+      client_secret: this.p.client.clientSecret,
+      tenant: this.p.tenant,
+      refresh_token: tokens.refresh_token,
+      scope: tokens.scope ?? this.scope(),
+      tokens: { '': accessTokenOf(tokens) },
     };
     return { record, identity };
   }

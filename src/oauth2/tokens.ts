@@ -40,7 +40,8 @@ const DEFAULT_LIFETIME_S = 3600;
 const MAX_MARGIN_MS = 300_000;
 
 export function accessTokenOf(response: TokenResponse, now = Date.now()): AccessToken {
-  const lifetime = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_S;
+  const lifetime =
+    typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_S;
   return { access_token: response.access_token, expires_at: now + lifetime * 1000, lifetime };
 }
 
@@ -51,7 +52,12 @@ export function parseRecord(text: string): TokenRecord {
   } catch {
     throw new AccountsError('NotAuthorized', 'the stored OAuth2 tokens are unreadable: sign in again');
   }
-  if (r?.v !== 1 || typeof r.refresh_token !== 'string' || typeof r.client_id !== 'string' || typeof r.tokens !== 'object') {
+  if (
+    r?.v !== 1 ||
+    typeof r.refresh_token !== 'string' ||
+    typeof r.client_id !== 'string' ||
+    typeof r.tokens !== 'object'
+  ) {
     throw new AccountsError('NotAuthorized', 'the stored OAuth2 tokens are incomplete: sign in again');
   }
   return r;
@@ -71,7 +77,10 @@ export interface TokenStore {
   /** Stores a record (under the account's lock); the refresh is only answered once this resolved. */
   write(account: string, record: TokenRecord): Promise<void>;
   /** A client for the account's provider and the record's client id and tenant. */
-  configure(account: string, record: TokenRecord): Promise<{ config: Configuration; lib: OidcLib; scopesFor(protocol: string): readonly string[] }>;
+  configure(
+    account: string,
+    record: TokenRecord,
+  ): Promise<{ config: Configuration; lib: OidcLib; scopesFor(protocol: string): readonly string[] }>;
   /** The provider refused the grant: the account needs a new sign-in. */
   refused(account: string, message: string): void;
   /** Which token serves a protocol: its own where the provider names scopes for it, else ''. */
@@ -110,7 +119,9 @@ export class TokenKeeper {
     const key = `${account}\n${protocol}\n${renew}`;
     let pending = this.waiting.get(key);
     if (!pending) {
-      pending = this.lock.run(account, () => this.obtain(account, protocol, renew)).finally(() => this.waiting.delete(key));
+      pending = this.lock
+        .run(account, () => this.obtain(account, protocol, renew))
+        .finally(() => this.waiting.delete(key));
       this.waiting.set(key, pending);
     }
     return pending;
@@ -150,7 +161,7 @@ export class TokenKeeper {
     const known = this.cache.get(account)?.get(protocol);
     // Fresh, or (for a renewal) obtained while we waited for the lock: newer than what was refused.
     if (isFresh(known) && (!renew || this.renewedRecently(known))) return known;
-    const record = this.unsaved.get(account) ?? await this.store.read(account);
+    const record = this.unsaved.get(account) ?? (await this.store.read(account));
     const stored = record.tokens[protocol];
     if (!renew && isFresh(stored)) {
       this.remember(account, protocol, stored);
@@ -160,7 +171,11 @@ export class TokenKeeper {
     const scopes = scopesFor(protocol);
     let response: TokenResponse;
     try {
-      response = await lib.refreshTokenGrant(config, record.refresh_token, scopes.length ? { scope: scopes.join(' ') } : undefined);
+      response = await lib.refreshTokenGrant(
+        config,
+        record.refresh_token,
+        scopes.length ? { scope: scopes.join(' ') } : undefined,
+      );
     } catch (err) {
       const e = typed(err, 'refreshing the access token');
       if (e.kind === 'NotAuthorized') {

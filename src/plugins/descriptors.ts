@@ -32,7 +32,11 @@ export function pluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return [...new Set([home, ...dataDirs].map((d) => join(d, 'px-accounts', 'plugins')))];
 }
 
-const list = (v: unknown) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: unknown) =>
+  String(v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** The helper's real path (relative to the descriptor's directory and inside it, or absolute), checked. */
 function helperPath(dir: string, value: string): { path: string; identity: FileIdentity } {
@@ -70,20 +74,36 @@ export function parseDescriptor(file: string, text: string): ProtocolPlugin {
   }
   const settings: SettingSpec[] = list(head.settings).map((key) => {
     if (RESERVED_KEYS.has(key)) throw new Error(`[plugin] settings: '${key}' is reserved`);
-    return { key, property: propertyName(key), kind: key === 'username' ? 'username' : 'text', doc: `${title} setting ${key}.` };
+    return {
+      key,
+      property: propertyName(key),
+      kind: key === 'username' ? 'username' : 'text',
+      doc: `${title} setting ${key}.`,
+    };
   });
   const secrets = list(head.secrets);
-  for (const s of secrets) if (!/^[A-Za-z0-9._-]{1,64}$/.test(s)) throw new Error(`[plugin] secrets: '${s}' is not a valid secret name`);
+  for (const s of secrets)
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(s)) throw new Error(`[plugin] secrets: '${s}' is not a valid secret name`);
   const timeout = head.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(head.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_S) throw new Error(`[plugin] timeout must be 1 to ${MAX_TIMEOUT_S} seconds`);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_S)
+    throw new Error(`[plugin] timeout must be 1 to ${MAX_TIMEOUT_S} seconds`);
   const { path, identity } = helperPath(dirname(file), String(head.helper ?? '').trim());
   // The login secret is `password` (or one named after the protocol); others are passed as named secrets.
   const named = secrets.filter((s) => s !== 'password' && s !== id);
   return {
-    id, title, iface, doc: `${title} settings of an account, present while ${id} is enabled (a third-party protocol).`, settings, secrets: named, needsLoginSecret: secrets.length !== named.length,
+    id,
+    title,
+    iface,
+    doc: `${title} settings of an account, present while ${id} is enabled (a third-party protocol).`,
+    settings,
+    secrets: named,
+    needsLoginSecret: secrets.length !== named.length,
     resolve: (layers, label) => checkAll(settings, mergeLayers(settings, layers), label),
     stored: nonEmpty,
-    verifier: { thread: false, verify: helperVerifier({ protocol: id, title, path, identity, timeoutMs: timeout * 1000 }) },
+    verifier: {
+      thread: false,
+      verify: helperVerifier({ protocol: id, title, path, identity, timeoutMs: timeout * 1000 }),
+    },
   };
 }
 
@@ -93,7 +113,9 @@ export function loadPlugins(dirs: string[] = pluginDirs()): string[] {
   for (const dir of dirs) {
     let files: string[];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.ini') && !f.startsWith('.')).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.ini') && !f.startsWith('.'))
+        .sort();
     } catch {
       continue; // an absent directory is normal
     }

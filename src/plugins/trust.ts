@@ -13,19 +13,24 @@ const trusted = (uid: number) => uid === 0 || uid === (process.getuid?.() ?? 0);
 /** Owned by this user or root, not writable by group or others: nobody else could have put it there. */
 export function checkOwner(st: Stats, what: string): void {
   if (!trusted(st.uid)) throw new Error(`${what} is owned by uid ${st.uid}, not by this user or root`);
-  if (st.mode & 0o022) throw new Error(`${what} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
+  if (st.mode & 0o022)
+    throw new Error(`${what} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
 }
 
 /** Owned by a trusted user and, when group or others can write to it, sticky (as /tmp). */
 function checkDir(dir: string, st: Stats): void {
   if (!trusted(st.uid)) throw new Error(`directory ${dir} is owned by uid ${st.uid}, not by this user or root`);
-  if ((st.mode & 0o022) && !(st.mode & 0o1000)) throw new Error(`directory ${dir} is writable by group or others and not sticky (mode ${(st.mode & 0o7777).toString(8)})`);
+  if (st.mode & 0o022 && !(st.mode & 0o1000))
+    throw new Error(
+      `directory ${dir} is writable by group or others and not sticky (mode ${(st.mode & 0o7777).toString(8)})`,
+    );
 }
 
 /** Only trusted users may replace `entry` in `dir`: in a sticky shared directory, only its owner. */
 function checkEntry(dir: string, dirSt: Stats, entry: Stats, name: string): void {
   checkDir(dir, dirSt);
-  if ((dirSt.mode & 0o022) && !trusted(entry.uid)) throw new Error(`${name} in the shared directory ${dir} is owned by uid ${entry.uid}, not by this user or root`);
+  if (dirSt.mode & 0o022 && !trusted(entry.uid))
+    throw new Error(`${name} in the shared directory ${dir} is owned by uid ${entry.uid}, not by this user or root`);
 }
 
 /**
@@ -71,9 +76,21 @@ export function checkDirChain(path: string): string {
  * What a file was when it was checked; compared again before each run of a helper. ctime too:
  * a freed inode number is soon reused, and any write, chmod or chown changes it.
  */
-export interface FileIdentity { dev: number; ino: number; uid: number; mode: number; ctime: number }
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  uid: number;
+  mode: number;
+  ctime: number;
+}
 
-const identityOf = (st: Stats): FileIdentity => ({ dev: st.dev, ino: st.ino, uid: st.uid, mode: st.mode, ctime: st.ctimeMs });
+const identityOf = (st: Stats): FileIdentity => ({
+  dev: st.dev,
+  ino: st.ino,
+  uid: st.uid,
+  mode: st.mode,
+  ctime: st.ctimeMs,
+});
 
 /**
  * Checks a regular file at a path without symlinks (a realpath): its directories as above, the
@@ -93,5 +110,6 @@ export function checkFile(real: string, what: string): FileIdentity {
 export function checkUnchanged(real: string, was: FileIdentity, what: string): void {
   const now = checkFile(real, what);
   const changed = (['dev', 'ino', 'uid', 'mode', 'ctime'] as const).filter((k) => now[k] !== was[k]);
-  if (changed.length) throw new Error(`${what} was replaced or changed since the service loaded it (${changed.join(', ')})`);
+  if (changed.length)
+    throw new Error(`${what} was replaced or changed since the service loaded it (${changed.join(', ')})`);
 }

@@ -14,7 +14,19 @@ import type { Verifier, VerifyResult } from './common/types.js';
  * separated by spaces.
  */
 export type SettingKind =
-  | 'host' | 'port' | 'security' | 'username' | 'text' | 'path' | 'url' | 'file' | 'hostkey' | 'enum' | 'list' | 'certs' | 'count';
+  | 'host'
+  | 'port'
+  | 'security'
+  | 'username'
+  | 'text'
+  | 'path'
+  | 'url'
+  | 'file'
+  | 'hostkey'
+  | 'enum'
+  | 'list'
+  | 'certs'
+  | 'count';
 
 export interface SettingSpec {
   /**
@@ -101,7 +113,16 @@ export interface ProtocolPlugin {
    * a profile imported). Each gets the option's string, the other options of the call, and
    * whether the caller may have the service read files (false for sandboxed apps).
    */
-  readonly imports?: Readonly<Record<string, (value: string, companions: Readonly<Record<string, string>>, files: boolean) => { settings: RawSettings; secrets: Record<string, string> }>>;
+  readonly imports?: Readonly<
+    Record<
+      string,
+      (
+        value: string,
+        companions: Readonly<Record<string, string>>,
+        files: boolean,
+      ) => { settings: RawSettings; secrets: Record<string, string> }
+    >
+  >;
   /** The server an account of this protocol talks to, for duplicate keys (default: `host`). */
   endpoint?(settings: Settings): string;
   /** What a successful check teaches, as new settings to store (SFTP pins the host key); undefined: nothing. */
@@ -149,7 +170,8 @@ export interface LiveSession {
 }
 
 /** The D-Bus signature of a setting's property. */
-export const signatureOf = (kind: SettingKind): string => (kind === 'port' ? 'q' : kind === 'count' ? 'u' : kind === 'list' ? 'as' : 's');
+export const signatureOf = (kind: SettingKind): string =>
+  kind === 'port' ? 'q' : kind === 'count' ? 'u' : kind === 'list' ? 'as' : 's';
 
 /** `host` → `Host`, `client_id` → `ClientId`: the D-Bus property of a setting key (the one rule, src/contract/setting-names.ts). */
 export const propertyName = settingProperty;

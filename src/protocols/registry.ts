@@ -17,15 +17,19 @@ const builtins = new Set<string>();
 /** Checks a plugin's shape; throws an Error saying what is wrong. */
 function checkPlugin(p: ProtocolPlugin): void {
   if (!PROTOCOL_ID.test(p.id)) throw new Error(`'${p.id}' is not a valid protocol id (a-z then a-z, 0-9; at most 32)`);
-  if (!INTERFACE.test(p.iface) || p.iface.length > 255) throw new Error(`'${p.iface}' is not a valid D-Bus interface name`);
+  if (!INTERFACE.test(p.iface) || p.iface.length > 255)
+    throw new Error(`'${p.iface}' is not a valid D-Bus interface name`);
   const keys = new Set<string>();
   for (const s of p.settings) {
     if (!isSettingKey(s.key)) {
-      throw new Error(`setting '${s.key}' is not a valid key (lower-case words of a-z and 0-9, each starting with a letter, joined by '_'; at most 32 characters)`);
+      throw new Error(
+        `setting '${s.key}' is not a valid key (lower-case words of a-z and 0-9, each starting with a letter, joined by '_'; at most 32 characters)`,
+      );
     }
     if (keys.has(s.key)) throw new Error(`setting '${s.key}' is listed twice`);
     // One rule names the property (and the client's field): src/contract/setting-names.ts.
-    if (s.property !== settingProperty(s.key)) throw new Error(`setting '${s.key}': its property must be '${settingProperty(s.key)}', not '${s.property}'`);
+    if (s.property !== settingProperty(s.key))
+      throw new Error(`setting '${s.key}': its property must be '${settingProperty(s.key)}', not '${s.property}'`);
     keys.add(s.key);
   }
 }
@@ -34,7 +38,10 @@ function checkPlugin(p: ProtocolPlugin): void {
 export function registerProtocol(p: ProtocolPlugin): void {
   checkPlugin(p);
   const taken = plugins.get(p.id);
-  if (taken) throw new Error(`protocol id '${p.id}' is already taken by ${builtins.has(p.id) ? 'a built-in protocol' : `the plugin of ${taken.iface}`}`);
+  if (taken)
+    throw new Error(
+      `protocol id '${p.id}' is already taken by ${builtins.has(p.id) ? 'a built-in protocol' : `the plugin of ${taken.iface}`}`,
+    );
   for (const other of plugins.values()) {
     if (other.iface === p.iface) throw new Error(`interface ${p.iface} is already used by protocol ${other.id}`);
   }
@@ -63,14 +70,23 @@ export const isProtocol = (id: string): boolean => plugins.has(id);
  */
 export function allProtocols(): ProtocolPlugin[] {
   const list = [...plugins.values()];
-  return list.sort((a, b) => Number(builtins.has(b.id)) - Number(builtins.has(a.id)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return list.sort(
+    (a, b) => Number(builtins.has(b.id)) - Number(builtins.has(a.id)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }
 
-export const protocolIds = (): string => allProtocols().map((p) => p.id).join(', ');
+export const protocolIds = (): string =>
+  allProtocols()
+    .map((p) => p.id)
+    .join(', ');
 
 /** The protocol, or UnsupportedProtocol naming `what` and the known ones. */
 export function requireProtocol(id: string, what: string): ProtocolPlugin {
   const p = plugins.get(id);
-  if (!p) throw new AccountsError('UnsupportedProtocol', `${what}: '${id.slice(0, 40)}' is not a supported protocol (${protocolIds()})`);
+  if (!p)
+    throw new AccountsError(
+      'UnsupportedProtocol',
+      `${what}: '${id.slice(0, 40)}' is not a supported protocol (${protocolIds()})`,
+    );
   return p;
 }

@@ -14,14 +14,23 @@ export const SERVER_SETTINGS = {
   host: { key: 'host', property: 'Host', kind: 'host', doc: 'Server host name or address.' },
   port: { key: 'port', property: 'Port', kind: 'port', doc: 'Server TCP port.' },
   security: {
-    key: 'security', property: 'Security', kind: 'security',
+    key: 'security',
+    property: 'Security',
+    kind: 'security',
     doc: 'Transport security: tls (implicit TLS), starttls (upgrade required) or none.',
   },
-  username: { key: 'username', property: 'Username', kind: 'username', doc: "Login name used for this protocol (the account's Username unless overridden)." },
+  username: {
+    key: 'username',
+    property: 'Username',
+    kind: 'username',
+    doc: "Login name used for this protocol (the account's Username unless overridden).",
+  },
   path: { key: 'path', property: 'Path', kind: 'path', doc: 'Path on the server.' },
   url: { key: 'url', property: 'Url', kind: 'url', doc: 'Service URL.' },
   ca: {
-    key: 'ca', property: 'Ca', kind: 'file',
+    key: 'ca',
+    property: 'Ca',
+    kind: 'file',
     doc: 'Path of a PEM file of extra trusted certificates (an own CA or a pinned self-signed certificate) used besides the system store; empty for the system store only.',
   },
 } as const satisfies Record<string, SettingSpec>;
@@ -65,7 +74,10 @@ function resolveServer(p: ServerProtocol, layers: readonly RawSettings[], label:
   const withSecurity = has(p.settings, 'security');
   const merged = mergeLayers(p.settings, layers);
   // A URL set in an upper layer wins over host/port set below it, and the other way round.
-  if (p.urlBased && lastIndex(layers, (l) => l.host !== undefined) > lastIndex(layers, (l) => l.url !== undefined && l.url !== '')) {
+  if (
+    p.urlBased &&
+    lastIndex(layers, (l) => l.host !== undefined) > lastIndex(layers, (l) => l.url !== undefined && l.url !== '')
+  ) {
     delete merged.url;
   }
   const out = checkAll(p.settings, merged, label);
@@ -73,8 +85,12 @@ function resolveServer(p: ServerProtocol, layers: readonly RawSettings[], label:
     const u = new URL(String(out.url));
     const security: Security = u.protocol === 'https:' ? 'tls' : 'none';
     return {
-      ...out, security, host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: u.port ? Number(u.port) : p.ports[security], path: u.pathname, url: u.href,
+      ...out,
+      security,
+      host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: u.port ? Number(u.port) : p.ports[security],
+      path: u.pathname,
+      url: u.href,
     };
   }
   if (!out.host) throw invalidArgument(`${label('host')} is required: no server is known for ${p.title}`);
@@ -111,8 +127,17 @@ function storedServer(p: ServerProtocol, s: Settings): RawSettings {
 
 export function serverProtocol(p: ServerProtocol): ProtocolPlugin {
   return {
-    id: p.id, title: p.title, iface: p.iface, ...(p.doc ? { doc: p.doc } : {}), settings: p.settings, secrets: p.secrets ?? [], needsLoginSecret: true,
-    verifier: { thread: true }, loadVerifier: p.load, tokens: p.tokens ?? false, ...(p.viaProxy ? { viaProxy: true } : {}),
+    id: p.id,
+    title: p.title,
+    iface: p.iface,
+    ...(p.doc ? { doc: p.doc } : {}),
+    settings: p.settings,
+    secrets: p.secrets ?? [],
+    needsLoginSecret: true,
+    verifier: { thread: true },
+    loadVerifier: p.load,
+    tokens: p.tokens ?? false,
+    ...(p.viaProxy ? { viaProxy: true } : {}),
     resolve: (layers, label) => resolveServer(p, layers, label),
     stored: (s) => storedServer(p, s),
     ...(p.learn ? { learn: p.learn } : {}),

@@ -36,28 +36,40 @@ export function checkSetting(spec: SettingSpec, value: unknown, label: string): 
   if (spec.kind === 'port') return checkPort(value, label);
   if (spec.kind === 'count') {
     const n = typeof value === 'string' && /^\d{1,6}$/.test(value.trim()) ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) throw invalidArgument(`${label} must be a whole number from 0 to 100000`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000)
+      throw invalidArgument(`${label} must be a whole number from 0 to 100000`);
     return n;
   }
   if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
   if (typeof value !== 'string') throw invalidArgument(`${label} must be a string`);
   switch (spec.kind) {
-    case 'host': return checkHost(value, label);
+    case 'host':
+      return checkHost(value, label);
     case 'security':
-      if (!isSecurity(value)) throw invalidArgument(`${label} must be tls, starttls or none, got '${value.slice(0, 40)}'`);
+      if (!isSecurity(value))
+        throw invalidArgument(`${label} must be tls, starttls or none, got '${value.slice(0, 40)}'`);
       return value;
     case 'enum':
-      if (!spec.values?.includes(value)) throw invalidArgument(`${label} must be one of ${spec.values?.join(', ')}, got '${value.slice(0, 40)}'`);
+      if (!spec.values?.includes(value))
+        throw invalidArgument(`${label} must be one of ${spec.values?.join(', ')}, got '${value.slice(0, 40)}'`);
       return value;
-    case 'username': return checkText(value, label, 320, true);
-    case 'path': return checkText(value, label, 1024, true);
-    case 'text': return checkText(value, label, 1024, true);
-    case 'list': return checkText(value, label, 16 * 1024, true);
-    case 'certs': return value === '' ? '' : checkCerts(value, label);
-    case 'url': return value === '' ? '' : checkUrl(value, label).href;
-    case 'file': return value === '' ? '' : checkAbsolutePath(value, label);
+    case 'username':
+      return checkText(value, label, 320, true);
+    case 'path':
+      return checkText(value, label, 1024, true);
+    case 'text':
+      return checkText(value, label, 1024, true);
+    case 'list':
+      return checkText(value, label, 16 * 1024, true);
+    case 'certs':
+      return value === '' ? '' : checkCerts(value, label);
+    case 'url':
+      return value === '' ? '' : checkUrl(value, label).href;
+    case 'file':
+      return value === '' ? '' : checkAbsolutePath(value, label);
     case 'hostkey':
-      if (value !== '' && !HOST_KEY.test(value)) throw invalidArgument(`${label} must be a host key as OpenSSH prints it (SHA256:…) or empty`);
+      if (value !== '' && !HOST_KEY.test(value))
+        throw invalidArgument(`${label} must be a host key as OpenSSH prints it (SHA256:…) or empty`);
       return value;
   }
 }
@@ -76,7 +88,12 @@ export function checkAll(specs: readonly SettingSpec[], merged: RawSettings, lab
   const out: Settings = {};
   for (const spec of specs) {
     const value = merged[spec.key];
-    out[spec.key] = value === undefined ? (spec.kind === 'port' || spec.kind === 'count' ? 0 : '') : checkSetting(spec, value, label(spec.key));
+    out[spec.key] =
+      value === undefined
+        ? spec.kind === 'port' || spec.kind === 'count'
+          ? 0
+          : ''
+        : checkSetting(spec, value, label(spec.key));
   }
   return out;
 }

@@ -17,7 +17,9 @@ function setting(s: SettingSpec): string {
 }
 
 function secrets(p: ProtocolPlugin): string {
-  const login = p.needsLoginSecret ? [`${code('password')} or ${code(p.id)}${p.tokens ? ' (or an OAuth2 token)' : ''}`] : [];
+  const login = p.needsLoginSecret
+    ? [`${code('password')} or ${code(p.id)}${p.tokens ? ' (or an OAuth2 token)' : ''}`]
+    : [];
   return [...login, ...p.secrets.map(code)].join(', ') || '—';
 }
 
@@ -25,7 +27,9 @@ function secrets(p: ProtocolPlugin): string {
 export function protocolTable(builtins: readonly ProtocolPlugin[]): string {
   const rows = builtins.map((p) => {
     const ifaces = [p.iface, ...(p.live ? [p.live.iface] : [])].map(code).join(', ');
-    const props = [...p.settings.map(setting), ...(p.computed ?? []).map((c) => `property ${code(c.property)}`)].join(', ');
+    const props = [...p.settings.map(setting), ...(p.computed ?? []).map((c) => `property ${code(c.property)}`)].join(
+      ', ',
+    );
     return `| ${code(p.id)} | ${p.title} | ${ifaces} | ${props} | ${secrets(p)} |`;
   });
   return ['| id | title | interfaces | settings | secrets |', '|---|---|---|---|---|', ...rows].join('\n');
@@ -35,6 +39,7 @@ export function protocolTable(builtins: readonly ProtocolPlugin[]): string {
 export function withProtocolTable(markdown: string, table: string): string {
   const start = markdown.indexOf(TABLE_START);
   const end = markdown.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error(`${PROTOCOLS_DOC} has no region between '${TABLE_START}' and '${TABLE_END}'`);
+  if (start < 0 || end < start)
+    throw new Error(`${PROTOCOLS_DOC} has no region between '${TABLE_START}' and '${TABLE_END}'`);
   return `${markdown.slice(0, start + TABLE_START.length)}\n${table}\n${markdown.slice(end)}`;
 }

@@ -65,7 +65,10 @@ export function parseProvider(id: string, text: string, dir?: string): Provider 
       // default may leave a value to the account (a VPN server the user chooses).
       for (const [key, value] of Object.entries(substitute(raw, 'user@example.org'))) {
         const spec = p.settings.find((x) => x.key === key);
-        if (!spec) throw new Error(`[${p.id}] ${key} is not a setting of ${p.title} (${p.settings.map((x) => x.key).join(', ')})`);
+        if (!spec)
+          throw new Error(
+            `[${p.id}] ${key} is not a setting of ${p.title} (${p.settings.map((x) => x.key).join(', ')})`,
+          );
         checkSetting(spec, value, `[${p.id}] ${key}`);
       }
       servers[p.id] = raw;
@@ -73,20 +76,26 @@ export function parseProvider(id: string, text: string, dir?: string): Provider 
   }
   const supported = Object.keys(servers);
   const protocols = String(head.protocols ?? supported.join(','))
-    .split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   for (const p of protocols) {
     if (!findProtocol(p)) throw new Error(`[provider] protocols: unknown protocol '${p}'`);
     if (!servers[p]) throw new Error(`[provider] protocols lists ${p} but there is no [${p}] section`);
   }
   const notice = String(head.notice ?? '').trim();
   // A provider that no longer offers anything we support stays listed, saying so.
-  if (protocols.length === 0 && !notice) throw new Error('the provider supports no protocol (and has no notice saying why)');
-  const domain = String(head.domain ?? '').trim().toLowerCase();
+  if (protocols.length === 0 && !notice)
+    throw new Error('the provider supports no protocol (and has no notice saying why)');
+  const domain = String(head.domain ?? '')
+    .trim()
+    .toLowerCase();
   const auth = String(head.auth ?? 'password').trim() as AuthMode;
   if (!AUTH_MODES.includes(auth)) throw new Error(`[provider] auth must be ${AUTH_MODES.join(', ')}, got '${auth}'`);
   const section = doc.oauth2;
   const usesOAuth2 = auth === 'oauth2' || auth === 'both';
-  if (usesOAuth2 && (typeof section !== 'object' || section === null)) throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
+  if (usesOAuth2 && (typeof section !== 'object' || section === null))
+    throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
   const oauth2 = usesOAuth2 ? parseOAuth2Section(section as Record<string, unknown>) : undefined;
   if (oauth2) {
     for (const p of supported) {
@@ -104,7 +113,17 @@ export function substitute(raw: RawSettings, username: string): RawSettings {
 }
 
 const manualProvider = (id: string, title: string): Provider => ({
-  id, name: title, domain: '', protocols: [id], supported: allProtocols().map((p) => p.id), servers: {}, manual: true, notice: '', auth: 'password', oauth2: undefined, icon: manualIcon(id),
+  id,
+  name: title,
+  domain: '',
+  protocols: [id],
+  supported: allProtocols().map((p) => p.id),
+  servers: {},
+  manual: true,
+  notice: '',
+  auth: 'password',
+  oauth2: undefined,
+  icon: manualIcon(id),
 });
 
 export class Catalogue {
@@ -116,7 +135,9 @@ export class Catalogue {
     for (const dir of dirs) {
       let files: string[];
       try {
-        files = readdirSync(dir).filter((f) => f.endsWith('.ini')).sort();
+        files = readdirSync(dir)
+          .filter((f) => f.endsWith('.ini'))
+          .sort();
       } catch {
         continue; // an absent user directory is normal
       }

@@ -24,7 +24,9 @@ export function checkIcon(value: string): string {
     if (!file) throw new Error(`[provider] icon: ${value} is not an existing file`);
     return value;
   }
-  throw new Error(`[provider] icon must be an icon name (A-Z, a-z, 0-9, '_', '.', '-') or an absolute path to an .svg or .png file, got '${value.slice(0, 80)}'`);
+  throw new Error(
+    `[provider] icon must be an icon name (A-Z, a-z, 0-9, '_', '.', '-') or an absolute path to an .svg or .png file, got '${value.slice(0, 80)}'`,
+  );
 }
 
 /** The icon of a provider read from `dir` (its own `icon`, else icons/<id>.svg there, else ''). */
@@ -38,8 +40,15 @@ export function providerIcon(given: unknown, id: string, dir: string | undefined
 
 /** Icon names of the freedesktop theme for manual accounts, by protocol. */
 const MANUAL: Record<string, string> = {
-  imap: 'mail-unread', pop3: 'mail-unread', smtp: 'mail-send', caldav: 'x-office-calendar', carddav: 'x-office-address-book',
-  sftp: 'folder-remote', ftp: 'folder-remote', proxy: 'network-server', openvpn: 'network-vpn',
+  imap: 'mail-unread',
+  pop3: 'mail-unread',
+  smtp: 'mail-send',
+  caldav: 'x-office-calendar',
+  carddav: 'x-office-address-book',
+  sftp: 'folder-remote',
+  ftp: 'folder-remote',
+  proxy: 'network-server',
+  openvpn: 'network-vpn',
 };
 
 export const manualIcon = (protocol: string): string => MANUAL[protocol] ?? 'applications-internet';

@@ -48,13 +48,22 @@ const ALGORITHM = 'dh-ietf1024-sha256-aes128-cbc-pkcs7';
 const HUNG_TIMEOUT_MS = 300;
 
 const unavailable = (why: string) =>
-  new AccountsError('SecretsUnavailable', `The Secret Service is unavailable (${why}); is a keyring running and unlocked?`);
+  new AccountsError(
+    'SecretsUnavailable',
+    `The Secret Service is unavailable (${why}); is a keyring running and unlocked?`,
+  );
 
-interface Session { path: string; key: Buffer | null }
+interface Session {
+  path: string;
+  key: Buffer | null;
+}
 type SecretStruct = [string, Buffer, Buffer, string];
 
 class DBusFailure extends Error {
-  constructor(readonly type: string, text: string) {
+  constructor(
+    readonly type: string,
+    text: string,
+  ) {
     super(text);
   }
 }
@@ -90,20 +99,42 @@ export class SecretServiceStore implements SecretStore {
     }
   };
 
-  constructor(private readonly bus: Bus, private readonly timeoutMs = 2000) {
+  constructor(
+    private readonly bus: Bus,
+    private readonly timeoutMs = 2000,
+  ) {
     setMaxListeners(0, this.gone.signal); // one listener per call waiting, as many as there are
   }
 
   /** Starts following the keyring's name and collections; resolves once its state is known. */
   async start(): Promise<void> {
     this.bus.on('message', this.onMessage);
-    await Promise.all([
-      `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${DEST}'`,
-      `type='signal',sender='${DEST}',interface='${SERVICE}'`,
-      `type='signal',sender='${DEST}',interface='${COLLECTION}',member='ItemDeleted'`,
-    ].map((rule) => this.raw('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [rule], this.timeoutMs).catch(() => undefined)));
-    const [owner] = await this.raw('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [DEST], this.timeoutMs)
-      .catch(() => [undefined]);
+    await Promise.all(
+      [
+        `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${DEST}'`,
+        `type='signal',sender='${DEST}',interface='${SERVICE}'`,
+        `type='signal',sender='${DEST}',interface='${COLLECTION}',member='ItemDeleted'`,
+      ].map((rule) =>
+        this.raw(
+          'org.freedesktop.DBus',
+          '/org/freedesktop/DBus',
+          'org.freedesktop.DBus',
+          'AddMatch',
+          's',
+          [rule],
+          this.timeoutMs,
+        ).catch(() => undefined),
+      ),
+    );
+    const [owner] = await this.raw(
+      'org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus',
+      'GetNameOwner',
+      's',
+      [DEST],
+      this.timeoutMs,
+    ).catch(() => [undefined]);
     this.owner = owner as string | undefined;
     await this.probe();
   }
@@ -131,9 +162,25 @@ export class SecretServiceStore implements SecretStore {
    */
   async probe(): Promise<boolean> {
     try {
-      const [collection] = await this.raw(DEST, SERVICE_PATH, SERVICE, 'ReadAlias', 's', ['default'], this.timeoutMs) as [string];
+      const [collection] = (await this.raw(
+        DEST,
+        SERVICE_PATH,
+        SERVICE,
+        'ReadAlias',
+        's',
+        ['default'],
+        this.timeoutMs,
+      )) as [string];
       if (collection === '/') throw new Error('no default collection');
-      const [locked] = await this.raw(DEST, collection, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [COLLECTION, 'Locked'], this.timeoutMs) as [{ value: boolean }];
+      const [locked] = (await this.raw(
+        DEST,
+        collection,
+        'org.freedesktop.DBus.Properties',
+        'Get',
+        'ss',
+        [COLLECTION, 'Locked'],
+        this.timeoutMs,
+      )) as [{ value: boolean }];
       this.hung = false;
       this.setAvailable(!locked.value);
     } catch {
@@ -151,8 +198,11 @@ export class SecretServiceStore implements SecretStore {
         'org.freedesktop.Secret.Item.Label': new Variant('s', `keyring:${username}@${SECRET_SERVICE_NAME}`),
         'org.freedesktop.Secret.Item.Attributes': new Variant('a{ss}', { service: SECRET_SERVICE_NAME, username }),
       };
-      const [item, prompt] = await this.call(collection, COLLECTION, 'CreateItem', 'a{sv}(oayays)b',
-        [properties, this.encrypt(session, value), true]) as [string, string];
+      const [item, prompt] = (await this.call(collection, COLLECTION, 'CreateItem', 'a{sv}(oayays)b', [
+        properties,
+        this.encrypt(session, value),
+        true,
+      ])) as [string, string];
       if (prompt !== '/') throw unavailable('the keyring wants a person to confirm storing a secret');
       this.items.set(username, item);
     });
@@ -165,16 +215,17 @@ export class SecretServiceStore implements SecretStore {
       const cached = this.items.get(username);
       if (cached) {
         try {
-          const [secret] = await this.call(cached, ITEM, 'GetSecret', 'o', [session.path]) as [SecretStruct];
+          const [secret] = (await this.call(cached, ITEM, 'GetSecret', 'o', [session.path])) as [SecretStruct];
           return this.decrypt(session, secret);
         } catch (err) {
           this.items.delete(username); // deleted or replaced behind our back: look it up again
-          if (!(err instanceof DBusFailure) || /Locked|NoSession|Timeout|ServiceUnknown|NoReply/.test(err.type)) throw err;
+          if (!(err instanceof DBusFailure) || /Locked|NoSession|Timeout|ServiceUnknown|NoReply/.test(err.type))
+            throw err;
         }
       }
       const item = await this.find(username);
       if (!item) return null;
-      const [secret] = await this.call(item, ITEM, 'GetSecret', 'o', [session.path]) as [SecretStruct];
+      const [secret] = (await this.call(item, ITEM, 'GetSecret', 'o', [session.path])) as [SecretStruct];
       this.items.set(username, item);
       return this.decrypt(session, secret);
     });
@@ -186,7 +237,7 @@ export class SecretServiceStore implements SecretStore {
       this.items.delete(username);
       const paths = await this.search(username);
       for (const item of paths) {
-        const [prompt] = await this.call(item, ITEM, 'Delete', '', []) as [string];
+        const [prompt] = (await this.call(item, ITEM, 'Delete', '', [])) as [string];
         if (prompt !== '/') throw unavailable('the keyring wants a person to confirm deleting a secret');
       }
       return paths.length > 0;
@@ -213,8 +264,9 @@ export class SecretServiceStore implements SecretStore {
 
   /** Every item of ours with this user name, unlocked ones first; a locked one fails. */
   private async search(username: string): Promise<string[]> {
-    const [unlocked, locked] = await this.call(SERVICE_PATH, SERVICE, 'SearchItems', 'a{ss}',
-      [{ service: SECRET_SERVICE_NAME, username }]) as [string[], string[]];
+    const [unlocked, locked] = (await this.call(SERVICE_PATH, SERVICE, 'SearchItems', 'a{ss}', [
+      { service: SECRET_SERVICE_NAME, username },
+    ])) as [string[], string[]];
     if (locked.length && !unlocked.length) {
       this.promptUnlock(locked);
       throw unavailable('the keyring is locked');
@@ -227,7 +279,7 @@ export class SecretServiceStore implements SecretStore {
   }
 
   private async defaultCollection(): Promise<string> {
-    const [path] = await this.call(SERVICE_PATH, SERVICE, 'ReadAlias', 's', ['default']) as [string];
+    const [path] = (await this.call(SERVICE_PATH, SERVICE, 'ReadAlias', 's', ['default'])) as [string];
     if (path === '/') throw unavailable('the keyring has no default collection');
     return path;
   }
@@ -248,7 +300,7 @@ export class SecretServiceStore implements SecretStore {
   private promptUnlock(objects: string[]): void {
     if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
     void (async () => {
-      const [, prompt] = await this.call(SERVICE_PATH, SERVICE, 'Unlock', 'ao', [objects]) as [string[], string];
+      const [, prompt] = (await this.call(SERVICE_PATH, SERVICE, 'Unlock', 'ao', [objects])) as [string[], string];
       if (prompt !== '/') await this.call(prompt, PROMPT, 'Prompt', 's', ['']);
       log.notice('asked the keyring to prompt for unlocking');
     })().catch((err: Error) => log.debug(`unlock prompt not shown: ${err.message}`));
@@ -259,7 +311,10 @@ export class SecretServiceStore implements SecretStore {
       const dh = getDiffieHellman('modp2'); // RFC 2409 group 2, the 1024-bit group of the algorithm
       dh.generateKeys();
       try {
-        const [output, path] = await this.call(SERVICE_PATH, SERVICE, 'OpenSession', 'sv', [ALGORITHM, new Variant('ay', dh.getPublicKey())]) as [{ value: Buffer }, string];
+        const [output, path] = (await this.call(SERVICE_PATH, SERVICE, 'OpenSession', 'sv', [
+          ALGORITHM,
+          new Variant('ay', dh.getPublicKey()),
+        ])) as [{ value: Buffer }, string];
         // The shared secret, left-padded to the group's size, through HKDF-SHA256 (no salt, no info) to a 128-bit AES key.
         const shared = Buffer.alloc(128);
         const raw = dh.computeSecret(Buffer.from(output.value));
@@ -268,7 +323,10 @@ export class SecretServiceStore implements SecretStore {
       } catch (err) {
         if (!(err instanceof DBusFailure && err.type.endsWith('NotSupported'))) throw err;
         log.warning('the keyring does not support encrypted sessions: secrets cross the bus in clear');
-        const [, path] = await this.call(SERVICE_PATH, SERVICE, 'OpenSession', 'sv', ['plain', new Variant('s', '')]) as [unknown, string];
+        const [, path] = (await this.call(SERVICE_PATH, SERVICE, 'OpenSession', 'sv', [
+          'plain',
+          new Variant('s', ''),
+        ])) as [unknown, string];
         return { path, key: null };
       }
     })();
@@ -292,7 +350,9 @@ export class SecretServiceStore implements SecretStore {
   }
 
   private async get1<T>(path: string, iface: string, prop: string): Promise<T> {
-    const [v] = await this.call(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [iface, prop]) as [{ value: T }];
+    const [v] = (await this.call(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [iface, prop])) as [
+      { value: T },
+    ];
     return v.value;
   }
 
@@ -315,7 +375,13 @@ export class SecretServiceStore implements SecretStore {
     }
   }
 
-  private async call(path: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> {
+  private async call(
+    path: string,
+    iface: string,
+    member: string,
+    signature: string,
+    body: unknown[],
+  ): Promise<unknown[]> {
     // A keyring that stopped answering costs the full timeout once; then calls fail fast
     // until one succeeds.
     try {
@@ -331,9 +397,24 @@ export class SecretServiceStore implements SecretStore {
   }
 
   /** A method call; every failure is a DBusFailure. */
-  private async raw(destination: string, path: string, iface: string, member: string, signature: string, body: unknown[], timeoutMs: number): Promise<unknown[]> {
+  private async raw(
+    destination: string,
+    path: string,
+    iface: string,
+    member: string,
+    signature: string,
+    body: unknown[],
+    timeoutMs: number,
+  ): Promise<unknown[]> {
     try {
-      return (await callWithTimeout(this.bus, { destination, path, interface: iface, member, signature, body }, timeoutMs, this.gone.signal)).body;
+      return (
+        await callWithTimeout(
+          this.bus,
+          { destination, path, interface: iface, member, signature, body },
+          timeoutMs,
+          this.gone.signal,
+        )
+      ).body;
     } catch (err) {
       if (err instanceof DBusFailure) throw err;
       if (err instanceof BusTimeout) throw new DBusFailure('Timeout', `no answer within ${timeoutMs} ms`);

@@ -26,9 +26,13 @@ export interface ParsedAccountFile {
 }
 
 const list = (value: unknown): string[] =>
-  String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
-const isSection = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSection = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Throws an Error whose message says what is wrong with the file. */
 export function parseAccountFile(id: string, text: string, catalogue: Catalogue): ParsedAccountFile {
@@ -43,14 +47,16 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
       if (required) throw new Error(`[account] ${key} is missing`);
       return '';
     }
-    if (typeof raw !== 'string' && typeof raw !== 'boolean' && raw !== null) throw new Error(`[account] ${key} is not a single value`);
+    if (typeof raw !== 'string' && typeof raw !== 'boolean' && raw !== null)
+      throw new Error(`[account] ${key} is not a single value`);
     return checkText(String(raw), `[account] ${key}`, max);
   };
   const provider = field('provider', 64, true);
   const username = field('username', 320, true);
   const name = field('name', 256, false) || username;
   const auth = field('auth', 16, false) || 'password';
-  if (!(AUTH_METHODS as readonly string[]).includes(auth)) throw new Error(`[account] auth must be ${AUTH_METHODS.join(' or ')}, got '${auth}'`);
+  if (!(AUTH_METHODS as readonly string[]).includes(auth))
+    throw new Error(`[account] auth must be ${AUTH_METHODS.join(' or ')}, got '${auth}'`);
   const warnings: string[] = [];
   const protocols: string[] = [];
   for (const p of list(head.protocols).map((s) => s.toLowerCase())) {
@@ -75,7 +81,16 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
       warnings.push(`invalid credential name ignored`);
     }
   }
-  const config: AccountConfig = { id, name, provider, username, protocols, settings, credentials, auth: auth as AuthMethod };
+  const config: AccountConfig = {
+    id,
+    name,
+    provider,
+    username,
+    protocols,
+    settings,
+    credentials,
+    auth: auth as AuthMethod,
+  };
   // where discovery found the settings (AddAccount with no provider): kept, shown, never used to connect
   const source = field('source', 32, false);
   if (source) config.discovered = { source, domain: field('domain', 253, false) };
@@ -83,7 +98,9 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   const identity = isSection(doc.identity) ? parseIdentitySection(doc.identity) : undefined;
   if (identity) config.identity = identity;
   // certificates the person accepted (docs/discovery.md): account-level, by server
-  const certificates = isSection(doc.certificates) ? parseCertificatesSection(doc.certificates as Record<string, unknown>, warnings) : undefined;
+  const certificates = isSection(doc.certificates)
+    ? parseCertificatesSection(doc.certificates as Record<string, unknown>, warnings)
+    : undefined;
   if (certificates) config.certificates = certificates;
   // Cozy's fields: muted kinds of failure, apps' notes, the account this one is reached through
   const muted = parseMuted(field('muted', 1024, false));
@@ -92,7 +109,8 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   if (data) config.data = data;
   const parent = field('parent', 200, false);
   // never dropped with a warning: checks would then bypass the proxy or VPN the person named
-  if (parent && !ACCOUNT_ID.test(parent)) throw new Error(`[account] parent '${parent.slice(0, 60)}' is not an account id`);
+  if (parent && !ACCOUNT_ID.test(parent))
+    throw new Error(`[account] parent '${parent.slice(0, 60)}' is not an account id`);
   if (parent) config.parent = parent;
   return { config, doc, warnings };
 }

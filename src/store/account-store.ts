@@ -18,9 +18,7 @@ import { parseAccountFile, serializeAccount, type IniDoc, type ParsedAccountFile
 export const MAX_FILE_SIZE = 1024 * 1024;
 
 export type ReadResult =
-  | { kind: 'ok'; file: ParsedAccountFile }
-  | { kind: 'missing' }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'ok'; file: ParsedAccountFile } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
 
 /** Why a directory entry is not an account file, or undefined if it may be one. */
 function checkStat(st: Stats): { reason: string } | undefined {
@@ -36,7 +34,10 @@ function checkStat(st: Stats): { reason: string } | undefined {
  */
 const TEMP_FILE = /^[A-Za-z0-9_]{1,200}\.ini\.(?:tmp-[0-9a-f]{12}|\d+)$/;
 
-const BAD_NAME: ReadResult = { kind: 'invalid', reason: 'the file name is not a valid account id (letters, digits and _ only, then .ini)' };
+const BAD_NAME: ReadResult = {
+  kind: 'invalid',
+  reason: 'the file name is not a valid account id (letters, digits and _ only, then .ini)',
+};
 
 function failure(err: unknown): ReadResult {
   const e = err as NodeJS.ErrnoException;
@@ -52,7 +53,10 @@ export class AccountStore {
   private known: () => Iterable<string> = () => [];
   private readonly trailing = new Map<string, NodeJS.Timeout>();
 
-  constructor(readonly dir: string, private readonly catalogue: Catalogue) {}
+  constructor(
+    readonly dir: string,
+    private readonly catalogue: Catalogue,
+  ) {}
 
   pathOf(id: string): string {
     return join(this.dir, `${id}.ini`);
@@ -90,10 +94,13 @@ export class AccountStore {
    */
   private startWatching(): void {
     const watcher = watch(this.dir, { persistent: true, encoding: 'utf8' }, (_event, name) => {
-      if (name === null) this.rescan(); // the kernel's event queue overflowed
+      if (name === null)
+        this.rescan(); // the kernel's event queue overflowed
       else if (name.endsWith('.ini')) this.changed(name.slice(0, -4));
     });
-    watcher.on('error', (err) => log.error(`watching ${this.dir} failed; hand edits are no longer seen until restart: ${err.message}`));
+    watcher.on('error', (err) =>
+      log.error(`watching ${this.dir} failed; hand edits are no longer seen until restart: ${err.message}`),
+    );
     this.watcher = watcher;
   }
 
@@ -106,10 +113,13 @@ export class AccountStore {
     // An editor writing in place sends several events while the file is incomplete; the
     // re-read after the last one sees the finished file. Reloading an unchanged file is a no-op.
     clearTimeout(this.trailing.get(id));
-    this.trailing.set(id, setTimeout(() => {
-      this.trailing.delete(id);
-      this.onChange?.(id);
-    }, 80));
+    this.trailing.set(
+      id,
+      setTimeout(() => {
+        this.trailing.delete(id);
+        this.onChange?.(id);
+      }, 80),
+    );
   }
 
   /** Events were lost: every file present and every account known is looked at again. */
@@ -117,7 +127,9 @@ export class AccountStore {
     log.notice(`too many changes in ${this.dir} at once; reading every account file again`);
     let names: string[] = [];
     try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith('.ini')).map((n) => n.slice(0, -4));
+      names = readdirSync(this.dir)
+        .filter((n) => n.endsWith('.ini'))
+        .map((n) => n.slice(0, -4));
     } catch (err) {
       log.error(`cannot list ${this.dir}: ${(err as Error).message}`);
     }
@@ -131,11 +143,15 @@ export class AccountStore {
    */
   loadAll(): ParsedAccountFile[] {
     const out: ParsedAccountFile[] = [];
-    for (const name of readdirSync(this.dir).filter((n) => n.endsWith('.ini')).sort()) {
+    for (const name of readdirSync(this.dir)
+      .filter((n) => n.endsWith('.ini'))
+      .sort()) {
       const id = name.slice(0, -4);
       let r: ReadResult;
       try {
-        r = ACCOUNT_ID.test(id) ? this.parse(id, checkStat(lstatSync(this.pathOf(id))) ?? readFileNoFollow(this.pathOf(id))) : BAD_NAME;
+        r = ACCOUNT_ID.test(id)
+          ? this.parse(id, checkStat(lstatSync(this.pathOf(id))) ?? readFileNoFollow(this.pathOf(id)))
+          : BAD_NAME;
       } catch (err) {
         r = failure(err);
       }
@@ -173,11 +189,19 @@ export class AccountStore {
     try {
       back = parseAccountFile(config.id, text, this.catalogue);
     } catch (err) {
-      throw new AccountsError('InvalidArgument', `the account cannot be stored faithfully in its INI file: ${(err as Error).message}`);
+      throw new AccountsError(
+        'InvalidArgument',
+        `the account cannot be stored faithfully in its INI file: ${(err as Error).message}`,
+      );
     }
     if (!isDeepStrictEqual(back.config, config)) {
-      const field = (Object.keys(config) as Array<keyof AccountConfig>).find((k) => !isDeepStrictEqual(back.config[k], config[k]));
-      throw new AccountsError('InvalidArgument', `the account's ${field ?? 'settings'} cannot be stored faithfully in its INI file (quotes, backslashes or a value such as null or true); change it`);
+      const field = (Object.keys(config) as Array<keyof AccountConfig>).find(
+        (k) => !isDeepStrictEqual(back.config[k], config[k]),
+      );
+      throw new AccountsError(
+        'InvalidArgument',
+        `the account's ${field ?? 'settings'} cannot be stored faithfully in its INI file (quotes, backslashes or a value such as null or true); change it`,
+      );
     }
     try {
       await writeFileNoFollow(this.pathOf(config.id), text, { mode: 0o600, durable: true });

@@ -16,8 +16,7 @@ export interface AgeJob {
 }
 
 export type AgeResult =
-  | { ok: true; data: Uint8Array }
-  | { ok: false; kind: 'WrongPassphrase' | 'InvalidArgument'; message: string };
+  { ok: true; data: Uint8Array } | { ok: false; kind: 'WrongPassphrase' | 'InvalidArgument'; message: string };
 
 const MAGIC = 'age-encryption.org/v1\n';
 const ARMOR = '-----BEGIN AGE ENCRYPTED FILE-----';
@@ -36,14 +35,23 @@ async function run(job: AgeJob): Promise<AgeResult> {
     try {
       file = age.armor.decode(Buffer.from(file).toString('utf8'));
     } catch (err) {
-      return { ok: false, kind: 'InvalidArgument', message: `the file's ASCII armor is damaged (${(err as Error).message})` };
+      return {
+        ok: false,
+        kind: 'InvalidArgument',
+        message: `the file's ASCII armor is damaged (${(err as Error).message})`,
+      };
     }
   } else if (!start.startsWith(MAGIC)) {
-    return { ok: false, kind: 'InvalidArgument', message: 'the file is not an age file (it does not begin with age-encryption.org/v1)' };
+    return {
+      ok: false,
+      kind: 'InvalidArgument',
+      message: 'the file is not an age file (it does not begin with age-encryption.org/v1)',
+    };
   }
   // The header is text up to the MAC line; a passphrase file has one stanza, scrypt.
   const header = Buffer.from(file.subarray(0, Math.min(file.length, 4096))).toString('latin1');
-  if (!header.includes('\n-> scrypt ')) return { ok: false, kind: 'InvalidArgument', message: 'the file is encrypted to keys, not with a passphrase' };
+  if (!header.includes('\n-> scrypt '))
+    return { ok: false, kind: 'InvalidArgument', message: 'the file is encrypted to keys, not with a passphrase' };
   const d = new age.Decrypter();
   d.addPassphrase(job.passphrase);
   try {
@@ -51,12 +59,18 @@ async function run(job: AgeJob): Promise<AgeResult> {
   } catch (err) {
     const message = (err as Error).message;
     // The scrypt stanza did not open: the passphrase (or that stanza's bytes) differ — age itself says "incorrect passphrase".
-    if (/no identity matched/.test(message)) return { ok: false, kind: 'WrongPassphrase', message: 'the passphrase is not the one the file was encrypted with' };
+    if (/no identity matched/.test(message))
+      return {
+        ok: false,
+        kind: 'WrongPassphrase',
+        message: 'the passphrase is not the one the file was encrypted with',
+      };
     return { ok: false, kind: 'InvalidArgument', message: `the file is damaged or truncated (${message})` };
   }
 }
 
 run(workerData as AgeJob).then(
   (result) => parentPort!.postMessage(result),
-  (err: Error) => parentPort!.postMessage({ ok: false, kind: 'InvalidArgument', message: err.message } satisfies AgeResult),
+  (err: Error) =>
+    parentPort!.postMessage({ ok: false, kind: 'InvalidArgument', message: err.message } satisfies AgeResult),
 );

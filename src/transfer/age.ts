@@ -33,7 +33,10 @@ export async function passphraseKey(): Promise<string> {
 
 /** The passphrase inside a sealed one; InvalidArgument when it was not sealed to this service's key, or is empty or too long. */
 export async function unseal(sealed: Uint8Array): Promise<string> {
-  const stale = () => invalidArgument('passphrase: not encrypted to this service\'s key; ask Manager.GetPassphraseKey (again, if the service restarted) and encrypt the passphrase to it');
+  const stale = () =>
+    invalidArgument(
+      "passphrase: not encrypted to this service's key; ask Manager.GetPassphraseKey (again, if the service restarted) and encrypt the passphrase to it",
+    );
   if (!key || sealed.length === 0 || sealed.length > MAX_SEALED) throw stale();
   const { identity } = await key;
   const d = new (await age()).Decrypter();
@@ -63,18 +66,28 @@ let queue: Promise<unknown> = Promise.resolve();
 
 /** Runs one job on a new thread, after the jobs before it. */
 function onThread(job: AgeJob): Promise<Uint8Array> {
-  const next = queue.catch(() => undefined).then(() => new Promise<Uint8Array>((resolve, reject) => {
-    const w = new Worker(new URL('./age-worker.js', import.meta.url), { workerData: job });
-    let settled = false;
-    w.once('message', (r: AgeResult) => {
-      settled = true;
-      void w.terminate();
-      if (r.ok) resolve(r.data);
-      else reject(new AccountsError(r.kind, r.message));
-    });
-    w.once('error', (err) => { settled = true; reject(new AccountsError('Io', `the encryption thread failed: ${err.message}`)); });
-    w.once('exit', (code) => { if (!settled) reject(new AccountsError('Io', `the encryption thread exited with status ${code}`)); });
-  }));
+  const next = queue
+    .catch(() => undefined)
+    .then(
+      () =>
+        new Promise<Uint8Array>((resolve, reject) => {
+          const w = new Worker(new URL('./age-worker.js', import.meta.url), { workerData: job });
+          let settled = false;
+          w.once('message', (r: AgeResult) => {
+            settled = true;
+            void w.terminate();
+            if (r.ok) resolve(r.data);
+            else reject(new AccountsError(r.kind, r.message));
+          });
+          w.once('error', (err) => {
+            settled = true;
+            reject(new AccountsError('Io', `the encryption thread failed: ${err.message}`));
+          });
+          w.once('exit', (code) => {
+            if (!settled) reject(new AccountsError('Io', `the encryption thread exited with status ${code}`));
+          });
+        }),
+    );
   queue = next;
   return next;
 }

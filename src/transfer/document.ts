@@ -43,20 +43,33 @@ export function parseDocument(text: string): ExportDocument {
   } catch {
     throw invalidArgument('the file decrypts, but not to a px-accounts export (not JSON)');
   }
-  if (!isObject(doc) || doc.format !== FORMAT) throw invalidArgument(`the file decrypts, but not to a px-accounts export (no "format": "${FORMAT}")`);
-  if (doc.version !== VERSION) throw invalidArgument(`the export is version ${String(doc.version).slice(0, 20)}; this service reads version ${VERSION}`);
+  if (!isObject(doc) || doc.format !== FORMAT)
+    throw invalidArgument(`the file decrypts, but not to a px-accounts export (no "format": "${FORMAT}")`);
+  if (doc.version !== VERSION)
+    throw invalidArgument(
+      `the export is version ${String(doc.version).slice(0, 20)}; this service reads version ${VERSION}`,
+    );
   if (!Array.isArray(doc.accounts)) throw invalidArgument('the export has no list of accounts');
-  if (doc.accounts.length > MAX_ACCOUNTS) throw invalidArgument(`the export holds ${doc.accounts.length} accounts, at most ${MAX_ACCOUNTS} are read`);
+  if (doc.accounts.length > MAX_ACCOUNTS)
+    throw invalidArgument(`the export holds ${doc.accounts.length} accounts, at most ${MAX_ACCOUNTS} are read`);
   const accounts = doc.accounts.map((a, i) => parseAccount(a, i));
-  return { format: FORMAT, version: VERSION, exported: String(doc.exported ?? ''), secrets: doc.secrets === true, accounts };
+  return {
+    format: FORMAT,
+    version: VERSION,
+    exported: String(doc.exported ?? ''),
+    secrets: doc.secrets === true,
+    accounts,
+  };
 }
 
 function parseAccount(a: unknown, i: number): ExportedAccount {
   const where = `account ${i + 1} of the export`;
-  if (!isObject(a) || typeof a.id !== 'string' || typeof a.ini !== 'string') throw invalidArgument(`${where} has no id or ini text`);
+  if (!isObject(a) || typeof a.id !== 'string' || typeof a.ini !== 'string')
+    throw invalidArgument(`${where} has no id or ini text`);
   const out: ExportedAccount = { id: a.id, ini: a.ini };
   if (a.secrets !== undefined) {
-    if (!isObject(a.secrets) || !Object.values(a.secrets).every((v) => typeof v === 'string')) throw invalidArgument(`${where}: secrets must map names to strings`);
+    if (!isObject(a.secrets) || !Object.values(a.secrets).every((v) => typeof v === 'string'))
+      throw invalidArgument(`${where}: secrets must map names to strings`);
     out.secrets = Object.fromEntries(Object.entries(a.secrets)) as Record<string, string>;
   }
   if (a.oauth2 !== undefined) {

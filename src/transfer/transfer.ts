@@ -37,7 +37,8 @@ export interface ImportReport {
 function exportOptions(options: Variants): { secrets: boolean } {
   let secrets = false;
   for (const [key, v] of Object.entries(options)) {
-    if (key !== 'secrets') throw invalidArgument(`options: unknown option '${key.slice(0, 40)}' (Export takes secrets)`);
+    if (key !== 'secrets')
+      throw invalidArgument(`options: unknown option '${key.slice(0, 40)}' (Export takes secrets)`);
     if (v.signature !== 'b') throw invalidArgument(`options: secrets must be a boolean (b), got ${v.signature}`);
     secrets = v.value === true;
   }
@@ -49,7 +50,13 @@ function exportOptions(options: Variants): { secrets: boolean } {
  * GetSecret needs for every account (a grant, or host apps allowed), and each secret handed out
  * is audited like GetSecret's (SecretAccessed, a log line with the app and pid).
  */
-export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, options: Variants, access: Access, caller: Caller): Promise<[Uint8Array, number]> {
+export async function exportAccounts(
+  accounts: Accounts,
+  sealed: Uint8Array,
+  options: Variants,
+  access: Access,
+  caller: Caller,
+): Promise<[Uint8Array, number]> {
   const { secrets } = exportOptions(options);
   // Provisioned accounts are the administrator's: the next machine provisions its own.
   const own = [...accounts.all()].filter((s) => !s.provisioned).sort((a, b) => a.config.id.localeCompare(b.config.id));
@@ -68,9 +75,17 @@ export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, opt
     }
     entries.push(entry);
   }
-  const doc: ExportDocument = { format: FORMAT, version: VERSION, exported: new Date().toISOString(), secrets, accounts: entries };
+  const doc: ExportDocument = {
+    format: FORMAT,
+    version: VERSION,
+    exported: new Date().toISOString(),
+    secrets,
+    accounts: entries,
+  };
   const file = await encryptWithPassphrase(JSON.stringify(doc, null, 2) + '\n', passphrase);
-  log.info(`exported ${entries.length} accounts${secrets ? ' with their secrets' : ''} to ${caller.app} (pid ${caller.pid})`);
+  log.info(
+    `exported ${entries.length} accounts${secrets ? ' with their secrets' : ''} to ${caller.app} (pid ${caller.pid})`,
+  );
   for (const entry of entries) {
     for (const name of Object.keys(entry.secrets ?? {})) access.handedOut(entry.id, name, caller);
     if (entry.oauth2) access.handedOut(entry.id, TOKEN_SECRET, caller);
@@ -79,10 +94,17 @@ export async function exportAccounts(accounts: Accounts, sealed: Uint8Array, opt
 }
 
 /** Import: every account of the file that is new here; the rest reported. */
-export async function importAccounts(accounts: Accounts, file: Uint8Array, sealed: Uint8Array, options: Variants): Promise<ImportReport> {
+export async function importAccounts(
+  accounts: Accounts,
+  file: Uint8Array,
+  sealed: Uint8Array,
+  options: Variants,
+): Promise<ImportReport> {
   const unknown = Object.keys(options)[0];
-  if (unknown !== undefined) throw invalidArgument(`options: unknown option '${unknown.slice(0, 40)}' (Import takes none yet)`);
-  if (file.length > MAX_IMPORT_BYTES) throw invalidArgument(`file: ${file.length} bytes, at most ${MAX_IMPORT_BYTES} are read`);
+  if (unknown !== undefined)
+    throw invalidArgument(`options: unknown option '${unknown.slice(0, 40)}' (Import takes none yet)`);
+  if (file.length > MAX_IMPORT_BYTES)
+    throw invalidArgument(`file: ${file.length} bytes, at most ${MAX_IMPORT_BYTES} are read`);
   const passphrase = await unseal(sealed);
   const doc = parseDocument(await decryptWithPassphrase(file, passphrase));
   const report: ImportReport = { imported: [], skipped: [] };
@@ -107,10 +129,22 @@ export async function importAccounts(accounts: Accounts, file: Uint8Array, seale
       report.imported.push(state.config.id);
     } catch (err) {
       if (!(err instanceof AccountsError)) throw err;
-      const reason = err.kind === 'InvalidArgument' || err.kind === 'UnsupportedProtocol' || err.kind === 'NotAuthorized' ? 'Invalid' : err.kind;
+      const reason =
+        err.kind === 'InvalidArgument' || err.kind === 'UnsupportedProtocol' || err.kind === 'NotAuthorized'
+          ? 'Invalid'
+          : err.kind;
       skip(reason, err.message);
     }
   }
-  log.info(`import: ${report.imported.length} accounts added, ${report.skipped.length} skipped${report.skipped.length ? ` (${report.skipped.map((s) => `${s.id}: ${s.reason}`).join(', ').slice(0, 500)})` : ''}`);
+  log.info(
+    `import: ${report.imported.length} accounts added, ${report.skipped.length} skipped${
+      report.skipped.length
+        ? ` (${report.skipped
+            .map((s) => `${s.id}: ${s.reason}`)
+            .join(', ')
+            .slice(0, 500)})`
+        : ''
+    }`,
+  );
   return report;
 }

@@ -3,7 +3,16 @@
  * Host and Origin before a handler runs). Handlers talk to the service only through the client
  * library. No answer carries a secret, except `reveal`, which returns the one value asked for.
  */
-import { certificatesOfError, type Account, type AccountChanges, type AccountsClient, type AddAccountInput, type ProtocolInfo, type Provider, type SettingsInput } from '../client/index.js';
+import {
+  certificatesOfError,
+  type Account,
+  type AccountChanges,
+  type AccountsClient,
+  type AddAccountInput,
+  type ProtocolInfo,
+  type Provider,
+  type SettingsInput,
+} from '../client/index.js';
 import { changedSettings, mergedSettings, settingsOf, storedSecrets, worded } from './checks.js';
 import { ACCOUNT_ID, HttpError, text, textList, textMap } from './http.js';
 import { pickedFiles, withPickedFiles } from './import-files.js';
@@ -20,7 +29,11 @@ export interface ApiContext {
 
 /** `body` is the request's JSON object (POST; read and checked by the server before the handler runs), {} for GET. */
 type Handler = (ctx: ApiContext, body: Record<string, unknown>, params: string[]) => Promise<unknown>;
-interface Route { method: 'GET' | 'POST'; pattern: RegExp; handler: Handler }
+interface Route {
+  method: 'GET' | 'POST';
+  pattern: RegExp;
+  handler: Handler;
+}
 
 const ID = `(${ACCOUNT_ID.source.slice(1, -1)})`;
 
@@ -35,7 +48,9 @@ async function catalogue(client: AccountsClient): Promise<{ providers: Provider[
 
 /** A refusal that the page shows as the results of a check, with the choice to save anyway. */
 function notSaved(results: unknown[], canSaveAnyway: boolean): never {
-  throw Object.assign(new HttpError(422, 'not saved: the check failed', 'CheckFailed'), { body: { saved: false, results, canSaveAnyway } });
+  throw Object.assign(new HttpError(422, 'not saved: the check failed', 'CheckFailed'), {
+    body: { saved: false, results, canSaveAnyway },
+  });
 }
 
 /** What discovery found for an address (nothing secret: the address only). */
@@ -51,7 +66,11 @@ async function discover(ctx: ApiContext, body: Record<string, unknown>): Promise
  */
 async function addDiscovered(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
   const client = ctx.link.get();
-  const input: AddAccountInput = { provider: '', account: text(body, 'account', { required: true, max: 320 })!, password: text(body, 'password', { required: true, max: 4096 })! };
+  const input: AddAccountInput = {
+    provider: '',
+    account: text(body, 'account', { required: true, max: 320 })!,
+    password: text(body, 'password', { required: true, max: 4096 })!,
+  };
   const name = text(body, 'name', { max: 256 });
   if (name) input.name = name;
   if (body.trust === true) input.trust = true;
@@ -65,9 +84,16 @@ async function addDiscovered(ctx: ApiContext, body: Record<string, unknown>): Pr
     // Only a certificate stood in the way: the page shows its fingerprint and may send it back.
     const presented = certificatesOfError(err);
     if (!Object.keys(presented).length) throw err;
-    throw Object.assign(new HttpError(422, words().gettext('The server presents a certificate that no authority this computer trusts vouches for.'), 'CertificateNotTrusted'), {
-      body: { certificates: presented },
-    });
+    throw Object.assign(
+      new HttpError(
+        422,
+        words().gettext('The server presents a certificate that no authority this computer trusts vouches for.'),
+        'CertificateNotTrusted',
+      ),
+      {
+        body: { certificates: presented },
+      },
+    );
   }
   client.checkAccounts([account.id]).catch(() => undefined);
   return { saved: true, account: accountView(account) };
@@ -93,10 +119,19 @@ async function addAccount(ctx: ApiContext, body: Record<string, unknown>): Promi
   // Files a profile names, next to it for the check and the add only.
   const account = await withPickedFiles(pickedFiles(body.files, protocols), input.settings!, protocols, async () => {
     if (body.force !== true) {
-      const results = worded(await client.validateCredentials(input), protocols, input.settings!, providers.find((p) => p.id === provider));
+      const results = worded(
+        await client.validateCredentials(input),
+        protocols,
+        input.settings!,
+        providers.find((p) => p.id === provider),
+      );
       const failed = results.filter((r) => !r.ok);
       // A rejected password is never saved; a server that cannot be reached may be (it may be down now).
-      if (failed.length) notSaved(results, failed.every((r) => r.outcome === 'network'));
+      if (failed.length)
+        notSaved(
+          results,
+          failed.every((r) => r.outcome === 'network'),
+        );
     }
     return client.addAccount(input);
   });
@@ -117,29 +152,50 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
     if (enabled.length === 0) throw new HttpError(400, 'an account needs at least one protocol (remove it instead)');
     changes.protocols = enabled;
   }
-  const settings: Partial<Record<string, SettingsInput>> = changedSettings(account, settingsOf(body.settings, protocols), protocols);
+  const settings: Partial<Record<string, SettingsInput>> = changedSettings(
+    account,
+    settingsOf(body.settings, protocols),
+    protocols,
+  );
   // The sender identity needs no check (no server): it rides along with the settings (identity.*).
   const sender = senderChanges(account, body.identity);
   if (sender) settings.identity = sender;
   if (Object.keys(settings).length) changes.settings = settings;
   const secrets = textMap(body, 'secrets');
-  for (const n of Object.keys(secrets)) if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new HttpError(400, `'${n.slice(0, 40)}' is not a secret name`);
-  const needsCheck = changes.protocols !== undefined || Object.keys(settings).some((p) => p !== 'identity') || Object.keys(secrets).length > 0;
+  for (const n of Object.keys(secrets))
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new HttpError(400, `'${n.slice(0, 40)}' is not a secret name`);
+  const needsCheck =
+    changes.protocols !== undefined ||
+    Object.keys(settings).some((p) => p !== 'identity') ||
+    Object.keys(secrets).length > 0;
   let results: unknown[] = [];
   if (needsCheck && body.force !== true && account.auth === 'password') {
     const next = changes.protocols ?? account.protocols;
     const input: AddAccountInput = {
-      provider: account.provider, account: account.username, protocols: next,
+      provider: account.provider,
+      account: account.username,
+      protocols: next,
       secrets: { ...(await storedSecrets(client, account, secrets)), ...secrets },
       settings: mergedSettings(account, next, changes.settings ?? {}, protocols),
     };
     let checked;
     try {
-      checked = worded(await client.validateCredentials(input), protocols, input.settings!, providers.find((p) => p.id === account.provider), account);
+      checked = worded(
+        await client.validateCredentials(input),
+        protocols,
+        input.settings!,
+        providers.find((p) => p.id === account.provider),
+        account,
+      );
     } catch (err) {
       // The check itself could not run (a setting it refuses): the person may still insist.
       throw Object.assign(new HttpError(422, err instanceof Error ? err.message : String(err), 'CheckFailed'), {
-        body: { saved: false, results: [], error: err instanceof Error ? err.message : String(err), canSaveAnyway: true },
+        body: {
+          saved: false,
+          results: [],
+          error: err instanceof Error ? err.message : String(err),
+          canSaveAnyway: true,
+        },
       });
     }
     if (checked.some((r) => !r.ok)) notSaved(checked, true);
@@ -160,7 +216,8 @@ function senderChanges(account: Account, raw: unknown): SettingsInput | undefine
   const r = raw as Record<string, unknown>;
   const one = (key: string): string => {
     const v = r[key] ?? '';
-    if (typeof v !== 'string' || v.length > 512) throw new HttpError(400, `identity.${key} must be text of at most 512 characters`);
+    if (typeof v !== 'string' || v.length > 512)
+      throw new HttpError(400, `identity.${key} must be text of at most 512 characters`);
     return v.trim();
   };
   const aliases = textList(r, 'aliases') ?? [];
@@ -183,8 +240,10 @@ async function reveal(ctx: ApiContext, body: Record<string, unknown>, [id]: stri
   const name = text(body, 'name', { required: true, max: 64 })!;
   const client = ctx.link.get();
   const account = await client.getAccount(id!);
-  if (!account.credentials.includes(name)) throw new HttpError(404, `${account.name} has no secret '${name.slice(0, 40)}'`, 'NotFound');
-  if (name === 'oauth2') throw new HttpError(403, 'sign-in tokens are handed only to apps, never shown', 'AccessDenied');
+  if (!account.credentials.includes(name))
+    throw new HttpError(404, `${account.name} has no secret '${name.slice(0, 40)}'`, 'NotFound');
+  if (name === 'oauth2')
+    throw new HttpError(403, 'sign-in tokens are handed only to apps, never shown', 'AccessDenied');
   return { name, value: await client.getSecret(account.id, name) };
 }
 
@@ -195,13 +254,13 @@ async function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Prom
     ...(text(body, 'server', { max: 1024 }) ? { server: text(body, 'server')! } : {}),
     ...(text(body, 'name', { max: 256 }) ? { name: text(body, 'name')! } : {}),
     ...(textList(body, 'protocols') ? { protocols: textList(body, 'protocols')! } : {}),
-    flow: body.flow === 'device' ? 'device' as const : 'browser' as const,
+    flow: body.flow === 'device' ? ('device' as const) : ('browser' as const),
   };
   return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signIn(provider, input, handlers)) };
 }
 
 async function signInAgain(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
-  const flow = body.flow === 'device' ? 'device' as const : 'browser' as const;
+  const flow = body.flow === 'device' ? ('device' as const) : ('browser' as const);
   return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signInAgain(id!, { flow }, handlers)) };
 }
 
@@ -209,7 +268,8 @@ async function setAccess(ctx: ApiContext, body: Record<string, unknown>): Promis
   const account = text(body, 'account', { required: true, max: 200 })!;
   const app = text(body, 'app', { required: true, max: 1024 })!;
   const decision = body.decision;
-  if (decision !== 'always' && decision !== 'deny' && decision !== null) throw new HttpError(400, 'decision must be always, deny or null (revoke)');
+  if (decision !== 'always' && decision !== 'deny' && decision !== null)
+    throw new HttpError(400, 'decision must be always, deny or null (revoke)');
   await ctx.link.get().setAccess(account, app, decision);
   return { ok: true };
 }
@@ -217,35 +277,55 @@ async function setAccess(ctx: ApiContext, body: Record<string, unknown>): Promis
 export const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/api\/accounts$/, handler: async (ctx) => ctx.link.snapshot() },
   { method: 'GET', pattern: /^\/api\/catalogue$/, handler: async (ctx) => catalogue(ctx.link.get()) },
-  { method: 'GET', pattern: new RegExp(`^/api/accounts/${ID}$`), handler: async (ctx, _r, [id]) => accountView(await ctx.link.get().getAccount(id!)) },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/api/accounts/${ID}$`),
+    handler: async (ctx, _r, [id]) => accountView(await ctx.link.get().getAccount(id!)),
+  },
   { method: 'GET', pattern: new RegExp(`^/api/accounts/${ID}/removal$`), handler: removalPlan },
   {
-    method: 'GET', pattern: new RegExp(`^/api/accounts/${ID}/transactions$`),
+    method: 'GET',
+    pattern: new RegExp(`^/api/accounts/${ID}/transactions$`),
     handler: async (ctx, _r, [id]) => (await ctx.link.get().getTransactions(id!, { limit: 20 })).map(transactionView),
   },
-  { method: 'GET', pattern: /^\/api\/access$/, handler: async (ctx) => (await ctx.link.get().listAccess()).map(accessView) },
+  {
+    method: 'GET',
+    pattern: /^\/api\/access$/,
+    handler: async (ctx) => (await ctx.link.get().listAccess()).map(accessView),
+  },
   { method: 'POST', pattern: /^\/api\/accounts$/, handler: addAccount },
   { method: 'POST', pattern: /^\/api\/discover$/, handler: discover },
   { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/update$`), handler: editAccount },
   {
-    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/remove$`),
+    method: 'POST',
+    pattern: new RegExp(`^/api/accounts/${ID}/remove$`),
     handler: async (ctx, _r, [id]) => {
       await ctx.link.get().removeAccount(id!);
       return { removed: id };
     },
   },
   {
-    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/verify$`),
+    method: 'POST',
+    pattern: new RegExp(`^/api/accounts/${ID}/verify$`),
     handler: async (ctx, _r, [id]) => {
       const client = ctx.link.get();
       const { providers, protocols } = await catalogue(client);
       const account = await client.getAccount(id!);
-      return { results: worded(await client.verify(id!), protocols, {}, providers.find((p) => p.id === account.provider), account) };
+      return {
+        results: worded(
+          await client.verify(id!),
+          protocols,
+          {},
+          providers.find((p) => p.id === account.provider),
+          account,
+        ),
+      };
     },
   },
   { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/reveal$`), handler: reveal },
   {
-    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/refresh$`),
+    method: 'POST',
+    pattern: new RegExp(`^/api/accounts/${ID}/refresh$`),
     handler: async (ctx, _r, [id]) => {
       await ctx.link.get().refreshWallet(id!);
       return { ok: true };
@@ -254,7 +334,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/sign-in-again$`), handler: signInAgain },
   {
     // A kind of failure the person muted (Account.UnmuteError): its notifications come back.
-    method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/unmute$`),
+    method: 'POST',
+    pattern: new RegExp(`^/api/accounts/${ID}/unmute$`),
     handler: async (ctx, body, [id]) => {
       await ctx.link.get().unmuteError(id!, text(body, 'code', { required: true, max: 64 })!);
       return { ok: true };
@@ -262,7 +343,8 @@ export const ROUTES: Route[] = [
   },
   { method: 'POST', pattern: /^\/api\/sign-in$/, handler: startSignIn },
   {
-    method: 'POST', pattern: /^\/api\/sign-in\/([0-9a-f]{16})\/cancel$/,
+    method: 'POST',
+    pattern: /^\/api\/sign-in\/([0-9a-f]{16})\/cancel$/,
     handler: async (ctx, _r, [id]) => {
       if (!ctx.signIns.cancel(id!)) throw new HttpError(404, 'no such sign-in in progress', 'NotFound');
       return { cancelled: true };
@@ -273,7 +355,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/api\/access$/, handler: setAccess },
   { method: 'GET', pattern: /^\/api\/host-apps$/, handler: async (ctx) => ({ mode: await ctx.link.get().hostApps() }) },
   {
-    method: 'POST', pattern: /^\/api\/host-apps$/,
+    method: 'POST',
+    pattern: /^\/api\/host-apps$/,
     handler: async (ctx, body) => {
       const mode = text(body, 'mode', { required: true, max: 10 });
       if (mode !== 'allow' && mode !== 'ask') throw new HttpError(400, 'mode must be allow or ask');

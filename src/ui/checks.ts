@@ -4,7 +4,15 @@
  * edit is checked with the account's current settings and stored secrets (read here, never
  * sent to the page) overlaid by the changes, so nothing is saved until the servers agree.
  */
-import type { Account, AccountsClient, ProtocolInfo, ProtocolSetting, Provider, SettingsInput, VerifyResults } from '../client/index.js';
+import type {
+  Account,
+  AccountsClient,
+  ProtocolInfo,
+  ProtocolSetting,
+  Provider,
+  SettingsInput,
+  VerifyResults,
+} from '../client/index.js';
 import { HttpError } from './http.js';
 import { wordResult, type WordedResult } from './words.js';
 
@@ -18,14 +26,16 @@ export function settingsOf(raw: unknown, protocols: ProtocolInfo[]): Settings {
   for (const [protocol, fields] of Object.entries(raw as Record<string, unknown>)) {
     const info = protocols.find((p) => p.id === protocol);
     if (!info) throw new HttpError(400, `unknown protocol '${protocol.slice(0, 40)}'`);
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new HttpError(400, `settings.${protocol} must be an object`);
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+      throw new HttpError(400, `settings.${protocol} must be an object`);
     const s: SettingsInput = {};
     for (const [key, value] of Object.entries(fields as Record<string, unknown>)) {
       if (typeof value !== 'string') throw new HttpError(400, `${protocol}.${key} must be text`);
       if (value.length > 256 * 1024) throw new HttpError(400, `${protocol}.${key} is too long`);
       const spec = info.settings.find((x) => x.key === key);
       if (!spec) {
-        if (info.imports.includes(key)) s[key] = value; // an import (openvpn.profile)
+        if (info.imports.includes(key))
+          s[key] = value; // an import (openvpn.profile)
         else throw new HttpError(400, `${info.name} has no setting '${key.slice(0, 40)}'`);
         continue;
       }
@@ -36,7 +46,10 @@ export function settingsOf(raw: unknown, protocols: ProtocolInfo[]): Settings {
         if (!Number.isSafeInteger(n)) throw new HttpError(400, `${info.name} ${key} must be a whole number`);
         s[key] = n;
       } else if (spec.type === 'as') {
-        s[key] = value.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+        s[key] = value
+          .split(/[\n,]/)
+          .map((x) => x.trim())
+          .filter(Boolean);
       } else {
         s[key] = value;
       }
@@ -47,7 +60,11 @@ export function settingsOf(raw: unknown, protocols: ProtocolInfo[]): Settings {
 }
 
 /** The current value of a setting on an account (the client names it by the setting's field: gap_limit is gapLimit). */
-function currentValue(account: Account, protocol: string, spec: ProtocolSetting): string | number | string[] | undefined {
+function currentValue(
+  account: Account,
+  protocol: string,
+  spec: ProtocolSetting,
+): string | number | string[] | undefined {
   return account.settings[protocol]?.[spec.field];
 }
 
@@ -59,7 +76,9 @@ export function changedSettings(account: Account, wanted: Settings, protocols: P
     for (const [key, value] of Object.entries(fields ?? {})) {
       const spec = info.settings.find((x) => x.key === key);
       const now = spec ? currentValue(account, protocol, spec) : undefined;
-      const same = Array.isArray(value) ? String(now ?? '') === value.join(spec?.type === 'as' ? ',' : '') : String(now ?? '') === String(value);
+      const same = Array.isArray(value)
+        ? String(now ?? '') === value.join(spec?.type === 'as' ? ',' : '')
+        : String(now ?? '') === String(value);
       if (spec && same) continue;
       (out[protocol] ??= {})[key] = value;
     }
@@ -68,7 +87,12 @@ export function changedSettings(account: Account, wanted: Settings, protocols: P
 }
 
 /** The account's settings for `enabled`, as AddAccount options, overlaid by `changes`. */
-export function mergedSettings(account: Account, enabled: string[], changes: Settings, protocols: ProtocolInfo[]): Settings {
+export function mergedSettings(
+  account: Account,
+  enabled: string[],
+  changes: Settings,
+  protocols: ProtocolInfo[],
+): Settings {
   const out: Settings = {};
   for (const protocol of enabled) {
     const info = protocols.find((p) => p.id === protocol);
@@ -88,19 +112,38 @@ export function mergedSettings(account: Account, enabled: string[], changes: Set
 
 /** Where a protocol's check goes, for the words: the form's server, else the provider's. */
 function serverOf(protocol: string, settings: Settings, provider: Provider | undefined, account?: Account): string {
-  const s = { ...provider?.servers[protocol], ...account?.settings[protocol], ...settings[protocol] } as Record<string, unknown>;
+  const s = { ...provider?.servers[protocol], ...account?.settings[protocol], ...settings[protocol] } as Record<
+    string,
+    unknown
+  >;
   if (typeof s.url === 'string' && s.url) return s.url;
   if (typeof s.host === 'string' && s.host) return s.port ? `${s.host}:${s.port}` : s.host;
   return '';
 }
 
-export function worded(results: VerifyResults, protocols: ProtocolInfo[], settings: Settings, provider?: Provider, account?: Account): WordedResult[] {
+export function worded(
+  results: VerifyResults,
+  protocols: ProtocolInfo[],
+  settings: Settings,
+  provider?: Provider,
+  account?: Account,
+): WordedResult[] {
   return Object.entries(results).map(([protocol, r]) =>
-    wordResult(protocol, protocols.find((p) => p.id === protocol)?.name ?? protocol.toUpperCase(), serverOf(protocol, settings, provider, account), r!));
+    wordResult(
+      protocol,
+      protocols.find((p) => p.id === protocol)?.name ?? protocol.toUpperCase(),
+      serverOf(protocol, settings, provider, account),
+      r!,
+    ),
+  );
 }
 
 /** The stored secrets of an account, read for a check (never sent to the page). OAuth2 tokens are not secrets a check takes. */
-export async function storedSecrets(client: AccountsClient, account: Account, except: Record<string, string>): Promise<Record<string, string>> {
+export async function storedSecrets(
+  client: AccountsClient,
+  account: Account,
+  except: Record<string, string>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of account.credentials) {
     if (name === 'oauth2' || name in except) continue;

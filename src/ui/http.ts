@@ -10,13 +10,28 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A refusal with an HTTP status and words for the page. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly kind = 'InvalidArgument') {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly kind = 'InvalidArgument',
+  ) {
     super(message);
   }
 }
 
-export function send(res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type: string,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': type,
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...extra,
+  });
   res.end(body);
 }
 
@@ -44,12 +59,17 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   } catch {
     throw new HttpError(400, 'the request is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'the request must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'the request must be a JSON object');
   return value as Record<string, unknown>;
 }
 
 // Typed readers of request fields: a wrong type is a 400 that names the field.
-export function text(body: Record<string, unknown>, key: string, opts: { required?: boolean; max?: number } = {}): string | undefined {
+export function text(
+  body: Record<string, unknown>,
+  key: string,
+  opts: { required?: boolean; max?: number } = {},
+): string | undefined {
   const v = body[key];
   if (v === undefined || v === null || v === '') {
     if (opts.required) throw new HttpError(400, `${key} is required`);
@@ -63,7 +83,8 @@ export function text(body: Record<string, unknown>, key: string, opts: { require
 export function textList(body: Record<string, unknown>, key: string): string[] | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length <= 256)) throw new HttpError(400, `${key} must be a list of text`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length <= 256))
+    throw new HttpError(400, `${key} must be a list of text`);
   return v as string[];
 }
 

@@ -12,7 +12,10 @@ const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MAX_ICON_BYTES = 512 * 1024;
 const TYPES: Record<string, string> = { svg: 'image/svg+xml', png: 'image/png' };
 
-export interface Icon { body: Buffer; type: string }
+export interface Icon {
+  body: Buffer;
+  type: string;
+}
 
 export class ProviderIcons {
   private readonly cache = new Map<string, Promise<Icon | undefined>>();

@@ -30,14 +30,17 @@ export function pickedFiles(raw: unknown, protocols: ProtocolInfo[]): PickedFile
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'files must be an object');
   for (const [option, files] of Object.entries(raw as Record<string, unknown>)) {
     const [protocol, name, ...rest] = option.split('.');
-    if (rest.length || !protocols.find((p) => p.id === protocol)?.imports.includes(name ?? '')) throw new HttpError(400, `files: '${option.slice(0, 60)}' is not an import`);
-    if (typeof files !== 'object' || files === null || Array.isArray(files)) throw new HttpError(400, `files.${option} must be an object`);
+    if (rest.length || !protocols.find((p) => p.id === protocol)?.imports.includes(name ?? ''))
+      throw new HttpError(400, `files: '${option.slice(0, 60)}' is not an import`);
+    if (typeof files !== 'object' || files === null || Array.isArray(files))
+      throw new HttpError(400, `files.${option} must be an object`);
     const entries = Object.entries(files as Record<string, unknown>);
     if (entries.length > MAX_FILES) throw new HttpError(400, `at most ${MAX_FILES} files go with a profile`);
     const byName = new Map<string, Buffer>();
     for (const [file, content] of entries) {
       if (!FILE_NAME.test(file)) throw new HttpError(400, `'${file.slice(0, 60)}' is not a file name`);
-      if (typeof content !== 'string' || !BASE64.test(content)) throw new HttpError(400, `files.${option}: ${file} must be base64`);
+      if (typeof content !== 'string' || !BASE64.test(content))
+        throw new HttpError(400, `files.${option}: ${file} must be base64`);
       byName.set(file, Buffer.from(content, 'base64'));
     }
     if (byName.size) out.set(option, byName);
@@ -64,10 +67,16 @@ function pathsNamed(text: string, names: Set<string>): string[] {
  * the picked files, and each import's `_dir` companion set in `settings`; the folders are removed
  * however `fn` ends. Messages that name a temporary folder name the picked files instead.
  */
-export async function withPickedFiles<T>(picked: PickedFiles, settings: Partial<Record<string, SettingsInput>>, protocols: ProtocolInfo[], fn: () => Promise<T>): Promise<T> {
+export async function withPickedFiles<T>(
+  picked: PickedFiles,
+  settings: Partial<Record<string, SettingsInput>>,
+  protocols: ProtocolInfo[],
+  fn: () => Promise<T>,
+): Promise<T> {
   for (const option of picked.keys()) {
     const [protocol, name] = option.split('.', 2) as [string, string];
-    if (typeof settings[protocol]?.[name] !== 'string') throw new HttpError(400, `files go with ${option}, which is missing`);
+    if (typeof settings[protocol]?.[name] !== 'string')
+      throw new HttpError(400, `files go with ${option}, which is missing`);
   }
   const dirs: string[] = [];
   try {
@@ -102,7 +111,10 @@ function renamed(err: unknown, dirs: string[]): unknown {
   if (!(err instanceof Error) || !dirs.some((d) => err.message.includes(d))) return err;
   for (const dir of dirs) {
     err.message = err.message
-      .replace(new RegExp(`cannot read ${escape(dir)}/(\\S+) \\(ENOENT\\)`, 'g'), '$1 is not among the files picked with the profile')
+      .replace(
+        new RegExp(`cannot read ${escape(dir)}/(\\S+) \\(ENOENT\\)`, 'g'),
+        '$1 is not among the files picked with the profile',
+      )
       .replaceAll(`${dir}/`, '');
   }
   return err;

@@ -24,7 +24,10 @@ const ENGLISH: PageLanguage = { tag: 'en', dir: 'ltr', catalog: undefined, trans
 
 /** Right to left or not, as CLDR says for the language (Intl.Locale's text info). */
 function direction(tag: string): 'ltr' | 'rtl' {
-  const locale = new Intl.Locale(tag) as Intl.Locale & { textInfo?: { direction?: string }; getTextInfo?: () => { direction?: string } };
+  const locale = new Intl.Locale(tag) as Intl.Locale & {
+    textInfo?: { direction?: string };
+    getTextInfo?: () => { direction?: string };
+  };
   return (locale.getTextInfo?.() ?? locale.textInfo)?.direction === 'rtl' ? 'rtl' : 'ltr';
 }
 
@@ -42,13 +45,20 @@ export class PageLanguages {
     for (const file of files.sort()) {
       const catalog = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CompiledCatalog;
       const tag = catalog.language.replace('_', '-');
-      this.byTag.set(tag, { tag, dir: direction(tag), catalog, translator: new Translator(catalog, pluralFunction(catalog.pluralForms)) });
+      this.byTag.set(tag, {
+        tag,
+        dir: direction(tag),
+        catalog,
+        translator: new Translator(catalog, pluralFunction(catalog.pluralForms)),
+      });
     }
   }
 
   /** The best language for a request; English when the browser names none of ours first. */
   of(req: IncomingMessage): PageLanguage {
-    const [best] = new Negotiator({ headers: { 'accept-language': req.headers['accept-language'] } }).languages([...this.byTag.keys()]);
+    const [best] = new Negotiator({ headers: { 'accept-language': req.headers['accept-language'] } }).languages([
+      ...this.byTag.keys(),
+    ]);
     return (best !== undefined && this.byTag.get(best)) || ENGLISH;
   }
 }
@@ -68,6 +78,10 @@ export function words(): Translator {
 /** index.html in a language: <html lang dir>, and the catalogue as a JSON data block (CSP allows data, it runs no script). */
 export function pageIn(html: string, language: PageLanguage): string {
   const data = language.catalog ? JSON.stringify(language.catalog).replace(/</g, '\\u003c') : '';
-  return html.replace(/<html lang="en">/, `<html lang="${language.tag}" dir="${language.dir}">`)
-    .replace('</head>', `${data ? `  <script type="application/json" id="px-messages">${data}</script>\n` : ''}</head>`);
+  return html
+    .replace(/<html lang="en">/, `<html lang="${language.tag}" dir="${language.dir}">`)
+    .replace(
+      '</head>',
+      `${data ? `  <script type="application/json" id="px-messages">${data}</script>\n` : ''}</head>`,
+    );
 }

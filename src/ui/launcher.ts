@@ -39,7 +39,11 @@ export function launchPage(url: string, env: NodeJS.ProcessEnv = process.env): s
   const dir = mkdtempSync(tempPrefix(env)); // mode 0700
   const file = join(dir, 'open.html');
   const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
-  writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${href}"><title>Online Accounts</title>\n`, { mode: 0o600 });
+  writeFileSync(
+    file,
+    `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${href}"><title>Online Accounts</title>\n`,
+    { mode: 0o600 },
+  );
   const remove = () => rmSync(dir, { recursive: true, force: true });
   setTimeout(remove, 60_000).unref();
   process.once('exit', remove);

@@ -45,8 +45,12 @@ export interface UiServer {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
 };
 
 /** Every file of the page, read once: nothing outside this list can ever be served. */
@@ -56,7 +60,8 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (TYPES[extname(e.name)]) files.set('/' + relative(dir, p), { body: readFileSync(p), type: TYPES[extname(e.name)]! });
+      else if (TYPES[extname(e.name)])
+        files.set('/' + relative(dir, p), { body: readFileSync(p), type: TYPES[extname(e.name)]! });
     }
   };
   walk(dir);
@@ -65,13 +70,15 @@ function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
 }
 
 /** The page with the session's key in a <meta> (CSP rules scripts, not metadata); api.js reads and removes it. */
-const withKey = (page: string, key: string) => page.replace('<head>', `<head>\n  <meta name="px-session-key" content="${key}">`);
+const withKey = (page: string, key: string) =>
+  page.replace('<head>', `<head>\n  <meta name="px-session-key" content="${key}">`);
 
 /** A page's own random id (X-PX-Page, POST /api/showing), and how many pages are remembered. */
 const PAGE_ID = /^[A-Za-z0-9-]{8,64}$/;
 const MAX_PAGES = 64;
 
-const textPage = (res: ServerResponse, status: number, message: string) => send(res, status, message + '\n', 'text/plain; charset=utf-8');
+const textPage = (res: ServerResponse, status: number, message: string) =>
+  send(res, status, message + '\n', 'text/plain; charset=utf-8');
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const files = loadStatic(options.staticDir);
@@ -101,7 +108,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   };
 
   const openStream = (req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      Connection: 'keep-alive',
+    });
     res.write(`retry: 1000\n\ndata: ${JSON.stringify(link.snapshot())}\n\n`);
     streams.add(res);
     const page = String(req.headers['x-px-page'] ?? '');
@@ -123,11 +134,17 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!hostAllowed(req, origin)) return textPage(res, 403, words().gettext('Refused: wrong Host.'));
     const method = req.method ?? '';
-    if (method !== 'GET' && method !== 'POST') return send(res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET, POST' });
+    if (method !== 'GET' && method !== 'POST')
+      return send(res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET, POST' });
     const url = new URL(req.url ?? '/', origin);
     const token = url.searchParams.get('token');
     if (method === 'GET' && url.pathname === '/' && token !== null) {
-      if (!tokens.redeem(token)) return textPage(res, 403, words().gettext('This link was already used or has expired. Start px-accounts-ui again to open the window.'));
+      if (!tokens.redeem(token))
+        return textPage(
+          res,
+          403,
+          words().gettext('This link was already used or has expired. Start px-accounts-ui again to open the window.'),
+        );
       const account = url.searchParams.get('account');
       // The token leaves the address bar (and the history) at once. The key is in no URL: the
       // page this redirect loads carries it in its body (see the static files below).
@@ -135,18 +152,28 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const where = `/${account && ACCOUNT_ID.test(account) ? `#/account/${account}` : ''}`;
       return send(res, 303, '', 'text/plain', { Location: where, 'Set-Cookie': sessions.cookie(id) });
     }
-    if (!sessions.valid(req)) return textPage(res, 401, words().gettext('Not signed in to this window: start px-accounts-ui to open it.'));
+    if (!sessions.valid(req))
+      return textPage(res, 401, words().gettext('Not signed in to this window: start px-accounts-ui to open it.'));
     // The API wants the session's key too: a cookie alone may have been sent to another port.
     if (url.pathname.startsWith('/api/') && !sessions.valid(req, String(req.headers['x-px-key'] ?? ''))) {
-      return sendJson(res, 401, { kind: 'NotAuthorized', summary: words().gettext('This request does not come from the window: start px-accounts-ui to open it.') });
+      return sendJson(res, 401, {
+        kind: 'NotAuthorized',
+        summary: words().gettext('This request does not come from the window: start px-accounts-ui to open it.'),
+      });
     }
-    if (method === 'POST' && !originAllowed(req, origin)) return textPage(res, 403, words().gettext('Refused: changes are taken only from the window itself.'));
+    if (method === 'POST' && !originAllowed(req, origin))
+      return textPage(res, 403, words().gettext('Refused: changes are taken only from the window itself.'));
     if (url.pathname === '/api/events' && method === 'GET') return openStream(req, res);
     if (url.pathname === '/api/showing' && method === 'POST') {
       // Which account this page shows, for the service's notifications (docs/ui.md).
       const body = await readJson(req);
-      const page = String(body.page ?? ''), account = String(body.account ?? '');
-      if (!PAGE_ID.test(page) || (account !== '' && !ACCOUNT_ID.test(account))) return sendJson(res, 400, { kind: 'InvalidArgument', summary: 'page: a page id; account: an account id or empty' });
+      const page = String(body.page ?? ''),
+        account = String(body.account ?? '');
+      if (!PAGE_ID.test(page) || (account !== '' && !ACCOUNT_ID.test(account)))
+        return sendJson(res, 400, {
+          kind: 'InvalidArgument',
+          summary: 'page: a page id; account: an account id or empty',
+        });
       showing.delete(page);
       showing.set(page, account);
       if (showing.size > MAX_PAGES) showing.delete(showing.keys().next().value!);
@@ -155,7 +182,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (url.pathname.startsWith('/api/')) {
       const r = route(method, url.pathname);
       if (!r.handler) {
-        if (r.allowed.length) return send(res, 405, '{"summary":"Method not allowed"}', 'application/json', { Allow: r.allowed.join(', ') });
+        if (r.allowed.length)
+          return send(res, 405, '{"summary":"Method not allowed"}', 'application/json', {
+            Allow: r.allowed.join(', '),
+          });
         return sendJson(res, 404, { kind: 'NotFound', summary: words().gettext('No such thing here.') });
       }
       try {
@@ -168,7 +198,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
           return sendJson(res, err.status, { kind: err.kind, summary: err.message, details: '', ...extra });
         }
         const worded = wordError(err);
-        const status = worded.kind === 'NotFound' ? 404 : worded.kind === 'ServiceUnreachable' || worded.kind === 'Timeout' ? 503 : 409;
+        const status =
+          worded.kind === 'NotFound'
+            ? 404
+            : worded.kind === 'ServiceUnreachable' || worded.kind === 'Timeout'
+              ? 503
+              : 409;
         return sendJson(res, status, worded);
       }
     }
@@ -184,18 +219,28 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const language = languages.of(req);
       const page = pageIn(file.body.toString('utf8'), language);
       const key = sessions.takeKey(req);
-      return send(res, 200, key ? withKey(page, key) : page, file.type, { 'Content-Language': language.tag, Vary: 'Accept-Language' });
+      return send(res, 200, key ? withKey(page, key) : page, file.type, {
+        'Content-Language': language.tag,
+        Vary: 'Accept-Language',
+      });
     }
     return send(res, 200, file.body, file.type);
   };
 
   const server = createServer((req, res) => {
     // Every answer in the browser's language (src/ui/languages.ts).
-    speak(languages.of(req), () => handle(req, res).catch((err) => {
-      // Bad input never ends the server: the request fails, the rest goes on.
-      if (!res.headersSent) sendJson(res, 500, { kind: 'Failed', summary: words().gettext('Something went wrong.'), details: err instanceof Error ? err.message : String(err) });
-      else res.destroy();
-    }));
+    speak(languages.of(req), () =>
+      handle(req, res).catch((err) => {
+        // Bad input never ends the server: the request fails, the rest goes on.
+        if (!res.headersSent)
+          sendJson(res, 500, {
+            kind: 'Failed',
+            summary: words().gettext('Something went wrong.'),
+            details: err instanceof Error ? err.message : String(err),
+          });
+        else res.destroy();
+      }),
+    );
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 120_000; // a check may take a minute
@@ -222,7 +267,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return streams.size;
     },
     shownAccounts() {
-      return [...new Set([...showing].filter(([page, account]) => account && holding.has(page)).map(([, account]) => account))];
+      return [
+        ...new Set(
+          [...showing].filter(([page, account]) => account && holding.has(page)).map(([, account]) => account),
+        ),
+      ];
     },
     async close() {
       clearTimeout(idleTimer);

@@ -18,7 +18,10 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
   private attaching: Promise<void> | undefined;
   private firstTry: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: ConnectOptions = {}, private readonly retryMs = 1000) {
+  constructor(
+    private readonly options: ConnectOptions = {},
+    private readonly retryMs = 1000,
+  ) {
     super();
   }
 
@@ -46,7 +49,11 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
   }
 
   snapshot(): UiEvent {
-    return { type: 'snapshot', service: this.up, accounts: this.up && this.client ? this.client.accounts.map((a) => accountView(a)) : [] };
+    return {
+      type: 'snapshot',
+      service: this.up,
+      accounts: this.up && this.client ? this.client.accounts.map((a) => accountView(a)) : [],
+    };
   }
 
   /** The client for a call; ServiceUnreachable while there is no bus connection. */
@@ -67,7 +74,8 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
   private async attach(tried: () => void): Promise<void> {
     while (!this.stopped) {
       try {
-        if (!this.client || this.client.disconnected) this.client = this.wire(await AccountsClient.connect(this.options));
+        if (!this.client || this.client.disconnected)
+          this.client = this.wire(await AccountsClient.connect(this.options));
         await this.client.watch();
         this.setUp(true);
         tried();
@@ -88,8 +96,12 @@ export class ServiceLink extends EventEmitter<{ event: [UiEvent] }> {
     c.on('status', (a) => send({ type: 'account', account: accountView(a) }));
     c.on('removed', (a) => send({ type: 'removed', id: a.id }));
     c.on('transfer', (a, t) => send({ type: 'transfer', id: a.id, amount: t.amount, counterparty: t.counterparty }));
-    c.on('accessRequested', (account, app) => send({ type: 'access', account, app, decision: 'pending', requested: true }));
-    c.on('accessChanged', (account, app, decision) => send({ type: 'access', account, app, decision, requested: false }));
+    c.on('accessRequested', (account, app) =>
+      send({ type: 'access', account, app, decision: 'pending', requested: true }),
+    );
+    c.on('accessChanged', (account, app, decision) =>
+      send({ type: 'access', account, app, decision, requested: false }),
+    );
     c.on('hostAppsChanged', (mode) => send({ type: 'host-apps', mode }));
     c.on('serviceStopped', () => this.setUp(false));
     c.on('serviceStarted', () => {

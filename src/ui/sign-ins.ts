@@ -12,7 +12,10 @@ type Run = (client: AccountsClient, handlers: SignInHandlers) => Promise<Account
 export class SignIns {
   private readonly running = new Map<string, AbortController>();
 
-  constructor(private readonly send: (e: UiEvent) => void, private readonly openUrl: (url: string) => void) {}
+  constructor(
+    private readonly send: (e: UiEvent) => void,
+    private readonly openUrl: (url: string) => void,
+  ) {}
 
   /** Starts a sign-in and returns its id at once; its progress arrives as `signin` events. */
   start(client: AccountsClient, run: Run): string {
@@ -22,13 +25,22 @@ export class SignIns {
     run(client, {
       signal: abort.signal,
       onStarted: (r) => {
-        this.send({ type: 'signin', id, state: 'waiting', url: r.url, userCode: r.userCode, verificationUrl: r.verificationUrl });
+        this.send({
+          type: 'signin',
+          id,
+          state: 'waiting',
+          url: r.url,
+          userCode: r.userCode,
+          verificationUrl: r.verificationUrl,
+        });
         if (r.flow === 'browser' && r.url) this.openUrl(r.url);
       },
-    }).then(
-      (account) => this.send({ type: 'signin', id, state: 'done', account: account.id }),
-      (err) => this.send({ type: 'signin', id, state: 'failed', ...wordError(err) }),
-    ).finally(() => this.running.delete(id));
+    })
+      .then(
+        (account) => this.send({ type: 'signin', id, state: 'done', account: account.id }),
+        (err) => this.send({ type: 'signin', id, state: 'failed', ...wordError(err) }),
+      )
+      .finally(() => this.running.delete(id));
     return id;
   }
 

@@ -49,21 +49,45 @@ export type Instance =
   | { readonly first: false; release(): void; handOver(account: string | undefined): Promise<void> };
 
 /** Takes the name (first: serve the Application interface with `show`) or learns who has it. */
-export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process.env, shown: () => string[] = () => []): Promise<Instance> {
+export async function claimInstance(
+  show: Show,
+  env: NodeJS.ProcessEnv = process.env,
+  shown: () => string[] = () => [],
+): Promise<Instance> {
   const conn = await Connection.open(sessionBusAddress(env), TIMEOUT_MS);
-  const [reply] = await conn.busCall('RequestName', 'su', [UI_BUS_NAME, DO_NOT_QUEUE], TIMEOUT_MS).catch((err: Error) => {
-    conn.disconnect();
-    throw err;
-  });
+  const [reply] = await conn
+    .busCall('RequestName', 'su', [UI_BUS_NAME, DO_NOT_QUEUE], TIMEOUT_MS)
+    .catch((err: Error) => {
+      conn.disconnect();
+      throw err;
+    });
   if (reply !== RequestNameReply.PRIMARY_OWNER) {
     return {
       first: false,
       release: () => conn.disconnect(),
       async handOver(account) {
         try {
-          await conn.call(account
-            ? { destination: UI_BUS_NAME, path: UI_PATH, interface: APPLICATION, member: 'ActivateAction', signature: 'sava{sv}', body: [SHOW_ACCOUNT, [new Variant('s', account)], {}], timeoutMs: TIMEOUT_MS }
-            : { destination: UI_BUS_NAME, path: UI_PATH, interface: APPLICATION, member: 'Activate', signature: 'a{sv}', body: [{}], timeoutMs: TIMEOUT_MS });
+          await conn.call(
+            account
+              ? {
+                  destination: UI_BUS_NAME,
+                  path: UI_PATH,
+                  interface: APPLICATION,
+                  member: 'ActivateAction',
+                  signature: 'sava{sv}',
+                  body: [SHOW_ACCOUNT, [new Variant('s', account)], {}],
+                  timeoutMs: TIMEOUT_MS,
+                }
+              : {
+                  destination: UI_BUS_NAME,
+                  path: UI_PATH,
+                  interface: APPLICATION,
+                  member: 'Activate',
+                  signature: 'a{sv}',
+                  body: [{}],
+                  timeoutMs: TIMEOUT_MS,
+                },
+          );
         } finally {
           conn.disconnect();
         }
@@ -74,7 +98,11 @@ export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process
     if (msg.path !== UI_PATH) return false;
     const answer = (error?: [string, string], signature = '', body: unknown[] = []) =>
       // (dbus-next's types say newError takes a string; it takes the call, like newMethodReturn.)
-      conn.bus.send(error ? Message.newError(msg as unknown as string, error[0], error[1]) : Message.newMethodReturn(msg, signature, body));
+      conn.bus.send(
+        error
+          ? Message.newError(msg as unknown as string, error[0], error[1])
+          : Message.newMethodReturn(msg, signature, body),
+      );
     if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
       answer(undefined, 's', [INTROSPECTION]);
       return true;
@@ -97,7 +125,15 @@ export async function claimInstance(show: Show, env: NodeJS.ProcessEnv = process
       return false;
     }
     // Answered once the window is (or could not be) opened: the caller opens its own if not.
-    void show(account).catch(() => false).then((shown) => answer(shown ? undefined : ['org.pantherx.AccountsUi.Error.Failed', 'the running Online Accounts program could not open a window']));
+    void show(account)
+      .catch(() => false)
+      .then((shown) =>
+        answer(
+          shown
+            ? undefined
+            : ['org.pantherx.AccountsUi.Error.Failed', 'the running Online Accounts program could not open a window'],
+        ),
+      );
     return true;
   });
   return { first: true, release: () => conn.disconnect() };

@@ -15,9 +15,16 @@ function passphrase(body: Record<string, unknown>): string {
 }
 
 /** POST /api/export {passphrase, secrets}: the file, base64, with a name to save it under. */
-export async function exportFile(link: ServiceLink, body: Record<string, unknown>): Promise<{ file: string; accounts: number; name: string }> {
+export async function exportFile(
+  link: ServiceLink,
+  body: Record<string, unknown>,
+): Promise<{ file: string; accounts: number; name: string }> {
   const { file, accounts } = await link.get().exportAccounts(passphrase(body), { secrets: body.secrets === true });
-  return { file: Buffer.from(file).toString('base64'), accounts, name: `accounts-${new Date().toISOString().slice(0, 10)}.age` };
+  return {
+    file: Buffer.from(file).toString('base64'),
+    accounts,
+    name: `accounts-${new Date().toISOString().slice(0, 10)}.age`,
+  };
 }
 
 /** POST /api/import {file (base64), passphrase}: what was added and what was skipped. */

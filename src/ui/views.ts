@@ -11,10 +11,20 @@ const ms = (us: bigint | number) => Math.floor(Number(us) / 1000);
 
 export function accountView(a: Account): AccountView {
   const j = accountJson(a);
-  return { ...j, providerIcon: a.providerIcon, statusTime: ms(a.statusTime), wallet: j.wallet ? { ...j.wallet, lastUpdated: ms(j.wallet.lastUpdated) } : null };
+  return {
+    ...j,
+    providerIcon: a.providerIcon,
+    statusTime: ms(a.statusTime),
+    wallet: j.wallet ? { ...j.wallet, lastUpdated: ms(j.wallet.lastUpdated) } : null,
+  };
 }
 
-export const accessView = (e: AccessEntry): AccessView => ({ account: e.account, app: e.app, decision: e.decision, lastUsed: ms(e.lastUsed) });
+export const accessView = (e: AccessEntry): AccessView => ({
+  account: e.account,
+  app: e.app,
+  decision: e.decision,
+  lastUsed: ms(e.lastUsed),
+});
 
 export const providerView = (p: Provider) => ({ ...p });
 

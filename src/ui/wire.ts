@@ -4,7 +4,14 @@
  * library for the page, the main tsconfig for the server.
  */
 import type { AccountJson } from '../client/json.js';
-import type { AccessState, Discovered, ProtocolInfo, Provider, VerifyResult, WalletTransaction } from '../client/types.js';
+import type {
+  AccessState,
+  Discovered,
+  ProtocolInfo,
+  Provider,
+  VerifyResult,
+  WalletTransaction,
+} from '../client/types.js';
 
 /** The CLI's JSON of an account, with times in ms (the page's Date) and no wallet as null. */
 export interface AccountView extends Omit<AccountJson, 'statusTime' | 'wallet'> {
@@ -17,8 +24,15 @@ export interface AccountView extends Omit<AccountJson, 'statusTime' | 'wallet'> 
 
 /** An OAuth2 sign-in's progress. */
 export interface SignInEvent {
-  type: 'signin'; id: string; state: 'waiting' | 'done' | 'failed';
-  url?: string; userCode?: string; verificationUrl?: string; account?: string; summary?: string; details?: string;
+  type: 'signin';
+  id: string;
+  state: 'waiting' | 'done' | 'failed';
+  url?: string;
+  userCode?: string;
+  verificationUrl?: string;
+  account?: string;
+  summary?: string;
+  details?: string;
 }
 
 /** The event stream's frames (GET /api/events): the bus's signals as the page needs them. */
@@ -33,20 +47,38 @@ export type UiEvent =
   | SignInEvent;
 
 /** GET /api/catalogue */
-export interface Catalogue { providers: Provider[]; protocols: ProtocolInfo[] }
+export interface Catalogue {
+  providers: Provider[];
+  protocols: ProtocolInfo[];
+}
 
 /** GET /api/access: one grant, refusal or pending request; lastUsed in ms, 0 for never. */
 /** POST /api/export: the age file, base64, and a name to save it under. POST /api/import answers an ImportResult. */
-export interface ExportAnswer { file: string; accounts: number; name: string }
+export interface ExportAnswer {
+  file: string;
+  accounts: number;
+  name: string;
+}
 export type { ImportResult } from '../client/transfer.js';
 
-export interface AccessView { account: string; app: string; decision: AccessState; lastUsed: number }
+export interface AccessView {
+  account: string;
+  app: string;
+  decision: AccessState;
+  lastUsed: number;
+}
 
 /** GET /api/accounts/ID/transactions: time in ms. */
 export type TransactionView = Omit<WalletTransaction, 'time'> & { time: number };
 
 /** GET /api/accounts/ID/removal: what removing the account deletes. */
-export interface RemovalPlan { id: string; name: string; file: string; secrets: string[]; grants: string[] }
+export interface RemovalPlan {
+  id: string;
+  name: string;
+  file: string;
+  secrets: string[];
+  grants: string[];
+}
 
 /** POST /api/discover */
 export type DiscoveryView = Discovered;

@@ -8,7 +8,13 @@ import { words } from './languages.js';
 import type { WordedResult } from './wire.js';
 
 /** Failures that say the server could not be reached (the service's own list, verify/check.ts). */
-export const NETWORK_CODES: ReadonlySet<string> = new Set(['Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'Unavailable']);
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'Timeout',
+  'HostNotFound',
+  'ConnectionRefused',
+  'ConnectionFailed',
+  'Unavailable',
+]);
 
 /** Per failure code: the step that failed and what went wrong, marked for the template (translated in wordResult). */
 const STEP: Record<string, [step: string, what: string]> = {
@@ -31,18 +37,30 @@ export type { WordedResult };
 
 /** "{protocol} ({server}): failed at {step}. {what}" */
 function failedAt(t: Translator, server: string, values: Values): string {
+  if (server) {
+    // translators: {step} is one of "signing in", "connecting", "finding the server", "securing the connection"... (translated on their own)
+    return t.gettext('{protocol} ({server}): failed at {step}. {what}', values);
+  }
   // translators: {step} is one of "signing in", "connecting", "finding the server", "securing the connection"... (translated on their own)
-  return server ? t.gettext('{protocol} ({server}): failed at {step}. {what}', values) : t.gettext('{protocol}: failed at {step}. {what}', values);
+  return t.gettext('{protocol}: failed at {step}. {what}', values);
 }
 
 export function wordResult(protocol: string, title: string, server: string, r: VerifyResult): WordedResult {
   const [step, what] = STEP[r.code] ?? STEP.Unknown!;
-  const outcome = r.ok ? 'ok' : r.code === 'Unauthorized' ? 'rejected' : NETWORK_CODES.has(r.code) ? 'network' : 'other';
+  const outcome = r.ok
+    ? 'ok'
+    : r.code === 'Unauthorized'
+      ? 'rejected'
+      : NETWORK_CODES.has(r.code)
+        ? 'network'
+        : 'other';
   // In the language of the request being answered (src/ui/languages.ts); `step` stays English (data).
   const t = words();
   const names = { protocol: title, server };
   const summary = r.ok
-    ? (server ? t.gettext('{protocol} ({server}): works.', names) : t.gettext('{protocol}: works.', names))
+    ? server
+      ? t.gettext('{protocol} ({server}): works.', names)
+      : t.gettext('{protocol}: works.', names)
     : failedAt(t, server, { ...names, step: t.gettext(step), what: t.gettext(what) });
   return { ...r, protocol, title, server, step, summary, outcome };
 }
@@ -75,8 +93,22 @@ const SAY_WHY = new Set<ErrorKind>(['InvalidArgument']);
 /** An error for the page: its kind, a sentence, and the service's own message as details. */
 export function wordError(err: unknown): { kind: string; summary: string; details: string } {
   const t = words();
-  if (isAccountsClientError(err) && SAY_WHY.has(err.kind)) return { kind: err.kind, summary: t.gettext('A value is not valid: {message}', { message: err.message }), details: '' };
+  if (isAccountsClientError(err) && SAY_WHY.has(err.kind))
+    return {
+      kind: err.kind,
+      summary: t.gettext('A value is not valid: {message}', { message: err.message }),
+      details: '',
+    };
   const said = isAccountsClientError(err) ? KIND_WORDS[err.kind] : undefined;
-  if (isAccountsClientError(err)) return { kind: err.kind, summary: said ? t.gettext(said) : t.gettext('Something went wrong.'), details: err.message };
-  return { kind: 'Failed', summary: t.gettext('Something went wrong.'), details: err instanceof Error ? err.message : String(err) };
+  if (isAccountsClientError(err))
+    return {
+      kind: err.kind,
+      summary: said ? t.gettext(said) : t.gettext('Something went wrong.'),
+      details: err.message,
+    };
+  return {
+    kind: 'Failed',
+    summary: t.gettext('Something went wrong.'),
+    details: err instanceof Error ? err.message : String(err),
+  };
 }

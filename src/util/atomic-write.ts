@@ -49,11 +49,18 @@ const queues = new Map<string, Promise<void>>();
  * directory too. Writes to one path run in call order, so the last one wins, as with
  * write-file-atomic. On failure the temporary file is removed and `path` is as it was.
  */
-export function writeFileNoFollow(path: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
-  const next = (queues.get(path) ?? Promise.resolve()).catch(() => undefined)
+export function writeFileNoFollow(
+  path: string,
+  data: string | Uint8Array,
+  options: { mode?: number; durable?: boolean } = {},
+): Promise<void> {
+  const next = (queues.get(path) ?? Promise.resolve())
+    .catch(() => undefined)
     .then(() => replace(path, data, options.mode ?? 0o600, options.durable ?? false));
   queues.set(path, next);
-  const forget = () => { if (queues.get(path) === next) queues.delete(path); };
+  const forget = () => {
+    if (queues.get(path) === next) queues.delete(path);
+  };
   next.then(forget, forget);
   return next;
 }

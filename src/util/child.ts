@@ -18,14 +18,16 @@ import { log } from '../log.js';
 // `trap` first: a TERM before it ends the shell before anything started. Then $PPID: a parent
 // that died before setpriv's prctl sent no signal, and the shell was reparented. The command
 // runs in the background (stdin handed over by fd 3) because a trap waits for a foreground one.
-const SUPERVISOR = 'trap "kill -KILL 0" TERM; [ "$PPID" = "$1" ] || exit 125; shift; exec 3<&0; "$@" <&3 3<&- & wait $!';
+const SUPERVISOR =
+  'trap "kill -KILL 0" TERM; [ "$PPID" = "$1" ] || exit 125; shift; exec 3<&0; "$@" <&3 3<&- & wait $!';
 
 let setpriv: string | null | undefined;
 function findSetpriv(): string | null {
   if (setpriv === undefined) {
     const dirs = ['/usr/bin', '/bin', ...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/'))];
     setpriv = dirs.map((d) => join(d, 'setpriv')).find((p) => existsSync(p)) ?? null;
-    if (!setpriv) log.warning('setpriv (util-linux) not found: programs started for checks may outlive a killed service');
+    if (!setpriv)
+      log.warning('setpriv (util-linux) not found: programs started for checks may outlive a killed service');
   }
   return setpriv;
 }
@@ -34,10 +36,18 @@ function findSetpriv(): string | null {
  * spawn() with piped stdio, in a new process group (`-pid` kills all of it), tied to the
  * calling thread's life as above. The pid is the supervisor's, which is the group's leader.
  */
-export function spawnTied(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
+export function spawnTied(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ChildProcessWithoutNullStreams {
   const options = { stdio: 'pipe' as const, detached: true, env };
   const tool = findSetpriv();
   if (!tool) return spawn(cmd, [...args], options);
   // detached (setsid) is required: the supervisor's `kill 0` must never reach the service's group.
-  return spawn(tool, ['--pdeathsig', 'TERM', '--', '/bin/sh', '-c', SUPERVISOR, 'px-accounts-check', String(process.pid), cmd, ...args], options);
+  return spawn(
+    tool,
+    ['--pdeathsig', 'TERM', '--', '/bin/sh', '-c', SUPERVISOR, 'px-accounts-check', String(process.pid), cmd, ...args],
+    options,
+  );
 }

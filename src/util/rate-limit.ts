@@ -2,7 +2,11 @@
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly capacity: number, private readonly perSecond: number, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** Takes `cost` tokens of `key`'s bucket; false (and nothing taken) when it has fewer. */
   take(key: string, cost = 1): boolean {

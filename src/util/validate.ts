@@ -20,9 +20,16 @@ export function checkHost(value: string, what: string): string {
 }
 
 export function checkPort(value: unknown, what: string): number {
-  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
+  const n =
+    typeof value === 'bigint'
+      ? Number(value)
+      : typeof value === 'string' && /^\d{1,5}$/.test(value)
+        ? Number(value)
+        : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    throw invalidArgument(`${what} must be a port number from 1 to 65535, got ${JSON.stringify(String(value)).slice(0, 40)}`);
+    throw invalidArgument(
+      `${what} must be a port number from 1 to 65535, got ${JSON.stringify(String(value)).slice(0, 40)}`,
+    );
   }
   return n;
 }
@@ -35,9 +42,11 @@ export function checkUrl(value: string, what: string): URL {
   } catch {
     throw invalidArgument(`${what} '${value}' is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidArgument(`${what} must be an http or https URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalidArgument(`${what} must be an http or https URL`);
   // Credentials in a URL would end up in a file and in properties.
-  if (url.username || url.password) throw invalidArgument(`${what} must not contain a user name or password; use secrets`);
+  if (url.username || url.password)
+    throw invalidArgument(`${what} must not contain a user name or password; use secrets`);
   if (!url.hostname) throw invalidArgument(`${what} has no host`);
   return url;
 }
@@ -54,7 +63,8 @@ export function checkAbsolutePath(value: string, what: string): string {
  */
 export function checkPlainDict(dict: object, what: string): void {
   const proto = Object.getPrototypeOf(dict);
-  if (proto !== Object.prototype && proto !== null) throw invalidArgument(`${what}: the key '__proto__' is not allowed`);
+  if (proto !== Object.prototype && proto !== null)
+    throw invalidArgument(`${what}: the key '__proto__' is not allowed`);
 }
 
 export const MAX_SECRETS_PER_CALL = 32;
@@ -63,7 +73,9 @@ const SECRET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function checkSecretName(value: string): string {
   if (!SECRET_NAME.test(value)) {
-    throw invalidArgument(`secret name ${JSON.stringify(value.slice(0, 80))} is invalid: use 1 to 64 letters, digits, '.', '_' or '-'`);
+    throw invalidArgument(
+      `secret name ${JSON.stringify(value.slice(0, 80))} is invalid: use 1 to 64 letters, digits, '.', '_' or '-'`,
+    );
   }
   return value;
 }
@@ -73,6 +85,7 @@ export const MAX_SECRET_LENGTH = 64 * 1024;
 export function checkSecretValue(value: string, name: string): string {
   // The value itself is never quoted back: only its name and size.
   if (value.length === 0) throw invalidArgument(`secret '${name}' must not be empty`);
-  if (value.length > MAX_SECRET_LENGTH) throw invalidArgument(`secret '${name}' is too long (at most ${MAX_SECRET_LENGTH} characters)`);
+  if (value.length > MAX_SECRET_LENGTH)
+    throw invalidArgument(`secret '${name}' is too long (at most ${MAX_SECRET_LENGTH} characters)`);
   return value;
 }

@@ -32,9 +32,17 @@ export interface SecretSource {
 export const CHECK_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_CHECK_TIMEOUT_MS) || 60_000;
 
 /** `via`: the parent proxy every protocol's check connects through (Account.Parent). */
-type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'> & { id?: string; auth?: AccountConfig['auth']; certificates?: AccountConfig['certificates']; via?: ProxyRoute };
+type Checkable = Pick<AccountConfig, 'username' | 'protocols' | 'settings'> & {
+  id?: string;
+  auth?: AccountConfig['auth'];
+  certificates?: AccountConfig['certificates'];
+  via?: ProxyRoute;
+};
 
-interface Secrets { login: string | null; named: Record<string, string> }
+interface Secrets {
+  login: string | null;
+  named: Record<string, string>;
+}
 
 /** Reads what one protocol needs: its login secret (named after it, else password) and its named secrets. */
 async function secretsFor(plugin: ProtocolPlugin, source: SecretSource): Promise<Secrets> {
@@ -59,8 +67,18 @@ function tokenFailure(plugin: ProtocolPlugin, err: unknown): VerifyResult {
 }
 
 /** OAuth2: check with the access token; a token the server refuses is renewed once and tried again. */
-async function checkWithToken(config: Checkable, plugin: ProtocolPlugin, source: SecretSource, timeoutMs: number): Promise<VerifyResult> {
-  if (!plugin.tokens || !source.token) return { ok: false, code: 'Unknown', message: _('{protocol} cannot sign in with OAuth2', { protocol: plugin.title }) };
+async function checkWithToken(
+  config: Checkable,
+  plugin: ProtocolPlugin,
+  source: SecretSource,
+  timeoutMs: number,
+): Promise<VerifyResult> {
+  if (!plugin.tokens || !source.token)
+    return {
+      ok: false,
+      code: 'Unknown',
+      message: _('{protocol} cannot sign in with OAuth2', { protocol: plugin.title }),
+    };
   let result: VerifyResult | undefined;
   for (const renew of [false, true]) {
     let token: string;
@@ -75,34 +93,74 @@ async function checkWithToken(config: Checkable, plugin: ProtocolPlugin, source:
   return result!;
 }
 
-async function checkOne(config: Checkable, plugin: ProtocolPlugin, secrets: Secrets, timeoutMs: number, auth: 'password' | 'oauth2' = 'password'): Promise<VerifyResult> {
+async function checkOne(
+  config: Checkable,
+  plugin: ProtocolPlugin,
+  secrets: Secrets,
+  timeoutMs: number,
+  auth: 'password' | 'oauth2' = 'password',
+): Promise<VerifyResult> {
   const s = config.settings[plugin.id]!;
   if (secrets.login === null && plugin.needsLoginSecret) {
-    return { ok: false, code: 'Unauthorized', message: _("No secret is stored for {protocol}: set '{id}' or 'password'", { protocol: plugin.title, id: plugin.id }) };
+    return {
+      ok: false,
+      code: 'Unauthorized',
+      message: _("No secret is stored for {protocol}: set '{id}' or 'password'", {
+        protocol: plugin.title,
+        id: plugin.id,
+      }),
+    };
   }
   const settings = { ...s, username: s.username || config.username } as Parameters<typeof runVerifier>[1];
   const pins = pinsText(config.certificates);
   if (pins) settings.certificates = pins;
-  const options = { timeoutMs, secrets: secrets.named, account: config.id ?? '', auth, ...(config.via ? { proxy: config.via } : {}) };
+  const options = {
+    timeoutMs,
+    secrets: secrets.named,
+    account: config.id ?? '',
+    auth,
+    ...(config.via ? { proxy: config.via } : {}),
+  };
   let timer: NodeJS.Timeout | undefined;
   const cap = new Promise<VerifyResult>((resolve) => {
-    const v = { protocol: plugin.title, server: `${s.host}:${s.port}`, time: formatSeconds(Math.round(timeoutMs / 1000)) };
-    const message = () => (s.host ? _('{protocol} server {server} did not answer within {time}', v) : _('{protocol} check did not answer within {time}', v));
+    const v = {
+      protocol: plugin.title,
+      server: `${s.host}:${s.port}`,
+      time: formatSeconds(Math.round(timeoutMs / 1000)),
+    };
+    const message = () =>
+      s.host
+        ? _('{protocol} server {server} did not answer within {time}', v)
+        : _('{protocol} check did not answer within {time}', v);
     timer = setTimeout(() => resolve({ ok: false, code: 'Timeout', message: message() }), timeoutMs + 2000);
   });
   try {
     const running = plugin.verifier.thread
-      // On the verifier thread, which loads the protocol clients on the first check.
-      ? runVerifier(plugin.id, settings, secrets.login ?? '', options)
+      ? // On the verifier thread, which loads the protocol clients on the first check.
+        runVerifier(plugin.id, settings, secrets.login ?? '', options)
       : plugin.verifier.verify(settings, secrets.login ?? '', options);
     const result = await Promise.race([running, cap]);
     // (the probe connects directly: never for an account reached through a proxy)
     if (PINNABLE.has(result.code) && !config.via) await presented(plugin.id, settings, result);
     // A server may echo what it was sent (a key in a URL, a password): never into a message.
-    return { ...result, message: redact(result.message, [...Object.values(secrets.named), ...(secrets.login ? [secrets.login] : []), ...(config.via ? [config.via.password] : [])]) };
+    return {
+      ...result,
+      message: redact(result.message, [
+        ...Object.values(secrets.named),
+        ...(secrets.login ? [secrets.login] : []),
+        ...(config.via ? [config.via.password] : []),
+      ]),
+    };
   } catch (err) {
     // The verifier thread could not be reached, or an in-process verifier broke its contract.
-    return { ok: false, code: 'Unknown', message: _('{protocol} check failed unexpectedly ({error})', { protocol: plugin.title, error: String((err as Error)?.name) }) };
+    return {
+      ok: false,
+      code: 'Unknown',
+      message: _('{protocol} check failed unexpectedly ({error})', {
+        protocol: plugin.title,
+        error: String((err as Error)?.name),
+      }),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -115,7 +173,11 @@ export const PINNABLE: ReadonlySet<VerifyCode> = new Set(['TlsUntrusted', 'TlsHo
  * A check that failed for the certificate alone: the certificate the server presents is named in
  * the result (fingerprint and server, and in the message), so the person can accept exactly it.
  */
-async function presented(protocol: string, settings: Record<string, string | number | undefined>, result: VerifyResult): Promise<void> {
+async function presented(
+  protocol: string,
+  settings: Record<string, string | number | undefined>,
+  result: VerifyResult,
+): Promise<void> {
   let host = String(settings.host ?? '');
   let port = Number(settings.port);
   let security: 'tls' | 'starttls' = settings.security === 'starttls' ? 'starttls' : 'tls';
@@ -143,7 +205,11 @@ async function presented(protocol: string, settings: Record<string, string | num
 
 const CERTIFICATE_PROBE_MS = 5_000;
 
-export async function checkProtocols(config: Checkable, source: SecretSource, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResults> {
+export async function checkProtocols(
+  config: Checkable,
+  source: SecretSource,
+  timeoutMs = CHECK_TIMEOUT_MS,
+): Promise<CheckResults> {
   const plugins = config.protocols.map((p) => requireProtocol(p, 'protocols'));
   if (config.auth === 'oauth2') {
     const results = await Promise.all(plugins.map((p) => checkWithToken(config, p, source, timeoutMs)));
@@ -155,7 +221,13 @@ export async function checkProtocols(config: Checkable, source: SecretSource, ti
   return Object.fromEntries(config.protocols.map((p, i) => [p, results[i]!]));
 }
 
-const NETWORK: ReadonlySet<VerifyCode> = new Set(['Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'Unavailable']);
+const NETWORK: ReadonlySet<VerifyCode> = new Set([
+  'Timeout',
+  'HostNotFound',
+  'ConnectionRefused',
+  'ConnectionFailed',
+  'Unavailable',
+]);
 
 export interface StatusVerdict {
   status: StatusValue;

@@ -21,9 +21,18 @@ export interface CheckerOptions {
   maxRetryMs: number;
 }
 
-interface Job { id: string; promise: Promise<CheckResults>; resolve: (r: CheckResults) => void; reject: (e: Error) => void }
+interface Job {
+  id: string;
+  promise: Promise<CheckResults>;
+  resolve: (r: CheckResults) => void;
+  reject: (e: Error) => void;
+}
 /** A check of settings that are not an account yet, run when a slot is free. */
-interface Unsaved { owner: string; start(): Promise<unknown>; cancel(): void }
+interface Unsaved {
+  owner: string;
+  start(): Promise<unknown>;
+  cancel(): void;
+}
 type Task = Job | Unsaved;
 
 export class Checker {
@@ -85,7 +94,12 @@ export class Checker {
     if (this.stopped) return Promise.reject(new AccountsError('Cancelled', 'the service is stopping'));
     const mine = this.unsaved.get(owner) ?? 0;
     if (mine >= MAX_CHECKS_PER_CALLER) {
-      return Promise.reject(new AccountsError('LimitExceeded', `${mine} checks of ${owner} are already running or waiting (at most ${MAX_CHECKS_PER_CALLER}): wait for one to finish`));
+      return Promise.reject(
+        new AccountsError(
+          'LimitExceeded',
+          `${mine} checks of ${owner} are already running or waiting (at most ${MAX_CHECKS_PER_CALLER}): wait for one to finish`,
+        ),
+      );
     }
     this.unsaved.set(owner, mine + 1);
     const done = () => {

@@ -40,11 +40,25 @@ function ensureWorker(): Worker {
 }
 
 /** Runs a built-in protocol's verifier on the verifier thread. */
-export function runVerifier(protocol: string, settings: VerifySettings, secret: string, options: Pick<VerifyOptions, 'timeoutMs' | 'secrets' | 'account' | 'auth' | 'proxy'>): Promise<VerifyResult> {
+export function runVerifier(
+  protocol: string,
+  settings: VerifySettings,
+  secret: string,
+  options: Pick<VerifyOptions, 'timeoutMs' | 'secrets' | 'account' | 'auth' | 'proxy'>,
+): Promise<VerifyResult> {
   const id = ++nextId;
   return new Promise<VerifyResult>((resolve) => {
     pending.set(id, resolve);
-    ensureWorker().postMessage({ id, protocol, settings, secret, timeoutMs: options.timeoutMs, secrets: options.secrets ?? {}, auth: options.auth ?? 'password', ...(options.proxy ? { proxy: options.proxy } : {}) } satisfies VerifierRequest);
+    ensureWorker().postMessage({
+      id,
+      protocol,
+      settings,
+      secret,
+      timeoutMs: options.timeoutMs,
+      secrets: options.secrets ?? {},
+      auth: options.auth ?? 'password',
+      ...(options.proxy ? { proxy: options.proxy } : {}),
+    } satisfies VerifierRequest);
   });
 }
 

@@ -9,10 +9,19 @@ import type { ProxyRoute, Verifier, VerifyResult, VerifySettings } from '../prot
 import { findProtocol } from '../protocols/registry.js';
 
 export interface VerifierRequest {
-  id: number; protocol: string; settings: VerifySettings; secret: string; timeoutMs: number; secrets: Record<string, string>; auth: 'password' | 'oauth2';
+  id: number;
+  protocol: string;
+  settings: VerifySettings;
+  secret: string;
+  timeoutMs: number;
+  secrets: Record<string, string>;
+  auth: 'password' | 'oauth2';
   proxy?: ProxyRoute;
 }
-export interface VerifierReply { id: number; result: VerifyResult }
+export interface VerifierReply {
+  id: number;
+  result: VerifyResult;
+}
 
 const loaded = new Map<string, Promise<Verifier>>();
 
@@ -28,10 +37,21 @@ function verifierOf(protocol: string): Promise<Verifier> {
 
 parentPort?.on('message', (req: VerifierRequest) => {
   verifierOf(req.protocol)
-    .then((verify) => verify(req.settings, req.secret, { timeoutMs: req.timeoutMs, secrets: req.secrets, auth: req.auth, ...(req.proxy ? { proxy: req.proxy } : {}) }))
+    .then((verify) =>
+      verify(req.settings, req.secret, {
+        timeoutMs: req.timeoutMs,
+        secrets: req.secrets,
+        auth: req.auth,
+        ...(req.proxy ? { proxy: req.proxy } : {}),
+      }),
+    )
     .then(
       (result) => parentPort?.postMessage({ id: req.id, result } satisfies VerifierReply),
       // Verifiers never throw by contract; if one does, say so without its text (it could quote input).
-      (err: Error) => parentPort?.postMessage({ id: req.id, result: { ok: false, code: 'Unknown', message: `check failed unexpectedly (${err?.name})` } } satisfies VerifierReply),
+      (err: Error) =>
+        parentPort?.postMessage({
+          id: req.id,
+          result: { ok: false, code: 'Unknown', message: `check failed unexpectedly (${err?.name})` },
+        } satisfies VerifierReply),
     );
 });

@@ -49,7 +49,11 @@ describe('administrator policy: servers of catalogue providers, imported account
 
   /** Writes policy.ini as configuration tools do (renamed over) and waits for the service to read it. */
   async function setPolicy(text: string): Promise<void> {
-    const lines = () => service.log().split('\n').filter((l) => l.includes(`policy ${POLICY}:`)).length;
+    const lines = () =>
+      service
+        .log()
+        .split('\n')
+        .filter((l) => l.includes(`policy ${POLICY}:`)).length;
     const seen = lines();
     await mkdir(ADMIN, { recursive: true });
     await writeFile(`${POLICY}.new`, text);
@@ -60,29 +64,78 @@ describe('administrator policy: servers of catalogue providers, imported account
 
   test('a catalogue provider pointed at other servers is manual set-up: AddAccount and Update refused under [manual] allowed = false, an account already so is flagged; its own servers still go through', async () => {
     // before the policy: one fastmail account pointed elsewhere, one left as the catalogue has it
-    const early = await client.addAccount('fastmail', `early-${process.pid}@fastmail.com`, { password: 'p' },
-      { 'imap.host': s('mail.attacker.example'), verify: b(false) });
-    const plain = await client.addAccount('fastmail', `plain-${process.pid}@fastmail.com`, { password: 'p' }, { verify: b(false) });
+    const early = await client.addAccount(
+      'fastmail',
+      `early-${process.pid}@fastmail.com`,
+      { password: 'p' },
+      { 'imap.host': s('mail.attacker.example'), verify: b(false) },
+    );
+    const plain = await client.addAccount(
+      'fastmail',
+      `plain-${process.pid}@fastmail.com`,
+      { password: 'p' },
+      { verify: b(false) },
+    );
     await setPolicy('[providers]\nallow = fastmail\n[manual]\nallowed = false\n');
-    assert.equal(await violation(early), `servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`);
+    assert.equal(
+      await violation(early),
+      `servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`,
+    );
     assert.equal(await violation(plain), '');
 
-    const added = await errorOf(client.addAccount('fastmail', `me-${process.pid}@fastmail.com`, { password: 'p' },
-      { 'imap.host': s('attacker.example'), 'imap.port': q(143), 'imap.security': s('starttls'), 'smtp.host': s('attacker.example'), verify: b(false) }));
-    assert.deepEqual(added, { type: DENIED, text: `policy: servers other than provider fastmail's (imap.host, smtp.host) are manual set-up, which is not allowed by ${MANUAL_RULE}` });
+    const added = await errorOf(
+      client.addAccount(
+        'fastmail',
+        `me-${process.pid}@fastmail.com`,
+        { password: 'p' },
+        {
+          'imap.host': s('attacker.example'),
+          'imap.port': q(143),
+          'imap.security': s('starttls'),
+          'smtp.host': s('attacker.example'),
+          verify: b(false),
+        },
+      ),
+    );
+    assert.deepEqual(added, {
+      type: DENIED,
+      text: `policy: servers other than provider fastmail's (imap.host, smtp.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`,
+    });
     assert.ok(!existsSync(join(session.accountsDir, `fastmail_me_${process.pid}_at_fastmail_com.ini`)));
-    const dav = await errorOf(client.addAccount('fastmail', `dav-${process.pid}@fastmail.com`, { password: 'p' },
-      { protocols: as(['caldav']), 'caldav.url': s('https://dav.attacker.example/caldav/'), verify: b(false) }));
+    const dav = await errorOf(
+      client.addAccount(
+        'fastmail',
+        `dav-${process.pid}@fastmail.com`,
+        { password: 'p' },
+        { protocols: as(['caldav']), 'caldav.url': s('https://dav.attacker.example/caldav/'), verify: b(false) },
+      ),
+    );
     assert.equal(dav.type, DENIED);
     assert.match(dav.text, /\(caldav\.url\) are manual set-up/);
 
     const file = readFileSync(join(session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8');
-    const updated = await errorOf(client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('attacker.example') }]));
-    assert.deepEqual(updated, { type: DENIED, text: `policy: servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}` });
-    assert.equal(readFileSync(join(session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8'), file, 'nothing written');
+    const updated = await errorOf(
+      client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('attacker.example') }]),
+    );
+    assert.deepEqual(updated, {
+      type: DENIED,
+      text: `policy: servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`,
+    });
+    assert.equal(
+      readFileSync(join(session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8'),
+      file,
+      'nothing written',
+    );
     assert.equal(await violation(plain), '');
     // the catalogue's own servers, another port or a DAV path below its server: still the provider's
-    await client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('IMAP.fastmail.com'), 'imap.port': q(143), 'imap.security': s('starttls'), 'caldav.url': s('https://caldav.fastmail.com/dav/calendars/user/x/') }]);
+    await client.call(plain, ACCOUNT, 'Update', 'a{sv}', [
+      {
+        'imap.host': s('IMAP.fastmail.com'),
+        'imap.port': q(143),
+        'imap.security': s('starttls'),
+        'caldav.url': s('https://caldav.fastmail.com/dav/calendars/user/x/'),
+      },
+    ]);
     assert.equal(await violation(plain), '');
     // manual set-up allowed again: the same change goes through, and is no longer flagged
     await setPolicy('[providers]\nallow = fastmail\n');
@@ -94,12 +147,27 @@ describe('administrator policy: servers of catalogue providers, imported account
   test('[manual] allowed = false: an imported account set up by hand is refused even when its file says source = autoconfig; the source line is not kept', async () => {
     await setPolicy('[manual]\nallowed = false\n[providers]\nallow = fastmail\n');
     const { Encrypter } = await import('age-encryption');
-    const ini = (user: string, extra: string) => `[account]\nprovider = imap\nusername = ${user}\nprotocols = imap\n${extra}[imap]\nhost = mail.attacker.example\nport = 993\nsecurity = tls\n`;
-    const doc = { format: 'px-accounts-export', version: 1, exported: 'x', secrets: true, accounts: [
-      { id: 'plain_manual', ini: ini(`a-${process.pid}@attacker.example`, ''), secrets: { password: 'p' } },
-      { id: 'forged_discovered', ini: ini(`b-${process.pid}@attacker.example`, 'source = autoconfig\ndomain = attacker.example\n'), secrets: { password: 'p' } },
-      { id: 'forged_fastmail', ini: `[account]\nprovider = fastmail\nusername = c-${process.pid}@fastmail.com\nprotocols = imap\nsource = ispdb\ndomain = fastmail.com\n[imap]\nhost = imap.attacker.example\nport = 993\nsecurity = tls\n`, secrets: { password: 'p' } },
-    ] };
+    const ini = (user: string, extra: string) =>
+      `[account]\nprovider = imap\nusername = ${user}\nprotocols = imap\n${extra}[imap]\nhost = mail.attacker.example\nport = 993\nsecurity = tls\n`;
+    const doc = {
+      format: 'px-accounts-export',
+      version: 1,
+      exported: 'x',
+      secrets: true,
+      accounts: [
+        { id: 'plain_manual', ini: ini(`a-${process.pid}@attacker.example`, ''), secrets: { password: 'p' } },
+        {
+          id: 'forged_discovered',
+          ini: ini(`b-${process.pid}@attacker.example`, 'source = autoconfig\ndomain = attacker.example\n'),
+          secrets: { password: 'p' },
+        },
+        {
+          id: 'forged_fastmail',
+          ini: `[account]\nprovider = fastmail\nusername = c-${process.pid}@fastmail.com\nprotocols = imap\nsource = ispdb\ndomain = fastmail.com\n[imap]\nhost = imap.attacker.example\nport = 993\nsecurity = tls\n`,
+          secrets: { password: 'p' },
+        },
+      ],
+    };
     const e = new Encrypter();
     e.setPassphrase('pw');
     e.setScryptWorkFactor(10);
@@ -107,12 +175,20 @@ describe('administrator policy: servers of catalogue providers, imported account
     try {
       const r = await ac.importAccounts(await e.encrypt(JSON.stringify(doc)), 'pw');
       assert.deepEqual(r.imported, []);
-      assert.deepEqual(r.skipped.map((x) => [x.id, x.reason, x.message]), [
-        ['plain_manual', 'AccessDenied', `policy: manual set-up is not allowed by ${MANUAL_RULE}`],
-        ['forged_discovered', 'AccessDenied', `policy: manual set-up is not allowed by ${MANUAL_RULE}`],
-        ['forged_fastmail', 'AccessDenied', `policy: servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`],
-      ]);
-      for (const id of ['forged_discovered', 'forged_fastmail']) assert.ok(!existsSync(join(session.accountsDir, `${id}.ini`)), id);
+      assert.deepEqual(
+        r.skipped.map((x) => [x.id, x.reason, x.message]),
+        [
+          ['plain_manual', 'AccessDenied', `policy: manual set-up is not allowed by ${MANUAL_RULE}`],
+          ['forged_discovered', 'AccessDenied', `policy: manual set-up is not allowed by ${MANUAL_RULE}`],
+          [
+            'forged_fastmail',
+            'AccessDenied',
+            `policy: servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`,
+          ],
+        ],
+      );
+      for (const id of ['forged_discovered', 'forged_fastmail'])
+        assert.ok(!existsSync(join(session.accountsDir, `${id}.ini`)), id);
       // allowed again: imported, without the file's claim of discovery
       await setPolicy('[providers]\nallow = fastmail\n');
       const again = await ac.importAccounts(await e.encrypt(JSON.stringify(doc)), 'pw');

@@ -24,10 +24,20 @@ const POLICY = `${ADMIN}/policy.ini`;
 const DENIED = 'org.pantherx.Accounts.Error.AccessDenied';
 const LOGIN = userInfo().username;
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
-const xml = (d: string) => ({ body: configXml([d], [{ type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
+const xml = (d: string) => ({
+  body: configXml(
+    [d],
+    [
+      { type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' },
+      { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' },
+    ],
+  ),
+});
 const ZONE: Zone = {
   hosts: { 'autoconfig.ok.test': WEB, 'imap.ok.test': MAIL, 'smtp.ok.test': MAIL },
-  srv: [], mx: {}, txt: {},
+  srv: [],
+  mx: {},
+  txt: {},
   web: { 'https://autoconfig.ok.test/mail/config-v1.1.xml': xml('ok.test') },
 };
 /** Dovecot's users: one found by discovery, and the login name of whoever runs the service (%u). */
@@ -84,7 +94,11 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     });
   }
 
-  const policyLines = () => service.log().split('\n').filter((l) => l.includes(`policy ${POLICY}:`)).length;
+  const policyLines = () =>
+    service
+      .log()
+      .split('\n')
+      .filter((l) => l.includes(`policy ${POLICY}:`)).length;
   /** Writes (or, with null, removes) policy.ini and waits for the service to say it read a different policy. */
   async function setPolicy(text: string | null): Promise<void> {
     const seen = policyLines();
@@ -95,9 +109,18 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   const account = (path: string) => client.getAll(path, ACCOUNT);
   const exists = async (path: string) => path in (await client.managedObjects());
   /** Waits for PropertiesChanged of one Account property, from signal number `from` on. */
-  const changed = (path: string, prop: string, from: number) => client.waitSignal(
-    (x) => x.path === path && x.member === 'PropertiesChanged' && x.body[0] === ACCOUNT && prop in (x.body[1] as Record<string, V>), 5000, from);
-  const addFtp = (user: string) => client.addAccount('ftp', user, { password: PASSWORD }, { 'ftp.host': s('127.0.0.1') });
+  const changed = (path: string, prop: string, from: number) =>
+    client.waitSignal(
+      (x) =>
+        x.path === path &&
+        x.member === 'PropertiesChanged' &&
+        x.body[0] === ACCOUNT &&
+        prop in (x.body[1] as Record<string, V>),
+      5000,
+      from,
+    );
+  const addFtp = (user: string) =>
+    client.addAccount('ftp', user, { password: PASSWORD }, { 'ftp.host': s('127.0.0.1') });
 
   test('no /etc/px-accounts: anything may be added; policy.ini created later (its directory too) applies at once, an account it denies is marked, never deleted', async () => {
     const ftp = await addFtp('early@example.org');
@@ -117,9 +140,19 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   });
 
   test('Update may not enable a denied protocol (nothing changes); other changes go through', async () => {
-    const path = await client.addAccount('fastmail', `upd-${process.pid}`, { password: PASSWORD }, { protocols: as(['imap', 'smtp']) });
-    const refused = await errorOf(client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap', 'smtp', 'pop3']) }]));
-    assert.deepEqual(refused, { type: DENIED, text: 'policy: protocol pop3 is denied by /etc/px-accounts/policy.ini [protocols] deny' });
+    const path = await client.addAccount(
+      'fastmail',
+      `upd-${process.pid}`,
+      { password: PASSWORD },
+      { protocols: as(['imap', 'smtp']) },
+    );
+    const refused = await errorOf(
+      client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap', 'smtp', 'pop3']) }]),
+    );
+    assert.deepEqual(refused, {
+      type: DENIED,
+      text: 'policy: protocol pop3 is denied by /etc/px-accounts/policy.ini [protocols] deny',
+    });
     assert.deepEqual((await account(path)).Protocols, ['imap', 'smtp']);
     await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap']), name: s('Mail') }]);
     assert.deepEqual([(await account(path)).Protocols, (await account(path)).Name], [['imap'], 'Mail']);
@@ -127,13 +160,25 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
 
   test('[providers] deny and allow: AddAccount and SignIn refused at once naming the rule, ListProviders says which', async () => {
     await setPolicy('[providers]\ndeny = gandi, google\n');
-    const gandi = await errorOf(client.addAccount('gandi', `g-${process.pid}@example.org`, { password: PASSWORD }, { verify: b(true) }));
-    assert.deepEqual(gandi, { type: DENIED, text: 'policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny' });
-    const signIn = await errorOf(client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['google', { account: s('someone@gmail.com') }]));
-    assert.deepEqual(signIn, { type: DENIED, text: 'policy: provider google is denied by /etc/px-accounts/policy.ini [providers] deny' });
+    const gandi = await errorOf(
+      client.addAccount('gandi', `g-${process.pid}@example.org`, { password: PASSWORD }, { verify: b(true) }),
+    );
+    assert.deepEqual(gandi, {
+      type: DENIED,
+      text: 'policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny',
+    });
+    const signIn = await errorOf(
+      client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['google', { account: s('someone@gmail.com') }]),
+    );
+    assert.deepEqual(signIn, {
+      type: DENIED,
+      text: 'policy: provider google is denied by /etc/px-accounts/policy.ini [providers] deny',
+    });
     const denied = async () => {
       const [list] = await client.call(ROOT, MANAGER, 'ListProviders');
-      return Object.fromEntries((list as Array<Record<string, V>>).map((p) => [p.id!.value as string, p.denied!.value as string]));
+      return Object.fromEntries(
+        (list as Array<Record<string, V>>).map((p) => [p.id!.value as string, p.denied!.value as string]),
+      );
     };
     const first = await denied();
     assert.equal(first.gandi, 'policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny');
@@ -141,31 +186,71 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     // now only fastmail: the others are refused (set-up by hand is [manual]'s business)
     await setPolicy('[providers]\nallow = fastmail\n');
     const yahoo = await errorOf(client.addAccount('yahoo', `y-${process.pid}`, { password: PASSWORD }));
-    assert.deepEqual(yahoo, { type: DENIED, text: 'policy: provider yahoo is not in /etc/px-accounts/policy.ini [providers] allow' });
+    assert.deepEqual(yahoo, {
+      type: DENIED,
+      text: 'policy: provider yahoo is not in /etc/px-accounts/policy.ini [providers] allow',
+    });
     const second = await denied();
-    assert.deepEqual([second.fastmail, second.gandi], ['', 'policy: provider gandi is not in /etc/px-accounts/policy.ini [providers] allow']);
+    assert.deepEqual(
+      [second.fastmail, second.gandi],
+      ['', 'policy: provider gandi is not in /etc/px-accounts/policy.ini [providers] allow'],
+    );
     await client.addAccount('fastmail', `allowed-${process.pid}`, { password: PASSWORD }, { protocols: as(['imap']) });
   });
 
   test('[manual] allowed = false: set-up by hand refused; the catalogue and discovery still add (checked against Dovecot)', async () => {
     await setPolicy('[manual]\nallowed = false\n[protocols]\nallow = imap, smtp\n');
-    const manual = await errorOf(client.addAccount('imap', `m-${process.pid}@example.org`, { password: PASSWORD }, { 'imap.host': s('127.0.0.1') }));
-    assert.deepEqual(manual, { type: DENIED, text: 'policy: manual set-up is not allowed by /etc/px-accounts/policy.ini [manual] allowed = false' });
-    const ftp = await errorOf(client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['fastmail', `cal-${process.pid}`, { password: PASSWORD }, { protocols: as(['imap', 'caldav']) }]));
-    assert.deepEqual(ftp, { type: DENIED, text: 'policy: protocol caldav is not in /etc/px-accounts/policy.ini [protocols] allow' });
-    await client.addAccount('fastmail', `cat-${process.pid}`, { password: PASSWORD }, { protocols: as(['imap', 'smtp']) });
+    const manual = await errorOf(
+      client.addAccount(
+        'imap',
+        `m-${process.pid}@example.org`,
+        { password: PASSWORD },
+        { 'imap.host': s('127.0.0.1') },
+      ),
+    );
+    assert.deepEqual(manual, {
+      type: DENIED,
+      text: 'policy: manual set-up is not allowed by /etc/px-accounts/policy.ini [manual] allowed = false',
+    });
+    const ftp = await errorOf(
+      client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'fastmail',
+        `cal-${process.pid}`,
+        { password: PASSWORD },
+        { protocols: as(['imap', 'caldav']) },
+      ]),
+    );
+    assert.deepEqual(ftp, {
+      type: DENIED,
+      text: 'policy: protocol caldav is not in /etc/px-accounts/policy.ini [protocols] allow',
+    });
+    await client.addAccount(
+      'fastmail',
+      `cat-${process.pid}`,
+      { password: PASSWORD },
+      { protocols: as(['imap', 'smtp']) },
+    );
     const found = await client.addAccount('', 'alice@ok.test', { password: PASSWORD }, { protocols: as(['imap']) });
     const a = await account(found);
-    assert.deepEqual([a.Provider, a.DiscoverySource, a.Status, a.PolicyViolation], ['imap', 'autoconfig', 'online', '']);
+    assert.deepEqual(
+      [a.Provider, a.DiscoverySource, a.Status, a.PolicyViolation],
+      ['imap', 'autoconfig', 'online', ''],
+    );
   });
 
   test('a policy.ini that cannot be used refuses every add until fixed; removing the file lifts every rule live', async () => {
     const [ftp] = Object.keys(await client.managedObjects()).filter((p) => p.endsWith('/ftp_early_at_example_org'));
     await setPolicy('[protocol]\ndeny = ftp\n'); // a typo: [protocol]
-    assert.match(service.log(), /<3>policy \/etc\/px-accounts\/policy\.ini: unusable \(unknown section or key 'protocol'/);
+    assert.match(
+      service.log(),
+      /<3>policy \/etc\/px-accounts\/policy\.ini: unusable \(unknown section or key 'protocol'/,
+    );
     const refused = await errorOf(client.addAccount('fastmail', `broken-${process.pid}`, { password: PASSWORD }));
     assert.equal(refused.type, DENIED);
-    assert.match(refused.text, /^policy: \/etc\/px-accounts\/policy\.ini cannot be used \(unknown section or key 'protocol' .*\), so no account can be added until the administrator fixes it$/);
+    assert.match(
+      refused.text,
+      /^policy: \/etc\/px-accounts\/policy\.ini cannot be used \(unknown section or key 'protocol' .*\), so no account can be added until the administrator fixes it$/,
+    );
     await setPolicy('[protocols]\ndeny = ftp\n');
     assert.notEqual((await account(ftp!)).PolicyViolation, '');
     const from = client.signals.length;
@@ -182,11 +267,20 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK);
     await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === WORK_PATH, 5000, from);
     const a = await account(WORK_PATH);
-    assert.deepEqual([a.Id, a.Name, a.Username, a.Locked, a.PolicyViolation], ['provisioned_work', `Work mail of ${LOGIN}`, `${LOGIN}@ok.test`, true, '']);
+    assert.deepEqual(
+      [a.Id, a.Name, a.Username, a.Locked, a.PolicyViolation],
+      ['provisioned_work', `Work mail of ${LOGIN}`, `${LOGIN}@ok.test`, true, ''],
+    );
     const why = `account provisioned_work is provisioned by the administrator (${ADMIN}/accounts/work.ini): it cannot be changed, renamed or removed; only its secrets are yours to set`;
-    assert.deepEqual(await errorOf(client.call(WORK_PATH, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(143) }])), { type: DENIED, text: why });
+    assert.deepEqual(await errorOf(client.call(WORK_PATH, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(143) }])), {
+      type: DENIED,
+      text: why,
+    });
     assert.deepEqual(await errorOf(client.call(WORK_PATH, ACCOUNT, 'Remove')), { type: DENIED, text: why });
-    assert.deepEqual(await errorOf(client.call(WORK_PATH, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', s('Mine now')])), { type: DENIED, text: why });
+    assert.deepEqual(await errorOf(client.call(WORK_PATH, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', s('Mine now')])), {
+      type: DENIED,
+      text: why,
+    });
     assert.equal((await account(WORK_PATH)).Name, `Work mail of ${LOGIN}`);
     await client.call(WORK_PATH, ACCOUNT, 'SetSecret', 'ss', ['password', PASSWORD]);
     assert.deepEqual((await account(WORK_PATH)).Credentials, ['password']);
@@ -204,19 +298,25 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     assert.equal((await account(WORK_PATH)).PolicyViolation, '');
   });
 
-  test('px-accounts shows a locked account as such and refuses edits with the service\'s message', async () => {
+  test("px-accounts shows a locked account as such and refuses edits with the service's message", async () => {
     const show = await cli(session.env, ['show', 'provisioned_work']);
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /^Locked: +provisioned by the administrator: only its secrets can be changed$/m);
     const list = await cli(session.env, ['list']);
     assert.match(list.stdout, new RegExp(`^provisioned_work +Work mail of ${LOGIN} \\(locked\\) +imap`, 'm'));
     const why = `account provisioned_work is provisioned by the administrator (${ADMIN}/accounts/work.ini): it cannot be changed, renamed or removed; only its secrets are yours to set`;
-    for (const args of [['edit', 'provisioned_work', '--name', 'Mine'], ['remove', 'provisioned_work']]) {
+    for (const args of [
+      ['edit', 'provisioned_work', '--name', 'Mine'],
+      ['remove', 'provisioned_work'],
+    ]) {
       const r = await cli(session.env, args);
       assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
       assert.equal(errorLine(r), `px-accounts: ${why}`);
     }
-    const json = JSON.parse((await cli(session.env, ['show', 'provisioned_work', '--json'])).stdout) as { locked: boolean; policyViolation: string };
+    const json = JSON.parse((await cli(session.env, ['show', 'provisioned_work', '--json'])).stdout) as {
+      locked: boolean;
+      policyViolation: string;
+    };
     assert.deepEqual([json.locked, json.policyViolation], [true, '']);
   });
 
@@ -228,9 +328,15 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     try {
       const page = w.page;
       await page.goto(new URL('/#/account/provisioned_work', page.url()).href);
-      await page.getByText('provisioned by the administrator: only its secrets can be changed').waitFor({ timeout: 15_000 });
+      await page
+        .getByText('provisioned by the administrator: only its secrets can be changed')
+        .waitFor({ timeout: 15_000 });
       await settled(page);
-      assert.equal(await page.getByRole('button', { name: 'Remove account' }).count(), 0, 'no Remove for a locked account');
+      assert.equal(
+        await page.getByRole('button', { name: 'Remove account' }).count(),
+        0,
+        'no Remove for a locked account',
+      );
       await page.getByRole('button', { name: 'Edit' }).click();
       const form = page.locator('form.account-form');
       await form.getByLabel('New password (leave empty to keep the current one)').fill(PASSWORD);
@@ -238,16 +344,32 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       const updates = service.log().split('\n').length;
       await form.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
-      assert.ok(!service.log().split('\n').slice(updates).some((l) => /AccessDenied|cannot be changed/.test(l)));
+      assert.ok(
+        !service
+          .log()
+          .split('\n')
+          .slice(updates)
+          .some((l) => /AccessDenied|cannot be changed/.test(l)),
+      );
       assert.equal((await account(WORK_PATH)).Name, `Work mail of ${LOGIN}`);
       // the policy in force is [manual] allowed = false: the FTP account set up by hand says so
       await page.goto(new URL('/#/account/ftp_early_at_example_org', page.url()).href);
-      await page.getByText("outside the administrator's policy: manual set-up is not allowed by /etc/px-accounts/policy.ini [manual] allowed = false").waitFor({ timeout: 15_000 });
-      assert.equal(await page.getByRole('button', { name: 'Remove account' }).count(), 1, 'an account of the person\'s own can be removed');
+      await page
+        .getByText(
+          "outside the administrator's policy: manual set-up is not allowed by /etc/px-accounts/policy.ini [manual] allowed = false",
+        )
+        .waitFor({ timeout: 15_000 });
+      assert.equal(
+        await page.getByRole('button', { name: 'Remove account' }).count(),
+        1,
+        "an account of the person's own can be removed",
+      );
       // Add: a provider the policy refuses is listed with the reason, not offered
       await page.goto(new URL('/#/add', page.url()).href);
       const providers = page.getByRole('list', { name: 'Providers' });
-      await providers.getByText('policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny').waitFor({ timeout: 15_000 });
+      await providers
+        .getByText('policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny')
+        .waitFor({ timeout: 15_000 });
       assert.equal(await providers.getByRole('link', { name: /Gandi/ }).count(), 0);
       assert.equal(await providers.getByRole('link', { name: /FastMail/ }).count(), 1);
     } finally {
@@ -278,8 +400,18 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     await client.call(WORK_PATH, ACCOUNT, 'SetData', 'ss', ['folder', 'INBOX/Work']);
     const kept = (a: Record<string, unknown>) => [a.MutedErrors, Object.values(a.Data as object)];
     assert.deepEqual(kept(await account(WORK_PATH)), [['ConnectionFailed'], ['INBOX/Work']]);
-    const personal = JSON.parse(readFileSync(join(session.accountsDir, '.provisioned.json'), 'utf8')) as Record<string, { credentials: string[]; muted: string[]; data: object }>;
-    assert.deepEqual([personal.provisioned_work!.credentials, personal.provisioned_work!.muted, Object.values(personal.provisioned_work!.data)], [['password'], ['ConnectionFailed'], ['INBOX/Work']]);
+    const personal = JSON.parse(readFileSync(join(session.accountsDir, '.provisioned.json'), 'utf8')) as Record<
+      string,
+      { credentials: string[]; muted: string[]; data: object }
+    >;
+    assert.deepEqual(
+      [
+        personal.provisioned_work!.credentials,
+        personal.provisioned_work!.muted,
+        Object.values(personal.provisioned_work!.data),
+      ],
+      [['password'], ['ConnectionFailed'], ['INBOX/Work']],
+    );
     // the administrator's file changes: read again, the person's side stays
     const from = client.signals.length;
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK.replace('Work mail of %u', 'Office mail'));
@@ -298,10 +430,17 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca });
     client = await TestClient.connect(session.address);
     const ftp = '/org/pantherx/Accounts/account/ftp_early_at_example_org';
-    assert.equal((await account(ftp)).PolicyViolation, 'protocol ftp is denied by /etc/px-accounts/policy.ini [protocols] deny');
+    assert.equal(
+      (await account(ftp)).PolicyViolation,
+      'protocol ftp is denied by /etc/px-accounts/policy.ini [protocols] deny',
+    );
     const a = await account(WORK_PATH);
     assert.deepEqual([a.Locked, a.Credentials], [true, ['password']]);
-    assert.deepEqual([a.MutedErrors, Object.values(a.Data as object)], [['ConnectionFailed'], ['INBOX/Work']], 'mutes and notes kept across a restart');
+    assert.deepEqual(
+      [a.MutedErrors, Object.values(a.Data as object)],
+      [['ConnectionFailed'], ['INBOX/Work']],
+      'mutes and notes kept across a restart',
+    );
     // the orphan sweep after start-up leaves the person's secret of a provisioned account alone
     await waitFor('the orphan sweep', () => /orphaned secrets checked/.test(service.log()), 10_000);
     const [secret] = await client.call(WORK_PATH, ACCOUNT, 'GetSecret', 's', ['password']);

@@ -3,13 +3,19 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AccountsClient, AccountsClientError, isAccountsClientError, type Account, type AccountsClientEvents,
+  AccountsClient,
+  AccountsClientError,
+  isAccountsClientError,
+  type Account,
+  type AccountsClientEvents,
 } from '../../src/client/index.js';
 import { run } from '../harness/process.js';
 import { FakeService, secret, startService, startSession, uniqueUser, useCliService } from './helpers.js';
 import type { Session } from '../harness/session.js';
 
-type Event = { [K in keyof AccountsClientEvents]: { type: K; args: AccountsClientEvents[K] } }[keyof AccountsClientEvents];
+type Event = {
+  [K in keyof AccountsClientEvents]: { type: K; args: AccountsClientEvents[K] };
+}[keyof AccountsClientEvents];
 
 /** Records every event of a client, and waits for one. */
 function recorder(client: AccountsClient) {
@@ -62,7 +68,14 @@ describe('client library: calls and typed errors', () => {
 
   it('adds, gets, lists, updates and removes accounts with typed results', async () => {
     const user = uniqueUser('lib');
-    const a = await client.addAccount({ provider: 'fastmail', account: user, password: secret(), name: 'Library', protocols: ['imap', 'smtp'], settings: { imap: { port: 1993 } } });
+    const a = await client.addAccount({
+      provider: 'fastmail',
+      account: user,
+      password: secret(),
+      name: 'Library',
+      protocols: ['imap', 'smtp'],
+      settings: { imap: { port: 1993 } },
+    });
     assert.equal(a.id, `fastmail_${user.replace('@', '_at_').replace(/[^a-z0-9]/g, '_')}`);
     assert.equal(a.path, `/org/pantherx/Accounts/account/${a.id}`);
     assert.equal(a.name, 'Library');
@@ -72,11 +85,30 @@ describe('client library: calls and typed errors', () => {
     assert.equal(a.statusTime, 0n);
     assert.equal(a.attentionNeeded, false);
     assert.deepEqual(a.credentials, ['password']);
-    assert.deepEqual(a.settings.imap, { host: 'imap.fastmail.com', port: 1993, security: 'tls', username: user, path: '', ca: '' });
-    assert.deepEqual(a.settings.smtp, { host: 'smtp.fastmail.com', port: 465, security: 'tls', username: user, ca: '' });
+    assert.deepEqual(a.settings.imap, {
+      host: 'imap.fastmail.com',
+      port: 1993,
+      security: 'tls',
+      username: user,
+      path: '',
+      ca: '',
+    });
+    assert.deepEqual(a.settings.smtp, {
+      host: 'smtp.fastmail.com',
+      port: 465,
+      security: 'tls',
+      username: user,
+      ca: '',
+    });
     assert.deepEqual(await client.getAccount(a.path), a, 'by path');
-    assert.deepEqual((await client.listAccounts()).find((x) => x.id === a.id), a);
-    const updated = await client.updateAccount(a.id, { protocols: ['imap', 'caldav'], settings: { imap: { security: 'starttls', port: 143 } } });
+    assert.deepEqual(
+      (await client.listAccounts()).find((x) => x.id === a.id),
+      a,
+    );
+    const updated = await client.updateAccount(a.id, {
+      protocols: ['imap', 'caldav'],
+      settings: { imap: { security: 'starttls', port: 143 } },
+    });
     assert.deepEqual(updated.protocols, ['imap', 'caldav']);
     assert.equal(updated.settings.imap!.port, 143);
     assert.equal(updated.settings.caldav!.url, 'https://caldav.fastmail.com/');
@@ -96,13 +128,17 @@ describe('client library: calls and typed errors', () => {
     assert.deepEqual([gap.property, gap.field], ['GapLimit', 'gapLimit']);
     // BIP-173's address, its backend a closed port on loopback: nothing leaves the machine.
     const a = await client.addAccount({
-      provider: 'btc', account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 25, scriptType: 'p2tr' } },
+      provider: 'btc',
+      account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+      settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 25, scriptType: 'p2tr' } },
     });
     const read = a.settings.btc!;
     assert.equal(read.gapLimit, 25);
     assert.equal(read.scriptType, 'p2tr');
     // What was read goes back under the same names (the client sends btc.gap_limit, not btc.gaplimit).
-    let b = await client.updateAccount(a.id, { settings: { btc: { gapLimit: Number(read.gapLimit) + 5, scriptType: read.scriptType } } });
+    let b = await client.updateAccount(a.id, {
+      settings: { btc: { gapLimit: Number(read.gapLimit) + 5, scriptType: read.scriptType } },
+    });
     assert.equal(b.settings.btc!.gapLimit, 30);
     assert.equal(b.settings.btc!.scriptType, 'p2tr');
     // By the field ListProtocols gives, and by the key itself.
@@ -120,7 +156,11 @@ describe('client library: calls and typed errors', () => {
   });
 
   it('sets, gets and deletes secrets', async () => {
-    const a = await client.addAccount({ provider: 'sftp', account: uniqueUser('sec'), settings: { sftp: { host: '127.0.0.1', port: 2222 } } });
+    const a = await client.addAccount({
+      provider: 'sftp',
+      account: uniqueUser('sec'),
+      settings: { sftp: { host: '127.0.0.1', port: 2222 } },
+    });
     assert.deepEqual(a.credentials, []);
     const value = secret();
     await client.setSecret(a.id, 'password', value);
@@ -144,11 +184,22 @@ describe('client library: calls and typed errors', () => {
     const cases: Array<[() => Promise<unknown>, string]> = [
       [() => client.addAccount({ provider: 'nosuch', account: 'x@example.org' }), 'UnknownProvider'],
       [() => client.addAccount({ provider: 'imap', account: 'x@example.org' }), 'InvalidArgument'],
-      [() => client.addAccount({ provider: 'fastmail', account: uniqueUser(), protocols: ['gopher'] }), 'UnsupportedProtocol'],
+      [
+        () => client.addAccount({ provider: 'fastmail', account: uniqueUser(), protocols: ['gopher'] }),
+        'UnsupportedProtocol',
+      ],
       [() => client.getAccount('nosuch'), 'NotFound'],
       [() => client.getAccount('not an id'), 'NotFound'],
       [() => client.reportStatus('nosuch', 'online'), 'NotFound'],
-      [() => client.addAccount({ provider: 'imap', account: uniqueUser(), settings: { imap: { host: '127.0.0.1', port: 70000 } } }), 'InvalidArgument'],
+      [
+        () =>
+          client.addAccount({
+            provider: 'imap',
+            account: uniqueUser(),
+            settings: { imap: { host: '127.0.0.1', port: 70000 } },
+          }),
+        'InvalidArgument',
+      ],
     ];
     for (const [p, kind] of cases) {
       const err = await errorOf(p());
@@ -212,7 +263,10 @@ describe('client library: connecting', () => {
       assert.equal((await errorOf(client.verify('fake_io'))).kind, 'Io');
       assert.equal((await errorOf(client.verify('fake_unsupported'))).kind, 'UnsupportedProtocol');
       assert.equal((await errorOf(client.verify('fake_denied'))).kind, 'AccessDenied');
-      assert.equal((await errorOf(client.addAccount({ provider: 'fastmail', account: 'v@example.org', verify: true }))).kind, 'VerificationFailed');
+      assert.equal(
+        (await errorOf(client.addAccount({ provider: 'fastmail', account: 'v@example.org', verify: true }))).kind,
+        'VerificationFailed',
+      );
     } finally {
       client.close();
       fake.stop();
@@ -241,7 +295,10 @@ describe('client library: events', () => {
   });
 
   it('loads the initial state once', async () => {
-    assert.deepEqual(initial.map((a) => a.id), [first.id]);
+    assert.deepEqual(
+      initial.map((a) => a.id),
+      [first.id],
+    );
     assert.deepEqual(client.accounts, initial);
     assert.deepEqual(client.account(first.id), first);
     assert.equal(await client.watch(), initial, 'watch() twice is the same watch');
@@ -249,16 +306,48 @@ describe('client library: events', () => {
 
   it('emits added, changed (with the fields), status and removed as they happen', async () => {
     const mark = rec.events.length;
-    const a = await writer.addAccount({ provider: 'imap', account: uniqueUser('ev'), settings: { imap: { host: '127.0.0.1' } } });
+    const a = await writer.addAccount({
+      provider: 'imap',
+      account: uniqueUser('ev'),
+      settings: { imap: { host: '127.0.0.1' } },
+    });
     const added = await rec.wait((e) => e.type === 'added' && e.args[0].id === a.id, 5000, mark);
     assert.deepEqual(added.args[0], a);
-    await writer.updateAccount(a.id, { name: 'Evented', protocols: ['imap', 'smtp'], settings: { smtp: { host: '127.0.0.1' }, imap: { port: 1143 } } });
-    await rec.wait((e) => e.type === 'changed' && e.args[0].name === 'Evented' && e.args[0].settings.imap?.port === 1143, 5000, mark);
-    const fields = new Set(rec.events.slice(mark).filter((e) => e.type === 'changed').flatMap((e) => e.args[1] as string[]));
-    for (const field of ['name', 'protocols', 'settings.smtp', 'settings.imap.port']) assert.ok(fields.has(field), [...fields].join());
+    await writer.updateAccount(a.id, {
+      name: 'Evented',
+      protocols: ['imap', 'smtp'],
+      settings: { smtp: { host: '127.0.0.1' }, imap: { port: 1143 } },
+    });
+    await rec.wait(
+      (e) => e.type === 'changed' && e.args[0].name === 'Evented' && e.args[0].settings.imap?.port === 1143,
+      5000,
+      mark,
+    );
+    const fields = new Set(
+      rec.events
+        .slice(mark)
+        .filter((e) => e.type === 'changed')
+        .flatMap((e) => e.args[1] as string[]),
+    );
+    for (const field of ['name', 'protocols', 'settings.smtp', 'settings.imap.port'])
+      assert.ok(fields.has(field), [...fields].join());
     assert.deepEqual(client.account(a.id)!.protocols, ['imap', 'smtp']);
     // A status report from someone else (busctl), seen as a status event.
-    const r = await run('busctl', ['--user', 'call', 'org.pantherx.Accounts', a.path, 'org.pantherx.Accounts.Account', 'ReportStatus', 'ss', 'error', 'sync failed'], f.session.env);
+    const r = await run(
+      'busctl',
+      [
+        '--user',
+        'call',
+        'org.pantherx.Accounts',
+        a.path,
+        'org.pantherx.Accounts.Account',
+        'ReportStatus',
+        'ss',
+        'error',
+        'sync failed',
+      ],
+      f.session.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     const status = await rec.wait((e) => e.type === 'status', 5000, mark);
     assert.deepEqual(status.args.slice(1), ['error', 'sync failed']);
@@ -299,22 +388,35 @@ describe('client library: service restart', () => {
     let service = await startService(session, ['--no-background-check']);
     try {
       const writer = await AccountsClient.connect({ busAddress: session.address });
-      const kept = await writer.addAccount({ provider: 'imap', account: 'kept@example.org', settings: { imap: { host: '127.0.0.1' } } });
-      const gone = await writer.addAccount({ provider: 'imap', account: 'gone@example.org', settings: { imap: { host: '127.0.0.1' } } });
+      const kept = await writer.addAccount({
+        provider: 'imap',
+        account: 'kept@example.org',
+        settings: { imap: { host: '127.0.0.1' } },
+      });
+      const gone = await writer.addAccount({
+        provider: 'imap',
+        account: 'gone@example.org',
+        settings: { imap: { host: '127.0.0.1' } },
+      });
       await writer.reportStatus(kept.id, 'online', 'synced');
       writer.close();
 
       client = await AccountsClient.connect({ busAddress: session.address });
       rec = recorder(client);
-      assert.deepEqual((await client.watch()).map((a) => a.id), [gone.id, kept.id]);
+      assert.deepEqual(
+        (await client.watch()).map((a) => a.id),
+        [gone.id, kept.id],
+      );
 
       await service.stop();
       await rec.wait((e) => e.type === 'serviceStopped');
       assert.equal(client.accounts.length, 2, 'the last known accounts stay while the service is away');
       // While it is down, the files change by hand: one account goes, one comes.
       unlinkSync(join(session.accountsDir, `${gone.id}.ini`));
-      writeFileSync(join(session.accountsDir, 'imap_new_at_example_org.ini'),
-        '[account]\nname = New by hand\nprovider = imap\nusername = new@example.org\nprotocols = imap\n\n[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n');
+      writeFileSync(
+        join(session.accountsDir, 'imap_new_at_example_org.ini'),
+        '[account]\nname = New by hand\nprovider = imap\nusername = new@example.org\nprotocols = imap\n\n[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n',
+      );
       const mark = rec.events.length;
 
       service = await startService(session, ['--no-background-check']);
@@ -329,12 +431,28 @@ describe('client library: service restart', () => {
       assert.ok(status, after.map((e) => e.type).join());
       assert.equal((status.args[0] as Account).id, kept.id);
       assert.deepEqual(status.args.slice(1), ['none', '']);
-      assert.deepEqual(client.accounts.map((a) => a.id), ['imap_kept_at_example_org', 'imap_new_at_example_org']);
+      assert.deepEqual(
+        client.accounts.map((a) => a.id),
+        ['imap_kept_at_example_org', 'imap_new_at_example_org'],
+      );
 
       // And events keep flowing from the new instance.
       const later = rec.events.length;
-      const r = await run('busctl', ['--user', 'call', 'org.pantherx.Accounts', '/org/pantherx/Accounts/account/imap_new_at_example_org',
-        'org.pantherx.Accounts.Account', 'ReportStatus', 'ss', 'online', 'hello'], session.env);
+      const r = await run(
+        'busctl',
+        [
+          '--user',
+          'call',
+          'org.pantherx.Accounts',
+          '/org/pantherx/Accounts/account/imap_new_at_example_org',
+          'org.pantherx.Accounts.Account',
+          'ReportStatus',
+          'ss',
+          'online',
+          'hello',
+        ],
+        session.env,
+      );
       assert.equal(r.code, 0, r.stderr);
       const s = await rec.wait((e) => e.type === 'status', 5000, later);
       assert.equal((s.args[0] as Account).id, 'imap_new_at_example_org');

@@ -13,7 +13,10 @@ describe('px-accounts: subcommands', () => {
   /** Adds a manual IMAP+SMTP account on loopback; returns its id. */
   const addManual = async (extra: string[] = []) => {
     const user = uniqueUser();
-    const r = await f.run(['add', '-protocol', 'imap', 'smtp', '-account', user, '-server', '127.0.0.1', '--password-stdin', ...extra], secret());
+    const r = await f.run(
+      ['add', '-protocol', 'imap', 'smtp', '-account', user, '-server', '127.0.0.1', '--password-stdin', ...extra],
+      secret(),
+    );
     assert.equal(r.code, CODE.OK, r.stderr);
     return idOf(user, 'imap');
   };
@@ -35,12 +38,38 @@ describe('px-accounts: subcommands', () => {
     assert.match(lines[0]!, /^ID +NAME +PROVIDER +PROTOCOLS +STATUS$/);
     const row = lines.find((l) => l.startsWith(a + ' '))!;
     assert.match(row, /Table test +imap +imap,smtp +none$/);
-    assert.match(lines.find((l) => l.startsWith(b + ' '))!, / error$/);
+    assert.match(
+      lines.find((l) => l.startsWith(b + ' '))!,
+      / error$/,
+    );
     const list = json<AccountJson[]>(await f.run(['ls', '--json']));
-    assert.deepEqual(list.map((x) => x.id), [a, b].sort());
+    assert.deepEqual(
+      list.map((x) => x.id),
+      [a, b].sort(),
+    );
     const entry = list.find((x) => x.id === a)!;
-    assert.deepEqual(Object.keys(entry), ['id', 'path', 'name', 'provider', 'providerName', 'username', 'protocols', 'status',
-      'statusMessage', 'statusTime', 'attentionNeeded', 'credentials', 'locked', 'policyViolation', 'auth', 'settings', 'identity', 'parent', 'mutedErrors', 'data']);
+    assert.deepEqual(Object.keys(entry), [
+      'id',
+      'path',
+      'name',
+      'provider',
+      'providerName',
+      'username',
+      'protocols',
+      'status',
+      'statusMessage',
+      'statusTime',
+      'attentionNeeded',
+      'credentials',
+      'locked',
+      'policyViolation',
+      'auth',
+      'settings',
+      'identity',
+      'parent',
+      'mutedErrors',
+      'data',
+    ]);
     assert.equal(entry.path, `/org/pantherx/Accounts/account/${a}`);
     assert.equal(typeof entry.statusTime, 'number');
     assert.deepEqual(Object.keys(entry.settings), ['imap', 'smtp']);
@@ -69,13 +98,41 @@ describe('px-accounts: subcommands', () => {
 
   it('edit: rename, change a setting, enable and disable protocols, all in one atomic update', async () => {
     const id = await addManual();
-    let r = await f.run(['edit', id, '--name', 'Renamed', '--set', 'imap.port=1993', '--set', 'imap.security=starttls']);
+    let r = await f.run([
+      'edit',
+      id,
+      '--name',
+      'Renamed',
+      '--set',
+      'imap.port=1993',
+      '--set',
+      'imap.security=starttls',
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.equal(r.stdout, `Updated ${id}: Renamed (IMAP: imap, smtp)\n`);
     let a = json<AccountJson>(await f.run(['show', id, '--json']));
     assert.equal(a.name, 'Renamed');
-    assert.deepEqual(a.settings.imap, { host: '127.0.0.1', port: 1993, security: 'starttls', username: a.username, path: '', ca: '' });
-    r = await f.run(['edit', id, '--disable', 'smtp', '--enable', 'pop3', '--server', '127.0.0.1', '--port', '1110', '--json']);
+    assert.deepEqual(a.settings.imap, {
+      host: '127.0.0.1',
+      port: 1993,
+      security: 'starttls',
+      username: a.username,
+      path: '',
+      ca: '',
+    });
+    r = await f.run([
+      'edit',
+      id,
+      '--disable',
+      'smtp',
+      '--enable',
+      'pop3',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      '1110',
+      '--json',
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     a = json<AccountJson>(r);
     assert.deepEqual(a.protocols, ['imap', 'pop3']);
@@ -101,12 +158,26 @@ describe('px-accounts: subcommands', () => {
 
   it('add and edit: --set takes any setting by its ListProtocols key, underscores too (btc.gap_limit)', async () => {
     // `protocols --json` names each setting three ways: the key --set takes, the property, the field of the JSON below.
-    const protocols = json<Array<{ id: string; settings: Array<{ key: string; property: string; field: string }> }>>(await f.run(['protocols', '--json']));
+    const protocols = json<Array<{ id: string; settings: Array<{ key: string; property: string; field: string }> }>>(
+      await f.run(['protocols', '--json']),
+    );
     const gap = protocols.find((p) => p.id === 'btc')!.settings.find((s) => s.key === 'gap_limit')!;
     assert.deepEqual([gap.property, gap.field], ['GapLimit', 'gapLimit']);
     // A watch-only address (BIP-173's); its backend is a closed port on loopback, so nothing leaves the machine.
-    let r = await f.run(['add', '-protocol', 'btc', '-account', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', '-url', 'http://127.0.0.1:9/',
-      '--set', 'btc.gap_limit=30', '--set', 'btc.script_type=p2tr', '--json']);
+    let r = await f.run([
+      'add',
+      '-protocol',
+      'btc',
+      '-account',
+      'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+      '-url',
+      'http://127.0.0.1:9/',
+      '--set',
+      'btc.gap_limit=30',
+      '--set',
+      'btc.script_type=p2tr',
+      '--json',
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     let a = json<AccountJson>(r);
     assert.equal(a.settings.btc!.gapLimit, 30);
@@ -116,7 +187,11 @@ describe('px-accounts: subcommands', () => {
     a = json<AccountJson>(r);
     assert.equal(a.settings.btc!.gapLimit, 45);
     assert.equal(a.settings.btc!.scriptType, 'p2tr', 'the other setting is kept');
-    assert.match(readFileSync(join(f.session.accountsDir, `${a.id}.ini`), 'utf8'), /^gap_limit = 45$/m, 'the file keeps the key');
+    assert.match(
+      readFileSync(join(f.session.accountsDir, `${a.id}.ini`), 'utf8'),
+      /^gap_limit = 45$/m,
+      'the file keeps the key',
+    );
     // `show` names settings by key too, as the file and --set do.
     const shown = (await f.run(['show', a.id])).stdout;
     assert.match(shown, /^\[btc\]$/m);
@@ -137,7 +212,19 @@ describe('px-accounts: subcommands', () => {
     // One value per --set: the password after it stays the password.
     const user = uniqueUser();
     const password = secret();
-    r = await f.run(['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--set', 'imap.port=1993', password, '--json']);
+    r = await f.run([
+      'add',
+      '-protocol',
+      'imap',
+      '-account',
+      user,
+      '-server',
+      '127.0.0.1',
+      '--set',
+      'imap.port=1993',
+      password,
+      '--json',
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.equal(json<AccountJson>(r).settings.imap!.port, 1993);
     assert.equal((await f.run(['secret', 'get', idOf(user, 'imap'), 'password'])).stdout, `${password}\n`);
@@ -149,7 +236,11 @@ describe('px-accounts: subcommands', () => {
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.equal(r.stdout, `Removed ${id}\n`);
     assert.ok(!existsSync(join(f.session.accountsDir, `${id}.ini`)));
-    const lookup = await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`], f.session.env);
+    const lookup = await run(
+      'secret-tool',
+      ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`],
+      f.session.env,
+    );
     assert.equal(lookup.stdout, '');
     const other = await addManual();
     r = await f.run(['rm', other, '--json']);
@@ -169,7 +260,11 @@ describe('px-accounts: subcommands', () => {
     r = await f.run(['secret', 'get', id, 'smtp']);
     assert.equal(r.stdout, value + '\n');
     assert.deepEqual(json(await f.run(['secret', 'get', id, 'smtp', '--json'])), { id, name: 'smtp', value });
-    const lookup = await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/smtp`], f.session.env);
+    const lookup = await run(
+      'secret-tool',
+      ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/smtp`],
+      f.session.env,
+    );
     assert.equal(lookup.stdout, value, 'stored exactly, without the newline');
     r = await f.run(['secret', 'delete', id, 'smtp', '--json']);
     assert.deepEqual(json(r), { id, name: 'smtp', deleted: true });
@@ -187,17 +282,25 @@ describe('px-accounts: subcommands', () => {
 
   it('secret set on a terminal asks without echoing the value', async function () {
     // script(1) (bsdutils, essential on Debian) makes the terminal; without it this test fails.
-    assert.equal((await run('sh', ['-c', 'command -v script'], f.session.env)).code, 0, 'script(1) is missing (bsdutils)');
+    assert.equal(
+      (await run('sh', ['-c', 'command -v script'], f.session.env)).code,
+      0,
+      'script(1) is missing (bsdutils)',
+    );
     const id = await addManual();
     const value = secret();
     // script(1) gives the CLI a pseudo-terminal; the value is typed on it.
     const cmd = `${process.execPath} dist/bin/px-accounts.js secret set ${id} imap`;
     const { spawn } = await import('node:child_process');
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: f.session.env, cwd: join(import.meta.dirname, '../../..') });
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+      env: f.session.env,
+      cwd: join(import.meta.dirname, '../../..'),
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     const deadline = Date.now() + 10000;
-    while (!output.includes(`Secret 'imap' for ${id}:`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!output.includes(`Secret 'imap' for ${id}:`) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     child.stdin.write(value + '\r');
     const code = await new Promise((r) => child.once('close', r));
     assert.equal(code, 0, output);
@@ -209,7 +312,13 @@ describe('px-accounts: subcommands', () => {
     const id = await addManual();
     let r = await f.run(['status', id]);
     assert.equal(r.stdout, `${id}: none\n`);
-    assert.deepEqual(json(await f.run(['status', id, '--json'])), { id, status: 'none', message: '', time: 0, attentionNeeded: false });
+    assert.deepEqual(json(await f.run(['status', id, '--json'])), {
+      id,
+      status: 'none',
+      message: '',
+      time: 0,
+      attentionNeeded: false,
+    });
     const before = Date.now() * 1000;
     r = await f.run(['status', id, 'online', 'synced', '12', 'folders']);
     assert.equal(r.code, CODE.OK, r.stderr);
@@ -249,9 +358,27 @@ describe('px-accounts: subcommands', () => {
       assert.deepEqual(Object.keys(j.results).sort(), ['imap', 'smtp']);
       assert.equal(j.results.imap!.code, 'ConnectionRefused');
     }
-    const r = await f.run(['add', '-protocol', 'sftp', '-account', uniqueUser(), '-server', '127.0.0.1', '-port', '1', '--verify', '--password-stdin'], secret());
+    const r = await f.run(
+      [
+        'add',
+        '-protocol',
+        'sftp',
+        '-account',
+        uniqueUser(),
+        '-server',
+        '127.0.0.1',
+        '-port',
+        '1',
+        '--verify',
+        '--password-stdin',
+      ],
+      secret(),
+    );
     assert.ok(r.code === CODE.UNSUPPORTED || r.code === CODE.VERIFICATION, r.stderr);
-    assert.match(errorLine(r), r.code === CODE.UNSUPPORTED ? /nothing was saved — add the account without --verify/ : /ConnectionRefused/);
+    assert.match(
+      errorLine(r),
+      r.code === CODE.UNSUPPORTED ? /nothing was saved — add the account without --verify/ : /ConnectionRefused/,
+    );
     assert.equal(json<unknown[]>(await f.run(['list', '--json', '--protocol', 'sftp'])).length, 0, 'nothing was saved');
   });
 
@@ -261,17 +388,70 @@ describe('px-accounts: subcommands', () => {
     assert.match(human.stdout, /^ID +NAME +PROTOCOLS +DOMAIN +SIGN-IN\n/);
     assert.match(human.stdout, /^office365 +Office 365 +imap,smtp,pop3 +oauth2 \(no client id\)$/m);
     assert.match(human.stdout, /^fastmail +FastMail +imap,smtp,caldav,carddav +fastmail\.com +password$/m);
-    const list = json<Array<{ id: string; name: string; domain: string; protocols: string[]; supported: string[]; servers: Record<string, Record<string, unknown>> }>>(await f.run(['providers', '--json']));
-    assert.deepEqual(list.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
+    const list = json<
+      Array<{
+        id: string;
+        name: string;
+        domain: string;
+        protocols: string[];
+        supported: string[];
+        servers: Record<string, Record<string, unknown>>;
+      }>
+    >(await f.run(['providers', '--json']));
+    assert.deepEqual(
+      list.map((p) => p.id),
+      [
+        'airvpn',
+        'azirevpn',
+        'fastmail',
+        'gandi',
+        'google',
+        'icloud',
+        'nextcloud',
+        'office365',
+        'outlook',
+        'torguard',
+        'yahoo',
+      ],
+    );
     const fastmail = list.find((p) => p.id === 'fastmail')!;
-    assert.deepEqual(Object.keys(fastmail), ['id', 'name', 'domain', 'protocols', 'supported', 'servers', 'notice', 'auth', 'oauth2_configured', 'denied']);
+    assert.deepEqual(Object.keys(fastmail), [
+      'id',
+      'name',
+      'domain',
+      'protocols',
+      'supported',
+      'servers',
+      'notice',
+      'auth',
+      'oauth2_configured',
+      'denied',
+    ]);
     assert.equal((fastmail as { denied?: string }).denied, '', 'no policy here: nothing denied');
     assert.equal(fastmail.servers.imap!.host, 'imap.fastmail.com');
     assert.equal(fastmail.servers.imap!.port, 993);
   });
 
   it('--help for every subcommand, and --version', async () => {
-    const commands = ['add', 'discover', 'list', 'show', 'edit', 'remove', 'secret', 'secret set', 'secret get', 'secret delete', 'status', 'verify', 'providers', 'watch', 'export', 'import', 'completion'];
+    const commands = [
+      'add',
+      'discover',
+      'list',
+      'show',
+      'edit',
+      'remove',
+      'secret',
+      'secret set',
+      'secret get',
+      'secret delete',
+      'status',
+      'verify',
+      'providers',
+      'watch',
+      'export',
+      'import',
+      'completion',
+    ];
     const results = await Promise.all(commands.map((c) => f.run([...c.split(' '), '--help'])));
     results.forEach((r, i) => {
       assert.equal(r.code, CODE.OK, `${commands[i]}: ${r.stderr}`);
@@ -281,11 +461,29 @@ describe('px-accounts: subcommands', () => {
     assert.match(results[0]!.stdout, /--password-stdin +read the password from stdin/);
     assert.match(results[0]!.stdout, /Prefer --password-stdin/);
     const top = await f.run(['--help']);
-    for (const c of ['add', 'list', 'show', 'edit', 'remove', 'secret', 'status', 'verify', 'providers', 'watch', 'export', 'import', 'completion']) {
+    for (const c of [
+      'add',
+      'list',
+      'show',
+      'edit',
+      'remove',
+      'secret',
+      'status',
+      'verify',
+      'providers',
+      'watch',
+      'export',
+      'import',
+      'completion',
+    ]) {
       assert.match(top.stdout, new RegExp(`px-accounts ${c}\\b`));
     }
     assert.match(top.stdout, /Exit codes: 0 ok/);
-    assert.match((await f.run(['-help'])).stdout, /Usage: px-accounts <command>/, 'single-dash long options, seed style');
+    assert.match(
+      (await f.run(['-help'])).stdout,
+      /Usage: px-accounts <command>/,
+      'single-dash long options, seed style',
+    );
     assert.match((await f.run(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
   });
 
@@ -296,8 +494,29 @@ describe('px-accounts: subcommands', () => {
     const check = await run('bash', ['-n', '-c', r.stdout], f.session.env);
     assert.equal(check.code, 0, check.stderr);
     const words = await f.run(['--get-yargs-completions', 'px-accounts', '']);
-    assert.deepEqual(words.stdout.trim().split('\n').sort(),
-      ['access', 'add', 'completion', 'discover', 'edit', 'export', 'import', 'list', 'mute', 'protocols', 'providers', 'remove', 'secret', 'show', 'signin', 'status', 'token', 'transactions', 'unmute', 'verify', 'watch']);
+    assert.deepEqual(words.stdout.trim().split('\n').sort(), [
+      'access',
+      'add',
+      'completion',
+      'discover',
+      'edit',
+      'export',
+      'import',
+      'list',
+      'mute',
+      'protocols',
+      'providers',
+      'remove',
+      'secret',
+      'show',
+      'signin',
+      'status',
+      'token',
+      'transactions',
+      'unmute',
+      'verify',
+      'watch',
+    ]);
     const secretWords = await f.run(['--get-yargs-completions', 'px-accounts', 'secret', '']);
     assert.deepEqual(secretWords.stdout.trim().split('\n').sort(), ['delete', 'get', 'set']);
   });

@@ -12,14 +12,47 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
 
   before(async () => {
     const user = uniqueUser('proxy');
-    const r = await f.run(['add', '-protocol', 'proxy', '-account', user, '-server', '127.0.0.1', '-port', '1080', '--set', 'proxy.type=socks5', '-name', 'Office proxy', '--password-stdin'], secret());
+    const r = await f.run(
+      [
+        'add',
+        '-protocol',
+        'proxy',
+        '-account',
+        user,
+        '-server',
+        '127.0.0.1',
+        '-port',
+        '1080',
+        '--set',
+        'proxy.type=socks5',
+        '-name',
+        'Office proxy',
+        '--password-stdin',
+      ],
+      secret(),
+    );
     assert.equal(r.code, CODE.OK, r.stderr);
     proxy = idOf(user, 'proxy');
   });
 
   it('add --parent, show prints it, edit --parent "" clears it; a parent that cannot be one is a usage error naming it', async () => {
     const user = uniqueUser();
-    const added = await f.run(['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--parent', proxy, '--password-stdin', '--json'], secret());
+    const added = await f.run(
+      [
+        'add',
+        '-protocol',
+        'imap',
+        '-account',
+        user,
+        '-server',
+        '127.0.0.1',
+        '--parent',
+        proxy,
+        '--password-stdin',
+        '--json',
+      ],
+      secret(),
+    );
     assert.equal(added.code, CODE.OK, added.stderr);
     const id = idOf(user, 'imap');
     assert.equal(json<AccountJson>(added).parent, proxy);
@@ -35,7 +68,21 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
     const bad = await f.run(['edit', id, '--parent', id]);
     assert.equal(bad.code, CODE.INVALID);
     assert.match(errorLine(bad), /own parent/);
-    const ftp = await f.run(['add', '-protocol', 'ftp', '-account', uniqueUser('ftp'), '-server', '127.0.0.1', '--parent', proxy, '--password-stdin'], secret());
+    const ftp = await f.run(
+      [
+        'add',
+        '-protocol',
+        'ftp',
+        '-account',
+        uniqueUser('ftp'),
+        '-server',
+        '127.0.0.1',
+        '--parent',
+        proxy,
+        '--password-stdin',
+      ],
+      secret(),
+    );
     assert.equal(ftp.code, CODE.UNSUPPORTED);
     assert.match(errorLine(ftp), /FTP checks cannot go through a proxy/);
     const removing = await f.run(['remove', proxy]);
@@ -46,12 +93,23 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
 
   it('mute and unmute: the account says which kinds are muted; a code that is none is refused', async () => {
     const user = uniqueUser();
-    assert.equal((await f.run(['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--password-stdin'], secret())).code, CODE.OK);
+    assert.equal(
+      (
+        await f.run(
+          ['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--password-stdin'],
+          secret(),
+        )
+      ).code,
+      CODE.OK,
+    );
     const id = idOf(user, 'imap');
     const muted = await f.run(['mute', id, 'Unauthorized']);
     assert.equal(muted.code, CODE.OK, muted.stderr);
     assert.equal(muted.stdout.trim(), `Muted Unauthorized for ${id}`);
-    assert.deepEqual(json<AccountJson>(await f.run(['mute', id, 'TlsUntrusted', '--json'])).mutedErrors, ['Unauthorized', 'TlsUntrusted']);
+    assert.deepEqual(json<AccountJson>(await f.run(['mute', id, 'TlsUntrusted', '--json'])).mutedErrors, [
+      'Unauthorized',
+      'TlsUntrusted',
+    ]);
     assert.match((await f.run(['show', id])).stdout, /^Muted: +Unauthorized, TlsUntrusted$/m);
     const unmuted = await f.run(['unmute', id, 'Unauthorized']);
     assert.equal(unmuted.stdout.trim(), `Unmuted Unauthorized for ${id}`);
@@ -63,12 +121,36 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
 
   it("show prints apps' data, each key with the app that wrote it (gdbus here)", async () => {
     const user = uniqueUser();
-    assert.equal((await f.run(['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--password-stdin'], secret())).code, CODE.OK);
+    assert.equal(
+      (
+        await f.run(
+          ['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--password-stdin'],
+          secret(),
+        )
+      ).code,
+      CODE.OK,
+    );
     const id = idOf(user, 'imap');
-    const r = await run('/usr/bin/gdbus', ['call', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', `/org/pantherx/Accounts/account/${id}`,
-      '--method', 'org.pantherx.Accounts.Account.SetData', 'last_sync', '2026-12-05T12:00:00Z'], f.session.env);
+    const r = await run(
+      '/usr/bin/gdbus',
+      [
+        'call',
+        '--session',
+        '--dest',
+        'org.pantherx.Accounts',
+        '--object-path',
+        `/org/pantherx/Accounts/account/${id}`,
+        '--method',
+        'org.pantherx.Accounts.Account.SetData',
+        'last_sync',
+        '2026-12-05T12:00:00Z',
+      ],
+      f.session.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match((await f.run(['show', id])).stdout, /^Data: +\/usr\/bin\/gdbus:last_sync = 2026-12-05T12:00:00Z$/m);
-    assert.deepEqual(json<AccountJson>(await f.run(['show', id, '--json'])).data, { '/usr/bin/gdbus:last_sync': '2026-12-05T12:00:00Z' });
+    assert.deepEqual(json<AccountJson>(await f.run(['show', id, '--json'])).data, {
+      '/usr/bin/gdbus:last_sync': '2026-12-05T12:00:00Z',
+    });
   });
 });

@@ -3,17 +3,40 @@ import { strict as assert } from 'node:assert';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nameHasOwner, pidOfName, SERVICE_BIN, waitFor, type Session } from '../harness/session.js';
-import { CODE, FakeService, LineReader, cli, errorLine, json, secret, startSession, stopPid, uniqueUser, useCliService } from './helpers.js';
+import {
+  CODE,
+  FakeService,
+  LineReader,
+  cli,
+  errorLine,
+  json,
+  secret,
+  startSession,
+  stopPid,
+  uniqueUser,
+  useCliService,
+} from './helpers.js';
 import { run } from '../harness/process.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
 describe('px-accounts: exit codes', () => {
   it('the documented codes are the ones in src/cli/exit-codes.ts', () => {
     assert.deepEqual(EXIT, {
-      OK: CODE.OK, FAILURE: CODE.FAILURE, INVALID_ARGUMENT: CODE.INVALID, NOT_FOUND: CODE.NOT_FOUND, DUPLICATE: CODE.DUPLICATE,
-      SECRETS_UNAVAILABLE: CODE.SECRETS, VERIFICATION_FAILED: CODE.VERIFICATION, SERVICE_UNREACHABLE: CODE.UNREACHABLE, UNSUPPORTED: CODE.UNSUPPORTED,
-      NOT_AUTHORIZED: CODE.NOT_AUTHORIZED, NOT_CONFIGURED: CODE.NOT_CONFIGURED, UNREACHABLE: CODE.PROVIDER_UNREACHABLE, EXPIRED: CODE.EXPIRED,
-      WRONG_PASSPHRASE: CODE.WRONG_PASSPHRASE, CANCELLED: CODE.CANCELLED,
+      OK: CODE.OK,
+      FAILURE: CODE.FAILURE,
+      INVALID_ARGUMENT: CODE.INVALID,
+      NOT_FOUND: CODE.NOT_FOUND,
+      DUPLICATE: CODE.DUPLICATE,
+      SECRETS_UNAVAILABLE: CODE.SECRETS,
+      VERIFICATION_FAILED: CODE.VERIFICATION,
+      SERVICE_UNREACHABLE: CODE.UNREACHABLE,
+      UNSUPPORTED: CODE.UNSUPPORTED,
+      NOT_AUTHORIZED: CODE.NOT_AUTHORIZED,
+      NOT_CONFIGURED: CODE.NOT_CONFIGURED,
+      UNREACHABLE: CODE.PROVIDER_UNREACHABLE,
+      EXPIRED: CODE.EXPIRED,
+      WRONG_PASSPHRASE: CODE.WRONG_PASSPHRASE,
+      CANCELLED: CODE.CANCELLED,
     });
   });
 });
@@ -22,19 +45,47 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   const f = useCliService();
 
   const usage: Array<[string, string[], RegExp]> = [
-    ['unknown subcommand', ['frobnicate'], /^px-accounts: unknown command 'frobnicate' \(commands: add, discover, list, .*\) \(see 'px-accounts --help'\)$/],
+    [
+      'unknown subcommand',
+      ['frobnicate'],
+      /^px-accounts: unknown command 'frobnicate' \(commands: add, discover, list, .*\) \(see 'px-accounts --help'\)$/,
+    ],
     ['no subcommand', [], /^px-accounts: no command given \(see 'px-accounts --help'\)$/],
-    ['missing option value', ['add', '-provider', 'fastmail', '-account'], /^px-accounts: Not enough arguments following: account \(see 'px-accounts add --help'\)$/],
+    [
+      'missing option value',
+      ['add', '-provider', 'fastmail', '-account'],
+      /^px-accounts: Not enough arguments following: account \(see 'px-accounts add --help'\)$/,
+    ],
     ['missing --account', ['add', '-provider', 'fastmail'], /give the identifier with --account/],
-    ['server settings with an address only', ['add', '-account', 'x@example.org', '-server', 'mail.example.org'], /server settings need --provider or --protocol/],
+    [
+      'server settings with an address only',
+      ['add', '-account', 'x@example.org', '-server', 'mail.example.org'],
+      /server settings need --provider or --protocol/,
+    ],
     ['unknown option', ['list', '--colour'], /Unknown argument: colour/],
-    ['port that is not a number', ['add', '-protocol', 'imap', '-account', 'p@example.org', '-server', '127.0.0.1', '-port', 'abc'], /--port must be a number from 1 to 65535, got 'abc'/],
-    ['port out of range', ['add', '-protocol', 'imap', '-account', 'p@example.org', '-server', '127.0.0.1', '-port', '70000'], /--port must be a number from 1 to 65535, got '70000'/],
+    [
+      'port that is not a number',
+      ['add', '-protocol', 'imap', '-account', 'p@example.org', '-server', '127.0.0.1', '-port', 'abc'],
+      /--port must be a number from 1 to 65535, got 'abc'/,
+    ],
+    [
+      'port out of range',
+      ['add', '-protocol', 'imap', '-account', 'p@example.org', '-server', '127.0.0.1', '-port', '70000'],
+      /--port must be a number from 1 to 65535, got '70000'/,
+    ],
     ['bad --set', ['edit', 'any_id', '--set', 'port'], /--set takes PROTOCOL\.KEY=VALUE/],
-    ['bad --security', ['add', '-protocol', 'imap', '-account', 'p@example.org', '-security', 'ssl'], /Invalid values:.*security/],
+    [
+      'bad --security',
+      ['add', '-protocol', 'imap', '-account', 'p@example.org', '-security', 'ssl'],
+      /Invalid values:.*security/,
+    ],
     ['show without an id', ['show'], /Not enough non-option arguments/],
     ['bad --timeout', ['list', '--timeout', 'soon'], /--timeout must be a positive number of seconds/],
-    ['password twice', ['add', '-protocol', 'sftp', '-account', 'x', '-server', '127.0.0.1', '--password-stdin', 'pw'], /either on stdin .* or as an argument, not both/],
+    [
+      'password twice',
+      ['add', '-protocol', 'sftp', '-account', 'x', '-server', '127.0.0.1', '--password-stdin', 'pw'],
+      /either on stdin .* or as an argument, not both/,
+    ],
   ];
   for (const [what, args, message] of usage) {
     it(`${what}: exit 2 and one line saying what to do`, async () => {
@@ -48,7 +99,10 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   it('unknown provider: exit 2, pointing at px-accounts providers', async () => {
     const r = await f.run(['add', '-provider', 'nosuch', '-account', 'x@example.org', secret()]);
     assert.equal(r.code, CODE.INVALID);
-    assert.match(errorLine(r), /^px-accounts: provider 'nosuch' is not in the catalogue .* — 'px-accounts providers' lists them/);
+    assert.match(
+      errorLine(r),
+      /^px-accounts: provider 'nosuch' is not in the catalogue .* — 'px-accounts providers' lists them/,
+    );
   });
 
   it('invalid value refused by the service (a host with a slash): exit 2', async () => {
@@ -64,7 +118,13 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   });
 
   it('not found: exit 3 for an unknown id (also one that cannot be an id) and an unknown secret', async () => {
-    for (const args of [['show', 'nosuch_account'], ['show', 'no such/account'], ['status', 'nosuch', 'online'], ['edit', 'nosuch', '--name', 'x'], ['verify', 'nosuch']]) {
+    for (const args of [
+      ['show', 'nosuch_account'],
+      ['show', 'no such/account'],
+      ['status', 'nosuch', 'online'],
+      ['edit', 'nosuch', '--name', 'x'],
+      ['verify', 'nosuch'],
+    ]) {
       const r = await f.run(args);
       assert.equal(r.code, CODE.NOT_FOUND, `${args.join(' ')}: ${r.stderr}`);
       assert.match(errorLine(r), /^px-accounts: no account '.*' — 'px-accounts list' shows the accounts$/);
@@ -111,8 +171,12 @@ describe('px-accounts: verification results, other errors and timeouts (a stand-
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.match(r.stdout, /^PROTOCOL +RESULT +CODE +MESSAGE\nimap +ok +Ok +logged in\nsmtp +ok +Ok +authenticated\n$/);
     assert.deepEqual(json(await run(['verify', 'fake_ok', '--json'])), {
-      id: 'fake_ok', ok: true,
-      results: { imap: { ok: true, code: 'Ok', message: 'logged in' }, smtp: { ok: true, code: 'Ok', message: 'authenticated' } },
+      id: 'fake_ok',
+      ok: true,
+      results: {
+        imap: { ok: true, code: 'Ok', message: 'logged in' },
+        smtp: { ok: true, code: 'Ok', message: 'authenticated' },
+      },
     });
   });
 
@@ -122,26 +186,43 @@ describe('px-accounts: verification results, other errors and timeouts (a stand-
     assert.match(r.stdout, /^smtp +FAILED +Unauthorized +535 authentication failed$/m);
     const j = await run(['verify', 'fake_bad', '--json']);
     assert.equal(j.code, CODE.VERIFICATION);
-    assert.deepEqual(json<{ ok: boolean; results: Record<string, unknown> }>(j).results.smtp, { ok: false, code: 'Unauthorized', message: '535 authentication failed' });
+    assert.deepEqual(json<{ ok: boolean; results: Record<string, unknown> }>(j).results.smtp, {
+      ok: false,
+      code: 'Unauthorized',
+      message: '535 authentication failed',
+    });
   });
 
   it('a service without verification: exit 8 and a clear message, for verify and add --verify', async () => {
-    for (const args of [['verify', 'fake_unsupported'], ['verify', 'fake_unsupported', '--json']]) {
+    for (const args of [
+      ['verify', 'fake_unsupported'],
+      ['verify', 'fake_unsupported', '--json'],
+    ]) {
       const r = await run(args);
       assert.equal(r.code, CODE.UNSUPPORTED, r.stderr);
       assert.equal(r.stdout, '');
-      assert.equal(errorLine(r), 'px-accounts: cannot verify fake_unsupported: credential verification is not available in this version');
+      assert.equal(
+        errorLine(r),
+        'px-accounts: cannot verify fake_unsupported: credential verification is not available in this version',
+      );
     }
   });
 
   it('add --verify that fails verification: exit 6', async () => {
-    const r = await run(['add', '-provider', 'fastmail', '-account', uniqueUser(), '--verify', '--password-stdin'], secret());
+    const r = await run(
+      ['add', '-provider', 'fastmail', '-account', uniqueUser(), '--verify', '--password-stdin'],
+      secret(),
+    );
     assert.equal(r.code, CODE.VERIFICATION, r.stderr);
     assert.match(errorLine(r), /535 authentication failed/);
   });
 
   it('other service errors (Io, AccessDenied) and unexpected D-Bus errors: exit 1', async () => {
-    for (const [args, message] of [[['verify', 'fake_io'], /disk full/], [['verify', 'fake_denied'], /not allowed/], [['providers'], /fake service has no/]] as const) {
+    for (const [args, message] of [
+      [['verify', 'fake_io'], /disk full/],
+      [['verify', 'fake_denied'], /not allowed/],
+      [['providers'], /fake service has no/],
+    ] as const) {
       const r = await run([...args]);
       assert.equal(r.code, CODE.FAILURE, r.stderr);
       assert.match(errorLine(r), message);
@@ -152,7 +233,10 @@ describe('px-accounts: verification results, other errors and timeouts (a stand-
     const t0 = Date.now();
     const r = await run(['verify', 'fake_silent', '--timeout', '0.5']);
     assert.equal(r.code, CODE.UNREACHABLE, r.stderr);
-    assert.match(errorLine(r), /got no answer from org\.pantherx\.Accounts within 500 ms — the service did not answer in time; try again, or give a longer --timeout$/);
+    assert.match(
+      errorLine(r),
+      /got no answer from org\.pantherx\.Accounts within 500 ms — the service did not answer in time; try again, or give a longer --timeout$/,
+    );
     assert.ok(Date.now() - t0 < 5000);
   });
 });
@@ -182,7 +266,10 @@ describe('px-accounts: service unreachable', () => {
   });
 
   it('a bus address with nothing listening: exit 7', async () => {
-    const r = await cli({ ...session.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(session.dir, 'no-such-socket')}` }, ['list', '--json']);
+    const r = await cli(
+      { ...session.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(session.dir, 'no-such-socket')}` },
+      ['list', '--json'],
+    );
     assert.equal(r.code, CODE.UNREACHABLE, r.stderr);
     assert.match(errorLine(r), /cannot connect to the session bus .*ENOENT/);
     assert.equal(r.stdout, '');
@@ -211,7 +298,10 @@ describe('px-accounts: service unreachable', () => {
     const launcher = join(session.dir, 'px-accounts-service');
     writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${SERVICE_BIN}" --no-background-check "$@"\n`);
     chmodSync(launcher, 0o755);
-    writeFileSync(join(session.servicesDir, 'org.pantherx.Accounts.service'), `[D-BUS Service]\nName=org.pantherx.Accounts\nExec=${launcher}\n`);
+    writeFileSync(
+      join(session.servicesDir, 'org.pantherx.Accounts.service'),
+      `[D-BUS Service]\nName=org.pantherx.Accounts\nExec=${launcher}\n`,
+    );
     assert.equal(await nameHasOwner(session.env, 'org.pantherx.Accounts'), false);
     const r = await cli(session.env, ['list', '--json']);
     assert.equal(r.code, CODE.OK, r.stderr);
@@ -227,10 +317,14 @@ describe('px-accounts: service unreachable', () => {
     const t0 = Date.now();
     const child = LineReader.start(session.env, ['providers', '--timeout', '20']);
     // Wait until the command is connected to the bus (its call follows at once), then kill the service.
-    await waitFor('px-accounts on the bus', async () => {
-      const r = await run('busctl', ['--user', 'list', '--json=short'], session.env);
-      return (JSON.parse(r.stdout) as Array<{ pid?: number }>).some((n) => n.pid === child.child.pid);
-    }, 10000);
+    await waitFor(
+      'px-accounts on the bus',
+      async () => {
+        const r = await run('busctl', ['--user', 'list', '--json=short'], session.env);
+        return (JSON.parse(r.stdout) as Array<{ pid?: number }>).some((n) => n.pid === child.child.pid);
+      },
+      10000,
+    );
     await new Promise((r) => setTimeout(r, 200));
     process.kill(pid, 'SIGKILL');
     assert.equal(await child.exited, CODE.UNREACHABLE, child.errLines.join('\n'));

@@ -3,15 +3,35 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
-import { ROOT, startService, startSession, type KeyringMode, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  ROOT,
+  startService,
+  startSession,
+  type KeyringMode,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { stopPid } from '../harness/process.js';
 
 export const CLI_BIN = join(ROOT, 'dist/bin/px-accounts.js');
 
 /** The documented exit codes (docs/cli.md), spelled out here so a change to either is caught. */
 export const CODE = {
-  OK: 0, FAILURE: 1, INVALID: 2, NOT_FOUND: 3, DUPLICATE: 4, SECRETS: 5, VERIFICATION: 6, UNREACHABLE: 7, UNSUPPORTED: 8,
-  NOT_AUTHORIZED: 9, NOT_CONFIGURED: 10, PROVIDER_UNREACHABLE: 11, EXPIRED: 12, WRONG_PASSPHRASE: 13, CANCELLED: 130,
+  OK: 0,
+  FAILURE: 1,
+  INVALID: 2,
+  NOT_FOUND: 3,
+  DUPLICATE: 4,
+  SECRETS: 5,
+  VERIFICATION: 6,
+  UNREACHABLE: 7,
+  UNSUPPORTED: 8,
+  NOT_AUTHORIZED: 9,
+  NOT_CONFIGURED: 10,
+  PROVIDER_UNREACHABLE: 11,
+  EXPIRED: 12,
+  WRONG_PASSPHRASE: 13,
+  CANCELLED: 130,
 } as const;
 
 /** Test secrets are made at run time (never starting with '-', which would read as an option). */
@@ -46,9 +66,17 @@ export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 300
   let stdout = '';
   let stderr = '';
   const watchers: Array<() => void> = [];
-  const seen = () => { for (const w of watchers.splice(0)) w(); };
-  child.stdout.on('data', (d) => { stdout += d; seen(); });
-  child.stderr.on('data', (d) => { stderr += d; seen(); });
+  const seen = () => {
+    for (const w of watchers.splice(0)) w();
+  };
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    seen();
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    seen();
+  });
   child.stdin.end(input);
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -68,8 +96,12 @@ export function spawnCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 300
     for (;;) {
       const m = re.exec(stderr) ?? re.exec(stdout);
       if (m) return m[1] ?? m[0];
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`px-accounts printed no ${re}: ${stderr}${stdout}`);
-      await new Promise<void>((r) => { watchers.push(r); setTimeout(r, 200); });
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`px-accounts printed no ${re}: ${stderr}${stdout}`);
+      await new Promise<void>((r) => {
+        watchers.push(r);
+        setTimeout(r, 200);
+      });
     }
   };
   return { child, line, stderr: () => stderr, done };
@@ -87,7 +119,8 @@ export function json<T = unknown>(r: CliResult): T {
 /** The one error line px-accounts prints, checked for the documented form. */
 export function errorLine(r: CliResult): string {
   const lines = r.stderr.split('\n').filter(Boolean);
-  if (lines.length !== 1 || !lines[0]!.startsWith('px-accounts: ')) throw new Error(`expected one 'px-accounts: ' line on stderr, got: ${JSON.stringify(r.stderr)}`);
+  if (lines.length !== 1 || !lines[0]!.startsWith('px-accounts: '))
+    throw new Error(`expected one 'px-accounts: ' line on stderr, got: ${JSON.stringify(r.stderr)}`);
   return lines[0]!;
 }
 
@@ -136,10 +169,12 @@ export class LineReader {
     };
     child.stdout.on('data', split(this.lines));
     child.stderr.on('data', split(this.errLines));
-    this.exited = new Promise((r) => child.once('close', (code) => {
-      for (const w of this.waiters.splice(0)) w();
-      r(code);
-    }));
+    this.exited = new Promise((r) =>
+      child.once('close', (code) => {
+        for (const w of this.waiters.splice(0)) w();
+        r(code);
+      }),
+    );
   }
 
   static start(env: NodeJS.ProcessEnv, args: string[]): LineReader {
@@ -147,14 +182,22 @@ export class LineReader {
   }
 
   /** Waits for a line (stdout, or stderr with `stream`) matching `pred`, from index `from`. */
-  async waitLine(pred: (line: string) => boolean, timeoutMs = 5000, from = 0, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
+  async waitLine(
+    pred: (line: string) => boolean,
+    timeoutMs = 5000,
+    from = 0,
+    stream: 'stdout' | 'stderr' = 'stdout',
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     const source = stream === 'stdout' ? this.lines : this.errLines;
     for (;;) {
       const found = source.slice(from).find(pred);
       if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching ${stream} line in ${timeoutMs} ms; got:\n${source.join('\n')}\nstderr:\n${this.errLines.join('\n')}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching ${stream} line in ${timeoutMs} ms; got:\n${source.join('\n')}\nstderr:\n${this.errLines.join('\n')}`,
+        );
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
@@ -206,10 +249,17 @@ export class FakeService {
     if (msg.interface === 'org.pantherx.Accounts.Account' && msg.member === 'Verify') {
       switch (id) {
         case 'fake_ok':
-          reply('a{sv}', [{ imap: this.result(true, 'Ok', 'logged in'), smtp: this.result(true, 'Ok', 'authenticated') }]);
+          reply('a{sv}', [
+            { imap: this.result(true, 'Ok', 'logged in'), smtp: this.result(true, 'Ok', 'authenticated') },
+          ]);
           return true;
         case 'fake_bad':
-          reply('a{sv}', [{ imap: this.result(true, 'Ok', 'logged in'), smtp: this.result(false, 'Unauthorized', '535 authentication failed') }]);
+          reply('a{sv}', [
+            {
+              imap: this.result(true, 'Ok', 'logged in'),
+              smtp: this.result(false, 'Unauthorized', '535 authentication failed'),
+            },
+          ]);
           return true;
         case 'fake_io':
           fail('org.pantherx.Accounts.Error.Io', 'cannot write the account file: disk full');
@@ -220,7 +270,10 @@ export class FakeService {
         case 'fake_silent':
           return true; // never answers
         case 'fake_unsupported':
-          fail('org.pantherx.Accounts.Error.UnsupportedProtocol', 'credential verification is not available in this version');
+          fail(
+            'org.pantherx.Accounts.Error.UnsupportedProtocol',
+            'credential verification is not available in this version',
+          );
           return true;
       }
       fail('org.freedesktop.DBus.Error.UnknownObject', `No object at ${msg.path}`);

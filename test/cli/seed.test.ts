@@ -13,13 +13,23 @@ describe('px-accounts: the seed examples', () => {
     const pw = secret();
     const r = await f.run(['add', '-provider', 'fastmail', '-account', 'info@pantherx.org', pw]);
     assert.equal(r.code, CODE.OK, r.stderr);
-    assert.equal(r.stdout, 'Added fastmail_info_at_pantherx_org: info@pantherx.org (FastMail: imap, smtp, caldav, carddav)\n');
+    assert.equal(
+      r.stdout,
+      'Added fastmail_info_at_pantherx_org: info@pantherx.org (FastMail: imap, smtp, caldav, carddav)\n',
+    );
     const a = json<AccountJson>(await f.run(['show', 'fastmail_info_at_pantherx_org', '--json']));
     assert.equal(a.name, 'info@pantherx.org');
     assert.deepEqual(a.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
     assert.deepEqual(a.credentials, ['password']);
     assert.equal(a.status, 'none');
-    assert.deepEqual(a.settings.imap, { host: 'imap.fastmail.com', port: 993, security: 'tls', username: 'info@pantherx.org', path: '', ca: '' });
+    assert.deepEqual(a.settings.imap, {
+      host: 'imap.fastmail.com',
+      port: 993,
+      security: 'tls',
+      username: 'info@pantherx.org',
+      path: '',
+      ca: '',
+    });
     // The password went to the keyring, never to the file.
     const got = await f.run(['secret', 'get', 'fastmail_info_at_pantherx_org', 'password']);
     assert.equal(got.stdout, pw + '\n');
@@ -27,7 +37,19 @@ describe('px-accounts: the seed examples', () => {
   });
 
   it('add -provider google -protocol imap smtp -name "Work" -account john PASSWORD: an array option and a name', async () => {
-    const r = await f.run(['add', '-provider', 'google', '-protocol', 'imap', 'smtp', '-name', 'Work', '-account', 'john', secret()]);
+    const r = await f.run([
+      'add',
+      '-provider',
+      'google',
+      '-protocol',
+      'imap',
+      'smtp',
+      '-name',
+      'Work',
+      '-account',
+      'john',
+      secret(),
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(await f.run(['show', 'google_john_at_gmail_com', '--json']));
     assert.equal(a.name, 'Work');
@@ -37,7 +59,18 @@ describe('px-accounts: the seed examples', () => {
   });
 
   it('add -protocol sftp -account "abc" PASSWORD -server "127.0.0.1" -port "22": manual set-up of one protocol', async () => {
-    const r = await f.run(['add', '-protocol', 'sftp', '-account', 'abc', secret(), '-server', '127.0.0.1', '-port', '22']);
+    const r = await f.run([
+      'add',
+      '-protocol',
+      'sftp',
+      '-account',
+      'abc',
+      secret(),
+      '-server',
+      '127.0.0.1',
+      '-port',
+      '22',
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.equal(r.stdout, 'Added sftp_abc: abc (SFTP: sftp)\n');
     const a = json<AccountJson>(await f.run(['show', 'sftp_abc', '--json']));
@@ -49,15 +82,48 @@ describe('px-accounts: the seed examples', () => {
 
   it('add -protocol imap -account me@example.org PASSWORD -server ... -port 993 -path INBOX', async () => {
     // mail.example.org is fine here: the service never connects when adding.
-    const r = await f.run(['add', '-protocol', 'imap', '-account', 'me@example.org', secret(), '-server', 'mail.example.org', '-port', '993', '-path', 'INBOX']);
+    const r = await f.run([
+      'add',
+      '-protocol',
+      'imap',
+      '-account',
+      'me@example.org',
+      secret(),
+      '-server',
+      'mail.example.org',
+      '-port',
+      '993',
+      '-path',
+      'INBOX',
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(await f.run(['show', 'imap_me_at_example_org', '--json']));
-    assert.deepEqual(a.settings.imap, { host: 'mail.example.org', port: 993, security: 'tls', username: 'me@example.org', path: 'INBOX', ca: '' });
+    assert.deepEqual(a.settings.imap, {
+      host: 'mail.example.org',
+      port: 993,
+      security: 'tls',
+      username: 'me@example.org',
+      path: 'INBOX',
+      ca: '',
+    });
     assert.equal(a.name, 'me@example.org');
   });
 
   it('several -protocol values without -provider: the first is the provider, -server and -port apply to each', async () => {
-    const r = await f.run(['add', '-protocol', 'imap', 'smtp', '-account', 'both@example.org', '-server', '127.0.0.1', '-port', '2525', '--json', secret()]);
+    const r = await f.run([
+      'add',
+      '-protocol',
+      'imap',
+      'smtp',
+      '-account',
+      'both@example.org',
+      '-server',
+      '127.0.0.1',
+      '-port',
+      '2525',
+      '--json',
+      secret(),
+    ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(r);
     assert.equal(a.id, 'imap_both_at_example_org');
@@ -70,7 +136,18 @@ describe('px-accounts: the seed examples', () => {
 
   it('GNU long options, --opt=value, comma lists and --password-stdin do the same', async () => {
     const pw = secret();
-    const r = await f.run(['add', '--protocol=imap,smtp', '--account=gnu@example.org', '--server', '127.0.0.1', '--name=GNU style', '--password-stdin'], pw + '\n');
+    const r = await f.run(
+      [
+        'add',
+        '--protocol=imap,smtp',
+        '--account=gnu@example.org',
+        '--server',
+        '127.0.0.1',
+        '--name=GNU style',
+        '--password-stdin',
+      ],
+      pw + '\n',
+    );
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(await f.run(['show', 'imap_gnu_at_example_org', '--json']));
     assert.equal(a.name, 'GNU style');
@@ -81,7 +158,10 @@ describe('px-accounts: the seed examples', () => {
 
   it("a password starting with '-' goes after --", async () => {
     const pw = `-${secret()}`;
-    assert.equal((await f.run(['add', '-protocol', 'sftp', '-account', 'dash', '-server', '127.0.0.1', '--', pw])).code, CODE.OK);
+    assert.equal(
+      (await f.run(['add', '-protocol', 'sftp', '-account', 'dash', '-server', '127.0.0.1', '--', pw])).code,
+      CODE.OK,
+    );
     assert.equal((await f.run(['secret', 'get', 'sftp_dash', 'password'])).stdout, pw + '\n');
     const r = await f.run(['add', '-protocol', 'sftp', '-account', 'dash2', '-server', '127.0.0.1', '--', pw, 'extra']);
     assert.equal(r.code, CODE.INVALID);
@@ -89,12 +169,26 @@ describe('px-accounts: the seed examples', () => {
 
   it('a password that looks like a number stays a string', async () => {
     const digits = String(Math.floor(Math.random() * 1e9)).padStart(10, '0');
-    assert.equal((await f.run(['add', '-protocol', 'sftp', '-account', 'numeric', '-server', '127.0.0.1', digits])).code, CODE.OK);
+    assert.equal(
+      (await f.run(['add', '-protocol', 'sftp', '-account', 'numeric', '-server', '127.0.0.1', digits])).code,
+      CODE.OK,
+    );
     assert.equal((await f.run(['secret', 'get', 'sftp_numeric', 'password'])).stdout, digits + '\n');
   });
 
   it('the accounts are what busctl sees on the bus', async () => {
-    const r = await run('busctl', ['--user', 'get-property', 'org.pantherx.Accounts', '/org/pantherx/Accounts/account/sftp_abc', 'org.pantherx.Accounts.Sftp', 'Port'], f.session.env);
+    const r = await run(
+      'busctl',
+      [
+        '--user',
+        'get-property',
+        'org.pantherx.Accounts',
+        '/org/pantherx/Accounts/account/sftp_abc',
+        'org.pantherx.Accounts.Sftp',
+        'Port',
+      ],
+      f.session.env,
+    );
     assert.equal(r.stdout.trim(), 'q 22');
   });
 });

@@ -14,7 +14,21 @@ const eventOf = (line: string): string => {
 };
 
 const busctlReport = (env: NodeJS.ProcessEnv, id: string, status: string, message: string) =>
-  run('busctl', ['--user', 'call', 'org.pantherx.Accounts', `/org/pantherx/Accounts/account/${id}`, 'org.pantherx.Accounts.Account', 'ReportStatus', 'ss', status, message], env);
+  run(
+    'busctl',
+    [
+      '--user',
+      'call',
+      'org.pantherx.Accounts',
+      `/org/pantherx/Accounts/account/${id}`,
+      'org.pantherx.Accounts.Account',
+      'ReportStatus',
+      'ss',
+      status,
+      message,
+    ],
+    env,
+  );
 
 describe('px-accounts watch', () => {
   const f = useCliService();
@@ -31,7 +45,15 @@ describe('px-accounts watch', () => {
 
   it('prints a status report made with busctl (human form)', async () => {
     const user = uniqueUser('watch');
-    assert.equal((await f.run(['add', '-protocol', 'sftp', '-account', user, '-server', '127.0.0.1', '--password-stdin'], secret())).code, CODE.OK);
+    assert.equal(
+      (
+        await f.run(
+          ['add', '-protocol', 'sftp', '-account', user, '-server', '127.0.0.1', '--password-stdin'],
+          secret(),
+        )
+      ).code,
+      CODE.OK,
+    );
     const id = `sftp_${user.replace('@', '_at_').replace(/[^a-z0-9]/g, '_')}`;
     const w = await watch([]);
     const r = await busctlReport(f.session.env, id, 'online', 'synced 3 folders');
@@ -39,7 +61,10 @@ describe('px-accounts watch', () => {
     assert.equal(await w.waitLine((l) => l.startsWith('status ')), `status ${id} online "synced 3 folders"`);
     await busctlReport(f.session.env, id, 'offline', '');
     assert.equal(await w.waitLine((l) => l.startsWith(`status ${id} offline`)), `status ${id} offline`);
-    assert.ok(w.lines.some((l) => l === `changed ${id} status,statusMessage,statusTime`), w.lines.join('\n'));
+    assert.ok(
+      w.lines.some((l) => l === `changed ${id} status,statusMessage,statusTime`),
+      w.lines.join('\n'),
+    );
   });
 
   it('--json: one JSON object per line for added, changed, status and removed', async () => {
@@ -62,7 +87,10 @@ describe('px-accounts watch', () => {
     await f.run(['edit', id, '--name', 'Watched', '--enable', 'smtp', '--server', '127.0.0.1']);
     await w.waitLine((l) => eventOf(l) === 'changed' && JSON.parse(l).fields.includes('protocols'), 5000, mark);
     await w.waitLine((l) => eventOf(l) === 'changed' && JSON.parse(l).fields.includes('name'), 5000, mark);
-    const changes = w.lines.slice(mark).map((l) => JSON.parse(l)).filter((e) => e.event === 'changed');
+    const changes = w.lines
+      .slice(mark)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'changed');
     const fields = new Set(changes.flatMap((c) => c.fields));
     for (const field of ['name', 'protocols', 'settings.smtp']) assert.ok(fields.has(field), [...fields].join());
     assert.equal(changes.at(-1).account.name, 'Watched');
@@ -75,7 +103,12 @@ describe('px-accounts watch', () => {
   it('watch ID --initial: only that account, starting with its current state', async () => {
     const users = [uniqueUser('one'), uniqueUser('two')];
     const ids: string[] = [];
-    for (const u of users) ids.push(json<AccountJson>(await f.run(['add', '-protocol', 'sftp', '-account', u, '-server', '127.0.0.1', '--json'], '')).id);
+    for (const u of users)
+      ids.push(
+        json<AccountJson>(
+          await f.run(['add', '-protocol', 'sftp', '-account', u, '-server', '127.0.0.1', '--json'], ''),
+        ).id,
+      );
     const w = await watch([ids[0]!, '--initial', '--json']);
     const first = JSON.parse(await w.waitLine(() => true));
     assert.deepEqual([first.event, first.id, first.initial], ['added', ids[0], true]);
@@ -87,7 +120,12 @@ describe('px-accounts watch', () => {
   });
 
   it('reports the service stopping and a new instance starting, and keeps going', async () => {
-    const id = json<AccountJson>(await f.run(['add', '-protocol', 'sftp', '-account', uniqueUser('restart'), '-server', '127.0.0.1', '--json'], '')).id;
+    const id = json<AccountJson>(
+      await f.run(
+        ['add', '-protocol', 'sftp', '-account', uniqueUser('restart'), '-server', '127.0.0.1', '--json'],
+        '',
+      ),
+    ).id;
     const w = await watch([]);
     await f.service.stop();
     await w.waitLine((l) => l === 'service stopped');

@@ -9,11 +9,31 @@ import { join } from 'node:path';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { ACCOUNT, as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
 import { INSIDE, outcomeOf, runInside } from './netns.js';
-import { configXml, DAV, EXIM, ISPDB_URL, MAIL, NO_TLS, SILENT, startWorld, WEB, type World, type Zone } from './world.js';
+import {
+  configXml,
+  DAV,
+  EXIM,
+  ISPDB_URL,
+  MAIL,
+  NO_TLS,
+  SILENT,
+  startWorld,
+  WEB,
+  type World,
+  type Zone,
+} from './world.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
-const xml = (d: string, host = `imap.${d}`) => ({ body: configXml([d], [{ type: 'imap', host, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
+const xml = (d: string, host = `imap.${d}`) => ({
+  body: configXml(
+    [d],
+    [
+      { type: 'imap', host, port: 993, socket: 'SSL' },
+      { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' },
+    ],
+  ),
+});
 const AC = (d: string) => `https://autoconfig.${d}/mail/config-v1.1.xml`;
 
 const LAUGHS = `<?xml version="1.0"?>
@@ -31,30 +51,95 @@ const LAUGHS = `<?xml version="1.0"?>
 const hosts = (ip: string, ...names: string[]) => Object.fromEntries(names.map((n) => [n, ip]));
 const ZONE: Zone = {
   hosts: {
-    ...hosts(WEB, 'ispdb.test', 'autoconfig.ac.test', 'wk.test', 'autoconfig.mailhost.test', 'autoconfig.prio.test', 'autoconfig.plain.test',
-      'autoconfig.entity.test', 'autoconfig.big.test', 'autoconfig.wrongdomain.test', 'autoconfig.upgrade.test', 'autoconfig.drop.test',
-      'autoconfig.ok.test', 'autoconfig.local.test', 'autoconfig.okhoster.test', 'autoconfig.dav.test', 'autoconfig.wkdav.test', 'wkdav.test',
-      'autoconfig.exim.test'),
-    ...hosts(MAIL, 'imap.ac.test', 'smtp.ac.test', 'imap.wk.test', 'imap.srv.test', 'smtp.srv.test', 'dav.srv.test', 'imap.hoster.test',
-      'imap.guess.test', 'smtp.guess.test', 'imap.upgrade.test', 'smtp.upgrade.test', 'smtp.drop.test', 'imap.ok.test', 'smtp.ok.test',
-      'imap.local.test', 'smtp.local.test', 'imap.okhoster.test', 'smtp.okhoster.test', 'imap.dav.test', 'smtp.dav.test',
-      'imap.wkdav.test', 'smtp.wkdav.test', 'imap.exim.test'),
-    ...hosts(SILENT, 'autoconfig.slow.test', 'slow.test', 'autoconfig.silent.test', 'silent.test', 'imap.silent.test', 'mail.silent.test',
-      'smtp.silent.test', 'pop.silent.test', 'pop3.silent.test', 'autoconfig.silenthost.test', 'silenthost.test'),
+    ...hosts(
+      WEB,
+      'ispdb.test',
+      'autoconfig.ac.test',
+      'wk.test',
+      'autoconfig.mailhost.test',
+      'autoconfig.prio.test',
+      'autoconfig.plain.test',
+      'autoconfig.entity.test',
+      'autoconfig.big.test',
+      'autoconfig.wrongdomain.test',
+      'autoconfig.upgrade.test',
+      'autoconfig.drop.test',
+      'autoconfig.ok.test',
+      'autoconfig.local.test',
+      'autoconfig.okhoster.test',
+      'autoconfig.dav.test',
+      'autoconfig.wkdav.test',
+      'wkdav.test',
+      'autoconfig.exim.test',
+    ),
+    ...hosts(
+      MAIL,
+      'imap.ac.test',
+      'smtp.ac.test',
+      'imap.wk.test',
+      'imap.srv.test',
+      'smtp.srv.test',
+      'dav.srv.test',
+      'imap.hoster.test',
+      'imap.guess.test',
+      'smtp.guess.test',
+      'imap.upgrade.test',
+      'smtp.upgrade.test',
+      'smtp.drop.test',
+      'imap.ok.test',
+      'smtp.ok.test',
+      'imap.local.test',
+      'smtp.local.test',
+      'imap.okhoster.test',
+      'smtp.okhoster.test',
+      'imap.dav.test',
+      'smtp.dav.test',
+      'imap.wkdav.test',
+      'smtp.wkdav.test',
+      'imap.exim.test',
+    ),
+    ...hosts(
+      SILENT,
+      'autoconfig.slow.test',
+      'slow.test',
+      'autoconfig.silent.test',
+      'silent.test',
+      'imap.silent.test',
+      'mail.silent.test',
+      'smtp.silent.test',
+      'pop.silent.test',
+      'pop3.silent.test',
+      'autoconfig.silenthost.test',
+      'silenthost.test',
+    ),
     'imap.drop.test': NO_TLS,
     'dav.dav.test': DAV,
     'smtp.exim.test': EXIM,
   },
   srv: [
-    '_imaps._tcp.srv.test,imap.srv.test,993,0,1', '_submissions._tcp.srv.test', '_submission._tcp.srv.test,smtp.srv.test,587,0,1',
-    '_caldavs._tcp.srv.test,dav.srv.test,443,0,1', '_carddavs._tcp.srv.test,dav.srv.test,8443,0,1',
+    '_imaps._tcp.srv.test,imap.srv.test,993,0,1',
+    '_submissions._tcp.srv.test',
+    '_submission._tcp.srv.test,smtp.srv.test,587,0,1',
+    '_caldavs._tcp.srv.test,dav.srv.test,443,0,1',
+    '_carddavs._tcp.srv.test,dav.srv.test,8443,0,1',
     '_imaps._tcp.srvout.test,imap.hoster.test,993,0,1',
-    '_imaps._tcp.prio.test,imap-srv.prio.test,993,0,1', '_imaps._tcp.prio2.test,imap-srv.prio2.test,993,0,1',
+    '_imaps._tcp.prio.test,imap-srv.prio.test,993,0,1',
+    '_imaps._tcp.prio2.test,imap-srv.prio2.test,993,0,1',
     '_imaps._tcp.slow.test,imap.slow.test,993,0,1',
-    '_caldavs._tcp.dav.test,dav.dav.test,443,0,1', '_carddavs._tcp.dav.test,dav.dav.test,443,0,1',
+    '_caldavs._tcp.dav.test,dav.dav.test,443,0,1',
+    '_carddavs._tcp.dav.test,dav.dav.test,443,0,1',
   ],
-  mx: { 'custom.test': 'mx1.mailhost.test', 'gapps.test': 'aspmx.l.google.com', 'silent.test': 'mx.silenthost.test', 'mxadd.test': 'mx.okhoster.test' },
-  txt: { '_caldavs._tcp.srv.test': 'path=/dav/', '_caldavs._tcp.dav.test': 'path=/', '_carddavs._tcp.dav.test': 'path=/' },
+  mx: {
+    'custom.test': 'mx1.mailhost.test',
+    'gapps.test': 'aspmx.l.google.com',
+    'silent.test': 'mx.silenthost.test',
+    'mxadd.test': 'mx.okhoster.test',
+  },
+  txt: {
+    '_caldavs._tcp.srv.test': 'path=/dav/',
+    '_caldavs._tcp.dav.test': 'path=/',
+    '_carddavs._tcp.dav.test': 'path=/',
+  },
   web: {
     [AC('ac.test')]: xml('ac.test'),
     'https://wk.test/.well-known/autoconfig/mail/config-v1.1.xml': xml('wk.test'),
@@ -69,23 +154,61 @@ const ZONE: Zone = {
     [AC('entity.test')]: { body: LAUGHS },
     [AC('big.test')]: { bytes: 50 * 1024 * 1024 },
     [AC('wrongdomain.test')]: xml('other.test'),
-    [AC('upgrade.test')]: { body: configXml(['upgrade.test'], [{ type: 'imap', host: 'imap.upgrade.test', port: 143, socket: 'plain' }, { type: 'smtp', host: 'smtp.upgrade.test', port: 587, socket: 'plain' }]) },
-    [AC('drop.test')]: { body: configXml(['drop.test'], [{ type: 'imap', host: 'imap.drop.test', port: 143, socket: 'plain' }, { type: 'smtp', host: 'smtp.drop.test', port: 465, socket: 'SSL' }]) },
+    [AC('upgrade.test')]: {
+      body: configXml(
+        ['upgrade.test'],
+        [
+          { type: 'imap', host: 'imap.upgrade.test', port: 143, socket: 'plain' },
+          { type: 'smtp', host: 'smtp.upgrade.test', port: 587, socket: 'plain' },
+        ],
+      ),
+    },
+    [AC('drop.test')]: {
+      body: configXml(
+        ['drop.test'],
+        [
+          { type: 'imap', host: 'imap.drop.test', port: 143, socket: 'plain' },
+          { type: 'smtp', host: 'smtp.drop.test', port: 465, socket: 'SSL' },
+        ],
+      ),
+    },
     [AC('ok.test')]: xml('ok.test'),
     [AC('local.test')]: xml('local.test'),
     [AC('okhoster.test')]: xml('okhoster.test'),
     [AC('dav.test')]: xml('dav.test'),
     [AC('wkdav.test')]: xml('wkdav.test'),
-    [AC('exim.test')]: { body: configXml(['exim.test'], [{ type: 'imap', host: 'imap.exim.test', port: 993, socket: 'SSL' }, { type: 'smtp', host: 'smtp.exim.test', port: 587, socket: 'STARTTLS' }]) },
+    [AC('exim.test')]: {
+      body: configXml(
+        ['exim.test'],
+        [
+          { type: 'imap', host: 'imap.exim.test', port: 993, socket: 'SSL' },
+          { type: 'smtp', host: 'smtp.exim.test', port: 587, socket: 'STARTTLS' },
+        ],
+      ),
+    },
     'https://wkdav.test/.well-known/caldav': { redirect: 'https://dav.dav.test/' },
     'https://wkdav.test/.well-known/carddav': { redirect: 'https://dav.dav.test/' },
   },
 };
-const USERS = { 'alice@ok.test': PASSWORD, bob: PASSWORD, 'carol@mxadd.test': PASSWORD, 'erin@dav.test': PASSWORD, 'frank@wkdav.test': PASSWORD, 'gina@exim.test': PASSWORD };
+const USERS = {
+  'alice@ok.test': PASSWORD,
+  bob: PASSWORD,
+  'carol@mxadd.test': PASSWORD,
+  'erin@dav.test': PASSWORD,
+  'frank@wkdav.test': PASSWORD,
+  'gina@exim.test': PASSWORD,
+};
 
 /** A test that runs in the namespace; outside, it reports what it did there. */
 function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
-  it(title, INSIDE ? fn : function () { outcomeOf(this.test!.fullTitle()); });
+  it(
+    title,
+    INSIDE
+      ? fn
+      : function () {
+          outcomeOf(this.test!.fullTitle());
+        },
+  );
 }
 
 describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)', function () {
@@ -117,13 +240,19 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
   }
 
   /** Discover's answer as plain values, and how long it took. */
-  async function discover(address: string, options: Record<string, V> = {}): Promise<Record<string, unknown> & { ms: number }> {
+  async function discover(
+    address: string,
+    options: Record<string, V> = {},
+  ): Promise<Record<string, unknown> & { ms: number }> {
     const t0 = Date.now();
     const [answer] = await client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]);
     const out = Object.fromEntries(Object.entries(answer as Record<string, V>).map(([k, v]) => [k, v.value]));
     return { ...out, ms: Date.now() - t0 };
   }
-  async function discoverFails(address: string, options: Record<string, V> = {}): Promise<{ type: string; text: string; ms: number }> {
+  async function discoverFails(
+    address: string,
+    options: Record<string, V> = {},
+  ): Promise<{ type: string; text: string; ms: number }> {
     const t0 = Date.now();
     const err = await errorOf(client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]));
     return { ...err, ms: Date.now() - t0 };
@@ -176,7 +305,10 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['smtp.host'], 'smtp.ac.test');
       assert.equal(r['smtp.security'], 'tls');
       assert.ok(world.requests.includes(AC('ac.test')), world.requests.join(' '));
-      assert.deepEqual(world.requests.filter((u) => /zq7user|%40|@/.test(u)), []);
+      assert.deepEqual(
+        world.requests.filter((u) => /zq7user|%40|@/.test(u)),
+        [],
+      );
     });
 
     test('autoconfig: HTTPS at <domain>/.well-known/autoconfig', async () => {
@@ -213,7 +345,10 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r.source, 'ispdb');
       assert.equal(r.trusted, true);
       assert.equal(r['imap.host'], 'imap.isp.test');
-      assert.deepEqual(world.requests.filter((u) => u.startsWith(ISPDB_URL) && u.includes('isp.test')), [`${ISPDB_URL}isp.test`]);
+      assert.deepEqual(
+        world.requests.filter((u) => u.startsWith(ISPDB_URL) && u.includes('isp.test')),
+        [`${ISPDB_URL}isp.test`],
+      );
     });
 
     test('mx: the settings of the domain receiving the mail, not trusted, that domain named', async () => {
@@ -225,7 +360,7 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['imap.username'], 'someone@custom.test');
     });
 
-    test('mx: the MX host\'s registrable domain after its full domain (a custom domain at Google)', async () => {
+    test("mx: the MX host's registrable domain after its full domain (a custom domain at Google)", async () => {
       const r = await discover('someone@gapps.test');
       assert.equal(r.source, 'mx');
       assert.equal(r.trusted, false);
@@ -305,7 +440,8 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       const r = await discoverFails('someone@nothing.test');
       assert.equal(r.type, E + 'NotFound');
       assert.match(r.text, /nothing\.test/);
-      for (const tried of ['catalogue', 'database', 'autoconfig', 'srv', 'ispdb', 'mx', 'guess']) assert.match(r.text, new RegExp(tried));
+      for (const tried of ['catalogue', 'database', 'autoconfig', 'srv', 'ispdb', 'mx', 'guess'])
+        assert.match(r.text, new RegExp(tried));
       assert.ok(r.ms < 3000, `${r.ms} ms`);
     });
 
@@ -382,14 +518,20 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       const home = 'https://dav.dav.test/erin%40dav.test/';
       assert.equal(await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'), home);
       assert.equal(await client.get(path, 'org.pantherx.Accounts.CardDav', 'Url'), home);
-      assert.equal(accountFile(path).match(/^url = https:\/\/dav\.dav\.test\/erin%40dav\.test\/$/gm)?.length, 2, accountFile(path));
+      assert.equal(
+        accountFile(path).match(/^url = https:\/\/dav\.dav\.test\/erin%40dav\.test\/$/gm)?.length,
+        2,
+        accountFile(path),
+      );
       // and the account checks from there
       const [results] = await client.call(path, ACCOUNT, 'Verify');
-      const codes = Object.fromEntries(Object.entries(results as Record<string, V>).map(([p, v]) => [p, (v.value as Record<string, V>).code!.value]));
+      const codes = Object.fromEntries(
+        Object.entries(results as Record<string, V>).map(([p, v]) => [p, (v.value as Record<string, V>).code!.value]),
+      );
       assert.deepEqual(codes, { imap: 'Ok', smtp: 'Ok', caldav: 'Ok', carddav: 'Ok' });
     });
 
-    test('calendars and contacts from the domain\'s well-known URIs (RFC 6764) where it has no SRV records', async () => {
+    test("calendars and contacts from the domain's well-known URIs (RFC 6764) where it has no SRV records", async () => {
       const r = await discover('frank@wkdav.test');
       assert.equal(r.source, 'autoconfig');
       assert.equal(r.trusted, true);
@@ -399,7 +541,10 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       const path = await client.addAccount('', 'frank@wkdav.test', { password: PASSWORD });
       assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
       // followed through the redirect to the principal and its home set
-      assert.equal(await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'), 'https://dav.dav.test/frank%40wkdav.test/');
+      assert.equal(
+        await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'),
+        'https://dav.dav.test/frank%40wkdav.test/',
+      );
     });
 
     test('SMTP with STARTTLS on Exim, IMAP on Dovecot: both checked and saved', async () => {

@@ -17,11 +17,23 @@ export interface DiscoveryFixture {
 
 /** A test that runs in the namespace; outside, it reports what it did there. */
 export function nsTest(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
-  it(title, INSIDE ? fn : function () { outcomeOf(this.test!.fullTitle()); });
+  it(
+    title,
+    INSIDE
+      ? fn
+      : function () {
+          outcomeOf(this.test!.fullTitle());
+        },
+  );
 }
 
 /** Call inside a describe of `file` (import.meta.filename); the fields are set inside the namespace only. */
-export function useDiscoveryWorld(file: string, zone: Zone, users: Record<string, string>, minutes = 5): DiscoveryFixture {
+export function useDiscoveryWorld(
+  file: string,
+  zone: Zone,
+  users: Record<string, string>,
+  minutes = 5,
+): DiscoveryFixture {
   const f = {} as DiscoveryFixture;
   if (!INSIDE) {
     before(async function () {
@@ -34,7 +46,10 @@ export function useDiscoveryWorld(file: string, zone: Zone, users: Record<string
     this.timeout(60_000);
     f.world = await startWorld(zone, users);
     f.session = await startSession();
-    f.service = await startService(f.session, [], { NODE_EXTRA_CA_CERTS: f.world.ca, PX_ACCOUNTS_ISPDB_URL: ISPDB_URL });
+    f.service = await startService(f.session, [], {
+      NODE_EXTRA_CA_CERTS: f.world.ca,
+      PX_ACCOUNTS_ISPDB_URL: ISPDB_URL,
+    });
     f.client = await TestClient.connect(f.session.address);
   });
   after(async function () {

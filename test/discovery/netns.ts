@@ -13,13 +13,18 @@ import { ROOT } from '../harness/session.js';
 
 export const INSIDE = process.env.PX_NETNS_INSIDE === '1';
 
-interface Outcome { fullTitle: string; err?: { message?: string; stack?: string } }
+interface Outcome {
+  fullTitle: string;
+  err?: { message?: string; stack?: string };
+}
 
 const outcomes = new Map<string, Outcome>();
 let innerLog = '';
 
 /** What else the namespace gives: `privateEtc`, an /etc whose changes stay in it (an overlay), for /etc/px-accounts. */
-export interface NamespaceOptions { privateEtc?: boolean }
+export interface NamespaceOptions {
+  privateEtc?: boolean;
+}
 
 /**
  * Outside: runs `file` (a compiled test file) in the namespace, and records each test's outcome.
@@ -29,23 +34,43 @@ export function runInside(file: string, timeoutMs: number, options: NamespaceOpt
   const ns = namespace(options);
   const results = join(ns.dir, 'results.json');
   const mocha = join(ROOT, 'node_modules/mocha/bin/mocha.js');
-  const args = ns.args([process.execPath, mocha, '--config', join(ROOT, '.mocharc.json'), '--reporter', 'json', '--reporter-option', `output=${results}`, resolve(file)]);
+  const args = ns.args([
+    process.execPath,
+    mocha,
+    '--config',
+    join(ROOT, '.mocharc.json'),
+    '--reporter',
+    'json',
+    '--reporter-option',
+    `output=${results}`,
+    resolve(file),
+  ]);
   return new Promise<void>((done, fail) => {
-    const child = spawn('unshare', args, { cwd: ROOT, env: { ...process.env, PX_NETNS_INSIDE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('unshare', args, {
+      cwd: ROOT,
+      env: { ...process.env, PX_NETNS_INSIDE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d) => (innerLog += d));
     child.stderr.on('data', (d) => (innerLog += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); fail(err); });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      fail(err);
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       try {
         const report = JSON.parse(readFileSync(results, 'utf8')) as { tests: Outcome[]; failures: Outcome[] };
         for (const t of report.tests) outcomes.set(t.fullTitle, t);
         // a failing hook fails no test of its own: it is reported as a failure without a test
-        for (const f of report.failures) if (!outcomes.has(f.fullTitle) || /hook/.test(f.fullTitle)) outcomes.set(f.fullTitle, f);
+        for (const f of report.failures)
+          if (!outcomes.has(f.fullTitle) || /hook/.test(f.fullTitle)) outcomes.set(f.fullTitle, f);
         done();
       } catch {
-        fail(new Error(`the suite in the namespace ended (${signal ?? code}) without results:\n${innerLog.slice(-4000)}`));
+        fail(
+          new Error(`the suite in the namespace ended (${signal ?? code}) without results:\n${innerLog.slice(-4000)}`),
+        );
       } finally {
         rmSync(ns.dir, { recursive: true, force: true });
       }
@@ -57,7 +82,11 @@ export function runInside(file: string, timeoutMs: number, options: NamespaceOpt
 export function execInside(argv: string[]): Promise<number> {
   const ns = namespace();
   return new Promise((done, fail) => {
-    const child = spawn('unshare', ns.args(argv), { cwd: ROOT, env: { ...process.env, PX_NETNS_INSIDE: '1' }, stdio: 'inherit' });
+    const child = spawn('unshare', ns.args(argv), {
+      cwd: ROOT,
+      env: { ...process.env, PX_NETNS_INSIDE: '1' },
+      stdio: 'inherit',
+    });
     child.on('error', fail);
     child.on('exit', (code, signal) => {
       rmSync(ns.dir, { recursive: true, force: true });
@@ -80,14 +109,32 @@ function namespace(options: NamespaceOptions = {}): { dir: string; args: (argv: 
     ? `mkdir "${dir}/etc-upper" "${dir}/etc-work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=${dir}/etc-upper,workdir=${dir}/etc-work" /etc && `
     : '';
   const script = `ip link set lo up && ${overlay}mount --bind "$1" /etc/resolv.conf && shift && exec "$@"`;
-  return { dir, args: (argv) => ['--net', '--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', script, 'netns', resolv, ...argv] };
+  return {
+    dir,
+    args: (argv) => [
+      '--net',
+      '--mount',
+      '--fork',
+      '--kill-child',
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+      'netns',
+      resolv,
+      ...argv,
+    ],
+  };
 }
 
 /** What the run inside said about a test; throws its failure. */
 export function outcomeOf(fullTitle: string): void {
   const hook = [...outcomes.values()].find((o) => /"before all" hook/.test(o.fullTitle) && o.err?.message);
   const o = outcomes.get(fullTitle);
-  if (!o) throw new Error(`'${fullTitle}' did not run in the namespace${hook ? `: ${hook.fullTitle}: ${hook.err!.message}` : ''}\n${innerLog.slice(-3000)}`);
+  if (!o)
+    throw new Error(
+      `'${fullTitle}' did not run in the namespace${hook ? `: ${hook.fullTitle}: ${hook.err!.message}` : ''}\n${innerLog.slice(-3000)}`,
+    );
   if (o.err && o.err.message !== undefined) {
     const e = new Error(o.err.message);
     e.stack = o.err.stack ?? e.stack;

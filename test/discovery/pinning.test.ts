@@ -30,11 +30,19 @@ const ZONE: Zone = {
   web: {
     // a self-hosted domain: IMAP with TLS, submission with STARTTLS, on its own server
     'https://autoconfig.self.test/mail/config-v1.1.xml': {
-      body: configXml(['self.test'], [{ type: 'imap', host: 'mail.self.test', port: 993, socket: 'SSL' }, { type: 'smtp', host: 'mail.self.test', port: 587, socket: 'STARTTLS' }]),
+      body: configXml(
+        ['self.test'],
+        [
+          { type: 'imap', host: 'mail.self.test', port: 993, socket: 'SSL' },
+          { type: 'smtp', host: 'mail.self.test', port: 587, socket: 'STARTTLS' },
+        ],
+      ),
     },
   },
 };
-const USERS = Object.fromEntries(['bob', 'cleo', 'dina', 'eve', 'finn', 'gail', 'hugo'].map((u) => [`${u}@self.test`, PASSWORD]));
+const USERS = Object.fromEntries(
+  ['bob', 'cleo', 'dina', 'eve', 'finn', 'gail', 'hugo'].map((u) => [`${u}@self.test`, PASSWORD]),
+);
 const WRONG = `sha256:${'ab'.repeat(32)}`;
 
 /** What a server presents, as the test sees it itself (no product code): sha256 of the leaf's DER. */
@@ -50,15 +58,21 @@ function presented(host: string, port: number, servername?: string): Promise<str
 }
 
 const pins = (m: Record<string, string>) => new Variant('a{ss}', m);
-const resultsOf = (raw: unknown) => Object.fromEntries(Object.entries(raw as Record<string, V>).map(([p, v]) =>
-  [p, Object.fromEntries(Object.entries(v.value as Record<string, V>).map(([k, x]) => [k, x.value]))])) as Record<string, Record<string, unknown>>;
+const resultsOf = (raw: unknown) =>
+  Object.fromEntries(
+    Object.entries(raw as Record<string, V>).map(([p, v]) => [
+      p,
+      Object.fromEntries(Object.entries(v.value as Record<string, V>).map(([k, x]) => [k, x.value])),
+    ]),
+  ) as Record<string, Record<string, unknown>>;
 
 describe('self-hosted servers: accepting exactly one certificate (own network namespace: Dovecot with a CA nobody trusts)', function () {
   const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS);
   let selfFp = '';
   let client: TestClient;
   const accountPaths = async () => Object.keys(await client.managedObjects());
-  const accountFile = (path: string) => readFileSync(join(f.session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8');
+  const accountFile = (path: string) =>
+    readFileSync(join(f.session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8');
   const verify = async (path: string) => resultsOf((await client.call(path, ACCOUNT, 'Verify'))[0]);
 
   before(async function () {
@@ -71,25 +85,61 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     const err = await errorOf(client.addAccount('', 'bob@self.test', { password: PASSWORD }));
     assert.equal(err.type, `${E}CertificateNotTrusted`, err.text);
     const head = err.text.slice(0, err.text.indexOf(': '));
-    assert.deepEqual(head.split(' ').sort(), [`mail.self.test:587=${selfFp}`, `mail.self.test:993=${selfFp}`], err.text);
+    assert.deepEqual(
+      head.split(' ').sort(),
+      [`mail.self.test:587=${selfFp}`, `mail.self.test:993=${selfFp}`],
+      err.text,
+    );
     assert.match(err.text, /imap: TlsUntrusted: .*smtp: TlsUntrusted: /s);
     assert.ok(!(await accountPaths()).some((p) => p.includes('bob')), 'nothing saved');
     // a wrong password too is more than the certificate: VerificationFailed, as before
-    const other = await errorOf(client.addAccount('imap', 'bob@self.test', { password: PASSWORD }, {
-      'imap.host': s('mail.self.test'), 'imap.port': q(993), 'imap.security': s('tls'), verify: new Variant('b', true),
-      certificates: pins({ 'mail.self.test:993': selfFp }), 'imap.username': s('nobody@self.test'),
-    }));
+    const other = await errorOf(
+      client.addAccount(
+        'imap',
+        'bob@self.test',
+        { password: PASSWORD },
+        {
+          'imap.host': s('mail.self.test'),
+          'imap.port': q(993),
+          'imap.security': s('tls'),
+          verify: new Variant('b', true),
+          certificates: pins({ 'mail.self.test:993': selfFp }),
+          'imap.username': s('nobody@self.test'),
+        },
+      ),
+    );
     assert.equal(other.type, `${E}VerificationFailed`, other.text);
     assert.match(other.text, /Unauthorized/);
   });
 
   test('ValidateCredentials: fingerprint and server in the result (an unknown issuer; by IP, a name the certificate does not hold), and a pin of that server makes it pass', async () => {
-    const validate = async (provider: string, host: string, port: number, security: string, certificates?: Record<string, string>) => resultsOf((await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
-      provider, 'cleo@self.test', { password: PASSWORD },
-      { [`${provider}.host`]: s(host), [`${provider}.port`]: q(port), [`${provider}.security`]: s(security), ...(certificates ? { certificates: pins(certificates) } : {}) },
-    ]))[0])[provider]!;
+    const validate = async (
+      provider: string,
+      host: string,
+      port: number,
+      security: string,
+      certificates?: Record<string, string>,
+    ) =>
+      resultsOf(
+        (
+          await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+            provider,
+            'cleo@self.test',
+            { password: PASSWORD },
+            {
+              [`${provider}.host`]: s(host),
+              [`${provider}.port`]: q(port),
+              [`${provider}.security`]: s(security),
+              ...(certificates ? { certificates: pins(certificates) } : {}),
+            },
+          ])
+        )[0],
+      )[provider]!;
     const imap = await validate('imap', 'mail.self.test', 993, 'tls');
-    assert.deepEqual([imap.ok, imap.code, imap.fingerprint, imap.server], [false, 'TlsUntrusted', selfFp, 'mail.self.test:993']);
+    assert.deepEqual(
+      [imap.ok, imap.code, imap.fingerprint, imap.server],
+      [false, 'TlsUntrusted', selfFp, 'mail.self.test:993'],
+    );
     assert.ok(String(imap.message).includes(`mail.self.test:993=${selfFp}`), String(imap.message));
     // POP3 with STARTTLS: the certificate is read after STLS
     const pop3 = await validate('pop3', 'mail.self.test', 110, 'starttls');
@@ -99,56 +149,118 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     const byIp = await validate('imap', MAIL, 993, 'tls');
     assert.deepEqual([byIp.code, byIp.fingerprint, byIp.server], ['TlsHostnameMismatch', mailFp, `${MAIL}:993`]);
     assert.equal((await validate('imap', MAIL, 993, 'tls', { [`${MAIL}:993`]: mailFp })).ok, true);
-    assert.equal((await validate('pop3', 'mail.self.test', 110, 'starttls', { 'mail.self.test:110': selfFp })).ok, true);
+    assert.equal(
+      (await validate('pop3', 'mail.self.test', 110, 'starttls', { 'mail.self.test:110': selfFp })).ok,
+      true,
+    );
     // a pin is for its server only: the same fingerprint under another port, or another fingerprint, changes nothing
-    assert.equal((await validate('imap', 'mail.self.test', 993, 'tls', { 'mail.self.test:995': selfFp })).code, 'TlsUntrusted');
-    assert.equal((await validate('imap', 'mail.self.test', 993, 'tls', { 'mail.self.test:993': WRONG })).code, 'TlsUntrusted');
+    assert.equal(
+      (await validate('imap', 'mail.self.test', 993, 'tls', { 'mail.self.test:995': selfFp })).code,
+      'TlsUntrusted',
+    );
+    assert.equal(
+      (await validate('imap', 'mail.self.test', 993, 'tls', { 'mail.self.test:993': WRONG })).code,
+      'TlsUntrusted',
+    );
   });
 
   test('accepting another fingerprint still fails; exactly the presented one adds the account, kept in the file and across a restart of the service', async function () {
     this.timeout(60_000);
-    const wrong = await errorOf(client.addAccount('', 'dina@self.test', { password: PASSWORD }, { certificates: pins({ 'mail.self.test:993': WRONG, 'mail.self.test:587': WRONG }) }));
+    const wrong = await errorOf(
+      client.addAccount(
+        '',
+        'dina@self.test',
+        { password: PASSWORD },
+        { certificates: pins({ 'mail.self.test:993': WRONG, 'mail.self.test:587': WRONG }) },
+      ),
+    );
     assert.equal(wrong.type, `${E}CertificateNotTrusted`, wrong.text);
     assert.ok(!(await accountPaths()).some((p) => p.includes('dina')), 'nothing saved');
     const accepted = { 'mail.self.test:993': selfFp, 'mail.self.test:587': selfFp };
-    const path = await client.addAccount('', 'dina@self.test', { password: PASSWORD }, { certificates: pins(accepted) });
+    const path = await client.addAccount(
+      '',
+      'dina@self.test',
+      { password: PASSWORD },
+      { certificates: pins(accepted) },
+    );
     assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), accepted);
     assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
-    assert.match(accountFile(path), new RegExp(`^\\[certificates\\]\\nmail\\.self\\.test:993 = ${selfFp}\\nmail\\.self\\.test:587 = ${selfFp}$`, 'm'));
+    assert.match(
+      accountFile(path),
+      new RegExp(`^\\[certificates\\]\\nmail\\.self\\.test:993 = ${selfFp}\\nmail\\.self\\.test:587 = ${selfFp}$`, 'm'),
+    );
     // a new service process knows the certificate only from the file
     await f.service.stop();
-    f.service = await startService(f.session, [], { NODE_EXTRA_CA_CERTS: f.world.ca, PX_ACCOUNTS_ISPDB_URL: ISPDB_URL });
+    f.service = await startService(f.session, [], {
+      NODE_EXTRA_CA_CERTS: f.world.ca,
+      PX_ACCOUNTS_ISPDB_URL: ISPDB_URL,
+    });
     const results = await verify(path);
     assert.deepEqual([results.imap!.code, results.smtp!.code], ['Ok', 'Ok'], JSON.stringify(results));
     assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), accepted);
   });
 
   test('bad values are refused: not host:port, not a SHA-256 fingerprint', async () => {
-    for (const [server, fp, what] of [['mail.self.test', selfFp, /not host:port/], ['mail.self.test:99999', selfFp, /not host:port/],
-      ['mail.self.test:993', 'sha1:abcd', /must be sha256:/], ['mail.self.test:993', selfFp.slice(0, -2), /must be sha256:/]] as const) {
-      const err = await errorOf(client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: pins({ [server]: fp }) }));
+    for (const [server, fp, what] of [
+      ['mail.self.test', selfFp, /not host:port/],
+      ['mail.self.test:99999', selfFp, /not host:port/],
+      ['mail.self.test:993', 'sha1:abcd', /must be sha256:/],
+      ['mail.self.test:993', selfFp.slice(0, -2), /must be sha256:/],
+    ] as const) {
+      const err = await errorOf(
+        client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: pins({ [server]: fp }) }),
+      );
       assert.equal(err.type, `${E}InvalidArgument`, err.text);
       assert.match(err.text, what);
     }
-    assert.equal((await errorOf(client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: s(selfFp) }))).type, `${E}InvalidArgument`);
+    assert.equal(
+      (await errorOf(client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: s(selfFp) }))).type,
+      `${E}InvalidArgument`,
+    );
   });
 
   test('a sandboxed app cannot accept a certificate (AddAccount, ValidateCredentials, Update), even with a grant', async () => {
     const app = 'org.example.Pinner';
     const certificates = `'certificates': <{'mail.self.test:993': ${gv(selfFp)}}>`;
     for (const method of ['AddAccount', 'ValidateCredentials']) {
-      const r = await flatpakCall(f.session, app, ['--object-path', ROOT, '--method', `${MANAGER}.${method}`, "''", gv('finn@self.test'), `{'password': ${gv(PASSWORD)}}`, `{${certificates}}`]);
+      const r = await flatpakCall(f.session, app, [
+        '--object-path',
+        ROOT,
+        '--method',
+        `${MANAGER}.${method}`,
+        "''",
+        gv('finn@self.test'),
+        `{'password': ${gv(PASSWORD)}}`,
+        `{${certificates}}`,
+      ]);
       assert.match(r.stderr, /AccessDenied.*cannot accept certificates/, `${method}: ${r.stderr}`);
     }
     assert.ok(!(await accountPaths()).some((p) => p.includes('finn')), 'nothing saved');
-    const path = await client.addAccount('', 'finn@self.test', { password: PASSWORD }, { certificates: pins({ 'mail.self.test:993': selfFp, 'mail.self.test:587': selfFp }) });
+    const path = await client.addAccount(
+      '',
+      'finn@self.test',
+      { password: PASSWORD },
+      { certificates: pins({ 'mail.self.test:993': selfFp, 'mail.self.test:587': selfFp }) },
+    );
     const id = path.split('/').pop()!;
     await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, app]);
-    const renamed = await flatpakCall(f.session, app, ['--object-path', path, '--method', `${ACCOUNT}.Update`, "{'name': <'granted'>}"]);
+    const renamed = await flatpakCall(f.session, app, [
+      '--object-path',
+      path,
+      '--method',
+      `${ACCOUNT}.Update`,
+      "{'name': <'granted'>}",
+    ]);
     assert.equal(renamed.code, 0, renamed.stderr);
-    const update = await flatpakCall(f.session, app, ['--object-path', path, '--method', `${ACCOUNT}.Update`, `{'certificates': <@a{ss} {}>}`]);
+    const update = await flatpakCall(f.session, app, [
+      '--object-path',
+      path,
+      '--method',
+      `${ACCOUNT}.Update`,
+      `{'certificates': <@a{ss} {}>}`,
+    ]);
     assert.match(update.stderr, /AccessDenied.*cannot accept certificates/, update.stderr);
-    assert.equal(Object.keys(await client.get(path, ACCOUNT, 'PinnedCertificates') as object).length, 2);
+    assert.equal(Object.keys((await client.get(path, ACCOUNT, 'PinnedCertificates')) as object).length, 2);
   });
 
   test('the CLI: without a terminal it shows the fingerprint and saves nothing; --accept-certificate must be exactly it; on a terminal the person is asked', async function () {
@@ -156,23 +268,51 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     const bare = await cli(f.session.env, ['add', '-account', 'gail@self.test', '--password-stdin'], PASSWORD);
     assert.equal(bare.code, 6, bare.stderr);
     assert.match(bare.stderr, /certificate of mail\.self\.test:993 is not trusted/);
-    assert.ok(bare.stderr.includes(selfFp.slice(7, 23).toUpperCase().match(/../g)!.join(':')), 'the fingerprint as people compare it');
+    assert.ok(
+      bare.stderr.includes(selfFp.slice(7, 23).toUpperCase().match(/../g)!.join(':')),
+      'the fingerprint as people compare it',
+    );
     assert.match(bare.stderr, new RegExp(`nothing was saved.*--accept-certificate ${selfFp}`, 's'));
-    const wrong = await cli(f.session.env, ['add', '-account', 'gail@self.test', '--password-stdin', '--accept-certificate', WRONG], PASSWORD);
+    const wrong = await cli(
+      f.session.env,
+      ['add', '-account', 'gail@self.test', '--password-stdin', '--accept-certificate', WRONG],
+      PASSWORD,
+    );
     assert.equal(wrong.code, 6, wrong.stderr);
-    assert.match(wrong.stderr, new RegExp(`presents ${selfFp}, not a certificate given with --accept-certificate; nothing was saved`));
+    assert.match(
+      wrong.stderr,
+      new RegExp(`presents ${selfFp}, not a certificate given with --accept-certificate; nothing was saved`),
+    );
     assert.ok(!(await accountPaths()).some((p) => p.includes('gail')), 'nothing saved');
     // as openssl prints it: colons, upper case
     const colons = selfFp.slice(7).toUpperCase().match(/../g)!.join(':');
-    const right = await cli(f.session.env, ['add', '-account', 'gail@self.test', '--password-stdin', '--accept-certificate', colons], PASSWORD);
+    const right = await cli(
+      f.session.env,
+      ['add', '-account', 'gail@self.test', '--password-stdin', '--accept-certificate', colons],
+      PASSWORD,
+    );
     assert.equal(right.code, 0, right.stderr);
     assert.match(right.stdout, /^Added imap_gail_at_self_test: /m);
 
-    const no = await onTerminal(f.session.env, ['add', '-account', 'hugo@self.test'], [['Password:', `${PASSWORD}\r`], ['[y/N]', 'n\r']]);
+    const no = await onTerminal(
+      f.session.env,
+      ['add', '-account', 'hugo@self.test'],
+      [
+        ['Password:', `${PASSWORD}\r`],
+        ['[y/N]', 'n\r'],
+      ],
+    );
     assert.equal(no.code, 6, no.output);
     assert.match(no.output, /Accept this certificate for mail\.self\.test:993, mail\.self\.test:587\?/);
     assert.ok(!(await accountPaths()).some((p) => p.includes('hugo')), 'nothing saved');
-    const yes = await onTerminal(f.session.env, ['add', '-account', 'hugo@self.test'], [['Password:', `${PASSWORD}\r`], ['[y/N]', 'y\r']]);
+    const yes = await onTerminal(
+      f.session.env,
+      ['add', '-account', 'hugo@self.test'],
+      [
+        ['Password:', `${PASSWORD}\r`],
+        ['[y/N]', 'y\r'],
+      ],
+    );
     assert.equal(yes.code, 0, yes.output);
     assert.match(yes.output, /Added imap_hugo_at_self_test: /);
   });
@@ -182,22 +322,38 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     const path = (await accountPaths()).find((p) => p.endsWith('imap_dina_at_self_test'))!;
     assert.ok(path, 'the account of an earlier test');
     await f.world.reissueSelfHosted();
-    await waitUntil('Dovecot serving the new certificate', async () => (await presented(SELF, 993, 'mail.self.test')) !== selfFp, { timeoutMs: 15_000 });
+    await waitUntil(
+      'Dovecot serving the new certificate',
+      async () => (await presented(SELF, 993, 'mail.self.test')) !== selfFp,
+      { timeoutMs: 15_000 },
+    );
     const fresh = await presented(SELF, 993, 'mail.self.test');
     const failed = await verify(path);
-    assert.deepEqual([failed.imap!.code, failed.imap!.fingerprint, failed.imap!.server], ['TlsUntrusted', fresh, 'mail.self.test:993']);
+    assert.deepEqual(
+      [failed.imap!.code, failed.imap!.fingerprint, failed.imap!.server],
+      ['TlsUntrusted', fresh, 'mail.self.test:993'],
+    );
     assert.equal(failed.smtp!.fingerprint, fresh);
-    assert.match(String(await client.get(path, ACCOUNT, 'StatusMessage')), new RegExp(`mail\\.self\\.test:993=${fresh}`));
+    assert.match(
+      String(await client.get(path, ACCOUNT, 'StatusMessage')),
+      new RegExp(`mail\\.self\\.test:993=${fresh}`),
+    );
     const id = path.split('/').pop()!;
     // verify without a terminal shows it and accepts nothing
     const shown = await cli(f.session.env, ['verify', id]);
     assert.equal(shown.code, 6, shown.stderr);
     assert.ok(shown.stdout.includes(fresh), shown.stdout);
-    assert.equal((await client.get(path, ACCOUNT, 'PinnedCertificates') as Record<string, string>)['mail.self.test:993'], selfFp);
+    assert.equal(
+      ((await client.get(path, ACCOUNT, 'PinnedCertificates')) as Record<string, string>)['mail.self.test:993'],
+      selfFp,
+    );
     // edit accepts it where the account's servers present it
     const edited = await cli(f.session.env, ['edit', id, '--accept-certificate', fresh]);
     assert.equal(edited.code, 0, edited.stderr);
-    assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), { 'mail.self.test:993': fresh, 'mail.self.test:587': fresh });
+    assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), {
+      'mail.self.test:993': fresh,
+      'mail.self.test:587': fresh,
+    });
     const ok = await cli(f.session.env, ['verify', id]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     // and forgets them

@@ -6,7 +6,11 @@ import { CLI_BIN } from '../cli/helpers.js';
  * The CLI on a terminal of its own (python's pty): answers each prompt when it appears, as a
  * person would, and returns everything it printed and its exit code.
  */
-export function onTerminal(env: NodeJS.ProcessEnv, args: string[], answers: Array<[string, string]>): Promise<{ code: number; output: string }> {
+export function onTerminal(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  answers: Array<[string, string]>,
+): Promise<{ code: number; output: string }> {
   const script = `
 import os, pty, sys, json, select
 answers = json.loads(sys.argv[1])
@@ -33,7 +37,11 @@ sys.stdout.write(out.replace(b'\\x00', b'').decode('utf8', 'replace'))
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
   return new Promise((resolve) => {
-    const child = spawn('/usr/bin/python3', ['-c', script, JSON.stringify(answers), process.execPath, CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      '/usr/bin/python3',
+      ['-c', script, JSON.stringify(answers), process.execPath, CLI_BIN, ...args],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

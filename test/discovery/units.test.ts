@@ -16,16 +16,26 @@ import { BUILTIN_PROVIDER_DIR, Catalogue } from '../../src/providers/catalogue.j
 
 const A = parseAddress('Jo.Doe@Example.ORG');
 const found = (source: Found['source'], host: string): Found => ({
-  source, domain: 'example.org', trusted: true, provider: '', auth: 'password', urls: {},
+  source,
+  domain: 'example.org',
+  trusted: true,
+  provider: '',
+  auth: 'password',
+  urls: {},
   servers: { imap: { host, port: 993, security: 'tls', username: 'x' } },
 });
 const after = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
 
 describe('discovery units', () => {
   it('an address: the domain lower-cased and in ASCII, the local part kept', () => {
-    assert.deepEqual(parseAddress('Jo.Doe@Example.ORG'), { address: 'Jo.Doe@example.org', local: 'Jo.Doe', domain: 'example.org' });
+    assert.deepEqual(parseAddress('Jo.Doe@Example.ORG'), {
+      address: 'Jo.Doe@example.org',
+      local: 'Jo.Doe',
+      domain: 'example.org',
+    });
     assert.equal(parseAddress('a@bücher.example').domain, 'xn--bcher-kva.example');
-    for (const bad of ['', 'x', '@a.b', 'a@', 'a@b', 'a@-b.c', 'a b@c.d', 'a@b_c.d', '.a@b.c', 'a..b@c.d']) assert.throws(() => parseAddress(bad), /InvalidArgument|not an e-mail address|must be/);
+    for (const bad of ['', 'x', '@a.b', 'a@', 'a@b', 'a@-b.c', 'a b@c.d', 'a@b_c.d', '.a@b.c', 'a..b@c.d'])
+      assert.throws(() => parseAddress(bad), /InvalidArgument|not an e-mail address|must be/);
     assert.equal(expand('%EMAILLOCALPART%.%EMAILDOMAIN%|%EMAILADDRESS%', A), 'Jo.Doe.example.org|Jo.Doe@example.org');
   });
 
@@ -38,51 +48,94 @@ describe('discovery units', () => {
     </emailProvider></clientConfig>`;
     const c = parseConfig(xml, 'example.org', A);
     assert.deepEqual(c.servers.imap, { host: 'imap.example.org', port: 993, security: 'tls', username: 'Jo.Doe' });
-    assert.deepEqual(c.servers.smtp, { host: 'smtp.example.org', port: 587, security: 'starttls', username: 'Jo.Doe@example.org' });
+    assert.deepEqual(c.servers.smtp, {
+      host: 'smtp.example.org',
+      port: 587,
+      security: 'starttls',
+      username: 'Jo.Doe@example.org',
+    });
     assert.equal(c.oauth2Only, true);
   });
 
   it('the config reader refuses a DTD, another domain, bad values and non-XML', () => {
-    const ok = (d: string, host = 'imap.example.org', port = '993') => `<clientConfig><emailProvider><domain>${d}</domain><incomingServer type="imap"><hostname>${host}</hostname><port>${port}</port><socketType>SSL</socketType></incomingServer></emailProvider></clientConfig>`;
-    assert.throws(() => parseConfig(`<!DOCTYPE x [<!ENTITY a "b">]>${ok('example.org')}`, 'example.org', A), ConfigError);
+    const ok = (d: string, host = 'imap.example.org', port = '993') =>
+      `<clientConfig><emailProvider><domain>${d}</domain><incomingServer type="imap"><hostname>${host}</hostname><port>${port}</port><socketType>SSL</socketType></incomingServer></emailProvider></clientConfig>`;
+    assert.throws(
+      () => parseConfig(`<!DOCTYPE x [<!ENTITY a "b">]>${ok('example.org')}`, 'example.org', A),
+      ConfigError,
+    );
     assert.throws(() => parseConfig(ok('example.com'), 'example.org', A), /for example\.com, not example\.org/);
     assert.throws(() => parseConfig(ok('example.org', 'bad host!'), 'example.org', A), /no IMAP, POP3 or SMTP/);
-    assert.throws(() => parseConfig(ok('example.org', 'imap.example.org', '70000'), 'example.org', A), /no IMAP, POP3 or SMTP/);
+    assert.throws(
+      () => parseConfig(ok('example.org', 'imap.example.org', '70000'), 'example.org', A),
+      /no IMAP, POP3 or SMTP/,
+    );
     assert.throws(() => parseConfig('<<<', 'example.org', A), ConfigError);
-    assert.throws(() => parseConfig(ok('example.org', 'imap&#x110000;.example.org'), 'example.org', A), /no IMAP, POP3 or SMTP/);
-    assert.equal(parseConfig(ok('example&#46;org', 'imap&#x2e;example.org'), 'example.org', A).servers.imap?.host, 'imap.example.org');
+    assert.throws(
+      () => parseConfig(ok('example.org', 'imap&#x110000;.example.org'), 'example.org', A),
+      /no IMAP, POP3 or SMTP/,
+    );
+    assert.equal(
+      parseConfig(ok('example&#46;org', 'imap&#x2e;example.org'), 'example.org', A).servers.imap?.host,
+      'imap.example.org',
+    );
     assert.throws(() => parseConfig(' '.repeat(300 * 1024), 'example.org', A), /too large/);
   });
 
   it('trust: every hop must be trusted; DNS only inside the own domain', () => {
-    assert.ok(inside('imap.example.org', 'example.org') && inside('example.org.', 'Example.org') && !inside('badexample.org', 'example.org'));
+    assert.ok(
+      inside('imap.example.org', 'example.org') &&
+        inside('example.org.', 'Example.org') &&
+        !inside('badexample.org', 'example.org'),
+    );
     assert.equal(trusted([{ kind: 'shipped' }]), true);
     assert.equal(trusted([{ kind: 'https' }]), true);
     assert.equal(trusted([{ kind: 'https' }, { kind: 'mx' }]), false);
     assert.equal(trusted([{ kind: 'http' }]), false);
-    assert.equal(trusted([{ kind: 'dns', domain: 'example.org', hosts: ['imap.example.org', 'smtp.example.org'] }]), true);
-    assert.equal(trusted([{ kind: 'dns', domain: 'example.org', hosts: ['imap.example.org', 'smtp.hoster.net'] }]), false);
+    assert.equal(
+      trusted([{ kind: 'dns', domain: 'example.org', hosts: ['imap.example.org', 'smtp.example.org'] }]),
+      true,
+    );
+    assert.equal(
+      trusted([{ kind: 'dns', domain: 'example.org', hosts: ['imap.example.org', 'smtp.hoster.net'] }]),
+      false,
+    );
     assert.equal(trusted([]), false);
   });
 
   it('no plaintext: upgraded where STARTTLS is offered, dropped elsewhere and without probing', async () => {
-    const f: Found = { ...found('autoconfig', 'x'), servers: {
-      imap: { host: 'a', port: 143, security: 'none', username: 'u' }, smtp: { host: 'b', port: 25, security: 'none', username: 'u' },
-      pop3: { host: 'c', port: 995, security: 'tls', username: 'u' } }, urls: { caldav: 'http://dav/' } };
+    const f: Found = {
+      ...found('autoconfig', 'x'),
+      servers: {
+        imap: { host: 'a', port: 143, security: 'none', username: 'u' },
+        smtp: { host: 'b', port: 25, security: 'none', username: 'u' },
+        pop3: { host: 'c', port: 995, security: 'tls', username: 'u' },
+      },
+      urls: { caldav: 'http://dav/' },
+    };
     const asked: string[] = [];
-    await noPlaintext(f, async (p, host, port) => { asked.push(`${p} ${host}:${port}`); return p === 'smtp'; });
+    await noPlaintext(f, async (p, host, port) => {
+      asked.push(`${p} ${host}:${port}`);
+      return p === 'smtp';
+    });
     assert.deepEqual(asked, ['imap a:143', 'smtp b:587']);
     assert.deepEqual(Object.keys(f.servers).sort(), ['pop3', 'smtp']);
     assert.deepEqual(f.servers.smtp, { host: 'b', port: 587, security: 'starttls', username: 'u' });
     assert.deepEqual(f.urls, {});
-    const g: Found = { ...found('srv', 'x'), servers: { imap: { host: 'a', port: 143, security: 'none', username: 'u' } } };
+    const g: Found = {
+      ...found('srv', 'x'),
+      servers: { imap: { host: 'a', port: 143, security: 'none', username: 'u' } },
+    };
     await noPlaintext(g, undefined);
     assert.deepEqual(g.servers, {});
   });
 
-  it('MX: the host\'s domain in full, then its registrable domain, never the address\'s own', () => {
+  it("MX: the host's domain in full, then its registrable domain, never the address's own", () => {
     assert.deepEqual(mxDomains('aspmx.l.google.com', 'example.org'), ['l.google.com', 'google.com']);
-    assert.deepEqual(mxDomains('example-org.mail.protection.outlook.com', 'example.org'), ['mail.protection.outlook.com', 'outlook.com']);
+    assert.deepEqual(mxDomains('example-org.mail.protection.outlook.com', 'example.org'), [
+      'mail.protection.outlook.com',
+      'outlook.com',
+    ]);
     assert.deepEqual(mxDomains('mx.example.co.uk', 'example.co.uk'), []);
     assert.deepEqual(mxDomains('mx.example.org', 'lists.example.org'), ['example.org']);
     assert.deepEqual(mxDomains('in1-smtp.messagingengine.com', 'me.example'), ['messagingengine.com']);
@@ -92,25 +145,80 @@ describe('discovery units', () => {
     const opts = { address: A, probe: false, requestMs: 100, totalMs: 300, wantDav: [], finish: async (f: Found) => f };
     const src = (name: string, ms: number, f: Found | undefined): NamedSource => ({ name, run: () => after(ms, f) });
     // the first source answers last, and wins
-    let r = await runSources([], [src('slow-first', 80, found('autoconfig', 'first')), src('fast-second', 1, found('srv', 'second'))], opts);
+    let r = await runSources(
+      [],
+      [src('slow-first', 80, found('autoconfig', 'first')), src('fast-second', 1, found('srv', 'second'))],
+      opts,
+    );
     assert.equal(r.found?.servers.imap?.host, 'first');
     assert.ok(r.ms >= 70, `${r.ms}`);
     // a source that never ends: at the deadline, the best answer in hand
-    r = await runSources([], [src('never', 10_000, found('autoconfig', 'never')), src('quick', 1, found('srv', 'quick'))], opts);
+    r = await runSources(
+      [],
+      [src('never', 10_000, found('autoconfig', 'never')), src('quick', 1, found('srv', 'quick'))],
+      opts,
+    );
     assert.equal(r.found?.servers.imap?.host, 'quick');
     assert.ok(r.ms >= 280 && r.ms < 1000, `${r.ms}`);
-    assert.ok(r.tried.some((t) => /never: no answer within 300 ms/.test(t)), r.tried.join('; '));
+    assert.ok(
+      r.tried.some((t) => /never: no answer within 300 ms/.test(t)),
+      r.tried.join('; '),
+    );
     // a last resort is not asked while anything before it answers
     let asked = false;
-    r = await runSources([], [src('a', 1, found('srv', 'a')), { name: 'last', lastResort: true, run: async () => { asked = true; return undefined; } }], opts);
+    r = await runSources(
+      [],
+      [
+        src('a', 1, found('srv', 'a')),
+        {
+          name: 'last',
+          lastResort: true,
+          run: async () => {
+            asked = true;
+            return undefined;
+          },
+        },
+      ],
+      opts,
+    );
     assert.equal(asked, false);
     // shipped sources answer before any network source is started
     let started = false;
-    r = await runSources([src('shipped', 0, found('database', 'db'))], [{ name: 'net', run: async () => { started = true; return undefined; } }], opts);
+    r = await runSources(
+      [src('shipped', 0, found('database', 'db'))],
+      [
+        {
+          name: 'net',
+          run: async () => {
+            started = true;
+            return undefined;
+          },
+        },
+      ],
+      opts,
+    );
     assert.equal(r.found?.source, 'database');
     assert.equal(started, false);
     // nothing: every source's note, in order
-    r = await runSources([], [{ name: 'x', run: async (ctx) => { ctx.note('x: nothing'); return undefined; } }, { name: 'y', run: async () => { throw new Error('boom'); } }], opts);
+    r = await runSources(
+      [],
+      [
+        {
+          name: 'x',
+          run: async (ctx) => {
+            ctx.note('x: nothing');
+            return undefined;
+          },
+        },
+        {
+          name: 'y',
+          run: async () => {
+            throw new Error('boom');
+          },
+        },
+      ],
+      opts,
+    );
     assert.equal(r.found, undefined);
     assert.deepEqual(r.tried, ['x: nothing', 'y: boom']);
   });
@@ -118,7 +226,13 @@ describe('discovery units', () => {
   it('AddAccount with no provider: its options, the trust refusal, the settings for each user-name form', () => {
     const catalogue = Catalogue.load([BUILTIN_PROVIDER_DIR]);
     const v = (signature: string, value: unknown) => ({ signature, value });
-    const split = splitOptions({ trust: v('b', true), probe: v('b', false), protocols: v('as', ['imap']), name: v('s', 'Work'), verify: v('b', true) });
+    const split = splitOptions({
+      trust: v('b', true),
+      probe: v('b', false),
+      protocols: v('as', ['imap']),
+      name: v('s', 'Work'),
+      verify: v('b', true),
+    });
     assert.equal(split.trust, true);
     assert.deepEqual(split.discover, { probe: false, protocols: ['imap'] });
     assert.deepEqual(Object.keys(split.rest).sort(), ['name', 'protocols']);
@@ -127,10 +241,19 @@ describe('discovery units', () => {
 
     const address = parseAddress('jo@example.org');
     const d: Discovered = {
-      ...found('mx', 'imap.hoster.net'), domain: 'hoster.net', trusted: false, address, protocols: ['imap', 'caldav'], tried: [], ms: 1,
+      ...found('mx', 'imap.hoster.net'),
+      domain: 'hoster.net',
+      trusted: false,
+      address,
+      protocols: ['imap', 'caldav'],
+      tried: [],
+      ms: 1,
       urls: { caldav: 'https://dav.hoster.net/' },
     };
-    assert.throws(() => checkUsable(d, false, catalogue), /not trusted \(found through the MX records of example\.org, which point to hoster\.net/);
+    assert.throws(
+      () => checkUsable(d, false, catalogue),
+      /not trusted \(found through the MX records of example\.org, which point to hoster\.net/,
+    );
     checkUsable(d, true, catalogue);
     assert.throws(() => checkUsable({ ...d, trusted: true, auth: 'oauth2' }, false, catalogue), /OAuth2/);
 
@@ -139,15 +262,24 @@ describe('discovery units', () => {
     assert.equal(manual.manual, true);
     d.servers.imap!.username = 'jo@example.org';
     assert.deepEqual(asOptions(d, manual, { name: v('s', 'Work') }), {
-      'imap.host': v('s', 'imap.hoster.net'), 'imap.port': v('q', 993), 'imap.security': v('s', 'tls'),
-      'caldav.url': v('s', 'https://dav.hoster.net/'), protocols: v('as', ['imap', 'caldav']), name: v('s', 'Work'),
+      'imap.host': v('s', 'imap.hoster.net'),
+      'imap.port': v('q', 993),
+      'imap.security': v('s', 'tls'),
+      'caldav.url': v('s', 'https://dav.hoster.net/'),
+      protocols: v('as', ['imap', 'caldav']),
+      name: v('s', 'Work'),
     });
     // the second form: the local part where the address was refused
     assert.deepEqual(asOptions(d, manual, {}, new Set(['imap']))['imap.username'], v('s', 'jo'));
     // a catalogue provider keeps its own servers
     const fastmail = providerOf({ ...d, provider: 'fastmail' }, catalogue);
-    assert.deepEqual(asOptions({ ...d, provider: 'fastmail' }, fastmail, {}), { protocols: v('as', ['imap', 'caldav']) });
-    assert.throws(() => asOptions(d, manual, { protocols: v('as', ['smtp']) }), /none of the protocols asked for was found/);
+    assert.deepEqual(asOptions({ ...d, provider: 'fastmail' }, fastmail, {}), {
+      protocols: v('as', ['imap', 'caldav']),
+    });
+    assert.throws(
+      () => asOptions(d, manual, { protocols: v('as', ['smtp']) }),
+      /none of the protocols asked for was found/,
+    );
   });
 
   it('start-up does not load discovery: the bundle imports it on the first call only', () => {
@@ -156,13 +288,17 @@ describe('discovery units', () => {
     const walk = (file: string) => {
       if (seen.has(file)) return;
       seen.add(file);
-      for (const m of readFileSync(join(bin, file), 'utf8').matchAll(/^import[^;]*?from\s*"\.\/(?:\.\.\/)?((?:chunks\/)?[^"]+\.js)"/gm)) {
+      for (const m of readFileSync(join(bin, file), 'utf8').matchAll(
+        /^import[^;]*?from\s*"\.\/(?:\.\.\/)?((?:chunks\/)?[^"]+\.js)"/gm,
+      )) {
         walk(m[1]!.startsWith('chunks/') || file === 'px-accounts-service.js' ? m[1]! : `chunks/${m[1]!}`);
       }
     };
     walk('px-accounts-service.js');
     assert.ok(seen.size > 2, [...seen].join(' '));
-    const eager = [...seen].filter((f) => /from\s*"tldts"|autoconfig\.thunderbird\.net/.test(readFileSync(join(bin, f), 'utf8')));
+    const eager = [...seen].filter((f) =>
+      /from\s*"tldts"|autoconfig\.thunderbird\.net/.test(readFileSync(join(bin, f), 'utf8')),
+    );
     assert.deepEqual(eager, []);
     const service = readFileSync(join(bin, 'px-accounts-service.js'), 'utf8');
     assert.match(service, /import\("\.\/chunks\/discovery-[A-Z0-9]+\.js"\)/);
@@ -171,8 +307,15 @@ describe('discovery units', () => {
   it('a known provider is named by its servers: the one matching most of them', () => {
     const catalogue = Catalogue.load([BUILTIN_PROVIDER_DIR]);
     const server = (host: string) => ({ host, port: 993, security: 'tls' as const, username: 'u' });
-    assert.equal(catalogueByServers(catalogue, { imap: server('outlook.office365.com'), smtp: server('smtp-mail.outlook.com') })?.id, 'outlook');
-    assert.equal(catalogueByServers(catalogue, { imap: server('outlook.office365.com'), smtp: server('smtp.office365.com') })?.id, 'office365');
+    assert.equal(
+      catalogueByServers(catalogue, { imap: server('outlook.office365.com'), smtp: server('smtp-mail.outlook.com') })
+        ?.id,
+      'outlook',
+    );
+    assert.equal(
+      catalogueByServers(catalogue, { imap: server('outlook.office365.com'), smtp: server('smtp.office365.com') })?.id,
+      'office365',
+    );
     assert.equal(catalogueByServers(catalogue, { imap: server('imap.gmail.com') })?.id, 'google');
     assert.equal(catalogueByServers(catalogue, { imap: server('imap.example.org') }), undefined);
   });

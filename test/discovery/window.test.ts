@@ -10,16 +10,42 @@ import { INSIDE } from './netns.js';
 import { configXml, MAIL, SELF, WEB, type Zone } from './world.js';
 
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
-const xml = (d: string) => ({ body: configXml([d], [{ type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' }, { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' }]) });
+const xml = (d: string) => ({
+  body: configXml(
+    [d],
+    [
+      { type: 'imap', host: `imap.${d}`, port: 993, socket: 'SSL' },
+      { type: 'smtp', host: `smtp.${d}`, port: 465, socket: 'SSL' },
+    ],
+  ),
+});
 const ZONE: Zone = {
-  hosts: { 'autoconfig.ok.test': WEB, 'autoconfig.hoster.test': WEB, 'imap.ok.test': MAIL, 'smtp.ok.test': MAIL, 'imap.hoster.test': MAIL, 'smtp.hoster.test': MAIL, 'autoconfig.self.test': WEB, 'mail.self.test': SELF },
+  hosts: {
+    'autoconfig.ok.test': WEB,
+    'autoconfig.hoster.test': WEB,
+    'imap.ok.test': MAIL,
+    'smtp.ok.test': MAIL,
+    'imap.hoster.test': MAIL,
+    'smtp.hoster.test': MAIL,
+    'autoconfig.self.test': WEB,
+    'mail.self.test': SELF,
+  },
   srv: [],
   mx: { 'custom.test': 'mx.hoster.test' },
   txt: {},
   web: {
-    'https://autoconfig.ok.test/mail/config-v1.1.xml': xml('ok.test'), 'https://autoconfig.hoster.test/mail/config-v1.1.xml': xml('hoster.test'),
+    'https://autoconfig.ok.test/mail/config-v1.1.xml': xml('ok.test'),
+    'https://autoconfig.hoster.test/mail/config-v1.1.xml': xml('hoster.test'),
     // A self-hosted server: Dovecot on SELF with a certificate of a CA the service does not know.
-    'https://autoconfig.self.test/mail/config-v1.1.xml': { body: configXml(['self.test'], [{ type: 'imap', host: 'mail.self.test', port: 993, socket: 'SSL' }, { type: 'smtp', host: 'mail.self.test', port: 587, socket: 'STARTTLS' }]) },
+    'https://autoconfig.self.test/mail/config-v1.1.xml': {
+      body: configXml(
+        ['self.test'],
+        [
+          { type: 'imap', host: 'mail.self.test', port: 993, socket: 'SSL' },
+          { type: 'smtp', host: 'mail.self.test', port: 587, socket: 'STARTTLS' },
+        ],
+      ),
+    },
   },
 };
 const USERS = { 'alice@ok.test': PASSWORD, 'carol@custom.test': PASSWORD, 'gus@self.test': PASSWORD };
@@ -53,7 +79,9 @@ describe('the window adds an account from an address and a password (own network
   test('trusted settings: found, where from, checked with the server, saved, the account page opens', async function () {
     this.timeout(30_000);
     const page = await start('alice@ok.test');
-    await page.getByText("Found the settings of ok.test in the domain's own configuration file.").waitFor({ timeout: 15_000 });
+    await page
+      .getByText("Found the settings of ok.test in the domain's own configuration file.")
+      .waitFor({ timeout: 15_000 });
     await page.getByRole('list', { name: 'Servers found' }).getByText('IMAP: imap.ok.test:993 (TLS)').waitFor();
     await page.getByRole('button', { name: 'Add account' }).click();
     await page.waitForURL(/#\/account\/imap_alice_at_ok_test/, { timeout: 20_000 });
@@ -61,16 +89,22 @@ describe('the window adds an account from an address and a password (own network
     assert.ok(Object.keys(objects).some((p) => p.endsWith('/imap_alice_at_ok_test')));
   });
 
-  test('a self-hosted server\'s certificate: its fingerprint shown, accepted only after the person confirms, pinned to the account', async function () {
+  test("a self-hosted server's certificate: its fingerprint shown, accepted only after the person confirms, pinned to the account", async function () {
     this.timeout(40_000);
     const page = await start('gus@self.test');
-    await page.getByRole('list', { name: 'Servers found' }).getByText('IMAP: mail.self.test:993 (TLS)').waitFor({ timeout: 15_000 });
+    await page
+      .getByRole('list', { name: 'Servers found' })
+      .getByText('IMAP: mail.self.test:993 (TLS)')
+      .waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Add account' }).click();
     const accept = page.getByRole('button', { name: 'Accept this certificate and add' });
     await accept.waitFor({ timeout: 20_000 });
     const fingerprints = await page.locator('.fingerprint').allTextContents();
     assert.equal(fingerprints.length, 2, 'IMAP and SMTP, each named');
-    assert.ok(fingerprints.every((fp) => /^sha256:[0-9a-f]{64}$/.test(fp)), fingerprints.join());
+    assert.ok(
+      fingerprints.every((fp) => /^sha256:[0-9a-f]{64}$/.test(fp)),
+      fingerprints.join(),
+    );
     assert.equal(await accept.isDisabled(), true, 'not before the person confirms');
     await page.getByLabel(/I compared the fingerprint/).check();
     await accept.click();
@@ -85,7 +119,10 @@ describe('the window adds an account from an address and a password (own network
   test('untrusted settings: named with their domain and a warning; added only after the person confirms', async function () {
     this.timeout(30_000);
     const page = await start('carol@custom.test');
-    await page.getByRole('alert').filter({ hasText: 'These settings are published by hoster.test, not by custom.test' }).waitFor({ timeout: 15_000 });
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'These settings are published by hoster.test, not by custom.test' })
+      .waitFor({ timeout: 15_000 });
     const add = page.getByRole('button', { name: 'Add account' });
     assert.equal(await add.isDisabled(), true, 'not before the person confirms');
     await page.getByLabel('hoster.test is my mail provider: use its settings for custom.test').check();
@@ -96,7 +133,10 @@ describe('the window adds an account from an address and a password (own network
   test('nothing found: says so and offers set-up by hand', async function () {
     this.timeout(30_000);
     const page = await start('nobody@nothing.test');
-    await page.getByRole('alert').filter({ hasText: 'No settings were found for nothing.test.' }).waitFor({ timeout: 15_000 });
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'No settings were found for nothing.test.' })
+      .waitFor({ timeout: 15_000 });
     await page.getByRole('link', { name: 'Set up the servers by hand' }).click();
     await page.waitForURL(/#\/add\/manual-mail/);
   });

@@ -36,7 +36,13 @@ export const SELF_HOSTED_NAMES = ['mail.self.test'];
 export const ISPDB_URL = 'https://ispdb.test/v1.1/';
 
 /** One incoming or outgoing server of a config file. */
-export interface XmlServer { type: 'imap' | 'pop3' | 'smtp'; host: string; port: number; socket: 'SSL' | 'STARTTLS' | 'plain'; username?: string }
+export interface XmlServer {
+  type: 'imap' | 'pop3' | 'smtp';
+  host: string;
+  port: number;
+  socket: 'SSL' | 'STARTTLS' | 'plain';
+  username?: string;
+}
 
 /** A config-v1.1.xml for `domains`. */
 export function configXml(domains: string[], servers: XmlServer[]): string {
@@ -62,7 +68,8 @@ ${servers.map(one).join('\n')}
 }
 
 /** What a web route answers: a body, a status, a delay, or never. */
-export type Route = { body: string; status?: number; delayMs?: number } | { never: true } | { bytes: number } | { redirect: string };
+export type Route =
+  { body: string; status?: number; delayMs?: number } | { never: true } | { bytes: number } | { redirect: string };
 
 export interface Zone {
   /** name → IPv4 */
@@ -103,23 +110,42 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
   try {
     // DNS first: every server below is found through it
     const domains = [...new Set(Object.keys(zone.hosts).map((h) => h.split('.').slice(-2).join('.')))];
-    const conf = [
-      'no-resolv', 'no-hosts', 'listen-address=127.0.0.1', 'bind-interfaces', 'port=53', 'local=/test/', 'user=root', 'no-negcache',
-      ...Object.entries(zone.hosts).map(([h, ip]) => `host-record=${h},${ip}`),
-      ...zone.srv.map((s) => `srv-host=${s}`),
-      ...Object.entries(zone.mx).map(([d, h]) => `mx-host=${d},${h},10`),
-      ...Object.entries(zone.txt).map(([n, t]) => `txt-record=${n},"${t}"`),
-      'host-record=ready.test,127.0.0.1',
-    ].join('\n') + '\n';
+    const conf =
+      [
+        'no-resolv',
+        'no-hosts',
+        'listen-address=127.0.0.1',
+        'bind-interfaces',
+        'port=53',
+        'local=/test/',
+        'user=root',
+        'no-negcache',
+        ...Object.entries(zone.hosts).map(([h, ip]) => `host-record=${h},${ip}`),
+        ...zone.srv.map((s) => `srv-host=${s}`),
+        ...Object.entries(zone.mx).map(([d, h]) => `mx-host=${d},${h},10`),
+        ...Object.entries(zone.txt).map(([n, t]) => `txt-record=${n},"${t}"`),
+        'host-record=ready.test,127.0.0.1',
+      ].join('\n') + '\n';
     await writeFile(join(dir, 'dnsmasq.conf'), conf);
-    const dnsmasq = group.spawn('dnsmasq', 'dnsmasq', ['--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`, '--pid-file='], { log: join(dir, 'dnsmasq.log') });
+    const dnsmasq = group.spawn(
+      'dnsmasq',
+      'dnsmasq',
+      ['--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`, '--pid-file='],
+      { log: join(dir, 'dnsmasq.log') },
+    );
     const resolver = new dnsp.Resolver({ timeout: 200, tries: 1 });
     resolver.setServers(['127.0.0.1']);
-    await waitUntil('dnsmasq', async () => (await resolver.resolve4('ready.test')).includes('127.0.0.1'), { timeoutMs: 10_000, proc: dnsmasq });
+    await waitUntil('dnsmasq', async () => (await resolver.resolve4('ready.test')).includes('127.0.0.1'), {
+      timeoutMs: 10_000,
+      proc: dnsmasq,
+    });
 
     // one CA and one certificate for every test name (and its subdomains)
     const names = [...new Set([...domains, ...Object.keys(zone.hosts)])];
-    const certs = await makeCerts(join(dir, 'certs'), names.flatMap((n) => [n, `*.${n}`]));
+    const certs = await makeCerts(
+      join(dir, 'certs'),
+      names.flatMap((n) => [n, `*.${n}`]),
+    );
 
     // the web: HTTPS and HTTP on WEB, routed by Host and path
     const handler = (scheme: string) => (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -143,16 +169,27 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
           }
           res.end();
         };
-        res.on('close', () => { left = 0; });
+        res.on('close', () => {
+          left = 0;
+        });
         res.write('<?xml version="1.0"?><clientConfig><emailProvider><domain>');
         pump();
       } else {
-        setTimeout(() => res.writeHead(route.status ?? 200, { 'content-type': 'application/xml' }).end(route.body), route.delayMs ?? 0);
+        setTimeout(
+          () => res.writeHead(route.status ?? 200, { 'content-type': 'application/xml' }).end(route.body),
+          route.delayMs ?? 0,
+        );
       }
     };
-    const web = https.createServer({ key: await readFile(certs.key), cert: await readFile(certs.cert) }, handler('https'));
+    const web = https.createServer(
+      { key: await readFile(certs.key), cert: await readFile(certs.cert) },
+      handler('https'),
+    );
     const plain = http.createServer(handler('http'));
-    for (const [server, port] of [[web, 443], [plain, 80]] as const) {
+    for (const [server, port] of [
+      [web, 443],
+      [plain, 80],
+    ] as const) {
       await listen(server, WEB, port);
       closers.push(() => close(server));
     }
@@ -160,9 +197,16 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
     // SILENT: accepts on every port a client might try and says nothing
     const held = new Set<net.Socket>();
     for (const port of [80, 443, 110, 143, 465, 587, 993, 995]) {
-      const server = net.createServer((sock) => { held.add(sock); sock.on('close', () => held.delete(sock)); sock.on('error', () => undefined); });
+      const server = net.createServer((sock) => {
+        held.add(sock);
+        sock.on('close', () => held.delete(sock));
+        sock.on('error', () => undefined);
+      });
       await listen(server, SILENT, port);
-      closers.push(async () => { for (const s of held) s.destroy(); await close(server); });
+      closers.push(async () => {
+        for (const s of held) s.destroy();
+        await close(server);
+      });
     }
     // NO_TLS: an IMAP server that offers no STARTTLS
     const noTls = net.createServer((sock) => {
@@ -182,12 +226,28 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
     await mkdir(join(d, 'run'), { recursive: true });
     await mkdir(join(d, 'state'), { recursive: true });
     await chmod(d, 0o755);
-    await writeFile(join(d, 'users'), Object.entries(users).map(([u, p]) => `${u}:${p}\n`).join(''), { mode: 0o640 });
+    await writeFile(
+      join(d, 'users'),
+      Object.entries(users)
+        .map(([u, p]) => `${u}:${p}\n`)
+        .join(''),
+      { mode: 0o640 },
+    );
     await run('chown', ['root:dovecot', join(d, 'users')]);
-    for (const u of Object.keys(users)) for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(d, 'home', u, 'Maildir', sub), { recursive: true });
+    for (const u of Object.keys(users))
+      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(d, 'home', u, 'Maildir', sub), { recursive: true });
     await run('chown', ['-R', 'nobody:nogroup', join(d, 'home')]);
     const dovecotLog = join(dir, 'dovecot.log');
-    const all = { ca: certs.ca, caKey: certs.key, selfSigned: certs.cert, selfSignedKey: certs.key, leaf: certs.cert, leafKey: certs.key, expired: certs.cert, expiredKey: certs.key };
+    const all = {
+      ca: certs.ca,
+      caKey: certs.key,
+      selfSigned: certs.cert,
+      selfSignedKey: certs.key,
+      leaf: certs.cert,
+      leafKey: certs.key,
+      expired: certs.cert,
+      expiredKey: certs.key,
+    };
     // SELF: the certificate of a CA nobody here trusts, in files a reissue overwrites
     const stranger = join(dir, 'stranger');
     let issued = 0;
@@ -197,23 +257,61 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
       await copyFile(made.key, join(stranger, 'leaf.key'));
     };
     await issueStranger();
-    await writeFile(join(d, 'dovecot.conf'), dovecotConf({
-      dir: d, logFile: dovecotLog, certs: all, instance: `px-discovery-${process.pid}`, listen: [MAIL, SELF],
-      ports: { imap: 143, imaps: 993, pop3: 110, pop3s: 995, submission: 587, submissions: 465, relay: 25 },
-    }) + `\nlocal ${SELF} {\n  ssl_cert = <${join(stranger, 'leaf.pem')}\n  ssl_key = <${join(stranger, 'leaf.key')}\n}\n`);
+    await writeFile(
+      join(d, 'dovecot.conf'),
+      dovecotConf({
+        dir: d,
+        logFile: dovecotLog,
+        certs: all,
+        instance: `px-discovery-${process.pid}`,
+        listen: [MAIL, SELF],
+        ports: { imap: 143, imaps: 993, pop3: 110, pop3s: 995, submission: 587, submissions: 465, relay: 25 },
+      }) +
+        `\nlocal ${SELF} {\n  ssl_cert = <${join(stranger, 'leaf.pem')}\n  ssl_key = <${join(stranger, 'leaf.key')}\n}\n`,
+    );
     const [user, password] = Object.entries(users)[0]!;
-    const dovecot = group.spawn('dovecot', 'dovecot', ['-F', '-c', join(d, 'dovecot.conf')], { log: join(dir, 'dovecot.out') });
-    await waitUntil('dovecot (IMAP login)', () => converse({
-      host: MAIL, port: 143, timeoutMs: 1500,
-      steps: [{ expect: /^\* OK/m, send: `a LOGIN "${user}" "${password}"\r\n` }, { expect: /^a OK/m, fail: /^a (NO|BAD)/m, send: 'b LOGOUT\r\n' }],
-    }), { timeoutMs: 15_000, proc: dovecot, logs: [dovecot.log, dovecotLog] });
+    const dovecot = group.spawn('dovecot', 'dovecot', ['-F', '-c', join(d, 'dovecot.conf')], {
+      log: join(dir, 'dovecot.out'),
+    });
+    await waitUntil(
+      'dovecot (IMAP login)',
+      () =>
+        converse({
+          host: MAIL,
+          port: 143,
+          timeoutMs: 1500,
+          steps: [
+            { expect: /^\* OK/m, send: `a LOGIN "${user}" "${password}"\r\n` },
+            { expect: /^a OK/m, fail: /^a (NO|BAD)/m, send: 'b LOGOUT\r\n' },
+          ],
+        }),
+      { timeoutMs: 15_000, proc: dovecot, logs: [dovecot.log, dovecotLog] },
+    );
 
     // Radicale on DAV:443 with the same users
     const r = join(dir, 'radicale');
     await mkdir(r, { recursive: true, mode: 0o700 });
-    await writeFile(join(r, 'users'), Object.entries(users).map(([u, p]) => `${u}:${p}\n`).join(''), { mode: 0o600 });
-    await writeFile(join(r, 'radicale.conf'), radicaleConf({ hosts: [DAV], port: 443, users: join(r, 'users'), collections: join(r, 'collections'), tls: { cert: certs.cert, key: certs.key } }));
-    const radicale = group.spawn('radicale', '/usr/bin/radicale', ['--config', join(r, 'radicale.conf')], { log: join(dir, 'radicale.log'), env: { ...process.env, HOME: r } });
+    await writeFile(
+      join(r, 'users'),
+      Object.entries(users)
+        .map(([u, p]) => `${u}:${p}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
+    await writeFile(
+      join(r, 'radicale.conf'),
+      radicaleConf({
+        hosts: [DAV],
+        port: 443,
+        users: join(r, 'users'),
+        collections: join(r, 'collections'),
+        tls: { cert: certs.cert, key: certs.key },
+      }),
+    );
+    const radicale = group.spawn('radicale', '/usr/bin/radicale', ['--config', join(r, 'radicale.conf')], {
+      log: join(dir, 'radicale.log'),
+      env: { ...process.env, HOME: r },
+    });
     await waitUntil('radicale', () => canConnect(DAV, 443), { timeoutMs: 15_000, proc: radicale });
 
     // Exim on EXIM: its connection processes run as Debian-exim and read the key and passwords
@@ -222,15 +320,39 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
     await copyFile(certs.cert, join(x, 'tls', 'cert.pem'));
     await copyFile(certs.key, join(x, 'tls', 'key.pem'));
     await chmod(join(x, 'tls', 'key.pem'), 0o600);
-    await writeFile(join(x, 'passwd'), Object.entries(users).map(([u, p]) => `${u}: ${p}\n`).join(''), { mode: 0o640 });
+    await writeFile(
+      join(x, 'passwd'),
+      Object.entries(users)
+        .map(([u, p]) => `${u}: ${p}\n`)
+        .join(''),
+      { mode: 0o640 },
+    );
     await run('chown', ['-R', 'Debian-exim:Debian-exim', join(x, 'spool'), join(x, 'log'), join(x, 'tls')]);
     await run('chown', ['root:Debian-exim', join(x, 'passwd')]);
     const tlsFiles = { cert: join(x, 'tls', 'cert.pem'), key: join(x, 'tls', 'key.pem') };
-    const eximCerts = { ca: certs.ca, caKey: tlsFiles.key, selfSigned: tlsFiles.cert, selfSignedKey: tlsFiles.key, leaf: tlsFiles.cert, leafKey: tlsFiles.key, expired: tlsFiles.cert, expiredKey: tlsFiles.key };
-    await writeFile(join(x, 'exim.conf'), eximConf({ dir: x, certs: eximCerts, ports: { smtp: 587, smtps: 465 }, listen: [EXIM] }), { mode: 0o644 });
-    const exim = group.spawn('exim', '/usr/sbin/exim4', ['-C', join(x, 'exim.conf'), '-bdf'], { log: join(dir, 'exim.out') });
-    await waitUntil('exim (SMTP greeting)', () => converse({ host: EXIM, port: 587, timeoutMs: 1500, steps: [{ expect: /^220 /m, send: 'QUIT\r\n' }] }),
-      { timeoutMs: 15_000, proc: exim, logs: [exim.log, join(x, 'log', 'mainlog'), join(x, 'log', 'paniclog')] });
+    const eximCerts = {
+      ca: certs.ca,
+      caKey: tlsFiles.key,
+      selfSigned: tlsFiles.cert,
+      selfSignedKey: tlsFiles.key,
+      leaf: tlsFiles.cert,
+      leafKey: tlsFiles.key,
+      expired: tlsFiles.cert,
+      expiredKey: tlsFiles.key,
+    };
+    await writeFile(
+      join(x, 'exim.conf'),
+      eximConf({ dir: x, certs: eximCerts, ports: { smtp: 587, smtps: 465 }, listen: [EXIM] }),
+      { mode: 0o644 },
+    );
+    const exim = group.spawn('exim', '/usr/sbin/exim4', ['-C', join(x, 'exim.conf'), '-bdf'], {
+      log: join(dir, 'exim.out'),
+    });
+    await waitUntil(
+      'exim (SMTP greeting)',
+      () => converse({ host: EXIM, port: 587, timeoutMs: 1500, steps: [{ expect: /^220 /m, send: 'QUIT\r\n' }] }),
+      { timeoutMs: 15_000, proc: exim, logs: [exim.log, join(x, 'log', 'mainlog'), join(x, 'log', 'paniclog')] },
+    );
     const reissueSelfHosted = async () => {
       await issueStranger();
       process.kill(dovecot.pid, 'SIGHUP'); // Dovecot reads its configuration and certificates again
@@ -259,11 +381,45 @@ async function makeCerts(dir: string, names: string[]): Promise<{ ca: string; ce
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const o = (args: string[]) => run('openssl', args, { cwd: dir, timeout: 20_000 });
-  await o(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=px-accounts discovery test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await o([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=px-accounts discovery test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   await o(['req', ...ec, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=discovery.test']);
-  await writeFile(join(dir, 'leaf.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  await o(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'leaf.ext', '-out', 'leaf.pem']);
+  await writeFile(
+    join(dir, 'leaf.ext'),
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+  );
+  await o([
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'leaf.ext',
+    '-out',
+    'leaf.pem',
+  ]);
   // Dovecot's processes read the key as root before dropping privileges; the CA is for everyone
   await chmod(join(dir, 'ca.pem'), 0o644);
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'leaf.pem'), key: join(dir, 'leaf.key') };

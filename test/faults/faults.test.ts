@@ -30,20 +30,25 @@ describe('faults', function () {
       // Proof the check looked at something: secrets were used and places scanned.
       assert.ok(FIGURES.secretsUsed > 100, `only ${FIGURES.secretsUsed} secrets used`);
       assert.ok(FIGURES.placesScanned > 10, `only ${FIGURES.placesScanned} places scanned`);
-      assert.ok(FIGURES.signalsMonitored > 100, `dbus-monitor printed only ${FIGURES.signalsMonitored} signals of the service`);
+      assert.ok(
+        FIGURES.signalsMonitored > 100,
+        `dbus-monitor printed only ${FIGURES.signalsMonitored} signals of the service`,
+      );
       assert.deepEqual(leakFindings, []);
     });
   });
 
   after(function () {
-    console.log([
-      '',
-      '      faults figures:',
-      `        kills survived:  ${FIGURES.killsSurvived}`,
-      `        calls fuzzed:    ${FIGURES.callsFuzzed}`,
-      `        files tried:     ${FIGURES.filesTried}`,
-      `        leaks found:     ${FIGURES.leaksFound} (${FIGURES.secretsUsed} secrets tracked; ${FIGURES.placesScanned} places, ${(FIGURES.bytesScanned / 1e6).toFixed(1)} MB and ${FIGURES.signalsMonitored} monitored signals scanned)`,
-      `        run time:        ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    ].join('\n'));
+    console.log(
+      [
+        '',
+        '      faults figures:',
+        `        kills survived:  ${FIGURES.killsSurvived}`,
+        `        calls fuzzed:    ${FIGURES.callsFuzzed}`,
+        `        files tried:     ${FIGURES.filesTried}`,
+        `        leaks found:     ${FIGURES.leaksFound} (${FIGURES.secretsUsed} secrets tracked; ${FIGURES.placesScanned} places, ${(FIGURES.bytesScanned / 1e6).toFixed(1)} MB and ${FIGURES.signalsMonitored} monitored signals scanned)`,
+        `        run time:        ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      ].join('\n'),
+    );
   });
 });

@@ -12,14 +12,29 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, TestClient, as, q, s } from '../harness/client.js';
 import { run, stopPid } from '../harness/process.js';
-import { nameHasOwner, pidOfName, ROOT as REPO, SERVICE_BIN, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  nameHasOwner,
+  pidOfName,
+  ROOT as REPO,
+  SERVICE_BIN,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { testSecret } from '../service/fixture.js';
 
 const REGISTRY = '/usr/libexec/evolution-source-registry';
 const EDS_CLIENT = join(REPO, 'test/goa/eds_client.py');
 const SOURCES_NAME = 'org.gnome.evolution.dataserver.Sources5';
 
-interface SourceFile { uid: string; text: string; accountId?: string; parent: string }
+interface SourceFile {
+  uid: string;
+  text: string;
+  accountId?: string;
+  parent: string;
+}
 
 /** The registry's source files, read as it writes them. */
 function sourceFiles(session: Session): SourceFile[] {
@@ -32,7 +47,12 @@ function sourceFiles(session: Session): SourceFile[] {
   }
   return names.map((n) => {
     const text = readFileSync(join(dir, n), 'utf8');
-    return { uid: n.slice(0, -'.source'.length), text, accountId: /^AccountId=(.*)$/m.exec(text)?.[1], parent: /^Parent=(.*)$/m.exec(text)?.[1] ?? '' };
+    return {
+      uid: n.slice(0, -'.source'.length),
+      text,
+      accountId: /^AccountId=(.*)$/m.exec(text)?.[1],
+      parent: /^Parent=(.*)$/m.exec(text)?.[1] ?? '',
+    };
   });
 }
 
@@ -52,7 +72,10 @@ async function edsClient(session: Session, ...args: string[]): Promise<any> {
 
 /** The registry, started once per suite (no dconf on the private bus: settings in memory). */
 function startRegistry(session: Session): { child: ChildProcess; log: () => string } {
-  const child = spawn(REGISTRY, [], { env: { ...session.env, GSETTINGS_BACKEND: 'memory', GOA_DEBUG: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(REGISTRY, [], {
+    env: { ...session.env, GSETTINGS_BACKEND: 'memory', GOA_DEBUG: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -60,12 +83,17 @@ function startRegistry(session: Session): { child: ChildProcess; log: () => stri
 }
 
 const mailOptions = (port: number) => ({
-  protocols: as(['imap', 'smtp']), 'imap.host': s('127.0.0.1'), 'imap.port': q(port), 'imap.security': s('none'),
-  'smtp.host': s('127.0.0.1'), 'smtp.port': q(port + 1), 'smtp.security': s('starttls'),
+  protocols: as(['imap', 'smtp']),
+  'imap.host': s('127.0.0.1'),
+  'imap.port': q(port),
+  'imap.security': s('none'),
+  'smtp.host': s('127.0.0.1'),
+  'smtp.port': q(port + 1),
+  'smtp.security': s('starttls'),
 });
 const idOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
-describe('GOA view: evolution-data-server\'s registry makes and keeps its sources', function () {
+describe("GOA view: evolution-data-server's registry makes and keeps its sources", function () {
   this.timeout(90_000);
   let session: Session;
   let service: ServiceProcess;
@@ -79,10 +107,22 @@ describe('GOA view: evolution-data-server\'s registry makes and keeps its source
     session = await startSession();
     service = await startService(session, ['--goa']);
     client = await TestClient.connect(session.address);
-    mail = await client.addAccount('imap', 'ada@example.org', { password: secrets.mail }, { ...mailOptions(1143), 'identity.name': s('Ada Lovelace') });
-    dav = await client.addAccount('caldav', 'dav-user', { password: secrets.dav }, {
-      protocols: as(['caldav', 'carddav']), 'caldav.url': s('https://dav.example.org/cal/'), 'carddav.url': s('https://dav.example.org/card/'),
-    });
+    mail = await client.addAccount(
+      'imap',
+      'ada@example.org',
+      { password: secrets.mail },
+      { ...mailOptions(1143), 'identity.name': s('Ada Lovelace') },
+    );
+    dav = await client.addAccount(
+      'caldav',
+      'dav-user',
+      { password: secrets.dav },
+      {
+        protocols: as(['caldav', 'carddav']),
+        'caldav.url': s('https://dav.example.org/cal/'),
+        'carddav.url': s('https://dav.example.org/card/'),
+      },
+    );
     registry = startRegistry(session);
     await waitFor('the registry on the bus', () => nameHasOwner(session.env, SOURCES_NAME), 20_000);
   });
@@ -100,16 +140,28 @@ describe('GOA view: evolution-data-server\'s registry makes and keeps its source
     const collection = sources.find((x: any) => x.goa?.account_id === idOf(mail));
     assert.equal(collection.collection.backend, 'none');
     const children = sources.filter((x: any) => x.parent === collection.uid);
-    assert.deepEqual(children.map((x: any) => x.extensions[0]).sort(), ['mail_account', 'mail_identity', 'mail_transport']);
+    assert.deepEqual(children.map((x: any) => x.extensions[0]).sort(), [
+      'mail_account',
+      'mail_identity',
+      'mail_transport',
+    ]);
     assert.equal(children.find((x: any) => x.mail_backend).mail_backend, 'imapx');
     assert.equal(children.find((x: any) => x.transport_backend).transport_backend, 'smtp');
-    assert.deepEqual(children.find((x: any) => x.identity).identity, { name: 'Ada Lovelace', address: 'ada@example.org' });
-    const account = sourcesOf(session, idOf(mail)).find((f) => /\[Imapx? Backend\]|\[Network\]/.test(f.text) && /Host=127\.0\.0\.1/.test(f.text));
+    assert.deepEqual(children.find((x: any) => x.identity).identity, {
+      name: 'Ada Lovelace',
+      address: 'ada@example.org',
+    });
+    const account = sourcesOf(session, idOf(mail)).find(
+      (f) => /\[Imapx? Backend\]|\[Network\]/.test(f.text) && /Host=127\.0\.0\.1/.test(f.text),
+    );
     assert.ok(account, 'the IMAP host is in the mail account source');
     assert.match(account.text, /Port=1143/);
     const davCollection = sources.find((x: any) => x.goa?.account_id === idOf(dav));
     assert.equal(davCollection.collection.backend, 'webdav');
-    assert.deepEqual([davCollection.goa.calendar_url, davCollection.goa.contacts_url], ['https://dav.example.org/cal/', 'https://dav.example.org/card/']);
+    assert.deepEqual(
+      [davCollection.goa.calendar_url, davCollection.goa.contacts_url],
+      ['https://dav.example.org/cal/', 'https://dav.example.org/card/'],
+    );
   });
 
   it('its credentials module reads the password through GetPassword (audited with SecretAccessed)', async () => {
@@ -124,7 +176,10 @@ describe('GOA view: evolution-data-server\'s registry makes and keeps its source
   });
 
   it('a restart of our service keeps the same sources', async () => {
-    const before = sourceFiles(session).filter((f) => f.accountId || f.parent).map((f) => f.uid).sort();
+    const before = sourceFiles(session)
+      .filter((f) => f.accountId || f.parent)
+      .map((f) => f.uid)
+      .sort();
     await service.stop();
     await waitFor('the GOA name gone', async () => !(await nameHasOwner(session.env, 'org.gnome.OnlineAccounts')));
     service = await startService(session, ['--goa']);
@@ -134,8 +189,11 @@ describe('GOA view: evolution-data-server\'s registry makes and keeps its source
     // The registry handles its events in order: once a new account's sources are there, the
     // restart has been dealt with.
     const late = await client.addAccount('imap', 'late@example.org', { password: testSecret() }, mailOptions(2143));
-    await waitFor('the new account\'s sources', () => sourcesOf(session, idOf(late)).length === 4, 20_000);
-    const after = sourceFiles(session).filter((f) => (f.accountId || f.parent) && !sourcesOf(session, idOf(late)).some((x) => x.uid === f.uid)).map((f) => f.uid).sort();
+    await waitFor("the new account's sources", () => sourcesOf(session, idOf(late)).length === 4, 20_000);
+    const after = sourceFiles(session)
+      .filter((f) => (f.accountId || f.parent) && !sourcesOf(session, idOf(late)).some((x) => x.uid === f.uid))
+      .map((f) => f.uid)
+      .sort();
     assert.deepEqual(after, before);
     assert.doesNotMatch(registry.log(), /remove source/i);
   });
@@ -145,11 +203,11 @@ describe('GOA view: evolution-data-server\'s registry makes and keeps its source
     assert.ok(uids.length >= 1);
     await client.call(dav, ACCOUNT, 'Remove');
     await waitFor('the DAV sources gone', () => !sourceFiles(session).some((f) => uids.includes(f.uid)), 20_000);
-    assert.equal(sourcesOf(session, idOf(mail)).length, 4, 'the other account\'s sources stay');
+    assert.equal(sourcesOf(session, idOf(mail)).length, 4, "the other account's sources stay");
   });
 });
 
-describe('GOA view: evolution-data-server\'s registry started before the service', function () {
+describe("GOA view: evolution-data-server's registry started before the service", function () {
   this.timeout(90_000);
   let session: Session;
   let registry: ReturnType<typeof startRegistry>;
@@ -167,25 +225,43 @@ describe('GOA view: evolution-data-server\'s registry started before the service
     const dir = join(session.env.XDG_CONFIG_HOME!, 'evolution', 'sources');
     mkdirSync(dir, { recursive: true });
     collectionUid = 'px-test-collection-0001';
-    writeFileSync(join(dir, `${collectionUid}.source`), `[Data Source]\nDisplayName=early@example.org\nEnabled=true\nParent=\n\n[Authentication]\nIsExternal=true\n\n[Collection]\nBackendName=none\nIdentity=early@example.org\nMailEnabled=true\n\n[GNOME Online Accounts]\nAccountId=${id}\n`);
+    writeFileSync(
+      join(dir, `${collectionUid}.source`),
+      `[Data Source]\nDisplayName=early@example.org\nEnabled=true\nParent=\n\n[Authentication]\nIsExternal=true\n\n[Collection]\nBackendName=none\nIdentity=early@example.org\nMailEnabled=true\n\n[GNOME Online Accounts]\nAccountId=${id}\n`,
+    );
     // The activation file docs/goa.md installs: the bus starts the service for the registry.
-    writeFileSync(join(session.servicesDir, 'org.gnome.OnlineAccounts.service'), `[D-BUS Service]\nName=org.gnome.OnlineAccounts\nExec=${process.execPath} ${SERVICE_BIN} --goa\n`);
+    writeFileSync(
+      join(session.servicesDir, 'org.gnome.OnlineAccounts.service'),
+      `[D-BUS Service]\nName=org.gnome.OnlineAccounts\nExec=${process.execPath} ${SERVICE_BIN} --goa\n`,
+    );
     registry = startRegistry(session);
   });
   after(async () => {
     await stopPid(registry?.child.pid);
-    if (await nameHasOwner(session.env, 'org.gnome.OnlineAccounts')) await stopPid(await pidOfName(session.env, 'org.gnome.OnlineAccounts'));
+    if (await nameHasOwner(session.env, 'org.gnome.OnlineAccounts'))
+      await stopPid(await pidOfName(session.env, 'org.gnome.OnlineAccounts'));
     await session?.stop();
   });
 
   it('the registry starts the service through D-Bus activation, pairs its collection with the account and deletes nothing', async () => {
     await waitFor('the registry on the bus', () => nameHasOwner(session.env, SOURCES_NAME), 20_000);
-    await waitFor('the service started by the bus', () => nameHasOwner(session.env, 'org.gnome.OnlineAccounts'), 20_000);
+    await waitFor(
+      'the service started by the bus',
+      () => nameHasOwner(session.env, 'org.gnome.OnlineAccounts'),
+      20_000,
+    );
     // The registry's client, once it answers, has seen the accounts: the collection is still there.
     const sources = await edsClient(session, 'list');
-    assert.ok(sources.some((x: any) => x.uid === collectionUid && x.goa?.account_id === id), 'the collection was not deleted');
+    assert.ok(
+      sources.some((x: any) => x.uid === collectionUid && x.goa?.account_id === id),
+      'the collection was not deleted',
+    );
     assert.ok(sourceFiles(session).some((f) => f.uid === collectionUid));
-    await waitFor('the collection paired', () => registry.log().includes(`Assign source '${collectionUid}' (enabled:1) with account '${id}'`), 10_000);
+    await waitFor(
+      'the collection paired',
+      () => registry.log().includes(`Assign source '${collectionUid}' (enabled:1) with account '${id}'`),
+      10_000,
+    );
     assert.doesNotMatch(registry.log(), /doesn't exist, remove source/);
   });
 });

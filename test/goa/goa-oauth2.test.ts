@@ -32,14 +32,21 @@ describe('GOA view: OAuth2Based.GetAccessToken through libgoa (oidc-provider)', 
     session = await startSession();
     const dir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'goaidp.ini'), `[provider]\nname = GOA IdP\nauth = oauth2\nprotocols = imap, smtp\n\n[oauth2]\nissuer = ${oidc.issuer}\nclient_id = ${oidc.clientId}\nscopes = openid email offline_access\n\n[imap]\nhost = 127.0.0.1\nport = 1143\nsecurity = none\n\n[smtp]\nhost = 127.0.0.1\nport = 1587\nsecurity = starttls\n`);
+    writeFileSync(
+      join(dir, 'goaidp.ini'),
+      `[provider]\nname = GOA IdP\nauth = oauth2\nprotocols = imap, smtp\n\n[oauth2]\nissuer = ${oidc.issuer}\nclient_id = ${oidc.clientId}\nscopes = openid email offline_access\n\n[imap]\nhost = 127.0.0.1\nport = 1143\nsecurity = none\n\n[smtp]\nhost = 127.0.0.1\nport = 1587\nsecurity = starttls\n`,
+    );
     service = await startService(session, ['--goa']);
     client = await TestClient.connect(session.address);
     const login = 'goa-user@example.org';
     const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['goaidp', { account: s(login) }]);
     const from = client.signals.length;
     await new Browser().signIn(String((await client.getAll(path as string, SIGN_IN)).Url), { login });
-    const done = await client.waitSignal((x) => x.path === path && (x.member === 'Completed' || x.member === 'Failed'), 30_000, from);
+    const done = await client.waitSignal(
+      (x) => x.path === path && (x.member === 'Completed' || x.member === 'Failed'),
+      30_000,
+      from,
+    );
     assert.equal(done.member, 'Completed', JSON.stringify(done.body));
     const account = done.body[0] as string;
     id = account.slice(account.lastIndexOf('/') + 1);
@@ -63,16 +70,33 @@ describe('GOA view: OAuth2Based.GetAccessToken through libgoa (oidc-provider)', 
     assert.ok(token.expires_in > 0 && token.expires_in <= 600);
     const sig = await client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === id, 5000, from);
     assert.equal(sig.body[1], 'access token');
-    assert.doesNotMatch(service.log(), new RegExp(token.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'the token is never logged');
+    assert.doesNotMatch(
+      service.log(),
+      new RegExp(token.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+      'the token is never logged',
+    );
     // Exported exactly as interfaces/goa/ declares it.
-    const [xml] = await client.callTo('org.gnome.OnlineAccounts', `/org/gnome/OnlineAccounts/Accounts/${id}`, 'org.freedesktop.DBus.Introspectable', 'Introspect');
+    const [xml] = await client.callTo(
+      'org.gnome.OnlineAccounts',
+      `/org/gnome/OnlineAccounts/Accounts/${id}`,
+      'org.freedesktop.DBus.Introspectable',
+      'Introspect',
+    );
     const got = parseInterfaces(xml as string).find((i) => i.name === OAUTH2_BASED)!;
-    const declared = parseInterfaces(readFileSync(join(REPO, 'interfaces/goa/org.gnome.OnlineAccounts.xml'), 'utf8')).find((i) => i.name === OAUTH2_BASED)!;
+    const declared = parseInterfaces(
+      readFileSync(join(REPO, 'interfaces/goa/org.gnome.OnlineAccounts.xml'), 'utf8'),
+    ).find((i) => i.name === OAUTH2_BASED)!;
     assert.deepEqual(shape(got), shape(declared));
   });
 
   it('a sandboxed app without a grant is refused with NotAuthorized', async () => {
-    const r = await flatpakRun(session, 'org.example.GoaCalendar', ['/usr/bin/python3', '-c', readFileSync(GOA_CLIENT, 'utf8'), 'token', id]);
+    const r = await flatpakRun(session, 'org.example.GoaCalendar', [
+      '/usr/bin/python3',
+      '-c',
+      readFileSync(GOA_CLIENT, 'utf8'),
+      'token',
+      id,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const answer = JSON.parse(r.stdout);
     assert.equal(answer.error, 'org.gnome.OnlineAccounts.Error.NotAuthorized');

@@ -29,11 +29,14 @@ const FLATPAK_APP = 'org.example.GoaMail';
 
 /** interfaces/goa/*.xml, as the view's contract declares it. */
 const declaredGoa = new Map<string, InterfaceSpec>(
-  parseInterfaces(readFileSync(join(REPO, 'interfaces/goa/org.gnome.OnlineAccounts.xml'), 'utf8')).map((i) => [i.name, i]),
+  parseInterfaces(readFileSync(join(REPO, 'interfaces/goa/org.gnome.OnlineAccounts.xml'), 'utf8')).map((i) => [
+    i.name,
+    i,
+  ]),
 );
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-describe('GOA view: libgoa\'s own client on the private bus', function () {
+describe("GOA view: libgoa's own client on the private bus", function () {
   this.timeout(60_000);
   const f = useService('unlocked', ['--goa']);
   const ids = { mail: '', dav: '', files: '', nopass: '', wallet: '', sftp: '', imapOnly: '' };
@@ -41,21 +44,75 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
   const idOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
   before(async () => {
-    ids.mail = idOf(await f.client.addAccount('imap', 'ada@example.org', { password: secrets.mail }, {
-      protocols: as(['imap', 'smtp']), 'imap.host': s('127.0.0.1'), 'imap.port': q(1143), 'imap.security': s('none'),
-      'smtp.host': s('mail.example.org'), 'smtp.port': q(465), 'smtp.security': s('tls'),
-      'identity.name': s('Ada Lovelace'), 'identity.aliases': as(['countess@example.org']),
-    }));
-    ids.dav = idOf(await f.client.addAccount('caldav', 'dav-user', { password: secrets.dav }, {
-      protocols: as(['caldav', 'carddav']), 'caldav.url': s('https://dav.example.org/cal/'), 'carddav.url': s('https://dav.example.org/card/'),
-    }));
-    ids.files = idOf(await f.client.addAccount('webdav', 'files-user', { password: secrets.files }, { 'webdav.url': s('https://files.example.org/remote.php/webdav/') }));
-    ids.nopass = idOf(await f.client.addAccount('imap', 'nopass@example.org', {}, {
-      protocols: as(['imap', 'smtp']), 'imap.host': s('127.0.0.1'), 'smtp.host': s('127.0.0.1'),
-    }));
-    ids.wallet = idOf(await f.client.addAccount('btc', 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', {}, { 'btc.network': s('regtest'), 'btc.url': s('tcp://127.0.0.1:9') }));
-    ids.sftp = idOf(await f.client.addAccount('sftp', 'sftp-user', { password: testSecret() }, { 'sftp.host': s('127.0.0.1') }));
-    ids.imapOnly = idOf(await f.client.addAccount('imap', 'imaponly@example.org', { password: testSecret() }, { 'imap.host': s('127.0.0.1') }));
+    ids.mail = idOf(
+      await f.client.addAccount(
+        'imap',
+        'ada@example.org',
+        { password: secrets.mail },
+        {
+          protocols: as(['imap', 'smtp']),
+          'imap.host': s('127.0.0.1'),
+          'imap.port': q(1143),
+          'imap.security': s('none'),
+          'smtp.host': s('mail.example.org'),
+          'smtp.port': q(465),
+          'smtp.security': s('tls'),
+          'identity.name': s('Ada Lovelace'),
+          'identity.aliases': as(['countess@example.org']),
+        },
+      ),
+    );
+    ids.dav = idOf(
+      await f.client.addAccount(
+        'caldav',
+        'dav-user',
+        { password: secrets.dav },
+        {
+          protocols: as(['caldav', 'carddav']),
+          'caldav.url': s('https://dav.example.org/cal/'),
+          'carddav.url': s('https://dav.example.org/card/'),
+        },
+      ),
+    );
+    ids.files = idOf(
+      await f.client.addAccount(
+        'webdav',
+        'files-user',
+        { password: secrets.files },
+        { 'webdav.url': s('https://files.example.org/remote.php/webdav/') },
+      ),
+    );
+    ids.nopass = idOf(
+      await f.client.addAccount(
+        'imap',
+        'nopass@example.org',
+        {},
+        {
+          protocols: as(['imap', 'smtp']),
+          'imap.host': s('127.0.0.1'),
+          'smtp.host': s('127.0.0.1'),
+        },
+      ),
+    );
+    ids.wallet = idOf(
+      await f.client.addAccount(
+        'btc',
+        'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+        {},
+        { 'btc.network': s('regtest'), 'btc.url': s('tcp://127.0.0.1:9') },
+      ),
+    );
+    ids.sftp = idOf(
+      await f.client.addAccount('sftp', 'sftp-user', { password: testSecret() }, { 'sftp.host': s('127.0.0.1') }),
+    );
+    ids.imapOnly = idOf(
+      await f.client.addAccount(
+        'imap',
+        'imaponly@example.org',
+        { password: testSecret() },
+        { 'imap.host': s('127.0.0.1') },
+      ),
+    );
   });
 
   it('lists mail, calendar/contacts and files accounts with their ids, and no wallet, SFTP or IMAP-only account', async () => {
@@ -71,23 +128,37 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
     assert.equal(dav.mail, undefined);
   });
 
-  it('reads Mail (hosts with ports, SSL/TLS, user names, the identity\'s name and address), Calendar, Contacts and Files', async () => {
+  it("reads Mail (hosts with ports, SSL/TLS, user names, the identity's name and address), Calendar, Contacts and Files", async () => {
     const list = await goaClient(f.session.env, 'list');
     const mail = list.find((a: any) => a.id === ids.mail).mail;
     assert.deepEqual(mail, {
-      'email-address': 'ada@example.org', name: 'Ada Lovelace',
-      'imap-supported': true, 'imap-host': '127.0.0.1:1143', 'imap-use-ssl': false, 'imap-use-tls': false, 'imap-user-name': 'ada@example.org',
-      'smtp-supported': true, 'smtp-host': 'mail.example.org:465', 'smtp-use-ssl': true, 'smtp-use-tls': false, 'smtp-user-name': 'ada@example.org',
-      'smtp-use-auth': true, 'smtp-auth-plain': true, 'smtp-auth-xoauth2': false,
+      'email-address': 'ada@example.org',
+      name: 'Ada Lovelace',
+      'imap-supported': true,
+      'imap-host': '127.0.0.1:1143',
+      'imap-use-ssl': false,
+      'imap-use-tls': false,
+      'imap-user-name': 'ada@example.org',
+      'smtp-supported': true,
+      'smtp-host': 'mail.example.org:465',
+      'smtp-use-ssl': true,
+      'smtp-use-tls': false,
+      'smtp-user-name': 'ada@example.org',
+      'smtp-use-auth': true,
+      'smtp-auth-plain': true,
+      'smtp-auth-xoauth2': false,
     });
     const dav = list.find((a: any) => a.id === ids.dav);
     assert.deepEqual(dav.calendar, { uri: 'https://dav.example.org/cal/', accept_ssl_errors: false });
     assert.deepEqual(dav.contacts, { uri: 'https://dav.example.org/card/', accept_ssl_errors: false });
     const files = list.find((a: any) => a.id === ids.files);
-    assert.deepEqual(files.files, { uri: 'davs://files-user@files.example.org/remote.php/webdav/', accept_ssl_errors: false });
+    assert.deepEqual(files.files, {
+      uri: 'davs://files-user@files.example.org/remote.php/webdav/',
+      accept_ssl_errors: false,
+    });
   });
 
-  it('GetPassword hands out the password for imap-password, smtp-password, password and \'\', each audited with SecretAccessed', async () => {
+  it("GetPassword hands out the password for imap-password, smtp-password, password and '', each audited with SecretAccessed", async () => {
     for (const id of ['imap-password', 'smtp-password', 'password', '']) {
       const from = f.client.signals.length;
       assert.deepEqual(await goaClient(f.session.env, 'password', ids.mail, id), { value: secrets.mail }, id);
@@ -107,7 +178,9 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
     assert.deepEqual(await goaClient(f.session.env, 'ensure', ids.files), { value: 0 });
     assert.equal((await goaClient(f.session.env, 'ensure', ids.nopass)).error, NOT_AUTHORIZED);
     // A server that refuses the login: Verify sets AttentionNeeded, and EnsureCredentials says so.
-    const refusing = createServer((_req, res) => res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end());
+    const refusing = createServer((_req, res) =>
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end(),
+    );
     await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/dav/`;
@@ -116,12 +189,18 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
       const id = idOf(path);
       assert.deepEqual(await goaClient(f.session.env, 'ensure', id), { value: 0 });
       await f.client.call(path, ACCOUNT, 'Verify');
-      await waitFor('AttentionNeeded on the GOA object', async () => (await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).attention_needed);
+      await waitFor(
+        'AttentionNeeded on the GOA object',
+        async () => (await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).attention_needed,
+      );
       const refused = await goaClient(f.session.env, 'ensure', id);
       assert.equal(refused.error, NOT_AUTHORIZED);
       // A new secret clears it.
       await f.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', secret]);
-      await waitFor('AttentionNeeded cleared', async () => !(await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).attention_needed);
+      await waitFor(
+        'AttentionNeeded cleared',
+        async () => !(await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).attention_needed,
+      );
       assert.deepEqual(await goaClient(f.session.env, 'ensure', id), { value: 0 });
       await f.client.call(path, ACCOUNT, 'Remove');
     } finally {
@@ -129,7 +208,7 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
     }
   });
 
-  it('a sandboxed app (libgoa\'s client in a fake Flatpak) without a grant is refused with NotAuthorized; with one it gets the password, audited under its name', async () => {
+  it("a sandboxed app (libgoa's client in a fake Flatpak) without a grant is refused with NotAuthorized; with one it gets the password, audited under its name", async () => {
     const source = readFileSync(GOA_CLIENT, 'utf8');
     const inSandbox = async (...args: string[]) => {
       const r = await flatpakRun(f.session, FLATPAK_APP, ['/usr/bin/python3', '-c', source, ...args]);
@@ -138,7 +217,10 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
     };
     const refused = await inSandbox('password', ids.mail, 'imap-password');
     assert.equal(refused.error, NOT_AUTHORIZED);
-    assert.match(refused.message, new RegExp(`${FLATPAK_APP.replace(/\./g, '\\.')} has no grant for account ${ids.mail}`));
+    assert.match(
+      refused.message,
+      new RegExp(`${FLATPAK_APP.replace(/\./g, '\\.')} has no grant for account ${ids.mail}`),
+    );
     assert.equal((await inSandbox('ensure', ids.mail)).error, NOT_AUTHORIZED, 'EnsureCredentials needs the grant too');
     assert.ok(!JSON.stringify(refused).includes(secrets.mail));
     const granted = await cli(f.session.env, ['access', 'grant', ids.mail, FLATPAK_APP]);
@@ -155,18 +237,34 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
     const watcher = new GoaWatcher(f.session.env);
     try {
       await watcher.wait((e) => e.ready, 'the watcher ready');
-      const path = await f.client.addAccount('imap', 'late@example.org', { password: testSecret() }, {
-        protocols: as(['imap', 'smtp']), 'imap.host': s('127.0.0.1'), 'smtp.host': s('127.0.0.1'),
-      });
+      const path = await f.client.addAccount(
+        'imap',
+        'late@example.org',
+        { password: testSecret() },
+        {
+          protocols: as(['imap', 'smtp']),
+          'imap.host': s('127.0.0.1'),
+          'smtp.host': s('127.0.0.1'),
+        },
+      );
       const id = idOf(path);
       await watcher.wait((e) => e.added === id, 'account-added');
-      await f.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'identity.name': s('Late Comer'), 'identity.address': s('comer@example.org') }]);
+      await f.client.call(path, ACCOUNT, 'Update', 'a{sv}', [
+        { 'identity.name': s('Late Comer'), 'identity.address': s('comer@example.org') },
+      ]);
       await watcher.wait((e) => e.changed === id, 'account-changed');
       const mail = (await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).mail;
       assert.equal(mail.name, 'Late Comer');
       assert.equal(mail['email-address'], 'comer@example.org');
       // Adding a wallet announces nothing here.
-      const wallet = idOf(await f.client.addAccount('eth', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', {}, { 'eth.network': s('local'), 'eth.url': s('http://127.0.0.1:9/') }));
+      const wallet = idOf(
+        await f.client.addAccount(
+          'eth',
+          '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+          {},
+          { 'eth.network': s('local'), 'eth.url': s('http://127.0.0.1:9/') },
+        ),
+      );
       await f.client.call(path, ACCOUNT, 'Remove');
       await watcher.wait((e) => e.removed === id, 'account-removed');
       assert.ok(!watcher.events.some((e) => e.added === wallet || e.removed === wallet));
@@ -176,9 +274,16 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
   });
 
   it('an account whose file is briefly unparsable is not removed; a deleted file removes it', async () => {
-    const path = await f.client.addAccount('imap', 'edited@example.org', { password: testSecret() }, {
-      protocols: as(['imap', 'smtp']), 'imap.host': s('127.0.0.1'), 'smtp.host': s('127.0.0.1'),
-    });
+    const path = await f.client.addAccount(
+      'imap',
+      'edited@example.org',
+      { password: testSecret() },
+      {
+        protocols: as(['imap', 'smtp']),
+        'imap.host': s('127.0.0.1'),
+        'smtp.host': s('127.0.0.1'),
+      },
+    );
     const id = idOf(path);
     const file = join(f.session.accountsDir, `${id}.ini`);
     const text = readFileSync(file, 'utf8');
@@ -220,9 +325,14 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
         return new Map(parseInterfaces(xml as string).map((i) => [i.name, i]));
       };
       const seen = new Map<string, InterfaceSpec>();
-      for (const id of [ids.mail, ids.dav, ids.files]) for (const [k, v] of await introspectGoa(goaPath(id))) seen.set(k, v);
+      for (const id of [ids.mail, ids.dav, ids.files])
+        for (const [k, v] of await introspectGoa(goaPath(id))) seen.set(k, v);
       const ours = [...seen.keys()].filter((n) => n.startsWith(`${GOA}.`)).sort();
-      assert.deepEqual(ours, [...declaredGoa.keys()].filter((n) => n !== `${GOA}.OAuth2Based`).sort(), 'OAuth2Based: see the OAuth2 suite');
+      assert.deepEqual(
+        ours,
+        [...declaredGoa.keys()].filter((n) => n !== `${GOA}.OAuth2Based`).sort(),
+        'OAuth2Based: see the OAuth2 suite',
+      );
       for (const name of ours) assert.deepEqual(shape(seen.get(name)!), shape(declaredGoa.get(name)!), name);
       const [objects] = await goa.callTo(GOA, GOA_ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
       assert.ok(Object.keys(objects as object).every((p) => p.startsWith(`${GOA_ROOT}/Accounts/`)));
@@ -234,7 +344,10 @@ describe('GOA view: libgoa\'s own client on the private bus', function () {
     }
     const px = await introspect(f.client, `${ROOT}/account/${ids.mail}`);
     assert.ok(![...px.keys()].some((n) => n.startsWith(GOA)));
-    assert.ok(![...declaredPx.keys()].some((n) => n.startsWith(GOA)), 'interfaces/*.xml (the org.pantherx contract) does not declare GOA');
+    assert.ok(
+      ![...declaredPx.keys()].some((n) => n.startsWith(GOA)),
+      'interfaces/*.xml (the org.pantherx contract) does not declare GOA',
+    );
     assert.ok(await nameHasOwner(f.session.env, MANAGER.replace('.Manager', '')));
   });
 });

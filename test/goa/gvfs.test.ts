@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { startApacheDav, type ApacheDav } from '../harness/apache-dav.js';
 import { TestClient, s } from '../harness/client.js';
 import { run, stopPid } from '../harness/process.js';
-import { nameHasOwner, pidOfName, ROOT as REPO, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  nameHasOwner,
+  pidOfName,
+  ROOT as REPO,
+  startService,
+  startSession,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 
 const GIO_CLIENT = join(REPO, 'test/goa/gio_client.py');
 const SYSTEM_SERVICES = '/usr/share/dbus-1/services';
@@ -42,7 +50,7 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-describe('GOA view: gvfs (the file manager\'s network places)', function () {
+describe("GOA view: gvfs (the file manager's network places)", function () {
   this.timeout(90_000);
   let session: Session;
   let dav: ApacheDav;
@@ -53,11 +61,17 @@ describe('GOA view: gvfs (the file manager\'s network places)', function () {
 
   before(async () => {
     session = await startSession('unlocked');
-    for (const name of GVFS_NAMES) copyFileSync(join(SYSTEM_SERVICES, `${name}.service`), join(session.servicesDir, `${name}.service`));
+    for (const name of GVFS_NAMES)
+      copyFileSync(join(SYSTEM_SERVICES, `${name}.service`), join(session.servicesDir, `${name}.service`));
     dav = await startApacheDav();
     service = await startService(session, ['--goa']);
     client = await TestClient.connect(session.address);
-    const path = await client.addAccount('webdav', dav.user, { password: dav.password }, { name: s(accountName), 'webdav.url': s(dav.httpUrl) });
+    const path = await client.addAccount(
+      'webdav',
+      dav.user,
+      { password: dav.password },
+      { name: s(accountName), 'webdav.url': s(dav.httpUrl) },
+    );
     id = path.slice(path.lastIndexOf('/') + 1);
   });
 
@@ -78,11 +92,14 @@ describe('GOA view: gvfs (the file manager\'s network places)', function () {
   it('shows the WebDAV account as a network volume at its dav:// address', async () => {
     const url = new URL(dav.httpUrl);
     const volumes = await gio(session.env, 'volumes');
-    assert.deepEqual(volumes.map((v: { name: string }) => v.name), [accountName]);
+    assert.deepEqual(
+      volumes.map((v: { name: string }) => v.name),
+      [accountName],
+    );
     assert.equal(volumes[0].uuid, `dav://${dav.user}@${url.host}${url.pathname}`);
   });
 
-  it('mounts it with the password from the service and lists the server\'s files', async () => {
+  it("mounts it with the password from the service and lists the server's files", async () => {
     const from = client.signals.length;
     const mounted = await gio(session.env, 'mount', accountName);
     assert.equal(mounted.mounted, true, `mount failed: ${JSON.stringify(mounted)}`);

@@ -8,7 +8,15 @@ import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TestClient, as, q, s } from '../harness/client.js';
 import { stopPid } from '../harness/process.js';
-import { nameHasOwner, pidOfName, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  nameHasOwner,
+  pidOfName,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { testSecret } from '../service/fixture.js';
 import { goaClient } from './helpers.js';
 
@@ -28,7 +36,7 @@ describe('GOA view beside a running goa-daemon', function () {
     goaDaemon = spawn(GOA_DAEMON, [], { env: session.env, stdio: 'ignore' });
     goaExited = new Promise((r) => goaDaemon.once('exit', (code) => r(code)));
     await waitFor('goa-daemon owns its name', () => nameHasOwner(session.env, GOA), 15_000);
-    assert.equal(await pidOfName(session.env, GOA), goaDaemon.pid, 'the name is goa-daemon\'s');
+    assert.equal(await pidOfName(session.env, GOA), goaDaemon.pid, "the name is goa-daemon's");
   });
 
   after(async () => {
@@ -41,10 +49,24 @@ describe('GOA view beside a running goa-daemon', function () {
     service = await startService(session, ['--goa']);
     const client = await TestClient.connect(session.address);
     try {
-      id = (await client.addAccount('imap', 'ada@example.org', { password: testSecret() }, {
-        protocols: as(['imap', 'smtp']), 'imap.host': s('127.0.0.1'), 'imap.port': q(1143), 'imap.security': s('none'),
-        'smtp.host': s('127.0.0.1'), 'smtp.port': q(1587), 'smtp.security': s('none'),
-      })).split('/').pop()!;
+      id = (
+        await client.addAccount(
+          'imap',
+          'ada@example.org',
+          { password: testSecret() },
+          {
+            protocols: as(['imap', 'smtp']),
+            'imap.host': s('127.0.0.1'),
+            'imap.port': q(1143),
+            'imap.security': s('none'),
+            'smtp.host': s('127.0.0.1'),
+            'smtp.port': q(1587),
+            'smtp.security': s('none'),
+          },
+        )
+      )
+        .split('/')
+        .pop()!;
     } finally {
       client.disconnect();
     }
@@ -63,6 +85,9 @@ describe('GOA view beside a running goa-daemon', function () {
     await waitFor('the view owns the name', async () => (await pidOfName(session.env, GOA)) === service!.pid, 10_000);
     assert.match(service.log(), /taken over with --replace/);
     const list = await goaClient(session.env, 'list');
-    assert.deepEqual(list.map((a: { id: string }) => a.id), [id]);
+    assert.deepEqual(
+      list.map((a: { id: string }) => a.id),
+      [id],
+    );
   });
 });

@@ -1,7 +1,11 @@
 // What a person does in a browser during a sign-in, over plain HTTP: follow redirects (with
 // cookies), fill in and submit the forms the provider shows (login, consent, device code), and
 // end on whatever page the last redirect lands on — the service's loopback listener, normally.
-export interface Page { url: string; status: number; text: string }
+export interface Page {
+  url: string;
+  status: number;
+  text: string;
+}
 
 export interface Person {
   login: string;
@@ -21,8 +25,12 @@ export class Browser {
     for (let hop = 0; hop < 20; hop++) {
       this.visited.push(url);
       const res = await fetch(url, {
-        method, redirect: 'manual',
-        headers: { cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        method,
+        redirect: 'manual',
+        headers: {
+          cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '),
+          ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
         ...(body ? { body } : {}),
       });
       for (const c of res.headers.getSetCookie()) {
@@ -60,7 +68,16 @@ export class Browser {
         const name = /name="([^"]+)"/.exec(tag)?.[1];
         const value = /value="([^"]*)"/.exec(tag)?.[1] ?? '';
         if (!name || (m[1] === 'button' && name === 'abort')) continue;
-        fields.set(name, name === 'login' ? person.login : name === 'password' ? person.password ?? 'any' : name === 'user_code' && userCode ? userCode : value);
+        fields.set(
+          name,
+          name === 'login'
+            ? person.login
+            : name === 'password'
+              ? (person.password ?? 'any')
+              : name === 'user_code' && userCode
+                ? userCode
+                : value,
+        );
       }
       page = await this.open(new URL(form[1]!.replace(/&amp;/g, '&'), page.url).href, { method: 'POST', body: fields });
     }

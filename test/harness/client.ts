@@ -12,7 +12,12 @@ export const ACCOUNT = 'org.pantherx.Accounts.Account';
 export const PROPS = 'org.freedesktop.DBus.Properties';
 export const OM = 'org.freedesktop.DBus.ObjectManager';
 
-export interface Signal { path: string; iface: string; member: string; body: unknown[] }
+export interface Signal {
+  path: string;
+  iface: string;
+  member: string;
+  body: unknown[];
+}
 
 export class TestClient {
   readonly signals: Signal[] = [];
@@ -29,12 +34,24 @@ export class TestClient {
   static async connect(address: string, watchSignals = true): Promise<TestClient> {
     const bus = dbus.sessionBus({ busAddress: address });
     const client = new TestClient(bus);
-    if (watchSignals) await client.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [`type='signal',sender='${NAME}'`]);
+    if (watchSignals)
+      await client.callTo('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [
+        `type='signal',sender='${NAME}'`,
+      ]);
     return client;
   }
 
-  async callTo(dest: string, path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown[]> {
-    const reply = await this.bus.call(new Message({ destination: dest, path, interface: iface, member, signature, body }));
+  async callTo(
+    dest: string,
+    path: string,
+    iface: string,
+    member: string,
+    signature = '',
+    body: unknown[] = [],
+  ): Promise<unknown[]> {
+    const reply = await this.bus.call(
+      new Message({ destination: dest, path, interface: iface, member, signature, body }),
+    );
     return reply?.body ?? [];
   }
 
@@ -42,7 +59,12 @@ export class TestClient {
     return this.callTo(NAME, path, iface, member, signature, body);
   }
 
-  async addAccount(provider: string, account: string, secrets: Record<string, string> = {}, options: Record<string, V> = {}): Promise<string> {
+  async addAccount(
+    provider: string,
+    account: string,
+    secrets: Record<string, string> = {},
+    options: Record<string, V> = {},
+  ): Promise<string> {
     const [path] = await this.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [provider, account, secrets, options]);
     return path as string;
   }

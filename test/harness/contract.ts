@@ -11,7 +11,11 @@ import { ROOT as REPO } from './session.js';
 
 /** The contract's XML files: hand-written, then generated. */
 export const contractFiles: string[] = ['interfaces', 'interfaces/generated'].flatMap((dir) =>
-  readdirSync(join(REPO, dir)).filter((x) => x.endsWith('.xml')).sort().map((x) => join(REPO, dir, x)));
+  readdirSync(join(REPO, dir))
+    .filter((x) => x.endsWith('.xml'))
+    .sort()
+    .map((x) => join(REPO, dir, x)),
+);
 
 /** Every interface the XML files declare, by name. */
 export const declared = new Map<string, InterfaceSpec>();
@@ -24,9 +28,13 @@ export function shape(spec: InterfaceSpec) {
   return {
     name: spec.name,
     annotations: spec.annotations,
-    methods: [...spec.methods.values()].map((m) => ({ name: m.name, in: m.in, out: m.out, annotations: m.annotations })).sort((a, b) => a.name.localeCompare(b.name)),
+    methods: [...spec.methods.values()]
+      .map((m) => ({ name: m.name, in: m.in, out: m.out, annotations: m.annotations }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     properties: [...spec.properties.values()].map((p) => ({ ...p })).sort((a, b) => a.name.localeCompare(b.name)),
-    signals: [...spec.signals.values()].map((g) => ({ name: g.name, args: g.args, annotations: g.annotations })).sort((a, b) => a.name.localeCompare(b.name)),
+    signals: [...spec.signals.values()]
+      .map((g) => ({ name: g.name, args: g.args, annotations: g.annotations }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 

@@ -8,11 +8,24 @@ import { closeSync, existsSync, openSync, renameSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import type { Session } from './session.js';
 
-export interface Run { code: number | null; stdout: string; stderr: string }
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs `gdbus call --session --dest org.pantherx.Accounts ARGS` as the Flatpak `app`. */
 export function flatpakCall(session: Session, app: string, args: readonly string[]): Promise<Run> {
-  return flatpakRun(session, app, ['/usr/bin/gdbus', 'call', '--session', '--dest', 'org.pantherx.Accounts', '--timeout', '120', ...args]);
+  return flatpakRun(session, app, [
+    '/usr/bin/gdbus',
+    'call',
+    '--session',
+    '--dest',
+    'org.pantherx.Accounts',
+    '--timeout',
+    '120',
+    ...args,
+  ]);
 }
 
 /** Runs a program of /usr (argv[0] an absolute path) as the Flatpak `app`. */
@@ -20,18 +33,51 @@ export function flatpakRun(session: Session, app: string, argv: readonly string[
   const info = join(session.dir, `flatpak-info-${app}`);
   // Written once: calls in parallel read it while another would be rewriting it.
   if (!existsSync(info)) {
-    writeFileSync(`${info}.tmp`, `[Application]\nname=${app}\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1\n`);
+    writeFileSync(
+      `${info}.tmp`,
+      `[Application]\nname=${app}\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1\n`,
+    );
     renameSync(`${info}.tmp`, info);
   }
   const socket = /unix:path=([^,]+)/.exec(session.address)![1]!;
   const fd = openSync(info, 'r');
-  const child = spawn('bwrap', [
-    '--tmpfs', '/', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
-    '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--proc', '/proc', '--dev', '/dev',
-    '--bind', dirname(socket), dirname(socket), '--ro-bind-data', '3', '/.flatpak-info',
-    '--setenv', 'DBUS_SESSION_BUS_ADDRESS', session.address,
-    ...argv,
-  ], { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } });
+  const child = spawn(
+    'bwrap',
+    [
+      '--tmpfs',
+      '/',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/lib',
+      '/lib',
+      '--symlink',
+      'usr/lib64',
+      '/lib64',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--symlink',
+      'usr/sbin',
+      '/sbin',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--bind',
+      dirname(socket),
+      dirname(socket),
+      '--ro-bind-data',
+      '3',
+      '/.flatpak-info',
+      '--setenv',
+      'DBUS_SESSION_BUS_ADDRESS',
+      session.address,
+      ...argv,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } },
+  );
   closeSync(fd);
   let stdout = '';
   let stderr = '';
@@ -41,4 +87,5 @@ export function flatpakRun(session: Session, app: string, argv: readonly string[
 }
 
 /** GVariant text of a string, for gdbus arguments. */
-export const gv = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+export const gv = (text: string): string =>
+  `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;

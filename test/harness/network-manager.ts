@@ -15,14 +15,20 @@ const PROPS = 'org.freedesktop.DBus.Properties';
 export const NM_STATE = { asleep: 10, disconnected: 20, connectedGlobal: 70 } as const;
 export const NM_CONNECTIVITY = { none: 1, full: 4 } as const;
 
-export interface SystemBus { readonly address: string; readonly pid: number; stop(): Promise<void> }
+export interface SystemBus {
+  readonly address: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
 
 /** A dbus-daemon from a config of our own, listening in `dir`/system-run. */
 export async function startSystemBus(dir: string): Promise<SystemBus> {
   const runDir = join(dir, 'system-run');
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const conf = join(dir, 'system.conf');
-  writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+  writeFileSync(
+    conf,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
@@ -35,8 +41,13 @@ export async function startSystemBus(dir: string): Promise<SystemBus> {
     <allow own="*"/>
   </policy>
 </busconfig>
-`);
-  const r = await run('dbus-daemon', [`--config-file=${conf}`, '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'], { PATH: process.env.PATH });
+`,
+  );
+  const r = await run(
+    'dbus-daemon',
+    [`--config-file=${conf}`, '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'],
+    { PATH: process.env.PATH },
+  );
   if (r.code !== 0) throw new Error(`dbus-daemon (system) failed: ${r.stderr}`);
   const [address, pid] = r.stdout.trim().split('\n');
   return { address: address!, pid: Number(pid), stop: () => stopPid(Number(pid)) };

@@ -4,7 +4,14 @@ import dbus from 'dbus-next';
 
 const { Message, MessageType } = dbus;
 
-export interface Notification { id: number; appName: string; summary: string; body: string; actions: string[]; hints: Record<string, unknown> }
+export interface Notification {
+  id: number;
+  appName: string;
+  summary: string;
+  body: string;
+  actions: string[];
+  hints: Record<string, unknown>;
+}
 
 export interface NotificationServer {
   readonly received: Notification[];
@@ -21,8 +28,23 @@ export async function startNotificationServer(address: string): Promise<Notifica
   bus.addMethodHandler((msg: InstanceType<typeof Message>) => {
     if (msg.interface !== 'org.freedesktop.Notifications') return false;
     if (msg.member === 'Notify') {
-      const [appName, , , summary, body, actions, hints] = msg.body as [string, number, string, string, string, string[], Record<string, { value: unknown }>];
-      received.push({ id: ++next, appName, summary, body, actions, hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])) });
+      const [appName, , , summary, body, actions, hints] = msg.body as [
+        string,
+        number,
+        string,
+        string,
+        string,
+        string[],
+        Record<string, { value: unknown }>,
+      ];
+      received.push({
+        id: ++next,
+        appName,
+        summary,
+        body,
+        actions,
+        hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])),
+      });
       bus.send(Message.newMethodReturn(msg, 'u', [next]));
       return true;
     }
@@ -45,7 +67,12 @@ export async function startNotificationServer(address: string): Promise<Notifica
       return received;
     },
     invoke(id, action) {
-      bus.send(Message.newSignal('/org/freedesktop/Notifications', 'org.freedesktop.Notifications', 'ActionInvoked', 'us', [id, action]));
+      bus.send(
+        Message.newSignal('/org/freedesktop/Notifications', 'org.freedesktop.Notifications', 'ActionInvoked', 'us', [
+          id,
+          action,
+        ]),
+      );
     },
     stop: () => bus.disconnect(),
   };

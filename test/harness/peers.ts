@@ -16,14 +16,36 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { generateCerts, type CertFiles } from './peers/certs.js';
-import { ADDR, BLACKHOLE_PY, danteConf, dovecotConf, dovecotOAuth2Conf, eximConf, proftpdConf, radicaleConf, sshdConfig, tinyproxyConf } from './peers/configs.js';
+import {
+  ADDR,
+  BLACKHOLE_PY,
+  danteConf,
+  dovecotConf,
+  dovecotOAuth2Conf,
+  eximConf,
+  proftpdConf,
+  radicaleConf,
+  sshdConfig,
+  tinyproxyConf,
+} from './peers/configs.js';
 import { startOpenVpn, type VpnPeer } from './peers/openvpn.js';
 import { canConnect, converse, freePorts, ProcessGroup, waitUntil } from './peers/proc.js';
 
 const run = promisify(execFile);
 
-export type PeerName = 'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'tinyproxy' | 'dante' | 'openvpn' | 'blackhole';
-export const ALL_PEERS: readonly PeerName[] = ['dovecot', 'exim', 'radicale', 'sshd', 'proftpd', 'tinyproxy', 'dante', 'openvpn', 'blackhole'];
+export type PeerName =
+  'dovecot' | 'exim' | 'radicale' | 'sshd' | 'proftpd' | 'tinyproxy' | 'dante' | 'openvpn' | 'blackhole';
+export const ALL_PEERS: readonly PeerName[] = [
+  'dovecot',
+  'exim',
+  'radicale',
+  'sshd',
+  'proftpd',
+  'tinyproxy',
+  'dante',
+  'openvpn',
+  'blackhole',
+];
 
 export interface PeerPorts {
   /** Dovecot IMAP, plain + STARTTLS (143-style) */
@@ -159,13 +181,58 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
   const sftpPassword = randomBytes(15).toString('base64url');
   let sftpUserCreated = false;
 
-  const [imap, imaps, pop3, pop3s, submission, submissions, relay, smtp, smtps, http, https, ssh, silent, synDrop, closed, ftp, ftps, httpProxy, socks, vpnPassword, vpnCert] = await freePorts(21);
-  const ports: PeerPorts = { imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, submission: submission!, submissions: submissions!, smtp: smtp!, smtps: smtps!, http: http!, https: https!, ssh: ssh!, silent: silent!, synDrop: synDrop!, closed: closed!, ftp: ftp!, ftps: ftps!, httpProxy: httpProxy!, socks: socks! };
+  const [
+    imap,
+    imaps,
+    pop3,
+    pop3s,
+    submission,
+    submissions,
+    relay,
+    smtp,
+    smtps,
+    http,
+    https,
+    ssh,
+    silent,
+    synDrop,
+    closed,
+    ftp,
+    ftps,
+    httpProxy,
+    socks,
+    vpnPassword,
+    vpnCert,
+  ] = await freePorts(21);
+  const ports: PeerPorts = {
+    imap: imap!,
+    imaps: imaps!,
+    pop3: pop3!,
+    pop3s: pop3s!,
+    submission: submission!,
+    submissions: submissions!,
+    smtp: smtp!,
+    smtps: smtps!,
+    http: http!,
+    https: https!,
+    ssh: ssh!,
+    silent: silent!,
+    synDrop: synDrop!,
+    closed: closed!,
+    ftp: ftp!,
+    ftps: ftps!,
+    httpProxy: httpProxy!,
+    socks: socks!,
+  };
 
   let stopping: Promise<void> | undefined;
   const cleanupSync = () => {
     if (sftpUserCreated) {
-      try { execFileSync('userdel', [sftpUser], { stdio: 'ignore' }); } catch { /* gone */ }
+      try {
+        execFileSync('userdel', [sftpUser], { stdio: 'ignore' });
+      } catch {
+        /* gone */
+      }
       sftpUserCreated = false;
     }
     if (!process.env.PX_PEERS_KEEP) rmSync(dir, { recursive: true, force: true });
@@ -188,14 +255,27 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
   };
 
   const peers: Peers = {
-    dir, user, password, ports, hosts: ADDR,
+    dir,
+    user,
+    password,
+    ports,
+    hosts: ADDR,
     certs: { ca: '', selfSigned: '', leaf: '', expired: '' },
     imapFolder: 'Archive',
-    sftpUser: want.has('sshd') || want.has('dante') ? sftpUser : '', sftpPassword: want.has('sshd') || want.has('dante') ? sftpPassword : '',
-    sftpKey: '', sftpPublicKey: '', sftpHostKey: '', sftpDir: '',
-    ftpUser: `pxftp-${hex}`, ftpPassword: randomBytes(15).toString('base64url'),
-    proxyUser: `pxproxy-${hex}`, proxyPassword: randomBytes(15).toString('base64url'), vpn: undefined,
-    started: [], pids: {}, stop,
+    sftpUser: want.has('sshd') || want.has('dante') ? sftpUser : '',
+    sftpPassword: want.has('sshd') || want.has('dante') ? sftpPassword : '',
+    sftpKey: '',
+    sftpPublicKey: '',
+    sftpHostKey: '',
+    sftpDir: '',
+    ftpUser: `pxftp-${hex}`,
+    ftpPassword: randomBytes(15).toString('base64url'),
+    proxyUser: `pxproxy-${hex}`,
+    proxyPassword: randomBytes(15).toString('base64url'),
+    vpn: undefined,
+    started: [],
+    pids: {},
+    stop,
   };
 
   try {
@@ -214,13 +294,26 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
     if (want.has('tinyproxy')) starters.push(startTinyproxy());
     if (want.has('dante')) starters.push(startDante());
     if (want.has('openvpn')) {
-      starters.push(startOpenVpn(join(dir, 'openvpn'), logs, { password: vpnPassword!, cert: vpnCert! }, () => randomBytes(15).toString('base64url'), group)
-        .then((vpn) => { peers.vpn = vpn; peers.started.push('openvpn'); }));
+      starters.push(
+        startOpenVpn(
+          join(dir, 'openvpn'),
+          logs,
+          { password: vpnPassword!, cert: vpnCert! },
+          () => randomBytes(15).toString('base64url'),
+          group,
+        ).then((vpn) => {
+          peers.vpn = vpn;
+          peers.started.push('openvpn');
+        }),
+      );
     }
     if (want.has('blackhole')) starters.push(startBlackhole());
     const results = await Promise.allSettled(starters);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length) throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n---\n'));
+    if (failed.length)
+      throw new Error(
+        failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n---\n'),
+      );
     for (const p of group.procs) peers.pids[p.name] = p.pid;
     return peers;
 
@@ -236,7 +329,14 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       await chownByName(join(d, 'users'), 'root', 'dovecot');
       // mail processes run as nobody; the Maildir with one extra folder exists from the start
       const maildir = join(d, 'home', user, 'Maildir');
-      for (const sub of ['cur', 'new', 'tmp', `.${peers.imapFolder}/cur`, `.${peers.imapFolder}/new`, `.${peers.imapFolder}/tmp`]) {
+      for (const sub of [
+        'cur',
+        'new',
+        'tmp',
+        `.${peers.imapFolder}/cur`,
+        `.${peers.imapFolder}/new`,
+        `.${peers.imapFolder}/tmp`,
+      ]) {
         await mkdir(join(maildir, sub), { recursive: true });
       }
       await run('chown', ['-R', 'nobody:nogroup', join(d, 'home')]);
@@ -247,15 +347,40 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
         await writeFile(join(d, 'oauth2.conf.ext'), dovecotOAuth2Conf(options.oauth2IntrospectionUrl), { mode: 0o640 });
         await chownByName(join(d, 'oauth2.conf.ext'), 'root', 'dovecot');
       }
-      await writeFile(conf, dovecotConf({ dir: d, logFile: log, certs: certs!, instance: `px-test-${hex}`, oauth2: !!options.oauth2IntrospectionUrl, ports: { imap: ports.imap, imaps: ports.imaps, pop3: ports.pop3, pop3s: ports.pop3s, submission: ports.submission, submissions: ports.submissions, relay: relay! } }));
+      await writeFile(
+        conf,
+        dovecotConf({
+          dir: d,
+          logFile: log,
+          certs: certs!,
+          instance: `px-test-${hex}`,
+          oauth2: !!options.oauth2IntrospectionUrl,
+          ports: {
+            imap: ports.imap,
+            imaps: ports.imaps,
+            pop3: ports.pop3,
+            pop3s: ports.pop3s,
+            submission: ports.submission,
+            submissions: ports.submissions,
+            relay: relay!,
+          },
+        }),
+      );
       const proc = group.spawn('dovecot', 'dovecot', ['-F', '-c', conf], { log: join(logs, 'dovecot.out') });
-      await waitUntil('dovecot (IMAP login)', () => converse({
-        host: '127.0.0.1', port: ports.imap, timeoutMs: 1500,
-        steps: [
-          { expect: /^\* OK/m, send: `a LOGIN "${user}" "${password}"\r\n` },
-          { expect: /^a OK/m, fail: /^a (NO|BAD)/m, send: 'b LOGOUT\r\n' },
-        ],
-      }), { timeoutMs: 15_000, proc, logs: [proc.log, log] });
+      await waitUntil(
+        'dovecot (IMAP login)',
+        () =>
+          converse({
+            host: '127.0.0.1',
+            port: ports.imap,
+            timeoutMs: 1500,
+            steps: [
+              { expect: /^\* OK/m, send: `a LOGIN "${user}" "${password}"\r\n` },
+              { expect: /^a OK/m, fail: /^a (NO|BAD)/m, send: 'b LOGOUT\r\n' },
+            ],
+          }),
+        { timeoutMs: 15_000, proc, logs: [proc.log, log] },
+      );
       peers.started.push('dovecot');
     }
 
@@ -275,12 +400,21 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       await run('chown', ['-R', 'Debian-exim:Debian-exim', join(d, 'spool'), join(d, 'log'), join(d, 'tls')]);
       await chownByName(join(d, 'passwd'), 'root', 'Debian-exim');
       const conf = join(d, 'exim.conf');
-      await writeFile(conf, eximConf({ dir: d, certs: own, ports: { smtp: ports.smtp, smtps: ports.smtps } }), { mode: 0o644 });
+      await writeFile(conf, eximConf({ dir: d, certs: own, ports: { smtp: ports.smtp, smtps: ports.smtps } }), {
+        mode: 0o644,
+      });
       const proc = group.spawn('exim', '/usr/sbin/exim4', ['-C', conf, '-bdf'], { log: join(logs, 'exim.out') });
-      await waitUntil('exim (SMTP greeting)', () => converse({
-        host: '127.0.0.1', port: ports.smtp, timeoutMs: 1500,
-        steps: [{ expect: /^220 /m, send: 'QUIT\r\n' }],
-      }), { timeoutMs: 15_000, proc, logs: [proc.log, join(d, 'log', 'mainlog'), join(d, 'log', 'paniclog')] });
+      await waitUntil(
+        'exim (SMTP greeting)',
+        () =>
+          converse({
+            host: '127.0.0.1',
+            port: ports.smtp,
+            timeoutMs: 1500,
+            steps: [{ expect: /^220 /m, send: 'QUIT\r\n' }],
+          }),
+        { timeoutMs: 15_000, proc, logs: [proc.log, join(d, 'log', 'mainlog'), join(d, 'log', 'paniclog')] },
+      );
       peers.started.push('exim');
     }
 
@@ -290,17 +424,44 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       await writeFile(join(d, 'users'), `${user}:${password}\n`, { mode: 0o600 });
       const instances = [
         { name: 'radicale-http', hosts: ['127.0.0.1', '::1'], port: ports.http },
-        { name: 'radicale-https', hosts: ['127.0.0.1', '::1', ADDR.mismatch], port: ports.https, tls: { cert: certs!.selfSigned, key: certs!.selfSignedKey } },
-        { name: 'radicale-https-expired', hosts: [ADDR.expired], port: ports.https, tls: { cert: certs!.expired, key: certs!.expiredKey } },
+        {
+          name: 'radicale-https',
+          hosts: ['127.0.0.1', '::1', ADDR.mismatch],
+          port: ports.https,
+          tls: { cert: certs!.selfSigned, key: certs!.selfSignedKey },
+        },
+        {
+          name: 'radicale-https-expired',
+          hosts: [ADDR.expired],
+          port: ports.https,
+          tls: { cert: certs!.expired, key: certs!.expiredKey },
+        },
       ];
-      await Promise.all(instances.map(async (inst) => {
-        const conf = join(d, `${inst.name}.conf`);
-        await writeFile(conf, radicaleConf({ hosts: inst.hosts, port: inst.port, users: join(d, 'users'), collections: join(d, `${inst.name}-collections`), ...(inst.tls ? { tls: inst.tls } : {}) }));
-        const proc = group.spawn(inst.name, '/usr/bin/radicale', ['--config', conf], { log: join(logs, `${inst.name}.log`), env: { ...process.env, HOME: d } });
-        for (const host of inst.hosts) {
-          await waitUntil(`${inst.name} (${host}:${inst.port})`, () => canConnect(host, inst.port), { timeoutMs: 15_000, proc });
-        }
-      }));
+      await Promise.all(
+        instances.map(async (inst) => {
+          const conf = join(d, `${inst.name}.conf`);
+          await writeFile(
+            conf,
+            radicaleConf({
+              hosts: inst.hosts,
+              port: inst.port,
+              users: join(d, 'users'),
+              collections: join(d, `${inst.name}-collections`),
+              ...(inst.tls ? { tls: inst.tls } : {}),
+            }),
+          );
+          const proc = group.spawn(inst.name, '/usr/bin/radicale', ['--config', conf], {
+            log: join(logs, `${inst.name}.log`),
+            env: { ...process.env, HOME: d },
+          });
+          for (const host of inst.hosts) {
+            await waitUntil(`${inst.name} (${host}:${inst.port})`, () => canConnect(host, inst.port), {
+              timeoutMs: 15_000,
+              proc,
+            });
+          }
+        }),
+      );
       peers.started.push('radicale');
     }
 
@@ -314,7 +475,17 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       await run('chown', ['-R', `${sftpUser}:`, home]);
       await chmod(home, 0o755);
       await Promise.all([
-        run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'px-test-host', '-f', join(d, 'ssh_host_ed25519_key')]),
+        run('ssh-keygen', [
+          '-q',
+          '-t',
+          'ed25519',
+          '-N',
+          '',
+          '-C',
+          'px-test-host',
+          '-f',
+          join(d, 'ssh_host_ed25519_key'),
+        ]),
         run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'px-test-client', '-f', join(d, 'client_key')]),
       ]);
       const pub = (await readFile(join(d, 'client_key.pub'), 'utf8')).trim();
@@ -330,23 +501,57 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       const conf = join(d, 'sshd_config');
       await writeFile(conf, sshdConfig({ dir: d, port: ports.ssh, user: sftpUser }));
       const proc = group.spawn('sshd', '/usr/sbin/sshd', ['-D', '-e', '-f', conf], { log: join(logs, 'sshd.log') });
-      await waitUntil('sshd (banner)', () => converse({
-        host: '127.0.0.1', port: ports.ssh, timeoutMs: 1500, steps: [{ expect: /^SSH-2\.0-/m }],
-      }), { timeoutMs: 15_000, proc });
+      await waitUntil(
+        'sshd (banner)',
+        () =>
+          converse({
+            host: '127.0.0.1',
+            port: ports.ssh,
+            timeoutMs: 1500,
+            steps: [{ expect: /^SSH-2\.0-/m }],
+          }),
+        { timeoutMs: 15_000, proc },
+      );
       peers.started.push('sshd');
     }
 
     async function createSystemUser(): Promise<void> {
       await sweepStaleSftpUsers();
-      await retry(() => run('useradd', ['-M', '-d', join(dir, 'sftp-home'), '-s', '/bin/sh', '-c', 'px-accounts test peer', sftpUser]));
+      await retry(() =>
+        run('useradd', ['-M', '-d', join(dir, 'sftp-home'), '-s', '/bin/sh', '-c', 'px-accounts test peer', sftpUser]),
+      );
       sftpUserCreated = true;
       await retry(() => runWithInput('chpasswd', [], `${sftpUser}:${sftpPassword}\n`));
     }
 
     async function startTinyproxy(): Promise<void> {
       const conf = join(dir, 'tinyproxy.conf');
-      await writeFile(conf, tinyproxyConf({ port: ports.httpProxy, user: peers.proxyUser, password: peers.proxyPassword, connectPort: ports.closed, also: [ports.imap, ports.imaps, ports.pop3, ports.pop3s, ports.submission, ports.submissions, ports.smtp, ports.smtps, ports.http, ports.https, ports.ssh] }), { mode: 0o644 });
-      const proc = group.spawn('tinyproxy', '/usr/bin/tinyproxy', ['-d', '-c', conf], { log: join(logs, 'tinyproxy.log') });
+      await writeFile(
+        conf,
+        tinyproxyConf({
+          port: ports.httpProxy,
+          user: peers.proxyUser,
+          password: peers.proxyPassword,
+          connectPort: ports.closed,
+          also: [
+            ports.imap,
+            ports.imaps,
+            ports.pop3,
+            ports.pop3s,
+            ports.submission,
+            ports.submissions,
+            ports.smtp,
+            ports.smtps,
+            ports.http,
+            ports.https,
+            ports.ssh,
+          ],
+        }),
+        { mode: 0o644 },
+      );
+      const proc = group.spawn('tinyproxy', '/usr/bin/tinyproxy', ['-d', '-c', conf], {
+        log: join(logs, 'tinyproxy.log'),
+      });
       await waitUntil('tinyproxy', () => canConnect('127.0.0.1', ports.httpProxy), { timeoutMs: 15_000, proc });
       peers.started.push('tinyproxy');
     }
@@ -366,15 +571,49 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       await run('chown', ['-R', 'nobody:nogroup', home]);
       await chmod(d, 0o755);
       const users = join(d, 'users');
-      await runWithInput('ftpasswd', ['--passwd', `--file=${users}`, `--name=${peers.ftpUser}`, '--uid=65534', '--gid=65534',
-        `--home=${home}`, '--shell=/bin/false', '--sha512', '--stdin'], peers.ftpPassword);
+      await runWithInput(
+        'ftpasswd',
+        [
+          '--passwd',
+          `--file=${users}`,
+          `--name=${peers.ftpUser}`,
+          '--uid=65534',
+          '--gid=65534',
+          `--home=${home}`,
+          '--shell=/bin/false',
+          '--sha512',
+          '--stdin',
+        ],
+        peers.ftpPassword,
+      );
       await chmod(users, 0o600);
-      await Promise.all([{ name: 'proftpd-explicit', port: ports.ftp, implicit: false }, { name: 'proftpd-implicit', port: ports.ftps, implicit: true }].map(async (inst) => {
-        const conf = join(d, `${inst.name}.conf`);
-        await writeFile(conf, proftpdConf({ dir: d, name: inst.name, port: inst.port, users, cert: certs!.selfSigned, key: certs!.selfSignedKey, implicit: inst.implicit }));
-        const proc = group.spawn(inst.name, '/usr/sbin/proftpd', ['-n', '-q', '-c', conf], { log: join(logs, `${inst.name}.log`) });
-        await waitUntil(`${inst.name} (127.0.0.1:${inst.port})`, () => canConnect('127.0.0.1', inst.port), { timeoutMs: 15_000, proc });
-      }));
+      await Promise.all(
+        [
+          { name: 'proftpd-explicit', port: ports.ftp, implicit: false },
+          { name: 'proftpd-implicit', port: ports.ftps, implicit: true },
+        ].map(async (inst) => {
+          const conf = join(d, `${inst.name}.conf`);
+          await writeFile(
+            conf,
+            proftpdConf({
+              dir: d,
+              name: inst.name,
+              port: inst.port,
+              users,
+              cert: certs!.selfSigned,
+              key: certs!.selfSignedKey,
+              implicit: inst.implicit,
+            }),
+          );
+          const proc = group.spawn(inst.name, '/usr/sbin/proftpd', ['-n', '-q', '-c', conf], {
+            log: join(logs, `${inst.name}.log`),
+          });
+          await waitUntil(`${inst.name} (127.0.0.1:${inst.port})`, () => canConnect('127.0.0.1', inst.port), {
+            timeoutMs: 15_000,
+            proc,
+          });
+        }),
+      );
       peers.started.push('proftpd');
     }
 
@@ -383,8 +622,17 @@ async function startPeersOnce(which: readonly PeerName[], options: PeerOptions):
       await writeFile(script, BLACKHOLE_PY);
       const log = join(logs, 'blackhole.log');
       // /usr/bin/python3 on purpose: the python3 on PATH may be another installation
-      const proc = group.spawn('blackhole', '/usr/bin/python3', ['-u', script, String(ports.silent), String(ports.synDrop)], { log });
-      await waitUntil('blackhole', async () => existsSync(log) && readFileSync(log, 'utf8').includes('blackhole ready'), { timeoutMs: 10_000, proc });
+      const proc = group.spawn(
+        'blackhole',
+        '/usr/bin/python3',
+        ['-u', script, String(ports.silent), String(ports.synDrop)],
+        { log },
+      );
+      await waitUntil(
+        'blackhole',
+        async () => existsSync(log) && readFileSync(log, 'utf8').includes('blackhole ready'),
+        { timeoutMs: 10_000, proc },
+      );
       peers.started.push('blackhole');
     }
   } catch (err) {
@@ -401,7 +649,9 @@ async function chownByName(file: string, user: string, group: string): Promise<v
 
 function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, (err, _stdout, stderr) => (err ? reject(new Error(`${cmd}: ${stderr || err.message}`)) : resolve()));
+    const child = execFile(cmd, args, (err, _stdout, stderr) =>
+      err ? reject(new Error(`${cmd}: ${stderr || err.message}`)) : resolve(),
+    );
     child.stdin?.end(input);
   });
 }
@@ -421,7 +671,11 @@ async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
 /** Deletes SFTP users of earlier runs that ended without stop() (their home, in a temp dir, is gone). */
 async function sweepStaleSftpUsers(): Promise<void> {
   let passwd: string;
-  try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return; }
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return;
+  }
   for (const line of passwd.split('\n')) {
     const [name, , , , , home] = line.split(':');
     if (name && SFTP_USER_RE.test(name) && home && !existsSync(home)) {

@@ -5,7 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { alive, run, sleep, stopPid, waitFor } from './process.js';
@@ -16,7 +25,8 @@ export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.js');
  * Where the window's tests leave their screenshots: docs/screenshots only when
  * scripts/screenshots.sh asks (a test run must not change the repository).
  */
-export const SCREENSHOTS_DIR = process.env.PX_ACCOUNTS_SCREENSHOTS_DIR || join(tmpdir(), `px-accounts-screenshots-${process.pid}`);
+export const SCREENSHOTS_DIR =
+  process.env.PX_ACCOUNTS_SCREENSHOTS_DIR || join(tmpdir(), `px-accounts-screenshots-${process.pid}`);
 
 export type KeyringMode = 'unlocked' | 'locked' | 'none';
 
@@ -54,14 +64,40 @@ function busConfig(dir: string, servicesDir: string): string {
 }
 
 export async function nameHasOwner(env: NodeJS.ProcessEnv, name: string): Promise<boolean> {
-  const r = await run('gdbus', ['call', '--session', '-d', 'org.freedesktop.DBus', '-o', '/org/freedesktop/DBus',
-    '-m', 'org.freedesktop.DBus.NameHasOwner', name], env);
+  const r = await run(
+    'gdbus',
+    [
+      'call',
+      '--session',
+      '-d',
+      'org.freedesktop.DBus',
+      '-o',
+      '/org/freedesktop/DBus',
+      '-m',
+      'org.freedesktop.DBus.NameHasOwner',
+      name,
+    ],
+    env,
+  );
   return r.stdout.trim() === '(true,)';
 }
 
 export async function pidOfName(env: NodeJS.ProcessEnv, name: string): Promise<number> {
-  const r = await run('gdbus', ['call', '--session', '-d', 'org.freedesktop.DBus', '-o', '/org/freedesktop/DBus',
-    '-m', 'org.freedesktop.DBus.GetConnectionUnixProcessID', name], env);
+  const r = await run(
+    'gdbus',
+    [
+      'call',
+      '--session',
+      '-d',
+      'org.freedesktop.DBus',
+      '-o',
+      '/org/freedesktop/DBus',
+      '-m',
+      'org.freedesktop.DBus.GetConnectionUnixProcessID',
+      name,
+    ],
+    env,
+  );
   const m = /uint32 (\d+)/.exec(r.stdout);
   if (!m) throw new Error(`no process owns ${name}: ${r.stderr}`);
   return Number(m[1]);
@@ -69,7 +105,12 @@ export async function pidOfName(env: NodeJS.ProcessEnv, name: string): Promise<n
 
 /** Starts gnome-keyring's Secret Service on the session's bus, unlocked with `password`. */
 export async function startKeyring(session: Session, password: string): Promise<number> {
-  const r = await run('gnome-keyring-daemon', ['--unlock', '--components=secrets', '--daemonize'], session.env, password);
+  const r = await run(
+    'gnome-keyring-daemon',
+    ['--unlock', '--components=secrets', '--daemonize'],
+    session.env,
+    password,
+  );
   if (r.code !== 0) throw new Error(`gnome-keyring-daemon failed: ${r.stderr}`);
   // --daemonize returns before the daemon owns its name.
   await waitFor('org.freedesktop.secrets', () => nameHasOwner(session.env, 'org.freedesktop.secrets'), 10000);
@@ -103,13 +144,23 @@ export async function startSession(keyring: KeyringMode = 'unlocked'): Promise<S
     XDG_CACHE_HOME: join(dir, 'cache'),
     PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1',
   };
-  const daemon = await run('dbus-daemon', [`--config-file=${join(dir, 'session.conf')}`, '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'], baseEnv);
+  const daemon = await run(
+    'dbus-daemon',
+    [`--config-file=${join(dir, 'session.conf')}`, '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'],
+    baseEnv,
+  );
   if (daemon.code !== 0) throw new Error(`dbus-daemon failed: ${daemon.stderr}`);
   const [address, pid] = daemon.stdout.trim().split('\n');
   const { PX_ACCOUNTS_NO_BACKGROUND_CHECK: _, ...sessionEnv } = baseEnv;
   const env: NodeJS.ProcessEnv = { ...sessionEnv, DBUS_SESSION_BUS_ADDRESS: address };
   const session: Session = {
-    dir, home, servicesDir, address, env, busPid: Number(pid), keyringPid: undefined,
+    dir,
+    home,
+    servicesDir,
+    address,
+    env,
+    busPid: Number(pid),
+    keyringPid: undefined,
     keyringPassword: randomBytes(12).toString('hex'),
     accountsDir: join(home, '.userdata', 'accounts'),
     async stop() {
@@ -148,7 +199,12 @@ export interface ServiceProcess {
  * checks are off unless extraEnv sets PX_ACCOUNTS_NO_BACKGROUND_CHECK=0: a test's accounts
  * may name real providers, and nothing here may reach off this machine.
  */
-export async function startService(session: Session, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<ServiceProcess> {
+export async function startService(
+  session: Session,
+  args: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+  wrapper: string[] = [],
+): Promise<ServiceProcess> {
   const env = { ...session.env, PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1', ...extraEnv };
   // `wrapper` runs the service under another command (e.g. setpriv dropping capabilities).
   const argv = [...wrapper, process.execPath, SERVICE_BIN, ...args];
@@ -158,7 +214,10 @@ export async function startService(session: Session, args: string[] = [], extraE
   child.stdout?.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const proc: ServiceProcess = {
-    pid: child.pid!, child, exited, log: () => stderr,
+    pid: child.pid!,
+    child,
+    exited,
+    log: () => stderr,
     async stop() {
       await stopPid(child.pid);
       return exited;

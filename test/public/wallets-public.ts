@@ -29,13 +29,19 @@ async function main(): Promise<void> {
     for (const [protocol, address] of CASES) {
       const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [protocol, address, {}, {}]);
       try {
-        await waitFor(`${protocol} online`, async () => (await client.get(path as string, ACCOUNT, 'Status')) === 'online', 60_000);
+        await waitFor(
+          `${protocol} online`,
+          async () => (await client.get(path as string, ACCOUNT, 'Status')) === 'online',
+          60_000,
+        );
         const balance = await client.get(path as string, 'org.pantherx.Accounts.Wallet', 'Balance');
         console.log(`${protocol} ${address}: online, balance ${String(balance)}`);
         if (balance === '0') throw new Error('a zero balance for a well-known funded account');
       } catch (err) {
         failed++;
-        console.log(`${protocol} ${address}: FAILED (${(err as Error).message}; status ${String(await client.get(path as string, ACCOUNT, 'StatusMessage'))})`);
+        console.log(
+          `${protocol} ${address}: FAILED (${(err as Error).message}; status ${String(await client.get(path as string, ACCOUNT, 'StatusMessage'))})`,
+        );
       }
     }
   } finally {

@@ -16,7 +16,11 @@ import { testSecret, uniqueUser, useService } from './fixture.js';
 const DENIED = 'org.pantherx.Accounts.Error.AccessDenied';
 const FLATPAK_APP = 'org.example.Mail';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 describe('access: which apps get secrets', function () {
   this.timeout(30_000);
@@ -29,26 +33,65 @@ describe('access: which apps get secrets', function () {
   function flatpak(args: string[]): Promise<Run> {
     const socket = /unix:path=([^,]+)/.exec(f.session.address)![1]!;
     const fd = openSync(info, 'r');
-    const child = spawn('bwrap', [
-      '--tmpfs', '/', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
-      '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--proc', '/proc', '--dev', '/dev',
-      '--bind', dirname(socket), dirname(socket), '--ro-bind-data', '3', '/.flatpak-info',
-      '--setenv', 'DBUS_SESSION_BUS_ADDRESS', f.session.address,
-      '/usr/bin/gdbus', 'call', '--session', '--dest', 'org.pantherx.Accounts', ...args,
-    ], { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } });
+    const child = spawn(
+      'bwrap',
+      [
+        '--tmpfs',
+        '/',
+        '--ro-bind',
+        '/usr',
+        '/usr',
+        '--symlink',
+        'usr/lib',
+        '/lib',
+        '--symlink',
+        'usr/lib64',
+        '/lib64',
+        '--symlink',
+        'usr/bin',
+        '/bin',
+        '--symlink',
+        'usr/sbin',
+        '/sbin',
+        '--proc',
+        '/proc',
+        '--dev',
+        '/dev',
+        '--bind',
+        dirname(socket),
+        dirname(socket),
+        '--ro-bind-data',
+        '3',
+        '/.flatpak-info',
+        '--setenv',
+        'DBUS_SESSION_BUS_ADDRESS',
+        f.session.address,
+        '/usr/bin/gdbus',
+        'call',
+        '--session',
+        '--dest',
+        'org.pantherx.Accounts',
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } },
+    );
     closeSync(fd);
     let stdout = '';
     let stderr = '';
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   }
   const getSecret = (path: string) => flatpak(['--object-path', path, '--method', `${ACCOUNT}.GetSecret`, 'password']);
-  const manager = (method: string, ...args: string[]) => flatpak(['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
+  const manager = (method: string, ...args: string[]) =>
+    flatpak(['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
 
   before(async () => {
     info = join(f.session.dir, 'flatpak-info');
-    writeFileSync(info, `[Application]\nname=${FLATPAK_APP}\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1\n`);
+    writeFileSync(
+      info,
+      `[Application]\nname=${FLATPAK_APP}\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1\n`,
+    );
     const secret = testSecret();
     const pathA = await f.client.addAccount('fastmail', uniqueUser('granted'), { password: secret });
     const pathB = await f.client.addAccount('fastmail', uniqueUser('other'), { password: testSecret() });
@@ -69,7 +112,11 @@ describe('access: which apps get secrets', function () {
     assert.deepEqual(requested.body, [a.id, FLATPAK_APP]);
 
     // It cannot answer its own request, nor manage anything else.
-    for (const [method, args] of [['GrantAccess', [a.id, FLATPAK_APP]], ['ListAccess', []], ['SetHostApps', ['allow']]] as const) {
+    for (const [method, args] of [
+      ['GrantAccess', [a.id, FLATPAK_APP]],
+      ['ListAccess', []],
+      ['SetHostApps', ['allow']],
+    ] as const) {
       const self = await manager(method, ...args);
       assert.match(self.stderr, /AccessDenied.*sandboxed/, method);
     }
@@ -81,21 +128,46 @@ describe('access: which apps get secrets', function () {
     const got = await getSecret(a.path);
     assert.equal(got.code, 0, got.stderr);
     assert.equal(got.stdout.trim(), `('${a.secret}',)`);
-    const audit = await f.client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[2] === FLATPAK_APP, 3000, mark);
+    const audit = await f.client.waitSignal(
+      (x) => x.member === 'SecretAccessed' && x.body[2] === FLATPAK_APP,
+      3000,
+      mark,
+    );
     assert.deepEqual(audit.body, [a.id, 'password', FLATPAK_APP]);
     assert.ok(!JSON.stringify(f.client.signals.slice(mark)).includes(a.secret), 'no signal carries the value');
-    assert.match(f.service.log(), new RegExp(`secret 'password' of account ${a.id} handed to ${FLATPAK_APP.replace(/\./g, '\\.')}`));
+    assert.match(
+      f.service.log(),
+      new RegExp(`secret 'password' of account ${a.id} handed to ${FLATPAK_APP.replace(/\./g, '\\.')}`),
+    );
 
     const listed = await cli(f.session.env, ['access', 'list', '--json']);
-    const entry = (JSON.parse(listed.stdout) as Array<{ account: string; app: string; decision: string; lastUsed: string | null }>).find((e) => e.app === FLATPAK_APP)!;
+    const entry = (
+      JSON.parse(listed.stdout) as Array<{ account: string; app: string; decision: string; lastUsed: string | null }>
+    ).find((e) => e.app === FLATPAK_APP)!;
     assert.equal(entry.decision, 'always');
     assert.ok(entry.lastUsed, 'the last use is recorded');
 
     // A grant is for one account: the other one stays closed, for reading and for changes.
     assert.match((await getSecret(b.path)).stderr, /AccessDenied/);
     assert.match((await flatpak(['--object-path', b.path, '--method', `${ACCOUNT}.Remove`])).stderr, /AccessDenied/);
-    assert.match((await flatpak(['--object-path', b.path, '--method', `${ACCOUNT}.Update`, "{'name': <'mine now'>}"])).stderr, /AccessDenied/);
-    assert.match((await flatpak(['--object-path', b.path, '--method', 'org.freedesktop.DBus.Properties.Set', ACCOUNT, 'Name', "<'mine'>"])).stderr, /AccessDenied/);
+    assert.match(
+      (await flatpak(['--object-path', b.path, '--method', `${ACCOUNT}.Update`, "{'name': <'mine now'>}"])).stderr,
+      /AccessDenied/,
+    );
+    assert.match(
+      (
+        await flatpak([
+          '--object-path',
+          b.path,
+          '--method',
+          'org.freedesktop.DBus.Properties.Set',
+          ACCOUNT,
+          'Name',
+          "<'mine'>",
+        ])
+      ).stderr,
+      /AccessDenied/,
+    );
 
     assert.equal((await cli(f.session.env, ['access', 'revoke', a.id, FLATPAK_APP])).code, 0);
     assert.match((await getSecret(a.path)).stderr, /AccessDenied/);
@@ -105,15 +177,38 @@ describe('access: which apps get secrets', function () {
   });
 
   it('a sandboxed app cannot have the service read files for it (a CA path, files a profile names)', async () => {
-    const ca = await manager('AddAccount', 'imap', 'sandboxed@example.org', '{}', "{'imap.host': <'127.0.0.1'>, 'imap.ca': <'/etc/ssl/certs/ca-certificates.crt'>}");
+    const ca = await manager(
+      'AddAccount',
+      'imap',
+      'sandboxed@example.org',
+      '{}',
+      "{'imap.host': <'127.0.0.1'>, 'imap.ca': <'/etc/ssl/certs/ca-certificates.crt'>}",
+    );
     assert.match(ca.stderr, /AccessDenied.*option imap\.ca: a sandboxed app cannot have the service read files/);
-    const profile = 'client\nremote 127.0.0.1 1194\nauth-user-pass /etc/passwd\nca /etc/ssl/certs/ca-certificates.crt\n';
-    const vpn = await manager('ValidateCredentials', 'openvpn', 'x', '{}', `{'openvpn.profile': <'${profile}'>, 'openvpn.profile_dir': <'/etc'>}`);
-    assert.match(vpn.stderr, /AccessDenied.*auth-user-pass \/etc\/passwd: a sandboxed app cannot have the service read files/);
+    const profile =
+      'client\nremote 127.0.0.1 1194\nauth-user-pass /etc/passwd\nca /etc/ssl/certs/ca-certificates.crt\n';
+    const vpn = await manager(
+      'ValidateCredentials',
+      'openvpn',
+      'x',
+      '{}',
+      `{'openvpn.profile': <'${profile}'>, 'openvpn.profile_dir': <'/etc'>}`,
+    );
+    assert.match(
+      vpn.stderr,
+      /AccessDenied.*auth-user-pass \/etc\/passwd: a sandboxed app cannot have the service read files/,
+    );
     // A host app may (the CLI reads the profile next to its files).
-    const [results] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', 'host@example.org', {}, {
-      'imap.host': new Variant('s', '127.0.0.1'), 'imap.port': new Variant('q', 9), 'imap.ca': new Variant('s', '/etc/ssl/certs/ca-certificates.crt'),
-    }]);
+    const [results] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+      'imap',
+      'host@example.org',
+      {},
+      {
+        'imap.host': new Variant('s', '127.0.0.1'),
+        'imap.port': new Variant('q', 9),
+        'imap.ca': new Variant('s', '/etc/ssl/certs/ca-certificates.crt'),
+      },
+    ]);
     assert.ok((results as Record<string, unknown>).imap);
   });
 
@@ -124,8 +219,15 @@ describe('access: which apps get secrets', function () {
     try {
       assert.equal(await f.client.get(ROOT, MANAGER, 'HostApps'), 'ask');
       // Announced, so a settings window follows a change made elsewhere.
-      const changed = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === ROOT && x.body[0] === MANAGER
-        && 'HostApps' in (x.body[1] as Record<string, V>), 3000, mark);
+      const changed = await f.client.waitSignal(
+        (x) =>
+          x.member === 'PropertiesChanged' &&
+          x.path === ROOT &&
+          x.body[0] === MANAGER &&
+          'HostApps' in (x.body[1] as Record<string, V>),
+        3000,
+        mark,
+      );
       assert.equal((changed.body[1] as Record<string, V>).HostApps?.value, 'ask');
       assert.equal((await cli(f.session.env, ['access', 'host'])).stdout.trim(), 'Host apps: ask', 'no mode: shown');
       const refused = await cli(f.session.env, ['secret', 'get', a.id, 'password']);
@@ -133,7 +235,11 @@ describe('access: which apps get secrets', function () {
       // node is an interpreter: the app is the script it runs, the CLI itself.
       const cliPath = join(REPO, 'dist', 'bin', 'px-accounts.js');
       assert.match(refused.stderr, new RegExp(`${cliPath.replace(/[./]/g, '\\$&')} has no grant for account ${a.id}`));
-      assert.equal((await cli(f.session.env, ['access', 'grant', a.id, cliPath])).code, 0, 'management stays open to host apps');
+      assert.equal(
+        (await cli(f.session.env, ['access', 'grant', a.id, cliPath])).code,
+        0,
+        'management stays open to host apps',
+      );
       assert.equal((await cli(f.session.env, ['secret', 'get', a.id, 'password'])).stdout.trim(), a.secret);
       // This test process is another host app: still refused.
       assert.equal((await errorOf(f.client.call(a.path, ACCOUNT, 'GetSecret', 's', ['password']))).type, DENIED);
@@ -150,7 +256,10 @@ describe('access: which apps get secrets', function () {
     assert.equal((await cli(f.session.env, ['access', 'host', 'ask'])).code, 0);
     const client = await AccountsClient.connect({ busAddress: f.session.address });
     try {
-      await assert.rejects(client.getSecret(a.id, 'password'), (err: Error & { kind?: string }) => err.kind === 'AccessDenied');
+      await assert.rejects(
+        client.getSecret(a.id, 'password'),
+        (err: Error & { kind?: string }) => err.kind === 'AccessDenied',
+      );
       const mark = f.client.signals.length;
       const asked = client.requestAccess(a.id, { waitMs: 10_000 });
       await f.client.waitSignal((x) => x.member === 'AccessRequested' && x.body[1] === app, 5000, mark);
@@ -166,23 +275,52 @@ describe('access: which apps get secrets', function () {
 
   it('a caller that is gone before it is identified is refused, never taken for another process', async () => {
     // dbus-send does not wait for the reply: by the time the service asks who it was, it may have exited.
-    const child = spawn('dbus-send', ['--session', `--dest=org.pantherx.Accounts`, '--type=method_call', b.path, `${ACCOUNT}.GetSecret`, 'string:password'],
-      { env: f.session.env, stdio: 'ignore' });
+    const child = spawn(
+      'dbus-send',
+      [
+        '--session',
+        `--dest=org.pantherx.Accounts`,
+        '--type=method_call',
+        b.path,
+        `${ACCOUNT}.GetSecret`,
+        'string:password',
+      ],
+      { env: f.session.env, stdio: 'ignore' },
+    );
     await new Promise((r) => child.on('close', r));
-    await waitFor('the call logged', () => /handed to \/usr\/bin\/dbus-send|not identified/.test(f.service.log()) || undefined, 3000);
+    await waitFor(
+      'the call logged',
+      () => /handed to \/usr\/bin\/dbus-send|not identified/.test(f.service.log()) || undefined,
+      3000,
+    );
     const log = f.service.log();
-    assert.ok(/secret 'password' of account \S+ handed to \/usr\/bin\/dbus-send/.test(log) || /caller :\S+ .*not identified/.test(log), log.slice(-600));
+    assert.ok(
+      /secret 'password' of account \S+ handed to \/usr\/bin\/dbus-send/.test(log) ||
+        /caller :\S+ .*not identified/.test(log),
+      log.slice(-600),
+    );
     // Every app the log names is one of this suite's callers.
     const { realpathSync } = await import('node:fs');
-    const known = new Set(['/usr/bin/dbus-send', FLATPAK_APP, join(REPO, 'dist', 'bin', 'px-accounts.js'), realpathSync(process.argv[1]!)]);
+    const known = new Set([
+      '/usr/bin/dbus-send',
+      FLATPAK_APP,
+      join(REPO, 'dist', 'bin', 'px-accounts.js'),
+      realpathSync(process.argv[1]!),
+    ]);
     const named = [...log.matchAll(/handed to (\S+) \(pid/g)].map((m) => m[1]!);
-    assert.deepEqual(named.filter((app) => !known.has(app)), [], 'never attributed to another program');
+    assert.deepEqual(
+      named.filter((app) => !known.has(app)),
+      [],
+      'never attributed to another program',
+    );
   });
 
   it('removing an account removes its grants', async () => {
     await cli(f.session.env, ['access', 'grant', b.id, FLATPAK_APP]);
     await f.client.call(b.path, ACCOUNT, 'Remove');
-    const list = JSON.parse((await cli(f.session.env, ['access', 'list', '--json'])).stdout) as Array<{ account: string }>;
+    const list = JSON.parse((await cli(f.session.env, ['access', 'list', '--json'])).stdout) as Array<{
+      account: string;
+    }>;
     assert.ok(!list.some((e) => e.account === b.id));
     const file = join(f.session.home, '.local', 'state', 'px-accounts', 'access.json');
     assert.ok(existsSync(file));
@@ -197,7 +335,11 @@ describe('access: the grants file', function () {
     const { startService, startSession } = await import('../harness/session.js');
     const { mkdirSync, readdirSync, symlinkSync } = await import('node:fs');
     const cases: Array<[string, (file: string) => void, RegExp]> = [
-      ['corrupt', (file) => writeFileSync(file, '{"version": 1, "grants": [ {"account": '), /not valid JSON|Unexpected|JSON/],
+      [
+        'corrupt',
+        (file) => writeFileSync(file, '{"version": 1, "grants": [ {"account": '),
+        /not valid JSON|Unexpected|JSON/,
+      ],
       ['symlink', (file) => symlinkSync('/etc/passwd', file), /symbolic link/],
       ['huge', (file) => writeFileSync(file, ' '.repeat(5 * 1024 * 1024)), /larger than/],
     ];
@@ -210,7 +352,11 @@ describe('access: the grants file', function () {
         make(file);
         const service = await startService(session);
         try {
-          assert.match(service.log(), new RegExp(`access file ${file.replace(/[./]/g, '\\$&')} cannot be used \\(.*\\); moved to`), what);
+          assert.match(
+            service.log(),
+            new RegExp(`access file ${file.replace(/[./]/g, '\\$&')} cannot be used \\(.*\\); moved to`),
+            what,
+          );
           assert.match(service.log(), why, what);
           const aside = readdirSync(dir).filter((n) => n.startsWith('access.json.unusable-'));
           assert.equal(aside.length, 1, what);
@@ -233,18 +379,26 @@ describe('access: the grants file', function () {
     const service = await startService(session);
     const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(session.address, false)));
     try {
-      const account = (await clients[0]!.addAccount('fastmail', uniqueUser('many'), { password: testSecret() })).split('/').pop()!;
-      await Promise.all(clients.map(async (c, i) => {
-        for (let k = 0; k < 10; k++) {
-          const app = `org.example.App${(i + k) % 7}`;
-          const method = (i + k) % 3 === 0 ? 'RevokeAccess' : (i + k) % 3 === 1 ? 'GrantAccess' : 'DenyAccess';
-          await c.call(ROOT, MANAGER, method, 'ss', [account, app]).catch(() => undefined); // revoking nothing is NotFound
-        }
-      }));
+      const account = (await clients[0]!.addAccount('fastmail', uniqueUser('many'), { password: testSecret() }))
+        .split('/')
+        .pop()!;
+      await Promise.all(
+        clients.map(async (c, i) => {
+          for (let k = 0; k < 10; k++) {
+            const app = `org.example.App${(i + k) % 7}`;
+            const method = (i + k) % 3 === 0 ? 'RevokeAccess' : (i + k) % 3 === 1 ? 'GrantAccess' : 'DenyAccess';
+            await c.call(ROOT, MANAGER, method, 'ss', [account, app]).catch(() => undefined); // revoking nothing is NotFound
+          }
+        }),
+      );
       const [listed] = await clients[0]!.call(ROOT, MANAGER, 'ListAccess');
-      const now = (listed as Array<Record<string, { value: unknown }>>).map((e) => `${e.app!.value}=${e.decision!.value}`).sort();
+      const now = (listed as Array<Record<string, { value: unknown }>>)
+        .map((e) => `${e.app!.value}=${e.decision!.value}`)
+        .sort();
       await new Promise((r) => setTimeout(r, 300));
-      const file = JSON.parse(readFileSync(join(session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8')) as { grants: Array<{ app: string; decision: string }> };
+      const file = JSON.parse(
+        readFileSync(join(session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8'),
+      ) as { grants: Array<{ app: string; decision: string }> };
       assert.deepEqual(file.grants.map((g) => `${g.app}=${g.decision}`).sort(), now);
     } finally {
       for (const c of clients) c.disconnect();

@@ -39,22 +39,45 @@ describe('the service in German: check results and notifications (the real Dovec
 
   it('a refused password: the result in words and the notification are German', async () => {
     const user = uniqueUser('de');
-    const path = await client.addAccount('imap', user, { password: `${p.password}-wrong` }, {
-      'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user),
-    });
+    const path = await client.addAccount(
+      'imap',
+      user,
+      { password: `${p.password}-wrong` },
+      {
+        'imap.host': s('127.0.0.1'),
+        'imap.port': q(p.ports.imap),
+        'imap.security': s('none'),
+        'imap.username': s(p.user),
+      },
+    );
     const before = notes.received.length;
     const results = (await client.call(path, ACCOUNT, 'Verify'))[0] as Record<string, V>;
     const imap = results.imap!.value as Record<string, V>;
     assert.equal(imap.code!.value, 'Unauthorized', 'codes are not translated');
-    assert.match(String(imap.message!.value), new RegExp(`^Der IMAP-Server 127\\.0\\.0\\.1:${p.ports.imap} hat Benutzername oder Passwort abgelehnt`));
+    assert.match(
+      String(imap.message!.value),
+      new RegExp(`^Der IMAP-Server 127\\.0\\.0\\.1:${p.ports.imap} hat Benutzername oder Passwort abgelehnt`),
+    );
     assert.equal(await client.get(path, ACCOUNT, 'Status'), 'error', 'status values are not translated');
-    assert.match(String(await client.get(path, ACCOUNT, 'StatusMessage')), /^Der IMAP-Server .* hat Benutzername oder Passwort abgelehnt/);
+    assert.match(
+      String(await client.get(path, ACCOUNT, 'StatusMessage')),
+      /^Der IMAP-Server .* hat Benutzername oder Passwort abgelehnt/,
+    );
 
     const [n] = (await notes.waitFor(before + 1)).slice(before) as [Notification];
     assert.equal(n.appName, 'Online-Konten');
     assert.equal(n.summary, `${user}: Das Passwort wurde abgelehnt`);
-    assert.match(n.body, new RegExp(`^Der IMAP-Server .* abgelehnt.* Apps können ${user.replace(/\./g, '\\.')} erst wieder erreichen, wenn Sie das richtige eingeben\\.$`));
-    assert.deepEqual(n.actions, ['default', 'Passwort eingeben', 'open', 'Passwort eingeben'], 'action ids stay, labels are German');
+    assert.match(
+      n.body,
+      new RegExp(
+        `^Der IMAP-Server .* abgelehnt.* Apps können ${user.replace(/\./g, '\\.')} erst wieder erreichen, wenn Sie das richtige eingeben\\.$`,
+      ),
+    );
+    assert.deepEqual(
+      n.actions,
+      ['default', 'Passwort eingeben', 'open', 'Passwort eingeben'],
+      'action ids stay, labels are German',
+    );
     await client.call(path, ACCOUNT, 'Remove');
   });
 });

@@ -14,7 +14,15 @@ import type { Peers } from '../harness/peers.js';
 import { peers } from '../verify/fixture.js';
 import { ACCOUNT, TestClient, errorOf, q, s } from '../harness/client.js';
 import { startNotificationServer, type Notification, type NotificationServer } from '../harness/notifications.js';
-import { startKeyring, startService, startSession, stopKeyring, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  startKeyring,
+  startService,
+  startSession,
+  stopKeyring,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { uniqueUser } from './fixture.js';
 
 describe('notifications when an account needs the person (the real Dovecot, a notification server of our own)', function () {
@@ -45,9 +53,18 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     await session?.stop();
   });
 
-  const add = (password: string) => client.addAccount('imap', uniqueUser('attn'), { password }, {
-    'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user),
-  });
+  const add = (password: string) =>
+    client.addAccount(
+      'imap',
+      uniqueUser('attn'),
+      { password },
+      {
+        'imap.host': s('127.0.0.1'),
+        'imap.port': q(p.ports.imap),
+        'imap.security': s('none'),
+        'imap.username': s(p.user),
+      },
+    );
   const verify = (path: string) => client.call(path, ACCOUNT, 'Verify');
   const idOf = (path: string) => path.split('/').pop()!;
   const about = (from: number) => notes.received.slice(from).map((n) => n.hints['x-px-accounts-account']);
@@ -64,7 +81,11 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     assert.equal(n.hints['x-px-accounts-account'], id);
     assert.ok(!JSON.stringify(n).includes(p.password), 'no secret in a notification');
     notes.invoke(n.id, 'open');
-    await waitFor('the window opened on the account', () => existsSync(opened) && readFileSync(opened, 'utf8').split('\n').includes(`--account ${id}`), 5000);
+    await waitFor(
+      'the window opened on the account',
+      () => existsSync(opened) && readFileSync(opened, 'utf8').split('\n').includes(`--account ${id}`),
+      5000,
+    );
 
     // The same trouble found again: nothing. Fixed (a new secret, a check that passes), then broken again: one more.
     await verify(path);
@@ -78,15 +99,27 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     await client.call(path, ACCOUNT, 'Remove');
   });
 
-  it('escapes markup in the body: an account name (or a server\'s words) cannot put links or images in it', async () => {
+  it("escapes markup in the body: an account name (or a server's words) cannot put links or images in it", async () => {
     const name = 'Tom & Jerry <a href="https://evil.example/">verify</a> <img src="file:///etc/passwd">';
-    const path = await client.addAccount('imap', uniqueUser('attn'), { password: `${p.password}-wrong` }, {
-      name: s(name), 'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user),
-    });
+    const path = await client.addAccount(
+      'imap',
+      uniqueUser('attn'),
+      { password: `${p.password}-wrong` },
+      {
+        name: s(name),
+        'imap.host': s('127.0.0.1'),
+        'imap.port': q(p.ports.imap),
+        'imap.security': s('none'),
+        'imap.username': s(p.user),
+      },
+    );
     const before = notes.received.length;
     await verify(path);
     const [n] = (await notes.waitFor(before + 1)).slice(before) as [Notification];
-    assert.ok(n.body.includes('Tom &amp; Jerry &lt;a href="https://evil.example/"&gt;verify&lt;/a&gt; &lt;img'), n.body);
+    assert.ok(
+      n.body.includes('Tom &amp; Jerry &lt;a href="https://evil.example/"&gt;verify&lt;/a&gt; &lt;img'),
+      n.body,
+    );
     assert.doesNotMatch(n.body, /<|&(?!amp;|lt;|gt;)/, 'no markup and no bare & left in the body');
     assert.ok(n.summary.startsWith(name), 'the summary is plain text by the specification: shown as it is');
     await client.call(path, ACCOUNT, 'Remove');
@@ -125,7 +158,11 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     const told = await add(`${p.password}-wrong`);
     const before = notes.received.length;
     await verify(quiet);
-    await waitFor('logged', () => service.log().includes(`account ${idOf(quiet)} needs attention (notifications are off)`), 5000);
+    await waitFor(
+      'logged',
+      () => service.log().includes(`account ${idOf(quiet)} needs attention (notifications are off)`),
+      5000,
+    );
     rmSync(file);
     await verify(told);
     await notes.waitFor(before + 1);
@@ -140,7 +177,10 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     const before = notes.received.length;
     await stopKeyring(session);
     for (let i = 0; i < 3; i++) {
-      assert.equal((await errorOf(client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))).type, 'org.pantherx.Accounts.Error.SecretsUnavailable');
+      assert.equal(
+        (await errorOf(client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))).type,
+        'org.pantherx.Accounts.Error.SecretsUnavailable',
+      );
     }
     await notes.waitFor(before + 1);
     await startKeyring(session, session.keyringPassword);
@@ -156,7 +196,11 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     const lines = () => readFileSync(opened, 'utf8').split('\n').slice(0, -1);
     const n0 = lines().length;
     notes.invoke(told[1]!.id, 'default');
-    await waitFor('the window opened on its list (no --account)', () => lines().length === n0 + 1 && lines()[n0] === '', 5000);
+    await waitFor(
+      'the window opened on its list (no --account)',
+      () => lines().length === n0 + 1 && lines()[n0] === '',
+      5000,
+    );
     await startKeyring(session, session.keyringPassword);
     await client.call(path, ACCOUNT, 'Remove');
   });

@@ -10,7 +10,12 @@ import { startSession, type Session } from '../harness/session.js';
 const { Message } = dbus;
 const PEER = 'org.example.Peer';
 const call = (member: string, body: unknown[] = []): BusCall => ({
-  destination: PEER, path: '/org/example/Peer', interface: 'org.example.Peer', member, signature: body.length ? 's' : '', body,
+  destination: PEER,
+  path: '/org/example/Peer',
+  interface: 'org.example.Peer',
+  member,
+  signature: body.length ? 's' : '',
+  body,
 });
 
 describe('bus layer: every outgoing call has a timeout (callWithTimeout)', () => {
@@ -28,7 +33,8 @@ describe('bus layer: every outgoing call has a timeout (callWithTimeout)', () =>
       if (msg.interface !== 'org.example.Peer') return false;
       if (msg.member === 'Echo') peer.send(Message.newMethodReturn(msg, 's', [msg.body[0]]));
       // dbus-next's typings say newError takes a string; it takes the call, as newMethodReturn does.
-      else if (msg.member === 'Fail') peer.send(Message.newError(msg as unknown as string, 'org.example.Error.Refused', 'not today'));
+      else if (msg.member === 'Fail')
+        peer.send(Message.newError(msg as unknown as string, 'org.example.Error.Refused', 'not today'));
       else held.set(msg.member!, msg); // Silent: answered later, or never
       received?.(msg);
       return true;
@@ -49,7 +55,10 @@ describe('bus layer: every outgoing call has a timeout (callWithTimeout)', () =>
   });
 
   it('passes an error reply on with its D-Bus error name and text', async () => {
-    await assert.rejects(callWithTimeout(bus, call('Fail'), 5000), { type: 'org.example.Error.Refused', text: 'not today' });
+    await assert.rejects(callWithTimeout(bus, call('Fail'), 5000), {
+      type: 'org.example.Error.Refused',
+      text: 'not today',
+    });
   });
 
   it('rejects with BusTimeout when no answer comes; the late answer is then ignored and calls go on', async () => {

@@ -23,7 +23,10 @@ function processes(): Map<number, { ppid: number; comm: string }> {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const close = stat.lastIndexOf(')');
-      table.set(Number(entry), { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) });
+      table.set(Number(entry), {
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+        ppid: Number(stat.slice(close + 2).split(' ')[1]),
+      });
     } catch {
       /* it just ended */
     }
@@ -37,10 +40,11 @@ function descendants(root: number): Map<number, string> {
   let frontier = [root];
   while (frontier.length) {
     const next: number[] = [];
-    for (const [pid, p] of table) if (frontier.includes(p.ppid) && !found.has(pid)) {
-      found.set(pid, p.comm);
-      next.push(pid);
-    }
+    for (const [pid, p] of table)
+      if (frontier.includes(p.ppid) && !found.has(pid)) {
+        found.set(pid, p.comm);
+        next.push(pid);
+      }
     frontier = next;
   }
   return found;
@@ -75,9 +79,14 @@ describe('programs started for checks die with a killed service (issue 25, findi
   let pluginDir: string;
   const survivors: number[] = [];
 
-  const profile = () => vpnProfile(peers.vpn!, (silent.address()).port).replace('proto tcp-client', 'proto udp');
+  const profile = () => vpnProfile(peers.vpn!, silent.address().port).replace('proto tcp-client', 'proto udp');
   const validate = (protocol: string, options: Record<string, V>) =>
-    client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [protocol, 'alice', { password: testSecret() }, options]);
+    client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+      protocol,
+      'alice',
+      { password: testSecret() },
+      options,
+    ]);
 
   before(async function () {
     this.timeout(90_000);
@@ -89,7 +98,10 @@ describe('programs started for checks die with a killed service (issue 25, findi
     pluginDir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
     mkdirSync(pluginDir, { recursive: true, mode: 0o755 });
     writeFileSync(join(pluginDir, 'sleeper'), SLEEPER, { mode: 0o755 });
-    writeFileSync(join(pluginDir, 'sleeper.ini'), '[plugin]\nname = Sleeper\ninterface = org.example.Accounts.Sleeper\nsettings = host\nsecrets = password\nhelper = sleeper\ntimeout = 60\n');
+    writeFileSync(
+      join(pluginDir, 'sleeper.ini'),
+      '[plugin]\nname = Sleeper\ninterface = org.example.Accounts.Sleeper\nsettings = host\nsecrets = password\nhelper = sleeper\ntimeout = 60\n',
+    );
     // Checks end after 5 s here, openvpn's TLS hand-window with them.
     service = await startService(session, [], { PX_ACCOUNTS_CHECK_TIMEOUT_MS: '5000' });
     client = await TestClient.connect(session.address);
@@ -123,12 +135,16 @@ describe('programs started for checks die with a killed service (issue 25, findi
     // The helper writes its pid and its child's; the tree is looked at after both are there
     // (a file may also be seen created but not yet written).
     const pidsOf = () => [pidFile, childFile].map((f) => (existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : 0));
-    const running = await waitFor('both checks running, the helper and its child under the service', () => {
-      const [helper, helperChild] = pidsOf();
-      if (!helper || !helperChild) return undefined;
-      const tree = descendants(service.pid);
-      return [...tree.values()].includes('openvpn') && tree.has(helper) && tree.has(helperChild) ? tree : undefined;
-    }, 10_000);
+    const running = await waitFor(
+      'both checks running, the helper and its child under the service',
+      () => {
+        const [helper, helperChild] = pidsOf();
+        if (!helper || !helperChild) return undefined;
+        const tree = descendants(service.pid);
+        return [...tree.values()].includes('openvpn') && tree.has(helper) && tree.has(helperChild) ? tree : undefined;
+      },
+      10_000,
+    );
     survivors.push(...running.keys());
 
     process.kill(service.pid, 'SIGKILL');

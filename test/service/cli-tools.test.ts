@@ -11,48 +11,146 @@ describe('busctl and gdbus', () => {
 
   it('busctl: add, list, get and set a property, report status, remove', async () => {
     const secret = testSecret();
-    let r = await busctl('call', 'org.pantherx.Accounts', '/org/pantherx/Accounts', 'org.pantherx.Accounts.Manager', 'AddAccount',
-      'ssa{ss}a{sv}', 'fastmail', 'info@pantherx.org', '1', 'password', secret, '1', 'name', 's', 'Work');
+    let r = await busctl(
+      'call',
+      'org.pantherx.Accounts',
+      '/org/pantherx/Accounts',
+      'org.pantherx.Accounts.Manager',
+      'AddAccount',
+      'ssa{ss}a{sv}',
+      'fastmail',
+      'info@pantherx.org',
+      '1',
+      'password',
+      secret,
+      '1',
+      'name',
+      's',
+      'Work',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `o "${path}"`);
-    r = await busctl('call', 'org.pantherx.Accounts', '/org/pantherx/Accounts', 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects', '--json=short');
+    r = await busctl(
+      'call',
+      'org.pantherx.Accounts',
+      '/org/pantherx/Accounts',
+      'org.freedesktop.DBus.ObjectManager',
+      'GetManagedObjects',
+      '--json=short',
+    );
     const objects = JSON.parse(r.stdout).data[0];
     assert.equal(objects[path]['org.pantherx.Accounts.Account'].Name.data, 'Work');
     r = await busctl('get-property', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Imap', 'Port');
     assert.equal(r.stdout.trim(), 'q 993');
-    r = await busctl('set-property', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Account', 'Name', 's', 'Personal');
+    r = await busctl(
+      'set-property',
+      'org.pantherx.Accounts',
+      path,
+      'org.pantherx.Accounts.Account',
+      'Name',
+      's',
+      'Personal',
+    );
     assert.equal(r.code, 0, r.stderr);
-    r = await busctl('set-property', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Account', 'Username', 's', 'x');
+    r = await busctl(
+      'set-property',
+      'org.pantherx.Accounts',
+      path,
+      'org.pantherx.Accounts.Account',
+      'Username',
+      's',
+      'x',
+    );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /read-only/);
-    r = await busctl('call', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Account', 'ReportStatus', 'ss', 'online', 'synced');
+    r = await busctl(
+      'call',
+      'org.pantherx.Accounts',
+      path,
+      'org.pantherx.Accounts.Account',
+      'ReportStatus',
+      'ss',
+      'online',
+      'synced',
+    );
     assert.equal(r.code, 0, r.stderr);
-    r = await busctl('get-property', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Account', 'Status', 'StatusMessage');
+    r = await busctl(
+      'get-property',
+      'org.pantherx.Accounts',
+      path,
+      'org.pantherx.Accounts.Account',
+      'Status',
+      'StatusMessage',
+    );
     assert.equal(r.stdout.trim(), 's "online"\ns "synced"');
-    r = await busctl('call', 'org.pantherx.Accounts', '/org/pantherx/Accounts', 'org.pantherx.Accounts.Manager', 'AddAccount',
-      'ssa{ss}a{sv}', 'nosuch', 'x', '0', '0');
+    r = await busctl(
+      'call',
+      'org.pantherx.Accounts',
+      '/org/pantherx/Accounts',
+      'org.pantherx.Accounts.Manager',
+      'AddAccount',
+      'ssa{ss}a{sv}',
+      'nosuch',
+      'x',
+      '0',
+      '0',
+    );
     assert.match(r.stderr, /not in the catalogue/);
     r = await busctl('call', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Account', 'Remove');
     assert.equal(r.code, 0, r.stderr);
   });
 
   it('gdbus: add, introspect, read properties, watch StatusChanged, remove', async () => {
-    let r = await gdbus('call', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', '/org/pantherx/Accounts',
-      '--method', 'org.pantherx.Accounts.Manager.AddAccount', 'google', 'john', `{'password': '${testSecret()}'}`, "{'protocols': <['imap', 'smtp']>, 'name': <'Work'>}");
+    let r = await gdbus(
+      'call',
+      '--session',
+      '--dest',
+      'org.pantherx.Accounts',
+      '--object-path',
+      '/org/pantherx/Accounts',
+      '--method',
+      'org.pantherx.Accounts.Manager.AddAccount',
+      'google',
+      'john',
+      `{'password': '${testSecret()}'}`,
+      "{'protocols': <['imap', 'smtp']>, 'name': <'Work'>}",
+    );
     assert.equal(r.code, 0, r.stderr);
     const gpath = '/org/pantherx/Accounts/account/google_john_at_gmail_com';
     assert.equal(r.stdout.trim(), `(objectpath '${gpath}',)`);
-    r = await gdbus('introspect', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', gpath, '--only-properties');
+    r = await gdbus(
+      'introspect',
+      '--session',
+      '--dest',
+      'org.pantherx.Accounts',
+      '--object-path',
+      gpath,
+      '--only-properties',
+    );
     assert.match(r.stdout, /readonly s Username = 'john@gmail.com';/);
     assert.match(r.stdout, /interface org.pantherx.Accounts.Smtp/);
     const { spawn } = await import('node:child_process');
-    const monitor = spawn('gdbus', ['monitor', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', gpath], { env: f.session.env });
+    const monitor = spawn(
+      'gdbus',
+      ['monitor', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', gpath],
+      { env: f.session.env },
+    );
     let seen = '';
     monitor.stdout.on('data', (d) => (seen += d));
     try {
       await new Promise((res) => setTimeout(res, 300)); // the monitor subscribes
-      r = await gdbus('call', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', gpath,
-        '--method', 'org.pantherx.Accounts.Account.ReportStatus', 'offline', 'no network');
+      r = await gdbus(
+        'call',
+        '--session',
+        '--dest',
+        'org.pantherx.Accounts',
+        '--object-path',
+        gpath,
+        '--method',
+        'org.pantherx.Accounts.Account.ReportStatus',
+        'offline',
+        'no network',
+      );
       assert.equal(r.code, 0, r.stderr);
       const deadline = Date.now() + 3000;
       while (!seen.includes('StatusChanged') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
@@ -60,7 +158,16 @@ describe('busctl and gdbus', () => {
     } finally {
       monitor.kill();
     }
-    r = await gdbus('call', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', gpath, '--method', 'org.pantherx.Accounts.Account.Remove');
+    r = await gdbus(
+      'call',
+      '--session',
+      '--dest',
+      'org.pantherx.Accounts',
+      '--object-path',
+      gpath,
+      '--method',
+      'org.pantherx.Accounts.Account.Remove',
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 });

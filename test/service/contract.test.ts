@@ -51,10 +51,17 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   };
 
   before(async () => {
-    assert.deepEqual(own.map((p) => p.id).sort(), Object.keys(WALLETS).sort(), 'every wallet protocol has an example here');
+    assert.deepEqual(
+      own.map((p) => p.id).sort(),
+      Object.keys(WALLETS).sort(),
+      'every wallet protocol has an example here',
+    );
     for (const p of own) {
       const [identifier, url, network] = WALLETS[p.id]!;
-      walletPaths.set(p.id, await f.client.addAccount(p.id, identifier, {}, { [`${p.id}.network`]: s(network), [`${p.id}.url`]: s(url) }));
+      walletPaths.set(
+        p.id,
+        await f.client.addAccount(p.id, identifier, {}, { [`${p.id}.network`]: s(network), [`${p.id}.url`]: s(url) }),
+      );
     }
     // Every other built-in protocol enabled at once, each with the least it needs.
     const options: Record<string, ReturnType<typeof s>> = {};
@@ -63,14 +70,34 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
       else if (p.settings.some((x) => x.kind === 'host')) options[`${p.id}.host`] = s('127.0.0.1');
       else options[`${p.id}.remotes`] = s('127.0.0.1 1194 udp'); // OpenVPN: a server, no profile needed
     }
-    accountPath = await f.client.addAccount('imap', 'contract@example.org', { password: testSecret() }, {
-      protocols: as(allProtocols().filter((x) => !own.includes(x)).map((p) => p.id)), ...options,
-    });
+    accountPath = await f.client.addAccount(
+      'imap',
+      'contract@example.org',
+      { password: testSecret() },
+      {
+        protocols: as(
+          allProtocols()
+            .filter((x) => !own.includes(x))
+            .map((p) => p.id),
+        ),
+        ...options,
+      },
+    );
   });
 
   it('has one XML file per interface, each with documentation on every member', () => {
     const live = [...new Set(allProtocols().flatMap((p) => (p.live ? [p.live.iface] : [])))];
-    assert.deepEqual([...declared.keys()].sort(), [ACCOUNT, MANAGER, 'org.pantherx.Accounts.Identity', ...ELSEWHERE, ...live, ...allProtocols().map((p) => p.iface)].sort());
+    assert.deepEqual(
+      [...declared.keys()].sort(),
+      [
+        ACCOUNT,
+        MANAGER,
+        'org.pantherx.Accounts.Identity',
+        ...ELSEWHERE,
+        ...live,
+        ...allProtocols().map((p) => p.iface),
+      ].sort(),
+    );
     for (const spec of declared.values()) {
       const members = [spec, ...spec.methods.values(), ...spec.properties.values(), ...spec.signals.values()];
       for (const m of members) {
@@ -84,12 +111,17 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
     for (const p of allProtocols()) {
       const spec = declared.get(p.iface)!;
       const computed = (p.computed ?? []).map((c) => c.property);
-      assert.deepEqual([...spec.properties.keys()].sort(), [...p.settings.map((x) => x.property), ...computed].sort(), p.iface);
+      assert.deepEqual(
+        [...spec.properties.keys()].sort(),
+        [...p.settings.map((x) => x.property), ...computed].sort(),
+        p.iface,
+      );
       for (const x of p.settings) {
         const prop = spec.properties.get(x.property)!;
         assert.deepEqual([prop.type, prop.access], [signatureOf(x.kind), 'read'], `${p.iface}.${x.property}`);
       }
-      for (const c of computed) assert.deepEqual([spec.properties.get(c)!.type, spec.properties.get(c)!.access], ['s', 'read']);
+      for (const c of computed)
+        assert.deepEqual([spec.properties.get(c)!.type, spec.properties.get(c)!.access], ['s', 'read']);
     }
   });
 
@@ -97,7 +129,10 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
 
   it('the root object exports exactly Manager plus the standard interfaces', async () => {
     const got = await introspect(ROOT);
-    assert.deepEqual([...got.keys()].filter((n) => n.startsWith('org.pantherx.')), [MANAGER]);
+    assert.deepEqual(
+      [...got.keys()].filter((n) => n.startsWith('org.pantherx.')),
+      [MANAGER],
+    );
     assert.ok(got.has('org.freedesktop.DBus.ObjectManager'));
     assert.deepEqual(shape(got.get(MANAGER)!), shape(declared.get(MANAGER)!));
   });
@@ -139,7 +174,10 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
       for (const m of members) {
         const access = m.annotations.filter((a) => a.name === ACCESS_ANNOTATION);
         assert.equal(access.length, 1, `${spec.name}.${m.name} has no access annotation`);
-        assert.ok((ACCESS_LEVELS as readonly string[]).includes(access[0]!.value), `${spec.name}.${m.name}: ${access[0]!.value}`);
+        assert.ok(
+          (ACCESS_LEVELS as readonly string[]).includes(access[0]!.value),
+          `${spec.name}.${m.name}: ${access[0]!.value}`,
+        );
       }
     }
   });
@@ -147,17 +185,33 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
   it('every declared method has a handler: called with its real signature, it answers or fails with a typed error', async () => {
     const zero = (sig: string): unknown => {
       switch (sig[0]) {
-        case 's': case 'o': return sig[0] === 'o' ? '/' : '';
-        case 'b': return false;
-        case 'a': return sig[1] === '{' ? {} : [];
-        default: return 0;
+        case 's':
+        case 'o':
+          return sig[0] === 'o' ? '/' : '';
+        case 'b':
+          return false;
+        case 'a':
+          return sig[1] === '{' ? {} : [];
+        default:
+          return 0;
       }
     };
     // A throwaway account: Remove is among the members, so it goes last.
-    const scratch = await f.client.addAccount('imap', 'scratch@example.org', { password: testSecret() }, { 'imap.host': s('127.0.0.1'), 'imap.port': q(9) });
-    const targets: Array<[string, string]> = [[MANAGER, ROOT], [ACCOUNT, scratch], ...[...walletPaths.values()].map((p): [string, string] => ['org.pantherx.Accounts.Wallet', p])];
+    const scratch = await f.client.addAccount(
+      'imap',
+      'scratch@example.org',
+      { password: testSecret() },
+      { 'imap.host': s('127.0.0.1'), 'imap.port': q(9) },
+    );
+    const targets: Array<[string, string]> = [
+      [MANAGER, ROOT],
+      [ACCOUNT, scratch],
+      ...[...walletPaths.values()].map((p): [string, string] => ['org.pantherx.Accounts.Wallet', p]),
+    ];
     for (const [name, path] of targets) {
-      const methods = [...declared.get(name)!.methods.values()].sort((a, b) => Number(a.name === 'Remove') - Number(b.name === 'Remove'));
+      const methods = [...declared.get(name)!.methods.values()].sort(
+        (a, b) => Number(a.name === 'Remove') - Number(b.name === 'Remove'),
+      );
       for (const m of methods) {
         const args = splitSignature(m.inSignature).map(zero);
         try {

@@ -46,19 +46,34 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
 
   const idOf = (path: string) => path.split('/').pop()!;
   const imapOptions = (extra: Record<string, V> = {}): Record<string, V> => ({
-    'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user), ...extra,
+    'imap.host': s('127.0.0.1'),
+    'imap.port': q(p.ports.imap),
+    'imap.security': s('none'),
+    'imap.username': s(p.user),
+    ...extra,
   });
-  const addImap = (password: string, extra: Record<string, V> = {}) => client.addAccount('imap', uniqueUser('cozy'), { password }, imapOptions(extra));
+  const addImap = (password: string, extra: Record<string, V> = {}) =>
+    client.addAccount('imap', uniqueUser('cozy'), { password }, imapOptions(extra));
   const get = (path: string, prop: string) => client.get(path, ACCOUNT, prop);
   const verify = async (path: string) => (await client.call(path, ACCOUNT, 'Verify'))[0] as Record<string, V>;
   const fileOf = (path: string) => readFileSync(join(session.accountsDir, `${idOf(path)}.ini`), 'utf8');
-  const attentionSignals = (path: string, from: number) => client.signals.slice(from)
-    .filter((x) => x.path === path && x.member === 'PropertiesChanged' && (x.body[1] as Record<string, V>).AttentionNeeded !== undefined);
+  const attentionSignals = (path: string, from: number) =>
+    client.signals
+      .slice(from)
+      .filter(
+        (x) =>
+          x.path === path &&
+          x.member === 'PropertiesChanged' &&
+          (x.body[1] as Record<string, V>).AttentionNeeded !== undefined,
+      );
   /** Proof that nothing was told about `quiet`: a notification about another account arrives, and it is the only one since `from`. */
   async function onlyToldAbout(told: string, from: number): Promise<void> {
     await verify(told);
     await notes.waitFor(from + 1);
-    assert.deepEqual(notes.received.slice(from).map((n) => n.hints['x-px-accounts-account']), [idOf(told)]);
+    assert.deepEqual(
+      notes.received.slice(from).map((n) => n.hints['x-px-accounts-account']),
+      [idOf(told)],
+    );
   }
 
   describe('MuteError / UnmuteError', () => {
@@ -71,17 +86,28 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       const signalsFrom = client.signals.length;
       const notesFrom = notes.received.length;
       const r = await verify(muted);
-      assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Unauthorized');
+      assert.equal((r.imap!.value as Record<string, V>).code!.value, 'Unauthorized');
       assert.equal(await get(muted, 'Status'), 'error', 'the status still says what happened');
       assert.equal(await get(muted, 'AttentionNeeded'), false);
       const other = await addImap(`${p.password}-wrong`);
       await onlyToldAbout(other, notesFrom);
-      assert.deepEqual(attentionSignals(muted, signalsFrom), [], 'no AttentionNeeded change announced for the muted account');
+      assert.deepEqual(
+        attentionSignals(muted, signalsFrom),
+        [],
+        'no AttentionNeeded change announced for the muted account',
+      );
 
       // a different kind of failure (a certificate, not the network) ends the mute
-      await client.call(muted, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s(p.hosts.expired), 'imap.port': q(p.ports.imaps), 'imap.security': s('tls'), 'imap.ca': s(p.certs.ca) }]);
+      await client.call(muted, ACCOUNT, 'Update', 'a{sv}', [
+        {
+          'imap.host': s(p.hosts.expired),
+          'imap.port': q(p.ports.imaps),
+          'imap.security': s('tls'),
+          'imap.ca': s(p.certs.ca),
+        },
+      ]);
       const tlsFailed = await verify(muted);
-      assert.equal(((tlsFailed.imap!.value as Record<string, V>).code!).value, 'TlsExpired');
+      assert.equal((tlsFailed.imap!.value as Record<string, V>).code!.value, 'TlsExpired');
       assert.deepEqual(await get(muted, 'MutedErrors'), []);
       assert.doesNotMatch(fileOf(muted), /muted/);
 
@@ -91,7 +117,10 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       await verify(muted);
       assert.equal(await get(muted, 'AttentionNeeded'), true);
       await notes.waitFor(before + 1);
-      assert.deepEqual(notes.received.slice(before).map((n) => n.hints['x-px-accounts-account']), [idOf(muted)]);
+      assert.deepEqual(
+        notes.received.slice(before).map((n) => n.hints['x-px-accounts-account']),
+        [idOf(muted)],
+      );
       await client.call(muted, ACCOUNT, 'Remove');
       await client.call(other, ACCOUNT, 'Remove');
     });
@@ -109,13 +138,20 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(p.ports.closed) }]);
       await verify(path);
       assert.equal(await get(path, 'Status'), 'offline');
-      assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized', 'ServerError'], 'the server was not reached: nothing new about it');
+      assert.deepEqual(
+        await get(path, 'MutedErrors'),
+        ['Unauthorized', 'ServerError'],
+        'the server was not reached: nothing new about it',
+      );
 
       await client.call(path, ACCOUNT, 'UnmuteError', 's', ['ServerError']);
       await client.call(path, ACCOUNT, 'UnmuteError', 's', ['Timeout']); // not muted: nothing changes
       assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized']);
       for (const bad of ['Ok', 'unauthorized', '', 'x'.repeat(5000)]) {
-        assert.equal((await errorOf(client.call(path, ACCOUNT, 'MuteError', 's', [bad]))).type, `${ERR}InvalidArgument`);
+        assert.equal(
+          (await errorOf(client.call(path, ACCOUNT, 'MuteError', 's', [bad]))).type,
+          `${ERR}InvalidArgument`,
+        );
       }
       assert.deepEqual(await get(path, 'MutedErrors'), ['Unauthorized']);
       await client.call(path, ACCOUNT, 'Remove');
@@ -124,15 +160,16 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
 
   describe('SetData', () => {
     const APP = 'org.example.Notes';
-    it("each app writes its own keys, prefixed with its name: this host app and a sandboxed app with a grant; refused without one", async () => {
+    it('each app writes its own keys, prefixed with its name: this host app and a sandboxed app with a grant; refused without one', async () => {
       const path = await addImap(p.password);
       const id = idOf(path);
       await client.call(path, ACCOUNT, 'SetData', 'ss', ['folder', 'INBOX/Work']);
-      const mine = Object.keys(await get(path, 'Data') as Record<string, string>);
+      const mine = Object.keys((await get(path, 'Data')) as Record<string, string>);
       assert.equal(mine.length, 1);
       assert.match(mine[0]!, /^\/.+:folder$/, `a host app is named by its executable path: ${mine[0]}`);
 
-      const set = (key: string, value: string) => flatpakCall(session, APP, ['--object-path', path, '--method', `${ACCOUNT}.SetData`, key, value]);
+      const set = (key: string, value: string) =>
+        flatpakCall(session, APP, ['--object-path', path, '--method', `${ACCOUNT}.SetData`, key, value]);
       const refused = await set('last_sync', '2026-12-05');
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /AccessDenied/);
@@ -141,28 +178,36 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       assert.equal(ok.code, 0, ok.stderr);
       const colon = await set(`${mine[0]!.split(':')[0]}:folder`, 'mine now');
       assert.match(colon.stderr, /InvalidArgument/, 'a key naming another app is refused');
-      const data = await get(path, 'Data') as Record<string, string>;
+      const data = (await get(path, 'Data')) as Record<string, string>;
       assert.deepEqual(data, { [mine[0]!]: 'INBOX/Work', [`${APP}:last_sync`]: '2026-12-05T12:00:00Z' });
-      assert.match(fileOf(path), new RegExp(`\\[data\\][\\s\\S]*${APP.replace(/\./g, '\\.')}:last_sync = 2026-12-05T12:00:00Z`));
+      assert.match(
+        fileOf(path),
+        new RegExp(`\\[data\\][\\s\\S]*${APP.replace(/\./g, '\\.')}:last_sync = 2026-12-05T12:00:00Z`),
+      );
 
       // removing: an app's own key only
       assert.equal((await set('folder', '')).code, 0, 'removing a key the app does not have changes nothing');
       assert.deepEqual(await get(path, 'Data'), data);
       assert.equal((await set('last_sync', '')).code, 0);
-      assert.deepEqual(Object.keys(await get(path, 'Data') as object), [mine[0]]);
+      assert.deepEqual(Object.keys((await get(path, 'Data')) as object), [mine[0]]);
       await client.call(path, ACCOUNT, 'Remove');
     });
 
-    it('caps a value and an app\'s share of the account with LimitExceeded, changing nothing', async () => {
+    it("caps a value and an app's share of the account with LimitExceeded, changing nothing", async () => {
       const path = await addImap(p.password);
       const setData = (key: string, value: string) => client.call(path, ACCOUNT, 'SetData', 'ss', [key, value]);
       assert.equal((await errorOf(setData('big', 'x'.repeat(1025)))).type, `${ERR}LimitExceeded`);
-      for (const bad of ['', 'a:b', 'a b', 'x'.repeat(65)]) assert.equal((await errorOf(setData(bad, 'v'))).type, `${ERR}InvalidArgument`);
+      for (const bad of ['', 'a:b', 'a b', 'x'.repeat(65)])
+        assert.equal((await errorOf(setData(bad, 'v'))).type, `${ERR}InvalidArgument`);
       assert.equal((await errorOf(setData('nl', 'a\nb'))).type, `${ERR}InvalidArgument`);
       let n = 0;
-      const error = await errorOf((async () => { for (;; n++) await setData(`k${n}`, 'x'.repeat(1000)); })());
+      const error = await errorOf(
+        (async () => {
+          for (; ; n++) await setData(`k${n}`, 'x'.repeat(1000));
+        })(),
+      );
       assert.equal(error.type, `${ERR}LimitExceeded`);
-      const data = await get(path, 'Data') as Record<string, string>;
+      const data = (await get(path, 'Data')) as Record<string, string>;
       assert.equal(Object.keys(data).length, n, 'the note over the cap was not kept');
       assert.ok(n >= 2 && n <= 4, `${n} notes of 1000 bytes fit in one app's 4 KiB share with their keys`);
       await client.call(path, ACCOUNT, 'Remove');
@@ -173,12 +218,30 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
     let http: string;
     let socks: string;
     before(async () => {
-      http = await client.addAccount('proxy', uniqueUser('http'), { password: p.proxyPassword }, {
-        name: s('Office proxy'), 'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.httpProxy), 'proxy.type': s('http'), 'proxy.username': s(p.proxyUser),
-      });
-      socks = await client.addAccount('proxy', uniqueUser('socks'), { password: p.sftpPassword }, {
-        name: s('Dante'), 'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.socks), 'proxy.type': s('socks5'), 'proxy.username': s(p.sftpUser),
-      });
+      http = await client.addAccount(
+        'proxy',
+        uniqueUser('http'),
+        { password: p.proxyPassword },
+        {
+          name: s('Office proxy'),
+          'proxy.host': s('127.0.0.1'),
+          'proxy.port': q(p.ports.httpProxy),
+          'proxy.type': s('http'),
+          'proxy.username': s(p.proxyUser),
+        },
+      );
+      socks = await client.addAccount(
+        'proxy',
+        uniqueUser('socks'),
+        { password: p.sftpPassword },
+        {
+          name: s('Dante'),
+          'proxy.host': s('127.0.0.1'),
+          'proxy.port': q(p.ports.socks),
+          'proxy.type': s('socks5'),
+          'proxy.username': s(p.sftpUser),
+        },
+      );
       await verify(http);
       await verify(socks);
       assert.equal(await get(http, 'Status'), 'online');
@@ -191,32 +254,47 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       assert.equal(await get(path, 'Parent'), http);
       assert.match(fileOf(path), new RegExp(`^parent = ${idOf(http)}$`, 'm'));
       const r = await verify(path);
-      assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Ok', JSON.stringify(r));
+      assert.equal((r.imap!.value as Record<string, V>).code!.value, 'Ok', JSON.stringify(r));
       assert.equal(await get(path, 'Status'), 'online');
-      await waitFor("tinyproxy's log names the connection", () => readFileSync(log, 'utf8').includes(`127.0.0.1:${p.ports.imap}`), 5000);
+      await waitFor(
+        "tinyproxy's log names the connection",
+        () => readFileSync(log, 'utf8').includes(`127.0.0.1:${p.ports.imap}`),
+        5000,
+      );
       // the wrong password, through the proxy: the server's refusal, told as usual
       await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', `${p.password}-wrong`]);
       const refused = await verify(path);
-      assert.equal(((refused.imap!.value as Record<string, V>).code!).value, 'Unauthorized');
+      assert.equal((refused.imap!.value as Record<string, V>).code!.value, 'Unauthorized');
       await client.call(path, ACCOUNT, 'Remove');
     });
 
     it("an IMAP account (implicit TLS) behind Dante's SOCKS5: Dante's log shows the connection", async () => {
       const log = join(p.dir, 'logs', 'danted.log');
       const path = await addImap(p.password, {
-        parent: s(idOf(socks)), 'imap.host': s(p.hosts.caSigned), 'imap.port': q(p.ports.imaps), 'imap.security': s('tls'), 'imap.ca': s(p.certs.ca),
+        parent: s(idOf(socks)),
+        'imap.host': s(p.hosts.caSigned),
+        'imap.port': q(p.ports.imaps),
+        'imap.security': s('tls'),
+        'imap.ca': s(p.certs.ca),
       });
       const r = await verify(path);
-      assert.equal(((r.imap!.value as Record<string, V>).code!).value, 'Ok', JSON.stringify(r));
-      await waitFor("Dante's log names the connection", () => readFileSync(log, 'utf8').includes(`${p.hosts.caSigned}.${p.ports.imaps}`), 5000);
+      assert.equal((r.imap!.value as Record<string, V>).code!.value, 'Ok', JSON.stringify(r));
+      await waitFor(
+        "Dante's log names the connection",
+        () => readFileSync(log, 'utf8').includes(`${p.hosts.caSigned}.${p.ports.imaps}`),
+        5000,
+      );
       await client.call(path, ACCOUNT, 'Remove');
     });
 
-    it("a pinned certificate behind tinyproxy: the question what the server presents goes through the proxy too, never around it (red team)", async () => {
+    it('a pinned certificate behind tinyproxy: the question what the server presents goes through the proxy too, never around it (red team)', async () => {
       const host = p.hosts.caSigned;
       const port = p.ports.imaps;
       const log = join(p.dir, 'logs', 'tinyproxy.log');
-      const connects = () => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(`CONNECT ${host}:${port} `)).length;
+      const connects = () =>
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(`CONNECT ${host}:${port} `)).length;
       // what Dovecot presents, as the test sees it itself; its CA is not trusted (no imap.ca)
       const fp = await new Promise<string>((resolve, reject) => {
         const sock = tls.connect({ host, port, rejectUnauthorized: false }, () => {
@@ -225,10 +303,17 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
         });
         sock.on('error', reject);
       });
-      const path = await addImap(p.password, { parent: s(idOf(http)), 'imap.host': s(host), 'imap.port': q(port), 'imap.security': s('tls') });
+      const path = await addImap(p.password, {
+        parent: s(idOf(http)),
+        'imap.host': s(host),
+        'imap.port': q(port),
+        'imap.security': s('tls'),
+      });
       const untrusted = (await verify(path)).imap!.value as Record<string, V>;
       assert.equal(untrusted.code!.value, 'TlsUntrusted', JSON.stringify(untrusted));
-      await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ certificates: new Variant('a{ss}', { [`${host}:${port}`]: fp }) }]);
+      await client.call(path, ACCOUNT, 'Update', 'a{sv}', [
+        { certificates: new Variant('a{ss}', { [`${host}:${port}`]: fp }) },
+      ]);
       const before = connects();
       const pinned = (await verify(path)).imap!.value as Record<string, V>;
       assert.equal(pinned.code!.value, 'Ok', JSON.stringify(pinned));
@@ -241,9 +326,18 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
     });
 
     it('a proxy that refuses its credentials: the account is offline naming the proxy, no AttentionNeeded', async () => {
-      const bad = await client.addAccount('proxy', uniqueUser('badproxy'), { password: `${p.proxyPassword}-wrong` }, {
-        name: s('Wrong proxy'), 'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.httpProxy), 'proxy.type': s('http'), 'proxy.username': s(p.proxyUser),
-      });
+      const bad = await client.addAccount(
+        'proxy',
+        uniqueUser('badproxy'),
+        { password: `${p.proxyPassword}-wrong` },
+        {
+          name: s('Wrong proxy'),
+          'proxy.host': s('127.0.0.1'),
+          'proxy.port': q(p.ports.httpProxy),
+          'proxy.type': s('http'),
+          'proxy.username': s(p.proxyUser),
+        },
+      );
       // online as far as the service knows (an app reported it), but its password is wrong
       await client.call(bad, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
       const path = await addImap(p.password, { parent: s(idOf(bad)) });
@@ -261,7 +355,11 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       const path = await addImap(`${p.password}-wrong`, { parent: s(idOf(http)) });
       const from = client.signals.length;
       await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['offline', 'disconnected']);
-      await client.waitSignal((x) => x.path === path && x.member === 'StatusChanged' && x.body[1] === 'needs Office proxy', 3000, from);
+      await client.waitSignal(
+        (x) => x.path === path && x.member === 'StatusChanged' && x.body[1] === 'needs Office proxy',
+        3000,
+        from,
+      );
       assert.equal(await get(path, 'Status'), 'offline');
       const r = (await verify(path)).imap!.value as Record<string, V>;
       assert.equal(r.code!.value, 'Unavailable');
@@ -271,7 +369,11 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       // the parent online again: the child is checked (and now its wrong password is found)
       const back = client.signals.length;
       await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
-      await client.waitSignal((x) => x.path === path && x.member === 'StatusChanged' && x.body[0] === 'error', 10_000, back);
+      await client.waitSignal(
+        (x) => x.path === path && x.member === 'StatusChanged' && x.body[0] === 'error',
+        10_000,
+        back,
+      );
       assert.equal(await get(path, 'AttentionNeeded'), true);
       await client.call(path, ACCOUNT, 'Remove');
     });
@@ -283,16 +385,52 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       // a target only these calls name: tinyproxy's log would show it
       const target = `'imap.host': <'127.0.0.9'>, 'imap.port': <uint16 ${p.ports.imap}>, 'imap.security': <'none'>, 'imap.username': <'${p.user}'>`;
       const fp = (args: string[]) => flatpakCall(session, APP, args);
-      const add = (verifyIt: boolean) => fp(['--object-path', ROOT, '--method', `${MANAGER}.AddAccount`, 'imap', uniqueUser('evil'), `{'password': '${p.password}'}`,
-        `{'parent': <'${proxyId}'>, ${target}, 'verify': <${verifyIt}>}`]);
-      const validate = () => fp(['--object-path', ROOT, '--method', `${MANAGER}.ValidateCredentials`, 'imap', uniqueUser('evil'), `{'password': '${p.password}'}`, `{'parent': <'${proxyId}'>, ${target}}`]);
-      for (const [what, run] of [['AddAccount verify', () => add(true)], ['AddAccount', () => add(false)], ['ValidateCredentials', validate]] as const) {
+      const add = (verifyIt: boolean) =>
+        fp([
+          '--object-path',
+          ROOT,
+          '--method',
+          `${MANAGER}.AddAccount`,
+          'imap',
+          uniqueUser('evil'),
+          `{'password': '${p.password}'}`,
+          `{'parent': <'${proxyId}'>, ${target}, 'verify': <${verifyIt}>}`,
+        ]);
+      const validate = () =>
+        fp([
+          '--object-path',
+          ROOT,
+          '--method',
+          `${MANAGER}.ValidateCredentials`,
+          'imap',
+          uniqueUser('evil'),
+          `{'password': '${p.password}'}`,
+          `{'parent': <'${proxyId}'>, ${target}}`,
+        ]);
+      for (const [what, run] of [
+        ['AddAccount verify', () => add(true)],
+        ['AddAccount', () => add(false)],
+        ['ValidateCredentials', validate],
+      ] as const) {
         const r = await run();
         assert.notEqual(r.code, 0, `${what}: ${r.stdout}`);
-        assert.match(r.stderr, new RegExp(`AccessDenied.*${APP.replace(/\./g, '\\.')} has no grant for account ${proxyId}`), what);
+        assert.match(
+          r.stderr,
+          new RegExp(`AccessDenied.*${APP.replace(/\./g, '\\.')} has no grant for account ${proxyId}`),
+          what,
+        );
       }
       // its own account (it may add one without a parent) cannot be moved behind the proxy either
-      const own = await fp(['--object-path', ROOT, '--method', `${MANAGER}.AddAccount`, 'imap', uniqueUser('evil'), `{'password': 'x'}`, `{${target}, 'verify': <false>}`]);
+      const own = await fp([
+        '--object-path',
+        ROOT,
+        '--method',
+        `${MANAGER}.AddAccount`,
+        'imap',
+        uniqueUser('evil'),
+        `{'password': 'x'}`,
+        `{${target}, 'verify': <false>}`,
+      ]);
       assert.equal(own.code, 0, own.stderr);
       const ownPath = /'(\/[^']+)'/.exec(own.stdout)![1]!;
       const moved = await fp(['--object-path', ownPath, '--method', `${ACCOUNT}.Update`, `{'parent': <'${proxyId}'>}`]);
@@ -304,19 +442,32 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [proxyId, APP]);
       const granted = await validate();
       assert.equal(granted.code, 0, granted.stderr);
-      await waitFor("tinyproxy's log names the granted check's target", () => readFileSync(log, 'utf8').includes('127.0.0.9'), 5000);
+      await waitFor(
+        "tinyproxy's log names the granted check's target",
+        () => readFileSync(log, 'utf8').includes('127.0.0.9'),
+        5000,
+      );
       await client.call(ROOT, MANAGER, 'RevokeAccess', 'ss', [proxyId, APP]);
 
       // the person's own unsaved check behind a parent that is not online: nothing sent, "needs <parent>"
       await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['offline', 'disconnected']);
-      const [results] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', uniqueUser('host'), { password: p.password },
-        imapOptions({ parent: s(proxyId), 'imap.host': s('127.0.0.10') })]) as [Record<string, V>];
+      const [results] = (await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+        'imap',
+        uniqueUser('host'),
+        { password: p.password },
+        imapOptions({ parent: s(proxyId), 'imap.host': s('127.0.0.10') }),
+      ])) as [Record<string, V>];
       const r = results.imap!.value as Record<string, V>;
       assert.equal(r.code!.value, 'Unavailable');
       assert.equal(r.message!.value, 'needs Office proxy');
-      const added = await errorOf(addImap(p.password, { parent: s(proxyId), 'imap.host': s('127.0.0.10'), verify: b(true) }));
+      const added = await errorOf(
+        addImap(p.password, { parent: s(proxyId), 'imap.host': s('127.0.0.10'), verify: b(true) }),
+      );
       assert.match(added.text, /needs Office proxy/);
-      assert.ok(!readFileSync(log, 'utf8').includes('127.0.0.10'), 'no unsaved check went through a parent that is not online');
+      assert.ok(
+        !readFileSync(log, 'utf8').includes('127.0.0.10'),
+        'no unsaved check went through a parent that is not online',
+      );
       await client.call(http, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
       await client.call(ownPath, ACCOUNT, 'Remove');
     });
@@ -332,7 +483,14 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       for (const [extra, , error] of cases) {
         assert.equal((await errorOf(addImap(p.password, extra))).type, `${ERR}${error}`, JSON.stringify(extra));
       }
-      const ftp = await errorOf(client.addAccount('ftp', uniqueUser('ftp'), { password: 'x1' }, { 'ftp.host': s('127.0.0.1'), parent: s(idOf(http)) }));
+      const ftp = await errorOf(
+        client.addAccount(
+          'ftp',
+          uniqueUser('ftp'),
+          { password: 'x1' },
+          { 'ftp.host': s('127.0.0.1'), parent: s(idOf(http)) },
+        ),
+      );
       assert.equal(ftp.type, `${ERR}UnsupportedProtocol`);
       assert.match(ftp.text, /FTP checks cannot go through a proxy/);
 
@@ -340,7 +498,10 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
       assert.equal(await get(child, 'Parent'), '/');
       await client.call(child, ACCOUNT, 'Update', 'a{sv}', [{ parent: s(idOf(socks)) }]);
       assert.equal(await get(child, 'Parent'), socks);
-      assert.equal((await errorOf(client.call(child, ACCOUNT, 'Update', 'a{sv}', [{ parent: s(idOf(plain)) }]))).type, `${ERR}InvalidArgument`);
+      assert.equal(
+        (await errorOf(client.call(child, ACCOUNT, 'Update', 'a{sv}', [{ parent: s(idOf(plain)) }]))).type,
+        `${ERR}InvalidArgument`,
+      );
       assert.equal(await get(child, 'Parent'), socks, 'nothing changed');
       const removing = await errorOf(client.call(socks, ACCOUNT, 'Remove'));
       assert.equal(removing.type, `${ERR}InvalidArgument`);
@@ -355,7 +516,7 @@ describe("Cozy's fields: muted errors, apps' data, parent accounts (the real Dov
 
   it('the new properties are in GetAll as the contract types them', async () => {
     const path = await addImap(p.password);
-    const [all] = await client.call(path, PROPS, 'GetAll', 's', [ACCOUNT]) as [Record<string, V>];
+    const [all] = (await client.call(path, PROPS, 'GetAll', 's', [ACCOUNT])) as [Record<string, V>];
     assert.equal(all.MutedErrors!.signature, 'as');
     assert.equal(all.Data!.signature, 'a{ss}');
     assert.equal(all.Parent!.signature, 'o');

@@ -26,15 +26,33 @@ describe('clients generated from interfaces/*.xml and interfaces/generated/*.xml
     const xml = contractFiles;
     assert.ok(xml.some((x) => x.endsWith('/generated/org.pantherx.Accounts.Imap.xml')) && xml.length >= 19);
     for (const file of xml) {
-      const out = join(build, 'qt-all', file.split('/').pop()!.replace(/\.xml$/, ''));
+      const out = join(
+        build,
+        'qt-all',
+        file
+          .split('/')
+          .pop()!
+          .replace(/\.xml$/, ''),
+      );
       mkdirSync(join(build, 'qt-all'), { recursive: true });
       const r = await exec('qdbusxml2cpp', ['-p', out, file]);
       assert.equal(r.stderr, '', `${file}: ${r.stderr}`);
     }
-    await exec('gdbus-codegen', ['--generate-c-code', join(build, 'all-generated'), '--c-namespace', 'Px', '--interface-prefix', 'org.pantherx.Accounts.', ...xml]);
+    await exec('gdbus-codegen', [
+      '--generate-c-code',
+      join(build, 'all-generated'),
+      '--c-namespace',
+      'Px',
+      '--interface-prefix',
+      'org.pantherx.Accounts.',
+      ...xml,
+    ]);
   });
 
-  for (const [kind, program] of [['glib', 'px-accounts-glib-example'], ['qt', 'px-accounts-qt-example']] as const) {
+  for (const [kind, program] of [
+    ['glib', 'px-accounts-glib-example'],
+    ['qt', 'px-accounts-qt-example'],
+  ] as const) {
     it(`${kind}: builds from the contract and does every step against the service`, async () => {
       const dir = join(build, kind);
       await exec('make', ['-s', '-C', join(REPO, 'examples', kind), `BUILD=${dir}`], { timeout: 170_000 });
@@ -46,7 +64,11 @@ describe('clients generated from interfaces/*.xml and interfaces/generated/*.xml
       assert.equal(lines[3], 'secret matches');
       assert.equal(lines[4], `StatusChanged online synced by the ${kind === 'qt' ? 'Qt' : 'GLib'} example`);
       assert.equal(lines[5], 'removed');
-      assert.deepEqual((await f.client.managedObjects())[lines[0]!.slice('added '.length)], undefined, 'the account is gone');
+      assert.deepEqual(
+        (await f.client.managedObjects())[lines[0]!.slice('added '.length)],
+        undefined,
+        'the account is gone',
+      );
     });
   }
 });

@@ -4,7 +4,16 @@ import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, MANAGER, ROOT, TestClient } from '../harness/client.js';
 import { run, stopPid } from '../harness/process.js';
-import { ROOT as REPO, SERVICE_BIN, nameHasOwner, pidOfName, startService, startSession, waitFor, type Session } from '../harness/session.js';
+import {
+  ROOT as REPO,
+  SERVICE_BIN,
+  nameHasOwner,
+  pidOfName,
+  startService,
+  startSession,
+  waitFor,
+  type Session,
+} from '../harness/session.js';
 
 describe('lifecycle', () => {
   let session: Session;
@@ -28,7 +37,10 @@ describe('lifecycle', () => {
     const launcher = join(session.dir, 'px-accounts-service');
     writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${SERVICE_BIN}" "$@"\n`);
     chmodSync(launcher, 0o755);
-    writeFileSync(join(session.servicesDir, 'org.pantherx.Accounts.service'), shipped.replace(/^Exec=.*$/m, `Exec=${launcher}`));
+    writeFileSync(
+      join(session.servicesDir, 'org.pantherx.Accounts.service'),
+      shipped.replace(/^Exec=.*$/m, `Exec=${launcher}`),
+    );
     assert.equal(await nameHasOwner(session.env, 'org.pantherx.Accounts'), false);
     const client = await TestClient.connect(session.address, false);
     const [providers] = await client.call(ROOT, MANAGER, 'ListProviders');
@@ -50,7 +62,13 @@ describe('lifecycle', () => {
     writeFileSync(file, unit.replace(/^ExecStart=.*$/m, `ExecStart=${launcher}`));
     const r = await run('systemd-analyze', ['--user', 'verify', file], session.env);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr.split('\n').filter((l) => l.includes('px-accounts.service')).join('\n'), '');
+    assert.equal(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.includes('px-accounts.service'))
+        .join('\n'),
+      '',
+    );
   });
 
   it('exits 0 on SIGTERM after answering', async () => {
@@ -63,7 +81,10 @@ describe('lifecycle', () => {
   it('exits 0 when the bus goes away', async () => {
     const service = await startService(session);
     await stopPid(session.busPid);
-    assert.equal(await Promise.race([service.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]), 0);
+    assert.equal(
+      await Promise.race([service.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]),
+      0,
+    );
     assert.match(service.log(), /session bus went away/);
   });
 

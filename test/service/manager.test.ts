@@ -19,13 +19,32 @@ describe('Manager.AddAccount', () => {
     assert.deepEqual(props.Credentials, ['password']);
     assert.equal(props.Status, 'none');
     const imap = await f.client.getAll(path, 'org.pantherx.Accounts.Imap');
-    assert.deepEqual(imap, { Host: 'imap.fastmail.com', Port: 993, Security: 'tls', Username: 'info@pantherx.org', Path: '', Ca: '' });
+    assert.deepEqual(imap, {
+      Host: 'imap.fastmail.com',
+      Port: 993,
+      Security: 'tls',
+      Username: 'info@pantherx.org',
+      Path: '',
+      Ca: '',
+    });
     const added = await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path);
-    assert.deepEqual(Object.keys(added.body[1] as object).sort(), [ACCOUNT, 'org.pantherx.Accounts.CalDav', 'org.pantherx.Accounts.CardDav', 'org.pantherx.Accounts.Identity', 'org.pantherx.Accounts.Imap', 'org.pantherx.Accounts.Smtp']);
+    assert.deepEqual(Object.keys(added.body[1] as object).sort(), [
+      ACCOUNT,
+      'org.pantherx.Accounts.CalDav',
+      'org.pantherx.Accounts.CardDav',
+      'org.pantherx.Accounts.Identity',
+      'org.pantherx.Accounts.Imap',
+      'org.pantherx.Accounts.Smtp',
+    ]);
   });
 
   it('completes a bare login with the provider domain and honours name and protocols', async () => {
-    const path = await f.client.addAccount('google', 'john', { password: testSecret() }, { name: s('Work'), protocols: as(['imap', 'smtp']) });
+    const path = await f.client.addAccount(
+      'google',
+      'john',
+      { password: testSecret() },
+      { name: s('Work'), protocols: as(['imap', 'smtp']) },
+    );
     assert.equal(path, '/org/pantherx/Accounts/account/google_john_at_gmail_com');
     const props = await f.client.getAll(path, ACCOUNT);
     assert.equal(props.Username, 'john@gmail.com');
@@ -36,48 +55,172 @@ describe('Manager.AddAccount', () => {
   });
 
   it('adds a manual SFTP account from the seed example (loopback address)', async () => {
-    const path = await f.client.addAccount('sftp', 'abc', { password: testSecret() }, { 'sftp.host': s('127.0.0.1'), 'sftp.port': q(22) });
+    const path = await f.client.addAccount(
+      'sftp',
+      'abc',
+      { password: testSecret() },
+      { 'sftp.host': s('127.0.0.1'), 'sftp.port': q(22) },
+    );
     assert.equal(path, '/org/pantherx/Accounts/account/sftp_abc');
-    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Sftp'), { Host: '127.0.0.1', Port: 22, Username: 'abc', Path: '', HostKey: '' });
+    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Sftp'), {
+      Host: '127.0.0.1',
+      Port: 22,
+      Username: 'abc',
+      Path: '',
+      HostKey: '',
+    });
     // Same login on another server is another account; the id gets a numeric suffix.
-    const other = await f.client.addAccount('sftp', 'abc', {}, { 'sftp.host': s('127.0.0.2'), 'sftp.port': new Variant('u', 2222) });
+    const other = await f.client.addAccount(
+      'sftp',
+      'abc',
+      {},
+      { 'sftp.host': s('127.0.0.2'), 'sftp.port': new Variant('u', 2222) },
+    );
     assert.equal(other, '/org/pantherx/Accounts/account/sftp_abc_2');
     assert.equal(await f.client.get(other, 'org.pantherx.Accounts.Sftp', 'Port'), 2222);
-    assert.equal((await errorOf(f.client.addAccount('sftp', 'abc', {}, { 'sftp.host': s('127.0.0.1') }))).type, E + 'Duplicate');
+    assert.equal(
+      (await errorOf(f.client.addAccount('sftp', 'abc', {}, { 'sftp.host': s('127.0.0.1') }))).type,
+      E + 'Duplicate',
+    );
   });
 
   it('adds a manual IMAP account with a folder and derives DAV settings from a URL', async () => {
-    const path = await f.client.addAccount('imap', 'me@example.org', { imap: testSecret() }, {
-      'imap.host': s('127.0.0.1'), 'imap.port': q(993), 'imap.path': s('INBOX'),
+    const path = await f.client.addAccount(
+      'imap',
+      'me@example.org',
+      { imap: testSecret() },
+      {
+        'imap.host': s('127.0.0.1'),
+        'imap.port': q(993),
+        'imap.path': s('INBOX'),
+      },
+    );
+    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Imap'), {
+      Host: '127.0.0.1',
+      Port: 993,
+      Security: 'tls',
+      Username: 'me@example.org',
+      Path: 'INBOX',
+      Ca: '',
     });
-    assert.deepEqual(await f.client.getAll(path, 'org.pantherx.Accounts.Imap'), { Host: '127.0.0.1', Port: 993, Security: 'tls', Username: 'me@example.org', Path: 'INBOX', Ca: '' });
-    const dav = await f.client.addAccount('caldav', 'dav@example.org', {}, { 'caldav.url': s('http://127.0.0.1:5232/dav/') });
+    const dav = await f.client.addAccount(
+      'caldav',
+      'dav@example.org',
+      {},
+      { 'caldav.url': s('http://127.0.0.1:5232/dav/') },
+    );
     assert.deepEqual(await f.client.getAll(dav, 'org.pantherx.Accounts.CalDav'), {
-      Host: '127.0.0.1', Port: 5232, Security: 'none', Username: 'dav@example.org', Path: '/dav/', Url: 'http://127.0.0.1:5232/dav/', Ca: '',
+      Host: '127.0.0.1',
+      Port: 5232,
+      Security: 'none',
+      Username: 'dav@example.org',
+      Path: '/dav/',
+      Url: 'http://127.0.0.1:5232/dav/',
+      Ca: '',
     });
   });
 
   const bad: Array<[string, () => unknown[], string, RegExp]> = [
     ['unknown provider', () => ['nosuch', 'a@example.org', {}, {}], 'UnknownProvider', /nosuch/],
     ['empty account', () => ['fastmail', '', {}, {}], 'InvalidArgument', /account must not be empty/],
-    ['10 000-character account', () => ['fastmail', 'x'.repeat(10000), {}, {}], 'InvalidArgument', /account is too long/],
-    ['control characters in the account', () => ['fastmail', 'a\u0001b@example.org', {}, {}], 'InvalidArgument', /control characters/],
-    ['unknown option', () => ['fastmail', uniqueUser(), {}, { colour: s('red') }], 'InvalidArgument', /unknown option 'colour'/],
-    ['wrong option type', () => ['fastmail', uniqueUser(), {}, { name: b(true) }], 'InvalidArgument', /option name must be a string/],
-    ['a name the INI file cannot keep', () => ['fastmail', uniqueUser(), {}, { name: s("'") }], 'InvalidArgument', /name cannot be stored faithfully in its INI file/],
-    ['unsupported protocol', () => ['fastmail', uniqueUser(), {}, { protocols: as(['imap', 'gopher']) }], 'UnsupportedProtocol', /gopher/],
-    ['protocol the provider lacks', () => ['gandi', uniqueUser(), {}, { protocols: as(['caldav']) }], 'UnsupportedProtocol', /does not offer CalDAV/],
-    ['port out of range', () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.port': new Variant('u', 70000) }], 'InvalidArgument', /imap\.port/],
-    ['port as a string', () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.port': s('993') }], 'InvalidArgument', /imap\.port must be an integer/],
-    ['bad security', () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.security': s('ssl') }], 'InvalidArgument', /tls, starttls or none/],
+    [
+      '10 000-character account',
+      () => ['fastmail', 'x'.repeat(10000), {}, {}],
+      'InvalidArgument',
+      /account is too long/,
+    ],
+    [
+      'control characters in the account',
+      () => ['fastmail', 'a\u0001b@example.org', {}, {}],
+      'InvalidArgument',
+      /control characters/,
+    ],
+    [
+      'unknown option',
+      () => ['fastmail', uniqueUser(), {}, { colour: s('red') }],
+      'InvalidArgument',
+      /unknown option 'colour'/,
+    ],
+    [
+      'wrong option type',
+      () => ['fastmail', uniqueUser(), {}, { name: b(true) }],
+      'InvalidArgument',
+      /option name must be a string/,
+    ],
+    [
+      'a name the INI file cannot keep',
+      () => ['fastmail', uniqueUser(), {}, { name: s("'") }],
+      'InvalidArgument',
+      /name cannot be stored faithfully in its INI file/,
+    ],
+    [
+      'unsupported protocol',
+      () => ['fastmail', uniqueUser(), {}, { protocols: as(['imap', 'gopher']) }],
+      'UnsupportedProtocol',
+      /gopher/,
+    ],
+    [
+      'protocol the provider lacks',
+      () => ['gandi', uniqueUser(), {}, { protocols: as(['caldav']) }],
+      'UnsupportedProtocol',
+      /does not offer CalDAV/,
+    ],
+    [
+      'port out of range',
+      () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.port': new Variant('u', 70000) }],
+      'InvalidArgument',
+      /imap\.port/,
+    ],
+    [
+      'port as a string',
+      () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.port': s('993') }],
+      'InvalidArgument',
+      /imap\.port must be an integer/,
+    ],
+    [
+      'bad security',
+      () => ['imap', uniqueUser(), {}, { 'imap.host': s('127.0.0.1'), 'imap.security': s('ssl') }],
+      'InvalidArgument',
+      /tls, starttls or none/,
+    ],
     ['manual account without host', () => ['imap', uniqueUser(), {}, {}], 'InvalidArgument', /imap\.host is required/],
-    ['host with a slash', () => ['imap', uniqueUser(), {}, { 'imap.host': s('../../etc') }], 'InvalidArgument', /not a host name/],
-    ['URL with credentials', () => ['caldav', uniqueUser(), {}, { 'caldav.url': s('https://u:p@127.0.0.1/') }], 'InvalidArgument', /must not contain a user name or password/],
-    ['setting for a disabled protocol', () => ['fastmail', uniqueUser(), {}, { protocols: as(['imap']), 'smtp.port': q(25) }], 'InvalidArgument', /smtp is not among/],
-    ['setting a protocol does not have', () => ['sftp', uniqueUser(), {}, { 'sftp.host': s('127.0.0.1'), 'sftp.security': s('tls') }], 'InvalidArgument', /not a setting of SFTP/],
-    ['bad secret name', () => ['fastmail', uniqueUser(), { '../x': testSecret() }, {}], 'InvalidArgument', /secret name/],
+    [
+      'host with a slash',
+      () => ['imap', uniqueUser(), {}, { 'imap.host': s('../../etc') }],
+      'InvalidArgument',
+      /not a host name/,
+    ],
+    [
+      'URL with credentials',
+      () => ['caldav', uniqueUser(), {}, { 'caldav.url': s('https://u:p@127.0.0.1/') }],
+      'InvalidArgument',
+      /must not contain a user name or password/,
+    ],
+    [
+      'setting for a disabled protocol',
+      () => ['fastmail', uniqueUser(), {}, { protocols: as(['imap']), 'smtp.port': q(25) }],
+      'InvalidArgument',
+      /smtp is not among/,
+    ],
+    [
+      'setting a protocol does not have',
+      () => ['sftp', uniqueUser(), {}, { 'sftp.host': s('127.0.0.1'), 'sftp.security': s('tls') }],
+      'InvalidArgument',
+      /not a setting of SFTP/,
+    ],
+    [
+      'bad secret name',
+      () => ['fastmail', uniqueUser(), { '../x': testSecret() }, {}],
+      'InvalidArgument',
+      /secret name/,
+    ],
     ['empty secret', () => ['fastmail', uniqueUser(), { password: '' }, {}], 'InvalidArgument', /must not be empty/],
-    ['verify option of the wrong type', () => ['fastmail', uniqueUser(), {}, { verify: s('yes') }], 'InvalidArgument', /option verify must be a boolean/],
+    [
+      'verify option of the wrong type',
+      () => ['fastmail', uniqueUser(), {}, { verify: s('yes') }],
+      'InvalidArgument',
+      /option verify must be a boolean/,
+    ],
   ];
   for (const [what, args, error, message] of bad) {
     it(`refuses ${what} with ${error} and keeps nothing`, async () => {
@@ -116,8 +259,25 @@ describe('Manager.ListProviders and ValidateCredentials', () => {
 
   it('lists the catalogue with servers', async () => {
     const [list] = await f.client.call(ROOT, MANAGER, 'ListProviders');
-    const providers = (list as Array<Record<string, V>>).map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.value])));
-    assert.deepEqual(providers.map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
+    const providers = (list as Array<Record<string, V>>).map((p) =>
+      Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.value])),
+    );
+    assert.deepEqual(
+      providers.map((p) => p.id),
+      [
+        'airvpn',
+        'azirevpn',
+        'fastmail',
+        'gandi',
+        'google',
+        'icloud',
+        'nextcloud',
+        'office365',
+        'outlook',
+        'torguard',
+        'yahoo',
+      ],
+    );
     const fastmail = providers.find((p) => p.id === 'fastmail')!;
     assert.equal(fastmail.name, 'FastMail');
     assert.equal(fastmail['imap.host'], 'imap.fastmail.com');
@@ -126,15 +286,21 @@ describe('Manager.ListProviders and ValidateCredentials', () => {
   });
 
   it('ValidateCredentials refuses bad arguments, reports per protocol and saves nothing', async () => {
-    const bad = await errorOf(f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['nosuch', 'x', {}, {}]));
+    const bad = await errorOf(
+      f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['nosuch', 'x', {}, {}]),
+    );
     assert.equal(bad.type, E + 'UnknownProvider');
     const { createServer } = await import('node:net');
     const server = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const closed = (server.address() as { port: number }).port;
     await new Promise((r) => server.close(r));
-    const [results] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', 'a@example.org', { password: testSecret() },
-      { 'imap.host': s('127.0.0.1'), 'imap.port': q(closed), 'imap.security': s('none') }]);
+    const [results] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+      'imap',
+      'a@example.org',
+      { password: testSecret() },
+      { 'imap.host': s('127.0.0.1'), 'imap.port': q(closed), 'imap.security': s('none') },
+    ]);
     const imap = (results as Record<string, V>).imap.value as Record<string, V>;
     assert.equal(imap.ok.value, false);
     assert.equal(imap.code.value, 'ConnectionRefused');

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import type { Peers } from '../harness/peers.js';
 import { peers } from '../verify/fixture.js';
 import { ACCOUNT, ROOT, TestClient } from '../harness/client.js';
-import { startNetworkManager, startSystemBus, type NetworkManagerStandIn, type SystemBus } from '../harness/network-manager.js';
+import {
+  startNetworkManager,
+  startSystemBus,
+  type NetworkManagerStandIn,
+  type SystemBus,
+} from '../harness/network-manager.js';
 import { run } from '../harness/process.js';
 import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
 
@@ -54,7 +59,11 @@ describe('background checks follow NetworkManager (a stand-in on a private syste
   let gate: Awaited<ReturnType<typeof door>>;
   const path = `${ROOT}/account/away`;
   const status = () => client!.get(path, ACCOUNT, 'Status');
-  const checks = () => service!.log().split('\n').filter((l) => l.includes('account away checked')).length;
+  const checks = () =>
+    service!
+      .log()
+      .split('\n')
+      .filter((l) => l.includes('account away checked')).length;
 
   beforeEach(async function () {
     this.timeout(60_000);
@@ -62,9 +71,16 @@ describe('background checks follow NetworkManager (a stand-in on a private syste
     session = await startSession('unlocked');
     gate = await door(p.ports.imap);
     mkdirSync(session.accountsDir, { recursive: true });
-    writeFileSync(join(session.accountsDir, 'away.ini'),
-      `[account]\nprovider = imap\nusername = ${p.user}\nprotocols = imap\ncredentials = password\n[imap]\nhost = 127.0.0.1\nport = ${gate.port}\nsecurity = none\n`);
-    await run('secret-tool', ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'away/password'], session.env, p.password);
+    writeFileSync(
+      join(session.accountsDir, 'away.ini'),
+      `[account]\nprovider = imap\nusername = ${p.user}\nprotocols = imap\ncredentials = password\n[imap]\nhost = 127.0.0.1\nport = ${gate.port}\nsecurity = none\n`,
+    );
+    await run(
+      'secret-tool',
+      ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'away/password'],
+      session.env,
+      p.password,
+    );
   });
   afterEach(async function () {
     this.timeout(30_000);
@@ -81,14 +97,22 @@ describe('background checks follow NetworkManager (a stand-in on a private syste
     system = await startSystemBus(session.dir);
     nm = await startNetworkManager(system.address, true);
     // Retries every 300 ms, doubling: without NetworkManager's word, they would reach Dovecot within 2 s.
-    service = await startService(session, [], { PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0', DBUS_SYSTEM_BUS_ADDRESS: system.address, PX_ACCOUNTS_FIRST_RETRY_MS: '300' });
+    service = await startService(session, [], {
+      PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0',
+      DBUS_SYSTEM_BUS_ADDRESS: system.address,
+      PX_ACCOUNTS_FIRST_RETRY_MS: '300',
+    });
     client = await TestClient.connect(session.address);
     await waitFor('network followed', () => service!.log().includes('network: online'), 10_000);
     await waitFor('the start-up check: offline (nothing listens)', async () => (await status()) === 'offline', 10_000);
     nm.setOnline(false);
     await waitFor('network gone', () => service!.log().includes('network: offline'), 5000);
     // A check on demand still runs (Verify answers once it is done); when it fails, its retry is held, not put on a timer.
-    const held = () => service!.log().split('\n').filter((l) => l.includes('account away: not retried while the network is down')).length;
+    const held = () =>
+      service!
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('account away: not retried while the network is down')).length;
     const heldBefore = held();
     await client.call(path, ACCOUNT, 'Verify');
     await waitFor('the retry held', () => held() > heldBefore, 5000);
@@ -99,7 +123,11 @@ describe('background checks follow NetworkManager (a stand-in on a private syste
     const mark = client.signals.length;
     const back = Date.now();
     nm.setOnline(true);
-    await client.waitSignal((x) => x.member === 'StatusChanged' && x.path === path && x.body[0] === 'online', 5000, mark);
+    await client.waitSignal(
+      (x) => x.member === 'StatusChanged' && x.path === path && x.body[0] === 'online',
+      5000,
+      mark,
+    );
     assert.ok(Date.now() - back < 5000);
     assert.match(service.log(), /network back: checking 1 account\(s\) again/);
     assert.ok(!service.log().includes(p.password));
@@ -109,18 +137,29 @@ describe('background checks follow NetworkManager (a stand-in on a private syste
     system = await startSystemBus(session.dir);
     nm = await startNetworkManager(system.address, false);
     // The default backoff: the next retry would be a minute away.
-    service = await startService(session, [], { PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0', DBUS_SYSTEM_BUS_ADDRESS: system.address });
+    service = await startService(session, [], {
+      PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0',
+      DBUS_SYSTEM_BUS_ADDRESS: system.address,
+    });
     client = await TestClient.connect(session.address);
     await waitFor('offline', async () => (await status()) === 'offline', 10_000);
     await waitFor('network followed', () => service!.log().includes('network: offline'), 10_000);
     await gate.open();
     const mark = client.signals.length;
     nm.setOnline(true);
-    await client.waitSignal((x) => x.member === 'StatusChanged' && x.path === path && x.body[0] === 'online', 5000, mark);
+    await client.waitSignal(
+      (x) => x.member === 'StatusChanged' && x.path === path && x.body[0] === 'online',
+      5000,
+      mark,
+    );
   });
 
   it('without a system bus: no error, and retries back off as before', async () => {
-    service = await startService(session, [], { PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0', DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(session.dir, 'no-such-bus')}`, PX_ACCOUNTS_FIRST_RETRY_MS: '300' });
+    service = await startService(session, [], {
+      PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0',
+      DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(session.dir, 'no-such-bus')}`,
+      PX_ACCOUNTS_FIRST_RETRY_MS: '300',
+    });
     client = await TestClient.connect(session.address);
     await waitFor('offline', async () => (await status()) === 'offline', 10_000);
     await gate.open();

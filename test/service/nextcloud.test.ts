@@ -14,7 +14,14 @@ import { startApacheDav, type ApacheDav } from '../harness/apache-dav.js';
 import { startPeers, type Peers } from '../harness/peers.js';
 import { startNextcloudStandIn, type NextcloudStandIn } from '../harness/peers/nextcloud-stand-in.js';
 import { spawnCli } from '../cli/helpers.js';
-import { readTree, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  readTree,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
 const WEBDAV = 'org.pantherx.Accounts.WebDav';
@@ -58,11 +65,19 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
   /** Starts a sign-in and returns the request's path and login URL. */
   async function start(options: Record<string, V> = {}): Promise<{ path: string; url: string; from: number }> {
     const from = client.signals.length;
-    const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(nc.url), ...options }]);
-    const url = await client.get(path as string, SIGN_IN, 'Url') as string;
+    const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', [
+      'nextcloud',
+      { server: s(nc.url), ...options },
+    ]);
+    const url = (await client.get(path as string, SIGN_IN, 'Url')) as string;
     return { path: path as string, url, from };
   }
-  const ended = (path: string, from: number) => client.waitSignal((x) => x.path === path && x.iface === SIGN_IN && (x.member === 'Completed' || x.member === 'Failed'), 20_000, from);
+  const ended = (path: string, from: number) =>
+    client.waitSignal(
+      (x) => x.path === path && x.iface === SIGN_IN && (x.member === 'Completed' || x.member === 'Failed'),
+      20_000,
+      from,
+    );
   const accountOf = (path: string) => path.split('/').pop()!;
 
   it('ListProviders: nextcloud signs in with auth nextcloud and offers caldav, carddav and webdav', async () => {
@@ -111,7 +126,10 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     assert.equal((await client.call(account, ACCOUNT, 'GetSecret', 's', ['password']))[0], appPassword);
     assert.ok(!readTree(session.home).includes(appPassword), 'the app password is not in any file');
     assert.ok(!service.log().includes(appPassword), 'the app password is not logged');
-    assert.ok(nc.userAgents.every((ua) => /px-accounts/.test(ua)), 'the login flow names the app');
+    assert.ok(
+      nc.userAgents.every((ua) => /px-accounts/.test(ua)),
+      'the login flow names the app',
+    );
 
     const [results] = await client.call(account, ACCOUNT, 'Verify');
     const r = results as Record<string, V>;
@@ -124,7 +142,11 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
 
     const before = nc.revocations.length;
     await client.call(account, ACCOUNT, 'Remove');
-    const revoked = await waitFor('the app password revoked', () => nc.revocations.length > before && nc.revocations[nc.revocations.length - 1], 10_000);
+    const revoked = await waitFor(
+      'the app password revoked',
+      () => nc.revocations.length > before && nc.revocations[nc.revocations.length - 1],
+      10_000,
+    );
     assert.equal(revoked.loginName, peers.user);
     assert.equal(revoked.appPassword, appPassword);
     assert.equal(revoked.ocsHeader, true);
@@ -139,15 +161,32 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     const server = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     try {
       const dav = `${server}/remote.php/dav`;
-      const account = await client.addAccount('nextcloud', `bob@127.0.0.1`, { password: 'hand-made-app-password' }, {
-        'caldav.url': s(dav), 'caldav.username': s('bob'), 'carddav.url': s(dav), 'carddav.username': s('bob'),
-        'webdav.url': s(`${dav}/files/bob/`), 'webdav.username': s('bob'),
-      });
+      const account = await client.addAccount(
+        'nextcloud',
+        `bob@127.0.0.1`,
+        { password: 'hand-made-app-password' },
+        {
+          'caldav.url': s(dav),
+          'caldav.username': s('bob'),
+          'carddav.url': s(dav),
+          'carddav.username': s('bob'),
+          'webdav.url': s(`${dav}/files/bob/`),
+          'webdav.username': s('bob'),
+        },
+      );
       const t0 = Date.now();
       await client.call(account, ACCOUNT, 'Remove');
       assert.ok(Date.now() - t0 < 3000, `Remove took ${Date.now() - t0} ms`);
-      await waitFor('the revocation attempt', () => new Promise<boolean>((r) => silent.getConnections((_, n) => r(n > 0))), 5000);
-      await waitFor('the log line', () => /app password of bob at 127\.0\.0\.1:\d+ not revoked \(account .* removed\)/.test(service.log()), 25_000);
+      await waitFor(
+        'the revocation attempt',
+        () => new Promise<boolean>((r) => silent.getConnections((_, n) => r(n > 0))),
+        5000,
+      );
+      await waitFor(
+        'the log line',
+        () => /app password of bob at 127\.0\.0\.1:\d+ not revoked \(account .* removed\)/.test(service.log()),
+        25_000,
+      );
       assert.ok(!service.log().includes('hand-made-app-password'));
     } finally {
       silent.close();
@@ -164,7 +203,11 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     const end = await ended(second.path, second.from);
     assert.equal(end.member, 'Failed');
     assert.equal(end.body[0], 'Duplicate');
-    await waitFor('the unkept app password revoked', () => nc.revocations.some((r) => r.appPassword === again && r.status === 200), 10_000);
+    await waitFor(
+      'the unkept app password revoked',
+      () => nc.revocations.some((r) => r.appPassword === again && r.status === 200),
+      10_000,
+    );
     await client.call(done.body[0] as string, ACCOUNT, 'Remove');
   });
 
@@ -188,11 +231,16 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     assert.match(plain.text, /https/);
     assert.equal((await call({ server: s(nc.url), account: s('x') })).type, `${ERR}InvalidArgument`);
     assert.equal((await call({ server: s(nc.url), flow: s('device') })).type, `${ERR}InvalidArgument`);
-    assert.equal((await call({ server: s(nc.url), verify: b(true), protocols: as(['imap']) })).type, `${ERR}UnsupportedProtocol`);
+    assert.equal(
+      (await call({ server: s(nc.url), verify: b(true), protocols: as(['imap']) })).type,
+      `${ERR}UnsupportedProtocol`,
+    );
   });
 
   it('a server that is not a Nextcloud (Apache) → ProviderError at once, naming it', async () => {
-    const e = await errorOf(client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(new URL(dav.httpUrl).origin) }]));
+    const e = await errorOf(
+      client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(new URL(dav.httpUrl).origin) }]),
+    );
     assert.equal(e.type, `${ERR}ProviderError`);
     assert.match(e.text, /Login Flow v2|Nextcloud/);
   });
@@ -223,7 +271,11 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     const before = nc.revocations.length;
     const rm = await spawnCli(session.env, ['remove', created.id]).done;
     assert.equal(rm.code, 0, rm.stderr);
-    await waitFor('the app password revoked', () => nc.revocations.slice(before).some((x) => x.appPassword === appPassword && x.status === 200), 10_000);
+    await waitFor(
+      'the app password revoked',
+      () => nc.revocations.slice(before).some((x) => x.appPassword === appPassword && x.status === 200),
+      10_000,
+    );
   });
 
   it('the CLI refuses --account with nextcloud (the server says who signed in)', async () => {

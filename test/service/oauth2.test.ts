@@ -16,7 +16,15 @@ import { startPeers, type Peers } from '../harness/peers.js';
 import { startDavGate, type DavGate } from '../harness/peers/dav-gate.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { spawnCli } from '../cli/helpers.js';
-import { readTree, sleep, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  readTree,
+  sleep,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 
 const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
@@ -36,7 +44,11 @@ export interface OAuth2World {
 }
 
 /** The provider file a company would write for its own IdP. */
-export function providerFile(w: Pick<OAuth2World, 'oidc' | 'peers' | 'gate'>, clientId: string | undefined, name = 'Test IdP'): string {
+export function providerFile(
+  w: Pick<OAuth2World, 'oidc' | 'peers' | 'gate'>,
+  clientId: string | undefined,
+  name = 'Test IdP',
+): string {
   return `[provider]
 name = ${name}
 auth = oauth2
@@ -76,21 +88,38 @@ export function useOAuth2World(): OAuth2World {
     this.timeout(90_000);
     w.oidc = await startOidc({ accessTokenTtl: TTL_S });
     w.peers = await startPeers(['dovecot', 'radicale'], { oauth2IntrospectionUrl: w.oidc.introspectionUrl });
-    w.gate = await startDavGate({ upstreamPort: w.peers.ports.http, user: w.peers.user, password: w.peers.password, introspectionUrl: w.oidc.introspectionUrl });
+    w.gate = await startDavGate({
+      upstreamPort: w.peers.ports.http,
+      user: w.peers.user,
+      password: w.peers.password,
+      introspectionUrl: w.oidc.introspectionUrl,
+    });
     w.session = await startSession();
     const dir = join(w.session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'testidp.ini'), providerFile(w, w.oidc.clientId));
     writeFileSync(join(dir, 'noclient.ini'), providerFile(w, undefined, 'No Client'));
     // A provider configured by endpoints and without openid (as Microsoft's): it never says who signed in.
-    writeFileSync(join(dir, 'endpointidp.ini'), providerFile(w, w.oidc.clientId, 'Endpoint IdP')
-      .replace(`issuer = ${w.oidc.issuer}`, `authorization_endpoint = ${w.oidc.issuer}/auth\ntoken_endpoint = ${w.oidc.issuer}/token\nrevocation_endpoint = ${w.oidc.issuer}/token/revocation`)
-      .replace('scopes = openid email offline_access', 'scopes = offline_access mail')
-      .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'));
+    writeFileSync(
+      join(dir, 'endpointidp.ini'),
+      providerFile(w, w.oidc.clientId, 'Endpoint IdP')
+        .replace(
+          `issuer = ${w.oidc.issuer}`,
+          `authorization_endpoint = ${w.oidc.issuer}/auth\ntoken_endpoint = ${w.oidc.issuer}/token\nrevocation_endpoint = ${w.oidc.issuer}/token/revocation`,
+        )
+        .replace('scopes = openid email offline_access', 'scopes = offline_access mail')
+        .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
+    );
     // A provider whose tokens are for one service each (as Microsoft's): IMAP gets its own.
-    writeFileSync(join(dir, 'splitidp.ini'), providerFile(w, w.oidc.clientId, 'Split IdP')
-      .replace('scopes = openid email offline_access', 'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true')
-      .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'));
+    writeFileSync(
+      join(dir, 'splitidp.ini'),
+      providerFile(w, w.oidc.clientId, 'Split IdP')
+        .replace(
+          'scopes = openid email offline_access',
+          'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true',
+        )
+        .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
+    );
     w.service = await startService(w.session, [], { PX_ACCOUNTS_SIGN_IN_TIMEOUT_MS: String(SIGN_IN_TIMEOUT_MS) });
     w.client = await TestClient.connect(w.session.address);
   });
@@ -107,15 +136,29 @@ export function useOAuth2World(): OAuth2World {
 }
 
 /** Starts a sign-in and returns the request's path and properties. */
-export async function signIn(client: TestClient, provider: string, options: Record<string, V>): Promise<{ path: string; props: Record<string, unknown> }> {
+export async function signIn(
+  client: TestClient,
+  provider: string,
+  options: Record<string, V>,
+): Promise<{ path: string; props: Record<string, unknown> }> {
   const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', [provider, options]);
   return { path: path as string, props: await client.getAll(path as string, SIGN_IN) };
 }
 
 /** Waits for the request's Completed (→ the account path) or Failed (→ [code, message]). */
-export async function outcome(client: TestClient, path: string, timeoutMs = 15_000): Promise<{ account?: string; failed?: [string, string] }> {
-  const sig = await client.waitSignal((x) => x.path === path && x.iface === SIGN_IN && (x.member === 'Completed' || x.member === 'Failed'), timeoutMs, 0);
-  return sig.member === 'Completed' ? { account: sig.body[0] as string } : { failed: [sig.body[0] as string, sig.body[1] as string] };
+export async function outcome(
+  client: TestClient,
+  path: string,
+  timeoutMs = 15_000,
+): Promise<{ account?: string; failed?: [string, string] }> {
+  const sig = await client.waitSignal(
+    (x) => x.path === path && x.iface === SIGN_IN && (x.member === 'Completed' || x.member === 'Failed'),
+    timeoutMs,
+    0,
+  );
+  return sig.member === 'Completed'
+    ? { account: sig.body[0] as string }
+    : { failed: [sig.body[0] as string, sig.body[1] as string] };
 }
 
 /** Sleeps until the account's cached token has less than a quarter of its life left. */
@@ -183,7 +226,8 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
   it('the OAuth2 account and a sign-in request export exactly what interfaces/ declares; requests are not among the managed objects', async () => {
     const got = await introspect(w.client, account);
     assert.ok(got.has(OAUTH2));
-    for (const [name, spec] of got) if (name.startsWith('org.pantherx.')) assert.deepEqual(shape(spec), shape(declared.get(name)!), name);
+    for (const [name, spec] of got)
+      if (name.startsWith('org.pantherx.')) assert.deepEqual(shape(spec), shape(declared.get(name)!), name);
     const all = await w.client.getAll(account, OAUTH2);
     assert.deepEqual(Object.keys(all).sort(), [...declared.get(OAUTH2)!.properties.keys()].sort());
     assert.equal(await w.client.get(account, ACCOUNT, 'Auth'), 'oauth2');
@@ -191,7 +235,7 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     try {
       const request = await introspect(w.client, path);
       assert.deepEqual(shape(request.get(SIGN_IN)!), shape(declared.get(SIGN_IN)!));
-      assert.ok(!(path in await w.client.managedObjects()), 'a request is not a managed object');
+      assert.ok(!(path in (await w.client.managedObjects())), 'a request is not a managed object');
     } finally {
       await w.client.call(path, SIGN_IN, 'Cancel');
     }
@@ -221,7 +265,9 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     const before = w.oidc.grants.refresh_token ?? 0;
     const clients = await Promise.all(Array.from({ length: 5 }, () => TestClient.connect(w.session.address, false)));
     try {
-      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => clients[i % 5]!.call(account, OAUTH2, 'GetAccessToken')));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => clients[i % 5]!.call(account, OAUTH2, 'GetAccessToken')),
+      );
       const tokens = new Set(answers.map(([t]) => t));
       assert.equal(tokens.size, 1, 'every caller got the same new token');
       renewed = String([...tokens][0]);
@@ -240,16 +286,23 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.equal(((results as Record<string, V>).imap!.value as Record<string, V>).code!.value, 'Ok');
   });
 
-  it('GetAccessTokenFor: the account\'s token for a protocol without scopes of its own; not a protocol of the account → InvalidArgument', async () => {
+  it("GetAccessTokenFor: the account's token for a protocol without scopes of its own; not a protocol of the account → InvalidArgument", async () => {
     const mark = w.client.signals.length;
     const [t] = await w.client.call(account, OAUTH2, 'GetAccessToken');
     await w.client.call(account, OAUTH2, 'GetAccessToken');
     assert.deepEqual((await w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0], t);
     await sleep(200);
-    const announced = w.client.signals.slice(mark).filter((x) => x.member === 'SecretAccessed' && x.body[0] === account.split('/').pop());
+    const announced = w.client.signals
+      .slice(mark)
+      .filter((x) => x.member === 'SecretAccessed' && x.body[0] === account.split('/').pop());
     assert.ok(announced.length <= 1, 'a cached token is announced once per app, not per call');
-    assert.ok(announced.every((x) => /^access token/.test(String(x.body[1])) && !String(x.body[1]).includes(String(t))));
-    assert.equal((await errorOf(w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['sftp']))).type, ERR + 'InvalidArgument');
+    assert.ok(
+      announced.every((x) => /^access token/.test(String(x.body[1])) && !String(x.body[1]).includes(String(t))),
+    );
+    assert.equal(
+      (await errorOf(w.client.call(account, OAUTH2, 'GetAccessTokenFor', 's', ['sftp']))).type,
+      ERR + 'InvalidArgument',
+    );
   });
 
   it('a provider with one token per protocol: GetAccessTokenFor(imap) is a token of its own, refreshed with the IMAP scopes; the checks use it', async () => {
@@ -264,17 +317,28 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     const [imap] = await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']);
     assert.notEqual(imap, general);
     assert.equal((w.oidc.grants.refresh_token ?? 0) - before, 1, 'one refresh, with scope=mail');
-    assert.deepEqual((await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0], imap, 'cached');
-    assert.deepEqual((await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['smtp']))[0], general, 'smtp has no scopes of its own');
+    assert.deepEqual(
+      (await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0],
+      imap,
+      'cached',
+    );
+    assert.deepEqual(
+      (await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['smtp']))[0],
+      general,
+      'smtp has no scopes of its own',
+    );
     const [results] = await w.client.call(done.account!, ACCOUNT, 'Verify');
     for (const [p, v] of Object.entries(results as Record<string, V>)) {
-      assert.equal(((v.value as Record<string, V>).code!.value), 'Ok', p);
+      assert.equal((v.value as Record<string, V>).code!.value, 'Ok', p);
     }
     await w.client.call(done.account!, ACCOUNT, 'Remove');
   });
 
   it('a provider that does not say who signed in: the account option is required and the servers must accept the token for that user; a grant not kept is revoked', async () => {
-    assert.equal((await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['endpointidp', {}]))).type, ERR + 'InvalidArgument');
+    assert.equal(
+      (await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['endpointidp', {}]))).type,
+      ERR + 'InvalidArgument',
+    );
     // Signed in as the mail user but claiming another mailbox: Dovecot refuses the token for it.
     const before = w.oidc.revocations.count;
     const wrong = await signIn(w.client, 'endpointidp', { account: s('someone-else@example.org') });
@@ -290,21 +354,40 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.equal(await w.client.get(done.account!, ACCOUNT, 'Status'), 'online');
     // Signing in again as somebody else: the servers refuse the token for the account's user.
     const [again] = await w.client.call(done.account!, ACCOUNT, 'SignInAgain', 'a{sv}', [{}]);
-    await new Browser().signIn(String(await w.client.get(again as string, SIGN_IN, 'Url')), { login: 'intruder@example.org' });
+    await new Browser().signIn(String(await w.client.get(again as string, SIGN_IN, 'Url')), {
+      login: 'intruder@example.org',
+    });
     assert.equal((await outcome(w.client, again as string)).failed?.[0], 'InvalidArgument');
     await w.client.call(done.account!, ACCOUNT, 'Remove');
   });
 
   it('tokens are not secrets: GetSecret(oauth2) is AccessDenied, SetSecret/DeleteSecret(oauth2) InvalidArgument, AddAccount with a password InvalidArgument', async () => {
-    assert.equal((await errorOf(w.client.call(account, ACCOUNT, 'GetSecret', 's', ['oauth2']))).type, ERR + 'AccessDenied');
-    assert.equal((await errorOf(w.client.call(account, ACCOUNT, 'SetSecret', 'ss', ['oauth2', 'x']))).type, ERR + 'InvalidArgument');
-    assert.equal((await errorOf(w.client.call(account, ACCOUNT, 'DeleteSecret', 's', ['oauth2']))).type, ERR + 'InvalidArgument');
+    assert.equal(
+      (await errorOf(w.client.call(account, ACCOUNT, 'GetSecret', 's', ['oauth2']))).type,
+      ERR + 'AccessDenied',
+    );
+    assert.equal(
+      (await errorOf(w.client.call(account, ACCOUNT, 'SetSecret', 'ss', ['oauth2', 'x']))).type,
+      ERR + 'InvalidArgument',
+    );
+    assert.equal(
+      (await errorOf(w.client.call(account, ACCOUNT, 'DeleteSecret', 's', ['oauth2']))).type,
+      ERR + 'InvalidArgument',
+    );
     const err = await errorOf(w.client.addAccount('testidp', 'someone@example.org', { password: 'x-test' }));
     assert.equal(err.type, ERR + 'InvalidArgument');
     assert.match(err.text, /OAuth2/);
     // An OAuth2 account cannot enable a protocol that has no token login.
-    assert.equal((await errorOf(w.client.call(account, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap', 'sftp']), 'sftp.host': s('127.0.0.1') }]))).type,
-      ERR + 'UnsupportedProtocol');
+    assert.equal(
+      (
+        await errorOf(
+          w.client.call(account, ACCOUNT, 'Update', 'a{sv}', [
+            { protocols: as(['imap', 'sftp']), 'sftp.host': s('127.0.0.1') },
+          ]),
+        )
+      ).type,
+      ERR + 'UnsupportedProtocol',
+    );
   });
 
   it('a state that does not match is refused and the sign-in keeps waiting; Cancel ends it, only for its caller, and closes the listener', async () => {
@@ -403,7 +486,9 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
 
     const [againPath] = await w.client.call(account, ACCOUNT, 'SignInAgain', 'a{sv}', [{}]);
     assert.equal(await w.client.get(againPath as string, SIGN_IN, 'Account'), account.split('/').pop());
-    await new Browser().signIn(String(await w.client.get(againPath as string, SIGN_IN, 'Url')), { login: w.peers.user });
+    await new Browser().signIn(String(await w.client.get(againPath as string, SIGN_IN, 'Url')), {
+      login: w.peers.user,
+    });
     assert.equal((await outcome(w.client, againPath as string)).account, account);
     assert.equal(await w.client.get(account, ACCOUNT, 'AttentionNeeded'), false);
     const [after] = await w.client.call(account, ACCOUNT, 'Verify');
@@ -434,14 +519,24 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.equal(err.type, ERR + 'NotConfigured');
     assert.match(err.text, /px-accounts\/oauth2\.ini/);
     mkdirSync(join(w.session.env.XDG_CONFIG_HOME!, 'px-accounts'), { recursive: true });
-    writeFileSync(join(w.session.env.XDG_CONFIG_HOME!, 'px-accounts', 'oauth2.ini'), `[noclient]\nclient_id = ${w.oidc.clientId}\n`);
+    writeFileSync(
+      join(w.session.env.XDG_CONFIG_HOME!, 'px-accounts', 'oauth2.ini'),
+      `[noclient]\nclient_id = ${w.oidc.clientId}\n`,
+    );
     assert.equal((await entry()).oauth2_configured!.value, true);
     const { path } = await signIn(w.client, 'noclient', {});
     await w.client.call(path, SIGN_IN, 'Cancel');
     assert.equal((await outcome(w.client, path)).failed?.[0], 'Cancelled');
     // A provider that signs in with passwords has no SignIn.
-    assert.equal((await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['imap', {}]))).type, ERR + 'InvalidArgument');
-    assert.equal((await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', { flow: s('carrier-pigeon') }]))).type, ERR + 'InvalidArgument');
+    assert.equal(
+      (await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['imap', {}]))).type,
+      ERR + 'InvalidArgument',
+    );
+    assert.equal(
+      (await errorOf(w.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['testidp', { flow: s('carrier-pigeon') }])))
+        .type,
+      ERR + 'InvalidArgument',
+    );
   });
 
   describe('the command line', () => {
@@ -461,7 +556,10 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
       assert.deepEqual(created.credentials, ['oauth2']);
       const t = await run(['token', created.id]).done;
       assert.equal(t.code, 0, t.stderr);
-      assert.deepEqual((await w.client.call(`/org/pantherx/Accounts/account/${created.id}`, OAUTH2, 'GetAccessToken'))[0], t.stdout.trim());
+      assert.deepEqual(
+        (await w.client.call(`/org/pantherx/Accounts/account/${created.id}`, OAUTH2, 'GetAccessToken'))[0],
+        t.stdout.trim(),
+      );
       const shown = await run(['show', created.id]).done;
       assert.match(shown.stdout, /Sign-in:\s+OAuth2/);
       assert.equal((await run(['remove', created.id]).done).code, 0);
@@ -504,12 +602,16 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
       try {
         const login = `lib-${process.pid}@example.org`;
         let started: SignInRequest | undefined;
-        const account = await client.signIn('testidp', { account: login, protocols: ['imap'] }, {
-          onStarted: (r) => {
-            started = r;
-            void new Browser().signIn(r.url, { login });
+        const account = await client.signIn(
+          'testidp',
+          { account: login, protocols: ['imap'] },
+          {
+            onStarted: (r) => {
+              started = r;
+              void new Browser().signIn(r.url, { login });
+            },
           },
-        });
+        );
         assert.equal(started?.flow, 'browser');
         assert.equal(account.auth, 'oauth2');
         assert.equal(account.username, login);
@@ -521,12 +623,28 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
         assert.equal(providers.find((p) => p.id === 'fastmail')?.auth, 'password');
 
         // gdbus, as a script would call it: the same token, from the cache.
-        const out = execFileSync('gdbus', ['call', '--session', '--dest', 'org.pantherx.Accounts', '--object-path', account.path,
-          '--method', `${OAUTH2}.GetAccessToken`], { env: w.session.env, encoding: 'utf8' });
+        const out = execFileSync(
+          'gdbus',
+          [
+            'call',
+            '--session',
+            '--dest',
+            'org.pantherx.Accounts',
+            '--object-path',
+            account.path,
+            '--method',
+            `${OAUTH2}.GetAccessToken`,
+          ],
+          { env: w.session.env, encoding: 'utf8' },
+        );
         assert.match(out, new RegExp(`^\\('${token.token.replace(/[-.]/g, '\\$&')}', \\d+\\)`));
 
         const controller = new AbortController();
-        const cancelled = client.signIn('testidp', {}, { signal: controller.signal, onStarted: () => controller.abort() });
+        const cancelled = client.signIn(
+          'testidp',
+          {},
+          { signal: controller.signal, onStarted: () => controller.abort() },
+        );
         await assert.rejects(cancelled, (err: unknown) => isAccountsClientError(err, 'Cancelled'));
         await client.removeAccount(account.id);
       } finally {
@@ -542,10 +660,17 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
       assert.ok(issued.length > 5);
       const files = readTree(w.session.dir);
       const log = w.service.log();
-      const objects = JSON.stringify(await w.client.managedObjects(), (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      const objects = JSON.stringify(await w.client.managedObjects(), (_k, v) =>
+        typeof v === 'bigint' ? String(v) : v,
+      );
       const signals = JSON.stringify(w.client.signals, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
       for (const t of issued) {
-        for (const [what, text] of [['a file', files], ['the log', log], ['a property', objects], ['a signal', signals]] as const) {
+        for (const [what, text] of [
+          ['a file', files],
+          ['the log', log],
+          ['a property', objects],
+          ['a signal', signals],
+        ] as const) {
           assert.ok(!text.includes(t), `a token in ${what}`);
         }
       }

@@ -6,7 +6,16 @@
  * helper is checked again before each run, so a swap made after load is never run.
  */
 import { strict as assert } from 'node:assert';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MANAGER, ROOT, TestClient, errorOf, s, type V } from '../harness/client.js';
@@ -31,18 +40,30 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
     const dir = plugins(data);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     chmodSync(dir, dirMode);
-    writeFileSync(join(dir, `${id}.ini`), `[plugin]\nname = ${id}\ninterface = org.example.Accounts.${id}\nsettings = host\nsecrets = password\nhelper = ${id}-helper\ntimeout = 5\n`, { mode: 0o644 });
-    writeFileSync(join(dir, `${id}-helper`), `#!/bin/sh\ncat > "$(dirname "$0")/${id}.got"\necho OK\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, `${id}.ini`),
+      `[plugin]\nname = ${id}\ninterface = org.example.Accounts.${id}\nsettings = host\nsecrets = password\nhelper = ${id}-helper\ntimeout = 5\n`,
+      { mode: 0o644 },
+    );
+    writeFileSync(join(dir, `${id}-helper`), `#!/bin/sh\ncat > "$(dirname "$0")/${id}.got"\necho OK\n`, {
+      mode: 0o755,
+    });
   }
 
   /** Runs a shell command as `nobody`; its exit status. */
-  const asNobody = async (script: string) => (await run('setpriv', [...AS_NOBODY, '/bin/sh', '-c', script], { PATH: '/usr/bin:/bin' })).code;
+  const asNobody = async (script: string) =>
+    (await run('setpriv', [...AS_NOBODY, '/bin/sh', '-c', script], { PATH: '/usr/bin:/bin' })).code;
 
   /** The attacker's helper: keeps the password where nobody can read it, and says OK. */
   const evil = (id: string) => `#!/bin/sh\ncat > ${loot}/${id}\necho OK\n`;
 
   async function validate(id: string): Promise<Record<string, unknown>> {
-    const [r] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [id, 'alice', { password: secret }, { [`${id}.host`]: s('127.0.0.1') }]);
+    const [r] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+      id,
+      'alice',
+      { password: secret },
+      { [`${id}.host`]: s('127.0.0.1') },
+    ]);
     const result = (r as Record<string, V>)[id]!.value as Record<string, V>;
     return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, v.value]));
   }
@@ -67,7 +88,9 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
     // late: a safe directory at load, made writable by others afterwards.
     install('late', 'later');
     session = await startSession();
-    service = await startService(session, [], { XDG_DATA_DIRS: ['open', 'squat', 'sticky', 'late'].map((d) => join(base, d)).join(':') });
+    service = await startService(session, [], {
+      XDG_DATA_DIRS: ['open', 'squat', 'sticky', 'late'].map((d) => join(base, d)).join(':'),
+    });
     client = await TestClient.connect(session.address);
   });
 
@@ -84,23 +107,48 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
     assert.ok(!ids.includes('opened') && !ids.includes('squatted'), 'refused');
     assert.ok(ids.includes('shared') && ids.includes('later'), 'accepted');
     const log = service.log();
-    assert.match(log, new RegExp(`protocol plugin directory ${plugins('open')} skipped: directory ${plugins('open')} is writable by group or others and not sticky`));
+    assert.match(
+      log,
+      new RegExp(
+        `protocol plugin directory ${plugins('open')} skipped: directory ${plugins('open')} is writable by group or others and not sticky`,
+      ),
+    );
     assert.match(log, new RegExp(`protocol plugin directory ${plugins('squat')} skipped: .*owned by uid 65534`));
     // The attacker swaps the refused plugin's helper: it is never run.
-    assert.equal(await asNobody(`cd ${plugins('open')} && printf '%s' '${evil('opened')}' > x && chmod 755 x && mv -f x opened-helper`), 0, 'the swap itself works there');
+    assert.equal(
+      await asNobody(
+        `cd ${plugins('open')} && printf '%s' '${evil('opened')}' > x && chmod 755 x && mv -f x opened-helper`,
+      ),
+      0,
+      'the swap itself works there',
+    );
     const err = await errorOf(validate('opened'));
     assert.match(err.type, /UnsupportedProtocol|InvalidArgument/);
     assert.equal(existsSync(join(loot, 'opened')), false, 'the attacker got nothing');
   });
 
-  it('in a shared sticky directory (as /tmp) nobody can swap the helper, and the check runs the owner\'s', async () => {
+  it("in a shared sticky directory (as /tmp) nobody can swap the helper, and the check runs the owner's", async () => {
     const dir = plugins('sticky');
-    assert.notEqual(await asNobody(`printf '%s' '${evil('shared')}' > ${base}/sticky/x && chmod 755 ${base}/sticky/x && mv -f ${base}/sticky/x ${dir}/shared-helper`), 0, 'cannot replace the helper');
-    assert.notEqual(await asNobody(`printf '%s' '${evil('shared')}' > ${dir}/shared-helper`), 0, 'cannot write into it');
-    assert.notEqual(await asNobody(`mv ${base}/sticky/px-accounts ${base}/sticky/moved && mkdir -p ${dir}`), 0, 'cannot move the owner\'s directory aside');
+    assert.notEqual(
+      await asNobody(
+        `printf '%s' '${evil('shared')}' > ${base}/sticky/x && chmod 755 ${base}/sticky/x && mv -f ${base}/sticky/x ${dir}/shared-helper`,
+      ),
+      0,
+      'cannot replace the helper',
+    );
+    assert.notEqual(
+      await asNobody(`printf '%s' '${evil('shared')}' > ${dir}/shared-helper`),
+      0,
+      'cannot write into it',
+    );
+    assert.notEqual(
+      await asNobody(`mv ${base}/sticky/px-accounts ${base}/sticky/moved && mkdir -p ${dir}`),
+      0,
+      "cannot move the owner's directory aside",
+    );
     const r = await validate('shared');
     assert.equal(r.code, 'Ok', String(r.message));
-    assert.ok(readFileSync(join(dir, 'shared.got'), 'utf8').includes(secret), 'the owner\'s helper had the password');
+    assert.ok(readFileSync(join(dir, 'shared.got'), 'utf8').includes(secret), "the owner's helper had the password");
     assert.equal(existsSync(join(loot, 'shared')), false, 'the attacker got nothing');
   });
 
@@ -109,7 +157,10 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
     assert.equal((await validate('later')).code, 'Ok');
     // The owner makes the directory writable to others after load; `nobody` swaps the helper.
     chmodSync(dir, 0o777);
-    assert.equal(await asNobody(`cd ${dir} && printf '%s' '${evil('later')}' > x && chmod 755 x && mv -f x later-helper`), 0);
+    assert.equal(
+      await asNobody(`cd ${dir} && printf '%s' '${evil('later')}' > x && chmod 755 x && mv -f x later-helper`),
+      0,
+    );
     let r = await validate('later');
     assert.equal(r.code, 'Unavailable');
     assert.match(String(r.message), /is writable by group or others and not sticky \(mode 777\); it was not run/);
@@ -124,7 +175,10 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
     renameSync(join(dir, 'y'), join(dir, 'later-helper'));
     r = await validate('later');
     assert.equal(r.code, 'Unavailable');
-    assert.match(String(r.message), /later-helper was replaced or changed since the service loaded it \([a-z, ]+\); it was not run/);
+    assert.match(
+      String(r.message),
+      /later-helper was replaced or changed since the service loaded it \([a-z, ]+\); it was not run/,
+    );
     assert.equal(existsSync(join(loot, 'later')), false, 'the replacement was not run');
     assert.ok(!service.log().includes(secret), 'no secret in the log');
   });

@@ -9,7 +9,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ACCOUNT, MANAGER, ROOT, TestClient, b, errorOf, s, type V } from '../harness/client.js';
-import { alive, readTree, ROOT as REPO, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  alive,
+  readTree,
+  ROOT as REPO,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { testSecret } from './fixture.js';
 
 const PY = '/usr/bin/python3';
@@ -92,12 +101,32 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     systemDir = join(session.dir, 'system-data', 'px-accounts', 'plugins');
     write(userDir, 'expected', secret);
     write(userDir, 'matrix-helper', SHELL_HELPER, 0o755);
-    write(userDir, 'matrix.ini', descriptor('Matrix', 'org.example.Accounts.Matrix', 'host, port, room', 'password', 'matrix-helper', 'timeout = 20\n'));
+    write(
+      userDir,
+      'matrix.ini',
+      descriptor(
+        'Matrix',
+        'org.example.Accounts.Matrix',
+        'host, port, room',
+        'password',
+        'matrix-helper',
+        'timeout = 20\n',
+      ),
+    );
     write(userDir, 'feed.py', PY_HELPER, 0o755);
     write(userDir, 'feed.ini', descriptor('Feed', 'org.example.Accounts.Feed', 'url', 'password, token', 'feed.py'));
-    for (const [id, text] of [['hang', HANG], ['crash', CRASH], ['garbage', GARBAGE], ['flood', FLOOD]]) {
+    for (const [id, text] of [
+      ['hang', HANG],
+      ['crash', CRASH],
+      ['garbage', GARBAGE],
+      ['flood', FLOOD],
+    ]) {
       write(userDir, `${id}.sh`, text!, 0o755);
-      write(userDir, `${id}.ini`, descriptor(id, `org.example.Accounts.T${id}`, 'host', 'password', `${id}.sh`, 'timeout = 1\n'));
+      write(
+        userDir,
+        `${id}.ini`,
+        descriptor(id, `org.example.Accounts.T${id}`, 'host', 'password', `${id}.sh`, 'timeout = 1\n'),
+      );
     }
     // Refused descriptors, each for one reason.
     write(userDir, 'groupw.ini', descriptor('G', 'org.example.G', 'host', 'password', 'matrix-helper'), 0o664);
@@ -106,14 +135,30 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     write(userDir, 'noexec.sh', GARBAGE, 0o644);
     write(userDir, 'noexec.ini', descriptor('N', 'org.example.N', 'host', 'password', 'noexec.sh'));
     write(userDir, 'imap.ini', descriptor('Fake IMAP', 'org.example.FakeImap', 'host', 'password', 'matrix-helper'));
-    write(userDir, 'zclash.ini', descriptor('Clash', 'org.example.Accounts.Matrix', 'host', 'password', 'matrix-helper'));
-    write(userDir, 'reserved.ini', descriptor('R', 'org.pantherx.Accounts.Reserved', 'host', 'password', 'matrix-helper'));
+    write(
+      userDir,
+      'zclash.ini',
+      descriptor('Clash', 'org.example.Accounts.Matrix', 'host', 'password', 'matrix-helper'),
+    );
+    write(
+      userDir,
+      'reserved.ini',
+      descriptor('R', 'org.pantherx.Accounts.Reserved', 'host', 'password', 'matrix-helper'),
+    );
     write(userDir, 'badkey.ini', descriptor('B', 'org.example.B', 'name', 'password', 'matrix-helper'));
     write(userDir, 'nosection.ini', 'name = nothing\n');
     // The system directory comes after the user's: its matrix is refused, its own id is taken.
     write(systemDir, 'matrix-helper', SHELL_HELPER, 0o755);
-    write(systemDir, 'matrix.ini', descriptor('Other Matrix', 'org.example.Accounts.Matrix2', 'host', 'password', 'matrix-helper'));
-    write(systemDir, 'sysproto.ini', descriptor('System', 'org.example.Accounts.System', 'host', 'password', 'matrix-helper'));
+    write(
+      systemDir,
+      'matrix.ini',
+      descriptor('Other Matrix', 'org.example.Accounts.Matrix2', 'host', 'password', 'matrix-helper'),
+    );
+    write(
+      systemDir,
+      'sysproto.ini',
+      descriptor('System', 'org.example.Accounts.System', 'host', 'password', 'matrix-helper'),
+    );
     service = await startService(session, [], { XDG_DATA_DIRS: join(session.dir, 'system-data') });
     client = await TestClient.connect(session.address);
   });
@@ -131,20 +176,31 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     const protocols = (list as Array<Record<string, V>>).map(unwrap);
     const ids = protocols.map((p) => p.id);
     if (process.env.DEBUG_LOG) console.log(service.log());
-    for (const id of ['matrix', 'feed', 'hang', 'crash', 'garbage', 'flood', 'sysproto']) assert.ok(ids.includes(id), `${id} listed`);
-    for (const id of ['groupw', 'outside', 'noexec', 'zclash', 'reserved', 'badkey', 'nosection']) assert.ok(!ids.includes(id), `${id} refused`);
+    for (const id of ['matrix', 'feed', 'hang', 'crash', 'garbage', 'flood', 'sysproto'])
+      assert.ok(ids.includes(id), `${id} listed`);
+    for (const id of ['groupw', 'outside', 'noexec', 'zclash', 'reserved', 'badkey', 'nosection'])
+      assert.ok(!ids.includes(id), `${id} refused`);
     const matrix = protocols.find((p) => p.id === 'matrix')!;
     assert.equal(matrix.interface, 'org.example.Accounts.Matrix', 'the user directory wins over the system one');
     assert.equal(matrix.builtin, false);
-    assert.deepEqual((matrix.settings as Array<Record<string, V>>).map(unwrap).map((x) => [x.key, x.property, x.type]),
-      [['host', 'Host', 's'], ['port', 'Port', 's'], ['room', 'Room', 's']]);
+    assert.deepEqual(
+      (matrix.settings as Array<Record<string, V>>).map(unwrap).map((x) => [x.key, x.property, x.type]),
+      [
+        ['host', 'Host', 's'],
+        ['port', 'Port', 's'],
+        ['room', 'Room', 's'],
+      ],
+    );
     assert.equal(protocols.find((p) => p.id === 'imap')!.builtin, true);
     const log = service.log();
     assert.match(log, /groupw\.ini skipped: the descriptor is writable by group or others/);
     assert.match(log, /outside\.ini skipped: helper '\.\.\/outside-helper' points outside/);
     assert.match(log, /noexec\.ini skipped: helper .* is not executable/);
     assert.match(log, /imap\.ini skipped: protocol id 'imap' is already taken by a built-in protocol/);
-    assert.match(log, /zclash\.ini skipped: interface org\.example\.Accounts\.Matrix is already used by protocol matrix/);
+    assert.match(
+      log,
+      /zclash\.ini skipped: interface org\.example\.Accounts\.Matrix is already used by protocol matrix/,
+    );
     assert.match(log, /reserved\.ini skipped: .* reserved for the service/);
     assert.match(log, /badkey\.ini skipped: \[plugin\] settings: 'name' is reserved/);
     assert.match(log, /nosection\.ini skipped: there is no \[plugin\] section/);
@@ -152,11 +208,22 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
   });
 
   it('adds, shows, verifies, edits and removes a plugin account like a built-in one', async () => {
-    const path = await client.addAccount('matrix', 'alice', { password: secret }, {
-      'matrix.host': s('127.0.0.1'), 'matrix.room': s('#general'), verify: b(true),
-    });
+    const path = await client.addAccount(
+      'matrix',
+      'alice',
+      { password: secret },
+      {
+        'matrix.host': s('127.0.0.1'),
+        'matrix.room': s('#general'),
+        verify: b(true),
+      },
+    );
     assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
-    assert.deepEqual(await client.getAll(path, 'org.example.Accounts.Matrix'), { Host: '127.0.0.1', Port: '', Room: '#general' });
+    assert.deepEqual(await client.getAll(path, 'org.example.Accounts.Matrix'), {
+      Host: '127.0.0.1',
+      Port: '',
+      Room: '#general',
+    });
     assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['matrix']);
     // The secret went through stdin only.
     assert.ok(readFileSync(join(userDir, 'matrix.stdin'), 'utf8').includes(secret));
@@ -176,7 +243,11 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
 
     const mark = client.signals.length;
     await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'matrix.room': s('#random') }]);
-    await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.body[0] === 'org.example.Accounts.Matrix', 3000, mark);
+    await client.waitSignal(
+      (x) => x.member === 'PropertiesChanged' && x.body[0] === 'org.example.Accounts.Matrix',
+      3000,
+      mark,
+    );
     assert.equal(await client.get(path, 'org.example.Accounts.Matrix', 'Room'), '#random');
     const file = readFileSync(join(session.home, '.userdata', 'accounts', `${path.split('/').pop()}.ini`), 'utf8');
     assert.match(file, /\[matrix\]\nhost = 127\.0\.0\.1\nroom = \\#random/);
@@ -186,17 +257,26 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
   });
 
   it('a settings value of the wrong type is InvalidArgument, an unknown setting too, and nothing is written', async () => {
-    const wrongType = await errorOf(client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.host': b(true) }));
+    const wrongType = await errorOf(
+      client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.host': b(true) }),
+    );
     assert.equal(wrongType.type, 'org.pantherx.Accounts.Error.InvalidArgument');
     assert.match(wrongType.text, /option matrix\.host must be a string/);
-    const unknown = await errorOf(client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.server': s('x') }));
+    const unknown = await errorOf(
+      client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.server': s('x') }),
+    );
     assert.match(unknown.text, /not a setting of Matrix \(matrix\.host, matrix\.port, matrix\.room\)/);
     const [objects] = await client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
     assert.ok(!Object.keys(objects as object).some((p) => p.includes('bob')));
   });
 
   it('passes named secrets to a Python helper', async () => {
-    const path = await client.addAccount('feed', 'carol', { password: secret, token: secret + '-token' }, { 'feed.url': s('http://127.0.0.1:9/feed') });
+    const path = await client.addAccount(
+      'feed',
+      'carol',
+      { password: secret, token: secret + '-token' },
+      { 'feed.url': s('http://127.0.0.1:9/feed') },
+    );
     const [res] = await client.call(path, ACCOUNT, 'Verify');
     assert.equal(unwrap((res as Record<string, V>).feed!.value as Record<string, V>).code, 'Ok');
     await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['token', 'nope']);
@@ -207,14 +287,24 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
   it('contains a helper that hangs, crashes, prints garbage or floods: a typed result, the service unharmed', async () => {
     const results: Record<string, Record<string, unknown>> = {};
     const started = Date.now();
-    await Promise.all(['hang', 'crash', 'garbage', 'flood'].map(async (id) => {
-      const [r] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [id, 'dave', { password: secret }, { [`${id}.host`]: s('127.0.0.1') }]);
-      results[id] = unwrap((r as Record<string, V>)[id]!.value as Record<string, V>);
-    }));
+    await Promise.all(
+      ['hang', 'crash', 'garbage', 'flood'].map(async (id) => {
+        const [r] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+          id,
+          'dave',
+          { password: secret },
+          { [`${id}.host`]: s('127.0.0.1') },
+        ]);
+        results[id] = unwrap((r as Record<string, V>)[id]!.value as Record<string, V>);
+      }),
+    );
     assert.ok(Date.now() - started < 10_000);
     assert.equal(results.hang!.code, 'Timeout');
     assert.equal(results.crash!.code, 'Unknown');
-    assert.match(String(results.crash!.message), /exited with status 3 without a verdict: fatal: could not log in with .*"secret":"\*\*\*"/);
+    assert.match(
+      String(results.crash!.message),
+      /exited with status 3 without a verdict: fatal: could not log in with .*"secret":"\*\*\*"/,
+    );
     assert.equal(results.garbage!.code, 'Unknown');
     assert.match(String(results.garbage!.message), /something else than OK or ERROR/);
     assert.equal(results.flood!.code, 'Unknown');
@@ -247,7 +337,8 @@ describe('the example plugin shipped in examples/plugins (Matrix)', function () 
         res.setHeader('Content-Type', 'application/json');
         if (req.url === '/_matrix/client/v3/login') {
           const r = JSON.parse(body) as { identifier: { user: string }; password: string };
-          if (r.identifier.user === '@alice:example.org' && r.password === password) return res.end(JSON.stringify({ access_token: 'session-token' }));
+          if (r.identifier.user === '@alice:example.org' && r.password === password)
+            return res.end(JSON.stringify({ access_token: 'session-token' }));
           res.statusCode = 403;
           return res.end(JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'Invalid password' }));
         }
@@ -272,9 +363,18 @@ describe('the example plugin shipped in examples/plugins (Matrix)', function () 
 
   it('adds a Matrix account checked against the homeserver, and reports a refused password', async () => {
     const url = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
-    const path = await client.addAccount('matrix', '@alice:example.org', { password }, { 'matrix.url': s(url), verify: b(true) });
+    const path = await client.addAccount(
+      'matrix',
+      '@alice:example.org',
+      { password },
+      { 'matrix.url': s(url), verify: b(true) },
+    );
     assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
-    assert.deepEqual(calls, ['/_matrix/client/v3/login', '/_matrix/client/v3/logout'], 'the check logs its session out again');
+    assert.deepEqual(
+      calls,
+      ['/_matrix/client/v3/login', '/_matrix/client/v3/logout'],
+      'the check logs its session out again',
+    );
     await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', 'not-' + password]);
     const [res] = await client.call(path, ACCOUNT, 'Verify');
     const r = (res as Record<string, V>).matrix!.value as Record<string, V>;

@@ -20,7 +20,8 @@ describe('provider icons over the bus', function () {
     mkdirSync(dir, { recursive: true });
     png = join(session.dir, 'third.png');
     writeFileSync(png, Buffer.from('89504e470d0a1a0a', 'hex'));
-    const provider = (name: string, icon: string) => `[provider]\nname = ${name}\n${icon ? `icon = ${icon}\n` : ''}[imap]\nhost = imap.example.org\nport = 993\nsecurity = tls\n`;
+    const provider = (name: string, icon: string) =>
+      `[provider]\nname = ${name}\n${icon ? `icon = ${icon}\n` : ''}[imap]\nhost = imap.example.org\nport = 993\nsecurity = tls\n`;
     writeFileSync(join(dir, 'themed.ini'), provider('Themed', 'mail-unread'));
     writeFileSync(join(dir, 'drawn.ini'), provider('Drawn', png));
     writeFileSync(join(dir, 'plain.ini'), provider('Plain', ''));
@@ -35,7 +36,7 @@ describe('provider icons over the bus', function () {
   });
 
   it('ListProviders: icon of every provider; a provider file with a bad icon is skipped, saying why', async () => {
-    const [list] = await client.call(ROOT, MANAGER, 'ListProviders') as [Array<Record<string, V>>];
+    const [list] = (await client.call(ROOT, MANAGER, 'ListProviders')) as [Array<Record<string, V>>];
     const icons = Object.fromEntries(list.map((p) => [p.id!.value, p.icon!.value]));
     assert.equal(icons.google, join(REPO, 'providers', 'icons', 'google.svg'));
     assert.equal(icons.fastmail, join(REPO, 'providers', 'icons', 'fastmail.svg'));
@@ -46,10 +47,15 @@ describe('provider icons over the bus', function () {
     assert.match(service.log(), /broken\.ini skipped: \[provider\] icon must be an icon name/);
   });
 
-  it('Account.ProviderIcon: the provider\'s, and an icon of the theme for manual accounts', async () => {
+  it("Account.ProviderIcon: the provider's, and an icon of the theme for manual accounts", async () => {
     const fastmail = await client.addAccount('fastmail', uniqueUser('icon'), { password: testSecret() });
     const drawn = await client.addAccount('drawn', uniqueUser('icon'), { password: testSecret() });
-    const manual = await client.addAccount('caldav', uniqueUser('icon'), { password: testSecret() }, { 'caldav.url': s('https://dav.example.org/') });
+    const manual = await client.addAccount(
+      'caldav',
+      uniqueUser('icon'),
+      { password: testSecret() },
+      { 'caldav.url': s('https://dav.example.org/') },
+    );
     assert.equal(await client.get(fastmail, ACCOUNT, 'ProviderIcon'), join(REPO, 'providers', 'icons', 'fastmail.svg'));
     assert.equal(await client.get(drawn, ACCOUNT, 'ProviderIcon'), png);
     assert.equal(await client.get(manual, ACCOUNT, 'ProviderIcon'), 'x-office-calendar');

@@ -24,10 +24,19 @@ for (const mode of ['none', 'locked'] as const) {
       const path = await f.client.addAccount('sftp', uniqueUser('nosecret'), {}, { 'sftp.host': s('127.0.0.1') });
       await f.client.call(path, ACCOUNT, 'ReportStatus', 'ss', ['online', '']);
       assert.equal(await f.client.get(path, ACCOUNT, 'Status'), 'online');
-      assert.equal((await errorOf(f.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', testSecret()]))).type, UNAVAILABLE);
-      assert.equal((await errorOf(f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))).type, 'org.pantherx.Accounts.Error.NotFound');
+      assert.equal(
+        (await errorOf(f.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', testSecret()]))).type,
+        UNAVAILABLE,
+      );
+      assert.equal(
+        (await errorOf(f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))).type,
+        'org.pantherx.Accounts.Error.NotFound',
+      );
       assert.deepEqual(await f.client.get(path, ACCOUNT, 'Credentials'), []);
-      assert.doesNotMatch(readFileSync(join(f.session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8'), /credentials/);
+      assert.doesNotMatch(
+        readFileSync(join(f.session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8'),
+        /credentials/,
+      );
     });
   });
 }
@@ -43,7 +52,10 @@ describe('secrets: the keyring comes and goes', () => {
     await stopKeyring(f.session);
     assert.equal((await errorOf(f.client.call(path, ACCOUNT, 'Remove'))).type, UNAVAILABLE);
     assert.equal((await errorOf(f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))).type, UNAVAILABLE);
-    assert.equal((await errorOf(f.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['imap', testSecret()]))).type, UNAVAILABLE);
+    assert.equal(
+      (await errorOf(f.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['imap', testSecret()]))).type,
+      UNAVAILABLE,
+    );
     assert.equal(readFileSync(file, 'utf8'), text);
     // The same keyring data, unlocked again by a fresh daemon: the service recovers without a restart.
     await startKeyring(f.session, f.session.keyringPassword);
@@ -68,13 +80,25 @@ describe('secrets: orphans left by a crash are removed at start-up', () => {
       const id = path.split('/').pop()!;
       client.disconnect();
       await service.stop();
-      const store = (user: string) => run('secret-tool', ['store', '--label=orphan', 'service', 'org.pantherx.Accounts', 'username', user], session.env, testSecret());
-      const lookup = async (user: string) => (await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', user], session.env)).stdout;
+      const store = (user: string) =>
+        run(
+          'secret-tool',
+          ['store', '--label=orphan', 'service', 'org.pantherx.Accounts', 'username', user],
+          session.env,
+          testSecret(),
+        );
+      const lookup = async (user: string) =>
+        (await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', user], session.env))
+          .stdout;
       await store('ghost/password');
       await store(`${id}/smtp`);
       service = await startService(session);
       const { waitFor } = await import('../harness/session.js');
-      await waitFor('orphans removed', async () => (await lookup('ghost/password')) === '' && (await lookup(`${id}/smtp`)) === '', 10000);
+      await waitFor(
+        'orphans removed',
+        async () => (await lookup('ghost/password')) === '' && (await lookup(`${id}/smtp`)) === '',
+        10000,
+      );
       assert.equal(await lookup(`${id}/password`), keep);
       assert.match(service.log(), /removed orphaned secret 'password' of missing account ghost/);
       await service.stop();
@@ -91,7 +115,9 @@ describe('secrets: the Secret Service over the bus', () => {
     const { run } = await import('../harness/process.js');
     const { spawn } = await import('node:child_process');
     // Everything on the bus while secrets are stored and read, as a monitor sees it.
-    const monitor = spawn('dbus-monitor', ['--address', f.session.address, '--binary'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const monitor = spawn('dbus-monitor', ['--address', f.session.address, '--binary'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const captured: Buffer[] = [];
     monitor.stdout.on('data', (d: Buffer) => captured.push(d));
     await new Promise((r) => setTimeout(r, 300));
@@ -99,7 +125,16 @@ describe('secrets: the Secret Service over the bus', () => {
     const path = await f.client.addAccount('fastmail', uniqueUser('compat'), { password: first });
     const id = path.split('/').pop()!;
     assert.deepEqual(await f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']), [first]);
-    assert.equal((await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`], f.session.env)).stdout, first);
+    assert.equal(
+      (
+        await run(
+          'secret-tool',
+          ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`],
+          f.session.env,
+        )
+      ).stdout,
+      first,
+    );
     await new Promise((r) => setTimeout(r, 300));
     monitor.kill();
     const wire = Buffer.concat(captured);
@@ -110,7 +145,12 @@ describe('secrets: the Secret Service over the bus', () => {
     assert.equal(count(wire, first), 2, 'the secret crossed the bus only in AddAccount and in the GetSecret reply');
     // A value changed with secret-tool (same attributes) is what the service reads next.
     const second = testSecret();
-    await run('secret-tool', ['store', '--label=changed by hand', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`], f.session.env, second);
+    await run(
+      'secret-tool',
+      ['store', '--label=changed by hand', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`],
+      f.session.env,
+      second,
+    );
     assert.deepEqual(await f.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']), [second]);
   });
 
@@ -119,11 +159,19 @@ describe('secrets: the Secret Service over the bus', () => {
     assert.equal(await f.client.get(ROOT, MANAGER, 'SecretsAvailable'), true);
     const mark = f.client.signals.length;
     await stopKeyring(f.session);
-    const gone = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.body[0] === MANAGER, 5000, mark);
+    const gone = await f.client.waitSignal(
+      (x) => x.member === 'PropertiesChanged' && x.body[0] === MANAGER,
+      5000,
+      mark,
+    );
     assert.equal((gone.body[1] as Record<string, { value: unknown }>).SecretsAvailable!.value, false);
     const back = f.client.signals.length;
     await startKeyring(f.session, f.session.keyringPassword);
-    const again = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.body[0] === MANAGER, 5000, back);
+    const again = await f.client.waitSignal(
+      (x) => x.member === 'PropertiesChanged' && x.body[0] === MANAGER,
+      5000,
+      back,
+    );
     assert.equal((again.body[1] as Record<string, { value: unknown }>).SecretsAvailable!.value, true);
     assert.equal(await f.client.get(ROOT, MANAGER, 'SecretsAvailable'), true);
   });

@@ -6,7 +6,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { toChecksumAddress } from '@ethereumjs/util';
 import { cli } from '../cli/helpers.js';
@@ -61,10 +70,17 @@ describe('state files are never written through a symbolic link', function () {
     assert.ok(lstatSync(file).isSymbolicLink());
   }
 
-  const noTempFiles = (dir: string) => assert.deepEqual(readdirSync(dir).filter((n) => /\.tmp-/.test(n)), [], `temporary files left in ${dir}`);
+  const noTempFiles = (dir: string) =>
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => /\.tmp-/.test(n)),
+      [],
+      `temporary files left in ${dir}`,
+    );
 
   it('access.json: a grant after the file was swapped for a link replaces the link; its target is untouched', async () => {
-    const account = (await client.addAccount('fastmail', uniqueUser('link'), { password: testSecret() })).split('/').pop()!;
+    const account = (await client.addAccount('fastmail', uniqueUser('link'), { password: testSecret() }))
+      .split('/')
+      .pop()!;
     const first = await cli(session.env, ['access', 'grant', account, 'org.example.First']);
     assert.equal(first.code, 0, first.stderr);
     const file = join(stateDir, 'access.json');
@@ -78,22 +94,37 @@ describe('state files are never written through a symbolic link', function () {
     const st = lstatSync(file);
     assert.ok(st.isFile(), 'access.json is a regular file again');
     assert.equal(st.mode & 0o777, 0o600);
-    const apps = (JSON.parse(readFileSync(file, 'utf8')) as { grants: Array<{ app: string }> }).grants.map((g) => g.app).sort();
+    const apps = (JSON.parse(readFileSync(file, 'utf8')) as { grants: Array<{ app: string }> }).grants
+      .map((g) => g.app)
+      .sort();
     assert.deepEqual(apps, ['org.example.First', 'org.example.Second'], 'the file says what the service knows');
     noTempFiles(stateDir);
   });
 
-  it('a wallet\'s state file: the next save after it was swapped for a link replaces the link; its target is untouched', async () => {
+  it("a wallet's state file: the next save after it was swapped for a link replaces the link; its target is untouched", async () => {
     const address = toChecksumAddress(`0x${randomBytes(20).toString('hex')}`);
-    const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', address, {}, { 'eth.network': s('local'), 'eth.url': s(anvil.url) }]) as [string];
+    const [path] = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      'eth',
+      address,
+      {},
+      { 'eth.network': s('local'), 'eth.url': s(anvil.url) },
+    ])) as [string];
     const id = path.split('/').pop()!;
     const file = join(stateDir, 'wallets', `${id}.eth.json`);
-    await waitFor('the wallet\'s first save', () => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { lastBlock: number }).lastBlock >= 0, 10_000);
+    await waitFor(
+      "the wallet's first save",
+      () => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { lastBlock: number }).lastBlock >= 0,
+      10_000,
+    );
     const target = victim('wallet-victim');
     swapForLink(file, target.path);
 
     const tx = await anvil.send(address, 10n ** 18n);
-    await waitFor('the transfer saved', () => lstatSync(file).isFile() && readFileSync(file, 'utf8').includes(tx), 10_000);
+    await waitFor(
+      'the transfer saved',
+      () => lstatSync(file).isFile() && readFileSync(file, 'utf8').includes(tx),
+      10_000,
+    );
     target.intact();
     assert.equal(lstatSync(file).mode & 0o777, 0o600);
     assert.equal(await client.get(path, WALLET, 'Balance'), '1');
@@ -104,7 +135,11 @@ describe('state files are never written through a symbolic link', function () {
     await service.stop();
     swapForLink(file, target.path);
     service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300' });
-    await waitFor('the log line', () => service.log().includes(`wallet state ${file} not read (it is a symbolic link)`), 5000);
+    await waitFor(
+      'the log line',
+      () => service.log().includes(`wallet state ${file} not read (it is a symbolic link)`),
+      5000,
+    );
     await waitFor('a file of its own', () => lstatSync(file).isFile(), 10_000);
     target.intact();
     client.disconnect();
@@ -130,7 +165,10 @@ describe('state files are never written through a symbolic link', function () {
     writeFileSync(join(session.accountsDir, name), '[account]\nhalf', { mode: 0o600 });
     service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300' });
     assert.ok(!existsSync(join(session.accountsDir, name)), `${name} is still there`);
-    assert.match(service.log(), new RegExp(`removed ${join(session.accountsDir, name).replace(/[./]/g, '\\$&')}, left by an interrupted write`));
+    assert.match(
+      service.log(),
+      new RegExp(`removed ${join(session.accountsDir, name).replace(/[./]/g, '\\$&')}, left by an interrupted write`),
+    );
     client.disconnect();
     client = await TestClient.connect(session.address);
   });

@@ -1,6 +1,15 @@
 /** Account files edited by hand show up live; files that make no sense are skipped, untouched. */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, ROOT, errorOf, s } from '../harness/client.js';
 import { startService, waitFor } from '../harness/session.js';
@@ -30,10 +39,22 @@ describe('storage: hand edits are picked up live', () => {
 
   it('a file changed by hand emits PropertiesChanged for exactly what changed', async () => {
     const mark = f.client.signals.length;
-    write('hand_made.ini', ini('fastmail', 'hand@example.org', 'name = Renamed by hand\n[imap]\nport = 1143\nsecurity = starttls\n'));
-    const acc = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === P + 'hand_made' && x.body[0] === ACCOUNT, 3000, mark);
+    write(
+      'hand_made.ini',
+      ini('fastmail', 'hand@example.org', 'name = Renamed by hand\n[imap]\nport = 1143\nsecurity = starttls\n'),
+    );
+    const acc = await f.client.waitSignal(
+      (x) => x.member === 'PropertiesChanged' && x.path === P + 'hand_made' && x.body[0] === ACCOUNT,
+      3000,
+      mark,
+    );
     assert.deepEqual(Object.keys(acc.body[1] as object), ['Name']);
-    const imap = await f.client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === P + 'hand_made' && x.body[0] === 'org.pantherx.Accounts.Imap', 3000, mark);
+    const imap = await f.client.waitSignal(
+      (x) =>
+        x.member === 'PropertiesChanged' && x.path === P + 'hand_made' && x.body[0] === 'org.pantherx.Accounts.Imap',
+      3000,
+      mark,
+    );
     assert.deepEqual(Object.keys(imap.body[1] as object).sort(), ['Port', 'Security']);
   });
 
@@ -47,7 +68,11 @@ describe('storage: hand edits are picked up live', () => {
   it('a garbage file is logged by name and reason, skipped, and never rewritten or deleted', async () => {
     const garbage = 'this is not\u0007 an account [[[\n';
     write('garbage.ini', garbage);
-    await waitFor('log line', () => f.service.log().includes('garbage.ini skipped: there is no [account] section'), 3000);
+    await waitFor(
+      'log line',
+      () => f.service.log().includes('garbage.ini skipped: there is no [account] section'),
+      3000,
+    );
     assert.ok(!(P + 'garbage' in (await f.client.managedObjects())));
     assert.equal(readFileSync(join(f.session.accountsDir, 'garbage.ini'), 'utf8'), garbage);
     // Its name stays taken: an add never overwrites it.
@@ -63,7 +88,10 @@ describe('storage: hand edits are picked up live', () => {
     const broken = ini('yahoo', 'edit@example.org', '[imap]\nport = not a port\n');
     writeFileSync(join(f.session.accountsDir, 'in_edit.ini'), broken);
     const err = await errorOf(f.client.call(P + 'in_edit', ACCOUNT, 'Update', 'a{sv}', [{ name: s('Clobber') }]));
-    assert.ok(['org.pantherx.Accounts.Error.Io', 'org.freedesktop.DBus.Error.UnknownObject'].includes(err.type), err.type);
+    assert.ok(
+      ['org.pantherx.Accounts.Error.Io', 'org.freedesktop.DBus.Error.UnknownObject'].includes(err.type),
+      err.type,
+    );
     assert.equal(readFileSync(join(f.session.accountsDir, 'in_edit.ini'), 'utf8'), broken);
   });
 
@@ -73,7 +101,11 @@ describe('storage: hand edits are picked up live', () => {
     let mark = f.client.signals.length;
     write('fix_me.ini', ini('yahoo', 'fix@example.org', '[imap]\nport = 99999\n'));
     await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === P + 'fix_me', 3000, mark);
-    await waitFor('log line', () => /fix_me\.ini skipped: \[imap\] port must be a port number/.test(f.service.log()), 3000);
+    await waitFor(
+      'log line',
+      () => /fix_me\.ini skipped: \[imap\] port must be a port number/.test(f.service.log()),
+      3000,
+    );
     mark = f.client.signals.length;
     write('fix_me.ini', ini('yahoo', 'fix@example.org'));
     await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'fix_me', 3000, mark);
@@ -120,8 +152,12 @@ describe('storage: start-up with hostile and hand-made files', () => {
     assert.deepEqual(objects, [P + 'dup_sections', P + 'good']);
     const log = service.log();
     for (const [name, reason] of [
-      ['binary.ini', 'binary'], ['no_account.ini', 'no [account] section'], ['has space.ini', 'not a valid account id'],
-      ['manual_no_host.ini', '[imap] host is required'], ['link.ini', 'symbolic link'], ['folder.ini', 'not a regular file'],
+      ['binary.ini', 'binary'],
+      ['no_account.ini', 'no [account] section'],
+      ['has space.ini', 'not a valid account id'],
+      ['manual_no_host.ini', '[imap] host is required'],
+      ['link.ini', 'symbolic link'],
+      ['folder.ini', 'not a regular file'],
       ['huge.ini', 'larger than'],
     ]) {
       assert.ok(log.includes(`${name} skipped:`) && log.includes(reason), `${name}: ${reason}\n${log}`);

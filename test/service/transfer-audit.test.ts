@@ -14,8 +14,14 @@ import { cli, CODE } from '../cli/helpers.js';
 
 /** The message of the AccessDenied a call rejects with. */
 async function denied(call: Promise<unknown>): Promise<string> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
-  assert.ok(isAccountsClientError(err, 'AccessDenied') && err.dbusName === 'org.pantherx.Accounts.Error.AccessDenied', String(err));
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(
+    isAccountsClientError(err, 'AccessDenied') && err.dbusName === 'org.pantherx.Accounts.Error.AccessDenied',
+    String(err),
+  );
   return err.message;
 }
 const ESC = '\u001b';
@@ -46,9 +52,14 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
 
   it('Export with secrets under HostApps ask: refused (nothing handed out) until the caller holds a grant for every account; then each secret is announced with SecretAccessed and logged with the app and pid', async () => {
     const add = (user: string, secrets: Record<string, string>) =>
-      raw.addAccount('imap', user, secrets, { 'imap.host': s('127.0.0.1'), verify: b(false) }).then((p) => p.split('/').pop()!);
+      raw
+        .addAccount('imap', user, secrets, { 'imap.host': s('127.0.0.1'), verify: b(false) })
+        .then((p) => p.split('/').pop()!);
     const one = await add(`one-${process.pid}@example.org`, { password: secretValue() });
-    const two = await add(`two-${process.pid}@example.org`, { password: secretValue(), 'imap.password': secretValue() });
+    const two = await add(`two-${process.pid}@example.org`, {
+      password: secretValue(),
+      'imap.password': secretValue(),
+    });
     await raw.call(ROOT, MANAGER, 'SetHostApps', 's', ['ask']);
     try {
       const pass = passphrase();
@@ -59,21 +70,43 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
       assert.equal((await client.exportAccounts(pass)).accounts, 2);
       // this process is the app: it asks, and the person grants one account only
       assert.equal((await raw.call(ROOT, MANAGER, 'RequestAccess', 's', [one]))[0], 'pending');
-      const app = ((await raw.call(ROOT, MANAGER, 'ListAccess', '', []))[0] as Array<Record<string, V>>)
-        .find((e) => e.account!.value === one && e.decision!.value === 'pending')!.app!.value as string;
+      const app = ((await raw.call(ROOT, MANAGER, 'ListAccess', '', []))[0] as Array<Record<string, V>>).find(
+        (e) => e.account!.value === one && e.decision!.value === 'pending',
+      )!.app!.value as string;
       await raw.call(ROOT, MANAGER, 'GrantAccess', 'ss', [one, app]);
       const half = await denied(client.exportAccounts(pass, { secrets: true }));
       assert.match(half, new RegExp(`has no grant for account ${two} `));
-      assert.deepEqual(raw.signals.slice(from).filter((x) => x.member === 'SecretAccessed'), [], 'a refused export handed out nothing');
+      assert.deepEqual(
+        raw.signals.slice(from).filter((x) => x.member === 'SecretAccessed'),
+        [],
+        'a refused export handed out nothing',
+      );
       await raw.call(ROOT, MANAGER, 'GrantAccess', 'ss', [two, app]);
       const mark = raw.signals.length;
       assert.equal((await client.exportAccounts(pass, { secrets: true })).accounts, 2);
-      const want = [[one, 'password', app], [two, 'imap.password', app], [two, 'password', app]];
-      await waitFor('a SecretAccessed per secret', () => raw.signals.slice(mark).filter((x) => x.member === 'SecretAccessed').length >= want.length, 5000);
-      const seen = raw.signals.slice(mark).filter((x) => x.member === 'SecretAccessed').map((x) => x.body).sort((x, y) => `${x[0]}${x[1]}`.localeCompare(`${y[0]}${y[1]}`));
+      const want = [
+        [one, 'password', app],
+        [two, 'imap.password', app],
+        [two, 'password', app],
+      ];
+      await waitFor(
+        'a SecretAccessed per secret',
+        () => raw.signals.slice(mark).filter((x) => x.member === 'SecretAccessed').length >= want.length,
+        5000,
+      );
+      const seen = raw.signals
+        .slice(mark)
+        .filter((x) => x.member === 'SecretAccessed')
+        .map((x) => x.body)
+        .sort((x, y) => `${x[0]}${x[1]}`.localeCompare(`${y[0]}${y[1]}`));
       assert.deepEqual(seen, want);
-      assert.ok(service.log().includes(`exported 2 accounts with their secrets to ${app} (pid ${process.pid})`), service.log());
-      assert.ok(service.log().includes(`secret 'imap.password' of account ${two} handed to ${app} (pid ${process.pid})`));
+      assert.ok(
+        service.log().includes(`exported 2 accounts with their secrets to ${app} (pid ${process.pid})`),
+        service.log(),
+      );
+      assert.ok(
+        service.log().includes(`secret 'imap.password' of account ${two} handed to ${app} (pid ${process.pid})`),
+      );
     } finally {
       await raw.call(ROOT, MANAGER, 'SetHostApps', 's', ['allow']);
     }
@@ -82,11 +115,20 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
   it('an import file whose ids are not account ids (escape sequences): the reply and the log say #N, px-accounts import prints no control character', async () => {
     const { Encrypter } = await import('age-encryption');
     const evil = `${ESC}]0;pwned-title\u0007${ESC}[2J${ESC}[31mFAKE: all accounts imported OK${ESC}[0m`;
-    const doc = { format: 'px-accounts-export', version: 1, exported: 'x', secrets: false, accounts: [
-      { id: evil, ini: 'not ini at all' },
-      { id: 'x', ini: `[account]\nprovider = fastmail\nusername = ${ESC}[41mred@fastmail.com\nprotocols = imap\n` },
-      { id: `line\nbreak_${process.pid}`, ini: `[account]\nprovider = imap\nusername = nl-${process.pid}@example.org\nprotocols = imap\n[imap]\nhost = 127.0.0.1\n` },
-    ] };
+    const doc = {
+      format: 'px-accounts-export',
+      version: 1,
+      exported: 'x',
+      secrets: false,
+      accounts: [
+        { id: evil, ini: 'not ini at all' },
+        { id: 'x', ini: `[account]\nprovider = fastmail\nusername = ${ESC}[41mred@fastmail.com\nprotocols = imap\n` },
+        {
+          id: `line\nbreak_${process.pid}`,
+          ini: `[account]\nprovider = imap\nusername = nl-${process.pid}@example.org\nprotocols = imap\n[imap]\nhost = 127.0.0.1\n`,
+        },
+      ],
+    };
     const pass = passphrase();
     const e = new Encrypter();
     e.setPassphrase(pass);
@@ -94,7 +136,13 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
     const file = await e.encrypt(JSON.stringify(doc));
     const logFrom = service.log().length;
     const r = await client.importAccounts(file, pass);
-    assert.deepEqual(r.skipped.map((x) => [x.id, x.reason]), [['#1', 'Invalid'], ['x', 'Invalid']]);
+    assert.deepEqual(
+      r.skipped.map((x) => [x.id, x.reason]),
+      [
+        ['#1', 'Invalid'],
+        ['x', 'Invalid'],
+      ],
+    );
     // the third is added under an id of the service's own, the file's not being one
     assert.deepEqual(r.imported, [`imap_nl_${process.pid}_at_example_org`]);
     const log = service.log().slice(logFrom);
@@ -105,10 +153,19 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
     mkdirSync(work);
     writeFileSync(join(work, 'crafted.age'), file);
     writeFileSync(join(work, 'pass.txt'), `${pass}\n`);
-    const out = await cli({ ...session.env, PATH: process.env.PATH }, ['import', join(work, 'crafted.age'), '--passphrase-file', join(work, 'pass.txt')]);
+    const out = await cli({ ...session.env, PATH: process.env.PATH }, [
+      'import',
+      join(work, 'crafted.age'),
+      '--passphrase-file',
+      join(work, 'pass.txt'),
+    ]);
     assert.equal(out.code, CODE.INVALID, out.stderr);
     // eslint-disable-next-line no-control-regex
-    assert.doesNotMatch(out.stdout + out.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, JSON.stringify(out.stdout));
+    assert.doesNotMatch(
+      out.stdout + out.stderr,
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/,
+      JSON.stringify(out.stdout),
+    );
     assert.match(out.stdout, /^Skipped #1 \(Invalid\): /m);
     assert.match(out.stdout, /^Skipped #3 \(Duplicate\): /m);
   });

@@ -16,7 +16,16 @@ import { MANAGER, ROOT, TestClient, as, errorOf, q, s } from '../harness/client.
 import { flatpakCall } from '../harness/flatpak.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { run, stopPid } from '../harness/process.js';
-import { ROOT as REPO, startKeyring, startService, startSession, stopKeyring, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  ROOT as REPO,
+  startKeyring,
+  startService,
+  startSession,
+  stopKeyring,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { cli, CODE } from '../cli/helpers.js';
 
 const ERR = 'org.pantherx.Accounts.Error.';
@@ -25,12 +34,24 @@ const CLI_BIN = join(REPO, 'dist/bin/px-accounts.js');
 /** A quicker scrypt than age's 18 for the suite's own files (age reads any); files from age -p use 18. */
 const WORK_FACTOR = '12';
 
-interface Machine { session: Session; service: ServiceProcess; client: AccountsClient; raw: TestClient }
+interface Machine {
+  session: Session;
+  service: ServiceProcess;
+  client: AccountsClient;
+  raw: TestClient;
+}
 
 async function startMachine(): Promise<Machine> {
   const session = await startSession();
-  const service = await startService(session, ['--no-background-check'], { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: WORK_FACTOR });
-  return { session, service, client: await AccountsClient.connect({ busAddress: session.address }), raw: await TestClient.connect(session.address) };
+  const service = await startService(session, ['--no-background-check'], {
+    PX_ACCOUNTS_SCRYPT_WORK_FACTOR: WORK_FACTOR,
+  });
+  return {
+    session,
+    service,
+    client: await AccountsClient.connect({ busAddress: session.address }),
+    raw: await TestClient.connect(session.address),
+  };
 }
 
 async function stopMachine(m: Machine | undefined): Promise<void> {
@@ -46,10 +67,22 @@ const secretValue = () => `s3cret-${Math.random().toString(36).slice(2)}`;
 /** The accounts directory, file by file, and every item the service has in the keyring (secret-tool prints values too). */
 async function snapshot(m: Machine): Promise<{ files: Record<string, string>; keyring: string }> {
   const dir = m.session.accountsDir;
-  const files = Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-  const r = await run('secret-tool', ['search', '--all', '--unlock', 'service', 'org.pantherx.Accounts'], m.session.env);
+  const files = Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
+  const r = await run(
+    'secret-tool',
+    ['search', '--all', '--unlock', 'service', 'org.pantherx.Accounts'],
+    m.session.env,
+  );
   // secret-tool prints items in the keyring's order; compare them as a set.
-  const items = (r.stdout + r.stderr).split(/\n(?=\[)/).map((x) => x.trim()).filter(Boolean).sort();
+  const items = (r.stdout + r.stderr)
+    .split(/\n(?=\[)/)
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .sort();
   return { files, keyring: items.join('\n') };
 }
 
@@ -79,10 +112,22 @@ describe('export and import (age files through the bus, the keyring and the CLI)
 
   /** Two accounts: a catalogue one with a sender identity and two secrets, a manual IMAP one. */
   async function addAccounts(): Promise<void> {
-    const fastmail = await a.raw.addAccount('fastmail', `ann${process.pid}`, { password: (secrets.f = { password: secretValue(), smtp: secretValue() }).password!, smtp: secrets.f.smtp! },
-      { name: s('Ann at work'), 'identity.name': s('Ann Example'), 'identity.aliases': s(`ann.alias${process.pid}@fastmail.com`) });
-    const imap = await a.raw.addAccount('imap', `bob${process.pid}@example.org`, { password: (secrets.i = { password: secretValue() }).password! },
-      { 'imap.host': s('127.0.0.1'), 'imap.port': q(1993), protocols: as(['imap']) });
+    const fastmail = await a.raw.addAccount(
+      'fastmail',
+      `ann${process.pid}`,
+      { password: (secrets.f = { password: secretValue(), smtp: secretValue() }).password!, smtp: secrets.f.smtp! },
+      {
+        name: s('Ann at work'),
+        'identity.name': s('Ann Example'),
+        'identity.aliases': s(`ann.alias${process.pid}@fastmail.com`),
+      },
+    );
+    const imap = await a.raw.addAccount(
+      'imap',
+      `bob${process.pid}@example.org`,
+      { password: (secrets.i = { password: secretValue() }).password! },
+      { 'imap.host': s('127.0.0.1'), 'imap.port': q(1993), protocols: as(['imap']) },
+    );
     ids.splice(0, ids.length, ...[fastmail, imap].map((p) => p.slice(p.lastIndexOf('/') + 1)).sort());
     secrets[ids.find((i) => i.startsWith('fastmail'))!] = secrets.f!;
     secrets[ids.find((i) => i.startsWith('imap'))!] = secrets.i!;
@@ -108,7 +153,11 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       assert.deepEqual(readdirSync(a.session.accountsDir), []);
       const result = await a.client.importAccounts(file, pass);
       assert.deepEqual(result, { imported: ids, skipped: [] });
-      await waitFor('the monitor saw the import', () => /member=Import/.test(seen) && /member=InterfacesAdded/.test(seen), 10_000);
+      await waitFor(
+        'the monitor saw the import',
+        () => /member=Import/.test(seen) && /member=InterfacesAdded/.test(seen),
+        10_000,
+      );
       // The control: a passphrase sent in the clear (refused) is there for the monitor to read.
       await errorOf(a.raw.call(ROOT, MANAGER, 'Export', 'aya{sv}', [Buffer.from(canary), {}]));
       await waitFor('the monitor saw the canary', () => seen.includes(canary), 10_000);
@@ -116,7 +165,8 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       await stopPid(monitor.pid);
     }
     for (const id of ids) {
-      for (const [name, value] of Object.entries(secrets[id]!)) assert.equal(await a.client.getSecret(id, name), value, `${id}/${name}`);
+      for (const [name, value] of Object.entries(secrets[id]!))
+        assert.equal(await a.client.getSecret(id, name), value, `${id}/${name}`);
     }
     const after = await snapshot(a);
     assert.deepEqual(after.files, before.files, 'the account files are back byte for byte');
@@ -134,13 +184,20 @@ describe('export and import (age files through the bus, the keyring and the CLI)
   it("Debian's age -d reads an export; without --secrets it holds settings and no secret", async () => {
     const { file } = await a.client.exportAccounts(pass);
     writeFileSync(join(work, 'plain.age'), file);
-    const r = await onTerminal(pass, ['age', '-d', '-o', join(work, 'plain.json'), join(work, 'plain.age')], a.session.env);
+    const r = await onTerminal(
+      pass,
+      ['age', '-d', '-o', join(work, 'plain.json'), join(work, 'plain.age')],
+      a.session.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(readFileSync(join(work, 'plain.json'), 'utf8'));
     assert.equal(doc.format, 'px-accounts-export');
     assert.equal(doc.version, 1);
     assert.equal(doc.secrets, false);
-    assert.deepEqual(doc.accounts.map((x: { id: string }) => x.id), ids);
+    assert.deepEqual(
+      doc.accounts.map((x: { id: string }) => x.id),
+      ids,
+    );
     for (const x of doc.accounts) {
       assert.equal(x.secrets, undefined);
       assert.equal(x.ini, readFileSync(join(a.session.accountsDir, `${x.id}.ini`), 'utf8'));
@@ -148,15 +205,31 @@ describe('export and import (age files through the bus, the keyring and the CLI)
     const text = readFileSync(join(work, 'plain.json'), 'utf8');
     for (const v of [...Object.values(secrets.f!), ...Object.values(secrets.i!)]) assert.ok(!text.includes(v));
     // With a wrong passphrase age refuses too: the file is a real passphrase file.
-    assert.notEqual((await onTerminal('not it', ['age', '-d', '-o', join(work, 'nothing.json'), join(work, 'plain.age')], a.session.env)).code, 0);
+    assert.notEqual(
+      (
+        await onTerminal(
+          'not it',
+          ['age', '-d', '-o', join(work, 'nothing.json'), join(work, 'plain.age')],
+          a.session.env,
+        )
+      ).code,
+      0,
+    );
   });
 
   it('imports what age -p encrypted (a document written by hand, one account, no secrets)', async () => {
     const doc = JSON.parse(readFileSync(join(work, 'plain.json'), 'utf8'));
     const imap = doc.accounts.find((x: { id: string }) => x.id.startsWith('imap'));
     await a.client.removeAccount(imap.id);
-    writeFileSync(join(work, 'byhand.json'), JSON.stringify({ format: 'px-accounts-export', version: 1, accounts: [imap] }));
-    const r = await onTerminal(pass, ['age', '-p', '-o', join(work, 'byhand.age'), join(work, 'byhand.json')], a.session.env);
+    writeFileSync(
+      join(work, 'byhand.json'),
+      JSON.stringify({ format: 'px-accounts-export', version: 1, accounts: [imap] }),
+    );
+    const r = await onTerminal(
+      pass,
+      ['age', '-p', '-o', join(work, 'byhand.age'), join(work, 'byhand.json')],
+      a.session.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(readFileSync(join(work, 'byhand.age'), 'latin1'), /^age-encryption\.org\/v1\n-> scrypt \S+ 18\n/);
     const result = await a.client.importAccounts(readFileSync(join(work, 'byhand.age')), pass);
@@ -176,7 +249,10 @@ describe('export and import (age files through the bus, the keyring and the CLI)
     const before = await snapshot(a);
     const result = await a.client.importAccounts(file, pass);
     assert.deepEqual(result.imported, []);
-    assert.deepEqual(result.skipped.map((x) => [x.id, x.reason]), ids.map((id) => [id, 'Duplicate']));
+    assert.deepEqual(
+      result.skipped.map((x) => [x.id, x.reason]),
+      ids.map((id) => [id, 'Duplicate']),
+    );
     for (const x of result.skipped) assert.match(x.message, new RegExp(`already exists \\(${x.id}\\)`));
     assert.deepEqual(await snapshot(a), before);
     assert.equal((await a.client.getAccount(fastmailId)).name, 'Renamed here');
@@ -205,7 +281,11 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       ['not age at all', Buffer.from('[account]\nprovider = imap\n'), /not an age file/],
       ['encrypted to a key', await toKey.encrypt(readFileSync(join(work, 'byhand.json'))), /encrypted to keys/],
       ['an age file of something else', await notExport.encrypt('{"hello": "world"}'), /not to a px-accounts export/],
-      ['an export of a later version', await notExport.encrypt(JSON.stringify({ format: 'px-accounts-export', version: 2, accounts: [] })), /version 2/],
+      [
+        'an export of a later version',
+        await notExport.encrypt(JSON.stringify({ format: 'px-accounts-export', version: 2, accounts: [] })),
+        /version 2/,
+      ],
     ];
     for (const [what, bytes, message] of cases) {
       const err = await a.client.importAccounts(bytes, pass).catch((e: unknown) => e);
@@ -220,19 +300,43 @@ describe('export and import (age files through the bus, the keyring and the CLI)
     const { file } = await a.client.exportAccounts(pass, { secrets: true });
     await removeAll();
     const before = await snapshot(a);
-    await run('gdbus', ['call', '--session', '-d', 'org.freedesktop.secrets', '-o', '/org/freedesktop/secrets', '-m', 'org.freedesktop.Secret.Service.Lock',
-      "['/org/freedesktop/secrets/collection/login']"], a.session.env);
-    await waitFor('SecretsAvailable false', async () => (await a.raw.get(ROOT, MANAGER, 'SecretsAvailable')) === false, 10_000);
+    await run(
+      'gdbus',
+      [
+        'call',
+        '--session',
+        '-d',
+        'org.freedesktop.secrets',
+        '-o',
+        '/org/freedesktop/secrets',
+        '-m',
+        'org.freedesktop.Secret.Service.Lock',
+        "['/org/freedesktop/secrets/collection/login']",
+      ],
+      a.session.env,
+    );
+    await waitFor(
+      'SecretsAvailable false',
+      async () => (await a.raw.get(ROOT, MANAGER, 'SecretsAvailable')) === false,
+      10_000,
+    );
     let result: ImportResult;
     try {
       result = await a.client.importAccounts(file, pass);
     } finally {
       await stopKeyring(a.session);
       await startKeyring(a.session, a.session.keyringPassword);
-      await waitFor('SecretsAvailable true', async () => (await a.raw.get(ROOT, MANAGER, 'SecretsAvailable')) === true, 10_000);
+      await waitFor(
+        'SecretsAvailable true',
+        async () => (await a.raw.get(ROOT, MANAGER, 'SecretsAvailable')) === true,
+        10_000,
+      );
     }
     assert.deepEqual(result.imported, []);
-    assert.deepEqual(result.skipped.map((x) => [x.id, x.reason]), ids.map((id) => [id, 'SecretsUnavailable']));
+    assert.deepEqual(
+      result.skipped.map((x) => [x.id, x.reason]),
+      ids.map((id) => [id, 'SecretsUnavailable']),
+    );
     assert.deepEqual(await snapshot(a), before);
     assert.deepEqual((await a.client.importAccounts(file, pass)).imported, ids);
   });
@@ -260,7 +364,10 @@ describe('export and import (age files through the bus, the keyring and the CLI)
 
     it('without a terminal and without --passphrase-file: refused, saying why; nothing written', async () => {
       const out = join(work, 'refused.age');
-      for (const args of [['export', out], ['import', join(work, 'plain.age')]]) {
+      for (const args of [
+        ['export', out],
+        ['import', join(work, 'plain.age')],
+      ]) {
         const r = await cli(env(), args);
         assert.equal(r.code, CODE.INVALID, r.stderr);
         assert.match(r.stderr, /no terminal to ask for the passphrase on .*--passphrase-file/);
@@ -277,10 +384,16 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       assert.equal(r.code, CODE.OK, r.stderr);
       assert.match(r.stdout, /^Exported 2 accounts with their secrets to /);
       assert.equal(statSync(out).mode & 0o777, 0o600);
-      assert.deepEqual(readdirSync(work).filter((f) => f.includes('.tmp-')), []);
+      assert.deepEqual(
+        readdirSync(work).filter((f) => f.includes('.tmp-')),
+        [],
+      );
       const dup = await cli(env(), ['import', out, '--passphrase-file', pf, '--json']);
       assert.equal(dup.code, CODE.OK, dup.stderr);
-      assert.deepEqual(JSON.parse(dup.stdout).skipped.map((x: { reason: string }) => x.reason), ['Duplicate', 'Duplicate']);
+      assert.deepEqual(
+        JSON.parse(dup.stdout).skipped.map((x: { reason: string }) => x.reason),
+        ['Duplicate', 'Duplicate'],
+      );
       writeFileSync(pf, 'another one\n');
       const wrong = await cli(env(), ['import', out, '--passphrase-file', pf]);
       assert.equal(wrong.code, CODE.WRONG_PASSPHRASE, wrong.stderr);
@@ -353,14 +466,24 @@ security = none
       m.client.close();
       m.raw.disconnect();
       await m.service.stop();
-      m.service = await startService(m.session, ['--no-background-check'], { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: WORK_FACTOR });
+      m.service = await startService(m.session, ['--no-background-check'], {
+        PX_ACCOUNTS_SCRYPT_WORK_FACTOR: WORK_FACTOR,
+      });
       m.client = await AccountsClient.connect({ busAddress: m.session.address });
       m.raw = await TestClient.connect(m.session.address);
     }
     const browser = new Browser();
     const user = `mover${process.pid}@example.org`;
     let browsing: Promise<unknown> = Promise.resolve();
-    const account = await a.client.signIn('testidp', { account: user }, { onStarted: (request) => { browsing = browser.signIn(request.url, { login: user }); } });
+    const account = await a.client.signIn(
+      'testidp',
+      { account: user },
+      {
+        onStarted: (request) => {
+          browsing = browser.signIn(request.url, { login: user });
+        },
+      },
+    );
     await browsing;
     const pass = passphrase();
     const { file } = await a.client.exportAccounts(pass, { secrets: true });

@@ -13,10 +13,12 @@ const E = 'org.pantherx.Accounts.Error.';
 type Result = { ok: boolean; code: string; message: string };
 
 function unpack(results: unknown): Record<string, Result> {
-  return Object.fromEntries(Object.entries(results as Record<string, V>).map(([p, v]) => {
-    const r = v.value as Record<string, V>;
-    return [p, { ok: r.ok.value as boolean, code: r.code.value as string, message: r.message.value as string }];
-  }));
+  return Object.fromEntries(
+    Object.entries(results as Record<string, V>).map(([p, v]) => {
+      const r = v.value as Record<string, V>;
+      return [p, { ok: r.ok.value as boolean, code: r.code.value as string, message: r.message.value as string }];
+    }),
+  );
 }
 
 describe('verification through the service', function () {
@@ -25,13 +27,21 @@ describe('verification through the service', function () {
   let p: Peers;
   const mail = (extra: Record<string, V> = {}) => ({
     protocols: as(['imap', 'smtp']),
-    'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'),
-    'smtp.host': s('127.0.0.1'), 'smtp.port': q(p.ports.smtp), 'smtp.security': s('none'),
-    'smtp.username': s(p.user), 'imap.username': s(p.user),
+    'imap.host': s('127.0.0.1'),
+    'imap.port': q(p.ports.imap),
+    'imap.security': s('none'),
+    'smtp.host': s('127.0.0.1'),
+    'smtp.port': q(p.ports.smtp),
+    'smtp.security': s('none'),
+    'smtp.username': s(p.user),
+    'imap.username': s(p.user),
     ...extra,
   });
   const imapOnly = () => ({
-    'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imap), 'imap.security': s('none'), 'imap.username': s(p.user),
+    'imap.host': s('127.0.0.1'),
+    'imap.port': q(p.ports.imap),
+    'imap.security': s('none'),
+    'imap.username': s(p.user),
   });
   const verify = async (path: string) => unpack((await f.client.call(path, ACCOUNT, 'Verify'))[0]);
 
@@ -40,7 +50,12 @@ describe('verification through the service', function () {
   });
 
   it('Verify reports each protocol: IMAP ok and SMTP rejected, status error with AttentionNeeded', async () => {
-    const path = await f.client.addAccount('imap', uniqueUser(), { password: p.password, smtp: `${p.password}-wrong` }, mail());
+    const path = await f.client.addAccount(
+      'imap',
+      uniqueUser(),
+      { password: p.password, smtp: `${p.password}-wrong` },
+      mail(),
+    );
     const mark = f.client.signals.length;
     const results = await verify(path);
     assert.deepEqual(Object.keys(results).sort(), ['imap', 'smtp']);
@@ -74,9 +89,17 @@ describe('verification through the service', function () {
   });
 
   it('TLS: an untrusted certificate is an error; the account CA file makes it trusted', async () => {
-    const path = await f.client.addAccount('imap', uniqueUser(), { password: p.password }, {
-      'imap.host': s('127.0.0.1'), 'imap.port': q(p.ports.imaps), 'imap.security': s('tls'), 'imap.username': s(p.user),
-    });
+    const path = await f.client.addAccount(
+      'imap',
+      uniqueUser(),
+      { password: p.password },
+      {
+        'imap.host': s('127.0.0.1'),
+        'imap.port': q(p.ports.imaps),
+        'imap.security': s('tls'),
+        'imap.username': s(p.user),
+      },
+    );
     assert.equal((await verify(path)).imap.code, 'TlsUntrusted');
     assert.equal(await f.client.get(path, ACCOUNT, 'Status'), 'error');
     assert.equal(await f.client.get(path, ACCOUNT, 'AttentionNeeded'), false);
@@ -85,26 +108,50 @@ describe('verification through the service', function () {
   });
 
   it('POP3, CalDAV and CardDAV verify through the service', async () => {
-    const path = await f.client.addAccount('pop3', uniqueUser(), { password: p.password }, {
-      protocols: as(['pop3', 'caldav', 'carddav']),
-      'pop3.host': s('127.0.0.1'), 'pop3.port': q(p.ports.pop3), 'pop3.security': s('starttls'), 'pop3.ca': s(p.certs.selfSigned),
-      'caldav.url': s(`http://127.0.0.1:${p.ports.http}/`), 'carddav.url': s(`https://127.0.0.1:${p.ports.https}/`),
-      'carddav.ca': s(p.certs.selfSigned),
-      'pop3.username': s(p.user), 'caldav.username': s(p.user), 'carddav.username': s(p.user),
-    });
+    const path = await f.client.addAccount(
+      'pop3',
+      uniqueUser(),
+      { password: p.password },
+      {
+        protocols: as(['pop3', 'caldav', 'carddav']),
+        'pop3.host': s('127.0.0.1'),
+        'pop3.port': q(p.ports.pop3),
+        'pop3.security': s('starttls'),
+        'pop3.ca': s(p.certs.selfSigned),
+        'caldav.url': s(`http://127.0.0.1:${p.ports.http}/`),
+        'carddav.url': s(`https://127.0.0.1:${p.ports.https}/`),
+        'carddav.ca': s(p.certs.selfSigned),
+        'pop3.username': s(p.user),
+        'caldav.username': s(p.user),
+        'carddav.username': s(p.user),
+      },
+    );
     const results = await verify(path);
-    assert.deepEqual(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.code])), { pop3: 'Ok', caldav: 'Ok', carddav: 'Ok' });
+    assert.deepEqual(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.code])), {
+      pop3: 'Ok',
+      caldav: 'Ok',
+      carddav: 'Ok',
+    });
   });
 
   it('SFTP: the first good check pins the host key; a different key is refused', async () => {
-    const path = await f.client.addAccount('sftp', p.sftpUser, { password: p.sftpPassword }, {
-      'sftp.host': s('127.0.0.1'), 'sftp.port': q(p.ports.ssh),
-    });
+    const path = await f.client.addAccount(
+      'sftp',
+      p.sftpUser,
+      { password: p.sftpPassword },
+      {
+        'sftp.host': s('127.0.0.1'),
+        'sftp.port': q(p.ports.ssh),
+      },
+    );
     assert.equal(await f.client.get(path, 'org.pantherx.Accounts.Sftp', 'HostKey'), '');
     assert.equal((await verify(path)).sftp.code, 'Ok');
     assert.equal(await f.client.get(path, 'org.pantherx.Accounts.Sftp', 'HostKey'), p.sftpHostKey);
     const id = path.split('/').pop();
-    assert.match(readFileSync(join(f.session.accountsDir, `${id}.ini`), 'utf8'), new RegExp(`hostkey = ${p.sftpHostKey.replace(/[+/]/g, '\\$&')}`));
+    assert.match(
+      readFileSync(join(f.session.accountsDir, `${id}.ini`), 'utf8'),
+      new RegExp(`hostkey = ${p.sftpHostKey.replace(/[+/]/g, '\\$&')}`),
+    );
     await f.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'sftp.hostkey': s('SHA256:' + 'A'.repeat(43)) }]);
     const results = await verify(path);
     assert.equal(results.sftp.code, 'HostKeyChanged');
@@ -118,42 +165,86 @@ describe('verification through the service', function () {
 
   it('AddAccount with verify saves nothing on failure and marks the account online on success', async () => {
     const user = uniqueUser('verified');
-    const err = await errorOf(f.client.addAccount('imap', user, { password: `${p.password}-wrong` }, mail({ verify: b(true) })));
+    const err = await errorOf(
+      f.client.addAccount('imap', user, { password: `${p.password}-wrong` }, mail({ verify: b(true) })),
+    );
     assert.equal(err.type, E + 'VerificationFailed');
     assert.match(err.text, /imap: Unauthorized/);
     assert.match(err.text, /smtp: Unauthorized/);
     const id = `imap_${user.replace('@', '_at_').replace(/[^a-z0-9]/g, '_')}`;
     assert.ok(!existsSync(join(f.session.accountsDir, `${id}.ini`)));
-    const lookup = await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`], f.session.env);
+    const lookup = await run(
+      'secret-tool',
+      ['lookup', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`],
+      f.session.env,
+    );
     assert.equal(lookup.stdout, '', 'a secret was left behind');
     const path = await f.client.addAccount('imap', user, { password: p.password }, mail({ verify: b(true) }));
     assert.equal(await f.client.get(path, ACCOUNT, 'Status'), 'online');
   });
 
   it('FTP and proxy accounts are added with verify against their real servers, and bad credentials are refused', async () => {
-    const ftp = await f.client.addAccount('ftp', p.ftpUser, { password: p.ftpPassword }, {
-      'ftp.host': s('127.0.0.1'), 'ftp.port': q(p.ports.ftp), 'ftp.security': s('starttls'), 'ftp.ca': s(p.certs.selfSigned), verify: b(true),
-    });
+    const ftp = await f.client.addAccount(
+      'ftp',
+      p.ftpUser,
+      { password: p.ftpPassword },
+      {
+        'ftp.host': s('127.0.0.1'),
+        'ftp.port': q(p.ports.ftp),
+        'ftp.security': s('starttls'),
+        'ftp.ca': s(p.certs.selfSigned),
+        verify: b(true),
+      },
+    );
     assert.equal(await f.client.get(ftp, ACCOUNT, 'Status'), 'online');
     assert.deepEqual(await f.client.getAll(ftp, 'org.pantherx.Accounts.Ftp'), {
-      Host: '127.0.0.1', Port: p.ports.ftp, Security: 'starttls', Username: p.ftpUser, Path: '', Ca: p.certs.selfSigned,
+      Host: '127.0.0.1',
+      Port: p.ports.ftp,
+      Security: 'starttls',
+      Username: p.ftpUser,
+      Path: '',
+      Ca: p.certs.selfSigned,
     });
-    const socks = await f.client.addAccount('proxy', p.sftpUser, { password: p.sftpPassword }, {
-      'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.socks), 'proxy.type': s('socks5'), verify: b(true),
-    });
+    const socks = await f.client.addAccount(
+      'proxy',
+      p.sftpUser,
+      { password: p.sftpPassword },
+      {
+        'proxy.host': s('127.0.0.1'),
+        'proxy.port': q(p.ports.socks),
+        'proxy.type': s('socks5'),
+        verify: b(true),
+      },
+    );
     assert.equal(await f.client.get(socks, 'org.pantherx.Accounts.Proxy', 'Type'), 'socks5');
-    const refused = await errorOf(f.client.addAccount('proxy', p.proxyUser, { password: `${p.proxyPassword}-wrong` }, {
-      'proxy.host': s('127.0.0.1'), 'proxy.port': q(p.ports.httpProxy), verify: b(true),
-    }));
+    const refused = await errorOf(
+      f.client.addAccount(
+        'proxy',
+        p.proxyUser,
+        { password: `${p.proxyPassword}-wrong` },
+        {
+          'proxy.host': s('127.0.0.1'),
+          'proxy.port': q(p.ports.httpProxy),
+          verify: b(true),
+        },
+      ),
+    );
     assert.equal(refused.type, E + 'VerificationFailed');
     assert.match(refused.text, /proxy: Unauthorized/);
-    const badType = await errorOf(f.client.addAccount('proxy', 'x', {}, { 'proxy.host': s('127.0.0.1'), 'proxy.type': s('socks4') }));
+    const badType = await errorOf(
+      f.client.addAccount('proxy', 'x', {}, { 'proxy.host': s('127.0.0.1'), 'proxy.type': s('socks4') }),
+    );
     assert.match(badType.text, /option proxy\.type must be one of http, https, socks5/);
   });
 
   it('ValidateCredentials checks with the given secrets and saves nothing', async () => {
     const before = (await run('ls', [f.session.accountsDir], f.session.env)).stdout;
-    const [raw] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['imap', uniqueUser(), { imap: p.password, smtp: 'x' }, mail()]);
+    const [raw] = await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+      'imap',
+      uniqueUser(),
+      { imap: p.password, smtp: 'x' },
+      mail(),
+    ]);
     const results = unpack(raw);
     assert.equal(results.imap.code, 'Ok');
     assert.equal(results.smtp.code, 'Unauthorized');
@@ -167,7 +258,14 @@ describe('verification through the service', function () {
     try {
       const paths: string[] = [];
       for (let i = 0; i < 50; i++) {
-        paths.push(await f.client.addAccount('imap', uniqueUser('many'), { password: p.password }, { ...imapOnly(), 'imap.port': q(proxy.port) }));
+        paths.push(
+          await f.client.addAccount(
+            'imap',
+            uniqueUser('many'),
+            { password: p.password },
+            { ...imapOnly(), 'imap.port': q(proxy.port) },
+          ),
+        );
       }
       let t = performance.now();
       await verify(paths[0]);
@@ -193,9 +291,22 @@ describe('background checks', function () {
       mkdirSync(session.accountsDir, { recursive: true });
       const good = `[account]\nprovider = imap\nusername = ${p.user}\nprotocols = imap\ncredentials = password\n[imap]\nhost = 127.0.0.1\nport = ${p.ports.imap}\nsecurity = none\n`;
       writeFileSync(join(session.accountsDir, 'good.ini'), good);
-      writeFileSync(join(session.accountsDir, 'down.ini'), good.replace(`username = ${p.user}`, 'username = other').replace(String(p.ports.imap), String(p.ports.closed)));
-      await run('secret-tool', ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'good/password'], session.env, p.password);
-      await run('secret-tool', ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'down/password'], session.env, p.password);
+      writeFileSync(
+        join(session.accountsDir, 'down.ini'),
+        good.replace(`username = ${p.user}`, 'username = other').replace(String(p.ports.imap), String(p.ports.closed)),
+      );
+      await run(
+        'secret-tool',
+        ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'good/password'],
+        session.env,
+        p.password,
+      );
+      await run(
+        'secret-tool',
+        ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'down/password'],
+        session.env,
+        p.password,
+      );
 
       let service = await startService(session);
       let client = await TestClient.connect(session.address);
@@ -203,16 +314,28 @@ describe('background checks', function () {
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(await client.get(base + 'good', ACCOUNT, 'Status'), 'none', 'checked although disabled');
       await client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good']]);
-      await waitFor('good online', async () => (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online', 10000);
+      await waitFor(
+        'good online',
+        async () => (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online',
+        10000,
+      );
       assert.equal(await client.get(base + 'down', ACCOUNT, 'Status'), 'none');
-      assert.equal((await errorOf(client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good', 'nosuch']]))).type, E + 'NotFound');
+      assert.equal(
+        (await errorOf(client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good', 'nosuch']]))).type,
+        E + 'NotFound',
+      );
       client.disconnect();
       await service.stop();
 
       service = await startService(session, [], { PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0' });
       client = await TestClient.connect(session.address);
-      await waitFor('start-up checks', async () =>
-        (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online' && (await client.get(base + 'down', ACCOUNT, 'Status')) === 'offline', 15000);
+      await waitFor(
+        'start-up checks',
+        async () =>
+          (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online' &&
+          (await client.get(base + 'down', ACCOUNT, 'Status')) === 'offline',
+        15000,
+      );
       // D-Bus calls are answered while checks run.
       assert.equal(await client.get(base + 'good', ACCOUNT, 'Id'), 'good');
       client.disconnect();

@@ -19,7 +19,15 @@ import { ACCOUNT, MANAGER, ROOT, TestClient, Variant, errorOf, s, type V } from 
 import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
 import { REGTEST, startTestBitcoin, type TestBitcoin } from '../harness/peers/bitcoin/index.js';
 import { cli } from '../cli/helpers.js';
-import { readTree, sleep, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  readTree,
+  sleep,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
 const BTC_IFACE = 'org.pantherx.Accounts.Btc';
@@ -36,7 +44,10 @@ function newKey(): { key: Uint8Array; address: string } {
 /** A BIP-84 account key (m/84'/1'/0'): its vpub, and the address at chain/index. */
 function newAccountKey(): { vpub: string; address(chain: number, index: number): string } {
   const account = HDKey.fromMasterSeed(randomBytes(32), VERSIONS).derive("m/84'/1'/0'");
-  return { vpub: account.publicExtendedKey, address: (c, i) => btc.p2wpkh(account.deriveChild(c).deriveChild(i).publicKey!, REGTEST).address! };
+  return {
+    vpub: account.publicExtendedKey,
+    address: (c, i) => btc.p2wpkh(account.deriveChild(c).deriveChild(i).publicKey!, REGTEST).address!,
+  };
 }
 
 describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Electrum test servers)', function () {
@@ -57,7 +68,11 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
     opened = join(session.dir, 'opened');
     const fakeUi = join(session.dir, 'fake-px-accounts-ui');
     writeFileSync(fakeUi, `#!/bin/sh\necho "$@" >> '${opened}'\n`, { mode: 0o755 });
-    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500', PX_ACCOUNTS_UI_COMMAND: fakeUi });
+    service = await startService(session, [], {
+      PX_ACCOUNTS_WALLET_POLL_MS: '300',
+      PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500',
+      PX_ACCOUNTS_UI_COMMAND: fakeUi,
+    });
     client = await TestClient.connect(session.address);
   });
   after(async function () {
@@ -70,14 +85,25 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
   });
 
   const status = (path: string) => client.get(path, ACCOUNT, 'Status');
-  const balances = async (path: string) => [await client.get(path, WALLET, 'Balance'), await client.get(path, WALLET, 'PendingBalance')];
-  const transactions = async (path: string) => ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>)
-    .map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])));
-  const received = (path: string, mark: number) => client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path);
+  const balances = async (path: string) => [
+    await client.get(path, WALLET, 'Balance'),
+    await client.get(path, WALLET, 'PendingBalance'),
+  ];
+  const transactions = async (path: string) =>
+    ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
+      Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])),
+    );
+  const received = (path: string, mark: number) =>
+    client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path);
 
   it('identifiers: checked against the network, private keys refused and never kept', async () => {
     const add = (account: string, network = 'regtest') =>
-      client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['btc', account, {}, { 'btc.network': s(network), 'btc.url': s(chain.esploraUrl) }]);
+      client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'btc',
+        account,
+        {},
+        { 'btc.network': s(network), 'btc.url': s(chain.esploraUrl) },
+      ]);
     const mainnet = await errorOf(add('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'));
     assert.equal(mainnet.type, ERR + 'InvalidArgument');
     assert.match(mainnet.text, /network mainnet, but the account's network is regtest/);
@@ -85,8 +111,19 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
     const refused = await errorOf(add(wif));
     assert.equal(refused.type, ERR + 'InvalidArgument');
     assert.match(refused.text, /private key \(WIF\)/);
-    assert.equal((await errorOf(add(newKey().address, 'local'))).type, ERR + 'InvalidArgument', 'btc has no network local');
-    const noUrl = await errorOf(client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['btc', newKey().address, {}, { 'btc.network': s('regtest') }]));
+    assert.equal(
+      (await errorOf(add(newKey().address, 'local'))).type,
+      ERR + 'InvalidArgument',
+      'btc has no network local',
+    );
+    const noUrl = await errorOf(
+      client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'btc',
+        newKey().address,
+        {},
+        { 'btc.network': s('regtest') },
+      ]),
+    );
     assert.match(noUrl.text, /url is required for network regtest/);
     await sleep(200);
     assert.ok(!(readTree(session.dir) + service.log()).includes(wif), 'a private key was kept');
@@ -96,7 +133,14 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
     describe(`through ${backend}`, () => {
       const url = () => (backend === 'Esplora' ? chain.esploraUrl : chain.electrumUrl);
       const addWallet = async (account: string, extra: Record<string, V> = {}) =>
-        (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['btc', account, {}, { 'btc.network': s('regtest'), 'btc.url': s(url()), ...extra }]))[0] as string;
+        (
+          await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+            'btc',
+            account,
+            {},
+            { 'btc.network': s('regtest'), 'btc.url': s(url()), ...extra },
+          ])
+        )[0] as string;
       const online = (path: string) => waitFor('online', async () => (await status(path)) === 'online', 10_000);
 
       it('the first sync is history and quiet; a payment is pending in the mempool, then announced once when mined, to the satoshi', async () => {
@@ -108,12 +152,22 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         const mark0 = client.signals.length;
         const path = await addWallet(me.address);
         // The object appears with its wallet's values, not empty ones to be filled in later.
-        const appeared = await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 5000, mark0);
+        const appeared = await client.waitSignal(
+          (x) => x.member === 'InterfacesAdded' && x.body[0] === path,
+          5000,
+          mark0,
+        );
         const wallet = (appeared.body[1] as Record<string, Record<string, V>>)[WALLET]!;
-        assert.deepEqual([wallet.Currency!.value, wallet.Network!.value, wallet.Address!.value], ['BTC', 'regtest', me.address]);
+        assert.deepEqual(
+          [wallet.Currency!.value, wallet.Network!.value, wallet.Address!.value],
+          ['BTC', 'regtest', me.address],
+        );
         await online(path);
         assert.deepEqual(await balances(path), ['1', '1']);
-        assert.deepEqual((await transactions(path)).map((t) => [t.txid, t.direction, t.amount, t.confirmations]), [[old, 'in', '1', 1]]);
+        assert.deepEqual(
+          (await transactions(path)).map((t) => [t.txid, t.direction, t.amount, t.confirmations]),
+          [[old, 'in', '1', 1]],
+        );
         assert.equal(await client.get(path, BTC_IFACE, 'Network'), 'regtest');
         await sleep(500);
         const before = notes.received.length;
@@ -124,7 +178,13 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         await waitFor('pending', async () => (await balances(path))[1] === '1.00012345', 10_000);
         assert.equal((await balances(path))[0], '1', 'a mempool transaction is not in the balance');
         assert.deepEqual((await transactions(path))[0], {
-          txid, direction: 'in', amount: '0.00012345', asset: '', counterparty: sender.address, time: (await transactions(path))[0]!.time, confirmations: 0,
+          txid,
+          direction: 'in',
+          amount: '0.00012345',
+          asset: '',
+          counterparty: sender.address,
+          time: (await transactions(path))[0]!.time,
+          confirmations: 0,
         });
         assert.equal(received(path, mark).length, 0, 'nothing is announced before it is mined');
         chain.mine();
@@ -137,8 +197,18 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         notes.invoke(n!.id + 1000, 'default');
         notes.invoke(n!.id, 'default');
         const id = path.split('/').pop()!;
-        await waitFor('the window opened', async () => existsSync(opened) && readFileSync(opened, 'utf8').includes(`--account ${id}`), 5000);
-        assert.equal(readFileSync(opened, 'utf8').trim().split('\n').filter((l) => l === `--account ${id}`).length, 1);
+        await waitFor(
+          'the window opened',
+          async () => existsSync(opened) && readFileSync(opened, 'utf8').includes(`--account ${id}`),
+          5000,
+        );
+        assert.equal(
+          readFileSync(opened, 'utf8')
+            .trim()
+            .split('\n')
+            .filter((l) => l === `--account ${id}`).length,
+          1,
+        );
         chain.mine(2);
         await waitFor('confirmations', async () => (await transactions(path))[0]!.confirmations === 3, 10_000);
         assert.equal(received(path, mark).length, 1, 'announced once');
@@ -148,7 +218,10 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
       it('an extended key: receive and change addresses derived past the gap limit; an outgoing payment counts with its fee', async () => {
         const account = newAccountKey();
         // Index 5, then 22: beyond the first 20, found because 5 is used.
-        chain.pay([{ address: account.address(0, 5), sats: 30_000n }, { address: account.address(0, 22), sats: 40_000n }]);
+        chain.pay([
+          { address: account.address(0, 5), sats: 30_000n },
+          { address: account.address(0, 22), sats: 40_000n },
+        ]);
         chain.pay([{ address: account.address(1, 2), sats: 50_000n }]);
         chain.mine();
         const path = await addWallet(account.vpub);
@@ -187,7 +260,11 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         const mark = client.signals.length;
         const dropped = chain.pay([{ address: me.address, sats: 7_000n }]);
         chain.mine();
-        await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path && x.body[0] === dropped, 10_000, mark);
+        await client.waitSignal(
+          (x) => x.member === 'TransferReceived' && x.path === path && x.body[0] === dropped,
+          10_000,
+          mark,
+        );
         assert.equal((await balances(path))[0], '0.01007');
         chain.reorg(1, [dropped]);
         await waitFor('reorg corrected', async () => (await balances(path))[0] === '0.01', 10_000);
@@ -234,10 +311,10 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         chain.mine();
         const path = await addWallet(me.address);
         await online(path);
-        const all = ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 1000]))[0] as unknown[]);
+        const all = (await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 1000]))[0] as unknown[];
         assert.equal(all.length, 60);
         assert.equal((await balances(path))[0], '0.0000183'); // 1 + 2 + … + 60 satoshis
-        const page = ((await client.call(path, WALLET, 'GetTransactions', 'uu', [50, 20]))[0] as unknown[]);
+        const page = (await client.call(path, WALLET, 'GetTransactions', 'uu', [50, 20]))[0] as unknown[];
         assert.equal(page.length, 10);
         await client.call(path, ACCOUNT, 'Remove');
       });
@@ -255,7 +332,11 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         await chain.start();
         chain.pay([{ address: me.address, sats: 100_000n }]);
         chain.mine();
-        await waitFor('online and caught up', async () => (await status(path)) === 'online' && (await balances(path))[0] === '0.004', 40_000);
+        await waitFor(
+          'online and caught up',
+          async () => (await status(path)) === 'online' && (await balances(path))[0] === '0.004',
+          40_000,
+        );
         await client.call(path, ACCOUNT, 'Remove');
       });
 
@@ -278,8 +359,12 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
             chain.mode = mode;
             chain.mine(); // something happens: an Electrum server pushes it
             await client.call(path, WALLET, 'Refresh').catch(() => undefined);
-            await waitFor(`${mode} → ${expected}`, async () => (await status(path)) === expected, 30_000)
-              .catch(async (err: Error) => assert.fail(`${err.message}: ${String(await status(path))} ${String(await client.get(path, ACCOUNT, 'StatusMessage'))}`));
+            await waitFor(`${mode} → ${expected}`, async () => (await status(path)) === expected, 30_000).catch(
+              async (err: Error) =>
+                assert.fail(
+                  `${err.message}: ${String(await status(path))} ${String(await client.get(path, ACCOUNT, 'StatusMessage'))}`,
+                ),
+            );
             assert.match(String(await client.get(path, ACCOUNT, 'StatusMessage')), message);
             assert.equal((await balances(path))[0], '0.00001', 'the data stays');
             chain.mode = 'normal';
@@ -302,7 +387,8 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
     // A hosted Esplora's gate: the key as ?key=…; anything else is 404 with the request echoed.
     const gate = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      if (url.searchParams.get('key') !== good || !url.pathname.startsWith('/api/')) return res.writeHead(404).end(`Cannot GET ${req.url}`);
+      if (url.searchParams.get('key') !== good || !url.pathname.startsWith('/api/'))
+        return res.writeHead(404).end(`Cannot GET ${req.url}`);
       http.get(`${chain.esploraUrl}${url.pathname.slice(4)}`, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
@@ -313,11 +399,21 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
       const me = newKey();
       chain.pay([{ address: me.address, sats: 5_000n }]);
       chain.mine();
-      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['btc', me.address, { api_key: key }, {
-        'btc.network': s('regtest'), 'btc.url': s(`http://127.0.0.1:${(gate.address() as AddressInfo).port}/api?key={api_key}`),
-      }]);
+      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'btc',
+        me.address,
+        { api_key: key },
+        {
+          'btc.network': s('regtest'),
+          'btc.url': s(`http://127.0.0.1:${(gate.address() as AddressInfo).port}/api?key={api_key}`),
+        },
+      ]);
       const p = path as string;
-      await waitFor('online through the gate', async () => (await status(p)) === 'online' && (await balances(p))[0] === '0.00005', 10_000);
+      await waitFor(
+        'online through the gate',
+        async () => (await status(p)) === 'online' && (await balances(p))[0] === '0.00005',
+        10_000,
+      );
       good = 'another';
       await client.call(p, WALLET, 'Refresh').catch(() => undefined);
       await waitFor('refused', async () => (await status(p)) === 'error', 10_000);
@@ -337,14 +433,36 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
     const me = newKey();
     const txid = chain.pay([{ address: me.address, sats: 250_000_000n }]);
     chain.mine();
-    const added = await cli(session.env, ['add', '-protocol', 'btc', '-account', me.address.toUpperCase(), '-network', 'regtest', '-url', chain.electrumUrl, '--json']);
+    const added = await cli(session.env, [
+      'add',
+      '-protocol',
+      'btc',
+      '-account',
+      me.address.toUpperCase(),
+      '-network',
+      'regtest',
+      '-url',
+      chain.electrumUrl,
+      '--json',
+    ]);
     assert.equal(added.code, 0, added.stderr);
     const created = JSON.parse(added.stdout) as { id: string; username: string; wallet: { currency: string } };
     assert.equal(created.username, me.address, 'bech32 stored in lower case');
     assert.equal(created.wallet.currency, 'BTC');
-    await waitFor('online', async () => (await cli(session.env, ['show', created.id])).stdout.includes('2.5 BTC'), 10_000);
+    await waitFor(
+      'online',
+      async () => (await cli(session.env, ['show', created.id])).stdout.includes('2.5 BTC'),
+      10_000,
+    );
     const listed = await cli(session.env, ['transactions', created.id, '--json']);
-    assert.deepEqual((JSON.parse(listed.stdout) as Array<{ txid: string; amount: string; direction: string }>).map((t) => [t.txid, t.amount, t.direction]), [[txid, '2.5', 'in']]);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as Array<{ txid: string; amount: string; direction: string }>).map((t) => [
+        t.txid,
+        t.amount,
+        t.direction,
+      ]),
+      [[txid, '2.5', 'in']],
+    );
     assert.equal((await cli(session.env, ['remove', created.id])).code, 0);
   });
 });

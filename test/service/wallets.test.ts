@@ -16,7 +16,15 @@ import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
 import { startTestRippled, type TestRippled } from '../harness/peers/rippled.js';
 import { rippleCodec } from '../../src/protocols/xrp/address.js';
 import { cli, spawnCli } from '../cli/helpers.js';
-import { readTree, sleep, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  readTree,
+  sleep,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
 const ETH_IFACE = 'org.pantherx.Accounts.Eth';
@@ -32,7 +40,11 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   let client: TestClient;
   let notes: NotificationServer;
 
-  const env = { PX_ACCOUNTS_WALLET_POLL_MS: '300', PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500', PX_ACCOUNTS_ETH_BACKFILL: '5' };
+  const env = {
+    PX_ACCOUNTS_WALLET_POLL_MS: '300',
+    PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500',
+    PX_ACCOUNTS_ETH_BACKFILL: '5',
+  };
   before(async function () {
     this.timeout(60_000);
     anvil = await startAnvil();
@@ -51,14 +63,28 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   });
 
   const addWallet = async (address: string, url = anvil.url) =>
-    (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', address, {}, { 'eth.network': s('local'), 'eth.url': s(url) }]))[0] as string;
+    (
+      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'eth',
+        address,
+        {},
+        { 'eth.network': s('local'), 'eth.url': s(url) },
+      ])
+    )[0] as string;
   const balance = (path: string) => client.get(path, WALLET, 'Balance');
-  const transactions = async (path: string) => ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>)
-    .map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])));
+  const transactions = async (path: string) =>
+    ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
+      Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])),
+    );
 
   it('addresses: EIP-55 checked, one case accepted and stored checksummed, a wrong checksum, a private key or a seed phrase refused and never kept', async () => {
     // The EIP-55 test vectors.
-    for (const a of ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359', '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB', '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb']) {
+    for (const a of [
+      '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+      '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359',
+      '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB',
+      '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb',
+    ]) {
       const path = await addWallet(a.toLowerCase());
       assert.equal(await client.get(path, ACCOUNT, 'Username'), a);
       assert.equal(await client.get(path, WALLET, 'Address'), a);
@@ -85,15 +111,39 @@ describe('Ethereum wallets over the bus (anvil)', function () {
 
   it('a wallet is an account of its own: not next to other protocols, not added to another account', async () => {
     const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident';
-    for (const [identifier, protocols] of [[newAddress(), ['eth', 'imap']], [phrase, ['imap', 'eth']]] as const) {
-      const err = await errorOf(client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [protocols[0], identifier, {}, {
-        protocols: new Variant('as', [...protocols]), 'imap.host': s('127.0.0.1'), 'eth.network': s('local'), 'eth.url': s(anvil.url),
-      }]));
+    for (const [identifier, protocols] of [
+      [newAddress(), ['eth', 'imap']],
+      [phrase, ['imap', 'eth']],
+    ] as const) {
+      const err = await errorOf(
+        client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+          protocols[0],
+          identifier,
+          {},
+          {
+            protocols: new Variant('as', [...protocols]),
+            'imap.host': s('127.0.0.1'),
+            'eth.network': s('local'),
+            'eth.url': s(anvil.url),
+          },
+        ]),
+      );
       assert.equal(err.type, ERR + 'UnsupportedProtocol', err.text);
       assert.ok(!err.text.includes('abandon'));
     }
-    const mail = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['imap', 'someone@example.org', {}, { 'imap.host': s('127.0.0.1') }]))[0] as string;
-    const err = await errorOf(client.call(mail, ACCOUNT, 'Update', 'a{sv}', [{ protocols: new Variant('as', ['imap', 'eth']), 'eth.network': s('local'), 'eth.url': s(anvil.url) }]));
+    const mail = (
+      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'imap',
+        'someone@example.org',
+        {},
+        { 'imap.host': s('127.0.0.1') },
+      ])
+    )[0] as string;
+    const err = await errorOf(
+      client.call(mail, ACCOUNT, 'Update', 'a{sv}', [
+        { protocols: new Variant('as', ['imap', 'eth']), 'eth.network': s('local'), 'eth.url': s(anvil.url) },
+      ]),
+    );
     assert.equal(err.type, ERR + 'UnsupportedProtocol');
     await client.call(mail, ACCOUNT, 'Remove');
   });
@@ -103,10 +153,21 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await anvil.send(old, WEI); // then 10 more blocks: older than the backfill (5 here)
     for (let i = 0; i < 10; i++) await anvil.rpc('evm_mine');
     const p = await addWallet(old);
-    await waitFor('first sync', async () => (await balance(p)) === '1' && (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+    await waitFor(
+      'first sync',
+      async () => (await balance(p)) === '1' && (await client.get(p, ACCOUNT, 'Status')) === 'online',
+      10_000,
+    );
     assert.deepEqual(await transactions(p), [], 'the old transfer is older than the backfill');
     await client.call(p, ACCOUNT, 'Remove');
-    const wrong = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', newAddress(), {}, { 'eth.network': s('sepolia'), 'eth.url': s(anvil.url) }]))[0] as string;
+    const wrong = (
+      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'eth',
+        newAddress(),
+        {},
+        { 'eth.network': s('sepolia'), 'eth.url': s(anvil.url) },
+      ])
+    )[0] as string;
     await waitFor('chain mismatch', async () => (await client.get(wrong, ACCOUNT, 'Status')) === 'error', 10_000);
     assert.match(String(await client.get(wrong, ACCOUNT, 'StatusMessage')), /chain 31337, not sepolia/);
     await client.call(wrong, ACCOUNT, 'Remove');
@@ -120,7 +181,11 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await anvil.send(address, WEI);
     const mark = client.signals.length;
     path = await addWallet(address);
-    await waitFor('first sync', async () => (await balance(path)) === '1' && (await client.get(path, ACCOUNT, 'Status')) === 'online', 10_000);
+    await waitFor(
+      'first sync',
+      async () => (await balance(path)) === '1' && (await client.get(path, ACCOUNT, 'Status')) === 'online',
+      10_000,
+    );
     const history = await transactions(path);
     assert.equal(history.length, 1);
     assert.equal(history[0]!.direction, 'in');
@@ -128,10 +193,14 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal(history[0]!.counterparty, anvil.accounts[0]);
     assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
     await sleep(1000);
-    assert.equal(client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length, 0, 'the first sync is quiet');
+    assert.equal(
+      client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length,
+      0,
+      'the first sync is quiet',
+    );
     assert.equal(notes.received.length, 0);
 
-    const txid = await anvil.send(address, 15n * WEI / 10n);
+    const txid = await anvil.send(address, (15n * WEI) / 10n);
     const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [txid, '1.5', anvil.accounts[0]]);
     assert.equal(await balance(path), '2.5');
@@ -140,7 +209,9 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal(n!.summary, 'Received 1.5 ETH');
     assert.ok(n!.actions.includes('default'));
     assert.equal(n!.hints['desktop-entry'], 'px-accounts-ui');
-    const changed = client.signals.slice(mark).find((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET);
+    const changed = client.signals
+      .slice(mark)
+      .find((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET);
     assert.ok(changed, 'Balance changes are announced');
   });
 
@@ -150,13 +221,18 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await anvil.rpc('evm_setAutomine', [false]);
     try {
       await anvil.send(address, WEI / 10n, 1);
-      await anvil.send(address, 2n * WEI / 10n, 2);
+      await anvil.send(address, (2n * WEI) / 10n, 2);
       await anvil.send(address, 1n, 3);
       await anvil.rpc('evm_mine');
     } finally {
       await anvil.rpc('evm_setAutomine', [true]);
     }
-    await waitFor('three transfers', async () => client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length === 3, 10_000);
+    await waitFor(
+      'three transfers',
+      async () =>
+        client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length === 3,
+      10_000,
+    );
     const all = await notes.waitFor(before + 1);
     await sleep(800);
     assert.equal(notes.received.length, before + 1, 'one notification for the batch');
@@ -168,7 +244,18 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   it('the command line: add with -network and -url, show with the balance, transactions, watch prints transfers', async function () {
     this.timeout(30_000);
     const other = newAddress();
-    const added = await cli(session.env, ['add', '-protocol', 'eth', '-account', other.toLowerCase(), '-network', 'local', '-url', anvil.url, '--json']);
+    const added = await cli(session.env, [
+      'add',
+      '-protocol',
+      'eth',
+      '-account',
+      other.toLowerCase(),
+      '-network',
+      'local',
+      '-url',
+      anvil.url,
+      '--json',
+    ]);
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stderr, '', 'no note about a missing password for a wallet');
     const created = JSON.parse(added.stdout) as { id: string; username: string; wallet: { currency: string } };
@@ -178,14 +265,28 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await watcher.line(/(watching)/);
     const txid = await anvil.send(other, 3n * WEI);
     const line = await watcher.line(/^(\{"event":"transfer".*)$/m);
-    assert.deepEqual(JSON.parse(line), { event: 'transfer', id: created.id, txid, amount: '3', currency: 'ETH', counterparty: anvil.accounts[0] });
+    assert.deepEqual(JSON.parse(line), {
+      event: 'transfer',
+      id: created.id,
+      txid,
+      amount: '3',
+      currency: 'ETH',
+      counterparty: anvil.accounts[0],
+    });
     watcher.child.kill('SIGINT');
     await watcher.done;
     const shown = await cli(session.env, ['show', created.id]);
     assert.match(shown.stdout, /^Balance:\s+3 ETH$/m);
     const listed = await cli(session.env, ['transactions', created.id, '--json']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual((JSON.parse(listed.stdout) as Array<{ txid: string; amount: string; direction: string }>).map((t) => [t.txid, t.amount, t.direction]), [[txid, '3', 'in']]);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as Array<{ txid: string; amount: string; direction: string }>).map((t) => [
+        t.txid,
+        t.amount,
+        t.direction,
+      ]),
+      [[txid, '3', 'in']],
+    );
     const table = await cli(session.env, ['transactions', created.id]);
     assert.match(table.stdout, /^TIME +DIRECTION +AMOUNT/);
     assert.match(table.stdout, /in +3 ETH/);
@@ -199,15 +300,26 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     const token = newAddress();
     await anvil.rpc('anvil_setCode', [token, code]);
     const holder = newAddress();
-    const p = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', holder, {}, {
-      'eth.network': s('local'), 'eth.url': s(anvil.url), 'eth.tokens': new Variant('as', [token.toLowerCase()]),
-    }]))[0] as string;
+    const p = (
+      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'eth',
+        holder,
+        {},
+        {
+          'eth.network': s('local'),
+          'eth.url': s(anvil.url),
+          'eth.tokens': new Variant('as', [token.toLowerCase()]),
+        },
+      ])
+    )[0] as string;
     assert.deepEqual(await client.get(p, ETH_IFACE, 'Tokens'), [token]);
     await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
     const before = notes.received.length;
     const mark = client.signals.length;
     const pad = (x: string) => x.replace(/^0x/, '').padStart(64, '0');
-    const txid = await anvil.rpc('eth_sendTransaction', [{ from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad((5n * WEI).toString(16))}` }]) as string;
+    const txid = (await anvil.rpc('eth_sendTransaction', [
+      { from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad((5n * WEI).toString(16))}` },
+    ])) as string;
     const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === p, 10_000, mark);
     assert.deepEqual(sig.body, [txid, `5 ${token.toLowerCase()}`, anvil.accounts[4]]);
     const [t] = await transactions(p);
@@ -218,31 +330,62 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await client.call(p, ACCOUNT, 'Remove');
   });
 
-  it('ERC-20 balances: AssetBalances follows each listed token\'s balanceOf exactly; listed contracts that are not tokens are left out', async () => {
+  it("ERC-20 balances: AssetBalances follows each listed token's balanceOf exactly; listed contracts that are not tokens are left out", async () => {
     // A token that keeps balances, with 6 decimals (test/harness/peers/anvil.ts).
     const token = await anvil.installToken();
     const notToken = newAddress(); // an address without code: balanceOf answers nothing
     const reverts = newAddress();
     await anvil.rpc('anvil_setCode', [reverts, '0x60006000fd']); // every call reverts
     const holder = newAddress();
-    const p = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', holder, {}, {
-      'eth.network': s('local'), 'eth.url': s(anvil.url), 'eth.tokens': new Variant('as', [token, notToken, reverts].map((t) => t.toLowerCase())),
-    }]))[0] as string;
+    const p = (
+      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'eth',
+        holder,
+        {},
+        {
+          'eth.network': s('local'),
+          'eth.url': s(anvil.url),
+          'eth.tokens': new Variant(
+            'as',
+            [token, notToken, reverts].map((t) => t.toLowerCase()),
+          ),
+        },
+      ])
+    )[0] as string;
     await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
     assert.deepEqual(await client.get(p, WALLET, 'AssetBalances'), { [token.toLowerCase()]: '0' });
     const mark = client.signals.length;
     await anvil.mintToken(token, holder, 1_234_500_001n, 4); // 1234.500001 in a token of 6 decimals: exact, no float
-    const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === p && x.body[0] === WALLET
-      && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
-    assert.deepEqual((changed.body[1] as Record<string, V>).AssetBalances!.value, { [token.toLowerCase()]: '1234.500001' });
-    assert.equal(await client.get(p, ACCOUNT, 'Status'), 'online', 'listed contracts that are not tokens break nothing');
+    const changed = await client.waitSignal(
+      (x) =>
+        x.member === 'PropertiesChanged' &&
+        x.path === p &&
+        x.body[0] === WALLET &&
+        'AssetBalances' in (x.body[1] as Record<string, V>),
+      10_000,
+      mark,
+    );
+    assert.deepEqual((changed.body[1] as Record<string, V>).AssetBalances!.value, {
+      [token.toLowerCase()]: '1234.500001',
+    });
+    assert.equal(
+      await client.get(p, ACCOUNT, 'Status'),
+      'online',
+      'listed contracts that are not tokens break nothing',
+    );
     const id = p.split('/').pop()!;
     const shown = await cli(session.env, ['show', id]);
     assert.match(shown.stdout, new RegExp(`Asset: +1234\\.500001 of ${token.toLowerCase()}`));
-    const json = JSON.parse((await cli(session.env, ['show', id, '--json'])).stdout) as { wallet: { assetBalances: Record<string, string> } };
+    const json = JSON.parse((await cli(session.env, ['show', id, '--json'])).stdout) as {
+      wallet: { assetBalances: Record<string, string> };
+    };
     assert.deepEqual(json.wallet.assetBalances, { [token.toLowerCase()]: '1234.500001' });
     const [t] = await transactions(p);
-    assert.deepEqual([t!.amount, t!.asset], ['1234.500001', token.toLowerCase()], 'the history uses the token\'s decimals too');
+    assert.deepEqual(
+      [t!.amount, t!.asset],
+      ['1234.500001', token.toLowerCase()],
+      "the history uses the token's decimals too",
+    );
     await client.call(p, ACCOUNT, 'Remove');
   });
 
@@ -251,12 +394,19 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     const all = await transactions(path);
     assert.equal(all.length, 5);
     const [page] = await client.call(path, WALLET, 'GetTransactions', 'uu', [1, 2]);
-    assert.deepEqual((page as Array<Record<string, V>>).map((t) => t.txid!.value), all.slice(1, 3).map((t) => t.txid));
+    assert.deepEqual(
+      (page as Array<Record<string, V>>).map((t) => t.txid!.value),
+      all.slice(1, 3).map((t) => t.txid),
+    );
     assert.ok((all[0]!.confirmations as number) >= 1);
     const notified = notes.received.length;
     await service.stop();
     service = await startService(session, [], env);
-    await waitFor('balance after restart', async () => (await balance(path).catch(() => '')) === '2.800000000000000001', 10_000);
+    await waitFor(
+      'balance after restart',
+      async () => (await balance(path).catch(() => '')) === '2.800000000000000001',
+      10_000,
+    );
     await sleep(1500);
     assert.equal(notes.received.length, notified, 'nothing told twice');
     assert.equal((await transactions(path)).length, 5);
@@ -286,7 +436,11 @@ describe('Ethereum wallets over the bus (anvil)', function () {
         res.writeHead(401).end('invalid project id');
         return req.resume();
       }
-      const upstream = http.request(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => r.pipe(res));
+      const upstream = http.request(
+        anvil.url,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (r) => r.pipe(res),
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((r) => gate.listen(0, '127.0.0.1', () => r()));
@@ -294,17 +448,45 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     try {
       const me = newAddress();
       await anvil.send(me, 2n * WEI);
-      const checked = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', ['eth', me, { api_key: 'wrong' }, { 'eth.network': s('local'), 'eth.url': s(template) }]);
-      assert.equal(((checked[0] as Record<string, V>).eth!.value as Record<string, V>).code!.value, 'Unauthorized', 'a refused key is a refused login');
-      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['eth', me, { api_key: key }, { 'eth.network': s('local'), 'eth.url': s(template) }]);
+      const checked = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+        'eth',
+        me,
+        { api_key: 'wrong' },
+        { 'eth.network': s('local'), 'eth.url': s(template) },
+      ]);
+      assert.equal(
+        ((checked[0] as Record<string, V>).eth!.value as Record<string, V>).code!.value,
+        'Unauthorized',
+        'a refused key is a refused login',
+      );
+      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'eth',
+        me,
+        { api_key: key },
+        { 'eth.network': s('local'), 'eth.url': s(template) },
+      ]);
       const p = path as string;
-      await waitFor('online through the gate', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online' && (await balance(p)) === '2', 10_000);
+      await waitFor(
+        'online through the gate',
+        async () => (await client.get(p, ACCOUNT, 'Status')) === 'online' && (await balance(p)) === '2',
+        10_000,
+      );
       assert.equal(await client.get(p, ETH_IFACE, 'Url'), template, 'the property shows the placeholder');
       await client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', 'expired']);
       await waitFor('refused', async () => (await client.get(p, ACCOUNT, 'Status')) === 'error', 10_000);
-      assert.match(String(await client.get(p, ACCOUNT, 'StatusMessage')), /refused access \(HTTP 401\): check the API key/);
+      assert.match(
+        String(await client.get(p, ACCOUNT, 'StatusMessage')),
+        /refused access \(HTTP 401\): check the API key/,
+      );
       await client.call(p, ACCOUNT, 'DeleteSecret', 's', ['api_key']);
-      await waitFor('missing', async () => /needs an API key: store it as the secret 'api_key'/.test(String(await client.get(p, ACCOUNT, 'StatusMessage'))), 10_000);
+      await waitFor(
+        'missing',
+        async () =>
+          /needs an API key: store it as the secret 'api_key'/.test(
+            String(await client.get(p, ACCOUNT, 'StatusMessage')),
+          ),
+        10_000,
+      );
       await client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', key]);
       await waitFor('online again', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
       assert.ok(seen.includes(`/v3/${key}`) && seen.includes('/v3/expired'));
@@ -343,7 +525,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
         if (method === 'eth_blockNumber') return answer('0x10');
         if (mode === 'garbage') return res.end('<html>not json');
         if (mode === 'huge') return res.end(`{"jsonrpc":"2.0","id":${id},"result":"${'0'.repeat(9 * 1024 * 1024)}"}`);
-        if (method === 'eth_getBlockByNumber') return answer({ hash: `0x${'ab'.repeat(32)}`, timestamp: '0x1', transactions: [] });
+        if (method === 'eth_getBlockByNumber')
+          return answer({ hash: `0x${'ab'.repeat(32)}`, timestamp: '0x1', transactions: [] });
         if (mode === 'e80') return answer(`0x${(10n ** 80n).toString(16)}`);
         if (mode === 'negative') return answer('-0x1');
         return answer('0x0');
@@ -353,7 +536,14 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
     try {
       const p = await addWallet(newAddress(), url);
-      for (const [m, status] of [['garbage', 'error'], ['huge', 'error'], ['e80', 'error'], ['negative', 'error'], ['silent', 'offline'], ['fine', 'online']] as const) {
+      for (const [m, status] of [
+        ['garbage', 'error'],
+        ['huge', 'error'],
+        ['e80', 'error'],
+        ['negative', 'error'],
+        ['silent', 'offline'],
+        ['fine', 'online'],
+      ] as const) {
         mode = m;
         await waitFor(`${m} → ${status}`, async () => (await client.get(p, ACCOUNT, 'Status')) === status, 15_000);
         const t = performance.now();
@@ -399,14 +589,29 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
   });
 
   const addWallet = async (address: string) =>
-    (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', ['xrp', address, {}, { 'xrp.network': s('local'), 'xrp.url': s(rippled.url) }]))[0] as string;
+    (
+      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        'xrp',
+        address,
+        {},
+        { 'xrp.network': s('local'), 'xrp.url': s(rippled.url) },
+      ])
+    )[0] as string;
   const status = (path: string) => client.get(path, ACCOUNT, 'Status');
-  const transactions = async (path: string) => ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>)
-    .map((t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])));
+  const transactions = async (path: string) =>
+    ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
+      Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])),
+    );
 
   it('addresses: classic and X-addresses (the XLS-5d vectors) accepted; a bad checksum or a secret refused and never kept', async () => {
-    assert.equal(codec.classicAddressToXAddress('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', false, false), 'XVLhHMPHU98es4dbozjVtdWzVrDjtV5fdx1mHp98tDMoQXb');
-    assert.equal(codec.classicAddressToXAddress('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 1, false), 'XVLhHMPHU98es4dbozjVtdWzVrDjtV8xvjGQTYPiAx6gwDC');
+    assert.equal(
+      codec.classicAddressToXAddress('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', false, false),
+      'XVLhHMPHU98es4dbozjVtdWzVrDjtV5fdx1mHp98tDMoQXb',
+    );
+    assert.equal(
+      codec.classicAddressToXAddress('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 1, false),
+      'XVLhHMPHU98es4dbozjVtdWzVrDjtV8xvjGQTYPiAx6gwDC',
+    );
     for (const a of ['rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 'XVLhHMPHU98es4dbozjVtdWzVrDjtV8xvjGQTYPiAx6gwDC']) {
       const p = await addWallet(a);
       assert.equal(await client.get(p, ACCOUNT, 'Username'), a);
@@ -443,7 +648,10 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const [n] = await notes.waitFor(1);
     assert.equal(n!.summary, 'Received 0.000001 XRP');
     const first = (await transactions(path))[0]!;
-    assert.deepEqual([first.txid, first.amount, first.direction, first.counterparty], [partial, '0.000001', 'in', SOURCE]);
+    assert.deepEqual(
+      [first.txid, first.amount, first.direction, first.counterparty],
+      [partial, '0.000001', 'in', SOURCE],
+    );
   });
 
   it('issued currencies held (trust lines, read in pages) are AssetBalances, named as the history names them, and follow payments', async () => {
@@ -452,12 +660,12 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const hex = '0158415500000000C1F76FF6ECB0BAC600000000'; // a 160-bit currency code
     rippled.fund(me, 10_000_000n);
     rippled.trust(me, 'USD', issuer, '10.5');
-    for (let i = 0; i < 450; i++) rippled.trust(me, `Z${i.toString(36).padStart(2, "0")}`, SOURCE, "0"); // more than a page of 400
+    for (let i = 0; i < 450; i++) rippled.trust(me, `Z${i.toString(36).padStart(2, '0')}`, SOURCE, '0'); // more than a page of 400
     rippled.trust(me, hex, issuer, '1e-6'); // the Ledger's notation: a plain decimal on the bus
     rippled.trust(me, 'EUR', issuer, '-3'); // below zero: the account is the issuer's side, it owes
     const path = await addWallet(me);
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
-    const assets = await client.get(path, WALLET, 'AssetBalances') as Record<string, string>;
+    const assets = (await client.get(path, WALLET, 'AssetBalances')) as Record<string, string>;
     assert.equal(Object.keys(assets).length, 452);
     assert.equal(assets[`USD.${issuer}`], '10.5');
     assert.equal(assets[`${hex}.${issuer}`], '0.000001', 'the last page was read too');
@@ -465,15 +673,29 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const mark = client.signals.length;
     rippled.trust(me, 'USD', issuer, '11');
     rippled.pay(SOURCE, me, 1_000_000n);
-    const changed = await client.waitSignal((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET
-      && 'AssetBalances' in (x.body[1] as Record<string, V>), 10_000, mark);
-    assert.equal(((changed.body[1] as Record<string, V>).AssetBalances!.value as Record<string, string>)[`USD.${issuer}`], '11');
+    const changed = await client.waitSignal(
+      (x) =>
+        x.member === 'PropertiesChanged' &&
+        x.path === path &&
+        x.body[0] === WALLET &&
+        'AssetBalances' in (x.body[1] as Record<string, V>),
+      10_000,
+      mark,
+    );
+    assert.equal(
+      ((changed.body[1] as Record<string, V>).AssetBalances!.value as Record<string, string>)[`USD.${issuer}`],
+      '11',
+    );
     // A line a backend makes up (NUL in a currency code) is an error status, and never reaches the bus.
     rippled.trust(me, 'U\u0000D', issuer, '1');
     rippled.pay(SOURCE, me, 1_000_000n);
     await waitFor('error', async () => (await status(path)) === 'error', 10_000);
-    assert.match(await client.get(path, ACCOUNT, 'StatusMessage') as string, /malformed currency or issuer/);
-    assert.equal(((await client.get(path, WALLET, 'AssetBalances')) as Record<string, string>)[`USD.${issuer}`], '11', 'the data stays');
+    assert.match((await client.get(path, ACCOUNT, 'StatusMessage')) as string, /malformed currency or issuer/);
+    assert.equal(
+      ((await client.get(path, WALLET, 'AssetBalances')) as Record<string, string>)[`USD.${issuer}`],
+      '11',
+      'the data stays',
+    );
     await client.call(path, ACCOUNT, 'Remove');
   });
 
@@ -488,7 +710,10 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [right, '2', SOURCE]);
     await sleep(300);
-    assert.equal(client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length, 1);
+    assert.equal(
+      client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length,
+      1,
+    );
     await client.call(path, ACCOUNT, 'Remove');
   });
 
@@ -502,7 +727,11 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     await waitFor('offline', async () => (await status(path)) === 'offline', 10_000);
     rippled.pay(SOURCE, me, 3_000_000n, { quiet: true }); // while away
     await rippled.start();
-    await waitFor('online again', async () => (await status(path)) === 'online' && (await client.get(path, WALLET, 'Balance')) === '4', 15_000);
+    await waitFor(
+      'online again',
+      async () => (await status(path)) === 'online' && (await client.get(path, WALLET, 'Balance')) === '4',
+      15_000,
+    );
     assert.equal((await transactions(path)).length, 1, 'the payment made while away is in the history');
     rippled.mode = 'garbage';
     try {

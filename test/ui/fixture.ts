@@ -30,7 +30,9 @@ export function useUiWorld(uiEnv: NodeJS.ProcessEnv = {}): UiWorld {
     const dir = join(w.session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
     mkdirSync(dir, { recursive: true });
     w.providerName = 'Loopback Mail';
-    writeFileSync(join(dir, `${PROVIDER_ID}.ini`), `[provider]
+    writeFileSync(
+      join(dir, `${PROVIDER_ID}.ini`),
+      `[provider]
 name = ${w.providerName}
 protocols = imap, pop3
 
@@ -43,7 +45,8 @@ security = none
 host = 127.0.0.1
 port = ${w.peers.ports.pop3}
 security = none
-`);
+`,
+    );
     w.service = await startService(w.session);
     w.client = await AccountsClient.connect({ busAddress: w.session.address });
     w.ui = await startUi(w.session, [], uiEnv);

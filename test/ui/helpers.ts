@@ -21,7 +21,10 @@ export interface UiProcess {
 
 /** Starts px-accounts-ui --no-browser (plus `args`) and waits for its "Online Accounts: URL" line. */
 export async function startUi(session: Session, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<UiProcess> {
-  const child = spawn(process.execPath, [UI_BIN, '--no-browser', ...args], { env: { ...session.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [UI_BIN, '--no-browser', ...args], {
+    env: { ...session.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -36,10 +39,16 @@ export async function startUi(session: Session, args: string[] = [], env: NodeJS
         resolve(m[1]!);
       }
     });
-    void exited.then((code) => reject(new Error(`px-accounts-ui exited (${code}) before printing its URL:\n${stderr}`)));
+    void exited.then((code) =>
+      reject(new Error(`px-accounts-ui exited (${code}) before printing its URL:\n${stderr}`)),
+    );
   });
   return {
-    child, url, origin: new URL(url).origin, exited, log: () => stderr,
+    child,
+    url,
+    origin: new URL(url).origin,
+    exited,
+    log: () => stderr,
     async stop() {
       await stopPid(child.pid);
       return exited;
@@ -47,21 +56,43 @@ export async function startUi(session: Session, args: string[] = [], env: NodeJS
   };
 }
 
-export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 
 /** One plain HTTP request with exactly the headers given (Host included: fetch would not allow that). */
-export function http(origin: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; readMs?: number } = {}): Promise<Answer> {
+export function http(
+  origin: string,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; readMs?: number } = {},
+): Promise<Answer> {
   const u = new URL(origin);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: { Host: u.host, ...opts.headers }, setHost: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      res.on('end', done);
-      // An event stream never ends: read it for a while, then hang up.
-      if (opts.readMs !== undefined) setTimeout(() => { req.destroy(); done(); }, opts.readMs);
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { Host: u.host, ...opts.headers },
+        setHost: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        res.on('end', done);
+        // An event stream never ends: read it for a while, then hang up.
+        if (opts.readMs !== undefined)
+          setTimeout(() => {
+            req.destroy();
+            done();
+          }, opts.readMs);
+      },
+    );
     req.on('error', (err) => (opts.readMs !== undefined ? undefined : reject(err)));
     if (opts.body !== undefined) req.end(opts.body);
     else req.end();
@@ -73,13 +104,19 @@ export function http(origin: string, path: string, opts: { method?: string; head
  * to. The session cookie ("name=value"), the session's key (from that first page's body), and
  * both answers.
  */
-export async function sessionOf(ui: UiProcess, url = ui.url): Promise<{ cookie: string; key: string; redirect: Answer; page: Answer }> {
+export async function sessionOf(
+  ui: UiProcess,
+  url = ui.url,
+): Promise<{ cookie: string; key: string; redirect: Answer; page: Answer }> {
   const u = new URL(url);
   const redirect = await http(ui.origin, u.pathname + u.search);
   const set = redirect.headers['set-cookie'];
-  if (redirect.status !== 303 || !set?.length) throw new Error(`the launch URL was not accepted: ${redirect.status} ${redirect.body}`);
+  if (redirect.status !== 303 || !set?.length)
+    throw new Error(`the launch URL was not accepted: ${redirect.status} ${redirect.body}`);
   const cookie = set[0]!.split(';')[0]!;
-  const page = await http(ui.origin, new URL(String(redirect.headers.location), ui.origin).pathname, { headers: { Cookie: cookie } });
+  const page = await http(ui.origin, new URL(String(redirect.headers.location), ui.origin).pathname, {
+    headers: { Cookie: cookie },
+  });
   const key = /<meta name="px-session-key" content="([A-Za-z0-9_-]+)">/.exec(page.body)?.[1];
   if (!key) throw new Error(`the first page carries no session key: ${page.status} ${page.body.slice(0, 200)}`);
   return { cookie, key, redirect, page };
@@ -95,9 +132,21 @@ export interface Window {
  * Headless chromium (Debian's) with a page opened at the launch URL; `locale` ("de-DE", "fa-IR")
  * sets the browser's language, navigator.language and Accept-Language alike.
  */
-export async function openWindow(url: string, colorScheme: 'light' | 'dark' = 'light', locale?: string): Promise<Window> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 900, height: 640 }, colorScheme, ...(locale ? { locale } : {}) });
+export async function openWindow(
+  url: string,
+  colorScheme: 'light' | 'dark' = 'light',
+  locale?: string,
+): Promise<Window> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox'],
+  });
+  const context = await browser.newContext({
+    viewport: { width: 900, height: 640 },
+    colorScheme,
+    ...(locale ? { locale } : {}),
+  });
   const page = await context.newPage();
   await page.goto(url);
   return { browser, context, page };
@@ -113,8 +162,11 @@ export async function settled(page: Page): Promise<void> {
   // A function, not a string: the page's CSP refuses eval, which a string predicate needs.
   await page.waitForFunction(() => {
     const { document, location } = globalThis as unknown as PageGlobals;
-    return document.getElementById('main')?.dataset.route === location.hash
-      && !document.documentElement.hasAttribute('data-busy') && Array.from(document.images).every((i) => i.complete);
+    return (
+      document.getElementById('main')?.dataset.route === location.hash &&
+      !document.documentElement.hasAttribute('data-busy') &&
+      Array.from(document.images).every((i) => i.complete)
+    );
   });
 }
 

@@ -46,11 +46,22 @@ describe('px-accounts-ui in German and Persian', function () {
   /** Every page of the window, each without clipped text or a sideways scroll; screenshots of some. */
   async function walk(page: Page, lang: string): Promise<void> {
     mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-    for (const [name, hash] of [['list', '#/'], ['add', '#/add'], ['add-manual', '#/add/manual-mail'], ['account', `#/account/${club}`], ['access', '#/access']] as const) {
+    for (const [name, hash] of [
+      ['list', '#/'],
+      ['add', '#/add'],
+      ['add-manual', '#/add/manual-mail'],
+      ['account', `#/account/${club}`],
+      ['access', '#/access'],
+    ] as const) {
       await show(page, hash);
       assert.deepEqual(await page.evaluate(CLIPPED), [], `${lang} ${hash}: clipped text`);
-      assert.equal(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), 0, `${lang} ${hash} scrolls sideways`);
-      if (name === 'list' || name === 'add' || name === 'account') await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}-${lang}.png`) });
+      assert.equal(
+        await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+        0,
+        `${lang} ${hash} scrolls sideways`,
+      );
+      if (name === 'list' || name === 'add' || name === 'account')
+        await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}-${lang}.png`) });
     }
   }
 
@@ -60,10 +71,15 @@ describe('px-accounts-ui in German and Persian', function () {
     service = await startService(session);
     client = await AccountsClient.connect({ busAddress: session.address });
     // By hand, on a port where nothing answers: a check fails at connecting, the same every time.
-    club = (await client.addAccount({
-      provider: 'imap', account: 'ana@club.example.org', name: 'Club mailbox — ana@club.example.org', password: secret(),
-      settings: { imap: { host: '127.0.0.1', port: 1, security: 'none' } },
-    })).id;
+    club = (
+      await client.addAccount({
+        provider: 'imap',
+        account: 'ana@club.example.org',
+        name: 'Club mailbox — ana@club.example.org',
+        password: secret(),
+        settings: { imap: { host: '127.0.0.1', port: 1, security: 'none' } },
+      })
+    ).id;
   });
   after(async function () {
     this.timeout(30_000);
@@ -83,8 +99,18 @@ describe('px-accounts-ui in German and Persian', function () {
     await page.getByRole('heading', { name: 'Konten', level: 2 }).waitFor();
     await page.locator('p.count', { hasText: /^1 Konto$/ }).waitFor();
     await page.locator('.badge', { hasText: 'Noch kein Status' }).waitFor();
-    await client.addAccount({ provider: 'fastmail', account: 'ana@example.org', name: 'Work mail — ana@example.org', password: secret() });
-    await client.addAccount({ provider: 'gandi', account: 'ana@silva.example', name: 'Personal mail — ana@silva.example', password: secret() });
+    await client.addAccount({
+      provider: 'fastmail',
+      account: 'ana@example.org',
+      name: 'Work mail — ana@example.org',
+      password: secret(),
+    });
+    await client.addAccount({
+      provider: 'gandi',
+      account: 'ana@silva.example',
+      name: 'Personal mail — ana@silva.example',
+      password: secret(),
+    });
     await page.locator('p.count', { hasText: /^3 Konten$/ }).waitFor();
     await client.reportStatus(club, 'error', 'mailbox sync failed');
     const status = page.getByRole('listitem').filter({ hasText: 'Club mailbox' }).locator('.status');
@@ -97,10 +123,17 @@ describe('px-accounts-ui in German and Persian', function () {
     const page = windows[0]!.page;
     await show(page, `#/account/${club}`);
     await page.getByRole('button', { name: 'Jetzt prüfen' }).click();
-    await page.getByRole('list', { name: 'Prüfergebnisse' })
-      .getByText('IMAP (127.0.0.1:1): Fehler beim Schritt „Verbinden“. Der Server hat die Verbindung abgelehnt: Auf diesem Port antwortet nichts.').waitFor();
+    await page
+      .getByRole('list', { name: 'Prüfergebnisse' })
+      .getByText(
+        'IMAP (127.0.0.1:1): Fehler beim Schritt „Verbinden“. Der Server hat die Verbindung abgelehnt: Auf diesem Port antwortet nichts.',
+      )
+      .waitFor();
     await page.getByRole('button', { name: 'Konto entfernen' }).click();
-    await page.getByRole('dialog', { name: 'Club mailbox — ana@club.example.org entfernen?' }).getByText('Gelöscht werden:').waitFor();
+    await page
+      .getByRole('dialog', { name: 'Club mailbox — ana@club.example.org entfernen?' })
+      .getByText('Gelöscht werden:')
+      .waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Abbrechen' }).click();
   });
 
@@ -119,11 +152,18 @@ describe('px-accounts-ui in German and Persian', function () {
     // Mirrored: the heading and the first section start on the right; in each account the icon is right of the name.
     const width = page.viewportSize()!.width;
     // The heading's text (its box is as wide as the page).
-    const heading = await page.evaluate(`(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('main h2'));
-      const b = r.getBoundingClientRect(); return { x: b.x, width: b.width }; })()`) as { x: number; width: number };
-    assert.ok(heading.x + heading.width > width - 60 && heading.x > width / 2, `the heading sits on the right: ${JSON.stringify(heading)}`);
+    const heading =
+      (await page.evaluate(`(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('main h2'));
+      const b = r.getBoundingClientRect(); return { x: b.x, width: b.width }; })()`)) as { x: number; width: number };
+    assert.ok(
+      heading.x + heading.width > width - 60 && heading.x > width / 2,
+      `the heading sits on the right: ${JSON.stringify(heading)}`,
+    );
     const nav = page.getByRole('navigation', { name: 'بخش‌ها' }).getByRole('link');
-    assert.ok((await nav.nth(0).boundingBox())!.x > (await nav.nth(1).boundingBox())!.x, 'the first section is the rightmost');
+    assert.ok(
+      (await nav.nth(0).boundingBox())!.x > (await nav.nth(1).boundingBox())!.x,
+      'the first section is the rightmost',
+    );
     const item = page.locator('ul.accounts li').filter({ hasText: 'Work mail' });
     const icon = (await item.locator('.provider-icon').boundingBox())!;
     const name = (await item.locator('a.name').boundingBox())!;
@@ -141,7 +181,12 @@ describe('px-accounts-ui in German and Persian', function () {
   });
 
   it("English, light and dark: the README's pictures (realistic accounts with their providers' icons, a failed check)", async () => {
-    await client.addAccount({ provider: 'icloud', account: 'ana.silva@icloud.com', name: 'Family calendar — ana.silva@icloud.com', password: secret() });
+    await client.addAccount({
+      provider: 'icloud',
+      account: 'ana.silva@icloud.com',
+      name: 'Family calendar — ana.silva@icloud.com',
+      password: secret(),
+    });
     for (const a of await client.listAccounts()) await client.reportStatus(a.id, 'online', '');
     const page = await open('en-US');
     await page.locator('p.count', { hasText: '4 accounts' }).waitFor();
@@ -149,7 +194,10 @@ describe('px-accounts-ui in German and Persian', function () {
     await page.emulateMedia({ colorScheme: 'dark' });
     await show(page, `#/account/${club}`);
     await page.getByRole('button', { name: 'Check now' }).click();
-    await page.getByRole('list', { name: 'Check results' }).getByText('IMAP (127.0.0.1:1): failed at connecting. The server refused the connection').waitFor();
+    await page
+      .getByRole('list', { name: 'Check results' })
+      .getByText('IMAP (127.0.0.1:1): failed at connecting. The server refused the connection')
+      .waitFor();
     await page.getByText('Details (IMAP)').click();
     await page.screenshot({ path: join(SCREENSHOTS_DIR, 'check-failed-account-dark.png') });
   });

@@ -21,7 +21,11 @@ describe('px-accounts-ui: Nextcloud sign-in', function () {
   before(async function () {
     this.timeout(90_000);
     // upstreams on port 9 (discard, closed on loopback): the window test checks no server
-    nc = await startNextcloudStandIn({ loginName: 'alice', radicale: { port: 9, user: 'x', password: 'x' }, webdav: { port: 9, path: '/dav/', user: 'x', password: 'x' } });
+    nc = await startNextcloudStandIn({
+      loginName: 'alice',
+      radicale: { port: 9, user: 'x', password: 'x' },
+      webdav: { port: 9, path: '/dav/', user: 'x', password: 'x' },
+    });
     session = await startSession();
     service = await startService(session, [], { PX_ACCOUNTS_NEXTCLOUD_POLL_MS: '100' });
     ui = await startUi(session);

@@ -40,7 +40,13 @@ describe('px-accounts-ui: OpenVPN', function () {
     await page.goto(new URL('/#/add/manual-openvpn', page.url()).href);
     await page.getByLabel('User name or e-mail address').fill(v.user);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByLabel('Profile (.ovpn file)').setInputFiles({ name: 'work.ovpn', mimeType: 'application/x-openvpn-profile', buffer: Buffer.from(vpnProfile(v, v.passwordPort)) });
+    await page
+      .getByLabel('Profile (.ovpn file)')
+      .setInputFiles({
+        name: 'work.ovpn',
+        mimeType: 'application/x-openvpn-profile',
+        buffer: Buffer.from(vpnProfile(v, v.passwordPort)),
+      });
     await page.getByRole('button', { name: 'Add account' }).click();
   };
 
@@ -48,14 +54,20 @@ describe('px-accounts-ui: OpenVPN', function () {
     const page = win.page;
     const v = peers.vpn!;
     await fill(secret());
-    await page.getByText(/OpenVPN.*: failed at signing in\. The server rejected the user name or password\./).waitFor({ timeout: 30_000 });
+    await page
+      .getByText(/OpenVPN.*: failed at signing in\. The server rejected the user name or password\./)
+      .waitFor({ timeout: 30_000 });
     await fill(v.password);
     await page.getByRole('heading', { name: v.user, level: 2 }).waitFor({ timeout: 30_000 });
     const client = await AccountsClient.connect({ busAddress: session.address });
     try {
       const [a] = await client.listAccounts();
       assert.equal(a?.provider, 'openvpn');
-      assert.deepEqual([...a!.credentials].sort(), ['key', 'password', 'tls-crypt'], 'key material went to the keyring');
+      assert.deepEqual(
+        [...a!.credentials].sort(),
+        ['key', 'password', 'tls-crypt'],
+        'key material went to the keyring',
+      );
     } finally {
       client.close();
     }
@@ -85,7 +97,11 @@ describe('px-accounts-ui: OpenVPN', function () {
       await page.goto(new URL(`/#/account/${a!.id}`, page.url()).href);
       await page.getByRole('button', { name: 'Edit' }).click();
       const caFile = page.getByLabel('OpenVPN CA certificates (replace with a file)');
-      await caFile.setInputFiles({ name: 'other-ca.crt', mimeType: 'application/x-x509-ca-cert', buffer: readFileSync(join(v.dir, 'other-ca.crt')) });
+      await caFile.setInputFiles({
+        name: 'other-ca.crt',
+        mimeType: 'application/x-x509-ca-cert',
+        buffer: readFileSync(join(v.dir, 'other-ca.crt')),
+      });
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('alert').filter({ hasText: 'The check failed' }).waitFor({ timeout: 30_000 });
       assert.equal(String((await client.getAccount(a!.id)).settings.openvpn?.ca), before, 'the old CA stays');
@@ -94,7 +110,11 @@ describe('px-accounts-ui: OpenVPN', function () {
       await caFile.setInputFiles({ name: 'bundle.pem', mimeType: 'application/x-pem-file', buffer: bundle });
       await page.getByRole('button', { name: 'Save changes' }).click();
       // ('Saved.' may still be on the page from before: the account itself says when it is saved.)
-      await waitFor('the bundle saved', async () => String((await client.getAccount(a!.id)).settings.openvpn?.ca).split(' ').length === 2, 30_000);
+      await waitFor(
+        'the bundle saved',
+        async () => String((await client.getAccount(a!.id)).settings.openvpn?.ca).split(' ').length === 2,
+        30_000,
+      );
       await page.getByRole('button', { name: 'Save changes' }).waitFor({ state: 'detached' });
     } finally {
       client.close();
@@ -104,12 +124,24 @@ describe('px-accounts-ui: OpenVPN', function () {
   it('a profile that names its certificates and keys as files: a missing one is named, then all picked with it, checked and embedded', async () => {
     const page = win.page;
     const v = peers.vpn!;
-    const profile = vpnProfile(v, v.certPort, { ca: null, cert: null, key: null, 'tls-crypt': null, extra: 'ca keys/ca.crt\ncert client.crt\nkey client.key\ntls-crypt tc.key\n' });
-    const file = (name: string, from = name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(v.dir, from)) });
+    const profile = vpnProfile(v, v.certPort, {
+      ca: null,
+      cert: null,
+      key: null,
+      'tls-crypt': null,
+      extra: 'ca keys/ca.crt\ncert client.crt\nkey client.key\ntls-crypt tc.key\n',
+    });
+    const file = (name: string, from = name) => ({
+      name,
+      mimeType: 'application/octet-stream',
+      buffer: readFileSync(join(v.dir, from)),
+    });
     const submit = async (files: Array<ReturnType<typeof file>>) => {
       await page.goto(new URL('/#/add/manual-openvpn', page.url()).href);
       await page.getByLabel('User name or e-mail address').fill('vpn-files');
-      await page.getByLabel('Profile (.ovpn file)').setInputFiles({ name: 'files.ovpn', mimeType: 'application/x-openvpn-profile', buffer: Buffer.from(profile) });
+      await page
+        .getByLabel('Profile (.ovpn file)')
+        .setInputFiles({ name: 'files.ovpn', mimeType: 'application/x-openvpn-profile', buffer: Buffer.from(profile) });
       await page.getByLabel('Files the profile names (optional)').setInputFiles(files);
       await page.getByRole('button', { name: 'Add account' }).click();
     };
@@ -121,12 +153,19 @@ describe('px-accounts-ui: OpenVPN', function () {
     try {
       const a = (await client.listAccounts()).find((x) => x.username === 'vpn-files');
       assert.deepEqual([...a!.credentials].sort(), ['key', 'tls-crypt']);
-      assert.match(String(a!.settings.openvpn?.ca), /^[A-Za-z0-9+/]{200,}={0,2}$/, 'the CA is embedded (base64 DER), not a path');
+      assert.match(
+        String(a!.settings.openvpn?.ca),
+        /^[A-Za-z0-9+/]{200,}={0,2}$/,
+        'the CA is embedded (base64 DER), not a path',
+      );
       await client.removeAccount(a!.id);
     } finally {
       client.close();
     }
     // The picked files lived only for the check and the add.
-    assert.deepEqual(readdirSync(join(session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-')), []);
+    assert.deepEqual(
+      readdirSync(join(session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-')),
+      [],
+    );
   });
 });

@@ -9,7 +9,8 @@ import { secret } from '../cli/helpers.js';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { http, openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 describe('px-accounts-ui: provider icons', function () {
   this.timeout(60_000);
@@ -23,8 +24,14 @@ describe('px-accounts-ui: provider icons', function () {
     session = await startSession();
     service = await startService(session);
     const client = await AccountsClient.connect({ busAddress: session.address });
-    fastmail = (await client.addAccount({ provider: 'fastmail', account: 'icons@fastmail.com', password: secret() })).id;
-    await client.addAccount({ provider: 'imap', account: 'byhand@example.org', password: secret(), settings: { imap: { host: '127.0.0.1', port: 1 } } });
+    fastmail = (await client.addAccount({ provider: 'fastmail', account: 'icons@fastmail.com', password: secret() }))
+      .id;
+    await client.addAccount({
+      provider: 'imap',
+      account: 'byhand@example.org',
+      password: secret(),
+      settings: { imap: { host: '127.0.0.1', port: 1 } },
+    });
     client.close();
     ui = await startUi(session);
   });
@@ -40,13 +47,26 @@ describe('px-accounts-ui: provider icons', function () {
     const { page } = win;
     await page.getByRole('link', { name: 'icons@fastmail.com' }).waitFor();
     type Img = { getAttribute(n: string): string | null; complete: boolean; naturalWidth: number };
-    const loaded = async (selector: string) => page.locator(selector).evaluateAll((imgs) =>
-      (imgs as unknown as Img[]).map((i) => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]));
+    const loaded = async (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((imgs) =>
+          (imgs as unknown as Img[]).map((i) => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]),
+        );
     type Doc = { querySelectorAll(s: string): ArrayLike<Img> };
-    const allLoaded = () => page.waitForFunction(() => Array.from((globalThis as unknown as { document: Doc }).document.querySelectorAll('img.provider-icon')).every((i) => i.complete));
+    const allLoaded = () =>
+      page.waitForFunction(() =>
+        Array.from((globalThis as unknown as { document: Doc }).document.querySelectorAll('img.provider-icon')).every(
+          (i) => i.complete,
+        ),
+      );
     await allLoaded();
     assert.deepEqual(await loaded('ul.accounts img.provider-icon'), [['/icons/provider/fastmail', true]]);
-    assert.equal(await page.locator('ul.accounts .provider-icon.generic').textContent(), 'I', 'a tile with the letter for IMAP by hand');
+    assert.equal(
+      await page.locator('ul.accounts .provider-icon.generic').textContent(),
+      'I',
+      'a tile with the letter for IMAP by hand',
+    );
     assert.equal(await page.locator('ul.accounts .provider-icon.generic').getAttribute('aria-hidden'), 'true');
 
     await page.evaluate("location.hash = '#/add'");
@@ -54,8 +74,18 @@ describe('px-accounts-ui: provider icons', function () {
     await allLoaded();
     const catalogue = await loaded('ul.choices img.provider-icon');
     assert.ok(catalogue.length >= 10, `${catalogue.length} icons in the catalogue`);
-    assert.ok(catalogue.every(([, ok]) => ok), JSON.stringify(catalogue));
-    assert.equal(await page.getByRole('link', { name: /FastMail/ }).first().getAttribute('href'), '#/add/fastmail', 'the icon adds nothing to the name');
+    assert.ok(
+      catalogue.every(([, ok]) => ok),
+      JSON.stringify(catalogue),
+    );
+    assert.equal(
+      await page
+        .getByRole('link', { name: /FastMail/ })
+        .first()
+        .getAttribute('href'),
+      '#/add/fastmail',
+      'the icon adds nothing to the name',
+    );
 
     await page.evaluate(`location.hash = '#/account/${fastmail}'`);
     await page.getByRole('heading', { name: 'icons@fastmail.com', level: 2 }).waitFor();
@@ -74,7 +104,12 @@ describe('px-accounts-ui: provider icons', function () {
     assert.equal(icon.headers['content-security-policy'], CSP);
     assert.equal(icon.headers['x-content-type-options'], 'nosniff');
     assert.match(icon.body, /<title>FastMail<\/title>/);
-    for (const path of ['/icons/provider/imap', '/icons/provider/nosuch', '/icons/provider/..%2f..%2fetc%2fpasswd', '/icons/provider/']) {
+    for (const path of [
+      '/icons/provider/imap',
+      '/icons/provider/nosuch',
+      '/icons/provider/..%2f..%2fetc%2fpasswd',
+      '/icons/provider/',
+    ]) {
       assert.equal((await get(path)).status, 404, path);
     }
   });

@@ -12,7 +12,8 @@ import { secret } from '../cli/helpers.js';
 import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { sessionOf, http, startUi, type Answer, type UiProcess } from './helpers.js';
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 describe('px-accounts-ui: what the server refuses', function () {
   this.timeout(30_000);
@@ -33,13 +34,24 @@ describe('px-accounts-ui: what the server refuses', function () {
     return r;
   };
   const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    as(path, { method: 'POST', body: JSON.stringify(body), headers: { Origin: ui.origin, 'Content-Type': 'application/json', ...headers } });
+    as(path, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { Origin: ui.origin, 'Content-Type': 'application/json', ...headers },
+    });
 
   before(async function () {
     session = await startSession();
     service = await startService(session);
     client = await AccountsClient.connect({ busAddress: session.address });
-    account = await client.addAccount({ provider: 'imap', account: 'sec@example.org', password, secrets: { smtp: secret() }, protocols: ['imap', 'smtp'], settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } } });
+    account = await client.addAccount({
+      provider: 'imap',
+      account: 'sec@example.org',
+      password,
+      secrets: { smtp: secret() },
+      protocols: ['imap', 'smtp'],
+      settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } },
+    });
     ui = await startUi(session);
     launch = await sessionOf(ui);
     ({ cookie, key } = launch);
@@ -60,7 +72,11 @@ describe('px-accounts-ui: what the server refuses', function () {
       const r = await http(ui.origin, path);
       assert.equal(r.status, 401, path);
     }
-    const r = await http(ui.origin, `/api/accounts/${account.id}/remove`, { method: 'POST', headers: { Origin: ui.origin, 'Content-Type': 'application/json' }, body: '{}' });
+    const r = await http(ui.origin, `/api/accounts/${account.id}/remove`, {
+      method: 'POST',
+      headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(r.status, 401);
   });
 
@@ -77,9 +93,15 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('hands out an HttpOnly SameSite=Strict cookie for a good token, and sends the token out of the address', async () => {
-    assert.match(cookie, new RegExp(`^pxa_session_${new URL(ui.origin).port}=[A-Za-z0-9_-]{43}$`), 'one cookie name per window: a second one does not sign the first out');
+    assert.match(
+      cookie,
+      new RegExp(`^pxa_session_${new URL(ui.origin).port}=[A-Za-z0-9_-]{43}$`),
+      'one cookie name per window: a second one does not sign the first out',
+    );
     // A made-up cookie is no session.
-    const r = await http(ui.origin, '/api/accounts', { headers: { Cookie: `pxa_session_${new URL(ui.origin).port}=${'A'.repeat(43)}` } });
+    const r = await http(ui.origin, '/api/accounts', {
+      headers: { Cookie: `pxa_session_${new URL(ui.origin).port}=${'A'.repeat(43)}` },
+    });
     assert.equal(r.status, 401);
   });
 
@@ -90,7 +112,11 @@ describe('px-accounts-ui: what the server refuses', function () {
         const r = await http(ui.origin, path, { headers, readMs: 1000 });
         assert.equal(r.status, 401, `${path} with key '${k}'`);
       }
-      const removed = await http(ui.origin, `/api/accounts/${account.id}/remove`, { method: 'POST', headers: { ...headers, Origin: ui.origin, 'Content-Type': 'application/json' }, body: '{}' });
+      const removed = await http(ui.origin, `/api/accounts/${account.id}/remove`, {
+        method: 'POST',
+        headers: { ...headers, Origin: ui.origin, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(removed.status, 401);
     }
     assert.equal((await client.getAccount(account.id)).id, account.id, 'nothing was removed');
@@ -102,10 +128,11 @@ describe('px-accounts-ui: what the server refuses', function () {
     assert.equal(events.status, 200, 'the event stream takes the key in the header');
   });
 
-  it('hands the session key over once, in the first page\'s body, never in a URL (the browser\'s history keeps URLs)', async () => {
+  it("hands the session key over once, in the first page's body, never in a URL (the browser's history keeps URLs)", async () => {
     // The redirect after the token: to the page itself, nothing secret in it.
     assert.equal(launch.redirect.headers.location, '/');
-    for (const [name, value] of Object.entries(launch.redirect.headers)) assert.ok(!String(value).includes(key), `the key in the redirect's ${name}`);
+    for (const [name, value] of Object.entries(launch.redirect.headers))
+      assert.ok(!String(value).includes(key), `the key in the redirect's ${name}`);
     assert.equal(launch.redirect.body, '');
     // The first page has it in a <meta> (no inline script: the CSP stays strict), once.
     assert.equal(launch.page.status, 200);
@@ -120,7 +147,11 @@ describe('px-accounts-ui: what the server refuses', function () {
       assert.ok(!r.body.includes(key) && !r.body.includes('px-session-key'), path);
     }
     // A key in the address is no longer taken, the event stream's included.
-    for (const path of [`/api/accounts?k=${key}`, `/api/events?k=${key}`, `/api/accounts?k=${encodeURIComponent(key)}`]) {
+    for (const path of [
+      `/api/accounts?k=${key}`,
+      `/api/events?k=${key}`,
+      `/api/accounts?k=${encodeURIComponent(key)}`,
+    ]) {
       const r = await http(ui.origin, path, { headers: { Cookie: cookie }, readMs: 1000 });
       assert.equal(r.status, 401, path);
     }
@@ -129,7 +160,13 @@ describe('px-accounts-ui: what the server refuses', function () {
 
   it('refuses a wrong Host, even with a good cookie (DNS rebinding)', async () => {
     const port = new URL(ui.origin).port;
-    for (const host of [`localhost:${port}`, `evil.example:${port}`, '127.0.0.1', `127.0.0.1:${Number(port) + 1}`, `[::1]:${port}`]) {
+    for (const host of [
+      `localhost:${port}`,
+      `evil.example:${port}`,
+      '127.0.0.1',
+      `127.0.0.1:${Number(port) + 1}`,
+      `[::1]:${port}`,
+    ]) {
       const r = await as('/api/accounts', { headers: { Host: host } });
       assert.equal(r.status, 403, host);
       assert.ok(!r.body.includes(account.id), host);
@@ -139,7 +176,9 @@ describe('px-accounts-ui: what the server refuses', function () {
   it('refuses changes from a foreign Origin or none, and keeps the account', async () => {
     for (const origin of ['http://evil.example', 'null', `http://localhost:${new URL(ui.origin).port}`, undefined]) {
       const r = await as(`/api/accounts/${account.id}/remove`, {
-        method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json', ...(origin === undefined ? {} : { Origin: origin }) },
+        method: 'POST',
+        body: '{}',
+        headers: { 'Content-Type': 'application/json', ...(origin === undefined ? {} : { Origin: origin }) },
       });
       assert.equal(r.status, 403, String(origin));
     }
@@ -147,7 +186,11 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('never changes anything on GET', async () => {
-    for (const path of [`/api/accounts/${account.id}/remove`, `/api/accounts/${account.id}/update?name=x`, `/api/accounts/${account.id}/reveal?name=password`]) {
+    for (const path of [
+      `/api/accounts/${account.id}/remove`,
+      `/api/accounts/${account.id}/update?name=x`,
+      `/api/accounts/${account.id}/reveal?name=password`,
+    ]) {
       const r = await as(path);
       assert.equal(r.status, 405, path);
       assert.equal(r.headers.allow, 'POST');
@@ -157,30 +200,65 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('takes only JSON bodies, of limited size; bad input is a clear error and the server carries on', async () => {
-    const form = await as(`/api/accounts/${account.id}/remove`, { method: 'POST', body: 'a=1', headers: { Origin: ui.origin, 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const form = await as(`/api/accounts/${account.id}/remove`, {
+      method: 'POST',
+      body: 'a=1',
+      headers: { Origin: ui.origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(form.status, 415);
-    const big = await as('/api/accounts', { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 0x20), headers: { Origin: ui.origin, 'Content-Type': 'application/json' } });
+    const big = await as('/api/accounts', {
+      method: 'POST',
+      body: Buffer.alloc(2 * 1024 * 1024, 0x20),
+      headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
+    });
     assert.equal(big.status, 413);
-    const broken = await as('/api/accounts', { method: 'POST', body: '{"provider":', headers: { Origin: ui.origin, 'Content-Type': 'application/json' } });
+    const broken = await as('/api/accounts', {
+      method: 'POST',
+      body: '{"provider":',
+      headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
+    });
     assert.equal(broken.status, 400);
     assert.match(JSON.parse(broken.body).summary, /not valid JSON/);
     const wrongType = await postJson('/api/accounts', { provider: 'imap', account: 5 });
     assert.equal(wrongType.status, 400);
     assert.match(JSON.parse(wrongType.body).summary, /account must be text/);
-    const unknown = await postJson('/api/accounts', { provider: 'imap', account: 'x@example.org', settings: { imap: { nosuch: '1' } } });
+    const unknown = await postJson('/api/accounts', {
+      provider: 'imap',
+      account: 'x@example.org',
+      settings: { imap: { nosuch: '1' } },
+    });
     assert.equal(unknown.status, 400);
     // Files picked with a profile: only for an import, plain names, and no profile that makes one file into thousands.
     const file = Buffer.from('x').toString('base64');
-    const notImport = await postJson('/api/accounts', { provider: 'imap', account: 'x@example.org', files: { 'imap.host': { 'a.crt': file } } });
+    const notImport = await postJson('/api/accounts', {
+      provider: 'imap',
+      account: 'x@example.org',
+      files: { 'imap.host': { 'a.crt': file } },
+    });
     assert.match(JSON.parse(notImport.body).summary, /'imap\.host' is not an import/);
-    const traversal = await postJson('/api/accounts', { provider: 'openvpn', account: 'x', settings: { openvpn: { profile: 'client\n' } }, files: { 'openvpn.profile': { '../evil': file } } });
+    const traversal = await postJson('/api/accounts', {
+      provider: 'openvpn',
+      account: 'x',
+      settings: { openvpn: { profile: 'client\n' } },
+      files: { 'openvpn.profile': { '../evil': file } },
+    });
     assert.match(JSON.parse(traversal.body).summary, /is not a file name/);
     const many = Array.from({ length: 100 }, (_, i) => `ca d${i}/ca.crt`).join('\n');
-    const amplified = await postJson('/api/accounts', { provider: 'openvpn', account: 'x', settings: { openvpn: { profile: many } }, files: { 'openvpn.profile': { 'ca.crt': file } } });
+    const amplified = await postJson('/api/accounts', {
+      provider: 'openvpn',
+      account: 'x',
+      settings: { openvpn: { profile: many } },
+      files: { 'openvpn.profile': { 'ca.crt': file } },
+    });
     assert.equal(amplified.status, 400);
     assert.match(JSON.parse(amplified.body).summary, /names more than 64 files in folders/);
-    assert.deepEqual(readdirSync(join(session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-') && !existsSync(join(session.dir, 'run', n, 'open.html'))), [],
-      'no folder of picked files is left');
+    assert.deepEqual(
+      readdirSync(join(session.dir, 'run')).filter(
+        (n) => n.startsWith('px-accounts-ui-') && !existsSync(join(session.dir, 'run', n, 'open.html')),
+      ),
+      [],
+      'no folder of picked files is left',
+    );
     const noAccount = await postJson('/api/accounts/no_such_account/update', { name: 'x' });
     assert.equal(noAccount.status, 404);
     assert.equal(JSON.parse(noAccount.body).kind, 'NotFound');
@@ -189,7 +267,10 @@ describe('px-accounts-ui: what the server refuses', function () {
 
   it('other methods and CORS preflights are refused without any Access-Control header', async () => {
     for (const method of ['OPTIONS', 'PUT', 'DELETE', 'PATCH']) {
-      const r = await as('/api/accounts', { method, headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } });
+      const r = await as('/api/accounts', {
+        method,
+        headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' },
+      });
       assert.equal(r.status, 405, method);
     }
   });
@@ -200,15 +281,22 @@ describe('px-accounts-ui: what the server refuses', function () {
       assert.equal(r.headers['content-security-policy'], CSP);
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
       assert.equal(r.headers['referrer-policy'], 'no-referrer');
-      assert.deepEqual(Object.keys(r.headers).filter((h) => h.startsWith('access-control-')), []);
+      assert.deepEqual(
+        Object.keys(r.headers).filter((h) => h.startsWith('access-control-')),
+        [],
+      );
     }
   });
 
   it('sends no secret in any answer, the event stream included; reveal gives one value', async () => {
     const smtpSecret = await client.getSecret(account.id, 'smtp');
     const reads = [
-      await as('/api/accounts'), await as(`/api/accounts/${account.id}`), await as(`/api/accounts/${account.id}/removal`),
-      await as('/api/catalogue'), await as('/api/access'), await as('/api/events', { readMs: 500 }),
+      await as('/api/accounts'),
+      await as(`/api/accounts/${account.id}`),
+      await as(`/api/accounts/${account.id}/removal`),
+      await as('/api/catalogue'),
+      await as('/api/access'),
+      await as('/api/events', { readMs: 500 }),
       await postJson(`/api/accounts/${account.id}/verify`, {}),
       await postJson(`/api/accounts/${account.id}/update`, { settings: { imap: { port: '2' } } }),
     ];

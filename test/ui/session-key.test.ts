@@ -46,7 +46,7 @@ describe('px-accounts-ui: the session key stays out of URLs', function () {
 
   const sessionKey = () => page.evaluate<string>("sessionStorage.getItem('px-accounts-key') ?? ''");
 
-  it('ends on the page\'s plain address; no URL of the launch, the history or any request carries the key', async () => {
+  it("ends on the page's plain address; no URL of the launch, the history or any request carries the key", async () => {
     await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
     const key = await sessionKey();
     assert.match(key, /^[A-Za-z0-9_-]{43}$/, 'the page has the key');
@@ -55,13 +55,27 @@ describe('px-accounts-ui: the session key stays out of URLs', function () {
     const cdp = await page.context().newCDPSession(page);
     const history = (await cdp.send('Page.getNavigationHistory')).entries.map((e) => e.url);
     assert.ok(history.includes(`${ui.origin}/`), history.join(' '));
-    for (const u of [...history, ...chain, ...urls, page.url()]) assert.ok(!u.includes(key) && !/[?&]k=/.test(u), `the key in ${u}`);
-    assert.ok(urls.some((u) => u === `${ui.origin}/api/events`), 'the event stream was opened, without the key in its URL');
-    assert.equal(await page.evaluate<boolean>(`document.querySelector('meta[name="px-session-key"]') !== null`), false, 'the key does not stay in the document');
+    for (const u of [...history, ...chain, ...urls, page.url()])
+      assert.ok(!u.includes(key) && !/[?&]k=/.test(u), `the key in ${u}`);
+    assert.ok(
+      urls.some((u) => u === `${ui.origin}/api/events`),
+      'the event stream was opened, without the key in its URL',
+    );
+    assert.equal(
+      await page.evaluate<boolean>(`document.querySelector('meta[name="px-session-key"]') !== null`),
+      false,
+      'the key does not stay in the document',
+    );
   });
 
   it('the API and the event stream work with the key: an account added elsewhere shows up live, the catalogue loads', async () => {
-    const account = await client.addAccount({ provider: 'imap', account: 'key@example.org', password: secret(), protocols: ['imap'], settings: { imap: { host: '127.0.0.1', port: 1 } } });
+    const account = await client.addAccount({
+      provider: 'imap',
+      account: 'key@example.org',
+      password: secret(),
+      protocols: ['imap'],
+      settings: { imap: { host: '127.0.0.1', port: 1 } },
+    });
     name = account.name;
     await page.getByRole('link', { name, exact: true }).waitFor();
     await page.goto(`${ui.origin}/#/add`);
@@ -69,7 +83,7 @@ describe('px-accounts-ui: the session key stays out of URLs', function () {
     await page.getByRole('link', { name: /FastMail/ }).waitFor();
   });
 
-  it('after a reload (the key is not handed out again) the page still works from the tab\'s own copy', async () => {
+  it("after a reload (the key is not handed out again) the page still works from the tab's own copy", async () => {
     const key = await sessionKey();
     await page.reload();
     await page.goto(`${ui.origin}/#/`);

@@ -31,7 +31,12 @@ describe('px-accounts-ui tells which accounts it shows (org.pantherx.AccountsUi 
 
   it('the account page a window shows, nothing on the list, nothing once the window is closed', async () => {
     const client = await AccountsClient.connect({ busAddress: session.address });
-    const a = await client.addAccount({ provider: 'imap', account: 'shown@example.org', password: secret(), settings: { imap: { host: '127.0.0.1', port: 1 } } });
+    const a = await client.addAccount({
+      provider: 'imap',
+      account: 'shown@example.org',
+      password: secret(),
+      settings: { imap: { host: '127.0.0.1', port: 1 } },
+    });
     client.close();
     // A "browser" that notes the launch page it was given; the test opens that in chromium itself.
     const calls = join(session.dir, 'browser-calls');
@@ -40,13 +45,28 @@ describe('px-accounts-ui tells which accounts it shows (org.pantherx.AccountsUi 
     const env = { ...session.env, DISPLAY: ':99', PX_ACCOUNTS_UI_BROWSER: browser, PX_ACCOUNTS_UI_GRACE_MS: '60000' };
     const program = spawn(process.execPath, [UI_BIN, '--account', a.id], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const shown = async () => {
-      const r = await runProgram('busctl', ['--user', 'call', 'org.pantherx.AccountsUi', '/org/pantherx/AccountsUi', 'org.pantherx.AccountsUi', 'ShownAccounts'], env);
+      const r = await runProgram(
+        'busctl',
+        [
+          '--user',
+          'call',
+          'org.pantherx.AccountsUi',
+          '/org/pantherx/AccountsUi',
+          'org.pantherx.AccountsUi',
+          'ShownAccounts',
+        ],
+        env,
+      );
       assert.equal(r.code, 0, r.stderr);
       return r.stdout.trim();
     };
     try {
       // The "browser" appends a line: the file can be seen created before the line is in it.
-      const launch = await waitFor('the window asked for', () => (existsSync(calls) ? /--app=(file:\S+)/.exec(readFileSync(calls, 'utf8'))?.[1] : undefined), 10_000);
+      const launch = await waitFor(
+        'the window asked for',
+        () => (existsSync(calls) ? /--app=(file:\S+)/.exec(readFileSync(calls, 'utf8'))?.[1] : undefined),
+        10_000,
+      );
       const page = readFileSync(fileURLToPath(launch), 'utf8');
       const url = /url=([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&');
       assert.equal(await shown(), 'as 0');

@@ -30,7 +30,9 @@ describe('px-accounts-ui: OAuth2 sign-in', function () {
     session = await startSession();
     const dir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'testidp.ini'), `[provider]
+    writeFileSync(
+      join(dir, 'testidp.ini'),
+      `[provider]
 name = Test IdP
 auth = oauth2
 protocols = imap
@@ -44,7 +46,8 @@ scopes = openid email offline_access
 host = 127.0.0.1
 port = ${peers.ports.imap}
 security = none
-`);
+`,
+    );
     service = await startService(session);
     ui = await startUi(session);
     win = await openWindow(ui.url);
@@ -59,11 +62,15 @@ security = none
     await oidc?.stop();
   });
 
-  it('signs in at the provider\'s page and finishes by itself', async () => {
+  it("signs in at the provider's page and finishes by itself", async () => {
     const page = win.page;
     await page.goto(new URL('/#/add/testidp', page.url()).href);
     await page.getByRole('heading', { name: 'Add a Test IdP account' }).waitFor();
-    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'no password for a provider that signs in with OAuth2');
+    assert.equal(
+      await page.getByLabel('Password', { exact: true }).count(),
+      0,
+      'no password for a provider that signs in with OAuth2',
+    );
     await page.getByLabel('E-mail address').fill(peers.user);
     await page.getByRole('button', { name: 'Sign in with Test IdP' }).click();
     const link = page.getByRole('link', { name: 'Open the sign-in page' });

@@ -30,8 +30,20 @@ describe('window: export and import', function () {
     session = await startSession();
     service = await startService(session, ['--no-background-check'], { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '12' });
     client = await AccountsClient.connect({ busAddress: session.address });
-    for (const [user, password] of [[`wa${process.pid}@example.org`, passwords.a], [`wb${process.pid}@example.org`, passwords.b]] as const) {
-      ids.push((await client.addAccount({ provider: 'imap', account: user, password, settings: { imap: { host: '127.0.0.1', port: 1 } } })).id);
+    for (const [user, password] of [
+      [`wa${process.pid}@example.org`, passwords.a],
+      [`wb${process.pid}@example.org`, passwords.b],
+    ] as const) {
+      ids.push(
+        (
+          await client.addAccount({
+            provider: 'imap',
+            account: user,
+            password,
+            settings: { imap: { host: '127.0.0.1', port: 1 } },
+          })
+        ).id,
+      );
     }
     ui = await startUi(session);
     win = await openWindow(ui.url);
@@ -56,17 +68,35 @@ describe('window: export and import', function () {
     await page.getByRole('alert').filter({ hasText: 'The two passphrases differ.' }).waitFor();
     await page.getByLabel('Passphrase again').fill(pass);
     await page.getByLabel('Include passwords and sign-ins').check();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export', exact: true }).click(),
+    ]);
     assert.match(download.suggestedFilename(), /^accounts-\d{4}-\d{2}-\d{2}\.age$/);
     saved = join(session.dir, download.suggestedFilename());
     await download.saveAs(saved);
-    await page.getByRole('status').filter({ hasText: /Exported 2 accounts with their passwords/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Exported 2 accounts with their passwords/ })
+      .waitFor();
     const out = join(session.dir, 'window.json');
-    const r = await run('/usr/bin/python3', [AGE_PTY, pass, 'age', '-d', '-o', out, saved], session.env, undefined, 60_000);
+    const r = await run(
+      '/usr/bin/python3',
+      [AGE_PTY, pass, 'age', '-d', '-o', out, saved],
+      session.env,
+      undefined,
+      60_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(readFileSync(out, 'utf8'));
-    assert.deepEqual(doc.accounts.map((x: { id: string }) => x.id), [...ids].sort());
-    assert.deepEqual(doc.accounts.map((x: { secrets: { password: string } }) => x.secrets.password).sort(), [passwords.a, passwords.b].sort());
+    assert.deepEqual(
+      doc.accounts.map((x: { id: string }) => x.id),
+      [...ids].sort(),
+    );
+    assert.deepEqual(
+      doc.accounts.map((x: { secrets: { password: string } }) => x.secrets.password).sort(),
+      [passwords.a, passwords.b].sort(),
+    );
   });
 
   it('imports the file: a wrong passphrase is said and changes nothing; then both accounts come back; again, both are left alone', async () => {
@@ -75,7 +105,10 @@ describe('window: export and import', function () {
     await page.getByLabel('File to import').setInputFiles(saved);
     await page.getByLabel('Its passphrase').fill('not the passphrase');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: 'The passphrase is not the one the file was encrypted with.' }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'The passphrase is not the one the file was encrypted with.' })
+      .waitFor();
     assert.deepEqual(await client.listAccounts(), []);
     await page.getByLabel('Its passphrase').fill(pass);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -86,6 +119,9 @@ describe('window: export and import', function () {
     await page.getByLabel('Its passphrase').fill(pass);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'No account was imported.' }).waitFor();
-    assert.equal(await page.getByRole('list', { name: 'Skipped' }).getByText('is here already and was left as it is.').count(), 2);
+    assert.equal(
+      await page.getByRole('list', { name: 'Skipped' }).getByText('is here already and was left as it is.').count(),
+      2,
+    );
   });
 });

@@ -13,7 +13,13 @@ import { wordResult } from '../../src/ui/words.js';
 import { ROOT } from '../harness/session.js';
 
 const IMAP: ProtocolInfo = {
-  id: 'imap', name: 'IMAP', interface: 'org.pantherx.Accounts.Imap', builtin: true, secrets: [], imports: [], liveInterface: '',
+  id: 'imap',
+  name: 'IMAP',
+  interface: 'org.pantherx.Accounts.Imap',
+  builtin: true,
+  secrets: [],
+  imports: [],
+  liveInterface: '',
   settings: [
     { key: 'host', property: 'Host', field: 'host', type: 's', kind: 'host', values: [], doc: '' },
     { key: 'port', property: 'Port', field: 'port', type: 'q', kind: 'port', values: [], doc: '' },
@@ -21,7 +27,10 @@ const IMAP: ProtocolInfo = {
   ],
 };
 const ETH: ProtocolInfo = {
-  ...IMAP, id: 'eth', name: 'Ethereum', settings: [{ key: 'tokens', property: 'Tokens', field: 'tokens', type: 'as', kind: 'list', values: [], doc: '' }],
+  ...IMAP,
+  id: 'eth',
+  name: 'Ethereum',
+  settings: [{ key: 'tokens', property: 'Tokens', field: 'tokens', type: 'as', kind: 'list', values: [], doc: '' }],
 };
 
 describe('px-accounts-ui: server parts', () => {
@@ -46,12 +55,20 @@ describe('px-accounts-ui: server parts', () => {
   });
 
   it('turns form text into typed settings, leaving empty fields out', () => {
-    assert.deepEqual(settingsOf({ imap: { host: 'mail.example.org', port: '993', security: '' } }, [IMAP]), { imap: { host: 'mail.example.org', port: 993 } });
-    assert.deepEqual(settingsOf({ eth: { tokens: '0xa, 0xb\n0xc' } }, [ETH]), { eth: { tokens: ['0xa', '0xb', '0xc'] } });
+    assert.deepEqual(settingsOf({ imap: { host: 'mail.example.org', port: '993', security: '' } }, [IMAP]), {
+      imap: { host: 'mail.example.org', port: 993 },
+    });
+    assert.deepEqual(settingsOf({ eth: { tokens: '0xa, 0xb\n0xc' } }, [ETH]), {
+      eth: { tokens: ['0xa', '0xb', '0xc'] },
+    });
   });
 
   it('refuses bad form settings with a message naming them', () => {
-    const refused = (raw: unknown, re: RegExp) => assert.throws(() => settingsOf(raw, [IMAP]), (e: unknown) => e instanceof HttpError && e.status === 400 && re.test(e.message));
+    const refused = (raw: unknown, re: RegExp) =>
+      assert.throws(
+        () => settingsOf(raw, [IMAP]),
+        (e: unknown) => e instanceof HttpError && e.status === 400 && re.test(e.message),
+      );
     refused({ imap: { port: 'x' } }, /IMAP port must be a whole number/);
     refused({ imap: { nosuch: 'x' } }, /IMAP has no setting 'nosuch'/);
     refused({ pop9: {} }, /unknown protocol 'pop9'/);
@@ -60,19 +77,32 @@ describe('px-accounts-ui: server parts', () => {
   });
 
   it('says which server and step failed, and what kind of failure it is', () => {
-    const r = wordResult('imap', 'IMAP', 'mail.example.org:993', { ok: false, code: 'Unauthorized', message: 'IMAP server mail.example.org:993 said NO' });
-    assert.equal(r.summary, 'IMAP (mail.example.org:993): failed at signing in. The server rejected the user name or password.');
+    const r = wordResult('imap', 'IMAP', 'mail.example.org:993', {
+      ok: false,
+      code: 'Unauthorized',
+      message: 'IMAP server mail.example.org:993 said NO',
+    });
+    assert.equal(
+      r.summary,
+      'IMAP (mail.example.org:993): failed at signing in. The server rejected the user name or password.',
+    );
     assert.equal(r.outcome, 'rejected');
     assert.equal(wordResult('smtp', 'SMTP', '', { ok: false, code: 'Timeout', message: '' }).outcome, 'network');
     assert.equal(wordResult('smtp', 'SMTP', '', { ok: false, code: 'TlsUntrusted', message: '' }).outcome, 'other');
-    assert.equal(wordResult('smtp', 'SMTP', 'h:1', { ok: true, code: 'Ok', message: '' }).summary, 'SMTP (h:1): works.');
+    assert.equal(
+      wordResult('smtp', 'SMTP', 'h:1', { ok: true, code: 'Ok', message: '' }).summary,
+      'SMTP (h:1): works.',
+    );
   });
 
   it('src/ui talks to the service only through the client library (and reads translations through src/i18n)', () => {
     const dir = join(ROOT, 'src', 'ui');
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
       for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)) {
-        assert.ok(m[1]!.startsWith('./') || m[1]!.startsWith('../client/') || m[1]!.startsWith('../i18n/'), `${f} imports ${m[1]}`);
+        assert.ok(
+          m[1]!.startsWith('./') || m[1]!.startsWith('../client/') || m[1]!.startsWith('../i18n/'),
+          `${f} imports ${m[1]}`,
+        );
       }
     }
   });

@@ -8,7 +8,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccountsClient } from '../../src/client/index.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
-import { SCREENSHOTS_DIR, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  SCREENSHOTS_DIR,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 
 const WEI = 10n ** 18n;
@@ -46,7 +53,11 @@ describe('px-accounts-ui: wallets', function () {
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Add account' }).click();
     await page.getByLabel('Search providers').fill('wallet');
     await page.getByRole('link', { name: /Ethereum wallet/ }).click();
-    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'a watch-only wallet asks for no secret');
+    assert.equal(
+      await page.getByLabel('Password', { exact: true }).count(),
+      0,
+      'a watch-only wallet asks for no secret',
+    );
     await page.getByLabel('Address').fill(address);
     await page.getByLabel('Ethereum network').selectOption('local');
     await page.getByLabel('Ethereum URL').fill(anvil.url);
@@ -55,23 +66,39 @@ describe('px-accounts-ui: wallets', function () {
     await wallet.waitFor({ timeout: 15_000 });
     await wallet.getByText('No transfers seen yet.').waitFor();
     // Address and network as the service writes them (checksummed), not as typed.
-    await wallet.getByText(/^0x[0-9a-fA-F]{40}$/).filter({ hasText: new RegExp(address.slice(2), 'i') }).waitFor();
-    assert.notEqual(await wallet.getByText(/^0x[0-9a-fA-F]{40}$/).first().innerText(), address, 'checksummed');
+    await wallet
+      .getByText(/^0x[0-9a-fA-F]{40}$/)
+      .filter({ hasText: new RegExp(address.slice(2), 'i') })
+      .waitFor();
+    assert.notEqual(
+      await wallet
+        .getByText(/^0x[0-9a-fA-F]{40}$/)
+        .first()
+        .innerText(),
+      address,
+      'checksummed',
+    );
     await wallet.getByText('local', { exact: true }).waitFor();
     await page.evaluate('window.notReloaded = true');
-    const txid = await anvil.send(address, 15n * WEI / 10n);
+    const txid = await anvil.send(address, (15n * WEI) / 10n);
     await wallet.getByText('1.5 ETH').first().waitFor({ timeout: 10_000 });
     const row = wallet.getByRole('row').filter({ hasText: 'Received' });
     await row.waitFor({ timeout: 10_000 });
     assert.match(await row.innerText(), /1\.5 ETH/);
     assert.ok(txid);
-    await page.getByRole('status').filter({ hasText: /received 1\.5 ETH/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /received 1\.5 ETH/ })
+      .waitFor();
     assert.equal(await page.evaluate('window.notReloaded'), true);
     // The list shows the balance too.
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Accounts' }).click();
     await page.getByRole('listitem').filter({ hasText: '1.5 ETH' }).waitFor();
     // The wallet page for the README, light and dark.
-    await page.getByRole('link', { name: address.slice(0, 6), exact: false }).first().click();
+    await page
+      .getByRole('link', { name: address.slice(0, 6), exact: false })
+      .first()
+      .click();
     await wallet.getByRole('row').filter({ hasText: 'Received' }).waitFor();
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -86,12 +113,22 @@ describe('px-accounts-ui: wallets', function () {
     const holder = `0x${randomBytes(20).toString('hex')}`;
     const client = await AccountsClient.connect({ busAddress: session.address });
     try {
-      const a = await client.addAccount({ provider: 'eth', account: holder, settings: { eth: { network: 'local', url: anvil.url, tokens: [token] } } });
+      const a = await client.addAccount({
+        provider: 'eth',
+        account: holder,
+        settings: { eth: { network: 'local', url: anvil.url, tokens: [token] } },
+      });
       await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
       const wallet = page.getByRole('region', { name: 'Wallet' });
-      await wallet.locator('dd').filter({ hasText: `0 ${token}` }).waitFor({ timeout: 15_000 });
+      await wallet
+        .locator('dd')
+        .filter({ hasText: `0 ${token}` })
+        .waitFor({ timeout: 15_000 });
       await anvil.mintToken(token, holder, 2_500_000n); // 2.5 of a 6-decimal token
-      await wallet.locator('dd').filter({ hasText: `2.5 ${token}` }).waitFor({ timeout: 10_000 });
+      await wallet
+        .locator('dd')
+        .filter({ hasText: `2.5 ${token}` })
+        .waitFor({ timeout: 10_000 });
       await client.removeAccount(a.id);
     } finally {
       client.close();
@@ -103,7 +140,11 @@ describe('px-accounts-ui: wallets', function () {
     const client = await AccountsClient.connect({ busAddress: session.address });
     try {
       // BIP-173's address; its backend a closed port on loopback, so the check cannot pass.
-      const a = await client.addAccount({ provider: 'btc', account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 30 } } });
+      const a = await client.addAccount({
+        provider: 'btc',
+        account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+        settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 30 } },
+      });
       await page.goto(new URL(`/#/account/${a.id}`, page.url()).href);
       await page.getByRole('button', { name: 'Edit' }).click();
       const gap = page.getByLabel('Bitcoin gap limit');
@@ -112,7 +153,11 @@ describe('px-accounts-ui: wallets', function () {
       await gap.fill('45');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('button', { name: 'Save anyway' }).click();
-      await waitFor('the gap limit saved', async () => (await client.getAccount(a.id)).settings.btc?.gapLimit === 45, 10_000);
+      await waitFor(
+        'the gap limit saved',
+        async () => (await client.getAccount(a.id)).settings.btc?.gapLimit === 45,
+        10_000,
+      );
       // Only the setting that changed was sent: the others are as they were.
       assert.equal((await client.getAccount(a.id)).settings.btc?.confirmations, 1);
       await client.removeAccount(a.id);

@@ -12,7 +12,14 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { AccountsClient, type Account } from '../../src/client/index.js';
 import { secret } from '../cli/helpers.js';
-import { SCREENSHOTS_DIR, startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import {
+  SCREENSHOTS_DIR,
+  startService,
+  startSession,
+  waitFor,
+  type ServiceProcess,
+  type Session,
+} from '../harness/session.js';
 import { run as runProgram, stopPid } from '../harness/process.js';
 import { UI_BIN, http, openWindow, settled, startUi, type UiProcess, type Window } from './helpers.js';
 import { PROVIDER_ID, useUiWorld } from './fixture.js';
@@ -49,7 +56,10 @@ describe('px-accounts-ui in chromium', function () {
     page = win.page;
     page.on('response', (r) => {
       if (r.url().endsWith('/api/events')) return;
-      r.text().then((t) => bodies.push([r.url(), t]), () => undefined);
+      r.text().then(
+        (t) => bodies.push([r.url(), t]),
+        () => undefined,
+      );
     });
   });
   after(async () => {
@@ -65,14 +75,21 @@ describe('px-accounts-ui in chromium', function () {
   it('adds an account from the catalogue after checking it with the servers', async () => {
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Add account' }).click();
     await page.getByLabel('Search providers').fill('loop');
-    assert.equal(await page.getByRole('link', { name: /FastMail/ }).isVisible(), false, 'the search hides other providers');
+    assert.equal(
+      await page.getByRole('link', { name: /FastMail/ }).isVisible(),
+      false,
+      'the search hides other providers',
+    );
     await page.getByRole('link', { name: new RegExp(w.providerName) }).click();
     await page.getByLabel('E-mail address').fill(w.peers.user);
     await page.getByLabel('Password', { exact: true }).fill(w.peers.password);
     assert.equal(await page.getByRole('checkbox', { name: 'IMAP' }).isChecked(), true);
     await page.getByRole('button', { name: 'Add account' }).click();
     await page.getByRole('heading', { name: w.peers.user, level: 2 }).waitFor();
-    await page.getByRole('status').filter({ hasText: `Added ${w.peers.user}` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Added ${w.peers.user}` })
+      .waitFor();
     const [a] = await accounts(w.client, PROVIDER_ID);
     assert.ok(a, 'the account exists on the bus');
     assert.deepEqual(a.credentials, ['password']);
@@ -84,8 +101,17 @@ describe('px-accounts-ui in chromium', function () {
     await page.getByRole('button', { name: 'Add account' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The check failed, so nothing was saved.' });
     await alert.waitFor();
-    assert.match(await alert.innerText(), new RegExp(`IMAP \\(127\\.0\\.0\\.1:${w.peers.ports.imap}\\): failed at signing in\\. The server rejected the user name or password\\.`));
-    assert.equal(await page.getByRole('button', { name: 'Save anyway' }).count(), 0, 'no Save anyway for a rejected password');
+    assert.match(
+      await alert.innerText(),
+      new RegExp(
+        `IMAP \\(127\\.0\\.0\\.1:${w.peers.ports.imap}\\): failed at signing in\\. The server rejected the user name or password\\.`,
+      ),
+    );
+    assert.equal(
+      await page.getByRole('button', { name: 'Save anyway' }).count(),
+      0,
+      'no Save anyway for a rejected password',
+    );
     await page.getByText('Details (IMAP)').click();
     assert.match(await alert.locator('pre').innerText(), /^Unauthorized: /);
     assert.deepEqual(await accounts(w.client, 'imap'), [], 'nothing was saved');
@@ -100,7 +126,11 @@ describe('px-accounts-ui in chromium', function () {
     await fillManualImap(page, 'away@example.org', secret(), w.peers.ports.closed);
     await page.getByRole('button', { name: 'Add account' }).click();
     await page.getByText(/failed at connecting\. The server refused the connection/).waitFor();
-    assert.deepEqual((await accounts(w.client, 'imap')).map((a) => a.username), [w.peers.user], 'not saved before the person insists');
+    assert.deepEqual(
+      (await accounts(w.client, 'imap')).map((a) => a.username),
+      [w.peers.user],
+      'not saved before the person insists',
+    );
     await page.getByRole('button', { name: 'Save anyway' }).click();
     await page.getByRole('heading', { name: 'away@example.org', level: 2 }).waitFor();
     const saved = (await accounts(w.client, 'imap')).find((a) => a.username === 'away@example.org');
@@ -111,8 +141,25 @@ describe('px-accounts-ui in chromium', function () {
     await page.goto(new URL('/#/', page.url()).href);
     await page.evaluate('window.notReloaded = true');
     const [a] = await accounts(w.client, PROVIDER_ID);
-    await run('busctl', ['--user', 'call', 'org.pantherx.Accounts', a!.path, 'org.pantherx.Accounts.Account', 'ReportStatus', 'ss', 'error', 'mailbox sync failed'], { env: w.session.env });
-    const item = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: a!.name, exact: true }) }).filter({ hasText: 'mailbox sync failed' });
+    await run(
+      'busctl',
+      [
+        '--user',
+        'call',
+        'org.pantherx.Accounts',
+        a!.path,
+        'org.pantherx.Accounts.Account',
+        'ReportStatus',
+        'ss',
+        'error',
+        'mailbox sync failed',
+      ],
+      { env: w.session.env },
+    );
+    const item = page
+      .getByRole('listitem')
+      .filter({ has: page.getByRole('link', { name: a!.name, exact: true }) })
+      .filter({ hasText: 'mailbox sync failed' });
     await item.waitFor({ timeout: 5000 });
     assert.match(await item.innerText(), /Error/);
     assert.equal(await page.evaluate('window.notReloaded'), true, 'the page was not reloaded');
@@ -136,7 +183,10 @@ describe('px-accounts-ui in chromium', function () {
     await page.getByText(/failed at connecting/).waitFor();
     assert.equal((await w.client.getAccount(away.id)).settings.imap?.port, w.peers.ports.imap, 'the old port stays');
     await page.getByRole('button', { name: 'Save anyway' }).click();
-    await waitFor('the insisted port', async () => (await w.client.getAccount(away.id)).settings.imap?.port === w.peers.ports.closed);
+    await waitFor(
+      'the insisted port',
+      async () => (await w.client.getAccount(away.id)).settings.imap?.port === w.peers.ports.closed,
+    );
   });
 
   it('asks for the password again when the server rejects it, and clears the attention', async () => {
@@ -147,7 +197,11 @@ describe('px-accounts-ui in chromium', function () {
     await page.getByRole('link', { name: `Enter the password of ${a!.name}` }).click();
     const field = page.getByLabel(/New password/);
     await field.waitFor();
-    assert.equal(await page.evaluate('document.activeElement.id'), await field.getAttribute('id'), 'the password field has the focus');
+    assert.equal(
+      await page.evaluate('document.activeElement.id'),
+      await field.getAttribute('id'),
+      'the password field has the focus',
+    );
     await field.fill(w.peers.password);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -179,13 +233,16 @@ describe('px-accounts-ui in chromium', function () {
     assert.equal(await page.getByRole('link', { name: away.name, exact: true }).count(), 0);
   });
 
-  it('asks before host apps use accounts when told to; answers an app\'s access request and revokes the grant', async () => {
+  it("asks before host apps use accounts when told to; answers an app's access request and revokes the grant", async () => {
     const [a] = await accounts(w.client, PROVIDER_ID);
     const app = await AccountsClient.connect({ busAddress: w.session.address });
     try {
       await page.goto(new URL('/#/access', page.url()).href);
       const hostApps = page.getByLabel('Other apps must be allowed too');
-      await waitFor('the host-apps setting shown', async () => !(await hostApps.isDisabled()) && !(await hostApps.isChecked()));
+      await waitFor(
+        'the host-apps setting shown',
+        async () => !(await hostApps.isDisabled()) && !(await hostApps.isChecked()),
+      );
       await hostApps.check();
       await waitFor('HostApps ask', async () => (await w.client.hostApps()) === 'ask');
       assert.equal(await app.requestAccess(a!.id), 'pending');
@@ -206,8 +263,14 @@ describe('px-accounts-ui in chromium', function () {
 
   it("shows a mail account's sender identity on its page, and follows a change", async () => {
     const a = await w.client.addAccount({
-      provider: 'imap', account: 'ada@example.org', password: secret(),
-      settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 }, identity: { name: 'Ada Lovelace', aliases: ['ada@analytical.example'] } } as never,
+      provider: 'imap',
+      account: 'ada@example.org',
+      password: secret(),
+      settings: {
+        imap: { host: '127.0.0.1', port: 1 },
+        smtp: { host: '127.0.0.1', port: 1 },
+        identity: { name: 'Ada Lovelace', aliases: ['ada@analytical.example'] },
+      } as never,
       protocols: ['imap', 'smtp'],
     });
     try {
@@ -215,7 +278,11 @@ describe('px-accounts-ui in chromium', function () {
       const sender = page.getByRole('region', { name: 'Sender' });
       await sender.getByText('Ada Lovelace').waitFor();
       await sender.getByText('ada@analytical.example').waitFor();
-      assert.equal(await sender.getByText('ada@example.org', { exact: true }).count(), 1, 'the address defaults to the user name');
+      assert.equal(
+        await sender.getByText('ada@example.org', { exact: true }).count(),
+        1,
+        'the address defaults to the user name',
+      );
       await w.client.updateAccount(a.id, { settings: { identity: { name: 'Augusta Ada King' } } as never });
       await sender.getByText('Augusta Ada King').waitFor();
     } finally {
@@ -225,7 +292,9 @@ describe('px-accounts-ui in chromium', function () {
 
   it("edits a mail account's sender identity without a server check (name, address, other addresses)", async () => {
     const a = await w.client.addAccount({
-      provider: 'imap', account: 'grace@example.org', password: secret(),
+      provider: 'imap',
+      account: 'grace@example.org',
+      password: secret(),
       // Port 1: nothing listens there, so a save that checked the servers would fail.
       settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } },
       protocols: ['imap', 'smtp'],
@@ -240,21 +309,32 @@ describe('px-accounts-ui in chromium', function () {
       await form.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('region', { name: 'Sender' }).getByText('Grace Hopper').waitFor();
       const after = await w.client.getAccount(a.id);
-      assert.deepEqual(after.identity, { fullName: 'Grace Hopper', emailAddress: 'admiral@example.org', aliases: ['grace@navy.example', 'cobol@example.org'] });
+      assert.deepEqual(after.identity, {
+        fullName: 'Grace Hopper',
+        emailAddress: 'admiral@example.org',
+        aliases: ['grace@navy.example', 'cobol@example.org'],
+      });
       assert.deepEqual(after.settings, a.settings, 'the servers are unchanged');
     } finally {
       await w.client.removeAccount(a.id);
     }
   });
 
-  it('shows the proxy an account is reached through, its muted failures (unmuted from the page) and apps\' notes', async () => {
+  it("shows the proxy an account is reached through, its muted failures (unmuted from the page) and apps' notes", async () => {
     const proxy = await w.client.addAccount({
-      provider: 'proxy', account: 'office-proxy', password: secret(), protocols: ['proxy'],
+      provider: 'proxy',
+      account: 'office-proxy',
+      password: secret(),
+      protocols: ['proxy'],
       settings: { proxy: { host: '127.0.0.1', port: 1, type: 'http' } } as never,
     });
     const a = await w.client.addAccount({
-      provider: 'imap', account: 'behind@example.org', password: secret(), protocols: ['imap'],
-      settings: { imap: { host: '127.0.0.1', port: 1 } }, parent: proxy.id,
+      provider: 'imap',
+      account: 'behind@example.org',
+      password: secret(),
+      protocols: ['imap'],
+      settings: { imap: { host: '127.0.0.1', port: 1 } },
+      parent: proxy.id,
     } as never);
     try {
       await w.client.muteError(a.id, 'Unauthorized');
@@ -293,7 +373,8 @@ describe('px-accounts-ui in chromium', function () {
       await page.getByRole('heading', { level: 2 }).first().waitFor();
       await settled(page);
       // A control is named by a label, aria-label or its text (the checks the accessibility tree makes first).
-      const unnamed = await page.evaluate(`[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter((e) => {
+      const unnamed =
+        await page.evaluate(`[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter((e) => {
         if (e.closest('[hidden]')) return false;
         const labelled = e.id && document.querySelector('label[for="' + e.id + '"]');
         return !(labelled || e.getAttribute('aria-label') || e.textContent.trim());
@@ -311,7 +392,9 @@ describe('px-accounts-ui in chromium', function () {
         await page.goto(new URL(`/${hash}`, page.url()).href);
         await page.getByRole('heading', { level: 2 }).first().waitFor();
         await settled(page);
-        const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        const overflow = await page.evaluate(
+          'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+        );
         assert.equal(overflow, 0, `${hash} is ${overflow} px wider than the window`);
       }
     } finally {
@@ -329,7 +412,13 @@ describe('px-accounts-ui in chromium', function () {
     await app.requestAccess(a!.id);
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      for (const [name, hash] of [['list', '#/'], ['add', '#/add'], ['add-manual', '#/add/manual-mail'], ['account', `#/account/${a!.id}`], ['access', '#/access']] as const) {
+      for (const [name, hash] of [
+        ['list', '#/'],
+        ['add', '#/add'],
+        ['add-manual', '#/add/manual-mail'],
+        ['account', `#/account/${a!.id}`],
+        ['access', '#/access'],
+      ] as const) {
         await page.goto(new URL(`/${hash}`, page.url()).href);
         await page.getByRole('heading', { level: 2 }).first().waitFor();
         await settled(page);
@@ -360,8 +449,14 @@ describe('px-accounts-ui in chromium', function () {
 
   it('never sent a secret to the page except through the eye button', () => {
     const leaks = bodies.filter(([url, body]) => body.includes(w.peers.password) && !url.endsWith('/reveal'));
-    assert.deepEqual(leaks.map(([url]) => url), []);
-    assert.ok(bodies.some(([url, body]) => url.endsWith('/reveal') && body.includes(w.peers.password)), 'the check can see a secret where there is one');
+    assert.deepEqual(
+      leaks.map(([url]) => url),
+      [],
+    );
+    assert.ok(
+      bodies.some(([url, body]) => url.endsWith('/reveal') && body.includes(w.peers.password)),
+      'the check can see a secret where there is one',
+    );
   });
 });
 
@@ -402,7 +497,7 @@ describe('px-accounts-ui as a program', function () {
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
   });
 
-  it('one program per session: a second start asks the open window\'s program to show a window (on the account it names) and ends', async () => {
+  it("one program per session: a second start asks the open window's program to show a window (on the account it names) and ends", async () => {
     // A "browser" that only notes what it was asked to open; DISPLAY makes both programs windowed.
     const calls = join(session.dir, 'browser-calls');
     const browser = join(session.dir, 'fake-browser.sh');
@@ -430,7 +525,22 @@ describe('px-accounts-ui as a program', function () {
       assert.equal(answer.status, 303, 'its link works (once)');
       assert.equal(first.exitCode, null, 'the first program keeps running');
       // Asked for anything else than showing an account: refused, nothing opened.
-      const bad = await runProgram('busctl', ['--user', 'call', 'org.pantherx.AccountsUi', '/org/pantherx/AccountsUi', 'org.freedesktop.Application', 'ActivateAction', 'sava{sv}', 'quit', '0', '0'], env);
+      const bad = await runProgram(
+        'busctl',
+        [
+          '--user',
+          'call',
+          'org.pantherx.AccountsUi',
+          '/org/pantherx/AccountsUi',
+          'org.freedesktop.Application',
+          'ActivateAction',
+          'sava{sv}',
+          'quit',
+          '0',
+          '0',
+        ],
+        env,
+      );
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /the only action is show-account/);
       assert.equal(opened().length, 2);
@@ -439,9 +549,14 @@ describe('px-accounts-ui as a program', function () {
     }
   });
 
-  it('opens on one account with --account ID (the wallets\' notification action)', async () => {
+  it("opens on one account with --account ID (the wallets' notification action)", async () => {
     const client = await AccountsClient.connect({ busAddress: session.address });
-    const a = await client.addAccount({ provider: 'imap', account: 'opened@example.org', password: secret(), settings: { imap: { host: '127.0.0.1', port: 1 } } });
+    const a = await client.addAccount({
+      provider: 'imap',
+      account: 'opened@example.org',
+      password: secret(),
+      settings: { imap: { host: '127.0.0.1', port: 1 } },
+    });
     client.close();
     const ui = await startUi(session, ['--account', a.id]);
     const win = await openWindow(ui.url);

@@ -6,7 +6,8 @@ const catalogue = Catalogue.load([BUILTIN_PROVIDER_DIR]);
 
 describe('account files', () => {
   it('round-trips names with INI-special characters and keeps unknown keys', () => {
-    const text = '[account]\nprovider = fastmail\nusername = a@example.org\nprotocols = imap\nmine = yes\n[imap]\nnote = kept\n[other]\nx = 1\n';
+    const text =
+      '[account]\nprovider = fastmail\nusername = a@example.org\nprotocols = imap\nmine = yes\n[imap]\nnote = kept\n[other]\nx = 1\n';
     const parsed = parseAccountFile('acc', text, catalogue);
     const renamed = { ...parsed.config, name: 'Work; "home" # = [x]' };
     const again = parseAccountFile('acc', serializeAccount(renamed, parsed.doc), catalogue);
@@ -18,7 +19,11 @@ describe('account files', () => {
   });
 
   it('fills missing settings from the catalogue and ignores unknown protocols with a warning', () => {
-    const parsed = parseAccountFile('acc', '[account]\nprovider = icloud\nusername = a@icloud.com\nprotocols = smtp, gopher\n', catalogue);
+    const parsed = parseAccountFile(
+      'acc',
+      '[account]\nprovider = icloud\nusername = a@icloud.com\nprotocols = smtp, gopher\n',
+      catalogue,
+    );
     assert.deepEqual(parsed.config.protocols, ['smtp']);
     assert.equal(parsed.config.settings.smtp?.host, 'smtp.mail.me.com');
     assert.equal(parsed.config.settings.smtp?.port, 587);
@@ -35,7 +40,22 @@ describe('account files', () => {
 
 describe('provider catalogue', () => {
   it('ships the eleven providers, each loadable', () => {
-    assert.deepEqual(catalogue.list().map((p) => p.id), ['airvpn', 'azirevpn', 'fastmail', 'gandi', 'google', 'icloud', 'nextcloud', 'office365', 'outlook', 'torguard', 'yahoo']);
+    assert.deepEqual(
+      catalogue.list().map((p) => p.id),
+      [
+        'airvpn',
+        'azirevpn',
+        'fastmail',
+        'gandi',
+        'google',
+        'icloud',
+        'nextcloud',
+        'office365',
+        'outlook',
+        'torguard',
+        'yahoo',
+      ],
+    );
     assert.equal(catalogue.get('google')?.domain, 'gmail.com');
     assert.equal(catalogue.get('imap')?.manual, true);
   });

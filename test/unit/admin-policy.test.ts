@@ -4,21 +4,42 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirWatch } from '../../src/admin/dir-watch.js';
-import { loadPolicy, parsePolicy, refusal, violations, type Policy, type PolicySubject } from '../../src/admin/policy.js';
+import {
+  loadPolicy,
+  parsePolicy,
+  refusal,
+  violations,
+  type Policy,
+  type PolicySubject,
+} from '../../src/admin/policy.js';
 
 const rules = (text: string): Policy => ({ kind: 'rules', rules: parsePolicy(text) });
-const catalogue = (provider: string, protocols: string[]): PolicySubject => ({ provider, manual: false, discovered: false, protocols });
-const manual = (protocol: string, discovered = false): PolicySubject => ({ provider: protocol, manual: true, discovered, protocols: [protocol] });
+const catalogue = (provider: string, protocols: string[]): PolicySubject => ({
+  provider,
+  manual: false,
+  discovered: false,
+  protocols,
+});
+const manual = (protocol: string, discovered = false): PolicySubject => ({
+  provider: protocol,
+  manual: true,
+  discovered,
+  protocols: [protocol],
+});
 const FILE = '/etc/px-accounts/policy.ini';
 
 describe('administrator policy (units)', () => {
   it('names each rule broken, with file, section and key', () => {
-    const p = rules('[providers]\ndeny = Yahoo, gandi ; comment\n[protocols]\nallow = imap, smtp\n[manual]\nallowed = false\n');
+    const p = rules(
+      '[providers]\ndeny = Yahoo, gandi ; comment\n[protocols]\nallow = imap, smtp\n[manual]\nallowed = false\n',
+    );
     assert.deepEqual(violations(p, catalogue('yahoo', ['imap', 'pop3'])), [
       `provider yahoo is denied by ${FILE} [providers] deny`,
       `protocol pop3 is not in ${FILE} [protocols] allow`,
     ]);
-    assert.deepEqual(violations(p, manual('imap')), [`manual set-up is not allowed by ${FILE} [manual] allowed = false`]);
+    assert.deepEqual(violations(p, manual('imap')), [
+      `manual set-up is not allowed by ${FILE} [manual] allowed = false`,
+    ]);
     assert.deepEqual(violations(p, manual('imap', true)), [], 'discovery is not manual set-up');
     assert.deepEqual(violations(p, catalogue('fastmail', ['imap'])), []);
   });
@@ -35,7 +56,10 @@ describe('administrator policy (units)', () => {
     const before = catalogue('gandi', ['imap', 'ftp']);
     assert.equal(refusal(p, { ...before, protocols: ['imap', 'ftp'] }, before), undefined);
     assert.equal(refusal(p, { ...before, protocols: ['imap'] }, before), undefined);
-    assert.equal(refusal(p, { ...before, protocols: ['imap', 'ftp', 'pop3'] }, before), `policy: protocol pop3 is denied by ${FILE} [protocols] deny`);
+    assert.equal(
+      refusal(p, { ...before, protocols: ['imap', 'ftp', 'pop3'] }, before),
+      `policy: protocol pop3 is denied by ${FILE} [protocols] deny`,
+    );
   });
 
   it('refuses what it cannot understand, and a broken policy refuses every add and every protocol enabled', () => {
@@ -46,7 +70,8 @@ describe('administrator policy (units)', () => {
       ['[manual]\nallowed = maybe\n', /\[manual\] allowed must be true or false/],
       ['[providers]\ndeny = fast mail\n', /'fast mail' is not a provider or protocol id/],
       ['[providers]\ndeny[] = a\n', /\[providers\] deny must be a comma-separated list/],
-    ] as const) assert.throws(() => parsePolicy(text), why, text);
+    ] as const)
+      assert.throws(() => parsePolicy(text), why, text);
     const broken: Policy = { kind: 'broken', reason: 'x' };
     assert.match(refusal(broken, catalogue('fastmail', ['imap']))!, /cannot be used \(x\), so no account can be added/);
     const before = catalogue('fastmail', ['imap']);
@@ -74,13 +99,22 @@ describe('administrator policy (units)', () => {
     const dir = join(root, 'a', 'b');
     const seen: Array<string | null> = [];
     let wake = () => undefined as void;
-    const next = (pred: () => boolean) => new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`not seen: ${JSON.stringify(seen)}`)), 3000);
-      const check = () => { if (pred()) { clearTimeout(t); resolve(); } };
-      wake = check;
-      check();
+    const next = (pred: () => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`not seen: ${JSON.stringify(seen)}`)), 3000);
+        const check = () => {
+          if (pred()) {
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        wake = check;
+        check();
+      });
+    const w = new DirWatch(dir, (name) => {
+      seen.push(name);
+      wake();
     });
-    const w = new DirWatch(dir, (name) => { seen.push(name); wake(); });
     try {
       w.start();
       mkdirSync(dir, { recursive: true });

@@ -3,7 +3,18 @@
  * and a failed write leaves neither a temporary file nor a changed file behind.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileNoFollow, tempPathOf, writeFileNoFollow } from '../../src/util/atomic-write.js';
@@ -26,7 +37,7 @@ describe('util/atomic-write', () => {
     assert.deepEqual(readdirSync(dir), ['state.json']);
   });
 
-  it('replaces a link that stands where the file is; the link\'s target keeps its content and mode', async () => {
+  it("replaces a link that stands where the file is; the link's target keeps its content and mode", async () => {
     const target = join(dir, 'target');
     writeFileSync(target, 'precious', { mode: 0o644 });
     const file = join(dir, 'access.json');
@@ -59,7 +70,7 @@ describe('util/atomic-write', () => {
     assert.deepEqual(readdirSync(dir), ['order']);
   });
 
-  it('temporary names are the file\'s name, .tmp- and 12 hex digits (what the accounts directory sweeps)', () => {
+  it("temporary names are the file's name, .tmp- and 12 hex digits (what the accounts directory sweeps)", () => {
     assert.match(tempPathOf('/a/b_c.ini'), /^\/a\/b_c\.ini\.tmp-[0-9a-f]{12}$/);
   });
 

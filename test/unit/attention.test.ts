@@ -10,13 +10,31 @@ import { INITIAL_STATUS, nextStatus, type AccountStatus } from '../../src/status
 const settle = () => new Promise((r) => setImmediate(r));
 
 function account(id: string, auth: 'password' | 'oauth2'): AccountState {
-  return { config: { id, name: `${id}@example.org`, provider: 'x', username: `${id}@example.org`, protocols: ['imap'], settings: {}, credentials: [], auth }, status: INITIAL_STATUS, doc: {} as AccountState['doc'] };
+  return {
+    config: {
+      id,
+      name: `${id}@example.org`,
+      provider: 'x',
+      username: `${id}@example.org`,
+      protocols: ['imap'],
+      settings: {},
+      credentials: [],
+      auth,
+    },
+    status: INITIAL_STATUS,
+    doc: {} as AccountState['doc'],
+  };
 }
 
 describe('attention notices', () => {
   const world = (shown: string[] = [], enabled = true, available = false) => {
     const told: Notice[] = [];
-    const notices = new AttentionNotices((n) => told.push(n), async () => shown, () => available, () => enabled);
+    const notices = new AttentionNotices(
+      (n) => told.push(n),
+      async () => shown,
+      () => available,
+      () => enabled,
+    );
     const move = (state: AccountState, change: Parameters<typeof nextStatus>[1]) => {
       const before: AccountStatus = state.status;
       state.status = nextStatus(before, change);
@@ -33,11 +51,20 @@ describe('attention notices', () => {
     move(a, { status: 'error', message: 'invalid_grant again', attentionNeeded: true });
     move(b, { status: 'error', message: 'refused', attentionNeeded: true });
     await settle();
-    assert.deepEqual(told.map((n) => [n.account, n.action]), [['a', 'Sign in again'], ['b', 'Enter password']]);
+    assert.deepEqual(
+      told.map((n) => [n.account, n.action]),
+      [
+        ['a', 'Sign in again'],
+        ['b', 'Enter password'],
+      ],
+    );
     move(a, { status: 'online', message: '', attentionNeeded: false });
     move(a, { status: 'error', message: 'invalid_grant', attentionNeeded: true });
     await settle();
-    assert.deepEqual(told.map((n) => n.account), ['a', 'b', 'a']);
+    assert.deepEqual(
+      told.map((n) => n.account),
+      ['a', 'b', 'a'],
+    );
   });
 
   it('none for an account the window shows, none when switched off', async () => {
@@ -57,7 +84,13 @@ describe('attention notices', () => {
     notices.availabilityChanged(true);
     notices.availabilityChanged(false);
     notices.secretsRefused();
-    assert.deepEqual(told.map((n) => [n.account, n.summary]), [[undefined, 'Unlock your keyring'], [undefined, 'Unlock your keyring']]);
+    assert.deepEqual(
+      told.map((n) => [n.account, n.summary]),
+      [
+        [undefined, 'Unlock your keyring'],
+        [undefined, 'Unlock your keyring'],
+      ],
+    );
   });
 
   it('settings.ini [notifications] enabled, and PX_ACCOUNTS_NOTIFICATIONS over it', () => {

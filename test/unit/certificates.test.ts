@@ -16,7 +16,14 @@ describe('accepted certificates', () => {
     assert.equal(normalizeFingerprint(`sha256:${HEX}`), `sha256:${HEX}`);
     assert.equal(normalizeFingerprint(HEX.toUpperCase().match(/../g)!.join(':')), `sha256:${HEX}`);
     assert.equal(normalizeFingerprint(`SHA256=${HEX}`), `sha256:${HEX}`);
-    for (const bad of ['', 'sha256:', `sha1:${HEX.slice(0, 40)}`, `sha256:${HEX.slice(2)}`, `sha256:${HEX}00`, `sha256:${'g'.repeat(64)}`]) {
+    for (const bad of [
+      '',
+      'sha256:',
+      `sha1:${HEX.slice(0, 40)}`,
+      `sha256:${HEX.slice(2)}`,
+      `sha256:${HEX}00`,
+      `sha256:${'g'.repeat(64)}`,
+    ]) {
       assert.equal(normalizeFingerprint(bad), undefined, bad);
     }
   });
@@ -25,14 +32,26 @@ describe('accepted certificates', () => {
     assert.equal(parseServerKey('Mail.Example.ORG:993'), 'mail.example.org:993');
     assert.equal(parseServerKey('127.0.0.1:143'), '127.0.0.1:143');
     assert.equal(parseServerKey('[::1]:993'), '[::1]:993');
-    for (const bad of ['mail.example.org', 'mail.example.org:0', 'mail.example.org:65536', '::1:993', 'a b:1', 'x_:y:1', ':993', '[zz]:1']) {
+    for (const bad of [
+      'mail.example.org',
+      'mail.example.org:0',
+      'mail.example.org:65536',
+      '::1:993',
+      'a b:1',
+      'x_:y:1',
+      ':993',
+      '[zz]:1',
+    ]) {
       assert.equal(parseServerKey(bad), undefined, bad);
     }
   });
 
   it('reads the pairs a CertificateNotTrusted message starts with, and only those', () => {
     const message = `mail.x.test:993=sha256:${HEX} [::1]:465=sha256:${HEX}: imap: TlsUntrusted: … (certificate other.test:1=sha256:${HEX})`;
-    assert.deepEqual(certificatesOfMessage(message), { 'mail.x.test:993': `sha256:${HEX}`, '[::1]:465': `sha256:${HEX}` });
+    assert.deepEqual(certificatesOfMessage(message), {
+      'mail.x.test:993': `sha256:${HEX}`,
+      '[::1]:465': `sha256:${HEX}`,
+    });
     assert.deepEqual(certificatesOfMessage('imap: Unauthorized: no'), {});
   });
 

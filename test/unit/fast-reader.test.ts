@@ -8,9 +8,16 @@ import { encodeMessage, MessageKind } from '../../src/bus/wire.js';
 
 const { Variant } = dbus;
 
-const signal = (serial: number, body: unknown[], signature: string) => encodeMessage({
-  kind: MessageKind.Signal, serial, path: '/org/pantherx/Accounts', iface: 'org.pantherx.Test', member: 'Changed', signature, body,
-});
+const signal = (serial: number, body: unknown[], signature: string) =>
+  encodeMessage({
+    kind: MessageKind.Signal,
+    serial,
+    path: '/org/pantherx/Accounts',
+    iface: 'org.pantherx.Test',
+    member: 'Changed',
+    signature,
+    body,
+  });
 
 describe('fast reader', () => {
   it('decodes header fields and a body with a variant, a dict and a struct', () => {
@@ -28,7 +35,17 @@ describe('fast reader', () => {
   });
 
   it('reads a reply serial and an error name', () => {
-    const m = decodeMessage(encodeMessage({ kind: MessageKind.Error, serial: 3, replySerial: 99, destination: ':1.5', errorName: 'org.pantherx.Accounts.Error.NotFound', signature: 's', body: ['no'] }));
+    const m = decodeMessage(
+      encodeMessage({
+        kind: MessageKind.Error,
+        serial: 3,
+        replySerial: 99,
+        destination: ':1.5',
+        errorName: 'org.pantherx.Accounts.Error.NotFound',
+        signature: 's',
+        body: ['no'],
+      }),
+    );
     assert.equal(m.replySerial, 99);
     assert.equal(m.errorName, 'org.pantherx.Accounts.Error.NotFound');
     assert.equal(m.destination, ':1.5');
@@ -49,18 +66,29 @@ describe('fast reader', () => {
 });
 
 function framesAlike(): void {
-  const messages = [signal(1, ['a'], 's'), signal(2, ['x'.repeat(70_000)], 's'), signal(3, [], ''), signal(4, [[1, 2, 3]], 'au')];
+  const messages = [
+    signal(1, ['a'], 's'),
+    signal(2, ['x'.repeat(70_000)], 's'),
+    signal(3, [], ''),
+    signal(4, [[1, 2, 3]], 'au'),
+  ];
   const wire = Buffer.concat(messages);
   for (const chunking of ['bytes', 'whole', 'odd'] as const) {
     const stream = new EventEmitter() as EventEmitter & NodeJS.ReadableStream;
     const got: Array<Record<string, unknown>> = [];
-    (messageModule as unknown as { unmarshalMessages(s: unknown, cb: (m: Record<string, unknown>) => void): void }).unmarshalMessages(stream, (m) => got.push(m));
+    (
+      messageModule as unknown as { unmarshalMessages(s: unknown, cb: (m: Record<string, unknown>) => void): void }
+    ).unmarshalMessages(stream, (m) => got.push(m));
     if (chunking === 'whole') stream.emit('data', wire);
     else {
       const step = chunking === 'bytes' ? 1 : 4093;
       for (let o = 0; o < wire.length; o += step) stream.emit('data', wire.subarray(o, o + step));
     }
-    assert.deepEqual(got.map((m) => m.serial), [1, 2, 3, 4], chunking);
+    assert.deepEqual(
+      got.map((m) => m.serial),
+      [1, 2, 3, 4],
+      chunking,
+    );
     assert.equal((got[1]!.body as string[])[0]!.length, 70_000);
     assert.equal(got[2]!.body, undefined);
   }

@@ -13,14 +13,16 @@ import { PROTOCOLS_DOC, protocolTable, withProtocolTable } from '../../src/proto
 import { ROOT } from '../harness/session.js';
 
 const builtins = () => allProtocols().filter((p) => isBuiltin(p.id));
-const stale = (file: string) => `${file} is not what the protocols' settings generate: run \`npm run gen\` and commit the result`;
+const stale = (file: string) =>
+  `${file} is not what the protocols' settings generate: run \`npm run gen\` and commit the result`;
 
 describe('files generated from the built-in protocols', () => {
   it('interfaces/generated/ holds exactly the interface of each built-in protocol, as generated', () => {
     const expected = interfaceFiles(builtins());
     const dir = join(ROOT, GENERATED_INTERFACES);
     assert.deepEqual(readdirSync(dir).sort(), [...expected.keys()].sort(), stale(GENERATED_INTERFACES));
-    for (const [name, text] of expected) assert.equal(readFileSync(join(dir, name), 'utf8'), text, stale(join(GENERATED_INTERFACES, name)));
+    for (const [name, text] of expected)
+      assert.equal(readFileSync(join(dir, name), 'utf8'), text, stale(join(GENERATED_INTERFACES, name)));
   });
 
   it("docs/plugins.md's protocol table lists every built-in protocol as generated", () => {
@@ -31,6 +33,7 @@ describe('files generated from the built-in protocols', () => {
 
   it('a hand-written protocol interface is refused: none is left in interfaces/', () => {
     const handWritten = new Set(readdirSync(join(ROOT, 'interfaces')).filter((f) => f.endsWith('.xml')));
-    for (const p of allProtocols()) assert.ok(!handWritten.has(`${p.iface}.xml`), `${p.iface} is generated; interfaces/${p.iface}.xml must go`);
+    for (const p of allProtocols())
+      assert.ok(!handWritten.has(`${p.iface}.xml`), `${p.iface} is generated; interfaces/${p.iface}.xml must go`);
   });
 });

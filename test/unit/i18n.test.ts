@@ -9,7 +9,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gettextParser from 'gettext-parser';
-import { loadCatalog, messagesLocale, parseLocale, pluralFunction, Translator, type CompiledCatalog } from '../../src/i18n/index.js';
+import {
+  loadCatalog,
+  messagesLocale,
+  parseLocale,
+  pluralFunction,
+  Translator,
+  type CompiledCatalog,
+} from '../../src/i18n/index.js';
 import { ROOT } from '../harness/session.js';
 
 const EXTRACT = join(ROOT, 'scripts', 'i18n-extract.mjs');
@@ -33,7 +40,8 @@ describe('i18n: the locale', () => {
 
 describe('i18n: lookups', () => {
   const catalog = (pluralForms: string): CompiledCatalog => ({
-    language: 'xx', pluralForms,
+    language: 'xx',
+    pluralForms,
     messages: {
       'Removed {id}': ['Entfernt: {id}'],
       '{n} account': ['{n} Konto', '{n} Konten'],
@@ -43,9 +51,15 @@ describe('i18n: lookups', () => {
 
   it('plural forms follow the header: German (n != 1), Persian (n > 1)', () => {
     const de = new Translator(catalog('nplurals=2; plural=(n != 1);'), pluralFunction('nplurals=2; plural=(n != 1);'));
-    assert.deepEqual([0, 1, 2].map((n) => de.ngettext('{n} account', '{n} accounts', n, { n })), ['0 Konten', '1 Konto', '2 Konten']);
+    assert.deepEqual(
+      [0, 1, 2].map((n) => de.ngettext('{n} account', '{n} accounts', n, { n })),
+      ['0 Konten', '1 Konto', '2 Konten'],
+    );
     const fa = new Translator(catalog('nplurals=2; plural=(n > 1);'), pluralFunction('nplurals=2; plural=(n > 1);'));
-    assert.deepEqual([0, 1, 2].map((n) => fa.ngettext('{n} account', '{n} accounts', n, { n })), ['0 Konto', '1 Konto', '2 Konten']);
+    assert.deepEqual(
+      [0, 1, 2].map((n) => fa.ngettext('{n} account', '{n} accounts', n, { n })),
+      ['0 Konto', '1 Konto', '2 Konten'],
+    );
   });
 
   it('context, placeholders, and English for what the catalogue lacks', () => {
@@ -78,11 +92,17 @@ describe('i18n: the catalogues', () => {
     writeFileSync(join(root, 'package.json'), '{"version":"0.0.0"}');
     writeFileSync(join(root, 'src', 'a.ts'), "import { _ } from './i18n.js';\nexport const a = _('Known');\n");
     execFileSync(process.execPath, [EXTRACT, '--root', root], { stdio: 'pipe' });
-    writeFileSync(join(root, 'src', 'b.ts'), "import { ngettext } from './i18n.js';\nexport const b = (n: number) => ngettext('{n} new thing', '{n} new things', n, { n });\n");
+    writeFileSync(
+      join(root, 'src', 'b.ts'),
+      "import { ngettext } from './i18n.js';\nexport const b = (n: number) => ngettext('{n} new thing', '{n} new things', n, { n });\n",
+    );
     const missing = spawnSync(process.execPath, [EXTRACT, '--root', root, '--check'], { encoding: 'utf8' });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /not in po\/px-accounts\.pot: \["","\{n\} new thing","\{n\} new things"\]/);
-    writeFileSync(join(root, 'src', 'c.ts'), "import { _ } from './i18n.js';\nexport const c = (id: string) => _(`Removed ${id}`);\n");
+    writeFileSync(
+      join(root, 'src', 'c.ts'),
+      "import { _ } from './i18n.js';\nexport const c = (id: string) => _(`Removed ${id}`);\n",
+    );
     const templated = spawnSync(process.execPath, [EXTRACT, '--root', root, '--check'], { encoding: 'utf8' });
     assert.equal(templated.status, 1);
     assert.match(templated.stderr, /src\/c\.ts:2: _\(\) with a \$\{\.\.\.\} template/);
@@ -94,7 +114,11 @@ describe('i18n: the catalogues', () => {
       const po = gettextParser.po.parse(readFileSync(join(ROOT, 'po', `${lang}.po`)));
       const nplurals = Number(/nplurals\s*=\s*(\d+)/.exec(po.headers['Plural-Forms'] ?? '')?.[1]);
       assert.ok(nplurals >= 1, 'a Plural-Forms header');
-      const placeholders = (s: string) => [...s.matchAll(/\{[A-Za-z_]\w*\}|%[sd]/g)].map((m) => m[0]).sort().join(' ');
+      const placeholders = (s: string) =>
+        [...s.matchAll(/\{[A-Za-z_]\w*\}|%[sd]/g)]
+          .map((m) => m[0])
+          .sort()
+          .join(' ');
       const problems: string[] = [];
       for (const [context, messages] of Object.entries(template.translations)) {
         for (const m of Object.values(messages)) {
@@ -112,7 +136,8 @@ describe('i18n: the catalogues', () => {
           const wanted = placeholders(m.msgid_plural ?? m.msgid);
           for (const s of t.msgstr) {
             const got = placeholders(s);
-            if (got !== wanted && !(m.msgid_plural !== undefined && placeholders(m.msgid) === got)) problems.push(`placeholders ${got || '(none)'} instead of ${wanted}: ${name}`);
+            if (got !== wanted && !(m.msgid_plural !== undefined && placeholders(m.msgid) === got))
+              problems.push(`placeholders ${got || '(none)'} instead of ${wanted}: ${name}`);
           }
         }
       }

@@ -12,7 +12,8 @@ const SRC = join(ROOT, 'src');
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** `protocols/imap/plugin.ts` → `protocols`; `errors.ts` → `errors.ts`. */
@@ -24,7 +25,9 @@ function folderGraph(): Map<string, Set<string>> {
     const from = nodeOf(file);
     const edges = graph.get(from) ?? new Set<string>();
     graph.set(from, edges);
-    for (const m of readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(
+      /(?:import|export)[^'"]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g,
+    )) {
       const target = resolve(dirname(file), (m[1] ?? m[2])!);
       if (!target.startsWith(SRC + '/')) continue;
       const to = nodeOf(target.replace(/\.js$/, '.ts'));
@@ -54,22 +57,41 @@ function cycles(graph: Map<string, Set<string>>): string[][] {
 
 describe('layering of src/', () => {
   it('has no import cycle between folders', () => {
-    assert.deepEqual(cycles(folderGraph()).map((c) => c.join(' → ')), []);
+    assert.deepEqual(
+      cycles(folderGraph()).map((c) => c.join(' → ')),
+      [],
+    );
   });
 
   it('finds a cycle when there is one (the check can fail)', () => {
-    const g = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]);
+    const g = new Map([
+      ['a', new Set(['b'])],
+      ['b', new Set(['c'])],
+      ['c', new Set(['a'])],
+    ]);
     assert.deepEqual(cycles(g), [['a', 'b', 'c', 'a']]);
   });
 
   it('the client library and the CLI import nothing of the service', () => {
     const g = folderGraph();
-    assert.deepEqual([...g.get('client')!].sort(), ['contract', 'dbus-next-adapter.ts'], 'client imports only itself, the contract names and the dbus-next adapter');
-    assert.deepEqual([...g.get('dbus-next-adapter.ts') ?? []], [], 'the dbus-next adapter imports nothing of ours');
+    assert.deepEqual(
+      [...g.get('client')!].sort(),
+      ['contract', 'dbus-next-adapter.ts'],
+      'client imports only itself, the contract names and the dbus-next adapter',
+    );
+    assert.deepEqual([...(g.get('dbus-next-adapter.ts') ?? [])], [], 'the dbus-next adapter imports nothing of ours');
     assert.deepEqual([...g.get('contract')!], [], 'the contract names import nothing');
     // util: atomic-write.ts, for the file px-accounts export writes (util imports no service code but log and errors)
-    assert.deepEqual([...g.get('cli')!].sort(), ['client', 'i18n', 'install-dir.ts', 'util'], 'cli imports only the client, the translations (where it is installed, and the atomic file writer)');
+    assert.deepEqual(
+      [...g.get('cli')!].sort(),
+      ['client', 'i18n', 'install-dir.ts', 'util'],
+      'cli imports only the client, the translations (where it is installed, and the atomic file writer)',
+    );
     // The translations are shared by the CLI, the service and the window: they lean on nothing of the service.
-    assert.deepEqual([...g.get('i18n')!].sort(), ['install-dir.ts'], 'i18n imports only where it is installed (its catalogues)');
+    assert.deepEqual(
+      [...g.get('i18n')!].sort(),
+      ['install-dir.ts'],
+      'i18n imports only where it is installed (its catalogues)',
+    );
   });
 });

@@ -20,8 +20,14 @@ describe('naming rules', () => {
 
   it('finds the first free id', () => {
     const taken = new Set(['x', 'x_2']);
-    assert.equal(freeId('x', (c) => taken.has(c)), 'x_3');
-    assert.equal(freeId('y', (c) => taken.has(c)), 'y');
+    assert.equal(
+      freeId('x', (c) => taken.has(c)),
+      'x_3',
+    );
+    assert.equal(
+      freeId('y', (c) => taken.has(c)),
+      'y',
+    );
   });
 
   it('completes bare logins with the provider domain and lower-cases domains', () => {

@@ -9,7 +9,10 @@ describe('Nextcloud: addresses and URLs', () => {
     assert.equal(serverUrl('cloud.example.org'), 'https://cloud.example.org');
     assert.equal(serverUrl(' https://cloud.example.org/ '), 'https://cloud.example.org');
     assert.equal(serverUrl('https://example.org/nextcloud/'), 'https://example.org/nextcloud');
-    assert.equal(serverUrl('https://example.org/nextcloud/index.php/apps/files/?dir=/'), 'https://example.org/nextcloud');
+    assert.equal(
+      serverUrl('https://example.org/nextcloud/index.php/apps/files/?dir=/'),
+      'https://example.org/nextcloud',
+    );
     assert.equal(serverUrl('https://cloud.example.org:8443/apps/calendar/'), 'https://cloud.example.org:8443');
     assert.equal(serverUrl('http://127.0.0.1:8080'), 'http://127.0.0.1:8080');
     assert.equal(serverUrl('http://[::1]:8080/'), 'http://[::1]:8080');
@@ -23,19 +26,37 @@ describe('Nextcloud: addresses and URLs', () => {
     assert.throws(() => serverUrl('https://'), /not a server address/);
   });
 
-  it('one account: CalDAV and CardDAV at remote.php/dav, WebDAV at the login\'s files; the user name is login@host', () => {
+  it("one account: CalDAV and CardDAV at remote.php/dav, WebDAV at the login's files; the user name is login@host", () => {
     assert.deepEqual(davUrls('https://example.org/nc', 'alice smith'), {
       caldav: 'https://example.org/nc/remote.php/dav',
       carddav: 'https://example.org/nc/remote.php/dav',
       webdav: 'https://example.org/nc/remote.php/dav/files/alice%20smith/',
     });
-    assert.equal(accountName({ server: 'https://cloud.example.org:8443', loginName: 'alice', appPassword: 'x' }), 'alice@cloud.example.org:8443');
+    assert.equal(
+      accountName({ server: 'https://cloud.example.org:8443', loginName: 'alice', appPassword: 'x' }),
+      'alice@cloud.example.org:8443',
+    );
   });
 
   it('a removal revokes at the server and for the login its DAV URLs name', () => {
     const settings = { webdav: { url: 'https://example.org/nc/remote.php/dav/files/alice/', username: 'alice' } };
-    assert.deepEqual(revocationTarget({ username: 'alice@example.org', settings }), { server: 'https://example.org/nc', loginName: 'alice' });
-    assert.deepEqual(revocationTarget({ username: 'bob@example.org', settings: { caldav: { url: 'https://example.org/remote.php/dav', username: '' } } }), { server: 'https://example.org', loginName: 'bob@example.org' });
-    assert.equal(revocationTarget({ username: 'x', settings: { webdav: { url: 'https://dav.example.org/files/', username: 'x' } } }), undefined);
+    assert.deepEqual(revocationTarget({ username: 'alice@example.org', settings }), {
+      server: 'https://example.org/nc',
+      loginName: 'alice',
+    });
+    assert.deepEqual(
+      revocationTarget({
+        username: 'bob@example.org',
+        settings: { caldav: { url: 'https://example.org/remote.php/dav', username: '' } },
+      }),
+      { server: 'https://example.org', loginName: 'bob@example.org' },
+    );
+    assert.equal(
+      revocationTarget({
+        username: 'x',
+        settings: { webdav: { url: 'https://dav.example.org/files/', username: 'x' } },
+      }),
+      undefined,
+    );
   });
 });

@@ -15,16 +15,26 @@ import { ACCESS_ANNOTATION } from '../../src/contract/access.js';
 import { loadXmlContract } from '../../src/bus/contract-xml.js';
 import { ROOT } from '../harness/session.js';
 
-const section = (extra: Record<string, string> = {}) => ({ issuer: 'https://login.example.org', scopes: 'openid email', ...extra });
+const section = (extra: Record<string, string> = {}) => ({
+  issuer: 'https://login.example.org',
+  scopes: 'openid email',
+  ...extra,
+});
 
 describe('OAuth2 provider sections', () => {
   it('takes an issuer, or both endpoints; https only, plain http on loopback only', () => {
     assert.equal(parseOAuth2Section(section()).issuer, 'https://login.example.org');
-    const endpoints = parseOAuth2Section({ authorization_endpoint: 'https://a.example.org/{tenant}/auth', token_endpoint: 'https://a.example.org/{tenant}/token' });
+    const endpoints = parseOAuth2Section({
+      authorization_endpoint: 'https://a.example.org/{tenant}/auth',
+      token_endpoint: 'https://a.example.org/{tenant}/token',
+    });
     assert.equal(endpoints.issuer, '');
     assert.equal(parseOAuth2Section(section({ issuer: 'http://127.0.0.1:8080' })).issuer, 'http://127.0.0.1:8080');
     assert.throws(() => parseOAuth2Section(section({ issuer: 'http://login.example.org' })), /https/);
-    assert.throws(() => parseOAuth2Section({ authorization_endpoint: 'https://a.example.org/auth' }), /issuer .* or authorization_endpoint and token_endpoint/);
+    assert.throws(
+      () => parseOAuth2Section({ authorization_endpoint: 'https://a.example.org/auth' }),
+      /issuer .* or authorization_endpoint and token_endpoint/,
+    );
     assert.throws(() => parseOAuth2Section(section({ issuer: 'not a url' })), /not a URL/);
   });
 
@@ -34,12 +44,17 @@ describe('OAuth2 provider sections', () => {
     for (const bad of ['https://127.0.0.1/cb', 'http://example.org/cb', 'http://127.0.0.1:8080/cb']) {
       assert.throws(() => parseOAuth2Section(section({ redirect_uri: bad })), /loopback/, bad);
     }
-    assert.deepEqual(parseOAuth2Section(section({ parameters: 'access_type=offline&prompt=consent' })).parameters, { access_type: 'offline', prompt: 'consent' });
+    assert.deepEqual(parseOAuth2Section(section({ parameters: 'access_type=offline&prompt=consent' })).parameters, {
+      access_type: 'offline',
+      prompt: 'consent',
+    });
     assert.throws(() => parseOAuth2Section(section({ parameters: 'state=fixed' })), /must not set state/);
   });
 
-  it('sign-in scopes are the provider\'s plus those of each enabled protocol, without repeats', () => {
-    const p = parseOAuth2Section(section({ 'scopes.imap': 'https://mail/ x', 'scopes.smtp': 'https://mail/', 'scopes.caldav': 'cal' }));
+  it("sign-in scopes are the provider's plus those of each enabled protocol, without repeats", () => {
+    const p = parseOAuth2Section(
+      section({ 'scopes.imap': 'https://mail/ x', 'scopes.smtp': 'https://mail/', 'scopes.caldav': 'cal' }),
+    );
     assert.deepEqual(signInScopes(p, ['imap', 'smtp']), ['openid', 'email', 'https://mail/', 'x']);
     assert.deepEqual(signInScopes(p, []), ['openid', 'email']);
     assert.equal(p.tokensPerProtocol, false);
@@ -52,13 +67,25 @@ describe('OAuth2 provider sections', () => {
       const system = join(dir, 'system.ini');
       const user = join(dir, 'user.ini');
       const p = parseOAuth2Section(section());
-      assert.throws(() => clientFor('acme', 'Acme', p, [system, user]), (err: unknown) =>
-        err instanceof AccountsError && err.kind === 'NotConfigured' && err.message.includes(user) && err.message.includes('[acme]'));
+      assert.throws(
+        () => clientFor('acme', 'Acme', p, [system, user]),
+        (err: unknown) =>
+          err instanceof AccountsError &&
+          err.kind === 'NotConfigured' &&
+          err.message.includes(user) &&
+          err.message.includes('[acme]'),
+      );
       writeFileSync(system, '[acme]\nclient_id = from-system\n');
       assert.equal(clientFor('acme', 'Acme', p, [system, user]).clientId, 'from-system');
       writeFileSync(user, '[acme]\nclient_id = from-user\nclient_secret = desktop-secret\n[other]\nclient_id = no\n');
-      assert.deepEqual(clientFor('acme', 'Acme', p, [system, user]), { clientId: 'from-user', clientSecret: 'desktop-secret' });
-      assert.equal(clientFor('acme', 'Acme', parseOAuth2Section(section({ client_id: 'shipped' })), [join(dir, 'none')]).clientId, 'shipped');
+      assert.deepEqual(clientFor('acme', 'Acme', p, [system, user]), {
+        clientId: 'from-user',
+        clientSecret: 'desktop-secret',
+      });
+      assert.equal(
+        clientFor('acme', 'Acme', parseOAuth2Section(section({ client_id: 'shipped' })), [join(dir, 'none')]).clientId,
+        'shipped',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -84,12 +111,24 @@ describe('OAuth2 tokens', () => {
 
   it('an unreadable or incomplete record means signing in again (NotAuthorized)', () => {
     for (const text of ['{', '{}', '{"v":1}', 'null']) {
-      assert.throws(() => parseRecord(text), (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized', text);
+      assert.throws(
+        () => parseRecord(text),
+        (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized',
+        text,
+      );
     }
   });
 
   function fakeStore(response: () => Promise<{ access_token: string; expires_in?: number; refresh_token?: string }>) {
-    let record: TokenRecord = { v: 1, client_id: 'c', client_secret: '', tenant: 'common', refresh_token: 'r1', scope: 'openid', tokens: {} };
+    let record: TokenRecord = {
+      v: 1,
+      client_id: 'c',
+      client_secret: '',
+      tenant: 'common',
+      refresh_token: 'r1',
+      scope: 'openid',
+      tokens: {},
+    };
     const writes: TokenRecord[] = [];
     const refused: string[] = [];
     const lib = {
@@ -100,7 +139,10 @@ describe('OAuth2 tokens', () => {
     } as unknown as OidcLib;
     const store: TokenStore = {
       read: async () => record,
-      write: async (_id, r) => { record = r; writes.push(r); },
+      write: async (_id, r) => {
+        record = r;
+        writes.push(r);
+      },
       configure: async () => ({ config: {} as Configuration, lib, scopesFor: () => [] }),
       refused: (id) => refused.push(id),
       serviceOf: () => '',
@@ -134,7 +176,8 @@ describe('OAuth2 tokens', () => {
     let n = 0;
     const f = fakeStore(async () => {
       n++;
-      if (n === 3) throw Object.assign(new Error('refused'), { name: 'ResponseBodyError', error: 'invalid_grant', status: 400 });
+      if (n === 3)
+        throw Object.assign(new Error('refused'), { name: 'ResponseBodyError', error: 'invalid_grant', status: 400 });
       return { access_token: `a${n}`, expires_in: 3600 };
     });
     const keeper = new TokenKeeper(f.store);
@@ -143,7 +186,10 @@ describe('OAuth2 tokens', () => {
     assert.equal((await keeper.token('acct', '', true)).access_token, 'a2');
     assert.equal(f.record().refresh_token, 'r1', 'a provider that does not rotate keeps the refresh token');
     await new Promise((r) => setTimeout(r, 1100));
-    await assert.rejects(keeper.token('acct', '', true), (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized');
+    await assert.rejects(
+      keeper.token('acct', '', true),
+      (err: unknown) => err instanceof AccountsError && err.kind === 'NotAuthorized',
+    );
     assert.deepEqual(f.refused, ['acct']);
   });
 });
@@ -164,14 +210,31 @@ describe('OAuth2 tokens and access control', () => {
 
   const contract = loadXmlContract(join(ROOT, 'interfaces'));
   const request = (sender: string, iface: string, member: string) => ({
-    sender, iface, member, path, args: [],
-    access: contract.get(iface)!.methods.get(member)!.annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value,
+    sender,
+    iface,
+    member,
+    path,
+    args: [],
+    access: contract
+      .get(iface)!
+      .methods.get(member)!
+      .annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value,
   });
 
   it('GetAccessToken, GetAccessTokenFor and SignInAgain need a grant, as GetSecret does; members marked none need nothing', async () => {
-    for (const [iface, member] of [[OAUTH2_IFACE, 'GetAccessToken'], [OAUTH2_IFACE, 'GetAccessTokenFor'], [ACCOUNT_IFACE, 'SignInAgain']] as const) {
-      await assert.rejects(policyFor(flatpak).authorize(request(':1.9', iface, member))!,
-        (err: unknown) => err instanceof AccountsError && err.kind === 'AccessDenied' && /org\.example\.Mail has no grant/.test(err.message), member);
+    for (const [iface, member] of [
+      [OAUTH2_IFACE, 'GetAccessToken'],
+      [OAUTH2_IFACE, 'GetAccessTokenFor'],
+      [ACCOUNT_IFACE, 'SignInAgain'],
+    ] as const) {
+      await assert.rejects(
+        policyFor(flatpak).authorize(request(':1.9', iface, member))!,
+        (err: unknown) =>
+          err instanceof AccountsError &&
+          err.kind === 'AccessDenied' &&
+          /org\.example\.Mail has no grant/.test(err.message),
+        member,
+      );
       assert.equal((await policyFor(host).authorize(request(':1.8', iface, member)))?.app, '/usr/bin/mailer', member);
       await assert.rejects(policyFor(host, 'ask').authorize(request(':1.8', iface, member))!, /no grant/, member);
     }
@@ -185,13 +248,20 @@ describe('OAuth2 tokens and access control', () => {
   });
 
   it('CheckAccounts: a grant for every id named; the empty list (every account) only for host apps', async () => {
-    const check = (sender: string, ids: string[]) => ({ ...request(sender, MANAGER_IFACE, 'CheckAccounts'), path: '/org/pantherx/Accounts', args: [ids] });
+    const check = (sender: string, ids: string[]) => ({
+      ...request(sender, MANAGER_IFACE, 'CheckAccounts'),
+      path: '/org/pantherx/Accounts',
+      args: [ids],
+    });
     await assert.rejects(policyFor(flatpak).authorize(check(':1.9', ['acme_me']))!, /no grant for account acme_me/);
     await assert.rejects(policyFor(flatpak).authorize(check(':1.9', []))!, /every account is for the user's own apps/);
     assert.ok(await policyFor(host).authorize(check(':1.8', [])));
     const granted = policyFor(flatpak);
     await granted.grants.set('acme_me', 'org.example.Mail', 'always');
     assert.ok(await granted.authorize(check(':1.9', ['acme_me'])));
-    await assert.rejects(granted.authorize(check(':1.9', ['acme_me', 'acme_other']))!, /no grant for account acme_other/);
+    await assert.rejects(
+      granted.authorize(check(':1.9', ['acme_me', 'acme_other']))!,
+      /no grant for account acme_other/,
+    );
   });
 });

@@ -21,14 +21,20 @@ const settings = [
 ] as const;
 
 const demo: ProtocolPlugin = {
-  id: 'demo', title: 'Demo', iface: 'org.example.Accounts.Demo', settings, secrets: ['apikey'], needsLoginSecret: true,
+  id: 'demo',
+  title: 'Demo',
+  iface: 'org.example.Accounts.Demo',
+  settings,
+  secrets: ['apikey'],
+  needsLoginSecret: true,
   resolve: (layers, label) => ({ mode: 'safe', ...nonEmpty(checkAll(settings, mergeLayers(settings, layers), label)) }),
   stored: nonEmpty,
   verifier: {
     thread: false,
-    verify: async (s, secret, options) => secret === 'pw' && options.secrets?.apikey === 'k'
-      ? { ok: true, code: "Ok" as const, message: `demo ${s.host} ${s.mode} ok` }
-      : { ok: false, code: "Unauthorized" as const, message: "no" },
+    verify: async (s, secret, options) =>
+      secret === 'pw' && options.secrets?.apikey === 'k'
+        ? { ok: true, code: 'Ok' as const, message: `demo ${s.host} ${s.mode} ok` }
+        : { ok: false, code: 'Unauthorized' as const, message: 'no' },
   },
   learn: (r, s) => (r.ok && !s.token_id ? { ...s, token_id: 't-1' } : undefined),
 };
@@ -48,7 +54,10 @@ describe('a protocol registered in-process', () => {
     const catalogue = Catalogue.load([]);
     const provider = catalogue.get('demo')!;
     assert.deepEqual([provider.name, provider.manual, provider.protocols], ['Demo', true, ['demo']]);
-    assert.throws(() => parseOptions({ 'demo.mode': v('s', 'slow') }, 'add'), /option demo\.mode must be one of fast, safe/);
+    assert.throws(
+      () => parseOptions({ 'demo.mode': v('s', 'slow') }, 'add'),
+      /option demo\.mode must be one of fast, safe/,
+    );
     const plan = planNewAccount(provider, 'me', parseOptions({ 'demo.host': v('s', '127.0.0.1') }, 'add'));
     assert.deepEqual(plan.settings.demo, { mode: 'safe', host: '127.0.0.1' });
 
@@ -60,7 +69,11 @@ describe('a protocol registered in-process', () => {
     const secrets: Record<string, string> = { password: 'pw', apikey: 'k' };
     const results = await checkProtocols(config, { names: Object.keys(secrets), get: async (n) => secrets[n] ?? null });
     assert.deepEqual({ ...results }, { demo: { ok: true, code: 'Ok', message: 'demo 127.0.0.1 safe ok' } });
-    assert.deepEqual(demo.learn!(results.demo!, config.settings.demo!), { mode: 'safe', host: '127.0.0.1', token_id: 't-1' });
+    assert.deepEqual(demo.learn!(results.demo!, config.settings.demo!), {
+      mode: 'safe',
+      host: '127.0.0.1',
+      token_id: 't-1',
+    });
 
     const updated = planUpdate(config, provider, parseOptions({ 'demo.mode': v('s', 'fast') }, 'update'));
     assert.equal(updated.settings.demo!.mode, 'fast');

@@ -30,13 +30,24 @@ describe('provider icons', () => {
     assert.equal(parseProvider('mine', file('mail-unread')).icon, 'mail-unread');
     assert.equal(parseProvider('mine', file('org.example.Mail')).icon, 'org.example.Mail');
     assert.equal(parseProvider('mine', file(png)).icon, png);
-    for (const [bad, why] of [['icons/mine.svg', /icon name .* or an absolute path/], ['mine.svg', /icon name/], [join(dir, 'missing.svg'), /not an existing file/],
-      [join(dir, 'x.jpg'), /absolute path to an \.svg or \.png/], ['../x', /icon name/], [`${dir}/../x.svg`, /icon name|absolute/], ['a b', /icon name/]] as const) {
+    for (const [bad, why] of [
+      ['icons/mine.svg', /icon name .* or an absolute path/],
+      ['mine.svg', /icon name/],
+      [join(dir, 'missing.svg'), /not an existing file/],
+      [join(dir, 'x.jpg'), /absolute path to an \.svg or \.png/],
+      ['../x', /icon name/],
+      [`${dir}/../x.svg`, /icon name|absolute/],
+      ['a b', /icon name/],
+    ] as const) {
       assert.throws(() => parseProvider('mine', file(bad)), why, bad);
       assert.throws(() => checkIcon(bad), why, bad);
     }
     // Without `icon`, icons/<id>.svg next to the file, if there is one; else none.
     assert.equal(parseProvider('mine', '[provider]\nname = Mine\n[imap]\nhost = imap.example.org\n', dir).icon, '');
-    assert.equal(parseProvider('google', readFileSync(join(BUILTIN_PROVIDER_DIR, 'google.ini'), 'utf8'), BUILTIN_PROVIDER_DIR).icon, join(BUILTIN_PROVIDER_DIR, 'icons', 'google.svg'));
+    assert.equal(
+      parseProvider('google', readFileSync(join(BUILTIN_PROVIDER_DIR, 'google.ini'), 'utf8'), BUILTIN_PROVIDER_DIR)
+        .icon,
+      join(BUILTIN_PROVIDER_DIR, 'icons', 'google.svg'),
+    );
   });
 });

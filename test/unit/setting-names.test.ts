@@ -7,7 +7,13 @@ import { strict as assert } from 'node:assert';
 import dbus from 'dbus-next';
 import { accountOf, addOptions, fieldOf, protocolInfoOf, updateChanges } from '../../src/client/convert.js';
 import {
-  SETTING_KEY, isSettingKey, settingField, settingFieldOfProperty, settingKeyOfField, settingKeyOfProperty, settingProperty,
+  SETTING_KEY,
+  isSettingKey,
+  settingField,
+  settingFieldOfProperty,
+  settingKeyOfField,
+  settingKeyOfProperty,
+  settingProperty,
 } from '../../src/contract/setting-names.js';
 import { BUILTIN_PROTOCOLS } from '../../src/protocols/builtin.js';
 import { propertyName, type ProtocolPlugin } from '../../src/protocols/plugin.js';
@@ -27,7 +33,11 @@ describe('setting names: key ↔ property ↔ client field', () => {
         assert.equal(propertyName(s.key), s.property, `${where}: the service's propertyName is the same rule`);
         assert.equal(settingKeyOfProperty(s.property), s.key, `${where}: property → key`);
         const field = settingField(s.key);
-        assert.equal(field, settingFieldOfProperty(s.property), `${where}: the field of the key is the field of the property`);
+        assert.equal(
+          field,
+          settingFieldOfProperty(s.property),
+          `${where}: the field of the key is the field of the property`,
+        );
         assert.equal(settingKeyOfField(field), s.key, `${where}: field → key`);
         assert.equal(settingKeyOfField(s.key), s.key, `${where}: a key given as the field stays the key`);
         count++;
@@ -50,29 +60,57 @@ describe('setting names: key ↔ property ↔ client field', () => {
   });
 
   it('refuses keys the mapping cannot take back', () => {
-    for (const key of ['client-id', 'a__b', 'ip_4', '_x', 'x_', 'Gap', 'gapLimit', '4x', '', 'a'.repeat(33), 'host_key']) {
+    for (const key of [
+      'client-id',
+      'a__b',
+      'ip_4',
+      '_x',
+      'x_',
+      'Gap',
+      'gapLimit',
+      '4x',
+      '',
+      'a'.repeat(33),
+      'host_key',
+    ]) {
       assert.ok(!isSettingKey(key), `'${key}' refused`);
     }
     assert.ok(isSettingKey('a'.repeat(32)));
-    assert.ok(SETTING_KEY.test('host_key') && settingKeyOfProperty(settingProperty('host_key')) === 'hostkey', 'host_key is refused because HostKey is hostkey');
+    assert.ok(
+      SETTING_KEY.test('host_key') && settingKeyOfProperty(settingProperty('host_key')) === 'hostkey',
+      'host_key is refused because HostKey is hostkey',
+    );
   });
 
   describe('the registry holds every protocol to it', () => {
     const shape = (id: string, settings: ProtocolPlugin['settings']): ProtocolPlugin => ({
-      id, title: id, iface: `org.example.Names.${id}`, settings, secrets: [], needsLoginSecret: true,
-      resolve: () => ({}), stored: (x) => x, verifier: { thread: false, verify: async () => ({ ok: true, code: 'Ok', message: '' }) },
+      id,
+      title: id,
+      iface: `org.example.Names.${id}`,
+      settings,
+      secrets: [],
+      needsLoginSecret: true,
+      resolve: () => ({}),
+      stored: (x) => x,
+      verifier: { thread: false, verify: async () => ({ ok: true, code: 'Ok', message: '' }) },
     });
     afterEach(() => unregisterProtocol('names'));
 
     it('a plugin key outside the rule is refused, with the rule in the message', () => {
       for (const key of ['client-id', 'a__b', 'ip_4', 'host_key']) {
-        assert.throws(() => registerProtocol(shape('names', [{ key, property: propertyName(key), kind: 'text', doc: '' }])), /is not a valid key \(lower-case words/, key);
+        assert.throws(
+          () => registerProtocol(shape('names', [{ key, property: propertyName(key), kind: 'text', doc: '' }])),
+          /is not a valid key \(lower-case words/,
+          key,
+        );
       }
     });
 
-    it('a property other than the key\'s is refused', () => {
-      assert.throws(() => registerProtocol(shape('names', [{ key: 'gap_limit', property: 'Gaplimit', kind: 'count', doc: '' }])),
-        /setting 'gap_limit': its property must be 'GapLimit', not 'Gaplimit'/);
+    it("a property other than the key's is refused", () => {
+      assert.throws(
+        () => registerProtocol(shape('names', [{ key: 'gap_limit', property: 'Gaplimit', kind: 'count', doc: '' }])),
+        /setting 'gap_limit': its property must be 'GapLimit', not 'Gaplimit'/,
+      );
       registerProtocol(shape('names', [{ key: 'gap_limit', property: 'GapLimit', kind: 'count', doc: '' }]));
     });
   });
@@ -89,16 +127,30 @@ describe('setting names: key ↔ property ↔ client field', () => {
       assert.equal(a.settings.btc!.scriptType, 'p2tr');
       assert.equal(fieldOf(BTC, 'GapLimit', known), 'settings.btc.gapLimit');
       const info = protocolInfoOf({
-        id: new Variant('s', 'btc'), interface: new Variant('s', BTC),
-        settings: new Variant('aa{sv}', [{ key: new Variant('s', 'gap_limit'), property: new Variant('s', 'GapLimit'), type: new Variant('s', 'u') }]),
+        id: new Variant('s', 'btc'),
+        interface: new Variant('s', BTC),
+        settings: new Variant('aa{sv}', [
+          { key: new Variant('s', 'gap_limit'), property: new Variant('s', 'GapLimit'), type: new Variant('s', 'u') },
+        ]),
       });
-      assert.deepEqual(info.settings.map((x) => [x.key, x.property, x.field]), [['gap_limit', 'GapLimit', 'gapLimit']]);
+      assert.deepEqual(
+        info.settings.map((x) => [x.key, x.property, x.field]),
+        [['gap_limit', 'GapLimit', 'gapLimit']],
+      );
     });
 
     it('writes a field back as its key, and a key as itself', () => {
       const sent = (settings: Record<string, unknown>) =>
-        Object.fromEntries(Object.entries(updateChanges({ settings: { btc: settings as never } })).map(([k, v]) => [k, [v.signature, v.value]]));
-      assert.deepEqual(sent({ gapLimit: 30, scriptType: 'p2tr' }), { 'btc.gap_limit': ['u', 30], 'btc.script_type': ['s', 'p2tr'] });
+        Object.fromEntries(
+          Object.entries(updateChanges({ settings: { btc: settings as never } })).map(([k, v]) => [
+            k,
+            [v.signature, v.value],
+          ]),
+        );
+      assert.deepEqual(sent({ gapLimit: 30, scriptType: 'p2tr' }), {
+        'btc.gap_limit': ['u', 30],
+        'btc.script_type': ['s', 'p2tr'],
+      });
       assert.deepEqual(sent({ gap_limit: 31 }), { 'btc.gap_limit': ['u', 31] });
       const sftp = addOptions({ provider: 'sftp', account: 'abc', settings: { sftp: { hostKey: '' } } });
       assert.deepEqual(Object.keys(sftp), ['sftp.hostkey']);

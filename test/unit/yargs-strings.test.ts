@@ -7,9 +7,15 @@ import { ROOT } from '../harness/session.js';
 
 describe("yargs's strings", () => {
   it('cover every key of yargs/locales/en.json, plural ones as { one, other }', () => {
-    const english = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'yargs', 'locales', 'en.json'), 'utf8')) as Record<string, unknown>;
+    const english = JSON.parse(
+      readFileSync(join(ROOT, 'node_modules', 'yargs', 'locales', 'en.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const ours = yargsStrings();
-    assert.deepEqual(Object.keys(ours).sort(), Object.keys(english).sort(), 'a yargs upgrade changed its messages: update src/cli/yargs-strings.ts');
+    assert.deepEqual(
+      Object.keys(ours).sort(),
+      Object.keys(english).sort(),
+      'a yargs upgrade changed its messages: update src/cli/yargs-strings.ts',
+    );
     for (const [key, value] of Object.entries(english)) {
       assert.equal(typeof ours[key], typeof value, key);
     }

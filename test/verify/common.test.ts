@@ -1,7 +1,12 @@
 import { strict as assert } from 'node:assert';
 import net from 'node:net';
 
-import { classifyError, describe as describeResult, endpoint, scrubSecret } from '../../src/protocols/common/classify.js';
+import {
+  classifyError,
+  describe as describeResult,
+  endpoint,
+  scrubSecret,
+} from '../../src/protocols/common/classify.js';
 import type { Verifier, VerifySettings } from '../../src/protocols/common/types.js';
 import { verifyImap } from '../../src/protocols/imap/verifier.js';
 import { verifyPop3 } from '../../src/protocols/pop3/verifier.js';
@@ -11,7 +16,10 @@ import type { Peers } from '../harness/peers.js';
 import { assertNoSecret, expectCode, LOCAL, openSockets, peers, socketsSettle } from './fixture.js';
 
 /** A one-connection-at-a-time line server for replies no real server gives on demand. */
-async function fakeServer(onLine: (line: string, sock: net.Socket) => void, greeting: string): Promise<{ port: number; close: () => Promise<void> }> {
+async function fakeServer(
+  onLine: (line: string, sock: net.Socket) => void,
+  greeting: string,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const conns = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     conns.add(sock);
@@ -33,7 +41,11 @@ async function fakeServer(onLine: (line: string, sock: net.Socket) => void, gree
   await new Promise<void>((r) => server.listen(0, LOCAL, () => r()));
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => { for (const c of conns) c.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of conns) c.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -42,22 +54,86 @@ describe('verifiers: common behaviour', function () {
 
   describe('classification (library error shapes, see ENVIRONMENT.md)', () => {
     const cases: Array<[string, unknown, string]> = [
-      ['imapflow ENOTFOUND', Object.assign(new Error('getaddrinfo ENOTFOUND x.invalid'), { code: 'ENOTFOUND' }), 'HostNotFound'],
-      ['nodemailer EDNS + originalCode', Object.assign(new Error('dns'), { code: 'EDNS', originalCode: 'ENOTFOUND' }), 'HostNotFound'],
-      ['nodemailer ESOCKET + ECONNREFUSED', Object.assign(new Error('refused'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }), 'ConnectionRefused'],
-      ['fetch cause.code', new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }), 'ConnectionRefused'],
-      ['happy eyeballs AggregateError', Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' }), Object.assign(new Error('b'), { code: 'ECONNREFUSED' })]), { code: 'ECONNREFUSED' }), 'ConnectionRefused'],
+      [
+        'imapflow ENOTFOUND',
+        Object.assign(new Error('getaddrinfo ENOTFOUND x.invalid'), { code: 'ENOTFOUND' }),
+        'HostNotFound',
+      ],
+      [
+        'nodemailer EDNS + originalCode',
+        Object.assign(new Error('dns'), { code: 'EDNS', originalCode: 'ENOTFOUND' }),
+        'HostNotFound',
+      ],
+      [
+        'nodemailer ESOCKET + ECONNREFUSED',
+        Object.assign(new Error('refused'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }),
+        'ConnectionRefused',
+      ],
+      [
+        'fetch cause.code',
+        new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }),
+        'ConnectionRefused',
+      ],
+      [
+        'happy eyeballs AggregateError',
+        Object.assign(
+          new AggregateError([
+            Object.assign(new Error('a'), { code: 'ECONNREFUSED' }),
+            Object.assign(new Error('b'), { code: 'ECONNREFUSED' }),
+          ]),
+          { code: 'ECONNREFUSED' },
+        ),
+        'ConnectionRefused',
+      ],
       ['imapflow GREETING_TIMEOUT', Object.assign(new Error('t'), { code: 'GREETING_TIMEOUT' }), 'Timeout'],
       ['nodemailer ETIMEDOUT', Object.assign(new Error('t'), { code: 'ETIMEDOUT' }), 'Timeout'],
-      ['ssh2 client-timeout', Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }), 'Timeout'],
+      [
+        'ssh2 client-timeout',
+        Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }),
+        'Timeout',
+      ],
       ['ECONNRESET', Object.assign(new Error('reset'), { code: 'ECONNRESET' }), 'ConnectionFailed'],
-      ['self-signed', Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'TlsUntrusted'],
-      ['nodemailer originalCode expired', Object.assign(new Error('x'), { code: 'ESOCKET', originalCode: 'CERT_HAS_EXPIRED' }), 'TlsExpired'],
-      ['text only (wrapped TLS error)', Object.assign(new Error('Error initiating TLS - self-signed certificate'), { code: 'ETLS' }), 'TlsUntrusted'],
-      ['TLS before network', Object.assign(new Error('x'), { code: 'ECONNRESET', cause: Object.assign(new Error('y'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }) }), 'TlsUntrusted'],
-      ['expired before mismatch', Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', cause: { code: 'CERT_HAS_EXPIRED' } }), 'TlsExpired'],
-      ['mismatch before untrusted', Object.assign(new Error('x'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT', cause: { code: 'ERR_TLS_CERT_ALTNAME_INVALID' } }), 'TlsHostnameMismatch'],
-      ['TLS handshake failure', Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), 'ConnectionFailed'],
+      [
+        'self-signed',
+        Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+        'TlsUntrusted',
+      ],
+      [
+        'nodemailer originalCode expired',
+        Object.assign(new Error('x'), { code: 'ESOCKET', originalCode: 'CERT_HAS_EXPIRED' }),
+        'TlsExpired',
+      ],
+      [
+        'text only (wrapped TLS error)',
+        Object.assign(new Error('Error initiating TLS - self-signed certificate'), { code: 'ETLS' }),
+        'TlsUntrusted',
+      ],
+      [
+        'TLS before network',
+        Object.assign(new Error('x'), {
+          code: 'ECONNRESET',
+          cause: Object.assign(new Error('y'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
+        }),
+        'TlsUntrusted',
+      ],
+      [
+        'expired before mismatch',
+        Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', cause: { code: 'CERT_HAS_EXPIRED' } }),
+        'TlsExpired',
+      ],
+      [
+        'mismatch before untrusted',
+        Object.assign(new Error('x'), {
+          code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+          cause: { code: 'ERR_TLS_CERT_ALTNAME_INVALID' },
+        }),
+        'TlsHostnameMismatch',
+      ],
+      [
+        'TLS handshake failure',
+        Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
+        'ConnectionFailed',
+      ],
     ];
     for (const [name, err, code] of cases) {
       it(`${name} → ${code}`, () => assert.equal(classifyError(err), code));
@@ -70,8 +146,25 @@ describe('verifiers: common behaviour', function () {
   describe('messages', () => {
     it('name the protocol and host:port, IPv6 in brackets', () => {
       assert.equal(endpoint('::1', 993), '[::1]:993');
-      assert.equal(describeResult('IMAP', { host: 'imap.example.org', port: 993 }, 'Unauthorized'), 'IMAP server imap.example.org:993 rejected the user name or password');
-      for (const code of ['Ok', 'Unauthorized', 'Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'TlsUntrusted', 'TlsExpired', 'TlsHostnameMismatch', 'HostKeyChanged', 'ServerError', 'Unavailable', 'Unknown'] as const) {
+      assert.equal(
+        describeResult('IMAP', { host: 'imap.example.org', port: 993 }, 'Unauthorized'),
+        'IMAP server imap.example.org:993 rejected the user name or password',
+      );
+      for (const code of [
+        'Ok',
+        'Unauthorized',
+        'Timeout',
+        'HostNotFound',
+        'ConnectionRefused',
+        'ConnectionFailed',
+        'TlsUntrusted',
+        'TlsExpired',
+        'TlsHostnameMismatch',
+        'HostKeyChanged',
+        'ServerError',
+        'Unavailable',
+        'Unknown',
+      ] as const) {
         const m = describeResult('SMTP', { host: 'mail.example.org', port: 465 }, code);
         assert.ok(m.includes('SMTP') && m.includes('mail.example.org:465'), m);
       }
@@ -81,8 +174,12 @@ describe('verifiers: common behaviour', function () {
       const b64 = Buffer.from(secret).toString('base64');
       const sasl = Buffer.from(`\0alice\0${secret}`).toString('base64');
       const out = scrubSecret(`a ${secret} b ${b64} c ${sasl} d ${encodeURIComponent(secret)}`, secret, 'alice');
-      assert.ok(!out.includes(secret) && !out.includes(b64) && !out.includes(sasl) && !out.includes(encodeURIComponent(secret)), out);
-      const pem = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQ\n-----END OPENSSH PRIVATE KEY-----\n';
+      assert.ok(
+        !out.includes(secret) && !out.includes(b64) && !out.includes(sasl) && !out.includes(encodeURIComponent(secret)),
+        out,
+      );
+      const pem =
+        '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQ\n-----END OPENSSH PRIVATE KEY-----\n';
       const leaked = scrubSecret('parse error near AAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQ', pem);
       assert.ok(!leaked.includes('AAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQ'), leaked);
     });
@@ -97,7 +194,12 @@ describe('verifiers: common behaviour', function () {
         else if (line === 'QUIT') sock.end('+OK\r\n');
       }, '+OK fake POP3\r\n');
       try {
-        const r = await expectCode(verifyPop3, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, secret, 'Unauthorized');
+        const r = await expectCode(
+          verifyPop3,
+          { host: LOCAL, port: srv.port, security: 'none', username: 'alice' },
+          secret,
+          'Unauthorized',
+        );
         assert.match(r.message, /\*\*\*/);
       } finally {
         await srv.close();
@@ -109,7 +211,12 @@ describe('verifiers: common behaviour', function () {
         else if (line.startsWith('PASS')) sock.write('-ERR [SYS/TEMP] try again later\r\n');
       }, '+OK fake POP3\r\n');
       try {
-        await expectCode(verifyPop3, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'whatever-secret', 'Unavailable');
+        await expectCode(
+          verifyPop3,
+          { host: LOCAL, port: srv.port, security: 'none', username: 'alice' },
+          'whatever-secret',
+          'Unavailable',
+        );
       } finally {
         await srv.close();
       }
@@ -123,7 +230,12 @@ describe('verifiers: common behaviour', function () {
         else sock.write(`${tag} BAD unknown\r\n`);
       }, '* OK [CAPABILITY IMAP4rev1] fake IMAP\r\n');
       try {
-        const r = await expectCode(verifyImap, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, secret, 'Unauthorized');
+        const r = await expectCode(
+          verifyImap,
+          { host: LOCAL, port: srv.port, security: 'none', username: 'alice' },
+          secret,
+          'Unauthorized',
+        );
         assert.match(r.message, /LOGIN "alice" "\*\*\*"/);
       } finally {
         await srv.close();
@@ -136,7 +248,12 @@ describe('verifiers: common behaviour', function () {
         else sock.write(`${tag} BAD unknown\r\n`);
       }, '* OK [CAPABILITY IMAP4rev1] fake IMAP\r\n');
       try {
-        await expectCode(verifyImap, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'some-secret-1', 'Unavailable');
+        await expectCode(
+          verifyImap,
+          { host: LOCAL, port: srv.port, security: 'none', username: 'alice' },
+          'some-secret-1',
+          'Unavailable',
+        );
       } finally {
         await srv.close();
       }
@@ -144,7 +261,12 @@ describe('verifiers: common behaviour', function () {
     it('SMTP: 421 greeting → Unavailable', async () => {
       const srv = await fakeServer(() => undefined, '421 fake.example Service not available, too busy\r\n');
       try {
-        await expectCode(verifySmtp, { host: LOCAL, port: srv.port, security: 'none', username: 'alice' }, 'some-secret-2', 'Unavailable');
+        await expectCode(
+          verifySmtp,
+          { host: LOCAL, port: srv.port, security: 'none', username: 'alice' },
+          'some-secret-2',
+          'Unavailable',
+        );
       } finally {
         await srv.close();
       }
@@ -173,44 +295,65 @@ describe('verifiers: common behaviour', function () {
       ftp: { host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u' },
       proxy: { host: LOCAL, port: p.ports.silent, type: 'http', security: 'none', username: 'u' },
       openvpn: {
-        host: LOCAL, port: p.ports.silent, security: 'tls', username: 'u', auth: 'password', remotes: `${LOCAL} ${p.ports.silent} tcp-client`,
-        ca: Buffer.from(p.vpn!.ca.replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64'), options: '',
+        host: LOCAL,
+        port: p.ports.silent,
+        security: 'tls',
+        username: 'u',
+        auth: 'password',
+        remotes: `${LOCAL} ${p.ports.silent} tcp-client`,
+        ca: Buffer.from(p.vpn!.ca.replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64'),
+        options: '',
       },
     });
 
     it('every built-in protocol has a verifier, and this suite covers each', () => {
-      const ids = allProtocols().filter((x) => x.verifier.thread).map((x) => x.id).sort();
+      const ids = allProtocols()
+        .filter((x) => x.verifier.thread)
+        .map((x) => x.id)
+        .sort();
       assert.deepEqual(Object.keys(verifiers).sort(), ids);
       assert.deepEqual(Object.keys(silentSettings()).sort(), ids);
     });
 
     it('every verifier times out on a silent server within timeoutMs + 1 s, all at once', async () => {
       const s = silentSettings();
-      await Promise.all(Object.entries(verifiers).map(([name, verify]) =>
-        expectCode(verify, s[name]!, 'silent-secret', 'Timeout', { timeoutMs: 800 })));
+      await Promise.all(
+        Object.entries(verifiers).map(([name, verify]) =>
+          expectCode(verify, s[name]!, 'silent-secret', 'Timeout', { timeoutMs: 800 }),
+        ),
+      );
     });
 
     it("the caller's signal cancels an attempt at once (Unknown, 'cancelled')", async () => {
       const s = silentSettings();
-      await Promise.all(Object.entries(verifiers).map(async ([name, verify]) => {
-        const ac = new AbortController();
-        setTimeout(() => ac.abort(), 100);
-        const t0 = performance.now();
-        const r = await verify(s[name]!, 'cancel-secret', { timeoutMs: 10_000, signal: ac.signal });
-        const ms = performance.now() - t0;
-        assert.equal(r.code, 'Unknown', `${name}: ${r.message}`);
-        assert.match(r.message, /cancelled/);
-        assert.ok(ms < 1000, `${name} took ${ms.toFixed(0)} ms after the abort`);
-      }));
+      await Promise.all(
+        Object.entries(verifiers).map(async ([name, verify]) => {
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(), 100);
+          const t0 = performance.now();
+          const r = await verify(s[name]!, 'cancel-secret', { timeoutMs: 10_000, signal: ac.signal });
+          const ms = performance.now() - t0;
+          assert.equal(r.code, 'Unknown', `${name}: ${r.message}`);
+          assert.match(r.message, /cancelled/);
+          assert.ok(ms < 1000, `${name} took ${ms.toFixed(0)} ms after the abort`);
+        }),
+      );
     });
 
     it('an AbortSignal.timeout() of the caller counts as Timeout', async () => {
-      const r = await verifiers.caldav!(silentSettings().caldav, 'x-secret', { timeoutMs: 10_000, signal: AbortSignal.timeout(200) });
+      const r = await verifiers.caldav!(silentSettings().caldav, 'x-secret', {
+        timeoutMs: 10_000,
+        signal: AbortSignal.timeout(200),
+      });
       assert.equal(r.code, 'Timeout', r.message);
     });
 
     it('an already aborted signal resolves immediately', async () => {
-      const r = await verifiers.imap!({ host: LOCAL, port: p.ports.imap, security: 'none', username: p.user }, p.password, { timeoutMs: 5000, signal: AbortSignal.abort() });
+      const r = await verifiers.imap!(
+        { host: LOCAL, port: p.ports.imap, security: 'none', username: p.user },
+        p.password,
+        { timeoutMs: 5000, signal: AbortSignal.abort() },
+      );
       assert.equal(r.code, 'Unknown');
     });
 

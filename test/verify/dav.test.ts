@@ -9,15 +9,31 @@ describe('CalDAV and CardDAV verifiers (Radicale)', function () {
   this.timeout(30_000);
   let p: Peers;
   let baseline: number;
-  const http = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.http, security: 'none', username: p.user, ...extra });
-  const https = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.https, security: 'tls', username: p.user, ca: p.certs.selfSigned, ...extra });
+  const http = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.http,
+    security: 'none',
+    username: p.user,
+    ...extra,
+  });
+  const https = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.https,
+    security: 'tls',
+    username: p.user,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
 
   before(async () => {
     p = await peers();
     baseline = await socketsSettle(0, 500);
   });
 
-  for (const [name, verify] of [['CalDAV', verifyCalDav], ['CardDAV', verifyCardDav]] as Array<[string, Verifier]>) {
+  for (const [name, verify] of [
+    ['CalDAV', verifyCalDav],
+    ['CardDAV', verifyCardDav],
+  ] as Array<[string, Verifier]>) {
     describe(name, () => {
       it('HTTP: right password → Ok, naming the home it found', async () => {
         const r = await expectCode(verify, http(), p.password, 'Ok');
@@ -55,10 +71,18 @@ describe('CalDAV and CardDAV verifiers (Radicale)', function () {
       await expectCode(verifyCalDav, http({ url: `http://${LOCAL}:${p.ports.http}/${p.user}/` }), p.password, 'Ok');
     });
     it('an explicit https url → Ok', async () => {
-      await expectCode(verifyCardDav, https({ url: `https://localhost:${p.ports.https}/` }), p.password, 'Ok', { shownHost: 'localhost' });
+      await expectCode(verifyCardDav, https({ url: `https://localhost:${p.ports.https}/` }), p.password, 'Ok', {
+        shownHost: 'localhost',
+      });
     });
     it('messages name the server of the url', async () => {
-      await expectCode(verifyCalDav, http({ url: `http://${LOCAL}:${p.ports.closed}/` }), p.password, 'ConnectionRefused', { shownPort: p.ports.closed });
+      await expectCode(
+        verifyCalDav,
+        http({ url: `http://${LOCAL}:${p.ports.closed}/` }),
+        p.password,
+        'ConnectionRefused',
+        { shownPort: p.ports.closed },
+      );
     });
     it('a path without a leading slash → Ok', async () => {
       await expectCode(verifyCardDav, http({ path: `${p.user}/` }), p.password, 'Ok');
@@ -76,7 +100,9 @@ describe('CalDAV and CardDAV verifiers (Radicale)', function () {
       await expectCode(verifyCardDav, https({ host: 'nohost.invalid', port: 443 }), p.password, 'HostNotFound');
     });
     it('silent server (no HTTP answer) → Timeout within timeoutMs + 1 s', async () => {
-      const r = await expectCode(verifyCalDav, http({ port: p.ports.silent }), p.password, 'Timeout', { timeoutMs: 1000 });
+      const r = await expectCode(verifyCalDav, http({ port: p.ports.silent }), p.password, 'Timeout', {
+        timeoutMs: 1000,
+      });
       assert.ok(r.elapsedMs >= 950, `waited the whole timeout (${r.elapsedMs.toFixed(0)} ms)`);
     });
     it('silent server during the TLS handshake → Timeout', async () => {

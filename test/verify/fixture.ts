@@ -15,7 +15,11 @@ export function peers(): Promise<Peers> {
 
 after(async function () {
   this.timeout(20_000);
-  if (started) await started.then((p) => p.stop(), () => undefined);
+  if (started)
+    await started.then(
+      (p) => p.stop(),
+      () => undefined,
+    );
 });
 
 export const LOCAL = '127.0.0.1';
@@ -32,7 +36,13 @@ export interface Expect {
  * Runs one verification and asserts what holds for every outcome: the exact code, `ok` matching
  * it, resolution within timeoutMs + 1 s, a message naming the server and never the secret.
  */
-export async function expectCode(verify: Verifier, settings: VerifySettings, secret: string, code: VerifyCode, opts: Expect = {}): Promise<VerifyResult & { elapsedMs: number }> {
+export async function expectCode(
+  verify: Verifier,
+  settings: VerifySettings,
+  secret: string,
+  code: VerifyCode,
+  opts: Expect = {},
+): Promise<VerifyResult & { elapsedMs: number }> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const t0 = performance.now();
   const r = await verify(settings, secret, { timeoutMs });
@@ -54,7 +64,8 @@ export function assertNoSecret(message: string, secret: string): void {
   assert.ok(!message.includes(secret), `the message contains the secret: ${message}`);
   if (secret.includes('\n')) {
     for (const line of secret.split('\n')) {
-      if (line.length >= 12 && !line.startsWith('-----')) assert.ok(!message.includes(line), `the message contains a line of the key: ${message}`);
+      if (line.length >= 12 && !line.startsWith('-----'))
+        assert.ok(!message.includes(line), `the message contains a line of the key: ${message}`);
     }
   }
 }

@@ -10,10 +10,22 @@ describe('FTP verifier (ProFTPD, FTPS)', function () {
   let p: Peers;
   let baseline: number;
   /** Explicit FTPS (AUTH TLS) with the peer's self-signed certificate pinned. */
-  const explicit = (extra: Partial<VerifySettings> = {}): VerifySettings =>
-    ({ host: LOCAL, port: p.ports.ftp, security: 'starttls', username: p.ftpUser, ca: p.certs.selfSigned, ...extra });
-  const implicit = (extra: Partial<VerifySettings> = {}): VerifySettings =>
-    ({ host: LOCAL, port: p.ports.ftps, security: 'tls', username: p.ftpUser, ca: p.certs.selfSigned, ...extra });
+  const explicit = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.ftp,
+    security: 'starttls',
+    username: p.ftpUser,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
+  const implicit = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.ftps,
+    security: 'tls',
+    username: p.ftpUser,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
 
   before(async () => {
     p = await peers();
@@ -23,7 +35,10 @@ describe('FTP verifier (ProFTPD, FTPS)', function () {
   describe('authentication', () => {
     it('explicit FTPS (AUTH TLS), right password → Ok', async () => {
       const r = await expectCode(verifyFtp, explicit(), p.ftpPassword, 'Ok');
-      assert.match(r.message, /FTP server 127\.0\.0\.1:\d+ accepted the user name and password: working directory "\/"/);
+      assert.match(
+        r.message,
+        /FTP server 127\.0\.0\.1:\d+ accepted the user name and password: working directory "\/"/,
+      );
     });
     it('implicit FTPS, right password → Ok', async () => {
       await expectCode(verifyFtp, implicit(), p.ftpPassword, 'Ok');

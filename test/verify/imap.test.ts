@@ -9,8 +9,21 @@ describe('IMAP verifier (Dovecot)', function () {
   this.timeout(30_000);
   let p: Peers;
   let baseline: number;
-  const plain = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.imap, security: 'none', username: p.user, ...extra });
-  const tls = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.imaps, security: 'tls', username: p.user, ca: p.certs.selfSigned, ...extra });
+  const plain = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.imap,
+    security: 'none',
+    username: p.user,
+    ...extra,
+  });
+  const tls = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.imaps,
+    security: 'tls',
+    username: p.user,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
 
   before(async () => {
     p = await peers();
@@ -73,7 +86,9 @@ describe('IMAP verifier (Dovecot)', function () {
       await expectCode(verifyImap, tls({ host: 'nohost.invalid', port: 993 }), p.password, 'HostNotFound');
     });
     it('silent server → Timeout within timeoutMs + 1 s', async () => {
-      const r = await expectCode(verifyImap, plain({ port: p.ports.silent }), p.password, 'Timeout', { timeoutMs: 1000 });
+      const r = await expectCode(verifyImap, plain({ port: p.ports.silent }), p.password, 'Timeout', {
+        timeoutMs: 1000,
+      });
       assert.ok(r.elapsedMs >= 950, `waited the whole timeout (${r.elapsedMs.toFixed(0)} ms)`);
     });
     it('silent server during the TLS handshake → Timeout', async () => {
@@ -98,7 +113,12 @@ describe('IMAP verifier (Dovecot)', function () {
       await expectCode(verifyImap, tls({ host: p.hosts.expired, ca: p.certs.ca }), p.password, 'TlsExpired');
     });
     it('expired over STARTTLS → TlsExpired', async () => {
-      await expectCode(verifyImap, plain({ host: p.hosts.expired, security: 'starttls', ca: p.certs.ca }), p.password, 'TlsExpired');
+      await expectCode(
+        verifyImap,
+        plain({ host: p.hosts.expired, security: 'starttls', ca: p.certs.ca }),
+        p.password,
+        'TlsExpired',
+      );
     });
     it('valid certificate for another name → TlsHostnameMismatch', async () => {
       await expectCode(verifyImap, tls({ host: p.hosts.mismatch }), p.password, 'TlsHostnameMismatch');
@@ -124,18 +144,32 @@ describe('IMAP verifier (Dovecot)', function () {
         for (let i = 0; i < 3; i++) singles.push((await expectCode(verifyImap, s, p.password, 'Ok')).elapsedMs);
         const one = Math.min(...singles);
         const t0 = performance.now();
-        const results = await Promise.all(Array.from({ length: 50 }, () => verifyImap(s, p.password, { timeoutMs: 30_000 })));
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => verifyImap(s, p.password, { timeoutMs: 30_000 })),
+        );
         const all = performance.now() - t0;
-        assert.deepEqual(results.filter((r) => r.code !== 'Ok'), [], 'every check succeeds');
-        assert.ok(all < 10 * one, `50 at once took ${all.toFixed(0)} ms, one check ${one.toFixed(0)} ms (ratio ${(all / one).toFixed(1)})`);
+        assert.deepEqual(
+          results.filter((r) => r.code !== 'Ok'),
+          [],
+          'every check succeeds',
+        );
+        assert.ok(
+          all < 10 * one,
+          `50 at once took ${all.toFixed(0)} ms, one check ${one.toFixed(0)} ms (ratio ${(all / one).toFixed(1)})`,
+        );
       } finally {
         await proxy.close();
       }
     });
     it('50 verifications at once over bare loopback all succeed', async function () {
       this.timeout(60_000);
-      const results = await Promise.all(Array.from({ length: 50 }, () => verifyImap(tls(), p.password, { timeoutMs: 30_000 })));
-      assert.deepEqual(results.filter((r) => r.code !== 'Ok'), []);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => verifyImap(tls(), p.password, { timeoutMs: 30_000 })),
+      );
+      assert.deepEqual(
+        results.filter((r) => r.code !== 'Ok'),
+        [],
+      );
     });
   });
 

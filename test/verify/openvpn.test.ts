@@ -16,7 +16,10 @@ function imported(text: string, username: string): { settings: VerifySettings; s
 }
 
 /** openvpn processes of this test process's checks (children of nobody else) */
-const clients = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('--management-query-passwords')).length;
+const clients = () =>
+  execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('--management-query-passwords')).length;
 
 describe('OpenVPN verifier (real openvpn servers)', function () {
   this.timeout(30_000);
@@ -69,13 +72,17 @@ describe('OpenVPN verifier (real openvpn servers)', function () {
   });
 
   it('a server with another name than verify-x509-name expects → TlsHostnameMismatch', async () => {
-    const text = vpnProfile(p.vpn!, p.vpn!.certPort).replace(`verify-x509-name ${p.vpn!.serverName} name`, 'verify-x509-name vpn.example.org name');
+    const text = vpnProfile(p.vpn!, p.vpn!.certPort).replace(
+      `verify-x509-name ${p.vpn!.serverName} name`,
+      'verify-x509-name vpn.example.org name',
+    );
     const r = await check(text, '');
     assert.equal(r.code, 'TlsHostnameMismatch', r.message);
   });
 
   it('network: refused → ConnectionRefused, silent → Timeout, unknown host → HostNotFound', async () => {
-    const at = (port: number, host = '127.0.0.1') => vpnProfile(p.vpn!, p.vpn!.certPort).replace(`remote 127.0.0.1 ${p.vpn!.certPort}`, `remote ${host} ${port}`);
+    const at = (port: number, host = '127.0.0.1') =>
+      vpnProfile(p.vpn!, p.vpn!.certPort).replace(`remote 127.0.0.1 ${p.vpn!.certPort}`, `remote ${host} ${port}`);
     const refused = await check(at(p.ports.closed), '');
     assert.equal(refused.code, 'ConnectionRefused', refused.message);
     const silent = await check(at(p.ports.silent), '', {}, 2500);

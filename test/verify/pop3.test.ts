@@ -9,9 +9,23 @@ describe('POP3 verifier (Dovecot)', function () {
   this.timeout(30_000);
   let p: Peers;
   let baseline: number;
-  const plain = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.pop3, security: 'none', username: p.user, ...extra });
-  const stls = (extra: Partial<VerifySettings> = {}): VerifySettings => plain({ security: 'starttls', ca: p.certs.selfSigned, ...extra });
-  const tls = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.pop3s, security: 'tls', username: p.user, ca: p.certs.selfSigned, ...extra });
+  const plain = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.pop3,
+    security: 'none',
+    username: p.user,
+    ...extra,
+  });
+  const stls = (extra: Partial<VerifySettings> = {}): VerifySettings =>
+    plain({ security: 'starttls', ca: p.certs.selfSigned, ...extra });
+  const tls = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.pop3s,
+    security: 'tls',
+    username: p.user,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
 
   before(async () => {
     p = await peers();
@@ -80,7 +94,9 @@ describe('POP3 verifier (Dovecot)', function () {
       await expectCode(verifyPop3, tls({ host: 'nohost.invalid', port: 995 }), p.password, 'HostNotFound');
     });
     it('silent server (no greeting) → Timeout within timeoutMs + 1 s', async () => {
-      const r = await expectCode(verifyPop3, stls({ port: p.ports.silent }), p.password, 'Timeout', { timeoutMs: 1000 });
+      const r = await expectCode(verifyPop3, stls({ port: p.ports.silent }), p.password, 'Timeout', {
+        timeoutMs: 1000,
+      });
       assert.ok(r.elapsedMs >= 950, `waited the whole timeout (${r.elapsedMs.toFixed(0)} ms)`);
     });
     it('silent server during the TLS handshake → Timeout', async () => {

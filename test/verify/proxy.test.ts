@@ -11,10 +11,22 @@ describe('Proxy verifier (tinyproxy for HTTP, Dante for SOCKS5)', function () {
   this.timeout(30_000);
   let p: Peers;
   let baseline: number;
-  const http = (extra: Partial<VerifySettings> = {}): VerifySettings =>
-    ({ host: LOCAL, port: p.ports.httpProxy, type: 'http', security: 'none', username: p.proxyUser, ...extra });
-  const socks = (extra: Partial<VerifySettings> = {}): VerifySettings =>
-    ({ host: LOCAL, port: p.ports.socks, type: 'socks5', security: 'none', username: p.sftpUser, ...extra });
+  const http = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.httpProxy,
+    type: 'http',
+    security: 'none',
+    username: p.proxyUser,
+    ...extra,
+  });
+  const socks = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.socks,
+    type: 'socks5',
+    security: 'none',
+    username: p.sftpUser,
+    ...extra,
+  });
 
   before(async () => {
     p = await peers();
@@ -51,7 +63,9 @@ describe('Proxy verifier (tinyproxy for HTTP, Dante for SOCKS5)', function () {
       assert.match(r.message, /not a SOCKS5 proxy/);
     });
     it('an HTTP proxy asked for SOCKS5 waits for a request line → Timeout', async () => {
-      await expectCode(verifyProxy, socks({ port: p.ports.httpProxy }), p.proxyPassword, 'Timeout', { timeoutMs: 1000 });
+      await expectCode(verifyProxy, socks({ port: p.ports.httpProxy }), p.proxyPassword, 'Timeout', {
+        timeoutMs: 1000,
+      });
     });
   });
 

@@ -16,10 +16,17 @@ describe('SFTP verifier (OpenSSH)', function () {
   let p: Peers;
   let baseline: number;
   let otherKey: string;
-  const sftp = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.ssh, security: 'none', username: p.sftpUser, ...extra });
+  const sftp = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.ssh,
+    security: 'none',
+    username: p.sftpUser,
+    ...extra,
+  });
   const sshdLog = async () => readFile(join(p.dir, 'logs', 'sshd.log'), 'utf8');
   // sshd logs every accepted or failed password and key of the test user
-  const authLines = async () => (await sshdLog()).split('\n').filter((l) => /^(Accepted|Failed) (password|publickey)/.test(l)).length;
+  const authLines = async () =>
+    (await sshdLog()).split('\n').filter((l) => /^(Accepted|Failed) (password|publickey)/.test(l)).length;
   const CHANGED = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
   before(async () => {
@@ -59,7 +66,8 @@ describe('SFTP verifier (OpenSSH)', function () {
       assert.match(r.message, /user name or key/);
     });
     it('text that looks like a key but is none → Unknown, without the text in the message', async () => {
-      const junk = '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key-at-all-but-secret-looking-text\n-----END OPENSSH PRIVATE KEY-----\n';
+      const junk =
+        '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key-at-all-but-secret-looking-text\n-----END OPENSSH PRIVATE KEY-----\n';
       await expectCode(verifySftp, sftp(), junk, 'Unknown');
     });
   });
@@ -108,7 +116,9 @@ describe('SFTP verifier (OpenSSH)', function () {
       await expectCode(verifySftp, sftp({ host: 'nohost.invalid', port: 22 }), p.sftpPassword, 'HostNotFound');
     });
     it('silent server (no SSH banner) → Timeout within timeoutMs + 1 s', async () => {
-      const r = await expectCode(verifySftp, sftp({ port: p.ports.silent }), p.sftpPassword, 'Timeout', { timeoutMs: 1000 });
+      const r = await expectCode(verifySftp, sftp({ port: p.ports.silent }), p.sftpPassword, 'Timeout', {
+        timeoutMs: 1000,
+      });
       assert.ok(r.elapsedMs >= 950, `waited the whole timeout (${r.elapsedMs.toFixed(0)} ms)`);
     });
     it('SYN-dropping listener → Timeout', async () => {

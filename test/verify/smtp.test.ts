@@ -10,8 +10,22 @@ describe('SMTP verifier (Exim; Dovecot submission)', function () {
   let p: Peers;
   let baseline: number;
   // 587-style: STARTTLS required; 465-style: implicit TLS
-  const starttls = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.smtp, security: 'starttls', username: p.user, ca: p.certs.selfSigned, ...extra });
-  const implicit = (extra: Partial<VerifySettings> = {}): VerifySettings => ({ host: LOCAL, port: p.ports.smtps, security: 'tls', username: p.user, ca: p.certs.selfSigned, ...extra });
+  const starttls = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.smtp,
+    security: 'starttls',
+    username: p.user,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
+  const implicit = (extra: Partial<VerifySettings> = {}): VerifySettings => ({
+    host: LOCAL,
+    port: p.ports.smtps,
+    security: 'tls',
+    username: p.user,
+    ca: p.certs.selfSigned,
+    ...extra,
+  });
 
   before(async () => {
     p = await peers();
@@ -92,7 +106,9 @@ describe('SMTP verifier (Exim; Dovecot submission)', function () {
       await expectCode(verifySmtp, implicit({ host: 'nohost.invalid', port: 465 }), p.password, 'HostNotFound');
     });
     it('silent server (no greeting) → Timeout within timeoutMs + 1 s', async () => {
-      const r = await expectCode(verifySmtp, starttls({ port: p.ports.silent }), p.password, 'Timeout', { timeoutMs: 1000 });
+      const r = await expectCode(verifySmtp, starttls({ port: p.ports.silent }), p.password, 'Timeout', {
+        timeoutMs: 1000,
+      });
       assert.ok(r.elapsedMs >= 950, `waited the whole timeout (${r.elapsedMs.toFixed(0)} ms)`);
     });
     it('silent server during the TLS handshake → Timeout', async () => {

@@ -16,7 +16,14 @@ describe('WebDAV verifier (Apache mod_dav)', function () {
   let a: ApacheDav;
   const at = (url: string, extra: Partial<VerifySettings> = {}): VerifySettings => {
     const u = new URL(url);
-    return { host: u.hostname, port: Number(u.port), security: u.protocol === 'https:' ? 'tls' : 'none', username: a.user, url, ...extra };
+    return {
+      host: u.hostname,
+      port: Number(u.port),
+      security: u.protocol === 'https:' ? 'tls' : 'none',
+      username: a.user,
+      url,
+      ...extra,
+    };
   };
 
   before(async function () {

@@ -1,7 +1,12 @@
 /** DNS look-ups with a time limit, cancelled with the discovery. */
 import { promises as dns } from 'node:dns';
 
-export interface Srv { name: string; port: number; priority: number; weight: number }
+export interface Srv {
+  name: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
 
 export class Dns {
   private readonly resolver: dns.Resolver;
@@ -21,7 +26,10 @@ export class Dns {
   /** MX hosts, most preferred first; [] when none. */
   async mx(name: string): Promise<string[]> {
     const records = await none(this.resolver.resolveMx(name));
-    return records.sort((a, b) => a.priority - b.priority).map((r) => r.exchange.toLowerCase().replace(/\.$/, '')).filter(Boolean);
+    return records
+      .sort((a, b) => a.priority - b.priority)
+      .map((r) => r.exchange.toLowerCase().replace(/\.$/, ''))
+      .filter(Boolean);
   }
 
   /** TXT records, each joined from its strings; [] when none. */

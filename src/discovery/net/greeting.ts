@@ -13,7 +13,12 @@ const MAX_READ = 16 * 1024;
 
 /** What each protocol says first, and how to ask for its capabilities. */
 const DIALOG: Record<MailProtocol, { greeting: RegExp; ask: string; done: RegExp; starttls: RegExp }> = {
-  imap: { greeting: /^\* (OK|PREAUTH)/m, ask: 'a CAPABILITY\r\n', done: /^a (OK|NO|BAD)/m, starttls: /^\* CAPABILITY .*\bSTARTTLS\b/im },
+  imap: {
+    greeting: /^\* (OK|PREAUTH)/m,
+    ask: 'a CAPABILITY\r\n',
+    done: /^a (OK|NO|BAD)/m,
+    starttls: /^\* CAPABILITY .*\bSTARTTLS\b/im,
+  },
   smtp: { greeting: /^220[ -]/m, ask: 'EHLO px-accounts\r\n', done: /^250 /m, starttls: /^250[ -]STARTTLS\b/im },
   pop3: { greeting: /^\+OK/m, ask: 'CAPA\r\n', done: /^\.\r?$|^-ERR/m, starttls: /^STLS\b/im },
 };
@@ -23,7 +28,12 @@ const QUIT: Record<MailProtocol, string> = { imap: 'z LOGOUT\r\n', smtp: 'QUIT\r
  * Reads until `want` matches or the exchange fails; `steps` alternate: wait for a pattern,
  * then write. Resolves with the text read, or rejects with a short reason.
  */
-function exchange(sock: net.Socket, steps: Array<{ wait: RegExp; send?: string }>, timeoutMs: number, signal: AbortSignal): Promise<string> {
+function exchange(
+  sock: net.Socket,
+  steps: Array<{ wait: RegExp; send?: string }>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
     let step = 0;
@@ -67,14 +77,32 @@ function close(sock: net.Socket, protocol: MailProtocol): void {
 }
 
 /** Connects with TLS to host:port, requires a valid certificate for host and the protocol's greeting. */
-export async function tlsGreets(protocol: MailProtocol, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const sock = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: true, secureContext: await secureContext(host) });
+export async function tlsGreets(
+  protocol: MailProtocol,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const sock = tls.connect({
+    host,
+    port,
+    servername: net.isIP(host) ? undefined : host,
+    rejectUnauthorized: true,
+    secureContext: await secureContext(host),
+  });
   await exchange(sock, [{ wait: DIALOG[protocol].greeting }], timeoutMs, signal);
   close(sock, protocol);
 }
 
 /** Connects in plaintext and asks for the capabilities: true when STARTTLS (STLS) is offered. */
-export async function offersStartTls(protocol: MailProtocol, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+export async function offersStartTls(
+  protocol: MailProtocol,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   const d = DIALOG[protocol];
   const sock = net.connect({ host, port });
   const text = await exchange(sock, [{ wait: d.greeting, send: d.ask }, { wait: d.done }], timeoutMs, signal);

@@ -23,7 +23,10 @@ export interface Fetched {
 export class FetchError extends Error {}
 
 /** GETs `url`; throws FetchError with a short reason (status, timeout, too large, TLS). */
-export async function fetchText(url: string, opts: { timeoutMs: number; signal: AbortSignal; maxBytes?: number; allowHttp?: boolean }): Promise<Fetched> {
+export async function fetchText(
+  url: string,
+  opts: { timeoutMs: number; signal: AbortSignal; maxBytes?: number; allowHttp?: boolean },
+): Promise<Fetched> {
   const r = await followed(url, 'GET', { accept: 'application/xml, text/xml' }, opts);
   if (r.status !== 200) throw new FetchError(`HTTP ${r.status}`);
   return { url: r.url, body: r.body ?? '', https: r.https };
@@ -34,25 +37,42 @@ export async function fetchText(url: string, opts: { timeoutMs: number; signal: 
  * without credentials, redirects followed over HTTPS; resolves with the URL that answered and
  * its status (401 or 207 from a DAV server).
  */
-export async function davStatus(url: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<{ url: string; status: number }> {
+export async function davStatus(
+  url: string,
+  opts: { timeoutMs: number; signal: AbortSignal },
+): Promise<{ url: string; status: number }> {
   const r = await followed(url, 'PROPFIND', { depth: '0' }, { ...opts, maxBytes: 64 * 1024 });
   return { url: r.url, status: r.status };
 }
 
-async function followed(url: string, method: string, headers: Record<string, string>,
-  opts: { timeoutMs: number; signal: AbortSignal; maxBytes?: number; allowHttp?: boolean }): Promise<{ url: string; status: number; body?: string; https: boolean }> {
+async function followed(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  opts: { timeoutMs: number; signal: AbortSignal; maxBytes?: number; allowHttp?: boolean },
+): Promise<{ url: string; status: number; body?: string; https: boolean }> {
   let current = new URL(url);
   let allHttps = true;
   for (let hop = 0; ; hop++) {
-    if (current.protocol !== 'https:' && !(opts.allowHttp && current.protocol === 'http:')) throw new FetchError(`${current.protocol} is not allowed`);
+    if (current.protocol !== 'https:' && !(opts.allowHttp && current.protocol === 'http:'))
+      throw new FetchError(`${current.protocol} is not allowed`);
     if (current.protocol !== 'https:') allHttps = false;
     const context = current.protocol === 'https:' ? await secureContext(current.hostname) : undefined;
-    const r = await requestOnce(current, context, method, headers, opts.timeoutMs, opts.signal, opts.maxBytes ?? MAX_BODY);
+    const r = await requestOnce(
+      current,
+      context,
+      method,
+      headers,
+      opts.timeoutMs,
+      opts.signal,
+      opts.maxBytes ?? MAX_BODY,
+    );
     if (r.redirect) {
       if (hop >= MAX_REDIRECTS) throw new FetchError('too many redirects');
       const next = new URL(r.redirect, current);
       // never from HTTPS down to HTTP
-      if (current.protocol === 'https:' && next.protocol !== 'https:') throw new FetchError(`redirected from HTTPS to ${next.protocol}`);
+      if (current.protocol === 'https:' && next.protocol !== 'https:')
+        throw new FetchError(`redirected from HTTPS to ${next.protocol}`);
       current = next;
       continue;
     }
@@ -61,8 +81,15 @@ async function followed(url: string, method: string, headers: Record<string, str
 }
 
 /** One request: a redirect's target, or the status (and for 200 the body, at most maxBytes). */
-function requestOnce(url: URL, context: tls.SecureContext | undefined, method: string, headers: Record<string, string>, timeoutMs: number,
-  signal: AbortSignal, maxBytes: number): Promise<{ status: number; body?: string; redirect?: string }> {
+function requestOnce(
+  url: URL,
+  context: tls.SecureContext | undefined,
+  method: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<{ status: number; body?: string; redirect?: string }> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new FetchError('cancelled'));
     const lib = url.protocol === 'https:' ? https : http;
@@ -78,39 +105,43 @@ function requestOnce(url: URL, context: tls.SecureContext | undefined, method: s
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     };
-    const req = lib.request(url, {
-      method,
-      agent: false,
-      ...(context ? { secureContext: context } : {}),
-      headers: { ...headers, 'user-agent': 'px-accounts' },
-      maxHeaderSize: 16 * 1024,
-    }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location) {
-        cleanup();
-        res.destroy();
-        return resolve({ status, redirect: res.headers.location });
-      }
-      if (status !== 200) {
-        cleanup();
-        res.destroy();
-        return resolve({ status });
-      }
-      const declared = Number(res.headers['content-length']);
-      if (declared > maxBytes) return fail(`the answer is too large (${declared} bytes, at most ${maxBytes})`);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) return fail(`the answer is too large (more than ${maxBytes} bytes)`);
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        cleanup();
-        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', (err) => fail(err.message));
-    });
+    const req = lib.request(
+      url,
+      {
+        method,
+        agent: false,
+        ...(context ? { secureContext: context } : {}),
+        headers: { ...headers, 'user-agent': 'px-accounts' },
+        maxHeaderSize: 16 * 1024,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location) {
+          cleanup();
+          res.destroy();
+          return resolve({ status, redirect: res.headers.location });
+        }
+        if (status !== 200) {
+          cleanup();
+          res.destroy();
+          return resolve({ status });
+        }
+        const declared = Number(res.headers['content-length']);
+        if (declared > maxBytes) return fail(`the answer is too large (${declared} bytes, at most ${maxBytes})`);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) return fail(`the answer is too large (more than ${maxBytes} bytes)`);
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          cleanup();
+          resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (err) => fail(err.message));
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => fail(describe(err)));
     req.end();
   });
@@ -119,15 +150,26 @@ function requestOnce(url: URL, context: tls.SecureContext | undefined, method: s
 /** A network error in a few words. */
 export function describe(err: NodeJS.ErrnoException): string {
   switch (err.code) {
-    case 'ENOTFOUND': return 'no such host';
-    case 'EAI_AGAIN': return 'the name could not be resolved';
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ECONNRESET': return 'connection reset';
-    case 'ETIMEDOUT': return 'timed out';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE': case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'ENOTFOUND':
+      return 'no such host';
+    case 'EAI_AGAIN':
+      return 'the name could not be resolved';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ETIMEDOUT':
+      return 'timed out';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
       return 'certificate not trusted';
-    case 'CERT_HAS_EXPIRED': return 'certificate expired';
-    case 'ERR_TLS_CERT_ALTNAME_INVALID': return 'certificate is for another host';
-    default: return err.code ? `${err.code}` : err.message;
+    case 'CERT_HAS_EXPIRED':
+      return 'certificate expired';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return 'certificate is for another host';
+    default:
+      return err.code ? `${err.code}` : err.message;
   }
 }

@@ -16,11 +16,22 @@ export const autoconfigUrls = (domain: string): string[] => [
 export const plainHttpUrl = (domain: string): string => `http://autoconfig.${domain}/mail/config-v1.1.xml`;
 
 /** Fetches and parses one config URL for `domain`; undefined (with a note) when it cannot be used. */
-export async function configAt(url: string, domain: string, ctx: SourceContext, source: Found['source'], label: string): Promise<Found | undefined> {
+export async function configAt(
+  url: string,
+  domain: string,
+  ctx: SourceContext,
+  source: Found['source'],
+  label: string,
+): Promise<Found | undefined> {
   let body: string;
   let https: boolean;
   try {
-    ({ body, https } = await fetchText(url, { timeoutMs: ctx.requestMs, signal: ctx.signal, maxBytes: MAX_XML, allowHttp: url.startsWith('http:') }));
+    ({ body, https } = await fetchText(url, {
+      timeoutMs: ctx.requestMs,
+      signal: ctx.signal,
+      maxBytes: MAX_XML,
+      allowHttp: url.startsWith('http:'),
+    }));
   } catch (err) {
     ctx.note(`${label}: ${url}: ${(err as Error).message}`);
     return undefined;
@@ -28,7 +39,11 @@ export async function configAt(url: string, domain: string, ctx: SourceContext, 
   try {
     const config = parseConfig(body, domain, ctx.address);
     return {
-      source, domain, provider: '', urls: {}, servers: config.servers,
+      source,
+      domain,
+      provider: '',
+      urls: {},
+      servers: config.servers,
       auth: config.oauth2Only ? 'oauth2' : 'password',
       trusted: trusted([{ kind: https ? 'https' : 'http' }]),
     };
@@ -40,8 +55,14 @@ export async function configAt(url: string, domain: string, ctx: SourceContext, 
 }
 
 /** HTTPS autoconfig of `domain`: both places asked at once, autoconfig.<domain> preferred. */
-export async function httpsAutoconfig(domain: string, ctx: SourceContext, source: Found['source'] = 'autoconfig'): Promise<Found | undefined> {
-  const answers = autoconfigUrls(domain).map((url) => configAt(url, domain, ctx, source, source === 'autoconfig' ? 'autoconfig' : `${source} autoconfig`));
+export async function httpsAutoconfig(
+  domain: string,
+  ctx: SourceContext,
+  source: Found['source'] = 'autoconfig',
+): Promise<Found | undefined> {
+  const answers = autoconfigUrls(domain).map((url) =>
+    configAt(url, domain, ctx, source, source === 'autoconfig' ? 'autoconfig' : `${source} autoconfig`),
+  );
   for (const a of answers) {
     const found = await a;
     if (found) return found;
@@ -52,4 +73,5 @@ export async function httpsAutoconfig(domain: string, ctx: SourceContext, source
 export const autoconfigSource = (ctx: SourceContext) => httpsAutoconfig(ctx.address.domain, ctx);
 
 /** The last resort: plain HTTP, never trusted, never sent the address. */
-export const plainHttpSource = (ctx: SourceContext) => configAt(plainHttpUrl(ctx.address.domain), ctx.address.domain, ctx, 'autoconfig', 'autoconfig over plain HTTP');
+export const plainHttpSource = (ctx: SourceContext) =>
+  configAt(plainHttpUrl(ctx.address.domain), ctx.address.domain, ctx, 'autoconfig', 'autoconfig over plain HTTP');

@@ -20,19 +20,38 @@ export async function guessSource(ctx: SourceContext): Promise<Found | undefined
     return undefined;
   }
   const d = ctx.address.domain;
-  const found: Found = { source: 'guess', domain: d, trusted: false, provider: '', auth: 'password', servers: {}, urls: {} };
+  const found: Found = {
+    source: 'guess',
+    domain: d,
+    trusted: false,
+    provider: '',
+    auth: 'password',
+    servers: {},
+    urls: {},
+  };
   const failed: string[] = [];
-  await Promise.all(GUESSES.map(async ([protocol, prefixes, port]) => {
-    const tries = prefixes.map((p) => `${p}.${d}`).map((host) => tlsGreets(protocol, host, port, ctx.requestMs, ctx.signal)
-      .then(() => host, (err: Error) => { failed.push(`${host}:${port}: ${err.message}`); return undefined; }));
-    for (const t of tries) {
-      const host = await t;
-      if (host) {
-        found.servers[protocol] = { host, port, security: 'tls', username: ctx.address.address };
-        return;
+  await Promise.all(
+    GUESSES.map(async ([protocol, prefixes, port]) => {
+      const tries = prefixes
+        .map((p) => `${p}.${d}`)
+        .map((host) =>
+          tlsGreets(protocol, host, port, ctx.requestMs, ctx.signal).then(
+            () => host,
+            (err: Error) => {
+              failed.push(`${host}:${port}: ${err.message}`);
+              return undefined;
+            },
+          ),
+        );
+      for (const t of tries) {
+        const host = await t;
+        if (host) {
+          found.servers[protocol] = { host, port, security: 'tls', username: ctx.address.address };
+          return;
+        }
       }
-    }
-  }));
+    }),
+  );
   if (!found.servers.imap && !found.servers.pop3) {
     ctx.note(`guess: no IMAP or POP3 server with a valid certificate (${failed.sort().join(', ')})`);
     return undefined;

@@ -12,12 +12,23 @@ export function ispdbBase(env: NodeJS.ProcessEnv = process.env): string {
   return base.endsWith('/') ? base : `${base}/`;
 }
 
-export function onlineIspdb(domain: string, ctx: SourceContext, base: string, source: Found['source'] = 'ispdb'): Promise<Found | undefined> {
+export function onlineIspdb(
+  domain: string,
+  ctx: SourceContext,
+  base: string,
+  source: Found['source'] = 'ispdb',
+): Promise<Found | undefined> {
   if (!base.startsWith('https://')) {
     ctx.note(`ispdb: ${base} is not an HTTPS URL: not asked`);
     return Promise.resolve(undefined);
   }
-  return configAt(`${base}${encodeURIComponent(domain)}`, domain, ctx, source, source === 'ispdb' ? 'ispdb' : `${source} ispdb`);
+  return configAt(
+    `${base}${encodeURIComponent(domain)}`,
+    domain,
+    ctx,
+    source,
+    source === 'ispdb' ? 'ispdb' : `${source} ispdb`,
+  );
 }
 
 export const ispdbSource = (base: string) => (ctx: SourceContext) => onlineIspdb(ctx.address.domain, ctx, base);

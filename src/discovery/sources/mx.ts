@@ -23,32 +23,36 @@ export function mxDomains(mxHost: string, own: string): string[] {
   return [...new Set(out)].filter((d) => d !== own && d.includes('.'));
 }
 
-export const mxSource = (catalogue: Catalogue, ispdbBase: string, want?: readonly string[]) => async (ctx: SourceContext): Promise<Found | undefined> => {
-  const d = ctx.address.domain;
-  const hosts = await ctx.dns.mx(d);
-  if (hosts.length === 0) {
-    ctx.note(`mx: no MX record for ${d}`);
+export const mxSource =
+  (catalogue: Catalogue, ispdbBase: string, want?: readonly string[]) =>
+  async (ctx: SourceContext): Promise<Found | undefined> => {
+    const d = ctx.address.domain;
+    const hosts = await ctx.dns.mx(d);
+    if (hosts.length === 0) {
+      ctx.note(`mx: no MX record for ${d}`);
+      return undefined;
+    }
+    const candidates = mxDomains(hosts[0]!, d);
+    if (candidates.length === 0) {
+      ctx.note(`mx: ${hosts[0]} is in ${d} itself`);
+      return undefined;
+    }
+    // every candidate through every source at once, taken in order
+    const lookups = candidates
+      .map((c) => {
+        const provider = catalogueFor(catalogue, c);
+        return [
+          Promise.resolve(provider ? fromProvider(provider, ctx.address, c, 'mx', want) : undefined),
+          Promise.resolve(fromDatabase(c, ctx.address, 'mx')),
+          httpsAutoconfig(c, ctx, 'mx'),
+          onlineIspdb(c, ctx, ispdbBase, 'mx'),
+        ];
+      })
+      .flat();
+    for (const lookup of lookups) {
+      const found = await lookup.catch(() => undefined);
+      if (found) return { ...found, source: 'mx', trusted: trusted([{ kind: 'mx' }]) };
+    }
+    ctx.note(`mx: nothing known for ${candidates.join(' or ')} (MX ${hosts[0]})`);
     return undefined;
-  }
-  const candidates = mxDomains(hosts[0]!, d);
-  if (candidates.length === 0) {
-    ctx.note(`mx: ${hosts[0]} is in ${d} itself`);
-    return undefined;
-  }
-  // every candidate through every source at once, taken in order
-  const lookups = candidates.map((c) => {
-    const provider = catalogueFor(catalogue, c);
-    return [
-      Promise.resolve(provider ? fromProvider(provider, ctx.address, c, 'mx', want) : undefined),
-      Promise.resolve(fromDatabase(c, ctx.address, 'mx')),
-      httpsAutoconfig(c, ctx, 'mx'),
-      onlineIspdb(c, ctx, ispdbBase, 'mx'),
-    ];
-  }).flat();
-  for (const lookup of lookups) {
-    const found = await lookup.catch(() => undefined);
-    if (found) return { ...found, source: 'mx', trusted: trusted([{ kind: 'mx' }]) };
-  }
-  ctx.note(`mx: nothing known for ${candidates.join(' or ')} (MX ${hosts[0]})`);
-  return undefined;
-};
+  };

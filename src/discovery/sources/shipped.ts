@@ -15,14 +15,31 @@ import { DAV_PROTOCOLS, MAIL_PROTOCOLS } from '../types.js';
  * A catalogue provider's settings for an address: the protocols it enables by default, or of
  * `want` those it offers.
  */
-export function fromProvider(p: Provider, address: Address, domain: string, source: Found['source'], want?: readonly string[]): Found {
-  const found: Found = { source, domain, trusted: trusted([{ kind: 'shipped' }]), provider: p.id, auth: p.auth === 'oauth2' ? 'oauth2' : 'password', servers: {}, urls: {} };
+export function fromProvider(
+  p: Provider,
+  address: Address,
+  domain: string,
+  source: Found['source'],
+  want?: readonly string[],
+): Found {
+  const found: Found = {
+    source,
+    domain,
+    trusted: trusted([{ kind: 'shipped' }]),
+    provider: p.id,
+    auth: p.auth === 'oauth2' ? 'oauth2' : 'password',
+    servers: {},
+    urls: {},
+  };
   for (const protocol of want ? p.supported.filter((x) => want.includes(x)) : p.protocols) {
     const raw = p.servers[protocol];
     if (!raw) continue;
     if ((MAIL_PROTOCOLS as readonly string[]).includes(protocol) && typeof raw.host === 'string') {
       found.servers[protocol as MailProtocol] = {
-        host: raw.host, port: Number(raw.port), security: (raw.security as Security | undefined) ?? 'tls', username: address.address,
+        host: raw.host,
+        port: Number(raw.port),
+        security: (raw.security as Security | undefined) ?? 'tls',
+        username: address.address,
       };
     } else if ((DAV_PROTOCOLS as readonly string[]).includes(protocol) && typeof raw.url === 'string') {
       found.urls[protocol as DavProtocol] = String(substitute(raw, address.address).url);
@@ -52,7 +69,14 @@ export function catalogueByServers(catalogue: Catalogue, servers: Found['servers
 }
 
 type DbServer = [host: string, port: number, security: Security, username: string];
-interface DbEntry { id: string; domains: string[]; imap?: DbServer; pop3?: DbServer; smtp?: DbServer; auth?: 'oauth2' }
+interface DbEntry {
+  id: string;
+  domains: string[];
+  imap?: DbServer;
+  pop3?: DbServer;
+  smtp?: DbServer;
+  auth?: 'oauth2';
+}
 
 export const DATABASE_FILE = join(BUILTIN_PROVIDER_DIR, 'ispdb', 'ispdb.json');
 let database: Map<string, DbEntry> | undefined;
@@ -67,14 +91,31 @@ function load(): Map<string, DbEntry> {
 }
 
 /** The database's settings for a domain, if it lists it. */
-export function fromDatabase(domain: string, address: Address, source: Found['source'] = 'database'): Found | undefined {
+export function fromDatabase(
+  domain: string,
+  address: Address,
+  source: Found['source'] = 'database',
+): Found | undefined {
   const entry = load().get(domain);
   if (!entry) return undefined;
-  const found: Found = { source, domain, trusted: trusted([{ kind: 'shipped' }]), provider: '', auth: entry.auth ?? 'password', servers: {}, urls: {} };
+  const found: Found = {
+    source,
+    domain,
+    trusted: trusted([{ kind: 'shipped' }]),
+    provider: '',
+    auth: entry.auth ?? 'password',
+    servers: {},
+    urls: {},
+  };
   for (const protocol of MAIL_PROTOCOLS) {
     const s = entry[protocol];
     if (!s) continue;
-    const server: MailServer = { host: expand(s[0], address).toLowerCase(), port: s[1], security: s[2], username: expand(s[3], address) };
+    const server: MailServer = {
+      host: expand(s[0], address).toLowerCase(),
+      port: s[1],
+      security: s[2],
+      username: expand(s[3], address),
+    };
     found.servers[protocol] = server;
   }
   return found;

@@ -9,11 +9,26 @@ import type { Found, MailProtocol, Security, SourceContext } from '../types.js';
 
 /** Per protocol, the services in order of preference, with the security each implies. */
 const MAIL: Array<[MailProtocol, Array<[service: string, security: Security]>]> = [
-  ['imap', [['_imaps._tcp', 'tls'], ['_imap._tcp', 'starttls']]],
-  ['smtp', [['_submissions._tcp', 'tls'], ['_submission._tcp', 'starttls']]],
+  [
+    'imap',
+    [
+      ['_imaps._tcp', 'tls'],
+      ['_imap._tcp', 'starttls'],
+    ],
+  ],
+  [
+    'smtp',
+    [
+      ['_submissions._tcp', 'tls'],
+      ['_submission._tcp', 'starttls'],
+    ],
+  ],
   ['pop3', [['_pop3s._tcp', 'tls']]],
 ];
-const DAV: Array<['caldav' | 'carddav', string]> = [['caldav', '_caldavs._tcp'], ['carddav', '_carddavs._tcp']];
+const DAV: Array<['caldav' | 'carddav', string]> = [
+  ['caldav', '_caldavs._tcp'],
+  ['carddav', '_carddavs._tcp'],
+];
 
 const clean = (name: string) => name.toLowerCase().replace(/\.$/, '');
 const PATH = /^path=(\/[\x21-\x7e]{0,1023})$/;
@@ -22,7 +37,15 @@ export async function srvSource(ctx: SourceContext): Promise<Found | undefined> 
   const d = ctx.address.domain;
   const names = [...MAIL.flatMap(([, services]) => services.map(([s]) => s)), ...DAV.map(([, s]) => s)];
   const answers = new Map(await Promise.all(names.map(async (s) => [s, await ctx.dns.srv(`${s}.${d}`)] as const)));
-  const found: Found = { source: 'srv', domain: d, trusted: false, provider: '', auth: 'password', servers: {}, urls: {} };
+  const found: Found = {
+    source: 'srv',
+    domain: d,
+    trusted: false,
+    provider: '',
+    auth: 'password',
+    servers: {},
+    urls: {},
+  };
   const hosts: string[] = [];
   for (const [protocol, services] of MAIL) {
     for (const [service, security] of services) {
@@ -35,15 +58,17 @@ export async function srvSource(ctx: SourceContext): Promise<Found | undefined> 
       break;
     }
   }
-  await Promise.all(DAV.map(async ([protocol, service]) => {
-    const best = answers.get(service)?.[0];
-    const target = best ? clean(best.name) : '';
-    if (!best || target === '' || target === '.') return;
-    const txt = await ctx.dns.txt(`${service}.${d}`).catch(() => []);
-    const path = txt.map((t) => PATH.exec(t)?.[1]).find(Boolean) ?? `/.well-known/${protocol}`;
-    found.urls[protocol] = `https://${target}${best.port === 443 ? '' : `:${best.port}`}${path}`;
-    hosts.push(target);
-  }));
+  await Promise.all(
+    DAV.map(async ([protocol, service]) => {
+      const best = answers.get(service)?.[0];
+      const target = best ? clean(best.name) : '';
+      if (!best || target === '' || target === '.') return;
+      const txt = await ctx.dns.txt(`${service}.${d}`).catch(() => []);
+      const path = txt.map((t) => PATH.exec(t)?.[1]).find(Boolean) ?? `/.well-known/${protocol}`;
+      found.urls[protocol] = `https://${target}${best.port === 443 ? '' : `:${best.port}`}${path}`;
+      hosts.push(target);
+    }),
+  );
   if (hosts.length === 0) {
     ctx.note(`srv: no SRV records under ${d}`);
     return undefined;

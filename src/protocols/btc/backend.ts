@@ -18,7 +18,10 @@ export interface BtcTx {
   readonly inputs: readonly Coin[];
   readonly outputs: readonly Coin[];
 }
-export interface Coin { readonly address: string; readonly value: bigint }
+export interface Coin {
+  readonly address: string;
+  readonly value: bigint;
+}
 
 export interface AddressView {
   /** Changes whenever the address's history does (Electrum's status, Esplora's stats). */
@@ -32,7 +35,10 @@ export interface AddressView {
   readonly complete: boolean;
 }
 
-export interface Tip { readonly height: number; readonly hash: string }
+export interface Tip {
+  readonly height: number;
+  readonly hash: string;
+}
 
 export interface BackendListener {
   /** Something may have changed (a new block, a transaction of a watched address). */
@@ -57,16 +63,19 @@ export const MAX_MONEY = 2_100_000_000_000_000n;
 
 /** A satoshi amount from a backend: a whole number within 0 … 21 million coins. */
 export function sats(value: unknown, what: string, signed = false): bigint {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new RpcInvalid(`${what} is not a whole number of satoshis`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new RpcInvalid(`${what} is not a whole number of satoshis`);
   const v = BigInt(value);
-  if (v > MAX_MONEY || v < (signed ? -MAX_MONEY : 0n)) throw new RpcInvalid(`${what} (${value}) is ${v < 0n ? 'negative' : 'more than 21 million coins'}`);
+  if (v > MAX_MONEY || v < (signed ? -MAX_MONEY : 0n))
+    throw new RpcInvalid(`${what} (${value}) is ${v < 0n ? 'negative' : 'more than 21 million coins'}`);
   return v;
 }
 
 export const TXID = /^[0-9a-f]{64}$/;
 
 export function height(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 100_000_000) throw new RpcInvalid(`${what} is not a block height`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 100_000_000)
+    throw new RpcInvalid(`${what} is not a block height`);
   return value;
 }
 
@@ -79,6 +88,9 @@ export function hash256(bytes: Uint8Array): string {
 /** The first block of each public network (testnet: testnet3 and testnet4). */
 export const GENESIS: Readonly<Record<string, readonly string[]>> = {
   mainnet: ['000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f'],
-  testnet: ['000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943', '00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043'],
+  testnet: [
+    '000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943',
+    '00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043',
+  ],
   signet: ['00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6'],
 };

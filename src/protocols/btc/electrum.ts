@@ -12,7 +12,18 @@ import tls from 'node:tls';
 import { mapLimit } from '../../util/map-limit.js';
 import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
 import { WALLET_RPC_TIMEOUT_MS as TIMEOUT_MS } from '../common/bounded-fetch.js';
-import { MAX_MONEY, TXID, hash256, height, sats, type AddressView, type BackendListener, type BtcBackend, type BtcTx, type Tip } from './backend.js';
+import {
+  MAX_MONEY,
+  TXID,
+  hash256,
+  height,
+  sats,
+  type AddressView,
+  type BackendListener,
+  type BtcBackend,
+  type BtcTx,
+  type Tip,
+} from './backend.js';
 import { addressOf, btcSigner, scriptOf } from './keys.js';
 
 const MAX_LINE = 8 * 1024 * 1024;
@@ -30,8 +41,16 @@ export function electrumScriptHash(script: Uint8Array): string {
   return Buffer.from(createHash('sha256').update(script).digest()).reverse().toString('hex');
 }
 
-interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
-interface RawTx { inputs: { txid: string; index: number }[]; outputs: { script: Uint8Array; value: bigint }[]; bytes: number }
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+interface RawTx {
+  inputs: { txid: string; index: number }[];
+  outputs: { script: Uint8Array; value: bigint }[];
+  bytes: number;
+}
 
 export class ElectrumBackend implements BtcBackend {
   readonly name: string;
@@ -55,7 +74,11 @@ export class ElectrumBackend implements BtcBackend {
   /** The socket's last error code, for the message. */
   private cause: string | undefined;
 
-  constructor(private readonly url: URL, private readonly network: string, private readonly listener: BackendListener) {
+  constructor(
+    private readonly url: URL,
+    private readonly network: string,
+    private readonly listener: BackendListener,
+  ) {
     this.name = `Electrum server ${url.host}`;
   }
 
@@ -65,7 +88,10 @@ export class ElectrumBackend implements BtcBackend {
     this.ready ??= new Promise<void>((resolve, reject) => {
       const port = Number(this.url.port) || (this.url.protocol === 'ssl:' ? 50002 : 50001);
       const host = this.url.hostname.replace(/^\[|\]$/g, '');
-      const socket = this.url.protocol === 'tcp:' ? net.connect({ host, port }) : tls.connect({ host, port, servername: net.isIP(host) ? undefined : host });
+      const socket =
+        this.url.protocol === 'tcp:'
+          ? net.connect({ host, port })
+          : tls.connect({ host, port, servername: net.isIP(host) ? undefined : host });
       this.socket = socket;
       socket.setEncoding('utf8');
       socket.setKeepAlive(true, 30_000);
@@ -79,15 +105,21 @@ export class ElectrumBackend implements BtcBackend {
         socket.setTimeout(0);
         this.request('server.version', ['px-accounts', '1.4'])
           .then(() => this.request('blockchain.headers.subscribe', []))
-          .then((h) => {
-            this.tipNow = header(h);
-            this.backoff = 1000;
-            this.ping = setInterval(() => void this.request('server.ping', []).catch(() => undefined), PING_MS).unref();
-            resolve();
-          }, (err: Error) => {
-            socket.destroy();
-            reject(err);
-          });
+          .then(
+            (h) => {
+              this.tipNow = header(h);
+              this.backoff = 1000;
+              this.ping = setInterval(
+                () => void this.request('server.ping', []).catch(() => undefined),
+                PING_MS,
+              ).unref();
+              resolve();
+            },
+            (err: Error) => {
+              socket.destroy();
+              reject(err);
+            },
+          );
       });
     });
     return this.ready;
@@ -96,7 +128,9 @@ export class ElectrumBackend implements BtcBackend {
   private dropped(socket: net.Socket, reject: (e: Error) => void): void {
     if (this.socket !== socket) return;
     // Nonsense from the server is why it ended, for every request waiting too.
-    const err = this.failure ?? new RpcUnreachable(this.tipNow ? 'closed the connection' : `cannot be reached (${this.cause ?? 'closed'})`);
+    const err =
+      this.failure ??
+      new RpcUnreachable(this.tipNow ? 'closed the connection' : `cannot be reached (${this.cause ?? 'closed'})`);
     this.cause = undefined;
     this.failure = undefined;
     this.socket = undefined;
@@ -115,7 +149,10 @@ export class ElectrumBackend implements BtcBackend {
     this.listener.lost(err);
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
-      this.connect().then(() => this.listener.changed(), () => undefined);
+      this.connect().then(
+        () => this.listener.changed(),
+        () => undefined,
+      );
     }, this.backoff).unref();
     this.backoff = Math.min(this.backoff * 2, 30_000);
   }
@@ -140,7 +177,8 @@ export class ElectrumBackend implements BtcBackend {
     if (start < chunk.length) {
       this.pieces.push(chunk.slice(start));
       this.pieceLength += chunk.length - start;
-      if (this.pieceLength > MAX_LINE) this.broken(new RpcInvalid(`sent a message longer than ${MAX_LINE / 1024 / 1024} MB`));
+      if (this.pieceLength > MAX_LINE)
+        this.broken(new RpcInvalid(`sent a message longer than ${MAX_LINE / 1024 / 1024} MB`));
     }
   }
 
@@ -210,12 +248,17 @@ export class ElectrumBackend implements BtcBackend {
   async address(address: string, previous: AddressView | undefined): Promise<AddressView> {
     const sh = electrumScriptHash(scriptOf(address, this.network));
     const status = await this.call('blockchain.scripthash.subscribe', [sh]);
-    if (status !== null && (typeof status !== 'string' || !/^[0-9a-f]{64}$/.test(status))) throw new RpcInvalid('a script status that is not a hash');
+    if (status !== null && (typeof status !== 'string' || !/^[0-9a-f]{64}$/.test(status)))
+      throw new RpcInvalid('a script status that is not a hash');
     const tag = status ?? '';
     if (previous?.tag === tag) return previous;
     if (status === null) return { tag, used: false, confirmed: 0n, unconfirmed: 0n, txs: [], complete: true };
-    const [history, balance] = await Promise.all([this.call('blockchain.scripthash.get_history', [sh]), this.call('blockchain.scripthash.get_balance', [sh])]);
-    if (!Array.isArray(history) || history.length > MAX_HISTORY * 4) throw new RpcInvalid('get_history did not answer a list');
+    const [history, balance] = await Promise.all([
+      this.call('blockchain.scripthash.get_history', [sh]),
+      this.call('blockchain.scripthash.get_balance', [sh]),
+    ]);
+    if (!Array.isArray(history) || history.length > MAX_HISTORY * 4)
+      throw new RpcInvalid('get_history did not answer a list');
     const b = balance as { confirmed?: unknown; unconfirmed?: unknown } | null;
     const confirmed = sats(b?.confirmed, 'the confirmed balance');
     const unconfirmed = sats(b?.unconfirmed, 'the unconfirmed balance', true);
@@ -223,14 +266,21 @@ export class ElectrumBackend implements BtcBackend {
     const entries = history.slice(-MAX_HISTORY) as { tx_hash?: unknown; height?: unknown }[];
     // What did not move (same transaction, same height) is taken from the previous view as it is.
     const before = new Map(previous?.txs.map((t) => [`${t.txid}:${t.height}`, t]));
-    const txs = await mapLimit(entries, 8, async (e): Promise<BtcTx> => before.get(`${String(e?.tx_hash)}:${Math.max(0, Number(e?.height))}`) ?? this.transaction(e));
+    const txs = await mapLimit(
+      entries,
+      8,
+      async (e): Promise<BtcTx> =>
+        before.get(`${String(e?.tx_hash)}:${Math.max(0, Number(e?.height))}`) ?? this.transaction(e),
+    );
     return { tag, used: true, confirmed, unconfirmed, txs, complete: entries.length === history.length };
   }
 
   private async transaction(e: { tx_hash?: unknown; height?: unknown }): Promise<BtcTx> {
-    if (typeof e?.tx_hash !== 'string' || !TXID.test(e.tx_hash)) throw new RpcInvalid('a history entry without a valid tx_hash');
-    if (typeof e.height !== 'number' || !Number.isSafeInteger(e.height) || e.height < -1) throw new RpcInvalid('a history entry without a valid height');
-    const at = Math.max(0, height(Math.max(0, e.height), 'a history entry\'s height'));
+    if (typeof e?.tx_hash !== 'string' || !TXID.test(e.tx_hash))
+      throw new RpcInvalid('a history entry without a valid tx_hash');
+    if (typeof e.height !== 'number' || !Number.isSafeInteger(e.height) || e.height < -1)
+      throw new RpcInvalid('a history entry without a valid height');
+    const at = Math.max(0, height(Math.max(0, e.height), "a history entry's height"));
     const tx = await this.rawTx(e.tx_hash);
     const inputs = await mapLimit(tx.inputs, 4, async (i) => {
       if (i.txid === ZERO) return { address: '', value: 0n }; // a coinbase
@@ -239,7 +289,10 @@ export class ElectrumBackend implements BtcBackend {
       return { address: addressOf(prev.script, this.network), value: prev.value };
     });
     return {
-      txid: e.tx_hash, height: at, time: at > 0 ? await this.blockTime(at) : 0, inputs,
+      txid: e.tx_hash,
+      height: at,
+      time: at > 0 ? await this.blockTime(at) : 0,
+      inputs,
       outputs: tx.outputs.map((o) => ({ address: addressOf(o.script, this.network), value: o.value })),
     };
   }
@@ -249,11 +302,17 @@ export class ElectrumBackend implements BtcBackend {
     const cached = this.raw.get(txid);
     if (cached) return cached;
     const hex = await this.call('blockchain.transaction.get', [txid, false]);
-    if (typeof hex !== 'string' || hex.length > 2 * MAX_TX_BYTES) throw new RpcInvalid(`transaction ${txid} is not a transaction of at most ${MAX_TX_BYTES} bytes`);
+    if (typeof hex !== 'string' || hex.length > 2 * MAX_TX_BYTES)
+      throw new RpcInvalid(`transaction ${txid} is not a transaction of at most ${MAX_TX_BYTES} bytes`);
     if (!/^([0-9a-f]{2})+$/i.test(hex)) throw new RpcInvalid(`transaction ${txid} is not hex`);
     let tx: InstanceType<ReturnType<typeof btcSigner>['Transaction']>;
     try {
-      tx = btcSigner().Transaction.fromRaw(Buffer.from(hex, 'hex'), { allowUnknownInputs: true, allowUnknownOutputs: true, disableScriptCheck: true, allowLegacyWitnessUtxo: true });
+      tx = btcSigner().Transaction.fromRaw(Buffer.from(hex, 'hex'), {
+        allowUnknownInputs: true,
+        allowUnknownOutputs: true,
+        disableScriptCheck: true,
+        allowLegacyWitnessUtxo: true,
+      });
     } catch (err) {
       throw new RpcInvalid(`transaction ${txid} does not parse (${(err as Error).message.slice(0, 80)})`);
     }
@@ -299,7 +358,11 @@ export class ElectrumBackend implements BtcBackend {
 
 /** A block header as the server gives it (`{height, hex}` or the hex alone), checked. */
 function header(value: unknown, at?: number): Tip & { hex: string } {
-  const v = (typeof value === 'string' ? { hex: value, height: at } : value) as { hex?: unknown; height?: unknown } | null;
-  if (typeof v?.hex !== 'string' || !/^[0-9a-f]{160}$/i.test(v.hex)) throw new RpcInvalid('a block header that is not 80 bytes of hex');
-  return { height: height(v.height, 'the tip\'s height'), hash: hash256(Buffer.from(v.hex, 'hex')), hex: v.hex };
+  const v = (typeof value === 'string' ? { hex: value, height: at } : value) as {
+    hex?: unknown;
+    height?: unknown;
+  } | null;
+  if (typeof v?.hex !== 'string' || !/^[0-9a-f]{160}$/i.test(v.hex))
+    throw new RpcInvalid('a block header that is not 80 bytes of hex');
+  return { height: height(v.height, "the tip's height"), hash: hash256(Buffer.from(v.hex, 'hex')), hex: v.hex };
 }

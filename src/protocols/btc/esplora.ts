@@ -32,9 +32,16 @@ export class EsploraBackend implements BtcBackend {
     // Under the base's path, keeping its query (a key may be there: ?key=…).
     const url = new URL(this.base);
     url.pathname += path;
-    const res = await fetchBounded(url.href, { headers: { accept: json ? 'application/json' : 'text/plain' } }, `GET /${path}`);
+    const res = await fetchBounded(
+      url.href,
+      { headers: { accept: json ? 'application/json' : 'text/plain' } },
+      `GET /${path}`,
+    );
     // Esplora says what is wrong in a short text (`Invalid Bitcoin address`); a long body is no message.
-    if (res.status !== 200) throw new RpcInvalid(`HTTP ${res.status} to GET /${path}${res.text.length < 100 ? `: ${res.text.replace(/[^\x20-\x7e]/g, ' ')}` : ''}`);
+    if (res.status !== 200)
+      throw new RpcInvalid(
+        `HTTP ${res.status} to GET /${path}${res.text.length < 100 ? `: ${res.text.replace(/[^\x20-\x7e]/g, ' ')}` : ''}`,
+      );
     if (!json) return res.text.trim();
     try {
       return JSON.parse(res.text) as unknown;
@@ -45,7 +52,8 @@ export class EsploraBackend implements BtcBackend {
 
   async tip(): Promise<Tip> {
     const [h, hash] = await Promise.all([this.get('blocks/tip/height', false), this.get('blocks/tip/hash', false)]);
-    if (!/^\d{1,9}$/.test(String(h)) || !TXID.test(String(hash))) throw new RpcInvalid('the chain tip is not a height and a block hash');
+    if (!/^\d{1,9}$/.test(String(h)) || !TXID.test(String(hash)))
+      throw new RpcInvalid('the chain tip is not a height and a block hash');
     this.tipHeight = Number(h);
     return { height: this.tipHeight, hash: String(hash) };
   }
@@ -57,29 +65,40 @@ export class EsploraBackend implements BtcBackend {
   }
 
   async address(address: string, previous: AddressView | undefined): Promise<AddressView> {
-    const info = await this.get(`address/${address}`, true) as Json;
+    const info = (await this.get(`address/${address}`, true)) as Json;
     const chain = stats(info?.chain_stats, 'chain_stats');
     const mempool = stats(info?.mempool_stats, 'mempool_stats');
     const tag = [chain.funded, chain.spent, chain.count, mempool.funded, mempool.spent, mempool.count].join(':');
     if (previous?.tag === tag) return previous;
-    const view = { tag, used: chain.count + mempool.count > 0, confirmed: chain.funded - chain.spent, unconfirmed: mempool.funded - mempool.spent };
+    const view = {
+      tag,
+      used: chain.count + mempool.count > 0,
+      confirmed: chain.funded - chain.spent,
+      unconfirmed: mempool.funded - mempool.spent,
+    };
     if (view.confirmed < 0n) throw new RpcInvalid(`${address} has spent more than it received`);
     if (!view.used) return { ...view, txs: [], complete: true };
-    return { ...view, ...await this.history(address, previous) };
+    return { ...view, ...(await this.history(address, previous)) };
   }
 
   /** The newest transactions first: until the end, MAX_PAGES, or what the previous view settled. */
-  private async history(address: string, previous: AddressView | undefined): Promise<{ txs: BtcTx[]; complete: boolean }> {
+  private async history(
+    address: string,
+    previous: AddressView | undefined,
+  ): Promise<{ txs: BtcTx[]; complete: boolean }> {
     const known = new Map(previous?.txs.map((t) => [t.txid, t]));
     const txs: BtcTx[] = [];
     let path = `address/${address}/txs`;
     for (let page = 0; page < MAX_PAGES; page++) {
       const list = await this.get(path, true);
-      if (!Array.isArray(list) || list.length > PAGE + 50) throw new RpcInvalid(`GET /${path} did not answer a list of transactions`);
+      if (!Array.isArray(list) || list.length > PAGE + 50)
+        throw new RpcInvalid(`GET /${path} did not answer a list of transactions`);
       const parsed = list.map((t) => parseTx(t as Json));
       txs.push(...parsed);
       const confirmed = parsed.filter((t) => t.height > 0);
-      const settled = confirmed.find((t) => known.get(t.txid)?.height === t.height && this.tipHeight - t.height >= SETTLED);
+      const settled = confirmed.find(
+        (t) => known.get(t.txid)?.height === t.height && this.tipHeight - t.height >= SETTLED,
+      );
       if (settled && previous) {
         const seen = new Set(txs.map((t) => t.txid));
         txs.push(...previous.txs.filter((t) => t.height > 0 && t.height <= settled.height && !seen.has(t.txid)));
@@ -100,8 +119,13 @@ function stats(value: unknown, what: string): { funded: bigint; spent: bigint; c
   const s = value as Json | undefined;
   if (!s || typeof s !== 'object') throw new RpcInvalid(`the address has no ${what}`);
   const count = s.tx_count;
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new RpcInvalid(`${what}.tx_count is not a count`);
-  return { funded: sats(s.funded_txo_sum, `${what}.funded_txo_sum`), spent: sats(s.spent_txo_sum, `${what}.spent_txo_sum`), count };
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
+    throw new RpcInvalid(`${what}.tx_count is not a count`);
+  return {
+    funded: sats(s.funded_txo_sum, `${what}.funded_txo_sum`),
+    spent: sats(s.spent_txo_sum, `${what}.spent_txo_sum`),
+    count,
+  };
 }
 
 function coin(o: Json | undefined, what: string): Coin {
@@ -111,15 +135,19 @@ function coin(o: Json | undefined, what: string): Coin {
 }
 
 function parseTx(t: Json): BtcTx {
-  if (!t || typeof t !== 'object' || typeof t.txid !== 'string' || !TXID.test(t.txid)) throw new RpcInvalid('a transaction without a valid txid');
-  if (!Array.isArray(t.vin) || !Array.isArray(t.vout)) throw new RpcInvalid(`transaction ${t.txid} has no inputs or outputs`);
+  if (!t || typeof t !== 'object' || typeof t.txid !== 'string' || !TXID.test(t.txid))
+    throw new RpcInvalid('a transaction without a valid txid');
+  if (!Array.isArray(t.vin) || !Array.isArray(t.vout))
+    throw new RpcInvalid(`transaction ${t.txid} has no inputs or outputs`);
   const status = t.status as Json | undefined;
   const confirmed = status?.confirmed === true;
   return {
     txid: t.txid,
     height: confirmed ? height(status!.block_height, 'block_height') : 0,
     time: confirmed && typeof status!.block_time === 'number' ? status!.block_time : 0,
-    inputs: (t.vin as Json[]).map((i) => (i?.is_coinbase ? { address: '', value: 0n } : coin(i?.prevout as Json, 'an input\'s prevout'))),
+    inputs: (t.vin as Json[]).map((i) =>
+      i?.is_coinbase ? { address: '', value: 0n } : coin(i?.prevout as Json, "an input's prevout"),
+    ),
     outputs: (t.vout as Json[]).map((o) => coin(o, 'an output')),
   };
 }

@@ -35,8 +35,13 @@ function secretKind(v: string): string | undefined {
 function isWif(v: string): boolean {
   try {
     const { createBase58check } = load('@scure/base') as typeof import('@scure/base');
-    const payload = createBase58check((data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest())).decode(v);
-    return (payload[0] === 0x80 || payload[0] === 0xef) && (payload.length === 33 || (payload.length === 34 && payload[33] === 1));
+    const payload = createBase58check(
+      (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest()),
+    ).decode(v);
+    return (
+      (payload[0] === 0x80 || payload[0] === 0xef) &&
+      (payload.length === 33 || (payload.length === 34 && payload[33] === 1))
+    );
   } catch {
     return false;
   }
@@ -78,7 +83,9 @@ export function checkBtcIdentifier(value: string, what = 'the address', network?
   const raw = value.trim();
   const secret = secretKind(raw);
   if (secret) {
-    throw invalidArgument(`${what} is ${secret}, not an address: it was not stored. Watch-only wallets need only a public address or an extended public key (xpub/ypub/zpub); never give a private key to any app`);
+    throw invalidArgument(
+      `${what} is ${secret}, not an address: it was not stored. Watch-only wallets need only a public address or an extended public key (xpub/ypub/zpub); never give a private key to any app`,
+    );
   }
   // Bech32 is case-insensitive (QR codes use upper case); stored in lower case.
   const v = /^(bc|tb|bcrt)1/i.test(raw) ? raw.toLowerCase() : raw;
@@ -94,9 +101,13 @@ export function checkBtcIdentifier(value: string, what = 'the address', network?
   }
   const other = network ? networkOf(v) : undefined;
   if (other && !(NETWORKS[other]!.params === NETWORKS[network!]!.params)) {
-    throw invalidArgument(`${what} belongs to the Bitcoin network ${other}, but the account's network is ${network}: add it with network ${other}`);
+    throw invalidArgument(
+      `${what} belongs to the Bitcoin network ${other}, but the account's network is ${network}: add it with network ${other}`,
+    );
   }
-  throw invalidArgument(`${what} is not a Bitcoin address or extended public key (base58 P2PKH/P2SH, bech32 or bech32m; its checksum may be wrong)`);
+  throw invalidArgument(
+    `${what} is not a Bitcoin address or extended public key (base58 P2PKH/P2SH, bech32 or bech32m; its checksum may be wrong)`,
+  );
 }
 
 /** What an account watches: the addresses of chain 0 (receive) and 1 (change), by index. */
@@ -124,10 +135,14 @@ export function watchTarget(identifier: string, network: string, scriptType: str
     address(chain, index) {
       const pub = chains[chain]!.deriveChild(index).publicKey!;
       switch (type) {
-        case 'p2pkh': return s.p2pkh(pub, net.params).address!;
-        case 'p2sh-p2wpkh': return s.p2sh(s.p2wpkh(pub, net.params), net.params).address!;
-        case 'p2wpkh': return s.p2wpkh(pub, net.params).address!;
-        case 'p2tr': return s.p2tr(pub.subarray(1), undefined, net.params).address!; // BIP-86: the key alone
+        case 'p2pkh':
+          return s.p2pkh(pub, net.params).address!;
+        case 'p2sh-p2wpkh':
+          return s.p2sh(s.p2wpkh(pub, net.params), net.params).address!;
+        case 'p2wpkh':
+          return s.p2wpkh(pub, net.params).address!;
+        case 'p2tr':
+          return s.p2tr(pub.subarray(1), undefined, net.params).address!; // BIP-86: the key alone
       }
     },
   };

@@ -2,7 +2,12 @@
 
 export interface BtcNetwork {
   /** As @scure/btc-signer takes it. */
-  readonly params: { readonly bech32: string; readonly pubKeyHash: number; readonly scriptHash: number; readonly wif: number };
+  readonly params: {
+    readonly bech32: string;
+    readonly pubKeyHash: number;
+    readonly scriptHash: number;
+    readonly wif: number;
+  };
   /** Extended public keys (SLIP-132): prefix → version bytes and the addresses they stand for. */
   readonly extended: Readonly<Record<string, { readonly version: number; readonly script: ScriptType }>>;
 }

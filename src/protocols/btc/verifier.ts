@@ -15,13 +15,22 @@ export async function verifyBtc(settings: VerifySettings, options: VerifyOptions
   try {
     url = backendUrl(String(settings.url), options.secrets ?? {});
   } catch (err) {
-    return { ok: false, code: 'Unauthorized', message: `Bitcoin backend ${new URL(String(settings.url)).host}: ${(err as Error).message}` };
+    return {
+      ok: false,
+      code: 'Unauthorized',
+      message: `Bitcoin backend ${new URL(String(settings.url)).host}: ${(err as Error).message}`,
+    };
   }
   const backend = backendFor(url, network, { changed: () => undefined, lost: () => undefined });
   try {
     const genesis = await backend.genesis();
     const expected = GENESIS[network];
-    if (expected && !expected.includes(genesis)) return { ok: false, code: 'ServerError', message: `${backend.name} serves another chain than Bitcoin ${network}` };
+    if (expected && !expected.includes(genesis))
+      return {
+        ok: false,
+        code: 'ServerError',
+        message: `${backend.name} serves another chain than Bitcoin ${network}`,
+      };
     const tip = await backend.tip();
     const first = watchTarget(String(settings.username), network, String(settings.script_type ?? '')).address(0, 0);
     await backend.address(first, undefined);
@@ -29,7 +38,13 @@ export async function verifyBtc(settings: VerifySettings, options: VerifyOptions
   } catch (err) {
     const e = err as Error;
     if (e instanceof RpcUnreachable) {
-      const code = /ECONNREFUSED/.test(e.message) ? 'ConnectionRefused' : /ENOTFOUND|EAI_AGAIN/.test(e.message) ? 'HostNotFound' : /within/.test(e.message) ? 'Timeout' : 'ConnectionFailed';
+      const code = /ECONNREFUSED/.test(e.message)
+        ? 'ConnectionRefused'
+        : /ENOTFOUND|EAI_AGAIN/.test(e.message)
+          ? 'HostNotFound'
+          : /within/.test(e.message)
+            ? 'Timeout'
+            : 'ConnectionFailed';
       return { ok: false, code, message: `${backend.name} ${e.message}` };
     }
     if (e instanceof RpcRefused) return { ok: false, code: 'Unauthorized', message: `${backend.name}: ${e.message}` };

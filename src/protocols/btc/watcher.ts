@@ -57,7 +57,9 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     const url = String(ctx.settings.url);
     // Other addresses derived are another wallet: its state starts afresh (and quietly).
     super(ctx, {
-      currency: 'BTC', decimals: 8, backend: isElectrum(url) ? 'Electrum server' : 'Esplora backend',
+      currency: 'BTC',
+      decimals: 8,
+      backend: isElectrum(url) ? 'Electrum server' : 'Esplora backend',
       watching: `${String(ctx.settings.script_type ?? '')} ${String(ctx.settings.gap_limit ?? '')}`,
     });
     const network = String(ctx.settings.network);
@@ -74,7 +76,10 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     void this.sync();
     // A poll while a sync is still running (a slow backend) is skipped, not queued.
     // An Electrum server pushes; a slow poll still notices a connection that died quietly.
-    this.timer = setInterval(() => void (this.running ?? this.sync()), isElectrum(url) ? POLL_MS * ELECTRUM_POLLS : POLL_MS).unref();
+    this.timer = setInterval(
+      () => void (this.running ?? this.sync()),
+      isElectrum(url) ? POLL_MS * ELECTRUM_POLLS : POLL_MS,
+    ).unref();
   }
 
   /** Refresh: the next sync reads every address again, reusing nothing. */
@@ -111,7 +116,9 @@ export class BtcWatcher extends WalletSession implements BackendListener {
    */
   sync(): Promise<void> {
     if (!this.running) {
-      this.running = this.syncOnce().catch((err: Error) => this.failed(err)).finally(() => (this.running = undefined));
+      this.running = this.syncOnce()
+        .catch((err: Error) => this.failed(err))
+        .finally(() => (this.running = undefined));
       return this.running;
     }
     this.queued ??= this.running.then(() => {
@@ -138,7 +145,8 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     // A new block may have moved young transactions (a reorg re-mining them elsewhere) without
     // changing what an Esplora address's stats say: read those addresses' histories again.
     if (newBlock && !electrum) {
-      for (const [a, v] of this.views) if (v.txs.some((t) => t.height === 0 || tip.height - t.height < SETTLED)) this.views.set(a, { ...v, tag: '' });
+      for (const [a, v] of this.views)
+        if (v.txs.some((t) => t.height === 0 || tip.height - t.height < SETTLED)) this.views.set(a, { ...v, tag: '' });
     }
     this.synced = undefined;
     await this.readAddresses();
@@ -158,7 +166,10 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     const expected = GENESIS[String(this.ctx.settings.network)];
     if (expected) {
       const genesis = await this.backend!.genesis();
-      if (!expected.includes(genesis)) throw new RpcInvalid(`it serves another chain than Bitcoin ${String(this.ctx.settings.network)} (block 0 is ${genesis.slice(0, 16)}…)`);
+      if (!expected.includes(genesis))
+        throw new RpcInvalid(
+          `it serves another chain than Bitcoin ${String(this.ctx.settings.network)} (block 0 is ${genesis.slice(0, 16)}…)`,
+        );
     }
     this.genesisChecked = true;
   }
@@ -170,7 +181,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     const read = new Set<string>();
     for (;;) {
       // An extended key's chains reach `gap` addresses past the last used one.
-      for (const chain of target.extended ? [0, 1] as const : [0] as const) {
+      for (const chain of target.extended ? ([0, 1] as const) : ([0] as const)) {
         const list = this.chains[chain];
         let lastUsed = -1;
         list.forEach((a, i) => (this.views.get(a)?.used ? (lastUsed = i) : undefined));
@@ -187,7 +198,6 @@ export class BtcWatcher extends WalletSession implements BackendListener {
       });
     }
   }
-
 
   /** Works out the wallet's transactions and balance from the views; returns the settled ones never seen before. */
   private reconcile(tip: Tip, quiet: boolean): WalletTransaction[] {
@@ -219,11 +229,16 @@ export class BtcWatcher extends WalletSession implements BackendListener {
       const incoming = delta > 0n;
       const counterparty = incoming
         ? t.inputs.find((i) => !ours.has(i.address))?.address || (t.inputs.every((i) => !i.address) ? 'coinbase' : '')
-        : t.outputs.find((o) => o.address && !ours.has(o.address))?.address ?? '';
+        : (t.outputs.find((o) => o.address && !ours.has(o.address))?.address ?? '');
       if (!this.firstSeen.has(t.txid)) this.firstSeen.set(t.txid, now);
       const entry: WalletTransaction = {
-        txid: t.txid, direction: incoming ? 'in' : 'out', amount: BTC(incoming ? delta : -delta), asset: '', counterparty,
-        time: t.time || this.firstSeen.get(t.txid)!, block: t.height > 0 ? t.height : -1,
+        txid: t.txid,
+        direction: incoming ? 'in' : 'out',
+        amount: BTC(incoming ? delta : -delta),
+        asset: '',
+        counterparty,
+        time: t.time || this.firstSeen.get(t.txid)!,
+        block: t.height > 0 ? t.height : -1,
       };
       const depth = t.height > 0 ? tip.height - t.height + 1 : 0;
       if (depth >= needed) settled.push(entry);

@@ -14,7 +14,10 @@ export type ProtocolName = string;
 
 /** A failure a verifier determined itself (auth rejected, folder missing, host key changed, …). */
 export class VerifyFailure extends Error {
-  constructor(readonly code: Exclude<VerifyCode, 'Ok'>, readonly detail?: string) {
+  constructor(
+    readonly code: Exclude<VerifyCode, 'Ok'>,
+    readonly detail?: string,
+  ) {
     super(detail ?? code);
     this.name = 'VerifyFailure';
   }
@@ -58,27 +61,63 @@ export function errorFacts(err: unknown): ErrorFacts {
 const TLS_EXPIRED = ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_EXPIRED'];
 const TLS_MISMATCH = ['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH', 'IP_ADDRESS_MISMATCH'];
 const TLS_UNTRUSTED = [
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'INVALID_CA', 'INVALID_PURPOSE', 'PATH_LENGTH_EXCEEDED', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
   'ERR_TLS_CERT_SIGNATURE_ALGORITHM_UNSUPPORTED',
 ];
 const TLS_EXPIRED_TEXT = /certificate has expired|certificate is not yet valid/i;
 const TLS_MISMATCH_TEXT = /does not match certificate's altnames|hostname mismatch|altname/i;
-const TLS_UNTRUSTED_TEXT = /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate (signature failure|chain too long|not trusted|revoked)/i;
+const TLS_UNTRUSTED_TEXT =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate (signature failure|chain too long|not trusted|revoked)/i;
 
 const HOST_NOT_FOUND = ['ENOTFOUND', 'EAI_NONAME', 'EAI_NODATA', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA'];
 const REFUSED = ['ECONNREFUSED'];
 const TIMEOUT = [
-  'ETIMEDOUT', 'ETIMEOUT', 'ESOCKETTIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT',
-  'SOCKET_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
-  'TimeoutError', 'client-timeout',
+  'ETIMEDOUT',
+  'ETIMEOUT',
+  'ESOCKETTIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+  'SOCKET_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'TimeoutError',
+  'client-timeout',
 ];
 const CONNECTION_FAILED = [
-  'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL',
-  'ECONNABORTED', 'EPROTO', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText',
-  'ClosedAfterConnectTLS', 'ECONNECTION', 'ESOCKET', 'ETLS', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ECONNABORTED',
+  'EPROTO',
+  'NoConnection',
+  'EConnectionClosed',
+  'ClosedAfterConnectText',
+  'ClosedAfterConnectTLS',
+  'ECONNECTION',
+  'ESOCKET',
+  'ETLS',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
   'client-socket',
 ];
 
@@ -107,7 +146,15 @@ export function classifyError(err: unknown): VerifyCode | undefined {
 /** The most telling code of an error for a message ("CERT_HAS_EXPIRED", "ECONNRESET", …). */
 export function primaryCode(err: unknown): string | undefined {
   const { codes } = errorFacts(err);
-  const all = [...TLS_EXPIRED, ...TLS_MISMATCH, ...TLS_UNTRUSTED, ...HOST_NOT_FOUND, ...REFUSED, ...TIMEOUT, ...CONNECTION_FAILED];
+  const all = [
+    ...TLS_EXPIRED,
+    ...TLS_MISMATCH,
+    ...TLS_UNTRUSTED,
+    ...HOST_NOT_FOUND,
+    ...REFUSED,
+    ...TIMEOUT,
+    ...CONNECTION_FAILED,
+  ];
   return all.find((c) => codes.has(c)) ?? [...codes].find((c) => /^E[A-Z]|^ERR_/.test(c));
 }
 
@@ -117,23 +164,39 @@ export function endpoint(host: string, port: number): string {
 }
 
 /** The user-facing sentence for a result, in the service's language; `detail` (already scrubbed) is appended where it helps. */
-export function describe(protocol: ProtocolName, settings: Pick<VerifySettings, 'host' | 'port'>, code: VerifyCode,
-  detail?: string, extra?: { timeoutMs?: number; keyAuth?: boolean }): string {
+export function describe(
+  protocol: ProtocolName,
+  settings: Pick<VerifySettings, 'host' | 'port'>,
+  code: VerifyCode,
+  detail?: string,
+  extra?: { timeoutMs?: number; keyAuth?: boolean },
+): string {
   // {protocol}: IMAP, SMTP, CalDAV, ...; {server}: host:port
   const v = { protocol, server: endpoint(settings.host, settings.port), host: settings.host, port: settings.port };
   const more = detail ? `: ${detail}` : '';
   return sentence(code, v, extra) + more;
 }
 
-function sentence(code: VerifyCode, v: { protocol: string; server: string; host: string; port: number }, extra?: { timeoutMs?: number; keyAuth?: boolean }): string {
+function sentence(
+  code: VerifyCode,
+  v: { protocol: string; server: string; host: string; port: number },
+  extra?: { timeoutMs?: number; keyAuth?: boolean },
+): string {
   switch (code) {
     case 'Ok':
-      return extra?.keyAuth ? _('{protocol} server {server} accepted the user name and key', v) : _('{protocol} server {server} accepted the user name and password', v);
+      return extra?.keyAuth
+        ? _('{protocol} server {server} accepted the user name and key', v)
+        : _('{protocol} server {server} accepted the user name and password', v);
     case 'Unauthorized':
-      return extra?.keyAuth ? _('{protocol} server {server} rejected the user name or key', v) : _('{protocol} server {server} rejected the user name or password', v);
+      return extra?.keyAuth
+        ? _('{protocol} server {server} rejected the user name or key', v)
+        : _('{protocol} server {server} rejected the user name or password', v);
     case 'Timeout':
       return extra?.timeoutMs
-        ? _('{protocol} server {server} did not answer within {time}', { ...v, time: formatSeconds(extra.timeoutMs / 1000) })
+        ? _('{protocol} server {server} did not answer within {time}', {
+            ...v,
+            time: formatSeconds(extra.timeoutMs / 1000),
+          })
         : _('{protocol} server {server} did not answer in time', v);
     case 'HostNotFound':
       return _('Cannot find {protocol} server {server}: the host name {host} does not resolve', v);
@@ -174,7 +237,8 @@ export function scrubSecret(text: string, secret: string, username = ''): string
   forms.add(encodeURIComponent(secret));
   forms.add(JSON.stringify(secret).slice(1, -1));
   if (secret.includes('\n')) {
-    for (const line of secret.split(/\r?\n/)) if (line.trim().length >= 12 && !line.startsWith('-----')) forms.add(line.trim());
+    for (const line of secret.split(/\r?\n/))
+      if (line.trim().length >= 12 && !line.startsWith('-----')) forms.add(line.trim());
   }
   let out = text;
   for (const form of [...forms].filter(Boolean).sort((a, b) => b.length - a.length)) {
@@ -191,9 +255,19 @@ export function detailText(text: string | undefined, secret: string, username?: 
   return t || undefined;
 }
 
-export function result(protocol: ProtocolName, settings: Pick<VerifySettings, 'host' | 'port'>, code: VerifyCode,
-  secret: string, detail?: string, extra?: { timeoutMs?: number; keyAuth?: boolean; hostKey?: string; username?: string; home?: string }): VerifyResult {
-  const message = scrubSecret(describe(protocol, settings, code, detailText(detail, secret, extra?.username), extra), secret, extra?.username);
+export function result(
+  protocol: ProtocolName,
+  settings: Pick<VerifySettings, 'host' | 'port'>,
+  code: VerifyCode,
+  secret: string,
+  detail?: string,
+  extra?: { timeoutMs?: number; keyAuth?: boolean; hostKey?: string; username?: string; home?: string },
+): VerifyResult {
+  const message = scrubSecret(
+    describe(protocol, settings, code, detailText(detail, secret, extra?.username), extra),
+    secret,
+    extra?.username,
+  );
   const r: VerifyResult = { ok: code === 'Ok', code, message };
   if (extra?.hostKey) r.hostKey = extra.hostKey;
   if (extra?.home && code === 'Ok') r.home = extra.home;

@@ -11,14 +11,27 @@ import { bareHost, sniName } from './trust.js';
 /** How the TLS starts: at once, or after the protocol's STARTTLS command. */
 export type TlsDialect = 'tls' | 'imap' | 'smtp' | 'pop3';
 
-export interface PeerCertificate { fingerprint: string; pem: string }
+export interface PeerCertificate {
+  fingerprint: string;
+  pem: string;
+}
 
 const MAX_READ = 16 * 1024;
 /** STARTTLS in each protocol: what the server says first, what we ask, the answer that lets TLS start. */
 const STARTTLS: Record<Exclude<TlsDialect, 'tls'>, Array<{ wait: RegExp; send: string }>> = {
-  imap: [{ wait: /^\* (OK|PREAUTH)[^\n]*\n/m, send: 'a STARTTLS\r\n' }, { wait: /^a OK[^\n]*\n/m, send: '' }],
-  smtp: [{ wait: /^220 [^\n]*\n/m, send: 'EHLO px-accounts\r\n' }, { wait: /^250 [^\n]*\n/m, send: 'STARTTLS\r\n' }, { wait: /^220 [^\n]*\n/m, send: '' }],
-  pop3: [{ wait: /^\+OK[^\n]*\n/m, send: 'STLS\r\n' }, { wait: /^\+OK[^\n]*\n/m, send: '' }],
+  imap: [
+    { wait: /^\* (OK|PREAUTH)[^\n]*\n/m, send: 'a STARTTLS\r\n' },
+    { wait: /^a OK[^\n]*\n/m, send: '' },
+  ],
+  smtp: [
+    { wait: /^220 [^\n]*\n/m, send: 'EHLO px-accounts\r\n' },
+    { wait: /^250 [^\n]*\n/m, send: 'STARTTLS\r\n' },
+    { wait: /^220 [^\n]*\n/m, send: '' },
+  ],
+  pop3: [
+    { wait: /^\+OK[^\n]*\n/m, send: 'STLS\r\n' },
+    { wait: /^\+OK[^\n]*\n/m, send: '' },
+  ],
 };
 
 /** Plaintext until STARTTLS is accepted; rejects when the server says otherwise or too much. */
@@ -56,8 +69,15 @@ function startTls(sock: net.Socket, steps: Array<{ wait: RegExp; send: string }>
  * dialect's STARTTLS). Rejects when there is none within `timeoutMs` or on any failure.
  * `open`: how to reach host:port (a tunnel through the account's parent proxy); directly without.
  */
-export async function peerCertificate(dialect: TlsDialect, host: string, port: number, security: 'tls' | 'starttls', timeoutMs: number, signal?: AbortSignal,
-  open?: (host: string, port: number) => Promise<net.Socket>): Promise<PeerCertificate> {
+export async function peerCertificate(
+  dialect: TlsDialect,
+  host: string,
+  port: number,
+  security: 'tls' | 'starttls',
+  timeoutMs: number,
+  signal?: AbortSignal,
+  open?: (host: string, port: number) => Promise<net.Socket>,
+): Promise<PeerCertificate> {
   const sockets: net.Socket[] = [];
   const bound = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]);
   const aborted = new Promise<never>((_, reject) => {

@@ -27,21 +27,34 @@ export interface VerifyContext {
   readonly via?: ProxyRoute;
 }
 
-export interface Success { detail?: string }
+export interface Success {
+  detail?: string;
+}
 
 /** Protocol-specific classification, consulted before the shared one. */
 export type ProtocolClassifier = (err: unknown) => { code: VerifyCode; detail?: string } | undefined;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export function runVerification(protocol: ProtocolName, settings: VerifySettings, secret: string, options: VerifyOptions,
-  body: (ctx: VerifyContext) => Promise<Success | void>, classify?: ProtocolClassifier): Promise<VerifyResult> {
-  const timeoutMs = Number.isFinite(options?.timeoutMs) && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
+export function runVerification(
+  protocol: ProtocolName,
+  settings: VerifySettings,
+  secret: string,
+  options: VerifyOptions,
+  body: (ctx: VerifyContext) => Promise<Success | void>,
+  classify?: ProtocolClassifier,
+): Promise<VerifyResult> {
+  const timeoutMs =
+    Number.isFinite(options?.timeoutMs) && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   const controller = new AbortController();
   const cleanups: Array<() => void> = [];
   const ctx: VerifyContext = {
-    settings, secret: secret ?? '', signal: controller.signal, deadline: started + timeoutMs, timeoutMs,
+    settings,
+    secret: secret ?? '',
+    signal: controller.signal,
+    deadline: started + timeoutMs,
+    timeoutMs,
     ...(options?.proxy ? { via: options.proxy } : {}),
     remaining: () => Math.max(1, started + timeoutMs - Date.now()),
     defer: (fn) => {
@@ -63,13 +76,15 @@ export function runVerification(protocol: ProtocolName, settings: VerifySettings
       options?.signal?.removeEventListener('abort', onAbort);
       controller.abort();
       for (const fn of cleanups.splice(0).reverse()) safely(fn);
-      resolve(result(protocol, settings ?? { host: '?', port: 0 }, code, ctx.secret, detail, {
-        timeoutMs: code === 'Timeout' ? timeoutMs : undefined,
-        keyAuth: ctx.keyAuth,
-        hostKey: ctx.hostKey,
-        home: ctx.home,
-        username: settings?.username,
-      }));
+      resolve(
+        result(protocol, settings ?? { host: '?', port: 0 }, code, ctx.secret, detail, {
+          timeoutMs: code === 'Timeout' ? timeoutMs : undefined,
+          keyAuth: ctx.keyAuth,
+          hostKey: ctx.hostKey,
+          home: ctx.home,
+          username: settings?.username,
+        }),
+      );
     };
 
     timer = setTimeout(() => finish('Timeout'), timeoutMs);
@@ -107,7 +122,8 @@ function validate(s: VerifySettings | undefined): string | undefined {
   if (!s || typeof s !== 'object') return 'no settings given';
   if (typeof s.host !== 'string' || !s.host.trim()) return 'no host given';
   if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) return `invalid port ${String(s.port)}`;
-  if (!(SECURITIES as readonly string[]).includes(s.security)) return `invalid security "${String(s.security)}" (tls, starttls or none)`;
+  if (!(SECURITIES as readonly string[]).includes(s.security))
+    return `invalid security "${String(s.security)}" (tls, starttls or none)`;
   return undefined;
 }
 

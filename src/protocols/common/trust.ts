@@ -54,7 +54,7 @@ export function extraCertificates(): string[] {
   if (extraCerts) return extraCerts;
   const file = process.env.NODE_EXTRA_CA_CERTS;
   try {
-    extraCerts = file ? readFileSync(file, 'utf8').match(PEM_BLOCK) ?? [] : [];
+    extraCerts = file ? (readFileSync(file, 'utf8').match(PEM_BLOCK) ?? []) : [];
   } catch {
     extraCerts = [];
   }
@@ -87,7 +87,11 @@ export interface TlsOptions {
  * never a connection around it (it would reach another network, and tell the server where the
  * person is).
  */
-export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect = 'tls', ctx?: AbortSignal | Pick<VerifyContext, 'signal' | 'via'>): Promise<TlsOptions> {
+export async function tlsOptions(
+  settings: VerifySettings,
+  dialect: TlsDialect = 'tls',
+  ctx?: AbortSignal | Pick<VerifyContext, 'signal' | 'via'>,
+): Promise<TlsOptions> {
   const signal = ctx instanceof AbortSignal ? ctx : ctx?.signal;
   const route = ctx instanceof AbortSignal ? undefined : ctx?.via ? (ctx as VerifyContext) : undefined;
   let extra: string[] = [];
@@ -101,14 +105,25 @@ export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect =
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       throw new VerifyFailure('Unknown', `cannot read the CA file ${settings.ca} (${code})`);
     }
-    if (!contexts.has(key) && extra.length === 0) throw new VerifyFailure('Unknown', `the CA file ${settings.ca} holds no PEM certificate`);
+    if (!contexts.has(key) && extra.length === 0)
+      throw new VerifyFailure('Unknown', `the CA file ${settings.ca} holds no PEM certificate`);
   }
   const pin = pinFor(settings.certificates, settings.host, settings.port);
-  const pem = pin ? await pinnedCertificate(pin, settings, dialect, signal, route && ((host, port) => openTunnel(route, host, port))) : undefined;
+  const pem = pin
+    ? await pinnedCertificate(pin, settings, dialect, signal, route && ((host, port) => openTunnel(route, host, port)))
+    : undefined;
   if (pem) key += `\0${pin}`;
   let secureContext = contexts.get(key);
   if (!secureContext) {
-    const ca = [...new Set([...tls.rootCertificates, ...systemCertificates(), ...extraCertificates(), ...extra, ...(pem ? [pem] : [])])];
+    const ca = [
+      ...new Set([
+        ...tls.rootCertificates,
+        ...systemCertificates(),
+        ...extraCertificates(),
+        ...extra,
+        ...(pem ? [pem] : []),
+      ]),
+    ];
     try {
       // the pinned certificate is an anchor of its own, whoever issued it
       secureContext = tls.createSecureContext(pem ? { ca, allowPartialTrustChain: true } : { ca });
@@ -120,12 +135,20 @@ export async function tlsOptions(settings: VerifySettings, dialect: TlsDialect =
   }
   const servername = sniName(settings.host);
   const out: TlsOptions = servername ? { secureContext, servername } : { secureContext };
-  if (pem) out.checkServerIdentity = (host, cert) => (cert.raw && fingerprintOf(cert.raw) === pin ? undefined : tls.checkServerIdentity(host, cert));
+  if (pem)
+    out.checkServerIdentity = (host, cert) =>
+      cert.raw && fingerprintOf(cert.raw) === pin ? undefined : tls.checkServerIdentity(host, cert);
   return out;
 }
 
 /** The pinned certificate's PEM when the server presents it; undefined when it presents another or cannot be asked. */
-async function pinnedCertificate(pin: string, settings: VerifySettings, dialect: TlsDialect, signal?: AbortSignal, open?: (host: string, port: number) => Promise<net.Socket>): Promise<string | undefined> {
+async function pinnedCertificate(
+  pin: string,
+  settings: VerifySettings,
+  dialect: TlsDialect,
+  signal?: AbortSignal,
+  open?: (host: string, port: number) => Promise<net.Socket>,
+): Promise<string | undefined> {
   const known = pinned.get(pin);
   if (known) return known;
   try {

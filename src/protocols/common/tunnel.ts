@@ -18,12 +18,18 @@ const MAX_HEAD = 16 * 1024;
 const through = (via: ProxyRoute) => `through the proxy ${via.name} (${via.host}:${via.port})`;
 
 function failure(via: ProxyRoute, what: string): VerifyFailure {
-  return new VerifyFailure('ConnectionFailed', `${through(via)}: ${detailText(what, via.password, via.username, 160) ?? 'failed'}`);
+  return new VerifyFailure(
+    'ConnectionFailed',
+    `${through(via)}: ${detailText(what, via.password, via.username, 160) ?? 'failed'}`,
+  );
 }
 
 function connected(socket: net.Socket, event: 'connect' | 'secureConnect'): Promise<void> {
   return new Promise((resolve, reject) => {
-    socket.once(event, () => { socket.off('error', reject); resolve(); });
+    socket.once(event, () => {
+      socket.off('error', reject);
+      resolve();
+    });
     socket.once('error', reject);
   });
 }
@@ -61,8 +67,19 @@ function answerHead(socket: net.Socket): Promise<string> {
 async function httpConnect(ctx: VerifyContext, via: ProxyRoute, host: string, port: number): Promise<net.Socket> {
   let socket: net.Socket;
   if (via.type === 'https') {
-    const trust = await tlsOptions({ host: via.host, port: via.port, security: 'tls', username: via.username, ...(via.ca ? { ca: via.ca } : {}) });
-    socket = tls.connect({ host: bareHost(via.host), port: via.port, secureContext: trust.secureContext, ...(trust.servername ? { servername: trust.servername } : {}) });
+    const trust = await tlsOptions({
+      host: via.host,
+      port: via.port,
+      security: 'tls',
+      username: via.username,
+      ...(via.ca ? { ca: via.ca } : {}),
+    });
+    socket = tls.connect({
+      host: bareHost(via.host),
+      port: via.port,
+      secureContext: trust.secureContext,
+      ...(trust.servername ? { servername: trust.servername } : {}),
+    });
   } else {
     socket = net.connect({ host: bareHost(via.host), port: via.port });
   }
@@ -70,13 +87,16 @@ async function httpConnect(ctx: VerifyContext, via: ProxyRoute, host: string, po
   await connected(socket, via.type === 'https' ? 'secureConnect' : 'connect');
   const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
   const auth = Buffer.from(`${via.username}:${via.password}`, 'utf8').toString('base64');
-  socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\nProxy-Authorization: Basic ${auth}\r\nUser-Agent: px-accounts\r\n\r\n`);
+  socket.write(
+    `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\nProxy-Authorization: Basic ${auth}\r\nUser-Agent: px-accounts\r\n\r\n`,
+  );
   const head = await answerHead(socket);
   const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?/.exec(head.split('\r\n')[0] ?? '');
   if (!status) throw new Error('it is not an HTTP proxy');
   const code = Number(status[1]);
   if (code === 407 || code === 401) throw new Error(`the proxy refused its credentials (${code})`);
-  if (code < 200 || code > 299) throw new Error(`the proxy would not connect to ${authority} (${code} ${status[2] ?? ''})`);
+  if (code < 200 || code > 299)
+    throw new Error(`the proxy would not connect to ${authority} (${code} ${status[2] ?? ''})`);
   return socket;
 }
 
@@ -118,16 +138,24 @@ export async function openTunnel(ctx: VerifyContext, host: string, port: number)
   const via = ctx.via;
   if (!via) throw new Error('openTunnel without a proxy');
   try {
-    return await release(await (via.type === 'socks5' ? socks5(ctx, via, bareHost(host), port) : httpConnect(ctx, via, bareHost(host), port)));
+    return await release(
+      await (via.type === 'socks5'
+        ? socks5(ctx, via, bareHost(host), port)
+        : httpConnect(ctx, via, bareHost(host), port)),
+    );
   } catch (err) {
-    if (err instanceof VerifyFailure) throw new VerifyFailure('ConnectionFailed', `${through(via)}: ${err.detail ?? err.code}`);
+    if (err instanceof VerifyFailure)
+      throw new VerifyFailure('ConnectionFailed', `${through(via)}: ${err.detail ?? err.code}`);
     // socks' errors carry their options (the proxy's password) as a property: only the text is kept
     const e = err as { message?: string; code?: string };
     throw failure(via, e.code && !String(e.message).includes(e.code) ? `${e.message} (${e.code})` : String(e.message));
   }
 }
 
-type CreateConnection = (options: tls.ConnectionOptions & { host?: string; port?: number }, callback: (err: Error | null, socket?: net.Socket) => void) => net.Socket | undefined;
+type CreateConnection = (
+  options: tls.ConnectionOptions & { host?: string; port?: number },
+  callback: (err: Error | null, socket?: net.Socket) => void,
+) => net.Socket | undefined;
 
 /**
  * An http(s) Agent of a DAV check whose connections go through `ctx.via` (unchanged without

@@ -6,8 +6,18 @@ export type { Security };
 
 /** Every way a check can fail (Account.MuteError takes these too). */
 export const FAILURE_CODES = [
-  'Unauthorized', 'Timeout', 'HostNotFound', 'ConnectionRefused', 'ConnectionFailed', 'TlsUntrusted', 'TlsExpired',
-  'TlsHostnameMismatch', 'HostKeyChanged', 'ServerError', 'Unavailable', 'Unknown',
+  'Unauthorized',
+  'Timeout',
+  'HostNotFound',
+  'ConnectionRefused',
+  'ConnectionFailed',
+  'TlsUntrusted',
+  'TlsExpired',
+  'TlsHostnameMismatch',
+  'HostKeyChanged',
+  'ServerError',
+  'Unavailable',
+  'Unknown',
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 export type VerifyCode = 'Ok' | FailureCode;

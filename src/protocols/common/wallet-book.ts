@@ -46,7 +46,10 @@ const MAX_SEEN = 20_000;
 const HASHES_KEPT = 64;
 
 export class WalletBook {
-  private constructor(private readonly file: string, private state: State) {}
+  private constructor(
+    private readonly file: string,
+    private state: State,
+  ) {}
 
   /** `owner` names what the state is of (address and chain): a file of another starts afresh. */
   static load(file: string, owner: string): WalletBook {
@@ -55,13 +58,35 @@ export class WalletBook {
       const st = lstatSync(file);
       if (!st.isFile()) throw new Error(st.isSymbolicLink() ? 'it is a symbolic link' : 'it is not a regular file');
       const s = JSON.parse(readFileNoFollow(file)) as State;
-      if (s?.v === 1 && s.owner === owner && Array.isArray(s.transactions) && Array.isArray(s.seen) && typeof s.hashes === 'object' && s.hashes !== null
-        && Number.isSafeInteger(s.lastBlock)) state = s;
+      if (
+        s?.v === 1 &&
+        s.owner === owner &&
+        Array.isArray(s.transactions) &&
+        Array.isArray(s.seen) &&
+        typeof s.hashes === 'object' &&
+        s.hashes !== null &&
+        Number.isSafeInteger(s.lastBlock)
+      )
+        state = s;
     } catch (err) {
       // absent or unreadable: a first sync
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warning(`wallet state ${file} not read (${(err as Error).message}); starting a fresh sync`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        log.warning(`wallet state ${file} not read (${(err as Error).message}); starting a fresh sync`);
     }
-    return new WalletBook(file, state ?? { v: 1, owner, lastBlock: -1, hashes: {}, seen: [], transactions: [], balance: '0', pending: '0', updated: 0 });
+    return new WalletBook(
+      file,
+      state ?? {
+        v: 1,
+        owner,
+        lastBlock: -1,
+        hashes: {},
+        seen: [],
+        transactions: [],
+        balance: '0',
+        pending: '0',
+        updated: 0,
+      },
+    );
   }
 
   /**
@@ -78,12 +103,24 @@ export class WalletBook {
     return this.state.lastBlock < 0;
   }
 
-  get lastBlock(): number { return this.state.lastBlock; }
-  get balance(): string { return this.state.balance; }
-  get pending(): string { return this.state.pending; }
-  get assets(): Record<string, string> { return { ...this.state.assets }; }
-  get updated(): bigint { return BigInt(this.state.updated); }
-  get count(): number { return this.state.transactions.length; }
+  get lastBlock(): number {
+    return this.state.lastBlock;
+  }
+  get balance(): string {
+    return this.state.balance;
+  }
+  get pending(): string {
+    return this.state.pending;
+  }
+  get assets(): Record<string, string> {
+    return { ...this.state.assets };
+  }
+  get updated(): bigint {
+    return BigInt(this.state.updated);
+  }
+  get count(): number {
+    return this.state.transactions.length;
+  }
 
   hashOf(block: number): string | undefined {
     return this.state.hashes[String(block)];
@@ -134,7 +171,9 @@ export class WalletBook {
     const keyOf = (t: WalletTransaction) => `${t.txid}:${t.asset}:${t.direction}`;
     const before = new Map(this.state.transactions.map((t) => [keyOf(t), t]));
     const now = new Map(txs.map((t) => [keyOf(t), t]));
-    this.state.transactions = this.state.transactions.filter((t) => t.block >= 0 && t.block < from && !now.has(keyOf(t)));
+    this.state.transactions = this.state.transactions.filter(
+      (t) => t.block >= 0 && t.block < from && !now.has(keyOf(t)),
+    );
     this.state.transactions.push(...now.values());
     const seen = new Set(this.state.seen);
     const fresh: WalletTransaction[] = [];
@@ -186,7 +225,9 @@ export class WalletBook {
 
   /** Newest first. */
   page(offset: number, limit: number): WalletTransaction[] {
-    const all = [...this.state.transactions].sort((a, b) => (b.block === a.block ? b.time - a.time : (b.block < 0 ? Infinity : b.block) - (a.block < 0 ? Infinity : a.block)));
+    const all = [...this.state.transactions].sort((a, b) =>
+      b.block === a.block ? b.time - a.time : (b.block < 0 ? Infinity : b.block) - (a.block < 0 ? Infinity : a.block),
+    );
     return all.slice(offset, offset + limit);
   }
 

@@ -32,9 +32,15 @@ export abstract class WalletSession implements LiveSession {
   /** The backend's URL with the account's API key in it: for requests only, never for messages. */
   protected readonly backendUrl: string;
 
-  constructor(protected readonly ctx: LiveContext, private readonly coin: Coin) {
+  constructor(
+    protected readonly ctx: LiveContext,
+    private readonly coin: Coin,
+  ) {
     // The state belongs to this address on this network and backend: another starts afresh.
-    this.book = WalletBook.load(ctx.stateFile, `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}${coin.watching ? ` ${coin.watching}` : ''}`);
+    this.book = WalletBook.load(
+      ctx.stateFile,
+      `${ctx.username} ${String(ctx.settings.network)} ${String(ctx.settings.url)}${coin.watching ? ` ${coin.watching}` : ''}`,
+    );
     try {
       this.backendUrl = backendUrl(String(ctx.settings.url), ctx.secrets);
     } catch (err) {
@@ -65,13 +71,20 @@ export abstract class WalletSession implements LiveSession {
 
   property(name: string): unknown {
     switch (name) {
-      case 'Currency': return this.coin.currency;
-      case 'Network': return String(this.ctx.settings.network);
-      case 'Address': return this.ctx.username;
-      case 'Balance': return this.book.balance;
-      case 'PendingBalance': return this.book.pending;
-      case 'LastUpdated': return this.book.updated;
-      case 'AssetBalances': return this.book.assets;
+      case 'Currency':
+        return this.coin.currency;
+      case 'Network':
+        return String(this.ctx.settings.network);
+      case 'Address':
+        return this.ctx.username;
+      case 'Balance':
+        return this.book.balance;
+      case 'PendingBalance':
+        return this.book.pending;
+      case 'LastUpdated':
+        return this.book.updated;
+      case 'AssetBalances':
+        return this.book.assets;
     }
     throw new Error(`no wallet property ${name}`);
   }
@@ -87,8 +100,13 @@ export abstract class WalletSession implements LiveSession {
     const settled = this.book.page(Math.max(0, offset - all.length), max - unsettled.length);
     // Typed for the bus layer, which turns them into variants.
     return [...unsettled, ...settled].map((t) => ({
-      txid: { t: 's', v: t.txid }, direction: { t: 's', v: t.direction }, amount: { t: 's', v: t.amount }, asset: { t: 's', v: t.asset },
-      counterparty: { t: 's', v: t.counterparty }, time: { t: 't', v: BigInt(t.time) }, confirmations: { t: 'u', v: this.confirmations(t) },
+      txid: { t: 's', v: t.txid },
+      direction: { t: 's', v: t.direction },
+      amount: { t: 's', v: t.amount },
+      asset: { t: 's', v: t.asset },
+      counterparty: { t: 's', v: t.counterparty },
+      time: { t: 't', v: BigInt(t.time) },
+      confirmations: { t: 'u', v: this.confirmations(t) },
     }));
   }
 
@@ -101,30 +119,55 @@ export abstract class WalletSession implements LiveSession {
   protected announce(fresh: WalletTransaction[]): void {
     const received = fresh.filter((t) => t.direction === 'in');
     // An asset's amount names the asset: the signal's amount is never read as the coin's.
-    for (const t of received) this.ctx.emit('TransferReceived', [t.txid, t.asset ? `${t.amount} ${t.asset}` : t.amount, t.counterparty]);
+    for (const t of received)
+      this.ctx.emit('TransferReceived', [t.txid, t.asset ? `${t.amount} ${t.asset}` : t.amount, t.counterparty]);
     if (!received.length || String(this.ctx.settings.notify) === 'false') return;
     const { currency, decimals } = this.coin;
     if (received.length === 1) {
       const t = received[0]!;
-      this.ctx.notify(_('Received {amount} {currency}', { amount: formatAmount(t.amount), currency: t.asset ? this.assetName(t.asset) : currency }),
-        _('From {from} to {to}', { from: short(t.counterparty), to: short(this.ctx.username) }));
+      this.ctx.notify(
+        _('Received {amount} {currency}', {
+          amount: formatAmount(t.amount),
+          currency: t.asset ? this.assetName(t.asset) : currency,
+        }),
+        _('From {from} to {to}', { from: short(t.counterparty), to: short(this.ctx.username) }),
+      );
       return;
     }
     const native = received.filter((t) => !t.asset);
     const total = native.reduce((sum, t) => sum + parseUnits(t.amount, decimals), 0n);
     const others = received.length - native.length;
-    const values = { amount: formatAmount(formatUnits(total, decimals)), currency, n: formatNumber(others), to: short(this.ctx.username) };
-    const body = !others ? _('{amount} {currency} in total to {to}', values)
-      : native.length ? ngettext('{amount} {currency} in total and {n} token transfer to {to}', '{amount} {currency} in total and {n} token transfers to {to}', others, values)
+    const values = {
+      amount: formatAmount(formatUnits(total, decimals)),
+      currency,
+      n: formatNumber(others),
+      to: short(this.ctx.username),
+    };
+    const body = !others
+      ? _('{amount} {currency} in total to {to}', values)
+      : native.length
+        ? ngettext(
+            '{amount} {currency} in total and {n} token transfer to {to}',
+            '{amount} {currency} in total and {n} token transfers to {to}',
+            others,
+            values,
+          )
         : ngettext('{n} token transfer to {to}', '{n} token transfers to {to}', others, values);
-    this.ctx.notify(ngettext('Received {n} transfer', 'Received {n} transfers', received.length, { n: formatNumber(received.length) }), body);
+    this.ctx.notify(
+      ngettext('Received {n} transfer', 'Received {n} transfers', received.length, {
+        n: formatNumber(received.length),
+      }),
+      body,
+    );
   }
 
   /** The backend failed: offline when it cannot be reached, error when it answers nonsense. */
   protected failed(err: Error): void {
     if (this.stopped) return;
     // What a backend says goes into a status message: printable and short.
-    const said = redact(err.message, Object.values(this.ctx.secrets)).replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+    const said = redact(err.message, Object.values(this.ctx.secrets))
+      .replace(/[\u0000-\u001f\u007f]/g, ' ')
+      .slice(0, 300);
     const backend = `the ${this.coin.backend} ${new URL(String(this.ctx.settings.url)).host}`;
     if (err instanceof RpcUnreachable) this.ctx.status('offline', `${backend} ${said}`);
     else if (err instanceof RpcRefused) this.ctx.status('error', `${backend} ${said}`);

@@ -9,7 +9,11 @@ import type { Label, RawSettings, SettingSpec, Settings } from '../plugin.js';
 import { checkAll, mergeLayers, nonEmpty } from '../settings.js';
 
 export const NOTIFY_SETTING: SettingSpec = {
-  key: 'notify', property: 'Notify', kind: 'enum', values: ['true', 'false'], doc: 'true (default): received transfers show a desktop notification; false: only the TransferReceived signal.',
+  key: 'notify',
+  property: 'Notify',
+  kind: 'enum',
+  values: ['true', 'false'],
+  doc: 'true (default): received transfers show a desktop notification; false: only the TransferReceived signal.',
 };
 
 /**
@@ -24,14 +28,20 @@ const PLACEHOLDER = /\{api_key\}|%7Bapi_key%7D/gi;
  * Checks and merges the layers, and fills in the wallet defaults. `checkUrl` checks the
  * protocol's kind of backend URL (the url setting's own kind is checked already).
  */
-export function resolveWallet(specs: readonly SettingSpec[], layers: readonly RawSettings[], label: Label, publicUrls: Readonly<Record<string, string>>,
-  checkUrl: (url: string, label: string) => string = (url) => url): Settings {
+export function resolveWallet(
+  specs: readonly SettingSpec[],
+  layers: readonly RawSettings[],
+  label: Label,
+  publicUrls: Readonly<Record<string, string>>,
+  checkUrl: (url: string, label: string) => string = (url) => url,
+): Settings {
   const out = checkAll(specs, mergeLayers(specs, layers), label);
   out.network ||= 'mainnet';
   out.notify ||= 'true';
   if (!out.url) {
     const url = publicUrls[out.network];
-    if (!url) throw invalidArgument(`${label('url')} is required for network ${out.network}: the address of your own backend`);
+    if (!url)
+      throw invalidArgument(`${label('url')} is required for network ${out.network}: the address of your own backend`);
     out.url = url;
   }
   // URL parsing escapes the braces; the file keeps the placeholder as people write it.
@@ -59,14 +69,25 @@ export function parseBackendUrl(value: string, label: string, schemes: readonly 
 export function backendUrl(url: string, secrets: Readonly<Record<string, string>>): string {
   if (!url.includes('{api_key}')) return url;
   const key = secrets[API_KEY];
-  if (!key) throw new RpcRefused(`the backend URL needs an API key: store it as the secret '${API_KEY}' (px-accounts secret set ACCOUNT ${API_KEY})`);
+  if (!key)
+    throw new RpcRefused(
+      `the backend URL needs an API key: store it as the secret '${API_KEY}' (px-accounts secret set ACCOUNT ${API_KEY})`,
+    );
   return url.replaceAll('{api_key}', encodeURIComponent(key));
 }
 
 /** What an account file keeps: the settings that differ from the defaults (`extra`: the protocol's own). */
-export function storedWallet(s: Settings, publicUrls: Readonly<Record<string, string>>, extra: Readonly<Record<string, string | number>> = {}): RawSettings {
+export function storedWallet(
+  s: Settings,
+  publicUrls: Readonly<Record<string, string>>,
+  extra: Readonly<Record<string, string | number>> = {},
+): RawSettings {
   const kept = nonEmpty(s);
-  const defaults: Record<string, string | number | undefined> = { url: publicUrls[String(s.network)], notify: 'true', ...extra };
+  const defaults: Record<string, string | number | undefined> = {
+    url: publicUrls[String(s.network)],
+    notify: 'true',
+    ...extra,
+  };
   for (const [k, v] of Object.entries(defaults)) if (kept[k] === v) delete kept[k];
   return kept;
 }

@@ -16,14 +16,19 @@ const ethUtil = (): EthUtil => (util ??= createRequire(import.meta.url)('@ethere
 export function checkEthAddress(value: string, what = 'the address'): string {
   const secret = looksSecret(value);
   if (secret) {
-    throw invalidArgument(`${what} is ${secret}, not an address: it was not stored. Watch-only wallets need only the public address; never give a private key to any app`);
+    throw invalidArgument(
+      `${what} is ${secret}, not an address: it was not stored. Watch-only wallets need only the public address; never give a private key to any app`,
+    );
   }
   const v = value.trim();
   const { isValidAddress, isValidChecksumAddress, toChecksumAddress } = ethUtil();
-  if (!/^0x[0-9a-fA-F]{40}$/.test(v) || !isValidAddress(v)) throw invalidArgument(`${what} is not an Ethereum address (0x and 40 hexadecimal digits)`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(v) || !isValidAddress(v))
+    throw invalidArgument(`${what} is not an Ethereum address (0x and 40 hexadecimal digits)`);
   const oneCase = v.slice(2) === v.slice(2).toLowerCase() || v.slice(2) === v.slice(2).toUpperCase();
   if (!oneCase && !isValidChecksumAddress(v)) {
-    throw invalidArgument(`${what} has a wrong EIP-55 checksum (its capital letters do not match): a typo? Check it, or give it all in lower case`);
+    throw invalidArgument(
+      `${what} has a wrong EIP-55 checksum (its capital letters do not match): a typo? Check it, or give it all in lower case`,
+    );
   }
   return toChecksumAddress(v.toLowerCase());
 }

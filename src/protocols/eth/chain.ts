@@ -7,12 +7,29 @@ import { hexQuantity } from '../common/units.js';
 import { NotYet, RpcInvalid } from '../common/backend-errors.js';
 import { RpcCallError, rpc, rpcBatch } from './rpc.js';
 
-export interface EthTx { hash: string; from: string; to: string | null; value: bigint }
+export interface EthTx {
+  hash: string;
+  from: string;
+  to: string | null;
+  value: bigint;
+}
 /** An ERC-20 Transfer(from, to, value) event. */
-export interface TokenLog { token: string; txid: string; block: number; from: string; to: string; value: bigint }
+export interface TokenLog {
+  token: string;
+  txid: string;
+  block: number;
+  from: string;
+  to: string;
+  value: bigint;
+}
 /** keccak256("Transfer(address,address,uint256)") */
 export const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
-export interface EthBlock { number: number; hash: string; timestamp: number; transactions: EthTx[] }
+export interface EthBlock {
+  number: number;
+  hash: string;
+  timestamp: number;
+  transactions: EthTx[];
+}
 
 /** How often the head is polled (a local node: a transfer shows within this plus a round trip). */
 export const POLL_MS = Number(process.env.PX_ACCOUNTS_WALLET_POLL_MS) || 10_000;
@@ -40,22 +57,46 @@ function parseBlock(raw: unknown, n: number): EthBlock {
   const b = raw as { number?: unknown; hash?: unknown; timestamp?: unknown; transactions?: unknown };
   if (!b || typeof b !== 'object') throw new RpcInvalid(`block ${n} is missing`);
   if (typeof b.hash !== 'string' || !HASH.test(b.hash)) throw new RpcInvalid(`block ${n} has no valid hash`);
-  if (b.number !== undefined && safeNumber(b.number, `the number of block ${n}`) !== n) throw new RpcInvalid(`the node answered another block for ${n}`);
-  if (!Array.isArray(b.transactions) || b.transactions.length > 100_000) throw new RpcInvalid(`block ${n} has no valid transaction list`);
+  if (b.number !== undefined && safeNumber(b.number, `the number of block ${n}`) !== n)
+    throw new RpcInvalid(`the node answered another block for ${n}`);
+  if (!Array.isArray(b.transactions) || b.transactions.length > 100_000)
+    throw new RpcInvalid(`block ${n} has no valid transaction list`);
   const transactions = b.transactions.map((t: { hash?: unknown; from?: unknown; to?: unknown; value?: unknown }) => {
-    if (typeof t?.hash !== 'string' || !HASH.test(t.hash) || typeof t.from !== 'string' || !ADDRESS.test(t.from) || (t.to != null && (typeof t.to !== 'string' || !ADDRESS.test(t.to)))) {
+    if (
+      typeof t?.hash !== 'string' ||
+      !HASH.test(t.hash) ||
+      typeof t.from !== 'string' ||
+      !ADDRESS.test(t.from) ||
+      (t.to != null && (typeof t.to !== 'string' || !ADDRESS.test(t.to)))
+    ) {
       throw new RpcInvalid(`block ${n} has a malformed transaction`);
     }
-    return { hash: t.hash.toLowerCase(), from: t.from.toLowerCase(), to: typeof t.to === 'string' ? t.to.toLowerCase() : null, value: hexQuantity(t.value, `a transaction value in block ${n}`) };
+    return {
+      hash: t.hash.toLowerCase(),
+      from: t.from.toLowerCase(),
+      to: typeof t.to === 'string' ? t.to.toLowerCase() : null,
+      value: hexQuantity(t.value, `a transaction value in block ${n}`),
+    };
   });
-  return { number: n, hash: b.hash.toLowerCase(), timestamp: safeNumber(b.timestamp, `the time of block ${n}`), transactions };
+  return {
+    number: n,
+    hash: b.hash.toLowerCase(),
+    timestamp: safeNumber(b.timestamp, `the time of block ${n}`),
+    transactions,
+  };
 }
 
 /** Wallets advanced at once in a tick: a slow one does not hold all the others. */
 const CONCURRENCY = 16;
 
 /** A read the wallets of a tick ask together (eth_getBalance, a token's balanceOf). */
-interface Question { method: string; params: unknown[]; parse(v: unknown): unknown; resolve(v: unknown): void; reject(e: Error): void }
+interface Question {
+  method: string;
+  params: unknown[];
+  parse(v: unknown): unknown;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
 /** Questions per JSON-RPC batch (public endpoints take 50–100). */
 const BATCH = 50;
 /** ERC-20 balanceOf(address) */
@@ -152,23 +193,54 @@ export class EthChain {
   }
 
   /** ERC-20 Transfer logs of `tokens` in a range, to (`topic` 2) or from (`topic` 1) an address. */
-  async transferLogs(tokens: string[], from: number, to: number, address: string, side: 'to' | 'from'): Promise<TokenLog[]> {
+  async transferLogs(
+    tokens: string[],
+    from: number,
+    to: number,
+    address: string,
+    side: 'to' | 'from',
+  ): Promise<TokenLog[]> {
     const padded = `0x${address.slice(2).padStart(64, '0')}`;
     const topics = side === 'to' ? [TRANSFER_TOPIC, null, padded] : [TRANSFER_TOPIC, padded];
-    const raw = await rpc(this.url, 'eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}`, address: tokens, topics }]);
+    const raw = await rpc(this.url, 'eth_getLogs', [
+      { fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}`, address: tokens, topics },
+    ]);
     if (!Array.isArray(raw) || raw.length > 10_000) throw new RpcInvalid('eth_getLogs did not answer a list of logs');
-    return raw.map((l: { address?: unknown; topics?: unknown; data?: unknown; transactionHash?: unknown; blockNumber?: unknown; removed?: unknown }) => {
-      const t = Array.isArray(l?.topics) ? l.topics : [];
-      if (typeof l?.address !== 'string' || !ADDRESS.test(l.address) || t.length !== 3 || t.some((x) => typeof x !== 'string' || !HASH.test(x))
-        || typeof l.transactionHash !== 'string' || !HASH.test(l.transactionHash)) {
-        throw new RpcInvalid('eth_getLogs answered a malformed Transfer log');
-      }
-      return {
-        token: l.address.toLowerCase(), txid: l.transactionHash.toLowerCase(), block: safeNumber(l.blockNumber, 'a log\'s block'),
-        from: `0x${(t[1] as string).slice(26)}`.toLowerCase(), to: `0x${(t[2] as string).slice(26)}`.toLowerCase(),
-        value: hexQuantity(typeof l.data === 'string' && l.data.length > 2 ? `0x${l.data.slice(2).replace(/^0+(?=.)/, '') || '0'}` : '0x0', 'a token amount'),
-      };
-    });
+    return raw.map(
+      (l: {
+        address?: unknown;
+        topics?: unknown;
+        data?: unknown;
+        transactionHash?: unknown;
+        blockNumber?: unknown;
+        removed?: unknown;
+      }) => {
+        const t = Array.isArray(l?.topics) ? l.topics : [];
+        if (
+          typeof l?.address !== 'string' ||
+          !ADDRESS.test(l.address) ||
+          t.length !== 3 ||
+          t.some((x) => typeof x !== 'string' || !HASH.test(x)) ||
+          typeof l.transactionHash !== 'string' ||
+          !HASH.test(l.transactionHash)
+        ) {
+          throw new RpcInvalid('eth_getLogs answered a malformed Transfer log');
+        }
+        return {
+          token: l.address.toLowerCase(),
+          txid: l.transactionHash.toLowerCase(),
+          block: safeNumber(l.blockNumber, "a log's block"),
+          from: `0x${(t[1] as string).slice(26)}`.toLowerCase(),
+          to: `0x${(t[2] as string).slice(26)}`.toLowerCase(),
+          value: hexQuantity(
+            typeof l.data === 'string' && l.data.length > 2
+              ? `0x${l.data.slice(2).replace(/^0+(?=.)/, '') || '0'}`
+              : '0x0',
+            'a token amount',
+          ),
+        };
+      },
+    );
   }
 
   /**
@@ -179,15 +251,18 @@ export class EthChain {
   decimals(token: string): Promise<number> {
     let d = this.tokenDecimals.get(token);
     if (!d) {
-      d = rpc(this.url, 'eth_call', [{ to: token, data: '0x313ce567' }, 'latest']).then((r) => {
-        if (typeof r !== 'string' || !HASH.test(r)) return 18;
-        const n = Number(BigInt(r));
-        return n <= 36 ? n : 18;
-      }, (err: Error) => {
-        if (err instanceof RpcCallError && err.reverted) return 18;
-        this.tokenDecimals.delete(token);
-        throw err;
-      });
+      d = rpc(this.url, 'eth_call', [{ to: token, data: '0x313ce567' }, 'latest']).then(
+        (r) => {
+          if (typeof r !== 'string' || !HASH.test(r)) return 18;
+          const n = Number(BigInt(r));
+          return n <= 36 ? n : 18;
+        },
+        (err: Error) => {
+          if (err instanceof RpcCallError && err.reverted) return 18;
+          this.tokenDecimals.delete(token);
+          throw err;
+        },
+      );
       this.tokenDecimals.set(token, d);
     }
     return d;
@@ -208,8 +283,11 @@ export class EthChain {
    * a broken backend. Any other error (the node down, a rate limit) is the backend's, as usual.
    */
   tokenBalance(token: string, address: string): Promise<bigint | undefined> {
-    return this.ask('eth_call', [{ to: token, data: `${BALANCE_OF}${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest'],
-      (v) => (typeof v === 'string' && HASH.test(v) ? BigInt(v) : undefined)).catch((err: Error) => {
+    return this.ask(
+      'eth_call',
+      [{ to: token, data: `${BALANCE_OF}${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest'],
+      (v) => (typeof v === 'string' && HASH.test(v) ? BigInt(v) : undefined),
+    ).catch((err: Error) => {
       if (err instanceof RpcCallError && err.reverted) return undefined;
       throw err;
     });
@@ -232,7 +310,8 @@ export class EthChain {
         q.reject(err instanceof RpcInvalid ? err : new RpcInvalid((err as Error).message));
       }
     };
-    const one = (q: Question) => rpc(this.url, q.method, q.params).then((value) => settle(q, { status: 'fulfilled', value }), q.reject);
+    const one = (q: Question) =>
+      rpc(this.url, q.method, q.params).then((value) => settle(q, { status: 'fulfilled', value }), q.reject);
     for (let i = 0; i < asked.length; i += BATCH) {
       const part = asked.slice(i, i + BATCH);
       if (part.length === 1 || this.batches === false) {
@@ -240,7 +319,10 @@ export class EthChain {
         continue;
       }
       try {
-        const results = await rpcBatch(this.url, part.map((q) => ({ method: q.method, params: q.params })));
+        const results = await rpcBatch(
+          this.url,
+          part.map((q) => ({ method: q.method, params: q.params })),
+        );
         if (!results) {
           this.batches = false; // this endpoint answers batches with something else: one by one from now on
           await Promise.all(part.map(one));

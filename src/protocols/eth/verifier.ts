@@ -19,13 +19,26 @@ export async function verifyEth(settings: VerifySettings, options: VerifyOptions
     hexQuantity(await rpc(url, 'eth_getBalance', [settings.username, 'latest']), 'the balance');
     return { ok: true, code: 'Ok', message: `Ethereum backend ${host}: chain ${chain}, balance readable` };
   } catch (err) {
-    if (err instanceof VerifyFailure) return { ok: false, code: err.code, message: `Ethereum backend ${host}: ${err.message}` };
+    if (err instanceof VerifyFailure)
+      return { ok: false, code: err.code, message: `Ethereum backend ${host}: ${err.message}` };
     if (err instanceof RpcUnreachable) {
-      const code = /ECONNREFUSED/.test(err.message) ? 'ConnectionRefused' : /ENOTFOUND|EAI_AGAIN/.test(err.message) ? 'HostNotFound' : /within/.test(err.message) ? 'Timeout' : 'ConnectionFailed';
+      const code = /ECONNREFUSED/.test(err.message)
+        ? 'ConnectionRefused'
+        : /ENOTFOUND|EAI_AGAIN/.test(err.message)
+          ? 'HostNotFound'
+          : /within/.test(err.message)
+            ? 'Timeout'
+            : 'ConnectionFailed';
       return { ok: false, code, message: `Ethereum backend ${host} ${err.message}` };
     }
-    if (err instanceof RpcRefused) return { ok: false, code: 'Unauthorized', message: `Ethereum backend ${host}: ${err.message}` };
-    if (err instanceof RpcInvalid) return { ok: false, code: 'ServerError', message: `Ethereum backend ${host}: ${err.message}` };
-    return { ok: false, code: 'ServerError', message: `Ethereum backend ${host}: ${(err as Error).message.slice(0, 200)}` };
+    if (err instanceof RpcRefused)
+      return { ok: false, code: 'Unauthorized', message: `Ethereum backend ${host}: ${err.message}` };
+    if (err instanceof RpcInvalid)
+      return { ok: false, code: 'ServerError', message: `Ethereum backend ${host}: ${err.message}` };
+    return {
+      ok: false,
+      code: 'ServerError',
+      message: `Ethereum backend ${host}: ${(err as Error).message.slice(0, 200)}`,
+    };
   }
 }

@@ -88,7 +88,9 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
   private async catchUp(head: number): Promise<void> {
     const expected = CHAIN_IDS[String(this.ctx.settings.network)];
     if (expected !== undefined && this.chain.chainId !== undefined && this.chain.chainId !== expected) {
-      throw new RpcInvalid(`it serves chain ${this.chain.chainId}, not ${String(this.ctx.settings.network)} (${expected})`);
+      throw new RpcInvalid(
+        `it serves chain ${this.chain.chainId}, not ${String(this.ctx.settings.network)} (${expected})`,
+      );
     }
     this.head = head;
     const confirmations = Math.max(1, Number(this.ctx.settings.confirmations) || 1);
@@ -112,15 +114,36 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
       }
       const mine: WalletTransaction[] = [];
       for (const tx of block.transactions) {
-        if (tx.to === this.address) mine.push({ txid: tx.hash, direction: 'in', amount: ETH(tx.value), asset: '', counterparty: tx.from, time: block.timestamp, block: n });
-        if (tx.from === this.address) mine.push({ txid: tx.hash, direction: 'out', amount: ETH(tx.value), asset: '', counterparty: tx.to ?? '', time: block.timestamp, block: n });
+        if (tx.to === this.address)
+          mine.push({
+            txid: tx.hash,
+            direction: 'in',
+            amount: ETH(tx.value),
+            asset: '',
+            counterparty: tx.from,
+            time: block.timestamp,
+            block: n,
+          });
+        if (tx.from === this.address)
+          mine.push({
+            txid: tx.hash,
+            direction: 'out',
+            amount: ETH(tx.value),
+            asset: '',
+            counterparty: tx.to ?? '',
+            time: block.timestamp,
+            block: n,
+          });
       }
       if (mine.length) touched = true;
       fresh.push(...this.book.add(mine));
       this.book.scanned(n, block.hash);
     }
     // ERC-20 transfers of the listed tokens in the blocks just scanned.
-    const tokens = String(this.ctx.settings.tokens ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    const tokens = String(this.ctx.settings.tokens ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean);
     if (tokens.length && this.book.lastBlock >= firstScanned && !this.stopped) {
       const found = await this.tokenTransfers(tokens, firstScanned, this.book.lastBlock);
       if (found.length) touched = true;
@@ -128,9 +151,16 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
     }
     let changed = false;
     let assetsChanged = false;
-    if (touched || this.balanceBlock < 0 || (head - this.balanceBlock >= BALANCE_EVERY && head % BALANCE_EVERY === this.phase) || head - this.balanceBlock >= 2 * BALANCE_EVERY) {
+    if (
+      touched ||
+      this.balanceBlock < 0 ||
+      (head - this.balanceBlock >= BALANCE_EVERY && head % BALANCE_EVERY === this.phase) ||
+      head - this.balanceBlock >= 2 * BALANCE_EVERY
+    ) {
       const [balance, pending, assets] = await Promise.all([
-        this.chain.balance(this.address, 'latest'), this.chain.balance(this.address, 'pending'), this.tokenBalances(tokens),
+        this.chain.balance(this.address, 'latest'),
+        this.chain.balance(this.address, 'pending'),
+        this.tokenBalances(tokens),
       ]);
       assetsChanged = this.book.setAssets(assets);
       changed = this.book.setBalance(ETH(balance), ETH(pending)) || assetsChanged;
@@ -151,24 +181,38 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
   /** The listed tokens' balances, exact in each token's decimals; a contract that is not a token is left out. */
   private async tokenBalances(tokens: string[]): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
-    await Promise.all(tokens.map(async (token) => {
-      const [raw, decimals] = await Promise.all([this.chain.tokenBalance(token, this.address), this.chain.decimals(token)]);
-      if (raw !== undefined) out[token] = formatUnits(raw, decimals);
-    }));
+    await Promise.all(
+      tokens.map(async (token) => {
+        const [raw, decimals] = await Promise.all([
+          this.chain.tokenBalance(token, this.address),
+          this.chain.decimals(token),
+        ]);
+        if (raw !== undefined) out[token] = formatUnits(raw, decimals);
+      }),
+    );
     return out;
   }
 
   private async tokenTransfers(tokens: string[], from: number, to: number): Promise<WalletTransaction[]> {
     const [incoming, outgoing] = await Promise.all([
-      this.chain.transferLogs(tokens, from, to, this.address, 'to'), this.chain.transferLogs(tokens, from, to, this.address, 'from'),
+      this.chain.transferLogs(tokens, from, to, this.address, 'to'),
+      this.chain.transferLogs(tokens, from, to, this.address, 'from'),
     ]);
     const out: WalletTransaction[] = [];
-    for (const [logs, direction] of [[incoming, 'in'], [outgoing, 'out']] as const) {
+    for (const [logs, direction] of [
+      [incoming, 'in'],
+      [outgoing, 'out'],
+    ] as const) {
       for (const l of logs) {
         const time = (await this.chain.block(l.block)).timestamp;
         out.push({
-          txid: l.txid, direction, amount: formatUnits(l.value, await this.chain.decimals(l.token)), asset: l.token,
-          counterparty: direction === 'in' ? l.from : l.to, time, block: l.block,
+          txid: l.txid,
+          direction,
+          amount: formatUnits(l.value, await this.chain.decimals(l.token)),
+          asset: l.token,
+          counterparty: direction === 'in' ? l.from : l.to,
+          time,
+          block: l.block,
         });
       }
     }

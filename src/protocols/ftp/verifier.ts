@@ -13,31 +13,50 @@ const classifyFtp: ProtocolClassifier = (err) => {
   const text = err.message.replace(/^\d{3}\s*/, '');
   if (err.code === 530) return { code: 'Unauthorized', detail: text };
   if (err.code === 421) return { code: 'Unavailable', detail: text };
-  if (/\b(TLS|SSL)\b/i.test(text)) return { code: 'ServerError', detail: `the server requires TLS (${text}): use security starttls or tls` };
+  if (/\b(TLS|SSL)\b/i.test(text))
+    return { code: 'ServerError', detail: `the server requires TLS (${text}): use security starttls or tls` };
   return { code: 'ServerError', detail: `${err.code} ${text}` };
 };
 
 export const verifyFtp: Verifier = (settings, secret, options) =>
-  runVerification('FTP', settings, secret, options, async (ctx) => {
-    const tls = settings.security === 'none' ? undefined : await tlsOptions(settings);
-    const client = new Client(ctx.remaining());
-    ctx.defer(() => client.close());
-    await client.access({
-      host: bareHost(settings.host),
-      port: settings.port,
-      user: settings.username,
-      password: secret,
-      secure: settings.security === 'tls' ? 'implicit' : settings.security === 'starttls',
-      ...(tls ? { secureOptions: { secureContext: tls.secureContext, ...(tls.servername ? { servername: tls.servername } : {}) } } : {}),
-    });
-    if (settings.path) {
-      try {
-        await client.cd(settings.path);
-      } catch (err) {
-        if (err instanceof FTPError && err.code >= 500) throw new VerifyFailure('ServerError', `cannot change to "${settings.path}": ${err.message.replace(/^\d{3}\s*/, '')}`);
-        throw err;
+  runVerification(
+    'FTP',
+    settings,
+    secret,
+    options,
+    async (ctx) => {
+      const tls = settings.security === 'none' ? undefined : await tlsOptions(settings);
+      const client = new Client(ctx.remaining());
+      ctx.defer(() => client.close());
+      await client.access({
+        host: bareHost(settings.host),
+        port: settings.port,
+        user: settings.username,
+        password: secret,
+        secure: settings.security === 'tls' ? 'implicit' : settings.security === 'starttls',
+        ...(tls
+          ? {
+              secureOptions: {
+                secureContext: tls.secureContext,
+                ...(tls.servername ? { servername: tls.servername } : {}),
+              },
+            }
+          : {}),
+      });
+      if (settings.path) {
+        try {
+          await client.cd(settings.path);
+        } catch (err) {
+          if (err instanceof FTPError && err.code >= 500)
+            throw new VerifyFailure(
+              'ServerError',
+              `cannot change to "${settings.path}": ${err.message.replace(/^\d{3}\s*/, '')}`,
+            );
+          throw err;
+        }
       }
-    }
-    const dir = await client.pwd();
-    return { detail: `working directory "${dir}"` };
-  }, classifyFtp);
+      const dir = await client.pwd();
+      return { detail: `working directory "${dir}"` };
+    },
+    classifyFtp,
+  );

@@ -22,13 +22,25 @@ const BINARIES = [process.env.PX_ACCOUNTS_OPENVPN, '/usr/sbin/openvpn', '/usr/bi
 /** Log lines that settle the outcome, most specific first. */
 const LOG_RULES: Array<[RegExp, VerifyCode, string]> = [
   [/AUTH_FAILED/, 'Unauthorized', 'AUTH_FAILED'],
-  [/VERIFY X509NAME ERROR|VERIFY KU ERROR|VERIFY EKU ERROR|VERIFY ERROR: depth=0.*(name|X509)/, 'TlsHostnameMismatch', "the server's certificate does not carry the expected name"],
-  [/certificate has expired|certificate is not yet valid/, 'TlsExpired', "the server's certificate has expired or is not yet valid"],
+  [
+    /VERIFY X509NAME ERROR|VERIFY KU ERROR|VERIFY EKU ERROR|VERIFY ERROR: depth=0.*(name|X509)/,
+    'TlsHostnameMismatch',
+    "the server's certificate does not carry the expected name",
+  ],
+  [
+    /certificate has expired|certificate is not yet valid/,
+    'TlsExpired',
+    "the server's certificate has expired or is not yet valid",
+  ],
   [/VERIFY ERROR/, 'TlsUntrusted', "the server's certificate does not chain to the profile's CA"],
   [/RESOLVE: Cannot resolve host address/, 'HostNotFound', 'the server name does not resolve'],
   [/Connection refused/, 'ConnectionRefused', 'nothing listens there'],
   [/TLS key negotiation failed to occur|TLS handshake failed/, 'Timeout', 'no TLS handshake with the server'],
-  [/Cannot load private key|Cannot load certificate|Private key password verification failed|Error: private key password verification failed/, 'Unauthorized', 'the private key cannot be used (wrong passphrase?)'],
+  [
+    /Cannot load private key|Cannot load certificate|Private key password verification failed|Error: private key password verification failed/,
+    'Unauthorized',
+    'the private key cannot be used (wrong passphrase?)',
+  ],
   // Never quoted: an options error can carry a line of whatever file OpenVPN was made to read.
   [/Options error: /, 'Unknown', 'the profile is not valid for this OpenVPN'],
 ];
@@ -70,7 +82,8 @@ function checkOneLine(values: Record<string, string | undefined>): void {
 function checkedProfile(settings: Record<string, string | number>, secrets: Record<string, string>): string {
   const profile = renderProfile(settings, secrets);
   // As OpenVPN reads it: no line it would take in pieces (a piece can close a block).
-  if (profile.split('\n').some((l) => Buffer.byteLength(l) > MAX_LINE)) throw new VerifyFailure('Unknown', `the account's profile cannot be used: a line is longer than ${MAX_LINE} bytes`);
+  if (profile.split('\n').some((l) => Buffer.byteLength(l) > MAX_LINE))
+    throw new VerifyFailure('Unknown', `the account's profile cannot be used: a line is longer than ${MAX_LINE} bytes`);
   try {
     importProfile(profile, null);
   } catch (err) {
@@ -109,24 +122,74 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
   return runVerification('OpenVPN', shown, secret, options, async (ctx) => {
     const secrets = options.secrets ?? {};
     const auth = String(settings.auth);
-    if (auth.startsWith('password') && !secret) throw new VerifyFailure('Unauthorized', "no password is stored: set 'openvpn' or 'password'");
-    checkOneLine({ username: String(settings.username ?? ''), password: secret, 'key-passphrase': secrets['key-passphrase'] });
+    if (auth.startsWith('password') && !secret)
+      throw new VerifyFailure('Unauthorized', "no password is stored: set 'openvpn' or 'password'");
+    checkOneLine({
+      username: String(settings.username ?? ''),
+      password: secret,
+      'key-passphrase': secrets['key-passphrase'],
+    });
     const profile = checkedProfile(settings as Record<string, string | number>, secrets);
-    const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR) ? process.env.XDG_RUNTIME_DIR : tmpdir(), 'px-openvpn-'));
+    const dir = await mkdtemp(
+      join(
+        process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR) ? process.env.XDG_RUNTIME_DIR : tmpdir(),
+        'px-openvpn-',
+      ),
+    );
     ctx.defer(() => void rm(dir, { recursive: true, force: true }));
     const socketPath = join(dir, 'management');
     const handSeconds = Math.max(2, Math.floor(ctx.remaining() / 1000));
     // `--config /dev/stdin` needs a real pipe, and Node gives children socket pairs: `cat`
     // copies into one. Its own process group, so a kill stops both.
-    const child = spawnTied('/bin/sh', ['-c', 'cat | exec "$0" "$@"', binary(),
-      '--config', '/dev/stdin',
-      '--dev', 'null', '--route-nopull', '--ifconfig-noexec', '--route-noexec', '--pull-filter', 'ignore', 'redirect-gateway',
-      '--resolv-retry', '0', '--connect-retry-max', '1', '--hand-window', String(handSeconds), '--connect-timeout', String(handSeconds),
-      '--management', socketPath, 'unix', '--management-query-passwords', '--management-hold', '--auth-retry', 'none',
-      '--auth-nocache', '--script-security', '0', '--verb', '3', '--setenv', 'IV_GUI_VER', 'px-accounts',
-    ], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' });
+    const child = spawnTied(
+      '/bin/sh',
+      [
+        '-c',
+        'cat | exec "$0" "$@"',
+        binary(),
+        '--config',
+        '/dev/stdin',
+        '--dev',
+        'null',
+        '--route-nopull',
+        '--ifconfig-noexec',
+        '--route-noexec',
+        '--pull-filter',
+        'ignore',
+        'redirect-gateway',
+        '--resolv-retry',
+        '0',
+        '--connect-retry-max',
+        '1',
+        '--hand-window',
+        String(handSeconds),
+        '--connect-timeout',
+        String(handSeconds),
+        '--management',
+        socketPath,
+        'unix',
+        '--management-query-passwords',
+        '--management-hold',
+        '--auth-retry',
+        'none',
+        '--auth-nocache',
+        '--script-security',
+        '0',
+        '--verb',
+        '3',
+        '--setenv',
+        'IV_GUI_VER',
+        'px-accounts',
+      ],
+      { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
+    );
     let exited = false;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+    const gone = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        exited = true;
+        resolve();
+      }),
+    );
     ctx.defer(() => {
       try {
         if (!exited && child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -146,7 +209,12 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
       };
       child.stdout.on('data', onLog);
       child.stderr.on('data', onLog);
-      void gone.then(() => setTimeout(() => reject(new VerifyFailure('Unknown', `openvpn stopped without connecting${lastLine(log)}`)), 50));
+      void gone.then(() =>
+        setTimeout(
+          () => reject(new VerifyFailure('Unknown', `openvpn stopped without connecting${lastLine(log)}`)),
+          50,
+        ),
+      );
       connectManagement(socketPath, ctx, () => exited).then((mgmt) => {
         ctx.defer(() => mgmt.destroy());
         mgmt.setEncoding('utf8');
@@ -161,10 +229,21 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
             if (line.startsWith(">PASSWORD:Need 'Auth'")) {
               mgmt.write(`username "Auth" ${quote(String(settings.username))}\npassword "Auth" ${quote(secret)}\n`);
             } else if (line.startsWith(">PASSWORD:Need 'Private Key'")) {
-              if (!secrets['key-passphrase']) return reject(new VerifyFailure('Unauthorized', "the private key is encrypted and no key-passphrase secret is stored"));
+              if (!secrets['key-passphrase'])
+                return reject(
+                  new VerifyFailure(
+                    'Unauthorized',
+                    'the private key is encrypted and no key-passphrase secret is stored',
+                  ),
+                );
               mgmt.write(`password "Private Key" ${quote(secrets['key-passphrase'])}\n`);
             } else if (line.startsWith('>PASSWORD:Verification Failed')) {
-              return reject(new VerifyFailure('Unauthorized', line.includes('Private Key') ? 'the private key passphrase is wrong' : 'AUTH_FAILED'));
+              return reject(
+                new VerifyFailure(
+                  'Unauthorized',
+                  line.includes('Private Key') ? 'the private key passphrase is wrong' : 'AUTH_FAILED',
+                ),
+              );
             } else if (/^>STATE:\d+,CONNECTED,SUCCESS/.test(line) || /,CONNECTED,SUCCESS,/.test(line)) {
               return resolve({ detail: 'connected (the tunnel was not brought up)' });
             } else if (line.startsWith('>FATAL:')) {
@@ -179,6 +258,11 @@ export const verifyOpenVpn: Verifier = (settings, secret, options) => {
 };
 
 function lastLine(log: string): string {
-  const line = log.trim().split('\n').pop()?.replace(/^\S+ \S+ /, '').trim();
+  const line = log
+    .trim()
+    .split('\n')
+    .pop()
+    ?.replace(/^\S+ \S+ /, '')
+    .trim();
   return line ? `: ${line.slice(0, 200)}` : '';
 }

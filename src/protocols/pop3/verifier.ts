@@ -25,7 +25,8 @@ class Lines {
 
   private onData = (chunk: string) => {
     this.buf += chunk;
-    if (this.buf.length > 64 * 1024) return this.fail(new VerifyFailure('ServerError', 'the server sent an overlong line'));
+    if (this.buf.length > 64 * 1024)
+      return this.fail(new VerifyFailure('ServerError', 'the server sent an overlong line'));
     let i: number;
     while ((i = this.buf.indexOf('\n')) >= 0) {
       this.queue.push(this.buf.slice(0, i).replace(/\r$/, ''));
@@ -34,7 +35,8 @@ class Lines {
     this.flush();
   };
   private onError = (err: Error) => this.fail(err);
-  private onClose = () => this.fail(Object.assign(new Error('the server closed the connection'), { code: 'EConnectionClosed' }));
+  private onClose = () =>
+    this.fail(Object.assign(new Error('the server closed the connection'), { code: 'EConnectionClosed' }));
 
   private fail(err: Error) {
     this.failure ??= err;
@@ -67,7 +69,8 @@ class Lines {
     if (line.startsWith('+OK')) return { ok: true, text: line.slice(3).trim() };
     if (line.startsWith('-ERR')) return { ok: false, text: line.slice(4).trim() };
     // A SASL challenge (RFC 5034): XOAUTH2 sends its error as one, to be answered with an empty line.
-    if (line.startsWith('+ ') || line === '+') return { ok: false, text: '', challenge: line.slice(2) } as { ok: boolean; text: string };
+    if (line.startsWith('+ ') || line === '+')
+      return { ok: false, text: '', challenge: line.slice(2) } as { ok: boolean; text: string };
     throw new VerifyFailure('ServerError', `unexpected reply "${line.slice(0, 80)}" (is this a POP3 server?)`);
   }
 
@@ -80,7 +83,10 @@ class Lines {
 
 function connected(socket: net.Socket, event: 'connect' | 'secureConnect'): Promise<void> {
   return new Promise((resolve, reject) => {
-    socket.once(event, () => { socket.off('error', reject); resolve(); });
+    socket.once(event, () => {
+      socket.off('error', reject);
+      resolve();
+    });
     socket.once('error', reject);
   });
 }
@@ -94,22 +100,34 @@ function loginRefused(text: string): never {
 
 export const verifyPop3: Verifier = (settings, secret, options) =>
   runVerification('POP3', settings, secret, options, async (ctx) => {
-    if (/[\r\n]/.test(settings.username + secret)) throw new VerifyFailure('Unknown', 'the user name or password contains a line break');
+    if (/[\r\n]/.test(settings.username + secret))
+      throw new VerifyFailure('Unknown', 'the user name or password contains a line break');
     const trust = settings.security === 'none' ? undefined : await tlsOptions(settings, 'pop3', ctx);
     const host = bareHost(settings.host);
     const tlsConnect = (extra: tls.ConnectionOptions) =>
-      tls.connect({ host, secureContext: trust!.secureContext, ...(trust?.servername ? { servername: trust.servername } : {}),
-        ...(trust?.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}), ...extra });
+      tls.connect({
+        host,
+        secureContext: trust!.secureContext,
+        ...(trust?.servername ? { servername: trust.servername } : {}),
+        ...(trust?.checkServerIdentity ? { checkServerIdentity: trust.checkServerIdentity } : {}),
+        ...extra,
+      });
 
     // through the account's proxy (Account.Parent) the TCP connection is the tunnel, already open
     const tunnel = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
-    let socket: net.Socket = settings.security === 'tls' ? tlsConnect(tunnel ? { socket: tunnel } : { port: settings.port }) : tunnel ?? net.connect({ host, port: settings.port });
+    let socket: net.Socket =
+      settings.security === 'tls'
+        ? tlsConnect(tunnel ? { socket: tunnel } : { port: settings.port })
+        : (tunnel ?? net.connect({ host, port: settings.port }));
     const sockets = [socket];
     // failures are read through the promises below; a stray late 'error' must not go unhandled
     const ignore = () => undefined;
     socket.on('error', ignore);
-    ctx.defer(() => { for (const s of sockets) s.destroy(); });
-    if (settings.security === 'tls' || !tunnel) await connected(socket, settings.security === 'tls' ? 'secureConnect' : 'connect');
+    ctx.defer(() => {
+      for (const s of sockets) s.destroy();
+    });
+    if (settings.security === 'tls' || !tunnel)
+      await connected(socket, settings.security === 'tls' ? 'secureConnect' : 'connect');
     let lines = new Lines(socket);
 
     const greeting = await lines.command();
@@ -128,7 +146,9 @@ export const verifyPop3: Verifier = (settings, secret, options) =>
 
     if (options.auth === 'oauth2') {
       // XOAUTH2 (Google, Microsoft, Dovecot's oauth2 passdb): user and Bearer token in one SASL response.
-      const response = Buffer.from(`user=${settings.username}\x01auth=Bearer ${secret}\x01\x01`, 'utf8').toString('base64');
+      const response = Buffer.from(`user=${settings.username}\x01auth=Bearer ${secret}\x01\x01`, 'utf8').toString(
+        'base64',
+      );
       let reply = await lines.command(`AUTH XOAUTH2 ${response}`);
       if ('challenge' in reply) reply = await lines.command('');
       if (!reply.ok) loginRefused(reply.text);

@@ -6,16 +6,24 @@
 import { SERVER_SETTINGS as S, serverProtocol } from '../server.js';
 
 export default serverProtocol({
-  id: 'sftp', title: 'SFTP', iface: 'org.pantherx.Accounts.Sftp',
+  id: 'sftp',
+  title: 'SFTP',
+  iface: 'org.pantherx.Accounts.Sftp',
   viaProxy: true,
   ports: { tls: 22, starttls: 22, none: 22 },
   settings: [
-    S.host, S.port, S.username, { ...S.path, doc: 'Remote directory opened by default; empty for the login directory.' },
+    S.host,
+    S.port,
+    S.username,
+    { ...S.path, doc: 'Remote directory opened by default; empty for the login directory.' },
     {
-      key: 'hostkey', property: 'HostKey', kind: 'hostkey',
+      key: 'hostkey',
+      property: 'HostKey',
+      kind: 'hostkey',
       doc: "The server's pinned host key as OpenSSH prints it (SHA256:...), learned on the first successful check; empty until then. A server presenting another key fails the check with HostKeyChanged; to accept a new key, clear it (sftp.hostkey set to '') or set the expected one.",
     },
   ],
   load: () => import('./verifier.js').then((m) => m.verifySftp),
-  learn: (result, settings) => (result.ok && result.hostKey && !settings.hostkey ? { ...settings, hostkey: result.hostKey } : undefined),
+  learn: (result, settings) =>
+    result.ok && result.hostKey && !settings.hostkey ? { ...settings, hostkey: result.hostKey } : undefined,
 });

@@ -30,73 +30,101 @@ const classifySftp: ProtocolClassifier = (err) => {
   const { codes } = errorFacts(err);
   if (codes.has('client-authentication')) return { code: 'Unauthorized' };
   if (codes.has('protocol')) return { code: 'ServerError', detail: (err as Error).message };
-  if (codes.has('handshake')) return { code: 'ConnectionFailed', detail: `SSH handshake failed: ${(err as Error).message}` };
+  if (codes.has('handshake'))
+    return { code: 'ConnectionFailed', detail: `SSH handshake failed: ${(err as Error).message}` };
   return undefined;
 };
 
 export const verifySftp: Verifier = (settings, secret, options) =>
   // SSH has no security setting of its own: a missing one is fine here
-  runVerification('SFTP', settings ? { ...settings, security: settings.security ?? 'none' } : settings, secret, options, async (ctx) => {
-    const keyAuth = /^\s*-----BEGIN /.test(secret);
-    ctx.keyAuth = keyAuth;
-    const pinned = settings.hostkey ? normalizePin(settings.hostkey) : undefined;
-    let keyChanged = false;
-    const client = new Client();
-    ctx.defer(() => client.destroy());
+  runVerification(
+    'SFTP',
+    settings ? { ...settings, security: settings.security ?? 'none' } : settings,
+    secret,
+    options,
+    async (ctx) => {
+      const keyAuth = /^\s*-----BEGIN /.test(secret);
+      ctx.keyAuth = keyAuth;
+      const pinned = settings.hostkey ? normalizePin(settings.hostkey) : undefined;
+      let keyChanged = false;
+      const client = new Client();
+      ctx.defer(() => client.destroy());
 
-    // through the account's proxy (Account.Parent): SSH over the tunnel
-    const sock = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
-    await new Promise<void>((resolve, reject) => {
-      client.on('error', (err) => reject(keyChanged
-        ? new VerifyFailure('HostKeyChanged', `expected ${pinned}, the server presented ${ctx.hostKey}`)
-        : err));
-      client.once('ready', () => resolve());
-      client.once('close', () => reject(keyChanged
-        ? new VerifyFailure('HostKeyChanged', `expected ${pinned}, the server presented ${ctx.hostKey}`)
-        : Object.assign(new Error('the server closed the connection'), { code: 'EConnectionClosed' })));
-      try {
-        client.connect({
-          ...(sock ? { sock } : {}),
-          host: bareHost(settings.host),
-          port: settings.port,
-          username: settings.username,
-          ...(keyAuth ? { privateKey: secret } : { password: secret }),
-          authHandler: keyAuth ? ['publickey'] : ['password'],
-          tryKeyboard: false,
-          readyTimeout: ctx.remaining(),
-          keepaliveInterval: 0,
-          hostVerifier: (key: Buffer) => {
-            ctx.hostKey = hostKeyFingerprint(key);
-            if (pinned && pinned !== ctx.hostKey) {
-              keyChanged = true;
-              return false;
-            }
-            return true;
-          },
-        });
-      } catch (err) {
-        // ssh2 parses the private key synchronously
-        reject(new VerifyFailure('Unknown', `cannot use the private key: ${(err as Error).message}`));
-      }
-    });
-
-    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-      client.sftp((err, s) => (err ? reject(new VerifyFailure('ServerError', `the server does not offer SFTP (${err.message})`)) : resolve(s)));
-    });
-    const dir = settings.path || '.';
-    const entries = await new Promise<FileEntry[]>((resolve, reject) => {
-      sftp.readdir(dir, (err: Error | undefined, list: FileEntry[]) => {
-        if (!err) return resolve(list);
-        const code = (err as Error & { code?: number }).code;
-        reject(new VerifyFailure('ServerError', `cannot list "${dir}": ${(code !== undefined && SFTP_STATUS[code]) || err.message}`));
+      // through the account's proxy (Account.Parent): SSH over the tunnel
+      const sock = ctx.via ? await openTunnel(ctx, settings.host, settings.port) : undefined;
+      await new Promise<void>((resolve, reject) => {
+        client.on('error', (err) =>
+          reject(
+            keyChanged
+              ? new VerifyFailure('HostKeyChanged', `expected ${pinned}, the server presented ${ctx.hostKey}`)
+              : err,
+          ),
+        );
+        client.once('ready', () => resolve());
+        client.once('close', () =>
+          reject(
+            keyChanged
+              ? new VerifyFailure('HostKeyChanged', `expected ${pinned}, the server presented ${ctx.hostKey}`)
+              : Object.assign(new Error('the server closed the connection'), { code: 'EConnectionClosed' }),
+          ),
+        );
+        try {
+          client.connect({
+            ...(sock ? { sock } : {}),
+            host: bareHost(settings.host),
+            port: settings.port,
+            username: settings.username,
+            ...(keyAuth ? { privateKey: secret } : { password: secret }),
+            authHandler: keyAuth ? ['publickey'] : ['password'],
+            tryKeyboard: false,
+            readyTimeout: ctx.remaining(),
+            keepaliveInterval: 0,
+            hostVerifier: (key: Buffer) => {
+              ctx.hostKey = hostKeyFingerprint(key);
+              if (pinned && pinned !== ctx.hostKey) {
+                keyChanged = true;
+                return false;
+              }
+              return true;
+            },
+          });
+        } catch (err) {
+          // ssh2 parses the private key synchronously
+          reject(new VerifyFailure('Unknown', `cannot use the private key: ${(err as Error).message}`));
+        }
       });
-    });
 
-    sftp.end();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(1000, ctx.remaining()));
-      client.once('close', () => { clearTimeout(timer); resolve(); });
-      client.end();
-    });
-    return { detail: `"${dir}" lists ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}` };
-  }, classifySftp);
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+        client.sftp((err, s) =>
+          err
+            ? reject(new VerifyFailure('ServerError', `the server does not offer SFTP (${err.message})`))
+            : resolve(s),
+        );
+      });
+      const dir = settings.path || '.';
+      const entries = await new Promise<FileEntry[]>((resolve, reject) => {
+        sftp.readdir(dir, (err: Error | undefined, list: FileEntry[]) => {
+          if (!err) return resolve(list);
+          const code = (err as Error & { code?: number }).code;
+          reject(
+            new VerifyFailure(
+              'ServerError',
+              `cannot list "${dir}": ${(code !== undefined && SFTP_STATUS[code]) || err.message}`,
+            ),
+          );
+        });
+      });
+
+      sftp.end();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(1000, ctx.remaining()));
+        client.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.end();
+      });
+      return { detail: `"${dir}" lists ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}` };
+    },
+    classifySftp,
+  );

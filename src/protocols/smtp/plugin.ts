@@ -2,7 +2,9 @@
 import { SERVER_SETTINGS as S, serverProtocol } from '../server.js';
 
 export default serverProtocol({
-  id: 'smtp', title: 'SMTP', iface: 'org.pantherx.Accounts.Smtp',
+  id: 'smtp',
+  title: 'SMTP',
+  iface: 'org.pantherx.Accounts.Smtp',
   viaProxy: true,
   ports: { tls: 465, starttls: 587, none: 25 },
   settings: [S.host, S.port, S.security, S.username, S.ca],

@@ -12,17 +12,26 @@ let codec: Codec | undefined;
 /** Loaded with the first address checked, not at start-up. */
 export const rippleCodec = (): Codec => (codec ??= createRequire(import.meta.url)('ripple-address-codec') as Codec);
 
-export interface XrpTarget { classic: string; tag: number | undefined; test: boolean }
+export interface XrpTarget {
+  classic: string;
+  tag: number | undefined;
+  test: boolean;
+}
 
 export function checkXrpAddress(value: string, what = 'the address'): string {
   const v = value.trim();
-  const secret = looksSecret(v) ?? (/^s[1-9A-HJ-NP-Za-km-z]{24,34}$/.test(v) ? 'an XRP secret (a family seed)' : undefined);
+  const secret =
+    looksSecret(v) ?? (/^s[1-9A-HJ-NP-Za-km-z]{24,34}$/.test(v) ? 'an XRP secret (a family seed)' : undefined);
   if (secret) {
-    throw invalidArgument(`${what} is ${secret}, not an address: it was not stored. Watch-only wallets need only the public address; never give a secret to any app`);
+    throw invalidArgument(
+      `${what} is ${secret}, not an address: it was not stored. Watch-only wallets need only the public address; never give a secret to any app`,
+    );
   }
   const c = rippleCodec();
   if (c.isValidClassicAddress(v) || c.isValidXAddress(v)) return v;
-  throw invalidArgument(`${what} is not an XRP Ledger address (a classic r… address or an X-address; its checksum may be wrong)`);
+  throw invalidArgument(
+    `${what} is not an XRP Ledger address (a classic r… address or an X-address; its checksum may be wrong)`,
+  );
 }
 
 /** The account and destination tag an address (classic or X-address) stands for. */

@@ -11,7 +11,8 @@ import { WALLET_RPC_TIMEOUT_MS as TIMEOUT_MS } from '../common/bounded-fetch.js'
 
 // ws takes ~75 ms to load: with the first XRP wallet, not at start-up.
 let WebSocketClass: typeof WebSocketType | undefined;
-export const webSocket = (): typeof WebSocketType => (WebSocketClass ??= createRequire(import.meta.url)('ws') as typeof WebSocketType);
+export const webSocket = (): typeof WebSocketType =>
+  (WebSocketClass ??= createRequire(import.meta.url)('ws') as typeof WebSocketType);
 
 const MAX_MESSAGE = 8 * 1024 * 1024;
 
@@ -30,7 +31,10 @@ export class XrplConnection {
   private ws: WebSocketType | undefined;
   private open = false;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   private readonly listeners = new Map<XrplListener, string>();
   private retry: NodeJS.Timeout | undefined;
   private backoff = 1000;
@@ -98,19 +102,30 @@ export class XrplConnection {
     } catch {
       return this.broken(new RpcInvalid('the server sent something that is not JSON'));
     }
-    if (typeof m !== 'object' || m === null) return this.broken(new RpcInvalid('the server sent a message that is not an object'));
+    if (typeof m !== 'object' || m === null)
+      return this.broken(new RpcInvalid('the server sent a message that is not an object'));
     if (m.type === 'response' && typeof m.id === 'number') {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       clearTimeout(p.timer);
-      if (m.status === 'success' && typeof m.result === 'object' && m.result !== null) p.resolve(m.result as Record<string, unknown>);
-      else p.reject(Object.assign(new RpcInvalid(`${String(m.error ?? 'error').slice(0, 80)}: ${String(m.error_message ?? '').slice(0, 200)}`), { code: m.error }));
+      if (m.status === 'success' && typeof m.result === 'object' && m.result !== null)
+        p.resolve(m.result as Record<string, unknown>);
+      else
+        p.reject(
+          Object.assign(
+            new RpcInvalid(
+              `${String(m.error ?? 'error').slice(0, 80)}: ${String(m.error_message ?? '').slice(0, 200)}`,
+            ),
+            { code: m.error },
+          ),
+        );
       return;
     }
     if (m.type === 'transaction' && m.validated === true) {
       const tx = (m.transaction ?? m.tx_json) as Record<string, unknown> | undefined;
-      for (const [l, account] of this.listeners) if (tx && (tx.Account === account || tx.Destination === account)) l.transaction(m);
+      for (const [l, account] of this.listeners)
+        if (tx && (tx.Account === account || tx.Destination === account)) l.transaction(m);
     }
   }
 

@@ -16,17 +16,33 @@ const PUBLIC_WS: Record<string, string> = {
 };
 
 const SETTINGS: readonly SettingSpec[] = [
-  { key: 'network', property: 'Network', kind: 'enum', values: ['mainnet', 'testnet', 'devnet', 'local'], doc: 'mainnet (default), testnet, devnet, or local (a server of your own: url required).' },
-  { key: 'url', property: 'Url', kind: 'text', doc: 'The rippled WebSocket server (wss:// or ws://) the wallet is watched through; default a public server of the network.' },
+  {
+    key: 'network',
+    property: 'Network',
+    kind: 'enum',
+    values: ['mainnet', 'testnet', 'devnet', 'local'],
+    doc: 'mainnet (default), testnet, devnet, or local (a server of your own: url required).',
+  },
+  {
+    key: 'url',
+    property: 'Url',
+    kind: 'text',
+    doc: 'The rippled WebSocket server (wss:// or ws://) the wallet is watched through; default a public server of the network.',
+  },
   NOTIFY_SETTING,
 ];
 
-const checkWsUrl = (value: string, label: string): string => parseBackendUrl(value, label, ['wss:', 'ws:'], 'a WebSocket URL (wss:// or ws://)').href;
+const checkWsUrl = (value: string, label: string): string =>
+  parseBackendUrl(value, label, ['wss:', 'ws:'], 'a WebSocket URL (wss:// or ws://)').href;
 
 const plugin: ProtocolPlugin = {
-  id: 'xrp', title: 'XRP Ledger', iface: 'org.pantherx.Accounts.Xrp',
+  id: 'xrp',
+  title: 'XRP Ledger',
+  iface: 'org.pantherx.Accounts.Xrp',
   doc: "XRP Ledger settings of a watch-only wallet account (protocol xrp), present while xrp is enabled. The account's Username is the address as given: a classic r… address, or an X-address (an address and a destination tag: only payments with that tag count as received). Balance and payments are on org.pantherx.Accounts.Wallet on the same object.",
-  settings: SETTINGS, secrets: [API_KEY], needsLoginSecret: false,
+  settings: SETTINGS,
+  secrets: [API_KEY],
+  needsLoginSecret: false,
   resolve(layers, label) {
     const out = resolveWallet(SETTINGS, layers, label, PUBLIC_WS, checkWsUrl);
     return out;
@@ -34,7 +50,10 @@ const plugin: ProtocolPlugin = {
   stored: (s) => storedWallet(s, PUBLIC_WS),
   identifier: (value) => checkXrpAddress(value, 'the account (an XRP Ledger address)'),
   endpoint: (s) => String(s.network),
-  verifier: { thread: false, verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyXrp(settings, options)) },
+  verifier: {
+    thread: false,
+    verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyXrp(settings, options)),
+  },
   live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new XrpWatcher(ctx) },
 };
 

@@ -52,7 +52,12 @@ export function transferOf(entry: Entry, target: XrpTarget, ledger?: number): Wa
   let asset = '';
   if (typeof delivered === 'string' && DROPS.test(delivered)) {
     amount = formatUnits(BigInt(delivered), 6);
-  } else if (delivered && typeof delivered === 'object' && typeof (delivered as Entry).value === 'string' && plainDecimal((delivered as Entry).value as string) !== undefined) {
+  } else if (
+    delivered &&
+    typeof delivered === 'object' &&
+    typeof (delivered as Entry).value === 'string' &&
+    plainDecimal((delivered as Entry).value as string) !== undefined
+  ) {
     const d = delivered as Entry;
     amount = plainDecimal(d.value as string)!;
     asset = assetOf(d.currency, d.issuer);
@@ -63,12 +68,18 @@ export function transferOf(entry: Entry, target: XrpTarget, ledger?: number): Wa
   }
   const counterparty = incoming ? tx.Account : tx.Destination;
   // What reaches the bus is checked: a D-Bus string cannot hold everything a backend may send.
-  if (typeof counterparty !== 'string' || !CLASSIC.test(counterparty)) throw new RpcInvalid('a payment with a malformed counterparty');
+  if (typeof counterparty !== 'string' || !CLASSIC.test(counterparty))
+    throw new RpcInvalid('a payment with a malformed counterparty');
   const at = ledger ?? entry.ledger_index ?? tx.ledger_index;
   const date = typeof tx.date === 'number' ? tx.date + RIPPLE_EPOCH : 0;
   return {
-    txid: hash.toUpperCase(), direction: incoming ? 'in' : 'out', amount, asset,
-    counterparty, time: date, block: typeof at === 'number' ? at : -1,
+    txid: hash.toUpperCase(),
+    direction: incoming ? 'in' : 'out',
+    amount,
+    asset,
+    counterparty,
+    time: date,
+    block: typeof at === 'number' ? at : -1,
   };
 }
 
@@ -117,7 +128,9 @@ export class XrpWatcher extends WalletSession implements XrplListener {
 
   /** Subscribes, reads the balance and the history since the last ledger seen. One at a time. */
   sync(): Promise<void> {
-    this.syncing ??= this.syncOnce().catch((err: Error) => this.failed(err)).finally(() => (this.syncing = undefined));
+    this.syncing ??= this.syncOnce()
+      .catch((err: Error) => this.failed(err))
+      .finally(() => (this.syncing = undefined));
     return this.syncing;
   }
 
@@ -129,15 +142,22 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     let marker: unknown;
     let highest = this.book.lastBlock;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const r = await this.conn.request('account_tx', {
-        account: this.target.classic, ledger_index_min: quiet ? -1 : this.book.lastBlock + 1, ledger_index_max: -1,
-        limit: PAGE, forward: !quiet, ...(marker ? { marker } : {}),
-      }).catch((err: Error & { code?: unknown }) => {
-        if (err.code === 'actNotFound') return { transactions: [] }; // not funded yet
-        throw err;
-      });
+      const r = await this.conn
+        .request('account_tx', {
+          account: this.target.classic,
+          ledger_index_min: quiet ? -1 : this.book.lastBlock + 1,
+          ledger_index_max: -1,
+          limit: PAGE,
+          forward: !quiet,
+          ...(marker ? { marker } : {}),
+        })
+        .catch((err: Error & { code?: unknown }) => {
+          if (err.code === 'actNotFound') return { transactions: [] }; // not funded yet
+          throw err;
+        });
       const list = (r as Entry).transactions;
-      if (!Array.isArray(list) || list.length > PAGE * 2) throw new RpcInvalid('account_tx did not answer a list of transactions');
+      if (!Array.isArray(list) || list.length > PAGE * 2)
+        throw new RpcInvalid('account_tx did not answer a list of transactions');
       for (const e of list as Entry[]) {
         if (e.validated !== true) continue;
         const t = transferOf(e, this.target);
@@ -165,7 +185,8 @@ export class XrpWatcher extends WalletSession implements XrplListener {
       try {
         const r = await this.conn.request('account_info', { account: this.target.classic, ledger_index: ledger });
         const balance = ((r as Entry).account_data as Entry | undefined)?.Balance;
-        if (typeof balance !== 'string' || !DROPS.test(balance)) throw new RpcInvalid('account_info answered no valid balance');
+        if (typeof balance !== 'string' || !DROPS.test(balance))
+          throw new RpcInvalid('account_info answered no valid balance');
         return BigInt(balance);
       } catch (err) {
         if ((err as { code?: unknown }).code === 'actNotFound') return 0n;
@@ -184,13 +205,19 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     for (let page = 0; page < MAX_LINE_PAGES; page++) {
       let r: unknown;
       try {
-        r = await this.conn.request('account_lines', { account: this.target.classic, ledger_index: 'validated', limit: LINES_PAGE, ...(marker ? { marker } : {}) });
+        r = await this.conn.request('account_lines', {
+          account: this.target.classic,
+          ledger_index: 'validated',
+          limit: LINES_PAGE,
+          ...(marker ? { marker } : {}),
+        });
       } catch (err) {
         if ((err as { code?: unknown }).code === 'actNotFound') return {};
         throw err;
       }
       const lines = (r as Entry).lines;
-      if (!Array.isArray(lines) || lines.length > LINES_PAGE) throw new RpcInvalid('account_lines answered no list of lines (or more than asked for)');
+      if (!Array.isArray(lines) || lines.length > LINES_PAGE)
+        throw new RpcInvalid('account_lines answered no list of lines (or more than asked for)');
       for (const l of lines as Entry[]) {
         const balance = typeof l?.balance === 'string' ? plainDecimal(l.balance) : undefined;
         if (balance === undefined) throw new RpcInvalid('account_lines answered a malformed trust line');
@@ -216,13 +243,18 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     const fresh = this.book.add([t]);
     if (t.block > this.book.lastBlock) this.book.scanned(t.block, '');
     let assets = false;
-    void this.readBalance().then((changed) => {
-      assets = changed;
-      return this.book.save();
-    }).then(() => {
-      if (this.stopped) return;
-      this.balanceChanged(assets);
-      this.announce(fresh);
-    }, (err: Error) => this.failed(err));
+    void this.readBalance()
+      .then((changed) => {
+        assets = changed;
+        return this.book.save();
+      })
+      .then(
+        () => {
+          if (this.stopped) return;
+          this.balanceChanged(assets);
+          this.announce(fresh);
+        },
+        (err: Error) => this.failed(err),
+      );
   }
 }

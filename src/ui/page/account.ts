@@ -12,80 +12,165 @@ import { attentionLine } from './list.js';
 const MAIL = ['imap', 'smtp', 'pop3', 'caldav', 'carddav'];
 
 function secretsSection(a: AccountView): HTMLElement {
-  const rows = a.credentials.filter((n) => n !== 'oauth2').map((name) => {
-    const value = h('span', { class: 'secret', 'aria-live': 'polite' }, '••••••••');
-    const label = name === 'password' ? _('password') : _('{protocol} secret', { protocol: name });
-    const showLabel = name === 'password' ? _('Show password') : _('Show {protocol} secret', { protocol: name });
-    const hideLabel = name === 'password' ? _('Hide password') : _('Hide {protocol} secret', { protocol: name });
-    const eye = h('button', {
-      type: 'button', class: 'eye', 'aria-pressed': 'false', 'aria-label': showLabel,
-      onclick: async () => {
-        if (eye.getAttribute('aria-pressed') === 'true') {
-          value.textContent = '••••••••';
-          eye.setAttribute('aria-pressed', 'false');
-          eye.setAttribute('aria-label', showLabel);
-          eye.textContent = _('Show');
-          return;
-        }
-        try {
-          const r = await post<{ value: string }>(`/api/accounts/${a.id}/reveal`, { name });
-          value.textContent = r.value;
-          eye.setAttribute('aria-pressed', 'true');
-          eye.setAttribute('aria-label', hideLabel);
-          eye.textContent = _('Hide');
-        } catch (err) {
-          value.textContent = (err instanceof ApiError ? err.body.summary : undefined) ?? (err instanceof Error ? err.message : String(err));
-        }
-      },
-    }, _('Show'));
-    return h('li', {}, h('span', { class: 'secret-name' }, _('{name}:', { name: label }), ' '), value, ' ', eye);
-  });
-  if (a.credentials.includes('oauth2')) rows.push(h('li', {}, _('Signed in with OAuth2: its tokens are handed only to apps.')));
-  return h('section', { 'aria-labelledby': 'secrets-h' }, h('h3', { id: 'secrets-h' }, _('Secrets')),
-    rows.length ? h('ul', { class: 'secrets' }, rows) : h('p', {}, _('No secret is stored for this account.')));
+  const rows = a.credentials
+    .filter((n) => n !== 'oauth2')
+    .map((name) => {
+      const value = h('span', { class: 'secret', 'aria-live': 'polite' }, '••••••••');
+      const label = name === 'password' ? _('password') : _('{protocol} secret', { protocol: name });
+      const showLabel = name === 'password' ? _('Show password') : _('Show {protocol} secret', { protocol: name });
+      const hideLabel = name === 'password' ? _('Hide password') : _('Hide {protocol} secret', { protocol: name });
+      const eye = h(
+        'button',
+        {
+          type: 'button',
+          class: 'eye',
+          'aria-pressed': 'false',
+          'aria-label': showLabel,
+          onclick: async () => {
+            if (eye.getAttribute('aria-pressed') === 'true') {
+              value.textContent = '••••••••';
+              eye.setAttribute('aria-pressed', 'false');
+              eye.setAttribute('aria-label', showLabel);
+              eye.textContent = _('Show');
+              return;
+            }
+            try {
+              const r = await post<{ value: string }>(`/api/accounts/${a.id}/reveal`, { name });
+              value.textContent = r.value;
+              eye.setAttribute('aria-pressed', 'true');
+              eye.setAttribute('aria-label', hideLabel);
+              eye.textContent = _('Hide');
+            } catch (err) {
+              value.textContent =
+                (err instanceof ApiError ? err.body.summary : undefined) ??
+                (err instanceof Error ? err.message : String(err));
+            }
+          },
+        },
+        _('Show'),
+      );
+      return h('li', {}, h('span', { class: 'secret-name' }, _('{name}:', { name: label }), ' '), value, ' ', eye);
+    });
+  if (a.credentials.includes('oauth2'))
+    rows.push(h('li', {}, _('Signed in with OAuth2: its tokens are handed only to apps.')));
+  return h(
+    'section',
+    { 'aria-labelledby': 'secrets-h' },
+    h('h3', { id: 'secrets-h' }, _('Secrets')),
+    rows.length ? h('ul', { class: 'secrets' }, rows) : h('p', {}, _('No secret is stored for this account.')),
+  );
 }
 
 /** An amount and its currency or asset, in the page's digits. */
-const money = (amount: string, currency: string) => _('{amount} {currency}', { amount: formatAmount(amount), currency });
+const money = (amount: string, currency: string) =>
+  _('{amount} {currency}', { amount: formatAmount(amount), currency });
 
 function walletSection(a: AccountView, w: NonNullable<AccountView['wallet']>): HTMLElement {
   const list = h('div', {}, h('p', {}, _('Loading transfers…')));
-  const load = () => get<TransactionView[]>(`/api/accounts/${a.id}/transactions`).then((txs) => replace(list, txs.length
-    ? h('table', { class: 'transfers' }, h('caption', {}, _('Latest transfers')),
-      h('thead', {}, h('tr', {}, [_('When'), _('Direction'), _('Amount'), _('Other address'), _('Confirmations')].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, txs.map((t) => h('tr', {}, h('td', {}, timeText(t.time)), h('td', {}, t.direction === 'in' ? _('Received') : _('Sent')),
-        h('td', {}, money(t.amount, t.asset || w.currency)), h('td', { class: 'mono' }, t.counterparty), h('td', {}, formatNumber(t.confirmations))))))
-    : h('p', {}, _('No transfers seen yet.'))), (err) => replace(list, errorBox(err)));
+  const load = () =>
+    get<TransactionView[]>(`/api/accounts/${a.id}/transactions`).then(
+      (txs) =>
+        replace(
+          list,
+          txs.length
+            ? h(
+                'table',
+                { class: 'transfers' },
+                h('caption', {}, _('Latest transfers')),
+                h(
+                  'thead',
+                  {},
+                  h(
+                    'tr',
+                    {},
+                    [_('When'), _('Direction'), _('Amount'), _('Other address'), _('Confirmations')].map((t) =>
+                      h('th', { scope: 'col' }, t),
+                    ),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  {},
+                  txs.map((t) =>
+                    h(
+                      'tr',
+                      {},
+                      h('td', {}, timeText(t.time)),
+                      h('td', {}, t.direction === 'in' ? _('Received') : _('Sent')),
+                      h('td', {}, money(t.amount, t.asset || w.currency)),
+                      h('td', { class: 'mono' }, t.counterparty),
+                      h('td', {}, formatNumber(t.confirmations)),
+                    ),
+                  ),
+                ),
+              )
+            : h('p', {}, _('No transfers seen yet.')),
+        ),
+      (err) => replace(list, errorBox(err)),
+    );
   load();
-  const refresh = h('button', {
-    type: 'button',
-    onclick: async () => {
-      refresh.disabled = true;
-      await post(`/api/accounts/${a.id}/refresh`).catch(() => undefined);
-      refresh.disabled = false;
-      load();
+  const refresh = h(
+    'button',
+    {
+      type: 'button',
+      onclick: async () => {
+        refresh.disabled = true;
+        await post(`/api/accounts/${a.id}/refresh`).catch(() => undefined);
+        refresh.disabled = false;
+        load();
+      },
     },
-  }, _('Refresh wallet'));
-  return h('section', { 'aria-labelledby': 'wallet-h', role: 'region' }, h('h3', { id: 'wallet-h' }, _('Wallet')),
-    h('dl', { class: 'facts' },
-      h('dt', {}, _('Balance')), h('dd', { class: 'big' }, money(w.balance, w.currency)),
-      w.pendingBalance !== w.balance && [h('dt', {}, _('Including pending')), h('dd', {}, money(w.pendingBalance, w.currency))],
-      Object.entries(w.assetBalances ?? {}).sort().flatMap(([asset, amount]) => [h('dt', {}, _('Asset')), h('dd', {}, formatAmount(amount), ' ', h('span', { class: 'mono' }, asset))]),
-      h('dt', {}, _('Address')), h('dd', { class: 'mono' }, w.address),
-      h('dt', {}, _('Network')), h('dd', {}, w.network),
-      h('dt', {}, _('Last updated')), h('dd', {}, timeText(w.lastUpdated) || _('not yet'))),
-    refresh, list);
+    _('Refresh wallet'),
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'wallet-h', role: 'region' },
+    h('h3', { id: 'wallet-h' }, _('Wallet')),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, _('Balance')),
+      h('dd', { class: 'big' }, money(w.balance, w.currency)),
+      w.pendingBalance !== w.balance && [
+        h('dt', {}, _('Including pending')),
+        h('dd', {}, money(w.pendingBalance, w.currency)),
+      ],
+      Object.entries(w.assetBalances ?? {})
+        .sort()
+        .flatMap(([asset, amount]) => [
+          h('dt', {}, _('Asset')),
+          h('dd', {}, formatAmount(amount), ' ', h('span', { class: 'mono' }, asset)),
+        ]),
+      h('dt', {}, _('Address')),
+      h('dd', { class: 'mono' }, w.address),
+      h('dt', {}, _('Network')),
+      h('dd', {}, w.network),
+      h('dt', {}, _('Last updated')),
+      h('dd', {}, timeText(w.lastUpdated) || _('not yet')),
+    ),
+    refresh,
+    list,
+  );
 }
 
 /** A mail account's sender identity: how its mail is signed (changed with Edit, or px-accounts edit --full-name/--email/--alias). */
 function identitySection(a: AccountView): HTMLElement | '' {
   const i = a.identity;
   if (!i) return '';
-  return h('section', { 'aria-labelledby': 'identity-h' }, h('h3', { id: 'identity-h' }, _('Sender')),
-    h('dl', { class: 'facts' },
-      h('dt', {}, _('Name')), h('dd', {}, i.fullName || _('not set')),
-      h('dt', {}, _('Address')), h('dd', { class: 'mono' }, i.emailAddress || _('not set')),
-      i.aliases.length > 0 && [h('dt', {}, _('Also sends as')), h('dd', { class: 'mono' }, i.aliases.join(', '))]));
+  return h(
+    'section',
+    { 'aria-labelledby': 'identity-h' },
+    h('h3', { id: 'identity-h' }, _('Sender')),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, _('Name')),
+      h('dd', {}, i.fullName || _('not set')),
+      h('dt', {}, _('Address')),
+      h('dd', { class: 'mono' }, i.emailAddress || _('not set')),
+      i.aliases.length > 0 && [h('dt', {}, _('Also sends as')), h('dd', { class: 'mono' }, i.aliases.join(', '))],
+    ),
+  );
 }
 
 /**
@@ -97,37 +182,85 @@ function connectionSection(a: AccountView, onError: (err: unknown) => void): HTM
   const data = Object.entries(a.data).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
   if (!a.parent && a.mutedErrors.length === 0 && data.length === 0) return '';
   const parent = a.parent ? state.accounts.get(a.parent) : undefined;
-  const unmute = (code: string) => h('button', {
-    type: 'button', 'aria-label': _('Notify again about {code}', { code }),
-    onclick: async () => {
-      try {
-        await post(`/api/accounts/${a.id}/unmute`, { code });
-      } catch (err) {
-        onError(err);
-      }
-    },
-  }, _('Notify again'));
-  return h('section', { 'aria-labelledby': 'connection-h' }, h('h3', { id: 'connection-h' }, _('Connection and notes')),
-    h('dl', { class: 'facts' },
-      a.parent && [h('dt', {}, _('Reached through')), h('dd', {}, h('a', { href: `#/account/${a.parent}` }, parent?.name ?? a.parent))],
-      a.mutedErrors.length > 0 && [h('dt', {}, _('Not notified about')), h('dd', {}, h('ul', { class: 'muted-errors' },
-        a.mutedErrors.map((code) => h('li', {}, h('span', { class: 'mono' }, code), ' ', unmute(code)))))]),
-    data.length > 0 && h('table', { class: 'app-notes' }, h('caption', {}, _('Notes apps keep on this account')),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, _('Note')), h('th', { scope: 'col' }, _('Value')))),
-      h('tbody', {}, data.map(([k, v]) => h('tr', {}, h('td', { class: 'mono' }, k), h('td', {}, v))))));
+  const unmute = (code: string) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'aria-label': _('Notify again about {code}', { code }),
+        onclick: async () => {
+          try {
+            await post(`/api/accounts/${a.id}/unmute`, { code });
+          } catch (err) {
+            onError(err);
+          }
+        },
+      },
+      _('Notify again'),
+    );
+  return h(
+    'section',
+    { 'aria-labelledby': 'connection-h' },
+    h('h3', { id: 'connection-h' }, _('Connection and notes')),
+    h(
+      'dl',
+      { class: 'facts' },
+      a.parent && [
+        h('dt', {}, _('Reached through')),
+        h('dd', {}, h('a', { href: `#/account/${a.parent}` }, parent?.name ?? a.parent)),
+      ],
+      a.mutedErrors.length > 0 && [
+        h('dt', {}, _('Not notified about')),
+        h(
+          'dd',
+          {},
+          h(
+            'ul',
+            { class: 'muted-errors' },
+            a.mutedErrors.map((code) => h('li', {}, h('span', { class: 'mono' }, code), ' ', unmute(code))),
+          ),
+        ),
+      ],
+    ),
+    data.length > 0 &&
+      h(
+        'table',
+        { class: 'app-notes' },
+        h('caption', {}, _('Notes apps keep on this account')),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, _('Note')), h('th', { scope: 'col' }, _('Value')))),
+        h(
+          'tbody',
+          {},
+          data.map(([k, v]) => h('tr', {}, h('td', { class: 'mono' }, k), h('td', {}, v))),
+        ),
+      ),
+  );
 }
 
 /** The sender identity's fields in the edit form: name, address, other addresses (one per line or comma-separated). */
-function senderFields(i: NonNullable<AccountView['identity']>): { el: HTMLElement; read: () => NonNullable<AccountView['identity']> } {
+function senderFields(i: NonNullable<AccountView['identity']>): {
+  el: HTMLElement;
+  read: () => NonNullable<AccountView['identity']>;
+} {
   const [nameWrap, name] = field(_('Sender name'), { value: i.fullName, autocomplete: 'name' });
-  const [addressWrap, address] = field(_('Sender address'), { value: i.emailAddress, type: 'email', autocomplete: 'email' });
-  const [aliasesWrap, aliases] = field(_('Also sends as (addresses, comma-separated)'), { value: i.aliases.join(', '), autocomplete: 'off' });
+  const [addressWrap, address] = field(_('Sender address'), {
+    value: i.emailAddress,
+    type: 'email',
+    autocomplete: 'email',
+  });
+  const [aliasesWrap, aliases] = field(_('Also sends as (addresses, comma-separated)'), {
+    value: i.aliases.join(', '),
+    autocomplete: 'off',
+  });
   return {
     el: h('fieldset', { class: 'sender' }, h('legend', {}, _('Sender')), nameWrap, addressWrap, aliasesWrap),
     read: () => ({
       fullName: name.value.trim(),
       emailAddress: address.value.trim(),
-      aliases: aliases.value.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean),
+      aliases: aliases.value
+        .split(/[,\s]+/)
+        .map((x) => x.trim())
+        .filter(Boolean),
     }),
   };
 }
@@ -135,8 +268,24 @@ function senderFields(i: NonNullable<AccountView['identity']>): { el: HTMLElemen
 /** What the administrator decided about the account (docs/policy.md): provisioned (locked), or outside the policy. */
 function adminNotes(a: AccountView): HTMLElement[] {
   return [
-    ...(a.locked ? [h('p', { class: 'notice-box', 'data-admin': 'locked' }, _('provisioned by the administrator: only its secrets can be changed'))] : []),
-    ...(a.policyViolation ? [h('p', { class: 'notice-box', 'data-admin': 'policy' }, _("outside the administrator's policy: {reason}", { reason: a.policyViolation }))] : []),
+    ...(a.locked
+      ? [
+          h(
+            'p',
+            { class: 'notice-box', 'data-admin': 'locked' },
+            _('provisioned by the administrator: only its secrets can be changed'),
+          ),
+        ]
+      : []),
+    ...(a.policyViolation
+      ? [
+          h(
+            'p',
+            { class: 'notice-box', 'data-admin': 'policy' },
+            _("outside the administrator's policy: {reason}", { reason: a.policyViolation }),
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -146,7 +295,9 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
   const names = Object.fromEntries(cat.protocols.map((p) => [p.id, p.name]));
   const provider = cat.providers.find((p) => p.id === a.provider);
   // Protocols one may switch on: the provider's, or for mail set up by hand the mail group.
-  const choices = [...new Set<string>([...a.protocols, ...(provider ? provider.supported : MAIL.includes(a.provider) ? MAIL : [])])].filter((p) => byId[p]);
+  const choices = [
+    ...new Set<string>([...a.protocols, ...(provider ? provider.supported : MAIL.includes(a.provider) ? MAIL : [])]),
+  ].filter((p) => byId[p]);
   const form = h('form', { class: 'account-form', novalidate: true, 'aria-labelledby': 'edit-h' });
   const out = h('div', { class: 'outcome' });
   const [nameWrap, nameInput] = field(_('Display name'), { value: a.name, autocomplete: 'off' });
@@ -154,21 +305,47 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
   const servers = h('div', { class: 'server-sets' });
   const fieldset = (p: string) => {
     let set = sets.get(p);
-    if (!set) sets.set(p, set = settingsFieldset(byId[p]!, a.settings[p] ?? {}, { edit: true }));
+    if (!set) sets.set(p, (set = settingsFieldset(byId[p]!, a.settings[p] ?? {}, { edit: true })));
     return set;
   };
-  const showServers = (enabled: string[]) => replace(servers, enabled.map((p) => fieldset(p).el));
+  const showServers = (enabled: string[]) =>
+    replace(
+      servers,
+      enabled.map((p) => fieldset(p).el),
+    );
   const toggles = choices.length > 1 ? protocolToggles(choices, a.protocols, names, showServers) : undefined;
-  const password = a.auth === 'password' && !a.wallet ? field(_('New password (leave empty to keep the current one)'), { type: 'password', autocomplete: 'new-password' }) : undefined;
+  const password =
+    a.auth === 'password' && !a.wallet
+      ? field(_('New password (leave empty to keep the current one)'), {
+          type: 'password',
+          autocomplete: 'new-password',
+        })
+      : undefined;
   // Secrets stored for one protocol (an SMTP password that differs) get a field of their own.
-  const others: [string, [HTMLDivElement, HTMLInputElement]][] = a.credentials.filter((n) => n !== 'password' && n !== 'oauth2')
-    .map((n): [string, [HTMLDivElement, HTMLInputElement]] => [n, field(_('New {protocol} secret (leave empty to keep it)', { protocol: names[n] ?? n }), { type: 'password', autocomplete: 'new-password' })]);
+  const others: [string, [HTMLDivElement, HTMLInputElement]][] = a.credentials
+    .filter((n) => n !== 'password' && n !== 'oauth2')
+    .map((n): [string, [HTMLDivElement, HTMLInputElement]] => [
+      n,
+      field(_('New {protocol} secret (leave empty to keep it)', { protocol: names[n] ?? n }), {
+        type: 'password',
+        autocomplete: 'new-password',
+      }),
+    ]);
   const sender = a.identity && !a.locked ? senderFields(a.identity) : undefined;
   const save = h('button', { type: 'submit', class: 'primary' }, _('Save changes'));
   // A provisioned account (docs/policy.md): only its secrets are the person's to change.
-  const own = a.locked ? [h('p', { class: 'notice-box' }, _('provisioned by the administrator: only its secrets can be changed'))] : [nameWrap, sender?.el ?? ''];
-  form.append(h('h3', { id: 'edit-h' }, _('Edit')), ...own, password?.[0] ?? '', ...others.map(([, f]) => f[0]), a.locked ? '' : toggles?.el ?? '', a.locked ? '' : servers,
-    h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, _('Cancel'))));
+  const own = a.locked
+    ? [h('p', { class: 'notice-box' }, _('provisioned by the administrator: only its secrets can be changed'))]
+    : [nameWrap, sender?.el ?? ''];
+  form.append(
+    h('h3', { id: 'edit-h' }, _('Edit')),
+    ...own,
+    password?.[0] ?? '',
+    ...others.map(([, f]) => f[0]),
+    a.locked ? '' : (toggles?.el ?? ''),
+    a.locked ? '' : servers,
+    h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, _('Cancel'))),
+  );
   if (!a.locked) showServers(a.protocols);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -181,7 +358,13 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
     const secrets: Record<string, string> = {};
     if (password?.[1].value) secrets.password = password[1].value;
     for (const [n, f] of others) if (f[1].value) secrets[n] = f[1].value;
-    const body = { name: nameInput.value.trim(), protocols: enabled, settings, secrets, ...(sender ? { identity: sender.read() } : {}) };
+    const body = {
+      name: nameInput.value.trim(),
+      protocols: enabled,
+      settings,
+      secrets,
+      ...(sender ? { identity: sender.read() } : {}),
+    };
     void checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
       if (password) password[1].value = '';
       for (const [, f] of others) f[1].value = '';
@@ -202,30 +385,71 @@ async function confirmRemoval(a: AccountView, out: HTMLElement): Promise<void> {
   const dialog = h('dialog', { 'aria-labelledby': 'rm-h', 'aria-describedby': 'rm-d' });
   const gone = [
     h('li', {}, _('its settings file ({file})', { file: plan.file })),
-    h('li', {}, plan.secrets.length ? _('its secrets in the keyring: {names}', { names: plan.secrets.join(', ') }) : _('no secrets (none stored)')),
-    h('li', {}, plan.grants.length
-      ? ngettext('the access of this app: {apps}', 'the access of these {n} apps: {apps}', plan.grants.length, { n: formatNumber(plan.grants.length), apps: plan.grants.join(', ') })
-      : _('no app grants (none given)')),
+    h(
+      'li',
+      {},
+      plan.secrets.length
+        ? _('its secrets in the keyring: {names}', { names: plan.secrets.join(', ') })
+        : _('no secrets (none stored)'),
+    ),
+    h(
+      'li',
+      {},
+      plan.grants.length
+        ? ngettext('the access of this app: {apps}', 'the access of these {n} apps: {apps}', plan.grants.length, {
+            n: formatNumber(plan.grants.length),
+            apps: plan.grants.join(', '),
+          })
+        : _('no app grants (none given)'),
+    ),
   ];
-  const remove = h('button', {
-    type: 'button', class: 'danger',
-    onclick: async () => {
-      remove.disabled = true;
-      try {
-        await post(`/api/accounts/${a.id}/remove`);
-        dialog.close();
-        dialog.remove();
-        say(_('Removed {account}.', { account: a.name }));
-        location.hash = '#/';
-      } catch (err) {
-        remove.disabled = false;
-        dialog.append(errorBox(err));
-      }
+  const remove = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      onclick: async () => {
+        remove.disabled = true;
+        try {
+          await post(`/api/accounts/${a.id}/remove`);
+          dialog.close();
+          dialog.remove();
+          say(_('Removed {account}.', { account: a.name }));
+          location.hash = '#/';
+        } catch (err) {
+          remove.disabled = false;
+          dialog.append(errorBox(err));
+        }
+      },
     },
-  }, _('Remove'));
-  dialog.append(h('h3', { id: 'rm-h' }, _('Remove {account}?', { account: a.name })),
-    h('div', { id: 'rm-d' }, h('p', {}, _('This deletes:')), h('ul', {}, gone), h('p', {}, _('Apps that use this account will lose it. This cannot be undone.'))),
-    h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); } }, _('Cancel')), remove));
+    _('Remove'),
+  );
+  dialog.append(
+    h('h3', { id: 'rm-h' }, _('Remove {account}?', { account: a.name })),
+    h(
+      'div',
+      { id: 'rm-d' },
+      h('p', {}, _('This deletes:')),
+      h('ul', {}, gone),
+      h('p', {}, _('Apps that use this account will lose it. This cannot be undone.')),
+    ),
+    h(
+      'div',
+      { class: 'buttons' },
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            dialog.close();
+            dialog.remove();
+          },
+        },
+        _('Cancel'),
+      ),
+      remove,
+    ),
+  );
   document.body.append(dialog);
   dialog.addEventListener('close', () => dialog.remove());
   dialog.showModal();
@@ -234,7 +458,10 @@ async function confirmRemoval(a: AccountView, out: HTMLElement): Promise<void> {
 export function accountView(main: HTMLElement, id: string, extra: string): View {
   const a0 = state.accounts.get(id);
   if (!a0) {
-    main.append(h('h2', {}, _('No such account')), h('p', {}, _('It may have been removed.'), ' ', h('a', { href: '#/' }, _('Back to the accounts'))));
+    main.append(
+      h('h2', {}, _('No such account')),
+      h('p', {}, _('It may have been removed.'), ' ', h('a', { href: '#/' }, _('Back to the accounts'))),
+    );
     // Just added (or signed in): its signal may come a moment after the answer did.
     let shown: View | null = null;
     return {
@@ -257,35 +484,60 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
   const connectionHost = h('div', {});
   let walletShown = '';
   const other = h('div', { class: 'outcome' });
-  const check = h('button', {
-    type: 'button',
-    onclick: async () => {
-      check.disabled = true;
-      replace(checkOut, h('p', { role: 'status' }, _('Checking with the servers…')));
-      try {
-        replace(checkOut, resultsList((await post<{ results: WordedResult[] }>(`/api/accounts/${id}/verify`)).results));
-      } catch (err) {
-        replace(checkOut, errorBox(err));
-      }
-      check.disabled = false;
+  const check = h(
+    'button',
+    {
+      type: 'button',
+      onclick: async () => {
+        check.disabled = true;
+        replace(checkOut, h('p', { role: 'status' }, _('Checking with the servers…')));
+        try {
+          replace(
+            checkOut,
+            resultsList((await post<{ results: WordedResult[] }>(`/api/accounts/${id}/verify`)).results),
+          );
+        } catch (err) {
+          replace(checkOut, errorBox(err));
+        }
+        check.disabled = false;
+      },
     },
-  }, _('Check now'));
+    _('Check now'),
+  );
   const saved = () => {
     say(_('Saved.'));
     replace(editHost);
     draw(state.accounts.get(id) ?? a0);
   };
-  const edit = h('button', { type: 'button', onclick: () => editForm(state.accounts.get(id) ?? a0, editHost, saved) }, _('Edit'));
-  const remove = h('button', { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id) ?? a0, other) }, _('Remove account'));
+  const edit = h(
+    'button',
+    { type: 'button', onclick: () => editForm(state.accounts.get(id) ?? a0, editHost, saved) },
+    _('Edit'),
+  );
+  const remove = h(
+    'button',
+    { type: 'button', class: 'danger', onclick: () => confirmRemoval(state.accounts.get(id) ?? a0, other) },
+    _('Remove account'),
+  );
   const adminHost = h('div', {});
   const draw = (a: AccountView) => {
     replace(adminHost, adminNotes(a));
     heading.textContent = a.name;
-    replace(sub, a.providerName, ' · ', h('bdi', {}, a.username), ' · ', a.protocols.map((p) => p.toUpperCase()).join(', '));
+    replace(
+      sub,
+      a.providerName,
+      ' · ',
+      h('bdi', {}, a.username),
+      ' · ',
+      a.protocols.map((p) => p.toUpperCase()).join(', '),
+    );
     replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
     drawWallet(a);
     replace(identityHost, identitySection(a));
-          replace(connectionHost, connectionSection(a, (err) => replace(other, errorBox(err))));
+    replace(
+      connectionHost,
+      connectionSection(a, (err) => replace(other, errorBox(err))),
+    );
     replace(secretsHost, secretsSection(a));
   };
   // A wallet is redrawn when its balance moves; the secrets are not (that would hide a shown value).
@@ -295,7 +547,20 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
     walletShown = now;
     replace(walletHost, a.wallet && walletSection(a, a.wallet));
   }
-  main.append(h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading), sub, status, adminHost, h('div', { class: 'buttons' }, check, edit, a0.locked ? '' : remove), checkOut, other, editHost, walletHost, identityHost, connectionHost, secretsHost);
+  main.append(
+    h('div', { class: 'title' }, providerIcon(a0.provider, a0.providerIcon, a0.providerName), heading),
+    sub,
+    status,
+    adminHost,
+    h('div', { class: 'buttons' }, check, edit, a0.locked ? '' : remove),
+    checkOut,
+    other,
+    editHost,
+    walletHost,
+    identityHost,
+    connectionHost,
+    secretsHost,
+  );
   draw(a0);
   if (extra === 'added') say(_('Added {account}.', { account: a0.name }));
   if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
@@ -304,7 +569,11 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
       if (e.type === 'transfer' && e.id === id) {
         drawWallet(state.accounts.get(id) ?? a0, true);
       } else if (e.type === 'removed' && e.id === id) {
-        replace(main, h('h2', {}, _('This account was removed')), h('p', {}, h('a', { href: '#/' }, _('Back to the accounts'))));
+        replace(
+          main,
+          h('h2', {}, _('This account was removed')),
+          h('p', {}, h('a', { href: '#/' }, _('Back to the accounts'))),
+        );
       } else if ((e.type === 'account' && e.account.id === id) || e.type === 'snapshot') {
         const a = state.accounts.get(id);
         // Status only: redrawing the secrets would hide a value the person asked to see.
@@ -312,10 +581,20 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
           heading.textContent = a.name;
           replace(adminHost, adminNotes(a));
           replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
-          replace(sub, a.providerName, ' · ', h('bdi', {}, a.username), ' · ', a.protocols.map((p) => p.toUpperCase()).join(', '));
+          replace(
+            sub,
+            a.providerName,
+            ' · ',
+            h('bdi', {}, a.username),
+            ' · ',
+            a.protocols.map((p) => p.toUpperCase()).join(', '),
+          );
           drawWallet(a);
           replace(identityHost, identitySection(a));
-          replace(connectionHost, connectionSection(a, (err) => replace(other, errorBox(err))));
+          replace(
+            connectionHost,
+            connectionSection(a, (err) => replace(other, errorBox(err))),
+          );
         }
       }
     },

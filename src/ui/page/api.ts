@@ -15,7 +15,10 @@ const KEY = 'px-accounts-key';
 export const sessionKey = () => sessionStorage.getItem(KEY) ?? '';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: ErrorBody) {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
     super(body.summary || `HTTP ${status}`);
   }
 }
@@ -37,7 +40,9 @@ async function call<T>(path: string, init: RequestInit): Promise<T> {
     const res = await fetch(path, { ...init, credentials: 'same-origin' });
     // The JSON is the server's answer for this route (src/ui/api.ts, typed by ../wire.ts): the
     // one place the page takes a shape on trust.
-    const body: unknown = res.headers.get('content-type')?.startsWith('application/json') ? await res.json() : { summary: await res.text() };
+    const body: unknown = res.headers.get('content-type')?.startsWith('application/json')
+      ? await res.json()
+      : { summary: await res.text() };
     if (!res.ok) throw new ApiError(res.status, (body ?? {}) as ErrorBody);
     return body as T;
   } finally {
@@ -50,5 +55,9 @@ export function get<T>(path: string): Promise<T> {
 }
 
 export function post<T = unknown>(path: string, body: object = {}): Promise<T> {
-  return call<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-PX-Key': sessionKey() }, body: JSON.stringify(body) });
+  return call<T>(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-PX-Key': sessionKey() },
+    body: JSON.stringify(body),
+  });
 }

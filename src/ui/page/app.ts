@@ -21,8 +21,11 @@ function frame(): void {
   byId('title').textContent = _('Online Accounts');
   byId('sections').setAttribute('aria-label', _('Sections'));
   const words: Record<string, string> = { list: _('Accounts'), add: _('Add account'), access: _('App access') };
-  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) a.textContent = words[a.dataset.section ?? ''] ?? '';
-  banner.textContent = _('The accounts service is not running, so nothing can be shown or changed. This window will catch up by itself when it is back.');
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a'))
+    a.textContent = words[a.dataset.section ?? ''] ?? '';
+  banner.textContent = _(
+    'The accounts service is not running, so nothing can be shown or changed. This window will catch up by itself when it is back.',
+  );
   main.replaceChildren(h('p', {}, _('Loading…')));
 }
 
@@ -42,11 +45,16 @@ function render(): void {
     current = null;
     return;
   }
-  current = section === 'add' ? addView(main, arg)
-    : section === 'account' ? accountView(main, arg, extra)
-      : section === 'access' ? accessView(main)
-        : section === 'transfer' ? transferView(main)
-        : listView(main);
+  current =
+    section === 'add'
+      ? addView(main, arg)
+      : section === 'account'
+        ? accountView(main, arg, extra)
+        : section === 'access'
+          ? accessView(main)
+          : section === 'transfer'
+            ? transferView(main)
+            : listView(main);
   // Move focus to the new page's heading, so keyboard and screen-reader users land there.
   main.querySelector('h2')?.setAttribute('tabindex', '-1');
   main.querySelector('h2')?.focus({ preventScroll: true });
@@ -65,8 +73,16 @@ subscribe((e) => {
   }
   // What happens elsewhere is said in the live region, whichever page is open.
   const name = (id: string) => state.accounts.get(id)?.name ?? id;
-  if (e.type === 'transfer') say(_('{account} received {amount} {currency}.', { account: name(e.id), amount: formatAmount(e.amount), currency: state.accounts.get(e.id)?.wallet?.currency ?? '' }));
-  if (e.type === 'access' && e.requested) say(_('{app} asks to use {account}: answer under App access.', { app: e.app, account: name(e.account) }));
+  if (e.type === 'transfer')
+    say(
+      _('{account} received {amount} {currency}.', {
+        account: name(e.id),
+        amount: formatAmount(e.amount),
+        currency: state.accounts.get(e.id)?.wallet?.currency ?? '',
+      }),
+    );
+  if (e.type === 'access' && e.requested)
+    say(_('{app} asks to use {account}: answer under App access.', { app: e.app, account: name(e.account) }));
   current?.update?.(e);
 });
 

@@ -12,7 +12,11 @@ export interface Attrs {
 }
 
 /** h('button', { onclick, class: 'x' }, 'text', child) → an element. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
@@ -61,52 +65,99 @@ let uid = 0;
 export const newId = (prefix: string) => `${prefix}-${++uid}`;
 
 /** A select's choices: `options`, '' shown as "(default)". */
-export interface SelectAttrs { tag: 'select'; options: string[]; value: string; name?: string }
+export interface SelectAttrs {
+  tag: 'select';
+  options: string[];
+  value: string;
+  name?: string;
+}
 
 /** A labelled input (or select); returns [wrapper, input]. */
 export function field(label: string, attrs: SelectAttrs, help?: string): [HTMLDivElement, HTMLSelectElement];
 export function field(label: string, attrs?: Attrs, help?: string): [HTMLDivElement, HTMLInputElement];
-export function field(label: string, attrs: Attrs | SelectAttrs = {}, help = ''): [HTMLDivElement, HTMLInputElement | HTMLSelectElement] {
+export function field(
+  label: string,
+  attrs: Attrs | SelectAttrs = {},
+  help = '',
+): [HTMLDivElement, HTMLInputElement | HTMLSelectElement] {
   const id = newId('f');
   const helpId = help ? `${id}-help` : undefined;
   const input = isSelect(attrs)
-    ? h('select', { id, name: attrs.name, 'aria-describedby': helpId }, ...attrs.options.map((o) => h('option', { value: o, selected: o === attrs.value }, o || _('(default)'))))
+    ? h(
+        'select',
+        { id, name: attrs.name, 'aria-describedby': helpId },
+        ...attrs.options.map((o) => h('option', { value: o, selected: o === attrs.value }, o || _('(default)'))),
+      )
     : h('input', { id, type: 'text', ...attrs, 'aria-describedby': helpId });
-  const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, help && h('p', { class: 'help', id: helpId }, help));
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    input,
+    help && h('p', { class: 'help', id: helpId }, help),
+  );
   return [wrap, input];
 }
 
 const isSelect = (attrs: Attrs | SelectAttrs): attrs is SelectAttrs => attrs.tag === 'select';
 
 /** An account's status in words (translated where shown). */
-export const STATUS_WORDS: Record<string, string> = { none: N_('No status yet'), online: N_('Online'), offline: N_('Offline'), error: N_('Error') };
+export const STATUS_WORDS: Record<string, string> = {
+  none: N_('No status yet'),
+  online: N_('Online'),
+  offline: N_('Offline'),
+  error: N_('Error'),
+};
 
 /** A time in the page's language: the time alone today, else date and time; '' for 0. */
 export const timeText = (ms: number): string => formatTime(ms);
 
 /** A status line: badge, message and since when. */
 export function statusLine(a: AccountView): HTMLParagraphElement {
-  return h('p', { class: 'status' },
+  return h(
+    'p',
+    { class: 'status' },
     h('span', { class: `badge ${a.status}` }, STATUS_WORDS[a.status] ? _(STATUS_WORDS[a.status]!) : a.status),
     a.statusMessage && h('span', { class: 'message' }, ' ', a.statusMessage),
-    a.statusTime ? h('span', { class: 'when' }, ' · ', _('since {time}', { time: timeText(a.statusTime) })) : null);
+    a.statusTime ? h('span', { class: 'when' }, ' · ', _('since {time}', { time: timeText(a.statusTime) })) : null,
+  );
 }
 
 /** An error (an API refusal, or anything thrown) as a box with its details. */
 export function errorBox(err: unknown): HTMLDivElement {
   const body = err instanceof ApiError ? err.body : {};
   const message = err instanceof Error ? err.message : '';
-  return h('div', { class: 'error', role: 'alert' },
+  return h(
+    'div',
+    { class: 'error', role: 'alert' },
     h('p', {}, body.summary || message || _('Something went wrong.')),
-    body.details && h('details', {}, h('summary', {}, _('Details')), h('pre', {}, body.details)));
+    body.details && h('details', {}, h('summary', {}, _('Details')), h('pre', {}, body.details)),
+  );
 }
 
 /** Check results, one per protocol, in words; the server's reply under Details. */
 export function resultsList(results: WordedResult[]): HTMLUListElement {
-  return h('ul', { class: 'results', 'aria-label': _('Check results') }, results.map((r) =>
-    h('li', { class: r.ok ? 'ok' : 'failed' },
-      h('span', { class: 'mark', 'aria-hidden': 'true' }, r.ok ? '✓' : '✗'), ' ', r.summary,
-      !r.ok && r.message && h('details', {}, h('summary', {}, _('Details ({protocol})', { protocol: r.title })), h('pre', {}, `${r.code}: ${r.message}`)))));
+  return h(
+    'ul',
+    { class: 'results', 'aria-label': _('Check results') },
+    results.map((r) =>
+      h(
+        'li',
+        { class: r.ok ? 'ok' : 'failed' },
+        h('span', { class: 'mark', 'aria-hidden': 'true' }, r.ok ? '✓' : '✗'),
+        ' ',
+        r.summary,
+        !r.ok &&
+          r.message &&
+          h(
+            'details',
+            {},
+            h('summary', {}, _('Details ({protocol})', { protocol: r.title })),
+            h('pre', {}, `${r.code}: ${r.message}`),
+          ),
+      ),
+    ),
+  );
 }
 
 /** A short message in the live region (read out by screen readers); cleared by the next page change. */
@@ -129,9 +180,19 @@ export function clearOldNotice(): void {
  */
 export function providerIcon(id: string, icon: string | undefined, name: string): HTMLElement {
   if (typeof icon === 'string' && icon.startsWith('/')) {
-    return h('img', { class: 'provider-icon', src: `/icons/provider/${encodeURIComponent(id)}`, alt: '', width: 32, height: 32 });
+    return h('img', {
+      class: 'provider-icon',
+      src: `/icons/provider/${encodeURIComponent(id)}`,
+      alt: '',
+      width: 32,
+      height: 32,
+    });
   }
-  return h('span', { class: 'provider-icon generic', 'aria-hidden': 'true' }, (name || id || '?').trim().charAt(0).toUpperCase());
+  return h(
+    'span',
+    { class: 'provider-icon generic', 'aria-hidden': 'true' },
+    (name || id || '?').trim().charAt(0).toUpperCase(),
+  );
 }
 
 /**

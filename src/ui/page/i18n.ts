@@ -21,7 +21,8 @@ function loadTranslator(): Translator {
 const t = loadTranslator();
 
 export const _ = (msgid: string, values?: Values): string => t.gettext(msgid, values);
-export const ngettext = (msgid: string, msgidPlural: string, n: number, values?: Values): string => t.ngettext(msgid, msgidPlural, n, values);
+export const ngettext = (msgid: string, msgidPlural: string, n: number, values?: Values): string =>
+  t.ngettext(msgid, msgidPlural, n, values);
 export const pgettext = (context: string, msgid: string, values?: Values): string => t.pgettext(context, msgid, values);
 /** Marks a string for the template; translated where it is shown, with _(value). */
 export const N_ = <T extends string>(msgid: T): T => msgid;

@@ -29,7 +29,9 @@ export function subscribe(fn: (e: PageEvent) => void): () => void {
   return () => listeners.delete(fn);
 }
 
-const emit = (e: PageEvent) => { for (const fn of [...listeners]) fn(e); };
+const emit = (e: PageEvent) => {
+  for (const fn of [...listeners]) fn(e);
+};
 
 export function sortedAccounts(): AccountView[] {
   return [...state.accounts.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -41,7 +43,11 @@ class StreamRefused extends Error {}
 /** Calls onOpen, then onData with each event's data, until the stream ends; throws StreamRefused on an HTTP error. */
 async function readStream(onOpen: () => void, onData: (data: string) => void): Promise<void> {
   // fetch, not EventSource: EventSource cannot send a header, and the key must stay out of URLs.
-  const res = await fetch('/api/events', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/event-stream', 'X-PX-Key': sessionKey(), 'X-PX-Page': PAGE } });
+  const res = await fetch('/api/events', {
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { Accept: 'text/event-stream', 'X-PX-Key': sessionKey(), 'X-PX-Page': PAGE },
+  });
   if (!res.ok || !res.body) throw new StreamRefused(`HTTP ${res.status}`);
   onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

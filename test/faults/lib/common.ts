@@ -9,7 +9,13 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from '
 import { join, relative } from 'node:path';
 import { TestClient } from '../../harness/client.js';
 import { alive, stopPid } from '../../harness/process.js';
-import { startService, startSession, type KeyringMode, type ServiceProcess, type Session } from '../../harness/session.js';
+import {
+  startService,
+  startSession,
+  type KeyringMode,
+  type ServiceProcess,
+  type Session,
+} from '../../harness/session.js';
 
 export const FIGURES = {
   killsSurvived: 0,
@@ -49,7 +55,8 @@ export function scanForLeaks(where: string, text: string): void {
   FIGURES.leaksFound = leakFindings.length;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : Buffer.isBuffer(x) ? x.toString('latin1') : x));
+const json = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : Buffer.isBuffer(x) ? x.toString('latin1') : x));
 
 /** dbus-monitor on a session's bus, watching every signal, stopped by PID. */
 export class SignalMonitor {
@@ -60,7 +67,10 @@ export class SignalMonitor {
   }
 
   static async start(session: Session): Promise<SignalMonitor> {
-    const child = spawn('dbus-monitor', ['--address', session.address, "type='signal'"], { env: session.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('dbus-monitor', ['--address', session.address, "type='signal'"], {
+      env: session.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const m = new SignalMonitor(child);
     // It prints its own NameAcquired/NameLost once it listens.
     const deadline = Date.now() + 3000;
@@ -86,10 +96,22 @@ export interface FaultSession {
   readonly extraText: Array<{ where: string; text: () => string }>;
 }
 
-export async function openSession(mode: KeyringMode = 'unlocked', withService = true, env: NodeJS.ProcessEnv = {}): Promise<FaultSession> {
+export async function openSession(
+  mode: KeyringMode = 'unlocked',
+  withService = true,
+  env: NodeJS.ProcessEnv = {},
+): Promise<FaultSession> {
   const session = await startSession(mode);
   const monitor = await SignalMonitor.start(session);
-  const fs: FaultSession = { session, monitor, services: [], clients: [], service: undefined as unknown as ServiceProcess, client: undefined as unknown as TestClient, extraText: [] };
+  const fs: FaultSession = {
+    session,
+    monitor,
+    services: [],
+    clients: [],
+    service: undefined as unknown as ServiceProcess,
+    client: undefined as unknown as TestClient,
+    extraText: [],
+  };
   if (withService) {
     await startTracked(fs, [], env);
     fs.client = await connectTracked(fs);
@@ -97,7 +119,11 @@ export async function openSession(mode: KeyringMode = 'unlocked', withService = 
   return fs;
 }
 
-export async function startTracked(fs: FaultSession, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+export async function startTracked(
+  fs: FaultSession,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServiceProcess> {
   const service = await startService(fs.session, args, env);
   fs.services.push(service);
   fs.service = service;
@@ -130,12 +156,18 @@ export async function closeSession(fs: FaultSession | undefined): Promise<void> 
   if (!fs) return;
   const { session } = fs;
   scanDirForLeaks(`account files of ${session.dir}`, session.accountsDir);
-  for (const [i, s] of fs.services.entries()) scanForLeaks(`stderr of service #${i + 1} (pid ${s.pid}) in ${session.dir}`, s.log());
-  for (const [i, c] of fs.clients.entries()) scanForLeaks(`signals seen by client #${i + 1} in ${session.dir}`, json(c.signals));
+  for (const [i, s] of fs.services.entries())
+    scanForLeaks(`stderr of service #${i + 1} (pid ${s.pid}) in ${session.dir}`, s.log());
+  for (const [i, c] of fs.clients.entries())
+    scanForLeaks(`signals seen by client #${i + 1} in ${session.dir}`, json(c.signals));
   for (const e of fs.extraText) scanForLeaks(e.where, e.text());
   await fs.monitor.stop();
   scanForLeaks(`dbus-monitor (signals) of ${session.dir}`, fs.monitor.output);
-  FIGURES.signalsMonitored += (fs.monitor.output.match(/^signal .*(interface=org\.freedesktop\.DBus\.(ObjectManager|Properties)|interface=org\.pantherx\.Accounts)/gm) ?? []).length;
+  FIGURES.signalsMonitored += (
+    fs.monitor.output.match(
+      /^signal .*(interface=org\.freedesktop\.DBus\.(ObjectManager|Properties)|interface=org\.pantherx\.Accounts)/gm,
+    ) ?? []
+  ).length;
   for (const c of fs.clients) {
     try {
       c.disconnect();
@@ -191,9 +223,15 @@ export async function keyringItems(fs: FaultSession): Promise<string[]> {
   let found: unknown[] | undefined;
   for (let attempt = 1; !found; attempt++) {
     try {
-      found = await c.callTo(S, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [{ service: 'org.pantherx.Accounts' }]);
+      found = await c.callTo(S, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
+        { service: 'org.pantherx.Accounts' },
+      ]);
     } catch (err) {
-      if (attempt >= 5 || !/UnknownMethod|not implemented/.test(String((err as { type?: string }).type) + (err as Error).message)) throw err;
+      if (
+        attempt >= 5 ||
+        !/UnknownMethod|not implemented/.test(String((err as { type?: string }).type) + (err as Error).message)
+      )
+        throw err;
       await new Promise((r) => setTimeout(r, 300));
     }
   }
@@ -201,12 +239,20 @@ export async function keyringItems(fs: FaultSession): Promise<string[]> {
   const out: string[] = [];
   for (const item of [...(unlocked as string[]), ...(locked as string[])]) {
     try {
-      const [attrs] = await c.callTo(S, item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['org.freedesktop.Secret.Item', 'Attributes']);
+      const [attrs] = await c.callTo(S, item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+        'org.freedesktop.Secret.Item',
+        'Attributes',
+      ]);
       const username = (attrs as { value: Record<string, string> }).value.username;
       if (username) out.push(username);
     } catch (err) {
       // Deleted between the search and the read: it is gone, which is what we want to know.
-      if (!/UnknownObject|NoSuchObject|No such|does not exist/i.test(String((err as { type?: string }).type) + (err as Error).message)) throw err;
+      if (
+        !/UnknownObject|NoSuchObject|No such|does not exist/i.test(
+          String((err as { type?: string }).type) + (err as Error).message,
+        )
+      )
+        throw err;
     }
   }
   return out.sort();
@@ -226,7 +272,14 @@ export function credentialsOnDisk(dir: string): Map<string, string[]> {
     }
     const head = /^\[account\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(text)?.[1] ?? '';
     const line = /^credentials\s*=\s*(.*)$/m.exec(head)?.[1] ?? '';
-    out.set(n.slice(0, -4), line.split(',').map((s) => s.trim()).filter(Boolean).sort());
+    out.set(
+      n.slice(0, -4),
+      line
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .sort(),
+    );
   }
   return out;
 }
@@ -235,11 +288,15 @@ export function credentialsOnDisk(dir: string): Map<string, string[]> {
  * Directory and keyring agree: every name a file lists has a secret, and every secret
  * belongs to a file that lists it. Returns one line per disagreement.
  */
-export async function keyringDisagreements(fs: FaultSession): Promise<{ missing: string[]; orphans: string[]; unlisted: string[] }> {
+export async function keyringDisagreements(
+  fs: FaultSession,
+): Promise<{ missing: string[]; orphans: string[]; unlisted: string[] }> {
   const items = new Set(await keyringItems(fs));
   const files = credentialsOnDisk(fs.session.accountsDir);
   const missing: string[] = [];
-  for (const [id, names] of files) for (const n of names) if (!items.has(`${id}/${n}`)) missing.push(`${id}.ini lists '${n}' but the keyring has no ${id}/${n}`);
+  for (const [id, names] of files)
+    for (const n of names)
+      if (!items.has(`${id}/${n}`)) missing.push(`${id}.ini lists '${n}' but the keyring has no ${id}/${n}`);
   const orphans: string[] = [];
   const unlisted: string[] = [];
   for (const item of items) {
@@ -253,7 +310,14 @@ export async function keyringDisagreements(fs: FaultSession): Promise<{ missing:
   return { missing, orphans, unlisted };
 }
 
-export interface TreeEntry { type: string; mode: number; size: number; mtimeMs: number; hash?: string; target?: string }
+export interface TreeEntry {
+  type: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  hash?: string;
+  target?: string;
+}
 
 /** path → type, mode, size, mtime and content hash of everything under root, minus `exclude` (relative prefixes). */
 export function snapshotTree(root: string, exclude: string[]): Map<string, TreeEntry> {
@@ -267,7 +331,9 @@ export function snapshotTree(root: string, exclude: string[]): Map<string, TreeE
       const st = lstatSync(p);
       const e: TreeEntry = {
         type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'link' : 'other',
-        mode: st.mode, size: st.isDirectory() ? 0 : st.size, mtimeMs: st.isDirectory() ? 0 : st.mtimeMs,
+        mode: st.mode,
+        size: st.isDirectory() ? 0 : st.size,
+        mtimeMs: st.isDirectory() ? 0 : st.mtimeMs,
       };
       if (e.type === 'file') e.hash = createHash('sha256').update(readFileSync(p)).digest('hex');
       if (e.type === 'link') e.target = readlinkSync(p);
@@ -305,13 +371,16 @@ export async function outcome(p: Promise<unknown>): Promise<{ name: string; text
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    p.then((v) => {
-      clearTimeout(t);
-      resolve(v);
-    }, (e) => {
-      clearTimeout(t);
-      reject(e);
-    });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
   });
 }
 

@@ -22,18 +22,115 @@ let huge: string | undefined;
 export const hugeString = () => (huge ??= 'h'.repeat(MiB));
 
 export const STRING_POOL: readonly string[] = [
-  '', ' ', '  lead', 'trail  ', 'password', 'imap', 'smtp', 'sftp', 'caldav', 'fastmail', 'google', 'gandi', 'none', 'online', 'offline', 'error',
-  'tls', 'starttls', 'imap.host', 'imap.port', 'name', 'protocols', 'verify',
-  '../../x', '../../../../etc/passwd', '/etc/passwd', '/etc/shadow', '..', '.', '/', '//', '\\..\\..\\x', 'x/../../y', '~/.ssh/id_rsa', 'file:///etc/passwd',
-  '%s%s%s%n', '%x%x', '${HOME}', '$(id)', '`id`', "'; DROP TABLE accounts; --", '<script>alert(1)</script>', 'null', 'undefined', 'NaN', '-1', '0', '65536', '1e999',
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__',
-  EVERY_CONTROL, `a${EVERY_CONTROL}b`, 'a\nb', 'line\r\ninjected = yes', '[account]\nprovider = google', 'x\ty', '\x1b[31mred\x1b[0m', '\x7f', '\u0085', '\u2028', '\u2029',
-  'é', 'ÄÖÜ', '日本語', '👩‍👩‍👧‍👦', '\u202eevil', '\u200b', 'e\u0301', '\ufeff', '\ud800', '\udfff', '\ufffe', '\uffff', '\u{10ffff}', 'Ⅻ', 'ＡＢＣ',
-  'fz@example.org', 'FZ@EXAMPLE.ORG', '@', 'a@b@c', '@example.org', 'fz@', ' fz@example.org',
-  'a'.repeat(64), 'a'.repeat(65), 'a'.repeat(200), 'a'.repeat(201), 'a'.repeat(256), 'a'.repeat(257), 'a'.repeat(321), 'b'.repeat(1025), 'c'.repeat(2049),
-  'd'.repeat(4097), 'e'.repeat(65537),
-  ...LOOPBACK_HOSTS, 'http://127.0.0.1:1/', 'https://[::1]:1/dav/', 'ftp://127.0.0.1/', 'http://user:pw@127.0.0.1/', 'javascript:alert(1)', 'http://', 'https://127.0.0.1:99999/',
-  'SHA256:' + 'A'.repeat(43), 'SHA256:x',
+  '',
+  ' ',
+  '  lead',
+  'trail  ',
+  'password',
+  'imap',
+  'smtp',
+  'sftp',
+  'caldav',
+  'fastmail',
+  'google',
+  'gandi',
+  'none',
+  'online',
+  'offline',
+  'error',
+  'tls',
+  'starttls',
+  'imap.host',
+  'imap.port',
+  'name',
+  'protocols',
+  'verify',
+  '../../x',
+  '../../../../etc/passwd',
+  '/etc/passwd',
+  '/etc/shadow',
+  '..',
+  '.',
+  '/',
+  '//',
+  '\\..\\..\\x',
+  'x/../../y',
+  '~/.ssh/id_rsa',
+  'file:///etc/passwd',
+  '%s%s%s%n',
+  '%x%x',
+  '${HOME}',
+  '$(id)',
+  '`id`',
+  "'; DROP TABLE accounts; --",
+  '<script>alert(1)</script>',
+  'null',
+  'undefined',
+  'NaN',
+  '-1',
+  '0',
+  '65536',
+  '1e999',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '__defineGetter__',
+  EVERY_CONTROL,
+  `a${EVERY_CONTROL}b`,
+  'a\nb',
+  'line\r\ninjected = yes',
+  '[account]\nprovider = google',
+  'x\ty',
+  '\x1b[31mred\x1b[0m',
+  '\x7f',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  'é',
+  'ÄÖÜ',
+  '日本語',
+  '👩‍👩‍👧‍👦',
+  '\u202eevil',
+  '\u200b',
+  'e\u0301',
+  '\ufeff',
+  '\ud800',
+  '\udfff',
+  '\ufffe',
+  '\uffff',
+  '\u{10ffff}',
+  'Ⅻ',
+  'ＡＢＣ',
+  'fz@example.org',
+  'FZ@EXAMPLE.ORG',
+  '@',
+  'a@b@c',
+  '@example.org',
+  'fz@',
+  ' fz@example.org',
+  'a'.repeat(64),
+  'a'.repeat(65),
+  'a'.repeat(200),
+  'a'.repeat(201),
+  'a'.repeat(256),
+  'a'.repeat(257),
+  'a'.repeat(321),
+  'b'.repeat(1025),
+  'c'.repeat(2049),
+  'd'.repeat(4097),
+  'e'.repeat(65537),
+  ...LOOPBACK_HOSTS,
+  'http://127.0.0.1:1/',
+  'https://[::1]:1/dav/',
+  'ftp://127.0.0.1/',
+  'http://user:pw@127.0.0.1/',
+  'javascript:alert(1)',
+  'http://',
+  'https://127.0.0.1:99999/',
+  'SHA256:' + 'A'.repeat(43),
+  'SHA256:x',
 ];
 
 /** A hostile string: from the pool, 1 MiB now and then, or pieces glued together. */
@@ -46,13 +143,30 @@ export function hostileString(rng: Rng): string {
   let out = '';
   const n = rng.range(1, 40);
   for (let i = 0; i < n; i++) {
-    const range = rng.pick([[1, 0x1f], [0x20, 0x7e], [0x7f, 0x9f], [0xa0, 0x2fff], [0xd800, 0xdfff], [0xe000, 0xfffd], [0xfffe, 0xffff], [0x10000, 0x10ffff]]);
+    const range = rng.pick([
+      [1, 0x1f],
+      [0x20, 0x7e],
+      [0x7f, 0x9f],
+      [0xa0, 0x2fff],
+      [0xd800, 0xdfff],
+      [0xe000, 0xfffd],
+      [0xfffe, 0xffff],
+      [0x10000, 0x10ffff],
+    ]);
     out += String.fromCodePoint(rng.range(range[0], range[1]));
   }
   return out;
 }
 
-export const OBJECT_PATHS = ['/', '/org', '/org/pantherx/Accounts', '/org/pantherx/Accounts/account', '/org/pantherx/Accounts/account/nope', '/a/b/c', '/_'];
+export const OBJECT_PATHS = [
+  '/',
+  '/org',
+  '/org/pantherx/Accounts',
+  '/org/pantherx/Accounts/account',
+  '/org/pantherx/Accounts/account/nope',
+  '/a/b/c',
+  '/_',
+];
 
 /** Integer edge values per D-Bus type (x and t are BigInt for dbus-next). */
 export const INTS: Record<string, readonly (number | bigint)[]> = {
@@ -108,12 +222,18 @@ export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void 
 /** A value of the given complete type. */
 export function valueOf(rng: Rng, type: string, depth = 0): unknown {
   switch (type[0]) {
-    case 'b': return rng.chance(0.5);
-    case 'd': return rng.pick(DOUBLES);
-    case 's': return hostileString(rng);
-    case 'o': return rng.pick(OBJECT_PATHS);
-    case 'g': return rng.pick(SIGNATURES);
-    case 'v': return randomVariant(rng, depth + 1);
+    case 'b':
+      return rng.chance(0.5);
+    case 'd':
+      return rng.pick(DOUBLES);
+    case 's':
+      return hostileString(rng);
+    case 'o':
+      return rng.pick(OBJECT_PATHS);
+    case 'g':
+      return rng.pick(SIGNATURES);
+    case 'v':
+      return randomVariant(rng, depth + 1);
     case 'a': {
       const inner = type.slice(1);
       if (inner === '{sv}' && rng.chance(0.7)) return optionsDict(rng);
@@ -122,13 +242,20 @@ export function valueOf(rng: Rng, type: string, depth = 0): unknown {
       if (inner.startsWith('{')) {
         const [k, v] = splitSignature(inner.slice(1, -1));
         const o: Record<string, unknown> = {};
-        for (let i = 0; i < n; i++) setOwn(o, k === 's' ? (n > 10 ? `key${i}` : hostileString(rng).slice(0, 300)) : String(valueOf(rng, k, depth + 1)), valueOf(rng, v, depth + 1));
+        for (let i = 0; i < n; i++)
+          setOwn(
+            o,
+            k === 's' ? (n > 10 ? `key${i}` : hostileString(rng).slice(0, 300)) : String(valueOf(rng, k, depth + 1)),
+            valueOf(rng, v, depth + 1),
+          );
         return o;
       }
       return Array.from({ length: n }, () => valueOf(rng, inner, depth + 1));
     }
-    case '(': return splitSignature(type.slice(1, -1)).map((t) => valueOf(rng, t, depth + 1));
-    default: return rng.pick(INTS[type[0]]);
+    case '(':
+      return splitSignature(type.slice(1, -1)).map((t) => valueOf(rng, t, depth + 1));
+    default:
+      return rng.pick(INTS[type[0]]);
   }
 }
 
@@ -146,22 +273,54 @@ export function intVariant(rng: Rng): V {
 export function optionKey(rng: Rng): string {
   const r = rng.next();
   if (r < 0.15) return rng.pick(['name', 'protocols', 'verify']);
-  if (r < 0.75) return `${rng.pick([...PROTOCOLS, ...PROTOCOLS, 'nope', 'IMAP', ''])}.${rng.pick([...SETTING_KEYS, 'nope', '', 'host.x'])}`;
-  return rng.pick(['colour', '', '.', 'imap.', '.host', '__proto__', 'constructor', 'toString', 'name ', 'Name', hostileString(rng).slice(0, 200)]);
+  if (r < 0.75)
+    return `${rng.pick([...PROTOCOLS, ...PROTOCOLS, 'nope', 'IMAP', ''])}.${rng.pick([...SETTING_KEYS, 'nope', '', 'host.x'])}`;
+  return rng.pick([
+    'colour',
+    '',
+    '.',
+    'imap.',
+    '.host',
+    '__proto__',
+    'constructor',
+    'toString',
+    'name ',
+    'Name',
+    hostileString(rng).slice(0, 200),
+  ]);
 }
 
 function optionValue(rng: Rng, key: string): V {
   if (rng.chance(0.3)) return randomVariant(rng);
   const setting = key.split('.')[1];
-  if (key === 'protocols') return new Variant('as', Array.from({ length: rng.range(0, 4) }, () => (rng.chance(0.7) ? rng.pick(PROTOCOLS) : hostileString(rng).slice(0, 100))));
+  if (key === 'protocols')
+    return new Variant(
+      'as',
+      Array.from({ length: rng.range(0, 4) }, () =>
+        rng.chance(0.7) ? rng.pick(PROTOCOLS) : hostileString(rng).slice(0, 100),
+      ),
+    );
   if (key === 'verify') return new Variant('b', rng.chance(0.5));
   if (setting === 'port') {
     if (rng.chance(0.8)) return intVariant(rng);
-    return rng.pick([new Variant('s', '993'), new Variant('d', 993), new Variant('b', true), new Variant('v', new Variant('q', 993)), new Variant('aq', [993])]);
+    return rng.pick([
+      new Variant('s', '993'),
+      new Variant('d', 993),
+      new Variant('b', true),
+      new Variant('v', new Variant('q', 993)),
+      new Variant('aq', [993]),
+    ]);
   }
   if (setting === 'host') return new Variant('s', rng.chance(0.5) ? rng.pick(LOOPBACK_HOSTS) : hostileString(rng));
-  if (setting === 'security') return new Variant('s', rng.pick(['tls', 'starttls', 'none', 'TLS', 'ssl', '', hostileString(rng)]));
-  if (setting === 'url') return new Variant('s', rng.chance(0.5) ? rng.pick(['http://127.0.0.1:1/', 'https://[::1]:1/dav/', 'http://localhost:1/x']) : hostileString(rng));
+  if (setting === 'security')
+    return new Variant('s', rng.pick(['tls', 'starttls', 'none', 'TLS', 'ssl', '', hostileString(rng)]));
+  if (setting === 'url')
+    return new Variant(
+      's',
+      rng.chance(0.5)
+        ? rng.pick(['http://127.0.0.1:1/', 'https://[::1]:1/dav/', 'http://localhost:1/x'])
+        : hostileString(rng),
+    );
   return new Variant('s', hostileString(rng));
 }
 
@@ -180,7 +339,24 @@ export function optionsDict(rng: Rng): Record<string, V> {
   return o;
 }
 
-export const SECRET_NAMES = ['password', 'imap', 'smtp', 'sftp', 'caldav', 'x.y-z_1', 'a b', '', 'x'.repeat(64), 'x'.repeat(65), '../x', '/etc/passwd', 'p\n', 'ü', '__proto__', 'constructor'];
+export const SECRET_NAMES = [
+  'password',
+  'imap',
+  'smtp',
+  'sftp',
+  'caldav',
+  'x.y-z_1',
+  'a b',
+  '',
+  'x'.repeat(64),
+  'x'.repeat(65),
+  '../x',
+  '/etc/passwd',
+  'p\n',
+  'ü',
+  '__proto__',
+  'constructor',
+];
 
 /** a{ss} secrets: test secrets (registered for the leak checks) under odd names; sometimes huge. */
 export function secretsDict(rng: Rng, tokensOnly: boolean): Record<string, string> {
@@ -191,7 +367,8 @@ export function secretsDict(rng: Rng, tokensOnly: boolean): Record<string, strin
   }
   const n = rng.chance(0.3) ? 0 : rng.range(1, 4);
   for (let i = 0; i < n; i++) {
-    const value = tokensOnly || rng.chance(0.7) ? newSecret() : rng.pick(['', 'x'.repeat(65537), EVERY_CONTROL, hugeString()]);
+    const value =
+      tokensOnly || rng.chance(0.7) ? newSecret() : rng.pick(['', 'x'.repeat(65537), EVERY_CONTROL, hugeString()]);
     setOwn(o, rng.chance(0.8) ? rng.pick(SECRET_NAMES) : hostileString(rng).slice(0, 100), value);
   }
   return o;

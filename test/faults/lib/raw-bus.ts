@@ -9,9 +9,7 @@ export type Endian = 'l' | 'B';
 
 /** A body argument: the type code and a value; 's'/'o' accept raw bytes to bypass UTF-8. */
 export type RawArg =
-  | { t: 's' | 'o' | 'g'; v: string | Buffer }
-  | { t: 'u' | 'i' | 'h'; v: number }
-  | { t: 'a{ss}' | 'a{sv}'; v: [] };
+  { t: 's' | 'o' | 'g'; v: string | Buffer } | { t: 'u' | 'i' | 'h'; v: number } | { t: 'a{ss}' | 'a{sv}'; v: [] };
 
 export interface RawMessage {
   type: number; // 1 call, 2 return, 3 error, 4 signal; anything else is "unknown"
@@ -26,27 +24,49 @@ export interface RawMessage {
   args?: RawArg[];
 }
 
-export interface ParsedReply { type: number; serial: number; replySerial?: number; errorName?: string; signature?: string; sender?: string; body: Buffer; endian: Endian }
+export interface ParsedReply {
+  type: number;
+  serial: number;
+  replySerial?: number;
+  errorName?: string;
+  signature?: string;
+  sender?: string;
+  body: Buffer;
+  endian: Endian;
+}
 
 class Writer {
   private chunks: number[] = [];
-  constructor(private readonly endian: Endian, private readonly base = 0) {}
-  get length(): number { return this.chunks.length; }
-  align(n: number): void { while ((this.base + this.chunks.length) % n) this.chunks.push(0); }
-  byte(b: number): void { this.chunks.push(b & 0xff); }
+  constructor(
+    private readonly endian: Endian,
+    private readonly base = 0,
+  ) {}
+  get length(): number {
+    return this.chunks.length;
+  }
+  align(n: number): void {
+    while ((this.base + this.chunks.length) % n) this.chunks.push(0);
+  }
+  byte(b: number): void {
+    this.chunks.push(b & 0xff);
+  }
   u32(v: number): void {
     this.align(4);
     const b = Buffer.alloc(4);
-    if (this.endian === 'l') b.writeUInt32LE(v >>> 0); else b.writeUInt32BE(v >>> 0);
+    if (this.endian === 'l') b.writeUInt32LE(v >>> 0);
+    else b.writeUInt32BE(v >>> 0);
     this.bytes(b);
   }
   i32(v: number): void {
     this.align(4);
     const b = Buffer.alloc(4);
-    if (this.endian === 'l') b.writeInt32LE(v | 0); else b.writeInt32BE(v | 0);
+    if (this.endian === 'l') b.writeInt32LE(v | 0);
+    else b.writeInt32BE(v | 0);
     this.bytes(b);
   }
-  bytes(b: Buffer | number[]): void { for (const x of b) this.chunks.push(x); }
+  bytes(b: Buffer | number[]): void {
+    for (const x of b) this.chunks.push(x);
+  }
   str(v: string | Buffer): void {
     const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
     this.u32(b.length);
@@ -59,7 +79,9 @@ class Writer {
     this.bytes(b);
     this.byte(0);
   }
-  buffer(): Buffer { return Buffer.from(this.chunks); }
+  buffer(): Buffer {
+    return Buffer.from(this.chunks);
+  }
 }
 
 const sigOf = (a: RawArg): string => a.t;
@@ -68,11 +90,25 @@ export function encodeMessage(m: RawMessage, serial: number, endian: Endian = 'l
   const body = new Writer(endian);
   for (const a of m.args ?? []) {
     switch (a.t) {
-      case 's': case 'o': body.str(a.v); break;
-      case 'g': body.sig(a.v); break;
-      case 'u': case 'h': body.u32(a.v); break;
-      case 'i': body.i32(a.v); break;
-      case 'a{ss}': case 'a{sv}': body.u32(0); body.align(8); break;
+      case 's':
+      case 'o':
+        body.str(a.v);
+        break;
+      case 'g':
+        body.sig(a.v);
+        break;
+      case 'u':
+      case 'h':
+        body.u32(a.v);
+        break;
+      case 'i':
+        body.i32(a.v);
+        break;
+      case 'a{ss}':
+      case 'a{sv}':
+        body.u32(0);
+        body.align(8);
+        break;
     }
   }
   const bodyBuf = body.buffer();
@@ -117,7 +153,9 @@ export function parseMessage(buf: Buffer): ParsedReply {
   let pos = 16;
   const end = 16 + fieldsLen;
   const out: ParsedReply = { type: buf[1], serial, body: Buffer.alloc(0), endian };
-  const align = (n: number) => { while (pos % n) pos++; };
+  const align = (n: number) => {
+    while (pos % n) pos++;
+  };
   while (pos < end) {
     align(8);
     const code = buf[pos++];
@@ -176,10 +214,12 @@ export class RawBus {
   readonly others: ParsedReply[] = [];
 
   private constructor(private readonly sock: Socket) {
-    this.closedPromise = new Promise((r) => sock.once('close', () => {
-      this.closed = true;
-      r();
-    }));
+    this.closedPromise = new Promise((r) =>
+      sock.once('close', () => {
+        this.closed = true;
+        r();
+      }),
+    );
     sock.on('error', () => undefined);
   }
 
@@ -211,7 +251,13 @@ export class RawBus {
     sock.write('BEGIN\r\n');
     const bus = new RawBus(sock);
     sock.on('data', (d: Buffer) => bus.onData(d));
-    const hello = await bus.call({ type: 1, path: '/org/freedesktop/DBus', iface: 'org.freedesktop.DBus', member: 'Hello', destination: 'org.freedesktop.DBus' });
+    const hello = await bus.call({
+      type: 1,
+      path: '/org/freedesktop/DBus',
+      iface: 'org.freedesktop.DBus',
+      member: 'Hello',
+      destination: 'org.freedesktop.DBus',
+    });
     if (!hello) throw new Error('no reply to Hello');
     bus.uniqueName = firstString(hello);
     return bus;

@@ -23,21 +23,34 @@ export function busSuite(): void {
       it('the service exits with status 0 and leaves only whole account files', async () => {
         fs = await openSession('unlocked');
         const paths: string[] = [];
-        for (let i = 0; i < 4; i++) paths.push(await fs.client.addAccount('fastmail', `bus${i}@example.org`, { password: newSecret() }));
+        for (let i = 0; i < 4; i++)
+          paths.push(await fs.client.addAccount('fastmail', `bus${i}@example.org`, { password: newSecret() }));
         const inflight: Array<Promise<unknown>> = [];
         for (let k = 0; k < 40; k++) {
           const path = paths[k % paths.length];
-          inflight.push(outcome(k % 2 ? fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [`b${k}`, newSecret()])
-            : fs.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(2000 + k) }])));
+          inflight.push(
+            outcome(
+              k % 2
+                ? fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [`b${k}`, newSecret()])
+                : fs.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(2000 + k) }]),
+            ),
+          );
         }
         await new Promise((r) => setTimeout(r, 30));
         process.kill(fs.session.busPid, 'SIGKILL');
-        const status = await Promise.race([fs.service.exited, new Promise((r) => setTimeout(() => r('still running after 5 s'), 5000))]);
+        const status = await Promise.race([
+          fs.service.exited,
+          new Promise((r) => setTimeout(() => r('still running after 5 s'), 5000)),
+        ]);
         assert.equal(status, 0, fs.service.log());
         assert.match(fs.service.log(), /session bus went away|bus connection error/);
         await Promise.race([Promise.allSettled(inflight), new Promise((r) => setTimeout(r, 300))]);
         const names = readdirSync(fs.session.accountsDir);
-        assert.deepEqual(names.filter((n) => !/^[a-z0-9_]+\.ini$/.test(n)), [], 'temp files left behind');
+        assert.deepEqual(
+          names.filter((n) => !/^[a-z0-9_]+\.ini$/.test(n)),
+          [],
+          'temp files left behind',
+        );
         assert.equal(names.length, 4);
         for (const n of names) {
           const text = readFileSync(join(fs.session.accountsDir, n), 'utf8');
@@ -50,7 +63,10 @@ export function busSuite(): void {
 
     describe('D-Bus activation restarts a killed service', () => {
       let fs: FaultSession;
-      const log = () => (fs && existsSync(join(fs.session.dir, 'activated.log')) ? readFileSync(join(fs.session.dir, 'activated.log'), 'utf8') : '');
+      const log = () =>
+        fs && existsSync(join(fs.session.dir, 'activated.log'))
+          ? readFileSync(join(fs.session.dir, 'activated.log'), 'utf8')
+          : '';
       before(async function () {
         fs = await openSession('unlocked', false);
         fs.extraText.push({ where: 'stderr of the activated services', text: log });
@@ -58,12 +74,28 @@ export function busSuite(): void {
         // The daemon runs activated services with its own environment (the real HOME): the
         // launcher pins this session's so nothing outside it is touched.
         const env = fs.session.env;
-        const exports = ['HOME', 'XDG_DATA_HOME', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'DBUS_SESSION_BUS_ADDRESS', 'PATH', 'LANG']
-          .map((k) => `export ${k}='${env[k] ?? ''}'`).join('\n');
+        const exports = [
+          'HOME',
+          'XDG_DATA_HOME',
+          'XDG_RUNTIME_DIR',
+          'XDG_CONFIG_HOME',
+          'XDG_CACHE_HOME',
+          'DBUS_SESSION_BUS_ADDRESS',
+          'PATH',
+          'LANG',
+        ]
+          .map((k) => `export ${k}='${env[k] ?? ''}'`)
+          .join('\n');
         const launcher = join(fs.session.dir, 'px-accounts-service');
-        writeFileSync(launcher, `#!/bin/sh\n${exports}\nexport PX_ACCOUNTS_NO_BACKGROUND_CHECK=1\nexec "${process.execPath}" "${SERVICE_BIN}" "$@" 2>>"${join(fs.session.dir, 'activated.log')}"\n`);
+        writeFileSync(
+          launcher,
+          `#!/bin/sh\n${exports}\nexport PX_ACCOUNTS_NO_BACKGROUND_CHECK=1\nexec "${process.execPath}" "${SERVICE_BIN}" "$@" 2>>"${join(fs.session.dir, 'activated.log')}"\n`,
+        );
         chmodSync(launcher, 0o755);
-        writeFileSync(join(fs.session.servicesDir, 'org.pantherx.Accounts.service'), shipped.replace(/^Exec=.*$/m, `Exec=${launcher}`));
+        writeFileSync(
+          join(fs.session.servicesDir, 'org.pantherx.Accounts.service'),
+          shipped.replace(/^Exec=.*$/m, `Exec=${launcher}`),
+        );
         fs.client = await connectTracked(fs, false);
       });
       after(async function () {
@@ -79,10 +111,23 @@ export function busSuite(): void {
         const path = await fs.client.addAccount('fastmail', 'activated@example.org', { password: secret }, {});
         const first = await pidOfName(fs.session.env, 'org.pantherx.Accounts');
         process.kill(first, 'SIGKILL');
-        await waitFor('the killed service to leave the bus', async () => !(await nameHasOwner(fs.session.env, 'org.pantherx.Accounts')));
+        await waitFor(
+          'the killed service to leave the bus',
+          async () => !(await nameHasOwner(fs.session.env, 'org.pantherx.Accounts')),
+        );
         // Dead (or a zombie its parent, the dbus-daemon, has not reaped yet).
         const gone = () => !alive(first) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${first}/stat`, 'utf8'));
-        await waitFor('the killed service to be gone', () => { try { return gone(); } catch { return true; } }, 3000);
+        await waitFor(
+          'the killed service to be gone',
+          () => {
+            try {
+              return gone();
+            } catch {
+              return true;
+            }
+          },
+          3000,
+        );
         const objects = await fs.client.managedObjects();
         const second = await pidOfName(fs.session.env, 'org.pantherx.Accounts');
         assert.notEqual(second, first);

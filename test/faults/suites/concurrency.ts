@@ -6,7 +6,15 @@
 import { strict as assert } from 'node:assert';
 import { ACCOUNT, PROPS, TestClient, Variant, q, s } from '../../harness/client.js';
 import {
-  closeSession, connectTracked, keyringDisagreements, newSecret, openSession, outcome, startTracked, within, type FaultSession,
+  closeSession,
+  connectTracked,
+  keyringDisagreements,
+  newSecret,
+  openSession,
+  outcome,
+  startTracked,
+  within,
+  type FaultSession,
 } from '../lib/common.js';
 
 const CLIENTS = 20;
@@ -57,7 +65,8 @@ export function concurrencySuite(): void {
         let list = addResults.get(key);
         if (!list) addResults.set(key, (list = []));
         list.push({ client: i, name: r.name, secret });
-        if (r.name !== 'ok' && r.name !== E + 'Duplicate') failures.push(`client ${i} AddAccount ${user}: ${r.name}: ${r.text}`);
+        if (r.name !== 'ok' && r.name !== E + 'Duplicate')
+          failures.push(`client ${i} AddAccount ${user}: ${r.name}: ${r.text}`);
       };
 
       const must = async (i: number, what: string, p: Promise<unknown>, onOk: () => void) => {
@@ -81,9 +90,14 @@ export function concurrencySuite(): void {
           }
           if (k === 1) {
             const secret = newSecret();
-            await must(i, 'AddAccount own', c.addAccount('fastmail', `own${i}@example.org`, { password: secret }), () => {
-              exp(ownPath(i)).secrets.set('password', secret);
-            });
+            await must(
+              i,
+              'AddAccount own',
+              c.addAccount('fastmail', `own${i}@example.org`, { password: secret }),
+              () => {
+                exp(ownPath(i)).secrets.set('password', secret);
+              },
+            );
             continue;
           }
           if (k === 25) {
@@ -98,29 +112,60 @@ export function concurrencySuite(): void {
           const key = SHARED_SETTINGS[group];
           if (k % 5 === 0) {
             const name = `Client ${i} op ${k}`;
-            await must(i, 'Set Name', c.call(own, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', new Variant('s', name)]), () => (exp(own).name = name));
+            await must(
+              i,
+              'Set Name',
+              c.call(own, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', new Variant('s', name)]),
+              () => (exp(own).name = name),
+            );
           } else if (k % 5 === 1) {
             const port = 10000 + i * 100 + k;
-            await must(i, 'Update imap.port', c.call(own, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(port) }]), () => (exp(own).settings['imap.port'] = port));
+            await must(
+              i,
+              'Update imap.port',
+              c.call(own, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(port) }]),
+              () => (exp(own).settings['imap.port'] = port),
+            );
           } else if (k % 10 === 2) {
             const name = `own-k${k}`;
             const value = newSecret();
-            await must(i, `SetSecret ${name}`, c.call(own, ACCOUNT, 'SetSecret', 'ss', [name, value]), () => exp(own).secrets.set(name, value));
+            await must(i, `SetSecret ${name}`, c.call(own, ACCOUNT, 'SetSecret', 'ss', [name, value]), () =>
+              exp(own).secrets.set(name, value),
+            );
           } else if (k === 17 || k === 37) {
             const name = `own-k${k - 15}`;
-            await must(i, `DeleteSecret ${name}`, c.call(own, ACCOUNT, 'DeleteSecret', 's', [name]), () => exp(own).secrets.delete(name));
+            await must(i, `DeleteSecret ${name}`, c.call(own, ACCOUNT, 'DeleteSecret', 's', [name]), () =>
+              exp(own).secrets.delete(name),
+            );
           } else if (k % 10 === 7) {
             const port = 30000 + i * 100 + k;
-            await must(i, 'Update smtp.port', c.call(own, ACCOUNT, 'Update', 'a{sv}', [{ 'smtp.port': q(port) }]), () => (exp(own).settings['smtp.port'] = port));
+            await must(
+              i,
+              'Update smtp.port',
+              c.call(own, ACCOUNT, 'Update', 'a{sv}', [{ 'smtp.port': q(port) }]),
+              () => (exp(own).settings['smtp.port'] = port),
+            );
           } else if (k % 10 === 3) {
             const target = sharedPath((i + k) % SHARED);
             const name = `c${i}-k${k}`;
             const value = newSecret();
-            await must(i, `SetSecret ${name} on shared`, c.call(target, ACCOUNT, 'SetSecret', 'ss', [name, value]), () => exp(target).secrets.set(name, value));
+            await must(
+              i,
+              `SetSecret ${name} on shared`,
+              c.call(target, ACCOUNT, 'SetSecret', 'ss', [name, value]),
+              () => exp(target).secrets.set(name, value),
+            );
           } else {
-            const value: string | number = key.endsWith('.port') ? 20000 + i * 100 + k : `https://dav-c${i}-k${k}.example.org/`;
+            const value: string | number = key.endsWith('.port')
+              ? 20000 + i * 100 + k
+              : `https://dav-c${i}-k${k}.example.org/`;
             const variant = typeof value === 'number' ? q(value) : s(value);
-            await must(i, `Update ${key} on shared`, c.call(shared, ACCOUNT, 'Update', 'a{sv}', [{ [key]: variant }]), () => (exp(shared).settings[key] = value));
+            await must(
+              i,
+              `Update ${key} on shared`,
+              c.call(shared, ACCOUNT, 'Update', 'a{sv}', [{ [key]: variant }]),
+              () => (exp(shared).settings[key] = value),
+            );
           }
         }
       };
@@ -161,8 +206,10 @@ export function concurrencySuite(): void {
       const wrong: string[] = [];
       const reads: Array<[string, string, string]> = [];
       const prop: Record<string, [string, string]> = {
-        'imap.port': ['org.pantherx.Accounts.Imap', 'Port'], 'smtp.port': ['org.pantherx.Accounts.Smtp', 'Port'],
-        'caldav.url': ['org.pantherx.Accounts.CalDav', 'Url'], 'carddav.url': ['org.pantherx.Accounts.CardDav', 'Url'],
+        'imap.port': ['org.pantherx.Accounts.Imap', 'Port'],
+        'smtp.port': ['org.pantherx.Accounts.Smtp', 'Port'],
+        'caldav.url': ['org.pantherx.Accounts.CalDav', 'Url'],
+        'carddav.url': ['org.pantherx.Accounts.CardDav', 'Url'],
       };
       for (const [path, e] of expect) {
         const o = objects[path];
@@ -170,7 +217,8 @@ export function concurrencySuite(): void {
           wrong.push(`${path} is missing`);
           continue;
         }
-        if (e.name !== undefined && o[ACCOUNT].Name.value !== e.name) wrong.push(`${path} Name ${String(o[ACCOUNT].Name.value)} ≠ ${e.name}`);
+        if (e.name !== undefined && o[ACCOUNT].Name.value !== e.name)
+          wrong.push(`${path} Name ${String(o[ACCOUNT].Name.value)} ≠ ${e.name}`);
         for (const [key, value] of Object.entries(e.settings)) {
           const [iface, name] = prop[key];
           const got = o[iface]?.[name]?.value;
@@ -178,29 +226,34 @@ export function concurrencySuite(): void {
         }
         const creds = [...(o[ACCOUNT].Credentials.value as string[])].sort();
         const want = [...e.secrets.keys()].sort();
-        if (JSON.stringify(creds) !== JSON.stringify(want)) wrong.push(`${path} Credentials ${JSON.stringify(creds)} ≠ ${JSON.stringify(want)}`);
+        if (JSON.stringify(creds) !== JSON.stringify(want))
+          wrong.push(`${path} Credentials ${JSON.stringify(creds)} ≠ ${JSON.stringify(want)}`);
         for (const [n, value] of e.secrets) reads.push([path, n, value]);
       }
       // Eight reads at a time; after ten failures the rest is not worth the keyring timeouts.
       let failed = 0;
       let skipped = 0;
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        for (let next = reads.shift(); next; next = reads.shift()) {
-          const [path, n, value] = next;
-          if (failed >= 10) {
-            skipped++;
-            continue;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let next = reads.shift(); next; next = reads.shift()) {
+            const [path, n, value] = next;
+            if (failed >= 10) {
+              skipped++;
+              continue;
+            }
+            const r = await outcome(c.call(path, ACCOUNT, 'GetSecret', 's', [n]));
+            if (r.name !== 'ok' || (r.value as string[])[0] !== value) {
+              failed++;
+              wrong.push(`${path} secret ${n}: ${r.name === 'ok' ? 'another value' : `${r.name}: ${r.text}`}`);
+            }
           }
-          const r = await outcome(c.call(path, ACCOUNT, 'GetSecret', 's', [n]));
-          if (r.name !== 'ok' || (r.value as string[])[0] !== value) {
-            failed++;
-            wrong.push(`${path} secret ${n}: ${r.name === 'ok' ? 'another value' : `${r.name}: ${r.text}`}`);
-          }
-        }
-      }));
+        }),
+      );
       if (skipped) wrong.push(`(${skipped} more secrets not read after ${failed} failures)`);
-      if (expect.size !== CLIENTS + SHARED + 1) wrong.push(`${expect.size} accounts expected, not ${CLIENTS + SHARED + 1}`);
-      if (Object.keys(objects).length !== expect.size) wrong.push(`${Object.keys(objects).length} accounts served, ${expect.size} expected`);
+      if (expect.size !== CLIENTS + SHARED + 1)
+        wrong.push(`${expect.size} accounts expected, not ${CLIENTS + SHARED + 1}`);
+      if (Object.keys(objects).length !== expect.size)
+        wrong.push(`${Object.keys(objects).length} accounts served, ${expect.size} expected`);
       return wrong.sort();
     }
 

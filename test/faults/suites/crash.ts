@@ -9,8 +9,20 @@ import { join } from 'node:path';
 import { ACCOUNT, PROPS, Variant, q, s } from '../../harness/client.js';
 import { run, waitFor } from '../../harness/process.js';
 import {
-  FIGURES, Rng, closeSession, connectTracked, idOf, keyringDisagreements, keyringItems, newSecret, openSession, outcome, seedFromEnv,
-  startTracked, startWithoutDacOverride, type FaultSession,
+  FIGURES,
+  Rng,
+  closeSession,
+  connectTracked,
+  idOf,
+  keyringDisagreements,
+  keyringItems,
+  newSecret,
+  openSession,
+  outcome,
+  seedFromEnv,
+  startTracked,
+  startWithoutDacOverride,
+  type FaultSession,
 } from '../lib/common.js';
 
 const IMAP = 'org.pantherx.Accounts.Imap';
@@ -35,8 +47,10 @@ interface Model {
 
 /** Errors that mean "the call may or may not have happened": the service died under it. */
 const UNCERTAIN = new Set([
-  'org.freedesktop.DBus.Error.NoReply', 'org.freedesktop.DBus.Error.ServiceUnknown',
-  'org.freedesktop.DBus.Error.Disconnected', 'org.freedesktop.DBus.Error.NameHasNoOwner',
+  'org.freedesktop.DBus.Error.NoReply',
+  'org.freedesktop.DBus.Error.ServiceUnknown',
+  'org.freedesktop.DBus.Error.Disconnected',
+  'org.freedesktop.DBus.Error.NameHasNoOwner',
 ]);
 
 const ACCOUNT_FILE = /^[A-Za-z0-9_]+\.ini$/;
@@ -47,10 +61,21 @@ export function crashSuite(): void {
     let fs: FaultSession;
     const models = new Map<string, Model>();
     const v = {
-      lost: [] as string[], wrongState: [] as string[], badSecret: [] as string[], unexpectedObject: [] as string[],
-      skipped: [] as string[], unparsed: [] as string[], debris: [] as string[], debrisSeen: [] as string[],
-      orphans: [] as string[], unlisted: [] as string[], missing: [] as string[], orphansNotLogged: [] as string[],
-      orphansSeen: [] as string[], restartFailures: [] as string[], unexpectedErrors: [] as string[],
+      lost: [] as string[],
+      wrongState: [] as string[],
+      badSecret: [] as string[],
+      unexpectedObject: [] as string[],
+      skipped: [] as string[],
+      unparsed: [] as string[],
+      debris: [] as string[],
+      debrisSeen: [] as string[],
+      orphans: [] as string[],
+      unlisted: [] as string[],
+      missing: [] as string[],
+      orphansNotLogged: [] as string[],
+      orphansSeen: [] as string[],
+      restartFailures: [] as string[],
+      unexpectedErrors: [] as string[],
     };
     let kills = 0;
     let calls = 0;
@@ -61,8 +86,10 @@ export function crashSuite(): void {
     /** Calls a kill cut short, per account: named in failure messages, to show the cause. */
     const cutShort = new Map<string, string[]>();
     let currentRound = 0;
-    const because = (id: string) => (cutShort.has(id) ? ` [cut short by a kill on this account: ${cutShort.get(id)!.join('; ')}]` : '');
-    const noteCut = (id: string, what: string) => cutShort.set(id, [...(cutShort.get(id) ?? []), `${what} in round ${currentRound}`].slice(-4));
+    const because = (id: string) =>
+      cutShort.has(id) ? ` [cut short by a kill on this account: ${cutShort.get(id)!.join('; ')}]` : '';
+    const noteCut = (id: string, what: string) =>
+      cutShort.set(id, [...(cutShort.get(id) ?? []), `${what} in round ${currentRound}`].slice(-4));
     const add = (list: string[], line: string) => {
       if (!list.includes(line)) list.push(line);
     };
@@ -80,8 +107,7 @@ export function crashSuite(): void {
         else if (UNCERTAIN.has(r.name)) {
           noteCut(m.id, what);
           uncertain();
-        }
-        else add(v.unexpectedErrors, `${what} on ${m.id}: ${r.name}: ${r.text}`);
+        } else add(v.unexpectedErrors, `${what} on ${m.id}: ${r.name}: ${r.text}`);
         m.busy = false;
       };
 
@@ -93,17 +119,26 @@ export function crashSuite(): void {
         const secrets: Record<string, string> = { password: newSecret() };
         if (rng.chance(0.5)) secrets.imap = newSecret();
         const m: Model = {
-          id, path: `/org/pantherx/Accounts/account/${id}`, exists: 'maybe', names: [user], ports: [993],
-          secrets: new Map(Object.entries(secrets).map(([k, x]) => [k, [x]])), optional: new Set(), busy: true,
+          id,
+          path: `/org/pantherx/Accounts/account/${id}`,
+          exists: 'maybe',
+          names: [user],
+          ports: [993],
+          secrets: new Map(Object.entries(secrets).map(([k, x]) => [k, [x]])),
+          optional: new Set(),
+          busy: true,
         };
         models.set(id, m);
         touched.add(id);
-        const opts: Record<string, InstanceType<typeof Variant>> = provider === 'imap' ? { 'imap.host': s('127.0.0.1') } : {};
+        const opts: Record<string, InstanceType<typeof Variant>> = provider === 'imap'
+          ? { 'imap.host': s('127.0.0.1') }
+          : {};
         return (async () => {
           const r = await outcome(client.addAccount(provider, user, secrets, opts));
           if (r.name === 'ok') {
             m.exists = 'yes';
-            if (r.value !== m.path) add(v.unexpectedErrors, `AddAccount ${user} returned ${String(r.value)}, expected ${m.path}`);
+            if (r.value !== m.path)
+              add(v.unexpectedErrors, `AddAccount ${user} returned ${String(r.value)}, expected ${m.path}`);
           } else if (!UNCERTAIN.has(r.name)) {
             add(v.unexpectedErrors, `AddAccount ${user}: ${r.name}: ${r.text}`);
             models.delete(id);
@@ -120,38 +155,56 @@ export function crashSuite(): void {
         const kind = rng.pick(['rename', 'port', 'secret', 'secret', 'delete'] as const);
         if (kind === 'rename') {
           const name = `Renamed ${++counter}`;
-          return settle(m, () => (m.names = [name]), () => m.names.push(name))(
-            client.call(m.path, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', new Variant('s', name)]), 'Set Name');
+          return settle(
+            m,
+            () => (m.names = [name]),
+            () => m.names.push(name),
+          )(client.call(m.path, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', new Variant('s', name)]), 'Set Name');
         }
         if (kind === 'port') {
           const port = rng.range(1024, 65535);
-          return settle(m, () => (m.ports = [port]), () => m.ports.push(port))(
-            client.call(m.path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(port) }]), 'Update imap.port');
+          return settle(
+            m,
+            () => (m.ports = [port]),
+            () => m.ports.push(port),
+          )(client.call(m.path, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(port) }]), 'Update imap.port');
         }
         const extra = [...m.secrets.keys()].filter((n) => n !== 'password');
         if (kind === 'delete' && extra.length) {
           const name = rng.pick(extra);
-          return settle(m, () => {
-            m.secrets.delete(name);
-            m.optional.delete(name);
-          }, () => m.optional.add(name))(client.call(m.path, ACCOUNT, 'DeleteSecret', 's', [name]), `DeleteSecret ${name}`);
+          return settle(
+            m,
+            () => {
+              m.secrets.delete(name);
+              m.optional.delete(name);
+            },
+            () => m.optional.add(name),
+          )(client.call(m.path, ACCOUNT, 'DeleteSecret', 's', [name]), `DeleteSecret ${name}`);
         }
         const name = rng.chance(0.5) ? rng.pick(['password', 'imap', 'smtp', 'caldav']) : `extra${rng.int(4)}`;
         const value = newSecret();
         const before = m.secrets.get(name);
-        return settle(m, () => {
-          m.secrets.set(name, [value]);
-          m.optional.delete(name);
-        }, () => {
-          m.secrets.set(name, [...(before ?? []), value]);
-          if (!before) m.optional.add(name);
-        })(client.call(m.path, ACCOUNT, 'SetSecret', 'ss', [name, value]), `SetSecret ${name}`);
+        return settle(
+          m,
+          () => {
+            m.secrets.set(name, [value]);
+            m.optional.delete(name);
+          },
+          () => {
+            m.secrets.set(name, [...(before ?? []), value]);
+            if (!before) m.optional.add(name);
+          },
+        )(client.call(m.path, ACCOUNT, 'SetSecret', 'ss', [name, value]), `SetSecret ${name}`);
       };
 
       const opRemove = (m: Model): Promise<void> => {
         m.busy = true;
         touched.add(m.id);
-        return settle(m, () => models.delete(m.id), () => (m.exists = 'maybe'))(client.call(m.path, ACCOUNT, 'Remove'), 'Remove');
+        return settle(
+          m,
+          () => models.delete(m.id),
+          () => (m.exists = 'maybe'),
+        )(client.call(m.path, ACCOUNT, 'Remove'), 'Remove');
       };
 
       const nextOp = (): (() => Promise<void>) => {
@@ -178,7 +231,8 @@ export function crashSuite(): void {
       const check = async (round: number, orphansBefore: string[], readAll: boolean) => {
         const log = fs.service.log();
         for (const line of log.split('\n')) if (/skipped/.test(line)) add(v.skipped, `round ${round}: ${line}`);
-        for (const n of readdirSync(dir)) if (!ACCOUNT_FILE.test(n)) add(v.debris, `round ${round}: ${n} is still there after the restart`);
+        for (const n of readdirSync(dir))
+          if (!ACCOUNT_FILE.test(n)) add(v.debris, `round ${round}: ${n} is still there after the restart`);
         // Orphans are removed just after start-up, off the critical path: give it a moment.
         let d = await keyringDisagreements(fs);
         for (let waited = 0; d.orphans.length + d.unlisted.length > 0 && waited < 2000; waited += 50) {
@@ -192,14 +246,22 @@ export function crashSuite(): void {
           const item = /keyring item (\S+)/.exec(o)![1];
           const id = item.slice(0, item.lastIndexOf('/'));
           const cleaned = !d.orphans.concat(d.unlisted).some((x) => x.includes(`item ${item} `));
-          const named = () => fs.service.log().split('\n').some((l) => l.includes(id) && l.includes(item.slice(id.length + 1)));
+          const named = () =>
+            fs.service
+              .log()
+              .split('\n')
+              .some((l) => l.includes(id) && l.includes(item.slice(id.length + 1)));
           if (cleaned && !(await waitFor('log line', named, 2000).catch(() => false))) {
             add(v.orphansNotLogged, `round ${round}: ${item} was removed at start-up without a log line naming it`);
           }
         }
         const objects = await client.managedObjects();
-        const files = readdirSync(dir).filter((n) => ACCOUNT_FILE.test(n)).map((n) => n.slice(0, -4));
-        for (const id of files) if (!(`/org/pantherx/Accounts/account/${id}` in objects)) add(v.unparsed, `round ${round}: ${id}.ini is not served`);
+        const files = readdirSync(dir)
+          .filter((n) => ACCOUNT_FILE.test(n))
+          .map((n) => n.slice(0, -4));
+        for (const id of files)
+          if (!(`/org/pantherx/Accounts/account/${id}` in objects))
+            add(v.unparsed, `round ${round}: ${id}.ini is not served`);
         for (const [id, m] of [...models]) {
           const obj = objects[m.path];
           if (!obj) {
@@ -208,14 +270,22 @@ export function crashSuite(): void {
             continue;
           }
           const name = obj[ACCOUNT].Name.value as string;
-          if (!m.names.includes(name)) add(v.wrongState, `round ${round}: ${id} Name is '${name}', expected one of ${JSON.stringify(m.names)}`);
+          if (!m.names.includes(name))
+            add(v.wrongState, `round ${round}: ${id} Name is '${name}', expected one of ${JSON.stringify(m.names)}`);
           const port = obj[IMAP]?.Port.value as number;
-          if (!m.ports.includes(port)) add(v.wrongState, `round ${round}: ${id} imap port is ${port}, expected one of ${JSON.stringify(m.ports)}`);
+          if (!m.ports.includes(port))
+            add(v.wrongState, `round ${round}: ${id} imap port is ${port}, expected one of ${JSON.stringify(m.ports)}`);
           const creds = obj[ACCOUNT].Credentials.value as string[];
           for (const n of m.secrets.keys()) {
-            if (!creds.includes(n) && !m.optional.has(n)) add(v.badSecret, `round ${round}: ${id} lost its acknowledged secret '${n}'`);
+            if (!creds.includes(n) && !m.optional.has(n))
+              add(v.badSecret, `round ${round}: ${id} lost its acknowledged secret '${n}'`);
           }
-          if (!readAll && !touched.has(id) && m.exists === 'yes' && JSON.stringify([...m.secrets.keys()].sort()) === JSON.stringify([...creds].sort())) {
+          if (
+            !readAll &&
+            !touched.has(id) &&
+            m.exists === 'yes' &&
+            JSON.stringify([...m.secrets.keys()].sort()) === JSON.stringify([...creds].sort())
+          ) {
             // Untouched since the last full read: the listing (and the keyring check above) is enough.
             Object.assign(m, { names: [name], ports: [port], busy: false });
             continue;
@@ -229,12 +299,21 @@ export function crashSuite(): void {
               continue;
             }
             const value = (r.value as string[])[0];
-            if (!m.secrets.get(n)?.includes(value)) add(v.badSecret, `round ${round}: ${id} secret '${n}' holds a value that was never acknowledged or sent`);
+            if (!m.secrets.get(n)?.includes(value))
+              add(v.badSecret, `round ${round}: ${id} secret '${n}' holds a value that was never acknowledged or sent`);
             actual.set(n, [value]);
           }
-          Object.assign(m, { exists: 'yes', names: [name], ports: [port], secrets: actual, optional: new Set(), busy: false });
+          Object.assign(m, {
+            exists: 'yes',
+            names: [name],
+            ports: [port],
+            secrets: actual,
+            optional: new Set(),
+            busy: false,
+          });
         }
-        for (const p of Object.keys(objects)) if (!models.has(idOf(p))) add(v.unexpectedObject, `round ${round}: ${p} appeared`);
+        for (const p of Object.keys(objects))
+          if (!models.has(idOf(p))) add(v.unexpectedObject, `round ${round}: ${p} appeared`);
         touched.clear();
       };
 
@@ -248,11 +327,14 @@ export function crashSuite(): void {
         const inflight = new Set<Promise<void>>();
         let killed = false;
         const pid = fs.service.pid;
-        const kill = () => new Promise<void>((r) => setTimeout(() => {
-          killed = true;
-          process.kill(pid, 'SIGKILL');
-          r();
-        }, delay));
+        const kill = () =>
+          new Promise<void>((r) =>
+            setTimeout(() => {
+              killed = true;
+              process.kill(pid, 'SIGKILL');
+              r();
+            }, delay),
+          );
         let killTimer: Promise<void> | undefined = quota === 0 ? kill() : undefined;
         for (let sent = 0; sent < quota && !killed;) {
           while (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
@@ -280,7 +362,9 @@ export function crashSuite(): void {
         await check(round, orphansBefore, round % 5 === 0 || (calls >= TOTAL_CALLS && kills >= MIN_KILLS));
         FIGURES.killsSurvived++;
       }
-      console.log(`      [crash] ${kills} kills, ${calls} calls in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${models.size} accounts at the end, ${secretsRead} secrets read back; seen after kills: ${v.debrisSeen.length} temp files, ${v.orphansSeen.length} orphan secrets`);
+      console.log(
+        `      [crash] ${kills} kills, ${calls} calls in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${models.size} accounts at the end, ${secretsRead} secrets read back; seen after kills: ${v.debrisSeen.length} temp files, ${v.orphansSeen.length} orphan secrets`,
+      );
     });
 
     after(async function () {
@@ -321,8 +405,11 @@ export function crashSuite(): void {
     });
 
     it('no secret exists without its account after a restart (orphans are removed at start-up, and logged)', () => {
-      assert.deepEqual({ orphans: v.orphans, unlisted: v.unlisted, notLogged: v.orphansNotLogged }, { orphans: [], unlisted: [], notLogged: [] },
-        `orphans seen right after kills: ${v.orphansSeen.length}`);
+      assert.deepEqual(
+        { orphans: v.orphans, unlisted: v.unlisted, notLogged: v.orphansNotLogged },
+        { orphans: [], unlisted: [], notLogged: [] },
+        `orphans seen right after kills: ${v.orphansSeen.length}`,
+      );
     });
 
     it('crash leftovers planted by hand (an orphan secret, a write-file-atomic temp file) are gone after a start, with a log line', async () => {
@@ -332,9 +419,18 @@ export function crashSuite(): void {
       const temp = `${victim}.${Math.floor(Math.random() * 4e9)}`;
       process.kill(fs.service.pid, 'SIGKILL');
       await fs.service.exited;
-      writeFileSync(join(fs.session.accountsDir, temp), readFileSync(join(fs.session.accountsDir, victim)).subarray(0, 20), { mode: 0o600 });
+      writeFileSync(
+        join(fs.session.accountsDir, temp),
+        readFileSync(join(fs.session.accountsDir, victim)).subarray(0, 20),
+        { mode: 0o600 },
+      );
       const ghost = 'imap_ghost_at_example_org';
-      const stored = await run('secret-tool', ['store', '--label=ghost', 'service', 'org.pantherx.Accounts', 'username', `${ghost}/password`], fs.session.env, newSecret());
+      const stored = await run(
+        'secret-tool',
+        ['store', '--label=ghost', 'service', 'org.pantherx.Accounts', 'username', `${ghost}/password`],
+        fs.session.env,
+        newSecret(),
+      );
       assert.equal(stored.code, 0, stored.stderr);
       assert.ok((await keyringItems(fs)).includes(`${ghost}/password`));
       await startTracked(fs);
@@ -345,9 +441,18 @@ export function crashSuite(): void {
         await new Promise((r) => setTimeout(r, 100));
         items = await keyringItems(fs);
       }
-      assert.deepEqual({ temp: left, orphan: items.filter((i) => i.startsWith(ghost + '/')) }, { temp: [], orphan: [] });
+      assert.deepEqual(
+        { temp: left, orphan: items.filter((i) => i.startsWith(ghost + '/')) },
+        { temp: [], orphan: [] },
+      );
       await waitFor(`a log line naming ${ghost}`, () => fs.service.log().includes(ghost), 2000).catch(() => undefined);
-      assert.ok(fs.service.log().split('\n').some((l) => l.includes(ghost)), `no log line names ${ghost}:\n${fs.service.log()}`);
+      assert.ok(
+        fs.service
+          .log()
+          .split('\n')
+          .some((l) => l.includes(ghost)),
+        `no log line names ${ghost}:\n${fs.service.log()}`,
+      );
     });
   });
 
@@ -364,7 +469,10 @@ export function crashSuite(): void {
       await startWithoutDacOverride(fs);
       fs.client = await connectTracked(fs);
       for (const n of ['password', 'imap', 'extra0']) kept.set(n, newSecret());
-      path = await fs.client.addAccount('fastmail', 'readonly@example.org', { password: kept.get('password')!, imap: kept.get('imap')! });
+      path = await fs.client.addAccount('fastmail', 'readonly@example.org', {
+        password: kept.get('password')!,
+        imap: kept.get('imap')!,
+      });
       await fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['extra0', kept.get('extra0')!]);
       file = join(fs.session.accountsDir, `${idOf(path)}.ini`);
       text = readFileSync(file, 'utf8');
@@ -390,7 +498,8 @@ export function crashSuite(): void {
         assert.equal(r.name, IO, `${r.name}: ${r.text}`);
         assert.equal(readFileSync(file, 'utf8'), text);
         assert.deepEqual(await keyringDisagreements(fs), { missing: [], orphans: [], unlisted: [] });
-        for (const [n, value] of kept) assert.deepEqual(await fs.client.call(path, ACCOUNT, 'GetSecret', 's', [n]), [value], n);
+        for (const [n, value] of kept)
+          assert.deepEqual(await fs.client.call(path, ACCOUNT, 'GetSecret', 's', [n]), [value], n);
         assert.deepEqual(readdirSync(fs.session.accountsDir), [`${idOf(path)}.ini`]);
       });
     }

@@ -7,16 +7,35 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, writeSync,
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, ROOT, TestClient } from '../../harness/client.js';
 import { alive, run } from '../../harness/process.js';
 import { waitFor } from '../../harness/session.js';
-import { FIGURES, closeSession, newSecret, openSession, startTracked, startWithoutDacOverride, type FaultSession } from '../lib/common.js';
+import {
+  FIGURES,
+  closeSession,
+  newSecret,
+  openSession,
+  startTracked,
+  startWithoutDacOverride,
+  type FaultSession,
+} from '../lib/common.js';
 
 const P = '/org/pantherx/Accounts/account/';
-const ini = (provider: string, username: string, extra = '') => `[account]\nprovider = ${provider}\nusername = ${username}\nprotocols = imap\n${extra}`;
+const ini = (provider: string, username: string, extra = '') =>
+  `[account]\nprovider = ${provider}\nusername = ${username}\nprotocols = imap\n${extra}`;
 const MiB = 1024 * 1024;
 
 interface Hostile {
@@ -53,11 +72,30 @@ export function filesSuite(): void {
     const outsidePrints = new Map<string, string>();
 
     const hostile: Hostile[] = [
-      { name: 'binary_nul.ini', shown: 'binary_nul.ini', expect: 'skip', reason: /binary/, make: (p) => writeFileSync(p, Buffer.concat([randomBytes(2048), Buffer.from([0, 0, 0]), randomBytes(2048)])) },
-      { name: 'binary_high.ini', shown: 'binary_high.ini', expect: 'skip', make: (p) => writeFileSync(p, Buffer.from(Array.from(randomBytes(4096), (b) => 0x80 | b))) },
-      { name: 'utf16.ini', shown: 'utf16.ini', expect: 'skip', make: (p) => writeFileSync(p, Buffer.from('\ufeff' + ini('gandi', 'utf16@example.org'), 'utf16le')) },
       {
-        name: 'big_50mib.ini', shown: 'big_50mib.ini', expect: 'skip', reason: /larger than/,
+        name: 'binary_nul.ini',
+        shown: 'binary_nul.ini',
+        expect: 'skip',
+        reason: /binary/,
+        make: (p) => writeFileSync(p, Buffer.concat([randomBytes(2048), Buffer.from([0, 0, 0]), randomBytes(2048)])),
+      },
+      {
+        name: 'binary_high.ini',
+        shown: 'binary_high.ini',
+        expect: 'skip',
+        make: (p) => writeFileSync(p, Buffer.from(Array.from(randomBytes(4096), (b) => 0x80 | b))),
+      },
+      {
+        name: 'utf16.ini',
+        shown: 'utf16.ini',
+        expect: 'skip',
+        make: (p) => writeFileSync(p, Buffer.from('\ufeff' + ini('gandi', 'utf16@example.org'), 'utf16le')),
+      },
+      {
+        name: 'big_50mib.ini',
+        shown: 'big_50mib.ini',
+        expect: 'skip',
+        reason: /larger than/,
         make: (p) => {
           const fd = openSync(p, 'w', 0o600);
           writeSync(fd, ini('gandi', 'big@example.org'));
@@ -66,44 +104,160 @@ export function filesSuite(): void {
           closeSync(fd);
         },
       },
-      { name: 'just_over_1mib.ini', shown: 'just_over_1mib.ini', expect: 'skip', reason: /larger than/, make: (p) => writeFileSync(p, ini('gandi', 'over@example.org') + ';'.repeat(MiB)) },
-      { name: 'empty.ini', shown: 'empty.ini', expect: 'skip', reason: /no \[account\] section/, make: (p) => writeFileSync(p, '') },
       {
-        name: 'dup_conflict.ini', shown: 'dup_conflict.ini', expect: 'either',
-        make: (p) => writeFileSync(p, ini('gandi', 'dup1@example.org') + 'provider = yahoo\n[imap]\nport = 1143\n[account]\nusername = dup2@example.org\n[imap]\nport = 2143\n'),
+        name: 'just_over_1mib.ini',
+        shown: 'just_over_1mib.ini',
+        expect: 'skip',
+        reason: /larger than/,
+        make: (p) => writeFileSync(p, ini('gandi', 'over@example.org') + ';'.repeat(MiB)),
       },
       {
-        name: 'proto.ini', shown: 'proto.ini', expect: 'either',
-        make: (p) => writeFileSync(p, '[account]\n__proto__ = polluted\nconstructor = x\nprovider = gandi\nusername = proto@example.org\nprotocols = imap\n[__proto__]\npolluted = yes\n[imap]\n__proto__[] = x\n'),
+        name: 'empty.ini',
+        shown: 'empty.ini',
+        expect: 'skip',
+        reason: /no \[account\] section/,
+        make: (p) => writeFileSync(p, ''),
       },
-      { name: 'link_outside.ini', shown: 'link_outside.ini', expect: 'skip', reason: /symbolic link/, make: (p) => symlinkSync(outside, p) },
-      { name: 'link_passwd.ini', shown: 'link_passwd.ini', expect: 'skip', reason: /symbolic link/, make: (p) => symlinkSync('/etc/passwd', p) },
-      { name: 'link_dotdot.ini', shown: 'link_dotdot.ini', expect: 'skip', reason: /symbolic link/, make: (p) => symlinkSync('../../outside.ini', p) },
-      { name: 'link_dangling.ini', shown: 'link_dangling.ini', expect: 'skip', reason: /symbolic link/, make: (p) => symlinkSync('/nonexistent/px-accounts/x.ini', p) },
-      { name: 'link_loop.ini', shown: 'link_loop.ini', expect: 'skip', reason: /symbolic link/, make: (p) => symlinkSync('link_loop.ini', p) },
-      { name: 'link_dir.ini', shown: 'link_dir.ini', expect: 'skip', reason: /symbolic link/, make: (p) => symlinkSync('/etc', p) },
-      { name: 'has space.ini', shown: 'has space.ini', expect: 'skip', reason: /not a valid account id/, make: (p) => writeFileSync(p, ini('icloud', 'space@example.org')) },
-      { name: '.ini', shown: '.ini', expect: 'skip', reason: /not a valid account id/, make: (p) => writeFileSync(p, ini('icloud', 'dot@example.org')) },
-      { name: `${'a'.repeat(251)}.ini`, shown: `${'a'.repeat(251)}.ini`, expect: 'skip', reason: /not a valid account id/, make: (p) => writeFileSync(p, ini('icloud', 'long@example.org')) },
-      { name: '..%2f..%2fetc.ini', shown: '..%2f..%2fetc.ini', expect: 'skip', reason: /not a valid account id/, make: (p) => writeFileSync(p, ini('icloud', 'pct@example.org')) },
       {
-        name: Buffer.from([0xff, 0xfe, 0x2e, 0x69, 0x6e, 0x69]), shown: '\ufffd\ufffd.ini', expect: 'skip', reason: /not a valid account id/,
+        name: 'dup_conflict.ini',
+        shown: 'dup_conflict.ini',
+        expect: 'either',
+        make: (p) =>
+          writeFileSync(
+            p,
+            ini('gandi', 'dup1@example.org') +
+              'provider = yahoo\n[imap]\nport = 1143\n[account]\nusername = dup2@example.org\n[imap]\nport = 2143\n',
+          ),
+      },
+      {
+        name: 'proto.ini',
+        shown: 'proto.ini',
+        expect: 'either',
+        make: (p) =>
+          writeFileSync(
+            p,
+            '[account]\n__proto__ = polluted\nconstructor = x\nprovider = gandi\nusername = proto@example.org\nprotocols = imap\n[__proto__]\npolluted = yes\n[imap]\n__proto__[] = x\n',
+          ),
+      },
+      {
+        name: 'link_outside.ini',
+        shown: 'link_outside.ini',
+        expect: 'skip',
+        reason: /symbolic link/,
+        make: (p) => symlinkSync(outside, p),
+      },
+      {
+        name: 'link_passwd.ini',
+        shown: 'link_passwd.ini',
+        expect: 'skip',
+        reason: /symbolic link/,
+        make: (p) => symlinkSync('/etc/passwd', p),
+      },
+      {
+        name: 'link_dotdot.ini',
+        shown: 'link_dotdot.ini',
+        expect: 'skip',
+        reason: /symbolic link/,
+        make: (p) => symlinkSync('../../outside.ini', p),
+      },
+      {
+        name: 'link_dangling.ini',
+        shown: 'link_dangling.ini',
+        expect: 'skip',
+        reason: /symbolic link/,
+        make: (p) => symlinkSync('/nonexistent/px-accounts/x.ini', p),
+      },
+      {
+        name: 'link_loop.ini',
+        shown: 'link_loop.ini',
+        expect: 'skip',
+        reason: /symbolic link/,
+        make: (p) => symlinkSync('link_loop.ini', p),
+      },
+      {
+        name: 'link_dir.ini',
+        shown: 'link_dir.ini',
+        expect: 'skip',
+        reason: /symbolic link/,
+        make: (p) => symlinkSync('/etc', p),
+      },
+      {
+        name: 'has space.ini',
+        shown: 'has space.ini',
+        expect: 'skip',
+        reason: /not a valid account id/,
+        make: (p) => writeFileSync(p, ini('icloud', 'space@example.org')),
+      },
+      {
+        name: '.ini',
+        shown: '.ini',
+        expect: 'skip',
+        reason: /not a valid account id/,
+        make: (p) => writeFileSync(p, ini('icloud', 'dot@example.org')),
+      },
+      {
+        name: `${'a'.repeat(251)}.ini`,
+        shown: `${'a'.repeat(251)}.ini`,
+        expect: 'skip',
+        reason: /not a valid account id/,
+        make: (p) => writeFileSync(p, ini('icloud', 'long@example.org')),
+      },
+      {
+        name: '..%2f..%2fetc.ini',
+        shown: '..%2f..%2fetc.ini',
+        expect: 'skip',
+        reason: /not a valid account id/,
+        make: (p) => writeFileSync(p, ini('icloud', 'pct@example.org')),
+      },
+      {
+        name: Buffer.from([0xff, 0xfe, 0x2e, 0x69, 0x6e, 0x69]),
+        shown: '\ufffd\ufffd.ini',
+        expect: 'skip',
+        reason: /not a valid account id/,
         make: (p) => writeFileSync(p, ini('icloud', 'latin@example.org')),
       },
       // A newline in a name must not forge a log line of its own.
-      { name: 'evil\n<3>forged.ini', shown: 'evil <3>forged.ini', expect: 'skip', reason: /not a valid account id/, make: (p) => writeFileSync(p, ini('icloud', 'nl@example.org')) },
-      { name: 'x.ini', shown: 'x.ini', expect: 'skip', reason: /not a regular file/, make: (p) => {
-        mkdirSync(p);
-        writeFileSync(join(p as string, 'inner.ini'), ini('gandi', 'inner@example.org'));
-      } },
-      { name: 'y.ini', shown: 'y.ini', expect: 'skip', reason: /not a regular file/, make: (p) => run('mkfifo', ['-m', '600', p as string], process.env).then((r) => assert.equal(r.code, 0, r.stderr)) },
       {
-        name: 'sock.ini', shown: 'sock.ini', expect: 'skip', reason: /not a regular file/,
-        make: (p) => run('/usr/bin/python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', p as string], process.env).then((r) => assert.equal(r.code, 0, r.stderr)),
+        name: 'evil\n<3>forged.ini',
+        shown: 'evil <3>forged.ini',
+        expect: 'skip',
+        reason: /not a valid account id/,
+        make: (p) => writeFileSync(p, ini('icloud', 'nl@example.org')),
+      },
+      {
+        name: 'x.ini',
+        shown: 'x.ini',
+        expect: 'skip',
+        reason: /not a regular file/,
+        make: (p) => {
+          mkdirSync(p);
+          writeFileSync(join(p as string, 'inner.ini'), ini('gandi', 'inner@example.org'));
+        },
+      },
+      {
+        name: 'y.ini',
+        shown: 'y.ini',
+        expect: 'skip',
+        reason: /not a regular file/,
+        make: (p) =>
+          run('mkfifo', ['-m', '600', p as string], process.env).then((r) => assert.equal(r.code, 0, r.stderr)),
+      },
+      {
+        name: 'sock.ini',
+        shown: 'sock.ini',
+        expect: 'skip',
+        reason: /not a regular file/,
+        make: (p) =>
+          run(
+            '/usr/bin/python3',
+            ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', p as string],
+            process.env,
+          ).then((r) => assert.equal(r.code, 0, r.stderr)),
       },
     ];
 
-    const pathOf = (name: string | Buffer): string | Buffer => (typeof name === 'string' ? join(dir, name) : Buffer.concat([Buffer.from(dir + '/'), name]));
+    const pathOf = (name: string | Buffer): string | Buffer =>
+      typeof name === 'string' ? join(dir, name) : Buffer.concat([Buffer.from(dir + '/'), name]);
     const key = (name: string | Buffer) => (typeof name === 'string' ? name : name.toString('hex'));
 
     before(async function () {
@@ -151,7 +305,8 @@ export function filesSuite(): void {
         const served = P + id in objects;
         if (h.expect === 'skip') {
           if (!line) problems.push(`${JSON.stringify(h.shown)}: no "skipped" log line`);
-          else if (h.reason && !h.reason.test(line)) problems.push(`${JSON.stringify(h.shown)}: reason does not match ${h.reason}: ${line}`);
+          else if (h.reason && !h.reason.test(line))
+            problems.push(`${JSON.stringify(h.shown)}: reason does not match ${h.reason}: ${line}`);
           if (served) problems.push(`${JSON.stringify(h.shown)}: served although it must be skipped`);
         } else if (!line && !served) {
           problems.push(`${JSON.stringify(h.shown)}: neither served nor logged (silently dropped)`);
@@ -173,7 +328,9 @@ export function filesSuite(): void {
       for (const [name, make] of live) await make(join(dir, name));
       const missing: string[] = [];
       for (const [name] of live) {
-        await waitFor(`a log line for ${name}`, () => fs.service.log().includes(`/${name} skipped: `), 3000).catch(() => missing.push(name));
+        await waitFor(`a log line for ${name}`, () => fs.service.log().includes(`/${name} skipped: `), 3000).catch(() =>
+          missing.push(name),
+        );
       }
       const t0 = Date.now();
       await client.call(ROOT, 'org.freedesktop.DBus.Peer', 'Ping');
@@ -211,9 +368,11 @@ export function filesSuite(): void {
             return `gone: ${(err as Error).message}`;
           }
         })();
-        if (now !== prints.get(key(h.name))) changed.push(`${JSON.stringify(h.shown)}: ${prints.get(key(h.name))} → ${now}`);
+        if (now !== prints.get(key(h.name)))
+          changed.push(`${JSON.stringify(h.shown)}: ${prints.get(key(h.name))} → ${now}`);
       }
-      if (fingerprint(join(dir, 'unreadable.ini')) !== prints.get('unreadable.ini')) changed.push('unreadable.ini changed');
+      if (fingerprint(join(dir, 'unreadable.ini')) !== prints.get('unreadable.ini'))
+        changed.push('unreadable.ini changed');
       for (const [p, fp] of outsidePrints) if (fingerprint(p) !== fp) changed.push(`${p} changed`);
       assert.deepEqual(changed, []);
     });

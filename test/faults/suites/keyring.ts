@@ -12,7 +12,14 @@ import { ACCOUNT, MANAGER, ROOT, s } from '../../harness/client.js';
 import { alive } from '../../harness/process.js';
 import { startKeyring, stopKeyring, waitFor, nameHasOwner } from '../../harness/session.js';
 import {
-  closeSession, credentialsOnDisk, idOf, keyringDisagreements, newSecret, openSession, outcome, type FaultSession,
+  closeSession,
+  credentialsOnDisk,
+  idOf,
+  keyringDisagreements,
+  newSecret,
+  openSession,
+  outcome,
+  type FaultSession,
 } from '../lib/common.js';
 
 const UNAVAILABLE = 'org.pantherx.Accounts.Error.SecretsUnavailable';
@@ -40,7 +47,12 @@ async function connectionsOf(fs: FaultSession, pid: number): Promise<number> {
 }
 
 /** Files in the accounts directory with their bytes, to prove a failed call wrote nothing. */
-const dirState = (dir: string) => JSON.stringify(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n), 'latin1')]));
+const dirState = (dir: string) =>
+  JSON.stringify(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, readFileSync(join(dir, n), 'latin1')]),
+  );
 
 export function keyringSuite(): void {
   describe('Secret Service faults', function () {
@@ -115,15 +127,22 @@ export function keyringSuite(): void {
           if (set.name !== 'ok') failures.set(set.text, (failures.get(set.text) ?? 0) + 1);
           else if (k % 10 === 0) {
             const got = await outcome(fs.client.call(path, ACCOUNT, 'GetSecret', 's', [name]));
-            if (got.name !== 'ok' || (got.value as string[])[0] !== value) failures.set(`GetSecret: ${got.name}`, (failures.get(`GetSecret: ${got.name}`) ?? 0) + 1);
+            if (got.name !== 'ok' || (got.value as string[])[0] !== value)
+              failures.set(`GetSecret: ${got.name}`, (failures.get(`GetSecret: ${got.name}`) ?? 0) + 1);
           }
         }
         most = Math.max(most, await connectionsOf(fs, fs.service.pid));
-        assert.deepEqual([...failures].map(([t, n]) => `${n}× ${t}`), []);
+        assert.deepEqual(
+          [...failures].map(([t, n]) => `${n}× ${t}`),
+          [],
+        );
         // The Secret Service is spoken over the service's own connection: one, however many
         // operations run.
         const bound = 1;
-        assert.ok(most <= bound, `the service held up to ${most} connections to the bus during ${OPS_IN_ONE_SERVICE} keyring operations (bound ${bound})`);
+        assert.ok(
+          most <= bound,
+          `the service held up to ${most} connections to the bus during ${OPS_IN_ONE_SERVICE} keyring operations (bound ${bound})`,
+        );
       });
     });
 
@@ -140,8 +159,13 @@ export function keyringSuite(): void {
       let batchMs = 0;
       before(async function () {
         fs = await openSession('unlocked');
-        for (let i = 0; i < 8; i++) paths.push(await fs.client.addAccount('fastmail', `kill${i}@example.org`, { password: newSecret() }));
-        for (const p of paths) acked.set(`${idOf(p)}/password`, (await fs.client.call(p, ACCOUNT, 'GetSecret', 's', ['password']))[0] as string);
+        for (let i = 0; i < 8; i++)
+          paths.push(await fs.client.addAccount('fastmail', `kill${i}@example.org`, { password: newSecret() }));
+        for (const p of paths)
+          acked.set(
+            `${idOf(p)}/password`,
+            (await fs.client.call(p, ACCOUNT, 'GetSecret', 's', ['password']))[0] as string,
+          );
         const setSecret = (k: number, into: typeof results) => {
           const path = paths[k % paths.length];
           const name = k % 3 === 0 ? 'password' : `batch${k}`;
@@ -174,10 +198,16 @@ export function keyringSuite(): void {
       it('every call is answered: success before the kill, SecretsUnavailable after (the calls sent after the kill each within 3 s)', () => {
         const names = new Set(results.map((r) => r.name));
         assert.equal(results.length, 48);
-        assert.ok([...names].every((n) => n === 'ok' || n === UNAVAILABLE), [...names].join(', '));
+        assert.ok(
+          [...names].every((n) => n === 'ok' || n === UNAVAILABLE),
+          [...names].join(', '),
+        );
         assert.ok(names.has('ok') && names.has(UNAVAILABLE), `outcomes: ${[...names].join(', ')}`);
         assert.ok(batchMs < 15_000, `the batch took ${batchMs} ms`);
-        assert.deepEqual(afterKill.filter((r) => r.name !== UNAVAILABLE || r.ms > FAST_MS).map((r) => `${r.name} after ${r.ms} ms`), []);
+        assert.deepEqual(
+          afterKill.filter((r) => r.name !== UNAVAILABLE || r.ms > FAST_MS).map((r) => `${r.name} after ${r.ms} ms`),
+          [],
+        );
         assert.equal(afterKill.length, 8);
       });
 
@@ -218,7 +248,10 @@ export function keyringSuite(): void {
           const allowed = new Set([value, ...since.filter((c) => c.outcome === UNAVAILABLE).map((c) => c.value)]);
           const stored = r.name === 'ok' ? (r.value as string[])[0]! : undefined;
           if (stored === undefined) wrong.push(`${key}: ${r.name}`);
-          else if (!allowed.has(stored)) wrong.push(`${key}: ${calls.some((c) => c.value === stored) ? 'a value older than the acknowledged one' : 'a value never sent'}`);
+          else if (!allowed.has(stored))
+            wrong.push(
+              `${key}: ${calls.some((c) => c.value === stored) ? 'a value older than the acknowledged one' : 'a value never sent'}`,
+            );
         }
         assert.deepEqual(wrong, []);
         assert.equal(fs.service.pid, pid, 'the service was not restarted');
@@ -266,10 +299,17 @@ export function keyringSuite(): void {
         const results: Array<[string, Awaited<ReturnType<typeof timed>>]> = [['SetSecret', await slowCall]];
         results.push(['GetSecret', await timed(fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))]);
         results.push(['Remove', await timed(fs.client.call(path, ACCOUNT, 'Remove'))]);
-        results.push(['AddAccount', await timed(fs.client.addAccount('fastmail', 'silent2@example.org', { password: newSecret() }))]);
-        const parallel = await Promise.all([1, 2, 3].map((k) => timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [`p${k}`, newSecret()]))));
+        results.push([
+          'AddAccount',
+          await timed(fs.client.addAccount('fastmail', 'silent2@example.org', { password: newSecret() })),
+        ]);
+        const parallel = await Promise.all(
+          [1, 2, 3].map((k) => timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [`p${k}`, newSecret()]))),
+        );
         results.push(...parallel.map((r, k): [string, typeof r] => [`SetSecret in parallel #${k + 1}`, r]));
-        const wrong = results.filter(([, r]) => r.name !== UNAVAILABLE || r.ms > FAST_MS).map(([what, r]) => `${what}: ${r.name} after ${r.ms} ms`);
+        const wrong = results
+          .filter(([, r]) => r.name !== UNAVAILABLE || r.ms > FAST_MS)
+          .map(([what, r]) => `${what}: ${r.name} after ${r.ms} ms`);
         assert.deepEqual(wrong, []);
         assert.equal(dirState(fs.session.accountsDir), before, 'nothing may be written');
         assert.ok(existsSync(join(fs.session.accountsDir, `${idOf(path)}.ini`)), 'Remove must not delete the file');
@@ -279,7 +319,10 @@ export function keyringSuite(): void {
         const pid = fs.service.pid;
         fake?.disconnect();
         fake = undefined;
-        await waitFor('fake keyring gone', async () => !(await nameHasOwner(fs.session.env, 'org.freedesktop.secrets')));
+        await waitFor(
+          'fake keyring gone',
+          async () => !(await nameHasOwner(fs.session.env, 'org.freedesktop.secrets')),
+        );
         await startKeyring(fs.session, fs.session.keyringPassword);
         const r = await timed(fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']));
         assert.equal(r.name, 'ok', r.text);
@@ -293,4 +336,3 @@ export function keyringSuite(): void {
     });
   });
 }
-

@@ -34,7 +34,26 @@ const hex1 = (n: number) => n.toString(16).padStart(2, '0');
 /** CALLDATASIZE == size → JUMP to `to` (7 bytes). */
 const ifSize = (size: number, to: number) => `3660${hex1(size)}1460${hex1(to)}57`;
 /** Any other call (64 bytes: to, amount): storage[to] += amount; LOG3 Transfer(caller, to, amount); STOP. */
-const CREDIT = ['602035', '80', '600035', '80', '54', '82', '01', '90', '55', '600052', '50', '600035', '33', `7f${TRANSFER_TOPIC}`, '6020', '6000', 'a3', '00'].join('');
+const CREDIT = [
+  '602035',
+  '80',
+  '600035',
+  '80',
+  '54',
+  '82',
+  '01',
+  '90',
+  '55',
+  '600052',
+  '50',
+  '600035',
+  '33',
+  `7f${TRANSFER_TOPIC}`,
+  '6020',
+  '6000',
+  'a3',
+  '00',
+].join('');
 /** balanceOf(address), 36 bytes: JUMPDEST; SLOAD(calldata[4..36]); RETURN 32 bytes. */
 const BALANCE_OF = ['5b', '600435', '54', '600052', '6020', '6000', 'f3'].join('');
 /** decimals(), 4 bytes: JUMPDEST; RETURN 6. */
@@ -60,17 +79,25 @@ export async function startAnvil(): Promise<Anvil> {
   let child: ChildProcess | undefined;
   let id = 0;
   const rpc = async (method: string, params: unknown[] = []) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
-    const body = await res.json() as { result?: unknown; error?: { message: string } };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
+    });
+    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result;
   };
   const anvil: Anvil = {
-    url, port, accounts: [],
+    url,
+    port,
+    accounts: [],
     pid: () => child?.pid ?? 0,
     rpc,
     async send(to, wei, from = 0) {
-      return await rpc('eth_sendTransaction', [{ from: anvil.accounts[from], to, value: `0x${wei.toString(16)}` }]) as string;
+      return (await rpc('eth_sendTransaction', [
+        { from: anvil.accounts[from], to, value: `0x${wei.toString(16)}` },
+      ])) as string;
     },
     async installToken() {
       const token = `0x${randomBytes(20).toString('hex')}`;
@@ -79,14 +106,16 @@ export async function startAnvil(): Promise<Anvil> {
     },
     async mintToken(token, to, amount, from = 0) {
       const word = (x: string) => x.replace(/^0x/, '').toLowerCase().padStart(64, '0');
-      return await rpc('eth_sendTransaction', [{ from: anvil.accounts[from], to: token, data: `0x${word(to)}${word(amount.toString(16))}` }]) as string;
+      return (await rpc('eth_sendTransaction', [
+        { from: anvil.accounts[from], to: token, data: `0x${word(to)}${word(amount.toString(16))}` },
+      ])) as string;
     },
     async start() {
       child = spawn(ANVIL_BIN, ['--host', '127.0.0.1', '--port', String(port), '--silent'], { stdio: 'ignore' });
       const deadline = Date.now() + 15_000;
       for (;;) {
         try {
-          anvil.accounts = (await rpc('eth_accounts') as string[]).map((a) => a.toLowerCase());
+          anvil.accounts = ((await rpc('eth_accounts')) as string[]).map((a) => a.toLowerCase());
           return;
         } catch {
           if (Date.now() > deadline || child.exitCode !== null) throw new Error('anvil did not start');

@@ -45,41 +45,126 @@ export async function generateCerts(dir: string): Promise<CertFiles> {
   const san = 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1';
 
   await Promise.all([
-    openssl(dir, ['req', '-x509', ...EC, '-keyout', 'selfsigned.key', '-out', 'selfsigned.crt', '-days', '3650',
-      '-subj', '/CN=localhost', '-addext', san]),
-    openssl(dir, ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650',
-      '-subj', '/CN=px-accounts Test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign']),
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'selfsigned.key',
+      '-out',
+      'selfsigned.crt',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      san,
+    ]),
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=px-accounts Test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]),
     openssl(dir, ['req', ...EC, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost']),
-    openssl(dir, ['req', ...EC, '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=localhost',
-      '-addext', san]),
+    openssl(dir, [
+      'req',
+      ...EC,
+      '-keyout',
+      'expired.key',
+      '-out',
+      'expired.csr',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      san,
+    ]),
   ]);
 
-  await writeFile(p('leaf.ext'),
-    `${san},IP:127.0.0.4\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+  await writeFile(p('leaf.ext'), `${san},IP:127.0.0.4\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   // OpenSSL 3.0's `x509 -req` cannot set a start date in the past: the expired leaf goes through `openssl ca`.
   await mkdir(p('ca-db'), { recursive: true });
   await writeFile(p('ca-db/index.txt'), '');
   await writeFile(p('ca-db/serial'), '1000\n');
-  await writeFile(p('ca-db/ca.cnf'), [
-    '[ ca ]', 'default_ca = testca', '[ testca ]', `dir = ${p('ca-db')}`, 'database = $dir/index.txt',
-    'serial = $dir/serial', 'new_certs_dir = $dir', 'default_md = sha256', 'policy = pol',
-    'copy_extensions = copy', 'unique_subject = no', '[ pol ]', 'commonName = supplied', '',
-  ].join('\n'));
+  await writeFile(
+    p('ca-db/ca.cnf'),
+    [
+      '[ ca ]',
+      'default_ca = testca',
+      '[ testca ]',
+      `dir = ${p('ca-db')}`,
+      'database = $dir/index.txt',
+      'serial = $dir/serial',
+      'new_certs_dir = $dir',
+      'default_md = sha256',
+      'policy = pol',
+      'copy_extensions = copy',
+      'unique_subject = no',
+      '[ pol ]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
 
   await Promise.all([
-    openssl(dir, ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '3650', '-extfile', 'leaf.ext', '-out', 'leaf.crt']),
-    openssl(dir, ['ca', '-batch', '-config', p('ca-db/ca.cnf'), '-cert', 'ca.crt', '-keyfile', 'ca.key',
-      '-in', 'expired.csr', '-out', 'expired.crt', '-startdate', '20200101000000Z',
-      '-enddate', '20210101000000Z', '-notext']),
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-extfile',
+      'leaf.ext',
+      '-out',
+      'leaf.crt',
+    ]),
+    openssl(dir, [
+      'ca',
+      '-batch',
+      '-config',
+      p('ca-db/ca.cnf'),
+      '-cert',
+      'ca.crt',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'expired.csr',
+      '-out',
+      'expired.crt',
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20210101000000Z',
+      '-notext',
+    ]),
   ]);
 
   const files: CertFiles = {
-    ca: p('ca.crt'), caKey: p('ca.key'),
-    selfSigned: p('selfsigned.crt'), selfSignedKey: p('selfsigned.key'),
-    leaf: p('leaf.crt'), leafKey: p('leaf.key'),
-    expired: p('expired.crt'), expiredKey: p('expired.key'),
+    ca: p('ca.crt'),
+    caKey: p('ca.key'),
+    selfSigned: p('selfsigned.crt'),
+    selfSignedKey: p('selfsigned.key'),
+    leaf: p('leaf.crt'),
+    leafKey: p('leaf.key'),
+    expired: p('expired.crt'),
+    expiredKey: p('expired.key'),
   };
   for (const [name, file] of Object.entries(files)) await chmod(file, name.endsWith('Key') ? 0o600 : 0o644);
   return files;

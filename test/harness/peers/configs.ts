@@ -14,14 +14,30 @@ export const ADDR = {
   caSigned: '127.0.0.4',
 } as const;
 
-export interface DovecotPorts { imap: number; imaps: number; pop3: number; pop3s: number; submission: number; submissions: number; relay: number }
+export interface DovecotPorts {
+  imap: number;
+  imaps: number;
+  pop3: number;
+  pop3s: number;
+  submission: number;
+  submissions: number;
+  relay: number;
+}
 
 /**
  * `oauth2`: also accept OAuth2 access tokens (SASL XOAUTH2 and OAUTHBEARER) checked by
  * introspection at the given URL; the token's `sub` is the user name.
  * `listen`: the addresses to serve on (default: 127.0.0.1, ::1 and the addresses of ADDR).
  */
-export function dovecotConf(o: { dir: string; logFile: string; certs: CertFiles; ports: DovecotPorts; instance: string; oauth2?: boolean; listen?: readonly string[] }): string {
+export function dovecotConf(o: {
+  dir: string;
+  logFile: string;
+  certs: CertFiles;
+  ports: DovecotPorts;
+  instance: string;
+  oauth2?: boolean;
+  listen?: readonly string[];
+}): string {
   const { dir, certs, ports } = o;
   return `# Private Dovecot for px-accounts tests (generated)
 protocols = imap pop3 submission
@@ -53,12 +69,16 @@ auth_mechanisms = plain login${o.oauth2 ? ' xoauth2 oauthbearer' : ''}
 auth_failure_delay = 0
 mail_max_userip_connections = 1000
 
-${o.oauth2 ? `passdb {
+${
+  o.oauth2
+    ? `passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = ${dir}/oauth2.conf.ext
 }
-` : ''}passdb {
+`
+    : ''
+}passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users
 }
@@ -144,7 +164,10 @@ active_value = true
 `;
 }
 
-export interface EximPorts { smtp: number; smtps: number }
+export interface EximPorts {
+  smtp: number;
+  smtps: number;
+}
 
 /** `listen`: the addresses to serve on (default: 127.0.0.1, ::1 and the addresses of ADDR). */
 export function eximConf(o: { dir: string; certs: CertFiles; ports: EximPorts; listen?: readonly string[] }): string {
@@ -152,12 +175,24 @@ export function eximConf(o: { dir: string; certs: CertFiles; ports: EximPorts; l
   // the certificate depends on the address the client dialled, as with Dovecot's local {} blocks
   const pick = (kind: 'crt' | 'key') => {
     const f = (c: string, k: string) => (kind === 'crt' ? c : k);
-    return '${if eq{$received_ip_address}{' + ADDR.expired + '}{' + f(certs.expired, certs.expiredKey) + '}'
-      + '{${if eq{$received_ip_address}{' + ADDR.caSigned + '}{' + f(certs.leaf, certs.leafKey) + '}'
-      + '{' + f(certs.selfSigned, certs.selfSignedKey) + '}}}}';
+    return (
+      '${if eq{$received_ip_address}{' +
+      ADDR.expired +
+      '}{' +
+      f(certs.expired, certs.expiredKey) +
+      '}' +
+      '{${if eq{$received_ip_address}{' +
+      ADDR.caSigned +
+      '}{' +
+      f(certs.leaf, certs.leafKey) +
+      '}' +
+      '{' +
+      f(certs.selfSigned, certs.selfSignedKey) +
+      '}}}}'
+    );
   };
-  const auth = (pass: string, user: string) => '${if eq{' + pass + '}'
-    + '{${lookup{' + user + '}lsearch{' + dir + '/passwd}{$value}fail}}}';
+  const auth = (pass: string, user: string) =>
+    '${if eq{' + pass + '}' + '{${lookup{' + user + '}lsearch{' + dir + '/passwd}{$value}fail}}}';
   return `# Private Exim (exim4-daemon-light) SMTP submission peer for px-accounts tests (generated)
 primary_hostname = localhost
 local_interfaces = <; ${(o.listen ?? ['127.0.0.1', '::1', ADDR.expired, ADDR.mismatch, ADDR.caSigned]).join(' ; ')}
@@ -205,7 +240,13 @@ LOGIN:
 `;
 }
 
-export function radicaleConf(o: { hosts: string[]; port: number; users: string; collections: string; tls?: { cert: string; key: string } }): string {
+export function radicaleConf(o: {
+  hosts: string[];
+  port: number;
+  users: string;
+  collections: string;
+  tls?: { cert: string; key: string };
+}): string {
   const hosts = o.hosts.map((h) => (h.includes(':') ? `[${h}]:${o.port}` : `${h}:${o.port}`)).join(', ');
   return `# Radicale CalDAV/CardDAV for px-accounts tests (generated)
 [server]
@@ -265,7 +306,15 @@ X11Forwarding no
  * ProFTPD with a passwd-style user file and TLS required: explicit AUTH TLS on one instance,
  * implicit FTPS on another (one config each; `proftpd -n` stays in the foreground).
  */
-export function proftpdConf(o: { dir: string; name: string; port: number; users: string; cert: string; key: string; implicit: boolean }): string {
+export function proftpdConf(o: {
+  dir: string;
+  name: string;
+  port: number;
+  users: string;
+  cert: string;
+  key: string;
+  implicit: boolean;
+}): string {
   return `ServerName "px-accounts test ${o.name}"
 ServerType standalone
 DefaultServer on
@@ -300,7 +349,13 @@ TLSVerifyClient off
 }
 
 /** tinyproxy in the foreground with basic auth; CONNECT only to `connectPort` and `also` (the mail servers: accounts behind the proxy). */
-export function tinyproxyConf(o: { port: number; user: string; password: string; connectPort: number; also?: readonly number[] }): string {
+export function tinyproxyConf(o: {
+  port: number;
+  user: string;
+  password: string;
+  connectPort: number;
+  also?: readonly number[];
+}): string {
   return `User nobody
 Group nogroup
 Port ${o.port}

@@ -6,11 +6,23 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface DavGate { port: number; url: string; introspections: number; stop(): Promise<void> }
+export interface DavGate {
+  port: number;
+  url: string;
+  introspections: number;
+  stop(): Promise<void>;
+}
 
-export async function startDavGate(o: { upstreamPort: number; user: string; password: string; introspectionUrl: string }): Promise<DavGate> {
+export async function startDavGate(o: {
+  upstreamPort: number;
+  user: string;
+  password: string;
+  introspectionUrl: string;
+}): Promise<DavGate> {
   const intro = new URL(o.introspectionUrl);
-  const basicIntro = 'Basic ' + Buffer.from(`${decodeURIComponent(intro.username)}:${decodeURIComponent(intro.password)}`).toString('base64');
+  const basicIntro =
+    'Basic ' +
+    Buffer.from(`${decodeURIComponent(intro.username)}:${decodeURIComponent(intro.password)}`).toString('base64');
   intro.username = '';
   intro.password = '';
   const upstreamAuth = 'Basic ' + Buffer.from(`${o.user}:${o.password}`).toString('base64');
@@ -20,18 +32,29 @@ export async function startDavGate(o: { upstreamPort: number; user: string; pass
     const header = req.headers.authorization ?? '';
     const token = /^Bearer (\S+)$/.exec(header)?.[1];
     const refuse = () => {
-      res.writeHead(401, { 'www-authenticate': 'Bearer realm="dav", error="invalid_token"', 'content-type': 'text/plain' }).end('invalid token\n');
+      res
+        .writeHead(401, {
+          'www-authenticate': 'Bearer realm="dav", error="invalid_token"',
+          'content-type': 'text/plain',
+        })
+        .end('invalid token\n');
     };
     if (!token) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer realm="dav"', 'content-type': 'text/plain' }).end('token required\n');
+      res
+        .writeHead(401, { 'www-authenticate': 'Bearer realm="dav"', 'content-type': 'text/plain' })
+        .end('token required\n');
       req.resume();
       return;
     }
     gate.introspections++;
     let active = false;
     try {
-      const r = await fetch(intro, { method: 'POST', headers: { authorization: basicIntro, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) });
-      const body = await r.json() as { active?: boolean; sub?: string };
+      const r = await fetch(intro, {
+        method: 'POST',
+        headers: { authorization: basicIntro, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
+      });
+      const body = (await r.json()) as { active?: boolean; sub?: string };
       active = body.active === true && body.sub === o.user;
     } catch {
       active = false;
@@ -42,11 +65,17 @@ export async function startDavGate(o: { upstreamPort: number; user: string; pass
       return;
     }
     const headers = { ...req.headers, authorization: upstreamAuth, host: `127.0.0.1:${o.upstreamPort}` };
-    const up = http.request({ host: '127.0.0.1', port: o.upstreamPort, method: req.method, path: req.url, headers }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
+    const up = http.request(
+      { host: '127.0.0.1', port: o.upstreamPort, method: req.method, path: req.url, headers },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      },
+    );
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
     });
-    up.on('error', () => { if (!res.headersSent) res.writeHead(502).end(); else res.destroy(); });
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -9,7 +9,11 @@ export interface LatencyProxy {
   close(): Promise<void>;
 }
 
-export async function startLatencyProxy(target: { host: string; port: number }, delayMs: number, listenHost = '127.0.0.1'): Promise<LatencyProxy> {
+export async function startLatencyProxy(
+  target: { host: string; port: number },
+  delayMs: number,
+  listenHost = '127.0.0.1',
+): Promise<LatencyProxy> {
   const sockets = new Set<net.Socket>();
   const pipe = (from: net.Socket, to: net.Socket) => {
     let last = 0;
@@ -18,10 +22,16 @@ export async function startLatencyProxy(target: { host: string; port: number }, 
       last = at;
       setTimeout(fn, at - Date.now());
     };
-    from.on('data', (chunk: Buffer) => later(() => { if (!to.destroyed) to.write(chunk); }));
+    from.on('data', (chunk: Buffer) =>
+      later(() => {
+        if (!to.destroyed) to.write(chunk);
+      }),
+    );
     from.on('end', () => later(() => to.end()));
     from.on('error', () => later(() => to.destroy()));
-    from.on('close', (hadError: boolean) => { if (hadError) later(() => to.destroy()); });
+    from.on('close', (hadError: boolean) => {
+      if (hadError) later(() => to.destroy());
+    });
   };
   const server = net.createServer((client) => {
     const upstream = net.connect(target);
@@ -39,9 +49,10 @@ export async function startLatencyProxy(target: { host: string; port: number }, 
   return {
     host: listenHost,
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -21,9 +21,19 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Upstream { port: number; user: string; password: string; host?: string }
+export interface Upstream {
+  port: number;
+  user: string;
+  password: string;
+  host?: string;
+}
 
-export interface Revocation { loginName: string; appPassword: string; ocsHeader: boolean; status: number }
+export interface Revocation {
+  loginName: string;
+  appPassword: string;
+  ocsHeader: boolean;
+  status: number;
+}
 
 export interface NextcloudStandIn {
   /** http://127.0.0.1:<port> (no trailing slash) */
@@ -42,11 +52,20 @@ export interface NextcloudStandIn {
   stop(): Promise<void>;
 }
 
-export async function startNextcloudStandIn(o: { loginName: string; radicale: Upstream; webdav: Upstream & { path: string } }): Promise<NextcloudStandIn> {
+export async function startNextcloudStandIn(o: {
+  loginName: string;
+  radicale: Upstream;
+  webdav: Upstream & { path: string };
+}): Promise<NextcloudStandIn> {
   const flows = new Map<string, { pollToken: string; granted?: string; consumed: boolean }>();
   const byPollToken = new Map<string, string>();
   const s: NextcloudStandIn = {
-    url: '', loginName: o.loginName, live: new Set(), issued: [], revocations: [], userAgents: [],
+    url: '',
+    loginName: o.loginName,
+    live: new Set(),
+    issued: [],
+    revocations: [],
+    userAgents: [],
     grant: async (login) => {
       const r = await fetch(`${login}/grant`, { method: 'POST' });
       if (r.status !== 200) throw new Error(`the stand-in's grant answered ${r.status}: ${await r.text()}`);
@@ -64,18 +83,36 @@ export async function startNextcloudStandIn(o: { loginName: string; radicale: Up
     const i = text.indexOf(':');
     return i < 0 ? undefined : { user: text.slice(0, i), password: text.slice(i + 1) };
   };
-  const body = (req: http.IncomingMessage) => new Promise<string>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-  const proxy = (req: http.IncomingMessage, res: http.ServerResponse, up: Upstream, path: string, extra: Record<string, string>) => {
-    const headers: http.OutgoingHttpHeaders = { ...req.headers, ...extra, authorization: 'Basic ' + Buffer.from(`${up.user}:${up.password}`).toString('base64'), host: `127.0.0.1:${up.port}` };
-    const ureq = http.request({ host: up.host ?? '127.0.0.1', port: up.port, method: req.method, path, headers }, (ures) => {
-      res.writeHead(ures.statusCode ?? 502, ures.headers);
-      ures.pipe(res);
+  const body = (req: http.IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     });
-    ureq.on('error', () => { if (!res.headersSent) res.writeHead(502).end(); else res.destroy(); });
+  const proxy = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    up: Upstream,
+    path: string,
+    extra: Record<string, string>,
+  ) => {
+    const headers: http.OutgoingHttpHeaders = {
+      ...req.headers,
+      ...extra,
+      authorization: 'Basic ' + Buffer.from(`${up.user}:${up.password}`).toString('base64'),
+      host: `127.0.0.1:${up.port}`,
+    };
+    const ureq = http.request(
+      { host: up.host ?? '127.0.0.1', port: up.port, method: req.method, path, headers },
+      (ures) => {
+        res.writeHead(ures.statusCode ?? 502, ures.headers);
+        ures.pipe(res);
+      },
+    );
+    ureq.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
     req.pipe(ureq);
   };
 
@@ -89,19 +126,32 @@ export async function startNextcloudStandIn(o: { loginName: string; radicale: Up
       const pollToken = randomBytes(32).toString('base64url');
       flows.set(flow, { pollToken, consumed: false });
       byPollToken.set(pollToken, flow);
-      json(res, 200, { poll: { token: pollToken, endpoint: `${s.url}/login/v2/poll` }, login: `${s.url}/login/v2/flow/${flow}` });
+      json(res, 200, {
+        poll: { token: pollToken, endpoint: `${s.url}/login/v2/poll` },
+        login: `${s.url}/login/v2/flow/${flow}`,
+      });
       return;
     }
     let m = /^\/login\/v2\/flow\/([0-9a-f]+)(\/grant)?$/.exec(path);
     if (m) {
       await body(req);
       const flow = flows.get(m[1]!);
-      if (!flow) { res.writeHead(404).end('no such login flow\n'); return; }
-      if (!m[2]) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Nextcloud stand-in</title><p>Connect to your account</p><form method="post" action="${path}/grant"><button>Grant access</button></form>\n`);
+      if (!flow) {
+        res.writeHead(404).end('no such login flow\n');
         return;
       }
-      if (req.method !== 'POST') { res.writeHead(405).end(); return; }
+      if (!m[2]) {
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end(
+            `<!doctype html><title>Nextcloud stand-in</title><p>Connect to your account</p><form method="post" action="${path}/grant"><button>Grant access</button></form>\n`,
+          );
+        return;
+      }
+      if (req.method !== 'POST') {
+        res.writeHead(405).end();
+        return;
+      }
       const appPassword = randomBytes(24).toString('base64url');
       flow.granted = appPassword;
       s.live.add(appPassword);
@@ -114,7 +164,10 @@ export async function startNextcloudStandIn(o: { loginName: string; radicale: Up
       s.userAgents.push(String(req.headers['user-agent'] ?? ''));
       const id = byPollToken.get(token);
       const flow = id ? flows.get(id) : undefined;
-      if (!flow || !flow.granted || flow.consumed) { json(res, 404, []); return; }
+      if (!flow || !flow.granted || flow.consumed) {
+        json(res, 404, []);
+        return;
+      }
       flow.consumed = true;
       json(res, 200, { server: s.url, loginName: o.loginName, appPassword: flow.granted });
       return;
@@ -127,7 +180,16 @@ export async function startNextcloudStandIn(o: { loginName: string; radicale: Up
       const status = ok ? 200 : 401;
       s.revocations.push({ loginName: who?.user ?? '', appPassword: who?.password ?? '', ocsHeader, status });
       if (ok) s.live.delete(who!.password);
-      json(res, status, { ocs: { meta: { status: ok ? 'ok' : 'failure', statuscode: ok ? 200 : 997, message: ok ? 'OK' : 'Current user is not logged in' }, data: [] } });
+      json(res, status, {
+        ocs: {
+          meta: {
+            status: ok ? 'ok' : 'failure',
+            statuscode: ok ? 200 : 997,
+            message: ok ? 'OK' : 'Current user is not logged in',
+          },
+          data: [],
+        },
+      });
       return;
     }
     if (path === '/.well-known/caldav' || path === '/.well-known/carddav') {
@@ -139,16 +201,30 @@ export async function startNextcloudStandIn(o: { loginName: string; radicale: Up
       const who = basic(req);
       if (!who || who.user !== o.loginName || !s.live.has(who.password)) {
         req.resume();
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="Nextcloud", charset="UTF-8"', 'content-type': 'application/xml; charset=utf-8' })
-          .end('<?xml version="1.0" encoding="utf-8"?>\n<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:message>No valid credentials</s:message></d:error>\n');
+        res
+          .writeHead(401, {
+            'www-authenticate': 'Basic realm="Nextcloud", charset="UTF-8"',
+            'content-type': 'application/xml; charset=utf-8',
+          })
+          .end(
+            '<?xml version="1.0" encoding="utf-8"?>\n<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:message>No valid credentials</s:message></d:error>\n',
+          );
         return;
       }
       const files = `/remote.php/dav/files/${encodeURIComponent(o.loginName)}`;
       if (path === files || path.startsWith(`${files}/`)) {
-        proxy(req, res, o.webdav, `${o.webdav.path.replace(/\/$/, '')}${path.slice(files.length) || '/'}${url.search}`, {});
+        proxy(
+          req,
+          res,
+          o.webdav,
+          `${o.webdav.path.replace(/\/$/, '')}${path.slice(files.length) || '/'}${url.search}`,
+          {},
+        );
         return;
       }
-      proxy(req, res, o.radicale, `${path.slice('/remote.php/dav'.length) || '/'}${url.search}`, { 'x-script-name': '/remote.php/dav' });
+      proxy(req, res, o.radicale, `${path.slice('/remote.php/dav'.length) || '/'}${url.search}`, {
+        'x-script-name': '/remote.php/dav',
+      });
       return;
     }
     req.resume();

@@ -29,13 +29,21 @@ export interface OidcPeer {
   stop(): Promise<void>;
 }
 
-type Payload = Record<string, unknown> & { accountId?: string; grantId?: string; uid?: string; userCode?: string; consumed?: number };
+type Payload = Record<string, unknown> & {
+  accountId?: string;
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  consumed?: number;
+};
 
 /** A memory adapter of our own, so a test can revoke a user's grants. */
 function memoryAdapter(store: Map<string, { payload: Payload; expires: number }>) {
   return class MemoryAdapter {
     constructor(private readonly model: string) {}
-    private key(id: string) { return `${this.model}:${id}`; }
+    private key(id: string) {
+      return `${this.model}:${id}`;
+    }
     async upsert(id: string, payload: Payload, expiresIn: number) {
       store.set(this.key(id), { payload, expires: Date.now() + (expiresIn || 3600) * 1000 });
       if (payload.grantId) store.set(`grant:${payload.grantId}:${this.key(id)}`, { payload: {}, expires: Infinity });
@@ -58,7 +66,9 @@ function memoryAdapter(store: Map<string, { payload: Payload; expires: number }>
       const e = store.get(this.key(id));
       if (e) e.payload.consumed = Math.floor(Date.now() / 1000);
     }
-    async destroy(id: string) { store.delete(this.key(id)); }
+    async destroy(id: string) {
+      store.delete(this.key(id));
+    }
     async revokeByGrantId(grantId: string) {
       for (const k of [...store.keys()]) {
         if (k.startsWith(`grant:${grantId}:`)) {
@@ -88,28 +98,57 @@ export async function startOidc(options: { accessTokenTtl?: number } = {}): Prom
     adapter: memoryAdapter(store),
     clients: [
       {
-        client_id: clientId, application_type: 'native', token_endpoint_auth_method: 'none',
-        redirect_uris: ['http://127.0.0.1/oauth2/callback'], response_types: ['code'],
+        client_id: clientId,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: ['http://127.0.0.1/oauth2/callback'],
+        response_types: ['code'],
         grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       },
-      { client_id: introspector.id, client_secret: introspector.secret, grant_types: [], redirect_uris: [], response_types: [] },
+      {
+        client_id: introspector.id,
+        client_secret: introspector.secret,
+        grant_types: [],
+        redirect_uris: [],
+        response_types: [],
+      },
     ],
-    features: { devInteractions: { enabled: true }, deviceFlow: { enabled: true }, introspection: { enabled: true }, revocation: { enabled: true } },
-    ttl: { AccessToken: options.accessTokenTtl ?? 120, RefreshToken: 3600, DeviceCode: 600, Grant: 3600, Interaction: 600, Session: 3600, IdToken: 600, AuthorizationCode: 60 },
+    features: {
+      devInteractions: { enabled: true },
+      deviceFlow: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+    },
+    ttl: {
+      AccessToken: options.accessTokenTtl ?? 120,
+      RefreshToken: 3600,
+      DeviceCode: 600,
+      Grant: 3600,
+      Interaction: 600,
+      Session: 3600,
+      IdToken: 600,
+      AuthorizationCode: 60,
+    },
     rotateRefreshToken: true,
     scopes: ['openid', 'offline_access', 'email', 'mail', 'dav'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, email: sub, email_verified: true }) }),
+    findAccount: async (_ctx: unknown, sub: string) => ({
+      accountId: sub,
+      claims: async () => ({ sub, email: sub, email_verified: true }),
+    }),
     // A refresh token for every client allowed to refresh, as OAuth 2.0 providers (Microsoft's)
     // do for offline_access; OpenID's own rule (offline_access + consent) covers only OIDC requests.
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
   });
   provider.on('grant.success', (ctx: { oidc: { params: { grant_type: string }; body?: Record<string, unknown> } }) => {
     const type = ctx.oidc.params.grant_type;
     grants[type] = (grants[type] ?? 0) + 1;
   });
   for (const event of ['access_token.saved', 'refresh_token.saved', 'access_token.issued']) {
-    provider.on(event, (token: { jti?: string }) => { if (token?.jti) issued.add(token.jti); });
+    provider.on(event, (token: { jti?: string }) => {
+      if (token?.jti) issued.add(token.jti);
+    });
   }
   const revocations = { count: 0 };
   provider.use(async (ctx: { path: string; method: string }, next: () => Promise<void>) => {
@@ -119,13 +158,23 @@ export async function startOidc(options: { accessTokenTtl?: number } = {}): Prom
   provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider server_error', err));
 
   let server: Server = provider.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
 
   const peer: OidcPeer = {
-    issuer, port, clientId, introspector, grants, issued, revocations,
+    issuer,
+    port,
+    clientId,
+    introspector,
+    grants,
+    issued,
+    revocations,
     introspectionUrl: `http://${introspector.id}:${introspector.secret}@127.0.0.1:${port}/token/introspection`,
     revokeUser(sub) {
-      for (const [k, e] of [...store]) if (e.payload.accountId === sub && /^(RefreshToken|AccessToken|Grant):/.test(k)) store.delete(k);
+      for (const [k, e] of [...store])
+        if (e.payload.accountId === sub && /^(RefreshToken|AccessToken|Grant):/.test(k)) store.delete(k);
     },
     async pause() {
       server.closeAllConnections();
@@ -133,7 +182,10 @@ export async function startOidc(options: { accessTokenTtl?: number } = {}): Prom
     },
     async resume() {
       server = provider.listen(port, '127.0.0.1');
-      await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      });
     },
     async stop() {
       if (!server.listening) return;

@@ -38,32 +38,107 @@ export interface VpnPeer {
 
 async function openssl(cwd: string, args: string[], input?: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = execFile('openssl', args, { cwd, timeout: 20_000 }, (err, _out, stderr) => (err ? reject(new Error(`openssl ${args[0]}: ${stderr || err.message}`)) : resolve()));
+    const child = execFile('openssl', args, { cwd, timeout: 20_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`openssl ${args[0]}: ${stderr || err.message}`)) : resolve(),
+    );
     if (input !== undefined) child.stdin?.end(input);
   });
 }
 
-export async function startOpenVpn(dir: string, logs: string, ports: { password: number; cert: number }, secret: () => string, group: ProcessGroup): Promise<VpnPeer> {
+export async function startOpenVpn(
+  dir: string,
+  logs: string,
+  ports: { password: number; cert: number },
+  secret: () => string,
+  group: ProcessGroup,
+): Promise<VpnPeer> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const user = 'vpnuser';
   const password = secret();
   const keyPassphrase = secret();
-  const ext = (usage: string) => `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=${usage}\n`;
+  const ext = (usage: string) =>
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=${usage}\n`;
   await writeFile(join(dir, 'server.ext'), ext('serverAuth'));
   await writeFile(join(dir, 'client.ext'), ext('clientAuth'));
   await Promise.all([
-    openssl(dir, ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-subj', '/CN=px-accounts test VPN CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']),
-    openssl(dir, ['req', '-x509', ...EC, '-keyout', 'other-ca.key', '-out', 'other-ca.crt', '-days', '30', '-subj', '/CN=another VPN CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']),
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=px-accounts test VPN CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]),
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'other-ca.key',
+      '-out',
+      'other-ca.crt',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=another VPN CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]),
     openssl(dir, ['req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=px-vpn-server']),
     openssl(dir, ['req', ...EC, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=px-vpn-client']),
     run('openvpn', ['--genkey', 'tls-crypt', join(dir, 'tc.key')]),
   ]);
   await Promise.all([
-    openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '30', '-extfile', 'server.ext']),
-    openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '30', '-extfile', 'client.ext']),
-    openssl(dir, ['pkey', '-in', 'client.key', '-aes256', '-passout', 'stdin', '-out', 'client-enc.key'], keyPassphrase + '\n'),
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '30',
+      '-extfile',
+      'server.ext',
+    ]),
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'client.crt',
+      '-days',
+      '30',
+      '-extfile',
+      'client.ext',
+    ]),
+    openssl(
+      dir,
+      ['pkey', '-in', 'client.key', '-aes256', '-passout', 'stdin', '-out', 'client-enc.key'],
+      keyPassphrase + '\n',
+    ),
   ]);
   // via-file: the file holds the user name, then the password
   await writeFile(join(dir, 'expected'), `${user}\n${password}\n`, { mode: 0o600 });
@@ -88,7 +163,10 @@ tls-crypt ${join(dir, 'tc.key')}
 verify-client-cert require
 ${withPassword ? `auth-user-pass-verify ${join(dir, 'verify.sh')} via-file\nscript-security 2\ntmp-dir ${dir}\n` : ''}verb 3
 `;
-  for (const [name, port, withPassword] of [['openvpn-password', ports.password, true], ['openvpn-cert', ports.cert, false]] as const) {
+  for (const [name, port, withPassword] of [
+    ['openvpn-password', ports.password, true],
+    ['openvpn-cert', ports.cert, false],
+  ] as const) {
     const file = join(dir, `${name}.conf`);
     await writeFile(file, conf(port, withPassword));
     const proc = group.spawn(name, 'openvpn', ['--config', file], { log: join(logs, `${name}.log`) });
@@ -96,19 +174,38 @@ ${withPassword ? `auth-user-pass-verify ${join(dir, 'verify.sh')} via-file\nscri
   }
   const read = (f: string) => readFile(join(dir, f), 'utf8');
   return {
-    passwordPort: ports.password, certPort: ports.cert, user, password, keyPassphrase, serverName: 'px-vpn-server', dir,
-    ca: await read('ca.crt'), otherCa: await read('other-ca.crt'), clientCert: await read('client.crt'),
-    clientKey: await read('client.key'), clientKeyEncrypted: await read('client-enc.key'), tlsCrypt: await read('tc.key'),
+    passwordPort: ports.password,
+    certPort: ports.cert,
+    user,
+    password,
+    keyPassphrase,
+    serverName: 'px-vpn-server',
+    dir,
+    ca: await read('ca.crt'),
+    otherCa: await read('other-ca.crt'),
+    clientCert: await read('client.crt'),
+    clientKey: await read('client.key'),
+    clientKeyEncrypted: await read('client-enc.key'),
+    tlsCrypt: await read('tc.key'),
   };
 }
 
 /** A client profile for one of the servers; `parts` replaces or drops pieces (null drops). */
-export function vpnProfile(v: VpnPeer, port: number, parts: Partial<Record<'ca' | 'cert' | 'key' | 'tls-crypt' | 'extra', string | null>> = {}): string {
+export function vpnProfile(
+  v: VpnPeer,
+  port: number,
+  parts: Partial<Record<'ca' | 'cert' | 'key' | 'tls-crypt' | 'extra', string | null>> = {},
+): string {
   const pick = (name: 'ca' | 'cert' | 'key' | 'tls-crypt', fallback: string) => {
     const value = name in parts ? parts[name] : fallback;
     return value === null || value === undefined ? '' : `<${name}>\n${value.trim()}\n</${name}>\n`;
   };
-  return `# a test profile\nclient\ndev tun\nproto tcp-client\nremote 127.0.0.1 ${port}\nnobind\nremote-cert-tls server\n`
-    + `verify-x509-name ${v.serverName} name\n${port === v.passwordPort ? 'auth-user-pass\n' : ''}${parts.extra ?? ''}`
-    + pick('ca', v.ca) + pick('cert', v.clientCert) + pick('key', v.clientKey) + pick('tls-crypt', v.tlsCrypt);
+  return (
+    `# a test profile\nclient\ndev tun\nproto tcp-client\nremote 127.0.0.1 ${port}\nnobind\nremote-cert-tls server\n` +
+    `verify-x509-name ${v.serverName} name\n${port === v.passwordPort ? 'auth-user-pass\n' : ''}${parts.extra ?? ''}` +
+    pick('ca', v.ca) +
+    pick('cert', v.clientCert) +
+    pick('key', v.clientKey) +
+    pick('tls-crypt', v.tlsCrypt)
+  );
 }

@@ -4,13 +4,26 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 
-export interface Proc { name: string; pid: number; child: ChildProcess; exited: boolean; exitCode: number | null; signal: string | null; log: string }
+export interface Proc {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  exited: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  log: string;
+}
 
 /** A set of child processes, each stopped by its own PID (never by name). */
 export class ProcessGroup {
   readonly procs: Proc[] = [];
 
-  spawn(name: string, command: string, args: string[], opts: { log: string; cwd?: string; env?: NodeJS.ProcessEnv }): Proc {
+  spawn(
+    name: string,
+    command: string,
+    args: string[],
+    opts: { log: string; cwd?: string; env?: NodeJS.ProcessEnv },
+  ): Proc {
     const fd = openSync(opts.log, 'a', 0o600);
     let child: ChildProcess;
     try {
@@ -20,8 +33,14 @@ export class ProcessGroup {
     }
     if (child.pid === undefined) throw new Error(`cannot start ${name} (${command})`);
     const proc: Proc = { name, pid: child.pid, child, exited: false, exitCode: null, signal: null, log: opts.log };
-    child.on('error', () => { proc.exited = true; });
-    child.on('exit', (code, signal) => { proc.exited = true; proc.exitCode = code; proc.signal = signal; });
+    child.on('error', () => {
+      proc.exited = true;
+    });
+    child.on('exit', (code, signal) => {
+      proc.exited = true;
+      proc.exitCode = code;
+      proc.signal = signal;
+    });
     this.procs.push(proc);
     return proc;
   }
@@ -44,7 +63,11 @@ export class ProcessGroup {
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
-  try { process.kill(pid, sig); } catch { /* already gone */ }
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -58,15 +81,23 @@ export function tail(file: string, lines = 30): string {
 }
 
 /** Polls `check` until it returns true; fails early when `proc` exits, with the end of its log. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, opts: { timeoutMs: number; proc?: Proc; logs?: string[] }): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number; proc?: Proc; logs?: string[] },
+): Promise<void> {
   const until = Date.now() + opts.timeoutMs;
   for (;;) {
     if (opts.proc?.exited) {
-      throw new Error(`${what}: process exited (code ${opts.proc.exitCode}, signal ${opts.proc.signal})\n${(opts.logs ?? [opts.proc.log]).map((l) => tail(l)).join('\n')}`);
+      throw new Error(
+        `${what}: process exited (code ${opts.proc.exitCode}, signal ${opts.proc.signal})\n${(opts.logs ?? [opts.proc.log]).map((l) => tail(l)).join('\n')}`,
+      );
     }
     if (await check().catch(() => false)) return;
     if (Date.now() > until) {
-      throw new Error(`${what}: not ready after ${opts.timeoutMs} ms\n${(opts.logs ?? (opts.proc ? [opts.proc.log] : [])).map((l) => tail(l)).join('\n')}`);
+      throw new Error(
+        `${what}: not ready after ${opts.timeoutMs} ms\n${(opts.logs ?? (opts.proc ? [opts.proc.log] : [])).map((l) => tail(l)).join('\n')}`,
+      );
     }
     await sleep(40);
   }
@@ -102,7 +133,11 @@ export async function freePorts(count: number): Promise<number[]> {
 
 /** A scripted exchange: waits for each step's `expect` (false on `fail`, close or `timeoutMs`), then writes its `send`. */
 export function converse(opts: {
-  host: string; port: number; tls?: boolean; ca?: string; timeoutMs?: number;
+  host: string;
+  port: number;
+  tls?: boolean;
+  ca?: string;
+  timeoutMs?: number;
   steps: Array<{ expect: RegExp; fail?: RegExp; send?: string }>;
 }): Promise<boolean> {
   return new Promise((resolve) => {
@@ -110,7 +145,12 @@ export function converse(opts: {
     let step = 0;
     let done = false;
     const sock: net.Socket = opts.tls
-      ? tls.connect({ host: opts.host, port: opts.port, ...(opts.ca ? { ca: opts.ca } : {}), servername: net.isIP(opts.host) ? undefined : opts.host })
+      ? tls.connect({
+          host: opts.host,
+          port: opts.port,
+          ...(opts.ca ? { ca: opts.ca } : {}),
+          servername: net.isIP(opts.host) ? undefined : opts.host,
+        })
       : net.connect({ host: opts.host, port: opts.port });
     const finish = (ok: boolean) => {
       if (done) return;
@@ -142,8 +182,18 @@ export function converse(opts: {
 export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host, port });
-    const timer = setTimeout(() => { sock.destroy(); resolve(false); }, timeoutMs);
-    sock.on('connect', () => { clearTimeout(timer); sock.destroy(); resolve(true); });
-    sock.on('error', () => { clearTimeout(timer); resolve(false); });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(false);
+    }, timeoutMs);
+    sock.on('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(true);
+    });
+    sock.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
 }

@@ -11,7 +11,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 /** Seconds between the Unix epoch and the XRP Ledger's (2000-01-01). */
 const RIPPLE_EPOCH = 946_684_800;
 
-interface Tx { tx: Record<string, unknown>; meta: Record<string, unknown>; ledger: number }
+interface Tx {
+  tx: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  ledger: number;
+}
 
 export interface TestRippled {
   readonly url: string;
@@ -20,7 +24,12 @@ export interface TestRippled {
   /** Sets what `account` holds of an issued currency (a trust line to `issuer`); '' removes the line. */
   trust(account: string, currency: string, issuer: string, balance: string): void;
   /** A validated payment; `delivered` differs from `amount` for a partial payment. */
-  pay(from: string, to: string, amount: bigint, options?: { delivered?: bigint; tag?: number; quiet?: boolean }): string;
+  pay(
+    from: string,
+    to: string,
+    amount: bigint,
+    options?: { delivered?: bigint; tag?: number; quiet?: boolean },
+  ): string;
   /** What the next answers are: `garbage` is not JSON. */
   mode: 'normal' | 'garbage';
   /** Closes the server (connections drop); start() opens it again on the same port. */
@@ -39,9 +48,19 @@ export async function startTestRippled(): Promise<TestRippled> {
 
   const answer = (ws: WebSocket, id: unknown, result: unknown, error?: string) => {
     if (peer.mode === 'garbage') return ws.send('<html>not json');
-    ws.send(JSON.stringify(error
-      ? { id, type: 'response', status: 'error', error, error_message: error === 'actNotFound' ? 'Account not found.' : error }
-      : { id, type: 'response', status: 'success', result }));
+    ws.send(
+      JSON.stringify(
+        error
+          ? {
+              id,
+              type: 'response',
+              status: 'error',
+              error,
+              error_message: error === 'actNotFound' ? 'Account not found.' : error,
+            }
+          : { id, type: 'response', status: 'success', result },
+      ),
+    );
   };
 
   const handle = (ws: WebSocket, m: Record<string, unknown>) => {
@@ -52,27 +71,37 @@ export async function startTestRippled(): Promise<TestRippled> {
         return answer(ws, m.id, {});
       case 'account_info':
         if (!balances.has(account)) return answer(ws, m.id, null, 'actNotFound');
-        return answer(ws, m.id, { account_data: { Account: account, Balance: String(balances.get(account)) }, ledger_index: ledger, validated: m.ledger_index === 'validated' });
+        return answer(ws, m.id, {
+          account_data: { Account: account, Balance: String(balances.get(account)) },
+          ledger_index: ledger,
+          validated: m.ledger_index === 'validated',
+        });
       case 'account_lines': {
         if (!balances.has(account)) return answer(ws, m.id, null, 'actNotFound');
         const all = lines.get(account) ?? [];
         const start = Number(m.marker ?? 0);
         const limit = Number(m.limit ?? 200);
         return answer(ws, m.id, {
-          account, lines: all.slice(start, start + limit).map((l) => ({ ...l, limit: '1000000', limit_peer: '0', quality_in: 0, quality_out: 0 })),
+          account,
+          lines: all
+            .slice(start, start + limit)
+            .map((l) => ({ ...l, limit: '1000000', limit_peer: '0', quality_in: 0, quality_out: 0 })),
           ...(start + limit < all.length ? { marker: start + limit } : {}),
         });
       }
       case 'account_tx': {
         if (!balances.has(account)) return answer(ws, m.id, null, 'actNotFound');
         const min = Number(m.ledger_index_min ?? -1);
-        let mine = txs.filter((t) => (t.tx.Account === account || t.tx.Destination === account) && (min < 0 || t.ledger >= min));
+        let mine = txs.filter(
+          (t) => (t.tx.Account === account || t.tx.Destination === account) && (min < 0 || t.ledger >= min),
+        );
         if (!m.forward) mine = mine.reverse();
         const start = Number(m.marker ?? 0);
         const limit = Number(m.limit ?? 200);
         const page = mine.slice(start, start + limit);
         return answer(ws, m.id, {
-          account, transactions: page.map((t) => ({ tx: { ...t.tx, ledger_index: t.ledger }, meta: t.meta, validated: true })),
+          account,
+          transactions: page.map((t) => ({ tx: { ...t.tx, ledger_index: t.ledger }, meta: t.meta, validated: true })),
           ...(start + limit < mine.length ? { marker: start + limit } : {}),
         });
       }
@@ -98,8 +127,14 @@ export async function startTestRippled(): Promise<TestRippled> {
       balances.set(from, (balances.get(from) ?? 0n) - delivered - 12n);
       balances.set(to, (balances.get(to) ?? 0n) + delivered);
       const tx = {
-        TransactionType: 'Payment', Account: from, Destination: to, Amount: String(amount), Fee: '12', hash,
-        date: Math.floor(Date.now() / 1000) - RIPPLE_EPOCH, ...(options.tag !== undefined ? { DestinationTag: options.tag } : {}),
+        TransactionType: 'Payment',
+        Account: from,
+        Destination: to,
+        Amount: String(amount),
+        Fee: '12',
+        hash,
+        date: Math.floor(Date.now() / 1000) - RIPPLE_EPOCH,
+        ...(options.tag !== undefined ? { DestinationTag: options.tag } : {}),
         ...(delivered !== amount ? { Flags: 0x00020000 } : {}), // tfPartialPayment
       };
       const meta = { TransactionResult: 'tesSUCCESS', delivered_amount: String(delivered), TransactionIndex: 0 };
@@ -107,7 +142,16 @@ export async function startTestRippled(): Promise<TestRippled> {
       if (!options.quiet) {
         for (const [ws, accounts] of subscribers) {
           if (accounts.has(from) || accounts.has(to)) {
-            ws.send(JSON.stringify({ type: 'transaction', validated: true, engine_result: 'tesSUCCESS', ledger_index: ledger, transaction: tx, meta }));
+            ws.send(
+              JSON.stringify({
+                type: 'transaction',
+                validated: true,
+                engine_result: 'tesSUCCESS',
+                ledger_index: ledger,
+                transaction: tx,
+                meta,
+              }),
+            );
           }
         }
       }

@@ -12,6 +12,8 @@ declare module 'gettext-parser' {
     headers: Record<string, string>;
     translations: Record<string, Record<string, PoMessage>>;
   }
-  const gettextParser: { po: { parse(input: string | Buffer): PoData; compile(data: PoData, options?: object): Buffer } };
+  const gettextParser: {
+    po: { parse(input: string | Buffer): PoData; compile(data: PoData, options?: object): Buffer };
+  };
   export default gettextParser;
 }

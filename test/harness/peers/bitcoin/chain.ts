@@ -27,7 +27,12 @@ export function scriptOf(address: string): string {
 export function describe(scriptHex: string): { type: string; address?: string } {
   try {
     const out = OutScript.decode(Buffer.from(scriptHex, 'hex'));
-    return { type: out.type, ...(out.type === 'unknown' || out.type === 'pk' || out.type === 'ms' ? {} : { address: Address(REGTEST).encode(out) }) };
+    return {
+      type: out.type,
+      ...(out.type === 'unknown' || out.type === 'pk' || out.type === 'ms'
+        ? {}
+        : { address: Address(REGTEST).encode(out) }),
+    };
   } catch {
     return { type: 'unknown' };
   }
@@ -36,21 +41,50 @@ export function describe(scriptHex: string): { type: string; address?: string } 
 export type Mode = 'normal' | 'garbage' | 'huge' | 'silent' | 'negative' | 'overflow';
 export const HUGE = 50 * 2 ** 20;
 /** Amounts as the mode has the servers lie about them. */
-export const sats = (mode: Mode, v: bigint) => mode === 'negative' ? -5n : mode === 'overflow' ? 10n ** 80n : v;
+export const sats = (mode: Mode, v: bigint) => (mode === 'negative' ? -5n : mode === 'overflow' ? 10n ** 80n : v);
 /** JSON with bigints as number literals, 10^80 included (JSON.stringify cannot). */
 export const json = (x: unknown) =>
-  JSON.stringify(x, (_k, v: unknown) => typeof v === 'bigint' ? `\u0000${v}` : v).replace(/"\\u0000(-?\d+)"/g, '$1');
+  JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000${v}` : v)).replace(/"\\u0000(-?\d+)"/g, '$1');
 
-export interface Out { script: string; value: bigint }
+export interface Out {
+  script: string;
+  value: bigint;
+}
 export interface Tx {
-  id: string; hex: string; size: number; weight: number; version: number; locktime: number; coinbase: boolean;
+  id: string;
+  hex: string;
+  size: number;
+  weight: number;
+  version: number;
+  locktime: number;
+  coinbase: boolean;
   ins: Array<{ txid: string; vout: number; scriptSig: string; witness: string[]; sequence: number }>;
   outs: Out[];
 }
-export interface Block { hash: string; height: number; time: number; header: Buffer; txs: Tx[]; size: number; weight: number }
+export interface Block {
+  hash: string;
+  height: number;
+  time: number;
+  header: Buffer;
+  txs: Tx[];
+  size: number;
+  weight: number;
+}
 /** A transaction where it stands: in a block (height, block) or in the mempool. */
-export interface Placed { tx: Tx; height?: number; block?: Block; prevouts: Out[]; fee: bigint; unconfirmedParent: boolean }
-export interface Utxo extends Out { txid: string; vout: number; height?: number; coinbase: boolean }
+export interface Placed {
+  tx: Tx;
+  height?: number;
+  block?: Block;
+  prevouts: Out[];
+  fee: bigint;
+  unconfirmedParent: boolean;
+}
+export interface Utxo extends Out {
+  txid: string;
+  vout: number;
+  height?: number;
+  coinbase: boolean;
+}
 export interface View {
   txs: Map<string, Placed>;
   /** By output script (hex): the transactions paying it or spending from it, chain order then mempool order. */
@@ -65,21 +99,42 @@ function decode(raw: Uint8Array): Tx {
   const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
   const ins = Array.from({ length: t.inputsLength }, (_, i) => {
     const x = t.getInput(i);
-    return { txid: hex(x.txid), vout: x.index!, scriptSig: hex(x.finalScriptSig), witness: (x.finalScriptWitness ?? []).map(hex), sequence: x.sequence! };
+    return {
+      txid: hex(x.txid),
+      vout: x.index!,
+      scriptSig: hex(x.finalScriptSig),
+      witness: (x.finalScriptWitness ?? []).map(hex),
+      sequence: x.sequence!,
+    };
   });
-  const outs = Array.from({ length: t.outputsLength }, (_, i) => ({ script: hex(t.getOutput(i).script), value: t.getOutput(i).amount! }));
+  const outs = Array.from({ length: t.outputsLength }, (_, i) => ({
+    script: hex(t.getOutput(i).script),
+    value: t.getOutput(i).amount!,
+  }));
   const coinbase = ins.length === 1 && /^0{64}$/.test(ins[0]!.txid) && ins[0]!.vout === 0xffffffff;
-  return { id: t.id, hex: hex(raw), size: raw.length, weight: t.weight, version: t.version, locktime: t.lockTime, coinbase, ins, outs };
+  return {
+    id: t.id,
+    hex: hex(raw),
+    size: raw.length,
+    weight: t.weight,
+    version: t.version,
+    locktime: t.lockTime,
+    coinbase,
+    ins,
+    outs,
+  };
 }
 
 const merkle = (leaves: Buffer[]): Buffer => {
   while (leaves.length > 1) {
     if (leaves.length % 2) leaves.push(leaves.at(-1)!);
-    leaves = Array.from({ length: leaves.length / 2 }, (_, i) => sha256d(Buffer.concat([leaves[2 * i]!, leaves[2 * i + 1]!])));
+    leaves = Array.from({ length: leaves.length / 2 }, (_, i) =>
+      sha256d(Buffer.concat([leaves[2 * i]!, leaves[2 * i + 1]!])),
+    );
   }
   return leaves[0]!;
 };
-const varint = (n: number) => n < 0xfd ? Buffer.from([n]) : Buffer.from([0xfd, n & 0xff, n >> 8]);
+const varint = (n: number) => (n < 0xfd ? Buffer.from([n]) : Buffer.from([0xfd, n & 0xff, n >> 8]));
 
 export class Chain {
   readonly blocks: Block[] = [];
@@ -95,7 +150,9 @@ export class Chain {
     for (let i = 0; i < blocks; i++) this.addBlock([], start + i);
   }
 
-  get tip(): Block { return this.blocks.at(-1)!; }
+  get tip(): Block {
+    return this.blocks.at(-1)!;
+  }
   onChange(f: () => void): () => void {
     this.listeners.add(f);
     return () => this.listeners.delete(f);
@@ -119,8 +176,13 @@ export class Chain {
     const extra = Buffer.alloc(4);
     extra.writeUInt32LE(this.blockCount++);
     // Outputs first: btc-signer refuses outputs once an input carries a final (SIGHASH_ALL-like) script.
-    cb.addInput({ txid: new Uint8Array(32), index: 0xffffffff, sequence: 0xffffffff, finalScriptSig: Script.encode([height, extra]),
-      ...(cb.outputsLength > 1 ? { finalScriptWitness: [new Uint8Array(32)] } : {}) });
+    cb.addInput({
+      txid: new Uint8Array(32),
+      index: 0xffffffff,
+      sequence: 0xffffffff,
+      finalScriptSig: Script.encode([height, extra]),
+      ...(cb.outputsLength > 1 ? { finalScriptWitness: [new Uint8Array(32)] } : {}),
+    });
     const all = [decode(cb.toBytes(true, true)), ...txs];
     const prev = this.blocks.at(-1);
     const header = Buffer.alloc(80);
@@ -135,7 +197,7 @@ export class Chain {
   }
 
   view(): View {
-    return this.cached ??= this.compute(this.mempool);
+    return (this.cached ??= this.compute(this.mempool));
   }
 
   private compute(mempool: Tx[]): View {
@@ -148,7 +210,10 @@ export class Chain {
     const place = (tx: Tx, block?: Block) => {
       const prevouts = tx.coinbase ? [] : tx.ins.map((i) => v.utxos.get(`${i.txid}:${i.vout}`)!);
       const p: Placed = {
-        tx, block, height: block?.height, prevouts,
+        tx,
+        block,
+        height: block?.height,
+        prevouts,
         fee: tx.coinbase ? 0n : prevouts.reduce((s, o) => s + o.value, 0n) - tx.outs.reduce((s, o) => s + o.value, 0n),
         unconfirmedParent: prevouts.some((o) => o.height === undefined),
       };
@@ -202,7 +267,8 @@ export class Chain {
   }
 
   reorg(depth: number, drop: string[]) {
-    if (depth < 1 || depth >= this.blocks.length) throw new Error(`cannot reorg ${depth} blocks of ${this.blocks.length}`);
+    if (depth < 1 || depth >= this.blocks.length)
+      throw new Error(`cannot reorg ${depth} blocks of ${this.blocks.length}`);
     const replaced = this.blocks.splice(-depth).flatMap((b) => b.txs.filter((t) => !t.coinbase));
     const [again, mempool] = this.survivors([replaced, this.mempool], new Set(drop));
     for (let i = 0; i <= depth; i++) this.addBlock(i === 0 ? again! : []);
@@ -219,11 +285,13 @@ export class Chain {
   /** The transactions of `lists` (in order) that are not in `drop` and whose inputs still exist: descendants go with their parents. */
   private survivors(lists: Tx[][], drop: Set<string>): Tx[][] {
     const outs = new Set(this.compute([]).utxos.keys());
-    return lists.map((list) => list.filter((t) => {
-      if (drop.has(t.id) || !t.ins.every((i) => outs.has(`${i.txid}:${i.vout}`))) return false;
-      t.ins.forEach((i) => outs.delete(`${i.txid}:${i.vout}`));
-      t.outs.forEach((_, vout) => outs.add(`${t.id}:${vout}`));
-      return true;
-    }));
+    return lists.map((list) =>
+      list.filter((t) => {
+        if (drop.has(t.id) || !t.ins.every((i) => outs.has(`${i.txid}:${i.vout}`))) return false;
+        t.ins.forEach((i) => outs.delete(`${i.txid}:${i.vout}`));
+        t.outs.forEach((_, vout) => outs.add(`${t.id}:${vout}`));
+        return true;
+      }),
+    );
   }
 }

@@ -9,7 +9,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { type Chain, HUGE, json, type Mode, type Out, type Placed, sats } from './chain.js';
 
 class RpcError extends Error {
-  constructor(readonly code: number, message: string) { super(message); }
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 const BAD_REQUEST = 1; // ElectrumX's codes for bad parameters and for what the daemon refuses
 const DAEMON_ERROR = 2;
@@ -22,7 +27,7 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
     const send = (msg: unknown) => {
       const m = mode();
       if (m === 'silent') return;
-      if (m === 'huge') sock.write(huge ??= Buffer.alloc(HUGE, '['));
+      if (m === 'huge') sock.write((huge ??= Buffer.alloc(HUGE, '[')));
       else sock.write(m === 'garbage' ? '<html><body>502 Bad Gateway</body></html>\n' : `${json(msg)}\n`);
     };
     const notify = (method: string, params: unknown[]) => send({ jsonrpc: '2.0', method, params });
@@ -49,18 +54,32 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
     const height = (p: Placed) => p.height ?? (p.unconfirmedParent ? -1 : 0);
     const status = (sh: string) => {
       const h = history(sh);
-      return h.length ? createHash('sha256').update(h.map((p) => `${p.tx.id}:${height(p)}:`).join('')).digest('hex') : null;
+      return h.length
+        ? createHash('sha256')
+            .update(h.map((p) => `${p.tx.id}:${height(p)}:`).join(''))
+            .digest('hex')
+        : null;
     };
-    const entry = (p: Placed) => ({ height: height(p), tx_hash: p.tx.id, ...(p.block ? {} : { fee: sats(mode(), p.fee) }) });
+    const entry = (p: Placed) => ({
+      height: height(p),
+      tx_hash: p.tx.id,
+      ...(p.block ? {} : { fee: sats(mode(), p.fee) }),
+    });
     /** What the confirmed (or the mempool) transactions add to and take from the script's coins. */
     const balance = (sh: string, confirmed: boolean) => {
       const script = chain.view().byScriptHash.get(sh);
-      const sum = (outs: Out[]) => outs.reduce((s, o) => o.script === script ? s + o.value : s, 0n);
-      return sats(mode(), history(sh).filter((p) => !!p.block === confirmed).reduce((s, p) => s + sum(p.tx.outs) - sum(p.prevouts), 0n));
+      const sum = (outs: Out[]) => outs.reduce((s, o) => (o.script === script ? s + o.value : s), 0n);
+      return sats(
+        mode(),
+        history(sh)
+          .filter((p) => !!p.block === confirmed)
+          .reduce((s, p) => s + sum(p.tx.outs) - sum(p.prevouts), 0n),
+      );
     };
 
     const hash = (x: unknown) => {
-      if (typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x)) throw new RpcError(BAD_REQUEST, `${String(x)} should be a hash`);
+      if (typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x))
+        throw new RpcError(BAD_REQUEST, `${String(x)} should be a hash`);
       return x;
     };
     const methods: Record<string, (...p: unknown[]) => unknown> = {
@@ -82,32 +101,71 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
       },
       'blockchain.scripthash.unsubscribe': (sh) => subs.delete(hash(sh)),
       'blockchain.scripthash.get_history': (sh) => history(hash(sh)).map(entry),
-      'blockchain.scripthash.get_mempool': (sh) => history(hash(sh)).filter((p) => !p.block).map(entry),
-      'blockchain.scripthash.get_balance': (sh) => ({ confirmed: balance(hash(sh), true), unconfirmed: balance(sh as string, false) }),
+      'blockchain.scripthash.get_mempool': (sh) =>
+        history(hash(sh))
+          .filter((p) => !p.block)
+          .map(entry),
+      'blockchain.scripthash.get_balance': (sh) => ({
+        confirmed: balance(hash(sh), true),
+        unconfirmed: balance(sh as string, false),
+      }),
       'blockchain.scripthash.listunspent': (sh) => {
         const v = chain.view();
         const script = v.byScriptHash.get(hash(sh));
-        return [...v.utxos.values()].filter((u) => u.script === script)
-          .map((u) => ({ tx_hash: u.txid, tx_pos: u.vout, height: height(v.txs.get(u.txid)!), value: sats(mode(), u.value) }));
+        return [...v.utxos.values()]
+          .filter((u) => u.script === script)
+          .map((u) => ({
+            tx_hash: u.txid,
+            tx_pos: u.vout,
+            height: height(v.txs.get(u.txid)!),
+            value: sats(mode(), u.value),
+          }));
       },
       'blockchain.transaction.get': (txid, verbose) => {
         const p = chain.view().txs.get(hash(txid));
-        if (!p) throw new RpcError(DAEMON_ERROR, 'No such mempool or blockchain transaction. Use gettransaction for wallet transactions.');
+        if (!p)
+          throw new RpcError(
+            DAEMON_ERROR,
+            'No such mempool or blockchain transaction. Use gettransaction for wallet transactions.',
+          );
         if (!verbose) return p.tx.hex;
-        return { txid: p.tx.id, hex: p.tx.hex, size: p.tx.size, vsize: Math.ceil(p.tx.weight / 4), weight: p.tx.weight, version: p.tx.version, locktime: p.tx.locktime,
-          ...(p.block ? { blockhash: p.block.hash, confirmations: chain.tip.height - p.block.height + 1, time: p.block.time, blocktime: p.block.time } : {}) };
+        return {
+          txid: p.tx.id,
+          hex: p.tx.hex,
+          size: p.tx.size,
+          vsize: Math.ceil(p.tx.weight / 4),
+          weight: p.tx.weight,
+          version: p.tx.version,
+          locktime: p.tx.locktime,
+          ...(p.block
+            ? {
+                blockhash: p.block.hash,
+                confirmations: chain.tip.height - p.block.height + 1,
+                time: p.block.time,
+                blocktime: p.block.time,
+              }
+            : {}),
+        };
       },
     };
 
     const call = (req: unknown) => {
-      const { id = null, method, params = [] } = (typeof req === 'object' && req !== null ? req : {}) as { id?: unknown; method?: unknown; params?: unknown };
+      const {
+        id = null,
+        method,
+        params = [],
+      } = (typeof req === 'object' && req !== null ? req : {}) as { id?: unknown; method?: unknown; params?: unknown };
       try {
         const f = typeof method === 'string' && Object.hasOwn(methods, method) ? methods[method]! : undefined;
         if (!f) throw new RpcError(-32601, `unknown method "${String(method)}"`);
         if (!Array.isArray(params)) throw new RpcError(-32602, 'params must be an array');
         return { jsonrpc: '2.0', id, result: f(...params) };
       } catch (err) {
-        return { jsonrpc: '2.0', id, error: { code: err instanceof RpcError ? err.code : -32603, message: (err as Error).message } };
+        return {
+          jsonrpc: '2.0',
+          id,
+          error: { code: err instanceof RpcError ? err.code : -32603, message: (err as Error).message },
+        };
       }
     };
     let buf = '';

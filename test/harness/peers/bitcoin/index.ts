@@ -46,10 +46,12 @@ function listening(server: Server, port: number) {
     server,
     port,
     async open() {
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      }));
+      await new Promise<void>((resolve, reject) =>
+        server.once('error', reject).listen(this.port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        }),
+      );
       this.port = (server.address() as AddressInfo).port;
     },
     async close() {
@@ -67,9 +69,15 @@ export async function startTestBitcoin(): Promise<TestBitcoin> {
   const esplora = listening(esploraServer(chain, mode), 0);
   const electrum = listening(electrumServer(chain, mode), 0);
   const peer: TestBitcoin = {
-    get esploraUrl() { return `http://127.0.0.1:${esplora.port}`; },
-    get electrumUrl() { return `tcp://127.0.0.1:${electrum.port}`; },
-    get height() { return chain.tip.height; },
+    get esploraUrl() {
+      return `http://127.0.0.1:${esplora.port}`;
+    },
+    get electrumUrl() {
+      return `tcp://127.0.0.1:${electrum.port}`;
+    },
+    get height() {
+      return chain.tip.height;
+    },
     mode: 'normal',
     pay: (outputs) => chain.spend(chain.faucetKey, outputs),
     send: (key, to, sats, options = {}) => chain.spend(key, [{ address: to, sats }], options.fee, options.change),
