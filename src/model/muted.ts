@@ -5,7 +5,7 @@
  * kind ends every mute — except a network failure, which says nothing about the server.
  */
 import { invalidArgument } from '../errors.js';
-import { FAILURE_CODES, type VerifyResult } from '../protocols/common/types.js';
+import { FAILURE_CODES, isFailureCode, type VerifyResult } from '../protocols/common/types.js';
 
 /** Failures that never reached the server: they neither match nor end a mute. */
 const NETWORK: ReadonlySet<string> = new Set([
@@ -17,7 +17,7 @@ const NETWORK: ReadonlySet<string> = new Set([
 ]);
 
 export function checkFailureCode(code: string): string {
-  if (!(FAILURE_CODES as readonly string[]).includes(code)) {
+  if (!isFailureCode(code)) {
     throw invalidArgument(`code must be one of ${FAILURE_CODES.join(', ')}, got ${JSON.stringify(code.slice(0, 40))}`);
   }
   return code;
@@ -27,7 +27,7 @@ export function checkFailureCode(code: string): string {
 export function parseMuted(value: string): string[] {
   const out: string[] = [];
   for (const c of value.split(',').map((x) => x.trim())) {
-    if ((FAILURE_CODES as readonly string[]).includes(c) && !out.includes(c)) out.push(c);
+    if (isFailureCode(c) && !out.includes(c)) out.push(c);
   }
   return out;
 }

@@ -5,24 +5,9 @@
  * whole process group) at its timeout; what it prints is bounded and scrubbed of the secret.
  */
 import { detailText, scrubSecret } from '../protocols/common/classify.js';
-import type { Verifier, VerifyCode, VerifyResult } from '../protocols/common/types.js';
+import { isFailureCode, type Verifier, type VerifyCode, type VerifyResult } from '../protocols/common/types.js';
 import { spawnTied } from '../util/child.js';
 import { checkUnchanged, type FileIdentity } from './trust.js';
-
-const CODES: ReadonlySet<string> = new Set<VerifyCode>([
-  'Unauthorized',
-  'Timeout',
-  'HostNotFound',
-  'ConnectionRefused',
-  'ConnectionFailed',
-  'TlsUntrusted',
-  'TlsExpired',
-  'TlsHostnameMismatch',
-  'HostKeyChanged',
-  'ServerError',
-  'Unavailable',
-  'Unknown',
-]);
 
 /** More output than this is a flood: the helper is stopped and the check fails. */
 const MAX_OUTPUT = 64 * 1024;
@@ -47,7 +32,7 @@ export function parseVerdict(
   if (!m) return undefined;
   const inner = m[1]!;
   const coded = /^([A-Za-z]+):\s*(.*)$/s.exec(inner);
-  if (coded && CODES.has(coded[1]!)) return { ok: false, code: coded[1] as VerifyCode, message: coded[2]! };
+  if (coded && isFailureCode(coded[1]!)) return { ok: false, code: coded[1], message: coded[2]! };
   return { ok: false, code: 'Unknown', message: inner };
 }
 

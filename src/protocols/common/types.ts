@@ -20,6 +20,13 @@ export const FAILURE_CODES = [
   'Unknown',
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
+
+const FAILURE_CODE_SET: ReadonlySet<string> = new Set(FAILURE_CODES);
+
+/** Whether text (from a helper, a file or a caller) names one of FAILURE_CODES. */
+export function isFailureCode(text: string): text is FailureCode {
+  return FAILURE_CODE_SET.has(text);
+}
 export type VerifyCode = 'Ok' | FailureCode;
 
 export interface VerifySettings {
