@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { INSTALL_DIR } from '../install-dir.js';
 import { messagesLocale, type Locale } from './locale.js';
-import { Translator, type CompiledCatalog, type Values } from './translator.js';
+import { pluralRule, Translator, type CompiledCatalog, type PluralCompiler, type Values } from './translator.js';
 
 export { interpolate, Translator, type CompiledCatalog, type Values } from './translator.js';
 export { messagesLocale, parseLocale, type Locale } from './locale.js';
@@ -54,13 +54,10 @@ export function loadCatalog(of: Locale, dir = CATALOG_DIR): Translator {
 
 /** The index of the plural form for n, from a Plural-Forms header, evaluated by @tannin/plural-forms. */
 export function pluralFunction(header: string): (n: number) => number {
-  const expression = /plural\s*=\s*([^;]+)/.exec(header)?.[1];
-  if (!expression) return () => 0;
   // Loaded only with a catalogue: English start-up never reads it.
-  const compile = createRequire(import.meta.url)('@tannin/plural-forms') as (
-    expression: string,
-  ) => (n: number) => number;
-  return compile(expression);
+  return pluralRule(header, (expression) =>
+    (createRequire(import.meta.url)('@tannin/plural-forms') as PluralCompiler)(expression),
+  );
 }
 
 function current(): Translator {

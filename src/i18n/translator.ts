@@ -16,6 +16,19 @@ export interface CompiledCatalog {
 /** Placeholder values: `{name}` in a message is replaced by `values.name`. */
 export type Values = Readonly<Record<string, string | number | bigint>>;
 
+/** Compiles a C plural expression to n → form index (@tannin/plural-forms' default export). */
+export type PluralCompiler = (expression: string) => (n: number) => number;
+
+/**
+ * The index of the plural form for n, from a catalogue's Plural-Forms header
+ * ("nplurals=2; plural=(n != 1);"); form 0 for every n when the header names no rule.
+ * The compiler is passed in so that Node loads it only with a catalogue and the page bundles it.
+ */
+export function pluralRule(header: string, compile: PluralCompiler): (n: number) => number {
+  const expression = /plural\s*=\s*([^;]+)/.exec(header)?.[1];
+  return expression ? compile(expression) : () => 0;
+}
+
 /** gettext's separator of context and msgid in a catalogue key. */
 export const CONTEXT_GLUE = '\u0004';
 

@@ -6,16 +6,20 @@
 // Every literal given to _(), ngettext(), pgettext() or N_() lands in po/px-accounts.pot (npm
 // run i18n:extract): use {placeholders}, never ${...}, inside a message.
 import pluralForms from '@tannin/plural-forms';
-import { Translator, type CompiledCatalog, type Values } from '../../i18n/translator.js';
+import {
+  pluralRule,
+  Translator,
+  type CompiledCatalog,
+  type PluralCompiler,
+  type Values,
+} from '../../i18n/translator.js';
 
 function loadTranslator(): Translator {
   const text = document.getElementById('px-messages')?.textContent;
   if (!text) return new Translator();
   // The server's compiled catalogue (scripts/compile-po.mjs).
   const catalog = JSON.parse(text) as CompiledCatalog;
-  const expression = /plural\s*=\s*([^;]+)/.exec(catalog.pluralForms)?.[1];
-  const plural = expression ? (pluralForms(expression) as (n: number) => number) : () => 0;
-  return new Translator(catalog, plural);
+  return new Translator(catalog, pluralRule(catalog.pluralForms, pluralForms as PluralCompiler));
 }
 
 const t = loadTranslator();
