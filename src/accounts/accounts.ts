@@ -451,7 +451,9 @@ export class Accounts {
       const stored: string[] = [];
       try {
         for (const name of names) {
-          await this.secrets.set(id, name, secrets[name]);
+          const value = secrets[name];
+          if (value === undefined) continue;
+          await this.secrets.set(id, name, value);
           stored.push(name);
         }
         const doc = await this.store.write(config, undefined);
@@ -694,7 +696,8 @@ export class Accounts {
         );
       const names = state.config.credentials;
       // Fail before touching anything if the secrets could not be deleted afterwards.
-      if (names.length) await this.secrets.get(id, names[0]);
+      const first = names[0];
+      if (first !== undefined) await this.secrets.get(id, first);
       // A Nextcloud app password is revoked at the server once the account is gone (best effort).
       const appPassword =
         this.catalogue.get(state.config.provider)?.auth === 'nextcloud' && names.includes('password')

@@ -304,7 +304,8 @@ export class ObjectServer {
     // org.freedesktop.DBus.Properties
     const object = this.objects.get(path);
     if (!object) throw new StandardError(DBUS_ERROR + 'UnknownObject', `No object at ${path}`);
-    const [ifaceName, propName] = args;
+    // The bus checked the signature ('ss' / 'ssv') before the call reached here.
+    const [ifaceName = '', propName = ''] = args;
     const readable = (i: ExportedInterface) => {
       if (i.readableBy && !i.readableBy(ctx.sender))
         throw new AccountsError('AccessDenied', `only the connection that created ${path} may read ${i.spec.name}`);
@@ -359,7 +360,7 @@ export class ObjectServer {
     const prefix = path === '/' ? '/' : path + '/';
     const children = new Set<string>();
     for (const p of this.objects.keys()) {
-      if (p.startsWith(prefix)) children.add(p.slice(prefix.length).split('/')[0]);
+      if (p.startsWith(prefix)) children.add(p.slice(prefix.length).split('/', 1)[0] ?? '');
     }
     for (const child of children) xml += `  <node name="${child}"/>\n`;
     return xml + '</node>\n';

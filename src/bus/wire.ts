@@ -33,6 +33,8 @@ export function parseSignature(signature: string): TypeNode[] {
         children.push(one());
       }
       i++;
+      if (c === '{' && children.length !== 2)
+        throw new Error(`dict entry of ${children.length} types in '${signature}'`);
       return { code: c, children };
     }
     if (!c || !'ybnqiuxtdsogvh'.includes(c)) throw new Error(`invalid signature '${signature}'`);
@@ -63,6 +65,20 @@ const ALIGN: Record<string, number> = {
   '(': 8,
   '{': 8,
 };
+
+/** The i-th member of a container type; parseSignature built it, so a gap means a bug here. */
+function child(t: TypeNode, i: number): TypeNode {
+  const c = t.children[i];
+  if (!c) throw new Error(`type '${t.code}' has no member ${i}`);
+  return c;
+}
+
+/** The one complete type of a signature (a variant's, a header field list's). */
+function single(signature: string): TypeNode {
+  const types = parseSignature(signature);
+  if (types.length !== 1 || !types[0]) throw new Error(`signature '${signature}' is not one complete type`);
+  return types[0];
+}
 
 class Writer {
   buf = Buffer.allocUnsafe(256);
@@ -167,10 +183,9 @@ class Writer {
         return;
       case 'v': {
         const variant = v as { signature: string; value: unknown };
-        const types = parseSignature(variant.signature);
-        if (types.length !== 1) throw new Error(`variant signature '${variant.signature}' is not one complete type`);
+        const type = single(variant.signature);
         this.signature(variant.signature);
-        return this.value(types[0], variant.value);
+        return this.value(type, variant.value);
       }
       case '(': {
         const members = v as unknown[];
@@ -179,7 +194,7 @@ class Writer {
         return;
       }
       case 'a':
-        return this.array(t.children[0], v);
+        return this.array(child(t, 0), v);
     }
     throw new Error(`cannot send values of type '${t.code}'`);
   }
@@ -187,10 +202,11 @@ class Writer {
   private array(element: TypeNode, v: unknown): void {
     this.u32(0);
     const lengthAt = this.pos - 4;
-    this.align(ALIGN[element.code]);
+    this.align(ALIGN[element.code] ?? 1); // every code parseSignature accepts is in ALIGN
     const start = this.pos;
     if (element.code === '{') {
-      const [kt, vt] = element.children;
+      const kt = child(element, 0);
+      const vt = child(element, 1);
       const entries = v instanceof Map ? v.entries() : Object.entries(v as Record<string, unknown>);
       for (const [key, value] of entries) {
         this.align(8);
@@ -242,7 +258,7 @@ export function encodeMessage(m: OutgoingMessage): Buffer {
   head.u32(body.pos);
   head.u32(m.serial);
   head.value(
-    parseSignature('a(yv)')[0],
+    single('a(yv)'),
     fields.map(([code, sig, value]) => [code, { signature: sig, value }]),
   );
   head.align(8);

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { alive, run, sleep, stopPid, waitFor } from './process.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.js');
+export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.cjs');
 /**
  * Where the window's tests leave their screenshots: docs/screenshots only when
  * scripts/screenshots.sh asks (a test run must not change the repository).
@@ -151,6 +151,7 @@ export async function startSession(keyring: KeyringMode = 'unlocked'): Promise<S
   );
   if (daemon.code !== 0) throw new Error(`dbus-daemon failed: ${daemon.stderr}`);
   const [address, pid] = daemon.stdout.trim().split('\n');
+  if (!address || !pid) throw new Error(`dbus-daemon printed no address and pid: ${daemon.stdout}`);
   const { PX_ACCOUNTS_NO_BACKGROUND_CHECK: _, ...sessionEnv } = baseEnv;
   const env: NodeJS.ProcessEnv = { ...sessionEnv, DBUS_SESSION_BUS_ADDRESS: address };
   const session: Session = {
@@ -207,8 +208,8 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const env = { ...session.env, PX_ACCOUNTS_NO_BACKGROUND_CHECK: '1', ...extraEnv };
   // `wrapper` runs the service under another command (e.g. setpriv dropping capabilities).
-  const argv = [...wrapper, process.execPath, SERVICE_BIN, ...args];
-  const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command = process.execPath, ...argv] = [...wrapper, process.execPath, SERVICE_BIN, ...args];
+  const child = spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   child.stdout?.on('data', (d) => (stderr += d));

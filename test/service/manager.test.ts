@@ -301,10 +301,10 @@ describe('Manager.ListProviders and ValidateCredentials', () => {
       { password: testSecret() },
       { 'imap.host': s('127.0.0.1'), 'imap.port': q(closed), 'imap.security': s('none') },
     ]);
-    const imap = (results as Record<string, V>).imap.value as Record<string, V>;
-    assert.equal(imap.ok.value, false);
-    assert.equal(imap.code.value, 'ConnectionRefused');
-    assert.match(imap.message.value as string, new RegExp(`127\\.0\\.0\\.1:${closed}`));
+    const imap = (results as Record<string, V>).imap?.value as Record<string, V>;
+    assert.equal(imap.ok?.value, false);
+    assert.equal(imap.code?.value, 'ConnectionRefused');
+    assert.match(imap.message?.value as string, new RegExp(`127\\.0\\.0\\.1:${closed}`));
     assert.deepEqual(readdirSync(f.session.accountsDir), []);
   });
 });

@@ -115,7 +115,7 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     );
     write(userDir, 'feed.py', PY_HELPER, 0o755);
     write(userDir, 'feed.ini', descriptor('Feed', 'org.example.Accounts.Feed', 'url', 'password, token', 'feed.py'));
-    for (const [id, text] of [
+    for (const [id, text] of <[string, string][]>[
       ['hang', HANG],
       ['crash', CRASH],
       ['garbage', GARBAGE],

@@ -151,7 +151,7 @@ describe('storage: start-up with hostile and hand-made files', () => {
     const objects = Object.keys(await client.managedObjects()).sort();
     assert.deepEqual(objects, [P + 'dup_sections', P + 'good']);
     const log = service.log();
-    for (const [name, reason] of [
+    for (const [name, reason] of <[string, string][]>[
       ['binary.ini', 'binary'],
       ['no_account.ini', 'no [account] section'],
       ['has space.ini', 'not a valid account id'],

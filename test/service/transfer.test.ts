@@ -267,7 +267,7 @@ describe('export and import (age files through the bus, the keyring and the CLI)
     const wrong = await a.client.importAccounts(file, `${pass}!`).catch((e: unknown) => e);
     assert.ok(isAccountsClientError(wrong, 'WrongPassphrase'), String(wrong));
     const flipped = Buffer.from(file);
-    flipped[flipped.length - 20] ^= 0x01;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - 20) ^ 0x01, flipped.length - 20);
     const { Encrypter, generateX25519Identity, identityToRecipient } = await import('age-encryption');
     const toKey = new Encrypter();
     toKey.addRecipient(await identityToRecipient(await generateX25519Identity()));

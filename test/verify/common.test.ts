@@ -341,7 +341,9 @@ describe('verifiers: common behaviour', function () {
     });
 
     it('an AbortSignal.timeout() of the caller counts as Timeout', async () => {
-      const r = await verifiers.caldav!(silentSettings().caldav, 'x-secret', {
+      const caldav = silentSettings().caldav;
+      assert.ok(caldav);
+      const r = await verifiers.caldav!(caldav, 'x-secret', {
         timeoutMs: 10_000,
         signal: AbortSignal.timeout(200),
       });

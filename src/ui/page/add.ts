@@ -436,7 +436,10 @@ function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
   let profileInput: HTMLInputElement | undefined;
   const showServers = (enabled: string[]) => {
     if (provider) return; // the catalogue knows the servers; change them after adding
-    for (const p of enabled) if (!sets.has(p) && p !== 'openvpn') sets.set(p, settingsFieldset(protocolsById[p]));
+    for (const p of enabled) {
+      const info = protocolsById[p];
+      if (info && !sets.has(p) && p !== 'openvpn') sets.set(p, settingsFieldset(info));
+    }
     replace(
       servers,
       enabled.flatMap((p) => sets.get(p)?.el ?? []),

@@ -404,7 +404,8 @@ export class Rng {
     return lo + this.int(hi - lo + 1);
   }
   pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
+    if (xs.length === 0) throw new Error('pick from an empty list');
+    return xs[this.int(xs.length)] as T;
   }
   chance(p: number): boolean {
     return this.next() < p;
@@ -419,3 +420,9 @@ export function seedFromEnv(name: string): number {
 }
 
 export const idOf = (path: string) => path.split('/').pop()!;
+
+/** xs[i], or a RangeError naming the index: a test's own bookkeeping gone wrong fails loudly. */
+export function at<T>(xs: readonly T[], i: number): T {
+  if (!Number.isInteger(i) || i < 0 || i >= xs.length) throw new RangeError(`index ${i} outside 0..${xs.length - 1}`);
+  return xs[i] as T;
+}

@@ -143,7 +143,7 @@ export function hostileString(rng: Rng): string {
   let out = '';
   const n = rng.range(1, 40);
   for (let i = 0; i < n; i++) {
-    const range = rng.pick([
+    const [lo, hi] = rng.pick<readonly [number, number]>([
       [1, 0x1f],
       [0x20, 0x7e],
       [0x7f, 0x9f],
@@ -153,7 +153,7 @@ export function hostileString(rng: Rng): string {
       [0xfffe, 0xffff],
       [0x10000, 0x10ffff],
     ]);
-    out += String.fromCodePoint(rng.range(range[0], range[1]));
+    out += String.fromCodePoint(rng.range(lo, hi));
   }
   return out;
 }
@@ -199,7 +199,8 @@ export function splitSignature(sig: string): string[] {
   const out: string[] = [];
   let i = 0;
   const one = (): string => {
-    const c = sig[i++];
+    const c = sig.charAt(i++);
+    if (c === '') throw new Error(`incomplete signature '${sig}'`);
     if (c === 'a') return 'a' + one();
     if (c === '(' || c === '{') {
       const close = c === '(' ? ')' : '}';
@@ -221,7 +222,8 @@ export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void 
 
 /** A value of the given complete type. */
 export function valueOf(rng: Rng, type: string, depth = 0): unknown {
-  switch (type[0]) {
+  const code = type.charAt(0);
+  switch (code) {
     case 'b':
       return rng.chance(0.5);
     case 'd':
@@ -240,7 +242,7 @@ export function valueOf(rng: Rng, type: string, depth = 0): unknown {
       if (inner === '{ss}' && rng.chance(0.7)) return secretsDict(rng, false);
       const n = rng.chance(0.2) ? 0 : rng.chance(0.01) && depth === 0 ? rng.range(1000, 3000) : rng.range(1, 5);
       if (inner.startsWith('{')) {
-        const [k, v] = splitSignature(inner.slice(1, -1));
+        const [k = '', v = ''] = splitSignature(inner.slice(1, -1));
         const o: Record<string, unknown> = {};
         for (let i = 0; i < n; i++)
           setOwn(
@@ -255,7 +257,7 @@ export function valueOf(rng: Rng, type: string, depth = 0): unknown {
     case '(':
       return splitSignature(type.slice(1, -1)).map((t) => valueOf(rng, t, depth + 1));
     default:
-      return rng.pick(INTS[type[0]]);
+      return rng.pick(INTS[code] ?? []);
   }
 }
 
@@ -267,7 +269,7 @@ export function randomVariant(rng: Rng, depth = 0): V {
 /** An integer variant of any width with an edge value (ports: 0, 65536, -1 as i, 2^32-1 as u …). */
 export function intVariant(rng: Rng): V {
   const t = rng.pick(Object.keys(INTS));
-  return new Variant(t, rng.pick(INTS[t]));
+  return new Variant(t, rng.pick(INTS[t] ?? []));
 }
 
 export function optionKey(rng: Rng): string {

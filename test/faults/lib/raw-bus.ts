@@ -152,14 +152,15 @@ export function parseMessage(buf: Buffer): ParsedReply {
   const fieldsLen = u32(12);
   let pos = 16;
   const end = 16 + fieldsLen;
-  const out: ParsedReply = { type: buf[1], serial, body: Buffer.alloc(0), endian };
+  const out: ParsedReply = { type: buf.readUInt8(1), serial, body: Buffer.alloc(0), endian };
   const align = (n: number) => {
     while (pos % n) pos++;
   };
   while (pos < end) {
     align(8);
-    const code = buf[pos++];
-    const sl = buf[pos++];
+    // readUInt8 throws past the end: a truncated header is an error, not undefined.
+    const code = buf.readUInt8(pos++);
+    const sl = buf.readUInt8(pos++);
     const sig = buf.toString('latin1', pos, pos + sl);
     pos += sl + 1;
     let value: string | number;
@@ -170,7 +171,7 @@ export function parseMessage(buf: Buffer): ParsedReply {
       value = buf.toString('utf8', pos, pos + l);
       pos += l + 1;
     } else if (sig === 'g') {
-      const l = buf[pos++];
+      const l = buf.readUInt8(pos++);
       value = buf.toString('latin1', pos, pos + l);
       pos += l + 1;
     } else {
@@ -225,9 +226,9 @@ export class RawBus {
 
   /** Connects to a `unix:path=…` address and authenticates as the current uid. */
   static async connect(address: string): Promise<RawBus> {
-    const m = /unix:(?:path|abstract)=([^,;]+)/.exec(address);
-    if (!m) throw new Error(`unsupported bus address ${address}`);
-    const sock = connect(address.includes('abstract=') ? `\0${m[1]}` : m[1]);
+    const path = /unix:(?:path|abstract)=([^,;]+)/.exec(address)?.[1];
+    if (!path) throw new Error(`unsupported bus address ${address}`);
+    const sock = connect(address.includes('abstract=') ? `\0${path}` : path);
     await new Promise<void>((resolve, reject) => {
       sock.once('connect', resolve);
       sock.once('error', reject);

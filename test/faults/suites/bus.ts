@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ACCOUNT, MANAGER, ROOT, q } from '../../harness/client.js';
 import { alive, stopPid } from '../../harness/process.js';
 import { ROOT as REPO, SERVICE_BIN, nameHasOwner, pidOfName, waitFor } from '../../harness/session.js';
-import { closeSession, connectTracked, newSecret, openSession, outcome, type FaultSession } from '../lib/common.js';
+import { at, closeSession, connectTracked, newSecret, openSession, outcome, type FaultSession } from '../lib/common.js';
 
 export function busSuite(): void {
   describe('bus faults', function () {
@@ -27,7 +27,7 @@ export function busSuite(): void {
           paths.push(await fs.client.addAccount('fastmail', `bus${i}@example.org`, { password: newSecret() }));
         const inflight: Array<Promise<unknown>> = [];
         for (let k = 0; k < 40; k++) {
-          const path = paths[k % paths.length];
+          const path = at(paths, k % paths.length);
           inflight.push(
             outcome(
               k % 2

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ACCOUNT, PROPS, Variant, q, s } from '../../harness/client.js';
 import { run, waitFor } from '../../harness/process.js';
 import {
+  at,
   FIGURES,
   Rng,
   closeSession,
@@ -243,7 +244,8 @@ export function crashSuite(): void {
         for (const x of d.unlisted) add(v.unlisted, `round ${round}: ${x}`);
         for (const x of d.missing) add(v.missing, `round ${round}: ${x}${because(x.slice(0, x.indexOf('.ini')))}`);
         for (const o of orphansBefore) {
-          const item = /keyring item (\S+)/.exec(o)![1];
+          const item = /keyring item (\S+)/.exec(o)?.[1];
+          if (!item) throw new Error(`not an orphan line: ${o}`);
           const id = item.slice(0, item.lastIndexOf('/'));
           const cleaned = !d.orphans.concat(d.unlisted).some((x) => x.includes(`item ${item} `));
           const named = () =>
@@ -269,13 +271,13 @@ export function crashSuite(): void {
             models.delete(id);
             continue;
           }
-          const name = obj[ACCOUNT].Name.value as string;
+          const name = obj[ACCOUNT]?.Name?.value as string;
           if (!m.names.includes(name))
             add(v.wrongState, `round ${round}: ${id} Name is '${name}', expected one of ${JSON.stringify(m.names)}`);
-          const port = obj[IMAP]?.Port.value as number;
+          const port = obj[IMAP]?.Port?.value as number;
           if (!m.ports.includes(port))
             add(v.wrongState, `round ${round}: ${id} imap port is ${port}, expected one of ${JSON.stringify(m.ports)}`);
-          const creds = obj[ACCOUNT].Credentials.value as string[];
+          const creds = (obj[ACCOUNT]?.Credentials?.value as string[] | undefined) ?? [];
           for (const n of m.secrets.keys()) {
             if (!creds.includes(n) && !m.optional.has(n))
               add(v.badSecret, `round ${round}: ${id} lost its acknowledged secret '${n}'`);
@@ -298,7 +300,7 @@ export function crashSuite(): void {
               add(v.badSecret, `round ${round}: ${id} lists '${n}' but GetSecret fails: ${r.name}${because(id)}`);
               continue;
             }
-            const value = (r.value as string[])[0];
+            const value = String((r.value as unknown[])[0]);
             if (!m.secrets.get(n)?.includes(value))
               add(v.badSecret, `round ${round}: ${id} secret '${n}' holds a value that was never acknowledged or sent`);
             actual.set(n, [value]);
@@ -415,7 +417,7 @@ export function crashSuite(): void {
     it('crash leftovers planted by hand (an orphan secret, a write-file-atomic temp file) are gone after a start, with a log line', async () => {
       const files = readdirSync(fs.session.accountsDir).filter((n) => ACCOUNT_FILE.test(n));
       assert.ok(files.length > 0, 'no account file left to plant a temp file next to');
-      const victim = files[0];
+      const victim = at(files, 0);
       const temp = `${victim}.${Math.floor(Math.random() * 4e9)}`;
       process.kill(fs.service.pid, 'SIGKILL');
       await fs.service.exited;

@@ -14,6 +14,7 @@ import dbus from 'dbus-next';
 import { ACCOUNT, MANAGER, NAME, OM, PROPS, ROOT, TestClient, as, q, s } from '../../harness/client.js';
 import { alive } from '../../harness/process.js';
 import {
+  at,
   FIGURES,
   Rng,
   closeSession,
@@ -425,7 +426,7 @@ export function fuzzSuite(): void {
       const objects = await fs.client.managedObjects();
       for (const [i, path] of mutable.entries()) {
         if (path in objects) continue;
-        const r = await outcome(fs.client.addAccount(...MUTABLE[i]()));
+        const r = await outcome(fs.client.addAccount(...at(MUTABLE, i)()));
         if (r.name !== 'ok' && r.name !== E + 'Duplicate')
           throw new Error(`cannot re-create ${path}: ${r.name} ${r.text}`);
       }
@@ -478,7 +479,7 @@ export function fuzzSuite(): void {
         signature: 'ssa{ss}a{sv}',
         body: ['imap', user, secrets, { 'imap.host': s('127.0.0.1'), ...opts }],
       });
-      const acc = mutable[1];
+      const acc = at(mutable, 1);
       const withKey = (k: string, v: V) => {
         const o: Record<string, V> = { 'imap.host': s('127.0.0.1') };
         setOwn(o, k, v);
@@ -696,12 +697,12 @@ export function fuzzSuite(): void {
         if (!expected.includes(r.name))
           wrong.push(`${what}: got ${r.name} (${r.text.slice(0, 160)}), expected ${expected.join(' or ')}`);
         if (what.includes('safe id') && r.name === 'ok') {
-          const id = idOf((r.value as string[])[0]);
+          const id = idOf(String((r.value as unknown[])[0]));
           if (!/^[a-z0-9_]+$/.test(id) || !existsSync(join(fs.session.accountsDir, `${id}.ini`)))
             wrong.push(`${what}: id ${id} is not a file in the accounts directory`);
         }
         if (what.startsWith('secret name "__proto__"') && r.name === 'ok') {
-          const path = (r.value as string[])[0];
+          const path = String((r.value as unknown[])[0]);
           const creds = (await c.get(path, ACCOUNT, 'Credentials')) as string[];
           if (!creds.includes('__proto__'))
             wrong.push(
@@ -726,7 +727,7 @@ export function fuzzSuite(): void {
         while (next < plan.length) {
           const n = next++;
           if (n % 250 === 0) await restoreTargets();
-          await send(client, plan[n]);
+          await send(client, at(plan, n));
           if (!alive(fs.service.pid)) return;
         }
       };
@@ -736,7 +737,7 @@ export function fuzzSuite(): void {
         await connectTracked(fs, false),
         await connectTracked(fs, false),
       ];
-      await Promise.all(Array.from({ length: 16 }, (_, i) => worker(clients[i % clients.length])));
+      await Promise.all(Array.from({ length: 16 }, (_, i) => worker(at(clients, i % clients.length))));
       console.log(
         `      [fuzz] ${calls} calls in ${Date.now() - t0} ms (${badCount} answered wrongly, ${dropped} client connections dropped)`,
       );

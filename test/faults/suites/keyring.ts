@@ -12,6 +12,7 @@ import { ACCOUNT, MANAGER, ROOT, s } from '../../harness/client.js';
 import { alive } from '../../harness/process.js';
 import { startKeyring, stopKeyring, waitFor, nameHasOwner } from '../../harness/session.js';
 import {
+  at,
   closeSession,
   credentialsOnDisk,
   idOf,
@@ -167,7 +168,7 @@ export function keyringSuite(): void {
             (await fs.client.call(p, ACCOUNT, 'GetSecret', 's', ['password']))[0] as string,
           );
         const setSecret = (k: number, into: typeof results) => {
-          const path = paths[k % paths.length];
+          const path = at(paths, k % paths.length);
           const name = k % 3 === 0 ? 'password' : `batch${k}`;
           const value = newSecret();
           const call = { value, outcome: undefined as string | undefined };
@@ -235,7 +236,7 @@ export function keyringSuite(): void {
         const files = credentialsOnDisk(fs.session.accountsDir);
         const wrong: string[] = [];
         for (const [key, value] of acked) {
-          const [id, name] = key.split('/');
+          const [id = '', name = ''] = key.split('/');
           if (!files.get(id)?.includes(name)) {
             wrong.push(`${key} was acknowledged but is not listed`);
             continue;
@@ -260,10 +261,10 @@ export function keyringSuite(): void {
 
       it('recovers without a restart: SetSecret, GetSecret and Remove work again', async () => {
         const value = newSecret();
-        await fs.client.call(paths[0], ACCOUNT, 'SetSecret', 'ss', ['after', value]);
-        assert.deepEqual(await fs.client.call(paths[0], ACCOUNT, 'GetSecret', 's', ['after']), [value]);
-        await fs.client.call(paths[1], ACCOUNT, 'Remove');
-        assert.ok(!existsSync(join(fs.session.accountsDir, `${idOf(paths[1])}.ini`)));
+        await fs.client.call(at(paths, 0), ACCOUNT, 'SetSecret', 'ss', ['after', value]);
+        assert.deepEqual(await fs.client.call(at(paths, 0), ACCOUNT, 'GetSecret', 's', ['after']), [value]);
+        await fs.client.call(at(paths, 1), ACCOUNT, 'Remove');
+        assert.ok(!existsSync(join(fs.session.accountsDir, `${idOf(at(paths, 1))}.ini`)));
       });
     });
 
