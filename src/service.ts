@@ -114,11 +114,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
   const secrets = options.secrets ?? keyring!;
   // Refused reads tell the person once that the keyring is locked (src/live/attention.ts).
-  const accounts = new Accounts(store, new RefusalWatch(secrets, () => attention.secretsRefused()), catalogue, {
-    concurrency: 8,
-    retry: options.backgroundCheck,
-    firstRetryMs: Number(process.env.PX_ACCOUNTS_FIRST_RETRY_MS) || 60_000,
-    maxRetryMs: 3_600_000,
+  const accounts = new Accounts({
+    store,
+    secrets: new RefusalWatch(secrets, () => attention.secretsRefused()),
+    catalogue,
+    provisioned,
+    checker: {
+      concurrency: 8,
+      retry: options.backgroundCheck,
+      firstRetryMs: Number(process.env.PX_ACCOUNTS_FIRST_RETRY_MS) || 60_000,
+      maxRetryMs: 3_600_000,
+    },
   });
   // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
   const server = new ObjectServer(bus, ROOT_PATH, loaded.standard, ACCOUNT_PATH_PREFIX);
@@ -191,40 +197,38 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         accounts,
         access,
         policy,
-        keeper: signIns.keeper,
+        keeper: accounts.tokens.keeper,
         contract: await loadGoaContract(INTERFACES_DIR),
         standard: loaded.standard,
         fileExists: (id) => store.occupied(id),
       })
     : undefined;
-  accounts.provisioned = provisioned;
-  accounts.setListener({
-    // Live sessions first: the object appears (InterfacesAdded) with its wallet's values.
-    added: (state) => {
-      live.sync(state);
-      exporter.added(state);
-      goa?.sync(state);
-    },
-    changed: (state, before) => {
-      exporter.changed(state, before);
-      live.sync(state);
-      goa?.sync(state);
-    },
-    statusChanged: (state, before) => {
-      exporter.statusChanged(state, before);
-      goa?.sync(state);
-      attention.statusChanged(state, before);
-    },
-    secretChanged: (state, name) => live.secretChanged(state, name),
-    policyChanged: (state) => exporter.policyChanged(state),
-    // An account that goes (by a call or by hand) takes its grants with it.
-    removed: (id) => {
-      live.removed(id);
-      attention.removed(id);
-      exporter.removed(id);
-      goa?.removed(id);
-      void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));
-    },
+  // The bus objects, live sessions and GOA view read the accounts and follow their events.
+  // Live sessions first: the object appears (InterfacesAdded) with its wallet's values.
+  accounts.events.on('added', (state) => {
+    live.sync(state);
+    exporter.added(state);
+    goa?.sync(state);
+  });
+  accounts.events.on('changed', (state, before) => {
+    exporter.changed(state, before);
+    live.sync(state);
+    goa?.sync(state);
+  });
+  accounts.events.on('statusChanged', (state, before) => {
+    exporter.statusChanged(state, before);
+    goa?.sync(state);
+    attention.statusChanged(state, before);
+  });
+  accounts.events.on('secretChanged', (state, name) => live.secretChanged(state, name));
+  accounts.events.on('policyChanged', (state) => exporter.policyChanged(state));
+  // An account that goes (by a call or by hand) takes its grants with it.
+  accounts.events.on('removed', (id) => {
+    live.removed(id);
+    attention.removed(id);
+    exporter.removed(id);
+    goa?.removed(id);
+    void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));
   });
 
   let network: ReturnType<typeof followNetwork> | undefined;
@@ -270,7 +274,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   await store.init();
   server.announce = false;
-  await accounts.load();
+  accounts.load();
   server.announce = true;
   store.watch(
     (id) => accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`)),

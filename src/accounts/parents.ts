@@ -90,7 +90,7 @@ export const proxySecretName = (parent: AccountConfig): string | undefined =>
 
 /** A proxy account as a check's route. */
 export function proxyRoute(parent: AccountConfig, password: string): ProxyRoute {
-  const s = parent.settings.proxy!;
+  const s = parent.settings.proxy ?? {};
   return {
     name: parent.name || parent.username,
     type: String(s.type) as ProxyRoute['type'],
@@ -100,4 +100,33 @@ export function proxyRoute(parent: AccountConfig, password: string): ProxyRoute 
     password,
     ...(s.ca ? { ca: String(s.ca) } : {}),
   };
+}
+
+/** The accounts as the family checks below read them (src/accounts/account-index.ts). */
+interface Family {
+  get(id: string): { config: AccountConfig } | undefined;
+  all(): Iterable<{ config: AccountConfig }>;
+}
+
+/** Refuses a parent that cannot be one (checkParent); nothing to check without one. */
+export function checkParentOf(
+  config: Pick<AccountConfig, 'protocols' | 'parent'> & { id?: string },
+  family: Family,
+): void {
+  if (config.parent) checkParent(config, config.parent, (x) => family.get(x)?.config);
+}
+
+/**
+ * An update keeps the family sound: a new parent (or new protocols under a proxy) is checked,
+ * and an account that is a parent stays one its children can have.
+ */
+export function checkFamily(before: AccountConfig, next: AccountConfig, family: Family): void {
+  if (next.parent && (next.parent !== before.parent || next.protocols.join() !== before.protocols.join()))
+    checkParentOf(next, family);
+  if (parentKind(next) === parentKind(before)) return;
+  const lookup = (x: string) => (x === next.id ? next : family.get(x)?.config);
+  for (const id of childrenOf(next.id, family.all())) {
+    const child = family.get(id);
+    if (child) checkParent(child.config, next.id, lookup);
+  }
 }

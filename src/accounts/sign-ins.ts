@@ -1,7 +1,7 @@
 /**
  * Sign-ins as the service runs them: Manager.SignIn's options checked, the provider's client
  * found, a SignInFlow started, and what a completed one means — a new account with its tokens,
- * or new tokens for an account signed in again. Also the keeper's view of stored tokens.
+ * or new tokens for an account signed in again (stored tokens are src/accounts/tokens.ts's).
  */
 import type { Accounts } from './accounts.js';
 import { parseProtocolList } from './options.js';
@@ -11,17 +11,11 @@ import { log } from '../log.js';
 import { normaliseUsername } from '../model/account.js';
 import type { Provider } from '../providers/catalogue.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
-import {
-  checkTenant,
-  clientFor,
-  signInScopes,
-  SYSTEM_CLIENT_FILE,
-  userClientFile,
-  type OAuth2Provider,
-} from '../oauth2/config.js';
-import { configure } from '../oauth2/client.js';
+import { checkTenant, clientFor, signInScopes, SYSTEM_CLIENT_FILE, userClientFile } from '../oauth2/config.js';
 import { FLOWS, SignInFlow, type Flow } from '../oauth2/sign-in.js';
-import { TokenKeeper, type TokenRecord, type TokenStore } from '../oauth2/tokens.js';
+import type { TokenKeeper, TokenRecord } from '../oauth2/tokens.js';
+import { oauthOf } from './tokens.js';
+import { signedInToken } from './secret-rules.js';
 import { checkProtocols } from '../verify/check.js';
 import { startNextcloudSignIn } from '../nextcloud/sign-in.js';
 import type { AccountConfig } from '../model/account.js';
@@ -89,21 +83,15 @@ export interface StartedSignIn {
 }
 
 export class SignIns {
-  readonly keeper: TokenKeeper;
+  /** The keeper of the accounts' tokens (src/accounts/tokens.ts): a new grant replaces the old under its lock. */
+  private readonly keeper: TokenKeeper;
 
   constructor(
     private readonly accounts: Accounts,
     private readonly clientFiles = [SYSTEM_CLIENT_FILE, userClientFile()],
     private readonly timeoutMs = SIGN_IN_TIMEOUT_MS,
   ) {
-    this.keeper = new TokenKeeper(this.tokenStore());
-    accounts.tokens = this.keeper;
-  }
-
-  private oauthOf(provider: Provider): OAuth2Provider {
-    if (!provider.oauth2)
-      throw invalidArgument(`${provider.name} does not sign in with OAuth2 (add it with a password)`);
-    return provider.oauth2;
+    this.keeper = accounts.tokens.keeper;
   }
 
   /** Manager.SignIn: a new account. */
@@ -113,7 +101,7 @@ export class SignIns {
     this.accounts.checkPolicy({ provider: provider.id, protocols: [] });
     if (provider.auth === 'nextcloud')
       return startNextcloudSignIn((...a) => this.accounts.add(...a), provider, options, this.timeoutMs);
-    const oauth = this.oauthOf(provider);
+    const oauth = oauthOf(provider);
     const o = parseSignInOptions(options, false);
     if (!oauth.issuer && !o.account) {
       throw invalidArgument(
@@ -158,7 +146,7 @@ export class SignIns {
     if (state.config.auth !== 'oauth2')
       throw invalidArgument(`account ${id} does not sign in with OAuth2: store a new password with SetSecret`);
     const provider = findProvider(this.accounts.catalogue, state.config.provider);
-    const oauth = this.oauthOf(provider);
+    const oauth = oauthOf(provider);
     const o = parseSignInOptions(options, true);
     // The tenant of the grant being renewed; unreadable tokens are why people sign in again.
     const tenant = await this.accounts.readTokens(id).then(
@@ -210,9 +198,9 @@ export class SignIns {
    * At least one protocol must accept the new token for the account's user, and none refuse it.
    */
   private async confirmUser(config: AccountConfig, record: TokenRecord): Promise<void> {
-    const token = record.tokens['']!.access_token;
+    const source = signedInToken(record);
     const results = await this.accounts.checker.run(`sign-in of ${config.id}`, () =>
-      checkProtocols({ ...config, auth: 'oauth2' }, { names: [], get: async () => null, token: async () => token }),
+      checkProtocols({ ...config, auth: 'oauth2' }, source),
     );
     const values = Object.values(results);
     if (values.some((r) => r.code === 'Unauthorized') || !values.some((r) => r.ok)) {
@@ -224,45 +212,5 @@ export class SignIns {
           : `who signed in cannot be confirmed: the servers of account ${config.id} cannot be reached`,
       );
     }
-  }
-
-  /** GetAccessTokenFor: a protocol's own token where the provider names scopes for it, else the account's. */
-  serviceOf(id: string, protocol: string): string {
-    const state = this.accounts.get(id);
-    if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
-    if (protocol === '') return '';
-    if (!state.config.protocols.includes(protocol)) {
-      throw invalidArgument(
-        `${protocol.slice(0, 60)} is not a protocol of account ${id} (${state.config.protocols.join(', ')})`,
-      );
-    }
-    const oauth = this.accounts.catalogue.get(state.config.provider)?.oauth2;
-    return oauth?.tokensPerProtocol && oauth.protocolScopes[protocol]?.length ? protocol : '';
-  }
-
-  private tokenStore(): TokenStore {
-    return {
-      read: (id) => this.accounts.readTokens(id),
-      write: (id, record) => this.accounts.writeTokens(id, record),
-      refused: (id, message) => this.accounts.tokensRefused(id, message),
-      serviceOf: (id, protocol) => this.serviceOf(id, protocol),
-      configure: async (id, record) => {
-        const state = this.accounts.get(id);
-        if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
-        const provider = findProvider(this.accounts.catalogue, state.config.provider);
-        const oauth = this.oauthOf(provider);
-        // The client the grant was made to, whatever the configuration says today.
-        const { config, lib } = await configure(
-          oauth,
-          { clientId: record.client_id, clientSecret: record.client_secret },
-          record.tenant,
-        );
-        return {
-          config,
-          lib,
-          scopesFor: (protocol: string) => (protocol ? (oauth.protocolScopes[protocol] ?? []) : []),
-        };
-      },
-    };
   }
 }

@@ -200,7 +200,7 @@ class OAuth2Interface implements ExportedInterface {
     const id = this.state.config.id;
     const protocol = name === 'GetAccessTokenFor' ? (args[0] as string) : name === 'GetAccessToken' ? '' : undefined;
     if (protocol === undefined) throw new Error(`no handler for OAuth2.${name}`);
-    const keeper = this.ctx.signIns.keeper;
+    const keeper = this.ctx.accounts.tokens.keeper;
     return keeper.token(id, protocol).then((t) => {
       const caller = call.caller as Caller | undefined;
       if (keeper.handOut(id, protocol, caller?.app ?? 'unknown', t)) {
