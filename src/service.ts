@@ -110,12 +110,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const store = new AccountStore(options.accountsDir, catalogue);
   // /etc/px-accounts: the administrator's policy and provisioned accounts (docs/policy.md)
   const provisioned = new ProvisionedAccounts(catalogue, options.accountsDir);
-  let admin: AdminFollower | undefined;
   const keyring = options.secrets ? undefined : new SecretServiceStore(bus, options.secretTimeoutMs);
   const secrets = options.secrets ?? keyring!;
-  // Refused reads tell the person once that the keyring is locked (src/live/attention.ts).
+  const notifier = new Notifier(bus);
+  notifier.start();
+  const attention = new AttentionNotices(
+    (n) => notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error' }),
+    () => shownAccounts(bus),
+    () => secrets.available,
+  );
   const accounts = new Accounts({
     store,
+    // Refused reads tell the person once that the keyring is locked (src/live/attention.ts).
     secrets: new RefusalWatch(secrets, () => attention.secretsRefused()),
     catalogue,
     provisioned,
@@ -126,40 +132,30 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       maxRetryMs: 3_600_000,
     },
   });
-  // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
-  const server = new ObjectServer(bus, ROOT_PATH, loaded.standard, ACCOUNT_PATH_PREFIX);
-  const managerSpec = contract.get(MANAGER_IFACE);
-  if (!managerSpec) throw new Error(`${MANAGER_IFACE} is missing from ${INTERFACES_DIR}`);
   const grants = new Grants(options.grantsFile ?? defaultGrantsFile());
   grants.load();
-  const access = new Access(grants, (id) => accounts.get(id) !== undefined);
   const callers = new Callers(bus);
   const policy = new AccessPolicy(callers, grants);
-  server.authorize = (req) => policy.authorize(req);
-  access.events = {
+  // The ObjectManager lists accounts; sign-in requests are transient objects beside them.
+  const server = new ObjectServer(bus, ROOT_PATH, loaded.standard, {
+    managedPrefix: ACCOUNT_PATH_PREFIX,
+    authorize: (req) => policy.authorize(req),
+  });
+  const access = new Access(grants, (id) => accounts.get(id) !== undefined, {
     requested: (account, app) => server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessRequested', [account, app]),
     changed: (account, app, decision) =>
       server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'AccessChanged', [account, app, decision]),
     secretAccessed: (account, name, app) =>
       server.emitSignal(ROOT_PATH, MANAGER_IFACE, 'SecretAccessed', [account, name, app]),
     hostAppsChanged: () => server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['HostApps']),
-  };
+  });
   const signIns = new SignIns(accounts, options.oauth2ClientFiles);
   const requests = new SignInRequests(server, requireSpec(contract, SIGN_IN_IFACE));
-  callers.onGone = (name) => requests.ownerGone(name);
-  server.setObject(ROOT_PATH, [new ManagerInterface(managerSpec, accounts, secrets, access, { signIns, requests })]);
-  secrets.onAvailability = (available) => {
-    attention.availabilityChanged(available);
-    server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
-    live.secretsAvailable();
-  };
-  const notifier = new Notifier(bus);
-  notifier.start();
-  const attention = new AttentionNotices(
-    (n) => notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error' }),
-    () => shownAccounts(bus),
-    () => secrets.available,
-  );
+  // The callers are asked by the policy that guards the server the requests live on: an event.
+  callers.on('gone', (name) => requests.ownerGone(name));
+  server.setObject(ROOT_PATH, [
+    new ManagerInterface(requireSpec(contract, MANAGER_IFACE), accounts, secrets, access, { signIns, requests }),
+  ]);
   const live = new LiveSessions(
     {
       changed: (id, iface, props) =>
@@ -191,6 +187,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     options.walletStateDir,
   );
+  // What follows the keyring's state also reads secrets: it subscribes (an event of the store).
+  secrets.on('availability', (available) => {
+    attention.availabilityChanged(available);
+    server.emitPropertiesChanged(ROOT_PATH, MANAGER_IFACE, ['SecretsAvailable']);
+    live.secretsAvailable();
+  });
   const exporter = new BusExporter(server, { accounts, contract, access, signIns, requests, live });
   const goa = options.goa
     ? new GoaView({
@@ -231,7 +233,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     void access.forgetAccount(id).catch((err: Error) => log.warning(`grants of ${id} not removed: ${err.message}`));
   });
 
-  let network: ReturnType<typeof followNetwork> | undefined;
+  /** What follows the files and the network once the accounts are loaded. */
+  const followers: { admin?: AdminFollower; network?: ReturnType<typeof followNetwork> } = {};
   let resolveStopped!: (status: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let stopping = false;
@@ -240,13 +243,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stopping = true;
     log.info('stopping: finishing calls in progress');
     accounts.checker.stop();
-    network?.stop();
+    followers.network?.stop();
     requests.stopAll();
     live.stopAll();
     notifier.stop();
     await server.drain();
     await goa?.stop();
-    admin?.close();
+    followers.admin?.close();
     await store.close();
     callers.stop();
     await grants.flush();
@@ -273,14 +276,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
 
   await store.init();
-  server.announce = false;
-  accounts.load();
-  server.announce = true;
+  server.quietly(() => accounts.load());
   store.watch(
-    (id) => accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`)),
+    (id) => void accounts.reload(id).catch((err: Error) => log.error(`reloading account ${id} failed: ${err.message}`)),
     () => [...accounts.all()].map((a) => a.config.id),
   );
-  admin = followAdminFiles(accounts, provisioned);
+  followers.admin = followAdminFiles(accounts, provisioned);
 
   const flags = ALLOW_REPLACEMENT | DO_NOT_QUEUE | (options.replace ? REPLACE_EXISTING : 0);
   const reply = await bus.requestName(BUS_NAME, flags);
@@ -304,7 +305,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   void callers.start().catch((err: Error) => log.debug(`callers not followed: ${err.message}`));
   if (options.backgroundCheck) accounts.checkInBackground([]);
   // Re-checks when NetworkManager says the network is back, none while it is gone (docs: README).
-  network = options.backgroundCheck ? followNetwork(accounts) : undefined;
+  if (options.backgroundCheck) followers.network = followNetwork(accounts);
   // After start-up, off the critical path: secrets left without an account by a crash.
   void Promise.resolve(following)
     .then(() => listStoredSecrets(bus))

@@ -28,11 +28,12 @@ export class Access {
   private readonly pending = new Map<string, { account: string; app: string }>();
   /** What sandboxed apps may have the service do over time (checks, new accounts). */
   readonly budget = new SandboxBudget();
-  events: AccessEvents | undefined;
 
   constructor(
     readonly grants: Grants,
     private readonly exists: (account: string) => boolean,
+    /** What the bus announces (Manager's AccessRequested, AccessChanged, SecretAccessed, HostApps). */
+    private readonly events: AccessEvents,
   ) {}
 
   private requireAccount(account: string): void {
@@ -53,7 +54,7 @@ export class Access {
     await this.grants.set(account, app, decision);
     this.pending.delete(key(account, app));
     log.notice(`access to account ${account} for ${app}: ${decision}`);
-    this.events?.changed(account, app, decision);
+    this.events.changed(account, app, decision);
   }
 
   async revoke(account: string, app: string): Promise<void> {
@@ -62,7 +63,7 @@ export class Access {
       throw new AccountsError('NotFound', `${app.slice(0, 80)} has no grant for account ${account.slice(0, 80)}`);
     }
     log.notice(`access to account ${account} for ${app} revoked`);
-    this.events?.changed(account, app, '');
+    this.events.changed(account, app, '');
   }
 
   async setHostApps(mode: string): Promise<void> {
@@ -71,7 +72,7 @@ export class Access {
     if (this.grants.hostApps === mode) return;
     await this.grants.setHostApps(mode as HostApps);
     log.notice(`host apps: ${mode}`);
-    this.events?.hostAppsChanged();
+    this.events.hostAppsChanged();
   }
 
   /** An app asks; answered at once when decided, else announced and left pending. */
@@ -83,7 +84,7 @@ export class Access {
     if (!this.pending.has(key(account, caller.app))) {
       this.pending.set(key(account, caller.app), { account, app: caller.app });
       log.notice(`${caller.app} asks for access to account ${account}`);
-      this.events?.requested(account, caller.app);
+      this.events.requested(account, caller.app);
     }
     return 'pending';
   }
@@ -94,7 +95,7 @@ export class Access {
     log.info(`secret '${name}' of account ${account} handed to ${app} (pid ${caller?.pid ?? '?'})`);
     const grant = caller && this.grants.find(account, caller.app);
     if (grant) this.grants.used(grant);
-    this.events?.secretAccessed(account, name, app);
+    this.events.secretAccessed(account, name, app);
   }
 
   async forgetAccount(account: string): Promise<void> {

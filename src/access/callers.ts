@@ -6,6 +6,7 @@
  * have its owner: a caller that exited, and whose pid may since belong to another process, is
  * refused, never attributed to the newcomer.
  */
+import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
 import { callWithTimeout } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
@@ -25,7 +26,16 @@ const DBUS = ['org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.
 /** dbus-daemon answers in microseconds; a call that takes this long is one that never will. */
 const BUS_TIMEOUT_MS = 2000;
 
-export class Callers {
+/** Each unique name that left the bus (its sign-in requests go with it). */
+interface CallersEvents {
+  gone: [name: string];
+}
+
+/**
+ * What a caller started ends when it leaves the bus. The sign-in requests that need to hear
+ * it live on the bus server the access policy (which asks this) guards: an event breaks that circle.
+ */
+export class Callers extends EventEmitter<CallersEvents> {
   private readonly cache = new Map<string, Promise<Caller>>();
   private readonly onMessage = (msg: InstanceType<typeof Message>) => {
     // A unique name that lost its owner is gone for good (only the bus itself says so).
@@ -37,13 +47,13 @@ export class Callers {
       msg.body[2] === ''
     ) {
       this.cache.delete(msg.body[0]);
-      this.onGone?.(msg.body[0]);
+      this.emit('gone', msg.body[0]);
     }
   };
-  /** Called with each unique name that left the bus. */
-  onGone: ((name: string) => void) | undefined;
 
-  constructor(private readonly bus: dbus.MessageBus) {}
+  constructor(private readonly bus: dbus.MessageBus) {
+    super();
+  }
 
   async start(): Promise<void> {
     this.bus.on('message', this.onMessage);

@@ -40,6 +40,13 @@ export interface CallContext {
  */
 export type Authorize = (req: AccessRequest) => Promise<unknown> | undefined;
 
+export interface ObjectServerOptions {
+  /** The objects the ObjectManager lists (default: everything below the manager's path). */
+  readonly managedPrefix?: string;
+  /** Asked before every call whose member has an access annotation (none: every call runs). */
+  readonly authorize?: Authorize;
+}
+
 const accessOf = (annotations: readonly Annotation[]): string | undefined =>
   annotations.find((a) => a.name === ACCESS_ANNOTATION)?.value;
 
@@ -71,27 +78,42 @@ export class ObjectServer {
   private readonly managerPath: string;
   private readonly managedPrefix: string;
   private machineId: string | undefined;
-  /** Off while the initial objects are exported: before the name is owned, nobody can be listening. */
-  announce = true;
+  /** On while the initial objects are exported (quietly): before the name is owned, nobody can be listening. */
+  private quiet = false;
   /** Calls still running; shutdown waits for them so no write is cut short. */
   private readonly inflight = new Set<Promise<unknown>>();
-  authorize: Authorize | undefined;
+  private readonly authorize: Authorize | undefined;
 
   /** `standardSpecs`: Peer, Introspectable, Properties and ObjectManager, in the contract's model. */
-  /** `managedPrefix`: the objects the ObjectManager lists (default: everything below `managerPath`). */
   constructor(
     bus: dbus.MessageBus,
     managerPath: string,
     private readonly standardSpecs: ReadonlyMap<string, InterfaceSpec>,
-    managedPrefix = managerPath + '/',
+    options: ObjectServerOptions = {},
   ) {
     this.bus = bus;
     this.managerPath = managerPath;
-    this.managedPrefix = managedPrefix;
+    this.managedPrefix = options.managedPrefix ?? managerPath + '/';
+    this.authorize = options.authorize;
     bus.addMethodHandler((msg: DBusMessage) => {
       this.dispatch(msg);
       return true;
     });
+  }
+
+  /** Runs `exportAll` without announcing what it exports: the initial objects, before the name is owned. */
+  quietly(exportAll: () => void): void {
+    this.quiet = true;
+    try {
+      exportAll();
+    } finally {
+      this.quiet = false;
+    }
+  }
+
+  /** Whether changes are announced (not while quietly exporting). */
+  get announcing(): boolean {
+    return !this.quiet;
   }
 
   /** Exports (or replaces) the interfaces of an object, announcing the difference. */
@@ -99,7 +121,7 @@ export class ObjectServer {
     const previous = this.objects.get(path);
     const next: Interfaces = new Map(ifaces.map((i) => [i.spec.name, i]));
     this.objects.set(path, next);
-    if (!this.announce || !path.startsWith(this.managedPrefix)) return;
+    if (this.quiet || !path.startsWith(this.managedPrefix)) return;
     const removed = previous ? [...previous.keys()].filter((n) => !next.has(n)) : [];
     const added = [...next.values()].filter((i) => !previous?.has(i.spec.name));
     if (removed.length) this.signal(this.managerPath, OBJECT_MANAGER, 'InterfacesRemoved', 'oas', [path, removed]);

@@ -47,25 +47,27 @@ export class GoaView {
   private started = false;
 
   constructor(private readonly options: GoaViewOptions) {
-    this.server = new ObjectServer(this.bus, GOA_ROOT, options.standard, GOA_ACCOUNT_PREFIX);
-    // The same rules as org.pantherx.Accounts, on the account the GOA object stands for; refusals in GOA's words.
-    this.server.authorize = (req) => {
-      const path = req.path.startsWith(GOA_ACCOUNT_PREFIX)
-        ? accountPath(req.path.slice(GOA_ACCOUNT_PREFIX.length))
-        : req.path;
-      return options.policy.authorize({ ...req, path })?.catch((err: unknown) => {
-        throw toGoaError(err);
-      });
-    };
+    this.server = new ObjectServer(this.bus, GOA_ROOT, options.standard, {
+      managedPrefix: GOA_ACCOUNT_PREFIX,
+      // The same rules as org.pantherx.Accounts, on the account the GOA object stands for; refusals in GOA's words.
+      authorize: (req) => {
+        const path = req.path.startsWith(GOA_ACCOUNT_PREFIX)
+          ? accountPath(req.path.slice(GOA_ACCOUNT_PREFIX.length))
+          : req.path;
+        return options.policy.authorize({ ...req, path })?.catch((err: unknown) => {
+          throw toGoaError(err);
+        });
+      },
+    });
     this.bus.on('error', (err: Error) => log.warning(`GOA view: bus connection error: ${err.message}`));
   }
 
   /** Exports every shown account quietly (nobody can listen before the name is owned). */
   exportAll(states: Iterable<AccountState>): void {
-    this.server.announce = false;
     this.started = true;
-    for (const s of states) this.sync(s);
-    this.server.announce = true;
+    this.server.quietly(() => {
+      for (const s of states) this.sync(s);
+    });
   }
 
   /**
@@ -109,7 +111,7 @@ export class GoaView {
     const before = this.shown.get(id);
     this.shown.set(id, now);
     this.server.setObject(path, ifaces); // announces only interfaces added or removed
-    if (!before || !this.server.announce) return;
+    if (!before || !this.server.announcing) return;
     for (const [iface, values] of now) {
       const was = before.get(iface);
       if (!was) continue; // announced whole by InterfacesAdded

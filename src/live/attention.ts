@@ -184,12 +184,9 @@ export class RefusalWatch implements SecretStore {
     return this.inner.available;
   }
 
-  get onAvailability(): ((available: boolean) => void) | undefined {
-    return this.inner.onAvailability;
-  }
-
-  set onAvailability(fn: ((available: boolean) => void) | undefined) {
-    this.inner.onAvailability = fn;
+  on(event: 'availability', listener: (available: boolean) => void): this {
+    this.inner.on(event, listener);
+    return this;
   }
 
   close(): Promise<void> {

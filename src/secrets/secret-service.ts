@@ -13,7 +13,7 @@
  * keyring that appears, restarts or is unlocked later is picked up without a restart.
  */
 import { createCipheriv, createDecipheriv, getDiffieHellman, hkdfSync, randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import dbus from 'dbus-next';
 import { BusTimeout, callWithTimeout } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
@@ -32,9 +32,16 @@ export interface SecretStore {
   delete(id: string, name: string): Promise<boolean>;
   /** Whether secrets can be used right now (keyring on the bus and unlocked), as last seen. */
   readonly available: boolean;
-  /** Called when `available` changes. */
-  onAvailability?: (available: boolean) => void;
+  /**
+   * Tells `listener` each change of `available`. What follows it (the bus property, notices,
+   * wallets) also reads secrets, so it subscribes instead of being given to the store.
+   */
+  on(event: 'availability', listener: (available: boolean) => void): unknown;
   close(): Promise<void>;
+}
+
+interface SecretStoreEvents {
+  availability: [available: boolean];
 }
 
 const DEST = 'org.freedesktop.secrets';
@@ -68,7 +75,7 @@ class DBusFailure extends Error {
   }
 }
 
-export class SecretServiceStore implements SecretStore {
+export class SecretServiceStore extends EventEmitter<SecretStoreEvents> implements SecretStore {
   private session: Promise<Session> | undefined;
   /** Item paths by `<id>/<name>`: a lookup costs one round trip instead of two. */
   private readonly items = new Map<string, string>();
@@ -77,7 +84,6 @@ export class SecretServiceStore implements SecretStore {
   private closed = false;
   /** Aborted when the bus goes away: calls waiting for the keyring fail at once. */
   private readonly gone = new AbortController();
-  onAvailability?: (available: boolean) => void;
   /** The keyring's unique name: only its own signals are believed. */
   private owner: string | undefined;
   private readonly onMessage = (msg: InstanceType<typeof Message>) => {
@@ -103,6 +109,7 @@ export class SecretServiceStore implements SecretStore {
     private readonly bus: Bus,
     private readonly timeoutMs = 2000,
   ) {
+    super();
     setMaxListeners(0, this.gone.signal); // one listener per call waiting, as many as there are
   }
 
@@ -147,7 +154,7 @@ export class SecretServiceStore implements SecretStore {
     if (value === this.state) return;
     this.state = value;
     log.info(`secrets are ${value ? 'available' : 'unavailable'} now`);
-    this.onAvailability?.(value);
+    this.emit('availability', value);
   }
 
   private reset(): void {
