@@ -110,7 +110,7 @@ export function parentsNamed(args: readonly unknown[]): string[] {
   for (const arg of args) {
     if (!arg || typeof arg !== 'object' || Array.isArray(arg)) continue;
     const v = (arg as Record<string, unknown>).parent;
-    const value = v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v;
+    const value = v && typeof v === 'object' && 'value' in v ? v.value : v;
     if (typeof value === 'string' && value !== '') out.push(value);
   }
   return out;

@@ -139,7 +139,7 @@ export function keepHomeSets(
 ): void {
   if (!provider.manual) return;
   for (const p of ['caldav', 'carddav']) {
-    const home = checked[p]?.ok ? checked[p]!.home : undefined;
+    const home = checked[p]?.ok ? checked[p].home : undefined;
     const settings = plan.settings[p];
     if (!home || !settings || rest[`${p}.url`] !== undefined) continue;
     const plugin = requireProtocol(p, 'protocols');

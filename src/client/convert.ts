@@ -106,7 +106,7 @@ function settingsOf(p: Props): ProtocolSettings {
     const key = settingFieldOfProperty(k);
     if (key in s) continue;
     if (typeof v === 'string' || typeof v === 'number') s[key] = v;
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s[key] = v as string[];
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) s[key] = v;
   }
   return s;
 }
@@ -293,7 +293,7 @@ export function discoveredOf(raw: Record<string, V>): Discovered {
   for (const [key, value] of Object.entries(r)) {
     const dot = key.indexOf('.');
     if (dot < 0) continue;
-    const protocol = key.slice(0, dot) as Protocol;
+    const protocol = key.slice(0, dot);
     (settings[protocol] ??= {})[settingField(key.slice(dot + 1))] = value as string | number;
   }
   return {

@@ -74,15 +74,14 @@ export function parseConfig(xml: string, forDomain: string, address: Address): P
   const take = (entry: unknown, kind: 'incoming' | 'outgoing') => {
     const e = entry as Record<string, unknown>;
     const type = String(e['@_type'] ?? '').toLowerCase();
-    const protocol = (
+    const protocol =
       kind === 'outgoing'
         ? type === 'smtp'
           ? 'smtp'
           : undefined
         : type === 'imap' || type === 'pop3'
           ? type
-          : undefined
-    ) as MailProtocol | undefined;
+          : undefined;
     if (!protocol) return;
     const host = expand(text(e.hostname), address).toLowerCase();
     const port = Number(text(e.port));

@@ -24,7 +24,7 @@ const MAX_RESPONSE = 1024 * 1024;
 
 /** fetch with a cap on the size of what comes back. */
 const boundedFetch: Oidc.CustomFetch = async (url, options) => {
-  const res = await fetch(url, { ...options, redirect: 'manual' } as RequestInit);
+  const res = await fetch(url, { ...options, redirect: 'manual' });
   const body = await readCapped(
     res.body,
     MAX_RESPONSE,

@@ -38,7 +38,7 @@ const isSection = (v: unknown): v is Record<string, unknown> =>
 export function parseAccountFile(id: string, text: string, catalogue: Catalogue): ParsedAccountFile {
   if (!ACCOUNT_ID.test(id)) throw new Error(`'${id}' is not a valid account id (letters, digits and '_' only)`);
   if (text.includes('\u0000')) throw new Error('the file is binary, not INI text');
-  const doc = ini.parse(text) as IniDoc;
+  const doc = ini.parse(text);
   const head = doc.account;
   if (!isSection(head)) throw new Error('there is no [account] section');
   const field = (key: string, max: number, required: boolean): string => {
@@ -98,9 +98,7 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   const identity = isSection(doc.identity) ? parseIdentitySection(doc.identity) : undefined;
   if (identity) config.identity = identity;
   // certificates the person accepted (docs/discovery.md): account-level, by server
-  const certificates = isSection(doc.certificates)
-    ? parseCertificatesSection(doc.certificates as Record<string, unknown>, warnings)
-    : undefined;
+  const certificates = isSection(doc.certificates) ? parseCertificatesSection(doc.certificates, warnings) : undefined;
   if (certificates) config.certificates = certificates;
   // Cozy's fields: muted kinds of failure, apps' notes, the account this one is reached through
   const muted = parseMuted(field('muted', 1024, false));

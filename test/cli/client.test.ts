@@ -422,14 +422,14 @@ describe('client library: service restart', () => {
       service = await startService(session, ['--no-background-check']);
       await rec.wait((e) => e.type === 'serviceStarted', 10000, mark);
       const after = rec.events.slice(mark);
-      const removed = after.filter((e) => e.type === 'removed').map((e) => (e.args[0] as Account).id);
-      const added = after.filter((e) => e.type === 'added').map((e) => (e.args[0] as Account).id);
+      const removed = after.filter((e) => e.type === 'removed').map((e) => e.args[0].id);
+      const added = after.filter((e) => e.type === 'added').map((e) => e.args[0].id);
       assert.deepEqual(removed, [gone.id]);
       assert.deepEqual(added, ['imap_new_at_example_org']);
       // Status is runtime state: the new instance starts at none, and the client says so.
       const status = after.find((e) => e.type === 'status');
       assert.ok(status, after.map((e) => e.type).join());
-      assert.equal((status.args[0] as Account).id, kept.id);
+      assert.equal(status.args[0].id, kept.id);
       assert.deepEqual(status.args.slice(1), ['none', '']);
       assert.deepEqual(
         client.accounts.map((a) => a.id),

@@ -77,8 +77,8 @@ function startRegistry(session: Session): { child: ChildProcess; log: () => stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
   return { child, log: () => log };
 }
 

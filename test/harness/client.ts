@@ -26,7 +26,7 @@ export class TestClient {
   private constructor(readonly bus: dbus.MessageBus) {
     bus.on('message', (msg: InstanceType<typeof Message>) => {
       if (msg.type !== MessageType.SIGNAL) return;
-      this.signals.push({ path: msg.path!, iface: msg.interface!, member: msg.member!, body: msg.body });
+      this.signals.push({ path: msg.path, iface: msg.interface, member: msg.member, body: msg.body });
       for (const w of this.waiters.splice(0)) w();
     });
   }

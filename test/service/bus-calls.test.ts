@@ -35,7 +35,7 @@ describe('bus layer: every outgoing call has a timeout (callWithTimeout)', () =>
       // dbus-next's typings say newError takes a string; it takes the call, as newMethodReturn does.
       else if (msg.member === 'Fail')
         peer.send(Message.newError(msg as unknown as string, 'org.example.Error.Refused', 'not today'));
-      else held.set(msg.member!, msg); // Silent: answered later, or never
+      else held.set(msg.member, msg); // Silent: answered later, or never
       received?.(msg);
       return true;
     });

@@ -313,25 +313,25 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     const done = await outcome(w.client, path);
     assert.ok(done.account, String(done.failed));
     const before = w.oidc.grants.refresh_token ?? 0;
-    const [general] = await w.client.call(done.account!, OAUTH2, 'GetAccessToken');
-    const [imap] = await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']);
+    const [general] = await w.client.call(done.account, OAUTH2, 'GetAccessToken');
+    const [imap] = await w.client.call(done.account, OAUTH2, 'GetAccessTokenFor', 's', ['imap']);
     assert.notEqual(imap, general);
     assert.equal((w.oidc.grants.refresh_token ?? 0) - before, 1, 'one refresh, with scope=mail');
     assert.deepEqual(
-      (await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0],
+      (await w.client.call(done.account, OAUTH2, 'GetAccessTokenFor', 's', ['imap']))[0],
       imap,
       'cached',
     );
     assert.deepEqual(
-      (await w.client.call(done.account!, OAUTH2, 'GetAccessTokenFor', 's', ['smtp']))[0],
+      (await w.client.call(done.account, OAUTH2, 'GetAccessTokenFor', 's', ['smtp']))[0],
       general,
       'smtp has no scopes of its own',
     );
-    const [results] = await w.client.call(done.account!, ACCOUNT, 'Verify');
+    const [results] = await w.client.call(done.account, ACCOUNT, 'Verify');
     for (const [p, v] of Object.entries(results as Record<string, V>)) {
       assert.equal((v.value as Record<string, V>).code!.value, 'Ok', p);
     }
-    await w.client.call(done.account!, ACCOUNT, 'Remove');
+    await w.client.call(done.account, ACCOUNT, 'Remove');
   });
 
   it('a provider that does not say who signed in: the account option is required and the servers must accept the token for that user; a grant not kept is revoked', async () => {
@@ -351,14 +351,14 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     await new Browser().signIn(String(right.props.Url), { login: w.peers.user });
     const done = await outcome(w.client, right.path);
     assert.ok(done.account, String(done.failed));
-    assert.equal(await w.client.get(done.account!, ACCOUNT, 'Status'), 'online');
+    assert.equal(await w.client.get(done.account, ACCOUNT, 'Status'), 'online');
     // Signing in again as somebody else: the servers refuse the token for the account's user.
-    const [again] = await w.client.call(done.account!, ACCOUNT, 'SignInAgain', 'a{sv}', [{}]);
+    const [again] = await w.client.call(done.account, ACCOUNT, 'SignInAgain', 'a{sv}', [{}]);
     await new Browser().signIn(String(await w.client.get(again as string, SIGN_IN, 'Url')), {
       login: 'intruder@example.org',
     });
     assert.equal((await outcome(w.client, again as string)).failed?.[0], 'InvalidArgument');
-    await w.client.call(done.account!, ACCOUNT, 'Remove');
+    await w.client.call(done.account, ACCOUNT, 'Remove');
   });
 
   it('tokens are not secrets: GetSecret(oauth2) is AccessDenied, SetSecret/DeleteSecret(oauth2) InvalidArgument, AddAccount with a password InvalidArgument', async () => {
@@ -457,10 +457,10 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.equal(page.status, 200);
     const done = await outcome(w.client, path, 30_000);
     assert.ok(done.account, String(done.failed));
-    assert.equal(await w.client.get(done.account!, ACCOUNT, 'Username'), login);
-    const [token] = await w.client.call(done.account!, OAUTH2, 'GetAccessToken');
+    assert.equal(await w.client.get(done.account, ACCOUNT, 'Username'), login);
+    const [token] = await w.client.call(done.account, OAUTH2, 'GetAccessToken');
     assert.ok(String(token).length > 20);
-    await w.client.call(done.account!, ACCOUNT, 'Remove');
+    await w.client.call(done.account, ACCOUNT, 'Remove');
   });
 
   it('a revoked grant: Verify gives Unauthorized and AttentionNeeded, GetAccessToken NotAuthorized; SignInAgain (as the same user only) clears it', async function () {

@@ -121,7 +121,7 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
       ['garbage', GARBAGE],
       ['flood', FLOOD],
     ]) {
-      write(userDir, `${id}.sh`, text!, 0o755);
+      write(userDir, `${id}.sh`, text, 0o755);
       write(
         userDir,
         `${id}.ini`,

@@ -160,7 +160,7 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
       join(work, 'pass.txt'),
     ]);
     assert.equal(out.code, CODE.INVALID, out.stderr);
-    // eslint-disable-next-line no-control-regex
+
     assert.doesNotMatch(
       out.stdout + out.stderr,
       /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/,

@@ -115,7 +115,7 @@ describe('export and import (age files through the bus, the keyring and the CLI)
     const fastmail = await a.raw.addAccount(
       'fastmail',
       `ann${process.pid}`,
-      { password: (secrets.f = { password: secretValue(), smtp: secretValue() }).password!, smtp: secrets.f.smtp! },
+      { password: (secrets.f = { password: secretValue(), smtp: secretValue() }).password, smtp: secrets.f.smtp! },
       {
         name: s('Ann at work'),
         'identity.name': s('Ann Example'),
@@ -125,7 +125,7 @@ describe('export and import (age files through the bus, the keyring and the CLI)
     const imap = await a.raw.addAccount(
       'imap',
       `bob${process.pid}@example.org`,
-      { password: (secrets.i = { password: secretValue() }).password! },
+      { password: (secrets.i = { password: secretValue() }).password },
       { 'imap.host': s('127.0.0.1'), 'imap.port': q(1993), protocols: as(['imap']) },
     );
     ids.splice(0, ids.length, ...[fastmail, imap].map((p) => p.slice(p.lastIndexOf('/') + 1)).sort());

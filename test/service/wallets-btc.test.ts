@@ -38,7 +38,7 @@ const VERSIONS = { public: 0x045f1cf6, private: 0x045f18bc };
 /** A key the test holds, and its P2WPKH address on regtest. */
 function newKey(): { key: Uint8Array; address: string } {
   const node = HDKey.fromMasterSeed(randomBytes(32));
-  return { key: node.privateKey!, address: btc.p2wpkh(node.publicKey!, REGTEST).address! };
+  return { key: node.privateKey!, address: btc.p2wpkh(node.publicKey!, REGTEST).address };
 }
 
 /** A BIP-84 account key (m/84'/1'/0'): its vpub, and the address at chain/index. */
@@ -46,7 +46,7 @@ function newAccountKey(): { vpub: string; address(chain: number, index: number):
   const account = HDKey.fromMasterSeed(randomBytes(32), VERSIONS).derive("m/84'/1'/0'");
   return {
     vpub: account.publicExtendedKey,
-    address: (c, i) => btc.p2wpkh(account.deriveChild(c).deriveChild(i).publicKey!, REGTEST).address!,
+    address: (c, i) => btc.p2wpkh(account.deriveChild(c).deriveChild(i).publicKey!, REGTEST).address,
   };
 }
 

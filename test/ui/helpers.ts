@@ -27,11 +27,11 @@ export async function startUi(session: Session, args: string[] = [], env: NodeJS
   });
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`px-accounts-ui printed no URL in 10 s:\n${stderr}`)), 10_000);
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       stdout += d;
       const m = /^Online Accounts: (\S+)\n/.exec(stdout);
       if (m) {

@@ -61,7 +61,7 @@ describe('px-accounts-ui: Nextcloud sign-in', function () {
       assert.equal(a?.provider, 'nextcloud');
       assert.deepEqual(a?.protocols, ['caldav', 'carddav', 'webdav']);
       assert.deepEqual(a?.credentials, ['password']);
-      await client.removeAccount(a!.id);
+      await client.removeAccount(a.id);
     } finally {
       client.close();
     }

@@ -40,13 +40,11 @@ describe('px-accounts-ui: OpenVPN', function () {
     await page.goto(new URL('/#/add/manual-openvpn', page.url()).href);
     await page.getByLabel('User name or e-mail address').fill(v.user);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page
-      .getByLabel('Profile (.ovpn file)')
-      .setInputFiles({
-        name: 'work.ovpn',
-        mimeType: 'application/x-openvpn-profile',
-        buffer: Buffer.from(vpnProfile(v, v.passwordPort)),
-      });
+    await page.getByLabel('Profile (.ovpn file)').setInputFiles({
+      name: 'work.ovpn',
+      mimeType: 'application/x-openvpn-profile',
+      buffer: Buffer.from(vpnProfile(v, v.passwordPort)),
+    });
     await page.getByRole('button', { name: 'Add account' }).click();
   };
 
@@ -63,11 +61,7 @@ describe('px-accounts-ui: OpenVPN', function () {
     try {
       const [a] = await client.listAccounts();
       assert.equal(a?.provider, 'openvpn');
-      assert.deepEqual(
-        [...a!.credentials].sort(),
-        ['key', 'password', 'tls-crypt'],
-        'key material went to the keyring',
-      );
+      assert.deepEqual([...a.credentials].sort(), ['key', 'password', 'tls-crypt'], 'key material went to the keyring');
     } finally {
       client.close();
     }

@@ -114,7 +114,7 @@ security = none
     try {
       const a = (await client.listAccounts()).find((x) => x.username === login);
       assert.equal(a?.auth, 'oauth2');
-      await client.removeAccount(a!.id);
+      await client.removeAccount(a.id);
     } finally {
       client.close();
     }

@@ -270,7 +270,7 @@ describe('px-accounts-ui in chromium', function () {
         imap: { host: '127.0.0.1', port: 1 },
         smtp: { host: '127.0.0.1', port: 1 },
         identity: { name: 'Ada Lovelace', aliases: ['ada@analytical.example'] },
-      } as never,
+      },
       protocols: ['imap', 'smtp'],
     });
     try {
@@ -283,7 +283,7 @@ describe('px-accounts-ui in chromium', function () {
         1,
         'the address defaults to the user name',
       );
-      await w.client.updateAccount(a.id, { settings: { identity: { name: 'Augusta Ada King' } } as never });
+      await w.client.updateAccount(a.id, { settings: { identity: { name: 'Augusta Ada King' } } });
       await sender.getByText('Augusta Ada King').waitFor();
     } finally {
       await w.client.removeAccount(a.id);
@@ -326,7 +326,7 @@ describe('px-accounts-ui in chromium', function () {
       account: 'office-proxy',
       password: secret(),
       protocols: ['proxy'],
-      settings: { proxy: { host: '127.0.0.1', port: 1, type: 'http' } } as never,
+      settings: { proxy: { host: '127.0.0.1', port: 1, type: 'http' } },
     });
     const a = await w.client.addAccount({
       provider: 'imap',
@@ -335,7 +335,7 @@ describe('px-accounts-ui in chromium', function () {
       protocols: ['imap'],
       settings: { imap: { host: '127.0.0.1', port: 1 } },
       parent: proxy.id,
-    } as never);
+    });
     try {
       await w.client.muteError(a.id, 'Unauthorized');
       await w.client.setData(a.id, 'last-sync', '2026-12-01');
@@ -511,7 +511,7 @@ describe('px-accounts-ui as a program', function () {
     };
     const first = spawn(process.execPath, [UI_BIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let firstLog = '';
-    first.stderr!.on('data', (d) => (firstLog += d));
+    first.stderr.on('data', (d) => (firstLog += d));
     try {
       await waitFor('the first window', () => opened().length === 1, 10_000);
       const second = await runProgram(process.execPath, [UI_BIN, '--account', 'shown_account'], env);

@@ -22,7 +22,7 @@ function account(id: string, auth: 'password' | 'oauth2'): AccountState {
       auth,
     },
     status: INITIAL_STATUS,
-    doc: {} as AccountState['doc'],
+    doc: {},
   };
 }
 

@@ -12,7 +12,7 @@ const hexToBytes = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const newKey = () => {
   const key = utils.randomPrivateKeyBytes();
   const pay = p2wpkh(pubECDSA(key), REGTEST);
-  return { key, address: pay.address!, sh: scriptHash(Buffer.from(pay.script).toString('hex')) };
+  return { key, address: pay.address, sh: scriptHash(Buffer.from(pay.script).toString('hex')) };
 };
 
 /** A minimal Electrum client: answers by id, notifications in order. */
@@ -139,7 +139,7 @@ describe('Bitcoin test chain and servers', function () {
       p2wpkh(pub, REGTEST),
       p2wsh(p2pkh(pub, REGTEST), REGTEST),
       p2tr(pub.subarray(1), undefined, REGTEST),
-    ].map((p) => p.address!);
+    ].map((p) => p.address);
     const txid = btc.pay(addresses.map((address, i) => ({ address, sats: 1000n + BigInt(i) })));
     const hex = (await get(btc, `/tx/${txid}/hex`)).text;
     const tx = Transaction.fromRaw(hexToBytes(hex));

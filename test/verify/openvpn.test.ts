@@ -12,7 +12,7 @@ import { peers, wrong } from './fixture.js';
 function imported(text: string, username: string): { settings: VerifySettings; secrets: Record<string, string> } {
   const { settings, secrets } = plugin.imports!.profile!(text, {}, true);
   const resolved = plugin.resolve([settings], (k) => `openvpn.${k}`);
-  return { settings: { ...resolved, username, host: '', port: 0, security: 'tls' } as VerifySettings, secrets };
+  return { settings: { ...resolved, username, host: '', port: 0, security: 'tls' }, secrets };
 }
 
 /** openvpn processes of this test process's checks (children of nobody else) */

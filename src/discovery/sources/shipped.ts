@@ -62,7 +62,7 @@ export function catalogueByServers(catalogue: Catalogue, servers: Found['servers
   let bestScore = 0;
   for (const p of catalogue.list()) {
     if (p.protocols.length === 0) continue;
-    const score = MAIL_PROTOCOLS.filter((x) => servers[x] && p.servers[x]?.host === servers[x]!.host).length;
+    const score = MAIL_PROTOCOLS.filter((x) => servers[x] && p.servers[x]?.host === servers[x].host).length;
     if (score > bestScore) [best, bestScore] = [p, score];
   }
   return best;

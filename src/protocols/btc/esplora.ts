@@ -143,8 +143,8 @@ function parseTx(t: Json): BtcTx {
   const confirmed = status?.confirmed === true;
   return {
     txid: t.txid,
-    height: confirmed ? height(status!.block_height, 'block_height') : 0,
-    time: confirmed && typeof status!.block_time === 'number' ? status!.block_time : 0,
+    height: confirmed ? height(status.block_height, 'block_height') : 0,
+    time: confirmed && typeof status.block_time === 'number' ? status.block_time : 0,
     inputs: (t.vin as Json[]).map((i) =>
       i?.is_coinbase ? { address: '', value: 0n } : coin(i?.prevout as Json, "an input's prevout"),
     ),

@@ -136,13 +136,13 @@ export function watchTarget(identifier: string, network: string, scriptType: str
       const pub = chains[chain]!.deriveChild(index).publicKey!;
       switch (type) {
         case 'p2pkh':
-          return s.p2pkh(pub, net.params).address!;
+          return s.p2pkh(pub, net.params).address;
         case 'p2sh-p2wpkh':
-          return s.p2sh(s.p2wpkh(pub, net.params), net.params).address!;
+          return s.p2sh(s.p2wpkh(pub, net.params), net.params).address;
         case 'p2wpkh':
-          return s.p2wpkh(pub, net.params).address!;
+          return s.p2wpkh(pub, net.params).address;
         case 'p2tr':
-          return s.p2tr(pub.subarray(1), undefined, net.params).address!; // BIP-86: the key alone
+          return s.p2tr(pub.subarray(1), undefined, net.params).address; // BIP-86: the key alone
       }
     },
   };

@@ -97,7 +97,7 @@ function davFetch(
       return response;
     }
   };
-  return f as typeof fetch;
+  return f;
 }
 
 function classifier(kind: 'CalDAV' | 'CardDAV', state: FetchState): ProtocolClassifier {

@@ -295,7 +295,7 @@ export class EthChain {
 
   private ask<T>(method: string, params: unknown[], parse: (v: unknown) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.questions.push({ method, params, parse, resolve: resolve as (v: unknown) => void, reject });
+      this.questions.push({ method, params, parse, resolve, reject });
       if (this.questions.length === 1) setImmediate(() => void this.askAll());
     });
   }

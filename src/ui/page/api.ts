@@ -43,7 +43,7 @@ async function call<T>(path: string, init: RequestInit): Promise<T> {
     const body: unknown = res.headers.get('content-type')?.startsWith('application/json')
       ? await res.json()
       : { summary: await res.text() };
-    if (!res.ok) throw new ApiError(res.status, (body ?? {}) as ErrorBody);
+    if (!res.ok) throw new ApiError(res.status, body ?? {});
     return body as T;
   } finally {
     busy(-1);

@@ -132,7 +132,7 @@ export async function startNextcloudStandIn(o: {
       });
       return;
     }
-    let m = /^\/login\/v2\/flow\/([0-9a-f]+)(\/grant)?$/.exec(path);
+    const m = /^\/login\/v2\/flow\/([0-9a-f]+)(\/grant)?$/.exec(path);
     if (m) {
       await body(req);
       const flow = flows.get(m[1]!);
@@ -179,7 +179,7 @@ export async function startNextcloudStandIn(o: {
       const ok = !!who && ocsHeader && who.user === o.loginName && s.live.has(who.password);
       const status = ok ? 200 : 401;
       s.revocations.push({ loginName: who?.user ?? '', appPassword: who?.password ?? '', ocsHeader, status });
-      if (ok) s.live.delete(who!.password);
+      if (ok) s.live.delete(who.password);
       json(res, status, {
         ocs: {
           meta: {

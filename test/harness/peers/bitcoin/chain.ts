@@ -252,7 +252,7 @@ export class Chain {
     }
     if (have < need) throw new Error(`${from.address} has ${have} sats spendable, needs ${need}`);
     for (const o of outputs) tx.addOutputAddress(o.address, o.sats, REGTEST);
-    if (have > need) tx.addOutputAddress(change ?? from.address!, have - need, REGTEST);
+    if (have > need) tx.addOutputAddress(change ?? from.address, have - need, REGTEST);
     tx.sign(key);
     tx.finalize();
     this.mempool.push(decode(tx.toBytes(true, true)));
