@@ -5,66 +5,48 @@
  * notification server of the test's own. D-Bus names and status values stay as they are.
  */
 import { strict as assert } from 'node:assert';
-import type { Peers } from '../harness/peers.js';
-import { peers } from '../verify/fixture.js';
-import { ACCOUNT, TestClient, q, s, type V } from '../harness/client.js';
-import { startNotificationServer, type Notification, type NotificationServer } from '../harness/notifications.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { uniqueUser } from './fixture.js';
+import { ACCOUNT, q, s, type V } from '../harness/client.js';
+import { type Notification } from '../harness/notifications.js';
+import { uniqueUser, useFixture } from '../harness/fixture.js';
 
 describe('the service in German: check results and notifications (the real Dovecot)', function () {
   this.timeout(60_000);
-  let p: Peers;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
-  let notes: NotificationServer;
-
-  before(async function () {
-    this.timeout(60_000);
-    p = await peers();
-    session = await startSession('unlocked');
-    notes = await startNotificationServer(session.address);
-    service = await startService(session, [], { LANG: 'de_DE.UTF-8', PX_ACCOUNTS_UI_COMMAND: '/bin/true' });
-    client = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.disconnect();
-    notes?.stop();
-    await service?.stop();
-    await session?.stop();
-    // The peers are shared by every suite of the run (verify/fixture.ts): a root-level hook stops them.
+  // A click on a notification would start the window: a stand-in writes down its arguments instead.
+  const fx = useFixture({
+    peers: 'shared',
+    notifications: true,
+    windowRecorder: true,
+    service: { env: { LANG: 'de_DE.UTF-8' } },
   });
 
   it('a refused password: the result in words and the notification are German', async () => {
     const user = uniqueUser('de');
-    const path = await client.addAccount(
+    const path = await fx.client.addAccount(
       'imap',
       user,
-      { password: `${p.password}-wrong` },
+      { password: `${fx.peers.password}-wrong` },
       {
         'imap.host': s('127.0.0.1'),
-        'imap.port': q(p.ports.imap),
+        'imap.port': q(fx.peers.ports.imap),
         'imap.security': s('none'),
-        'imap.username': s(p.user),
+        'imap.username': s(fx.peers.user),
       },
     );
-    const before = notes.received.length;
-    const results = (await client.call(path, ACCOUNT, 'Verify'))[0] as Record<string, V>;
+    const before = fx.notes.received.length;
+    const results = (await fx.client.call(path, ACCOUNT, 'Verify'))[0] as Record<string, V>;
     const imap = results.imap!.value as Record<string, V>;
     assert.equal(imap.code!.value, 'Unauthorized', 'codes are not translated');
     assert.match(
       String(imap.message!.value),
-      new RegExp(`^Der IMAP-Server 127\\.0\\.0\\.1:${p.ports.imap} hat Benutzername oder Passwort abgelehnt`),
+      new RegExp(`^Der IMAP-Server 127\\.0\\.0\\.1:${fx.peers.ports.imap} hat Benutzername oder Passwort abgelehnt`),
     );
-    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'error', 'status values are not translated');
+    assert.equal(await fx.client.get(path, ACCOUNT, 'Status'), 'error', 'status values are not translated');
     assert.match(
-      String(await client.get(path, ACCOUNT, 'StatusMessage')),
+      String(await fx.client.get(path, ACCOUNT, 'StatusMessage')),
       /^Der IMAP-Server .* hat Benutzername oder Passwort abgelehnt/,
     );
 
-    const [n] = (await notes.waitFor(before + 1)).slice(before) as [Notification];
+    const [n] = (await fx.notes.waitFor(before + 1)).slice(before) as [Notification];
     assert.equal(n.appName, 'Online-Konten');
     assert.equal(n.summary, `${user}: Das Passwort wurde abgelehnt`);
     assert.match(
@@ -78,6 +60,6 @@ describe('the service in German: check results and notifications (the real Dovec
       ['default', 'Passwort eingeben', 'open', 'Passwort eingeben'],
       'action ids stay, labels are German',
     );
-    await client.call(path, ACCOUNT, 'Remove');
+    await fx.client.call(path, ACCOUNT, 'Remove');
   });
 });

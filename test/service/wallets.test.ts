@@ -10,21 +10,13 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toChecksumAddress } from '@ethereumjs/util';
-import { ACCOUNT, MANAGER, ROOT, TestClient, Variant, errorOf, s, type V } from '../harness/client.js';
-import { startNotificationServer, type NotificationServer } from '../harness/notifications.js';
+import { ACCOUNT, MANAGER, ROOT, Variant, errorOf, s, type V } from '../harness/client.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
 import { startTestRippled, type TestRippled } from '../harness/peers/rippled.js';
 import { rippleCodec } from '../../src/protocols/xrp/address.js';
 import { cli, spawnCli } from '../cli/helpers.js';
-import {
-  readTree,
-  sleep,
-  startService,
-  startSession,
-  waitFor,
-  type ServiceProcess,
-  type Session,
-} from '../harness/session.js';
+import { useFixture } from '../harness/fixture.js';
+import { readTree, sleep, waitFor } from '../harness/session.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
 const ETH_IFACE = 'org.pantherx.Accounts.Eth';
@@ -35,45 +27,29 @@ const newAddress = () => toChecksumAddress(`0x${randomBytes(20).toString('hex')}
 describe('Ethereum wallets over the bus (anvil)', function () {
   this.timeout(30_000);
   let anvil: Anvil;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
-  let notes: NotificationServer;
-
   const env = {
     PX_ACCOUNTS_WALLET_POLL_MS: '300',
     PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '1500',
     PX_ACCOUNTS_ETH_BACKFILL: '5',
   };
-  before(async function () {
-    this.timeout(60_000);
-    anvil = await startAnvil();
-    session = await startSession();
-    notes = await startNotificationServer(session.address);
-    service = await startService(session, [], env);
-    client = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.disconnect();
-    notes?.stop();
-    await service?.stop();
-    await session?.stop();
-    await anvil?.stop();
+  const fx = useFixture({
+    start: async (fx) => void (anvil = fx.own(await startAnvil())),
+    notifications: true,
+    service: { env },
   });
 
   const addWallet = async (address: string, url = anvil.url) =>
     (
-      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'eth',
         address,
         {},
         { 'eth.network': s('local'), 'eth.url': s(url) },
       ])
     )[0] as string;
-  const balance = (path: string) => client.get(path, WALLET, 'Balance');
+  const balance = (path: string) => fx.client.get(path, WALLET, 'Balance');
   const transactions = async (path: string) =>
-    ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
+    ((await fx.client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
       Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])),
     );
 
@@ -86,11 +62,11 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb',
     ]) {
       const path = await addWallet(a.toLowerCase());
-      assert.equal(await client.get(path, ACCOUNT, 'Username'), a);
-      assert.equal(await client.get(path, WALLET, 'Address'), a);
-      assert.equal(await client.get(path, WALLET, 'Currency'), 'ETH');
-      assert.equal(await client.get(path, ETH_IFACE, 'Network'), 'local');
-      await client.call(path, ACCOUNT, 'Remove');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'Username'), a);
+      assert.equal(await fx.client.get(path, WALLET, 'Address'), a);
+      assert.equal(await fx.client.get(path, WALLET, 'Currency'), 'ETH');
+      assert.equal(await fx.client.get(path, ETH_IFACE, 'Network'), 'local');
+      await fx.client.call(path, ACCOUNT, 'Remove');
     }
     const wrong = await errorOf(addWallet('0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAEd'));
     assert.equal(wrong.type, ERR + 'InvalidArgument');
@@ -104,7 +80,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       assert.ok(!err.text.includes(key) && !err.text.includes('abandon'), 'the error quotes the secret');
     }
     await sleep(200);
-    const everything = readTree(session.dir) + service.log();
+    const everything = readTree(fx.session.dir) + fx.service.log();
     assert.ok(!everything.includes(key) && !everything.includes(phrase), 'a private key or seed phrase was kept');
     assert.equal((await errorOf(addWallet('0x1234'))).type, ERR + 'InvalidArgument');
   });
@@ -116,7 +92,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       [phrase, ['imap', 'eth']],
     ] as const) {
       const err = await errorOf(
-        client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+        fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
           protocols[0],
           identifier,
           {},
@@ -132,7 +108,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       assert.ok(!err.text.includes('abandon'));
     }
     const mail = (
-      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'imap',
         'someone@example.org',
         {},
@@ -140,12 +116,12 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       ])
     )[0] as string;
     const err = await errorOf(
-      client.call(mail, ACCOUNT, 'Update', 'a{sv}', [
+      fx.client.call(mail, ACCOUNT, 'Update', 'a{sv}', [
         { protocols: new Variant('as', ['imap', 'eth']), 'eth.network': s('local'), 'eth.url': s(anvil.url) },
       ]),
     );
     assert.equal(err.type, ERR + 'UnsupportedProtocol');
-    await client.call(mail, ACCOUNT, 'Remove');
+    await fx.client.call(mail, ACCOUNT, 'Remove');
   });
 
   it('the first sync looks back a few blocks only, and a backend on another chain than the account names is an error', async () => {
@@ -155,22 +131,22 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     const p = await addWallet(old);
     await waitFor(
       'first sync',
-      async () => (await balance(p)) === '1' && (await client.get(p, ACCOUNT, 'Status')) === 'online',
+      async () => (await balance(p)) === '1' && (await fx.client.get(p, ACCOUNT, 'Status')) === 'online',
       10_000,
     );
     assert.deepEqual(await transactions(p), [], 'the old transfer is older than the backfill');
-    await client.call(p, ACCOUNT, 'Remove');
+    await fx.client.call(p, ACCOUNT, 'Remove');
     const wrong = (
-      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'eth',
         newAddress(),
         {},
         { 'eth.network': s('sepolia'), 'eth.url': s(anvil.url) },
       ])
     )[0] as string;
-    await waitFor('chain mismatch', async () => (await client.get(wrong, ACCOUNT, 'Status')) === 'error', 10_000);
-    assert.match(String(await client.get(wrong, ACCOUNT, 'StatusMessage')), /chain 31337, not sepolia/);
-    await client.call(wrong, ACCOUNT, 'Remove');
+    await waitFor('chain mismatch', async () => (await fx.client.get(wrong, ACCOUNT, 'Status')) === 'error', 10_000);
+    assert.match(String(await fx.client.get(wrong, ACCOUNT, 'StatusMessage')), /chain 31337, not sepolia/);
+    await fx.client.call(wrong, ACCOUNT, 'Remove');
   });
 
   let path = '';
@@ -179,11 +155,11 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   it('the first sync finds earlier transfers as history and tells nobody; a new transfer shows with no call: Balance, TransferReceived, one notification', async () => {
     address = newAddress();
     await anvil.send(address, WEI);
-    const mark = client.signals.length;
+    const mark = fx.client.signals.length;
     path = await addWallet(address);
     await waitFor(
       'first sync',
-      async () => (await balance(path)) === '1' && (await client.get(path, ACCOUNT, 'Status')) === 'online',
+      async () => (await balance(path)) === '1' && (await fx.client.get(path, ACCOUNT, 'Status')) === 'online',
       10_000,
     );
     const history = await transactions(path);
@@ -191,33 +167,33 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal(history[0]!.direction, 'in');
     assert.equal(history[0]!.amount, '1');
     assert.equal(history[0]!.counterparty, anvil.accounts[0]);
-    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
+    assert.equal(await fx.client.get(path, ACCOUNT, 'Status'), 'online');
     await sleep(1000);
     assert.equal(
-      client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length,
+      fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length,
       0,
       'the first sync is quiet',
     );
-    assert.equal(notes.received.length, 0);
+    assert.equal(fx.notes.received.length, 0);
 
     const txid = await anvil.send(address, (15n * WEI) / 10n);
-    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+    const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [txid, '1.5', anvil.accounts[0]]);
     assert.equal(await balance(path), '2.5');
-    const [n] = await notes.waitFor(1);
+    const [n] = await fx.notes.waitFor(1);
     assert.equal(n!.appName, 'Online Accounts');
     assert.equal(n!.summary, 'Received 1.5 ETH');
     assert.ok(n!.actions.includes('default'));
     assert.equal(n!.hints['desktop-entry'], 'px-accounts-ui');
-    const changed = client.signals
+    const changed = fx.client.signals
       .slice(mark)
       .find((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === WALLET);
     assert.ok(changed, 'Balance changes are announced');
   });
 
   it('several transfers in one block: a TransferReceived each, one notification; exact amounts to the wei', async () => {
-    const before = notes.received.length;
-    const mark = client.signals.length;
+    const before = fx.notes.received.length;
+    const mark = fx.client.signals.length;
     await anvil.rpc('evm_setAutomine', [false]);
     try {
       await anvil.send(address, WEI / 10n, 1);
@@ -229,13 +205,13 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     }
     await waitFor(
       'three transfers',
-      async () =>
-        client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length === 3,
+      () =>
+        fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length === 3,
       10_000,
     );
-    const all = await notes.waitFor(before + 1);
+    const all = await fx.notes.waitFor(before + 1);
     await sleep(800);
-    assert.equal(notes.received.length, before + 1, 'one notification for the batch');
+    assert.equal(fx.notes.received.length, before + 1, 'one notification for the batch');
     assert.equal(all[before]!.summary, 'Received 3 transfers');
     assert.match(all[before]!.body, /^0\.300000000000000001 ETH in total/);
     assert.equal(await balance(path), '2.800000000000000001');
@@ -244,7 +220,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   it('the command line: add with -network and -url, show with the balance, transactions, watch prints transfers', async function () {
     this.timeout(30_000);
     const other = newAddress();
-    const added = await cli(session.env, [
+    const added = await cli(fx.session.env, [
       'add',
       '-protocol',
       'eth',
@@ -261,7 +237,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     const created = JSON.parse(added.stdout) as { id: string; username: string; wallet: { currency: string } };
     assert.equal(created.username, other);
     assert.equal(created.wallet.currency, 'ETH');
-    const watcher = spawnCli(session.env, ['watch', created.id, '--json']);
+    const watcher = spawnCli(fx.session.env, ['watch', created.id, '--json']);
     await watcher.line(/(watching)/);
     const txid = await anvil.send(other, 3n * WEI);
     const line = await watcher.line(/^(\{"event":"transfer".*)$/m);
@@ -275,9 +251,9 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     });
     watcher.child.kill('SIGINT');
     await watcher.done;
-    const shown = await cli(session.env, ['show', created.id]);
+    const shown = await cli(fx.session.env, ['show', created.id]);
     assert.match(shown.stdout, /^Balance:\s+3 ETH$/m);
-    const listed = await cli(session.env, ['transactions', created.id, '--json']);
+    const listed = await cli(fx.session.env, ['transactions', created.id, '--json']);
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(
       (JSON.parse(listed.stdout) as Array<{ txid: string; amount: string; direction: string }>).map((t) => [
@@ -287,10 +263,10 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       ]),
       [[txid, '3', 'in']],
     );
-    const table = await cli(session.env, ['transactions', created.id]);
+    const table = await cli(fx.session.env, ['transactions', created.id]);
     assert.match(table.stdout, /^TIME +DIRECTION +AMOUNT/);
     assert.match(table.stdout, /in +3 ETH/);
-    assert.equal((await cli(session.env, ['remove', created.id])).code, 0);
+    assert.equal((await cli(fx.session.env, ['remove', created.id])).code, 0);
   });
 
   it('ERC-20: transfers of a listed token (a contract installed from its bytecode) are watched too', async () => {
@@ -301,7 +277,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await anvil.rpc('anvil_setCode', [token, code]);
     const holder = newAddress();
     const p = (
-      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'eth',
         holder,
         {},
@@ -312,22 +288,22 @@ describe('Ethereum wallets over the bus (anvil)', function () {
         },
       ])
     )[0] as string;
-    assert.deepEqual(await client.get(p, ETH_IFACE, 'Tokens'), [token]);
-    await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
-    const before = notes.received.length;
-    const mark = client.signals.length;
+    assert.deepEqual(await fx.client.get(p, ETH_IFACE, 'Tokens'), [token]);
+    await waitFor('first sync', async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+    const before = fx.notes.received.length;
+    const mark = fx.client.signals.length;
     const pad = (x: string) => x.replace(/^0x/, '').padStart(64, '0');
     const txid = (await anvil.rpc('eth_sendTransaction', [
       { from: anvil.accounts[4], to: token, data: `0x${pad(holder.toLowerCase())}${pad((5n * WEI).toString(16))}` },
     ])) as string;
-    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === p, 10_000, mark);
+    const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === p, 10_000, mark);
     assert.deepEqual(sig.body, [txid, `5 ${token.toLowerCase()}`, anvil.accounts[4]]);
     const [t] = await transactions(p);
     assert.equal(t!.asset, token.toLowerCase());
     assert.equal(t!.amount, '5');
-    const all = await notes.waitFor(before + 1);
+    const all = await fx.notes.waitFor(before + 1);
     assert.match(all[before]!.summary, /^Received 5 of token 0x/);
-    await client.call(p, ACCOUNT, 'Remove');
+    await fx.client.call(p, ACCOUNT, 'Remove');
   });
 
   it("ERC-20 balances: AssetBalances follows each listed token's balanceOf exactly; listed contracts that are not tokens are left out", async () => {
@@ -338,7 +314,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     await anvil.rpc('anvil_setCode', [reverts, '0x60006000fd']); // every call reverts
     const holder = newAddress();
     const p = (
-      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'eth',
         holder,
         {},
@@ -352,11 +328,11 @@ describe('Ethereum wallets over the bus (anvil)', function () {
         },
       ])
     )[0] as string;
-    await waitFor('first sync', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
-    assert.deepEqual(await client.get(p, WALLET, 'AssetBalances'), { [token.toLowerCase()]: '0' });
-    const mark = client.signals.length;
+    await waitFor('first sync', async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+    assert.deepEqual(await fx.client.get(p, WALLET, 'AssetBalances'), { [token.toLowerCase()]: '0' });
+    const mark = fx.client.signals.length;
     await anvil.mintToken(token, holder, 1_234_500_001n, 4); // 1234.500001 in a token of 6 decimals: exact, no float
-    const changed = await client.waitSignal(
+    const changed = await fx.client.waitSignal(
       (x) =>
         x.member === 'PropertiesChanged' &&
         x.path === p &&
@@ -369,14 +345,14 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       [token.toLowerCase()]: '1234.500001',
     });
     assert.equal(
-      await client.get(p, ACCOUNT, 'Status'),
+      await fx.client.get(p, ACCOUNT, 'Status'),
       'online',
       'listed contracts that are not tokens break nothing',
     );
     const id = p.split('/').pop()!;
-    const shown = await cli(session.env, ['show', id]);
+    const shown = await cli(fx.session.env, ['show', id]);
     assert.match(shown.stdout, new RegExp(`Asset: +1234\\.500001 of ${token.toLowerCase()}`));
-    const json = JSON.parse((await cli(session.env, ['show', id, '--json'])).stdout) as {
+    const json = JSON.parse((await cli(fx.session.env, ['show', id, '--json'])).stdout) as {
       wallet: { assetBalances: Record<string, string> };
     };
     assert.deepEqual(json.wallet.assetBalances, { [token.toLowerCase()]: '1234.500001' });
@@ -386,37 +362,36 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       ['1234.500001', token.toLowerCase()],
       "the history uses the token's decimals too",
     );
-    await client.call(p, ACCOUNT, 'Remove');
+    await fx.client.call(p, ACCOUNT, 'Remove');
   });
 
   it('GetTransactions pages newest first; a restart keeps the history and tells nobody again', async function () {
     this.timeout(40_000);
     const all = await transactions(path);
     assert.equal(all.length, 5);
-    const [page] = await client.call(path, WALLET, 'GetTransactions', 'uu', [1, 2]);
+    const [page] = await fx.client.call(path, WALLET, 'GetTransactions', 'uu', [1, 2]);
     assert.deepEqual(
       (page as Array<Record<string, V>>).map((t) => t.txid!.value),
       all.slice(1, 3).map((t) => t.txid),
     );
     assert.ok((all[0]!.confirmations as number) >= 1);
-    const notified = notes.received.length;
-    await service.stop();
-    service = await startService(session, [], env);
+    const notified = fx.notes.received.length;
+    await fx.restartService();
     await waitFor(
       'balance after restart',
       async () => (await balance(path).catch(() => '')) === '2.800000000000000001',
       10_000,
     );
     await sleep(1500);
-    assert.equal(notes.received.length, notified, 'nothing told twice');
+    assert.equal(fx.notes.received.length, notified, 'nothing told twice');
     assert.equal((await transactions(path)).length, 5);
   });
 
   it('a reorg that drops a transfer is corrected, not double-counted', async () => {
     const snapshot = await anvil.rpc('evm_snapshot');
-    const mark = client.signals.length;
+    const mark = fx.client.signals.length;
     const txid = await anvil.send(address, 7n * WEI);
-    await client.waitSignal((x) => x.member === 'TransferReceived' && x.body[0] === txid, 10_000, mark);
+    await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.body[0] === txid, 10_000, mark);
     assert.equal(await balance(path), '9.800000000000000001');
     await anvil.rpc('evm_revert', [snapshot]);
     await anvil.rpc('evm_mine');
@@ -448,7 +423,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     try {
       const me = newAddress();
       await anvil.send(me, 2n * WEI);
-      const checked = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+      const checked = await fx.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
         'eth',
         me,
         { api_key: 'wrong' },
@@ -459,7 +434,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
         'Unauthorized',
         'a refused key is a refused login',
       );
-      const [path] = await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      const [path] = await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'eth',
         me,
         { api_key: key },
@@ -468,31 +443,31 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       const p = path as string;
       await waitFor(
         'online through the gate',
-        async () => (await client.get(p, ACCOUNT, 'Status')) === 'online' && (await balance(p)) === '2',
+        async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'online' && (await balance(p)) === '2',
         10_000,
       );
-      assert.equal(await client.get(p, ETH_IFACE, 'Url'), template, 'the property shows the placeholder');
-      await client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', 'expired']);
-      await waitFor('refused', async () => (await client.get(p, ACCOUNT, 'Status')) === 'error', 10_000);
+      assert.equal(await fx.client.get(p, ETH_IFACE, 'Url'), template, 'the property shows the placeholder');
+      await fx.client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', 'expired']);
+      await waitFor('refused', async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'error', 10_000);
       assert.match(
-        String(await client.get(p, ACCOUNT, 'StatusMessage')),
+        String(await fx.client.get(p, ACCOUNT, 'StatusMessage')),
         /refused access \(HTTP 401\): check the API key/,
       );
-      await client.call(p, ACCOUNT, 'DeleteSecret', 's', ['api_key']);
+      await fx.client.call(p, ACCOUNT, 'DeleteSecret', 's', ['api_key']);
       await waitFor(
         'missing',
         async () =>
           /needs an API key: store it as the secret 'api_key'/.test(
-            String(await client.get(p, ACCOUNT, 'StatusMessage')),
+            String(await fx.client.get(p, ACCOUNT, 'StatusMessage')),
           ),
         10_000,
       );
-      await client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', key]);
-      await waitFor('online again', async () => (await client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
+      await fx.client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', key]);
+      await waitFor('online again', async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
       assert.ok(seen.includes(`/v3/${key}`) && seen.includes('/v3/expired'));
       await sleep(200);
-      assert.ok(!(readTree(session.dir) + service.log()).includes(key), 'the key is in no file and no log line');
-      await client.call(p, ACCOUNT, 'Remove');
+      assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(key), 'the key is in no file and no log line');
+      await fx.client.call(p, ACCOUNT, 'Remove');
     } finally {
       gate.closeAllConnections();
       await new Promise((r) => gate.close(r));
@@ -502,14 +477,14 @@ describe('Ethereum wallets over the bus (anvil)', function () {
   it('a node that goes away: offline, the data kept; back: online', async function () {
     this.timeout(40_000);
     await anvil.stop();
-    await waitFor('offline', async () => (await client.get(path, ACCOUNT, 'Status')) === 'offline', 10_000);
-    assert.match(String(await client.get(path, ACCOUNT, 'StatusMessage')), /cannot be reached|no answer/);
+    await waitFor('offline', async () => (await fx.client.get(path, ACCOUNT, 'Status')) === 'offline', 10_000);
+    assert.match(String(await fx.client.get(path, ACCOUNT, 'StatusMessage')), /cannot be reached|no answer/);
     assert.equal(await balance(path), '2.800000000000000001', 'the last balance stays');
     await anvil.start();
-    await waitFor('online', async () => (await client.get(path, ACCOUNT, 'Status')) === 'online', 10_000);
+    await waitFor('online', async () => (await fx.client.get(path, ACCOUNT, 'Status')) === 'online', 10_000);
     // a new chain: the address has nothing on it
     await waitFor('new chain', async () => (await balance(path)) === '0', 10_000);
-    await client.call(path, ACCOUNT, 'Remove');
+    await fx.client.call(path, ACCOUNT, 'Remove');
   });
 
   it('hostile backends (not JSON, huge, 10^80 or negative balances, silence) give a typed status; the bus stays responsive', async function () {
@@ -545,13 +520,13 @@ describe('Ethereum wallets over the bus (anvil)', function () {
         ['fine', 'online'],
       ] as const) {
         mode = m;
-        await waitFor(`${m} → ${status}`, async () => (await client.get(p, ACCOUNT, 'Status')) === status, 15_000);
+        await waitFor(`${m} → ${status}`, async () => (await fx.client.get(p, ACCOUNT, 'Status')) === status, 15_000);
         const t = performance.now();
-        await client.get(p, WALLET, 'Balance');
+        await fx.client.get(p, WALLET, 'Balance');
         assert.ok(performance.now() - t < 1000, 'the bus stays responsive');
       }
       assert.equal(await balance(p), '0');
-      await client.call(p, ACCOUNT, 'Remove');
+      await fx.client.call(p, ACCOUNT, 'Remove');
     } finally {
       hostile.closeAllConnections();
       await new Promise((r) => hostile.close(r));
@@ -562,44 +537,30 @@ describe('Ethereum wallets over the bus (anvil)', function () {
 describe('XRP Ledger wallets over the bus (a rippled test server)', function () {
   this.timeout(30_000);
   let rippled: TestRippled;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
-  let notes: NotificationServer;
   const codec = rippleCodec();
   const newAccount = () => codec.encodeAccountID(randomBytes(20));
   const SOURCE = newAccount();
-
-  before(async function () {
-    this.timeout(60_000);
-    rippled = await startTestRippled();
-    rippled.fund(SOURCE, 10n ** 15n);
-    session = await startSession();
-    notes = await startNotificationServer(session.address);
-    service = await startService(session, [], { PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '2000' });
-    client = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.disconnect();
-    notes?.stop();
-    await service?.stop();
-    await session?.stop();
-    await rippled?.stop();
+  const fx = useFixture({
+    start: async (fx) => {
+      rippled = fx.own(await startTestRippled());
+      rippled.fund(SOURCE, 10n ** 15n);
+    },
+    notifications: true,
+    service: { env: { PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS: '2000' } },
   });
 
   const addWallet = async (address: string) =>
     (
-      await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'xrp',
         address,
         {},
         { 'xrp.network': s('local'), 'xrp.url': s(rippled.url) },
       ])
     )[0] as string;
-  const status = (path: string) => client.get(path, ACCOUNT, 'Status');
+  const status = (path: string) => fx.client.get(path, ACCOUNT, 'Status');
   const transactions = async (path: string) =>
-    ((await client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
+    ((await fx.client.call(path, WALLET, 'GetTransactions', 'uu', [0, 100]))[0] as Array<Record<string, V>>).map((t) =>
       Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.value])),
     );
 
@@ -614,9 +575,9 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     );
     for (const a of ['rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf', 'XVLhHMPHU98es4dbozjVtdWzVrDjtV8xvjGQTYPiAx6gwDC']) {
       const p = await addWallet(a);
-      assert.equal(await client.get(p, ACCOUNT, 'Username'), a);
-      assert.equal(await client.get(p, WALLET, 'Currency'), 'XRP');
-      await client.call(p, ACCOUNT, 'Remove');
+      assert.equal(await fx.client.get(p, ACCOUNT, 'Username'), a);
+      assert.equal(await fx.client.get(p, WALLET, 'Currency'), 'XRP');
+      await fx.client.call(p, ACCOUNT, 'Remove');
     }
     assert.equal((await errorOf(addWallet('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpg'))).type, ERR + 'InvalidArgument');
     const seed = codec.encodeSeed(randomBytes(16), 'secp256k1');
@@ -625,7 +586,7 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     assert.match(err.text, /XRP secret/);
     assert.ok(!err.text.includes(seed));
     await sleep(200);
-    assert.ok(!(readTree(session.dir) + service.log()).includes(seed), 'a secret was kept');
+    assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(seed), 'a secret was kept');
   });
 
   it('history on the first sync (quiet, paged), payments as validated with delivered_amount only (a partial payment), a notification', async () => {
@@ -634,18 +595,18 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     for (let i = 0; i < 3; i++) rippled.pay(SOURCE, me, 1_000_000n, { quiet: true });
     const path = await addWallet(me);
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
-    assert.equal(await client.get(path, WALLET, 'Balance'), '23');
+    assert.equal(await fx.client.get(path, WALLET, 'Balance'), '23');
     assert.equal((await transactions(path)).length, 3);
     await sleep(500);
-    assert.equal(notes.received.length, 0, 'the first sync is quiet');
+    assert.equal(fx.notes.received.length, 0, 'the first sync is quiet');
 
-    const mark = client.signals.length;
+    const mark = fx.client.signals.length;
     // A partial payment: Amount says 1000 XRP, 1 drop arrived.
     const partial = rippled.pay(SOURCE, me, 1_000_000_000n, { delivered: 1n });
-    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+    const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [partial, '0.000001', SOURCE]);
-    await waitFor('balance', async () => (await client.get(path, WALLET, 'Balance')) === '23.000001', 5000);
-    const [n] = await notes.waitFor(1);
+    await waitFor('balance', async () => (await fx.client.get(path, WALLET, 'Balance')) === '23.000001', 5000);
+    const [n] = await fx.notes.waitFor(1);
     assert.equal(n!.summary, 'Received 0.000001 XRP');
     const first = (await transactions(path))[0]!;
     assert.deepEqual(
@@ -665,15 +626,15 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     rippled.trust(me, 'EUR', issuer, '-3'); // below zero: the account is the issuer's side, it owes
     const path = await addWallet(me);
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
-    const assets = (await client.get(path, WALLET, 'AssetBalances')) as Record<string, string>;
+    const assets = (await fx.client.get(path, WALLET, 'AssetBalances')) as Record<string, string>;
     assert.equal(Object.keys(assets).length, 452);
     assert.equal(assets[`USD.${issuer}`], '10.5');
     assert.equal(assets[`${hex}.${issuer}`], '0.000001', 'the last page was read too');
     assert.equal(assets[`EUR.${issuer}`], undefined, 'what it owes is not what it holds');
-    const mark = client.signals.length;
+    const mark = fx.client.signals.length;
     rippled.trust(me, 'USD', issuer, '11');
     rippled.pay(SOURCE, me, 1_000_000n);
-    const changed = await client.waitSignal(
+    const changed = await fx.client.waitSignal(
       (x) =>
         x.member === 'PropertiesChanged' &&
         x.path === path &&
@@ -690,13 +651,13 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     rippled.trust(me, 'U\u0000D', issuer, '1');
     rippled.pay(SOURCE, me, 1_000_000n);
     await waitFor('error', async () => (await status(path)) === 'error', 10_000);
-    assert.match((await client.get(path, ACCOUNT, 'StatusMessage')) as string, /malformed currency or issuer/);
+    assert.match((await fx.client.get(path, ACCOUNT, 'StatusMessage')) as string, /malformed currency or issuer/);
     assert.equal(
-      ((await client.get(path, WALLET, 'AssetBalances')) as Record<string, string>)[`USD.${issuer}`],
+      ((await fx.client.get(path, WALLET, 'AssetBalances')) as Record<string, string>)[`USD.${issuer}`],
       '11',
       'the data stays',
     );
-    await client.call(path, ACCOUNT, 'Remove');
+    await fx.client.call(path, ACCOUNT, 'Remove');
   });
 
   it('an X-address with a tag counts only payments with that tag as received', async () => {
@@ -704,17 +665,17 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     rippled.fund(me, 10_000_000n);
     const path = await addWallet(codec.classicAddressToXAddress(me, 7, false));
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
-    const mark = client.signals.length;
+    const mark = fx.client.signals.length;
     rippled.pay(SOURCE, me, 5_000_000n, { tag: 8 });
     const right = rippled.pay(SOURCE, me, 2_000_000n, { tag: 7 });
-    const sig = await client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
+    const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [right, '2', SOURCE]);
     await sleep(300);
     assert.equal(
-      client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length,
+      fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length,
       1,
     );
-    await client.call(path, ACCOUNT, 'Remove');
+    await fx.client.call(path, ACCOUNT, 'Remove');
   });
 
   it('a server that goes away: offline; back: online and caught up; one that answers nonsense: error', async function () {
@@ -729,17 +690,17 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     await rippled.start();
     await waitFor(
       'online again',
-      async () => (await status(path)) === 'online' && (await client.get(path, WALLET, 'Balance')) === '4',
+      async () => (await status(path)) === 'online' && (await fx.client.get(path, WALLET, 'Balance')) === '4',
       15_000,
     );
     assert.equal((await transactions(path)).length, 1, 'the payment made while away is in the history');
     rippled.mode = 'garbage';
     try {
-      await client.call(path, WALLET, 'Refresh').catch(() => undefined);
+      await fx.client.call(path, WALLET, 'Refresh').catch(() => undefined);
       await waitFor('error', async () => (await status(path)) === 'error', 10_000);
     } finally {
       rippled.mode = 'normal';
     }
-    await client.call(path, ACCOUNT, 'Remove');
+    await fx.client.call(path, ACCOUNT, 'Remove');
   });
 });

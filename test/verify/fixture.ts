@@ -1,26 +1,11 @@
-// Shared by the verifier tests: one set of real servers per mocha process (started on first
-// use, stopped by a root-level after hook), and the assertions every case makes.
+// The assertions every verifier test makes; the real servers are the run's shared ones.
 import { strict as assert } from 'node:assert';
 
 import type { Verifier, VerifyCode, VerifyResult, VerifySettings } from '../../src/protocols/common/types.js';
-import { startPeers, type Peers } from '../harness/peers.js';
+import { sharedPeers } from '../harness/fixture.js';
 
-let started: Promise<Peers> | undefined;
-
-/** The running peers (all of them), started once for every verify test file. */
-export function peers(): Promise<Peers> {
-  started ??= startPeers();
-  return started;
-}
-
-after(async function () {
-  this.timeout(20_000);
-  if (started)
-    await started.then(
-      (p) => p.stop(),
-      () => undefined,
-    );
-});
+/** The run's real servers (all of them, harness/fixture.ts): a suite uses them, never stops them. */
+export const peers = sharedPeers;
 
 export const LOCAL = '127.0.0.1';
 export const DEFAULT_TIMEOUT_MS = 8000;
