@@ -6,18 +6,53 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import type { Annotation, ArgSpec, InterfaceSpec, MethodSpec, PropertySpec, SignalSpec } from './contract.js';
+import type { Access, Annotation, ArgSpec, InterfaceSpec, MethodSpec, PropertySpec, SignalSpec } from './contract.js';
 
 const ARRAYS = new Set(['interface', 'method', 'property', 'signal', 'arg', 'annotation', 'node']);
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const annotations = (el: any): Annotation[] =>
-  (el.annotation ?? []).map((a: any) => ({ name: String(a.name), value: String(a.value ?? '') }));
+// What fast-xml-parser gives for introspection XML with the options below: attributes as
+// string fields (parseAttributeValue off), the elements named in ARRAYS always as arrays.
+type Attributes = Partial<Record<string, string>>;
+interface XmlElement {
+  readonly attrs: Attributes;
+  children(name: string): XmlElement[];
+}
 
-const argsOf = (el: any, direction?: 'in' | 'out'): ArgSpec[] =>
-  (el.arg ?? [])
-    .filter((a: any) => direction === undefined || (a.direction ?? 'in') === direction)
-    .map((a: any) => ({ name: String(a.name ?? ''), type: String(a.type) }));
+function element(raw: unknown): XmlElement {
+  const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const attrs: Attributes = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'string') attrs[k] = v;
+  return {
+    attrs,
+    children: (name) => {
+      const v = o[name];
+      return Array.isArray(v) ? v.map(element) : [];
+    },
+  };
+}
+
+function required(el: XmlElement, attr: string, what: string): string {
+  const v = el.attrs[attr];
+  if (v === undefined) throw new Error(`${what} without ${attr}`);
+  return v;
+}
+
+const ACCESS: readonly Access[] = ['read', 'write', 'readwrite'];
+const accessOf = (el: XmlElement, what: string): Access => {
+  const v = required(el, 'access', what);
+  const access = ACCESS.find((a) => a === v);
+  if (!access) throw new Error(`${what}: access '${v}' is not read, write or readwrite`);
+  return access;
+};
+
+const annotations = (el: XmlElement): Annotation[] =>
+  el.children('annotation').map((a) => ({ name: required(a, 'name', 'annotation'), value: a.attrs.value ?? '' }));
+
+const argsOf = (el: XmlElement, what: string, direction?: 'in' | 'out'): ArgSpec[] =>
+  el
+    .children('arg')
+    .filter((a) => direction === undefined || (a.attrs.direction ?? 'in') === direction)
+    .map((a) => ({ name: a.attrs.name ?? '', type: required(a, 'type', `an argument of ${what}`) }));
 
 const signature = (args: ArgSpec[]) => args.map((a) => a.type).join('');
 
@@ -30,15 +65,17 @@ export function parseInterfaces(xml: string): InterfaceSpec[] {
     parseAttributeValue: false,
     isArray: (name) => ARRAYS.has(name),
   });
-  const doc = parser.parse(xml);
-  const node = Array.isArray(doc.node) ? doc.node[0] : doc.node;
-  return (node?.interface ?? []).map((i: any): InterfaceSpec => {
+  const doc = element(parser.parse(xml));
+  const node = doc.children('node')[0];
+  return (node?.children('interface') ?? []).map((i): InterfaceSpec => {
+    const name = required(i, 'name', 'interface');
     const methods = new Map<string, MethodSpec>();
-    for (const m of i.method ?? []) {
-      const inArgs = argsOf(m, 'in');
-      const outArgs = argsOf(m, 'out');
-      methods.set(m.name, {
-        name: m.name,
+    for (const m of i.children('method')) {
+      const method = required(m, 'name', `a method of ${name}`);
+      const inArgs = argsOf(m, method, 'in');
+      const outArgs = argsOf(m, method, 'out');
+      methods.set(method, {
+        name: method,
         in: inArgs,
         out: outArgs,
         inSignature: signature(inArgs),
@@ -47,18 +84,24 @@ export function parseInterfaces(xml: string): InterfaceSpec[] {
       });
     }
     const properties = new Map<string, PropertySpec>();
-    for (const p of i.property ?? []) {
-      properties.set(p.name, { name: p.name, type: p.type, access: p.access, annotations: annotations(p) });
+    for (const p of i.children('property')) {
+      const prop = required(p, 'name', `a property of ${name}`);
+      properties.set(prop, {
+        name: prop,
+        type: required(p, 'type', `${name}.${prop}`),
+        access: accessOf(p, `${name}.${prop}`),
+        annotations: annotations(p),
+      });
     }
     const signals = new Map<string, SignalSpec>();
-    for (const s of i.signal ?? []) {
-      const args = argsOf(s);
-      signals.set(s.name, { name: s.name, args, signature: signature(args), annotations: annotations(s) });
+    for (const sig of i.children('signal')) {
+      const signal = required(sig, 'name', `a signal of ${name}`);
+      const args = argsOf(sig, signal);
+      signals.set(signal, { name: signal, args, signature: signature(args), annotations: annotations(sig) });
     }
-    return { name: i.name, methods, properties, signals, annotations: annotations(i) };
+    return { name, methods, properties, signals, annotations: annotations(i) };
   });
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Loads every org.pantherx.Accounts.*.xml of a directory, keyed by interface name. */
 export function loadXmlContract(dir: string): Map<string, InterfaceSpec> {

@@ -11,13 +11,13 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import ini from 'ini';
 import { log } from '../log.js';
 import { propertyName, type ProtocolPlugin, type SettingSpec } from '../protocols/plugin.js';
 import { PROTOCOL_ID, registerProtocol } from '../protocols/registry.js';
 import { checkAll, mergeLayers, nonEmpty } from '../protocols/settings.js';
 import { helperVerifier } from './helper.js';
 import { checkDirChain, checkFile, type FileIdentity } from './trust.js';
+import { iniList, iniText, isSection, parseIni } from '../util/ini.js';
 
 const DEFAULT_TIMEOUT_S = 60;
 const MAX_TIMEOUT_S = 600;
@@ -31,12 +31,6 @@ export function pluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const dataDirs = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':').filter((d) => isAbsolute(d));
   return [...new Set([home, ...dataDirs].map((d) => join(d, 'px-accounts', 'plugins')))];
 }
-
-const list = (v: unknown) =>
-  String(v ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 
 /** The helper's real path (relative to the descriptor's directory and inside it, or absolute), checked. */
 function helperPath(dir: string, value: string): { path: string; identity: FileIdentity } {
@@ -62,17 +56,18 @@ export function parseDescriptor(file: string, text: string): ProtocolPlugin {
   const id = file.slice(file.lastIndexOf('/') + 1, -'.ini'.length);
   if (!PROTOCOL_ID.test(id)) throw new Error(`'${id}' is not a valid protocol id (a-z then a-z, 0-9)`);
   if (text.includes('\u0000')) throw new Error('the file is binary, not INI text');
-  const doc = ini.parse(text);
-  const head = doc.plugin;
-  if (typeof head !== 'object' || head === null) throw new Error('there is no [plugin] section');
-  const title = String(head.name ?? '').trim();
+  const head = parseIni(text).plugin;
+  if (!isSection(head)) throw new Error('there is no [plugin] section');
+  const value = (key: string) => iniText(head[key], `[plugin] ${key}`).trim();
+  const list = (key: string) => iniList(head[key], `[plugin] ${key}`);
+  const title = value('name');
   if (!title || title.length > 64) throw new Error('[plugin] name is missing or longer than 64 characters');
-  const iface = String(head.interface ?? '').trim();
+  const iface = value('interface');
   if (!iface) throw new Error('[plugin] interface is missing');
   if (iface.startsWith('org.pantherx.Accounts.') || iface.startsWith('org.freedesktop.')) {
     throw new Error(`[plugin] interface ${iface} is in a namespace reserved for the service`);
   }
-  const settings: SettingSpec[] = list(head.settings).map((key) => {
+  const settings: SettingSpec[] = list('settings').map((key) => {
     if (RESERVED_KEYS.has(key)) throw new Error(`[plugin] settings: '${key}' is reserved`);
     return {
       key,
@@ -81,13 +76,13 @@ export function parseDescriptor(file: string, text: string): ProtocolPlugin {
       doc: `${title} setting ${key}.`,
     };
   });
-  const secrets = list(head.secrets);
+  const secrets = list('secrets');
   for (const s of secrets)
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(s)) throw new Error(`[plugin] secrets: '${s}' is not a valid secret name`);
-  const timeout = head.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(head.timeout);
+  const timeout = head.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(value('timeout'));
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_S)
     throw new Error(`[plugin] timeout must be 1 to ${MAX_TIMEOUT_S} seconds`);
-  const { path, identity } = helperPath(dirname(file), String(head.helper ?? '').trim());
+  const { path, identity } = helperPath(dirname(file), value('helper'));
   // The login secret is `password` (or one named after the protocol); others are passed as named secrets.
   const named = secrets.filter((s) => s !== 'password' && s !== id);
   return {

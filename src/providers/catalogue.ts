@@ -6,12 +6,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ini from 'ini';
 import type { RawSettings } from '../protocols/plugin.js';
 import { allProtocols, findProtocol } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
+import { iniList, iniText, isSection, parseIni } from '../util/ini.js';
 import { manualIcon, providerIcon } from './icons.js';
 import { AUTH_MODES, parseOAuth2Section, type AuthMode, type OAuth2Provider } from '../oauth2/config.js';
 
@@ -51,15 +51,16 @@ export function parseProvider(id: string, text: string, dir?: string): Provider 
   if (!PROVIDER_ID.test(id)) throw new Error(`'${id}' is not a valid provider id (a-z, 0-9, '_', '-')`);
   if (findProtocol(id)) throw new Error(`'${id}' is reserved for manual ${id} accounts`);
   if (id === 'oauth2') throw new Error("'oauth2' is reserved (the [oauth2] section of provider files)");
-  const doc = ini.parse(text);
+  const doc = parseIni(text);
   const head = doc.provider;
-  if (typeof head !== 'object' || head === null) throw new Error('no [provider] section');
-  const name = String(head.name ?? '').trim();
+  if (!isSection(head)) throw new Error('no [provider] section');
+  const value = (key: string) => iniText(head[key], `[provider] ${key}`).trim();
+  const name = value('name');
   if (!name) throw new Error('[provider] name is missing');
   const servers: Record<string, RawSettings> = {};
   for (const p of allProtocols()) {
     const section = doc[p.id];
-    if (typeof section === 'object' && section !== null) {
+    if (isSection(section)) {
       const raw: RawSettings = { ...section };
       // Check each default now, so a broken catalogue entry is reported at load, not at add. A
       // default may leave a value to the account (a VPN server the user chooses).
@@ -75,28 +76,26 @@ export function parseProvider(id: string, text: string, dir?: string): Provider 
     }
   }
   const supported = Object.keys(servers);
-  const protocols = String(head.protocols ?? supported.join(','))
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
+  const protocols =
+    head.protocols === undefined
+      ? supported
+      : iniList(head.protocols, '[provider] protocols').map((s) => s.toLowerCase());
   for (const p of protocols) {
     if (!findProtocol(p)) throw new Error(`[provider] protocols: unknown protocol '${p}'`);
     if (!servers[p]) throw new Error(`[provider] protocols lists ${p} but there is no [${p}] section`);
   }
-  const notice = String(head.notice ?? '').trim();
+  const notice = value('notice');
   // A provider that no longer offers anything we support stays listed, saying so.
   if (protocols.length === 0 && !notice)
     throw new Error('the provider supports no protocol (and has no notice saying why)');
-  const domain = String(head.domain ?? '')
-    .trim()
-    .toLowerCase();
-  const auth = String(head.auth ?? 'password').trim() as AuthMode;
-  if (!AUTH_MODES.includes(auth)) throw new Error(`[provider] auth must be ${AUTH_MODES.join(', ')}, got '${auth}'`);
+  const domain = value('domain').toLowerCase();
+  const given = head.auth === undefined ? 'password' : value('auth');
+  const auth = AUTH_MODES.find((m) => m === given);
+  if (!auth) throw new Error(`[provider] auth must be ${AUTH_MODES.join(', ')}, got '${given}'`);
   const section = doc.oauth2;
   const usesOAuth2 = auth === 'oauth2' || auth === 'both';
-  if (usesOAuth2 && (typeof section !== 'object' || section === null))
-    throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
-  const oauth2 = usesOAuth2 ? parseOAuth2Section(section as Record<string, unknown>) : undefined;
+  if (usesOAuth2 && !isSection(section)) throw new Error(`[provider] auth = ${auth} needs an [oauth2] section`);
+  const oauth2 = usesOAuth2 && isSection(section) ? parseOAuth2Section(section) : undefined;
   if (oauth2) {
     for (const p of supported) {
       if (!findProtocol(p)?.tokens && auth === 'oauth2') throw new Error(`[${p}] ${p} cannot sign in with OAuth2`);

@@ -6,9 +6,10 @@
 import ini from 'ini';
 import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
 import { AUTH_METHODS, type AuthMethod } from '../contract/names.js';
-import type { RawSettings, Settings } from '../protocols/plugin.js';
+import type { Settings } from '../protocols/plugin.js';
 import { findProtocol, requireProtocol } from '../protocols/registry.js';
 import { checkSecretName, checkText } from '../util/validate.js';
+import { iniList, isSection, parseIni } from '../util/ini.js';
 import { substitute, type Catalogue } from '../providers/catalogue.js';
 import { identitySection, parseIdentitySection } from '../model/identity.js';
 import { certificatesSection, parseCertificatesSection } from '../model/certificates.js';
@@ -25,20 +26,11 @@ export interface ParsedAccountFile {
   warnings: string[];
 }
 
-const list = (value: unknown): string[] =>
-  String(value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-const isSection = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Throws an Error whose message says what is wrong with the file. */
 export function parseAccountFile(id: string, text: string, catalogue: Catalogue): ParsedAccountFile {
   if (!ACCOUNT_ID.test(id)) throw new Error(`'${id}' is not a valid account id (letters, digits and '_' only)`);
   if (text.includes('\u0000')) throw new Error('the file is binary, not INI text');
-  const doc = ini.parse(text);
+  const doc = parseIni(text);
   const head = doc.account;
   if (!isSection(head)) throw new Error('there is no [account] section');
   const field = (key: string, max: number, required: boolean): string => {
@@ -59,7 +51,7 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
     throw new Error(`[account] auth must be ${AUTH_METHODS.join(' or ')}, got '${auth}'`);
   const warnings: string[] = [];
   const protocols: string[] = [];
-  for (const p of list(head.protocols).map((s) => s.toLowerCase())) {
+  for (const p of iniList(head.protocols, '[account] protocols').map((s) => s.toLowerCase())) {
     if (findProtocol(p)) {
       if (!protocols.includes(p)) protocols.push(p);
     } else {
@@ -69,12 +61,12 @@ export function parseAccountFile(id: string, text: string, catalogue: Catalogue)
   const servers = catalogue.get(provider)?.servers ?? {};
   const settings: Record<string, Settings> = {};
   for (const p of protocols) {
-    const own = isSection(doc[p]) ? (doc[p] as RawSettings) : {};
+    const own = isSection(doc[p]) ? doc[p] : {};
     const defaults = servers[p] ? substitute(servers[p], username) : {};
     settings[p] = requireProtocol(p, 'protocols').resolve([defaults, own], (key) => `[${p}] ${key}`);
   }
   const credentials: string[] = [];
-  for (const c of list(head.credentials)) {
+  for (const c of iniList(head.credentials, '[account] credentials')) {
     try {
       credentials.push(checkSecretName(c));
     } catch {
