@@ -2,7 +2,7 @@
 // dbus-next, chokidar, ini, ...) in ~200 ms on these machines, one bundle in ~15 ms.
 // tsc has already type-checked and emitted dist/ (the tests and the client library use that);
 // this turns dist/src/bin/*.js into dist/bin/*.js. Verifiers stay a lazily loaded chunk.
-import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = 'dist/bin';
@@ -10,10 +10,64 @@ const outdir = 'dist/bin';
 // libraries, loaded on the first check, and the native keyring addon) stays in node_modules.
 const BUNDLED = ['dbus-next', 'fast-xml-parser', 'ini'];
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+// Left to node_modules: dbus-next's optional x11 (never taken on a unix socket), and the
+// verifiers' libraries (they locate workers, wasm and locale files next to their own sources).
+const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.includes(d)), 'x11', 'yargs/*'];
 rmSync(outdir, { recursive: true, force: true });
+// dbus-next's MessageBus builds an xml2js.Builder when it is created, for interfaces exported
+// with bus.export(), and its proxies parse introspection with xml2js.Parser. The service uses
+// neither (src/bus/object-server.ts answers Introspect from the contract), so xml2js (with sax
+// and xmlbuilder, 200 kB) is left in node_modules and required on first use: −3 MB RSS at start.
+const lazyXml2js = {
+  name: 'lazy-xml2js',
+  setup(b) {
+    b.onResolve({ filter: /^xml2js$/ }, (args) =>
+      args.namespace === 'lazy-xml2js'
+        ? { path: 'xml2js', external: true }
+        : { path: 'xml2js', namespace: 'lazy-xml2js' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-xml2js' }, () => ({
+      loader: 'js',
+      contents: `let lib;
+const load = () => (lib ??= require('xml2js'));
+class Builder {
+  constructor(options) { this.options = options; }
+  buildObject(root) { return new (load().Builder)(this.options).buildObject(root); }
+}
+class Parser {
+  constructor(options) { return new (load().Parser)(options); }
+}
+module.exports = { Builder, Parser };`,
+    }));
+  },
+};
+// The service is one CommonJS file: Node 20 loads an ES module graph through its ESM loader
+// (resolve and link every chunk, cjs-module-lexer over each CommonJS dependency), which cost
+// ~90 ms of CPU and 8 MB of RSS more than require() of the same code (docs/benchmarks.md).
+// What it import()s is still evaluated on first use (esbuild wraps those modules in lazy
+// initialisers); import() of a package stays import(). The CLI and the window keep ESM (they
+// use top-level await). The metafile says what start-up evaluates (test/discovery/units.test.ts).
+const service = await build({
+  entryPoints: { 'px-accounts-service': 'dist/src/bin/px-accounts-service.js' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external,
+  plugins: [lazyXml2js],
+  // new Worker(new URL('./verifier-worker.js', import.meta.url)) and createRequire(import.meta.url)
+  define: { 'import.meta.url': 'pxImportMetaUrl' },
+  // ("use strict" first: a banner before esbuild's own would make it no directive)
+  banner: { js: "'use strict';\nconst pxImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  sourcemap: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+});
+writeFileSync(`${outdir}/px-accounts-service.meta.json`, JSON.stringify(service.metafile));
 await build({
   entryPoints: {
-    'px-accounts-service': 'dist/src/bin/px-accounts-service.js',
     'px-accounts': 'dist/src/bin/px-accounts.js',
     'px-accounts-ui': 'dist/src/bin/px-accounts-ui.js',
     // started with new Worker(new URL('./<name>.js', import.meta.url)): same directory
@@ -27,9 +81,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Left to node_modules: dbus-next's optional x11 (never taken on a unix socket), and the
-  // verifiers' libraries (they locate workers, wasm and locale files next to their own sources).
-  external: [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.includes(d)), 'x11', 'yargs/*'],
+  external,
   // CommonJS dependencies use require, __filename and __dirname; give the ESM bundle them.
   banner: {
     js: [
@@ -54,9 +106,9 @@ for (const chunk of readdirSync(`${outdir}/chunks`).filter((f) => f.endsWith('.j
   }
 }
 // dist/bin on PATH gives the commands their installed names (scripts/start.sh prints how).
-for (const bin of ['px-accounts-service', 'px-accounts', 'px-accounts-ui']) {
-  chmodSync(`${outdir}/${bin}.js`, 0o755);
-  symlinkSync(`${bin}.js`, `${outdir}/${bin}`);
+for (const file of ['px-accounts-service.cjs', 'px-accounts.js', 'px-accounts-ui.js']) {
+  chmodSync(`${outdir}/${file}`, 0o755);
+  symlinkSync(file, `${outdir}/${file.replace(/\.c?js$/, '')}`);
 }
 // The window's page next to the tsc output of src/ui, where package.json's "files" (dist/src)
 // ships it and the server finds it: index.html and the CSS as they are, and its TypeScript

@@ -13,7 +13,7 @@ if [ "${1:-}" = "--window" ]; then
   shift
 fi
 scripts/setup.sh runtime
-service=(node dist/bin/px-accounts-service.js "$@")
+service=(node dist/bin/px-accounts-service.cjs "$@")
 bin_dir="$(pwd)/dist/bin"
 
 # The service in the foreground; with --window, in the background under the window.

@@ -20,7 +20,12 @@ function failAll(message: string): void {
 
 function ensureWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(new URL('./verifier-worker.js', import.meta.url));
+  // A small young generation: the thread's checks are network-bound, and with V8's default
+  // (semi-spaces growing to 16 MB) a 10 000-account start-up sweep held ~20 MB more at its
+  // peak for no gain in speed (docs/benchmarks.md).
+  const w = new Worker(new URL('./verifier-worker.js', import.meta.url), {
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
   w.unref();
   w.on('message', (reply: VerifierReply) => {
     const resolve = pending.get(reply.id);

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { alive, run, sleep, stopPid, waitFor } from './process.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.js');
+export const SERVICE_BIN = join(ROOT, 'dist/bin/px-accounts-service.cjs');
 /**
  * Where the window's tests leave their screenshots: docs/screenshots only when
  * scripts/screenshots.sh asks (a test run must not change the repository).
