@@ -68,8 +68,8 @@ export const MAX_IDENTIFIER = 320;
 export function normaliseUsername(provider: Provider, identifier: string): string {
   checkText(identifier, 'account', MAX_IDENTIFIER);
   // A protocol's own identifiers (a wallet's address) are its to check and normalise.
-  const own = provider.manual ? findProtocol(provider.id)?.identifier : undefined;
-  if (own) return own(identifier);
+  const plugin = provider.manual ? findProtocol(provider.id) : undefined;
+  if (plugin?.identifier) return plugin.identifier(identifier);
   if (identifier.trim() !== identifier) throw invalidArgument('account must not begin or end with white space');
   let username = identifier;
   if (!username.includes('@') && provider.domain) username = `${username}@${provider.domain}`;

@@ -71,8 +71,8 @@ export function withData(
 export function parseDataSection(section: Record<string, unknown>): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(section)) {
-    if (v === undefined || (typeof v === 'object' && v !== null)) continue; // a sub-section or a list: not a note
-    out[k] = String(v);
+    // A sub-section or a list is not a note; ini gives strings, and true for a bare key.
+    if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') out[k] = String(v);
   }
   return Object.keys(out).length ? out : undefined;
 }

@@ -85,7 +85,7 @@ export function parseIdentitySection(section: Record<string, unknown>): Identity
       aliases: aliases === undefined ? undefined : checkAliases(aliases.split(','), '[identity] aliases'),
     });
   } catch (err) {
-    throw new Error((err as Error).message);
+    throw new Error((err as Error).message, { cause: err });
   }
 }
 

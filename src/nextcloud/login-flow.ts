@@ -17,6 +17,7 @@ import net from 'node:net';
 
 import { AccountsError, invalidArgument } from '../errors.js';
 import { tlsOptions } from '../protocols/common/trust.js';
+import { abortReason } from '../util/abort.js';
 
 const MAX_BODY = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -101,7 +102,7 @@ async function request(
     );
     req.on('error', (err) => {
       if (err instanceof AccountsError) return reject(err);
-      if (o.signal?.aborted) return reject(o.signal.reason);
+      if (o.signal?.aborted) return reject(abortReason(o.signal));
       const code = (err as NodeJS.ErrnoException).code ?? err.name;
       reject(
         new AccountsError(
@@ -199,9 +200,9 @@ export async function pollOnce(flow: LoginFlow, signal?: AbortSignal): Promise<G
   const server = typeof o.server === 'string' ? o.server : '';
   if (!loginName || !appPassword || !server)
     throw new AccountsError('ProviderError', `${host} finished the sign-in without server, loginName and appPassword`);
-  if (loginName.length > 256 || /[\0-\x1f\x7f]/.test(loginName))
+  if (loginName.length > 256 || /\p{Cc}/u.test(loginName))
     throw new AccountsError('ProviderError', `${host} gave a login name that cannot be used`);
-  if (appPassword.length > 1024 || /[\0-\x1f\x7f]/.test(appPassword))
+  if (appPassword.length > 1024 || /\p{Cc}/u.test(appPassword))
     throw new AccountsError('ProviderError', `${host} gave an app password that cannot be used`);
   let named: string;
   try {

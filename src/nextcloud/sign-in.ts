@@ -11,6 +11,7 @@ import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
 import type { AccountConfig } from '../model/account.js';
 import type { Provider } from '../providers/catalogue.js';
+import { abortReason } from '../util/abort.js';
 import { checkPlainDict, checkText } from '../util/validate.js';
 import {
   davUrls,
@@ -147,14 +148,15 @@ export class NextcloudSignIn {
   private wait(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const signal = this.aborter.signal;
-      if (signal.aborted) return reject(this.stopReason);
+      const stopped = () => this.stopReason ?? abortReason(signal);
+      if (signal.aborted) return reject(stopped());
       const t = setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
       const onAbort = () => {
         clearTimeout(t);
-        reject(this.stopReason);
+        reject(stopped());
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });

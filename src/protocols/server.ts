@@ -5,6 +5,7 @@
  * from their URL and the other way round.
  */
 import { invalidArgument } from '../errors.js';
+import { textOf } from '../util/text.js';
 import type { Verifier } from './common/types.js';
 import type { Label, ProtocolPlugin, RawSettings, SettingSpec, Settings } from './plugin.js';
 import { checkAll, isSecurity, mergeLayers, type Security } from './settings.js';
@@ -106,7 +107,7 @@ function resolveServer(p: ServerProtocol, layers: readonly RawSettings[], label:
   const securityLayer = lastIndex(layers, (l) => l.security !== undefined);
   const portLayer = lastIndex(layers, (l) => l.port !== undefined);
   if (withSecurity && securityLayer > portLayer && portLayer >= 0) {
-    const below = String(layers.slice(0, securityLayer).findLast((l) => l.security !== undefined)?.security ?? 'tls');
+    const below = textOf(layers.slice(0, securityLayer).findLast((l) => l.security !== undefined)?.security, 'tls');
     if (isSecurity(below) && out.port === p.ports[below]) out.port = p.ports[security];
   }
   if (p.urlBased) {

@@ -27,8 +27,7 @@ export function checkStatus(status: string, message: string): StatusValue {
 }
 
 /** Text from elsewhere (a backend's answer) made a valid status message: control characters become spaces, the length is capped. */
-export const statusText = (message: string): string =>
-  message.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, MAX_STATUS_MESSAGE);
+export const statusText = (message: string): string => message.replace(/\p{Cc}+/gu, ' ').slice(0, MAX_STATUS_MESSAGE);
 
 export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n;
 

@@ -1,8 +1,8 @@
 /** Checks for single values; each failure names the argument it is about. */
 import { invalidArgument } from '../errors.js';
 
-// C0 controls, DEL and C1 controls: never valid in names, hosts or paths.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// C0 controls, DEL and C1 controls (Unicode's Cc): never valid in names, hosts or paths.
+const CONTROL = /\p{Cc}/u;
 
 export function checkText(value: string, what: string, max: number, allowEmpty = false): string {
   if (value.length === 0 && !allowEmpty) throw invalidArgument(`${what} must not be empty`);
@@ -62,7 +62,7 @@ export function checkAbsolutePath(value: string, what: string): string {
  * prototype instead of a key. Such a key is refused rather than silently dropped.
  */
 export function checkPlainDict(dict: object, what: string): void {
-  const proto = Object.getPrototypeOf(dict);
+  const proto: unknown = Object.getPrototypeOf(dict);
   if (proto !== Object.prototype && proto !== null)
     throw invalidArgument(`${what}: the key '__proto__' is not allowed`);
 }

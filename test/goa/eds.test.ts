@@ -63,11 +63,30 @@ function sourcesOf(session: Session, id: string): SourceFile[] {
   return collection ? [collection, ...all.filter((f) => f.parent === collection.uid)] : [];
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-async function edsClient(session: Session, ...args: string[]): Promise<any> {
+/** One source as eds_client.py's `list` describes it (evolution-data-server's ESource). */
+interface EdsSource {
+  uid: string;
+  parent: string;
+  name: string;
+  extensions: string[];
+  goa?: { account_id: string; calendar_url: string | null; contacts_url: string | null };
+  collection?: { backend: string };
+  identity?: { name: string; address: string };
+  mail_backend?: string;
+  transport_backend?: string;
+}
+
+/** eds_client.py's answers: `list` the sources, `credentials` a source's password (or the error). */
+async function edsClient(session: Session, command: 'list'): Promise<EdsSource[]>;
+async function edsClient(
+  session: Session,
+  command: 'credentials',
+  uid: string,
+): Promise<{ password?: string | null; error?: string }>;
+async function edsClient(session: Session, ...args: string[]): Promise<unknown> {
   const r = await run('/usr/bin/python3', [EDS_CLIENT, ...args], session.env, undefined, 30_000);
   if (r.code !== 0) throw new Error(`eds_client.py ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as unknown;
 }
 
 /** The registry, started once per suite (no dconf on the private bus: settings in memory). */
@@ -137,17 +156,14 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
     await waitFor('the mail sources', () => sourcesOf(session, idOf(mail)).length === 4, 20_000);
     await waitFor('the DAV collection', () => sourcesOf(session, idOf(dav)).length >= 1, 20_000);
     const sources = await edsClient(session, 'list');
-    const collection = sources.find((x: any) => x.goa?.account_id === idOf(mail));
-    assert.equal(collection.collection.backend, 'none');
-    const children = sources.filter((x: any) => x.parent === collection.uid);
-    assert.deepEqual(children.map((x: any) => x.extensions[0]).sort(), [
-      'mail_account',
-      'mail_identity',
-      'mail_transport',
-    ]);
-    assert.equal(children.find((x: any) => x.mail_backend).mail_backend, 'imapx');
-    assert.equal(children.find((x: any) => x.transport_backend).transport_backend, 'smtp');
-    assert.deepEqual(children.find((x: any) => x.identity).identity, {
+    const collection = sources.find((x) => x.goa?.account_id === idOf(mail));
+    assert.ok(collection, 'the mail collection is a source');
+    assert.equal(collection.collection?.backend, 'none');
+    const children = sources.filter((x) => x.parent === collection.uid);
+    assert.deepEqual(children.map((x) => x.extensions[0]).sort(), ['mail_account', 'mail_identity', 'mail_transport']);
+    assert.equal(children.find((x) => x.mail_backend)?.mail_backend, 'imapx');
+    assert.equal(children.find((x) => x.transport_backend)?.transport_backend, 'smtp');
+    assert.deepEqual(children.find((x) => x.identity)?.identity, {
       name: 'Ada Lovelace',
       address: 'ada@example.org',
     });
@@ -156,10 +172,10 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
     );
     assert.ok(account, 'the IMAP host is in the mail account source');
     assert.match(account.text, /Port=1143/);
-    const davCollection = sources.find((x: any) => x.goa?.account_id === idOf(dav));
-    assert.equal(davCollection.collection.backend, 'webdav');
+    const davCollection = sources.find((x) => x.goa?.account_id === idOf(dav));
+    assert.equal(davCollection?.collection?.backend, 'webdav');
     assert.deepEqual(
-      [davCollection.goa.calendar_url, davCollection.goa.contacts_url],
+      [davCollection?.goa?.calendar_url, davCollection?.goa?.contacts_url],
       ['https://dav.example.org/cal/', 'https://dav.example.org/card/'],
     );
   });
@@ -253,7 +269,7 @@ describe("GOA view: evolution-data-server's registry started before the service"
     // The registry's client, once it answers, has seen the accounts: the collection is still there.
     const sources = await edsClient(session, 'list');
     assert.ok(
-      sources.some((x: any) => x.uid === collectionUid && x.goa?.account_id === id),
+      sources.some((x) => x.uid === collectionUid && x.goa?.account_id === id),
       'the collection was not deleted',
     );
     assert.ok(sourceFiles(session).some((f) => f.uid === collectionUid));
@@ -265,4 +281,3 @@ describe("GOA view: evolution-data-server's registry started before the service"
     assert.doesNotMatch(registry.log(), /doesn't exist, remove source/);
   });
 });
-/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -14,7 +14,7 @@ import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { ROOT as REPO, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
 import { shape } from '../harness/contract.js';
 import { parseInterfaces } from '../../src/bus/contract-xml.js';
-import { GOA_CLIENT, goaClient } from './helpers.js';
+import { GOA_CLIENT, goaClient, listed, type GoaAnswer } from './helpers.js';
 
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
 const OAUTH2_BASED = 'org.gnome.OnlineAccounts.OAuth2Based';
@@ -59,20 +59,21 @@ describe('GOA view: OAuth2Based.GetAccessToken through libgoa (oidc-provider)', 
   });
 
   it('libgoa sees an OAuth2Based account (SmtpAuthXoauth2) and gets a token the provider issued, audited with SecretAccessed', async () => {
-    const shown = (await goaClient(session.env, 'list')).find((a: { id: string }) => a.id === id);
+    const shown = listed(await goaClient(session.env, 'list'), id);
     assert.equal(shown.oauth2_based, true);
     assert.equal(shown.password_based, false);
-    assert.equal(shown.mail['smtp-auth-xoauth2'], true);
+    assert.equal(shown.mail?.['smtp-auth-xoauth2'], true);
     assert.deepEqual(await goaClient(session.env, 'ensure', id), { value: 0 });
     const from = client.signals.length;
     const token = await goaClient(session.env, 'token', id);
-    assert.ok(oidc.issued.has(token.value), 'a token the provider issued');
-    assert.ok(token.expires_in > 0 && token.expires_in <= 600);
+    const value = token.value;
+    assert.ok(typeof value === 'string' && oidc.issued.has(value), 'a token the provider issued');
+    assert.ok(token.expires_in !== undefined && token.expires_in > 0 && token.expires_in <= 600);
     const sig = await client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === id, 5000, from);
     assert.equal(sig.body[1], 'access token');
     assert.doesNotMatch(
       service.log(),
-      new RegExp(token.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+      new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
       'the token is never logged',
     );
     // Exported exactly as interfaces/goa/ declares it.
@@ -98,7 +99,7 @@ describe('GOA view: OAuth2Based.GetAccessToken through libgoa (oidc-provider)', 
       id,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const answer = JSON.parse(r.stdout);
+    const answer = JSON.parse(r.stdout) as GoaAnswer;
     assert.equal(answer.error, 'org.gnome.OnlineAccounts.Error.NotAuthorized');
     assert.equal(answer.value, undefined);
   });

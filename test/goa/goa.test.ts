@@ -15,7 +15,7 @@ import { declared as declaredPx, introspect, shape } from '../harness/contract.j
 import { ACCOUNT, MANAGER, ROOT, TestClient, as, errorOf, q, s } from '../harness/client.js';
 import { flatpakRun } from '../harness/flatpak.js';
 import { nameHasOwner, ROOT as REPO, waitFor } from '../harness/session.js';
-import { GOA_CLIENT, GoaWatcher, goaClient } from './helpers.js';
+import { GOA_CLIENT, GoaWatcher, goaClient, listed, type GoaAnswer } from './helpers.js';
 import { ACCESS_ANNOTATION, ACCESS_LEVELS } from '../../src/contract/access.js';
 import { parseInterfaces } from '../../src/bus/contract-xml.js';
 import type { InterfaceSpec } from '../../src/bus/contract.js';
@@ -35,7 +35,6 @@ const declaredGoa = new Map<string, InterfaceSpec>(
   ]),
 );
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 describe("GOA view: libgoa's own client on the private bus", function () {
   this.timeout(60_000);
   const f = useService('unlocked', ['--goa']);
@@ -117,20 +116,20 @@ describe("GOA view: libgoa's own client on the private bus", function () {
 
   it('lists mail, calendar/contacts and files accounts with their ids, and no wallet, SFTP or IMAP-only account', async () => {
     const list = await goaClient(f.session.env, 'list');
-    assert.deepEqual(list.map((a: any) => a.id).sort(), [ids.mail, ids.dav, ids.files, ids.nopass].sort());
-    const mail = list.find((a: any) => a.id === ids.mail);
+    assert.deepEqual(list.map((a) => a.id).sort(), [ids.mail, ids.dav, ids.files, ids.nopass].sort());
+    const mail = listed(list, ids.mail);
     assert.equal(mail.provider_type, 'imap_smtp');
     assert.equal(mail.identity, 'ada@example.org');
     assert.equal(mail.password_based, true);
     assert.equal(mail.oauth2_based, false);
-    const dav = list.find((a: any) => a.id === ids.dav);
+    const dav = listed(list, ids.dav);
     assert.equal(dav.provider_type, 'owncloud', 'evolution-data-server makes a WebDAV collection only of owncloud');
     assert.equal(dav.mail, undefined);
   });
 
   it("reads Mail (hosts with ports, SSL/TLS, user names, the identity's name and address), Calendar, Contacts and Files", async () => {
     const list = await goaClient(f.session.env, 'list');
-    const mail = list.find((a: any) => a.id === ids.mail).mail;
+    const mail = listed(list, ids.mail).mail;
     assert.deepEqual(mail, {
       'email-address': 'ada@example.org',
       name: 'Ada Lovelace',
@@ -148,10 +147,10 @@ describe("GOA view: libgoa's own client on the private bus", function () {
       'smtp-auth-plain': true,
       'smtp-auth-xoauth2': false,
     });
-    const dav = list.find((a: any) => a.id === ids.dav);
+    const dav = listed(list, ids.dav);
     assert.deepEqual(dav.calendar, { uri: 'https://dav.example.org/cal/', accept_ssl_errors: false });
     assert.deepEqual(dav.contacts, { uri: 'https://dav.example.org/card/', accept_ssl_errors: false });
-    const files = list.find((a: any) => a.id === ids.files);
+    const files = listed(list, ids.files);
     assert.deepEqual(files.files, {
       uri: 'davs://files-user@files.example.org/remote.php/webdav/',
       accept_ssl_errors: false,
@@ -191,7 +190,7 @@ describe("GOA view: libgoa's own client on the private bus", function () {
       await f.client.call(path, ACCOUNT, 'Verify');
       await waitFor(
         'AttentionNeeded on the GOA object',
-        async () => (await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).attention_needed,
+        async () => listed(await goaClient(f.session.env, 'list'), id).attention_needed,
       );
       const refused = await goaClient(f.session.env, 'ensure', id);
       assert.equal(refused.error, NOT_AUTHORIZED);
@@ -199,7 +198,7 @@ describe("GOA view: libgoa's own client on the private bus", function () {
       await f.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', secret]);
       await waitFor(
         'AttentionNeeded cleared',
-        async () => !(await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).attention_needed,
+        async () => !listed(await goaClient(f.session.env, 'list'), id).attention_needed,
       );
       assert.deepEqual(await goaClient(f.session.env, 'ensure', id), { value: 0 });
       await f.client.call(path, ACCOUNT, 'Remove');
@@ -213,12 +212,12 @@ describe("GOA view: libgoa's own client on the private bus", function () {
     const inSandbox = async (...args: string[]) => {
       const r = await flatpakRun(f.session, FLATPAK_APP, ['/usr/bin/python3', '-c', source, ...args]);
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout);
+      return JSON.parse(r.stdout) as GoaAnswer;
     };
     const refused = await inSandbox('password', ids.mail, 'imap-password');
     assert.equal(refused.error, NOT_AUTHORIZED);
     assert.match(
-      refused.message,
+      refused.message ?? '',
       new RegExp(`${FLATPAK_APP.replace(/\./g, '\\.')} has no grant for account ${ids.mail}`),
     );
     assert.equal((await inSandbox('ensure', ids.mail)).error, NOT_AUTHORIZED, 'EnsureCredentials needs the grant too');
@@ -253,9 +252,9 @@ describe("GOA view: libgoa's own client on the private bus", function () {
         { 'identity.name': s('Late Comer'), 'identity.address': s('comer@example.org') },
       ]);
       await watcher.wait((e) => e.changed === id, 'account-changed');
-      const mail = (await goaClient(f.session.env, 'list')).find((a: any) => a.id === id).mail;
-      assert.equal(mail.name, 'Late Comer');
-      assert.equal(mail['email-address'], 'comer@example.org');
+      const mail = listed(await goaClient(f.session.env, 'list'), id).mail;
+      assert.equal(mail?.name, 'Late Comer');
+      assert.equal(mail?.['email-address'], 'comer@example.org');
       // Adding a wallet announces nothing here.
       const wallet = idOf(
         await f.client.addAccount(
@@ -295,7 +294,7 @@ describe("GOA view: libgoa's own client on the private bus", function () {
       // The service drops the broken account (past its grace period)…
       await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === path, 10_000, from);
       // …the GOA view keeps it: libgoa's client still lists it.
-      assert.ok((await goaClient(f.session.env, 'list')).some((a: any) => a.id === id));
+      assert.ok((await goaClient(f.session.env, 'list')).some((a) => a.id === id));
       writeFileSync(file, text);
       await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 10_000, from);
       assert.ok(!watcher.events.some((e) => e.removed === id), 'never removed while the file was there');
@@ -351,4 +350,3 @@ describe("GOA view: libgoa's own client on the private bus", function () {
     assert.ok(await nameHasOwner(f.session.env, MANAGER.replace('.Manager', '')));
   });
 });
-/* eslint-enable @typescript-eslint/no-explicit-any */

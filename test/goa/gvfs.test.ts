@@ -26,11 +26,24 @@ const SYSTEM_SERVICES = '/usr/share/dbus-1/services';
 /** What the bus may start for GIO: gvfs's main daemon, its metadata store and its GOA volume monitor. */
 const GVFS_NAMES = ['org.gtk.vfs.Daemon', 'org.gtk.vfs.Metadata', 'org.gtk.vfs.GoaVolumeMonitor'];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function gio(env: NodeJS.ProcessEnv, ...args: string[]): Promise<any> {
+/** A GOA volume as gio_client.py describes it (GVolume). */
+interface GioVolume {
+  name: string;
+  uuid: string;
+  activation_root: string | null;
+}
+
+/** gio_client.py's answers: `volumes` the GOA volumes; `mount` a volume and list its root. */
+async function gio(env: NodeJS.ProcessEnv, command: 'volumes'): Promise<GioVolume[]>;
+async function gio(
+  env: NodeJS.ProcessEnv,
+  command: 'mount',
+  name: string,
+): Promise<{ mounted?: boolean; root?: string; files?: string[]; error?: string; code?: number }>;
+async function gio(env: NodeJS.ProcessEnv, ...args: string[]): Promise<unknown> {
   const r = await run('/usr/bin/python3', [GIO_CLIENT, ...args], env, undefined, 45_000);
   if (r.code !== 0) throw new Error(`gio_client.py ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as unknown;
 }
 
 /** The processes a bus-activated gvfs daemon started (gvfsd's backends such as gvfsd-dav). */
@@ -93,10 +106,10 @@ describe("GOA view: gvfs (the file manager's network places)", function () {
     const url = new URL(dav.httpUrl);
     const volumes = await gio(session.env, 'volumes');
     assert.deepEqual(
-      volumes.map((v: { name: string }) => v.name),
+      volumes.map((v) => v.name),
       [accountName],
     );
-    assert.equal(volumes[0].uuid, `dav://${dav.user}@${url.host}${url.pathname}`);
+    assert.equal(volumes[0]?.uuid, `dav://${dav.user}@${url.host}${url.pathname}`);
   });
 
   it("mounts it with the password from the service and lists the server's files", async () => {

@@ -32,9 +32,10 @@ async function electrum(url: string) {
         { id?: unknown; method?: string; params?: unknown[] } | Array<{ id: unknown }>;
       buf = buf.slice(nl + 1);
       if (Array.isArray(m)) waiting.get(m[0]!.id)!(m);
-      else if (m.method)
-        (notes.push(m as { method: string; params: unknown[] }), noteWaiters.splice(0).forEach((f) => f()));
-      else waiting.get(m.id)!(m);
+      else if (m.method) {
+        notes.push(m as { method: string; params: unknown[] });
+        noteWaiters.splice(0).forEach((f) => f());
+      } else waiting.get(m.id)!(m);
     }
   });
   const raw = (msg: unknown, key: unknown) =>
@@ -68,7 +69,35 @@ const get = async (btc: TestBitcoin, path: string) => {
   const res = await fetch(`${btc.esploraUrl}${path}`);
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 };
-const getJson = async <T = any>(btc: TestBitcoin, path: string): Promise<T> => {
+/** The parts of Esplora's answers these tests read. */
+interface EsploraBlock {
+  id: string;
+  height: number;
+  bits: number;
+  version: number;
+  timestamp: number;
+  previousblockhash?: string;
+  tx_count: number;
+  merkle_root: string;
+}
+interface EsploraTx {
+  vin: Array<{
+    txid: string;
+    vout: number;
+    is_coinbase: boolean;
+    prevout: { scriptpubkey_type: string } | null;
+    scriptsig: string;
+    witness?: string[];
+  }>;
+  vout: Array<{ scriptpubkey_type: string; scriptpubkey_address?: string; value: number }>;
+  status: { confirmed: boolean };
+  fee: number;
+}
+interface EsploraAddress {
+  mempool_stats: { funded_txo_sum: number };
+}
+
+const getJson = async <T>(btc: TestBitcoin, path: string): Promise<T> => {
   const r = await get(btc, path);
   assert.equal(r.status, 200, `${path}: ${r.text}`);
   assert.equal(r.type, 'application/json');
@@ -90,7 +119,7 @@ describe('Bitcoin test chain and servers', function () {
 
   it('blocks are real: 80-byte headers linked by prev hash, merkle root of the txids, hash = reversed double SHA-256; coinbases with BIP34 heights', async () => {
     assert.ok(btc.height >= 100);
-    const tip = await getJson(btc, `/block/${(await get(btc, '/blocks/tip/hash')).text}`);
+    const tip = await getJson<EsploraBlock>(btc, `/block/${(await get(btc, '/blocks/tip/hash')).text}`);
     assert.ok(Math.abs(tip.timestamp - Date.now() / 1000) < 60, 'the tip is about now');
     assert.equal((await get(btc, '/blocks/tip/height')).text, String(btc.height));
     const to = newKey();
@@ -103,7 +132,7 @@ describe('Bitcoin test chain and servers', function () {
       assert.equal(header.length, 80);
       assert.equal(Buffer.from(sha256d(header)).reverse().toString('hex'), hash);
       if (prev) assert.equal(Buffer.from(header.subarray(4, 36)).reverse().toString('hex'), prev);
-      const block = await getJson(btc, `/block/${hash}`);
+      const block = await getJson<EsploraBlock>(btc, `/block/${hash}`);
       assert.equal(block.id, hash);
       assert.equal(block.height, height);
       assert.equal(block.bits, 0x207fffff);
@@ -120,12 +149,14 @@ describe('Bitcoin test chain and servers', function () {
       }
       assert.equal(Buffer.from(level[0]!).reverse().toString('hex'), block.merkle_root);
       assert.equal(Buffer.from(header.subarray(36, 68)).reverse().toString('hex'), block.merkle_root);
-      const coinbase = await getJson(btc, `/tx/${txids[0]}`);
-      assert.equal(coinbase.vin[0].is_coinbase, true);
-      assert.equal(coinbase.vin[0].prevout, null);
-      assert.equal(coinbase.vin[0].txid, '0'.repeat(64));
-      assert.equal(coinbase.vin[0].vout, 0xffffffff);
-      const push = hexToBytes(coinbase.vin[0].scriptsig); // BIP34: the height, little-endian, first push
+      const coinbase = await getJson<EsploraTx>(btc, `/tx/${txids[0]}`);
+      const [input] = coinbase.vin;
+      assert.ok(input, 'the coinbase has an input');
+      assert.equal(input.is_coinbase, true);
+      assert.equal(input.prevout, null);
+      assert.equal(input.txid, '0'.repeat(64));
+      assert.equal(input.vout, 0xffffffff);
+      const push = hexToBytes(input.scriptsig); // BIP34: the height, little-endian, first push
       assert.equal(Buffer.from(push.subarray(1, 1 + push[0]!)).readUIntLE(0, push[0]!), height);
       prev = hash;
     }
@@ -150,21 +181,21 @@ describe('Bitcoin test chain and servers', function () {
         .toString('hex'),
       txid,
     );
-    const json = await getJson(btc, `/tx/${txid}`);
+    const json = await getJson<EsploraTx>(btc, `/tx/${txid}`);
     assert.deepEqual(
-      json.vout.slice(0, 5).map((o: { scriptpubkey_type: string }) => o.scriptpubkey_type),
+      json.vout.slice(0, 5).map((o) => o.scriptpubkey_type),
       ['p2pkh', 'p2sh', 'v0_p2wpkh', 'v0_p2wsh', 'v1_p2tr'],
     );
     assert.deepEqual(
-      json.vout.slice(0, 5).map((o: { scriptpubkey_address: string }) => o.scriptpubkey_address),
+      json.vout.slice(0, 5).map((o) => o.scriptpubkey_address),
       addresses,
     );
     assert.equal(json.status.confirmed, false);
     assert.equal(json.fee, 1000);
-    assert.equal(json.vin[0].prevout.scriptpubkey_type, 'v0_p2wpkh');
-    assert.equal(json.vin[0].witness.length, 2);
+    assert.equal(json.vin[0]?.prevout?.scriptpubkey_type, 'v0_p2wpkh');
+    assert.equal(json.vin[0]?.witness?.length, 2);
     btc.mine();
-    const status = await getJson(btc, `/tx/${txid}/status`);
+    const status = await getJson<{ block_time?: number }>(btc, `/tx/${txid}/status`);
     assert.deepEqual(status, {
       confirmed: true,
       block_height: btc.height,
@@ -191,7 +222,7 @@ describe('Bitcoin test chain and servers', function () {
     btc.mine();
     ids.push(btc.pay([{ address: a.address, sats: 5_000n }]));
     const spend = btc.send(a.key, newKey().address, 7_000n);
-    const info = await getJson(btc, `/address/${a.address}`);
+    const info = await getJson<unknown>(btc, `/address/${a.address}`);
     assert.deepEqual(info, {
       address: a.address,
       chain_stats: {
@@ -220,7 +251,7 @@ describe('Bitcoin test chain and servers', function () {
       next.map((t) => t.txid),
       ids.slice(0, 5).reverse(),
     );
-    assert.deepEqual(await getJson(btc, `/address/${a.address}/txs/chain/${ids[0]}`), []);
+    assert.deepEqual(await getJson<unknown>(btc, `/address/${a.address}/txs/chain/${ids[0]}`), []);
     assert.deepEqual(
       (await getJson<Array<{ txid: string }>>(btc, `/address/${a.address}/txs/mempool`)).map((t) => t.txid),
       [spend, ids[30]],
@@ -342,9 +373,9 @@ describe('Bitcoin test chain and servers', function () {
     const b = newKey();
     btc.pay([{ address: a.address, sats: 100_000n }]);
     const txid = btc.send(a.key, b.address, 40_000n, { change: b.address, fee: 500n });
-    const tx = await getJson(btc, `/tx/${txid}`);
+    const tx = await getJson<EsploraTx>(btc, `/tx/${txid}`);
     assert.deepEqual(
-      tx.vout.map((o: { value: number; scriptpubkey_address: string }) => [o.scriptpubkey_address, o.value]),
+      tx.vout.map((o) => [o.scriptpubkey_address, o.value]),
       [
         [b.address, 40_000],
         [b.address, 59_500],
@@ -361,7 +392,7 @@ describe('Bitcoin test chain and servers', function () {
     const garbage = await get(btc, `/address/${a.address}`);
     assert.throws(() => JSON.parse(garbage.text) as unknown);
     btc.mode = 'negative';
-    assert.equal((await getJson(btc, `/address/${a.address}`)).mempool_stats.funded_txo_sum, -5);
+    assert.equal((await getJson<EsploraAddress>(btc, `/address/${a.address}`)).mempool_stats.funded_txo_sum, -5);
     btc.mode = 'overflow';
     const text = (await get(btc, `/address/${a.address}`)).text;
     assert.match(text, new RegExp(`"funded_txo_sum":1${'0'.repeat(80)}[,}]`));

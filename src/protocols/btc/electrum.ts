@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { mapLimit } from '../../util/map-limit.js';
+import { textOf } from '../../util/text.js';
 import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
 import { WALLET_RPC_TIMEOUT_MS as TIMEOUT_MS } from '../common/bounded-fetch.js';
 import {
@@ -200,7 +201,7 @@ export class ElectrumBackend implements BtcBackend {
       if (!p) return true;
       this.pending.delete(m.id);
       clearTimeout(p.timer);
-      if (m.error) p.reject(new RpcInvalid(String(m.error.message ?? 'error').slice(0, 200)));
+      if (m.error) p.reject(new RpcInvalid(textOf(m.error.message, 'error').slice(0, 200)));
       else p.resolve(m.result);
     } else if (m.method === 'blockchain.headers.subscribe' || m.method === 'blockchain.scripthash.subscribe') {
       this.listener.changed();

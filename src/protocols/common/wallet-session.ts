@@ -166,7 +166,7 @@ export abstract class WalletSession implements LiveSession {
     if (this.stopped) return;
     // What a backend says goes into a status message: printable and short.
     const said = redact(err.message, Object.values(this.ctx.secrets))
-      .replace(/[\u0000-\u001f\u007f]/g, ' ')
+      .replace(/\p{Cc}/gu, ' ')
       .slice(0, 300);
     const backend = `the ${this.coin.backend} ${new URL(String(this.ctx.settings.url)).host}`;
     if (err instanceof RpcUnreachable) this.ctx.status('offline', `${backend} ${said}`);

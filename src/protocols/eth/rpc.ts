@@ -6,6 +6,7 @@
  */
 import { RpcInvalid } from '../common/backend-errors.js';
 import { fetchBounded } from '../common/bounded-fetch.js';
+import { textOf } from '../../util/text.js';
 
 /** The node answered the call with a JSON-RPC error (a contract call that reverted, a rate limit). */
 export class RpcCallError extends RpcInvalid {
@@ -48,7 +49,7 @@ function resultOf(body: Response | null, method: string): unknown {
   if (typeof body !== 'object' || body === null)
     throw new RpcInvalid(`the answer to ${method} is not a JSON-RPC response`);
   if (body.error)
-    throw new RpcCallError(`${method}: ${String(body.error.message ?? 'error').slice(0, 200)}`, body.error.code);
+    throw new RpcCallError(`${method}: ${textOf(body.error.message, 'error').slice(0, 200)}`, body.error.code);
   if (!('result' in body)) throw new RpcInvalid(`the answer to ${method} has no result`);
   return body.result;
 }

@@ -195,6 +195,7 @@ export interface ImportedProfile {
   secrets: Record<string, string>;
 }
 
+// eslint-disable-next-line no-control-regex -- the C0 controls but tab and line feed, and DEL: what a profile line may not hold
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 /** OpenVPN reads a profile line in pieces of at most 255 bytes (OPTION_LINE_SIZE 256): longer lines are not lines to it. */
 export const MAX_LINE = 250;
@@ -295,6 +296,7 @@ export const MANAGEMENT_SECRETS = ['password', 'openvpn', 'key-passphrase'] as c
 
 /** A password or passphrase the management interface can carry: no line break or other control character. */
 export function checkManagementSecret(name: string, value: string): string {
+  // eslint-disable-next-line no-control-regex -- OpenVPN's management interface reads bytes up to a line break
   if (/[\u0000-\u001f\u007f]/.test(value))
     throw invalidArgument(
       `secret '${name}' must not contain line breaks or other control characters (OpenVPN reads it as one line)`,

@@ -8,9 +8,14 @@ import { createRequire } from 'node:module';
 import type WebSocketType from 'ws';
 import { RpcInvalid, RpcUnreachable } from '../common/backend-errors.js';
 import { WALLET_RPC_TIMEOUT_MS as TIMEOUT_MS } from '../common/bounded-fetch.js';
+import { textOf } from '../../util/text.js';
 
 // ws takes ~75 ms to load: with the first XRP wallet, not at start-up.
 let WebSocketClass: typeof WebSocketType | undefined;
+/** A WebSocket message as UTF-8 text (ws hands a Buffer, an ArrayBuffer or a list of fragments). */
+export const wsText = (data: WebSocketType.RawData): string =>
+  (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+
 export const webSocket = (): typeof WebSocketType =>
   (WebSocketClass ??= createRequire(import.meta.url)('ws') as typeof WebSocketType);
 
@@ -74,7 +79,7 @@ export class XrplConnection {
       this.backoff = 1000;
       for (const l of this.listeners.keys()) l.connected();
     });
-    ws.on('message', (data) => this.received(String(data)));
+    ws.on('message', (data) => this.received(wsText(data)));
     ws.on('error', () => undefined); // 'close' follows and says what happened
     ws.on('close', (code) => {
       const was = this.open;
@@ -114,9 +119,7 @@ export class XrplConnection {
       else
         p.reject(
           Object.assign(
-            new RpcInvalid(
-              `${String(m.error ?? 'error').slice(0, 80)}: ${String(m.error_message ?? '').slice(0, 200)}`,
-            ),
+            new RpcInvalid(`${textOf(m.error, 'error').slice(0, 80)}: ${textOf(m.error_message).slice(0, 200)}`),
             { code: m.error },
           ),
         );

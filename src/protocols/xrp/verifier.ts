@@ -1,5 +1,5 @@
 /** Checking an XRP account: the server answers over WebSocket and knows the account (or says it is not funded yet). */
-import { webSocket } from './connection.js';
+import { webSocket, wsText } from './connection.js';
 import type { VerifyOptions, VerifyResult, VerifySettings } from '../common/types.js';
 import { xrpTarget } from './address.js';
 import { backendUrl } from '../common/wallet-settings.js';
@@ -58,7 +58,7 @@ export function verifyXrp(settings: VerifySettings, options: VerifyOptions): Pro
     ws.on('message', (data) => {
       let m: { status?: string; error?: string; result?: { account_data?: { Balance?: unknown } } };
       try {
-        m = JSON.parse(String(data)) as typeof m;
+        m = JSON.parse(wsText(data)) as typeof m;
       } catch {
         return done({ ok: false, code: 'ServerError', message: `XRP Ledger server ${host} does not speak JSON` });
       }
