@@ -10,9 +10,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AccountsClient } from '../../src/client/index.js';
-import { ACCOUNT, as, b, errorOf, q, s, TestClient } from '../harness/client.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { ACCOUNT, as, b, errorOf, q, s } from '../harness/client.js';
+import { waitFor } from '../harness/session.js';
 import { nsTest as test } from '../discovery/fixture.js';
+import { useFixture } from '../harness/fixture.js';
 import { INSIDE, runInside } from '../discovery/netns.js';
 
 const ADMIN = '/etc/px-accounts';
@@ -21,36 +22,24 @@ const DENIED = 'org.pantherx.Accounts.Error.AccessDenied';
 const MANUAL_RULE = `${POLICY} [manual] allowed = false`;
 
 describe('administrator policy: servers of catalogue providers, imported accounts (own mount namespace: /etc/px-accounts)', function () {
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
-
-  if (!INSIDE) {
+  if (!INSIDE)
     before(async function () {
       this.timeout(4 * 60_000);
       await runInside(import.meta.filename, 3 * 60_000, { privateEtc: true });
     });
-  } else {
-    before(async function () {
-      this.timeout(30_000);
+  const fx = useFixture({
+    active: INSIDE,
+    start: (fx) => {
       assert.equal(existsSync(ADMIN), false, `${ADMIN} must not exist when the suite starts`);
-      session = await startSession();
-      service = await startService(session, ['--no-background-check'], { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '10' });
-      client = await TestClient.connect(session.address);
-    });
-    after(async function () {
-      this.timeout(30_000);
-      client?.disconnect();
-      await service?.stop();
-      await session?.stop();
-      await rm(ADMIN, { recursive: true, force: true });
-    });
-  }
+      fx.onStop(() => rm(ADMIN, { recursive: true, force: true }));
+    },
+    service: { args: ['--no-background-check'], env: { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '10' } },
+  });
 
   /** Writes policy.ini as configuration tools do (renamed over) and waits for the service to read it. */
   async function setPolicy(text: string): Promise<void> {
     const lines = () =>
-      service
+      fx.service
         .log()
         .split('\n')
         .filter((l) => l.includes(`policy ${POLICY}:`)).length;
@@ -60,17 +49,17 @@ describe('administrator policy: servers of catalogue providers, imported account
     await rename(`${POLICY}.new`, POLICY);
     await waitFor('the service to read policy.ini', () => lines() > seen, 5000);
   }
-  const violation = (path: string) => client.get(path, ACCOUNT, 'PolicyViolation');
+  const violation = (path: string) => fx.client.get(path, ACCOUNT, 'PolicyViolation');
 
   test('a catalogue provider pointed at other servers is manual set-up: AddAccount and Update refused under [manual] allowed = false, an account already so is flagged; its own servers still go through', async () => {
     // before the policy: one fastmail account pointed elsewhere, one left as the catalogue has it
-    const early = await client.addAccount(
+    const early = await fx.client.addAccount(
       'fastmail',
       `early-${process.pid}@fastmail.com`,
       { password: 'p' },
       { 'imap.host': s('mail.attacker.example'), verify: b(false) },
     );
-    const plain = await client.addAccount(
+    const plain = await fx.client.addAccount(
       'fastmail',
       `plain-${process.pid}@fastmail.com`,
       { password: 'p' },
@@ -84,7 +73,7 @@ describe('administrator policy: servers of catalogue providers, imported account
     assert.equal(await violation(plain), '');
 
     const added = await errorOf(
-      client.addAccount(
+      fx.client.addAccount(
         'fastmail',
         `me-${process.pid}@fastmail.com`,
         { password: 'p' },
@@ -101,9 +90,9 @@ describe('administrator policy: servers of catalogue providers, imported account
       type: DENIED,
       text: `policy: servers other than provider fastmail's (imap.host, smtp.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`,
     });
-    assert.ok(!existsSync(join(session.accountsDir, `fastmail_me_${process.pid}_at_fastmail_com.ini`)));
+    assert.ok(!existsSync(join(fx.session.accountsDir, `fastmail_me_${process.pid}_at_fastmail_com.ini`)));
     const dav = await errorOf(
-      client.addAccount(
+      fx.client.addAccount(
         'fastmail',
         `dav-${process.pid}@fastmail.com`,
         { password: 'p' },
@@ -113,22 +102,22 @@ describe('administrator policy: servers of catalogue providers, imported account
     assert.equal(dav.type, DENIED);
     assert.match(dav.text, /\(caldav\.url\) are manual set-up/);
 
-    const file = readFileSync(join(session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8');
+    const file = readFileSync(join(fx.session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8');
     const updated = await errorOf(
-      client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('attacker.example') }]),
+      fx.client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('attacker.example') }]),
     );
     assert.deepEqual(updated, {
       type: DENIED,
       text: `policy: servers other than provider fastmail's (imap.host) are manual set-up, which is not allowed by ${MANUAL_RULE}`,
     });
     assert.equal(
-      readFileSync(join(session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8'),
+      readFileSync(join(fx.session.accountsDir, `${plain.split('/').pop()}.ini`), 'utf8'),
       file,
       'nothing written',
     );
     assert.equal(await violation(plain), '');
     // the catalogue's own servers, another port or a DAV path below its server: still the provider's
-    await client.call(plain, ACCOUNT, 'Update', 'a{sv}', [
+    await fx.client.call(plain, ACCOUNT, 'Update', 'a{sv}', [
       {
         'imap.host': s('IMAP.fastmail.com'),
         'imap.port': q(143),
@@ -139,7 +128,7 @@ describe('administrator policy: servers of catalogue providers, imported account
     assert.equal(await violation(plain), '');
     // manual set-up allowed again: the same change goes through, and is no longer flagged
     await setPolicy('[providers]\nallow = fastmail\n');
-    await client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('attacker.example') }]);
+    await fx.client.call(plain, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.host': s('attacker.example') }]);
     assert.equal(await violation(plain), '');
     assert.equal(await violation(early), '');
   });
@@ -171,7 +160,7 @@ describe('administrator policy: servers of catalogue providers, imported account
     const e = new Encrypter();
     e.setPassphrase('pw');
     e.setScryptWorkFactor(10);
-    const ac = await AccountsClient.connect({ busAddress: session.address });
+    const ac = await AccountsClient.connect({ busAddress: fx.session.address });
     try {
       const r = await ac.importAccounts(await e.encrypt(JSON.stringify(doc)), 'pw');
       assert.deepEqual(r.imported, []);
@@ -188,14 +177,17 @@ describe('administrator policy: servers of catalogue providers, imported account
         ],
       );
       for (const id of ['forged_discovered', 'forged_fastmail'])
-        assert.ok(!existsSync(join(session.accountsDir, `${id}.ini`)), id);
+        assert.ok(!existsSync(join(fx.session.accountsDir, `${id}.ini`)), id);
       // allowed again: imported, without the file's claim of discovery
       await setPolicy('[providers]\nallow = fastmail\n');
       const again = await ac.importAccounts(await e.encrypt(JSON.stringify(doc)), 'pw');
       assert.deepEqual(again.imported.sort(), ['forged_discovered', 'forged_fastmail', 'plain_manual']);
       const path = '/org/pantherx/Accounts/account/forged_discovered';
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), '');
-      assert.doesNotMatch(readFileSync(join(session.accountsDir, 'forged_discovered.ini'), 'utf8'), /^source|^domain/m);
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoverySource'), '');
+      assert.doesNotMatch(
+        readFileSync(join(fx.session.accountsDir, 'forged_discovered.ini'), 'utf8'),
+        /^source|^domain/m,
+      );
       // and flagged once manual set-up is refused again
       await setPolicy('[manual]\nallowed = false\n');
       assert.equal(await violation(path), `manual set-up is not allowed by ${MANUAL_RULE}`);

@@ -12,9 +12,10 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cli, errorLine } from '../cli/helpers.js';
-import { ACCOUNT, as, b, errorOf, MANAGER, PROPS, q, ROOT, s, TestClient, type V } from '../harness/client.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { ACCOUNT, as, b, errorOf, MANAGER, PROPS, q, ROOT, s, type V } from '../harness/client.js';
+import { waitFor } from '../harness/session.js';
 import { nsTest as test } from '../discovery/fixture.js';
+import { useFixture } from '../harness/fixture.js';
 import { openWindow, settled, startUi } from '../ui/helpers.js';
 import { INSIDE, runInside } from '../discovery/netns.js';
 import { configXml, MAIL, startWorld, WEB, type World, type Zone } from '../discovery/world.js';
@@ -66,36 +67,23 @@ async function writeAdmin(path: string, text: string): Promise<void> {
 
 describe('administrator policy and provisioned accounts (own mount namespace: /etc/px-accounts; Dovecot)', function () {
   let world: World;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
-
-  if (!INSIDE) {
+  if (!INSIDE)
     before(async function () {
       this.timeout(6 * 60_000);
       await runInside(import.meta.filename, 5 * 60_000, { privateEtc: true });
     });
-  } else {
-    before(async function () {
-      this.timeout(60_000);
+  const fx = useFixture({
+    active: INSIDE,
+    start: async (fx) => {
       assert.equal(existsSync(ADMIN), false, `${ADMIN} must not exist when the suite starts`);
-      world = await startWorld(ZONE, USERS);
-      session = await startSession();
-      service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca });
-      client = await TestClient.connect(session.address);
-    });
-    after(async function () {
-      this.timeout(30_000);
-      client?.disconnect();
-      await service?.stop();
-      await session?.stop();
-      await world?.stop();
-      await rm(ADMIN, { recursive: true, force: true });
-    });
-  }
+      fx.onStop(() => rm(ADMIN, { recursive: true, force: true }));
+      world = fx.own(await startWorld(ZONE, USERS));
+    },
+    service: { env: () => ({ NODE_EXTRA_CA_CERTS: world.ca }) },
+  });
 
   const policyLines = () =>
-    service
+    fx.service
       .log()
       .split('\n')
       .filter((l) => l.includes(`policy ${POLICY}:`)).length;
@@ -106,11 +94,11 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     else await writeAdmin(POLICY, text);
     await waitFor('the service to read policy.ini', () => policyLines() > seen, 5000);
   }
-  const account = (path: string) => client.getAll(path, ACCOUNT);
-  const exists = async (path: string) => path in (await client.managedObjects());
+  const account = (path: string) => fx.client.getAll(path, ACCOUNT);
+  const exists = async (path: string) => path in (await fx.client.managedObjects());
   /** Waits for PropertiesChanged of one Account property, from signal number `from` on. */
   const changed = (path: string, prop: string, from: number) =>
-    client.waitSignal(
+    fx.client.waitSignal(
       (x) =>
         x.path === path &&
         x.member === 'PropertiesChanged' &&
@@ -120,62 +108,62 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       from,
     );
   const addFtp = (user: string) =>
-    client.addAccount('ftp', user, { password: PASSWORD }, { 'ftp.host': s('127.0.0.1') });
+    fx.client.addAccount('ftp', user, { password: PASSWORD }, { 'ftp.host': s('127.0.0.1') });
 
   test('no /etc/px-accounts: anything may be added; policy.ini created later (its directory too) applies at once, an account it denies is marked, never deleted', async () => {
     const ftp = await addFtp('early@example.org');
     assert.equal((await account(ftp)).PolicyViolation, '');
-    const from = client.signals.length;
+    const from = fx.client.signals.length;
     await setPolicy('[protocols]\ndeny = ftp, pop3    ; no plain-text file transfer, no POP\n');
     const signal = await changed(ftp, 'PolicyViolation', from);
     const rule = 'protocol ftp is denied by /etc/px-accounts/policy.ini [protocols] deny';
     assert.equal((signal.body[1] as Record<string, V>).PolicyViolation!.value, rule);
     assert.ok(await exists(ftp), 'the account is still there');
-    assert.ok(existsSync(join(session.accountsDir, 'ftp_early_at_example_org.ini')), 'its file is still there');
+    assert.ok(existsSync(join(fx.session.accountsDir, 'ftp_early_at_example_org.ini')), 'its file is still there');
     const refused = await errorOf(addFtp('late@example.org'));
     assert.deepEqual(refused, { type: DENIED, text: `policy: ${rule}` });
     // what the account breaks already is not held against other changes
-    await client.call(ftp, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', s('Old FTP')]);
+    await fx.client.call(ftp, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', s('Old FTP')]);
     assert.equal((await account(ftp)).Name, 'Old FTP');
   });
 
   test('Update may not enable a denied protocol (nothing changes); other changes go through', async () => {
-    const path = await client.addAccount(
+    const path = await fx.client.addAccount(
       'fastmail',
       `upd-${process.pid}`,
       { password: PASSWORD },
       { protocols: as(['imap', 'smtp']) },
     );
     const refused = await errorOf(
-      client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap', 'smtp', 'pop3']) }]),
+      fx.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap', 'smtp', 'pop3']) }]),
     );
     assert.deepEqual(refused, {
       type: DENIED,
       text: 'policy: protocol pop3 is denied by /etc/px-accounts/policy.ini [protocols] deny',
     });
     assert.deepEqual((await account(path)).Protocols, ['imap', 'smtp']);
-    await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap']), name: s('Mail') }]);
+    await fx.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ protocols: as(['imap']), name: s('Mail') }]);
     assert.deepEqual([(await account(path)).Protocols, (await account(path)).Name], [['imap'], 'Mail']);
   });
 
   test('[providers] deny and allow: AddAccount and SignIn refused at once naming the rule, ListProviders says which', async () => {
     await setPolicy('[providers]\ndeny = gandi, google\n');
     const gandi = await errorOf(
-      client.addAccount('gandi', `g-${process.pid}@example.org`, { password: PASSWORD }, { verify: b(true) }),
+      fx.client.addAccount('gandi', `g-${process.pid}@example.org`, { password: PASSWORD }, { verify: b(true) }),
     );
     assert.deepEqual(gandi, {
       type: DENIED,
       text: 'policy: provider gandi is denied by /etc/px-accounts/policy.ini [providers] deny',
     });
     const signIn = await errorOf(
-      client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['google', { account: s('someone@gmail.com') }]),
+      fx.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['google', { account: s('someone@gmail.com') }]),
     );
     assert.deepEqual(signIn, {
       type: DENIED,
       text: 'policy: provider google is denied by /etc/px-accounts/policy.ini [providers] deny',
     });
     const denied = async () => {
-      const [list] = await client.call(ROOT, MANAGER, 'ListProviders');
+      const [list] = await fx.client.call(ROOT, MANAGER, 'ListProviders');
       return Object.fromEntries(
         (list as Array<Record<string, V>>).map((p) => [p.id!.value as string, p.denied!.value as string]),
       );
@@ -185,7 +173,7 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     assert.equal(first.fastmail, '');
     // now only fastmail: the others are refused (set-up by hand is [manual]'s business)
     await setPolicy('[providers]\nallow = fastmail\n');
-    const yahoo = await errorOf(client.addAccount('yahoo', `y-${process.pid}`, { password: PASSWORD }));
+    const yahoo = await errorOf(fx.client.addAccount('yahoo', `y-${process.pid}`, { password: PASSWORD }));
     assert.deepEqual(yahoo, {
       type: DENIED,
       text: 'policy: provider yahoo is not in /etc/px-accounts/policy.ini [providers] allow',
@@ -195,13 +183,18 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       [second.fastmail, second.gandi],
       ['', 'policy: provider gandi is not in /etc/px-accounts/policy.ini [providers] allow'],
     );
-    await client.addAccount('fastmail', `allowed-${process.pid}`, { password: PASSWORD }, { protocols: as(['imap']) });
+    await fx.client.addAccount(
+      'fastmail',
+      `allowed-${process.pid}`,
+      { password: PASSWORD },
+      { protocols: as(['imap']) },
+    );
   });
 
   test('[manual] allowed = false: set-up by hand refused; the catalogue and discovery still add (checked against Dovecot)', async () => {
     await setPolicy('[manual]\nallowed = false\n[protocols]\nallow = imap, smtp\n');
     const manual = await errorOf(
-      client.addAccount(
+      fx.client.addAccount(
         'imap',
         `m-${process.pid}@example.org`,
         { password: PASSWORD },
@@ -213,7 +206,7 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       text: 'policy: manual set-up is not allowed by /etc/px-accounts/policy.ini [manual] allowed = false',
     });
     const ftp = await errorOf(
-      client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+      fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
         'fastmail',
         `cal-${process.pid}`,
         { password: PASSWORD },
@@ -224,13 +217,13 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       type: DENIED,
       text: 'policy: protocol caldav is not in /etc/px-accounts/policy.ini [protocols] allow',
     });
-    await client.addAccount(
+    await fx.client.addAccount(
       'fastmail',
       `cat-${process.pid}`,
       { password: PASSWORD },
       { protocols: as(['imap', 'smtp']) },
     );
-    const found = await client.addAccount('', 'alice@ok.test', { password: PASSWORD }, { protocols: as(['imap']) });
+    const found = await fx.client.addAccount('', 'alice@ok.test', { password: PASSWORD }, { protocols: as(['imap']) });
     const a = await account(found);
     assert.deepEqual(
       [a.Provider, a.DiscoverySource, a.Status, a.PolicyViolation],
@@ -239,13 +232,13 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   });
 
   test('a policy.ini that cannot be used refuses every add until fixed; removing the file lifts every rule live', async () => {
-    const [ftp] = Object.keys(await client.managedObjects()).filter((p) => p.endsWith('/ftp_early_at_example_org'));
+    const [ftp] = Object.keys(await fx.client.managedObjects()).filter((p) => p.endsWith('/ftp_early_at_example_org'));
     await setPolicy('[protocol]\ndeny = ftp\n'); // a typo: [protocol]
     assert.match(
-      service.log(),
+      fx.service.log(),
       /<3>policy \/etc\/px-accounts\/policy\.ini: unusable \(unknown section or key 'protocol'/,
     );
-    const refused = await errorOf(client.addAccount('fastmail', `broken-${process.pid}`, { password: PASSWORD }));
+    const refused = await errorOf(fx.client.addAccount('fastmail', `broken-${process.pid}`, { password: PASSWORD }));
     assert.equal(refused.type, DENIED);
     assert.match(
       refused.text,
@@ -253,7 +246,7 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
     );
     await setPolicy('[protocols]\ndeny = ftp\n');
     assert.notEqual((await account(ftp!)).PolicyViolation, '');
-    const from = client.signals.length;
+    const from = fx.client.signals.length;
     await setPolicy(null);
     await changed(ftp!, 'PolicyViolation', from);
     assert.equal((await account(ftp!)).PolicyViolation, '');
@@ -263,34 +256,34 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   const WORK_PATH = '/org/pantherx/Accounts/account/provisioned_work';
 
   test('a provisioned account (%u: the login name) appears Locked: Update, Remove and renaming are AccessDenied, SetSecret is not, and its check passes', async () => {
-    const from = client.signals.length;
+    const from = fx.client.signals.length;
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK);
-    await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === WORK_PATH, 5000, from);
+    await fx.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === WORK_PATH, 5000, from);
     const a = await account(WORK_PATH);
     assert.deepEqual(
       [a.Id, a.Name, a.Username, a.Locked, a.PolicyViolation],
       ['provisioned_work', `Work mail of ${LOGIN}`, `${LOGIN}@ok.test`, true, ''],
     );
     const why = `account provisioned_work is provisioned by the administrator (${ADMIN}/accounts/work.ini): it cannot be changed, renamed or removed; only its secrets are yours to set`;
-    assert.deepEqual(await errorOf(client.call(WORK_PATH, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(143) }])), {
+    assert.deepEqual(await errorOf(fx.client.call(WORK_PATH, ACCOUNT, 'Update', 'a{sv}', [{ 'imap.port': q(143) }])), {
       type: DENIED,
       text: why,
     });
-    assert.deepEqual(await errorOf(client.call(WORK_PATH, ACCOUNT, 'Remove')), { type: DENIED, text: why });
-    assert.deepEqual(await errorOf(client.call(WORK_PATH, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', s('Mine now')])), {
+    assert.deepEqual(await errorOf(fx.client.call(WORK_PATH, ACCOUNT, 'Remove')), { type: DENIED, text: why });
+    assert.deepEqual(await errorOf(fx.client.call(WORK_PATH, PROPS, 'Set', 'ssv', [ACCOUNT, 'Name', s('Mine now')])), {
       type: DENIED,
       text: why,
     });
     assert.equal((await account(WORK_PATH)).Name, `Work mail of ${LOGIN}`);
-    await client.call(WORK_PATH, ACCOUNT, 'SetSecret', 'ss', ['password', PASSWORD]);
+    await fx.client.call(WORK_PATH, ACCOUNT, 'SetSecret', 'ss', ['password', PASSWORD]);
     assert.deepEqual((await account(WORK_PATH)).Credentials, ['password']);
-    const [results] = await client.call(WORK_PATH, ACCOUNT, 'Verify');
+    const [results] = await fx.client.call(WORK_PATH, ACCOUNT, 'Verify');
     const imap = (results as Record<string, V>).imap!.value as Record<string, V>;
     assert.deepEqual([imap.ok!.value, imap.code!.value], [true, 'Ok'], String(imap.message?.value));
     assert.equal((await account(WORK_PATH)).Status, 'online');
     // the administrator's file is untouched; the person's side names the secret, never its value
     assert.equal(readFileSync(`${ADMIN}/accounts/work.ini`, 'utf8'), WORK);
-    const personal = readFileSync(join(session.accountsDir, '.provisioned.json'), 'utf8');
+    const personal = readFileSync(join(fx.session.accountsDir, '.provisioned.json'), 'utf8');
     assert.deepEqual(JSON.parse(personal), { provisioned_work: ['password'] });
     assert.ok(!personal.includes(PASSWORD));
     // the manual-set-up rule is not the provisioned account's: it is the administrator's own
@@ -299,21 +292,21 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   });
 
   test("px-accounts shows a locked account as such and refuses edits with the service's message", async () => {
-    const show = await cli(session.env, ['show', 'provisioned_work']);
+    const show = await cli(fx.session.env, ['show', 'provisioned_work']);
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /^Locked: +provisioned by the administrator: only its secrets can be changed$/m);
-    const list = await cli(session.env, ['list']);
+    const list = await cli(fx.session.env, ['list']);
     assert.match(list.stdout, new RegExp(`^provisioned_work +Work mail of ${LOGIN} \\(locked\\) +imap`, 'm'));
     const why = `account provisioned_work is provisioned by the administrator (${ADMIN}/accounts/work.ini): it cannot be changed, renamed or removed; only its secrets are yours to set`;
     for (const args of [
       ['edit', 'provisioned_work', '--name', 'Mine'],
       ['remove', 'provisioned_work'],
     ]) {
-      const r = await cli(session.env, args);
+      const r = await cli(fx.session.env, args);
       assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
       assert.equal(errorLine(r), `px-accounts: ${why}`);
     }
-    const json = JSON.parse((await cli(session.env, ['show', 'provisioned_work', '--json'])).stdout) as {
+    const json = JSON.parse((await cli(fx.session.env, ['show', 'provisioned_work', '--json'])).stdout) as {
       locked: boolean;
       policyViolation: string;
     };
@@ -323,7 +316,7 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   test('the window shows a locked account as such: no Remove, Edit offers only its password (checked against Dovecot, then stored); an account outside the policy says why; Add lists a denied provider with the reason, not as a choice', async function () {
     this.timeout(60_000);
     await setPolicy('[manual]\nallowed = false\n[providers]\ndeny = gandi\n');
-    const ui = await startUi(session);
+    const ui = await startUi(fx.session);
     const w = await openWindow(ui.url);
     try {
       const page = w.page;
@@ -341,11 +334,11 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       const form = page.locator('form.account-form');
       await form.getByLabel('New password (leave empty to keep the current one)').fill(PASSWORD);
       assert.equal(await form.getByLabel('Display name').count(), 0, 'no name to change');
-      const updates = service.log().split('\n').length;
+      const updates = fx.service.log().split('\n').length;
       await form.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
       assert.ok(
-        !service
+        !fx.service
           .log()
           .split('\n')
           .slice(updates)
@@ -379,28 +372,28 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   });
 
   test('the provisioned file changing, going and coming back is followed live; its secret names are kept', async () => {
-    let from = client.signals.length;
+    let from = fx.client.signals.length;
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK.replace('Work mail of %u', 'Office mail'));
     await changed(WORK_PATH, 'Name', from);
     assert.equal((await account(WORK_PATH)).Name, 'Office mail');
-    from = client.signals.length;
+    from = fx.client.signals.length;
     await rm(`${ADMIN}/accounts/work.ini`);
-    await client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === WORK_PATH, 5000, from);
-    from = client.signals.length;
+    await fx.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === WORK_PATH, 5000, from);
+    from = fx.client.signals.length;
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK);
-    await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === WORK_PATH, 5000, from);
-    const [secret] = await client.call(WORK_PATH, ACCOUNT, 'GetSecret', 's', ['password']);
+    await fx.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === WORK_PATH, 5000, from);
+    const [secret] = await fx.client.call(WORK_PATH, ACCOUNT, 'GetSecret', 's', ['password']);
     assert.equal(secret, PASSWORD);
   });
 
   test("MuteError, UnmuteError and SetData on the locked account are kept: the person's side, in .provisioned.json, through a change of the administrator's file (red team: they were lost)", async () => {
-    await client.call(WORK_PATH, ACCOUNT, 'MuteError', 's', ['ConnectionFailed']);
-    await client.call(WORK_PATH, ACCOUNT, 'MuteError', 's', ['Unauthorized']);
-    await client.call(WORK_PATH, ACCOUNT, 'UnmuteError', 's', ['Unauthorized']);
-    await client.call(WORK_PATH, ACCOUNT, 'SetData', 'ss', ['folder', 'INBOX/Work']);
+    await fx.client.call(WORK_PATH, ACCOUNT, 'MuteError', 's', ['ConnectionFailed']);
+    await fx.client.call(WORK_PATH, ACCOUNT, 'MuteError', 's', ['Unauthorized']);
+    await fx.client.call(WORK_PATH, ACCOUNT, 'UnmuteError', 's', ['Unauthorized']);
+    await fx.client.call(WORK_PATH, ACCOUNT, 'SetData', 'ss', ['folder', 'INBOX/Work']);
     const kept = (a: Record<string, unknown>) => [a.MutedErrors, Object.values(a.Data as object)];
     assert.deepEqual(kept(await account(WORK_PATH)), [['ConnectionFailed'], ['INBOX/Work']]);
-    const personal = JSON.parse(readFileSync(join(session.accountsDir, '.provisioned.json'), 'utf8')) as Record<
+    const personal = JSON.parse(readFileSync(join(fx.session.accountsDir, '.provisioned.json'), 'utf8')) as Record<
       string,
       { credentials: string[]; muted: string[]; data: object }
     >;
@@ -413,11 +406,11 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       [['password'], ['ConnectionFailed'], ['INBOX/Work']],
     );
     // the administrator's file changes: read again, the person's side stays
-    const from = client.signals.length;
+    const from = fx.client.signals.length;
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK.replace('Work mail of %u', 'Office mail'));
     await changed(WORK_PATH, 'Name', from);
     assert.deepEqual(kept(await account(WORK_PATH)), [['ConnectionFailed'], ['INBOX/Work']]);
-    const back = client.signals.length;
+    const back = fx.client.signals.length;
     await writeAdmin(`${ADMIN}/accounts/work.ini`, WORK);
     await changed(WORK_PATH, 'Name', back);
   });
@@ -425,10 +418,7 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
   test('after a restart: the policy is read at start, the provisioned account is there with its secret, the marked account still marked', async function () {
     this.timeout(30_000);
     await setPolicy('[protocols]\ndeny = ftp\n');
-    client.disconnect();
-    await service.stop();
-    service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca });
-    client = await TestClient.connect(session.address);
+    await fx.restartService();
     const ftp = '/org/pantherx/Accounts/account/ftp_early_at_example_org';
     assert.equal(
       (await account(ftp)).PolicyViolation,
@@ -442,8 +432,8 @@ describe('administrator policy and provisioned accounts (own mount namespace: /e
       'mutes and notes kept across a restart',
     );
     // the orphan sweep after start-up leaves the person's secret of a provisioned account alone
-    await waitFor('the orphan sweep', () => /orphaned secrets checked/.test(service.log()), 10_000);
-    const [secret] = await client.call(WORK_PATH, ACCOUNT, 'GetSecret', 's', ['password']);
+    await waitFor('the orphan sweep', () => /orphaned secrets checked/.test(fx.service.log()), 10_000);
+    const [secret] = await fx.client.call(WORK_PATH, ACCOUNT, 'GetSecret', 's', ['password']);
     assert.equal(secret, PASSWORD);
   });
 });

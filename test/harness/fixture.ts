@@ -57,6 +57,8 @@ export interface FixtureOptions {
   prepare?: (t: Fixture) => Promise<void> | void;
   /** px-accounts-service, with a TestClient (`t.client`) and an AccountsClient (`t.accounts`). */
   service?: boolean | ServiceOptions;
+  /** Runs once the service is up and before the window starts (the accounts a window shows). */
+  seed?: (t: Fixture) => Promise<void>;
   /** px-accounts-ui against the service, and a browser at it. */
   window?: boolean | WindowOptions;
   /** Time for everything to start (default 90 s). */
@@ -72,7 +74,11 @@ export interface Fixture {
   readonly accounts: AccountsClient;
   readonly ui: UiProcess;
   readonly win: Window;
-  /** Stops the service by PID and starts it again as before (plus `env`); the clients stay. */
+  /** Stops the service by PID (until startService); the clients stay connected to the bus. */
+  stopService(): Promise<void>;
+  /** Starts the service again as the options say (plus `env`). */
+  startService(env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
+  /** stopService, then startService. */
   restartService(env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
   /** Stops `thing` with the suite (before what was started earlier); returns it. */
   own<T extends { stop(): unknown }>(thing: T): T;
@@ -132,10 +138,18 @@ export function useFixture(options: FixtureOptions = {}): Fixture {
     get win() {
       return part('win');
     },
-    async restartService(env) {
+    async stopService() {
       await part('service').stop();
+      delete parts.service;
+    },
+    async startService(env) {
+      if (parts.service) throw new Error('the fixture’s service is running: stopService() first');
       parts.service = await launchService(env);
       return parts.service;
+    },
+    async restartService(env) {
+      await t.stopService();
+      return t.startService(env);
     },
     own(thing) {
       stops.push(() => thing.stop());
@@ -192,6 +206,7 @@ export function useFixture(options: FixtureOptions = {}): Fixture {
       parts.accounts = accounts;
       t.onStop(() => accounts.close());
     }
+    await options.seed?.(t);
     if (options.window) {
       const o = options.window === true ? { browser: true } : options.window;
       // Loaded only here: playwright is heavy, and most suites have no window.
