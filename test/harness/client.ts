@@ -52,7 +52,7 @@ export class TestClient {
     const reply = await this.bus.call(
       new Message({ destination: dest, path, interface: iface, member, signature, body }),
     );
-    return reply?.body ?? [];
+    return (reply?.body as unknown[] | undefined) ?? [];
   }
 
   call(path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown[]> {

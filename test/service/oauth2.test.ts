@@ -204,7 +204,7 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.equal(page.status, 200);
     assert.match(page.text, /signed in/i);
     const done = await outcome(w.client, path);
-    assert.ok(done.account, `sign-in failed: ${done.failed}`);
+    assert.ok(done.account, `sign-in failed: ${done.failed?.join(': ')}`);
     account = done.account!;
 
     const a = await w.client.getAll(account, ACCOUNT);
@@ -248,7 +248,7 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
     assert.deepEqual(Object.keys(r).sort(), ['caldav', 'carddav', 'imap', 'pop3', 'smtp']);
     for (const [p, v] of Object.entries(r)) {
       const x = v.value as Record<string, V>;
-      assert.equal(x.code!.value, 'Ok', `${p}: ${x.message!.value}`);
+      assert.equal(x.code!.value, 'Ok', `${p}: ${String(x.message?.value)}`);
     }
     assert.ok(w.gate.introspections > before, 'the DAV gate saw Bearer tokens');
   });
@@ -256,7 +256,7 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
   it('GetAccessToken: a cached token while it is fresh; after that one refresh for 50 concurrent callers, the rotated refresh token stored first', async () => {
     const [t1] = await w.client.call(account, OAUTH2, 'GetAccessToken');
     const refreshes = w.oidc.grants.refresh_token ?? 0;
-    let renewed = '';
+    let renewed: string;
     const [t2] = await w.client.call(account, OAUTH2, 'GetAccessToken');
     assert.equal(t2, t1, 'a fresh token is served from the cache');
     assert.equal(w.oidc.grants.refresh_token ?? 0, refreshes);
@@ -660,10 +660,10 @@ describe('OAuth2 sign-in over the bus (oidc-provider, Dovecot oauth2 passdb, Rad
       assert.ok(issued.length > 5);
       const files = readTree(w.session.dir);
       const log = w.service.log();
-      const objects = JSON.stringify(await w.client.managedObjects(), (_k, v) =>
+      const objects = JSON.stringify(await w.client.managedObjects(), (_k, v: unknown) =>
         typeof v === 'bigint' ? String(v) : v,
       );
-      const signals = JSON.stringify(w.client.signals, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      const signals = JSON.stringify(w.client.signals, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
       for (const t of issued) {
         for (const [what, text] of [
           ['a file', files],

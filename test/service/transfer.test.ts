@@ -91,6 +91,14 @@ function onTerminal(pass: string, argv: string[], env: NodeJS.ProcessEnv) {
   return run('/usr/bin/python3', [AGE_PTY, pass, ...argv], env, undefined, 60_000);
 }
 
+/** An export decrypted by age, read as the format is written (src/transfer/document.ts). */
+interface ExportJson {
+  format: string;
+  version: number;
+  secrets: boolean;
+  accounts: Array<{ id: string; ini: string; secrets?: Record<string, string> }>;
+}
+
 describe('export and import (age files through the bus, the keyring and the CLI)', function () {
   this.timeout(60_000);
   let a: Machine;
@@ -190,12 +198,12 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       a.session.env,
     );
     assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(readFileSync(join(work, 'plain.json'), 'utf8'));
+    const doc = JSON.parse(readFileSync(join(work, 'plain.json'), 'utf8')) as ExportJson;
     assert.equal(doc.format, 'px-accounts-export');
     assert.equal(doc.version, 1);
     assert.equal(doc.secrets, false);
     assert.deepEqual(
-      doc.accounts.map((x: { id: string }) => x.id),
+      doc.accounts.map((x) => x.id),
       ids,
     );
     for (const x of doc.accounts) {
@@ -218,8 +226,9 @@ describe('export and import (age files through the bus, the keyring and the CLI)
   });
 
   it('imports what age -p encrypted (a document written by hand, one account, no secrets)', async () => {
-    const doc = JSON.parse(readFileSync(join(work, 'plain.json'), 'utf8'));
-    const imap = doc.accounts.find((x: { id: string }) => x.id.startsWith('imap'));
+    const doc = JSON.parse(readFileSync(join(work, 'plain.json'), 'utf8')) as ExportJson;
+    const imap = doc.accounts.find((x) => x.id.startsWith('imap'));
+    assert.ok(imap, 'the export holds the IMAP account');
     await a.client.removeAccount(imap.id);
     writeFileSync(
       join(work, 'byhand.json'),
@@ -391,7 +400,7 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       const dup = await cli(env(), ['import', out, '--passphrase-file', pf, '--json']);
       assert.equal(dup.code, CODE.OK, dup.stderr);
       assert.deepEqual(
-        JSON.parse(dup.stdout).skipped.map((x: { reason: string }) => x.reason),
+        (JSON.parse(dup.stdout) as { skipped: { reason: string }[] }).skipped.map((x) => x.reason),
         ['Duplicate', 'Duplicate'],
       );
       writeFileSync(pf, 'another one\n');
@@ -410,7 +419,7 @@ describe('export and import (age files through the bus, the keyring and the CLI)
       assert.ok(!e.stderr.includes(pass), 'the passphrase was echoed');
       const d = await onTerminal(pass, ['age', '-d', '-o', join(work, 'tty.json'), out], env());
       assert.equal(d.code, 0, d.stderr);
-      assert.equal(JSON.parse(readFileSync(join(work, 'tty.json'), 'utf8')).accounts.length, 2);
+      assert.equal((JSON.parse(readFileSync(join(work, 'tty.json'), 'utf8')) as ExportJson).accounts.length, 2);
       await removeAll();
       const i = await onTerminal(pass, [process.execPath, CLI_BIN, 'import', out], env());
       assert.equal(i.code, 0, i.stderr);

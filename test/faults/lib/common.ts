@@ -56,7 +56,9 @@ export function scanForLeaks(where: string, text: string): void {
 }
 
 const json = (v: unknown) =>
-  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : Buffer.isBuffer(x) ? x.toString('latin1') : x));
+  JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'bigint' ? String(x) : Buffer.isBuffer(x) ? x.toString('latin1') : x,
+  );
 
 /** dbus-monitor on a session's bus, watching every signal, stopped by PID. */
 export class SignalMonitor {
@@ -376,9 +378,9 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
         clearTimeout(t);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         clearTimeout(t);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -195,7 +195,7 @@ export function concurrencySuite(): void {
       assert.equal(addResults.size, SHARED + 1);
       for (const [key, results] of addResults) {
         const names = results.map((r) => r.name).sort();
-        const expected = [...Array(results.length - 1).fill(E + 'Duplicate'), 'ok'].sort();
+        const expected = [...Array<string>(results.length - 1).fill(E + 'Duplicate'), 'ok'].sort();
         assert.deepEqual(names, expected, key);
       }
       assert.equal(addResults.get('wave')!.length, CLIENTS);

@@ -109,7 +109,7 @@ const MEMBERS: Record<string, Record<string, string>> = {
   [INTRO]: { Introspect: '' },
   [PEER]: { Ping: '', GetMachineId: '' },
 };
-const SIG_OF: Record<string, string> = Object.assign({}, ...Object.values(MEMBERS));
+const SIG_OF: Record<string, string> = Object.assign({}, ...Object.values(MEMBERS)) as Record<string, string>;
 const UNKNOWN_MEMBERS = [
   'Nope',
   'addaccount',
@@ -155,7 +155,7 @@ const describeCall = (c: Call) => `${c.iface || '(no interface)'}.${c.member}(${
 
 /** A text form of a reply for the leak scan (GetSecret replies hold secrets by design and are left out). */
 const replyText = (v: unknown) =>
-  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))?.slice(0, 4096) ?? '';
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))?.slice(0, 4096) ?? '';
 
 export function fuzzSuite(): void {
   describe('hostile input over D-Bus', function () {
@@ -199,7 +199,9 @@ export function fuzzSuite(): void {
       FIGURES.callsFuzzed++;
       const r = await outcome(
         within(
-          client.bus.call(new Message({ ...fields, body: call.body })).then((reply) => reply?.body ?? []),
+          client.bus
+            .call(new Message({ ...fields, body: call.body }))
+            .then((reply) => (reply?.body as unknown[] | undefined) ?? []),
           25_000,
           describeCall(call),
         ),

@@ -35,7 +35,7 @@ async function openssl(cwd: string, args: string[]): Promise<void> {
     await run('openssl', args, { cwd, timeout: 20_000 });
   } catch (err) {
     const e = err as Error & { stderr?: string };
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 }
 
@@ -166,6 +166,7 @@ export async function generateCerts(dir: string): Promise<CertFiles> {
     expired: p('expired.crt'),
     expiredKey: p('expired.key'),
   };
-  for (const [name, file] of Object.entries(files)) await chmod(file, name.endsWith('Key') ? 0o600 : 0o644);
+  for (const [name, file] of Object.entries(files) as [string, string][])
+    await chmod(file, name.endsWith('Key') ? 0o600 : 0o644);
   return files;
 }

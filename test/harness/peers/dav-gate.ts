@@ -28,7 +28,7 @@ export async function startDavGate(o: {
   const upstreamAuth = 'Basic ' + Buffer.from(`${o.user}:${o.password}`).toString('base64');
   const gate: DavGate = { port: 0, url: '', introspections: 0, stop: async () => undefined };
 
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const header = req.headers.authorization ?? '';
     const token = /^Bearer (\S+)$/.exec(header)?.[1];
     const refuse = () => {
@@ -47,7 +47,7 @@ export async function startDavGate(o: {
       return;
     }
     gate.introspections++;
-    let active = false;
+    let active: boolean;
     try {
       const r = await fetch(intro, {
         method: 'POST',
@@ -77,6 +77,10 @@ export async function startDavGate(o: {
       else res.destroy();
     });
     req.pipe(up);
+  };
+  // A failure in a handler ends that response, not the test run (an unhandled rejection would).
+  const server = http.createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => res.destroy(err instanceof Error ? err : undefined));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   gate.port = (server.address() as AddressInfo).port;

@@ -116,7 +116,7 @@ export async function startNextcloudStandIn(o: {
     req.pipe(ureq);
   };
 
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', s.url);
     const path = url.pathname;
     if (path === '/index.php/login/v2' && req.method === 'POST') {
@@ -229,6 +229,10 @@ export async function startNextcloudStandIn(o: {
     }
     req.resume();
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found (Nextcloud stand-in)\n');
+  };
+  // A failure in a handler ends that response, not the test run (an unhandled rejection would).
+  const server = http.createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => res.destroy(err instanceof Error ? err : undefined));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

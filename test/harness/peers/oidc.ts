@@ -37,39 +37,50 @@ type Payload = Record<string, unknown> & {
   consumed?: number;
 };
 
-/** A memory adapter of our own, so a test can revoke a user's grants. */
+/** The parts of oidc-provider (which ships no types) this peer uses. */
+interface OidcProvider {
+  on(event: string, listener: (...args: never[]) => void): void;
+  use(middleware: (ctx: { path: string; method: string }, next: () => Promise<void>) => Promise<void>): void;
+  listen(port: number, host: string): Server;
+}
+type OidcProviderClass = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+
+/**
+ * A memory adapter of our own, so a test can revoke a user's grants. oidc-provider awaits each
+ * method; a map answers at once, so they return plain values.
+ */
 function memoryAdapter(store: Map<string, { payload: Payload; expires: number }>) {
   return class MemoryAdapter {
     constructor(private readonly model: string) {}
     private key(id: string) {
       return `${this.model}:${id}`;
     }
-    async upsert(id: string, payload: Payload, expiresIn: number) {
+    upsert(id: string, payload: Payload, expiresIn: number) {
       store.set(this.key(id), { payload, expires: Date.now() + (expiresIn || 3600) * 1000 });
       if (payload.grantId) store.set(`grant:${payload.grantId}:${this.key(id)}`, { payload: {}, expires: Infinity });
       if (payload.userCode) store.set(`userCode:${payload.userCode}`, { payload: { id }, expires: Infinity });
       if (payload.uid) store.set(`uid:${payload.uid}`, { payload: { id }, expires: Infinity });
     }
-    async find(id: string) {
+    find(id: string) {
       const e = store.get(this.key(id));
       return e && e.expires > Date.now() ? e.payload : undefined;
     }
-    async findByUserCode(userCode: string) {
+    findByUserCode(userCode: string) {
       const ref = store.get(`userCode:${userCode}`);
       return ref ? this.find(ref.payload.id as string) : undefined;
     }
-    async findByUid(uid: string) {
+    findByUid(uid: string) {
       const ref = store.get(`uid:${uid}`);
       return ref ? this.find(ref.payload.id as string) : undefined;
     }
-    async consume(id: string) {
+    consume(id: string) {
       const e = store.get(this.key(id));
       if (e) e.payload.consumed = Math.floor(Date.now() / 1000);
     }
-    async destroy(id: string) {
+    destroy(id: string) {
       store.delete(this.key(id));
     }
-    async revokeByGrantId(grantId: string) {
+    revokeByGrantId(grantId: string) {
       for (const k of [...store.keys()]) {
         if (k.startsWith(`grant:${grantId}:`)) {
           store.delete(k.slice(`grant:${grantId}:`.length));
@@ -81,7 +92,7 @@ function memoryAdapter(store: Map<string, { payload: Payload; expires: number }>
 }
 
 export async function startOidc(options: { accessTokenTtl?: number } = {}): Promise<OidcPeer> {
-  const { default: Provider } = await import('oidc-provider');
+  const { default: Provider } = (await import('oidc-provider')) as { default: OidcProviderClass };
   const store = new Map<string, { payload: Payload; expires: number }>();
   const introspector = { id: 'introspector', secret: randomBytes(16).toString('hex') };
   const clientId = `px-accounts-test-${randomBytes(3).toString('hex')}`;
@@ -132,13 +143,14 @@ export async function startOidc(options: { accessTokenTtl?: number } = {}): Prom
     rotateRefreshToken: true,
     scopes: ['openid', 'offline_access', 'email', 'mail', 'dav'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    findAccount: async (_ctx: unknown, sub: string) => ({
+    // oidc-provider awaits these hooks; they answer at once.
+    findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: async () => ({ sub, email: sub, email_verified: true }),
+      claims: () => ({ sub, email: sub, email_verified: true }),
     }),
     // A refresh token for every client allowed to refresh, as OAuth 2.0 providers (Microsoft's)
     // do for offline_access; OpenID's own rule (offline_access + consent) covers only OIDC requests.
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
   });
   provider.on('grant.success', (ctx: { oidc: { params: { grant_type: string }; body?: Record<string, unknown> } }) => {

@@ -6,7 +6,10 @@
 // own that only moves when a test pays.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+
+const wsText = (data: RawData): string =>
+  (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
 
 /** Seconds between the Unix epoch and the XRP Ledger's (2000-01-01). */
 const RIPPLE_EPOCH = 946_684_800;
@@ -64,7 +67,7 @@ export async function startTestRippled(): Promise<TestRippled> {
   };
 
   const handle = (ws: WebSocket, m: Record<string, unknown>) => {
-    const account = String(m.account ?? '');
+    const account = typeof m.account === 'string' ? m.account : '';
     switch (m.command) {
       case 'subscribe':
         for (const a of (m.accounts as string[] | undefined) ?? []) subscribers.get(ws)!.add(a);
@@ -167,7 +170,7 @@ export async function startTestRippled(): Promise<TestRippled> {
         ws.on('close', () => subscribers.delete(ws));
         ws.on('message', (data) => {
           try {
-            handle(ws, JSON.parse(String(data)) as Record<string, unknown>);
+            handle(ws, JSON.parse(wsText(data)) as Record<string, unknown>);
           } catch {
             ws.close();
           }

@@ -159,7 +159,7 @@ export function electrumServer(chain: Chain, mode: () => Mode): Server {
         const f = typeof method === 'string' && Object.hasOwn(methods, method) ? methods[method]! : undefined;
         if (!f) throw new RpcError(-32601, `unknown method "${String(method)}"`);
         if (!Array.isArray(params)) throw new RpcError(-32602, 'params must be an array');
-        return { jsonrpc: '2.0', id, result: f(...params) };
+        return { jsonrpc: '2.0', id, result: f(...(params as unknown[])) };
       } catch (err) {
         return {
           jsonrpc: '2.0',
