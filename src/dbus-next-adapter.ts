@@ -20,9 +20,10 @@ import dbus from 'dbus-next';
 // of dbus-next that it bundles.
 import DBusBuffer from 'dbus-next/lib/dbus-buffer.js';
 
+// Function-typed fields, not methods: they are taken off the prototype and called with .call(this).
 interface DBusBufferProto {
-  readSimpleType(this: { fds?: unknown[]; readInt32(): number }, type: string): unknown;
-  readTree(tree: { type: string }): unknown;
+  readSimpleType: (this: { fds?: unknown[]; readInt32(): number }, type: string) => unknown;
+  readTree: (this: unknown, tree: { type: string }) => unknown;
 }
 
 export function guardParser(): void {
@@ -47,7 +48,21 @@ export function guardParser(): void {
 }
 
 const { Message } = dbus;
+
+/** An aborted signal's reason as an Error (as src/util/abort.ts: this file imports nothing of ours). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
+}
 export type DBusMessage = InstanceType<typeof Message>;
+
+/** A method reply: dbus-next types its body any; what it holds is known from `signature` only. */
+export interface BusReply {
+  readonly signature: string;
+  readonly body: unknown[];
+  /** The unique name that answered. */
+  readonly sender?: string | null;
+}
 
 /** dbus-next's internals this file uses (not in its typings). */
 interface Internals {
@@ -92,8 +107,8 @@ export function callWithTimeout(
   call: BusCall,
   timeoutMs: number,
   signal?: AbortSignal,
-): Promise<DBusMessage> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
+): Promise<BusReply> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
   const msg = new Message({
     destination: call.destination,
     path: call.path,
@@ -112,11 +127,11 @@ export function callWithTimeout(
       signal?.removeEventListener('abort', onAbort);
       // dbus-next would keep the handler of a reply that never comes; a late one is then ignored.
       if (err !== undefined && msg.serial !== null) delete internals(bus)._methodReturnHandlers?.[msg.serial];
-      if (err !== undefined) reject(err);
+      if (err !== undefined) reject(err instanceof Error ? err : new Error('the call failed', { cause: err }));
       else if (reply) resolve(reply);
       else reject(new Error(`${call.interface}.${call.member}: no reply`));
     };
-    const onAbort = () => settle(signal!.reason);
+    const onAbort = () => settle(signal ? abortReason(signal) : new Error('aborted'));
     const timer = setTimeout(() => settle(new BusTimeout(call, timeoutMs)), timeoutMs);
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -6,7 +6,7 @@ import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
 import { SandboxBudget } from './budget.js';
 import type { Caller } from './callers.js';
-import { checkApp, type Decision, type Grants, type HostApps } from './grants.js';
+import { checkApp, type Decision, type Grants } from './grants.js';
 
 export interface AccessEvents {
   requested(account: string, app: string): void;
@@ -70,7 +70,7 @@ export class Access {
     if (mode !== 'allow' && mode !== 'ask')
       throw invalidArgument(`mode must be allow or ask, got '${mode.slice(0, 40)}'`);
     if (this.grants.hostApps === mode) return;
-    await this.grants.setHostApps(mode as HostApps);
+    await this.grants.setHostApps(mode);
     log.notice(`host apps: ${mode}`);
     this.events.hostAppsChanged();
   }

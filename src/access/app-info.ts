@@ -36,6 +36,7 @@ function flatpak(pid: number): AppInfo | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(
       `its .flatpak-info cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
     );
   }
   // [Application] name=org.example.Mail (a runtime-only sandbox: [Runtime] name=…)

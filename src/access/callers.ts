@@ -8,12 +8,10 @@
  */
 import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
-import { callWithTimeout } from '../dbus-next-adapter.js';
+import { callWithTimeout, type DBusMessage } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import { appOfPid, type AppInfo } from './app-info.js';
-
-const { Message } = dbus;
 
 export interface Caller extends AppInfo {
   uid: number;
@@ -37,7 +35,7 @@ interface CallersEvents {
  */
 export class Callers extends EventEmitter<CallersEvents> {
   private readonly cache = new Map<string, Promise<Caller>>();
-  private readonly onMessage = (msg: InstanceType<typeof Message>) => {
+  private readonly onMessage = (msg: DBusMessage) => {
     // A unique name that lost its owner is gone for good (only the bus itself says so).
     if (
       msg.member === 'NameOwnerChanged' &&

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
-import { Connection, sessionBusAddress, type DBusMessage } from './connection.js';
+import { Connection, sessionBusAddress, type BusReply, type DBusMessage } from './connection.js';
 import { sealPassphrase, type ImportResult } from './transfer.js';
 import {
   ACCOUNT_IFACE,
@@ -117,6 +117,9 @@ export interface AccountsClientEvents {
 
 const byId = (a: Account, b: Account) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** GetManagedObjects' answer (a{oa{sa{sv}}}): object path → interface → property → value. */
+type ManagedObjects = Record<string, Record<string, Record<string, V>>>;
+
 export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   /** Default timeout of calls, in milliseconds. */
   timeoutMs: number;
@@ -186,7 +189,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     signature: string,
     body: unknown[],
     opts?: CallOptions & { autoStart?: boolean },
-  ): Promise<DBusMessage> {
+  ): Promise<BusReply> {
     return this.conn.call({
       destination: BUS_NAME,
       path,
@@ -207,7 +210,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     signature: string,
     body: unknown[],
     opts?: CallOptions,
-  ): Promise<DBusMessage> {
+  ): Promise<BusReply> {
     const path = accountPathOf(idOrPath);
     try {
       return await this.call(path, iface, member, signature, body, opts);
@@ -248,7 +251,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   async listAccounts(opts?: CallOptions): Promise<Account[]> {
     await this.ensureProtocols(opts);
     const reply = await this.call(ROOT_PATH, OBJECT_MANAGER_IFACE, 'GetManagedObjects', '', [], opts);
-    return this.accountsOfManaged(reply.body[0]).sort(byId);
+    return this.accountsOfManaged(reply.body[0] as ManagedObjects).sort(byId);
   }
 
   /** One account by id (fastmail_info_at_pantherx_org) or object path; NotFound if there is none. */
@@ -256,7 +259,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     const path = accountPathOf(idOrPath);
     await this.ensureProtocols(opts);
     const reply = await this.accountCall(path, PROPERTIES_IFACE, 'GetAll', 's', [ACCOUNT_IFACE], opts);
-    const obj: RawObject = new Map([[ACCOUNT_IFACE, unwrap(reply.body[0])]]);
+    const obj: RawObject = new Map([[ACCOUNT_IFACE, unwrap(reply.body[0] as Record<string, V>)]]);
     const protocols = obj.get(ACCOUNT_IFACE)!.Protocols;
     const ifaces = (Array.isArray(protocols) ? (protocols as string[]) : []).flatMap((p) => [
       [...this.known].find(([, id]) => id === p)?.[0] ?? interfaceOfBuiltin(p),
@@ -269,7 +272,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       ifaces.map(async (iface) => {
         try {
           const r = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface], opts);
-          obj.set(iface, unwrap(r.body[0]));
+          obj.set(iface, unwrap(r.body[0] as Record<string, V>));
         } catch (err) {
           // Disabled between the two calls: the account simply has no such settings now.
           if (!(err instanceof AccountsClientError && err.dbusName === 'org.freedesktop.DBus.Error.UnknownInterface'))
@@ -329,7 +332,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
       [input.provider, input.account, addSecrets(input), addOptions(input)],
       this.verifyOpts(opts),
     );
-    return verifyResults(reply.body[0]);
+    return verifyResults(reply.body[0] as Record<string, V>);
   }
 
   /** Changes settings atomically (name, enabled protocols, per-protocol settings) and returns the account. */
@@ -382,7 +385,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   /** Checks every enabled protocol against its server: one result per protocol. */
   async verify(idOrPath: string, opts?: CallOptions): Promise<VerifyResults> {
     const reply = await this.accountCall(idOrPath, ACCOUNT_IFACE, 'Verify', '', [], this.verifyOpts(opts));
-    return verifyResults(reply.body[0]);
+    return verifyResults(reply.body[0] as Record<string, V>);
   }
 
   /**
@@ -507,7 +510,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
   }
 
   private async runSignIn(
-    start: () => Promise<DBusMessage>,
+    start: () => Promise<BusReply>,
     handlers: SignInHandlers,
     opts?: CallOptions,
   ): Promise<Account> {
@@ -680,7 +683,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     return (reply.body[0] as Array<Record<string, V>>).map(providerOf);
   }
 
-  private accountsOfManaged(objects: Record<string, Record<string, Record<string, V>>>): Account[] {
+  private accountsOfManaged(objects: ManagedObjects): Account[] {
     const out: Account[] = [];
     for (const [path, ifaces] of Object.entries(objects ?? {})) {
       if (!isAccountPath(path)) continue;
@@ -768,8 +771,8 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
     if (this.syncRequested) return; // a newer instance appeared meanwhile; its answer counts
     if (this.owner !== reply.sender) this.protocolList = undefined; // another instance may know other plugins
     await this.ensureProtocols(opts);
-    this.owner = reply.sender;
-    const objects = reply.body[0] as Record<string, Record<string, Record<string, V>>>;
+    this.owner = reply.sender ?? undefined;
+    const objects = reply.body[0] as ManagedObjects;
     const next = new Map<string, RawObject>();
     for (const [path, ifaces] of Object.entries(objects ?? {})) {
       if (isAccountPath(path) && ACCOUNT_IFACE in ifaces) next.set(path, rawObject(ifaces));
@@ -924,7 +927,7 @@ export class AccountsClient extends EventEmitter<AccountsClientEvents> {
         (r) => {
           const now = this.cache.get(path)?.get(iface);
           if (!now) return;
-          Object.assign(now, unwrap(r.body[0]));
+          Object.assign(now, unwrap(r.body[0] as Record<string, V>));
           this.queueChanged(
             path,
             invalidated.map((k) => fieldOf(iface, k, this.known)).filter((f): f is AccountField => f !== undefined),

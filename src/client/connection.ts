@@ -12,12 +12,13 @@ import {
   callWithTimeout,
   destroyConnection,
   onConnectionEnd,
+  type BusReply,
   type DBusMessage,
 } from '../dbus-next-adapter.js';
 import { AccountsClientError, fromDbusError } from './errors.js';
 
 const { MessageType } = dbus;
-export type { DBusMessage };
+export type { BusReply, DBusMessage };
 
 /** Flag that tells the bus not to start the service to deliver the call. */
 const NO_AUTO_START = 0x2;
@@ -120,7 +121,7 @@ export class Connection extends EventEmitter<{ closed: [reason: string]; signal:
   }
 
   /** One method call; rejects with AccountsClientError (Timeout after `timeoutMs`). */
-  async call(spec: CallSpec): Promise<DBusMessage> {
+  async call(spec: CallSpec): Promise<BusReply> {
     if (this.closedReason !== undefined)
       throw new AccountsClientError('ServiceUnreachable', `not connected: ${this.closedReason}`);
     const { timeoutMs, autoStart, ...call } = spec;

@@ -201,7 +201,7 @@ export function fieldOf(iface: string, prop: string, known?: ProtocolInterfaces)
   return protocol ? `settings.${protocol}.${settingFieldOfProperty(prop)}` : undefined;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 
 /** Fields that differ between two views of the same account. */
 export function diffAccounts(a: Account, b: Account): AccountField[] {

@@ -7,10 +7,10 @@
  */
 import dbus from 'dbus-next';
 import type { Accounts } from '../accounts/accounts.js';
-import { callWithTimeout, onConnectionEnd } from '../dbus-next-adapter.js';
+import { callWithTimeout, onConnectionEnd, type DBusMessage } from '../dbus-next-adapter.js';
 import { log } from '../log.js';
 
-const { Message, MessageType } = dbus;
+const { MessageType } = dbus;
 export const NM_NAME = 'org.freedesktop.NetworkManager';
 export const NM_PATH = '/org/freedesktop/NetworkManager';
 const NM_IFACE = 'org.freedesktop.NetworkManager';
@@ -122,7 +122,7 @@ export class NetworkWatch {
     this.changed(next);
   }
 
-  private readonly onMessage = (msg: InstanceType<typeof Message>): void => {
+  private readonly onMessage = (msg: DBusMessage): void => {
     if (msg.type !== MessageType.SIGNAL) return;
     if (msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus' && msg.body?.[0] === NM_NAME) {
       const owner = msg.body[2] as string;

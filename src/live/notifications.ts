@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import dbus from 'dbus-next';
-import { callWithTimeout } from '../dbus-next-adapter.js';
+import { callWithTimeout, type DBusMessage } from '../dbus-next-adapter.js';
 import { _, N_ } from '../i18n/index.js';
 import { log } from '../log.js';
 
-const { Message, MessageType, Variant } = dbus;
+const { MessageType, Variant } = dbus;
 const TIMEOUT_MS = 5000;
 const NOTIFICATIONS = [
   'org.freedesktop.Notifications',
@@ -129,16 +129,16 @@ export class Notifier {
     );
   }
 
-  private readonly onMessage = (msg: InstanceType<typeof Message>): void => {
+  private readonly onMessage = (msg: DBusMessage): void => {
     if (msg.type !== MessageType.SIGNAL || msg.interface !== NOTIFICATIONS[2]) return;
     // A click can arrive in the same read as the Notify reply that names its id; that reply is
     // settled in promise callbacks, so the signal is looked at after them.
     setImmediate(() => this.onSignal(msg));
   };
 
-  private onSignal(msg: InstanceType<typeof Message>): void {
+  private onSignal(msg: DBusMessage): void {
     if (this.stopped || !this.server || msg.sender !== this.server) return;
-    const id = msg.body?.[0];
+    const id: unknown = msg.body?.[0];
     if (typeof id !== 'number' || !this.ours.has(id)) return;
     const account = this.ours.get(id)!;
     if (msg.member === 'NotificationClosed') this.ours.delete(id);

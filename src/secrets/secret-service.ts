@@ -15,11 +15,11 @@
 import { createCipheriv, createDecipheriv, getDiffieHellman, hkdfSync, randomBytes } from 'node:crypto';
 import { EventEmitter, setMaxListeners } from 'node:events';
 import dbus from 'dbus-next';
-import { BusTimeout, callWithTimeout } from '../dbus-next-adapter.js';
+import { BusTimeout, callWithTimeout, type DBusMessage } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 
-const { Message, Variant } = dbus;
+const { Variant } = dbus;
 type Bus = dbus.MessageBus;
 
 export const SECRET_SERVICE_NAME = 'org.pantherx.Accounts';
@@ -86,7 +86,7 @@ export class SecretServiceStore extends EventEmitter<SecretStoreEvents> implemen
   private readonly gone = new AbortController();
   /** The keyring's unique name: only its own signals are believed. */
   private owner: string | undefined;
-  private readonly onMessage = (msg: InstanceType<typeof Message>) => {
+  private readonly onMessage = (msg: DBusMessage) => {
     if (msg.type !== dbus.MessageType.SIGNAL) return;
     if (msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus' && msg.body?.[0] === DEST) {
       // A keyring that went away, restarted or appeared: forget everything of the old one.
