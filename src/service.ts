@@ -250,7 +250,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await server.drain();
     await goa?.stop();
     followers.admin?.close();
-    await store.close();
+    store.close();
     callers.stop();
     await grants.flush();
     await secrets.close();

@@ -65,8 +65,8 @@ function checkOwnIdentifiers(provider: string, protocols: string[]): void {
 
 /** An identifier of a protocol's own fits the account's settings (a Bitcoin address, its network). */
 function checkIdentifierFits(provider: string, username: string, settings: Record<string, Settings>): void {
-  const own = settings[provider] ? findProtocol(provider)?.identifier : undefined;
-  own?.(username, settings[provider]);
+  const own = settings[provider];
+  if (own) findProtocol(provider)?.identifier?.(username, own);
 }
 
 export function planNewAccount(provider: Provider, identifier: string, options: ParsedOptions): NewAccount {

@@ -358,7 +358,7 @@ export class ObjectServer {
     if (value.signature !== prop.type) {
       throw new AccountsError('InvalidArgument', `${propName} has type ${prop.type}, got ${value.signature}`);
     }
-    const set = impl.setProperty;
+    const set = impl.setProperty.bind(impl);
     const gate =
       this.authorize?.({
         sender: ctx.sender,
@@ -369,7 +369,7 @@ export class ObjectServer {
         args: [],
       }) ?? Promise.resolve(undefined);
     return gate
-      .then((caller) => set.call(impl, propName, value.value, { ...ctx, caller }))
+      .then((caller) => set(propName, value.value, { ...ctx, caller }))
       .then((): [string, unknown[]] => ['', []]);
   }
 

@@ -232,7 +232,7 @@ export class AccountStore {
     this.early.clear();
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.watcher?.close();
     this.watcher = undefined;
     this.onChange = undefined;

@@ -56,7 +56,7 @@ export function parseDocument(text: string): ExportDocument {
   return {
     format: FORMAT,
     version: VERSION,
-    exported: String(doc.exported ?? ''),
+    exported: typeof doc.exported === 'string' ? doc.exported : '',
     secrets: doc.secrets === true,
     accounts,
   };

@@ -76,14 +76,13 @@ export class Checker {
    * garbage collection) right when the first calls arrive. `exists` skips ids removed since.
    */
   sweep(ids: Iterable<string>, exists: (id: string) => boolean): void {
-    const source = ids[Symbol.iterator]();
-    const self = this;
-    this.sweepIds = (function* () {
-      for (let r = source.next(); !r.done; r = source.next()) {
-        if (exists(r.value) && !self.jobs.has(r.value)) yield r.value;
-      }
-    })();
+    this.sweepIds = this.unchecked(ids, exists);
     this.pump();
+  }
+
+  /** The ids of `ids` still there and not already queued, read one at a time as the pool frees up. */
+  private *unchecked(ids: Iterable<string>, exists: (id: string) => boolean): Generator<string> {
+    for (const id of ids) if (exists(id) && !this.jobs.has(id)) yield id;
   }
 
   /**

@@ -28,8 +28,10 @@ const loaded = new Map<string, Promise<Verifier>>();
 function verifierOf(protocol: string): Promise<Verifier> {
   let v = loaded.get(protocol);
   if (!v) {
-    const load = findProtocol(protocol)?.loadVerifier;
-    v = load ? load() : Promise.reject(new Error(`no verifier for ${protocol} on the verifier thread`));
+    const plugin = findProtocol(protocol);
+    v = plugin?.loadVerifier
+      ? plugin.loadVerifier()
+      : Promise.reject(new Error(`no verifier for ${protocol} on the verifier thread`));
     loaded.set(protocol, v);
   }
   return v;

@@ -64,7 +64,6 @@ export function runVerification(
   };
 
   return new Promise<VerifyResult>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       const reason: unknown = options?.signal?.reason;
       const isTimeout = reason instanceof Error && reason.name === 'TimeoutError';
@@ -87,7 +86,8 @@ export function runVerification(
       );
     };
 
-    timer = setTimeout(() => finish('Timeout'), timeoutMs);
+    // Set before anything can call finish (which clears it).
+    const timer = setTimeout(() => finish('Timeout'), timeoutMs);
     if (options?.signal) {
       if (options.signal.aborted) return onAbort();
       options.signal.addEventListener('abort', onAbort, { once: true });

@@ -311,7 +311,10 @@ export class EthChain {
       }
     };
     const one = (q: Question) =>
-      rpc(this.url, q.method, q.params).then((value) => settle(q, { status: 'fulfilled', value }), q.reject);
+      rpc(this.url, q.method, q.params).then(
+        (value) => settle(q, { status: 'fulfilled', value }),
+        (err: Error) => q.reject(err),
+      );
     for (let i = 0; i < asked.length; i += BATCH) {
       const part = asked.slice(i, i + BATCH);
       if (part.length === 1 || this.batches === false) {
