@@ -328,7 +328,7 @@ async function closedPort(): Promise<number> {
 }
 
 async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
+  const out = new Array<T>(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
@@ -1323,7 +1323,7 @@ async function sweepOne(s: Session, t: Target, n: number): Promise<SweepFigures>
   let lastChange = 0;
   const signalled = new Set<string>();
   let lastNew = 0;
-  let t0 = 0;
+  let t0: number;
   counter.bus.on('message', (msg: InstanceType<typeof Message>) => {
     if (msg.type !== dbus.MessageType.SIGNAL) return;
     if ((t.key === 'us' && msg.member === 'StatusChanged') || (t.key === 'goa' && msg.member === 'PropertiesChanged')) {
@@ -1477,7 +1477,7 @@ async function main(): Promise<void> {
       try {
         bySize.set(n, await measureSize(n, n >= 10_000 ? BIG_RUNS : RUNS));
       } catch (err) {
-        progress(`${n} accounts failed: ${(err as Error).stack ?? err}`);
+        progress(`${n} accounts failed: ${(err as Error).stack ?? String(err)}`);
         say(`> ${n} accounts: measurement failed: ${(err as Error).message.split('\n')[0]}`);
       }
     }

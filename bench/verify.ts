@@ -117,7 +117,7 @@ async function main(): Promise<void> {
         },
       );
     const addAll = async (tag: string, port: number) => {
-      const paths: string[] = new Array(N);
+      const paths = new Array<string>(N);
       let next = 0;
       await Promise.all(
         Array.from({ length: 10 }, async () => {
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     const verify = async (path: string): Promise<string> => {
       const [results] = await c.call(path, ACCOUNT, 'Verify');
       const imap = (results as Record<string, V>).imap?.value as Record<string, V> | undefined;
-      return String(imap?.code?.value ?? 'no result');
+      const code = imap?.code?.value;
+      return typeof code === 'string' ? code : 'no result';
     };
 
     const measure = async (label: string, paths: string[]): Promise<Row> => {
