@@ -5,6 +5,7 @@
  * the service can use is kept: the first usable IMAP, POP3 and SMTP server of each kind.
  */
 import { XMLParser } from 'fast-xml-parser';
+import { textOf } from '../util/text.js';
 import { expand } from './address.js';
 import type { Address, MailProtocol, MailServer, Security } from './types.js';
 
@@ -73,7 +74,7 @@ export function parseConfig(xml: string, forDomain: string, address: Address): P
   let oauth2Only = false;
   const take = (entry: unknown, kind: 'incoming' | 'outgoing') => {
     const e = entry as Record<string, unknown>;
-    const type = String(e['@_type'] ?? '').toLowerCase();
+    const type = textOf(e['@_type']).toLowerCase();
     const protocol =
       kind === 'outgoing'
         ? type === 'smtp'

@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ini from 'ini';
 import { AccountsError, invalidArgument } from '../errors.js';
+import { iniText, parseIni } from '../util/ini.js';
 
 export const AUTH_MODES = ['password', 'oauth2', 'both', 'nextcloud'] as const;
 /** How a provider's accounts sign in: password only, OAuth2 only, either (app passwords), or Nextcloud's Login Flow v2 (an app password, src/nextcloud). */
@@ -71,14 +71,11 @@ export const usesPlainHttp = (p: OAuth2Provider) =>
     u.startsWith('http:'),
   );
 
-const words = (v: unknown) =>
-  String(v ?? '')
-    .split(/\s+/)
-    .filter(Boolean);
+const words = (v: unknown, what: string) => iniText(v, what).split(/\s+/).filter(Boolean);
 
 /** Parses a provider file's `[oauth2]` section; throws with a reason a person can act on. */
 export function parseOAuth2Section(section: Record<string, unknown>): OAuth2Provider {
-  const text = (key: string) => String(section[key] ?? '').trim();
+  const text = (key: string) => iniText(section[key], `[oauth2] ${key}`).trim();
   const endpoint = (key: string) => (text(key) ? checkEndpoint(text(key), `[oauth2] ${key}`) : '');
   const issuer = endpoint('issuer');
   const authorizationEndpoint = endpoint('authorization_endpoint');
@@ -93,7 +90,7 @@ export function parseOAuth2Section(section: Record<string, unknown>): OAuth2Prov
   }
   const protocolScopes: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(section)) {
-    if (key.startsWith('scopes.')) protocolScopes[key.slice(7)] = words(value);
+    if (key.startsWith('scopes.')) protocolScopes[key.slice(7)] = words(value, `[oauth2] ${key}`);
   }
   const parameters = Object.fromEntries(new URLSearchParams(text('parameters')));
   for (const reserved of [
@@ -116,7 +113,7 @@ export function parseOAuth2Section(section: Record<string, unknown>): OAuth2Prov
     clientId: text('client_id'),
     clientSecret: text('client_secret'),
     redirectUri,
-    scopes: words(section.scopes),
+    scopes: words(section.scopes, '[oauth2] scopes'),
     protocolScopes,
     parameters,
     tokensPerProtocol: ['true', 'yes', '1'].includes(text('tokens_per_protocol').toLowerCase()),
@@ -144,7 +141,7 @@ export function clientFor(
     } catch {
       continue; // neither file has to exist
     }
-    const section = (ini.parse(text) as Record<string, unknown>)[providerId];
+    const section = parseIni(text)[providerId];
     if (typeof section !== 'object' || section === null) continue;
     const s = section as Record<string, unknown>;
     if (typeof s.client_id === 'string' && s.client_id.trim()) {

@@ -80,7 +80,7 @@ export interface TokenStore {
   configure(
     account: string,
     record: TokenRecord,
-  ): Promise<{ config: Configuration; lib: OidcLib; scopesFor(protocol: string): readonly string[] }>;
+  ): Promise<{ config: Configuration; lib: OidcLib; scopesFor: (protocol: string) => readonly string[] }>;
   /** The provider refused the grant: the account needs a new sign-in. */
   refused(account: string, message: string): void;
   /** Which token serves a protocol: its own where the provider names scopes for it, else ''. */
@@ -112,7 +112,7 @@ export class TokenKeeper {
     try {
       protocol = this.store.serviceOf(account, protocol);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error('no token service', { cause: err }));
     }
     const hit = renew ? undefined : this.cached(account, protocol);
     if (hit) return Promise.resolve(hit);
@@ -211,7 +211,7 @@ export class TokenKeeper {
 
   private remember(account: string, protocol: string, t: AccessToken): void {
     let m = this.cache.get(account);
-    if (!m) this.cache.set(account, (m = new Map()));
+    if (!m) this.cache.set(account, (m = new Map<string, AccessToken>()));
     m.set(protocol, t);
   }
 }
