@@ -1,5 +1,6 @@
 /** Every documented exit code, with its one-line message. */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nameHasOwner, pidOfName, SERVICE_BIN, waitFor, type Session } from '../harness/session.js';
@@ -10,13 +11,11 @@ import {
   cli,
   errorLine,
   json,
-  secret,
   startSession,
   stopPid,
-  uniqueUser,
   useCliService,
 } from './helpers.js';
-import { run } from '../harness/process.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
 describe('px-accounts: exit codes', () => {
@@ -97,7 +96,7 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   }
 
   it('unknown provider: exit 2, pointing at px-accounts providers', async () => {
-    const r = await f.run(['add', '-provider', 'nosuch', '-account', 'x@example.org', secret()]);
+    const r = await f.run(['add', '-provider', 'nosuch', '-account', 'x@example.org', testSecret()]);
     assert.equal(r.code, CODE.INVALID);
     assert.match(
       errorLine(r),
@@ -106,13 +105,22 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   });
 
   it('invalid value refused by the service (a host with a slash): exit 2', async () => {
-    const r = await f.run(['add', '-protocol', 'imap', '-account', uniqueUser(), '-server', '../etc', secret()]);
+    const r = await f.run(['add', '-protocol', 'imap', '-account', uniqueUser(), '-server', '../etc', testSecret()]);
     assert.equal(r.code, CODE.INVALID);
     assert.match(errorLine(r), /not a host name/);
   });
 
   it('unsupported protocol: exit 8', async () => {
-    const r = await f.run(['add', '-provider', 'fastmail', '-protocol', 'gopher', '-account', uniqueUser(), secret()]);
+    const r = await f.run([
+      'add',
+      '-provider',
+      'fastmail',
+      '-protocol',
+      'gopher',
+      '-account',
+      uniqueUser(),
+      testSecret(),
+    ]);
     assert.equal(r.code, CODE.UNSUPPORTED);
     assert.match(errorLine(r), /'gopher' is not a supported protocol/);
   });
@@ -134,7 +142,7 @@ describe('px-accounts: bad input, not found, duplicate', () => {
   it('duplicate: exit 4', async () => {
     const user = uniqueUser();
     assert.equal((await f.run(['add', '-provider', 'gandi', '-account', user], '')).code, CODE.OK);
-    const r = await f.run(['add', '-provider', 'gandi', '-account', user.toUpperCase(), secret()]);
+    const r = await f.run(['add', '-provider', 'gandi', '-account', user.toUpperCase(), testSecret()]);
     assert.equal(r.code, CODE.DUPLICATE);
     assert.match(errorLine(r), /already exists .* — 'px-accounts list' shows it; change it with 'px-accounts edit'$/);
   });
@@ -144,7 +152,7 @@ describe('px-accounts: secrets unavailable (locked keyring)', () => {
   const f = useCliService('locked');
 
   it('exit 5 with advice to unlock the keyring; nothing is added', async () => {
-    const r = await f.run(['add', '-provider', 'fastmail', '-account', uniqueUser(), '--password-stdin'], secret());
+    const r = await f.run(['add', '-provider', 'fastmail', '-account', uniqueUser(), '--password-stdin'], testSecret());
     assert.equal(r.code, CODE.SECRETS, r.stderr);
     assert.match(errorLine(r), /unlock your keyring/);
     assert.deepEqual(json(await f.run(['list', '--json'])), []);
@@ -211,7 +219,7 @@ describe('px-accounts: verification results, other errors and timeouts (a stand-
   it('add --verify that fails verification: exit 6', async () => {
     const r = await run(
       ['add', '-provider', 'fastmail', '-account', uniqueUser(), '--verify', '--password-stdin'],
-      secret(),
+      testSecret(),
     );
     assert.equal(r.code, CODE.VERIFICATION, r.stderr);
     assert.match(errorLine(r), /535 authentication failed/);
@@ -314,22 +322,31 @@ describe('px-accounts: service unreachable', () => {
     // No re-activation: the call must fail, however the race below turns out.
     writeFileSync(join(session.servicesDir, 'org.pantherx.Accounts.service'), '');
     process.kill(pid, 'SIGSTOP');
-    const t0 = Date.now();
-    const child = LineReader.start(session.env, ['providers', '--timeout', '20']);
-    // Wait until the command is connected to the bus (its call follows at once), then kill the service.
-    await waitFor(
-      'px-accounts on the bus',
-      async () => {
-        const r = await run('busctl', ['--user', 'list', '--json=short'], session.env);
-        return (JSON.parse(r.stdout) as Array<{ pid?: number }>).some((n) => n.pid === child.child.pid);
-      },
-      10000,
-    );
-    await new Promise((r) => setTimeout(r, 200));
-    process.kill(pid, 'SIGKILL');
-    assert.equal(await child.exited, CODE.UNREACHABLE, child.errLines.join('\n'));
-    assert.ok(Date.now() - t0 < 10000);
-    assert.equal(child.errLines.length, 1);
-    assert.match(child.errLines[0]!, /^px-accounts: org\.pantherx\.Accounts is not available: .*disconnected/i);
+    // A monitor on the bus shows the command's call reaching the stopped service.
+    const monitor = spawn('dbus-monitor', [
+      '--address',
+      session.address,
+      "type='method_call',destination='org.pantherx.Accounts'",
+    ]);
+    let seen = '';
+    monitor.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    try {
+      await waitFor('the monitor to watch', () => seen.includes('NameLost'), 5000);
+      const t0 = Date.now();
+      const child = LineReader.start(session.env, ['providers', '--timeout', '20']);
+      // Kill the service once the command's call is on its way to it.
+      await waitFor(
+        'the call to the stopped service',
+        () => /method call .*destination=org\.pantherx\.Accounts/.test(seen),
+        10000,
+      );
+      process.kill(pid, 'SIGKILL');
+      assert.equal(await child.exited, CODE.UNREACHABLE, child.errLines.join('\n'));
+      assert.ok(Date.now() - t0 < 10000);
+      assert.equal(child.errLines.length, 1);
+      assert.match(child.errLines[0]!, /^px-accounts: org\.pantherx\.Accounts is not available: .*disconnected/i);
+    } finally {
+      monitor.kill();
+    }
   });
 });

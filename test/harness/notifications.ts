@@ -24,6 +24,8 @@ export interface NotificationServer {
 export async function startNotificationServer(address: string): Promise<NotificationServer> {
   const bus = dbus.sessionBus({ busAddress: address });
   const received: Notification[] = [];
+  /** Waiters told of each Notify as it arrives. */
+  const arrived = new Set<() => void>();
   let next = 0;
   bus.addMethodHandler((msg: InstanceType<typeof Message>) => {
     if (msg.interface !== 'org.freedesktop.Notifications') return false;
@@ -46,6 +48,7 @@ export async function startNotificationServer(address: string): Promise<Notifica
         hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])),
       });
       bus.send(Message.newMethodReturn(msg, 'u', [next]));
+      for (const check of [...arrived]) check();
       return true;
     }
     if (msg.member === 'GetCapabilities') {
@@ -59,11 +62,20 @@ export async function startNotificationServer(address: string): Promise<Notifica
   return {
     received,
     async waitFor(count, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`${received.length} notifications, expected ${count}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      if (received.length >= count) return received;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${received.length} notifications, expected ${count}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          if (received.length < count) return;
+          clearTimeout(timer);
+          arrived.delete(check);
+          resolve();
+        };
+        arrived.add(check);
+      });
       return received;
     },
     invoke(id, action) {

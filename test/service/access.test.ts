@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { ACCOUNT, MANAGER, ROOT, Variant, errorOf, type V } from '../harness/client.js';
 import { ROOT as REPO, waitFor } from '../harness/session.js';
-import { testSecret, uniqueUser, useService } from './fixture.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const DENIED = 'org.pantherx.Accounts.Error.AccessDenied';
 const FLATPAK_APP = 'org.example.Mail';
@@ -24,7 +24,7 @@ interface Run {
 
 describe('access: which apps get secrets', function () {
   this.timeout(30_000);
-  const f = useService();
+  const f = useFixture({ service: true });
   let info: string;
   let a: { path: string; id: string; secret: string };
   let b: { path: string; id: string };
@@ -393,13 +393,21 @@ describe('access: the grants file', function () {
       );
       const [listed] = await clients[0]!.call(ROOT, MANAGER, 'ListAccess');
       const now = (listed as Array<Record<string, { value: unknown }>>)
-        .map((e) => `${e.app!.value}=${e.decision!.value}`)
+        .map((e) => `${String(e.app!.value)}=${String(e.decision!.value)}`)
         .sort();
-      await new Promise((r) => setTimeout(r, 300));
-      const file = JSON.parse(
-        readFileSync(join(session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8'),
-      ) as { grants: Array<{ app: string; decision: string }> };
-      assert.deepEqual(file.grants.map((g) => `${g.app}=${g.decision}`).sort(), now);
+      // The file is written after the answer: wait until it holds what the service lists.
+      const onDisk = () =>
+        (
+          JSON.parse(readFileSync(join(session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8')) as {
+            grants: Array<{ app: string; decision: string }>;
+          }
+        ).grants
+          .map((g) => `${g.app}=${g.decision}`)
+          .sort();
+      await waitFor('access.json to hold what ListAccess lists', () => onDisk().join() === now.join(), 5000).catch(
+        () => undefined,
+      );
+      assert.deepEqual(onDisk(), now);
     } finally {
       for (const c of clients) c.disconnect();
       await service.stop();

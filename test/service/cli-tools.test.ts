@@ -1,10 +1,10 @@
 /** The README's busctl and gdbus examples, run for real. */
 import { strict as assert } from 'node:assert';
-import { run } from '../harness/process.js';
-import { testSecret, useService } from './fixture.js';
+import { run, waitFor } from '../harness/process.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 describe('busctl and gdbus', () => {
-  const f = useService();
+  const f = useFixture({ service: true });
   const busctl = (...args: string[]) => run('busctl', ['--user', ...args], f.session.env);
   const gdbus = (...args: string[]) => run('gdbus', args, f.session.env);
   const path = '/org/pantherx/Accounts/account/fastmail_info_at_pantherx_org';
@@ -38,8 +38,9 @@ describe('busctl and gdbus', () => {
       'GetManagedObjects',
       '--json=short',
     );
-    const objects = JSON.parse(r.stdout).data[0];
-    assert.equal(objects[path]['org.pantherx.Accounts.Account'].Name.data, 'Work');
+    type Objects = Record<string, Record<string, Record<string, { data: unknown }>>>;
+    const objects = (JSON.parse(r.stdout) as { data: Objects[] }).data[0];
+    assert.equal(objects?.[path]?.['org.pantherx.Accounts.Account']?.Name?.data, 'Work');
     r = await busctl('get-property', 'org.pantherx.Accounts', path, 'org.pantherx.Accounts.Imap', 'Port');
     assert.equal(r.stdout.trim(), 'q 993');
     r = await busctl(
@@ -138,7 +139,8 @@ describe('busctl and gdbus', () => {
     let seen = '';
     monitor.stdout.on('data', (d) => (seen += d));
     try {
-      await new Promise((res) => setTimeout(res, 300)); // the monitor subscribes
+      // gdbus prints the owner once its match rule is in place (AddMatch goes first on its connection).
+      await waitFor('the monitor to subscribe', () => /owned by/.test(seen), 5000);
       r = await gdbus(
         'call',
         '--session',
@@ -152,8 +154,7 @@ describe('busctl and gdbus', () => {
         'no network',
       );
       assert.equal(r.code, 0, r.stderr);
-      const deadline = Date.now() + 3000;
-      while (!seen.includes('StatusChanged') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      await waitFor('StatusChanged on the monitor', () => seen.includes('StatusChanged'), 3000).catch(() => undefined);
       assert.match(seen, /org\.pantherx\.Accounts\.Account\.StatusChanged \('offline', 'no network'\)/);
     } finally {
       monitor.kill();

@@ -3,14 +3,14 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, errorOf, s } from '../harness/client.js';
-import { startKeyring, stopKeyring } from '../harness/session.js';
-import { testSecret, uniqueUser, useService } from './fixture.js';
+import { startKeyring, stopKeyring, waitFor } from '../harness/session.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const UNAVAILABLE = 'org.pantherx.Accounts.Error.SecretsUnavailable';
 
 for (const mode of ['none', 'locked'] as const) {
   describe(`secrets: keyring ${mode === 'none' ? 'absent' : 'locked'}`, () => {
-    const f = useService(mode);
+    const f = useFixture({ keyring: mode, service: true });
 
     it('AddAccount with secrets fails fast with SecretsUnavailable and writes nothing', async () => {
       const started = Date.now();
@@ -42,7 +42,7 @@ for (const mode of ['none', 'locked'] as const) {
 }
 
 describe('secrets: the keyring comes and goes', () => {
-  const f = useService('unlocked');
+  const f = useFixture({ service: true });
 
   it('Remove refuses while the keyring is gone (nothing deleted) and works once it is back', async () => {
     const secret = testSecret();
@@ -109,7 +109,7 @@ describe('secrets: orphans left by a crash are removed at start-up', () => {
 });
 
 describe('secrets: the Secret Service over the bus', () => {
-  const f = useService('unlocked');
+  const f = useFixture({ service: true });
 
   it('stores items secret-tool finds, reads what secret-tool stores, and never sends a value in clear', async () => {
     const { run } = await import('../harness/process.js');
@@ -120,7 +120,20 @@ describe('secrets: the Secret Service over the bus', () => {
     });
     const captured: Buffer[] = [];
     monitor.stdout.on('data', (d: Buffer) => captured.push(d));
-    await new Promise((r) => setTimeout(r, 300));
+    /** Asks the bus about `marker` until the monitor shows the call: it has seen everything sent before. */
+    const monitorSaw = (marker: string) =>
+      waitFor(`the monitor to show ${marker}`, async () => {
+        await f.client.callTo(
+          'org.freedesktop.DBus',
+          '/org/freedesktop/DBus',
+          'org.freedesktop.DBus',
+          'NameHasOwner',
+          's',
+          [marker],
+        );
+        return Buffer.concat(captured).includes(Buffer.from(marker));
+      });
+    await monitorSaw('org.example.MonitorStarted');
     const first = testSecret();
     const path = await f.client.addAccount('fastmail', uniqueUser('compat'), { password: first });
     const id = path.split('/').pop()!;
@@ -135,7 +148,7 @@ describe('secrets: the Secret Service over the bus', () => {
       ).stdout,
       first,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await monitorSaw('org.example.MonitorCaughtUp');
     monitor.kill();
     const wire = Buffer.concat(captured);
     assert.ok(wire.length > 1000, 'the monitor saw the traffic');
