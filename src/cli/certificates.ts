@@ -9,6 +9,7 @@ import { _ } from '../i18n/index.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { confirm } from './input.js';
+import { note } from './output.js';
 
 type Args = Record<string, unknown>;
 
@@ -57,7 +58,7 @@ export async function acceptCertificates(
   presented: Record<string, string>,
   canAsk: boolean,
 ): Promise<Record<string, string>> {
-  process.stderr.write(certificatesText(presented) + '\n');
+  note(certificatesText(presented));
   const given = acceptedFingerprints(argv);
   if (given.length) {
     const other = Object.entries(presented).filter(([, fp]) => !given.includes(fp));

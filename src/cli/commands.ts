@@ -40,6 +40,7 @@ import {
   verifyTable,
 } from './format.js';
 import { confirm, readSecret } from './input.js';
+import { exact, note, out } from './output.js';
 import { acceptCertificates, acceptedFingerprints, presentedIn, withAcceptedCertificates } from './certificates.js';
 import { signInInteractively } from './sign-in.js';
 import { transferCommands } from './transfer.js';
@@ -54,12 +55,14 @@ export interface Context {
   exitCode?: number;
 }
 
-const out = (text: string) => process.stdout.write(text + '\n');
+/** An option's or argument's value as text (yargs gives strings, numbers or booleans). */
+const scalar = (x: unknown): string =>
+  typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : '';
 
 /** A repeated single-value option keeps its last value (GNU style). */
 const last = (v: unknown): string | undefined => {
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  return x === undefined ? undefined : String(x);
+  const x: unknown = Array.isArray(v) ? (v as unknown[])[v.length - 1] : v;
+  return x === undefined ? undefined : scalar(x);
 };
 
 /** Protocol lists: `--protocol imap smtp`, `--protocol imap --protocol smtp` or `--protocol imap,smtp`. */
@@ -184,8 +187,8 @@ function setPairs(values: unknown): Partial<Record<Protocol, SettingsInput>> {
  */
 function identityOptions(argv: Args, into: Partial<Record<Protocol, SettingsInput>>): void {
   const given: Record<string, string> = {};
-  if (argv.fullName !== undefined) given.name = String(argv.fullName);
-  if (argv.email !== undefined) given.address = String(argv.email);
+  if (argv.fullName !== undefined) given.name = last(argv.fullName)!;
+  if (argv.email !== undefined) given.address = last(argv.email)!;
   if (argv.alias !== undefined) given.aliases = (argv.alias as unknown[]).map(String).filter(Boolean).join(', ');
   if (!Object.keys(given).length) return;
   const target = (into.identity ??= {}) as Record<string, string | number>;
@@ -505,7 +508,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
             {
               server: String(argv.server),
               ...(protocols ? { protocols } : {}),
-              ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
+              ...(argv.name !== undefined ? { name: last(argv.name)! } : {}),
               ...(argv.verify ? { verify: true } : {}),
             },
             handlers,
@@ -531,8 +534,8 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
               account,
               flow: argv.device ? 'device' : 'browser',
               ...(protocols ? { protocols } : {}),
-              ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
-              ...(argv.tenant !== undefined ? { tenant: String(argv.tenant) } : {}),
+              ...(argv.name !== undefined ? { name: last(argv.name)! } : {}),
+              ...(argv.tenant !== undefined ? { tenant: last(argv.tenant)! } : {}),
               ...(argv.verify ? { verify: true } : {}),
             },
             handlers,
@@ -551,7 +554,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
         );
       const input: AddAccountInput = { provider, account, settings: sets };
       if (argv.name !== undefined) input.name = argv.name as string;
-      if (argv.parent !== undefined) input.parent = String(argv.parent);
+      if (argv.parent !== undefined) input.parent = last(argv.parent)!;
       if (protocols) input.protocols = protocols;
       if (password !== undefined) input.password = password;
       if (argv.verify || argv.acceptCertificate !== undefined) input.verify = true;
@@ -563,7 +566,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
         }
         mergeSettings(input.settings!, targets, server, await settingKeys(c));
       }
-      if (argv.profile !== undefined) await importProfile(c, input, provider, protocols, String(argv.profile));
+      if (argv.profile !== undefined) await importProfile(c, input, provider, protocols, last(argv.profile)!);
       let created: Account;
       try {
         created = await withAcceptedCertificates(argv, canAsk(argv), (certificates) =>
@@ -586,8 +589,8 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
       if (argv.json) out(jsonLine(accountJson(created)));
       else out(_('Added {id}: {name} ({provider}: {protocols})', addedValues(created)));
       if (created.credentials.length === 0 && !created.wallet) {
-        process.stderr.write(
-          `px-accounts: ${_('note: no password stored; add one with: px-accounts secret set {id} password', { id: created.id })}\n`,
+        note(
+          `px-accounts: ${_('note: no password stored; add one with: px-accounts secret set {id} password', { id: created.id })}`,
         );
       }
     },
@@ -610,7 +613,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
     }
     const c = await client(argv);
     const found = await c.discover(account);
-    process.stderr.write(discoveredText(account, found) + '\n');
+    note(discoveredText(account, found));
     if (found.auth === 'oauth2' && found.provider) {
       const known = (await c.listProviders()).find((p) => p.id === found.provider);
       const created = await signInInteractively(known?.name ?? found.provider, argv.browser !== false, (handlers) =>
@@ -619,7 +622,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
           {
             account,
             flow: 'browser',
-            ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
+            ...(argv.name !== undefined ? { name: last(argv.name)! } : {}),
           },
           handlers,
         ),
@@ -656,7 +659,7 @@ or with --device a code to enter on any device, and waits. Ctrl-C cancels.`),
         account,
         password,
         ...(found.trusted ? {} : { trust: true }),
-        ...(argv.name !== undefined ? { name: String(argv.name) } : {}),
+        ...(argv.name !== undefined ? { name: last(argv.name)! } : {}),
         ...(certificates ? { certificates } : {}),
       }),
     );
@@ -802,7 +805,7 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
       if (listed?.length === 0) throw new UsageError(_('--protocol needs at least one protocol'));
       const accept = acceptedFingerprints(argv);
       if (argv.forgetCertificates) changes.certificates = {};
-      if (argv.parent !== undefined) changes.parent = String(argv.parent);
+      if (argv.parent !== undefined) changes.parent = last(argv.parent)!;
       if (
         changes.name === undefined &&
         changes.parent === undefined &&
@@ -857,14 +860,12 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
           )
         : _('tell about that kind of failure of an account again'),
     builder: (y) =>
-      y
-        .positional('id', { type: 'string', describe: _('account id (px-accounts list)') })
-        .positional('code', {
-          type: 'string',
-          describe: _(
-            'a check code: Unauthorized, Timeout, HostNotFound, ConnectionRefused, ConnectionFailed, TlsUntrusted, TlsExpired, TlsHostnameMismatch, HostKeyChanged, ServerError, Unavailable or Unknown',
-          ),
-        }),
+      y.positional('id', { type: 'string', describe: _('account id (px-accounts list)') }).positional('code', {
+        type: 'string',
+        describe: _(
+          'a check code: Unauthorized, Timeout, HostNotFound, ConnectionRefused, ConnectionFailed, TlsUntrusted, TlsExpired, TlsHostnameMismatch, HostKeyChanged, ServerError, Unavailable or Unknown',
+        ),
+      }),
     handler: async (argv: Args) => {
       begin(verb);
       const id = idOf(argv);
@@ -896,12 +897,10 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
   };
 
   const secretArgs = (y: Argv) =>
-    y
-      .positional('id', { type: 'string', describe: _('account id') })
-      .positional('name', {
-        type: 'string',
-        describe: _('secret name: password, or a protocol (imap, smtp, ...) to override it'),
-      });
+    y.positional('id', { type: 'string', describe: _('account id') }).positional('name', {
+      type: 'string',
+      describe: _('secret name: password, or a protocol (imap, smtp, ...) to override it'),
+    });
   const secret: CommandModule = {
     command: 'secret',
     describe: _('set, get or delete a secret of an account'),
@@ -937,7 +936,9 @@ PROTOCOL.KEY=VALUE sets any setting of one protocol ('px-accounts protocols' lis
           handler: async (argv: Args) => {
             begin('secret get');
             const value = await (await client(argv)).getSecret(idOf(argv), String(argv.name));
-            out(argv.json ? jsonLine({ id: idOf(argv), name: String(argv.name), value }) : value);
+            // the person's secret, byte for byte (not a server's words; JSON escapes what it must)
+            if (argv.json) out(jsonLine({ id: idOf(argv), name: String(argv.name), value }));
+            else exact(value);
           },
         })
         .command({
@@ -1020,7 +1021,7 @@ without asking when it is the one given.`),
       }
       const presented = presentedIn(results);
       if (Object.keys(presented).length && (acceptedFingerprints(argv).length || process.stdin.isTTY)) {
-        process.stderr.write(verifyTable(results) + '\n');
+        note(verifyTable(results));
         await pin(await client(argv), id, await acceptCertificates(argv, presented, !!process.stdin.isTTY));
         results = await (await client(argv)).verify(id);
       }
@@ -1042,14 +1043,12 @@ without asking when it is the one given.`),
   };
 
   const grantArgs = (z: Argv) =>
-    z
-      .positional('id', { type: 'string', describe: _('account id (px-accounts list)') })
-      .positional('app', {
-        type: 'string',
-        describe: _(
-          'app as px-accounts access list shows it: a Flatpak id, snap.<name>, a desktop id or an executable path',
-        ),
-      });
+    z.positional('id', { type: 'string', describe: _('account id (px-accounts list)') }).positional('app', {
+      type: 'string',
+      describe: _(
+        'app as px-accounts access list shows it: a Flatpak id, snap.<name>, a desktop id or an executable path',
+      ),
+    });
   const decide = (verb: string, decision: 'always' | 'deny' | null, describe: string, done: string): CommandModule => ({
     command: `${verb} <id> <app>`,
     describe,
@@ -1138,7 +1137,7 @@ arrived in a watched wallet), and service (stopped/started). With --json, one JS
         }),
     handler: async (argv: Args) => {
       begin('watch');
-      const only = argv.id === undefined ? undefined : String(argv.id);
+      const only = argv.id === undefined ? undefined : last(argv.id)!;
       const c = await client(argv);
       const wanted = (a: Account) => only === undefined || a.id === only;
       const json = Boolean(argv.json);
@@ -1207,7 +1206,7 @@ arrived in a watched wallet), and service (stopped/started). With --json, one JS
         );
       });
       if (only !== undefined && !initial.some((a) => a.id === only)) {
-        process.stderr.write(`px-accounts: ${_("note: no account '{id}' yet; watching for it", { id: only })}\n`);
+        note(`px-accounts: ${_("note: no account '{id}' yet; watching for it", { id: only })}`);
       }
       if (argv.initial) for (const a of initial) added(a, true);
       const watching =
@@ -1219,7 +1218,7 @@ arrived in a watched wallet), and service (stopped/started). With --json, one JS
               initial.length,
               { n: formatNumber(initial.length) },
             );
-      process.stderr.write(`px-accounts: ${watching}\n`);
+      note(`px-accounts: ${watching}`);
       await done;
     },
   };
@@ -1260,8 +1259,9 @@ arrived in a watched wallet), and service (stopped/started). With --json, one JS
       begin('token');
       const t = await (
         await client(argv)
-      ).getAccessToken(idOf(argv), argv.protocol === undefined ? undefined : String(argv.protocol));
-      out(argv.json ? jsonLine({ id: idOf(argv), token: t.token, expires_in: t.expiresIn }) : t.token);
+      ).getAccessToken(idOf(argv), argv.protocol === undefined ? undefined : last(argv.protocol)!);
+      if (argv.json) out(jsonLine({ id: idOf(argv), token: t.token, expires_in: t.expiresIn }));
+      else exact(t.token);
     },
   };
 

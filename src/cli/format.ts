@@ -51,8 +51,17 @@ export function verifyJson(id: string, results: VerifyResults) {
   return { id, ok: values.length > 0 && values.every((r) => r?.ok), results };
 }
 
-/** One line of JSON (the --json form of every command). */
-export const jsonLine = (value: unknown) => JSON.stringify(value);
+// JSON.stringify escapes C0 controls but leaves DEL, C1 controls (U+0080–U+009F: 0x9B starts a
+// sequence on terminals that take 8-bit controls) and bidirectional overrides as they are.
+const RAW_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * One line of JSON (the --json form of every command): exactly what JSON.stringify gives, with
+ * the characters above written as \uXXXX escapes (they can only occur inside strings), so the
+ * line parses to the same value and carries no control character to the terminal.
+ */
+export const jsonLine = (value: unknown): string =>
+  JSON.stringify(value).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Left-aligned columns with a header; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
@@ -156,7 +165,7 @@ export function accountText(a: Account): string {
       .filter((k) => s[k] !== undefined && s[k] !== '')
       .map((k) => [settingKeyOfField(k), s[k]!] as const);
     const width = Math.max(10, ...shown.map(([k]) => k.length + 2));
-    for (const [k, v] of shown) lines.push(`  ${(k + ':').padEnd(width)}${v}`);
+    for (const [k, v] of shown) lines.push(`  ${(k + ':').padEnd(width)}${Array.isArray(v) ? v.join(',') : String(v)}`);
   }
   return lines.join('\n');
 }

@@ -1,11 +1,13 @@
 /** Reading secrets: from stdin when it is a pipe or file, from a no-echo prompt when it is a terminal. */
 import { _, pgettext } from '../i18n/index.js';
 import { UsageError } from './errors.js';
+import { prompt as promptText } from './output.js';
 
 /** Everything on stdin, without one trailing newline (so `echo pw |` and `printf pw |` agree). */
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  for await (const chunk of process.stdin as AsyncIterable<string | Buffer>)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
@@ -17,7 +19,7 @@ export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // No echo before the prompt appears: whoever types after seeing it must not be echoed.
     stdin.setRawMode(true);
-    process.stderr.write(prompt);
+    promptText(prompt);
     let value = '';
     const done = (err?: Error) => {
       stdin.off('data', onData);

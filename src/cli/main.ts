@@ -13,6 +13,7 @@ import { CommandFailed, UsageError } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { _, messagesLanguage } from '../i18n/index.js';
+import { note } from './output.js';
 import { yargsStrings } from './yargs-strings.js';
 
 export const PROGRAM = 'px-accounts';
@@ -28,7 +29,8 @@ const COMMAND_NAMES = [
 
 function version(): string {
   try {
-    return JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')).version;
+    const { version } = JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? version : 'unknown';
   } catch {
     return 'unknown';
   }
@@ -85,7 +87,7 @@ function hint(err: AccountsClientError, command: string): string {
 const oneLine = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
 function report(message: string): void {
-  process.stderr.write(`${PROGRAM}: ${oneLine(message)}\n`);
+  note(`${PROGRAM}: ${oneLine(message)}`);
 }
 
 function buildParser(args: string[], ctx: Context): Argv {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { Account, SignInHandlers, SignInRequest } from '../client/index.js';
 import { _ } from '../i18n/index.js';
+import { note } from './output.js';
 
 /** Opens a URL with the desktop's default browser; quietly nothing when there is no desktop. */
 function openBrowser(url: string): void {
@@ -19,7 +20,7 @@ function openBrowser(url: string): void {
   }
 }
 
-const say = (text: string) => process.stderr.write(`${text}\n`);
+const say = note;
 
 function instructions(provider: string, r: SignInRequest, browser: boolean): void {
   if (r.flow === 'device') {

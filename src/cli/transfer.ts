@@ -16,15 +16,15 @@ import { CommandFailed, UsageError } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { jsonLine } from './format.js';
 import { promptHidden } from './input.js';
+import { out } from './output.js';
 import { printable } from './printable.js';
 
 type Args = Record<string, unknown> & { json?: boolean; timeout?: string };
 
-const out = (text: string) => process.stdout.write(text + '\n');
 /** A repeated single-value option keeps its last value (GNU style). */
 const last = (v: unknown): string | undefined => {
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  return x === undefined ? undefined : String(x);
+  const x: unknown = Array.isArray(v) ? (v as unknown[])[v.length - 1] : v;
+  return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : undefined;
 };
 
 /** A passphrase file's text without one trailing newline (echo adds one). */
@@ -46,7 +46,8 @@ async function passphraseFromFile(file: string): Promise<string> {
 }
 
 async function passphrase(argv: Args, confirm: boolean): Promise<string> {
-  if (argv.passphraseFile !== undefined) return passphraseFromFile(String(argv.passphraseFile));
+  const file = last(argv.passphraseFile);
+  if (file !== undefined) return passphraseFromFile(file);
   if (!process.stdin.isTTY) {
     throw new UsageError(
       _('no terminal to ask for the passphrase on (stdin is not a terminal): give --passphrase-file FILE'),

@@ -1,0 +1,127 @@
+/**
+ * px-accounts prints no control character it did not write (src/cli/output.ts): a server's words
+ * in a check result, a service's error message, an app's status message, a name from an account
+ * file — ESC sequences (set the title, clear the screen, recolour), C1 controls and bidirectional
+ * overrides each become U+FFFD on the terminal, while `--json` carries the exact text (escaped).
+ * A stand-in service on the bus says what a hostile or broken server would make it say; the real
+ * service refuses control characters in names and status messages itself, but passes on
+ * bidirectional overrides (in an app's status message, in a hand-edited file's name).
+ */
+import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import dbus, { Message, MessageType, type Message as DBusMessage } from 'dbus-next';
+import { TestClient, ACCOUNT } from '../harness/client.js';
+import { CODE, cli, json, startSession, useCliService } from './helpers.js';
+import type { Session } from '../harness/session.js';
+
+const ESC = '\u001b';
+/** What a hostile server would answer: a title, a cleared screen, a fake line in red, an 8-bit CSI, a reversed text. */
+const EVIL = `${ESC}]0;pwned-title\u0007${ESC}[2J${ESC}[31mFAKE: all good${ESC}[0m\rover \u009b31m red \u202egnp.exe`;
+// every control character but the line feed, and bidirectional overrides
+// eslint-disable-next-line no-control-regex -- the characters the test looks for
+const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** A stand-in org.pantherx.Accounts whose Verify answers with the hostile text, or fails with it. */
+async function startHostileService(session: Session): Promise<dbus.MessageBus> {
+  const bus = dbus.sessionBus({ busAddress: session.address });
+  bus.on('error', () => undefined);
+  bus.addMethodHandler((msg: DBusMessage) => {
+    if (msg.type !== MessageType.METHOD_CALL) return false;
+    const id = (msg.path ?? '').split('/').pop();
+    if (msg.interface === 'org.pantherx.Accounts.Account' && msg.member === 'Verify' && id === 'hostile') {
+      const result = new dbus.Variant('a{sv}', {
+        ok: new dbus.Variant('b', false),
+        code: new dbus.Variant('s', 'Unauthorized'),
+        message: new dbus.Variant('s', EVIL),
+      });
+      bus.send(Message.newMethodReturn(msg, 'a{sv}', [{ imap: result }]));
+      return true;
+    }
+    bus.send(Message.newError(msg as unknown as string, 'org.pantherx.Accounts.Error.Io', `the server said: ${EVIL}`));
+    return true;
+  });
+  await bus.requestName('org.pantherx.Accounts', 0);
+  return bus;
+}
+
+describe('px-accounts: control characters from servers, files and apps are not printed', () => {
+  describe('a stand-in service saying what a hostile server would', () => {
+    let session: Session;
+    let bus: dbus.MessageBus;
+    before(async function () {
+      this.timeout(30_000);
+      session = await startSession('none');
+      bus = await startHostileService(session);
+    });
+    after(async function () {
+      this.timeout(30_000);
+      bus?.disconnect();
+      await session?.stop();
+    });
+    const run = (args: string[]) => cli(session.env, args);
+
+    it("verify: the server's words in the table are shown with U+FFFD in place of each control character", async () => {
+      const r = await run(['verify', 'hostile']);
+      assert.equal(r.code, CODE.VERIFICATION, r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, UNPRINTABLE, JSON.stringify(r.stdout));
+      assert.match(
+        r.stdout,
+        /^imap +FAILED +Unauthorized +\uFFFD\]0;pwned-title\uFFFD\uFFFD\[2J\uFFFD\[31mFAKE: all good/m,
+      );
+      assert.match(r.stdout, /FAKE: all good\uFFFD\[0m\uFFFDover \uFFFD31m red \uFFFDgnp\.exe$/m);
+    });
+
+    it('verify --json: the exact text, every control character escaped (JSON.parse gives it back)', async () => {
+      const r = await run(['verify', 'hostile', '--json']);
+      assert.equal(r.code, CODE.VERIFICATION, r.stderr);
+      assert.doesNotMatch(r.stdout, UNPRINTABLE, 'escaped, not raw');
+      assert.match(r.stdout, /\\u009b31m red \\u202egnp/);
+      const j = json<{ results: { imap: { message: string } } }>(r);
+      assert.equal(j.results.imap.message, EVIL);
+    });
+
+    it('an error message quoting a server: stderr shows it filtered', async () => {
+      const r = await run(['verify', 'other']);
+      assert.equal(r.code, CODE.FAILURE, r.stderr);
+      assert.doesNotMatch(r.stderr, UNPRINTABLE, JSON.stringify(r.stderr));
+      assert.match(r.stderr, /the server said: \uFFFD\]0;pwned-title/);
+    });
+  });
+
+  describe('the real service', () => {
+    const f = useCliService();
+
+    it("an app's status message and a hand-edited file's name with bidirectional overrides: show, list and status filter them, --json keeps them", async () => {
+      const id = `imap_edited_${process.pid}`;
+      const path = `/org/pantherx/Accounts/account/${id}`;
+      // the service refuses control characters in a file's name (the file is skipped), not bidirectional ones
+      const name = `Work \u2066\u202egnp.exe\u2069`;
+      const client = await TestClient.connect(f.session.address);
+      try {
+        const from = client.signals.length;
+        writeFileSync(
+          join(f.session.accountsDir, `${id}.ini`),
+          `[account]\nprovider = imap\nusername = edited${process.pid}@example.org\nname = ${name}\nprotocols = imap\n[imap]\nhost = 127.0.0.1\n`,
+        );
+        // the service reads the file when it appears (it watches its directory)
+        await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 10_000, from);
+        const message = 'synced \u202etxt.exe';
+        await client.call(path, ACCOUNT, 'ReportStatus', 'ss', ['online', message]);
+        for (const args of [['show', id], ['list'], ['status', id]]) {
+          const r = await f.run(args);
+          assert.equal(r.code, CODE.OK, r.stderr);
+          assert.doesNotMatch(r.stdout, UNPRINTABLE, `${args.join(' ')}: ${JSON.stringify(r.stdout)}`);
+          // list shows names, status the message, show both
+          if (args[0] !== 'status') assert.match(r.stdout, /Work \uFFFD\uFFFDgnp\.exe\uFFFD/, args.join(' '));
+          if (args[0] !== 'list') assert.match(r.stdout, /synced \uFFFDtxt\.exe/, args.join(' '));
+        }
+        const shown = json<{ name: string; statusMessage: string }>(await f.run(['show', id, '--json']));
+        assert.equal(shown.name, name);
+        assert.equal(shown.statusMessage, message);
+      } finally {
+        client.disconnect();
+      }
+    });
+  });
+});
