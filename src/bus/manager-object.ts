@@ -157,16 +157,21 @@ export class ManagerInterface implements ExportedInterface {
           ctx.caller as Caller,
         );
       case 'Import':
-        return importAccounts(this.accounts, args[0] as Uint8Array, args[1] as Uint8Array, args[2] as Variants).then(
-          (r) => [
-            r.imported.map(accountPath),
-            r.skipped.map((x) => ({
-              id: new Variant('s', x.id),
-              reason: new Variant('s', x.reason),
-              message: new Variant('s', x.message),
-            })),
-          ],
-        );
+        return importAccounts(
+          this.accounts,
+          args[0] as Uint8Array,
+          args[1] as Uint8Array,
+          args[2] as Variants,
+          this.access,
+          ctx.caller as Caller,
+        ).then((r) => [
+          r.imported.map(accountPath),
+          r.skipped.map((x) => ({
+            id: new Variant('s', x.id),
+            reason: new Variant('s', x.reason),
+            message: new Variant('s', x.message),
+          })),
+        ]);
       case 'SignIn':
         return this.oauth.requests.start(signInKey(ctx), ctx.sender, () =>
           this.oauth.signIns.signIn(a, args[1] as Variants),

@@ -10,10 +10,11 @@ import type { Caller } from '../access/callers.js';
 import { checkGrant } from '../access/policy.js';
 import { AccountsError, invalidArgument } from '../errors.js';
 import { log } from '../log.js';
-import { ACCOUNT_ID } from '../model/account.js';
+import { ACCOUNT_ID, type AccountConfig } from '../model/account.js';
 import { TOKEN_SECRET, type TokenRecord } from '../oauth2/tokens.js';
 import { parseAccountFile, serializeAccount } from '../store/account-file.js';
 import { decryptWithPassphrase, encryptWithPassphrase, unseal } from './age.js';
+import { parentsFirst, resolveParent, type Outcome } from './parents.js';
 import { FORMAT, parseDocument, VERSION, type ExportDocument, type ExportedAccount } from './document.js';
 
 type Variants = Record<string, { signature: string; value: unknown }>;
@@ -93,12 +94,18 @@ export async function exportAccounts(
   return [file, entries.length];
 }
 
-/** Import: every account of the file that is new here; the rest reported. */
+/**
+ * Import: every account of the file that is new here; the rest reported. Parents first, and
+ * each account's parent resolved to one of this machine (src/transfer/parents.ts); a parent
+ * that was here before needs what using it in AddAccount needs: a grant, or host apps allowed.
+ */
 export async function importAccounts(
   accounts: Accounts,
   file: Uint8Array,
   sealed: Uint8Array,
   options: Variants,
+  access: Access,
+  caller: Caller,
 ): Promise<ImportReport> {
   const unknown = Object.keys(options)[0];
   if (unknown !== undefined)
@@ -108,34 +115,78 @@ export async function importAccounts(
   const passphrase = await unseal(sealed);
   const doc = parseDocument(await decryptWithPassphrase(file, passphrase));
   const report: ImportReport = { imported: [], skipped: [] };
+  interface Entry {
+    entry: ExportedAccount;
+    label: string;
+    parsed: ReturnType<typeof parseAccountFile>;
+  }
+  const usable: Entry[] = [];
+  // every entry of the file by its id, with what became of it: a child's parent is looked up here first
+  const fromFile = new Map<string, { config?: AccountConfig; outcome?: Outcome }>();
   for (const [index, entry] of doc.accounts.entries()) {
     // An id is the file's word: one that is not an account id (escape sequences for a terminal,
     // a log line of its own) is named by its place in the file instead.
     const label = ACCOUNT_ID.test(entry.id) ? entry.id : `#${index + 1}`;
-    const skip = (reason: string, message: string) => report.skipped.push({ id: label, reason, message });
-    let parsed;
     try {
       // The same parser as a file copied into the accounts directory by hand.
-      parsed = parseAccountFile('imported', entry.ini, accounts.catalogue);
+      const parsed = parseAccountFile('imported', entry.ini, accounts.catalogue);
+      for (const w of parsed.warnings) log.warning(`import of ${label}: ${w}`);
+      usable.push({ entry, label, parsed });
+      fromFile.set(entry.id, { config: parsed.config });
     } catch (err) {
-      skip('Invalid', `its account file cannot be used here: ${(err as Error).message}`);
-      continue;
+      fromFile.set(entry.id, { outcome: { skipped: 'Invalid' } });
+      report.skipped.push({
+        id: label,
+        reason: 'Invalid',
+        message: `its account file cannot be used here: ${(err as Error).message}`,
+      });
     }
-    for (const w of parsed.warnings) log.warning(`import of ${label}: ${w}`);
-    const secrets = { ...entry.secrets };
-    if (entry.oauth2) secrets[TOKEN_SECRET] = JSON.stringify(entry.oauth2);
+  }
+  const { ordered, loops } = parentsFirst(
+    usable,
+    (u) => u.entry.id,
+    (u) => u.parsed.config.parent,
+  );
+  const skip = (u: Entry, reason: string, message: string) => {
+    report.skipped.push({ id: u.label, reason, message });
+    const known = fromFile.get(u.entry.id);
+    if (known) known.outcome = { skipped: reason };
+  };
+  for (const u of ordered) {
+    const config = { ...u.parsed.config };
     try {
-      const state = await accounts.restore(entry.id, parsed.config, parsed.doc, secrets);
+      if (config.parent) {
+        const found = resolveParent(
+          config.parent,
+          fromFile,
+          (id) => accounts.get(id)?.config,
+          function* () {
+            for (const s of accounts.all()) yield s.config;
+          },
+        );
+        if ('refused' in found) {
+          skip(u, 'Invalid', found.refused);
+          continue;
+        }
+        // the person's proxy or VPN: its password carries the checks, as with AddAccount's parent
+        if (found.here) checkGrant(access.grants, caller, found.id, 'Import with it as parent');
+        config.parent = found.id;
+      }
+      const secrets = { ...u.entry.secrets };
+      if (u.entry.oauth2) secrets[TOKEN_SECRET] = JSON.stringify(u.entry.oauth2);
+      const state = await accounts.restore(u.entry.id, config, u.parsed.doc, secrets);
       report.imported.push(state.config.id);
+      fromFile.get(u.entry.id)!.outcome = { imported: state.config.id };
     } catch (err) {
       if (!(err instanceof AccountsError)) throw err;
       const reason =
         err.kind === 'InvalidArgument' || err.kind === 'UnsupportedProtocol' || err.kind === 'NotAuthorized'
           ? 'Invalid'
           : err.kind;
-      skip(reason, err.message);
+      skip(u, reason, err.message);
     }
   }
+  for (const u of loops) skip(u, 'Invalid', `its parent ${u.parsed.config.parent} is in a loop of parents in the file`);
   log.info(
     `import: ${report.imported.length} accounts added, ${report.skipped.length} skipped${
       report.skipped.length
