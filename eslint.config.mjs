@@ -15,6 +15,8 @@ export default tseslint.config(
   },
   {
     rules: {
+      // A `let` read (by a closure) before its one assignment says "not yet": const would throw there.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // As tsc's noUnusedLocals: a leading _ marks a binding kept on purpose (a rest sibling
       // omitting a key, a callback's unused argument).
       '@typescript-eslint/no-unused-vars': [

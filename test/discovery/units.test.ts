@@ -182,6 +182,7 @@ describe('discovery units', () => {
       opts,
     );
     assert.equal(asked, false);
+    assert.equal(r.found?.servers.imap?.host, 'a');
     // shipped sources answer before any network source is started
     let started = false;
     r = await runSources(
