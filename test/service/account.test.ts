@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, PROPS, errorOf, s, q, as, Variant } from '../harness/client.js';
-import { testSecret, uniqueUser, useService } from './fixture.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 
 describe('Account objects', () => {
-  const f = useService();
+  const f = useFixture({ service: true });
   const add = (opts = {}) => f.client.addAccount('fastmail', uniqueUser(), { password: testSecret() }, opts);
   const idOf = (path: string) => path.split('/').pop()!;
   const file = (path: string) => readFileSync(join(f.session.accountsDir, `${idOf(path)}.ini`), 'utf8');
@@ -96,7 +96,9 @@ describe('Account objects', () => {
     assert.deepEqual(await f.client.get(path, ACCOUNT, 'Credentials'), ['password', 'smtp']);
     assert.deepEqual(await f.client.call(path, ACCOUNT, 'GetSecret', 's', ['smtp']), [secret]);
     assert.ok(!file(path).includes(secret));
-    assert.ok(!JSON.stringify(f.client.signals, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes(secret));
+    assert.ok(
+      !JSON.stringify(f.client.signals, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).includes(secret),
+    );
     await f.client.call(path, ACCOUNT, 'DeleteSecret', 's', ['smtp']);
     assert.deepEqual(await f.client.get(path, ACCOUNT, 'Credentials'), ['password']);
     assert.equal((await errorOf(f.client.call(path, ACCOUNT, 'GetSecret', 's', ['smtp']))).type, E + 'NotFound');

@@ -6,7 +6,7 @@ import { ACCOUNT, MANAGER, ROOT, errorOf, s, as, q } from '../harness/client.js'
 import { ACCESS_ANNOTATION, ACCESS_LEVELS } from '../../src/contract/access.js';
 import { signatureOf } from '../../src/protocols/plugin.js';
 import { allProtocols } from '../../src/protocols/registry.js';
-import { testSecret, useService } from './fixture.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
@@ -34,11 +34,11 @@ function splitSignature(sig: string): string[] {
 }
 
 describe('contract: exported interfaces match interfaces/*.xml', () => {
-  const f = useService();
+  const f = useFixture({ service: true });
   let accountPath: string;
   /** Wallets are accounts of their own: their interfaces are checked on one account each. */
   const walletPaths = new Map<string, string>();
-  const own = allProtocols().filter((p) => p.live || p.identifier);
+  const own = allProtocols().filter((p) => p.live !== undefined || p.identifier !== undefined);
   /** An identifier, a backend (nothing listens on port 9) and a network of one's own of each wallet protocol. */
   const WALLETS: Record<string, [string, string, string]> = {
     btc: ['bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', 'tcp://127.0.0.1:9', 'regtest'],
@@ -217,7 +217,7 @@ describe('contract: exported interfaces match interfaces/*.xml', () => {
         try {
           await f.client.call(path, name, m.name, m.inSignature, args);
         } catch (err) {
-          const { type, text } = await errorOf(Promise.reject(err));
+          const { type, text } = await errorOf(Promise.reject(err instanceof Error ? err : new Error(String(err))));
           assert.match(type, /^org\.pantherx\.Accounts\.Error\./, `${name}.${m.name}: ${type} ${text}`);
         }
       }

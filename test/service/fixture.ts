@@ -1,33 +1,12 @@
-/** One private session + running service per suite, torn down by PID. */
-import { startService, startSession, type KeyringMode, type ServiceProcess, type Session } from '../harness/session.js';
-import { TestClient } from '../harness/client.js';
+/**
+ * Superseded by harness/fixture.ts (useFixture). Kept only while suites written during this
+ * session against `useService` land; delete once nothing imports it.
+ */
+import type { KeyringMode } from '../harness/session.js';
+import { useFixture, type Fixture } from '../harness/fixture.js';
 
-export interface Fixture {
-  session: Session;
-  service: ServiceProcess;
-  client: TestClient;
-}
+export { testSecret, uniqueUser } from '../harness/fixture.js';
 
-export function useService(keyring: KeyringMode = 'unlocked', args: string[] = []): Fixture {
-  const f = {} as Fixture;
-  before(async function () {
-    this.timeout(30000);
-    f.session = await startSession(keyring);
-    f.service = await startService(f.session, args);
-    f.client = await TestClient.connect(f.session.address);
-  });
-  after(async function () {
-    this.timeout(30000);
-    f.client?.disconnect();
-    await f.service?.stop();
-    await f.session?.stop();
-  });
-  return f;
-}
-
-let counter = 0;
-/** A fresh, unique identifier for each test's account. */
-export const uniqueUser = (prefix = 'user') => `${prefix}${++counter}-${process.pid}@example.org`;
-
-/** Test secrets are made at run time and look like nothing real. */
-export const testSecret = () => `test-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+/** @deprecated use `useFixture({ keyring, service: { args } })` */
+export const useService = (keyring: KeyringMode = 'unlocked', args: string[] = []): Fixture =>
+  useFixture({ keyring, service: { args } });

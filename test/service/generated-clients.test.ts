@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { contractFiles } from '../harness/contract.js';
 import { ROOT as REPO } from '../harness/session.js';
-import { useService } from './fixture.js';
+import { useFixture } from '../harness/fixture.js';
 
 const exec = promisify(execFile);
 
 describe('clients generated from interfaces/*.xml and interfaces/generated/*.xml (GLib and Qt)', function () {
   this.timeout(180_000);
-  const f = useService();
+  const f = useFixture({ service: true });
   const build = mkdtempSync(join(tmpdir(), 'px-clients-'));
   after(() => rmSync(build, { recursive: true, force: true }));
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { ACCOUNT, as, b, errorOf, s, type V } from '../harness/client.js';
 import { waitFor } from '../harness/session.js';
-import { testSecret, uniqueUser, useService } from './fixture.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const IDENTITY = 'org.pantherx.Accounts.Identity';
 const INVALID = 'org.pantherx.Accounts.Error.InvalidArgument';
@@ -18,7 +18,7 @@ const idOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 describe('sender identity of mail accounts', function () {
   this.timeout(30_000);
-  const f = useService();
+  const f = useFixture({ service: true });
 
   it('AddAccount takes identity.name/address/aliases; Identity shows them and the file keeps them in [identity]', async () => {
     const user = uniqueUser('ident');
@@ -157,13 +157,13 @@ describe('sender identity of mail accounts', function () {
       testSecret(),
     ]);
     assert.equal(added.code, 0, added.stderr);
-    const id = JSON.parse(added.stdout).id as string;
+    const { id } = JSON.parse(added.stdout) as { id: string };
     const shown = await cli(f.session.env, ['show', id]);
     assert.match(shown.stdout, /^Sender: +Grace Hopper <grace@example\.org>$/m);
     assert.match(shown.stdout, /^Aliases: +amazing@example\.org, cobol@example\.org$/m);
     const edited = await cli(f.session.env, ['edit', id, '--set', 'identity.name=Rear Admiral Hopper', '--alias', '']);
     assert.equal(edited.code, 0, edited.stderr);
-    const json = JSON.parse((await cli(f.session.env, ['show', id, '--json'])).stdout);
+    const json = JSON.parse((await cli(f.session.env, ['show', id, '--json'])).stdout) as { identity: unknown };
     assert.deepEqual(json.identity, {
       fullName: 'Rear Admiral Hopper',
       emailAddress: 'grace@example.org',

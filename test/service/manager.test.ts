@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, MANAGER, ROOT, errorOf, s, q, as, b, Variant, type V } from '../harness/client.js';
-import { testSecret, uniqueUser, useService } from './fixture.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 
 describe('Manager.AddAccount', () => {
-  const f = useService();
+  const f = useFixture({ service: true });
 
   it('adds a catalogue account with every protocol of the provider and the seed naming rules', async () => {
     const path = await f.client.addAccount('fastmail', 'info@pantherx.org', { password: testSecret() });
@@ -255,7 +255,7 @@ describe('Manager.AddAccount', () => {
 });
 
 describe('Manager.ListProviders and ValidateCredentials', () => {
-  const f = useService();
+  const f = useFixture({ service: true });
 
   it('lists the catalogue with servers', async () => {
     const [list] = await f.client.call(ROOT, MANAGER, 'ListProviders');

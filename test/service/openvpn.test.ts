@@ -13,14 +13,14 @@ import { ACCOUNT, MANAGER, ROOT, as, b, errorOf, s, type V } from '../harness/cl
 import { startPeers, type Peers } from '../harness/peers.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
 import { readTree } from '../harness/session.js';
-import { useService } from './fixture.js';
+import { useFixture } from '../harness/fixture.js';
 
 const IFACE = 'org.pantherx.Accounts.OpenVpn';
 const INVALID = 'org.pantherx.Accounts.Error.InvalidArgument';
 
 describe('OpenVPN accounts over the bus (real openvpn server)', function () {
   this.timeout(30_000);
-  const f = useService();
+  const f = useFixture({ service: true });
   let p: Peers;
   before(async function () {
     this.timeout(60_000);
@@ -168,9 +168,7 @@ describe('OpenVPN accounts over the bus (real openvpn server)', function () {
       // D-Bus strings cannot hold NUL; anything else binary is refused by its control characters
       [
         'binary',
-        randomBytes(4096)
-          .toString('latin1')
-          .replace(/\u0000/g, '\u0001'),
+        randomBytes(4096).toString('latin1').replaceAll('\u0000', '\u0001'),
         /control characters|not an OpenVPN client option|is not allowed/,
       ],
       [

@@ -19,7 +19,7 @@ import {
   type ServiceProcess,
   type Session,
 } from '../harness/session.js';
-import { testSecret } from './fixture.js';
+import { testSecret } from '../harness/fixture.js';
 
 const PY = '/usr/bin/python3';
 
@@ -312,7 +312,7 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     // The hung helper and the process it started were killed with its process group.
     const pid = Number(readFileSync(join(userDir, 'hang.pid'), 'utf8'));
     const child = Number(readFileSync(join(userDir, 'hang.child'), 'utf8'));
-    await waitFor('hung helper gone', async () => !alive(pid) && !alive(child), 3000);
+    await waitFor('hung helper gone', () => !alive(pid) && !alive(child), 3000);
     assert.ok(alive(service.pid));
     assert.ok(!service.log().includes(secret), 'no secret in the log');
   });
