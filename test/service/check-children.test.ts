@@ -13,7 +13,7 @@ import { MANAGER, ROOT, TestClient, s, type V } from '../harness/client.js';
 import { startPeers, type Peers } from '../harness/peers.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
 import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { testSecret } from './fixture.js';
+import { testSecret } from '../harness/fixture.js';
 
 /** Every process's parent and name, from /proc. */
 function processes(): Map<number, { ppid: number; comm: string }> {

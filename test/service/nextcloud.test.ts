@@ -9,19 +9,12 @@
 import { strict as assert } from 'node:assert';
 import net from 'node:net';
 
-import { ACCOUNT, MANAGER, ROOT, TestClient, as, b, errorOf, s, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, as, b, errorOf, s, type V } from '../harness/client.js';
+import { useFixture } from '../harness/fixture.js';
 import { startApacheDav, type ApacheDav } from '../harness/apache-dav.js';
-import { startPeers, type Peers } from '../harness/peers.js';
 import { startNextcloudStandIn, type NextcloudStandIn } from '../harness/peers/nextcloud-stand-in.js';
 import { spawnCli } from '../cli/helpers.js';
-import {
-  readTree,
-  startService,
-  startSession,
-  waitFor,
-  type ServiceProcess,
-  type Session,
-} from '../harness/session.js';
+import { readTree, waitFor } from '../harness/session.js';
 
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
 const WEBDAV = 'org.pantherx.Accounts.WebDav';
@@ -31,49 +24,37 @@ const ERR = 'org.pantherx.Accounts.Error.';
 
 describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and Apache mod_dav)', function () {
   this.timeout(60_000);
-  let peers: Peers;
   let dav: ApacheDav;
   let nc: NextcloudStandIn;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
 
-  before(async function () {
-    this.timeout(120_000);
-    peers = await startPeers(['radicale']);
-    dav = await startApacheDav();
-    const davUrl = new URL(dav.httpUrl);
-    nc = await startNextcloudStandIn({
-      loginName: peers.user,
-      radicale: { port: peers.ports.http, user: peers.user, password: peers.password },
-      webdav: { port: Number(davUrl.port), path: davUrl.pathname, user: dav.user, password: dav.password },
-    });
-    session = await startSession();
-    service = await startService(session, [], { PX_ACCOUNTS_NEXTCLOUD_POLL_MS: '100' });
-    client = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
-    await nc?.stop();
-    await dav?.stop();
-    await peers?.stop();
+  const fx = useFixture({
+    peers: ['radicale'],
+    prepare: async (fx) => {
+      dav = fx.own(await startApacheDav());
+      const davUrl = new URL(dav.httpUrl);
+      nc = fx.own(
+        await startNextcloudStandIn({
+          loginName: fx.peers.user,
+          radicale: { port: fx.peers.ports.http, user: fx.peers.user, password: fx.peers.password },
+          webdav: { port: Number(davUrl.port), path: davUrl.pathname, user: dav.user, password: dav.password },
+        }),
+      );
+    },
+    service: { env: { PX_ACCOUNTS_NEXTCLOUD_POLL_MS: '100' } },
   });
 
   /** Starts a sign-in and returns the request's path and login URL. */
   async function start(options: Record<string, V> = {}): Promise<{ path: string; url: string; from: number }> {
-    const from = client.signals.length;
-    const [path] = await client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', [
+    const from = fx.client.signals.length;
+    const [path] = await fx.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', [
       'nextcloud',
       { server: s(nc.url), ...options },
     ]);
-    const url = (await client.get(path as string, SIGN_IN, 'Url')) as string;
+    const url = (await fx.client.get(path as string, SIGN_IN, 'Url')) as string;
     return { path: path as string, url, from };
   }
   const ended = (path: string, from: number) =>
-    client.waitSignal(
+    fx.client.waitSignal(
       (x) => x.path === path && x.iface === SIGN_IN && (x.member === 'Completed' || x.member === 'Failed'),
       20_000,
       from,
@@ -81,7 +62,7 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
   const accountOf = (path: string) => path.split('/').pop()!;
 
   it('ListProviders: nextcloud signs in with auth nextcloud and offers caldav, carddav and webdav', async () => {
-    const [list] = await client.call(ROOT, MANAGER, 'ListProviders');
+    const [list] = await fx.client.call(ROOT, MANAGER, 'ListProviders');
     const p = (list as Array<Record<string, V>>).find((x) => x.id!.value === 'nextcloud');
     assert.ok(p, 'nextcloud is in the catalogue');
     assert.equal(p.auth!.value, 'nextcloud');
@@ -89,7 +70,7 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
   });
 
   it('ListProtocols: webdav with url, username and ca', async () => {
-    const [list] = await client.call(ROOT, MANAGER, 'ListProtocols');
+    const [list] = await fx.client.call(ROOT, MANAGER, 'ListProtocols');
     const p = (list as Array<Record<string, V>>).find((x) => x.id!.value === 'webdav');
     assert.ok(p);
     assert.equal(p.interface!.value, WEBDAV);
@@ -100,54 +81,54 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
   it('SignIn: Url is the login page; granting there creates one account with CalDAV, CardDAV and WebDAV of the server; Verify passes; Remove revokes the app password', async () => {
     const { path, url, from } = await start();
     assert.ok(url.startsWith(`${nc.url}/login/v2/flow/`), url);
-    assert.equal(await client.get(path, SIGN_IN, 'Flow'), 'browser');
-    assert.equal(await client.get(path, SIGN_IN, 'Provider'), 'nextcloud');
+    assert.equal(await fx.client.get(path, SIGN_IN, 'Flow'), 'browser');
+    assert.equal(await fx.client.get(path, SIGN_IN, 'Provider'), 'nextcloud');
     const appPassword = await nc.grant(url);
     const end = await ended(path, from);
     assert.equal(end.member, 'Completed', JSON.stringify(end.body));
     const account = end.body[0] as string;
     const host = new URL(nc.url).host;
 
-    const props = await client.getAll(account, ACCOUNT);
+    const props = await fx.client.getAll(account, ACCOUNT);
     assert.equal(props.Provider, 'nextcloud');
-    assert.equal(props.Username, `${peers.user}@${host}`);
+    assert.equal(props.Username, `${fx.peers.user}@${host}`);
     assert.equal(props.Auth, 'password');
     assert.deepEqual(props.Protocols, ['caldav', 'carddav', 'webdav']);
     assert.deepEqual(props.Credentials, ['password']);
-    const webdav = await client.getAll(account, WEBDAV);
-    assert.equal(webdav.Url, `${nc.url}/remote.php/dav/files/${peers.user}/`);
-    assert.equal(webdav.Username, peers.user);
+    const webdav = await fx.client.getAll(account, WEBDAV);
+    assert.equal(webdav.Url, `${nc.url}/remote.php/dav/files/${fx.peers.user}/`);
+    assert.equal(webdav.Username, fx.peers.user);
     for (const iface of [CALDAV, CARDDAV]) {
-      const p = await client.getAll(account, iface);
+      const p = await fx.client.getAll(account, iface);
       assert.equal(p.Url, `${nc.url}/remote.php/dav`);
-      assert.equal(p.Username, peers.user);
+      assert.equal(p.Username, fx.peers.user);
     }
     // the app password is in the Secret Service, and nowhere on disk
-    assert.equal((await client.call(account, ACCOUNT, 'GetSecret', 's', ['password']))[0], appPassword);
-    assert.ok(!readTree(session.home).includes(appPassword), 'the app password is not in any file');
-    assert.ok(!service.log().includes(appPassword), 'the app password is not logged');
+    assert.equal((await fx.client.call(account, ACCOUNT, 'GetSecret', 's', ['password']))[0], appPassword);
+    assert.ok(!readTree(fx.session.home).includes(appPassword), 'the app password is not in any file');
+    assert.ok(!fx.service.log().includes(appPassword), 'the app password is not logged');
     assert.ok(
       nc.userAgents.every((ua) => /px-accounts/.test(ua)),
       'the login flow names the app',
     );
 
-    const [results] = await client.call(account, ACCOUNT, 'Verify');
+    const [results] = await fx.client.call(account, ACCOUNT, 'Verify');
     const r = results as Record<string, V>;
     assert.deepEqual(Object.keys(r).sort(), ['caldav', 'carddav', 'webdav']);
     for (const [p, v] of Object.entries(r)) {
       const x = v.value as Record<string, V>;
       assert.equal(x.code!.value, 'Ok', `${p}: ${String(x.message!.value)}`);
     }
-    assert.equal(await client.get(account, ACCOUNT, 'Status'), 'online');
+    assert.equal(await fx.client.get(account, ACCOUNT, 'Status'), 'online');
 
     const before = nc.revocations.length;
-    await client.call(account, ACCOUNT, 'Remove');
+    await fx.client.call(account, ACCOUNT, 'Remove');
     const revoked = await waitFor(
       'the app password revoked',
       () => nc.revocations.length > before && nc.revocations[nc.revocations.length - 1],
       10_000,
     );
-    assert.equal(revoked.loginName, peers.user);
+    assert.equal(revoked.loginName, fx.peers.user);
     assert.equal(revoked.appPassword, appPassword);
     assert.equal(revoked.ocsHeader, true);
     assert.equal(revoked.status, 200);
@@ -161,7 +142,7 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     const server = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     try {
       const dav = `${server}/remote.php/dav`;
-      const account = await client.addAccount(
+      const account = await fx.client.addAccount(
         'nextcloud',
         `bob@127.0.0.1`,
         { password: 'hand-made-app-password' },
@@ -175,7 +156,7 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
         },
       );
       const t0 = Date.now();
-      await client.call(account, ACCOUNT, 'Remove');
+      await fx.client.call(account, ACCOUNT, 'Remove');
       assert.ok(Date.now() - t0 < 3000, `Remove took ${Date.now() - t0} ms`);
       await waitFor(
         'the revocation attempt',
@@ -184,10 +165,10 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
       );
       await waitFor(
         'the log line',
-        () => /app password of bob at 127\.0\.0\.1:\d+ not revoked \(account .* removed\)/.test(service.log()),
+        () => /app password of bob at 127\.0\.0\.1:\d+ not revoked \(account .* removed\)/.test(fx.service.log()),
         25_000,
       );
-      assert.ok(!service.log().includes('hand-made-app-password'));
+      assert.ok(!fx.service.log().includes('hand-made-app-password'));
     } finally {
       silent.close();
     }
@@ -208,23 +189,23 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
       () => nc.revocations.some((r) => r.appPassword === again && r.status === 200),
       10_000,
     );
-    await client.call(done.body[0] as string, ACCOUNT, 'Remove');
+    await fx.client.call(done.body[0] as string, ACCOUNT, 'Remove');
   });
 
   it('Cancel before the grant → Failed(Cancelled), nothing saved', async () => {
     const { path, from } = await start();
-    const [list] = await client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
+    const [list] = await fx.client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
     const count = Object.keys(list as object).length;
-    await client.call(path, SIGN_IN, 'Cancel');
+    await fx.client.call(path, SIGN_IN, 'Cancel');
     const end = await ended(path, from);
     assert.equal(end.member, 'Failed');
     assert.equal(end.body[0], 'Cancelled');
-    const [after] = await client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
+    const [after] = await fx.client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
     assert.equal(Object.keys(after as object).length, count);
   });
 
   it('option errors: no server, a plain-http server off loopback, an unknown option, the device flow → InvalidArgument', async () => {
-    const call = (o: Record<string, V>) => errorOf(client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', o]));
+    const call = (o: Record<string, V>) => errorOf(fx.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', o]));
     assert.equal((await call({})).type, `${ERR}InvalidArgument`);
     const plain = await call({ server: s('http://cloud.example.org') });
     assert.equal(plain.type, `${ERR}InvalidArgument`);
@@ -239,7 +220,7 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
 
   it('a server that is not a Nextcloud (Apache) → ProviderError at once, naming it', async () => {
     const e = await errorOf(
-      client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(new URL(dav.httpUrl).origin) }]),
+      fx.client.call(ROOT, MANAGER, 'SignIn', 'sa{sv}', ['nextcloud', { server: s(new URL(dav.httpUrl).origin) }]),
     );
     assert.equal(e.type, `${ERR}ProviderError`);
     assert.match(e.text, /Login Flow v2|Nextcloud/);
@@ -251,15 +232,15 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     const end = await ended(path, from);
     assert.equal(end.member, 'Completed', JSON.stringify(end.body));
     const account = end.body[0] as string;
-    assert.deepEqual(await client.get(account, ACCOUNT, 'Protocols'), ['webdav']);
-    assert.equal(await client.get(account, ACCOUNT, 'Name'), 'Files only');
-    assert.equal(await client.get(account, ACCOUNT, 'Status'), 'online');
-    await client.call(account, ACCOUNT, 'Remove');
+    assert.deepEqual(await fx.client.get(account, ACCOUNT, 'Protocols'), ['webdav']);
+    assert.equal(await fx.client.get(account, ACCOUNT, 'Name'), 'Files only');
+    assert.equal(await fx.client.get(account, ACCOUNT, 'Status'), 'online');
+    await fx.client.call(account, ACCOUNT, 'Remove');
   });
 
   it('the CLI: px-accounts add -provider nextcloud -server URL prints the login URL, waits for the grant and adds the account', async function () {
     this.timeout(40_000);
-    const p = spawnCli(session.env, ['add', '-provider', 'nextcloud', '-server', nc.url, '--no-browser', '--json']);
+    const p = spawnCli(fx.session.env, ['add', '-provider', 'nextcloud', '-server', nc.url, '--no-browser', '--json']);
     const url = await p.line(/^\s+(http\S+)$/m);
     assert.ok(url.startsWith(`${nc.url}/login/v2/flow/`), url);
     const appPassword = await nc.grant(url);
@@ -269,7 +250,7 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
     assert.deepEqual(created.protocols, ['caldav', 'carddav', 'webdav']);
     assert.deepEqual(created.credentials, ['password']);
     const before = nc.revocations.length;
-    const rm = await spawnCli(session.env, ['remove', created.id]).done;
+    const rm = await spawnCli(fx.session.env, ['remove', created.id]).done;
     assert.equal(rm.code, 0, rm.stderr);
     await waitFor(
       'the app password revoked',
@@ -279,7 +260,8 @@ describe('Nextcloud (Login Flow v2 against a stand-in in front of Radicale and A
   });
 
   it('the CLI refuses --account with nextcloud (the server says who signed in)', async () => {
-    const r = await spawnCli(session.env, ['add', '-provider', 'nextcloud', '-server', nc.url, '-account', 'x']).done;
+    const r = await spawnCli(fx.session.env, ['add', '-provider', 'nextcloud', '-server', nc.url, '-account', 'x'])
+      .done;
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /server/);
   });

@@ -18,10 +18,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MANAGER, ROOT, TestClient, errorOf, s, type V } from '../harness/client.js';
+import { MANAGER, ROOT, errorOf, s, type V } from '../harness/client.js';
 import { run } from '../harness/process.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { testSecret } from './fixture.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];
 
@@ -29,9 +28,6 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
   this.timeout(30_000);
   let base: string;
   let loot: string;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
   const secret = testSecret();
   const plugins = (data: string) => join(base, data, 'px-accounts', 'plugins');
 
@@ -58,7 +54,7 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
   const evil = (id: string) => `#!/bin/sh\ncat > ${loot}/${id}\necho OK\n`;
 
   async function validate(id: string): Promise<Record<string, unknown>> {
-    const [r] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+    const [r] = await fx.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
       id,
       'alice',
       { password: secret },
@@ -68,45 +64,39 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
     return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, v.value]));
   }
 
-  before(async () => {
-    base = mkdtempSync(join(tmpdir(), 'pxa-trust-'));
-    chmodSync(base, 0o755);
-    loot = join(base, 'loot');
-    mkdirSync(loot, { mode: 0o777 });
-    chmodSync(loot, 0o777);
-    // open: the plugins directory is writable by others (no sticky bit).
-    install('open', 'opened', 0o777);
-    // squat: a shared sticky directory where `nobody` made px-accounts/plugins first.
-    mkdirSync(join(base, 'squat'), { mode: 0o755 });
-    chmodSync(join(base, 'squat'), 0o1777);
-    assert.equal(await asNobody(`mkdir -p -m 777 ${plugins('squat')}`), 0);
-    install('squat', 'squatted');
-    // sticky: a shared sticky directory (as /tmp) with the owner's own directories in it.
-    mkdirSync(join(base, 'sticky'), { mode: 0o755 });
-    chmodSync(join(base, 'sticky'), 0o1777);
-    install('sticky', 'shared');
-    // late: a safe directory at load, made writable by others afterwards.
-    install('late', 'later');
-    session = await startSession();
-    service = await startService(session, [], {
-      XDG_DATA_DIRS: ['open', 'squat', 'sticky', 'late'].map((d) => join(base, d)).join(':'),
-    });
-    client = await TestClient.connect(session.address);
-  });
-
-  after(async () => {
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+  const fx = useFixture({
+    start: async (fx) => {
+      base = mkdtempSync(join(tmpdir(), 'pxa-trust-'));
+      fx.onStop(() => rmSync(base, { recursive: true, force: true }));
+      chmodSync(base, 0o755);
+      loot = join(base, 'loot');
+      mkdirSync(loot, { mode: 0o777 });
+      chmodSync(loot, 0o777);
+      // open: the plugins directory is writable by others (no sticky bit).
+      install('open', 'opened', 0o777);
+      // squat: a shared sticky directory where `nobody` made px-accounts/plugins first.
+      mkdirSync(join(base, 'squat'), { mode: 0o755 });
+      chmodSync(join(base, 'squat'), 0o1777);
+      assert.equal(await asNobody(`mkdir -p -m 777 ${plugins('squat')}`), 0);
+      install('squat', 'squatted');
+      // sticky: a shared sticky directory (as /tmp) with the owner's own directories in it.
+      mkdirSync(join(base, 'sticky'), { mode: 0o755 });
+      chmodSync(join(base, 'sticky'), 0o1777);
+      install('sticky', 'shared');
+      // late: a safe directory at load, made writable by others afterwards.
+      install('late', 'later');
+    },
+    service: {
+      env: () => ({ XDG_DATA_DIRS: ['open', 'squat', 'sticky', 'late'].map((d) => join(base, d)).join(':') }),
+    },
   });
 
   it('refuses a plugin directory others can write to, or that another user made, with a log line', async () => {
-    const [list] = await client.call(ROOT, MANAGER, 'ListProtocols');
+    const [list] = await fx.client.call(ROOT, MANAGER, 'ListProtocols');
     const ids = (list as Array<Record<string, V>>).map((p) => p.id!.value);
     assert.ok(!ids.includes('opened') && !ids.includes('squatted'), 'refused');
     assert.ok(ids.includes('shared') && ids.includes('later'), 'accepted');
-    const log = service.log();
+    const log = fx.service.log();
     assert.match(
       log,
       new RegExp(
@@ -180,6 +170,6 @@ describe('plugin helpers another local user could swap (issue 25, finding 2)', f
       /later-helper was replaced or changed since the service loaded it \([a-z, ]+\); it was not run/,
     );
     assert.equal(existsSync(join(loot, 'later')), false, 'the replacement was not run');
-    assert.ok(!service.log().includes(secret), 'no secret in the log');
+    assert.ok(!fx.service.log().includes(secret), 'no secret in the log');
   });
 });

@@ -14,7 +14,7 @@ import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, q, s, type V } from '../ha
 import { flatpakCall, gv } from '../harness/flatpak.js';
 import { run } from '../harness/process.js';
 import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { testSecret, uniqueUser } from './fixture.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 
 const INVALID = 'org.pantherx.Accounts.Error.InvalidArgument';
 const APP = 'org.example.Evil';
@@ -320,7 +320,7 @@ describe('security: findings of the red-team pass, replayed', function () {
         );
       assert.deepEqual(
         results.map((r) => r.code === 0),
-        [...Array(10).fill(true), false],
+        [...Array<boolean>(10).fill(true), false],
       );
       assert.match(results[10]!.stderr, /LimitExceeded.*too many new accounts/);
       for (const r of results.slice(0, 10)) await client.call(/'(\/[^']+)'/.exec(r.stdout)![1]!, ACCOUNT, 'Remove');

@@ -19,38 +19,26 @@ import {
 import { join } from 'node:path';
 import { toChecksumAddress } from '@ethereumjs/util';
 import { cli } from '../cli/helpers.js';
-import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, s } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, errorOf, s } from '../harness/client.js';
 import { startAnvil, type Anvil } from '../harness/peers/anvil.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { testSecret, uniqueUser } from './fixture.js';
+import { waitFor } from '../harness/session.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
 
 describe('state files are never written through a symbolic link', function () {
   this.timeout(60_000);
   let anvil: Anvil;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
-  let stateDir: string;
 
-  before(async function () {
-    anvil = await startAnvil();
-    session = await startSession();
-    stateDir = join(session.home, '.local', 'state', 'px-accounts');
-    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300' });
-    client = await TestClient.connect(session.address);
+  const fx = useFixture({
+    start: async (fx) => void (anvil = fx.own(await startAnvil())),
+    service: { env: { PX_ACCOUNTS_WALLET_POLL_MS: '300' } },
   });
-  after(async function () {
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
-    await anvil?.stop();
-  });
+  const stateDir = () => join(fx.session.home, '.local', 'state', 'px-accounts');
 
   /** A file of someone else's that a link will point to: its content and mode must survive. */
   function victim(name: string): { path: string; intact(): void } {
-    const path = join(session.dir, name);
+    const path = join(fx.session.dir, name);
     const content = `precious ${randomBytes(8).toString('hex')}\n`;
     writeFileSync(path, content, { mode: 0o644 });
     return {
@@ -78,17 +66,17 @@ describe('state files are never written through a symbolic link', function () {
     );
 
   it('access.json: a grant after the file was swapped for a link replaces the link; its target is untouched', async () => {
-    const account = (await client.addAccount('fastmail', uniqueUser('link'), { password: testSecret() }))
+    const account = (await fx.client.addAccount('fastmail', uniqueUser('link'), { password: testSecret() }))
       .split('/')
       .pop()!;
-    const first = await cli(session.env, ['access', 'grant', account, 'org.example.First']);
+    const first = await cli(fx.session.env, ['access', 'grant', account, 'org.example.First']);
     assert.equal(first.code, 0, first.stderr);
-    const file = join(stateDir, 'access.json');
+    const file = join(stateDir(), 'access.json');
     assert.ok(lstatSync(file).isFile());
     const target = victim('access-victim');
     swapForLink(file, target.path);
 
-    const second = await cli(session.env, ['access', 'grant', account, 'org.example.Second']);
+    const second = await cli(fx.session.env, ['access', 'grant', account, 'org.example.Second']);
     assert.equal(second.code, 0, second.stderr);
     target.intact();
     const st = lstatSync(file);
@@ -98,19 +86,19 @@ describe('state files are never written through a symbolic link', function () {
       .map((g) => g.app)
       .sort();
     assert.deepEqual(apps, ['org.example.First', 'org.example.Second'], 'the file says what the service knows');
-    noTempFiles(stateDir);
+    noTempFiles(stateDir());
   });
 
   it("a wallet's state file: the next save after it was swapped for a link replaces the link; its target is untouched", async () => {
     const address = toChecksumAddress(`0x${randomBytes(20).toString('hex')}`);
-    const [path] = (await client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
+    const [path] = (await fx.client.call(ROOT, MANAGER, 'AddAccount', 'ssa{ss}a{sv}', [
       'eth',
       address,
       {},
       { 'eth.network': s('local'), 'eth.url': s(anvil.url) },
     ])) as [string];
     const id = path.split('/').pop()!;
-    const file = join(stateDir, 'wallets', `${id}.eth.json`);
+    const file = join(stateDir(), 'wallets', `${id}.eth.json`);
     await waitFor(
       "the wallet's first save",
       () => existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { lastBlock: number }).lastBlock >= 0,
@@ -127,31 +115,29 @@ describe('state files are never written through a symbolic link', function () {
     );
     target.intact();
     assert.equal(lstatSync(file).mode & 0o777, 0o600);
-    assert.equal(await client.get(path, WALLET, 'Balance'), '1');
-    noTempFiles(join(stateDir, 'wallets'));
+    assert.equal(await fx.client.get(path, WALLET, 'Balance'), '1');
+    noTempFiles(join(stateDir(), 'wallets'));
 
     // A link found at start-up is not read (a log line says so); the wallet syncs afresh and
     // writes a file of its own in the link's place.
-    await service.stop();
+    await fx.stopService();
     swapForLink(file, target.path);
-    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300' });
+    await fx.startService();
     await waitFor(
       'the log line',
-      () => service.log().includes(`wallet state ${file} not read (it is a symbolic link)`),
+      () => fx.service.log().includes(`wallet state ${file} not read (it is a symbolic link)`),
       5000,
     );
     await waitFor('a file of its own', () => lstatSync(file).isFile(), 10_000);
     target.intact();
-    client.disconnect();
-    client = await TestClient.connect(session.address);
   });
 
   it('an account file swapped for a link: a change is refused and nothing is written through it', async () => {
-    const path = await client.addAccount('fastmail', uniqueUser('inifile'), { password: testSecret() });
-    const file = join(session.accountsDir, `${path.split('/').pop()}.ini`);
+    const path = await fx.client.addAccount('fastmail', uniqueUser('inifile'), { password: testSecret() });
+    const file = join(fx.session.accountsDir, `${path.split('/').pop()}.ini`);
     const target = victim('account-victim');
     swapForLink(file, target.path);
-    const err = await errorOf(client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ name: s('Renamed') }]));
+    const err = await errorOf(fx.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ name: s('Renamed') }]));
     // Refused while the service still has the account (Io), or gone once it dropped it.
     assert.match(`${err.type} ${err.text}`, /Io.*symbolic link|UnknownObject|UnknownMethod|NotFound/);
     target.intact();
@@ -159,17 +145,17 @@ describe('state files are never written through a symbolic link', function () {
   });
 
   it('temporary files of an interrupted write are removed at start-up, with a log line', async () => {
-    const path = await client.addAccount('fastmail', uniqueUser('temp'), { password: testSecret() });
+    const path = await fx.client.addAccount('fastmail', uniqueUser('temp'), { password: testSecret() });
     const name = `${path.split('/').pop()}.ini.tmp-0123456789ab`;
-    await service.stop();
-    writeFileSync(join(session.accountsDir, name), '[account]\nhalf', { mode: 0o600 });
-    service = await startService(session, [], { PX_ACCOUNTS_WALLET_POLL_MS: '300' });
-    assert.ok(!existsSync(join(session.accountsDir, name)), `${name} is still there`);
+    await fx.stopService();
+    writeFileSync(join(fx.session.accountsDir, name), '[account]\nhalf', { mode: 0o600 });
+    await fx.startService();
+    assert.ok(!existsSync(join(fx.session.accountsDir, name)), `${name} is still there`);
     assert.match(
-      service.log(),
-      new RegExp(`removed ${join(session.accountsDir, name).replace(/[./]/g, '\\$&')}, left by an interrupted write`),
+      fx.service.log(),
+      new RegExp(
+        `removed ${join(fx.session.accountsDir, name).replace(/[./]/g, '\\$&')}, left by an interrupted write`,
+      ),
     );
-    client.disconnect();
-    client = await TestClient.connect(session.address);
   });
 });

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { ACCOUNT, ROOT, errorOf, s } from '../harness/client.js';
 import { startService, waitFor } from '../harness/session.js';
 import { TestClient } from '../harness/client.js';
-import { testSecret, useService } from './fixture.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 const P = `${ROOT}/account/`;
 const ini = (provider: string, username: string, extra = '') =>
   `[account]\nprovider = ${provider}\nusername = ${username}\nprotocols = imap\n${extra}`;
 
 describe('storage: hand edits are picked up live', () => {
-  const f = useService();
+  const f = useFixture({ service: true });
   const write = (name: string, text: string) => {
     // Like an editor: write a temp file, then rename over the target.
     const tmp = join(f.session.accountsDir, `.${name}.swp`);
@@ -164,12 +164,12 @@ describe('storage: start-up with hostile and hand-made files', () => {
     }
   });
 
-  it('removes temp files left by an interrupted write, with a log line', async () => {
+  it('removes temp files left by an interrupted write, with a log line', () => {
     assert.ok(!readdirSync(session.accountsDir).includes('good.ini.2718281828'));
     assert.match(service.log(), /removed .*good\.ini\.2718281828, left by an interrupted write/);
   });
 
-  it('leaves every file exactly as it was', async () => {
+  it('leaves every file exactly as it was', () => {
     for (const [name, content] of Object.entries(files)) {
       assert.deepEqual(readFileSync(join(session.accountsDir, name)), Buffer.from(content), name);
     }

@@ -7,9 +7,10 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccountsClient, isAccountsClientError } from '../../src/client/index.js';
-import { MANAGER, ROOT, TestClient, b, s, type V } from '../harness/client.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { isAccountsClientError } from '../../src/client/index.js';
+import { MANAGER, ROOT, b, s, type V } from '../harness/client.js';
+import { useFixture } from '../harness/fixture.js';
+import { waitFor } from '../harness/session.js';
 import { cli, CODE } from '../cli/helpers.js';
 
 /** The message of the AccessDenied a call rejects with. */
@@ -30,29 +31,14 @@ const secretValue = () => `s3cret-${Math.random().toString(36).slice(2)}`;
 
 describe('export and import, as a red team tried them (HostApps ask; crafted ids)', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let client: AccountsClient;
-  let raw: TestClient;
 
-  before(async function () {
-    this.timeout(30_000);
-    session = await startSession();
-    service = await startService(session, ['--no-background-check'], { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '10' });
-    client = await AccountsClient.connect({ busAddress: session.address });
-    raw = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.close();
-    raw?.disconnect();
-    await service?.stop();
-    await session?.stop();
+  const fx = useFixture({
+    service: { args: ['--no-background-check'], env: { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '10' } },
   });
 
   it('Export with secrets under HostApps ask: refused (nothing handed out) until the caller holds a grant for every account; then each secret is announced with SecretAccessed and logged with the app and pid', async () => {
     const add = (user: string, secrets: Record<string, string>) =>
-      raw
+      fx.client
         .addAccount('imap', user, secrets, { 'imap.host': s('127.0.0.1'), verify: b(false) })
         .then((p) => p.split('/').pop()!);
     const one = await add(`one-${process.pid}@example.org`, { password: secretValue() });
@@ -60,30 +46,30 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
       password: secretValue(),
       'imap.password': secretValue(),
     });
-    await raw.call(ROOT, MANAGER, 'SetHostApps', 's', ['ask']);
+    await fx.client.call(ROOT, MANAGER, 'SetHostApps', 's', ['ask']);
     try {
       const pass = passphrase();
-      const from = raw.signals.length;
-      const refused = await denied(client.exportAccounts(pass, { secrets: true }));
+      const from = fx.client.signals.length;
+      const refused = await denied(fx.accounts.exportAccounts(pass, { secrets: true }));
       assert.match(refused, new RegExp(`has no grant for account ${one} \\(Export with secrets\\)`));
       // without secrets nothing is handed out, and nothing is asked
-      assert.equal((await client.exportAccounts(pass)).accounts, 2);
+      assert.equal((await fx.accounts.exportAccounts(pass)).accounts, 2);
       // this process is the app: it asks, and the person grants one account only
-      assert.equal((await raw.call(ROOT, MANAGER, 'RequestAccess', 's', [one]))[0], 'pending');
-      const app = ((await raw.call(ROOT, MANAGER, 'ListAccess', '', []))[0] as Array<Record<string, V>>).find(
+      assert.equal((await fx.client.call(ROOT, MANAGER, 'RequestAccess', 's', [one]))[0], 'pending');
+      const app = ((await fx.client.call(ROOT, MANAGER, 'ListAccess', '', []))[0] as Array<Record<string, V>>).find(
         (e) => e.account!.value === one && e.decision!.value === 'pending',
       )!.app!.value as string;
-      await raw.call(ROOT, MANAGER, 'GrantAccess', 'ss', [one, app]);
-      const half = await denied(client.exportAccounts(pass, { secrets: true }));
+      await fx.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [one, app]);
+      const half = await denied(fx.accounts.exportAccounts(pass, { secrets: true }));
       assert.match(half, new RegExp(`has no grant for account ${two} `));
       assert.deepEqual(
-        raw.signals.slice(from).filter((x) => x.member === 'SecretAccessed'),
+        fx.client.signals.slice(from).filter((x) => x.member === 'SecretAccessed'),
         [],
         'a refused export handed out nothing',
       );
-      await raw.call(ROOT, MANAGER, 'GrantAccess', 'ss', [two, app]);
-      const mark = raw.signals.length;
-      assert.equal((await client.exportAccounts(pass, { secrets: true })).accounts, 2);
+      await fx.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [two, app]);
+      const mark = fx.client.signals.length;
+      assert.equal((await fx.accounts.exportAccounts(pass, { secrets: true })).accounts, 2);
       const want = [
         [one, 'password', app],
         [two, 'imap.password', app],
@@ -91,24 +77,24 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
       ];
       await waitFor(
         'a SecretAccessed per secret',
-        () => raw.signals.slice(mark).filter((x) => x.member === 'SecretAccessed').length >= want.length,
+        () => fx.client.signals.slice(mark).filter((x) => x.member === 'SecretAccessed').length >= want.length,
         5000,
       );
-      const seen = raw.signals
+      const seen = fx.client.signals
         .slice(mark)
         .filter((x) => x.member === 'SecretAccessed')
         .map((x) => x.body)
-        .sort((x, y) => `${x[0]}${x[1]}`.localeCompare(`${y[0]}${y[1]}`));
+        .sort((x, y) => `${String(x[0])}${String(x[1])}`.localeCompare(`${String(y[0])}${String(y[1])}`));
       assert.deepEqual(seen, want);
       assert.ok(
-        service.log().includes(`exported 2 accounts with their secrets to ${app} (pid ${process.pid})`),
-        service.log(),
+        fx.service.log().includes(`exported 2 accounts with their secrets to ${app} (pid ${process.pid})`),
+        fx.service.log(),
       );
       assert.ok(
-        service.log().includes(`secret 'imap.password' of account ${two} handed to ${app} (pid ${process.pid})`),
+        fx.service.log().includes(`secret 'imap.password' of account ${two} handed to ${app} (pid ${process.pid})`),
       );
     } finally {
-      await raw.call(ROOT, MANAGER, 'SetHostApps', 's', ['allow']);
+      await fx.client.call(ROOT, MANAGER, 'SetHostApps', 's', ['allow']);
     }
   });
 
@@ -134,8 +120,8 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
     e.setPassphrase(pass);
     e.setScryptWorkFactor(10);
     const file = await e.encrypt(JSON.stringify(doc));
-    const logFrom = service.log().length;
-    const r = await client.importAccounts(file, pass);
+    const logFrom = fx.service.log().length;
+    const r = await fx.accounts.importAccounts(file, pass);
     assert.deepEqual(
       r.skipped.map((x) => [x.id, x.reason]),
       [
@@ -145,15 +131,15 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
     );
     // the third is added under an id of the service's own, the file's not being one
     assert.deepEqual(r.imported, [`imap_nl_${process.pid}_at_example_org`]);
-    const log = service.log().slice(logFrom);
+    const log = fx.service.log().slice(logFrom);
     assert.ok(!log.includes(ESC) && !log.includes('pwned'), JSON.stringify(log));
     assert.match(log, /import: 1 accounts added, 2 skipped \(#1: Invalid, x: Invalid\)/);
 
-    const work = join(session.dir, 'crafted');
+    const work = join(fx.session.dir, 'crafted');
     mkdirSync(work);
     writeFileSync(join(work, 'crafted.age'), file);
     writeFileSync(join(work, 'pass.txt'), `${pass}\n`);
-    const out = await cli({ ...session.env, PATH: process.env.PATH }, [
+    const out = await cli({ ...fx.session.env, PATH: process.env.PATH }, [
       'import',
       join(work, 'crafted.age'),
       '--passphrase-file',
@@ -163,6 +149,7 @@ describe('export and import, as a red team tried them (HostApps ask; crafted ids
 
     assert.doesNotMatch(
       out.stdout + out.stderr,
+      // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
       /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/,
       JSON.stringify(out.stdout),
     );

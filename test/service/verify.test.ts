@@ -7,7 +7,7 @@ import { peers } from '../verify/fixture.js';
 import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, s, q, as, b, type V } from '../harness/client.js';
 import { run } from '../harness/process.js';
 import { startService, startSession, waitFor } from '../harness/session.js';
-import { uniqueUser, useService } from './fixture.js';
+import { uniqueUser, useFixture } from '../harness/fixture.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 type Result = { ok: boolean; code: string; message: string };
@@ -23,7 +23,7 @@ function unpack(results: unknown): Record<string, Result> {
 
 describe('verification through the service', function () {
   this.timeout(60000);
-  const f = useService();
+  const f = useFixture({ service: true });
   let p: Peers;
   const mail = (extra: Record<string, V> = {}) => ({
     protocols: as(['imap', 'smtp']),

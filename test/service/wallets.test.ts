@@ -79,6 +79,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       assert.match(err.text, /private key|seed phrase/);
       assert.ok(!err.text.includes(key) && !err.text.includes('abandon'), 'the error quotes the secret');
     }
+    // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
     await sleep(200);
     const everything = readTree(fx.session.dir) + fx.service.log();
     assert.ok(!everything.includes(key) && !everything.includes(phrase), 'a private key or seed phrase was kept');
@@ -168,6 +169,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal(history[0]!.amount, '1');
     assert.equal(history[0]!.counterparty, anvil.accounts[0]);
     assert.equal(await fx.client.get(path, ACCOUNT, 'Status'), 'online');
+    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
     await sleep(1000);
     assert.equal(
       fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length,
@@ -210,6 +212,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       10_000,
     );
     const all = await fx.notes.waitFor(before + 1);
+    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
     await sleep(800);
     assert.equal(fx.notes.received.length, before + 1, 'one notification for the batch');
     assert.equal(all[before]!.summary, 'Received 3 transfers');
@@ -382,6 +385,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       async () => (await balance(path).catch(() => '')) === '2.800000000000000001',
       10_000,
     );
+    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
     await sleep(1500);
     assert.equal(fx.notes.received.length, notified, 'nothing told twice');
     assert.equal((await transactions(path)).length, 5);
@@ -465,6 +469,7 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       await fx.client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', key]);
       await waitFor('online again', async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
       assert.ok(seen.includes(`/v3/${key}`) && seen.includes('/v3/expired'));
+      // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
       await sleep(200);
       assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(key), 'the key is in no file and no log line');
       await fx.client.call(p, ACCOUNT, 'Remove');
@@ -585,6 +590,7 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     assert.equal(err.type, ERR + 'InvalidArgument');
     assert.match(err.text, /XRP secret/);
     assert.ok(!err.text.includes(seed));
+    // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
     await sleep(200);
     assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(seed), 'a secret was kept');
   });
@@ -597,6 +603,7 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
     assert.equal(await fx.client.get(path, WALLET, 'Balance'), '23');
     assert.equal((await transactions(path)).length, 3);
+    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
     await sleep(500);
     assert.equal(fx.notes.received.length, 0, 'the first sync is quiet');
 
@@ -670,6 +677,7 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const right = rippled.pay(SOURCE, me, 2_000_000n, { tag: 7 });
     const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [right, '2', SOURCE]);
+    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
     await sleep(300);
     assert.equal(
       fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length,
