@@ -161,6 +161,12 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
   const sender = senderChanges(account, body.identity);
   if (sender) settings.identity = sender;
   if (Object.keys(settings).length) changes.settings = settings;
+  // The proxy or OpenVPN account it is reached through ('' for none); the service checks it is one.
+  const parent = body.parent === '' ? '' : text(body, 'parent', { max: 200 });
+  if (parent !== undefined && parent !== account.parent) {
+    if (parent !== '' && !ACCOUNT_ID.test(parent)) throw new HttpError(400, 'parent must be an account id or empty');
+    changes.parent = parent;
+  }
   const secrets = textMap(body, 'secrets');
   for (const n of Object.keys(secrets))
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new HttpError(400, `'${n.slice(0, 40)}' is not a secret name`);
@@ -178,6 +184,9 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
       secrets: { ...(await storedSecrets(client, account, secrets)), ...secrets },
       settings: mergedSettings(account, next, changes.settings ?? {}, protocols),
     };
+    // Checked the way it will be reached: through the parent it is about to have.
+    const via = changes.parent ?? account.parent;
+    if (via) input.parent = via;
     let checked;
     try {
       checked = worded(
@@ -204,7 +213,7 @@ async function editAccount(ctx: ApiContext, body: Record<string, unknown>, [id]:
   // Secrets first: a keyring that refuses leaves the account as it was (not new servers with an old password).
   for (const [n, v] of Object.entries(secrets)) await client.setSecret(account.id, n, v);
   if (Object.keys(changes).length) await client.updateAccount(account.id, changes);
-  if (needsCheck) client.checkAccounts([account.id]).catch(() => undefined);
+  if (needsCheck || changes.parent !== undefined) client.checkAccounts([account.id]).catch(() => undefined);
   return { saved: true, results, account: accountView(await client.getAccount(account.id)) };
 }
 
@@ -247,7 +256,7 @@ async function reveal(ctx: ApiContext, body: Record<string, unknown>, [id]: stri
   return { name, value: await client.getSecret(account.id, name) };
 }
 
-async function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
+function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
   const provider = text(body, 'provider', { required: true, max: 100 })!;
   const input = {
     ...(text(body, 'account', { max: 320 }) ? { account: text(body, 'account')! } : {}),
@@ -256,12 +265,16 @@ async function startSignIn(ctx: ApiContext, body: Record<string, unknown>): Prom
     ...(textList(body, 'protocols') ? { protocols: textList(body, 'protocols')! } : {}),
     flow: body.flow === 'device' ? ('device' as const) : ('browser' as const),
   };
-  return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signIn(provider, input, handlers)) };
+  return Promise.resolve({
+    id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signIn(provider, input, handlers)),
+  });
 }
 
-async function signInAgain(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
+function signInAgain(ctx: ApiContext, body: Record<string, unknown>, [id]: string[]): Promise<unknown> {
   const flow = body.flow === 'device' ? ('device' as const) : ('browser' as const);
-  return { id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signInAgain(id!, { flow }, handlers)) };
+  return Promise.resolve({
+    id: ctx.signIns.start(ctx.link.get(), (c, handlers) => c.signInAgain(id!, { flow }, handlers)),
+  });
 }
 
 async function setAccess(ctx: ApiContext, body: Record<string, unknown>): Promise<unknown> {
@@ -275,7 +288,7 @@ async function setAccess(ctx: ApiContext, body: Record<string, unknown>): Promis
 }
 
 export const ROUTES: Route[] = [
-  { method: 'GET', pattern: /^\/api\/accounts$/, handler: async (ctx) => ctx.link.snapshot() },
+  { method: 'GET', pattern: /^\/api\/accounts$/, handler: (ctx) => Promise.resolve(ctx.link.snapshot()) },
   { method: 'GET', pattern: /^\/api\/catalogue$/, handler: async (ctx) => catalogue(ctx.link.get()) },
   {
     method: 'GET',
@@ -333,6 +346,15 @@ export const ROUTES: Route[] = [
   },
   { method: 'POST', pattern: new RegExp(`^/api/accounts/${ID}/sign-in-again$`), handler: signInAgain },
   {
+    // "Don't notify me about this again" (Account.MuteError): the failure's code, checked by the service.
+    method: 'POST',
+    pattern: new RegExp(`^/api/accounts/${ID}/mute$`),
+    handler: async (ctx, body, [id]) => {
+      await ctx.link.get().muteError(id!, text(body, 'code', { required: true, max: 64 })!);
+      return { ok: true };
+    },
+  },
+  {
     // A kind of failure the person muted (Account.UnmuteError): its notifications come back.
     method: 'POST',
     pattern: new RegExp(`^/api/accounts/${ID}/unmute$`),
@@ -345,9 +367,9 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: /^\/api\/sign-in\/([0-9a-f]{16})\/cancel$/,
-    handler: async (ctx, _r, [id]) => {
+    handler: (ctx, _r, [id]) => {
       if (!ctx.signIns.cancel(id!)) throw new HttpError(404, 'no such sign-in in progress', 'NotFound');
-      return { cancelled: true };
+      return Promise.resolve({ cancelled: true });
     },
   },
   { method: 'POST', pattern: /^\/api\/export$/, handler: (ctx, body) => exportFile(ctx.link, body) },

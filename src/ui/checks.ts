@@ -117,7 +117,10 @@ function serverOf(protocol: string, settings: Settings, provider: Provider | und
     unknown
   >;
   if (typeof s.url === 'string' && s.url) return s.url;
-  if (typeof s.host === 'string' && s.host) return s.port ? `${s.host}:${s.port}` : s.host;
+  if (typeof s.host === 'string' && s.host) {
+    const port = typeof s.port === 'number' || typeof s.port === 'string' ? s.port : '';
+    return port ? `${s.host}:${port}` : s.host;
+  }
   return '';
 }
 

@@ -20,6 +20,7 @@ const MAX_FILES = 20;
 /** Places with a folder a profile may name (`keys/ca.crt`): more is not a profile but an attempt to fill the disk. */
 const MAX_PLACES = 64;
 /** A plain file name: no folder, no `.`/`..`, nothing a file system would read otherwise. */
+// eslint-disable-next-line no-control-regex -- a file name must hold no control character
 const FILE_NAME = /^(?!\.{1,2}$)[^/\\\u0000-\u001f]{1,255}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

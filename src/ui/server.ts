@@ -167,8 +167,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (url.pathname === '/api/showing' && method === 'POST') {
       // Which account this page shows, for the service's notifications (docs/ui.md).
       const body = await readJson(req);
-      const page = String(body.page ?? ''),
-        account = String(body.account ?? '');
+      const page = typeof body.page === 'string' ? body.page : '',
+        account = typeof body.account === 'string' ? body.account : '';
       if (!PAGE_ID.test(page) || (account !== '' && !ACCOUNT_ID.test(account)))
         return sendJson(res, 400, {
           kind: 'InvalidArgument',
@@ -229,7 +229,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
 
   const server = createServer((req, res) => {
     // Every answer in the browser's language (src/ui/languages.ts).
-    speak(languages.of(req), () =>
+    void speak(languages.of(req), () =>
       handle(req, res).catch((err) => {
         // Bad input never ends the server: the request fails, the rest goes on.
         if (!res.headersSent)

@@ -129,7 +129,7 @@ export function accessView(main: HTMLElement): View {
       hostBox.disabled = true;
       post('/api/host-apps', { mode: hostBox.checked ? 'ask' : 'allow' }).then(loadHost, (err) => {
         replace(out, errorBox(err));
-        loadHost();
+        void loadHost();
       });
     },
   });
@@ -162,12 +162,12 @@ export function accessView(main: HTMLElement): View {
     given,
     out,
   );
-  load();
-  loadHost();
+  void load();
+  void loadHost();
   return {
     update: (e) => {
-      if (e.type === 'access' || e.type === 'snapshot') load();
-      if (e.type === 'host-apps' || e.type === 'snapshot') loadHost();
+      if (e.type === 'access' || e.type === 'snapshot') void load();
+      if (e.type === 'host-apps' || e.type === 'snapshot') void loadHost();
     },
   };
 }

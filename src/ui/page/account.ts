@@ -2,7 +2,19 @@
 // before saving), a wallet's balance and transfers, and removal with a confirmation that
 // names what goes.
 import type { AccountView, RemovalPlan, TransactionView, WordedResult } from '../wire.js';
-import { field, h, providerIcon, replace, resultsList, errorBox, say, statusLine, timeText } from './dom.js';
+import {
+  field,
+  h,
+  newId,
+  onSubmit,
+  providerIcon,
+  replace,
+  resultsList,
+  errorBox,
+  say,
+  statusLine,
+  timeText,
+} from './dom.js';
 import { ApiError, get, post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset, type ServerFieldset } from './forms.js';
 import { state, type PageEvent, type View } from './state.js';
@@ -108,7 +120,7 @@ function walletSection(a: AccountView, w: NonNullable<AccountView['wallet']>): H
         ),
       (err) => replace(list, errorBox(err)),
     );
-  load();
+  void load();
   const refresh = h(
     'button',
     {
@@ -117,7 +129,7 @@ function walletSection(a: AccountView, w: NonNullable<AccountView['wallet']>): H
         refresh.disabled = true;
         await post(`/api/accounts/${a.id}/refresh`).catch(() => undefined);
         refresh.disabled = false;
-        load();
+        void load();
       },
     },
     _('Refresh wallet'),
@@ -237,6 +249,78 @@ function connectionSection(a: AccountView, onError: (err: unknown) => void): HTM
   );
 }
 
+/**
+ * "Don't notify me about this again" for one kind of failure (Account.MuteError with its code):
+ * no AttentionNeeded and no notification until a failure of another kind comes. Once muted the
+ * button says so; the connection section lists the kind with "Notify again".
+ */
+function muteButton(a: AccountView, code: string, onError: (err: unknown) => void): HTMLElement {
+  const button: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: 'mute',
+      'aria-label': _("Don't notify me about {code} again", { code }),
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          await post(`/api/accounts/${a.id}/mute`, { code });
+          button.replaceWith(h('span', { class: 'muted-note' }, _('Muted: no notification about {code}.', { code })));
+        } catch (err) {
+          button.disabled = false;
+          onError(err);
+        }
+      },
+    },
+    _("Don't notify me about this again"),
+  );
+  return button;
+}
+
+/** A failed result the person may mute: the server said something (not a network failure), and not muted yet. */
+const mutable = (a: AccountView, r: WordedResult): boolean =>
+  !r.ok && r.outcome !== 'network' && !a.mutedErrors.includes(r.code);
+
+/**
+ * The proxy or OpenVPN account this one is reached through, as a select of the person's proxy and
+ * OpenVPN accounts (docs/account-fields.md); the service checks the choice again (protocols, loops).
+ */
+function parentField(a: AccountView): { el: HTMLElement; read: () => string } {
+  const choices = [...state.accounts.values()]
+    .filter((x) => x.id !== a.id && x.protocols.some((p) => p === 'proxy' || p === 'openvpn'))
+    .sort((x, y) => x.name.localeCompare(y.name));
+  const id = newId('parent');
+  const helpId = `${id}-help`;
+  const select = h(
+    'select',
+    { id, name: 'parent', 'aria-describedby': helpId },
+    h('option', { value: '', selected: a.parent === '' }, _('None: connect directly')),
+    choices.map((x) =>
+      h(
+        'option',
+        { value: x.id, selected: x.id === a.parent },
+        _('{account} ({kind})', {
+          account: x.name,
+          kind: x.protocols.includes('openvpn') ? _('OpenVPN') : _('proxy'),
+        }),
+      ),
+    ),
+  );
+  // A parent that is not in the list (its file was removed by hand) stays chosen until changed.
+  if (a.parent && !choices.some((x) => x.id === a.parent))
+    select.append(h('option', { value: a.parent, selected: true }, a.parent));
+  return {
+    el: h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, _('Reached through')),
+      select,
+      h('p', { class: 'help', id: helpId }, _('Checks go through this proxy, or wait until this VPN is online.')),
+    ),
+    read: () => select.value,
+  };
+}
+
 /** The sender identity's fields in the edit form: name, address, other addresses (one per line or comma-separated). */
 function senderFields(i: NonNullable<AccountView['identity']>): {
   el: HTMLElement;
@@ -332,11 +416,12 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
       }),
     ]);
   const sender = a.identity && !a.locked ? senderFields(a.identity) : undefined;
+  const parent = a.locked ? undefined : parentField(a);
   const save = h('button', { type: 'submit', class: 'primary' }, _('Save changes'));
   // A provisioned account (docs/policy.md): only its secrets are the person's to change.
   const own = a.locked
     ? [h('p', { class: 'notice-box' }, _('provisioned by the administrator: only its secrets can be changed'))]
-    : [nameWrap, sender?.el ?? ''];
+    : [nameWrap, parent?.el ?? '', sender?.el ?? ''];
   form.append(
     h('h3', { id: 'edit-h' }, _('Edit')),
     ...own,
@@ -347,7 +432,7 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
     h('div', { class: 'buttons' }, save, h('button', { type: 'button', onclick: () => replace(host) }, _('Cancel'))),
   );
   if (!a.locked) showServers(a.protocols);
-  form.addEventListener('submit', async (ev) => {
+  onSubmit(form, async (ev) => {
     ev.preventDefault();
     const enabled = toggles && !a.locked ? toggles.read() : a.protocols;
     const settings: Record<string, Record<string, string>> = {};
@@ -364,6 +449,7 @@ async function editForm(a: AccountView, host: HTMLElement, onSaved: () => void):
       settings,
       secrets,
       ...(sender ? { identity: sender.read() } : {}),
+      ...(parent ? { parent: parent.read() } : {}),
     };
     void checkAndSave(`/api/accounts/${a.id}/update`, body, out, save, () => {
       if (password) password[1].value = '';
@@ -494,7 +580,10 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
         try {
           replace(
             checkOut,
-            resultsList((await post<{ results: WordedResult[] }>(`/api/accounts/${id}/verify`)).results),
+            resultsList((await post<{ results: WordedResult[] }>(`/api/accounts/${id}/verify`)).results, (r) => {
+              const a = state.accounts.get(id) ?? a0;
+              return mutable(a, r) && [' ', muteButton(a, r.code, (err) => replace(other, errorBox(err)))];
+            }),
           );
         } catch (err) {
           replace(checkOut, errorBox(err));
@@ -520,6 +609,17 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
     _('Remove account'),
   );
   const adminHost = h('div', {});
+  // The status, and while a server refuses the sign-in (the one failure that notifies) the way
+  // to sign in again and the way to stop being told.
+  const drawStatus = (a: AccountView) => {
+    const onError = (err: unknown) => replace(other, errorBox(err));
+    replace(
+      status,
+      statusLine(a),
+      a.attentionNeeded && attentionLine(a, onError),
+      a.attentionNeeded && !a.mutedErrors.includes('Unauthorized') && muteButton(a, 'Unauthorized', onError),
+    );
+  };
   const draw = (a: AccountView) => {
     replace(adminHost, adminNotes(a));
     heading.textContent = a.name;
@@ -531,7 +631,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
       ' · ',
       a.protocols.map((p) => p.toUpperCase()).join(', '),
     );
-    replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
+    drawStatus(a);
     drawWallet(a);
     replace(identityHost, identitySection(a));
     replace(
@@ -563,7 +663,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
   );
   draw(a0);
   if (extra === 'added') say(_('Added {account}.', { account: a0.name }));
-  if (extra === 'password') editForm(a0, editHost, saved).then((input) => input?.focus());
+  if (extra === 'password') void editForm(a0, editHost, saved).then((input) => input?.focus());
   return {
     update(e: PageEvent) {
       if (e.type === 'transfer' && e.id === id) {
@@ -580,7 +680,7 @@ export function accountView(main: HTMLElement, id: string, extra: string): View 
         if (a) {
           heading.textContent = a.name;
           replace(adminHost, adminNotes(a));
-          replace(status, statusLine(a), a.attentionNeeded && attentionLine(a, (err) => replace(other, errorBox(err))));
+          drawStatus(a);
           replace(
             sub,
             a.providerName,

@@ -2,7 +2,7 @@
 // with the servers before saving, or an OAuth2 sign-in for providers that use it.
 import type { ProtocolInfo, Provider } from '../../client/types.js';
 import type { AccountView, Catalogue, DiscoveryView } from '../wire.js';
-import { bytesToBase64, field, h, providerIcon, replace, errorBox } from './dom.js';
+import { bytesToBase64, field, h, onSubmit, providerIcon, replace, errorBox } from './dom.js';
 import { ApiError, post } from './api.js';
 import { catalogue, checkAndSave, protocolToggles, settingsFieldset, type ServerFieldset } from './forms.js';
 import { followSignIn } from './sign-in.js';
@@ -181,7 +181,7 @@ function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
         replace(
           outcome,
           presented && Object.keys(presented).length
-            ? certificateQuestion(presented, () => send({ ...certificates, ...presented }))
+            ? certificateQuestion(presented, () => void send({ ...certificates, ...presented }))
             : errorBox(err),
         );
         add.disabled = Boolean(trust && !trust.checked);
@@ -191,7 +191,7 @@ function addressForm(cat: Catalogue): [HTMLFormElement, HTMLDivElement] {
     parts.push(h('div', { class: 'buttons' }, add), outcome);
     replace(found, ...parts);
   };
-  form.addEventListener('submit', async (ev) => {
+  onSubmit(form, async (ev) => {
     ev.preventDefault();
     const value = address.value.trim();
     if (!value.includes('@')) {
@@ -367,7 +367,7 @@ function nextcloudForm(
     _('Sign in with {provider}', { provider: provider.name }),
   );
   form.append(serverWrap, nameWrap, toggles.el, h('div', { class: 'buttons' }, button));
-  form.addEventListener('submit', async (ev) => {
+  onSubmit(form, async (ev) => {
     ev.preventDefault();
     button.disabled = true;
     try {
@@ -480,7 +480,7 @@ function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
   if (provider?.auth === 'oauth2') return;
   const submit = h('button', { type: 'submit', class: 'primary' }, _('Add account'));
   buttons.append(submit);
-  form.addEventListener('submit', async (ev) => {
+  onSubmit(form, async (ev) => {
     ev.preventDefault();
     const enabled = enabledOf();
     const settings: Record<string, Record<string, string>> = {};
@@ -496,7 +496,12 @@ function accountForm(main: HTMLElement, cat: Catalogue, choice: string): void {
       if (picked.length)
         files = {
           [`${manual}.profile`]: Object.fromEntries(
-            await Promise.all(picked.map(async (f) => [f.name, bytesToBase64(new Uint8Array(await f.arrayBuffer()))])),
+            await Promise.all(
+              picked.map(async (f): Promise<[string, string]> => [
+                f.name,
+                bytesToBase64(new Uint8Array(await f.arrayBuffer())),
+              ]),
+            ),
           ),
         };
     }

@@ -37,7 +37,8 @@ function nodes(children: readonly Child[]): (Node | string)[] {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) out.push(...nodes(c));
-    else out.push(c instanceof Node ? c : String(c));
+    else if (c instanceof Node) out.push(c);
+    else if (typeof c === 'string' || typeof c === 'number') out.push(String(c));
   }
   return out;
 }
@@ -47,6 +48,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
+}
+
+/** A form's submit handled by an async function (its errors are the handler's to show). */
+export function onSubmit(form: HTMLFormElement, handler: (ev: SubmitEvent) => Promise<void>): void {
+  form.addEventListener('submit', (ev) => void handler(ev));
 }
 
 export function replace(el: Element, ...children: Child[]): void {
@@ -135,8 +141,8 @@ export function errorBox(err: unknown): HTMLDivElement {
   );
 }
 
-/** Check results, one per protocol, in words; the server's reply under Details. */
-export function resultsList(results: WordedResult[]): HTMLUListElement {
+/** Check results, one per protocol, in words; the server's reply under Details; `extra` adds to a result (a button). */
+export function resultsList(results: WordedResult[], extra?: (r: WordedResult) => Child): HTMLUListElement {
   return h(
     'ul',
     { class: 'results', 'aria-label': _('Check results') },
@@ -155,6 +161,7 @@ export function resultsList(results: WordedResult[]): HTMLUListElement {
             h('summary', {}, _('Details ({protocol})', { protocol: r.title })),
             h('pre', {}, `${r.code}: ${r.message}`),
           ),
+        extra?.(r),
       ),
     ),
   );

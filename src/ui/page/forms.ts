@@ -116,7 +116,12 @@ export function settingsFieldset(
       protocol: info.name,
       setting: words ? _(words) : s.key.replace(/_/g, ' '),
     });
-    const text = value === undefined ? '' : String(value);
+    const text =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : Array.isArray(value)
+          ? (value as unknown[]).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',')
+          : '';
     let pair: [HTMLDivElement, Slot];
     if (s.kind === 'certs') {
       pair = certsField(label, text);
@@ -149,7 +154,7 @@ export function settingsFieldset(
     el,
     read: () => Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()])),
     /** Resolves when files picked in the fieldset have been read. */
-    ready: () => Promise.all(inputs.map(([, input]) => input.pending)),
+    ready: () => Promise.all(inputs.map(([, input]) => input.pending ?? Promise.resolve())),
   };
 }
 
