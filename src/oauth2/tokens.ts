@@ -39,7 +39,21 @@ const DEFAULT_LIFETIME_S = 3600;
 /** A token is renewed when less than a quarter of its life, and at most 5 minutes, is left. */
 const MAX_MARGIN_MS = 300_000;
 
+/**
+ * RFC 6749 (appendix A.12): an access token is 1*VSCHAR, printable ASCII. One with anything else
+ * (ESC sequences, bidi overrides) is refused: it is the server's word, yet `px-accounts token` and
+ * every app print it as the person's own, byte for byte.
+ */
+const VSCHARS = /^[\x20-\x7e]+$/;
+
+export const isTokenText = (token: unknown): token is string => typeof token === 'string' && VSCHARS.test(token);
+
 export function accessTokenOf(response: TokenResponse, now = Date.now()): AccessToken {
+  if (!isTokenText(response.access_token))
+    throw new AccountsError(
+      'ProviderError',
+      'the provider answered an access token with characters RFC 6749 does not allow (only printable ASCII)',
+    );
   const lifetime =
     typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_S;
   return { access_token: response.access_token, expires_at: now + lifetime * 1000, lifetime };
@@ -60,7 +74,9 @@ export function parseRecord(text: string): TokenRecord {
   ) {
     throw new AccountsError('NotAuthorized', 'the stored OAuth2 tokens are incomplete: sign in again');
   }
-  return r;
+  // A cached access token that is no RFC 6749 token (an imported file's) is never handed out: renewed instead.
+  const tokens = Object.fromEntries(Object.entries(r.tokens).filter(([, t]) => isTokenText(t?.access_token)));
+  return { ...r, tokens };
 }
 
 export function isFresh(t: AccessToken | undefined, now = Date.now()): t is AccessToken {
