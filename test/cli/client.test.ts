@@ -10,7 +10,8 @@ import {
   type AccountsClientEvents,
 } from '../../src/client/index.js';
 import { run } from '../harness/process.js';
-import { FakeService, secret, startService, startSession, uniqueUser, useCliService } from './helpers.js';
+import { FakeService, startService, startSession, useCliService } from './helpers.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 import type { Session } from '../harness/session.js';
 
 type Event = {
@@ -71,7 +72,7 @@ describe('client library: calls and typed errors', () => {
     const a = await client.addAccount({
       provider: 'fastmail',
       account: user,
-      password: secret(),
+      password: testSecret(),
       name: 'Library',
       protocols: ['imap', 'smtp'],
       settings: { imap: { port: 1993 } },
@@ -162,7 +163,7 @@ describe('client library: calls and typed errors', () => {
       settings: { sftp: { host: '127.0.0.1', port: 2222 } },
     });
     assert.deepEqual(a.credentials, []);
-    const value = secret();
+    const value = testSecret();
     await client.setSecret(a.id, 'password', value);
     assert.equal(await client.getSecret(a.id, 'password'), value);
     await client.deleteSecret(a.id, 'password');
@@ -284,7 +285,7 @@ describe('client library: events', () => {
   let first: Account;
   before(async () => {
     writer = await AccountsClient.connect({ busAddress: f.session.address });
-    first = await writer.addAccount({ provider: 'yahoo', account: uniqueUser('pre'), password: secret() });
+    first = await writer.addAccount({ provider: 'yahoo', account: uniqueUser('pre'), password: testSecret() });
     client = await AccountsClient.connect({ busAddress: f.session.address });
     rec = recorder(client);
     initial = await client.watch();

@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../harness/process.js';
-import { CODE, errorLine, json, secret, uniqueUser, useCliService } from './helpers.js';
+import { CODE, errorLine, json, useCliService } from './helpers.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 import type { AccountJson } from '../../src/cli/format.js';
 
 const idOf = (user: string, provider: string) => `${provider}_${user.replace('@', '_at_').replace(/[^a-z0-9]/g, '_')}`;
@@ -15,7 +16,7 @@ describe('px-accounts: subcommands', () => {
     const user = uniqueUser();
     const r = await f.run(
       ['add', '-protocol', 'imap', 'smtp', '-account', user, '-server', '127.0.0.1', '--password-stdin', ...extra],
-      secret(),
+      testSecret(),
     );
     assert.equal(r.code, CODE.OK, r.stderr);
     return idOf(user, 'imap');
@@ -211,7 +212,7 @@ describe('px-accounts: subcommands', () => {
     assert.equal(json<AccountJson>(await f.run(['show', a.id, '--json'])).settings.btc!.gapLimit, 45);
     // One value per --set: the password after it stays the password.
     const user = uniqueUser();
-    const password = secret();
+    const password = testSecret();
     r = await f.run([
       'add',
       '-protocol',
@@ -252,7 +253,7 @@ describe('px-accounts: subcommands', () => {
 
   it('secret set|get|delete: the value comes from stdin, never from argv', async () => {
     const id = await addManual();
-    const value = secret();
+    const value = testSecret();
     let r = await f.run(['secret', 'set', id, 'smtp'], value + '\n');
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.equal(r.stdout, `Stored secret 'smtp' of ${id}\n`);
@@ -288,7 +289,7 @@ describe('px-accounts: subcommands', () => {
       'script(1) is missing (bsdutils)',
     );
     const id = await addManual();
-    const value = secret();
+    const value = testSecret();
     // script(1) gives the CLI a pseudo-terminal; the value is typed on it.
     const cmd = `${process.execPath} dist/bin/px-accounts.js secret set ${id} imap`;
     const { spawn } = await import('node:child_process');
@@ -372,7 +373,7 @@ describe('px-accounts: subcommands', () => {
         '--verify',
         '--password-stdin',
       ],
-      secret(),
+      testSecret(),
     );
     assert.ok(r.code === CODE.UNSUPPORTED || r.code === CODE.VERIFICATION, r.stderr);
     assert.match(

@@ -1,7 +1,8 @@
 /** px-accounts and Cozy's fields: add/edit --parent, mute and unmute, and show / --json with Parent, Muted and Data. */
 import { strict as assert } from 'node:assert';
 import { run } from '../harness/process.js';
-import { CODE, errorLine, json, secret, uniqueUser, useCliService } from './helpers.js';
+import { CODE, errorLine, json, useCliService } from './helpers.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 import type { AccountJson } from '../../src/client/json.js';
 
 const idOf = (user: string, provider: string) => `${provider}_${user.replace('@', '_at_').replace(/[^a-z0-9]/g, '_')}`;
@@ -29,7 +30,7 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
         'Office proxy',
         '--password-stdin',
       ],
-      secret(),
+      testSecret(),
     );
     assert.equal(r.code, CODE.OK, r.stderr);
     proxy = idOf(user, 'proxy');
@@ -51,7 +52,7 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
         '--password-stdin',
         '--json',
       ],
-      secret(),
+      testSecret(),
     );
     assert.equal(added.code, CODE.OK, added.stderr);
     const id = idOf(user, 'imap');
@@ -81,7 +82,7 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
         proxy,
         '--password-stdin',
       ],
-      secret(),
+      testSecret(),
     );
     assert.equal(ftp.code, CODE.UNSUPPORTED);
     assert.match(errorLine(ftp), /FTP checks cannot go through a proxy/);
@@ -97,7 +98,7 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
       (
         await f.run(
           ['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--password-stdin'],
-          secret(),
+          testSecret(),
         )
       ).code,
       CODE.OK,
@@ -125,7 +126,7 @@ describe("px-accounts: parent, mute/unmute, apps' data", () => {
       (
         await f.run(
           ['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--password-stdin'],
-          secret(),
+          testSecret(),
         )
       ).code,
       CODE.OK,

@@ -5,7 +5,8 @@
  * (Only C locales are installed here: the CLI reads the variables, it does not need the locale.)
  */
 import { strict as assert } from 'node:assert';
-import { CODE, errorLine, json, LineReader, secret, uniqueUser, useCliService, type CliResult } from './helpers.js';
+import { CODE, errorLine, json, LineReader, useCliService, type CliResult } from './helpers.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 import { cli } from './helpers.js';
 
 describe('the CLI in German and Persian', function () {
@@ -28,7 +29,7 @@ describe('the CLI in German and Persian', function () {
         '--password-stdin',
         '--json',
       ],
-      secret(),
+      testSecret(),
     );
     assert.equal(r.code, CODE.OK, r.stderr);
     return json<{ id: string }>(r).id;

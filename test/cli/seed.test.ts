@@ -3,14 +3,15 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../harness/process.js';
-import { CODE, json, secret, useCliService } from './helpers.js';
+import { CODE, json, useCliService } from './helpers.js';
+import { testSecret } from '../harness/fixture.js';
 import type { AccountJson } from '../../src/cli/format.js';
 
 describe('px-accounts: the seed examples', () => {
   const f = useCliService();
 
   it('add -provider fastmail -account "info@pantherx.org" PASSWORD: every protocol of the provider', async () => {
-    const pw = secret();
+    const pw = testSecret();
     const r = await f.run(['add', '-provider', 'fastmail', '-account', 'info@pantherx.org', pw]);
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.equal(
@@ -48,7 +49,7 @@ describe('px-accounts: the seed examples', () => {
       'Work',
       '-account',
       'john',
-      secret(),
+      testSecret(),
     ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(await f.run(['show', 'google_john_at_gmail_com', '--json']));
@@ -65,7 +66,7 @@ describe('px-accounts: the seed examples', () => {
       'sftp',
       '-account',
       'abc',
-      secret(),
+      testSecret(),
       '-server',
       '127.0.0.1',
       '-port',
@@ -88,7 +89,7 @@ describe('px-accounts: the seed examples', () => {
       'imap',
       '-account',
       'me@example.org',
-      secret(),
+      testSecret(),
       '-server',
       'mail.example.org',
       '-port',
@@ -122,7 +123,7 @@ describe('px-accounts: the seed examples', () => {
       '-port',
       '2525',
       '--json',
-      secret(),
+      testSecret(),
     ]);
     assert.equal(r.code, CODE.OK, r.stderr);
     const a = json<AccountJson>(r);
@@ -135,7 +136,7 @@ describe('px-accounts: the seed examples', () => {
   });
 
   it('GNU long options, --opt=value, comma lists and --password-stdin do the same', async () => {
-    const pw = secret();
+    const pw = testSecret();
     const r = await f.run(
       [
         'add',
@@ -157,7 +158,7 @@ describe('px-accounts: the seed examples', () => {
   });
 
   it("a password starting with '-' goes after --", async () => {
-    const pw = `-${secret()}`;
+    const pw = `-${testSecret()}`;
     assert.equal(
       (await f.run(['add', '-protocol', 'sftp', '-account', 'dash', '-server', '127.0.0.1', '--', pw])).code,
       CODE.OK,

@@ -1,13 +1,27 @@
 /** px-accounts watch: one line per event as it happens, for status widgets and scripts. */
 import { strict as assert } from 'node:assert';
 import { run } from '../harness/process.js';
-import { CODE, LineReader, json, secret, startService, uniqueUser, useCliService } from './helpers.js';
+import { CODE, LineReader, json, useCliService } from './helpers.js';
+import { testSecret, uniqueUser } from '../harness/fixture.js';
 import type { AccountJson } from '../../src/cli/format.js';
+
+/** One line of `watch --json` (docs/cli.md); what a test reads of it. */
+interface WatchEvent {
+  event: string;
+  id: string;
+  initial?: boolean;
+  status?: string;
+  message?: string;
+  time: number;
+  fields: string[];
+  account: AccountJson;
+}
+const parseEvent = (line: string) => JSON.parse(line) as WatchEvent;
 
 /** A --json line's event, or '' for another line. */
 const eventOf = (line: string): string => {
   try {
-    return JSON.parse(line).event ?? '';
+    return parseEvent(line).event ?? '';
   } catch {
     return '';
   }
@@ -49,7 +63,7 @@ describe('px-accounts watch', () => {
       (
         await f.run(
           ['add', '-protocol', 'sftp', '-account', user, '-server', '127.0.0.1', '--password-stdin'],
-          secret(),
+          testSecret(),
         )
       ).code,
       CODE.OK,
@@ -72,32 +86,32 @@ describe('px-accounts watch', () => {
     const user = uniqueUser('json');
     const added = await f.run(['add', '-protocol', 'imap', '-account', user, '-server', '127.0.0.1', '--json'], '');
     const id = json<AccountJson>(added).id;
-    const addedLine = JSON.parse(await w.waitLine((l) => eventOf(l) === 'added'));
+    const addedLine = parseEvent(await w.waitLine((l) => eventOf(l) === 'added'));
     assert.equal(addedLine.event, 'added');
     assert.equal(addedLine.id, id);
     assert.equal(addedLine.account.username, user);
     assert.equal(addedLine.initial, undefined);
     await busctlReport(f.session.env, id, 'error', 'sync failed');
-    const status = JSON.parse(await w.waitLine((l) => eventOf(l) === 'status' && l.includes(id)));
+    const status = parseEvent(await w.waitLine((l) => eventOf(l) === 'status' && l.includes(id)));
     assert.deepEqual(Object.keys(status), ['event', 'id', 'status', 'message', 'time', 'attentionNeeded']);
     assert.equal(status.status, 'error');
     assert.equal(status.message, 'sync failed');
     assert.ok(status.time > 0);
     const mark = w.lines.length;
     await f.run(['edit', id, '--name', 'Watched', '--enable', 'smtp', '--server', '127.0.0.1']);
-    await w.waitLine((l) => eventOf(l) === 'changed' && JSON.parse(l).fields.includes('protocols'), 5000, mark);
-    await w.waitLine((l) => eventOf(l) === 'changed' && JSON.parse(l).fields.includes('name'), 5000, mark);
+    await w.waitLine((l) => eventOf(l) === 'changed' && parseEvent(l).fields.includes('protocols'), 5000, mark);
+    await w.waitLine((l) => eventOf(l) === 'changed' && parseEvent(l).fields.includes('name'), 5000, mark);
     const changes = w.lines
       .slice(mark)
-      .map((l) => JSON.parse(l))
+      .map((l) => parseEvent(l))
       .filter((e) => e.event === 'changed');
     const fields = new Set(changes.flatMap((c) => c.fields));
     for (const field of ['name', 'protocols', 'settings.smtp']) assert.ok(fields.has(field), [...fields].join());
-    assert.equal(changes.at(-1).account.name, 'Watched');
+    assert.equal(changes.at(-1)?.account.name, 'Watched');
     await f.run(['remove', id]);
-    const removed = JSON.parse(await w.waitLine((l) => eventOf(l) === 'removed'));
+    const removed = parseEvent(await w.waitLine((l) => eventOf(l) === 'removed'));
     assert.deepEqual([removed.event, removed.id, removed.account.name], ['removed', id, 'Watched']);
-    for (const line of w.lines) JSON.parse(line); // every line is one JSON object
+    for (const line of w.lines) parseEvent(line); // every line is one JSON object
   });
 
   it('watch ID --initial: only that account, starting with its current state', async () => {
@@ -110,11 +124,11 @@ describe('px-accounts watch', () => {
         ).id,
       );
     const w = await watch([ids[0]!, '--initial', '--json']);
-    const first = JSON.parse(await w.waitLine(() => true));
+    const first = parseEvent(await w.waitLine(() => true));
     assert.deepEqual([first.event, first.id, first.initial], ['added', ids[0], true]);
     await busctlReport(f.session.env, ids[1]!, 'online', 'other');
     await busctlReport(f.session.env, ids[0]!, 'online', 'mine');
-    const s = JSON.parse(await w.waitLine((l) => eventOf(l) === 'status'));
+    const s = parseEvent(await w.waitLine((l) => eventOf(l) === 'status'));
     assert.equal(s.id, ids[0]);
     assert.ok(!w.lines.some((l) => l.includes(ids[1]!)), 'events of other accounts are filtered out');
   });
@@ -127,9 +141,9 @@ describe('px-accounts watch', () => {
       ),
     ).id;
     const w = await watch([]);
-    await f.service.stop();
+    await f.stopService();
     await w.waitLine((l) => l === 'service stopped');
-    f.service = await startService(f.session, ['--no-background-check']);
+    await f.startService();
     await w.waitLine((l) => l === 'service started');
     await busctlReport(f.session.env, id, 'online', 'after restart');
     assert.equal(await w.waitLine((l) => l.startsWith(`status ${id}`)), `status ${id} online "after restart"`);
