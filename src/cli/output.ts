@@ -6,7 +6,8 @@
  * output layer cannot tell ours from theirs, and a line break moves no cursor back nor starts a
  * sequence. JSON lines pass unchanged: jsonLine (src/cli/format.ts) leaves no such character
  * unescaped, so `--json` stays exact JSON. Only `exact` prints as given: a secret's value and a
- * token, which belong to the person and are piped into other programs byte for byte.
+ * token, which belong to the person and are piped into other programs byte for byte — on a
+ * terminal they are filtered too, since an app with a grant (or a server) may have set them.
  */
 import { printable } from './printable.js';
 
@@ -28,7 +29,11 @@ export const prompt = (text: string): void => {
   process.stderr.write(shown(text));
 };
 
-/** A value exactly as given, on stdout: a secret or a token the person asked for (not a server's words). */
+/**
+ * A secret or a token the person asked for: byte for byte into a pipe or file; on a terminal
+ * filtered like everything else (an app with a grant, or a server, may have put escape
+ * sequences in it, and a control character cannot be copied off a screen anyway).
+ */
 export const exact = (text: string): void => {
-  process.stdout.write(text + '\n');
+  process.stdout.write((process.stdout.isTTY ? shown(text) : text) + '\n');
 };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import dbus, { Message, MessageType, type Message as DBusMessage } from 'dbus-next';
 import { TestClient, ACCOUNT } from '../harness/client.js';
 import { CODE, cli, json, startSession, useCliService } from './helpers.js';
+import { onTerminal } from '../discovery/terminal.js';
 import type { Session } from '../harness/session.js';
 
 const ESC = '\u001b';
@@ -119,6 +120,34 @@ describe('px-accounts: control characters from servers, files and apps are not p
         const shown = json<{ name: string; statusMessage: string }>(await f.run(['show', id, '--json']));
         assert.equal(shown.name, name);
         assert.equal(shown.statusMessage, message);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('secret get: an escape sequence an app put into a secret goes into a pipe byte for byte, never onto a terminal', async () => {
+      const id = `imap_planted_${process.pid}`;
+      const path = `/org/pantherx/Accounts/account/${id}`;
+      const client = await TestClient.connect(f.session.address);
+      try {
+        const from = client.signals.length;
+        writeFileSync(
+          join(f.session.accountsDir, `${id}.ini`),
+          `[account]\nprovider = imap\nusername = planted${process.pid}@example.org\nprotocols = imap\n[imap]\nhost = 127.0.0.1\n`,
+        );
+        await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 10_000, from);
+        // what an app with a grant could store: set the terminal's title, write the clipboard (OSC 52)
+        const planted = `pw${ESC}]0;pwned-title\u0007${ESC}]52;c;cm0gLXJmIH4=\u0007`;
+        await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', planted]);
+        const piped = await f.run(['secret', 'get', id, 'password']);
+        assert.equal(piped.code, CODE.OK, piped.stderr);
+        assert.equal(piped.stdout, `${planted}\n`);
+        const shown = await onTerminal(f.session.env, ['secret', 'get', id, 'password'], []);
+        assert.equal(shown.code, 0, shown.output);
+        // the terminal itself ends each line with CR LF
+        const screen = shown.output.replace(/\r\n/g, '\n');
+        assert.doesNotMatch(screen, UNPRINTABLE, JSON.stringify(screen));
+        assert.match(screen, /^pw\uFFFD\]0;pwned-title\uFFFD/);
       } finally {
         client.disconnect();
       }
