@@ -152,9 +152,11 @@ describe('px-accounts-ui in German and Persian', function () {
     // Mirrored: the heading and the first section start on the right; in each account the icon is right of the name.
     const width = page.viewportSize()!.width;
     // The heading's text (its box is as wide as the page).
-    const heading =
-      (await page.evaluate(`(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('main h2'));
-      const b = r.getBoundingClientRect(); return { x: b.x, width: b.width }; })()`)) as { x: number; width: number };
+    const heading = await page.evaluate<{
+      x: number;
+      width: number;
+    }>(`(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('main h2'));
+      const b = r.getBoundingClientRect(); return { x: b.x, width: b.width }; })()`);
     assert.ok(
       heading.x + heading.width > width - 60 && heading.x > width / 2,
       `the heading sits on the right: ${JSON.stringify(heading)}`,

@@ -15,6 +15,11 @@ import { sessionOf, http, startUi, type Answer, type UiProcess } from './helpers
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/** The window's JSON error answer: { kind, summary }. */
+function errorBody(reply: { body: string }): { kind: string; summary: string } {
+  return JSON.parse(reply.body) as { kind: string; summary: string };
+}
+
 describe('px-accounts-ui: what the server refuses', function () {
   this.timeout(30_000);
   let session: Session;
@@ -218,10 +223,10 @@ describe('px-accounts-ui: what the server refuses', function () {
       headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
     });
     assert.equal(broken.status, 400);
-    assert.match(JSON.parse(broken.body).summary, /not valid JSON/);
+    assert.match(errorBody(broken).summary, /not valid JSON/);
     const wrongType = await postJson('/api/accounts', { provider: 'imap', account: 5 });
     assert.equal(wrongType.status, 400);
-    assert.match(JSON.parse(wrongType.body).summary, /account must be text/);
+    assert.match(errorBody(wrongType).summary, /account must be text/);
     const unknown = await postJson('/api/accounts', {
       provider: 'imap',
       account: 'x@example.org',
@@ -235,14 +240,14 @@ describe('px-accounts-ui: what the server refuses', function () {
       account: 'x@example.org',
       files: { 'imap.host': { 'a.crt': file } },
     });
-    assert.match(JSON.parse(notImport.body).summary, /'imap\.host' is not an import/);
+    assert.match(errorBody(notImport).summary, /'imap\.host' is not an import/);
     const traversal = await postJson('/api/accounts', {
       provider: 'openvpn',
       account: 'x',
       settings: { openvpn: { profile: 'client\n' } },
       files: { 'openvpn.profile': { '../evil': file } },
     });
-    assert.match(JSON.parse(traversal.body).summary, /is not a file name/);
+    assert.match(errorBody(traversal).summary, /is not a file name/);
     const many = Array.from({ length: 100 }, (_, i) => `ca d${i}/ca.crt`).join('\n');
     const amplified = await postJson('/api/accounts', {
       provider: 'openvpn',
@@ -251,7 +256,7 @@ describe('px-accounts-ui: what the server refuses', function () {
       files: { 'openvpn.profile': { 'ca.crt': file } },
     });
     assert.equal(amplified.status, 400);
-    assert.match(JSON.parse(amplified.body).summary, /names more than 64 files in folders/);
+    assert.match(errorBody(amplified).summary, /names more than 64 files in folders/);
     assert.deepEqual(
       readdirSync(join(session.dir, 'run')).filter(
         (n) => n.startsWith('px-accounts-ui-') && !existsSync(join(session.dir, 'run', n, 'open.html')),
@@ -261,7 +266,7 @@ describe('px-accounts-ui: what the server refuses', function () {
     );
     const noAccount = await postJson('/api/accounts/no_such_account/update', { name: 'x' });
     assert.equal(noAccount.status, 404);
-    assert.equal(JSON.parse(noAccount.body).kind, 'NotFound');
+    assert.equal(errorBody(noAccount).kind, 'NotFound');
     assert.equal((await as('/api/accounts')).status, 200, 'still serving');
   });
 
