@@ -90,7 +90,8 @@ export const proxySecretName = (parent: AccountConfig): string | undefined =>
 
 /** A proxy account as a check's route. */
 export function proxyRoute(parent: AccountConfig, password: string): ProxyRoute {
-  const s = parent.settings.proxy ?? {};
+  const s = parent.settings.proxy;
+  if (!s) throw invalidArgument(`parent ${parent.id} has no proxy settings`);
   return {
     name: parent.name || parent.username,
     type: String(s.type) as ProxyRoute['type'],

@@ -87,8 +87,7 @@ export class AccountTokens extends EventEmitter<TokenEvents> {
 
   /** GetAccessTokenFor: a protocol's own token where the provider names scopes for it, else the account's. */
   serviceOf(id: string, protocol: string): string {
-    const state = this.index.get(id);
-    if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
+    const state = this.index.require(id);
     if (protocol === '') return '';
     if (!state.config.protocols.includes(protocol)) {
       throw invalidArgument(
@@ -106,8 +105,7 @@ export class AccountTokens extends EventEmitter<TokenEvents> {
       refused: (id, message) => this.emit('refused', id, message),
       serviceOf: (id, protocol) => this.serviceOf(id, protocol),
       configure: async (id, record) => {
-        const state = this.index.get(id);
-        if (!state) throw new AccountsError('NotFound', `account '${id}' does not exist`);
+        const state = this.index.require(id);
         const oauth = oauthOf(findProvider(this.catalogue, state.config.provider));
         // The client the grant was made to, whatever the configuration says today.
         const { config, lib } = await configure(

@@ -200,11 +200,13 @@ export class SignInFlow {
         `${this.p.providerName} gave no refresh token: the provider must allow offline access for this client`,
       );
     }
+    // Checked before it goes anywhere, the provider's user-info endpoint included.
+    const accessToken = accessTokenOf(tokens);
     const claims = tokens.claims();
     // An address the provider says it has not verified names nobody.
     let identity = typeof claims?.email === 'string' && claims.email_verified !== false ? claims.email : '';
     if (!identity && claims && config.serverMetadata().userinfo_endpoint) {
-      const info = await lib.fetchUserInfo(config, tokens.access_token, claims.sub).catch(() => undefined);
+      const info = await lib.fetchUserInfo(config, accessToken.access_token, claims.sub).catch(() => undefined);
       if (typeof info?.email === 'string' && info.email_verified !== false) identity = info.email;
     }
     if (!identity && typeof claims?.preferred_username === 'string') identity = claims.preferred_username;
@@ -215,7 +217,7 @@ export class SignInFlow {
       tenant: this.p.tenant,
       refresh_token: tokens.refresh_token,
       scope: tokens.scope ?? this.scope(),
-      tokens: { '': accessTokenOf(tokens) },
+      tokens: { '': accessToken },
     };
     return { record, identity };
   }
