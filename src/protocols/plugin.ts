@@ -138,7 +138,9 @@ export interface ProtocolPlugin {
    * A protocol that keeps working while the account exists (a wallet watching its address):
    * started when the account appears, restarted when its settings or named secrets change,
    * stopped when it goes.
-   * It exports one more interface (`iface`, its XML in interfaces/) on the account.
+   * It exports one more interface (`iface`, its XML in interfaces/) on the account. `start`
+   * makes the session and then wires it (joins a backend shared with other accounts, first sync,
+   * timers): a session's constructor changes nothing but itself.
    */
   readonly live?: { readonly iface: string; start(ctx: LiveContext): LiveSession };
 }

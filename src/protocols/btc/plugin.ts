@@ -85,7 +85,7 @@ const plugin: ProtocolPlugin = {
     thread: false,
     verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyBtc(settings, options)),
   },
-  live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new BtcWatcher(ctx) },
+  live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new BtcWatcher(ctx).start() },
 };
 
 export default plugin;

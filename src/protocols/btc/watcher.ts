@@ -63,22 +63,25 @@ export class BtcWatcher extends WalletSession implements BackendListener {
       watching: `${String(ctx.settings.script_type ?? '')} ${String(ctx.settings.gap_limit ?? '')}`,
     });
     const network = String(ctx.settings.network);
-    if (this.stopped) return; // no API key: the status says so
+    if (this.problem !== undefined) return; // no API key: start() says so
     try {
       checkBtcIdentifier(ctx.username, 'the account', network); // a hand-edited file may hold anything
       this.target = watchTarget(ctx.username, network, String(ctx.settings.script_type ?? ''));
     } catch (err) {
-      this.stopped = true;
-      ctx.status('error', (err as Error).message);
+      this.problem = (err as Error).message;
       return;
     }
+    // Its own backend (not shared): made here, it connects on the first sync.
     this.backend = backendFor(this.backendUrl, network, this);
+  }
+
+  protected override watch(): void {
     void this.sync();
     // A poll while a sync is still running (a slow backend) is skipped, not queued.
     // An Electrum server pushes; a slow poll still notices a connection that died quietly.
     this.timer = setInterval(
       () => void (this.running ?? this.sync()),
-      isElectrum(url) ? POLL_MS * ELECTRUM_POLLS : POLL_MS,
+      isElectrum(String(this.ctx.settings.url)) ? POLL_MS * ELECTRUM_POLLS : POLL_MS,
     ).unref();
   }
 

@@ -28,6 +28,8 @@ const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
 export abstract class WalletSession implements LiveSession {
   protected readonly book: WalletBook;
   protected stopped = false;
+  /** Why this session cannot watch (no usable API key, a malformed address in a hand-edited file): start() says it. */
+  protected problem: string | undefined;
 
   /** The backend's URL with the account's API key in it: for requests only, never for messages. */
   protected readonly backendUrl: string;
@@ -45,10 +47,27 @@ export abstract class WalletSession implements LiveSession {
       this.backendUrl = backendUrl(String(ctx.settings.url), ctx.secrets);
     } catch (err) {
       this.backendUrl = '';
-      this.stopped = true;
-      ctx.status('error', (err as Error).message);
+      this.problem = (err as Error).message;
     }
   }
+
+  /**
+   * Begins watching. Called once by whoever made the session (the plugin's live.start), right
+   * after the constructor, which changes nothing but its own object: attaching to a chain or
+   * connection shared with other wallets, the first sync, timers and the account's status all
+   * start here.
+   */
+  start(): this {
+    if (this.problem === undefined) this.watch();
+    else {
+      this.stopped = true;
+      this.ctx.status('error', this.problem);
+    }
+    return this;
+  }
+
+  /** Attaches to the backend: joins a shared chain or connection, or syncs and polls on its own. */
+  protected abstract watch(): void;
 
   /** Looks at the backend now (Wallet.Refresh). */
   protected abstract refresh(): Promise<void>;

@@ -66,7 +66,7 @@ const plugin: ProtocolPlugin = {
   },
   live: {
     iface: 'org.pantherx.Accounts.Wallet',
-    start: (ctx) => new EthWatcher(ctx),
+    start: (ctx) => new EthWatcher(ctx).start(),
   },
 };
 

@@ -44,15 +44,17 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
     super(ctx, { currency: 'ETH', decimals: 18, backend: 'Ethereum backend' });
     this.address = ctx.username.toLowerCase();
     this.phase = parseInt(this.address.slice(-4), 16) % BALANCE_EVERY || 0;
+    // Looked up (or made, idle until its first watcher): start() attaches this watcher to it.
     this.chain = EthChain.of(this.backendUrl);
-    if (this.stopped) return; // no API key
+    if (this.problem !== undefined) return; // no API key
     try {
       checkEthAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
     } catch (err) {
-      this.stopped = true;
-      ctx.status('error', (err as Error).message);
-      return;
+      this.problem = (err as Error).message;
     }
+  }
+
+  protected override watch(): void {
     this.chain.add(this);
   }
 

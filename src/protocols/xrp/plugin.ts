@@ -54,7 +54,7 @@ const plugin: ProtocolPlugin = {
     thread: false,
     verify: (settings, _secret, options) => import('./verifier.js').then((m) => m.verifyXrp(settings, options)),
   },
-  live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new XrpWatcher(ctx) },
+  live: { iface: 'org.pantherx.Accounts.Wallet', start: (ctx) => new XrpWatcher(ctx).start() },
 };
 
 export default plugin;

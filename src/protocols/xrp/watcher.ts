@@ -90,17 +90,19 @@ export class XrpWatcher extends WalletSession implements XrplListener {
 
   constructor(ctx: LiveContext) {
     super(ctx, { currency: 'XRP', decimals: 6, backend: 'XRP Ledger server' });
+    // Looked up (or made, unconnected until its first listener): start() attaches this watcher to it.
     this.conn = XrplConnection.of(this.backendUrl);
     this.target = { classic: '', tag: undefined, test: false };
-    if (this.stopped) return; // no API key: the status says so
+    if (this.problem !== undefined) return; // no API key: start() says so
     try {
       checkXrpAddress(ctx.username, 'the account'); // a hand-edited file may hold anything
       this.target = xrpTarget(ctx.username);
     } catch (err) {
-      this.stopped = true;
-      ctx.status('error', (err as Error).message);
-      return;
+      this.problem = (err as Error).message;
     }
+  }
+
+  protected override watch(): void {
     this.conn.add(this, this.target.classic);
   }
 
