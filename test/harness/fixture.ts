@@ -8,11 +8,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccountsClient } from '../../src/client/index.js';
-import type { UiProcess, Window } from '../ui/helpers.js';
+import type { Page } from 'playwright-core';
 import { TestClient } from './client.js';
 import { startNotificationServer, type NotificationServer } from './notifications.js';
 import { startPeers, type PeerName, type PeerOptions, type Peers } from './peers.js';
 import { startService, startSession, type KeyringMode, type ServiceProcess, type Session } from './session.js';
+import type { UiProcess, Window } from './window.js';
 
 export { testSecret, uniqueUser } from './unique.js';
 
@@ -30,8 +31,8 @@ export interface WindowOptions {
   /** px-accounts-ui's arguments besides --no-browser, and its environment */
   args?: string[];
   env?: NodeJS.ProcessEnv;
-  /** Chromium at the launch URL: true, or its colour scheme and locale */
-  browser?: boolean | { colorScheme?: 'light' | 'dark'; locale?: string };
+  /** Chromium at the launch URL: true, or its colour scheme, locale, and a look at the page before it goes there */
+  browser?: boolean | { colorScheme?: 'light' | 'dark'; locale?: string; watch?: (page: Page) => void };
 }
 
 export interface FixtureOptions {
@@ -210,11 +211,11 @@ export function useFixture(options: FixtureOptions = {}): Fixture {
     if (options.window) {
       const o = options.window === true ? { browser: true } : options.window;
       // Loaded only here: playwright is heavy, and most suites have no window.
-      const { openWindow, startUi } = await import('../ui/helpers.js');
+      const { openWindow, startUi } = await import('./window.js');
       parts.ui = t.own(await startUi(parts.session, o.args ?? [], o.env ?? {}));
       if (o.browser) {
         const b = o.browser === true ? {} : o.browser;
-        const win = await openWindow(parts.ui.url, b.colorScheme, b.locale);
+        const win = await openWindow(parts.ui.url, b.colorScheme, b.locale, b.watch);
         parts.win = win;
         t.onStop(() => win.browser.close());
       }

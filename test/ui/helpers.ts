@@ -1,60 +1,10 @@
-/** The window under test: px-accounts-ui started as a program against a private session, and Debian's chromium driving it. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Helpers for the window's tests: plain HTTP to its server, a launch redeemed by hand, a page waited on until still. */
 import { request } from 'node:http';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT, type Session } from '../harness/session.js';
-import { stopPid } from '../harness/process.js';
+import type { Page } from 'playwright-core';
+import type { UiProcess } from '../harness/window.js';
 
-export const UI_BIN = join(ROOT, 'dist/bin/px-accounts-ui.js');
-
-export interface UiProcess {
-  readonly child: ChildProcess;
-  /** The one-time launch URL printed on the first line. */
-  readonly url: string;
-  /** http://127.0.0.1:PORT */
-  readonly origin: string;
-  log(): string;
-  readonly exited: Promise<number | null>;
-  stop(): Promise<number | null>;
-}
-
-/** Starts px-accounts-ui --no-browser (plus `args`) and waits for its "Online Accounts: URL" line. */
-export async function startUi(session: Session, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<UiProcess> {
-  const child = spawn(process.execPath, [UI_BIN, '--no-browser', ...args], {
-    env: { ...session.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`px-accounts-ui printed no URL in 10 s:\n${stderr}`)), 10_000);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = /^Online Accounts: (\S+)\n/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then((code) =>
-      reject(new Error(`px-accounts-ui exited (${code}) before printing its URL:\n${stderr}`)),
-    );
-  });
-  return {
-    child,
-    url,
-    origin: new URL(url).origin,
-    exited,
-    log: () => stderr,
-    async stop() {
-      await stopPid(child.pid);
-      return exited;
-    },
-  };
-}
+// The window's set-up lives in the harness (useFixture starts it); re-exported for suites that start it themselves.
+export { UI_BIN, openWindow, startUi, type UiProcess, type Window } from '../harness/window.js';
 
 export interface Answer {
   status: number;
@@ -62,11 +12,20 @@ export interface Answer {
   body: string;
 }
 
-/** One plain HTTP request with exactly the headers given (Host included: fetch would not allow that). */
+/**
+ * One plain HTTP request with exactly the headers given (Host included: fetch would not allow that).
+ * An event stream never ends: `until` hangs up as soon as the answer so far satisfies it (it is
+ * asked at the headers and after each piece of the body), so `() => true` reads the status alone.
+ */
 export function http(
   origin: string,
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; readMs?: number } = {},
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    until?: (answer: Answer) => boolean;
+  } = {},
 ): Promise<Answer> {
   const u = new URL(origin);
   return new Promise((resolve, reject) => {
@@ -80,20 +39,24 @@ export function http(
         setHost: false,
       },
       (res) => {
-        let body = '';
+        const answer: Answer = { status: res.statusCode ?? 0, headers: res.headers, body: '' };
+        const enough = () => {
+          if (!opts.until?.(answer)) return false;
+          resolve(answer);
+          req.destroy();
+          return true;
+        };
+        if (enough()) return;
         res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        res.on('end', done);
-        // An event stream never ends: read it for a while, then hang up.
-        if (opts.readMs !== undefined)
-          setTimeout(() => {
-            req.destroy();
-            done();
-          }, opts.readMs);
+        res.on('data', (d: string) => {
+          answer.body += d;
+          enough();
+        });
+        res.on('end', () => resolve(answer));
+        res.on('error', reject); // after the hang-up too, when it changes nothing
       },
     );
-    req.on('error', (err) => (opts.readMs !== undefined ? undefined : reject(err)));
+    req.on('error', reject);
     if (opts.body !== undefined) req.end(opts.body);
     else req.end();
   });
@@ -120,36 +83,6 @@ export async function sessionOf(
   const key = /<meta name="px-session-key" content="([A-Za-z0-9_-]+)">/.exec(page.body)?.[1];
   if (!key) throw new Error(`the first page carries no session key: ${page.status} ${page.body.slice(0, 200)}`);
   return { cookie, key, redirect, page };
-}
-
-export interface Window {
-  browser: Browser;
-  context: BrowserContext;
-  page: Page;
-}
-
-/**
- * Headless chromium (Debian's) with a page opened at the launch URL; `locale` ("de-DE", "fa-IR")
- * sets the browser's language, navigator.language and Accept-Language alike.
- */
-export async function openWindow(
-  url: string,
-  colorScheme: 'light' | 'dark' = 'light',
-  locale?: string,
-): Promise<Window> {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({
-    viewport: { width: 900, height: 640 },
-    colorScheme,
-    ...(locale ? { locale } : {}),
-  });
-  const page = await context.newPage();
-  await page.goto(url);
-  return { browser, context, page };
 }
 
 /**

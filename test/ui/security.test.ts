@@ -7,10 +7,9 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccountsClient, type Account } from '../../src/client/index.js';
-import { secret } from '../cli/helpers.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { sessionOf, http, startUi, type Answer, type UiProcess } from './helpers.js';
+import type { Account } from '../../src/client/index.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
+import { sessionOf, http, type Answer } from './helpers.js';
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -22,19 +21,18 @@ function errorBody(reply: { body: string }): { kind: string; summary: string } {
 
 describe('px-accounts-ui: what the server refuses', function () {
   this.timeout(30_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let ui: UiProcess;
-  let client: AccountsClient;
   let cookie: string;
   let key: string;
   let launch: Awaited<ReturnType<typeof sessionOf>>;
   let account: Account;
-  const password = secret();
+  const password = testSecret();
   const answers: Answer[] = [];
   /** A request with the session cookie (and whatever else is given); every answer is kept for the leak check. */
   const as = async (path: string, opts: Parameters<typeof http>[2] = {}) => {
-    const r = await http(ui.origin, path, { ...opts, headers: { Cookie: cookie, 'X-PX-Key': key, ...opts.headers } });
+    const r = await http(fx.ui.origin, path, {
+      ...opts,
+      headers: { Cookie: cookie, 'X-PX-Key': key, ...opts.headers },
+    });
     answers.push(r);
     return r;
   };
@@ -42,56 +40,53 @@ describe('px-accounts-ui: what the server refuses', function () {
     as(path, {
       method: 'POST',
       body: JSON.stringify(body),
-      headers: { Origin: ui.origin, 'Content-Type': 'application/json', ...headers },
+      headers: { Origin: fx.ui.origin, 'Content-Type': 'application/json', ...headers },
     });
 
-  before(async function () {
-    session = await startSession();
-    service = await startService(session);
-    client = await AccountsClient.connect({ busAddress: session.address });
-    account = await client.addAccount({
-      provider: 'imap',
-      account: 'sec@example.org',
-      password,
-      secrets: { smtp: secret() },
-      protocols: ['imap', 'smtp'],
-      settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } },
-    });
-    ui = await startUi(session);
-    launch = await sessionOf(ui);
-    ({ cookie, key } = launch);
+  const fx = useFixture({
+    service: true,
+    seed: async (fx) => {
+      account = await fx.accounts.addAccount({
+        provider: 'imap',
+        account: 'sec@example.org',
+        password,
+        secrets: { smtp: testSecret() },
+        protocols: ['imap', 'smtp'],
+        settings: { imap: { host: '127.0.0.1', port: 1 }, smtp: { host: '127.0.0.1', port: 1 } },
+      });
+    },
+    window: { browser: false },
   });
-  after(async function () {
-    client?.close();
-    await ui?.stop();
-    await service?.stop();
-    await session?.stop();
+  // The launch link redeemed over plain HTTP: the session every test below uses.
+  before(async () => {
+    launch = await sessionOf(fx.ui);
+    ({ cookie, key } = launch);
   });
 
   it('listens on 127.0.0.1 only', () => {
-    assert.match(ui.origin, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(fx.ui.origin, /^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('refuses everything without the session cookie', async () => {
     for (const path of ['/', '/app.js', '/api/accounts', `/api/accounts/${account.id}`, '/api/events']) {
-      const r = await http(ui.origin, path);
+      const r = await http(fx.ui.origin, path);
       assert.equal(r.status, 401, path);
     }
-    const r = await http(ui.origin, `/api/accounts/${account.id}/remove`, {
+    const r = await http(fx.ui.origin, `/api/accounts/${account.id}/remove`, {
       method: 'POST',
-      headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
+      headers: { Origin: fx.ui.origin, 'Content-Type': 'application/json' },
       body: '{}',
     });
     assert.equal(r.status, 401);
   });
 
   it('takes a launch token once: a reused, wrong or empty token gives nothing', async () => {
-    const u = new URL(ui.url);
-    const again = await http(ui.origin, u.pathname + u.search);
+    const u = new URL(fx.ui.url);
+    const again = await http(fx.ui.origin, u.pathname + u.search);
     assert.equal(again.status, 403, 'the token of the printed URL was used by before()');
     assert.equal(again.headers['set-cookie'], undefined);
     for (const t of ['x', '', u.searchParams.get('token')!.slice(0, -1) + 'A']) {
-      const r = await http(ui.origin, `/?token=${encodeURIComponent(t)}`);
+      const r = await http(fx.ui.origin, `/?token=${encodeURIComponent(t)}`);
       assert.equal(r.status, 403, `token '${t}'`);
       assert.equal(r.headers['set-cookie'], undefined);
     }
@@ -100,12 +95,12 @@ describe('px-accounts-ui: what the server refuses', function () {
   it('hands out an HttpOnly SameSite=Strict cookie for a good token, and sends the token out of the address', async () => {
     assert.match(
       cookie,
-      new RegExp(`^pxa_session_${new URL(ui.origin).port}=[A-Za-z0-9_-]{43}$`),
+      new RegExp(`^pxa_session_${new URL(fx.ui.origin).port}=[A-Za-z0-9_-]{43}$`),
       'one cookie name per window: a second one does not sign the first out',
     );
     // A made-up cookie is no session.
-    const r = await http(ui.origin, '/api/accounts', {
-      headers: { Cookie: `pxa_session_${new URL(ui.origin).port}=${'A'.repeat(43)}` },
+    const r = await http(fx.ui.origin, '/api/accounts', {
+      headers: { Cookie: `pxa_session_${new URL(fx.ui.origin).port}=${'A'.repeat(43)}` },
     });
     assert.equal(r.status, 401);
   });
@@ -114,22 +109,25 @@ describe('px-accounts-ui: what the server refuses', function () {
     for (const k of [undefined, '', 'A'.repeat(43), key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A')]) {
       const headers: Record<string, string> = { Cookie: cookie, ...(k === undefined ? {} : { 'X-PX-Key': k }) };
       for (const path of ['/api/accounts', `/api/events`]) {
-        const r = await http(ui.origin, path, { headers, readMs: 1000 });
+        const r = await http(fx.ui.origin, path, { headers, until: () => true });
         assert.equal(r.status, 401, `${path} with key '${k}'`);
       }
-      const removed = await http(ui.origin, `/api/accounts/${account.id}/remove`, {
+      const removed = await http(fx.ui.origin, `/api/accounts/${account.id}/remove`, {
         method: 'POST',
-        headers: { ...headers, Origin: ui.origin, 'Content-Type': 'application/json' },
+        headers: { ...headers, Origin: fx.ui.origin, 'Content-Type': 'application/json' },
         body: '{}',
       });
       assert.equal(removed.status, 401);
     }
-    assert.equal((await client.getAccount(account.id)).id, account.id, 'nothing was removed');
+    assert.equal((await fx.accounts.getAccount(account.id)).id, account.id, 'nothing was removed');
     // The page itself (no secrets, no data) loads with the cookie alone, without the key now.
-    const again = await http(ui.origin, '/', { headers: { Cookie: cookie } });
+    const again = await http(fx.ui.origin, '/', { headers: { Cookie: cookie } });
     assert.equal(again.status, 200);
     assert.ok(!again.body.includes(key), 'the key is handed over once');
-    const events = await http(ui.origin, '/api/events', { headers: { Cookie: cookie, 'X-PX-Key': key }, readMs: 300 });
+    const events = await http(fx.ui.origin, '/api/events', {
+      headers: { Cookie: cookie, 'X-PX-Key': key },
+      until: () => true,
+    });
     assert.equal(events.status, 200, 'the event stream takes the key in the header');
   });
 
@@ -147,7 +145,7 @@ describe('px-accounts-ui: what the server refuses', function () {
     assert.match(launch.page.body, new RegExp(`<meta name="px-session-key" content="${key}">`));
     // Whoever has the cookie later (another local user's server on another port) gets the page, not the key.
     for (const path of ['/', '/index.html']) {
-      const r = await http(ui.origin, path, { headers: { Cookie: cookie } });
+      const r = await http(fx.ui.origin, path, { headers: { Cookie: cookie } });
       assert.equal(r.status, 200, path);
       assert.ok(!r.body.includes(key) && !r.body.includes('px-session-key'), path);
     }
@@ -157,14 +155,14 @@ describe('px-accounts-ui: what the server refuses', function () {
       `/api/events?k=${key}`,
       `/api/accounts?k=${encodeURIComponent(key)}`,
     ]) {
-      const r = await http(ui.origin, path, { headers: { Cookie: cookie }, readMs: 1000 });
+      const r = await http(fx.ui.origin, path, { headers: { Cookie: cookie }, until: () => true });
       assert.equal(r.status, 401, path);
     }
     assert.equal((await as('/api/accounts')).status, 200, 'the header still works');
   });
 
   it('refuses a wrong Host, even with a good cookie (DNS rebinding)', async () => {
-    const port = new URL(ui.origin).port;
+    const port = new URL(fx.ui.origin).port;
     for (const host of [
       `localhost:${port}`,
       `evil.example:${port}`,
@@ -179,7 +177,7 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('refuses changes from a foreign Origin or none, and keeps the account', async () => {
-    for (const origin of ['http://evil.example', 'null', `http://localhost:${new URL(ui.origin).port}`, undefined]) {
+    for (const origin of ['http://evil.example', 'null', `http://localhost:${new URL(fx.ui.origin).port}`, undefined]) {
       const r = await as(`/api/accounts/${account.id}/remove`, {
         method: 'POST',
         body: '{}',
@@ -187,7 +185,7 @@ describe('px-accounts-ui: what the server refuses', function () {
       });
       assert.equal(r.status, 403, String(origin));
     }
-    assert.ok(await client.getAccount(account.id));
+    assert.ok(await fx.accounts.getAccount(account.id));
   });
 
   it('never changes anything on GET', async () => {
@@ -200,7 +198,7 @@ describe('px-accounts-ui: what the server refuses', function () {
       assert.equal(r.status, 405, path);
       assert.equal(r.headers.allow, 'POST');
     }
-    const a = await client.getAccount(account.id);
+    const a = await fx.accounts.getAccount(account.id);
     assert.equal(a.name, account.name);
   });
 
@@ -208,19 +206,19 @@ describe('px-accounts-ui: what the server refuses', function () {
     const form = await as(`/api/accounts/${account.id}/remove`, {
       method: 'POST',
       body: 'a=1',
-      headers: { Origin: ui.origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { Origin: fx.ui.origin, 'Content-Type': 'application/x-www-form-urlencoded' },
     });
     assert.equal(form.status, 415);
     const big = await as('/api/accounts', {
       method: 'POST',
       body: Buffer.alloc(2 * 1024 * 1024, 0x20),
-      headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
+      headers: { Origin: fx.ui.origin, 'Content-Type': 'application/json' },
     });
     assert.equal(big.status, 413);
     const broken = await as('/api/accounts', {
       method: 'POST',
       body: '{"provider":',
-      headers: { Origin: ui.origin, 'Content-Type': 'application/json' },
+      headers: { Origin: fx.ui.origin, 'Content-Type': 'application/json' },
     });
     assert.equal(broken.status, 400);
     assert.match(errorBody(broken).summary, /not valid JSON/);
@@ -258,8 +256,8 @@ describe('px-accounts-ui: what the server refuses', function () {
     assert.equal(amplified.status, 400);
     assert.match(errorBody(amplified).summary, /names more than 64 files in folders/);
     assert.deepEqual(
-      readdirSync(join(session.dir, 'run')).filter(
-        (n) => n.startsWith('px-accounts-ui-') && !existsSync(join(session.dir, 'run', n, 'open.html')),
+      readdirSync(join(fx.session.dir, 'run')).filter(
+        (n) => n.startsWith('px-accounts-ui-') && !existsSync(join(fx.session.dir, 'run', n, 'open.html')),
       ),
       [],
       'no folder of picked files is left',
@@ -281,7 +279,7 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('sends the security headers on every answer and no Access-Control-* ever', async () => {
-    const all = [...answers, await as('/'), await as('/app.js'), await as('/style.css'), await http(ui.origin, '/')];
+    const all = [...answers, await as('/'), await as('/app.js'), await as('/style.css'), await http(fx.ui.origin, '/')];
     for (const r of all) {
       assert.equal(r.headers['content-security-policy'], CSP);
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
@@ -294,14 +292,15 @@ describe('px-accounts-ui: what the server refuses', function () {
   });
 
   it('sends no secret in any answer, the event stream included; reveal gives one value', async () => {
-    const smtpSecret = await client.getSecret(account.id, 'smtp');
+    const smtpSecret = await fx.accounts.getSecret(account.id, 'smtp');
     const reads = [
       await as('/api/accounts'),
       await as(`/api/accounts/${account.id}`),
       await as(`/api/accounts/${account.id}/removal`),
       await as('/api/catalogue'),
       await as('/api/access'),
-      await as('/api/events', { readMs: 500 }),
+      // The stream's first event (the snapshot) read whole, then hung up.
+      await as('/api/events', { until: (a) => a.body.includes('\ndata: ') && a.body.endsWith('\n\n') }),
       await postJson(`/api/accounts/${account.id}/verify`, {}),
       await postJson(`/api/accounts/${account.id}/update`, { settings: { imap: { port: '2' } } }),
     ];
