@@ -7,23 +7,13 @@
  * the registry starting before the service.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT, TestClient, as, q, s } from '../harness/client.js';
+import { ACCOUNT, as, q, s } from '../harness/client.js';
+import { testSecret, useFixture, type Fixture } from '../harness/fixture.js';
 import { run, stopPid } from '../harness/process.js';
-import {
-  nameHasOwner,
-  pidOfName,
-  ROOT as REPO,
-  SERVICE_BIN,
-  startService,
-  startSession,
-  waitFor,
-  type ServiceProcess,
-  type Session,
-} from '../harness/session.js';
-import { testSecret } from '../service/fixture.js';
+import { nameHasOwner, pidOfName, ROOT as REPO, SERVICE_BIN, waitFor, type Session } from '../harness/session.js';
 
 const REGISTRY = '/usr/libexec/evolution-source-registry';
 const EDS_CLIENT = join(REPO, 'test/goa/eds_client.py');
@@ -89,16 +79,17 @@ async function edsClient(session: Session, ...args: string[]): Promise<unknown> 
   return JSON.parse(r.stdout) as unknown;
 }
 
-/** The registry, started once per suite (no dconf on the private bus: settings in memory). */
-function startRegistry(session: Session): { child: ChildProcess; log: () => string } {
+/** The registry, started once per suite and stopped with it (no dconf on the private bus: settings in memory). */
+function startRegistry(fx: Fixture): { log: () => string } {
   const child = spawn(REGISTRY, [], {
-    env: { ...session.env, GSETTINGS_BACKEND: 'memory', GOA_DEBUG: '1' },
+    env: { ...fx.session.env, GSETTINGS_BACKEND: 'memory', GOA_DEBUG: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  fx.onStop(() => stopPid(child.pid));
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
-  return { child, log: () => log };
+  return { log: () => log };
 }
 
 const mailOptions = (port: number) => ({
@@ -114,25 +105,22 @@ const idOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 describe("GOA view: evolution-data-server's registry makes and keeps its sources", function () {
   this.timeout(90_000);
+  const fx = useFixture({ service: { args: ['--goa'] } });
   let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
   let registry: ReturnType<typeof startRegistry>;
   const secrets = { mail: testSecret(), dav: testSecret() };
   let mail = '';
   let dav = '';
 
   before(async () => {
-    session = await startSession();
-    service = await startService(session, ['--goa']);
-    client = await TestClient.connect(session.address);
-    mail = await client.addAccount(
+    session = fx.session;
+    mail = await fx.client.addAccount(
       'imap',
       'ada@example.org',
       { password: secrets.mail },
       { ...mailOptions(1143), 'identity.name': s('Ada Lovelace') },
     );
-    dav = await client.addAccount(
+    dav = await fx.client.addAccount(
       'caldav',
       'dav-user',
       { password: secrets.dav },
@@ -142,14 +130,8 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
         'carddav.url': s('https://dav.example.org/card/'),
       },
     );
-    registry = startRegistry(session);
+    registry = startRegistry(fx);
     await waitFor('the registry on the bus', () => nameHasOwner(session.env, SOURCES_NAME), 20_000);
-  });
-  after(async () => {
-    client?.disconnect();
-    await stopPid(registry?.child.pid);
-    await service?.stop();
-    await session?.stop();
   });
 
   it('creates a mail collection (account, identity with the px identity, transport) and a WebDAV collection with the calendar and contacts URLs', async () => {
@@ -182,11 +164,11 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
 
   it('its credentials module reads the password through GetPassword (audited with SecretAccessed)', async () => {
     const sources = sourcesOf(session, idOf(mail));
-    const from = client.signals.length;
+    const from = fx.client.signals.length;
     for (const src of sources.filter((x) => /\[Mail (Account|Transport)\]/.test(x.text))) {
       assert.deepEqual(await edsClient(session, 'credentials', src.uid), { password: secrets.mail }, src.uid);
     }
-    await client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === idOf(mail), 5000, from);
+    await fx.client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === idOf(mail), 5000, from);
     const davCollection = sourcesOf(session, idOf(dav))[0]!;
     assert.deepEqual(await edsClient(session, 'credentials', davCollection.uid), { password: secrets.dav });
   });
@@ -196,15 +178,13 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
       .filter((f) => f.accountId || f.parent)
       .map((f) => f.uid)
       .sort();
-    await service.stop();
+    await fx.stopService();
     await waitFor('the GOA name gone', async () => !(await nameHasOwner(session.env, 'org.gnome.OnlineAccounts')));
-    service = await startService(session, ['--goa']);
+    await fx.startService();
     await waitFor('the GOA name back', () => nameHasOwner(session.env, 'org.gnome.OnlineAccounts'));
-    client.disconnect();
-    client = await TestClient.connect(session.address);
     // The registry handles its events in order: once a new account's sources are there, the
     // restart has been dealt with.
-    const late = await client.addAccount('imap', 'late@example.org', { password: testSecret() }, mailOptions(2143));
+    const late = await fx.client.addAccount('imap', 'late@example.org', { password: testSecret() }, mailOptions(2143));
     await waitFor("the new account's sources", () => sourcesOf(session, idOf(late)).length === 4, 20_000);
     const after = sourceFiles(session)
       .filter((f) => (f.accountId || f.parent) && !sourcesOf(session, idOf(late)).some((x) => x.uid === f.uid))
@@ -217,7 +197,7 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
   it('removing the account removes its sources', async () => {
     const uids = sourcesOf(session, idOf(dav)).map((x) => x.uid);
     assert.ok(uids.length >= 1);
-    await client.call(dav, ACCOUNT, 'Remove');
+    await fx.client.call(dav, ACCOUNT, 'Remove');
     await waitFor('the DAV sources gone', () => !sourceFiles(session).some((f) => uids.includes(f.uid)), 20_000);
     assert.equal(sourcesOf(session, idOf(mail)).length, 4, "the other account's sources stay");
   });
@@ -225,19 +205,18 @@ describe("GOA view: evolution-data-server's registry makes and keeps its sources
 
 describe("GOA view: evolution-data-server's registry started before the service", function () {
   this.timeout(90_000);
+  // The fixture's service (without --goa) only makes the account of an earlier session; the bus starts the view.
+  const fx = useFixture({ service: true });
   let session: Session;
   let registry: ReturnType<typeof startRegistry>;
   let id = '';
   let collectionUid = '';
 
   before(async () => {
-    session = await startSession();
-    // The sources of an earlier session: a px account and the registry's collection for it.
-    const service = await startService(session, []);
-    const client = await TestClient.connect(session.address);
-    id = idOf(await client.addAccount('imap', 'early@example.org', { password: testSecret() }, mailOptions(3143)));
-    client.disconnect();
-    await service.stop();
+    session = fx.session;
+    id = idOf(await fx.client.addAccount('imap', 'early@example.org', { password: testSecret() }, mailOptions(3143)));
+    await fx.stopService();
+    // The sources of an earlier session: the registry's collection for the px account.
     const dir = join(session.env.XDG_CONFIG_HOME!, 'evolution', 'sources');
     mkdirSync(dir, { recursive: true });
     collectionUid = 'px-test-collection-0001';
@@ -250,13 +229,11 @@ describe("GOA view: evolution-data-server's registry started before the service"
       join(session.servicesDir, 'org.gnome.OnlineAccounts.service'),
       `[D-BUS Service]\nName=org.gnome.OnlineAccounts\nExec=${process.execPath} ${SERVICE_BIN} --goa\n`,
     );
-    registry = startRegistry(session);
-  });
-  after(async () => {
-    await stopPid(registry?.child.pid);
-    if (await nameHasOwner(session.env, 'org.gnome.OnlineAccounts'))
-      await stopPid(await pidOfName(session.env, 'org.gnome.OnlineAccounts'));
-    await session?.stop();
+    fx.onStop(async () => {
+      if (await nameHasOwner(session.env, 'org.gnome.OnlineAccounts'))
+        await stopPid(await pidOfName(session.env, 'org.gnome.OnlineAccounts'));
+    });
+    registry = startRegistry(fx);
   });
 
   it('the registry starts the service through D-Bus activation, pairs its collection with the account and deletes nothing', async () => {

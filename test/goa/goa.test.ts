@@ -19,7 +19,7 @@ import { GOA_CLIENT, GoaWatcher, goaClient, listed, type GoaAnswer } from './hel
 import { ACCESS_ANNOTATION, ACCESS_LEVELS } from '../../src/contract/access.js';
 import { parseInterfaces } from '../../src/bus/contract-xml.js';
 import type { InterfaceSpec } from '../../src/bus/contract.js';
-import { testSecret, useService } from '../service/fixture.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 const GOA = 'org.gnome.OnlineAccounts';
 const GOA_ROOT = '/org/gnome/OnlineAccounts';
@@ -37,7 +37,7 @@ const declaredGoa = new Map<string, InterfaceSpec>(
 
 describe("GOA view: libgoa's own client on the private bus", function () {
   this.timeout(60_000);
-  const f = useService('unlocked', ['--goa']);
+  const f = useFixture({ service: { args: ['--goa'] } });
   const ids = { mail: '', dav: '', files: '', nopass: '', wallet: '', sftp: '', imapOnly: '' };
   const secrets = { mail: testSecret(), dav: testSecret(), files: testSecret() };
   const idOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);

@@ -9,17 +9,10 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApacheDav, type ApacheDav } from '../harness/apache-dav.js';
-import { TestClient, s } from '../harness/client.js';
+import { s } from '../harness/client.js';
+import { useFixture } from '../harness/fixture.js';
 import { run, stopPid } from '../harness/process.js';
-import {
-  nameHasOwner,
-  pidOfName,
-  ROOT as REPO,
-  startService,
-  startSession,
-  type ServiceProcess,
-  type Session,
-} from '../harness/session.js';
+import { nameHasOwner, pidOfName, ROOT as REPO } from '../harness/session.js';
 
 const GIO_CLIENT = join(REPO, 'test/goa/gio_client.py');
 const SYSTEM_SERVICES = '/usr/share/dbus-1/services';
@@ -65,21 +58,32 @@ function childrenOf(pid: number): number[] {
 
 describe("GOA view: gvfs (the file manager's network places)", function () {
   this.timeout(90_000);
-  let session: Session;
   let dav: ApacheDav;
-  let service: ServiceProcess;
-  let client: TestClient;
+  const fx = useFixture({
+    start: async (t) => {
+      dav = t.own(await startApacheDav());
+    },
+    prepare: (t) => {
+      const { env, servicesDir } = t.session;
+      for (const name of GVFS_NAMES)
+        copyFileSync(join(SYSTEM_SERVICES, `${name}.service`), join(servicesDir, `${name}.service`));
+      // Bus-activated: stopped by the PID the bus reports, with whatever they started.
+      t.onStop(async () => {
+        for (const name of GVFS_NAMES) {
+          if (!(await nameHasOwner(env, name))) continue;
+          const pid = await pidOfName(env, name);
+          for (const child of childrenOf(pid)) await stopPid(child);
+          await stopPid(pid);
+        }
+      });
+    },
+    service: { args: ['--goa'] },
+  });
   let id = '';
   const accountName = 'Team files';
 
   before(async () => {
-    session = await startSession('unlocked');
-    for (const name of GVFS_NAMES)
-      copyFileSync(join(SYSTEM_SERVICES, `${name}.service`), join(session.servicesDir, `${name}.service`));
-    dav = await startApacheDav();
-    service = await startService(session, ['--goa']);
-    client = await TestClient.connect(session.address);
-    const path = await client.addAccount(
+    const path = await fx.client.addAccount(
       'webdav',
       dav.user,
       { password: dav.password },
@@ -88,23 +92,9 @@ describe("GOA view: gvfs (the file manager's network places)", function () {
     id = path.slice(path.lastIndexOf('/') + 1);
   });
 
-  after(async () => {
-    // Bus-activated: stopped by the PID the bus reports, with whatever they started.
-    for (const name of GVFS_NAMES) {
-      if (!session || !(await nameHasOwner(session.env, name))) continue;
-      const pid = await pidOfName(session.env, name);
-      for (const child of childrenOf(pid)) await stopPid(child);
-      await stopPid(pid);
-    }
-    client?.disconnect();
-    await service?.stop();
-    await dav?.stop();
-    await session?.stop();
-  });
-
   it('shows the WebDAV account as a network volume at its dav:// address', async () => {
     const url = new URL(dav.httpUrl);
-    const volumes = await gio(session.env, 'volumes');
+    const volumes = await gio(fx.session.env, 'volumes');
     assert.deepEqual(
       volumes.map((v) => v.name),
       [accountName],
@@ -113,11 +103,11 @@ describe("GOA view: gvfs (the file manager's network places)", function () {
   });
 
   it("mounts it with the password from the service and lists the server's files", async () => {
-    const from = client.signals.length;
-    const mounted = await gio(session.env, 'mount', accountName);
+    const from = fx.client.signals.length;
+    const mounted = await gio(fx.session.env, 'mount', accountName);
     assert.equal(mounted.mounted, true, `mount failed: ${JSON.stringify(mounted)}`);
     assert.deepEqual(mounted.files, ['docs', 'hello.txt']);
-    const audit = await client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === id, 5000, from);
+    const audit = await fx.client.waitSignal((x) => x.member === 'SecretAccessed' && x.body[0] === id, 5000, from);
     assert.equal(audit.body[1], 'password', 'gvfs got the password through the view, audited');
   });
 });

@@ -10,20 +10,19 @@
  */
 import { strict as assert } from 'node:assert';
 import { ACCOUNT, type TestClient, q, s, type V } from '../harness/client.js';
-import { startPeers, type Peers } from '../harness/peers.js';
+import type { Peers } from '../harness/peers.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
-import { uniqueUser, useService } from './fixture.js';
+import { uniqueUser, useFixture } from '../harness/fixture.js';
 
 describe('an account behind an OpenVPN account (real openvpn server, real Dovecot)', function () {
   this.timeout(60_000);
   // background checks off: every check here is one the test asked for, or the VPN's change caused
-  const f = useService('unlocked', ['--no-background-check']);
+  const f = useFixture({ peers: 'shared', service: { args: ['--no-background-check'] } });
   let p: Peers;
   let vpn: string;
   let client: TestClient;
-  before(async function () {
-    this.timeout(90_000);
-    p = await startPeers(['dovecot', 'openvpn']);
+  before(async () => {
+    p = f.peers;
     client = f.client;
     const v = p.vpn!;
     vpn = await client.addAccount(
@@ -32,10 +31,6 @@ describe('an account behind an OpenVPN account (real openvpn server, real Doveco
       { password: v.password },
       { name: s('Work VPN'), 'openvpn.profile': s(vpnProfile(v, v.passwordPort)) },
     );
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await p?.stop();
   });
 
   const get = (path: string, prop: string) => client.get(path, ACCOUNT, prop);
