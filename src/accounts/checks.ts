@@ -7,7 +7,7 @@
 import { log } from '../log.js';
 import type { Catalogue } from '../providers/catalogue.js';
 import type { SecretStore } from '../secrets/secret-service.js';
-import { checkStatus, MAX_STATUS_MESSAGE, nextStatus } from '../status/status.js';
+import { checkStatus, nextStatus, statusText } from '../status/status.js';
 import type { AccountConfig } from '../model/account.js';
 import { parseOptions } from './options.js';
 import { findProvider, planNewAccount } from './plan.js';
@@ -44,8 +44,6 @@ export function learn(
   }
   return learned;
 }
-
-const checkStatusMessage = (m: string) => m.slice(0, MAX_STATUS_MESSAGE);
 
 /** Where a stored OAuth2 account's checks get their access tokens (src/accounts/tokens.ts). */
 export interface AccessTokens {
@@ -88,14 +86,19 @@ export class AccountChecks {
     if (state)
       this.setStatus(state, {
         status: 'error',
-        message: checkStatusMessage(message),
+        message,
         attentionNeeded: !state.config.muted?.includes('Unauthorized'),
       });
   }
 
   setStatus(state: AccountState, change: StatusChange): void {
     const before = state.status;
-    state.status = nextStatus(before, change);
+    // Whatever said it (a server through a check, a provider refusing a grant), the status goes
+    // into every GetManagedObjects: a NUL there would fail the reply for every client.
+    state.status = nextStatus(
+      before,
+      change.message === undefined ? change : { ...change, message: statusText(change.message) },
+    );
     if (state.status === before) return;
     this.index.events.emit('statusChanged', state, before);
     if ((before.status === 'online') !== (state.status.status === 'online')) this.parentMoved(state);

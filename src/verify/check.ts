@@ -7,7 +7,7 @@ import type { AccountConfig } from '../model/account.js';
 import type { ProxyRoute, VerifyCode, VerifyResult } from '../protocols/common/types.js';
 import { loginSecret, type ProtocolPlugin } from '../protocols/plugin.js';
 import { requireProtocol } from '../protocols/registry.js';
-import type { StatusValue } from '../status/status.js';
+import { statusText, type StatusValue } from '../status/status.js';
 import { runVerifier } from './verifier-thread.js';
 import { AccountsError } from '../errors.js';
 import { peerCertificate, type TlsDialect } from '../protocols/common/peer-certificate.js';
@@ -211,14 +211,21 @@ export async function checkProtocols(
   timeoutMs = CHECK_TIMEOUT_MS,
 ): Promise<CheckResults> {
   const plugins = config.protocols.map((p) => requireProtocol(p, 'protocols'));
-  if (config.auth === 'oauth2') {
-    const results = await Promise.all(plugins.map((p) => checkWithToken(config, p, source, timeoutMs)));
-    return Object.fromEntries(config.protocols.map((p, i) => [p, results[i]!]));
-  }
   // Secrets first (they may fail as a whole: SecretsUnavailable), then every server at once.
-  const secrets = await Promise.all(plugins.map((p) => secretsFor(p, source)));
-  const results = await Promise.all(plugins.map((p, i) => checkOne(config, p, secrets[i]!, timeoutMs)));
-  return Object.fromEntries(config.protocols.map((p, i) => [p, results[i]!]));
+  const results =
+    config.auth === 'oauth2'
+      ? await Promise.all(plugins.map((p) => checkWithToken(config, p, source, timeoutMs)))
+      : await Promise.all(
+          (await Promise.all(plugins.map((p) => secretsFor(p, source)))).map((s, i) =>
+            checkOne(config, plugins[i]!, s, timeoutMs),
+          ),
+        );
+  // A message quotes the server (or a provider, a helper), whose words may hold a NUL, which no
+  // D-Bus string can carry (it failed Verify's reply, and as the status every GetManagedObjects
+  // of every client), or escape sequences: control characters become spaces.
+  return Object.fromEntries(
+    config.protocols.map((p, i) => [p, { ...results[i]!, message: statusText(results[i]!.message) }]),
+  );
 }
 
 const NETWORK: ReadonlySet<VerifyCode> = new Set([
