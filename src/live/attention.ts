@@ -86,6 +86,15 @@ export class AttentionNotices {
     private readonly enabled: () => boolean = notificationsEnabled,
   ) {}
 
+  /**
+   * Accounts to tell about, gathered while the settings and the window are asked once for all
+   * of them: a start-up sweep turns thousands of accounts AttentionNeeded within seconds, and a
+   * settings.ini read and a ShownAccounts call for each one cost the thread that answers calls
+   * ~10 % of its time (docs/benchmarks.md).
+   */
+  private readonly waiting = new Map<string, AccountState>();
+  private telling = false;
+
   /** Every status change of an account (the service's listener). */
   statusChanged(state: AccountState, before: AccountStatus): void {
     const id = state.config.id;
@@ -95,41 +104,62 @@ export class AttentionNotices {
     }
     if (before.attentionNeeded || this.told.has(id)) return;
     this.told.add(id);
-    void this.tell(state).catch((err: Error) => log.debug(`no notification for account ${id}: ${err.message}`));
+    this.waiting.set(id, state);
+    this.tellSoon();
   }
 
   removed(id: string): void {
     this.told.delete(id);
+    this.waiting.delete(id);
   }
 
-  private async tell(state: AccountState): Promise<void> {
-    const id = state.config.id;
-    if (!this.enabled()) {
-      log.info(`account ${id} needs attention (notifications are off)`);
-      return;
-    }
-    if ((await this.shown()).includes(id)) {
-      log.info(`account ${id} needs attention: the window shows it, no notification`);
-      return;
-    }
-    const name = state.config.name || state.config.username;
-    const oauth2 = state.config.auth === 'oauth2';
-    // In the service's language (its session's LANG), as the check results it words.
-    this.notify({
-      account: id,
-      summary: oauth2 ? _('Sign in to {name} again', { name }) : _('{name}: the password was refused', { name }),
-      body: oauth2
-        ? _(
-            "The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.",
-            { name },
-          )
-        : _('{reason} Apps cannot reach {name} until you enter the right one.', {
-            reason: state.status.message || _('The server refused the password.'),
-            name,
-          }),
-      // translators: the button of the notification that an account's password was refused
-      action: oauth2 ? _('Sign in again') : _('Enter password'),
+  /** One batch at a time: what turns AttentionNeeded while one is told waits for the next. */
+  private tellSoon(): void {
+    if (this.telling || this.waiting.size === 0) return;
+    this.telling = true;
+    setImmediate(() => {
+      const batch = [...this.waiting.values()];
+      this.waiting.clear();
+      void this.tell(batch)
+        .catch((err: Error) => log.debug(`no notification for ${batch.length} account(s): ${err.message}`))
+        .finally(() => {
+          this.telling = false;
+          this.tellSoon();
+        });
     });
+  }
+
+  private async tell(batch: AccountState[]): Promise<void> {
+    if (!this.enabled()) {
+      for (const state of batch) log.info(`account ${state.config.id} needs attention (notifications are off)`);
+      return;
+    }
+    const shown = new Set(await this.shown());
+    for (const state of batch) {
+      const id = state.config.id;
+      if (shown.has(id)) {
+        log.info(`account ${id} needs attention: the window shows it, no notification`);
+        continue;
+      }
+      const name = state.config.name || state.config.username;
+      const oauth2 = state.config.auth === 'oauth2';
+      // In the service's language (its session's LANG), as the check results it words.
+      this.notify({
+        account: id,
+        summary: oauth2 ? _('Sign in to {name} again', { name }) : _('{name}: the password was refused', { name }),
+        body: oauth2
+          ? _(
+              "The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.",
+              { name },
+            )
+          : _('{reason} Apps cannot reach {name} until you enter the right one.', {
+              reason: state.status.message || _('The server refused the password.'),
+              name,
+            }),
+        // translators: the button of the notification that an account's password was refused
+        action: oauth2 ? _('Sign in again') : _('Enter password'),
+      });
+    }
   }
 
   /** A secret was asked for and the Secret Service refused (locked, gone). */
