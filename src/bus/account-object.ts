@@ -1,6 +1,7 @@
 /** The D-Bus face of one account: the Account interface plus one interface per protocol. */
 import { resultsToDBus } from '../verify/results.js';
 import type { Accounts, AccountState } from '../accounts/accounts.js';
+import type { AccountStatus } from '../status/status.js';
 import type { LiveSession, ProtocolPlugin } from '../protocols/plugin.js';
 import type { LiveSessions } from '../live/sessions.js';
 import { AccountsError } from '../errors.js';
@@ -238,6 +239,20 @@ class LiveInterface implements ExportedInterface {
     }
     return result;
   }
+}
+
+/**
+ * The Account properties a status change moved: the only ones AccountInterface reads from
+ * `state.status` (a sweep of 10 000 accounts made every interface's every property be read
+ * twice per change to find these four).
+ */
+export function statusProperties(before: AccountStatus, after: AccountStatus): string[] {
+  const changed: string[] = [];
+  if (after.status !== before.status) changed.push('Status');
+  if (after.message !== before.message) changed.push('StatusMessage');
+  if (after.time !== before.time) changed.push('StatusTime');
+  if (after.attentionNeeded !== before.attentionNeeded) changed.push('AttentionNeeded');
+  return changed;
 }
 
 /** The interfaces an account exports, for its current (or a past) state. */

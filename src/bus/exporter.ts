@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AccountListener, AccountState } from '../accounts/accounts.js';
 import type { AccountConfig } from '../model/account.js';
 import type { AccountStatus } from '../status/status.js';
-import { accountInterfaces, type AccountContext } from './account-object.js';
+import { accountInterfaces, statusProperties, type AccountContext } from './account-object.js';
 import type { ExportedInterface, ObjectServer } from './object-server.js';
 import { ACCOUNT_IFACE, accountPath } from './paths.js';
 
@@ -38,13 +38,11 @@ export class BusExporter implements Omit<AccountListener, 'secretChanged'> {
 
   statusChanged(state: AccountState, before: AccountStatus): void {
     // Not exported yet (a live session reporting as it starts): the object appears with it.
-    if (!this.server.hasObject(accountPath(state.config.id))) return;
-    this.announce(state, { ...state, status: before });
+    const path = accountPath(state.config.id);
+    if (!this.server.hasObject(path)) return;
+    this.server.emitPropertiesChanged(path, ACCOUNT_IFACE, statusProperties(before, state.status));
     if (state.status.status !== before.status || state.status.message !== before.message) {
-      this.server.emitSignal(accountPath(state.config.id), ACCOUNT_IFACE, 'StatusChanged', [
-        state.status.status,
-        state.status.message,
-      ]);
+      this.server.emitSignal(path, ACCOUNT_IFACE, 'StatusChanged', [state.status.status, state.status.message]);
     }
   }
 

@@ -143,6 +143,15 @@ describe('Account objects', () => {
       ['online', 'synced'],
       ['error', 'sync failed'],
     ]);
+    // PropertiesChanged names what moved, and nothing else
+    const announced = f.client.signals
+      .slice(mark)
+      .filter((x) => x.member === 'PropertiesChanged' && x.path === path && x.body[0] === ACCOUNT)
+      .map((x) => Object.keys(x.body[1] as object).sort());
+    assert.deepEqual(announced, [
+      ['Status', 'StatusMessage', 'StatusTime'],
+      ['Status', 'StatusMessage', 'StatusTime'],
+    ]);
     const props = await f.client.getAll(path, ACCOUNT);
     assert.equal(props.Status, 'error');
     assert.equal(props.StatusMessage, 'sync failed');
