@@ -1,12 +1,13 @@
 /**
  * The one place that adapts dbus-next 0.10.2, its internals included; nothing else reaches
- * into them (`_connection`, `_methodReturnHandlers`).
+ * into them (`_connection`, `_methodReturnHandlers`, `_nameOwners`).
  *
  * What it lacks:
  * - a timeout on a method call: `callWithTimeout` is how every outgoing call is made (the
  *   service's and the client library's), and a late reply's handler is dropped, not kept forever;
  * - an event for the loss of the connection: `onConnectionEnd`;
- * - access to the connected stream, which the object server writes its own encoding to.
+ * - access to the connected stream, which the object server (and `callWithTimeout`) write their own
+ *   encoding to (src/bus/wire.ts).
  *
  * Guards for two parser bugs reachable by any caller:
  * - a body with an fd ('h') but no fds makes the parser throw inside the socket handler (an
@@ -19,6 +20,7 @@ import dbus from 'dbus-next';
 // Imported, not required through createRequire: the start-up bundle must patch the same copy
 // of dbus-next that it bundles.
 import DBusBuffer from 'dbus-next/lib/dbus-buffer.js';
+import { encodeMessage, MessageKind } from './bus/wire.js';
 
 // Function-typed fields, not methods: they are taken off the prototype and called with .call(this).
 interface DBusBufferProto {
@@ -49,7 +51,7 @@ export function guardParser(): void {
 
 const { Message } = dbus;
 
-/** An aborted signal's reason as an Error (as src/util/abort.ts: this file imports nothing of ours). */
+/** An aborted signal's reason as an Error (as src/util/abort.ts, which this file does not import). */
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
@@ -71,6 +73,7 @@ interface Internals {
     stream?: NodeJS.WritableStream & { supportsUnixFd?: boolean; destroy(): void };
   };
   _methodReturnHandlers?: Record<number, unknown>;
+  _nameOwners?: Record<string, string>;
 }
 const internals = (bus: dbus.MessageBus) => bus as unknown as Internals;
 
@@ -109,24 +112,16 @@ export function callWithTimeout(
   signal?: AbortSignal,
 ): Promise<BusReply> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const msg = new Message({
-    destination: call.destination,
-    path: call.path,
-    interface: call.interface,
-    member: call.member,
-    signature: call.signature ?? '',
-    body: call.body ?? [],
-    flags: call.flags ?? 0,
-  });
   return new Promise<DBusMessage>((resolve, reject) => {
     let done = false;
+    let serial: number | undefined;
     const settle = (err: unknown, reply?: DBusMessage | null) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       // dbus-next would keep the handler of a reply that never comes; a late one is then ignored.
-      if (err !== undefined && msg.serial !== null) delete internals(bus)._methodReturnHandlers?.[msg.serial];
+      if (err !== undefined && serial !== undefined) delete internals(bus)._methodReturnHandlers?.[serial];
       if (err !== undefined) reject(err instanceof Error ? err : new Error('the call failed', { cause: err }));
       else if (reply) resolve(reply);
       else reject(new Error(`${call.interface}.${call.member}: no reply`));
@@ -136,14 +131,66 @@ export function callWithTimeout(
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      bus.call(msg).then(
-        (reply) => settle(undefined, reply),
-        (err: unknown) => settle(err ?? new Error('failed')),
-      );
+      serial = sendCall(bus, call, settle);
     } catch (err) {
       settle(err);
     }
   });
+}
+
+const NO_REPLY_EXPECTED = 0x1;
+
+/**
+ * Sends a method call; `settle` gets its reply (an error reply as dbus-next's DBusError).
+ * Encoded with src/bus/wire.ts and written to the stream, as the object server does: dbus-next's
+ * marshaller builds many small buffers per value, and a 10 000-account sweep's keyring and
+ * notification calls made most of the main thread's garbage that lived long enough to reach the
+ * old generation (docs/benchmarks.md). dbus-next sends while connecting or with fd passing.
+ */
+function sendCall(
+  bus: dbus.MessageBus,
+  call: BusCall,
+  settle: (err: unknown, reply?: DBusMessage | null) => void,
+): number | undefined {
+  const signature = call.signature ?? '';
+  const body = call.body ?? [];
+  const flags = call.flags ?? 0;
+  const stream = connectedStream(bus);
+  if (!stream || signature.includes('h')) {
+    const msg = new Message({ ...call, signature, body, flags });
+    bus.call(msg).then(
+      (reply) => settle(undefined, reply),
+      (err: unknown) => settle(err ?? new Error('failed')),
+    );
+    return msg.serial ?? undefined;
+  }
+  const serial = bus.newSerial();
+  const bytes = encodeMessage({
+    kind: MessageKind.MethodCall,
+    flags,
+    serial,
+    destination: call.destination,
+    path: call.path,
+    iface: call.interface,
+    member: call.member,
+    signature,
+    body,
+  });
+  if (flags & NO_REPLY_EXPECTED) {
+    stream.write(bytes);
+    settle(undefined, null);
+    return undefined;
+  }
+  // What dbus-next's own call() registers: the reply, and who sent it.
+  const state = internals(bus);
+  state._methodReturnHandlers![serial] = (reply: DBusMessage) => {
+    if (state._nameOwners) state._nameOwners[call.destination] = reply.sender ?? '';
+    if (reply.type === dbus.MessageType.ERROR)
+      settle(new dbus.DBusError(reply.errorName ?? '', String(reply.body[0] ?? ''), reply));
+    else settle(undefined, reply);
+  };
+  stream.write(bytes);
+  return serial;
 }
 
 /** Calls `listener` when the connection's stream ends (the bus went away); returns a remover. */

@@ -1,10 +1,11 @@
 /**
- * A D-Bus message encoder for what the service sends (replies, errors, signals). dbus-next's
+ * A D-Bus message encoder for what the service sends (replies, errors, signals, method calls). dbus-next's
  * marshaller builds many small buffers per value; a GetManagedObjects of 1 000 accounts spent
  * most of its ~450 ms in it and in garbage collection. This one writes into a single growing
  * buffer with cached signature trees. Little-endian, protocol version 1.
  */
 export const enum MessageKind {
+  MethodCall = 1,
   MethodReturn = 2,
   Error = 3,
   Signal = 4,
@@ -222,6 +223,8 @@ class Writer {
 
 export interface OutgoingMessage {
   kind: MessageKind;
+  /** Header flags (0x1 no reply expected, 0x2 no auto-start); 0 when absent. */
+  flags?: number;
   serial: number;
   replySerial?: number;
   destination?: string;
@@ -253,7 +256,7 @@ export function encodeMessage(m: OutgoingMessage): Buffer {
   const head = new Writer();
   head.u8(0x6c); // 'l': little-endian
   head.u8(m.kind);
-  head.u8(0);
+  head.u8(m.flags ?? 0);
   head.u8(1);
   head.u32(body.pos);
   head.u32(m.serial);
