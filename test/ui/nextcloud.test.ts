@@ -5,43 +5,28 @@
  * access there. The stand-in's DAV upstreams are not needed here (nothing is checked).
  */
 import { strict as assert } from 'node:assert';
-import { AccountsClient } from '../../src/client/index.js';
+import { useFixture } from '../harness/fixture.js';
 import { startNextcloudStandIn, type NextcloudStandIn } from '../harness/peers/nextcloud-stand-in.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 
 describe('px-accounts-ui: Nextcloud sign-in', function () {
   this.timeout(60_000);
   let nc: NextcloudStandIn;
-  let session: Session;
-  let service: ServiceProcess;
-  let ui: UiProcess;
-  let win: Window;
-
-  before(async function () {
-    this.timeout(90_000);
+  const fx = useFixture({
     // upstreams on port 9 (discard, closed on loopback): the window test checks no server
-    nc = await startNextcloudStandIn({
-      loginName: 'alice',
-      radicale: { port: 9, user: 'x', password: 'x' },
-      webdav: { port: 9, path: '/dav/', user: 'x', password: 'x' },
-    });
-    session = await startSession();
-    service = await startService(session, [], { PX_ACCOUNTS_NEXTCLOUD_POLL_MS: '100' });
-    ui = await startUi(session);
-    win = await openWindow(ui.url);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await win?.browser.close();
-    await ui?.stop();
-    await service?.stop();
-    await session?.stop();
-    await nc?.stop();
+    start: async (fx) =>
+      void (nc = fx.own(
+        await startNextcloudStandIn({
+          loginName: 'alice',
+          radicale: { port: 9, user: 'x', password: 'x' },
+          webdav: { port: 9, path: '/dav/', user: 'x', password: 'x' },
+        }),
+      )),
+    service: { env: { PX_ACCOUNTS_NEXTCLOUD_POLL_MS: '100' } },
+    window: true,
   });
 
   it('asks for the server, links to its login page, and opens the new account once access is granted there', async () => {
-    const page = win.page;
+    const { page } = fx.win;
     await page.goto(new URL('/#/add/nextcloud', page.url()).href);
     await page.getByRole('heading', { name: 'Add a Nextcloud account' }).waitFor();
     assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'no password field');
@@ -54,21 +39,16 @@ describe('px-accounts-ui: Nextcloud sign-in', function () {
     assert.ok(url.startsWith(`${nc.url}/login/v2/flow/`), url);
     await nc.grant(url);
     const host = new URL(nc.url).host;
-    await page.getByRole('heading', { name: `alice@${host}`, level: 2 }).waitFor({ timeout: 15_000 });
-    const client = await AccountsClient.connect({ busAddress: session.address });
-    try {
-      const [a] = await client.listAccounts();
-      assert.equal(a?.provider, 'nextcloud');
-      assert.deepEqual(a?.protocols, ['caldav', 'carddav', 'webdav']);
-      assert.deepEqual(a?.credentials, ['password']);
-      await client.removeAccount(a.id);
-    } finally {
-      client.close();
-    }
+    await page.getByRole('heading', { name: `alice@${host}`, level: 2 }).waitFor();
+    const [a] = await fx.accounts.listAccounts();
+    assert.equal(a?.provider, 'nextcloud');
+    assert.deepEqual(a?.protocols, ['caldav', 'carddav', 'webdav']);
+    assert.deepEqual(a?.credentials, ['password']);
+    await fx.accounts.removeAccount(a.id);
   });
 
   it('a server that is not https (off loopback) is refused, saying why', async () => {
-    const page = win.page;
+    const { page } = fx.win;
     await page.goto(new URL('/#/add/nextcloud', page.url()).href);
     await page.getByLabel('Server address').fill('http://cloud.example.org');
     await page.getByRole('button', { name: 'Sign in with Nextcloud' }).click();

@@ -2,41 +2,16 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccountsClient } from '../../src/client/index.js';
-import { secret } from '../cli/helpers.js';
-import { startPeers, type Peers } from '../harness/peers.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { openWindow, startUi, type UiProcess, type Window } from './helpers.js';
 
 describe('px-accounts-ui: OpenVPN', function () {
   this.timeout(60_000);
-  let peers: Peers;
-  let session: Session;
-  let service: ServiceProcess;
-  let ui: UiProcess;
-  let win: Window;
-
-  before(async function () {
-    this.timeout(90_000);
-    peers = await startPeers(['openvpn']);
-    session = await startSession();
-    service = await startService(session);
-    ui = await startUi(session);
-    win = await openWindow(ui.url);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await win?.browser.close();
-    await ui?.stop();
-    await service?.stop();
-    await session?.stop();
-    await peers?.stop();
-  });
+  const fx = useFixture({ peers: ['openvpn'], service: true, window: true });
 
   const fill = async (password: string) => {
-    const page = win.page;
-    const v = peers.vpn!;
+    const { page } = fx.win;
+    const v = fx.peers.vpn!;
     await page.goto(new URL('/#/add/manual-openvpn', page.url()).href);
     await page.getByLabel('User name or e-mail address').fill(v.user);
     await page.getByLabel('Password', { exact: true }).fill(password);
@@ -49,75 +24,60 @@ describe('px-accounts-ui: OpenVPN', function () {
   };
 
   it('refuses a rejected password, then adds the profile with the right one', async () => {
-    const page = win.page;
-    const v = peers.vpn!;
-    await fill(secret());
-    await page
-      .getByText(/OpenVPN.*: failed at signing in\. The server rejected the user name or password\./)
-      .waitFor({ timeout: 30_000 });
+    const { page } = fx.win;
+    const v = fx.peers.vpn!;
+    await fill(testSecret());
+    await page.getByText(/OpenVPN.*: failed at signing in\. The server rejected the user name or password\./).waitFor();
     await fill(v.password);
-    await page.getByRole('heading', { name: v.user, level: 2 }).waitFor({ timeout: 30_000 });
-    const client = await AccountsClient.connect({ busAddress: session.address });
-    try {
-      const [a] = await client.listAccounts();
-      assert.equal(a?.provider, 'openvpn');
-      assert.deepEqual([...a.credentials].sort(), ['key', 'password', 'tls-crypt'], 'key material went to the keyring');
-    } finally {
-      client.close();
-    }
+    await page.getByRole('heading', { name: v.user, level: 2 }).waitFor();
+    const [a] = await fx.accounts.listAccounts();
+    assert.equal(a?.provider, 'openvpn');
+    assert.deepEqual([...a.credentials].sort(), ['key', 'password', 'tls-crypt'], 'key material went to the keyring');
     // Its secrets are listed by name, values hidden.
     await page.getByRole('button', { name: 'Show key secret' }).waitFor();
     assert.equal(await page.getByText('PRIVATE KEY').count(), 0);
   });
 
   it('edits the account: the check runs with its list settings and certificates, and passes', async () => {
-    const page = win.page;
-    const v = peers.vpn!;
+    const { page } = fx.win;
+    const v = fx.peers.vpn!;
     await page.getByRole('button', { name: 'Edit' }).click();
     // The remotes (a list) are shown as text, and a new password is checked with all of it.
     assert.match(await page.getByLabel('OpenVPN remotes').inputValue(), /127\.0\.0\.1/);
     await page.getByLabel(/New password/).fill(v.password);
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   });
 
   it('replaces the CA certificates from a file: checked first (a CA the server does not chain to is refused and the old one kept), then saved', async () => {
-    const page = win.page;
-    const v = peers.vpn!;
-    const client = await AccountsClient.connect({ busAddress: session.address });
-    try {
-      const [a] = await client.listAccounts();
-      const before = String(a!.settings.openvpn?.ca);
-      await page.goto(new URL(`/#/account/${a!.id}`, page.url()).href);
-      await page.getByRole('button', { name: 'Edit' }).click();
-      const caFile = page.getByLabel('OpenVPN CA certificates (replace with a file)');
-      await caFile.setInputFiles({
-        name: 'other-ca.crt',
-        mimeType: 'application/x-x509-ca-cert',
-        buffer: readFileSync(join(v.dir, 'other-ca.crt')),
-      });
-      await page.getByRole('button', { name: 'Save changes' }).click();
-      await page.getByRole('alert').filter({ hasText: 'The check failed' }).waitFor({ timeout: 30_000 });
-      assert.equal(String((await client.getAccount(a!.id)).settings.openvpn?.ca), before, 'the old CA stays');
-      // A bundle with the right CA in it passes, and is stored as two certificates.
-      const bundle = Buffer.concat([readFileSync(join(v.dir, 'other-ca.crt')), readFileSync(join(v.dir, 'ca.crt'))]);
-      await caFile.setInputFiles({ name: 'bundle.pem', mimeType: 'application/x-pem-file', buffer: bundle });
-      await page.getByRole('button', { name: 'Save changes' }).click();
-      // ('Saved.' may still be on the page from before: the account itself says when it is saved.)
-      await waitFor(
-        'the bundle saved',
-        async () => String((await client.getAccount(a!.id)).settings.openvpn?.ca).split(' ').length === 2,
-        30_000,
-      );
-      await page.getByRole('button', { name: 'Save changes' }).waitFor({ state: 'detached' });
-    } finally {
-      client.close();
-    }
+    const { page } = fx.win;
+    const v = fx.peers.vpn!;
+    const [a] = await fx.accounts.listAccounts();
+    const before = String(a!.settings.openvpn?.ca);
+    await page.goto(new URL(`/#/account/${a!.id}`, page.url()).href);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const caFile = page.getByLabel('OpenVPN CA certificates (replace with a file)');
+    await caFile.setInputFiles({
+      name: 'other-ca.crt',
+      mimeType: 'application/x-x509-ca-cert',
+      buffer: readFileSync(join(v.dir, 'other-ca.crt')),
+    });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The check failed' }).waitFor();
+    assert.equal(String((await fx.accounts.getAccount(a!.id)).settings.openvpn?.ca), before, 'the old CA stays');
+    // A bundle with the right CA in it passes, and is stored as two certificates.
+    const bundle = Buffer.concat([readFileSync(join(v.dir, 'other-ca.crt')), readFileSync(join(v.dir, 'ca.crt'))]);
+    await caFile.setInputFiles({ name: 'bundle.pem', mimeType: 'application/x-pem-file', buffer: bundle });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    // ('Saved.' may still be on the page from before: the form closing says the save is done.)
+    await page.getByRole('button', { name: 'Save changes' }).waitFor({ state: 'detached' });
+    const ca = String((await fx.accounts.getAccount(a!.id)).settings.openvpn?.ca);
+    assert.equal(ca.split(' ').length, 2, 'the bundle saved as two certificates');
   });
 
   it('a profile that names its certificates and keys as files: a missing one is named, then all picked with it, checked and embedded', async () => {
-    const page = win.page;
-    const v = peers.vpn!;
+    const { page } = fx.win;
+    const v = fx.peers.vpn!;
     const profile = vpnProfile(v, v.certPort, {
       ca: null,
       cert: null,
@@ -140,25 +100,20 @@ describe('px-accounts-ui: OpenVPN', function () {
       await page.getByRole('button', { name: 'Add account' }).click();
     };
     await submit([file('client.crt'), file('client.key'), file('tc.key')]);
-    await page.getByText('keys/ca.crt is not among the files picked with the profile').waitFor({ timeout: 30_000 });
+    await page.getByText('keys/ca.crt is not among the files picked with the profile').waitFor();
     await submit([file('ca.crt'), file('client.crt'), file('client.key'), file('tc.key')]);
-    await page.getByRole('heading', { name: 'vpn-files', level: 2 }).waitFor({ timeout: 30_000 });
-    const client = await AccountsClient.connect({ busAddress: session.address });
-    try {
-      const a = (await client.listAccounts()).find((x) => x.username === 'vpn-files');
-      assert.deepEqual([...a!.credentials].sort(), ['key', 'tls-crypt']);
-      assert.match(
-        String(a!.settings.openvpn?.ca),
-        /^[A-Za-z0-9+/]{200,}={0,2}$/,
-        'the CA is embedded (base64 DER), not a path',
-      );
-      await client.removeAccount(a!.id);
-    } finally {
-      client.close();
-    }
+    await page.getByRole('heading', { name: 'vpn-files', level: 2 }).waitFor();
+    const a = (await fx.accounts.listAccounts()).find((x) => x.username === 'vpn-files');
+    assert.deepEqual([...a!.credentials].sort(), ['key', 'tls-crypt']);
+    assert.match(
+      String(a!.settings.openvpn?.ca),
+      /^[A-Za-z0-9+/]{200,}={0,2}$/,
+      'the CA is embedded (base64 DER), not a path',
+    );
+    await fx.accounts.removeAccount(a!.id);
     // The picked files lived only for the check and the add.
     assert.deepEqual(
-      readdirSync(join(session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-')),
+      readdirSync(join(fx.session.dir, 'run')).filter((n) => n.startsWith('px-accounts-ui-')),
       [],
     );
   });

@@ -4,47 +4,36 @@
  * with the session: /icons/provider/ID), and a generic tile for an icon name of the theme.
  */
 import { strict as assert } from 'node:assert';
-import { AccountsClient } from '../../src/client/index.js';
-import { secret } from '../cli/helpers.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { http, openWindow, startUi, type UiProcess, type Window } from './helpers.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
+import { http } from './helpers.js';
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 describe('px-accounts-ui: provider icons', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let ui: UiProcess;
-  let win: Window;
   let fastmail: string;
-
-  before(async function () {
-    session = await startSession();
-    service = await startService(session);
-    const client = await AccountsClient.connect({ busAddress: session.address });
-    fastmail = (await client.addAccount({ provider: 'fastmail', account: 'icons@fastmail.com', password: secret() }))
-      .id;
-    await client.addAccount({
-      provider: 'imap',
-      account: 'byhand@example.org',
-      password: secret(),
-      settings: { imap: { host: '127.0.0.1', port: 1 } },
-    });
-    client.close();
-    ui = await startUi(session);
-  });
-  after(async function () {
-    await win?.browser.close();
-    await ui?.stop();
-    await service?.stop();
-    await session?.stop();
+  const fx = useFixture({
+    service: true,
+    seed: async (fx) => {
+      const added = await fx.accounts.addAccount({
+        provider: 'fastmail',
+        account: 'icons@fastmail.com',
+        password: testSecret(),
+      });
+      fastmail = added.id;
+      await fx.accounts.addAccount({
+        provider: 'imap',
+        account: 'byhand@example.org',
+        password: testSecret(),
+        settings: { imap: { host: '127.0.0.1', port: 1 } },
+      });
+    },
+    window: true,
   });
 
   it('the list, the catalogue and the account page show them (loaded), a generic tile for the manual account', async () => {
-    win = await openWindow(ui.url);
-    const { page } = win;
+    const { page } = fx.win;
     await page.getByRole('link', { name: 'icons@fastmail.com' }).waitFor();
     type Img = { getAttribute(n: string): string | null; complete: boolean; naturalWidth: number };
     const loaded = async (selector: string) =>
@@ -94,10 +83,10 @@ describe('px-accounts-ui: provider icons', function () {
   });
 
   it('served by the window with the session only, as image/svg+xml under the CSP; unknown providers and icon names are 404', async () => {
-    assert.equal((await http(ui.origin, '/icons/provider/fastmail')).status, 401, 'no session, no icon');
+    assert.equal((await http(fx.ui.origin, '/icons/provider/fastmail')).status, 401, 'no session, no icon');
     // The window's own session (its launch link was used by the page).
-    const cookie = (await win.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const get = (path: string) => http(ui.origin, path, { headers: { Cookie: cookie } });
+    const cookie = (await fx.win.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const get = (path: string) => http(fx.ui.origin, path, { headers: { Cookie: cookie } });
     const icon = await get('/icons/provider/fastmail');
     assert.equal(icon.status, 200);
     assert.equal(icon.headers['content-type'], 'image/svg+xml');

@@ -5,44 +5,32 @@
  * with it, after a reload too.
  */
 import { strict as assert } from 'node:assert';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { AccountsClient } from '../../src/client/index.js';
-import { secret } from '../cli/helpers.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { startUi, type UiProcess } from './helpers.js';
+import type { Page } from 'playwright-core';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 describe('px-accounts-ui: the session key stays out of URLs', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let client: AccountsClient;
-  let ui: UiProcess;
-  let browser: Browser;
-  let page: Page;
   /** Every URL the page asked for or navigated to, redirects included. */
   const urls: string[] = [];
-  const chain: string[] = [];
+  /** The page's own navigations, each step of a redirect included. */
+  const navigations: string[] = [];
   let name = '';
-
-  before(async function () {
-    session = await startSession();
-    service = await startService(session);
-    client = await AccountsClient.connect({ busAddress: session.address });
-    ui = await startUi(session);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
-    page = await (await browser.newContext()).newPage();
-    page.on('request', (r) => urls.push(r.url()));
-    page.on('framenavigated', (f) => urls.push(f.url()));
-    const res = await page.goto(ui.url);
-    for (let r = res?.request() ?? null; r; r = r.redirectedFrom()) chain.unshift(r.url());
+  const fx = useFixture({
+    service: true,
+    window: {
+      browser: {
+        watch: (page) => {
+          page.on('request', (r) => {
+            urls.push(r.url());
+            if (r.isNavigationRequest() && r.frame() === page.mainFrame()) navigations.push(r.url());
+          });
+          page.on('framenavigated', (f) => urls.push(f.url()));
+        },
+      },
+    },
   });
-  after(async function () {
-    await browser?.close();
-    client?.close();
-    await ui?.stop();
-    await service?.stop();
-    await session?.stop();
-  });
+  let page: Page;
+  before(() => (page = fx.win.page));
 
   const sessionKey = () => page.evaluate<string>("sessionStorage.getItem('px-accounts-key') ?? ''");
 
@@ -50,15 +38,15 @@ describe('px-accounts-ui: the session key stays out of URLs', function () {
     await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
     const key = await sessionKey();
     assert.match(key, /^[A-Za-z0-9_-]{43}$/, 'the page has the key');
-    assert.equal(page.url(), `${ui.origin}/`);
-    assert.deepEqual(chain, [ui.url, `${ui.origin}/`], 'the launch URL, then the page');
+    assert.equal(page.url(), `${fx.ui.origin}/`);
+    assert.deepEqual(navigations, [fx.ui.url, `${fx.ui.origin}/`], 'the launch URL, then the page');
     const cdp = await page.context().newCDPSession(page);
     const history = (await cdp.send('Page.getNavigationHistory')).entries.map((e) => e.url);
-    assert.ok(history.includes(`${ui.origin}/`), history.join(' '));
-    for (const u of [...history, ...chain, ...urls, page.url()])
+    assert.ok(history.includes(`${fx.ui.origin}/`), history.join(' '));
+    for (const u of [...history, ...navigations, ...urls, page.url()])
       assert.ok(!u.includes(key) && !/[?&]k=/.test(u), `the key in ${u}`);
     assert.ok(
-      urls.some((u) => u === `${ui.origin}/api/events`),
+      urls.some((u) => u === `${fx.ui.origin}/api/events`),
       'the event stream was opened, without the key in its URL',
     );
     assert.equal(
@@ -69,16 +57,16 @@ describe('px-accounts-ui: the session key stays out of URLs', function () {
   });
 
   it('the API and the event stream work with the key: an account added elsewhere shows up live, the catalogue loads', async () => {
-    const account = await client.addAccount({
+    const account = await fx.accounts.addAccount({
       provider: 'imap',
       account: 'key@example.org',
-      password: secret(),
+      password: testSecret(),
       protocols: ['imap'],
       settings: { imap: { host: '127.0.0.1', port: 1 } },
     });
     name = account.name;
     await page.getByRole('link', { name, exact: true }).waitFor();
-    await page.goto(`${ui.origin}/#/add`);
+    await page.goto(`${fx.ui.origin}/#/add`);
     await page.getByRole('heading', { name: 'Add an account', level: 2 }).waitFor();
     await page.getByRole('link', { name: /FastMail/ }).waitFor();
   });
@@ -86,10 +74,10 @@ describe('px-accounts-ui: the session key stays out of URLs', function () {
   it("after a reload (the key is not handed out again) the page still works from the tab's own copy", async () => {
     const key = await sessionKey();
     await page.reload();
-    await page.goto(`${ui.origin}/#/`);
+    await page.goto(`${fx.ui.origin}/#/`);
     await page.getByRole('link', { name, exact: true }).waitFor();
     assert.equal(await sessionKey(), key);
-    assert.equal(page.url(), `${ui.origin}/#/`);
+    assert.equal(page.url(), `${fx.ui.origin}/#/`);
     for (const u of urls) assert.ok(!u.includes(key), `the key in ${u}`);
   });
 });

@@ -9,40 +9,32 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AccountsClient } from '../../src/client/index.js';
-import { secret } from '../cli/helpers.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 import { run as runProgram, stopPid } from '../harness/process.js';
-import { UI_BIN, openWindow } from './helpers.js';
+import { waitFor } from '../harness/session.js';
+import { UI_BIN, openWindow } from '../harness/window.js';
 
 describe('px-accounts-ui tells which accounts it shows (org.pantherx.AccountsUi ShownAccounts)', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-
-  before(async function () {
-    session = await startSession();
-    service = await startService(session);
-  });
-  after(async function () {
-    await service?.stop();
-    await session?.stop();
-  });
+  const fx = useFixture({ service: true });
 
   it('the account page a window shows, nothing on the list, nothing once the window is closed', async () => {
-    const client = await AccountsClient.connect({ busAddress: session.address });
-    const a = await client.addAccount({
+    const a = await fx.accounts.addAccount({
       provider: 'imap',
       account: 'shown@example.org',
-      password: secret(),
+      password: testSecret(),
       settings: { imap: { host: '127.0.0.1', port: 1 } },
     });
-    client.close();
     // A "browser" that notes the launch page it was given; the test opens that in chromium itself.
-    const calls = join(session.dir, 'browser-calls');
-    const browser = join(session.dir, 'fake-browser.sh');
+    const calls = join(fx.session.dir, 'browser-calls');
+    const browser = join(fx.session.dir, 'fake-browser.sh');
     writeFileSync(browser, `#!/bin/sh\necho "$@" >> '${calls}'\n`, { mode: 0o755 });
-    const env = { ...session.env, DISPLAY: ':99', PX_ACCOUNTS_UI_BROWSER: browser, PX_ACCOUNTS_UI_GRACE_MS: '60000' };
+    const env = {
+      ...fx.session.env,
+      DISPLAY: ':99',
+      PX_ACCOUNTS_UI_BROWSER: browser,
+      PX_ACCOUNTS_UI_GRACE_MS: '60000',
+    };
     const program = spawn(process.execPath, [UI_BIN, '--account', a.id], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const shown = async () => {
       const r = await runProgram(
@@ -73,15 +65,16 @@ describe('px-accounts-ui tells which accounts it shows (org.pantherx.AccountsUi 
       const win = await openWindow(url);
       try {
         await win.page.getByRole('heading', { name: 'shown@example.org', level: 2 }).waitFor();
-        await waitFor('the account shown', async () => (await shown()) === `as 1 "${a.id}"`, 5000);
+        // ShownAccounts changes with no signal (the service asks when it needs to): asked until it answers.
+        await waitFor('the account shown', async () => (await shown()) === `as 1 "${a.id}"`);
         await win.page.evaluate("location.hash = '#/'");
-        await waitFor('the list: no account shown', async () => (await shown()) === 'as 0', 5000);
+        await waitFor('the list: no account shown', async () => (await shown()) === 'as 0');
         await win.page.evaluate(`location.hash = '#/account/${a.id}'`);
-        await waitFor('the account shown again', async () => (await shown()) === `as 1 "${a.id}"`, 5000);
+        await waitFor('the account shown again', async () => (await shown()) === `as 1 "${a.id}"`);
       } finally {
         await win.browser.close();
       }
-      await waitFor('the window closed: nothing shown', async () => (await shown()) === 'as 0', 5000);
+      await waitFor('the window closed: nothing shown', async () => (await shown()) === 'as 0');
     } finally {
       await stopPid(program.pid);
     }
