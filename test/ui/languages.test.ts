@@ -9,10 +9,10 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { AccountsClient } from '../../src/client/index.js';
-import { secret } from '../cli/helpers.js';
-import { SCREENSHOTS_DIR, startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { openWindow, settled, startUi, type UiProcess, type Window } from './helpers.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
+import { SCREENSHOTS_DIR } from '../harness/session.js';
+import { openWindow, startUi, type Window } from '../harness/window.js';
+import { settled } from './helpers.js';
 
 /** Elements whose text is cut off: wider content than box (labels, buttons, links, headings, badges...). */
 const CLIPPED = `[...document.querySelectorAll('label, button, a, h1, h2, h3, legend, th, summary, .badge, .provider, .hint')]
@@ -21,18 +21,28 @@ const CLIPPED = `[...document.querySelectorAll('label, button, a, h1, h2, h3, le
 
 describe('px-accounts-ui in German and Persian', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-  const uis: UiProcess[] = [];
-  let client: AccountsClient;
   let club: string;
   const windows: Window[] = [];
+  const fx = useFixture({
+    service: true,
+    // By hand, on a port where nothing answers: a check fails at connecting, the same every time.
+    seed: async (fx) => {
+      const added = await fx.accounts.addAccount({
+        provider: 'imap',
+        account: 'ana@club.example.org',
+        name: 'Club mailbox — ana@club.example.org',
+        password: testSecret(),
+        settings: { imap: { host: '127.0.0.1', port: 1, security: 'none' } },
+      });
+      club = added.id;
+    },
+  });
 
-  /** A window in `locale` on the accounts list (a program of its own: each launch link works once). */
+  /** A window in `locale` on the accounts list (a program of its own: each launch link works once), stopped with the suite. */
   async function open(locale: string): Promise<Page> {
-    const ui = await startUi(session);
-    uis.push(ui);
+    const ui = fx.own(await startUi(fx.session));
     const win = await openWindow(ui.url, 'light', locale);
+    fx.onStop(() => win.browser.close());
     windows.push(win);
     await settled(win.page);
     return win.page;
@@ -65,31 +75,6 @@ describe('px-accounts-ui in German and Persian', function () {
     }
   }
 
-  before(async function () {
-    this.timeout(30_000);
-    session = await startSession();
-    service = await startService(session);
-    client = await AccountsClient.connect({ busAddress: session.address });
-    // By hand, on a port where nothing answers: a check fails at connecting, the same every time.
-    club = (
-      await client.addAccount({
-        provider: 'imap',
-        account: 'ana@club.example.org',
-        name: 'Club mailbox — ana@club.example.org',
-        password: secret(),
-        settings: { imap: { host: '127.0.0.1', port: 1, security: 'none' } },
-      })
-    ).id;
-  });
-  after(async function () {
-    this.timeout(30_000);
-    for (const w of windows) await w.browser.close();
-    client?.close();
-    for (const ui of uis) await ui.stop();
-    await service?.stop();
-    await session?.stop();
-  });
-
   it('German: the frame and the list from the catalogue, "1 Konto" then "3 Konten" as accounts come, a time through Intl', async () => {
     const page = await open('de-DE');
     assert.equal(await page.evaluate('document.documentElement.lang + " " + document.documentElement.dir'), 'de ltr');
@@ -99,20 +84,20 @@ describe('px-accounts-ui in German and Persian', function () {
     await page.getByRole('heading', { name: 'Konten', level: 2 }).waitFor();
     await page.locator('p.count', { hasText: /^1 Konto$/ }).waitFor();
     await page.locator('.badge', { hasText: 'Noch kein Status' }).waitFor();
-    await client.addAccount({
+    await fx.accounts.addAccount({
       provider: 'fastmail',
       account: 'ana@example.org',
       name: 'Work mail — ana@example.org',
-      password: secret(),
+      password: testSecret(),
     });
-    await client.addAccount({
+    await fx.accounts.addAccount({
       provider: 'gandi',
       account: 'ana@silva.example',
       name: 'Personal mail — ana@silva.example',
-      password: secret(),
+      password: testSecret(),
     });
     await page.locator('p.count', { hasText: /^3 Konten$/ }).waitFor();
-    await client.reportStatus(club, 'error', 'mailbox sync failed');
+    await fx.accounts.reportStatus(club, 'error', 'mailbox sync failed');
     const status = page.getByRole('listitem').filter({ hasText: 'Club mailbox' }).locator('.status');
     await status.filter({ hasText: 'Fehler' }).waitFor();
     // Today: the time alone, German style (24 hours, no AM/PM).
@@ -138,7 +123,7 @@ describe('px-accounts-ui in German and Persian', function () {
   });
 
   it('German: every page without clipped text', async () => {
-    for (const a of await client.listAccounts()) await client.reportStatus(a.id, 'online', '');
+    for (const a of await fx.accounts.listAccounts()) await fx.accounts.reportStatus(a.id, 'online', '');
     await walk(windows[0]!.page, 'de');
   });
 
@@ -183,13 +168,13 @@ describe('px-accounts-ui in German and Persian', function () {
   });
 
   it("English, light and dark: the README's pictures (realistic accounts with their providers' icons, a failed check)", async () => {
-    await client.addAccount({
+    await fx.accounts.addAccount({
       provider: 'icloud',
       account: 'ana.silva@icloud.com',
       name: 'Family calendar — ana.silva@icloud.com',
-      password: secret(),
+      password: testSecret(),
     });
-    for (const a of await client.listAccounts()) await client.reportStatus(a.id, 'online', '');
+    for (const a of await fx.accounts.listAccounts()) await fx.accounts.reportStatus(a.id, 'online', '');
     const page = await open('en-US');
     await page.locator('p.count', { hasText: '4 accounts' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS_DIR, 'overview-light.png') });
