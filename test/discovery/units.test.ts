@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mock } from 'node:test';
 import { ROOT } from '../harness/session.js';
 import { parseAddress, expand } from '../../src/discovery/address.js';
 import { ConfigError, parseConfig } from '../../src/discovery/autoconfig-xml.js';
@@ -24,7 +25,20 @@ const found = (source: Found['source'], host: string): Found => ({
   urls: {},
   servers: { imap: { host, port: 993, security: 'tls', username: 'x' } },
 });
-const after = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
+/** A promise the test settles when it chooses. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+/** Runs every promise job already queued (and those they queue): a macrotask runs only after them. */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+/** Whether `p` has settled, as of now. */
+function watch<T>(p: Promise<T>): { readonly settled: boolean } {
+  const state = { settled: false };
+  void p.finally(() => (state.settled = true));
+  return state;
+}
 
 describe('discovery units', () => {
   it('an address: the domain lower-cased and in ASCII, the local part kept', () => {
@@ -141,87 +155,108 @@ describe('discovery units', () => {
     assert.deepEqual(mxDomains('in1-smtp.messagingengine.com', 'me.example'), ['messagingengine.com']);
   });
 
-  it('the runner: by priority, not arrival; bounded; the best answer in hand at the deadline', async () => {
+  describe('the runner', () => {
+    // its clock (the deadline's timer, Date) is the test's: time passes when the test says
+    beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
+    afterEach(() => mock.timers.reset());
     const opts = { address: A, probe: false, requestMs: 100, totalMs: 300, wantDav: [], finish: async (f: Found) => f };
-    const src = (name: string, ms: number, f: Found | undefined): NamedSource => ({ name, run: () => after(ms, f) });
-    // the first source answers last, and wins
-    let r = await runSources(
-      [],
-      [src('slow-first', 80, found('autoconfig', 'first')), src('fast-second', 1, found('srv', 'second'))],
-      opts,
-    );
-    assert.equal(r.found?.servers.imap?.host, 'first');
-    assert.ok(r.ms >= 70, `${r.ms}`);
-    // a source that never ends: at the deadline, the best answer in hand
-    r = await runSources(
-      [],
-      [src('never', 10_000, found('autoconfig', 'never')), src('quick', 1, found('srv', 'quick'))],
-      opts,
-    );
-    assert.equal(r.found?.servers.imap?.host, 'quick');
-    assert.ok(r.ms >= 280 && r.ms < 1000, `${r.ms}`);
-    assert.ok(
-      r.tried.some((t) => /never: no answer within 300 ms/.test(t)),
-      r.tried.join('; '),
-    );
-    // a last resort is not asked while anything before it answers
-    let asked = false;
-    r = await runSources(
-      [],
-      [
-        src('a', 1, found('srv', 'a')),
-        {
-          name: 'last',
-          lastResort: true,
-          run: async () => {
-            asked = true;
-            return undefined;
+    const src = (name: string, f: Found | undefined): NamedSource => ({ name, run: async () => f });
+
+    it('by priority, not arrival: nothing is taken while a source before it has not answered', async () => {
+      const first = deferred<Found | undefined>();
+      const running = runSources(
+        [],
+        [{ name: 'slow-first', run: () => first.promise }, src('fast-second', found('srv', 'second'))],
+        opts,
+      );
+      const state = watch(running);
+      await settle();
+      assert.equal(state.settled, false, 'the second source answered, the first not yet: no result');
+      first.resolve(found('autoconfig', 'first'));
+      assert.equal((await running).found?.servers.imap?.host, 'first');
+    });
+
+    it('bounded: a source that never ends is waited for until the deadline, then the best answer in hand is taken', async () => {
+      const never: NamedSource = { name: 'never', run: () => new Promise<undefined>(() => undefined) };
+      const running = runSources([], [never, src('quick', found('srv', 'quick'))], opts);
+      const state = watch(running);
+      await settle();
+      mock.timers.tick(299);
+      await settle();
+      assert.equal(state.settled, false, 'the quick answer is not taken before the deadline');
+      mock.timers.tick(1);
+      const r = await running;
+      assert.equal(r.found?.servers.imap?.host, 'quick');
+      assert.equal(r.ms, 300, 'at the deadline, on the test’s clock');
+      assert.ok(
+        r.tried.some((t) => /never: no answer within 300 ms/.test(t)),
+        r.tried.join('; '),
+      );
+    });
+
+    it('a last resort is not asked while anything before it answers', async () => {
+      let asked = false;
+      const r = await runSources(
+        [],
+        [
+          src('a', found('srv', 'a')),
+          {
+            name: 'last',
+            lastResort: true,
+            run: async () => {
+              asked = true;
+              return undefined;
+            },
           },
-        },
-      ],
-      opts,
-    );
-    assert.equal(asked, false);
-    assert.equal(r.found?.servers.imap?.host, 'a');
-    // shipped sources answer before any network source is started
-    let started = false;
-    r = await runSources(
-      [src('shipped', 0, found('database', 'db'))],
-      [
-        {
-          name: 'net',
-          run: async () => {
-            started = true;
-            return undefined;
+        ],
+        opts,
+      );
+      assert.equal(asked, false);
+      assert.equal(r.found?.servers.imap?.host, 'a');
+    });
+
+    it('the shipped sources answer before any network source is started', async () => {
+      let started = false;
+      const r = await runSources(
+        [src('shipped', found('database', 'db'))],
+        [
+          {
+            name: 'net',
+            run: async () => {
+              started = true;
+              return undefined;
+            },
           },
-        },
-      ],
-      opts,
-    );
-    assert.equal(r.found?.source, 'database');
-    assert.equal(started, false);
-    // nothing: every source's note, in order
-    r = await runSources(
-      [],
-      [
-        {
-          name: 'x',
-          run: async (ctx) => {
-            ctx.note('x: nothing');
-            return undefined;
+        ],
+        opts,
+      );
+      assert.equal(r.found?.source, 'database');
+      assert.equal(started, false);
+    });
+
+    it('nothing: every source’s note, in order', async () => {
+      const r = await runSources(
+        [],
+        [
+          {
+            name: 'x',
+            run: async (ctx) => {
+              ctx.note('x: nothing');
+              return undefined;
+            },
           },
-        },
-        {
-          name: 'y',
-          run: async () => {
-            throw new Error('boom');
+          {
+            name: 'y',
+            run: async () => {
+              throw new Error('boom');
+            },
           },
-        },
-      ],
-      opts,
-    );
-    assert.equal(r.found, undefined);
-    assert.deepEqual(r.tried, ['x: nothing', 'y: boom']);
+        ],
+        opts,
+      );
+      assert.equal(r.found, undefined);
+      assert.deepEqual(r.tried, ['x: nothing', 'y: boom']);
+    });
   });
 
   it('AddAccount with no provider: its options, the trust refusal, the settings for each user-name form', () => {
