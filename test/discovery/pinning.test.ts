@@ -12,13 +12,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { cli } from '../cli/helpers.js';
-import { ACCOUNT, errorOf, MANAGER, ROOT, s, q, TestClient, Variant, type V } from '../harness/client.js';
+import { ACCOUNT, errorOf, MANAGER, ROOT, s, q, Variant, type V } from '../harness/client.js';
 import { flatpakCall, gv } from '../harness/flatpak.js';
 import { waitUntil } from '../harness/peers/proc.js';
-import { startService } from '../harness/session.js';
 import { onTerminal } from './terminal.js';
 import { nsTest as test, useDiscoveryWorld } from './fixture.js';
-import { configXml, ISPDB_URL, MAIL, SELF, WEB, type Zone } from './world.js';
+import { configXml, MAIL, SELF, WEB, type Zone } from './world.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -67,22 +66,17 @@ const resultsOf = (raw: unknown) =>
   ) as Record<string, Record<string, unknown>>;
 
 describe('self-hosted servers: accepting exactly one certificate (own network namespace: Dovecot with a CA nobody trusts)', function () {
-  const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS);
   let selfFp = '';
-  let client: TestClient;
-  const accountPaths = async () => Object.keys(await client.managedObjects());
+  const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS, {
+    seed: async () => void (selfFp = await presented(SELF, 993, 'mail.self.test')),
+  });
+  const accountPaths = async () => Object.keys(await f.client.managedObjects());
   const accountFile = (path: string) =>
     readFileSync(join(f.session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8');
-  const verify = async (path: string) => resultsOf((await client.call(path, ACCOUNT, 'Verify'))[0]);
-
-  before(async function () {
-    if (!f.world) return; // outside the namespace
-    client = f.client;
-    selfFp = await presented(SELF, 993, 'mail.self.test');
-  });
+  const verify = async (path: string) => resultsOf((await f.client.call(path, ACCOUNT, 'Verify'))[0]);
 
   test('a check fails naming the certificate: CertificateNotTrusted starts with host:port=sha256 of what the server presents, nothing is saved', async () => {
-    const err = await errorOf(client.addAccount('', 'bob@self.test', { password: PASSWORD }));
+    const err = await errorOf(f.client.addAccount('', 'bob@self.test', { password: PASSWORD }));
     assert.equal(err.type, `${E}CertificateNotTrusted`, err.text);
     const head = err.text.slice(0, err.text.indexOf(': '));
     assert.deepEqual(
@@ -94,7 +88,7 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     assert.ok(!(await accountPaths()).some((p) => p.includes('bob')), 'nothing saved');
     // a wrong password too is more than the certificate: VerificationFailed, as before
     const other = await errorOf(
-      client.addAccount(
+      f.client.addAccount(
         'imap',
         'bob@self.test',
         { password: PASSWORD },
@@ -122,7 +116,7 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     ) =>
       resultsOf(
         (
-          await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+          await f.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
             provider,
             'cleo@self.test',
             { password: PASSWORD },
@@ -167,7 +161,7 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
   test('accepting another fingerprint still fails; exactly the presented one adds the account, kept in the file and across a restart of the service', async function () {
     this.timeout(60_000);
     const wrong = await errorOf(
-      client.addAccount(
+      f.client.addAccount(
         '',
         'dina@self.test',
         { password: PASSWORD },
@@ -177,27 +171,23 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     assert.equal(wrong.type, `${E}CertificateNotTrusted`, wrong.text);
     assert.ok(!(await accountPaths()).some((p) => p.includes('dina')), 'nothing saved');
     const accepted = { 'mail.self.test:993': selfFp, 'mail.self.test:587': selfFp };
-    const path = await client.addAccount(
+    const path = await f.client.addAccount(
       '',
       'dina@self.test',
       { password: PASSWORD },
       { certificates: pins(accepted) },
     );
-    assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), accepted);
-    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
+    assert.deepEqual(await f.client.get(path, ACCOUNT, 'PinnedCertificates'), accepted);
+    assert.equal(await f.client.get(path, ACCOUNT, 'Status'), 'online');
     assert.match(
       accountFile(path),
       new RegExp(`^\\[certificates\\]\\nmail\\.self\\.test:993 = ${selfFp}\\nmail\\.self\\.test:587 = ${selfFp}$`, 'm'),
     );
     // a new service process knows the certificate only from the file
-    await f.service.stop();
-    f.service = await startService(f.session, [], {
-      NODE_EXTRA_CA_CERTS: f.world.ca,
-      PX_ACCOUNTS_ISPDB_URL: ISPDB_URL,
-    });
+    await f.restartService();
     const results = await verify(path);
     assert.deepEqual([results.imap!.code, results.smtp!.code], ['Ok', 'Ok'], JSON.stringify(results));
-    assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), accepted);
+    assert.deepEqual(await f.client.get(path, ACCOUNT, 'PinnedCertificates'), accepted);
   });
 
   test('bad values are refused: not host:port, not a SHA-256 fingerprint', async () => {
@@ -208,13 +198,14 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
       ['mail.self.test:993', selfFp.slice(0, -2), /must be sha256:/],
     ] as const) {
       const err = await errorOf(
-        client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: pins({ [server]: fp }) }),
+        f.client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: pins({ [server]: fp }) }),
       );
       assert.equal(err.type, `${E}InvalidArgument`, err.text);
       assert.match(err.text, what);
     }
     assert.equal(
-      (await errorOf(client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: s(selfFp) }))).type,
+      (await errorOf(f.client.addAccount('', 'eve@self.test', { password: PASSWORD }, { certificates: s(selfFp) })))
+        .type,
       `${E}InvalidArgument`,
     );
   });
@@ -236,14 +227,14 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
       assert.match(r.stderr, /AccessDenied.*cannot accept certificates/, `${method}: ${r.stderr}`);
     }
     assert.ok(!(await accountPaths()).some((p) => p.includes('finn')), 'nothing saved');
-    const path = await client.addAccount(
+    const path = await f.client.addAccount(
       '',
       'finn@self.test',
       { password: PASSWORD },
       { certificates: pins({ 'mail.self.test:993': selfFp, 'mail.self.test:587': selfFp }) },
     );
     const id = path.split('/').pop()!;
-    await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, app]);
+    await f.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, app]);
     const renamed = await flatpakCall(f.session, app, [
       '--object-path',
       path,
@@ -260,7 +251,7 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
       `{'certificates': <@a{ss} {}>}`,
     ]);
     assert.match(update.stderr, /AccessDenied.*cannot accept certificates/, update.stderr);
-    assert.equal(Object.keys((await client.get(path, ACCOUNT, 'PinnedCertificates')) as object).length, 2);
+    assert.equal(Object.keys((await f.client.get(path, ACCOUNT, 'PinnedCertificates')) as object).length, 2);
   });
 
   test('the CLI: without a terminal it shows the fingerprint and saves nothing; --accept-certificate must be exactly it; on a terminal the person is asked', async function () {
@@ -335,7 +326,7 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     );
     assert.equal(failed.smtp!.fingerprint, fresh);
     assert.match(
-      String(await client.get(path, ACCOUNT, 'StatusMessage')),
+      String(await f.client.get(path, ACCOUNT, 'StatusMessage')),
       new RegExp(`mail\\.self\\.test:993=${fresh}`),
     );
     const id = path.split('/').pop()!;
@@ -344,13 +335,13 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     assert.equal(shown.code, 6, shown.stderr);
     assert.ok(shown.stdout.includes(fresh), shown.stdout);
     assert.equal(
-      ((await client.get(path, ACCOUNT, 'PinnedCertificates')) as Record<string, string>)['mail.self.test:993'],
+      ((await f.client.get(path, ACCOUNT, 'PinnedCertificates')) as Record<string, string>)['mail.self.test:993'],
       selfFp,
     );
     // edit accepts it where the account's servers present it
     const edited = await cli(f.session.env, ['edit', id, '--accept-certificate', fresh]);
     assert.equal(edited.code, 0, edited.stderr);
-    assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), {
+    assert.deepEqual(await f.client.get(path, ACCOUNT, 'PinnedCertificates'), {
       'mail.self.test:993': fresh,
       'mail.self.test:587': fresh,
     });
@@ -358,7 +349,7 @@ describe('self-hosted servers: accepting exactly one certificate (own network na
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     // and forgets them
     assert.equal((await cli(f.session.env, ['edit', id, '--forget-certificates'])).code, 0);
-    assert.deepEqual(await client.get(path, ACCOUNT, 'PinnedCertificates'), {});
+    assert.deepEqual(await f.client.get(path, ACCOUNT, 'PinnedCertificates'), {});
     assert.ok(!accountFile(path).includes('[certificates]'), accountFile(path));
   });
 });

@@ -4,9 +4,7 @@
  * domain) → checked against the real Dovecot → saved. Nothing found offers set-up by hand.
  */
 import { strict as assert } from 'node:assert';
-import { openWindow, startUi, type UiProcess, type Window } from '../ui/helpers.js';
 import { nsTest as test, useDiscoveryWorld } from './fixture.js';
-import { INSIDE } from './netns.js';
 import { configXml, MAIL, SELF, WEB, type Zone } from './world.js';
 
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -51,24 +49,10 @@ const ZONE: Zone = {
 const USERS = { 'alice@ok.test': PASSWORD, 'carol@custom.test': PASSWORD, 'gus@self.test': PASSWORD };
 
 describe('the window adds an account from an address and a password (own network namespace, Chromium)', function () {
-  const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS);
-  let ui: UiProcess;
-  let w: Window;
-  if (INSIDE) {
-    before(async function () {
-      this.timeout(30_000);
-      ui = await startUi(f.session);
-      w = await openWindow(ui.url);
-    });
-    after(async function () {
-      this.timeout(30_000);
-      await w?.browser.close();
-      await ui?.stop();
-    });
-  }
+  const f = useDiscoveryWorld(import.meta.filename, ZONE, USERS, { window: true });
 
   const start = async (address: string) => {
-    const page = w.page;
+    const page = f.win.page;
     await page.goto(new URL('/#/add', page.url()).href);
     await page.getByLabel('E-mail address').fill(address);
     await page.getByLabel('Password').fill(PASSWORD);
