@@ -6,22 +6,9 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
-import { ACCOUNT, as, b, errorOf, MANAGER, ROOT, TestClient, type V } from '../harness/client.js';
-import { INSIDE, outcomeOf, runInside } from './netns.js';
-import {
-  configXml,
-  DAV,
-  EXIM,
-  ISPDB_URL,
-  MAIL,
-  NO_TLS,
-  SILENT,
-  startWorld,
-  WEB,
-  type World,
-  type Zone,
-} from './world.js';
+import { ACCOUNT, as, b, errorOf, MANAGER, ROOT, type V } from '../harness/client.js';
+import { nsTest as test, useDiscoveryWorld } from './fixture.js';
+import { configXml, DAV, EXIM, ISPDB_URL, MAIL, NO_TLS, SILENT, WEB, type Zone } from './world.js';
 
 const E = 'org.pantherx.Accounts.Error.';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -149,7 +136,10 @@ const ZONE: Zone = {
     [`${ISPDB_URL}silent.test`]: { never: true },
     [`${ISPDB_URL}silenthost.test`]: { never: true },
     [AC('mailhost.test')]: xml('mailhost.test'),
-    [AC('prio.test')]: { ...xml('prio.test', 'imap-ac.prio.test'), delayMs: 1500 },
+    [AC('prio.test')]: {
+      ...xml('prio.test', 'imap-ac.prio.test'),
+      heldUntil: (w) => Promise.all([w.dnsAnswered('_imaps._tcp.prio.test'), w.answered(`${ISPDB_URL}prio.test`)]),
+    },
     'http://autoconfig.plain.test/mail/config-v1.1.xml': xml('plain.test'),
     [AC('entity.test')]: { body: LAUGHS },
     [AC('big.test')]: { bytes: 50 * 1024 * 1024 },
@@ -199,69 +189,27 @@ const USERS = {
   'gina@exim.test': PASSWORD,
 };
 
-/** A test that runs in the namespace; outside, it reports what it did there. */
-function test(title: string, fn: (this: Mocha.Context) => Promise<void>): void {
-  it(
-    title,
-    INSIDE
-      ? fn
-      : function () {
-          outcomeOf(this.test!.fullTitle());
-        },
-  );
-}
-
 describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)', function () {
-  let world: World;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
+  const fx = useDiscoveryWorld(import.meta.filename, ZONE, USERS, { minutes: 11 });
 
-  if (!INSIDE) {
-    before(async function () {
-      this.timeout(12 * 60_000);
-      await runInside(import.meta.filename, 11 * 60_000);
-    });
-  } else {
-    before(async function () {
-      this.timeout(60_000);
-      world = await startWorld(ZONE, USERS);
-      session = await startSession();
-      service = await startService(session, [], { NODE_EXTRA_CA_CERTS: world.ca, PX_ACCOUNTS_ISPDB_URL: ISPDB_URL });
-      client = await TestClient.connect(session.address);
-    });
-    after(async function () {
-      this.timeout(30_000);
-      client?.disconnect();
-      await service?.stop();
-      await session?.stop();
-      await world?.stop();
-    });
+  /** Discover's answer as plain values. */
+  async function discover(address: string, options: Record<string, V> = {}): Promise<Record<string, unknown>> {
+    const [answer] = await fx.client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]);
+    return Object.fromEntries(Object.entries(answer as Record<string, V>).map(([k, v]) => [k, v.value]));
   }
-
-  /** Discover's answer as plain values, and how long it took. */
-  async function discover(
-    address: string,
-    options: Record<string, V> = {},
-  ): Promise<Record<string, unknown> & { ms: number }> {
-    const t0 = Date.now();
-    const [answer] = await client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]);
-    const out = Object.fromEntries(Object.entries(answer as Record<string, V>).map(([k, v]) => [k, v.value]));
-    return { ...out, ms: Date.now() - t0 };
-  }
-  async function discoverFails(
-    address: string,
-    options: Record<string, V> = {},
-  ): Promise<{ type: string; text: string; ms: number }> {
-    const t0 = Date.now();
-    const err = await errorOf(client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]));
-    return { ...err, ms: Date.now() - t0 };
-  }
-  const accountFile = (path: string) => readFileSync(join(session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8');
+  const discoverFails = (address: string, options: Record<string, V> = {}) =>
+    errorOf(fx.client.call(ROOT, MANAGER, 'Discover', 'sa{sv}', [address, options]));
+  /** What the world's DNS and web servers were asked for `domain` since `webBefore` requests. */
+  const askedAbout = async (domain: string, webBefore: number) => ({
+    dns: (await fx.world.dnsQueries()).filter((n) => n === domain || n.endsWith(`.${domain}`)),
+    web: fx.world.requests.slice(webBefore).filter((u) => u.includes(domain)),
+  });
+  const accountFile = (path: string) =>
+    readFileSync(join(fx.session.accountsDir, `${path.split('/').pop()}.ini`), 'utf8');
 
   describe('each source alone', () => {
     test('catalogue: a provider of the catalogue from its domain, asking no network', async () => {
-      const before = world.requests.length;
+      const before = fx.world.requests.length;
       const r = await discover('someone@fastmail.com');
       assert.equal(r.source, 'catalogue');
       assert.equal(r.provider, 'fastmail');
@@ -274,11 +222,11 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['imap.username'], 'someone@fastmail.com');
       assert.equal(r['caldav.url'], 'https://caldav.fastmail.com/');
       assert.equal(r.auth, 'password');
-      assert.equal(world.requests.length, before, 'nothing was asked of the web');
+      assert.deepEqual(await askedAbout('fastmail.com', before), { dns: [], web: [] }, 'nothing asked of the network');
     });
 
     test('database: a big provider from the shipped database, with no network at all', async () => {
-      const before = world.requests.length;
+      const before = fx.world.requests.length;
       const r = await discover('jemand@posteo.de');
       assert.equal(r.source, 'database');
       assert.equal(r.provider, '');
@@ -288,10 +236,11 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['imap.port'], 993);
       assert.equal(r['smtp.port'], 465);
       assert.equal(r['smtp.username'], 'jemand@posteo.de');
-      assert.ok(r.ms < 1000, `${r.ms} ms`);
-      assert.equal(world.requests.length, before, 'nothing was asked of the web');
       // a domain of the same entry, and a provider the catalogue names by its servers
       assert.equal((await discover('x@posteo.net'))['imap.host'], 'posteo.de');
+      // answered without waiting for any network source: none was started (no DNS question, no request)
+      assert.deepEqual(await askedAbout('posteo.de', before), { dns: [], web: [] });
+      assert.deepEqual(await askedAbout('posteo.net', before), { dns: [], web: [] });
     });
 
     test('autoconfig: HTTPS at autoconfig.<domain>, trusted, the address sent to nobody', async () => {
@@ -304,9 +253,9 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r['imap.username'], 'zq7user@ac.test');
       assert.equal(r['smtp.host'], 'smtp.ac.test');
       assert.equal(r['smtp.security'], 'tls');
-      assert.ok(world.requests.includes(AC('ac.test')), world.requests.join(' '));
+      assert.ok(fx.world.requests.includes(AC('ac.test')), fx.world.requests.join(' '));
       assert.deepEqual(
-        world.requests.filter((u) => /zq7user|%40|@/.test(u)),
+        fx.world.requests.filter((u) => /zq7user|%40|@/.test(u)),
         [],
       );
     });
@@ -330,6 +279,8 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.deepEqual([r['smtp.host'], r['smtp.port'], r['smtp.security']], ['smtp.srv.test', 587, 'starttls']);
       assert.equal(r['caldav.url'], 'https://dav.srv.test/dav/');
       assert.equal(r['carddav.url'], 'https://dav.srv.test:8443/.well-known/carddav');
+      // the questions were asked of the world's DNS (as "no network" above reads them)
+      assert.ok((await askedAbout('srv.test', 0)).dns.includes('_imaps._tcp.srv.test'));
     });
 
     test('srv: a target in another domain is not trusted', async () => {
@@ -346,7 +297,7 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r.trusted, true);
       assert.equal(r['imap.host'], 'imap.isp.test');
       assert.deepEqual(
-        world.requests.filter((u) => u.startsWith(ISPDB_URL) && u.includes('isp.test')),
+        fx.world.requests.filter((u) => u.startsWith(ISPDB_URL) && u.includes('isp.test')),
         [`${ISPDB_URL}isp.test`],
       );
     });
@@ -386,17 +337,22 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.equal(r.source, 'autoconfig');
       assert.equal(r.trusted, false);
       assert.equal(r['imap.host'], 'imap.plain.test');
-      const plain = world.requests.filter((u) => u.startsWith('http://'));
+      const plain = fx.world.requests.filter((u) => u.startsWith('http://'));
       assert.deepEqual(plain, ['http://autoconfig.plain.test/mail/config-v1.1.xml']);
     });
   });
 
   describe('priority, not arrival', () => {
     test('autoconfig answering last still wins over SRV and the ISPDB', async () => {
+      // the autoconfig file is held back until dnsmasq answered the SRV question and the ISPDB its request (ZONE)
       const r = await discover('someone@prio.test');
       assert.equal(r.source, 'autoconfig');
       assert.equal(r['imap.host'], 'imap-ac.prio.test');
-      assert.ok(r.ms >= 1400, `answered in ${r.ms} ms, before autoconfig did`);
+      const [ispdb, autoconfig] = await Promise.all([
+        fx.world.answered(`${ISPDB_URL}prio.test`),
+        fx.world.answered(AC('prio.test')),
+      ]);
+      assert.ok(ispdb.complete && autoconfig.complete, 'both answers were read to the end');
     });
 
     test('SRV over the online ISPDB', async () => {
@@ -414,25 +370,33 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
   });
 
   describe('bounds', () => {
-    test('a server that never answers holds up nothing but its own source: SRV within the request bound', async () => {
+    test('a server that never answers holds up nothing but its own source: SRV once the silent requests were given up', async () => {
+      const opened = fx.world.silentOpened();
       const r = await discover('someone@slow.test');
       assert.equal(r.source, 'srv');
       assert.equal(r['imap.host'], 'imap.slow.test');
-      assert.ok(r.ms >= 4500 && r.ms < 7500, `${r.ms} ms`);
+      // autoconfig (before SRV) was asked of the silent server at both of its places, which never
+      // answered: the service ended those requests itself and left nothing open
+      assert.ok(fx.world.silentOpened() - opened >= 2, `${fx.world.silentOpened() - opened} connections`);
+      await fx.world.silentIdle();
     });
 
     test('every server silent: NotFound naming the domain, within the deadline; 4 at once per app', async () => {
-      const all = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => discoverFails(`${x}@silent.test`)));
-      const limited = all.filter((x) => x.type === E + 'LimitExceeded');
-      assert.equal(limited.length, 1, all.map((x) => x.type).join(' '));
-      assert.ok(limited[0]!.ms < 1000, `${limited[0]!.ms} ms`);
+      const ended: string[] = [];
+      const all = await Promise.all(
+        ['a', 'b', 'c', 'd', 'e'].map((x) =>
+          discoverFails(`${x}@silent.test`).then((err) => (ended.push(err.type), err)),
+        ),
+      );
+      // the fifth is refused at once: before any of the four running ones ended
+      assert.deepEqual(ended, [E + 'LimitExceeded', ...Array<string>(4).fill(E + 'NotFound')]);
       const r = all.find((x) => x.type !== E + 'LimitExceeded')!;
-      assert.equal(r.type, E + 'NotFound');
       assert.match(r.text, /silent\.test/);
-      assert.match(r.text, /no answer within 5000 ms/);
-      // every request ends at its own bound (5 s); the plain-HTTP last resort, asked then, at the deadline (8 s)
-      assert.ok(r.ms >= 4500 && r.ms < 9000, `${r.ms} ms`);
-      // the service is still there and quick
+      // every request ended at its own bound; the plain-HTTP last resort, asked then, at the deadline
+      assert.match(r.text, /autoconfig: https:\/\/autoconfig\.silent\.test\/\S+: no answer within 5000 ms/);
+      assert.match(r.text, /autoconfig over plain HTTP: no answer within 8000 ms/);
+      await fx.world.silentIdle();
+      // the service is still there
       assert.equal((await discover('a@posteo.de')).source, 'database');
     });
 
@@ -442,7 +406,8 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.match(r.text, /nothing\.test/);
       for (const tried of ['catalogue', 'database', 'autoconfig', 'srv', 'ispdb', 'mx', 'guess'])
         assert.match(r.text, new RegExp(tried));
-      assert.ok(r.ms < 3000, `${r.ms} ms`);
+      // at once: every source ended with its own answer, none at a bound or the deadline
+      assert.doesNotMatch(r.text, /no answer within|cancelled|not asked/);
     });
 
     test('not an address, or a bad option: InvalidArgument', async () => {
@@ -465,7 +430,10 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       const r = await discoverFails('someone@big.test');
       assert.equal(r.type, E + 'NotFound');
       assert.match(r.text, /too large/);
-      assert.ok(r.ms < 6000, `${r.ms} ms`);
+      // the service stopped reading at the cap: the server could not write its 50 MB
+      const answer = await fx.world.answered(AC('big.test'));
+      assert.equal(answer.complete, false);
+      assert.ok(answer.bytes < 50 * 1024 * 1024, `${answer.bytes} bytes written`);
     });
 
     test('a config for another <domain> is refused', async () => {
@@ -493,15 +461,15 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
 
   describe('AddAccount with no provider, against Dovecot and Radicale', () => {
     test('trusted settings are checked and saved, with source and domain in the file', async () => {
-      const path = await client.addAccount('', 'alice@ok.test', { password: PASSWORD });
+      const path = await fx.client.addAccount('', 'alice@ok.test', { password: PASSWORD });
       const file = accountFile(path);
       assert.match(file, /^source = autoconfig$/m);
       assert.match(file, /^domain = ok\.test$/m);
       assert.match(file, /^host = imap\.ok\.test$/m);
       assert.match(file, /^protocols = imap, smtp$/m);
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), 'autoconfig');
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), 'ok.test');
-      assert.equal(await client.get(path, ACCOUNT, 'Provider'), 'imap');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoverySource'), 'autoconfig');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoveryDomain'), 'ok.test');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'Provider'), 'imap');
     });
 
     test('mail from autoconfig, calendars and contacts from SRV: all four checked (Dovecot, Radicale) and saved with their home sets', async () => {
@@ -511,20 +479,20 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
       // Discover, without a password, gives the context URL (SRV, TXT path=/)
       assert.equal(r['caldav.url'], 'https://dav.dav.test/');
-      const path = await client.addAccount('', 'erin@dav.test', { password: PASSWORD });
-      assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
+      const path = await fx.client.addAccount('', 'erin@dav.test', { password: PASSWORD });
+      assert.deepEqual(await fx.client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
       // AddAccount followed it with the credentials: current-user-principal, then the home set
       // (Radicale names the principal URL-encoded, /erin%40dav.test/)
       const home = 'https://dav.dav.test/erin%40dav.test/';
-      assert.equal(await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'), home);
-      assert.equal(await client.get(path, 'org.pantherx.Accounts.CardDav', 'Url'), home);
+      assert.equal(await fx.client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'), home);
+      assert.equal(await fx.client.get(path, 'org.pantherx.Accounts.CardDav', 'Url'), home);
       assert.equal(
         accountFile(path).match(/^url = https:\/\/dav\.dav\.test\/erin%40dav\.test\/$/gm)?.length,
         2,
         accountFile(path),
       );
       // and the account checks from there
-      const [results] = await client.call(path, ACCOUNT, 'Verify');
+      const [results] = await fx.client.call(path, ACCOUNT, 'Verify');
       const codes = Object.fromEntries(
         Object.entries(results as Record<string, V>).map(([p, v]) => [p, (v.value as Record<string, V>).code!.value]),
       );
@@ -538,58 +506,58 @@ describe('discovery (own network namespace: dnsmasq, HTTPS, Dovecot, Radicale)',
       assert.deepEqual(r.protocols, ['imap', 'smtp', 'caldav', 'carddav']);
       assert.equal(r['caldav.url'], 'https://dav.dav.test/');
       assert.equal(r['carddav.url'], 'https://dav.dav.test/');
-      const path = await client.addAccount('', 'frank@wkdav.test', { password: PASSWORD });
-      assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
+      const path = await fx.client.addAccount('', 'frank@wkdav.test', { password: PASSWORD });
+      assert.deepEqual(await fx.client.get(path, ACCOUNT, 'Protocols'), ['imap', 'smtp', 'caldav', 'carddav']);
       // followed through the redirect to the principal and its home set
       assert.equal(
-        await client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'),
+        await fx.client.get(path, 'org.pantherx.Accounts.CalDav', 'Url'),
         'https://dav.dav.test/frank%40wkdav.test/',
       );
     });
 
     test('SMTP with STARTTLS on Exim, IMAP on Dovecot: both checked and saved', async () => {
-      const path = await client.addAccount('', 'gina@exim.test', { password: PASSWORD });
+      const path = await fx.client.addAccount('', 'gina@exim.test', { password: PASSWORD });
       const file = accountFile(path);
       assert.match(file, /^host = smtp\.exim\.test$/m);
       assert.match(file, /^security = starttls$/m);
-      const err = await errorOf(client.addAccount('', 'hugo@exim.test', { password: PASSWORD }));
+      const err = await errorOf(fx.client.addAccount('', 'hugo@exim.test', { password: PASSWORD }));
       assert.equal(err.type, E + 'VerificationFailed');
       assert.match(err.text, /smtp: Unauthorized/);
     });
 
     test('the local part when the server refuses the address (two forms at most)', async () => {
-      const path = await client.addAccount('', 'bob@local.test', { password: PASSWORD });
+      const path = await fx.client.addAccount('', 'bob@local.test', { password: PASSWORD });
       const file = accountFile(path);
       assert.match(file, /^username = bob$/m);
       assert.match(file, /^domain = local\.test$/m);
     });
 
     test('settings found through MX are refused without trust, saved with it', async () => {
-      const err = await errorOf(client.addAccount('', 'carol@mxadd.test', { password: PASSWORD }));
+      const err = await errorOf(fx.client.addAccount('', 'carol@mxadd.test', { password: PASSWORD }));
       assert.equal(err.type, E + 'InvalidArgument');
       assert.match(err.text, /okhoster\.test/);
       assert.match(err.text, /trust/);
-      assert.equal(Object.keys(await client.managedObjects()).filter((p) => p.includes('carol')).length, 0);
-      const path = await client.addAccount('', 'carol@mxadd.test', { password: PASSWORD }, { trust: b(true) });
+      assert.equal(Object.keys(await fx.client.managedObjects()).filter((p) => p.includes('carol')).length, 0);
+      const path = await fx.client.addAccount('', 'carol@mxadd.test', { password: PASSWORD }, { trust: b(true) });
       const file = accountFile(path);
       assert.match(file, /^source = mx$/m);
       assert.match(file, /^domain = okhoster\.test$/m);
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), 'mx');
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), 'okhoster.test');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoverySource'), 'mx');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoveryDomain'), 'okhoster.test');
     });
 
     test('an account added otherwise says it was not discovered', async () => {
-      const path = await client.addAccount('fastmail', 'someone@fastmail.com', { password: PASSWORD });
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoverySource'), '');
-      assert.equal(await client.get(path, ACCOUNT, 'DiscoveryDomain'), '');
+      const path = await fx.client.addAccount('fastmail', 'someone@fastmail.com', { password: PASSWORD });
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoverySource'), '');
+      assert.equal(await fx.client.get(path, ACCOUNT, 'DiscoveryDomain'), '');
       assert.doesNotMatch(accountFile(path), /^source =/m);
     });
 
     test('a wrong password saves nothing', async () => {
-      const err2 = await errorOf(client.addAccount('', 'dave@ok.test', { password: 'wrong' }));
+      const err2 = await errorOf(fx.client.addAccount('', 'dave@ok.test', { password: 'wrong' }));
       assert.equal(err2.type, E + 'VerificationFailed');
       assert.match(err2.text, /imap: Unauthorized/);
-      assert.equal(Object.keys(await client.managedObjects()).filter((p) => p.includes('dave')).length, 0);
+      assert.equal(Object.keys(await fx.client.managedObjects()).filter((p) => p.includes('dave')).length, 0);
     });
   });
 });

@@ -4,6 +4,8 @@
  * time, an HTTPS and an HTTP server on WEB (autoconfig files, the online ISPDB), a host whose
  * every port accepts and never answers (SILENT), an IMAP server without STARTTLS (NO_TLS), a
  * real Dovecot on MAIL at the standard ports, Radicale on DAV:443 and Exim on EXIM:587/465. Every process is stopped by its PID.
+ * What the servers saw is there to wait for: the names asked of dnsmasq (its query log), each
+ * answer of the web servers, the connections to SILENT.
  */
 import { execFile } from 'node:child_process';
 import { promises as dnsp } from 'node:dns';
@@ -67,9 +69,24 @@ ${servers.map(one).join('\n')}
 `;
 }
 
-/** What a web route answers: a body, a status, a delay, or never. */
+/**
+ * What a web route answers: a body and a status (held back until `heldUntil` resolves: an
+ * answer that must come after others), never, a stream of `bytes`, or a redirect.
+ */
 export type Route =
-  { body: string; status?: number; delayMs?: number } | { never: true } | { bytes: number } | { redirect: string };
+  | { body: string; status?: number; heldUntil?: (world: World) => Promise<unknown> }
+  | { never: true }
+  | { bytes: number }
+  | { redirect: string };
+
+/** One answer of the web servers, once it ended. */
+export interface Answer {
+  url: string;
+  /** Bytes of the body written. */
+  bytes: number;
+  /** false: the client closed the connection before the whole answer was written. */
+  complete: boolean;
+}
 
 export interface Zone {
   /** name → IPv4 */
@@ -89,6 +106,16 @@ export interface World {
   ca: string;
   /** Every request the web servers got, as `https://host/path?query`. */
   requests: string[];
+  /** The first answer to `url` (without its query), once it ended: written in full, or cut by the client. */
+  answered(url: string): Promise<Answer>;
+  /** Every name asked of dnsmasq so far, in order (it is sent a marker of its own and waited for). */
+  dnsQueries(): Promise<string[]>;
+  /** Resolves once dnsmasq has answered a question for `name`. */
+  dnsAnswered(name: string): Promise<void>;
+  /** Connections SILENT accepted so far. */
+  silentOpened(): number;
+  /** Resolves once every connection to SILENT is closed (it never closes one itself). */
+  silentIdle(): Promise<void>;
   dovecotLog: string;
   /** A new certificate (and CA) for SELF, which Dovecot serves once it has reloaded; resolves when it is asked to reload. */
   reissueSelfHosted(): Promise<void>;
@@ -102,6 +129,8 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
   const group = new ProcessGroup();
   const closers: Array<() => Promise<void>> = [];
   const requests: string[] = [];
+  // routes held back until other things happened are given the world (set once it is complete)
+  let world!: World;
   const stop = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
     await group.stopAll();
@@ -120,6 +149,8 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
         'local=/test/',
         'user=root',
         'no-negcache',
+        'log-queries',
+        'log-facility=-',
         ...Object.entries(zone.hosts).map(([h, ip]) => `host-record=${h},${ip}`),
         ...zone.srv.map((s) => `srv-host=${s}`),
         ...Object.entries(zone.mx).map(([d, h]) => `mx-host=${d},${h},10`),
@@ -127,11 +158,12 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
         'host-record=ready.test,127.0.0.1',
       ].join('\n') + '\n';
     await writeFile(join(dir, 'dnsmasq.conf'), conf);
+    const dnsLog = join(dir, 'dnsmasq.log');
     const dnsmasq = group.spawn(
       'dnsmasq',
       'dnsmasq',
       ['--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`, '--pid-file='],
-      { log: join(dir, 'dnsmasq.log') },
+      { log: dnsLog },
     );
     const resolver = new dnsp.Resolver({ timeout: 200, tries: 1 });
     resolver.setServers(['127.0.0.1']);
@@ -139,6 +171,19 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
       timeoutMs: 10_000,
       proc: dnsmasq,
     });
+    // its query log: `query[SRV] NAME from 127.0.0.1`, then `config NAME is …` when it answered
+    const logged = async (what: string, line: RegExp) =>
+      waitUntil(what, async () => line.test(await readFile(dnsLog, 'utf8')), { timeoutMs: 10_000, proc: dnsmasq });
+    let markers = 0;
+    const dnsQueries = async () => {
+      const marker = `marker-${++markers}.test`;
+      await resolver.resolve4(marker).catch(() => undefined);
+      await logged(`dnsmasq logging ${marker}`, new RegExp(`: query\\[\\w+\\] ${marker.replace(/\./g, '\\.')} `));
+      const names = [...(await readFile(dnsLog, 'utf8')).matchAll(/: query\[\w+\] (\S+) from /g)].map((m) => m[1]!);
+      return names.slice(0, names.indexOf(marker)).filter((n) => n !== 'ready.test' && !/^marker-\d+\.test$/.test(n));
+    };
+    const dnsAnswered = (name: string) =>
+      logged(`dnsmasq answering ${name}`, new RegExp(`: config ${name.replace(/\./g, '\\.')} is `));
 
     // one CA and one certificate for every test name (and its subdomains)
     const names = [...new Set([...domains, ...Object.keys(zone.hosts)])];
@@ -147,11 +192,24 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
       names.flatMap((n) => [n, `*.${n}`]),
     );
 
-    // the web: HTTPS and HTTP on WEB, routed by Host and path
+    // the web: HTTPS and HTTP on WEB, routed by Host and path; each answer, once it ended, in `answers`
+    const answers = new Map<string, { ended: Promise<Answer>; end: (a: Answer) => void }>();
+    const answerOf = (url: string) => {
+      let entry = answers.get(url);
+      if (!entry) {
+        let end!: (a: Answer) => void;
+        entry = { ended: new Promise<Answer>((r) => (end = r)), end };
+        answers.set(url, entry);
+      }
+      return entry;
+    };
     const handler = (scheme: string) => (req: http.IncomingMessage, res: http.ServerResponse) => {
       const url = `${scheme}://${(req.headers.host ?? '').replace(/:\d+$/, '')}${req.url}`;
       requests.push(url);
-      const route = zone.web[url.replace(/\?.*$/, '')];
+      const path = url.replace(/\?.*$/, '');
+      const route = zone.web[path];
+      let bytes = 0;
+      res.on('close', () => answerOf(path).end({ url: path, bytes, complete: res.writableFinished }));
       if (!route) {
         res.writeHead(404).end('not here');
       } else if ('redirect' in route) {
@@ -165,6 +223,7 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
         const pump = () => {
           while (left > 0) {
             left -= chunk.length;
+            bytes += chunk.length;
             if (!res.write(chunk)) return void res.once('drain', pump);
           }
           res.end();
@@ -175,10 +234,13 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
         res.write('<?xml version="1.0"?><clientConfig><emailProvider><domain>');
         pump();
       } else {
-        setTimeout(
-          () => res.writeHead(route.status ?? 200, { 'content-type': 'application/xml' }).end(route.body),
-          route.delayMs ?? 0,
-        );
+        const answer = () => {
+          bytes = Buffer.byteLength(route.body);
+          res.writeHead(route.status ?? 200, { 'content-type': 'application/xml' }).end(route.body);
+        };
+        // what it waits for never happening (its wait gave up) fails the client's request
+        if (route.heldUntil) route.heldUntil(world).then(answer, () => res.destroy());
+        else answer();
       }
     };
     const web = https.createServer(
@@ -196,11 +258,20 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
 
     // SILENT: accepts on every port a client might try and says nothing
     const held = new Set<net.Socket>();
+    let silentOpened = 0;
+    const idle: Array<() => void> = [];
+    const silentIdle = () => (held.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve)));
     for (const port of [80, 443, 110, 143, 465, 587, 993, 995]) {
       const server = net.createServer((sock) => {
         held.add(sock);
-        sock.on('close', () => held.delete(sock));
+        silentOpened++;
+        sock.on('close', () => {
+          held.delete(sock);
+          if (held.size === 0) for (const resolve of idle.splice(0)) resolve();
+        });
         sock.on('error', () => undefined);
+        // read (and drop) what the client says: only then is its close seen, and closed here too
+        sock.resume();
       });
       await listen(server, SILENT, port);
       closers.push(async () => {
@@ -357,7 +428,20 @@ export async function startWorld(zone: Zone, users: Record<string, string>): Pro
       await issueStranger();
       process.kill(dovecot.pid, 'SIGHUP'); // Dovecot reads its configuration and certificates again
     };
-    return { dir, ca: certs.ca, requests, dovecotLog, reissueSelfHosted, stop };
+    world = {
+      dir,
+      ca: certs.ca,
+      requests,
+      answered: (url) => answerOf(url).ended,
+      dnsQueries,
+      dnsAnswered,
+      silentOpened: () => silentOpened,
+      silentIdle,
+      dovecotLog,
+      reissueSelfHosted,
+      stop,
+    };
+    return world;
   } catch (err) {
     await stop();
     throw err;
