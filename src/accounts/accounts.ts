@@ -48,7 +48,7 @@ export class Accounts {
   readonly catalogue: Catalogue;
   /** Every change to the accounts (AccountEvents), whoever made it. */
   readonly events: EventEmitter<AccountEvents>;
-  /** OAuth2 accounts' tokens and the keeper that hands out access tokens. */
+  /** OAuth2 accounts' tokens (read, write: the one way to them) and the keeper that hands out access tokens. */
   readonly tokens: AccountTokens;
   private readonly index: AccountIndex;
   private readonly rules: AdminRules;
@@ -228,16 +228,5 @@ export class Accounts {
 
   reportStatus(id: string, status: string, message: string): void {
     this.checks.reportStatus(id, status, message);
-  }
-
-  // OAuth2 tokens
-
-  readTokens(id: string): Promise<TokenRecord> {
-    return this.tokens.read(id);
-  }
-
-  /** Stores an OAuth2 account's tokens (a refresh, or a new sign-in with `signedIn`: attention cleared). */
-  writeTokens(id: string, record: TokenRecord, signedIn = false): Promise<void> {
-    return this.tokens.write(id, record, signedIn);
   }
 }

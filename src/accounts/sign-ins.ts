@@ -149,7 +149,7 @@ export class SignIns {
     const oauth = oauthOf(provider);
     const o = parseSignInOptions(options, true);
     // The tenant of the grant being renewed; unreadable tokens are why people sign in again.
-    const tenant = await this.accounts.readTokens(id).then(
+    const tenant = await this.accounts.tokens.read(id).then(
       (r) => r.tenant,
       () => 'common',
     );
@@ -174,7 +174,7 @@ export class SignIns {
         }
         if (!identity) await this.confirmUser(current.config, record);
         // Under the keeper's lock: a refresh of the old grant still running cannot overwrite this.
-        await this.keeper.replace(id, () => this.accounts.writeTokens(id, record, true));
+        await this.keeper.replace(id, () => this.accounts.tokens.write(id, record, true));
         log.info(`account ${id} signed in again (${o.flow} flow)`);
         return id;
       }),
