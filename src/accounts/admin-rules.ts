@@ -49,7 +49,9 @@ export class AdminRules {
 
   /** The rules of the policy an existing account breaks, '' for none (provisioned accounts are the administrator's own). */
   policyViolation(state: AccountState): string {
-    return state.provisioned ? '' : violations(this.policy, this.subject(state.config)).join('; ');
+    // No rules (the usual case): nothing to break, and nothing to work out per account.
+    if (state.provisioned || this.policy.kind !== 'rules') return '';
+    return violations(this.policy, this.subject(state.config)).join('; ');
   }
 
   /** Why the policy refuses new accounts of a provider whatever their protocols, '' when it does not (ListProviders). */

@@ -13,6 +13,12 @@ const INTERFACE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 const plugins = new Map<string, ProtocolPlugin>();
 const builtins = new Set<string>();
+/** allProtocols() in order, made again after a protocol is added or removed (it is asked once per account file read). */
+let sorted: readonly ProtocolPlugin[] | undefined;
+let version = 0;
+
+/** Changes whenever a protocol is added or removed: what is derived from the list is made again. */
+export const protocolsVersion = (): number => version;
 
 /** Checks a plugin's shape; throws an Error saying what is wrong. */
 function checkPlugin(p: ProtocolPlugin): void {
@@ -46,11 +52,16 @@ export function registerProtocol(p: ProtocolPlugin): void {
     if (other.iface === p.iface) throw new Error(`interface ${p.iface} is already used by protocol ${other.id}`);
   }
   plugins.set(p.id, p);
+  sorted = undefined;
+  version++;
 }
 
 /** Removes a registered (not built-in) protocol; for tests. */
 export function unregisterProtocol(id: string): void {
-  if (!builtins.has(id)) plugins.delete(id);
+  if (!builtins.has(id) && plugins.delete(id)) {
+    sorted = undefined;
+    version++;
+  }
 }
 
 for (const p of BUILTIN_PROTOCOLS) {
@@ -69,10 +80,10 @@ export const isProtocol = (id: string): boolean => plugins.has(id);
  * units sort them as localeCompare would, without loading ICU's collator (~10 ms at start-up).
  */
 export function allProtocols(): ProtocolPlugin[] {
-  const list = [...plugins.values()];
-  return list.sort(
+  sorted ??= [...plugins.values()].sort(
     (a, b) => Number(builtins.has(b.id)) - Number(builtins.has(a.id)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
+  return [...sorted];
 }
 
 export const protocolIds = (): string =>

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { RawSettings } from '../protocols/plugin.js';
-import { allProtocols, findProtocol } from '../protocols/registry.js';
+import type { ProtocolPlugin, RawSettings } from '../protocols/plugin.js';
+import { allProtocols, findProtocol, protocolsVersion } from '../protocols/registry.js';
 import { checkSetting } from '../protocols/settings.js';
 import { INSTALL_DIR } from '../install-dir.js';
 import { log } from '../log.js';
@@ -127,6 +127,12 @@ const manualProvider = (id: string, title: string): Provider => ({
 
 export class Catalogue {
   private readonly providers = new Map<string, Provider>();
+  /**
+   * The manual pseudo-providers made so far, for the protocols as they were: asked several times
+   * per account (reading its file, its duplicate key, its properties), each would otherwise be
+   * built again with the sorted list of every protocol.
+   */
+  private readonly manual = new Map<string, { version: number; plugin: ProtocolPlugin; provider: Provider }>();
 
   /** Loads the given directories in order; a later file with the same id overrides. */
   static load(dirs: string[]): Catalogue {
@@ -154,8 +160,16 @@ export class Catalogue {
 
   /** A catalogue provider, or the manual pseudo-provider of a bare protocol. */
   get(id: string): Provider | undefined {
+    const own = this.providers.get(id);
+    if (own) return own;
     const protocol = findProtocol(id);
-    return this.providers.get(id) ?? (protocol ? manualProvider(id, protocol.title) : undefined);
+    if (!protocol) return undefined;
+    const version = protocolsVersion();
+    const made = this.manual.get(id);
+    if (made?.version === version && made.plugin === protocol) return made.provider;
+    const provider = manualProvider(id, protocol.title);
+    this.manual.set(id, { version, plugin: protocol, provider });
+    return provider;
   }
 
   list(): Provider[] {
