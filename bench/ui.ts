@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { AccountsClient } from '../src/client/index.js';
 import { stopPid } from '../test/harness/process.js';
 import { startService, startSession } from '../test/harness/session.js';
-import { UI_BIN } from '../test/ui/helpers.js';
+import { UI_BIN } from '../test/harness/window.js';
 
 const { values: opt } = parseArgs({
   options: {

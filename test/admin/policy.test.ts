@@ -16,7 +16,8 @@ import { ACCOUNT, as, b, errorOf, MANAGER, PROPS, q, ROOT, s, type V } from '../
 import { waitFor } from '../harness/session.js';
 import { nsTest as test } from '../discovery/fixture.js';
 import { useFixture } from '../harness/fixture.js';
-import { openWindow, settled, startUi } from '../ui/helpers.js';
+import { openWindow, startUi } from '../harness/window.js';
+import { settled } from '../ui/helpers.js';
 import { INSIDE, runInside } from '../discovery/netns.js';
 import { configXml, MAIL, startWorld, WEB, type World, type Zone } from '../discovery/world.js';
 

@@ -3,9 +3,6 @@ import { request } from 'node:http';
 import type { Page } from 'playwright-core';
 import type { UiProcess } from '../harness/window.js';
 
-// The window's set-up lives in the harness (useFixture starts it); re-exported for suites that start it themselves.
-export { UI_BIN, openWindow, startUi, type UiProcess, type Window } from '../harness/window.js';
-
 export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
