@@ -136,8 +136,14 @@ export class SignInRequests {
 
   private end(path: string, signal: 'Completed' | 'Failed', args: unknown[]): void {
     if (!this.live.delete(path)) return;
-    this.server.emitSignal(path, SIGN_IN_IFACE, signal, args);
-    this.server.removeObject(path);
+    // Called from a promise's handlers: a throw here would be an unhandled rejection, which ends the service.
+    try {
+      this.server.emitSignal(path, SIGN_IN_IFACE, signal, args);
+    } catch (err) {
+      log.error(`sign-in ${path}: ${signal} could not be sent: ${(err as Error)?.message}`);
+    } finally {
+      this.server.removeObject(path);
+    }
   }
 
   /** A connection left the bus: the sign-ins it started are cancelled. */

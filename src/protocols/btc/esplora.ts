@@ -128,9 +128,18 @@ function stats(value: unknown, what: string): { funded: bigint; spent: bigint; c
   };
 }
 
+/**
+ * What an address can look like (base58 or bech32: letters and digits). The backend's word for it
+ * becomes a transfer's counterparty on the bus and in a notification: a NUL there failed
+ * TransferReceived and every GetTransactions of the wallet from then on, escape sequences reached
+ * terminals. Anything else is an address not known ('').
+ */
+const ADDRESS = /^[A-Za-z0-9]{1,100}$/;
+
 function coin(o: Json | undefined, what: string): Coin {
   if (!o || typeof o !== 'object') throw new RpcInvalid(`${what} is missing`);
-  const address = typeof o.scriptpubkey_address === 'string' ? o.scriptpubkey_address.slice(0, 100) : '';
+  const claimed = o.scriptpubkey_address;
+  const address = typeof claimed === 'string' && ADDRESS.test(claimed) ? claimed : '';
   return { address, value: sats(o.value, `${what}.value`) };
 }
 
