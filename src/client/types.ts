@@ -299,7 +299,7 @@ export interface Wallet {
   pendingBalance: string;
   /** Balances of other assets by asset (Ethereum: a token's contract, lower case), exact decimals. */
   assetBalances: Record<string, string>;
-  /** µs since the epoch of the last balance read; 0n never. */
+  /** µs since the epoch of the service's last successful look at the backend (every poll, push or refresh); 0n never. */
   lastUpdated: bigint;
 }
 

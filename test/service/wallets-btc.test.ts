@@ -15,6 +15,7 @@ import { HDKey } from '@scure/bip32';
 import * as btc from '@scure/btc-signer';
 import { ACCOUNT, MANAGER, ROOT, Variant, errorOf, s, type V } from '../harness/client.js';
 import { useFixture } from '../harness/fixture.js';
+import { nextLook } from '../harness/wallet-looks.js';
 import { REGTEST, startTestBitcoin, type TestBitcoin } from '../harness/peers/bitcoin/index.js';
 import { cli } from '../cli/helpers.js';
 import { readTree, sleep, waitFor } from '../harness/session.js';
@@ -138,8 +139,8 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
           [[old, 'in', '1', 1]],
         );
         assert.equal(await fx.client.get(path, BTC_IFACE, 'Network'), 'regtest');
-        // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-        await sleep(500);
+        // A whole look after the first sync told nothing either.
+        await nextLook(fx.client, path, backend === 'Esplora' ? 'poll' : 'refresh');
         const before = fx.notes.received.length;
         assert.equal(received(path, 0).length, 0, 'the first sync is quiet');
 
@@ -236,8 +237,8 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         await waitFor('evicted', async () => (await balances(path))[1] === '0.01', 10_000);
         assert.ok(!(await transactions(path)).some((t) => t.txid === evicted));
         chain.mine(3);
-        // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-        await sleep(800);
+        // A whole look at the three new blocks.
+        await nextLook(fx.client, path, backend === 'Esplora' ? 'poll' : 'refresh');
         assert.equal(received(path, mark).length, 1, 'nothing told twice, nothing told that did not stay');
         await fx.client.call(path, ACCOUNT, 'Remove');
       });
@@ -256,8 +257,8 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
         await waitFor('two confirmations', async () => (await balances(path))[0] === '0.0004', 10_000);
         const later = chain.pay([{ address: me.address, sats: 2_000n }]);
         chain.mine();
-        // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-        await sleep(600);
+        // A whole look at the new block.
+        await nextLook(fx.client, path, backend === 'Esplora' ? 'poll' : 'refresh');
         assert.equal(received(path, mark).length, 0, 'one block is not enough');
         chain.mine();
         const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);

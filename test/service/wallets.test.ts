@@ -16,6 +16,7 @@ import { startTestRippled, type TestRippled } from '../harness/peers/rippled.js'
 import { rippleCodec } from '../../src/protocols/xrp/address.js';
 import { cli, spawnCli } from '../cli/helpers.js';
 import { useFixture } from '../harness/fixture.js';
+import { nextLook } from '../harness/wallet-looks.js';
 import { readTree, sleep, waitFor } from '../harness/session.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
@@ -169,8 +170,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
     assert.equal(history[0]!.amount, '1');
     assert.equal(history[0]!.counterparty, anvil.accounts[0]);
     assert.equal(await fx.client.get(path, ACCOUNT, 'Status'), 'online');
-    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-    await sleep(1000);
+    // A whole poll after the first sync: it found nothing to tell either.
+    await nextLook(fx.client, path);
     assert.equal(
       fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived').length,
       0,
@@ -212,8 +213,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       10_000,
     );
     const all = await fx.notes.waitFor(before + 1);
-    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-    await sleep(800);
+    // A whole poll later: nothing more was told.
+    await nextLook(fx.client, path);
     assert.equal(fx.notes.received.length, before + 1, 'one notification for the batch');
     assert.equal(all[before]!.summary, 'Received 3 transfers');
     assert.match(all[before]!.body, /^0\.300000000000000001 ETH in total/);
@@ -385,8 +386,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       async () => (await balance(path).catch(() => '')) === '2.800000000000000001',
       10_000,
     );
-    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-    await sleep(1500);
+    // A whole poll after the restart's first one: nothing told again.
+    await nextLook(fx.client, path);
     assert.equal(fx.notes.received.length, notified, 'nothing told twice');
     assert.equal((await transactions(path)).length, 5);
   });
@@ -469,8 +470,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       await fx.client.call(p, ACCOUNT, 'SetSecret', 'ss', ['api_key', key]);
       await waitFor('online again', async () => (await fx.client.get(p, ACCOUNT, 'Status')) === 'online', 10_000);
       assert.ok(seen.includes(`/v3/${key}`) && seen.includes('/v3/expired'));
-      // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
-      await sleep(200);
+      // A whole poll after it came back: what the service wrote with the key at hand is written.
+      await nextLook(fx.client, p);
       assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(key), 'the key is in no file and no log line');
       await fx.client.call(p, ACCOUNT, 'Remove');
     } finally {
@@ -603,8 +604,8 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
     assert.equal(await fx.client.get(path, WALLET, 'Balance'), '23');
     assert.equal((await transactions(path)).length, 3);
-    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-    await sleep(500);
+    // The XRP Ledger is not polled: a look of its own (Refresh) after the first sync told nothing either.
+    await nextLook(fx.client, path, 'refresh');
     assert.equal(fx.notes.received.length, 0, 'the first sync is quiet');
 
     const mark = fx.client.signals.length;
@@ -677,8 +678,8 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     const right = rippled.pay(SOURCE, me, 2_000_000n, { tag: 7 });
     const sig = await fx.client.waitSignal((x) => x.member === 'TransferReceived' && x.path === path, 10_000, mark);
     assert.deepEqual(sig.body, [right, '2', SOURCE]);
-    // No event says a poll found nothing new (docs/testing.md): a few polls' time for what must not come.
-    await sleep(300);
+    // A look after both payments (the history read again) counts the tag-8 one as nothing received either.
+    await nextLook(fx.client, path, 'refresh');
     assert.equal(
       fx.client.signals.slice(mark).filter((x) => x.member === 'TransferReceived' && x.path === path).length,
       1,

@@ -45,7 +45,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
   private pending: WalletTransaction[] = [];
   private tipNow: Tip | undefined;
   /** The tip of the last sync that succeeded: a failed one is done again in full. */
-  private synced: string | undefined;
+  private syncedTip: string | undefined;
   private genesisChecked = false;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -138,30 +138,33 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     this.reread = false;
     if (!this.genesisChecked) await this.checkGenesis();
     const tip = await backend.tip();
-    const newBlock = tip.hash !== this.synced;
+    const newBlock = tip.hash !== this.syncedTip;
     this.tipNow = tip;
     // On a polled backend an extended key's many addresses are read when a block came (or the
     // last sync failed), and now and then for the mempool; one address is cheap enough to read
     // every time.
     const electrum = isElectrum(String(this.ctx.settings.url));
-    if (!newBlock && this.target!.extended && !electrum && this.polls++ % EXTENDED_EVERY !== 0) return;
+    if (!newBlock && this.target!.extended && !electrum && this.polls++ % EXTENDED_EVERY !== 0) {
+      this.synced(false); // the tip answered: no new block, nothing to read this time
+      return;
+    }
     // A new block may have moved young transactions (a reorg re-mining them elsewhere) without
     // changing what an Esplora address's stats say: read those addresses' histories again.
     if (newBlock && !electrum) {
       for (const [a, v] of this.views)
         if (v.txs.some((t) => t.height === 0 || tip.height - t.height < SETTLED)) this.views.set(a, { ...v, tag: '' });
     }
-    this.synced = undefined;
+    this.syncedTip = undefined;
     await this.readAddresses();
     if (this.stopped) return;
     const quiet = this.book.firstSync;
     const fresh = this.reconcile(tip, quiet);
     await this.book.save();
     if (this.stopped) return;
-    this.synced = tip.hash;
+    this.syncedTip = tip.hash;
     this.ctx.status('online', '');
-    this.balanceChanged();
     if (!quiet) this.announce(fresh);
+    this.synced(true);
   }
 
   /** The backend serves the network the account names (a mainnet wallet on a testnet server is wrong, not empty). */

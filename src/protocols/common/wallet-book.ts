@@ -210,8 +210,12 @@ export class WalletBook {
     const changed = balance !== this.state.balance || pending !== this.state.pending;
     this.state.balance = balance;
     this.state.pending = pending;
-    this.state.updated = Date.now() * 1000;
     return changed;
+  }
+
+  /** The backend was looked at successfully, now (LastUpdated). */
+  synced(): void {
+    this.state.updated = Date.now() * 1000;
   }
 
   /** Replaces the balances of other assets; true if any changed. */

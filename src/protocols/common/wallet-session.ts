@@ -129,9 +129,20 @@ export abstract class WalletSession implements LiveSession {
     }));
   }
 
-  /** The balance (and, with `assets`, other assets' balances) changed: PropertiesChanged. */
-  protected balanceChanged(assets = false): void {
-    this.ctx.changed(['Balance', 'PendingBalance', 'LastUpdated', ...(assets ? ['AssetBalances'] : [])]);
+  /**
+   * A look at the backend succeeded (a poll, a push, Refresh), whether or not it found anything:
+   * LastUpdated is now. One PropertiesChanged carries it with whatever else changed (the balance;
+   * other assets' balances with `assets`), every time: a status widget shows "updated 2 min ago",
+   * and whoever waits for the next look (a test) has an event even when nothing was new. Called
+   * last, after the look's transfers were announced.
+   */
+  protected synced(balance: boolean, assets = false): void {
+    this.book.synced();
+    this.ctx.changed([
+      ...(balance ? ['Balance', 'PendingBalance'] : []),
+      ...(assets ? ['AssetBalances'] : []),
+      'LastUpdated',
+    ]);
   }
 
   /** New transactions (already saved as seen): a signal each for what arrived, one notification for all. */

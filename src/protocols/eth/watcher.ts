@@ -176,8 +176,8 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
     }
     if (this.stopped) return;
     this.ctx.status('online', '');
-    if (changed) this.balanceChanged(assetsChanged);
     if (!quiet) this.announce(fresh);
+    this.synced(changed, assetsChanged);
   }
 
   /** The listed tokens' balances, exact in each token's decimals; a contract that is not a token is left out. */

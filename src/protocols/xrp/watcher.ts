@@ -177,8 +177,8 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     await this.book.save();
     if (this.stopped) return;
     this.ctx.status('online', '');
-    this.balanceChanged(assets);
     if (!quiet) this.announce(fresh);
+    this.synced(true, assets);
   }
 
   /** Reads the XRP balance and the trust lines' balances; true if the latter changed. */
@@ -253,8 +253,8 @@ export class XrpWatcher extends WalletSession implements XrplListener {
       .then(
         () => {
           if (this.stopped) return;
-          this.balanceChanged(assets);
           this.announce(fresh);
+          this.synced(true, assets);
         },
         (err: Error) => this.failed(err),
       );
