@@ -5,6 +5,7 @@
  */
 import { _, currentLocale, N_ } from '../i18n/index.js';
 import { formatAmount, formatNumber, formatTime } from '../i18n/intl.js';
+import { UNPRINTABLE } from './printable.js';
 import {
   accountJson,
   settingKeyOfField,
@@ -51,17 +52,15 @@ export function verifyJson(id: string, results: VerifyResults) {
   return { id, ok: values.length > 0 && values.every((r) => r?.ok), results };
 }
 
-// JSON.stringify escapes C0 controls but leaves DEL, C1 controls (U+0080–U+009F: 0x9B starts a
-// sequence on terminals that take 8-bit controls) and bidirectional overrides as they are.
-const RAW_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
 /**
  * One line of JSON (the --json form of every command): exactly what JSON.stringify gives, with
- * the characters above written as \uXXXX escapes (they can only occur inside strings), so the
- * line parses to the same value and carries no control character to the terminal.
+ * every character printable replaces written as a \uXXXX escape (JSON.stringify escapes C0
+ * controls but leaves DEL, C1 controls — 0x9B starts a sequence on terminals that take 8-bit
+ * controls —, bidirectional overrides and invisibles as they are; they can only occur inside
+ * strings), so the line parses to the same value and passes the output layer unchanged.
  */
 export const jsonLine = (value: unknown): string =>
-  JSON.stringify(value).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  JSON.stringify(value).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Left-aligned columns with a header; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {

@@ -8,13 +8,15 @@
  * bidirectional overrides (in an app's status message, in a hand-edited file's name).
  */
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus, { Message, MessageType, type Message as DBusMessage } from 'dbus-next';
 import { TestClient, ACCOUNT } from '../harness/client.js';
 import { CODE, cli, json, startSession, useCliService } from './helpers.js';
 import { onTerminal } from '../discovery/terminal.js';
-import type { Session } from '../harness/session.js';
+import { ROOT, type Session } from '../harness/session.js';
+import { printable } from '../../src/cli/printable.js';
+import { jsonLine } from '../../src/cli/format.js';
 
 const ESC = '\u001b';
 /** What a hostile server would answer: a title, a cleared screen, a fake line in red, an 8-bit CSI, a reversed text. */
@@ -47,6 +49,64 @@ async function startHostileService(session: Session): Promise<dbus.MessageBus> {
 }
 
 describe('px-accounts: control characters from servers, files and apps are not printed', () => {
+  describe('printable: invisibles and direction marks (src/cli/printable.ts says why each is kept or replaced)', () => {
+    it('Persian and Arabic text keeps its non-joiners between letters and its direction marks LRM, RLM, ALM', () => {
+      for (const text of [
+        'می\u200cخواهم', // "I want": the non-joiner is part of the spelling
+        'حساب\u200cهای کاری\u200f (۳)', // RLM keeps the parenthesis with the Persian words
+        'نام: \u200eWork Mail\u200e', // LRM around a Latin name
+        '\u061c-5 درصد', // ALM: an Arabic letter mark before a number
+        // What px-accounts itself says in Persian: hundreds of non-joiners, marks around names.
+        ...[...readFileSync(join(ROOT, 'po/fa.po'), 'utf8').matchAll(/^(?:msgstr(?:\[\d\])? )?"(.+)"$/gm)].map(
+          (m) => m[1]!,
+        ),
+      ]) {
+        assert.equal(printable(text), text, JSON.stringify(text));
+      }
+    });
+
+    it('the joiner between emoji and between letters of a joining script is kept', () => {
+      for (const text of ['👩\u200d💻', '❤\ufe0f\u200d🔥', '👨🏽\u200d🚀', 'क्\u200dष'])
+        assert.equal(printable(text), text);
+    });
+
+    it('invisibles that only hide a difference become U+FFFD: zero-width space, word joiner, invisible operators, BOM, deprecated format characters', () => {
+      assert.equal(printable('pay\u200bpal'), 'pay\ufffdpal');
+      assert.equal(printable('bc1q\u2060abc'), 'bc1q\ufffdabc');
+      assert.equal(printable('\ufeffWork'), '\ufffdWork');
+      assert.equal(printable('a\u2061\u2062\u2063\u2064b'), 'a\ufffd\ufffd\ufffd\ufffdb');
+      assert.equal(printable('a\u206a\u206fb'), 'a\ufffd\ufffdb');
+    });
+
+    it('a non-joiner or joiner that joins nothing (a line edge, a space, punctuation, another invisible) becomes U+FFFD', () => {
+      assert.equal(printable('\u200cWork'), '\ufffdWork');
+      assert.equal(printable('Work\u200d'), 'Work\ufffd');
+      assert.equal(printable('Work \u200cMail'), 'Work \ufffdMail');
+      assert.equal(printable('Work.\u200d'), 'Work.\ufffd');
+      assert.equal(printable('a\u200d\u200db'), 'a\ufffd\ufffdb');
+      assert.equal(printable('a\u200b\u200cb'), 'a\ufffd\ufffdb');
+    });
+
+    it('jsonLine escapes exactly what printable would replace: the line passes the filter unchanged and parses to the exact text', () => {
+      for (const text of [
+        'a\u200b\u200cb \u200cx\u200d',
+        '\ufeff\u2060\u206a',
+        'می\u200cخواهم\u200f 👩\u200d💻',
+        '\u202egnp\u0085\u007f\u001b[2J',
+      ]) {
+        const line = jsonLine({ text });
+        assert.equal(printable(line), line, line);
+        assert.equal((JSON.parse(line) as { text: string }).text, text);
+      }
+      assert.equal(jsonLine('می\u200cخواهم'), '"می\u200cخواهم"', 'a joiner between letters is not escaped');
+    });
+
+    it('bidirectional overrides and isolates still become U+FFFD (they reorder whole runs, marks do not)', () => {
+      assert.equal(printable('\u202etxt.exe'), '\ufffdtxt.exe');
+      assert.equal(printable('\u2067gnp.exe\u2069'), '\ufffdgnp.exe\ufffd');
+    });
+  });
+
   describe('a stand-in service saying what a hostile server would', () => {
     let session: Session;
     let bus: dbus.MessageBus;
@@ -120,6 +180,35 @@ describe('px-accounts: control characters from servers, files and apps are not p
         const shown = json<{ name: string; statusMessage: string }>(await f.run(['show', id, '--json']));
         assert.equal(shown.name, name);
         assert.equal(shown.statusMessage, message);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('a Persian name keeps its non-joiner and RLM on show and list; a zero-width space in it is shown as U+FFFD, --json keeps it', async () => {
+      const id = `imap_persian_${process.pid}`;
+      const path = `/org/pantherx/Accounts/account/${id}`;
+      const name = 'حساب\u200cکاری\u200f (pay\u200bpal)';
+      const client = await TestClient.connect(f.session.address);
+      try {
+        const from = client.signals.length;
+        writeFileSync(
+          join(f.session.accountsDir, `${id}.ini`),
+          `[account]\nprovider = imap\nusername = persian${process.pid}@example.org\nname = ${name}\nprotocols = imap\n[imap]\nhost = 127.0.0.1\n`,
+        );
+        await client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === path, 10_000, from);
+        for (const args of [['show', id], ['list']]) {
+          const r = await f.run(args);
+          assert.equal(r.code, CODE.OK, r.stderr);
+          assert.ok(
+            r.stdout.includes('حساب\u200cکاری\u200f (pay\ufffdpal)'),
+            `${args.join(' ')}: ${JSON.stringify(r.stdout)}`,
+          );
+        }
+        // --json: the zero-width space escaped (the line passes the terminal filter unchanged), the exact name parsed
+        const shown = await f.run(['show', id, '--json']);
+        assert.ok(shown.stdout.includes('(pay\\u200bpal)'), shown.stdout);
+        assert.equal(json<{ name: string }>(shown).name, name);
       } finally {
         client.disconnect();
       }
