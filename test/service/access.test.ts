@@ -6,92 +6,30 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { ACCOUNT, MANAGER, ROOT, Variant, errorOf, type V } from '../harness/client.js';
+import { flatpakCall } from '../harness/flatpak.js';
 import { ROOT as REPO, waitFor } from '../harness/session.js';
 import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const DENIED = 'org.pantherx.Accounts.Error.AccessDenied';
 const FLATPAK_APP = 'org.example.Mail';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe('access: which apps get secrets', function () {
   this.timeout(30_000);
   const f = useFixture({ service: true });
-  let info: string;
   let a: { path: string; id: string; secret: string };
   let b: { path: string; id: string };
 
   /** gdbus inside a sandbox that looks like a Flatpak of FLATPAK_APP to the service. */
-  function flatpak(args: string[]): Promise<Run> {
-    const socket = /unix:path=([^,]+)/.exec(f.session.address)![1]!;
-    const fd = openSync(info, 'r');
-    const child = spawn(
-      'bwrap',
-      [
-        '--tmpfs',
-        '/',
-        '--ro-bind',
-        '/usr',
-        '/usr',
-        '--symlink',
-        'usr/lib',
-        '/lib',
-        '--symlink',
-        'usr/lib64',
-        '/lib64',
-        '--symlink',
-        'usr/bin',
-        '/bin',
-        '--symlink',
-        'usr/sbin',
-        '/sbin',
-        '--proc',
-        '/proc',
-        '--dev',
-        '/dev',
-        '--bind',
-        dirname(socket),
-        dirname(socket),
-        '--ro-bind-data',
-        '3',
-        '/.flatpak-info',
-        '--setenv',
-        'DBUS_SESSION_BUS_ADDRESS',
-        f.session.address,
-        '/usr/bin/gdbus',
-        'call',
-        '--session',
-        '--dest',
-        'org.pantherx.Accounts',
-        ...args,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe', fd], env: { PATH: '/usr/bin:/bin' } },
-    );
-    closeSync(fd);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  }
+  const flatpak = (args: string[]) => flatpakCall(f.session, FLATPAK_APP, args);
   const getSecret = (path: string) => flatpak(['--object-path', path, '--method', `${ACCOUNT}.GetSecret`, 'password']);
   const manager = (method: string, ...args: string[]) =>
     flatpak(['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
 
   before(async () => {
-    info = join(f.session.dir, 'flatpak-info');
-    writeFileSync(
-      info,
-      `[Application]\nname=${FLATPAK_APP}\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1\n`,
-    );
     const secret = testSecret();
     const pathA = await f.client.addAccount('fastmail', uniqueUser('granted'), { password: secret });
     const pathB = await f.client.addAccount('fastmail', uniqueUser('other'), { password: testSecret() });
