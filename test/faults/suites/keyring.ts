@@ -1,8 +1,9 @@
 /**
  * Secret Service faults: none on the bus, a locked collection, the keyring killed in the
  * middle of a batch of SetSecret calls, and a keyring name that never answers. Each gives
- * SecretsUnavailable fast, leaves nothing half-written, and the service recovers without a
- * restart once a working keyring is back.
+ * SecretsUnavailable — at once where the keyring or the bus refuses, after the service's own
+ * timeout only where nothing answers — leaves nothing half-written, and the service recovers
+ * without a restart once a working keyring is back. (How fast is bench/'s business.)
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -24,16 +25,14 @@ import {
 } from '../lib/common.js';
 
 const UNAVAILABLE = 'org.pantherx.Accounts.Error.SecretsUnavailable';
-const FAST_MS = 3000;
 const OPS_IN_ONE_SERVICE = 150;
 const P = '/org/pantherx/Accounts/account/';
 
-/** Runs a call and measures it. */
-async function timed(p: Promise<unknown>): Promise<{ name: string; text: string; value?: unknown; ms: number }> {
-  const t0 = Date.now();
-  const r = await outcome(p);
-  return { ...r, ms: Date.now() - t0 };
-}
+/**
+ * The reason a SecretsUnavailable gives is the keyring's (or the bus's) D-Bus error; "(Timeout)"
+ * means the service waited its own timeout out, which only a keyring that never answers may cost.
+ */
+const WAITED_OUT = /\(Timeout\)/;
 
 /** How many connections the process `pid` has open on the session's bus. */
 async function connectionsOf(fs: FaultSession, pid: number): Promise<number> {
@@ -69,7 +68,7 @@ export function keyringSuite(): void {
           await closeSession(fs);
         });
 
-        it('every secret call answers SecretsUnavailable within 3 s and writes nothing', async () => {
+        it("every secret call answers SecretsUnavailable from the keyring's or the bus's refusal (no timeout waited out) and writes nothing", async () => {
           const c = fs.client;
           const plain = await c.addAccount('sftp', `plain-${mode}@example.org`, {}, { 'sftp.host': s('127.0.0.1') });
           const before = dirState(fs.session.accountsDir);
@@ -78,10 +77,10 @@ export function keyringSuite(): void {
             ['SetSecret', c.call(plain, ACCOUNT, 'SetSecret', 'ss', ['password', newSecret()])],
             ['SetSecret (parallel)', c.call(plain, ACCOUNT, 'SetSecret', 'ss', ['sftp', newSecret()])],
           ] as const;
-          const results = await Promise.all(calls.map(async ([what, p]) => [what, await timed(p)] as const));
+          const results = await Promise.all(calls.map(async ([what, p]) => [what, await outcome(p)] as const));
           for (const [what, r] of results) {
             assert.equal(r.name, UNAVAILABLE, `${what}: ${r.name} ${r.text}`);
-            assert.ok(r.ms <= FAST_MS, `${what} took ${r.ms} ms`);
+            assert.doesNotMatch(r.text, WAITED_OUT, what);
           }
           assert.equal(dirState(fs.session.accountsDir), before);
           assert.deepEqual(await c.get(plain, ACCOUNT, 'Credentials'), []);
@@ -155,9 +154,8 @@ export function keyringSuite(): void {
       // A call the keyring carried out just before it died is answered SecretsUnavailable: its reply
       // was lost with the keyring. Like any call whose server dies under it, its outcome is unknown.
       const sent = new Map<string, Array<{ value: string; outcome?: string }>>();
-      const results: Array<{ name: string; ms: number; text: string }> = [];
-      const afterKill: Array<{ name: string; ms: number; text: string }> = [];
-      let batchMs = 0;
+      const results: Array<{ name: string; text: string }> = [];
+      const afterKill: Array<{ name: string; text: string }> = [];
       before(async function () {
         fs = await openSession('unlocked');
         for (let i = 0; i < 8; i++)
@@ -174,13 +172,12 @@ export function keyringSuite(): void {
           const call = { value, outcome: undefined as string | undefined };
           const key = `${idOf(path)}/${name}`;
           sent.set(key, [...(sent.get(key) ?? []), call]);
-          return timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [name, value])).then((r) => {
+          return outcome(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [name, value])).then((r) => {
             into.push(r);
             call.outcome = r.name;
             if (r.name === 'ok') acked.set(key, value);
           });
         };
-        const t0 = Date.now();
         const batch = Array.from({ length: 48 }, (_, k) => setSecret(k, results));
         // Kill it once some calls went through, while the rest are queued or running.
         await waitFor('a few SetSecret answers', () => results.length >= 4, 10_000);
@@ -188,7 +185,6 @@ export function keyringSuite(): void {
         // And more calls right after the kill.
         batch.push(...Array.from({ length: 8 }, (_, k) => setSecret(100 + k, afterKill)));
         await Promise.all(batch);
-        batchMs = Date.now() - t0;
         await waitFor('keyring gone', async () => !(await nameHasOwner(fs.session.env, 'org.freedesktop.secrets')));
         fs.session.keyringPid = undefined;
       });
@@ -196,7 +192,7 @@ export function keyringSuite(): void {
         await closeSession(fs);
       });
 
-      it('every call is answered: success before the kill, SecretsUnavailable after (the calls sent after the kill each within 3 s)', () => {
+      it("every call is answered: success before the kill, SecretsUnavailable after (the calls sent after the kill from the bus's refusal, no timeout waited out)", () => {
         const names = new Set(results.map((r) => r.name));
         assert.equal(results.length, 48);
         assert.ok(
@@ -204,15 +200,14 @@ export function keyringSuite(): void {
           [...names].join(', '),
         );
         assert.ok(names.has('ok') && names.has(UNAVAILABLE), `outcomes: ${[...names].join(', ')}`);
-        assert.ok(batchMs < 15_000, `the batch took ${batchMs} ms`);
         assert.deepEqual(
-          afterKill.filter((r) => r.name !== UNAVAILABLE || r.ms > FAST_MS).map((r) => `${r.name} after ${r.ms} ms`),
+          afterKill.filter((r) => r.name !== UNAVAILABLE || WAITED_OUT.test(r.text)).map((r) => `${r.name}: ${r.text}`),
           [],
         );
         assert.equal(afterKill.length, 8);
       });
 
-      it('while the keyring is gone: SecretsUnavailable fast, nothing written', async () => {
+      it('while the keyring is gone: SecretsUnavailable from the bus, no timeout waited out, nothing written', async () => {
         const before = dirState(fs.session.accountsDir);
         for (const path of paths.slice(0, 2)) {
           for (const call of [
@@ -220,9 +215,9 @@ export function keyringSuite(): void {
             () => fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']),
             () => fs.client.call(path, ACCOUNT, 'Remove'),
           ]) {
-            const r = await timed(call());
+            const r = await outcome(call());
             assert.equal(r.name, UNAVAILABLE, r.text);
-            assert.ok(r.ms <= FAST_MS, `${r.ms} ms`);
+            assert.doesNotMatch(r.text, WAITED_OUT);
           }
         }
         assert.equal(dirState(fs.session.accountsDir), before);
@@ -289,28 +284,31 @@ export function keyringSuite(): void {
         await closeSession(fs);
       });
 
-      it('each secret call answers SecretsUnavailable within 3 s, and the bus is served meanwhile', async () => {
+      it("each secret call answers SecretsUnavailable once the service's own timeout runs out, and the bus is served meanwhile", async () => {
         const before = dirState(fs.session.accountsDir);
-        const slowCall = timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['imap', newSecret()]));
-        // While the keyring worker is stuck, other calls are answered at once.
-        const t0 = Date.now();
+        let slowAnswered = false;
+        const slowCall = outcome(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['imap', newSecret()])).finally(
+          () => (slowAnswered = true),
+        );
+        // While the keyring call waits, other calls are answered: before it is.
         await fs.client.call(ROOT, 'org.freedesktop.DBus.Peer', 'Ping');
         await fs.client.call(ROOT, MANAGER, 'ListProviders');
-        assert.ok(Date.now() - t0 < 1000, `Ping/ListProviders took ${Date.now() - t0} ms while the keyring hangs`);
-        const results: Array<[string, Awaited<ReturnType<typeof timed>>]> = [['SetSecret', await slowCall]];
-        results.push(['GetSecret', await timed(fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))]);
-        results.push(['Remove', await timed(fs.client.call(path, ACCOUNT, 'Remove'))]);
+        assert.equal(slowAnswered, false, 'Ping and ListProviders were answered only after the keyring call');
+        const results: Array<[string, Awaited<ReturnType<typeof outcome>>]> = [['SetSecret', await slowCall]];
+        results.push(['GetSecret', await outcome(fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']))]);
+        results.push(['Remove', await outcome(fs.client.call(path, ACCOUNT, 'Remove'))]);
         results.push([
           'AddAccount',
-          await timed(fs.client.addAccount('fastmail', 'silent2@example.org', { password: newSecret() })),
+          await outcome(fs.client.addAccount('fastmail', 'silent2@example.org', { password: newSecret() })),
         ]);
         const parallel = await Promise.all(
-          [1, 2, 3].map((k) => timed(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [`p${k}`, newSecret()]))),
+          [1, 2, 3].map((k) => outcome(fs.client.call(path, ACCOUNT, 'SetSecret', 'ss', [`p${k}`, newSecret()]))),
         );
         results.push(...parallel.map((r, k): [string, typeof r] => [`SetSecret in parallel #${k + 1}`, r]));
+        // The service's timeout answers each (a call left waiting would end in the client's NoReply).
         const wrong = results
-          .filter(([, r]) => r.name !== UNAVAILABLE || r.ms > FAST_MS)
-          .map(([what, r]) => `${what}: ${r.name} after ${r.ms} ms`);
+          .filter(([, r]) => r.name !== UNAVAILABLE || !WAITED_OUT.test(r.text))
+          .map(([what, r]) => `${what}: ${r.name} ${r.text}`);
         assert.deepEqual(wrong, []);
         assert.equal(dirState(fs.session.accountsDir), before, 'nothing may be written');
         assert.ok(existsSync(join(fs.session.accountsDir, `${idOf(path)}.ini`)), 'Remove must not delete the file');
@@ -325,7 +323,7 @@ export function keyringSuite(): void {
           async () => !(await nameHasOwner(fs.session.env, 'org.freedesktop.secrets')),
         );
         await startKeyring(fs.session, fs.session.keyringPassword);
-        const r = await timed(fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']));
+        const r = await outcome(fs.client.call(path, ACCOUNT, 'GetSecret', 's', ['password']));
         assert.equal(r.name, 'ok', r.text);
         assert.deepEqual(r.value, [keep]);
         const value = newSecret();
