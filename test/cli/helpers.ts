@@ -33,8 +33,8 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Kept for suites written during this session against them: new code imports harness/fixture.ts. */
-export { testSecret as secret, uniqueUser } from '../harness/fixture.js';
+/** @deprecated the last of the old re-exports, kept while test/ui moves to harness/unique.ts's testSecret. */
+export { testSecret as secret } from '../harness/unique.js';
 
 /** Runs `node dist/bin/px-accounts.js ARGS` with the session's environment, to its end. */
 export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 20000): Promise<CliResult> {
