@@ -33,9 +33,6 @@ export interface CliResult {
   stderr: string;
 }
 
-/** @deprecated the last of the old re-exports, kept while test/ui moves to harness/unique.ts's testSecret. */
-export { testSecret as secret } from '../harness/unique.js';
-
 /** Runs `node dist/bin/px-accounts.js ARGS` with the session's environment, to its end. */
 export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 20000): Promise<CliResult> {
   return spawnCli(env, args, timeoutMs, input).done;
