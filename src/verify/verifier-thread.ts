@@ -22,9 +22,13 @@ function ensureWorker(): Worker {
   if (worker) return worker;
   // A small young generation: the thread's checks are network-bound, and with V8's default
   // (semi-spaces growing to 16 MB) a 10 000-account start-up sweep held ~20 MB more at its
-  // peak for no gain in speed (docs/benchmarks.md).
+  // peak for no gain in speed. A bounded old generation: V8 lets a heap of an unbounded size
+  // grow to ~4× what survived its last full collection before the next one (the thread's
+  // garbage of a sweep took it from 13 to 43 MB); bounded, it collects at ~2× (26 MB). The
+  // thread holds ~13 MB of clients and what 8 checks at once need; a thread that runs out is
+  // replaced, its checks answered Unknown (docs/benchmarks.md).
   const w = new Worker(new URL('./verifier-worker.js', import.meta.url), {
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
   });
   w.unref();
   w.on('message', (reply: VerifierReply) => {
