@@ -5,13 +5,16 @@
  *    screen, recolour what follows);
  *  - bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they
  *    reorder whole runs of text, so `exe.txt` can be shown as `txt.exe` (Trojan Source);
- *  - invisibles that have no use in what px-accounts prints and only hide a difference between
- *    two strings that look the same (a name, an address copied off the screen): zero-width space
- *    U+200B, word joiner and invisible operators U+2060–U+2064, the deprecated format characters
- *    U+206A–U+206F, and U+FEFF (a byte-order mark or zero-width no-break space);
- *  - a zero-width non-joiner U+200C or joiner U+200D that joins nothing: not between two
- *    letters, marks or emoji (at the start or end of a line, beside a space, punctuation or
- *    another invisible), where it can only hide a difference too.
+ *  - every other format character (Unicode's Cf: zero-width space U+200B, word joiner and
+ *    invisible operators U+2060–U+2064, U+FEFF, soft hyphen U+00AD, the tag characters
+ *    U+E0020–U+E007F, interlinear annotation U+FFF9–U+FFFB…): they have no use in what
+ *    px-accounts prints and only hide a difference between two strings that look the same (a
+ *    name, an address copied off the screen);
+ *  - a zero-width non-joiner U+200C or joiner U+200D that joins nothing a script needs joined
+ *    (RFC 5892's CONTEXTJ rule, which decides the same for host names): kept only after a
+ *    combining mark (an Indic virama) or a letter of a joining script (Arabic, Syriac, N'Ko,
+ *    Mongolian…), and for the joiner after an emoji, and only before a letter, mark or emoji.
+ *    `pay‍pal` (a joiner between Latin letters) is shown as `pay�pal`.
  * Kept, because text in the languages px-accounts speaks needs them (po/fa.po itself has
  * hundreds): the non-joiner and joiner between letters (Persian writes می‌خواهم with U+200C;
  * Arabic and Indic scripts and emoji sequences 👩‍💻 use U+200D), and the direction marks
@@ -24,8 +27,19 @@
  * lookarounds of the joiners see the text as given, so a joiner beside a replaced invisible
  * joins nothing either.
  */
-export const UNPRINTABLE =
-  // eslint-disable-next-line no-control-regex -- the control characters are what it replaces
-  /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\u206a-\u206f\ufeff]|(?<![\p{L}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}])[\u200c\u200d]|[\u200c\u200d](?![\p{L}\p{M}\p{Extended_Pictographic}])/gu;
+/** Letters of the scripts whose letters join, and combining marks (an Indic virama): RFC 5892's CONTEXTJ. */
+const JOINS = String.raw`\p{M}\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mongolian}\p{sc=Mandaic}\p{sc=Manichaean}\p{sc=Psalter_Pahlavi}\p{sc=Adlam}\p{sc=Hanifi_Rohingya}\p{sc=Sogdian}\p{sc=Phags_Pa}`;
+
+export const UNPRINTABLE = new RegExp(
+  [
+    String.raw`[\u0000-\u001f\u007f-\u009f]`,
+    // every format character but the joiners (below) and the direction marks LRM, RLM, ALM
+    String.raw`(?![\u200c-\u200f\u061c])\p{Cf}`,
+    String.raw`(?<![${JOINS}])\u200c`,
+    String.raw`(?<![${JOINS}\p{Extended_Pictographic}\p{Emoji_Modifier}])\u200d`,
+    String.raw`[\u200c\u200d](?![\p{L}\p{M}\p{Extended_Pictographic}])`,
+  ].join('|'),
+  'gu',
+);
 
 export const printable = (text: string): string => text.replace(UNPRINTABLE, '\uFFFD');

@@ -87,6 +87,21 @@ describe('px-accounts: control characters from servers, files and apps are not p
       assert.equal(printable('a\u200b\u200cb'), 'a\ufffd\ufffdb');
     });
 
+    it('a joiner between letters of a script that does not join (pay\u200dpal) becomes U+FFFD, as RFC 5892 rules for host names', () => {
+      assert.equal(printable('pay\u200dpal.com'), 'pay\ufffdpal.com');
+      assert.equal(printable('pay\u200cpal'), 'pay\ufffdpal');
+      assert.equal(printable('\u0430\u200d\u0431'), '\u0430\ufffd\u0431', 'Cyrillic does not join either');
+      assert.equal(printable('ب\u200dب'), 'ب\u200dب', 'Arabic letters join');
+    });
+
+    it('every other format character becomes U+FFFD: soft hyphen, tag characters, interlinear annotation', () => {
+      assert.equal(printable('pay\u00adpal'), 'pay\ufffdpal');
+      assert.equal(printable('a\u{e0041}\u{e007f}b'), 'a\ufffd\ufffdb');
+      assert.equal(printable('a\ufff9b\ufffbc'), 'a\ufffdb\ufffdc');
+      assert.equal(printable('a\u180eb'), 'a\ufffdb');
+      assert.equal(printable('\u200e\u200f\u061c'), '\u200e\u200f\u061c', 'the direction marks stay');
+    });
+
     it('jsonLine escapes exactly what printable would replace: the line passes the filter unchanged and parses to the exact text', () => {
       for (const text of [
         'a\u200b\u200cb \u200cx\u200d',
