@@ -266,4 +266,3 @@ export class FakeService {
   }
 }
 
-export { startService, startSession, stopPid };
