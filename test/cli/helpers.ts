@@ -265,4 +265,3 @@ export class FakeService {
     this.bus.disconnect();
   }
 }
-
