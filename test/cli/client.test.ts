@@ -10,9 +10,9 @@ import {
   type AccountsClientEvents,
 } from '../../src/client/index.js';
 import { run } from '../harness/process.js';
-import { FakeService, startService, startSession, useCliService } from './helpers.js';
+import { FakeService, useCliService } from './helpers.js';
 import { testSecret, uniqueUser } from '../harness/fixture.js';
-import type { Session } from '../harness/session.js';
+import { startService, startSession, type Session } from '../harness/session.js';
 
 type Event = {
   [K in keyof AccountsClientEvents]: { type: K; args: AccountsClientEvents[K] };

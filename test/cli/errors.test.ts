@@ -3,18 +3,9 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nameHasOwner, pidOfName, SERVICE_BIN, waitFor, type Session } from '../harness/session.js';
-import {
-  CODE,
-  FakeService,
-  LineReader,
-  cli,
-  errorLine,
-  json,
-  startSession,
-  stopPid,
-  useCliService,
-} from './helpers.js';
+import { nameHasOwner, pidOfName, SERVICE_BIN, startSession, waitFor, type Session } from '../harness/session.js';
+import { stopPid } from '../harness/process.js';
+import { CODE, FakeService, LineReader, cli, errorLine, json, useCliService } from './helpers.js';
 import { testSecret, uniqueUser } from '../harness/fixture.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 

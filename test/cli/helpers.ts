@@ -2,7 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
-import { ROOT, startService, startSession, type KeyringMode, type Session } from '../harness/session.js';
+import { ROOT, type KeyringMode, type Session } from '../harness/session.js';
 import { stopPid } from '../harness/process.js';
 import { useFixture, type Fixture } from '../harness/fixture.js';
 

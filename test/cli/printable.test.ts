@@ -12,9 +12,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus, { Message, MessageType, type Message as DBusMessage } from 'dbus-next';
 import { TestClient, ACCOUNT } from '../harness/client.js';
-import { CODE, cli, json, startSession, useCliService } from './helpers.js';
+import { CODE, cli, json, useCliService } from './helpers.js';
 import { onTerminal } from '../discovery/terminal.js';
-import { ROOT, type Session } from '../harness/session.js';
+import { ROOT, startSession, type Session } from '../harness/session.js';
 import { printable } from '../../src/cli/printable.js';
 import { jsonLine } from '../../src/cli/format.js';
 
