@@ -85,7 +85,7 @@ export class TestClient {
   }
 
   /** Waits for a signal matching `pred` (already received or arriving within timeoutMs). */
-  async waitSignal(pred: (s: Signal) => boolean, timeoutMs = 3000, from = 0): Promise<Signal> {
+  async waitSignal(pred: (s: Signal) => boolean, timeoutMs = 10_000, from = 0): Promise<Signal> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.signals.slice(from).find(pred);

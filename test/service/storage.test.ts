@@ -32,7 +32,7 @@ describe('storage: hand edits are picked up live', () => {
   it('a file added by hand becomes an object (InterfacesAdded)', async () => {
     const mark = f.client.signals.length;
     write('hand_made.ini', ini('fastmail', 'hand@example.org', 'name = By hand\n'));
-    await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'hand_made', 3000, mark);
+    await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'hand_made', 10_000, mark);
     assert.equal(await f.client.get(P + 'hand_made', ACCOUNT, 'Name'), 'By hand');
     assert.equal(await f.client.get(P + 'hand_made', 'org.pantherx.Accounts.Imap', 'Host'), 'imap.fastmail.com');
   });
@@ -45,14 +45,14 @@ describe('storage: hand edits are picked up live', () => {
     );
     const acc = await f.client.waitSignal(
       (x) => x.member === 'PropertiesChanged' && x.path === P + 'hand_made' && x.body[0] === ACCOUNT,
-      3000,
+      10_000,
       mark,
     );
     assert.deepEqual(Object.keys(acc.body[1] as object), ['Name']);
     const imap = await f.client.waitSignal(
       (x) =>
         x.member === 'PropertiesChanged' && x.path === P + 'hand_made' && x.body[0] === 'org.pantherx.Accounts.Imap',
-      3000,
+      10_000,
       mark,
     );
     assert.deepEqual(Object.keys(imap.body[1] as object).sort(), ['Port', 'Security']);
@@ -61,7 +61,7 @@ describe('storage: hand edits are picked up live', () => {
   it('a file removed by hand while the service runs removes the object (InterfacesRemoved)', async () => {
     const mark = f.client.signals.length;
     unlinkSync(join(f.session.accountsDir, 'hand_made.ini'));
-    await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === P + 'hand_made', 3000, mark);
+    await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === P + 'hand_made', 10_000, mark);
     assert.ok(!(P + 'hand_made' in (await f.client.managedObjects())));
   });
 
@@ -71,7 +71,7 @@ describe('storage: hand edits are picked up live', () => {
     await waitFor(
       'log line',
       () => f.service.log().includes('garbage.ini skipped: there is no [account] section'),
-      3000,
+      10_000,
     );
     assert.ok(!(P + 'garbage' in (await f.client.managedObjects())));
     assert.equal(readFileSync(join(f.session.accountsDir, 'garbage.ini'), 'utf8'), garbage);
@@ -100,15 +100,15 @@ describe('storage: hand edits are picked up live', () => {
     await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'fix_me');
     let mark = f.client.signals.length;
     write('fix_me.ini', ini('yahoo', 'fix@example.org', '[imap]\nport = 99999\n'));
-    await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === P + 'fix_me', 3000, mark);
+    await f.client.waitSignal((x) => x.member === 'InterfacesRemoved' && x.body[0] === P + 'fix_me', 10_000, mark);
     await waitFor(
       'log line',
       () => /fix_me\.ini skipped: \[imap\] port must be a port number/.test(f.service.log()),
-      3000,
+      10_000,
     );
     mark = f.client.signals.length;
     write('fix_me.ini', ini('yahoo', 'fix@example.org'));
-    await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'fix_me', 3000, mark);
+    await f.client.waitSignal((x) => x.member === 'InterfacesAdded' && x.body[0] === P + 'fix_me', 10_000, mark);
   });
 });
 
