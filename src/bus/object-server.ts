@@ -266,14 +266,27 @@ export class ObjectServer {
         text = 'Internal error in px-accounts; the service log has the details';
       }
       if (msg.flags & NO_REPLY_EXPECTED) return;
-      this.send({
-        kind: MessageKind.Error,
-        replySerial: msg.serial!,
-        destination: msg.sender,
-        errorName: name,
-        signature: 's',
-        body: [text],
-      });
+      const error = (errorName: string, body: string) =>
+        this.send({
+          kind: MessageKind.Error,
+          replySerial: msg.serial!,
+          destination: msg.sender,
+          errorName,
+          signature: 's',
+          body: [body],
+        });
+      // fail() runs last in the reply's promise chain and in the message handler: if even the error
+      // cannot be encoded (text the wire refuses, a closed stream), a throw here would end the service
+      try {
+        error(name, text);
+      } catch (sendErr) {
+        log.error(`cannot send ${name} for ${msg.interface}.${msg.member}: ${String(sendErr)}`);
+        try {
+          error(DBUS_ERROR + 'Failed', 'Internal error in px-accounts; the service log has the details');
+        } catch {
+          // the connection is gone: the caller sees its own timeout or the disconnect
+        }
+      }
     };
     try {
       const result = this.route(msg);
