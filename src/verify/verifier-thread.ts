@@ -18,6 +18,9 @@ function failAll(message: string): void {
   pending.clear();
 }
 
+/** The verifier thread's heap (why: below); the wallet clients' answers are capped to fit it (bounded-fetch.ts). */
+export const VERIFIER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 };
+
 function ensureWorker(): Worker {
   if (worker) return worker;
   // A small young generation: the thread's checks are network-bound, and with V8's default
@@ -27,9 +30,7 @@ function ensureWorker(): Worker {
   // garbage of a sweep took it from 13 to 43 MB); bounded, it collects at ~2× (26 MB). The
   // thread holds ~13 MB of clients and what 8 checks at once need; a thread that runs out is
   // replaced, its checks answered Unknown (docs/benchmarks.md).
-  const w = new Worker(new URL('./verifier-worker.js', import.meta.url), {
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
-  });
+  const w = new Worker(new URL('./verifier-worker.js', import.meta.url), { resourceLimits: VERIFIER_LIMITS });
   w.unref();
   w.on('message', (reply: VerifierReply) => {
     const resolve = pending.get(reply.id);

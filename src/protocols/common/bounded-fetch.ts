@@ -4,11 +4,18 @@
  * typed: Unreachable (network, timeout, HTTP 5xx or 429: the status goes offline) or Invalid
  * (too large: error). The caller judges the status and the text.
  */
+import { isMainThread } from 'node:worker_threads';
 import { readCapped } from '../../util/read-capped.js';
 import { RpcInvalid, RpcRefused, RpcUnreachable } from './backend-errors.js';
 
 export const WALLET_RPC_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_TIMEOUT_MS) || 15_000;
-const MAX_RESPONSE = 8 * 1024 * 1024;
+// A watcher (the main thread) reads whole blocks and pages of history. A check runs in the verifier
+// thread, whose heap is capped (VERIFIER_LIMITS) with up to 8 checks at once, and needs only small
+// answers (a chain id, a balance, one page of an address): an 8 MiB answer of the smallest JSON values
+// parses to ~190 MB and took the thread down with every other check in flight (red team). 256 KiB
+// parses to ~6 MB at worst, 8 of them well inside the cap.
+const MAX_RESPONSE = isMainThread ? 8 * 1024 * 1024 : 256 * 1024;
+const LIMIT_TEXT = MAX_RESPONSE >= 1024 * 1024 ? `${MAX_RESPONSE / 1024 / 1024} MB` : `${MAX_RESPONSE / 1024} KiB`;
 
 export async function fetchBounded(
   url: string,
@@ -40,7 +47,7 @@ export async function fetchBounded(
     const body = await readCapped(
       res.body,
       MAX_RESPONSE,
-      () => new RpcInvalid(`the answer to ${what} is larger than ${MAX_RESPONSE / 1024 / 1024} MB`),
+      () => new RpcInvalid(`the answer to ${what} is larger than ${LIMIT_TEXT}`),
     );
     return { status: res.status, text: body.toString('utf8') };
   } catch (err) {
