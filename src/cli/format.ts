@@ -60,7 +60,10 @@ export function verifyJson(id: string, results: VerifyResults) {
  * strings), so the line parses to the same value and passes the output layer unchanged.
  */
 export const jsonLine = (value: unknown): string =>
-  JSON.stringify(value).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  JSON.stringify(value).replace(UNPRINTABLE, (c) =>
+    // a match outside the BMP (a tag character) is two UTF-16 units: JSON escapes each
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
 
 /** Left-aligned columns with a header; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {

@@ -108,6 +108,7 @@ describe('px-accounts: control characters from servers, files and apps are not p
         '\ufeff\u2060\u206a',
         'می\u200cخواهم\u200f 👩\u200d💻',
         '\u202egnp\u0085\u007f\u001b[2J',
+        'a\u{e0041}b\u00ad', // a tag character is two UTF-16 units
       ]) {
         const line = jsonLine({ text });
         assert.equal(printable(line), line, line);
