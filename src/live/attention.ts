@@ -100,6 +100,7 @@ export class AttentionNotices {
     const id = state.config.id;
     if (!state.status.attentionNeeded) {
       this.told.delete(id);
+      this.waiting.delete(id);
       return;
     }
     if (before.attentionNeeded || this.told.has(id)) return;
@@ -137,6 +138,8 @@ export class AttentionNotices {
     const shown = new Set(await this.shown());
     for (const state of batch) {
       const id = state.config.id;
+      // while the window was asked, the account may have been fixed or removed (both clear told)
+      if (!this.told.has(id) || !state.status.attentionNeeded) continue;
       if (shown.has(id)) {
         log.info(`account ${id} needs attention: the window shows it, no notification`);
         continue;

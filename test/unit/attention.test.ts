@@ -67,6 +67,38 @@ describe('attention notices', () => {
     );
   });
 
+  it('none for an account fixed or removed while the window is asked (the batch is being told)', async () => {
+    let answerShown: (ids: string[]) => void = () => undefined;
+    const told: Notice[] = [];
+    const notices = new AttentionNotices(
+      (n) => told.push(n),
+      () => new Promise<string[]>((resolve) => (answerShown = resolve)),
+      () => false,
+      () => true,
+    );
+    const [fixed, removed, kept] = [
+      account('fixed', 'password'),
+      account('gone', 'password'),
+      account('kept', 'password'),
+    ];
+    for (const state of [fixed, removed, kept]) {
+      const before = state.status;
+      state.status = nextStatus(before, { status: 'error', attentionNeeded: true });
+      notices.statusChanged(state, before);
+    }
+    await settle(); // the batch is taken: ShownAccounts is being asked
+    const before = fixed.status;
+    fixed.status = nextStatus(before, { status: 'online', message: '', attentionNeeded: false });
+    notices.statusChanged(fixed, before);
+    notices.removed('gone');
+    answerShown([]);
+    await settle();
+    assert.deepEqual(
+      told.map((n) => n.account),
+      ['kept'],
+    );
+  });
+
   it('none for an account the window shows, none when switched off', async () => {
     const shownWorld = world(['a']);
     shownWorld.move(account('a', 'password'), { status: 'error', attentionNeeded: true });
