@@ -164,6 +164,8 @@ function sendCall(
     );
     return msg.serial ?? undefined;
   }
+  // an ended stream takes the write silently: the call would wait out its whole timeout
+  if (!stream.writable) throw new Error('the bus connection is closed');
   const serial = bus.newSerial();
   const bytes = encodeMessage({
     kind: MessageKind.MethodCall,

@@ -106,8 +106,9 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     this.conn.add(this, this.target.classic);
   }
 
+  /** A look that starts after the call (Refresh's promise), not the one already running. */
   protected override refresh(): Promise<void> {
-    return this.sync();
+    return (this.syncing ?? Promise.resolve()).then(() => this.sync());
   }
 
   /** An issued currency is named by its code. */
