@@ -12,7 +12,7 @@ export class AccountsError extends Error {
   constructor(kind: ErrorKind, message: string) {
     // The message goes on the bus (an error reply, a sign-in's Failed) and often quotes a server
     // or a provider: a NUL there makes the message unencodable (a sign-in's Failed then ended the
-    // service), an escape sequence has no place in it. Line breaks and tabs stay.
+    // service), an escape sequence has no place in it. Line feeds and tabs stay (a carriage return goes).
     super(message.replace(CONTROL, ' '));
     this.name = 'AccountsError';
     this.kind = kind;

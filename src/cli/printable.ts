@@ -22,14 +22,14 @@
  * Arabic words. A mark only sets the direction of the neutral characters next to it: it cannot
  * reverse a run of letters the way an override or isolate can.
  */
+/** Letters of the scripts whose letters join, and combining marks (an Indic virama): RFC 5892's CONTEXTJ. */
+const JOINS = String.raw`\p{M}\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mongolian}\p{sc=Mandaic}\p{sc=Manichaean}\p{sc=Psalter_Pahlavi}\p{sc=Adlam}\p{sc=Hanifi_Rohingya}\p{sc=Sogdian}\p{sc=Phags_Pa}`;
+
 /**
  * Every character printable replaces, in one pattern (jsonLine escapes the same ones): the
  * lookarounds of the joiners see the text as given, so a joiner beside a replaced invisible
  * joins nothing either.
  */
-/** Letters of the scripts whose letters join, and combining marks (an Indic virama): RFC 5892's CONTEXTJ. */
-const JOINS = String.raw`\p{M}\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mongolian}\p{sc=Mandaic}\p{sc=Manichaean}\p{sc=Psalter_Pahlavi}\p{sc=Adlam}\p{sc=Hanifi_Rohingya}\p{sc=Sogdian}\p{sc=Phags_Pa}`;
-
 export const UNPRINTABLE = new RegExp(
   [
     String.raw`[\u0000-\u001f\u007f-\u009f]`,

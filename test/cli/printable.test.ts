@@ -4,7 +4,7 @@
  * file — ESC sequences (set the title, clear the screen, recolour), C1 controls and bidirectional
  * overrides each become U+FFFD on the terminal, while `--json` carries the exact text (escaped).
  * A stand-in service on the bus says what a hostile or broken server would make it say; the real
- * service refuses control characters in names and status messages itself, but passes on
+ * service refuses control characters in names and replaces them in what servers say, but passes on
  * bidirectional overrides (in an app's status message, in a hand-edited file's name).
  */
 import { strict as assert } from 'node:assert';
