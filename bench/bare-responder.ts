@@ -7,7 +7,7 @@
  *   DBUS_SESSION_BUS_ADDRESS=... node dist/bench/bare-responder.js NAME
  */
 import net from 'node:net';
-import { encodeMessage, type MessageKind } from '../src/bus/wire.js';
+import { encodeMessage, type MessageKind } from '../src/dbus-wire.js';
 
 const METHOD_CALL = 1 as MessageKind;
 const METHOD_RETURN = 2 as MessageKind;

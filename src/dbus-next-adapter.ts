@@ -7,7 +7,7 @@
  *   service's and the client library's), and a late reply's handler is dropped, not kept forever;
  * - an event for the loss of the connection: `onConnectionEnd`;
  * - access to the connected stream, which the object server (and `callWithTimeout`) write their own
- *   encoding to (src/bus/wire.ts).
+ *   encoding to (src/dbus-wire.ts).
  *
  * Guards for two parser bugs reachable by any caller:
  * - a body with an fd ('h') but no fds makes the parser throw inside the socket handler (an
@@ -20,7 +20,7 @@ import dbus from 'dbus-next';
 // Imported, not required through createRequire: the start-up bundle must patch the same copy
 // of dbus-next that it bundles.
 import DBusBuffer from 'dbus-next/lib/dbus-buffer.js';
-import { encodeMessage, MessageKind } from './bus/wire.js';
+import { encodeMessage, MessageKind } from './dbus-wire.js';
 
 // Function-typed fields, not methods: they are taken off the prototype and called with .call(this).
 interface DBusBufferProto {
@@ -142,7 +142,7 @@ const NO_REPLY_EXPECTED = 0x1;
 
 /**
  * Sends a method call; `settle` gets its reply (an error reply as dbus-next's DBusError).
- * Encoded with src/bus/wire.ts and written to the stream, as the object server does: dbus-next's
+ * Encoded with src/dbus-wire.ts and written to the stream, as the object server does: dbus-next's
  * marshaller builds many small buffers per value, and a 10 000-account sweep's keyring and
  * notification calls made most of the main thread's garbage that lived long enough to reach the
  * old generation (docs/benchmarks.md). dbus-next sends while connecting or with fd passing.

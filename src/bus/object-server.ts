@@ -12,7 +12,7 @@ import { log } from '../log.js';
 import { ACCESS_ANNOTATION, type AccessRequest } from '../contract/access.js';
 import { renderInterface, type Annotation, type InterfaceSpec } from './contract.js';
 import { connectedStream } from '../dbus-next-adapter.js';
-import { DictSource, encodeMessage, MessageKind, type OutgoingMessage } from './wire.js';
+import { DictSource, encodeMessage, MessageKind, type OutgoingMessage } from '../dbus-wire.js';
 
 const { Message, Variant } = dbus;
 type DBusMessage = InstanceType<typeof Message>;

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
 import messageModule from 'dbus-next/lib/message.js';
 import { decodeMessage, useFastReader } from '../../src/bus/fast-reader.js';
-import { encodeMessage, MessageKind } from '../../src/bus/wire.js';
+import { encodeMessage, MessageKind } from '../../src/dbus-wire.js';
 
 const { Variant } = dbus;
 

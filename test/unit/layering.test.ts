@@ -79,7 +79,12 @@ describe('layering of src/', () => {
       ['contract', 'dbus-next-adapter.ts'],
       'client imports only itself, the contract names and the dbus-next adapter',
     );
-    assert.deepEqual([...(g.get('dbus-next-adapter.ts') ?? [])], [], 'the dbus-next adapter imports nothing of ours');
+    assert.deepEqual(
+      [...(g.get('dbus-next-adapter.ts') ?? [])],
+      ['dbus-wire.ts'],
+      'the dbus-next adapter imports nothing of ours but the wire encoder',
+    );
+    assert.deepEqual([...(g.get('dbus-wire.ts') ?? [])], [], 'the wire encoder imports nothing of ours');
     assert.deepEqual([...g.get('contract')!], [], 'the contract names import nothing');
     // util: atomic-write.ts, for the file px-accounts export writes (util imports no service code but log and errors)
     assert.deepEqual(
