@@ -5,12 +5,13 @@
  * ask too. A file that cannot be used (corrupt, a symlink, too large) is moved aside with a log
  * line at start-up, never overwritten silently; the service starts with no grants.
  */
-import { lstatSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { log } from '../log.js';
-import { readFileNoFollow, writeFileNoFollow } from '../util/atomic-write.js';
+import { writeFileNoFollow } from '../util/atomic-write.js';
+import { readRegularFile } from '../util/regular-file.js';
 
 export type Decision = 'always' | 'deny';
 export type HostApps = 'allow' | 'ask';
@@ -55,10 +56,7 @@ export class Grants {
   load(): void {
     let text: string;
     try {
-      const st = lstatSync(this.file);
-      if (!st.isFile()) throw new Error(st.isSymbolicLink() ? 'it is a symbolic link' : 'it is not a regular file');
-      if (st.size > MAX_FILE) throw new Error(`it is larger than ${MAX_FILE} bytes`);
-      text = readFileNoFollow(this.file);
+      text = readRegularFile(this.file, { maxSize: MAX_FILE });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       return this.setAside((err as Error).message);

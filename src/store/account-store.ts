@@ -3,20 +3,7 @@
  * rename onto the name, never through a link) with mode 0600 in a 0700 directory, and watched
  * so hand edits show up live.
  */
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  watch,
-  type FSWatcher,
-  type Stats,
-} from 'node:fs';
+import { existsSync, readdirSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -25,6 +12,7 @@ import { AccountsError } from '../errors.js';
 import { log } from '../log.js';
 import type { Catalogue } from '../providers/catalogue.js';
 import { writeFileNoFollow } from '../util/atomic-write.js';
+import { NotRegularFile, readRegularFile } from '../util/regular-file.js';
 import { parseAccountFile, serializeAccount, type IniDoc, type ParsedAccountFile } from './account-file.js';
 
 /** Larger files are not account files; refusing them keeps a stray dump from eating memory. */
@@ -33,14 +21,6 @@ export const MAX_FILE_SIZE = 1024 * 1024;
 export type ReadResult =
   { kind: 'ok'; file: ParsedAccountFile } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
 
-/** Why a directory entry is not an account file, or undefined if it may be one. */
-function checkStat(st: Stats): { reason: string } | undefined {
-  if (st.isSymbolicLink()) return { reason: 'it is a symbolic link; account files must be regular files' };
-  if (!st.isFile()) return { reason: 'it is not a regular file' };
-  if (st.size > MAX_FILE_SIZE) return { reason: `it is larger than ${MAX_FILE_SIZE} bytes` };
-  return undefined;
-}
-
 /**
  * Temp files of an interrupted write: ours (util/atomic-write: `.tmp-` and 12 hex digits), and
  * write-file-atomic's (a number), left by earlier versions.
@@ -48,26 +28,16 @@ function checkStat(st: Stats): { reason: string } | undefined {
 const TEMP_FILE = /^[A-Za-z0-9_]{1,200}\.ini\.(?:tmp-[0-9a-f]{12}|\d+)$/;
 
 /**
- * The text of an account file, or why it is not one. The file is opened without following a
- * link and without blocking on a FIFO, and what was opened is looked at (fstat): one lookup of
- * the path per file instead of two (an lstat first), at start-up one per account. Throws the
- * errno error of a file that cannot be opened or read.
+ * The text of an account file, or why it is not one (util/regular-file: a link is not followed,
+ * a FIFO does not block, at most MAX_FILE_SIZE bytes are read). Throws the errno error of a file
+ * that cannot be opened or read.
  */
 function readAccountText(path: string): string | { reason: string } {
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return readRegularFile(path, { maxSize: MAX_FILE_SIZE });
   } catch (err) {
-    // A link (ELOOP), a socket (ENXIO)…: said as lstat sees it, as before; else the error itself.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
-    const why = checkStat(lstatSync(path));
-    if (why) return why;
-    throw err;
-  }
-  try {
-    return checkStat(fstatSync(fd)) ?? readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
+    if (!(err instanceof NotRegularFile)) throw err;
+    return { reason: err.why === 'link' ? `${err.message}; account files must be regular files` : err.message };
   }
 }
 

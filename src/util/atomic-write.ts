@@ -1,12 +1,12 @@
 /**
- * State files replaced and read without ever going through a symbolic link. write-file-atomic
- * resolved the real path first, so a link put where a state file was made the next save write
+ * State files replaced without ever going through a symbolic link (util/regular-file reads them).
+ * write-file-atomic resolved the real path first, so a link put where a state file was made the next save write
  * (and chmod) the link's target. Here the data goes to a new file in the same directory,
  * created exclusively and without following links, and is renamed onto the name itself:
  * rename replaces a link, never its target.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -63,14 +63,4 @@ export function writeFileNoFollow(
   };
   next.then(forget, forget);
   return next;
-}
-
-/** Reads a file that lstat said is regular, without following a link swapped in since, and never blocking on a FIFO. */
-export function readFileNoFollow(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
 }

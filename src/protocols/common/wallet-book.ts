@@ -5,10 +5,11 @@
  * transfer. Written atomically, never through a link; an unreadable file starts a fresh first
  * sync, and so does a symbolic link in its place (not read, with a log line).
  */
-import { lstatSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { log } from '../../log.js';
-import { readFileNoFollow, writeFileNoFollow } from '../../util/atomic-write.js';
+import { writeFileNoFollow } from '../../util/atomic-write.js';
+import { readRegularFile } from '../../util/regular-file.js';
 
 export interface WalletTransaction {
   txid: string;
@@ -44,6 +45,8 @@ interface State {
 const MAX_TRANSACTIONS = 10_000;
 const MAX_SEEN = 20_000;
 const HASHES_KEPT = 64;
+/** Far above what the caps above let a state file hold (a few MB); a larger file is not ours. */
+const MAX_STATE_FILE = 64 * 1024 * 1024;
 
 export class WalletBook {
   private constructor(
@@ -55,9 +58,7 @@ export class WalletBook {
   static load(file: string, owner: string): WalletBook {
     let state: State | undefined;
     try {
-      const st = lstatSync(file);
-      if (!st.isFile()) throw new Error(st.isSymbolicLink() ? 'it is a symbolic link' : 'it is not a regular file');
-      const s = JSON.parse(readFileNoFollow(file)) as State;
+      const s = JSON.parse(readRegularFile(file, { maxSize: MAX_STATE_FILE })) as State;
       if (
         s?.v === 1 &&
         s.owner === owner &&
