@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import dbus from 'dbus-next';
 import { BusTimeout, callWithTimeout, type BusCall, type DBusMessage } from '../../src/dbus-next-adapter.js';
-import { startSession, type Session } from '../harness/session.js';
+import { useFixture } from '../harness/fixture.js';
 
 const { Message } = dbus;
 const PEER = 'org.example.Peer';
@@ -19,34 +19,32 @@ const call = (member: string, body: unknown[] = []): BusCall => ({
 });
 
 describe('bus layer: every outgoing call has a timeout (callWithTimeout)', () => {
-  let session: Session;
   let peer: dbus.MessageBus;
   let bus: dbus.MessageBus;
   /** Calls the peer received and has not answered yet, by member. */
   const held = new Map<string, DBusMessage>();
   let received: ((msg: DBusMessage) => void) | undefined;
 
-  before(async () => {
-    session = await startSession('none');
-    peer = dbus.sessionBus({ busAddress: session.address });
-    peer.addMethodHandler((msg: DBusMessage) => {
-      if (msg.interface !== 'org.example.Peer') return false;
-      if (msg.member === 'Echo') peer.send(Message.newMethodReturn(msg, 's', [msg.body[0]]));
-      // dbus-next's typings say newError takes a string; it takes the call, as newMethodReturn does.
-      else if (msg.member === 'Fail')
-        peer.send(Message.newError(msg as unknown as string, 'org.example.Error.Refused', 'not today'));
-      else held.set(msg.member, msg); // Silent: answered later, or never
-      received?.(msg);
-      return true;
-    });
-    await peer.requestName(PEER, 0);
-    bus = dbus.sessionBus({ busAddress: session.address });
-  });
-
-  after(async () => {
-    bus?.disconnect();
-    peer?.disconnect();
-    await session?.stop();
+  // Only the private bus: the peer and the caller are this test's own connections.
+  useFixture({
+    keyring: 'none',
+    prepare: async (fx) => {
+      peer = dbus.sessionBus({ busAddress: fx.session.address });
+      fx.onStop(() => peer.disconnect());
+      peer.addMethodHandler((msg: DBusMessage) => {
+        if (msg.interface !== 'org.example.Peer') return false;
+        if (msg.member === 'Echo') peer.send(Message.newMethodReturn(msg, 's', [msg.body[0]]));
+        // dbus-next's typings say newError takes a string; it takes the call, as newMethodReturn does.
+        else if (msg.member === 'Fail')
+          peer.send(Message.newError(msg as unknown as string, 'org.example.Error.Refused', 'not today'));
+        else held.set(msg.member, msg); // Silent: answered later, or never
+        received?.(msg);
+        return true;
+      });
+      await peer.requestName(PEER, 0);
+      bus = dbus.sessionBus({ busAddress: fx.session.address });
+      fx.onStop(() => bus.disconnect());
+    },
   });
 
   it('resolves with the reply', async () => {
