@@ -9,11 +9,10 @@ import { strict as assert } from 'node:assert';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANAGER, ROOT, TestClient, s, type V } from '../harness/client.js';
-import { startPeers, type Peers } from '../harness/peers.js';
+import { MANAGER, ROOT, s, type V } from '../harness/client.js';
 import { vpnProfile } from '../harness/peers/openvpn.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { testSecret } from '../harness/fixture.js';
+import { waitFor } from '../harness/session.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 /** Every process's parent and name, from /proc. */
 function processes(): Map<number, { ppid: number; comm: string }> {
@@ -71,51 +70,43 @@ wait
 
 describe('programs started for checks die with a killed service (issue 25, finding 8)', function () {
   this.timeout(60_000);
-  let peers: Peers;
   let silent: Socket;
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
   let pluginDir: string;
   const survivors: number[] = [];
 
-  const profile = () => vpnProfile(peers.vpn!, silent.address().port).replace('proto tcp-client', 'proto udp');
+  const fx = useFixture({
+    peers: ['openvpn'],
+    start: async (fx) => {
+      // A UDP port that takes every packet and never answers: an OpenVPN client waits there.
+      silent = createSocket('udp4');
+      await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+      fx.onStop(() => silent.close());
+    },
+    prepare: (fx) => {
+      pluginDir = join(fx.session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
+      mkdirSync(pluginDir, { recursive: true, mode: 0o755 });
+      writeFileSync(join(pluginDir, 'sleeper'), SLEEPER, { mode: 0o755 });
+      writeFileSync(
+        join(pluginDir, 'sleeper.ini'),
+        '[plugin]\nname = Sleeper\ninterface = org.example.Accounts.Sleeper\nsettings = host\nsecrets = password\nhelper = sleeper\ntimeout = 60\n',
+      );
+      // Only if the test failed: what outlived the service is stopped by PID.
+      fx.onStop(() => {
+        for (const pid of survivors) if (!gone(pid)) process.kill(pid, 'SIGKILL');
+      });
+    },
+    // Checks end after 5 s here, openvpn's TLS hand-window with them.
+    service: { env: { PX_ACCOUNTS_CHECK_TIMEOUT_MS: '5000' } },
+  });
+
+  const profile = () => vpnProfile(fx.peers.vpn!, silent.address().port).replace('proto tcp-client', 'proto udp');
   const validate = (protocol: string, options: Record<string, V>) =>
-    client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+    fx.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
       protocol,
       'alice',
       { password: testSecret() },
       options,
     ]);
-
-  before(async function () {
-    this.timeout(90_000);
-    peers = await startPeers(['openvpn']);
-    // A UDP port that takes every packet and never answers: an OpenVPN client waits there.
-    silent = createSocket('udp4');
-    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
-    session = await startSession();
-    pluginDir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
-    mkdirSync(pluginDir, { recursive: true, mode: 0o755 });
-    writeFileSync(join(pluginDir, 'sleeper'), SLEEPER, { mode: 0o755 });
-    writeFileSync(
-      join(pluginDir, 'sleeper.ini'),
-      '[plugin]\nname = Sleeper\ninterface = org.example.Accounts.Sleeper\nsettings = host\nsecrets = password\nhelper = sleeper\ntimeout = 60\n',
-    );
-    // Checks end after 5 s here, openvpn's TLS hand-window with them.
-    service = await startService(session, [], { PX_ACCOUNTS_CHECK_TIMEOUT_MS: '5000' });
-    client = await TestClient.connect(session.address);
-  });
-
-  after(async () => {
-    // Only if the test failed: what outlived the service is stopped by PID.
-    for (const pid of survivors) if (!gone(pid)) process.kill(pid, 'SIGKILL');
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
-    silent?.close();
-    await peers?.stop();
-  });
 
   it('while the service lives, openvpn started on the verifier thread runs until the check times out', async () => {
     const started = Date.now();
@@ -140,15 +131,15 @@ describe('programs started for checks die with a killed service (issue 25, findi
       () => {
         const [helper, helperChild] = pidsOf();
         if (!helper || !helperChild) return undefined;
-        const tree = descendants(service.pid);
+        const tree = descendants(fx.service.pid);
         return [...tree.values()].includes('openvpn') && tree.has(helper) && tree.has(helperChild) ? tree : undefined;
       },
       10_000,
     );
     survivors.push(...running.keys());
 
-    process.kill(service.pid, 'SIGKILL');
-    await service.exited;
+    process.kill(fx.service.pid, 'SIGKILL');
+    await fx.service.exited;
     await waitFor('every process of the checks gone', () => survivors.every(gone), 5000).catch(() => {
       const left = survivors.filter((pid) => !gone(pid)).map((pid) => `${pid} ${running.get(pid)}`);
       assert.fail(`still running after the service was killed: ${left.join(', ')}`);
