@@ -12,19 +12,12 @@ import { AccountsClient, isAccountsClientError, type SignInRequest } from '../..
 import { Browser } from '../harness/browser.js';
 import { declared, introspect, shape } from '../harness/contract.js';
 import { ACCOUNT, MANAGER, ROOT, TestClient, as, b, errorOf, s, type V } from '../harness/client.js';
-import { startPeers, type Peers } from '../harness/peers.js';
+import type { Peers } from '../harness/peers.js';
 import { startDavGate, type DavGate } from '../harness/peers/dav-gate.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { spawnCli } from '../cli/helpers.js';
-import {
-  readTree,
-  sleep,
-  startService,
-  startSession,
-  waitFor,
-  type ServiceProcess,
-  type Session,
-} from '../harness/session.js';
+import { readTree, sleep, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
+import { useFixture } from '../harness/fixture.js';
 
 const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
@@ -83,56 +76,70 @@ url = ${w.gate.url}
 }
 
 export function useOAuth2World(): OAuth2World {
-  const w = {} as OAuth2World;
-  before(async function () {
-    this.timeout(90_000);
-    w.oidc = await startOidc({ accessTokenTtl: TTL_S });
-    w.peers = await startPeers(['dovecot', 'radicale'], { oauth2IntrospectionUrl: w.oidc.introspectionUrl });
-    w.gate = await startDavGate({
-      upstreamPort: w.peers.ports.http,
-      user: w.peers.user,
-      password: w.peers.password,
-      introspectionUrl: w.oidc.introspectionUrl,
-    });
-    w.session = await startSession();
-    const dir = join(w.session.env.XDG_DATA_HOME!, 'px-accounts', 'providers');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'testidp.ini'), providerFile(w, w.oidc.clientId));
-    writeFileSync(join(dir, 'noclient.ini'), providerFile(w, undefined, 'No Client'));
-    // A provider configured by endpoints and without openid (as Microsoft's): it never says who signed in.
-    writeFileSync(
-      join(dir, 'endpointidp.ini'),
-      providerFile(w, w.oidc.clientId, 'Endpoint IdP')
-        .replace(
-          `issuer = ${w.oidc.issuer}`,
-          `authorization_endpoint = ${w.oidc.issuer}/auth\ntoken_endpoint = ${w.oidc.issuer}/token\nrevocation_endpoint = ${w.oidc.issuer}/token/revocation`,
-        )
-        .replace('scopes = openid email offline_access', 'scopes = offline_access mail')
-        .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
-    );
-    // A provider whose tokens are for one service each (as Microsoft's): IMAP gets its own.
-    writeFileSync(
-      join(dir, 'splitidp.ini'),
-      providerFile(w, w.oidc.clientId, 'Split IdP')
-        .replace(
-          'scopes = openid email offline_access',
-          'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true',
-        )
-        .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
-    );
-    w.service = await startService(w.session, [], { PX_ACCOUNTS_SIGN_IN_TIMEOUT_MS: String(SIGN_IN_TIMEOUT_MS) });
-    w.client = await TestClient.connect(w.session.address);
+  let oidc: OidcPeer;
+  let gate: DavGate;
+  const fx = useFixture({
+    start: async (fx) => {
+      oidc = fx.own(await startOidc({ accessTokenTtl: TTL_S }));
+    },
+    peers: { names: ['dovecot', 'radicale'], options: () => ({ oauth2IntrospectionUrl: oidc.introspectionUrl }) },
+    prepare: async (fx) => {
+      const peers = fx.peers;
+      gate = fx.own(
+        await startDavGate({
+          upstreamPort: peers.ports.http,
+          user: peers.user,
+          password: peers.password,
+          introspectionUrl: oidc.introspectionUrl,
+        }),
+      );
+      const w = { oidc, peers, gate };
+      fx.provider('testidp', providerFile(w, oidc.clientId));
+      fx.provider('noclient', providerFile(w, undefined, 'No Client'));
+      // A provider configured by endpoints and without openid (as Microsoft's): it never says who signed in.
+      fx.provider(
+        'endpointidp',
+        providerFile(w, oidc.clientId, 'Endpoint IdP')
+          .replace(
+            `issuer = ${oidc.issuer}`,
+            `authorization_endpoint = ${oidc.issuer}/auth\ntoken_endpoint = ${oidc.issuer}/token\nrevocation_endpoint = ${oidc.issuer}/token/revocation`,
+          )
+          .replace('scopes = openid email offline_access', 'scopes = offline_access mail')
+          .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
+      );
+      // A provider whose tokens are for one service each (as Microsoft's): IMAP gets its own.
+      fx.provider(
+        'splitidp',
+        providerFile(w, oidc.clientId, 'Split IdP')
+          .replace(
+            'scopes = openid email offline_access',
+            'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true',
+          )
+          .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
+      );
+    },
+    service: { env: { PX_ACCOUNTS_SIGN_IN_TIMEOUT_MS: String(SIGN_IN_TIMEOUT_MS) } },
   });
-  after(async function () {
-    this.timeout(30_000);
-    w.client?.disconnect();
-    await w.service?.stop();
-    await w.session?.stop();
-    await w.gate?.stop();
-    await w.peers?.stop();
-    await w.oidc?.stop();
-  });
-  return w;
+  return {
+    get oidc() {
+      return oidc;
+    },
+    get gate() {
+      return gate;
+    },
+    get peers() {
+      return fx.peers;
+    },
+    get session() {
+      return fx.session;
+    },
+    get service() {
+      return fx.service;
+    },
+    get client() {
+      return fx.client;
+    },
+  };
 }
 
 /** Starts a sign-in and returns the request's path and properties. */
