@@ -6,15 +6,15 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, q, s, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, errorOf, q, s, type V } from '../harness/client.js';
 import { flatpakCall, gv } from '../harness/flatpak.js';
 import { run } from '../harness/process.js';
-import { startService, startSession, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { testSecret, uniqueUser } from '../harness/fixture.js';
+import { waitFor } from '../harness/session.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 
 const INVALID = 'org.pantherx.Accounts.Error.InvalidArgument';
 const APP = 'org.example.Evil';
@@ -48,9 +48,6 @@ function openvpnsBelow(pid: number): number[] {
 
 describe('security: findings of the red-team pass, replayed', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
   let dir: string;
   let caPem: string;
   /** A library an app ships: loaded by openvpn, it leaves a file behind. */
@@ -63,59 +60,52 @@ describe('security: findings of the red-team pass, replayed', function () {
   /** A tls-auth "key" that closes its block and loads the app's library into openvpn. */
   const hostileKey = () => `${staticKey()}</tls-auth>\nplugin ${library}\n<tls-auth>\n${staticKey()}`;
 
-  before(async function () {
-    this.timeout(60_000);
-    dir = mkdtempSync(join(tmpdir(), 'pxa-security-'));
-    marker = join(dir, 'library-was-loaded');
-    writeFileSync(
-      join(dir, 'evil.c'),
-      `#include <stdio.h>\n__attribute__((constructor)) static void loaded(void) { FILE *f = fopen(MARKER, "w"); if (f) fclose(f); }\n`,
-    );
-    library = join(dir, 'evil.so');
-    execFileSync('cc', ['-shared', '-fPIC', `-DMARKER="${marker}"`, '-o', library, join(dir, 'evil.c')]);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=px-accounts test CA',
-        '-keyout',
-        join(dir, 'ca.key'),
-        '-out',
-        join(dir, 'ca.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    // Accepts and says nothing: an OpenVPN server that never finishes its handshake.
-    silent = net.createServer(() => undefined).listen(0, '127.0.0.1');
-    await new Promise((r) => silent.once('listening', r));
-    silentPort = (silent.address() as net.AddressInfo).port;
-    session = await startSession('unlocked');
+  const fx = useFixture({
+    start: async (fx) => {
+      dir = mkdtempSync(join(tmpdir(), 'pxa-security-'));
+      fx.onStop(() => rmSync(dir, { recursive: true, force: true }));
+      marker = join(dir, 'library-was-loaded');
+      writeFileSync(
+        join(dir, 'evil.c'),
+        `#include <stdio.h>\n__attribute__((constructor)) static void loaded(void) { FILE *f = fopen(MARKER, "w"); if (f) fclose(f); }\n`,
+      );
+      library = join(dir, 'evil.so');
+      execFileSync('cc', ['-shared', '-fPIC', `-DMARKER="${marker}"`, '-o', library, join(dir, 'evil.c')]);
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=px-accounts test CA',
+          '-keyout',
+          join(dir, 'ca.key'),
+          '-out',
+          join(dir, 'ca.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
+      // Accepts and says nothing: an OpenVPN server that never finishes its handshake.
+      silent = net.createServer(() => undefined).listen(0, '127.0.0.1');
+      await new Promise((r) => silent.once('listening', r));
+      fx.onStop(() => silent.close());
+      silentPort = (silent.address() as net.AddressInfo).port;
+    },
     // An identity provider that never answers: sign-ins stay "starting" as long as the test needs.
-    mkdirSync(join(session.dir, 'data', 'px-accounts', 'providers'), { recursive: true });
-    writeFileSync(
-      join(session.dir, 'data', 'px-accounts', 'providers', 'silentidp.ini'),
-      `[provider]\nname = Silent IdP\nauth = oauth2\nprotocols = imap\n\n[oauth2]\nissuer = http://127.0.0.1:${silentPort}\nclient_id = px-test\nscopes = openid\n\n[imap]\nhost = 127.0.0.1\nport = 9\nsecurity = tls\n`,
-    );
-    service = await startService(session, [], { PX_ACCOUNTS_CHECK_TIMEOUT_MS: String(CHECK_TIMEOUT_MS) });
-    client = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
-    silent?.close();
-    rmSync(dir, { recursive: true, force: true });
+    prepare: (fx) =>
+      fx.provider(
+        'silentidp',
+        `[provider]\nname = Silent IdP\nauth = oauth2\nprotocols = imap\n\n[oauth2]\nissuer = http://127.0.0.1:${silentPort}\nclient_id = px-test\nscopes = openid\n\n[imap]\nhost = 127.0.0.1\nport = 9\nsecurity = tls\n`,
+      ),
+    service: { env: { PX_ACCOUNTS_CHECK_TIMEOUT_MS: String(CHECK_TIMEOUT_MS) } },
   });
 
   /** Proves an attack's profile works when openvpn is given it directly: the library leaves its marker (removed again). */
@@ -138,7 +128,7 @@ describe('security: findings of the red-team pass, replayed', function () {
   }
 
   const sandboxed = (app: string, method: string, ...args: string[]) =>
-    flatpakCall(session, app, ['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
+    flatpakCall(fx.session, app, ['--object-path', ROOT, '--method', `${MANAGER}.${method}`, ...args]);
 
   describe('1. OpenVPN key secrets cannot add directives to the profile openvpn runs', () => {
     it('the attack is real: openvpn given such a profile loads the library', async () => {
@@ -158,7 +148,7 @@ describe('security: findings of the red-team pass, replayed', function () {
         );
       }
       assert.deepEqual(
-        readdirSync(join(session.home, '.userdata', 'accounts')).filter((n) => n.endsWith('.ini')),
+        readdirSync(join(fx.session.home, '.userdata', 'accounts')).filter((n) => n.endsWith('.ini')),
         [],
         'nothing saved',
       );
@@ -166,7 +156,7 @@ describe('security: findings of the red-team pass, replayed', function () {
     });
 
     it('SetSecret refuses it too, and a password or passphrase with a line break (the management interface reads one line)', async () => {
-      const path = await client.addAccount(
+      const path = await fx.client.addAccount(
         'openvpn',
         uniqueUser('vpn'),
         { 'tls-auth': staticKey(), password: testSecret() },
@@ -178,16 +168,16 @@ describe('security: findings of the red-team pass, replayed', function () {
         ['password', 'a\nusername "Auth" x'],
         ['key-passphrase', 'x\r\nhold release'],
       ]) {
-        const err = await errorOf(client.call(path, ACCOUNT, 'SetSecret', 'ss', [name!, value!]));
+        const err = await errorOf(fx.client.call(path, ACCOUNT, 'SetSecret', 'ss', [name!, value!]));
         assert.equal(err.type, INVALID, `${name}: ${err.text}`);
         assert.doesNotMatch(err.text, /config \/etc|username "Auth"|hold release|plugin/, 'the value is not quoted');
       }
-      assert.deepEqual(await client.get(path, ACCOUNT, 'Credentials'), ['password', 'tls-auth']);
-      await client.call(path, ACCOUNT, 'Remove');
+      assert.deepEqual(await fx.client.get(path, ACCOUNT, 'Credentials'), ['password', 'tls-auth']);
+      await fx.client.call(path, ACCOUNT, 'Remove');
     });
 
     it('a key stored before this check (put in the keyring directly) is refused before openvpn starts', async () => {
-      const path = await client.addAccount(
+      const path = await fx.client.addAccount(
         'openvpn',
         uniqueUser('stored'),
         { 'tls-auth': staticKey(), password: testSecret() },
@@ -197,16 +187,16 @@ describe('security: findings of the red-team pass, replayed', function () {
       const stored = await run(
         'secret-tool',
         ['store', '--label', 'planted', 'service', 'org.pantherx.Accounts', 'username', `${id}/tls-auth`],
-        session.env,
+        fx.session.env,
         hostileKey(),
       );
       assert.equal(stored.code, 0, stored.stderr);
-      const [results] = await client.call(path, ACCOUNT, 'Verify');
+      const [results] = await fx.client.call(path, ACCOUNT, 'Verify');
       const r = (results as Record<string, V>).openvpn!.value as Record<string, V>;
       assert.equal(r.code!.value, 'Unknown', String(r.message!.value));
       assert.match(String(r.message!.value), /profile cannot be used.*'plugin' is refused/);
       assert.ok(!existsSync(marker), 'the library was never loaded');
-      await client.call(path, ACCOUNT, 'Remove');
+      await fx.client.call(path, ACCOUNT, 'Remove');
     });
   });
 
@@ -323,27 +313,27 @@ describe('security: findings of the red-team pass, replayed', function () {
         [...Array<boolean>(10).fill(true), false],
       );
       assert.match(results[10]!.stderr, /LimitExceeded.*too many new accounts/);
-      for (const r of results.slice(0, 10)) await client.call(/'(\/[^']+)'/.exec(r.stdout)![1]!, ACCOUNT, 'Remove');
+      for (const r of results.slice(0, 10)) await fx.client.call(/'(\/[^']+)'/.exec(r.stdout)![1]!, ACCOUNT, 'Remove');
     });
 
     it('Verify on a granted account takes from the same budget as CheckAccounts', async () => {
       const app = 'org.example.Verifier';
-      const path = await client.addAccount(
+      const path = await fx.client.addAccount(
         'imap',
         uniqueUser('verified'),
         { password: testSecret() },
         { 'imap.host': s('127.0.0.1'), 'imap.port': q(9) },
       );
       const id = path.split('/').pop()!;
-      await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, app]);
+      await fx.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, app]);
       // 60 at once: CheckAccounts spends 59 of them, then one Verify may run and the next may not.
       const spent = await sandboxed(app, 'CheckAccounts', `[${Array.from({ length: 59 }, () => gv(id)).join(', ')}]`);
       assert.equal(spent.code, 0, spent.stderr);
-      const verify = await flatpakCall(session, app, ['--object-path', path, '--method', `${ACCOUNT}.Verify`]);
+      const verify = await flatpakCall(fx.session, app, ['--object-path', path, '--method', `${ACCOUNT}.Verify`]);
       assert.equal(verify.code, 0, verify.stderr);
-      const over = await flatpakCall(session, app, ['--object-path', path, '--method', `${ACCOUNT}.Verify`]);
+      const over = await flatpakCall(fx.session, app, ['--object-path', path, '--method', `${ACCOUNT}.Verify`]);
       assert.match(over.stderr, /LimitExceeded.*too many account checks/);
-      await client.call(path, ACCOUNT, 'Remove');
+      await fx.client.call(path, ACCOUNT, 'Remove');
     });
 
     it('SignIn: calls made at once count from the call, not from when the sign-in is up (3 per app, whatever its connections)', async () => {
@@ -365,14 +355,14 @@ describe('security: findings of the red-team pass, replayed', function () {
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          most = Math.max(most, openvpnsBelow(service.pid).length);
+          most = Math.max(most, openvpnsBelow(fx.service.pid).length);
           await new Promise((r) => setImmediate(r));
         }
       })();
       const password = testSecret();
       const host = Array.from({ length: 6 }, () =>
         errorOf(
-          client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+          fx.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
             'openvpn',
             'x',
             { password },
@@ -401,7 +391,7 @@ describe('security: findings of the red-team pass, replayed', function () {
       for (const r of timedOut) assert.match(r.stdout, /'code': <'Timeout'>/);
       assert.ok(most >= 1, 'openvpn was seen running');
       assert.ok(most <= 8, `at most 8 openvpn at once, saw ${most}`);
-      await waitFor('every openvpn gone', () => openvpnsBelow(service.pid).length === 0, 10_000);
+      await waitFor('every openvpn gone', () => openvpnsBelow(fx.service.pid).length === 0, 10_000);
     });
   });
 
@@ -442,8 +432,8 @@ describe('security: findings of the red-team pass, replayed', function () {
         const victim = uniqueUser('victim');
         const witness = uniqueUser('witness');
         const opts = { 'imap.host': s('127.0.0.1'), 'imap.port': q(imap.port), 'imap.security': s('none') };
-        const v = await client.addAccount('imap', victim, { password: testSecret() }, opts);
-        const w = await client.addAccount('imap', witness, { password: testSecret() }, opts);
+        const v = await fx.client.addAccount('imap', victim, { password: testSecret() }, opts);
+        const w = await fx.client.addAccount('imap', witness, { password: testSecret() }, opts);
         const refused = await sandboxed(APP, 'CheckAccounts', `[${gv(v.split('/').pop()!)}]`);
         assert.match(refused.stderr, new RegExp(`AccessDenied.*${APP.replace(/\./g, '\\.')} has no grant for account`));
         assert.match(
@@ -451,19 +441,19 @@ describe('security: findings of the red-team pass, replayed', function () {
           /AccessDenied.*every account is for the user's own apps/,
         );
         // Checks run in order: had the refused call queued one, its login would come first.
-        await client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [[w.split('/').pop()!]]);
+        await fx.client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [[w.split('/').pop()!]]);
         await waitFor('the witness logs in', () => imap.logins.length > 0, 10_000);
         assert.deepEqual(imap.logins, [witness]);
-        assert.equal(await client.get(v, ACCOUNT, 'AttentionNeeded'), false);
+        assert.equal(await fx.client.get(v, ACCOUNT, 'AttentionNeeded'), false);
 
         // Granted, it may ask for its account to be checked, within a budget.
         const id = v.split('/').pop()!;
-        await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, APP]);
+        await fx.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [id, APP]);
         const ok = await sandboxed(APP, 'CheckAccounts', `[${gv(id)}]`);
         assert.equal(ok.code, 0, ok.stderr);
         const flood = await sandboxed(APP, 'CheckAccounts', `[${Array.from({ length: 61 }, () => gv(id)).join(', ')}]`);
         assert.match(flood.stderr, /LimitExceeded/);
-        for (const p of [v, w]) await client.call(p, ACCOUNT, 'Remove');
+        for (const p of [v, w]) await fx.client.call(p, ACCOUNT, 'Remove');
       } finally {
         imap.close();
       }
@@ -472,14 +462,14 @@ describe('security: findings of the red-team pass, replayed', function () {
 
   describe('7. authorization comes from the contract and fails closed', () => {
     it("a sandboxed app cannot read a wallet's transfers or make it refresh without a grant", async () => {
-      const path = await client.addAccount(
+      const path = await fx.client.addAccount(
         'eth',
         '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
         {},
         { 'eth.network': s('local'), 'eth.url': s('http://127.0.0.1:9/') },
       );
       const wallet = (method: string, ...args: string[]) =>
-        flatpakCall(session, APP, [
+        flatpakCall(fx.session, APP, [
           '--object-path',
           path,
           '--method',
@@ -488,10 +478,10 @@ describe('security: findings of the red-team pass, replayed', function () {
         ]);
       assert.match((await wallet('GetTransactions', '0', '10')).stderr, /AccessDenied.*has no grant/);
       assert.match((await wallet('Refresh')).stderr, /AccessDenied.*has no grant/);
-      await client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [path.split('/').pop()!, APP]);
+      await fx.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [path.split('/').pop()!, APP]);
       const listed = await wallet('GetTransactions', '0', '10');
       assert.equal(listed.code, 0, listed.stderr);
-      await client.call(path, ACCOUNT, 'Remove');
+      await fx.client.call(path, ACCOUNT, 'Remove');
     });
   });
 });
