@@ -8,12 +8,11 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccountsClient, type ImportResult } from '../../src/client/index.js';
-import { MANAGER, ROOT, TestClient, q, s, type V } from '../harness/client.js';
-import { startService, startSession, type ServiceProcess, type Session } from '../harness/session.js';
+import type { ImportResult } from '../../src/client/index.js';
+import { MANAGER, ROOT, q, s, type V } from '../harness/client.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
-const pass = `pass ${Math.random().toString(36).slice(2)}`;
-const secretValue = () => `s3cret-${Math.random().toString(36).slice(2)}`;
+const pass = testSecret();
 let counter = 0;
 const unique = (what: string) => `${what}${++counter}_${process.pid}`;
 
@@ -27,24 +26,8 @@ const imapIni = (user: string, parent: string) =>
 
 describe('import: an account naming a parent (real bus, hand-made age files)', function () {
   this.timeout(60_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let client: AccountsClient;
-  let raw: TestClient;
-
-  before(async function () {
-    this.timeout(30_000);
-    session = await startSession();
-    service = await startService(session, ['--no-background-check'], { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '10' });
-    client = await AccountsClient.connect({ busAddress: session.address });
-    raw = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30_000);
-    client?.close();
-    raw?.disconnect();
-    await service?.stop();
-    await session?.stop();
+  const fx = useFixture({
+    service: { args: ['--no-background-check'], env: { PX_ACCOUNTS_SCRYPT_WORK_FACTOR: '10' } },
   });
 
   /** An export document of these entries, encrypted with the passphrase by the age library. */
@@ -54,19 +37,19 @@ describe('import: an account naming a parent (real bus, hand-made age files)', f
     e.setPassphrase(pass);
     e.setScryptWorkFactor(10);
     const doc = { format: 'px-accounts-export', version: 1, exported: 'x', secrets: false, accounts };
-    return client.importAccounts(await e.encrypt(JSON.stringify(doc)), pass);
+    return fx.accounts.importAccounts(await e.encrypt(JSON.stringify(doc)), pass);
   }
   const addProxy = async (user: string, port = 3128) => {
-    const path = await raw.addAccount(
+    const path = await fx.client.addAccount(
       'proxy',
       user,
-      { password: secretValue() },
+      { password: testSecret() },
       { 'proxy.host': s('127.0.0.1'), 'proxy.port': q(port), 'proxy.type': s('http') },
     );
     return path.split('/').pop()!;
   };
-  const fileOf = (id: string) => readFileSync(join(session.accountsDir, `${id}.ini`), 'utf8');
-  const parentOf = async (id: string) => (await client.getAccount(id)).parent;
+  const fileOf = (id: string) => readFileSync(join(fx.session.accountsDir, `${id}.ini`), 'utf8');
+  const parentOf = async (id: string) => (await fx.accounts.getAccount(id)).parent;
   const reasons = (r: ImportResult) => r.skipped.map((x) => [x.id, x.reason]);
 
   it('a parent here that the importer may use (host apps allowed): accepted, the account is reached through it', async () => {
@@ -76,14 +59,14 @@ describe('import: an account naming a parent (real bus, hand-made age files)', f
     assert.deepEqual(r, { imported: [child], skipped: [] });
     assert.equal(await parentOf(child), office);
     assert.match(fileOf(child), new RegExp(`^parent = ${office}$`, 'm'));
-    await client.removeAccount(child);
-    await client.removeAccount(office);
+    await fx.accounts.removeAccount(child);
+    await fx.accounts.removeAccount(office);
   });
 
   it('under HostApps ask: a parent here the importer holds no grant for is AccessDenied and nothing is written; with the grant it is accepted', async () => {
     const office = await addProxy(unique('office'));
     const child = unique('child');
-    await raw.call(ROOT, MANAGER, 'SetHostApps', 's', ['ask']);
+    await fx.client.call(ROOT, MANAGER, 'SetHostApps', 's', ['ask']);
     try {
       const refused = await importOf([{ id: child, ini: imapIni(child, office) }]);
       assert.deepEqual(refused.imported, []);
@@ -92,33 +75,33 @@ describe('import: an account naming a parent (real bus, hand-made age files)', f
         refused.skipped[0]!.message,
         new RegExp(`no grant for account ${office} \\(Import with it as parent\\)`),
       );
-      assert.equal(existsSync(join(session.accountsDir, `${child}.ini`)), false, 'nothing written');
+      assert.equal(existsSync(join(fx.session.accountsDir, `${child}.ini`)), false, 'nothing written');
       assert.equal(
-        (await client.listAccounts()).some((a) => a.id === child),
+        (await fx.accounts.listAccounts()).some((a) => a.id === child),
         false,
       );
       // this process asks, and the person grants the proxy
-      assert.equal((await raw.call(ROOT, MANAGER, 'RequestAccess', 's', [office]))[0], 'pending');
-      const app = ((await raw.call(ROOT, MANAGER, 'ListAccess', '', []))[0] as Array<Record<string, V>>).find(
+      assert.equal((await fx.client.call(ROOT, MANAGER, 'RequestAccess', 's', [office]))[0], 'pending');
+      const app = ((await fx.client.call(ROOT, MANAGER, 'ListAccess', '', []))[0] as Array<Record<string, V>>).find(
         (e) => e.account!.value === office && e.decision!.value === 'pending',
       )!.app!.value as string;
-      await raw.call(ROOT, MANAGER, 'GrantAccess', 'ss', [office, app]);
+      await fx.client.call(ROOT, MANAGER, 'GrantAccess', 'ss', [office, app]);
       const accepted = await importOf([{ id: child, ini: imapIni(child, office) }]);
       assert.deepEqual(accepted, { imported: [child], skipped: [] });
       assert.equal(await parentOf(child), office);
     } finally {
-      await raw.call(ROOT, MANAGER, 'SetHostApps', 's', ['allow']);
+      await fx.client.call(ROOT, MANAGER, 'SetHostApps', 's', ['allow']);
     }
-    await client.removeAccount(child);
-    await client.removeAccount(office);
+    await fx.accounts.removeAccount(child);
+    await fx.accounts.removeAccount(office);
   });
 
   it('a parent that is missing, or here but no proxy or VPN: skipped as Invalid, naming it', async () => {
     const mail = (
-      await client.addAccount({
+      await fx.accounts.addAccount({
         provider: 'imap',
         account: `${unique('mail')}@example.org`,
-        password: secretValue(),
+        password: testSecret(),
         settings: { imap: { host: '127.0.0.1', port: 1993 } },
       })
     ).id;
@@ -134,8 +117,8 @@ describe('import: an account naming a parent (real bus, hand-made age files)', f
     ]);
     assert.match(r.skipped[0]!.message, /its parent no_such_proxy is neither in the file nor an account here/);
     assert.match(r.skipped[1]!.message, new RegExp(mail));
-    for (const id of [orphan, underMail]) assert.equal(existsSync(join(session.accountsDir, `${id}.ini`)), false);
-    await client.removeAccount(mail);
+    for (const id of [orphan, underMail]) assert.equal(existsSync(join(fx.session.accountsDir, `${id}.ini`)), false);
+    await fx.accounts.removeAccount(mail);
   });
 
   it("the file's parent imported under a new id (its own taken here by another proxy): the child follows it, never the stranger", async () => {
@@ -150,9 +133,9 @@ describe('import: an account naming a parent (real bus, hand-made age files)', f
     assert.deepEqual(r.imported, [`${taken}_2`, child]);
     assert.equal(await parentOf(child), `${taken}_2`);
     assert.match(fileOf(child), new RegExp(`^parent = ${taken}_2$`, 'm'));
-    await client.removeAccount(child);
-    await client.removeAccount(`${taken}_2`);
-    await client.removeAccount(taken);
+    await fx.accounts.removeAccount(child);
+    await fx.accounts.removeAccount(`${taken}_2`);
+    await fx.accounts.removeAccount(taken);
   });
 
   it("the file's parent a duplicate of a proxy here (under another id): the child is reached through the one here", async () => {
@@ -166,8 +149,8 @@ describe('import: an account naming a parent (real bus, hand-made age files)', f
     assert.deepEqual(reasons(r), [['proxy_elsewhere', 'Duplicate']]);
     assert.deepEqual(r.imported, [child]);
     assert.equal(await parentOf(child), here);
-    await client.removeAccount(child);
-    await client.removeAccount(here);
+    await fx.accounts.removeAccount(child);
+    await fx.accounts.removeAccount(here);
   });
 
   it('parents in a loop in the file, or a parent of the file that was skipped: its children are skipped too', async () => {
