@@ -8,18 +8,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ACCOUNT, MANAGER, ROOT, TestClient, b, errorOf, s, type V } from '../harness/client.js';
-import {
-  alive,
-  readTree,
-  ROOT as REPO,
-  startService,
-  startSession,
-  waitFor,
-  type ServiceProcess,
-  type Session,
-} from '../harness/session.js';
-import { testSecret } from '../harness/fixture.js';
+import { ACCOUNT, MANAGER, ROOT, b, errorOf, s, type V } from '../harness/client.js';
+import { alive, readTree, ROOT as REPO, waitFor } from '../harness/session.js';
+import { testSecret, useFixture } from '../harness/fixture.js';
 
 const PY = '/usr/bin/python3';
 
@@ -88,94 +79,85 @@ const descriptor = (name: string, iface: string, settings: string, secrets: stri
 
 describe('third-party protocol plugins (descriptor + helper)', function () {
   this.timeout(30_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
   let userDir: string;
   let systemDir: string;
   const secret = testSecret();
 
-  before(async () => {
-    session = await startSession();
-    userDir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
-    systemDir = join(session.dir, 'system-data', 'px-accounts', 'plugins');
-    write(userDir, 'expected', secret);
-    write(userDir, 'matrix-helper', SHELL_HELPER, 0o755);
-    write(
-      userDir,
-      'matrix.ini',
-      descriptor(
-        'Matrix',
-        'org.example.Accounts.Matrix',
-        'host, port, room',
-        'password',
-        'matrix-helper',
-        'timeout = 20\n',
-      ),
-    );
-    write(userDir, 'feed.py', PY_HELPER, 0o755);
-    write(userDir, 'feed.ini', descriptor('Feed', 'org.example.Accounts.Feed', 'url', 'password, token', 'feed.py'));
-    for (const [id, text] of <[string, string][]>[
-      ['hang', HANG],
-      ['crash', CRASH],
-      ['garbage', GARBAGE],
-      ['flood', FLOOD],
-    ]) {
-      write(userDir, `${id}.sh`, text, 0o755);
+  const fx = useFixture({
+    prepare: (fx) => {
+      userDir = join(fx.session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
+      systemDir = join(fx.session.dir, 'system-data', 'px-accounts', 'plugins');
+      write(userDir, 'expected', secret);
+      write(userDir, 'matrix-helper', SHELL_HELPER, 0o755);
       write(
         userDir,
-        `${id}.ini`,
-        descriptor(id, `org.example.Accounts.T${id}`, 'host', 'password', `${id}.sh`, 'timeout = 1\n'),
+        'matrix.ini',
+        descriptor(
+          'Matrix',
+          'org.example.Accounts.Matrix',
+          'host, port, room',
+          'password',
+          'matrix-helper',
+          'timeout = 20\n',
+        ),
       );
-    }
-    // Refused descriptors, each for one reason.
-    write(userDir, 'groupw.ini', descriptor('G', 'org.example.G', 'host', 'password', 'matrix-helper'), 0o664);
-    write(userDir, 'outside.ini', descriptor('O', 'org.example.O', 'host', 'password', '../outside-helper'));
-    write(join(userDir, '..'), 'outside-helper', SHELL_HELPER, 0o755);
-    write(userDir, 'noexec.sh', GARBAGE, 0o644);
-    write(userDir, 'noexec.ini', descriptor('N', 'org.example.N', 'host', 'password', 'noexec.sh'));
-    write(userDir, 'imap.ini', descriptor('Fake IMAP', 'org.example.FakeImap', 'host', 'password', 'matrix-helper'));
-    write(
-      userDir,
-      'zclash.ini',
-      descriptor('Clash', 'org.example.Accounts.Matrix', 'host', 'password', 'matrix-helper'),
-    );
-    write(
-      userDir,
-      'reserved.ini',
-      descriptor('R', 'org.pantherx.Accounts.Reserved', 'host', 'password', 'matrix-helper'),
-    );
-    write(userDir, 'badkey.ini', descriptor('B', 'org.example.B', 'name', 'password', 'matrix-helper'));
-    write(userDir, 'nosection.ini', 'name = nothing\n');
-    // The system directory comes after the user's: its matrix is refused, its own id is taken.
-    write(systemDir, 'matrix-helper', SHELL_HELPER, 0o755);
-    write(
-      systemDir,
-      'matrix.ini',
-      descriptor('Other Matrix', 'org.example.Accounts.Matrix2', 'host', 'password', 'matrix-helper'),
-    );
-    write(
-      systemDir,
-      'sysproto.ini',
-      descriptor('System', 'org.example.Accounts.System', 'host', 'password', 'matrix-helper'),
-    );
-    service = await startService(session, [], { XDG_DATA_DIRS: join(session.dir, 'system-data') });
-    client = await TestClient.connect(session.address);
-  });
-
-  after(async () => {
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
+      write(userDir, 'feed.py', PY_HELPER, 0o755);
+      write(userDir, 'feed.ini', descriptor('Feed', 'org.example.Accounts.Feed', 'url', 'password, token', 'feed.py'));
+      for (const [id, text] of <[string, string][]>[
+        ['hang', HANG],
+        ['crash', CRASH],
+        ['garbage', GARBAGE],
+        ['flood', FLOOD],
+      ]) {
+        write(userDir, `${id}.sh`, text, 0o755);
+        write(
+          userDir,
+          `${id}.ini`,
+          descriptor(id, `org.example.Accounts.T${id}`, 'host', 'password', `${id}.sh`, 'timeout = 1\n'),
+        );
+      }
+      // Refused descriptors, each for one reason.
+      write(userDir, 'groupw.ini', descriptor('G', 'org.example.G', 'host', 'password', 'matrix-helper'), 0o664);
+      write(userDir, 'outside.ini', descriptor('O', 'org.example.O', 'host', 'password', '../outside-helper'));
+      write(join(userDir, '..'), 'outside-helper', SHELL_HELPER, 0o755);
+      write(userDir, 'noexec.sh', GARBAGE, 0o644);
+      write(userDir, 'noexec.ini', descriptor('N', 'org.example.N', 'host', 'password', 'noexec.sh'));
+      write(userDir, 'imap.ini', descriptor('Fake IMAP', 'org.example.FakeImap', 'host', 'password', 'matrix-helper'));
+      write(
+        userDir,
+        'zclash.ini',
+        descriptor('Clash', 'org.example.Accounts.Matrix', 'host', 'password', 'matrix-helper'),
+      );
+      write(
+        userDir,
+        'reserved.ini',
+        descriptor('R', 'org.pantherx.Accounts.Reserved', 'host', 'password', 'matrix-helper'),
+      );
+      write(userDir, 'badkey.ini', descriptor('B', 'org.example.B', 'name', 'password', 'matrix-helper'));
+      write(userDir, 'nosection.ini', 'name = nothing\n');
+      // The system directory comes after the user's: its matrix is refused, its own id is taken.
+      write(systemDir, 'matrix-helper', SHELL_HELPER, 0o755);
+      write(
+        systemDir,
+        'matrix.ini',
+        descriptor('Other Matrix', 'org.example.Accounts.Matrix2', 'host', 'password', 'matrix-helper'),
+      );
+      write(
+        systemDir,
+        'sysproto.ini',
+        descriptor('System', 'org.example.Accounts.System', 'host', 'password', 'matrix-helper'),
+      );
+    },
+    service: { env: (fx) => ({ XDG_DATA_DIRS: join(fx.session.dir, 'system-data') }) },
   });
 
   const unwrap = (x: Record<string, V>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.value]));
 
   it('lists trusted plugins with the built-ins, and refuses the others with a log line naming why', async () => {
-    const [list] = await client.call(ROOT, MANAGER, 'ListProtocols');
+    const [list] = await fx.client.call(ROOT, MANAGER, 'ListProtocols');
     const protocols = (list as Array<Record<string, V>>).map(unwrap);
     const ids = protocols.map((p) => p.id);
-    if (process.env.DEBUG_LOG) console.log(service.log());
+    if (process.env.DEBUG_LOG) console.log(fx.service.log());
     for (const id of ['matrix', 'feed', 'hang', 'crash', 'garbage', 'flood', 'sysproto'])
       assert.ok(ids.includes(id), `${id} listed`);
     for (const id of ['groupw', 'outside', 'noexec', 'zclash', 'reserved', 'badkey', 'nosection'])
@@ -192,7 +174,7 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
       ],
     );
     assert.equal(protocols.find((p) => p.id === 'imap')!.builtin, true);
-    const log = service.log();
+    const log = fx.service.log();
     assert.match(log, /groupw\.ini skipped: the descriptor is writable by group or others/);
     assert.match(log, /outside\.ini skipped: helper '\.\.\/outside-helper' points outside/);
     assert.match(log, /noexec\.ini skipped: helper .* is not executable/);
@@ -208,7 +190,7 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
   });
 
   it('adds, shows, verifies, edits and removes a plugin account like a built-in one', async () => {
-    const path = await client.addAccount(
+    const path = await fx.client.addAccount(
       'matrix',
       'alice',
       { password: secret },
@@ -218,69 +200,69 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
         verify: b(true),
       },
     );
-    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
-    assert.deepEqual(await client.getAll(path, 'org.example.Accounts.Matrix'), {
+    assert.equal(await fx.client.get(path, ACCOUNT, 'Status'), 'online');
+    assert.deepEqual(await fx.client.getAll(path, 'org.example.Accounts.Matrix'), {
       Host: '127.0.0.1',
       Port: '',
       Room: '#general',
     });
-    assert.deepEqual(await client.get(path, ACCOUNT, 'Protocols'), ['matrix']);
+    assert.deepEqual(await fx.client.get(path, ACCOUNT, 'Protocols'), ['matrix']);
     // The secret went through stdin only.
     assert.ok(readFileSync(join(userDir, 'matrix.stdin'), 'utf8').includes(secret));
     assert.ok(!readFileSync(join(userDir, 'matrix.argv'), 'utf8').includes(secret));
     assert.equal(readFileSync(join(userDir, 'matrix.argv'), 'utf8').trim(), 'verify');
     assert.ok(!readFileSync(join(userDir, 'matrix.env'), 'utf8').includes(secret));
-    assert.ok(!readTree(join(session.home, '.userdata')).includes(secret), 'no secret in the account files');
+    assert.ok(!readTree(join(fx.session.home, '.userdata')).includes(secret), 'no secret in the account files');
 
-    const [ok] = await client.call(path, ACCOUNT, 'Verify');
+    const [ok] = await fx.client.call(path, ACCOUNT, 'Verify');
     assert.equal(((ok as Record<string, V>).matrix!.value as Record<string, V>).code!.value, 'Ok');
-    await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', 'wrong-' + secret]);
-    const [bad] = await client.call(path, ACCOUNT, 'Verify');
+    await fx.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', 'wrong-' + secret]);
+    const [bad] = await fx.client.call(path, ACCOUNT, 'Verify');
     const r = unwrap((bad as Record<string, V>).matrix!.value as Record<string, V>);
     assert.equal(r.code, 'Unauthorized');
     assert.match(String(r.message), /M_FORBIDDEN: Invalid password/);
-    assert.equal(await client.get(path, ACCOUNT, 'AttentionNeeded'), true);
+    assert.equal(await fx.client.get(path, ACCOUNT, 'AttentionNeeded'), true);
 
-    const mark = client.signals.length;
-    await client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'matrix.room': s('#random') }]);
-    await client.waitSignal(
+    const mark = fx.client.signals.length;
+    await fx.client.call(path, ACCOUNT, 'Update', 'a{sv}', [{ 'matrix.room': s('#random') }]);
+    await fx.client.waitSignal(
       (x) => x.member === 'PropertiesChanged' && x.body[0] === 'org.example.Accounts.Matrix',
       3000,
       mark,
     );
-    assert.equal(await client.get(path, 'org.example.Accounts.Matrix', 'Room'), '#random');
-    const file = readFileSync(join(session.home, '.userdata', 'accounts', `${path.split('/').pop()}.ini`), 'utf8');
+    assert.equal(await fx.client.get(path, 'org.example.Accounts.Matrix', 'Room'), '#random');
+    const file = readFileSync(join(fx.session.home, '.userdata', 'accounts', `${path.split('/').pop()}.ini`), 'utf8');
     assert.match(file, /\[matrix\]\nhost = 127\.0\.0\.1\nroom = \\#random/);
 
-    await client.call(path, ACCOUNT, 'Remove');
-    assert.equal(existsSync(join(session.home, '.userdata', 'accounts', `${path.split('/').pop()}.ini`)), false);
+    await fx.client.call(path, ACCOUNT, 'Remove');
+    assert.equal(existsSync(join(fx.session.home, '.userdata', 'accounts', `${path.split('/').pop()}.ini`)), false);
   });
 
   it('a settings value of the wrong type is InvalidArgument, an unknown setting too, and nothing is written', async () => {
     const wrongType = await errorOf(
-      client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.host': b(true) }),
+      fx.client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.host': b(true) }),
     );
     assert.equal(wrongType.type, 'org.pantherx.Accounts.Error.InvalidArgument');
     assert.match(wrongType.text, /option matrix\.host must be a string/);
     const unknown = await errorOf(
-      client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.server': s('x') }),
+      fx.client.addAccount('matrix', 'bob', { password: secret }, { 'matrix.server': s('x') }),
     );
     assert.match(unknown.text, /not a setting of Matrix \(matrix\.host, matrix\.port, matrix\.room\)/);
-    const [objects] = await client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
+    const [objects] = await fx.client.call(ROOT, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects');
     assert.ok(!Object.keys(objects as object).some((p) => p.includes('bob')));
   });
 
   it('passes named secrets to a Python helper', async () => {
-    const path = await client.addAccount(
+    const path = await fx.client.addAccount(
       'feed',
       'carol',
       { password: secret, token: secret + '-token' },
       { 'feed.url': s('http://127.0.0.1:9/feed') },
     );
-    const [res] = await client.call(path, ACCOUNT, 'Verify');
+    const [res] = await fx.client.call(path, ACCOUNT, 'Verify');
     assert.equal(unwrap((res as Record<string, V>).feed!.value as Record<string, V>).code, 'Ok');
-    await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['token', 'nope']);
-    const [res2] = await client.call(path, ACCOUNT, 'Verify');
+    await fx.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['token', 'nope']);
+    const [res2] = await fx.client.call(path, ACCOUNT, 'Verify');
     assert.equal(unwrap((res2 as Record<string, V>).feed!.value as Record<string, V>).code, 'Unauthorized');
   });
 
@@ -289,7 +271,7 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     const started = Date.now();
     await Promise.all(
       ['hang', 'crash', 'garbage', 'flood'].map(async (id) => {
-        const [r] = await client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
+        const [r] = await fx.client.call(ROOT, MANAGER, 'ValidateCredentials', 'ssa{ss}a{sv}', [
           id,
           'dave',
           { password: secret },
@@ -313,70 +295,63 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     const pid = Number(readFileSync(join(userDir, 'hang.pid'), 'utf8'));
     const child = Number(readFileSync(join(userDir, 'hang.child'), 'utf8'));
     await waitFor('hung helper gone', () => !alive(pid) && !alive(child), 3000);
-    assert.ok(alive(service.pid));
-    assert.ok(!service.log().includes(secret), 'no secret in the log');
+    assert.ok(alive(fx.service.pid));
+    assert.ok(!fx.service.log().includes(secret), 'no secret in the log');
   });
 });
 
 describe('the example plugin shipped in examples/plugins (Matrix)', function () {
   this.timeout(30_000);
-  let session: Session;
-  let service: ServiceProcess;
-  let client: TestClient;
   let homeserver: Server;
   const password = testSecret();
   const calls: string[] = [];
 
-  before(async () => {
-    // A homeserver of the test's own on loopback: the two endpoints the helper uses.
-    homeserver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        calls.push(req.url!);
-        res.setHeader('Content-Type', 'application/json');
-        if (req.url === '/_matrix/client/v3/login') {
-          const r = JSON.parse(body) as { identifier: { user: string }; password: string };
-          if (r.identifier.user === '@alice:example.org' && r.password === password)
-            return res.end(JSON.stringify({ access_token: 'session-token' }));
-          res.statusCode = 403;
-          return res.end(JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'Invalid password' }));
-        }
-        res.end('{}');
+  const fx = useFixture({
+    start: async (fx) => {
+      // A homeserver of the test's own on loopback: the two endpoints the helper uses.
+      homeserver = createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          calls.push(req.url!);
+          res.setHeader('Content-Type', 'application/json');
+          if (req.url === '/_matrix/client/v3/login') {
+            const r = JSON.parse(body) as { identifier: { user: string }; password: string };
+            if (r.identifier.user === '@alice:example.org' && r.password === password)
+              return res.end(JSON.stringify({ access_token: 'session-token' }));
+            res.statusCode = 403;
+            return res.end(JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'Invalid password' }));
+          }
+          res.end('{}');
+        });
       });
-    });
-    await new Promise<void>((r) => homeserver.listen(0, '127.0.0.1', r));
-    session = await startSession();
-    const dir = join(session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    for (const f of ['matrix.ini', 'matrix-helper']) cpSync(join(REPO, 'examples', 'plugins', f), join(dir, f));
-    service = await startService(session);
-    client = await TestClient.connect(session.address);
-  });
-
-  after(async () => {
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
-    homeserver?.close();
+      await new Promise<void>((r) => homeserver.listen(0, '127.0.0.1', r));
+      fx.onStop(() => homeserver.close());
+    },
+    prepare: (fx) => {
+      const dir = join(fx.session.env.XDG_DATA_HOME!, 'px-accounts', 'plugins');
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      for (const f of ['matrix.ini', 'matrix-helper']) cpSync(join(REPO, 'examples', 'plugins', f), join(dir, f));
+    },
+    service: true,
   });
 
   it('adds a Matrix account checked against the homeserver, and reports a refused password', async () => {
     const url = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
-    const path = await client.addAccount(
+    const path = await fx.client.addAccount(
       'matrix',
       '@alice:example.org',
       { password },
       { 'matrix.url': s(url), verify: b(true) },
     );
-    assert.equal(await client.get(path, ACCOUNT, 'Status'), 'online');
+    assert.equal(await fx.client.get(path, ACCOUNT, 'Status'), 'online');
     assert.deepEqual(
       calls,
       ['/_matrix/client/v3/login', '/_matrix/client/v3/logout'],
       'the check logs its session out again',
     );
-    await client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', 'not-' + password]);
-    const [res] = await client.call(path, ACCOUNT, 'Verify');
+    await fx.client.call(path, ACCOUNT, 'SetSecret', 'ss', ['password', 'not-' + password]);
+    const [res] = await fx.client.call(path, ACCOUNT, 'Verify');
     const r = (res as Record<string, V>).matrix!.value as Record<string, V>;
     assert.equal(r.code!.value, 'Unauthorized');
     assert.match(String(r.message!.value), /M_FORBIDDEN/);
