@@ -1,4 +1,5 @@
 /** Account status is runtime state: it starts as none and is never written to files. */
+import { withoutControls } from '../control-characters.js';
 import { invalidArgument } from '../errors.js';
 import { checkText } from '../util/validate.js';
 
@@ -27,7 +28,7 @@ export function checkStatus(status: string, message: string): StatusValue {
 }
 
 /** Text from elsewhere (a backend's answer) made a valid status message: control characters become spaces, the length is capped. */
-export const statusText = (message: string): string => message.replace(/\p{Cc}+/gu, ' ').slice(0, MAX_STATUS_MESSAGE);
+export const statusText = (message: string): string => withoutControls(message).slice(0, MAX_STATUS_MESSAGE);
 
 export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n;
 

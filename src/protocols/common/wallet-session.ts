@@ -9,6 +9,7 @@ import { RpcInvalid, RpcRefused, RpcUnreachable } from './backend-errors.js';
 import { formatUnits, parseUnits } from './units.js';
 import { WalletBook, type WalletTransaction } from './wallet-book.js';
 import { backendUrl } from './wallet-settings.js';
+import { withoutControls } from '../../control-characters.js';
 import { redact } from '../../util/redact.js';
 import { _, ngettext } from '../../i18n/index.js';
 import { formatAmount, formatNumber } from '../../i18n/intl.js';
@@ -195,9 +196,7 @@ export abstract class WalletSession implements LiveSession {
   protected failed(err: Error): void {
     if (this.stopped) return;
     // What a backend says goes into a status message: printable and short.
-    const said = redact(err.message, Object.values(this.ctx.secrets))
-      .replace(/\p{Cc}/gu, ' ')
-      .slice(0, 300);
+    const said = withoutControls(redact(err.message, Object.values(this.ctx.secrets))).slice(0, 300);
     const backend = `the ${this.coin.backend} ${new URL(String(this.ctx.settings.url)).host}`;
     if (err instanceof RpcUnreachable) this.ctx.status('offline', `${backend} ${said}`);
     else if (err instanceof RpcRefused) this.ctx.status('error', `${backend} ${said}`);
