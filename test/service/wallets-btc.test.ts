@@ -18,7 +18,8 @@ import { useFixture } from '../harness/fixture.js';
 import { nextLook } from '../harness/wallet-looks.js';
 import { REGTEST, startTestBitcoin, type TestBitcoin } from '../harness/peers/bitcoin/index.js';
 import { cli } from '../cli/helpers.js';
-import { readTree, sleep, waitFor } from '../harness/session.js';
+import { readTree, waitFor } from '../harness/session.js';
+import { logBarrier } from '../harness/log-barrier.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
 const BTC_IFACE = 'org.pantherx.Accounts.Btc';
@@ -94,8 +95,8 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
       ]),
     );
     assert.match(noUrl.text, /url is required for network regtest/);
-    // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
-    await sleep(200);
+    // Every line logged so far is read (the files were written before the calls replied).
+    await logBarrier(fx.client, fx.service);
     assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(wif), 'a private key was kept');
   });
 
@@ -383,8 +384,9 @@ describe('Bitcoin wallets over the bus (the Bitcoin test chain: Esplora and Elec
       const message = String(await fx.client.get(p, ACCOUNT, 'StatusMessage'));
       assert.match(message, /HTTP 404/);
       assert.ok(!message.includes(key), 'the echoed key is cut out of the message');
-      // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
-      await sleep(200);
+      // The failed look logged what it did before its status changed (and a look writes its files
+      // before its status): every line logged so far is read now.
+      await logBarrier(fx.client, fx.service);
       assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(key), 'the key is in no file and no log line');
       await fx.client.call(p, ACCOUNT, 'Remove');
     } finally {

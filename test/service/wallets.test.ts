@@ -17,7 +17,8 @@ import { rippleCodec } from '../../src/protocols/xrp/address.js';
 import { cli, spawnCli } from '../cli/helpers.js';
 import { useFixture } from '../harness/fixture.js';
 import { nextLook } from '../harness/wallet-looks.js';
-import { readTree, sleep, waitFor } from '../harness/session.js';
+import { readTree, waitFor } from '../harness/session.js';
+import { logBarrier } from '../harness/log-barrier.js';
 
 const WALLET = 'org.pantherx.Accounts.Wallet';
 const ETH_IFACE = 'org.pantherx.Accounts.Eth';
@@ -80,8 +81,8 @@ describe('Ethereum wallets over the bus (anvil)', function () {
       assert.match(err.text, /private key|seed phrase/);
       assert.ok(!err.text.includes(key) && !err.text.includes('abandon'), 'the error quotes the secret');
     }
-    // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
-    await sleep(200);
+    // Every line logged so far is read (the files were written before the calls replied).
+    await logBarrier(fx.client, fx.service);
     const everything = readTree(fx.session.dir) + fx.service.log();
     assert.ok(!everything.includes(key) && !everything.includes(phrase), 'a private key or seed phrase was kept');
     assert.equal((await errorOf(addWallet('0x1234'))).type, ERR + 'InvalidArgument');
@@ -591,8 +592,8 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     assert.equal(err.type, ERR + 'InvalidArgument');
     assert.match(err.text, /XRP secret/);
     assert.ok(!err.text.includes(seed));
-    // No event says everything the service wrote has reached its pipe and disk: a moment for stray writes.
-    await sleep(200);
+    // Every line logged so far is read (the files were written before the calls replied).
+    await logBarrier(fx.client, fx.service);
     assert.ok(!(readTree(fx.session.dir) + fx.service.log()).includes(seed), 'a secret was kept');
   });
 
