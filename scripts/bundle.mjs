@@ -3,7 +3,8 @@
 // tsc has already type-checked and emitted dist/ (the tests and the client library use that);
 // this turns dist/src/bin/*.js into dist/bin/*.js. Verifiers stay a lazily loaded chunk.
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { build, transform } from 'esbuild';
 
 const outdir = 'dist/bin';
 // What start-up needs goes into the bundle; every other dependency (the protocols' client
@@ -41,6 +42,39 @@ module.exports = { Builder, Parser };`,
     }));
   },
 };
+// Node built-ins that the service's start-up (up to the first GetManagedObjects) never calls,
+// but that modules on its static import graph import at their top (sign-in servers, TLS checks,
+// worker threads, plugin processes; dbus-next's assert): each is a stand-in that requires the
+// real module on the first access to one of its members. Evaluating them at start-up cost
+// ~2.5 MB of RSS and ~10 ms of CPU (docs/benchmarks.md). A member read at a module's top level
+// loads the module there, so keep such reads inside functions (src/protocols/common/bounded-fetch.ts).
+const LAZY_BUILTINS = ['assert', 'child_process', 'http', 'https', 'tls', 'worker_threads'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtins'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtins' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtins' }, (args) => {
+      const real = createRequire(import.meta.url)(`node:${args.path}`);
+      // Its members as getters, so that esbuild's __toESM copies them without loading anything;
+      // the Proxy answers any member this Node has and the build's did not. __esModule is asked
+      // by __toESM itself and is no member of a built-in.
+      return {
+        loader: 'js',
+        contents: `let lib;
+const load = () => (lib ??= require('node:${args.path}'));
+const target = ${typeof real === 'function' ? 'function (...a) { return load().apply(this, a); }' : '{}'};
+for (const key of ${JSON.stringify(Object.getOwnPropertyNames(real).filter((k) => !['length', 'name', 'prototype'].includes(k)))})
+  Object.defineProperty(target, key, { get: () => load()[key], enumerable: true, configurable: true });
+module.exports = new Proxy(target, { get: (_, key) => (key === '__esModule' ? undefined : load()[key]) });`,
+      };
+    });
+  },
+};
 // The service is one CommonJS file: Node 20 loads an ES module graph through its ESM loader
 // (resolve and link every chunk, cjs-module-lexer over each CommonJS dependency), which cost
 // ~90 ms of CPU and 8 MB of RSS more than require() of the same code (docs/benchmarks.md).
@@ -56,7 +90,7 @@ const service = await build({
   platform: 'node',
   target: 'node20',
   external,
-  plugins: [lazyXml2js],
+  plugins: [lazyXml2js, lazyBuiltins],
   // new Worker(new URL('./verifier-worker.js', import.meta.url)) and createRequire(import.meta.url)
   define: { 'import.meta.url': 'pxImportMetaUrl' },
   // ("use strict" first: a banner before esbuild's own would make it no directive)
@@ -65,6 +99,20 @@ const service = await build({
   metafile: true,
   logLevel: 'warning',
 });
+// V8 keeps the source of a script for as long as it runs, as a one-byte string when every
+// character is ASCII and as a two-byte one otherwise: 1 MB against 2 MB here. esbuild escapes
+// non-ASCII in strings, templates and regular expressions (charset 'ascii', its default) but
+// keeps comments as they are, and ours and fast-xml-parser's have dashes and arrows. Those are
+// written as \u escapes; the check proves that nothing but comments changed (without comments
+// and whitespace, the code before and after is the same).
+{
+  const file = `${outdir}/px-accounts-service.cjs`;
+  const text = readFileSync(file, 'utf8');
+  const ascii = text.replace(/[^\0-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+  const code = async (js) => (await transform(js, { loader: 'js', minifyWhitespace: true, charset: 'ascii' })).code;
+  if ((await code(ascii)) !== (await code(text))) throw new Error(`bundle: non-ASCII outside comments in ${file}`);
+  writeFileSync(file, ascii);
+}
 writeFileSync(`${outdir}/px-accounts-service.meta.json`, JSON.stringify(service.metafile));
 await build({
   entryPoints: {

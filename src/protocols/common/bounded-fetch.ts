@@ -13,9 +13,10 @@ export const WALLET_RPC_TIMEOUT_MS = Number(process.env.PX_ACCOUNTS_WALLET_RPC_T
 // thread, whose heap is capped (VERIFIER_LIMITS) with up to 8 checks at once, and needs only small
 // answers (a chain id, a balance, one page of an address): an 8 MiB answer of the smallest JSON values
 // parses to ~190 MB and took the thread down with every other check in flight (red team). 256 KiB
-// parses to ~6 MB at worst, 8 of them well inside the cap.
-const MAX_RESPONSE = isMainThread ? 8 * 1024 * 1024 : 256 * 1024;
-const LIMIT_TEXT = MAX_RESPONSE >= 1024 * 1024 ? `${MAX_RESPONSE / 1024 / 1024} MB` : `${MAX_RESPONSE / 1024} KiB`;
+// parses to ~6 MB at worst, 8 of them well inside the cap. (Read on use: the service's bundle
+// requires node:worker_threads on first use, not at start-up; scripts/bundle.mjs.)
+const maxResponse = (): number => (isMainThread ? 8 * 1024 * 1024 : 256 * 1024);
+const limitText = (max: number): string => (max >= 1024 * 1024 ? `${max / 1024 / 1024} MB` : `${max / 1024} KiB`);
 
 export async function fetchBounded(
   url: string,
@@ -44,10 +45,11 @@ export async function fetchBounded(
     );
   }
   try {
+    const max = maxResponse();
     const body = await readCapped(
       res.body,
-      MAX_RESPONSE,
-      () => new RpcInvalid(`the answer to ${what} is larger than ${LIMIT_TEXT}`),
+      max,
+      () => new RpcInvalid(`the answer to ${what} is larger than ${limitText(max)}`),
     );
     return { status: res.status, text: body.toString('utf8') };
   } catch (err) {
