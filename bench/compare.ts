@@ -36,7 +36,7 @@ const USAGE = `Usage: node dist/bench/compare.js [OPTIONS]
   --skip LIST          leave sections out: startup (covers 1-5), ops, sweep, secrets
   --no-goa             measure px-accounts only (goa columns print n/a)
   --goa PATH           the goa-daemon binary (default /usr/libexec/goa-daemon)
-  --service PATH       the px-accounts-service program to measure (default: this build's dist/bin/px-accounts-service.cjs)
+  --service PATH       the px-accounts-service program to measure (default: this build's dist/bin/px-accounts-service, executed as the bus does)
   --ops N              add+remove pairs per client in the concurrency test (default 10; --quick: 3)
   --sweep-accounts N   accounts in the background-check sweep (default 10000; --quick: 1000)
   --sweep-seconds S    how long the client calls Get during the sweep (default 30; --quick: 10)
@@ -92,8 +92,10 @@ const SWEEP_SECONDS = Math.max(1, int(opt['sweep-seconds'], quick ? 10 : 30, 'sw
 const SWEEP_SECRETS = Math.min(SWEEP_ACCOUNTS, int(opt['sweep-secrets'], quick ? 200 : 1000, 'sweep-secrets'));
 const GET_ITERATIONS = quick ? 500 : 2000;
 const GOA_BIN = opt.goa ?? '/usr/libexec/goa-daemon';
-/** A .js file runs under this Node (as before); anything else is an executable (a launcher). */
-const OUR_BIN = opt.service ?? SERVICE_BIN;
+/** A .js file runs under this Node (as before); anything else is an executable (a launcher). The
+ * default is the installed command: its shebang's environment and flags count (D-Bus activation
+ * and systemd exec it). */
+const OUR_BIN = opt.service ?? SERVICE_BIN.replace(/\.cjs$/, '');
 const GOA_ENABLED = !opt['no-goa'] && existsSync(GOA_BIN);
 const GOA_MISSING = opt['no-goa'] ? 'skipped (--no-goa)' : `${GOA_BIN} not installed`;
 

@@ -13,7 +13,8 @@ if [ "${1:-}" = "--window" ]; then
   shift
 fi
 scripts/setup.sh runtime
-service=(node dist/bin/px-accounts-service.cjs "$@")
+# executed as the bus and systemd do: its shebang sets its environment
+service=(dist/bin/px-accounts-service "$@")
 bin_dir="$(pwd)/dist/bin"
 
 # The service in the foreground; with --window, in the background under the window.
