@@ -115,7 +115,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const notifier = new Notifier(bus);
   notifier.start();
   const attention = new AttentionNotices(
-    (n) => notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error' }),
+    {
+      show: (n, replaces) =>
+        notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error', replaces }),
+      isShown: (id) => notifier.isShown(id),
+    },
     () => shownAccounts(bus),
     () => secrets.available,
   );
@@ -174,7 +178,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         if (accounts.get(id)) accounts.reportStatus(id, status, statusText(message));
       },
       notify: (id, summary, body) => {
-        if (notificationsEnabled()) notifier.notify(id, summary, body);
+        if (notificationsEnabled()) void notifier.notify(id, summary, body);
       },
       secrets: async (id, names) => {
         const out: Record<string, string> = {};
@@ -222,6 +226,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     goa?.sync(state);
     attention.statusChanged(state, before);
   });
+  attention.followChecks(accounts.checker);
   accounts.events.on('secretChanged', (state, name) => live.secretChanged(state, name));
   accounts.events.on('policyChanged', (state) => exporter.policyChanged(state));
   // An account that goes (by a call or by hand) takes its grants with it.

@@ -19,6 +19,16 @@ export function formatNumber(n: number | bigint): string {
   return formatter(`n:${l.tag}`, () => new Intl.NumberFormat(l.tag)).format(n);
 }
 
+/** Names joined as the locale joins them: "a, b, and c"; "a, b und c"; "a، b و c". English under C. */
+export function formatList(items: string[]): string {
+  const l = currentLocale();
+  const tag = l.isC ? 'en' : l.tag;
+  let f = lists.get(tag);
+  if (!f) lists.set(tag, (f = new Intl.ListFormat(tag, { type: 'conjunction' })));
+  return f.format(items);
+}
+const lists = new Map<string, Intl.ListFormat>();
+
 /**
  * An exact decimal amount ("0.000123450000000001", a wallet's balance), every digit kept:
  * Intl.NumberFormat formats a decimal string without going through a float.

@@ -22,7 +22,8 @@ import ini from 'ini';
 import type { AccountState } from '../accounts/accounts.js';
 import { callWithTimeout } from '../dbus-next-adapter.js';
 import { AccountsError } from '../errors.js';
-import { _ } from '../i18n/index.js';
+import { _, ngettext } from '../i18n/index.js';
+import { formatList, formatNumber } from '../i18n/intl.js';
 import { log } from '../log.js';
 import type { SecretStore } from '../secrets/secret-service.js';
 import type { AccountStatus } from '../status/status.js';
@@ -31,6 +32,12 @@ const UI_NAME = 'org.pantherx.AccountsUi';
 const UI_PATH = '/org/pantherx/AccountsUi';
 const UI_IFACE = 'org.pantherx.AccountsUi';
 const ASK_TIMEOUT_MS = 1000;
+/** A batch this large is told as one notification (up to three people still read one by one). */
+export const GROUP_FROM = 4;
+/** Accounts that wait for running checks to end before they are told anyway (a long sweep's first notice). */
+export const HOLD_LIMIT = 50;
+/** Names a group notification spells out before "and N others". */
+const NAMED = 3;
 
 export function settingsFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'px-accounts', 'settings.ini');
@@ -74,13 +81,29 @@ export interface Notice {
   action: string;
 }
 
+/** Where notices go: the desktop's notification server (src/live/notifications.ts). */
+export interface NoticeShower {
+  /** Shows a notice, in place of one of ours still on screen when `replaces` is its id; resolves its id, undefined when none was shown. */
+  show(notice: Notice, replaces?: number): Promise<number | undefined>;
+  /** Whether a notice of ours is still on screen: not closed, not clicked. */
+  isShown(id: number): boolean;
+}
+
+/** The queue of checks (src/verify/checker.ts), as far as notices wait for it. */
+export interface ChecksInFlight {
+  readonly busy: boolean;
+  onIdle(listener: () => void): void;
+}
+
 export class AttentionNotices {
   /** Accounts whose current trouble was told (or seen in the window): not again until cleared. */
   private readonly told = new Set<string>();
   private keyringTold = false;
+  /** The group notification on screen and the accounts it counts. */
+  private group: { id: number; accounts: Map<string, AccountState> } | undefined;
 
   constructor(
-    private readonly notify: (notice: Notice) => void,
+    private readonly notices: NoticeShower,
     private readonly shown: () => Promise<string[]>,
     private readonly secretsAvailable: () => boolean,
     private readonly enabled: () => boolean = notificationsEnabled,
@@ -94,13 +117,19 @@ export class AttentionNotices {
    */
   private readonly waiting = new Map<string, AccountState>();
   private telling = false;
+  private checks: ChecksInFlight | undefined;
+
+  /** Holds notices while checks run, and tells them when the last one has settled. */
+  followChecks(checks: ChecksInFlight): void {
+    this.checks = checks;
+    checks.onIdle(() => this.tellSoon());
+  }
 
   /** Every status change of an account (the service's listener). */
   statusChanged(state: AccountState, before: AccountStatus): void {
     const id = state.config.id;
     if (!state.status.attentionNeeded) {
-      this.told.delete(id);
-      this.waiting.delete(id);
+      this.forget(id);
       return;
     }
     if (before.attentionNeeded || this.told.has(id)) return;
@@ -110,13 +139,19 @@ export class AttentionNotices {
   }
 
   removed(id: string): void {
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
     this.told.delete(id);
     this.waiting.delete(id);
+    this.group?.accounts.delete(id);
   }
 
   /** One batch at a time: what turns AttentionNeeded while one is told waits for the next. */
   private tellSoon(): void {
     if (this.telling || this.waiting.size === 0) return;
+    if (this.checks?.busy && this.waiting.size < HOLD_LIMIT) return;
     this.telling = true;
     setImmediate(() => {
       const batch = [...this.waiting.values()];
@@ -136,33 +171,24 @@ export class AttentionNotices {
       return;
     }
     const shown = new Set(await this.shown());
-    for (const state of batch) {
+    // while the window was asked, an account may have been fixed or removed (both clear told)
+    const due = batch.filter((state) => {
       const id = state.config.id;
-      // while the window was asked, the account may have been fixed or removed (both clear told)
-      if (!this.told.has(id) || !state.status.attentionNeeded) continue;
-      if (shown.has(id)) {
-        log.info(`account ${id} needs attention: the window shows it, no notification`);
-        continue;
-      }
-      const name = state.config.name || state.config.username;
-      const oauth2 = state.config.auth === 'oauth2';
-      // In the service's language (its session's LANG), as the check results it words.
-      this.notify({
-        account: id,
-        summary: oauth2 ? _('Sign in to {name} again', { name }) : _('{name}: the password was refused', { name }),
-        body: oauth2
-          ? _(
-              "The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.",
-              { name },
-            )
-          : _('{reason} Apps cannot reach {name} until you enter the right one.', {
-              reason: state.status.message || _('The server refused the password.'),
-              name,
-            }),
-        // translators: the button of the notification that an account's password was refused
-        action: oauth2 ? _('Sign in again') : _('Enter password'),
-      });
+      if (!this.told.has(id) || !state.status.attentionNeeded) return false;
+      if (shown.has(id)) log.info(`account ${id} needs attention: the window shows it, no notification`);
+      return !shown.has(id);
+    });
+    if (due.length === 0) return;
+    const group = this.group && this.notices.isShown(this.group.id) ? this.group : undefined;
+    if (group || due.length >= GROUP_FROM) {
+      const accounts = group?.accounts ?? new Map<string, AccountState>();
+      for (const state of due) accounts.set(state.config.id, state);
+      const id = await this.notices.show(groupNotice([...accounts.values()]), group?.id);
+      this.group = id === undefined ? undefined : { id, accounts };
+      return;
     }
+    // In the service's language (its session's LANG), as the check results it words.
+    for (const state of due) void this.notices.show(accountNotice(state));
   }
 
   /** A secret was asked for and the Secret Service refused (locked, gone). */
@@ -173,7 +199,7 @@ export class AttentionNotices {
       log.info('secrets were asked for while the keyring is locked (notifications are off)');
       return;
     }
-    this.notify({
+    void this.notices.show({
       account: undefined,
       summary: _('Unlock your keyring'),
       body: _(
@@ -187,6 +213,42 @@ export class AttentionNotices {
   availabilityChanged(available: boolean): void {
     if (available) this.keyringTold = false;
   }
+}
+
+function accountNotice(state: AccountState): Notice {
+  const name = state.config.name || state.config.username;
+  const oauth2 = state.config.auth === 'oauth2';
+  return {
+    account: state.config.id,
+    summary: oauth2 ? _('Sign in to {name} again', { name }) : _('{name}: the password was refused', { name }),
+    body: oauth2
+      ? _("The provider no longer accepts this account's sign-in. Apps cannot reach {name} until you sign in again.", {
+          name,
+        })
+      : _('{reason} Apps cannot reach {name} until you enter the right one.', {
+          reason: state.status.message || _('The server refused the password.'),
+          name,
+        }),
+    // translators: the button of the notification that an account's password was refused
+    action: oauth2 ? _('Sign in again') : _('Enter password'),
+  };
+}
+
+/** One notification for many accounts: how many, the first few by name, the window's list as its action. */
+function groupNotice(accounts: AccountState[]): Notice {
+  const n = accounts.length;
+  const names = accounts.slice(0, NAMED).map((state) => state.config.name || state.config.username);
+  if (n > NAMED)
+    // translators: the end of a list of account names in a notification, "Mail, Work, Shop and 5 others"
+    names.push(ngettext('{n} other', '{n} others', n - NAMED, { n: formatNumber(n - NAMED) }));
+  return {
+    account: undefined,
+    summary: ngettext('{n} account needs you', '{n} accounts need you', n, { n: formatNumber(n) }),
+    body: _('Their passwords were refused or their sign-ins revoked. Apps cannot reach {names} until you fix them.', {
+      names: formatList(names),
+    }),
+    action: _('Open Online Accounts'),
+  };
 }
 
 /** A SecretStore that reports each SecretsUnavailable refusal of a read. */

@@ -81,17 +81,20 @@ export class Notifier {
    * their parser. The summary is plain text by the specification.
    *
    * `account` undefined: about no account (the action opens the window's list). `extra.action`
-   * adds a button ('open') beside the default action, doing the same.
+   * adds a button ('open') beside the default action, doing the same. `extra.replaces`: the id
+   * of one of ours that this one updates in place (the specification's replaces_id).
+   *
+   * Resolves the id the server gave it, or undefined when none was shown (no server, an error).
    */
   notify(
     account: string | undefined,
     summary: string,
     body: string,
-    extra: { action?: string; category?: string } = {},
-  ): void {
+    extra: { action?: string; category?: string; replaces?: number } = {},
+  ): Promise<number | undefined> {
     // translators: the default action of a notification about an account: opens it in the Online Accounts window
     const actions = ['default', extra.action ?? _('Open'), ...(extra.action ? ['open', extra.action] : [])];
-    void callWithTimeout(
+    return callWithTimeout(
       this.bus,
       {
         destination: NOTIFICATIONS[0],
@@ -101,7 +104,7 @@ export class Notifier {
         signature: 'susssasa{sv}i',
         body: [
           _(APP_NAME),
-          0,
+          extra.replaces ?? 0,
           'px-accounts',
           summary,
           escapeMarkup(body),
@@ -119,14 +122,24 @@ export class Notifier {
       (reply) => {
         log.info(`notified: ${summary}${account ? ` (account ${account})` : ''}`);
         const id = reply.body[0];
-        if (typeof id !== 'number') return;
+        if (typeof id !== 'number') return undefined;
         // Actions are believed from the server that showed the notification only.
         this.server = reply.sender ?? this.server;
+        this.ours.delete(id); // a replaced one moves to the newest end
         this.ours.set(id, account ?? '');
         if (this.ours.size > REMEMBERED) this.ours.delete(this.ours.keys().next().value!);
+        return id;
       },
-      (err: Error) => log.debug(`no desktop notification for account ${account}: ${err.message}`),
+      (err: Error) => {
+        log.debug(`no desktop notification for account ${account}: ${err.message}`);
+        return undefined;
+      },
     );
+  }
+
+  /** Whether a notification of ours is still on screen as far as we know: not closed, not clicked. */
+  isShown(id: number): boolean {
+    return this.ours.has(id);
   }
 
   private readonly onMessage = (msg: DBusMessage): void => {

@@ -49,6 +49,7 @@ export class Checker {
   /** While the network is down (src/live/network.ts), failed accounts wait here instead of on a timer. */
   private paused = false;
   private readonly parked = new Set<string>();
+  private readonly idleListeners = new Set<() => void>();
 
   constructor(
     /** Checks one account and applies the result; resolves ok=true when everything passed. */
@@ -185,6 +186,16 @@ export class Checker {
     return this.jobs.size;
   }
 
+  /** Whether checks of accounts are queued or running, a sweep's included. */
+  get busy(): boolean {
+    return this.jobs.size > 0 || this.sweepIds !== undefined;
+  }
+
+  /** Calls `listener` each time the last queued or running check of an account has settled. */
+  onIdle(listener: () => void): void {
+    this.idleListeners.add(listener);
+  }
+
   private promote(job: Job): void {
     const i = this.queue.indexOf(job);
     if (i > 0) {
@@ -247,6 +258,7 @@ export class Checker {
     if (ok) this.failures.delete(job.id);
     else if (this.options.retry && !this.stopped) this.scheduleRetry(job.id);
     this.pump();
+    if (!this.busy) for (const listener of this.idleListeners) listener();
   }
 
   private scheduleRetry(id: string): void {

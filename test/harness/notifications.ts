@@ -6,6 +6,8 @@ const { Message, MessageType } = dbus;
 
 export interface Notification {
   id: number;
+  /** The replaces_id it was sent with (0: a new one). */
+  replaces: number;
   appName: string;
   summary: string;
   body: string;
@@ -18,6 +20,8 @@ export interface NotificationServer {
   waitFor(count: number, timeoutMs?: number): Promise<Notification[]>;
   /** What a user's click does: ActionInvoked(id, action) from the server. */
   invoke(id: number, action: string): void;
+  /** What dismissing it does: NotificationClosed(id, 2) from the server. */
+  close(id: number): void;
   stop(): void;
 }
 
@@ -30,7 +34,7 @@ export async function startNotificationServer(address: string): Promise<Notifica
   bus.addMethodHandler((msg: InstanceType<typeof Message>) => {
     if (msg.interface !== 'org.freedesktop.Notifications') return false;
     if (msg.member === 'Notify') {
-      const [appName, , , summary, body, actions, hints] = msg.body as [
+      const [appName, replaces, , summary, body, actions, hints] = msg.body as [
         string,
         number,
         string,
@@ -39,15 +43,18 @@ export async function startNotificationServer(address: string): Promise<Notifica
         string[],
         Record<string, { value: unknown }>,
       ];
+      // The specification: a replaces_id of one still shown keeps its id.
+      const id = replaces !== 0 && received.some((n) => n.id === replaces) ? replaces : ++next;
       received.push({
-        id: ++next,
+        id,
+        replaces,
         appName,
         summary,
         body,
         actions,
         hints: Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, v.value])),
       });
-      bus.send(Message.newMethodReturn(msg, 'u', [next]));
+      bus.send(Message.newMethodReturn(msg, 'u', [id]));
       for (const check of [...arrived]) check();
       return true;
     }
@@ -84,6 +91,17 @@ export async function startNotificationServer(address: string): Promise<Notifica
           id,
           action,
         ]),
+      );
+    },
+    close(id) {
+      bus.send(
+        Message.newSignal(
+          '/org/freedesktop/Notifications',
+          'org.freedesktop.Notifications',
+          'NotificationClosed',
+          'uu',
+          [id, 2],
+        ),
       );
     },
     stop: () => bus.disconnect(),

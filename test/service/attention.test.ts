@@ -4,13 +4,14 @@
  * "Enter password", whose click opens the window on the account (a recording px-accounts-ui);
  * the next check of the same trouble says nothing, a new one comes only after it was fixed and
  * broke again; none about an account the window shows (a stand-in owning org.pantherx.AccountsUi)
- * or while settings.ini switches them off; a locked keyring told once while secrets are refused.
+ * or while settings.ini switches them off; many at once told as one notification that later ones
+ * join; a locked keyring told once while secrets are refused.
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
-import { ACCOUNT, errorOf, q, s } from '../harness/client.js';
+import { ACCOUNT, errorOf, MANAGER, q, ROOT, s } from '../harness/client.js';
 import { type Notification } from '../harness/notifications.js';
 import { startKeyring, stopKeyring, waitFor } from '../harness/session.js';
 import { uniqueUser, useFixture } from '../harness/fixture.js';
@@ -131,6 +132,40 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     assert.deepEqual(about(before), [idOf(told)]);
     await fx.client.call(quiet, ACCOUNT, 'Remove');
     await fx.client.call(told, ACCOUNT, 'Remove');
+  });
+
+  it('many checked at once (CheckAccounts): one notification counting them, opening the list; one more joins it in place', async () => {
+    const paths: string[] = [];
+    for (let i = 0; i < 5; i++) paths.push(await add(`${fx.peers.password}-wrong`));
+    const before = fx.notes.received.length;
+    // One call queues the five checks: the notices wait for the last of them to settle.
+    await fx.client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [paths.map(idOf)]);
+    const [group] = (await fx.notes.waitFor(before + 1)).slice(before) as [Notification];
+    assert.equal(group.hints['x-px-accounts-account'], '', 'about no one account');
+    assert.equal(group.summary, '5 accounts need you');
+    assert.deepEqual(group.actions, ['default', 'Open Online Accounts', 'open', 'Open Online Accounts']);
+    assert.match(group.body, /Apps cannot reach .+, and 2 others until you fix them/);
+    for (const path of paths) assert.equal(await fx.client.get(path, ACCOUNT, 'AttentionNeeded'), true);
+
+    // One more while it is on screen: the same notification (replaces_id), now six.
+    const late = await add(`${fx.peers.password}-wrong`);
+    paths.push(late);
+    await verify(late);
+    const [update] = (await fx.notes.waitFor(before + 2)).slice(before + 1) as [Notification];
+    assert.deepEqual([update.replaces, update.id, update.summary], [group.id, group.id, '6 accounts need you']);
+    assert.equal(fx.notes.received.length, before + 2, 'no notification per account');
+
+    const n0 = fx.windowOpenedWith().length;
+    fx.notes.invoke(update.id, 'default');
+    await waitFor('the window opened on its list', () => fx.windowOpenedWith()[n0] === '', 5000);
+
+    // Clicked, it is gone: the next account is told on its own.
+    const alone = await add(`${fx.peers.password}-wrong`);
+    paths.push(alone);
+    await verify(alone);
+    const [single] = (await fx.notes.waitFor(before + 3)).slice(before + 2) as [Notification];
+    assert.deepEqual([single.replaces, single.hints['x-px-accounts-account']], [0, idOf(alone)]);
+    for (const path of paths) await fx.client.call(path, ACCOUNT, 'Remove');
   });
 
   it('the keyring locked while secrets are asked for: one notification until it is unlocked, one more when it locks again', async () => {

@@ -4,7 +4,15 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountState } from '../../src/accounts/accounts.js';
-import { AttentionNotices, notificationsEnabled, type Notice } from '../../src/live/attention.js';
+import {
+  AttentionNotices,
+  GROUP_FROM,
+  HOLD_LIMIT,
+  notificationsEnabled,
+  type Notice,
+  type NoticeShower,
+} from '../../src/live/attention.js';
+import { useLocale } from '../../src/i18n/index.js';
 import { INITIAL_STATUS, nextStatus, type AccountStatus } from '../../src/status/status.js';
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -26,11 +34,28 @@ function account(id: string, auth: 'password' | 'oauth2'): AccountState {
   };
 }
 
+/** A notification server: what was shown (with what it replaced), and which are still on screen. */
+function screen() {
+  const told: (Notice & { id: number; replaces: number | undefined })[] = [];
+  const onScreen = new Set<number>();
+  let next = 0;
+  const shower: NoticeShower = {
+    show(n, replaces) {
+      const id = replaces !== undefined && onScreen.has(replaces) ? replaces : ++next;
+      told.push({ ...n, id, replaces });
+      onScreen.add(id);
+      return Promise.resolve(id);
+    },
+    isShown: (id) => onScreen.has(id),
+  };
+  return { told, shower, close: (id: number) => onScreen.delete(id) };
+}
+
 describe('attention notices', () => {
   const world = (shown: string[] = [], enabled = true, available = false) => {
-    const told: Notice[] = [];
+    const { told, shower, close } = screen();
     const notices = new AttentionNotices(
-      (n) => told.push(n),
+      shower,
       async () => shown,
       () => available,
       () => enabled,
@@ -40,7 +65,7 @@ describe('attention notices', () => {
       state.status = nextStatus(before, change);
       if (state.status !== before) notices.statusChanged(state, before);
     };
-    return { told, notices, move };
+    return { told, notices, move, close };
   };
 
   it('one per time an account turns AttentionNeeded; "Sign in again" for OAuth2, "Enter password" otherwise', async () => {
@@ -69,9 +94,9 @@ describe('attention notices', () => {
 
   it('none for an account fixed or removed while the window is asked (the batch is being told)', async () => {
     let answerShown: (ids: string[]) => void = () => undefined;
-    const told: Notice[] = [];
+    const { told, shower } = screen();
     const notices = new AttentionNotices(
-      (n) => told.push(n),
+      shower,
       () => new Promise<string[]>((resolve) => (answerShown = resolve)),
       () => false,
       () => true,
@@ -96,6 +121,104 @@ describe('attention notices', () => {
     assert.deepEqual(
       told.map((n) => n.account),
       ['kept'],
+    );
+  });
+
+  it('many in one batch are one notification opening the list; more join it in place while it is on screen', async () => {
+    const { told, move, close } = world(['shown']);
+    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
+    const many = ['m1', 'm2', 'm3', 'm4', 'm5', 'shown'].map((id) => account(id, 'password'));
+    for (const state of many) move(state, refused); // one batch: the same turn of the event loop
+    await settle();
+    assert.equal(GROUP_FROM, 4);
+    assert.equal(told.length, 1, 'five accounts (the shown one left out): one notification');
+    const [group] = told as [(typeof told)[number]];
+    assert.deepEqual([group.account, group.action, group.replaces], [undefined, 'Open Online Accounts', undefined]);
+    assert.equal(group.summary, '5 accounts need you');
+    assert.match(group.body, /Apps cannot reach m1@example\.org, m2@example\.org, m3@example\.org, and 2 others until/);
+
+    // Two more while it is on screen: the same notification, now seven (one of the five fixed meanwhile: six).
+    move(many[0]!, { status: 'online', message: '', attentionNeeded: false });
+    const [late1, late2] = [account('late1', 'oauth2'), account('late2', 'password')];
+    move(late1, refused);
+    move(late2, refused);
+    await settle();
+    assert.equal(told.length, 2);
+    assert.deepEqual([told[1]!.replaces, told[1]!.id, told[1]!.summary], [group.id, group.id, '6 accounts need you']);
+
+    // Closed (or clicked): the next trouble is told on its own again.
+    close(group.id);
+    const alone = account('alone', 'oauth2');
+    move(alone, refused);
+    await settle();
+    assert.deepEqual(
+      told.slice(2).map((n) => [n.account, n.action, n.replaces]),
+      [['alone', 'Sign in again', undefined]],
+    );
+  });
+
+  it('while checks run, accounts wait for the last to settle (at most HOLD_LIMIT of them), then are told together', async () => {
+    const { told, notices, move } = world();
+    let idle = () => undefined as void;
+    const checks = { busy: true, onIdle: (listener: () => void) => (idle = listener) };
+    notices.followChecks(checks);
+    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      move(account(id, 'password'), refused);
+      await settle();
+    }
+    assert.equal(told.length, 0, 'nothing while the checks run');
+    checks.busy = false;
+    idle();
+    await settle();
+    assert.deepEqual(
+      told.map((n) => [n.account, n.summary]),
+      [[undefined, '5 accounts need you']],
+    );
+
+    // A long sweep: the first HOLD_LIMIT are told without waiting for its end, and join the group.
+    checks.busy = true;
+    for (let i = 0; i < HOLD_LIMIT; i++) move(account(`s${i}`, 'password'), refused);
+    await settle();
+    assert.equal(told.length, 2);
+    assert.equal(told[1]!.summary, `${5 + HOLD_LIMIT} accounts need you`);
+    assert.equal(told[1]!.replaces, told[0]!.id);
+  });
+
+  it("a group notification in the person's language: German plurals and list, Persian digits", async () => {
+    try {
+      for (const [lang, summary, list] of [
+        [
+          'de_DE.UTF-8',
+          '5 Konten brauchen Sie',
+          /m1@example\.org, m2@example\.org, m3@example\.org und 2 weitere erst/,
+        ],
+        [
+          'fa_IR.UTF-8',
+          '۵ حساب به شما نیاز دارد',
+          /m1@example\.org،\u200f m2@example\.org،\u200f m3@example\.org، و ۲ مورد دیگر/,
+        ],
+      ] as const) {
+        useLocale({ LANG: lang });
+        const { told, move } = world();
+        for (const id of ['m1', 'm2', 'm3', 'm4', 'm5'])
+          move(account(id, 'password'), { status: 'error', attentionNeeded: true });
+        await settle();
+        assert.equal(told[0]?.summary, summary);
+        assert.match(told[0]?.body ?? '', list);
+      }
+    } finally {
+      useLocale({ LANG: 'C' });
+    }
+  });
+
+  it('fewer than GROUP_FROM at once are told one by one', async () => {
+    const { told, move } = world();
+    for (const id of ['a', 'b', 'c']) move(account(id, 'password'), { status: 'error', attentionNeeded: true });
+    await settle();
+    assert.deepEqual(
+      told.map((n) => n.account),
+      ['a', 'b', 'c'],
     );
   });
 
