@@ -106,6 +106,44 @@ const resolve = <T>(value: Lazy<T> | undefined, t: Fixture, fallback: T): T =>
   value === undefined ? fallback : typeof value === 'function' ? (value as (t: Fixture) => T)(t) : value;
 
 /** Registers before/after hooks that start exactly what `options` asks for; call inside a describe. */
+/** A provider whose servers are the test's own on 127.0.0.1, as `loopbackProvider` writes it. */
+export interface LoopbackProvider {
+  name: string;
+  /** Mail servers by protocol: the port each listens on at 127.0.0.1, without TLS (`security = none`). */
+  servers: Partial<Record<'imap' | 'pop3' | 'smtp', number>>;
+  /** DAV servers by protocol: the URL of each. */
+  urls?: Partial<Record<'caldav' | 'carddav', string>>;
+  /** The [oauth2] section, key by key (issuer or endpoints, client_id, scopes…); with it, `auth = oauth2`. */
+  oauth2?: Record<string, string>;
+}
+
+/**
+ * The text of a provider file (for `fx.provider(id, …)`) whose protocols are the test's servers
+ * on the loopback address: `protocols` lists the servers, then the URLs, in the order given.
+ */
+export function loopbackProvider(p: LoopbackProvider): string {
+  const servers = Object.entries(p.servers);
+  const urls = Object.entries(p.urls ?? {});
+  const section = (name: string, entries: Array<[string, string | number]>) =>
+    `\n[${name}]\n${entries.map(([k, v]) => `${k} = ${v}\n`).join('')}`;
+  return [
+    section('provider', [
+      ['name', p.name],
+      ...(p.oauth2 ? [['auth', 'oauth2'] as [string, string]] : []),
+      ['protocols', [...servers, ...urls].map(([protocol]) => protocol).join(', ')],
+    ]).slice(1),
+    p.oauth2 ? section('oauth2', Object.entries(p.oauth2)) : '',
+    ...servers.map(([protocol, port]) =>
+      section(protocol, [
+        ['host', '127.0.0.1'],
+        ['port', port],
+        ['security', 'none'],
+      ]),
+    ),
+    ...urls.map(([protocol, url]) => section(protocol, [['url', url]])),
+  ].join('');
+}
+
 export function useFixture(options: FixtureOptions = {}): Fixture {
   const parts: Partial<Parts> = {};
   const stops: Array<() => unknown> = [];

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { MANAGER, ROOT, s } from '../harness/client.js';
-import { useFixture } from '../harness/fixture.js';
+import { loopbackProvider, useFixture } from '../harness/fixture.js';
 
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
 
@@ -19,23 +19,17 @@ describe('red team: a provider’s words in a sign-in’s failure', function () 
     prepare: (fx) =>
       fx.provider(
         'hostile_idp',
-        `[provider]
-name = Hostile IdP
-auth = oauth2
-protocols = imap
-
-[oauth2]
-authorization_endpoint = http://127.0.0.1:9/authorize
-token_endpoint = http://127.0.0.1:9/token
-client_id = px-test
-redirect_uri = http://127.0.0.1/oauth2/callback
-scopes = openid
-
-[imap]
-host = 127.0.0.1
-port = 9
-security = none
-`,
+        loopbackProvider({
+          name: 'Hostile IdP',
+          oauth2: {
+            authorization_endpoint: 'http://127.0.0.1:9/authorize',
+            token_endpoint: 'http://127.0.0.1:9/token',
+            client_id: 'px-test',
+            redirect_uri: 'http://127.0.0.1/oauth2/callback',
+            scopes: 'openid',
+          },
+          servers: { imap: 9 },
+        }),
       ),
   });
 

@@ -17,7 +17,7 @@ import { startDavGate, type DavGate } from '../harness/peers/dav-gate.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { spawnCli } from '../cli/helpers.js';
 import { readTree, sleep, waitFor, type ServiceProcess, type Session } from '../harness/session.js';
-import { useFixture } from '../harness/fixture.js';
+import { loopbackProvider, useFixture } from '../harness/fixture.js';
 
 const OAUTH2 = 'org.pantherx.Accounts.OAuth2';
 const SIGN_IN = 'org.pantherx.Accounts.SignIn';
@@ -36,43 +36,27 @@ export interface OAuth2World {
   client: TestClient;
 }
 
-/** The provider file a company would write for its own IdP. */
+/**
+ * The provider file a company would write for its own IdP: mail and DAV through the test's
+ * servers; `oauth2` replaces what the [oauth2] section says besides the client id, `mailOnly`
+ * offers IMAP and SMTP only.
+ */
 export function providerFile(
   w: Pick<OAuth2World, 'oidc' | 'peers' | 'gate'>,
   clientId: string | undefined,
   name = 'Test IdP',
+  o: { oauth2?: Record<string, string>; mailOnly?: boolean } = {},
 ): string {
-  return `[provider]
-name = ${name}
-auth = oauth2
-protocols = imap, smtp, pop3, caldav, carddav
-
-[oauth2]
-issuer = ${w.oidc.issuer}
-${clientId ? `client_id = ${clientId}` : '; no client id: set one in oauth2.ini'}
-scopes = openid email offline_access
-
-[imap]
-host = 127.0.0.1
-port = ${w.peers.ports.imap}
-security = none
-
-[smtp]
-host = 127.0.0.1
-port = ${w.peers.ports.submission}
-security = none
-
-[pop3]
-host = 127.0.0.1
-port = ${w.peers.ports.pop3}
-security = none
-
-[caldav]
-url = ${w.gate.url}
-
-[carddav]
-url = ${w.gate.url}
-`;
+  const { imap, submission: smtp, pop3 } = w.peers.ports;
+  return loopbackProvider({
+    name,
+    oauth2: {
+      ...(o.oauth2 ?? { issuer: w.oidc.issuer, scopes: 'openid email offline_access' }),
+      ...(clientId ? { client_id: clientId } : {}),
+    },
+    servers: o.mailOnly ? { imap, smtp } : { imap, smtp, pop3 },
+    urls: o.mailOnly ? {} : { caldav: w.gate.url, carddav: w.gate.url },
+  });
 }
 
 export function useOAuth2World(): OAuth2World {
@@ -99,23 +83,28 @@ export function useOAuth2World(): OAuth2World {
       // A provider configured by endpoints and without openid (as Microsoft's): it never says who signed in.
       fx.provider(
         'endpointidp',
-        providerFile(w, oidc.clientId, 'Endpoint IdP')
-          .replace(
-            `issuer = ${oidc.issuer}`,
-            `authorization_endpoint = ${oidc.issuer}/auth\ntoken_endpoint = ${oidc.issuer}/token\nrevocation_endpoint = ${oidc.issuer}/token/revocation`,
-          )
-          .replace('scopes = openid email offline_access', 'scopes = offline_access mail')
-          .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
+        providerFile(w, oidc.clientId, 'Endpoint IdP', {
+          mailOnly: true,
+          oauth2: {
+            authorization_endpoint: `${oidc.issuer}/auth`,
+            token_endpoint: `${oidc.issuer}/token`,
+            revocation_endpoint: `${oidc.issuer}/token/revocation`,
+            scopes: 'offline_access mail',
+          },
+        }),
       );
       // A provider whose tokens are for one service each (as Microsoft's): IMAP gets its own.
       fx.provider(
         'splitidp',
-        providerFile(w, oidc.clientId, 'Split IdP')
-          .replace(
-            'scopes = openid email offline_access',
-            'scopes = openid email offline_access\nscopes.imap = mail\ntokens_per_protocol = true',
-          )
-          .replace('protocols = imap, smtp, pop3, caldav, carddav', 'protocols = imap, smtp'),
+        providerFile(w, oidc.clientId, 'Split IdP', {
+          mailOnly: true,
+          oauth2: {
+            issuer: oidc.issuer,
+            scopes: 'openid email offline_access',
+            'scopes.imap': 'mail',
+            tokens_per_protocol: 'true',
+          },
+        }),
       );
     },
     service: { env: { PX_ACCOUNTS_SIGN_IN_TIMEOUT_MS: String(SIGN_IN_TIMEOUT_MS) } },

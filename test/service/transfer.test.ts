@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { AccountsClient, isAccountsClientError, type ImportResult } from '../../src/client/index.js';
 import { Browser } from '../harness/browser.js';
 import { MANAGER, ROOT, TestClient, as, errorOf, q, s } from '../harness/client.js';
+import { loopbackProvider } from '../harness/fixture.js';
 import { flatpakCall } from '../harness/flatpak.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
 import { run, stopPid } from '../harness/process.js';
@@ -435,21 +436,12 @@ describe('export and import: an OAuth2 grant moves to another machine (oidc-prov
   let a: Machine;
   let b: Machine;
 
-  const providerFile = () => `[provider]
-name = Test IdP
-auth = oauth2
-protocols = imap
-
-[oauth2]
-issuer = ${oidc.issuer}
-client_id = ${oidc.clientId}
-scopes = openid email offline_access
-
-[imap]
-host = 127.0.0.1
-port = 1
-security = none
-`;
+  const providerFile = () =>
+    loopbackProvider({
+      name: 'Test IdP',
+      oauth2: { issuer: oidc.issuer, client_id: oidc.clientId, scopes: 'openid email offline_access' },
+      servers: { imap: 1 },
+    });
 
   before(async function () {
     this.timeout(60_000);

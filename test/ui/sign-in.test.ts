@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { Browser } from '../harness/browser.js';
 import { startOidc, type OidcPeer } from '../harness/peers/oidc.js';
-import { useFixture } from '../harness/fixture.js';
+import { loopbackProvider, useFixture } from '../harness/fixture.js';
 
 describe('px-accounts-ui: OAuth2 sign-in', function () {
   this.timeout(60_000);
@@ -19,21 +19,11 @@ describe('px-accounts-ui: OAuth2 sign-in', function () {
     prepare: (fx) =>
       fx.provider(
         'testidp',
-        `[provider]
-name = Test IdP
-auth = oauth2
-protocols = imap
-
-[oauth2]
-issuer = ${oidc.issuer}
-client_id = ${oidc.clientId}
-scopes = openid email offline_access
-
-[imap]
-host = 127.0.0.1
-port = ${fx.peers.ports.imap}
-security = none
-`,
+        loopbackProvider({
+          name: 'Test IdP',
+          oauth2: { issuer: oidc.issuer, client_id: oidc.clientId, scopes: 'openid email offline_access' },
+          servers: { imap: fx.peers.ports.imap },
+        }),
       ),
     service: true,
     window: true,

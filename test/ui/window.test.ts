@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { AccountsClient, type Account } from '../../src/client/index.js';
-import { testSecret, useFixture } from '../harness/fixture.js';
+import { loopbackProvider, testSecret, useFixture } from '../harness/fixture.js';
 import { run as runProgram, stopPid } from '../harness/process.js';
 import { SCREENSHOTS_DIR, waitFor } from '../harness/session.js';
 import { UI_BIN, openWindow, startUi } from '../harness/window.js';
@@ -47,20 +47,7 @@ describe('px-accounts-ui in chromium', function () {
     prepare: (fx) =>
       fx.provider(
         PROVIDER_ID,
-        `[provider]
-name = ${PROVIDER_NAME}
-protocols = imap, pop3
-
-[imap]
-host = 127.0.0.1
-port = ${fx.peers.ports.imap}
-security = none
-
-[pop3]
-host = 127.0.0.1
-port = ${fx.peers.ports.pop3}
-security = none
-`,
+        loopbackProvider({ name: PROVIDER_NAME, servers: { imap: fx.peers.ports.imap, pop3: fx.peers.ports.pop3 } }),
       ),
     service: true,
     window: {
