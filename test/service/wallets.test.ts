@@ -713,4 +713,27 @@ describe('XRP Ledger wallets over the bus (a rippled test server)', function () 
     }
     await fx.client.call(path, ACCOUNT, 'Remove');
   });
+
+  it("the saved LastUpdated is the last look's own: after a restart whose first look fails, it is what the bus said before", async function () {
+    this.timeout(40_000);
+    const me = newAccount();
+    rippled.fund(me, 1_000_000n);
+    const path = await addWallet(me);
+    await waitFor('first sync', async () => (await status(path)) === 'online', 10_000);
+    // A second look: the state it saves must carry its time, not the first sync's.
+    await nextLook(fx.client, path, 'refresh');
+    const before = (await fx.client.get(path, WALLET, 'LastUpdated')) as bigint;
+    assert.ok(before > 0n);
+    await fx.stopService();
+    rippled.mode = 'garbage';
+    try {
+      await fx.startService();
+      // The first look after the restart fails: LastUpdated is what the state file held.
+      await waitFor('error', async () => (await status(path).catch(() => '')) === 'error', 10_000);
+      assert.equal(await fx.client.get(path, WALLET, 'LastUpdated'), before);
+    } finally {
+      rippled.mode = 'normal';
+    }
+    await fx.client.call(path, ACCOUNT, 'Remove');
+  });
 });

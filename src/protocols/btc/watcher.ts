@@ -145,6 +145,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     // every time.
     const electrum = isElectrum(String(this.ctx.settings.url));
     if (!newBlock && this.target!.extended && !electrum && this.polls++ % EXTENDED_EVERY !== 0) {
+      this.looked();
       this.synced(false); // the tip answered: no new block, nothing to read this time
       return;
     }
@@ -159,6 +160,7 @@ export class BtcWatcher extends WalletSession implements BackendListener {
     if (this.stopped) return;
     const quiet = this.book.firstSync;
     const fresh = this.reconcile(tip, quiet);
+    this.looked();
     await this.book.save();
     if (this.stopped) return;
     this.syncedTip = tip.hash;

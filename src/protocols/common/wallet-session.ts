@@ -132,13 +132,22 @@ export abstract class WalletSession implements LiveSession {
 
   /**
    * A look at the backend succeeded (a poll, a push, Refresh), whether or not it found anything:
-   * LastUpdated is now. One PropertiesChanged carries it with whatever else changed (the balance;
-   * other assets' balances with `assets`), every time: a status widget shows "updated 2 min ago",
-   * and whoever waits for the next look (a test) has an event even when nothing was new. Called
-   * last, after the look's transfers were announced.
+   * LastUpdated is now. Called as soon as the look has read all it reads and before the book is
+   * saved, so the saved LastUpdated is this look's own (it was the look before's, so a restart
+   * showed a time one look old).
+   */
+  protected looked(): void {
+    this.book.synced();
+  }
+
+  /**
+   * Tells of a successful look (after `looked()`, and the save): one PropertiesChanged carries
+   * LastUpdated with whatever else changed (the balance; other assets' balances with `assets`),
+   * every time: a status widget shows "updated 2 min ago", and whoever waits for the next look (a
+   * test) has an event even when nothing was new. Called last, after the look's transfers were
+   * announced.
    */
   protected synced(balance: boolean, assets = false): void {
-    this.book.synced();
     this.ctx.changed([
       ...(balance ? ['Balance', 'PendingBalance'] : []),
       ...(assets ? ['AssetBalances'] : []),

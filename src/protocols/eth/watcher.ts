@@ -169,6 +169,7 @@ export class EthWatcher extends WalletSession implements ChainWatcher {
       this.balanceBlock = head;
     }
     if (this.stopped) return; // removed or replaced meanwhile: its file is not ours to write
+    this.looked();
     // Seen transfers are written before anyone is told (never twice); quiet blocks only now and then.
     if (touched || changed || this.book.lastBlock - this.savedBlock >= SAVE_EVERY) {
       await this.book.save();

@@ -175,6 +175,7 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     if (highest > this.book.lastBlock) this.book.scanned(highest, '');
     else if (quiet) this.book.scanned(Math.max(0, highest), '');
     const assets = await this.readBalance();
+    this.looked();
     await this.book.save();
     if (this.stopped) return;
     this.ctx.status('online', '');
@@ -249,6 +250,7 @@ export class XrpWatcher extends WalletSession implements XrplListener {
     void this.readBalance()
       .then((changed) => {
         assets = changed;
+        this.looked();
         return this.book.save();
       })
       .then(
