@@ -36,6 +36,8 @@ const ASK_TIMEOUT_MS = 1000;
 export const GROUP_FROM = 4;
 /** Accounts that wait for running checks to end before they are told anyway (a long sweep's first notice). */
 export const HOLD_LIMIT = 50;
+/** How long the first of them waits at most. */
+export const HOLD_MS = 10_000;
 /** Names a group notification spells out before "and N others". */
 const NAMED = 3;
 
@@ -118,6 +120,7 @@ export class AttentionNotices {
   private readonly waiting = new Map<string, AccountState>();
   private telling = false;
   private checks: ChecksInFlight | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   /** Holds notices while checks run, and tells them when the last one has settled. */
   followChecks(checks: ChecksInFlight): void {
@@ -149,9 +152,17 @@ export class AttentionNotices {
   }
 
   /** One batch at a time: what turns AttentionNeeded while one is told waits for the next. */
-  private tellSoon(): void {
+  private tellSoon(held = true): void {
     if (this.telling || this.waiting.size === 0) return;
-    if (this.checks?.busy && this.waiting.size < HOLD_LIMIT) return;
+    if (held && this.checks?.busy && this.waiting.size < HOLD_LIMIT) {
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = undefined;
+        this.tellSoon(false);
+      }, HOLD_MS).unref();
+      return;
+    }
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.telling = true;
     setImmediate(() => {
       const batch = [...this.waiting.values()];

@@ -1,5 +1,6 @@
 /** When the service tells the person (src/live/attention.ts), without a bus: once per trouble, the right action, the settings file. */
 import { strict as assert } from 'node:assert';
+import { mock } from 'node:test';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import {
   AttentionNotices,
   GROUP_FROM,
   HOLD_LIMIT,
+  HOLD_MS,
   notificationsEnabled,
   type Notice,
   type NoticeShower,
@@ -209,6 +211,27 @@ describe('attention notices', () => {
       }
     } finally {
       useLocale({ LANG: 'C' });
+    }
+  });
+
+  it('checks that never end hold notices HOLD_MS at most (a silent server, an app asking again and again)', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { told, notices, move } = world();
+      notices.followChecks({ busy: true, onIdle: () => undefined });
+      move(account('a', 'password'), { status: 'error', attentionNeeded: true });
+      await settle();
+      mock.timers.tick(HOLD_MS - 1);
+      await settle();
+      assert.equal(told.length, 0);
+      mock.timers.tick(1);
+      await settle();
+      assert.deepEqual(
+        told.map((n) => n.account),
+        ['a'],
+      );
+    } finally {
+      mock.timers.reset();
     }
   });
 
