@@ -251,6 +251,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     followers.network?.stop();
     requests.stopAll();
     live.stopAll();
+    attention.stop();
     notifier.stop();
     await server.drain();
     await goa?.stop();

@@ -7,6 +7,9 @@ import { parseArgs } from 'node:util';
 import { log, setVerbose } from '../log.js';
 import { defaultAccountsDir, startService } from '../service.js';
 
+// glibc read it at start; the window, browsers and helpers the service starts keep their own arenas.
+delete process.env.MALLOC_ARENA_MAX;
+
 const USAGE = `Usage: px-accounts-service [OPTIONS]
 Serves org.pantherx.Accounts on the D-Bus session bus.
 

@@ -121,6 +121,15 @@ export class AttentionNotices {
   private telling = false;
   private checks: ChecksInFlight | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  /** The service stops: nothing more is told. */
+  stop(): void {
+    this.stopped = true;
+    this.waiting.clear();
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+  }
 
   /** Holds notices while checks run, and tells them when the last one has settled. */
   followChecks(checks: ChecksInFlight): void {
@@ -153,8 +162,11 @@ export class AttentionNotices {
 
   /** One batch at a time: what turns AttentionNeeded while one is told waits for the next. */
   private tellSoon(held = true): void {
-    if (this.telling || this.waiting.size === 0) return;
-    if (held && this.checks?.busy && this.waiting.size < HOLD_LIMIT) {
+    if (this.stopped || this.telling || this.waiting.size === 0) return;
+    // HOLD_LIMIT brings a long sweep's first notice forward; once the group is on screen, its
+    // updates wait for the checks (or HOLD_MS): a replaced notification may pop up again.
+    const grouped = this.group !== undefined && this.notices.isShown(this.group.id);
+    if (held && this.checks?.busy && (this.waiting.size < HOLD_LIMIT || grouped)) {
       this.holdTimer ??= setTimeout(() => {
         this.holdTimer = undefined;
         this.tellSoon(false);

@@ -213,6 +213,7 @@ export class Checker {
         void task.start().finally(() => {
           this.running--;
           this.pump();
+          this.toldIfIdle(); // it may have taken the slot that would have ended a sweep
         });
         continue;
       }
@@ -258,6 +259,10 @@ export class Checker {
     if (ok) this.failures.delete(job.id);
     else if (this.options.retry && !this.stopped) this.scheduleRetry(job.id);
     this.pump();
+    this.toldIfIdle();
+  }
+
+  private toldIfIdle(): void {
     if (!this.busy) for (const listener of this.idleListeners) listener();
   }
 
