@@ -63,8 +63,14 @@ export class AccountIndex {
   /** Ids and duplicate keys of adds in progress. */
   private readonly reservedIds = new Set<string>();
   private readonly reservedKeys = new Set<string>();
-  /** Files of live accounts that failed to parse, and since when. */
-  private readonly invalidSince = new Map<string, number>();
+  /**
+   * Files of live accounts that failed to parse, each with the timer that ends its grace. The
+   * timer itself decides, not a comparison of Date.now() with the start: Node runs a timer
+   * by the event loop's cached clock, which can be a few ms behind Date.now(), so such a
+   * comparison could find the grace "not over yet" with no timer left to look again, and the
+   * broken file's object stayed (seen in CI).
+   */
+  private readonly inGrace = new Map<string, NodeJS.Timeout>();
   private readonly store: AccountStore;
   private readonly catalogue: Catalogue;
   private readonly provisioned: ProvisionedAccounts | undefined;
@@ -254,17 +260,29 @@ export class AccountIndex {
     return this.lock.run(id, () => this.syncFromDisk(id, false));
   }
 
+  /** The grace of a broken file is over: drop the account if the file is still broken. */
+  private endGrace(id: string, timer: NodeJS.Timeout): Promise<void> {
+    return this.lock.run(id, async () => {
+      if (this.inGrace.get(id) !== timer) return; // fixed meanwhile (and maybe broken again: a new grace)
+      this.inGrace.delete(id);
+      await this.syncFromDisk(id, false, true);
+    });
+  }
+
   /**
    * Brings one account in line with its file. Also run before every change, under the
    * account's lock: a hand edit the watcher has not reported yet is merged, not overwritten.
    */
-  async syncFromDisk(id: string, forChange = true): Promise<void> {
+  async syncFromDisk(id: string, forChange = true, graceOver = false): Promise<void> {
     // provisioned_ ids are the administrator's files (a person's file of that name is never read)
     const admin = isProvisionedId(id) ? this.provisioned : undefined;
     const result = isProvisionedId(id) ? (admin?.read(id) ?? { kind: 'missing' as const }) : await this.store.read(id);
     const path = admin ? admin.pathOf(id) : this.store.pathOf(id);
     const state = this.states.get(id);
-    if (result.kind !== 'invalid') this.invalidSince.delete(id);
+    if (result.kind !== 'invalid') {
+      clearTimeout(this.inGrace.get(id));
+      this.inGrace.delete(id);
+    }
     if (result.kind === 'missing') {
       if (state) log.info(`account ${id} removed: its file was deleted`);
       this.drop(id);
@@ -274,15 +292,17 @@ export class AccountIndex {
         throw new AccountsError('Io', `account file ${path} cannot be used (${result.reason}); fix or remove it first`);
       }
       // An editor writing in place shows a half-written file for a moment: drop the account
-      // only if the file is still broken a little later.
-      const since = this.invalidSince.get(id);
-      if (state && since === undefined) {
-        this.invalidSince.set(id, Date.now());
-        setTimeout(() => void this.reload(id).catch(() => undefined), INVALID_GRACE_MS).unref();
+      // only if the file is still broken when its grace is over.
+      if (this.inGrace.has(id)) return;
+      if (state && !graceOver) {
+        const timer: NodeJS.Timeout = setTimeout(
+          () => void this.endGrace(id, timer).catch(() => undefined),
+          INVALID_GRACE_MS,
+        ).unref();
+        this.inGrace.set(id, timer);
         return;
       }
-      if (state && since !== undefined && Date.now() - since < INVALID_GRACE_MS) return;
-      if (state || since === undefined) log.warning(`account file ${path} skipped: ${result.reason}`);
+      log.warning(`account file ${path} skipped: ${result.reason}`);
       this.drop(id);
     } else if (!state) {
       if (this.reservedIds.has(id)) return; // our own add, still in progress
