@@ -119,6 +119,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       show: (n, replaces) =>
         notifier.notify(n.account, n.summary, n.body, { action: n.action, category: 'network.error', replaces }),
       isShown: (id) => notifier.isShown(id),
+      withdraw: (id) => notifier.close(id),
     },
     () => shownAccounts(bus),
     () => secrets.available,

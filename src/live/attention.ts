@@ -5,7 +5,8 @@
  *   notification with an action, "Enter password" or "Sign in again", that opens the window on
  *   the account. Later checks that find the same trouble say nothing (AttentionNeeded stays
  *   set); once it is cleared (a new secret, a sign-in, a check that passes) and set again, a new
- *   one. None while the Online Accounts window shows the account: the window program, owner of
+ *   one. A notification whose trouble is over (the account fixed or removed, the keyring
+ *   unlocked) is withdrawn from the screen; a group one when the last of its accounts is. None while the Online Accounts window shows the account: the window program, owner of
  *   org.pantherx.AccountsUi, answers ShownAccounts() with the accounts its pages show.
  * - the keyring is locked (Manager.SecretsAvailable false) while secrets are asked for: one
  *   notification until secrets are available again.
@@ -89,6 +90,8 @@ export interface NoticeShower {
   show(notice: Notice, replaces?: number): Promise<number | undefined>;
   /** Whether a notice of ours is still on screen: not closed, not clicked. */
   isShown(id: number): boolean;
+  /** Takes a notice of ours off the screen (nothing when it is no longer shown). */
+  withdraw(id: number): void;
 }
 
 /** The queue of checks (src/verify/checker.ts), as far as notices wait for it. */
@@ -101,6 +104,10 @@ export class AttentionNotices {
   /** Accounts whose current trouble was told (or seen in the window): not again until cleared. */
   private readonly told = new Set<string>();
   private keyringTold = false;
+  /** The keyring's notice, while its trouble lasts. */
+  private keyringNotice: number | undefined;
+  /** Each account's own notice, while its trouble lasts. */
+  private readonly onScreen = new Map<string, number>();
   /** The group notification on screen and the accounts it counts. */
   private group: { id: number; accounts: Map<string, AccountState> } | undefined;
 
@@ -154,10 +161,19 @@ export class AttentionNotices {
     this.forget(id);
   }
 
+  /** The account's trouble is over: its notice, or the group's once it counts no one, goes. */
   private forget(id: string): void {
     this.told.delete(id);
     this.waiting.delete(id);
-    this.group?.accounts.delete(id);
+    const own = this.onScreen.get(id);
+    if (own !== undefined) {
+      this.onScreen.delete(id);
+      this.notices.withdraw(own);
+    }
+    if (this.group?.accounts.delete(id) && this.group.accounts.size === 0) {
+      this.notices.withdraw(this.group.id);
+      this.group = undefined;
+    }
   }
 
   /** One batch at a time: what turns AttentionNeeded while one is told waits for the next. */
@@ -207,11 +223,20 @@ export class AttentionNotices {
       const accounts = group?.accounts ?? new Map<string, AccountState>();
       for (const state of due) accounts.set(state.config.id, state);
       const id = await this.notices.show(groupNotice([...accounts.values()]), group?.id);
-      this.group = id === undefined ? undefined : { id, accounts };
+      if (id !== undefined && accounts.size === 0) this.notices.withdraw(id); // all fixed while it was sent
+      this.group = id === undefined || accounts.size === 0 ? undefined : { id, accounts };
       return;
     }
     // In the service's language (its session's LANG), as the check results it words.
-    for (const state of due) void this.notices.show(accountNotice(state));
+    for (const state of due) void this.showOwn(state);
+  }
+
+  private async showOwn(state: AccountState): Promise<void> {
+    const account = state.config.id;
+    const id = await this.notices.show(accountNotice(state));
+    if (id === undefined) return;
+    if (this.told.has(account)) this.onScreen.set(account, id);
+    else this.notices.withdraw(id); // fixed or removed while it was sent
   }
 
   /** A secret was asked for and the Secret Service refused (locked, gone). */
@@ -222,19 +247,28 @@ export class AttentionNotices {
       log.info('secrets were asked for while the keyring is locked (notifications are off)');
       return;
     }
-    void this.notices.show({
-      account: undefined,
-      summary: _('Unlock your keyring'),
-      body: _(
-        'Apps asked for the passwords of your online accounts, but the keyring is locked. Unlock it (log in again, or open your passwords app) and they will get them.',
-      ),
-      action: _('Open Online Accounts'),
-    });
+    void this.notices
+      .show({
+        account: undefined,
+        summary: _('Unlock your keyring'),
+        body: _(
+          'Apps asked for the passwords of your online accounts, but the keyring is locked. Unlock it (log in again, or open your passwords app) and they will get them.',
+        ),
+        action: _('Open Online Accounts'),
+      })
+      .then((id) => {
+        if (id === undefined) return;
+        if (this.keyringTold) this.keyringNotice = id;
+        else this.notices.withdraw(id); // unlocked while it was sent
+      });
   }
 
-  /** Secrets available again: the next refusal is told again. */
+  /** Secrets available again: the keyring's notice goes, and the next refusal is told again. */
   availabilityChanged(available: boolean): void {
-    if (available) this.keyringTold = false;
+    if (!available) return;
+    this.keyringTold = false;
+    if (this.keyringNotice !== undefined) this.notices.withdraw(this.keyringNotice);
+    this.keyringNotice = undefined;
   }
 }
 

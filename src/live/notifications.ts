@@ -137,6 +137,29 @@ export class Notifier {
     );
   }
 
+  /**
+   * Takes a notification of ours off the screen (CloseNotification): what it told is over.
+   * Best effort, like showing it; one already closed or clicked is left alone.
+   */
+  close(id: number): void {
+    if (!this.ours.delete(id)) return;
+    void callWithTimeout(
+      this.bus,
+      {
+        destination: NOTIFICATIONS[0],
+        path: NOTIFICATIONS[1],
+        interface: NOTIFICATIONS[2],
+        member: 'CloseNotification',
+        signature: 'u',
+        body: [id],
+      },
+      TIMEOUT_MS,
+    ).then(
+      () => log.info(`notification ${id} withdrawn`),
+      (err: Error) => log.debug(`notification ${id} not withdrawn: ${err.message}`),
+    );
+  }
+
   /** Whether a notification of ours is still on screen as far as we know: not closed, not clicked. */
   isShown(id: number): boolean {
     return this.ours.has(id);

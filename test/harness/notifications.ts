@@ -1,5 +1,6 @@
 // A desktop notification server of the test's own on the private bus: it owns
-// org.freedesktop.Notifications, records every Notify call, and can click one (ActionInvoked).
+// org.freedesktop.Notifications, records every Notify and CloseNotification call, and can click
+// one (ActionInvoked).
 import dbus from 'dbus-next';
 
 const { Message, MessageType } = dbus;
@@ -18,6 +19,10 @@ export interface Notification {
 export interface NotificationServer {
   readonly received: Notification[];
   waitFor(count: number, timeoutMs?: number): Promise<Notification[]>;
+  /** The ids a client took off the screen (CloseNotification), in order. */
+  readonly withdrawn: number[];
+  /** Resolves once CloseNotification(id) was called. */
+  waitWithdrawn(id: number, timeoutMs?: number): Promise<void>;
   /** What a user's click does: ActionInvoked(id, action) from the server. */
   invoke(id: number, action: string): void;
   /** What dismissing it does: NotificationClosed(id, 2) from the server. */
@@ -28,6 +33,7 @@ export interface NotificationServer {
 export async function startNotificationServer(address: string): Promise<NotificationServer> {
   const bus = dbus.sessionBus({ busAddress: address });
   const received: Notification[] = [];
+  const withdrawn: number[] = [];
   /** Waiters told of each Notify as it arrives. */
   const arrived = new Set<() => void>();
   let next = 0;
@@ -58,6 +64,23 @@ export async function startNotificationServer(address: string): Promise<Notifica
       for (const check of [...arrived]) check();
       return true;
     }
+    if (msg.member === 'CloseNotification') {
+      const [id] = msg.body as [number];
+      withdrawn.push(id);
+      bus.send(Message.newMethodReturn(msg, '', []));
+      // The specification: closed by a call of CloseNotification (reason 3).
+      bus.send(
+        Message.newSignal(
+          '/org/freedesktop/Notifications',
+          'org.freedesktop.Notifications',
+          'NotificationClosed',
+          'uu',
+          [id, 3],
+        ),
+      );
+      for (const check of [...arrived]) check();
+      return true;
+    }
     if (msg.member === 'GetCapabilities') {
       bus.send(Message.newMethodReturn(msg, 'as', [['body', 'actions']]));
       return true;
@@ -66,24 +89,39 @@ export async function startNotificationServer(address: string): Promise<Notifica
   });
   await bus.requestName('org.freedesktop.Notifications', 0x4);
   void MessageType;
+  /** Resolves when `done` holds after a Notify or CloseNotification. */
+  const until = (done: () => boolean, failure: () => string, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (done()) return resolve();
+      const timer = setTimeout(() => {
+        arrived.delete(check);
+        reject(new Error(failure()));
+      }, timeoutMs);
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        arrived.delete(check);
+        resolve();
+      };
+      arrived.add(check);
+    });
   return {
     received,
+    withdrawn,
     async waitFor(count, timeoutMs = 20_000) {
-      if (received.length >= count) return received;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`${received.length} notifications, expected ${count}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          if (received.length < count) return;
-          clearTimeout(timer);
-          arrived.delete(check);
-          resolve();
-        };
-        arrived.add(check);
-      });
+      await until(
+        () => received.length >= count,
+        () => `${received.length} notifications, expected ${count}`,
+        timeoutMs,
+      );
       return received;
+    },
+    waitWithdrawn(id, timeoutMs = 20_000) {
+      return until(
+        () => withdrawn.includes(id),
+        () => `notification ${id} was not withdrawn (withdrawn: ${withdrawn.join(', ') || 'none'})`,
+        timeoutMs,
+      );
     },
     invoke(id, action) {
       bus.send(

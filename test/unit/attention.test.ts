@@ -40,22 +40,38 @@ function account(id: string, auth: 'password' | 'oauth2'): AccountState {
 function screen() {
   const told: (Notice & { id: number; replaces: number | undefined })[] = [];
   const onScreen = new Set<number>();
+  /** The ids taken off the screen by the service (CloseNotification). */
+  const withdrawn: number[] = [];
   let next = 0;
   const shower: NoticeShower = {
-    show(n, replaces) {
+    async show(n, replaces) {
       const id = replaces !== undefined && onScreen.has(replaces) ? replaces : ++next;
       told.push({ ...n, id, replaces });
       onScreen.add(id);
-      return Promise.resolve(id);
+      await gate;
+      return id;
     },
     isShown: (id) => onScreen.has(id),
+    withdraw: (id) => {
+      if (onScreen.delete(id)) withdrawn.push(id);
+    },
   };
-  return { told, shower, close: (id: number) => onScreen.delete(id) };
+  /** While held, show() has put the notice on screen but not answered its id yet (a slow server). */
+  let gate: Promise<void> | undefined;
+  const hold = () => {
+    let release = () => undefined as void;
+    gate = new Promise<void>((r) => (release = r));
+    return () => {
+      gate = undefined;
+      release();
+    };
+  };
+  return { told, shower, withdrawn, hold, close: (id: number) => onScreen.delete(id) };
 }
 
 describe('attention notices', () => {
   const world = (shown: string[] = [], enabled = true, available = false) => {
-    const { told, shower, close } = screen();
+    const { told, shower, withdrawn, hold, close } = screen();
     const notices = new AttentionNotices(
       shower,
       async () => shown,
@@ -67,7 +83,7 @@ describe('attention notices', () => {
       state.status = nextStatus(before, change);
       if (state.status !== before) notices.statusChanged(state, before);
     };
-    return { told, notices, move, close };
+    return { told, notices, move, close, withdrawn, hold };
   };
 
   it('one per time an account turns AttentionNeeded; "Sign in again" for OAuth2, "Enter password" otherwise', async () => {
@@ -268,11 +284,13 @@ describe('attention notices', () => {
     assert.deepEqual([shownWorld.told, off.told], [[], []]);
   });
 
-  it('the keyring: once while locked, again after it was available', () => {
-    const { told, notices } = world();
+  it('the keyring: once while locked, again after it was available; its notice goes when it is unlocked', async () => {
+    const { told, notices, withdrawn } = world();
     notices.secretsRefused();
     notices.secretsRefused();
+    await settle();
     notices.availabilityChanged(true);
+    assert.deepEqual(withdrawn, [told[0]!.id]);
     notices.availabilityChanged(false);
     notices.secretsRefused();
     assert.deepEqual(
@@ -282,6 +300,42 @@ describe('attention notices', () => {
         [undefined, 'Unlock your keyring'],
       ],
     );
+  });
+
+  it("a notice whose trouble is over is withdrawn: an account's when it is fixed or removed, the group's with its last account", async () => {
+    const { told, move, withdrawn, hold } = world();
+    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
+    const fixed = { status: 'online', message: '', attentionNeeded: false } as const;
+    const [a, b] = [account('a', 'password'), account('b', 'password')];
+    move(a, refused);
+    move(b, refused);
+    await settle();
+    move(a, fixed);
+    assert.deepEqual(withdrawn, [told[0]!.id]);
+    move(b, { status: 'error', message: 'refused again', attentionNeeded: true });
+    assert.equal(withdrawn.length, 1, 'the same trouble: its notice stays');
+
+    const many = ['m1', 'm2', 'm3', 'm4'].map((id) => account(id, 'password'));
+    for (const state of many) move(state, refused);
+    await settle();
+    const group = told[2]!;
+    assert.equal(group.summary, '4 accounts need you');
+    for (const state of many.slice(0, 3)) move(state, fixed);
+    assert.equal(withdrawn.length, 1, 'one of its accounts still needs the person');
+    move(many[3]!, fixed);
+    assert.deepEqual(withdrawn.slice(1), [group.id]);
+
+    // Fixed while its notice was being shown: withdrawn as soon as the server names it.
+    const release = hold();
+    const c = account('c', 'password');
+    move(c, refused);
+    await settle();
+    assert.equal(told.length, 4, 'on screen, its id not answered yet');
+    move(c, fixed);
+    assert.equal(withdrawn.length, 2);
+    release();
+    await settle();
+    assert.deepEqual(withdrawn.slice(2), [told[3]!.id]);
   });
 
   it('settings.ini [notifications] enabled, and PX_ACCOUNTS_NOTIFICATIONS over it', () => {
