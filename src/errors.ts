@@ -1,5 +1,5 @@
 /** Typed failures of the service; each maps to one D-Bus error name. */
-import { withoutControls } from './control-characters.js';
+import { withoutControlsButLines } from './control-characters.js';
 import { ERROR_PREFIX, type ErrorKind } from './contract/names.js';
 
 export { ERROR_PREFIX, type ErrorKind };
@@ -10,7 +10,7 @@ export class AccountsError extends Error {
   constructor(kind: ErrorKind, message: string) {
     // The message goes on the bus (an error reply, a sign-in's Failed) and often quotes a server
     // or a provider: a NUL there made a sign-in's Failed unencodable and ended the service.
-    super(withoutControls(message, { keep: '\n\t' }));
+    super(withoutControlsButLines(message));
     this.name = 'AccountsError';
     this.kind = kind;
   }

@@ -74,8 +74,32 @@ function write(dir: string, name: string, text: string, mode = 0o644): string {
   return file;
 }
 
-const descriptor = (name: string, iface: string, settings: string, secrets: string, helper: string, extra = '') =>
-  `[plugin]\nname = ${name}\ninterface = ${iface}\nsettings = ${settings}\nsecrets = ${secrets}\nhelper = ${helper}\n${extra}`;
+/** A plugin's descriptor; what a test does not name is a plain one run by matrix-helper. */
+interface Descriptor {
+  name: string;
+  iface: string;
+  settings?: string;
+  secrets?: string;
+  helper?: string;
+  extra?: string;
+  /** The descriptor file's mode (0644 unless said). */
+  mode?: number;
+}
+
+const descriptor = (d: Descriptor) =>
+  `[plugin]\nname = ${d.name}\ninterface = ${d.iface}\nsettings = ${d.settings ?? 'host'}\n` +
+  `secrets = ${d.secrets ?? 'password'}\nhelper = ${d.helper ?? 'matrix-helper'}\n${d.extra ?? ''}`;
+
+/** Descriptors of the user's directory the service refuses, each for one reason. */
+const REFUSED: Record<string, Descriptor> = {
+  'groupw.ini': { name: 'G', iface: 'org.example.G', mode: 0o664 }, // writable by others
+  'outside.ini': { name: 'O', iface: 'org.example.O', helper: '../outside-helper' }, // a helper outside the directory
+  'noexec.ini': { name: 'N', iface: 'org.example.N', helper: 'noexec.sh' }, // a helper that is not executable
+  'imap.ini': { name: 'Fake IMAP', iface: 'org.example.FakeImap' }, // a built-in protocol's id
+  'zclash.ini': { name: 'Clash', iface: 'org.example.Accounts.Matrix' }, // another plugin's interface
+  'reserved.ini': { name: 'R', iface: 'org.pantherx.Accounts.Reserved' }, // the service's own namespace
+  'badkey.ini': { name: 'B', iface: 'org.example.B', settings: 'name' }, // a setting named like an account key
+};
 
 describe('third-party protocol plugins (descriptor + helper)', function () {
   this.timeout(30_000);
@@ -92,17 +116,25 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
       write(
         userDir,
         'matrix.ini',
-        descriptor(
-          'Matrix',
-          'org.example.Accounts.Matrix',
-          'host, port, room',
-          'password',
-          'matrix-helper',
-          'timeout = 20\n',
-        ),
+        descriptor({
+          name: 'Matrix',
+          iface: 'org.example.Accounts.Matrix',
+          settings: 'host, port, room',
+          extra: 'timeout = 20\n',
+        }),
       );
       write(userDir, 'feed.py', PY_HELPER, 0o755);
-      write(userDir, 'feed.ini', descriptor('Feed', 'org.example.Accounts.Feed', 'url', 'password, token', 'feed.py'));
+      write(
+        userDir,
+        'feed.ini',
+        descriptor({
+          name: 'Feed',
+          iface: 'org.example.Accounts.Feed',
+          settings: 'url',
+          secrets: 'password, token',
+          helper: 'feed.py',
+        }),
+      );
       for (const [id, text] of <[string, string][]>[
         ['hang', HANG],
         ['crash', CRASH],
@@ -113,40 +145,17 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
         write(
           userDir,
           `${id}.ini`,
-          descriptor(id, `org.example.Accounts.T${id}`, 'host', 'password', `${id}.sh`, 'timeout = 1\n'),
+          descriptor({ name: id, iface: `org.example.Accounts.T${id}`, helper: `${id}.sh`, extra: 'timeout = 1\n' }),
         );
       }
-      // Refused descriptors, each for one reason.
-      write(userDir, 'groupw.ini', descriptor('G', 'org.example.G', 'host', 'password', 'matrix-helper'), 0o664);
-      write(userDir, 'outside.ini', descriptor('O', 'org.example.O', 'host', 'password', '../outside-helper'));
+      for (const [file, d] of Object.entries(REFUSED)) write(userDir, file, descriptor(d), d.mode);
       write(join(userDir, '..'), 'outside-helper', SHELL_HELPER, 0o755);
       write(userDir, 'noexec.sh', GARBAGE, 0o644);
-      write(userDir, 'noexec.ini', descriptor('N', 'org.example.N', 'host', 'password', 'noexec.sh'));
-      write(userDir, 'imap.ini', descriptor('Fake IMAP', 'org.example.FakeImap', 'host', 'password', 'matrix-helper'));
-      write(
-        userDir,
-        'zclash.ini',
-        descriptor('Clash', 'org.example.Accounts.Matrix', 'host', 'password', 'matrix-helper'),
-      );
-      write(
-        userDir,
-        'reserved.ini',
-        descriptor('R', 'org.pantherx.Accounts.Reserved', 'host', 'password', 'matrix-helper'),
-      );
-      write(userDir, 'badkey.ini', descriptor('B', 'org.example.B', 'name', 'password', 'matrix-helper'));
       write(userDir, 'nosection.ini', 'name = nothing\n');
       // The system directory comes after the user's: its matrix is refused, its own id is taken.
       write(systemDir, 'matrix-helper', SHELL_HELPER, 0o755);
-      write(
-        systemDir,
-        'matrix.ini',
-        descriptor('Other Matrix', 'org.example.Accounts.Matrix2', 'host', 'password', 'matrix-helper'),
-      );
-      write(
-        systemDir,
-        'sysproto.ini',
-        descriptor('System', 'org.example.Accounts.System', 'host', 'password', 'matrix-helper'),
-      );
+      write(systemDir, 'matrix.ini', descriptor({ name: 'Other Matrix', iface: 'org.example.Accounts.Matrix2' }));
+      write(systemDir, 'sysproto.ini', descriptor({ name: 'System', iface: 'org.example.Accounts.System' }));
     },
     service: { env: (fx) => ({ XDG_DATA_DIRS: join(fx.session.dir, 'system-data') }) },
   });

@@ -4,7 +4,7 @@
  * silently); an error's message keeps line feeds and tabs, and nothing else.
  */
 import { strict as assert } from 'node:assert';
-import { withoutControls } from '../../src/control-characters.js';
+import { withoutControls, withoutControlsButLines } from '../../src/control-characters.js';
 import { AccountsError } from '../../src/errors.js';
 import { checkStatus, MAX_STATUS_MESSAGE, statusText } from '../../src/status/status.js';
 
@@ -35,10 +35,10 @@ describe('withoutControls', () => {
     assert.equal(withoutControls(''), '');
   });
 
-  it('keeps what it is told to keep: line feeds and tabs, a carriage return or escape beside them still goes', () => {
-    assert.equal(withoutControls('one\r\ntwo\tthree\u001b\u0085', { keep: '\n\t' }), 'one \ntwo\tthree ');
-    assert.equal(withoutControls('a\r\r\nb', { keep: '\n\t' }), 'a \nb');
-    assert.equal(withoutControls('a\n\tb', {}), 'a b');
+  it('withoutControlsButLines keeps line feeds and tabs; a carriage return or escape beside them still goes', () => {
+    assert.equal(withoutControlsButLines('one\r\ntwo\tthree\u001b\u0085'), 'one \ntwo\tthree ');
+    assert.equal(withoutControlsButLines('a\r\r\nb'), 'a \nb');
+    assert.equal(withoutControls('a\n\tb'), 'a b');
   });
 });
 
