@@ -391,6 +391,7 @@ const ours: Target = {
     const [cmd, argv] = /\.c?js$/.test(OUR_BIN) ? [process.execPath, [OUR_BIN, ...args]] : [OUR_BIN, args];
     return spawnDaemon('px-accounts', cmd, argv, {
       ...s.env,
+      MALLOC_ARENA_MAX: '1', // what its D-Bus activation file and systemd unit set
       PX_ACCOUNTS_NO_BACKGROUND_CHECK: backgroundCheck ? '0' : '1',
     });
   },

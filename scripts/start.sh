@@ -13,8 +13,8 @@ if [ "${1:-}" = "--window" ]; then
   shift
 fi
 scripts/setup.sh runtime
-# executed as the bus and systemd do: its shebang sets its environment
-service=(dist/bin/px-accounts-service "$@")
+# executed as the bus and systemd do, with the environment their launch files give it
+service=(env MALLOC_ARENA_MAX=1 dist/bin/px-accounts-service "$@")
 bin_dir="$(pwd)/dist/bin"
 
 # The service in the foreground; with --window, in the background under the window.

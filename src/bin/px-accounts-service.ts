@@ -1,7 +1,10 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node
-// (The bus and systemd exec this file. One malloc arena instead of one per thread that ever
-// allocated (glibc's default: up to 8 per core): idle RSS -3.5 to -5 MB at 1 to 1 000 accounts,
-// start-up no slower; docs/benchmarks.md. Needs coreutils' env -S, 8.30 or later.)
+#!/usr/bin/env node
+// (The bus and systemd exec this file with MALLOC_ARENA_MAX=1, set by their launch files: one
+// malloc arena instead of one per thread that ever allocated (glibc's default: up to 8 per
+// core): idle RSS -3.5 to -5 MB at 1 to 1 000 accounts, start-up no slower; docs/benchmarks.md.
+// Not in this shebang (`env -S`): packagers rewrite `#!/usr/bin/env node` to their node, Guix's
+// patch-shebangs among them, and leave an `env -S` line alone, which then needs node on the
+// bus's PATH.)
 /** px-accounts-service [--replace] [--accounts-dir DIR] [--no-background-check] [--goa] [--verbose] */
 import { parseArgs } from 'node:util';
 import { log, setVerbose } from '../log.js';

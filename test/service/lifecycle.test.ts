@@ -36,15 +36,16 @@ describe('lifecycle', () => {
     // Point Exec at this build's command (what `npm install -g` links into bin/, run by its
     // shebang as the installed one is); everything else is the shipped file.
     const command = SERVICE_BIN.replace(/\.cjs$/, '');
+    assert.match(shipped, /^Exec=\/usr\/bin\/env MALLOC_ARENA_MAX=1 \/usr\/local\/bin\/px-accounts-service$/m);
     writeFileSync(
       join(session.servicesDir, 'org.pantherx.Accounts.service'),
-      shipped.replace(/^Exec=.*$/m, `Exec=${command}`),
+      shipped.replace('/usr/local/bin/px-accounts-service', command),
     );
     assert.equal(await nameHasOwner(session.env, 'org.pantherx.Accounts'), false);
     const client = await TestClient.connect(session.address, false);
     const [providers] = await client.call(ROOT, MANAGER, 'ListProviders');
     assert.ok((providers as unknown[]).length >= 7);
-    // The shebang's environment reached it (one malloc arena: docs/benchmarks.md).
+    // The activation file's environment reached it (one malloc arena: docs/benchmarks.md).
     const pid = await pidOfName(session.env, 'org.pantherx.Accounts');
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     assert.ok(environ.includes('MALLOC_ARENA_MAX=1'), 'MALLOC_ARENA_MAX=1 in the activated service');
@@ -58,6 +59,7 @@ describe('lifecycle', () => {
     const unit = readFileSync(join(REPO, 'systemd/px-accounts.service'), 'utf8');
     assert.match(unit, /^Type=dbus$/m);
     assert.match(unit, /^BusName=org\.pantherx\.Accounts$/m);
+    assert.match(unit, /^Environment=MALLOC_ARENA_MAX=1$/m, 'one malloc arena (docs/benchmarks.md)');
     const launcher = join(session.dir, 'px-accounts-service');
     writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${SERVICE_BIN}" "$@"\n`);
     chmodSync(launcher, 0o755);
