@@ -14,7 +14,8 @@ import dbus, { Message, MessageType, type Message as DBusMessage } from 'dbus-ne
 import { TestClient, ACCOUNT } from '../harness/client.js';
 import { CODE, cli, json, useCliService } from './helpers.js';
 import { onTerminal } from '../discovery/terminal.js';
-import { ROOT, startSession, type Session } from '../harness/session.js';
+import { useFixture } from '../harness/fixture.js';
+import { ROOT, type Session } from '../harness/session.js';
 import { printable } from '../../src/cli/printable.js';
 import { jsonLine } from '../../src/cli/format.js';
 
@@ -124,19 +125,14 @@ describe('px-accounts: control characters from servers, files and apps are not p
   });
 
   describe('a stand-in service saying what a hostile server would', () => {
-    let session: Session;
-    let bus: dbus.MessageBus;
-    before(async function () {
-      this.timeout(30_000);
-      session = await startSession('none');
-      bus = await startHostileService(session);
+    const f = useFixture({
+      keyring: 'none',
+      prepare: async (t) => {
+        const bus = await startHostileService(t.session);
+        t.onStop(() => bus.disconnect());
+      },
     });
-    after(async function () {
-      this.timeout(30_000);
-      bus?.disconnect();
-      await session?.stop();
-    });
-    const run = (args: string[]) => cli(session.env, args);
+    const run = (args: string[]) => cli(f.session.env, args);
 
     it("verify: the server's words in the table are shown with U+FFFD in place of each control character", async () => {
       const r = await run(['verify', 'hostile']);
