@@ -3,10 +3,10 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nameHasOwner, pidOfName, SERVICE_BIN, startSession, waitFor, type Session } from '../harness/session.js';
+import { nameHasOwner, pidOfName, SERVICE_BIN, waitFor } from '../harness/session.js';
 import { stopPid } from '../harness/process.js';
-import { CODE, FakeService, LineReader, cli, errorLine, json, useCliService } from './helpers.js';
-import { testSecret, uniqueUser } from '../harness/fixture.js';
+import { CODE, LineReader, cli, errorLine, json, useCliService, useFakeService } from './helpers.js';
+import { testSecret, uniqueUser, useFixture } from '../harness/fixture.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
 describe('px-accounts: exit codes', () => {
@@ -151,19 +151,8 @@ describe('px-accounts: secrets unavailable (locked keyring)', () => {
 });
 
 describe('px-accounts: verification results, other errors and timeouts (a stand-in service)', () => {
-  let session: Session;
-  let fake: FakeService;
-  before(async function () {
-    this.timeout(30000);
-    session = await startSession('none');
-    fake = await FakeService.start(session);
-  });
-  after(async function () {
-    this.timeout(30000);
-    fake?.stop();
-    await session?.stop();
-  });
-  const run = (args: string[], input?: string) => cli(session.env, args, input);
+  const fake = useFakeService();
+  const run = (args: string[], input?: string) => fake.run(args, input);
 
   it('verify prints one line per protocol and exits 0 when every protocol passed', async () => {
     const r = await run(['verify', 'fake_ok']);
@@ -241,22 +230,19 @@ describe('px-accounts: verification results, other errors and timeouts (a stand-
 });
 
 describe('px-accounts: service unreachable', () => {
-  let session: Session;
-  before(async function () {
-    this.timeout(30000);
-    session = await startSession('none');
-  });
-  after(async function () {
-    this.timeout(30000);
-    if (await nameHasOwner(session.env, 'org.pantherx.Accounts').catch(() => false)) {
-      await stopPid(await pidOfName(session.env, 'org.pantherx.Accounts'));
-    }
-    await session?.stop();
+  const f = useFixture({
+    keyring: 'none',
+    // the service the bus activated for a test is stopped, by PID, before the bus
+    prepare: (t) =>
+      t.onStop(async () => {
+        if (await nameHasOwner(t.session.env, 'org.pantherx.Accounts').catch(() => false))
+          await stopPid(await pidOfName(t.session.env, 'org.pantherx.Accounts'));
+      }),
   });
   const hint = / — is px-accounts-service installed \(D-Bus activation\) or running\?$/;
 
   it('no session bus at all: exit 7', async () => {
-    const env = { ...session.env };
+    const env = { ...f.session.env };
     delete env.DBUS_SESSION_BUS_ADDRESS;
     const r = await cli(env, ['list']);
     assert.equal(r.code, CODE.UNREACHABLE, r.stderr);
@@ -266,7 +252,7 @@ describe('px-accounts: service unreachable', () => {
 
   it('a bus address with nothing listening: exit 7', async () => {
     const r = await cli(
-      { ...session.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(session.dir, 'no-such-socket')}` },
+      { ...f.session.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(f.session.dir, 'no-such-socket')}` },
       ['list', '--json'],
     );
     assert.equal(r.code, CODE.UNREACHABLE, r.stderr);
@@ -275,17 +261,17 @@ describe('px-accounts: service unreachable', () => {
   });
 
   it('the service is not running and cannot be activated: exit 7', async () => {
-    const r = await cli(session.env, ['list']);
+    const r = await cli(f.session.env, ['list']);
     assert.equal(r.code, CODE.UNREACHABLE, r.stderr);
     assert.match(errorLine(r), /^px-accounts: org\.pantherx\.Accounts is not available: .*org\.pantherx\.Accounts/);
     assert.match(errorLine(r), hint);
   });
 
   it('activation that fails (the program exits at once): exit 7', async () => {
-    const file = join(session.servicesDir, 'org.pantherx.Accounts.service');
+    const file = join(f.session.servicesDir, 'org.pantherx.Accounts.service');
     writeFileSync(file, '[D-BUS Service]\nName=org.pantherx.Accounts\nExec=/bin/false\n');
     try {
-      const r = await cli(session.env, ['providers']);
+      const r = await cli(f.session.env, ['providers']);
       assert.equal(r.code, CODE.UNREACHABLE, r.stderr);
       assert.match(errorLine(r), /not available/);
     } finally {
@@ -294,29 +280,29 @@ describe('px-accounts: service unreachable', () => {
   });
 
   it('the service is D-Bus-activated when it is not running', async () => {
-    const launcher = join(session.dir, 'px-accounts-service');
+    const launcher = join(f.session.dir, 'px-accounts-service');
     writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${SERVICE_BIN}" --no-background-check "$@"\n`);
     chmodSync(launcher, 0o755);
     writeFileSync(
-      join(session.servicesDir, 'org.pantherx.Accounts.service'),
+      join(f.session.servicesDir, 'org.pantherx.Accounts.service'),
       `[D-BUS Service]\nName=org.pantherx.Accounts\nExec=${launcher}\n`,
     );
-    assert.equal(await nameHasOwner(session.env, 'org.pantherx.Accounts'), false);
-    const r = await cli(session.env, ['list', '--json']);
+    assert.equal(await nameHasOwner(f.session.env, 'org.pantherx.Accounts'), false);
+    const r = await cli(f.session.env, ['list', '--json']);
     assert.equal(r.code, CODE.OK, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), []);
-    await waitFor('activated service', () => nameHasOwner(session.env, 'org.pantherx.Accounts'));
+    await waitFor('activated service', () => nameHasOwner(f.session.env, 'org.pantherx.Accounts'));
   });
 
   it('the service stopped while the command waits: exit 7 at once, not a timeout', async () => {
-    const pid = await pidOfName(session.env, 'org.pantherx.Accounts');
+    const pid = await pidOfName(f.session.env, 'org.pantherx.Accounts');
     // No re-activation: the call must fail, however the race below turns out.
-    writeFileSync(join(session.servicesDir, 'org.pantherx.Accounts.service'), '');
+    writeFileSync(join(f.session.servicesDir, 'org.pantherx.Accounts.service'), '');
     process.kill(pid, 'SIGSTOP');
     // A monitor on the bus shows the command's call reaching the stopped service.
     const monitor = spawn('dbus-monitor', [
       '--address',
-      session.address,
+      f.session.address,
       "type='method_call',destination='org.pantherx.Accounts'",
     ]);
     let seen = '';
@@ -324,7 +310,7 @@ describe('px-accounts: service unreachable', () => {
     try {
       await waitFor('the monitor to watch', () => seen.includes('NameLost'), 5000);
       const t0 = Date.now();
-      const child = LineReader.start(session.env, ['providers', '--timeout', '20']);
+      const child = LineReader.start(f.session.env, ['providers', '--timeout', '20']);
       // Kill the service once the command's call is on its way to it.
       await waitFor(
         'the call to the stopped service',

@@ -121,6 +121,12 @@ export function useCliService(keyring: KeyringMode = 'unlocked'): CliFixture {
   return Object.assign(fx, { run: (args: string[], input?: string) => cli(fx.session.env, args, input) });
 }
 
+/** A stand-in service (FakeService) on a private bus with no keyring, and px-accounts run against it. */
+export function useFakeService(): CliFixture {
+  const fx = useFixture({ keyring: 'none', prepare: async (t) => void t.own(await FakeService.start(t.session)) });
+  return Object.assign(fx, { run: (args: string[], input?: string) => cli(fx.session.env, args, input) });
+}
+
 /** A line-reading child process (watch). */
 export class LineReader {
   readonly lines: string[] = [];
