@@ -10,9 +10,8 @@ import {
   type AccountsClientEvents,
 } from '../../src/client/index.js';
 import { run } from '../harness/process.js';
-import { FakeService, useCliService } from './helpers.js';
+import { useCliService, useFakeService } from './helpers.js';
 import { testSecret, uniqueUser } from '../harness/fixture.js';
-import { startService, startSession, type Session } from '../harness/session.js';
 
 type Event = {
   [K in keyof AccountsClientEvents]: { type: K; args: AccountsClientEvents[K] };
@@ -232,6 +231,8 @@ describe('client library: calls and typed errors', () => {
 });
 
 describe('client library: connecting', () => {
+  const fake = useFakeService();
+
   it('ServiceUnreachable without a bus, Timeout-free and synchronous-throw-free', async () => {
     const err = await errorOf(AccountsClient.connect({ busAddress: 'unix:path=/nonexistent/px-accounts-test-socket' }));
     assert.equal(err.kind, 'ServiceUnreachable');
@@ -251,11 +252,8 @@ describe('client library: connecting', () => {
     }
   });
 
-  it('maps verification results from the a{sv} of variants', async function () {
-    this.timeout(20000);
-    const session = await startSession('none');
-    const fake = await FakeService.start(session);
-    const client = await AccountsClient.connect({ busAddress: session.address });
+  it('maps verification results from the a{sv} of variants', async () => {
+    const client = await AccountsClient.connect({ busAddress: fake.session.address });
     try {
       assert.deepEqual(await client.verify('fake_bad'), {
         imap: { ok: true, code: 'Ok', message: 'logged in' },
@@ -270,8 +268,6 @@ describe('client library: connecting', () => {
       );
     } finally {
       client.close();
-      fake.stop();
-      await session.stop();
     }
   });
 });
@@ -371,100 +367,87 @@ describe('client library: events', () => {
 });
 
 describe('client library: service restart', () => {
-  let session: Session;
+  const f = useCliService();
   let client: AccountsClient;
   let rec: ReturnType<typeof recorder>;
-  before(async function () {
-    this.timeout(30000);
-    session = await startSession('unlocked');
-  });
-  after(async function () {
-    this.timeout(30000);
-    client?.close();
-    await session?.stop();
-  });
 
   it('re-syncs when a new instance starts: emits removed, added and status differences, then keeps emitting', async function () {
     this.timeout(30000);
-    let service = await startService(session, ['--no-background-check']);
-    try {
-      const writer = await AccountsClient.connect({ busAddress: session.address });
-      const kept = await writer.addAccount({
-        provider: 'imap',
-        account: 'kept@example.org',
-        settings: { imap: { host: '127.0.0.1' } },
-      });
-      const gone = await writer.addAccount({
-        provider: 'imap',
-        account: 'gone@example.org',
-        settings: { imap: { host: '127.0.0.1' } },
-      });
-      await writer.reportStatus(kept.id, 'online', 'synced');
-      writer.close();
+    const writer = await AccountsClient.connect({ busAddress: f.session.address });
+    const kept = await writer.addAccount({
+      provider: 'imap',
+      account: 'kept@example.org',
+      settings: { imap: { host: '127.0.0.1' } },
+    });
+    const gone = await writer.addAccount({
+      provider: 'imap',
+      account: 'gone@example.org',
+      settings: { imap: { host: '127.0.0.1' } },
+    });
+    await writer.reportStatus(kept.id, 'online', 'synced');
+    writer.close();
 
-      client = await AccountsClient.connect({ busAddress: session.address });
-      rec = recorder(client);
-      assert.deepEqual(
-        (await client.watch()).map((a) => a.id),
-        [gone.id, kept.id],
-      );
+    client = await AccountsClient.connect({ busAddress: f.session.address });
+    f.onStop(() => client.close());
+    rec = recorder(client);
+    assert.deepEqual(
+      (await client.watch()).map((a) => a.id),
+      [gone.id, kept.id],
+    );
 
-      await service.stop();
-      await rec.wait((e) => e.type === 'serviceStopped');
-      assert.equal(client.accounts.length, 2, 'the last known accounts stay while the service is away');
-      // While it is down, the files change by hand: one account goes, one comes.
-      unlinkSync(join(session.accountsDir, `${gone.id}.ini`));
-      writeFileSync(
-        join(session.accountsDir, 'imap_new_at_example_org.ini'),
-        '[account]\nname = New by hand\nprovider = imap\nusername = new@example.org\nprotocols = imap\n\n[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n',
-      );
-      const mark = rec.events.length;
+    await f.stopService();
+    await rec.wait((e) => e.type === 'serviceStopped');
+    assert.equal(client.accounts.length, 2, 'the last known accounts stay while the service is away');
+    // While it is down, the files change by hand: one account goes, one comes.
+    unlinkSync(join(f.session.accountsDir, `${gone.id}.ini`));
+    writeFileSync(
+      join(f.session.accountsDir, 'imap_new_at_example_org.ini'),
+      '[account]\nname = New by hand\nprovider = imap\nusername = new@example.org\nprotocols = imap\n\n[imap]\nhost = 127.0.0.1\nport = 993\nsecurity = tls\n',
+    );
+    const mark = rec.events.length;
 
-      service = await startService(session, ['--no-background-check']);
-      await rec.wait((e) => e.type === 'serviceStarted', 10000, mark);
-      const after = rec.events.slice(mark);
-      const removed = after.filter((e) => e.type === 'removed').map((e) => e.args[0].id);
-      const added = after.filter((e) => e.type === 'added').map((e) => e.args[0].id);
-      assert.deepEqual(removed, [gone.id]);
-      assert.deepEqual(added, ['imap_new_at_example_org']);
-      // Status is runtime state: the new instance starts at none, and the client says so.
-      const status = after.find((e) => e.type === 'status');
-      assert.ok(status, after.map((e) => e.type).join());
-      assert.equal(status.args[0].id, kept.id);
-      assert.deepEqual(status.args.slice(1), ['none', '']);
-      assert.deepEqual(
-        client.accounts.map((a) => a.id),
-        ['imap_kept_at_example_org', 'imap_new_at_example_org'],
-      );
+    await f.startService();
+    await rec.wait((e) => e.type === 'serviceStarted', 10000, mark);
+    const after = rec.events.slice(mark);
+    const removed = after.filter((e) => e.type === 'removed').map((e) => e.args[0].id);
+    const added = after.filter((e) => e.type === 'added').map((e) => e.args[0].id);
+    assert.deepEqual(removed, [gone.id]);
+    assert.deepEqual(added, ['imap_new_at_example_org']);
+    // Status is runtime state: the new instance starts at none, and the client says so.
+    const status = after.find((e) => e.type === 'status');
+    assert.ok(status, after.map((e) => e.type).join());
+    assert.equal(status.args[0].id, kept.id);
+    assert.deepEqual(status.args.slice(1), ['none', '']);
+    assert.deepEqual(
+      client.accounts.map((a) => a.id),
+      ['imap_kept_at_example_org', 'imap_new_at_example_org'],
+    );
 
-      // And events keep flowing from the new instance.
-      const later = rec.events.length;
-      const r = await run(
-        'busctl',
-        [
-          '--user',
-          'call',
-          'org.pantherx.Accounts',
-          '/org/pantherx/Accounts/account/imap_new_at_example_org',
-          'org.pantherx.Accounts.Account',
-          'ReportStatus',
-          'ss',
-          'online',
-          'hello',
-        ],
-        session.env,
-      );
-      assert.equal(r.code, 0, r.stderr);
-      const s = await rec.wait((e) => e.type === 'status', 5000, later);
-      assert.equal((s.args[0] as Account).id, 'imap_new_at_example_org');
-    } finally {
-      await service.stop();
-    }
+    // And events keep flowing from the new instance.
+    const later = rec.events.length;
+    const r = await run(
+      'busctl',
+      [
+        '--user',
+        'call',
+        'org.pantherx.Accounts',
+        '/org/pantherx/Accounts/account/imap_new_at_example_org',
+        'org.pantherx.Accounts.Account',
+        'ReportStatus',
+        'ss',
+        'online',
+        'hello',
+      ],
+      f.session.env,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const s = await rec.wait((e) => e.type === 'status', 5000, later);
+    assert.equal((s.args[0] as Account).id, 'imap_new_at_example_org');
   });
 
   it('emits disconnected when the bus goes away, and later calls fail with ServiceUnreachable', async () => {
     const mark = rec.events.length;
-    process.kill(session.busPid, 'SIGTERM');
+    process.kill(f.session.busPid, 'SIGTERM');
     await rec.wait((e) => e.type === 'disconnected', 5000, mark);
     assert.equal(client.disconnected, true);
     assert.equal((await errorOf(client.listAccounts())).kind, 'ServiceUnreachable');
