@@ -101,9 +101,16 @@ export interface ChecksInFlight {
 }
 
 export class AttentionNotices {
-  /** Accounts whose current trouble was told (or seen in the window): not again until cleared. */
-  private readonly told = new Set<string>();
+  /**
+   * Accounts whose current trouble was told (or seen in the window): not again until cleared.
+   * Each with which time it was (a notice answered after its trouble was over and back is not
+   * this time's).
+   */
+  private readonly told = new Map<string, number>();
+  private rounds = 0;
   private keyringTold = false;
+  /** Which time the keyring was told locked (a notice answered after it was unlocked and locked again is not this time's). */
+  private keyringRound = 0;
   /** The keyring's notice, while its trouble lasts. */
   private keyringNotice: number | undefined;
   /** Each account's own notice, while its trouble lasts. */
@@ -152,7 +159,7 @@ export class AttentionNotices {
       return;
     }
     if (before.attentionNeeded || this.told.has(id)) return;
-    this.told.add(id);
+    this.told.set(id, ++this.rounds);
     this.waiting.set(id, state);
     this.tellSoon();
   }
@@ -223,6 +230,7 @@ export class AttentionNotices {
       const accounts = group?.accounts ?? new Map<string, AccountState>();
       for (const state of due) accounts.set(state.config.id, state);
       const id = await this.notices.show(groupNotice([...accounts.values()]), group?.id);
+      for (const account of [...accounts.keys()]) if (!this.told.has(account)) accounts.delete(account); // fixed or removed while it was sent
       if (id !== undefined && accounts.size === 0) this.notices.withdraw(id); // all fixed while it was sent
       this.group = id === undefined || accounts.size === 0 ? undefined : { id, accounts };
       return;
@@ -233,9 +241,10 @@ export class AttentionNotices {
 
   private async showOwn(state: AccountState): Promise<void> {
     const account = state.config.id;
+    const round = this.told.get(account);
     const id = await this.notices.show(accountNotice(state));
     if (id === undefined) return;
-    if (this.told.has(account)) this.onScreen.set(account, id);
+    if (round !== undefined && this.told.get(account) === round) this.onScreen.set(account, id);
     else this.notices.withdraw(id); // fixed or removed while it was sent
   }
 
@@ -243,6 +252,7 @@ export class AttentionNotices {
   secretsRefused(): void {
     if (this.keyringTold || this.secretsAvailable()) return;
     this.keyringTold = true;
+    const round = ++this.keyringRound;
     if (!this.enabled()) {
       log.info('secrets were asked for while the keyring is locked (notifications are off)');
       return;
@@ -258,7 +268,7 @@ export class AttentionNotices {
       })
       .then((id) => {
         if (id === undefined) return;
-        if (this.keyringTold) this.keyringNotice = id;
+        if (this.keyringTold && round === this.keyringRound) this.keyringNotice = id;
         else this.notices.withdraw(id); // unlocked while it was sent
       });
   }

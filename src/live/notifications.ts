@@ -54,7 +54,12 @@ export class Notifier {
 
   start(): void {
     this.bus.on('message', this.onMessage);
-    for (const member of ['ActionInvoked', 'NotificationClosed']) {
+    for (const rule of [
+      `type='signal',interface='${NOTIFICATIONS[2]}',member='ActionInvoked'`,
+      `type='signal',interface='${NOTIFICATIONS[2]}',member='NotificationClosed'`,
+      // A new server numbers its notifications afresh: ours on the old one are gone.
+      `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${NOTIFICATIONS[0]}'`,
+    ]) {
       void callWithTimeout(
         this.bus,
         {
@@ -63,7 +68,7 @@ export class Notifier {
           interface: 'org.freedesktop.DBus',
           member: 'AddMatch',
           signature: 's',
-          body: [`type='signal',interface='${NOTIFICATIONS[2]}',member='${member}'`],
+          body: [rule],
         },
         TIMEOUT_MS,
       ).catch((err: Error) => log.debug(`notification actions not watched: ${err.message}`));
@@ -146,7 +151,8 @@ export class Notifier {
     void callWithTimeout(
       this.bus,
       {
-        destination: NOTIFICATIONS[0],
+        // The server that showed it (ids are only its own), not whoever owns the name now.
+        destination: this.server ?? NOTIFICATIONS[0],
         path: NOTIFICATIONS[1],
         interface: NOTIFICATIONS[2],
         member: 'CloseNotification',
@@ -166,7 +172,18 @@ export class Notifier {
   }
 
   private readonly onMessage = (msg: DBusMessage): void => {
-    if (msg.type !== MessageType.SIGNAL || msg.interface !== NOTIFICATIONS[2]) return;
+    if (msg.type !== MessageType.SIGNAL) return;
+    if (
+      msg.member === 'NameOwnerChanged' &&
+      msg.sender === 'org.freedesktop.DBus' &&
+      msg.body?.[0] === NOTIFICATIONS[0]
+    ) {
+      // The server went or was replaced: its ids mean nothing now (another's may reuse them).
+      this.ours.clear();
+      this.server = undefined;
+      return;
+    }
+    if (msg.interface !== NOTIFICATIONS[2]) return;
     // A click can arrive in the same read as the Notify reply that names its id; that reply is
     // settled in promise callbacks, so the signal is looked at after them.
     setImmediate(() => this.onSignal(msg));

@@ -37,6 +37,7 @@ export async function startNotificationServer(address: string): Promise<Notifica
   /** Waiters told of each Notify as it arrives. */
   const arrived = new Set<() => void>();
   let next = 0;
+  let stopped = false;
   bus.addMethodHandler((msg: InstanceType<typeof Message>) => {
     if (msg.interface !== 'org.freedesktop.Notifications') return false;
     if (msg.member === 'Notify') {
@@ -87,7 +88,12 @@ export async function startNotificationServer(address: string): Promise<Notifica
     }
     return false;
   });
-  await bus.requestName('org.freedesktop.Notifications', 0x4);
+  // DO_NOT_QUEUE: a server still holding the name is an error here, not a silent wait in line.
+  const owner = await bus.requestName('org.freedesktop.Notifications', 0x4);
+  if (owner !== 1) {
+    bus.disconnect();
+    throw new Error(`org.freedesktop.Notifications is taken (RequestName answered ${owner})`);
+  }
   void MessageType;
   /** Resolves when `done` holds after a Notify or CloseNotification. */
   const until = (done: () => boolean, failure: () => string, timeoutMs: number) =>
@@ -142,6 +148,9 @@ export async function startNotificationServer(address: string): Promise<Notifica
         ),
       );
     },
-    stop: () => bus.disconnect(),
+    stop: () => {
+      if (!stopped) bus.disconnect();
+      stopped = true;
+    },
   };
 }

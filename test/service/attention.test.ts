@@ -12,9 +12,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
 import { ACCOUNT, errorOf, MANAGER, q, ROOT, s } from '../harness/client.js';
-import { type Notification } from '../harness/notifications.js';
-import { startKeyring, stopKeyring, waitFor } from '../harness/session.js';
+import { startNotificationServer, type Notification } from '../harness/notifications.js';
+import { nameHasOwner, startKeyring, stopKeyring, waitFor } from '../harness/session.js';
 import { uniqueUser, useFixture } from '../harness/fixture.js';
+
+const NOTIFICATIONS = 'org.freedesktop.Notifications';
 
 describe('notifications when an account needs the person (the real Dovecot, a notification server of our own)', function () {
   this.timeout(60_000);
@@ -40,6 +42,7 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     const path = await add(`${fx.peers.password}-wrong`);
     const id = idOf(path);
     const before = fx.notes.received.length;
+    const withdrawnBefore = fx.notes.withdrawn.length;
     await verify(path);
     assert.equal(await fx.client.get(path, ACCOUNT, 'AttentionNeeded'), true);
     const [n] = (await fx.notes.waitFor(before + 1)).slice(before) as [Notification];
@@ -59,7 +62,7 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     await verify(path);
     const [, again] = (await fx.notes.waitFor(before + 2)).slice(before) as [Notification, Notification];
     assert.deepEqual(about(before), [id, id], 'exactly one per time it broke');
-    assert.deepEqual(fx.notes.withdrawn, [], 'the first was clicked: nothing to withdraw');
+    assert.equal(fx.notes.withdrawn.length, withdrawnBefore, 'the first was clicked: nothing to withdraw');
     // Its trouble over (the account removed), the notification leaves the screen.
     await fx.client.call(path, ACCOUNT, 'Remove');
     await fx.notes.waitWithdrawn(again.id);
@@ -204,5 +207,31 @@ describe('notifications when an account needs the person (the real Dovecot, a no
     );
     await startKeyring(fx.session, fx.session.keyringPassword);
     await fx.client.call(path, ACCOUNT, 'Remove');
+  });
+
+  it('a notification server replaced meanwhile: the new one is never asked to withdraw what the old one showed (its ids start again)', async () => {
+    const gone = await add(`${fx.peers.password}-wrong`);
+    const before = fx.notes.received.length;
+    await verify(gone);
+    await fx.notes.waitFor(before + 1);
+    fx.notes.stop();
+    await waitFor(
+      'the old server left the bus',
+      async () => !(await nameHasOwner(fx.session.env, NOTIFICATIONS)),
+      10_000,
+    );
+    const fresh = fx.own(await startNotificationServer(fx.session.address));
+    const other = await add(`${fx.peers.password}-wrong`);
+    await verify(other);
+    const [n] = (await fresh.waitFor(1)) as [Notification];
+    assert.equal(n.hints['x-px-accounts-account'], idOf(other));
+    // Fixed: its notice was the old server's, whose ids mean nothing to the new one.
+    await fx.client.call(gone, ACCOUNT, 'SetSecret', 'ss', ['password', fx.peers.password]);
+    await verify(gone);
+    assert.equal(await fx.client.get(gone, ACCOUNT, 'AttentionNeeded'), false);
+    await fx.client.call(other, ACCOUNT, 'Remove');
+    await fresh.waitWithdrawn(n.id);
+    assert.deepEqual(fresh.withdrawn, [n.id], "only the new server's own notification");
+    await fx.client.call(gone, ACCOUNT, 'Remove');
   });
 });

@@ -338,6 +338,55 @@ describe('attention notices', () => {
     assert.deepEqual(withdrawn.slice(2), [told[3]!.id]);
   });
 
+  describe('a notice still being sent when its trouble ends (a slow notification server)', () => {
+    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
+    const fixed = { status: 'online', message: '', attentionNeeded: false } as const;
+
+    it('a new group: an account fixed while it is sent is not counted, and the group goes with the last one', async () => {
+      const { told, move, withdrawn, hold } = world();
+      const many = ['m1', 'm2', 'm3', 'm4'].map((id) => account(id, 'password'));
+      const release = hold();
+      for (const state of many) move(state, refused);
+      await settle();
+      assert.equal(told.length, 1);
+      move(many[0]!, fixed);
+      release();
+      await settle();
+      for (const state of many.slice(1)) move(state, fixed);
+      assert.deepEqual(withdrawn, [told[0]!.id]);
+    });
+
+    it('an account fixed and broken again while its first notice is sent: both notices go once it is fixed', async () => {
+      const { told, move, withdrawn, hold } = world();
+      const a = account('a', 'password');
+      const release = hold();
+      move(a, refused);
+      await settle();
+      move(a, fixed);
+      move(a, refused);
+      await settle();
+      assert.equal(told.length, 2);
+      release();
+      await settle();
+      move(a, fixed);
+      assert.deepEqual([...withdrawn].sort(), [told[0]!.id, told[1]!.id].sort());
+    });
+
+    it('the keyring unlocked and locked again while its first notice is sent: both go once it is unlocked', async () => {
+      const { told, notices, withdrawn, hold } = world();
+      const release = hold();
+      notices.secretsRefused();
+      notices.availabilityChanged(true);
+      notices.availabilityChanged(false);
+      notices.secretsRefused();
+      release();
+      await settle();
+      notices.availabilityChanged(true);
+      assert.equal(told.length, 2);
+      assert.deepEqual([...withdrawn].sort(), [told[0]!.id, told[1]!.id].sort());
+    });
+  });
+
   it('settings.ini [notifications] enabled, and PX_ACCOUNTS_NOTIFICATIONS over it', () => {
     const config = mkdtempSync(join(tmpdir(), 'pxa-settings-'));
     assert.equal(notificationsEnabled({ XDG_CONFIG_HOME: config }), true, 'no file: on');
