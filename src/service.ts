@@ -248,6 +248,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (stopping) return;
     stopping = true;
     log.info('stopping: finishing calls in progress');
+    store.close(); // no hand edit is followed any more
+    accounts.stopReloading();
     accounts.checker.stop();
     followers.network?.stop();
     requests.stopAll();
@@ -257,7 +259,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await server.drain();
     await goa?.stop();
     followers.admin?.close();
-    store.close();
     callers.stop();
     await grants.flush();
     await secrets.close();

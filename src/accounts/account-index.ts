@@ -71,6 +71,7 @@ export class AccountIndex {
    * broken file's object stayed (seen in CI).
    */
   private readonly inGrace = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
   private readonly store: AccountStore;
   private readonly catalogue: Catalogue;
   private readonly provisioned: ProvisionedAccounts | undefined;
@@ -260,6 +261,16 @@ export class AccountIndex {
     return this.lock.run(id, () => this.syncFromDisk(id, false));
   }
 
+  /**
+   * The service stops: pending graces end without a look. A timer firing later would drop the
+   * account and tell the rest of the service, which forgets its grants, after they were saved.
+   */
+  stopReloading(): void {
+    for (const timer of this.inGrace.values()) clearTimeout(timer);
+    this.inGrace.clear();
+    this.stopped = true;
+  }
+
   /** The grace of a broken file is over: drop the account if the file is still broken. */
   private endGrace(id: string, timer: NodeJS.Timeout): Promise<void> {
     return this.lock.run(id, async () => {
@@ -295,6 +306,7 @@ export class AccountIndex {
       // only if the file is still broken when its grace is over.
       if (this.inGrace.has(id)) return;
       if (state && !graceOver) {
+        if (this.stopped) return;
         const timer: NodeJS.Timeout = setTimeout(
           () => void this.endGrace(id, timer).catch(() => undefined),
           INVALID_GRACE_MS,

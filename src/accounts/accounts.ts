@@ -110,6 +110,11 @@ export class Accounts {
     return this.index.reload(id);
   }
 
+  /** The service stops: no file is looked at again (a broken file's grace ends with it). */
+  stopReloading(): void {
+    this.index.stopReloading();
+  }
+
   removeOrphanSecrets(
     stored: Array<{ id: string; name: string; item: string }>,
     remove: (item: string) => Promise<boolean>,

@@ -71,4 +71,20 @@ describe('a broken account file and its grace', () => {
     await w.index.lock.run('fix_me', () => Promise.resolve());
     assert.deepEqual(w.removed, ['fix_me']);
   });
+
+  it('ends with the service: a grace pending at stop drops nothing, and no new one starts', async () => {
+    const w = world();
+    await w.index.reload('fix_me');
+    w.broken();
+    await w.index.reload('fix_me');
+    w.index.stopReloading();
+    mock.timers.tick(150);
+    await settle();
+    await w.index.reload('fix_me');
+    mock.timers.tick(150);
+    await settle();
+    await w.index.lock.run('fix_me', () => Promise.resolve());
+    assert.deepEqual(w.removed, []);
+    assert.ok(w.index.get('fix_me'));
+  });
 });
