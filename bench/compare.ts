@@ -93,8 +93,8 @@ const SWEEP_SECRETS = Math.min(SWEEP_ACCOUNTS, int(opt['sweep-secrets'], quick ?
 const GET_ITERATIONS = quick ? 500 : 2000;
 const GOA_BIN = opt.goa ?? '/usr/libexec/goa-daemon';
 /** A .js file runs under this Node (as before); anything else is an executable (a launcher). The
- * default is the installed command: its shebang's environment and flags count (D-Bus activation
- * and systemd exec it). */
+ * default is the installed command, executed as D-Bus activation and systemd do, with the
+ * MALLOC_ARENA_MAX=1 their launch files set (given in `ours.start`). */
 const OUR_BIN = opt.service ?? SERVICE_BIN.replace(/\.cjs$/, '');
 const GOA_ENABLED = !opt['no-goa'] && existsSync(GOA_BIN);
 const GOA_MISSING = opt['no-goa'] ? 'skipped (--no-goa)' : `${GOA_BIN} not installed`;

@@ -224,10 +224,12 @@ describe("GOA view: evolution-data-server's registry started before the service"
       join(dir, `${collectionUid}.source`),
       `[Data Source]\nDisplayName=early@example.org\nEnabled=true\nParent=\n\n[Authentication]\nIsExternal=true\n\n[Collection]\nBackendName=none\nIdentity=early@example.org\nMailEnabled=true\n\n[GNOME Online Accounts]\nAccountId=${id}\n`,
     );
-    // The activation file docs/goa.md installs: the bus starts the service for the registry.
+    // The activation file docs/goa.md installs, pointed at this build: the bus starts the service for the registry.
+    const shipped = readFileSync(join(REPO, 'dbus-config/goa/org.gnome.OnlineAccounts.service'), 'utf8');
+    assert.match(shipped, /^Exec=\/usr\/bin\/env MALLOC_ARENA_MAX=1 \/usr\/local\/bin\/px-accounts-service --goa$/m);
     writeFileSync(
       join(session.servicesDir, 'org.gnome.OnlineAccounts.service'),
-      `[D-BUS Service]\nName=org.gnome.OnlineAccounts\nExec=${process.execPath} ${SERVICE_BIN} --goa\n`,
+      shipped.replace('/usr/local/bin/px-accounts-service', `${process.execPath} ${SERVICE_BIN}`),
     );
     fx.onStop(async () => {
       if (await nameHasOwner(session.env, 'org.gnome.OnlineAccounts'))

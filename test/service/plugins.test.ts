@@ -169,7 +169,8 @@ describe('third-party protocol plugins (descriptor + helper)', function () {
     if (process.env.DEBUG_LOG) console.log(fx.service.log());
     for (const id of ['matrix', 'feed', 'hang', 'crash', 'garbage', 'flood', 'sysproto'])
       assert.ok(ids.includes(id), `${id} listed`);
-    for (const id of ['groupw', 'outside', 'noexec', 'zclash', 'reserved', 'badkey', 'nosection'])
+    const refused = Object.keys(REFUSED).map((file) => file.replace(/\.ini$/, ''));
+    for (const id of [...refused.filter((id) => id !== 'imap'), 'nosection'])
       assert.ok(!ids.includes(id), `${id} refused`);
     const matrix = protocols.find((p) => p.id === 'matrix')!;
     assert.equal(matrix.interface, 'org.example.Accounts.Matrix', 'the user directory wins over the system one');
