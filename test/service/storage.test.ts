@@ -12,8 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { ACCOUNT, ROOT, errorOf, s } from '../harness/client.js';
-import { startService, waitFor } from '../harness/session.js';
-import { TestClient } from '../harness/client.js';
+import { waitFor } from '../harness/session.js';
 import { testSecret, useFixture } from '../harness/fixture.js';
 
 const P = `${ROOT}/account/`;
@@ -113,44 +112,33 @@ describe('storage: hand edits are picked up live', () => {
 });
 
 describe('storage: start-up with hostile and hand-made files', () => {
-  let session: import('../harness/session.js').Session;
-  let service: import('../harness/session.js').ServiceProcess;
-  let client: TestClient;
   const files: Record<string, string | Buffer> = {};
-
-  before(async function () {
-    this.timeout(30000);
-    const { startSession } = await import('../harness/session.js');
-    session = await startSession('unlocked');
-    const dir = session.accountsDir;
-    mkdirSync(dir, { recursive: true });
-    files['good.ini'] = ini('icloud', 'good@example.org', 'colour = green\n');
-    files['binary.ini'] = Buffer.from([0, 1, 2, 255, 254, 0, 10]);
-    files['no_account.ini'] = '[imap]\nhost = 127.0.0.1\n';
-    files['has space.ini'] = ini('icloud', 'space@example.org');
-    files['manual_no_host.ini'] = ini('imap', 'nohost@example.org');
-    files['dup_sections.ini'] = ini('gandi', 'dup@example.org') + '[account]\nname = Second\n';
-    files['notes.txt'] = 'not an account';
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-    writeFileSync(join(session.dir, 'outside.ini'), ini('google', 'outside@example.org'));
-    symlinkSync(join(session.dir, 'outside.ini'), join(dir, 'link.ini'));
-    mkdirSync(join(dir, 'folder.ini'));
-    writeFileSync(join(dir, 'good.ini.2718281828'), 'half-written by a crashed write');
-    writeFileSync(join(dir, 'huge.ini'), Buffer.alloc(2 * 1024 * 1024, 0x61));
-    service = await startService(session);
-    client = await TestClient.connect(session.address);
-  });
-  after(async function () {
-    this.timeout(30000);
-    client?.disconnect();
-    await service?.stop();
-    await session?.stop();
+  const f = useFixture({
+    service: true,
+    // the files are there when the service starts
+    prepare: (t) => {
+      const dir = t.session.accountsDir;
+      mkdirSync(dir, { recursive: true });
+      files['good.ini'] = ini('icloud', 'good@example.org', 'colour = green\n');
+      files['binary.ini'] = Buffer.from([0, 1, 2, 255, 254, 0, 10]);
+      files['no_account.ini'] = '[imap]\nhost = 127.0.0.1\n';
+      files['has space.ini'] = ini('icloud', 'space@example.org');
+      files['manual_no_host.ini'] = ini('imap', 'nohost@example.org');
+      files['dup_sections.ini'] = ini('gandi', 'dup@example.org') + '[account]\nname = Second\n';
+      files['notes.txt'] = 'not an account';
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+      writeFileSync(join(t.session.dir, 'outside.ini'), ini('google', 'outside@example.org'));
+      symlinkSync(join(t.session.dir, 'outside.ini'), join(dir, 'link.ini'));
+      mkdirSync(join(dir, 'folder.ini'));
+      writeFileSync(join(dir, 'good.ini.2718281828'), 'half-written by a crashed write');
+      writeFileSync(join(dir, 'huge.ini'), Buffer.alloc(2 * 1024 * 1024, 0x61));
+    },
   });
 
   it('serves the good files and skips each bad one with a log line naming it', async () => {
-    const objects = Object.keys(await client.managedObjects()).sort();
+    const objects = Object.keys(await f.client.managedObjects()).sort();
     assert.deepEqual(objects, [P + 'dup_sections', P + 'good']);
-    const log = service.log();
+    const log = f.service.log();
     for (const [name, reason] of <[string, string][]>[
       ['binary.ini', 'binary'],
       ['no_account.ini', 'no [account] section'],
@@ -165,21 +153,24 @@ describe('storage: start-up with hostile and hand-made files', () => {
   });
 
   it('removes temp files left by an interrupted write, with a log line', () => {
-    assert.ok(!readdirSync(session.accountsDir).includes('good.ini.2718281828'));
-    assert.match(service.log(), /removed .*good\.ini\.2718281828, left by an interrupted write/);
+    assert.ok(!readdirSync(f.session.accountsDir).includes('good.ini.2718281828'));
+    assert.match(f.service.log(), /removed .*good\.ini\.2718281828, left by an interrupted write/);
   });
 
   it('leaves every file exactly as it was', () => {
     for (const [name, content] of Object.entries(files)) {
-      assert.deepEqual(readFileSync(join(session.accountsDir, name)), Buffer.from(content), name);
+      assert.deepEqual(readFileSync(join(f.session.accountsDir, name)), Buffer.from(content), name);
     }
-    assert.ok(statSync(join(session.accountsDir, 'folder.ini')).isDirectory());
-    assert.equal(readdirSync(session.accountsDir).filter((n) => n.includes('.tmp') || /\.ini\.\d+$/.test(n)).length, 0);
+    assert.ok(statSync(join(f.session.accountsDir, 'folder.ini')).isDirectory());
+    assert.equal(
+      readdirSync(f.session.accountsDir).filter((n) => n.includes('.tmp') || /\.ini\.\d+$/.test(n)).length,
+      0,
+    );
   });
 
   it('keeps unknown keys when the service rewrites a hand-made file', async () => {
-    await client.call(P + 'good', ACCOUNT, 'SetSecret', 'ss', ['password', testSecret()]);
-    const text = readFileSync(join(session.accountsDir, 'good.ini'), 'utf8');
+    await f.client.call(P + 'good', ACCOUNT, 'SetSecret', 'ss', ['password', testSecret()]);
+    const text = readFileSync(join(f.session.accountsDir, 'good.ini'), 'utf8');
     assert.match(text, /colour = green/);
     assert.match(text, /credentials = password/);
   });
