@@ -66,45 +66,35 @@ describe('secrets: the keyring comes and goes', () => {
 });
 
 describe('secrets: orphans left by a crash are removed at start-up', () => {
+  const f = useFixture({ service: true });
+
   it('deletes secrets without an account or not listed by it, and keeps the rest', async function () {
     this.timeout(30000);
-    const { startService, startSession } = await import('../harness/session.js');
     const { run } = await import('../harness/process.js');
-    const { TestClient } = await import('../harness/client.js');
-    const session = await startSession('unlocked');
-    try {
-      let service = await startService(session);
-      const client = await TestClient.connect(session.address, false);
-      const keep = testSecret();
-      const path = await client.addAccount('fastmail', uniqueUser('orphans'), { password: keep });
-      const id = path.split('/').pop()!;
-      client.disconnect();
-      await service.stop();
-      const store = (user: string) =>
-        run(
-          'secret-tool',
-          ['store', '--label=orphan', 'service', 'org.pantherx.Accounts', 'username', user],
-          session.env,
-          testSecret(),
-        );
-      const lookup = async (user: string) =>
-        (await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', user], session.env))
-          .stdout;
-      await store('ghost/password');
-      await store(`${id}/smtp`);
-      service = await startService(session);
-      const { waitFor } = await import('../harness/session.js');
-      await waitFor(
-        'orphans removed',
-        async () => (await lookup('ghost/password')) === '' && (await lookup(`${id}/smtp`)) === '',
-        10000,
+    const keep = testSecret();
+    const path = await f.client.addAccount('fastmail', uniqueUser('orphans'), { password: keep });
+    const id = path.split('/').pop()!;
+    await f.stopService();
+    const store = (user: string) =>
+      run(
+        'secret-tool',
+        ['store', '--label=orphan', 'service', 'org.pantherx.Accounts', 'username', user],
+        f.session.env,
+        testSecret(),
       );
-      assert.equal(await lookup(`${id}/password`), keep);
-      assert.match(service.log(), /removed orphaned secret 'password' of missing account ghost/);
-      await service.stop();
-    } finally {
-      await session.stop();
-    }
+    const lookup = async (user: string) =>
+      (await run('secret-tool', ['lookup', 'service', 'org.pantherx.Accounts', 'username', user], f.session.env))
+        .stdout;
+    await store('ghost/password');
+    await store(`${id}/smtp`);
+    const service = await f.startService();
+    await waitFor(
+      'orphans removed',
+      async () => (await lookup('ghost/password')) === '' && (await lookup(`${id}/smtp`)) === '',
+      10000,
+    );
+    assert.equal(await lookup(`${id}/password`), keep);
+    assert.match(service.log(), /removed orphaned secret 'password' of missing account ghost/);
   });
 });
 
