@@ -268,10 +268,10 @@ describe('access: which apps get secrets', function () {
 
 describe('access: the grants file', function () {
   this.timeout(60_000);
+  const f = useFixture({ service: true });
 
   it('a corrupt, a symlinked or a huge file is moved aside with a log line, and the service starts without grants', async () => {
-    const { startService, startSession } = await import('../harness/session.js');
-    const { mkdirSync, readdirSync, symlinkSync } = await import('node:fs');
+    const { mkdirSync, readdirSync, rmSync, symlinkSync } = await import('node:fs');
     const cases: Array<[string, (file: string) => void, RegExp]> = [
       [
         'corrupt',
@@ -281,41 +281,32 @@ describe('access: the grants file', function () {
       ['symlink', (file) => symlinkSync('/etc/passwd', file), /symbolic link/],
       ['huge', (file) => writeFileSync(file, ' '.repeat(5 * 1024 * 1024)), /larger than/],
     ];
+    const dir = join(f.session.home, '.local', 'state', 'px-accounts');
+    const file = join(dir, 'access.json');
     for (const [what, make, why] of cases) {
-      const session = await startSession();
-      try {
-        const dir = join(session.home, '.local', 'state', 'px-accounts');
-        mkdirSync(dir, { recursive: true });
-        const file = join(dir, 'access.json');
-        make(file);
-        const service = await startService(session);
-        try {
-          assert.match(
-            service.log(),
-            new RegExp(`access file ${file.replace(/[./]/g, '\\$&')} cannot be used \\(.*\\); moved to`),
-            what,
-          );
-          assert.match(service.log(), why, what);
-          const aside = readdirSync(dir).filter((n) => n.startsWith('access.json.unusable-'));
-          assert.equal(aside.length, 1, what);
-          assert.equal(existsSync(file), false, `${what}: not overwritten in place`);
-          const r = await cli(session.env, ['access', 'list', '--json']);
-          assert.deepEqual(JSON.parse(r.stdout), [], what);
-        } finally {
-          await service.stop();
-        }
-      } finally {
-        await session.stop();
-      }
+      // each case: a service started again on a state directory holding only the bad file
+      await f.stopService();
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      make(file);
+      const service = await f.startService();
+      assert.match(
+        service.log(),
+        new RegExp(`access file ${file.replace(/[./]/g, '\\$&')} cannot be used \\(.*\\); moved to`),
+        what,
+      );
+      assert.match(service.log(), why, what);
+      const aside = readdirSync(dir).filter((n) => n.startsWith('access.json.unusable-'));
+      assert.equal(aside.length, 1, what);
+      assert.equal(existsSync(file), false, `${what}: not overwritten in place`);
+      const r = await cli(f.session.env, ['access', 'list', '--json']);
+      assert.deepEqual(JSON.parse(r.stdout), [], what);
     }
   });
 
   it('20 clients granting and revoking at once leave a file that says exactly what the service says', async () => {
-    const { startService, startSession } = await import('../harness/session.js');
     const { TestClient } = await import('../harness/client.js');
-    const session = await startSession();
-    const service = await startService(session);
-    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(session.address, false)));
+    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(f.session.address, false)));
     try {
       const account = (await clients[0]!.addAccount('fastmail', uniqueUser('many'), { password: testSecret() }))
         .split('/')
@@ -336,7 +327,7 @@ describe('access: the grants file', function () {
       // The file is written after the answer: wait until it holds what the service lists.
       const onDisk = () =>
         (
-          JSON.parse(readFileSync(join(session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8')) as {
+          JSON.parse(readFileSync(join(f.session.home, '.local', 'state', 'px-accounts', 'access.json'), 'utf8')) as {
             grants: Array<{ app: string; decision: string }>;
           }
         ).grants
@@ -348,8 +339,6 @@ describe('access: the grants file', function () {
       assert.deepEqual(onDisk(), now);
     } finally {
       for (const c of clients) c.disconnect();
-      await service.stop();
-      await session.stop();
     }
   });
 });
