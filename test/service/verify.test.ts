@@ -4,9 +4,9 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLatencyProxy, type Peers } from '../harness/peers.js';
 import { peers } from '../verify/fixture.js';
-import { ACCOUNT, MANAGER, ROOT, TestClient, errorOf, s, q, as, b, type V } from '../harness/client.js';
+import { ACCOUNT, MANAGER, ROOT, errorOf, s, q, as, b, type V } from '../harness/client.js';
 import { run } from '../harness/process.js';
-import { startService, startSession, waitFor } from '../harness/session.js';
+import { waitFor } from '../harness/session.js';
 import { uniqueUser, useFixture } from '../harness/fixture.js';
 
 const E = 'org.pantherx.Accounts.Error.';
@@ -283,66 +283,52 @@ describe('verification through the service', function () {
 
 describe('background checks', function () {
   this.timeout(60000);
-
-  it('checks every account at start-up and on demand, never when disabled', async () => {
-    const p = await peers();
-    const session = await startSession('unlocked');
-    try {
-      mkdirSync(session.accountsDir, { recursive: true });
+  const f = useFixture({
+    peers: 'shared',
+    service: true,
+    // two accounts on disk, with their passwords in the keyring, before the service starts
+    prepare: async (t) => {
+      const p = t.peers;
+      mkdirSync(t.session.accountsDir, { recursive: true });
       const good = `[account]\nprovider = imap\nusername = ${p.user}\nprotocols = imap\ncredentials = password\n[imap]\nhost = 127.0.0.1\nport = ${p.ports.imap}\nsecurity = none\n`;
-      writeFileSync(join(session.accountsDir, 'good.ini'), good);
+      writeFileSync(join(t.session.accountsDir, 'good.ini'), good);
       writeFileSync(
-        join(session.accountsDir, 'down.ini'),
+        join(t.session.accountsDir, 'down.ini'),
         good.replace(`username = ${p.user}`, 'username = other').replace(String(p.ports.imap), String(p.ports.closed)),
       );
-      await run(
-        'secret-tool',
-        ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'good/password'],
-        session.env,
-        p.password,
-      );
-      await run(
-        'secret-tool',
-        ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', 'down/password'],
-        session.env,
-        p.password,
-      );
+      for (const id of ['good', 'down'])
+        await run(
+          'secret-tool',
+          ['store', '--label=test', 'service', 'org.pantherx.Accounts', 'username', `${id}/password`],
+          t.session.env,
+          p.password,
+        );
+    },
+  });
 
-      let service = await startService(session);
-      let client = await TestClient.connect(session.address);
-      const base = `${ROOT}/account/`;
-      // The harness turns background checks off: nothing has checked it before CheckAccounts.
-      assert.equal(await client.get(base + 'good', ACCOUNT, 'Status'), 'none', 'checked before CheckAccounts');
-      await client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good']]);
-      await waitFor(
-        'good online',
-        async () => (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online',
-        10000,
-      );
-      assert.equal(await client.get(base + 'down', ACCOUNT, 'Status'), 'none');
-      assert.equal(
-        (await errorOf(client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good', 'nosuch']]))).type,
-        E + 'NotFound',
-      );
-      client.disconnect();
-      await service.stop();
-
-      service = await startService(session, [], { PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0' });
-      client = await TestClient.connect(session.address);
-      await waitFor(
-        'start-up checks',
-        async () =>
-          (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online' &&
-          (await client.get(base + 'down', ACCOUNT, 'Status')) === 'offline',
-        15000,
-      );
-      // D-Bus calls are answered while checks run.
-      assert.equal(await client.get(base + 'good', ACCOUNT, 'Id'), 'good');
-      client.disconnect();
-      await service.stop();
-      assert.ok(!service.log().includes(p.password));
-    } finally {
-      await session.stop();
-    }
+  it('checks every account at start-up and on demand, never when disabled', async () => {
+    const client = f.client;
+    const base = `${ROOT}/account/`;
+    // The harness turns background checks off: nothing has checked it before CheckAccounts.
+    assert.equal(await client.get(base + 'good', ACCOUNT, 'Status'), 'none', 'checked before CheckAccounts');
+    await client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good']]);
+    await waitFor('good online', async () => (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online', 10000);
+    assert.equal(await client.get(base + 'down', ACCOUNT, 'Status'), 'none');
+    assert.equal(
+      (await errorOf(client.call(ROOT, MANAGER, 'CheckAccounts', 'as', [['good', 'nosuch']]))).type,
+      E + 'NotFound',
+    );
+    const first = f.service;
+    const service = await f.restartService({ PX_ACCOUNTS_NO_BACKGROUND_CHECK: '0' });
+    await waitFor(
+      'start-up checks',
+      async () =>
+        (await client.get(base + 'good', ACCOUNT, 'Status')) === 'online' &&
+        (await client.get(base + 'down', ACCOUNT, 'Status')) === 'offline',
+      15000,
+    );
+    // D-Bus calls are answered while checks run.
+    assert.equal(await client.get(base + 'good', ACCOUNT, 'Id'), 'good');
+    for (const proc of [first, service]) assert.ok(!proc.log().includes(f.peers.password));
   });
 });
