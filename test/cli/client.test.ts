@@ -60,15 +60,10 @@ const errorOf = async (p: Promise<unknown>): Promise<AccountsClientError> => {
 
 describe('client library: calls and typed errors', () => {
   const f = useCliService();
-  let client: AccountsClient;
-  before(async () => {
-    client = await AccountsClient.connect({ busAddress: f.session.address });
-  });
-  after(() => client?.close());
 
   it('adds, gets, lists, updates and removes accounts with typed results', async () => {
     const user = uniqueUser('lib');
-    const a = await client.addAccount({
+    const a = await f.accounts.addAccount({
       provider: 'fastmail',
       account: user,
       password: testSecret(),
@@ -100,34 +95,34 @@ describe('client library: calls and typed errors', () => {
       username: user,
       ca: '',
     });
-    assert.deepEqual(await client.getAccount(a.path), a, 'by path');
+    assert.deepEqual(await f.accounts.getAccount(a.path), a, 'by path');
     assert.deepEqual(
-      (await client.listAccounts()).find((x) => x.id === a.id),
+      (await f.accounts.listAccounts()).find((x) => x.id === a.id),
       a,
     );
-    const updated = await client.updateAccount(a.id, {
+    const updated = await f.accounts.updateAccount(a.id, {
       protocols: ['imap', 'caldav'],
       settings: { imap: { security: 'starttls', port: 143 } },
     });
     assert.deepEqual(updated.protocols, ['imap', 'caldav']);
     assert.equal(updated.settings.imap!.port, 143);
     assert.equal(updated.settings.caldav!.url, 'https://caldav.fastmail.com/');
-    assert.equal((await client.renameAccount(a.id, 'Renamed')).name, 'Renamed');
-    await client.reportStatus(a.id, 'online', 'synced');
-    const online = await client.getAccount(a.id);
+    assert.equal((await f.accounts.renameAccount(a.id, 'Renamed')).name, 'Renamed');
+    await f.accounts.reportStatus(a.id, 'online', 'synced');
+    const online = await f.accounts.getAccount(a.id);
     assert.equal(online.status, 'online');
     assert.equal(typeof online.statusTime, 'bigint');
     assert.ok(online.statusTime > 0n);
-    await client.removeAccount(a.id);
-    assert.equal((await errorOf(client.getAccount(a.id))).kind, 'NotFound');
+    await f.accounts.removeAccount(a.id);
+    assert.equal((await errorOf(f.accounts.getAccount(a.id))).kind, 'NotFound');
   });
 
   it('reads a setting with an underscore key (btc gap_limit) and writes it back by its field or its key', async () => {
-    const [btc] = (await client.listProtocols()).filter((p) => p.id === 'btc');
+    const [btc] = (await f.accounts.listProtocols()).filter((p) => p.id === 'btc');
     const gap = btc!.settings.find((s) => s.key === 'gap_limit')!;
     assert.deepEqual([gap.property, gap.field], ['GapLimit', 'gapLimit']);
     // BIP-173's address, its backend a closed port on loopback: nothing leaves the machine.
-    const a = await client.addAccount({
+    const a = await f.accounts.addAccount({
       provider: 'btc',
       account: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
       settings: { btc: { url: 'http://127.0.0.1:9/', gapLimit: 25, scriptType: 'p2tr' } },
@@ -136,43 +131,43 @@ describe('client library: calls and typed errors', () => {
     assert.equal(read.gapLimit, 25);
     assert.equal(read.scriptType, 'p2tr');
     // What was read goes back under the same names (the client sends btc.gap_limit, not btc.gaplimit).
-    let b = await client.updateAccount(a.id, {
+    let b = await f.accounts.updateAccount(a.id, {
       settings: { btc: { gapLimit: Number(read.gapLimit) + 5, scriptType: read.scriptType } },
     });
     assert.equal(b.settings.btc!.gapLimit, 30);
     assert.equal(b.settings.btc!.scriptType, 'p2tr');
     // By the field ListProtocols gives, and by the key itself.
-    b = await client.updateAccount(a.id, { settings: { btc: { [gap.field]: 31 } } });
+    b = await f.accounts.updateAccount(a.id, { settings: { btc: { [gap.field]: 31 } } });
     assert.equal(b.settings.btc!.gapLimit, 31);
-    b = await client.updateAccount(a.id, { settings: { btc: { gap_limit: 32 } } });
+    b = await f.accounts.updateAccount(a.id, { settings: { btc: { gap_limit: 32 } } });
     assert.equal(b.settings.btc!.gapLimit, 32);
     assert.match(readFileSync(join(f.session.accountsDir, `${a.id}.ini`), 'utf8'), /^gap_limit = 32$/m);
     // Both names at once is one setting given twice: refused before anything is sent.
-    const twice = await errorOf(client.updateAccount(a.id, { settings: { btc: { gapLimit: 33, gap_limit: 34 } } }));
+    const twice = await errorOf(f.accounts.updateAccount(a.id, { settings: { btc: { gapLimit: 33, gap_limit: 34 } } }));
     assert.equal(twice.kind, 'InvalidArgument');
     assert.match(twice.message, /btc\.gap_limit is given twice/);
-    assert.equal((await client.getAccount(a.id)).settings.btc!.gapLimit, 32);
-    await client.removeAccount(a.id);
+    assert.equal((await f.accounts.getAccount(a.id)).settings.btc!.gapLimit, 32);
+    await f.accounts.removeAccount(a.id);
   });
 
   it('sets, gets and deletes secrets', async () => {
-    const a = await client.addAccount({
+    const a = await f.accounts.addAccount({
       provider: 'sftp',
       account: uniqueUser('sec'),
       settings: { sftp: { host: '127.0.0.1', port: 2222 } },
     });
     assert.deepEqual(a.credentials, []);
     const value = testSecret();
-    await client.setSecret(a.id, 'password', value);
-    assert.equal(await client.getSecret(a.id, 'password'), value);
-    await client.deleteSecret(a.id, 'password');
-    const err = await errorOf(client.getSecret(a.id, 'password'));
+    await f.accounts.setSecret(a.id, 'password', value);
+    assert.equal(await f.accounts.getSecret(a.id, 'password'), value);
+    await f.accounts.deleteSecret(a.id, 'password');
+    const err = await errorOf(f.accounts.getSecret(a.id, 'password'));
     assert.equal(err.kind, 'NotFound');
     assert.equal(err.dbusName, 'org.pantherx.Accounts.Error.NotFound');
   });
 
   it('lists providers with their servers', async () => {
-    const providers = await client.listProviders();
+    const providers = await f.accounts.listProviders();
     const google = providers.find((p) => p.id === 'google')!;
     assert.equal(google.name, 'Google');
     assert.equal(google.domain, 'gmail.com');
@@ -182,18 +177,18 @@ describe('client library: calls and typed errors', () => {
 
   it('maps every service error to a kind', async () => {
     const cases: Array<[() => Promise<unknown>, string]> = [
-      [() => client.addAccount({ provider: 'nosuch', account: 'x@example.org' }), 'UnknownProvider'],
-      [() => client.addAccount({ provider: 'imap', account: 'x@example.org' }), 'InvalidArgument'],
+      [() => f.accounts.addAccount({ provider: 'nosuch', account: 'x@example.org' }), 'UnknownProvider'],
+      [() => f.accounts.addAccount({ provider: 'imap', account: 'x@example.org' }), 'InvalidArgument'],
       [
-        () => client.addAccount({ provider: 'fastmail', account: uniqueUser(), protocols: ['gopher'] }),
+        () => f.accounts.addAccount({ provider: 'fastmail', account: uniqueUser(), protocols: ['gopher'] }),
         'UnsupportedProtocol',
       ],
-      [() => client.getAccount('nosuch'), 'NotFound'],
-      [() => client.getAccount('not an id'), 'NotFound'],
-      [() => client.reportStatus('nosuch', 'online'), 'NotFound'],
+      [() => f.accounts.getAccount('nosuch'), 'NotFound'],
+      [() => f.accounts.getAccount('not an id'), 'NotFound'],
+      [() => f.accounts.reportStatus('nosuch', 'online'), 'NotFound'],
       [
         () =>
-          client.addAccount({
+          f.accounts.addAccount({
             provider: 'imap',
             account: uniqueUser(),
             settings: { imap: { host: '127.0.0.1', port: 70000 } },
@@ -207,8 +202,8 @@ describe('client library: calls and typed errors', () => {
       assert.ok(isAccountsClientError(err, err.kind));
     }
     const user = uniqueUser();
-    await client.addAccount({ provider: 'gandi', account: user });
-    assert.equal((await errorOf(client.addAccount({ provider: 'gandi', account: user }))).kind, 'Duplicate');
+    await f.accounts.addAccount({ provider: 'gandi', account: user });
+    assert.equal((await errorOf(f.accounts.addAccount({ provider: 'gandi', account: user }))).kind, 'Duplicate');
   });
 
   it('every call has a timeout, overridable per call and per client', async () => {
@@ -216,7 +211,7 @@ describe('client library: calls and typed errors', () => {
     process.kill(pid, 'SIGSTOP');
     try {
       const t0 = Date.now();
-      const err = await errorOf(client.listAccounts({ timeoutMs: 300 }));
+      const err = await errorOf(f.accounts.listAccounts({ timeoutMs: 300 }));
       assert.equal(err.kind, 'Timeout');
       assert.ok(Date.now() - t0 < 2000);
       const quick = await AccountsClient.connect({ busAddress: f.session.address, timeoutMs: 200 });
@@ -226,7 +221,7 @@ describe('client library: calls and typed errors', () => {
       process.kill(pid, 'SIGCONT');
     }
     // The answers that come late are dropped; the client keeps working.
-    assert.ok(Array.isArray(await client.listAccounts()));
+    assert.ok(Array.isArray(await f.accounts.listAccounts()));
   });
 });
 
