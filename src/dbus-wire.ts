@@ -67,6 +67,17 @@ const ALIGN: Record<string, number> = {
   '{': 8,
 };
 
+/** How each fixed-size type but y and b is written, range-checked (its size is its alignment). */
+const NUMBERS: Record<string, ((buf: Buffer, v: unknown, at: number) => void) | undefined> = {
+  n: (buf, v, at) => buf.writeInt16LE(Number(v), at),
+  q: (buf, v, at) => buf.writeUInt16LE(Number(v), at),
+  i: (buf, v, at) => buf.writeInt32LE(Number(v), at),
+  u: (buf, v, at) => buf.writeUInt32LE(Number(v), at),
+  x: (buf, v, at) => buf.writeBigInt64LE(BigInt(v as bigint), at),
+  t: (buf, v, at) => buf.writeBigUInt64LE(BigInt(v as bigint), at),
+  d: (buf, v, at) => buf.writeDoubleLE(Number(v), at),
+};
+
 /** The i-th member of a container type; parseSignature built it, so a gap means a bug here. */
 function child(t: TypeNode, i: number): TypeNode {
   const c = t.children[i];
@@ -90,25 +101,58 @@ export class DictSource {
   constructor(readonly each: (put: (key: string, value: unknown) => void) => void) {}
 }
 
+/**
+ * The `a{sv}` entries of an interface's properties up to each value: a dict entry starts
+ * 8-aligned, so its key and its variant's signature are the same bytes wherever it is written.
+ * Made once per interface and copied per object, they save GetManagedObjects most of its
+ * calls: at start-up its reply is written while the encoder still runs interpreted.
+ */
+export class PropertyHeads {
+  /** per property, in the given order: its name, the bytes of key and signature, its value's type */
+  readonly entries: ReadonlyArray<{ readonly name: string; readonly head: Uint8Array; readonly type: TypeNode }>;
+
+  constructor(properties: Iterable<{ readonly name: string; readonly type: string }>) {
+    const entries = [];
+    for (const { name, type } of properties) {
+      const w = new Writer();
+      w.string(name);
+      w.signature(type);
+      entries.push({ name, head: Uint8Array.from(w.buf.subarray(0, w.pos)), type: single(type) });
+    }
+    this.entries = entries;
+  }
+}
+
+/** An `a{sv}` of properties: PropertyHeads gives each one's key and type, `getProperty` its value. */
+export class PropertySource {
+  constructor(
+    readonly heads: PropertyHeads,
+    readonly object: { getProperty(name: string): unknown },
+  ) {}
+}
+
 class Writer {
   buf = Buffer.allocUnsafe(256);
   pos = 0;
+
+  // Bytes are stored one by one rather than through Buffer's write methods: most of a large
+  // reply is written before V8 has optimised anything, and each of those methods is a chain of
+  // JavaScript checks (and a large graph for the optimising compiler to build once it is hot).
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
+    next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
 
   align(n: number): void {
-    const pad = (n - (this.pos % n)) % n;
+    let pad = (n - (this.pos % n)) % n;
     if (pad === 0) return;
     this.ensure(pad);
-    this.buf.fill(0, this.pos, this.pos + pad);
-    this.pos += pad;
+    while (pad-- > 0) this.buf[this.pos++] = 0;
   }
 
   u8(v: number): void {
@@ -116,10 +160,19 @@ class Writer {
     this.buf[this.pos++] = v;
   }
 
+  /** At an offset already written (and aligned). */
+  private putU32(v: number, at: number): void {
+    const buf = this.buf;
+    buf[at] = v;
+    buf[at + 1] = v >>> 8;
+    buf[at + 2] = v >>> 16;
+    buf[at + 3] = v >>> 24;
+  }
+
   u32(v: number): void {
     this.align(4);
     this.ensure(4);
-    this.buf.writeUInt32LE(v, this.pos);
+    this.putU32(v, this.pos);
     this.pos += 4;
   }
 
@@ -139,7 +192,7 @@ class Writer {
         buf[at++] = c;
       }
       if (i === n) {
-        buf.writeUInt32LE(n, this.pos);
+        this.putU32(n, this.pos);
         buf[at] = 0;
         this.pos = at + 1;
         return;
@@ -156,11 +209,12 @@ class Writer {
   }
 
   signature(s: string): void {
-    this.ensure(s.length + 2);
-    this.buf[this.pos++] = s.length;
-    this.buf.write(s, this.pos, 'latin1');
-    this.pos += s.length;
-    this.buf[this.pos++] = 0;
+    const n = s.length;
+    this.ensure(n + 2);
+    const buf = this.buf;
+    buf[this.pos++] = n;
+    for (let i = 0; i < n; i++) buf[this.pos++] = s.charCodeAt(i);
+    buf[this.pos++] = 0;
   }
 
   value(t: TypeNode, v: unknown): void {
@@ -174,44 +228,6 @@ class Writer {
         return this.u32(v ? 1 : 0);
       case 'y':
         return this.u8(Number(v));
-      case 'u':
-        return this.u32(Number(v));
-      case 'i':
-        this.align(4);
-        this.ensure(4);
-        this.buf.writeInt32LE(Number(v), this.pos);
-        this.pos += 4;
-        return;
-      case 'q':
-        this.align(2);
-        this.ensure(2);
-        this.buf.writeUInt16LE(Number(v), this.pos);
-        this.pos += 2;
-        return;
-      case 'n':
-        this.align(2);
-        this.ensure(2);
-        this.buf.writeInt16LE(Number(v), this.pos);
-        this.pos += 2;
-        return;
-      case 't':
-        this.align(8);
-        this.ensure(8);
-        this.buf.writeBigUInt64LE(BigInt(v as bigint), this.pos);
-        this.pos += 8;
-        return;
-      case 'x':
-        this.align(8);
-        this.ensure(8);
-        this.buf.writeBigInt64LE(BigInt(v as bigint), this.pos);
-        this.pos += 8;
-        return;
-      case 'd':
-        this.align(8);
-        this.ensure(8);
-        this.buf.writeDoubleLE(Number(v), this.pos);
-        this.pos += 8;
-        return;
       case 'v': {
         const variant = v as { signature: string; value: unknown };
         const type = single(variant.signature);
@@ -227,7 +243,18 @@ class Writer {
       case 'a':
         return this.array(child(t, 0), v);
     }
-    throw new Error(`cannot send values of type '${t.code}'`);
+    return this.number(t, v);
+  }
+
+  /** The numbers, through Buffer's own methods and their range checks (a reply seldom has many). */
+  private number(t: TypeNode, v: unknown): void {
+    const write = NUMBERS[t.code];
+    if (!write) throw new Error(`cannot send values of type '${t.code}'`);
+    const size = ALIGN[t.code]!;
+    this.align(size);
+    this.ensure(size);
+    write(this.buf, v, this.pos);
+    this.pos += size;
   }
 
   private array(element: TypeNode, v: unknown): void {
@@ -238,7 +265,16 @@ class Writer {
     if (element.code === '{') {
       const kt = child(element, 0);
       const vt = child(element, 1);
-      if (v instanceof DictSource) {
+      if (v instanceof PropertySource) {
+        if (kt.code !== 's' || vt.code !== 'v') throw new Error('properties are sent as a{sv}');
+        for (const { name, head, type } of v.heads.entries) {
+          this.align(8);
+          this.ensure(head.length);
+          this.buf.set(head, this.pos);
+          this.pos += head.length;
+          this.value(type, v.object.getProperty(name));
+        }
+      } else if (v instanceof DictSource) {
         v.each((key, value) => {
           this.align(8);
           this.value(kt, key);
@@ -255,7 +291,7 @@ class Writer {
     } else {
       for (const item of v as unknown[]) this.value(element, item);
     }
-    this.buf.writeUInt32LE(this.pos - start, lengthAt);
+    this.putU32(this.pos - start, lengthAt);
   }
 }
 

@@ -12,7 +12,14 @@ import { log } from '../log.js';
 import { ACCESS_ANNOTATION, type AccessRequest } from '../contract/access.js';
 import { renderInterface, type Annotation, type InterfaceSpec } from './contract.js';
 import { connectedStream } from '../dbus-next-adapter.js';
-import { DictSource, encodeMessage, MessageKind, type OutgoingMessage } from '../dbus-wire.js';
+import {
+  DictSource,
+  encodeMessage,
+  MessageKind,
+  PropertyHeads,
+  PropertySource,
+  type OutgoingMessage,
+} from '../dbus-wire.js';
 
 const { Message, Variant } = dbus;
 type DBusMessage = InstanceType<typeof Message>;
@@ -83,6 +90,7 @@ export class ObjectServer {
   /** Calls still running; shutdown waits for them so no write is cut short. */
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly authorize: Authorize | undefined;
+  private readonly heads = new WeakMap<InterfaceSpec, PropertyHeads>();
 
   /** `standardSpecs`: Peer, Introspectable, Properties and ObjectManager, in the contract's model. */
   constructor(
@@ -222,17 +230,7 @@ export class ObjectServer {
         if (p.startsWith(this.managedPrefix)) out[p] = this.describe(ifaces.values());
       return out;
     }
-    const variant = { signature: '', value: undefined as unknown };
-    const properties = (impl: ExportedInterface) =>
-      new DictSource((put) => {
-        for (const p of impl.spec.properties.values()) {
-          if (p.access === 'write') continue;
-          // written before the next property is asked for: one object serves them all
-          variant.signature = p.type;
-          variant.value = impl.getProperty(p.name);
-          put(p.name, variant);
-        }
-      });
+    const properties = (impl: ExportedInterface) => new PropertySource(this.headsOf(impl.spec), impl);
     return new DictSource((put) => {
       for (const [p, ifaces] of this.objects) {
         if (!p.startsWith(this.managedPrefix)) continue;
@@ -244,6 +242,16 @@ export class ObjectServer {
         );
       }
     });
+  }
+
+  /** The readable properties' keys and signatures, encoded once per interface. */
+  private headsOf(spec: InterfaceSpec): PropertyHeads {
+    let heads = this.heads.get(spec);
+    if (!heads) {
+      heads = new PropertyHeads([...spec.properties.values()].filter((p) => p.access !== 'write'));
+      this.heads.set(spec, heads);
+    }
+    return heads;
   }
 
   private dispatch(msg: DBusMessage): void {
