@@ -36,6 +36,10 @@ export async function startNotificationServer(address: string): Promise<Notifica
   const withdrawn: number[] = [];
   /** Waiters told of each Notify as it arrives. */
   const arrived = new Set<() => void>();
+  const signal = (member: string, signature: string, body: unknown[]) =>
+    bus.send(
+      Message.newSignal('/org/freedesktop/Notifications', 'org.freedesktop.Notifications', member, signature, body),
+    );
   let next = 0;
   let stopped = false;
   bus.addMethodHandler((msg: InstanceType<typeof Message>) => {
@@ -69,16 +73,7 @@ export async function startNotificationServer(address: string): Promise<Notifica
       const [id] = msg.body as [number];
       withdrawn.push(id);
       bus.send(Message.newMethodReturn(msg, '', []));
-      // The specification: closed by a call of CloseNotification (reason 3).
-      bus.send(
-        Message.newSignal(
-          '/org/freedesktop/Notifications',
-          'org.freedesktop.Notifications',
-          'NotificationClosed',
-          'uu',
-          [id, 3],
-        ),
-      );
+      signal('NotificationClosed', 'uu', [id, 3]); // the specification: closed by CloseNotification
       for (const check of [...arrived]) check();
       return true;
     }
@@ -129,25 +124,8 @@ export async function startNotificationServer(address: string): Promise<Notifica
         timeoutMs,
       );
     },
-    invoke(id, action) {
-      bus.send(
-        Message.newSignal('/org/freedesktop/Notifications', 'org.freedesktop.Notifications', 'ActionInvoked', 'us', [
-          id,
-          action,
-        ]),
-      );
-    },
-    close(id) {
-      bus.send(
-        Message.newSignal(
-          '/org/freedesktop/Notifications',
-          'org.freedesktop.Notifications',
-          'NotificationClosed',
-          'uu',
-          [id, 2],
-        ),
-      );
-    },
+    invoke: (id, action) => signal('ActionInvoked', 'us', [id, action]),
+    close: (id) => signal('NotificationClosed', 'uu', [id, 2]), // dismissed by the user
     stop: () => {
       if (!stopped) bus.disconnect();
       stopped = true;

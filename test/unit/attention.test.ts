@@ -18,6 +18,9 @@ import { useLocale } from '../../src/i18n/index.js';
 import { INITIAL_STATUS, nextStatus, type AccountStatus } from '../../src/status/status.js';
 
 const settle = () => new Promise((r) => setImmediate(r));
+/** A check's verdicts: the password refused (the person is needed), and a check that passed. */
+const REFUSED = { status: 'error', message: 'refused', attentionNeeded: true } as const;
+const FIXED = { status: 'online', message: '', attentionNeeded: false } as const;
 
 function account(id: string, auth: 'password' | 'oauth2'): AccountState {
   return {
@@ -101,7 +104,7 @@ describe('attention notices', () => {
         ['b', 'Enter password'],
       ],
     );
-    move(a, { status: 'online', message: '', attentionNeeded: false });
+    move(a, FIXED);
     move(a, { status: 'error', message: 'invalid_grant', attentionNeeded: true });
     await settle();
     assert.deepEqual(
@@ -126,12 +129,12 @@ describe('attention notices', () => {
     ];
     for (const state of [fixed, removed, kept]) {
       const before = state.status;
-      state.status = nextStatus(before, { status: 'error', attentionNeeded: true });
+      state.status = nextStatus(before, REFUSED);
       notices.statusChanged(state, before);
     }
     await settle(); // the batch is taken: ShownAccounts is being asked
     const before = fixed.status;
-    fixed.status = nextStatus(before, { status: 'online', message: '', attentionNeeded: false });
+    fixed.status = nextStatus(before, FIXED);
     notices.statusChanged(fixed, before);
     notices.removed('gone');
     answerShown([]);
@@ -144,9 +147,8 @@ describe('attention notices', () => {
 
   it('many in one batch are one notification opening the list; more join it in place while it is on screen', async () => {
     const { told, move, close } = world(['shown']);
-    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
     const many = ['m1', 'm2', 'm3', 'm4', 'm5', 'shown'].map((id) => account(id, 'password'));
-    for (const state of many) move(state, refused); // one batch: the same turn of the event loop
+    for (const state of many) move(state, REFUSED); // one batch: the same turn of the event loop
     await settle();
     assert.equal(GROUP_FROM, 4);
     assert.equal(told.length, 1, 'five accounts (the shown one left out): one notification');
@@ -156,10 +158,10 @@ describe('attention notices', () => {
     assert.match(group.body, /Apps cannot reach m1@example\.org, m2@example\.org, m3@example\.org, and 2 others until/);
 
     // Two more while it is on screen: the same notification, now seven (one of the five fixed meanwhile: six).
-    move(many[0]!, { status: 'online', message: '', attentionNeeded: false });
+    move(many[0]!, FIXED);
     const [late1, late2] = [account('late1', 'oauth2'), account('late2', 'password')];
-    move(late1, refused);
-    move(late2, refused);
+    move(late1, REFUSED);
+    move(late2, REFUSED);
     await settle();
     assert.equal(told.length, 2);
     assert.deepEqual([told[1]!.replaces, told[1]!.id, told[1]!.summary], [group.id, group.id, '6 accounts need you']);
@@ -167,7 +169,7 @@ describe('attention notices', () => {
     // Closed (or clicked): the next trouble is told on its own again.
     close(group.id);
     const alone = account('alone', 'oauth2');
-    move(alone, refused);
+    move(alone, REFUSED);
     await settle();
     assert.deepEqual(
       told.slice(2).map((n) => [n.account, n.action, n.replaces]),
@@ -180,9 +182,8 @@ describe('attention notices', () => {
     let idle = () => undefined as void;
     const checks = { busy: true, onIdle: (listener: () => void) => (idle = listener) };
     notices.followChecks(checks);
-    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
     for (const id of ['a', 'b', 'c', 'd', 'e']) {
-      move(account(id, 'password'), refused);
+      move(account(id, 'password'), REFUSED);
       await settle();
     }
     assert.equal(told.length, 0, 'nothing while the checks run');
@@ -198,13 +199,13 @@ describe('attention notices', () => {
     // once the group is on screen, its updates wait for the checks (a replaced one may pop up again).
     close(told[0]!.id);
     checks.busy = true;
-    for (let i = 0; i < HOLD_LIMIT; i++) move(account(`s${i}`, 'password'), refused);
+    for (let i = 0; i < HOLD_LIMIT; i++) move(account(`s${i}`, 'password'), REFUSED);
     await settle();
     assert.deepEqual(
       told.slice(1).map((n) => [n.summary, n.replaces]),
       [[`${HOLD_LIMIT} accounts need you`, undefined]],
     );
-    for (let i = 0; i < HOLD_LIMIT; i++) move(account(`t${i}`, 'password'), refused);
+    for (let i = 0; i < HOLD_LIMIT; i++) move(account(`t${i}`, 'password'), REFUSED);
     await settle();
     assert.equal(told.length, 2, 'the group on screen: no update while the checks run');
     checks.busy = false;
@@ -232,8 +233,7 @@ describe('attention notices', () => {
       ] as const) {
         useLocale({ LANG: lang });
         const { told, move } = world();
-        for (const id of ['m1', 'm2', 'm3', 'm4', 'm5'])
-          move(account(id, 'password'), { status: 'error', attentionNeeded: true });
+        for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) move(account(id, 'password'), REFUSED);
         await settle();
         assert.equal(told[0]?.summary, summary);
         assert.match(told[0]?.body ?? '', list);
@@ -248,7 +248,7 @@ describe('attention notices', () => {
     try {
       const { told, notices, move } = world();
       notices.followChecks({ busy: true, onIdle: () => undefined });
-      move(account('a', 'password'), { status: 'error', attentionNeeded: true });
+      move(account('a', 'password'), REFUSED);
       await settle();
       mock.timers.tick(HOLD_MS - 1);
       await settle();
@@ -266,7 +266,7 @@ describe('attention notices', () => {
 
   it('fewer than GROUP_FROM at once are told one by one', async () => {
     const { told, move } = world();
-    for (const id of ['a', 'b', 'c']) move(account(id, 'password'), { status: 'error', attentionNeeded: true });
+    for (const id of ['a', 'b', 'c']) move(account(id, 'password'), REFUSED);
     await settle();
     assert.deepEqual(
       told.map((n) => n.account),
@@ -276,9 +276,9 @@ describe('attention notices', () => {
 
   it('none for an account the window shows, none when switched off', async () => {
     const shownWorld = world(['a']);
-    shownWorld.move(account('a', 'password'), { status: 'error', attentionNeeded: true });
+    shownWorld.move(account('a', 'password'), REFUSED);
     const off = world([], false);
-    off.move(account('a', 'password'), { status: 'error', attentionNeeded: true });
+    off.move(account('a', 'password'), REFUSED);
     off.notices.secretsRefused();
     await settle();
     assert.deepEqual([shownWorld.told, off.told], [[], []]);
@@ -304,34 +304,32 @@ describe('attention notices', () => {
 
   it("a notice whose trouble is over is withdrawn: an account's when it is fixed or removed, the group's with its last account", async () => {
     const { told, move, withdrawn, hold } = world();
-    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
-    const fixed = { status: 'online', message: '', attentionNeeded: false } as const;
     const [a, b] = [account('a', 'password'), account('b', 'password')];
-    move(a, refused);
-    move(b, refused);
+    move(a, REFUSED);
+    move(b, REFUSED);
     await settle();
-    move(a, fixed);
+    move(a, FIXED);
     assert.deepEqual(withdrawn, [told[0]!.id]);
     move(b, { status: 'error', message: 'refused again', attentionNeeded: true });
     assert.equal(withdrawn.length, 1, 'the same trouble: its notice stays');
 
     const many = ['m1', 'm2', 'm3', 'm4'].map((id) => account(id, 'password'));
-    for (const state of many) move(state, refused);
+    for (const state of many) move(state, REFUSED);
     await settle();
     const group = told[2]!;
     assert.equal(group.summary, '4 accounts need you');
-    for (const state of many.slice(0, 3)) move(state, fixed);
+    for (const state of many.slice(0, 3)) move(state, FIXED);
     assert.equal(withdrawn.length, 1, 'one of its accounts still needs the person');
-    move(many[3]!, fixed);
+    move(many[3]!, FIXED);
     assert.deepEqual(withdrawn.slice(1), [group.id]);
 
     // Fixed while its notice was being shown: withdrawn as soon as the server names it.
     const release = hold();
     const c = account('c', 'password');
-    move(c, refused);
+    move(c, REFUSED);
     await settle();
     assert.equal(told.length, 4, 'on screen, its id not answered yet');
-    move(c, fixed);
+    move(c, FIXED);
     assert.equal(withdrawn.length, 2);
     release();
     await settle();
@@ -339,20 +337,17 @@ describe('attention notices', () => {
   });
 
   describe('a notice still being sent when its trouble ends (a slow notification server)', () => {
-    const refused = { status: 'error', message: 'refused', attentionNeeded: true } as const;
-    const fixed = { status: 'online', message: '', attentionNeeded: false } as const;
-
     it('a new group: an account fixed while it is sent is not counted, and the group goes with the last one', async () => {
       const { told, move, withdrawn, hold } = world();
       const many = ['m1', 'm2', 'm3', 'm4'].map((id) => account(id, 'password'));
       const release = hold();
-      for (const state of many) move(state, refused);
+      for (const state of many) move(state, REFUSED);
       await settle();
       assert.equal(told.length, 1);
-      move(many[0]!, fixed);
+      move(many[0]!, FIXED);
       release();
       await settle();
-      for (const state of many.slice(1)) move(state, fixed);
+      for (const state of many.slice(1)) move(state, FIXED);
       assert.deepEqual(withdrawn, [told[0]!.id]);
     });
 
@@ -360,15 +355,15 @@ describe('attention notices', () => {
       const { told, move, withdrawn, hold } = world();
       const a = account('a', 'password');
       const release = hold();
-      move(a, refused);
+      move(a, REFUSED);
       await settle();
-      move(a, fixed);
-      move(a, refused);
+      move(a, FIXED);
+      move(a, REFUSED);
       await settle();
       assert.equal(told.length, 2);
       release();
       await settle();
-      move(a, fixed);
+      move(a, FIXED);
       assert.deepEqual([...withdrawn].sort(), [told[0]!.id, told[1]!.id].sort());
     });
 
