@@ -5,8 +5,9 @@
  */
 import { currentLocale } from './index.js';
 
-const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
-function formatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+type Formatter = Intl.NumberFormat | Intl.DateTimeFormat | Intl.ListFormat;
+const cache = new Map<string, Formatter>();
+function formatter<T extends Formatter>(key: string, make: () => T): T {
   let f = cache.get(key) as T | undefined;
   if (!f) cache.set(key, (f = make()));
   return f;
@@ -23,11 +24,8 @@ export function formatNumber(n: number | bigint): string {
 export function formatList(items: string[]): string {
   const l = currentLocale();
   const tag = l.isC ? 'en' : l.tag;
-  let f = lists.get(tag);
-  if (!f) lists.set(tag, (f = new Intl.ListFormat(tag, { type: 'conjunction' })));
-  return f.format(items);
+  return formatter(`l:${tag}`, () => new Intl.ListFormat(tag, { type: 'conjunction' })).format(items);
 }
-const lists = new Map<string, Intl.ListFormat>();
 
 /**
  * An exact decimal amount ("0.000123450000000001", a wallet's balance), every digit kept:
